@@ -1,0 +1,47 @@
+"""The command line every service shares: `serve`, `migrate`, `seed`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from shutterbook_kit.logs import configure_logging
+from shutterbook_kit.migrations import upgrade
+from shutterbook_kit.settings import ServiceSettings
+from shutterbook_kit.telemetry import configure_telemetry, shutdown_telemetry
+
+
+def service_cli(
+    *,
+    service: str,
+    serve: Callable[[ServiceSettings], Awaitable[None]],
+    migrations: Path,
+    seed: Callable[[ServiceSettings], Awaitable[None]] | None = None,
+) -> Callable[[], None]:
+    def main(argv: list[str] | None = None) -> None:
+        parser = argparse.ArgumentParser(prog=f"shutterbook-{service}")
+        sub = parser.add_subparsers(dest="command", required=True)
+        sub.add_parser("serve", help="serve until SIGTERM/SIGINT, then shut down gracefully")
+        sub.add_parser("migrate", help="apply database migrations up to head")
+        sub.add_parser("seed", help="load demo data (idempotent)")
+        args = parser.parse_args(argv)
+        settings = ServiceSettings.from_env(service)
+        configure_logging(service, settings.log_level)
+        if args.command == "migrate":
+            upgrade(migrations, settings.database_url)
+        elif args.command == "seed":
+            if seed is None:
+                print(f"{service}: no demo data", file=sys.stderr)
+                return
+            asyncio.run(seed(settings))
+        else:
+            configure_telemetry(service)
+            try:
+                asyncio.run(serve(settings))
+            finally:
+                shutdown_telemetry()
+
+    return main

@@ -1,0 +1,283 @@
+"""Durable JetStream pull consumers with an inbox: delivery at least once, effect once.
+
+One durable consumer per consuming service (its name is the service name), shared by all
+replicas of that service, so each event is handled by one replica at a time. For each
+message the handler's effect and the inbox entry (consumer, event id) commit in one
+transaction; only then is the message acked. A redelivery of an event already in the
+inbox is acked without running the handler again.
+
+Failures: a handler error naks with a growing delay; on the last allowed delivery, or for
+a message that cannot be decoded, or a `PoisonEvent`, the message is written to the
+`dead_letters` table and terminated: kept, never silently dropped. A message the server
+stops delivering on its own (the process died on every attempt) is caught from the
+max-deliveries advisory and dead-lettered too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.message import DecodeError, Message
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook.common.v1 import events_pb2
+from shutterbook_kit.db import Database
+from shutterbook_kit.failpoints import failpoint
+from shutterbook_kit.messaging import NatsConnection, StreamSpec
+from shutterbook_kit.schema import DeadLetter, InboxEntry, utcnow
+from shutterbook_kit.telemetry import extract_context
+from shutterbook_kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
+
+
+class PoisonEvent(Exception):
+    """Raised by a handler for an event that can never succeed: dead-letter it now."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a handler gets: the envelope, its typed payload, and the unit of work to write in."""
+
+    envelope: events_pb2.EventEnvelope
+    payload: Message
+    uow: UnitOfWork
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subject: str
+    payload_type: type[Message]
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class ConsumerPolicy:
+    """Explicit delivery settings; the server defaults are not what a booking system wants."""
+
+    ack_wait_seconds: float = 30.0  # above the slowest handler
+    max_deliver: int = 8
+    # Redelivery after an unacked (crashed) delivery; the first value is also the AckWait.
+    backoff_seconds: tuple[float, ...] = (30.0, 30.0, 60.0, 120.0, 300.0)
+    fetch_batch: int = 32
+    fetch_timeout_seconds: float = 1.0
+
+    def nak_delay(self, delivered: int) -> float:
+        """Delay before retrying a handler error: 0.5 s, 1 s, 2 s, ... at most 30 s."""
+        return float(min(0.5 * 2 ** max(delivered - 1, 0), 30.0))
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        db: Database,
+        nats: NatsConnection,
+        *,
+        consumer: str,
+        stream: StreamSpec,
+        subscriptions: list[Subscription],
+        policy: ConsumerPolicy | None = None,
+    ) -> None:
+        self.db = db
+        self.nats = nats
+        self.consumer = consumer
+        self.stream = stream
+        self.subscriptions = {s.subject: s for s in subscriptions}
+        self.policy = policy or ConsumerPolicy()
+        self.applied = 0
+        self.skipped_duplicates = 0
+        self.dead_lettered = 0
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _config(self) -> ConsumerConfig:
+        backoff = list(self.policy.backoff_seconds)
+        return ConsumerConfig(
+            durable_name=self.consumer,
+            name=self.consumer,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=backoff[0] if backoff else self.policy.ack_wait_seconds,
+            max_deliver=self.policy.max_deliver,
+            backoff=backoff or None,
+            filter_subjects=sorted(self.subscriptions),
+            max_ack_pending=1000,
+        )
+
+    async def ensure_consumer(self) -> None:
+        js = await self.nats.jetstream()
+        await self.nats.ensure_stream(self.stream)
+        # Without an action the server creates the durable, or updates it in place when it
+        # exists (every replica of the service runs this at start).
+        await js.add_consumer(self.stream.name, self._config())
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"consumer-{self.consumer}-{self.stream.name}"),
+            asyncio.create_task(self._watch_max_deliveries(), name=f"advisory-{self.consumer}"),
+        ]
+
+    async def stop(self) -> None:
+        """Finish (and ack) the message in hand, then stop fetching."""
+        self._stopping.set()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=self.policy.fetch_timeout_seconds + 5)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+
+    async def _run(self) -> None:
+        sub = None
+        while not self._stopping.is_set():
+            try:
+                if sub is None:
+                    await self.ensure_consumer()
+                    js = await self.nats.jetstream()
+                    sub = await js.pull_subscribe_bind(durable=self.consumer, stream=self.stream.name)
+                try:
+                    msgs = await sub.fetch(self.policy.fetch_batch, timeout=self.policy.fetch_timeout_seconds)
+                except TimeoutError:
+                    continue
+                for msg in msgs:
+                    await self.handle(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS down, stream missing: keep trying, events wait in the stream
+                log.warning("consumer loop error, retrying", extra={"consumer": self.consumer, "error": repr(exc)})
+                sub = None
+                await asyncio.sleep(0.5)
+
+    async def handle(self, msg: Msg) -> None:
+        headers = dict(msg.headers or {})
+        delivered = msg.metadata.num_delivered
+        try:
+            envelope = events_pb2.EventEnvelope.FromString(msg.data)
+            subscription = self.subscriptions.get(msg.subject)
+            if subscription is None:
+                raise PoisonEvent(f"no handler for subject {msg.subject}")
+            payload = subscription.payload_type()
+            if not envelope.payload.Unpack(payload):
+                raise PoisonEvent(f"payload is {envelope.payload.TypeName()}, not {payload.DESCRIPTOR.full_name}")
+        except (DecodeError, PoisonEvent) as exc:
+            await self._dead_letter(msg, headers.get("Nats-Msg-Id", ""), repr(exc), delivered)
+            await msg.term()
+            return
+        with _tracer.start_as_current_span(
+            f"{msg.subject} process",
+            context=extract_context(headers),  # type: ignore[arg-type]
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "nats", "messaging.consumer.group.name": self.consumer,
+                        "messaging.message.id": envelope.event_id},
+        ):
+            try:
+                applied = await self._apply(envelope, payload, subscription.handler)
+            except PoisonEvent as exc:
+                await self._dead_letter(msg, envelope.event_id, repr(exc), delivered)
+                await msg.term()
+                return
+            except Exception as exc:
+                if delivered >= self.policy.max_deliver:
+                    await self._dead_letter(msg, envelope.event_id, repr(exc), delivered)
+                    await msg.term()
+                else:
+                    log.warning("handler failed, will retry",
+                                extra={"subject": msg.subject, "event_id": envelope.event_id, "error": repr(exc)})
+                    await msg.nak(delay=self.policy.nak_delay(delivered))
+                return
+            failpoint("consumer.after_commit")
+            await msg.ack()
+            if applied:
+                self.applied += 1
+            else:
+                self.skipped_duplicates += 1
+
+    async def _apply(self, envelope: events_pb2.EventEnvelope, payload: Message, handler: Handler) -> bool:
+        """Record the event in the inbox and run its effect in one transaction. False if already applied."""
+        async with UnitOfWork(self.db, source=self.consumer) as uow:
+            seen = await uow.session.scalar(
+                select(InboxEntry.event_id).where(
+                    InboxEntry.consumer == self.consumer, InboxEntry.event_id == envelope.event_id
+                )
+            )
+            if seen is not None:
+                return False
+            uow.session.add(
+                InboxEntry(consumer=self.consumer, event_id=envelope.event_id, subject=envelope.subject,
+                           received_at=utcnow())
+            )
+            await uow.session.flush()  # a concurrent duplicate fails here, before the effect
+            await handler(Delivery(envelope=envelope, payload=payload, uow=uow))
+            try:
+                await uow.commit()
+            except IntegrityError:
+                return False  # a replica applied the same event first; ours rolled back whole
+            return True
+
+    async def _dead_letter(self, msg: Msg | None, event_id: str, error: str, delivered: int,
+                           *, subject: str = "", data: bytes = b"", headers: dict[str, str] | None = None,
+                           stream_seq: int = 0) -> None:
+        if msg is not None:
+            subject, data, headers, stream_seq = msg.subject, msg.data, dict(msg.headers or {}), \
+                msg.metadata.sequence.stream
+        values: dict[str, Any] = {
+            "consumer": self.consumer, "event_id": event_id or f"seq-{stream_seq}", "subject": subject,
+            "stream_seq": stream_seq, "payload": data, "headers": headers or {}, "error": error,
+            "deliveries": delivered, "created_at": utcnow(),
+        }
+        dialect = postgresql if not self.db.is_sqlite else sqlite
+        stmt = dialect.insert(DeadLetter).values(**values).on_conflict_do_nothing()
+        async with UnitOfWork(self.db, source=self.consumer) as uow:
+            await uow.session.execute(stmt)
+            await uow.commit()
+        self.dead_lettered += 1
+        log.error("event dead-lettered", extra={"consumer": self.consumer, "subject": subject,
+                                                "event_id": event_id, "error": error})
+
+    async def _watch_max_deliveries(self) -> None:
+        """Dead-letter what the server stopped delivering because every attempt died unacked."""
+        subject = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.stream.name}.{self.consumer}"
+        while not self._stopping.is_set():
+            try:
+                client = await self.nats.client()
+                sub = await client.subscribe(subject)
+                while not self._stopping.is_set():
+                    try:
+                        advisory = await sub.next_msg(timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    await self._record_advisory(json.loads(advisory.data))
+                await sub.unsubscribe()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("max-deliveries advisory watch failed, retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(1.0)
+
+    async def _record_advisory(self, advisory: dict[str, Any]) -> None:
+        seq = int(advisory.get("stream_seq", 0))
+        js = await self.nats.jetstream()
+        raw = await js.get_msg(self.stream.name, seq)
+        headers = {k: str(v) for k, v in (raw.headers or {}).items()}
+        await self._dead_letter(
+            None, headers.get("Nats-Msg-Id", ""), "max deliveries reached without an ack",
+            int(advisory.get("deliveries", 0)), subject=raw.subject or "", data=raw.data or b"",
+            headers=headers, stream_seq=seq,
+        )
+
+
+__all__ = ["ConsumerPolicy", "Delivery", "EventConsumer", "PoisonEvent", "Subscription"]

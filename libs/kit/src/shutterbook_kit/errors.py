@@ -1,0 +1,117 @@
+"""Domain errors, and their mapping to `google.rpc.Status`.
+
+Application code raises these; the gRPC interceptor turns each into a status with one
+`ErrorInfo` (UPPER_SNAKE reason, domain `shutterbook.dev`) and, for bad input, a
+`BadRequest` with one field violation per bad field. The gateway maps them to RFC 9457
+problem bodies the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+ERROR_DOMAIN = "shutterbook.dev"
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+@dataclass
+class DomainError(Exception):
+    """Base of every error a caller may see. `reason` is stable, UPPER_SNAKE."""
+
+    message: str
+    reason: str = "ERROR"
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    code = grpc.StatusCode.UNKNOWN
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def details(self) -> list[any_pb2.Any]:
+        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata)
+        packed = any_pb2.Any()
+        packed.Pack(info)
+        return [packed]
+
+    def to_status(self) -> status_pb2.Status:
+        return status_pb2.Status(code=self.code.value[0], message=self.message, details=self.details())
+
+
+@dataclass
+class InvalidArgument(DomainError):
+    violations: list[FieldViolation] = field(default_factory=list)
+    reason: str = "INVALID_ARGUMENT"
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+    def details(self) -> list[any_pb2.Any]:
+        bad = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in self.violations
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(bad)
+        return [*super().details(), packed]
+
+
+@dataclass
+class NotFound(DomainError):
+    reason: str = "NOT_FOUND"
+    code = grpc.StatusCode.NOT_FOUND
+
+
+@dataclass
+class AlreadyExists(DomainError):
+    reason: str = "ALREADY_EXISTS"
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+@dataclass
+class FailedPrecondition(DomainError):
+    reason: str = "FAILED_PRECONDITION"
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+@dataclass
+class Aborted(DomainError):
+    """A concurrent change won; the caller may retry the whole operation."""
+
+    reason: str = "ABORTED"
+    code = grpc.StatusCode.ABORTED
+
+
+@dataclass
+class Unauthenticated(DomainError):
+    reason: str = "UNAUTHENTICATED"
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class Violations:
+    """Collects field violations so a request reports every bad field at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldViolation] = []
+
+    def add(self, field_path: str, description: str) -> None:
+        self.items.append(FieldViolation(field_path, description))
+
+    def raise_if_any(self, message: str = "the request has invalid fields") -> None:
+        if self.items:
+            raise InvalidArgument(message, violations=list(self.items))
+
+
+def internal_status(message: str = "internal error") -> status_pb2.Status:
+    info = error_details_pb2.ErrorInfo(reason="INTERNAL", domain=ERROR_DOMAIN)
+    packed = any_pb2.Any()
+    packed.Pack(info)
+    return status_pb2.Status(code=code_pb2.INTERNAL, message=message, details=[packed])

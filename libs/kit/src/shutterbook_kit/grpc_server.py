@@ -1,0 +1,215 @@
+"""The gRPC server bootstrap every service uses.
+
+- `grpc.aio` server with the standard health service. Health reflects real readiness:
+  the overall status ("") and each service's status are SERVING only while the database
+  answers. NATS has its own entry, `shutterbook.nats`, and does not take the service out
+  of rotation: the outbox buffers events while NATS is away (DESIGN: NATS being down
+  delays events, it never fails a booking).
+- Reflection, on unless `SHUTTERBOOK_GRPC_REFLECTION=false`.
+- Interceptors: OpenTelemetry, then ours: company/caller metadata into `tenancy`, a
+  default deadline for calls that bring none, and errors mapped to `google.rpc.Status`.
+- Graceful shutdown on SIGTERM/SIGINT: health turns NOT_SERVING first, then (after a short
+  drain so load balancers notice) the server stops taking calls and finishes in-flight
+  ones, consumers finish and ack the message in hand, the relay marks what it published;
+  then the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+from shutterbook_kit import tenancy
+from shutterbook_kit.consumer import EventConsumer
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import DomainError, Unauthenticated, internal_status
+from shutterbook_kit.messaging import NatsConnection, StreamSpec
+from shutterbook_kit.relay import OutboxRelay
+from shutterbook_kit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+NATS_HEALTH = "shutterbook.nats"
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class KitServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Tenancy, default deadline and error mapping for every unary call of our services."""
+
+    def __init__(self, default_deadline_seconds: float) -> None:
+        self.default_deadline = default_deadline_seconds
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None or not details.method.startswith("/shutterbook."):
+            return handler
+        inner = handler.unary_unary
+
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            metadata = {k: v for k, v in (context.invocation_metadata() or ())}
+            company = str(metadata.get(tenancy.COMPANY_KEY, ""))
+            try:
+                if not company:
+                    raise Unauthenticated(f"missing {tenancy.COMPANY_KEY} metadata", reason="MISSING_COMPANY")
+                token = tenancy.set_current(
+                    tenancy.CallContext(company_id=company, caller=str(metadata.get(tenancy.CALLER_KEY, "")))
+                )
+                try:
+                    remaining = context.time_remaining()
+                    timeout = self.default_deadline if remaining is None else max(remaining, 0.0)
+                    return await asyncio.wait_for(inner(request, context), timeout=timeout)
+                finally:
+                    tenancy._current.reset(token)  # type: ignore[arg-type]
+            except DomainError as exc:
+                await context.abort_with_status(rpc_status.to_status(exc.to_status()))
+            except TimeoutError:
+                await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")
+            except grpc.aio.AbortError:
+                raise
+            except Exception:
+                log.exception("unhandled error", extra={"method": details.method})
+                await context.abort_with_status(rpc_status.to_status(internal_status()))
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+@dataclass
+class ServiceParts:
+    """What a service contributes; the host wires the rest."""
+
+    settings: ServiceSettings
+    db: Database
+    nats: NatsConnection
+    register: Callable[[grpc.aio.Server], None]
+    service_names: Sequence[str]
+    publishes: StreamSpec | None = None
+    consumers: list[EventConsumer] = field(default_factory=list)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+AddServicers = Callable[[grpc.aio.Server, Database], None]
+MakeConsumers = Callable[[Database, NatsConnection], list[EventConsumer]]
+
+
+class ServiceHost:
+    @classmethod
+    def create(
+        cls,
+        settings: ServiceSettings,
+        *,
+        service_names: Sequence[str],
+        add_servicers: AddServicers,
+        consumers: MakeConsumers | None = None,
+    ) -> ServiceHost:
+        """The usual service: its database, its NATS connection, its stream (named after the
+        service), its servicers and its consumers."""
+        db = Database(settings.database_url)
+        nats = NatsConnection(settings.nats_url, name=settings.service, jetstream_replicas=settings.jetstream_replicas)
+        return cls(ServiceParts(
+            settings=settings, db=db, nats=nats, register=lambda server: add_servicers(server, db),
+            service_names=service_names, publishes=StreamSpec(settings.service),
+            consumers=consumers(db, nats) if consumers else [],
+        ))
+
+    def __init__(self, parts: ServiceParts) -> None:
+        self.parts = parts
+        self.settings = parts.settings
+        self.health = health.aio.HealthServicer()
+        self.relay = OutboxRelay(parts.db, parts.nats, parts.publishes) if parts.publishes else None
+        self.server: grpc.aio.Server | None = None
+        self.port = 0
+        self._readiness: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
+        self._stopping = False
+
+    async def start(self) -> int:
+        """Start serving; returns the bound port (useful with port 0 in tests)."""
+        self.parts.nats.start()
+        server = grpc.aio.server(
+            interceptors=[aio_server_interceptor(), KitServerInterceptor(self.settings.default_deadline_seconds)],
+            options=[("grpc.so_reuseport", 0)],
+        )
+        self.parts.register(server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        if self.settings.grpc_reflection:
+            names = [*self.parts.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                     reflection.SERVICE_NAME]
+            reflection.enable_server_reflection(names, server)
+        self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        if self.port == 0:
+            raise RuntimeError(f"could not bind {self.settings.host}:{self.settings.port}")
+        await self._check_readiness()
+        await server.start()
+        self.server = server
+        if self.relay is not None:
+            self.relay.start()
+        for consumer in self.parts.consumers:
+            consumer.start()
+        self._readiness = asyncio.create_task(self._readiness_loop(), name="readiness")
+        log.info("serving", extra={"service": self.settings.service, "port": self.port})
+        return self.port
+
+    async def _check_readiness(self) -> None:
+        db_ok = await self.parts.db.ping()
+        status = SERVING if db_ok else NOT_SERVING
+        for name in ("", *self.parts.service_names):
+            await self.health.set(name, status)
+        await self.health.set(NATS_HEALTH, SERVING if self.parts.nats.is_connected else NOT_SERVING)
+
+    async def _readiness_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            await self._check_readiness()
+
+    async def stop(self) -> None:
+        """Graceful shutdown; safe to call more than once."""
+        if self._stopping:
+            await self._stopped.wait()
+            return
+        self._stopping = True
+        log.info("shutting down", extra={"service": self.settings.service})
+        await self.health.enter_graceful_shutdown()  # NOT_SERVING before anything stops
+        if self._readiness is not None:
+            self._readiness.cancel()
+        await asyncio.sleep(self.settings.shutdown_drain_seconds)
+        if self.server is not None:
+            await self.server.stop(self.settings.shutdown_grace_seconds)
+        for consumer in self.parts.consumers:
+            await consumer.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        for hook in self.parts.on_stop:
+            await hook()
+        await self.parts.nats.close()
+        await self.parts.db.dispose()
+        self._stopped.set()
+        log.info("stopped", extra={"service": self.settings.service})
+
+    async def run_until_signalled(self) -> None:
+        """Serve until SIGTERM or SIGINT, then shut down gracefully."""
+        loop = asyncio.get_running_loop()
+        signalled = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, signalled.set)
+        await self.start()
+        await signalled.wait()
+        await self.stop()

@@ -1,0 +1,102 @@
+"""Idempotent creates by `request_id` (AIP-155): the first response is stored in the same
+transaction as the effect; a retry gets that response back, and the same id with a
+different request is INVALID_ARGUMENT."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from google.protobuf.message import Message
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import InvalidArgument, Violations
+from shutterbook_kit.schema import IdempotencyRecord, utcnow
+from shutterbook_kit.uow import UnitOfWork
+
+R = TypeVar("R", bound=Message)
+
+
+def request_fingerprint(request: Message) -> str:
+    """A hash of the request without its request_id, so retries of one body match."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    if "request_id" in copy.DESCRIPTOR.fields_by_name:
+        copy.ClearField("request_id")  # type: ignore[arg-type]
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+def validate_request_id(request_id: str, violations: Violations) -> None:
+    if request_id and not (8 <= len(request_id) <= 100 and request_id.isprintable()):
+        violations.add("request_id", "must be 8 to 100 printable characters, for example a UUID")
+
+
+async def _replay(db: Database, company_id: str, scope: str, request_id: str, fingerprint: str,
+                  response_type: type[R]) -> R | None:
+    async with UnitOfWork(db, readonly=True) as uow:
+        record = await uow.session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.company_id == company_id,
+                IdempotencyRecord.scope == scope,
+                IdempotencyRecord.request_id == request_id,
+            )
+        )
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise InvalidArgument(
+            "request_id was already used with a different request",
+            reason="REQUEST_ID_REUSED",
+            violations=[],
+        )
+    return response_type.FromString(record.response)
+
+
+async def run_idempotent(
+    db: Database,
+    *,
+    company_id: str,
+    scope: str,
+    request: Message,
+    request_id: str,
+    response_type: type[R],
+    work: Callable[[UnitOfWork], Awaitable[R]],
+    source: str = "",
+) -> R:
+    """Run `work` in a unit of work once per (company, scope, request_id).
+
+    Without a request_id, `work` simply runs. With one, a concurrent duplicate loses on the
+    idempotency record's primary key, rolls back whole, and returns the winner's response.
+    """
+    if not request_id:
+        async with UnitOfWork(db, source=source) as uow:
+            result = await work(uow)
+            await uow.commit()
+            return result
+    fingerprint = request_fingerprint(request)
+    replay = await _replay(db, company_id, scope, request_id, fingerprint, response_type)
+    if replay is not None:
+        return replay
+    try:
+        async with UnitOfWork(db, source=source) as uow:
+            result = await work(uow)
+            uow.session.add(
+                IdempotencyRecord(
+                    company_id=company_id,
+                    scope=scope,
+                    request_id=request_id,
+                    request_hash=fingerprint,
+                    response=result.SerializeToString(deterministic=True),
+                    created_at=utcnow(),
+                )
+            )
+            await uow.commit()
+            return result
+    except IntegrityError:
+        replay = await _replay(db, company_id, scope, request_id, fingerprint, response_type)
+        if replay is None:
+            raise
+        return replay

@@ -1,0 +1,183 @@
+"""The outbox relay: publishes committed outbox rows to JetStream, marking each row only
+after JetStream acknowledged it.
+
+Several relays may run at once (replicas of a service). Each claims a batch with a lease:
+on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so relays never wait on each other; on
+SQLite the claim runs in a `BEGIN IMMEDIATE` transaction, so claims are serialized. A row
+is published by one relay within its lease; if that relay dies, the lease runs out and
+another relay republishes it with the same `Nats-Msg-Id`, which JetStream drops as a
+duplicate (its duplicate window is longer than the lease).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import or_, select, update
+
+from shutterbook_kit.db import Database
+from shutterbook_kit.messaging import NatsConnection, StreamSpec
+from shutterbook_kit.schema import OutboxMessage, utcnow
+from shutterbook_kit.telemetry import extract_context, inject_headers
+from shutterbook_kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    duplicates: int = 0
+    failures: int = 0
+    by_event: dict[str, int] = field(default_factory=dict)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        nats: NatsConnection,
+        stream: StreamSpec,
+        *,
+        batch_size: int = 100,
+        lease_seconds: float = 30.0,
+        idle_poll_seconds: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.nats = nats
+        self.stream = stream
+        self.batch_size = batch_size
+        self.lease = timedelta(seconds=lease_seconds)
+        self.idle_poll = idle_poll_seconds
+        self.relay_id = f"relay-{uuid.uuid4().hex[:12]}"
+        self.stats = RelayStats()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.relay_id)
+
+    async def stop(self) -> None:
+        """Finish the batch in hand (its rows get marked), then stop."""
+        self._stopping.set()
+        self.db.outbox_written.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        stream_ready = False
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                if not stream_ready:
+                    await self._wait_for_nats()
+                    if self._stopping.is_set():
+                        return
+                    await self.nats.ensure_stream(self.stream)
+                    stream_ready = True
+                published = await self.publish_batch()
+                backoff = 0.2
+                if published == 0:
+                    await self._idle()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS down or DB busy: the rows stay, try again later
+                self.stats.failures += 1
+                log.warning("outbox relay: publish failed, will retry", extra={"error": repr(exc)})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _wait_for_nats(self) -> None:
+        waiter = asyncio.ensure_future(self.nats.client())
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (waiter, stopper):
+            task.cancel()
+
+    async def _idle(self) -> None:
+        self.db.outbox_written.clear()
+        try:
+            await asyncio.wait_for(self.db.outbox_written.wait(), timeout=self.idle_poll)
+        except TimeoutError:
+            pass
+
+    async def _claim(self) -> list[OutboxMessage]:
+        now = utcnow()
+        claimable = (
+            select(OutboxMessage.seq)
+            .where(
+                OutboxMessage.published_at.is_(None),
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            )
+            .order_by(OutboxMessage.seq)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serializes via BEGIN IMMEDIATE
+        )
+        async with UnitOfWork(self.db) as uow:
+            seqs = list((await uow.session.scalars(claimable)).all())
+            if not seqs:
+                return []
+            await uow.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.seq.in_(seqs))
+                .values(
+                    claimed_by=self.relay_id,
+                    claimed_until=now + self.lease,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+            )
+            rows = list(
+                (
+                    await uow.session.scalars(
+                        select(OutboxMessage).where(OutboxMessage.seq.in_(seqs)).order_by(OutboxMessage.seq)
+                    )
+                ).all()
+            )
+            await uow.commit()
+            return rows
+
+    async def publish_batch(self) -> int:
+        """Claim, publish and mark one batch. Returns how many rows were published."""
+        rows = await self._claim()
+        if not rows:
+            return 0
+        js = await self.nats.jetstream()
+        done: list[int] = []
+        try:
+            for row in rows:
+                headers = {"Nats-Msg-Id": row.event_id, "Shutterbook-Company": row.company_id}
+                with _tracer.start_as_current_span(
+                    f"{row.subject} publish",
+                    context=extract_context(row.headers),  # type: ignore[arg-type]
+                    kind=SpanKind.PRODUCER,
+                    attributes={"messaging.system": "nats", "messaging.destination.name": row.subject,
+                                "messaging.message.id": row.event_id},
+                ):
+                    inject_headers(headers)
+                    ack = await js.publish(row.subject, row.payload, headers=headers, stream=self.stream.name)
+                if ack.duplicate:
+                    self.stats.duplicates += 1
+                else:
+                    self.stats.published += 1
+                self.stats.by_event[row.event_id] = self.stats.by_event.get(row.event_id, 0) + 1
+                done.append(row.seq)
+        finally:
+            if done:
+                await self._mark_published(done)
+        return len(done)
+
+    async def _mark_published(self, seqs: list[int]) -> None:
+        async with UnitOfWork(self.db) as uow:
+            await uow.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.seq.in_(seqs), OutboxMessage.claimed_by == self.relay_id)
+                .values(published_at=utcnow(), claimed_by=None, claimed_until=None)
+            )
+            await uow.commit()

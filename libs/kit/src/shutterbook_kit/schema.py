@@ -1,0 +1,161 @@
+"""Tables the kit keeps in every service's database: outbox, inbox, dead letters and
+idempotency records. Services list `KitBase.metadata` beside their own in Alembic and
+create these tables with `create_kit_tables()` in their first migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every backend (SQLite stores naive text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store UTC instants only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class KitBase(DeclarativeBase):
+    pass
+
+
+class OutboxMessage(KitBase):
+    """An event written in the same transaction as the change it describes."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (sa.Index("ix_outbox_unpublished", "published_at", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    company_id: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    headers: Mapped[dict[str, str]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class InboxEntry(KitBase):
+    """An event a consumer has applied; written in the same transaction as its effect."""
+
+    __tablename__ = "inbox_entries"
+
+    consumer: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DeadLetter(KitBase):
+    """An event a consumer gave up on (undecodable, or failing past its deliveries). Kept, never dropped."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (sa.UniqueConstraint("consumer", "event_id", name="uq_dead_letters_consumer_event"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    consumer: Mapped[str] = mapped_column(sa.String(100))
+    event_id: Mapped[str] = mapped_column(sa.String(64))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    stream_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    headers: Mapped[dict[str, str]] = mapped_column(sa.JSON)
+    error: Mapped[str] = mapped_column(sa.Text)
+    deliveries: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class IdempotencyRecord(KitBase):
+    """The first response to a request id: a retry gets it back instead of a second effect."""
+
+    __tablename__ = "idempotency_records"
+
+    company_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    request_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    response: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+def create_kit_tables() -> None:
+    """Version 1 of the kit's tables, for a service's first Alembic migration.
+
+    Written out rather than derived from the models above, so that a later change of the
+    models comes with its own migration and this one stays what it was."""
+    op.create_table(
+        "outbox_messages",
+        sa.Column("seq", BigIntId, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("company_id", sa.String(64), nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("published_at", UtcDateTime, nullable=True),
+        sa.Column("claimed_by", sa.String(64), nullable=True),
+        sa.Column("claimed_until", UtcDateTime, nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text, nullable=True),
+    )
+    op.create_index("ix_outbox_unpublished", "outbox_messages", ["published_at", "seq"])
+    op.create_table(
+        "inbox_entries",
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("received_at", UtcDateTime, nullable=False),
+    )
+    op.create_table(
+        "dead_letters",
+        sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+        sa.Column("consumer", sa.String(100), nullable=False),
+        sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("stream_seq", sa.BigInteger, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column("deliveries", sa.Integer, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.UniqueConstraint("consumer", "event_id", name="uq_dead_letters_consumer_event"),
+    )
+    op.create_table(
+        "idempotency_records",
+        sa.Column("company_id", sa.String(64), primary_key=True),
+        sa.Column("scope", sa.String(200), primary_key=True),
+        sa.Column("request_id", sa.String(100), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("response", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+
+
+def drop_kit_tables() -> None:
+    for name in ("idempotency_records", "dead_letters", "inbox_entries", "outbox_messages"):
+        op.drop_table(name)

@@ -1,0 +1,93 @@
+"""Settings from environment variables, all prefixed `SHUTTERBOOK_`, read once at start.
+
+Every variable is documented in the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "SHUTTERBOOK_"
+
+DEFAULT_PORTS = {"clients": 50051, "scheduling": 50052, "billing": 50053, "gateway": 8000}
+
+
+def env(name: str, default: str) -> str:
+    """Read `SHUTTERBOOK_<name>`, falling back to `default`."""
+    return os.environ.get(PREFIX + name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name} must be a number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name, "true" if default else "false").strip().lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def var_dir() -> Path:
+    """Where the embedded default keeps its SQLite files and JetStream storage."""
+    return Path(env("VAR_DIR", str(Path.cwd() / "var"))).resolve()
+
+
+def default_database_url(service: str) -> str:
+    return f"sqlite+aiosqlite:///{var_dir() / f'{service}.db'}"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What every service reads from its environment."""
+
+    service: str
+    database_url: str
+    nats_url: str
+    host: str
+    port: int
+    jetstream_replicas: int
+    grpc_reflection: bool
+    shutdown_grace_seconds: float
+    shutdown_drain_seconds: float
+    default_deadline_seconds: float
+    log_level: str
+    upstreams: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, service: str) -> ServiceSettings:
+        upper = service.upper()
+        return cls(
+            service=service,
+            database_url=env(f"{upper}_DATABASE_URL", default_database_url(service)),
+            nats_url=env("NATS_URL", "nats://127.0.0.1:4222"),
+            host=env(f"{upper}_HOST", "127.0.0.1"),
+            port=env_int(f"{upper}_PORT", DEFAULT_PORTS[service]),
+            jetstream_replicas=env_int("JETSTREAM_REPLICAS", 1),
+            grpc_reflection=env_bool("GRPC_REFLECTION", True),
+            shutdown_grace_seconds=env_float("SHUTDOWN_GRACE_SECONDS", 20.0),
+            shutdown_drain_seconds=env_float("SHUTDOWN_DRAIN_SECONDS", 0.5),
+            default_deadline_seconds=env_float("DEFAULT_DEADLINE_SECONDS", 30.0),
+            log_level=env("LOG_LEVEL", "INFO"),
+            upstreams={
+                name: env(f"{name.upper()}_ADDR", f"127.0.0.1:{DEFAULT_PORTS[name]}")
+                for name in ("clients", "scheduling", "billing")
+                if name != service
+            },
+        )

@@ -1,0 +1,82 @@
+"""Use cases: price list items."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook.billing.v1 import billing_pb2
+from shutterbook.common.v1 import money_pb2
+from shutterbook_billing.domain.money import check_currency, check_price, check_tax_rate
+from shutterbook_billing.storage.models import PriceListItemRow
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
+from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+
+SOURCE = "billing"
+
+
+def to_proto(row: PriceListItemRow) -> billing_pb2.PriceListItem:
+    return billing_pb2.PriceListItem(
+        name=f"priceListItems/{row.id}",
+        display_name=row.display_name,
+        sku=row.sku,
+        unit_price=money_pb2.Money(currency_code=row.currency_code, amount_minor=row.unit_price_minor),
+        tax_rate_bps=row.tax_rate_bps,
+    )
+
+
+async def create_price_list_item(
+    db: Database, company_id: str, request: billing_pb2.CreatePriceListItemRequest
+) -> billing_pb2.PriceListItem:
+    item = request.price_list_item
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    if not item.display_name.strip():
+        v.add("price_list_item.display_name", "is required")
+    if not item.sku.strip() or len(item.sku) > 64:
+        v.add("price_list_item.sku", "is required, at most 64 characters")
+    check_currency(item.unit_price.currency_code, "price_list_item.unit_price.currency_code", v)
+    check_price(item.unit_price.amount_minor, "price_list_item.unit_price.amount_minor", v)
+    check_tax_rate(item.tax_rate_bps, "price_list_item.tax_rate_bps", v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> billing_pb2.PriceListItem:
+        taken = await uow.session.scalar(
+            select(PriceListItemRow.id).where(PriceListItemRow.company_id == company_id,
+                                              PriceListItemRow.sku == item.sku.strip())
+        )
+        if taken is not None:
+            raise AlreadyExists(f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"})
+        row = PriceListItemRow(
+            id=str(uuid.uuid4()), company_id=company_id, display_name=item.display_name.strip(),
+            sku=item.sku.strip(), currency_code=item.unit_price.currency_code,
+            unit_price_minor=item.unit_price.amount_minor, tax_rate_bps=item.tax_rate_bps, created_at=utcnow(),
+        )
+        uow.session.add(row)
+        await uow.session.flush()
+        return to_proto(row)
+
+    try:
+        return await run_idempotent(
+            db, company_id=company_id, scope="CreatePriceListItem", request=request,
+            request_id=request.request_id, response_type=billing_pb2.PriceListItem, work=work, source=SOURCE,
+        )
+    except IntegrityError as exc:  # a concurrent create of the same sku won
+        raise AlreadyExists(f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"}) from exc
+
+
+async def get_price_list_item(db: Database, company_id: str, name: str) -> billing_pb2.PriceListItem:
+    item_id = parse_name(name, "priceListItems")
+    async with UnitOfWork(db, readonly=True) as uow:
+        row = await uow.session.scalar(
+            select(PriceListItemRow).where(PriceListItemRow.company_id == company_id, PriceListItemRow.id == item_id)
+        )
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return to_proto(row)

@@ -1,0 +1,46 @@
+"""The gateway's Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from litestar.plugins.problem_details import ProblemDetailsPlugin
+
+from shutterbook_gateway.api.clients import ClientsController
+from shutterbook_gateway.api.health import HealthController
+from shutterbook_gateway.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
+from shutterbook_gateway.upstreams import Upstreams
+from shutterbook_kit.db import Database
+from shutterbook_kit.settings import ServiceSettings
+
+
+def create_app(settings: ServiceSettings) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.db = Database(settings.database_url)
+        app.state.upstreams = Upstreams.connect(settings.upstreams)
+        try:
+            yield
+        finally:
+            await app.state.upstreams.close()
+            await app.state.db.dispose()
+
+    return Litestar(
+        route_handlers=[HealthController, ClientsController],
+        lifespan=[lifespan],
+        plugins=[ProblemDetailsPlugin(PROBLEM_CONFIG), OpenTelemetryPlugin(OpenTelemetryConfig())],
+        exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=None,  # the kit's JSON logging (configured by the CLI) stays in charge  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(
+            title="Shutterbook booking API",
+            version="1.0.0",
+            description="Public booking API for partner sites and studio web pages.",
+            path="/docs",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )

@@ -1,0 +1,32 @@
+"""The gateway's own tables: partner API keys (stored hashed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shutterbook_kit.schema import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PartnerApiKeyRow(Base):
+    """A partner's key: scoped to one company and optionally some locations, revocable.
+
+    Only the SHA-256 of the secret part is kept: keys are 256-bit random, so a fast hash is
+    as safe as a slow one and keeps the per-request check cheap.
+    """
+
+    __tablename__ = "partner_api_keys"
+
+    key_id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    company_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    label: Mapped[str] = mapped_column(sa.String(200))
+    secret_sha256: Mapped[str] = mapped_column(sa.String(64))
+    location_ids: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

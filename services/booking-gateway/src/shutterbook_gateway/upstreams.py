@@ -1,0 +1,68 @@
+"""The gateway's gRPC clients of clients, scheduling and billing, with deadlines and
+retries only where retrying is safe."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from shutterbook.billing.v1 import billing_pb2_grpc
+from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
+from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
+from shutterbook_kit.grpc_client import open_channel
+
+# Methods that are safe to retry on UNAVAILABLE: reads, and creates the gateway always
+# sends with a request_id (the service answers a retry with the first result).
+CLIENTS_IDEMPOTENT = ["GetClient", "CreateClient"]
+SCHEDULING_IDEMPOTENT = ["GetKnownClient", "ListKnownClients"]
+BILLING_IDEMPOTENT = ["GetPriceListItem", "CreatePriceListItem"]
+
+
+@dataclass
+class Upstreams:
+    clients: clients_pb2_grpc.ClientsServiceStub
+    scheduling: scheduling_pb2_grpc.SchedulingServiceStub
+    billing: billing_pb2_grpc.BillingServiceStub
+    channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
+
+    @classmethod
+    def connect(cls, addresses: dict[str, str]) -> Upstreams:
+        channels = {
+            "clients": open_channel(addresses["clients"],
+                                    clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name,
+                                    CLIENTS_IDEMPOTENT),
+            "scheduling": open_channel(addresses["scheduling"],
+                                       scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name,
+                                       SCHEDULING_IDEMPOTENT),
+            "billing": open_channel(addresses["billing"], "shutterbook.billing.v1.BillingService",
+                                    BILLING_IDEMPOTENT),
+        }
+        return cls(
+            clients=clients_pb2_grpc.ClientsServiceStub(channels["clients"]),
+            scheduling=scheduling_pb2_grpc.SchedulingServiceStub(channels["scheduling"]),
+            billing=billing_pb2_grpc.BillingServiceStub(channels["billing"]),
+            channels=channels,
+        )
+
+    async def health(self, timeout: float = 1.0) -> dict[str, str]:
+        """Each upstream's overall health status name (SERVING, NOT_SERVING, UNREACHABLE)."""
+
+        async def check(channel: grpc.aio.Channel) -> str:
+            try:
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=timeout
+                )
+                return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+            except grpc.aio.AioRpcError:
+                return "UNREACHABLE"
+
+        names = list(self.channels)
+        results = await asyncio.gather(*(check(self.channels[n]) for n in names))
+        return dict(zip(names, results, strict=True))
+
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            await channel.close()

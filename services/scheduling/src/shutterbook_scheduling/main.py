@@ -1,0 +1,43 @@
+"""Wiring of the scheduling service, and its CLI (`shutterbook-scheduling serve|migrate|seed`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
+from shutterbook_kit.cli import service_cli
+from shutterbook_kit.consumer import ConsumerPolicy, EventConsumer
+from shutterbook_kit.db import Database
+from shutterbook_kit.grpc_server import ServiceHost
+from shutterbook_kit.messaging import NatsConnection, StreamSpec
+from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.api.servicer import SchedulingServicer
+from shutterbook_scheduling.application import client_directory
+
+SERVICE = "scheduling"
+MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
+SERVICE_NAME = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name
+
+
+def build(settings: ServiceSettings, *, consumer_policy: ConsumerPolicy | None = None) -> ServiceHost:
+    def consumers(db: Database, nats: NatsConnection) -> list[EventConsumer]:
+        return [
+            EventConsumer(db, nats, consumer=SERVICE, stream=StreamSpec("clients"),
+                          subscriptions=client_directory.SUBSCRIPTIONS, policy=consumer_policy),
+        ]
+
+    return ServiceHost.create(
+        settings,
+        service_names=[SERVICE_NAME],
+        add_servicers=lambda server, db: scheduling_pb2_grpc.add_SchedulingServiceServicer_to_server(
+            SchedulingServicer(db), server
+        ),
+        consumers=consumers,
+    )
+
+
+async def serve(settings: ServiceSettings) -> None:
+    await build(settings).run_until_signalled()
+
+
+cli = service_cli(service=SERVICE, serve=serve, migrations=MIGRATIONS)
