@@ -18,15 +18,19 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_kit.demo import DEMO_API_KEY, DEMO_COMPANY_ID
 from shutterbook_kit.settings import DEFAULT_PORTS, env, env_int, var_dir
 
+from shutterbook_devstack.nats_server import EmbeddedNats
+
 GRPC_SERVICES = ("clients", "scheduling", "billing")
 ALL_SERVICES = (*GRPC_SERVICES, "gateway")
-COMMANDS = {"clients": "shutterbook-clients", "scheduling": "shutterbook-scheduling",
-            "billing": "shutterbook-billing", "gateway": "shutterbook-booking-gateway"}
+COMMANDS = {
+    "clients": "shutterbook-clients",
+    "scheduling": "shutterbook-scheduling",
+    "billing": "shutterbook-billing",
+    "gateway": "shutterbook-booking-gateway",
+}
 
 
 def _bin(name: str) -> str:
@@ -69,8 +73,9 @@ class Stack:
     def start_nats(self) -> str:
         if "SHUTTERBOOK_NATS_URL" in os.environ:
             return os.environ["SHUTTERBOOK_NATS_URL"]
-        self.nats = EmbeddedNats(env_int("DEV_NATS_PORT", 4322), self.var / "nats",
-                                 log_file=self.var / "logs" / "nats.log")
+        self.nats = EmbeddedNats(
+            env_int("DEV_NATS_PORT", 4322), self.var / "nats", log_file=self.var / "logs" / "nats.log"
+        )
         self.nats.start()
         return self.nats.url
 
@@ -81,8 +86,9 @@ class Stack:
         running = {}
         for service in ALL_SERVICES:
             with open(logs / f"{service}.log", "ab") as log:
-                running[service] = subprocess.Popen([_bin(COMMANDS[service]), command], env=self.env,
-                                                    stdout=log, stderr=log)
+                running[service] = subprocess.Popen(
+                    [_bin(COMMANDS[service]), command], env=self.env, stdout=log, stderr=log
+                )
         failed = [s for s, p in running.items() if p.wait() != 0]
         if failed:
             raise RuntimeError(f"{command} failed for {', '.join(failed)}; see var/logs/")
@@ -103,8 +109,14 @@ class Stack:
             for service in list(pending):
                 child = self.children[service]
                 if child.poll() is not None:
-                    raise RuntimeError(f"{service} exited with {child.returncode}; see var/logs/{service}.log")
-                ok = _http_ok(_port(service), "/healthz") if service == "gateway" else _grpc_serving(_port(service))
+                    raise RuntimeError(
+                        f"{service} exited with {child.returncode}; see var/logs/{service}.log"
+                    )
+                ok = (
+                    _http_ok(_port(service), "/healthz")
+                    if service == "gateway"
+                    else _grpc_serving(_port(service))
+                )
                 if ok:
                     pending.discard(service)
             if time.monotonic() > deadline:
@@ -132,21 +144,23 @@ class Stack:
 
 def banner(nats_url: str) -> str:
     gw = _port("gateway")
-    return "\n".join([
-        "",
-        "Shutterbook is running (embedded default: SQLite under var/, logs in var/logs/).",
-        f"  booking API        http://127.0.0.1:{gw}/v1",
-        f"  API docs           http://127.0.0.1:{gw}/docs",
-        f"  gateway health     http://127.0.0.1:{gw}/healthz  http://127.0.0.1:{gw}/readyz",
-        f"  clients gRPC       127.0.0.1:{_port('clients')}",
-        f"  scheduling gRPC    127.0.0.1:{_port('scheduling')}",
-        f"  billing gRPC       127.0.0.1:{_port('billing')}",
-        f"  NATS               {nats_url}",
-        f"  demo company       {DEMO_COMPANY_ID}",
-        f"  demo partner key   {DEMO_API_KEY}",
-        "Press Ctrl-C to stop.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "",
+            "Shutterbook is running (embedded default: SQLite under var/, logs in var/logs/).",
+            f"  booking API        http://127.0.0.1:{gw}/v1",
+            f"  API docs           http://127.0.0.1:{gw}/docs",
+            f"  gateway health     http://127.0.0.1:{gw}/healthz  http://127.0.0.1:{gw}/readyz",
+            f"  clients gRPC       127.0.0.1:{_port('clients')}",
+            f"  scheduling gRPC    127.0.0.1:{_port('scheduling')}",
+            f"  billing gRPC       127.0.0.1:{_port('billing')}",
+            f"  NATS               {nats_url}",
+            f"  demo company       {DEMO_COMPANY_ID}",
+            f"  demo partner key   {DEMO_API_KEY}",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+    )
 
 
 def run(ready_timeout: float) -> int:

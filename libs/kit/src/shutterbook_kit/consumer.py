@@ -27,15 +27,16 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from shutterbook.common.v1 import events_pb2
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from shutterbook.common.v1 import events_pb2
 from shutterbook_kit.db import Database
 from shutterbook_kit.failpoints import failpoint
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.schema import DeadLetter, InboxEntry, utcnow
+from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.telemetry import extract_context
 from shutterbook_kit.uow import UnitOfWork
 
@@ -68,14 +69,29 @@ class Subscription:
 
 @dataclass(frozen=True)
 class ConsumerPolicy:
-    """Explicit delivery settings; the server defaults are not what a booking system wants."""
+    """Explicit delivery settings; the server defaults are not what a booking system wants.
 
-    ack_wait_seconds: float = 30.0  # above the slowest handler
+    `ack_wait_seconds` must exceed the slowest handler. An unacked delivery (the process
+    died) is redelivered after AckWait, then after growing backoffs; a handler error is
+    nak'ed with its own shorter delay (`nak_delay`).
+    """
+
+    ack_wait_seconds: float = 30.0
     max_deliver: int = 8
-    # Redelivery after an unacked (crashed) delivery; the first value is also the AckWait.
-    backoff_seconds: tuple[float, ...] = (30.0, 30.0, 60.0, 120.0, 300.0)
     fetch_batch: int = 32
     fetch_timeout_seconds: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> ConsumerPolicy:
+        return cls(
+            ack_wait_seconds=settings.consumer_ack_wait_seconds, max_deliver=settings.consumer_max_deliver
+        )
+
+    @property
+    def backoff_seconds(self) -> list[float]:
+        """Redelivery delays after unacked deliveries; the first is the AckWait. Fewer than MaxDeliver."""
+        wait = self.ack_wait_seconds
+        return [wait, wait, 2 * wait, 4 * wait, 10 * wait][: max(self.max_deliver - 1, 1)]
 
     def nak_delay(self, delivered: int) -> float:
         """Delay before retrying a handler error: 0.5 s, 1 s, 2 s, ... at most 30 s."""
@@ -106,15 +122,15 @@ class EventConsumer:
         self._tasks: list[asyncio.Task[None]] = []
 
     def _config(self) -> ConsumerConfig:
-        backoff = list(self.policy.backoff_seconds)
+        backoff = self.policy.backoff_seconds
         return ConsumerConfig(
             durable_name=self.consumer,
             name=self.consumer,
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=backoff[0] if backoff else self.policy.ack_wait_seconds,
+            ack_wait=self.policy.ack_wait_seconds,
             max_deliver=self.policy.max_deliver,
-            backoff=backoff or None,
+            backoff=backoff,
             filter_subjects=sorted(self.subscriptions),
             max_ack_pending=1000,
         )
@@ -158,7 +174,9 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # NATS down, stream missing: keep trying, events wait in the stream
-                log.warning("consumer loop error, retrying", extra={"consumer": self.consumer, "error": repr(exc)})
+                log.warning(
+                    "consumer loop error, retrying", extra={"consumer": self.consumer, "error": repr(exc)}
+                )
                 sub = None
                 await asyncio.sleep(0.5)
 
@@ -172,7 +190,9 @@ class EventConsumer:
                 raise PoisonEvent(f"no handler for subject {msg.subject}")
             payload = subscription.payload_type()
             if not envelope.payload.Unpack(payload):
-                raise PoisonEvent(f"payload is {envelope.payload.TypeName()}, not {payload.DESCRIPTOR.full_name}")
+                raise PoisonEvent(
+                    f"payload is {envelope.payload.TypeName()}, not {payload.DESCRIPTOR.full_name}"
+                )
         except (DecodeError, PoisonEvent) as exc:
             await self._dead_letter(msg, headers.get("Nats-Msg-Id", ""), repr(exc), delivered)
             await msg.term()
@@ -181,8 +201,11 @@ class EventConsumer:
             f"{msg.subject} process",
             context=extract_context(headers),  # type: ignore[arg-type]
             kind=SpanKind.CONSUMER,
-            attributes={"messaging.system": "nats", "messaging.consumer.group.name": self.consumer,
-                        "messaging.message.id": envelope.event_id},
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": self.consumer,
+                "messaging.message.id": envelope.event_id,
+            },
         ):
             try:
                 applied = await self._apply(envelope, payload, subscription.handler)
@@ -195,8 +218,10 @@ class EventConsumer:
                     await self._dead_letter(msg, envelope.event_id, repr(exc), delivered)
                     await msg.term()
                 else:
-                    log.warning("handler failed, will retry",
-                                extra={"subject": msg.subject, "event_id": envelope.event_id, "error": repr(exc)})
+                    log.warning(
+                        "handler failed, will retry",
+                        extra={"subject": msg.subject, "event_id": envelope.event_id, "error": repr(exc)},
+                    )
                     await msg.nak(delay=self.policy.nak_delay(delivered))
                 return
             failpoint("consumer.after_commit")
@@ -217,8 +242,12 @@ class EventConsumer:
             if seen is not None:
                 return False
             uow.session.add(
-                InboxEntry(consumer=self.consumer, event_id=envelope.event_id, subject=envelope.subject,
-                           received_at=utcnow())
+                InboxEntry(
+                    consumer=self.consumer,
+                    event_id=envelope.event_id,
+                    subject=envelope.subject,
+                    received_at=utcnow(),
+                )
             )
             await uow.session.flush()  # a concurrent duplicate fails here, before the effect
             await handler(Delivery(envelope=envelope, payload=payload, uow=uow))
@@ -228,16 +257,35 @@ class EventConsumer:
                 return False  # a replica applied the same event first; ours rolled back whole
             return True
 
-    async def _dead_letter(self, msg: Msg | None, event_id: str, error: str, delivered: int,
-                           *, subject: str = "", data: bytes = b"", headers: dict[str, str] | None = None,
-                           stream_seq: int = 0) -> None:
+    async def _dead_letter(
+        self,
+        msg: Msg | None,
+        event_id: str,
+        error: str,
+        delivered: int,
+        *,
+        subject: str = "",
+        data: bytes = b"",
+        headers: dict[str, str] | None = None,
+        stream_seq: int = 0,
+    ) -> None:
         if msg is not None:
-            subject, data, headers, stream_seq = msg.subject, msg.data, dict(msg.headers or {}), \
-                msg.metadata.sequence.stream
+            subject, data, headers, stream_seq = (
+                msg.subject,
+                msg.data,
+                dict(msg.headers or {}),
+                msg.metadata.sequence.stream,
+            )
         values: dict[str, Any] = {
-            "consumer": self.consumer, "event_id": event_id or f"seq-{stream_seq}", "subject": subject,
-            "stream_seq": stream_seq, "payload": data, "headers": headers or {}, "error": error,
-            "deliveries": delivered, "created_at": utcnow(),
+            "consumer": self.consumer,
+            "event_id": event_id or f"seq-{stream_seq}",
+            "subject": subject,
+            "stream_seq": stream_seq,
+            "payload": data,
+            "headers": headers or {},
+            "error": error,
+            "deliveries": delivered,
+            "created_at": utcnow(),
         }
         dialect = postgresql if not self.db.is_sqlite else sqlite
         stmt = dialect.insert(DeadLetter).values(**values).on_conflict_do_nothing()
@@ -245,8 +293,10 @@ class EventConsumer:
             await uow.session.execute(stmt)
             await uow.commit()
         self.dead_lettered += 1
-        log.error("event dead-lettered", extra={"consumer": self.consumer, "subject": subject,
-                                                "event_id": event_id, "error": error})
+        log.error(
+            "event dead-lettered",
+            extra={"consumer": self.consumer, "subject": subject, "event_id": event_id, "error": error},
+        )
 
     async def _watch_max_deliveries(self) -> None:
         """Dead-letter what the server stopped delivering because every attempt died unacked."""
@@ -274,9 +324,14 @@ class EventConsumer:
         raw = await js.get_msg(self.stream.name, seq)
         headers = {k: str(v) for k, v in (raw.headers or {}).items()}
         await self._dead_letter(
-            None, headers.get("Nats-Msg-Id", ""), "max deliveries reached without an ack",
-            int(advisory.get("deliveries", 0)), subject=raw.subject or "", data=raw.data or b"",
-            headers=headers, stream_seq=seq,
+            None,
+            headers.get("Nats-Msg-Id", ""),
+            "max deliveries reached without an ack",
+            int(advisory.get("deliveries", 0)),
+            subject=raw.subject or "",
+            data=raw.data or b"",
+            headers=headers,
+            stream_seq=seq,
         )
 
 

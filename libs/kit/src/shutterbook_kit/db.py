@@ -71,6 +71,7 @@ class Database:
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as conn:
+                conn = await conn.execution_options(**{READONLY: True})  # never queue behind writers
                 await conn.execute(text("SELECT 1"))
             return True
         except Exception:

@@ -28,9 +28,15 @@ def service_config(service: str, idempotent_methods: Iterable[str], *, timeout_s
         "methodConfig": [
             {"name": [{"service": service}], "timeout": f"{timeout_seconds}s"},
             *(
-                [{"name": [{"service": service, "method": m} for m in methods],
-                  "timeout": f"{timeout_seconds}s", "retryPolicy": retry_policy}]
-                if methods else []
+                [
+                    {
+                        "name": [{"service": service, "method": m} for m in methods],
+                        "timeout": f"{timeout_seconds}s",
+                        "retryPolicy": retry_policy,
+                    }
+                ]
+                if methods
+                else []
             ),
         ],
     }

@@ -28,6 +28,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.instrumentation.grpc import filters as grpc_filters
 
 from shutterbook_kit import tenancy
 from shutterbook_kit.consumer import EventConsumer
@@ -40,6 +41,13 @@ from shutterbook_kit.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 NATS_HEALTH = "shutterbook.nats"
+# Health probes and reflection are not traced: they are noise, and the instrumentation
+# cannot wrap the health service's Watch (it streams with context.write()).
+_TRACED = grpc_filters.negate(
+    grpc_filters.any_of(
+        grpc_filters.service_prefix("grpc.health."), grpc_filters.service_prefix("grpc.reflection.")
+    )
+)
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
@@ -123,12 +131,20 @@ class ServiceHost:
         """The usual service: its database, its NATS connection, its stream (named after the
         service), its servicers and its consumers."""
         db = Database(settings.database_url)
-        nats = NatsConnection(settings.nats_url, name=settings.service, jetstream_replicas=settings.jetstream_replicas)
-        return cls(ServiceParts(
-            settings=settings, db=db, nats=nats, register=lambda server: add_servicers(server, db),
-            service_names=service_names, publishes=StreamSpec(settings.service),
-            consumers=consumers(db, nats) if consumers else [],
-        ))
+        nats = NatsConnection(
+            settings.nats_url, name=settings.service, jetstream_replicas=settings.jetstream_replicas
+        )
+        return cls(
+            ServiceParts(
+                settings=settings,
+                db=db,
+                nats=nats,
+                register=lambda server: add_servicers(server, db),
+                service_names=service_names,
+                publishes=StreamSpec(settings.service),
+                consumers=consumers(db, nats) if consumers else [],
+            )
+        )
 
     def __init__(self, parts: ServiceParts) -> None:
         self.parts = parts
@@ -145,14 +161,20 @@ class ServiceHost:
         """Start serving; returns the bound port (useful with port 0 in tests)."""
         self.parts.nats.start()
         server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), KitServerInterceptor(self.settings.default_deadline_seconds)],
+            interceptors=[
+                aio_server_interceptor(filter_=_TRACED),
+                KitServerInterceptor(self.settings.default_deadline_seconds),
+            ],
             options=[("grpc.so_reuseport", 0)],
         )
         self.parts.register(server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         if self.settings.grpc_reflection:
-            names = [*self.parts.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                     reflection.SERVICE_NAME]
+            names = [
+                *self.parts.service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ]
             reflection.enable_server_reflection(names, server)
         self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
         if self.port == 0:

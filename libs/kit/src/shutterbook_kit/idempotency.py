@@ -34,8 +34,9 @@ def validate_request_id(request_id: str, violations: Violations) -> None:
         violations.add("request_id", "must be 8 to 100 printable characters, for example a UUID")
 
 
-async def _replay(db: Database, company_id: str, scope: str, request_id: str, fingerprint: str,
-                  response_type: type[R]) -> R | None:
+async def _replay(
+    db: Database, company_id: str, scope: str, request_id: str, fingerprint: str, response_type: type[R]
+) -> R | None:
     async with UnitOfWork(db, readonly=True) as uow:
         record = await uow.session.scalar(
             select(IdempotencyRecord).where(

@@ -12,6 +12,7 @@ duplicate (its duplicate window is longer than the lease).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -103,10 +104,8 @@ class OutboxRelay:
 
     async def _idle(self) -> None:
         self.db.outbox_written.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.db.outbox_written.wait(), timeout=self.idle_poll)
-        except TimeoutError:
-            pass
 
     async def _claim(self) -> list[OutboxMessage]:
         now = utcnow()
@@ -157,8 +156,11 @@ class OutboxRelay:
                     f"{row.subject} publish",
                     context=extract_context(row.headers),  # type: ignore[arg-type]
                     kind=SpanKind.PRODUCER,
-                    attributes={"messaging.system": "nats", "messaging.destination.name": row.subject,
-                                "messaging.message.id": row.event_id},
+                    attributes={
+                        "messaging.system": "nats",
+                        "messaging.destination.name": row.subject,
+                        "messaging.message.id": row.event_id,
+                    },
                 ):
                     inject_headers(headers)
                     ack = await js.publish(row.subject, row.payload, headers=headers, stream=self.stream.name)

@@ -68,6 +68,8 @@ class ServiceSettings:
     shutdown_drain_seconds: float
     default_deadline_seconds: float
     log_level: str
+    consumer_ack_wait_seconds: float = 30.0
+    consumer_max_deliver: int = 8
     upstreams: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -85,8 +87,13 @@ class ServiceSettings:
             shutdown_drain_seconds=env_float("SHUTDOWN_DRAIN_SECONDS", 0.5),
             default_deadline_seconds=env_float("DEFAULT_DEADLINE_SECONDS", 30.0),
             log_level=env("LOG_LEVEL", "INFO"),
+            consumer_ack_wait_seconds=env_float("CONSUMER_ACK_WAIT_SECONDS", 30.0),
+            consumer_max_deliver=env_int("CONSUMER_MAX_DELIVER", 8),
             upstreams={
-                name: env(f"{name.upper()}_ADDR", f"127.0.0.1:{DEFAULT_PORTS[name]}")
+                name: env(
+                    f"{name.upper()}_ADDR",
+                    f"127.0.0.1:{env_int(f'{name.upper()}_PORT', DEFAULT_PORTS[name])}",
+                )
                 for name in ("clients", "scheduling", "billing")
                 if name != service
             },

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import uvicorn
-
-from shutterbook_gateway.app import create_app
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.settings import ServiceSettings
+
+from shutterbook_gateway.app import create_app
 
 SERVICE = "gateway"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
@@ -16,8 +16,12 @@ MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 
 def server(settings: ServiceSettings) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds), lifespan="on",
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        lifespan="on",
     )
     return uvicorn.Server(config)
 
@@ -33,5 +37,3 @@ async def seed(settings: ServiceSettings) -> None:
 
 
 cli = service_cli(service=SERVICE, serve=serve, migrations=MIGRATIONS, seed=seed)
-
-

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from shutterbook_gateway.application.api_keys import issue_key
-from shutterbook_gateway.storage.models import PartnerApiKeyRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.demo import DEMO_API_KEY_ID, DEMO_API_KEY_SECRET, DEMO_COMPANY_ID
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.uow import UnitOfWork
+
+from shutterbook_gateway.application.api_keys import issue_key
+from shutterbook_gateway.storage.models import PartnerApiKeyRow
 
 
 async def seed_demo(settings: ServiceSettings) -> None:
@@ -16,6 +17,8 @@ async def seed_demo(settings: ServiceSettings) -> None:
         async with UnitOfWork(db, readonly=True) as uow:
             exists = await uow.session.get(PartnerApiKeyRow, DEMO_API_KEY_ID)
         if exists is None:
-            await issue_key(db, DEMO_COMPANY_ID, "demo partner", key_id=DEMO_API_KEY_ID, secret=DEMO_API_KEY_SECRET)
+            await issue_key(
+                db, DEMO_COMPANY_ID, "demo partner", key_id=DEMO_API_KEY_ID, secret=DEMO_API_KEY_SECRET
+            )
     finally:
         await db.dispose()

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from shutterbook.billing.v1 import billing_pb2_grpc
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
@@ -31,14 +30,19 @@ class Upstreams:
     @classmethod
     def connect(cls, addresses: dict[str, str]) -> Upstreams:
         channels = {
-            "clients": open_channel(addresses["clients"],
-                                    clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name,
-                                    CLIENTS_IDEMPOTENT),
-            "scheduling": open_channel(addresses["scheduling"],
-                                       scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name,
-                                       SCHEDULING_IDEMPOTENT),
-            "billing": open_channel(addresses["billing"], "shutterbook.billing.v1.BillingService",
-                                    BILLING_IDEMPOTENT),
+            "clients": open_channel(
+                addresses["clients"],
+                clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name,
+                CLIENTS_IDEMPOTENT,
+            ),
+            "scheduling": open_channel(
+                addresses["scheduling"],
+                scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name,
+                SCHEDULING_IDEMPOTENT,
+            ),
+            "billing": open_channel(
+                addresses["billing"], "shutterbook.billing.v1.BillingService", BILLING_IDEMPOTENT
+            ),
         }
         return cls(
             clients=clients_pb2_grpc.ClientsServiceStub(channels["clients"]),

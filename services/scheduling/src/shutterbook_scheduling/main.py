@@ -11,6 +11,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
+
 from shutterbook_scheduling.api.servicer import SchedulingServicer
 from shutterbook_scheduling.application import client_directory
 
@@ -19,11 +20,19 @@ MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 SERVICE_NAME = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name
 
 
-def build(settings: ServiceSettings, *, consumer_policy: ConsumerPolicy | None = None) -> ServiceHost:
+def build(settings: ServiceSettings) -> ServiceHost:
+    consumer_policy = ConsumerPolicy.from_settings(settings)
+
     def consumers(db: Database, nats: NatsConnection) -> list[EventConsumer]:
         return [
-            EventConsumer(db, nats, consumer=SERVICE, stream=StreamSpec("clients"),
-                          subscriptions=client_directory.SUBSCRIPTIONS, policy=consumer_policy),
+            EventConsumer(
+                db,
+                nats,
+                consumer=SERVICE,
+                stream=StreamSpec("clients"),
+                subscriptions=client_directory.SUBSCRIPTIONS,
+                policy=consumer_policy,
+            ),
         ]
 
     return ServiceHost.create(

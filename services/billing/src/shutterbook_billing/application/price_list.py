@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.common.v1 import money_pb2
-from shutterbook_billing.domain.money import check_currency, check_price, check_tax_rate
-from shutterbook_billing.storage.models import PriceListItemRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook_billing.domain.money import check_currency, check_price, check_tax_rate
+from shutterbook_billing.storage.models import PriceListItemRow
 
 SOURCE = "billing"
 
@@ -48,15 +48,23 @@ async def create_price_list_item(
 
     async def work(uow: UnitOfWork) -> billing_pb2.PriceListItem:
         taken = await uow.session.scalar(
-            select(PriceListItemRow.id).where(PriceListItemRow.company_id == company_id,
-                                              PriceListItemRow.sku == item.sku.strip())
+            select(PriceListItemRow.id).where(
+                PriceListItemRow.company_id == company_id, PriceListItemRow.sku == item.sku.strip()
+            )
         )
         if taken is not None:
-            raise AlreadyExists(f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"})
+            raise AlreadyExists(
+                f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"}
+            )
         row = PriceListItemRow(
-            id=str(uuid.uuid4()), company_id=company_id, display_name=item.display_name.strip(),
-            sku=item.sku.strip(), currency_code=item.unit_price.currency_code,
-            unit_price_minor=item.unit_price.amount_minor, tax_rate_bps=item.tax_rate_bps, created_at=utcnow(),
+            id=str(uuid.uuid4()),
+            company_id=company_id,
+            display_name=item.display_name.strip(),
+            sku=item.sku.strip(),
+            currency_code=item.unit_price.currency_code,
+            unit_price_minor=item.unit_price.amount_minor,
+            tax_rate_bps=item.tax_rate_bps,
+            created_at=utcnow(),
         )
         uow.session.add(row)
         await uow.session.flush()
@@ -64,18 +72,28 @@ async def create_price_list_item(
 
     try:
         return await run_idempotent(
-            db, company_id=company_id, scope="CreatePriceListItem", request=request,
-            request_id=request.request_id, response_type=billing_pb2.PriceListItem, work=work, source=SOURCE,
+            db,
+            company_id=company_id,
+            scope="CreatePriceListItem",
+            request=request,
+            request_id=request.request_id,
+            response_type=billing_pb2.PriceListItem,
+            work=work,
+            source=SOURCE,
         )
     except IntegrityError as exc:  # a concurrent create of the same sku won
-        raise AlreadyExists(f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"}) from exc
+        raise AlreadyExists(
+            f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"}
+        ) from exc
 
 
 async def get_price_list_item(db: Database, company_id: str, name: str) -> billing_pb2.PriceListItem:
     item_id = parse_name(name, "priceListItems")
     async with UnitOfWork(db, readonly=True) as uow:
         row = await uow.session.scalar(
-            select(PriceListItemRow).where(PriceListItemRow.company_id == company_id, PriceListItemRow.id == item_id)
+            select(PriceListItemRow).where(
+                PriceListItemRow.company_id == company_id, PriceListItemRow.id == item_id
+            )
         )
     if row is None:
         raise NotFound(f"{name} not found")

@@ -8,8 +8,8 @@ import msgspec
 from litestar import Controller, post
 from litestar.di import Provide
 from litestar.params import Parameter
-
 from shutterbook.clients.v1 import clients_pb2
+
 from shutterbook_gateway.api.deps import call_metadata, provide_partner, provide_upstreams, request_id_for
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.upstreams import Upstreams
@@ -39,8 +39,12 @@ class Client(msgspec.Struct):
 
 def client_from_proto(msg: clients_pb2.Client) -> Client:
     return Client(
-        id=msg.name.removeprefix("clients/"), given_name=msg.given_name, family_name=msg.family_name,
-        household_name=msg.household_name, emails=list(msg.emails), phones=list(msg.phones),
+        id=msg.name.removeprefix("clients/"),
+        given_name=msg.given_name,
+        family_name=msg.family_name,
+        household_name=msg.household_name,
+        emails=list(msg.emails),
+        phones=list(msg.phones),
         created_at=msg.create_time.ToJsonString(),
     )
 
@@ -48,7 +52,10 @@ def client_from_proto(msg: clients_pb2.Client) -> Client:
 class ClientsController(Controller):
     path = "/v1/clients"
     tags = ["clients"]
-    dependencies = {"partner": Provide(provide_partner), "upstreams": Provide(provide_upstreams, sync_to_thread=False)}
+    dependencies = {
+        "partner": Provide(provide_partner),
+        "upstreams": Provide(provide_upstreams, sync_to_thread=False),
+    }
 
     @post("/", operation_id="createClient", summary="Register a client of the partner's studio")
     async def create_client(
@@ -60,11 +67,15 @@ class ClientsController(Controller):
     ) -> Client:
         request = clients_pb2.CreateClientRequest(
             client=clients_pb2.Client(
-                given_name=data.given_name, family_name=data.family_name, household_name=data.household_name,
-                emails=data.emails, phones=data.phones,
+                given_name=data.given_name,
+                family_name=data.family_name,
+                household_name=data.household_name,
+                emails=data.emails,
+                phones=data.phones,
             ),
             request_id=request_id_for(partner, idempotency_key),
         )
-        created = await upstreams.clients.CreateClient(request, metadata=call_metadata(partner),
-                                                      timeout=UPSTREAM_TIMEOUT)
+        created = await upstreams.clients.CreateClient(
+            request, metadata=call_metadata(partner), timeout=UPSTREAM_TIMEOUT
+        )
         return client_from_proto(created)

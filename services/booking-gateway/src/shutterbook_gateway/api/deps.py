@@ -7,11 +7,11 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from shutterbook_kit.db import Database
+from shutterbook_kit.tenancy import CallContext
 
 from shutterbook_gateway.application.api_keys import Partner, authenticate
 from shutterbook_gateway.upstreams import Upstreams
-from shutterbook_kit.db import Database
-from shutterbook_kit.tenancy import CallContext
 
 API_KEY_HEADER = "X-Api-Key"
 
@@ -22,8 +22,13 @@ async def provide_partner(request: Request[Any, Any, State]) -> Partner:
     raw = request.headers.get(API_KEY_HEADER, "")
     partner = await authenticate(request.app.state.db, raw) if raw else None
     if partner is None:
-        raise problem(401, "a valid partner API key is required", code="UNAUTHENTICATED",
-                      detail=f"send it in the {API_KEY_HEADER} header", headers={"WWW-Authenticate": "ApiKey"})
+        raise problem(
+            401,
+            "a valid partner API key is required",
+            code="UNAUTHENTICATED",
+            detail=f"send it in the {API_KEY_HEADER} header",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
     return partner
 
 
@@ -45,4 +50,6 @@ def request_id_for(partner: Partner, idempotency_key: str | None) -> str:
     """The upstream request_id of a POST: the Idempotency-Key, scoped to the key's owner."""
     if not idempotency_key:
         return ""
-    return hashlib.sha256(f"{partner.company_id}:{partner.key_id}:{idempotency_key}".encode()).hexdigest()[:64]
+    return hashlib.sha256(f"{partner.company_id}:{partner.key_id}:{idempotency_key}".encode()).hexdigest()[
+        :64
+    ]

@@ -22,6 +22,9 @@ class HealthController(Controller):
         upstreams = await request.app.state.upstreams.health()
         db_ok = await request.app.state.db.ping()
         ready = db_ok and all(s == "SERVING" for s in upstreams.values())
-        body = {"status": "ready" if ready else "not ready", "upstreams": upstreams,
-                "database": "ok" if db_ok else "unreachable"}
+        body = {
+            "status": "ready" if ready else "not ready",
+            "upstreams": upstreams,
+            "database": "ok" if db_ok else "unreachable",
+        }
         return Response(body, status_code=200 if ready else 503)

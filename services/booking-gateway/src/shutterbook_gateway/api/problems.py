@@ -33,14 +33,25 @@ _HTTP_STATUS = {
 }
 
 
-def problem(status: int, title: str, *, code: str, detail: str = "",
-            errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> ProblemDetailsException:
+def problem(
+    status: int,
+    title: str,
+    *,
+    code: str,
+    detail: str = "",
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ProblemDetailsException:
     extra: dict[str, Any] = {"code": code}
     if errors:
         extra["errors"] = errors
     return ProblemDetailsException(
-        status_code=status, title=title, detail=detail, type_=PROBLEM_BASE + code.lower().replace("_", "-"),
-        extra=extra, headers=headers,
+        status_code=status,
+        title=title,
+        detail=detail,
+        type_=PROBLEM_BASE + code.lower().replace("_", "-"),
+        extra=extra,
+        headers=headers,
     )
 
 
@@ -62,8 +73,12 @@ def from_rpc_error(err: grpc.aio.AioRpcError) -> ProblemDetailsException:
                 packed.Unpack(info)
                 reason = info.reason
     if status >= 500:
-        return problem(status, "upstream service unavailable", code="UPSTREAM_UNAVAILABLE",
-                       detail="a service the request needs did not answer; retry later")
+        return problem(
+            status,
+            "upstream service unavailable",
+            code="UPSTREAM_UNAVAILABLE",
+            detail="a service the request needs did not answer; retry later",
+        )
     return problem(status, HTTPStatus(status).phrase, code=reason, detail=err.details() or "", errors=errors)
 
 
@@ -71,9 +86,15 @@ def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            errors.append({"field": str(item.get("key") or item.get("source") or ""),
-                           "detail": str(item.get("message", ""))})
-    return problem(400, "the request is not valid", code="INVALID_REQUEST", detail=str(exc.detail), errors=errors)
+            errors.append(
+                {
+                    "field": str(item.get("key") or item.get("source") or ""),
+                    "detail": str(item.get("message", "")),
+                }
+            )
+    return problem(
+        400, "the request is not valid", code="INVALID_REQUEST", detail=str(exc.detail), errors=errors
+    )
 
 
 def _http_problem(exc: HTTPException) -> ProblemDetailsException:

@@ -8,10 +8,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from shutterbook_gateway.storage.models import PartnerApiKeyRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
+
+from shutterbook_gateway.storage.models import PartnerApiKeyRow
 
 PREFIX = "sbk"
 
@@ -35,17 +36,28 @@ def split_key(raw: str) -> tuple[str, str] | None:
 
 
 async def issue_key(
-    db: Database, company_id: str, label: str, *, location_ids: list[str] | None = None,
-    key_id: str | None = None, secret: str | None = None,
+    db: Database,
+    company_id: str,
+    label: str,
+    *,
+    location_ids: list[str] | None = None,
+    key_id: str | None = None,
+    secret: str | None = None,
 ) -> str:
     """Create a key and return it in full: the only time the secret is seen."""
     key_id = key_id or secrets.token_hex(8)
     secret = secret or secrets.token_urlsafe(32)
     async with UnitOfWork(db) as uow:
-        uow.session.add(PartnerApiKeyRow(
-            key_id=key_id, company_id=company_id, label=label, secret_sha256=_hash(secret),
-            location_ids=location_ids or [], created_at=utcnow(),
-        ))
+        uow.session.add(
+            PartnerApiKeyRow(
+                key_id=key_id,
+                company_id=company_id,
+                label=label,
+                secret_sha256=_hash(secret),
+                location_ids=location_ids or [],
+                created_at=utcnow(),
+            )
+        )
         await uow.commit()
     return f"{PREFIX}_{key_id}_{secret}"
 

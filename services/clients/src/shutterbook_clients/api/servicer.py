@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import grpc
-
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
-from shutterbook_clients.application import clients
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
+
+from shutterbook_clients.application import clients
 
 
 class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def CreateClient(  # noqa: N802 - gRPC method name
+    async def CreateClient(
         self, request: clients_pb2.CreateClientRequest, context: grpc.aio.ServicerContext
     ) -> clients_pb2.Client:
         return await clients.create_client(self.db, tenancy.current().company_id, request)
 
-    async def GetClient(  # noqa: N802
+    async def GetClient(
         self, request: clients_pb2.GetClientRequest, context: grpc.aio.ServicerContext
     ) -> clients_pb2.Client:
         return await clients.get_client(self.db, tenancy.current().company_id, request.name)

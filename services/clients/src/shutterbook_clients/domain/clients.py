@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-
 from shutterbook_kit.errors import Violations
 
 MAX_NAME = 200
@@ -40,13 +39,21 @@ def normalize_email(raw: str) -> str:
 
 
 def validated_client(
-    *, given_name: str, family_name: str, household_name: str, emails: list[str], phones: list[str],
+    *,
+    given_name: str,
+    family_name: str,
+    household_name: str,
+    emails: list[str],
+    phones: list[str],
     prefix: str = "client",
 ) -> ClientFields:
     """Validate and normalize; raises InvalidArgument naming every bad field."""
     v = Violations()
-    names = {"given_name": given_name.strip(), "family_name": family_name.strip(),
-             "household_name": household_name.strip()}
+    names = {
+        "given_name": given_name.strip(),
+        "family_name": family_name.strip(),
+        "household_name": household_name.strip(),
+    }
     if not any(names.values()):
         v.add(f"{prefix}.given_name", "a client needs a given or family name, or a household name")
     for field, value in names.items():
@@ -71,6 +78,9 @@ def validated_client(
             clean_phones.append(raw.strip())
     v.raise_if_any()
     return ClientFields(
-        given_name=names["given_name"], family_name=names["family_name"], household_name=names["household_name"],
-        emails=tuple(dict.fromkeys(clean_emails)), phones=tuple(clean_phones),
+        given_name=names["given_name"],
+        family_name=names["family_name"],
+        household_name=names["household_name"],
+        emails=tuple(dict.fromkeys(clean_emails)),
+        phones=tuple(clean_phones),
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
-
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
 from shutterbook_kit.consumer import Delivery, Subscription
@@ -16,6 +14,8 @@ from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
+from sqlalchemy import select, tuple_
+
 from shutterbook_scheduling.storage.models import KnownClientRow
 
 
@@ -36,8 +36,14 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_
     source_time = client.update_time.ToDatetime().replace(tzinfo=utcnow().tzinfo)
     row = await uow.session.get(KnownClientRow, (company_id, client_id))
     if row is None:
-        row = KnownClientRow(company_id=company_id, client_id=client_id, revision=0,
-                             source_updated_at=source_time, learned_at=utcnow(), display_name="")
+        row = KnownClientRow(
+            company_id=company_id,
+            client_id=client_id,
+            revision=0,
+            source_updated_at=source_time,
+            learned_at=utcnow(),
+            display_name="",
+        )
         uow.session.add(row)
     row.revision += 1
     if source_time >= row.source_updated_at or not row.display_name:
@@ -80,7 +86,9 @@ async def list_known_clients(
     if page.cursor is not None:
         after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"])
         query = query.where(tuple_(KnownClientRow.learned_at, KnownClientRow.client_id) < after)
-    query = query.order_by(KnownClientRow.learned_at.desc(), KnownClientRow.client_id.desc()).limit(page.size + 1)
+    query = query.order_by(KnownClientRow.learned_at.desc(), KnownClientRow.client_id.desc()).limit(
+        page.size + 1
+    )
     async with UnitOfWork(db, readonly=True) as uow:
         rows = list((await uow.session.scalars(query)).all())
     more = len(rows) > page.size

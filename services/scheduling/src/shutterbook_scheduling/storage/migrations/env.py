@@ -1,6 +1,6 @@
 """Alembic environment of the scheduling service: its own tables plus the kit's."""
 
-from shutterbook_scheduling.storage.models import Base
 from shutterbook_kit.migrations import run_env
+from shutterbook_scheduling.storage.models import Base
 
 run_env(Base.metadata)

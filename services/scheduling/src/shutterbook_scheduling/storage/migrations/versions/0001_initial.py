@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 from shutterbook_kit.schema import UtcDateTime, create_kit_tables, drop_kit_tables
 
 revision: str = "0001"
@@ -30,7 +29,9 @@ def upgrade() -> None:
         sa.Column("learned_at", UtcDateTime, nullable=False),
         sa.Column("revision", sa.Integer, nullable=False),
     )
-    op.create_index("ix_known_clients_company_learned", "known_clients", ["company_id", "learned_at", "client_id"])
+    op.create_index(
+        "ix_known_clients_company_learned", "known_clients", ["company_id", "learned_at", "client_id"]
+    )
 
 
 def downgrade() -> None:

@@ -1,0 +1,128 @@
+"""Two outbox relays over one outbox at once (as two replicas would run them): every event
+reaches the stream once. With leases that expire at once, both relays publish the same rows
+and JetStream drops the second copy, reporting it as a duplicate."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from shutterbook.clients.v1 import clients_pb2, events_pb2
+from shutterbook_clients import main as clients_main
+from shutterbook_devstack.nats_server import EmbeddedNats
+from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_kit.db import Database
+from shutterbook_kit.messaging import NatsConnection, StreamSpec
+from shutterbook_kit.relay import OutboxRelay
+from shutterbook_kit.schema import OutboxMessage
+from shutterbook_kit.uow import UnitOfWork
+from sqlalchemy import func, select
+
+EVENTS = 200
+STREAM = StreamSpec("clients")
+
+
+async def _write_events(db: Database) -> set[str]:
+    ids: set[str] = set()
+    async with UnitOfWork(db) as uow:
+        for i in range(EVENTS):
+            event = events_pb2.ClientCreatedEvent(
+                client=clients_pb2.Client(name=f"clients/{i}", given_name=str(i))
+            )
+            ids.add(uow.emit("clients.client.created", "company", event))
+        await uow.commit()
+    return ids
+
+
+async def _unpublished(db: Database) -> int:
+    async with UnitOfWork(db, readonly=True) as uow:
+        return int(
+            await uow.session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+            )
+            or 0
+        )
+
+
+@pytest.mark.parametrize("lease_seconds", [30.0, 0.0], ids=["leases-hold", "leases-expire-at-once"])
+async def test_two_relays_publish_each_event_once(
+    databases: DatabaseFactory, nats_server: EmbeddedNats, lease_seconds: float
+) -> None:
+    url = await databases.new("clients", migrate_with=clients_main.MIGRATIONS)
+    writer = Database(url)
+    ids = await _write_events(writer)
+    # two engines on one database, as two processes would have
+    dbs = [Database(url), Database(url)]
+    nats = [NatsConnection(nats_server.url, name=f"relay-{i}") for i in range(2)]
+    relays = [
+        OutboxRelay(db, n, STREAM, batch_size=10, lease_seconds=lease_seconds, idle_poll_seconds=0.05)
+        for db, n in zip(dbs, nats, strict=True)
+    ]
+    for n in nats:
+        n.start()
+    for relay in relays:
+        relay.start()
+    try:
+        await eventually(lambda: _done(writer), timeout=60, what="outbox drained")
+    finally:
+        for relay in relays:
+            await relay.stop()
+        for n, db in zip(nats, dbs, strict=True):
+            await n.close()
+            await db.dispose()
+
+    probe = NatsConnection(nats_server.url, name="probe")
+    probe.start()
+    js = await probe.jetstream()
+    info = await js.stream_info(STREAM.name)
+    await probe.close()
+    await writer.dispose()
+
+    assert info.state.messages == EVENTS  # each event stored once
+    published = sum(r.stats.published for r in relays)
+    duplicates = sum(r.stats.duplicates for r in relays)
+    assert published == EVENTS
+    attempts: dict[str, int] = {}
+    for relay in relays:
+        for event_id, count in relay.stats.by_event.items():
+            attempts[event_id] = attempts.get(event_id, 0) + count
+    assert set(attempts) == ids
+    assert duplicates == sum(attempts.values()) - EVENTS  # every extra publish was reported as dropped
+    if lease_seconds > 0:
+        assert duplicates == 0  # with leases holding, no row is even sent twice
+        assert all(r.stats.published > 0 for r in relays), "both relays should have shared the work"
+    else:
+        assert duplicates > 0  # rows were sent twice, and JetStream dropped and reported each copy
+
+
+async def _done(db: Database) -> bool:
+    return await _unpublished(db) == 0
+
+
+async def test_events_keep_order_of_writing_for_one_relay(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    url = await databases.new("clients", migrate_with=clients_main.MIGRATIONS)
+    db = Database(url)
+    await _write_events(db)
+    nats = NatsConnection(nats_server.url, name="relay")
+    nats.start()
+    relay = OutboxRelay(db, nats, STREAM, batch_size=7, idle_poll_seconds=0.05)
+    relay.start()
+    await eventually(lambda: _done(db), timeout=60, what="outbox drained")
+    await relay.stop()
+    js = await nats.jetstream()
+    sub = await js.pull_subscribe("clients.>", stream=STREAM.name)
+    seen: list[str] = []
+    while len(seen) < EVENTS:
+        for msg in await sub.fetch(50, timeout=5):
+            seen.append(msg.headers["Nats-Msg-Id"] if msg.headers else "")
+            await msg.ack()
+    async with UnitOfWork(db, readonly=True) as uow:
+        written = list(
+            (await uow.session.scalars(select(OutboxMessage.event_id).order_by(OutboxMessage.seq))).all()
+        )
+    assert seen == written
+    await asyncio.sleep(0)
+    await nats.close()
+    await db.dispose()
