@@ -27,8 +27,8 @@ COMPANY_B = "0b7e6f3a-2222-4b4b-8b8b-00000000000b"
 
 @dataclass
 class Slice:
-    clients: clients_pb2_grpc.ClientsServiceStub
-    scheduling: scheduling_pb2_grpc.SchedulingServiceStub
+    clients: clients_pb2_grpc.ClientsServiceAsyncStub
+    scheduling: scheduling_pb2_grpc.SchedulingServiceAsyncStub
     clients_port: int
     scheduling_port: int
     clients_db: str
@@ -64,7 +64,7 @@ async def clients_and_scheduling(
 
 
 async def create_client(
-    stub: clients_pb2_grpc.ClientsServiceStub, company: str, given: str, email: str = ""
+    stub: clients_pb2_grpc.ClientsServiceAsyncStub, company: str, given: str, email: str = ""
 ) -> clients_pb2.Client:
     client = clients_pb2.Client(given_name=given, family_name="Tester", emails=[email] if email else [])
     return await stub.CreateClient(
@@ -73,7 +73,7 @@ async def create_client(
 
 
 async def known_client(
-    stub: scheduling_pb2_grpc.SchedulingServiceStub, company: str, client: clients_pb2.Client
+    stub: scheduling_pb2_grpc.SchedulingServiceAsyncStub, company: str, client: clients_pb2.Client
 ) -> scheduling_pb2.KnownClient | None:
     name = client.name.replace("clients/", "knownClients/")
     try:

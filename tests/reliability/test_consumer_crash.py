@@ -80,7 +80,7 @@ async def test_redelivery_after_crash_has_no_second_effect(
                 assert info.delivered is not None
                 assert info.ack_floor is not None
                 # consumer_seq counts every delivery: 2 = the first (crashed) one plus the redelivery
-                return (
+                return bool(
                     info.delivered.consumer_seq >= 2
                     and info.num_ack_pending == 0
                     and info.ack_floor.stream_seq == info.delivered.stream_seq == 1

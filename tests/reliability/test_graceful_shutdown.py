@@ -49,9 +49,12 @@ async def test_sigterm_finishes_in_flight_calls_then_exits_zero(
             calls = [
                 asyncio.create_task(create_client(stub, COMPANY_A, f"InFlight{i}")) for i in range(IN_FLIGHT)
             ]
-            watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))
+            health = health_pb2_grpc.HealthStub(channel)
+            watch = health.Watch(health_pb2.HealthCheckRequest(service=""))
             first = await watch.read()
             assert first.status == health_pb2.HealthCheckResponse.SERVING
+            liveness = await health.Check(health_pb2.HealthCheckRequest(service="shutterbook.liveness"))
+            assert liveness.status == health_pb2.HealthCheckResponse.SERVING
             await asyncio.sleep(0.5)
             assert not any(c.done() for c in calls), "the calls should be waiting on the database"
 

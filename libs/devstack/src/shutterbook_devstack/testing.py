@@ -114,7 +114,7 @@ async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 
 @pytest.fixture
-async def sqlite_databases(tmp_path: Path) -> AsyncIterator[DatabaseFactory]:
+async def sqlite_databases(tmp_path: Path) -> DatabaseFactory:
     """SQLite only, for tests about processes and files rather than storage backends."""
     return DatabaseFactory(backend="sqlite", tmp=tmp_path, created=[])
 

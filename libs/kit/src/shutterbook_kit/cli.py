@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from shutterbook_kit.logs import configure_logging
 from shutterbook_kit.migrations import upgrade
@@ -17,9 +18,9 @@ from shutterbook_kit.telemetry import configure_telemetry, shutdown_telemetry
 def service_cli(
     *,
     service: str,
-    serve: Callable[[ServiceSettings], Awaitable[None]],
+    serve: Callable[[ServiceSettings], Coroutine[Any, Any, None]],
     migrations: Path,
-    seed: Callable[[ServiceSettings], Awaitable[None]] | None = None,
+    seed: Callable[[ServiceSettings], Coroutine[Any, Any, None]] | None = None,
 ) -> Callable[[], None]:
     def main(argv: list[str] | None = None) -> None:
         parser = argparse.ArgumentParser(prog=f"shutterbook-{service}")

@@ -19,6 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 READONLY = "shutterbook_readonly"
 
+# Plain URLs (as CloudNativePG's app secret holds them) get the async driver we use.
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def async_url(url: str) -> URL:
+    """The URL with its async driver: `postgresql://` -> `postgresql+asyncpg://`, and so on."""
+    parsed = make_url(
+        url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url
+    )
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
 
 def _sqlite_file(url: URL) -> Path | None:
     if url.database in (None, "", ":memory:"):
@@ -49,7 +65,7 @@ class Database:
     """One service's database: engine, session factory, and the outbox wake-up signal."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
-        self.url = make_url(url)
+        self.url = async_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if self.is_sqlite:

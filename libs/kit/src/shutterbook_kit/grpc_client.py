@@ -51,7 +51,7 @@ def open_channel(target: str, service: str, idempotent_methods: Iterable[str]) -
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.dns_min_time_between_resolutions_ms", 1_000),
     ]
-    return grpc.aio.insecure_channel(target, options=options, interceptors=aio_client_interceptors())
+    return grpc.aio.insecure_channel(target, options=options, interceptors=aio_client_interceptors())  # type: ignore[no-untyped-call]
 
 
 def call_metadata(ctx: CallContext) -> tuple[tuple[str, str], ...]:

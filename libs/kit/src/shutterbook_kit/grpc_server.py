@@ -21,7 +21,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -41,6 +41,9 @@ from shutterbook_kit.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 NATS_HEALTH = "shutterbook.nats"
+# SERVING from start until shutdown whatever the database does: the liveness probe's entry,
+# so a database outage takes pods out of rotation (readiness) without restarting them.
+LIVENESS_HEALTH = "shutterbook.liveness"
 # Health probes and reflection are not traced: they are noise, and the instrumentation
 # cannot wrap the health service's Watch (it streams with context.write()).
 _TRACED = grpc_filters.negate(
@@ -52,7 +55,7 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-class KitServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class KitServerInterceptor(grpc.aio.ServerInterceptor):
     """Tenancy, default deadline and error mapping for every unary call of our services."""
 
     def __init__(self, default_deadline_seconds: float) -> None:
@@ -60,15 +63,15 @@ class KitServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(details)
         if handler is None or handler.unary_unary is None or not details.method.startswith("/shutterbook."):
             return handler
-        inner = handler.unary_unary
+        inner = cast(Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]], handler.unary_unary)
 
-        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             metadata = {k: v for k, v in (context.invocation_metadata() or ())}
             company = str(metadata.get(tenancy.COMPANY_KEY, ""))
             try:
@@ -162,10 +165,16 @@ class ServiceHost:
         self.parts.nats.start()
         server = grpc.aio.server(
             interceptors=[
-                aio_server_interceptor(filter_=_TRACED),
+                aio_server_interceptor(filter_=_TRACED),  # type: ignore[no-untyped-call]
                 KitServerInterceptor(self.settings.default_deadline_seconds),
             ],
-            options=[("grpc.so_reuseport", 0)],
+            options=[
+                ("grpc.so_reuseport", 0),
+                # Close connections after 5 minutes (with 30 s to finish calls), so clients that
+                # balance over a headless Service's addresses re-resolve and reach new replicas.
+                ("grpc.max_connection_age_ms", 300_000),
+                ("grpc.max_connection_age_grace_ms", 30_000),
+            ],
         )
         self.parts.register(server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -179,6 +188,7 @@ class ServiceHost:
         self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
         if self.port == 0:
             raise RuntimeError(f"could not bind {self.settings.host}:{self.settings.port}")
+        await self.health.set(LIVENESS_HEALTH, SERVING)
         await self._check_readiness()
         await server.start()
         self.server = server

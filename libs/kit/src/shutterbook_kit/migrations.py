@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shutterbook_kit.db import async_url
 from shutterbook_kit.schema import KitBase
 
 
@@ -24,7 +25,8 @@ def alembic_config(script_location: Path, database_url: str) -> Config:
 
 def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
     """Apply migrations (blocking; from async code call it with `asyncio.to_thread`)."""
-    url = make_url(database_url)
+    url = async_url(database_url)
+    database_url = url.render_as_string(hide_password=False)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(script_location, database_url), revision)

@@ -22,9 +22,9 @@ BILLING_IDEMPOTENT = ["GetPriceListItem", "CreatePriceListItem"]
 
 @dataclass
 class Upstreams:
-    clients: clients_pb2_grpc.ClientsServiceStub
-    scheduling: scheduling_pb2_grpc.SchedulingServiceStub
-    billing: billing_pb2_grpc.BillingServiceStub
+    clients: clients_pb2_grpc.ClientsServiceAsyncStub
+    scheduling: scheduling_pb2_grpc.SchedulingServiceAsyncStub
+    billing: billing_pb2_grpc.BillingServiceAsyncStub
     channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook_kit import tenancy
@@ -15,11 +17,11 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self.db = db
 
     async def CreatePriceListItem(
-        self, request: billing_pb2.CreatePriceListItemRequest, context: grpc.aio.ServicerContext
+        self, request: billing_pb2.CreatePriceListItemRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> billing_pb2.PriceListItem:
         return await price_list.create_price_list_item(self.db, tenancy.current().company_id, request)
 
     async def GetPriceListItem(
-        self, request: billing_pb2.GetPriceListItemRequest, context: grpc.aio.ServicerContext
+        self, request: billing_pb2.GetPriceListItemRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> billing_pb2.PriceListItem:
         return await price_list.get_price_list_item(self.db, tenancy.current().company_id, request.name)

@@ -15,6 +15,7 @@ from google.rpc import error_details_pb2, status_pb2
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
+from litestar.types import ExceptionHandlersMap
 
 PROBLEM_BASE = "https://shutterbook.dev/problems/"
 
@@ -110,4 +111,4 @@ PROBLEM_CONFIG = ProblemDetailsConfig(
     exception_to_problem_detail_map={ValidationException: _validation_problem, HTTPException: _http_problem},
 )
 
-EXCEPTION_HANDLERS = {grpc.aio.AioRpcError: _rpc_problem_response}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {grpc.aio.AioRpcError: _rpc_problem_response}

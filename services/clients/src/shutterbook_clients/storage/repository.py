@@ -13,9 +13,10 @@ class ClientRepository:
         self.session = session
 
     async def get(self, company_id: str, client_id: str) -> ClientRow | None:
-        return await self.session.scalar(
+        row: ClientRow | None = await self.session.scalar(
             select(ClientRow).where(ClientRow.company_id == company_id, ClientRow.id == client_id)
         )
+        return row
 
     def add(self, row: ClientRow) -> None:
         self.session.add(row)
