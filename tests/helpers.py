@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
 from shutterbook_clients import main as clients_main

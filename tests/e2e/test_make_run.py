@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from shutterbook_devstack.nats_server import free_port, port_open
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import httpx
+
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import SPANS, DatabaseFactory, eventually
 from shutterbook_gateway import main as gateway_main
 from shutterbook_gateway.application.api_keys import issue_key
 from shutterbook_kit.db import Database
-
 from tests.helpers import COMPANY_A, clients_and_scheduling, gateway, known_client
 
 

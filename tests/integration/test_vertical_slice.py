@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import grpc
 import pytest
+
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata, eventually, rpc_violations
-
 from tests.helpers import COMPANY_A, COMPANY_B, clients_and_scheduling, create_client, known_client
 
 

@@ -9,6 +9,8 @@ import asyncio
 from pathlib import Path
 
 import grpc
+from sqlalchemy import func, select
+
 from shutterbook.clients.v1 import clients_pb2_grpc
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
@@ -18,8 +20,6 @@ from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.schema import InboxEntry
 from shutterbook_scheduling import main as scheduling_main
 from shutterbook_scheduling.storage.models import KnownClientRow
-from sqlalchemy import func, select
-
 from tests.helpers import COMPANY_A, create_client, start_service_process, wait_serving
 
 ACK_WAIT = "2"

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy.engine import make_url
+
 from shutterbook.clients.v1 import clients_pb2_grpc
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.testing import DatabaseFactory
-from sqlalchemy.engine import make_url
-
 from tests.helpers import COMPANY_A, create_client, start_service_process, wait_serving
 
 IN_FLIGHT = 5

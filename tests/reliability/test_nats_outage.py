@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import select
+
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually
 from shutterbook_kit.db import Database
 from shutterbook_scheduling.storage.models import KnownClientRow
-from sqlalchemy import select
-
 from tests.helpers import COMPANY_A, clients_and_scheduling, create_client
 
 CLIENTS = 25

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import func, select
+
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats
@@ -16,7 +18,6 @@ from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.relay import OutboxRelay
 from shutterbook_kit.schema import OutboxMessage
 from shutterbook_kit.uow import UnitOfWork
-from sqlalchemy import func, select
 
 EVENTS = 200
 STREAM = StreamSpec("clients")

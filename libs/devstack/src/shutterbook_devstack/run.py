@@ -18,10 +18,10 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from shutterbook_kit.demo import DEMO_API_KEY, DEMO_COMPANY_ID
-from shutterbook_kit.settings import DEFAULT_PORTS, env, env_int, var_dir
 
 from shutterbook_devstack.nats_server import EmbeddedNats
+from shutterbook_kit.demo import DEMO_API_KEY, DEMO_COMPANY_ID
+from shutterbook_kit.settings import DEFAULT_PORTS, env, env_int, var_dir
 
 GRPC_SERVICES = ("clients", "scheduling", "billing")
 ALL_SERVICES = (*GRPC_SERVICES, "gateway")

@@ -25,12 +25,12 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from shutterbook_kit.grpc_server import ServiceHost
-from shutterbook_kit.migrations import upgrade
-from shutterbook_kit.settings import ServiceSettings
 from sqlalchemy.engine import make_url
 
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
+from shutterbook_kit.grpc_server import ServiceHost
+from shutterbook_kit.migrations import upgrade
+from shutterbook_kit.settings import ServiceSettings
 
 POSTGRES_ENV = "SHUTTERBOOK_TEST_POSTGRES_URL"
 T = TypeVar("T")

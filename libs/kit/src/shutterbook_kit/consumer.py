@@ -27,11 +27,11 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from shutterbook.common.v1 import events_pb2
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from shutterbook.common.v1 import events_pb2
 from shutterbook_kit.db import Database
 from shutterbook_kit.failpoints import failpoint
 from shutterbook_kit.messaging import NatsConnection, StreamSpec

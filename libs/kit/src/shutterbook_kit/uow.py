@@ -8,9 +8,9 @@ from types import TracebackType
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
-from shutterbook.common.v1 import events_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shutterbook.common.v1 import events_pb2
 from shutterbook_kit.db import READONLY, Database
 from shutterbook_kit.schema import OutboxMessage, utcnow
 from shutterbook_kit.telemetry import inject_headers

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
+from shutterbook_billing.api.servicer import BillingServicer
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.settings import ServiceSettings
-
-from shutterbook_billing.api.servicer import BillingServicer
 
 SERVICE = "billing"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"

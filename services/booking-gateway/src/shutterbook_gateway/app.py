@@ -10,13 +10,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
-from shutterbook_kit.db import Database
-from shutterbook_kit.settings import ServiceSettings
 
 from shutterbook_gateway.api.clients import ClientsController
 from shutterbook_gateway.api.health import HealthController
 from shutterbook_gateway.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
 from shutterbook_gateway.upstreams import Upstreams
+from shutterbook_kit.db import Database
+from shutterbook_kit.settings import ServiceSettings
 
 
 def create_app(settings: ServiceSettings) -> Litestar:

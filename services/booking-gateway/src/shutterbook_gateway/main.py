@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import uvicorn
-from shutterbook_kit.cli import service_cli
-from shutterbook_kit.settings import ServiceSettings
 
 from shutterbook_gateway.app import create_app
+from shutterbook_kit.cli import service_cli
+from shutterbook_kit.settings import ServiceSettings
 
 SERVICE = "gateway"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"

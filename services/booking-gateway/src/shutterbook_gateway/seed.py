@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from shutterbook_gateway.application.api_keys import issue_key
+from shutterbook_gateway.storage.models import PartnerApiKeyRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.demo import DEMO_API_KEY_ID, DEMO_API_KEY_SECRET, DEMO_COMPANY_ID
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.uow import UnitOfWork
-
-from shutterbook_gateway.application.api_keys import issue_key
-from shutterbook_gateway.storage.models import PartnerApiKeyRow
 
 
 async def seed_demo(settings: ServiceSettings) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from shutterbook.billing.v1 import billing_pb2_grpc
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
+from shutterbook_clients.api.servicer import ClientsServicer
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.settings import ServiceSettings
-
-from shutterbook_clients.api.servicer import ClientsServicer
 
 SERVICE = "clients"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"

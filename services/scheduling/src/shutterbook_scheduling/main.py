@@ -11,7 +11,6 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
-
 from shutterbook_scheduling.api.servicer import SchedulingServicer
 from shutterbook_scheduling.application import client_directory
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
+from shutterbook_billing.application import price_list
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-
-from shutterbook_billing.application import price_list
 
 
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.common.v1 import money_pb2
+from shutterbook_billing.domain.money import check_currency, check_price, check_tax_rate
+from shutterbook_billing.storage.models import PriceListItemRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from shutterbook_billing.domain.money import check_currency, check_price, check_tax_rate
-from shutterbook_billing.storage.models import PriceListItemRow
 
 SOURCE = "billing"
 

@@ -8,8 +8,8 @@ import msgspec
 from litestar import Controller, post
 from litestar.di import Provide
 from litestar.params import Parameter
-from shutterbook.clients.v1 import clients_pb2
 
+from shutterbook.clients.v1 import clients_pb2
 from shutterbook_gateway.api.deps import call_metadata, provide_partner, provide_upstreams, request_id_for
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.upstreams import Upstreams

@@ -7,11 +7,11 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
-from shutterbook_kit.db import Database
-from shutterbook_kit.tenancy import CallContext
 
 from shutterbook_gateway.application.api_keys import Partner, authenticate
 from shutterbook_gateway.upstreams import Upstreams
+from shutterbook_kit.db import Database
+from shutterbook_kit.tenancy import CallContext
 
 API_KEY_HEADER = "X-Api-Key"
 

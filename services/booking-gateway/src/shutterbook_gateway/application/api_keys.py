@@ -8,11 +8,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from shutterbook_gateway.storage.models import PartnerApiKeyRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-
-from shutterbook_gateway.storage.models import PartnerApiKeyRow
 
 PREFIX = "sbk"
 

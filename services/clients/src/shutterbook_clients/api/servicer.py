@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
+from shutterbook_clients.application import clients
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-
-from shutterbook_clients.application import clients
 
 
 class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):

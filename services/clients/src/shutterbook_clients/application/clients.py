@@ -5,16 +5,15 @@ from __future__ import annotations
 import uuid
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
+from shutterbook_clients.domain.clients import validated_client
+from shutterbook_clients.storage.models import ClientRow
+from shutterbook_clients.storage.repository import ClientRepository
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-
-from shutterbook_clients.domain.clients import validated_client
-from shutterbook_clients.storage.models import ClientRow
-from shutterbook_clients.storage.repository import ClientRepository
 
 SOURCE = "clients"
 

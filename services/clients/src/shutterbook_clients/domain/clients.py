@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+
 from shutterbook_kit.errors import Violations
 
 MAX_NAME = 200

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from shutterbook_kit.schema import UtcDateTime
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shutterbook_kit.schema import UtcDateTime
 
 
 class Base(DeclarativeBase):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+
 from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-
 from shutterbook_scheduling.application import client_directory
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select, tuple_
+
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
 from shutterbook_kit.consumer import Delivery, Subscription
@@ -14,8 +16,6 @@ from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from sqlalchemy import select, tuple_
-
 from shutterbook_scheduling.storage.models import KnownClientRow
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 from shutterbook_kit.schema import UtcDateTime, create_kit_tables, drop_kit_tables
 
 revision: str = "0001"
