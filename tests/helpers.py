@@ -44,9 +44,7 @@ async def clients_and_scheduling(
     clients_db = await databases.new("clients", migrate_with=clients_main.MIGRATIONS)
     scheduling_db = await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS)
     clients_host = clients_main.build(service_settings("clients", clients_db, nats_url))
-    scheduling_host = scheduling_main.build(
-        service_settings("scheduling", scheduling_db, nats_url, **overrides)
-    )
+    scheduling_host = scheduling_main.build(service_settings("scheduling", scheduling_db, nats_url, **overrides))
     # each item of the `with` is entered before the next is evaluated, so the ports are known
     async with (
         running(clients_host),
@@ -68,9 +66,7 @@ async def create_client(
     stub: clients_pb2_grpc.ClientsServiceAsyncStub, company: str, given: str, email: str = ""
 ) -> clients_pb2.Client:
     client = clients_pb2.Client(given_name=given, family_name="Tester", emails=[email] if email else [])
-    return await stub.CreateClient(
-        clients_pb2.CreateClientRequest(client=client), metadata=company_metadata(company)
-    )
+    return await stub.CreateClient(clients_pb2.CreateClientRequest(client=client), metadata=company_metadata(company))
 
 
 async def known_client(

@@ -303,9 +303,7 @@ def test_copy_sources_exist_in_build_context(folder: str) -> None:
                 for match in matches:
                     files = [match] if match.is_file() else [p for p in match.rglob("*") if p.is_file()]
                     sent = [f for f in files if not ignore.ignored(f.relative_to(REPO).as_posix())]
-                    assert sent, (
-                        f"line {instruction.line}: COPY source {source!r} is excluded by .dockerignore"
-                    )
+                    assert sent, f"line {instruction.line}: COPY source {source!r} is excluded by .dockerignore"
                 checked += 1
     assert checked > 0
 

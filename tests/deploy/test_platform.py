@@ -136,9 +136,7 @@ def test_network_policies_cover_every_cluster() -> None:
     policies = [o for o in kustomize("overlays/prod") if o["kind"] == "NetworkPolicy"]
     for name in CLUSTERS:
         selecting = [
-            p
-            for p in policies
-            if p["spec"]["podSelector"].get("matchLabels", {}).get("cnpg.io/cluster") == name
+            p for p in policies if p["spec"]["podSelector"].get("matchLabels", {}).get("cnpg.io/cluster") == name
         ]
         assert len(selecting) == 1, f"{name}: {len(selecting)} NetworkPolicies for its instances"
 

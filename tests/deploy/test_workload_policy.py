@@ -201,9 +201,7 @@ def test_requests_and_limits(overlay: str) -> None:
                 check(failures, request is not None, f"{where}: no {resource} request")
                 check(failures, limit is not None, f"{where}: no {resource} limit")
                 if request is not None and limit is not None:
-                    check(
-                        failures, quantity(request) <= quantity(limit), f"{where}: {resource} request > limit"
-                    )
+                    check(failures, quantity(request) <= quantity(limit), f"{where}: {resource} request > limit")
     assert_none(failures)
 
 
@@ -224,15 +222,9 @@ def test_security_context(overlay: str) -> None:
                 return context.get(name, pod_context.get(name))
 
             check(failures, effective("runAsNonRoot") is True, f"{where}: runAsNonRoot is not true")
-            check(
-                failures, effective("runAsUser") == NON_ROOT_UID, f"{where}: runAsUser is not {NON_ROOT_UID}"
-            )
-            check(
-                failures, context.get("readOnlyRootFilesystem") is True, f"{where}: root filesystem writable"
-            )
-            check(
-                failures, context.get("allowPrivilegeEscalation") is False, f"{where}: privilege escalation"
-            )
+            check(failures, effective("runAsUser") == NON_ROOT_UID, f"{where}: runAsUser is not {NON_ROOT_UID}")
+            check(failures, context.get("readOnlyRootFilesystem") is True, f"{where}: root filesystem writable")
+            check(failures, context.get("allowPrivilegeEscalation") is False, f"{where}: privilege escalation")
             check(failures, not context.get("privileged", False), f"{where}: privileged")
             capabilities = context.get("capabilities", {})
             check(failures, "ALL" in capabilities.get("drop", []), f"{where}: capabilities not dropped")
@@ -402,9 +394,7 @@ def test_every_deployment_has_pdb_and_hpa(overlay: str) -> None:
             if overlay == "dev":
                 check(failures, low == 1, f"{overlay} {key(hpa)}: dev runs one replica, min is {low}")
             else:
-                check(
-                    failures, low >= 3, f"{overlay} {key(hpa)}: prod needs at least 3 replicas, min is {low}"
-                )
+                check(failures, low >= 3, f"{overlay} {key(hpa)}: prod needs at least 3 replicas, min is {low}")
             for pdb in own_pdbs:
                 if "minAvailable" in pdb["spec"]:
                     check(
@@ -435,9 +425,7 @@ def test_services(overlay: str) -> None:
             continue
         app = app_of(targets[0])
         container_ports = {
-            p.get("name"): p["containerPort"]
-            for c in pod_spec(targets[0])["containers"]
-            for p in c.get("ports", [])
+            p.get("name"): p["containerPort"] for c in pod_spec(targets[0])["containers"] for p in c.get("ports", [])
         }
         for port in service["spec"]["ports"]:
             target = port.get("targetPort", port["port"])
@@ -451,9 +439,7 @@ def test_services(overlay: str) -> None:
             )
         else:
             check(failures, service["spec"].get("clusterIP") != "None", f"{where}: HTTP Service is headless")
-            check(
-                failures, service["spec"].get("type", "ClusterIP") == "ClusterIP", f"{where}: not ClusterIP"
-            )
+            check(failures, service["spec"].get("type", "ClusterIP") == "ClusterIP", f"{where}: not ClusterIP")
     assert_none(failures)
 
 
@@ -488,9 +474,7 @@ def test_grpc_addresses_follow_the_call_graph(overlay: str) -> None:
             check(failures, service is not None, f"{where}: no Service {name}")
             if service is not None:
                 check(failures, service["spec"].get("clusterIP") == "None", f"{where}: Service not headless")
-                check(
-                    failures, port in {p["port"] for p in service["spec"]["ports"]}, f"{where}: no such port"
-                )
+                check(failures, port in {p["port"] for p in service["spec"]["ports"]}, f"{where}: no such port")
         expected = {callee for caller, callee in CALLS if caller == app}
         check(
             failures,
@@ -509,9 +493,7 @@ def test_ingress_routes_only_to_the_gateway(overlay: str) -> None:
     port_numbers = {p["port"] for p in gateway_service["spec"]["ports"]}
     failures: list[str] = []
     for ingress in ingresses:
-        backends = [
-            path["backend"] for rule in ingress["spec"].get("rules", []) for path in rule["http"]["paths"]
-        ]
+        backends = [path["backend"] for rule in ingress["spec"].get("rules", []) for path in rule["http"]["paths"]]
         if "defaultBackend" in ingress["spec"]:
             backends.append(ingress["spec"]["defaultBackend"])
         check(failures, bool(backends), f"{overlay} {key(ingress)}: no backends")
@@ -555,9 +537,7 @@ def test_environment(overlay: str) -> None:
 
         if workload["kind"] != "Deployment":
             continue
-        check(
-            failures, env.get(f"SHUTTERBOOK_{prefix}_HOST") == "0.0.0.0", f"{where}: listens on loopback only"
-        )
+        check(failures, env.get(f"SHUTTERBOOK_{prefix}_HOST") == "0.0.0.0", f"{where}: listens on loopback only")
         check(failures, env.get(f"SHUTTERBOOK_{prefix}_PORT") == str(PORTS[app]), f"{where}: port setting")
         check(failures, env.get("SHUTTERBOOK_NATS_URL") == "nats://nats:4222", f"{where}: NATS URL")
         check(failures, env.get("OTEL_SERVICE_NAME") == f"shutterbook-{app}", f"{where}: OTEL_SERVICE_NAME")
@@ -649,20 +629,14 @@ def connection_allowed(
 
     egress = selecting(source, "Egress")
     egress_ok = not egress or any(
-        (
-            not rule.get("to")
-            or any(_peer_matches(peer, p["metadata"]["namespace"], destination) for peer in rule["to"])
-        )
+        (not rule.get("to") or any(_peer_matches(peer, p["metadata"]["namespace"], destination) for peer in rule["to"]))
         and _ports_match(rule.get("ports"), destination, port, protocol)
         for p in egress
         for rule in p["spec"].get("egress") or []
     )
     ingress = selecting(destination, "Ingress")
     ingress_ok = not ingress or any(
-        (
-            not rule.get("from")
-            or any(_peer_matches(peer, p["metadata"]["namespace"], source) for peer in rule["from"])
-        )
+        (not rule.get("from") or any(_peer_matches(peer, p["metadata"]["namespace"], source) for peer in rule["from"]))
         and _ports_match(rule.get("ports"), destination, port, protocol)
         for p in ingress
         for rule in p["spec"].get("ingress") or []
@@ -680,9 +654,7 @@ NATS = Endpoint(
     },
     {"nats": 4222, "cluster": 6222},
 )
-INGRESS_CONTROLLER = Endpoint(
-    "ingress-controller", "ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"}
-)
+INGRESS_CONTROLLER = Endpoint("ingress-controller", "ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
 STRANGER = Endpoint("stranger", "default", {"app": "curl"})
 INTRUDER = Endpoint("intruder", NAMESPACE, {"app": "debug"})
 KUBE_DNS = Endpoint("kube-dns", "kube-system", {"k8s-app": "kube-dns"})
@@ -703,9 +675,7 @@ def _app_endpoints(overlay: str) -> tuple[dict[str, Endpoint], dict[str, Endpoin
         )
         for d in of_kind(overlay, "Deployment")
     }
-    jobs = {
-        app_of(j): Endpoint(f"{app_of(j)}-migrate", NAMESPACE, pod_labels(j)) for j in of_kind(overlay, "Job")
-    }
+    jobs = {app_of(j): Endpoint(f"{app_of(j)}-migrate", NAMESPACE, pod_labels(j)) for j in of_kind(overlay, "Job")}
     return servers, jobs
 
 
@@ -726,8 +696,7 @@ def test_every_pod_is_selected_by_its_own_network_policy(overlay: str) -> None:
         specific = [
             p
             for p in policies
-            if p["spec"]["podSelector"] != {}
-            and selector_matches(p["spec"]["podSelector"], pod_labels(workload))
+            if p["spec"]["podSelector"] != {} and selector_matches(p["spec"]["podSelector"], pod_labels(workload))
         ]
         check(
             failures,
@@ -800,13 +769,9 @@ def test_dns_and_tracing_egress(overlay: str) -> None:
         )
     for endpoint in servers.values():
         exported = connection_allowed(policies, endpoint, COLLECTOR, 4317)
-        check(
-            failures, exported == (overlay == "prod"), f"{overlay}: {endpoint.name} -> collector {exported}"
-        )
+        check(failures, exported == (overlay == "prod"), f"{overlay}: {endpoint.name} -> collector {exported}")
     for endpoint in jobs.values():
-        check(
-            failures, not connection_allowed(policies, endpoint, COLLECTOR, 4317), f"{endpoint.name} traces"
-        )
+        check(failures, not connection_allowed(policies, endpoint, COLLECTOR, 4317), f"{endpoint.name} traces")
     assert_none(failures)
 
 
@@ -824,9 +789,7 @@ def test_policy_model_sanity() -> None:
         "metadata": {"namespace": NAMESPACE},
         "spec": {
             "podSelector": {"matchLabels": {"app": "b"}},
-            "ingress": [
-                {"from": [{"podSelector": {"matchLabels": {"app": "a"}}}], "ports": [{"port": "web"}]}
-            ],
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "a"}}}], "ports": [{"port": "web"}]}],
         },
     }
     open_a: Obj = {

@@ -39,9 +39,7 @@ def test_make_run_from_a_fresh_clone(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
     ports = {name: free_port() for name in ("gateway", "clients", "scheduling", "billing", "dev_nats")}
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SHUTTERBOOK_", "VIRTUAL_ENV", "UV_PROJECT"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHUTTERBOOK_", "VIRTUAL_ENV", "UV_PROJECT"))}
     env.update({f"SHUTTERBOOK_{name.upper()}_PORT": str(port) for name, port in ports.items()})
     log = tmp_path / "make-run.log"
     with open(log, "wb") as out:

@@ -13,9 +13,7 @@ from shutterbook_kit.db import Database
 from tests.helpers import COMPANY_A, clients_and_scheduling, gateway, known_client
 
 
-async def test_one_trace_from_gateway_to_scheduling(
-    databases: DatabaseFactory, nats_server: EmbeddedNats
-) -> None:
+async def test_one_trace_from_gateway_to_scheduling(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
     gateway_db = await databases.new("gateway", migrate_with=gateway_main.MIGRATIONS)
     db = Database(gateway_db)
     key = await issue_key(db, COMPANY_A, "trace test")
@@ -36,9 +34,7 @@ async def test_one_trace_from_gateway_to_scheduling(
                 )
             assert response.status_code == 201, response.text
             client = clients_pb2.Client(name=f"clients/{response.json()['id']}")
-            await eventually(
-                lambda: known_client(s.scheduling, COMPANY_A, client), what="client in scheduling"
-            )
+            await eventually(lambda: known_client(s.scheduling, COMPANY_A, client), what="client in scheduling")
 
     spans = SPANS.get_finished_spans()
     http_spans = [sp for sp in spans if sp.name.startswith("POST /v1/clients") and sp.parent is None]

@@ -13,9 +13,7 @@ from shutterbook_devstack.testing import DatabaseFactory, company_metadata, even
 from tests.helpers import COMPANY_A, COMPANY_B, clients_and_scheduling, create_client, known_client
 
 
-async def test_created_client_reaches_scheduling(
-    databases: DatabaseFactory, nats_server: EmbeddedNats
-) -> None:
+async def test_created_client_reaches_scheduling(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
     async with clients_and_scheduling(databases, nats_server.url) as s:
         created = await create_client(s.clients, COMPANY_A, "Ada", "Ada.Lovelace@Example.com")
         assert created.name.startswith("clients/")
@@ -26,9 +24,7 @@ async def test_created_client_reaches_scheduling(
         )
         assert fetched == created
 
-        known = await eventually(
-            lambda: known_client(s.scheduling, COMPANY_A, created), what="client in scheduling"
-        )
+        known = await eventually(lambda: known_client(s.scheduling, COMPANY_A, created), what="client in scheduling")
         assert known.client == created.name
         assert known.display_name == "Ada Tester"
         assert known.primary_email == "Ada.Lovelace@example.com"
@@ -45,9 +41,7 @@ async def test_bad_input_names_each_bad_field(databases: DatabaseFactory, nats_s
     async with clients_and_scheduling(databases, nats_server.url) as s:
         with pytest.raises(grpc.aio.AioRpcError) as bad:
             await s.clients.CreateClient(
-                clients_pb2.CreateClientRequest(
-                    client=clients_pb2.Client(emails=["ok@example.com", "not-an-email"])
-                ),
+                clients_pb2.CreateClientRequest(client=clients_pb2.Client(emails=["ok@example.com", "not-an-email"])),
                 metadata=company_metadata(COMPANY_A),
             )
         assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -83,9 +77,7 @@ async def test_other_company_sees_not_found(databases: DatabaseFactory, nats_ser
         assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_request_id_makes_create_idempotent(
-    databases: DatabaseFactory, nats_server: EmbeddedNats
-) -> None:
+async def test_request_id_makes_create_idempotent(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
     async with clients_and_scheduling(databases, nats_server.url) as s:
         request = clients_pb2.CreateClientRequest(
             client=clients_pb2.Client(given_name="Di"), request_id="4f1d2c8e-retry-key"
@@ -102,9 +94,7 @@ async def test_request_id_makes_create_idempotent(
         assert reused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
         # one client, one event: scheduling learns it exactly once
-        known = await eventually(
-            lambda: known_client(s.scheduling, COMPANY_A, first), what="client in scheduling"
-        )
+        known = await eventually(lambda: known_client(s.scheduling, COMPANY_A, first), what="client in scheduling")
         listed = await s.scheduling.ListKnownClients(
             scheduling_pb2.ListKnownClientsRequest(), metadata=company_metadata(COMPANY_A)
         )

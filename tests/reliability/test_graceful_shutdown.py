@@ -46,9 +46,7 @@ async def test_sigterm_finishes_in_flight_calls_then_exits_zero(
 
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = clients_pb2_grpc.ClientsServiceStub(channel)
-            calls = [
-                asyncio.create_task(create_client(stub, COMPANY_A, f"InFlight{i}")) for i in range(IN_FLIGHT)
-            ]
+            calls = [asyncio.create_task(create_client(stub, COMPANY_A, f"InFlight{i}")) for i in range(IN_FLIGHT)]
             health = health_pb2_grpc.HealthStub(channel)
             watch = health.Watch(health_pb2.HealthCheckRequest(service=""))
             first = await watch.read()

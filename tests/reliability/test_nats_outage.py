@@ -32,9 +32,7 @@ async def test_events_wait_out_a_nats_outage(databases: DatabaseFactory, nats_se
         await eventually(lambda: _has(s.scheduling_db, warmup.name), what="first event delivered")
 
         nats_server.stop()
-        created = await asyncio.gather(
-            *(create_client(s.clients, COMPANY_A, f"During{i}") for i in range(CLIENTS))
-        )
+        created = await asyncio.gather(*(create_client(s.clients, COMPANY_A, f"During{i}") for i in range(CLIENTS)))
         assert len({c.name for c in created}) == CLIENTS  # every create succeeded while NATS was down
         assert len(await _revisions(s.scheduling_db)) == 1  # and nothing could be delivered yet
 

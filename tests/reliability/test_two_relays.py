@@ -27,9 +27,7 @@ async def _write_events(db: Database) -> set[str]:
     ids: set[str] = set()
     async with UnitOfWork(db) as uow:
         for i in range(EVENTS):
-            event = events_pb2.ClientCreatedEvent(
-                client=clients_pb2.Client(name=f"clients/{i}", given_name=str(i))
-            )
+            event = events_pb2.ClientCreatedEvent(client=clients_pb2.Client(name=f"clients/{i}", given_name=str(i)))
             ids.add(uow.emit("clients.client.created", "company", event))
         await uow.commit()
     return ids
@@ -120,9 +118,7 @@ async def test_events_keep_order_of_writing_for_one_relay(
             seen.append(msg.headers["Nats-Msg-Id"] if msg.headers else "")
             await msg.ack()
     async with UnitOfWork(db, readonly=True) as uow:
-        written = list(
-            (await uow.session.scalars(select(OutboxMessage.event_id).order_by(OutboxMessage.seq))).all()
-        )
+        written = list((await uow.session.scalars(select(OutboxMessage.event_id).order_by(OutboxMessage.seq))).all())
     assert seen == written
     await asyncio.sleep(0)
     await nats.close()

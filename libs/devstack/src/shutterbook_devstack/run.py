@@ -109,14 +109,8 @@ class Stack:
             for service in list(pending):
                 child = self.children[service]
                 if child.poll() is not None:
-                    raise RuntimeError(
-                        f"{service} exited with {child.returncode}; see var/logs/{service}.log"
-                    )
-                ok = (
-                    _http_ok(_port(service), "/healthz")
-                    if service == "gateway"
-                    else _grpc_serving(_port(service))
-                )
+                    raise RuntimeError(f"{service} exited with {child.returncode}; see var/logs/{service}.log")
+                ok = _http_ok(_port(service), "/healthz") if service == "gateway" else _grpc_serving(_port(service))
                 if ok:
                     pending.discard(service)
             if time.monotonic() > deadline:

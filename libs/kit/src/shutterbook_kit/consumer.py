@@ -83,9 +83,7 @@ class ConsumerPolicy:
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> ConsumerPolicy:
-        return cls(
-            ack_wait_seconds=settings.consumer_ack_wait_seconds, max_deliver=settings.consumer_max_deliver
-        )
+        return cls(ack_wait_seconds=settings.consumer_ack_wait_seconds, max_deliver=settings.consumer_max_deliver)
 
     @property
     def backoff_seconds(self) -> list[float]:
@@ -174,9 +172,7 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # NATS down, stream missing: keep trying, events wait in the stream
-                log.warning(
-                    "consumer loop error, retrying", extra={"consumer": self.consumer, "error": repr(exc)}
-                )
+                log.warning("consumer loop error, retrying", extra={"consumer": self.consumer, "error": repr(exc)})
                 sub = None
                 await asyncio.sleep(0.5)
 
@@ -190,9 +186,7 @@ class EventConsumer:
                 raise PoisonEvent(f"no handler for subject {msg.subject}")
             payload = subscription.payload_type()
             if not envelope.payload.Unpack(payload):
-                raise PoisonEvent(
-                    f"payload is {envelope.payload.TypeName()}, not {payload.DESCRIPTOR.full_name}"
-                )
+                raise PoisonEvent(f"payload is {envelope.payload.TypeName()}, not {payload.DESCRIPTOR.full_name}")
         except (DecodeError, PoisonEvent) as exc:
             await self._dead_letter(msg, headers.get("Nats-Msg-Id", ""), repr(exc), delivered)
             await msg.term()

@@ -29,9 +29,7 @@ _ASYNC_DRIVERS = {
 
 def async_url(url: str) -> URL:
     """The URL with its async driver: `postgresql://` -> `postgresql+asyncpg://`, and so on."""
-    parsed = make_url(
-        url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url
-    )
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     return parsed.set(drivername=driver) if driver else parsed
 

@@ -47,9 +47,7 @@ LIVENESS_HEALTH = "shutterbook.liveness"
 # Health probes and reflection are not traced: they are noise, and the instrumentation
 # cannot wrap the health service's Watch (it streams with context.write()).
 _TRACED = grpc_filters.negate(
-    grpc_filters.any_of(
-        grpc_filters.service_prefix("grpc.health."), grpc_filters.service_prefix("grpc.reflection.")
-    )
+    grpc_filters.any_of(grpc_filters.service_prefix("grpc.health."), grpc_filters.service_prefix("grpc.reflection."))
 )
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -134,9 +132,7 @@ class ServiceHost:
         """The usual service: its database, its NATS connection, its stream (named after the
         service), its servicers and its consumers."""
         db = Database(settings.database_url)
-        nats = NatsConnection(
-            settings.nats_url, name=settings.service, jetstream_replicas=settings.jetstream_replicas
-        )
+        nats = NatsConnection(settings.nats_url, name=settings.service, jetstream_replicas=settings.jetstream_replicas)
         return cls(
             ServiceParts(
                 settings=settings,

@@ -40,9 +40,7 @@ def run_env(service_metadata: MetaData) -> None:
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
 
     def run(connection: Connection) -> None:
-        context.configure(
-            connection=connection, target_metadata=targets, render_as_batch=is_sqlite, compare_type=True
-        )
+        context.configure(connection=connection, target_metadata=targets, render_as_batch=is_sqlite, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
 

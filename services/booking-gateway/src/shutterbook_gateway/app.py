@@ -23,7 +23,7 @@ def create_app(settings: ServiceSettings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url)
-        app.state.upstreams = Upstreams.connect(settings.upstreams)
+        app.state.upstreams = Upstreams(settings.upstreams)
         try:
             yield
         finally:

@@ -16,8 +16,6 @@ async def seed_demo(settings: ServiceSettings) -> None:
         async with UnitOfWork(db, readonly=True) as uow:
             exists = await uow.session.get(PartnerApiKeyRow, DEMO_API_KEY_ID)
         if exists is None:
-            await issue_key(
-                db, DEMO_COMPANY_ID, "demo partner", key_id=DEMO_API_KEY_ID, secret=DEMO_API_KEY_SECRET
-            )
+            await issue_key(db, DEMO_COMPANY_ID, "demo partner", key_id=DEMO_API_KEY_ID, secret=DEMO_API_KEY_SECRET)
     finally:
         await db.dispose()

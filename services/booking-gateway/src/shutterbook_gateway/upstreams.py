@@ -4,12 +4,11 @@ retries only where retrying is safe."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from shutterbook.billing.v1 import billing_pb2_grpc
+from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
 from shutterbook_kit.grpc_client import open_channel
@@ -20,37 +19,29 @@ CLIENTS_IDEMPOTENT = ["GetClient", "CreateClient"]
 SCHEDULING_IDEMPOTENT = ["GetKnownClient", "ListKnownClients"]
 BILLING_IDEMPOTENT = ["GetPriceListItem", "CreatePriceListItem"]
 
+CLIENTS_SERVICE = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name
+SCHEDULING_SERVICE = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name
+BILLING_SERVICE = billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name
 
-@dataclass
+
 class Upstreams:
-    clients: clients_pb2_grpc.ClientsServiceAsyncStub
-    scheduling: scheduling_pb2_grpc.SchedulingServiceAsyncStub
-    billing: billing_pb2_grpc.BillingServiceAsyncStub
-    channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
+    """Channels and stubs of the three services. A plain class, not a dataclass: Litestar
+    inspects dataclass fields at runtime, and the async stub types exist only in the stubs'
+    .pyi files (for mypy)."""
 
-    @classmethod
-    def connect(cls, addresses: dict[str, str]) -> Upstreams:
-        channels = {
-            "clients": open_channel(
-                addresses["clients"],
-                clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name,
-                CLIENTS_IDEMPOTENT,
-            ),
-            "scheduling": open_channel(
-                addresses["scheduling"],
-                scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name,
-                SCHEDULING_IDEMPOTENT,
-            ),
-            "billing": open_channel(
-                addresses["billing"], "shutterbook.billing.v1.BillingService", BILLING_IDEMPOTENT
-            ),
+    def __init__(self, addresses: dict[str, str]) -> None:
+        self.channels: dict[str, grpc.aio.Channel] = {
+            "clients": open_channel(addresses["clients"], CLIENTS_SERVICE, CLIENTS_IDEMPOTENT),
+            "scheduling": open_channel(addresses["scheduling"], SCHEDULING_SERVICE, SCHEDULING_IDEMPOTENT),
+            "billing": open_channel(addresses["billing"], BILLING_SERVICE, BILLING_IDEMPOTENT),
         }
-        return cls(
-            clients=clients_pb2_grpc.ClientsServiceStub(channels["clients"]),
-            scheduling=scheduling_pb2_grpc.SchedulingServiceStub(channels["scheduling"]),
-            billing=billing_pb2_grpc.BillingServiceStub(channels["billing"]),
-            channels=channels,
-        )
+        # on an aio channel the generated stubs are their async variants
+        self.clients: clients_pb2_grpc.ClientsServiceAsyncStub
+        self.scheduling: scheduling_pb2_grpc.SchedulingServiceAsyncStub
+        self.billing: billing_pb2_grpc.BillingServiceAsyncStub
+        self.clients = clients_pb2_grpc.ClientsServiceStub(self.channels["clients"])
+        self.scheduling = scheduling_pb2_grpc.SchedulingServiceStub(self.channels["scheduling"])
+        self.billing = billing_pb2_grpc.BillingServiceStub(self.channels["billing"])
 
     async def health(self, timeout: float = 1.0) -> dict[str, str]:
         """Each upstream's overall health status name (SERVING, NOT_SERVING, UNREACHABLE)."""

@@ -53,9 +53,7 @@ async def create_price_list_item(
             )
         )
         if taken is not None:
-            raise AlreadyExists(
-                f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"}
-            )
+            raise AlreadyExists(f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"})
         row = PriceListItemRow(
             id=str(uuid.uuid4()),
             company_id=company_id,
@@ -82,18 +80,14 @@ async def create_price_list_item(
             source=SOURCE,
         )
     except IntegrityError as exc:  # a concurrent create of the same sku won
-        raise AlreadyExists(
-            f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"}
-        ) from exc
+        raise AlreadyExists(f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"}) from exc
 
 
 async def get_price_list_item(db: Database, company_id: str, name: str) -> billing_pb2.PriceListItem:
     item_id = parse_name(name, "priceListItems")
     async with UnitOfWork(db, readonly=True) as uow:
         row = await uow.session.scalar(
-            select(PriceListItemRow).where(
-                PriceListItemRow.company_id == company_id, PriceListItemRow.id == item_id
-            )
+            select(PriceListItemRow).where(PriceListItemRow.company_id == company_id, PriceListItemRow.id == item_id)
         )
     if row is None:
         raise NotFound(f"{name} not found")

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook_gateway.api.deps import call_metadata, provide_partner, provide_upstreams, request_id_for
@@ -63,7 +63,7 @@ class ClientsController(Controller):
         data: ClientCreate,
         partner: Partner,
         upstreams: Upstreams,
-        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", max_length=200)] = None,
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=200)] = None,
     ) -> Client:
         request = clients_pb2.CreateClientRequest(
             client=clients_pb2.Client(

@@ -50,6 +50,4 @@ def request_id_for(partner: Partner, idempotency_key: str | None) -> str:
     """The upstream request_id of a POST: the Idempotency-Key, scoped to the key's owner."""
     if not idempotency_key:
         return ""
-    return hashlib.sha256(f"{partner.company_id}:{partner.key_id}:{idempotency_key}".encode()).hexdigest()[
-        :64
-    ]
+    return hashlib.sha256(f"{partner.company_id}:{partner.key_id}:{idempotency_key}".encode()).hexdigest()[:64]

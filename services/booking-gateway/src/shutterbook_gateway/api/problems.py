@@ -7,6 +7,7 @@ gRPC statuses from the services map to HTTP statuses; field violations carried i
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +17,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
 from litestar.types import ExceptionHandlersMap
+
+log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://shutterbook.dev/problems/"
 
@@ -93,13 +96,17 @@ def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
                     "detail": str(item.get("message", "")),
                 }
             )
-    return problem(
-        400, "the request is not valid", code="INVALID_REQUEST", detail=str(exc.detail), errors=errors
-    )
+    return problem(400, "the request is not valid", code="INVALID_REQUEST", detail=str(exc.detail), errors=errors)
 
 
 def _http_problem(exc: HTTPException) -> ProblemDetailsException:
     return problem(exc.status_code, str(exc.detail), code=f"HTTP_{exc.status_code}", headers=exc.headers)
+
+
+def _unexpected_problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Anything unforeseen: logged with its trace, answered as a problem without internals."""
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem(500, "internal error", code="INTERNAL").to_response(request)
 
 
 def _rpc_problem_response(request: Request[Any, Any, Any], exc: grpc.aio.AioRpcError) -> Response[Any]:
@@ -111,4 +118,7 @@ PROBLEM_CONFIG = ProblemDetailsConfig(
     exception_to_problem_detail_map={ValidationException: _validation_problem, HTTPException: _http_problem},
 )
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {grpc.aio.AioRpcError: _rpc_problem_response}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    grpc.aio.AioRpcError: _rpc_problem_response,
+    Exception: _unexpected_problem_response,
+}

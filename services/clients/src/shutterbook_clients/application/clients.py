@@ -32,9 +32,7 @@ def to_proto(row: ClientRow) -> clients_pb2.Client:
     return msg
 
 
-async def create_client(
-    db: Database, company_id: str, request: clients_pb2.CreateClientRequest
-) -> clients_pb2.Client:
+async def create_client(db: Database, company_id: str, request: clients_pb2.CreateClientRequest) -> clients_pb2.Client:
     v = Violations()
     validate_request_id(request.request_id, v)
     v.raise_if_any()

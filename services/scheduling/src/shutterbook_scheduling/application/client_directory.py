@@ -86,9 +86,7 @@ async def list_known_clients(
     if page.cursor is not None:
         after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"])
         query = query.where(tuple_(KnownClientRow.learned_at, KnownClientRow.client_id) < after)
-    query = query.order_by(KnownClientRow.learned_at.desc(), KnownClientRow.client_id.desc()).limit(
-        page.size + 1
-    )
+    query = query.order_by(KnownClientRow.learned_at.desc(), KnownClientRow.client_id.desc()).limit(page.size + 1)
     async with UnitOfWork(db, readonly=True) as uow:
         rows = list((await uow.session.scalars(query)).all())
     more = len(rows) > page.size

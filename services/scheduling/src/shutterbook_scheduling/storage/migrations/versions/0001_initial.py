@@ -30,9 +30,7 @@ def upgrade() -> None:
         sa.Column("learned_at", UtcDateTime, nullable=False),
         sa.Column("revision", sa.Integer, nullable=False),
     )
-    op.create_index(
-        "ix_known_clients_company_learned", "known_clients", ["company_id", "learned_at", "client_id"]
-    )
+    op.create_index("ix_known_clients_company_learned", "known_clients", ["company_id", "learned_at", "client_id"])
 
 
 def downgrade() -> None:
