@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import filecmp
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,21 @@ def generate(out: Path) -> None:
     (out / PACKAGE / "py.typed").touch()
 
 
+def sync_tree(source: Path, target: Path) -> None:
+    """Make `target` equal `source`, file by file: changed files are rewritten, stale ones
+    removed. Never removes the whole tree, so two runs at once cannot trip over each other."""
+    wanted = {p.relative_to(source) for p in source.rglob("*") if p.is_file()}
+    for rel in sorted(wanted):
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        data = (source / rel).read_bytes()
+        if not dest.exists() or dest.read_bytes() != data:
+            dest.write_bytes(data)
+    for stale in [p for p in target.rglob("*") if p.is_file() and "__pycache__" not in p.parts]:
+        if stale.relative_to(target) not in wanted:
+            stale.unlink()
+
+
 def tree_differs(a: Path, b: Path) -> list[str]:
     cmp = filecmp.dircmp(a, b)
     diffs = [str(Path(a) / n) for n in cmp.left_only + cmp.right_only + cmp.diff_files]
@@ -71,9 +85,7 @@ def main() -> int:
                 return 1
             print("generated stubs match proto/")
             return 0
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(out / PACKAGE, target)
+        sync_tree(out / PACKAGE, target)
         print(f"stubs written to {target.relative_to(ROOT)}")
         return 0
 

@@ -21,7 +21,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -101,6 +101,15 @@ class KitServerInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
+class Worker(Protocol):
+    """A background task the host starts after the server and stops (gracefully) before the
+    database closes: the relay, consumers, reminder emitters, job runners."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class ServiceParts:
     """What a service contributes; the host wires the rest."""
@@ -112,11 +121,13 @@ class ServiceParts:
     service_names: Sequence[str]
     publishes: StreamSpec | None = None
     consumers: list[EventConsumer] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 AddServicers = Callable[[grpc.aio.Server, Database], None]
 MakeConsumers = Callable[[Database, NatsConnection], list[EventConsumer]]
+MakeWorkers = Callable[[Database, NatsConnection], list[Worker]]
 
 
 class ServiceHost:
@@ -128,6 +139,7 @@ class ServiceHost:
         service_names: Sequence[str],
         add_servicers: AddServicers,
         consumers: MakeConsumers | None = None,
+        workers: MakeWorkers | None = None,
     ) -> ServiceHost:
         """The usual service: its database, its NATS connection, its stream (named after the
         service), its servicers and its consumers."""
@@ -142,6 +154,7 @@ class ServiceHost:
                 service_names=service_names,
                 publishes=StreamSpec(settings.service),
                 consumers=consumers(db, nats) if consumers else [],
+                workers=workers(db, nats) if workers else [],
             )
         )
 
@@ -192,6 +205,8 @@ class ServiceHost:
             self.relay.start()
         for consumer in self.parts.consumers:
             consumer.start()
+        for worker in self.parts.workers:
+            worker.start()
         self._readiness = asyncio.create_task(self._readiness_loop(), name="readiness")
         log.info("serving", extra={"service": self.settings.service, "port": self.port})
         return self.port
@@ -221,6 +236,8 @@ class ServiceHost:
         await asyncio.sleep(self.settings.shutdown_drain_seconds)
         if self.server is not None:
             await self.server.stop(self.settings.shutdown_grace_seconds)
+        for worker in self.parts.workers:
+            await worker.stop()
         for consumer in self.parts.consumers:
             await consumer.stop()
         if self.relay is not None:

@@ -1,0 +1,61 @@
+"""Shared mechanics of the benchmarks: bounded timing loops, percentiles, ratio reports."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Latencies (seconds) of repeated calls, and the wall time they took in all."""
+
+    name: str
+    samples: list[float]
+    wall: float
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+    @property
+    def per_second(self) -> float:
+        return len(self.samples) / self.wall if self.wall > 0 else float("inf")
+
+
+async def measure(
+    name: str, call: Callable[[], Awaitable[object]], *, count: int, max_seconds: float, warmup: int = 5
+) -> Timing:
+    """Call `call` up to `count` times, stopping early after `max_seconds`: every loop is bounded."""
+    for _ in range(warmup):
+        await call()
+    samples: list[float] = []
+    start = time.perf_counter()
+    while len(samples) < count and time.perf_counter() - start < max_seconds:
+        t0 = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - t0)
+    return Timing(name, samples, time.perf_counter() - start)
+
+
+def report(title: str, subject: Timing, ceiling: Timing) -> str:
+    """One line per measure: the subject's p50/p95 and throughput as ratios to the ceiling's."""
+    lines = [
+        f"== {title}",
+        f"  ceiling  {ceiling.name}: p50 {ceiling.p50 * 1e3:.3f} ms, p95 {ceiling.p95 * 1e3:.3f} ms, "
+        f"{ceiling.per_second:.0f}/s (n={len(ceiling.samples)})",
+        f"  subject  {subject.name}: p50 {subject.p50 * 1e3:.3f} ms, p95 {subject.p95 * 1e3:.3f} ms, "
+        f"{subject.per_second:.0f}/s (n={len(subject.samples)})",
+        f"  ratio    p50 x{subject.p50 / ceiling.p50:.2f}, p95 x{subject.p95 / ceiling.p95:.2f}, "
+        f"throughput x{subject.per_second / ceiling.per_second:.3f} of the ceiling",
+    ]
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
