@@ -23,21 +23,26 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from shutterbook.common.v1 import date_pb2 as shutterbook_dot_common_dot_v1_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$shutterbook/clients/v1/clients.proto\x12\x16shutterbook.clients.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\x06\x43lient\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12\x16\n\x0ehousehold_name\x18\x04 \x01(\t\x12\x0e\n\x06\x65mails\x18\x05 \x03(\t\x12\x0e\n\x06phones\x18\x06 \x03(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x13\x43reateClientRequest\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x12\n\nrequest_id\x18\x02 \x01(\t\" \n\x10GetClientRequest\x12\x0c\n\x04name\x18\x01 \x01(\t2\xc4\x01\n\x0e\x43lientsService\x12[\n\x0c\x43reateClient\x12+.shutterbook.clients.v1.CreateClientRequest\x1a\x1e.shutterbook.clients.v1.Client\x12U\n\tGetClient\x12(.shutterbook.clients.v1.GetClientRequest\x1a\x1e.shutterbook.clients.v1.Clientb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$shutterbook/clients/v1/clients.proto\x12\x16shutterbook.clients.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a shutterbook/common/v1/date.proto\"\x97\x02\n\x06\x43lient\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12\x16\n\x0ehousehold_name\x18\x04 \x01(\t\x12\x0e\n\x06\x65mails\x18\x05 \x03(\t\x12\x0e\n\x06phones\x18\x06 \x03(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x0e\x66\x61mily_members\x18\t \x03(\x0b\x32$.shutterbook.clients.v1.FamilyMember\"\xb8\x01\n\x0c\x46\x61milyMember\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12@\n\x0crelationship\x18\x04 \x01(\x0e\x32*.shutterbook.clients.v1.FamilyRelationship\x12/\n\nbirth_date\x18\x05 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\"Y\n\x13\x43reateClientRequest\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x12\n\nrequest_id\x18\x02 \x01(\t\" \n\x10GetClientRequest\x12\x0c\n\x04name\x18\x01 \x01(\t*\xc2\x02\n\x12\x46\x61milyRelationship\x12#\n\x1f\x46\x41MILY_RELATIONSHIP_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x46\x41MILY_RELATIONSHIP_SPOUSE\x10\x01\x12\x1f\n\x1b\x46\x41MILY_RELATIONSHIP_PARTNER\x10\x02\x12\x1d\n\x19\x46\x41MILY_RELATIONSHIP_CHILD\x10\x03\x12\x1e\n\x1a\x46\x41MILY_RELATIONSHIP_PARENT\x10\x04\x12\x1f\n\x1b\x46\x41MILY_RELATIONSHIP_SIBLING\x10\x05\x12#\n\x1f\x46\x41MILY_RELATIONSHIP_GRANDPARENT\x10\x06\x12\"\n\x1e\x46\x41MILY_RELATIONSHIP_GRANDCHILD\x10\x07\x12\x1d\n\x19\x46\x41MILY_RELATIONSHIP_OTHER\x10\x08\x32\xc4\x01\n\x0e\x43lientsService\x12[\n\x0c\x43reateClient\x12+.shutterbook.clients.v1.CreateClientRequest\x1a\x1e.shutterbook.clients.v1.Client\x12U\n\tGetClient\x12(.shutterbook.clients.v1.GetClientRequest\x1a\x1e.shutterbook.clients.v1.Clientb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shutterbook.clients.v1.clients_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLIENT']._serialized_start=98
-  _globals['_CLIENT']._serialized_end=315
-  _globals['_CREATECLIENTREQUEST']._serialized_start=317
-  _globals['_CREATECLIENTREQUEST']._serialized_end=406
-  _globals['_GETCLIENTREQUEST']._serialized_start=408
-  _globals['_GETCLIENTREQUEST']._serialized_end=440
-  _globals['_CLIENTSSERVICE']._serialized_start=443
-  _globals['_CLIENTSSERVICE']._serialized_end=639
+  _globals['_FAMILYRELATIONSHIP']._serialized_start=726
+  _globals['_FAMILYRELATIONSHIP']._serialized_end=1048
+  _globals['_CLIENT']._serialized_start=132
+  _globals['_CLIENT']._serialized_end=411
+  _globals['_FAMILYMEMBER']._serialized_start=414
+  _globals['_FAMILYMEMBER']._serialized_end=598
+  _globals['_CREATECLIENTREQUEST']._serialized_start=600
+  _globals['_CREATECLIENTREQUEST']._serialized_end=689
+  _globals['_GETCLIENTREQUEST']._serialized_start=691
+  _globals['_GETCLIENTREQUEST']._serialized_end=723
+  _globals['_CLIENTSSERVICE']._serialized_start=1051
+  _globals['_CLIENTSSERVICE']._serialized_end=1247
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,8 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from shutterbook.common.v1 import date_pb2 as _date_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,6 +20,54 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _FamilyRelationship:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _FamilyRelationshipEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FamilyRelationship.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    FAMILY_RELATIONSHIP_UNSPECIFIED: _FamilyRelationship.ValueType  # 0
+    """Not set."""
+    FAMILY_RELATIONSHIP_SPOUSE: _FamilyRelationship.ValueType  # 1
+    """Spouse."""
+    FAMILY_RELATIONSHIP_PARTNER: _FamilyRelationship.ValueType  # 2
+    """Partner."""
+    FAMILY_RELATIONSHIP_CHILD: _FamilyRelationship.ValueType  # 3
+    """Child."""
+    FAMILY_RELATIONSHIP_PARENT: _FamilyRelationship.ValueType  # 4
+    """Parent."""
+    FAMILY_RELATIONSHIP_SIBLING: _FamilyRelationship.ValueType  # 5
+    """Sibling."""
+    FAMILY_RELATIONSHIP_GRANDPARENT: _FamilyRelationship.ValueType  # 6
+    """Grandparent."""
+    FAMILY_RELATIONSHIP_GRANDCHILD: _FamilyRelationship.ValueType  # 7
+    """Grandchild."""
+    FAMILY_RELATIONSHIP_OTHER: _FamilyRelationship.ValueType  # 8
+    """Anyone else (a pet counts too)."""
+
+class FamilyRelationship(_FamilyRelationship, metaclass=_FamilyRelationshipEnumTypeWrapper):
+    """How a family member relates to the client."""
+
+FAMILY_RELATIONSHIP_UNSPECIFIED: FamilyRelationship.ValueType  # 0
+"""Not set."""
+FAMILY_RELATIONSHIP_SPOUSE: FamilyRelationship.ValueType  # 1
+"""Spouse."""
+FAMILY_RELATIONSHIP_PARTNER: FamilyRelationship.ValueType  # 2
+"""Partner."""
+FAMILY_RELATIONSHIP_CHILD: FamilyRelationship.ValueType  # 3
+"""Child."""
+FAMILY_RELATIONSHIP_PARENT: FamilyRelationship.ValueType  # 4
+"""Parent."""
+FAMILY_RELATIONSHIP_SIBLING: FamilyRelationship.ValueType  # 5
+"""Sibling."""
+FAMILY_RELATIONSHIP_GRANDPARENT: FamilyRelationship.ValueType  # 6
+"""Grandparent."""
+FAMILY_RELATIONSHIP_GRANDCHILD: FamilyRelationship.ValueType  # 7
+"""Grandchild."""
+FAMILY_RELATIONSHIP_OTHER: FamilyRelationship.ValueType  # 8
+"""Anyone else (a pet counts too)."""
+Global___FamilyRelationship: _TypeAlias = FamilyRelationship  # noqa: Y015
 
 @_typing.final
 class Client(_message.Message):
@@ -33,6 +83,7 @@ class Client(_message.Message):
     PHONES_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    FAMILY_MEMBERS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `clients/{client_id}`. Output only."""
     given_name: _builtins.str
@@ -59,6 +110,10 @@ class Client(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """Last update time. Output only."""
 
+    @_builtins.property
+    def family_members(self) -> _containers.RepeatedCompositeFieldContainer[Global___FamilyMember]:
+        """Family members, who sessions may list as participants."""
+
     def __init__(
         self,
         *,
@@ -70,14 +125,55 @@ class Client(_message.Message):
         phones: _abc.Iterable[_builtins.str] | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        family_members: _abc.Iterable[Global___FamilyMember] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "emails", b"emails", "family_name", b"family_name", "given_name", b"given_name", "household_name", b"household_name", "name", b"name", "phones", b"phones", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "emails", b"emails", "family_members", b"family_members", "family_name", b"family_name", "given_name", b"given_name", "household_name", b"household_name", "name", b"name", "phones", b"phones", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Client: _TypeAlias = Client  # noqa: Y015
+
+@_typing.final
+class FamilyMember(_message.Message):
+    """A member of a client's family."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    GIVEN_NAME_FIELD_NUMBER: _builtins.int
+    FAMILY_NAME_FIELD_NUMBER: _builtins.int
+    RELATIONSHIP_FIELD_NUMBER: _builtins.int
+    BIRTH_DATE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `clients/{client_id}/familyMembers/{member_id}`. Output only."""
+    given_name: _builtins.str
+    """First name."""
+    family_name: _builtins.str
+    """Last name (empty: the client's)."""
+    relationship: Global___FamilyRelationship.ValueType
+    """Relationship to the client."""
+    @_builtins.property
+    def birth_date(self) -> _date_pb2.Date:
+        """Birth date, if known."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        given_name: _builtins.str = ...,
+        family_name: _builtins.str = ...,
+        relationship: Global___FamilyRelationship.ValueType = ...,
+        birth_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "family_name", b"family_name", "given_name", b"given_name", "name", b"name", "relationship", b"relationship"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FamilyMember: _TypeAlias = FamilyMember  # noqa: Y015
 
 @_typing.final
 class CreateClientRequest(_message.Message):

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from shutterbook.clients.v1 import clients_pb2 as shutterbook_dot_clients_dot_v1_dot_clients__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#shutterbook/clients/v1/events.proto\x12\x16shutterbook.clients.v1\x1a$shutterbook/clients/v1/clients.proto\"D\n\x12\x43lientCreatedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Clientb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#shutterbook/clients/v1/events.proto\x12\x16shutterbook.clients.v1\x1a$shutterbook/clients/v1/clients.proto\"D\n\x12\x43lientCreatedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\"[\n\x12\x43lientUpdatedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x15\n\rchanged_paths\x18\x02 \x03(\t\"D\n\x12\x43lientDeletedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\"d\n\x11\x43lientMergedEvent\x12\x38\n\x10surviving_client\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x15\n\rmerged_client\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CLIENTCREATEDEVENT']._serialized_start=101
   _globals['_CLIENTCREATEDEVENT']._serialized_end=169
+  _globals['_CLIENTUPDATEDEVENT']._serialized_start=171
+  _globals['_CLIENTUPDATEDEVENT']._serialized_end=262
+  _globals['_CLIENTDELETEDEVENT']._serialized_start=264
+  _globals['_CLIENTDELETEDEVENT']._serialized_end=332
+  _globals['_CLIENTMERGEDEVENT']._serialized_start=334
+  _globals['_CLIENTMERGEDEVENT']._serialized_end=434
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from shutterbook.clients.v1 import clients_pb2 as _clients_pb2
 import builtins as _builtins
 import sys
@@ -40,3 +42,87 @@ class ClientCreatedEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ClientCreatedEvent: _TypeAlias = ClientCreatedEvent  # noqa: Y015
+
+@_typing.final
+class ClientUpdatedEvent(_message.Message):
+    """Payload of `clients.client.updated`: the client after the change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    CHANGED_PATHS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def client(self) -> _clients_pb2.Client:
+        """The client as updated (with its family members)."""
+
+    @_builtins.property
+    def changed_paths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The fields that changed, as update_mask paths."""
+
+    def __init__(
+        self,
+        *,
+        client: _clients_pb2.Client | None = ...,
+        changed_paths: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_paths", b"changed_paths", "client", b"client"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientUpdatedEvent: _TypeAlias = ClientUpdatedEvent  # noqa: Y015
+
+@_typing.final
+class ClientDeletedEvent(_message.Message):
+    """Payload of `clients.client.deleted` (a soft delete: the record and its history stay)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def client(self) -> _clients_pb2.Client:
+        """The client as it was when deleted."""
+
+    def __init__(
+        self,
+        *,
+        client: _clients_pb2.Client | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientDeletedEvent: _TypeAlias = ClientDeletedEvent  # noqa: Y015
+
+@_typing.final
+class ClientMergedEvent(_message.Message):
+    """Payload of `clients.client.merged`: `merged_client` was folded into `surviving_client`;
+    other services re-point their references from the merged client to the survivor.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SURVIVING_CLIENT_FIELD_NUMBER: _builtins.int
+    MERGED_CLIENT_FIELD_NUMBER: _builtins.int
+    merged_client: _builtins.str
+    """The resource name of the client merged away, `clients/{client_id}`."""
+    @_builtins.property
+    def surviving_client(self) -> _clients_pb2.Client:
+        """The surviving client after the merge."""
+
+    def __init__(
+        self,
+        *,
+        surviving_client: _clients_pb2.Client | None = ...,
+        merged_client: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["surviving_client", b"surviving_client"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merged_client", b"merged_client", "surviving_client", b"surviving_client"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientMergedEvent: _TypeAlias = ClientMergedEvent  # noqa: Y015
