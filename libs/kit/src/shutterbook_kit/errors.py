@@ -12,9 +12,16 @@ from dataclasses import dataclass, field
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 ERROR_DOMAIN = "shutterbook.dev"
+
+
+def _pack(detail: Message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    return packed
 
 
 @dataclass(frozen=True)
@@ -37,10 +44,7 @@ class DomainError(Exception):
         super().__init__(self.message)
 
     def details(self) -> list[any_pb2.Any]:
-        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata)
-        packed = any_pb2.Any()
-        packed.Pack(info)
-        return [packed]
+        return [_pack(error_details_pb2.ErrorInfo(reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata))]
 
     def to_status(self) -> status_pb2.Status:
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=self.details())
@@ -59,9 +63,7 @@ class InvalidArgument(DomainError):
                 for v in self.violations
             ]
         )
-        packed = any_pb2.Any()
-        packed.Pack(bad)
-        return [*super().details(), packed]
+        return [*super().details(), _pack(bad)]
 
 
 @dataclass
@@ -112,6 +114,4 @@ class Violations:
 
 def internal_status(message: str = "internal error") -> status_pb2.Status:
     info = error_details_pb2.ErrorInfo(reason="INTERNAL", domain=ERROR_DOMAIN)
-    packed = any_pb2.Any()
-    packed.Pack(info)
-    return status_pb2.Status(code=code_pb2.INTERNAL, message=message, details=[packed])
+    return status_pb2.Status(code=code_pb2.INTERNAL, message=message, details=[_pack(info)])

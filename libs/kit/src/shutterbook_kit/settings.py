@@ -19,20 +19,20 @@ def env(name: str, default: str) -> str:
     return os.environ.get(PREFIX + name, default)
 
 
-def env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: float, parse: type[int] | type[float], kind: str) -> float:
     raw = env(name, str(default))
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ValueError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
+        raise ValueError(f"{PREFIX}{name} must be {kind}, got {raw!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return int(_env_number(name, default, int, "an integer"))
 
 
 def env_float(name: str, default: float) -> float:
-    raw = env(name, str(default))
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{PREFIX}{name} must be a number, got {raw!r}") from exc
+    return _env_number(name, default, float, "a number")
 
 
 def env_bool(name: str, default: bool) -> bool:
