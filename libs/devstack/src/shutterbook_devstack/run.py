@@ -9,6 +9,7 @@ their addresses printed; Ctrl-C (or SIGTERM) stops everything cleanly.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from shutterbook_devstack.demo import seed_demo
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_kit.demo import DEMO_API_KEY, DEMO_COMPANY_ID
 from shutterbook_kit.settings import DEFAULT_PORTS, env, env_int, var_dir
@@ -136,7 +138,7 @@ class Stack:
         return worst
 
 
-def banner(nats_url: str) -> str:
+def banner(nats_url: str, seeded: list[str]) -> str:
     gw = _port("gateway")
     return "\n".join(
         [
@@ -151,6 +153,7 @@ def banner(nats_url: str) -> str:
             f"  NATS               {nats_url}",
             f"  demo company       {DEMO_COMPANY_ID}",
             f"  demo partner key   {DEMO_API_KEY}",
+            f"  demo data          {', '.join(seeded) or 'none'}",
             "Press Ctrl-C to stop.",
             "",
         ]
@@ -174,7 +177,8 @@ def run(ready_timeout: float) -> int:
         stack.run_step("seed")
         stack.start_services()
         stack.wait_ready(ready_timeout)
-        print(banner(nats_url), flush=True)
+        seeded = asyncio.run(seed_demo({s: _port(s) for s in GRPC_SERVICES}))
+        print(banner(nats_url, seeded), flush=True)
         while not stopping:
             for service, child in stack.children.items():
                 if child.poll() is not None:
