@@ -13,10 +13,12 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from shutterbook_gateway.api.clients import ClientsController
 from shutterbook_gateway.api.health import HealthController
+from shutterbook_gateway.api.idempotency import idempotency_middleware
 from shutterbook_gateway.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
+from shutterbook_gateway.api.rate_limit import rate_limit_config
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
-from shutterbook_kit.settings import ServiceSettings
+from shutterbook_kit.settings import ServiceSettings, env_int
 
 
 def create_app(settings: ServiceSettings) -> Litestar:
@@ -30,12 +32,15 @@ def create_app(settings: ServiceSettings) -> Litestar:
             await app.state.upstreams.close()
             await app.state.db.dispose()
 
+    rate_limit = rate_limit_config(env_int("GATEWAY_RATE_LIMIT_PER_MINUTE", 600))
     return Litestar(
         route_handlers=[HealthController, ClientsController],
+        # rate limit first, so a throttled call never claims an idempotency key
+        middleware=[rate_limit.middleware, idempotency_middleware],
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(PROBLEM_CONFIG), OpenTelemetryPlugin(OpenTelemetryConfig())],
         exception_handlers=EXCEPTION_HANDLERS,
-        logging_config=None,  # the kit's JSON logging (configured by the CLI) stays in charge  # type: ignore[arg-type]
+        logging_config=None,  # the kit's JSON logging (configured by the CLI) stays in charge
         openapi_config=OpenAPIConfig(
             title="Shutterbook booking API",
             version="1.0.0",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import uvicorn
 
 from shutterbook_gateway.app import create_app
+from shutterbook_gateway.keys_cli import keys_cli
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.settings import ServiceSettings
 
@@ -36,4 +38,11 @@ async def seed(settings: ServiceSettings) -> None:
     await seed_demo(settings)
 
 
-cli = service_cli(service=SERVICE, serve=serve, migrations=MIGRATIONS, seed=seed)
+_service_cli = service_cli(service=SERVICE, serve=serve, migrations=MIGRATIONS, seed=seed)
+
+
+def cli() -> None:
+    """`serve`, `migrate`, `seed`, and `keys issue|list|revoke`."""
+    if sys.argv[1:2] == ["keys"]:
+        raise SystemExit(keys_cli(sys.argv[2:], ServiceSettings.from_env(SERVICE)))
+    _service_cli()

@@ -8,6 +8,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from shutterbook_gateway.storage.models import PartnerApiKeyRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
@@ -71,6 +73,15 @@ async def authenticate(db: Database, raw: str) -> Partner | None:
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _hash(secret)):
         return None
     return Partner(key_id=row.key_id, company_id=row.company_id, location_ids=tuple(row.location_ids))
+
+
+async def list_keys(db: Database, company_id: str | None = None) -> list[PartnerApiKeyRow]:
+    """Every key (never its secret), newest first, optionally of one company."""
+    query = select(PartnerApiKeyRow).order_by(PartnerApiKeyRow.created_at.desc())
+    if company_id:
+        query = query.where(PartnerApiKeyRow.company_id == company_id)
+    async with UnitOfWork(db, readonly=True) as uow:
+        return list((await uow.session.scalars(query)).all())
 
 
 async def revoke_key(db: Database, key_id: str) -> bool:

@@ -30,3 +30,20 @@ class PartnerApiKeyRow(Base):
     location_ids: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class IdempotencyKeyRow(Base):
+    """A POST seen with an Idempotency-Key, per partner key: in progress (leased), or done
+    with its response kept for replay. Shared by every gateway replica through the database."""
+
+    __tablename__ = "gateway_idempotency_keys"
+
+    owner: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(sa.String(16))  # "in_progress" | "done"
+    locked_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    status_code: Mapped[int] = mapped_column(sa.Integer, default=0)
+    content_type: Mapped[str] = mapped_column(sa.String(200), default="")
+    body: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

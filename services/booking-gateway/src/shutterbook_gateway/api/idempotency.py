@@ -1,0 +1,153 @@
+"""ASGI middleware giving every POST `Idempotency-Key` semantics (see
+application/idempotency_keys.py). It sits outside the handlers, so every POST route gets
+the same behaviour without each handler repeating it."""
+
+from __future__ import annotations
+
+import json
+
+from litestar.datastructures import Headers
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    HTTPDisconnectEvent,
+    HTTPRequestEvent,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
+
+from shutterbook_gateway.api.problems import PROBLEM_BASE
+from shutterbook_gateway.application import idempotency_keys as keys
+from shutterbook_gateway.application.api_keys import authenticate
+from shutterbook_kit.db import Database
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 200
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": headers}
+    chunk: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(start)
+    await send(chunk)
+
+
+async def _problem(send: Send, status: int, title: str, code: str, detail: str, *, retry_after: int = 0) -> None:
+    body = {
+        "status": status,
+        "type": PROBLEM_BASE + code.lower().replace("_", "-"),
+        "title": title,
+        "detail": detail,
+        "code": code,
+        "errors": [{"field": "Idempotency-Key", "detail": detail}],
+    }
+    headers = [(b"content-type", b"application/problem+json")]
+    if retry_after:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await _respond(send, status, headers, json.dumps(body).encode())
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def idempotency_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "POST":
+            await app(scope, receive, send)
+            return
+        headers = Headers.from_scope(scope)
+        key = headers.get(HEADER)
+        if key is None:
+            await app(scope, receive, send)
+            return
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            await _problem(
+                send,
+                400,
+                "Bad Request",
+                "INVALID_IDEMPOTENCY_KEY",
+                f"must be 1 to {MAX_KEY_LENGTH} printable characters",
+            )
+            return
+        db: Database = scope["litestar_app"].state.db
+        partner = await authenticate(db, headers.get("x-api-key", ""))
+        if partner is None:  # the handler answers 401; nothing to remember for an unknown caller
+            await app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        query = scope.get("query_string", b"").decode("latin-1")
+        decision = await keys.begin(db, partner.key_id, key, keys.fingerprint("POST", scope["path"], query, body))
+        if decision.outcome is keys.Outcome.MISMATCH:
+            await _problem(
+                send,
+                422,
+                "Unprocessable Content",
+                "IDEMPOTENCY_KEY_REUSED",
+                "this key was used with a different request",
+            )
+        elif decision.outcome is keys.Outcome.IN_PROGRESS:
+            await _problem(
+                send,
+                409,
+                "Conflict",
+                "IDEMPOTENCY_KEY_IN_USE",
+                "a request with this key is still being processed",
+                retry_after=1,
+            )
+        elif decision.outcome is keys.Outcome.REPLAY:
+            replay_headers = [(b"content-type", decision.content_type.encode()), (b"idempotent-replayed", b"true")]
+            await _respond(send, decision.status_code, replay_headers, decision.body)
+        else:
+            await _run_and_remember(app, scope, send, db, partner.key_id, key, body)
+
+    return middleware
+
+
+async def _run_and_remember(
+    app: ASGIApp, scope: Scope, send: Send, db: Database, owner: str, key: str, body: bytes
+) -> None:
+    """Run the request with its buffered body, pass the response on, and keep it."""
+    delivered = False
+
+    async def replay_body() -> ReceiveMessage:
+        nonlocal delivered
+        if delivered:
+            gone: HTTPDisconnectEvent = {"type": "http.disconnect"}
+            return gone
+        delivered = True
+        request: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+        return request
+
+    status = 500
+    content_type = ""
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        nonlocal status, content_type
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in message.get("headers", []):
+                if name.lower() == b"content-type":
+                    content_type = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+        await send(message)
+
+    try:
+        await app(scope, replay_body, capture)
+    finally:
+        await keys.finish(db, owner, key, status, content_type, b"".join(chunks))

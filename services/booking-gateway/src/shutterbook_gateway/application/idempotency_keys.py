@@ -1,0 +1,105 @@
+"""Idempotency-Key semantics for POSTs, scoped to the partner key that sent them:
+
+- first time: the request runs; its response is kept (unless it was a 5xx, which may be
+  retried to run again);
+- same key, same request: the first response again, nothing runs;
+- same key, another request: 422;
+- same key while the first is still running: 409 (a crashed first attempt frees the key
+  when its lease runs out).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook_gateway.storage.models import IdempotencyKeyRow
+from shutterbook_kit.db import Database
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+
+LEASE = timedelta(seconds=60)
+
+
+class Outcome(enum.Enum):
+    RUN = "run"
+    REPLAY = "replay"
+    IN_PROGRESS = "in_progress"
+    MISMATCH = "mismatch"
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    status_code: int = 0
+    content_type: str = ""
+    body: bytes = b""
+
+
+def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query.encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+async def begin(db: Database, owner: str, key: str, request_hash: str) -> Decision:
+    """Claim the key for this request, or say why not."""
+    now = utcnow()
+    try:
+        async with UnitOfWork(db) as uow:
+            row = await uow.session.get(IdempotencyKeyRow, (owner, key))
+            if row is None:
+                uow.session.add(
+                    IdempotencyKeyRow(
+                        owner=owner,
+                        idempotency_key=key,
+                        request_hash=request_hash,
+                        state="in_progress",
+                        locked_until=now + LEASE,
+                        status_code=0,
+                        content_type="",
+                        body=b"",
+                        created_at=now,
+                    )
+                )
+                await uow.commit()
+                return Decision(Outcome.RUN)
+            if row.request_hash != request_hash:
+                return Decision(Outcome.MISMATCH)
+            if row.state == "done":
+                return Decision(Outcome.REPLAY, row.status_code, row.content_type, row.body)
+            if row.locked_until > now:
+                return Decision(Outcome.IN_PROGRESS)
+            row.locked_until = now + LEASE  # the first attempt died: take its lease over
+            await uow.commit()
+            return Decision(Outcome.RUN)
+    except IntegrityError:  # a concurrent first attempt inserted the row a moment earlier
+        return Decision(Outcome.IN_PROGRESS)
+
+
+async def finish(db: Database, owner: str, key: str, status_code: int, content_type: str, body: bytes) -> None:
+    """Keep the response for replays; after a server error, free the key so a retry runs again."""
+    async with UnitOfWork(db) as uow:
+        if status_code >= 500:
+            await uow.session.execute(
+                delete(IdempotencyKeyRow).where(
+                    IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.idempotency_key == key
+                )
+            )
+        else:
+            await uow.session.execute(
+                update(IdempotencyKeyRow)
+                .where(
+                    IdempotencyKeyRow.owner == owner,
+                    IdempotencyKeyRow.idempotency_key == key,
+                )
+                .values(state="done", status_code=status_code, content_type=content_type, body=body)
+            )
+        await uow.commit()
