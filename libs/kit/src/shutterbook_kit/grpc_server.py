@@ -162,7 +162,11 @@ class ServiceHost:
         self.parts = parts
         self.settings = parts.settings
         self.health = health.aio.HealthServicer()
-        self.relay = OutboxRelay(parts.db, parts.nats, parts.publishes) if parts.publishes else None
+        self.relay = (
+            OutboxRelay(parts.db, parts.nats, parts.publishes, lease_seconds=parts.settings.outbox_lease_seconds)
+            if parts.publishes
+            else None
+        )
         self.server: grpc.aio.Server | None = None
         self.port = 0
         self._readiness: asyncio.Task[None] | None = None

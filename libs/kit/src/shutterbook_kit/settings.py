@@ -70,6 +70,7 @@ class ServiceSettings:
     log_level: str
     consumer_ack_wait_seconds: float = 30.0
     consumer_max_deliver: int = 8
+    outbox_lease_seconds: float = 30.0
     upstreams: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -89,6 +90,7 @@ class ServiceSettings:
             log_level=env("LOG_LEVEL", "INFO"),
             consumer_ack_wait_seconds=env_float("CONSUMER_ACK_WAIT_SECONDS", 30.0),
             consumer_max_deliver=env_int("CONSUMER_MAX_DELIVER", 8),
+            outbox_lease_seconds=env_float("OUTBOX_LEASE_SECONDS", 30.0),
             upstreams={
                 name: env(
                     f"{name.upper()}_ADDR",
