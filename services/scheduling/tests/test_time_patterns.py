@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,12 +62,12 @@ def test_across_spring_forward_keeps_wall_clock_times() -> None:
     slots = expand([row], NEW_YORK).slots
     assert [s.start.astimezone(NEW_YORK).time() for s in slots] == [time(10)] * 3
     assert [s.start.hour for s in slots] == [15, 14, 14]
-    assert all(s.end - s.start == (s.end - s.start).__class__(hours=1) for s in slots)
+    assert all(s.end - s.start == timedelta(hours=1) for s in slots)
 
 
 def test_nonexistent_local_times_are_left_out_and_counted() -> None:
-    # 01:00-04:00 hourly on the spring-forward day: 02:00 does not exist -> 01:00 ends in the gap? no:
-    # 01:00-02:00 ends at 02:00 (nonexistent) -> left out; 02:00-03:00 starts in the gap -> left out; 03:00-04:00 kept
+    # 01:00-04:00 hourly on the spring-forward day, when 02:00-03:00 does not exist locally:
+    # 01:00-02:00 ends at a nonexistent time and 02:00-03:00 starts at one: both left out; 03:00-04:00 kept
     row = PatternRow(date(2026, 3, 8), date(2026, 3, 8), time(1), time(4), 60)
     expansion = expand([row], NEW_YORK)
     assert [s.start.astimezone(NEW_YORK).strftime("%H:%M") for s in expansion.slots] == ["03:00"]
