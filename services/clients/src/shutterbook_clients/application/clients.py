@@ -1,66 +1,154 @@
-"""Use cases of the clients service."""
+"""Use cases of clients: create, read, list, update, soft delete, search, find-or-create, merge."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
-from shutterbook_clients.domain.clients import validated_client
-from shutterbook_clients.storage.models import ClientRow
+from shutterbook_clients.application.convert import client_name, client_to_proto, instant, read_cursor, reference_id
+from shutterbook_clients.application.selection import resolve_selection
+from shutterbook_clients.domain.clients import (
+    CLIENT_MUTABLE_PATHS,
+    MAX_EMAILS,
+    MAX_PHONES,
+    ClientFields,
+    email_key,
+    search_keys,
+    tag_key,
+    validated_client,
+    validated_update_mask,
+)
+from shutterbook_clients.domain.search import Query
+from shutterbook_clients.storage.models import ClientRow, FamilyMemberRow, GroupMemberRow, MembershipRow
 from shutterbook_clients.storage.repository import ClientRepository
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import NotFound, Violations
+from shutterbook_kit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 
 SOURCE = "clients"
+CREATED = "clients.client.created"
+UPDATED = "clients.client.updated"
+DELETED = "clients.client.deleted"
+MERGED = "clients.client.merged"
+
+REPEATED_PATHS = frozenset({"emails", "phones", "tags", "family_members"})
+
+# kept for callers of the foundation slice
+to_proto = client_to_proto
 
 
-def to_proto(row: ClientRow) -> clients_pb2.Client:
-    msg = clients_pb2.Client(
-        name=f"clients/{row.id}",
+def _duplicate_email(prefix: str = "client") -> AlreadyExists:
+    return AlreadyExists(
+        "a live client already has this primary email",
+        reason="CLIENT_EMAIL_EXISTS",
+        metadata={"field": f"{prefix}.emails[0]"},
+    )
+
+
+def apply_fields(row: ClientRow, fields: ClientFields) -> None:
+    """Write validated fields, their search keys and the family list onto a row."""
+    row.given_name = fields.given_name
+    row.family_name = fields.family_name
+    row.household_name = fields.household_name
+    row.emails = list(fields.emails)
+    row.phones = list(fields.phones)
+    row.postal_address = dict(fields.postal_address)
+    row.notes = fields.notes
+    row.tags = list(fields.tags)
+    row.referral_source = fields.referral_source
+    keys = search_keys(fields)
+    row.name_key = keys.name_key
+    row.sort_key = keys.sort_key
+    row.email_key = keys.email_key
+    row.phone_key = keys.phone_key
+    row.primary_email_key = keys.primary_email_key
+    row.tags_key = keys.tags_key
+    row.referral_key = keys.referral_key
+    existing = {m.id: m for m in row.family_members}
+    members: list[FamilyMemberRow] = []
+    for position, m in enumerate(fields.family_members):
+        member = existing.get(m.id) if m.id else None
+        if member is None:
+            member = FamilyMemberRow(id=str(uuid.uuid4()), company_id=row.company_id, client_id=row.id)
+        member.position = position
+        member.given_name = m.given_name
+        member.family_name = m.family_name
+        member.relationship = m.relationship
+        member.birth_date = m.birth_date
+        members.append(member)
+    row.family_members = members
+
+
+def fields_of(row: ClientRow) -> ClientFields:
+    """The validated fields a stored row holds (to recompute keys after a merge)."""
+    return validated_client(
         given_name=row.given_name,
         family_name=row.family_name,
         household_name=row.household_name,
         emails=row.emails,
         phones=row.phones,
+        message=client_to_proto(row),
+        client_id=row.id,
     )
-    msg.create_time.FromDatetime(row.created_at)
-    msg.update_time.FromDatetime(row.updated_at)
-    return msg
+
+
+def new_row(company_id: str, fields: ClientFields, now: datetime) -> ClientRow:
+    row = ClientRow(id=str(uuid.uuid4()), company_id=company_id, created_at=now, updated_at=now, family_members=[])
+    apply_fields(row, fields)
+    return row
+
+
+def _validated_new(client: clients_pb2.Client) -> ClientFields:
+    return validated_client(
+        given_name=client.given_name,
+        family_name=client.family_name,
+        household_name=client.household_name,
+        emails=list(client.emails),
+        phones=list(client.phones),
+        message=_without_member_names(client),
+    )
+
+
+def _without_member_names(client: clients_pb2.Client) -> clients_pb2.Client:
+    """New clients get new family member ids: names given on create are ignored."""
+    copy = clients_pb2.Client()
+    copy.CopyFrom(client)
+    for m in copy.family_members:
+        m.name = ""
+    return copy
+
+
+async def _insert(uow: UnitOfWork, row: ClientRow) -> None:
+    repo = ClientRepository(uow.session)
+    if row.primary_email_key and await repo.by_primary_email(row.company_id, row.primary_email_key):
+        raise _duplicate_email()
+    repo.add(row)
+    try:
+        await uow.session.flush()
+    except IntegrityError:
+        raise _duplicate_email() from None
 
 
 async def create_client(db: Database, company_id: str, request: clients_pb2.CreateClientRequest) -> clients_pb2.Client:
     v = Violations()
     validate_request_id(request.request_id, v)
     v.raise_if_any()
-    c = request.client
-    fields = validated_client(
-        given_name=c.given_name,
-        family_name=c.family_name,
-        household_name=c.household_name,
-        emails=list(c.emails),
-        phones=list(c.phones),
-    )
+    fields = _validated_new(request.client)
 
     async def work(uow: UnitOfWork) -> clients_pb2.Client:
-        now = utcnow()
-        row = ClientRow(
-            id=str(uuid.uuid4()),
-            company_id=company_id,
-            given_name=fields.given_name,
-            family_name=fields.family_name,
-            household_name=fields.household_name,
-            emails=list(fields.emails),
-            phones=list(fields.phones),
-            created_at=now,
-            updated_at=now,
-        )
-        ClientRepository(uow.session).add(row)
-        client = to_proto(row)
-        uow.emit("clients.client.created", company_id, events_pb2.ClientCreatedEvent(client=client))
+        row = new_row(company_id, fields, utcnow())
+        await _insert(uow, row)
+        client = client_to_proto(row)
+        uow.emit(CREATED, company_id, events_pb2.ClientCreatedEvent(client=client))
         return client
 
     return await run_idempotent(
@@ -75,10 +163,308 @@ async def create_client(db: Database, company_id: str, request: clients_pb2.Crea
     )
 
 
+async def find_or_create_client(
+    db: Database, company_id: str, request: clients_pb2.FindOrCreateClientRequest
+) -> clients_pb2.FindOrCreateClientResponse:
+    """Race-free on both backends: the unique index on live primary emails lets one insert
+    win; a loser rolls back whole and returns the winner."""
+    if not request.client.emails:
+        v = Violations()
+        v.add("client.emails", "find-or-create needs an email")
+        v.raise_if_any()
+    fields = _validated_new(request.client)
+    key = email_key(fields.emails[0])
+
+    async def find() -> clients_pb2.Client | None:
+        async with UnitOfWork(db, readonly=True) as uow:
+            row = await ClientRepository(uow.session).by_primary_email(company_id, key)
+            return client_to_proto(row) if row is not None else None
+
+    found = await find()
+    if found is not None:
+        return clients_pb2.FindOrCreateClientResponse(client=found, created=False)
+    try:
+        async with UnitOfWork(db, source=SOURCE) as uow:
+            repo = ClientRepository(uow.session)
+            existing = await repo.by_primary_email(company_id, key)  # SQLite: writers are serialized
+            if existing is not None:
+                return clients_pb2.FindOrCreateClientResponse(client=client_to_proto(existing), created=False)
+            row = new_row(company_id, fields, utcnow())
+            repo.add(row)
+            await uow.session.flush()
+            client = client_to_proto(row)
+            uow.emit(CREATED, company_id, events_pb2.ClientCreatedEvent(client=client))
+            await uow.commit()
+            return clients_pb2.FindOrCreateClientResponse(client=client, created=True)
+    except IntegrityError:
+        found = await find()
+        if found is None:
+            raise Aborted("a concurrent change won; retry", reason="CONCURRENT_CHANGE") from None
+        return clients_pb2.FindOrCreateClientResponse(client=found, created=False)
+
+
 async def get_client(db: Database, company_id: str, name: str) -> clients_pb2.Client:
     client_id = parse_name(name, "clients", field="name")
     async with UnitOfWork(db, readonly=True) as uow:
         row = await ClientRepository(uow.session).get(company_id, client_id)
-    if row is None:
-        raise NotFound(f"{name} not found")
-    return to_proto(row)
+        if row is None:
+            raise NotFound(f"{name} not found")
+        return client_to_proto(row)
+
+
+async def list_clients(
+    db: Database, company_id: str, request: clients_pb2.ListClientsRequest
+) -> clients_pb2.ListClientsResponse:
+    query: dict[str, Any] = {
+        "m": "list",
+        "g": request.group,
+        "f": request.saved_filter,
+        "o": request.organization,
+        "y": request.year,
+        "c": request.criteria.SerializeToString(deterministic=True).hex() if request.HasField("criteria") else "",
+    }
+    v = Violations()
+    page = None
+    try:
+        page = parse_page(request.page_size, request.page_token, query)
+    except InvalidArgument as exc:
+        v.items.extend(exc.violations)
+    async with UnitOfWork(db, readonly=True) as uow:
+        selection = await resolve_selection(uow.session, company_id, request, v)
+        v.raise_if_any()
+        assert page is not None
+        after = read_cursor(page.cursor, lambda c: (instant(c["t"]), str(c["i"])))
+        rows = await ClientRepository(uow.session).list_page(company_id, selection, after, page.size + 1)
+        more = len(rows) > page.size
+        rows = rows[: page.size]
+        cursor = {"t": rows[-1].created_at.isoformat(), "i": rows[-1].id} if more and rows else None
+        return clients_pb2.ListClientsResponse(
+            clients=[client_to_proto(r) for r in rows], next_page_token=next_token(cursor, query)
+        )
+
+
+def _merge_paths(current: clients_pb2.Client, given: clients_pb2.Client, paths: tuple[str, ...]) -> clients_pb2.Client:
+    merged = clients_pb2.Client()
+    merged.CopyFrom(current)
+    for path in paths:
+        if path in REPEATED_PATHS:
+            merged.ClearField(path)  # type: ignore[arg-type]
+            getattr(merged, path).extend(getattr(given, path))
+        elif path == "postal_address":
+            merged.ClearField(path)  # type: ignore[arg-type]
+            getattr(merged, path).CopyFrom(getattr(given, path))
+        else:
+            setattr(merged, path, getattr(given, path))
+    return merged
+
+
+async def update_client(db: Database, company_id: str, request: clients_pb2.UpdateClientRequest) -> clients_pb2.Client:
+    v = Violations()
+    paths = validated_update_mask(request.update_mask.paths, CLIENT_MUTABLE_PATHS, v)
+    v.raise_if_any()
+    client_id = parse_name(request.client.name, "clients", field="client.name")
+    async with UnitOfWork(db, source=SOURCE) as uow:
+        repo = ClientRepository(uow.session)
+        row = await repo.get(company_id, client_id, for_update=True)
+        if row is None:
+            raise NotFound(f"{request.client.name} not found")
+        if row.deleted_at is not None:
+            raise FailedPrecondition(f"{request.client.name} is deleted", reason="CLIENT_DELETED")
+        before = client_to_proto(row)
+        wanted = _merge_paths(before, request.client, paths)
+        fields = validated_client(
+            given_name=wanted.given_name,
+            family_name=wanted.family_name,
+            household_name=wanted.household_name,
+            emails=list(wanted.emails),
+            phones=list(wanted.phones),
+            message=wanted,
+            client_id=row.id,
+        )
+        known = {m.id for m in row.family_members}
+        for i, m in enumerate(fields.family_members):
+            if m.id is not None and m.id not in known:
+                v.add(f"client.family_members[{i}].name", "not a family member of this client")
+        v.raise_if_any()
+        old_email = row.primary_email_key
+        apply_fields(row, fields)
+        if row.primary_email_key and row.primary_email_key != old_email:
+            other = await repo.by_primary_email(company_id, row.primary_email_key)
+            if other is not None and other.id != row.id:
+                raise _duplicate_email()
+        changed = [p for p in CLIENT_MUTABLE_PATHS if _field(before, p) != _field(client_to_proto(row), p)]
+        if not changed:
+            return before
+        row.updated_at = utcnow()
+        try:
+            await uow.session.flush()
+        except IntegrityError:
+            raise _duplicate_email() from None
+        after = client_to_proto(row)
+        uow.emit(UPDATED, company_id, events_pb2.ClientUpdatedEvent(client=after, changed_paths=changed))
+        await uow.commit()
+        return after
+
+
+def _field(msg: clients_pb2.Client, path: str) -> object:
+    value = getattr(msg, path)
+    if path in REPEATED_PATHS:
+        return list(value)
+    return value
+
+
+async def delete_client(db: Database, company_id: str, name: str) -> clients_pb2.Client:
+    """Soft delete: the row, its family and memberships stay for history."""
+    client_id = parse_name(name, "clients", field="name")
+    async with UnitOfWork(db, source=SOURCE) as uow:
+        row = await ClientRepository(uow.session).get_live(company_id, client_id, for_update=True)
+        if row is None:
+            raise NotFound(f"{name} not found")
+        now = utcnow()
+        row.deleted_at = now
+        row.updated_at = now
+        client = client_to_proto(row)
+        uow.emit(DELETED, company_id, events_pb2.ClientDeletedEvent(client=client))
+        await uow.commit()
+        return client
+
+
+async def search_clients(
+    db: Database, company_id: str, request: clients_pb2.SearchClientsRequest
+) -> clients_pb2.SearchClientsResponse:
+    query = Query.parse(request.query)
+    v = Violations()
+    if not query.terms:
+        v.add("query", "search for a name, email or phone fragment")
+    if len(request.query) > 200:
+        v.add("query", "must be at most 200 characters")
+    v.raise_if_any()
+    bound = {"m": "search", "q": query.text}
+    page = parse_page(request.page_size, request.page_token, bound)
+    after = read_cursor(page.cursor, lambda c: (int(c["s"]), str(c["k"]), str(c["i"])))
+    async with UnitOfWork(db, readonly=True) as uow:
+        found = await ClientRepository(uow.session).search_page(company_id, query, after, page.size + 1)
+        more = len(found) > page.size
+        found = found[: page.size]
+        results = [
+            clients_pb2.SearchResult(client=client_to_proto(row), match=clients_pb2.SearchMatch.ValueType(score))
+            for row, score in found
+        ]
+    cursor = None
+    if more and found:
+        last, score = found[-1]
+        cursor = {"s": score, "k": last.sort_key, "i": last.id}
+    return clients_pb2.SearchClientsResponse(results=results, next_page_token=next_token(cursor, bound))
+
+
+def _union(first: list[str], second: list[str], key: Any, limit: int) -> list[str]:
+    out: dict[str, str] = {}
+    for value in [*first, *second]:
+        out.setdefault(key(value), value)
+    return list(out.values())[:limit]
+
+
+async def merge_clients(db: Database, company_id: str, request: clients_pb2.MergeClientsRequest) -> clients_pb2.Client:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    survivor_id = reference_id(request.client, "clients", "client", v)
+    merged_id = reference_id(request.merged_client, "clients", "merged_client", v)
+    if survivor_id is not None and survivor_id == merged_id:
+        v.add("merged_client", "a client cannot be merged into itself")
+    v.raise_if_any()
+    assert survivor_id is not None
+    assert merged_id is not None
+
+    async def work(uow: UnitOfWork) -> clients_pb2.Client:
+        repo = ClientRepository(uow.session)
+        survivor = await repo.get_live(company_id, survivor_id, for_update=True)
+        if survivor is None:
+            raise NotFound(f"{request.client} not found")
+        merged = await repo.get_live(company_id, merged_id, for_update=True)
+        if merged is None:
+            raise NotFound(f"{request.merged_client} not found")
+        now = utcnow()
+        merged.deleted_at = now
+        merged.updated_at = now
+        merged.merged_into_id = survivor.id
+        merged.primary_email_key = None  # frees the unique index before the survivor takes the email
+        await uow.session.flush()
+        # the survivor keeps what it has and takes what it lacks
+        survivor.given_name = survivor.given_name or merged.given_name
+        survivor.family_name = survivor.family_name or merged.family_name
+        survivor.household_name = survivor.household_name or merged.household_name
+        survivor.referral_source = survivor.referral_source or merged.referral_source
+        survivor.postal_address = survivor.postal_address or merged.postal_address
+        survivor.notes = "\n\n".join(n for n in (survivor.notes, merged.notes) if n)
+        survivor.emails = _union(survivor.emails, merged.emails, email_key, MAX_EMAILS)
+        survivor.phones = _union(survivor.phones, merged.phones, str, MAX_PHONES)
+        survivor.tags = _union(survivor.tags, merged.tags, tag_key, 50)
+        moving = list(merged.family_members)
+        merged.family_members = []
+        survivor.family_members = [*survivor.family_members, *moving]
+        for position, member in enumerate(survivor.family_members):
+            member.position = position
+            member.client_id = survivor.id
+        await _repoint_memberships(uow, company_id, survivor.id, merged.id)
+        await _repoint_groups(uow, company_id, survivor.id, merged.id)
+        apply_fields(survivor, fields_of(survivor))
+        survivor.updated_at = now
+        await uow.session.flush()
+        client = client_to_proto(survivor)
+        uow.emit(
+            MERGED,
+            company_id,
+            events_pb2.ClientMergedEvent(surviving_client=client, merged_client=client_name(merged.id)),
+        )
+        return client
+
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope="MergeClients",
+        request=request,
+        request_id=request.request_id,
+        response_type=clients_pb2.Client,
+        work=work,
+        source=SOURCE,
+    )
+
+
+async def _repoint_memberships(uow: UnitOfWork, company_id: str, survivor_id: str, merged_id: str) -> None:
+    session = uow.session
+    held = {
+        (m.organization_id, m.year)
+        for m in await session.scalars(
+            select(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.client_id == survivor_id)
+        )
+    }
+    for m in list(
+        await session.scalars(
+            select(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.client_id == merged_id)
+        )
+    ):
+        if (m.organization_id, m.year) in held:
+            await session.delete(m)
+        else:
+            m.client_id = survivor_id
+            held.add((m.organization_id, m.year))
+
+
+async def _repoint_groups(uow: UnitOfWork, company_id: str, survivor_id: str, merged_id: str) -> None:
+    session = uow.session
+    held = set(
+        await session.scalars(
+            select(GroupMemberRow.group_id).where(
+                GroupMemberRow.company_id == company_id, GroupMemberRow.client_id == survivor_id
+            )
+        )
+    )
+    for g in list(
+        await session.scalars(
+            select(GroupMemberRow).where(GroupMemberRow.company_id == company_id, GroupMemberRow.client_id == merged_id)
+        )
+    ):
+        if g.group_id in held:
+            await session.delete(g)
+        else:
+            g.client_id = survivor_id

@@ -22,27 +22,115 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from shutterbook.common.v1 import date_pb2 as shutterbook_dot_common_dot_v1_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$shutterbook/clients/v1/clients.proto\x12\x16shutterbook.clients.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a shutterbook/common/v1/date.proto\"\x97\x02\n\x06\x43lient\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12\x16\n\x0ehousehold_name\x18\x04 \x01(\t\x12\x0e\n\x06\x65mails\x18\x05 \x03(\t\x12\x0e\n\x06phones\x18\x06 \x03(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x0e\x66\x61mily_members\x18\t \x03(\x0b\x32$.shutterbook.clients.v1.FamilyMember\"\xb8\x01\n\x0c\x46\x61milyMember\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12@\n\x0crelationship\x18\x04 \x01(\x0e\x32*.shutterbook.clients.v1.FamilyRelationship\x12/\n\nbirth_date\x18\x05 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\"Y\n\x13\x43reateClientRequest\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x12\n\nrequest_id\x18\x02 \x01(\t\" \n\x10GetClientRequest\x12\x0c\n\x04name\x18\x01 \x01(\t*\xc2\x02\n\x12\x46\x61milyRelationship\x12#\n\x1f\x46\x41MILY_RELATIONSHIP_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x46\x41MILY_RELATIONSHIP_SPOUSE\x10\x01\x12\x1f\n\x1b\x46\x41MILY_RELATIONSHIP_PARTNER\x10\x02\x12\x1d\n\x19\x46\x41MILY_RELATIONSHIP_CHILD\x10\x03\x12\x1e\n\x1a\x46\x41MILY_RELATIONSHIP_PARENT\x10\x04\x12\x1f\n\x1b\x46\x41MILY_RELATIONSHIP_SIBLING\x10\x05\x12#\n\x1f\x46\x41MILY_RELATIONSHIP_GRANDPARENT\x10\x06\x12\"\n\x1e\x46\x41MILY_RELATIONSHIP_GRANDCHILD\x10\x07\x12\x1d\n\x19\x46\x41MILY_RELATIONSHIP_OTHER\x10\x08\x32\xc4\x01\n\x0e\x43lientsService\x12[\n\x0c\x43reateClient\x12+.shutterbook.clients.v1.CreateClientRequest\x1a\x1e.shutterbook.clients.v1.Client\x12U\n\tGetClient\x12(.shutterbook.clients.v1.GetClientRequest\x1a\x1e.shutterbook.clients.v1.Clientb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$shutterbook/clients/v1/clients.proto\x12\x16shutterbook.clients.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a shutterbook/common/v1/date.proto\"\x7f\n\rPostalAddress\x12\x15\n\raddress_lines\x18\x01 \x03(\t\x12\x10\n\x08locality\x18\x02 \x01(\t\x12\x1b\n\x13\x61\x64ministrative_area\x18\x03 \x01(\t\x12\x13\n\x0bpostal_code\x18\x04 \x01(\t\x12\x13\n\x0bregion_code\x18\x05 \x01(\t\"\xd2\x03\n\x06\x43lient\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12\x16\n\x0ehousehold_name\x18\x04 \x01(\t\x12\x0e\n\x06\x65mails\x18\x05 \x03(\t\x12\x0e\n\x06phones\x18\x06 \x03(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x0e\x66\x61mily_members\x18\t \x03(\x0b\x32$.shutterbook.clients.v1.FamilyMember\x12=\n\x0epostal_address\x18\n \x01(\x0b\x32%.shutterbook.clients.v1.PostalAddress\x12\r\n\x05notes\x18\x0b \x01(\t\x12\x0c\n\x04tags\x18\x0c \x03(\t\x12\x17\n\x0freferral_source\x18\r \x01(\t\x12/\n\x0b\x64\x65lete_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bmerged_into\x18\x0f \x01(\t\"\xb8\x01\n\x0c\x46\x61milyMember\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12@\n\x0crelationship\x18\x04 \x01(\x0e\x32*.shutterbook.clients.v1.FamilyRelationship\x12/\n\nbirth_date\x18\x05 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\"Y\n\x13\x43reateClientRequest\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x12\n\nrequest_id\x18\x02 \x01(\t\" \n\x10GetClientRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xbe\x01\n\x12ListClientsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05group\x18\x03 \x01(\t\x12\x14\n\x0csaved_filter\x18\x04 \x01(\t\x12\x14\n\x0corganization\x18\x05 \x01(\t\x12\x0c\n\x04year\x18\x06 \x01(\x05\x12\x38\n\x08\x63riteria\x18\x07 \x01(\x0b\x32&.shutterbook.clients.v1.ClientCriteria\"_\n\x13ListClientsResponse\x12/\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x13UpdateClientRequest\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"#\n\x13\x44\x65leteClientRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"L\n\x14SearchClientsRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"r\n\x0cSearchResult\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x32\n\x05match\x18\x02 \x01(\x0e\x32#.shutterbook.clients.v1.SearchMatch\"g\n\x15SearchClientsResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.shutterbook.clients.v1.SearchResult\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"K\n\x19\x46indOrCreateClientRequest\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\"]\n\x1a\x46indOrCreateClientResponse\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"P\n\x13MergeClientsRequest\x12\x0e\n\x06\x63lient\x18\x01 \x01(\t\x12\x15\n\rmerged_client\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xcc\x01\n\x0cOrganization\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x36\n\x04kind\x18\x03 \x01(\x0e\x32(.shutterbook.clients.v1.OrganizationKind\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x19\x43reateOrganizationRequest\x12:\n\x0corganization\x18\x01 \x01(\x0b\x32$.shutterbook.clients.v1.Organization\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"&\n\x16GetOrganizationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"A\n\x18ListOrganizationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"q\n\x19ListOrganizationsResponse\x12;\n\rorganizations\x18\x01 \x03(\x0b\x32$.shutterbook.clients.v1.Organization\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x19UpdateOrganizationRequest\x12:\n\x0corganization\x18\x01 \x01(\x0b\x32$.shutterbook.clients.v1.Organization\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\")\n\x19\x44\x65leteOrganizationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x8d\x01\n\nMembership\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x63lient\x18\x02 \x01(\t\x12\x14\n\x0corganization\x18\x03 \x01(\t\x12\x0c\n\x04year\x18\x04 \x01(\x05\x12\x0c\n\x04role\x18\x05 \x01(\t\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"e\n\x17\x43reateMembershipRequest\x12\x36\n\nmembership\x18\x01 \x01(\x0b\x32\".shutterbook.clients.v1.Membership\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"$\n\x14GetMembershipRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"s\n\x16ListMembershipsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0corganization\x18\x03 \x01(\t\x12\x0e\n\x06\x63lient\x18\x04 \x01(\t\x12\x0c\n\x04year\x18\x05 \x01(\x05\"k\n\x17ListMembershipsResponse\x12\x37\n\x0bmemberships\x18\x01 \x03(\x0b\x32\".shutterbook.clients.v1.Membership\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x17\x44\x65leteMembershipRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xbe\x01\n\x0b\x43lientGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x14\n\x0cmember_count\x18\x04 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"i\n\x18\x43reateClientGroupRequest\x12\x39\n\x0c\x63lient_group\x18\x01 \x01(\x0b\x32#.shutterbook.clients.v1.ClientGroup\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetClientGroupRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"@\n\x17ListClientGroupsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"o\n\x18ListClientGroupsResponse\x12:\n\rclient_groups\x18\x01 \x03(\x0b\x32#.shutterbook.clients.v1.ClientGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x86\x01\n\x18UpdateClientGroupRequest\x12\x39\n\x0c\x63lient_group\x18\x01 \x01(\x0b\x32#.shutterbook.clients.v1.ClientGroup\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"(\n\x18\x44\x65leteClientGroupRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Y\n\x1c\x41\x64\x64\x43lientGroupMembersRequest\x12\x14\n\x0c\x63lient_group\x18\x01 \x01(\t\x12\x0f\n\x07\x63lients\x18\x02 \x03(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\\\n\x1fRemoveClientGroupMembersRequest\x12\x14\n\x0c\x63lient_group\x18\x01 \x01(\t\x12\x0f\n\x07\x63lients\x18\x02 \x03(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xd6\x01\n\x0e\x43lientCriteria\x12\r\n\x05query\x18\x01 \x01(\t\x12\x0c\n\x04tags\x18\x02 \x03(\t\x12\x17\n\x0freferral_source\x18\x03 \x01(\t\x12\x14\n\x0corganization\x18\x04 \x01(\t\x12\x0c\n\x04year\x18\x05 \x01(\x05\x12\x35\n\x11\x63reate_time_start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0f\x63reate_time_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcd\x01\n\x0bSavedFilter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x38\n\x08\x63riteria\x18\x03 \x01(\x0b\x32&.shutterbook.clients.v1.ClientCriteria\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"i\n\x18\x43reateSavedFilterRequest\x12\x39\n\x0csaved_filter\x18\x01 \x01(\x0b\x32#.shutterbook.clients.v1.SavedFilter\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetSavedFilterRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"@\n\x17ListSavedFiltersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"o\n\x18ListSavedFiltersResponse\x12:\n\rsaved_filters\x18\x01 \x03(\x0b\x32#.shutterbook.clients.v1.SavedFilter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x86\x01\n\x18UpdateSavedFilterRequest\x12\x39\n\x0csaved_filter\x18\x01 \x01(\x0b\x32#.shutterbook.clients.v1.SavedFilter\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"(\n\x18\x44\x65leteSavedFilterRequest\x12\x0c\n\x04name\x18\x01 \x01(\t*\xc2\x02\n\x12\x46\x61milyRelationship\x12#\n\x1f\x46\x41MILY_RELATIONSHIP_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x46\x41MILY_RELATIONSHIP_SPOUSE\x10\x01\x12\x1f\n\x1b\x46\x41MILY_RELATIONSHIP_PARTNER\x10\x02\x12\x1d\n\x19\x46\x41MILY_RELATIONSHIP_CHILD\x10\x03\x12\x1e\n\x1a\x46\x41MILY_RELATIONSHIP_PARENT\x10\x04\x12\x1f\n\x1b\x46\x41MILY_RELATIONSHIP_SIBLING\x10\x05\x12#\n\x1f\x46\x41MILY_RELATIONSHIP_GRANDPARENT\x10\x06\x12\"\n\x1e\x46\x41MILY_RELATIONSHIP_GRANDCHILD\x10\x07\x12\x1d\n\x19\x46\x41MILY_RELATIONSHIP_OTHER\x10\x08*x\n\x0bSearchMatch\x12\x1c\n\x18SEARCH_MATCH_UNSPECIFIED\x10\x00\x12\x1a\n\x16SEARCH_MATCH_SUBSTRING\x10\x01\x12\x17\n\x13SEARCH_MATCH_PREFIX\x10\x02\x12\x16\n\x12SEARCH_MATCH_EXACT\x10\x03*\xaa\x01\n\x10OrganizationKind\x12!\n\x1dORGANIZATION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18ORGANIZATION_KIND_SCHOOL\x10\x01\x12\x1a\n\x16ORGANIZATION_KIND_TEAM\x10\x02\x12\x1c\n\x18ORGANIZATION_KIND_LEAGUE\x10\x03\x12\x1b\n\x17ORGANIZATION_KIND_OTHER\x10\x04\x32\x83\x18\n\x0e\x43lientsService\x12[\n\x0c\x43reateClient\x12+.shutterbook.clients.v1.CreateClientRequest\x1a\x1e.shutterbook.clients.v1.Client\x12U\n\tGetClient\x12(.shutterbook.clients.v1.GetClientRequest\x1a\x1e.shutterbook.clients.v1.Client\x12\x66\n\x0bListClients\x12*.shutterbook.clients.v1.ListClientsRequest\x1a+.shutterbook.clients.v1.ListClientsResponse\x12[\n\x0cUpdateClient\x12+.shutterbook.clients.v1.UpdateClientRequest\x1a\x1e.shutterbook.clients.v1.Client\x12[\n\x0c\x44\x65leteClient\x12+.shutterbook.clients.v1.DeleteClientRequest\x1a\x1e.shutterbook.clients.v1.Client\x12l\n\rSearchClients\x12,.shutterbook.clients.v1.SearchClientsRequest\x1a-.shutterbook.clients.v1.SearchClientsResponse\x12{\n\x12\x46indOrCreateClient\x12\x31.shutterbook.clients.v1.FindOrCreateClientRequest\x1a\x32.shutterbook.clients.v1.FindOrCreateClientResponse\x12[\n\x0cMergeClients\x12+.shutterbook.clients.v1.MergeClientsRequest\x1a\x1e.shutterbook.clients.v1.Client\x12m\n\x12\x43reateOrganization\x12\x31.shutterbook.clients.v1.CreateOrganizationRequest\x1a$.shutterbook.clients.v1.Organization\x12g\n\x0fGetOrganization\x12..shutterbook.clients.v1.GetOrganizationRequest\x1a$.shutterbook.clients.v1.Organization\x12x\n\x11ListOrganizations\x12\x30.shutterbook.clients.v1.ListOrganizationsRequest\x1a\x31.shutterbook.clients.v1.ListOrganizationsResponse\x12m\n\x12UpdateOrganization\x12\x31.shutterbook.clients.v1.UpdateOrganizationRequest\x1a$.shutterbook.clients.v1.Organization\x12_\n\x12\x44\x65leteOrganization\x12\x31.shutterbook.clients.v1.DeleteOrganizationRequest\x1a\x16.google.protobuf.Empty\x12g\n\x10\x43reateMembership\x12/.shutterbook.clients.v1.CreateMembershipRequest\x1a\".shutterbook.clients.v1.Membership\x12\x61\n\rGetMembership\x12,.shutterbook.clients.v1.GetMembershipRequest\x1a\".shutterbook.clients.v1.Membership\x12r\n\x0fListMemberships\x12..shutterbook.clients.v1.ListMembershipsRequest\x1a/.shutterbook.clients.v1.ListMembershipsResponse\x12[\n\x10\x44\x65leteMembership\x12/.shutterbook.clients.v1.DeleteMembershipRequest\x1a\x16.google.protobuf.Empty\x12j\n\x11\x43reateClientGroup\x12\x30.shutterbook.clients.v1.CreateClientGroupRequest\x1a#.shutterbook.clients.v1.ClientGroup\x12\x64\n\x0eGetClientGroup\x12-.shutterbook.clients.v1.GetClientGroupRequest\x1a#.shutterbook.clients.v1.ClientGroup\x12u\n\x10ListClientGroups\x12/.shutterbook.clients.v1.ListClientGroupsRequest\x1a\x30.shutterbook.clients.v1.ListClientGroupsResponse\x12j\n\x11UpdateClientGroup\x12\x30.shutterbook.clients.v1.UpdateClientGroupRequest\x1a#.shutterbook.clients.v1.ClientGroup\x12]\n\x11\x44\x65leteClientGroup\x12\x30.shutterbook.clients.v1.DeleteClientGroupRequest\x1a\x16.google.protobuf.Empty\x12r\n\x15\x41\x64\x64\x43lientGroupMembers\x12\x34.shutterbook.clients.v1.AddClientGroupMembersRequest\x1a#.shutterbook.clients.v1.ClientGroup\x12x\n\x18RemoveClientGroupMembers\x12\x37.shutterbook.clients.v1.RemoveClientGroupMembersRequest\x1a#.shutterbook.clients.v1.ClientGroup\x12j\n\x11\x43reateSavedFilter\x12\x30.shutterbook.clients.v1.CreateSavedFilterRequest\x1a#.shutterbook.clients.v1.SavedFilter\x12\x64\n\x0eGetSavedFilter\x12-.shutterbook.clients.v1.GetSavedFilterRequest\x1a#.shutterbook.clients.v1.SavedFilter\x12u\n\x10ListSavedFilters\x12/.shutterbook.clients.v1.ListSavedFiltersRequest\x1a\x30.shutterbook.clients.v1.ListSavedFiltersResponse\x12j\n\x11UpdateSavedFilter\x12\x30.shutterbook.clients.v1.UpdateSavedFilterRequest\x1a#.shutterbook.clients.v1.SavedFilter\x12]\n\x11\x44\x65leteSavedFilter\x12\x30.shutterbook.clients.v1.DeleteSavedFilterRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shutterbook.clients.v1.clients_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FAMILYRELATIONSHIP']._serialized_start=726
-  _globals['_FAMILYRELATIONSHIP']._serialized_end=1048
-  _globals['_CLIENT']._serialized_start=132
-  _globals['_CLIENT']._serialized_end=411
-  _globals['_FAMILYMEMBER']._serialized_start=414
-  _globals['_FAMILYMEMBER']._serialized_end=598
-  _globals['_CREATECLIENTREQUEST']._serialized_start=600
-  _globals['_CREATECLIENTREQUEST']._serialized_end=689
-  _globals['_GETCLIENTREQUEST']._serialized_start=691
-  _globals['_GETCLIENTREQUEST']._serialized_end=723
-  _globals['_CLIENTSSERVICE']._serialized_start=1051
-  _globals['_CLIENTSSERVICE']._serialized_end=1247
+  _globals['_FAMILYRELATIONSHIP']._serialized_start=5188
+  _globals['_FAMILYRELATIONSHIP']._serialized_end=5510
+  _globals['_SEARCHMATCH']._serialized_start=5512
+  _globals['_SEARCHMATCH']._serialized_end=5632
+  _globals['_ORGANIZATIONKIND']._serialized_start=5635
+  _globals['_ORGANIZATIONKIND']._serialized_end=5805
+  _globals['_POSTALADDRESS']._serialized_start=194
+  _globals['_POSTALADDRESS']._serialized_end=321
+  _globals['_CLIENT']._serialized_start=324
+  _globals['_CLIENT']._serialized_end=790
+  _globals['_FAMILYMEMBER']._serialized_start=793
+  _globals['_FAMILYMEMBER']._serialized_end=977
+  _globals['_CREATECLIENTREQUEST']._serialized_start=979
+  _globals['_CREATECLIENTREQUEST']._serialized_end=1068
+  _globals['_GETCLIENTREQUEST']._serialized_start=1070
+  _globals['_GETCLIENTREQUEST']._serialized_end=1102
+  _globals['_LISTCLIENTSREQUEST']._serialized_start=1105
+  _globals['_LISTCLIENTSREQUEST']._serialized_end=1295
+  _globals['_LISTCLIENTSRESPONSE']._serialized_start=1297
+  _globals['_LISTCLIENTSRESPONSE']._serialized_end=1392
+  _globals['_UPDATECLIENTREQUEST']._serialized_start=1394
+  _globals['_UPDATECLIENTREQUEST']._serialized_end=1512
+  _globals['_DELETECLIENTREQUEST']._serialized_start=1514
+  _globals['_DELETECLIENTREQUEST']._serialized_end=1549
+  _globals['_SEARCHCLIENTSREQUEST']._serialized_start=1551
+  _globals['_SEARCHCLIENTSREQUEST']._serialized_end=1627
+  _globals['_SEARCHRESULT']._serialized_start=1629
+  _globals['_SEARCHRESULT']._serialized_end=1743
+  _globals['_SEARCHCLIENTSRESPONSE']._serialized_start=1745
+  _globals['_SEARCHCLIENTSRESPONSE']._serialized_end=1848
+  _globals['_FINDORCREATECLIENTREQUEST']._serialized_start=1850
+  _globals['_FINDORCREATECLIENTREQUEST']._serialized_end=1925
+  _globals['_FINDORCREATECLIENTRESPONSE']._serialized_start=1927
+  _globals['_FINDORCREATECLIENTRESPONSE']._serialized_end=2020
+  _globals['_MERGECLIENTSREQUEST']._serialized_start=2022
+  _globals['_MERGECLIENTSREQUEST']._serialized_end=2102
+  _globals['_ORGANIZATION']._serialized_start=2105
+  _globals['_ORGANIZATION']._serialized_end=2309
+  _globals['_CREATEORGANIZATIONREQUEST']._serialized_start=2311
+  _globals['_CREATEORGANIZATIONREQUEST']._serialized_end=2418
+  _globals['_GETORGANIZATIONREQUEST']._serialized_start=2420
+  _globals['_GETORGANIZATIONREQUEST']._serialized_end=2458
+  _globals['_LISTORGANIZATIONSREQUEST']._serialized_start=2460
+  _globals['_LISTORGANIZATIONSREQUEST']._serialized_end=2525
+  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_start=2527
+  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_end=2640
+  _globals['_UPDATEORGANIZATIONREQUEST']._serialized_start=2643
+  _globals['_UPDATEORGANIZATIONREQUEST']._serialized_end=2779
+  _globals['_DELETEORGANIZATIONREQUEST']._serialized_start=2781
+  _globals['_DELETEORGANIZATIONREQUEST']._serialized_end=2822
+  _globals['_MEMBERSHIP']._serialized_start=2825
+  _globals['_MEMBERSHIP']._serialized_end=2966
+  _globals['_CREATEMEMBERSHIPREQUEST']._serialized_start=2968
+  _globals['_CREATEMEMBERSHIPREQUEST']._serialized_end=3069
+  _globals['_GETMEMBERSHIPREQUEST']._serialized_start=3071
+  _globals['_GETMEMBERSHIPREQUEST']._serialized_end=3107
+  _globals['_LISTMEMBERSHIPSREQUEST']._serialized_start=3109
+  _globals['_LISTMEMBERSHIPSREQUEST']._serialized_end=3224
+  _globals['_LISTMEMBERSHIPSRESPONSE']._serialized_start=3226
+  _globals['_LISTMEMBERSHIPSRESPONSE']._serialized_end=3333
+  _globals['_DELETEMEMBERSHIPREQUEST']._serialized_start=3335
+  _globals['_DELETEMEMBERSHIPREQUEST']._serialized_end=3374
+  _globals['_CLIENTGROUP']._serialized_start=3377
+  _globals['_CLIENTGROUP']._serialized_end=3567
+  _globals['_CREATECLIENTGROUPREQUEST']._serialized_start=3569
+  _globals['_CREATECLIENTGROUPREQUEST']._serialized_end=3674
+  _globals['_GETCLIENTGROUPREQUEST']._serialized_start=3676
+  _globals['_GETCLIENTGROUPREQUEST']._serialized_end=3713
+  _globals['_LISTCLIENTGROUPSREQUEST']._serialized_start=3715
+  _globals['_LISTCLIENTGROUPSREQUEST']._serialized_end=3779
+  _globals['_LISTCLIENTGROUPSRESPONSE']._serialized_start=3781
+  _globals['_LISTCLIENTGROUPSRESPONSE']._serialized_end=3892
+  _globals['_UPDATECLIENTGROUPREQUEST']._serialized_start=3895
+  _globals['_UPDATECLIENTGROUPREQUEST']._serialized_end=4029
+  _globals['_DELETECLIENTGROUPREQUEST']._serialized_start=4031
+  _globals['_DELETECLIENTGROUPREQUEST']._serialized_end=4071
+  _globals['_ADDCLIENTGROUPMEMBERSREQUEST']._serialized_start=4073
+  _globals['_ADDCLIENTGROUPMEMBERSREQUEST']._serialized_end=4162
+  _globals['_REMOVECLIENTGROUPMEMBERSREQUEST']._serialized_start=4164
+  _globals['_REMOVECLIENTGROUPMEMBERSREQUEST']._serialized_end=4256
+  _globals['_CLIENTCRITERIA']._serialized_start=4259
+  _globals['_CLIENTCRITERIA']._serialized_end=4473
+  _globals['_SAVEDFILTER']._serialized_start=4476
+  _globals['_SAVEDFILTER']._serialized_end=4681
+  _globals['_CREATESAVEDFILTERREQUEST']._serialized_start=4683
+  _globals['_CREATESAVEDFILTERREQUEST']._serialized_end=4788
+  _globals['_GETSAVEDFILTERREQUEST']._serialized_start=4790
+  _globals['_GETSAVEDFILTERREQUEST']._serialized_end=4827
+  _globals['_LISTSAVEDFILTERSREQUEST']._serialized_start=4829
+  _globals['_LISTSAVEDFILTERSREQUEST']._serialized_end=4893
+  _globals['_LISTSAVEDFILTERSRESPONSE']._serialized_start=4895
+  _globals['_LISTSAVEDFILTERSRESPONSE']._serialized_end=5006
+  _globals['_UPDATESAVEDFILTERREQUEST']._serialized_start=5009
+  _globals['_UPDATESAVEDFILTERREQUEST']._serialized_end=5143
+  _globals['_DELETESAVEDFILTERREQUEST']._serialized_start=5145
+  _globals['_DELETESAVEDFILTERREQUEST']._serialized_end=5185
+  _globals['_CLIENTSSERVICE']._serialized_start=5808
+  _globals['_CLIENTSSERVICE']._serialized_end=8883
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -69,6 +70,106 @@ FAMILY_RELATIONSHIP_OTHER: FamilyRelationship.ValueType  # 8
 """Anyone else (a pet counts too)."""
 Global___FamilyRelationship: _TypeAlias = FamilyRelationship  # noqa: Y015
 
+class _SearchMatch:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SearchMatchEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SearchMatch.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SEARCH_MATCH_UNSPECIFIED: _SearchMatch.ValueType  # 0
+    """Not set."""
+    SEARCH_MATCH_SUBSTRING: _SearchMatch.ValueType  # 1
+    """The query is a fragment inside a name, email or phone."""
+    SEARCH_MATCH_PREFIX: _SearchMatch.ValueType  # 2
+    """A name, email or phone starts with the query."""
+    SEARCH_MATCH_EXACT: _SearchMatch.ValueType  # 3
+    """The query is a whole name, email or phone."""
+
+class SearchMatch(_SearchMatch, metaclass=_SearchMatchEnumTypeWrapper):
+    """How well a client matched a search."""
+
+SEARCH_MATCH_UNSPECIFIED: SearchMatch.ValueType  # 0
+"""Not set."""
+SEARCH_MATCH_SUBSTRING: SearchMatch.ValueType  # 1
+"""The query is a fragment inside a name, email or phone."""
+SEARCH_MATCH_PREFIX: SearchMatch.ValueType  # 2
+"""A name, email or phone starts with the query."""
+SEARCH_MATCH_EXACT: SearchMatch.ValueType  # 3
+"""The query is a whole name, email or phone."""
+Global___SearchMatch: _TypeAlias = SearchMatch  # noqa: Y015
+
+class _OrganizationKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OrganizationKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OrganizationKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ORGANIZATION_KIND_UNSPECIFIED: _OrganizationKind.ValueType  # 0
+    """Not set."""
+    ORGANIZATION_KIND_SCHOOL: _OrganizationKind.ValueType  # 1
+    """A school."""
+    ORGANIZATION_KIND_TEAM: _OrganizationKind.ValueType  # 2
+    """A sports team."""
+    ORGANIZATION_KIND_LEAGUE: _OrganizationKind.ValueType  # 3
+    """A league."""
+    ORGANIZATION_KIND_OTHER: _OrganizationKind.ValueType  # 4
+    """Any other organization (a church, a club, a company)."""
+
+class OrganizationKind(_OrganizationKind, metaclass=_OrganizationKindEnumTypeWrapper):
+    """Kind of organization."""
+
+ORGANIZATION_KIND_UNSPECIFIED: OrganizationKind.ValueType  # 0
+"""Not set."""
+ORGANIZATION_KIND_SCHOOL: OrganizationKind.ValueType  # 1
+"""A school."""
+ORGANIZATION_KIND_TEAM: OrganizationKind.ValueType  # 2
+"""A sports team."""
+ORGANIZATION_KIND_LEAGUE: OrganizationKind.ValueType  # 3
+"""A league."""
+ORGANIZATION_KIND_OTHER: OrganizationKind.ValueType  # 4
+"""Any other organization (a church, a club, a company)."""
+Global___OrganizationKind: _TypeAlias = OrganizationKind  # noqa: Y015
+
+@_typing.final
+class PostalAddress(_message.Message):
+    """A postal address (as google.type.PostalAddress, trimmed)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADDRESS_LINES_FIELD_NUMBER: _builtins.int
+    LOCALITY_FIELD_NUMBER: _builtins.int
+    ADMINISTRATIVE_AREA_FIELD_NUMBER: _builtins.int
+    POSTAL_CODE_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    locality: _builtins.str
+    """City or town."""
+    administrative_area: _builtins.str
+    """State, province or region, for example `NY`."""
+    postal_code: _builtins.str
+    """Postal or ZIP code."""
+    region_code: _builtins.str
+    """CLDR region code, for example `US` (empty: the studio's country)."""
+    @_builtins.property
+    def address_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Street lines, most specific last."""
+
+    def __init__(
+        self,
+        *,
+        address_lines: _abc.Iterable[_builtins.str] | None = ...,
+        locality: _builtins.str = ...,
+        administrative_area: _builtins.str = ...,
+        postal_code: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address_lines", b"address_lines", "administrative_area", b"administrative_area", "locality", b"locality", "postal_code", b"postal_code", "region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostalAddress: _TypeAlias = PostalAddress  # noqa: Y015
+
 @_typing.final
 class Client(_message.Message):
     """A client: a household or a person a studio books."""
@@ -84,6 +185,12 @@ class Client(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     FAMILY_MEMBERS_FIELD_NUMBER: _builtins.int
+    POSTAL_ADDRESS_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    REFERRAL_SOURCE_FIELD_NUMBER: _builtins.int
+    DELETE_TIME_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `clients/{client_id}`. Output only."""
     given_name: _builtins.str
@@ -94,6 +201,12 @@ class Client(_message.Message):
     """Household name, for example "The Andersons". A client needs a given or
     family name, or a household name.
     """
+    notes: _builtins.str
+    """Free-text notes of the studio."""
+    referral_source: _builtins.str
+    """How the client found the studio, for example "Referral" or "Google"."""
+    merged_into: _builtins.str
+    """For a client merged away: the surviving client, `clients/{client_id}`. Output only."""
     @_builtins.property
     def emails(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Email addresses; the first is the primary one."""
@@ -112,7 +225,21 @@ class Client(_message.Message):
 
     @_builtins.property
     def family_members(self) -> _containers.RepeatedCompositeFieldContainer[Global___FamilyMember]:
-        """Family members, who sessions may list as participants."""
+        """Family members, who sessions may list as participants. On update the list is
+        replaced; a member given with its `name` keeps its id.
+        """
+
+    @_builtins.property
+    def postal_address(self) -> Global___PostalAddress:
+        """Postal address."""
+
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Tags (case-insensitive, unique per client), for filters."""
+
+    @_builtins.property
+    def delete_time(self) -> _timestamp_pb2.Timestamp:
+        """When the client was deleted (or merged away). Output only; unset while live."""
 
     def __init__(
         self,
@@ -126,10 +253,16 @@ class Client(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         family_members: _abc.Iterable[Global___FamilyMember] | None = ...,
+        postal_address: Global___PostalAddress | None = ...,
+        notes: _builtins.str = ...,
+        tags: _abc.Iterable[_builtins.str] | None = ...,
+        referral_source: _builtins.str = ...,
+        delete_time: _timestamp_pb2.Timestamp | None = ...,
+        merged_into: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "delete_time", b"delete_time", "postal_address", b"postal_address", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "emails", b"emails", "family_members", b"family_members", "family_name", b"family_name", "given_name", b"given_name", "household_name", b"household_name", "name", b"name", "phones", b"phones", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "delete_time", b"delete_time", "emails", b"emails", "family_members", b"family_members", "family_name", b"family_name", "given_name", b"given_name", "household_name", b"household_name", "merged_into", b"merged_into", "name", b"name", "notes", b"notes", "phones", b"phones", "postal_address", b"postal_address", "referral_source", b"referral_source", "tags", b"tags", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -226,3 +359,1201 @@ class GetClientRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetClientRequest: _TypeAlias = GetClientRequest  # noqa: Y015
+
+@_typing.final
+class ListClientsRequest(_message.Message):
+    """Request of ListClients. At most one selector of `group`, `saved_filter`,
+    `organization` and `criteria` may be set.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    GROUP_FIELD_NUMBER: _builtins.int
+    SAVED_FILTER_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    CRITERIA_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum clients to return (0: 100; at most 1000; negative is INVALID_ARGUMENT)."""
+    page_token: _builtins.str
+    """Token of the next page, from a previous response to the same query."""
+    group: _builtins.str
+    """Only the clients of this group, `clientGroups/{group_id}`."""
+    saved_filter: _builtins.str
+    """Only the clients matching this saved filter, `savedFilters/{filter_id}`."""
+    organization: _builtins.str
+    """Only the clients with a membership of this organization, `organizations/{org_id}`."""
+    year: _builtins.int
+    """With `organization`: only memberships of this year (0: any year)."""
+    @_builtins.property
+    def criteria(self) -> Global___ClientCriteria:
+        """Only the clients matching these criteria (as a saved filter would store them)."""
+
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        group: _builtins.str = ...,
+        saved_filter: _builtins.str = ...,
+        organization: _builtins.str = ...,
+        year: _builtins.int = ...,
+        criteria: Global___ClientCriteria | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["criteria", b"criteria"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["criteria", b"criteria", "group", b"group", "organization", b"organization", "page_size", b"page_size", "page_token", b"page_token", "saved_filter", b"saved_filter", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClientsRequest: _TypeAlias = ListClientsRequest  # noqa: Y015
+
+@_typing.final
+class ListClientsResponse(_message.Message):
+    """Response of ListClients."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def clients(self) -> _containers.RepeatedCompositeFieldContainer[Global___Client]:
+        """The clients of this page, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        clients: _abc.Iterable[Global___Client] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clients", b"clients", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClientsResponse: _TypeAlias = ListClientsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateClientRequest(_message.Message):
+    """Request of UpdateClient."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def client(self) -> Global___Client:
+        """The client, with its `name`, and the new values of the fields in `update_mask`."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Fields to update: given_name, family_name, household_name, emails, phones,
+        postal_address, notes, tags, referral_source, family_members. Empty: all of them.
+        """
+
+    def __init__(
+        self,
+        *,
+        client: Global___Client | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateClientRequest: _TypeAlias = UpdateClientRequest  # noqa: Y015
+
+@_typing.final
+class DeleteClientRequest(_message.Message):
+    """Request of DeleteClient."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `clients/{client_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteClientRequest: _TypeAlias = DeleteClientRequest  # noqa: Y015
+
+@_typing.final
+class SearchClientsRequest(_message.Message):
+    """Request of SearchClients."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    query: _builtins.str
+    """Name, email or phone fragments separated by spaces; every fragment must match."""
+    page_size: _builtins.int
+    """Maximum results to return (0: 100; at most 1000; negative is INVALID_ARGUMENT)."""
+    page_token: _builtins.str
+    """Token of the next page, from a previous response to the same query."""
+    def __init__(
+        self,
+        *,
+        query: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchClientsRequest: _TypeAlias = SearchClientsRequest  # noqa: Y015
+
+@_typing.final
+class SearchResult(_message.Message):
+    """One search result."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    MATCH_FIELD_NUMBER: _builtins.int
+    match: Global___SearchMatch.ValueType
+    """How it matched (results are ordered by match, then name, then id)."""
+    @_builtins.property
+    def client(self) -> Global___Client:
+        """The client."""
+
+    def __init__(
+        self,
+        *,
+        client: Global___Client | None = ...,
+        match: Global___SearchMatch.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "match", b"match"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchResult: _TypeAlias = SearchResult  # noqa: Y015
+
+@_typing.final
+class SearchClientsResponse(_message.Message):
+    """Response of SearchClients."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___SearchResult]:
+        """The results of this page, best first."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___SearchResult] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchClientsResponse: _TypeAlias = SearchClientsResponse  # noqa: Y015
+
+@_typing.final
+class FindOrCreateClientRequest(_message.Message):
+    """Request of FindOrCreateClient."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def client(self) -> Global___Client:
+        """The client to find by its first email, or to create; it needs at least one email."""
+
+    def __init__(
+        self,
+        *,
+        client: Global___Client | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindOrCreateClientRequest: _TypeAlias = FindOrCreateClientRequest  # noqa: Y015
+
+@_typing.final
+class FindOrCreateClientResponse(_message.Message):
+    """Response of FindOrCreateClient."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    created: _builtins.bool
+    """Whether this call created it."""
+    @_builtins.property
+    def client(self) -> Global___Client:
+        """The client found or created."""
+
+    def __init__(
+        self,
+        *,
+        client: Global___Client | None = ...,
+        created: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "created", b"created"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindOrCreateClientResponse: _TypeAlias = FindOrCreateClientResponse  # noqa: Y015
+
+@_typing.final
+class MergeClientsRequest(_message.Message):
+    """Request of MergeClients."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    MERGED_CLIENT_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    client: _builtins.str
+    """The surviving client, `clients/{client_id}`."""
+    merged_client: _builtins.str
+    """The client merged into it and then deleted, `clients/{client_id}`."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID): a retry returns the first result."""
+    def __init__(
+        self,
+        *,
+        client: _builtins.str = ...,
+        merged_client: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "merged_client", b"merged_client", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MergeClientsRequest: _TypeAlias = MergeClientsRequest  # noqa: Y015
+
+@_typing.final
+class Organization(_message.Message):
+    """An organization whose members a studio photographs, year after year."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `organizations/{organization_id}`. Output only."""
+    display_name: _builtins.str
+    """Display name, unique in the company (case-insensitive), for example "Lincoln High"."""
+    kind: Global___OrganizationKind.ValueType
+    """Kind of organization."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        kind: Global___OrganizationKind.ValueType = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "display_name", b"display_name", "kind", b"kind", "name", b"name", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Organization: _TypeAlias = Organization  # noqa: Y015
+
+@_typing.final
+class CreateOrganizationRequest(_message.Message):
+    """Request of CreateOrganization."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANIZATION_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def organization(self) -> Global___Organization:
+        """The organization to create."""
+
+    def __init__(
+        self,
+        *,
+        organization: Global___Organization | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["organization", b"organization"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organization", b"organization", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateOrganizationRequest: _TypeAlias = CreateOrganizationRequest  # noqa: Y015
+
+@_typing.final
+class GetOrganizationRequest(_message.Message):
+    """Request of GetOrganization."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `organizations/{organization_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOrganizationRequest: _TypeAlias = GetOrganizationRequest  # noqa: Y015
+
+@_typing.final
+class ListOrganizationsRequest(_message.Message):
+    """Request of ListOrganizations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum organizations to return (0: 100; at most 1000)."""
+    page_token: _builtins.str
+    """Token of the next page."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOrganizationsRequest: _TypeAlias = ListOrganizationsRequest  # noqa: Y015
+
+@_typing.final
+class ListOrganizationsResponse(_message.Message):
+    """Response of ListOrganizations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANIZATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def organizations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Organization]:
+        """The organizations of this page, by display name."""
+
+    def __init__(
+        self,
+        *,
+        organizations: _abc.Iterable[Global___Organization] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "organizations", b"organizations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOrganizationsResponse: _TypeAlias = ListOrganizationsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateOrganizationRequest(_message.Message):
+    """Request of UpdateOrganization."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANIZATION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def organization(self) -> Global___Organization:
+        """The organization with its `name` and new values."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Fields to update: display_name, kind. Empty: both."""
+
+    def __init__(
+        self,
+        *,
+        organization: Global___Organization | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["organization", b"organization", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organization", b"organization", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateOrganizationRequest: _TypeAlias = UpdateOrganizationRequest  # noqa: Y015
+
+@_typing.final
+class DeleteOrganizationRequest(_message.Message):
+    """Request of DeleteOrganization."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `organizations/{organization_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteOrganizationRequest: _TypeAlias = DeleteOrganizationRequest  # noqa: Y015
+
+@_typing.final
+class Membership(_message.Message):
+    """A client's membership of an organization for one year."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `memberships/{membership_id}`. Output only."""
+    client: _builtins.str
+    """The member, `clients/{client_id}`."""
+    organization: _builtins.str
+    """The organization, `organizations/{organization_id}`."""
+    year: _builtins.int
+    """The year, for example 2026 (a school year is named by the year it starts)."""
+    role: _builtins.str
+    """Grade, team or role in the organization, for example "Grade 10" (optional)."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        client: _builtins.str = ...,
+        organization: _builtins.str = ...,
+        year: _builtins.int = ...,
+        role: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "create_time", b"create_time", "name", b"name", "organization", b"organization", "role", b"role", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Membership: _TypeAlias = Membership  # noqa: Y015
+
+@_typing.final
+class CreateMembershipRequest(_message.Message):
+    """Request of CreateMembership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERSHIP_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def membership(self) -> Global___Membership:
+        """The membership to create; one per client, organization and year."""
+
+    def __init__(
+        self,
+        *,
+        membership: Global___Membership | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["membership", b"membership"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["membership", b"membership", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateMembershipRequest: _TypeAlias = CreateMembershipRequest  # noqa: Y015
+
+@_typing.final
+class GetMembershipRequest(_message.Message):
+    """Request of GetMembership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `memberships/{membership_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMembershipRequest: _TypeAlias = GetMembershipRequest  # noqa: Y015
+
+@_typing.final
+class ListMembershipsRequest(_message.Message):
+    """Request of ListMemberships."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum memberships to return (0: 100; at most 1000)."""
+    page_token: _builtins.str
+    """Token of the next page."""
+    organization: _builtins.str
+    """Only memberships of this organization, `organizations/{organization_id}`."""
+    client: _builtins.str
+    """Only memberships of this client, `clients/{client_id}`."""
+    year: _builtins.int
+    """Only memberships of this year (0: any)."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        organization: _builtins.str = ...,
+        client: _builtins.str = ...,
+        year: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "organization", b"organization", "page_size", b"page_size", "page_token", b"page_token", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMembershipsRequest: _TypeAlias = ListMembershipsRequest  # noqa: Y015
+
+@_typing.final
+class ListMembershipsResponse(_message.Message):
+    """Response of ListMemberships."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERSHIPS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def memberships(self) -> _containers.RepeatedCompositeFieldContainer[Global___Membership]:
+        """The memberships of this page, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        memberships: _abc.Iterable[Global___Membership] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["memberships", b"memberships", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMembershipsResponse: _TypeAlias = ListMembershipsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteMembershipRequest(_message.Message):
+    """Request of DeleteMembership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `memberships/{membership_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteMembershipRequest: _TypeAlias = DeleteMembershipRequest  # noqa: Y015
+
+@_typing.final
+class ClientGroup(_message.Message):
+    """A client group: a named static list of clients."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    MEMBER_COUNT_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `clientGroups/{group_id}`. Output only."""
+    display_name: _builtins.str
+    """Display name, unique in the company (case-insensitive)."""
+    description: _builtins.str
+    """Description."""
+    member_count: _builtins.int
+    """How many live clients are in the group. Output only."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        member_count: _builtins.int = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "description", b"description", "display_name", b"display_name", "member_count", b"member_count", "name", b"name", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientGroup: _TypeAlias = ClientGroup  # noqa: Y015
+
+@_typing.final
+class CreateClientGroupRequest(_message.Message):
+    """Request of CreateClientGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_GROUP_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def client_group(self) -> Global___ClientGroup:
+        """The group to create."""
+
+    def __init__(
+        self,
+        *,
+        client_group: Global___ClientGroup | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_group", b"client_group"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group", b"client_group", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateClientGroupRequest: _TypeAlias = CreateClientGroupRequest  # noqa: Y015
+
+@_typing.final
+class GetClientGroupRequest(_message.Message):
+    """Request of GetClientGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `clientGroups/{group_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetClientGroupRequest: _TypeAlias = GetClientGroupRequest  # noqa: Y015
+
+@_typing.final
+class ListClientGroupsRequest(_message.Message):
+    """Request of ListClientGroups."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum groups to return (0: 100; at most 1000)."""
+    page_token: _builtins.str
+    """Token of the next page."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClientGroupsRequest: _TypeAlias = ListClientGroupsRequest  # noqa: Y015
+
+@_typing.final
+class ListClientGroupsResponse(_message.Message):
+    """Response of ListClientGroups."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_GROUPS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def client_groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClientGroup]:
+        """The groups of this page, by display name."""
+
+    def __init__(
+        self,
+        *,
+        client_groups: _abc.Iterable[Global___ClientGroup] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_groups", b"client_groups", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClientGroupsResponse: _TypeAlias = ListClientGroupsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateClientGroupRequest(_message.Message):
+    """Request of UpdateClientGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_GROUP_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def client_group(self) -> Global___ClientGroup:
+        """The group with its `name` and new values."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Fields to update: display_name, description. Empty: both."""
+
+    def __init__(
+        self,
+        *,
+        client_group: Global___ClientGroup | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_group", b"client_group", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group", b"client_group", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateClientGroupRequest: _TypeAlias = UpdateClientGroupRequest  # noqa: Y015
+
+@_typing.final
+class DeleteClientGroupRequest(_message.Message):
+    """Request of DeleteClientGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `clientGroups/{group_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteClientGroupRequest: _TypeAlias = DeleteClientGroupRequest  # noqa: Y015
+
+@_typing.final
+class AddClientGroupMembersRequest(_message.Message):
+    """Request of AddClientGroupMembers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_GROUP_FIELD_NUMBER: _builtins.int
+    CLIENTS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    client_group: _builtins.str
+    """The group, `clientGroups/{group_id}`."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def clients(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Clients to add, `clients/{client_id}` (at most 1000)."""
+
+    def __init__(
+        self,
+        *,
+        client_group: _builtins.str = ...,
+        clients: _abc.Iterable[_builtins.str] | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group", b"client_group", "clients", b"clients", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddClientGroupMembersRequest: _TypeAlias = AddClientGroupMembersRequest  # noqa: Y015
+
+@_typing.final
+class RemoveClientGroupMembersRequest(_message.Message):
+    """Request of RemoveClientGroupMembers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_GROUP_FIELD_NUMBER: _builtins.int
+    CLIENTS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    client_group: _builtins.str
+    """The group, `clientGroups/{group_id}`."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def clients(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Clients to remove, `clients/{client_id}` (at most 1000)."""
+
+    def __init__(
+        self,
+        *,
+        client_group: _builtins.str = ...,
+        clients: _abc.Iterable[_builtins.str] | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group", b"client_group", "clients", b"clients", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveClientGroupMembersRequest: _TypeAlias = RemoveClientGroupMembersRequest  # noqa: Y015
+
+@_typing.final
+class ClientCriteria(_message.Message):
+    """Criteria over clients; every criterion set must hold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    REFERRAL_SOURCE_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_START_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_END_FIELD_NUMBER: _builtins.int
+    query: _builtins.str
+    """Name, email or phone fragments (as SearchClients), every one must match."""
+    referral_source: _builtins.str
+    """The client's referral source is this (case-insensitive)."""
+    organization: _builtins.str
+    """The client has a membership of this organization, `organizations/{organization_id}`."""
+    year: _builtins.int
+    """With `organization`: in this year (0: any year)."""
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The client has every one of these tags."""
+
+    @_builtins.property
+    def create_time_start(self) -> _timestamp_pb2.Timestamp:
+        """Created at or after this time."""
+
+    @_builtins.property
+    def create_time_end(self) -> _timestamp_pb2.Timestamp:
+        """Created before this time."""
+
+    def __init__(
+        self,
+        *,
+        query: _builtins.str = ...,
+        tags: _abc.Iterable[_builtins.str] | None = ...,
+        referral_source: _builtins.str = ...,
+        organization: _builtins.str = ...,
+        year: _builtins.int = ...,
+        create_time_start: _timestamp_pb2.Timestamp | None = ...,
+        create_time_end: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time_end", b"create_time_end", "create_time_start", b"create_time_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time_end", b"create_time_end", "create_time_start", b"create_time_start", "organization", b"organization", "query", b"query", "referral_source", b"referral_source", "tags", b"tags", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientCriteria: _TypeAlias = ClientCriteria  # noqa: Y015
+
+@_typing.final
+class SavedFilter(_message.Message):
+    """A saved filter: criteria kept under a name, evaluated by ListClients."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    CRITERIA_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `savedFilters/{filter_id}`. Output only."""
+    display_name: _builtins.str
+    """Display name, unique in the company (case-insensitive)."""
+    @_builtins.property
+    def criteria(self) -> Global___ClientCriteria:
+        """The criteria."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        criteria: Global___ClientCriteria | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "criteria", b"criteria", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "criteria", b"criteria", "display_name", b"display_name", "name", b"name", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SavedFilter: _TypeAlias = SavedFilter  # noqa: Y015
+
+@_typing.final
+class CreateSavedFilterRequest(_message.Message):
+    """Request of CreateSavedFilter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAVED_FILTER_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def saved_filter(self) -> Global___SavedFilter:
+        """The filter to create."""
+
+    def __init__(
+        self,
+        *,
+        saved_filter: Global___SavedFilter | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["saved_filter", b"saved_filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "saved_filter", b"saved_filter"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateSavedFilterRequest: _TypeAlias = CreateSavedFilterRequest  # noqa: Y015
+
+@_typing.final
+class GetSavedFilterRequest(_message.Message):
+    """Request of GetSavedFilter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `savedFilters/{filter_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSavedFilterRequest: _TypeAlias = GetSavedFilterRequest  # noqa: Y015
+
+@_typing.final
+class ListSavedFiltersRequest(_message.Message):
+    """Request of ListSavedFilters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum filters to return (0: 100; at most 1000)."""
+    page_token: _builtins.str
+    """Token of the next page."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSavedFiltersRequest: _TypeAlias = ListSavedFiltersRequest  # noqa: Y015
+
+@_typing.final
+class ListSavedFiltersResponse(_message.Message):
+    """Response of ListSavedFilters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAVED_FILTERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def saved_filters(self) -> _containers.RepeatedCompositeFieldContainer[Global___SavedFilter]:
+        """The filters of this page, by display name."""
+
+    def __init__(
+        self,
+        *,
+        saved_filters: _abc.Iterable[Global___SavedFilter] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "saved_filters", b"saved_filters"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSavedFiltersResponse: _TypeAlias = ListSavedFiltersResponse  # noqa: Y015
+
+@_typing.final
+class UpdateSavedFilterRequest(_message.Message):
+    """Request of UpdateSavedFilter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAVED_FILTER_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def saved_filter(self) -> Global___SavedFilter:
+        """The filter with its `name` and new values."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Fields to update: display_name, criteria. Empty: both."""
+
+    def __init__(
+        self,
+        *,
+        saved_filter: Global___SavedFilter | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["saved_filter", b"saved_filter", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["saved_filter", b"saved_filter", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSavedFilterRequest: _TypeAlias = UpdateSavedFilterRequest  # noqa: Y015
+
+@_typing.final
+class DeleteSavedFilterRequest(_message.Message):
+    """Request of DeleteSavedFilter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `savedFilters/{filter_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSavedFilterRequest: _TypeAlias = DeleteSavedFilterRequest  # noqa: Y015

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from shutterbook.clients.v1 import clients_pb2 as shutterbook_dot_clients_dot_v1_dot_clients__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -48,6 +49,141 @@ class ClientsServiceStub:
                 request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetClientRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
                 _registered_method=True)
+        self.ListClients = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/ListClients',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientsResponse.FromString,
+                _registered_method=True)
+        self.UpdateClient = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/UpdateClient',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateClientRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+                _registered_method=True)
+        self.DeleteClient = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/DeleteClient',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteClientRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+                _registered_method=True)
+        self.SearchClients = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/SearchClients',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SearchClientsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SearchClientsResponse.FromString,
+                _registered_method=True)
+        self.FindOrCreateClient = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/FindOrCreateClient',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.FromString,
+                _registered_method=True)
+        self.MergeClients = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/MergeClients',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.MergeClientsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+                _registered_method=True)
+        self.CreateOrganization = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/CreateOrganization',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateOrganizationRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.FromString,
+                _registered_method=True)
+        self.GetOrganization = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/GetOrganization',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetOrganizationRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.FromString,
+                _registered_method=True)
+        self.ListOrganizations = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/ListOrganizations',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListOrganizationsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListOrganizationsResponse.FromString,
+                _registered_method=True)
+        self.UpdateOrganization = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/UpdateOrganization',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateOrganizationRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.FromString,
+                _registered_method=True)
+        self.DeleteOrganization = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/DeleteOrganization',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteOrganizationRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.CreateMembership = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/CreateMembership',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateMembershipRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Membership.FromString,
+                _registered_method=True)
+        self.GetMembership = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/GetMembership',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetMembershipRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Membership.FromString,
+                _registered_method=True)
+        self.ListMemberships = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/ListMemberships',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListMembershipsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListMembershipsResponse.FromString,
+                _registered_method=True)
+        self.DeleteMembership = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/DeleteMembership',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteMembershipRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.CreateClientGroup = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/CreateClientGroup',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateClientGroupRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+                _registered_method=True)
+        self.GetClientGroup = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/GetClientGroup',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetClientGroupRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+                _registered_method=True)
+        self.ListClientGroups = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/ListClientGroups',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientGroupsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientGroupsResponse.FromString,
+                _registered_method=True)
+        self.UpdateClientGroup = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/UpdateClientGroup',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateClientGroupRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+                _registered_method=True)
+        self.DeleteClientGroup = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/DeleteClientGroup',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteClientGroupRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.AddClientGroupMembers = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/AddClientGroupMembers',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.AddClientGroupMembersRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+                _registered_method=True)
+        self.RemoveClientGroupMembers = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/RemoveClientGroupMembers',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.RemoveClientGroupMembersRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+                _registered_method=True)
+        self.CreateSavedFilter = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/CreateSavedFilter',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateSavedFilterRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.FromString,
+                _registered_method=True)
+        self.GetSavedFilter = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/GetSavedFilter',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetSavedFilterRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.FromString,
+                _registered_method=True)
+        self.ListSavedFilters = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/ListSavedFilters',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListSavedFiltersRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListSavedFiltersResponse.FromString,
+                _registered_method=True)
+        self.UpdateSavedFilter = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/UpdateSavedFilter',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateSavedFilterRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.FromString,
+                _registered_method=True)
+        self.DeleteSavedFilter = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/DeleteSavedFilter',
+                request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteSavedFilterRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ClientsServiceServicer:
@@ -65,7 +201,202 @@ class ClientsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetClient(self, request, context):
-        """Gets one client by resource name.
+        """Gets one client by resource name. A deleted client is still returned, with
+        `delete_time` set (history keeps it readable); it is gone from lists and search.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClients(self, request, context):
+        """Lists live clients, oldest first, optionally selected by a group, a saved filter,
+        an organization (and year) or inline criteria. Bulk scheduling pages through it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateClient(self, request, context):
+        """Updates the fields named in `update_mask` (all mutable fields when it is empty).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteClient(self, request, context):
+        """Soft-deletes a client: the record stays for history, but leaves lists and search.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchClients(self, request, context):
+        """Searches live clients by name, email and phone fragments (case- and
+        accent-insensitive), best matches first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindOrCreateClient(self, request, context):
+        """Returns the live client whose primary email is the given client's first email, or
+        creates that client. Concurrent calls with one email give one client.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MergeClients(self, request, context):
+        """Merges `merged_client` into `client`: the survivor takes the merged client's
+        emails, phones, tags, family members, memberships and groups; the merged client is
+        soft-deleted and `clients.client.merged` tells other services to re-point.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateOrganization(self, request, context):
+        """Creates an organization (a school, team or league).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrganization(self, request, context):
+        """Gets an organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOrganizations(self, request, context):
+        """Lists organizations by display name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateOrganization(self, request, context):
+        """Updates an organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteOrganization(self, request, context):
+        """Deletes an organization and its memberships.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateMembership(self, request, context):
+        """Records that a client belongs to an organization in a year ("Lincoln High, 2026").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMembership(self, request, context):
+        """Gets a membership.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMemberships(self, request, context):
+        """Lists memberships, by organization, client and year.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMembership(self, request, context):
+        """Deletes a membership.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateClientGroup(self, request, context):
+        """Creates a client group (a named static list of clients).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClientGroup(self, request, context):
+        """Gets a client group.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientGroups(self, request, context):
+        """Lists client groups by display name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateClientGroup(self, request, context):
+        """Updates a client group's name or description.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteClientGroup(self, request, context):
+        """Deletes a client group (its clients stay).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddClientGroupMembers(self, request, context):
+        """Adds clients to a group (clients already in it are left as they are).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveClientGroupMembers(self, request, context):
+        """Removes clients from a group (clients not in it are ignored).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSavedFilter(self, request, context):
+        """Creates a saved filter: stored criteria that ListClients evaluates.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSavedFilter(self, request, context):
+        """Gets a saved filter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSavedFilters(self, request, context):
+        """Lists saved filters by display name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSavedFilter(self, request, context):
+        """Updates a saved filter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSavedFilter(self, request, context):
+        """Deletes a saved filter.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -83,6 +414,141 @@ def add_ClientsServiceServicer_to_server(servicer, server):
                     servicer.GetClient,
                     request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetClientRequest.FromString,
                     response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.SerializeToString,
+            ),
+            'ListClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClients,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientsRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientsResponse.SerializeToString,
+            ),
+            'UpdateClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateClient,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateClientRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.SerializeToString,
+            ),
+            'DeleteClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteClient,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteClientRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.SerializeToString,
+            ),
+            'SearchClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchClients,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SearchClientsRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SearchClientsResponse.SerializeToString,
+            ),
+            'FindOrCreateClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindOrCreateClient,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.SerializeToString,
+            ),
+            'MergeClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.MergeClients,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.MergeClientsRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.SerializeToString,
+            ),
+            'CreateOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOrganization,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateOrganizationRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.SerializeToString,
+            ),
+            'GetOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrganization,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetOrganizationRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.SerializeToString,
+            ),
+            'ListOrganizations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrganizations,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListOrganizationsRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListOrganizationsResponse.SerializeToString,
+            ),
+            'UpdateOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateOrganization,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateOrganizationRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.SerializeToString,
+            ),
+            'DeleteOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteOrganization,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteOrganizationRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'CreateMembership': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMembership,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateMembershipRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Membership.SerializeToString,
+            ),
+            'GetMembership': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMembership,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetMembershipRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.Membership.SerializeToString,
+            ),
+            'ListMemberships': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMemberships,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListMembershipsRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListMembershipsResponse.SerializeToString,
+            ),
+            'DeleteMembership': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMembership,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteMembershipRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'CreateClientGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateClientGroup,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateClientGroupRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.SerializeToString,
+            ),
+            'GetClientGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClientGroup,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetClientGroupRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.SerializeToString,
+            ),
+            'ListClientGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientGroups,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientGroupsRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientGroupsResponse.SerializeToString,
+            ),
+            'UpdateClientGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateClientGroup,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateClientGroupRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.SerializeToString,
+            ),
+            'DeleteClientGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteClientGroup,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteClientGroupRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AddClientGroupMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddClientGroupMembers,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.AddClientGroupMembersRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.SerializeToString,
+            ),
+            'RemoveClientGroupMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveClientGroupMembers,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.RemoveClientGroupMembersRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.SerializeToString,
+            ),
+            'CreateSavedFilter': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSavedFilter,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateSavedFilterRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.SerializeToString,
+            ),
+            'GetSavedFilter': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSavedFilter,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetSavedFilterRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.SerializeToString,
+            ),
+            'ListSavedFilters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSavedFilters,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListSavedFiltersRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListSavedFiltersResponse.SerializeToString,
+            ),
+            'UpdateSavedFilter': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSavedFilter,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateSavedFilterRequest.FromString,
+                    response_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.SerializeToString,
+            ),
+            'DeleteSavedFilter': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSavedFilter,
+                    request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteSavedFilterRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -143,6 +609,735 @@ class ClientsService:
             '/shutterbook.clients.v1.ClientsService/GetClient',
             shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetClientRequest.SerializeToString,
             shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/ListClients',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientsRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/UpdateClient',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateClientRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/DeleteClient',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteClientRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/SearchClients',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.SearchClientsRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.SearchClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindOrCreateClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/FindOrCreateClient',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MergeClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/MergeClients',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.MergeClientsRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/CreateOrganization',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateOrganizationRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/GetOrganization',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetOrganizationRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrganizations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/ListOrganizations',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListOrganizationsRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListOrganizationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/UpdateOrganization',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateOrganizationRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.Organization.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/DeleteOrganization',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteOrganizationRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMembership(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/CreateMembership',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateMembershipRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.Membership.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMembership(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/GetMembership',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetMembershipRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.Membership.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMemberships(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/ListMemberships',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListMembershipsRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListMembershipsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteMembership(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/DeleteMembership',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteMembershipRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateClientGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/CreateClientGroup',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateClientGroupRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClientGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/GetClientGroup',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetClientGroupRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/ListClientGroups',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientGroupsRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListClientGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateClientGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/UpdateClientGroup',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateClientGroupRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteClientGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/DeleteClientGroup',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteClientGroupRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddClientGroupMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/AddClientGroupMembers',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.AddClientGroupMembersRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveClientGroupMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/RemoveClientGroupMembers',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.RemoveClientGroupMembersRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ClientGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSavedFilter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/CreateSavedFilter',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.CreateSavedFilterRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSavedFilter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/GetSavedFilter',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.GetSavedFilterRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSavedFilters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/ListSavedFilters',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListSavedFiltersRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.ListSavedFiltersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSavedFilter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/UpdateSavedFilter',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.UpdateSavedFilterRequest.SerializeToString,
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.SavedFilter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSavedFilter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/DeleteSavedFilter',
+            shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteSavedFilterRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from google.protobuf import empty_pb2 as _empty_pb2
 from grpc import aio as _aio
 from shutterbook.clients.v1 import clients_pb2 as _clients_pb2
 import abc as _abc_1
@@ -40,7 +41,72 @@ class ClientsServiceStub:
     CreateClient: _grpc.UnaryUnaryMultiCallable[_clients_pb2.CreateClientRequest, _clients_pb2.Client]
     """Creates a client. With `request_id`, a retry returns the first result."""
     GetClient: _grpc.UnaryUnaryMultiCallable[_clients_pb2.GetClientRequest, _clients_pb2.Client]
-    """Gets one client by resource name."""
+    """Gets one client by resource name. A deleted client is still returned, with
+    `delete_time` set (history keeps it readable); it is gone from lists and search.
+    """
+    ListClients: _grpc.UnaryUnaryMultiCallable[_clients_pb2.ListClientsRequest, _clients_pb2.ListClientsResponse]
+    """Lists live clients, oldest first, optionally selected by a group, a saved filter,
+    an organization (and year) or inline criteria. Bulk scheduling pages through it.
+    """
+    UpdateClient: _grpc.UnaryUnaryMultiCallable[_clients_pb2.UpdateClientRequest, _clients_pb2.Client]
+    """Updates the fields named in `update_mask` (all mutable fields when it is empty)."""
+    DeleteClient: _grpc.UnaryUnaryMultiCallable[_clients_pb2.DeleteClientRequest, _clients_pb2.Client]
+    """Soft-deletes a client: the record stays for history, but leaves lists and search."""
+    SearchClients: _grpc.UnaryUnaryMultiCallable[_clients_pb2.SearchClientsRequest, _clients_pb2.SearchClientsResponse]
+    """Searches live clients by name, email and phone fragments (case- and
+    accent-insensitive), best matches first.
+    """
+    FindOrCreateClient: _grpc.UnaryUnaryMultiCallable[_clients_pb2.FindOrCreateClientRequest, _clients_pb2.FindOrCreateClientResponse]
+    """Returns the live client whose primary email is the given client's first email, or
+    creates that client. Concurrent calls with one email give one client.
+    """
+    MergeClients: _grpc.UnaryUnaryMultiCallable[_clients_pb2.MergeClientsRequest, _clients_pb2.Client]
+    """Merges `merged_client` into `client`: the survivor takes the merged client's
+    emails, phones, tags, family members, memberships and groups; the merged client is
+    soft-deleted and `clients.client.merged` tells other services to re-point.
+    """
+    CreateOrganization: _grpc.UnaryUnaryMultiCallable[_clients_pb2.CreateOrganizationRequest, _clients_pb2.Organization]
+    """Creates an organization (a school, team or league)."""
+    GetOrganization: _grpc.UnaryUnaryMultiCallable[_clients_pb2.GetOrganizationRequest, _clients_pb2.Organization]
+    """Gets an organization."""
+    ListOrganizations: _grpc.UnaryUnaryMultiCallable[_clients_pb2.ListOrganizationsRequest, _clients_pb2.ListOrganizationsResponse]
+    """Lists organizations by display name."""
+    UpdateOrganization: _grpc.UnaryUnaryMultiCallable[_clients_pb2.UpdateOrganizationRequest, _clients_pb2.Organization]
+    """Updates an organization."""
+    DeleteOrganization: _grpc.UnaryUnaryMultiCallable[_clients_pb2.DeleteOrganizationRequest, _empty_pb2.Empty]
+    """Deletes an organization and its memberships."""
+    CreateMembership: _grpc.UnaryUnaryMultiCallable[_clients_pb2.CreateMembershipRequest, _clients_pb2.Membership]
+    """Records that a client belongs to an organization in a year ("Lincoln High, 2026")."""
+    GetMembership: _grpc.UnaryUnaryMultiCallable[_clients_pb2.GetMembershipRequest, _clients_pb2.Membership]
+    """Gets a membership."""
+    ListMemberships: _grpc.UnaryUnaryMultiCallable[_clients_pb2.ListMembershipsRequest, _clients_pb2.ListMembershipsResponse]
+    """Lists memberships, by organization, client and year."""
+    DeleteMembership: _grpc.UnaryUnaryMultiCallable[_clients_pb2.DeleteMembershipRequest, _empty_pb2.Empty]
+    """Deletes a membership."""
+    CreateClientGroup: _grpc.UnaryUnaryMultiCallable[_clients_pb2.CreateClientGroupRequest, _clients_pb2.ClientGroup]
+    """Creates a client group (a named static list of clients)."""
+    GetClientGroup: _grpc.UnaryUnaryMultiCallable[_clients_pb2.GetClientGroupRequest, _clients_pb2.ClientGroup]
+    """Gets a client group."""
+    ListClientGroups: _grpc.UnaryUnaryMultiCallable[_clients_pb2.ListClientGroupsRequest, _clients_pb2.ListClientGroupsResponse]
+    """Lists client groups by display name."""
+    UpdateClientGroup: _grpc.UnaryUnaryMultiCallable[_clients_pb2.UpdateClientGroupRequest, _clients_pb2.ClientGroup]
+    """Updates a client group's name or description."""
+    DeleteClientGroup: _grpc.UnaryUnaryMultiCallable[_clients_pb2.DeleteClientGroupRequest, _empty_pb2.Empty]
+    """Deletes a client group (its clients stay)."""
+    AddClientGroupMembers: _grpc.UnaryUnaryMultiCallable[_clients_pb2.AddClientGroupMembersRequest, _clients_pb2.ClientGroup]
+    """Adds clients to a group (clients already in it are left as they are)."""
+    RemoveClientGroupMembers: _grpc.UnaryUnaryMultiCallable[_clients_pb2.RemoveClientGroupMembersRequest, _clients_pb2.ClientGroup]
+    """Removes clients from a group (clients not in it are ignored)."""
+    CreateSavedFilter: _grpc.UnaryUnaryMultiCallable[_clients_pb2.CreateSavedFilterRequest, _clients_pb2.SavedFilter]
+    """Creates a saved filter: stored criteria that ListClients evaluates."""
+    GetSavedFilter: _grpc.UnaryUnaryMultiCallable[_clients_pb2.GetSavedFilterRequest, _clients_pb2.SavedFilter]
+    """Gets a saved filter."""
+    ListSavedFilters: _grpc.UnaryUnaryMultiCallable[_clients_pb2.ListSavedFiltersRequest, _clients_pb2.ListSavedFiltersResponse]
+    """Lists saved filters by display name."""
+    UpdateSavedFilter: _grpc.UnaryUnaryMultiCallable[_clients_pb2.UpdateSavedFilterRequest, _clients_pb2.SavedFilter]
+    """Updates a saved filter."""
+    DeleteSavedFilter: _grpc.UnaryUnaryMultiCallable[_clients_pb2.DeleteSavedFilterRequest, _empty_pb2.Empty]
+    """Deletes a saved filter."""
 
 @_typing.type_check_only
 class ClientsServiceAsyncStub(ClientsServiceStub):
@@ -54,7 +120,72 @@ class ClientsServiceAsyncStub(ClientsServiceStub):
     CreateClient: _aio.UnaryUnaryMultiCallable[_clients_pb2.CreateClientRequest, _clients_pb2.Client]  # type: ignore[assignment]
     """Creates a client. With `request_id`, a retry returns the first result."""
     GetClient: _aio.UnaryUnaryMultiCallable[_clients_pb2.GetClientRequest, _clients_pb2.Client]  # type: ignore[assignment]
-    """Gets one client by resource name."""
+    """Gets one client by resource name. A deleted client is still returned, with
+    `delete_time` set (history keeps it readable); it is gone from lists and search.
+    """
+    ListClients: _aio.UnaryUnaryMultiCallable[_clients_pb2.ListClientsRequest, _clients_pb2.ListClientsResponse]  # type: ignore[assignment]
+    """Lists live clients, oldest first, optionally selected by a group, a saved filter,
+    an organization (and year) or inline criteria. Bulk scheduling pages through it.
+    """
+    UpdateClient: _aio.UnaryUnaryMultiCallable[_clients_pb2.UpdateClientRequest, _clients_pb2.Client]  # type: ignore[assignment]
+    """Updates the fields named in `update_mask` (all mutable fields when it is empty)."""
+    DeleteClient: _aio.UnaryUnaryMultiCallable[_clients_pb2.DeleteClientRequest, _clients_pb2.Client]  # type: ignore[assignment]
+    """Soft-deletes a client: the record stays for history, but leaves lists and search."""
+    SearchClients: _aio.UnaryUnaryMultiCallable[_clients_pb2.SearchClientsRequest, _clients_pb2.SearchClientsResponse]  # type: ignore[assignment]
+    """Searches live clients by name, email and phone fragments (case- and
+    accent-insensitive), best matches first.
+    """
+    FindOrCreateClient: _aio.UnaryUnaryMultiCallable[_clients_pb2.FindOrCreateClientRequest, _clients_pb2.FindOrCreateClientResponse]  # type: ignore[assignment]
+    """Returns the live client whose primary email is the given client's first email, or
+    creates that client. Concurrent calls with one email give one client.
+    """
+    MergeClients: _aio.UnaryUnaryMultiCallable[_clients_pb2.MergeClientsRequest, _clients_pb2.Client]  # type: ignore[assignment]
+    """Merges `merged_client` into `client`: the survivor takes the merged client's
+    emails, phones, tags, family members, memberships and groups; the merged client is
+    soft-deleted and `clients.client.merged` tells other services to re-point.
+    """
+    CreateOrganization: _aio.UnaryUnaryMultiCallable[_clients_pb2.CreateOrganizationRequest, _clients_pb2.Organization]  # type: ignore[assignment]
+    """Creates an organization (a school, team or league)."""
+    GetOrganization: _aio.UnaryUnaryMultiCallable[_clients_pb2.GetOrganizationRequest, _clients_pb2.Organization]  # type: ignore[assignment]
+    """Gets an organization."""
+    ListOrganizations: _aio.UnaryUnaryMultiCallable[_clients_pb2.ListOrganizationsRequest, _clients_pb2.ListOrganizationsResponse]  # type: ignore[assignment]
+    """Lists organizations by display name."""
+    UpdateOrganization: _aio.UnaryUnaryMultiCallable[_clients_pb2.UpdateOrganizationRequest, _clients_pb2.Organization]  # type: ignore[assignment]
+    """Updates an organization."""
+    DeleteOrganization: _aio.UnaryUnaryMultiCallable[_clients_pb2.DeleteOrganizationRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes an organization and its memberships."""
+    CreateMembership: _aio.UnaryUnaryMultiCallable[_clients_pb2.CreateMembershipRequest, _clients_pb2.Membership]  # type: ignore[assignment]
+    """Records that a client belongs to an organization in a year ("Lincoln High, 2026")."""
+    GetMembership: _aio.UnaryUnaryMultiCallable[_clients_pb2.GetMembershipRequest, _clients_pb2.Membership]  # type: ignore[assignment]
+    """Gets a membership."""
+    ListMemberships: _aio.UnaryUnaryMultiCallable[_clients_pb2.ListMembershipsRequest, _clients_pb2.ListMembershipsResponse]  # type: ignore[assignment]
+    """Lists memberships, by organization, client and year."""
+    DeleteMembership: _aio.UnaryUnaryMultiCallable[_clients_pb2.DeleteMembershipRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a membership."""
+    CreateClientGroup: _aio.UnaryUnaryMultiCallable[_clients_pb2.CreateClientGroupRequest, _clients_pb2.ClientGroup]  # type: ignore[assignment]
+    """Creates a client group (a named static list of clients)."""
+    GetClientGroup: _aio.UnaryUnaryMultiCallable[_clients_pb2.GetClientGroupRequest, _clients_pb2.ClientGroup]  # type: ignore[assignment]
+    """Gets a client group."""
+    ListClientGroups: _aio.UnaryUnaryMultiCallable[_clients_pb2.ListClientGroupsRequest, _clients_pb2.ListClientGroupsResponse]  # type: ignore[assignment]
+    """Lists client groups by display name."""
+    UpdateClientGroup: _aio.UnaryUnaryMultiCallable[_clients_pb2.UpdateClientGroupRequest, _clients_pb2.ClientGroup]  # type: ignore[assignment]
+    """Updates a client group's name or description."""
+    DeleteClientGroup: _aio.UnaryUnaryMultiCallable[_clients_pb2.DeleteClientGroupRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a client group (its clients stay)."""
+    AddClientGroupMembers: _aio.UnaryUnaryMultiCallable[_clients_pb2.AddClientGroupMembersRequest, _clients_pb2.ClientGroup]  # type: ignore[assignment]
+    """Adds clients to a group (clients already in it are left as they are)."""
+    RemoveClientGroupMembers: _aio.UnaryUnaryMultiCallable[_clients_pb2.RemoveClientGroupMembersRequest, _clients_pb2.ClientGroup]  # type: ignore[assignment]
+    """Removes clients from a group (clients not in it are ignored)."""
+    CreateSavedFilter: _aio.UnaryUnaryMultiCallable[_clients_pb2.CreateSavedFilterRequest, _clients_pb2.SavedFilter]  # type: ignore[assignment]
+    """Creates a saved filter: stored criteria that ListClients evaluates."""
+    GetSavedFilter: _aio.UnaryUnaryMultiCallable[_clients_pb2.GetSavedFilterRequest, _clients_pb2.SavedFilter]  # type: ignore[assignment]
+    """Gets a saved filter."""
+    ListSavedFilters: _aio.UnaryUnaryMultiCallable[_clients_pb2.ListSavedFiltersRequest, _clients_pb2.ListSavedFiltersResponse]  # type: ignore[assignment]
+    """Lists saved filters by display name."""
+    UpdateSavedFilter: _aio.UnaryUnaryMultiCallable[_clients_pb2.UpdateSavedFilterRequest, _clients_pb2.SavedFilter]  # type: ignore[assignment]
+    """Updates a saved filter."""
+    DeleteSavedFilter: _aio.UnaryUnaryMultiCallable[_clients_pb2.DeleteSavedFilterRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a saved filter."""
 
 class ClientsServiceServicer(metaclass=_abc_1.ABCMeta):
     """ClientsService owns everyone a studio books: clients (households or people).
@@ -77,6 +208,233 @@ class ClientsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _clients_pb2.GetClientRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_clients_pb2.Client, _abc.Awaitable[_clients_pb2.Client]]:
-        """Gets one client by resource name."""
+        """Gets one client by resource name. A deleted client is still returned, with
+        `delete_time` set (history keeps it readable); it is gone from lists and search.
+        """
+
+    @_abc_1.abstractmethod
+    def ListClients(
+        self,
+        request: _clients_pb2.ListClientsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ListClientsResponse, _abc.Awaitable[_clients_pb2.ListClientsResponse]]:
+        """Lists live clients, oldest first, optionally selected by a group, a saved filter,
+        an organization (and year) or inline criteria. Bulk scheduling pages through it.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateClient(
+        self,
+        request: _clients_pb2.UpdateClientRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.Client, _abc.Awaitable[_clients_pb2.Client]]:
+        """Updates the fields named in `update_mask` (all mutable fields when it is empty)."""
+
+    @_abc_1.abstractmethod
+    def DeleteClient(
+        self,
+        request: _clients_pb2.DeleteClientRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.Client, _abc.Awaitable[_clients_pb2.Client]]:
+        """Soft-deletes a client: the record stays for history, but leaves lists and search."""
+
+    @_abc_1.abstractmethod
+    def SearchClients(
+        self,
+        request: _clients_pb2.SearchClientsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.SearchClientsResponse, _abc.Awaitable[_clients_pb2.SearchClientsResponse]]:
+        """Searches live clients by name, email and phone fragments (case- and
+        accent-insensitive), best matches first.
+        """
+
+    @_abc_1.abstractmethod
+    def FindOrCreateClient(
+        self,
+        request: _clients_pb2.FindOrCreateClientRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.FindOrCreateClientResponse, _abc.Awaitable[_clients_pb2.FindOrCreateClientResponse]]:
+        """Returns the live client whose primary email is the given client's first email, or
+        creates that client. Concurrent calls with one email give one client.
+        """
+
+    @_abc_1.abstractmethod
+    def MergeClients(
+        self,
+        request: _clients_pb2.MergeClientsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.Client, _abc.Awaitable[_clients_pb2.Client]]:
+        """Merges `merged_client` into `client`: the survivor takes the merged client's
+        emails, phones, tags, family members, memberships and groups; the merged client is
+        soft-deleted and `clients.client.merged` tells other services to re-point.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateOrganization(
+        self,
+        request: _clients_pb2.CreateOrganizationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.Organization, _abc.Awaitable[_clients_pb2.Organization]]:
+        """Creates an organization (a school, team or league)."""
+
+    @_abc_1.abstractmethod
+    def GetOrganization(
+        self,
+        request: _clients_pb2.GetOrganizationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.Organization, _abc.Awaitable[_clients_pb2.Organization]]:
+        """Gets an organization."""
+
+    @_abc_1.abstractmethod
+    def ListOrganizations(
+        self,
+        request: _clients_pb2.ListOrganizationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ListOrganizationsResponse, _abc.Awaitable[_clients_pb2.ListOrganizationsResponse]]:
+        """Lists organizations by display name."""
+
+    @_abc_1.abstractmethod
+    def UpdateOrganization(
+        self,
+        request: _clients_pb2.UpdateOrganizationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.Organization, _abc.Awaitable[_clients_pb2.Organization]]:
+        """Updates an organization."""
+
+    @_abc_1.abstractmethod
+    def DeleteOrganization(
+        self,
+        request: _clients_pb2.DeleteOrganizationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes an organization and its memberships."""
+
+    @_abc_1.abstractmethod
+    def CreateMembership(
+        self,
+        request: _clients_pb2.CreateMembershipRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.Membership, _abc.Awaitable[_clients_pb2.Membership]]:
+        """Records that a client belongs to an organization in a year ("Lincoln High, 2026")."""
+
+    @_abc_1.abstractmethod
+    def GetMembership(
+        self,
+        request: _clients_pb2.GetMembershipRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.Membership, _abc.Awaitable[_clients_pb2.Membership]]:
+        """Gets a membership."""
+
+    @_abc_1.abstractmethod
+    def ListMemberships(
+        self,
+        request: _clients_pb2.ListMembershipsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ListMembershipsResponse, _abc.Awaitable[_clients_pb2.ListMembershipsResponse]]:
+        """Lists memberships, by organization, client and year."""
+
+    @_abc_1.abstractmethod
+    def DeleteMembership(
+        self,
+        request: _clients_pb2.DeleteMembershipRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a membership."""
+
+    @_abc_1.abstractmethod
+    def CreateClientGroup(
+        self,
+        request: _clients_pb2.CreateClientGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ClientGroup, _abc.Awaitable[_clients_pb2.ClientGroup]]:
+        """Creates a client group (a named static list of clients)."""
+
+    @_abc_1.abstractmethod
+    def GetClientGroup(
+        self,
+        request: _clients_pb2.GetClientGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ClientGroup, _abc.Awaitable[_clients_pb2.ClientGroup]]:
+        """Gets a client group."""
+
+    @_abc_1.abstractmethod
+    def ListClientGroups(
+        self,
+        request: _clients_pb2.ListClientGroupsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ListClientGroupsResponse, _abc.Awaitable[_clients_pb2.ListClientGroupsResponse]]:
+        """Lists client groups by display name."""
+
+    @_abc_1.abstractmethod
+    def UpdateClientGroup(
+        self,
+        request: _clients_pb2.UpdateClientGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ClientGroup, _abc.Awaitable[_clients_pb2.ClientGroup]]:
+        """Updates a client group's name or description."""
+
+    @_abc_1.abstractmethod
+    def DeleteClientGroup(
+        self,
+        request: _clients_pb2.DeleteClientGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a client group (its clients stay)."""
+
+    @_abc_1.abstractmethod
+    def AddClientGroupMembers(
+        self,
+        request: _clients_pb2.AddClientGroupMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ClientGroup, _abc.Awaitable[_clients_pb2.ClientGroup]]:
+        """Adds clients to a group (clients already in it are left as they are)."""
+
+    @_abc_1.abstractmethod
+    def RemoveClientGroupMembers(
+        self,
+        request: _clients_pb2.RemoveClientGroupMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ClientGroup, _abc.Awaitable[_clients_pb2.ClientGroup]]:
+        """Removes clients from a group (clients not in it are ignored)."""
+
+    @_abc_1.abstractmethod
+    def CreateSavedFilter(
+        self,
+        request: _clients_pb2.CreateSavedFilterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.SavedFilter, _abc.Awaitable[_clients_pb2.SavedFilter]]:
+        """Creates a saved filter: stored criteria that ListClients evaluates."""
+
+    @_abc_1.abstractmethod
+    def GetSavedFilter(
+        self,
+        request: _clients_pb2.GetSavedFilterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.SavedFilter, _abc.Awaitable[_clients_pb2.SavedFilter]]:
+        """Gets a saved filter."""
+
+    @_abc_1.abstractmethod
+    def ListSavedFilters(
+        self,
+        request: _clients_pb2.ListSavedFiltersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.ListSavedFiltersResponse, _abc.Awaitable[_clients_pb2.ListSavedFiltersResponse]]:
+        """Lists saved filters by display name."""
+
+    @_abc_1.abstractmethod
+    def UpdateSavedFilter(
+        self,
+        request: _clients_pb2.UpdateSavedFilterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_clients_pb2.SavedFilter, _abc.Awaitable[_clients_pb2.SavedFilter]]:
+        """Updates a saved filter."""
+
+    @_abc_1.abstractmethod
+    def DeleteSavedFilter(
+        self,
+        request: _clients_pb2.DeleteSavedFilterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a saved filter."""
 
 def add_ClientsServiceServicer_to_server(servicer: ClientsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from shutterbook.clients.v1 import clients_pb2 as shutterbook_dot_clients_dot_v1_dot_clients__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#shutterbook/clients/v1/events.proto\x12\x16shutterbook.clients.v1\x1a$shutterbook/clients/v1/clients.proto\"D\n\x12\x43lientCreatedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\"[\n\x12\x43lientUpdatedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x15\n\rchanged_paths\x18\x02 \x03(\t\"D\n\x12\x43lientDeletedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\"d\n\x11\x43lientMergedEvent\x12\x38\n\x10surviving_client\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x15\n\rmerged_client\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#shutterbook/clients/v1/events.proto\x12\x16shutterbook.clients.v1\x1a$shutterbook/clients/v1/clients.proto\"D\n\x12\x43lientCreatedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\"[\n\x12\x43lientUpdatedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x15\n\rchanged_paths\x18\x02 \x03(\t\"D\n\x12\x43lientDeletedEvent\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\"d\n\x11\x43lientMergedEvent\x12\x38\n\x10surviving_client\x18\x01 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\x12\x15\n\rmerged_client\x18\x02 \x01(\t\"\x8a\x01\n\x16MembershipChangedEvent\x12\x36\n\nmembership\x18\x01 \x01(\x0b\x32\".shutterbook.clients.v1.Membership\x12\x38\n\x06\x63hange\x18\x02 \x01(\x0e\x32(.shutterbook.clients.v1.MembershipChange\"V\n\x18OrganizationChangedEvent\x12:\n\x0corganization\x18\x01 \x01(\x0b\x32$.shutterbook.clients.v1.Organization\"T\n\x17\x43lientGroupChangedEvent\x12\x39\n\x0c\x63lient_group\x18\x01 \x01(\x0b\x32#.shutterbook.clients.v1.ClientGroup\"\x84\x01\n!ClientGroupMembershipChangedEvent\x12\x14\n\x0c\x63lient_group\x18\x01 \x01(\t\x12\x38\n\x06\x63hange\x18\x02 \x01(\x0e\x32(.shutterbook.clients.v1.MembershipChange\x12\x0f\n\x07\x63lients\x18\x03 \x03(\t\"T\n\x17SavedFilterChangedEvent\x12\x39\n\x0csaved_filter\x18\x01 \x01(\x0b\x32#.shutterbook.clients.v1.SavedFilter*q\n\x10MembershipChange\x12!\n\x1dMEMBERSHIP_CHANGE_UNSPECIFIED\x10\x00\x12\x1b\n\x17MEMBERSHIP_CHANGE_ADDED\x10\x01\x12\x1d\n\x19MEMBERSHIP_CHANGE_REMOVED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shutterbook.clients.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_MEMBERSHIPCHANGE']._serialized_start=972
+  _globals['_MEMBERSHIPCHANGE']._serialized_end=1085
   _globals['_CLIENTCREATEDEVENT']._serialized_start=101
   _globals['_CLIENTCREATEDEVENT']._serialized_end=169
   _globals['_CLIENTUPDATEDEVENT']._serialized_start=171
@@ -40,4 +42,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CLIENTDELETEDEVENT']._serialized_end=332
   _globals['_CLIENTMERGEDEVENT']._serialized_start=334
   _globals['_CLIENTMERGEDEVENT']._serialized_end=434
+  _globals['_MEMBERSHIPCHANGEDEVENT']._serialized_start=437
+  _globals['_MEMBERSHIPCHANGEDEVENT']._serialized_end=575
+  _globals['_ORGANIZATIONCHANGEDEVENT']._serialized_start=577
+  _globals['_ORGANIZATIONCHANGEDEVENT']._serialized_end=663
+  _globals['_CLIENTGROUPCHANGEDEVENT']._serialized_start=665
+  _globals['_CLIENTGROUPCHANGEDEVENT']._serialized_end=749
+  _globals['_CLIENTGROUPMEMBERSHIPCHANGEDEVENT']._serialized_start=752
+  _globals['_CLIENTGROUPMEMBERSHIPCHANGEDEVENT']._serialized_end=884
+  _globals['_SAVEDFILTERCHANGEDEVENT']._serialized_start=886
+  _globals['_SAVEDFILTERCHANGEDEVENT']._serialized_end=970
 # @@protoc_insertion_point(module_scope)

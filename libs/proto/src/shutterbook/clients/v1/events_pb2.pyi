@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from shutterbook.clients.v1 import clients_pb2 as _clients_pb2
 import builtins as _builtins
 import sys
@@ -18,6 +19,30 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _MembershipChange:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MembershipChangeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MembershipChange.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MEMBERSHIP_CHANGE_UNSPECIFIED: _MembershipChange.ValueType  # 0
+    """Not set."""
+    MEMBERSHIP_CHANGE_ADDED: _MembershipChange.ValueType  # 1
+    """The client joined."""
+    MEMBERSHIP_CHANGE_REMOVED: _MembershipChange.ValueType  # 2
+    """The client left."""
+
+class MembershipChange(_MembershipChange, metaclass=_MembershipChangeEnumTypeWrapper):
+    """What happened to a membership or a group's list."""
+
+MEMBERSHIP_CHANGE_UNSPECIFIED: MembershipChange.ValueType  # 0
+"""Not set."""
+MEMBERSHIP_CHANGE_ADDED: MembershipChange.ValueType  # 1
+"""The client joined."""
+MEMBERSHIP_CHANGE_REMOVED: MembershipChange.ValueType  # 2
+"""The client left."""
+Global___MembershipChange: _TypeAlias = MembershipChange  # noqa: Y015
 
 @_typing.final
 class ClientCreatedEvent(_message.Message):
@@ -126,3 +151,135 @@ class ClientMergedEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ClientMergedEvent: _TypeAlias = ClientMergedEvent  # noqa: Y015
+
+@_typing.final
+class MembershipChangedEvent(_message.Message):
+    """Payload of `clients.membership.changed`: a client joined or left an organization for a year."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERSHIP_FIELD_NUMBER: _builtins.int
+    CHANGE_FIELD_NUMBER: _builtins.int
+    change: Global___MembershipChange.ValueType
+    """Added or removed."""
+    @_builtins.property
+    def membership(self) -> _clients_pb2.Membership:
+        """The membership (as it was, when removed)."""
+
+    def __init__(
+        self,
+        *,
+        membership: _clients_pb2.Membership | None = ...,
+        change: Global___MembershipChange.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["membership", b"membership"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "membership", b"membership"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MembershipChangedEvent: _TypeAlias = MembershipChangedEvent  # noqa: Y015
+
+@_typing.final
+class OrganizationChangedEvent(_message.Message):
+    """Payload of `clients.organization.created`, `.updated` and `.deleted`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANIZATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def organization(self) -> _clients_pb2.Organization:
+        """The organization after the change (as it was, when deleted)."""
+
+    def __init__(
+        self,
+        *,
+        organization: _clients_pb2.Organization | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["organization", b"organization"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organization", b"organization"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrganizationChangedEvent: _TypeAlias = OrganizationChangedEvent  # noqa: Y015
+
+@_typing.final
+class ClientGroupChangedEvent(_message.Message):
+    """Payload of `clients.group.created`, `.updated` and `.deleted`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_GROUP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def client_group(self) -> _clients_pb2.ClientGroup:
+        """The group after the change (as it was, when deleted)."""
+
+    def __init__(
+        self,
+        *,
+        client_group: _clients_pb2.ClientGroup | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_group", b"client_group"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group", b"client_group"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientGroupChangedEvent: _TypeAlias = ClientGroupChangedEvent  # noqa: Y015
+
+@_typing.final
+class ClientGroupMembershipChangedEvent(_message.Message):
+    """Payload of `clients.group_membership.changed`: clients added to or removed from a group."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_GROUP_FIELD_NUMBER: _builtins.int
+    CHANGE_FIELD_NUMBER: _builtins.int
+    CLIENTS_FIELD_NUMBER: _builtins.int
+    client_group: _builtins.str
+    """The group, `clientGroups/{group_id}`."""
+    change: Global___MembershipChange.ValueType
+    """Added or removed."""
+    @_builtins.property
+    def clients(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The clients that were added or removed by this change, `clients/{client_id}`."""
+
+    def __init__(
+        self,
+        *,
+        client_group: _builtins.str = ...,
+        change: Global___MembershipChange.ValueType = ...,
+        clients: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "client_group", b"client_group", "clients", b"clients"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientGroupMembershipChangedEvent: _TypeAlias = ClientGroupMembershipChangedEvent  # noqa: Y015
+
+@_typing.final
+class SavedFilterChangedEvent(_message.Message):
+    """Payload of `clients.saved_filter.created`, `.updated` and `.deleted`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAVED_FILTER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def saved_filter(self) -> _clients_pb2.SavedFilter:
+        """The filter after the change (as it was, when deleted)."""
+
+    def __init__(
+        self,
+        *,
+        saved_filter: _clients_pb2.SavedFilter | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["saved_filter", b"saved_filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["saved_filter", b"saved_filter"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SavedFilterChangedEvent: _TypeAlias = SavedFilterChangedEvent  # noqa: Y015

@@ -1,0 +1,157 @@
+"""Use cases of saved filters: criteria kept under a name; ListClients evaluates them."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook.clients.v1 import clients_pb2, events_pb2
+from shutterbook_clients.application.convert import read_cursor, saved_filter_to_proto
+from shutterbook_clients.application.selection import resolve_criteria
+from shutterbook_clients.domain.catalog import validated_display_name
+from shutterbook_clients.domain.clients import validated_update_mask
+from shutterbook_clients.storage.models import SavedFilterRow
+from shutterbook_clients.storage.repository import SavedFilterRepository
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
+from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+
+SOURCE = "clients"
+FILTER_MUTABLE_PATHS = ("display_name", "criteria")
+
+
+def _duplicate_name() -> AlreadyExists:
+    return AlreadyExists(
+        "a saved filter with this name exists",
+        reason="SAVED_FILTER_EXISTS",
+        metadata={"field": "saved_filter.display_name"},
+    )
+
+
+async def _flush_unique(uow: UnitOfWork) -> None:
+    try:
+        await uow.session.flush()
+    except IntegrityError:
+        raise _duplicate_name() from None
+
+
+def _stored(criteria: clients_pb2.ClientCriteria) -> bytes:
+    return criteria.SerializeToString(deterministic=True)
+
+
+async def create_saved_filter(
+    db: Database, company_id: str, request: clients_pb2.CreateSavedFilterRequest
+) -> clients_pb2.SavedFilter:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    display, key = validated_display_name(request.saved_filter.display_name, v, "saved_filter.display_name")
+
+    async def work(uow: UnitOfWork) -> clients_pb2.SavedFilter:
+        await resolve_criteria(uow.session, company_id, request.saved_filter.criteria, v, "saved_filter.criteria")
+        v.raise_if_any()
+        now = utcnow()
+        row = SavedFilterRow(
+            id=str(uuid.uuid4()),
+            company_id=company_id,
+            display_name=display,
+            name_key=key,
+            criteria=_stored(request.saved_filter.criteria),
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(row)
+        await _flush_unique(uow)
+        msg = saved_filter_to_proto(row)
+        uow.emit("clients.saved_filter.created", company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        return msg
+
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope="CreateSavedFilter",
+        request=request,
+        request_id=request.request_id,
+        response_type=clients_pb2.SavedFilter,
+        work=work,
+        source=SOURCE,
+    )
+
+
+async def get_saved_filter(db: Database, company_id: str, name: str) -> clients_pb2.SavedFilter:
+    filter_id = parse_name(name, "savedFilters", field="name")
+    async with UnitOfWork(db, readonly=True) as uow:
+        row = await SavedFilterRepository(uow.session).get(company_id, filter_id)
+        if row is None:
+            raise NotFound(f"{name} not found")
+        return saved_filter_to_proto(row)
+
+
+async def list_saved_filters(
+    db: Database, company_id: str, request: clients_pb2.ListSavedFiltersRequest
+) -> clients_pb2.ListSavedFiltersResponse:
+    bound = {"m": "filters"}
+    page = parse_page(request.page_size, request.page_token, bound)
+    async with UnitOfWork(db, readonly=True) as uow:
+        stmt = select(SavedFilterRow).where(SavedFilterRow.company_id == company_id)
+        position = read_cursor(page.cursor, lambda c: (str(c["k"]), str(c["i"])))
+        if position is not None:
+            k, i = position
+            stmt = stmt.where(
+                (SavedFilterRow.name_key > k) | ((SavedFilterRow.name_key == k) & (SavedFilterRow.id > i))
+            )
+        rows = list(
+            await uow.session.scalars(stmt.order_by(SavedFilterRow.name_key, SavedFilterRow.id).limit(page.size + 1))
+        )
+    more = len(rows) > page.size
+    rows = rows[: page.size]
+    cursor = {"k": rows[-1].name_key, "i": rows[-1].id} if more and rows else None
+    return clients_pb2.ListSavedFiltersResponse(
+        saved_filters=[saved_filter_to_proto(r) for r in rows], next_page_token=next_token(cursor, bound)
+    )
+
+
+async def update_saved_filter(
+    db: Database, company_id: str, request: clients_pb2.UpdateSavedFilterRequest
+) -> clients_pb2.SavedFilter:
+    v = Violations()
+    paths = validated_update_mask(request.update_mask.paths, FILTER_MUTABLE_PATHS, v)
+    given = request.saved_filter
+    display, key = "", ""
+    if "display_name" in paths:
+        display, key = validated_display_name(given.display_name, v, "saved_filter.display_name")
+    v.raise_if_any()
+    filter_id = parse_name(given.name, "savedFilters", field="saved_filter.name")
+    async with UnitOfWork(db, source=SOURCE) as uow:
+        row = await SavedFilterRepository(uow.session).get(company_id, filter_id)
+        if row is None:
+            raise NotFound(f"{given.name} not found")
+        if "criteria" in paths:
+            await resolve_criteria(uow.session, company_id, given.criteria, v, "saved_filter.criteria")
+            v.raise_if_any()
+            row.criteria = _stored(given.criteria)
+        if "display_name" in paths:
+            row.display_name, row.name_key = display, key
+        row.updated_at = utcnow()
+        await _flush_unique(uow)
+        msg = saved_filter_to_proto(row)
+        uow.emit("clients.saved_filter.updated", company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        await uow.commit()
+        return msg
+
+
+async def delete_saved_filter(db: Database, company_id: str, name: str) -> None:
+    filter_id = parse_name(name, "savedFilters", field="name")
+    async with UnitOfWork(db, source=SOURCE) as uow:
+        row = await SavedFilterRepository(uow.session).get(company_id, filter_id)
+        if row is None:
+            raise NotFound(f"{name} not found")
+        msg = saved_filter_to_proto(row)
+        await uow.session.delete(row)
+        uow.emit("clients.saved_filter.deleted", company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        await uow.commit()
