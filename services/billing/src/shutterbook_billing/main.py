@@ -6,8 +6,14 @@ from pathlib import Path
 
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook_billing.api.servicer import BillingServicer
+from shutterbook_billing.application import client_directory, invoices
+from shutterbook_billing.domain.payments import PaymentProvider
+from shutterbook_billing.providers.sandbox import SandboxProvider
 from shutterbook_kit.cli import service_cli
+from shutterbook_kit.consumer import ConsumerPolicy, EventConsumer
+from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
+from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
 
 SERVICE = "billing"
@@ -15,13 +21,39 @@ MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 SERVICE_NAME = billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name
 
 
-def build(settings: ServiceSettings) -> ServiceHost:
+def build(settings: ServiceSettings, *, provider: PaymentProvider | None = None) -> ServiceHost:
+    """The billing service. `provider` is the payment provider (default: the built-in sandbox;
+    a real provider adapter is passed here)."""
+    payment_provider: PaymentProvider = provider if provider is not None else SandboxProvider()
+    consumer_policy = ConsumerPolicy.from_settings(settings)
+
+    def consumers(db: Database, nats: NatsConnection) -> list[EventConsumer]:
+        return [
+            EventConsumer(
+                db,
+                nats,
+                consumer=SERVICE,
+                stream=StreamSpec("scheduling"),
+                subscriptions=invoices.SUBSCRIPTIONS,
+                policy=consumer_policy,
+            ),
+            EventConsumer(
+                db,
+                nats,
+                consumer=SERVICE,
+                stream=StreamSpec("clients"),
+                subscriptions=client_directory.SUBSCRIPTIONS,
+                policy=consumer_policy,
+            ),
+        ]
+
     return ServiceHost.create(
         settings,
         service_names=[SERVICE_NAME],
         add_servicers=lambda server, db: billing_pb2_grpc.add_BillingServiceServicer_to_server(
-            BillingServicer(db), server
+            BillingServicer(db, payment_provider), server
         ),
+        consumers=consumers,
     )
 
 

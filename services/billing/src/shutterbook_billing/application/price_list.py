@@ -9,16 +9,16 @@ from sqlalchemy.exc import IntegrityError
 
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.common.v1 import money_pb2
+from shutterbook_billing.application.common import SOURCE
 from shutterbook_billing.domain.money import check_currency, check_price, check_tax_rate
 from shutterbook_billing.storage.models import PriceListItemRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-
-SOURCE = "billing"
 
 
 def to_proto(row: PriceListItemRow) -> billing_pb2.PriceListItem:
@@ -92,3 +92,20 @@ async def get_price_list_item(db: Database, company_id: str, name: str) -> billi
     if row is None:
         raise NotFound(f"{name} not found")
     return to_proto(row)
+
+
+async def list_price_list_items(
+    db: Database, company_id: str, request: billing_pb2.ListPriceListItemsRequest
+) -> billing_pb2.ListPriceListItemsResponse:
+    page = parse_page(request.page_size, request.page_token)
+    query = select(PriceListItemRow).where(PriceListItemRow.company_id == company_id)
+    if page.cursor is not None:
+        query = query.where(PriceListItemRow.sku > str(page.cursor["sku"]))
+    async with UnitOfWork(db, readonly=True) as uow:
+        rows = list((await uow.session.scalars(query.order_by(PriceListItemRow.sku).limit(page.size + 1))).all())
+    more = len(rows) > page.size
+    rows = rows[: page.size]
+    return billing_pb2.ListPriceListItemsResponse(
+        price_list_items=[to_proto(r) for r in rows],
+        next_page_token=next_token({"sku": rows[-1].sku} if more else None),
+    )

@@ -22,22 +22,88 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from shutterbook.common.v1 import money_pb2 as shutterbook_dot_common_dot_v1_dot_money__pb2
+from shutterbook.scheduling.v1 import events_pb2 as shutterbook_dot_scheduling_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$shutterbook/billing/v1/billing.proto\x12\x16shutterbook.billing.v1\x1a!shutterbook/common/v1/money.proto\"\x88\x01\n\rPriceListItem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x30\n\nunit_price\x18\x04 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x14\n\x0ctax_rate_bps\x18\x05 \x01(\x05\"p\n\x1a\x43reatePriceListItemRequest\x12>\n\x0fprice_list_item\x18\x01 \x01(\x0b\x32%.shutterbook.billing.v1.PriceListItem\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\'\n\x17GetPriceListItemRequest\x12\x0c\n\x04name\x18\x01 \x01(\t2\xee\x01\n\x0e\x42illingService\x12p\n\x13\x43reatePriceListItem\x12\x32.shutterbook.billing.v1.CreatePriceListItemRequest\x1a%.shutterbook.billing.v1.PriceListItem\x12j\n\x10GetPriceListItem\x12/.shutterbook.billing.v1.GetPriceListItemRequest\x1a%.shutterbook.billing.v1.PriceListItemb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$shutterbook/billing/v1/billing.proto\x12\x16shutterbook.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!shutterbook/common/v1/money.proto\x1a&shutterbook/scheduling/v1/events.proto\"\x88\x01\n\rPriceListItem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x30\n\nunit_price\x18\x04 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x14\n\x0ctax_rate_bps\x18\x05 \x01(\x05\"p\n\x1a\x43reatePriceListItemRequest\x12>\n\x0fprice_list_item\x18\x01 \x01(\x0b\x32%.shutterbook.billing.v1.PriceListItem\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\'\n\x17GetPriceListItemRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"B\n\x19ListPriceListItemsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"v\n\x1aListPriceListItemsResponse\x12?\n\x10price_list_items\x18\x01 \x03(\x0b\x32%.shutterbook.billing.v1.PriceListItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xcd\x02\n\x0bInvoiceLine\x12\x17\n\x0fprice_list_item\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12\x30\n\nunit_price\x18\x04 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x14\n\x0ctax_rate_bps\x18\x05 \x01(\x05\x12.\n\x08subtotal\x18\x06 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12.\n\x08\x64iscount\x18\x07 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12)\n\x03tax\x18\x08 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12+\n\x05total\x18\t \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\"\x8a\x02\n\x0eInvoiceSession\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x16\n\x0esession_number\x18\x02 \x01(\t\x12\x14\n\x0csession_type\x18\x03 \x01(\t\x12!\n\x19session_type_display_name\x18\x04 \x01(\t\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08location\x18\x07 \x01(\t\x12\x11\n\ttime_zone\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\"\xf0\x05\n\x07Invoice\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0einvoice_number\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x1b\n\x13\x63lient_display_name\x18\x04 \x01(\t\x12\x0f\n\x07session\x18\x05 \x01(\t\x12?\n\x0fsession_details\x18\x06 \x01(\x0b\x32&.shutterbook.billing.v1.InvoiceSession\x12\x15\n\rcurrency_code\x18\x07 \x01(\t\x12\x32\n\x05lines\x18\x08 \x03(\x0b\x32#.shutterbook.billing.v1.InvoiceLine\x12.\n\x08subtotal\x18\t \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12.\n\x08\x64iscount\x18\n \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12)\n\x03tax\x18\x0b \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12+\n\x05total\x18\x0c \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x31\n\x0b\x61mount_paid\x18\r \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12-\n\x07\x62\x61lance\x18\x0e \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x35\n\x06status\x18\x0f \x01(\x0e\x32%.shutterbook.billing.v1.InvoiceStatus\x12\x11\n\tpromotion\x18\x10 \x01(\t\x12\x12\n\npromo_code\x18\x11 \x01(\t\x12\x1b\n\x13session_fee_invoice\x18\x12 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\\\n\x14\x43reateInvoiceRequest\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"!\n\x11GetInvoiceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"]\n\x13ListInvoicesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x0f\n\x07session\x18\x04 \x01(\t\"b\n\x14ListInvoicesResponse\x12\x31\n\x08invoices\x18\x01 \x03(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x12VoidInvoiceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"q\n\x1b\x45nsureSessionInvoiceRequest\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\"P\n\x15\x41pplyPromotionRequest\x12\x0f\n\x07invoice\x18\x01 \x01(\t\x12\x12\n\npromo_code\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xc0\x02\n\x07Payment\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07invoice\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12,\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x35\n\x06method\x18\x05 \x01(\x0e\x32%.shutterbook.billing.v1.PaymentMethod\x12\x35\n\x0f\x61mount_refunded\x18\x06 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x1a\n\x12provider_charge_id\x18\x07 \x01(\t\x12\x0f\n\x07\x64\x65posit\x18\x08 \x01(\t\x12\x0c\n\x04note\x18\t \x01(\t\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"s\n\x14\x43reatePaymentRequest\x12\x30\n\x07payment\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Payment\x12\x15\n\rpayment_token\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"!\n\x11GetPaymentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"M\n\x13ListPaymentsRequest\x12\x0f\n\x07invoice\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"b\n\x14ListPaymentsResponse\x12\x31\n\x08payments\x18\x01 \x03(\x0b\x32\x1f.shutterbook.billing.v1.Payment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x14RefundPaymentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"\xdd\x02\n\x07\x44\x65posit\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x63lient\x18\x02 \x01(\t\x12,\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x35\n\x06method\x18\x04 \x01(\x0e\x32%.shutterbook.billing.v1.PaymentMethod\x12\x34\n\x0e\x61mount_applied\x18\x05 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12-\n\x07\x62\x61lance\x18\x06 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x1a\n\x12provider_charge_id\x18\x07 \x01(\t\x12\x0f\n\x07session\x18\x08 \x01(\t\x12\x0c\n\x04note\x18\t \x01(\t\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"s\n\x14\x43reateDepositRequest\x12\x30\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Deposit\x12\x15\n\rpayment_token\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"!\n\x11GetDepositRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"L\n\x13ListDepositsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\"b\n\x14ListDepositsResponse\x12\x31\n\x08\x64\x65posits\x18\x01 \x03(\x0b\x32\x1f.shutterbook.billing.v1.Deposit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x13\x41pplyDepositRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07invoice\x18\x02 \x01(\t\x12,\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"\xf1\x02\n\tPromotion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\x19\n\x0fpercent_off_bps\x18\x04 \x01(\x05H\x00\x12\x32\n\namount_off\x18\x05 \x01(\x0b\x32\x1c.shutterbook.common.v1.MoneyH\x00\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0busage_limit\x18\x08 \x01(\x05\x12\x13\n\x0busage_count\x18\t \x01(\x05\x12\x1e\n\x16\x65ligible_session_types\x18\n \x03(\t\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\n\n\x08\x64iscount\"b\n\x16\x43reatePromotionRequest\x12\x34\n\tpromotion\x18\x01 \x01(\x0b\x32!.shutterbook.billing.v1.Promotion\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"#\n\x13GetPromotionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"3\n RenderSessionConfirmationRequest\x12\x0f\n\x07invoice\x18\x01 \x01(\t\".\n\x1bRenderPaymentReceiptRequest\x12\x0f\n\x07payment\x18\x01 \x01(\t\"C\n\x08\x44ocument\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c*z\n\rInvoiceStatus\x12\x1e\n\x1aINVOICE_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13INVOICE_STATUS_OPEN\x10\x01\x12\x17\n\x13INVOICE_STATUS_PAID\x10\x02\x12\x17\n\x13INVOICE_STATUS_VOID\x10\x03*\xb2\x01\n\rPaymentMethod\x12\x1e\n\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12\x17\n\x13PAYMENT_METHOD_CASH\x10\x01\x12\x18\n\x14PAYMENT_METHOD_CHECK\x10\x02\x12\x17\n\x13PAYMENT_METHOD_CARD\x10\x03\x12\x19\n\x15PAYMENT_METHOD_ONLINE\x10\x04\x12\x1a\n\x16PAYMENT_METHOD_DEPOSIT\x10\x05\x32\xf2\x10\n\x0e\x42illingService\x12p\n\x13\x43reatePriceListItem\x12\x32.shutterbook.billing.v1.CreatePriceListItemRequest\x1a%.shutterbook.billing.v1.PriceListItem\x12j\n\x10GetPriceListItem\x12/.shutterbook.billing.v1.GetPriceListItemRequest\x1a%.shutterbook.billing.v1.PriceListItem\x12{\n\x12ListPriceListItems\x12\x31.shutterbook.billing.v1.ListPriceListItemsRequest\x1a\x32.shutterbook.billing.v1.ListPriceListItemsResponse\x12^\n\rCreateInvoice\x12,.shutterbook.billing.v1.CreateInvoiceRequest\x1a\x1f.shutterbook.billing.v1.Invoice\x12X\n\nGetInvoice\x12).shutterbook.billing.v1.GetInvoiceRequest\x1a\x1f.shutterbook.billing.v1.Invoice\x12i\n\x0cListInvoices\x12+.shutterbook.billing.v1.ListInvoicesRequest\x1a,.shutterbook.billing.v1.ListInvoicesResponse\x12Z\n\x0bVoidInvoice\x12*.shutterbook.billing.v1.VoidInvoiceRequest\x1a\x1f.shutterbook.billing.v1.Invoice\x12l\n\x14\x45nsureSessionInvoice\x12\x33.shutterbook.billing.v1.EnsureSessionInvoiceRequest\x1a\x1f.shutterbook.billing.v1.Invoice\x12`\n\x0e\x41pplyPromotion\x12-.shutterbook.billing.v1.ApplyPromotionRequest\x1a\x1f.shutterbook.billing.v1.Invoice\x12^\n\rCreatePayment\x12,.shutterbook.billing.v1.CreatePaymentRequest\x1a\x1f.shutterbook.billing.v1.Payment\x12X\n\nGetPayment\x12).shutterbook.billing.v1.GetPaymentRequest\x1a\x1f.shutterbook.billing.v1.Payment\x12i\n\x0cListPayments\x12+.shutterbook.billing.v1.ListPaymentsRequest\x1a,.shutterbook.billing.v1.ListPaymentsResponse\x12^\n\rRefundPayment\x12,.shutterbook.billing.v1.RefundPaymentRequest\x1a\x1f.shutterbook.billing.v1.Payment\x12^\n\rCreateDeposit\x12,.shutterbook.billing.v1.CreateDepositRequest\x1a\x1f.shutterbook.billing.v1.Deposit\x12X\n\nGetDeposit\x12).shutterbook.billing.v1.GetDepositRequest\x1a\x1f.shutterbook.billing.v1.Deposit\x12i\n\x0cListDeposits\x12+.shutterbook.billing.v1.ListDepositsRequest\x1a,.shutterbook.billing.v1.ListDepositsResponse\x12\\\n\x0c\x41pplyDeposit\x12+.shutterbook.billing.v1.ApplyDepositRequest\x1a\x1f.shutterbook.billing.v1.Payment\x12\x64\n\x0f\x43reatePromotion\x12..shutterbook.billing.v1.CreatePromotionRequest\x1a!.shutterbook.billing.v1.Promotion\x12^\n\x0cGetPromotion\x12+.shutterbook.billing.v1.GetPromotionRequest\x1a!.shutterbook.billing.v1.Promotion\x12w\n\x19RenderSessionConfirmation\x12\x38.shutterbook.billing.v1.RenderSessionConfirmationRequest\x1a .shutterbook.billing.v1.Document\x12m\n\x14RenderPaymentReceipt\x12\x33.shutterbook.billing.v1.RenderPaymentReceiptRequest\x1a .shutterbook.billing.v1.Documentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shutterbook.billing.v1.billing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRICELISTITEM']._serialized_start=100
-  _globals['_PRICELISTITEM']._serialized_end=236
-  _globals['_CREATEPRICELISTITEMREQUEST']._serialized_start=238
-  _globals['_CREATEPRICELISTITEMREQUEST']._serialized_end=350
-  _globals['_GETPRICELISTITEMREQUEST']._serialized_start=352
-  _globals['_GETPRICELISTITEMREQUEST']._serialized_end=391
-  _globals['_BILLINGSERVICE']._serialized_start=394
-  _globals['_BILLINGSERVICE']._serialized_end=632
+  _globals['_INVOICESTATUS']._serialized_start=4846
+  _globals['_INVOICESTATUS']._serialized_end=4968
+  _globals['_PAYMENTMETHOD']._serialized_start=4971
+  _globals['_PAYMENTMETHOD']._serialized_end=5149
+  _globals['_PRICELISTITEM']._serialized_start=173
+  _globals['_PRICELISTITEM']._serialized_end=309
+  _globals['_CREATEPRICELISTITEMREQUEST']._serialized_start=311
+  _globals['_CREATEPRICELISTITEMREQUEST']._serialized_end=423
+  _globals['_GETPRICELISTITEMREQUEST']._serialized_start=425
+  _globals['_GETPRICELISTITEMREQUEST']._serialized_end=464
+  _globals['_LISTPRICELISTITEMSREQUEST']._serialized_start=466
+  _globals['_LISTPRICELISTITEMSREQUEST']._serialized_end=532
+  _globals['_LISTPRICELISTITEMSRESPONSE']._serialized_start=534
+  _globals['_LISTPRICELISTITEMSRESPONSE']._serialized_end=652
+  _globals['_INVOICELINE']._serialized_start=655
+  _globals['_INVOICELINE']._serialized_end=988
+  _globals['_INVOICESESSION']._serialized_start=991
+  _globals['_INVOICESESSION']._serialized_end=1257
+  _globals['_INVOICE']._serialized_start=1260
+  _globals['_INVOICE']._serialized_end=2012
+  _globals['_CREATEINVOICEREQUEST']._serialized_start=2014
+  _globals['_CREATEINVOICEREQUEST']._serialized_end=2106
+  _globals['_GETINVOICEREQUEST']._serialized_start=2108
+  _globals['_GETINVOICEREQUEST']._serialized_end=2141
+  _globals['_LISTINVOICESREQUEST']._serialized_start=2143
+  _globals['_LISTINVOICESREQUEST']._serialized_end=2236
+  _globals['_LISTINVOICESRESPONSE']._serialized_start=2238
+  _globals['_LISTINVOICESRESPONSE']._serialized_end=2336
+  _globals['_VOIDINVOICEREQUEST']._serialized_start=2338
+  _globals['_VOIDINVOICEREQUEST']._serialized_end=2392
+  _globals['_ENSURESESSIONINVOICEREQUEST']._serialized_start=2394
+  _globals['_ENSURESESSIONINVOICEREQUEST']._serialized_end=2507
+  _globals['_APPLYPROMOTIONREQUEST']._serialized_start=2509
+  _globals['_APPLYPROMOTIONREQUEST']._serialized_end=2589
+  _globals['_PAYMENT']._serialized_start=2592
+  _globals['_PAYMENT']._serialized_end=2912
+  _globals['_CREATEPAYMENTREQUEST']._serialized_start=2914
+  _globals['_CREATEPAYMENTREQUEST']._serialized_end=3029
+  _globals['_GETPAYMENTREQUEST']._serialized_start=3031
+  _globals['_GETPAYMENTREQUEST']._serialized_end=3064
+  _globals['_LISTPAYMENTSREQUEST']._serialized_start=3066
+  _globals['_LISTPAYMENTSREQUEST']._serialized_end=3143
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=3145
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=3243
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_start=3245
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_end=3363
+  _globals['_DEPOSIT']._serialized_start=3366
+  _globals['_DEPOSIT']._serialized_end=3715
+  _globals['_CREATEDEPOSITREQUEST']._serialized_start=3717
+  _globals['_CREATEDEPOSITREQUEST']._serialized_end=3832
+  _globals['_GETDEPOSITREQUEST']._serialized_start=3834
+  _globals['_GETDEPOSITREQUEST']._serialized_end=3867
+  _globals['_LISTDEPOSITSREQUEST']._serialized_start=3869
+  _globals['_LISTDEPOSITSREQUEST']._serialized_end=3945
+  _globals['_LISTDEPOSITSRESPONSE']._serialized_start=3947
+  _globals['_LISTDEPOSITSRESPONSE']._serialized_end=4045
+  _globals['_APPLYDEPOSITREQUEST']._serialized_start=4047
+  _globals['_APPLYDEPOSITREQUEST']._serialized_end=4165
+  _globals['_PROMOTION']._serialized_start=4168
+  _globals['_PROMOTION']._serialized_end=4537
+  _globals['_CREATEPROMOTIONREQUEST']._serialized_start=4539
+  _globals['_CREATEPROMOTIONREQUEST']._serialized_end=4637
+  _globals['_GETPROMOTIONREQUEST']._serialized_start=4639
+  _globals['_GETPROMOTIONREQUEST']._serialized_end=4674
+  _globals['_RENDERSESSIONCONFIRMATIONREQUEST']._serialized_start=4676
+  _globals['_RENDERSESSIONCONFIRMATIONREQUEST']._serialized_end=4727
+  _globals['_RENDERPAYMENTRECEIPTREQUEST']._serialized_start=4729
+  _globals['_RENDERPAYMENTRECEIPTREQUEST']._serialized_end=4775
+  _globals['_DOCUMENT']._serialized_start=4777
+  _globals['_DOCUMENT']._serialized_end=4844
+  _globals['_BILLINGSERVICE']._serialized_start=5152
+  _globals['_BILLINGSERVICE']._serialized_end=7314
 # @@protoc_insertion_point(module_scope)

@@ -3,9 +3,14 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from shutterbook.common.v1 import money_pb2 as _money_pb2
+from shutterbook.scheduling.v1 import events_pb2 as _events_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -16,6 +21,70 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _InvoiceStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _InvoiceStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InvoiceStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INVOICE_STATUS_UNSPECIFIED: _InvoiceStatus.ValueType  # 0
+    """Not set."""
+    INVOICE_STATUS_OPEN: _InvoiceStatus.ValueType  # 1
+    """Open: a balance may be due, lines and promotions may change."""
+    INVOICE_STATUS_PAID: _InvoiceStatus.ValueType  # 2
+    """Paid in full (a total above zero, nothing due). A refund reopens it."""
+    INVOICE_STATUS_VOID: _InvoiceStatus.ValueType  # 3
+    """Voided: holds no money and takes none."""
+
+class InvoiceStatus(_InvoiceStatus, metaclass=_InvoiceStatusEnumTypeWrapper):
+    """The state of an invoice."""
+
+INVOICE_STATUS_UNSPECIFIED: InvoiceStatus.ValueType  # 0
+"""Not set."""
+INVOICE_STATUS_OPEN: InvoiceStatus.ValueType  # 1
+"""Open: a balance may be due, lines and promotions may change."""
+INVOICE_STATUS_PAID: InvoiceStatus.ValueType  # 2
+"""Paid in full (a total above zero, nothing due). A refund reopens it."""
+INVOICE_STATUS_VOID: InvoiceStatus.ValueType  # 3
+"""Voided: holds no money and takes none."""
+Global___InvoiceStatus: _TypeAlias = InvoiceStatus  # noqa: Y015
+
+class _PaymentMethod:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PaymentMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PaymentMethod.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PAYMENT_METHOD_UNSPECIFIED: _PaymentMethod.ValueType  # 0
+    """Not set."""
+    PAYMENT_METHOD_CASH: _PaymentMethod.ValueType  # 1
+    """Cash taken at the studio."""
+    PAYMENT_METHOD_CHECK: _PaymentMethod.ValueType  # 2
+    """A check."""
+    PAYMENT_METHOD_CARD: _PaymentMethod.ValueType  # 3
+    """A card charged on the studio's own terminal (recorded, not charged here)."""
+    PAYMENT_METHOD_ONLINE: _PaymentMethod.ValueType  # 4
+    """Charged online through the payment provider with a payment token."""
+    PAYMENT_METHOD_DEPOSIT: _PaymentMethod.ValueType  # 5
+    """A customer deposit applied to the invoice. Output only: use ApplyDeposit."""
+
+class PaymentMethod(_PaymentMethod, metaclass=_PaymentMethodEnumTypeWrapper):
+    """How a payment was made."""
+
+PAYMENT_METHOD_UNSPECIFIED: PaymentMethod.ValueType  # 0
+"""Not set."""
+PAYMENT_METHOD_CASH: PaymentMethod.ValueType  # 1
+"""Cash taken at the studio."""
+PAYMENT_METHOD_CHECK: PaymentMethod.ValueType  # 2
+"""A check."""
+PAYMENT_METHOD_CARD: PaymentMethod.ValueType  # 3
+"""A card charged on the studio's own terminal (recorded, not charged here)."""
+PAYMENT_METHOD_ONLINE: PaymentMethod.ValueType  # 4
+"""Charged online through the payment provider with a payment token."""
+PAYMENT_METHOD_DEPOSIT: PaymentMethod.ValueType  # 5
+"""A customer deposit applied to the invoice. Output only: use ApplyDeposit."""
+Global___PaymentMethod: _TypeAlias = PaymentMethod  # noqa: Y015
 
 @_typing.final
 class PriceListItem(_message.Message):
@@ -106,3 +175,1123 @@ class GetPriceListItemRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetPriceListItemRequest: _TypeAlias = GetPriceListItemRequest  # noqa: Y015
+
+@_typing.final
+class ListPriceListItemsRequest(_message.Message):
+    """Request of ListPriceListItems."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many items (0 = 100, at most 1000)."""
+    page_token: _builtins.str
+    """A `next_page_token` of a previous call."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPriceListItemsRequest: _TypeAlias = ListPriceListItemsRequest  # noqa: Y015
+
+@_typing.final
+class ListPriceListItemsResponse(_message.Message):
+    """Response of ListPriceListItems."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRICE_LIST_ITEMS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def price_list_items(self) -> _containers.RepeatedCompositeFieldContainer[Global___PriceListItem]:
+        """The items, by SKU."""
+
+    def __init__(
+        self,
+        *,
+        price_list_items: _abc.Iterable[Global___PriceListItem] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "price_list_items", b"price_list_items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPriceListItemsResponse: _TypeAlias = ListPriceListItemsResponse  # noqa: Y015
+
+@_typing.final
+class InvoiceLine(_message.Message):
+    """One line of an invoice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRICE_LIST_ITEM_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_FIELD_NUMBER: _builtins.int
+    TAX_RATE_BPS_FIELD_NUMBER: _builtins.int
+    SUBTOTAL_FIELD_NUMBER: _builtins.int
+    DISCOUNT_FIELD_NUMBER: _builtins.int
+    TAX_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    price_list_item: _builtins.str
+    """The price list item the line was made from, `priceListItems/{item_id}`; empty for a
+    free-form line.
+    """
+    description: _builtins.str
+    """What is sold, for example "Deluxe Session Fee". Taken from the item when empty."""
+    quantity: _builtins.int
+    """How many, at least 1 (0 means 1)."""
+    tax_rate_bps: _builtins.int
+    """Tax rate in basis points. Taken from the item when a price list item is named."""
+    @_builtins.property
+    def unit_price(self) -> _money_pb2.Money:
+        """Price of one. Taken from the item when a price list item is named."""
+
+    @_builtins.property
+    def subtotal(self) -> _money_pb2.Money:
+        """quantity x unit price. Output only."""
+
+    @_builtins.property
+    def discount(self) -> _money_pb2.Money:
+        """This line's share of the invoice's discount. Output only."""
+
+    @_builtins.property
+    def tax(self) -> _money_pb2.Money:
+        """Tax on (subtotal - discount), rounded half up. Output only."""
+
+    @_builtins.property
+    def total(self) -> _money_pb2.Money:
+        """subtotal - discount + tax. Output only."""
+
+    def __init__(
+        self,
+        *,
+        price_list_item: _builtins.str = ...,
+        description: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        unit_price: _money_pb2.Money | None = ...,
+        tax_rate_bps: _builtins.int = ...,
+        subtotal: _money_pb2.Money | None = ...,
+        discount: _money_pb2.Money | None = ...,
+        tax: _money_pb2.Money | None = ...,
+        total: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["discount", b"discount", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "unit_price", b"unit_price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "discount", b"discount", "price_list_item", b"price_list_item", "quantity", b"quantity", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "total", b"total", "unit_price", b"unit_price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceLine: _TypeAlias = InvoiceLine  # noqa: Y015
+
+@_typing.final
+class InvoiceSession(_message.Message):
+    """What a session invoice knows of its session, for documents. Output only."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    SESSION_NUMBER_FIELD_NUMBER: _builtins.int
+    SESSION_TYPE_FIELD_NUMBER: _builtins.int
+    SESSION_TYPE_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    session: _builtins.str
+    """The session, `sessions/{session_id}`."""
+    session_number: _builtins.str
+    """The session number shown to staff and clients."""
+    session_type: _builtins.str
+    """The session type, `sessionTypes/{session_type_id}`."""
+    session_type_display_name: _builtins.str
+    """The session type's name."""
+    location: _builtins.str
+    """The location, `locations/{location_id}`."""
+    time_zone: _builtins.str
+    """The location's IANA time zone."""
+    description: _builtins.str
+    """The session's description."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start of the session."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End of the session."""
+
+    def __init__(
+        self,
+        *,
+        session: _builtins.str = ...,
+        session_number: _builtins.str = ...,
+        session_type: _builtins.str = ...,
+        session_type_display_name: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        location: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "end_time", b"end_time", "location", b"location", "session", b"session", "session_number", b"session_number", "session_type", b"session_type", "session_type_display_name", b"session_type_display_name", "start_time", b"start_time", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceSession: _TypeAlias = InvoiceSession  # noqa: Y015
+
+@_typing.final
+class Invoice(_message.Message):
+    """An invoice: lines, totals and what was paid. Always: total = amount_paid + balance."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    CLIENT_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    SESSION_DETAILS_FIELD_NUMBER: _builtins.int
+    CURRENCY_CODE_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    SUBTOTAL_FIELD_NUMBER: _builtins.int
+    DISCOUNT_FIELD_NUMBER: _builtins.int
+    TAX_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    AMOUNT_PAID_FIELD_NUMBER: _builtins.int
+    BALANCE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PROMOTION_FIELD_NUMBER: _builtins.int
+    PROMO_CODE_FIELD_NUMBER: _builtins.int
+    SESSION_FEE_INVOICE_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `invoices/{invoice_id}`. Output only."""
+    invoice_number: _builtins.str
+    """Readable number, unique per company, for example `INV-000123`. Output only."""
+    client: _builtins.str
+    """The client billed, `clients/{client_id}`. Required."""
+    client_display_name: _builtins.str
+    """The client's name as shown on documents. Optional."""
+    session: _builtins.str
+    """The session billed, `sessions/{session_id}`. Optional."""
+    currency_code: _builtins.str
+    """Currency of every amount on the invoice. Required with no lines; else taken from them."""
+    status: Global___InvoiceStatus.ValueType
+    """Status. Output only."""
+    promotion: _builtins.str
+    """The promotion applied, `promotions/{promotion_id}`. Output only."""
+    promo_code: _builtins.str
+    """The promo code applied. Output only."""
+    session_fee_invoice: _builtins.bool
+    """True when made for a session by EnsureSessionInvoice or the auto-create handler. Output only."""
+    @_builtins.property
+    def session_details(self) -> Global___InvoiceSession:
+        """What the invoice knows of its session. Output only."""
+
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceLine]:
+        """The lines."""
+
+    @_builtins.property
+    def subtotal(self) -> _money_pb2.Money:
+        """Sum of the lines' subtotals. Output only."""
+
+    @_builtins.property
+    def discount(self) -> _money_pb2.Money:
+        """Discount from the promotion applied. Output only."""
+
+    @_builtins.property
+    def tax(self) -> _money_pb2.Money:
+        """Sum of the lines' tax. Output only."""
+
+    @_builtins.property
+    def total(self) -> _money_pb2.Money:
+        """subtotal - discount + tax. Output only."""
+
+    @_builtins.property
+    def amount_paid(self) -> _money_pb2.Money:
+        """Payments less refunds. Output only."""
+
+    @_builtins.property
+    def balance(self) -> _money_pb2.Money:
+        """total - amount_paid, never negative. Output only."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last change. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        invoice_number: _builtins.str = ...,
+        client: _builtins.str = ...,
+        client_display_name: _builtins.str = ...,
+        session: _builtins.str = ...,
+        session_details: Global___InvoiceSession | None = ...,
+        currency_code: _builtins.str = ...,
+        lines: _abc.Iterable[Global___InvoiceLine] | None = ...,
+        subtotal: _money_pb2.Money | None = ...,
+        discount: _money_pb2.Money | None = ...,
+        tax: _money_pb2.Money | None = ...,
+        total: _money_pb2.Money | None = ...,
+        amount_paid: _money_pb2.Money | None = ...,
+        balance: _money_pb2.Money | None = ...,
+        status: Global___InvoiceStatus.ValueType = ...,
+        promotion: _builtins.str = ...,
+        promo_code: _builtins.str = ...,
+        session_fee_invoice: _builtins.bool = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "balance", b"balance", "create_time", b"create_time", "discount", b"discount", "session_details", b"session_details", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "balance", b"balance", "client", b"client", "client_display_name", b"client_display_name", "create_time", b"create_time", "currency_code", b"currency_code", "discount", b"discount", "invoice_number", b"invoice_number", "lines", b"lines", "name", b"name", "promo_code", b"promo_code", "promotion", b"promotion", "session", b"session", "session_details", b"session_details", "session_fee_invoice", b"session_fee_invoice", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Invoice: _TypeAlias = Invoice  # noqa: Y015
+
+@_typing.final
+class CreateInvoiceRequest(_message.Message):
+    """Request of CreateInvoice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def invoice(self) -> Global___Invoice:
+        """The invoice: client, optional session and currency, lines."""
+
+    def __init__(
+        self,
+        *,
+        invoice: Global___Invoice | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateInvoiceRequest: _TypeAlias = CreateInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class GetInvoiceRequest(_message.Message):
+    """Request of GetInvoice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `invoices/{invoice_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInvoiceRequest: _TypeAlias = GetInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class ListInvoicesRequest(_message.Message):
+    """Request of ListInvoices."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many invoices (0 = 100, at most 1000)."""
+    page_token: _builtins.str
+    """A `next_page_token` of a previous call."""
+    client: _builtins.str
+    """Only this client's invoices, `clients/{client_id}`."""
+    session: _builtins.str
+    """Only this session's invoices, `sessions/{session_id}`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        client: _builtins.str = ...,
+        session: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "page_size", b"page_size", "page_token", b"page_token", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInvoicesRequest: _TypeAlias = ListInvoicesRequest  # noqa: Y015
+
+@_typing.final
+class ListInvoicesResponse(_message.Message):
+    """Response of ListInvoices."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___Invoice]:
+        """The invoices."""
+
+    def __init__(
+        self,
+        *,
+        invoices: _abc.Iterable[Global___Invoice] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoices", b"invoices", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInvoicesResponse: _TypeAlias = ListInvoicesResponse  # noqa: Y015
+
+@_typing.final
+class VoidInvoiceRequest(_message.Message):
+    """Request of VoidInvoice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `invoices/{invoice_id}`."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoidInvoiceRequest: _TypeAlias = VoidInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class EnsureSessionInvoiceRequest(_message.Message):
+    """Request of EnsureSessionInvoice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    CURRENCY_CODE_FIELD_NUMBER: _builtins.int
+    currency_code: _builtins.str
+    """Currency of a zero invoice (no items). Empty: the service's default currency."""
+    @_builtins.property
+    def session(self) -> _events_pb2.SessionSnapshot:
+        """The session as scheduling describes it; its price list items become the lines (none: a
+        zero invoice). Its `auto_create_invoice` flag is not consulted here.
+        """
+
+    def __init__(
+        self,
+        *,
+        session: _events_pb2.SessionSnapshot | None = ...,
+        currency_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency_code", b"currency_code", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnsureSessionInvoiceRequest: _TypeAlias = EnsureSessionInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class ApplyPromotionRequest(_message.Message):
+    """Request of ApplyPromotion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    PROMO_CODE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    invoice: _builtins.str
+    """The invoice, `invoices/{invoice_id}`."""
+    promo_code: _builtins.str
+    """The promo code (case-insensitive)."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    def __init__(
+        self,
+        *,
+        invoice: _builtins.str = ...,
+        promo_code: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice", "promo_code", b"promo_code", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplyPromotionRequest: _TypeAlias = ApplyPromotionRequest  # noqa: Y015
+
+@_typing.final
+class Payment(_message.Message):
+    """A payment applied to an invoice. The invoice's client pays."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    INVOICE_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    AMOUNT_REFUNDED_FIELD_NUMBER: _builtins.int
+    PROVIDER_CHARGE_ID_FIELD_NUMBER: _builtins.int
+    DEPOSIT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `payments/{payment_id}`. Output only."""
+    invoice: _builtins.str
+    """The invoice paid, `invoices/{invoice_id}`. Required."""
+    client: _builtins.str
+    """The client, `clients/{client_id}`. Output only (the invoice's client)."""
+    method: Global___PaymentMethod.ValueType
+    """How it was paid. Required; DEPOSIT only through ApplyDeposit."""
+    provider_charge_id: _builtins.str
+    """The provider's charge id of an online payment. Output only."""
+    deposit: _builtins.str
+    """The deposit applied, `deposits/{deposit_id}`, for DEPOSIT payments. Output only."""
+    note: _builtins.str
+    """A note, for example a check number."""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """The amount, above zero, at most the invoice's balance, in the invoice's currency."""
+
+    @_builtins.property
+    def amount_refunded(self) -> _money_pb2.Money:
+        """Refunded so far. Output only."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was taken. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        invoice: _builtins.str = ...,
+        client: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        method: Global___PaymentMethod.ValueType = ...,
+        amount_refunded: _money_pb2.Money | None = ...,
+        provider_charge_id: _builtins.str = ...,
+        deposit: _builtins.str = ...,
+        note: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_refunded", b"amount_refunded", "create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_refunded", b"amount_refunded", "client", b"client", "create_time", b"create_time", "deposit", b"deposit", "invoice", b"invoice", "method", b"method", "name", b"name", "note", b"note", "provider_charge_id", b"provider_charge_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Payment: _TypeAlias = Payment  # noqa: Y015
+
+@_typing.final
+class CreatePaymentRequest(_message.Message):
+    """Request of CreatePayment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_FIELD_NUMBER: _builtins.int
+    PAYMENT_TOKEN_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    payment_token: _builtins.str
+    """The provider's payment token, for PAYMENT_METHOD_ONLINE (sandbox: `tok_sandbox_ok`,
+    `tok_sandbox_declined`, `tok_sandbox_slow`, `tok_sandbox_error`).
+    """
+    request_id: _builtins.str
+    """Idempotency key (a UUID); required for online payments, where it also keys the charge."""
+    @_builtins.property
+    def payment(self) -> Global___Payment:
+        """The payment: invoice, amount, method."""
+
+    def __init__(
+        self,
+        *,
+        payment: Global___Payment | None = ...,
+        payment_token: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment", "payment_token", b"payment_token", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePaymentRequest: _TypeAlias = CreatePaymentRequest  # noqa: Y015
+
+@_typing.final
+class GetPaymentRequest(_message.Message):
+    """Request of GetPayment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `payments/{payment_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPaymentRequest: _TypeAlias = GetPaymentRequest  # noqa: Y015
+
+@_typing.final
+class ListPaymentsRequest(_message.Message):
+    """Request of ListPayments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    invoice: _builtins.str
+    """The invoice, `invoices/{invoice_id}`. Required."""
+    page_size: _builtins.int
+    """At most this many payments (0 = 100, at most 1000)."""
+    page_token: _builtins.str
+    """A `next_page_token` of a previous call."""
+    def __init__(
+        self,
+        *,
+        invoice: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentsRequest: _TypeAlias = ListPaymentsRequest  # noqa: Y015
+
+@_typing.final
+class ListPaymentsResponse(_message.Message):
+    """Response of ListPayments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Payment]:
+        """The payments."""
+
+    def __init__(
+        self,
+        *,
+        payments: _abc.Iterable[Global___Payment] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "payments", b"payments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentsResponse: _TypeAlias = ListPaymentsResponse  # noqa: Y015
+
+@_typing.final
+class RefundPaymentRequest(_message.Message):
+    """Request of RefundPayment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The payment, `payments/{payment_id}`."""
+    reason: _builtins.str
+    """Why, shown to staff."""
+    request_id: _builtins.str
+    """Idempotency key (a UUID); required for online payments, where it also keys the refund."""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """How much, above zero, at most what is left of the payment. Unset: all that is left."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "name", b"name", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundPaymentRequest: _TypeAlias = RefundPaymentRequest  # noqa: Y015
+
+@_typing.final
+class Deposit(_message.Message):
+    """Money a client paid ahead, held on the client and applied to invoices later."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    AMOUNT_APPLIED_FIELD_NUMBER: _builtins.int
+    BALANCE_FIELD_NUMBER: _builtins.int
+    PROVIDER_CHARGE_ID_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `deposits/{deposit_id}`. Output only."""
+    client: _builtins.str
+    """The client, `clients/{client_id}`. Required."""
+    method: Global___PaymentMethod.ValueType
+    """How it was paid (CASH, CHECK, CARD or ONLINE). Required."""
+    provider_charge_id: _builtins.str
+    """The provider's charge id of an online deposit. Output only."""
+    session: _builtins.str
+    """The session it was taken for, `sessions/{session_id}`. Optional."""
+    note: _builtins.str
+    """A note."""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """The amount taken, above zero."""
+
+    @_builtins.property
+    def amount_applied(self) -> _money_pb2.Money:
+        """Applied to invoices so far. Output only."""
+
+    @_builtins.property
+    def balance(self) -> _money_pb2.Money:
+        """amount - amount_applied. Output only."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was taken. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        client: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        method: Global___PaymentMethod.ValueType = ...,
+        amount_applied: _money_pb2.Money | None = ...,
+        balance: _money_pb2.Money | None = ...,
+        provider_charge_id: _builtins.str = ...,
+        session: _builtins.str = ...,
+        note: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_applied", b"amount_applied", "balance", b"balance", "create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_applied", b"amount_applied", "balance", b"balance", "client", b"client", "create_time", b"create_time", "method", b"method", "name", b"name", "note", b"note", "provider_charge_id", b"provider_charge_id", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Deposit: _TypeAlias = Deposit  # noqa: Y015
+
+@_typing.final
+class CreateDepositRequest(_message.Message):
+    """Request of CreateDeposit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPOSIT_FIELD_NUMBER: _builtins.int
+    PAYMENT_TOKEN_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    payment_token: _builtins.str
+    """The provider's payment token, for PAYMENT_METHOD_ONLINE."""
+    request_id: _builtins.str
+    """Idempotency key (a UUID); required for online deposits, where it also keys the charge."""
+    @_builtins.property
+    def deposit(self) -> Global___Deposit:
+        """The deposit: client, amount, method."""
+
+    def __init__(
+        self,
+        *,
+        deposit: Global___Deposit | None = ...,
+        payment_token: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deposit", b"deposit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deposit", b"deposit", "payment_token", b"payment_token", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateDepositRequest: _TypeAlias = CreateDepositRequest  # noqa: Y015
+
+@_typing.final
+class GetDepositRequest(_message.Message):
+    """Request of GetDeposit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `deposits/{deposit_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDepositRequest: _TypeAlias = GetDepositRequest  # noqa: Y015
+
+@_typing.final
+class ListDepositsRequest(_message.Message):
+    """Request of ListDeposits."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many deposits (0 = 100, at most 1000)."""
+    page_token: _builtins.str
+    """A `next_page_token` of a previous call."""
+    client: _builtins.str
+    """Only this client's deposits, `clients/{client_id}`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        client: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDepositsRequest: _TypeAlias = ListDepositsRequest  # noqa: Y015
+
+@_typing.final
+class ListDepositsResponse(_message.Message):
+    """Response of ListDeposits."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPOSITS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def deposits(self) -> _containers.RepeatedCompositeFieldContainer[Global___Deposit]:
+        """The deposits."""
+
+    def __init__(
+        self,
+        *,
+        deposits: _abc.Iterable[Global___Deposit] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deposits", b"deposits", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDepositsResponse: _TypeAlias = ListDepositsResponse  # noqa: Y015
+
+@_typing.final
+class ApplyDepositRequest(_message.Message):
+    """Request of ApplyDeposit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    INVOICE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The deposit, `deposits/{deposit_id}`."""
+    invoice: _builtins.str
+    """The invoice, `invoices/{invoice_id}`, of the deposit's client."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """How much; unset: as much as both the deposit's balance and the invoice's balance allow."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        invoice: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "invoice", b"invoice", "name", b"name", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplyDepositRequest: _TypeAlias = ApplyDepositRequest  # noqa: Y015
+
+@_typing.final
+class Promotion(_message.Message):
+    """A promotion with its promo code."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    PERCENT_OFF_BPS_FIELD_NUMBER: _builtins.int
+    AMOUNT_OFF_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    USAGE_LIMIT_FIELD_NUMBER: _builtins.int
+    USAGE_COUNT_FIELD_NUMBER: _builtins.int
+    ELIGIBLE_SESSION_TYPES_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `promotions/{promotion_id}`. Output only."""
+    display_name: _builtins.str
+    """Name shown to staff, for example "Spring Family Special"."""
+    code: _builtins.str
+    """The promo code, unique per company, case-insensitive (stored upper case)."""
+    percent_off_bps: _builtins.int
+    """Percent off the invoice subtotal, in basis points (1000 = 10 %), 1 to 10000."""
+    usage_limit: _builtins.int
+    """How many times the code may be used; 0: no limit."""
+    usage_count: _builtins.int
+    """How many times it was used. Output only."""
+    @_builtins.property
+    def amount_off(self) -> _money_pb2.Money:
+        """An amount off the invoice subtotal (never below zero), above zero."""
+
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Valid from (inclusive). Unset: from creation."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """Valid until (exclusive). Unset: no end."""
+
+    @_builtins.property
+    def eligible_session_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Session types it applies to, `sessionTypes/{id}`; empty: any invoice."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        code: _builtins.str = ...,
+        percent_off_bps: _builtins.int = ...,
+        amount_off: _money_pb2.Money | None = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        usage_limit: _builtins.int = ...,
+        usage_count: _builtins.int = ...,
+        eligible_session_types: _abc.Iterable[_builtins.str] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount_off", b"amount_off", "create_time", b"create_time", "discount", b"discount", "end_time", b"end_time", "percent_off_bps", b"percent_off_bps", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_off", b"amount_off", "code", b"code", "create_time", b"create_time", "discount", b"discount", "display_name", b"display_name", "eligible_session_types", b"eligible_session_types", "end_time", b"end_time", "name", b"name", "percent_off_bps", b"percent_off_bps", "start_time", b"start_time", "usage_count", b"usage_count", "usage_limit", b"usage_limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_discount: _TypeAlias = _typing.Literal["percent_off_bps", "amount_off"]  # noqa: Y015
+    _WhichOneofArgType_discount: _TypeAlias = _typing.Literal["discount", b"discount"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_discount) -> _WhichOneofReturnType_discount | None: ...
+
+Global___Promotion: _TypeAlias = Promotion  # noqa: Y015
+
+@_typing.final
+class CreatePromotionRequest(_message.Message):
+    """Request of CreatePromotion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROMOTION_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def promotion(self) -> Global___Promotion:
+        """The promotion to create."""
+
+    def __init__(
+        self,
+        *,
+        promotion: Global___Promotion | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["promotion", b"promotion"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["promotion", b"promotion", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePromotionRequest: _TypeAlias = CreatePromotionRequest  # noqa: Y015
+
+@_typing.final
+class GetPromotionRequest(_message.Message):
+    """Request of GetPromotion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `promotions/{promotion_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPromotionRequest: _TypeAlias = GetPromotionRequest  # noqa: Y015
+
+@_typing.final
+class RenderSessionConfirmationRequest(_message.Message):
+    """Request of RenderSessionConfirmation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    invoice: _builtins.str
+    """The session's invoice, `invoices/{invoice_id}`."""
+    def __init__(
+        self,
+        *,
+        invoice: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenderSessionConfirmationRequest: _TypeAlias = RenderSessionConfirmationRequest  # noqa: Y015
+
+@_typing.final
+class RenderPaymentReceiptRequest(_message.Message):
+    """Request of RenderPaymentReceipt."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_FIELD_NUMBER: _builtins.int
+    payment: _builtins.str
+    """The payment, `payments/{payment_id}`."""
+    def __init__(
+        self,
+        *,
+        payment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenderPaymentReceiptRequest: _TypeAlias = RenderPaymentReceiptRequest  # noqa: Y015
+
+@_typing.final
+class Document(_message.Message):
+    """A rendered document."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILENAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    filename: _builtins.str
+    """A file name, for example `confirmation-INV-000001.pdf`."""
+    content_type: _builtins.str
+    """The media type, `application/pdf`."""
+    content: _builtins.bytes
+    """The bytes."""
+    def __init__(
+        self,
+        *,
+        filename: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "content_type", b"content_type", "filename", b"filename"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Document: _TypeAlias = Document  # noqa: Y015

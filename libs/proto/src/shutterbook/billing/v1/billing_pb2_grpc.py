@@ -29,6 +29,8 @@ class BillingServiceStub:
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
     Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Money is integer minor units. Rounding: tax is computed per invoice line in basis points
+    of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
 
     def __init__(self, channel):
@@ -47,12 +49,109 @@ class BillingServiceStub:
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPriceListItemRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.PriceListItem.FromString,
                 _registered_method=True)
+        self.ListPriceListItems = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ListPriceListItems',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsResponse.FromString,
+                _registered_method=True)
+        self.CreateInvoice = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/CreateInvoice',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreateInvoiceRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.GetInvoice = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/GetInvoice',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetInvoiceRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.ListInvoices = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ListInvoices',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListInvoicesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListInvoicesResponse.FromString,
+                _registered_method=True)
+        self.VoidInvoice = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/VoidInvoice',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.VoidInvoiceRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.EnsureSessionInvoice = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/EnsureSessionInvoice',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.ApplyPromotion = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ApplyPromotion',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyPromotionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.CreatePayment = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/CreatePayment',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreatePaymentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+                _registered_method=True)
+        self.GetPayment = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/GetPayment',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPaymentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+                _registered_method=True)
+        self.ListPayments = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ListPayments',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsResponse.FromString,
+                _registered_method=True)
+        self.RefundPayment = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/RefundPayment',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RefundPaymentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+                _registered_method=True)
+        self.CreateDeposit = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/CreateDeposit',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreateDepositRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.FromString,
+                _registered_method=True)
+        self.GetDeposit = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/GetDeposit',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetDepositRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.FromString,
+                _registered_method=True)
+        self.ListDeposits = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ListDeposits',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListDepositsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListDepositsResponse.FromString,
+                _registered_method=True)
+        self.ApplyDeposit = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ApplyDeposit',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyDepositRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+                _registered_method=True)
+        self.CreatePromotion = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/CreatePromotion',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreatePromotionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.FromString,
+                _registered_method=True)
+        self.GetPromotion = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/GetPromotion',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPromotionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.FromString,
+                _registered_method=True)
+        self.RenderSessionConfirmation = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/RenderSessionConfirmation',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderSessionConfirmationRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.FromString,
+                _registered_method=True)
+        self.RenderPaymentReceipt = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/RenderPaymentReceipt',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderPaymentReceiptRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
     Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Money is integer minor units. Rounding: tax is computed per invoice line in basis points
+    of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
 
     def CreatePriceListItem(self, request, context):
@@ -64,6 +163,143 @@ class BillingServiceServicer:
 
     def GetPriceListItem(self, request, context):
         """Gets one price list item.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPriceListItems(self, request, context):
+        """Lists the company's price list items, ordered by SKU.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateInvoice(self, request, context):
+        """Creates an invoice by hand. With `request_id`, a retry returns the first result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInvoice(self, request, context):
+        """Gets one invoice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInvoices(self, request, context):
+        """Lists invoices, newest number first, optionally of one client or one session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VoidInvoice(self, request, context):
+        """Voids an open invoice that holds no money (refund its payments first).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnsureSessionInvoice(self, request, context):
+        """Creates the session fee invoice of a session, or returns it when it exists (one per
+        session): the invoice the `scheduling.session.booked` handler creates for session types
+        with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyPromotion(self, request, context):
+        """Applies a promo code to an open invoice without payments. Uses the code once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePayment(self, request, context):
+        """Records a payment on an invoice (cash, check, card) or charges one online through the
+        payment provider (`PAYMENT_METHOD_ONLINE`, with a payment token and a `request_id`, which is
+        the charge's idempotency key: a retried charge charges once).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayment(self, request, context):
+        """Gets one payment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayments(self, request, context):
+        """Lists the payments of an invoice, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefundPayment(self, request, context):
+        """Refunds all or part of a payment (online payments through the provider).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDeposit(self, request, context):
+        """Takes a customer deposit held on a client, to apply to an invoice later.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeposit(self, request, context):
+        """Gets one deposit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeposits(self, request, context):
+        """Lists deposits, optionally of one client, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyDeposit(self, request, context):
+        """Applies (part of) a deposit to an invoice of the same client, as a payment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePromotion(self, request, context):
+        """Creates a promotion with its promo code.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPromotion(self, request, context):
+        """Gets one promotion.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenderSessionConfirmation(self, request, context):
+        """Renders the session confirmation of a session's invoice as a PDF.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenderPaymentReceipt(self, request, context):
+        """Renders the receipt of a payment as a PDF.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -82,6 +318,101 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPriceListItemRequest.FromString,
                     response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.PriceListItem.SerializeToString,
             ),
+            'ListPriceListItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPriceListItems,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsResponse.SerializeToString,
+            ),
+            'CreateInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateInvoice,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreateInvoiceRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'GetInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoice,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetInvoiceRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'ListInvoices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInvoices,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListInvoicesRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListInvoicesResponse.SerializeToString,
+            ),
+            'VoidInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.VoidInvoice,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.VoidInvoiceRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'EnsureSessionInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnsureSessionInvoice,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'ApplyPromotion': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyPromotion,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyPromotionRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'CreatePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePayment,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreatePaymentRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.SerializeToString,
+            ),
+            'GetPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayment,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPaymentRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.SerializeToString,
+            ),
+            'ListPayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayments,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsResponse.SerializeToString,
+            ),
+            'RefundPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundPayment,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RefundPaymentRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.SerializeToString,
+            ),
+            'CreateDeposit': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDeposit,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreateDepositRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.SerializeToString,
+            ),
+            'GetDeposit': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeposit,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetDepositRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.SerializeToString,
+            ),
+            'ListDeposits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeposits,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListDepositsRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListDepositsResponse.SerializeToString,
+            ),
+            'ApplyDeposit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyDeposit,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyDepositRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.SerializeToString,
+            ),
+            'CreatePromotion': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePromotion,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreatePromotionRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.SerializeToString,
+            ),
+            'GetPromotion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPromotion,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPromotionRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.SerializeToString,
+            ),
+            'RenderSessionConfirmation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderSessionConfirmation,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderSessionConfirmationRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.SerializeToString,
+            ),
+            'RenderPaymentReceipt': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderPaymentReceipt,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderPaymentReceiptRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'shutterbook.billing.v1.BillingService', rpc_method_handlers)
@@ -94,6 +425,8 @@ class BillingService:
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
     Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Money is integer minor units. Rounding: tax is computed per invoice line in basis points
+    of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
 
     @staticmethod
@@ -140,6 +473,519 @@ class BillingService:
             '/shutterbook.billing.v1.BillingService/GetPriceListItem',
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPriceListItemRequest.SerializeToString,
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.PriceListItem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPriceListItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ListPriceListItems',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/CreateInvoice',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreateInvoiceRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/GetInvoice',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetInvoiceRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInvoices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ListInvoices',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListInvoicesRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VoidInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/VoidInvoice',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.VoidInvoiceRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnsureSessionInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/EnsureSessionInvoice',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyPromotion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ApplyPromotion',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyPromotionRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/CreatePayment',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreatePaymentRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/GetPayment',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPaymentRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ListPayments',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/RefundPayment',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.RefundPaymentRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDeposit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/CreateDeposit',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreateDepositRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeposit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/GetDeposit',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetDepositRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeposits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ListDeposits',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListDepositsRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListDepositsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyDeposit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ApplyDeposit',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyDepositRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePromotion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/CreatePromotion',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreatePromotionRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPromotion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/GetPromotion',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPromotionRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderSessionConfirmation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/RenderSessionConfirmation',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderSessionConfirmationRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderPaymentReceipt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/RenderPaymentReceipt',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderPaymentReceiptRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.FromString,
             options,
             channel_credentials,
             insecure,

@@ -30,6 +30,8 @@ class BillingServiceStub:
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
     Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Money is integer minor units. Rounding: tax is computed per invoice line in basis points
+    of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
 
     @_typing.overload
@@ -40,12 +42,58 @@ class BillingServiceStub:
     """Creates a price list item. With `request_id`, a retry returns the first result."""
     GetPriceListItem: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetPriceListItemRequest, _billing_pb2.PriceListItem]
     """Gets one price list item."""
+    ListPriceListItems: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListPriceListItemsRequest, _billing_pb2.ListPriceListItemsResponse]
+    """Lists the company's price list items, ordered by SKU."""
+    CreateInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.CreateInvoiceRequest, _billing_pb2.Invoice]
+    """Creates an invoice by hand. With `request_id`, a retry returns the first result."""
+    GetInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetInvoiceRequest, _billing_pb2.Invoice]
+    """Gets one invoice."""
+    ListInvoices: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListInvoicesRequest, _billing_pb2.ListInvoicesResponse]
+    """Lists invoices, newest number first, optionally of one client or one session."""
+    VoidInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.VoidInvoiceRequest, _billing_pb2.Invoice]
+    """Voids an open invoice that holds no money (refund its payments first)."""
+    EnsureSessionInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.EnsureSessionInvoiceRequest, _billing_pb2.Invoice]
+    """Creates the session fee invoice of a session, or returns it when it exists (one per
+    session): the invoice the `scheduling.session.booked` handler creates for session types
+    with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
+    """
+    ApplyPromotion: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ApplyPromotionRequest, _billing_pb2.Invoice]
+    """Applies a promo code to an open invoice without payments. Uses the code once."""
+    CreatePayment: _grpc.UnaryUnaryMultiCallable[_billing_pb2.CreatePaymentRequest, _billing_pb2.Payment]
+    """Records a payment on an invoice (cash, check, card) or charges one online through the
+    payment provider (`PAYMENT_METHOD_ONLINE`, with a payment token and a `request_id`, which is
+    the charge's idempotency key: a retried charge charges once).
+    """
+    GetPayment: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetPaymentRequest, _billing_pb2.Payment]
+    """Gets one payment."""
+    ListPayments: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListPaymentsRequest, _billing_pb2.ListPaymentsResponse]
+    """Lists the payments of an invoice, oldest first."""
+    RefundPayment: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RefundPaymentRequest, _billing_pb2.Payment]
+    """Refunds all or part of a payment (online payments through the provider)."""
+    CreateDeposit: _grpc.UnaryUnaryMultiCallable[_billing_pb2.CreateDepositRequest, _billing_pb2.Deposit]
+    """Takes a customer deposit held on a client, to apply to an invoice later."""
+    GetDeposit: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetDepositRequest, _billing_pb2.Deposit]
+    """Gets one deposit."""
+    ListDeposits: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListDepositsRequest, _billing_pb2.ListDepositsResponse]
+    """Lists deposits, optionally of one client, oldest first."""
+    ApplyDeposit: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ApplyDepositRequest, _billing_pb2.Payment]
+    """Applies (part of) a deposit to an invoice of the same client, as a payment."""
+    CreatePromotion: _grpc.UnaryUnaryMultiCallable[_billing_pb2.CreatePromotionRequest, _billing_pb2.Promotion]
+    """Creates a promotion with its promo code."""
+    GetPromotion: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetPromotionRequest, _billing_pb2.Promotion]
+    """Gets one promotion."""
+    RenderSessionConfirmation: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RenderSessionConfirmationRequest, _billing_pb2.Document]
+    """Renders the session confirmation of a session's invoice as a PDF."""
+    RenderPaymentReceipt: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RenderPaymentReceiptRequest, _billing_pb2.Document]
+    """Renders the receipt of a payment as a PDF."""
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
     Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Money is integer minor units. Rounding: tax is computed per invoice line in basis points
+    of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -53,11 +101,57 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """Creates a price list item. With `request_id`, a retry returns the first result."""
     GetPriceListItem: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetPriceListItemRequest, _billing_pb2.PriceListItem]  # type: ignore[assignment]
     """Gets one price list item."""
+    ListPriceListItems: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListPriceListItemsRequest, _billing_pb2.ListPriceListItemsResponse]  # type: ignore[assignment]
+    """Lists the company's price list items, ordered by SKU."""
+    CreateInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.CreateInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """Creates an invoice by hand. With `request_id`, a retry returns the first result."""
+    GetInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """Gets one invoice."""
+    ListInvoices: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListInvoicesRequest, _billing_pb2.ListInvoicesResponse]  # type: ignore[assignment]
+    """Lists invoices, newest number first, optionally of one client or one session."""
+    VoidInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.VoidInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """Voids an open invoice that holds no money (refund its payments first)."""
+    EnsureSessionInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.EnsureSessionInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """Creates the session fee invoice of a session, or returns it when it exists (one per
+    session): the invoice the `scheduling.session.booked` handler creates for session types
+    with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
+    """
+    ApplyPromotion: _aio.UnaryUnaryMultiCallable[_billing_pb2.ApplyPromotionRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """Applies a promo code to an open invoice without payments. Uses the code once."""
+    CreatePayment: _aio.UnaryUnaryMultiCallable[_billing_pb2.CreatePaymentRequest, _billing_pb2.Payment]  # type: ignore[assignment]
+    """Records a payment on an invoice (cash, check, card) or charges one online through the
+    payment provider (`PAYMENT_METHOD_ONLINE`, with a payment token and a `request_id`, which is
+    the charge's idempotency key: a retried charge charges once).
+    """
+    GetPayment: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetPaymentRequest, _billing_pb2.Payment]  # type: ignore[assignment]
+    """Gets one payment."""
+    ListPayments: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListPaymentsRequest, _billing_pb2.ListPaymentsResponse]  # type: ignore[assignment]
+    """Lists the payments of an invoice, oldest first."""
+    RefundPayment: _aio.UnaryUnaryMultiCallable[_billing_pb2.RefundPaymentRequest, _billing_pb2.Payment]  # type: ignore[assignment]
+    """Refunds all or part of a payment (online payments through the provider)."""
+    CreateDeposit: _aio.UnaryUnaryMultiCallable[_billing_pb2.CreateDepositRequest, _billing_pb2.Deposit]  # type: ignore[assignment]
+    """Takes a customer deposit held on a client, to apply to an invoice later."""
+    GetDeposit: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetDepositRequest, _billing_pb2.Deposit]  # type: ignore[assignment]
+    """Gets one deposit."""
+    ListDeposits: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListDepositsRequest, _billing_pb2.ListDepositsResponse]  # type: ignore[assignment]
+    """Lists deposits, optionally of one client, oldest first."""
+    ApplyDeposit: _aio.UnaryUnaryMultiCallable[_billing_pb2.ApplyDepositRequest, _billing_pb2.Payment]  # type: ignore[assignment]
+    """Applies (part of) a deposit to an invoice of the same client, as a payment."""
+    CreatePromotion: _aio.UnaryUnaryMultiCallable[_billing_pb2.CreatePromotionRequest, _billing_pb2.Promotion]  # type: ignore[assignment]
+    """Creates a promotion with its promo code."""
+    GetPromotion: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetPromotionRequest, _billing_pb2.Promotion]  # type: ignore[assignment]
+    """Gets one promotion."""
+    RenderSessionConfirmation: _aio.UnaryUnaryMultiCallable[_billing_pb2.RenderSessionConfirmationRequest, _billing_pb2.Document]  # type: ignore[assignment]
+    """Renders the session confirmation of a session's invoice as a PDF."""
+    RenderPaymentReceipt: _aio.UnaryUnaryMultiCallable[_billing_pb2.RenderPaymentReceiptRequest, _billing_pb2.Document]  # type: ignore[assignment]
+    """Renders the receipt of a payment as a PDF."""
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
     Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Money is integer minor units. Rounding: tax is computed per invoice line in basis points
+    of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
 
     @_abc_1.abstractmethod
@@ -75,5 +169,163 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_billing_pb2.PriceListItem, _abc.Awaitable[_billing_pb2.PriceListItem]]:
         """Gets one price list item."""
+
+    @_abc_1.abstractmethod
+    def ListPriceListItems(
+        self,
+        request: _billing_pb2.ListPriceListItemsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListPriceListItemsResponse, _abc.Awaitable[_billing_pb2.ListPriceListItemsResponse]]:
+        """Lists the company's price list items, ordered by SKU."""
+
+    @_abc_1.abstractmethod
+    def CreateInvoice(
+        self,
+        request: _billing_pb2.CreateInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """Creates an invoice by hand. With `request_id`, a retry returns the first result."""
+
+    @_abc_1.abstractmethod
+    def GetInvoice(
+        self,
+        request: _billing_pb2.GetInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """Gets one invoice."""
+
+    @_abc_1.abstractmethod
+    def ListInvoices(
+        self,
+        request: _billing_pb2.ListInvoicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListInvoicesResponse, _abc.Awaitable[_billing_pb2.ListInvoicesResponse]]:
+        """Lists invoices, newest number first, optionally of one client or one session."""
+
+    @_abc_1.abstractmethod
+    def VoidInvoice(
+        self,
+        request: _billing_pb2.VoidInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """Voids an open invoice that holds no money (refund its payments first)."""
+
+    @_abc_1.abstractmethod
+    def EnsureSessionInvoice(
+        self,
+        request: _billing_pb2.EnsureSessionInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """Creates the session fee invoice of a session, or returns it when it exists (one per
+        session): the invoice the `scheduling.session.booked` handler creates for session types
+        with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
+        """
+
+    @_abc_1.abstractmethod
+    def ApplyPromotion(
+        self,
+        request: _billing_pb2.ApplyPromotionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """Applies a promo code to an open invoice without payments. Uses the code once."""
+
+    @_abc_1.abstractmethod
+    def CreatePayment(
+        self,
+        request: _billing_pb2.CreatePaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Payment, _abc.Awaitable[_billing_pb2.Payment]]:
+        """Records a payment on an invoice (cash, check, card) or charges one online through the
+        payment provider (`PAYMENT_METHOD_ONLINE`, with a payment token and a `request_id`, which is
+        the charge's idempotency key: a retried charge charges once).
+        """
+
+    @_abc_1.abstractmethod
+    def GetPayment(
+        self,
+        request: _billing_pb2.GetPaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Payment, _abc.Awaitable[_billing_pb2.Payment]]:
+        """Gets one payment."""
+
+    @_abc_1.abstractmethod
+    def ListPayments(
+        self,
+        request: _billing_pb2.ListPaymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListPaymentsResponse, _abc.Awaitable[_billing_pb2.ListPaymentsResponse]]:
+        """Lists the payments of an invoice, oldest first."""
+
+    @_abc_1.abstractmethod
+    def RefundPayment(
+        self,
+        request: _billing_pb2.RefundPaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Payment, _abc.Awaitable[_billing_pb2.Payment]]:
+        """Refunds all or part of a payment (online payments through the provider)."""
+
+    @_abc_1.abstractmethod
+    def CreateDeposit(
+        self,
+        request: _billing_pb2.CreateDepositRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Deposit, _abc.Awaitable[_billing_pb2.Deposit]]:
+        """Takes a customer deposit held on a client, to apply to an invoice later."""
+
+    @_abc_1.abstractmethod
+    def GetDeposit(
+        self,
+        request: _billing_pb2.GetDepositRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Deposit, _abc.Awaitable[_billing_pb2.Deposit]]:
+        """Gets one deposit."""
+
+    @_abc_1.abstractmethod
+    def ListDeposits(
+        self,
+        request: _billing_pb2.ListDepositsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListDepositsResponse, _abc.Awaitable[_billing_pb2.ListDepositsResponse]]:
+        """Lists deposits, optionally of one client, oldest first."""
+
+    @_abc_1.abstractmethod
+    def ApplyDeposit(
+        self,
+        request: _billing_pb2.ApplyDepositRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Payment, _abc.Awaitable[_billing_pb2.Payment]]:
+        """Applies (part of) a deposit to an invoice of the same client, as a payment."""
+
+    @_abc_1.abstractmethod
+    def CreatePromotion(
+        self,
+        request: _billing_pb2.CreatePromotionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Promotion, _abc.Awaitable[_billing_pb2.Promotion]]:
+        """Creates a promotion with its promo code."""
+
+    @_abc_1.abstractmethod
+    def GetPromotion(
+        self,
+        request: _billing_pb2.GetPromotionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Promotion, _abc.Awaitable[_billing_pb2.Promotion]]:
+        """Gets one promotion."""
+
+    @_abc_1.abstractmethod
+    def RenderSessionConfirmation(
+        self,
+        request: _billing_pb2.RenderSessionConfirmationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Document, _abc.Awaitable[_billing_pb2.Document]]:
+        """Renders the session confirmation of a session's invoice as a PDF."""
+
+    @_abc_1.abstractmethod
+    def RenderPaymentReceipt(
+        self,
+        request: _billing_pb2.RenderPaymentReceiptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Document, _abc.Awaitable[_billing_pb2.Document]]:
+        """Renders the receipt of a payment as a PDF."""
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
