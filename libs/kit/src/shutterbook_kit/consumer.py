@@ -16,6 +16,7 @@ max-deliveries advisory and dead-lettered too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -175,6 +176,11 @@ class EventConsumer:
                 log.warning("consumer loop error, retrying", extra={"consumer": self.consumer, "error": repr(exc)})
                 sub = None
                 await asyncio.sleep(0.5)
+        if sub is not None:
+            # Without this the connection's drain at shutdown waits out its timeout on the
+            # idle pull subscription. Unacked messages are not lost: the durable keeps them.
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
 
     async def handle(self, msg: Msg) -> None:
         headers = dict(msg.headers or {})

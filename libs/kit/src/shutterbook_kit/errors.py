@@ -93,6 +93,14 @@ class Aborted(DomainError):
 
 
 @dataclass
+class Unavailable(DomainError):
+    """A dependency outside the service (a payment network) did not answer; safe to retry."""
+
+    reason: str = "UNAVAILABLE"
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+@dataclass
 class Unauthenticated(DomainError):
     reason: str = "UNAUTHENTICATED"
     code = grpc.StatusCode.UNAUTHENTICATED
