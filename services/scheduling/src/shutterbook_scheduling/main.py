@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.consumer import ConsumerPolicy, EventConsumer
 from shutterbook_kit.db import Database
-from shutterbook_kit.grpc_server import ServiceHost
+from shutterbook_kit.grpc_server import ServiceHost, Worker
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.api.servicer import SchedulingServicer
 from shutterbook_scheduling.application import client_directory
+from shutterbook_scheduling.application.reminders import ReminderWorker
 
 SERVICE = "scheduling"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 SERVICE_NAME = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name
 
 
-def build(settings: ServiceSettings) -> ServiceHost:
+REMINDER_INTERVAL_ENV = "SHUTTERBOOK_SCHEDULING_REMINDER_INTERVAL_SECONDS"
+
+
+def build(settings: ServiceSettings, *, reminder_interval: float | None = None) -> ServiceHost:
+    """The scheduling service; reminders are claimed every `reminder_interval` seconds
+    (default from SHUTTERBOOK_SCHEDULING_REMINDER_INTERVAL_SECONDS, else 5)."""
+    if reminder_interval is None:
+        reminder_interval = float(os.environ.get(REMINDER_INTERVAL_ENV, "5"))
+    interval = reminder_interval
     consumer_policy = ConsumerPolicy.from_settings(settings)
 
     def consumers(db: Database, nats: NatsConnection) -> list[EventConsumer]:
@@ -41,6 +51,7 @@ def build(settings: ServiceSettings) -> ServiceHost:
             SchedulingServicer(db), server
         ),
         consumers=consumers,
+        workers=lambda db, _nats: list[Worker]([ReminderWorker(db, interval=interval)]),
     )
 
 

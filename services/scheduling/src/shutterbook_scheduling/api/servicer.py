@@ -1,27 +1,260 @@
-"""gRPC API of the scheduling service."""
+"""gRPC API of the scheduling service: each method hands its request to a use case with
+the caller's company."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import grpc
+from google.protobuf import empty_pb2
 
-from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-from shutterbook_scheduling.application import client_directory
+from shutterbook_scheduling.application import bookings, calendar, client_directory, setup
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def _company() -> str:
+    return tenancy.current().company_id
 
 
 class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def GetKnownClient(
-        self, request: scheduling_pb2.GetKnownClientRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> scheduling_pb2.KnownClient:
-        return await client_directory.get_known_client(self.db, tenancy.current().company_id, request.name)
+    # --- known clients ---
+
+    async def GetKnownClient(self, request: pb.GetKnownClientRequest, context: Context) -> pb.KnownClient:
+        return await client_directory.get_known_client(self.db, _company(), request.name)
 
     async def ListKnownClients(
-        self, request: scheduling_pb2.ListKnownClientsRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> scheduling_pb2.ListKnownClientsResponse:
-        return await client_directory.list_known_clients(self.db, tenancy.current().company_id, request)
+        self, request: pb.ListKnownClientsRequest, context: Context
+    ) -> pb.ListKnownClientsResponse:
+        return await client_directory.list_known_clients(self.db, _company(), request)
+
+    # --- locations ---
+
+    async def CreateLocation(self, request: pb.CreateLocationRequest, context: Context) -> pb.Location:
+        result: pb.Location = await setup.create_doc(self.db, setup.LOCATIONS, _company(), request)
+        return result
+
+    async def GetLocation(self, request: pb.GetLocationRequest, context: Context) -> pb.Location:
+        result: pb.Location = await setup.get_doc(self.db, setup.LOCATIONS, _company(), request.name)
+        return result
+
+    async def ListLocations(self, request: pb.ListLocationsRequest, context: Context) -> pb.ListLocationsResponse:
+        items, token = await setup.list_docs(
+            self.db, setup.LOCATIONS, _company(), request.page_size, request.page_token
+        )
+        return pb.ListLocationsResponse(locations=items, next_page_token=token)
+
+    async def UpdateLocation(self, request: pb.UpdateLocationRequest, context: Context) -> pb.Location:
+        result: pb.Location = await setup.update_doc(self.db, setup.LOCATIONS, _company(), request)
+        return result
+
+    async def DeleteLocation(self, request: pb.DeleteLocationRequest, context: Context) -> empty_pb2.Empty:
+        await setup.delete_doc(self.db, setup.LOCATIONS, _company(), request.name)
+        return empty_pb2.Empty()
+
+    # --- staff members ---
+
+    async def CreateStaffMember(self, request: pb.CreateStaffMemberRequest, context: Context) -> pb.StaffMember:
+        result: pb.StaffMember = await setup.create_doc(self.db, setup.STAFF, _company(), request)
+        return result
+
+    async def GetStaffMember(self, request: pb.GetStaffMemberRequest, context: Context) -> pb.StaffMember:
+        result: pb.StaffMember = await setup.get_doc(self.db, setup.STAFF, _company(), request.name)
+        return result
+
+    async def ListStaffMembers(
+        self, request: pb.ListStaffMembersRequest, context: Context
+    ) -> pb.ListStaffMembersResponse:
+        items, token = await setup.list_docs(self.db, setup.STAFF, _company(), request.page_size, request.page_token)
+        return pb.ListStaffMembersResponse(staff_members=items, next_page_token=token)
+
+    async def UpdateStaffMember(self, request: pb.UpdateStaffMemberRequest, context: Context) -> pb.StaffMember:
+        result: pb.StaffMember = await setup.update_doc(self.db, setup.STAFF, _company(), request)
+        return result
+
+    async def DeleteStaffMember(self, request: pb.DeleteStaffMemberRequest, context: Context) -> empty_pb2.Empty:
+        await setup.delete_doc(self.db, setup.STAFF, _company(), request.name)
+        return empty_pb2.Empty()
+
+    # --- schedules ---
+
+    async def CreateSchedule(self, request: pb.CreateScheduleRequest, context: Context) -> pb.Schedule:
+        result: pb.Schedule = await setup.create_doc(self.db, setup.SCHEDULES, _company(), request)
+        return result
+
+    async def GetSchedule(self, request: pb.GetScheduleRequest, context: Context) -> pb.Schedule:
+        result: pb.Schedule = await setup.get_doc(self.db, setup.SCHEDULES, _company(), request.name)
+        return result
+
+    async def ListSchedules(self, request: pb.ListSchedulesRequest, context: Context) -> pb.ListSchedulesResponse:
+        items, token = await setup.list_docs(
+            self.db,
+            setup.SCHEDULES,
+            _company(),
+            request.page_size,
+            request.page_token,
+            {"location": request.location},
+        )
+        return pb.ListSchedulesResponse(schedules=items, next_page_token=token)
+
+    async def UpdateSchedule(self, request: pb.UpdateScheduleRequest, context: Context) -> pb.Schedule:
+        result: pb.Schedule = await setup.update_doc(self.db, setup.SCHEDULES, _company(), request)
+        return result
+
+    async def DeleteSchedule(self, request: pb.DeleteScheduleRequest, context: Context) -> empty_pb2.Empty:
+        await setup.delete_doc(self.db, setup.SCHEDULES, _company(), request.name)
+        return empty_pb2.Empty()
+
+    # --- session types ---
+
+    async def CreateSessionType(self, request: pb.CreateSessionTypeRequest, context: Context) -> pb.SessionType:
+        result: pb.SessionType = await setup.create_doc(self.db, setup.SESSION_TYPES, _company(), request)
+        return result
+
+    async def GetSessionType(self, request: pb.GetSessionTypeRequest, context: Context) -> pb.SessionType:
+        result: pb.SessionType = await setup.get_doc(self.db, setup.SESSION_TYPES, _company(), request.name)
+        return result
+
+    async def ListSessionTypes(
+        self, request: pb.ListSessionTypesRequest, context: Context
+    ) -> pb.ListSessionTypesResponse:
+        items, token = await setup.list_docs(
+            self.db, setup.SESSION_TYPES, _company(), request.page_size, request.page_token
+        )
+        return pb.ListSessionTypesResponse(session_types=items, next_page_token=token)
+
+    async def UpdateSessionType(self, request: pb.UpdateSessionTypeRequest, context: Context) -> pb.SessionType:
+        result: pb.SessionType = await setup.update_doc(self.db, setup.SESSION_TYPES, _company(), request)
+        return result
+
+    async def DeleteSessionType(self, request: pb.DeleteSessionTypeRequest, context: Context) -> empty_pb2.Empty:
+        await setup.delete_doc(self.db, setup.SESSION_TYPES, _company(), request.name)
+        return empty_pb2.Empty()
+
+    # --- appointment types ---
+
+    async def CreateAppointmentType(
+        self, request: pb.CreateAppointmentTypeRequest, context: Context
+    ) -> pb.AppointmentType:
+        result: pb.AppointmentType = await setup.create_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request)
+        return result
+
+    async def GetAppointmentType(self, request: pb.GetAppointmentTypeRequest, context: Context) -> pb.AppointmentType:
+        result: pb.AppointmentType = await setup.get_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request.name)
+        return result
+
+    async def ListAppointmentTypes(
+        self, request: pb.ListAppointmentTypesRequest, context: Context
+    ) -> pb.ListAppointmentTypesResponse:
+        items, token = await setup.list_docs(
+            self.db, setup.APPOINTMENT_TYPES, _company(), request.page_size, request.page_token
+        )
+        return pb.ListAppointmentTypesResponse(appointment_types=items, next_page_token=token)
+
+    async def UpdateAppointmentType(
+        self, request: pb.UpdateAppointmentTypeRequest, context: Context
+    ) -> pb.AppointmentType:
+        result: pb.AppointmentType = await setup.update_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request)
+        return result
+
+    async def DeleteAppointmentType(
+        self, request: pb.DeleteAppointmentTypeRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await setup.delete_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request.name)
+        return empty_pb2.Empty()
+
+    # --- session statuses and preferences ---
+
+    async def CreateSessionStatus(self, request: pb.CreateSessionStatusRequest, context: Context) -> pb.SessionStatus:
+        result: pb.SessionStatus = await setup.create_doc(self.db, setup.STATUSES, _company(), request)
+        return result
+
+    async def GetSessionStatus(self, request: pb.GetSessionStatusRequest, context: Context) -> pb.SessionStatus:
+        result: pb.SessionStatus = await setup.get_doc(self.db, setup.STATUSES, _company(), request.name)
+        return result
+
+    async def ListSessionStatuses(
+        self, request: pb.ListSessionStatusesRequest, context: Context
+    ) -> pb.ListSessionStatusesResponse:
+        result: pb.ListSessionStatusesResponse = await setup.list_statuses(self.db, _company(), request)
+        return result
+
+    async def UpdateSessionStatus(self, request: pb.UpdateSessionStatusRequest, context: Context) -> pb.SessionStatus:
+        result: pb.SessionStatus = await setup.update_doc(self.db, setup.STATUSES, _company(), request)
+        return result
+
+    async def DeleteSessionStatus(self, request: pb.DeleteSessionStatusRequest, context: Context) -> empty_pb2.Empty:
+        await setup.delete_doc(self.db, setup.STATUSES, _company(), request.name)
+        return empty_pb2.Empty()
+
+    async def GetSchedulingPreferences(
+        self, request: pb.GetSchedulingPreferencesRequest, context: Context
+    ) -> pb.SchedulingPreferences:
+        return await setup.get_preferences(self.db, _company(), request.name)
+
+    async def UpdateSchedulingPreferences(
+        self, request: pb.UpdateSchedulingPreferencesRequest, context: Context
+    ) -> pb.SchedulingPreferences:
+        return await setup.update_preferences(self.db, _company(), request)
+
+    # --- sessions ---
+
+    async def CreateSession(self, request: pb.CreateSessionRequest, context: Context) -> pb.Session:
+        return await bookings.create_session(self.db, _company(), request)
+
+    async def GetSession(self, request: pb.GetSessionRequest, context: Context) -> pb.Session:
+        return await bookings.get_session(self.db, _company(), request.name)
+
+    async def ListSessions(self, request: pb.ListSessionsRequest, context: Context) -> pb.ListSessionsResponse:
+        return await bookings.list_sessions(self.db, _company(), request)
+
+    async def UpdateSession(self, request: pb.UpdateSessionRequest, context: Context) -> pb.Session:
+        return await bookings.update_session(self.db, _company(), request)
+
+    async def RescheduleSession(self, request: pb.RescheduleSessionRequest, context: Context) -> pb.Session:
+        return await bookings.reschedule_session(self.db, _company(), request)
+
+    async def CancelSession(self, request: pb.CancelSessionRequest, context: Context) -> pb.Session:
+        return await bookings.cancel_session(self.db, _company(), request)
+
+    async def HoldSession(self, request: pb.HoldSessionRequest, context: Context) -> pb.Session:
+        return await bookings.hold_session(self.db, _company(), request)
+
+    # --- appointments ---
+
+    async def CreateAppointment(self, request: pb.CreateAppointmentRequest, context: Context) -> pb.Appointment:
+        return await bookings.create_appointment(self.db, _company(), request)
+
+    async def GetAppointment(self, request: pb.GetAppointmentRequest, context: Context) -> pb.Appointment:
+        return await bookings.get_appointment(self.db, _company(), request.name)
+
+    async def ListAppointments(
+        self, request: pb.ListAppointmentsRequest, context: Context
+    ) -> pb.ListAppointmentsResponse:
+        return await bookings.list_appointments(self.db, _company(), request)
+
+    async def UpdateAppointment(self, request: pb.UpdateAppointmentRequest, context: Context) -> pb.Appointment:
+        return await bookings.update_appointment(self.db, _company(), request)
+
+    async def RescheduleAppointment(self, request: pb.RescheduleAppointmentRequest, context: Context) -> pb.Appointment:
+        return await bookings.reschedule_appointment(self.db, _company(), request)
+
+    async def CancelAppointment(self, request: pb.CancelAppointmentRequest, context: Context) -> pb.Appointment:
+        return await bookings.cancel_appointment(self.db, _company(), request)
+
+    # --- calendar ---
+
+    async def QueryCalendar(self, request: pb.QueryCalendarRequest, context: Context) -> pb.QueryCalendarResponse:
+        return await calendar.query_calendar(self.db, _company(), request)
+
+    async def ExportScheduleCalendar(
+        self, request: pb.ExportScheduleCalendarRequest, context: Context
+    ) -> pb.ExportScheduleCalendarResponse:
+        return await calendar.export_schedule_ics(self.db, _company(), request)

@@ -1,11 +1,17 @@
 """Scheduling's directory of clients: kept from the clients service's events, read by
-sessions (a session's client must be known here) and by the API."""
+sessions (a session's client must be known here, its participants must be the client's
+family members) and by the API.
+
+Every applied event counts one `revision` on the client's row. Deletes are soft (the row
+stays, marked), and a merge re-points the merged client's sessions and appointments to
+the survivor, in the same transaction as the inbox entry.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, select, tuple_, update
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
@@ -16,12 +22,16 @@ from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.storage.models import KnownClientRow
+from shutterbook_scheduling.storage.models import AppointmentRow, KnownClientRow, KnownFamilyMemberRow, SessionRow
 
 
 def _display_name(client: clients_pb2.Client) -> str:
     person = " ".join(p for p in (client.given_name, client.family_name) if p)
     return client.household_name or person
+
+
+def _member_name(member: clients_pb2.FamilyMember, client: clients_pb2.Client) -> str:
+    return " ".join(p for p in (member.given_name, member.family_name or client.family_name) if p)
 
 
 async def on_client_created(delivery: Delivery) -> None:
@@ -30,7 +40,81 @@ async def on_client_created(delivery: Delivery) -> None:
     await upsert_known_client(delivery.uow, delivery.envelope.company_id, event.client)
 
 
-async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -> None:
+async def on_client_updated(delivery: Delivery) -> None:
+    event = delivery.payload
+    assert isinstance(event, events_pb2.ClientUpdatedEvent)
+    await upsert_known_client(delivery.uow, delivery.envelope.company_id, event.client)
+
+
+async def on_client_deleted(delivery: Delivery) -> None:
+    event = delivery.payload
+    assert isinstance(event, events_pb2.ClientDeletedEvent)
+    row = await upsert_known_client(delivery.uow, delivery.envelope.company_id, event.client)
+    row.deleted = True
+
+
+async def on_client_merged(delivery: Delivery) -> None:
+    event = delivery.payload
+    assert isinstance(event, events_pb2.ClientMergedEvent)
+    company_id = delivery.envelope.company_id
+    uow = delivery.uow
+    survivor = await upsert_known_client(uow, company_id, event.surviving_client)
+    merged_id = event.merged_client.removeprefix("clients/")
+    merged = await uow.session.get(KnownClientRow, (company_id, merged_id))
+    if merged is None:
+        merged = KnownClientRow(
+            company_id=company_id,
+            client_id=merged_id,
+            revision=0,
+            source_updated_at=utcnow(),
+            learned_at=utcnow(),
+            display_name="",
+        )
+        uow.session.add(merged)
+    merged.revision += 1
+    merged.merged_into = survivor.client_id
+    await uow.session.execute(
+        update(SessionRow)
+        .where(SessionRow.company_id == company_id, SessionRow.client_id == merged_id)
+        .values(client_id=survivor.client_id)
+    )
+    await uow.session.execute(
+        update(AppointmentRow)
+        .where(AppointmentRow.company_id == company_id, AppointmentRow.client_id == merged_id)
+        .values(client_id=survivor.client_id)
+    )
+    await _repoint_documents(uow, company_id, merged_id, survivor.client_id)
+
+
+async def _repoint_documents(uow: UnitOfWork, company_id: str, old: str, new: str) -> None:
+    """The stored Session/Appointment messages name the client too: re-point them (and the
+    participants, whose names carry the client id) so reads agree with the columns."""
+    sessions = (
+        await uow.session.scalars(
+            select(SessionRow).where(SessionRow.company_id == company_id, SessionRow.client_id == new)
+        )
+    ).all()
+    for row in sessions:
+        msg = scheduling_pb2.Session.FromString(row.data)
+        if msg.client == f"clients/{old}":
+            msg.client = f"clients/{new}"
+            participants = [p.replace(f"clients/{old}/", f"clients/{new}/", 1) for p in msg.participants]
+            del msg.participants[:]
+            msg.participants.extend(participants)
+            row.data = msg.SerializeToString(deterministic=True)
+    appointments = (
+        await uow.session.scalars(
+            select(AppointmentRow).where(AppointmentRow.company_id == company_id, AppointmentRow.client_id == new)
+        )
+    ).all()
+    for appointment in appointments:
+        amsg = scheduling_pb2.Appointment.FromString(appointment.data)
+        if amsg.client == f"clients/{old}":
+            amsg.client = f"clients/{new}"
+            appointment.data = amsg.SerializeToString(deterministic=True)
+
+
+async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -> KnownClientRow:
     """Apply a client version; an older version than the one held changes nothing but the count."""
     client_id = client.name.removeprefix("clients/")
     source_time = client.update_time.ToDatetime().replace(tzinfo=utcnow().tzinfo)
@@ -43,6 +127,8 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_
             source_updated_at=source_time,
             learned_at=utcnow(),
             display_name="",
+            deleted=False,
+            merged_into="",
         )
         uow.session.add(row)
     row.revision += 1
@@ -51,19 +137,55 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_
         row.primary_email = client.emails[0] if client.emails else ""
         row.source_updated_at = source_time
         row.learned_at = utcnow()
+        await uow.session.flush()
+        await uow.session.execute(
+            delete(KnownFamilyMemberRow).where(
+                KnownFamilyMemberRow.company_id == company_id, KnownFamilyMemberRow.client_id == client_id
+            )
+        )
+        for member in client.family_members:
+            member_id = member.name.rsplit("/", 1)[-1]
+            if member_id:
+                uow.session.add(
+                    KnownFamilyMemberRow(
+                        company_id=company_id,
+                        client_id=client_id,
+                        member_id=member_id,
+                        display_name=_member_name(member, client),
+                    )
+                )
+    return row
 
 
 SUBSCRIPTIONS = [
     Subscription("clients.client.created", events_pb2.ClientCreatedEvent, on_client_created),
+    Subscription("clients.client.updated", events_pb2.ClientUpdatedEvent, on_client_updated),
+    Subscription("clients.client.deleted", events_pb2.ClientDeletedEvent, on_client_deleted),
+    Subscription("clients.client.merged", events_pb2.ClientMergedEvent, on_client_merged),
 ]
 
 
-def to_proto(row: KnownClientRow) -> scheduling_pb2.KnownClient:
+async def _to_proto(uow: UnitOfWork, row: KnownClientRow) -> scheduling_pb2.KnownClient:
+    members = (
+        await uow.session.scalars(
+            select(KnownFamilyMemberRow)
+            .where(KnownFamilyMemberRow.company_id == row.company_id, KnownFamilyMemberRow.client_id == row.client_id)
+            .order_by(KnownFamilyMemberRow.display_name, KnownFamilyMemberRow.member_id)
+        )
+    ).all()
     msg = scheduling_pb2.KnownClient(
         name=f"knownClients/{row.client_id}",
         client=f"clients/{row.client_id}",
         display_name=row.display_name,
         primary_email=row.primary_email,
+        family_members=[
+            scheduling_pb2.KnownFamilyMember(
+                name=f"clients/{row.client_id}/familyMembers/{m.member_id}", display_name=m.display_name
+            )
+            for m in members
+        ],
+        deleted=row.deleted,
+        merged_into=f"clients/{row.merged_into}" if row.merged_into else "",
     )
     msg.update_time.FromDatetime(row.learned_at)
     return msg
@@ -73,25 +195,24 @@ async def get_known_client(db: Database, company_id: str, name: str) -> scheduli
     client_id = parse_name(name, "knownClients")
     async with UnitOfWork(db, readonly=True) as uow:
         row = await uow.session.get(KnownClientRow, (company_id, client_id))
-    if row is None:
-        raise NotFound(f"{name} not found")
-    return to_proto(row)
+        if row is None or not row.display_name:
+            raise NotFound(f"{name} not found")
+        return await _to_proto(uow, row)
 
 
 async def list_known_clients(
     db: Database, company_id: str, request: scheduling_pb2.ListKnownClientsRequest
 ) -> scheduling_pb2.ListKnownClientsResponse:
     page = parse_page(request.page_size, request.page_token)
-    query = select(KnownClientRow).where(KnownClientRow.company_id == company_id)
+    query = select(KnownClientRow).where(KnownClientRow.company_id == company_id, KnownClientRow.display_name != "")
     if page.cursor is not None:
         after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"])
         query = query.where(tuple_(KnownClientRow.learned_at, KnownClientRow.client_id) < after)
     query = query.order_by(KnownClientRow.learned_at.desc(), KnownClientRow.client_id.desc()).limit(page.size + 1)
     async with UnitOfWork(db, readonly=True) as uow:
         rows = list((await uow.session.scalars(query)).all())
-    more = len(rows) > page.size
-    rows = rows[: page.size]
+        more = len(rows) > page.size
+        rows = rows[: page.size]
+        out = [await _to_proto(uow, r) for r in rows]
     cursor = {"t": rows[-1].learned_at.isoformat(), "id": rows[-1].client_id} if more else None
-    return scheduling_pb2.ListKnownClientsResponse(
-        known_clients=[to_proto(r) for r in rows], next_page_token=next_token(cursor)
-    )
+    return scheduling_pb2.ListKnownClientsResponse(known_clients=out, next_page_token=next_token(cursor))

@@ -188,3 +188,293 @@ class SessionCancelledEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SessionCancelledEvent: _TypeAlias = SessionCancelledEvent  # noqa: Y015
+
+@_typing.final
+class SessionStatusChangedEvent(_message.Message):
+    """Payload of `scheduling.session.status_changed`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    PREVIOUS_STATUS_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    previous_status: _builtins.str
+    """The previous status, `sessionStatuses/{status_id}`."""
+    previous_status_display_name: _builtins.str
+    """The previous status's name."""
+    @_builtins.property
+    def session(self) -> Global___SessionSnapshot:
+        """The session with its new status."""
+
+    def __init__(
+        self,
+        *,
+        session: Global___SessionSnapshot | None = ...,
+        previous_status: _builtins.str = ...,
+        previous_status_display_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["previous_status", b"previous_status", "previous_status_display_name", b"previous_status_display_name", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionStatusChangedEvent: _TypeAlias = SessionStatusChangedEvent  # noqa: Y015
+
+@_typing.final
+class SessionUpdatedEvent(_message.Message):
+    """Payload of `scheduling.session.updated`: any other change (flags, participants,
+    staff, number, hold and release).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    CHANGED_PATHS_FIELD_NUMBER: _builtins.int
+    ON_HOLD_FIELD_NUMBER: _builtins.int
+    on_hold: _builtins.bool
+    """True when on hold (not on the calendar)."""
+    @_builtins.property
+    def session(self) -> Global___SessionSnapshot:
+        """The session after the change."""
+
+    @_builtins.property
+    def changed_paths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The fields that changed, as update_mask paths (`on_hold` for hold and release)."""
+
+    def __init__(
+        self,
+        *,
+        session: Global___SessionSnapshot | None = ...,
+        changed_paths: _abc.Iterable[_builtins.str] | None = ...,
+        on_hold: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_paths", b"changed_paths", "on_hold", b"on_hold", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionUpdatedEvent: _TypeAlias = SessionUpdatedEvent  # noqa: Y015
+
+@_typing.final
+class SessionReminderDueEvent(_message.Message):
+    """Payload of `scheduling.session.reminder_due`: a session's reminder time has come
+    (emitted once per session, across restarts and replicas).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    REMINDER_MINUTES_FIELD_NUMBER: _builtins.int
+    reminder_minutes: _builtins.int
+    """The reminder's lead, in minutes before the start."""
+    @_builtins.property
+    def session(self) -> Global___SessionSnapshot:
+        """The session."""
+
+    def __init__(
+        self,
+        *,
+        session: Global___SessionSnapshot | None = ...,
+        reminder_minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reminder_minutes", b"reminder_minutes", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionReminderDueEvent: _TypeAlias = SessionReminderDueEvent  # noqa: Y015
+
+@_typing.final
+class AppointmentSnapshot(_message.Message):
+    """What an appointment event carries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_TYPE_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    SCHEDULES_FIELD_NUMBER: _builtins.int
+    PRICE_LIST_ITEMS_FIELD_NUMBER: _builtins.int
+    AUTO_CREATE_INVOICE_FIELD_NUMBER: _builtins.int
+    appointment: _builtins.str
+    """Resource name, `appointments/{appointment_id}`."""
+    appointment_type: _builtins.str
+    """The appointment type, `appointmentTypes/{id}`."""
+    appointment_type_display_name: _builtins.str
+    """The type's name."""
+    client: _builtins.str
+    """The client, `clients/{client_id}`; empty for an unlinked appointment."""
+    session: _builtins.str
+    """The linked session, `sessions/{session_id}`, if any."""
+    description: _builtins.str
+    """The description."""
+    location: _builtins.str
+    """The location, `locations/{location_id}`."""
+    time_zone: _builtins.str
+    """The location's IANA time zone."""
+    auto_create_invoice: _builtins.bool
+    """The type's "Auto-Create Invoice" setting."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End."""
+
+    @_builtins.property
+    def schedules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The schedules it occupies."""
+
+    @_builtins.property
+    def price_list_items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The type's price list items."""
+
+    def __init__(
+        self,
+        *,
+        appointment: _builtins.str = ...,
+        appointment_type: _builtins.str = ...,
+        appointment_type_display_name: _builtins.str = ...,
+        client: _builtins.str = ...,
+        session: _builtins.str = ...,
+        description: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        location: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        schedules: _abc.Iterable[_builtins.str] | None = ...,
+        price_list_items: _abc.Iterable[_builtins.str] | None = ...,
+        auto_create_invoice: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "appointment_type", b"appointment_type", "appointment_type_display_name", b"appointment_type_display_name", "auto_create_invoice", b"auto_create_invoice", "client", b"client", "description", b"description", "end_time", b"end_time", "location", b"location", "price_list_items", b"price_list_items", "schedules", b"schedules", "session", b"session", "start_time", b"start_time", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppointmentSnapshot: _TypeAlias = AppointmentSnapshot  # noqa: Y015
+
+@_typing.final
+class AppointmentBookedEvent(_message.Message):
+    """Payload of `scheduling.appointment.booked`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def appointment(self) -> Global___AppointmentSnapshot:
+        """The appointment as booked."""
+
+    def __init__(
+        self,
+        *,
+        appointment: Global___AppointmentSnapshot | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppointmentBookedEvent: _TypeAlias = AppointmentBookedEvent  # noqa: Y015
+
+@_typing.final
+class AppointmentRescheduledEvent(_message.Message):
+    """Payload of `scheduling.appointment.rescheduled`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    PREVIOUS_START_TIME_FIELD_NUMBER: _builtins.int
+    PREVIOUS_END_TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def appointment(self) -> Global___AppointmentSnapshot:
+        """The appointment at its new time."""
+
+    @_builtins.property
+    def previous_start_time(self) -> _timestamp_pb2.Timestamp:
+        """Where it started before."""
+
+    @_builtins.property
+    def previous_end_time(self) -> _timestamp_pb2.Timestamp:
+        """Where it ended before."""
+
+    def __init__(
+        self,
+        *,
+        appointment: Global___AppointmentSnapshot | None = ...,
+        previous_start_time: _timestamp_pb2.Timestamp | None = ...,
+        previous_end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "previous_end_time", b"previous_end_time", "previous_start_time", b"previous_start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "previous_end_time", b"previous_end_time", "previous_start_time", b"previous_start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppointmentRescheduledEvent: _TypeAlias = AppointmentRescheduledEvent  # noqa: Y015
+
+@_typing.final
+class AppointmentCancelledEvent(_message.Message):
+    """Payload of `scheduling.appointment.cancelled`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def appointment(self) -> Global___AppointmentSnapshot:
+        """The appointment as cancelled."""
+
+    def __init__(
+        self,
+        *,
+        appointment: Global___AppointmentSnapshot | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppointmentCancelledEvent: _TypeAlias = AppointmentCancelledEvent  # noqa: Y015
+
+@_typing.final
+class AppointmentUpdatedEvent(_message.Message):
+    """Payload of `scheduling.appointment.updated`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    CHANGED_PATHS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def appointment(self) -> Global___AppointmentSnapshot:
+        """The appointment after the change."""
+
+    @_builtins.property
+    def changed_paths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The fields that changed."""
+
+    def __init__(
+        self,
+        *,
+        appointment: Global___AppointmentSnapshot | None = ...,
+        changed_paths: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "changed_paths", b"changed_paths"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppointmentUpdatedEvent: _TypeAlias = AppointmentUpdatedEvent  # noqa: Y015

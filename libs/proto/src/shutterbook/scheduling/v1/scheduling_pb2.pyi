@@ -5,9 +5,13 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from shutterbook.common.v1 import date_pb2 as _date_pb2
+from shutterbook.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,6 +22,174 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _DayOfWeek:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DayOfWeekEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DayOfWeek.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DAY_OF_WEEK_UNSPECIFIED: _DayOfWeek.ValueType  # 0
+    """Not set."""
+    DAY_OF_WEEK_MONDAY: _DayOfWeek.ValueType  # 1
+    """Monday."""
+    DAY_OF_WEEK_TUESDAY: _DayOfWeek.ValueType  # 2
+    """Tuesday."""
+    DAY_OF_WEEK_WEDNESDAY: _DayOfWeek.ValueType  # 3
+    """Wednesday."""
+    DAY_OF_WEEK_THURSDAY: _DayOfWeek.ValueType  # 4
+    """Thursday."""
+    DAY_OF_WEEK_FRIDAY: _DayOfWeek.ValueType  # 5
+    """Friday."""
+    DAY_OF_WEEK_SATURDAY: _DayOfWeek.ValueType  # 6
+    """Saturday."""
+    DAY_OF_WEEK_SUNDAY: _DayOfWeek.ValueType  # 7
+    """Sunday."""
+
+class DayOfWeek(_DayOfWeek, metaclass=_DayOfWeekEnumTypeWrapper):
+    """A day of the week (ISO numbering: Monday is 1)."""
+
+DAY_OF_WEEK_UNSPECIFIED: DayOfWeek.ValueType  # 0
+"""Not set."""
+DAY_OF_WEEK_MONDAY: DayOfWeek.ValueType  # 1
+"""Monday."""
+DAY_OF_WEEK_TUESDAY: DayOfWeek.ValueType  # 2
+"""Tuesday."""
+DAY_OF_WEEK_WEDNESDAY: DayOfWeek.ValueType  # 3
+"""Wednesday."""
+DAY_OF_WEEK_THURSDAY: DayOfWeek.ValueType  # 4
+"""Thursday."""
+DAY_OF_WEEK_FRIDAY: DayOfWeek.ValueType  # 5
+"""Friday."""
+DAY_OF_WEEK_SATURDAY: DayOfWeek.ValueType  # 6
+"""Saturday."""
+DAY_OF_WEEK_SUNDAY: DayOfWeek.ValueType  # 7
+"""Sunday."""
+Global___DayOfWeek: _TypeAlias = DayOfWeek  # noqa: Y015
+
+class _StaffRole:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _StaffRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StaffRole.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    STAFF_ROLE_UNSPECIFIED: _StaffRole.ValueType  # 0
+    """Not set."""
+    STAFF_ROLE_PHOTOGRAPHER: _StaffRole.ValueType  # 1
+    """Photographer."""
+    STAFF_ROLE_ASSISTANT: _StaffRole.ValueType  # 2
+    """Assistant."""
+    STAFF_ROLE_MAKEUP_ARTIST: _StaffRole.ValueType  # 3
+    """Makeup artist."""
+    STAFF_ROLE_VIDEOGRAPHER: _StaffRole.ValueType  # 4
+    """Videographer."""
+    STAFF_ROLE_SALES: _StaffRole.ValueType  # 5
+    """Sales (presentations, consultations)."""
+    STAFF_ROLE_OTHER: _StaffRole.ValueType  # 6
+    """Any other role."""
+
+class StaffRole(_StaffRole, metaclass=_StaffRoleEnumTypeWrapper):
+    """A role a staff member has in sessions."""
+
+STAFF_ROLE_UNSPECIFIED: StaffRole.ValueType  # 0
+"""Not set."""
+STAFF_ROLE_PHOTOGRAPHER: StaffRole.ValueType  # 1
+"""Photographer."""
+STAFF_ROLE_ASSISTANT: StaffRole.ValueType  # 2
+"""Assistant."""
+STAFF_ROLE_MAKEUP_ARTIST: StaffRole.ValueType  # 3
+"""Makeup artist."""
+STAFF_ROLE_VIDEOGRAPHER: StaffRole.ValueType  # 4
+"""Videographer."""
+STAFF_ROLE_SALES: StaffRole.ValueType  # 5
+"""Sales (presentations, consultations)."""
+STAFF_ROLE_OTHER: StaffRole.ValueType  # 6
+"""Any other role."""
+Global___StaffRole: _TypeAlias = StaffRole  # noqa: Y015
+
+class _ScheduleKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ScheduleKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ScheduleKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SCHEDULE_KIND_UNSPECIFIED: _ScheduleKind.ValueType  # 0
+    """Not set."""
+    SCHEDULE_KIND_STAFF: _ScheduleKind.ValueType  # 1
+    """A staff member's schedule."""
+    SCHEDULE_KIND_RESOURCE: _ScheduleKind.ValueType  # 2
+    """A resource's schedule (camera room, presentation room, ...)."""
+
+class ScheduleKind(_ScheduleKind, metaclass=_ScheduleKindEnumTypeWrapper):
+    """Whose schedule it is."""
+
+SCHEDULE_KIND_UNSPECIFIED: ScheduleKind.ValueType  # 0
+"""Not set."""
+SCHEDULE_KIND_STAFF: ScheduleKind.ValueType  # 1
+"""A staff member's schedule."""
+SCHEDULE_KIND_RESOURCE: ScheduleKind.ValueType  # 2
+"""A resource's schedule (camera room, presentation room, ...)."""
+Global___ScheduleKind: _TypeAlias = ScheduleKind  # noqa: Y015
+
+class _PaymentOption:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PaymentOptionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PaymentOption.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PAYMENT_OPTION_UNSPECIFIED: _PaymentOption.ValueType  # 0
+    """Not set: no payment is required."""
+    PAYMENT_OPTION_NONE: _PaymentOption.ValueType  # 1
+    """No payment."""
+    PAYMENT_OPTION_INVOICE_LISTED_PRICE: _PaymentOption.ValueType  # 2
+    """Require invoice payment in the listed price (`payment_amount`); needs auto-create invoice."""
+    PAYMENT_OPTION_INVOICE_FULL_AMOUNT: _PaymentOption.ValueType  # 3
+    """Require invoice payment in the full amount (for types with online promotions)."""
+    PAYMENT_OPTION_CUSTOMER_DEPOSIT: _PaymentOption.ValueType  # 4
+    """Require a customer deposit of `payment_amount`."""
+
+class PaymentOption(_PaymentOption, metaclass=_PaymentOptionEnumTypeWrapper):
+    """How online booking takes payment for a type."""
+
+PAYMENT_OPTION_UNSPECIFIED: PaymentOption.ValueType  # 0
+"""Not set: no payment is required."""
+PAYMENT_OPTION_NONE: PaymentOption.ValueType  # 1
+"""No payment."""
+PAYMENT_OPTION_INVOICE_LISTED_PRICE: PaymentOption.ValueType  # 2
+"""Require invoice payment in the listed price (`payment_amount`); needs auto-create invoice."""
+PAYMENT_OPTION_INVOICE_FULL_AMOUNT: PaymentOption.ValueType  # 3
+"""Require invoice payment in the full amount (for types with online promotions)."""
+PAYMENT_OPTION_CUSTOMER_DEPOSIT: PaymentOption.ValueType  # 4
+"""Require a customer deposit of `payment_amount`."""
+Global___PaymentOption: _TypeAlias = PaymentOption  # noqa: Y015
+
+class _CalendarEntryKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CalendarEntryKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CalendarEntryKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CALENDAR_ENTRY_KIND_UNSPECIFIED: _CalendarEntryKind.ValueType  # 0
+    """Not set."""
+    CALENDAR_ENTRY_KIND_SESSION: _CalendarEntryKind.ValueType  # 1
+    """A session."""
+    CALENDAR_ENTRY_KIND_APPOINTMENT: _CalendarEntryKind.ValueType  # 2
+    """An appointment."""
+    CALENDAR_ENTRY_KIND_TIME_OFF: _CalendarEntryKind.ValueType  # 3
+    """A schedule's time off (`entry` is the schedule; `description` the reason)."""
+
+class CalendarEntryKind(_CalendarEntryKind, metaclass=_CalendarEntryKindEnumTypeWrapper):
+    """What occupies a calendar block."""
+
+CALENDAR_ENTRY_KIND_UNSPECIFIED: CalendarEntryKind.ValueType  # 0
+"""Not set."""
+CALENDAR_ENTRY_KIND_SESSION: CalendarEntryKind.ValueType  # 1
+"""A session."""
+CALENDAR_ENTRY_KIND_APPOINTMENT: CalendarEntryKind.ValueType  # 2
+"""An appointment."""
+CALENDAR_ENTRY_KIND_TIME_OFF: CalendarEntryKind.ValueType  # 3
+"""A schedule's time off (`entry` is the schedule; `description` the reason)."""
+Global___CalendarEntryKind: _TypeAlias = CalendarEntryKind  # noqa: Y015
 
 @_typing.final
 class KnownClient(_message.Message):
@@ -30,6 +202,9 @@ class KnownClient(_message.Message):
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     PRIMARY_EMAIL_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    FAMILY_MEMBERS_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `knownClients/{client_id}`; the id is the clients service's id."""
     client: _builtins.str
@@ -38,9 +213,17 @@ class KnownClient(_message.Message):
     """Name to show on sessions and the calendar."""
     primary_email: _builtins.str
     """Primary email, if any."""
+    deleted: _builtins.bool
+    """True once the client was deleted in the clients service (no new sessions)."""
+    merged_into: _builtins.str
+    """When merged away: the surviving client, `clients/{client_id}`."""
     @_builtins.property
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When scheduling learned of the latest version of this client."""
+
+    @_builtins.property
+    def family_members(self) -> _containers.RepeatedCompositeFieldContainer[Global___KnownFamilyMember]:
+        """The client's family members, who may be a session's participants."""
 
     def __init__(
         self,
@@ -50,14 +233,43 @@ class KnownClient(_message.Message):
         display_name: _builtins.str = ...,
         primary_email: _builtins.str = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        family_members: _abc.Iterable[Global___KnownFamilyMember] | None = ...,
+        deleted: _builtins.bool = ...,
+        merged_into: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "display_name", b"display_name", "name", b"name", "primary_email", b"primary_email", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "deleted", b"deleted", "display_name", b"display_name", "family_members", b"family_members", "merged_into", b"merged_into", "name", b"name", "primary_email", b"primary_email", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___KnownClient: _TypeAlias = KnownClient  # noqa: Y015
+
+@_typing.final
+class KnownFamilyMember(_message.Message):
+    """A family member of a known client."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name in the clients service, `clients/{client_id}/familyMembers/{member_id}`."""
+    display_name: _builtins.str
+    """Name to show."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnownFamilyMember: _TypeAlias = KnownFamilyMember  # noqa: Y015
 
 @_typing.final
 class GetKnownClientRequest(_message.Message):
@@ -134,3 +346,2748 @@ class ListKnownClientsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListKnownClientsResponse: _TypeAlias = ListKnownClientsResponse  # noqa: Y015
+
+@_typing.final
+class TimeOfDay(_message.Message):
+    """A wall-clock time of day, read in a location's time zone."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOURS_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    hours: _builtins.int
+    """Hours, 0 to 23."""
+    minutes: _builtins.int
+    """Minutes, 0 to 59."""
+    def __init__(
+        self,
+        *,
+        hours: _builtins.int = ...,
+        minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hours", b"hours", "minutes", b"minutes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeOfDay: _TypeAlias = TimeOfDay  # noqa: Y015
+
+@_typing.final
+class WeeklyHours(_message.Message):
+    """Hours on one day of the week, for example Monday 09:00 to 17:00 (local time)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAY_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    day: Global___DayOfWeek.ValueType
+    """The day of the week."""
+    @_builtins.property
+    def start(self) -> Global___TimeOfDay:
+        """Start (local wall clock)."""
+
+    @_builtins.property
+    def end(self) -> Global___TimeOfDay:
+        """End (local wall clock), after start."""
+
+    def __init__(
+        self,
+        *,
+        day: Global___DayOfWeek.ValueType = ...,
+        start: Global___TimeOfDay | None = ...,
+        end: Global___TimeOfDay | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "end", b"end", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WeeklyHours: _TypeAlias = WeeklyHours  # noqa: Y015
+
+@_typing.final
+class PostalAddress(_message.Message):
+    """A postal address."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADDRESS_LINES_FIELD_NUMBER: _builtins.int
+    LOCALITY_FIELD_NUMBER: _builtins.int
+    ADMINISTRATIVE_AREA_FIELD_NUMBER: _builtins.int
+    POSTAL_CODE_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    locality: _builtins.str
+    """City or locality."""
+    administrative_area: _builtins.str
+    """State, province or region."""
+    postal_code: _builtins.str
+    """Postal code."""
+    region_code: _builtins.str
+    """ISO 3166-1 alpha-2 country code, for example `US`."""
+    @_builtins.property
+    def address_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Street lines."""
+
+    def __init__(
+        self,
+        *,
+        address_lines: _abc.Iterable[_builtins.str] | None = ...,
+        locality: _builtins.str = ...,
+        administrative_area: _builtins.str = ...,
+        postal_code: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address_lines", b"address_lines", "administrative_area", b"administrative_area", "locality", b"locality", "postal_code", b"postal_code", "region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostalAddress: _TypeAlias = PostalAddress  # noqa: Y015
+
+@_typing.final
+class Location(_message.Message):
+    """A location of the company: a studio, with its time zone and hours."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    STUDIO_HOURS_FIELD_NUMBER: _builtins.int
+    LUNCH_PERIODS_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `locations/{location_id}`. Output only."""
+    display_name: _builtins.str
+    """Name, for example "Downtown Studio". Required."""
+    time_zone: _builtins.str
+    """IANA time zone, for example `America/New_York`. Required. Wall-clock input for this
+    location (session dates and times) is read in it, DST-correct.
+    """
+    @_builtins.property
+    def address(self) -> Global___PostalAddress:
+        """Street address."""
+
+    @_builtins.property
+    def studio_hours(self) -> _containers.RepeatedCompositeFieldContainer[Global___WeeklyHours]:
+        """Studio hours per day of the week."""
+
+    @_builtins.property
+    def lunch_periods(self) -> _containers.RepeatedCompositeFieldContainer[Global___WeeklyHours]:
+        """Lunch periods per day of the week."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        address: Global___PostalAddress | None = ...,
+        studio_hours: _abc.Iterable[Global___WeeklyHours] | None = ...,
+        lunch_periods: _abc.Iterable[Global___WeeklyHours] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "create_time", b"create_time", "display_name", b"display_name", "lunch_periods", b"lunch_periods", "name", b"name", "studio_hours", b"studio_hours", "time_zone", b"time_zone", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Location: _TypeAlias = Location  # noqa: Y015
+
+@_typing.final
+class CreateLocationRequest(_message.Message):
+    """Request of CreateLocation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATION_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def location(self) -> Global___Location:
+        """The location to create."""
+
+    def __init__(
+        self,
+        *,
+        location: Global___Location | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateLocationRequest: _TypeAlias = CreateLocationRequest  # noqa: Y015
+
+@_typing.final
+class GetLocationRequest(_message.Message):
+    """Request of GetLocation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `locations/{location_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLocationRequest: _TypeAlias = GetLocationRequest  # noqa: Y015
+
+@_typing.final
+class ListLocationsRequest(_message.Message):
+    """Request of ListLocations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum results per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLocationsRequest: _TypeAlias = ListLocationsRequest  # noqa: Y015
+
+@_typing.final
+class ListLocationsResponse(_message.Message):
+    """Response of ListLocations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def locations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Location]:
+        """The locations of this page."""
+
+    def __init__(
+        self,
+        *,
+        locations: _abc.Iterable[Global___Location] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["locations", b"locations", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLocationsResponse: _TypeAlias = ListLocationsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateLocationRequest(_message.Message):
+    """Request of UpdateLocation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def location(self) -> Global___Location:
+        """The location with its `name` and the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change; empty means every writable field."""
+
+    def __init__(
+        self,
+        *,
+        location: Global___Location | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateLocationRequest: _TypeAlias = UpdateLocationRequest  # noqa: Y015
+
+@_typing.final
+class StaffMember(_message.Message):
+    """A staff member, as far as scheduling needs one."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `staffMembers/{staff_member_id}`. Output only."""
+    display_name: _builtins.str
+    """Name to show, for example "John Doe". Required."""
+    email: _builtins.str
+    """Email address (for confirmations and calendar subscriptions)."""
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___StaffRole.ValueType]:
+        """Roles, for example photographer and videographer."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        roles: _abc.Iterable[Global___StaffRole.ValueType] | None = ...,
+        email: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "display_name", b"display_name", "email", b"email", "name", b"name", "roles", b"roles", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StaffMember: _TypeAlias = StaffMember  # noqa: Y015
+
+@_typing.final
+class CreateStaffMemberRequest(_message.Message):
+    """Request of CreateStaffMember."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_MEMBER_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def staff_member(self) -> Global___StaffMember:
+        """The staff member to create."""
+
+    def __init__(
+        self,
+        *,
+        staff_member: Global___StaffMember | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["staff_member", b"staff_member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "staff_member", b"staff_member"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateStaffMemberRequest: _TypeAlias = CreateStaffMemberRequest  # noqa: Y015
+
+@_typing.final
+class GetStaffMemberRequest(_message.Message):
+    """Request of GetStaffMember."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `staffMembers/{staff_member_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStaffMemberRequest: _TypeAlias = GetStaffMemberRequest  # noqa: Y015
+
+@_typing.final
+class ListStaffMembersRequest(_message.Message):
+    """Request of ListStaffMembers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum results per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStaffMembersRequest: _TypeAlias = ListStaffMembersRequest  # noqa: Y015
+
+@_typing.final
+class ListStaffMembersResponse(_message.Message):
+    """Response of ListStaffMembers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_MEMBERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def staff_members(self) -> _containers.RepeatedCompositeFieldContainer[Global___StaffMember]:
+        """The staff members of this page."""
+
+    def __init__(
+        self,
+        *,
+        staff_members: _abc.Iterable[Global___StaffMember] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "staff_members", b"staff_members"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStaffMembersResponse: _TypeAlias = ListStaffMembersResponse  # noqa: Y015
+
+@_typing.final
+class UpdateStaffMemberRequest(_message.Message):
+    """Request of UpdateStaffMember."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_MEMBER_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def staff_member(self) -> Global___StaffMember:
+        """The staff member with its `name` and the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change; empty means every writable field."""
+
+    def __init__(
+        self,
+        *,
+        staff_member: Global___StaffMember | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["staff_member", b"staff_member", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["staff_member", b"staff_member", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateStaffMemberRequest: _TypeAlias = UpdateStaffMemberRequest  # noqa: Y015
+
+@_typing.final
+class TimeOff(_message.Message):
+    """A period a schedule is not available (vacation, maintenance). It occupies the schedule:
+    booking over it is a conflict like any other.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    """Why, for example "Vacation"."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End, after start."""
+
+    def __init__(
+        self,
+        *,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "reason", b"reason", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeOff: _TypeAlias = TimeOff  # noqa: Y015
+
+@_typing.final
+class Schedule(_message.Message):
+    """An individual calendar: of one staff member or one resource, at one location."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    STAFF_MEMBER_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    WORKING_HOURS_FIELD_NUMBER: _builtins.int
+    TIME_OFF_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `schedules/{schedule_id}`. Output only."""
+    display_name: _builtins.str
+    """Name to show, for example "John Doe" or "Camera room". Required."""
+    kind: Global___ScheduleKind.ValueType
+    """Staff or resource. Required."""
+    staff_member: _builtins.str
+    """For a staff schedule: the staff member, `staffMembers/{staff_member_id}`. Required then."""
+    location: _builtins.str
+    """The location, `locations/{location_id}`. Required."""
+    @_builtins.property
+    def working_hours(self) -> _containers.RepeatedCompositeFieldContainer[Global___WeeklyHours]:
+        """Working hours per day of the week."""
+
+    @_builtins.property
+    def time_off(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeOff]:
+        """Time off."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        kind: Global___ScheduleKind.ValueType = ...,
+        staff_member: _builtins.str = ...,
+        location: _builtins.str = ...,
+        working_hours: _abc.Iterable[Global___WeeklyHours] | None = ...,
+        time_off: _abc.Iterable[Global___TimeOff] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "display_name", b"display_name", "kind", b"kind", "location", b"location", "name", b"name", "staff_member", b"staff_member", "time_off", b"time_off", "update_time", b"update_time", "working_hours", b"working_hours"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Schedule: _TypeAlias = Schedule  # noqa: Y015
+
+@_typing.final
+class CreateScheduleRequest(_message.Message):
+    """Request of CreateSchedule."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEDULE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def schedule(self) -> Global___Schedule:
+        """The schedule to create."""
+
+    def __init__(
+        self,
+        *,
+        schedule: Global___Schedule | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["schedule", b"schedule"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "schedule", b"schedule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateScheduleRequest: _TypeAlias = CreateScheduleRequest  # noqa: Y015
+
+@_typing.final
+class GetScheduleRequest(_message.Message):
+    """Request of GetSchedule."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `schedules/{schedule_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetScheduleRequest: _TypeAlias = GetScheduleRequest  # noqa: Y015
+
+@_typing.final
+class ListSchedulesRequest(_message.Message):
+    """Request of ListSchedules."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum results per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    location: _builtins.str
+    """Only schedules of this location, `locations/{location_id}`; empty for all."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        location: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSchedulesRequest: _TypeAlias = ListSchedulesRequest  # noqa: Y015
+
+@_typing.final
+class ListSchedulesResponse(_message.Message):
+    """Response of ListSchedules."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEDULES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def schedules(self) -> _containers.RepeatedCompositeFieldContainer[Global___Schedule]:
+        """The schedules of this page."""
+
+    def __init__(
+        self,
+        *,
+        schedules: _abc.Iterable[Global___Schedule] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "schedules", b"schedules"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSchedulesResponse: _TypeAlias = ListSchedulesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateScheduleRequest(_message.Message):
+    """Request of UpdateSchedule."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEDULE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def schedule(self) -> Global___Schedule:
+        """The schedule with its `name` and the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change; empty means every writable field."""
+
+    def __init__(
+        self,
+        *,
+        schedule: Global___Schedule | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["schedule", b"schedule", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["schedule", b"schedule", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateScheduleRequest: _TypeAlias = UpdateScheduleRequest  # noqa: Y015
+
+@_typing.final
+class OnlineBookingSettings(_message.Message):
+    """The online booking settings of a session or appointment type (reference page 05)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AVAILABLE_ONLINE_FIELD_NUMBER: _builtins.int
+    ONLINE_DESCRIPTION_FIELD_NUMBER: _builtins.int
+    MARKETING_DESCRIPTION_FIELD_NUMBER: _builtins.int
+    AUTO_REMOVE_CONFLICTING_SLOTS_FIELD_NUMBER: _builtins.int
+    DISPLAY_PRICE_FIELD_NUMBER: _builtins.int
+    ONLINE_PAYMENT_FIELD_NUMBER: _builtins.int
+    PAYMENT_OPTION_FIELD_NUMBER: _builtins.int
+    PAYMENT_AMOUNT_FIELD_NUMBER: _builtins.int
+    BOOKED_ONLINE_STATUS_FIELD_NUMBER: _builtins.int
+    CANCELLED_ONLINE_STATUS_FIELD_NUMBER: _builtins.int
+    RESCHEDULED_ONLINE_STATUS_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    LOCATION_TEXT_FIELD_NUMBER: _builtins.int
+    MARKETING_IMAGE_URI_FIELD_NUMBER: _builtins.int
+    ONLINE_PROMOTIONS_FIELD_NUMBER: _builtins.int
+    available_online: _builtins.bool
+    """"Available for Online Booking"."""
+    online_description: _builtins.str
+    """Name shown online (may differ from the internal name)."""
+    marketing_description: _builtins.str
+    """Longer description shown online."""
+    auto_remove_conflicting_slots: _builtins.bool
+    """"Auto-Remove conflicting time slots upon booking"."""
+    online_payment: _builtins.bool
+    """"Online Payment": online booking requires a payment."""
+    payment_option: Global___PaymentOption.ValueType
+    """How payment is taken."""
+    booked_online_status: _builtins.str
+    """Status of sessions booked online, `sessionStatuses/{status_id}`."""
+    cancelled_online_status: _builtins.str
+    """Status of sessions cancelled online."""
+    rescheduled_online_status: _builtins.str
+    """Status of sessions rescheduled online."""
+    location: _builtins.str
+    """Location shown on the confirmation page, `locations/{location_id}` ..."""
+    location_text: _builtins.str
+    """... or free text instead of a location."""
+    marketing_image_uri: _builtins.str
+    """Marketing image shown during online booking (https URL)."""
+    @_builtins.property
+    def display_price(self) -> _money_pb2.Money:
+        """"Display Price": shown online when set; purely informational."""
+
+    @_builtins.property
+    def payment_amount(self) -> _money_pb2.Money:
+        """The amount for the listed-price and customer-deposit options."""
+
+    @_builtins.property
+    def online_promotions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Promotions offered online with this type (billing's promotion codes or names)."""
+
+    def __init__(
+        self,
+        *,
+        available_online: _builtins.bool = ...,
+        online_description: _builtins.str = ...,
+        marketing_description: _builtins.str = ...,
+        auto_remove_conflicting_slots: _builtins.bool = ...,
+        display_price: _money_pb2.Money | None = ...,
+        online_payment: _builtins.bool = ...,
+        payment_option: Global___PaymentOption.ValueType = ...,
+        payment_amount: _money_pb2.Money | None = ...,
+        booked_online_status: _builtins.str = ...,
+        cancelled_online_status: _builtins.str = ...,
+        rescheduled_online_status: _builtins.str = ...,
+        location: _builtins.str = ...,
+        location_text: _builtins.str = ...,
+        marketing_image_uri: _builtins.str = ...,
+        online_promotions: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["display_price", b"display_price", "payment_amount", b"payment_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_remove_conflicting_slots", b"auto_remove_conflicting_slots", "available_online", b"available_online", "booked_online_status", b"booked_online_status", "cancelled_online_status", b"cancelled_online_status", "display_price", b"display_price", "location", b"location", "location_text", b"location_text", "marketing_description", b"marketing_description", "marketing_image_uri", b"marketing_image_uri", "online_description", b"online_description", "online_payment", b"online_payment", "online_promotions", b"online_promotions", "payment_amount", b"payment_amount", "payment_option", b"payment_option", "rescheduled_online_status", b"rescheduled_online_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnlineBookingSettings: _TypeAlias = OnlineBookingSettings  # noqa: Y015
+
+@_typing.final
+class SessionType(_message.Message):
+    """A kind of session: calendar color, default duration, price list items, online settings."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    COLOR_FIELD_NUMBER: _builtins.int
+    DEFAULT_DURATION_MINUTES_FIELD_NUMBER: _builtins.int
+    BUFFER_BEFORE_MINUTES_FIELD_NUMBER: _builtins.int
+    BUFFER_AFTER_MINUTES_FIELD_NUMBER: _builtins.int
+    DEFAULT_STATUS_FIELD_NUMBER: _builtins.int
+    PRICE_LIST_ITEMS_FIELD_NUMBER: _builtins.int
+    AUTO_CREATE_INVOICE_FIELD_NUMBER: _builtins.int
+    ONLINE_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessionTypes/{session_type_id}`. Output only."""
+    display_name: _builtins.str
+    """Name, for example "Family Portrait". Required, unique per company."""
+    color: _builtins.str
+    """Calendar color, `#RRGGBB`."""
+    default_duration_minutes: _builtins.int
+    """Default duration in minutes (1 to 1440): a session's end defaults from it. Required."""
+    buffer_before_minutes: _builtins.int
+    """Buffer before a session of this type, in minutes: the schedules are occupied then too."""
+    buffer_after_minutes: _builtins.int
+    """Buffer after, in minutes."""
+    default_status: _builtins.str
+    """Default status of new sessions, `sessionStatuses/{status_id}`; empty: the company default."""
+    auto_create_invoice: _builtins.bool
+    """"Auto-Create Invoice": an invoice is created when such a session is booked."""
+    @_builtins.property
+    def price_list_items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Billing's price list items, `priceListItems/{item_id}`, added to auto-created invoices."""
+
+    @_builtins.property
+    def online(self) -> Global___OnlineBookingSettings:
+        """Online booking settings."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        color: _builtins.str = ...,
+        default_duration_minutes: _builtins.int = ...,
+        buffer_before_minutes: _builtins.int = ...,
+        buffer_after_minutes: _builtins.int = ...,
+        default_status: _builtins.str = ...,
+        price_list_items: _abc.Iterable[_builtins.str] | None = ...,
+        auto_create_invoice: _builtins.bool = ...,
+        online: Global___OnlineBookingSettings | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "online", b"online", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_create_invoice", b"auto_create_invoice", "buffer_after_minutes", b"buffer_after_minutes", "buffer_before_minutes", b"buffer_before_minutes", "color", b"color", "create_time", b"create_time", "default_duration_minutes", b"default_duration_minutes", "default_status", b"default_status", "display_name", b"display_name", "name", b"name", "online", b"online", "price_list_items", b"price_list_items", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionType: _TypeAlias = SessionType  # noqa: Y015
+
+@_typing.final
+class CreateSessionTypeRequest(_message.Message):
+    """Request of CreateSessionType."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_TYPE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def session_type(self) -> Global___SessionType:
+        """The session type to create."""
+
+    def __init__(
+        self,
+        *,
+        session_type: Global___SessionType | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session_type", b"session_type"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "session_type", b"session_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateSessionTypeRequest: _TypeAlias = CreateSessionTypeRequest  # noqa: Y015
+
+@_typing.final
+class GetSessionTypeRequest(_message.Message):
+    """Request of GetSessionType."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessionTypes/{session_type_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionTypeRequest: _TypeAlias = GetSessionTypeRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionTypesRequest(_message.Message):
+    """Request of ListSessionTypes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum results per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionTypesRequest: _TypeAlias = ListSessionTypesRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionTypesResponse(_message.Message):
+    """Response of ListSessionTypes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_TYPES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def session_types(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionType]:
+        """The session types of this page."""
+
+    def __init__(
+        self,
+        *,
+        session_types: _abc.Iterable[Global___SessionType] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "session_types", b"session_types"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionTypesResponse: _TypeAlias = ListSessionTypesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateSessionTypeRequest(_message.Message):
+    """Request of UpdateSessionType."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_TYPE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session_type(self) -> Global___SessionType:
+        """The session type with its `name` and the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change; empty means every writable field."""
+
+    def __init__(
+        self,
+        *,
+        session_type: Global___SessionType | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session_type", b"session_type", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_type", b"session_type", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSessionTypeRequest: _TypeAlias = UpdateSessionTypeRequest  # noqa: Y015
+
+@_typing.final
+class AppointmentType(_message.Message):
+    """A kind of appointment (consultation, sales presentation, staff meeting, ...)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    COLOR_FIELD_NUMBER: _builtins.int
+    DEFAULT_DURATION_MINUTES_FIELD_NUMBER: _builtins.int
+    BUFFER_BEFORE_MINUTES_FIELD_NUMBER: _builtins.int
+    BUFFER_AFTER_MINUTES_FIELD_NUMBER: _builtins.int
+    PRICE_LIST_ITEMS_FIELD_NUMBER: _builtins.int
+    AUTO_CREATE_INVOICE_FIELD_NUMBER: _builtins.int
+    ONLINE_FIELD_NUMBER: _builtins.int
+    LINKED_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `appointmentTypes/{appointment_type_id}`. Output only."""
+    display_name: _builtins.str
+    """Name. Required, unique per company."""
+    color: _builtins.str
+    """Calendar color, `#RRGGBB`."""
+    default_duration_minutes: _builtins.int
+    """Default duration in minutes (1 to 1440). Required."""
+    buffer_before_minutes: _builtins.int
+    """Buffer before, in minutes."""
+    buffer_after_minutes: _builtins.int
+    """Buffer after, in minutes."""
+    auto_create_invoice: _builtins.bool
+    """"Auto-Create Invoice"."""
+    linked: _builtins.bool
+    """True when appointments of this type are linked to a client."""
+    @_builtins.property
+    def price_list_items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Billing's price list items, `priceListItems/{item_id}`."""
+
+    @_builtins.property
+    def online(self) -> Global___OnlineBookingSettings:
+        """Online booking settings."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        color: _builtins.str = ...,
+        default_duration_minutes: _builtins.int = ...,
+        buffer_before_minutes: _builtins.int = ...,
+        buffer_after_minutes: _builtins.int = ...,
+        price_list_items: _abc.Iterable[_builtins.str] | None = ...,
+        auto_create_invoice: _builtins.bool = ...,
+        online: Global___OnlineBookingSettings | None = ...,
+        linked: _builtins.bool = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "online", b"online", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_create_invoice", b"auto_create_invoice", "buffer_after_minutes", b"buffer_after_minutes", "buffer_before_minutes", b"buffer_before_minutes", "color", b"color", "create_time", b"create_time", "default_duration_minutes", b"default_duration_minutes", "display_name", b"display_name", "linked", b"linked", "name", b"name", "online", b"online", "price_list_items", b"price_list_items", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppointmentType: _TypeAlias = AppointmentType  # noqa: Y015
+
+@_typing.final
+class CreateAppointmentTypeRequest(_message.Message):
+    """Request of CreateAppointmentType."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def appointment_type(self) -> Global___AppointmentType:
+        """The appointment type to create."""
+
+    def __init__(
+        self,
+        *,
+        appointment_type: Global___AppointmentType | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateAppointmentTypeRequest: _TypeAlias = CreateAppointmentTypeRequest  # noqa: Y015
+
+@_typing.final
+class GetAppointmentTypeRequest(_message.Message):
+    """Request of GetAppointmentType."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `appointmentTypes/{appointment_type_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAppointmentTypeRequest: _TypeAlias = GetAppointmentTypeRequest  # noqa: Y015
+
+@_typing.final
+class ListAppointmentTypesRequest(_message.Message):
+    """Request of ListAppointmentTypes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum results per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAppointmentTypesRequest: _TypeAlias = ListAppointmentTypesRequest  # noqa: Y015
+
+@_typing.final
+class ListAppointmentTypesResponse(_message.Message):
+    """Response of ListAppointmentTypes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_TYPES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def appointment_types(self) -> _containers.RepeatedCompositeFieldContainer[Global___AppointmentType]:
+        """The appointment types of this page."""
+
+    def __init__(
+        self,
+        *,
+        appointment_types: _abc.Iterable[Global___AppointmentType] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_types", b"appointment_types", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAppointmentTypesResponse: _TypeAlias = ListAppointmentTypesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateAppointmentTypeRequest(_message.Message):
+    """Request of UpdateAppointmentType."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def appointment_type(self) -> Global___AppointmentType:
+        """The appointment type with its `name` and the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change; empty means every writable field."""
+
+    def __init__(
+        self,
+        *,
+        appointment_type: Global___AppointmentType | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateAppointmentTypeRequest: _TypeAlias = UpdateAppointmentTypeRequest  # noqa: Y015
+
+@_typing.final
+class SessionStatus(_message.Message):
+    """A session status, configurable per company ("Session Pending", "Proofs Ready", ...)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    DUE_IN_DAYS_FIELD_NUMBER: _builtins.int
+    IS_DEFAULT_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessionStatuses/{status_id}`. Output only."""
+    display_name: _builtins.str
+    """Name. Required, unique per company."""
+    due_in_days: _builtins.int
+    """Days after which a session entering this status is due: the status due date is the
+    session date plus this (0: the session date).
+    """
+    is_default: _builtins.bool
+    """True for the status new sessions get by default (one per company)."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        due_in_days: _builtins.int = ...,
+        is_default: _builtins.bool = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "display_name", b"display_name", "due_in_days", b"due_in_days", "is_default", b"is_default", "name", b"name", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionStatus: _TypeAlias = SessionStatus  # noqa: Y015
+
+@_typing.final
+class CreateSessionStatusRequest(_message.Message):
+    """Request of CreateSessionStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_STATUS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def session_status(self) -> Global___SessionStatus:
+        """The status to create."""
+
+    def __init__(
+        self,
+        *,
+        session_status: Global___SessionStatus | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session_status", b"session_status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "session_status", b"session_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateSessionStatusRequest: _TypeAlias = CreateSessionStatusRequest  # noqa: Y015
+
+@_typing.final
+class GetSessionStatusRequest(_message.Message):
+    """Request of GetSessionStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessionStatuses/{status_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionStatusRequest: _TypeAlias = GetSessionStatusRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionStatusesRequest(_message.Message):
+    """Request of ListSessionStatuses."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum results per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionStatusesRequest: _TypeAlias = ListSessionStatusesRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionStatusesResponse(_message.Message):
+    """Response of ListSessionStatuses."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_STATUSES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def session_statuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionStatus]:
+        """The statuses of this page."""
+
+    def __init__(
+        self,
+        *,
+        session_statuses: _abc.Iterable[Global___SessionStatus] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "session_statuses", b"session_statuses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionStatusesResponse: _TypeAlias = ListSessionStatusesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateSessionStatusRequest(_message.Message):
+    """Request of UpdateSessionStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_STATUS_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session_status(self) -> Global___SessionStatus:
+        """The status with its `name` and the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change; empty means every writable field."""
+
+    def __init__(
+        self,
+        *,
+        session_status: Global___SessionStatus | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session_status", b"session_status", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_status", b"session_status", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSessionStatusRequest: _TypeAlias = UpdateSessionStatusRequest  # noqa: Y015
+
+@_typing.final
+class SchedulingPreferences(_message.Message):
+    """The company's scheduling preferences (Company Preferences - Sessions)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    NEXT_SESSION_NUMBER_FIELD_NUMBER: _builtins.int
+    SESSION_NUMBER_PREFIX_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `schedulingPreferences`. Output only."""
+    next_session_number: _builtins.int
+    """The number the next new session gets (numbers already taken are skipped)."""
+    session_number_prefix: _builtins.str
+    """Optional prefix of auto-assigned session numbers, for example "S-"."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        next_session_number: _builtins.int = ...,
+        session_number_prefix: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "next_session_number", b"next_session_number", "session_number_prefix", b"session_number_prefix"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchedulingPreferences: _TypeAlias = SchedulingPreferences  # noqa: Y015
+
+@_typing.final
+class GetSchedulingPreferencesRequest(_message.Message):
+    """Request of GetSchedulingPreferences."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `schedulingPreferences`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSchedulingPreferencesRequest: _TypeAlias = GetSchedulingPreferencesRequest  # noqa: Y015
+
+@_typing.final
+class UpdateSchedulingPreferencesRequest(_message.Message):
+    """Request of UpdateSchedulingPreferences."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEDULING_PREFERENCES_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scheduling_preferences(self) -> Global___SchedulingPreferences:
+        """The preferences with the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change; empty means every writable field."""
+
+    def __init__(
+        self,
+        *,
+        scheduling_preferences: Global___SchedulingPreferences | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scheduling_preferences", b"scheduling_preferences", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scheduling_preferences", b"scheduling_preferences", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSchedulingPreferencesRequest: _TypeAlias = UpdateSchedulingPreferencesRequest  # noqa: Y015
+
+@_typing.final
+class TimeBlock(_message.Message):
+    """One block of time of a session or appointment: when, where, on which schedules.
+    A simple session has one; "advanced calendar options" give it several, each with its
+    own schedules and location.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    SCHEDULES_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    location: _builtins.str
+    """The location, `locations/{location_id}`; empty: the session's."""
+    @_builtins.property
+    def date(self) -> _date_pb2.Date:
+        """Local date of the block, in the location's time zone. Required."""
+
+    @_builtins.property
+    def start(self) -> Global___TimeOfDay:
+        """Local start (wall clock). Required."""
+
+    @_builtins.property
+    def end(self) -> Global___TimeOfDay:
+        """Local end (wall clock), after start on the same date; unset: start plus the type's
+        default duration.
+        """
+
+    @_builtins.property
+    def schedules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The schedules the block occupies, `schedules/{schedule_id}`, all of `location`."""
+
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """The block's start as a UTC instant. Output only."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """The block's end as a UTC instant. Output only."""
+
+    def __init__(
+        self,
+        *,
+        date: _date_pb2.Date | None = ...,
+        start: Global___TimeOfDay | None = ...,
+        end: Global___TimeOfDay | None = ...,
+        schedules: _abc.Iterable[_builtins.str] | None = ...,
+        location: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "end", b"end", "end_time", b"end_time", "start", b"start", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "end", b"end", "end_time", b"end_time", "location", b"location", "schedules", b"schedules", "start", b"start", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeBlock: _TypeAlias = TimeBlock  # noqa: Y015
+
+@_typing.final
+class Session(_message.Message):
+    """A photo session: always of a client, on the calendars of its photographer, assistant
+    and camera room (reference page 02, "Session Reference").
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    SESSION_TYPE_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    SESSION_DATE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    PHOTOGRAPHER_FIELD_NUMBER: _builtins.int
+    ASSISTANT_FIELD_NUMBER: _builtins.int
+    CAMERA_ROOM_FIELD_NUMBER: _builtins.int
+    CAMERA_ROOM_TEXT_FIELD_NUMBER: _builtins.int
+    SESSION_NUMBER_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATUS_DUE_DATE_FIELD_NUMBER: _builtins.int
+    BOOKED_BY_FIELD_NUMBER: _builtins.int
+    BOOKED_ON_FIELD_NUMBER: _builtins.int
+    FILE_NUMBER_FIELD_NUMBER: _builtins.int
+    REMINDER_MINUTES_FIELD_NUMBER: _builtins.int
+    CONFIRMED_FIELD_NUMBER: _builtins.int
+    NO_SHOW_FIELD_NUMBER: _builtins.int
+    REDO_FIELD_NUMBER: _builtins.int
+    ON_HOLD_FIELD_NUMBER: _builtins.int
+    CANCELLED_FIELD_NUMBER: _builtins.int
+    PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    USE_ADVANCED_CALENDAR_FIELD_NUMBER: _builtins.int
+    TIME_BLOCKS_FIELD_NUMBER: _builtins.int
+    BOOKED_ONLINE_FIELD_NUMBER: _builtins.int
+    REMINDER_EMIT_TIME_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessions/{session_id}`. Output only."""
+    client: _builtins.str
+    """The client, `clients/{client_id}`, known to scheduling. Required."""
+    description: _builtins.str
+    """What the session is for; shown on the calendar and the client's Sessions tab."""
+    session_type: _builtins.str
+    """The session type, `sessionTypes/{session_type_id}`. Required."""
+    location: _builtins.str
+    """The location, `locations/{location_id}`. Required."""
+    photographer: _builtins.str
+    """The main photographer's schedule, `schedules/{schedule_id}`."""
+    assistant: _builtins.str
+    """The assistant's schedule, `schedules/{schedule_id}`."""
+    camera_room: _builtins.str
+    """The camera room: a resource schedule, `schedules/{schedule_id}` ..."""
+    camera_room_text: _builtins.str
+    """... or free text (not on any calendar)."""
+    session_number: _builtins.str
+    """Session number, unique per company. Empty on create: auto-assigned from the company's
+    numbering preference. Editable while it stays unique.
+    """
+    status: _builtins.str
+    """Status, `sessionStatuses/{status_id}`; empty on create: the type's default status or
+    the company's default ("Session Pending").
+    """
+    booked_by: _builtins.str
+    """Who booked the session (the caller). Output only."""
+    file_number: _builtins.str
+    """The studio's internal file number."""
+    reminder_minutes: _builtins.int
+    """"Reminder": remind this many minutes before the start (0 to 40320); unset: no reminder."""
+    confirmed: _builtins.bool
+    """Confirmed with the client: the calendar shows "Confirmed"."""
+    no_show: _builtins.bool
+    """The client did not show up."""
+    redo: _builtins.bool
+    """A retake of a previous session."""
+    on_hold: _builtins.bool
+    """On hold: not on the calendar, its time is free. Output only (HoldSession)."""
+    cancelled: _builtins.bool
+    """Cancelled: not on the calendar, its time is free. Output only (CancelSession)."""
+    use_advanced_calendar: _builtins.bool
+    """"Use Advanced Calendar Options": the blocks below instead of date/start/end and
+    photographer/assistant/camera room.
+    """
+    booked_online: _builtins.bool
+    """True when booked through online booking."""
+    time_zone: _builtins.str
+    """The location's IANA time zone. Output only."""
+    @_builtins.property
+    def session_date(self) -> _date_pb2.Date:
+        """Session date (local, in the location's zone). Required unless `time_blocks` is used."""
+
+    @_builtins.property
+    def start(self) -> Global___TimeOfDay:
+        """Start (local wall clock). Required unless `time_blocks` is used."""
+
+    @_builtins.property
+    def end(self) -> Global___TimeOfDay:
+        """End (local wall clock); unset: start plus the type's default duration."""
+
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start as a UTC instant (of the first block). Output only."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End as a UTC instant (of the last block). Output only."""
+
+    @_builtins.property
+    def status_due_date(self) -> _date_pb2.Date:
+        """Status due date: the session date plus the status's due-in days unless set."""
+
+    @_builtins.property
+    def booked_on(self) -> _timestamp_pb2.Timestamp:
+        """When the session was booked. Output only."""
+
+    @_builtins.property
+    def participants(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Participants: family members of the client, `clients/{c}/familyMembers/{m}`."""
+
+    @_builtins.property
+    def time_blocks(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeBlock]:
+        """The session's time blocks. Output on simple sessions (one block); input with
+        `use_advanced_calendar`.
+        """
+
+    @_builtins.property
+    def reminder_emit_time(self) -> _timestamp_pb2.Timestamp:
+        """When the reminder was emitted. Output only."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        client: _builtins.str = ...,
+        description: _builtins.str = ...,
+        session_type: _builtins.str = ...,
+        location: _builtins.str = ...,
+        session_date: _date_pb2.Date | None = ...,
+        start: Global___TimeOfDay | None = ...,
+        end: Global___TimeOfDay | None = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        photographer: _builtins.str = ...,
+        assistant: _builtins.str = ...,
+        camera_room: _builtins.str = ...,
+        camera_room_text: _builtins.str = ...,
+        session_number: _builtins.str = ...,
+        status: _builtins.str = ...,
+        status_due_date: _date_pb2.Date | None = ...,
+        booked_by: _builtins.str = ...,
+        booked_on: _timestamp_pb2.Timestamp | None = ...,
+        file_number: _builtins.str = ...,
+        reminder_minutes: _builtins.int | None = ...,
+        confirmed: _builtins.bool = ...,
+        no_show: _builtins.bool = ...,
+        redo: _builtins.bool = ...,
+        on_hold: _builtins.bool = ...,
+        cancelled: _builtins.bool = ...,
+        participants: _abc.Iterable[_builtins.str] | None = ...,
+        use_advanced_calendar: _builtins.bool = ...,
+        time_blocks: _abc.Iterable[Global___TimeBlock] | None = ...,
+        booked_online: _builtins.bool = ...,
+        reminder_emit_time: _timestamp_pb2.Timestamp | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+        time_zone: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes", "booked_on", b"booked_on", "create_time", b"create_time", "end", b"end", "end_time", b"end_time", "reminder_emit_time", b"reminder_emit_time", "reminder_minutes", b"reminder_minutes", "session_date", b"session_date", "start", b"start", "start_time", b"start_time", "status_due_date", b"status_due_date", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes", "assistant", b"assistant", "booked_by", b"booked_by", "booked_on", b"booked_on", "booked_online", b"booked_online", "camera_room", b"camera_room", "camera_room_text", b"camera_room_text", "cancelled", b"cancelled", "client", b"client", "confirmed", b"confirmed", "create_time", b"create_time", "description", b"description", "end", b"end", "end_time", b"end_time", "file_number", b"file_number", "location", b"location", "name", b"name", "no_show", b"no_show", "on_hold", b"on_hold", "participants", b"participants", "photographer", b"photographer", "redo", b"redo", "reminder_emit_time", b"reminder_emit_time", "reminder_minutes", b"reminder_minutes", "session_date", b"session_date", "session_number", b"session_number", "session_type", b"session_type", "start", b"start", "start_time", b"start_time", "status", b"status", "status_due_date", b"status_due_date", "time_blocks", b"time_blocks", "time_zone", b"time_zone", "update_time", b"update_time", "use_advanced_calendar", b"use_advanced_calendar"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__reminder_minutes: _TypeAlias = _typing.Literal["reminder_minutes"]  # noqa: Y015
+    _WhichOneofArgType__reminder_minutes: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__reminder_minutes) -> _WhichOneofReturnType__reminder_minutes | None: ...
+
+Global___Session: _TypeAlias = Session  # noqa: Y015
+
+@_typing.final
+class CreateSessionRequest(_message.Message):
+    """Request of CreateSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    ALLOW_CONFLICTS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    allow_conflicts: _builtins.bool
+    """Book even over conflicting blocks (staff decided so explicitly)."""
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def session(self) -> Global___Session:
+        """The session to book."""
+
+    def __init__(
+        self,
+        *,
+        session: Global___Session | None = ...,
+        allow_conflicts: _builtins.bool = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_conflicts", b"allow_conflicts", "request_id", b"request_id", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateSessionRequest: _TypeAlias = CreateSessionRequest  # noqa: Y015
+
+@_typing.final
+class GetSessionRequest(_message.Message):
+    """Request of GetSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessions/{session_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionRequest: _TypeAlias = GetSessionRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionsRequest(_message.Message):
+    """Request of ListSessions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum results per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    client: _builtins.str
+    """Only sessions of this client, `clients/{client_id}` (the client's Sessions tab)."""
+    location: _builtins.str
+    """Only sessions at this location."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Only sessions starting at or after this instant."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """Only sessions starting before this instant."""
+
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        client: _builtins.str = ...,
+        location: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "end_time", b"end_time", "location", b"location", "page_size", b"page_size", "page_token", b"page_token", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionsRequest: _TypeAlias = ListSessionsRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionsResponse(_message.Message):
+    """Response of ListSessions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Session]:
+        """The sessions of this page, by start time."""
+
+    def __init__(
+        self,
+        *,
+        sessions: _abc.Iterable[Global___Session] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "sessions", b"sessions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionsResponse: _TypeAlias = ListSessionsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateSessionRequest(_message.Message):
+    """Request of UpdateSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    ALLOW_CONFLICTS_FIELD_NUMBER: _builtins.int
+    allow_conflicts: _builtins.bool
+    """Accept conflicts the change causes (a new photographer, a longer buffer)."""
+    @_builtins.property
+    def session(self) -> Global___Session:
+        """The session with its `name` and the new values of the masked fields. Updatable:
+        description, session_type, photographer, assistant, camera_room, camera_room_text,
+        session_number, status, status_due_date, file_number, reminder_minutes, confirmed,
+        no_show, redo, participants.
+        """
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change. Required."""
+
+    def __init__(
+        self,
+        *,
+        session: Global___Session | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+        allow_conflicts: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_conflicts", b"allow_conflicts", "session", b"session", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSessionRequest: _TypeAlias = UpdateSessionRequest  # noqa: Y015
+
+@_typing.final
+class RescheduleSessionRequest(_message.Message):
+    """Request of RescheduleSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SESSION_DATE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    TIME_BLOCKS_FIELD_NUMBER: _builtins.int
+    ALLOW_CONFLICTS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessions/{session_id}`."""
+    allow_conflicts: _builtins.bool
+    """Book even over conflicts."""
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def session_date(self) -> _date_pb2.Date:
+        """New date (simple sessions)."""
+
+    @_builtins.property
+    def start(self) -> Global___TimeOfDay:
+        """New start (simple sessions)."""
+
+    @_builtins.property
+    def end(self) -> Global___TimeOfDay:
+        """New end; unset: start plus the type's default duration."""
+
+    @_builtins.property
+    def time_blocks(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeBlock]:
+        """New blocks (advanced sessions), replacing all blocks."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        session_date: _date_pb2.Date | None = ...,
+        start: Global___TimeOfDay | None = ...,
+        end: Global___TimeOfDay | None = ...,
+        time_blocks: _abc.Iterable[Global___TimeBlock] | None = ...,
+        allow_conflicts: _builtins.bool = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "session_date", b"session_date", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_conflicts", b"allow_conflicts", "end", b"end", "name", b"name", "request_id", b"request_id", "session_date", b"session_date", "start", b"start", "time_blocks", b"time_blocks"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RescheduleSessionRequest: _TypeAlias = RescheduleSessionRequest  # noqa: Y015
+
+@_typing.final
+class CancelSessionRequest(_message.Message):
+    """Request of CancelSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessions/{session_id}`."""
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelSessionRequest: _TypeAlias = CancelSessionRequest  # noqa: Y015
+
+@_typing.final
+class HoldSessionRequest(_message.Message):
+    """Request of HoldSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ON_HOLD_FIELD_NUMBER: _builtins.int
+    ALLOW_CONFLICTS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessions/{session_id}`."""
+    on_hold: _builtins.bool
+    """True to put on hold, false to release (the session must fit its time again, unless
+    `allow_conflicts`).
+    """
+    allow_conflicts: _builtins.bool
+    """Release even over conflicts."""
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        on_hold: _builtins.bool = ...,
+        allow_conflicts: _builtins.bool = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_conflicts", b"allow_conflicts", "name", b"name", "on_hold", b"on_hold", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HoldSessionRequest: _TypeAlias = HoldSessionRequest  # noqa: Y015
+
+@_typing.final
+class Appointment(_message.Message):
+    """An appointment: linked (to a client, optionally to a session) or unlinked."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_DATE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    SCHEDULES_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    CONFIRMED_FIELD_NUMBER: _builtins.int
+    CANCELLED_FIELD_NUMBER: _builtins.int
+    REMINDER_MINUTES_FIELD_NUMBER: _builtins.int
+    BOOKED_BY_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `appointments/{appointment_id}`. Output only."""
+    appointment_type: _builtins.str
+    """The appointment type, `appointmentTypes/{appointment_type_id}`. Required."""
+    client: _builtins.str
+    """The client, `clients/{client_id}`, for a linked appointment; empty: unlinked."""
+    session: _builtins.str
+    """The session it belongs to (a pre-session consult, a sales presentation),
+    `sessions/{session_id}`, of the same client.
+    """
+    description: _builtins.str
+    """What the appointment is for; shown on the calendar."""
+    location: _builtins.str
+    """The location, `locations/{location_id}`. Required."""
+    confirmed: _builtins.bool
+    """Confirmed: the calendar shows "Confirmed"."""
+    cancelled: _builtins.bool
+    """Cancelled: off the calendar. Output only (CancelAppointment)."""
+    reminder_minutes: _builtins.int
+    """Remind this many minutes before the start; unset: no reminder."""
+    booked_by: _builtins.str
+    """Who booked it. Output only."""
+    time_zone: _builtins.str
+    """The location's IANA time zone. Output only."""
+    @_builtins.property
+    def appointment_date(self) -> _date_pb2.Date:
+        """Date (local). Required."""
+
+    @_builtins.property
+    def start(self) -> Global___TimeOfDay:
+        """Start (local wall clock). Required."""
+
+    @_builtins.property
+    def end(self) -> Global___TimeOfDay:
+        """End (local); unset: start plus the type's default duration."""
+
+    @_builtins.property
+    def schedules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The schedules it occupies, `schedules/{schedule_id}`, of the location."""
+
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start as a UTC instant. Output only."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End as a UTC instant. Output only."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Creation time. Output only."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        appointment_type: _builtins.str = ...,
+        client: _builtins.str = ...,
+        session: _builtins.str = ...,
+        description: _builtins.str = ...,
+        location: _builtins.str = ...,
+        appointment_date: _date_pb2.Date | None = ...,
+        start: Global___TimeOfDay | None = ...,
+        end: Global___TimeOfDay | None = ...,
+        schedules: _abc.Iterable[_builtins.str] | None = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        confirmed: _builtins.bool = ...,
+        cancelled: _builtins.bool = ...,
+        reminder_minutes: _builtins.int | None = ...,
+        booked_by: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+        time_zone: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes", "appointment_date", b"appointment_date", "create_time", b"create_time", "end", b"end", "end_time", b"end_time", "reminder_minutes", b"reminder_minutes", "start", b"start", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes", "appointment_date", b"appointment_date", "appointment_type", b"appointment_type", "booked_by", b"booked_by", "cancelled", b"cancelled", "client", b"client", "confirmed", b"confirmed", "create_time", b"create_time", "description", b"description", "end", b"end", "end_time", b"end_time", "location", b"location", "name", b"name", "reminder_minutes", b"reminder_minutes", "schedules", b"schedules", "session", b"session", "start", b"start", "start_time", b"start_time", "time_zone", b"time_zone", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__reminder_minutes: _TypeAlias = _typing.Literal["reminder_minutes"]  # noqa: Y015
+    _WhichOneofArgType__reminder_minutes: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__reminder_minutes) -> _WhichOneofReturnType__reminder_minutes | None: ...
+
+Global___Appointment: _TypeAlias = Appointment  # noqa: Y015
+
+@_typing.final
+class CreateAppointmentRequest(_message.Message):
+    """Request of CreateAppointment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    ALLOW_CONFLICTS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    allow_conflicts: _builtins.bool
+    """Book even over conflicting blocks."""
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def appointment(self) -> Global___Appointment:
+        """The appointment to book."""
+
+    def __init__(
+        self,
+        *,
+        appointment: Global___Appointment | None = ...,
+        allow_conflicts: _builtins.bool = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_conflicts", b"allow_conflicts", "appointment", b"appointment", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateAppointmentRequest: _TypeAlias = CreateAppointmentRequest  # noqa: Y015
+
+@_typing.final
+class GetAppointmentRequest(_message.Message):
+    """Request of GetAppointment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `appointments/{appointment_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAppointmentRequest: _TypeAlias = GetAppointmentRequest  # noqa: Y015
+
+@_typing.final
+class ListAppointmentsRequest(_message.Message):
+    """Request of ListAppointments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum results per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    client: _builtins.str
+    """Only appointments of this client."""
+    session: _builtins.str
+    """Only appointments linked to this session."""
+    location: _builtins.str
+    """Only appointments at this location."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        client: _builtins.str = ...,
+        session: _builtins.str = ...,
+        location: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "location", b"location", "page_size", b"page_size", "page_token", b"page_token", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAppointmentsRequest: _TypeAlias = ListAppointmentsRequest  # noqa: Y015
+
+@_typing.final
+class ListAppointmentsResponse(_message.Message):
+    """Response of ListAppointments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def appointments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Appointment]:
+        """The appointments of this page, by start time."""
+
+    def __init__(
+        self,
+        *,
+        appointments: _abc.Iterable[Global___Appointment] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointments", b"appointments", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAppointmentsResponse: _TypeAlias = ListAppointmentsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateAppointmentRequest(_message.Message):
+    """Request of UpdateAppointment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    ALLOW_CONFLICTS_FIELD_NUMBER: _builtins.int
+    allow_conflicts: _builtins.bool
+    """Accept conflicts the change causes."""
+    @_builtins.property
+    def appointment(self) -> Global___Appointment:
+        """The appointment with its `name` and the new values of the masked fields. Updatable:
+        description, confirmed, reminder_minutes, schedules.
+        """
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change. Required."""
+
+    def __init__(
+        self,
+        *,
+        appointment: Global___Appointment | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+        allow_conflicts: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_conflicts", b"allow_conflicts", "appointment", b"appointment", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateAppointmentRequest: _TypeAlias = UpdateAppointmentRequest  # noqa: Y015
+
+@_typing.final
+class RescheduleAppointmentRequest(_message.Message):
+    """Request of RescheduleAppointment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_DATE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    ALLOW_CONFLICTS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `appointments/{appointment_id}`."""
+    allow_conflicts: _builtins.bool
+    """Book even over conflicts."""
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    @_builtins.property
+    def appointment_date(self) -> _date_pb2.Date:
+        """New date."""
+
+    @_builtins.property
+    def start(self) -> Global___TimeOfDay:
+        """New start."""
+
+    @_builtins.property
+    def end(self) -> Global___TimeOfDay:
+        """New end; unset: start plus the type's default duration."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        appointment_date: _date_pb2.Date | None = ...,
+        start: Global___TimeOfDay | None = ...,
+        end: Global___TimeOfDay | None = ...,
+        allow_conflicts: _builtins.bool = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment_date", b"appointment_date", "end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_conflicts", b"allow_conflicts", "appointment_date", b"appointment_date", "end", b"end", "name", b"name", "request_id", b"request_id", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RescheduleAppointmentRequest: _TypeAlias = RescheduleAppointmentRequest  # noqa: Y015
+
+@_typing.final
+class CancelAppointmentRequest(_message.Message):
+    """Request of CancelAppointment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `appointments/{appointment_id}`."""
+    request_id: _builtins.str
+    """Optional idempotency key."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelAppointmentRequest: _TypeAlias = CancelAppointmentRequest  # noqa: Y015
+
+@_typing.final
+class CalendarEntry(_message.Message):
+    """One block on one schedule, as the calendar shows it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEDULE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    ENTRY_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    OCCUPIED_START_TIME_FIELD_NUMBER: _builtins.int
+    OCCUPIED_END_TIME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    COLOR_FIELD_NUMBER: _builtins.int
+    CONFIRMED_FIELD_NUMBER: _builtins.int
+    DISPLAY_TEXT_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    SESSION_NUMBER_FIELD_NUMBER: _builtins.int
+    schedule: _builtins.str
+    """The schedule, `schedules/{schedule_id}`."""
+    kind: Global___CalendarEntryKind.ValueType
+    """Session or appointment."""
+    entry: _builtins.str
+    """The session or appointment, `sessions/{id}` or `appointments/{id}` (for time off, the
+    schedule).
+    """
+    description: _builtins.str
+    """The description."""
+    type: _builtins.str
+    """The type, `sessionTypes/{id}` or `appointmentTypes/{id}`."""
+    color: _builtins.str
+    """The type's color."""
+    confirmed: _builtins.bool
+    """True when confirmed."""
+    display_text: _builtins.str
+    """The text the calendar shows: the description, then "Confirmed" when confirmed."""
+    client: _builtins.str
+    """The client, if any."""
+    session_number: _builtins.str
+    """The session number, for sessions."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start of the block."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End of the block."""
+
+    @_builtins.property
+    def occupied_start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start of the time occupied (the type's buffer before included)."""
+
+    @_builtins.property
+    def occupied_end_time(self) -> _timestamp_pb2.Timestamp:
+        """End of the time occupied (buffer after included)."""
+
+    def __init__(
+        self,
+        *,
+        schedule: _builtins.str = ...,
+        kind: Global___CalendarEntryKind.ValueType = ...,
+        entry: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        occupied_start_time: _timestamp_pb2.Timestamp | None = ...,
+        occupied_end_time: _timestamp_pb2.Timestamp | None = ...,
+        description: _builtins.str = ...,
+        type: _builtins.str = ...,
+        color: _builtins.str = ...,
+        confirmed: _builtins.bool = ...,
+        display_text: _builtins.str = ...,
+        client: _builtins.str = ...,
+        session_number: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "occupied_end_time", b"occupied_end_time", "occupied_start_time", b"occupied_start_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "color", b"color", "confirmed", b"confirmed", "description", b"description", "display_text", b"display_text", "end_time", b"end_time", "entry", b"entry", "kind", b"kind", "occupied_end_time", b"occupied_end_time", "occupied_start_time", b"occupied_start_time", "schedule", b"schedule", "session_number", b"session_number", "start_time", b"start_time", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CalendarEntry: _TypeAlias = CalendarEntry  # noqa: Y015
+
+@_typing.final
+class CalendarDay(_message.Message):
+    """One local day of the calendar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def date(self) -> _date_pb2.Date:
+        """The local date."""
+
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Its first instant (local midnight)."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """The next day's first instant (23 or 25 hours later on a DST change)."""
+
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___CalendarEntry]:
+        """The entries starting on this day, by start time then schedule."""
+
+    def __init__(
+        self,
+        *,
+        date: _date_pb2.Date | None = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        entries: _abc.Iterable[Global___CalendarEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "end_time", b"end_time", "entries", b"entries", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CalendarDay: _TypeAlias = CalendarDay  # noqa: Y015
+
+@_typing.final
+class QueryCalendarRequest(_message.Message):
+    """Request of QueryCalendar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATION_FIELD_NUMBER: _builtins.int
+    SCHEDULES_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    location: _builtins.str
+    """The location whose zone reads the dates; with no `schedules`, all its schedules.
+    Required.
+    """
+    @_builtins.property
+    def schedules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The schedules to show, `schedules/{schedule_id}`, of the location; empty: all."""
+
+    @_builtins.property
+    def start_date(self) -> _date_pb2.Date:
+        """First local day. Required."""
+
+    @_builtins.property
+    def end_date(self) -> _date_pb2.Date:
+        """Last local day (inclusive), at most 62 days after the first. Required."""
+
+    def __init__(
+        self,
+        *,
+        location: _builtins.str = ...,
+        schedules: _abc.Iterable[_builtins.str] | None = ...,
+        start_date: _date_pb2.Date | None = ...,
+        end_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "start_date", b"start_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "location", b"location", "schedules", b"schedules", "start_date", b"start_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueryCalendarRequest: _TypeAlias = QueryCalendarRequest  # noqa: Y015
+
+@_typing.final
+class QueryCalendarResponse(_message.Message):
+    """Response of QueryCalendar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    time_zone: _builtins.str
+    """The location's IANA time zone."""
+    @_builtins.property
+    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___CalendarDay]:
+        """The days of the range, in order, each with its entries."""
+
+    def __init__(
+        self,
+        *,
+        days: _abc.Iterable[Global___CalendarDay] | None = ...,
+        time_zone: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueryCalendarResponse: _TypeAlias = QueryCalendarResponse  # noqa: Y015
+
+@_typing.final
+class ExportScheduleCalendarRequest(_message.Message):
+    """Request of ExportScheduleCalendar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The schedule, `schedules/{schedule_id}`."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """First instant to include; unset: 30 days ago."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """Last instant; unset: 365 days after start."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "name", b"name", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportScheduleCalendarRequest: _TypeAlias = ExportScheduleCalendarRequest  # noqa: Y015
+
+@_typing.final
+class ExportScheduleCalendarResponse(_message.Message):
+    """Response of ExportScheduleCalendar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    content_type: _builtins.str
+    """`text/calendar; charset=utf-8`."""
+    data: _builtins.bytes
+    """The RFC 5545 document."""
+    def __init__(
+        self,
+        *,
+        content_type: _builtins.str = ...,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "data", b"data"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportScheduleCalendarResponse: _TypeAlias = ExportScheduleCalendarResponse  # noqa: Y015
+
+@_typing.final
+class DeleteLocationRequest(_message.Message):
+    """Request of DeleteLocation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `locations/{location_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteLocationRequest: _TypeAlias = DeleteLocationRequest  # noqa: Y015
+
+@_typing.final
+class DeleteStaffMemberRequest(_message.Message):
+    """Request of DeleteStaffMember."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `staffMembers/{staff_member_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteStaffMemberRequest: _TypeAlias = DeleteStaffMemberRequest  # noqa: Y015
+
+@_typing.final
+class DeleteScheduleRequest(_message.Message):
+    """Request of DeleteSchedule."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `schedules/{schedule_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteScheduleRequest: _TypeAlias = DeleteScheduleRequest  # noqa: Y015
+
+@_typing.final
+class DeleteSessionTypeRequest(_message.Message):
+    """Request of DeleteSessionType."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessionTypes/{session_type_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSessionTypeRequest: _TypeAlias = DeleteSessionTypeRequest  # noqa: Y015
+
+@_typing.final
+class DeleteAppointmentTypeRequest(_message.Message):
+    """Request of DeleteAppointmentType."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `appointmentTypes/{appointment_type_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteAppointmentTypeRequest: _TypeAlias = DeleteAppointmentTypeRequest  # noqa: Y015
+
+@_typing.final
+class DeleteSessionStatusRequest(_message.Message):
+    """Request of DeleteSessionStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `sessionStatuses/{status_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSessionStatusRequest: _TypeAlias = DeleteSessionStatusRequest  # noqa: Y015

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -48,6 +49,241 @@ class SchedulingServiceStub:
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsResponse.FromString,
                 _registered_method=True)
+        self.CreateLocation = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CreateLocation',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateLocationRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.FromString,
+                _registered_method=True)
+        self.GetLocation = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetLocation',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetLocationRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.FromString,
+                _registered_method=True)
+        self.ListLocations = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListLocations',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListLocationsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListLocationsResponse.FromString,
+                _registered_method=True)
+        self.UpdateLocation = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateLocation',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateLocationRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.FromString,
+                _registered_method=True)
+        self.DeleteLocation = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/DeleteLocation',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteLocationRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.CreateStaffMember = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CreateStaffMember',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateStaffMemberRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.GetStaffMember = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetStaffMember',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetStaffMemberRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.ListStaffMembers = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListStaffMembers',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListStaffMembersRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListStaffMembersResponse.FromString,
+                _registered_method=True)
+        self.UpdateStaffMember = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateStaffMember',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateStaffMemberRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.FromString,
+                _registered_method=True)
+        self.DeleteStaffMember = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/DeleteStaffMember',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteStaffMemberRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.CreateSchedule = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CreateSchedule',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateScheduleRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.GetSchedule = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetSchedule',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetScheduleRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.ListSchedules = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListSchedules',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSchedulesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSchedulesResponse.FromString,
+                _registered_method=True)
+        self.UpdateSchedule = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateSchedule',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateScheduleRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.DeleteSchedule = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/DeleteSchedule',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteScheduleRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.CreateSessionType = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CreateSessionType',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionTypeRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.FromString,
+                _registered_method=True)
+        self.GetSessionType = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetSessionType',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionTypeRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.FromString,
+                _registered_method=True)
+        self.ListSessionTypes = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListSessionTypes',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionTypesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionTypesResponse.FromString,
+                _registered_method=True)
+        self.UpdateSessionType = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateSessionType',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionTypeRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.FromString,
+                _registered_method=True)
+        self.DeleteSessionType = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/DeleteSessionType',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteSessionTypeRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.CreateAppointmentType = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CreateAppointmentType',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateAppointmentTypeRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.FromString,
+                _registered_method=True)
+        self.GetAppointmentType = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetAppointmentType',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetAppointmentTypeRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.FromString,
+                _registered_method=True)
+        self.ListAppointmentTypes = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListAppointmentTypes',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentTypesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentTypesResponse.FromString,
+                _registered_method=True)
+        self.UpdateAppointmentType = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateAppointmentType',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateAppointmentTypeRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.FromString,
+                _registered_method=True)
+        self.DeleteAppointmentType = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/DeleteAppointmentType',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteAppointmentTypeRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.CreateSessionStatus = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CreateSessionStatus',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionStatusRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.FromString,
+                _registered_method=True)
+        self.GetSessionStatus = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetSessionStatus',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionStatusRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.FromString,
+                _registered_method=True)
+        self.ListSessionStatuses = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListSessionStatuses',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionStatusesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionStatusesResponse.FromString,
+                _registered_method=True)
+        self.UpdateSessionStatus = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateSessionStatus',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionStatusRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.FromString,
+                _registered_method=True)
+        self.DeleteSessionStatus = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/DeleteSessionStatus',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteSessionStatusRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.GetSchedulingPreferences = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetSchedulingPreferences',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSchedulingPreferencesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.FromString,
+                _registered_method=True)
+        self.UpdateSchedulingPreferences = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateSchedulingPreferences',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSchedulingPreferencesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.FromString,
+                _registered_method=True)
+        self.CreateSession = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CreateSession',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+                _registered_method=True)
+        self.GetSession = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetSession',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListSessions',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.UpdateSession = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateSession',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+                _registered_method=True)
+        self.RescheduleSession = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/RescheduleSession',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.RescheduleSessionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+                _registered_method=True)
+        self.CancelSession = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CancelSession',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CancelSessionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+                _registered_method=True)
+        self.HoldSession = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/HoldSession',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.HoldSessionRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+                _registered_method=True)
+        self.CreateAppointment = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CreateAppointment',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateAppointmentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.GetAppointment = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetAppointment',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetAppointmentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.ListAppointments = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListAppointments',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentsResponse.FromString,
+                _registered_method=True)
+        self.UpdateAppointment = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateAppointment',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateAppointmentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.RescheduleAppointment = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/RescheduleAppointment',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.RescheduleAppointmentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.CancelAppointment = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/CancelAppointment',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CancelAppointmentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.QueryCalendar = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/QueryCalendar',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.QueryCalendarRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.QueryCalendarResponse.FromString,
+                _registered_method=True)
+        self.ExportScheduleCalendar = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ExportScheduleCalendar',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulingServiceServicer:
@@ -72,6 +308,339 @@ class SchedulingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateLocation(self, request, context):
+        """Creates a location (a studio) of the company.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLocation(self, request, context):
+        """Gets a location.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLocations(self, request, context):
+        """Lists the company's locations, by display name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateLocation(self, request, context):
+        """Updates a location (update_mask names the fields to change).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteLocation(self, request, context):
+        """Deletes a location; FAILED_PRECONDITION (RESOURCE_IN_USE) for a location still used by schedules, sessions or appointments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateStaffMember(self, request, context):
+        """Creates a staff member (as far as scheduling needs one).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStaffMember(self, request, context):
+        """Gets a staff member.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStaffMembers(self, request, context):
+        """Lists the company's staff members, by display name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStaffMember(self, request, context):
+        """Updates a staff member.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStaffMember(self, request, context):
+        """Deletes a staff member; FAILED_PRECONDITION (RESOURCE_IN_USE) for a staff member who still has a schedule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSchedule(self, request, context):
+        """Creates a schedule: of a staff member or of a resource (a room), at one location.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSchedule(self, request, context):
+        """Gets a schedule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchedules(self, request, context):
+        """Lists schedules, optionally of one location.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSchedule(self, request, context):
+        """Updates a schedule (working hours, time off, name, ...).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSchedule(self, request, context):
+        """Deletes a schedule; FAILED_PRECONDITION (RESOURCE_IN_USE) for a schedule that sessions or appointments still use.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSessionType(self, request, context):
+        """Creates a session type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSessionType(self, request, context):
+        """Gets a session type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessionTypes(self, request, context):
+        """Lists session types, by display name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSessionType(self, request, context):
+        """Updates a session type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSessionType(self, request, context):
+        """Deletes a session type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that sessions still use.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAppointmentType(self, request, context):
+        """Creates an appointment type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAppointmentType(self, request, context):
+        """Gets an appointment type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAppointmentTypes(self, request, context):
+        """Lists appointment types, by display name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAppointmentType(self, request, context):
+        """Updates an appointment type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAppointmentType(self, request, context):
+        """Deletes a appointment type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that appointments still use.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSessionStatus(self, request, context):
+        """Creates a session status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSessionStatus(self, request, context):
+        """Gets a session status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessionStatuses(self, request, context):
+        """Lists the company's session statuses; "Session Pending" always exists and is the default
+        unless another status is marked default.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSessionStatus(self, request, context):
+        """Updates a session status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSessionStatus(self, request, context):
+        """Deletes a session status; FAILED_PRECONDITION (RESOURCE_IN_USE) for the default status, or one that sessions or types still use.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSchedulingPreferences(self, request, context):
+        """Gets the company's scheduling preferences (session numbering).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSchedulingPreferences(self, request, context):
+        """Updates the company's scheduling preferences.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSession(self, request, context):
+        """Books a session. Overlapping another block on any involved schedule (buffers included)
+        is FAILED_PRECONDITION listing the conflicts, unless `allow_conflicts` is set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSession(self, request, context):
+        """Gets a session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
+        """Lists sessions: of a client (the client's Sessions tab), a location, a time range.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSession(self, request, context):
+        """Updates a session's fields (not its times: use RescheduleSession), including
+        status, flags (confirmed, no show, redo), participants and session number.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RescheduleSession(self, request, context):
+        """Moves a session to new times (and optionally new schedules).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelSession(self, request, context):
+        """Cancels a session: it leaves the calendar and frees its time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HoldSession(self, request, context):
+        """Puts a session on hold (it leaves the calendar and frees its time) or releases it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAppointment(self, request, context):
+        """Books an appointment, linked (to a client, optionally a session) or unlinked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAppointment(self, request, context):
+        """Gets an appointment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAppointments(self, request, context):
+        """Lists appointments: of a client, of a session, of a location.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAppointment(self, request, context):
+        """Updates an appointment's fields (not its times: use RescheduleAppointment).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RescheduleAppointment(self, request, context):
+        """Moves an appointment to new times.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelAppointment(self, request, context):
+        """Cancels an appointment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryCalendar(self, request, context):
+        """The calendar: every block occupying a set of schedules, or every schedule of a
+        location, over a range of local days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportScheduleCalendar(self, request, context):
+        """A schedule as an RFC 5545 iCalendar document, for subscribing from a phone calendar.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -84,6 +653,241 @@ def add_SchedulingServiceServicer_to_server(servicer, server):
                     servicer.ListKnownClients,
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsRequest.FromString,
                     response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsResponse.SerializeToString,
+            ),
+            'CreateLocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateLocation,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateLocationRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.SerializeToString,
+            ),
+            'GetLocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLocation,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetLocationRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.SerializeToString,
+            ),
+            'ListLocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLocations,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListLocationsRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListLocationsResponse.SerializeToString,
+            ),
+            'UpdateLocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateLocation,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateLocationRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.SerializeToString,
+            ),
+            'DeleteLocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteLocation,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteLocationRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'CreateStaffMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateStaffMember,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateStaffMemberRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.SerializeToString,
+            ),
+            'GetStaffMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStaffMember,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetStaffMemberRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.SerializeToString,
+            ),
+            'ListStaffMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStaffMembers,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListStaffMembersRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListStaffMembersResponse.SerializeToString,
+            ),
+            'UpdateStaffMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStaffMember,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateStaffMemberRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.SerializeToString,
+            ),
+            'DeleteStaffMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStaffMember,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteStaffMemberRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'CreateSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSchedule,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateScheduleRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.SerializeToString,
+            ),
+            'GetSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSchedule,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetScheduleRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.SerializeToString,
+            ),
+            'ListSchedules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchedules,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSchedulesRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSchedulesResponse.SerializeToString,
+            ),
+            'UpdateSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSchedule,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateScheduleRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.SerializeToString,
+            ),
+            'DeleteSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSchedule,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteScheduleRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'CreateSessionType': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSessionType,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionTypeRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.SerializeToString,
+            ),
+            'GetSessionType': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSessionType,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionTypeRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.SerializeToString,
+            ),
+            'ListSessionTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessionTypes,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionTypesRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionTypesResponse.SerializeToString,
+            ),
+            'UpdateSessionType': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSessionType,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionTypeRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.SerializeToString,
+            ),
+            'DeleteSessionType': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSessionType,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteSessionTypeRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'CreateAppointmentType': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAppointmentType,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateAppointmentTypeRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.SerializeToString,
+            ),
+            'GetAppointmentType': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAppointmentType,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetAppointmentTypeRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.SerializeToString,
+            ),
+            'ListAppointmentTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAppointmentTypes,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentTypesRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentTypesResponse.SerializeToString,
+            ),
+            'UpdateAppointmentType': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAppointmentType,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateAppointmentTypeRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.SerializeToString,
+            ),
+            'DeleteAppointmentType': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAppointmentType,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteAppointmentTypeRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'CreateSessionStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSessionStatus,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionStatusRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.SerializeToString,
+            ),
+            'GetSessionStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSessionStatus,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionStatusRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.SerializeToString,
+            ),
+            'ListSessionStatuses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessionStatuses,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionStatusesRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionStatusesResponse.SerializeToString,
+            ),
+            'UpdateSessionStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSessionStatus,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionStatusRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.SerializeToString,
+            ),
+            'DeleteSessionStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSessionStatus,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteSessionStatusRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'GetSchedulingPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSchedulingPreferences,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSchedulingPreferencesRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.SerializeToString,
+            ),
+            'UpdateSchedulingPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSchedulingPreferences,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSchedulingPreferencesRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.SerializeToString,
+            ),
+            'CreateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSession,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.SerializeToString,
+            ),
+            'GetSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSession,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionsRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'UpdateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSession,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.SerializeToString,
+            ),
+            'RescheduleSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RescheduleSession,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.RescheduleSessionRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.SerializeToString,
+            ),
+            'CancelSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelSession,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CancelSessionRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.SerializeToString,
+            ),
+            'HoldSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldSession,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.HoldSessionRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.SerializeToString,
+            ),
+            'CreateAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAppointment,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateAppointmentRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.SerializeToString,
+            ),
+            'GetAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAppointment,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetAppointmentRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.SerializeToString,
+            ),
+            'ListAppointments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAppointments,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentsRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentsResponse.SerializeToString,
+            ),
+            'UpdateAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAppointment,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateAppointmentRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.SerializeToString,
+            ),
+            'RescheduleAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RescheduleAppointment,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.RescheduleAppointmentRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.SerializeToString,
+            ),
+            'CancelAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelAppointment,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CancelAppointmentRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.SerializeToString,
+            ),
+            'QueryCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryCalendar,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.QueryCalendarRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.QueryCalendarResponse.SerializeToString,
+            ),
+            'ExportScheduleCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportScheduleCalendar,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -144,6 +948,1275 @@ class SchedulingService:
             '/shutterbook.scheduling.v1.SchedulingService/ListKnownClients',
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsRequest.SerializeToString,
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateLocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CreateLocation',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateLocationRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetLocation',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetLocationRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListLocations',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListLocationsRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListLocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateLocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateLocation',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateLocationRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Location.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteLocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/DeleteLocation',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteLocationRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateStaffMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CreateStaffMember',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateStaffMemberRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStaffMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetStaffMember',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetStaffMemberRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStaffMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListStaffMembers',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListStaffMembersRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListStaffMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStaffMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateStaffMember',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateStaffMemberRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.StaffMember.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStaffMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/DeleteStaffMember',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteStaffMemberRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CreateSchedule',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateScheduleRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetSchedule',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetScheduleRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchedules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListSchedules',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSchedulesRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSchedulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateSchedule',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateScheduleRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/DeleteSchedule',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteScheduleRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSessionType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CreateSessionType',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionTypeRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSessionType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetSessionType',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionTypeRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessionTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListSessionTypes',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionTypesRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSessionType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateSessionType',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionTypeRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionType.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSessionType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/DeleteSessionType',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteSessionTypeRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAppointmentType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CreateAppointmentType',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateAppointmentTypeRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAppointmentType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetAppointmentType',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetAppointmentTypeRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAppointmentTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListAppointmentTypes',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentTypesRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAppointmentType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateAppointmentType',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateAppointmentTypeRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.AppointmentType.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAppointmentType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/DeleteAppointmentType',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteAppointmentTypeRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSessionStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CreateSessionStatus',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionStatusRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSessionStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetSessionStatus',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionStatusRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessionStatuses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListSessionStatuses',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionStatusesRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionStatusesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSessionStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateSessionStatus',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionStatusRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SessionStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSessionStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/DeleteSessionStatus',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteSessionStatusRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSchedulingPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetSchedulingPreferences',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSchedulingPreferencesRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSchedulingPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateSchedulingPreferences',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSchedulingPreferencesRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CreateSession',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetSession',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetSessionRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListSessions',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionsRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateSession',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSessionRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RescheduleSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/RescheduleSession',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.RescheduleSessionRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CancelSession',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CancelSessionRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HoldSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/HoldSession',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.HoldSessionRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CreateAppointment',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateAppointmentRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetAppointment',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetAppointmentRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAppointments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListAppointments',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentsRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListAppointmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateAppointment',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateAppointmentRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RescheduleAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/RescheduleAppointment',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.RescheduleAppointmentRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/CancelAppointment',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CancelAppointmentRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/QueryCalendar',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.QueryCalendarRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.QueryCalendarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportScheduleCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ExportScheduleCalendar',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarResponse.FromString,
             options,
             channel_credentials,
             insecure,

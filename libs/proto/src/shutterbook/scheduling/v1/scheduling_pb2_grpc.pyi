@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from google.protobuf import empty_pb2 as _empty_pb2
 from grpc import aio as _aio
 from shutterbook.scheduling.v1 import scheduling_pb2 as _scheduling_pb2
 import abc as _abc_1
@@ -43,6 +44,108 @@ class SchedulingServiceStub:
     """
     ListKnownClients: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListKnownClientsRequest, _scheduling_pb2.ListKnownClientsResponse]
     """Lists the clients scheduling knows, newest first."""
+    CreateLocation: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateLocationRequest, _scheduling_pb2.Location]
+    """Creates a location (a studio) of the company."""
+    GetLocation: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetLocationRequest, _scheduling_pb2.Location]
+    """Gets a location."""
+    ListLocations: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListLocationsRequest, _scheduling_pb2.ListLocationsResponse]
+    """Lists the company's locations, by display name."""
+    UpdateLocation: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateLocationRequest, _scheduling_pb2.Location]
+    """Updates a location (update_mask names the fields to change)."""
+    DeleteLocation: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteLocationRequest, _empty_pb2.Empty]
+    """Deletes a location; FAILED_PRECONDITION (RESOURCE_IN_USE) for a location still used by schedules, sessions or appointments."""
+    CreateStaffMember: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateStaffMemberRequest, _scheduling_pb2.StaffMember]
+    """Creates a staff member (as far as scheduling needs one)."""
+    GetStaffMember: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetStaffMemberRequest, _scheduling_pb2.StaffMember]
+    """Gets a staff member."""
+    ListStaffMembers: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListStaffMembersRequest, _scheduling_pb2.ListStaffMembersResponse]
+    """Lists the company's staff members, by display name."""
+    UpdateStaffMember: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateStaffMemberRequest, _scheduling_pb2.StaffMember]
+    """Updates a staff member."""
+    DeleteStaffMember: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteStaffMemberRequest, _empty_pb2.Empty]
+    """Deletes a staff member; FAILED_PRECONDITION (RESOURCE_IN_USE) for a staff member who still has a schedule."""
+    CreateSchedule: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateScheduleRequest, _scheduling_pb2.Schedule]
+    """Creates a schedule: of a staff member or of a resource (a room), at one location."""
+    GetSchedule: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetScheduleRequest, _scheduling_pb2.Schedule]
+    """Gets a schedule."""
+    ListSchedules: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListSchedulesRequest, _scheduling_pb2.ListSchedulesResponse]
+    """Lists schedules, optionally of one location."""
+    UpdateSchedule: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateScheduleRequest, _scheduling_pb2.Schedule]
+    """Updates a schedule (working hours, time off, name, ...)."""
+    DeleteSchedule: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteScheduleRequest, _empty_pb2.Empty]
+    """Deletes a schedule; FAILED_PRECONDITION (RESOURCE_IN_USE) for a schedule that sessions or appointments still use."""
+    CreateSessionType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionTypeRequest, _scheduling_pb2.SessionType]
+    """Creates a session type."""
+    GetSessionType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetSessionTypeRequest, _scheduling_pb2.SessionType]
+    """Gets a session type."""
+    ListSessionTypes: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListSessionTypesRequest, _scheduling_pb2.ListSessionTypesResponse]
+    """Lists session types, by display name."""
+    UpdateSessionType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSessionTypeRequest, _scheduling_pb2.SessionType]
+    """Updates a session type."""
+    DeleteSessionType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteSessionTypeRequest, _empty_pb2.Empty]
+    """Deletes a session type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that sessions still use."""
+    CreateAppointmentType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateAppointmentTypeRequest, _scheduling_pb2.AppointmentType]
+    """Creates an appointment type."""
+    GetAppointmentType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetAppointmentTypeRequest, _scheduling_pb2.AppointmentType]
+    """Gets an appointment type."""
+    ListAppointmentTypes: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListAppointmentTypesRequest, _scheduling_pb2.ListAppointmentTypesResponse]
+    """Lists appointment types, by display name."""
+    UpdateAppointmentType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateAppointmentTypeRequest, _scheduling_pb2.AppointmentType]
+    """Updates an appointment type."""
+    DeleteAppointmentType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteAppointmentTypeRequest, _empty_pb2.Empty]
+    """Deletes a appointment type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that appointments still use."""
+    CreateSessionStatus: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionStatusRequest, _scheduling_pb2.SessionStatus]
+    """Creates a session status."""
+    GetSessionStatus: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetSessionStatusRequest, _scheduling_pb2.SessionStatus]
+    """Gets a session status."""
+    ListSessionStatuses: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListSessionStatusesRequest, _scheduling_pb2.ListSessionStatusesResponse]
+    """Lists the company's session statuses; "Session Pending" always exists and is the default
+    unless another status is marked default.
+    """
+    UpdateSessionStatus: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSessionStatusRequest, _scheduling_pb2.SessionStatus]
+    """Updates a session status."""
+    DeleteSessionStatus: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteSessionStatusRequest, _empty_pb2.Empty]
+    """Deletes a session status; FAILED_PRECONDITION (RESOURCE_IN_USE) for the default status, or one that sessions or types still use."""
+    GetSchedulingPreferences: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetSchedulingPreferencesRequest, _scheduling_pb2.SchedulingPreferences]
+    """Gets the company's scheduling preferences (session numbering)."""
+    UpdateSchedulingPreferences: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSchedulingPreferencesRequest, _scheduling_pb2.SchedulingPreferences]
+    """Updates the company's scheduling preferences."""
+    CreateSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionRequest, _scheduling_pb2.Session]
+    """Books a session. Overlapping another block on any involved schedule (buffers included)
+    is FAILED_PRECONDITION listing the conflicts, unless `allow_conflicts` is set.
+    """
+    GetSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetSessionRequest, _scheduling_pb2.Session]
+    """Gets a session."""
+    ListSessions: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListSessionsRequest, _scheduling_pb2.ListSessionsResponse]
+    """Lists sessions: of a client (the client's Sessions tab), a location, a time range."""
+    UpdateSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSessionRequest, _scheduling_pb2.Session]
+    """Updates a session's fields (not its times: use RescheduleSession), including
+    status, flags (confirmed, no show, redo), participants and session number.
+    """
+    RescheduleSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.RescheduleSessionRequest, _scheduling_pb2.Session]
+    """Moves a session to new times (and optionally new schedules)."""
+    CancelSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CancelSessionRequest, _scheduling_pb2.Session]
+    """Cancels a session: it leaves the calendar and frees its time."""
+    HoldSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.HoldSessionRequest, _scheduling_pb2.Session]
+    """Puts a session on hold (it leaves the calendar and frees its time) or releases it."""
+    CreateAppointment: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateAppointmentRequest, _scheduling_pb2.Appointment]
+    """Books an appointment, linked (to a client, optionally a session) or unlinked."""
+    GetAppointment: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetAppointmentRequest, _scheduling_pb2.Appointment]
+    """Gets an appointment."""
+    ListAppointments: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListAppointmentsRequest, _scheduling_pb2.ListAppointmentsResponse]
+    """Lists appointments: of a client, of a session, of a location."""
+    UpdateAppointment: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateAppointmentRequest, _scheduling_pb2.Appointment]
+    """Updates an appointment's fields (not its times: use RescheduleAppointment)."""
+    RescheduleAppointment: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.RescheduleAppointmentRequest, _scheduling_pb2.Appointment]
+    """Moves an appointment to new times."""
+    CancelAppointment: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CancelAppointmentRequest, _scheduling_pb2.Appointment]
+    """Cancels an appointment."""
+    QueryCalendar: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.QueryCalendarRequest, _scheduling_pb2.QueryCalendarResponse]
+    """The calendar: every block occupying a set of schedules, or every schedule of a
+    location, over a range of local days.
+    """
+    ExportScheduleCalendar: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ExportScheduleCalendarRequest, _scheduling_pb2.ExportScheduleCalendarResponse]
+    """A schedule as an RFC 5545 iCalendar document, for subscribing from a phone calendar."""
 
 @_typing.type_check_only
 class SchedulingServiceAsyncStub(SchedulingServiceStub):
@@ -59,6 +162,108 @@ class SchedulingServiceAsyncStub(SchedulingServiceStub):
     """
     ListKnownClients: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListKnownClientsRequest, _scheduling_pb2.ListKnownClientsResponse]  # type: ignore[assignment]
     """Lists the clients scheduling knows, newest first."""
+    CreateLocation: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateLocationRequest, _scheduling_pb2.Location]  # type: ignore[assignment]
+    """Creates a location (a studio) of the company."""
+    GetLocation: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetLocationRequest, _scheduling_pb2.Location]  # type: ignore[assignment]
+    """Gets a location."""
+    ListLocations: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListLocationsRequest, _scheduling_pb2.ListLocationsResponse]  # type: ignore[assignment]
+    """Lists the company's locations, by display name."""
+    UpdateLocation: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateLocationRequest, _scheduling_pb2.Location]  # type: ignore[assignment]
+    """Updates a location (update_mask names the fields to change)."""
+    DeleteLocation: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteLocationRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a location; FAILED_PRECONDITION (RESOURCE_IN_USE) for a location still used by schedules, sessions or appointments."""
+    CreateStaffMember: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateStaffMemberRequest, _scheduling_pb2.StaffMember]  # type: ignore[assignment]
+    """Creates a staff member (as far as scheduling needs one)."""
+    GetStaffMember: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetStaffMemberRequest, _scheduling_pb2.StaffMember]  # type: ignore[assignment]
+    """Gets a staff member."""
+    ListStaffMembers: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListStaffMembersRequest, _scheduling_pb2.ListStaffMembersResponse]  # type: ignore[assignment]
+    """Lists the company's staff members, by display name."""
+    UpdateStaffMember: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateStaffMemberRequest, _scheduling_pb2.StaffMember]  # type: ignore[assignment]
+    """Updates a staff member."""
+    DeleteStaffMember: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteStaffMemberRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a staff member; FAILED_PRECONDITION (RESOURCE_IN_USE) for a staff member who still has a schedule."""
+    CreateSchedule: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateScheduleRequest, _scheduling_pb2.Schedule]  # type: ignore[assignment]
+    """Creates a schedule: of a staff member or of a resource (a room), at one location."""
+    GetSchedule: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetScheduleRequest, _scheduling_pb2.Schedule]  # type: ignore[assignment]
+    """Gets a schedule."""
+    ListSchedules: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListSchedulesRequest, _scheduling_pb2.ListSchedulesResponse]  # type: ignore[assignment]
+    """Lists schedules, optionally of one location."""
+    UpdateSchedule: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateScheduleRequest, _scheduling_pb2.Schedule]  # type: ignore[assignment]
+    """Updates a schedule (working hours, time off, name, ...)."""
+    DeleteSchedule: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteScheduleRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a schedule; FAILED_PRECONDITION (RESOURCE_IN_USE) for a schedule that sessions or appointments still use."""
+    CreateSessionType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionTypeRequest, _scheduling_pb2.SessionType]  # type: ignore[assignment]
+    """Creates a session type."""
+    GetSessionType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetSessionTypeRequest, _scheduling_pb2.SessionType]  # type: ignore[assignment]
+    """Gets a session type."""
+    ListSessionTypes: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListSessionTypesRequest, _scheduling_pb2.ListSessionTypesResponse]  # type: ignore[assignment]
+    """Lists session types, by display name."""
+    UpdateSessionType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSessionTypeRequest, _scheduling_pb2.SessionType]  # type: ignore[assignment]
+    """Updates a session type."""
+    DeleteSessionType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteSessionTypeRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a session type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that sessions still use."""
+    CreateAppointmentType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateAppointmentTypeRequest, _scheduling_pb2.AppointmentType]  # type: ignore[assignment]
+    """Creates an appointment type."""
+    GetAppointmentType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetAppointmentTypeRequest, _scheduling_pb2.AppointmentType]  # type: ignore[assignment]
+    """Gets an appointment type."""
+    ListAppointmentTypes: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListAppointmentTypesRequest, _scheduling_pb2.ListAppointmentTypesResponse]  # type: ignore[assignment]
+    """Lists appointment types, by display name."""
+    UpdateAppointmentType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateAppointmentTypeRequest, _scheduling_pb2.AppointmentType]  # type: ignore[assignment]
+    """Updates an appointment type."""
+    DeleteAppointmentType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteAppointmentTypeRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a appointment type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that appointments still use."""
+    CreateSessionStatus: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionStatusRequest, _scheduling_pb2.SessionStatus]  # type: ignore[assignment]
+    """Creates a session status."""
+    GetSessionStatus: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetSessionStatusRequest, _scheduling_pb2.SessionStatus]  # type: ignore[assignment]
+    """Gets a session status."""
+    ListSessionStatuses: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListSessionStatusesRequest, _scheduling_pb2.ListSessionStatusesResponse]  # type: ignore[assignment]
+    """Lists the company's session statuses; "Session Pending" always exists and is the default
+    unless another status is marked default.
+    """
+    UpdateSessionStatus: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSessionStatusRequest, _scheduling_pb2.SessionStatus]  # type: ignore[assignment]
+    """Updates a session status."""
+    DeleteSessionStatus: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteSessionStatusRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a session status; FAILED_PRECONDITION (RESOURCE_IN_USE) for the default status, or one that sessions or types still use."""
+    GetSchedulingPreferences: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetSchedulingPreferencesRequest, _scheduling_pb2.SchedulingPreferences]  # type: ignore[assignment]
+    """Gets the company's scheduling preferences (session numbering)."""
+    UpdateSchedulingPreferences: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSchedulingPreferencesRequest, _scheduling_pb2.SchedulingPreferences]  # type: ignore[assignment]
+    """Updates the company's scheduling preferences."""
+    CreateSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
+    """Books a session. Overlapping another block on any involved schedule (buffers included)
+    is FAILED_PRECONDITION listing the conflicts, unless `allow_conflicts` is set.
+    """
+    GetSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
+    """Gets a session."""
+    ListSessions: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListSessionsRequest, _scheduling_pb2.ListSessionsResponse]  # type: ignore[assignment]
+    """Lists sessions: of a client (the client's Sessions tab), a location, a time range."""
+    UpdateSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
+    """Updates a session's fields (not its times: use RescheduleSession), including
+    status, flags (confirmed, no show, redo), participants and session number.
+    """
+    RescheduleSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.RescheduleSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
+    """Moves a session to new times (and optionally new schedules)."""
+    CancelSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CancelSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
+    """Cancels a session: it leaves the calendar and frees its time."""
+    HoldSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.HoldSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
+    """Puts a session on hold (it leaves the calendar and frees its time) or releases it."""
+    CreateAppointment: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateAppointmentRequest, _scheduling_pb2.Appointment]  # type: ignore[assignment]
+    """Books an appointment, linked (to a client, optionally a session) or unlinked."""
+    GetAppointment: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetAppointmentRequest, _scheduling_pb2.Appointment]  # type: ignore[assignment]
+    """Gets an appointment."""
+    ListAppointments: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListAppointmentsRequest, _scheduling_pb2.ListAppointmentsResponse]  # type: ignore[assignment]
+    """Lists appointments: of a client, of a session, of a location."""
+    UpdateAppointment: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateAppointmentRequest, _scheduling_pb2.Appointment]  # type: ignore[assignment]
+    """Updates an appointment's fields (not its times: use RescheduleAppointment)."""
+    RescheduleAppointment: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.RescheduleAppointmentRequest, _scheduling_pb2.Appointment]  # type: ignore[assignment]
+    """Moves an appointment to new times."""
+    CancelAppointment: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CancelAppointmentRequest, _scheduling_pb2.Appointment]  # type: ignore[assignment]
+    """Cancels an appointment."""
+    QueryCalendar: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.QueryCalendarRequest, _scheduling_pb2.QueryCalendarResponse]  # type: ignore[assignment]
+    """The calendar: every block occupying a set of schedules, or every schedule of a
+    location, over a range of local days.
+    """
+    ExportScheduleCalendar: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ExportScheduleCalendarRequest, _scheduling_pb2.ExportScheduleCalendarResponse]  # type: ignore[assignment]
+    """A schedule as an RFC 5545 iCalendar document, for subscribing from a phone calendar."""
 
 class SchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
     """SchedulingService owns schedules, session and appointment types, sessions,
@@ -84,5 +289,389 @@ class SchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_scheduling_pb2.ListKnownClientsResponse, _abc.Awaitable[_scheduling_pb2.ListKnownClientsResponse]]:
         """Lists the clients scheduling knows, newest first."""
+
+    @_abc_1.abstractmethod
+    def CreateLocation(
+        self,
+        request: _scheduling_pb2.CreateLocationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Location, _abc.Awaitable[_scheduling_pb2.Location]]:
+        """Creates a location (a studio) of the company."""
+
+    @_abc_1.abstractmethod
+    def GetLocation(
+        self,
+        request: _scheduling_pb2.GetLocationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Location, _abc.Awaitable[_scheduling_pb2.Location]]:
+        """Gets a location."""
+
+    @_abc_1.abstractmethod
+    def ListLocations(
+        self,
+        request: _scheduling_pb2.ListLocationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ListLocationsResponse, _abc.Awaitable[_scheduling_pb2.ListLocationsResponse]]:
+        """Lists the company's locations, by display name."""
+
+    @_abc_1.abstractmethod
+    def UpdateLocation(
+        self,
+        request: _scheduling_pb2.UpdateLocationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Location, _abc.Awaitable[_scheduling_pb2.Location]]:
+        """Updates a location (update_mask names the fields to change)."""
+
+    @_abc_1.abstractmethod
+    def DeleteLocation(
+        self,
+        request: _scheduling_pb2.DeleteLocationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a location; FAILED_PRECONDITION (RESOURCE_IN_USE) for a location still used by schedules, sessions or appointments."""
+
+    @_abc_1.abstractmethod
+    def CreateStaffMember(
+        self,
+        request: _scheduling_pb2.CreateStaffMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.StaffMember, _abc.Awaitable[_scheduling_pb2.StaffMember]]:
+        """Creates a staff member (as far as scheduling needs one)."""
+
+    @_abc_1.abstractmethod
+    def GetStaffMember(
+        self,
+        request: _scheduling_pb2.GetStaffMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.StaffMember, _abc.Awaitable[_scheduling_pb2.StaffMember]]:
+        """Gets a staff member."""
+
+    @_abc_1.abstractmethod
+    def ListStaffMembers(
+        self,
+        request: _scheduling_pb2.ListStaffMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ListStaffMembersResponse, _abc.Awaitable[_scheduling_pb2.ListStaffMembersResponse]]:
+        """Lists the company's staff members, by display name."""
+
+    @_abc_1.abstractmethod
+    def UpdateStaffMember(
+        self,
+        request: _scheduling_pb2.UpdateStaffMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.StaffMember, _abc.Awaitable[_scheduling_pb2.StaffMember]]:
+        """Updates a staff member."""
+
+    @_abc_1.abstractmethod
+    def DeleteStaffMember(
+        self,
+        request: _scheduling_pb2.DeleteStaffMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a staff member; FAILED_PRECONDITION (RESOURCE_IN_USE) for a staff member who still has a schedule."""
+
+    @_abc_1.abstractmethod
+    def CreateSchedule(
+        self,
+        request: _scheduling_pb2.CreateScheduleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Schedule, _abc.Awaitable[_scheduling_pb2.Schedule]]:
+        """Creates a schedule: of a staff member or of a resource (a room), at one location."""
+
+    @_abc_1.abstractmethod
+    def GetSchedule(
+        self,
+        request: _scheduling_pb2.GetScheduleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Schedule, _abc.Awaitable[_scheduling_pb2.Schedule]]:
+        """Gets a schedule."""
+
+    @_abc_1.abstractmethod
+    def ListSchedules(
+        self,
+        request: _scheduling_pb2.ListSchedulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ListSchedulesResponse, _abc.Awaitable[_scheduling_pb2.ListSchedulesResponse]]:
+        """Lists schedules, optionally of one location."""
+
+    @_abc_1.abstractmethod
+    def UpdateSchedule(
+        self,
+        request: _scheduling_pb2.UpdateScheduleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Schedule, _abc.Awaitable[_scheduling_pb2.Schedule]]:
+        """Updates a schedule (working hours, time off, name, ...)."""
+
+    @_abc_1.abstractmethod
+    def DeleteSchedule(
+        self,
+        request: _scheduling_pb2.DeleteScheduleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a schedule; FAILED_PRECONDITION (RESOURCE_IN_USE) for a schedule that sessions or appointments still use."""
+
+    @_abc_1.abstractmethod
+    def CreateSessionType(
+        self,
+        request: _scheduling_pb2.CreateSessionTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.SessionType, _abc.Awaitable[_scheduling_pb2.SessionType]]:
+        """Creates a session type."""
+
+    @_abc_1.abstractmethod
+    def GetSessionType(
+        self,
+        request: _scheduling_pb2.GetSessionTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.SessionType, _abc.Awaitable[_scheduling_pb2.SessionType]]:
+        """Gets a session type."""
+
+    @_abc_1.abstractmethod
+    def ListSessionTypes(
+        self,
+        request: _scheduling_pb2.ListSessionTypesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ListSessionTypesResponse, _abc.Awaitable[_scheduling_pb2.ListSessionTypesResponse]]:
+        """Lists session types, by display name."""
+
+    @_abc_1.abstractmethod
+    def UpdateSessionType(
+        self,
+        request: _scheduling_pb2.UpdateSessionTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.SessionType, _abc.Awaitable[_scheduling_pb2.SessionType]]:
+        """Updates a session type."""
+
+    @_abc_1.abstractmethod
+    def DeleteSessionType(
+        self,
+        request: _scheduling_pb2.DeleteSessionTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a session type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that sessions still use."""
+
+    @_abc_1.abstractmethod
+    def CreateAppointmentType(
+        self,
+        request: _scheduling_pb2.CreateAppointmentTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.AppointmentType, _abc.Awaitable[_scheduling_pb2.AppointmentType]]:
+        """Creates an appointment type."""
+
+    @_abc_1.abstractmethod
+    def GetAppointmentType(
+        self,
+        request: _scheduling_pb2.GetAppointmentTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.AppointmentType, _abc.Awaitable[_scheduling_pb2.AppointmentType]]:
+        """Gets an appointment type."""
+
+    @_abc_1.abstractmethod
+    def ListAppointmentTypes(
+        self,
+        request: _scheduling_pb2.ListAppointmentTypesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ListAppointmentTypesResponse, _abc.Awaitable[_scheduling_pb2.ListAppointmentTypesResponse]]:
+        """Lists appointment types, by display name."""
+
+    @_abc_1.abstractmethod
+    def UpdateAppointmentType(
+        self,
+        request: _scheduling_pb2.UpdateAppointmentTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.AppointmentType, _abc.Awaitable[_scheduling_pb2.AppointmentType]]:
+        """Updates an appointment type."""
+
+    @_abc_1.abstractmethod
+    def DeleteAppointmentType(
+        self,
+        request: _scheduling_pb2.DeleteAppointmentTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a appointment type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that appointments still use."""
+
+    @_abc_1.abstractmethod
+    def CreateSessionStatus(
+        self,
+        request: _scheduling_pb2.CreateSessionStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.SessionStatus, _abc.Awaitable[_scheduling_pb2.SessionStatus]]:
+        """Creates a session status."""
+
+    @_abc_1.abstractmethod
+    def GetSessionStatus(
+        self,
+        request: _scheduling_pb2.GetSessionStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.SessionStatus, _abc.Awaitable[_scheduling_pb2.SessionStatus]]:
+        """Gets a session status."""
+
+    @_abc_1.abstractmethod
+    def ListSessionStatuses(
+        self,
+        request: _scheduling_pb2.ListSessionStatusesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ListSessionStatusesResponse, _abc.Awaitable[_scheduling_pb2.ListSessionStatusesResponse]]:
+        """Lists the company's session statuses; "Session Pending" always exists and is the default
+        unless another status is marked default.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateSessionStatus(
+        self,
+        request: _scheduling_pb2.UpdateSessionStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.SessionStatus, _abc.Awaitable[_scheduling_pb2.SessionStatus]]:
+        """Updates a session status."""
+
+    @_abc_1.abstractmethod
+    def DeleteSessionStatus(
+        self,
+        request: _scheduling_pb2.DeleteSessionStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a session status; FAILED_PRECONDITION (RESOURCE_IN_USE) for the default status, or one that sessions or types still use."""
+
+    @_abc_1.abstractmethod
+    def GetSchedulingPreferences(
+        self,
+        request: _scheduling_pb2.GetSchedulingPreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.SchedulingPreferences, _abc.Awaitable[_scheduling_pb2.SchedulingPreferences]]:
+        """Gets the company's scheduling preferences (session numbering)."""
+
+    @_abc_1.abstractmethod
+    def UpdateSchedulingPreferences(
+        self,
+        request: _scheduling_pb2.UpdateSchedulingPreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.SchedulingPreferences, _abc.Awaitable[_scheduling_pb2.SchedulingPreferences]]:
+        """Updates the company's scheduling preferences."""
+
+    @_abc_1.abstractmethod
+    def CreateSession(
+        self,
+        request: _scheduling_pb2.CreateSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Session, _abc.Awaitable[_scheduling_pb2.Session]]:
+        """Books a session. Overlapping another block on any involved schedule (buffers included)
+        is FAILED_PRECONDITION listing the conflicts, unless `allow_conflicts` is set.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSession(
+        self,
+        request: _scheduling_pb2.GetSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Session, _abc.Awaitable[_scheduling_pb2.Session]]:
+        """Gets a session."""
+
+    @_abc_1.abstractmethod
+    def ListSessions(
+        self,
+        request: _scheduling_pb2.ListSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ListSessionsResponse, _abc.Awaitable[_scheduling_pb2.ListSessionsResponse]]:
+        """Lists sessions: of a client (the client's Sessions tab), a location, a time range."""
+
+    @_abc_1.abstractmethod
+    def UpdateSession(
+        self,
+        request: _scheduling_pb2.UpdateSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Session, _abc.Awaitable[_scheduling_pb2.Session]]:
+        """Updates a session's fields (not its times: use RescheduleSession), including
+        status, flags (confirmed, no show, redo), participants and session number.
+        """
+
+    @_abc_1.abstractmethod
+    def RescheduleSession(
+        self,
+        request: _scheduling_pb2.RescheduleSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Session, _abc.Awaitable[_scheduling_pb2.Session]]:
+        """Moves a session to new times (and optionally new schedules)."""
+
+    @_abc_1.abstractmethod
+    def CancelSession(
+        self,
+        request: _scheduling_pb2.CancelSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Session, _abc.Awaitable[_scheduling_pb2.Session]]:
+        """Cancels a session: it leaves the calendar and frees its time."""
+
+    @_abc_1.abstractmethod
+    def HoldSession(
+        self,
+        request: _scheduling_pb2.HoldSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Session, _abc.Awaitable[_scheduling_pb2.Session]]:
+        """Puts a session on hold (it leaves the calendar and frees its time) or releases it."""
+
+    @_abc_1.abstractmethod
+    def CreateAppointment(
+        self,
+        request: _scheduling_pb2.CreateAppointmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Appointment, _abc.Awaitable[_scheduling_pb2.Appointment]]:
+        """Books an appointment, linked (to a client, optionally a session) or unlinked."""
+
+    @_abc_1.abstractmethod
+    def GetAppointment(
+        self,
+        request: _scheduling_pb2.GetAppointmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Appointment, _abc.Awaitable[_scheduling_pb2.Appointment]]:
+        """Gets an appointment."""
+
+    @_abc_1.abstractmethod
+    def ListAppointments(
+        self,
+        request: _scheduling_pb2.ListAppointmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ListAppointmentsResponse, _abc.Awaitable[_scheduling_pb2.ListAppointmentsResponse]]:
+        """Lists appointments: of a client, of a session, of a location."""
+
+    @_abc_1.abstractmethod
+    def UpdateAppointment(
+        self,
+        request: _scheduling_pb2.UpdateAppointmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Appointment, _abc.Awaitable[_scheduling_pb2.Appointment]]:
+        """Updates an appointment's fields (not its times: use RescheduleAppointment)."""
+
+    @_abc_1.abstractmethod
+    def RescheduleAppointment(
+        self,
+        request: _scheduling_pb2.RescheduleAppointmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Appointment, _abc.Awaitable[_scheduling_pb2.Appointment]]:
+        """Moves an appointment to new times."""
+
+    @_abc_1.abstractmethod
+    def CancelAppointment(
+        self,
+        request: _scheduling_pb2.CancelAppointmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Appointment, _abc.Awaitable[_scheduling_pb2.Appointment]]:
+        """Cancels an appointment."""
+
+    @_abc_1.abstractmethod
+    def QueryCalendar(
+        self,
+        request: _scheduling_pb2.QueryCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.QueryCalendarResponse, _abc.Awaitable[_scheduling_pb2.QueryCalendarResponse]]:
+        """The calendar: every block occupying a set of schedules, or every schedule of a
+        location, over a range of local days.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportScheduleCalendar(
+        self,
+        request: _scheduling_pb2.ExportScheduleCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.ExportScheduleCalendarResponse, _abc.Awaitable[_scheduling_pb2.ExportScheduleCalendarResponse]]:
+        """A schedule as an RFC 5545 iCalendar document, for subscribing from a phone calendar."""
 
 def add_SchedulingServiceServicer_to_server(servicer: SchedulingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,113 @@
+"""Helpers the use cases share: protobuf times and dates, update masks, name checks."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime, time
+
+from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf.message import Message
+
+from shutterbook.common.v1 import date_pb2
+from shutterbook.scheduling.v1 import scheduling_pb2
+from shutterbook_kit.errors import Violations
+
+PRICE_LIST_ITEM = re.compile(r"^priceListItems/[0-9a-fA-F-]{36}$")
+
+
+def ts(value: datetime) -> timestamp_pb2.Timestamp:
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(value.astimezone(UTC))
+    return out
+
+
+def from_ts(value: timestamp_pb2.Timestamp) -> datetime:
+    return value.ToDatetime(tzinfo=UTC)
+
+
+def to_date(value: date) -> date_pb2.Date:
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def read_date(value: date_pb2.Date, field: str, violations: Violations, *, required: bool = True) -> date | None:
+    """A proto Date as a date; a missing (all zero) or impossible one is a violation."""
+    if value.year == 0 and value.month == 0 and value.day == 0:
+        if required:
+            violations.add(field, "is required")
+        return None
+    try:
+        return date(value.year, value.month, value.day)
+    except ValueError:
+        violations.add(field, "is not a valid date")
+        return None
+
+
+def read_time(value: scheduling_pb2.TimeOfDay, field: str, violations: Violations) -> time | None:
+    if not (0 <= value.hours <= 23 and 0 <= value.minutes <= 59):
+        violations.add(field, "must be hours 0-23 and minutes 0-59")
+        return None
+    return time(value.hours, value.minutes)
+
+
+def id_of(name: str, collection: str, field: str, violations: Violations, *, required: bool = True) -> str | None:
+    """The id in `collection/{id}` for a reference field; a bad reference is a violation of `field`."""
+    if not name:
+        if required:
+            violations.add(field, "is required")
+        return None
+    prefix = f"{collection}/"
+    raw = name.removeprefix(prefix)
+    if not name.startswith(prefix):
+        violations.add(field, f"must look like {collection}/{{id}}")
+        return None
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        violations.add(field, f"{name} does not exist")
+        return None
+
+
+def check_weekly_hours(hours: list[scheduling_pb2.WeeklyHours], field: str, violations: Violations) -> None:
+    for i, entry in enumerate(hours):
+        path = f"{field}[{i}]"
+        if entry.day == scheduling_pb2.DAY_OF_WEEK_UNSPECIFIED:
+            violations.add(f"{path}.day", "is required")
+        start = read_time(entry.start, f"{path}.start", violations)
+        end = read_time(entry.end, f"{path}.end", violations)
+        if start is not None and end is not None and end <= start:
+            violations.add(f"{path}.end", "must be after start")
+
+
+def apply_mask(
+    current: Message,
+    incoming: Message,
+    mask: field_mask_pb2.FieldMask,
+    *,
+    field: str,
+    writable: set[str] | None = None,
+    output_only: frozenset[str] = frozenset({"name", "create_time", "update_time"}),
+) -> list[str]:
+    """Copy the masked fields of `incoming` onto `current`; returns the paths applied.
+
+    An empty mask means every writable field. Unknown or output-only paths are violations
+    of `update_mask`.
+    """
+    descriptor = current.DESCRIPTOR
+    paths = list(mask.paths)
+    if not paths:
+        paths = [f.name for f in descriptor.fields if f.name not in output_only]
+        if writable is not None:
+            paths = [p for p in paths if p in writable]
+    violations = Violations()
+    for path in paths:
+        top = path.split(".")[0]
+        if not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(descriptor):  # type: ignore[arg-type]
+            violations.add("update_mask", f"{path} is not a field of {descriptor.name}")
+        elif top in output_only or (writable is not None and top not in writable):
+            violations.add("update_mask", f"{path} cannot be updated")
+    violations.raise_if_any()
+    field_mask_pb2.FieldMask(paths=paths).MergeMessage(
+        incoming, current, replace_message_field=True, replace_repeated_field=True
+    )
+    return paths

@@ -1,0 +1,627 @@
+"""Use cases of the scheduling setup: locations, staff, schedules, session and appointment
+types, session statuses and the company's preferences.
+
+These are configuration documents: each is kept as its protobuf message plus the columns
+queries and constraints need (see `DocumentMixin`). One generic create/get/list/update
+serves them all; each resource brings its validation and columns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+from urllib.parse import urlparse
+
+from google.protobuf.message import Message
+from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
+from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application.common import (
+    PRICE_LIST_ITEM,
+    apply_mask,
+    check_weekly_hours,
+    from_ts,
+    id_of,
+    ts,
+)
+from shutterbook_scheduling.domain import rules, times
+from shutterbook_scheduling.storage.models import (
+    AppointmentRow,
+    BookingTypeRow,
+    CalendarBlockRow,
+    CompanyPreferencesRow,
+    DocumentMixin,
+    LocationRow,
+    ScheduleRow,
+    SessionRow,
+    SessionStatusRow,
+    StaffMemberRow,
+)
+
+SOURCE = "scheduling"
+TIME_OFF = "timeoff"
+DEFAULT_STATUS_NAME = "Session Pending"
+Validate = Callable[[UnitOfWork, str, Any, str, Violations], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DocSpec:
+    """How one configuration resource is named, stored, validated and indexed."""
+
+    collection: str
+    field: str
+    model: type[DocumentMixin]
+    message: type[Message]
+    validate: Validate
+    columns: Callable[[Any], dict[str, Any]] = dc_field(default=lambda _m: {})
+    kind: str | None = None
+    unique_name: bool = False
+    filters: dict[str, str] = dc_field(default_factory=dict)
+
+
+# --- lookups other use cases need ---------------------------------------------------------
+
+
+async def load_doc(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> DocumentMixin | None:
+    query = select(spec.model).where(spec.model.id == doc_id, spec.model.company_id == company_id)
+    if spec.kind is not None:
+        query = query.where(BookingTypeRow.kind == spec.kind)
+    row: DocumentMixin | None = await uow.session.scalar(query)
+    return row
+
+
+async def load_message(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> Any:
+    row = await load_doc(uow, spec, company_id, doc_id)
+    return None if row is None else spec.message.FromString(row.data)
+
+
+async def _ref_exists(
+    uow: UnitOfWork, spec: DocSpec, company_id: str, name: str, path: str, violations: Violations, required: bool
+) -> Any:
+    doc_id = id_of(name, spec.collection, path, violations, required=required)
+    if doc_id is None:
+        return None
+    found = await load_message(uow, spec, company_id, doc_id)
+    if found is None:
+        violations.add(path, f"{name} does not exist")
+    return found
+
+
+# --- validation per resource --------------------------------------------------------------
+
+
+def _display_name(msg: Any, path: str, violations: Violations) -> None:
+    if not msg.display_name.strip():
+        violations.add(f"{path}.display_name", "is required")
+    elif len(msg.display_name) > 200:
+        violations.add(f"{path}.display_name", "must be at most 200 characters")
+
+
+async def _validate_location(uow: UnitOfWork, company_id: str, msg: pb.Location, path: str, v: Violations) -> None:
+    _display_name(msg, path, v)
+    try:
+        times.zone(msg.time_zone)
+    except ValueError:
+        v.add(f"{path}.time_zone", "must be an IANA time zone, for example America/New_York")
+    check_weekly_hours(list(msg.studio_hours), f"{path}.studio_hours", v)
+    check_weekly_hours(list(msg.lunch_periods), f"{path}.lunch_periods", v)
+    if msg.address.region_code and not (len(msg.address.region_code) == 2 and msg.address.region_code.isalpha()):
+        v.add(f"{path}.address.region_code", "must be an ISO 3166-1 alpha-2 code")
+
+
+async def _validate_staff(uow: UnitOfWork, company_id: str, msg: pb.StaffMember, path: str, v: Violations) -> None:
+    _display_name(msg, path, v)
+    for i, role in enumerate(msg.roles):
+        if role == pb.STAFF_ROLE_UNSPECIFIED or role not in pb.StaffRole.values():
+            v.add(f"{path}.roles[{i}]", "must be a known role")
+    if msg.email and (msg.email.count("@") != 1 or "." not in msg.email.split("@")[1] or " " in msg.email):
+        v.add(f"{path}.email", "is not an email address")
+
+
+async def _validate_schedule(uow: UnitOfWork, company_id: str, msg: pb.Schedule, path: str, v: Violations) -> None:
+    _display_name(msg, path, v)
+    if msg.kind not in (pb.SCHEDULE_KIND_STAFF, pb.SCHEDULE_KIND_RESOURCE):
+        v.add(f"{path}.kind", "must be SCHEDULE_KIND_STAFF or SCHEDULE_KIND_RESOURCE")
+    if msg.kind == pb.SCHEDULE_KIND_STAFF:
+        await _ref_exists(uow, STAFF, company_id, msg.staff_member, f"{path}.staff_member", v, True)
+    elif msg.staff_member:
+        v.add(f"{path}.staff_member", "only a staff schedule has a staff member")
+    await _ref_exists(uow, LOCATIONS, company_id, msg.location, f"{path}.location", v, True)
+    check_weekly_hours(list(msg.working_hours), f"{path}.working_hours", v)
+    for i, off in enumerate(msg.time_off):
+        if not off.HasField("start_time") or not off.HasField("end_time"):
+            v.add(f"{path}.time_off[{i}]", "needs start_time and end_time")
+        elif off.end_time.ToDatetime() <= off.start_time.ToDatetime():
+            v.add(f"{path}.time_off[{i}].end_time", "must be after start_time")
+
+
+def _check_money(money: Any, path: str, v: Violations, *, positive: bool) -> None:
+    if not (len(money.currency_code) == 3 and money.currency_code.isalpha() and money.currency_code.isupper()):
+        v.add(f"{path}.currency_code", "must be an ISO 4217 code, for example USD")
+    if money.amount_minor < 0 or (positive and money.amount_minor == 0):
+        v.add(f"{path}.amount_minor", "must be positive" if positive else "must not be negative")
+
+
+async def _validate_online(
+    uow: UnitOfWork, company_id: str, msg: Any, path: str, v: Violations, *, session_type: bool
+) -> None:
+    online: pb.OnlineBookingSettings = msg.online
+    o = f"{path}.online"
+    if len(online.online_description) > 200:
+        v.add(f"{o}.online_description", "must be at most 200 characters")
+    if len(online.marketing_description) > 5000:
+        v.add(f"{o}.marketing_description", "must be at most 5000 characters")
+    if online.HasField("display_price"):
+        _check_money(online.display_price, f"{o}.display_price", v, positive=False)
+    if online.payment_option not in pb.PaymentOption.values():
+        v.add(f"{o}.payment_option", "is not a known option")
+    needs_amount = online.payment_option in (
+        pb.PAYMENT_OPTION_INVOICE_LISTED_PRICE,
+        pb.PAYMENT_OPTION_CUSTOMER_DEPOSIT,
+    )
+    if online.payment_option == pb.PAYMENT_OPTION_INVOICE_LISTED_PRICE and not msg.auto_create_invoice:
+        v.add(f"{o}.payment_option", "invoice payment in listed price needs auto_create_invoice")
+    if needs_amount:
+        if not online.HasField("payment_amount"):
+            v.add(f"{o}.payment_amount", "is required for this payment option")
+        else:
+            _check_money(online.payment_amount, f"{o}.payment_amount", v, positive=True)
+    elif online.HasField("payment_amount") and online.payment_amount.amount_minor:
+        v.add(f"{o}.payment_amount", "is only used with listed price or customer deposit")
+    if online.online_payment and online.payment_option in (pb.PAYMENT_OPTION_UNSPECIFIED, pb.PAYMENT_OPTION_NONE):
+        v.add(f"{o}.payment_option", "online payment needs a payment option")
+    for status_field in ("booked_online_status", "cancelled_online_status", "rescheduled_online_status"):
+        value = getattr(online, status_field)
+        if value:
+            await _ref_exists(uow, STATUSES, company_id, value, f"{o}.{status_field}", v, False)
+    if online.location and online.location_text:
+        v.add(f"{o}.location_text", "give a location or free text, not both")
+    elif online.location:
+        await _ref_exists(uow, LOCATIONS, company_id, online.location, f"{o}.location", v, False)
+    if online.marketing_image_uri:
+        parsed = urlparse(online.marketing_image_uri)
+        if parsed.scheme not in ("https", "http") or not parsed.netloc:
+            v.add(f"{o}.marketing_image_uri", "must be an http(s) URL")
+    for i, promo in enumerate(online.online_promotions):
+        if not promo.strip() or len(promo) > 100:
+            v.add(f"{o}.online_promotions[{i}]", "must be 1 to 100 characters")
+
+
+async def _validate_type_common(uow: UnitOfWork, company_id: str, msg: Any, path: str, v: Violations) -> None:
+    _display_name(msg, path, v)
+    if msg.color and not rules.COLOR.match(msg.color):
+        v.add(f"{path}.color", "must be #RRGGBB")
+    if not 1 <= msg.default_duration_minutes <= rules.MAX_DURATION_MINUTES:
+        v.add(f"{path}.default_duration_minutes", f"must be 1 to {rules.MAX_DURATION_MINUTES}")
+    for buffer in ("buffer_before_minutes", "buffer_after_minutes"):
+        if not 0 <= getattr(msg, buffer) <= rules.MAX_BUFFER_MINUTES:
+            v.add(f"{path}.{buffer}", f"must be 0 to {rules.MAX_BUFFER_MINUTES}")
+    for i, item in enumerate(msg.price_list_items):
+        if not PRICE_LIST_ITEM.match(item):
+            v.add(f"{path}.price_list_items[{i}]", "must look like priceListItems/{id}")
+
+
+async def _validate_session_type(
+    uow: UnitOfWork, company_id: str, msg: pb.SessionType, path: str, v: Violations
+) -> None:
+    await _validate_type_common(uow, company_id, msg, path, v)
+    if msg.default_status:
+        await _ref_exists(uow, STATUSES, company_id, msg.default_status, f"{path}.default_status", v, False)
+    await _validate_online(uow, company_id, msg, path, v, session_type=True)
+
+
+async def _validate_appointment_type(
+    uow: UnitOfWork, company_id: str, msg: pb.AppointmentType, path: str, v: Violations
+) -> None:
+    await _validate_type_common(uow, company_id, msg, path, v)
+    await _validate_online(uow, company_id, msg, path, v, session_type=False)
+
+
+async def _validate_status(uow: UnitOfWork, company_id: str, msg: pb.SessionStatus, path: str, v: Violations) -> None:
+    _display_name(msg, path, v)
+    if not 0 <= msg.due_in_days <= 3650:
+        v.add(f"{path}.due_in_days", "must be 0 to 3650")
+
+
+LOCATIONS = DocSpec(
+    "locations", "location", LocationRow, pb.Location, _validate_location, lambda m: {"time_zone": m.time_zone}
+)
+STAFF = DocSpec("staffMembers", "staff_member", StaffMemberRow, pb.StaffMember, _validate_staff)
+SCHEDULES = DocSpec(
+    "schedules",
+    "schedule",
+    ScheduleRow,
+    pb.Schedule,
+    _validate_schedule,
+    lambda m: {"location_id": m.location.removeprefix("locations/"), "kind": int(m.kind)},
+    filters={"location": "location_id"},
+)
+SESSION_TYPES = DocSpec(
+    "sessionTypes",
+    "session_type",
+    BookingTypeRow,
+    pb.SessionType,
+    _validate_session_type,
+    lambda _m: {"kind": "session"},
+    kind="session",
+    unique_name=True,
+)
+APPOINTMENT_TYPES = DocSpec(
+    "appointmentTypes",
+    "appointment_type",
+    BookingTypeRow,
+    pb.AppointmentType,
+    _validate_appointment_type,
+    lambda _m: {"kind": "appointment"},
+    kind="appointment",
+    unique_name=True,
+)
+STATUSES = DocSpec(
+    "sessionStatuses",
+    "session_status",
+    SessionStatusRow,
+    pb.SessionStatus,
+    _validate_status,
+    lambda m: {"due_in_days": m.due_in_days, "is_default": m.is_default},
+    unique_name=True,
+)
+
+
+# --- generic use cases ----------------------------------------------------------------------
+
+
+async def _write(uow: UnitOfWork, spec: DocSpec, company_id: str, row: DocumentMixin, msg: Any) -> None:
+    """Write `msg` into `row` (data and columns) and flush; a duplicate name is ALREADY_EXISTS."""
+    now = utcnow()
+    msg.update_time.CopyFrom(ts(now))
+    row.display_name = msg.display_name
+    row.data = msg.SerializeToString(deterministic=True)
+    row.updated_at = now
+    for key, value in spec.columns(msg).items():
+        setattr(row, key, value)
+    if spec is STATUSES and msg.is_default:
+        # One default per company: marking this one clears the others.
+        await uow.session.execute(
+            update(SessionStatusRow)
+            .where(SessionStatusRow.company_id == company_id, SessionStatusRow.id != row.id)
+            .values(is_default=False)
+        )
+    try:
+        await uow.session.flush()
+        if spec is SCHEDULES:
+            await _write_time_off(uow, company_id, row.id, msg)
+    except IntegrityError:
+        raise AlreadyExists(
+            f"a {spec.field.replace('_', ' ')} named {msg.display_name!r} already exists",
+            metadata={"field": f"{spec.field}.display_name"},
+        ) from None
+
+
+async def _write_time_off(uow: UnitOfWork, company_id: str, schedule_id: str, msg: pb.Schedule) -> None:
+    """A schedule's time off occupies it: one calendar block per period. Marked
+    allow_conflict, so entering time off over existing bookings is possible (they show as
+    conflicts to resolve) while new bookings over it are refused by the booking check."""
+    await uow.session.execute(
+        delete(CalendarBlockRow).where(
+            CalendarBlockRow.entry_id == schedule_id, CalendarBlockRow.entry_kind == TIME_OFF
+        )
+    )
+    for i, off in enumerate(msg.time_off):
+        start, end = from_ts(off.start_time), from_ts(off.end_time)
+        uow.session.add(
+            CalendarBlockRow(
+                company_id=company_id,
+                schedule_id=schedule_id,
+                location_id=msg.location.removeprefix("locations/"),
+                entry_kind=TIME_OFF,
+                entry_id=schedule_id,
+                block_index=i,
+                start_at=start,
+                end_at=end,
+                occupied_start=start,
+                occupied_end=end,
+                occupies=True,
+                allow_conflict=True,
+            )
+        )
+    await uow.session.flush()
+
+
+async def _check_unique_name(uow: UnitOfWork, spec: DocSpec, company_id: str, msg: Any, own_id: str) -> None:
+    if not spec.unique_name:
+        return
+    query = select(spec.model.id).where(
+        spec.model.company_id == company_id, spec.model.display_name == msg.display_name, spec.model.id != own_id
+    )
+    if spec.kind is not None:
+        query = query.where(BookingTypeRow.kind == spec.kind)
+    if await uow.session.scalar(query) is not None:
+        raise AlreadyExists(
+            f"a {spec.field.replace('_', ' ')} named {msg.display_name!r} already exists",
+            metadata={"field": f"{spec.field}.display_name"},
+        )
+
+
+async def create_doc(db: Database, spec: DocSpec, company_id: str, request: Any) -> Any:
+    incoming = getattr(request, spec.field)
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> Any:
+        if spec is STATUSES or spec is SESSION_TYPES:
+            await ensure_default_status(uow, company_id)
+        msg: Any = spec.message()
+        msg.CopyFrom(incoming)
+        violations = Violations()
+        await spec.validate(uow, company_id, msg, spec.field, violations)
+        violations.raise_if_any()
+        await _check_unique_name(uow, spec, company_id, msg, "")
+        doc_id = str(uuid.uuid4())
+        now = utcnow()
+        msg.name = f"{spec.collection}/{doc_id}"
+        msg.create_time.CopyFrom(ts(now))
+        row: Any = spec.model(id=doc_id, company_id=company_id, created_at=now)  # type: ignore[call-arg]
+        uow.session.add(row)
+        await _write(uow, spec, company_id, row, msg)
+        return msg
+
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope=f"Create:{spec.collection}",
+        request=request,
+        request_id=request.request_id,
+        response_type=spec.message,
+        work=work,
+        source=SOURCE,
+    )
+
+
+async def get_doc(db: Database, spec: DocSpec, company_id: str, name: str) -> Any:
+    doc_id = parse_name(name, spec.collection)
+    async with UnitOfWork(db, readonly=True) as uow:
+        found = await load_message(uow, spec, company_id, doc_id)
+    if found is None:
+        raise NotFound(f"{name} not found")
+    return found
+
+
+async def list_docs(
+    db: Database, spec: DocSpec, company_id: str, page_size: int, page_token: str, filters: dict[str, str] | None = None
+) -> tuple[list[Any], str]:
+    filters = {k: val for k, val in (filters or {}).items() if val}
+    page = parse_page(page_size, page_token, {"c": spec.collection, **filters})
+    query = select(spec.model).where(spec.model.company_id == company_id)
+    if spec.kind is not None:
+        query = query.where(BookingTypeRow.kind == spec.kind)
+    for key, value in filters.items():
+        column = spec.filters[key]
+        ref_id = parse_name(value, "locations", field=key)
+        query = query.where(getattr(spec.model, column) == ref_id)
+    if page.cursor is not None:
+        query = query.where(tuple_(spec.model.display_name, spec.model.id) > (page.cursor["n"], page.cursor["id"]))
+    query = query.order_by(spec.model.display_name, spec.model.id).limit(page.size + 1)
+    async with UnitOfWork(db, readonly=True) as uow:
+        rows = list((await uow.session.scalars(query)).all())
+    more = len(rows) > page.size
+    rows = rows[: page.size]
+    cursor = {"n": rows[-1].display_name, "id": rows[-1].id} if more else None
+    return [spec.message.FromString(r.data) for r in rows], next_token(cursor, {"c": spec.collection, **filters})
+
+
+async def update_doc(db: Database, spec: DocSpec, company_id: str, request: Any) -> Any:
+    incoming = getattr(request, spec.field)
+    doc_id = parse_name(incoming.name, spec.collection, field=f"{spec.field}.name")
+    async with UnitOfWork(db, source=SOURCE) as uow:
+        row = await load_doc(uow, spec, company_id, doc_id)
+        if row is None:
+            raise NotFound(f"{incoming.name} not found")
+        msg = spec.message.FromString(row.data)
+        writable = None
+        if spec is SCHEDULES:
+            # A schedule's kind and location stay what they were: its blocks were checked against them.
+            writable = {"display_name", "working_hours", "time_off", "staff_member"}
+        apply_mask(msg, incoming, request.update_mask, field=spec.field, writable=writable)
+        violations = Violations()
+        await spec.validate(uow, company_id, msg, spec.field, violations)
+        violations.raise_if_any()
+        await _check_unique_name(uow, spec, company_id, msg, doc_id)
+        await _write(uow, spec, company_id, row, msg)
+        await uow.commit()
+    return msg
+
+
+# --- session statuses and preferences -----------------------------------------------------
+
+
+async def ensure_default_status(uow: UnitOfWork, company_id: str) -> SessionStatusRow:
+    """The company's default status, creating "Session Pending" the first time it is needed."""
+    found = await uow.session.scalar(
+        select(SessionStatusRow).where(SessionStatusRow.company_id == company_id, SessionStatusRow.is_default)
+    )
+    if found is not None:
+        return found
+    pending = await uow.session.scalar(
+        select(SessionStatusRow).where(
+            SessionStatusRow.company_id == company_id, SessionStatusRow.display_name == DEFAULT_STATUS_NAME
+        )
+    )
+    if pending is not None:
+        return pending
+    doc_id = str(uuid.uuid4())
+    now = utcnow()
+    msg = pb.SessionStatus(
+        name=f"sessionStatuses/{doc_id}", display_name=DEFAULT_STATUS_NAME, due_in_days=7, is_default=True
+    )
+    msg.create_time.CopyFrom(ts(now))
+    row = SessionStatusRow(id=doc_id, company_id=company_id, created_at=now)
+    uow.session.add(row)
+    await _write(uow, STATUSES, company_id, row, msg)
+    return row
+
+
+async def list_statuses(db: Database, company_id: str, request: pb.ListSessionStatusesRequest) -> Any:
+    if not request.page_token:
+        async with UnitOfWork(db, source=SOURCE) as uow:
+            await ensure_default_status(uow, company_id)
+            await uow.commit()
+    items, token = await list_docs(db, STATUSES, company_id, request.page_size, request.page_token)
+    return pb.ListSessionStatusesResponse(session_statuses=items, next_page_token=token)
+
+
+PREFERENCES_NAME = "schedulingPreferences"
+
+
+async def load_preferences(uow: UnitOfWork, company_id: str, *, create: bool) -> CompanyPreferencesRow:
+    row = await uow.session.get(CompanyPreferencesRow, company_id, with_for_update=create)
+    if row is None:
+        row = CompanyPreferencesRow(company_id=company_id, next_session_number=1000, session_number_prefix="")
+        if create:
+            uow.session.add(row)
+            await uow.session.flush()
+    return row
+
+
+def _prefs_proto(row: CompanyPreferencesRow) -> pb.SchedulingPreferences:
+    return pb.SchedulingPreferences(
+        name=PREFERENCES_NAME,
+        next_session_number=row.next_session_number,
+        session_number_prefix=row.session_number_prefix,
+    )
+
+
+async def get_preferences(db: Database, company_id: str, name: str) -> pb.SchedulingPreferences:
+    if name != PREFERENCES_NAME:
+        v = Violations()
+        v.add("name", f"must be {PREFERENCES_NAME}")
+        v.raise_if_any()
+    async with UnitOfWork(db, readonly=True) as uow:
+        return _prefs_proto(await load_preferences(uow, company_id, create=False))
+
+
+async def update_preferences(
+    db: Database, company_id: str, request: pb.UpdateSchedulingPreferencesRequest
+) -> pb.SchedulingPreferences:
+    async with UnitOfWork(db, source=SOURCE) as uow:
+        row = await load_preferences(uow, company_id, create=True)
+        msg = _prefs_proto(row)
+        apply_mask(
+            msg,
+            request.scheduling_preferences,
+            request.update_mask,
+            field="scheduling_preferences",
+            output_only=frozenset({"name"}),
+        )
+        v = Violations()
+        if not 0 <= msg.next_session_number < 10**15:
+            v.add("scheduling_preferences.next_session_number", "must be 0 to 10^15")
+        if len(msg.session_number_prefix) > 20 or not msg.session_number_prefix.isprintable():
+            v.add("scheduling_preferences.session_number_prefix", "must be at most 20 printable characters")
+        v.raise_if_any()
+        row.next_session_number = msg.next_session_number
+        row.session_number_prefix = msg.session_number_prefix
+        await uow.commit()
+    return msg
+
+
+# --- deletes ---------------------------------------------------------------------------------
+
+
+async def _in_use(uow: UnitOfWork, spec: DocSpec, company_id: str, row: DocumentMixin) -> str:
+    """Why the resource cannot be deleted, or "" when nothing refers to it."""
+
+    def exists(query: Any) -> Any:
+        return uow.session.scalar(query.limit(1))
+
+    name = spec.message.FromString(row.data).name  # type: ignore[attr-defined]
+    if spec is LOCATIONS:
+        if await exists(
+            select(ScheduleRow.id).where(ScheduleRow.company_id == company_id, ScheduleRow.location_id == row.id)
+        ):
+            return "schedules belong to it"
+        if await exists(
+            select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.location_id == row.id)
+        ):
+            return "sessions are booked at it"
+        if await exists(
+            select(AppointmentRow.id).where(
+                AppointmentRow.company_id == company_id, AppointmentRow.location_id == row.id
+            )
+        ):
+            return "appointments are booked at it"
+    elif spec is STAFF:
+        for data in (
+            await uow.session.scalars(select(ScheduleRow.data).where(ScheduleRow.company_id == company_id))
+        ).all():
+            if pb.Schedule.FromString(data).staff_member == name:
+                return "a schedule belongs to this staff member"
+    elif spec is SCHEDULES:
+        if await exists(
+            select(CalendarBlockRow.id).where(
+                CalendarBlockRow.schedule_id == row.id, CalendarBlockRow.entry_kind != TIME_OFF
+            )
+        ):
+            return "sessions or appointments use it"
+    elif spec is SESSION_TYPES:
+        if await exists(select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.type_id == row.id)):
+            return "sessions use it"
+    elif spec is APPOINTMENT_TYPES:
+        if await exists(
+            select(AppointmentRow.id).where(AppointmentRow.company_id == company_id, AppointmentRow.type_id == row.id)
+        ):
+            return "appointments use it"
+    elif spec is STATUSES:
+        assert isinstance(row, SessionStatusRow)
+        if row.is_default:
+            return "it is the default status"
+        if await exists(
+            select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.status_id == row.id)
+        ):
+            return "sessions have it"
+        types = (
+            await uow.session.scalars(
+                select(BookingTypeRow.data).where(
+                    BookingTypeRow.company_id == company_id, BookingTypeRow.kind == "session"
+                )
+            )
+        ).all()
+        for data in types:
+            t = pb.SessionType.FromString(data)
+            online = t.online
+            if name in (
+                t.default_status,
+                online.booked_online_status,
+                online.cancelled_online_status,
+                online.rescheduled_online_status,
+            ):
+                return f"{t.name} uses it"
+    return ""
+
+
+async def delete_doc(db: Database, spec: DocSpec, company_id: str, name: str) -> None:
+    doc_id = parse_name(name, spec.collection)
+    async with UnitOfWork(db, source=SOURCE) as uow:
+        row = await load_doc(uow, spec, company_id, doc_id)
+        if row is None:
+            raise NotFound(f"{name} not found")
+        reason = await _in_use(uow, spec, company_id, row)
+        if reason:
+            raise FailedPrecondition(
+                f"{name} cannot be deleted: {reason}", reason="RESOURCE_IN_USE", metadata={"resource": name}
+            )
+        if spec is SCHEDULES:
+            await uow.session.execute(delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == row.id))
+        await uow.session.delete(row)
+        await uow.commit()
