@@ -23,8 +23,11 @@ def alembic_config(script_location: Path, database_url: str) -> Config:
     return config
 
 
-def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
-    """Apply migrations (blocking; from async code call it with `asyncio.to_thread`)."""
+def upgrade(script_location: Path, database_url: str, revision: str = "heads") -> None:
+    """Apply migrations (blocking; from async code call it with `asyncio.to_thread`).
+
+    Up to every head: work on separate branches may each add a revision after the same
+    parent until a merge revision joins them."""
     url = async_url(database_url)
     database_url = url.render_as_string(hide_password=False)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):

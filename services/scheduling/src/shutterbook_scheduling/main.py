@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import grpc
+
 from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.consumer import ConsumerPolicy, EventConsumer
@@ -12,6 +14,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost, Worker
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.api import bulk_scheduling, online_booking
 from shutterbook_scheduling.api.servicer import SchedulingServicer
 from shutterbook_scheduling.application import client_directory
 from shutterbook_scheduling.application.reminders import ReminderWorker
@@ -19,6 +22,8 @@ from shutterbook_scheduling.application.reminders import ReminderWorker
 SERVICE = "scheduling"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 SERVICE_NAME = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name
+# Features that bring their own gRPC service and workers into this process.
+FEATURES = (online_booking, bulk_scheduling)
 
 
 REMINDER_INTERVAL_ENV = "SHUTTERBOOK_SCHEDULING_REMINDER_INTERVAL_SECONDS"
@@ -44,14 +49,23 @@ def build(settings: ServiceSettings, *, reminder_interval: float | None = None) 
             ),
         ]
 
+    def add_servicers(server: grpc.aio.Server, db: Database) -> None:
+        scheduling_pb2_grpc.add_SchedulingServiceServicer_to_server(SchedulingServicer(db), server)
+        for feature in FEATURES:
+            feature.register(server, db, settings)
+
+    def workers(db: Database, nats: NatsConnection) -> list[Worker]:
+        found: list[Worker] = [ReminderWorker(db, interval=interval)]
+        for feature in FEATURES:
+            found += feature.workers(db, nats, settings)
+        return found
+
     return ServiceHost.create(
         settings,
-        service_names=[SERVICE_NAME],
-        add_servicers=lambda server, db: scheduling_pb2_grpc.add_SchedulingServiceServicer_to_server(
-            SchedulingServicer(db), server
-        ),
+        service_names=[SERVICE_NAME, *(name for feature in FEATURES for name in feature.SERVICE_NAMES)],
+        add_servicers=add_servicers,
         consumers=consumers,
-        workers=lambda db, _nats: list[Worker]([ReminderWorker(db, interval=interval)]),
+        workers=workers,
     )
 
 
