@@ -8,9 +8,24 @@ import json
 from collections.abc import Iterable
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from shutterbook_kit.tenancy import CallContext
+
+# Reads, by their AIP names; and Ensure*, which are idempotent by definition.
+READ_PREFIXES = ("Get", "List", "Search", "Query", "Export", "Verify", "Preview", "Check", "Ensure")
+
+
+def retry_safe_methods(service: ServiceDescriptor) -> list[str]:
+    """The methods of `service` that may be retried on UNAVAILABLE: reads (by their AIP
+    name), and every method whose request carries a `request_id`, because our callers always
+    set one (the service answers a repeat with the first result)."""
+    return sorted(
+        m.name
+        for m in service.methods
+        if m.name.startswith(READ_PREFIXES) or "request_id" in m.input_type.fields_by_name
+    )
 
 
 def service_config(service: str, idempotent_methods: Iterable[str], *, timeout_seconds: float = 10.0) -> str:

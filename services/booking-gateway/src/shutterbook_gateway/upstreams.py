@@ -11,17 +11,17 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
-from shutterbook_kit.grpc_client import open_channel
+from shutterbook_kit.grpc_client import open_channel, retry_safe_methods
 
-# Methods that are safe to retry on UNAVAILABLE: reads, and creates the gateway always
-# sends with a request_id (the service answers a retry with the first result).
-CLIENTS_IDEMPOTENT = ["GetClient", "CreateClient"]
-SCHEDULING_IDEMPOTENT = ["GetKnownClient", "ListKnownClients"]
-BILLING_IDEMPOTENT = ["GetPriceListItem", "CreatePriceListItem"]
-
-CLIENTS_SERVICE = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name
-SCHEDULING_SERVICE = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name
-BILLING_SERVICE = billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name
+_CLIENTS = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"]
+_SCHEDULING = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"]
+_BILLING = billing_pb2.DESCRIPTOR.services_by_name["BillingService"]
+CLIENTS_SERVICE, SCHEDULING_SERVICE, BILLING_SERVICE = _CLIENTS.full_name, _SCHEDULING.full_name, _BILLING.full_name
+# Retried on UNAVAILABLE: reads, and methods with a request_id, which the gateway always
+# sends (the scoped Idempotency-Key, or a fresh one per HTTP request).
+CLIENTS_IDEMPOTENT = retry_safe_methods(_CLIENTS)
+SCHEDULING_IDEMPOTENT = retry_safe_methods(_SCHEDULING)
+BILLING_IDEMPOTENT = retry_safe_methods(_BILLING)
 
 
 class Upstreams:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 from litestar import Request
@@ -47,7 +48,8 @@ def call_metadata(partner: Partner) -> tuple[tuple[str, str], ...]:
 
 
 def request_id_for(partner: Partner, idempotency_key: str | None) -> str:
-    """The upstream request_id of a POST: the Idempotency-Key, scoped to the key's owner."""
+    """The upstream request_id of a POST: the Idempotency-Key scoped to the key's owner, or
+    a fresh one for this HTTP request, so gRPC retries of it (on UNAVAILABLE) stay safe."""
     if not idempotency_key:
-        return ""
+        return str(uuid.uuid4())
     return hashlib.sha256(f"{partner.company_id}:{partner.key_id}:{idempotency_key}".encode()).hexdigest()[:64]
