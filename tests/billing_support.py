@@ -56,27 +56,13 @@ async def billing_service(
     provider = SandboxProvider(slow_seconds=slow_seconds)
     host = billing_main.build(service_settings("billing", url, nats_url), provider=provider)
     async with running(host), grpc.aio.insecure_channel(f"127.0.0.1:{host.port}") as channel:
-        try:
-            yield Billing(
-                stub=billing_pb2_grpc.BillingServiceStub(channel),
-                provider=provider,
-                database_url=url,
-                port=host.port,
-                host=host,
-            )
-        finally:
-            await _fast_stop(host)
-
-
-async def _fast_stop(host: ServiceHost) -> None:
-    """Stop the consumers (each finishes and acks the message in hand), then close NATS
-    without draining. Draining waits up to 5 s on the consumers' pull subscriptions, which
-    the kit never unsubscribes (reported as a kit change); host.stop() then skips it."""
-    for consumer in host.parts.consumers:
-        await consumer.stop()
-    if host.parts.nats.is_connected:
-        client = await host.parts.nats.client()
-        await client.close()
+        yield Billing(
+            stub=billing_pb2_grpc.BillingServiceStub(channel),
+            provider=provider,
+            database_url=url,
+            port=host.port,
+            host=host,
+        )
 
 
 @asynccontextmanager

@@ -64,15 +64,6 @@ async def scheduling_service(
     url = database_url or await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS)
     host = scheduling_main.build(service_settings("scheduling", url, nats_url), reminder_interval=reminder_interval)
 
-    async def close_nats_without_drain() -> None:
-        # Runs after the consumers and the relay have stopped (nothing is in flight), so
-        # skipping the drain loses nothing; the kit's drain of a stopped pull subscription
-        # waits out its whole 5 s timeout (reported as a kit change), which would slow every test.
-        client = await host.parts.nats.client()
-        if not client.is_closed:
-            await client.close()
-
-    host.parts.on_stop.append(close_nats_without_drain)
     async with running(host), grpc.aio.insecure_channel(f"127.0.0.1:{host.port}") as channel:
         yield SchedulingService(scheduling_pb2_grpc.SchedulingServiceStub(channel), url, nats_url, host)
 
