@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import InvalidArgument, Violations
+from shutterbook_kit.errors import DomainError, InvalidArgument, Violations
 from shutterbook_kit.schema import IdempotencyRecord, utcnow
 from shutterbook_kit.uow import UnitOfWork
 
@@ -96,7 +96,10 @@ async def run_idempotent(
             )
             await uow.commit()
             return result
-    except IntegrityError:
+    except (IntegrityError, DomainError):
+        # A concurrent twin with the same request_id may have committed first, so that our
+        # attempt lost a race it caused itself (a unique key, a conflict with the twin's own
+        # booking): the caller gets the twin's result, as a retry would.
         replay = await _replay(db, company_id, scope, request_id, fingerprint, response_type)
         if replay is None:
             raise
