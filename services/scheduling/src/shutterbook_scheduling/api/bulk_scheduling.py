@@ -6,20 +6,62 @@ Wired into the scheduling service by main.py: `SERVICE_NAMES` (health and reflec
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
+from shutterbook.scheduling.v1 import bulk_pb2 as bpb
+from shutterbook.scheduling.v1 import bulk_pb2_grpc
+from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.application import bulk_jobs
+from shutterbook_scheduling.application.bulk_runner import BulkJobRunner, lease_seconds_from_env
 
-SERVICE_NAMES: list[str] = []
+SERVICE_NAMES: list[str] = [bpb.DESCRIPTOR.services_by_name["BulkSchedulingService"].full_name]
+Context = Any  # grpc.aio.ServicerContext
+
+
+def _company() -> str:
+    return tenancy.current().company_id
+
+
+class BulkSchedulingServicer(bulk_pb2_grpc.BulkSchedulingServiceServicer):
+    def __init__(self, db: Database, clients_target: str) -> None:
+        self.db = db
+        self.clients_target = clients_target
+
+    async def SelectBulkClients(
+        self, request: bpb.SelectBulkClientsRequest, context: Context
+    ) -> bpb.SelectBulkClientsResponse:
+        return await bulk_jobs.select_clients(self.db, _company(), request, self.clients_target)
+
+    async def VerifyBulkSchedule(
+        self, request: bpb.VerifyBulkScheduleRequest, context: Context
+    ) -> bpb.VerifyBulkScheduleResponse:
+        return await bulk_jobs.verify(self.db, _company(), request)
+
+    async def CreateBulkJob(self, request: bpb.CreateBulkJobRequest, context: Context) -> bpb.BulkJob:
+        return await bulk_jobs.create_job(self.db, _company(), request)
+
+    async def GetBulkJob(self, request: bpb.GetBulkJobRequest, context: Context) -> bpb.BulkJob:
+        return await bulk_jobs.get_job(self.db, _company(), request)
+
+    async def ListBulkJobItems(
+        self, request: bpb.ListBulkJobItemsRequest, context: Context
+    ) -> bpb.ListBulkJobItemsResponse:
+        return await bulk_jobs.list_items(self.db, _company(), request)
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:
-    """Add this feature's servicer to the server (nothing yet)."""
+    """Add the bulk scheduling servicer; client selection goes to `settings.upstreams["clients"]`."""
+    bulk_pb2_grpc.add_BulkSchedulingServiceServicer_to_server(
+        BulkSchedulingServicer(db, settings.upstreams.get("clients", "")), server
+    )
 
 
 def workers(db: Database, nats: NatsConnection, settings: ServiceSettings) -> list[Worker]:
-    """This feature's background tasks (none yet)."""
-    return []
+    """The job runner (lease from SHUTTERBOOK_SCHEDULING_BULK_LEASE_SECONDS, default 30)."""
+    return [BulkJobRunner(db, lease_seconds=lease_seconds_from_env())]

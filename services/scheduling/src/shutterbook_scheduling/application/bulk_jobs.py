@@ -1,0 +1,540 @@
+"""Use cases of bulk scheduling (issue 8, reference page 04 "Bulk Scheduling").
+
+The wizard's steps: SelectBulkClients asks the clients service (a group, a saved filter,
+or an organization and year) and keeps the clients scheduling knows, optionally only those
+without a future session; the caller reviews and unselects; VerifyBulkSchedule counts the
+slots of the time-slot rows against the clients and reports existing bookings of the
+template's photographer, assistant and room (studio hours and lunch periods are ignored,
+as the page says); CreateBulkJob persists a job and one item per client with its slot.
+The sessions are then created by `bulk_runner`, item by item, through `create_session`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+from sqlalchemy import func, select
+
+from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
+from shutterbook.scheduling.v1 import bulk_pb2 as bpb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit import tenancy
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+    Violations,
+)
+from shutterbook_kit.grpc_client import open_channel
+from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application import bookings
+from shutterbook_scheduling.application.common import id_of, read_date, read_time, to_date, ts
+from shutterbook_scheduling.domain import bulk_rows
+from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
+from shutterbook_scheduling.storage.bulk_models import (
+    ITEM_DONE,
+    ITEM_FAILED,
+    ITEM_PENDING,
+    JOB_RUNNING,
+    JOB_SUCCEEDED,
+    BulkJobItemRow,
+    BulkJobRow,
+)
+from shutterbook_scheduling.storage.models import CalendarBlockRow, KnownClientRow, SessionRow
+
+SOURCE = "scheduling"
+MAX_CLIENTS = 10_000
+MAX_SELECTION_PAGES = 100  # 100 pages of 1,000 clients: a bound on the clients service loop
+CHUNK = 500  # ids per IN (...) query
+CLIENTS_SERVICE = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name
+_TEMPLATE_CHECK_DAY = date(2001, 1, 2)  # any plain day: the template is checked apart from the slots
+
+
+# --- client selection --------------------------------------------------------------------------
+
+
+def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _selector_request(selector: bpb.BulkClientSelector) -> clients_pb2.ListClientsRequest:
+    v = Violations()
+    given = [f for f in ("group", "saved_filter", "organization") if getattr(selector, f)]
+    if len(given) != 1:
+        v.add("selector", "give exactly one of group, saved_filter or organization")
+    if selector.year and not selector.organization:
+        v.add("selector.year", "is only given with an organization")
+    if selector.year < 0 or selector.year > 9999:
+        v.add("selector.year", "must be a year, or 0 for any year")
+    id_of(selector.group, "clientGroups", "selector.group", v, required=False)
+    id_of(selector.saved_filter, "savedFilters", "selector.saved_filter", v, required=False)
+    id_of(selector.organization, "organizations", "selector.organization", v, required=False)
+    v.raise_if_any()
+    return clients_pb2.ListClientsRequest(
+        page_size=1000,
+        group=selector.group,
+        saved_filter=selector.saved_filter,
+        organization=selector.organization,
+        year=selector.year,
+    )
+
+
+def _upstream_violations(err: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for key, value in err.trailing_metadata() or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            for detail in status_pb2.Status.FromString(value).details:
+                if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                    bad = error_details_pb2.BadRequest()
+                    detail.Unpack(bad)
+                    found.extend((v.field, v.description) for v in bad.field_violations)
+    return found
+
+
+def _upstream_error(err: grpc.aio.AioRpcError) -> Exception:
+    detail = err.details() or "the clients service refused the selection"
+    if err.code() == grpc.StatusCode.NOT_FOUND:
+        return NotFound(detail)
+    if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
+        # the clients service's field violations (`group`, `year`...) named as our `selector.*`
+        found = [FieldViolation(f"selector.{field}", text) for field, text in _upstream_violations(err)]
+        return InvalidArgument(detail, violations=found or [FieldViolation("selector", detail)])
+    return Unavailable(f"the clients service did not answer: {err.code().name}")
+
+
+async def _list_selected(target: str, request: clients_pb2.ListClientsRequest) -> list[clients_pb2.Client]:
+    if not target:
+        raise Unavailable("no clients service is configured (SHUTTERBOOK_CLIENTS_ADDR)")
+    found: list[clients_pb2.Client] = []
+    async with open_channel(target, CLIENTS_SERVICE, ["ListClients"]) as channel:
+        stub: clients_pb2_grpc.ClientsServiceAsyncStub = clients_pb2_grpc.ClientsServiceStub(channel)
+        for _ in range(MAX_SELECTION_PAGES):
+            try:
+                page = await stub.ListClients(request, metadata=tenancy.current().metadata())
+            except grpc.aio.AioRpcError as err:
+                raise _upstream_error(err) from None
+            found.extend(page.clients)
+            if not page.next_page_token or len(found) > MAX_CLIENTS:
+                break
+            request.page_token = page.next_page_token
+    if len(found) > MAX_CLIENTS:
+        raise FailedPrecondition(f"the selection has more than {MAX_CLIENTS} clients; choose a smaller one")
+    return found
+
+
+def _display_name(client: clients_pb2.Client) -> str:
+    person = " ".join(p for p in (client.given_name, client.family_name) if p)
+    return person or client.household_name
+
+
+async def select_clients(
+    db: Database, company_id: str, request: bpb.SelectBulkClientsRequest, clients_target: str
+) -> bpb.SelectBulkClientsResponse:
+    listed = await _list_selected(clients_target, _selector_request(request.selector))
+    ids = [c.name.removeprefix("clients/") for c in listed]
+    known: set[str] = set()
+    with_future: set[str] = set()
+    now = utcnow()
+    async with UnitOfWork(db, readonly=True) as uow:
+        for chunk in _chunks(ids):
+            rows = await uow.session.execute(
+                select(KnownClientRow.client_id, KnownClientRow.deleted, KnownClientRow.merged_into).where(
+                    KnownClientRow.company_id == company_id, KnownClientRow.client_id.in_(chunk)
+                )
+            )
+            known.update(r.client_id for r in rows if not r.deleted and not r.merged_into)
+            if request.only_without_future_session:
+                future = await uow.session.scalars(
+                    select(SessionRow.client_id).where(
+                        SessionRow.company_id == company_id,
+                        SessionRow.client_id.in_(chunk),
+                        SessionRow.start_at > now,
+                        SessionRow.cancelled.is_(False),
+                    )
+                )
+                with_future.update(future)
+    out = bpb.SelectBulkClientsResponse()
+    for client, client_id in zip(listed, ids, strict=True):
+        entry = bpb.BulkClient(client=client.name, display_name=_display_name(client))
+        if client_id in with_future:
+            out.excluded_with_future_session += 1
+        elif client_id in known:
+            out.clients.append(entry)
+        else:
+            out.not_known_clients.append(entry)
+    return out
+
+
+# --- rows, template, clients ---------------------------------------------------------------------
+
+
+def read_rows(rows: Sequence[bpb.TimeSlotRow], v: Violations) -> list[bulk_rows.BulkRow] | None:
+    """The wizard rows as domain rows; every bad field is a violation `time_slot_rows[i].field`."""
+    out: list[bulk_rows.BulkRow] = []
+    ok = True
+    if not rows:
+        v.add("time_slot_rows", "at least one row is required")
+    for i, row in enumerate(rows):
+        at = f"time_slot_rows[{i}]"
+        start_date = read_date(row.start_date, f"{at}.start_date", v)
+        end_date = read_date(row.end_date, f"{at}.end_date", v)
+        start_time = read_time(row.start_time, f"{at}.start_time", v) if row.HasField("start_time") else None
+        if not row.HasField("start_time"):
+            v.add(f"{at}.start_time", "is required")
+        end_time = read_time(row.end_time, f"{at}.end_time", v) if row.HasField("end_time") else None
+        if not row.HasField("end_time"):
+            v.add(f"{at}.end_time", "is required")
+        break_start: time | None = None
+        break_end: time | None = None
+        if row.HasField("break_start") != row.HasField("break_end"):
+            missing = "break_end" if row.HasField("break_start") else "break_start"
+            v.add(f"{at}.{missing}", "give both break start and break end, or neither")
+            ok = False
+        elif row.HasField("break_start"):
+            break_start = read_time(row.break_start, f"{at}.break_start", v)
+            break_end = read_time(row.break_end, f"{at}.break_end", v)
+            ok = ok and break_start is not None and break_end is not None
+        if start_date is None or end_date is None or start_time is None or end_time is None:
+            ok = False
+            continue
+        read = bulk_rows.BulkRow(
+            start_date=start_date,
+            end_date=end_date,
+            start_time=start_time,
+            end_time=end_time,
+            session_duration_minutes=row.session_duration_minutes,
+            exclude_saturdays=row.exclude_saturdays,
+            exclude_sundays=row.exclude_sundays,
+            break_start=break_start,
+            break_end=break_end,
+            minutes_between_sessions=row.minutes_between_sessions,
+        )
+        # each row alone, so its violations carry its own index even when another row is unreadable
+        alone = Violations()
+        validate_rows([bulk_rows.pattern_row(read)], bulk_rows.FIELD_NAMES, alone)
+        for item in alone.items:
+            v.add(at + item.field.removeprefix("time_slot_rows[0]"), item.description)
+        ok = ok and not alone.items
+        out.append(read)
+    return out if ok else None
+
+
+def _session_for(template: bpb.BulkSessionTemplate, client: str, day: date, start: time, end: time) -> pb.Session:
+    return pb.Session(
+        client=client,
+        location=template.location,
+        description=template.description,
+        session_type=template.session_type,
+        status=template.status,
+        photographer=template.photographer,
+        assistant=template.assistant,
+        camera_room=template.camera_room,
+        session_date=to_date(day),
+        start=pb.TimeOfDay(hours=start.hour, minutes=start.minute),
+        end=pb.TimeOfDay(hours=end.hour, minutes=end.minute),
+    )
+
+
+@dataclass
+class _Checked:
+    plan: bookings.Plan
+    zone: ZoneInfo
+
+
+async def _check_template(
+    uow: UnitOfWork, company_id: str, template: bpb.BulkSessionTemplate, v: Violations
+) -> _Checked | None:
+    """Validate the template as create_session would (its violations named `template.*`)."""
+    probe = _session_for(template, "", _TEMPLATE_CHECK_DAY, time(12, 0), time(12, 1))
+    found = Violations()
+    plan = await bookings.plan_session(uow, company_id, probe, found, creating=False, participants=False)
+    for item in found.items:
+        v.add("template." + item.field.removeprefix("session."), item.description)
+    if plan is None or found.items:
+        return None
+    return _Checked(plan=plan, zone=ZoneInfo(plan.location.time_zone))
+
+
+def _read_clients(names: Sequence[str], v: Violations, *, required: bool) -> list[str]:
+    ids: list[str] = []
+    seen: set[str] = set()
+    if required and not names:
+        v.add("clients", "at least one client is required")
+    if len(names) > MAX_CLIENTS:
+        v.add("clients", f"at most {MAX_CLIENTS} clients")
+        return ids
+    for i, name in enumerate(names):
+        client_id = id_of(name, "clients", f"clients[{i}]", v)
+        if client_id is None:
+            continue
+        if client_id in seen:
+            v.add(f"clients[{i}]", f"{name} is listed twice")
+        seen.add(client_id)
+        ids.append(client_id)
+    return ids
+
+
+def _expand(rows: list[bulk_rows.BulkRow], zone: ZoneInfo) -> Expansion:
+    return expand([bulk_rows.pattern_row(r) for r in rows], zone, bulk_rows.FIELD_NAMES)
+
+
+# --- verify --------------------------------------------------------------------------------------
+
+
+async def _conflicts(
+    uow: UnitOfWork, company_id: str, plan: bookings.Plan, slots: Sequence[Slot]
+) -> list[bpb.BulkConflict]:
+    """Occupying blocks of the template's schedules that overlap a slot (with the type's buffers)."""
+    schedule_ids = plan.blocks[0].schedule_ids
+    if not slots or not schedule_ids:
+        return []
+    before, after = plan.type_msg.buffer_before_minutes, plan.type_msg.buffer_after_minutes
+    widened = [(s.start - timedelta(minutes=before), s.end + timedelta(minutes=after)) for s in slots]
+    low = min(w[0] for w in widened)
+    high = max(w[1] for w in widened)
+    blocks = (
+        await uow.session.scalars(
+            select(CalendarBlockRow)
+            .where(
+                CalendarBlockRow.company_id == company_id,
+                CalendarBlockRow.schedule_id.in_(schedule_ids),
+                CalendarBlockRow.occupies,
+                CalendarBlockRow.occupied_start < high,
+                CalendarBlockRow.occupied_end > low,
+            )
+            .order_by(CalendarBlockRow.occupied_start)
+        )
+    ).all()
+    out: list[bpb.BulkConflict] = []
+    for index, (slot, (start, end)) in enumerate(zip(slots, widened, strict=True)):
+        for block in blocks:
+            if block.occupied_start < end and block.occupied_end > start:
+                out.append(
+                    bpb.BulkConflict(
+                        slot_index=index,
+                        slot_start_time=ts(slot.start),
+                        entry=bookings.entry_name(block.entry_kind, block.entry_id),
+                        schedule=f"schedules/{block.schedule_id}",
+                    )
+                )
+    return out
+
+
+async def verify(
+    db: Database, company_id: str, request: bpb.VerifyBulkScheduleRequest
+) -> bpb.VerifyBulkScheduleResponse:
+    v = Violations()
+    client_ids = _read_clients(list(request.clients), v, required=False)
+    rows = read_rows(list(request.time_slot_rows), v)
+    async with UnitOfWork(db, readonly=True) as uow:
+        checked = await _check_template(uow, company_id, request.template, v)
+        v.raise_if_any()
+        assert checked is not None
+        assert rows is not None
+        expansion = _expand(rows, checked.zone)
+        ordered = bulk_rows.slot_order(expansion.slots)
+        used = ordered[: len(client_ids)] if client_ids else ordered
+        conflicts = await _conflicts(uow, company_id, checked.plan, used)
+    return bpb.VerifyBulkScheduleResponse(
+        slot_count=len(ordered),
+        client_count=len(client_ids),
+        enough_slots=len(ordered) >= len(client_ids),
+        slots_per_row=bulk_rows.slots_per_row(ordered, len(rows)),
+        conflicts=conflicts,
+        skipped_nonexistent_slots=expansion.skipped_nonexistent,
+    )
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+
+
+def _job_message(row: BulkJobRow, counts: dict[str, int]) -> bpb.BulkJob:
+    msg = bpb.BulkJob.FromString(row.data)
+    msg.state = bpb.BULK_JOB_STATE_SUCCEEDED if row.state == JOB_SUCCEEDED else bpb.BULK_JOB_STATE_RUNNING
+    msg.total = row.total
+    msg.done = counts.get(ITEM_DONE, 0)
+    msg.failures = counts.get(ITEM_FAILED, 0)
+    if row.completed_at is not None:
+        msg.complete_time.CopyFrom(ts(row.completed_at))
+    return msg
+
+
+async def item_counts(uow: UnitOfWork, job_id: str) -> dict[str, int]:
+    rows = await uow.session.execute(
+        select(BulkJobItemRow.state, func.count()).where(BulkJobItemRow.job_id == job_id).group_by(BulkJobItemRow.state)
+    )
+    return {state: int(count) for state, count in rows.tuples()}
+
+
+async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRequest) -> bpb.BulkJob:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    client_ids = _read_clients(list(request.clients), v, required=True)
+    rows = read_rows(list(request.bulk_job.time_slot_rows), v)
+    caller = tenancy.current().caller
+
+    async def work(uow: UnitOfWork) -> bpb.BulkJob:
+        checked = await _check_template(uow, company_id, request.bulk_job.template, v)
+        v.raise_if_any()
+        assert checked is not None
+        assert rows is not None
+        slots = bulk_rows.slot_order(_expand(rows, checked.zone).slots)
+        if len(slots) < len(client_ids):
+            raise FailedPrecondition(
+                f"the time-slot rows hold {len(slots)} sessions for {len(client_ids)} clients;"
+                " add rows or unselect clients",
+                metadata={"field": "time_slot_rows"},
+            )
+        job_id = str(uuid.uuid4())
+        now = utcnow()
+        msg = bpb.BulkJob(
+            name=f"bulkJobs/{job_id}",
+            template=request.bulk_job.template,
+            time_slot_rows=request.bulk_job.time_slot_rows,
+            allow_conflicts=request.bulk_job.allow_conflicts,
+            created_by=caller,
+            create_time=ts(now),
+        )
+        row = BulkJobRow(
+            id=job_id,
+            company_id=company_id,
+            state=JOB_RUNNING,
+            created_by=caller,
+            allow_conflicts=request.bulk_job.allow_conflicts,
+            total=len(client_ids),
+            lease_owner=None,
+            lease_until=None,
+            data=msg.SerializeToString(deterministic=True),
+            created_at=now,
+            completed_at=None,
+        )
+        uow.session.add(row)
+        await uow.session.flush()
+        uow.session.add_all(
+            BulkJobItemRow(
+                job_id=job_id,
+                position=position,
+                company_id=company_id,
+                client_id=client_id,
+                start_at=slot.start,
+                end_at=slot.end,
+                state=ITEM_PENDING,
+                session_id=None,
+                failure="",
+            )
+            for position, (client_id, slot) in enumerate(zip(client_ids, slots, strict=False))
+        )
+        return _job_message(row, {})
+
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope="CreateBulkJob",
+        request=request,
+        request_id=request.request_id,
+        response_type=bpb.BulkJob,
+        work=work,
+        source=SOURCE,
+    )
+
+
+async def _load_job(uow: UnitOfWork, company_id: str, name: str, field: str = "name") -> BulkJobRow:
+    job_id = parse_name(name, "bulkJobs", field=field)
+    row = await uow.session.scalar(
+        select(BulkJobRow).where(BulkJobRow.id == job_id, BulkJobRow.company_id == company_id)
+    )
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return row
+
+
+async def get_job(db: Database, company_id: str, request: bpb.GetBulkJobRequest) -> bpb.BulkJob:
+    async with UnitOfWork(db, readonly=True) as uow:
+        row = await _load_job(uow, company_id, request.name)
+        return _job_message(row, await item_counts(uow, row.id))
+
+
+_ITEM_STATES = {ITEM_PENDING: bpb.BULK_JOB_ITEM_STATE_PENDING, ITEM_DONE: bpb.BULK_JOB_ITEM_STATE_DONE}
+
+
+def item_message(row: BulkJobItemRow) -> bpb.BulkJobItem:
+    return bpb.BulkJobItem(
+        position=row.position,
+        client=f"clients/{row.client_id}",
+        start_time=ts(row.start_at.astimezone(UTC)),
+        end_time=ts(row.end_at.astimezone(UTC)),
+        state=_ITEM_STATES.get(row.state, bpb.BULK_JOB_ITEM_STATE_FAILED),
+        session=f"sessions/{row.session_id}" if row.session_id else "",
+        failure=row.failure,
+    )
+
+
+async def list_items(
+    db: Database, company_id: str, request: bpb.ListBulkJobItemsRequest
+) -> bpb.ListBulkJobItemsResponse:
+    page = parse_page(request.page_size, request.page_token, {"parent": request.parent})
+    after = int(page.cursor["position"]) if page.cursor else -1
+    async with UnitOfWork(db, readonly=True) as uow:
+        job = await _load_job(uow, company_id, request.parent, field="parent")
+        rows = (
+            await uow.session.scalars(
+                select(BulkJobItemRow)
+                .where(BulkJobItemRow.job_id == job.id, BulkJobItemRow.position > after)
+                .order_by(BulkJobItemRow.position)
+                .limit(page.size + 1)
+            )
+        ).all()
+    more = len(rows) > page.size
+    rows = rows[: page.size]
+    cursor = {"position": rows[-1].position} if more and rows else None
+    return bpb.ListBulkJobItemsResponse(
+        items=[item_message(r) for r in rows], next_page_token=next_token(cursor, {"parent": request.parent})
+    )
+
+
+def local_slot(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, time, time]:
+    """The wall-clock day, start and end of a slot in the location's zone."""
+    local_start = start.astimezone(zone)
+    local_end = end.astimezone(zone)
+    return local_start.date(), local_start.time().replace(tzinfo=None), local_end.time().replace(tzinfo=None)
+
+
+def session_request(job: bpb.BulkJob, job_id: str, item: BulkJobItemRow, zone: ZoneInfo) -> pb.CreateSessionRequest:
+    """The CreateSession request of an item: the same bytes on every replay (its request_id is
+    the job and the client), so a crash between the session's commit and the item's update is
+    answered by the idempotency record with the same session, never a second one."""
+    day, start, end = local_slot(item.start_at, item.end_at, zone)
+    return pb.CreateSessionRequest(
+        session=_session_for(job.template, f"clients/{item.client_id}", day, start, end),
+        request_id=f"bulk-{job_id}-{item.client_id}",
+        allow_conflicts=job.allow_conflicts,
+    )
+
+
+__all__ = [
+    "ITEM_DONE",
+    "ITEM_FAILED",
+    "ITEM_PENDING",
+    "JOB_RUNNING",
+    "JOB_SUCCEEDED",
+    "create_job",
+    "get_job",
+    "item_counts",
+    "list_items",
+    "select_clients",
+    "session_request",
+    "verify",
+]

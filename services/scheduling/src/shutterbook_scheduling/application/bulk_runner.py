@@ -1,0 +1,224 @@
+"""The bulk job runner: a host Worker that claims runnable jobs with a lease and creates
+their sessions item by item through `create_session`.
+
+- Claim: a job that is running and whose lease is free or expired. PostgreSQL selects it
+  FOR UPDATE SKIP LOCKED, so replicas take different jobs; on SQLite the claim runs in the
+  write transaction (BEGIN IMMEDIATE), so claims are serialized.
+- Work: a batch of pending items, each created with a deterministic request_id (job and
+  client); then the items' outcomes and a renewed lease are written in one transaction,
+  which first checks that this runner still holds the lease.
+- Crash or restart: nothing is lost. The lease expires (SHUTTERBOOK_SCHEDULING_BULK_LEASE_SECONDS,
+  default 30), a runner claims the job again and replays the still-pending items; an item
+  whose session was committed before the crash gets that same session back from the
+  idempotency record, so there is never a second session, number or event.
+- Failures (a conflict, a client no longer bookable) are recorded per item; the job still
+  finishes, and its end emits `scheduling.bulk_job.completed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from shutterbook.scheduling.v1 import bulk_pb2 as bpb
+from shutterbook_kit import tenancy
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import DomainError
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.settings import env_float
+from shutterbook_kit.tenancy import CallContext
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application import bookings, setup
+from shutterbook_scheduling.application.bulk_jobs import SOURCE, item_counts, session_request
+from shutterbook_scheduling.storage.bulk_models import (
+    ITEM_DONE,
+    ITEM_FAILED,
+    ITEM_PENDING,
+    JOB_RUNNING,
+    JOB_SUCCEEDED,
+    BulkJobItemRow,
+    BulkJobRow,
+)
+
+log = logging.getLogger(__name__)
+
+LEASE_ENV = "SCHEDULING_BULK_LEASE_SECONDS"  # SHUTTERBOOK_ + this
+BATCH = 20
+MAX_FAILURE_TEXT = 2000
+
+
+def lease_seconds_from_env() -> float:
+    return env_float(LEASE_ENV, 30.0)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    job_id: str
+    company_id: str
+    caller: str
+    job: bpb.BulkJob
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    position: int
+    session_id: str | None
+    failure: str
+
+
+class BulkJobRunner:
+    """A host Worker: polls every `interval` seconds for runnable jobs until stopped."""
+
+    def __init__(self, db: Database, *, lease_seconds: float = 30.0, interval: float = 0.5) -> None:
+        self.db = db
+        self.lease = timedelta(seconds=lease_seconds)
+        self.interval = interval
+        self.owner = str(uuid.uuid4())
+        self.created = 0  # sessions created (or replayed) by this runner
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="bulk-job-runner")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                claim = await self.claim()
+                if claim is not None:
+                    await self.run(claim)
+                    continue  # look for the next job at once
+            except Exception:  # a database hiccup must not end the runner; the lease guards the job
+                log.exception("bulk job runner round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+
+    async def claim(self) -> _Claim | None:
+        now = utcnow()
+        runnable = (
+            BulkJobRow.state == JOB_RUNNING,
+            or_(BulkJobRow.lease_until.is_(None), BulkJobRow.lease_until < now),
+        )
+        # a read first, so an idle runner never takes SQLite's write lock
+        async with UnitOfWork(self.db, readonly=True) as uow:
+            if await uow.session.scalar(select(BulkJobRow.id).where(*runnable).limit(1)) is None:
+                return None
+        async with UnitOfWork(self.db, source=SOURCE) as uow:
+            row = await uow.session.scalar(
+                select(BulkJobRow)
+                .where(*runnable)
+                .order_by(BulkJobRow.created_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return None
+            row.lease_owner = self.owner
+            row.lease_until = now + self.lease
+            claim = _Claim(row.id, row.company_id, row.created_by, bpb.BulkJob.FromString(row.data))
+            await uow.commit()
+        return claim
+
+    async def run(self, claim: _Claim) -> None:
+        zone = ZoneInfo(await self._time_zone(claim))
+        # this task's own context: the use cases read the company and caller from it
+        tenancy.set_current(CallContext(claim.company_id, claim.caller))
+        try:
+            while not self._stopping.is_set():
+                async with UnitOfWork(self.db, readonly=True) as uow:
+                    items = (
+                        await uow.session.scalars(
+                            select(BulkJobItemRow)
+                            .where(BulkJobItemRow.job_id == claim.job_id, BulkJobItemRow.state == ITEM_PENDING)
+                            .order_by(BulkJobItemRow.position)
+                            .limit(BATCH)
+                        )
+                    ).all()
+                if not items:
+                    await self._finish(claim)
+                    return
+                outcomes = [await self._create(claim, item, zone) for item in items]
+                if not await self._record(claim, outcomes):
+                    log.warning("bulk job %s: lease lost, leaving it to its new runner", claim.job_id)
+                    return
+        finally:
+            tenancy.set_current(None)
+
+    async def _time_zone(self, claim: _Claim) -> str:
+        async with UnitOfWork(self.db, readonly=True) as uow:
+            location = await setup.load_message(
+                uow, setup.LOCATIONS, claim.company_id, claim.job.template.location.removeprefix("locations/")
+            )
+        return str(location.time_zone) if location is not None else "UTC"
+
+    async def _create(self, claim: _Claim, item: BulkJobItemRow, zone: ZoneInfo) -> _Outcome:
+        request = session_request(claim.job, claim.job_id, item, zone)
+        try:
+            session = await bookings.create_session(self.db, claim.company_id, request)
+        except DomainError as err:
+            return _Outcome(item.position, None, _describe(err)[:MAX_FAILURE_TEXT])
+        self.created += 1
+        return _Outcome(item.position, session.name.removeprefix("sessions/"), "")
+
+    async def _record(self, claim: _Claim, outcomes: list[_Outcome]) -> bool:
+        """Write the outcomes and renew the lease, if this runner still holds it."""
+        async with UnitOfWork(self.db, source=SOURCE) as uow:
+            job = await uow.session.scalar(select(BulkJobRow).where(BulkJobRow.id == claim.job_id).with_for_update())
+            if job is None or job.lease_owner != self.owner:
+                return False
+            job.lease_until = utcnow() + self.lease
+            by_position = {o.position: o for o in outcomes}
+            items = (
+                await uow.session.scalars(
+                    select(BulkJobItemRow).where(
+                        BulkJobItemRow.job_id == claim.job_id, BulkJobItemRow.position.in_(list(by_position))
+                    )
+                )
+            ).all()
+            for item in items:
+                outcome = by_position[item.position]
+                item.state = ITEM_DONE if outcome.session_id else ITEM_FAILED
+                item.session_id = outcome.session_id
+                item.failure = outcome.failure
+            await uow.commit()
+        return True
+
+    async def _finish(self, claim: _Claim) -> None:
+        async with UnitOfWork(self.db, source=SOURCE) as uow:
+            job = await uow.session.scalar(select(BulkJobRow).where(BulkJobRow.id == claim.job_id).with_for_update())
+            if job is None or job.lease_owner != self.owner or job.state != JOB_RUNNING:
+                return
+            now = utcnow()
+            job.state = JOB_SUCCEEDED
+            job.completed_at = now
+            job.lease_owner = None
+            job.lease_until = None
+            counts = await item_counts(uow, job.id)
+            msg = bpb.BulkJob.FromString(job.data)
+            msg.state = bpb.BULK_JOB_STATE_SUCCEEDED
+            msg.total = job.total
+            msg.done = counts.get(ITEM_DONE, 0)
+            msg.failures = counts.get(ITEM_FAILED, 0)
+            msg.complete_time.FromDatetime(now)
+            uow.emit("scheduling.bulk_job.completed", job.company_id, bpb.BulkJobCompletedEvent(bulk_job=msg))
+            await uow.commit()
+
+
+def _describe(err: DomainError) -> str:
+    violations = getattr(err, "violations", None)
+    if violations:
+        return "; ".join(f"{v.field}: {v.description}" for v in violations)
+    return f"{err.reason}: {err.message}"
