@@ -38,6 +38,9 @@ async def seed_demo(ports: dict[str, int], *, host: str = "127.0.0.1") -> list[s
         if (module := _demo_module("shutterbook_scheduling")) is not None:
             await module.seed_demo(channels["scheduling"], DEMO_COMPANY_ID, clients, items)
             done.append("locations, staff, rooms, types, sessions, appointments")
+        online = importlib.import_module("shutterbook_scheduling.online_demo")
+        slots = await online.seed_demo_slots(channels["scheduling"], DEMO_COMPANY_ID)
+        done.append(f"{slots} online time slots")
     finally:
         for channel in channels.values():
             await channel.close()

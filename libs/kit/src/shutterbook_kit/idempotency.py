@@ -34,9 +34,11 @@ def validate_request_id(request_id: str, violations: Violations) -> None:
         violations.add("request_id", "must be 8 to 100 printable characters, for example a UUID")
 
 
-async def _replay(
+async def stored_response(
     db: Database, company_id: str, scope: str, request_id: str, fingerprint: str, response_type: type[R]
 ) -> R | None:
+    """The stored response of (company, scope, request_id), if any: None when the request
+    id is new; INVALID_ARGUMENT when it was used with a different request."""
     async with UnitOfWork(db, readonly=True) as uow:
         record = await uow.session.scalar(
             select(IdempotencyRecord).where(
@@ -78,7 +80,7 @@ async def run_idempotent(
             await uow.commit()
             return result
     fingerprint = request_fingerprint(request)
-    replay = await _replay(db, company_id, scope, request_id, fingerprint, response_type)
+    replay = await stored_response(db, company_id, scope, request_id, fingerprint, response_type)
     if replay is not None:
         return replay
     try:
@@ -100,7 +102,7 @@ async def run_idempotent(
         # A concurrent twin with the same request_id may have committed first, so that our
         # attempt lost a race it caused itself (a unique key, a conflict with the twin's own
         # booking): the caller gets the twin's result, as a retry would.
-        replay = await _replay(db, company_id, scope, request_id, fingerprint, response_type)
+        replay = await stored_response(db, company_id, scope, request_id, fingerprint, response_type)
         if replay is None:
             raise
         return replay

@@ -1,25 +1,87 @@
 """Online time slots, holds and online booking (issue 6): the gRPC service and its workers.
 
 Wired into the scheduling service by main.py: `SERVICE_NAMES` (health and reflection),
-`register` (adds the servicer to the server) and `workers` (background tasks).
+`register` (adds the servicer to the server) and `workers` (background tasks: none, holds
+expire by themselves).
 """
 
 from __future__ import annotations
 
-import grpc
+from typing import Any
 
+import grpc
+from google.protobuf import empty_pb2
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import online_pb2_grpc
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.application import online_bookings, online_slots
 
-SERVICE_NAMES: list[str] = []
+SERVICE_NAMES: list[str] = [opb.DESCRIPTOR.services_by_name["OnlineBookingService"].full_name]
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def _company() -> str:
+    return tenancy.current().company_id
+
+
+class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def CreateTimeSlot(self, request: opb.CreateTimeSlotRequest, context: Context) -> opb.TimeSlot:
+        return await online_slots.create_time_slot(self.db, _company(), request)
+
+    async def GenerateTimeSlots(
+        self, request: opb.GenerateTimeSlotsRequest, context: Context
+    ) -> opb.GenerateTimeSlotsResponse:
+        return await online_slots.generate_time_slots(self.db, _company(), request)
+
+    async def GetTimeSlot(self, request: opb.GetTimeSlotRequest, context: Context) -> opb.TimeSlot:
+        return await online_slots.get_time_slot(self.db, _company(), request.name)
+
+    async def ListTimeSlots(self, request: opb.ListTimeSlotsRequest, context: Context) -> opb.ListTimeSlotsResponse:
+        return await online_slots.list_time_slots(self.db, _company(), request)
+
+    async def UpdateTimeSlot(self, request: opb.UpdateTimeSlotRequest, context: Context) -> opb.TimeSlot:
+        return await online_slots.update_time_slot(self.db, _company(), request)
+
+    async def DeleteTimeSlot(self, request: opb.DeleteTimeSlotRequest, context: Context) -> empty_pb2.Empty:
+        await online_slots.delete_time_slot(self.db, _company(), request.name)
+        return empty_pb2.Empty()
+
+    async def ListOpenSlots(self, request: opb.ListOpenSlotsRequest, context: Context) -> opb.ListOpenSlotsResponse:
+        return await online_slots.list_open_slots(self.db, _company(), request)
+
+    async def HoldSlot(self, request: opb.HoldSlotRequest, context: Context) -> opb.SlotHold:
+        return await online_bookings.hold_slot(self.db, _company(), request)
+
+    async def ReleaseHold(self, request: opb.ReleaseHoldRequest, context: Context) -> opb.SlotHold:
+        return await online_bookings.release_hold(self.db, _company(), request)
+
+    async def BookOnline(self, request: opb.BookOnlineRequest, context: Context) -> pb.Session:
+        return await online_bookings.book_online(self.db, _company(), request)
+
+    async def CancelOnlineBooking(self, request: opb.CancelOnlineBookingRequest, context: Context) -> pb.Session:
+        return await online_bookings.cancel_online_booking(self.db, _company(), request)
+
+    async def RescheduleOnlineBooking(
+        self, request: opb.RescheduleOnlineBookingRequest, context: Context
+    ) -> pb.Session:
+        return await online_bookings.reschedule_online_booking(self.db, _company(), request)
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:
-    """Add this feature's servicer to the server (nothing yet)."""
+    """Add the OnlineBookingService servicer to the server."""
+    online_pb2_grpc.add_OnlineBookingServiceServicer_to_server(OnlineBookingServicer(db), server)
 
 
 def workers(db: Database, nats: NatsConnection, settings: ServiceSettings) -> list[Worker]:
-    """This feature's background tasks (none yet)."""
+    """None: an expired hold frees its slot by itself (reads ignore it, writes clean it up)."""
     return []

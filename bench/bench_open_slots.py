@@ -1,0 +1,314 @@
+"""The open-slot query at scale: 2,000 online time slots in one month on 10 schedules and
+10,000 sessions in the database (26 weeks); ListOpenSlots for the whole month, as a ratio to
+a bare `grpc.aio` echo RPC served the same way (a grpc.aio server on loopback) in the same
+run. SQLite always; PostgreSQL too where SHUTTERBOOK_TEST_POSTGRES_URL is set (a throwaway
+database, dropped afterwards).
+
+Setup (location, staff, schedules, an online type, the slots from pattern rows) goes through
+the API; the sessions and their calendar blocks are inserted with SQLAlchemy core in batches.
+Every loop is bounded in count and time; loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+
+import grpc
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+
+from bench.common import measure, report
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_devstack.nats_server import EmbeddedNats, free_port
+from shutterbook_kit.db import Database
+from shutterbook_kit.migrations import upgrade
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.settings import ServiceSettings
+from shutterbook_kit.tenancy import CallContext
+from shutterbook_scheduling import main as scheduling_main
+from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.storage.models import CalendarBlockRow, SessionRow
+
+SCHEDULES = 10
+SESSIONS = 10_000
+WEEKS = 26
+HOURS = range(8, 18)  # 10 one-hour slots a day
+BATCH = 1_000
+COMPANY = "b0000000-0000-4000-8000-000000000006"
+ZONE = "America/New_York"
+META = CallContext(company_id=COMPANY, caller="bench").metadata()
+ECHO = "/bench.Echo/Echo"
+
+
+def first_monday() -> date:
+    today = utcnow().date() + timedelta(days=7)
+    return today + timedelta(days=(7 - today.weekday()) % 7)
+
+
+async def setup_studio(channel: grpc.aio.Channel, first: date) -> tuple[pb.Location, list[str], str, int]:
+    stub: scheduling_pb2_grpc.SchedulingServiceAsyncStub = scheduling_pb2_grpc.SchedulingServiceStub(channel)
+    online: online_pb2_grpc.OnlineBookingServiceAsyncStub = online_pb2_grpc.OnlineBookingServiceStub(channel)
+    location = await stub.CreateLocation(
+        pb.CreateLocationRequest(location=pb.Location(display_name="Bench Studio", time_zone=ZONE)), metadata=META
+    )
+    schedules: list[str] = []
+    for i in range(SCHEDULES):
+        staff = await stub.CreateStaffMember(
+            pb.CreateStaffMemberRequest(
+                staff_member=pb.StaffMember(display_name=f"Photographer {i}", roles=[pb.STAFF_ROLE_PHOTOGRAPHER])
+            ),
+            metadata=META,
+        )
+        schedule = await stub.CreateSchedule(
+            pb.CreateScheduleRequest(
+                schedule=pb.Schedule(
+                    display_name=staff.display_name,
+                    kind=pb.SCHEDULE_KIND_STAFF,
+                    staff_member=staff.name,
+                    location=location.name,
+                )
+            ),
+            metadata=META,
+        )
+        schedules.append(schedule.name)
+    session_type = await stub.CreateSessionType(
+        pb.CreateSessionTypeRequest(
+            session_type=pb.SessionType(
+                display_name="Family Portrait",
+                color="#4A90D9",
+                default_duration_minutes=60,
+                online=pb.OnlineBookingSettings(available_online=True, auto_remove_conflicting_slots=True),
+            )
+        ),
+        metadata=META,
+    )
+    made = 0
+    for schedule in schedules:
+        row = opb.TimeSlotPatternRow(
+            start_date=to_date(first),
+            end_date=to_date(first + timedelta(days=27)),
+            start_time=pb.TimeOfDay(hours=HOURS.start),
+            end_time=pb.TimeOfDay(hours=HOURS.stop),
+            slot_minutes=60,
+            excluded_weekdays=[pb.DAY_OF_WEEK_SATURDAY, pb.DAY_OF_WEEK_SUNDAY],
+        )
+        response = await online.GenerateTimeSlots(
+            opb.GenerateTimeSlotsRequest(
+                template=opb.TimeSlot(
+                    location=location.name, session_type=session_type.name, schedules=[schedule], published=True
+                ),
+                rows=[row],
+                request_id=str(uuid.uuid4()),
+            ),
+            metadata=META,
+            timeout=120,
+        )
+        made += len(response.time_slots)
+    return location, schedules, session_type.name, made
+
+
+def _session_rows(
+    first: date, location: pb.Location, schedules: list[str], session_type: str, status: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """10,000 one-hour sessions on distinct (day, schedule, hour) over 26 weeks of weekdays."""
+    rng = random.Random(17)
+    tz = times.zone(ZONE)
+    cells = [(w * 7 + d, s, h) for w in range(WEEKS) for d in range(5) for s in range(SCHEDULES) for h in HOURS]
+    now = utcnow()
+    sessions: list[dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = []
+    for n, (offset, s, hour) in enumerate(rng.sample(cells, SESSIONS)):
+        day = first + timedelta(days=offset)
+        start = times.local_to_utc(day, clock(hour, 0), tz)
+        end = start + timedelta(hours=1)
+        session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        client = f"clients/{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+        msg = pb.Session(
+            name=f"sessions/{session_id}",
+            client=client,
+            session_type=session_type,
+            location=location.name,
+            session_date=to_date(day),
+            start=pb.TimeOfDay(hours=hour),
+            end=pb.TimeOfDay(hours=hour + 1),
+            photographer=schedules[s],
+            session_number=str(10_000 + n),
+            status=status,
+            time_zone=ZONE,
+        )
+        msg.start_time.CopyFrom(ts(start))
+        msg.end_time.CopyFrom(ts(end))
+        sessions.append(
+            {
+                "id": session_id,
+                "company_id": COMPANY,
+                "client_id": client.removeprefix("clients/"),
+                "session_number": msg.session_number,
+                "type_id": session_type.removeprefix("sessionTypes/"),
+                "location_id": location.name.removeprefix("locations/"),
+                "status_id": status.removeprefix("sessionStatuses/"),
+                "start_at": start,
+                "end_at": end,
+                "on_hold": False,
+                "cancelled": False,
+                "reminder_at": None,
+                "reminder_emitted_at": None,
+                "data": msg.SerializeToString(),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        blocks.append(
+            {
+                "company_id": COMPANY,
+                "schedule_id": schedules[s].removeprefix("schedules/"),
+                "location_id": location.name.removeprefix("locations/"),
+                "entry_kind": "session",
+                "entry_id": session_id,
+                "block_index": 0,
+                "start_at": start,
+                "end_at": end,
+                "occupied_start": start,
+                "occupied_end": end,
+                "occupies": True,
+                "allow_conflict": False,
+            }
+        )
+    return sessions, blocks
+
+
+async def seed(url: str, rows: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+    sessions, blocks = rows
+    db = Database(url)
+    try:
+        for start in range(0, len(sessions), BATCH):
+            async with db.engine.begin() as conn:
+                await conn.execute(insert(SessionRow), sessions[start : start + BATCH])
+                await conn.execute(insert(CalendarBlockRow), blocks[start : start + BATCH])
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))  # a bulk load leaves the planner without statistics
+    finally:
+        await db.dispose()
+
+
+async def _echo_server() -> tuple[grpc.aio.Server, int]:
+    """A bare grpc.aio echo RPC on loopback: the ceiling."""
+
+    async def echo(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+        return request
+
+    server = grpc.aio.server()
+    handler = grpc.method_handlers_generic_handler("bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+async def run_on(label: str, url: str, nats_url: str) -> None:
+    await asyncio.to_thread(upgrade, scheduling_main.MIGRATIONS, url)
+    settings = replace(
+        ServiceSettings.from_env("scheduling"),
+        database_url=url,
+        nats_url=nats_url,
+        host="127.0.0.1",
+        port=0,
+        shutdown_drain_seconds=0.0,
+        shutdown_grace_seconds=5.0,
+    )
+    host = scheduling_main.build(settings)
+    await host.start()
+    echo_server, echo_port = await _echo_server()
+    try:
+        async with (
+            grpc.aio.insecure_channel(f"127.0.0.1:{host.port}") as channel,
+            grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}") as echo_channel,
+        ):
+            stub: scheduling_pb2_grpc.SchedulingServiceAsyncStub = scheduling_pb2_grpc.SchedulingServiceStub(channel)
+            online: online_pb2_grpc.OnlineBookingServiceAsyncStub = online_pb2_grpc.OnlineBookingServiceStub(channel)
+            first = first_monday()
+            t0 = time.perf_counter()
+            location, schedules, session_type, made = await setup_studio(channel, first)
+            statuses = await stub.ListSessionStatuses(pb.ListSessionStatusesRequest(), metadata=META)
+            status = statuses.session_statuses[0].name if statuses.session_statuses else ""
+            await seed(url, _session_rows(first, location, schedules, session_type, status))
+            print(f"[{label}] {made} slots, {SESSIONS} sessions seeded in {time.perf_counter() - t0:.1f}s")
+            request = opb.ListOpenSlotsRequest(
+                session_type=session_type,
+                location=location.name,
+                start_date=to_date(first),
+                end_date=to_date(first + timedelta(days=30)),
+            )
+            payload = request.SerializeToString()
+            echo = echo_channel.unary_unary(ECHO)
+            counts: list[int] = []
+
+            async def ping() -> object:
+                return await echo(payload)
+
+            async def month() -> object:
+                found = await online.ListOpenSlots(request, metadata=META, timeout=60)
+                counts.append(len(found.time_slots))
+                return found
+
+            ceiling = await measure("echo (bare grpc.aio)", ping, count=2000, max_seconds=10)
+            subject = await measure("ListOpenSlots (one month)", month, count=100, max_seconds=30, warmup=2)
+            report(
+                f"[{label}] open slots for a month ({made} slots, {SESSIONS} sessions) vs a bare echo RPC",
+                subject,
+                ceiling,
+            )
+            print(f"[{label}] open slots in the month: {counts[-1]} of {made}", flush=True)
+    finally:
+        await echo_server.stop(None)
+        await host.stop()
+
+
+async def _admin(admin_url: str, statement: str) -> None:
+    import asyncpg
+
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
+        timeout=10,
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        nats = EmbeddedNats(free_port(), Path(tmp) / "nats")
+        nats.start()
+        try:
+            await run_on("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench-open-slots.db'}", nats.url)
+            admin = os.environ.get("SHUTTERBOOK_TEST_POSTGRES_URL")
+            if admin:
+                name = f"sbbench_online_{uuid.uuid4().hex[:10]}"
+                await _admin(admin, f'CREATE DATABASE "{name}"')
+                try:
+                    url = make_url(admin).set(drivername="postgresql+asyncpg", database=name)
+                    await run_on("postgresql", url.render_as_string(hide_password=False), nats.url)
+                finally:
+                    await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            nats.stop()

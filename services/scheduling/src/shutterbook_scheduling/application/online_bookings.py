@@ -1,0 +1,716 @@
+"""Use cases of online booking: hold a slot, release a hold, book (from a hold or directly),
+cancel online and reschedule online.
+
+Concurrency (DESIGN.md invariant: an online slot is never booked twice, and no schedule holds
+two overlapping online bookings):
+- holding writes hold blocks on the slot's schedules; PostgreSQL's exclusion constraint on
+  `online_hold_blocks` refuses a second overlapping hold, SQLite's BEGIN IMMEDIATE serializes
+  the check; booking directly takes such a hold inside its own transaction first, so both
+  paths meet on the same blocks;
+- the session's calendar blocks are written by the existing path (`write_blocks`, conflicts
+  not allowed), so the calendar exclusion constraint refuses overlapping bookings too;
+- the slot is taken with a conditional UPDATE (no live booking holds it), so at most once.
+Expired holds need no sweeper: every read ignores them (expires_at <= now), and every write
+that holds deletes the expired hold blocks of its schedules first (marking those holds expired
+and emitting `scheduling.slot.released`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from shutterbook.scheduling.v1 import events_pb2 as ev
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit import tenancy
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument, NotFound, Violations
+from shutterbook_kit.idempotency import request_fingerprint, run_idempotent, stored_response, validate_request_id
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application import bookings, setup
+from shutterbook_scheduling.application.bookings import (  # the session use cases' own steps
+    _apply_plan_to_session,
+    _buffers,
+    _ExclusionHit,
+    _flush,
+    _load_session,
+    _session_from_row,
+    _store_session,
+)
+from shutterbook_scheduling.application.common import id_of, to_date, ts
+from shutterbook_scheduling.application.online_slots import (
+    free_of_bookings,
+    load_slot,
+    not_open_error,
+    removed_ids,
+    schedules_of,
+    slot_message,
+    why_not_open,
+)
+from shutterbook_scheduling.domain import rules, times
+from shutterbook_scheduling.domain.rules import Interval
+from shutterbook_scheduling.storage.models import ScheduleRow, SessionRow
+from shutterbook_scheduling.storage.online_models import (
+    HoldBlockRow,
+    SlotHoldRow,
+    SlotRemovalRow,
+    TimeSlotRow,
+    TimeSlotScheduleRow,
+)
+
+SOURCE = "scheduling"
+HOLD_MINUTES_ENV = "SHUTTERBOOK_SCHEDULING_HOLD_MINUTES"
+DEFAULT_HOLD_MINUTES = 10.0
+R = TypeVar("R", bound=Message)
+# Refusals a retry racing its own first attempt (same request_id) meets: run once more.
+RETRYABLE = frozenset({"SLOT_NOT_OPEN", "SCHEDULE_CONFLICT"})
+
+
+def hold_minutes() -> float:
+    """How long a hold lasts: SHUTTERBOOK_SCHEDULING_HOLD_MINUTES (default 10; a value that is
+    not a positive number of minutes, at most a day, falls back to the default)."""
+    try:
+        minutes = float(os.environ.get(HOLD_MINUTES_ENV, str(DEFAULT_HOLD_MINUTES)))
+    except ValueError:
+        return DEFAULT_HOLD_MINUTES
+    return minutes if 0 < minutes <= 24 * 60 else DEFAULT_HOLD_MINUTES
+
+
+class SlotTaken(FailedPrecondition):
+    """A concurrent hold or booking won the slot (or a slot sharing a schedule)."""
+
+
+def _taken(name: str) -> SlotTaken:
+    return SlotTaken(
+        f"{name} is not open: another booking or hold took it (or a slot sharing its schedules)",
+        reason="SLOT_NOT_OPEN",
+        metadata={"slot": name},
+    )
+
+
+def _is_hold_overlap(exc: IntegrityError) -> bool:
+    text = str(exc.orig)
+    return "ex_online_hold_blocks_no_overlap" in text or "ex_calendar_blocks_no_overlap" in text or "23P01" in text
+
+
+async def _idempotent(
+    db: Database,
+    company_id: str,
+    scope: str,
+    request: Message,
+    request_id: str,
+    response_type: type[R],
+    work: Callable[[UnitOfWork], Awaitable[R]],
+    slot_name: Callable[[], str],
+) -> R:
+    """run_idempotent, with the database's overlap refusals answered as SLOT_NOT_OPEN."""
+
+    try:
+        return await run_idempotent(
+            db,
+            company_id=company_id,
+            scope=scope,
+            request=request,
+            request_id=request_id,
+            response_type=response_type,
+            work=work,
+            source=SOURCE,
+        )
+    except _ExclusionHit:
+        failure: Exception = _taken(slot_name())
+    except IntegrityError as exc:
+        if not _is_hold_overlap(exc):
+            raise
+        failure = _taken(slot_name())
+    except DBAPIError as exc:
+        if "deadlock" not in str(exc.orig).lower():
+            raise
+        failure = Aborted("a concurrent booking collided with this one; retry", reason="CONCURRENT_BOOKING")
+    except FailedPrecondition as exc:
+        if exc.reason not in RETRYABLE:
+            raise
+        failure = exc
+    # A retry racing its own first attempt (same request_id) is refused by the hold that attempt
+    # took; once that attempt has committed, its idempotency record answers instead.
+    if request_id:
+        replay = await stored_response(db, company_id, scope, request_id, request_fingerprint(request), response_type)
+        if replay is not None:
+            return replay
+    raise failure
+
+
+# --- holds -----------------------------------------------------------------------------------
+
+
+def hold_message(row: SlotHoldRow, now: datetime) -> opb.SlotHold:
+    state = row.state
+    if state == opb.SLOT_HOLD_STATE_HELD and row.expires_at <= now:
+        state = opb.SLOT_HOLD_STATE_EXPIRED
+    msg = opb.SlotHold(
+        name=f"slotHolds/{row.id}",
+        time_slot=f"timeSlots/{row.slot_id}",
+        client=f"clients/{row.client_id}",
+        state=opb.SlotHoldState.ValueType(state),
+        session=f"sessions/{row.session_id}" if row.session_id else "",
+    )
+    msg.expire_time.CopyFrom(ts(row.expires_at))
+    msg.create_time.CopyFrom(ts(row.created_at))
+    return msg
+
+
+async def _clean_expired(uow: UnitOfWork, company_id: str, schedule_ids: list[str], now: datetime) -> None:
+    """Delete the expired hold blocks of these schedules; their holds end as expired."""
+    if not schedule_ids:
+        return
+    hold_ids = set(
+        (
+            await uow.session.scalars(
+                select(HoldBlockRow.hold_id).where(
+                    HoldBlockRow.company_id == company_id,
+                    HoldBlockRow.schedule_id.in_(schedule_ids),
+                    HoldBlockRow.expires_at <= now,
+                )
+            )
+        ).all()
+    )
+    if not hold_ids:
+        return
+    await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id.in_(hold_ids)))
+    holds = (
+        await uow.session.scalars(
+            select(SlotHoldRow).where(SlotHoldRow.id.in_(hold_ids), SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD)
+        )
+    ).all()
+    for hold in holds:
+        hold.state = opb.SLOT_HOLD_STATE_EXPIRED
+        uow.emit("scheduling.slot.released", company_id, opb.SlotReleasedEvent(hold=hold_message(hold, now)))
+
+
+async def _type_of(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> pb.SessionType:
+    type_msg: pb.SessionType | None = await setup.load_message(uow, setup.SESSION_TYPES, company_id, slot.type_id)
+    if type_msg is None:
+        raise FailedPrecondition(f"timeSlots/{slot.id} has no session type any more", reason="SLOT_NOT_OPEN")
+    return type_msg
+
+
+async def _take_hold(
+    uow: UnitOfWork,
+    company_id: str,
+    slot: TimeSlotRow,
+    client_id: str,
+    now: datetime,
+    *,
+    state: int = opb.SLOT_HOLD_STATE_HELD,
+    own_entry: str = "",
+) -> SlotHoldRow:
+    """Hold blocks first (so a concurrent holder on PostgreSQL waits here and then sees the
+    winner's blocks), then the open-slot decision."""
+    name = f"timeSlots/{slot.id}"
+    schedule_ids = sorted((await schedules_of(uow, [slot.id]))[slot.id])
+    # Online writers of a schedule queue on its row (PostgreSQL; in id order, so never in a
+    # cycle): concurrent inserts of overlapping blocks under an exclusion constraint can
+    # otherwise deadlock. SQLite's BEGIN IMMEDIATE already serializes writers.
+    await uow.session.execute(
+        select(ScheduleRow.id)
+        .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(schedule_ids))
+        .order_by(ScheduleRow.id)
+        .with_for_update()
+    )
+    await _clean_expired(uow, company_id, schedule_ids, now)
+    type_msg = await _type_of(uow, company_id, slot)
+    expires = now + timedelta(minutes=hold_minutes())
+    hold = SlotHoldRow(
+        id=str(uuid.uuid4()),
+        company_id=company_id,
+        slot_id=slot.id,
+        client_id=client_id,
+        state=state,
+        expires_at=expires,
+        session_id="",
+        created_at=now,
+    )
+    occupied = Interval(slot.start_at, slot.end_at).widened(*_buffers(type_msg))
+    for schedule_id in schedule_ids:
+        uow.session.add(
+            HoldBlockRow(
+                hold_id=hold.id,
+                company_id=company_id,
+                schedule_id=schedule_id,
+                occupied_start=occupied.start,
+                occupied_end=occupied.end,
+                expires_at=expires,
+            )
+        )
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        if _is_hold_overlap(exc):
+            raise _taken(name) from None
+        raise
+    reason = (await why_not_open(uow, company_id, [slot], now, own_hold=hold.id, own_entry=own_entry))[slot.id]
+    if reason:
+        raise not_open_error(name, reason)
+    uow.session.add(hold)
+    return hold
+
+
+async def _known_client(uow: UnitOfWork, company_id: str, name: str, path: str) -> str:
+    v = Violations()
+    client_id = await bookings._known_client(uow, company_id, name, path, v)
+    v.raise_if_any()
+    assert client_id is not None
+    return client_id
+
+
+def _require_request_id(request_id: str, v: Violations) -> None:
+    if not request_id:
+        v.add("request_id", "is required")
+    validate_request_id(request_id, v)
+
+
+async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest) -> opb.SlotHold:
+    v = Violations()
+    _require_request_id(request.request_id, v)
+    id_of(request.time_slot, "timeSlots", "time_slot", v)
+    id_of(request.client, "clients", "client", v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> opb.SlotHold:
+        now = utcnow()
+        client_id = await _known_client(uow, company_id, request.client, "client")
+        slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
+        hold = await _take_hold(uow, company_id, slot, client_id, now)
+        msg = hold_message(hold, now)
+        uow.emit("scheduling.slot.held", company_id, opb.SlotHeldEvent(hold=msg))
+        return msg
+
+    return await _idempotent(
+        db, company_id, "HoldSlot", request, request.request_id, opb.SlotHold, work, lambda: request.time_slot
+    )
+
+
+async def _load_hold(uow: UnitOfWork, company_id: str, name: str, field: str) -> SlotHoldRow:
+    hold_id = parse_name(name, "slotHolds", field=field)
+    row = await uow.session.scalar(
+        select(SlotHoldRow).where(SlotHoldRow.id == hold_id, SlotHoldRow.company_id == company_id).with_for_update()
+    )
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return row
+
+
+async def release_hold(db: Database, company_id: str, request: opb.ReleaseHoldRequest) -> opb.SlotHold:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> opb.SlotHold:
+        now = utcnow()
+        hold = await _load_hold(uow, company_id, request.name, "name")
+        if hold.state != opb.SLOT_HOLD_STATE_HELD or hold.expires_at <= now:
+            return hold_message(hold, now)
+        hold.state = opb.SLOT_HOLD_STATE_RELEASED
+        await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
+        msg = hold_message(hold, now)
+        uow.emit("scheduling.slot.released", company_id, opb.SlotReleasedEvent(hold=msg))
+        return msg
+
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope="ReleaseHold",
+        request=request,
+        request_id=request.request_id,
+        response_type=opb.SlotHold,
+        work=work,
+        source=SOURCE,
+    )
+
+
+# --- booking ---------------------------------------------------------------------------------
+
+
+async def _apply_slot(
+    uow: UnitOfWork, company_id: str, msg: pb.Session, slot: TimeSlotRow, location: pb.Location
+) -> None:
+    """Put the slot's local date, times and schedules on the session: up to two staff
+    schedules become photographer and assistant and one resource the camera room; any other
+    mix is booked with one advanced-calendar block holding all the schedules."""
+    tz = times.zone(location.time_zone)
+    local_start, local_end = slot.start_at.astimezone(tz), slot.end_at.astimezone(tz)
+    day = to_date(local_start.date())
+    start = pb.TimeOfDay(hours=local_start.hour, minutes=local_start.minute)
+    end = pb.TimeOfDay(hours=local_end.hour, minutes=local_end.minute)
+    schedule_ids = (await schedules_of(uow, [slot.id]))[slot.id]
+    staff: list[str] = []
+    resources: list[str] = []
+    for schedule_id in schedule_ids:
+        schedule: pb.Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
+        if schedule is None:
+            raise FailedPrecondition(f"a schedule of timeSlots/{slot.id} no longer exists", reason="SLOT_NOT_OPEN")
+        (staff if schedule.kind == pb.SCHEDULE_KIND_STAFF else resources).append(schedule.name)
+    for field_name in ("photographer", "assistant", "camera_room"):
+        msg.ClearField(field_name)
+    del msg.time_blocks[:]
+    if len(staff) <= 2 and len(resources) <= 1 and local_start.date() == local_end.date():
+        msg.use_advanced_calendar = False
+        msg.session_date.CopyFrom(day)
+        msg.start.CopyFrom(start)
+        msg.end.CopyFrom(end)
+        if staff:
+            msg.photographer = staff[0]
+        if len(staff) > 1:
+            msg.assistant = staff[1]
+        if resources:
+            msg.camera_room = resources[0]
+    else:
+        msg.use_advanced_calendar = True
+        msg.time_blocks.append(pb.TimeBlock(date=day, start=start, end=end, schedules=staff + resources))
+
+
+async def _status(uow: UnitOfWork, company_id: str, name: str) -> pb.SessionStatus | None:
+    if not name:
+        return None
+    found: pb.SessionStatus | None = await setup.load_message(
+        uow, setup.STATUSES, company_id, name.removeprefix("sessionStatuses/")
+    )
+    return found
+
+
+def _rename_violations(err: InvalidArgument) -> InvalidArgument:
+    """The session's violations in this API's field names (`session.participants[0]` -> `participants[0]`)."""
+    err.violations = [FieldViolation(v.field.removeprefix("session."), v.description) for v in err.violations]
+    return err
+
+
+async def _take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> None:
+    """The conditional UPDATE that books a slot at most once."""
+    result = await uow.session.execute(
+        update(TimeSlotRow)
+        .where(TimeSlotRow.id == slot.id, free_of_bookings())
+        .values(booked_session_id=session_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _taken(f"timeSlots/{slot.id}")
+    slot.booked_session_id = session_id
+
+
+async def _auto_remove(
+    uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_msg: pb.SessionType, session_name: str
+) -> None:
+    """ "Auto-Remove conflicting time slots upon booking": every slot (not booked) overlapping
+    the booking on a shared schedule is removed, recorded against the booking."""
+    if not type_msg.online.auto_remove_conflicting_slots:
+        return
+    session_id = session_name.removeprefix("sessions/")
+    schedule_ids = (await schedules_of(uow, [slot.id]))[slot.id]
+    occupied = Interval(slot.start_at, slot.end_at).widened(*_buffers(type_msg))
+    overlapping = (
+        await uow.session.scalars(
+            select(TimeSlotRow)
+            .join(TimeSlotScheduleRow, TimeSlotScheduleRow.slot_id == TimeSlotRow.id)
+            .where(
+                TimeSlotScheduleRow.company_id == company_id,
+                TimeSlotScheduleRow.schedule_id.in_(schedule_ids),
+                TimeSlotScheduleRow.start_at < occupied.end,
+                TimeSlotScheduleRow.end_at > occupied.start,
+                TimeSlotRow.id != slot.id,
+                free_of_bookings(),
+            )
+            .distinct()
+            .order_by(TimeSlotRow.start_at, TimeSlotRow.id)
+        )
+    ).all()
+    already = await removed_ids(uow, [r.id for r in overlapping])
+    for row in overlapping:
+        uow.session.add(SlotRemovalRow(session_id=session_id, slot_id=row.id, company_id=company_id))
+        if row.id not in already:
+            uow.emit(
+                "scheduling.slot.removed",
+                company_id,
+                opb.SlotRemovedEvent(time_slot=slot_message(row, removed=True), session=session_name),
+            )
+
+
+async def _restore(uow: UnitOfWork, company_id: str, session_id: str) -> None:
+    """Undo a booking's slots: its slot is free again, and the slots it removed come back
+    unless another booking's removal still hides them."""
+    session_name = f"sessions/{session_id}"
+    booked = (
+        await uow.session.scalars(
+            select(TimeSlotRow).where(TimeSlotRow.company_id == company_id, TimeSlotRow.booked_session_id == session_id)
+        )
+    ).all()
+    removed_slot_ids = list(
+        (await uow.session.scalars(select(SlotRemovalRow.slot_id).where(SlotRemovalRow.session_id == session_id))).all()
+    )
+    await uow.session.execute(delete(SlotRemovalRow).where(SlotRemovalRow.session_id == session_id))
+    for row in booked:
+        row.booked_session_id = ""
+        row.updated_at = utcnow()
+    await uow.session.flush()
+    candidates = list(booked)
+    if removed_slot_ids:
+        candidates += (await uow.session.scalars(select(TimeSlotRow).where(TimeSlotRow.id.in_(removed_slot_ids)))).all()
+    still_removed = await removed_ids(uow, [r.id for r in candidates])
+    for row in sorted(candidates, key=lambda r: (r.start_at, r.id)):
+        if row.id not in still_removed and not row.booked_session_id:
+            uow.emit(
+                "scheduling.slot.restored",
+                company_id,
+                opb.SlotRestoredEvent(time_slot=slot_message(row, removed=False), session=session_name),
+            )
+
+
+async def _book(
+    uow: UnitOfWork,
+    company_id: str,
+    slot: TimeSlotRow,
+    hold: SlotHoldRow,
+    client_id: str,
+    request: opb.BookOnlineRequest,
+    now: datetime,
+) -> pb.Session:
+    type_msg = await _type_of(uow, company_id, slot)
+    location: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
+    if location is None:
+        raise FailedPrecondition(f"timeSlots/{slot.id} has no location any more", reason="SLOT_NOT_OPEN")
+    msg = pb.Session(
+        client=f"clients/{client_id}",
+        session_type=f"sessionTypes/{slot.type_id}",
+        location=location.name,
+        description=request.description,
+        participants=list(request.participants),
+        status=type_msg.online.booked_online_status,
+    )
+    await _apply_slot(uow, company_id, msg, slot, location)
+    violations = Violations()
+    plan = await bookings.plan_session(uow, company_id, msg, violations, creating=True, participants=True)
+    try:
+        violations.raise_if_any()
+    except InvalidArgument as err:
+        raise _rename_violations(err) from None
+    assert plan is not None
+    if plan.start != slot.start_at or plan.end != slot.end_at:
+        raise FailedPrecondition(f"timeSlots/{slot.id} cannot be expressed in local time", reason="SLOT_NOT_OPEN")
+    session_id = str(uuid.uuid4())
+    status = await bookings._resolve_status(uow, company_id, msg, plan)
+    msg.status = status.name
+    msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
+    msg.name = f"sessions/{session_id}"
+    msg.booked_by = tenancy.current().caller
+    msg.booked_on.CopyFrom(ts(now))
+    msg.create_time.CopyFrom(ts(now))
+    msg.booked_online = True
+    _apply_plan_to_session(msg, plan)
+    await bookings.write_blocks(
+        uow,
+        company_id,
+        kind=bookings.SESSION,
+        entry_id=session_id,
+        plan=plan,
+        buffers=_buffers(type_msg),
+        occupies=True,
+        allow_conflicts=False,
+    )
+    msg.session_number = await bookings.next_session_number(uow, company_id)
+    row = SessionRow(id=session_id, company_id=company_id, created_at=now, reminder_at=None)
+    _store_session(row, msg, plan)
+    uow.session.add(row)
+    await _flush(uow)
+    await _take_slot(uow, slot, session_id)
+    await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
+    hold.state = opb.SLOT_HOLD_STATE_BOOKED
+    hold.session_id = session_id
+    await _auto_remove(uow, company_id, slot, type_msg, msg.name)
+    uow.emit(
+        "scheduling.session.booked",
+        company_id,
+        ev.SessionBookedEvent(session=bookings.session_snapshot(msg, type_msg, status)),
+    )
+    uow.emit(
+        "scheduling.slot.booked",
+        company_id,
+        opb.SlotBookedEvent(time_slot=slot_message(slot, removed=False), session=msg.name),
+    )
+    return msg
+
+
+async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest) -> pb.Session:
+    v = Violations()
+    _require_request_id(request.request_id, v)
+    if bool(request.hold) == bool(request.time_slot):
+        v.add("hold", "give a hold or a time_slot (one of them)")
+    elif request.hold:
+        id_of(request.hold, "slotHolds", "hold", v)
+    else:
+        id_of(request.time_slot, "timeSlots", "time_slot", v)
+    id_of(request.client, "clients", "client", v)
+    v.raise_if_any()
+    names = {"slot": request.time_slot or request.hold}
+
+    async def work(uow: UnitOfWork) -> pb.Session:
+        now = utcnow()
+        client_id = await _known_client(uow, company_id, request.client, "client")
+        if request.hold:
+            hold = await _load_hold(uow, company_id, request.hold, "hold")
+            if hold.client_id != client_id:
+                bad = Violations()
+                bad.add("client", f"{request.hold} is held for another client")
+                bad.raise_if_any()
+            if hold.state != opb.SLOT_HOLD_STATE_HELD or hold.expires_at <= now:
+                state = opb.SlotHoldState.Name(hold_message(hold, now).state)
+                raise FailedPrecondition(
+                    f"{request.hold} is no longer held ({state})", reason="HOLD_NOT_HELD", metadata={"state": state}
+                )
+            slot = await load_slot(uow, company_id, f"timeSlots/{hold.slot_id}")
+            names["slot"] = f"timeSlots/{slot.id}"
+            reason = (await why_not_open(uow, company_id, [slot], now, own_hold=hold.id))[slot.id]
+            if reason:
+                raise not_open_error(names["slot"], reason)
+        else:
+            slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
+            hold = await _take_hold(uow, company_id, slot, client_id, now, state=opb.SLOT_HOLD_STATE_BOOKED)
+        return await _book(uow, company_id, slot, hold, client_id, request, now)
+
+    return await _idempotent(
+        db, company_id, "BookOnline", request, request.request_id, pb.Session, work, lambda: names["slot"]
+    )
+
+
+async def _online_session(uow: UnitOfWork, company_id: str, name: str) -> tuple[SessionRow, pb.Session]:
+    row = await _load_session(uow, company_id, name, lock=True)
+    msg = _session_from_row(row)
+    if not msg.booked_online:
+        raise FailedPrecondition(f"{name} was not booked online", reason="NOT_BOOKED_ONLINE")
+    return row, msg
+
+
+async def _store_change(
+    uow: UnitOfWork, company_id: str, row: SessionRow, msg: pb.Session, status_name: str, *, occupies: bool
+) -> tuple[pb.SessionStatus, Any]:
+    if status_name:
+        msg.status = status_name
+    violations = Violations()
+    plan = await bookings.plan_session(uow, company_id, msg, violations, creating=False, participants=False)
+    violations.raise_if_any()
+    assert plan is not None
+    status = await bookings._resolve_status(uow, company_id, msg, plan)
+    msg.status = status.name
+    msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
+    _apply_plan_to_session(msg, plan)
+    await bookings.write_blocks(
+        uow,
+        company_id,
+        kind=bookings.SESSION,
+        entry_id=row.id,
+        plan=plan,
+        buffers=_buffers(plan.type_msg),
+        occupies=occupies,
+        allow_conflicts=not occupies,
+    )
+    _store_session(row, msg, plan)
+    await _flush(uow)
+    return status, plan.type_msg
+
+
+async def cancel_online_booking(db: Database, company_id: str, request: opb.CancelOnlineBookingRequest) -> pb.Session:
+    v = Violations()
+    _require_request_id(request.request_id, v)
+    id_of(request.session, "sessions", "session", v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> pb.Session:
+        row, msg = await _online_session(uow, company_id, request.session)
+        if msg.cancelled:
+            return msg
+        type_msg = await setup.load_message(uow, setup.SESSION_TYPES, company_id, row.type_id)
+        msg.cancelled = True
+        status_name = type_msg.online.cancelled_online_status if type_msg is not None else ""
+        status, type_used = await _store_change(uow, company_id, row, msg, status_name, occupies=False)
+        await _restore(uow, company_id, row.id)
+        uow.emit(
+            "scheduling.session.cancelled",
+            company_id,
+            ev.SessionCancelledEvent(session=bookings.session_snapshot(msg, type_used, status)),
+        )
+        return msg
+
+    return await _idempotent(
+        db, company_id, "CancelOnlineBooking", request, request.request_id, pb.Session, work, lambda: request.session
+    )
+
+
+async def reschedule_online_booking(
+    db: Database, company_id: str, request: opb.RescheduleOnlineBookingRequest
+) -> pb.Session:
+    v = Violations()
+    _require_request_id(request.request_id, v)
+    id_of(request.session, "sessions", "session", v)
+    id_of(request.time_slot, "timeSlots", "time_slot", v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> pb.Session:
+        now = utcnow()
+        row, msg = await _online_session(uow, company_id, request.session)
+        if msg.cancelled:
+            raise FailedPrecondition(f"{request.session} is cancelled", reason="SESSION_CANCELLED")
+        before = pb.Session()
+        before.CopyFrom(msg)
+        slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
+        if slot.booked_session_id == row.id:
+            return msg
+        if slot.type_id != row.type_id:
+            bad = Violations()
+            bad.add("time_slot", f"{request.time_slot} sells another session type")
+            bad.raise_if_any()
+        # Free the old slot and what it removed first (the new slot may be one of them); the
+        # session's own blocks do not make the new slot busy; the hold serializes with others.
+        await _restore(uow, company_id, row.id)
+        hold = await _take_hold(
+            uow, company_id, slot, row.client_id, now, state=opb.SLOT_HOLD_STATE_BOOKED, own_entry=row.id
+        )
+        location: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
+        assert location is not None
+        await _apply_slot(uow, company_id, msg, slot, location)
+        msg.location = location.name
+        type_msg = await _type_of(uow, company_id, slot)
+        status, type_used = await _store_change(
+            uow, company_id, row, msg, type_msg.online.rescheduled_online_status, occupies=True
+        )
+        await _take_slot(uow, slot, row.id)
+        await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
+        hold.session_id = row.id
+        await _auto_remove(uow, company_id, slot, type_msg, msg.name)
+        event = ev.SessionRescheduledEvent(session=bookings.session_snapshot(msg, type_used, status))
+        event.previous_start_time.CopyFrom(before.start_time)
+        event.previous_end_time.CopyFrom(before.end_time)
+        uow.emit("scheduling.session.rescheduled", company_id, event)
+        uow.emit(
+            "scheduling.slot.booked",
+            company_id,
+            opb.SlotBookedEvent(time_slot=slot_message(slot, removed=False), session=msg.name),
+        )
+        return msg
+
+    return await _idempotent(
+        db,
+        company_id,
+        "RescheduleOnlineBooking",
+        request,
+        request.request_id,
+        pb.Session,
+        work,
+        lambda: request.time_slot,
+    )
