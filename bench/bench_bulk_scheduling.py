@@ -12,23 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import tempfile
 import time
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import grpc
-from sqlalchemy.engine import make_url
 
-from bench.bench_scheduling_calendar import _admin
-from bench.common import measure
+from bench.common import measure, on_each_backend
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import bulk_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.tenancy import CallContext
@@ -135,22 +129,7 @@ async def run_on(label: str, url: str, nats_url: str) -> None:
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        nats = EmbeddedNats(free_port(), Path(tmp) / "nats")
-        nats.start()
-        try:
-            await run_on("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench-bulk.db'}", nats.url)
-            admin = os.environ.get("SHUTTERBOOK_TEST_POSTGRES_URL")
-            if admin:
-                name = f"sbbench_bulk_{uuid.uuid4().hex[:10]}"
-                await _admin(admin, f'CREATE DATABASE "{name}"')
-                try:
-                    url = make_url(admin).set(drivername="postgresql+asyncpg", database=name)
-                    await run_on("postgresql", url.render_as_string(hide_password=False), nats.url)
-                finally:
-                    await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            nats.stop()
+    await on_each_backend("bulk", run_on)
 
 
 if __name__ == "__main__":

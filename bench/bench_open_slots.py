@@ -12,26 +12,21 @@ Every loop is bounded in count and time; loopback only.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import tempfile
 import time
 import uuid
 from dataclasses import replace
 from datetime import date, timedelta
 from datetime import time as clock
-from pathlib import Path
 from typing import Any
 
 import grpc
 from sqlalchemy import insert, text
-from sqlalchemy.engine import make_url
 
-from bench.common import measure, report
+from bench.common import measure, on_each_backend, report
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.schema import utcnow
@@ -96,7 +91,7 @@ async def setup_studio(channel: grpc.aio.Channel, first: date) -> tuple[pb.Locat
         metadata=META,
     )
     made = 0
-    for schedule in schedules:
+    for schedule_name in schedules:
         row = opb.TimeSlotPatternRow(
             start_date=to_date(first),
             end_date=to_date(first + timedelta(days=27)),
@@ -108,7 +103,7 @@ async def setup_studio(channel: grpc.aio.Channel, first: date) -> tuple[pb.Locat
         response = await online.GenerateTimeSlots(
             opb.GenerateTimeSlotsRequest(
                 template=opb.TimeSlot(
-                    location=location.name, session_type=session_type.name, schedules=[schedule], published=True
+                    location=location.name, session_type=session_type.name, schedules=[schedule_name], published=True
                 ),
                 rows=[row],
                 request_id=str(uuid.uuid4()),
@@ -253,7 +248,7 @@ async def run_on(label: str, url: str, nats_url: str) -> None:
                 end_date=to_date(first + timedelta(days=30)),
             )
             payload = request.SerializeToString()
-            echo = echo_channel.unary_unary(ECHO)
+            echo: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = echo_channel.unary_unary(ECHO)
             counts: list[int] = []
 
             async def ping() -> object:
@@ -277,38 +272,5 @@ async def run_on(label: str, url: str, nats_url: str) -> None:
         await host.stop()
 
 
-async def _admin(admin_url: str, statement: str) -> None:
-    import asyncpg
-
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-        timeout=10,
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        nats = EmbeddedNats(free_port(), Path(tmp) / "nats")
-        nats.start()
-        try:
-            await run_on("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench-open-slots.db'}", nats.url)
-            admin = os.environ.get("SHUTTERBOOK_TEST_POSTGRES_URL")
-            if admin:
-                name = f"sbbench_online_{uuid.uuid4().hex[:10]}"
-                await _admin(admin, f'CREATE DATABASE "{name}"')
-                try:
-                    url = make_url(admin).set(drivername="postgresql+asyncpg", database=name)
-                    await run_on("postgresql", url.render_as_string(hide_password=False), nats.url)
-                finally:
-                    await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            nats.stop()
+    await on_each_backend("online", run_on)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from shutterbook_devstack.nats_server import EmbeddedNats, free_port
+from shutterbook_devstack.postgres import throwaway_database
+
+RunOn = Callable[[str, str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -59,3 +67,19 @@ def report(title: str, subject: Timing, ceiling: Timing) -> str:
     text = "\n".join(lines)
     print(text, flush=True)
     return text
+
+
+async def on_each_backend(name: str, run_on: RunOn) -> None:
+    """Run `run_on(label, database_url, nats_url)` on SQLite, then on a throwaway PostgreSQL
+    database where SHUTTERBOOK_TEST_POSTGRES_URL is set, with one embedded nats-server."""
+    with tempfile.TemporaryDirectory() as tmp:
+        nats = EmbeddedNats(free_port(), Path(tmp) / "nats")
+        nats.start()
+        try:
+            await run_on("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / f'bench-{name}.db'}", nats.url)
+            admin = os.environ.get("SHUTTERBOOK_TEST_POSTGRES_URL")
+            if admin:
+                async with throwaway_database(admin, f"sbbench_{name}") as url:
+                    await run_on("postgresql", url, nats.url)
+        finally:
+            nats.stop()

@@ -25,9 +25,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy.engine import make_url
 
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
+from shutterbook_devstack.postgres import admin_execute, database_url
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.settings import ServiceSettings
@@ -57,24 +57,6 @@ _install_tracer_provider()
 # --- databases -----------------------------------------------------------------------------
 
 
-async def _admin_execute(admin_url: str, statement: str) -> None:
-    import asyncpg
-
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-        timeout=10,
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @dataclass
 class DatabaseFactory:
     backend: str
@@ -88,10 +70,9 @@ class DatabaseFactory:
         else:
             admin = os.environ[POSTGRES_ENV]
             name = f"sbtest_{service}_{uuid.uuid4().hex[:10]}"
-            await _admin_execute(admin, f'CREATE DATABASE "{name}"')
+            await admin_execute(admin, f'CREATE DATABASE "{name}"')
             self.created.append(name)
-            base = make_url(admin).set(drivername="postgresql+asyncpg", database=name)
-            url = base.render_as_string(hide_password=False)
+            url = database_url(admin, name)
         if migrate_with is not None:
             await asyncio.to_thread(upgrade, migrate_with, url)
         return url
@@ -100,7 +81,7 @@ class DatabaseFactory:
         admin = os.environ.get(POSTGRES_ENV)
         for name in self.created:
             assert admin is not None
-            await _admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=backends())
