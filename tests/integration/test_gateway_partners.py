@@ -105,7 +105,7 @@ async def test_a_key_in_use_answers_409_until_the_first_request_ends(
             "billing": "127.0.0.1:1",
         }
         async with gateway(gateway_db, upstreams) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-            lock = sqlite3.connect(str(make_url(s.clients_db).database), isolation_level=None)
+            lock = sqlite3.connect(str(make_url(s.clients_db).database), isolation_level=None, timeout=30)
             lock.execute("BEGIN IMMEDIATE")  # the clients service's writes now wait: the first request hangs
             headers = {"X-Api-Key": key, "Idempotency-Key": "slow-1"}
             first = asyncio.create_task(http.post("/v1/clients", headers=headers, json={"given_name": "Slow"}))

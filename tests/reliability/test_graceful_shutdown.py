@@ -41,7 +41,7 @@ async def test_sigterm_finishes_in_flight_calls_then_exits_zero(
     )
     try:
         await wait_serving(port, process)
-        lock = sqlite3.connect(str(make_url(url).database), isolation_level=None)
+        lock = sqlite3.connect(str(make_url(url).database), isolation_level=None, timeout=30)
         lock.execute("BEGIN IMMEDIATE")  # every write transaction of the service now waits
 
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -107,8 +107,23 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.db.outbox_written.wait(), timeout=self.idle_poll)
 
+    async def _anything_to_claim(self, now: datetime) -> bool:
+        """A read-only look first, so an idle relay never takes SQLite's write lock."""
+        async with UnitOfWork(self.db, readonly=True) as uow:
+            found = await uow.session.scalar(
+                select(OutboxMessage.seq)
+                .where(
+                    OutboxMessage.published_at.is_(None),
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .limit(1)
+            )
+        return found is not None
+
     async def _claim(self) -> list[OutboxMessage]:
         now = utcnow()
+        if not await self._anything_to_claim(now):
+            return []
         claimable = (
             select(OutboxMessage.seq)
             .where(
