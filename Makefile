@@ -5,6 +5,8 @@
 # `make proto` - regenerate the Python stubs from proto/
 
 PYTHON ?= python3
+# pytest-xdist workers for `make test` (the tests wait on processes and I/O more than CPU)
+TEST_WORKERS ?= 2
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
@@ -29,7 +31,7 @@ run: env
 	$(VENV)/bin/shutterbook-dev run
 
 test: env
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: env proto-check
 	$(VENV)/bin/buf lint proto
