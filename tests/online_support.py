@@ -109,3 +109,43 @@ async def open_names(o: OnlineService, studio: Studio, first: date, last: date |
         metadata=A,
     )
     return [s.name for s in found.time_slots]
+
+
+async def offer_appointment_type_online(
+    svc: SchedulingService, studio: Studio, meta: tuple[tuple[str, str], ...] = A, *, auto_remove: bool = True
+) -> pb.AppointmentType:
+    """Make the studio's appointment type available online (with auto-remove)."""
+    studio.appointment_type = await svc.stub.UpdateAppointmentType(
+        pb.UpdateAppointmentTypeRequest(
+            appointment_type=pb.AppointmentType(
+                name=studio.appointment_type.name,
+                online=pb.OnlineBookingSettings(available_online=True, auto_remove_conflicting_slots=auto_remove),
+            ),
+            update_mask=field_mask_pb2.FieldMask(paths=["online"]),
+        ),
+        metadata=meta,
+    )
+    return studio.appointment_type
+
+
+def appointment_slot(
+    studio: Studio, when: date, start: tuple[int, int], end: tuple[int, int], schedules: list[str] | None = None
+) -> opb.TimeSlot:
+    """A slot selling the studio's appointment type."""
+    msg = slot(studio, when, start, end, schedules)
+    msg.session_type = ""
+    msg.appointment_type = studio.appointment_type.name
+    return msg
+
+
+async def open_appointment_names(o: OnlineService, studio: Studio, first: date) -> list[str]:
+    found = await o.online.ListOpenSlots(
+        opb.ListOpenSlotsRequest(
+            appointment_type=studio.appointment_type.name,
+            location=studio.location.name,
+            start_date=pdate(first),
+            end_date=pdate(first),
+        ),
+        metadata=A,
+    )
+    return [s.name for s in found.time_slots]

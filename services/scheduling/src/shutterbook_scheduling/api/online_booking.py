@@ -76,6 +76,21 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
     ) -> pb.Session:
         return await online_bookings.reschedule_online_booking(self.db, _company(), request)
 
+    async def BookAppointmentOnline(
+        self, request: opb.BookAppointmentOnlineRequest, context: Context
+    ) -> pb.Appointment:
+        return await online_bookings.book_appointment_online(self.db, _company(), request)
+
+    async def CancelOnlineAppointment(
+        self, request: opb.CancelOnlineAppointmentRequest, context: Context
+    ) -> pb.Appointment:
+        return await online_bookings.cancel_online_appointment(self.db, _company(), request)
+
+    async def RescheduleOnlineAppointment(
+        self, request: opb.RescheduleOnlineAppointmentRequest, context: Context
+    ) -> pb.Appointment:
+        return await online_bookings.reschedule_online_appointment(self.db, _company(), request)
+
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:
     """Add the OnlineBookingService servicer to the server."""

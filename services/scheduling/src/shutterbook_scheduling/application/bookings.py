@@ -36,6 +36,7 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import apply_mask, from_ts, id_of, read_date, read_time, to_date, ts
+from shutterbook_scheduling.application.online_slots import release_booking
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
@@ -943,6 +944,10 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         if msg.cancelled:
             raise FailedPrecondition(f"{msg.name} is cancelled", reason="SESSION_CANCELLED")
+        if msg.booked_online:
+            # Staff moving an online session off its slot: the slot is no longer booked, and the
+            # slots its booking removed come back (with `scheduling.slot.restored`).
+            await release_booking(uow, company_id, msg.name.removeprefix("sessions/"), msg.name)
         if msg.use_advanced_calendar:
             if not request.time_blocks:
                 bad = Violations()
@@ -987,6 +992,9 @@ async def cancel_session(db: Database, company_id: str, request: pb.CancelSessio
         if msg.cancelled:
             return False, False
         msg.cancelled = True
+        if msg.booked_online:
+            # A staff cancellation frees an online session's slot and restores what it removed.
+            await release_booking(uow, company_id, msg.name.removeprefix("sessions/"), msg.name)
         return True, True
 
     def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
@@ -1242,7 +1250,10 @@ async def _change_appointment(
     emit: Callable[[UnitOfWork, pb.Appointment, pb.Appointment, Plan], None],
     *,
     allow_conflicts: bool,
+    release_slot: bool = False,
 ) -> pb.Appointment:
+    """`release_slot`: the change takes the appointment off an online slot it was booked in
+    (the slot is free again, the slots its booking removed come back)."""
     attempt = _Attempt()
 
     async def run() -> pb.Appointment:
@@ -1273,6 +1284,8 @@ async def _change_appointment(
                 )
             _store_appointment(row, msg, plan)
             await _flush(uow)
+            if release_slot:
+                await release_booking(uow, company_id, row.id, msg.name)
             emit(uow, before, msg, plan)
             await uow.commit()
             return msg
@@ -1328,7 +1341,7 @@ async def reschedule_appointment(
         uow.emit("scheduling.appointment.rescheduled", company_id, event)
 
     return await _change_appointment(
-        db, company_id, request.name, change, emit, allow_conflicts=request.allow_conflicts
+        db, company_id, request.name, change, emit, allow_conflicts=request.allow_conflicts, release_slot=True
     )
 
 
@@ -1346,4 +1359,6 @@ async def cancel_appointment(db: Database, company_id: str, request: pb.CancelAp
             ev.AppointmentCancelledEvent(appointment=appointment_snapshot(after, plan.type_msg)),
         )
 
-    return await _change_appointment(db, company_id, request.name, change, emit, allow_conflicts=True)
+    return await _change_appointment(
+        db, company_id, request.name, change, emit, allow_conflicts=True, release_slot=True
+    )

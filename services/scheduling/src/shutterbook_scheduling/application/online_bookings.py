@@ -1,5 +1,9 @@
 """Use cases of online booking: hold a slot, release a hold, book (from a hold or directly),
-cancel online and reschedule online.
+cancel online and reschedule online; for slots of session types (a session) and of
+appointment types (a linked appointment: BookAppointmentOnline and its cancel/reschedule).
+A booking's id (session or appointment) is stored in `online_time_slots.booked_session_id`,
+`online_slot_removals.session_id` and `online_holds.session_id`; ids are UUIDs, so the two
+kinds never collide, and "live" means the session or appointment is not cancelled.
 
 Concurrency (DESIGN.md invariant: an online slot is never booked twice, and no schedule holds
 two overlapping online bookings):
@@ -39,19 +43,26 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bookings, setup
 from shutterbook_scheduling.application.bookings import (  # the session use cases' own steps
+    _apply_plan_to_appointment,
     _apply_plan_to_session,
     _buffers,
     _ExclusionHit,
     _flush,
+    _load_appointment,
     _load_session,
     _session_from_row,
+    _store_appointment,
     _store_session,
 )
 from shutterbook_scheduling.application.common import id_of, to_date, ts
 from shutterbook_scheduling.application.online_slots import (
+    booking_ref,
     free_of_bookings,
+    is_appointment_slot,
     load_slot,
+    load_slot_type,
     not_open_error,
+    release_booking,
     removed_ids,
     schedules_of,
     slot_message,
@@ -59,7 +70,7 @@ from shutterbook_scheduling.application.online_slots import (
 )
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.domain.rules import Interval
-from shutterbook_scheduling.storage.models import ScheduleRow, SessionRow
+from shutterbook_scheduling.storage.models import AppointmentRow, ScheduleRow, SessionRow
 from shutterbook_scheduling.storage.online_models import (
     HoldBlockRow,
     SlotHoldRow,
@@ -152,7 +163,8 @@ async def _idempotent(
 # --- holds -----------------------------------------------------------------------------------
 
 
-def hold_message(row: SlotHoldRow, now: datetime) -> opb.SlotHold:
+def hold_message(row: SlotHoldRow, now: datetime, *, appointment: bool = False) -> opb.SlotHold:
+    """`appointment`: the held slot sells an appointment type (its booking is an appointment)."""
     state = row.state
     if state == opb.SLOT_HOLD_STATE_HELD and row.expires_at <= now:
         state = opb.SLOT_HOLD_STATE_EXPIRED
@@ -161,7 +173,8 @@ def hold_message(row: SlotHoldRow, now: datetime) -> opb.SlotHold:
         time_slot=f"timeSlots/{row.slot_id}",
         client=f"clients/{row.client_id}",
         state=opb.SlotHoldState.ValueType(state),
-        session=f"sessions/{row.session_id}" if row.session_id else "",
+        session=f"sessions/{row.session_id}" if row.session_id and not appointment else "",
+        appointment=f"appointments/{row.session_id}" if row.session_id and appointment else "",
     )
     msg.expire_time.CopyFrom(ts(row.expires_at))
     msg.create_time.CopyFrom(ts(row.created_at))
@@ -196,10 +209,13 @@ async def _clean_expired(uow: UnitOfWork, company_id: str, schedule_ids: list[st
         uow.emit("scheduling.slot.released", company_id, opb.SlotReleasedEvent(hold=hold_message(hold, now)))
 
 
-async def _type_of(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> pb.SessionType:
-    type_msg: pb.SessionType | None = await setup.load_message(uow, setup.SESSION_TYPES, company_id, slot.type_id)
+async def _type_of(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> Any:
+    """The slot's SessionType, or AppointmentType for a slot of an appointment type."""
+    type_msg = await load_slot_type(uow, company_id, slot)
     if type_msg is None:
-        raise FailedPrecondition(f"timeSlots/{slot.id} has no session type any more", reason="SLOT_NOT_OPEN")
+        raise FailedPrecondition(
+            f"timeSlots/{slot.id} has no session or appointment type any more", reason="SLOT_NOT_OPEN"
+        )
     return type_msg
 
 
@@ -318,7 +334,8 @@ async def release_hold(db: Database, company_id: str, request: opb.ReleaseHoldRe
         now = utcnow()
         hold = await _load_hold(uow, company_id, request.name, "name")
         if hold.state != opb.SLOT_HOLD_STATE_HELD or hold.expires_at <= now:
-            return hold_message(hold, now)
+            slot = await uow.session.get(TimeSlotRow, hold.slot_id)
+            return hold_message(hold, now, appointment=slot is not None and is_appointment_slot(slot))
         hold.state = opb.SLOT_HOLD_STATE_RELEASED
         await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
         msg = hold_message(hold, now)
@@ -406,14 +423,13 @@ async def _take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> Non
     slot.booked_session_id = session_id
 
 
-async def _auto_remove(
-    uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_msg: pb.SessionType, session_name: str
-) -> None:
+async def _auto_remove(uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_msg: Any, session_name: str) -> None:
     """ "Auto-Remove conflicting time slots upon booking": every slot (not booked) overlapping
-    the booking on a shared schedule is removed, recorded against the booking."""
+    the booking on a shared schedule is removed, recorded against the booking (a session or an
+    appointment, `session_name` is its resource name; slots of both kinds are removed)."""
     if not type_msg.online.auto_remove_conflicting_slots:
         return
-    session_id = session_name.removeprefix("sessions/")
+    session_id = session_name.split("/", 1)[1]
     schedule_ids = (await schedules_of(uow, [slot.id]))[slot.id]
     occupied = Interval(slot.start_at, slot.end_at).widened(*_buffers(type_msg))
     overlapping = (
@@ -439,37 +455,7 @@ async def _auto_remove(
             uow.emit(
                 "scheduling.slot.removed",
                 company_id,
-                opb.SlotRemovedEvent(time_slot=slot_message(row, removed=True), session=session_name),
-            )
-
-
-async def _restore(uow: UnitOfWork, company_id: str, session_id: str) -> None:
-    """Undo a booking's slots: its slot is free again, and the slots it removed come back
-    unless another booking's removal still hides them."""
-    session_name = f"sessions/{session_id}"
-    booked = (
-        await uow.session.scalars(
-            select(TimeSlotRow).where(TimeSlotRow.company_id == company_id, TimeSlotRow.booked_session_id == session_id)
-        )
-    ).all()
-    removed_slot_ids = list(
-        (await uow.session.scalars(select(SlotRemovalRow.slot_id).where(SlotRemovalRow.session_id == session_id))).all()
-    )
-    await uow.session.execute(delete(SlotRemovalRow).where(SlotRemovalRow.session_id == session_id))
-    for row in booked:
-        row.booked_session_id = ""
-        row.updated_at = utcnow()
-    await uow.session.flush()
-    candidates = list(booked)
-    if removed_slot_ids:
-        candidates += (await uow.session.scalars(select(TimeSlotRow).where(TimeSlotRow.id.in_(removed_slot_ids)))).all()
-    still_removed = await removed_ids(uow, [r.id for r in candidates])
-    for row in sorted(candidates, key=lambda r: (r.start_at, r.id)):
-        if row.id not in still_removed and not row.booked_session_id:
-            uow.emit(
-                "scheduling.slot.restored",
-                company_id,
-                opb.SlotRestoredEvent(time_slot=slot_message(row, removed=False), session=session_name),
+                opb.SlotRemovedEvent(time_slot=slot_message(row, removed=True), **booking_ref(session_name)),
             )
 
 
@@ -547,45 +533,331 @@ async def _book(
     return msg
 
 
-async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest) -> pb.Session:
+def _check_book_request(hold: str, time_slot: str, client: str, request_id: str) -> None:
     v = Violations()
-    _require_request_id(request.request_id, v)
-    if bool(request.hold) == bool(request.time_slot):
+    _require_request_id(request_id, v)
+    if bool(hold) == bool(time_slot):
         v.add("hold", "give a hold or a time_slot (one of them)")
-    elif request.hold:
-        id_of(request.hold, "slotHolds", "hold", v)
+    elif hold:
+        id_of(hold, "slotHolds", "hold", v)
     else:
-        id_of(request.time_slot, "timeSlots", "time_slot", v)
-    id_of(request.client, "clients", "client", v)
+        id_of(time_slot, "timeSlots", "time_slot", v)
+    id_of(client, "clients", "client", v)
     v.raise_if_any()
+
+
+def _check_kind(slot: TimeSlotRow, *, appointment: bool, field: str, name: str) -> None:
+    """Sessions are booked in slots of session types, appointments in slots of appointment types."""
+    if is_appointment_slot(slot) != appointment:
+        bad = Violations()
+        if appointment:
+            bad.add(field, f"{name} sells a session type: book it with BookOnline")
+        else:
+            bad.add(field, f"{name} sells an appointment type: book it with BookAppointmentOnline")
+        bad.raise_if_any()
+
+
+async def _slot_to_book(
+    uow: UnitOfWork,
+    company_id: str,
+    hold_name: str,
+    slot_name: str,
+    client_id: str,
+    now: datetime,
+    names: dict[str, str],
+    *,
+    appointment: bool,
+) -> tuple[TimeSlotRow, SlotHoldRow]:
+    """The slot being booked and the hold booking it: the given hold (still held, for this
+    client), or a hold taken now on the given open slot."""
+    if hold_name:
+        hold = await _load_hold(uow, company_id, hold_name, "hold")
+        if hold.client_id != client_id:
+            bad = Violations()
+            bad.add("client", f"{hold_name} is held for another client")
+            bad.raise_if_any()
+        if hold.state != opb.SLOT_HOLD_STATE_HELD or hold.expires_at <= now:
+            state = opb.SlotHoldState.Name(hold_message(hold, now).state)
+            raise FailedPrecondition(
+                f"{hold_name} is no longer held ({state})", reason="HOLD_NOT_HELD", metadata={"state": state}
+            )
+        slot = await load_slot(uow, company_id, f"timeSlots/{hold.slot_id}")
+        names["slot"] = f"timeSlots/{slot.id}"
+        _check_kind(slot, appointment=appointment, field="hold", name=hold_name)
+        reason = (await why_not_open(uow, company_id, [slot], now, own_hold=hold.id))[slot.id]
+        if reason:
+            raise not_open_error(names["slot"], reason)
+        return slot, hold
+    slot = await load_slot(uow, company_id, slot_name, field="time_slot")
+    _check_kind(slot, appointment=appointment, field="time_slot", name=slot_name)
+    hold = await _take_hold(uow, company_id, slot, client_id, now, state=opb.SLOT_HOLD_STATE_BOOKED)
+    return slot, hold
+
+
+async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest) -> pb.Session:
+    _check_book_request(request.hold, request.time_slot, request.client, request.request_id)
     names = {"slot": request.time_slot or request.hold}
 
     async def work(uow: UnitOfWork) -> pb.Session:
         now = utcnow()
         client_id = await _known_client(uow, company_id, request.client, "client")
-        if request.hold:
-            hold = await _load_hold(uow, company_id, request.hold, "hold")
-            if hold.client_id != client_id:
-                bad = Violations()
-                bad.add("client", f"{request.hold} is held for another client")
-                bad.raise_if_any()
-            if hold.state != opb.SLOT_HOLD_STATE_HELD or hold.expires_at <= now:
-                state = opb.SlotHoldState.Name(hold_message(hold, now).state)
-                raise FailedPrecondition(
-                    f"{request.hold} is no longer held ({state})", reason="HOLD_NOT_HELD", metadata={"state": state}
-                )
-            slot = await load_slot(uow, company_id, f"timeSlots/{hold.slot_id}")
-            names["slot"] = f"timeSlots/{slot.id}"
-            reason = (await why_not_open(uow, company_id, [slot], now, own_hold=hold.id))[slot.id]
-            if reason:
-                raise not_open_error(names["slot"], reason)
-        else:
-            slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
-            hold = await _take_hold(uow, company_id, slot, client_id, now, state=opb.SLOT_HOLD_STATE_BOOKED)
+        slot, hold = await _slot_to_book(
+            uow, company_id, request.hold, request.time_slot, client_id, now, names, appointment=False
+        )
         return await _book(uow, company_id, slot, hold, client_id, request, now)
 
     return await _idempotent(
         db, company_id, "BookOnline", request, request.request_id, pb.Session, work, lambda: names["slot"]
+    )
+
+
+def _appointment_at(msg: pb.Appointment, slot: TimeSlotRow, location: pb.Location, schedule_ids: list[str]) -> None:
+    """Put the slot's local date, times and schedules on the appointment."""
+    tz = times.zone(location.time_zone)
+    local_start, local_end = slot.start_at.astimezone(tz), slot.end_at.astimezone(tz)
+    msg.appointment_date.CopyFrom(to_date(local_start.date()))
+    msg.start.CopyFrom(pb.TimeOfDay(hours=local_start.hour, minutes=local_start.minute))
+    msg.end.CopyFrom(pb.TimeOfDay(hours=local_end.hour, minutes=local_end.minute))
+    msg.location = location.name
+    msg.schedules[:] = [f"schedules/{s}" for s in schedule_ids]
+
+
+async def _plan_appointment_in_slot(
+    uow: UnitOfWork, company_id: str, msg: pb.Appointment, slot: TimeSlotRow, *, creating: bool
+) -> bookings.Plan:
+    location: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
+    if location is None:
+        raise FailedPrecondition(f"timeSlots/{slot.id} has no location any more", reason="SLOT_NOT_OPEN")
+    _appointment_at(msg, slot, location, sorted((await schedules_of(uow, [slot.id]))[slot.id]))
+    violations = Violations()
+    plan = await bookings.plan_appointment(uow, company_id, msg, violations, creating=creating)
+    try:
+        violations.raise_if_any()
+    except InvalidArgument as err:
+        err.violations = [FieldViolation(v.field.removeprefix("appointment."), v.description) for v in err.violations]
+        raise err from None
+    assert plan is not None
+    if plan.start != slot.start_at or plan.end != slot.end_at:
+        raise FailedPrecondition(f"timeSlots/{slot.id} cannot be expressed in local time", reason="SLOT_NOT_OPEN")
+    _apply_plan_to_appointment(msg, plan)
+    return plan
+
+
+async def _book_appointment(
+    uow: UnitOfWork,
+    company_id: str,
+    slot: TimeSlotRow,
+    hold: SlotHoldRow,
+    client_id: str,
+    request: opb.BookAppointmentOnlineRequest,
+    now: datetime,
+) -> pb.Appointment:
+    """Create the appointment of an appointment-type slot for the client. An appointment has no
+    status: its online booking is recorded by the slot (and the hold) naming it."""
+    type_msg = await _type_of(uow, company_id, slot)
+    msg = pb.Appointment(
+        appointment_type=f"appointmentTypes/{slot.type_id}",
+        client=f"clients/{client_id}",
+        description=request.description,
+    )
+    plan = await _plan_appointment_in_slot(uow, company_id, msg, slot, creating=True)
+    appointment_id = str(uuid.uuid4())
+    msg.name = f"appointments/{appointment_id}"
+    msg.booked_by = tenancy.current().caller
+    msg.create_time.CopyFrom(ts(now))
+    await bookings.write_blocks(
+        uow,
+        company_id,
+        kind=bookings.APPOINTMENT,
+        entry_id=appointment_id,
+        plan=plan,
+        buffers=_buffers(type_msg),
+        occupies=True,
+        allow_conflicts=False,
+    )
+    row = AppointmentRow(id=appointment_id, company_id=company_id, created_at=now)
+    _store_appointment(row, msg, plan)
+    uow.session.add(row)
+    await _flush(uow)
+    await _take_slot(uow, slot, appointment_id)
+    await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
+    hold.state = opb.SLOT_HOLD_STATE_BOOKED
+    hold.session_id = appointment_id
+    await _auto_remove(uow, company_id, slot, type_msg, msg.name)
+    uow.emit(
+        "scheduling.appointment.booked",
+        company_id,
+        ev.AppointmentBookedEvent(appointment=bookings.appointment_snapshot(msg, type_msg)),
+    )
+    uow.emit(
+        "scheduling.slot.booked",
+        company_id,
+        opb.SlotBookedEvent(time_slot=slot_message(slot, removed=False), appointment=msg.name),
+    )
+    return msg
+
+
+async def book_appointment_online(
+    db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest
+) -> pb.Appointment:
+    _check_book_request(request.hold, request.time_slot, request.client, request.request_id)
+    names = {"slot": request.time_slot or request.hold}
+
+    async def work(uow: UnitOfWork) -> pb.Appointment:
+        now = utcnow()
+        client_id = await _known_client(uow, company_id, request.client, "client")
+        slot, hold = await _slot_to_book(
+            uow, company_id, request.hold, request.time_slot, client_id, now, names, appointment=True
+        )
+        return await _book_appointment(uow, company_id, slot, hold, client_id, request, now)
+
+    return await _idempotent(
+        db,
+        company_id,
+        "BookAppointmentOnline",
+        request,
+        request.request_id,
+        pb.Appointment,
+        work,
+        lambda: names["slot"],
+    )
+
+
+async def _online_appointment(uow: UnitOfWork, company_id: str, name: str) -> tuple[AppointmentRow, pb.Appointment]:
+    """The appointment, locked; booked online when a hold of a slot became it."""
+    try:
+        row = await _load_appointment(uow, company_id, name, lock=True)
+    except InvalidArgument as err:
+        err.violations = [FieldViolation("appointment", v.description) for v in err.violations]
+        raise
+    booked = await uow.session.scalar(
+        select(SlotHoldRow.id).where(
+            SlotHoldRow.company_id == company_id,
+            SlotHoldRow.session_id == row.id,
+            SlotHoldRow.state == opb.SLOT_HOLD_STATE_BOOKED,
+        )
+    )
+    if booked is None:
+        raise FailedPrecondition(f"{name} was not booked online", reason="NOT_BOOKED_ONLINE")
+    return row, pb.Appointment.FromString(row.data)
+
+
+async def cancel_online_appointment(
+    db: Database, company_id: str, request: opb.CancelOnlineAppointmentRequest
+) -> pb.Appointment:
+    v = Violations()
+    _require_request_id(request.request_id, v)
+    id_of(request.appointment, "appointments", "appointment", v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> pb.Appointment:
+        row, msg = await _online_appointment(uow, company_id, request.appointment)
+        if msg.cancelled:
+            return msg
+        msg.cancelled = True
+        violations = Violations()
+        plan = await bookings.plan_appointment(uow, company_id, msg, violations, creating=False)
+        violations.raise_if_any()
+        assert plan is not None
+        _apply_plan_to_appointment(msg, plan)
+        await bookings.write_blocks(
+            uow,
+            company_id,
+            kind=bookings.APPOINTMENT,
+            entry_id=row.id,
+            plan=plan,
+            buffers=_buffers(plan.type_msg),
+            occupies=False,
+            allow_conflicts=True,
+        )
+        _store_appointment(row, msg, plan)
+        await _flush(uow)
+        await release_booking(uow, company_id, row.id, msg.name)
+        uow.emit(
+            "scheduling.appointment.cancelled",
+            company_id,
+            ev.AppointmentCancelledEvent(appointment=bookings.appointment_snapshot(msg, plan.type_msg)),
+        )
+        return msg
+
+    return await _idempotent(
+        db,
+        company_id,
+        "CancelOnlineAppointment",
+        request,
+        request.request_id,
+        pb.Appointment,
+        work,
+        lambda: request.appointment,
+    )
+
+
+async def reschedule_online_appointment(
+    db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest
+) -> pb.Appointment:
+    v = Violations()
+    _require_request_id(request.request_id, v)
+    id_of(request.appointment, "appointments", "appointment", v)
+    id_of(request.time_slot, "timeSlots", "time_slot", v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> pb.Appointment:
+        now = utcnow()
+        row, msg = await _online_appointment(uow, company_id, request.appointment)
+        if msg.cancelled:
+            raise FailedPrecondition(f"{request.appointment} is cancelled", reason="APPOINTMENT_CANCELLED")
+        before = pb.Appointment()
+        before.CopyFrom(msg)
+        slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
+        if slot.booked_session_id == row.id:
+            return msg
+        if not is_appointment_slot(slot) or slot.type_id != row.type_id:
+            bad = Violations()
+            bad.add("time_slot", f"{request.time_slot} sells another type")
+            bad.raise_if_any()
+        # As for sessions: free the old slot first, the appointment's own blocks do not make the
+        # new slot busy, and the hold serializes with concurrent holders.
+        await release_booking(uow, company_id, row.id, msg.name)
+        hold = await _take_hold(
+            uow, company_id, slot, row.client_id, now, state=opb.SLOT_HOLD_STATE_BOOKED, own_entry=row.id
+        )
+        plan = await _plan_appointment_in_slot(uow, company_id, msg, slot, creating=False)
+        await bookings.write_blocks(
+            uow,
+            company_id,
+            kind=bookings.APPOINTMENT,
+            entry_id=row.id,
+            plan=plan,
+            buffers=_buffers(plan.type_msg),
+            occupies=True,
+            allow_conflicts=False,
+        )
+        _store_appointment(row, msg, plan)
+        await _flush(uow)
+        await _take_slot(uow, slot, row.id)
+        await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
+        hold.session_id = row.id
+        await _auto_remove(uow, company_id, slot, plan.type_msg, msg.name)
+        event = ev.AppointmentRescheduledEvent(appointment=bookings.appointment_snapshot(msg, plan.type_msg))
+        event.previous_start_time.CopyFrom(before.start_time)
+        event.previous_end_time.CopyFrom(before.end_time)
+        uow.emit("scheduling.appointment.rescheduled", company_id, event)
+        uow.emit(
+            "scheduling.slot.booked",
+            company_id,
+            opb.SlotBookedEvent(time_slot=slot_message(slot, removed=False), appointment=msg.name),
+        )
+        return msg
+
+    return await _idempotent(
+        db,
+        company_id,
+        "RescheduleOnlineAppointment",
+        request,
+        request.request_id,
+        pb.Appointment,
+        work,
+        lambda: request.time_slot,
     )
 
 
@@ -639,7 +911,7 @@ async def cancel_online_booking(db: Database, company_id: str, request: opb.Canc
         msg.cancelled = True
         status_name = type_msg.online.cancelled_online_status if type_msg is not None else ""
         status, type_used = await _store_change(uow, company_id, row, msg, status_name, occupies=False)
-        await _restore(uow, company_id, row.id)
+        await release_booking(uow, company_id, row.id)
         uow.emit(
             "scheduling.session.cancelled",
             company_id,
@@ -677,7 +949,7 @@ async def reschedule_online_booking(
             bad.raise_if_any()
         # Free the old slot and what it removed first (the new slot may be one of them); the
         # session's own blocks do not make the new slot busy; the hold serializes with others.
-        await _restore(uow, company_id, row.id)
+        await release_booking(uow, company_id, row.id)
         hold = await _take_hold(
             uow, company_id, slot, row.client_id, now, state=opb.SLOT_HOLD_STATE_BOOKED, own_entry=row.id
         )

@@ -23,7 +23,7 @@ from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import apply_mask, from_ts, id_of, read_date, read_time, to_date, ts
 from shutterbook_scheduling.domain import online_slots as rules
 from shutterbook_scheduling.domain import time_patterns, times
-from shutterbook_scheduling.storage.models import CalendarBlockRow, SessionRow
+from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, SessionRow
 from shutterbook_scheduling.storage.online_models import (
     HoldBlockRow,
     SlotRemovalRow,
@@ -44,25 +44,55 @@ def slot_message(row: TimeSlotRow, *, removed: bool, booked: bool | None = None)
     msg = opb.TimeSlot.FromString(row.data)
     if booked is None:
         booked = bool(row.booked_session_id)
-    msg.booked_session = f"sessions/{row.booked_session_id}" if booked and row.booked_session_id else ""
+    # `booked_session_id` holds the booking's id: a session's, or an appointment's for a slot of
+    # an appointment type (ids are UUIDs, so the two never collide).
+    entry = row.booked_session_id if booked else ""
+    msg.booked_session = f"sessions/{entry}" if entry and not msg.appointment_type else ""
+    msg.booked_appointment = f"appointments/{entry}" if entry and msg.appointment_type else ""
     msg.removed = removed
     return msg
 
 
-# A booking counts while its session is not cancelled: a session cancelled by staff (the
-# ordinary CancelSession) frees its slot and the slots it removed, like a cancel online.
+def is_appointment_slot(row: TimeSlotRow) -> bool:
+    """True when the slot sells an appointment type (else a session type)."""
+    return bool(opb.TimeSlot.FromString(row.data).appointment_type)
+
+
+def booking_name(row: TimeSlotRow, entry_id: str) -> str:
+    """The resource name of a booking (session or appointment) of this slot's kind."""
+    return f"appointments/{entry_id}" if is_appointment_slot(row) else f"sessions/{entry_id}"
+
+
+async def load_slot_type(uow: UnitOfWork, company_id: str, row: TimeSlotRow) -> Any:
+    """The slot's SessionType or AppointmentType (None when it no longer exists)."""
+    collection = setup.APPOINTMENT_TYPES if is_appointment_slot(row) else setup.SESSION_TYPES
+    return await setup.load_message(uow, collection, company_id, row.type_id)
+
+
+# A booking counts while its session (or appointment) is not cancelled: one cancelled by staff
+# (the ordinary CancelSession / CancelAppointment) frees its slot and the slots it removed,
+# like a cancel online. `booked_session_id` and `online_slot_removals.session_id` hold the
+# booking's id, a session's or an appointment's.
 def free_of_bookings() -> ColumnElement[bool]:
     """SQL: the slot is not taken by a live booking."""
     return or_(
         TimeSlotRow.booked_session_id == "",
         exists().where(SessionRow.id == TimeSlotRow.booked_session_id, SessionRow.cancelled),
+        exists().where(AppointmentRow.id == TimeSlotRow.booked_session_id, AppointmentRow.cancelled),
     )
 
 
 def live_removal() -> ColumnElement[bool]:
     """SQL: a live booking's auto-remove hides the slot."""
-    return exists().where(
-        SlotRemovalRow.slot_id == TimeSlotRow.id, SessionRow.id == SlotRemovalRow.session_id, ~SessionRow.cancelled
+    return or_(
+        exists().where(
+            SlotRemovalRow.slot_id == TimeSlotRow.id, SessionRow.id == SlotRemovalRow.session_id, ~SessionRow.cancelled
+        ),
+        exists().where(
+            SlotRemovalRow.slot_id == TimeSlotRow.id,
+            AppointmentRow.id == SlotRemovalRow.session_id,
+            ~AppointmentRow.cancelled,
+        ),
     )
 
 
@@ -97,7 +127,12 @@ async def removed_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
         .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
         .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled)
     )
-    return set(found.all())
+    by_appointment = await uow.session.scalars(
+        select(SlotRemovalRow.slot_id)
+        .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
+        .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled)
+    )
+    return set(found.all()) | set(by_appointment.all())
 
 
 async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
@@ -108,7 +143,10 @@ async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
     live = await uow.session.scalars(
         select(SessionRow.id).where(SessionRow.id.in_(list(by_session)), ~SessionRow.cancelled)
     )
-    return {by_session[session_id] for session_id in live.all()}
+    live_appointments = await uow.session.scalars(
+        select(AppointmentRow.id).where(AppointmentRow.id.in_(list(by_session)), ~AppointmentRow.cancelled)
+    )
+    return {by_session[entry_id] for entry_id in [*live.all(), *live_appointments.all()]}
 
 
 async def load_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str = "name") -> TimeSlotRow:
@@ -134,6 +172,43 @@ async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[s
     return out
 
 
+def booking_ref(booking: str) -> dict[str, str]:
+    """The event field naming a booking: `session` or `appointment`."""
+    return {"appointment": booking} if booking.startswith("appointments/") else {"session": booking}
+
+
+async def release_booking(uow: UnitOfWork, company_id: str, session_id: str, session_name: str = "") -> None:
+    """Undo a booking's slots (cancelled or moved, online or by staff): its slot is free again,
+    and the slots it removed come back unless another booking's removal still hides them.
+    `session_id` is the booking's id; `session_name` its resource name (default
+    `sessions/{session_id}`; `appointments/...` for an appointment)."""
+    session_name = session_name or f"sessions/{session_id}"
+    booked = (
+        await uow.session.scalars(
+            select(TimeSlotRow).where(TimeSlotRow.company_id == company_id, TimeSlotRow.booked_session_id == session_id)
+        )
+    ).all()
+    removed_slot_ids = list(
+        (await uow.session.scalars(select(SlotRemovalRow.slot_id).where(SlotRemovalRow.session_id == session_id))).all()
+    )
+    await uow.session.execute(delete(SlotRemovalRow).where(SlotRemovalRow.session_id == session_id))
+    for row in booked:
+        row.booked_session_id = ""
+        row.updated_at = utcnow()
+    await uow.session.flush()
+    candidates = list(booked)
+    if removed_slot_ids:
+        candidates += (await uow.session.scalars(select(TimeSlotRow).where(TimeSlotRow.id.in_(removed_slot_ids)))).all()
+    still_removed = await removed_ids(uow, [r.id for r in candidates])
+    for row in sorted(candidates, key=lambda r: (r.start_at, r.id)):
+        if row.id not in still_removed and not row.booked_session_id:
+            uow.emit(
+                "scheduling.slot.restored",
+                company_id,
+                opb.SlotRestoredEvent(time_slot=slot_message(row, removed=False), **booking_ref(session_name)),
+            )
+
+
 # --- the open-slot decision -----------------------------------------------------------------
 
 
@@ -155,8 +230,9 @@ async def why_not_open(
     removed = await removed_ids(uow, ids)
     booked = await booked_ids(uow, slots)
     types: dict[str, Any] = {}
-    for type_id in {s.type_id for s in slots}:
-        types[type_id] = await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id)
+    for slot in slots:
+        if slot.type_id not in types:
+            types[slot.type_id] = await load_slot_type(uow, company_id, slot)
     all_schedules = sorted({sid for group in schedules.values() for sid in group})
     widest = max((t.buffer_before_minutes + t.buffer_after_minutes for t in types.values() if t), default=0)
     lo = min(s.start_at for s in slots) - timedelta(minutes=widest)
@@ -211,7 +287,13 @@ async def list_open_slots(
     db: Database, company_id: str, request: opb.ListOpenSlotsRequest
 ) -> opb.ListOpenSlotsResponse:
     v = Violations()
-    type_id = id_of(request.session_type, "sessionTypes", "session_type", v)
+    type_id: str | None = None
+    if bool(request.session_type) == bool(request.appointment_type):
+        v.add("session_type", "give a session_type or an appointment_type (one of them)")
+    elif request.session_type:
+        type_id = id_of(request.session_type, "sessionTypes", "session_type", v)
+    else:
+        type_id = id_of(request.appointment_type, "appointmentTypes", "appointment_type", v)
     location_id = id_of(request.location, "locations", "location", v)
     first = read_date(request.start_date, "start_date", v)
     last = read_date(request.end_date, "end_date", v)
@@ -225,39 +307,70 @@ async def list_open_slots(
     assert location_id
     assert first
     assert last
+    # AIP-158 on top of the bounded range; page_size 0 without a token keeps the whole range in
+    # one response (what callers of the unpaged API get).
+    key = {"type": type_id, "location": location_id, "first": first.isoformat(), "last": last.isoformat()}
+    page = parse_page(request.page_size, request.page_token, key)
+    limit = page.size if request.page_size or request.page_token else None
+    after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"]) if page.cursor is not None else None
     async with UnitOfWork(db, readonly=True) as uow:
         location: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, location_id)
-        type_msg = await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id)
+        collection, type_field = (
+            (setup.SESSION_TYPES, "session_type")
+            if request.session_type
+            else (setup.APPOINTMENT_TYPES, "appointment_type")
+        )
+        type_msg = await setup.load_message(uow, collection, company_id, type_id)
         if location is None:
             v.add("location", f"{request.location} does not exist")
         if type_msg is None:
-            v.add("session_type", f"{request.session_type} does not exist")
+            v.add(type_field, f"{getattr(request, type_field)} does not exist")
         v.raise_if_any()
         assert location is not None
         tz = times.zone(location.time_zone)
         days = times.local_days(first, last, tz)
         now = utcnow()
-        rows = list(
-            (
-                await uow.session.scalars(
-                    select(TimeSlotRow)
-                    .where(
-                        TimeSlotRow.company_id == company_id,
-                        TimeSlotRow.location_id == location_id,
-                        TimeSlotRow.type_id == type_id,
-                        TimeSlotRow.start_at >= max(days[0].start, now),
-                        TimeSlotRow.start_at < days[-1].end,
-                        TimeSlotRow.published,
-                        free_of_bookings(),
-                        ~live_removal(),
-                        ~_surely_busy(company_id),
-                    )
-                    .order_by(TimeSlotRow.start_at, TimeSlotRow.id)
-                )
-            ).all()
+        query = (
+            select(TimeSlotRow)
+            .where(
+                TimeSlotRow.company_id == company_id,
+                TimeSlotRow.location_id == location_id,
+                TimeSlotRow.type_id == type_id,
+                TimeSlotRow.start_at >= max(days[0].start, now),
+                TimeSlotRow.start_at < days[-1].end,
+                TimeSlotRow.published,
+                free_of_bookings(),
+                ~live_removal(),
+                ~_surely_busy(company_id),
+            )
+            .order_by(TimeSlotRow.start_at, TimeSlotRow.id)
         )
-        verdicts = await why_not_open(uow, company_id, rows, now)
-    return opb.ListOpenSlotsResponse(time_slots=[slot_message(r, removed=False) for r in rows if verdicts[r.id] == ""])
+        if limit is None:
+            rows = list((await uow.session.scalars(query)).all())
+            verdicts = await why_not_open(uow, company_id, rows, now)
+            return opb.ListOpenSlotsResponse(
+                time_slots=[slot_message(r, removed=False) for r in rows if verdicts[r.id] == ""]
+            )
+        # A page: candidate rows in batches until one more open slot than the page is found
+        # (or the range ends); each batch advances by start time, so the loop ends.
+        batch = max(limit + 1, 200)
+        found: list[TimeSlotRow] = []
+        while len(found) <= limit:
+            chunk_query = query if after is None else query.where(tuple_(TimeSlotRow.start_at, TimeSlotRow.id) > after)
+            rows = list((await uow.session.scalars(chunk_query.limit(batch))).all())
+            if not rows:
+                break
+            verdicts = await why_not_open(uow, company_id, rows, now)
+            found += [r for r in rows if verdicts[r.id] == ""]
+            after = (rows[-1].start_at, rows[-1].id)
+            if len(rows) < batch:
+                break
+    more = len(found) > limit
+    found = found[:limit]
+    cursor = {"t": found[-1].start_at.isoformat(), "id": found[-1].id} if more else None
+    return opb.ListOpenSlotsResponse(
+        time_slots=[slot_message(r, removed=False) for r in found], next_page_token=next_token(cursor, key)
+    )
 
 
 # --- creating -------------------------------------------------------------------------------
@@ -270,6 +383,7 @@ class Template:
     type_id: str
     schedule_ids: list[str]
     tz: Any
+    appointment: bool = False  # the slot sells an appointment type (else a session type)
 
 
 async def _template(uow: UnitOfWork, company_id: str, msg: opb.TimeSlot, path: str, v: Violations) -> Template | None:
@@ -279,9 +393,19 @@ async def _template(uow: UnitOfWork, company_id: str, msg: opb.TimeSlot, path: s
         location = await setup.load_message(uow, setup.LOCATIONS, company_id, location_id)
         if location is None:
             v.add(f"{path}.location", f"{msg.location} does not exist")
-    type_id = id_of(msg.session_type, "sessionTypes", f"{path}.session_type", v)
-    if type_id is not None and await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id) is None:
-        v.add(f"{path}.session_type", f"{msg.session_type} does not exist")
+    # A slot sells exactly one of a session type and an appointment type.
+    type_id: str | None = None
+    appointment = bool(msg.appointment_type) and not msg.session_type
+    if bool(msg.session_type) == bool(msg.appointment_type):
+        v.add(f"{path}.session_type", "give a session_type or an appointment_type (one of them)")
+    elif msg.session_type:
+        type_id = id_of(msg.session_type, "sessionTypes", f"{path}.session_type", v)
+        if type_id is not None and await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id) is None:
+            v.add(f"{path}.session_type", f"{msg.session_type} does not exist")
+    else:
+        type_id = id_of(msg.appointment_type, "appointmentTypes", f"{path}.appointment_type", v)
+        if type_id is not None and await setup.load_message(uow, setup.APPOINTMENT_TYPES, company_id, type_id) is None:
+            v.add(f"{path}.appointment_type", f"{msg.appointment_type} does not exist")
     if not msg.schedules:
         v.add(f"{path}.schedules", "at least one schedule is required")
     schedule_ids: list[str] = []
@@ -305,7 +429,7 @@ async def _template(uow: UnitOfWork, company_id: str, msg: opb.TimeSlot, path: s
         v.add(f"{path}.maximum_advance_days", f"must be 0 (no limit) to {MAX_ADVANCE_DAYS}")
     if location is None or location_id is None or type_id is None:
         return None
-    return Template(location, location_id, type_id, schedule_ids, times.zone(location.time_zone))
+    return Template(location, location_id, type_id, schedule_ids, times.zone(location.time_zone), appointment)
 
 
 def _new_row(company_id: str, template: Template, base: opb.TimeSlot, start: datetime, end: datetime) -> TimeSlotRow:
@@ -314,7 +438,8 @@ def _new_row(company_id: str, template: Template, base: opb.TimeSlot, start: dat
     msg = opb.TimeSlot(
         name=f"timeSlots/{slot_id}",
         location=template.location.name,
-        session_type=f"sessionTypes/{template.type_id}",
+        session_type="" if template.appointment else f"sessionTypes/{template.type_id}",
+        appointment_type=f"appointmentTypes/{template.type_id}" if template.appointment else "",
         schedules=[f"schedules/{s}" for s in template.schedule_ids],
         time_zone=template.location.time_zone,
         published=base.published,
@@ -504,10 +629,12 @@ async def list_time_slots(
     v = Violations()
     location_id = id_of(request.location, "locations", "location", v, required=False)
     type_id = id_of(request.session_type, "sessionTypes", "session_type", v, required=False)
+    appointment_type_id = id_of(request.appointment_type, "appointmentTypes", "appointment_type", v, required=False)
     v.raise_if_any()
     key = {
         "location": location_id,
         "type": type_id,
+        "appointment_type": appointment_type_id,
         "from": request.start_time.ToJsonString() if request.HasField("start_time") else "",
         "to": request.end_time.ToJsonString() if request.HasField("end_time") else "",
     }
@@ -517,6 +644,8 @@ async def list_time_slots(
         query = query.where(TimeSlotRow.location_id == location_id)
     if type_id:
         query = query.where(TimeSlotRow.type_id == type_id)
+    if appointment_type_id:
+        query = query.where(TimeSlotRow.type_id == appointment_type_id)
     if request.HasField("start_time"):
         query = query.where(TimeSlotRow.start_at >= from_ts(request.start_time))
     if request.HasField("end_time"):

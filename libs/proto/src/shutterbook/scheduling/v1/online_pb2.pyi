@@ -78,12 +78,16 @@ class TimeSlot(_message.Message):
     REMOVED_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
+    BOOKED_APPOINTMENT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `timeSlots/{time_slot_id}`. Output only."""
     location: _builtins.str
     """The location, `locations/{location_id}`. Required; fixed after creation."""
     session_type: _builtins.str
-    """The session type sold in this slot, `sessionTypes/{session_type_id}`. Required."""
+    """The session type sold in this slot, `sessionTypes/{session_type_id}`. Exactly one of
+    session_type and appointment_type is required; fixed after creation.
+    """
     time_zone: _builtins.str
     """The location's IANA time zone. Output only."""
     published: _builtins.bool
@@ -98,6 +102,14 @@ class TimeSlot(_message.Message):
     """The session booked in this slot, `sessions/{session_id}`; empty when not booked. Output only."""
     removed: _builtins.bool
     """True while a booking's auto-remove hides this slot. Output only."""
+    appointment_type: _builtins.str
+    """The appointment type sold in this slot, `appointmentTypes/{appointment_type_id}`; or give
+    session_type (exactly one of them).
+    """
+    booked_appointment: _builtins.str
+    """The appointment booked in this slot, `appointments/{appointment_id}`; empty when not
+    booked by an appointment. Output only.
+    """
     @_builtins.property
     def schedules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The schedules the slot occupies (photographer, room, ...), `schedules/{schedule_id}`,
@@ -152,10 +164,12 @@ class TimeSlot(_message.Message):
         removed: _builtins.bool = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        appointment_type: _builtins.str = ...,
+        booked_appointment: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "date", b"date", "end", b"end", "end_time", b"end_time", "start", b"start", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booked_session", b"booked_session", "create_time", b"create_time", "date", b"date", "end", b"end", "end_time", b"end_time", "location", b"location", "maximum_advance_days", b"maximum_advance_days", "minimum_notice_minutes", b"minimum_notice_minutes", "name", b"name", "published", b"published", "removed", b"removed", "schedules", b"schedules", "session_type", b"session_type", "start", b"start", "start_time", b"start_time", "time_zone", b"time_zone", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "booked_appointment", b"booked_appointment", "booked_session", b"booked_session", "create_time", b"create_time", "date", b"date", "end", b"end", "end_time", b"end_time", "location", b"location", "maximum_advance_days", b"maximum_advance_days", "minimum_notice_minutes", b"minimum_notice_minutes", "name", b"name", "published", b"published", "removed", b"removed", "schedules", b"schedules", "session_type", b"session_type", "start", b"start", "start_time", b"start_time", "time_zone", b"time_zone", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -381,6 +395,7 @@ class ListTimeSlotsRequest(_message.Message):
     END_TIME_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
     location: _builtins.str
     """Only slots of this location, `locations/{location_id}` (optional)."""
     session_type: _builtins.str
@@ -389,6 +404,8 @@ class ListTimeSlotsRequest(_message.Message):
     """Page size (default 50, at most 1000)."""
     page_token: _builtins.str
     """Token from a previous response."""
+    appointment_type: _builtins.str
+    """Only slots of this appointment type (optional)."""
     @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
         """Only slots starting at or after this instant (optional)."""
@@ -406,10 +423,11 @@ class ListTimeSlotsRequest(_message.Message):
         end_time: _timestamp_pb2.Timestamp | None = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        appointment_type: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "location", b"location", "page_size", b"page_size", "page_token", b"page_token", "session_type", b"session_type", "start_time", b"start_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "end_time", b"end_time", "location", b"location", "page_size", b"page_size", "page_token", b"page_token", "session_type", b"session_type", "start_time", b"start_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -505,10 +523,21 @@ class ListOpenSlotsRequest(_message.Message):
     LOCATION_FIELD_NUMBER: _builtins.int
     START_DATE_FIELD_NUMBER: _builtins.int
     END_DATE_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     session_type: _builtins.str
-    """The session type, `sessionTypes/{session_type_id}`. Required."""
+    """The session type, `sessionTypes/{session_type_id}`; or give appointment_type (exactly one)."""
     location: _builtins.str
     """The location, `locations/{location_id}`. Required."""
+    appointment_type: _builtins.str
+    """The appointment type, `appointmentTypes/{appointment_type_id}`; or give session_type."""
+    page_size: _builtins.int
+    """Page size (AIP-158), at most 1000. 0 with no page_token: every open slot of the (bounded)
+    range in one response; 0 with a page_token: 100.
+    """
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token` (same type, location and dates)."""
     @_builtins.property
     def start_date(self) -> _date_pb2.Date:
         """First local date (in the location's time zone). Required."""
@@ -524,10 +553,13 @@ class ListOpenSlotsRequest(_message.Message):
         location: _builtins.str = ...,
         start_date: _date_pb2.Date | None = ...,
         end_date: _date_pb2.Date | None = ...,
+        appointment_type: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "start_date", b"start_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "location", b"location", "session_type", b"session_type", "start_date", b"start_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "end_date", b"end_date", "location", b"location", "page_size", b"page_size", "page_token", b"page_token", "session_type", b"session_type", "start_date", b"start_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -540,6 +572,9 @@ class ListOpenSlotsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TIME_SLOTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty on the last."""
     @_builtins.property
     def time_slots(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeSlot]:
         """The open slots, by start time."""
@@ -548,10 +583,11 @@ class ListOpenSlotsResponse(_message.Message):
         self,
         *,
         time_slots: _abc.Iterable[Global___TimeSlot] | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["time_slots", b"time_slots"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "time_slots", b"time_slots"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -569,6 +605,7 @@ class SlotHold(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     SESSION_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `slotHolds/{slot_hold_id}`. Output only."""
@@ -580,6 +617,8 @@ class SlotHold(_message.Message):
     """State (expired once `expire_time` has passed while held). Output only."""
     session: _builtins.str
     """The session the hold became, when booked. Output only."""
+    appointment: _builtins.str
+    """The appointment the hold became, when booked (appointment-type slots). Output only."""
     @_builtins.property
     def expire_time(self) -> _timestamp_pb2.Timestamp:
         """When the hold ends by itself. Output only."""
@@ -597,11 +636,12 @@ class SlotHold(_message.Message):
         state: Global___SlotHoldState.ValueType = ...,
         expire_time: _timestamp_pb2.Timestamp | None = ...,
         session: _builtins.str = ...,
+        appointment: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "create_time", b"create_time", "expire_time", b"expire_time", "name", b"name", "session", b"session", "state", b"state", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "client", b"client", "create_time", b"create_time", "expire_time", b"expire_time", "name", b"name", "session", b"session", "state", b"state", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -764,6 +804,102 @@ class RescheduleOnlineBookingRequest(_message.Message):
 Global___RescheduleOnlineBookingRequest: _TypeAlias = RescheduleOnlineBookingRequest  # noqa: Y015
 
 @_typing.final
+class BookAppointmentOnlineRequest(_message.Message):
+    """Request of BookAppointmentOnline: from a hold, or directly from an open slot of an
+    appointment type.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOLD_FIELD_NUMBER: _builtins.int
+    TIME_SLOT_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    hold: _builtins.str
+    """The hold to book, `slotHolds/{slot_hold_id}`; or give `time_slot`."""
+    time_slot: _builtins.str
+    """The open slot to book directly, `timeSlots/{time_slot_id}`; or give `hold`."""
+    client: _builtins.str
+    """The client, `clients/{client_id}`. Required; the hold's client when booking a hold."""
+    description: _builtins.str
+    """What the client wrote (the appointment description)."""
+    request_id: _builtins.str
+    """Idempotency key. Required."""
+    def __init__(
+        self,
+        *,
+        hold: _builtins.str = ...,
+        time_slot: _builtins.str = ...,
+        client: _builtins.str = ...,
+        description: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "description", b"description", "hold", b"hold", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookAppointmentOnlineRequest: _TypeAlias = BookAppointmentOnlineRequest  # noqa: Y015
+
+@_typing.final
+class CancelOnlineAppointmentRequest(_message.Message):
+    """Request of CancelOnlineAppointment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    appointment: _builtins.str
+    """The appointment, `appointments/{appointment_id}` (booked online)."""
+    request_id: _builtins.str
+    """Idempotency key. Required."""
+    def __init__(
+        self,
+        *,
+        appointment: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelOnlineAppointmentRequest: _TypeAlias = CancelOnlineAppointmentRequest  # noqa: Y015
+
+@_typing.final
+class RescheduleOnlineAppointmentRequest(_message.Message):
+    """Request of RescheduleOnlineAppointment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    TIME_SLOT_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    appointment: _builtins.str
+    """The appointment, `appointments/{appointment_id}` (booked online)."""
+    time_slot: _builtins.str
+    """The open slot to move to, `timeSlots/{time_slot_id}`, of the same appointment type."""
+    request_id: _builtins.str
+    """Idempotency key. Required."""
+    def __init__(
+        self,
+        *,
+        appointment: _builtins.str = ...,
+        time_slot: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RescheduleOnlineAppointmentRequest: _TypeAlias = RescheduleOnlineAppointmentRequest  # noqa: Y015
+
+@_typing.final
 class SlotHeldEvent(_message.Message):
     """Payload of `scheduling.slot.held`."""
 
@@ -819,8 +955,13 @@ class SlotBookedEvent(_message.Message):
 
     TIME_SLOT_FIELD_NUMBER: _builtins.int
     SESSION_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
     session: _builtins.str
     """The session, `sessions/{session_id}`."""
+    appointment: _builtins.str
+    """The appointment, `appointments/{appointment_id}`, when the booking is an appointment
+    (then `session` is empty).
+    """
     @_builtins.property
     def time_slot(self) -> Global___TimeSlot:
         """The slot, booked."""
@@ -830,10 +971,11 @@ class SlotBookedEvent(_message.Message):
         *,
         time_slot: Global___TimeSlot | None = ...,
         session: _builtins.str = ...,
+        appointment: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["time_slot", b"time_slot"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "session", b"session", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -847,8 +989,13 @@ class SlotRemovedEvent(_message.Message):
 
     TIME_SLOT_FIELD_NUMBER: _builtins.int
     SESSION_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
     session: _builtins.str
     """The booking that removed it, `sessions/{session_id}`."""
+    appointment: _builtins.str
+    """The appointment, `appointments/{appointment_id}`, when the booking is an appointment
+    (then `session` is empty).
+    """
     @_builtins.property
     def time_slot(self) -> Global___TimeSlot:
         """The removed slot."""
@@ -858,10 +1005,11 @@ class SlotRemovedEvent(_message.Message):
         *,
         time_slot: Global___TimeSlot | None = ...,
         session: _builtins.str = ...,
+        appointment: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["time_slot", b"time_slot"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "session", b"session", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -875,8 +1023,13 @@ class SlotRestoredEvent(_message.Message):
 
     TIME_SLOT_FIELD_NUMBER: _builtins.int
     SESSION_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
     session: _builtins.str
     """The booking whose end restored it, `sessions/{session_id}`."""
+    appointment: _builtins.str
+    """The appointment, `appointments/{appointment_id}`, when the booking is an appointment
+    (then `session` is empty).
+    """
     @_builtins.property
     def time_slot(self) -> Global___TimeSlot:
         """The restored slot."""
@@ -886,10 +1039,11 @@ class SlotRestoredEvent(_message.Message):
         *,
         time_slot: Global___TimeSlot | None = ...,
         session: _builtins.str = ...,
+        appointment: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["time_slot", b"time_slot"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "session", b"session", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

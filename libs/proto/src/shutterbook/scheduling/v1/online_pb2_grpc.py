@@ -101,6 +101,21 @@ class OnlineBookingServiceStub:
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_online__pb2.RescheduleOnlineBookingRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
                 _registered_method=True)
+        self.BookAppointmentOnline = channel.unary_unary(
+                '/shutterbook.scheduling.v1.OnlineBookingService/BookAppointmentOnline',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_online__pb2.BookAppointmentOnlineRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.CancelOnlineAppointment = channel.unary_unary(
+                '/shutterbook.scheduling.v1.OnlineBookingService/CancelOnlineAppointment',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_online__pb2.CancelOnlineAppointmentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.RescheduleOnlineAppointment = channel.unary_unary(
+                '/shutterbook.scheduling.v1.OnlineBookingService/RescheduleOnlineAppointment',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_online__pb2.RescheduleOnlineAppointmentRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+                _registered_method=True)
 
 
 class OnlineBookingServiceServicer:
@@ -195,6 +210,27 @@ class OnlineBookingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BookAppointmentOnline(self, request, context):
+        """Books a held or open slot of an appointment type: creates the appointment for the client.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelOnlineAppointment(self, request, context):
+        """Cancels an appointment booked online; restores the slots its booking removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RescheduleOnlineAppointment(self, request, context):
+        """Moves an appointment booked online to another open slot of its type, atomically.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OnlineBookingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -257,6 +293,21 @@ def add_OnlineBookingServiceServicer_to_server(servicer, server):
                     servicer.RescheduleOnlineBooking,
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_online__pb2.RescheduleOnlineBookingRequest.FromString,
                     response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.SerializeToString,
+            ),
+            'BookAppointmentOnline': grpc.unary_unary_rpc_method_handler(
+                    servicer.BookAppointmentOnline,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_online__pb2.BookAppointmentOnlineRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.SerializeToString,
+            ),
+            'CancelOnlineAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOnlineAppointment,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_online__pb2.CancelOnlineAppointmentRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.SerializeToString,
+            ),
+            'RescheduleOnlineAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RescheduleOnlineAppointment,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_online__pb2.RescheduleOnlineAppointmentRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -588,6 +639,87 @@ class OnlineBookingService:
             '/shutterbook.scheduling.v1.OnlineBookingService/RescheduleOnlineBooking',
             shutterbook_dot_scheduling_dot_v1_dot_online__pb2.RescheduleOnlineBookingRequest.SerializeToString,
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BookAppointmentOnline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.OnlineBookingService/BookAppointmentOnline',
+            shutterbook_dot_scheduling_dot_v1_dot_online__pb2.BookAppointmentOnlineRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOnlineAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.OnlineBookingService/CancelOnlineAppointment',
+            shutterbook_dot_scheduling_dot_v1_dot_online__pb2.CancelOnlineAppointmentRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RescheduleOnlineAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.OnlineBookingService/RescheduleOnlineAppointment',
+            shutterbook_dot_scheduling_dot_v1_dot_online__pb2.RescheduleOnlineAppointmentRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.Appointment.FromString,
             options,
             channel_credentials,
             insecure,

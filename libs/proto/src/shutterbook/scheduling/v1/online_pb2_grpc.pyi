@@ -64,6 +64,12 @@ class OnlineBookingServiceStub:
     """Cancels a session booked online; restores the slots its booking removed."""
     RescheduleOnlineBooking: _grpc.UnaryUnaryMultiCallable[_online_pb2.RescheduleOnlineBookingRequest, _scheduling_pb2.Session]
     """Moves a session booked online to another open slot, atomically."""
+    BookAppointmentOnline: _grpc.UnaryUnaryMultiCallable[_online_pb2.BookAppointmentOnlineRequest, _scheduling_pb2.Appointment]
+    """Books a held or open slot of an appointment type: creates the appointment for the client."""
+    CancelOnlineAppointment: _grpc.UnaryUnaryMultiCallable[_online_pb2.CancelOnlineAppointmentRequest, _scheduling_pb2.Appointment]
+    """Cancels an appointment booked online; restores the slots its booking removed."""
+    RescheduleOnlineAppointment: _grpc.UnaryUnaryMultiCallable[_online_pb2.RescheduleOnlineAppointmentRequest, _scheduling_pb2.Appointment]
+    """Moves an appointment booked online to another open slot of its type, atomically."""
 
 @_typing.type_check_only
 class OnlineBookingServiceAsyncStub(OnlineBookingServiceStub):
@@ -99,6 +105,12 @@ class OnlineBookingServiceAsyncStub(OnlineBookingServiceStub):
     """Cancels a session booked online; restores the slots its booking removed."""
     RescheduleOnlineBooking: _aio.UnaryUnaryMultiCallable[_online_pb2.RescheduleOnlineBookingRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
     """Moves a session booked online to another open slot, atomically."""
+    BookAppointmentOnline: _aio.UnaryUnaryMultiCallable[_online_pb2.BookAppointmentOnlineRequest, _scheduling_pb2.Appointment]  # type: ignore[assignment]
+    """Books a held or open slot of an appointment type: creates the appointment for the client."""
+    CancelOnlineAppointment: _aio.UnaryUnaryMultiCallable[_online_pb2.CancelOnlineAppointmentRequest, _scheduling_pb2.Appointment]  # type: ignore[assignment]
+    """Cancels an appointment booked online; restores the slots its booking removed."""
+    RescheduleOnlineAppointment: _aio.UnaryUnaryMultiCallable[_online_pb2.RescheduleOnlineAppointmentRequest, _scheduling_pb2.Appointment]  # type: ignore[assignment]
+    """Moves an appointment booked online to another open slot of its type, atomically."""
 
 class OnlineBookingServiceServicer(metaclass=_abc_1.ABCMeta):
     """OnlineBookingService: online time slots (reference page 05, "Create Online Time Slots"),
@@ -203,5 +215,29 @@ class OnlineBookingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_scheduling_pb2.Session, _abc.Awaitable[_scheduling_pb2.Session]]:
         """Moves a session booked online to another open slot, atomically."""
+
+    @_abc_1.abstractmethod
+    def BookAppointmentOnline(
+        self,
+        request: _online_pb2.BookAppointmentOnlineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Appointment, _abc.Awaitable[_scheduling_pb2.Appointment]]:
+        """Books a held or open slot of an appointment type: creates the appointment for the client."""
+
+    @_abc_1.abstractmethod
+    def CancelOnlineAppointment(
+        self,
+        request: _online_pb2.CancelOnlineAppointmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Appointment, _abc.Awaitable[_scheduling_pb2.Appointment]]:
+        """Cancels an appointment booked online; restores the slots its booking removed."""
+
+    @_abc_1.abstractmethod
+    def RescheduleOnlineAppointment(
+        self,
+        request: _online_pb2.RescheduleOnlineAppointmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.Appointment, _abc.Awaitable[_scheduling_pb2.Appointment]]:
+        """Moves an appointment booked online to another open slot of its type, atomically."""
 
 def add_OnlineBookingServiceServicer_to_server(servicer: OnlineBookingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
