@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from shutterbook_kit.errors import InvalidArgument, Violations
+from shutterbook_kit.errors import Violations
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -50,6 +50,3 @@ def next_token(cursor: dict[str, Any] | None, query: dict[str, Any] | None = Non
         return ""
     raw = json.dumps({"c": cursor, "q": _query_key(query or {})}, default=str).encode()
     return base64.urlsafe_b64encode(raw).decode()
-
-
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "InvalidArgument", "PageRequest", "next_token", "parse_page"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from shutterbook_kit.errors import InvalidArgument, NotFound, Violations
+from shutterbook_kit.errors import NotFound, Violations
 
 
 def parse_name(name: str, collection: str, *, field: str = "name") -> str:
@@ -20,6 +20,3 @@ def parse_name(name: str, collection: str, *, field: str = "name") -> str:
         return str(uuid.UUID(raw))
     except ValueError:
         raise NotFound(f"{name} not found") from None
-
-
-__all__ = ["InvalidArgument", "parse_name"]
