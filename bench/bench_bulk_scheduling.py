@@ -14,7 +14,6 @@ import asyncio
 import itertools
 import time
 import uuid
-from dataclasses import replace
 
 import grpc
 
@@ -23,8 +22,8 @@ from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import bulk_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_devstack.loopback import service_settings
 from shutterbook_kit.migrations import upgrade
-from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.tenancy import CallContext
 from shutterbook_scheduling import main as scheduling_main
 from tests.bulk_support import seed_known_clients, weekday_rows
@@ -44,15 +43,7 @@ class _Service:
 
 async def run_on(label: str, url: str, nats_url: str) -> None:
     await asyncio.to_thread(upgrade, scheduling_main.MIGRATIONS, url)
-    settings = replace(
-        ServiceSettings.from_env("scheduling"),
-        database_url=url,
-        nats_url=nats_url,
-        host="127.0.0.1",
-        port=0,
-        shutdown_drain_seconds=0.0,
-        shutdown_grace_seconds=5.0,
-    )
+    settings = service_settings("scheduling", url, nats_url)
     host = scheduling_main.build(settings)
     await host.start()
     try:

@@ -13,7 +13,6 @@ import asyncio
 import random
 import time
 import uuid
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,10 +24,10 @@ from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook_clients import main as clients_main
 from shutterbook_clients.domain.clients import ClientFields, MemberFields, search_keys
 from shutterbook_clients.storage.models import ClientRow, FamilyMemberRow
+from shutterbook_devstack.loopback import service_settings
 from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.tenancy import CallContext
 
 CLIENTS = 100_000
@@ -180,15 +179,7 @@ async def run_on(label: str, url: str, nats_url: str) -> None:
     await asyncio.to_thread(upgrade, clients_main.MIGRATIONS, url)
     ids = await seed(url)
     print(f"[{label}] seeded {len(ids)} clients in {time.perf_counter() - t0:.1f}s", flush=True)
-    settings = replace(
-        ServiceSettings.from_env("clients"),
-        database_url=url,
-        nats_url=nats_url,
-        host="127.0.0.1",
-        port=0,
-        shutdown_drain_seconds=0.0,
-        shutdown_grace_seconds=5.0,
-    )
+    settings = service_settings("clients", url, nats_url)
     host = clients_main.build(settings)
     await host.start()
     try:

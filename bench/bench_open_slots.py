@@ -15,7 +15,6 @@ import asyncio
 import random
 import time
 import uuid
-from dataclasses import replace
 from datetime import date, timedelta
 from datetime import time as clock
 from typing import Any
@@ -27,10 +26,10 @@ from bench.common import measure, on_each_backend, report
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_devstack.loopback import service_settings
 from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.tenancy import CallContext
 from shutterbook_scheduling import main as scheduling_main
 from shutterbook_scheduling.application.common import to_date, ts
@@ -215,15 +214,7 @@ async def _echo_server() -> tuple[grpc.aio.Server, int]:
 
 async def run_on(label: str, url: str, nats_url: str) -> None:
     await asyncio.to_thread(upgrade, scheduling_main.MIGRATIONS, url)
-    settings = replace(
-        ServiceSettings.from_env("scheduling"),
-        database_url=url,
-        nats_url=nats_url,
-        host="127.0.0.1",
-        port=0,
-        shutdown_drain_seconds=0.0,
-        shutdown_grace_seconds=5.0,
-    )
+    settings = service_settings("scheduling", url, nats_url)
     host = scheduling_main.build(settings)
     await host.start()
     echo_server, echo_port = await _echo_server()

@@ -9,14 +9,12 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import select
 
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.common.v1 import events_pb2 as common_events_pb2
 from shutterbook_clients import main as clients_main
+from shutterbook_devstack.loopback import read_outbox
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata, rpc_violations, running, service_settings
-from shutterbook_kit.db import Database
-from shutterbook_kit.schema import OutboxMessage
 
 COMPANY_A = "0b7e6f3a-1111-4a4a-8a8a-00000000000a"
 COMPANY_B = "0b7e6f3a-2222-4b4b-8b8b-00000000000b"
@@ -32,17 +30,7 @@ class ClientsService:
 
     async def outbox(self, subject_prefix: str = "clients.") -> list[common_events_pb2.EventEnvelope]:
         """The events written so far (published or not), oldest first."""
-        db = Database(self.database_url)
-        try:
-            async with db.engine.connect() as conn:
-                rows = await conn.execute(
-                    select(OutboxMessage.payload)
-                    .where(OutboxMessage.subject.startswith(subject_prefix))
-                    .order_by(OutboxMessage.seq)
-                )
-                return [common_events_pb2.EventEnvelope.FromString(r[0]) for r in rows]
-        finally:
-            await db.dispose()
+        return await read_outbox(self.database_url, subject_prefix)
 
 
 @asynccontextmanager

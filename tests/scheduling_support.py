@@ -13,7 +13,6 @@ import grpc
 import nats
 import nats.js.errors
 from google.protobuf.message import Message
-from sqlalchemy import select
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.clients.v1 import events_pb2 as client_events
@@ -21,11 +20,11 @@ from shutterbook.common.v1 import date_pb2
 from shutterbook.common.v1 import events_pb2 as common_events
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
+from shutterbook_devstack.loopback import read_outbox
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata, eventually, running, service_settings
-from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.messaging import StreamSpec
-from shutterbook_kit.schema import OutboxMessage, utcnow
+from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling import main as scheduling_main
 
 COMPANY_A = "0b7e6f3a-1111-4a4a-8a8a-00000000000a"
@@ -43,17 +42,7 @@ class SchedulingService:
 
     async def outbox(self, subject_prefix: str = "scheduling.") -> list[common_events.EventEnvelope]:
         """The events written so far (published or not), oldest first."""
-        db = Database(self.database_url)
-        try:
-            async with db.engine.connect() as conn:
-                rows = await conn.execute(
-                    select(OutboxMessage.payload)
-                    .where(OutboxMessage.subject.startswith(subject_prefix))
-                    .order_by(OutboxMessage.seq)
-                )
-                return [common_events.EventEnvelope.FromString(r[0]) for r in rows]
-        finally:
-            await db.dispose()
+        return await read_outbox(self.database_url, subject_prefix)
 
 
 @asynccontextmanager

@@ -15,9 +15,9 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 import pytest
@@ -26,11 +26,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from shutterbook_devstack.loopback import read_outbox, service_settings
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.postgres import admin_execute, database_url
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.migrations import upgrade
-from shutterbook_kit.settings import ServiceSettings
+
+__all__ = ["read_outbox", "service_settings"]  # re-exported: tests import them from here
 
 POSTGRES_ENV = "SHUTTERBOOK_TEST_POSTGRES_URL"
 T = TypeVar("T")
@@ -114,18 +116,6 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
 
 
 # --- services in this process -------------------------------------------------------------
-
-
-def service_settings(service: str, database_url: str, nats_url: str, **overrides: Any) -> ServiceSettings:
-    defaults: dict[str, Any] = {
-        "database_url": database_url,
-        "nats_url": nats_url,
-        "host": "127.0.0.1",
-        "port": 0,
-        "shutdown_drain_seconds": 0.0,
-        "shutdown_grace_seconds": 5.0,
-    }
-    return replace(ServiceSettings.from_env(service), **{**defaults, **overrides})
 
 
 @asynccontextmanager
