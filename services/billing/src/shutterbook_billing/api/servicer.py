@@ -89,6 +89,9 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     async def ApplyDeposit(self, request: billing_pb2.ApplyDepositRequest, context: Ctx) -> billing_pb2.Payment:
         return await payments.apply_deposit(self.db, _company(), request)
 
+    async def RefundDeposit(self, request: billing_pb2.RefundDepositRequest, context: Ctx) -> billing_pb2.Deposit:
+        return await payments.refund_deposit(self.db, self.provider, _company(), request)
+
     async def CreatePromotion(self, request: billing_pb2.CreatePromotionRequest, context: Ctx) -> billing_pb2.Promotion:
         return await promotions.create_promotion(self.db, _company(), request)
 

@@ -16,11 +16,13 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from shutterbook.billing.v1 import billing_pb2, events_pb2
 from shutterbook_billing.application import invoices
 from shutterbook_billing.application.common import SOURCE, Unavailable, id_of, money, precondition, timestamp
 from shutterbook_billing.domain.money import (
+    MAX_AMOUNT_MINOR,
     PaymentRefused,
     balance_of,
     check_currency,
@@ -29,10 +31,10 @@ from shutterbook_billing.domain.money import (
     take_refund,
 )
 from shutterbook_billing.domain.payments import Charge, PaymentDeclined, PaymentProvider, ProviderUnavailable
-from shutterbook_billing.storage.models import DepositRow, InvoiceRow, PaymentRow, RefundRow
+from shutterbook_billing.storage.models import DepositRefundRow, DepositRow, InvoiceRow, PaymentRow, RefundRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import DomainError, FieldViolation, InvalidArgument, NotFound, Violations
-from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.idempotency import request_fingerprint, run_idempotent, stored_response, validate_request_id
 from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import IdempotencyRecord, utcnow
@@ -73,12 +75,18 @@ def deposit_to_proto(row: DepositRow) -> billing_pb2.Deposit:
         amount=money(row.currency_code, row.amount_minor),
         method=_METHOD_ENUM[row.method],
         amount_applied=money(row.currency_code, row.applied_minor),
-        balance=money(row.currency_code, row.amount_minor - row.applied_minor),
+        amount_refunded=money(row.currency_code, row.refunded_minor),
+        balance=money(row.currency_code, _deposit_balance(row)),
         provider_charge_id=row.provider_charge_id,
         session=f"sessions/{row.session_id}" if row.session_id else "",
         note=row.note,
         create_time=timestamp(row.created_at),
     )
+
+
+def _deposit_balance(row: DepositRow) -> int:
+    """What a deposit still holds: neither applied to invoices nor refunded (nor reserved for a refund)."""
+    return row.amount_minor - row.applied_minor - row.refunded_minor
 
 
 def _refused(exc: PaymentRefused, field: str) -> DomainError:
@@ -453,6 +461,7 @@ async def create_deposit(
             currency_code=d.amount.currency_code,
             amount_minor=d.amount.amount_minor,
             applied_minor=0,
+            refunded_minor=0,
             method=method,
             provider_charge_id=charge.charge_id if charge else "",
             session_id=session_id,
@@ -544,7 +553,7 @@ async def apply_deposit(db: Database, company_id: str, request: billing_pb2.Appl
             raise precondition("invoice", "DEPOSIT_OF_ANOTHER_CLIENT", "the deposit belongs to another client")
         if deposit.currency_code != invoice.currency_code:
             raise precondition("invoice", "CURRENCY_MISMATCH", "the deposit and the invoice differ in currency")
-        available = deposit.amount_minor - deposit.applied_minor
+        available = _deposit_balance(deposit)
         if request.HasField("amount"):
             if request.amount.currency_code != deposit.currency_code:
                 raise _mismatch("amount.currency_code", deposit.currency_code)
@@ -590,3 +599,205 @@ async def apply_deposit(db: Database, company_id: str, request: billing_pb2.Appl
         work=work,
         source=SOURCE,
     )
+
+
+# --- RefundDeposit -----------------------------------------------------------------------------
+#
+# Only a deposit's balance (neither applied nor refunded) can go back to the client. Other
+# methods are recorded in one transaction. An online refund moves money at the provider,
+# which cannot be taken back, so it is reserved first: under the deposit's row lock (the
+# lock ApplyDeposit takes) the amount is added to `refunded_minor` and a PENDING refund row
+# keyed by the request_id is written; then the provider is called outside any transaction
+# with the request's idempotency key; then the row is marked DONE with the event and the
+# stored response. A declined refund releases the reservation; an unreachable provider
+# leaves it reserved (the provider may have refunded) until a retry with the same request_id
+# finishes it, and the provider's ledger makes that retry refund once.
+
+_REFUND_PENDING = "PENDING"
+_REFUND_DONE = "DONE"
+_REFUND_SCOPE = "RefundDeposit"
+
+
+def _check_refund_deposit_request(request: billing_pb2.RefundDepositRequest) -> None:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    amount = request.amount
+    if amount.amount_minor < 0:
+        v.add("amount.amount_minor", "must not be negative (zero or unset: all of the balance)")
+    elif amount.amount_minor > MAX_AMOUNT_MINOR:
+        v.add("amount.amount_minor", f"must be at most {MAX_AMOUNT_MINOR}")
+    if amount.amount_minor or amount.currency_code:
+        check_currency(amount.currency_code, "amount.currency_code", v)
+    if len(request.reason) > 500:
+        v.add("reason", "must be at most 500 characters")
+    v.raise_if_any()
+
+
+def _deposit_refund_amount(deposit: DepositRow, request: billing_pb2.RefundDepositRequest) -> int:
+    """How much this request refunds of the deposit (under its row lock), or why it cannot."""
+    balance = _deposit_balance(deposit)
+    if balance == 0:
+        raise precondition(
+            "name", "DEPOSIT_NOTHING_TO_REFUND", "the deposit holds nothing to refund: it was all applied or refunded"
+        )
+    if request.amount.currency_code and request.amount.currency_code != deposit.currency_code:
+        raise InvalidArgument(
+            "currency mismatch",
+            violations=[FieldViolation("amount.currency_code", f"must be the deposit's {deposit.currency_code}")],
+            reason="CURRENCY_MISMATCH",
+            metadata={"field": "amount.currency_code"},
+        )
+    amount = request.amount.amount_minor or balance
+    if amount > balance:
+        raise InvalidArgument(
+            f"amount is above the deposit's balance ({balance})",
+            violations=[FieldViolation("amount", f"must be at most the deposit's balance {balance}")],
+            reason="REFUND_ABOVE_DEPOSIT_BALANCE",
+            metadata={"field": "amount"},
+        )
+    return amount
+
+
+def _emit_deposit_refunded(
+    uow: UnitOfWork, company_id: str, deposit: DepositRow, refund: DepositRefundRow
+) -> billing_pb2.Deposit:
+    deposit_msg = deposit_to_proto(deposit)
+    uow.emit(
+        "billing.deposit.refunded",
+        company_id,
+        events_pb2.DepositRefundedEvent(
+            deposit=deposit_msg,
+            refund_amount=money(deposit.currency_code, refund.amount_minor),
+            reason=refund.reason,
+            provider_refund_id=refund.provider_refund_id,
+        ),
+    )
+    return deposit_msg
+
+
+async def refund_deposit(
+    db: Database, provider: PaymentProvider, company_id: str, request: billing_pb2.RefundDepositRequest
+) -> billing_pb2.Deposit:
+    deposit_id = parse_name(request.name, "deposits")
+    _check_refund_deposit_request(request)
+    request_id = request.request_id
+    fingerprint = request_fingerprint(request)
+    if request_id:
+        replay = await stored_response(db, company_id, _REFUND_SCOPE, request_id, fingerprint, billing_pb2.Deposit)
+        if replay is not None:
+            return replay
+    async with UnitOfWork(db, readonly=True) as uow:
+        method = await uow.session.scalar(
+            select(DepositRow.method).where(DepositRow.company_id == company_id, DepositRow.id == deposit_id)
+        )
+    if method is None:
+        raise NotFound(f"{request.name} not found")
+
+    def new_refund(deposit: DepositRow, amount: int, status: str) -> DepositRefundRow:
+        return DepositRefundRow(
+            id=str(uuid.uuid4()),
+            company_id=company_id,
+            deposit_id=deposit.id,
+            amount_minor=amount,
+            reason=request.reason,
+            status=status,
+            request_id=request_id or None,
+            request_hash=fingerprint,
+            provider_refund_id="",
+            created_at=utcnow(),
+            completed_at=utcnow() if status == _REFUND_DONE else None,
+        )
+
+    async def run(work: Callable[[UnitOfWork], Awaitable[billing_pb2.Deposit]]) -> billing_pb2.Deposit:
+        return await run_idempotent(
+            db,
+            company_id=company_id,
+            scope=_REFUND_SCOPE,
+            request=request,
+            request_id=request_id,
+            response_type=billing_pb2.Deposit,
+            work=work,
+            source=SOURCE,
+        )
+
+    if method != "ONLINE":
+
+        async def record(uow: UnitOfWork) -> billing_pb2.Deposit:
+            deposit = await _deposit_for_update(uow, company_id, deposit_id, request.name)
+            refund = new_refund(deposit, _deposit_refund_amount(deposit, request), _REFUND_DONE)
+            deposit.refunded_minor += refund.amount_minor
+            uow.session.add(refund)
+            await uow.session.flush()
+            return _emit_deposit_refunded(uow, company_id, deposit, refund)
+
+        return await run(record)
+
+    if not request_id:
+        raise InvalidArgument(
+            "request_id is required",
+            violations=[FieldViolation("request_id", "is required to refund an online deposit (it keys the refund)")],
+        )
+    key = f"{company_id}:{_REFUND_SCOPE}:{request_id}"
+
+    # 1. reserve the amount on the deposit (or find this request's reservation from an earlier try)
+    try:
+        async with UnitOfWork(db, source=SOURCE) as uow:
+            deposit = await _deposit_for_update(uow, company_id, deposit_id, request.name)
+            refund = await uow.session.scalar(
+                select(DepositRefundRow).where(
+                    DepositRefundRow.company_id == company_id, DepositRefundRow.request_id == request_id
+                )
+            )
+            if refund is None:
+                refund = new_refund(deposit, _deposit_refund_amount(deposit, request), _REFUND_PENDING)
+                deposit.refunded_minor += refund.amount_minor
+                uow.session.add(refund)
+                await uow.commit()
+            elif refund.request_hash != fingerprint:
+                raise InvalidArgument(
+                    "request_id was already used with a different request", reason="REQUEST_ID_REUSED", violations=[]
+                )
+            refund_id, amount, charge_id = refund.id, refund.amount_minor, deposit.provider_charge_id
+            done, provider_refund_id = refund.status == _REFUND_DONE, refund.provider_refund_id
+    except IntegrityError:
+        # a concurrent twin with this request_id reserved first: it refunds, or a retry finishes it
+        replay = await stored_response(db, company_id, _REFUND_SCOPE, request_id, fingerprint, billing_pb2.Deposit)
+        if replay is not None:
+            return replay
+        raise Unavailable("the same refund is in progress; retry with the same request_id") from None
+
+    # 2. the provider, outside any transaction; its idempotency key makes a retry refund once
+    try:
+        if not done:  # done: a concurrent twin finished it between our replay check and here
+            provider_refund_id = (
+                await provider.refund(idempotency_key=key, charge_id=charge_id, amount_minor=amount)
+            ).refund_id
+    except PaymentDeclined as exc:
+        async with UnitOfWork(db, source=SOURCE) as uow:
+            deposit = await _deposit_for_update(uow, company_id, deposit_id, request.name)
+            refund = await uow.session.get(DepositRefundRow, refund_id)
+            if refund is not None and refund.status == _REFUND_PENDING:
+                deposit.refunded_minor -= refund.amount_minor
+                await uow.session.delete(refund)
+                await uow.commit()
+        raise precondition("name", "REFUND_REFUSED", f"the provider refused the refund: {exc}") from exc
+    except ProviderUnavailable as exc:
+        raise Unavailable(
+            f"payment provider unavailable; the amount stays reserved, retry with the same request_id: {exc}"
+        ) from exc
+
+    # 3. record it as done, with its event, and store the response for retries
+    async def complete(uow: UnitOfWork) -> billing_pb2.Deposit:
+        deposit = await _deposit_for_update(uow, company_id, deposit_id, request.name)
+        refund = await uow.session.get(DepositRefundRow, refund_id)
+        if refund is None:  # pragma: no cover - a reserved refund row is only removed when declined
+            raise NotFound(f"refund of {request.name} not found")
+        if refund.status == _REFUND_DONE:  # a concurrent twin finished it; its response is replayed
+            return deposit_to_proto(deposit)
+        refund.status = _REFUND_DONE
+        refund.provider_refund_id = provider_refund_id
+        refund.completed_at = utcnow()
+        await uow.session.flush()
+        return _emit_deposit_refunded(uow, company_id, deposit, refund)
+
+    return await run(complete)

@@ -132,6 +132,10 @@ class DepositRow(Base):
     __table_args__ = (
         sa.Index("ix_deposits_company_client", "company_id", "client_id"),
         sa.CheckConstraint("applied_minor >= 0 AND applied_minor <= amount_minor", name="ck_deposits_applied"),
+        # applied and refunded money together never exceed the deposit
+        sa.CheckConstraint(
+            "refunded_minor >= 0 AND applied_minor + refunded_minor <= amount_minor", name="ck_deposits_refunded"
+        ),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
@@ -140,11 +144,33 @@ class DepositRow(Base):
     currency_code: Mapped[str] = mapped_column(sa.String(3))
     amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
     applied_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    # refunded to the client, including reserved refunds the provider has not confirmed yet
+    refunded_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     method: Mapped[str] = mapped_column(sa.String(16))
     provider_charge_id: Mapped[str] = mapped_column(sa.String(100), default="")
     session_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DepositRefundRow(Base):
+    """One refund of a deposit. An online refund is written PENDING (its amount reserved on
+    the deposit) before the provider is called and DONE once the provider confirmed it."""
+
+    __tablename__ = "deposit_refunds"
+    __table_args__ = (sa.UniqueConstraint("company_id", "request_id", name="uq_deposit_refunds_company_request"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(sa.String(64))
+    deposit_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("deposits.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    status: Mapped[str] = mapped_column(sa.String(16))
+    request_id: Mapped[str | None] = mapped_column(sa.String(100), nullable=True)
+    request_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    provider_refund_id: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class PromotionRow(Base):

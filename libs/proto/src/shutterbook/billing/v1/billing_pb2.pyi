@@ -900,6 +900,7 @@ class Deposit(_message.Message):
     SESSION_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    AMOUNT_REFUNDED_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `deposits/{deposit_id}`. Output only."""
     client: _builtins.str
@@ -922,11 +923,20 @@ class Deposit(_message.Message):
 
     @_builtins.property
     def balance(self) -> _money_pb2.Money:
-        """amount - amount_applied. Output only."""
+        """amount - amount_applied - amount_refunded: what can still be applied or refunded.
+        Output only.
+        """
 
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When it was taken. Output only."""
+
+    @_builtins.property
+    def amount_refunded(self) -> _money_pb2.Money:
+        """Refunded to the client so far, including a provider refund not yet confirmed (an online
+        refund that failed as UNAVAILABLE stays reserved until retried with its `request_id`).
+        Output only.
+        """
 
     def __init__(
         self,
@@ -941,10 +951,11 @@ class Deposit(_message.Message):
         session: _builtins.str = ...,
         note: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        amount_refunded: _money_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_applied", b"amount_applied", "balance", b"balance", "create_time", b"create_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_applied", b"amount_applied", "amount_refunded", b"amount_refunded", "balance", b"balance", "create_time", b"create_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_applied", b"amount_applied", "balance", b"balance", "client", b"client", "create_time", b"create_time", "method", b"method", "name", b"name", "note", b"note", "provider_charge_id", b"provider_charge_id", "session", b"session"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "amount_applied", b"amount_applied", "amount_refunded", b"amount_refunded", "balance", b"balance", "client", b"client", "create_time", b"create_time", "method", b"method", "name", b"name", "note", b"note", "provider_charge_id", b"provider_charge_id", "session", b"session"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1097,6 +1108,46 @@ class ApplyDepositRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ApplyDepositRequest: _TypeAlias = ApplyDepositRequest  # noqa: Y015
+
+@_typing.final
+class RefundDepositRequest(_message.Message):
+    """Request of RefundDeposit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The deposit, `deposits/{deposit_id}`."""
+    reason: _builtins.str
+    """Why, shown to staff (at most 500 characters)."""
+    request_id: _builtins.str
+    """Idempotency key (a UUID); required for online deposits, where it also keys the
+    provider's refund. A retry refunds once and returns the first result.
+    """
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """How much, at most the deposit's balance, in its currency. Unset or zero: all of the
+        balance.
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "name", b"name", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundDepositRequest: _TypeAlias = RefundDepositRequest  # noqa: Y015
 
 @_typing.final
 class Promotion(_message.Message):

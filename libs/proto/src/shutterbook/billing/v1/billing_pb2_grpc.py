@@ -124,6 +124,11 @@ class BillingServiceStub:
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyDepositRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
                 _registered_method=True)
+        self.RefundDeposit = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/RefundDeposit',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RefundDepositRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.FromString,
+                _registered_method=True)
         self.CreatePromotion = channel.unary_unary(
                 '/shutterbook.billing.v1.BillingService/CreatePromotion',
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreatePromotionRequest.SerializeToString,
@@ -277,6 +282,17 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RefundDeposit(self, request, context):
+        """Refunds all or part of a deposit's unapplied balance to the client: online deposits
+        through the payment provider (outside any database transaction; the amount is reserved
+        on the deposit first, so a concurrent ApplyDeposit cannot take it), others are recorded.
+        With `request_id` (required for online deposits, where it also keys the provider's
+        refund), a retry refunds once and returns the first result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreatePromotion(self, request, context):
         """Creates a promotion with its promo code.
         """
@@ -392,6 +408,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.ApplyDeposit,
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyDepositRequest.FromString,
                     response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.SerializeToString,
+            ),
+            'RefundDeposit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundDeposit,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RefundDepositRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.SerializeToString,
             ),
             'CreatePromotion': grpc.unary_unary_rpc_method_handler(
                     servicer.CreatePromotion,
@@ -878,6 +899,33 @@ class BillingService:
             '/shutterbook.billing.v1.BillingService/ApplyDeposit',
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.ApplyDepositRequest.SerializeToString,
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.Payment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundDeposit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/RefundDeposit',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.RefundDepositRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Deposit.FromString,
             options,
             channel_credentials,
             insecure,

@@ -78,6 +78,13 @@ class BillingServiceStub:
     """Lists deposits, optionally of one client, oldest first."""
     ApplyDeposit: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ApplyDepositRequest, _billing_pb2.Payment]
     """Applies (part of) a deposit to an invoice of the same client, as a payment."""
+    RefundDeposit: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RefundDepositRequest, _billing_pb2.Deposit]
+    """Refunds all or part of a deposit's unapplied balance to the client: online deposits
+    through the payment provider (outside any database transaction; the amount is reserved
+    on the deposit first, so a concurrent ApplyDeposit cannot take it), others are recorded.
+    With `request_id` (required for online deposits, where it also keys the provider's
+    refund), a retry refunds once and returns the first result.
+    """
     CreatePromotion: _grpc.UnaryUnaryMultiCallable[_billing_pb2.CreatePromotionRequest, _billing_pb2.Promotion]
     """Creates a promotion with its promo code."""
     GetPromotion: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetPromotionRequest, _billing_pb2.Promotion]
@@ -137,6 +144,13 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """Lists deposits, optionally of one client, oldest first."""
     ApplyDeposit: _aio.UnaryUnaryMultiCallable[_billing_pb2.ApplyDepositRequest, _billing_pb2.Payment]  # type: ignore[assignment]
     """Applies (part of) a deposit to an invoice of the same client, as a payment."""
+    RefundDeposit: _aio.UnaryUnaryMultiCallable[_billing_pb2.RefundDepositRequest, _billing_pb2.Deposit]  # type: ignore[assignment]
+    """Refunds all or part of a deposit's unapplied balance to the client: online deposits
+    through the payment provider (outside any database transaction; the amount is reserved
+    on the deposit first, so a concurrent ApplyDeposit cannot take it), others are recorded.
+    With `request_id` (required for online deposits, where it also keys the provider's
+    refund), a retry refunds once and returns the first result.
+    """
     CreatePromotion: _aio.UnaryUnaryMultiCallable[_billing_pb2.CreatePromotionRequest, _billing_pb2.Promotion]  # type: ignore[assignment]
     """Creates a promotion with its promo code."""
     GetPromotion: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetPromotionRequest, _billing_pb2.Promotion]  # type: ignore[assignment]
@@ -295,6 +309,19 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_billing_pb2.Payment, _abc.Awaitable[_billing_pb2.Payment]]:
         """Applies (part of) a deposit to an invoice of the same client, as a payment."""
+
+    @_abc_1.abstractmethod
+    def RefundDeposit(
+        self,
+        request: _billing_pb2.RefundDepositRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Deposit, _abc.Awaitable[_billing_pb2.Deposit]]:
+        """Refunds all or part of a deposit's unapplied balance to the client: online deposits
+        through the payment provider (outside any database transaction; the amount is reserved
+        on the deposit first, so a concurrent ApplyDeposit cannot take it), others are recorded.
+        With `request_id` (required for online deposits, where it also keys the provider's
+        refund), a retry refunds once and returns the first result.
+        """
 
     @_abc_1.abstractmethod
     def CreatePromotion(

@@ -213,3 +213,41 @@ class DepositAppliedEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DepositAppliedEvent: _TypeAlias = DepositAppliedEvent  # noqa: Y015
+
+@_typing.final
+class DepositRefundedEvent(_message.Message):
+    """Payload of `billing.deposit.refunded`: money of a deposit went back to the client."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPOSIT_FIELD_NUMBER: _builtins.int
+    REFUND_AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    PROVIDER_REFUND_ID_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    """Why."""
+    provider_refund_id: _builtins.str
+    """The provider's refund id of an online deposit; empty for other methods."""
+    @_builtins.property
+    def deposit(self) -> _billing_pb2.Deposit:
+        """The deposit after the refund."""
+
+    @_builtins.property
+    def refund_amount(self) -> _money_pb2.Money:
+        """The amount of this refund."""
+
+    def __init__(
+        self,
+        *,
+        deposit: _billing_pb2.Deposit | None = ...,
+        refund_amount: _money_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+        provider_refund_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deposit", b"deposit", "refund_amount", b"refund_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deposit", b"deposit", "provider_refund_id", b"provider_refund_id", "reason", b"reason", "refund_amount", b"refund_amount"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DepositRefundedEvent: _TypeAlias = DepositRefundedEvent  # noqa: Y015
