@@ -35,6 +35,9 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     ) -> pb.ListKnownClientsResponse:
         return await client_directory.list_known_clients(self.db, _company(), request)
 
+    async def EnsureKnownClient(self, request: pb.EnsureKnownClientRequest, context: Context) -> pb.KnownClient:
+        return await client_directory.ensure_known_client(self.db, _company(), request)
+
     # --- locations ---
 
     async def CreateLocation(self, request: pb.CreateLocationRequest, context: Context) -> pb.Location:

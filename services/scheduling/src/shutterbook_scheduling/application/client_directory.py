@@ -5,19 +5,25 @@ family members) and by the API.
 Every applied event counts one `revision` on the client's row. Deletes are soft (the row
 stays, marked), and a merge re-points the merged client's sessions and appointments to
 the survivor, in the same transaction as the inbox entry.
+
+EnsureKnownClient applies a client version at once, as its event will (for a caller that has
+just created or found the client and must book without waiting for the event); a version not
+newer than the one held changes nothing, not even the revision count.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
 from shutterbook_kit.consumer import Delivery, Subscription
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import NotFound
+from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
@@ -114,10 +120,14 @@ async def _repoint_documents(uow: UnitOfWork, company_id: str, old: str, new: st
             appointment.data = amsg.SerializeToString(deterministic=True)
 
 
+def _source_time(client: clients_pb2.Client) -> datetime:
+    return client.update_time.ToDatetime().replace(tzinfo=utcnow().tzinfo)
+
+
 async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -> KnownClientRow:
     """Apply a client version; an older version than the one held changes nothing but the count."""
     client_id = client.name.removeprefix("clients/")
-    source_time = client.update_time.ToDatetime().replace(tzinfo=utcnow().tzinfo)
+    source_time = _source_time(client)
     row = await uow.session.get(KnownClientRow, (company_id, client_id))
     if row is None:
         row = KnownClientRow(
@@ -189,6 +199,71 @@ async def _to_proto(uow: UnitOfWork, row: KnownClientRow) -> scheduling_pb2.Know
     )
     msg.update_time.FromDatetime(row.learned_at)
     return msg
+
+
+def _is_canonical_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def _check_client(request: scheduling_pb2.EnsureKnownClientRequest) -> str:
+    """The client's id; INVALID_ARGUMENT for a client without a `clients/{uuid}` name or an
+    update time, or with a family member not named under it."""
+    v = Violations()
+    client = request.client
+    if not request.HasField("client"):
+        v.add("client", "is required")
+        v.raise_if_any()
+    client_id = client.name.removeprefix("clients/")
+    if not client.name:
+        v.add("client.name", "is required")
+    elif not client.name.startswith("clients/") or not _is_canonical_uuid(client_id):
+        v.add("client.name", "must look like clients/{id}, the id a UUID as the clients service gives it")
+    if not client.HasField("update_time"):
+        v.add("client.update_time", "is required")
+    elif not 0 <= client.update_time.nanos < 1_000_000_000 or client.update_time.seconds <= 0:
+        v.add("client.update_time", "is not a valid time")
+    if len(_display_name(client)) > 400:
+        v.add("client.given_name", "the client's name must be at most 400 characters")
+    if client.emails and len(client.emails[0]) > 320:
+        v.add("client.emails[0]", "must be at most 320 characters")
+    for i, member in enumerate(client.family_members):
+        prefix = f"{client.name}/familyMembers/"
+        if not member.name.startswith(prefix) or not _is_canonical_uuid(member.name.removeprefix(prefix)):
+            v.add(f"client.family_members[{i}].name", f"must look like {prefix}{{id}}")
+        elif len(_member_name(member, client)) > 400:
+            v.add(f"client.family_members[{i}].given_name", "the member's name must be at most 400 characters")
+    v.raise_if_any()
+    return client_id
+
+
+async def ensure_known_client(
+    db: Database, company_id: str, request: scheduling_pb2.EnsureKnownClientRequest
+) -> scheduling_pb2.KnownClient:
+    """Apply the client version as `clients.client.created`/`updated` does (a version with a
+    delete time as `clients.client.deleted` does), unless the version held is the same or newer:
+    then nothing changes. Returns the client as known now."""
+    client_id = _check_client(request)
+    client = request.client
+    for attempt in range(2):
+        try:
+            async with UnitOfWork(db, source="scheduling") as uow:
+                row = await uow.session.get(KnownClientRow, (company_id, client_id), with_for_update=True)
+                if row is None or not row.display_name or _source_time(client) > row.source_updated_at:
+                    row = await upsert_known_client(uow, company_id, client)
+                    if client.HasField("delete_time"):
+                        row.deleted = True
+                    await uow.session.flush()
+                result = await _to_proto(uow, row)
+                await uow.commit()
+                return result
+        except IntegrityError:
+            # the client's event created the row concurrently (PostgreSQL): read it again
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def get_known_client(db: Database, company_id: str, name: str) -> scheduling_pb2.KnownClient:

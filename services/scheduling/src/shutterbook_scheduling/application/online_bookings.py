@@ -17,6 +17,16 @@ two overlapping online bookings):
 Expired holds need no sweeper: every read ignores them (expires_at <= now), and every write
 that holds deletes the expired hold blocks of its schedules first (marking those holds expired
 and emitting `scheduling.slot.released`).
+
+A client holds at most SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT live holds (held, not
+expired): HoldSlot locks the client's known-client row before counting them (PostgreSQL; a
+plain count is racy under READ COMMITTED), SQLite's BEGIN IMMEDIATE serializes the count.
+
+A booking's id may be given by the caller (`session_id`, `appointment_id`, AIP-133), so that
+it can be named, e.g. invoiced, before the booking is confirmed. It must not be the id of any
+session or appointment (of any company: the ids are the tables' keys, and the two kinds share
+the columns above); on PostgreSQL a transaction-scoped advisory lock on the id serializes two
+bookings claiming it, SQLite's BEGIN IMMEDIATE already does.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
@@ -36,7 +46,15 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument, NotFound, Violations
+from shutterbook_kit.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Violations,
+)
 from shutterbook_kit.idempotency import request_fingerprint, run_idempotent, stored_response, validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
@@ -70,7 +88,7 @@ from shutterbook_scheduling.application.online_slots import (
 )
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.domain.rules import Interval
-from shutterbook_scheduling.storage.models import AppointmentRow, ScheduleRow, SessionRow
+from shutterbook_scheduling.storage.models import AppointmentRow, KnownClientRow, ScheduleRow, SessionRow
 from shutterbook_scheduling.storage.online_models import (
     HoldBlockRow,
     SlotHoldRow,
@@ -82,6 +100,8 @@ from shutterbook_scheduling.storage.online_models import (
 SOURCE = "scheduling"
 HOLD_MINUTES_ENV = "SHUTTERBOOK_SCHEDULING_HOLD_MINUTES"
 DEFAULT_HOLD_MINUTES = 10.0
+MAX_HOLDS_ENV = "SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT"
+DEFAULT_MAX_HOLDS = 3
 R = TypeVar("R", bound=Message)
 # Refusals a retry racing its own first attempt (same request_id) meets: run once more.
 RETRYABLE = frozenset({"SLOT_NOT_OPEN", "SCHEDULE_CONFLICT"})
@@ -95,6 +115,16 @@ def hold_minutes() -> float:
     except ValueError:
         return DEFAULT_HOLD_MINUTES
     return minutes if 0 < minutes <= 24 * 60 else DEFAULT_HOLD_MINUTES
+
+
+def max_holds_per_client() -> int:
+    """How many live holds one client may have: SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT
+    (default 3; a value that is not a whole number from 1 to 1000 falls back to the default)."""
+    try:
+        limit = int(os.environ.get(MAX_HOLDS_ENV, str(DEFAULT_MAX_HOLDS)))
+    except ValueError:
+        return DEFAULT_MAX_HOLDS
+    return limit if 1 <= limit <= 1000 else DEFAULT_MAX_HOLDS
 
 
 class SlotTaken(FailedPrecondition):
@@ -294,6 +324,34 @@ def _require_request_id(request_id: str, v: Violations) -> None:
     validate_request_id(request_id, v)
 
 
+async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime) -> None:
+    """Refuse a hold beyond the client's limit of live holds. The client's row is locked first
+    (PostgreSQL), so concurrent holders of one client count one after another."""
+    await uow.session.execute(
+        select(KnownClientRow.client_id)
+        .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
+        .with_for_update()
+    )
+    live = await uow.session.scalar(
+        select(func.count())
+        .select_from(SlotHoldRow)
+        .where(
+            SlotHoldRow.company_id == company_id,
+            SlotHoldRow.client_id == client_id,
+            SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD,
+            SlotHoldRow.expires_at > now,
+        )
+    )
+    limit = max_holds_per_client()
+    if (live or 0) >= limit:
+        raise FailedPrecondition(
+            f"clients/{client_id} already holds {live} slots, the most a client may hold at once;"
+            " book or release one first",
+            reason="TOO_MANY_HOLDS",
+            metadata={"client": f"clients/{client_id}", "limit": str(limit)},
+        )
+
+
 async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest) -> opb.SlotHold:
     v = Violations()
     _require_request_id(request.request_id, v)
@@ -304,6 +362,7 @@ async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest)
     async def work(uow: UnitOfWork) -> opb.SlotHold:
         now = utcnow()
         client_id = await _known_client(uow, company_id, request.client, "client")
+        await _check_hold_limit(uow, company_id, client_id, now)
         slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
         hold = await _take_hold(uow, company_id, slot, client_id, now)
         msg = hold_message(hold, now)
@@ -490,7 +549,7 @@ async def _book(
     assert plan is not None
     if plan.start != slot.start_at or plan.end != slot.end_at:
         raise FailedPrecondition(f"timeSlots/{slot.id} cannot be expressed in local time", reason="SLOT_NOT_OPEN")
-    session_id = str(uuid.uuid4())
+    session_id = request.session_id or str(uuid.uuid4())
     status = await bookings._resolve_status(uow, company_id, msg, plan)
     msg.status = status.name
     msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
@@ -533,9 +592,13 @@ async def _book(
     return msg
 
 
-def _check_book_request(hold: str, time_slot: str, client: str, request_id: str) -> None:
+def _check_book_request(
+    hold: str, time_slot: str, client: str, request_id: str, new_id: str, new_id_field: str
+) -> None:
     v = Violations()
     _require_request_id(request_id, v)
+    if new_id and not _is_canonical_uuid(new_id):
+        v.add(new_id_field, "must be a UUID in canonical form (lowercase, hyphenated), or empty")
     if bool(hold) == bool(time_slot):
         v.add("hold", "give a hold or a time_slot (one of them)")
     elif hold:
@@ -544,6 +607,31 @@ def _check_book_request(hold: str, time_slot: str, client: str, request_id: str)
         id_of(time_slot, "timeSlots", "time_slot", v)
     id_of(client, "clients", "client", v)
     v.raise_if_any()
+
+
+def _is_canonical_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+async def _claim_new_id(uow: UnitOfWork, entry_id: str, field: str) -> None:
+    """A caller-given id for a new session or appointment: ALREADY_EXISTS when any session or
+    appointment (of any company) has it. On PostgreSQL an advisory lock on the id, held to the
+    end of the transaction, makes a concurrent claim of the same id wait and then see ours."""
+    if not entry_id:
+        return
+    if not uow.db.is_sqlite:
+        await uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"scheduling.booking_id:{entry_id}"},
+        )
+    used = await uow.session.scalar(select(SessionRow.id).where(SessionRow.id == entry_id))
+    if used is None:
+        used = await uow.session.scalar(select(AppointmentRow.id).where(AppointmentRow.id == entry_id))
+    if used is not None:
+        raise AlreadyExists(f"{field} {entry_id} is already used by another booking", metadata={"field": field})
 
 
 def _check_kind(slot: TimeSlotRow, *, appointment: bool, field: str, name: str) -> None:
@@ -595,11 +683,14 @@ async def _slot_to_book(
 
 
 async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest) -> pb.Session:
-    _check_book_request(request.hold, request.time_slot, request.client, request.request_id)
+    _check_book_request(
+        request.hold, request.time_slot, request.client, request.request_id, request.session_id, "session_id"
+    )
     names = {"slot": request.time_slot or request.hold}
 
     async def work(uow: UnitOfWork) -> pb.Session:
         now = utcnow()
+        await _claim_new_id(uow, request.session_id, "session_id")
         client_id = await _known_client(uow, company_id, request.client, "client")
         slot, hold = await _slot_to_book(
             uow, company_id, request.hold, request.time_slot, client_id, now, names, appointment=False
@@ -661,7 +752,7 @@ async def _book_appointment(
         description=request.description,
     )
     plan = await _plan_appointment_in_slot(uow, company_id, msg, slot, creating=True)
-    appointment_id = str(uuid.uuid4())
+    appointment_id = request.appointment_id or str(uuid.uuid4())
     msg.name = f"appointments/{appointment_id}"
     msg.booked_by = tenancy.current().caller
     msg.create_time.CopyFrom(ts(now))
@@ -700,11 +791,14 @@ async def _book_appointment(
 async def book_appointment_online(
     db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest
 ) -> pb.Appointment:
-    _check_book_request(request.hold, request.time_slot, request.client, request.request_id)
+    _check_book_request(
+        request.hold, request.time_slot, request.client, request.request_id, request.appointment_id, "appointment_id"
+    )
     names = {"slot": request.time_slot or request.hold}
 
     async def work(uow: UnitOfWork) -> pb.Appointment:
         now = utcnow()
+        await _claim_new_id(uow, request.appointment_id, "appointment_id")
         client_id = await _known_client(uow, company_id, request.client, "client")
         slot, hold = await _slot_to_book(
             uow, company_id, request.hold, request.time_slot, client_id, now, names, appointment=True

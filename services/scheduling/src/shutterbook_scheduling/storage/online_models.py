@@ -65,7 +65,11 @@ class SlotRemovalRow(Base):
 
 class SlotHoldRow(Base):
     __tablename__ = "online_holds"
-    __table_args__ = (sa.Index("ix_online_holds_slot", "slot_id"),)
+    __table_args__ = (
+        sa.Index("ix_online_holds_slot", "slot_id"),
+        # a client's live holds, counted by HoldSlot (migration 0005)
+        sa.Index("ix_online_holds_client", "company_id", "client_id", "state", "expires_at"),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     company_id: Mapped[str] = mapped_column(sa.String(64))

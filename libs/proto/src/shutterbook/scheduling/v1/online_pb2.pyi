@@ -715,6 +715,7 @@ class BookOnlineRequest(_message.Message):
     PARTICIPANTS_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
     hold: _builtins.str
     """The hold to book, `slotHolds/{slot_hold_id}`; or give `time_slot`."""
     time_slot: _builtins.str
@@ -725,6 +726,12 @@ class BookOnlineRequest(_message.Message):
     """What the client wrote (the session description)."""
     request_id: _builtins.str
     """Idempotency key. Required."""
+    session_id: _builtins.str
+    """The id of the session to create (AIP-133), a UUID in its canonical lowercase form, so that
+    `sessions/{session_id}` can be named (e.g. invoiced) before the booking is confirmed.
+    Optional: empty, the service assigns one. ALREADY_EXISTS when a session or appointment
+    already has this id (a retry with the same request_id returns the first result instead).
+    """
     @_builtins.property
     def participants(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Family members taking part, `clients/{client_id}/familyMembers/{member_id}`."""
@@ -738,10 +745,11 @@ class BookOnlineRequest(_message.Message):
         participants: _abc.Iterable[_builtins.str] | None = ...,
         description: _builtins.str = ...,
         request_id: _builtins.str = ...,
+        session_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "description", b"description", "hold", b"hold", "participants", b"participants", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "description", b"description", "hold", b"hold", "participants", b"participants", "request_id", b"request_id", "session_id", b"session_id", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -816,6 +824,7 @@ class BookAppointmentOnlineRequest(_message.Message):
     CLIENT_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_ID_FIELD_NUMBER: _builtins.int
     hold: _builtins.str
     """The hold to book, `slotHolds/{slot_hold_id}`; or give `time_slot`."""
     time_slot: _builtins.str
@@ -826,6 +835,11 @@ class BookAppointmentOnlineRequest(_message.Message):
     """What the client wrote (the appointment description)."""
     request_id: _builtins.str
     """Idempotency key. Required."""
+    appointment_id: _builtins.str
+    """The id of the appointment to create (AIP-133), a UUID in its canonical lowercase form.
+    Optional: empty, the service assigns one. ALREADY_EXISTS when a session or appointment
+    already has this id (a retry with the same request_id returns the first result instead).
+    """
     def __init__(
         self,
         *,
@@ -834,10 +848,11 @@ class BookAppointmentOnlineRequest(_message.Message):
         client: _builtins.str = ...,
         description: _builtins.str = ...,
         request_id: _builtins.str = ...,
+        appointment_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "description", b"description", "hold", b"hold", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_id", b"appointment_id", "client", b"client", "description", b"description", "hold", b"hold", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

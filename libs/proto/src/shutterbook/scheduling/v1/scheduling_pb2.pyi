@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from shutterbook.clients.v1 import clients_pb2 as _clients_pb2
 from shutterbook.common.v1 import date_pb2 as _date_pb2
 from shutterbook.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
@@ -346,6 +347,32 @@ class ListKnownClientsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListKnownClientsResponse: _TypeAlias = ListKnownClientsResponse  # noqa: Y015
+
+@_typing.final
+class EnsureKnownClientRequest(_message.Message):
+    """Request of EnsureKnownClient."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def client(self) -> _clients_pb2.Client:
+        """The client as the clients service returned it. `name` (`clients/{client_id}`) and
+        `update_time` (which orders versions) are required; the family members come along.
+        """
+
+    def __init__(
+        self,
+        *,
+        client: _clients_pb2.Client | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnsureKnownClientRequest: _TypeAlias = EnsureKnownClientRequest  # noqa: Y015
 
 @_typing.final
 class TimeOfDay(_message.Message):

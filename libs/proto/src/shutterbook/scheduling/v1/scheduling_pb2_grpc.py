@@ -49,6 +49,11 @@ class SchedulingServiceStub:
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsResponse.FromString,
                 _registered_method=True)
+        self.EnsureKnownClient = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/EnsureKnownClient',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.EnsureKnownClientRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.KnownClient.FromString,
+                _registered_method=True)
         self.CreateLocation = channel.unary_unary(
                 '/shutterbook.scheduling.v1.SchedulingService/CreateLocation',
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateLocationRequest.SerializeToString,
@@ -303,6 +308,16 @@ class SchedulingServiceServicer:
 
     def ListKnownClients(self, request, context):
         """Lists the clients scheduling knows, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnsureKnownClient(self, request, context):
+        """Makes a client version known now, as its `clients.client.created`/`updated` event will:
+        for a caller that has just created or found the client in the clients service and must
+        book at once. A version not newer than the one held changes nothing. Returns the client
+        as scheduling now knows it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -654,6 +669,11 @@ def add_SchedulingServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsRequest.FromString,
                     response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsResponse.SerializeToString,
             ),
+            'EnsureKnownClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnsureKnownClient,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.EnsureKnownClientRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.KnownClient.SerializeToString,
+            ),
             'CreateLocation': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateLocation,
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateLocationRequest.FromString,
@@ -948,6 +968,33 @@ class SchedulingService:
             '/shutterbook.scheduling.v1.SchedulingService/ListKnownClients',
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsRequest.SerializeToString,
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ListKnownClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnsureKnownClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/EnsureKnownClient',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.EnsureKnownClientRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.KnownClient.FromString,
             options,
             channel_credentials,
             insecure,

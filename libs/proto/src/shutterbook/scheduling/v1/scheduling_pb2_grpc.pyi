@@ -44,6 +44,12 @@ class SchedulingServiceStub:
     """
     ListKnownClients: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListKnownClientsRequest, _scheduling_pb2.ListKnownClientsResponse]
     """Lists the clients scheduling knows, newest first."""
+    EnsureKnownClient: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.EnsureKnownClientRequest, _scheduling_pb2.KnownClient]
+    """Makes a client version known now, as its `clients.client.created`/`updated` event will:
+    for a caller that has just created or found the client in the clients service and must
+    book at once. A version not newer than the one held changes nothing. Returns the client
+    as scheduling now knows it.
+    """
     CreateLocation: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateLocationRequest, _scheduling_pb2.Location]
     """Creates a location (a studio) of the company."""
     GetLocation: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetLocationRequest, _scheduling_pb2.Location]
@@ -162,6 +168,12 @@ class SchedulingServiceAsyncStub(SchedulingServiceStub):
     """
     ListKnownClients: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListKnownClientsRequest, _scheduling_pb2.ListKnownClientsResponse]  # type: ignore[assignment]
     """Lists the clients scheduling knows, newest first."""
+    EnsureKnownClient: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.EnsureKnownClientRequest, _scheduling_pb2.KnownClient]  # type: ignore[assignment]
+    """Makes a client version known now, as its `clients.client.created`/`updated` event will:
+    for a caller that has just created or found the client in the clients service and must
+    book at once. A version not newer than the one held changes nothing. Returns the client
+    as scheduling now knows it.
+    """
     CreateLocation: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateLocationRequest, _scheduling_pb2.Location]  # type: ignore[assignment]
     """Creates a location (a studio) of the company."""
     GetLocation: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetLocationRequest, _scheduling_pb2.Location]  # type: ignore[assignment]
@@ -289,6 +301,18 @@ class SchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_scheduling_pb2.ListKnownClientsResponse, _abc.Awaitable[_scheduling_pb2.ListKnownClientsResponse]]:
         """Lists the clients scheduling knows, newest first."""
+
+    @_abc_1.abstractmethod
+    def EnsureKnownClient(
+        self,
+        request: _scheduling_pb2.EnsureKnownClientRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.KnownClient, _abc.Awaitable[_scheduling_pb2.KnownClient]]:
+        """Makes a client version known now, as its `clients.client.created`/`updated` event will:
+        for a caller that has just created or found the client in the clients service and must
+        book at once. A version not newer than the one held changes nothing. Returns the client
+        as scheduling now knows it.
+        """
 
     @_abc_1.abstractmethod
     def CreateLocation(
