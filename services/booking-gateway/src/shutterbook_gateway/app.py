@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
+from shutterbook_gateway.api.bookings import BookingsController
+from shutterbook_gateway.api.catalog import CatalogController
 from shutterbook_gateway.api.clients import ClientsController
 from shutterbook_gateway.api.health import HealthController
 from shutterbook_gateway.api.idempotency import idempotency_middleware
 from shutterbook_gateway.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
 from shutterbook_gateway.api.rate_limit import rate_limit_config
+from shutterbook_gateway.application.admission import AdmissionGate
+from shutterbook_gateway.application.recovery import run_recovery
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
 from shutterbook_kit.settings import ServiceSettings, env_int
@@ -26,15 +33,22 @@ def create_app(settings: ServiceSettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url)
         app.state.upstreams = Upstreams(settings.upstreams)
+        app.state.admission = AdmissionGate()
+        # settles bookings a crash or an unreachable service left half done (holds expire by
+        # themselves; charges do not)
+        recovery = asyncio.create_task(run_recovery(app.state.db, app.state.upstreams))
         try:
             yield
         finally:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
             await app.state.upstreams.close()
             await app.state.db.dispose()
 
     rate_limit = rate_limit_config(env_int("GATEWAY_RATE_LIMIT_PER_MINUTE", 600))
     return Litestar(
-        route_handlers=[HealthController, ClientsController],
+        route_handlers=[HealthController, ClientsController, CatalogController, BookingsController],
         # rate limit first, so a throttled call never claims an idempotency key
         middleware=[rate_limit.middleware, idempotency_middleware],
         lifespan=[lifespan],
@@ -47,5 +61,16 @@ def create_app(settings: ServiceSettings) -> Litestar:
             description="Public booking API for partner sites and studio web pages.",
             path="/docs",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            security=[{"ApiKey": []}],
+            components=Components(
+                security_schemes={
+                    "ApiKey": SecurityScheme(
+                        type="apiKey",
+                        name="X-Api-Key",
+                        security_scheme_in="header",
+                        description="A partner key, sbk_<id>_<secret>, scoped to one company.",
+                    )
+                }
+            ),
         ),
     )

@@ -6,21 +6,25 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
-from shutterbook.scheduling.v1 import scheduling_pb2, scheduling_pb2_grpc
+from shutterbook.scheduling.v1 import online_pb2, online_pb2_grpc, scheduling_pb2, scheduling_pb2_grpc
 from shutterbook_kit.grpc_client import open_channel, retry_safe_methods
 
 _CLIENTS = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"]
 _SCHEDULING = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"]
+_ONLINE = online_pb2.DESCRIPTOR.services_by_name["OnlineBookingService"]
 _BILLING = billing_pb2.DESCRIPTOR.services_by_name["BillingService"]
 CLIENTS_SERVICE, SCHEDULING_SERVICE, BILLING_SERVICE = _CLIENTS.full_name, _SCHEDULING.full_name, _BILLING.full_name
+ONLINE_SERVICE = _ONLINE.full_name
 # Retried on UNAVAILABLE: reads, and methods with a request_id, which the gateway always
 # sends (the scoped Idempotency-Key, or a fresh one per HTTP request).
 CLIENTS_IDEMPOTENT = retry_safe_methods(_CLIENTS)
 SCHEDULING_IDEMPOTENT = retry_safe_methods(_SCHEDULING)
+ONLINE_IDEMPOTENT = retry_safe_methods(_ONLINE)
 BILLING_IDEMPOTENT = retry_safe_methods(_BILLING)
 
 
@@ -34,14 +38,18 @@ class Upstreams:
             "clients": open_channel(addresses["clients"], CLIENTS_SERVICE, CLIENTS_IDEMPOTENT),
             "scheduling": open_channel(addresses["scheduling"], SCHEDULING_SERVICE, SCHEDULING_IDEMPOTENT),
             "billing": open_channel(addresses["billing"], BILLING_SERVICE, BILLING_IDEMPOTENT),
+            # the scheduling service again: a channel's retry policy names one service
+            "online": open_channel(addresses["scheduling"], ONLINE_SERVICE, ONLINE_IDEMPOTENT),
         }
         # on an aio channel the generated stubs are their async variants
         self.clients: clients_pb2_grpc.ClientsServiceAsyncStub
         self.scheduling: scheduling_pb2_grpc.SchedulingServiceAsyncStub
         self.billing: billing_pb2_grpc.BillingServiceAsyncStub
+        self.online: online_pb2_grpc.OnlineBookingServiceAsyncStub
         self.clients = clients_pb2_grpc.ClientsServiceStub(self.channels["clients"])
         self.scheduling = scheduling_pb2_grpc.SchedulingServiceStub(self.channels["scheduling"])
         self.billing = billing_pb2_grpc.BillingServiceStub(self.channels["billing"])
+        self.online = online_pb2_grpc.OnlineBookingServiceStub(self.channels["online"])
 
     async def health(self, timeout: float = 1.0) -> dict[str, str]:
         """Each upstream's overall health status name (SERVING, NOT_SERVING, UNREACHABLE)."""
@@ -55,10 +63,34 @@ class Upstreams:
             except grpc.aio.AioRpcError:
                 return "UNREACHABLE"
 
-        names = list(self.channels)
+        names = [n for n in self.channels if n != "online"]
         results = await asyncio.gather(*(check(self.channels[n]) for n in names))
         return dict(zip(names, results, strict=True))
 
     async def close(self) -> None:
         for channel in self.channels.values():
             await channel.close()
+
+
+def rpc_error_details(err: grpc.aio.AioRpcError) -> tuple[str, list[dict[str, str]]]:
+    """The ErrorInfo reason (or the code's name) and the field violations of an upstream error."""
+    reason = err.code().name
+    errors: list[dict[str, str]] = []
+    for key, value in err.trailing_metadata() or ():
+        if key != "grpc-status-details-bin" or not isinstance(value, bytes):
+            continue
+        details = status_pb2.Status.FromString(value)
+        for packed in details.details:
+            if packed.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                packed.Unpack(bad)
+                errors += [{"field": v.field, "detail": v.description} for v in bad.field_violations]
+            elif packed.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                packed.Unpack(info)
+                reason = info.reason
+    return reason, errors
+
+
+def rpc_reason(err: grpc.aio.AioRpcError) -> str:
+    return rpc_error_details(err)[0]

@@ -7,10 +7,10 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, post
 from litestar.di import Provide
-from litestar.params import HeaderParameter
 
 from shutterbook.clients.v1 import clients_pb2
-from shutterbook_gateway.api.deps import call_metadata, provide_partner, provide_upstreams, request_id_for
+from shutterbook_gateway.api.deps import IdempotencyKey, provide_partner, provide_upstreams, request_id_for
+from shutterbook_gateway.api.problems import WRITE_PROBLEMS
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.upstreams import Upstreams
 
@@ -57,13 +57,15 @@ class ClientsController(Controller):
         "upstreams": Provide(provide_upstreams, sync_to_thread=False),
     }
 
-    @post("/", operation_id="createClient", summary="Register a client of the partner's studio")
+    @post(
+        "/", operation_id="createClient", responses=WRITE_PROBLEMS, summary="Register a client of the partner's studio"
+    )
     async def create_client(
         self,
         data: ClientCreate,
         partner: Partner,
         upstreams: Upstreams,
-        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=200)] = None,
+        idempotency_key: IdempotencyKey = "",
     ) -> Client:
         request = clients_pb2.CreateClientRequest(
             client=clients_pb2.Client(
@@ -75,7 +77,5 @@ class ClientsController(Controller):
             ),
             request_id=request_id_for(partner, idempotency_key),
         )
-        created = await upstreams.clients.CreateClient(
-            request, metadata=call_metadata(partner), timeout=UPSTREAM_TIMEOUT
-        )
+        created = await upstreams.clients.CreateClient(request, metadata=partner.metadata(), timeout=UPSTREAM_TIMEOUT)
         return client_from_proto(created)

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.params import HeaderParameter
 
 from shutterbook_gateway.application.api_keys import Partner, authenticate
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
-from shutterbook_kit.tenancy import CallContext
 
 API_KEY_HEADER = "X-Api-Key"
+IdempotencyKey = Annotated[
+    str,
+    HeaderParameter(
+        name="Idempotency-Key",
+        max_length=200,
+        pattern=r"^[ -~]*$",  # an empty key is refused by the idempotency middleware (400)
+        required=False,
+        description="Same key and body: the first response. Same key, other body: 422. While the first runs: 409.",
+    ),
+]
 
 
 async def provide_partner(request: Request[Any, Any, State]) -> Partner:
@@ -41,10 +51,6 @@ def provide_db(request: Request[Any, Any, State]) -> Database:
 def provide_upstreams(request: Request[Any, Any, State]) -> Upstreams:
     upstreams: Upstreams = request.app.state.upstreams
     return upstreams
-
-
-def call_metadata(partner: Partner) -> tuple[tuple[str, str], ...]:
-    return CallContext(company_id=partner.company_id, caller=f"partner:{partner.key_id}").metadata()
 
 
 def request_id_for(partner: Partner, idempotency_key: str | None) -> str:

@@ -8,15 +8,20 @@ gRPC statuses from the services map to HTTP statuses; field violations carried i
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
 from litestar.types import ExceptionHandlersMap
+
+from shutterbook_gateway.upstreams import rpc_error_details
+from shutterbook_kit.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,51 @@ _HTTP_STATUS = {
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 503,
 }
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    detail: str
+
+
+class Problem(msgspec.Struct):
+    """An RFC 9457 problem: `code` is stable (UPPER_SNAKE), `errors` name the fields at fault."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    code: str = ""
+    errors: list[FieldError] = []
+
+
+_DESCRIPTIONS = {
+    400: "The request is malformed (unknown or badly typed fields, bad headers).",
+    401: "No valid partner API key.",
+    402: "The payment was declined.",
+    404: "No such resource for this key (absent, another company's, or outside the key's locations).",
+    409: "A conflict: the slot is no longer open, the booking is cancelled, or the Idempotency-Key is in use.",
+    422: "The request is well formed but not valid (see errors), or the Idempotency-Key was used with another body.",
+    429: "Rate limit (per key) or hold limit (per client) reached; see Retry-After.",
+    503: "A service did not answer; retry later (see Retry-After).",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problems a route answers with."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_DESCRIPTIONS[status],
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for status in statuses
+    }
+
+
+READ_PROBLEMS = problem_responses(400, 401, 404, 422, 429, 503)
+WRITE_PROBLEMS = problem_responses(400, 401, 402, 404, 409, 422, 429, 503)
 
 
 def problem(
@@ -59,43 +109,59 @@ def problem(
     )
 
 
+# Reasons whose HTTP status says more than their gRPC code's.
+_STATUS_BY_REASON = {"PAYMENT_DECLINED": 402, "CARD_DECLINED": 402, "TOO_MANY_HOLDS": 429}
+
+
 def from_rpc_error(err: grpc.aio.AioRpcError) -> ProblemDetailsException:
     status = _HTTP_STATUS.get(err.code(), 502)
-    reason = err.code().name
-    errors: list[dict[str, str]] = []
-    for key, value in err.trailing_metadata() or ():
-        if key != "grpc-status-details-bin" or not isinstance(value, bytes):
-            continue
-        details = status_pb2.Status.FromString(value)
-        for packed in details.details:
-            if packed.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                bad = error_details_pb2.BadRequest()
-                packed.Unpack(bad)
-                errors += [{"field": v.field, "detail": v.description} for v in bad.field_violations]
-            elif packed.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                info = error_details_pb2.ErrorInfo()
-                packed.Unpack(info)
-                reason = info.reason
+    reason, errors = rpc_error_details(err)
     if status >= 500:
         return problem(
             status,
             "upstream service unavailable",
             code="UPSTREAM_UNAVAILABLE",
             detail="a service the request needs did not answer; retry later",
+            headers={"Retry-After": "5"},
         )
+    status = _STATUS_BY_REASON.get(reason, status)
     return problem(status, HTTPStatus(status).phrase, code=reason, detail=err.details() or "", errors=errors)
 
 
+def from_domain_error(exc: DomainError) -> ProblemDetailsException:
+    """The gateway's own refusals (kit errors), shaped like an upstream's."""
+    status = _STATUS_BY_REASON.get(exc.reason, _HTTP_STATUS.get(exc.code, 500))
+    errors = [{"field": v.field, "detail": v.description} for v in getattr(exc, "violations", [])]
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return problem(
+        status, HTTPStatus(status).phrase, code=exc.reason, detail=exc.message, errors=errors, headers=headers
+    )
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_AT_PATH = re.compile(r" - at `\$(?:\.)?([^`]*)`")
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    """The body field a validation message is about, in the API's dotted names: msgspec says
+    where (`- at `$.client``) and which unknown field; Litestar's `key` is the parameter name
+    (`data` for the body)."""
+    message = str(item.get("message", ""))
+    key = str(item.get("key") or item.get("source") or "")
+    where = _AT_PATH.search(message)
+    path = where.group(1).replace("$", "") if where else ("" if key == "data" else key)
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown:
+        path = f"{path}.{unknown.group(1)}" if path else unknown.group(1)
+    return path or key
+
+
 def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
-    errors = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            errors.append(
-                {
-                    "field": str(item.get("key") or item.get("source") or ""),
-                    "detail": str(item.get("message", "")),
-                }
-            )
+    errors = [
+        {"field": _field_of(item), "detail": str(item.get("message", ""))}
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
     return problem(400, "the request is not valid", code="INVALID_REQUEST", detail=str(exc.detail), errors=errors)
 
 
@@ -110,7 +176,13 @@ def _unexpected_problem_response(request: Request[Any, Any, Any], exc: Exception
 
 
 def _rpc_problem_response(request: Request[Any, Any, Any], exc: grpc.aio.AioRpcError) -> Response[Any]:
+    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL):
+        log.warning("upstream call failed on %s: %s %s", request.url.path, exc.code().name, exc.details() or "")
     return from_rpc_error(exc).to_response(request)
+
+
+def _domain_problem_response(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return from_domain_error(exc).to_response(request)
 
 
 PROBLEM_CONFIG = ProblemDetailsConfig(
@@ -120,5 +192,6 @@ PROBLEM_CONFIG = ProblemDetailsConfig(
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     grpc.aio.AioRpcError: _rpc_problem_response,
+    DomainError: _domain_problem_response,
     Exception: _unexpected_problem_response,
 }

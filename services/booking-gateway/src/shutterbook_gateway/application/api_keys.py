@@ -13,6 +13,7 @@ from sqlalchemy import select
 from shutterbook_gateway.storage.models import PartnerApiKeyRow
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
+from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
 
 PREFIX = "sbk"
@@ -23,6 +24,10 @@ class Partner:
     key_id: str
     company_id: str
     location_ids: tuple[str, ...]
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        """The gRPC metadata of calls made for this partner: its company, and who called."""
+        return CallContext(company_id=self.company_id, caller=f"partner:{self.key_id}").metadata()
 
 
 def _hash(secret: str) -> str:

@@ -1,4 +1,4 @@
-"""The gateway's own tables: partner API keys (stored hashed)."""
+"""The gateway's own tables: partner API keys (stored hashed), idempotency keys, online bookings."""
 
 from __future__ import annotations
 
@@ -47,3 +47,41 @@ class IdempotencyKeyRow(Base):
     content_type: Mapped[str] = mapped_column(sa.String(200), default="")
     body: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OnlineBookingRow(Base):
+    """One booking made through the gateway, and its saga's progress: written before the first
+    step that can take money, so recovery finds every booking a crash or an unreachable service
+    left half done. The manage token is kept only as its SHA-256."""
+
+    __tablename__ = "online_bookings"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # = the session / appointment id
+    company_id: Mapped[str] = mapped_column(sa.String(64))
+    key_id: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # "session" | "appointment"
+    request_id: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(sa.String(16))
+    type_id: Mapped[str] = mapped_column(sa.String(36))
+    slot_id: Mapped[str] = mapped_column(sa.String(36))
+    location_id: Mapped[str] = mapped_column(sa.String(36))
+    client: Mapped[str] = mapped_column(sa.String(80))
+    hold: Mapped[str] = mapped_column(sa.String(80), default="")
+    payment_option: Mapped[str] = mapped_column(sa.String(32), default="none")
+    payment_kind: Mapped[str] = mapped_column(sa.String(16), default="none")
+    promo_code: Mapped[str] = mapped_column(sa.String(64), default="")
+    currency_code: Mapped[str] = mapped_column(sa.String(3), default="USD")
+    charged_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    invoice: Mapped[str] = mapped_column(sa.String(80), default="")
+    payment: Mapped[str] = mapped_column(sa.String(80), default="")
+    deposit: Mapped[str] = mapped_column(sa.String(80), default="")
+    manage_token_sha256: Mapped[str] = mapped_column(sa.String(64))
+    last_error: Mapped[str] = mapped_column(sa.String(500), default="")
+    lease_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("company_id", "request_id", name="uq_online_bookings_request"),
+        sa.Index("ix_online_bookings_open", "state", "lease_until"),
+    )

@@ -1,0 +1,229 @@
+"""Public API: the partner's locations, the types available online, and their open slots."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, TypeVar
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from shutterbook_gateway.api import schemas
+from shutterbook_gateway.api.deps import provide_partner, provide_upstreams
+from shutterbook_gateway.api.problems import READ_PROBLEMS
+from shutterbook_gateway.application import catalog
+from shutterbook_gateway.application.api_keys import Partner
+from shutterbook_gateway.domain.booking import MAX_SLOT_RANGE_DAYS, zone
+from shutterbook_gateway.upstreams import Upstreams
+from shutterbook_kit.errors import FieldViolation, InvalidArgument, Violations
+from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.schema import utcnow
+
+AnyRequest = Request[Any, Any, State]
+PageSize = Annotated[int, Parameter(ge=0, le=1000, description="At most this many (0: 100).")]
+PageToken = Annotated[str, Parameter(max_length=2000, description="next_page_token of the previous page.")]
+
+
+def base_url(request: AnyRequest) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+class CatalogController(Controller):
+    path = "/v1"
+    tags = ["catalog"]
+    dependencies = {
+        "partner": Provide(provide_partner),
+        "upstreams": Provide(provide_upstreams, sync_to_thread=False),
+    }
+
+    @get(
+        "/locations",
+        operation_id="listLocations",
+        responses=READ_PROBLEMS,
+        summary="The studio's locations (within the key's scope)",
+    )
+    async def list_locations(
+        self, partner: Partner, upstreams: Upstreams, page_size: PageSize = 0, page_token: PageToken = ""
+    ) -> schemas.LocationList:
+        found = await catalog.locations(upstreams, partner)
+        chunk, token = paginate(found, page_size, page_token, {"r": "locations"})
+        return schemas.LocationList(locations=[schemas.location(loc) for loc in chunk], next_page_token=token)
+
+    @get("/locations/{location_id:str}", operation_id="getLocation", responses=READ_PROBLEMS, summary="One location")
+    async def get_location(self, location_id: str, partner: Partner, upstreams: Upstreams) -> schemas.Location:
+        return schemas.location(await catalog.location(upstreams, partner, f"locations/{location_id}"))
+
+    @get(
+        "/session-types",
+        operation_id="listSessionTypes",
+        responses=READ_PROBLEMS,
+        summary="Session types available online",
+    )
+    async def list_session_types(
+        self,
+        request: AnyRequest,
+        partner: Partner,
+        upstreams: Upstreams,
+        page_size: PageSize = 0,
+        page_token: PageToken = "",
+    ) -> schemas.TypeList:
+        return await _types(request, partner, upstreams, "session", page_size, page_token)
+
+    @get(
+        "/appointment-types",
+        operation_id="listAppointmentTypes",
+        responses=READ_PROBLEMS,
+        summary="Appointment types available online",
+    )
+    async def list_appointment_types(
+        self,
+        request: AnyRequest,
+        partner: Partner,
+        upstreams: Upstreams,
+        page_size: PageSize = 0,
+        page_token: PageToken = "",
+    ) -> schemas.TypeList:
+        return await _types(request, partner, upstreams, "appointment", page_size, page_token)
+
+    @get(
+        "/session-types/{type_id:str}",
+        operation_id="getSessionType",
+        responses=READ_PROBLEMS,
+        summary="One session type available online",
+    )
+    async def get_session_type(
+        self,
+        request: AnyRequest,
+        type_id: str,
+        partner: Partner,
+        upstreams: Upstreams,
+    ) -> schemas.BookableType:
+        return await _type(request, partner, upstreams, "session", type_id)
+
+    @get(
+        "/appointment-types/{type_id:str}",
+        operation_id="getAppointmentType",
+        responses=READ_PROBLEMS,
+        summary="One appointment type available online",
+    )
+    async def get_appointment_type(
+        self,
+        request: AnyRequest,
+        type_id: str,
+        partner: Partner,
+        upstreams: Upstreams,
+    ) -> schemas.BookableType:
+        return await _type(request, partner, upstreams, "appointment", type_id)
+
+    @get(
+        "/session-types/{type_id:str}/open-slots",
+        operation_id="listSessionTypeOpenSlots",
+        responses=READ_PROBLEMS,
+        summary="Open slots of a session type, shown in the client's time zone",
+    )
+    async def session_slots(
+        self,
+        type_id: str,
+        partner: Partner,
+        upstreams: Upstreams,
+        start_date: date,
+        end_date: date,
+        time_zone: Annotated[str, Parameter(max_length=64, description="The client's IANA zone.")] = "",
+        location: Annotated[str, Parameter(max_length=64, description="Only this location's slots.")] = "",
+        page_size: PageSize = 0,
+        page_token: PageToken = "",
+    ) -> schemas.SlotList:
+        q = _slot_query("session", type_id, start_date, end_date, time_zone, location)
+        return await _slots(upstreams, partner, q, time_zone, page_size, page_token)
+
+    @get(
+        "/appointment-types/{type_id:str}/open-slots",
+        operation_id="listAppointmentTypeOpenSlots",
+        responses=READ_PROBLEMS,
+        summary="Open slots of an appointment type, shown in the client's time zone",
+    )
+    async def appointment_slots(
+        self,
+        type_id: str,
+        partner: Partner,
+        upstreams: Upstreams,
+        start_date: date,
+        end_date: date,
+        time_zone: Annotated[str, Parameter(max_length=64, description="The client's IANA zone.")] = "",
+        location: Annotated[str, Parameter(max_length=64, description="Only this location's slots.")] = "",
+        page_size: PageSize = 0,
+        page_token: PageToken = "",
+    ) -> schemas.SlotList:
+        q = _slot_query("appointment", type_id, start_date, end_date, time_zone, location)
+        return await _slots(upstreams, partner, q, time_zone, page_size, page_token)
+
+
+T = TypeVar("T")
+
+
+def paginate(items: list[T], page_size: int, page_token: str, query: dict[str, object]) -> tuple[list[T], str]:
+    """One page of a list the gateway holds whole (bounded upstream), and the next page's token."""
+    page = parse_page(page_size, page_token, query)
+    offset = (page.cursor or {}).get("offset", 0)
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidArgument("bad page token", violations=[FieldViolation("page_token", "is not valid")])
+    more = offset + page.size < len(items)
+    return items[offset : offset + page.size], next_token({"offset": offset + page.size} if more else None, query)
+
+
+async def _types(
+    request: AnyRequest, partner: Partner, upstreams: Upstreams, kind: str, page_size: int, page_token: str
+) -> schemas.TypeList:
+    found = await catalog.online_types(upstreams, partner, kind)
+    chunk, token = paginate(found, page_size, page_token, {"r": kind})
+    url = base_url(request)
+    return schemas.TypeList(
+        types=[
+            schemas.bookable_type(t, kind, url, await catalog.address_text(upstreams, partner, t, None)) for t in chunk
+        ],
+        next_page_token=token,
+    )
+
+
+async def _type(
+    request: AnyRequest, partner: Partner, upstreams: Upstreams, kind: str, type_id: str
+) -> schemas.BookableType:
+    found = await catalog.online_type(upstreams, partner, kind, type_id)
+    address = await catalog.address_text(upstreams, partner, found, None)
+    return schemas.bookable_type(found, kind, base_url(request), address)
+
+
+def _slot_query(kind: str, type_id: str, first: date, last: date, tz_name: str, location: str) -> catalog.SlotQuery:
+    v = Violations()
+    tz = zone(tz_name) if tz_name else None
+    if tz_name and tz is None:
+        v.add("time_zone", "is not an IANA time zone name, e.g. America/Chicago")
+    if last < first:
+        v.add("end_date", "must not be before start_date")
+    elif (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
+        v.add("end_date", f"the range is at most {MAX_SLOT_RANGE_DAYS} days")
+    if first < utcnow().date() - timedelta(days=1):
+        v.add("start_date", "must not be in the past")
+    v.raise_if_any("the slot query has invalid parameters")
+    return catalog.SlotQuery(kind, type_id, first, last, tz, location)
+
+
+async def _slots(
+    up: Upstreams, partner: Partner, q: catalog.SlotQuery, tz_name: str, page_size: int, page_token: str
+) -> schemas.SlotList:
+    query: dict[str, object] = {
+        "k": q.kind,
+        "t": q.type_id,
+        "f": q.first,
+        "l": q.last,
+        "z": tz_name,
+        "loc": q.location_id,
+    }
+    parse_page(page_size, page_token, query)  # a bad token fails before any upstream call
+    found = await catalog.open_slots(up, partner, q)
+    chunk, token = paginate(found, page_size, page_token, query)
+    return schemas.SlotList(
+        time_zone=tz_name or "", slots=[schemas.slot(s, q.tz) for s in chunk], next_page_token=token
+    )

@@ -1,0 +1,270 @@
+"""The public API's JSON shapes, and how scheduling's and billing's messages become them.
+
+Request bodies refuse unknown fields (`forbid_unknown_fields`): a `status`, `price` or
+`company` sent by a partner is a 400 naming the field, never applied."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from shutterbook.common.v1 import money_pb2
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_gateway.application.catalog import TypeMessage
+from shutterbook_gateway.domain.booking import PaymentKind, payment_plan
+from shutterbook_gateway.storage.models import OnlineBookingRow
+
+Uuid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F-]{36}$", description="An id (UUID).")]
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^(\+[1-9][0-9]{6,14})?$", description="E.164, e.g. +15551234567")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+RELATIONSHIPS = ("spouse", "partner", "child", "parent", "sibling", "other")
+
+
+class Money(msgspec.Struct):
+    amount_minor: int
+    currency_code: str
+
+
+def money(m: money_pb2.Money) -> Money | None:
+    return Money(m.amount_minor, m.currency_code) if m.currency_code else None
+
+
+class Address(msgspec.Struct):
+    lines: list[str]
+    locality: str
+    region: str
+    postal_code: str
+    country_code: str
+    text: str
+
+
+def address(a: pb.PostalAddress) -> Address:
+    tail = " ".join(p for p in (a.administrative_area, a.postal_code) if p)
+    text = ", ".join(p for p in [*a.address_lines, a.locality, tail, a.region_code] if p)
+    return Address(list(a.address_lines), a.locality, a.administrative_area, a.postal_code, a.region_code, text)
+
+
+class Location(msgspec.Struct):
+    id: str
+    name: str
+    time_zone: str
+    address: Address
+
+
+def location(loc: pb.Location) -> Location:
+    return Location(loc.name.removeprefix("locations/"), loc.display_name, loc.time_zone, address(loc.address))
+
+
+class LocationList(msgspec.Struct):
+    locations: list[Location]
+    next_page_token: str = ""
+
+
+class Payment(msgspec.Struct):
+    required: bool
+    option: str  # none | invoice_listed_price | invoice_full_amount | customer_deposit
+    amount: Money | None  # null for the full amount: the invoice's total after any promo code
+    accepts_promo_code: bool
+
+
+class BookableType(msgspec.Struct):
+    id: str
+    kind: str  # session | appointment
+    name: str
+    marketing_description: str
+    marketing_image_url: str
+    duration_minutes: int
+    display_price: Money | None
+    location_address: str
+    payment: Payment
+    booking_url: str
+
+
+def bookable_type(msg: TypeMessage, kind: str, base_url: str, location_address: str) -> BookableType:
+    online = msg.online
+    plan = payment_plan(online, has_invoice=kind == "session" and msg.auto_create_invoice)
+    collection = "session-types" if kind == "session" else "appointment-types"
+    type_id = msg.name.split("/", 1)[1]
+    amount = None
+    if plan.required and plan.amount_minor is not None:
+        amount = Money(plan.amount_minor, plan.currency_code)
+    return BookableType(
+        id=type_id,
+        kind=kind,
+        name=online.online_description or msg.display_name,
+        marketing_description=online.marketing_description,
+        marketing_image_url=online.marketing_image_uri,
+        duration_minutes=msg.default_duration_minutes,
+        display_price=money(online.display_price) if online.display_price.amount_minor else None,
+        location_address=location_address,
+        payment=Payment(
+            required=plan.required,
+            option=plan.option,
+            amount=amount,
+            accepts_promo_code=plan.kind is PaymentKind.INVOICE and plan.amount_minor is None,
+        ),
+        booking_url=f"{base_url}/book/{collection}/{type_id}",
+    )
+
+
+class TypeList(msgspec.Struct):
+    types: list[BookableType]
+    next_page_token: str = ""
+
+
+class Slot(msgspec.Struct):
+    id: str
+    start_time: str
+    end_time: str
+    local_start: str  # in the query's time zone
+    local_end: str
+    local_date: str
+    location_id: str
+    location_time_zone: str
+
+
+def _utc(ts_seconds: int) -> datetime:
+    return datetime.fromtimestamp(ts_seconds, UTC)
+
+
+def _z(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def slot(msg: opb.TimeSlot, tz: ZoneInfo | None) -> Slot:
+    zone = tz or ZoneInfo(msg.time_zone)
+    start, end = _utc(msg.start_time.seconds), _utc(msg.end_time.seconds)
+    return Slot(
+        id=msg.name.removeprefix("timeSlots/"),
+        start_time=_z(start),
+        end_time=_z(end),
+        local_start=start.astimezone(zone).isoformat(),
+        local_end=end.astimezone(zone).isoformat(),
+        local_date=start.astimezone(zone).date().isoformat(),
+        location_id=msg.location.removeprefix("locations/"),
+        location_time_zone=msg.time_zone,
+    )
+
+
+class SlotList(msgspec.Struct):
+    time_zone: str
+    slots: list[Slot]
+    next_page_token: str = ""
+
+
+# --- bookings ----------------------------------------------------------------------------------
+
+
+class ClientDetails(msgspec.Struct, forbid_unknown_fields=True):
+    given_name: Name
+    email: Email
+    family_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    phone: Phone = ""
+
+
+class ParticipantDetails(msgspec.Struct, forbid_unknown_fields=True):
+    given_name: Name
+    family_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    relationship: Annotated[str, msgspec.Meta(pattern=r"^(spouse|partner|child|parent|sibling|other)$")] = "other"
+
+
+class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A booking of one open slot. Unknown fields (status, price, company...) are refused."""
+
+    slot_id: Uuid
+    client: ClientDetails
+    participants: Annotated[list[ParticipantDetails], msgspec.Meta(max_length=10)] = []
+    notes: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    promo_code: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    payment_token: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class Reschedule(msgspec.Struct, forbid_unknown_fields=True):
+    slot_id: Uuid
+
+
+class CancelRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Nothing to say: the manage token says who asks."""
+
+
+class TypeRef(msgspec.Struct):
+    id: str
+    name: str
+
+
+class BookingLocation(msgspec.Struct):
+    id: str
+    name: str
+    address_text: str
+
+
+class BookingPayment(msgspec.Struct):
+    option: str
+    charged: Money | None
+    invoice_id: str
+    payment_id: str
+    deposit_id: str
+    promo_code: str
+
+
+class Booking(msgspec.Struct):
+    id: str
+    kind: str
+    status: str  # confirmed | cancelled
+    type: TypeRef
+    start_time: str
+    end_time: str
+    local_start: str  # in the location's time zone
+    local_end: str
+    time_zone: str
+    location: BookingLocation
+    client_id: str
+    payment: BookingPayment
+    created_at: str
+
+
+class BookingCreated(Booking):
+    manage_token: str = ""  # shown once: only its hash is kept
+    manage_url: str = ""
+
+
+def _bare(name: str) -> str:
+    return name.split("/", 1)[1] if "/" in name else name
+
+
+def booking(
+    row: OnlineBookingRow,
+    details: pb.Session | pb.Appointment,
+    type_name: str,
+    loc: pb.Location,
+    address_text: str,
+) -> Booking:
+    start, end = _utc(details.start_time.seconds), _utc(details.end_time.seconds)
+    zone = ZoneInfo(details.time_zone or loc.time_zone)
+    return Booking(
+        id=row.id,
+        kind=row.kind,
+        status="cancelled" if details.cancelled or row.state == "cancelled" else "confirmed",
+        type=TypeRef(row.type_id, type_name),
+        start_time=_z(start),
+        end_time=_z(end),
+        local_start=start.astimezone(zone).isoformat(),
+        local_end=end.astimezone(zone).isoformat(),
+        time_zone=zone.key,
+        location=BookingLocation(_bare(loc.name), loc.display_name, address_text),
+        client_id=_bare(row.client),
+        payment=BookingPayment(
+            option=row.payment_option,
+            charged=Money(row.charged_minor, row.currency_code) if row.charged_minor else None,
+            invoice_id=_bare(row.invoice),
+            payment_id=_bare(row.payment),
+            deposit_id=_bare(row.deposit),
+            promo_code=row.promo_code,
+        ),
+        created_at=_z(row.created_at),
+    )

@@ -1,0 +1,506 @@
+"""The booking saga: hold -> pay -> confirm, across clients, scheduling and billing.
+
+1. find-or-create the client (clients) and tell scheduling about it at once;
+2. hold the slot (scheduling): the only step racing bookings meet; losers stop here with
+   nothing done but an expired hold;
+3. record the booking here (state HELD) before anything can take money, so recovery finds it;
+4. pay (billing): the session's fee invoice is created for the booking's pre-assigned session
+   id, the promo code applied, and the payment taken on it; or a customer deposit is taken;
+5. confirm (scheduling books the held slot under that session id).
+
+A refusal (card declined, promo code unknown, hold expired) undoes what was done: the hold is
+released, the invoice voided, a payment refunded, visibly in billing. When a service does not
+answer, the outcome of the step is unknown: the booking stays HELD/PAID with its lease run out,
+and recovery (application/recovery.py) settles it once the service is back: a booking whose slot
+was confirmed stays, anything else is released and refunded. Every step carries a deadline and
+a request_id derived from the booking's, so a retry of any step (by gRPC, by recovery, by the
+partner with the same Idempotency-Key) repeats it rather than doing it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import grpc
+from google.protobuf import field_mask_pb2
+from sqlalchemy import select
+
+from shutterbook.billing.v1 import billing_pb2
+from shutterbook.clients.v1 import clients_pb2
+from shutterbook.common.v1 import money_pb2
+from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_gateway.application import catalog
+from shutterbook_gateway.application.api_keys import Partner
+from shutterbook_gateway.application.recovery import deposit_note, save, settle
+from shutterbook_gateway.domain.booking import PaymentKind, PaymentPlan, SagaState, payment_plan, step_id
+from shutterbook_gateway.storage.models import OnlineBookingRow
+from shutterbook_gateway.upstreams import Upstreams, rpc_reason
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+    Violations,
+)
+from shutterbook_kit.failpoints import failpoint
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.settings import env_int
+from shutterbook_kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Deadline of one call to a service; generous, since on the embedded SQLite default every write
+# of a service queues behind the others.
+CALL_TIMEOUT = float(env_int("GATEWAY_CALL_TIMEOUT_SECONDS", 15))
+# A payment may wait on the card network: its own, longer deadline.
+PAYMENT_TIMEOUT = float(env_int("GATEWAY_PAYMENT_TIMEOUT_SECONDS", 20))
+# How long the request that runs a saga owns it before recovery may take over: longer than
+# every deadline of one run together.
+SAGA_LEASE = timedelta(seconds=env_int("GATEWAY_SAGA_LEASE_SECONDS", 90))
+# Refusals a step can meet that mean "no, and it will stay no" (as opposed to "no answer").
+DEFINITE = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.PERMISSION_DENIED,
+    }
+)
+# Errors of the pay step the client sees under its own field names.
+PAYMENT_FIELD = {"payment_token": "payment_token", "promo_code": "promo_code"}
+
+
+@dataclass(frozen=True)
+class Participant:
+    given_name: str
+    family_name: str = ""
+    relationship: clients_pb2.FamilyRelationship.ValueType = clients_pb2.FAMILY_RELATIONSHIP_UNSPECIFIED
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    slot_id: str
+    given_name: str
+    family_name: str
+    email: str
+    phone: str = ""
+    participants: list[Participant] = field(default_factory=list)
+    notes: str = ""
+    promo_code: str = ""
+    payment_token: str = ""
+
+
+@dataclass(frozen=True)
+class Booked:
+    row: OnlineBookingRow
+    manage_token: str  # only right after booking: never stored, only its hash
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _money(amount: int, currency: str) -> money_pb2.Money:
+    return money_pb2.Money(amount_minor=amount, currency_code=currency)
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+async def _client(up: Upstreams, partner: Partner, req: BookingRequest) -> clients_pb2.Client:
+    wanted = clients_pb2.Client(given_name=req.given_name, family_name=req.family_name, emails=[req.email])
+    if req.phone:
+        wanted.phones.append(req.phone)
+    found = await up.clients.FindOrCreateClient(
+        clients_pb2.FindOrCreateClientRequest(client=wanted), metadata=partner.metadata(), timeout=CALL_TIMEOUT
+    )
+    client = found.client
+    missing = [p for p in req.participants if _family_member(client, p) is None]
+    if missing:
+        members = list(client.family_members) + [
+            clients_pb2.FamilyMember(given_name=p.given_name, family_name=p.family_name, relationship=p.relationship)
+            for p in missing
+        ]
+        update = clients_pb2.Client(name=client.name, family_members=members)
+        client = await up.clients.UpdateClient(
+            clients_pb2.UpdateClientRequest(
+                client=update, update_mask=field_mask_pb2.FieldMask(paths=["family_members"])
+            ),
+            metadata=partner.metadata(),
+            timeout=CALL_TIMEOUT,
+        )
+    # scheduling learns clients from events; tell it now rather than wait for them
+    await up.scheduling.EnsureKnownClient(
+        pb.EnsureKnownClientRequest(client=client), metadata=partner.metadata(), timeout=CALL_TIMEOUT
+    )
+    return client
+
+
+def _family_member(client: clients_pb2.Client, p: Participant) -> str | None:
+    for member in client.family_members:
+        same_given = member.given_name.casefold() == p.given_name.casefold()
+        same_family = (
+            not p.family_name or (member.family_name or client.family_name).casefold() == p.family_name.casefold()
+        )
+        if same_given and same_family:
+            return member.name
+    return None
+
+
+def _check_request(kind: str, plan: PaymentPlan, req: BookingRequest) -> None:
+    v = Violations()
+    if plan.required and not req.payment_token:
+        v.add("payment_token", f"is required: this type asks for payment ({plan.option})")
+    if req.promo_code and not (plan.kind is PaymentKind.INVOICE and plan.amount_minor is None):
+        v.add("promo_code", "this type takes no promo code online")
+    if req.participants and kind != "session":
+        v.add("participants", "only session bookings have participants")
+    v.raise_if_any("the booking request has invalid fields")
+
+
+async def _hold(up: Upstreams, partner: Partner, slot: opb.TimeSlot, client: str, request_id: str) -> opb.SlotHold:
+    try:
+        hold: opb.SlotHold = await up.online.HoldSlot(
+            opb.HoldSlotRequest(time_slot=slot.name, client=client, request_id=step_id(request_id, "hold")),
+            metadata=partner.metadata(),
+            timeout=CALL_TIMEOUT,
+        )
+        return hold
+    except grpc.aio.AioRpcError as err:
+        if err.code() == grpc.StatusCode.FAILED_PRECONDITION:
+            reason = rpc_reason(err)
+            if reason == "TOO_MANY_HOLDS":
+                raise FailedPrecondition(
+                    "this client already holds as many slots as allowed; finish or abandon those bookings first",
+                    reason="TOO_MANY_HOLDS",
+                ) from err
+            raise FailedPrecondition("the slot is no longer open", reason="SLOT_NOT_OPEN") from err
+        raise
+
+
+def _snapshot(
+    row: OnlineBookingRow, slot: opb.TimeSlot, stype: pb.SessionType, notes: str
+) -> scheduling_events.SessionSnapshot:
+    return scheduling_events.SessionSnapshot(
+        session=f"sessions/{row.id}",
+        client=row.client,
+        session_type=stype.name,
+        session_type_display_name=stype.display_name,
+        description=notes,
+        start_time=slot.start_time,
+        end_time=slot.end_time,
+        location=slot.location,
+        time_zone=slot.time_zone,
+        price_list_items=list(stype.price_list_items),
+        auto_create_invoice=True,
+        booked_online=True,
+    )
+
+
+async def _pay(
+    db: Database,
+    up: Upstreams,
+    partner: Partner,
+    row: OnlineBookingRow,
+    plan: PaymentPlan,
+    req: BookingRequest,
+    slot: opb.TimeSlot,
+    btype: catalog.TypeMessage,
+) -> None:
+    md = partner.metadata()
+    if plan.kind is PaymentKind.DEPOSIT:
+        amount = plan.amount_minor or 0
+        deposit = await up.billing.CreateDeposit(
+            billing_pb2.CreateDepositRequest(
+                deposit=billing_pb2.Deposit(
+                    client=row.client,
+                    amount=_money(amount, plan.currency_code),
+                    method=billing_pb2.PAYMENT_METHOD_ONLINE,
+                    session=f"sessions/{row.id}" if row.kind == "session" else "",
+                    note=deposit_note(row.id),
+                ),
+                payment_token=req.payment_token,
+                request_id=step_id(row.request_id, "deposit"),
+            ),
+            metadata=md,
+            timeout=PAYMENT_TIMEOUT,
+        )
+        await save(db, row, deposit=deposit.name, charged_minor=amount)
+        return
+    assert isinstance(btype, pb.SessionType)
+    invoice = await up.billing.EnsureSessionInvoice(
+        billing_pb2.EnsureSessionInvoiceRequest(session=_snapshot(row, slot, btype, req.notes)),
+        metadata=md,
+        timeout=CALL_TIMEOUT,
+    )
+    await save(db, row, invoice=invoice.name, currency_code=invoice.currency_code)
+    if req.promo_code:
+        invoice = await up.billing.ApplyPromotion(
+            billing_pb2.ApplyPromotionRequest(
+                invoice=invoice.name, promo_code=req.promo_code, request_id=step_id(row.request_id, "promo")
+            ),
+            metadata=md,
+            timeout=CALL_TIMEOUT,
+        )
+    amount = plan.amount_minor if plan.amount_minor is not None else invoice.balance.amount_minor
+    if amount <= 0:
+        return  # a promo code can bring the full amount to nothing: no charge
+    payment = await up.billing.CreatePayment(
+        billing_pb2.CreatePaymentRequest(
+            payment=billing_pb2.Payment(
+                invoice=invoice.name,
+                client=row.client,
+                amount=_money(amount, invoice.currency_code),
+                method=billing_pb2.PAYMENT_METHOD_ONLINE,
+                note=f"online booking {row.id}",
+            ),
+            payment_token=req.payment_token,
+            request_id=step_id(row.request_id, "payment"),
+        ),
+        metadata=md,
+        timeout=PAYMENT_TIMEOUT,
+    )
+    await save(db, row, payment=payment.name, charged_minor=amount)
+
+
+async def _confirm(
+    up: Upstreams, partner: Partner, row: OnlineBookingRow, req: BookingRequest, participants: list[str]
+) -> None:
+    rid = step_id(row.request_id, "confirm")
+    if row.kind == "session":
+        await up.online.BookOnline(
+            opb.BookOnlineRequest(
+                hold=row.hold,
+                client=row.client,
+                participants=participants,
+                description=req.notes,
+                request_id=rid,
+                session_id=row.id,
+            ),
+            metadata=partner.metadata(),
+            timeout=CALL_TIMEOUT,
+        )
+    else:
+        await up.online.BookAppointmentOnline(
+            opb.BookAppointmentOnlineRequest(
+                hold=row.hold, client=row.client, description=req.notes, request_id=rid, appointment_id=row.id
+            ),
+            metadata=partner.metadata(),
+            timeout=CALL_TIMEOUT,
+        )
+
+
+# --- the saga ----------------------------------------------------------------------------------
+
+
+async def _existing(db: Database, company_id: str, request_id: str) -> OnlineBookingRow | None:
+    async with UnitOfWork(db, readonly=True) as uow:
+        row: OnlineBookingRow | None = await uow.session.scalar(
+            select(OnlineBookingRow).where(
+                OnlineBookingRow.company_id == company_id, OnlineBookingRow.request_id == request_id
+            )
+        )
+        return row
+
+
+async def book(db: Database, up: Upstreams, partner: Partner, req: BookingRequest, request_id: str) -> Booked:
+    """Run the saga; raises a kit DomainError (or the upstream's error) when nothing was booked."""
+    manage_token = secrets.token_urlsafe(32)
+    earlier = await _existing(db, partner.company_id, request_id)
+    if earlier is not None:  # a retry after a lost response or a crash: settle, then answer
+        return await _resume(db, up, partner, earlier, manage_token)
+    slot = await catalog.time_slot(up, partner, req.slot_id)
+    kind = "session" if slot.session_type else "appointment"
+    type_id = (slot.session_type or slot.appointment_type).split("/", 1)[1]
+    btype = await catalog.online_type(up, partner, kind, type_id)
+    plan = payment_plan(btype.online, has_invoice=kind == "session" and btype.auto_create_invoice)
+    _check_request(kind, plan, req)
+    client = await _client(up, partner, req)
+    participants = [m for p in req.participants if (m := _family_member(client, p)) is not None]
+    hold = await _hold(up, partner, slot, client.name, request_id)
+    now = utcnow()
+    row = OnlineBookingRow(
+        id=step_id(request_id, "booking"),
+        company_id=partner.company_id,
+        key_id=partner.key_id,
+        kind=kind,
+        request_id=request_id,
+        state=SagaState.HELD,
+        type_id=type_id,
+        slot_id=req.slot_id,
+        location_id=slot.location.removeprefix("locations/"),
+        client=client.name,
+        hold=hold.name,
+        payment_option=plan.option,
+        payment_kind=plan.kind.value,
+        promo_code=req.promo_code,
+        currency_code=plan.currency_code,
+        charged_minor=0,
+        invoice="",
+        payment="",
+        deposit="",
+        manage_token_sha256=token_hash(manage_token),
+        last_error="",
+        lease_until=now + SAGA_LEASE,
+        created_at=now,
+        updated_at=now,
+    )
+    async with UnitOfWork(db) as uow:
+        uow.session.add(row)
+        await uow.commit()
+    if plan.required:
+        await _step(db, up, partner, row, _pay(db, up, partner, row, plan, req, slot, btype), "payment")
+        failpoint("gateway.saga.after_payment")  # tests kill the gateway here: recovery must refund
+    await save(db, row, state=SagaState.PAID)
+    await _step(db, up, partner, row, _confirm(up, partner, row, req, participants), "confirmation")
+    if row.state != SagaState.CONFIRMED:
+        await save(db, row, state=SagaState.CONFIRMED, last_error="")
+    return Booked(row=row, manage_token=manage_token)
+
+
+async def _step(
+    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, call: Awaitable[None], what: str
+) -> None:
+    """Run one step that may fail after money moved: on a refusal undo everything now; on no
+    answer, settle what can be settled now and leave the rest to recovery (lease run out)."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as err:
+        await save(db, row, last_error=f"{what}: {err.code().name} {err.details() or ''}"[:500], lease_until=utcnow())
+        if err.code() in DEFINITE:
+            await settle(db, up, partner, row)
+            if row.state == SagaState.CONFIRMED:
+                return
+            raise _refusal(err, what, row) from err
+        await settle(db, up, partner, row, best_effort=True)
+        if row.state == SagaState.CONFIRMED:  # the confirmation went through; only its answer was lost
+            return
+        raise Unavailable(
+            f"the {what} step got no answer; nothing stays booked and any charge is refunded automatically",
+            reason="BOOKING_NOT_COMPLETED",
+        ) from err
+
+
+def _refusal(err: grpc.aio.AioRpcError, what: str, row: OnlineBookingRow) -> Exception:
+    reason = rpc_reason(err)
+    refunded = " Your payment was refunded." if row.charged_minor else ""
+    if what == "payment":
+        if reason in ("CARD_DECLINED", "PAYMENT_DECLINED"):
+            return FailedPrecondition("the payment was declined", reason="PAYMENT_DECLINED")
+        fieldname = (
+            "promo_code" if "promo" in (err.details() or "").lower() or reason.startswith("PROMO") else "payment"
+        )
+        return InvalidArgument(
+            "the payment could not be taken",
+            reason=reason or "PAYMENT_REFUSED",
+            violations=[FieldViolation(fieldname, err.details() or reason)],
+        )
+    return FailedPrecondition(f"the slot could not be confirmed.{refunded}", reason="SLOT_NOT_OPEN")
+
+
+async def _resume(db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, manage_token: str) -> Booked:
+    if row.state in (SagaState.HELD, SagaState.PAID):
+        row = await settle(db, up, partner, row)
+    if row.state not in (SagaState.CONFIRMED, SagaState.CANCELLED):
+        raise FailedPrecondition("this booking request did not complete; nothing is booked", reason="BOOKING_FAILED")
+    # the first answer (with its manage token) was lost: issue a new token, the old one was never seen
+    await save(db, row, manage_token_sha256=token_hash(manage_token))
+    return Booked(row=row, manage_token=manage_token)
+
+
+# --- managing a booking --------------------------------------------------------------------------
+
+
+async def find(db: Database, partner: Partner, booking_id: str, token: str) -> OnlineBookingRow:
+    """The partner's booking with this manage token; anything else is NOT_FOUND (never "wrong token")."""
+    async with UnitOfWork(db, readonly=True) as uow:
+        row = await uow.session.get(OnlineBookingRow, booking_id)
+    ok = (
+        row is not None
+        and row.company_id == partner.company_id
+        and catalog.in_scope(partner, f"locations/{row.location_id}")
+        and row.state in (SagaState.CONFIRMED, SagaState.CANCELLED)
+        and secrets.compare_digest(row.manage_token_sha256, token_hash(token))
+    )
+    if not ok or row is None:
+        raise NotFound("no such booking", reason="NOT_FOUND")
+    return row
+
+
+async def cancel(
+    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, request_id: str
+) -> OnlineBookingRow:
+    """Cancel online. Payments stay as they are: refunds follow the studio's policy, by staff."""
+    if row.state == SagaState.CANCELLED:
+        return row
+    rid = step_id(request_id, "cancel")
+    if row.kind == "session":
+        await up.online.CancelOnlineBooking(
+            opb.CancelOnlineBookingRequest(session=f"sessions/{row.id}", request_id=rid),
+            metadata=partner.metadata(),
+            timeout=CALL_TIMEOUT,
+        )
+    else:
+        await up.online.CancelOnlineAppointment(
+            opb.CancelOnlineAppointmentRequest(appointment=f"appointments/{row.id}", request_id=rid),
+            metadata=partner.metadata(),
+            timeout=CALL_TIMEOUT,
+        )
+    await save(db, row, state=SagaState.CANCELLED)
+    return row
+
+
+async def reschedule(
+    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, slot_id: str, request_id: str
+) -> OnlineBookingRow:
+    if row.state == SagaState.CANCELLED:
+        raise FailedPrecondition("a cancelled booking cannot be rescheduled", reason="BOOKING_CANCELLED")
+    slot = await catalog.time_slot(up, partner, slot_id)
+    rid = step_id(request_id, "reschedule")
+    try:
+        if row.kind == "session":
+            await up.online.RescheduleOnlineBooking(
+                opb.RescheduleOnlineBookingRequest(session=f"sessions/{row.id}", time_slot=slot.name, request_id=rid),
+                metadata=partner.metadata(),
+                timeout=CALL_TIMEOUT,
+            )
+        else:
+            await up.online.RescheduleOnlineAppointment(
+                opb.RescheduleOnlineAppointmentRequest(
+                    appointment=f"appointments/{row.id}", time_slot=slot.name, request_id=rid
+                ),
+                metadata=partner.metadata(),
+                timeout=CALL_TIMEOUT,
+            )
+    except grpc.aio.AioRpcError as err:
+        if err.code() == grpc.StatusCode.FAILED_PRECONDITION and rpc_reason(err) in (
+            "SLOT_NOT_OPEN",
+            "SCHEDULE_CONFLICT",
+        ):
+            raise FailedPrecondition("the slot is no longer open", reason="SLOT_NOT_OPEN") from err
+        raise
+    await save(db, row, slot_id=slot_id, location_id=slot.location.removeprefix("locations/"))
+    return row
+
+
+async def booking_details(up: Upstreams, partner: Partner, row: OnlineBookingRow) -> pb.Session | pb.Appointment:
+    if row.kind == "session":
+        session: pb.Session = await up.scheduling.GetSession(
+            pb.GetSessionRequest(name=f"sessions/{row.id}"), metadata=partner.metadata(), timeout=CALL_TIMEOUT
+        )
+        return session
+    appointment: pb.Appointment = await up.scheduling.GetAppointment(
+        pb.GetAppointmentRequest(name=f"appointments/{row.id}"), metadata=partner.metadata(), timeout=CALL_TIMEOUT
+    )
+    return appointment

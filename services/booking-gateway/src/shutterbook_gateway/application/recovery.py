@@ -1,0 +1,212 @@
+"""Settling bookings a saga could not finish: a refusal after money moved, a service that gave
+no answer, a gateway that died mid-saga.
+
+The hold decides. Releasing it (with the booking's own request_id, so every settle asks the same
+question) either finds it turned into a booking - the booking stands, it was paid before it was
+confirmed - or makes sure it never will be: then every charge the booking made is refunded and
+its invoice voided, visibly in billing. A booking is settled by the request that ran it when it
+can, else by the recovery loop of any gateway replica once its lease has run out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import grpc
+from sqlalchemy import select, update
+
+from shutterbook.billing.v1 import billing_pb2
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_gateway.application.api_keys import Partner
+from shutterbook_gateway.domain.booking import OPEN_STATES, PaymentKind, SagaState, step_id
+from shutterbook_gateway.storage.models import OnlineBookingRow
+from shutterbook_gateway.upstreams import Upstreams
+from shutterbook_kit.db import Database
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.settings import env_int
+from shutterbook_kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Deadline of one call to a service; generous, since on the embedded SQLite default every write
+# of a service queues behind the others.
+CALL_TIMEOUT = float(env_int("GATEWAY_CALL_TIMEOUT_SECONDS", 15))
+RETRY_AFTER = timedelta(seconds=env_int("GATEWAY_RECOVERY_RETRY_SECONDS", 15))
+RECOVERY_INTERVAL_SECONDS = float(env_int("GATEWAY_RECOVERY_INTERVAL_SECONDS", 5))
+REFUND_REASON = "online booking not completed"
+
+
+async def save(db: Database, row: OnlineBookingRow, **changes: object) -> None:
+    """Write a booking's progress (and keep the in-memory row in step)."""
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    async with UnitOfWork(db) as uow:
+        await uow.session.merge(row)
+        await uow.commit()
+
+
+async def settle(
+    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, *, best_effort: bool = False
+) -> OnlineBookingRow:
+    """Bring an unfinished booking to CONFIRMED, FAILED or REFUNDED. With `best_effort`, a
+    service that does not answer leaves it as it is (for recovery) instead of raising."""
+    md = partner.metadata()
+    try:
+        hold = await up.online.ReleaseHold(
+            opb.ReleaseHoldRequest(name=row.hold, request_id=step_id(row.request_id, "release")),
+            metadata=md,
+            timeout=CALL_TIMEOUT,
+        )
+        if hold.state == opb.SLOT_HOLD_STATE_BOOKED:
+            await save(db, row, state=SagaState.CONFIRMED, last_error="")
+            return row
+        refunded = await _refund_all(up, md, row)
+    except grpc.aio.AioRpcError as err:
+        await save(db, row, last_error=f"settle: {err.code().name} {err.details() or ''}"[:500])
+        if best_effort:
+            return row
+        raise
+    await save(db, row, state=SagaState.REFUNDED if refunded else SagaState.FAILED)
+    return row
+
+
+async def _refund_all(up: Upstreams, md: tuple[tuple[str, str], ...], row: OnlineBookingRow) -> bool:
+    """Refund whatever this booking charged; True when something was refunded."""
+    if row.payment_kind == PaymentKind.INVOICE:
+        return await _refund_invoice(up, md, row)
+    if row.payment_kind == PaymentKind.DEPOSIT:
+        return await _refund_deposits(up, md, row)
+    return False
+
+
+async def _refund_invoice(up: Upstreams, md: tuple[tuple[str, str], ...], row: OnlineBookingRow) -> bool:
+    invoice = row.invoice
+    if not invoice:  # the invoice may exist though its creation got no answer
+        found = await up.billing.ListInvoices(
+            billing_pb2.ListInvoicesRequest(session=f"sessions/{row.id}", page_size=10),
+            metadata=md,
+            timeout=CALL_TIMEOUT,
+        )
+        if not found.invoices:
+            return False
+        invoice = found.invoices[0].name
+    payments = await up.billing.ListPayments(
+        billing_pb2.ListPaymentsRequest(invoice=invoice, page_size=1000), metadata=md, timeout=CALL_TIMEOUT
+    )
+    refunded = False
+    for payment in payments.payments:
+        left = payment.amount.amount_minor - payment.amount_refunded.amount_minor
+        if left <= 0:
+            continue
+        amount = billing_pb2.Payment(amount=payment.amount).amount
+        amount.amount_minor = left
+        await up.billing.RefundPayment(
+            billing_pb2.RefundPaymentRequest(
+                name=payment.name,
+                amount=amount,
+                reason=REFUND_REASON,
+                request_id=step_id(row.request_id, f"refund {payment.name}"),
+            ),
+            metadata=md,
+            timeout=CALL_TIMEOUT,
+        )
+        refunded = True
+    try:
+        await up.billing.VoidInvoice(
+            billing_pb2.VoidInvoiceRequest(name=invoice, request_id=step_id(row.request_id, "void")),
+            metadata=md,
+            timeout=CALL_TIMEOUT,
+        )
+    except grpc.aio.AioRpcError as err:
+        if err.code() != grpc.StatusCode.FAILED_PRECONDITION:  # already void
+            raise
+    return refunded
+
+
+async def _refund_deposits(up: Upstreams, md: tuple[tuple[str, str], ...], row: OnlineBookingRow) -> bool:
+    refunded = False
+    token = ""
+    for _ in range(50):
+        page = await up.billing.ListDeposits(
+            billing_pb2.ListDepositsRequest(client=row.client, page_size=1000, page_token=token),
+            metadata=md,
+            timeout=CALL_TIMEOUT,
+        )
+        for deposit in page.deposits:
+            ours = deposit.note == deposit_note(row.id)
+            if not ours or deposit.balance.amount_minor <= 0:
+                continue
+            await up.billing.RefundDeposit(
+                billing_pb2.RefundDepositRequest(
+                    name=deposit.name,
+                    amount=deposit.balance,
+                    reason=REFUND_REASON,
+                    request_id=step_id(row.request_id, f"refund {deposit.name}"),
+                ),
+                metadata=md,
+                timeout=CALL_TIMEOUT,
+            )
+            refunded = True
+        token = page.next_page_token
+        if not token:
+            break
+    return refunded
+
+
+def deposit_note(booking_id: str) -> str:
+    """The note on a booking's deposit: how recovery finds it when its creation got no answer."""
+    return f"online booking {booking_id}"
+
+
+# --- the loop ----------------------------------------------------------------------------------
+
+
+async def _claim(db: Database, row: OnlineBookingRow) -> bool:
+    """Take the booking for one settle attempt; false when another replica took it first."""
+    async with UnitOfWork(db) as uow:
+        result = await uow.session.execute(
+            update(OnlineBookingRow)
+            .where(OnlineBookingRow.id == row.id, OnlineBookingRow.lease_until == row.lease_until)
+            .values(lease_until=utcnow() + RETRY_AFTER)
+        )
+        await uow.commit()
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def recover_due(db: Database, up: Upstreams, limit: int = 50) -> int:
+    """Settle the unfinished bookings whose lease ran out; returns how many were settled."""
+    async with UnitOfWork(db, readonly=True) as uow:
+        rows = (
+            await uow.session.scalars(
+                select(OnlineBookingRow)
+                .where(
+                    OnlineBookingRow.state.in_([s.value for s in OPEN_STATES]), OnlineBookingRow.lease_until < utcnow()
+                )
+                .order_by(OnlineBookingRow.lease_until)
+                .limit(limit)
+            )
+        ).all()
+    settled = 0
+    for row in rows:
+        if not await _claim(db, row):
+            continue
+        partner = Partner(key_id=row.key_id, company_id=row.company_id, location_ids=())
+        try:
+            await settle(db, up, partner, row)
+            settled += 1
+        except grpc.aio.AioRpcError as err:
+            log.warning("booking %s not settled yet: %s", row.id, err.code().name)
+    return settled
+
+
+async def run_recovery(db: Database, up: Upstreams, interval: float = RECOVERY_INTERVAL_SECONDS) -> None:
+    """The gateway's background loop (every replica runs one; claims keep them apart)."""
+    while True:
+        try:
+            await recover_due(db, up)
+        except Exception:  # the loop must outlive a database blip; the next round retries
+            log.exception("booking recovery round failed")
+        await asyncio.sleep(interval)
