@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
@@ -66,17 +67,7 @@ async def on_client_merged(delivery: Delivery) -> None:
     uow = delivery.uow
     survivor = await upsert_known_client(uow, company_id, event.surviving_client)
     merged_id = event.merged_client.removeprefix("clients/")
-    merged = await uow.session.get(KnownClientRow, (company_id, merged_id))
-    if merged is None:
-        merged = KnownClientRow(
-            company_id=company_id,
-            client_id=merged_id,
-            revision=0,
-            source_updated_at=utcnow(),
-            learned_at=utcnow(),
-            display_name="",
-        )
-        uow.session.add(merged)
+    merged = await _locked_row(uow, company_id, merged_id, utcnow())
     merged.revision += 1
     merged.merged_into = survivor.client_id
     await uow.session.execute(
@@ -124,23 +115,52 @@ def _source_time(client: clients_pb2.Client) -> datetime:
     return client.update_time.ToDatetime().replace(tzinfo=utcnow().tzinfo)
 
 
-async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -> KnownClientRow:
-    """Apply a client version; an older version than the one held changes nothing but the count."""
-    client_id = client.name.removeprefix("clients/")
-    source_time = _source_time(client)
-    row = await uow.session.get(KnownClientRow, (company_id, client_id))
-    if row is None:
-        row = KnownClientRow(
+async def _locked_row(uow: UnitOfWork, company_id: str, client_id: str, source_time: datetime) -> KnownClientRow:
+    """The client's row, created empty (no name, revision 0) if missing, and locked until the
+    transaction ends.
+
+    Race-free: INSERT ... ON CONFLICT DO NOTHING leaves an existing row (or one a concurrent
+    transaction is inserting: PostgreSQL waits for it) alone, then SELECT ... FOR UPDATE
+    serializes whoever compares and applies versions (on SQLite, BEGIN IMMEDIATE already has).
+    Reading and then adding the row let an event and EnsureKnownClient both insert it."""
+    dialect: Any = sqlite if uow.db.is_sqlite else postgresql
+    await uow.session.execute(
+        dialect.insert(KnownClientRow)
+        .values(
             company_id=company_id,
             client_id=client_id,
-            revision=0,
+            display_name="",
+            primary_email="",
             source_updated_at=source_time,
             learned_at=utcnow(),
-            display_name="",
+            revision=0,
             deleted=False,
             merged_into="",
         )
-        uow.session.add(row)
+        .on_conflict_do_nothing(index_elements=["company_id", "client_id"])
+    )
+    row = await uow.session.scalar(
+        select(KnownClientRow)
+        .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
+        .with_for_update()
+        # a copy loaded earlier in this session may be stale: read the locked row
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row
+
+
+async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -> KnownClientRow:
+    """Apply a client version; an older version than the one held changes nothing but the count."""
+    client_id = client.name.removeprefix("clients/")
+    row = await _locked_row(uow, company_id, client_id, _source_time(client))
+    await _apply_version(uow, row, client)
+    return row
+
+
+async def _apply_version(uow: UnitOfWork, row: KnownClientRow, client: clients_pb2.Client) -> None:
+    """Count one revision on the (locked) row, and take the version unless an older one than held."""
+    source_time = _source_time(client)
     row.revision += 1
     if source_time >= row.source_updated_at or not row.display_name:
         row.display_name = _display_name(client)
@@ -150,7 +170,7 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_
         await uow.session.flush()
         await uow.session.execute(
             delete(KnownFamilyMemberRow).where(
-                KnownFamilyMemberRow.company_id == company_id, KnownFamilyMemberRow.client_id == client_id
+                KnownFamilyMemberRow.company_id == row.company_id, KnownFamilyMemberRow.client_id == row.client_id
             )
         )
         for member in client.family_members:
@@ -158,13 +178,12 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_
             if member_id:
                 uow.session.add(
                     KnownFamilyMemberRow(
-                        company_id=company_id,
-                        client_id=client_id,
+                        company_id=row.company_id,
+                        client_id=row.client_id,
                         member_id=member_id,
                         display_name=_member_name(member, client),
                     )
                 )
-    return row
 
 
 SUBSCRIPTIONS = [
@@ -247,23 +266,18 @@ async def ensure_known_client(
     then nothing changes. Returns the client as known now."""
     client_id = _check_client(request)
     client = request.client
-    for attempt in range(2):
-        try:
-            async with UnitOfWork(db, source="scheduling") as uow:
-                row = await uow.session.get(KnownClientRow, (company_id, client_id), with_for_update=True)
-                if row is None or not row.display_name or _source_time(client) > row.source_updated_at:
-                    row = await upsert_known_client(uow, company_id, client)
-                    if client.HasField("delete_time"):
-                        row.deleted = True
-                    await uow.session.flush()
-                result = await _to_proto(uow, row)
-                await uow.commit()
-                return result
-        except IntegrityError:
-            # the client's event created the row concurrently (PostgreSQL): read it again
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    async with UnitOfWork(db, source="scheduling") as uow:
+        row = await _locked_row(uow, company_id, client_id, _source_time(client))
+        # decided on the locked row: a concurrent event or call applying this version first
+        # leaves nothing to do here
+        if not row.display_name or _source_time(client) > row.source_updated_at:
+            await _apply_version(uow, row, client)
+            if client.HasField("delete_time"):
+                row.deleted = True
+            await uow.session.flush()
+        result = await _to_proto(uow, row)
+        await uow.commit()
+        return result
 
 
 async def get_known_client(db: Database, company_id: str, name: str) -> scheduling_pb2.KnownClient:
