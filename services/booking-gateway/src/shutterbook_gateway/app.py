@@ -19,6 +19,7 @@ from shutterbook_gateway.api.catalog import CatalogController
 from shutterbook_gateway.api.clients import ClientsController
 from shutterbook_gateway.api.health import HealthController
 from shutterbook_gateway.api.idempotency import idempotency_middleware
+from shutterbook_gateway.api.pages import PAGE_HANDLERS
 from shutterbook_gateway.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
 from shutterbook_gateway.api.rate_limit import rate_limit_config
 from shutterbook_gateway.application.admission import AdmissionGate
@@ -48,7 +49,7 @@ def create_app(settings: ServiceSettings) -> Litestar:
 
     rate_limit = rate_limit_config(env_int("GATEWAY_RATE_LIMIT_PER_MINUTE", 600))
     return Litestar(
-        route_handlers=[HealthController, ClientsController, CatalogController, BookingsController],
+        route_handlers=[HealthController, ClientsController, CatalogController, BookingsController, *PAGE_HANDLERS],
         # rate limit first, so a throttled call never claims an idempotency key
         middleware=[rate_limit.middleware, idempotency_middleware],
         lifespan=[lifespan],
