@@ -126,3 +126,80 @@ async def test_listed_price_payment_lands_on_the_auto_created_invoice(
             headers=stack.headers(),
         )
         assert offer.slot_id(1) in [s["id"] for s in slots.json()["slots"]]  # released, not left held
+
+
+async def test_full_amount_is_the_invoice_total_after_the_promo_code(
+    sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    async with (
+        booking_stack(sqlite_databases, nats_server.url) as stack,
+        httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http,
+    ):
+        offer = await offer_online(stack, payment_option=pb.PAYMENT_OPTION_INVOICE_FULL_AMOUNT, item_price=20000)
+        await stack.billing.stub.CreatePromotion(
+            billing_pb2.CreatePromotionRequest(
+                promotion=billing_pb2.Promotion(display_name="Ten off", code="TEN", percent_off_bps=1000)
+            ),
+            metadata=company_metadata(COMPANY_A),
+        )
+        t = (await http.get(f"/v1/session-types/{offer.type_id}", headers=stack.headers())).json()
+        assert t["payment"] == {
+            "required": True,
+            "option": "invoice_full_amount",
+            "amount": None,
+            "accepts_promo_code": True,
+        }
+
+        bad_code = await http.post(
+            "/v1/bookings",
+            json=booking_body(offer.slot_id(0), payment_token="tok_sandbox_ok", promo_code="NOPE"),
+            headers=stack.headers(),
+        )
+        assert bad_code.status_code in (409, 422), bad_code.text
+        assert stack.billing.provider.charges == {}
+
+        created = await http.post(
+            "/v1/bookings",
+            json=booking_body(offer.slot_id(0), payment_token="tok_sandbox_ok", promo_code="TEN"),
+            headers=stack.headers(),
+        )
+        assert created.status_code == 201, created.text
+        payment = created.json()["payment"]
+        assert payment["charged"] == {"amount_minor": 18000, "currency_code": "USD"}  # 200.00 less 10 %
+        assert payment["promo_code"] == "TEN"
+        invoice = await stack.billing.stub.GetInvoice(
+            billing_pb2.GetInvoiceRequest(name=f"invoices/{payment['invoice_id']}"),
+            metadata=company_metadata(COMPANY_A),
+        )
+        assert invoice.status == billing_pb2.INVOICE_STATUS_PAID
+        assert invoice.balance.amount_minor == 0
+
+
+async def test_customer_deposit_is_taken_on_the_client(
+    sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    async with (
+        booking_stack(sqlite_databases, nats_server.url) as stack,
+        httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http,
+    ):
+        offer = await offer_online(stack, payment_option=pb.PAYMENT_OPTION_CUSTOMER_DEPOSIT, payment_amount=2500)
+        promo = await http.post(
+            "/v1/bookings",
+            json=booking_body(offer.slot_id(0), payment_token="tok_sandbox_ok", promo_code="TEN"),
+            headers=stack.headers(),
+        )
+        assert promo.status_code == 422
+        assert promo.json()["errors"][0]["field"] == "promo_code"
+
+        created = await http.post(
+            "/v1/bookings", json=booking_body(offer.slot_id(0), payment_token="tok_sandbox_ok"), headers=stack.headers()
+        )
+        assert created.status_code == 201, created.text
+        booking = created.json()
+        deposit = await stack.billing.stub.GetDeposit(
+            billing_pb2.GetDepositRequest(name=f"deposits/{booking['payment']['deposit_id']}"),
+            metadata=company_metadata(COMPANY_A),
+        )
+        assert deposit.client == f"clients/{booking['client_id']}"
+        assert deposit.amount.amount_minor == 2500
+        assert deposit.session == f"sessions/{booking['id']}"

@@ -144,6 +144,7 @@ def banner(nats_url: str, seeded: list[str]) -> str:
         [
             "",
             "Shutterbook is running (embedded default: SQLite under var/, logs in var/logs/).",
+            f"  booking page       http://127.0.0.1:{gw}/book?key={DEMO_API_KEY}",
             f"  booking API        http://127.0.0.1:{gw}/v1",
             f"  API docs           http://127.0.0.1:{gw}/docs",
             f"  gateway health     http://127.0.0.1:{gw}/healthz  http://127.0.0.1:{gw}/readyz",

@@ -24,6 +24,9 @@ T = TypeVar("T")
 CALLER = "demo-seed"
 # Display prices of the online types (informational; the shared catalogue's session fees).
 DISPLAY_PRICES = {"Family Portrait": 15000, "Mini Session": 7500}
+# How the online types are paid (reference page 05, "Payment Options"): Family Portrait takes
+# 50.00 of its session fee invoice at booking; Mini Session books without payment.
+ONLINE_PAYMENTS = {"Family Portrait": (pb.PAYMENT_OPTION_INVOICE_LISTED_PRICE, 5000)}
 CLIENT_WAIT_SECONDS = 30.0
 
 
@@ -174,6 +177,12 @@ async def seed_demo(
             online_settings.display_price.CopyFrom(
                 money_pb2.Money(currency_code="USD", amount_minor=DISPLAY_PRICES.get(name, 0))
             )
+        if online and name in ONLINE_PAYMENTS:
+            option, amount = ONLINE_PAYMENTS[name]
+            online_settings.online_payment = True
+            online_settings.payment_option = option
+            if amount:
+                online_settings.payment_amount.CopyFrom(money_pb2.Money(currency_code="USD", amount_minor=amount))
         session_types.append(
             await stub.CreateSessionType(
                 pb.CreateSessionTypeRequest(
