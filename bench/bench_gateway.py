@@ -50,7 +50,7 @@ from google.protobuf import timestamp_pb2
 from sqlalchemy.engine import make_url
 
 from bench.bench_open_slots import COMPANY, HOURS, SCHEDULES, SESSIONS, ZONE, _session_rows, first_monday, seed
-from bench.common import Timing, on_each_backend, report
+from bench.common import Timing, four_weeks_of_slots, on_each_backend, photographer_schedules, report
 from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
@@ -262,26 +262,7 @@ async def setup_studio(channel: grpc.aio.Channel, first: date) -> Studio:
         pb.CreateLocationRequest(location=pb.Location(display_name="Bench Studio", time_zone=ZONE)),
         metadata=META,
     )
-    schedules: list[str] = []
-    for i in range(SCHEDULES + PAID_SCHEDULES):
-        staff = await stub.CreateStaffMember(
-            pb.CreateStaffMemberRequest(
-                staff_member=pb.StaffMember(display_name=f"Photographer {i}", roles=[pb.STAFF_ROLE_PHOTOGRAPHER])
-            ),
-            metadata=META,
-        )
-        schedule = await stub.CreateSchedule(
-            pb.CreateScheduleRequest(
-                schedule=pb.Schedule(
-                    display_name=staff.display_name,
-                    kind=pb.SCHEDULE_KIND_STAFF,
-                    staff_member=staff.name,
-                    location=location.name,
-                )
-            ),
-            metadata=META,
-        )
-        schedules.append(schedule.name)
+    schedules = await photographer_schedules(stub, location.name, SCHEDULES + PAID_SCHEDULES, META)
     statuses = {}
     for label in ("Booked - Online", "Cancelled - Online", "Rescheduled - Online"):
         statuses[label] = await stub.CreateSessionStatus(
@@ -322,28 +303,15 @@ async def setup_studio(channel: grpc.aio.Channel, first: date) -> Studio:
     )
     studio = Studio(location, free_type, paid_type, schedules[:SCHEDULES], schedules[SCHEDULES:])
     for type_msg, names in ((free_type, studio.free_schedules), (paid_type, studio.paid_schedules)):
-        made = 0
-        for schedule_name in names:
-            row = opb.TimeSlotPatternRow(
-                start_date=to_date(first),
-                end_date=to_date(first + timedelta(days=27)),
-                start_time=pb.TimeOfDay(hours=HOURS.start),
-                end_time=pb.TimeOfDay(hours=HOURS.stop),
-                slot_minutes=60,
-                excluded_weekdays=[pb.DAY_OF_WEEK_SATURDAY, pb.DAY_OF_WEEK_SUNDAY],
-            )
-            response = await online.GenerateTimeSlots(
-                opb.GenerateTimeSlotsRequest(
-                    template=opb.TimeSlot(
-                        location=location.name, session_type=type_msg.name, schedules=[schedule_name], published=True
-                    ),
-                    rows=[row],
-                    request_id=str(uuid.uuid4()),
-                ),
-                metadata=META,
-                timeout=120,
-            )
-            made += len(response.time_slots)
+        made = await four_weeks_of_slots(
+            online,
+            location=location.name,
+            session_type=type_msg.name,
+            schedules=names,
+            first=first,
+            hours=HOURS,
+            meta=META,
+        )
         studio.slots_made[type_msg.name] = made
     return studio
 

@@ -22,7 +22,7 @@ from typing import Any
 import grpc
 from sqlalchemy import insert, text
 
-from bench.common import measure, on_each_backend, report
+from bench.common import four_weeks_of_slots, measure, on_each_backend, photographer_schedules, report
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -58,26 +58,7 @@ async def setup_studio(channel: grpc.aio.Channel, first: date) -> tuple[pb.Locat
     location = await stub.CreateLocation(
         pb.CreateLocationRequest(location=pb.Location(display_name="Bench Studio", time_zone=ZONE)), metadata=META
     )
-    schedules: list[str] = []
-    for i in range(SCHEDULES):
-        staff = await stub.CreateStaffMember(
-            pb.CreateStaffMemberRequest(
-                staff_member=pb.StaffMember(display_name=f"Photographer {i}", roles=[pb.STAFF_ROLE_PHOTOGRAPHER])
-            ),
-            metadata=META,
-        )
-        schedule = await stub.CreateSchedule(
-            pb.CreateScheduleRequest(
-                schedule=pb.Schedule(
-                    display_name=staff.display_name,
-                    kind=pb.SCHEDULE_KIND_STAFF,
-                    staff_member=staff.name,
-                    location=location.name,
-                )
-            ),
-            metadata=META,
-        )
-        schedules.append(schedule.name)
+    schedules = await photographer_schedules(stub, location.name, SCHEDULES, META)
     session_type = await stub.CreateSessionType(
         pb.CreateSessionTypeRequest(
             session_type=pb.SessionType(
@@ -89,28 +70,15 @@ async def setup_studio(channel: grpc.aio.Channel, first: date) -> tuple[pb.Locat
         ),
         metadata=META,
     )
-    made = 0
-    for schedule_name in schedules:
-        row = opb.TimeSlotPatternRow(
-            start_date=to_date(first),
-            end_date=to_date(first + timedelta(days=27)),
-            start_time=pb.TimeOfDay(hours=HOURS.start),
-            end_time=pb.TimeOfDay(hours=HOURS.stop),
-            slot_minutes=60,
-            excluded_weekdays=[pb.DAY_OF_WEEK_SATURDAY, pb.DAY_OF_WEEK_SUNDAY],
-        )
-        response = await online.GenerateTimeSlots(
-            opb.GenerateTimeSlotsRequest(
-                template=opb.TimeSlot(
-                    location=location.name, session_type=session_type.name, schedules=[schedule_name], published=True
-                ),
-                rows=[row],
-                request_id=str(uuid.uuid4()),
-            ),
-            metadata=META,
-            timeout=120,
-        )
-        made += len(response.time_slots)
+    made = await four_weeks_of_slots(
+        online,
+        location=location.name,
+        session_type=session_type.name,
+        schedules=schedules,
+        first=first,
+        hours=HOURS,
+        meta=META,
+    )
     return location, schedules, session_type.name, made
 
 

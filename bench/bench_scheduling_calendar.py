@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 from sqlalchemy import insert, text
 
-from bench.common import measure, on_each_backend, report
+from bench.common import measure, on_each_backend, photographer_schedules, report
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_devstack.loopback import service_settings
@@ -48,26 +48,7 @@ async def setup_studio(stub: scheduling_pb2_grpc.SchedulingServiceAsyncStub) -> 
     location = await stub.CreateLocation(
         pb.CreateLocationRequest(location=pb.Location(display_name="Bench Studio", time_zone=ZONE)), metadata=META
     )
-    schedules: list[str] = []
-    for i in range(SCHEDULES):
-        staff = await stub.CreateStaffMember(
-            pb.CreateStaffMemberRequest(
-                staff_member=pb.StaffMember(display_name=f"Photographer {i}", roles=[pb.STAFF_ROLE_PHOTOGRAPHER])
-            ),
-            metadata=META,
-        )
-        schedule = await stub.CreateSchedule(
-            pb.CreateScheduleRequest(
-                schedule=pb.Schedule(
-                    display_name=staff.display_name,
-                    kind=pb.SCHEDULE_KIND_STAFF,
-                    staff_member=staff.name,
-                    location=location.name,
-                )
-            ),
-            metadata=META,
-        )
-        schedules.append(schedule.name)
+    schedules = await photographer_schedules(stub, location.name, SCHEDULES, META)
     session_type = await stub.CreateSessionType(
         pb.CreateSessionTypeRequest(
             session_type=pb.SessionType(display_name="Family Portrait", color="#4A90D9", default_duration_minutes=60)

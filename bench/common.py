@@ -6,10 +6,16 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
+from shutterbook.common.v1 import date_pb2
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.postgres import throwaway_database
 
@@ -83,3 +89,76 @@ async def on_each_backend(name: str, run_on: RunOn) -> None:
                     await run_on("postgresql", url, nats.url)
         finally:
             nats.stop()
+
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+# --- studio seeding shared by the scheduling benchmarks ------------------------------------------
+
+
+async def photographer_schedules(
+    stub: scheduling_pb2_grpc.SchedulingServiceAsyncStub, location: str, count: int, meta: Metadata
+) -> list[str]:
+    """`count` photographers at `location`, each with a staff schedule; their schedule names."""
+    schedules: list[str] = []
+    for i in range(count):
+        staff = await stub.CreateStaffMember(
+            pb.CreateStaffMemberRequest(
+                staff_member=pb.StaffMember(display_name=f"Photographer {i}", roles=[pb.STAFF_ROLE_PHOTOGRAPHER])
+            ),
+            metadata=meta,
+        )
+        schedule = await stub.CreateSchedule(
+            pb.CreateScheduleRequest(
+                schedule=pb.Schedule(
+                    display_name=staff.display_name,
+                    kind=pb.SCHEDULE_KIND_STAFF,
+                    staff_member=staff.name,
+                    location=location,
+                )
+            ),
+            metadata=meta,
+        )
+        schedules.append(schedule.name)
+    return schedules
+
+
+async def four_weeks_of_slots(
+    online: online_pb2_grpc.OnlineBookingServiceAsyncStub,
+    *,
+    location: str,
+    session_type: str,
+    schedules: list[str],
+    first: date,
+    hours: range,
+    meta: Metadata,
+) -> int:
+    """One-hour weekday slots over four weeks from `first`, one pattern per schedule; how many."""
+    made = 0
+    for schedule_name in schedules:
+        row = opb.TimeSlotPatternRow(
+            start_date=_pdate(first),
+            end_date=_pdate(first + timedelta(days=27)),
+            start_time=pb.TimeOfDay(hours=hours.start),
+            end_time=pb.TimeOfDay(hours=hours.stop),
+            slot_minutes=60,
+            excluded_weekdays=[pb.DAY_OF_WEEK_SATURDAY, pb.DAY_OF_WEEK_SUNDAY],
+        )
+        response = await online.GenerateTimeSlots(
+            opb.GenerateTimeSlotsRequest(
+                template=opb.TimeSlot(
+                    location=location, session_type=session_type, schedules=[schedule_name], published=True
+                ),
+                rows=[row],
+                request_id=str(uuid.uuid4()),
+            ),
+            metadata=meta,
+            timeout=120,
+        )
+        made += len(response.time_slots)
+    return made
+
+
+def _pdate(d: date) -> date_pb2.Date:
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
