@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -101,7 +102,7 @@ class BookingsController(Controller):
             )
         view = await _view(upstreams, partner, booked.row)
         url = f"{base_url(request)}/book/manage/{booked.row.id}#token={booked.manage_token}"
-        return schemas.BookingCreated(**_fields(view), manage_token=booked.manage_token, manage_url=url)
+        return schemas.BookingCreated(**msgspec.structs.asdict(view), manage_token=booked.manage_token, manage_url=url)
 
     @get(
         "/{booking_id:str}",
@@ -158,7 +159,3 @@ class BookingsController(Controller):
             db, upstreams, partner, row, data.slot_id.lower(), request_id_for(partner, idempotency_key)
         )
         return await _view(upstreams, partner, row)
-
-
-def _fields(view: schemas.Booking) -> dict[str, Any]:
-    return {f: getattr(view, f) for f in view.__struct_fields__}

@@ -30,7 +30,9 @@ class Partner:
         return CallContext(company_id=self.company_id, caller=f"partner:{self.key_id}").metadata()
 
 
-def _hash(secret: str) -> str:
+def sha256_hex(secret: str) -> str:
+    """How the gateway keeps secrets it must recognise (API keys, manage tokens): 256-bit random
+    values, so a fast hash is as safe as a slow one."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -59,7 +61,7 @@ async def issue_key(
                 key_id=key_id,
                 company_id=company_id,
                 label=label,
-                secret_sha256=_hash(secret),
+                secret_sha256=sha256_hex(secret),
                 location_ids=location_ids or [],
                 created_at=utcnow(),
             )
@@ -75,7 +77,7 @@ async def authenticate(db: Database, raw: str) -> Partner | None:
     key_id, secret = parsed
     async with UnitOfWork(db, readonly=True) as uow:
         row = await uow.session.get(PartnerApiKeyRow, key_id)
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _hash(secret)):
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, sha256_hex(secret)):
         return None
     return Partner(key_id=row.key_id, company_id=row.company_id, location_ids=tuple(row.location_ids))
 

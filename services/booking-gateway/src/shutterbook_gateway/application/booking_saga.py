@@ -19,7 +19,6 @@ partner with the same Idempotency-Key) repeats it rather than doing it twice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable
@@ -37,8 +36,8 @@ from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_gateway.application import catalog
-from shutterbook_gateway.application.api_keys import Partner
-from shutterbook_gateway.application.recovery import deposit_note, save, settle
+from shutterbook_gateway.application.api_keys import Partner, sha256_hex
+from shutterbook_gateway.application.recovery import CALL_TIMEOUT, deposit_note, save, settle
 from shutterbook_gateway.domain.booking import PaymentKind, PaymentPlan, SagaState, payment_plan, step_id
 from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams, rpc_reason
@@ -58,9 +57,6 @@ from shutterbook_kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# Deadline of one call to a service; generous, since on the embedded SQLite default every write
-# of a service queues behind the others.
-CALL_TIMEOUT = float(env_int("GATEWAY_CALL_TIMEOUT_SECONDS", 15))
 # A payment may wait on the card network: its own, longer deadline.
 PAYMENT_TIMEOUT = float(env_int("GATEWAY_PAYMENT_TIMEOUT_SECONDS", 20))
 # How long the request that runs a saga owns it before recovery may take over: longer than
@@ -77,8 +73,6 @@ DEFINITE = frozenset(
         grpc.StatusCode.PERMISSION_DENIED,
     }
 )
-# Errors of the pay step the client sees under its own field names.
-PAYMENT_FIELD = {"payment_token": "payment_token", "promo_code": "promo_code"}
 
 
 @dataclass(frozen=True)
@@ -105,10 +99,6 @@ class BookingRequest:
 class Booked:
     row: OnlineBookingRow
     manage_token: str  # only right after booking: never stored, only its hash
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _money(amount: int, currency: str) -> money_pb2.Money:
@@ -350,7 +340,7 @@ async def book(db: Database, up: Upstreams, partner: Partner, req: BookingReques
         invoice="",
         payment="",
         deposit="",
-        manage_token_sha256=token_hash(manage_token),
+        manage_token_sha256=sha256_hex(manage_token),
         last_error="",
         lease_until=now + SAGA_LEASE,
         created_at=now,
@@ -415,7 +405,7 @@ async def _resume(db: Database, up: Upstreams, partner: Partner, row: OnlineBook
     if row.state not in (SagaState.CONFIRMED, SagaState.CANCELLED):
         raise FailedPrecondition("this booking request did not complete; nothing is booked", reason="BOOKING_FAILED")
     # the first answer (with its manage token) was lost: issue a new token, the old one was never seen
-    await save(db, row, manage_token_sha256=token_hash(manage_token))
+    await save(db, row, manage_token_sha256=sha256_hex(manage_token))
     return Booked(row=row, manage_token=manage_token)
 
 
@@ -431,7 +421,7 @@ async def find(db: Database, partner: Partner, booking_id: str, token: str) -> O
         and row.company_id == partner.company_id
         and catalog.in_scope(partner, f"locations/{row.location_id}")
         and row.state in (SagaState.CONFIRMED, SagaState.CANCELLED)
-        and secrets.compare_digest(row.manage_token_sha256, token_hash(token))
+        and secrets.compare_digest(row.manage_token_sha256, sha256_hex(token))
     )
     if not ok or row is None:
         raise NotFound("no such booking", reason="NOT_FOUND")

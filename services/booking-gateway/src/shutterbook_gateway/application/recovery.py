@@ -18,6 +18,7 @@ import grpc
 from sqlalchemy import select, update
 
 from shutterbook.billing.v1 import billing_pb2
+from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.domain.booking import OPEN_STATES, PaymentKind, SagaState, step_id
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # Deadline of one call to a service; generous, since on the embedded SQLite default every write
 # of a service queues behind the others.
+# Deadline of one call to a service (the saga's too); generous, since on the embedded SQLite
+# default every write of a service queues behind the others.
 CALL_TIMEOUT = float(env_int("GATEWAY_CALL_TIMEOUT_SECONDS", 15))
 RETRY_AFTER = timedelta(seconds=env_int("GATEWAY_RECOVERY_RETRY_SECONDS", 15))
 RECOVERY_INTERVAL_SECONDS = float(env_int("GATEWAY_RECOVERY_INTERVAL_SECONDS", 5))
@@ -101,8 +104,7 @@ async def _refund_invoice(up: Upstreams, md: tuple[tuple[str, str], ...], row: O
         left = payment.amount.amount_minor - payment.amount_refunded.amount_minor
         if left <= 0:
             continue
-        amount = billing_pb2.Payment(amount=payment.amount).amount
-        amount.amount_minor = left
+        amount = money_pb2.Money(currency_code=payment.amount.currency_code, amount_minor=left)
         await up.billing.RefundPayment(
             billing_pb2.RefundPaymentRequest(
                 name=payment.name,
