@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from shutterbook.clients.v1 import clients_pb2 as _clients_pb2
 from shutterbook.common.v1 import money_pb2 as _money_pb2
 from shutterbook.scheduling.v1 import events_pb2 as _events_pb2
 import builtins as _builtins
@@ -245,6 +246,7 @@ class InvoiceLine(_message.Message):
     DISCOUNT_FIELD_NUMBER: _builtins.int
     TAX_FIELD_NUMBER: _builtins.int
     TOTAL_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
     price_list_item: _builtins.str
     """The price list item the line was made from, `priceListItems/{item_id}`; empty for a
     free-form line.
@@ -255,6 +257,10 @@ class InvoiceLine(_message.Message):
     """How many, at least 1 (0 means 1)."""
     tax_rate_bps: _builtins.int
     """Tax rate in basis points. Taken from the item when a price list item is named."""
+    name: _builtins.str
+    """Resource name, `invoices/{invoice_id}/lines/{line_id}` (what RemoveInvoiceLine takes).
+    Output only.
+    """
     @_builtins.property
     def unit_price(self) -> _money_pb2.Money:
         """Price of one. Taken from the item when a price list item is named."""
@@ -287,10 +293,11 @@ class InvoiceLine(_message.Message):
         discount: _money_pb2.Money | None = ...,
         tax: _money_pb2.Money | None = ...,
         total: _money_pb2.Money | None = ...,
+        name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["discount", b"discount", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "unit_price", b"unit_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "discount", b"discount", "price_list_item", b"price_list_item", "quantity", b"quantity", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "total", b"total", "unit_price", b"unit_price"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "discount", b"discount", "name", b"name", "price_list_item", b"price_list_item", "quantity", b"quantity", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "total", b"total", "unit_price", b"unit_price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -311,6 +318,8 @@ class InvoiceSession(_message.Message):
     LOCATION_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
+    LOCATION_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    LOCATION_ADDRESS_FIELD_NUMBER: _builtins.int
     session: _builtins.str
     """The session, `sessions/{session_id}`."""
     session_number: _builtins.str
@@ -325,6 +334,10 @@ class InvoiceSession(_message.Message):
     """The location's IANA time zone."""
     description: _builtins.str
     """The session's description."""
+    location_display_name: _builtins.str
+    """The location's name (shown on documents instead of its id)."""
+    location_address: _builtins.str
+    """The location's postal address on one line."""
     @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
         """Start of the session."""
@@ -345,10 +358,12 @@ class InvoiceSession(_message.Message):
         location: _builtins.str = ...,
         time_zone: _builtins.str = ...,
         description: _builtins.str = ...,
+        location_display_name: _builtins.str = ...,
+        location_address: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "end_time", b"end_time", "location", b"location", "session", b"session", "session_number", b"session_number", "session_type", b"session_type", "session_type_display_name", b"session_type_display_name", "start_time", b"start_time", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "end_time", b"end_time", "location", b"location", "location_address", b"location_address", "location_display_name", b"location_display_name", "session", b"session", "session_number", b"session_number", "session_type", b"session_type", "session_type_display_name", b"session_type_display_name", "start_time", b"start_time", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -380,6 +395,8 @@ class Invoice(_message.Message):
     SESSION_FEE_INVOICE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    CANCELLATION_CREDIT_FIELD_NUMBER: _builtins.int
+    CANCELLATION_REASON_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `invoices/{invoice_id}`. Output only."""
     invoice_number: _builtins.str
@@ -400,6 +417,8 @@ class Invoice(_message.Message):
     """The promo code applied. Output only."""
     session_fee_invoice: _builtins.bool
     """True when made for a session by EnsureSessionInvoice or the auto-create handler. Output only."""
+    cancellation_reason: _builtins.str
+    """Why the cancellation credit was given, shown on the invoice. Output only."""
     @_builtins.property
     def session_details(self) -> Global___InvoiceSession:
         """What the invoice knows of its session. Output only."""
@@ -422,7 +441,7 @@ class Invoice(_message.Message):
 
     @_builtins.property
     def total(self) -> _money_pb2.Money:
-        """subtotal - discount + tax. Output only."""
+        """subtotal - discount + tax - cancellation_credit. Output only."""
 
     @_builtins.property
     def amount_paid(self) -> _money_pb2.Money:
@@ -439,6 +458,12 @@ class Invoice(_message.Message):
     @_builtins.property
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """Last change. Output only."""
+
+    @_builtins.property
+    def cancellation_credit(self) -> _money_pb2.Money:
+        """Taken off the total when the booking was cancelled and the studio keeps only a fee
+        (ReduceInvoiceToFee); zero otherwise. Output only.
+        """
 
     def __init__(
         self,
@@ -463,10 +488,12 @@ class Invoice(_message.Message):
         session_fee_invoice: _builtins.bool = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        cancellation_credit: _money_pb2.Money | None = ...,
+        cancellation_reason: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "balance", b"balance", "create_time", b"create_time", "discount", b"discount", "session_details", b"session_details", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "balance", b"balance", "cancellation_credit", b"cancellation_credit", "create_time", b"create_time", "discount", b"discount", "session_details", b"session_details", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "balance", b"balance", "client", b"client", "client_display_name", b"client_display_name", "create_time", b"create_time", "currency_code", b"currency_code", "discount", b"discount", "invoice_number", b"invoice_number", "lines", b"lines", "name", b"name", "promo_code", b"promo_code", "promotion", b"promotion", "session", b"session", "session_details", b"session_details", "session_fee_invoice", b"session_fee_invoice", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "balance", b"balance", "cancellation_credit", b"cancellation_credit", "cancellation_reason", b"cancellation_reason", "client", b"client", "client_display_name", b"client_display_name", "create_time", b"create_time", "currency_code", b"currency_code", "discount", b"discount", "invoice_number", b"invoice_number", "lines", b"lines", "name", b"name", "promo_code", b"promo_code", "promotion", b"promotion", "session", b"session", "session_details", b"session_details", "session_fee_invoice", b"session_fee_invoice", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -609,6 +636,156 @@ class VoidInvoiceRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VoidInvoiceRequest: _TypeAlias = VoidInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class ReduceInvoiceToFeeRequest(_message.Message):
+    """Request of ReduceInvoiceToFee."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The invoice, `invoices/{invoice_id}`."""
+    reason: _builtins.str
+    """Why, shown on the invoice (at most 200 characters), for example "Cancelled online"."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def fee(self) -> _money_pb2.Money:
+        """What the studio keeps, above zero, in the invoice's currency. A fee above the invoice's
+        total keeps the total (nothing is credited).
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        fee: _money_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "name", b"name", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReduceInvoiceToFeeRequest: _TypeAlias = ReduceInvoiceToFeeRequest  # noqa: Y015
+
+@_typing.final
+class EnsureKnownClientRequest(_message.Message):
+    """Request of EnsureKnownClient."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def client(self) -> _clients_pb2.Client:
+        """The client as the clients service returned it. `name` (`clients/{client_id}`) and
+        `update_time` (which orders versions) are required.
+        """
+
+    def __init__(
+        self,
+        *,
+        client: _clients_pb2.Client | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnsureKnownClientRequest: _TypeAlias = EnsureKnownClientRequest  # noqa: Y015
+
+@_typing.final
+class EnsureKnownClientResponse(_message.Message):
+    """Response of EnsureKnownClient."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    client: _builtins.str
+    """The client's name, `clients/{client_id}`."""
+    display_name: _builtins.str
+    """The name billing keeps for the client's invoices."""
+    def __init__(
+        self,
+        *,
+        client: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "display_name", b"display_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnsureKnownClientResponse: _TypeAlias = EnsureKnownClientResponse  # noqa: Y015
+
+@_typing.final
+class AddInvoiceLineRequest(_message.Message):
+    """Request of AddInvoiceLine."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    LINE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    invoice: _builtins.str
+    """The invoice, `invoices/{invoice_id}`."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    @_builtins.property
+    def line(self) -> Global___InvoiceLine:
+        """The line: a price list item, or a description, unit price and tax rate, in the
+        invoice's currency.
+        """
+
+    def __init__(
+        self,
+        *,
+        invoice: _builtins.str = ...,
+        line: Global___InvoiceLine | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line", b"line"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice", "line", b"line", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddInvoiceLineRequest: _TypeAlias = AddInvoiceLineRequest  # noqa: Y015
+
+@_typing.final
+class RemoveInvoiceLineRequest(_message.Message):
+    """Request of RemoveInvoiceLine."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The line, `invoices/{invoice_id}/lines/{line_id}`."""
+    request_id: _builtins.str
+    """Optional idempotency key (a UUID)."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveInvoiceLineRequest: _TypeAlias = RemoveInvoiceLineRequest  # noqa: Y015
 
 @_typing.final
 class EnsureSessionInvoiceRequest(_message.Message):

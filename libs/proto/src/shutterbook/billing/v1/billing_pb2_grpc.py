@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from shutterbook.billing.v1 import billing_pb2 as shutterbook_dot_billing_dot_v1_dot_billing__pb2
+from shutterbook.common.v1 import audit_pb2 as shutterbook_dot_common_dot_v1_dot_audit__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -28,7 +29,7 @@ if _version_not_supported:
 class BillingServiceStub:
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     Money is integer minor units. Rounding: tax is computed per invoice line in basis points
     of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
@@ -74,10 +75,30 @@ class BillingServiceStub:
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.VoidInvoiceRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
                 _registered_method=True)
+        self.ReduceInvoiceToFee = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ReduceInvoiceToFee',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ReduceInvoiceToFeeRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.AddInvoiceLine = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/AddInvoiceLine',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.AddInvoiceLineRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.RemoveInvoiceLine = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/RemoveInvoiceLine',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RemoveInvoiceLineRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
         self.EnsureSessionInvoice = channel.unary_unary(
                 '/shutterbook.billing.v1.BillingService/EnsureSessionInvoice',
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.EnsureKnownClient = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/EnsureKnownClient',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureKnownClientRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureKnownClientResponse.FromString,
                 _registered_method=True)
         self.ApplyPromotion = channel.unary_unary(
                 '/shutterbook.billing.v1.BillingService/ApplyPromotion',
@@ -149,12 +170,17 @@ class BillingServiceStub:
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderPaymentReceiptRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.FromString,
                 _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ListAuditEntries',
+                request_serializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     Money is integer minor units. Rounding: tax is computed per invoice line in basis points
     of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
@@ -208,10 +234,48 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReduceInvoiceToFee(self, request, context):
+        """The invoice of a cancelled booking whose studio keeps only a fee: the invoice is reduced
+        to the fee (a cancellation credit takes the rest off its total) and is then paid when what
+        it holds covers the fee, else open with the rest of the fee due. What it holds above the
+        fee must be refunded first. With `request_id`, a retry returns the first result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddInvoiceLine(self, request, context):
+        """Adds a line to an invoice that is not void (a paid invoice reopens with the new balance),
+        repriced with the invoice's promotion. With `request_id`, a retry returns the first result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveInvoiceLine(self, request, context):
+        """Removes a line (`invoices/{invoice_id}/lines/{line_id}`) from an invoice that is not void,
+        repriced with the invoice's promotion; refused (FAILED_PRECONDITION, `INVOICE_PAID_BEYOND`)
+        when the new total would be below what was paid: refund first. With `request_id`, a retry
+        returns the first result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def EnsureSessionInvoice(self, request, context):
         """Creates the session fee invoice of a session, or returns it when it exists (one per
         session): the invoice the `scheduling.session.booked` handler creates for session types
         with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
+        The session's client must be known to billing (from the clients events, or through
+        EnsureKnownClient): an unknown client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnsureKnownClient(self, request, context):
+        """Applies a client version to billing's client directory at once, as its `clients.client.*`
+        event will, so a caller that just created the client can invoice it without waiting.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -321,6 +385,17 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEntries(self, request, context):
+        """Lists the audit trail of an invoice (`invoices/{id}`: created with its lines, promotion
+        applied, payments, refunds, voided), a payment (`payments/{id}`), a deposit
+        (`deposits/{id}`), a promotion (`promotions/{id}`) or a price list item
+        (`priceListItems/{id}`), newest first: who changed it, when, and which fields. A record
+        of another company is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -359,10 +434,30 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.VoidInvoiceRequest.FromString,
                     response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
             ),
+            'ReduceInvoiceToFee': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReduceInvoiceToFee,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ReduceInvoiceToFeeRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'AddInvoiceLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddInvoiceLine,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.AddInvoiceLineRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'RemoveInvoiceLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveInvoiceLine,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RemoveInvoiceLineRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
             'EnsureSessionInvoice': grpc.unary_unary_rpc_method_handler(
                     servicer.EnsureSessionInvoice,
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.FromString,
                     response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'EnsureKnownClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnsureKnownClient,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureKnownClientRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureKnownClientResponse.SerializeToString,
             ),
             'ApplyPromotion': grpc.unary_unary_rpc_method_handler(
                     servicer.ApplyPromotion,
@@ -434,6 +529,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderPaymentReceiptRequest.FromString,
                     response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.SerializeToString,
             ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'shutterbook.billing.v1.BillingService', rpc_method_handlers)
@@ -445,7 +545,7 @@ def add_BillingServiceServicer_to_server(servicer, server):
 class BillingService:
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     Money is integer minor units. Rounding: tax is computed per invoice line in basis points
     of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
@@ -640,6 +740,87 @@ class BillingService:
             _registered_method=True)
 
     @staticmethod
+    def ReduceInvoiceToFee(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ReduceInvoiceToFee',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ReduceInvoiceToFeeRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddInvoiceLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/AddInvoiceLine',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.AddInvoiceLineRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveInvoiceLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/RemoveInvoiceLine',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.RemoveInvoiceLineRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def EnsureSessionInvoice(request,
             target,
             options=(),
@@ -656,6 +837,33 @@ class BillingService:
             '/shutterbook.billing.v1.BillingService/EnsureSessionInvoice',
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.SerializeToString,
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnsureKnownClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/EnsureKnownClient',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureKnownClientRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureKnownClientResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1034,6 +1242,33 @@ class BillingService:
             '/shutterbook.billing.v1.BillingService/RenderPaymentReceipt',
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderPaymentReceiptRequest.SerializeToString,
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ListAuditEntries',
+            shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.SerializeToString,
+            shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

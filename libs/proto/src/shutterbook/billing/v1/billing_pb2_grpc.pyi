@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from shutterbook.billing.v1 import billing_pb2 as _billing_pb2
+from shutterbook.common.v1 import audit_pb2 as _audit_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -29,7 +30,7 @@ GRPC_VERSION: str
 class BillingServiceStub:
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     Money is integer minor units. Rounding: tax is computed per invoice line in basis points
     of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
@@ -52,10 +53,32 @@ class BillingServiceStub:
     """Lists invoices, newest number first, optionally of one client or one session."""
     VoidInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.VoidInvoiceRequest, _billing_pb2.Invoice]
     """Voids an open invoice that holds no money (refund its payments first)."""
+    ReduceInvoiceToFee: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ReduceInvoiceToFeeRequest, _billing_pb2.Invoice]
+    """The invoice of a cancelled booking whose studio keeps only a fee: the invoice is reduced
+    to the fee (a cancellation credit takes the rest off its total) and is then paid when what
+    it holds covers the fee, else open with the rest of the fee due. What it holds above the
+    fee must be refunded first. With `request_id`, a retry returns the first result.
+    """
+    AddInvoiceLine: _grpc.UnaryUnaryMultiCallable[_billing_pb2.AddInvoiceLineRequest, _billing_pb2.Invoice]
+    """Adds a line to an invoice that is not void (a paid invoice reopens with the new balance),
+    repriced with the invoice's promotion. With `request_id`, a retry returns the first result.
+    """
+    RemoveInvoiceLine: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RemoveInvoiceLineRequest, _billing_pb2.Invoice]
+    """Removes a line (`invoices/{invoice_id}/lines/{line_id}`) from an invoice that is not void,
+    repriced with the invoice's promotion; refused (FAILED_PRECONDITION, `INVOICE_PAID_BEYOND`)
+    when the new total would be below what was paid: refund first. With `request_id`, a retry
+    returns the first result.
+    """
     EnsureSessionInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.EnsureSessionInvoiceRequest, _billing_pb2.Invoice]
     """Creates the session fee invoice of a session, or returns it when it exists (one per
     session): the invoice the `scheduling.session.booked` handler creates for session types
     with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
+    The session's client must be known to billing (from the clients events, or through
+    EnsureKnownClient): an unknown client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
+    """
+    EnsureKnownClient: _grpc.UnaryUnaryMultiCallable[_billing_pb2.EnsureKnownClientRequest, _billing_pb2.EnsureKnownClientResponse]
+    """Applies a client version to billing's client directory at once, as its `clients.client.*`
+    event will, so a caller that just created the client can invoice it without waiting.
     """
     ApplyPromotion: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ApplyPromotionRequest, _billing_pb2.Invoice]
     """Applies a promo code to an open invoice without payments. Uses the code once."""
@@ -93,12 +116,19 @@ class BillingServiceStub:
     """Renders the session confirmation of a session's invoice as a PDF."""
     RenderPaymentReceipt: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RenderPaymentReceiptRequest, _billing_pb2.Document]
     """Renders the receipt of a payment as a PDF."""
+    ListAuditEntries: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ListAuditEntriesRequest, _audit_pb2.ListAuditEntriesResponse]
+    """Lists the audit trail of an invoice (`invoices/{id}`: created with its lines, promotion
+    applied, payments, refunds, voided), a payment (`payments/{id}`), a deposit
+    (`deposits/{id}`), a promotion (`promotions/{id}`) or a price list item
+    (`priceListItems/{id}`), newest first: who changed it, when, and which fields. A record
+    of another company is NOT_FOUND.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     Money is integer minor units. Rounding: tax is computed per invoice line in basis points
     of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
@@ -118,10 +148,32 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """Lists invoices, newest number first, optionally of one client or one session."""
     VoidInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.VoidInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
     """Voids an open invoice that holds no money (refund its payments first)."""
+    ReduceInvoiceToFee: _aio.UnaryUnaryMultiCallable[_billing_pb2.ReduceInvoiceToFeeRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """The invoice of a cancelled booking whose studio keeps only a fee: the invoice is reduced
+    to the fee (a cancellation credit takes the rest off its total) and is then paid when what
+    it holds covers the fee, else open with the rest of the fee due. What it holds above the
+    fee must be refunded first. With `request_id`, a retry returns the first result.
+    """
+    AddInvoiceLine: _aio.UnaryUnaryMultiCallable[_billing_pb2.AddInvoiceLineRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """Adds a line to an invoice that is not void (a paid invoice reopens with the new balance),
+    repriced with the invoice's promotion. With `request_id`, a retry returns the first result.
+    """
+    RemoveInvoiceLine: _aio.UnaryUnaryMultiCallable[_billing_pb2.RemoveInvoiceLineRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """Removes a line (`invoices/{invoice_id}/lines/{line_id}`) from an invoice that is not void,
+    repriced with the invoice's promotion; refused (FAILED_PRECONDITION, `INVOICE_PAID_BEYOND`)
+    when the new total would be below what was paid: refund first. With `request_id`, a retry
+    returns the first result.
+    """
     EnsureSessionInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.EnsureSessionInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
     """Creates the session fee invoice of a session, or returns it when it exists (one per
     session): the invoice the `scheduling.session.booked` handler creates for session types
     with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
+    The session's client must be known to billing (from the clients events, or through
+    EnsureKnownClient): an unknown client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
+    """
+    EnsureKnownClient: _aio.UnaryUnaryMultiCallable[_billing_pb2.EnsureKnownClientRequest, _billing_pb2.EnsureKnownClientResponse]  # type: ignore[assignment]
+    """Applies a client version to billing's client directory at once, as its `clients.client.*`
+    event will, so a caller that just created the client can invoice it without waiting.
     """
     ApplyPromotion: _aio.UnaryUnaryMultiCallable[_billing_pb2.ApplyPromotionRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
     """Applies a promo code to an open invoice without payments. Uses the code once."""
@@ -159,11 +211,18 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """Renders the session confirmation of a session's invoice as a PDF."""
     RenderPaymentReceipt: _aio.UnaryUnaryMultiCallable[_billing_pb2.RenderPaymentReceiptRequest, _billing_pb2.Document]  # type: ignore[assignment]
     """Renders the receipt of a payment as a PDF."""
+    ListAuditEntries: _aio.UnaryUnaryMultiCallable[_audit_pb2.ListAuditEntriesRequest, _audit_pb2.ListAuditEntriesResponse]  # type: ignore[assignment]
+    """Lists the audit trail of an invoice (`invoices/{id}`: created with its lines, promotion
+    applied, payments, refunds, voided), a payment (`payments/{id}`), a deposit
+    (`deposits/{id}`), a promotion (`promotions/{id}`) or a price list item
+    (`priceListItems/{id}`), newest first: who changed it, when, and which fields. A record
+    of another company is NOT_FOUND.
+    """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
     """BillingService owns price lists, invoices, payments, customer deposits and promotions.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     Money is integer minor units. Rounding: tax is computed per invoice line in basis points
     of the line's amount after its share of the discount, rounded half up to a minor unit.
     """
@@ -225,6 +284,40 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         """Voids an open invoice that holds no money (refund its payments first)."""
 
     @_abc_1.abstractmethod
+    def ReduceInvoiceToFee(
+        self,
+        request: _billing_pb2.ReduceInvoiceToFeeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """The invoice of a cancelled booking whose studio keeps only a fee: the invoice is reduced
+        to the fee (a cancellation credit takes the rest off its total) and is then paid when what
+        it holds covers the fee, else open with the rest of the fee due. What it holds above the
+        fee must be refunded first. With `request_id`, a retry returns the first result.
+        """
+
+    @_abc_1.abstractmethod
+    def AddInvoiceLine(
+        self,
+        request: _billing_pb2.AddInvoiceLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """Adds a line to an invoice that is not void (a paid invoice reopens with the new balance),
+        repriced with the invoice's promotion. With `request_id`, a retry returns the first result.
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveInvoiceLine(
+        self,
+        request: _billing_pb2.RemoveInvoiceLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """Removes a line (`invoices/{invoice_id}/lines/{line_id}`) from an invoice that is not void,
+        repriced with the invoice's promotion; refused (FAILED_PRECONDITION, `INVOICE_PAID_BEYOND`)
+        when the new total would be below what was paid: refund first. With `request_id`, a retry
+        returns the first result.
+        """
+
+    @_abc_1.abstractmethod
     def EnsureSessionInvoice(
         self,
         request: _billing_pb2.EnsureSessionInvoiceRequest,
@@ -233,6 +326,18 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         """Creates the session fee invoice of a session, or returns it when it exists (one per
         session): the invoice the `scheduling.session.booked` handler creates for session types
         with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
+        The session's client must be known to billing (from the clients events, or through
+        EnsureKnownClient): an unknown client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
+        """
+
+    @_abc_1.abstractmethod
+    def EnsureKnownClient(
+        self,
+        request: _billing_pb2.EnsureKnownClientRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.EnsureKnownClientResponse, _abc.Awaitable[_billing_pb2.EnsureKnownClientResponse]]:
+        """Applies a client version to billing's client directory at once, as its `clients.client.*`
+        event will, so a caller that just created the client can invoice it without waiting.
         """
 
     @_abc_1.abstractmethod
@@ -354,5 +459,18 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_billing_pb2.Document, _abc.Awaitable[_billing_pb2.Document]]:
         """Renders the receipt of a payment as a PDF."""
+
+    @_abc_1.abstractmethod
+    def ListAuditEntries(
+        self,
+        request: _audit_pb2.ListAuditEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.ListAuditEntriesResponse, _abc.Awaitable[_audit_pb2.ListAuditEntriesResponse]]:
+        """Lists the audit trail of an invoice (`invoices/{id}`: created with its lines, promotion
+        applied, payments, refunds, voided), a payment (`payments/{id}`), a deposit
+        (`deposits/{id}`), a promotion (`promotions/{id}`) or a price list item
+        (`priceListItems/{id}`), newest first: who changed it, when, and which fields. A record
+        of another company is NOT_FOUND.
+        """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -26,7 +26,7 @@ from shutterbook.billing.v1 import billing_pb2 as shutterbook_dot_billing_dot_v1
 from shutterbook.common.v1 import money_pb2 as shutterbook_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#shutterbook/billing/v1/events.proto\x12\x16shutterbook.billing.v1\x1a$shutterbook/billing/v1/billing.proto\x1a!shutterbook/common/v1/money.proto\"G\n\x13InvoiceCreatedEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"D\n\x10InvoicePaidEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"F\n\x12InvoiceVoidedEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"z\n\x14PaymentReceivedEvent\x12\x30\n\x07payment\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Payment\x12\x30\n\x07invoice\x18\x02 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"\xbf\x01\n\x14PaymentRefundedEvent\x12\x30\n\x07payment\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Payment\x12\x33\n\rrefund_amount\x18\x02 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x30\n\x07invoice\x18\x03 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\x12\x0e\n\x06reason\x18\x04 \x01(\t\"G\n\x13\x44\x65positCreatedEvent\x12\x30\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Deposit\"y\n\x13\x44\x65positAppliedEvent\x12\x30\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Deposit\x12\x30\n\x07payment\x18\x02 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Payment\"\xa9\x01\n\x14\x44\x65positRefundedEvent\x12\x30\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Deposit\x12\x33\n\rrefund_amount\x18\x02 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x1a\n\x12provider_refund_id\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#shutterbook/billing/v1/events.proto\x12\x16shutterbook.billing.v1\x1a$shutterbook/billing/v1/billing.proto\x1a!shutterbook/common/v1/money.proto\"G\n\x13InvoiceCreatedEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"D\n\x10InvoicePaidEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"F\n\x12InvoiceVoidedEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"L\n\x18InvoiceReducedToFeeEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"|\n\x15InvoiceLineAddedEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\x12\x31\n\x04line\x18\x02 \x01(\x0b\x32#.shutterbook.billing.v1.InvoiceLine\"~\n\x17InvoiceLineRemovedEvent\x12\x30\n\x07invoice\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\x12\x31\n\x04line\x18\x02 \x01(\x0b\x32#.shutterbook.billing.v1.InvoiceLine\"z\n\x14PaymentReceivedEvent\x12\x30\n\x07payment\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Payment\x12\x30\n\x07invoice\x18\x02 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\"\xbf\x01\n\x14PaymentRefundedEvent\x12\x30\n\x07payment\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Payment\x12\x33\n\rrefund_amount\x18\x02 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x30\n\x07invoice\x18\x03 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Invoice\x12\x0e\n\x06reason\x18\x04 \x01(\t\"G\n\x13\x44\x65positCreatedEvent\x12\x30\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Deposit\"y\n\x13\x44\x65positAppliedEvent\x12\x30\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Deposit\x12\x30\n\x07payment\x18\x02 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Payment\"\xa9\x01\n\x14\x44\x65positRefundedEvent\x12\x30\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1f.shutterbook.billing.v1.Deposit\x12\x33\n\rrefund_amount\x18\x02 \x01(\x0b\x32\x1c.shutterbook.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x1a\n\x12provider_refund_id\x18\x04 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,14 +39,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVOICEPAIDEVENT']._serialized_end=277
   _globals['_INVOICEVOIDEDEVENT']._serialized_start=279
   _globals['_INVOICEVOIDEDEVENT']._serialized_end=349
-  _globals['_PAYMENTRECEIVEDEVENT']._serialized_start=351
-  _globals['_PAYMENTRECEIVEDEVENT']._serialized_end=473
-  _globals['_PAYMENTREFUNDEDEVENT']._serialized_start=476
-  _globals['_PAYMENTREFUNDEDEVENT']._serialized_end=667
-  _globals['_DEPOSITCREATEDEVENT']._serialized_start=669
-  _globals['_DEPOSITCREATEDEVENT']._serialized_end=740
-  _globals['_DEPOSITAPPLIEDEVENT']._serialized_start=742
-  _globals['_DEPOSITAPPLIEDEVENT']._serialized_end=863
-  _globals['_DEPOSITREFUNDEDEVENT']._serialized_start=866
-  _globals['_DEPOSITREFUNDEDEVENT']._serialized_end=1035
+  _globals['_INVOICEREDUCEDTOFEEEVENT']._serialized_start=351
+  _globals['_INVOICEREDUCEDTOFEEEVENT']._serialized_end=427
+  _globals['_INVOICELINEADDEDEVENT']._serialized_start=429
+  _globals['_INVOICELINEADDEDEVENT']._serialized_end=553
+  _globals['_INVOICELINEREMOVEDEVENT']._serialized_start=555
+  _globals['_INVOICELINEREMOVEDEVENT']._serialized_end=681
+  _globals['_PAYMENTRECEIVEDEVENT']._serialized_start=683
+  _globals['_PAYMENTRECEIVEDEVENT']._serialized_end=805
+  _globals['_PAYMENTREFUNDEDEVENT']._serialized_start=808
+  _globals['_PAYMENTREFUNDEDEVENT']._serialized_end=999
+  _globals['_DEPOSITCREATEDEVENT']._serialized_start=1001
+  _globals['_DEPOSITCREATEDEVENT']._serialized_end=1072
+  _globals['_DEPOSITAPPLIEDEVENT']._serialized_start=1074
+  _globals['_DEPOSITAPPLIEDEVENT']._serialized_end=1195
+  _globals['_DEPOSITREFUNDEDEVENT']._serialized_start=1198
+  _globals['_DEPOSITREFUNDEDEVENT']._serialized_end=1367
 # @@protoc_insertion_point(module_scope)

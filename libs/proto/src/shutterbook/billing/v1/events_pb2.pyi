@@ -91,6 +91,90 @@ class InvoiceVoidedEvent(_message.Message):
 Global___InvoiceVoidedEvent: _TypeAlias = InvoiceVoidedEvent  # noqa: Y015
 
 @_typing.final
+class InvoiceReducedToFeeEvent(_message.Message):
+    """Payload of `billing.invoice.reduced_to_fee`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def invoice(self) -> _billing_pb2.Invoice:
+        """The invoice as reduced (its cancellation credit and new total, balance and status)."""
+
+    def __init__(
+        self,
+        *,
+        invoice: _billing_pb2.Invoice | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceReducedToFeeEvent: _TypeAlias = InvoiceReducedToFeeEvent  # noqa: Y015
+
+@_typing.final
+class InvoiceLineAddedEvent(_message.Message):
+    """Payload of `billing.invoice.line_added`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    LINE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def invoice(self) -> _billing_pb2.Invoice:
+        """The invoice with its new line, repriced."""
+
+    @_builtins.property
+    def line(self) -> _billing_pb2.InvoiceLine:
+        """The line added, as priced on the invoice."""
+
+    def __init__(
+        self,
+        *,
+        invoice: _billing_pb2.Invoice | None = ...,
+        line: _billing_pb2.InvoiceLine | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice", "line", b"line"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice", "line", b"line"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceLineAddedEvent: _TypeAlias = InvoiceLineAddedEvent  # noqa: Y015
+
+@_typing.final
+class InvoiceLineRemovedEvent(_message.Message):
+    """Payload of `billing.invoice.line_removed`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    LINE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def invoice(self) -> _billing_pb2.Invoice:
+        """The invoice without the line, repriced."""
+
+    @_builtins.property
+    def line(self) -> _billing_pb2.InvoiceLine:
+        """The line removed, as it was priced on the invoice."""
+
+    def __init__(
+        self,
+        *,
+        invoice: _billing_pb2.Invoice | None = ...,
+        line: _billing_pb2.InvoiceLine | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice", "line", b"line"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice", "line", b"line"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceLineRemovedEvent: _TypeAlias = InvoiceLineRemovedEvent  # noqa: Y015
+
+@_typing.final
 class PaymentReceivedEvent(_message.Message):
     """Payload of `billing.payment.received`."""
 

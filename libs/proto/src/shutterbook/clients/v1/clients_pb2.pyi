@@ -375,6 +375,7 @@ class ListClientsRequest(_message.Message):
     ORGANIZATION_FIELD_NUMBER: _builtins.int
     YEAR_FIELD_NUMBER: _builtins.int
     CRITERIA_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Maximum clients to return (0: 100; at most 1000; negative is INVALID_ARGUMENT)."""
     page_token: _builtins.str
@@ -387,6 +388,11 @@ class ListClientsRequest(_message.Message):
     """Only the clients with a membership of this organization, `organizations/{org_id}`."""
     year: _builtins.int
     """With `organization`: only memberships of this year (0: any year)."""
+    order_by: _builtins.str
+    """The order: `create_time` (oldest first, the default when empty), `create_time desc`
+    (newest first) or `family_name` (by name: family name, given name, else household name).
+    Ties are broken by id, so pages are stable; a page token is only good for its order.
+    """
     @_builtins.property
     def criteria(self) -> Global___ClientCriteria:
         """Only the clients matching these criteria (as a saved filter would store them)."""
@@ -401,10 +407,11 @@ class ListClientsRequest(_message.Message):
         organization: _builtins.str = ...,
         year: _builtins.int = ...,
         criteria: Global___ClientCriteria | None = ...,
+        order_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["criteria", b"criteria"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["criteria", b"criteria", "group", b"group", "organization", b"organization", "page_size", b"page_size", "page_token", b"page_token", "saved_filter", b"saved_filter", "year", b"year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["criteria", b"criteria", "group", b"group", "order_by", b"order_by", "organization", b"organization", "page_size", b"page_size", "page_token", b"page_token", "saved_filter", b"saved_filter", "year", b"year"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -422,7 +429,7 @@ class ListClientsResponse(_message.Message):
     """Token of the next page; empty at the end."""
     @_builtins.property
     def clients(self) -> _containers.RepeatedCompositeFieldContainer[Global___Client]:
-        """The clients of this page, oldest first."""
+        """The clients of this page, in the order asked for (oldest first by default)."""
 
     def __init__(
         self,
@@ -1144,19 +1151,23 @@ class ListClientGroupsRequest(_message.Message):
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Maximum groups to return (0: 100; at most 1000)."""
     page_token: _builtins.str
     """Token of the next page."""
+    client: _builtins.str
+    """Only the groups this client is in, `clients/{client_id}` (the client record's Groups)."""
     def __init__(
         self,
         *,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        client: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

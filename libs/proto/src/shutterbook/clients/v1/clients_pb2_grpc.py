@@ -5,6 +5,7 @@ import warnings
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from shutterbook.clients.v1 import clients_pb2 as shutterbook_dot_clients_dot_v1_dot_clients__pb2
+from shutterbook.common.v1 import audit_pb2 as shutterbook_dot_common_dot_v1_dot_audit__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -29,8 +30,8 @@ if _version_not_supported:
 class ClientsServiceStub:
     """ClientsService owns everyone a studio books: clients (households or people).
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata
-    key; a client of another company is NOT_FOUND.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company;
+    a client of another company is NOT_FOUND.
     """
 
     def __init__(self, channel):
@@ -184,13 +185,18 @@ class ClientsServiceStub:
                 request_serializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteSavedFilterRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/shutterbook.clients.v1.ClientsService/ListAuditEntries',
+                request_serializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class ClientsServiceServicer:
     """ClientsService owns everyone a studio books: clients (households or people).
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata
-    key; a client of another company is NOT_FOUND.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company;
+    a client of another company is NOT_FOUND.
     """
 
     def CreateClient(self, request, context):
@@ -209,7 +215,7 @@ class ClientsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListClients(self, request, context):
-        """Lists live clients, oldest first, optionally selected by a group, a saved filter,
+        """Lists live clients, oldest first (or as `order_by` asks), optionally selected by a group, a saved filter,
         an organization (and year) or inline criteria. Bulk scheduling pages through it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -402,6 +408,16 @@ class ClientsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEntries(self, request, context):
+        """Lists the audit trail of a client (`clients/{id}`: its fields, family members,
+        memberships and groups joined, merges), an organization (`organizations/{id}`), a client
+        group (`clientGroups/{id}`) or a saved filter (`savedFilters/{id}`), newest first: who
+        changed it, when, and which fields. A record of another company is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -550,6 +566,11 @@ def add_ClientsServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteSavedFilterRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'shutterbook.clients.v1.ClientsService', rpc_method_handlers)
@@ -561,8 +582,8 @@ def add_ClientsServiceServicer_to_server(servicer, server):
 class ClientsService:
     """ClientsService owns everyone a studio books: clients (households or people).
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata
-    key; a client of another company is NOT_FOUND.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company;
+    a client of another company is NOT_FOUND.
     """
 
     @staticmethod
@@ -1338,6 +1359,33 @@ class ClientsService:
             '/shutterbook.clients.v1.ClientsService/DeleteSavedFilter',
             shutterbook_dot_clients_dot_v1_dot_clients__pb2.DeleteSavedFilterRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.clients.v1.ClientsService/ListAuditEntries',
+            shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.SerializeToString,
+            shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import empty_pb2 as _empty_pb2
 from grpc import aio as _aio
 from shutterbook.clients.v1 import clients_pb2 as _clients_pb2
+from shutterbook.common.v1 import audit_pb2 as _audit_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -30,8 +31,8 @@ GRPC_VERSION: str
 class ClientsServiceStub:
     """ClientsService owns everyone a studio books: clients (households or people).
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata
-    key; a client of another company is NOT_FOUND.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company;
+    a client of another company is NOT_FOUND.
     """
 
     @_typing.overload
@@ -45,7 +46,7 @@ class ClientsServiceStub:
     `delete_time` set (history keeps it readable); it is gone from lists and search.
     """
     ListClients: _grpc.UnaryUnaryMultiCallable[_clients_pb2.ListClientsRequest, _clients_pb2.ListClientsResponse]
-    """Lists live clients, oldest first, optionally selected by a group, a saved filter,
+    """Lists live clients, oldest first (or as `order_by` asks), optionally selected by a group, a saved filter,
     an organization (and year) or inline criteria. Bulk scheduling pages through it.
     """
     UpdateClient: _grpc.UnaryUnaryMultiCallable[_clients_pb2.UpdateClientRequest, _clients_pb2.Client]
@@ -107,13 +108,19 @@ class ClientsServiceStub:
     """Updates a saved filter."""
     DeleteSavedFilter: _grpc.UnaryUnaryMultiCallable[_clients_pb2.DeleteSavedFilterRequest, _empty_pb2.Empty]
     """Deletes a saved filter."""
+    ListAuditEntries: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ListAuditEntriesRequest, _audit_pb2.ListAuditEntriesResponse]
+    """Lists the audit trail of a client (`clients/{id}`: its fields, family members,
+    memberships and groups joined, merges), an organization (`organizations/{id}`), a client
+    group (`clientGroups/{id}`) or a saved filter (`savedFilters/{id}`), newest first: who
+    changed it, when, and which fields. A record of another company is NOT_FOUND.
+    """
 
 @_typing.type_check_only
 class ClientsServiceAsyncStub(ClientsServiceStub):
     """ClientsService owns everyone a studio books: clients (households or people).
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata
-    key; a client of another company is NOT_FOUND.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company;
+    a client of another company is NOT_FOUND.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -124,7 +131,7 @@ class ClientsServiceAsyncStub(ClientsServiceStub):
     `delete_time` set (history keeps it readable); it is gone from lists and search.
     """
     ListClients: _aio.UnaryUnaryMultiCallable[_clients_pb2.ListClientsRequest, _clients_pb2.ListClientsResponse]  # type: ignore[assignment]
-    """Lists live clients, oldest first, optionally selected by a group, a saved filter,
+    """Lists live clients, oldest first (or as `order_by` asks), optionally selected by a group, a saved filter,
     an organization (and year) or inline criteria. Bulk scheduling pages through it.
     """
     UpdateClient: _aio.UnaryUnaryMultiCallable[_clients_pb2.UpdateClientRequest, _clients_pb2.Client]  # type: ignore[assignment]
@@ -186,12 +193,18 @@ class ClientsServiceAsyncStub(ClientsServiceStub):
     """Updates a saved filter."""
     DeleteSavedFilter: _aio.UnaryUnaryMultiCallable[_clients_pb2.DeleteSavedFilterRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes a saved filter."""
+    ListAuditEntries: _aio.UnaryUnaryMultiCallable[_audit_pb2.ListAuditEntriesRequest, _audit_pb2.ListAuditEntriesResponse]  # type: ignore[assignment]
+    """Lists the audit trail of a client (`clients/{id}`: its fields, family members,
+    memberships and groups joined, merges), an organization (`organizations/{id}`), a client
+    group (`clientGroups/{id}`) or a saved filter (`savedFilters/{id}`), newest first: who
+    changed it, when, and which fields. A record of another company is NOT_FOUND.
+    """
 
 class ClientsServiceServicer(metaclass=_abc_1.ABCMeta):
     """ClientsService owns everyone a studio books: clients (households or people).
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata
-    key; a client of another company is NOT_FOUND.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company;
+    a client of another company is NOT_FOUND.
     """
 
     @_abc_1.abstractmethod
@@ -218,7 +231,7 @@ class ClientsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _clients_pb2.ListClientsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_clients_pb2.ListClientsResponse, _abc.Awaitable[_clients_pb2.ListClientsResponse]]:
-        """Lists live clients, oldest first, optionally selected by a group, a saved filter,
+        """Lists live clients, oldest first (or as `order_by` asks), optionally selected by a group, a saved filter,
         an organization (and year) or inline criteria. Bulk scheduling pages through it.
         """
 
@@ -436,5 +449,17 @@ class ClientsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes a saved filter."""
+
+    @_abc_1.abstractmethod
+    def ListAuditEntries(
+        self,
+        request: _audit_pb2.ListAuditEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.ListAuditEntriesResponse, _abc.Awaitable[_audit_pb2.ListAuditEntriesResponse]]:
+        """Lists the audit trail of a client (`clients/{id}`: its fields, family members,
+        memberships and groups joined, merges), an organization (`organizations/{id}`), a client
+        group (`clientGroups/{id}`) or a saved filter (`savedFilters/{id}`), newest first: who
+        changed it, when, and which fields. A record of another company is NOT_FOUND.
+        """
 
 def add_ClientsServiceServicer_to_server(servicer: ClientsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

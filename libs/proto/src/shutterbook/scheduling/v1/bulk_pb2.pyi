@@ -404,6 +404,7 @@ class VerifyBulkScheduleResponse(_message.Message):
     SLOTS_PER_ROW_FIELD_NUMBER: _builtins.int
     CONFLICTS_FIELD_NUMBER: _builtins.int
     SKIPPED_NONEXISTENT_SLOTS_FIELD_NUMBER: _builtins.int
+    CLIENTS_PER_ROW_FIELD_NUMBER: _builtins.int
     slot_count: _builtins.int
     """How many sessions the rows hold."""
     client_count: _builtins.int
@@ -420,6 +421,10 @@ class VerifyBulkScheduleResponse(_message.Message):
     def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___BulkConflict]:
         """Existing bookings overlapping the slots that would be used."""
 
+    @_builtins.property
+    def clients_per_row(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Clients each row takes (slots are taken in time order), in row order."""
+
     def __init__(
         self,
         *,
@@ -429,10 +434,11 @@ class VerifyBulkScheduleResponse(_message.Message):
         slots_per_row: _abc.Iterable[_builtins.int] | None = ...,
         conflicts: _abc.Iterable[Global___BulkConflict] | None = ...,
         skipped_nonexistent_slots: _builtins.int = ...,
+        clients_per_row: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_count", b"client_count", "conflicts", b"conflicts", "enough_slots", b"enough_slots", "skipped_nonexistent_slots", b"skipped_nonexistent_slots", "slot_count", b"slot_count", "slots_per_row", b"slots_per_row"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_count", b"client_count", "clients_per_row", b"clients_per_row", "conflicts", b"conflicts", "enough_slots", b"enough_slots", "skipped_nonexistent_slots", b"skipped_nonexistent_slots", "slot_count", b"slot_count", "slots_per_row", b"slots_per_row"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -697,3 +703,59 @@ class BulkJobCompletedEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BulkJobCompletedEvent: _TypeAlias = BulkJobCompletedEvent  # noqa: Y015
+
+@_typing.final
+class ListBulkJobsRequest(_message.Message):
+    """Request of ListBulkJobs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many jobs (0: 100; at most 1000). A page may hold fewer (jobs at locations the
+    caller does not see are left out).
+    """
+    page_token: _builtins.str
+    """Token from a previous response's `next_page_token`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBulkJobsRequest: _TypeAlias = ListBulkJobsRequest  # noqa: Y015
+
+@_typing.final
+class ListBulkJobsResponse(_message.Message):
+    """Response of ListBulkJobs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BULK_JOBS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty on the last."""
+    @_builtins.property
+    def bulk_jobs(self) -> _containers.RepeatedCompositeFieldContainer[Global___BulkJob]:
+        """The jobs of this page, newest first."""
+
+    def __init__(
+        self,
+        *,
+        bulk_jobs: _abc.Iterable[Global___BulkJob] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bulk_jobs", b"bulk_jobs", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBulkJobsResponse: _TypeAlias = ListBulkJobsResponse  # noqa: Y015

@@ -30,7 +30,7 @@ class BulkSchedulingServiceStub:
     filter or an organization's year (the Bulk Session Wizard): select the clients,
     review them, verify the time-slot rows, then create the sessions as a job.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def __init__(self, channel):
@@ -64,6 +64,11 @@ class BulkSchedulingServiceStub:
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobItemsRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobItemsResponse.FromString,
                 _registered_method=True)
+        self.ListBulkJobs = channel.unary_unary(
+                '/shutterbook.scheduling.v1.BulkSchedulingService/ListBulkJobs',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobsResponse.FromString,
+                _registered_method=True)
 
 
 class BulkSchedulingServiceServicer:
@@ -71,7 +76,7 @@ class BulkSchedulingServiceServicer:
     filter or an organization's year (the Bulk Session Wizard): select the clients,
     review them, verify the time-slot rows, then create the sessions as a job.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def SelectBulkClients(self, request, context):
@@ -112,6 +117,14 @@ class BulkSchedulingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListBulkJobs(self, request, context):
+        """Lists the company's bulk jobs (within the caller's locations), newest first, running and
+        finished, with their counts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BulkSchedulingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -140,6 +153,11 @@ def add_BulkSchedulingServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobItemsRequest.FromString,
                     response_serializer=shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobItemsResponse.SerializeToString,
             ),
+            'ListBulkJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBulkJobs,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobsRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'shutterbook.scheduling.v1.BulkSchedulingService', rpc_method_handlers)
@@ -153,7 +171,7 @@ class BulkSchedulingService:
     filter or an organization's year (the Bulk Session Wizard): select the clients,
     review them, verify the time-slot rows, then create the sessions as a job.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @staticmethod
@@ -281,6 +299,33 @@ class BulkSchedulingService:
             '/shutterbook.scheduling.v1.BulkSchedulingService/ListBulkJobItems',
             shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobItemsRequest.SerializeToString,
             shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBulkJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.BulkSchedulingService/ListBulkJobs',
+            shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobsRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_bulk__pb2.ListBulkJobsResponse.FromString,
             options,
             channel_credentials,
             insecure,

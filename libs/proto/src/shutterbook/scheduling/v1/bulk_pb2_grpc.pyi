@@ -31,7 +31,7 @@ class BulkSchedulingServiceStub:
     filter or an organization's year (the Bulk Session Wizard): select the clients,
     review them, verify the time-slot rows, then create the sessions as a job.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @_typing.overload
@@ -53,6 +53,10 @@ class BulkSchedulingServiceStub:
     """Gets a job with its progress."""
     ListBulkJobItems: _grpc.UnaryUnaryMultiCallable[_bulk_pb2.ListBulkJobItemsRequest, _bulk_pb2.ListBulkJobItemsResponse]
     """Lists the items of a job (one per client), in slot order."""
+    ListBulkJobs: _grpc.UnaryUnaryMultiCallable[_bulk_pb2.ListBulkJobsRequest, _bulk_pb2.ListBulkJobsResponse]
+    """Lists the company's bulk jobs (within the caller's locations), newest first, running and
+    finished, with their counts.
+    """
 
 @_typing.type_check_only
 class BulkSchedulingServiceAsyncStub(BulkSchedulingServiceStub):
@@ -60,7 +64,7 @@ class BulkSchedulingServiceAsyncStub(BulkSchedulingServiceStub):
     filter or an organization's year (the Bulk Session Wizard): select the clients,
     review them, verify the time-slot rows, then create the sessions as a job.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -79,13 +83,17 @@ class BulkSchedulingServiceAsyncStub(BulkSchedulingServiceStub):
     """Gets a job with its progress."""
     ListBulkJobItems: _aio.UnaryUnaryMultiCallable[_bulk_pb2.ListBulkJobItemsRequest, _bulk_pb2.ListBulkJobItemsResponse]  # type: ignore[assignment]
     """Lists the items of a job (one per client), in slot order."""
+    ListBulkJobs: _aio.UnaryUnaryMultiCallable[_bulk_pb2.ListBulkJobsRequest, _bulk_pb2.ListBulkJobsResponse]  # type: ignore[assignment]
+    """Lists the company's bulk jobs (within the caller's locations), newest first, running and
+    finished, with their counts.
+    """
 
 class BulkSchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
     """BulkSchedulingService schedules one session for each client of a group, a saved
     filter or an organization's year (the Bulk Session Wizard): select the clients,
     review them, verify the time-slot rows, then create the sessions as a job.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @_abc_1.abstractmethod
@@ -132,5 +140,15 @@ class BulkSchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_bulk_pb2.ListBulkJobItemsResponse, _abc.Awaitable[_bulk_pb2.ListBulkJobItemsResponse]]:
         """Lists the items of a job (one per client), in slot order."""
+
+    @_abc_1.abstractmethod
+    def ListBulkJobs(
+        self,
+        request: _bulk_pb2.ListBulkJobsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bulk_pb2.ListBulkJobsResponse, _abc.Awaitable[_bulk_pb2.ListBulkJobsResponse]]:
+        """Lists the company's bulk jobs (within the caller's locations), newest first, running and
+        finished, with their counts.
+        """
 
 def add_BulkSchedulingServiceServicer_to_server(servicer: BulkSchedulingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,35 +25,39 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&shutterbook/scheduling/v1/events.proto\x12\x19shutterbook.scheduling.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x03\n\x0fSessionSnapshot\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x16\n\x0esession_number\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x14\n\x0csession_type\x18\x04 \x01(\t\x12!\n\x19session_type_display_name\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08location\x18\t \x01(\t\x12\x11\n\ttime_zone\x18\n \x01(\t\x12\x18\n\x10price_list_items\x18\x0b \x03(\t\x12\x1b\n\x13\x61uto_create_invoice\x18\x0c \x01(\x08\x12\x0e\n\x06status\x18\r \x01(\t\x12\x1b\n\x13status_display_name\x18\x0e \x01(\t\x12\x15\n\rbooked_online\x18\x0f \x01(\x08\"Q\n\x12SessionBookedEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\"\xc6\x01\n\x17SessionRescheduledEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x37\n\x13previous_start_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11previous_end_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"T\n\x15SessionCancelledEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\"\x97\x01\n\x19SessionStatusChangedEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x17\n\x0fprevious_status\x18\x02 \x01(\t\x12$\n\x1cprevious_status_display_name\x18\x03 \x01(\t\"z\n\x13SessionUpdatedEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x15\n\rchanged_paths\x18\x02 \x03(\t\x12\x0f\n\x07on_hold\x18\x03 \x01(\x08\"p\n\x17SessionReminderDueEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x18\n\x10reminder_minutes\x18\x02 \x01(\x05\"\xee\x02\n\x13\x41ppointmentSnapshot\x12\x13\n\x0b\x61ppointment\x18\x01 \x01(\t\x12\x18\n\x10\x61ppointment_type\x18\x02 \x01(\t\x12%\n\x1d\x61ppointment_type_display_name\x18\x03 \x01(\t\x12\x0e\n\x06\x63lient\x18\x04 \x01(\t\x12\x0f\n\x07session\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08location\x18\t \x01(\t\x12\x11\n\ttime_zone\x18\n \x01(\t\x12\x11\n\tschedules\x18\x0b \x03(\t\x12\x18\n\x10price_list_items\x18\x0c \x03(\t\x12\x1b\n\x13\x61uto_create_invoice\x18\r \x01(\x08\"]\n\x16\x41ppointmentBookedEvent\x12\x43\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32..shutterbook.scheduling.v1.AppointmentSnapshot\"\xd2\x01\n\x1b\x41ppointmentRescheduledEvent\x12\x43\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32..shutterbook.scheduling.v1.AppointmentSnapshot\x12\x37\n\x13previous_start_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11previous_end_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"`\n\x19\x41ppointmentCancelledEvent\x12\x43\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32..shutterbook.scheduling.v1.AppointmentSnapshot\"u\n\x17\x41ppointmentUpdatedEvent\x12\x43\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32..shutterbook.scheduling.v1.AppointmentSnapshot\x12\x15\n\rchanged_paths\x18\x02 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&shutterbook/scheduling/v1/events.proto\x12\x19shutterbook.scheduling.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x03\n\x0fSessionSnapshot\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x16\n\x0esession_number\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x14\n\x0csession_type\x18\x04 \x01(\t\x12!\n\x19session_type_display_name\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08location\x18\t \x01(\t\x12\x11\n\ttime_zone\x18\n \x01(\t\x12\x18\n\x10price_list_items\x18\x0b \x03(\t\x12\x1b\n\x13\x61uto_create_invoice\x18\x0c \x01(\x08\x12\x0e\n\x06status\x18\r \x01(\t\x12\x1b\n\x13status_display_name\x18\x0e \x01(\t\x12\x15\n\rbooked_online\x18\x0f \x01(\x08\x12\x1d\n\x15location_display_name\x18\x10 \x01(\t\x12\x18\n\x10location_address\x18\x11 \x01(\t\"Q\n\x12SessionBookedEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\"\xc6\x01\n\x17SessionRescheduledEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x37\n\x13previous_start_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11previous_end_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"T\n\x15SessionCancelledEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\"\x97\x01\n\x19SessionStatusChangedEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x17\n\x0fprevious_status\x18\x02 \x01(\t\x12$\n\x1cprevious_status_display_name\x18\x03 \x01(\t\"z\n\x13SessionUpdatedEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x15\n\rchanged_paths\x18\x02 \x03(\t\x12\x0f\n\x07on_hold\x18\x03 \x01(\x08\"p\n\x17SessionReminderDueEvent\x12;\n\x07session\x18\x01 \x01(\x0b\x32*.shutterbook.scheduling.v1.SessionSnapshot\x12\x18\n\x10reminder_minutes\x18\x02 \x01(\x05\"\xee\x02\n\x13\x41ppointmentSnapshot\x12\x13\n\x0b\x61ppointment\x18\x01 \x01(\t\x12\x18\n\x10\x61ppointment_type\x18\x02 \x01(\t\x12%\n\x1d\x61ppointment_type_display_name\x18\x03 \x01(\t\x12\x0e\n\x06\x63lient\x18\x04 \x01(\t\x12\x0f\n\x07session\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08location\x18\t \x01(\t\x12\x11\n\ttime_zone\x18\n \x01(\t\x12\x11\n\tschedules\x18\x0b \x03(\t\x12\x18\n\x10price_list_items\x18\x0c \x03(\t\x12\x1b\n\x13\x61uto_create_invoice\x18\r \x01(\x08\"]\n\x16\x41ppointmentBookedEvent\x12\x43\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32..shutterbook.scheduling.v1.AppointmentSnapshot\"\xd2\x01\n\x1b\x41ppointmentRescheduledEvent\x12\x43\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32..shutterbook.scheduling.v1.AppointmentSnapshot\x12\x37\n\x13previous_start_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11previous_end_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"`\n\x19\x41ppointmentCancelledEvent\x12\x43\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32..shutterbook.scheduling.v1.AppointmentSnapshot\"u\n\x17\x41ppointmentUpdatedEvent\x12\x43\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32..shutterbook.scheduling.v1.AppointmentSnapshot\x12\x15\n\rchanged_paths\x18\x02 \x03(\t\"i\n\x19\x43onfigurationChangedEvent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12>\n\x06\x63hange\x18\x02 \x01(\x0e\x32..shutterbook.scheduling.v1.ConfigurationChange*\xa1\x01\n\x13\x43onfigurationChange\x12$\n CONFIGURATION_CHANGE_UNSPECIFIED\x10\x00\x12 \n\x1c\x43ONFIGURATION_CHANGE_CREATED\x10\x01\x12 \n\x1c\x43ONFIGURATION_CHANGE_UPDATED\x10\x02\x12 \n\x1c\x43ONFIGURATION_CHANGE_DELETED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shutterbook.scheduling.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CONFIGURATIONCHANGE']._serialized_start=2332
+  _globals['_CONFIGURATIONCHANGE']._serialized_end=2493
   _globals['_SESSIONSNAPSHOT']._serialized_start=103
-  _globals['_SESSIONSNAPSHOT']._serialized_end=509
-  _globals['_SESSIONBOOKEDEVENT']._serialized_start=511
-  _globals['_SESSIONBOOKEDEVENT']._serialized_end=592
-  _globals['_SESSIONRESCHEDULEDEVENT']._serialized_start=595
-  _globals['_SESSIONRESCHEDULEDEVENT']._serialized_end=793
-  _globals['_SESSIONCANCELLEDEVENT']._serialized_start=795
-  _globals['_SESSIONCANCELLEDEVENT']._serialized_end=879
-  _globals['_SESSIONSTATUSCHANGEDEVENT']._serialized_start=882
-  _globals['_SESSIONSTATUSCHANGEDEVENT']._serialized_end=1033
-  _globals['_SESSIONUPDATEDEVENT']._serialized_start=1035
-  _globals['_SESSIONUPDATEDEVENT']._serialized_end=1157
-  _globals['_SESSIONREMINDERDUEEVENT']._serialized_start=1159
-  _globals['_SESSIONREMINDERDUEEVENT']._serialized_end=1271
-  _globals['_APPOINTMENTSNAPSHOT']._serialized_start=1274
-  _globals['_APPOINTMENTSNAPSHOT']._serialized_end=1640
-  _globals['_APPOINTMENTBOOKEDEVENT']._serialized_start=1642
-  _globals['_APPOINTMENTBOOKEDEVENT']._serialized_end=1735
-  _globals['_APPOINTMENTRESCHEDULEDEVENT']._serialized_start=1738
-  _globals['_APPOINTMENTRESCHEDULEDEVENT']._serialized_end=1948
-  _globals['_APPOINTMENTCANCELLEDEVENT']._serialized_start=1950
-  _globals['_APPOINTMENTCANCELLEDEVENT']._serialized_end=2046
-  _globals['_APPOINTMENTUPDATEDEVENT']._serialized_start=2048
-  _globals['_APPOINTMENTUPDATEDEVENT']._serialized_end=2165
+  _globals['_SESSIONSNAPSHOT']._serialized_end=566
+  _globals['_SESSIONBOOKEDEVENT']._serialized_start=568
+  _globals['_SESSIONBOOKEDEVENT']._serialized_end=649
+  _globals['_SESSIONRESCHEDULEDEVENT']._serialized_start=652
+  _globals['_SESSIONRESCHEDULEDEVENT']._serialized_end=850
+  _globals['_SESSIONCANCELLEDEVENT']._serialized_start=852
+  _globals['_SESSIONCANCELLEDEVENT']._serialized_end=936
+  _globals['_SESSIONSTATUSCHANGEDEVENT']._serialized_start=939
+  _globals['_SESSIONSTATUSCHANGEDEVENT']._serialized_end=1090
+  _globals['_SESSIONUPDATEDEVENT']._serialized_start=1092
+  _globals['_SESSIONUPDATEDEVENT']._serialized_end=1214
+  _globals['_SESSIONREMINDERDUEEVENT']._serialized_start=1216
+  _globals['_SESSIONREMINDERDUEEVENT']._serialized_end=1328
+  _globals['_APPOINTMENTSNAPSHOT']._serialized_start=1331
+  _globals['_APPOINTMENTSNAPSHOT']._serialized_end=1697
+  _globals['_APPOINTMENTBOOKEDEVENT']._serialized_start=1699
+  _globals['_APPOINTMENTBOOKEDEVENT']._serialized_end=1792
+  _globals['_APPOINTMENTRESCHEDULEDEVENT']._serialized_start=1795
+  _globals['_APPOINTMENTRESCHEDULEDEVENT']._serialized_end=2005
+  _globals['_APPOINTMENTCANCELLEDEVENT']._serialized_start=2007
+  _globals['_APPOINTMENTCANCELLEDEVENT']._serialized_end=2103
+  _globals['_APPOINTMENTUPDATEDEVENT']._serialized_start=2105
+  _globals['_APPOINTMENTUPDATEDEVENT']._serialized_end=2222
+  _globals['_CONFIGURATIONCHANGEDEVENT']._serialized_start=2224
+  _globals['_CONFIGURATIONCHANGEDEVENT']._serialized_end=2329
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,6 +19,34 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ConfigurationChange:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConfigurationChangeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConfigurationChange.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONFIGURATION_CHANGE_UNSPECIFIED: _ConfigurationChange.ValueType  # 0
+    """Not set."""
+    CONFIGURATION_CHANGE_CREATED: _ConfigurationChange.ValueType  # 1
+    """Created."""
+    CONFIGURATION_CHANGE_UPDATED: _ConfigurationChange.ValueType  # 2
+    """Updated."""
+    CONFIGURATION_CHANGE_DELETED: _ConfigurationChange.ValueType  # 3
+    """Deleted."""
+
+class ConfigurationChange(_ConfigurationChange, metaclass=_ConfigurationChangeEnumTypeWrapper):
+    """What happened to a configuration resource."""
+
+CONFIGURATION_CHANGE_UNSPECIFIED: ConfigurationChange.ValueType  # 0
+"""Not set."""
+CONFIGURATION_CHANGE_CREATED: ConfigurationChange.ValueType  # 1
+"""Created."""
+CONFIGURATION_CHANGE_UPDATED: ConfigurationChange.ValueType  # 2
+"""Updated."""
+CONFIGURATION_CHANGE_DELETED: ConfigurationChange.ValueType  # 3
+"""Deleted."""
+Global___ConfigurationChange: _TypeAlias = ConfigurationChange  # noqa: Y015
 
 @_typing.final
 class SessionSnapshot(_message.Message):
@@ -42,6 +71,8 @@ class SessionSnapshot(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     STATUS_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     BOOKED_ONLINE_FIELD_NUMBER: _builtins.int
+    LOCATION_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    LOCATION_ADDRESS_FIELD_NUMBER: _builtins.int
     session: _builtins.str
     """Resource name, `sessions/{session_id}`."""
     session_number: _builtins.str
@@ -66,6 +97,10 @@ class SessionSnapshot(_message.Message):
     """The status's name, for example "Session Pending"."""
     booked_online: _builtins.bool
     """True when the session was booked online."""
+    location_display_name: _builtins.str
+    """The location's name, for example "Downtown Studio" (documents show it, never the id)."""
+    location_address: _builtins.str
+    """The location's postal address on one line."""
     @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
         """Start of the session (of its first time block)."""
@@ -96,10 +131,12 @@ class SessionSnapshot(_message.Message):
         status: _builtins.str = ...,
         status_display_name: _builtins.str = ...,
         booked_online: _builtins.bool = ...,
+        location_display_name: _builtins.str = ...,
+        location_address: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_create_invoice", b"auto_create_invoice", "booked_online", b"booked_online", "client", b"client", "description", b"description", "end_time", b"end_time", "location", b"location", "price_list_items", b"price_list_items", "session", b"session", "session_number", b"session_number", "session_type", b"session_type", "session_type_display_name", b"session_type_display_name", "start_time", b"start_time", "status", b"status", "status_display_name", b"status_display_name", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_create_invoice", b"auto_create_invoice", "booked_online", b"booked_online", "client", b"client", "description", b"description", "end_time", b"end_time", "location", b"location", "location_address", b"location_address", "location_display_name", b"location_display_name", "price_list_items", b"price_list_items", "session", b"session", "session_number", b"session_number", "session_type", b"session_type", "session_type_display_name", b"session_type_display_name", "start_time", b"start_time", "status", b"status", "status_display_name", b"status_display_name", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -478,3 +515,32 @@ class AppointmentUpdatedEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AppointmentUpdatedEvent: _TypeAlias = AppointmentUpdatedEvent  # noqa: Y015
+
+@_typing.final
+class ConfigurationChangedEvent(_message.Message):
+    """Payload of `scheduling.location.changed`, `scheduling.schedule.changed`,
+    `scheduling.session_type.changed` and `scheduling.appointment_type.changed`: what the
+    gateway's caches of types and locations, and its open-slot read model, refresh on.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CHANGE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The resource, for example `sessionTypes/{id}` or `locations/{id}`."""
+    change: Global___ConfigurationChange.ValueType
+    """What happened to it."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        change: Global___ConfigurationChange.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigurationChangedEvent: _TypeAlias = ConfigurationChangedEvent  # noqa: Y015

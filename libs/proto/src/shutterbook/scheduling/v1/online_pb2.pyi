@@ -1063,3 +1063,83 @@ class SlotRestoredEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SlotRestoredEvent: _TypeAlias = SlotRestoredEvent  # noqa: Y015
+
+@_typing.final
+class TimeSlotChangedEvent(_message.Message):
+    """Payload of `scheduling.time_slot.created`, `scheduling.time_slot.updated` and
+    `scheduling.time_slot.deleted` (what the gateway's open-slot read model refreshes on).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_SLOT_FIELD_NUMBER: _builtins.int
+    CHANGED_PATHS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def time_slot(self) -> Global___TimeSlot:
+        """The slot: as created, after the change, or as it was when deleted."""
+
+    @_builtins.property
+    def changed_paths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The fields that changed, as update_mask paths (updated only)."""
+
+    def __init__(
+        self,
+        *,
+        time_slot: Global___TimeSlot | None = ...,
+        changed_paths: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time_slot", b"time_slot"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_paths", b"changed_paths", "time_slot", b"time_slot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeSlotChangedEvent: _TypeAlias = TimeSlotChangedEvent  # noqa: Y015
+
+@_typing.final
+class TimeSlotsGeneratedEvent(_message.Message):
+    """Payload of `scheduling.time_slots.generated`: many slots created at once (GenerateTimeSlots,
+    or a standing pattern's due days), announced by their span rather than one by one.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATION_FIELD_NUMBER: _builtins.int
+    SESSION_TYPE_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    SLOT_COUNT_FIELD_NUMBER: _builtins.int
+    location: _builtins.str
+    """The slots' location, `locations/{location_id}`."""
+    session_type: _builtins.str
+    """The slots' session type, `sessionTypes/{id}` (empty for appointment slots)."""
+    appointment_type: _builtins.str
+    """The slots' appointment type, `appointmentTypes/{id}` (empty for session slots)."""
+    slot_count: _builtins.int
+    """How many slots were created."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """The earliest start among them."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """The latest end among them."""
+
+    def __init__(
+        self,
+        *,
+        location: _builtins.str = ...,
+        session_type: _builtins.str = ...,
+        appointment_type: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        slot_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "end_time", b"end_time", "location", b"location", "session_type", b"session_type", "slot_count", b"slot_count", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeSlotsGeneratedEvent: _TypeAlias = TimeSlotsGeneratedEvent  # noqa: Y015

@@ -32,7 +32,7 @@ class OnlineBookingServiceStub:
     the open-slot query the public booking page sells from, holds, and booking, cancelling
     and rescheduling online.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def __init__(self, channel):
@@ -123,7 +123,7 @@ class OnlineBookingServiceServicer:
     the open-slot query the public booking page sells from, holds, and booking, cancelling
     and rescheduling online.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def CreateTimeSlot(self, request, context):
@@ -322,7 +322,7 @@ class OnlineBookingService:
     the open-slot query the public booking page sells from, holds, and booking, cancelling
     and rescheduling online.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @staticmethod

@@ -33,7 +33,7 @@ class OnlineBookingServiceStub:
     the open-slot query the public booking page sells from, holds, and booking, cancelling
     and rescheduling online.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @_typing.overload
@@ -77,7 +77,7 @@ class OnlineBookingServiceAsyncStub(OnlineBookingServiceStub):
     the open-slot query the public booking page sells from, holds, and booking, cancelling
     and rescheduling online.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -117,7 +117,7 @@ class OnlineBookingServiceServicer(metaclass=_abc_1.ABCMeta):
     the open-slot query the public booking page sells from, holds, and booking, cancelling
     and rescheduling online.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @_abc_1.abstractmethod

@@ -164,6 +164,34 @@ PAYMENT_OPTION_CUSTOMER_DEPOSIT: PaymentOption.ValueType  # 4
 """Require a customer deposit of `payment_amount`."""
 Global___PaymentOption: _TypeAlias = PaymentOption  # noqa: Y015
 
+class _CancellationPolicy:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CancellationPolicyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CancellationPolicy.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CANCELLATION_POLICY_UNSPECIFIED: _CancellationPolicy.ValueType  # 0
+    """Not set: the money stays and the studio decides (staff refund by hand)."""
+    CANCELLATION_POLICY_REFUND_IN_FULL: _CancellationPolicy.ValueType  # 1
+    """Everything paid online is refunded."""
+    CANCELLATION_POLICY_KEEP_DEPOSIT: _CancellationPolicy.ValueType  # 2
+    """The deposit or payment taken online is kept."""
+    CANCELLATION_POLICY_KEEP_FEE: _CancellationPolicy.ValueType  # 3
+    """`cancellation_fee` is kept, the rest refunded."""
+
+class CancellationPolicy(_CancellationPolicy, metaclass=_CancellationPolicyEnumTypeWrapper):
+    """What happens to the money taken online when a customer cancels an online booking."""
+
+CANCELLATION_POLICY_UNSPECIFIED: CancellationPolicy.ValueType  # 0
+"""Not set: the money stays and the studio decides (staff refund by hand)."""
+CANCELLATION_POLICY_REFUND_IN_FULL: CancellationPolicy.ValueType  # 1
+"""Everything paid online is refunded."""
+CANCELLATION_POLICY_KEEP_DEPOSIT: CancellationPolicy.ValueType  # 2
+"""The deposit or payment taken online is kept."""
+CANCELLATION_POLICY_KEEP_FEE: CancellationPolicy.ValueType  # 3
+"""`cancellation_fee` is kept, the rest refunded."""
+Global___CancellationPolicy: _TypeAlias = CancellationPolicy  # noqa: Y015
+
 class _CalendarEntryKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -1109,6 +1137,9 @@ class OnlineBookingSettings(_message.Message):
     LOCATION_TEXT_FIELD_NUMBER: _builtins.int
     MARKETING_IMAGE_URI_FIELD_NUMBER: _builtins.int
     ONLINE_PROMOTIONS_FIELD_NUMBER: _builtins.int
+    CANCELLATION_POLICY_FIELD_NUMBER: _builtins.int
+    CANCELLATION_FEE_FIELD_NUMBER: _builtins.int
+    MARKETING_IMAGE_ETAG_FIELD_NUMBER: _builtins.int
     available_online: _builtins.bool
     """"Available for Online Booking"."""
     online_description: _builtins.str
@@ -1133,6 +1164,14 @@ class OnlineBookingSettings(_message.Message):
     """... or free text instead of a location."""
     marketing_image_uri: _builtins.str
     """Marketing image shown during online booking (https URL)."""
+    cancellation_policy: Global___CancellationPolicy.ValueType
+    """What happens to the money taken online when the customer cancels online; shown to the
+    customer before booking and when cancelling.
+    """
+    marketing_image_etag: _builtins.str
+    """The uploaded marketing image (UpdateMarketingImage), named by its content: the SHA-256 of
+    its bytes, hex; empty when none. Output only. Shown online in place of marketing_image_uri.
+    """
     @_builtins.property
     def display_price(self) -> _money_pb2.Money:
         """"Display Price": shown online when set; purely informational."""
@@ -1144,6 +1183,10 @@ class OnlineBookingSettings(_message.Message):
     @_builtins.property
     def online_promotions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Promotions offered online with this type (billing's promotion codes or names)."""
+
+    @_builtins.property
+    def cancellation_fee(self) -> _money_pb2.Money:
+        """The fee kept under CANCELLATION_POLICY_KEEP_FEE (at most what was paid is kept)."""
 
     def __init__(
         self,
@@ -1163,10 +1206,13 @@ class OnlineBookingSettings(_message.Message):
         location_text: _builtins.str = ...,
         marketing_image_uri: _builtins.str = ...,
         online_promotions: _abc.Iterable[_builtins.str] | None = ...,
+        cancellation_policy: Global___CancellationPolicy.ValueType = ...,
+        cancellation_fee: _money_pb2.Money | None = ...,
+        marketing_image_etag: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["display_price", b"display_price", "payment_amount", b"payment_amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cancellation_fee", b"cancellation_fee", "display_price", b"display_price", "payment_amount", b"payment_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_remove_conflicting_slots", b"auto_remove_conflicting_slots", "available_online", b"available_online", "booked_online_status", b"booked_online_status", "cancelled_online_status", b"cancelled_online_status", "display_price", b"display_price", "location", b"location", "location_text", b"location_text", "marketing_description", b"marketing_description", "marketing_image_uri", b"marketing_image_uri", "online_description", b"online_description", "online_payment", b"online_payment", "online_promotions", b"online_promotions", "payment_amount", b"payment_amount", "payment_option", b"payment_option", "rescheduled_online_status", b"rescheduled_online_status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_remove_conflicting_slots", b"auto_remove_conflicting_slots", "available_online", b"available_online", "booked_online_status", b"booked_online_status", "cancellation_fee", b"cancellation_fee", "cancellation_policy", b"cancellation_policy", "cancelled_online_status", b"cancelled_online_status", "display_price", b"display_price", "location", b"location", "location_text", b"location_text", "marketing_description", b"marketing_description", "marketing_image_etag", b"marketing_image_etag", "marketing_image_uri", b"marketing_image_uri", "online_description", b"online_description", "online_payment", b"online_payment", "online_promotions", b"online_promotions", "payment_amount", b"payment_amount", "payment_option", b"payment_option", "rescheduled_online_status", b"rescheduled_online_status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1957,6 +2003,7 @@ class Session(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `sessions/{session_id}`. Output only."""
     client: _builtins.str
@@ -2007,6 +2054,8 @@ class Session(_message.Message):
     """True when booked through online booking."""
     time_zone: _builtins.str
     """The location's IANA time zone. Output only."""
+    notes: _builtins.str
+    """The studio's notes on the session (the record's Notes tab), at most 10,000 characters."""
     @_builtins.property
     def session_date(self) -> _date_pb2.Date:
         """Session date (local, in the location's zone). Required unless `time_blocks` is used."""
@@ -2094,10 +2143,11 @@ class Session(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         time_zone: _builtins.str = ...,
+        notes: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes", "booked_on", b"booked_on", "create_time", b"create_time", "end", b"end", "end_time", b"end_time", "reminder_emit_time", b"reminder_emit_time", "reminder_minutes", b"reminder_minutes", "session_date", b"session_date", "start", b"start", "start_time", b"start_time", "status_due_date", b"status_due_date", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes", "assistant", b"assistant", "booked_by", b"booked_by", "booked_on", b"booked_on", "booked_online", b"booked_online", "camera_room", b"camera_room", "camera_room_text", b"camera_room_text", "cancelled", b"cancelled", "client", b"client", "confirmed", b"confirmed", "create_time", b"create_time", "description", b"description", "end", b"end", "end_time", b"end_time", "file_number", b"file_number", "location", b"location", "name", b"name", "no_show", b"no_show", "on_hold", b"on_hold", "participants", b"participants", "photographer", b"photographer", "redo", b"redo", "reminder_emit_time", b"reminder_emit_time", "reminder_minutes", b"reminder_minutes", "session_date", b"session_date", "session_number", b"session_number", "session_type", b"session_type", "start", b"start", "start_time", b"start_time", "status", b"status", "status_due_date", b"status_due_date", "time_blocks", b"time_blocks", "time_zone", b"time_zone", "update_time", b"update_time", "use_advanced_calendar", b"use_advanced_calendar"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes", "assistant", b"assistant", "booked_by", b"booked_by", "booked_on", b"booked_on", "booked_online", b"booked_online", "camera_room", b"camera_room", "camera_room_text", b"camera_room_text", "cancelled", b"cancelled", "client", b"client", "confirmed", b"confirmed", "create_time", b"create_time", "description", b"description", "end", b"end", "end_time", b"end_time", "file_number", b"file_number", "location", b"location", "name", b"name", "no_show", b"no_show", "notes", b"notes", "on_hold", b"on_hold", "participants", b"participants", "photographer", b"photographer", "redo", b"redo", "reminder_emit_time", b"reminder_emit_time", "reminder_minutes", b"reminder_minutes", "session_date", b"session_date", "session_number", b"session_number", "session_type", b"session_type", "start", b"start", "start_time", b"start_time", "status", b"status", "status_due_date", b"status_due_date", "time_blocks", b"time_blocks", "time_zone", b"time_zone", "update_time", b"update_time", "use_advanced_calendar", b"use_advanced_calendar"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__reminder_minutes: _TypeAlias = _typing.Literal["reminder_minutes"]  # noqa: Y015
     _WhichOneofArgType__reminder_minutes: _TypeAlias = _typing.Literal["_reminder_minutes", b"_reminder_minutes"]  # noqa: Y015
@@ -2171,6 +2221,18 @@ class ListSessionsRequest(_message.Message):
     LOCATION_FIELD_NUMBER: _builtins.int
     START_TIME_FIELD_NUMBER: _builtins.int
     END_TIME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SESSION_TYPE_FIELD_NUMBER: _builtins.int
+    PHOTOGRAPHER_FIELD_NUMBER: _builtins.int
+    CONFIRMED_FIELD_NUMBER: _builtins.int
+    NO_SHOW_FIELD_NUMBER: _builtins.int
+    REDO_FIELD_NUMBER: _builtins.int
+    ON_HOLD_FIELD_NUMBER: _builtins.int
+    CANCELLED_FIELD_NUMBER: _builtins.int
+    FILE_NUMBER_FIELD_NUMBER: _builtins.int
+    STATUS_DUE_BEFORE_FIELD_NUMBER: _builtins.int
+    LOCATIONS_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Maximum results per page, 1 to 1000; 0 means 100."""
     page_token: _builtins.str
@@ -2179,6 +2241,26 @@ class ListSessionsRequest(_message.Message):
     """Only sessions of this client, `clients/{client_id}` (the client's Sessions tab)."""
     location: _builtins.str
     """Only sessions at this location."""
+    status: _builtins.str
+    """Only sessions with this status, `sessionStatuses/{session_status_id}` (the Sessions hub)."""
+    session_type: _builtins.str
+    """Only sessions of this type, `sessionTypes/{session_type_id}`."""
+    photographer: _builtins.str
+    """Only sessions this staff schedule photographs, `schedules/{schedule_id}`."""
+    confirmed: _builtins.bool
+    """Only sessions whose Confirmed flag is this, when set."""
+    no_show: _builtins.bool
+    """Only sessions whose No show flag is this, when set."""
+    redo: _builtins.bool
+    """Only sessions whose Redo flag is this, when set."""
+    on_hold: _builtins.bool
+    """Only sessions whose On hold flag is this, when set."""
+    cancelled: _builtins.bool
+    """Only sessions whose Cancelled flag is this, when set."""
+    file_number: _builtins.str
+    """Only sessions with this file number (exact)."""
+    order_by: _builtins.str
+    """`start_time` (the default: earliest first) or `start_time desc` (latest first)."""
     @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
         """Only sessions starting at or after this instant."""
@@ -2186,6 +2268,16 @@ class ListSessionsRequest(_message.Message):
     @_builtins.property
     def end_time(self) -> _timestamp_pb2.Timestamp:
         """Only sessions starting before this instant."""
+
+    @_builtins.property
+    def status_due_before(self) -> _date_pb2.Date:
+        """Only sessions whose status is due on or before this date."""
+
+    @_builtins.property
+    def locations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only sessions at one of these locations, `locations/{location_id}` (a staff member's
+        locations); with `location`, both must hold.
+        """
 
     def __init__(
         self,
@@ -2196,12 +2288,43 @@ class ListSessionsRequest(_message.Message):
         location: _builtins.str = ...,
         start_time: _timestamp_pb2.Timestamp | None = ...,
         end_time: _timestamp_pb2.Timestamp | None = ...,
+        status: _builtins.str = ...,
+        session_type: _builtins.str = ...,
+        photographer: _builtins.str = ...,
+        confirmed: _builtins.bool | None = ...,
+        no_show: _builtins.bool | None = ...,
+        redo: _builtins.bool | None = ...,
+        on_hold: _builtins.bool | None = ...,
+        cancelled: _builtins.bool | None = ...,
+        file_number: _builtins.str = ...,
+        status_due_before: _date_pb2.Date | None = ...,
+        locations: _abc.Iterable[_builtins.str] | None = ...,
+        order_by: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_cancelled", b"_cancelled", "_confirmed", b"_confirmed", "_no_show", b"_no_show", "_on_hold", b"_on_hold", "_redo", b"_redo", "cancelled", b"cancelled", "confirmed", b"confirmed", "end_time", b"end_time", "no_show", b"no_show", "on_hold", b"on_hold", "redo", b"redo", "start_time", b"start_time", "status_due_before", b"status_due_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "end_time", b"end_time", "location", b"location", "page_size", b"page_size", "page_token", b"page_token", "start_time", b"start_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cancelled", b"_cancelled", "_confirmed", b"_confirmed", "_no_show", b"_no_show", "_on_hold", b"_on_hold", "_redo", b"_redo", "cancelled", b"cancelled", "client", b"client", "confirmed", b"confirmed", "end_time", b"end_time", "file_number", b"file_number", "location", b"location", "locations", b"locations", "no_show", b"no_show", "on_hold", b"on_hold", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "photographer", b"photographer", "redo", b"redo", "session_type", b"session_type", "start_time", b"start_time", "status", b"status", "status_due_before", b"status_due_before"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__cancelled: _TypeAlias = _typing.Literal["cancelled"]  # noqa: Y015
+    _WhichOneofArgType__cancelled: _TypeAlias = _typing.Literal["_cancelled", b"_cancelled"]  # noqa: Y015
+    _WhichOneofReturnType__confirmed: _TypeAlias = _typing.Literal["confirmed"]  # noqa: Y015
+    _WhichOneofArgType__confirmed: _TypeAlias = _typing.Literal["_confirmed", b"_confirmed"]  # noqa: Y015
+    _WhichOneofReturnType__no_show: _TypeAlias = _typing.Literal["no_show"]  # noqa: Y015
+    _WhichOneofArgType__no_show: _TypeAlias = _typing.Literal["_no_show", b"_no_show"]  # noqa: Y015
+    _WhichOneofReturnType__on_hold: _TypeAlias = _typing.Literal["on_hold"]  # noqa: Y015
+    _WhichOneofArgType__on_hold: _TypeAlias = _typing.Literal["_on_hold", b"_on_hold"]  # noqa: Y015
+    _WhichOneofReturnType__redo: _TypeAlias = _typing.Literal["redo"]  # noqa: Y015
+    _WhichOneofArgType__redo: _TypeAlias = _typing.Literal["_redo", b"_redo"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__cancelled) -> _WhichOneofReturnType__cancelled | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__confirmed) -> _WhichOneofReturnType__confirmed | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__no_show) -> _WhichOneofReturnType__no_show | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__on_hold) -> _WhichOneofReturnType__on_hold | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__redo) -> _WhichOneofReturnType__redo | None: ...
 
 Global___ListSessionsRequest: _TypeAlias = ListSessionsRequest  # noqa: Y015
 
@@ -2249,7 +2372,7 @@ class UpdateSessionRequest(_message.Message):
         """The session with its `name` and the new values of the masked fields. Updatable:
         description, session_type, photographer, assistant, camera_room, camera_room_text,
         session_number, status, status_due_date, file_number, reminder_minutes, confirmed,
-        no_show, redo, participants.
+        no_show, redo, participants, notes.
         """
 
     @_builtins.property
@@ -3118,3 +3241,123 @@ class DeleteSessionStatusRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteSessionStatusRequest: _TypeAlias = DeleteSessionStatusRequest  # noqa: Y015
+
+@_typing.final
+class MarketingImage(_message.Message):
+    """A type's uploaded marketing image: a singleton of the type (reference page 05, "Online
+    Booking 2": an example of the session shown during online booking).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    ETAG_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`sessionTypes/{session_type_id}/marketingImage` or
+    `appointmentTypes/{appointment_type_id}/marketingImage`.
+    """
+    content_type: _builtins.str
+    """`image/jpeg`, `image/png` or `image/webp`; the bytes must be of that format."""
+    data: _builtins.bytes
+    """The image, at most 2 MiB."""
+    etag: _builtins.str
+    """SHA-256 of `data`, hex. Output only."""
+    size_bytes: _builtins.int
+    """Size of `data` in bytes. Output only."""
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was stored. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        data: _builtins.bytes = ...,
+        etag: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "data", b"data", "etag", b"etag", "name", b"name", "size_bytes", b"size_bytes", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarketingImage: _TypeAlias = MarketingImage  # noqa: Y015
+
+@_typing.final
+class UpdateMarketingImageRequest(_message.Message):
+    """Request of UpdateMarketingImage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MARKETING_IMAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def marketing_image(self) -> Global___MarketingImage:
+        """The image, with its `name`, `content_type` and `data`."""
+
+    def __init__(
+        self,
+        *,
+        marketing_image: Global___MarketingImage | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["marketing_image", b"marketing_image"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["marketing_image", b"marketing_image"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateMarketingImageRequest: _TypeAlias = UpdateMarketingImageRequest  # noqa: Y015
+
+@_typing.final
+class GetMarketingImageRequest(_message.Message):
+    """Request of GetMarketingImage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`sessionTypes/{session_type_id}/marketingImage` or
+    `appointmentTypes/{appointment_type_id}/marketingImage`.
+    """
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMarketingImageRequest: _TypeAlias = GetMarketingImageRequest  # noqa: Y015
+
+@_typing.final
+class DeleteMarketingImageRequest(_message.Message):
+    """Request of DeleteMarketingImage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`sessionTypes/{session_type_id}/marketingImage` or
+    `appointmentTypes/{appointment_type_id}/marketingImage`.
+    """
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteMarketingImageRequest: _TypeAlias = DeleteMarketingImageRequest  # noqa: Y015

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from shutterbook.common.v1 import audit_pb2 as shutterbook_dot_common_dot_v1_dot_audit__pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -30,7 +31,7 @@ class SchedulingServiceStub:
     """SchedulingService owns schedules, session and appointment types, sessions,
     appointments and online time slots.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def __init__(self, channel):
@@ -179,6 +180,21 @@ class SchedulingServiceStub:
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteAppointmentTypeRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.UpdateMarketingImage = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateMarketingImage',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateMarketingImageRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.MarketingImage.FromString,
+                _registered_method=True)
+        self.GetMarketingImage = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetMarketingImage',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetMarketingImageRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.MarketingImage.FromString,
+                _registered_method=True)
+        self.DeleteMarketingImage = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/DeleteMarketingImage',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteMarketingImageRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
         self.CreateSessionStatus = channel.unary_unary(
                 '/shutterbook.scheduling.v1.SchedulingService/CreateSessionStatus',
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionStatusRequest.SerializeToString,
@@ -289,13 +305,18 @@ class SchedulingServiceStub:
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarResponse.FromString,
                 _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/ListAuditEntries',
+                request_serializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulingServiceServicer:
     """SchedulingService owns schedules, session and appointment types, sessions,
     appointments and online time slots.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def GetKnownClient(self, request, context):
@@ -498,6 +519,28 @@ class SchedulingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateMarketingImage(self, request, context):
+        """Stores a session or appointment type's marketing image (uploaded, kept by scheduling),
+        replacing the one it had; the booking page shows it in place of marketing_image_uri.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMarketingImage(self, request, context):
+        """A type's uploaded marketing image, bytes included. NOT_FOUND when it has none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMarketingImage(self, request, context):
+        """Removes a type's uploaded marketing image.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateSessionStatus(self, request, context):
         """Creates a session status.
         """
@@ -656,6 +699,18 @@ class SchedulingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEntries(self, request, context):
+        """Lists the audit trail of a session (`sessions/{id}`: booked, updated, rescheduled, held,
+        cancelled, online changes), an appointment (`appointments/{id}`), a session type
+        (`sessionTypes/{id}`), an appointment type (`appointmentTypes/{id}`), a time slot
+        (`timeSlots/{id}`), a location, staff member, schedule or session status, newest first:
+        who changed it, when, and which fields. A record of another company, or at a location
+        the caller is not given, is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -799,6 +854,21 @@ def add_SchedulingServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteAppointmentTypeRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
+            'UpdateMarketingImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMarketingImage,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateMarketingImageRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.MarketingImage.SerializeToString,
+            ),
+            'GetMarketingImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMarketingImage,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetMarketingImageRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.MarketingImage.SerializeToString,
+            ),
+            'DeleteMarketingImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMarketingImage,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteMarketingImageRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
             'CreateSessionStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSessionStatus,
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionStatusRequest.FromString,
@@ -909,6 +979,11 @@ def add_SchedulingServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarRequest.FromString,
                     response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarResponse.SerializeToString,
             ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'shutterbook.scheduling.v1.SchedulingService', rpc_method_handlers)
@@ -921,7 +996,7 @@ class SchedulingService:
     """SchedulingService owns schedules, session and appointment types, sessions,
     appointments and online time slots.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @staticmethod
@@ -1681,6 +1756,87 @@ class SchedulingService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateMarketingImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateMarketingImage',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateMarketingImageRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.MarketingImage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMarketingImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetMarketingImage',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetMarketingImageRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.MarketingImage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteMarketingImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/DeleteMarketingImage',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteMarketingImageRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CreateSessionStatus(request,
             target,
             options=(),
@@ -2264,6 +2420,33 @@ class SchedulingService:
             '/shutterbook.scheduling.v1.SchedulingService/ExportScheduleCalendar',
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarRequest.SerializeToString,
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.ExportScheduleCalendarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/ListAuditEntries',
+            shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesRequest.SerializeToString,
+            shutterbook_dot_common_dot_v1_dot_audit__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

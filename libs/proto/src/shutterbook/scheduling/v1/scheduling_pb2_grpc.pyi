@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import empty_pb2 as _empty_pb2
 from grpc import aio as _aio
+from shutterbook.common.v1 import audit_pb2 as _audit_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as _scheduling_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -31,7 +32,7 @@ class SchedulingServiceStub:
     """SchedulingService owns schedules, session and appointment types, sessions,
     appointments and online time slots.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @_typing.overload
@@ -100,6 +101,14 @@ class SchedulingServiceStub:
     """Updates an appointment type."""
     DeleteAppointmentType: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteAppointmentTypeRequest, _empty_pb2.Empty]
     """Deletes a appointment type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that appointments still use."""
+    UpdateMarketingImage: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateMarketingImageRequest, _scheduling_pb2.MarketingImage]
+    """Stores a session or appointment type's marketing image (uploaded, kept by scheduling),
+    replacing the one it had; the booking page shows it in place of marketing_image_uri.
+    """
+    GetMarketingImage: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetMarketingImageRequest, _scheduling_pb2.MarketingImage]
+    """A type's uploaded marketing image, bytes included. NOT_FOUND when it has none."""
+    DeleteMarketingImage: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteMarketingImageRequest, _empty_pb2.Empty]
+    """Removes a type's uploaded marketing image."""
     CreateSessionStatus: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionStatusRequest, _scheduling_pb2.SessionStatus]
     """Creates a session status."""
     GetSessionStatus: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetSessionStatusRequest, _scheduling_pb2.SessionStatus]
@@ -152,13 +161,21 @@ class SchedulingServiceStub:
     """
     ExportScheduleCalendar: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ExportScheduleCalendarRequest, _scheduling_pb2.ExportScheduleCalendarResponse]
     """A schedule as an RFC 5545 iCalendar document, for subscribing from a phone calendar."""
+    ListAuditEntries: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ListAuditEntriesRequest, _audit_pb2.ListAuditEntriesResponse]
+    """Lists the audit trail of a session (`sessions/{id}`: booked, updated, rescheduled, held,
+    cancelled, online changes), an appointment (`appointments/{id}`), a session type
+    (`sessionTypes/{id}`), an appointment type (`appointmentTypes/{id}`), a time slot
+    (`timeSlots/{id}`), a location, staff member, schedule or session status, newest first:
+    who changed it, when, and which fields. A record of another company, or at a location
+    the caller is not given, is NOT_FOUND.
+    """
 
 @_typing.type_check_only
 class SchedulingServiceAsyncStub(SchedulingServiceStub):
     """SchedulingService owns schedules, session and appointment types, sessions,
     appointments and online time slots.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -224,6 +241,14 @@ class SchedulingServiceAsyncStub(SchedulingServiceStub):
     """Updates an appointment type."""
     DeleteAppointmentType: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteAppointmentTypeRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes a appointment type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that appointments still use."""
+    UpdateMarketingImage: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateMarketingImageRequest, _scheduling_pb2.MarketingImage]  # type: ignore[assignment]
+    """Stores a session or appointment type's marketing image (uploaded, kept by scheduling),
+    replacing the one it had; the booking page shows it in place of marketing_image_uri.
+    """
+    GetMarketingImage: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetMarketingImageRequest, _scheduling_pb2.MarketingImage]  # type: ignore[assignment]
+    """A type's uploaded marketing image, bytes included. NOT_FOUND when it has none."""
+    DeleteMarketingImage: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteMarketingImageRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Removes a type's uploaded marketing image."""
     CreateSessionStatus: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionStatusRequest, _scheduling_pb2.SessionStatus]  # type: ignore[assignment]
     """Creates a session status."""
     GetSessionStatus: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetSessionStatusRequest, _scheduling_pb2.SessionStatus]  # type: ignore[assignment]
@@ -276,12 +301,20 @@ class SchedulingServiceAsyncStub(SchedulingServiceStub):
     """
     ExportScheduleCalendar: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ExportScheduleCalendarRequest, _scheduling_pb2.ExportScheduleCalendarResponse]  # type: ignore[assignment]
     """A schedule as an RFC 5545 iCalendar document, for subscribing from a phone calendar."""
+    ListAuditEntries: _aio.UnaryUnaryMultiCallable[_audit_pb2.ListAuditEntriesRequest, _audit_pb2.ListAuditEntriesResponse]  # type: ignore[assignment]
+    """Lists the audit trail of a session (`sessions/{id}`: booked, updated, rescheduled, held,
+    cancelled, online changes), an appointment (`appointments/{id}`), a session type
+    (`sessionTypes/{id}`), an appointment type (`appointmentTypes/{id}`), a time slot
+    (`timeSlots/{id}`), a location, staff member, schedule or session status, newest first:
+    who changed it, when, and which fields. A record of another company, or at a location
+    the caller is not given, is NOT_FOUND.
+    """
 
 class SchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
     """SchedulingService owns schedules, session and appointment types, sessions,
     appointments and online time slots.
 
-    Every call carries the caller's company in the `x-shutterbook-company` metadata key.
+    Every call carries a signed caller token (`authorization: Bearer`) naming the company.
     """
 
     @_abc_1.abstractmethod
@@ -515,6 +548,32 @@ class SchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
         """Deletes a appointment type; FAILED_PRECONDITION (RESOURCE_IN_USE) for a type that appointments still use."""
 
     @_abc_1.abstractmethod
+    def UpdateMarketingImage(
+        self,
+        request: _scheduling_pb2.UpdateMarketingImageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.MarketingImage, _abc.Awaitable[_scheduling_pb2.MarketingImage]]:
+        """Stores a session or appointment type's marketing image (uploaded, kept by scheduling),
+        replacing the one it had; the booking page shows it in place of marketing_image_uri.
+        """
+
+    @_abc_1.abstractmethod
+    def GetMarketingImage(
+        self,
+        request: _scheduling_pb2.GetMarketingImageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.MarketingImage, _abc.Awaitable[_scheduling_pb2.MarketingImage]]:
+        """A type's uploaded marketing image, bytes included. NOT_FOUND when it has none."""
+
+    @_abc_1.abstractmethod
+    def DeleteMarketingImage(
+        self,
+        request: _scheduling_pb2.DeleteMarketingImageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Removes a type's uploaded marketing image."""
+
+    @_abc_1.abstractmethod
     def CreateSessionStatus(
         self,
         request: _scheduling_pb2.CreateSessionStatusRequest,
@@ -697,5 +756,19 @@ class SchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_scheduling_pb2.ExportScheduleCalendarResponse, _abc.Awaitable[_scheduling_pb2.ExportScheduleCalendarResponse]]:
         """A schedule as an RFC 5545 iCalendar document, for subscribing from a phone calendar."""
+
+    @_abc_1.abstractmethod
+    def ListAuditEntries(
+        self,
+        request: _audit_pb2.ListAuditEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.ListAuditEntriesResponse, _abc.Awaitable[_audit_pb2.ListAuditEntriesResponse]]:
+        """Lists the audit trail of a session (`sessions/{id}`: booked, updated, rescheduled, held,
+        cancelled, online changes), an appointment (`appointments/{id}`), a session type
+        (`sessionTypes/{id}`), an appointment type (`appointmentTypes/{id}`), a time slot
+        (`timeSlots/{id}`), a location, staff member, schedule or session status, newest first:
+        who changed it, when, and which fields. A record of another company, or at a location
+        the caller is not given, is NOT_FOUND.
+        """
 
 def add_SchedulingServiceServicer_to_server(servicer: SchedulingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
