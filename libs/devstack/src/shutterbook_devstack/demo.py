@@ -1,47 +1,64 @@
 """Demo data for `make run`, created through the services' own gRPC APIs once they are up,
-so the events flow as they would for real data (clients -> scheduling's directory, booked
-sessions -> auto-created invoices). Each service's `demo.seed_demo` is idempotent, so a
-second `make run` creates nothing new."""
+so the events flow as they would for real data (clients -> scheduling's and billing's
+directories, booked sessions -> auto-created invoices). Each service's demo functions are
+idempotent, so a second `make run` creates nothing new.
+
+What does not depend on each other runs side by side: the clients, and the price list then
+the studio's catalogue (locations, staff, rooms, types). Then the invoices and the bookings
+(whose clients are handed to scheduling with EnsureKnownClient, not awaited through their
+events), then the online time slots (after the bookings, whose rooms they must not take).
+The events the demo caused go on flowing for a few seconds after this returns (the
+directories learning the clients, the demo sessions' invoices); nothing the booking page
+shows waits on them.
+"""
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+import asyncio
 
 import grpc
 
+from shutterbook.clients.v1 import clients_pb2
+from shutterbook_billing import demo as billing_demo
+from shutterbook_clients import demo as clients_demo
+from shutterbook_console import demo as console_demo
 from shutterbook_kit.demo import DEMO_COMPANY_ID
+from shutterbook_scheduling import demo as scheduling_demo
+from shutterbook_scheduling import online_demo
 
 
-def _demo_module(package: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"{package}.demo")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{package}.demo":
-            raise
-        return None
-
-
-async def seed_demo(ports: dict[str, int], *, host: str = "127.0.0.1") -> list[str]:
-    """Seed every service that has demo data; returns what was seeded, for the banner."""
-    done: list[str] = []
+async def seed_demo(
+    ports: dict[str, int], *, host: str = "127.0.0.1", console_database_url: str | None = None
+) -> list[str]:
+    """Seed the demo company in every service; returns what was seeded, for the banner. The
+    console's demo staff go straight into its database: `console_database_url`, or the one
+    its settings name (`make run`: var/console.db)."""
     channels = {name: grpc.aio.insecure_channel(f"{host}:{port}") for name, port in ports.items()}
+    company = DEMO_COMPANY_ID
     try:
-        clients: list[str] = []
-        if (module := _demo_module("shutterbook_clients")) is not None:
-            clients = await module.seed_demo(channels["clients"], DEMO_COMPANY_ID)
-            done.append(f"{len(clients)} clients")
-        items: dict[str, str] = {}
-        if (module := _demo_module("shutterbook_billing")) is not None:
-            items = await module.seed_demo(channels["billing"], DEMO_COMPANY_ID, clients)
-            done.append(f"{len(items)} price list items, invoices, payments, a deposit")
-        if (module := _demo_module("shutterbook_scheduling")) is not None:
-            await module.seed_demo(channels["scheduling"], DEMO_COMPANY_ID, clients, items)
-            done.append("locations, staff, rooms, types, sessions, appointments")
-        online = importlib.import_module("shutterbook_scheduling.online_demo")
-        slots = await online.seed_demo_slots(channels["scheduling"], DEMO_COMPANY_ID)
-        done.append(f"{slots} online time slots")
+
+        async def catalogue() -> tuple[dict[str, str], scheduling_demo.DemoCatalogue]:
+            items = await billing_demo.seed_demo_catalogue(channels["billing"], company)
+            return items, await scheduling_demo.seed_demo_catalogue(channels["scheduling"], company, items)
+
+        clients: list[clients_pb2.Client]
+        clients, (items, studio) = await asyncio.gather(
+            clients_demo.seed_demo_clients(channels["clients"], company), catalogue()
+        )
+        names = [c.name for c in clients]
+        await asyncio.gather(
+            billing_demo.seed_demo_invoices(channels["billing"], company, names, items),
+            scheduling_demo.seed_demo_bookings(channels["scheduling"], company, studio, clients),
+        )
+        slots = await online_demo.seed_demo_slots(channels["scheduling"], company)
+        staff = await console_demo.seed_demo_staff(channels["scheduling"], company, console_database_url)
     finally:
         for channel in channels.values():
             await channel.close()
-    return done
+    return [
+        f"{len(clients)} clients",
+        f"{len(items)} price list items, invoices, payments, a deposit",
+        "locations, staff, rooms, types, sessions, appointments",
+        f"{slots} online time slots",
+        f"{staff} console staff",
+    ]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -25,17 +27,26 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy.engine import make_url
 
+from shutterbook_devstack.caller_keys import caller_metadata, company_metadata, session_key_ring
 from shutterbook_devstack.loopback import read_outbox, service_settings
+from shutterbook_devstack.mail_sink import MailSink
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.postgres import admin_execute, database_url
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.migrations import upgrade
 
-__all__ = ["read_outbox", "service_settings"]  # re-exported: tests import them from here
+# re-exported: tests import them from here
+__all__ = ["caller_metadata", "company_metadata", "read_outbox", "service_settings"]
 
 POSTGRES_ENV = "SHUTTERBOOK_TEST_POSTGRES_URL"
 T = TypeVar("T")
+
+
+# --- caller tokens: one test key ring per test process (see caller_keys) ---------------------
+
+TEST_KEYS = session_key_ring()
 
 
 def backends() -> list[str]:
@@ -59,6 +70,69 @@ _install_tracer_provider()
 # --- databases -----------------------------------------------------------------------------
 
 
+class MigratedTemplates:
+    """Each service's migrations run once per backend and test process, into a template that the
+    service's later databases are copied from: a file copy on SQLite, CREATE DATABASE ... TEMPLATE
+    on PostgreSQL. Running them for every database cost a test seconds of fsyncs per service;
+    the copy is the very schema (and rows) the migrations made. Dropped when the session ends."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[str, str], str] = {}
+        self.postgres: list[str] = []
+        self.folder: Path | None = None
+
+    async def copy(self, backend: str, migrations: Path, url_or_name: str) -> None:
+        """Make the new database `url_or_name` (a SQLite URL, or a PostgreSQL database name not yet
+        created) a migrated copy of `migrations`."""
+        key = (backend, str(migrations))
+        if key not in self.made:
+            self.made[key] = await self._make(backend, migrations)
+        template = self.made[key]
+        if backend == "sqlite":
+            target = make_url(url_or_name).database
+            assert target
+            await asyncio.to_thread(_copy_file, template, Path(target))
+        else:
+            await admin_execute(os.environ[POSTGRES_ENV], f'CREATE DATABASE "{url_or_name}" TEMPLATE "{template}"')
+
+    async def _make(self, backend: str, migrations: Path) -> str:
+        if backend == "sqlite":
+            if self.folder is None:
+                self.folder = Path(tempfile.mkdtemp(prefix="sbtest-templates-"))
+            path = self.folder / f"{uuid.uuid4().hex[:10]}.db"
+            await asyncio.to_thread(upgrade, migrations, f"sqlite+aiosqlite:///{path}")
+            return str(path)
+        admin = os.environ[POSTGRES_ENV]
+        name = f"sbtest_template_{uuid.uuid4().hex[:10]}"
+        await admin_execute(admin, f'CREATE DATABASE "{name}"')
+        self.postgres.append(name)
+        await asyncio.to_thread(upgrade, migrations, database_url(admin, name))
+        return name
+
+    async def drop_all(self) -> None:
+        for name in self.postgres:
+            await admin_execute(os.environ[POSTGRES_ENV], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self.made.clear()
+        self.postgres.clear()
+        self.folder = None
+
+
+def _copy_file(source: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+TEMPLATES = MigratedTemplates()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_migrated_templates() -> Iterator[None]:
+    yield
+    asyncio.run(TEMPLATES.drop_all())
+
+
 @dataclass
 class DatabaseFactory:
     backend: str
@@ -66,18 +140,24 @@ class DatabaseFactory:
     created: list[str]
 
     async def new(self, service: str, *, migrate_with: Path | None = None) -> str:
-        """A fresh, empty database for `service` (migrated if given its migrations folder)."""
+        """A fresh database for `service`: empty, or migrated if given its migrations folder
+        (a copy of the process's migrated template, see MigratedTemplates)."""
         if self.backend == "sqlite":
             url = f"sqlite+aiosqlite:///{self.tmp / f'{service}-{uuid.uuid4().hex[:8]}.db'}"
-        else:
-            admin = os.environ[POSTGRES_ENV]
-            name = f"sbtest_{service}_{uuid.uuid4().hex[:10]}"
-            await admin_execute(admin, f'CREATE DATABASE "{name}"')
-            self.created.append(name)
-            url = database_url(admin, name)
+            if migrate_with is not None:
+                await TEMPLATES.copy("sqlite", migrate_with, url)
+            return url
+        admin = os.environ[POSTGRES_ENV]
+        name = f"sbtest_{service}_{uuid.uuid4().hex[:10]}"
         if migrate_with is not None:
-            await asyncio.to_thread(upgrade, migrate_with, url)
-        return url
+            await TEMPLATES.copy("postgres", migrate_with, name)
+        else:
+            await admin_execute(admin, f'CREATE DATABASE "{name}"')
+        # A test database need not survive a crash of the server: commits do not wait for the
+        # WAL to reach the disk (a test's many small commits spent most of their time there).
+        await admin_execute(admin, f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        self.created.append(name)
+        return database_url(admin, name)
 
     async def drop_all(self) -> None:
         admin = os.environ.get(POSTGRES_ENV)
@@ -102,6 +182,18 @@ async def sqlite_databases(tmp_path: Path) -> DatabaseFactory:
     return DatabaseFactory(backend="sqlite", tmp=tmp_path, created=[])
 
 
+# A module's tests may share one stack (CI time is budgeted): the module-scoped twins below
+# live as long as the module's tests. A test on a shared stack must not depend on what the
+# module's other tests did to it (its own clients, slots, names), and a module sharing one
+# marks itself `xdist_group` so that `make test` (--dist loadgroup) runs it on one worker.
+
+
+@pytest.fixture(scope="module")
+async def module_sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFactory:
+    """`sqlite_databases` for a stack the module's tests share."""
+    return DatabaseFactory(backend="sqlite", tmp=tmp_path_factory.mktemp("module-db"), created=[])
+
+
 # --- NATS ------------------------------------------------------------------------------------
 
 
@@ -115,6 +207,28 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def module_nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
+    """A nats-server of the module's tests, for a stack they share (never stopped by a test)."""
+    server = EmbeddedNats(free_port(), tmp_path_factory.mktemp("module-nats"))
+    server.start()
+    yield server
+    server.stop()
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_sink(tmp_path: Path) -> Iterator[MailSink]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, keeping messages under tmp_path;
+    the test may stop and restart it on the same port."""
+    sink = MailSink(tmp_path / "mailbox", port=free_port())
+    sink.start()
+    yield sink
+    sink.stop()
+
+
 # --- services in this process -------------------------------------------------------------
 
 
@@ -125,10 +239,6 @@ async def running(host: ServiceHost) -> AsyncIterator[ServiceHost]:
         yield host
     finally:
         await host.stop()
-
-
-def company_metadata(company_id: str) -> tuple[tuple[str, str], ...]:
-    return (("x-shutterbook-company", company_id), ("x-shutterbook-caller", "test"))
 
 
 async def eventually(

@@ -1,4 +1,8 @@
-"""The command line every service shares: `serve`, `migrate`, `seed`."""
+"""The command line every service shares: `serve`, `migrate`, `seed`.
+
+`serve --migrate [--seed]` applies the migrations (and loads the demo data) in the serving
+process before it serves: what `make run` uses, so each service starts one Python, not three.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,9 @@ def service_cli(
     def main(argv: list[str] | None = None) -> None:
         parser = argparse.ArgumentParser(prog=f"shutterbook-{service}")
         sub = parser.add_subparsers(dest="command", required=True)
-        sub.add_parser("serve", help="serve until SIGTERM/SIGINT, then shut down gracefully")
+        serve_cmd = sub.add_parser("serve", help="serve until SIGTERM/SIGINT, then shut down gracefully")
+        serve_cmd.add_argument("--migrate", action="store_true", help="apply database migrations first")
+        serve_cmd.add_argument("--seed", action="store_true", help="load demo data first (idempotent)")
         sub.add_parser("migrate", help="apply database migrations up to head")
         sub.add_parser("seed", help="load demo data (idempotent)")
         args = parser.parse_args(argv)
@@ -39,6 +45,10 @@ def service_cli(
                 return
             asyncio.run(seed(settings))
         else:
+            if args.migrate:
+                upgrade(migrations, settings.database_url)
+            if args.seed and seed is not None:
+                asyncio.run(seed(settings))
             configure_telemetry(service)
             try:
                 asyncio.run(serve(settings))

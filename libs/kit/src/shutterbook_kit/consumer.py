@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shutterbook.common.v1 import events_pb2
 from shutterbook_kit.db import Database
+from shutterbook_kit.events import EventType
 from shutterbook_kit.failpoints import failpoint
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.schema import DeadLetter, InboxEntry, utcnow
@@ -66,6 +67,11 @@ class Subscription:
     subject: str
     payload_type: type[Message]
     handler: Handler
+
+
+def subscribe(event_type: EventType[Any], handler: Handler) -> Subscription:
+    """Handle `event_type` (from the producer's events, or `shared_events`) with `handler`."""
+    return Subscription(event_type.subject, event_type.payload_type, handler)
 
 
 @dataclass(frozen=True)

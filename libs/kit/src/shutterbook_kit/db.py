@@ -74,6 +74,10 @@ class Database:
         else:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size
+            if self.url.get_driver_name() == "asyncpg":
+                # no JIT: these are short OLTP statements, and PostgreSQL compiles any plan whose
+                # estimate passes jit_above_cost (a correlated listing reaches it) for 0.5 s
+                kwargs["connect_args"] = {"server_settings": {"jit": "off"}}
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)

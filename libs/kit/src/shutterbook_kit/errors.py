@@ -17,6 +17,18 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 ERROR_DOMAIN = "shutterbook.dev"
 
+# What an error may echo of the caller's input. A message, field description or metadata value
+# travels in the `grpc-message` and `grpc-status-details-bin` trailers, which gRPC caps at
+# 8-16 KB: an error echoing a 100 KB name would become RESOURCE_EXHAUSTED ("metadata size
+# exceeds hard limit") at the caller instead of the intended status.
+MAX_ECHO = 200
+MAX_VIOLATIONS = 50
+
+
+def bounded(text: str, limit: int = MAX_ECHO) -> str:
+    """At most `limit` characters of `text` (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
 
 def _pack(detail: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
@@ -28,6 +40,10 @@ def _pack(detail: Message) -> any_pb2.Any:
 class FieldViolation:
     field: str
     description: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field", bounded(self.field))
+        object.__setattr__(self, "description", bounded(self.description))
 
 
 @dataclass
@@ -41,6 +57,8 @@ class DomainError(Exception):
     code = grpc.StatusCode.UNKNOWN
 
     def __post_init__(self) -> None:
+        self.message = bounded(self.message)
+        self.metadata = {bounded(k, 64): bounded(v) for k, v in list(self.metadata.items())[:20]}
         super().__init__(self.message)
 
     def details(self) -> list[any_pb2.Any]:
@@ -60,7 +78,7 @@ class InvalidArgument(DomainError):
         bad = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                for v in self.violations
+                for v in self.violations[:MAX_VIOLATIONS]
             ]
         )
         return [*super().details(), _pack(bad)]
@@ -106,6 +124,14 @@ class Unauthenticated(DomainError):
     code = grpc.StatusCode.UNAUTHENTICATED
 
 
+@dataclass
+class PermissionDenied(DomainError):
+    """The caller is who it says, but its roles (or kind) do not allow this."""
+
+    reason: str = "PERMISSION_DENIED"
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
 class Violations:
     """Collects field violations so a request reports every bad field at once."""
 
@@ -122,4 +148,4 @@ class Violations:
 
 def internal_status(message: str = "internal error") -> status_pb2.Status:
     info = error_details_pb2.ErrorInfo(reason="INTERNAL", domain=ERROR_DOMAIN)
-    return status_pb2.Status(code=code_pb2.INTERNAL, message=message, details=[_pack(info)])
+    return status_pb2.Status(code=code_pb2.INTERNAL, message=bounded(message), details=[_pack(info)])

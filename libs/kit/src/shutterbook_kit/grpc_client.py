@@ -11,6 +11,8 @@ import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
+from shutterbook_kit.caller_token import process_signer
+from shutterbook_kit.identity import Caller
 from shutterbook_kit.tenancy import CallContext
 
 # Reads, by their AIP names; and Ensure*, which are idempotent by definition.
@@ -69,6 +71,8 @@ def open_channel(target: str, service: str, idempotent_methods: Iterable[str]) -
     return grpc.aio.insecure_channel(target, options=options, interceptors=aio_client_interceptors())  # type: ignore[no-untyped-call]
 
 
-def call_metadata(ctx: CallContext) -> tuple[tuple[str, str], ...]:
-    """The metadata that carries the caller's company and identity to another service."""
-    return ctx.metadata()
+def call_metadata(who: CallContext | Caller) -> tuple[tuple[str, str], ...]:
+    """The metadata of a call made for `who`: `authorization: Bearer <token>`, a caller token
+    signed with this process's signing key (the one place outgoing calls get their identity)."""
+    caller = who.identity if isinstance(who, CallContext) else who
+    return process_signer().metadata(caller)

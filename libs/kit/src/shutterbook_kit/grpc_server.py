@@ -6,8 +6,9 @@
   of rotation: the outbox buffers events while NATS is away (DESIGN: NATS being down
   delays events, it never fails a booking).
 - Reflection, on unless `SHUTTERBOOK_GRPC_REFLECTION=false`.
-- Interceptors: OpenTelemetry, then ours: company/caller metadata into `tenancy`, a
-  default deadline for calls that bring none, and errors mapped to `google.rpc.Status`.
+- Interceptors: OpenTelemetry, then ours: the signed caller token verified into `tenancy`,
+  the method's permission checked, a default deadline for calls that bring none, and errors
+  mapped to `google.rpc.Status`. SIGHUP re-reads the caller-token key files.
 - Graceful shutdown on SIGTERM/SIGINT: health turns NOT_SERVING first, then (after a short
   drain so load balancers notice) the server stops taking calls and finishes in-flight
   ones, consumers finish and ack the message in hand, the relay marks what it published;
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -30,11 +31,14 @@ from grpc_status import rpc_status
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.instrumentation.grpc import filters as grpc_filters
 
-from shutterbook_kit import tenancy
+from shutterbook_kit import caller_token, tenancy
+from shutterbook_kit.caller_token import KeyRing
 from shutterbook_kit.consumer import EventConsumer
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import DomainError, Unauthenticated, internal_status
+from shutterbook_kit.errors import DomainError, PermissionDenied, Unauthenticated, internal_status
+from shutterbook_kit.identity import Caller
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
+from shutterbook_kit.permissions import Permission, grants, method_name
 from shutterbook_kit.relay import OutboxRelay
 from shutterbook_kit.settings import ServiceSettings
 
@@ -54,10 +58,38 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 class KitServerInterceptor(grpc.aio.ServerInterceptor):
-    """Tenancy, default deadline and error mapping for every unary call of our services."""
+    """Caller verification, authorization, default deadline and error mapping for every unary
+    call of our services (health and reflection are neither verified nor traced).
 
-    def __init__(self, default_deadline_seconds: float) -> None:
+    The call's `authorization: Bearer <token>` must be a caller token signed by a key of the
+    current key ring (`verifier()`, so a host can switch rings while serving); a missing, expired,
+    unknown-key, forged or malformed token is UNAUTHENTICATED before the handler runs. Then
+    the method's permission (from the service's table; a method missing from it is refused)
+    must be among the caller's grants, or the call is PERMISSION_DENIED.
+    """
+
+    def __init__(
+        self,
+        default_deadline_seconds: float,
+        verifier: Callable[[], caller_token.Verifier],
+        permissions: Mapping[str, Permission],
+    ) -> None:
         self.default_deadline = default_deadline_seconds
+        self.verifier = verifier
+        self.permissions = permissions
+
+    def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Caller:
+        try:
+            return self.verifier().verify(caller_token.bearer(context.invocation_metadata() or ()))
+        except caller_token.InvalidCallerToken as exc:
+            raise Unauthenticated(str(exc), reason="INVALID_CALLER_TOKEN") from None
+
+    def authorize(self, method: str, caller: Caller) -> None:
+        needed = self.permissions.get(method_name(method))
+        if needed is None:  # a method missing from the service's table: nobody may call it
+            raise PermissionDenied("this method is not open to any caller")
+        if needed not in grants(caller):
+            raise PermissionDenied(f"this needs the permission {needed.value}", metadata={"permission": needed.value})
 
     async def intercept_service(
         self,
@@ -65,25 +97,23 @@ class KitServerInterceptor(grpc.aio.ServerInterceptor):
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(details)
-        if handler is None or handler.unary_unary is None or not details.method.startswith("/shutterbook."):
+        if handler is None or not details.method.startswith("/shutterbook."):
             return handler
+        if handler.unary_unary is None:  # none exist; never serve one unverified
+            raise RuntimeError(f"{details.method}: only unary methods are served")
         inner = cast(Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]], handler.unary_unary)
 
         async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            metadata = {k: v for k, v in (context.invocation_metadata() or ())}
-            company = str(metadata.get(tenancy.COMPANY_KEY, ""))
             try:
-                if not company:
-                    raise Unauthenticated(f"missing {tenancy.COMPANY_KEY} metadata", reason="MISSING_COMPANY")
-                token = tenancy.set_current(
-                    tenancy.CallContext(company_id=company, caller=str(metadata.get(tenancy.CALLER_KEY, "")))
-                )
+                caller = self.authenticate(context)
+                self.authorize(details.method, caller)
+                token = tenancy.set_current(tenancy.CallContext.of(caller))
                 try:
                     remaining = context.time_remaining()
                     timeout = self.default_deadline if remaining is None else max(remaining, 0.0)
                     return await asyncio.wait_for(inner(request, context), timeout=timeout)
                 finally:
-                    tenancy._current.reset(token)  # type: ignore[arg-type]
+                    tenancy.reset(token)
             except DomainError as exc:
                 await context.abort_with_status(rpc_status.to_status(exc.to_status()))
             except TimeoutError:
@@ -119,6 +149,7 @@ class ServiceParts:
     nats: NatsConnection
     register: Callable[[grpc.aio.Server], None]
     service_names: Sequence[str]
+    permissions: Mapping[str, Permission] = field(default_factory=dict)
     publishes: StreamSpec | None = None
     consumers: list[EventConsumer] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
@@ -138,6 +169,7 @@ class ServiceHost:
         *,
         service_names: Sequence[str],
         add_servicers: AddServicers,
+        permissions: Mapping[str, Permission],
         consumers: MakeConsumers | None = None,
         workers: MakeWorkers | None = None,
     ) -> ServiceHost:
@@ -152,6 +184,7 @@ class ServiceHost:
                 nats=nats,
                 register=lambda server: add_servicers(server, db),
                 service_names=service_names,
+                permissions=permissions,
                 publishes=StreamSpec(settings.service),
                 consumers=consumers(db, nats) if consumers else [],
                 workers=workers(db, nats) if workers else [],
@@ -162,6 +195,15 @@ class ServiceHost:
         self.parts = parts
         self.settings = parts.settings
         self.health = health.aio.HealthServicer()
+        self.caller_keys = parts.settings.caller_keys()
+        if not self.caller_keys.verify_keys:
+            raise RuntimeError(
+                f"no caller-token verification keys in {parts.settings.caller_token_verify_keys_dir!r} "
+                "(SHUTTERBOOK_CALLER_TOKEN_VERIFY_KEYS_DIR)"
+            )
+        self.verifier = caller_token.Verifier(self.caller_keys)
+        if self.caller_keys.signing_key is not None:
+            caller_token.install_signer(self.caller_keys)
         self.relay = (
             OutboxRelay(parts.db, parts.nats, parts.publishes, lease_seconds=parts.settings.outbox_lease_seconds)
             if parts.publishes
@@ -179,7 +221,9 @@ class ServiceHost:
         server = grpc.aio.server(
             interceptors=[
                 aio_server_interceptor(filter_=_TRACED),  # type: ignore[no-untyped-call]
-                KitServerInterceptor(self.settings.default_deadline_seconds),
+                KitServerInterceptor(
+                    self.settings.default_deadline_seconds, lambda: self.verifier, self.parts.permissions
+                ),
             ],
             options=[
                 ("grpc.so_reuseport", 0),
@@ -214,6 +258,23 @@ class ServiceHost:
         self._readiness = asyncio.create_task(self._readiness_loop(), name="readiness")
         log.info("serving", extra={"service": self.settings.service, "port": self.port})
         return self.port
+
+    def use_caller_keys(self, ring: KeyRing) -> None:
+        """Verify calls with `ring` from the next call on (key rotation while serving)."""
+        self.caller_keys = ring
+        self.verifier = caller_token.Verifier(ring)
+        if ring.signing_key is not None:
+            caller_token.install_signer(ring)
+
+    def reload_caller_keys(self) -> None:
+        """Re-read the key files the settings name (SIGHUP): how a host outside Kubernetes
+        takes a rotated key without restarting."""
+        try:
+            self.use_caller_keys(self.settings.caller_keys())
+        except (OSError, ValueError):
+            log.exception("caller-token keys not reloaded; keeping the current ones")
+            return
+        log.info("caller-token keys reloaded", extra={"keys": sorted(self.caller_keys.verify_keys)})
 
     async def _check_readiness(self) -> None:
         db_ok = await self.parts.db.ping()
@@ -259,6 +320,7 @@ class ServiceHost:
         signalled = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, signalled.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload_caller_keys)
         await self.start()
         await signalled.wait()
         await self.stop()

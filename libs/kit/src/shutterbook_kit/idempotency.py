@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import DomainError, InvalidArgument, Violations
@@ -18,6 +18,11 @@ from shutterbook_kit.schema import IdempotencyRecord, utcnow
 from shutterbook_kit.uow import UnitOfWork
 
 R = TypeVar("R", bound=Message)
+# What an attempt may fail with because a concurrent twin (same request_id) won: a database
+# refusal (a unique or exclusion key, a deadlock) or a domain refusal (a conflict with the
+# twin's own booking, a slot the twin took).
+RACE_FAILURES = (DBAPIError, DomainError)
+Refusal = Callable[[Exception], Awaitable[Exception | None]]
 
 
 def request_fingerprint(request: Message) -> str:
@@ -68,41 +73,46 @@ async def run_idempotent(
     response_type: type[R],
     work: Callable[[UnitOfWork], Awaitable[R]],
     source: str = "",
+    refusal: Refusal | None = None,
 ) -> R:
     """Run `work` in a unit of work once per (company, scope, request_id).
 
     Without a request_id, `work` simply runs. With one, a concurrent duplicate loses on the
-    idempotency record's primary key, rolls back whole, and returns the winner's response.
+    idempotency record's primary key (or on whatever its twin's effect took), rolls back whole,
+    and returns the winner's response: the one place a retry racing its own first attempt is
+    answered. `refusal` turns a failure into the error the caller gets (a database constraint
+    as a domain refusal, say); returning None keeps the failure as it is.
     """
-    if not request_id:
-        async with UnitOfWork(db, source=source) as uow:
-            result = await work(uow)
-            await uow.commit()
-            return result
-    fingerprint = request_fingerprint(request)
-    replay = await stored_response(db, company_id, scope, request_id, fingerprint, response_type)
-    if replay is not None:
-        return replay
+    fingerprint = request_fingerprint(request) if request_id else ""
+    if request_id:
+        replay = await stored_response(db, company_id, scope, request_id, fingerprint, response_type)
+        if replay is not None:
+            return replay
     try:
         async with UnitOfWork(db, source=source) as uow:
             result = await work(uow)
-            uow.session.add(
-                IdempotencyRecord(
-                    company_id=company_id,
-                    scope=scope,
-                    request_id=request_id,
-                    request_hash=fingerprint,
-                    response=result.SerializeToString(deterministic=True),
-                    created_at=utcnow(),
+            if request_id:
+                uow.session.add(
+                    IdempotencyRecord(
+                        company_id=company_id,
+                        scope=scope,
+                        request_id=request_id,
+                        request_hash=fingerprint,
+                        response=result.SerializeToString(deterministic=True),
+                        created_at=utcnow(),
+                    )
                 )
-            )
             await uow.commit()
             return result
-    except (IntegrityError, DomainError):
-        # A concurrent twin with the same request_id may have committed first, so that our
-        # attempt lost a race it caused itself (a unique key, a conflict with the twin's own
-        # booking): the caller gets the twin's result, as a retry would.
-        replay = await stored_response(db, company_id, scope, request_id, fingerprint, response_type)
-        if replay is None:
+    except Exception as exc:
+        answer = await refusal(exc) if refusal is not None else None
+        if request_id and (answer is not None or isinstance(exc, RACE_FAILURES)):
+            # A concurrent twin with the same request_id may have committed first, so that our
+            # attempt lost a race it caused itself: the caller gets the twin's result, as a
+            # retry would.
+            replay = await stored_response(db, company_id, scope, request_id, fingerprint, response_type)
+            if replay is not None:
+                return replay
+        if answer is None:
             raise
-        return replay
+        raise answer from None

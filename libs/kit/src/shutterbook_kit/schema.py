@@ -1,10 +1,12 @@
-"""Tables the kit keeps in every service's database: outbox, inbox, dead letters and
-idempotency records. Services list `KitBase.metadata` beside their own in Alembic and
-create these tables with `create_kit_tables()` in their first migration."""
+"""Tables the kit keeps in every service's database: outbox, inbox, dead letters,
+idempotency records and audit entries. Services list `KitBase.metadata` beside their own in
+Alembic and create these tables with `create_kit_tables()` in their first migration (and
+`create_audit_table()` in the migration that adopts the audit trail)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -103,6 +105,24 @@ class IdempotencyRecord(KitBase):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class AuditEntryRow(KitBase):
+    """Who changed which record how and when; written in the same transaction as the change
+    (`UnitOfWork.audit`), read per record newest first (`shutterbook_kit.audit`)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_record", "company_id", "record", "occurred_at", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    company_id: Mapped[str] = mapped_column(sa.String(64))
+    record: Mapped[str] = mapped_column(sa.String(300))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    caller: Mapped[str] = mapped_column(sa.String(200))
+    caller_name: Mapped[str] = mapped_column(sa.String(200))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
 def create_kit_tables() -> None:
     """Version 1 of the kit's tables, for a service's first Alembic migration.
 
@@ -159,3 +179,24 @@ def create_kit_tables() -> None:
 def drop_kit_tables() -> None:
     for name in ("idempotency_records", "dead_letters", "inbox_entries", "outbox_messages"):
         op.drop_table(name)
+
+
+def create_audit_table() -> None:
+    """Version 1 of `audit_entries`, for the migration by which a service adopts the audit trail."""
+    op.create_table(
+        "audit_entries",
+        sa.Column("seq", BigIntId, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.String(36), nullable=False, unique=True),
+        sa.Column("company_id", sa.String(64), nullable=False),
+        sa.Column("record", sa.String(300), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("caller", sa.String(200), nullable=False),
+        sa.Column("caller_name", sa.String(200), nullable=False),
+        sa.Column("occurred_at", UtcDateTime, nullable=False),
+        sa.Column("changes", sa.JSON, nullable=False),
+    )
+    op.create_index("ix_audit_entries_record", "audit_entries", ["company_id", "record", "occurred_at", "seq"])
+
+
+def drop_audit_table() -> None:
+    op.drop_table("audit_entries")

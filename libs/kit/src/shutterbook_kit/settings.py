@@ -9,9 +9,18 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shutterbook_kit.caller_token import SIGNING_KEY_NAME, KeyRing
+
 PREFIX = "SHUTTERBOOK_"
 
-DEFAULT_PORTS = {"clients": 50051, "scheduling": 50052, "billing": 50053, "gateway": 8000}
+DEFAULT_PORTS = {
+    "clients": 50051,
+    "scheduling": 50052,
+    "billing": 50053,
+    "notifications": 50054,
+    "gateway": 8000,
+    "console": 8100,
+}
 
 
 def env(name: str, default: str) -> str:
@@ -49,6 +58,11 @@ def var_dir() -> Path:
     return Path(env("VAR_DIR", str(Path.cwd() / "var"))).resolve()
 
 
+def default_caller_keys_dir() -> Path:
+    """Where `make run` keeps its development caller-token keys."""
+    return var_dir() / "caller-token"
+
+
 def default_database_url(service: str) -> str:
     return f"sqlite+aiosqlite:///{var_dir() / f'{service}.db'}"
 
@@ -72,6 +86,17 @@ class ServiceSettings:
     consumer_max_deliver: int = 8
     outbox_lease_seconds: float = 30.0
     upstreams: dict[str, str] = field(default_factory=dict)
+    caller_token_signing_key_file: str = ""
+    caller_token_verify_keys_dir: str = ""
+    caller_token_ttl_seconds: float = 300.0
+
+    def caller_keys(self) -> KeyRing:
+        """The caller-token key ring these settings name (read from its files)."""
+        return KeyRing.load(
+            self.caller_token_signing_key_file,
+            self.caller_token_verify_keys_dir,
+            ttl_seconds=self.caller_token_ttl_seconds,
+        )
 
     @classmethod
     def from_env(cls, service: str) -> ServiceSettings:
@@ -91,6 +116,11 @@ class ServiceSettings:
             consumer_ack_wait_seconds=env_float("CONSUMER_ACK_WAIT_SECONDS", 30.0),
             consumer_max_deliver=env_int("CONSUMER_MAX_DELIVER", 8),
             outbox_lease_seconds=env_float("OUTBOX_LEASE_SECONDS", 30.0),
+            caller_token_signing_key_file=env(
+                "CALLER_TOKEN_SIGNING_KEY_FILE", str(default_caller_keys_dir() / SIGNING_KEY_NAME)
+            ),
+            caller_token_verify_keys_dir=env("CALLER_TOKEN_VERIFY_KEYS_DIR", str(default_caller_keys_dir())),
+            caller_token_ttl_seconds=env_float("CALLER_TOKEN_TTL_SECONDS", 300.0),
             upstreams={
                 name: env(
                     f"{name.upper()}_ADDR",

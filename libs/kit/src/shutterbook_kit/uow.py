@@ -1,19 +1,25 @@
-"""The unit of work: one transaction, rolled back unless committed, in which a change and
-the events describing it are written together (the outbox)."""
+"""The unit of work: one transaction, rolled back unless committed, in which a change, the
+events describing it (the outbox) and its audit entries are written together."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook.common.v1 import events_pb2
+from shutterbook_kit import audit as audit_trail
 from shutterbook_kit.db import READONLY, Database
+from shutterbook_kit.events import EventType
 from shutterbook_kit.schema import OutboxMessage, utcnow
 from shutterbook_kit.telemetry import inject_headers
+
+M = TypeVar("M", bound=Message)
 
 
 class UnitOfWork:
@@ -50,10 +56,16 @@ class UnitOfWork:
         await self.session.close()
         self._session = None
 
-    def emit(self, subject: str, company_id: str, event: Message) -> str:
-        """Record an event to publish once this unit of work commits. Returns its event id."""
+    def emit(self, event_type: EventType[M], company_id: str, event: M) -> str:
+        """Record an event to publish once this unit of work commits. Returns its event id.
+
+        `event_type` comes from the service's `events.py` (subject and payload declared
+        once); a payload of another type is refused."""
         if self.readonly:
             raise RuntimeError("a read-only unit of work cannot emit events")
+        if not isinstance(event, event_type.payload_type):
+            raise TypeError(f"{event_type.subject} carries {event_type.payload_type.__name__}")
+        subject = event_type.subject
         event_id = str(uuid.uuid4())
         envelope = events_pb2.EventEnvelope(
             event_id=event_id,
@@ -79,6 +91,26 @@ class UnitOfWork:
         )
         self._wrote_events = True
         return event_id
+
+    def audit(
+        self,
+        company_id: str,
+        record: str,
+        action: str,
+        *,
+        before: audit_trail.Snapshot = None,
+        after: audit_trail.Snapshot = None,
+        changes: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Record who changed `record` (its resource name) how (`action`: created, updated,
+        deleted, merged, voided, paid, refunded, ...), in this transaction: it is written
+        exactly when the change commits. The fields kept are the difference of the `before`
+        and `after` snapshots (dicts or protobuf messages), and `changes` beside them
+        (`{"payment": {"after": "payments/..."}}`: what the snapshots do not show)."""
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work cannot change records")
+        fields = {**audit_trail.diff(before, after), **(changes or {})}
+        self.session.add(audit_trail.new_entry(company_id, record, action, fields, service=self.source))
 
     async def commit(self) -> None:
         await self.session.commit()
