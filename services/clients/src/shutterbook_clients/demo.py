@@ -1,7 +1,7 @@
 """Demo data for `make run`, created through the service's own gRPC API, idempotently:
 every create carries a deterministic request_id, so a second run creates nothing new.
 
-The shared catalogue: a few hundred clients (some with families), two schools ("Lincoln
+The shared catalogue: a hundred and twenty clients (some with families), two schools ("Lincoln
 High" and "Riverside Elementary") with 2025 and 2026 memberships, a group and a filter.
 """
 
@@ -16,9 +16,10 @@ import grpc
 
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.common.v1 import date_pb2
+from shutterbook_kit.grpc_client import call_metadata
 from shutterbook_kit.tenancy import CallContext
 
-CLIENT_COUNT = 240
+CLIENT_COUNT = 120
 BATCH = 20
 GIVEN = ["Ada", "Ben", "Chloé", "Diego", "Emma", "Farid", "Grace", "Hiro", "Inés", "Jamal", "Kai", "Lena"]
 FAMILY = ["Andersen", "Brooks", "Castillo", "Dubois", "Eriksson", "Fischer", "García", "Hughes", "Ito", "Jensen"]
@@ -70,8 +71,13 @@ async def _batched(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
 
 async def seed_demo(channel: grpc.aio.Channel, company_id: str) -> list[str]:
     """Create the demo clients, schools, memberships, group and filter; returns the client names."""
+    return [c.name for c in await seed_demo_clients(channel, company_id)]
+
+
+async def seed_demo_clients(channel: grpc.aio.Channel, company_id: str) -> list[clients_pb2.Client]:
+    """`seed_demo`, returning the clients themselves (for `EnsureKnownClient` elsewhere)."""
     stub: clients_pb2_grpc.ClientsServiceAsyncStub = clients_pb2_grpc.ClientsServiceStub(channel)
-    meta = CallContext(company_id=company_id, caller="demo").metadata()
+    meta = call_metadata(CallContext(company_id=company_id, caller="demo"))
 
     def create(i: int) -> Callable[[], Awaitable[clients_pb2.Client]]:
         request = clients_pb2.CreateClientRequest(client=demo_client(i), request_id=demo_id("client", str(i)))
@@ -137,4 +143,4 @@ async def seed_demo(channel: grpc.aio.Channel, company_id: str) -> list[str]:
         ),
         metadata=meta,
     )
-    return names
+    return clients

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
+from shutterbook_clients.api.permissions import PERMISSIONS
 from shutterbook_clients.api.servicer import ClientsServicer
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.grpc_server import ServiceHost
@@ -19,6 +20,7 @@ def build(settings: ServiceSettings) -> ServiceHost:
     return ServiceHost.create(
         settings,
         service_names=[SERVICE_NAME],
+        permissions=PERMISSIONS,
         add_servicers=lambda server, db: clients_pb2_grpc.add_ClientsServiceServicer_to_server(
             ClientsServicer(db), server
         ),

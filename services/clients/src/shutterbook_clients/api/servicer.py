@@ -8,8 +8,9 @@ import grpc
 from google.protobuf import empty_pb2
 
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
-from shutterbook_clients.application import clients, filters, groups, organizations
-from shutterbook_kit import tenancy
+from shutterbook.common.v1 import audit_pb2
+from shutterbook_clients.application import clients, filters, groups, history, organizations
+from shutterbook_kit import audit, tenancy
 from shutterbook_kit.db import Database
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -184,3 +185,9 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
         company = tenancy.current().company_id
         await filters.delete_saved_filter(self.db, company, request.name)
         return empty_pb2.Empty()
+
+    async def ListAuditEntries(
+        self, request: audit_pb2.ListAuditEntriesRequest, context: Context
+    ) -> audit_pb2.ListAuditEntriesResponse:
+        company = tenancy.current().company_id
+        return await audit.list_audit_entries(self.db, company, request, history.RECORDS)

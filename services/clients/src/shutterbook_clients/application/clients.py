@@ -6,14 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
-from shutterbook_clients.application.convert import client_name, client_to_proto, instant, read_cursor, reference_id
+from shutterbook_clients import events
+from shutterbook_clients.application.convert import client_name, client_to_proto
 from shutterbook_clients.application.selection import resolve_selection
 from shutterbook_clients.domain.clients import (
     CLIENT_MUTABLE_PATHS,
+    LIST_ORDERS,
     MAX_EMAILS,
     MAX_PHONES,
     ClientFields,
@@ -24,21 +25,18 @@ from shutterbook_clients.domain.clients import (
     validated_update_mask,
 )
 from shutterbook_clients.domain.search import Query
-from shutterbook_clients.storage.models import ClientRow, FamilyMemberRow, GroupMemberRow, MembershipRow
-from shutterbook_clients.storage.repository import ClientRepository
+from shutterbook_clients.storage.models import ClientRow, FamilyMemberRow
+from shutterbook_clients.storage.repository import ClientRepository, GroupRepository, OrganizationRepository
+from shutterbook_kit import audit
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
+from shutterbook_kit.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.pagination import check_page
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 
 SOURCE = "clients"
-CREATED = "clients.client.created"
-UPDATED = "clients.client.updated"
-DELETED = "clients.client.deleted"
-MERGED = "clients.client.merged"
 
 REPEATED_PATHS = frozenset({"emails", "phones", "tags", "family_members"})
 
@@ -148,7 +146,8 @@ async def create_client(db: Database, company_id: str, request: clients_pb2.Crea
         row = new_row(company_id, fields, utcnow())
         await _insert(uow, row)
         client = client_to_proto(row)
-        uow.emit(CREATED, company_id, events_pb2.ClientCreatedEvent(client=client))
+        uow.emit(events.CLIENT_CREATED, company_id, events_pb2.ClientCreatedEvent(client=client))
+        uow.audit(company_id, client.name, "created", after=client)
         return client
 
     return await run_idempotent(
@@ -193,7 +192,8 @@ async def find_or_create_client(
             repo.add(row)
             await uow.session.flush()
             client = client_to_proto(row)
-            uow.emit(CREATED, company_id, events_pb2.ClientCreatedEvent(client=client))
+            uow.emit(events.CLIENT_CREATED, company_id, events_pb2.ClientCreatedEvent(client=client))
+            uow.audit(company_id, client.name, "created", after=client)
             await uow.commit()
             return clients_pb2.FindOrCreateClientResponse(client=client, created=True)
     except IntegrityError:
@@ -215,31 +215,19 @@ async def get_client(db: Database, company_id: str, name: str) -> clients_pb2.Cl
 async def list_clients(
     db: Database, company_id: str, request: clients_pb2.ListClientsRequest
 ) -> clients_pb2.ListClientsResponse:
-    query: dict[str, Any] = {
-        "m": "list",
-        "g": request.group,
-        "f": request.saved_filter,
-        "o": request.organization,
-        "y": request.year,
-        "c": request.criteria.SerializeToString(deterministic=True).hex() if request.HasField("criteria") else "",
-    }
     v = Violations()
-    page = None
-    try:
-        page = parse_page(request.page_size, request.page_token, query)
-    except InvalidArgument as exc:
-        v.items.extend(exc.violations)
+    check_page(request.page_size, request.page_token, v)
+    order = request.order_by.strip() or LIST_ORDERS[0]
+    if order not in LIST_ORDERS:
+        v.add("order_by", f"one of {', '.join(LIST_ORDERS)}")
     async with UnitOfWork(db, readonly=True) as uow:
         selection = await resolve_selection(uow.session, company_id, request, v)
         v.raise_if_any()
-        assert page is not None
-        after = read_cursor(page.cursor, lambda c: (instant(c["t"]), str(c["i"])))
-        rows = await ClientRepository(uow.session).list_page(company_id, selection, after, page.size + 1)
-        more = len(rows) > page.size
-        rows = rows[: page.size]
-        cursor = {"t": rows[-1].created_at.isoformat(), "i": rows[-1].id} if more and rows else None
+        page = await ClientRepository(uow.session).list_page(
+            company_id, selection, request.page_size, request.page_token, order=order
+        )
         return clients_pb2.ListClientsResponse(
-            clients=[client_to_proto(r) for r in rows], next_page_token=next_token(cursor, query)
+            clients=[client_to_proto(r) for r in page.items], next_page_token=page.next_page_token
         )
 
 
@@ -289,7 +277,8 @@ async def update_client(db: Database, company_id: str, request: clients_pb2.Upda
         old_email = row.primary_email_key
         apply_fields(row, fields)
         if row.primary_email_key and row.primary_email_key != old_email:
-            other = await repo.by_primary_email(company_id, row.primary_email_key)
+            with uow.session.no_autoflush:  # a flush now would hit the unique index: an internal error
+                other = await repo.by_primary_email(company_id, row.primary_email_key)
             if other is not None and other.id != row.id:
                 raise _duplicate_email()
         changed = [p for p in CLIENT_MUTABLE_PATHS if _field(before, p) != _field(client_to_proto(row), p)]
@@ -301,7 +290,8 @@ async def update_client(db: Database, company_id: str, request: clients_pb2.Upda
         except IntegrityError:
             raise _duplicate_email() from None
         after = client_to_proto(row)
-        uow.emit(UPDATED, company_id, events_pb2.ClientUpdatedEvent(client=after, changed_paths=changed))
+        uow.emit(events.CLIENT_UPDATED, company_id, events_pb2.ClientUpdatedEvent(client=after, changed_paths=changed))
+        uow.audit(company_id, after.name, "updated", before=before, after=after)
         await uow.commit()
         return after
 
@@ -320,11 +310,13 @@ async def delete_client(db: Database, company_id: str, name: str) -> clients_pb2
         row = await ClientRepository(uow.session).get_live(company_id, client_id, for_update=True)
         if row is None:
             raise NotFound(f"{name} not found")
+        before = client_to_proto(row)
         now = utcnow()
         row.deleted_at = now
         row.updated_at = now
         client = client_to_proto(row)
-        uow.emit(DELETED, company_id, events_pb2.ClientDeletedEvent(client=client))
+        uow.emit(events.CLIENT_DELETED, company_id, events_pb2.ClientDeletedEvent(client=client))
+        uow.audit(company_id, client.name, "deleted", before=before, after=client)
         await uow.commit()
         return client
 
@@ -339,22 +331,13 @@ async def search_clients(
     if len(request.query) > 200:
         v.add("query", "must be at most 200 characters")
     v.raise_if_any()
-    bound = {"m": "search", "q": query.text}
-    page = parse_page(request.page_size, request.page_token, bound)
-    after = read_cursor(page.cursor, lambda c: (int(c["s"]), str(c["k"]), str(c["i"])))
     async with UnitOfWork(db, readonly=True) as uow:
-        found = await ClientRepository(uow.session).search_page(company_id, query, after, page.size + 1)
-        more = len(found) > page.size
-        found = found[: page.size]
+        page = await ClientRepository(uow.session).search_page(company_id, query, request.page_size, request.page_token)
         results = [
-            clients_pb2.SearchResult(client=client_to_proto(row), match=clients_pb2.SearchMatch.ValueType(score))
-            for row, score in found
+            clients_pb2.SearchResult(client=client_to_proto(row), match=clients_pb2.SearchMatch.ValueType(int(score)))
+            for row, score in page.items
         ]
-    cursor = None
-    if more and found:
-        last, score = found[-1]
-        cursor = {"s": score, "k": last.sort_key, "i": last.id}
-    return clients_pb2.SearchClientsResponse(results=results, next_page_token=next_token(cursor, bound))
+    return clients_pb2.SearchClientsResponse(results=results, next_page_token=page.next_page_token)
 
 
 def _union(first: list[str], second: list[str], key: Any, limit: int) -> list[str]:
@@ -367,8 +350,8 @@ def _union(first: list[str], second: list[str], key: Any, limit: int) -> list[st
 async def merge_clients(db: Database, company_id: str, request: clients_pb2.MergeClientsRequest) -> clients_pb2.Client:
     v = Violations()
     validate_request_id(request.request_id, v)
-    survivor_id = reference_id(request.client, "clients", "client", v)
-    merged_id = reference_id(request.merged_client, "clients", "merged_client", v)
+    survivor_id = parse_reference(request.client, "clients", field="client", violations=v)
+    merged_id = parse_reference(request.merged_client, "clients", field="merged_client", violations=v)
     if survivor_id is not None and survivor_id == merged_id:
         v.add("merged_client", "a client cannot be merged into itself")
     v.raise_if_any()
@@ -383,6 +366,7 @@ async def merge_clients(db: Database, company_id: str, request: clients_pb2.Merg
         merged = await repo.get_live(company_id, merged_id, for_update=True)
         if merged is None:
             raise NotFound(f"{request.merged_client} not found")
+        survivor_before, merged_before = client_to_proto(survivor), client_to_proto(merged)
         now = utcnow()
         merged.deleted_at = now
         merged.updated_at = now
@@ -412,10 +396,13 @@ async def merge_clients(db: Database, company_id: str, request: clients_pb2.Merg
         await uow.session.flush()
         client = client_to_proto(survivor)
         uow.emit(
-            MERGED,
+            events.CLIENT_MERGED,
             company_id,
             events_pb2.ClientMergedEvent(surviving_client=client, merged_client=client_name(merged.id)),
         )
+        merged_client = audit.added({"merged_client": merged_before.name})
+        uow.audit(company_id, client.name, "merged", before=survivor_before, after=client, changes=merged_client)
+        uow.audit(company_id, merged_before.name, "merged_into", before=merged_before, after=client_to_proto(merged))
         return client
 
     return await run_idempotent(
@@ -431,40 +418,21 @@ async def merge_clients(db: Database, company_id: str, request: clients_pb2.Merg
 
 
 async def _repoint_memberships(uow: UnitOfWork, company_id: str, survivor_id: str, merged_id: str) -> None:
-    session = uow.session
-    held = {
-        (m.organization_id, m.year)
-        for m in await session.scalars(
-            select(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.client_id == survivor_id)
-        )
-    }
-    for m in list(
-        await session.scalars(
-            select(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.client_id == merged_id)
-        )
-    ):
+    organizations = OrganizationRepository(uow.session)
+    held = {(m.organization_id, m.year) for m in await organizations.memberships_of_client(company_id, survivor_id)}
+    for m in await organizations.memberships_of_client(company_id, merged_id):
         if (m.organization_id, m.year) in held:
-            await session.delete(m)
+            await uow.session.delete(m)
         else:
             m.client_id = survivor_id
             held.add((m.organization_id, m.year))
 
 
 async def _repoint_groups(uow: UnitOfWork, company_id: str, survivor_id: str, merged_id: str) -> None:
-    session = uow.session
-    held = set(
-        await session.scalars(
-            select(GroupMemberRow.group_id).where(
-                GroupMemberRow.company_id == company_id, GroupMemberRow.client_id == survivor_id
-            )
-        )
-    )
-    for g in list(
-        await session.scalars(
-            select(GroupMemberRow).where(GroupMemberRow.company_id == company_id, GroupMemberRow.client_id == merged_id)
-        )
-    ):
+    groups = GroupRepository(uow.session)
+    held = await groups.group_ids_of_client(company_id, survivor_id)
+    for g in await groups.memberships_of_client(company_id, merged_id):
         if g.group_id in held:
-            await session.delete(g)
+            await uow.session.delete(g)
         else:
             g.client_id = survivor_id

@@ -1,11 +1,8 @@
-"""Rows to protobuf messages, and resource names to ids."""
+"""Rows to protobuf messages."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.common.v1 import date_pb2
@@ -17,7 +14,6 @@ from shutterbook_clients.storage.models import (
     OrganizationRow,
     SavedFilterRow,
 )
-from shutterbook_kit.errors import Violations
 
 T = TypeVar("T")
 
@@ -106,38 +102,3 @@ def saved_filter_to_proto(row: SavedFilterRow) -> clients_pb2.SavedFilter:
     msg.create_time.FromDatetime(row.created_at)
     msg.update_time.FromDatetime(row.updated_at)
     return msg
-
-
-def reference_id(name: str, collection: str, field: str, v: Violations) -> str | None:
-    """The id of a resource named in a request body or selector: a malformed name, or an
-    id that cannot exist, is a violation of `field` (a missing record is checked later)."""
-    prefix = f"{collection}/"
-    if not name.startswith(prefix):
-        v.add(field, f"must look like {collection}/{{id}}")
-        return None
-    try:
-        return str(uuid.UUID(name[len(prefix) :]))
-    except ValueError:
-        v.add(field, f"unknown {collection[:-1]}")
-        return None
-
-
-def read_cursor(cursor: dict[str, Any] | None, read: Callable[[dict[str, Any]], T]) -> T | None:
-    """The position a page token holds; a token that does not parse is INVALID_ARGUMENT."""
-    if cursor is None:
-        return None
-    try:
-        return read(cursor)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        v = Violations()
-        v.add("page_token", "is not a token this service issued")
-        v.raise_if_any()
-        raise
-
-
-def instant(text: str) -> datetime:
-    """A UTC instant written by `datetime.isoformat()`; naive values are refused."""
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise ValueError("naive datetime")
-    return value

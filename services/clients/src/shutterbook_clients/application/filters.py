@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
-from shutterbook_clients.application.convert import read_cursor, saved_filter_to_proto
+from shutterbook_clients import events
+from shutterbook_clients.application.convert import saved_filter_to_proto
 from shutterbook_clients.application.selection import resolve_criteria
 from shutterbook_clients.domain.catalog import validated_display_name
 from shutterbook_clients.domain.clients import validated_update_mask
@@ -17,7 +17,6 @@ from shutterbook_clients.storage.repository import SavedFilterRepository
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -68,7 +67,8 @@ async def create_saved_filter(
         uow.session.add(row)
         await _flush_unique(uow)
         msg = saved_filter_to_proto(row)
-        uow.emit("clients.saved_filter.created", company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        uow.emit(events.SAVED_FILTER_CREATED, company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        uow.audit(company_id, msg.name, "created", after=msg)
         return msg
 
     return await run_idempotent(
@@ -95,24 +95,10 @@ async def get_saved_filter(db: Database, company_id: str, name: str) -> clients_
 async def list_saved_filters(
     db: Database, company_id: str, request: clients_pb2.ListSavedFiltersRequest
 ) -> clients_pb2.ListSavedFiltersResponse:
-    bound = {"m": "filters"}
-    page = parse_page(request.page_size, request.page_token, bound)
     async with UnitOfWork(db, readonly=True) as uow:
-        stmt = select(SavedFilterRow).where(SavedFilterRow.company_id == company_id)
-        position = read_cursor(page.cursor, lambda c: (str(c["k"]), str(c["i"])))
-        if position is not None:
-            k, i = position
-            stmt = stmt.where(
-                (SavedFilterRow.name_key > k) | ((SavedFilterRow.name_key == k) & (SavedFilterRow.id > i))
-            )
-        rows = list(
-            await uow.session.scalars(stmt.order_by(SavedFilterRow.name_key, SavedFilterRow.id).limit(page.size + 1))
-        )
-    more = len(rows) > page.size
-    rows = rows[: page.size]
-    cursor = {"k": rows[-1].name_key, "i": rows[-1].id} if more and rows else None
+        page = await SavedFilterRepository(uow.session).list_page(company_id, request.page_size, request.page_token)
     return clients_pb2.ListSavedFiltersResponse(
-        saved_filters=[saved_filter_to_proto(r) for r in rows], next_page_token=next_token(cursor, bound)
+        saved_filters=[saved_filter_to_proto(r) for r in page.items], next_page_token=page.next_page_token
     )
 
 
@@ -131,6 +117,7 @@ async def update_saved_filter(
         row = await SavedFilterRepository(uow.session).get(company_id, filter_id)
         if row is None:
             raise NotFound(f"{given.name} not found")
+        before = saved_filter_to_proto(row)
         if "criteria" in paths:
             await resolve_criteria(uow.session, company_id, given.criteria, v, "saved_filter.criteria")
             v.raise_if_any()
@@ -140,7 +127,8 @@ async def update_saved_filter(
         row.updated_at = utcnow()
         await _flush_unique(uow)
         msg = saved_filter_to_proto(row)
-        uow.emit("clients.saved_filter.updated", company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        uow.emit(events.SAVED_FILTER_UPDATED, company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        uow.audit(company_id, msg.name, "updated", before=before, after=msg)
         await uow.commit()
         return msg
 
@@ -153,5 +141,6 @@ async def delete_saved_filter(db: Database, company_id: str, name: str) -> None:
             raise NotFound(f"{name} not found")
         msg = saved_filter_to_proto(row)
         await uow.session.delete(row)
-        uow.emit("clients.saved_filter.deleted", company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        uow.emit(events.SAVED_FILTER_DELETED, company_id, events_pb2.SavedFilterChangedEvent(saved_filter=msg))
+        uow.audit(company_id, msg.name, "deleted", before=msg)
         await uow.commit()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
-from shutterbook_clients.application.convert import client_name, group_to_proto, read_cursor, reference_id
+from shutterbook_clients import events
+from shutterbook_clients.application.convert import client_name, group_to_proto
 from shutterbook_clients.domain.catalog import MAX_DESCRIPTION, validated_display_name, validated_text
 from shutterbook_clients.domain.clients import validated_update_mask
 from shutterbook_clients.storage.models import ClientGroupRow, GroupMemberRow
@@ -16,8 +16,7 @@ from shutterbook_clients.storage.repository import ClientRepository, GroupReposi
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 
@@ -68,7 +67,8 @@ async def create_client_group(
         uow.session.add(row)
         await _flush_unique(uow)
         msg = group_to_proto(row, 0)
-        uow.emit("clients.group.created", company_id, events_pb2.ClientGroupChangedEvent(client_group=msg))
+        uow.emit(events.GROUP_CREATED, company_id, events_pb2.ClientGroupChangedEvent(client_group=msg))
+        uow.audit(company_id, msg.name, "created", after=msg)
         return msg
 
     return await run_idempotent(
@@ -95,24 +95,13 @@ async def get_client_group(db: Database, company_id: str, name: str) -> clients_
 async def list_client_groups(
     db: Database, company_id: str, request: clients_pb2.ListClientGroupsRequest
 ) -> clients_pb2.ListClientGroupsResponse:
-    bound = {"m": "groups"}
-    page = parse_page(request.page_size, request.page_token, bound)
+    client_id = parse_name(request.client, "clients", field="client") if request.client else None
     async with UnitOfWork(db, readonly=True) as uow:
-        stmt = select(ClientGroupRow).where(ClientGroupRow.company_id == company_id)
-        position = read_cursor(page.cursor, lambda c: (str(c["k"]), str(c["i"])))
-        if position is not None:
-            k, i = position
-            stmt = stmt.where(
-                (ClientGroupRow.name_key > k) | ((ClientGroupRow.name_key == k) & (ClientGroupRow.id > i))
-            )
-        rows = list(
-            await uow.session.scalars(stmt.order_by(ClientGroupRow.name_key, ClientGroupRow.id).limit(page.size + 1))
+        page = await GroupRepository(uow.session).list_page(
+            company_id, request.page_size, request.page_token, client_id=client_id
         )
-        more = len(rows) > page.size
-        rows = rows[: page.size]
-        groups = [await _to_proto(uow, r) for r in rows]
-    cursor = {"k": rows[-1].name_key, "i": rows[-1].id} if more and rows else None
-    return clients_pb2.ListClientGroupsResponse(client_groups=groups, next_page_token=next_token(cursor, bound))
+        groups = [await _to_proto(uow, r) for r in page.items]
+    return clients_pb2.ListClientGroupsResponse(client_groups=groups, next_page_token=page.next_page_token)
 
 
 async def update_client_group(
@@ -131,6 +120,7 @@ async def update_client_group(
         row = await GroupRepository(uow.session).get(company_id, group_id)
         if row is None:
             raise NotFound(f"{given.name} not found")
+        before = await _to_proto(uow, row)
         if "display_name" in paths:
             row.display_name, row.name_key = display, key
         if "description" in paths:
@@ -138,7 +128,8 @@ async def update_client_group(
         row.updated_at = utcnow()
         await _flush_unique(uow)
         msg = await _to_proto(uow, row)
-        uow.emit("clients.group.updated", company_id, events_pb2.ClientGroupChangedEvent(client_group=msg))
+        uow.emit(events.GROUP_UPDATED, company_id, events_pb2.ClientGroupChangedEvent(client_group=msg))
+        uow.audit(company_id, msg.name, "updated", before=before, after=msg)
         await uow.commit()
         return msg
 
@@ -150,11 +141,10 @@ async def delete_client_group(db: Database, company_id: str, name: str) -> None:
         if row is None:
             raise NotFound(f"{name} not found")
         msg = await _to_proto(uow, row)
-        await uow.session.execute(
-            delete(GroupMemberRow).where(GroupMemberRow.company_id == company_id, GroupMemberRow.group_id == group_id)
-        )
+        await GroupRepository(uow.session).remove_members(company_id, group_id)
         await uow.session.delete(row)
-        uow.emit("clients.group.deleted", company_id, events_pb2.ClientGroupChangedEvent(client_group=msg))
+        uow.emit(events.GROUP_DELETED, company_id, events_pb2.ClientGroupChangedEvent(client_group=msg))
+        uow.audit(company_id, msg.name, "deleted", before=msg)
         await uow.commit()
 
 
@@ -165,7 +155,7 @@ def _client_ids(names: list[str], v: Violations) -> list[str]:
         v.add("clients", f"at most {MAX_BATCH} clients at once")
     ids: list[str] = []
     for i, name in enumerate(names):
-        client_id = reference_id(name, "clients", f"clients[{i}]", v)
+        client_id = parse_reference(name, "clients", field=f"clients[{i}]", violations=v)
         if client_id is not None:
             ids.append(client_id)
     return ids
@@ -193,7 +183,7 @@ async def change_group_members(
         if add:
             known = await ClientRepository(uow.session).live_ids(company_id, ids)
             for i, name in enumerate(names):
-                client_id = reference_id(name, "clients", f"clients[{i}]", Violations())
+                client_id = parse_reference(name, "clients", field=f"clients[{i}]", violations=Violations())
                 if client_id not in known:
                     v.add(f"clients[{i}]", "unknown client")
             v.raise_if_any()
@@ -208,18 +198,12 @@ async def change_group_members(
             present = await groups.member_ids(company_id, group_id, ids)
             changed = [i for i in dict.fromkeys(ids) if i in present]
             if changed:
-                await uow.session.execute(
-                    delete(GroupMemberRow).where(
-                        GroupMemberRow.company_id == company_id,
-                        GroupMemberRow.group_id == group_id,
-                        GroupMemberRow.client_id.in_(changed),
-                    )
-                )
+                await groups.remove_members(company_id, group_id, changed)
         if changed:
             row.updated_at = utcnow()
             await uow.session.flush()
             uow.emit(
-                "clients.group_membership.changed",
+                events.GROUP_MEMBERSHIP_CHANGED,
                 company_id,
                 events_pb2.ClientGroupMembershipChangedEvent(
                     client_group=f"clientGroups/{group_id}",
@@ -227,6 +211,16 @@ async def change_group_members(
                     clients=[client_name(i) for i in changed],
                 ),
             )
+            names_changed = [client_name(i) for i in changed]
+            action, side = ("members_added", "after") if add else ("members_removed", "before")
+            uow.audit(company_id, f"clientGroups/{group_id}", action, changes={"clients": {side: names_changed}})
+            for client in names_changed:
+                uow.audit(
+                    company_id,
+                    client,
+                    f"group_{'joined' if add else 'left'}",
+                    changes={"client_group": {side: f"clientGroups/{group_id}"}},
+                )
         return await _to_proto(uow, row)
 
     return await run_idempotent(

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
+from shutterbook_clients import events
 from shutterbook_clients.application.convert import (
-    instant,
     membership_to_proto,
     organization_to_proto,
-    read_cursor,
-    reference_id,
 )
 from shutterbook_clients.application.selection import organization_exists, validate_year
 from shutterbook_clients.domain.catalog import MAX_ROLE, validated_display_name, validated_text
@@ -23,8 +20,8 @@ from shutterbook_clients.storage.repository import ClientRepository, Organizatio
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.pagination import check_page
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 
@@ -75,7 +72,8 @@ async def create_organization(
         uow.session.add(row)
         await _flush_unique(uow, _duplicate_name())
         msg = organization_to_proto(row)
-        uow.emit("clients.organization.created", company_id, events_pb2.OrganizationChangedEvent(organization=msg))
+        uow.emit(events.ORGANIZATION_CREATED, company_id, events_pb2.OrganizationChangedEvent(organization=msg))
+        uow.audit(company_id, msg.name, "created", after=msg)
         return msg
 
     return await run_idempotent(
@@ -102,23 +100,10 @@ async def get_organization(db: Database, company_id: str, name: str) -> clients_
 async def list_organizations(
     db: Database, company_id: str, request: clients_pb2.ListOrganizationsRequest
 ) -> clients_pb2.ListOrganizationsResponse:
-    page = parse_page(request.page_size, request.page_token, {"m": "orgs"})
     async with UnitOfWork(db, readonly=True) as uow:
-        stmt = select(OrganizationRow).where(OrganizationRow.company_id == company_id)
-        position = read_cursor(page.cursor, lambda c: (str(c["k"]), str(c["i"])))
-        if position is not None:
-            k, i = position
-            stmt = stmt.where(
-                (OrganizationRow.name_key > k) | ((OrganizationRow.name_key == k) & (OrganizationRow.id > i))
-            )
-        rows = list(
-            await uow.session.scalars(stmt.order_by(OrganizationRow.name_key, OrganizationRow.id).limit(page.size + 1))
-        )
-    more = len(rows) > page.size
-    rows = rows[: page.size]
-    cursor = {"k": rows[-1].name_key, "i": rows[-1].id} if more and rows else None
+        page = await OrganizationRepository(uow.session).list_page(company_id, request.page_size, request.page_token)
     return clients_pb2.ListOrganizationsResponse(
-        organizations=[organization_to_proto(r) for r in rows], next_page_token=next_token(cursor, {"m": "orgs"})
+        organizations=[organization_to_proto(r) for r in page.items], next_page_token=page.next_page_token
     )
 
 
@@ -139,6 +124,7 @@ async def update_organization(
         row = await OrganizationRepository(uow.session).get(company_id, org_id)
         if row is None:
             raise NotFound(f"{given.name} not found")
+        before = organization_to_proto(row)
         if "display_name" in paths:
             row.display_name, row.name_key = display, key
         if "kind" in paths:
@@ -146,7 +132,8 @@ async def update_organization(
         row.updated_at = utcnow()
         await _flush_unique(uow, _duplicate_name())
         msg = organization_to_proto(row)
-        uow.emit("clients.organization.updated", company_id, events_pb2.OrganizationChangedEvent(organization=msg))
+        uow.emit(events.ORGANIZATION_UPDATED, company_id, events_pb2.OrganizationChangedEvent(organization=msg))
+        uow.audit(company_id, msg.name, "updated", before=before, after=msg)
         await uow.commit()
         return msg
 
@@ -155,30 +142,25 @@ async def delete_organization(db: Database, company_id: str, name: str) -> None:
     """Deletes the organization and its memberships (each reported as removed)."""
     org_id = parse_name(name, "organizations", field="name")
     async with UnitOfWork(db, source=SOURCE) as uow:
-        row = await OrganizationRepository(uow.session).get(company_id, org_id)
+        organizations = OrganizationRepository(uow.session)
+        row = await organizations.get(company_id, org_id)
         if row is None:
             raise NotFound(f"{name} not found")
-        memberships = list(
-            await uow.session.scalars(
-                select(MembershipRow).where(
-                    MembershipRow.company_id == company_id, MembershipRow.organization_id == org_id
-                )
-            )
-        )
+        memberships = await organizations.memberships_of_organization(company_id, org_id)
         for m in memberships:
             uow.emit(
-                "clients.membership.changed",
+                events.MEMBERSHIP_CHANGED,
                 company_id,
                 events_pb2.MembershipChangedEvent(
                     membership=membership_to_proto(m), change=events_pb2.MEMBERSHIP_CHANGE_REMOVED
                 ),
             )
-        await uow.session.execute(
-            delete(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.organization_id == org_id)
-        )
+            _audit_membership(uow, company_id, membership_to_proto(m), added=False)
+        await organizations.delete_memberships_of_organization(company_id, org_id)
         msg = organization_to_proto(row)
         await uow.session.delete(row)
-        uow.emit("clients.organization.deleted", company_id, events_pb2.OrganizationChangedEvent(organization=msg))
+        uow.emit(events.ORGANIZATION_DELETED, company_id, events_pb2.OrganizationChangedEvent(organization=msg))
+        uow.audit(company_id, msg.name, "deleted", before=msg)
         await uow.commit()
 
 
@@ -188,7 +170,7 @@ async def create_membership(
     v = Violations()
     validate_request_id(request.request_id, v)
     m = request.membership
-    client_id = reference_id(m.client, "clients", "membership.client", v)
+    client_id = parse_reference(m.client, "clients", field="membership.client", violations=v)
     validate_year(m.year, v, "membership.year", required=True)
     role = validated_text(m.role, v, "membership.role", MAX_ROLE)
 
@@ -219,10 +201,11 @@ async def create_membership(
         )
         msg = membership_to_proto(row)
         uow.emit(
-            "clients.membership.changed",
+            events.MEMBERSHIP_CHANGED,
             company_id,
             events_pb2.MembershipChangedEvent(membership=msg, change=events_pb2.MEMBERSHIP_CHANGE_ADDED),
         )
+        _audit_membership(uow, company_id, msg, added=True)
         return msg
 
     return await run_idempotent(
@@ -249,36 +232,23 @@ async def get_membership(db: Database, company_id: str, name: str) -> clients_pb
 async def list_memberships(
     db: Database, company_id: str, request: clients_pb2.ListMembershipsRequest
 ) -> clients_pb2.ListMembershipsResponse:
-    bound = {"m": "memberships", "o": request.organization, "c": request.client, "y": request.year}
     v = Violations()
-    org_id = reference_id(request.organization, "organizations", "organization", v) if request.organization else None
-    client_id = reference_id(request.client, "clients", "client", v) if request.client else None
+    org_id = parse_reference(request.organization, "organizations", field="organization", violations=v, required=False)
+    client_id = parse_reference(request.client, "clients", field="client", violations=v, required=False)
     validate_year(request.year, v, "year", required=False)
-    if request.page_size < 0:
-        v.add("page_size", "must not be negative")
+    check_page(request.page_size, request.page_token, v)
     v.raise_if_any()
-    page = parse_page(request.page_size, request.page_token, bound)
     async with UnitOfWork(db, readonly=True) as uow:
-        stmt = select(MembershipRow).where(MembershipRow.company_id == company_id)
-        if org_id is not None:
-            stmt = stmt.where(MembershipRow.organization_id == org_id)
-        if client_id is not None:
-            stmt = stmt.where(MembershipRow.client_id == client_id)
-        if request.year:
-            stmt = stmt.where(MembershipRow.year == request.year)
-        after = read_cursor(page.cursor, lambda c: (instant(c["t"]), str(c["i"])))
-        if after is not None:
-            t, i = after
-            stmt = stmt.where(
-                (MembershipRow.created_at > t) | ((MembershipRow.created_at == t) & (MembershipRow.id > i))
-            )
-        stmt = stmt.order_by(MembershipRow.created_at, MembershipRow.id).limit(page.size + 1)
-        rows = list(await uow.session.scalars(stmt))
-    more = len(rows) > page.size
-    rows = rows[: page.size]
-    cursor = {"t": rows[-1].created_at.isoformat(), "i": rows[-1].id} if more and rows else None
+        page = await OrganizationRepository(uow.session).memberships_page(
+            company_id,
+            organization_id=org_id,
+            client_id=client_id,
+            year=request.year,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
     return clients_pb2.ListMembershipsResponse(
-        memberships=[membership_to_proto(r) for r in rows], next_page_token=next_token(cursor, bound)
+        memberships=[membership_to_proto(r) for r in page.items], next_page_token=page.next_page_token
     )
 
 
@@ -291,8 +261,17 @@ async def delete_membership(db: Database, company_id: str, name: str) -> None:
         msg = membership_to_proto(row)
         await uow.session.delete(row)
         uow.emit(
-            "clients.membership.changed",
+            events.MEMBERSHIP_CHANGED,
             company_id,
             events_pb2.MembershipChangedEvent(membership=msg, change=events_pb2.MEMBERSHIP_CHANGE_REMOVED),
         )
+        _audit_membership(uow, company_id, msg, added=False)
         await uow.commit()
+
+
+def _audit_membership(uow: UnitOfWork, company_id: str, msg: clients_pb2.Membership, *, added: bool) -> None:
+    """A membership is part of the history of its client and of its organization."""
+    action = "membership_added" if added else "membership_removed"
+    before, after = (None, msg) if added else (msg, None)
+    for record in (msg.client, msg.organization):
+        uow.audit(company_id, record, action, before=before, after=after)

@@ -8,7 +8,6 @@ from datetime import UTC as _UTC
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook.clients.v1 import clients_pb2
-from shutterbook_clients.application.convert import reference_id
 from shutterbook_clients.domain.clients import tag_key, validated_tags
 from shutterbook_clients.domain.search import Query, normalize
 from shutterbook_clients.storage.repository import (
@@ -18,6 +17,7 @@ from shutterbook_clients.storage.repository import (
     SavedFilterRepository,
 )
 from shutterbook_kit.errors import Violations
+from shutterbook_kit.resource_names import parse_reference
 
 MIN_YEAR = 1900
 MAX_YEAR = 2999
@@ -31,7 +31,7 @@ def validate_year(year: int, v: Violations, path: str, *, required: bool) -> Non
 async def organization_exists(
     session: AsyncSession, company_id: str, name: str, v: Violations, path: str
 ) -> str | None:
-    org_id = reference_id(name, "organizations", path, v)
+    org_id = parse_reference(name, "organizations", field=path, violations=v)
     if org_id is not None and await OrganizationRepository(session).get(company_id, org_id) is None:
         v.add(path, "unknown organization")
         return None
@@ -94,12 +94,12 @@ async def resolve_selection(
         v.add("year", "a year selects memberships: name the organization too")
     validate_year(request.year, v, "year", required=False)
     if request.group:
-        group_id = reference_id(request.group, "clientGroups", "group", v)
+        group_id = parse_reference(request.group, "clientGroups", field="group", violations=v)
         if group_id is not None and await GroupRepository(session).get(company_id, group_id) is None:
             v.add("group", "unknown client group")
         return ClientSelection(group_id=group_id)
     if request.saved_filter:
-        filter_id = reference_id(request.saved_filter, "savedFilters", "saved_filter", v)
+        filter_id = parse_reference(request.saved_filter, "savedFilters", field="saved_filter", violations=v)
         row = await SavedFilterRepository(session).get(company_id, filter_id) if filter_id else None
         if row is None:
             if filter_id:

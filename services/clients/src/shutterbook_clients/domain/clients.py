@@ -8,7 +8,6 @@ the network) and normalized to their canonical form. Phones are parsed with
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook_clients.domain.search import list_key, normalize, phone_digit_keys
 from shutterbook_kit.errors import Violations
+from shutterbook_kit.resource_names import name_ids
 
 MAX_NAME = 200
 MAX_EMAILS = 10
@@ -43,6 +43,9 @@ CLIENT_MUTABLE_PATHS = (
     "referral_source",
     "family_members",
 )
+
+# The orders ListClients offers (the first is the default): oldest first, newest first, by name.
+LIST_ORDERS = ("create_time", "create_time desc", "family_name")
 
 
 @dataclass(frozen=True)
@@ -151,10 +154,10 @@ def validate_date(raw: Any, v: Violations, path: str) -> dt.date | None:
 
 def _member_id(name: str, client_id: str | None) -> str | None:
     """The id in `clients/{client_id}/familyMembers/{id}`; raises ValueError if not ours."""
-    parts = name.split("/")
-    if len(parts) != 4 or parts[0] != "clients" or parts[2] != "familyMembers" or parts[1] != client_id:
+    ids = name_ids(name, "clients", "familyMembers")
+    if ids is None or ids[0] != client_id:
         raise ValueError(name)
-    return str(uuid.UUID(parts[3]))
+    return ids[1]
 
 
 def validated_members(

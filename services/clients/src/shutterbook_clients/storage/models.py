@@ -26,6 +26,7 @@ class ClientRow(Base):
     __tablename__ = "clients"
     __table_args__ = (
         sa.Index("ix_clients_company_created", "company_id", "created_at", "id"),
+        sa.Index("ix_clients_company_sort", "company_id", "sort_key", "id"),
         # One live client per primary email: what makes find-or-create race-free.
         sa.Index(
             "uq_clients_live_primary_email",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook_clients.domain.search import Query, term_phone_digits
@@ -19,7 +19,7 @@ from shutterbook_clients.storage.models import (
     OrganizationRow,
     SavedFilterRow,
 )
-from shutterbook_kit.schema import UtcDateTime
+from shutterbook_kit.pagination import Key, Page, keyset_page
 
 
 @dataclass(frozen=True)
@@ -136,38 +136,27 @@ class ClientRepository:
         return where
 
     async def list_page(
-        self, company_id: str, sel: ClientSelection, after: tuple[datetime, str] | None, limit: int
-    ) -> list[ClientRow]:
-        """Oldest first, keyset-paginated on (created_at, id)."""
+        self, company_id: str, sel: ClientSelection, page_size: int, page_token: str, *, order: str = "create_time"
+    ) -> Page[ClientRow]:
+        """In `order` (domain.clients.LIST_ORDERS), keyset-paginated with the id last: oldest
+        first on (created_at, id), newest first on both descending, by name on (sort_key, id)."""
         stmt = select(ClientRow).where(*self.selection_filters(company_id, sel))
-        if after is not None:
-            t, i = after
-            # a row-value comparison, so both backends walk the (company, created_at, id) index
-            stmt = stmt.where(
-                sa.tuple_(ClientRow.created_at, ClientRow.id)
-                > sa.tuple_(sa.bindparam(None, t, type_=UtcDateTime()), sa.bindparam(None, i, type_=sa.String()))
-            )
-        stmt = stmt.order_by(ClientRow.created_at, ClientRow.id).limit(limit)
-        return list(await self.session.scalars(stmt))
+        keys: list[Key] = [ClientRow.created_at, ClientRow.id]
+        if order == "create_time desc":
+            keys = [ClientRow.created_at.desc(), ClientRow.id.desc()]
+        elif order == "family_name":
+            keys = [ClientRow.sort_key, ClientRow.id]
+        return await keyset_page(self.session, stmt, keys, page_size, page_token)
 
     async def search_page(
-        self, company_id: str, query: Query, after: tuple[int, str, str] | None, limit: int
-    ) -> list[tuple[ClientRow, int]]:
+        self, company_id: str, query: Query, page_size: int, page_token: str
+    ) -> Page[tuple[ClientRow, int]]:
         """Best match first, then name, then id; keyset-paginated on that order."""
         score = match_score(query)
         stmt = select(ClientRow, score.label("score")).where(*live(company_id), *text_match(query))
-        if after is not None:
-            s, k, i = after
-            stmt = stmt.where(
-                sa.or_(
-                    score < s,
-                    sa.and_(score == s, ClientRow.sort_key > k),
-                    sa.and_(score == s, ClientRow.sort_key == k, ClientRow.id > i),
-                )
-            )
-        stmt = stmt.order_by(score.desc(), ClientRow.sort_key, ClientRow.id).limit(limit)
-        result = await self.session.execute(stmt)
-        return [(row, int(s)) for row, s in result.tuples()]
+        return await keyset_page(
+            self.session, stmt, [score.desc(), ClientRow.sort_key, ClientRow.id], page_size, page_token
+        )
 
 
 class OrganizationRepository:
@@ -186,6 +175,50 @@ class OrganizationRepository:
         )
         return row
 
+    async def list_page(self, company_id: str, page_size: int, page_token: str) -> Page[OrganizationRow]:
+        """By name, then id."""
+        stmt = select(OrganizationRow).where(OrganizationRow.company_id == company_id)
+        keys = [OrganizationRow.name_key, OrganizationRow.id]
+        return await keyset_page(self.session, stmt, keys, page_size, page_token)
+
+    async def memberships_page(
+        self,
+        company_id: str,
+        *,
+        organization_id: str | None,
+        client_id: str | None,
+        year: int,
+        page_size: int,
+        page_token: str,
+    ) -> Page[MembershipRow]:
+        """Oldest first; only those of the organization, client and year given."""
+        stmt = select(MembershipRow).where(MembershipRow.company_id == company_id)
+        if organization_id is not None:
+            stmt = stmt.where(MembershipRow.organization_id == organization_id)
+        if client_id is not None:
+            stmt = stmt.where(MembershipRow.client_id == client_id)
+        if year:
+            stmt = stmt.where(MembershipRow.year == year)
+        keys = [MembershipRow.created_at, MembershipRow.id]
+        return await keyset_page(self.session, stmt, keys, page_size, page_token)
+
+    async def memberships_of_client(self, company_id: str, client_id: str) -> list[MembershipRow]:
+        found = await self.session.scalars(
+            select(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.client_id == client_id)
+        )
+        return list(found)
+
+    async def memberships_of_organization(self, company_id: str, org_id: str) -> list[MembershipRow]:
+        found = await self.session.scalars(
+            select(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.organization_id == org_id)
+        )
+        return list(found)
+
+    async def delete_memberships_of_organization(self, company_id: str, org_id: str) -> None:
+        await self.session.execute(
+            delete(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.organization_id == org_id)
+        )
+
 
 class GroupRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -196,6 +229,19 @@ class GroupRepository:
             select(ClientGroupRow).where(ClientGroupRow.company_id == company_id, ClientGroupRow.id == group_id)
         )
         return row
+
+    async def list_page(
+        self, company_id: str, page_size: int, page_token: str, *, client_id: str | None = None
+    ) -> Page[ClientGroupRow]:
+        """By name, then id; with `client_id`, only the groups that client is in."""
+        stmt = select(ClientGroupRow).where(ClientGroupRow.company_id == company_id)
+        if client_id is not None:
+            members = select(GroupMemberRow.group_id).where(
+                GroupMemberRow.company_id == company_id, GroupMemberRow.client_id == client_id
+            )
+            stmt = stmt.where(ClientGroupRow.id.in_(members))
+        keys = [ClientGroupRow.name_key, ClientGroupRow.id]
+        return await keyset_page(self.session, stmt, keys, page_size, page_token)
 
     async def member_count(self, company_id: str, group_id: str) -> int:
         count = await self.session.scalar(
@@ -217,6 +263,29 @@ class GroupRepository:
         )
         return set(found)
 
+    async def group_ids_of_client(self, company_id: str, client_id: str) -> set[str]:
+        found = await self.session.scalars(
+            select(GroupMemberRow.group_id).where(
+                GroupMemberRow.company_id == company_id, GroupMemberRow.client_id == client_id
+            )
+        )
+        return set(found)
+
+    async def memberships_of_client(self, company_id: str, client_id: str) -> list[GroupMemberRow]:
+        found = await self.session.scalars(
+            select(GroupMemberRow).where(GroupMemberRow.company_id == company_id, GroupMemberRow.client_id == client_id)
+        )
+        return list(found)
+
+    async def remove_members(self, company_id: str, group_id: str, client_ids: Sequence[str] | None = None) -> None:
+        """Remove those clients from the group (None: every member)."""
+        stmt = delete(GroupMemberRow).where(
+            GroupMemberRow.company_id == company_id, GroupMemberRow.group_id == group_id
+        )
+        if client_ids is not None:
+            stmt = stmt.where(GroupMemberRow.client_id.in_(list(client_ids)))
+        await self.session.execute(stmt)
+
 
 class SavedFilterRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -227,3 +296,9 @@ class SavedFilterRepository:
             select(SavedFilterRow).where(SavedFilterRow.company_id == company_id, SavedFilterRow.id == filter_id)
         )
         return row
+
+    async def list_page(self, company_id: str, page_size: int, page_token: str) -> Page[SavedFilterRow]:
+        """By name, then id."""
+        stmt = select(SavedFilterRow).where(SavedFilterRow.company_id == company_id)
+        keys = [SavedFilterRow.name_key, SavedFilterRow.id]
+        return await keyset_page(self.session, stmt, keys, page_size, page_token)
