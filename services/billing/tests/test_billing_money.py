@@ -24,6 +24,7 @@ from shutterbook_billing.domain.money import (
     take_payment,
     take_refund,
     tax_of,
+    within_refund_limit,
 )
 
 
@@ -176,3 +177,10 @@ def test_money_never_drifts(lines: list[LineInput], discount: Discount | None, o
             pass  # refused operations change nothing
         ledger.check()
     assert invoice_is_paid(ledger.total, ledger.paid) == (ledger.total > 0 and ledger.paid == ledger.total)
+
+
+def test_refunds_held_to_a_limit_add_up() -> None:
+    assert within_refund_limit(0, 10_000, 10_000)
+    assert within_refund_limit(6_000, 4_000, 10_000)
+    assert not within_refund_limit(6_000, 4_001, 10_000)
+    assert not within_refund_limit(10_000, 1, 10_000)

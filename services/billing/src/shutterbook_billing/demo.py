@@ -13,6 +13,8 @@ import grpc
 
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook.common.v1 import money_pb2
+from shutterbook_kit.grpc_client import call_metadata
+from shutterbook_kit.tenancy import CallContext
 
 CURRENCY = "USD"
 SESSION_FEE_TAX_BPS = 825
@@ -64,12 +66,22 @@ async def _price_list(
     return names
 
 
+def _metadata(company_id: str) -> tuple[tuple[str, str], ...]:
+    return call_metadata(CallContext(company_id, "demo"))
+
+
 async def seed_demo(channel: grpc.aio.Channel, company_id: str, clients: list[str]) -> dict[str, str]:
     """Create the demo billing data; returns SKU -> `priceListItems/{id}`."""
-    stub: billing_pb2_grpc.BillingServiceAsyncStub = billing_pb2_grpc.BillingServiceStub(channel)
-    metadata = (("x-shutterbook-company", company_id), ("x-shutterbook-caller", "demo"))
-    items = await _price_list(stub, metadata)
+    items = await seed_demo_catalogue(channel, company_id)
+    await seed_demo_invoices(channel, company_id, clients, items)
+    return items
 
+
+async def seed_demo_catalogue(channel: grpc.aio.Channel, company_id: str) -> dict[str, str]:
+    """The price list and the promotion (no clients needed); returns SKU -> `priceListItems/{id}`."""
+    stub: billing_pb2_grpc.BillingServiceAsyncStub = billing_pb2_grpc.BillingServiceStub(channel)
+    metadata = _metadata(company_id)
+    items = await _price_list(stub, metadata)
     promotion = billing_pb2.Promotion(display_name="Spring Family Special", code="SPRING10", percent_off_bps=1000)
     try:
         await stub.CreatePromotion(
@@ -79,7 +91,15 @@ async def seed_demo(channel: grpc.aio.Channel, company_id: str, clients: list[st
     except grpc.aio.AioRpcError as err:
         if err.code() != grpc.StatusCode.ALREADY_EXISTS:
             raise
+    return items
 
+
+async def seed_demo_invoices(
+    channel: grpc.aio.Channel, company_id: str, clients: list[str], items: dict[str, str]
+) -> None:
+    """A few invoices of the first demo clients, with payments and a deposit."""
+    stub: billing_pb2_grpc.BillingServiceAsyncStub = billing_pb2_grpc.BillingServiceStub(channel)
+    metadata = _metadata(company_id)
     # A few invoices: (client index, [(sku, quantity)], payment)
     plans: list[tuple[int, list[tuple[str, int]], str]] = [
         (0, [("SESSION-FEE-FAMILY", 1)], "partial-cash"),
@@ -137,4 +157,3 @@ async def seed_demo(channel: grpc.aio.Channel, company_id: str, clients: list[st
                 ),
                 metadata=metadata,
             )
-    return items

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
+from shutterbook_billing import events
+from shutterbook_billing.api.permissions import PERMISSIONS
 from shutterbook_billing.api.servicer import BillingServicer
 from shutterbook_billing.application import client_directory, invoices
 from shutterbook_billing.domain.payments import PaymentProvider
@@ -14,10 +16,12 @@ from shutterbook_kit.consumer import ConsumerPolicy, EventConsumer
 from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
-from shutterbook_kit.settings import ServiceSettings
+from shutterbook_kit.settings import ServiceSettings, env_int
 
 SERVICE = "billing"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
+# the most front desk staff may refund at once, in minor units of the payment's currency
+REFUND_LIMIT_ENV = "BILLING_STAFF_REFUND_LIMIT_MINOR"
 SERVICE_NAME = billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name
 
 
@@ -26,6 +30,7 @@ def build(settings: ServiceSettings, *, provider: PaymentProvider | None = None)
     a real provider adapter is passed here)."""
     payment_provider: PaymentProvider = provider if provider is not None else SandboxProvider()
     consumer_policy = ConsumerPolicy.from_settings(settings)
+    refund_limit_minor = env_int(REFUND_LIMIT_ENV, 10_000)
 
     def consumers(db: Database, nats: NatsConnection) -> list[EventConsumer]:
         return [
@@ -33,7 +38,7 @@ def build(settings: ServiceSettings, *, provider: PaymentProvider | None = None)
                 db,
                 nats,
                 consumer=SERVICE,
-                stream=StreamSpec("scheduling"),
+                stream=StreamSpec(events.SESSION_BOOKED.domain),
                 subscriptions=invoices.SUBSCRIPTIONS,
                 policy=consumer_policy,
             ),
@@ -41,7 +46,7 @@ def build(settings: ServiceSettings, *, provider: PaymentProvider | None = None)
                 db,
                 nats,
                 consumer=SERVICE,
-                stream=StreamSpec("clients"),
+                stream=StreamSpec(events.CLIENT_CREATED.domain),
                 subscriptions=client_directory.SUBSCRIPTIONS,
                 policy=consumer_policy,
             ),
@@ -50,8 +55,9 @@ def build(settings: ServiceSettings, *, provider: PaymentProvider | None = None)
     return ServiceHost.create(
         settings,
         service_names=[SERVICE_NAME],
+        permissions=PERMISSIONS,
         add_servicers=lambda server, db: billing_pb2_grpc.add_BillingServiceServicer_to_server(
-            BillingServicer(db, payment_provider), server
+            BillingServicer(db, payment_provider, refund_limit_minor=refund_limit_minor), server
         ),
         consumers=consumers,
     )

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
+from shutterbook.billing.v1 import billing_pb2
 from shutterbook.clients.v1 import clients_pb2, events_pb2
-from shutterbook_billing.storage.models import DepositRow, InvoiceRow, KnownClientRow, PaymentRow
-from shutterbook_kit.consumer import Delivery, Subscription
+from shutterbook_billing import events
+from shutterbook_billing.storage.client_directory import ClientDirectoryRepository
+from shutterbook_billing.storage.deposits import DepositRepository
+from shutterbook_billing.storage.invoices import InvoiceRepository
+from shutterbook_billing.storage.models import KnownClientRow
+from shutterbook_billing.storage.payments import PaymentRepository
+from shutterbook_kit.consumer import Delivery, subscribe
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import Violations
+from shutterbook_kit.resource_names import parse_reference, resource_id
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 
@@ -24,11 +33,12 @@ def display_name(client: clients_pb2.Client) -> str:
 
 async def upsert(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -> None:
     """Apply a client version; an older version than the one held changes nothing."""
-    client_id = client.name.removeprefix("clients/")
+    client_id = resource_id(client.name, "clients")
     version = client.update_time.ToDatetime(tzinfo=UTC) if client.HasField("update_time") else utcnow()
-    row = await uow.session.get(KnownClientRow, (company_id, client_id))
+    directory = ClientDirectoryRepository(uow.session)
+    row = await directory.get(company_id, client_id)
     if row is None:
-        uow.session.add(
+        directory.add(
             KnownClientRow(
                 company_id=company_id,
                 client_id=client_id,
@@ -42,12 +52,7 @@ async def upsert(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -
 
 
 async def name_of(uow: UnitOfWork, company_id: str, client_id: str) -> str:
-    found = await uow.session.scalar(
-        select(KnownClientRow.display_name).where(
-            KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id
-        )
-    )
-    return found or ""
+    return await ClientDirectoryRepository(uow.session).name_of(company_id, client_id)
 
 
 async def on_created(delivery: Delivery) -> None:
@@ -66,27 +71,50 @@ async def on_merged(delivery: Delivery) -> None:
     event = delivery.payload
     assert isinstance(event, events_pb2.ClientMergedEvent)
     company_id = delivery.envelope.company_id
-    survivor = event.surviving_client.name.removeprefix("clients/")
-    merged = event.merged_client.removeprefix("clients/")
+    survivor = resource_id(event.surviving_client.name, "clients")
+    merged = resource_id(event.merged_client, "clients")
     await upsert(delivery.uow, company_id, event.surviving_client)
     # the merged record is gone: its invoices bill the survivor, under the survivor's name
-    await delivery.uow.session.execute(
-        update(InvoiceRow)
-        .where(InvoiceRow.company_id == company_id, InvoiceRow.client_id == merged)
-        .values(client_id=survivor, client_display_name=display_name(event.surviving_client))
-        .execution_options(synchronize_session=False)
-    )
-    for model in (PaymentRow, DepositRow):
-        await delivery.uow.session.execute(
-            update(model)
-            .where(model.company_id == company_id, model.client_id == merged)
-            .values(client_id=survivor)
-            .execution_options(synchronize_session=False)
-        )
+    session = delivery.uow.session
+    name = display_name(event.surviving_client)
+    await InvoiceRepository(session).move_client(company_id, merged, survivor, name)
+    await PaymentRepository(session).move_client(company_id, merged, survivor)
+    await DepositRepository(session).move_client(company_id, merged, survivor)
 
 
 SUBSCRIPTIONS = [
-    Subscription("clients.client.created", events_pb2.ClientCreatedEvent, on_created),
-    Subscription("clients.client.updated", events_pb2.ClientUpdatedEvent, on_updated),
-    Subscription("clients.client.merged", events_pb2.ClientMergedEvent, on_merged),
+    subscribe(events.CLIENT_CREATED, on_created),
+    subscribe(events.CLIENT_UPDATED, on_updated),
+    subscribe(events.CLIENT_MERGED, on_merged),
 ]
+
+
+async def is_known(uow: UnitOfWork, company_id: str, client_id: str) -> bool:
+    return await ClientDirectoryRepository(uow.session).get(company_id, client_id) is not None
+
+
+async def ensure_known_client(
+    db: Database, company_id: str, request: billing_pb2.EnsureKnownClientRequest
+) -> billing_pb2.EnsureKnownClientResponse:
+    """Apply a client version as `clients.client.created`/`updated` does (an older version than
+    the one held changes nothing): for a caller that just created the client in the clients
+    service and invoices it before the event arrives."""
+    v = Violations()
+    client = request.client
+    client_id = parse_reference(client.name, "clients", field="client.name", violations=v)
+    if not client.HasField("update_time"):
+        v.add("client.update_time", "is required (it orders the client's versions)")
+    v.raise_if_any()
+    assert client_id is not None  # a bad name raised above
+    for attempt in range(2):
+        try:
+            async with UnitOfWork(db, source="billing") as uow:
+                await upsert(uow, company_id, client)
+                await uow.session.flush()
+                name = await name_of(uow, company_id, client_id)
+                await uow.commit()
+            return billing_pb2.EnsureKnownClientResponse(client=client.name, display_name=name)
+        except IntegrityError:  # the client's event (or a concurrent call) inserted it first
+            if attempt == 1:
+                raise
+    raise AssertionError("unreachable")

@@ -3,20 +3,22 @@ session confirmation; print a receipt). Rendered with fpdf2's core fonts (Latin-
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from fpdf import FPDF
-from sqlalchemy import select
 
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook_billing.application import client_directory, invoices
 from shutterbook_billing.application.payments import payment_to_proto
 from shutterbook_billing.domain.money import format_money
-from shutterbook_billing.storage.models import InvoiceLineRow, InvoiceRow, PaymentRow
+from shutterbook_billing.storage.models import InvoiceLineRow, InvoiceRow
+from shutterbook_billing.storage.payments import PaymentRepository
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 _METHOD_LABEL = {
     billing_pb2.PAYMENT_METHOD_CASH: "Cash",
@@ -33,7 +35,11 @@ def _latin1(text: str) -> str:
 
 class _Doc:
     def __init__(self, title: str) -> None:
-        self.pdf = FPDF(format="Letter")
+        # imported on the first document, not at start: fpdf2 (with fontTools and Pillow) is the
+        # slowest import of billing and most processes never render a PDF
+        from fpdf import FPDF
+
+        self.pdf: FPDF = FPDF(format="Letter")
         self.pdf.set_title(title)
         self.pdf.set_creator("Shutterbook")
         self.pdf.add_page()
@@ -69,6 +75,8 @@ class _Doc:
         if row.discount_minor:
             self.row("Discount", f"-{format_money(c, row.discount_minor)} ({row.promo_code})")
         self.row("Tax", format_money(c, row.tax_minor))
+        if row.credit_minor:
+            self.row("Cancellation credit", f"-{format_money(c, row.credit_minor)} ({row.credit_reason})")
         self.row("Total", format_money(c, row.total_minor))
         self.row("Paid", format_money(c, row.paid_minor))
         self.row("Balance due", format_money(c, row.total_minor - row.paid_minor))
@@ -93,22 +101,22 @@ def _local(row: InvoiceRow) -> tuple[str, str]:
 
 
 def _client(row: InvoiceRow, known_name: str) -> str:
-    name = f"clients/{row.client_id}"
-    shown = row.client_display_name or known_name
-    return f"{shown} ({name})" if shown else name
+    # a name, never the client's id (documents go to clients)
+    return row.client_display_name or known_name or "(name not on file)"
 
 
 def _session_rows(doc: _Doc, row: InvoiceRow, known_name: str) -> None:
     doc.row("Client", _client(row, known_name))
     if row.session_id:
-        doc.row("Session", row.session_number or f"sessions/{row.session_id}")
+        if row.session_number:
+            doc.row("Session number", row.session_number)
         if row.session_type_display_name:
             doc.row("Session type", row.session_type_display_name)
         when, zone = _local(row)
         if when:
             doc.row("When", f"{when} ({zone})")
-        if row.location_id:
-            doc.row("Location", f"locations/{row.location_id}")
+        if row.location_display_name or row.location_address:
+            doc.row("Studio", "\n".join(p for p in (row.location_display_name, row.location_address) if p))
         if row.session_description:
             doc.row("Description", row.session_description)
 
@@ -133,16 +141,13 @@ async def render_session_confirmation(db: Database, company_id: str, name: str) 
 async def render_payment_receipt(db: Database, company_id: str, name: str) -> billing_pb2.Document:
     payment_id = parse_name(name, "payments", field="payment")
     async with UnitOfWork(db, readonly=True) as uow:
-        payment = await uow.session.scalar(
-            select(PaymentRow).where(PaymentRow.company_id == company_id, PaymentRow.id == payment_id)
-        )
+        payment = await PaymentRepository(uow.session).get(company_id, payment_id)
         if payment is None:
             raise NotFound(f"{name} not found")
         row, lines = await invoices.load_invoice(uow, company_id, payment.invoice_id)
         known_name = await client_directory.name_of(uow, company_id, row.client_id)
     message = payment_to_proto(payment)
     doc = _Doc("Payment Receipt")
-    doc.row("Receipt", f"payments/{payment.id}")
     doc.row("Date", payment.created_at.strftime("%B %d, %Y %H:%M UTC"))
     doc.row("Amount received", format_money(payment.currency_code, payment.amount_minor))
     if payment.refunded_minor:

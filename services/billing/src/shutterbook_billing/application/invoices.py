@@ -6,23 +6,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.billing.v1 import billing_pb2, events_pb2
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
+from shutterbook_billing import events
 from shutterbook_billing.application import client_directory
 from shutterbook_billing.application.common import (
     DEFAULT_CURRENCY,
     SOURCE,
     from_timestamp,
-    id_of,
+    location_visible,
     money,
     precondition,
     timestamp,
+    visible_locations,
 )
 from shutterbook_billing.domain.money import (
     MAX_QUANTITY,
@@ -34,13 +33,14 @@ from shutterbook_billing.domain.money import (
     invoice_is_paid,
     price_invoice,
 )
-from shutterbook_billing.storage.models import InvoiceCounterRow, InvoiceLineRow, InvoiceRow, PriceListItemRow
-from shutterbook_kit.consumer import Delivery, PoisonEvent, Subscription
+from shutterbook_billing.storage.invoices import InvoiceRepository
+from shutterbook_billing.storage.models import InvoiceLineRow, InvoiceRow, PriceListItemRow
+from shutterbook_billing.storage.price_list import PriceListRepository
+from shutterbook_kit.consumer import Delivery, PoisonEvent, subscribe
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import InvalidArgument, NotFound, Violations
+from shutterbook_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference, resource_id
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 
@@ -67,6 +67,7 @@ def to_proto(row: InvoiceRow, lines: Sequence[InvoiceLineRow]) -> billing_pb2.In
         currency_code=c,
         lines=[
             billing_pb2.InvoiceLine(
+                name=f"invoices/{row.id}/lines/{line.id}",
                 price_list_item=f"priceListItems/{line.price_list_item_id}" if line.price_list_item_id else "",
                 description=line.description,
                 quantity=line.quantity,
@@ -91,6 +92,8 @@ def to_proto(row: InvoiceRow, lines: Sequence[InvoiceLineRow]) -> billing_pb2.In
         session_fee_invoice=row.session_fee_session_id is not None,
         create_time=timestamp(row.created_at),
         update_time=timestamp(row.updated_at),
+        cancellation_credit=money(c, row.credit_minor),
+        cancellation_reason=row.credit_reason,
     )
     if row.session_id:
         invoice.session_details.CopyFrom(
@@ -104,6 +107,8 @@ def to_proto(row: InvoiceRow, lines: Sequence[InvoiceLineRow]) -> billing_pb2.In
                 location=f"locations/{row.location_id}" if row.location_id else "",
                 time_zone=row.time_zone,
                 description=row.session_description,
+                location_display_name=row.location_display_name,
+                location_address=row.location_address,
             )
         )
     return invoice
@@ -114,41 +119,21 @@ async def load_invoice(
 ) -> tuple[InvoiceRow, list[InvoiceLineRow]]:
     """The company's invoice and its lines; another company's is NOT_FOUND. `for_update`
     locks the row (PostgreSQL; SQLite writers are serialized by BEGIN IMMEDIATE)."""
-    query = select(InvoiceRow).where(InvoiceRow.company_id == company_id, InvoiceRow.id == invoice_id)
-    if for_update:
-        query = query.with_for_update()
-    row = await uow.session.scalar(query)
-    if row is None:
+    repository = InvoiceRepository(uow.session)
+    row = await repository.get(company_id, invoice_id, for_update=for_update)
+    if row is None or not location_visible(row.location_id):  # another location's is NOT_FOUND too
         raise NotFound(f"{name or 'invoices/' + invoice_id} not found")
-    lines = list(
-        (
-            await uow.session.scalars(
-                select(InvoiceLineRow)
-                .where(InvoiceLineRow.company_id == company_id, InvoiceLineRow.invoice_id == invoice_id)
-                .order_by(InvoiceLineRow.position)
-            )
-        ).all()
-    )
-    return row, lines
+    return row, await repository.lines(company_id, invoice_id)
 
 
-async def _next_number(uow: UnitOfWork, company_id: str) -> int:
-    """The company's next invoice number. The counter row is created if missing (a concurrent
-    creator waits on it, or does nothing), then incremented under its row lock: race-free."""
-    dialect: Any = sqlite if uow.db.is_sqlite else postgresql
-    await uow.session.execute(
-        dialect.insert(InvoiceCounterRow).values(company_id=company_id, last_number=0).on_conflict_do_nothing()
-    )
-    await uow.session.execute(
-        update(InvoiceCounterRow)
-        .where(InvoiceCounterRow.company_id == company_id)
-        .values(last_number=InvoiceCounterRow.last_number + 1)
-    )
-    number = await uow.session.scalar(
-        select(InvoiceCounterRow.last_number).where(InvoiceCounterRow.company_id == company_id)
-    )
-    assert number is not None
-    return number
+async def check_invoice_visible(uow: UnitOfWork, company_id: str, invoice_id: str | None, name: str) -> None:
+    """NOT_FOUND (as for another company's record) when the invoice of a payment is at a
+    location the caller is not given."""
+    if not invoice_id:
+        return
+    location = await InvoiceRepository(uow.session).location_of(company_id, invoice_id)
+    if not location_visible(location or ""):
+        raise NotFound(f"{name} not found")
 
 
 @dataclass(frozen=True)
@@ -158,6 +143,58 @@ class DraftLine:
     quantity: int
     unit_price_minor: int
     tax_rate_bps: int
+
+
+def line_row(invoice: InvoiceRow, position: int, d: DraftLine) -> InvoiceLineRow:
+    """A new line of `invoice` (its amounts set by `reprice`)."""
+    return InvoiceLineRow(
+        id=str(uuid.uuid4()),
+        company_id=invoice.company_id,
+        invoice_id=invoice.id,
+        position=position,
+        price_list_item_id=d.price_list_item_id,
+        description=d.description,
+        quantity=d.quantity,
+        unit_price_minor=d.unit_price_minor,
+        tax_rate_bps=d.tax_rate_bps,
+        subtotal_minor=0,
+        discount_minor=0,
+        tax_minor=0,
+        total_minor=0,
+    )
+
+
+def check_line(line: billing_pb2.InvoiceLine, path: str, v: Violations) -> str | None:
+    """Check a requested line's fields (violations under `path`); the id of the price list
+    item it names, if any."""
+    if line.quantity < 0 or line.quantity > MAX_QUANTITY:
+        v.add(f"{path}.quantity", f"must be between 1 and {MAX_QUANTITY} (0 means 1)")
+    if line.price_list_item:
+        return parse_reference(line.price_list_item, "priceListItems", field=f"{path}.price_list_item", violations=v)
+    if not line.description.strip() or len(line.description) > 200:
+        v.add(f"{path}.description", "is required for a line without a price list item, at most 200 characters")
+    check_currency(line.unit_price.currency_code, f"{path}.unit_price.currency_code", v)
+    check_price(line.unit_price.amount_minor, f"{path}.unit_price.amount_minor", v)
+    check_tax_rate(line.tax_rate_bps, f"{path}.tax_rate_bps", v)
+    return None
+
+
+def draft_line(
+    line: billing_pb2.InvoiceLine, item_id: str | None, items: dict[str, PriceListItemRow], path: str, v: Violations
+) -> tuple[DraftLine, tuple[str, str]] | None:
+    """A checked line made a draft (from its price list item when it names one), with the
+    (field, currency) to compare with the invoice's; None with a violation for an unknown item."""
+    quantity = line.quantity or 1
+    if item_id is None:
+        draft = DraftLine(None, line.description.strip(), quantity, line.unit_price.amount_minor, line.tax_rate_bps)
+        return draft, (f"{path}.unit_price.currency_code", line.unit_price.currency_code)
+    item = items.get(item_id)
+    if item is None:
+        v.add(f"{path}.price_list_item", "no such price list item")
+        return None
+    description = line.description.strip() or item.display_name
+    draft = DraftLine(item.id, description, quantity, item.unit_price_minor, item.tax_rate_bps)
+    return draft, (f"{path}.price_list_item", item.currency_code)
 
 
 def reprice(row: InvoiceRow, lines: Sequence[InvoiceLineRow], discount: Discount | None) -> None:
@@ -174,7 +211,8 @@ def reprice(row: InvoiceRow, lines: Sequence[InvoiceLineRow], discount: Discount
     row.subtotal_minor = amounts.subtotal
     row.discount_minor = amounts.discount
     row.tax_minor = amounts.tax
-    row.total_minor = amounts.total
+    row.credit_minor = min(row.credit_minor or 0, amounts.total)  # a cancellation credit stays
+    row.total_minor = amounts.total - row.credit_minor
 
 
 def set_status(row: InvoiceRow) -> bool:
@@ -199,12 +237,13 @@ async def _insert_invoice(
     session_fee: bool,
 ) -> billing_pb2.Invoice:
     now = utcnow()
+    repository = InvoiceRepository(uow.session)
     if not client_display_name:
         client_display_name = await client_directory.name_of(uow, company_id, client_id)
     row = InvoiceRow(
         id=str(uuid.uuid4()),
         company_id=company_id,
-        number=await _next_number(uow, company_id),
+        number=await repository.next_number(company_id, on_sqlite=uow.db.is_sqlite),
         client_id=client_id,
         client_display_name=client_display_name,
         session_id=session_id,
@@ -217,12 +256,16 @@ async def _insert_invoice(
         session_end=None,
         location_id="",
         time_zone="",
+        location_display_name="",
+        location_address="",
         currency_code=currency_code,
         subtotal_minor=0,
         discount_minor=0,
         tax_minor=0,
         total_minor=0,
         paid_minor=0,
+        credit_minor=0,
+        credit_reason="",
         status=OPEN,
         promotion_id=None,
         promo_code="",
@@ -231,55 +274,26 @@ async def _insert_invoice(
     )
     if session is not None:
         row.session_number = session.session_number
-        row.session_type_id = id_of(session.session_type, "sessionTypes")
+        row.session_type_id = resource_id(session.session_type, "sessionTypes") if session.session_type else ""
         row.session_type_display_name = session.session_type_display_name
         row.session_description = session.description
         row.session_start = from_timestamp(session.start_time) if session.HasField("start_time") else None
         row.session_end = from_timestamp(session.end_time) if session.HasField("end_time") else None
-        row.location_id = id_of(session.location, "locations")
+        row.location_id = resource_id(session.location, "locations") if session.location else ""
         row.time_zone = session.time_zone
-    lines = [
-        InvoiceLineRow(
-            id=str(uuid.uuid4()),
-            company_id=company_id,
-            invoice_id=row.id,
-            position=i,
-            price_list_item_id=d.price_list_item_id,
-            description=d.description,
-            quantity=d.quantity,
-            unit_price_minor=d.unit_price_minor,
-            tax_rate_bps=d.tax_rate_bps,
-            subtotal_minor=0,
-            discount_minor=0,
-            tax_minor=0,
-            total_minor=0,
-        )
-        for i, d in enumerate(drafts)
-    ]
+        row.location_display_name = session.location_display_name[:200]
+        row.location_address = session.location_address[:400]
+    lines = [line_row(row, i, d) for i, d in enumerate(drafts)]
     reprice(row, lines, None)
-    uow.session.add(row)
-    await uow.session.flush()  # the invoice before its lines (foreign key)
-    uow.session.add_all(lines)
-    await uow.session.flush()
+    await repository.add(row, lines)
     invoice = to_proto(row, lines)
-    uow.emit("billing.invoice.created", company_id, events_pb2.InvoiceCreatedEvent(invoice=invoice))
+    uow.emit(events.INVOICE_CREATED, company_id, events_pb2.InvoiceCreatedEvent(invoice=invoice))
+    uow.audit(company_id, invoice.name, "created", after=invoice)
     return invoice
 
 
-async def _items(uow: UnitOfWork, company_id: str, ids: Sequence[str]) -> dict[str, PriceListItemRow]:
-    if not ids:
-        return {}
-    rows = await uow.session.scalars(
-        select(PriceListItemRow).where(PriceListItemRow.company_id == company_id, PriceListItemRow.id.in_(ids))
-    )
-    return {row.id: row for row in rows}
-
-
-def _uuid_or_none(raw: str) -> str | None:
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        return None
+async def items_by_id(uow: UnitOfWork, company_id: str, ids: Sequence[str]) -> dict[str, PriceListItemRow]:
+    return await PriceListRepository(uow.session).by_ids(company_id, ids)
 
 
 # --- CreateInvoice ---------------------------------------------------------------------------
@@ -291,59 +305,27 @@ async def create_invoice(
     inv = request.invoice
     v = Violations()
     validate_request_id(request.request_id, v)
-    client_id = _name_id(inv.client, "clients", "invoice.client", v, required=True)
-    session_id = _name_id(inv.session, "sessions", "invoice.session", v, required=False)
+    client_id = parse_reference(inv.client, "clients", field="invoice.client", violations=v)
+    session_id = parse_reference(inv.session, "sessions", field="invoice.session", violations=v, required=False)
     if len(inv.client_display_name) > 200:
         v.add("invoice.client_display_name", "must be at most 200 characters")
     if inv.currency_code:
         check_currency(inv.currency_code, "invoice.currency_code", v)
     elif not inv.lines:
         v.add("invoice.currency_code", "is required for an invoice without lines")
-    item_refs: dict[int, str] = {}
-    for i, line in enumerate(inv.lines):
-        path = f"invoice.lines[{i}]"
-        if line.quantity < 0 or line.quantity > MAX_QUANTITY:
-            v.add(f"{path}.quantity", f"must be between 1 and {MAX_QUANTITY} (0 means 1)")
-        if line.price_list_item:
-            item_id = _name_id(line.price_list_item, "priceListItems", f"{path}.price_list_item", v, required=True)
-            if item_id:
-                item_refs[i] = item_id
-            continue
-        if not line.description.strip() or len(line.description) > 200:
-            v.add(f"{path}.description", "is required for a line without a price list item, at most 200 characters")
-        check_currency(line.unit_price.currency_code, f"{path}.unit_price.currency_code", v)
-        check_price(line.unit_price.amount_minor, f"{path}.unit_price.amount_minor", v)
-        check_tax_rate(line.tax_rate_bps, f"{path}.tax_rate_bps", v)
+    item_refs = {i: check_line(line, f"invoice.lines[{i}]", v) for i, line in enumerate(inv.lines)}
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> billing_pb2.Invoice:
-        items = await _items(uow, company_id, list(item_refs.values()))
+        items = await items_by_id(uow, company_id, [i for i in item_refs.values() if i])
         v = Violations()
         drafts: list[DraftLine] = []
         currencies: list[tuple[str, str]] = []
         for i, line in enumerate(inv.lines):
-            path = f"invoice.lines[{i}]"
-            quantity = line.quantity or 1
-            if i in item_refs:
-                item = items.get(item_refs[i])
-                if item is None:
-                    v.add(f"{path}.price_list_item", "no such price list item")
-                    continue
-                drafts.append(
-                    DraftLine(
-                        item.id,
-                        line.description.strip() or item.display_name,
-                        quantity,
-                        item.unit_price_minor,
-                        item.tax_rate_bps,
-                    )
-                )
-                currencies.append((f"{path}.price_list_item", item.currency_code))
-            else:
-                drafts.append(
-                    DraftLine(None, line.description.strip(), quantity, line.unit_price.amount_minor, line.tax_rate_bps)
-                )
-                currencies.append((f"{path}.unit_price.currency_code", line.unit_price.currency_code))
+            drafted = draft_line(line, item_refs[i], items, f"invoice.lines[{i}]", v)
+            if drafted is not None:
+                drafts.append(drafted[0])
+                currencies.append(drafted[1])
         currency = inv.currency_code or (currencies[0][1] if currencies else DEFAULT_CURRENCY)
         for path, code in currencies:
             if code != currency:
@@ -374,51 +356,47 @@ async def create_invoice(
     )
 
 
-def _name_id(name: str, collection: str, field: str, v: Violations, *, required: bool) -> str | None:
-    """The UUID in `collection/{uuid}`, or a violation. References to other services' records
-    are checked for shape only (billing does not read their tables)."""
-    if not name:
-        if required:
-            v.add(field, "is required")
-        return None
-    raw = name.removeprefix(f"{collection}/")
-    if not name.startswith(f"{collection}/") or _uuid_or_none(raw) is None:
-        v.add(field, f"must look like {collection}/{{uuid}}")
-        return None
-    return _uuid_or_none(raw)
-
-
 # --- session invoices (EnsureSessionInvoice and the booked-event handler) ------------------
 
 
 def _check_snapshot(snapshot: scheduling_events.SessionSnapshot, prefix: str, v: Violations) -> None:
-    _name_id(snapshot.session, "sessions", f"{prefix}.session", v, required=True)
-    _name_id(snapshot.client, "clients", f"{prefix}.client", v, required=True)
+    parse_reference(snapshot.session, "sessions", field=f"{prefix}.session", violations=v)
+    parse_reference(snapshot.client, "clients", field=f"{prefix}.client", violations=v)
+    parse_reference(snapshot.session_type, "sessionTypes", field=f"{prefix}.session_type", violations=v, required=False)
+    parse_reference(snapshot.location, "locations", field=f"{prefix}.location", violations=v, required=False)
     for i, name in enumerate(snapshot.price_list_items):
-        _name_id(name, "priceListItems", f"{prefix}.price_list_items[{i}]", v, required=True)
+        parse_reference(name, "priceListItems", field=f"{prefix}.price_list_items[{i}]", violations=v)
 
 
 async def ensure_session_invoice_in(
-    uow: UnitOfWork, company_id: str, snapshot: scheduling_events.SessionSnapshot, currency_code: str = ""
+    uow: UnitOfWork,
+    company_id: str,
+    snapshot: scheduling_events.SessionSnapshot,
+    currency_code: str = "",
+    *,
+    require_known_client: bool = False,
 ) -> tuple[billing_pb2.Invoice, bool]:
     """The session's fee invoice, created (lines from its price list items, in order; none: a
-    zero invoice) unless it exists. Returns (invoice, created). Bad input: InvalidArgument."""
+    zero invoice) unless it exists. Returns (invoice, created). Bad input: InvalidArgument.
+    `require_known_client` (callers, not scheduling's events): a client billing does not know
+    in this company is FAILED_PRECONDITION (CLIENT_NOT_KNOWN), and nothing is written."""
     v = Violations()
     _check_snapshot(snapshot, "session", v)
     if currency_code:
         check_currency(currency_code, "currency_code", v)
     v.raise_if_any()
-    session_id = id_of(snapshot.session, "sessions")
-    existing = await uow.session.scalar(
-        select(InvoiceRow.id).where(
-            InvoiceRow.company_id == company_id, InvoiceRow.session_fee_session_id == session_id
-        )
-    )
+    session_id = resource_id(snapshot.session, "sessions")
+    existing = await InvoiceRepository(uow.session).session_fee_invoice_id(company_id, session_id)
     if existing is not None:
         row, lines = await load_invoice(uow, company_id, existing)
         return to_proto(row, lines), False
-    ids = [id_of(name, "priceListItems") for name in snapshot.price_list_items]
-    items = await _items(uow, company_id, ids)
+    client_id = resource_id(snapshot.client, "clients")
+    if require_known_client and not await client_directory.is_known(uow, company_id, client_id):
+        raise FailedPrecondition(
+            "billing does not know the session's client in this company", reason="CLIENT_NOT_KNOWN"
+        )
+    ids = [resource_id(name, "priceListItems") for name in snapshot.price_list_items]
+    items = await items_by_id(uow, company_id, ids)
     drafts: list[DraftLine] = []
     currency = currency_code
     for i, item_id in enumerate(ids):
@@ -435,7 +413,7 @@ async def ensure_session_invoice_in(
     invoice = await _insert_invoice(
         uow,
         company_id,
-        client_id=id_of(snapshot.client, "clients"),
+        client_id=client_id,
         client_display_name="",
         currency_code=currency or DEFAULT_CURRENCY,
         drafts=drafts,
@@ -453,7 +431,9 @@ async def ensure_session_invoice(
     for attempt in range(2):
         try:
             async with UnitOfWork(db, source=SOURCE) as uow:
-                invoice, _ = await ensure_session_invoice_in(uow, company_id, request.session, request.currency_code)
+                invoice, _ = await ensure_session_invoice_in(
+                    uow, company_id, request.session, request.currency_code, require_known_client=True
+                )
                 await uow.commit()
                 return invoice
         except IntegrityError:
@@ -475,7 +455,7 @@ async def on_session_booked(delivery: Delivery) -> None:
 
 
 SUBSCRIPTIONS = [
-    Subscription("scheduling.session.booked", scheduling_events.SessionBookedEvent, on_session_booked),
+    subscribe(events.SESSION_BOOKED, on_session_booked),
 ]
 
 
@@ -493,34 +473,22 @@ async def list_invoices(
     db: Database, company_id: str, request: billing_pb2.ListInvoicesRequest
 ) -> billing_pb2.ListInvoicesResponse:
     v = Violations()
-    client_id = _name_id(request.client, "clients", "client", v, required=False)
-    session_id = _name_id(request.session, "sessions", "session", v, required=False)
+    client_id = parse_reference(request.client, "clients", field="client", violations=v, required=False)
+    session_id = parse_reference(request.session, "sessions", field="session", violations=v, required=False)
     v.raise_if_any()
-    query_key = {"client": client_id, "session": session_id}
-    page = parse_page(request.page_size, request.page_token, query_key)
-    query = select(InvoiceRow).where(InvoiceRow.company_id == company_id)
-    if client_id:
-        query = query.where(InvoiceRow.client_id == client_id)
-    if session_id:
-        query = query.where(InvoiceRow.session_id == session_id)
-    if page.cursor is not None:
-        query = query.where(InvoiceRow.number < int(page.cursor["n"]))
-    query = query.order_by(InvoiceRow.number.desc()).limit(page.size + 1)
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = list((await uow.session.scalars(query)).all())
-        more = len(rows) > page.size
-        rows = rows[: page.size]
-        lines: dict[str, list[InvoiceLineRow]] = {row.id: [] for row in rows}
-        if rows:
-            for line in await uow.session.scalars(
-                select(InvoiceLineRow).where(
-                    InvoiceLineRow.company_id == company_id, InvoiceLineRow.invoice_id.in_(list(lines))
-                )
-            ):
-                lines[line.invoice_id].append(line)
+        repository = InvoiceRepository(uow.session)
+        page = await repository.page(
+            company_id,
+            locations=visible_locations(),
+            client_id=client_id,
+            session_id=session_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        lines = await repository.lines_of(company_id, [row.id for row in page.items])
     return billing_pb2.ListInvoicesResponse(
-        invoices=[to_proto(row, lines[row.id]) for row in rows],
-        next_page_token=next_token({"n": rows[-1].number} if more else None, query_key),
+        invoices=[to_proto(row, lines[row.id]) for row in page.items], next_page_token=page.next_page_token
     )
 
 
@@ -539,11 +507,13 @@ async def void_invoice(db: Database, company_id: str, request: billing_pb2.VoidI
             return to_proto(row, lines)
         if row.paid_minor != 0:
             raise precondition("name", "INVOICE_HOLDS_PAYMENTS", "refund the invoice's payments before voiding it")
+        before = to_proto(row, lines)
         row.status = VOID
         row.updated_at = utcnow()
-        await uow.session.flush()
+        await InvoiceRepository(uow.session).save()
         invoice = to_proto(row, lines)
-        uow.emit("billing.invoice.voided", company_id, events_pb2.InvoiceVoidedEvent(invoice=invoice))
+        uow.emit(events.INVOICE_VOIDED, company_id, events_pb2.InvoiceVoidedEvent(invoice=invoice))
+        uow.audit(company_id, invoice.name, "voided", before=before, after=invoice)
         return invoice
 
     return await run_idempotent(

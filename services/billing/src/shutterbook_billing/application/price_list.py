@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.billing.v1 import billing_pb2
@@ -12,10 +11,10 @@ from shutterbook.common.v1 import money_pb2
 from shutterbook_billing.application.common import SOURCE
 from shutterbook_billing.domain.money import check_currency, check_price, check_tax_rate
 from shutterbook_billing.storage.models import PriceListItemRow
+from shutterbook_billing.storage.price_list import PriceListRepository
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -47,12 +46,8 @@ async def create_price_list_item(
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> billing_pb2.PriceListItem:
-        taken = await uow.session.scalar(
-            select(PriceListItemRow.id).where(
-                PriceListItemRow.company_id == company_id, PriceListItemRow.sku == item.sku.strip()
-            )
-        )
-        if taken is not None:
+        price_list = PriceListRepository(uow.session)
+        if await price_list.sku_taken(company_id, item.sku.strip()):
             raise AlreadyExists(f"sku {item.sku!r} is already used", metadata={"field": "price_list_item.sku"})
         row = PriceListItemRow(
             id=str(uuid.uuid4()),
@@ -64,9 +59,10 @@ async def create_price_list_item(
             tax_rate_bps=item.tax_rate_bps,
             created_at=utcnow(),
         )
-        uow.session.add(row)
-        await uow.session.flush()
-        return to_proto(row)
+        await price_list.insert(row)
+        created = to_proto(row)
+        uow.audit(company_id, created.name, "created", after=created)
+        return created
 
     try:
         return await run_idempotent(
@@ -86,9 +82,7 @@ async def create_price_list_item(
 async def get_price_list_item(db: Database, company_id: str, name: str) -> billing_pb2.PriceListItem:
     item_id = parse_name(name, "priceListItems")
     async with UnitOfWork(db, readonly=True) as uow:
-        row = await uow.session.scalar(
-            select(PriceListItemRow).where(PriceListItemRow.company_id == company_id, PriceListItemRow.id == item_id)
-        )
+        row = await PriceListRepository(uow.session).get(company_id, item_id)
     if row is None:
         raise NotFound(f"{name} not found")
     return to_proto(row)
@@ -97,15 +91,8 @@ async def get_price_list_item(db: Database, company_id: str, name: str) -> billi
 async def list_price_list_items(
     db: Database, company_id: str, request: billing_pb2.ListPriceListItemsRequest
 ) -> billing_pb2.ListPriceListItemsResponse:
-    page = parse_page(request.page_size, request.page_token)
-    query = select(PriceListItemRow).where(PriceListItemRow.company_id == company_id)
-    if page.cursor is not None:
-        query = query.where(PriceListItemRow.sku > str(page.cursor["sku"]))
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = list((await uow.session.scalars(query.order_by(PriceListItemRow.sku).limit(page.size + 1))).all())
-    more = len(rows) > page.size
-    rows = rows[: page.size]
+        page = await PriceListRepository(uow.session).page(company_id, request.page_size, request.page_token)
     return billing_pb2.ListPriceListItemsResponse(
-        price_list_items=[to_proto(r) for r in rows],
-        next_page_token=next_token({"sku": rows[-1].sku} if more else None),
+        price_list_items=[to_proto(r) for r in page.items], next_page_token=page.next_page_token
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.billing.v1 import billing_pb2
@@ -12,11 +11,14 @@ from shutterbook_billing.application import invoices
 from shutterbook_billing.application.common import SOURCE, from_timestamp, money, precondition, timestamp
 from shutterbook_billing.domain.money import BPS, Discount, check_currency, check_positive_amount
 from shutterbook_billing.domain.promotions import redeem_refusal
+from shutterbook_billing.storage.invoices import InvoiceRepository
 from shutterbook_billing.storage.models import PromotionRow
+from shutterbook_billing.storage.promotions import PromotionRepository
+from shutterbook_kit import audit
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 
@@ -72,20 +74,14 @@ async def create_promotion(
         v.add("promotion.end_time", "must be after the start time")
     types: list[str] = []
     for i, name in enumerate(p.eligible_session_types):
-        raw = name.removeprefix("sessionTypes/")
-        try:
-            if not name.startswith("sessionTypes/"):
-                raise ValueError(name)
-            types.append(str(uuid.UUID(raw)))
-        except ValueError:
-            v.add(f"promotion.eligible_session_types[{i}]", "must look like sessionTypes/{uuid}")
+        type_id = parse_reference(name, "sessionTypes", field=f"promotion.eligible_session_types[{i}]", violations=v)
+        if type_id is not None:
+            types.append(type_id)
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> billing_pb2.Promotion:
-        taken = await uow.session.scalar(
-            select(PromotionRow.id).where(PromotionRow.company_id == company_id, PromotionRow.code == code)
-        )
-        if taken is not None:
+        promotions = PromotionRepository(uow.session)
+        if await promotions.code_taken(company_id, code):
             raise AlreadyExists(f"promo code {code} is already used", metadata={"field": "promotion.code"})
         row = PromotionRow(
             id=str(uuid.uuid4()),
@@ -102,9 +98,10 @@ async def create_promotion(
             eligible_session_types=types,
             created_at=now,
         )
-        uow.session.add(row)
-        await uow.session.flush()
-        return to_proto(row)
+        await promotions.insert(row)
+        promotion = to_proto(row)
+        uow.audit(company_id, promotion.name, "created", after=promotion)
+        return promotion
 
     try:
         return await run_idempotent(
@@ -124,9 +121,7 @@ async def create_promotion(
 async def get_promotion(db: Database, company_id: str, name: str) -> billing_pb2.Promotion:
     promotion_id = parse_name(name, "promotions")
     async with UnitOfWork(db, readonly=True) as uow:
-        row = await uow.session.scalar(
-            select(PromotionRow).where(PromotionRow.company_id == company_id, PromotionRow.id == promotion_id)
-        )
+        row = await PromotionRepository(uow.session).get(company_id, promotion_id)
     if row is None:
         raise NotFound(f"{name} not found")
     return to_proto(row)
@@ -151,9 +146,8 @@ async def apply_promotion(
             raise precondition("invoice", "PROMOTION_ALREADY_APPLIED", "the invoice already has a promotion")
         if row.paid_minor != 0:
             raise precondition("invoice", "INVOICE_HAS_PAYMENTS", "apply promotions before taking payments")
-        promo = await uow.session.scalar(
-            select(PromotionRow).where(PromotionRow.company_id == company_id, PromotionRow.code == code)
-        )
+        promotions = PromotionRepository(uow.session)
+        promo = await promotions.by_code(company_id, code)
         if promo is None:
             raise precondition("promo_code", "PROMO_CODE_UNKNOWN", f"no promo code {code}")
         refusal = redeem_refusal(
@@ -171,27 +165,20 @@ async def apply_promotion(
             raise precondition(
                 "promo_code", "CURRENCY_MISMATCH", f"the promotion is in {promo.currency_code}, the invoice not"
             )
-        # The binding usage check: counted only while below the limit, in this transaction
-        # (PostgreSQL re-evaluates the condition after a concurrent use commits).
-        counted = await uow.session.execute(
-            update(PromotionRow)
-            .where(
-                PromotionRow.company_id == company_id,
-                PromotionRow.id == promo.id,
-                or_(PromotionRow.usage_limit == 0, PromotionRow.usage_count < PromotionRow.usage_limit),
-            )
-            .values(usage_count=PromotionRow.usage_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if counted.rowcount != 1:  # type: ignore[attr-defined]
+        # the binding usage check: counted only while below the limit, in this transaction
+        if not await promotions.count_use(company_id, promo.id):
             raise precondition("promo_code", "PROMO_CODE_USED_UP", "the promo code reached its usage limit")
+        before = invoices.to_proto(row, lines)
         invoices.reprice(row, lines, Discount(promo.percent_off_bps, promo.amount_off_minor))
         row.promotion_id = promo.id
         row.promo_code = promo.code
         row.updated_at = utcnow()
         invoices.set_status(row)
-        await uow.session.flush()
-        return invoices.to_proto(row, lines)
+        await InvoiceRepository(uow.session).save()
+        invoice = invoices.to_proto(row, lines)
+        uow.audit(company_id, invoice.name, "promotion_applied", before=before, after=invoice)
+        uow.audit(company_id, f"promotions/{promo.id}", "redeemed", changes=audit.added({"invoice": invoice.name}))
+        return invoice
 
     return await run_idempotent(
         db,

@@ -171,6 +171,19 @@ def take_refund(paid: int, refundable: int, amount: int) -> int:
     return paid - amount
 
 
+def within_refund_limit(refunded_before: int, amount: int, limit: int) -> bool:
+    """A caller held to a refund limit (the front desk) may refund `amount` only while all the
+    refunds of the record together (`refunded_before` plus this one) stay within `limit`, so
+    several small refunds cannot add up to more than one large one."""
+    return refunded_before + amount <= limit
+
+
+def cancellation_credit(total_before_credit: int, fee_minor: int) -> int:
+    """What a cancellation takes off an invoice whose studio keeps only `fee_minor`: the rest of
+    its total (nothing when the fee is the whole total or more)."""
+    return max(total_before_credit - max(fee_minor, 0), 0)
+
+
 def invoice_is_paid(total: int, paid: int) -> bool:
     """Paid: something was due and nothing is. A zero invoice stays open."""
     return total > 0 and paid == total
