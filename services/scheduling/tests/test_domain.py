@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from shutterbook_scheduling.domain import rules, times
+from shutterbook_scheduling.domain import locations, rules, times
 
 NEW_YORK = times.zone("America/New_York")
 
@@ -56,3 +56,54 @@ def test_due_dates_reminders_and_calendar_text() -> None:
     assert rules.display_text("Smith family", True) == "Smith family (Confirmed)"
     assert rules.display_text("Smith family", False) == "Smith family"
     assert rules.format_session_number(1001, "S-") == "S-1001"
+
+
+def test_on_hold_and_cancelled_sessions_do_not_occupy_their_schedules() -> None:
+    assert rules.occupies(on_hold=False, cancelled=False)
+    assert not rules.occupies(on_hold=True, cancelled=False)
+    assert not rules.occupies(on_hold=False, cancelled=True)
+
+
+def test_participants_must_be_family_of_the_client_and_listed_once() -> None:
+    tim, tia = "clients/c1/familyMembers/m1", "clients/c1/familyMembers/m2"
+    assert rules.participant_problems([tim, tia], "c1", {"m1", "m2"}) == {}
+    assert rules.participant_problems([tim, tim], "c1", {"m1"}) == {1: f"{tim} is listed twice"}
+    assert rules.participant_problems(["clients/c2/familyMembers/m1", tia, "m1"], "c1", {"m1"}) == {
+        0: "clients/c2/familyMembers/m1 is not a family member of clients/c1",  # another client's
+        1: f"{tia} is not a family member of clients/c1",  # not (or no longer) in the family
+        2: "m1 is not a family member of clients/c1",  # not a family member's name at all
+    }
+
+
+def test_planning_reads_wall_clock_input_in_the_zone() -> None:
+    planned = times.plan_times(date(2026, 3, 9), time(10), None, 90, NEW_YORK)
+    assert planned.start == datetime(2026, 3, 9, 14, tzinfo=UTC)
+    assert planned.end == datetime(2026, 3, 9, 15, 30, tzinfo=UTC)
+    assert planned.end_clock == time(11, 30)  # the end defaults from the duration
+    # across the spring-forward gap the end is read on the wall clock: 01:00 to 04:00 is 2 hours
+    spring = times.plan_times(date(2026, 3, 8), time(1), time(4), 60, NEW_YORK)
+    assert spring.end - spring.start == timedelta(hours=2)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "duration", "field", "message"),
+    [
+        (time(2, 30), None, 60, "start", "does not exist"),
+        (time(1), time(2, 30), 60, "end", "does not exist"),
+        (time(10), time(10), 60, "end", "must be after start"),
+        (time(23, 30), None, 60, "end", "past midnight"),
+    ],
+)
+def test_planning_refuses_what_the_wall_clock_cannot_hold(
+    start: time, end: time | None, duration: int, field: str, message: str
+) -> None:
+    with pytest.raises(times.WallClockProblem, match=message) as raised:
+        times.plan_times(date(2026, 3, 8), start, end, duration, NEW_YORK)
+    assert raised.value.field == field
+
+
+def test_a_caller_scoped_to_locations_sees_only_those() -> None:
+    assert locations.visible(None, "north")  # no locations in the token: every location
+    assert locations.visible(frozenset({"north", "south"}), "south")
+    assert not locations.visible(frozenset({"north"}), "south")
+    assert not locations.visible(frozenset(), "north")  # given no location at all: none

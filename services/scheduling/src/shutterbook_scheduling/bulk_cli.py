@@ -34,6 +34,8 @@ from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import bulk_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.caller_token import Signer
+from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.tenancy import CallContext
 
 USAGE_ERROR = 64
@@ -156,7 +158,10 @@ def _progress(job: bpb.BulkJob) -> str:
 
 
 async def _run(args: argparse.Namespace, out: TextIO) -> int:
-    metadata = CallContext(args.company, args.caller).metadata()
+    # signed with the key ring the scheduling settings name: the CLI is a tool of the studio's
+    # operators (it acts as a service, recording `--caller` as the job's starter)
+    signer = Signer(ServiceSettings.from_env("scheduling").caller_keys())
+    metadata = signer.metadata(CallContext(args.company, args.caller).identity)
     async with grpc.aio.insecure_channel(args.target) as channel:
         stub: bulk_pb2_grpc.BulkSchedulingServiceAsyncStub = bulk_pb2_grpc.BulkSchedulingServiceStub(channel)
         try:
@@ -173,15 +178,20 @@ async def _run(args: argparse.Namespace, out: TextIO) -> int:
                 ),
                 metadata=metadata,
             )
+            unselected = set(args.unselect) if args.command == "run" else set()
             for client in selection.clients:
-                print(f"selected\t{client.client}\t{client.display_name}", file=out)
+                if client.client in unselected:
+                    print(f"unselected\t{client.client}\t{client.display_name}", file=out)
+                else:
+                    print(f"selected\t{client.client}\t{client.display_name}", file=out)
+            for name in sorted(unselected - {c.client for c in selection.clients}):
+                print(f"not in the selection (--unselect ignored)\t{name}", file=out)
             for client in selection.not_known_clients:
                 print(f"not known yet\t{client.client}\t{client.display_name}", file=out)
             if selection.excluded_with_future_session:
                 print(f"left out (future session booked): {selection.excluded_with_future_session}", file=out)
             if args.command == "select":
                 return 0
-            unselected = set(args.unselect)
             clients = [c.client for c in selection.clients if c.client not in unselected]
             template = bpb.BulkSessionTemplate(
                 location=args.location,

@@ -11,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
 import grpc
 
+from shutterbook.clients.v1 import clients_pb2
 from shutterbook.common.v1 import date_pb2, money_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
+from shutterbook_kit.grpc_client import call_metadata
+from shutterbook_kit.tenancy import CallContext
 
 T = TypeVar("T")
 CALLER = "demo-seed"
@@ -27,7 +31,17 @@ DISPLAY_PRICES = {"Family Portrait": 15000, "Mini Session": 7500}
 # How the online types are paid (reference page 05, "Payment Options"): Family Portrait takes
 # 50.00 of its session fee invoice at booking; Mini Session books without payment.
 ONLINE_PAYMENTS = {"Family Portrait": (pb.PAYMENT_OPTION_INVOICE_LISTED_PRICE, 5000)}
+# What a customer who cancels online gets back: Family Portrait keeps a 25.00 fee of the 50.00
+# taken; Mini Session (nothing taken) is free to cancel.
+CANCELLATION = {
+    "Family Portrait": (pb.CANCELLATION_POLICY_KEEP_FEE, 2500),
+    "Mini Session": (pb.CANCELLATION_POLICY_REFUND_IN_FULL, 0),
+}
 CLIENT_WAIT_SECONDS = 30.0
+WEEKS = 3
+SESSIONS_A_DAY = 3  # at each location
+# Clients the demo books: one per session at most (3 weeks x 5 days x 2 locations x 3).
+BOOKED_CLIENTS = WEEKS * 5 * 2 * SESSIONS_A_DAY
 
 
 def _rid(kind: str, key: str) -> str:
@@ -71,11 +85,63 @@ APPOINTMENT_TYPES = [
 ]
 
 
+@dataclass(frozen=True)
+class DemoCatalogue:
+    """What the demo bookings are made with."""
+
+    locations: list[pb.Location]
+    photographers: list[pb.Schedule]
+    assistants: list[pb.Schedule]
+    rooms: list[pb.Schedule]
+    session_types: list[pb.SessionType]
+    appointment_types: list[pb.AppointmentType]
+
+
+def _meta(company_id: str) -> tuple[tuple[str, str], ...]:
+    return call_metadata(CallContext(company_id, CALLER))
+
+
 async def seed_demo(
     channel: grpc.aio.Channel, company_id: str, clients: list[str], price_list_items: dict[str, str]
 ) -> None:
+    """The catalogue, then (once scheduling has learned `clients` from their events) the bookings."""
+    catalogue = await seed_demo_catalogue(channel, company_id, price_list_items)
     stub = scheduling_pb2_grpc.SchedulingServiceStub(channel)
-    meta = (("x-shutterbook-company", company_id), ("x-shutterbook-caller", CALLER))
+    meta = _meta(company_id)
+    if (await stub.ListSessions(pb.ListSessionsRequest(page_size=1), metadata=meta)).sessions:
+        return  # booked on an earlier run
+    known = await _wait_for_clients(stub, meta, clients)
+    if known:
+        await _book_weeks(stub, meta, known, catalogue)
+
+
+async def seed_demo_bookings(
+    channel: grpc.aio.Channel, company_id: str, catalogue: DemoCatalogue, clients: list[clients_pb2.Client]
+) -> None:
+    """Three weeks of sessions and appointments for `clients` (as the clients service returned
+    them), handed to scheduling at once with EnsureKnownClient instead of waiting for their
+    events. Nothing when the company has sessions already."""
+    stub = scheduling_pb2_grpc.SchedulingServiceStub(channel)
+    meta = _meta(company_id)
+    if not clients or (await stub.ListSessions(pb.ListSessionsRequest(page_size=1), metadata=meta)).sessions:
+        return
+    booked = clients[:BOOKED_CLIENTS]
+    for start in range(0, len(booked), 20):
+        await asyncio.gather(
+            *(
+                stub.EnsureKnownClient(pb.EnsureKnownClientRequest(client=c), metadata=meta)
+                for c in booked[start : start + 20]
+            )
+        )
+    await _book_weeks(stub, meta, [c.name for c in booked], catalogue)
+
+
+async def seed_demo_catalogue(
+    channel: grpc.aio.Channel, company_id: str, price_list_items: dict[str, str]
+) -> DemoCatalogue:
+    """Statuses, locations, staff, schedules, session and appointment types (no clients needed)."""
+    stub = scheduling_pb2_grpc.SchedulingServiceStub(channel)
+    meta = _meta(company_id)
 
     statuses = {
         s.display_name: s
@@ -183,6 +249,11 @@ async def seed_demo(
             online_settings.payment_option = option
             if amount:
                 online_settings.payment_amount.CopyFrom(money_pb2.Money(currency_code="USD", amount_minor=amount))
+        if online and name in CANCELLATION:
+            policy, fee = CANCELLATION[name]
+            online_settings.cancellation_policy = policy
+            if fee:
+                online_settings.cancellation_fee.CopyFrom(money_pb2.Money(currency_code="USD", amount_minor=fee))
         session_types.append(
             await stub.CreateSessionType(
                 pb.CreateSessionTypeRequest(
@@ -214,12 +285,7 @@ async def seed_demo(
             )
         )
 
-    if (await stub.ListSessions(pb.ListSessionsRequest(page_size=1), metadata=meta)).sessions:
-        return  # booked on an earlier run
-    known = await _wait_for_clients(stub, meta, clients)
-    if not known:
-        return
-    await _book_weeks(stub, meta, known, locations, photographers, assistants, rooms, session_types, appointment_types)
+    return DemoCatalogue(locations, photographers, assistants, rooms, session_types, appointment_types)
 
 
 async def _wait_for_clients(
@@ -241,19 +307,16 @@ async def _book_weeks(
     stub: scheduling_pb2_grpc.SchedulingServiceAsyncStub,
     meta: tuple[tuple[str, str], ...],
     clients: list[str],
-    locations: list[pb.Location],
-    photographers: list[pb.Schedule],
-    assistants: list[pb.Schedule],
-    rooms: list[pb.Schedule],
-    session_types: list[pb.SessionType],
-    appointment_types: list[pb.AppointmentType],
+    catalogue: DemoCatalogue,
 ) -> None:
     """Three weeks of weekday sessions from next Monday, a consult before some, a weekly meeting."""
+    locations, photographers, assistants = catalogue.locations, catalogue.photographers, catalogue.assistants
+    rooms, session_types, appointment_types = catalogue.rooms, catalogue.session_types, catalogue.appointment_types
     today = date.today()
     monday = today + timedelta(days=7 - today.weekday())
     slots = [(10, 0), (13, 30), (15, 30)]
     count = 0
-    for week in range(3):
+    for week in range(WEEKS):
         for weekday in range(5):
             day = monday + timedelta(days=7 * week + weekday)
             d = date_pb2.Date(year=day.year, month=day.month, day=day.day)

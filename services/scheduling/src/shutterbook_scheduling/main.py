@@ -14,7 +14,8 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost, Worker
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
-from shutterbook_scheduling.api import bulk_scheduling, online_booking
+from shutterbook_scheduling.api import bulk_scheduling, online_booking, picture_days, slot_patterns
+from shutterbook_scheduling.api.permissions import PERMISSIONS
 from shutterbook_scheduling.api.servicer import SchedulingServicer
 from shutterbook_scheduling.application import client_directory
 from shutterbook_scheduling.application.reminders import ReminderWorker
@@ -23,7 +24,7 @@ SERVICE = "scheduling"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 SERVICE_NAME = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].full_name
 # Features that bring their own gRPC service and workers into this process.
-FEATURES = (online_booking, bulk_scheduling)
+FEATURES = (online_booking, bulk_scheduling, slot_patterns, picture_days)
 
 
 REMINDER_INTERVAL_ENV = "SHUTTERBOOK_SCHEDULING_REMINDER_INTERVAL_SECONDS"
@@ -63,6 +64,7 @@ def build(settings: ServiceSettings, *, reminder_interval: float | None = None) 
     return ServiceHost.create(
         settings,
         service_names=[SERVICE_NAME, *(name for feature in FEATURES for name in feature.SERVICE_NAMES)],
+        permissions=PERMISSIONS,
         add_servicers=add_servicers,
         consumers=consumers,
         workers=workers,

@@ -21,6 +21,8 @@ from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.grpc_client import call_metadata
+from shutterbook_kit.tenancy import CallContext
 
 CALLER = "demo-seed"
 WEEKS = 3
@@ -65,7 +67,7 @@ async def seed_demo_slots(channel: grpc.aio.Channel, company_id: str) -> int:
     """Create the demo slots (once); returns how many slots the company has."""
     stub = scheduling_pb2_grpc.SchedulingServiceStub(channel)
     online = online_pb2_grpc.OnlineBookingServiceStub(channel)
-    meta = (("x-shutterbook-company", company_id), ("x-shutterbook-caller", CALLER))
+    meta = call_metadata(CallContext(company_id, CALLER))
     locations = (await stub.ListLocations(pb.ListLocationsRequest(page_size=100), metadata=meta)).locations
     types = {
         t.display_name: t

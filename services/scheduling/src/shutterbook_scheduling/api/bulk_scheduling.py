@@ -17,7 +17,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
-from shutterbook_scheduling.application import bulk_jobs
+from shutterbook_scheduling.application import bulk_job_list, bulk_jobs
 from shutterbook_scheduling.application.bulk_runner import BulkJobRunner, lease_seconds_from_env
 
 SERVICE_NAMES: list[str] = [bpb.DESCRIPTOR.services_by_name["BulkSchedulingService"].full_name]
@@ -53,6 +53,9 @@ class BulkSchedulingServicer(bulk_pb2_grpc.BulkSchedulingServiceServicer):
         self, request: bpb.ListBulkJobItemsRequest, context: Context
     ) -> bpb.ListBulkJobItemsResponse:
         return await bulk_jobs.list_items(self.db, _company(), request)
+
+    async def ListBulkJobs(self, request: bpb.ListBulkJobsRequest, context: Context) -> bpb.ListBulkJobsResponse:
+        return await bulk_job_list.list_jobs(self.db, _company(), request)
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:

@@ -20,7 +20,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
-from shutterbook_scheduling.application import online_bookings, online_slots
+from shutterbook_scheduling.application import holds, online_appointments, online_bookings, online_slots
 
 SERVICE_NAMES: list[str] = [opb.DESCRIPTOR.services_by_name["OnlineBookingService"].full_name]
 
@@ -60,10 +60,10 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         return await online_slots.list_open_slots(self.db, _company(), request)
 
     async def HoldSlot(self, request: opb.HoldSlotRequest, context: Context) -> opb.SlotHold:
-        return await online_bookings.hold_slot(self.db, _company(), request)
+        return await holds.hold_slot(self.db, _company(), request)
 
     async def ReleaseHold(self, request: opb.ReleaseHoldRequest, context: Context) -> opb.SlotHold:
-        return await online_bookings.release_hold(self.db, _company(), request)
+        return await holds.release_hold(self.db, _company(), request)
 
     async def BookOnline(self, request: opb.BookOnlineRequest, context: Context) -> pb.Session:
         return await online_bookings.book_online(self.db, _company(), request)
@@ -79,17 +79,17 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
     async def BookAppointmentOnline(
         self, request: opb.BookAppointmentOnlineRequest, context: Context
     ) -> pb.Appointment:
-        return await online_bookings.book_appointment_online(self.db, _company(), request)
+        return await online_appointments.book_appointment_online(self.db, _company(), request)
 
     async def CancelOnlineAppointment(
         self, request: opb.CancelOnlineAppointmentRequest, context: Context
     ) -> pb.Appointment:
-        return await online_bookings.cancel_online_appointment(self.db, _company(), request)
+        return await online_appointments.cancel_online_appointment(self.db, _company(), request)
 
     async def RescheduleOnlineAppointment(
         self, request: opb.RescheduleOnlineAppointmentRequest, context: Context
     ) -> pb.Appointment:
-        return await online_bookings.reschedule_online_appointment(self.db, _company(), request)
+        return await online_appointments.reschedule_online_appointment(self.db, _company(), request)
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:

@@ -8,11 +8,21 @@ from typing import Any
 import grpc
 from google.protobuf import empty_pb2
 
+from shutterbook.common.v1 import audit_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-from shutterbook_scheduling.application import bookings, calendar, client_directory, setup
+from shutterbook_scheduling.api.photo_day import check_photo_day_update
+from shutterbook_scheduling.application import (
+    bookings,
+    calendar,
+    client_directory,
+    history,
+    marketing_images,
+    preferences,
+    setup,
+)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -173,6 +183,20 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
         await setup.delete_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request.name)
         return empty_pb2.Empty()
 
+    # --- marketing images of types ---
+
+    async def UpdateMarketingImage(
+        self, request: pb.UpdateMarketingImageRequest, context: Context
+    ) -> pb.MarketingImage:
+        return await marketing_images.update_image(self.db, _company(), request)
+
+    async def GetMarketingImage(self, request: pb.GetMarketingImageRequest, context: Context) -> pb.MarketingImage:
+        return await marketing_images.get_image(self.db, _company(), request.name)
+
+    async def DeleteMarketingImage(self, request: pb.DeleteMarketingImageRequest, context: Context) -> empty_pb2.Empty:
+        await marketing_images.delete_image(self.db, _company(), request.name)
+        return empty_pb2.Empty()
+
     # --- session statuses and preferences ---
 
     async def CreateSessionStatus(self, request: pb.CreateSessionStatusRequest, context: Context) -> pb.SessionStatus:
@@ -200,12 +224,12 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     async def GetSchedulingPreferences(
         self, request: pb.GetSchedulingPreferencesRequest, context: Context
     ) -> pb.SchedulingPreferences:
-        return await setup.get_preferences(self.db, _company(), request.name)
+        return await preferences.get_preferences(self.db, _company(), request.name)
 
     async def UpdateSchedulingPreferences(
         self, request: pb.UpdateSchedulingPreferencesRequest, context: Context
     ) -> pb.SchedulingPreferences:
-        return await setup.update_preferences(self.db, _company(), request)
+        return await preferences.update_preferences(self.db, _company(), request)
 
     # --- sessions ---
 
@@ -219,6 +243,7 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
         return await bookings.list_sessions(self.db, _company(), request)
 
     async def UpdateSession(self, request: pb.UpdateSessionRequest, context: Context) -> pb.Session:
+        await check_photo_day_update(self.db, _company(), request)
         return await bookings.update_session(self.db, _company(), request)
 
     async def RescheduleSession(self, request: pb.RescheduleSessionRequest, context: Context) -> pb.Session:
@@ -261,3 +286,10 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
         self, request: pb.ExportScheduleCalendarRequest, context: Context
     ) -> pb.ExportScheduleCalendarResponse:
         return await calendar.export_schedule_ics(self.db, _company(), request)
+
+    # --- audit trail ---
+
+    async def ListAuditEntries(
+        self, request: audit_pb2.ListAuditEntriesRequest, context: Context
+    ) -> audit_pb2.ListAuditEntriesResponse:
+        return await history.list_audit_entries(self.db, _company(), request)

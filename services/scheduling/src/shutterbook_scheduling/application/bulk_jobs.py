@@ -42,8 +42,10 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bookings
 from shutterbook_scheduling.application.common import id_of, read_date, read_time, to_date, ts
+from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
+from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.bulk_models import (
     ITEM_DONE,
     ITEM_FAILED,
@@ -70,7 +72,7 @@ def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
-def _selector_request(selector: bpb.BulkClientSelector) -> clients_pb2.ListClientsRequest:
+def selector_request(selector: bpb.BulkClientSelector) -> clients_pb2.ListClientsRequest:
     v = Violations()
     given = [f for f in ("group", "saved_filter", "organization") if getattr(selector, f)]
     if len(given) != 1:
@@ -115,7 +117,7 @@ def _upstream_error(err: grpc.aio.AioRpcError) -> Exception:
     return Unavailable(f"the clients service did not answer: {err.code().name}")
 
 
-async def _list_selected(target: str, request: clients_pb2.ListClientsRequest) -> list[clients_pb2.Client]:
+async def list_selected(target: str, request: clients_pb2.ListClientsRequest) -> list[clients_pb2.Client]:
     if not target:
         raise Unavailable("no clients service is configured (SHUTTERBOOK_CLIENTS_ADDR)")
     found: list[clients_pb2.Client] = []
@@ -135,7 +137,7 @@ async def _list_selected(target: str, request: clients_pb2.ListClientsRequest) -
     return found
 
 
-def _display_name(client: clients_pb2.Client) -> str:
+def client_display_name(client: clients_pb2.Client) -> str:
     person = " ".join(p for p in (client.given_name, client.family_name) if p)
     return person or client.household_name
 
@@ -143,7 +145,7 @@ def _display_name(client: clients_pb2.Client) -> str:
 async def select_clients(
     db: Database, company_id: str, request: bpb.SelectBulkClientsRequest, clients_target: str
 ) -> bpb.SelectBulkClientsResponse:
-    listed = await _list_selected(clients_target, _selector_request(request.selector))
+    listed = await list_selected(clients_target, selector_request(request.selector))
     ids = [c.name.removeprefix("clients/") for c in listed]
     known: set[str] = set()
     with_future: set[str] = set()
@@ -168,7 +170,7 @@ async def select_clients(
                 with_future.update(future)
     out = bpb.SelectBulkClientsResponse()
     for client, client_id in zip(listed, ids, strict=True):
-        entry = bpb.BulkClient(client=client.name, display_name=_display_name(client))
+        entry = bpb.BulkClient(client=client.name, display_name=client_display_name(client))
         if client_id in with_future:
             out.excluded_with_future_session += 1
         elif client_id in known:
@@ -232,7 +234,7 @@ def read_rows(rows: Sequence[bpb.TimeSlotRow], v: Violations) -> list[bulk_rows.
     return out if ok else None
 
 
-def _session_for(template: bpb.BulkSessionTemplate, client: str, day: date, start: time, end: time) -> pb.Session:
+def session_for(template: bpb.BulkSessionTemplate, client: str, day: date, start: time, end: time) -> pb.Session:
     return pb.Session(
         client=client,
         location=template.location,
@@ -249,23 +251,23 @@ def _session_for(template: bpb.BulkSessionTemplate, client: str, day: date, star
 
 
 @dataclass
-class _Checked:
+class CheckedTemplate:
     plan: bookings.Plan
     zone: ZoneInfo
 
 
-async def _check_template(
+async def check_template(
     uow: UnitOfWork, company_id: str, template: bpb.BulkSessionTemplate, v: Violations
-) -> _Checked | None:
+) -> CheckedTemplate | None:
     """Validate the template as create_session would (its violations named `template.*`)."""
-    probe = _session_for(template, "", _TEMPLATE_CHECK_DAY, time(12, 0), time(12, 1))
+    probe = session_for(template, "", _TEMPLATE_CHECK_DAY, time(12, 0), time(12, 1))
     found = Violations()
     plan = await bookings.plan_session(uow, company_id, probe, found, creating=False, participants=False)
     for item in found.items:
         v.add("template." + item.field.removeprefix("session."), item.description)
     if plan is None or found.items:
         return None
-    return _Checked(plan=plan, zone=ZoneInfo(plan.location.time_zone))
+    return CheckedTemplate(plan=plan, zone=ZoneInfo(plan.location.time_zone))
 
 
 def _read_clients(names: Sequence[str], v: Violations, *, required: bool) -> list[str]:
@@ -287,7 +289,7 @@ def _read_clients(names: Sequence[str], v: Violations, *, required: bool) -> lis
     return ids
 
 
-def _expand(rows: list[bulk_rows.BulkRow], zone: ZoneInfo) -> Expansion:
+def expand_rows(rows: list[bulk_rows.BulkRow], zone: ZoneInfo) -> Expansion:
     return expand([bulk_rows.pattern_row(r) for r in rows], zone, bulk_rows.FIELD_NAMES)
 
 
@@ -340,11 +342,11 @@ async def verify(
     client_ids = _read_clients(list(request.clients), v, required=False)
     rows = read_rows(list(request.time_slot_rows), v)
     async with UnitOfWork(db, readonly=True) as uow:
-        checked = await _check_template(uow, company_id, request.template, v)
+        checked = await check_template(uow, company_id, request.template, v)
         v.raise_if_any()
         assert checked is not None
         assert rows is not None
-        expansion = _expand(rows, checked.zone)
+        expansion = expand_rows(rows, checked.zone)
         ordered = bulk_rows.slot_order(expansion.slots)
         used = ordered[: len(client_ids)] if client_ids else ordered
         conflicts = await _conflicts(uow, company_id, checked.plan, used)
@@ -353,6 +355,7 @@ async def verify(
         client_count=len(client_ids),
         enough_slots=len(ordered) >= len(client_ids),
         slots_per_row=bulk_rows.slots_per_row(ordered, len(rows)),
+        clients_per_row=bulk_rows.slots_per_row(ordered[: len(client_ids)], len(rows)),
         conflicts=conflicts,
         skipped_nonexistent_slots=expansion.skipped_nonexistent,
     )
@@ -361,8 +364,8 @@ async def verify(
 # --- jobs ----------------------------------------------------------------------------------------
 
 
-def _job_message(row: BulkJobRow, counts: dict[str, int]) -> bpb.BulkJob:
-    msg = bpb.BulkJob.FromString(row.data)
+def job_message(row: BulkJobRow, counts: dict[str, int]) -> bpb.BulkJob:
+    msg = records.job_base_message(row)
     msg.state = bpb.BULK_JOB_STATE_SUCCEEDED if row.state == JOB_SUCCEEDED else bpb.BULK_JOB_STATE_RUNNING
     msg.total = row.total
     msg.done = counts.get(ITEM_DONE, 0)
@@ -387,11 +390,11 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
     caller = tenancy.current().caller
 
     async def work(uow: UnitOfWork) -> bpb.BulkJob:
-        checked = await _check_template(uow, company_id, request.bulk_job.template, v)
+        checked = await check_template(uow, company_id, request.bulk_job.template, v)
         v.raise_if_any()
         assert checked is not None
         assert rows is not None
-        slots = bulk_rows.slot_order(_expand(rows, checked.zone).slots)
+        slots = bulk_rows.slot_order(expand_rows(rows, checked.zone).slots)
         if len(slots) < len(client_ids):
             raise FailedPrecondition(
                 f"the time-slot rows hold {len(slots)} sessions for {len(client_ids)} clients;"
@@ -417,10 +420,10 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
             total=len(client_ids),
             lease_owner=None,
             lease_until=None,
-            data=msg.SerializeToString(deterministic=True),
             created_at=now,
             completed_at=None,
         )
+        records.write_job(row, msg)
         uow.session.add(row)
         await uow.session.flush()
         uow.session.add_all(
@@ -437,7 +440,7 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
             )
             for position, (client_id, slot) in enumerate(zip(client_ids, slots, strict=False))
         )
-        return _job_message(row, {})
+        return job_message(row, {})
 
     return await run_idempotent(
         db,
@@ -456,7 +459,7 @@ async def _load_job(uow: UnitOfWork, company_id: str, name: str, field: str = "n
     row = await uow.session.scalar(
         select(BulkJobRow).where(BulkJobRow.id == job_id, BulkJobRow.company_id == company_id)
     )
-    if row is None:
+    if row is None or not caller_sees(row.template_location.removeprefix("locations/")):
         raise NotFound(f"{name} not found")
     return row
 
@@ -464,7 +467,7 @@ async def _load_job(uow: UnitOfWork, company_id: str, name: str, field: str = "n
 async def get_job(db: Database, company_id: str, request: bpb.GetBulkJobRequest) -> bpb.BulkJob:
     async with UnitOfWork(db, readonly=True) as uow:
         row = await _load_job(uow, company_id, request.name)
-        return _job_message(row, await item_counts(uow, row.id))
+        return job_message(row, await item_counts(uow, row.id))
 
 
 _ITEM_STATES = {ITEM_PENDING: bpb.BULK_JOB_ITEM_STATE_PENDING, ITEM_DONE: bpb.BULK_JOB_ITEM_STATE_DONE}
@@ -518,7 +521,7 @@ def session_request(job: bpb.BulkJob, job_id: str, item: BulkJobItemRow, zone: Z
     answered by the idempotency record with the same session, never a second one."""
     day, start, end = local_slot(item.start_at, item.end_at, zone)
     return pb.CreateSessionRequest(
-        session=_session_for(job.template, f"clients/{item.client_id}", day, start, end),
+        session=session_for(job.template, f"clients/{item.client_id}", day, start, end),
         request_id=f"bulk-{job_id}-{item.client_id}",
         allow_conflicts=job.allow_conflicts,
     )

@@ -13,12 +13,14 @@ their sessions item by item through `create_session`.
   idempotency record, so there is never a second session, number or event.
 - Failures (a conflict, a client no longer bookable) are recorded per item; the job still
   finishes, and its end emits `scheduling.bulk_job.completed`.
+- Who: the runner acts as a JOB caller (`job:<job id>`) named after the staff member who
+  started the job (`created_by`, taken from the starter's verified token by CreateBulkJob), so
+  "Booked By" of its sessions is the starter and their audit entries name the job; a call it
+  makes to another service carries a token signed for that JOB caller.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -31,12 +33,16 @@ from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import DomainError
+from shutterbook_kit.identity import Caller, CallerKind
+from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.settings import env_float
 from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
 from shutterbook_scheduling.application import bookings, setup
 from shutterbook_scheduling.application.bulk_jobs import SOURCE, item_counts, session_request
+from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.bulk_models import (
     ITEM_DONE,
     ITEM_FAILED,
@@ -73,38 +79,24 @@ class _Outcome:
     failure: str
 
 
-class BulkJobRunner:
+class BulkJobRunner(PeriodicWorker):
     """A host Worker: polls every `interval` seconds for runnable jobs until stopped."""
 
     def __init__(self, db: Database, *, lease_seconds: float = 30.0, interval: float = 0.5) -> None:
+        super().__init__(name="bulk-job-runner", interval=interval)
         self.db = db
         self.lease = timedelta(seconds=lease_seconds)
-        self.interval = interval
         self.owner = str(uuid.uuid4())
         self.created = 0  # sessions created (or replayed) by this runner
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="bulk-job-runner")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                claim = await self.claim()
-                if claim is not None:
-                    await self.run(claim)
-                    continue  # look for the next job at once
-            except Exception:  # a database hiccup must not end the runner; the lease guards the job
-                log.exception("bulk job runner round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+    async def run_once(self) -> bool:
+        """Runs one claimable job, if any (then looks for the next at once); the lease guards
+        the job if this round fails."""
+        claim = await self.claim()
+        if claim is None:
+            return False
+        await self.run(claim)
+        return True
 
     async def claim(self) -> _Claim | None:
         now = utcnow()
@@ -128,16 +120,16 @@ class BulkJobRunner:
                 return None
             row.lease_owner = self.owner
             row.lease_until = now + self.lease
-            claim = _Claim(row.id, row.company_id, row.created_by, bpb.BulkJob.FromString(row.data))
+            claim = _Claim(row.id, row.company_id, row.created_by, records.job_base_message(row))
             await uow.commit()
         return claim
 
     async def run(self, claim: _Claim) -> None:
         zone = ZoneInfo(await self._time_zone(claim))
         # this task's own context: the use cases read the company and caller from it
-        tenancy.set_current(CallContext(claim.company_id, claim.caller))
+        tenancy.set_current(CallContext.of(job_caller(claim.company_id, claim.job_id, claim.caller)))
         try:
-            while not self._stopping.is_set():
+            while not self.stopping:
                 async with UnitOfWork(self.db, readonly=True) as uow:
                     items = (
                         await uow.session.scalars(
@@ -207,14 +199,19 @@ class BulkJobRunner:
             job.lease_owner = None
             job.lease_until = None
             counts = await item_counts(uow, job.id)
-            msg = bpb.BulkJob.FromString(job.data)
+            msg = records.job_base_message(job)
             msg.state = bpb.BULK_JOB_STATE_SUCCEEDED
             msg.total = job.total
             msg.done = counts.get(ITEM_DONE, 0)
             msg.failures = counts.get(ITEM_FAILED, 0)
             msg.complete_time.FromDatetime(now)
-            uow.emit("scheduling.bulk_job.completed", job.company_id, bpb.BulkJobCompletedEvent(bulk_job=msg))
+            uow.emit(events.BULK_JOB_COMPLETED, job.company_id, bpb.BulkJobCompletedEvent(bulk_job=msg))
             await uow.commit()
+
+
+def job_caller(company_id: str, job_id: str, started_by: str) -> Caller:
+    """The caller a bulk job's work runs as: the job, named after who started it."""
+    return Caller(company_id, CallerKind.JOB, job_id, display_name=started_by)
 
 
 def _describe(err: DomainError) -> str:

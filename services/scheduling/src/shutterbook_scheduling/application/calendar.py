@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import icalendar
 from sqlalchemy import select
@@ -16,16 +16,31 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.bookings import entry_name
 from shutterbook_scheduling.application.common import from_ts, id_of, read_date, to_date, ts
+from shutterbook_scheduling.application.setup_usage import TIME_OFF
 from shutterbook_scheduling.domain import rules, times
+from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
     BookingTypeRow,
     CalendarBlockRow,
+    KnownClientRow,
     ScheduleRow,
     SessionRow,
+    TimeOffRow,
 )
 
 MAX_CALENDAR_DAYS = 62
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What the calendar shows of a session."""
+
+    description: str
+    session_type: str
+    confirmed: bool
+    client: str
+    session_number: str
 
 
 async def _entries(
@@ -35,61 +50,81 @@ async def _entries(
     shows. On-hold and cancelled entries do not occupy time, so they are not on it."""
     blocks = list(
         (
-            await uow.session.scalars(
-                select(CalendarBlockRow)
+            await uow.session.execute(
+                select(
+                    CalendarBlockRow.schedule_id,
+                    CalendarBlockRow.entry_kind,
+                    CalendarBlockRow.entry_id,
+                    CalendarBlockRow.block_index,
+                    CalendarBlockRow.start_at,
+                    CalendarBlockRow.end_at,
+                    CalendarBlockRow.occupied_start,
+                    CalendarBlockRow.occupied_end,
+                )
                 .where(
                     CalendarBlockRow.company_id == company_id,
                     CalendarBlockRow.schedule_id.in_(schedule_ids),
                     CalendarBlockRow.occupies,
                     CalendarBlockRow.start_at < end,
                     CalendarBlockRow.end_at > start,
+                    # implied by the two above (a block lies inside its occupied time); they let
+                    # the schedule index scan from the range's start instead of the schedule's past
+                    CalendarBlockRow.occupied_end > start,
+                    CalendarBlockRow.occupied_start < end,
                 )
                 .order_by(CalendarBlockRow.start_at, CalendarBlockRow.schedule_id, CalendarBlockRow.id)
             )
         ).all()
-    )
+    )  # rows of columns, not whole objects: a busy week has thousands
     session_ids = {b.entry_id for b in blocks if b.entry_kind == "session"}
     appointment_ids = {b.entry_id for b in blocks if b.entry_kind == "appointment"}
-    sessions: dict[str, pb.Session] = {}
+    sessions: dict[str, _Shown] = {}
     appointments: dict[str, pb.Appointment] = {}
     if session_ids:
-        rows = await uow.session.execute(
-            select(SessionRow.id, SessionRow.data).where(
-                SessionRow.company_id == company_id, SessionRow.id.in_(session_ids)
-            )
+        # only the columns the calendar shows: a busy week has thousands of sessions, and whole
+        # rows would load each one's participants and blocks too
+        session_rows = await uow.session.execute(
+            select(
+                SessionRow.id,
+                SessionRow.description,
+                SessionRow.type_id,
+                SessionRow.confirmed,
+                SessionRow.client_id,
+                SessionRow.session_number,
+            ).where(SessionRow.company_id == company_id, SessionRow.id.in_(session_ids))
         )
-        sessions = {r.id: pb.Session.FromString(r.data) for r in rows}
+        sessions = {
+            sid: _Shown(description, f"sessionTypes/{type_id}", confirmed, f"clients/{client_id}", number)
+            for sid, description, type_id, confirmed, client_id, number in session_rows.tuples()
+        }
     if appointment_ids:
-        rows = await uow.session.execute(
-            select(AppointmentRow.id, AppointmentRow.data).where(
+        appointment_rows = await uow.session.scalars(
+            select(AppointmentRow).where(
                 AppointmentRow.company_id == company_id, AppointmentRow.id.in_(appointment_ids)
             )
         )
-        appointments = {r.id: pb.Appointment.FromString(r.data) for r in rows}
+        appointments = {r.id: records.appointment_message(r) for r in appointment_rows}
     time_off_reasons: dict[tuple[str, int], str] = {}
-    time_off_ids = {b.entry_id for b in blocks if b.entry_kind == setup.TIME_OFF}
+    time_off_ids = {b.entry_id for b in blocks if b.entry_kind == TIME_OFF}
     if time_off_ids:
-        schedule_rows = await uow.session.execute(
-            select(ScheduleRow.id, ScheduleRow.data).where(
-                ScheduleRow.company_id == company_id, ScheduleRow.id.in_(time_off_ids)
+        time_off_rows = await uow.session.execute(
+            select(TimeOffRow.schedule_id, TimeOffRow.position, TimeOffRow.reason).where(
+                TimeOffRow.schedule_id.in_(time_off_ids)
             )
         )
-        for schedule_row in schedule_rows:
-            for i, off in enumerate(pb.Schedule.FromString(schedule_row.data).time_off):
-                time_off_reasons[(schedule_row.id, i)] = off.reason
+        for schedule_id, position, reason in time_off_rows.tuples():
+            time_off_reasons[(schedule_id, position)] = reason
     type_names = {s.session_type for s in sessions.values()} | {a.appointment_type for a in appointments.values()}
     colors: dict[str, str] = {}
     if type_names:
         type_rows = await uow.session.execute(
-            select(BookingTypeRow.id, BookingTypeRow.kind, BookingTypeRow.data).where(
+            select(BookingTypeRow.id, BookingTypeRow.kind, BookingTypeRow.color).where(
                 BookingTypeRow.company_id == company_id,
                 BookingTypeRow.id.in_({n.split("/")[1] for n in type_names}),
             )
         )
-        for r in type_rows:
-            message: Any = pb.SessionType if r.kind == "session" else pb.AppointmentType
-            parsed = message.FromString(r.data)
-            colors[parsed.name] = parsed.color
+        for type_id, kind, color in type_rows.tuples():
+            colors[f"sessionTypes/{type_id}" if kind == "session" else f"appointmentTypes/{type_id}"] = color
     out: list[pb.CalendarEntry] = []
     for b in blocks:
         entry = pb.CalendarEntry(schedule=f"schedules/{b.schedule_id}", entry=entry_name(b.entry_kind, b.entry_id))
@@ -102,7 +137,7 @@ async def _entries(
             entry.kind = pb.CALENDAR_ENTRY_KIND_SESSION
             entry.description, entry.type, entry.confirmed = s.description, s.session_type, s.confirmed
             entry.client, entry.session_number = s.client, s.session_number
-        elif b.entry_kind == setup.TIME_OFF:
+        elif b.entry_kind == TIME_OFF:
             entry.kind = pb.CALENDAR_ENTRY_KIND_TIME_OFF
             entry.description = time_off_reasons.get((b.entry_id, b.block_index), "") or "Time off"
         elif b.entry_id in appointments:
@@ -169,6 +204,42 @@ async def query_calendar(db: Database, company_id: str, request: pb.QueryCalenda
     return response
 
 
+def _summary(entry: pb.CalendarEntry, names: dict[str, str], type_names: dict[str, str]) -> str:
+    """ "Ada Lovelace - Family Portrait (Confirmed)": who and what, never a note the customer typed
+    online (an online booking's description is the customer's note)."""
+    kind = "Session" if entry.kind == pb.CALENDAR_ENTRY_KIND_SESSION else "Appointment"
+    if entry.kind == pb.CALENDAR_ENTRY_KIND_TIME_OFF:
+        return entry.description or "Time off"
+    who = names.get(entry.client, "")
+    what = type_names.get(entry.type, "") or kind
+    if not who:
+        return entry.display_text or what
+    return rules.display_text(f"{who} - {what}", entry.confirmed)
+
+
+async def _client_names(uow: UnitOfWork, company_id: str, clients: set[str]) -> dict[str, str]:
+    ids = [c.removeprefix("clients/") for c in clients]
+    found: dict[str, str] = {}
+    for i in range(0, len(ids), 500):
+        rows = await uow.session.execute(
+            select(KnownClientRow.client_id, KnownClientRow.display_name).where(
+                KnownClientRow.company_id == company_id, KnownClientRow.client_id.in_(ids[i : i + 500])
+            )
+        )
+        found.update({f"clients/{cid}": name for cid, name in rows})
+    return found
+
+
+async def _type_names(uow: UnitOfWork, company_id: str) -> dict[str, str]:
+    rows = await uow.session.execute(
+        select(BookingTypeRow.id, BookingTypeRow.kind, BookingTypeRow.display_name).where(
+            BookingTypeRow.company_id == company_id
+        )
+    )
+    collection = {"session": "sessionTypes", "appointment": "appointmentTypes"}
+    return {f"{collection.get(kind, kind)}/{tid}": name for tid, kind, name in rows}
+
+
 async def export_schedule_ics(
     db: Database, company_id: str, request: pb.ExportScheduleCalendarRequest
 ) -> pb.ExportScheduleCalendarResponse:
@@ -188,6 +259,8 @@ async def export_schedule_ics(
             uow, setup.LOCATIONS, company_id, schedule.location.removeprefix("locations/")
         )
         entries = await _entries(uow, company_id, [schedule_id], start, end)
+        names = await _client_names(uow, company_id, {e.client for e in entries if e.client})
+        type_names = await _type_names(uow, company_id)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Shutterbook//Scheduling//EN")
     cal.add("version", "2.0")
@@ -196,16 +269,18 @@ async def export_schedule_ics(
     if location is not None:
         cal.add("x-wr-timezone", location.time_zone)
     stamp = datetime.now(UTC)
+    seen: dict[str, int] = {}
     for entry in entries:
         event = icalendar.Event()
-        event.add("uid", f"{entry.entry.replace('/', '-')}-{entry.start_time.seconds}@shutterbook")
+        # one UID per session or appointment (and per block of it on this schedule, in order):
+        # a reschedule moves the event in the subscriber's calendar instead of adding one
+        seen[entry.entry] = seen.get(entry.entry, 0) + 1
+        part = f"-{seen[entry.entry]}" if seen[entry.entry] > 1 else ""
+        event.add("uid", f"{entry.entry.replace('/', '-')}-{schedule_id}{part}@shutterbook")
         event.add("dtstamp", stamp)
         event.add("dtstart", from_ts(entry.start_time))
         event.add("dtend", from_ts(entry.end_time))
-        event.add(
-            "summary",
-            entry.display_text or ("Session" if entry.kind == pb.CALENDAR_ENTRY_KIND_SESSION else "Appointment"),
-        )
+        event.add("summary", _summary(entry, names, type_names))
         if entry.session_number:
             event.add("description", f"Session {entry.session_number}")
         if location is not None:

@@ -22,14 +22,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
-from shutterbook_kit.consumer import Delivery, Subscription
+from shutterbook_kit.consumer import Delivery, subscribe
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.storage.models import AppointmentRow, KnownClientRow, KnownFamilyMemberRow, SessionRow
+from shutterbook_scheduling import events
+from shutterbook_scheduling.storage.models import (
+    AppointmentRow,
+    KnownClientRow,
+    KnownFamilyMemberRow,
+    ParticipantRow,
+    SessionRow,
+)
 
 
 def _display_name(client: clients_pb2.Client) -> str:
@@ -84,31 +91,13 @@ async def on_client_merged(delivery: Delivery) -> None:
 
 
 async def _repoint_documents(uow: UnitOfWork, company_id: str, old: str, new: str) -> None:
-    """The stored Session/Appointment messages name the client too: re-point them (and the
-    participants, whose names carry the client id) so reads agree with the columns."""
-    sessions = (
-        await uow.session.scalars(
-            select(SessionRow).where(SessionRow.company_id == company_id, SessionRow.client_id == new)
-        )
-    ).all()
-    for row in sessions:
-        msg = scheduling_pb2.Session.FromString(row.data)
-        if msg.client == f"clients/{old}":
-            msg.client = f"clients/{new}"
-            participants = [p.replace(f"clients/{old}/", f"clients/{new}/", 1) for p in msg.participants]
-            del msg.participants[:]
-            msg.participants.extend(participants)
-            row.data = msg.SerializeToString(deterministic=True)
-    appointments = (
-        await uow.session.scalars(
-            select(AppointmentRow).where(AppointmentRow.company_id == company_id, AppointmentRow.client_id == new)
-        )
-    ).all()
-    for appointment in appointments:
-        amsg = scheduling_pb2.Appointment.FromString(appointment.data)
-        if amsg.client == f"clients/{old}":
-            amsg.client = f"clients/{new}"
-            appointment.data = amsg.SerializeToString(deterministic=True)
+    """The participants of the moved sessions name the client too (their names carry its id)."""
+    moved = select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.client_id == new)
+    await uow.session.execute(
+        update(ParticipantRow)
+        .where(ParticipantRow.session_id.in_(moved), ParticipantRow.client_id == old)
+        .values(client_id=new)
+    )
 
 
 def _source_time(client: clients_pb2.Client) -> datetime:
@@ -187,10 +176,10 @@ async def _apply_version(uow: UnitOfWork, row: KnownClientRow, client: clients_p
 
 
 SUBSCRIPTIONS = [
-    Subscription("clients.client.created", events_pb2.ClientCreatedEvent, on_client_created),
-    Subscription("clients.client.updated", events_pb2.ClientUpdatedEvent, on_client_updated),
-    Subscription("clients.client.deleted", events_pb2.ClientDeletedEvent, on_client_deleted),
-    Subscription("clients.client.merged", events_pb2.ClientMergedEvent, on_client_merged),
+    subscribe(events.CLIENT_CREATED, on_client_created),
+    subscribe(events.CLIENT_UPDATED, on_client_updated),
+    subscribe(events.CLIENT_DELETED, on_client_deleted),
+    subscribe(events.CLIENT_MERGED, on_client_merged),
 ]
 
 

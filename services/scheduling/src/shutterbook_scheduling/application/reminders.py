@@ -9,19 +9,18 @@ A crash before the commit leaves the rows unclaimed; after it, the events are in
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from sqlalchemy import select
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
+from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
 from shutterbook_scheduling.application.bookings import session_snapshot
-from shutterbook_scheduling.application.common import ts
+from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.models import BookingTypeRow, SessionRow, SessionStatusRow
 
 log = logging.getLogger(__name__)
@@ -51,14 +50,13 @@ async def emit_due_reminders(db: Database, *, batch_size: int = 100) -> int:
         )
         for row in rows:
             row.reminder_emitted_at = now
-            msg = pb.Session.FromString(row.data)
-            msg.reminder_emit_time.CopyFrom(ts(now))
+            msg = records.session_message(row)
             type_row = await uow.session.get(BookingTypeRow, row.type_id)
             status_row = await uow.session.get(SessionStatusRow, row.status_id)
-            type_msg = pb.SessionType.FromString(type_row.data) if type_row is not None else None
-            status = pb.SessionStatus.FromString(status_row.data) if status_row is not None else None
+            type_msg = records.type_message(type_row) if type_row is not None else None
+            status = records.status_message(status_row) if status_row is not None else None
             uow.emit(
-                "scheduling.session.reminder_due",
+                events.SESSION_REMINDER_DUE,
                 row.company_id,
                 ev.SessionReminderDueEvent(
                     session=session_snapshot(msg, type_msg, status), reminder_minutes=msg.reminder_minutes
@@ -68,33 +66,16 @@ async def emit_due_reminders(db: Database, *, batch_size: int = 100) -> int:
     return len(rows)
 
 
-class ReminderWorker:
-    """A host Worker: polls for due reminders every `interval` seconds until stopped."""
+class ReminderWorker(PeriodicWorker):
+    """Claims the due reminders every `interval` seconds until stopped."""
 
     def __init__(self, db: Database, *, interval: float = 5.0) -> None:
+        super().__init__(name="reminders", interval=interval)
         self.db = db
-        self.interval = interval
         self.emitted = 0
         self.rounds = 0  # completed claim rounds (tests wait on it instead of on the clock)
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="reminders")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.emitted += await emit_due_reminders(self.db)
-                self.rounds += 1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database busy or away: try again next round
-                log.warning("reminders: claim failed, will retry", extra={"error": repr(exc)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+    async def run_once(self) -> bool:
+        self.emitted += await emit_due_reminders(self.db)
+        self.rounds += 1
+        return False

@@ -1,9 +1,9 @@
 """Use cases of the scheduling setup: locations, staff, schedules, session and appointment
-types, session statuses and the company's preferences.
+types and session statuses (the company's preferences: `preferences`).
 
-These are configuration documents: each is kept as its protobuf message plus the columns
-queries and constraints need (see `DocumentMixin`). One generic create/get/list/update
-serves them all; each resource brings its validation and columns.
+Each is kept in columns and child rows (see `storage/models.py`), converted to and from its
+message by `storage/records.py`. One generic create/get/list/update serves them all; each
+resource brings its validation and its converters.
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
+from shutterbook_kit.events import EventType
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application import announcements
 from shutterbook_scheduling.application.common import (
     PRICE_LIST_ITEM,
     apply_mask,
@@ -35,23 +38,26 @@ from shutterbook_scheduling.application.common import (
     id_of,
     ts,
 )
+from shutterbook_scheduling.application.scope import scoped_config
+from shutterbook_scheduling.application.setup_usage import TIME_OFF, in_use
 from shutterbook_scheduling.domain import rules, times
+from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.models import (
-    AppointmentRow,
     BookingTypeRow,
     CalendarBlockRow,
-    CompanyPreferencesRow,
-    DocumentMixin,
+    ConfigurationMixin,
     LocationRow,
     ScheduleRow,
-    SessionRow,
     SessionStatusRow,
     StaffMemberRow,
 )
 
 SOURCE = "scheduling"
-TIME_OFF = "timeoff"
+
+
 DEFAULT_STATUS_NAME = "Session Pending"
+
+
 Validate = Callable[[UnitOfWork, str, Any, str, Violations], Awaitable[None]]
 
 
@@ -61,29 +67,28 @@ class DocSpec:
 
     collection: str
     field: str
-    model: type[DocumentMixin]
+    model: type[ConfigurationMixin]
     message: type[Message]
     validate: Validate
-    columns: Callable[[Any], dict[str, Any]] = dc_field(default=lambda _m: {})
+    read: Callable[[Any], Any]
+    write: Callable[[Any, Any], None]
     kind: str | None = None
     unique_name: bool = False
     filters: dict[str, str] = dc_field(default_factory=dict)
+    event: EventType[Any] | None = None  # announced on every change (announcements.py)
 
 
-# --- lookups other use cases need ---------------------------------------------------------
-
-
-async def load_doc(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> DocumentMixin | None:
+async def load_doc(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> ConfigurationMixin | None:
     query = select(spec.model).where(spec.model.id == doc_id, spec.model.company_id == company_id)
     if spec.kind is not None:
         query = query.where(BookingTypeRow.kind == spec.kind)
-    row: DocumentMixin | None = await uow.session.scalar(query)
+    row: ConfigurationMixin | None = await uow.session.scalar(scoped_config(query, spec.model))
     return row
 
 
 async def load_message(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> Any:
     row = await load_doc(uow, spec, company_id, doc_id)
-    return None if row is None else spec.message.FromString(row.data)
+    return None if row is None else spec.read(row)
 
 
 async def _ref_exists(
@@ -96,9 +101,6 @@ async def _ref_exists(
     if found is None:
         violations.add(path, f"{name} does not exist")
     return found
-
-
-# --- validation per resource --------------------------------------------------------------
 
 
 def _display_name(msg: Any, path: str, violations: Violations) -> None:
@@ -196,6 +198,10 @@ async def _validate_online(
     for i, promo in enumerate(online.online_promotions):
         if not promo.strip() or len(promo) > 100:
             v.add(f"{o}.online_promotions[{i}]", "must be 1 to 100 characters")
+    policy_fee = online.cancellation_fee if online.HasField("cancellation_fee") else None
+    if policy_fee is not None:
+        _check_money(policy_fee, f"{o}.cancellation_fee", v, positive=True)
+    rules.check_cancellation_policy(online.cancellation_policy, policy_fee is not None, f"{o}", v)
 
 
 async def _validate_type_common(uow: UnitOfWork, company_id: str, msg: Any, path: str, v: Violations) -> None:
@@ -235,61 +241,87 @@ async def _validate_status(uow: UnitOfWork, company_id: str, msg: pb.SessionStat
 
 
 LOCATIONS = DocSpec(
-    "locations", "location", LocationRow, pb.Location, _validate_location, lambda m: {"time_zone": m.time_zone}
+    "locations",
+    "location",
+    LocationRow,
+    pb.Location,
+    _validate_location,
+    records.location_message,
+    records.write_location,
+    event=events.LOCATION_CHANGED,
 )
-STAFF = DocSpec("staffMembers", "staff_member", StaffMemberRow, pb.StaffMember, _validate_staff)
+
+
+STAFF = DocSpec(
+    "staffMembers",
+    "staff_member",
+    StaffMemberRow,
+    pb.StaffMember,
+    _validate_staff,
+    records.staff_message,
+    records.write_staff,
+)
+
+
 SCHEDULES = DocSpec(
     "schedules",
     "schedule",
     ScheduleRow,
     pb.Schedule,
     _validate_schedule,
-    lambda m: {"location_id": m.location.removeprefix("locations/"), "kind": int(m.kind)},
+    records.schedule_message,
+    records.write_schedule,
     filters={"location": "location_id"},
+    event=events.SCHEDULE_CHANGED,
 )
+
+
 SESSION_TYPES = DocSpec(
     "sessionTypes",
     "session_type",
     BookingTypeRow,
     pb.SessionType,
     _validate_session_type,
-    lambda _m: {"kind": "session"},
+    records.type_message,
+    records.write_type,
     kind="session",
     unique_name=True,
+    event=events.SESSION_TYPE_CHANGED,
 )
+
+
 APPOINTMENT_TYPES = DocSpec(
     "appointmentTypes",
     "appointment_type",
     BookingTypeRow,
     pb.AppointmentType,
     _validate_appointment_type,
-    lambda _m: {"kind": "appointment"},
+    records.type_message,
+    records.write_type,
     kind="appointment",
     unique_name=True,
+    event=events.APPOINTMENT_TYPE_CHANGED,
 )
+
+
 STATUSES = DocSpec(
     "sessionStatuses",
     "session_status",
     SessionStatusRow,
     pb.SessionStatus,
     _validate_status,
-    lambda m: {"due_in_days": m.due_in_days, "is_default": m.is_default},
+    records.status_message,
+    records.write_status,
     unique_name=True,
 )
 
 
-# --- generic use cases ----------------------------------------------------------------------
-
-
-async def _write(uow: UnitOfWork, spec: DocSpec, company_id: str, row: DocumentMixin, msg: Any) -> None:
-    """Write `msg` into `row` (data and columns) and flush; a duplicate name is ALREADY_EXISTS."""
+async def _write(uow: UnitOfWork, spec: DocSpec, company_id: str, row: ConfigurationMixin, msg: Any) -> None:
+    """Write `msg` into `row` (columns and child rows) and flush; a duplicate name is ALREADY_EXISTS."""
     now = utcnow()
     msg.update_time.CopyFrom(ts(now))
-    row.display_name = msg.display_name
-    row.data = msg.SerializeToString(deterministic=True)
+    spec.write(row, msg)
     row.updated_at = now
-    for key, value in spec.columns(msg).items():
-        setattr(row, key, value)
     if spec is STATUSES and msg.is_default:
         # One default per company: marking this one clears the others.
         await uow.session.execute(
@@ -373,8 +405,12 @@ async def create_doc(db: Database, spec: DocSpec, company_id: str, request: Any)
         msg.name = f"{spec.collection}/{doc_id}"
         msg.create_time.CopyFrom(ts(now))
         row: Any = spec.model(id=doc_id, company_id=company_id, created_at=now)  # type: ignore[call-arg]
+        if spec.kind is not None:
+            row.kind = spec.kind
         uow.session.add(row)
         await _write(uow, spec, company_id, row, msg)
+        uow.audit(company_id, msg.name, "created", after=msg)
+        announcements.configuration_changed(uow, spec.event, company_id, msg.name, announcements.CREATED)
         return msg
 
     return await run_idempotent(
@@ -403,7 +439,7 @@ async def list_docs(
 ) -> tuple[list[Any], str]:
     filters = {k: val for k, val in (filters or {}).items() if val}
     page = parse_page(page_size, page_token, {"c": spec.collection, **filters})
-    query = select(spec.model).where(spec.model.company_id == company_id)
+    query = scoped_config(select(spec.model).where(spec.model.company_id == company_id), spec.model)
     if spec.kind is not None:
         query = query.where(BookingTypeRow.kind == spec.kind)
     for key, value in filters.items():
@@ -418,7 +454,7 @@ async def list_docs(
     more = len(rows) > page.size
     rows = rows[: page.size]
     cursor = {"n": rows[-1].display_name, "id": rows[-1].id} if more else None
-    return [spec.message.FromString(r.data) for r in rows], next_token(cursor, {"c": spec.collection, **filters})
+    return [spec.read(r) for r in rows], next_token(cursor, {"c": spec.collection, **filters})
 
 
 async def update_doc(db: Database, spec: DocSpec, company_id: str, request: Any) -> Any:
@@ -428,7 +464,7 @@ async def update_doc(db: Database, spec: DocSpec, company_id: str, request: Any)
         row = await load_doc(uow, spec, company_id, doc_id)
         if row is None:
             raise NotFound(f"{incoming.name} not found")
-        msg = spec.message.FromString(row.data)
+        before, msg = spec.read(row), spec.read(row)
         writable = None
         if spec is SCHEDULES:
             # A schedule's kind and location stay what they were: its blocks were checked against them.
@@ -439,11 +475,10 @@ async def update_doc(db: Database, spec: DocSpec, company_id: str, request: Any)
         violations.raise_if_any()
         await _check_unique_name(uow, spec, company_id, msg, doc_id)
         await _write(uow, spec, company_id, row, msg)
+        uow.audit(company_id, msg.name, "updated", before=before, after=msg)
+        announcements.configuration_changed(uow, spec.event, company_id, msg.name, announcements.UPDATED)
         await uow.commit()
     return msg
-
-
-# --- session statuses and preferences -----------------------------------------------------
 
 
 async def ensure_default_status(uow: UnitOfWork, company_id: str) -> SessionStatusRow:
@@ -484,139 +519,13 @@ async def list_statuses(db: Database, company_id: str, request: pb.ListSessionSt
 PREFERENCES_NAME = "schedulingPreferences"
 
 
-async def load_preferences(uow: UnitOfWork, company_id: str, *, create: bool) -> CompanyPreferencesRow:
-    row = await uow.session.get(CompanyPreferencesRow, company_id, with_for_update=create)
-    if row is None:
-        row = CompanyPreferencesRow(company_id=company_id, next_session_number=1000, session_number_prefix="")
-        if create:
-            uow.session.add(row)
-            await uow.session.flush()
-    return row
-
-
-def _prefs_proto(row: CompanyPreferencesRow) -> pb.SchedulingPreferences:
-    return pb.SchedulingPreferences(
-        name=PREFERENCES_NAME,
-        next_session_number=row.next_session_number,
-        session_number_prefix=row.session_number_prefix,
-    )
-
-
-async def get_preferences(db: Database, company_id: str, name: str) -> pb.SchedulingPreferences:
-    if name != PREFERENCES_NAME:
-        v = Violations()
-        v.add("name", f"must be {PREFERENCES_NAME}")
-        v.raise_if_any()
-    async with UnitOfWork(db, readonly=True) as uow:
-        return _prefs_proto(await load_preferences(uow, company_id, create=False))
-
-
-async def update_preferences(
-    db: Database, company_id: str, request: pb.UpdateSchedulingPreferencesRequest
-) -> pb.SchedulingPreferences:
-    async with UnitOfWork(db, source=SOURCE) as uow:
-        row = await load_preferences(uow, company_id, create=True)
-        msg = _prefs_proto(row)
-        apply_mask(
-            msg,
-            request.scheduling_preferences,
-            request.update_mask,
-            field="scheduling_preferences",
-            output_only=frozenset({"name"}),
-        )
-        v = Violations()
-        if not 0 <= msg.next_session_number < 10**15:
-            v.add("scheduling_preferences.next_session_number", "must be 0 to 10^15")
-        if len(msg.session_number_prefix) > 20 or not msg.session_number_prefix.isprintable():
-            v.add("scheduling_preferences.session_number_prefix", "must be at most 20 printable characters")
-        v.raise_if_any()
-        row.next_session_number = msg.next_session_number
-        row.session_number_prefix = msg.session_number_prefix
-        await uow.commit()
-    return msg
-
-
-# --- deletes ---------------------------------------------------------------------------------
-
-
-async def _in_use(uow: UnitOfWork, spec: DocSpec, company_id: str, row: DocumentMixin) -> str:
-    """Why the resource cannot be deleted, or "" when nothing refers to it."""
-
-    def exists(query: Any) -> Any:
-        return uow.session.scalar(query.limit(1))
-
-    name = spec.message.FromString(row.data).name  # type: ignore[attr-defined]
-    if spec is LOCATIONS:
-        if await exists(
-            select(ScheduleRow.id).where(ScheduleRow.company_id == company_id, ScheduleRow.location_id == row.id)
-        ):
-            return "schedules belong to it"
-        if await exists(
-            select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.location_id == row.id)
-        ):
-            return "sessions are booked at it"
-        if await exists(
-            select(AppointmentRow.id).where(
-                AppointmentRow.company_id == company_id, AppointmentRow.location_id == row.id
-            )
-        ):
-            return "appointments are booked at it"
-    elif spec is STAFF:
-        for data in (
-            await uow.session.scalars(select(ScheduleRow.data).where(ScheduleRow.company_id == company_id))
-        ).all():
-            if pb.Schedule.FromString(data).staff_member == name:
-                return "a schedule belongs to this staff member"
-    elif spec is SCHEDULES:
-        if await exists(
-            select(CalendarBlockRow.id).where(
-                CalendarBlockRow.schedule_id == row.id, CalendarBlockRow.entry_kind != TIME_OFF
-            )
-        ):
-            return "sessions or appointments use it"
-    elif spec is SESSION_TYPES:
-        if await exists(select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.type_id == row.id)):
-            return "sessions use it"
-    elif spec is APPOINTMENT_TYPES:
-        if await exists(
-            select(AppointmentRow.id).where(AppointmentRow.company_id == company_id, AppointmentRow.type_id == row.id)
-        ):
-            return "appointments use it"
-    elif spec is STATUSES:
-        assert isinstance(row, SessionStatusRow)
-        if row.is_default:
-            return "it is the default status"
-        if await exists(
-            select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.status_id == row.id)
-        ):
-            return "sessions have it"
-        types = (
-            await uow.session.scalars(
-                select(BookingTypeRow.data).where(
-                    BookingTypeRow.company_id == company_id, BookingTypeRow.kind == "session"
-                )
-            )
-        ).all()
-        for data in types:
-            t = pb.SessionType.FromString(data)
-            online = t.online
-            if name in (
-                t.default_status,
-                online.booked_online_status,
-                online.cancelled_online_status,
-                online.rescheduled_online_status,
-            ):
-                return f"{t.name} uses it"
-    return ""
-
-
 async def delete_doc(db: Database, spec: DocSpec, company_id: str, name: str) -> None:
     doc_id = parse_name(name, spec.collection)
     async with UnitOfWork(db, source=SOURCE) as uow:
         row = await load_doc(uow, spec, company_id, doc_id)
         if row is None:
             raise NotFound(f"{name} not found")
-        reason = await _in_use(uow, spec, company_id, row)
+        reason = await in_use(uow, spec.collection, company_id, row)
         if reason:
             raise FailedPrecondition(
                 f"{name} cannot be deleted: {reason}", reason="RESOURCE_IN_USE", metadata={"resource": name}
@@ -624,4 +533,6 @@ async def delete_doc(db: Database, spec: DocSpec, company_id: str, name: str) ->
         if spec is SCHEDULES:
             await uow.session.execute(delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == row.id))
         await uow.session.delete(row)
+        uow.audit(company_id, name, "deleted", before=spec.read(row))
+        announcements.configuration_changed(uow, spec.event, company_id, name, announcements.DELETED)
         await uow.commit()

@@ -72,3 +72,48 @@ def _day_start(day: date, tz: ZoneInfo) -> datetime:
         return local_to_utc(day, time(0, 0), tz)
     except NonexistentLocalTime:
         return datetime.combine(day, time(1, 0), tzinfo=tz).astimezone(UTC)
+
+
+class WallClockProblem(ValueError):
+    """Wall-clock input that cannot be planned: `field` is "start" or "end"."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class PlannedTimes:
+    """A block's UTC instants, and its local end (given, or defaulted from the duration)."""
+
+    start: datetime
+    end: datetime
+    end_clock: time
+
+
+def plan_times(
+    day: date, start_clock: time, end_clock: time | None, duration_minutes: int, tz: ZoneInfo
+) -> PlannedTimes:
+    """Read a local date, start and optional end in the zone `tz` (an ambiguous time is its
+    first occurrence); without an end, the start plus `duration_minutes`, on the same day.
+    Raises WallClockProblem for a time skipped by DST, an end not after the start, or a
+    default end past midnight."""
+    try:
+        start = local_to_utc(day, start_clock, tz)
+    except NonexistentLocalTime as exc:
+        raise WallClockProblem("start", str(exc)) from None
+    if end_clock is None:
+        end = start + timedelta(minutes=duration_minutes)
+        local_end = end.astimezone(tz)
+        if local_end.date() != day:
+            raise WallClockProblem("end", "the default duration runs past midnight; give an end")
+        return PlannedTimes(start, end, local_end.time().replace(tzinfo=None))
+    if end_clock <= start_clock:
+        raise WallClockProblem("end", "must be after start")
+    try:
+        end = local_to_utc(day, end_clock, tz)
+    except NonexistentLocalTime as exc:
+        raise WallClockProblem("end", str(exc)) from None
+    if end <= start:
+        raise WallClockProblem("end", "must be after start")
+    return PlannedTimes(start, end, end_clock)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shutterbook_kit.schema import UtcDateTime
+from shutterbook_kit.schema import BigIntId, UtcDateTime
 from shutterbook_scheduling.storage.models import Base
 
 JOB_RUNNING = "running"
@@ -18,7 +18,8 @@ ITEM_FAILED = "failed"
 
 
 class BulkJobRow(Base):
-    """A bulk job: its BulkJob message (template, rows) in `data`; the lease of its runner."""
+    """A bulk job: its session template (`template_*`, the names as given; `has_template`), its
+    time-slot rows (child rows) and the lease of its runner."""
 
     __tablename__ = "bulk_jobs"
     __table_args__ = (sa.Index("ix_bulk_jobs_runnable", "state", "lease_until"),)
@@ -31,9 +32,39 @@ class BulkJobRow(Base):
     total: Mapped[int] = mapped_column(sa.Integer)
     lease_owner: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    has_template: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    template_location: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_description: Mapped[str] = mapped_column(sa.Text, default="")
+    template_session_type: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_status: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_photographer: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_assistant: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_camera_room: Mapped[str] = mapped_column(sa.String(200), default="")
+    rows: Mapped[list[BulkJobRowRow]] = relationship(
+        "BulkJobRowRow", order_by="BulkJobRowRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class BulkJobRowRow(Base):
+    """One time-slot row of a job as given (times in minutes after midnight; NULL: not given)."""
+
+    __tablename__ = "bulk_job_rows"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("bulk_jobs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    start_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    start_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    end_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    session_duration_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    exclude_saturdays: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    exclude_sundays: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    break_start_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    break_end_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    minutes_between_sessions: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class BulkJobItemRow(Base):

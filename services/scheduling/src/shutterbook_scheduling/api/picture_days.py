@@ -1,0 +1,141 @@
+"""Picture days (issue 21): the gRPC service and the worker that closes the days. Wired into
+the scheduling service by main.py like the other features (`SERVICE_NAMES`, `register`,
+`workers`); families are read from `settings.upstreams["clients"]`."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import grpc
+
+from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
+from shutterbook.scheduling.v1 import picture_day_pb2_grpc
+from shutterbook_kit import tenancy
+from shutterbook_kit.db import Database
+from shutterbook_kit.grpc_server import Worker
+from shutterbook_kit.messaging import NatsConnection
+from shutterbook_kit.periodic import PeriodicWorker
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.settings import ServiceSettings, env_float
+from shutterbook_scheduling.application import picture_day_bookings, picture_day_close, picture_day_codes, picture_days
+
+SERVICE_NAMES: list[str] = [pdpb.DESCRIPTOR.services_by_name["PictureDayService"].full_name]
+Context = Any  # grpc.aio.ServicerContext
+INTERVAL_ENV = "SCHEDULING_PICTURE_DAY_CLOSE_INTERVAL_SECONDS"  # SHUTTERBOOK_ + this
+LEASE_ENV = "SCHEDULING_PICTURE_DAY_LEASE_SECONDS"
+log = logging.getLogger(__name__)
+
+
+def _company() -> str:
+    return tenancy.current().company_id
+
+
+class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
+    def __init__(self, db: Database, clients_target: str) -> None:
+        self.db = db
+        self.clients_target = clients_target
+
+    async def CreatePictureDay(self, request: pdpb.CreatePictureDayRequest, context: Context) -> pdpb.PictureDay:
+        return await picture_days.create_picture_day(self.db, _company(), request, self.clients_target)
+
+    async def GetPictureDay(self, request: pdpb.GetPictureDayRequest, context: Context) -> pdpb.PictureDay:
+        return await picture_days.get_picture_day(self.db, _company(), request)
+
+    async def ListPictureDays(
+        self, request: pdpb.ListPictureDaysRequest, context: Context
+    ) -> pdpb.ListPictureDaysResponse:
+        return await picture_days.list_picture_days(self.db, _company(), request)
+
+    async def ListPictureDayFamilies(
+        self, request: pdpb.ListPictureDayFamiliesRequest, context: Context
+    ) -> pdpb.ListPictureDayFamiliesResponse:
+        return await picture_days.list_families(self.db, _company(), request)
+
+    async def ListPictureDaySlots(
+        self, request: pdpb.ListPictureDaySlotsRequest, context: Context
+    ) -> pdpb.ListPictureDaySlotsResponse:
+        return await picture_days.list_slots(self.db, _company(), request)
+
+    async def CreatePictureDayBooking(
+        self, request: pdpb.CreatePictureDayBookingRequest, context: Context
+    ) -> pdpb.PictureDayBooking:
+        return await picture_day_bookings.create_booking(self.db, _company(), request)
+
+    async def ReschedulePictureDayBooking(
+        self, request: pdpb.ReschedulePictureDayBookingRequest, context: Context
+    ) -> pdpb.PictureDayBooking:
+        return await picture_day_bookings.reschedule_booking(self.db, _company(), request)
+
+    async def CancelPictureDayBooking(
+        self, request: pdpb.CancelPictureDayBookingRequest, context: Context
+    ) -> pdpb.PictureDayBooking:
+        return await picture_day_bookings.cancel_booking(self.db, _company(), request)
+
+    async def IssuePictureDayAccessCodes(
+        self, request: pdpb.IssuePictureDayAccessCodesRequest, context: Context
+    ) -> pdpb.IssuePictureDayAccessCodesResponse:
+        return await picture_day_codes.issue_codes(self.db, _company(), request)
+
+    async def RevokePictureDayAccessCode(
+        self, request: pdpb.RevokePictureDayAccessCodeRequest, context: Context
+    ) -> pdpb.PictureDayFamily:
+        return await picture_day_codes.revoke_code(self.db, _company(), request)
+
+    async def GetPictureDayAccess(
+        self, request: pdpb.GetPictureDayAccessRequest, context: Context
+    ) -> pdpb.PictureDayAccess:
+        return await picture_day_codes.get_access(self.db, _company(), request)
+
+    async def BookPictureDayByCode(
+        self, request: pdpb.BookPictureDayByCodeRequest, context: Context
+    ) -> pdpb.PictureDayBooking:
+        return await picture_day_codes.book_by_code(self.db, _company(), request)
+
+    async def ReschedulePictureDayBookingByCode(
+        self, request: pdpb.ReschedulePictureDayBookingByCodeRequest, context: Context
+    ) -> pdpb.PictureDayBooking:
+        return await picture_day_codes.reschedule_by_code(self.db, _company(), request)
+
+    async def CancelPictureDayBookingByCode(
+        self, request: pdpb.CancelPictureDayBookingByCodeRequest, context: Context
+    ) -> pdpb.PictureDayBooking:
+        return await picture_day_codes.cancel_by_code(self.db, _company(), request)
+
+
+def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:
+    picture_day_pb2_grpc.add_PictureDayServiceServicer_to_server(
+        PictureDayServicer(db, settings.upstreams.get("clients", "")), server
+    )
+
+
+class CloseWorker(PeriodicWorker):
+    """Every `interval` seconds, closes the due picture days whose lease is free (assigning the
+    remaining families where the day says so; another replica takes the others)."""
+
+    def __init__(self, db: Database, *, interval: float, lease_seconds: float) -> None:
+        super().__init__(name="picture-day-close", interval=interval)
+        self.db = db
+        self.lease_seconds = lease_seconds
+        self.owner = str(uuid.uuid4())
+        self.assigned = 0  # bookings this worker made for remaining families
+        self.closed = 0  # days this worker closed
+
+    async def run_once(self) -> bool:
+        for day_id in await picture_day_close.due_day_ids(self.db, utcnow()):
+            if self.stopping:
+                break
+            made = await picture_day_close.close_day(
+                self.db, day_id, owner=self.owner, lease_seconds=self.lease_seconds
+            )
+            if made is not None:
+                self.closed += 1
+                self.assigned += made
+        return False
+
+
+def workers(db: Database, nats: NatsConnection, settings: ServiceSettings) -> list[Worker]:
+    """The close worker: a round every SHUTTERBOOK_SCHEDULING_PICTURE_DAY_CLOSE_INTERVAL_SECONDS
+    (default 30); a day's lease lasts SHUTTERBOOK_SCHEDULING_PICTURE_DAY_LEASE_SECONDS (default 120)."""
+    return [CloseWorker(db, interval=env_float(INTERVAL_ENV, 30.0), lease_seconds=env_float(LEASE_ENV, 120.0))]

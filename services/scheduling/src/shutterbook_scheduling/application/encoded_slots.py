@@ -1,0 +1,49 @@
+"""Listed open slots, each encoded once: a listed slot's `TimeSlot` is a pure function of its
+stored columns and schedules (`open_slots.SlotValues`), so the bytes of equal values are
+kept (per process, bounded) and a listing joins them into its response instead of building
+hundreds of messages field by field. A slot changed in any column has other values, hence
+other bytes; nothing is invalidated, and entries of old versions leave when the table is full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_scheduling.storage.open_slots import SlotValues
+
+SLOTS_FIELD_TAG = b"\x0a"  # ListOpenSlotsResponse.time_slots: field 1, length-delimited
+
+
+def varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+class EncodedSlots:
+    def __init__(self, build: Callable[[SlotValues], opb.TimeSlot], max_entries: int = 100_000) -> None:
+        self.build = build
+        self.max_entries = max_entries
+        self._framed: dict[SlotValues, bytes] = {}  # values -> the slot as a `time_slots` entry
+
+    def response(self, found: Sequence[SlotValues], next_page_token: str = "") -> opb.ListOpenSlotsResponse:
+        parts = []
+        for values in found:
+            framed = self._framed.get(values)
+            if framed is None:
+                encoded = self.build(values).SerializeToString()
+                framed = SLOTS_FIELD_TAG + varint(len(encoded)) + encoded
+                if len(self._framed) >= self.max_entries:
+                    self._framed.clear()
+                self._framed[values] = framed
+            parts.append(framed)
+        response = opb.ListOpenSlotsResponse.FromString(b"".join(parts))
+        response.next_page_token = next_page_token
+        return response

@@ -1,0 +1,582 @@
+"""The steps every booking path shares (staff, online and bulk; sessions and appointments): book
+an entry, change an entry, and what they are made of (conflicts, blocks, numbers, snapshots).
+
+Both kinds occupy schedules through `calendar_blocks` (one row per block per schedule). A
+booking that overlaps an occupying block on any involved schedule (the types' buffers
+included) is refused with FAILED_PRECONDITION listing the conflicting entries, unless the
+request sets `allow_conflicts`. The check runs in the write transaction: on SQLite that
+transaction is BEGIN IMMEDIATE, so checks and inserts are serialized; on PostgreSQL an
+exclusion constraint on `calendar_blocks` refuses the overlap even when two transactions
+check at the same moment, and its violation is answered like the check's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook.scheduling.v1 import events_pb2 as ev
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit import tenancy
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
+from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application import setup
+from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.application.planning import APPOINTMENT, SESSION, Plan, entry_name, tod
+from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.domain import rules
+from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage.models import (
+    AppointmentRow,
+    CalendarBlockRow,
+    CompanyPreferencesRow,
+    SessionRow,
+)
+
+R = TypeVar("R", bound=Message)
+SOURCE = "scheduling"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    entry: str
+    schedule: str
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class ScheduleConflict(FailedPrecondition):
+    """FAILED_PRECONDITION with the conflicting entries: in ErrorInfo metadata (`conflicts`,
+    comma-separated names) and as a PreconditionFailure violation per conflicting block."""
+
+    conflicts: list[Conflict] = field(default_factory=list)
+    reason: str = "SCHEDULE_CONFLICT"
+
+    def details(self) -> list[any_pb2.Any]:
+        failure = error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type="SCHEDULE_CONFLICT",
+                    subject=c.entry,
+                    description=f"{c.schedule} is occupied {c.start.isoformat()} to {c.end.isoformat()}",
+                )
+                for c in self.conflicts
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(failure)
+        return [*super().details(), packed]
+
+
+def conflict_error(conflicts: list[Conflict]) -> ScheduleConflict:
+    entries = sorted({c.entry for c in conflicts})
+    return ScheduleConflict(
+        f"the booking conflicts with {', '.join(entries)}; set allow_conflicts to book anyway",
+        metadata={"conflicts": ",".join(entries)},
+        conflicts=conflicts,
+    )
+
+
+def integrity_kind(exc: IntegrityError) -> str:
+    text = str(exc.orig)
+    if "ex_calendar_blocks_no_overlap" in text or "23P01" in text:
+        return "overlap"
+    if "uq_sessions_number" in text or "sessions.session_number" in text:
+        return "number"
+    return "other"
+
+
+async def find_conflicts(
+    uow: UnitOfWork, company_id: str, plan: Plan, buffers: tuple[int, int], own_entry: str
+) -> list[Conflict]:
+    found: list[Conflict] = []
+    for block in plan.blocks:
+        if not block.schedule_ids:
+            continue
+        wanted = rules.Interval(block.start, block.end).widened(*buffers)
+        rows = (
+            await uow.session.scalars(
+                select(CalendarBlockRow).where(
+                    CalendarBlockRow.company_id == company_id,
+                    CalendarBlockRow.schedule_id.in_(block.schedule_ids),
+                    CalendarBlockRow.occupies,
+                    CalendarBlockRow.occupied_start < wanted.end,
+                    CalendarBlockRow.occupied_end > wanted.start,
+                    CalendarBlockRow.entry_id != own_entry,
+                )
+            )
+        ).all()
+        found.extend(
+            Conflict(entry_name(r.entry_kind, r.entry_id), f"schedules/{r.schedule_id}", r.start_at, r.end_at)
+            for r in rows
+        )
+    return found
+
+
+async def write_blocks(
+    uow: UnitOfWork,
+    company_id: str,
+    *,
+    kind: str,
+    entry_id: str,
+    plan: Plan,
+    buffers: tuple[int, int],
+    occupies: bool,
+    allow_conflicts: bool,
+) -> None:
+    """Replace the entry's blocks; checks conflicts first when the entry occupies time."""
+    if occupies and not allow_conflicts:
+        conflicts = await find_conflicts(uow, company_id, plan, buffers, entry_id)
+        if conflicts:
+            raise conflict_error(conflicts)
+    await uow.session.execute(delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == entry_id))
+    for block in plan.blocks:
+        occupied = rules.Interval(block.start, block.end).widened(*buffers)
+        for schedule_id in block.schedule_ids:
+            uow.session.add(
+                CalendarBlockRow(
+                    company_id=company_id,
+                    schedule_id=schedule_id,
+                    location_id=block.location_id,
+                    entry_kind=kind,
+                    entry_id=entry_id,
+                    block_index=block.index,
+                    start_at=block.start,
+                    end_at=block.end,
+                    occupied_start=occupied.start,
+                    occupied_end=occupied.end,
+                    occupies=occupies,
+                    allow_conflict=allow_conflicts,
+                )
+            )
+
+
+async def flush(uow: UnitOfWork) -> None:
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        kind = integrity_kind(exc)
+        if kind == "number":
+            raise AlreadyExists(
+                "the session number is already taken", metadata={"field": "session.session_number"}
+            ) from None
+        raise
+
+
+async def explain_exclusion(
+    db: Database, company_id: str, plan: Plan | None, buffers: tuple[int, int], own: str
+) -> ScheduleConflict:
+    conflicts: list[Conflict] = []
+    if plan is not None:
+        async with UnitOfWork(db, readonly=True) as uow:
+            conflicts = await find_conflicts(uow, company_id, plan, buffers, own)
+    return conflict_error(conflicts)
+
+
+@dataclass
+class Attempt:
+    """What a write attempt planned, so an exclusion hit can be explained afterwards."""
+
+    plan: Plan | None = None
+    buffers: tuple[int, int] = (0, 0)
+    own: str = ""
+
+    def planned(self, plan: Plan, own: str) -> None:
+        self.plan, self.buffers, self.own = plan, buffers(plan.type_msg), own
+
+
+def conflict_refusal(db: Database, company_id: str, attempt: Attempt) -> Refusal:
+    """For run_idempotent: PostgreSQL's exclusion constraint refusing a block (a concurrent
+    booking won) is answered like the conflict check, naming the entries in the way."""
+
+    async def refuse(exc: Exception) -> Exception | None:
+        if isinstance(exc, IntegrityError) and integrity_kind(exc) == "overlap":
+            return await explain_exclusion(db, company_id, attempt.plan, attempt.buffers, attempt.own)
+        return None
+
+    return refuse
+
+
+async def number_taken(uow: UnitOfWork, company_id: str, number: str, own_id: str) -> bool:
+    found = await uow.session.scalar(
+        select(SessionRow.id).where(
+            SessionRow.company_id == company_id, SessionRow.session_number == number, SessionRow.id != own_id
+        )
+    )
+    return found is not None
+
+
+async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
+    """The next free number from the company's preference (prefix + next number), advancing it.
+
+    The preferences row is locked (PostgreSQL: FOR UPDATE; SQLite: the write transaction), so
+    concurrent bookings take consecutive numbers; numbers taken by hand are skipped."""
+    dialect = postgresql if not uow.db.is_sqlite else sqlite
+    await uow.session.execute(
+        dialect.insert(CompanyPreferencesRow)
+        .values(company_id=company_id, next_session_number=1000, session_number_prefix="")
+        .on_conflict_do_nothing(index_elements=["company_id"])
+    )
+    prefs = await uow.session.scalar(
+        select(CompanyPreferencesRow).where(CompanyPreferencesRow.company_id == company_id).with_for_update()
+    )
+    assert prefs is not None
+    number = prefs.next_session_number
+    for _ in range(10_000):
+        candidate = rules.format_session_number(number, prefs.session_number_prefix)
+        number += 1
+        if not await number_taken(uow, company_id, candidate, ""):
+            prefs.next_session_number = number
+            return candidate
+    raise FailedPrecondition("no free session number near the next number; raise it in the preferences")
+
+
+def session_snapshot(
+    msg: pb.Session, type_msg: Any, status: pb.SessionStatus | None, location: pb.Location | None = None
+) -> ev.SessionSnapshot:
+    snap = ev.SessionSnapshot(
+        session=msg.name,
+        session_number=msg.session_number,
+        client=msg.client,
+        session_type=msg.session_type,
+        session_type_display_name=type_msg.display_name if type_msg is not None else "",
+        description=msg.description,
+        location=msg.location,
+        time_zone=msg.time_zone,
+        price_list_items=list(type_msg.price_list_items) if type_msg is not None else [],
+        auto_create_invoice=bool(type_msg.auto_create_invoice) if type_msg is not None else False,
+        status=msg.status,
+        status_display_name=status.display_name if status is not None else "",
+        booked_online=msg.booked_online,
+    )
+    if location is not None:  # the booked event carries it: billing's documents name the studio
+        snap.location_display_name = location.display_name
+        a = location.address
+        snap.location_address = rules.one_line_address(
+            list(a.address_lines), a.locality, a.administrative_area, a.postal_code
+        )
+    snap.start_time.CopyFrom(msg.start_time)
+    snap.end_time.CopyFrom(msg.end_time)
+    return snap
+
+
+def appointment_snapshot(msg: pb.Appointment, type_msg: Any) -> ev.AppointmentSnapshot:
+    snap = ev.AppointmentSnapshot(
+        appointment=msg.name,
+        appointment_type=msg.appointment_type,
+        appointment_type_display_name=type_msg.display_name if type_msg is not None else "",
+        client=msg.client,
+        session=msg.session,
+        description=msg.description,
+        location=msg.location,
+        time_zone=msg.time_zone,
+        schedules=list(msg.schedules),
+        price_list_items=list(type_msg.price_list_items) if type_msg is not None else [],
+        auto_create_invoice=bool(type_msg.auto_create_invoice) if type_msg is not None else False,
+    )
+    snap.start_time.CopyFrom(msg.start_time)
+    snap.end_time.CopyFrom(msg.end_time)
+    return snap
+
+
+def buffers(type_msg: Any) -> tuple[int, int]:
+    return (type_msg.buffer_before_minutes, type_msg.buffer_after_minutes)
+
+
+def apply_plan_to_session(msg: pb.Session, plan: Plan) -> None:
+    """Fill the output fields the plan decides: UTC times, the blocks, defaulted ends."""
+    msg.time_zone = plan.location.time_zone
+    msg.start_time.CopyFrom(ts(plan.start))
+    msg.end_time.CopyFrom(ts(plan.end))
+    if not msg.use_advanced_calendar:
+        block = plan.blocks[0]
+        msg.end.CopyFrom(tod(block.local_end))
+        del msg.time_blocks[:]
+        msg.time_blocks.append(
+            pb.TimeBlock(
+                date=to_date(block.local_date),
+                start=tod(block.local_start),
+                end=tod(block.local_end),
+                schedules=[f"schedules/{s}" for s in block.schedule_ids],
+                location=msg.location,
+                start_time=ts(block.start),
+                end_time=ts(block.end),
+            )
+        )
+    else:
+        for block, out in zip(plan.blocks, msg.time_blocks, strict=True):
+            out.end.CopyFrom(tod(block.local_end))
+            out.location = f"locations/{block.location_id}"
+            out.start_time.CopyFrom(ts(block.start))
+            out.end_time.CopyFrom(ts(block.end))
+        msg.session_date.CopyFrom(to_date(plan.blocks[0].local_date))
+        msg.start.CopyFrom(tod(plan.blocks[0].local_start))
+        msg.end.CopyFrom(tod(plan.blocks[-1].local_end))
+
+
+def store_session(row: SessionRow, msg: pb.Session, plan: Plan) -> None:
+    now = utcnow()
+    msg.update_time.CopyFrom(ts(now))
+    records.write_session(row, msg)
+    row.start_at = plan.start
+    row.end_at = plan.end
+    # A new reminder instant (other minutes, another start) is a new reminder, emitted anew;
+    # hold and cancel only keep it from being claimed (the claim skips them).
+    reminder = rules.reminder_instant(plan.start, msg.reminder_minutes if msg.HasField("reminder_minutes") else None)
+    if reminder != row.reminder_at:
+        row.reminder_at = reminder
+        row.reminder_emitted_at = None
+        msg.ClearField("reminder_emit_time")
+    row.updated_at = now
+
+
+async def resolve_status(uow: UnitOfWork, company_id: str, msg: pb.Session, plan: Plan) -> pb.SessionStatus:
+    if plan.status is not None:
+        return plan.status
+    if plan.type_msg.default_status:
+        found = await setup.load_message(
+            uow, setup.STATUSES, company_id, plan.type_msg.default_status.removeprefix("sessionStatuses/")
+        )
+        if found is not None:
+            status: pb.SessionStatus = found
+            return status
+    row = await setup.ensure_default_status(uow, company_id)
+    return records.status_message(row)
+
+
+async def load_session(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> SessionRow:
+    session_id = parse_name(name, "sessions")
+    query = scoped(
+        select(SessionRow).where(SessionRow.id == session_id, SessionRow.company_id == company_id),
+        SessionRow.location_id,
+    )
+    if lock:
+        query = query.with_for_update()
+    row = await uow.session.scalar(query)
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return row
+
+
+def session_from_row(row: SessionRow) -> pb.Session:
+    return records.session_message(row)
+
+
+def apply_plan_to_appointment(msg: pb.Appointment, plan: Plan) -> None:
+    block = plan.blocks[0]
+    msg.time_zone = plan.location.time_zone
+    msg.start_time.CopyFrom(ts(block.start))
+    msg.end_time.CopyFrom(ts(block.end))
+    msg.end.CopyFrom(tod(block.local_end))
+
+
+def store_appointment(row: AppointmentRow, msg: pb.Appointment, plan: Plan) -> None:
+    now = utcnow()
+    msg.update_time.CopyFrom(ts(now))
+    records.write_appointment(row, msg)
+    row.start_at = plan.start
+    row.end_at = plan.end
+    row.updated_at = now
+
+
+async def load_appointment(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> AppointmentRow:
+    appointment_id = parse_name(name, "appointments")
+    query = scoped(
+        select(AppointmentRow).where(AppointmentRow.id == appointment_id, AppointmentRow.company_id == company_id),
+        AppointmentRow.location_id,
+    )
+    if lock:
+        query = query.with_for_update()
+    row = await uow.session.scalar(query)
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return row
+
+
+# --- book an entry, change an entry (staff, online and bulk alike) ---------------------------
+
+
+async def book_session(
+    uow: UnitOfWork, company_id: str, msg: pb.Session, plan: Plan, *, session_id: str, allow_conflicts: bool
+) -> pb.SessionStatus:
+    """Book a planned session: its status and due date, who and when, its blocks (conflicts
+    checked unless allowed), its number (given and free, or the next one), the row, the event."""
+    now = utcnow()
+    status = await resolve_status(uow, company_id, msg, plan)
+    msg.status = status.name
+    if not msg.HasField("status_due_date"):
+        msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
+    msg.name = f"sessions/{session_id}"
+    msg.booked_by = tenancy.current().caller
+    msg.booked_on.CopyFrom(ts(now))
+    msg.create_time.CopyFrom(ts(now))
+    apply_plan_to_session(msg, plan)
+    await write_blocks(
+        uow,
+        company_id,
+        kind=SESSION,
+        entry_id=session_id,
+        plan=plan,
+        buffers=buffers(plan.type_msg),
+        occupies=True,
+        allow_conflicts=allow_conflicts,
+    )
+    if msg.session_number:
+        if await number_taken(uow, company_id, msg.session_number, session_id):
+            raise AlreadyExists(
+                f"session number {msg.session_number} is already taken",
+                metadata={"field": "session.session_number"},
+            )
+    else:
+        msg.session_number = await next_session_number(uow, company_id)
+    row = SessionRow(id=session_id, company_id=company_id, created_at=now, reminder_at=None)
+    store_session(row, msg, plan)
+    uow.session.add(row)
+    await flush(uow)
+    uow.audit(company_id, msg.name, "booked", after=msg)
+    uow.emit(
+        events.SESSION_BOOKED,
+        company_id,
+        ev.SessionBookedEvent(session=session_snapshot(msg, plan.type_msg, status, plan.location)),
+    )
+    return status
+
+
+async def change_session_entry(
+    uow: UnitOfWork,
+    company_id: str,
+    row: SessionRow,
+    msg: pb.Session,
+    plan: Plan,
+    *,
+    blocks: bool,
+    occupies: bool,
+    allow_conflicts: bool,
+    action: str,
+    restatus: bool = False,
+) -> pb.SessionStatus:
+    """Store a changed session: the plan's times, its blocks anew when `blocks` (conflicts
+    checked unless allowed), and with `restatus` the status and due date the plan resolves;
+    its audit entry (`action`: updated, rescheduled, cancelled, ...) from the row as it was."""
+    before = records.session_message(row)
+    status = await resolve_status(uow, company_id, msg, plan)
+    if restatus:
+        msg.status = status.name
+        msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
+    apply_plan_to_session(msg, plan)
+    if blocks:
+        await write_blocks(
+            uow,
+            company_id,
+            kind=SESSION,
+            entry_id=row.id,
+            plan=plan,
+            buffers=buffers(plan.type_msg),
+            occupies=occupies,
+            allow_conflicts=allow_conflicts,
+        )
+    store_session(row, msg, plan)
+    await flush(uow)
+    uow.audit(company_id, msg.name, action, before=before, after=msg)
+    return status
+
+
+async def book_appointment(
+    uow: UnitOfWork, company_id: str, msg: pb.Appointment, plan: Plan, *, appointment_id: str, allow_conflicts: bool
+) -> None:
+    """Book a planned appointment: who and when, its blocks (conflicts checked unless
+    allowed), the row, the event."""
+    now = utcnow()
+    msg.name = f"appointments/{appointment_id}"
+    msg.booked_by = tenancy.current().caller
+    msg.create_time.CopyFrom(ts(now))
+    row = AppointmentRow(id=appointment_id, company_id=company_id, created_at=now)
+    await change_appointment_entry(
+        uow, company_id, row, msg, plan, blocks=True, occupies=True, allow_conflicts=allow_conflicts, action="booked"
+    )
+    uow.emit(
+        events.APPOINTMENT_BOOKED,
+        company_id,
+        ev.AppointmentBookedEvent(appointment=appointment_snapshot(msg, plan.type_msg)),
+    )
+
+
+async def change_appointment_entry(
+    uow: UnitOfWork,
+    company_id: str,
+    row: AppointmentRow,
+    msg: pb.Appointment,
+    plan: Plan,
+    *,
+    blocks: bool,
+    occupies: bool,
+    allow_conflicts: bool,
+    action: str,
+) -> None:
+    """Store an appointment (`action` "booked": a row to add): the plan's times, its blocks
+    anew when `blocks` (conflicts checked unless allowed), its audit entry."""
+    new = action == "booked"
+    before = None if new else records.appointment_message(row)
+    apply_plan_to_appointment(msg, plan)
+    if blocks:
+        await write_blocks(
+            uow,
+            company_id,
+            kind=APPOINTMENT,
+            entry_id=row.id,
+            plan=plan,
+            buffers=buffers(plan.type_msg),
+            occupies=occupies,
+            allow_conflicts=allow_conflicts,
+        )
+    store_appointment(row, msg, plan)
+    if new:
+        uow.session.add(row)
+    await flush(uow)
+    uow.audit(company_id, msg.name, action, before=before, after=msg)
+
+
+async def run_booking(
+    db: Database,
+    company_id: str,
+    response_type: type[R],
+    work: Callable[[UnitOfWork, Attempt], Awaitable[R]],
+    *,
+    scope: str = "",
+    request: Message | None = None,
+    request_id: str = "",
+) -> R:
+    """Run a booking step in a unit of work: once per request_id when a request gives one
+    (AIP-155, a twin racing it gets its result), and a database refusal of the blocks the step
+    planned (see `Attempt`) answered like the conflict check."""
+    if request is not None:
+        v = Violations()
+        validate_request_id(request_id, v)
+        v.raise_if_any()
+    attempt = Attempt()
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope=scope,
+        request=request if request is not None else response_type(),
+        request_id=request_id if request is not None else "",
+        response_type=response_type,
+        work=lambda uow: work(uow, attempt),
+        source=SOURCE,
+        refusal=conflict_refusal(db, company_id, attempt),
+    )

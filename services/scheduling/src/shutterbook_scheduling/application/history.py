@@ -1,0 +1,65 @@
+"""The audit trail of scheduling's records, read per record (`shutterbook_kit.audit`) by the
+collections named here; a record at a location the caller is not given is NOT_FOUND, as one of
+another company is (`domain/locations.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from shutterbook.common.v1 import audit_pb2
+from shutterbook_kit import audit
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import NotFound
+from shutterbook_kit.resource_names import is_canonical_uuid
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application.scope import caller_scope, caller_sees
+from shutterbook_scheduling.storage.models import (
+    AppointmentRow,
+    BookingTypeRow,
+    LocationRow,
+    ScheduleRow,
+    SessionRow,
+    SessionStatusRow,
+    StaffMemberRow,
+)
+from shutterbook_scheduling.storage.online_models import TimeSlotRow
+
+# The records whose history this service keeps, by collection.
+RECORDS: dict[str, Any] = {
+    "sessions": SessionRow,
+    "appointments": AppointmentRow,
+    "sessionTypes": BookingTypeRow,
+    "appointmentTypes": BookingTypeRow,
+    "timeSlots": TimeSlotRow,
+    "locations": LocationRow,
+    "schedules": ScheduleRow,
+    "staffMembers": StaffMemberRow,
+    "sessionStatuses": SessionStatusRow,
+}
+
+# Where each located record is: the column naming its location.
+LOCATED: dict[str, Any] = {
+    "sessions": SessionRow.location_id,
+    "appointments": AppointmentRow.location_id,
+    "timeSlots": TimeSlotRow.location_id,
+    "schedules": ScheduleRow.location_id,
+    "locations": LocationRow.id,
+}
+
+
+async def list_audit_entries(
+    db: Database, company_id: str, request: audit_pb2.ListAuditEntriesRequest
+) -> audit_pb2.ListAuditEntriesResponse:
+    collection, _, record_id = request.parent.partition("/")
+    column = LOCATED.get(collection)
+    if column is not None and caller_scope() is not None and is_canonical_uuid(record_id):
+        model = RECORDS[collection]
+        async with UnitOfWork(db, readonly=True) as uow:
+            location_id = await uow.session.scalar(
+                select(column).where(model.id == record_id, model.company_id == company_id)
+            )
+        if location_id is not None and not caller_sees(location_id):
+            raise NotFound(f"{request.parent} not found")
+    return await audit.list_audit_entries(db, company_id, request, RECORDS)

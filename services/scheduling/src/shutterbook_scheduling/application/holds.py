@@ -1,0 +1,445 @@
+"""Hold and slot handling of online booking: how long holds last and how many a client may
+have, holding and releasing a slot, the hold a booking books through, taking the slot, removing
+the slots a booking conflicts with, and the refusals a concurrent winner causes.
+
+Concurrency (DESIGN.md invariant: an online slot is never booked twice, and no schedule holds
+two overlapping online bookings):
+- holding writes hold blocks on the slot's schedules; PostgreSQL's exclusion constraint on
+  `online_hold_blocks` refuses a second overlapping hold, SQLite's BEGIN IMMEDIATE serializes
+  the check; booking directly takes such a hold inside its own transaction first, so both
+  paths meet on the same blocks;
+- the booking's calendar blocks are written by the one booking path (`entries`, conflicts
+  not allowed), so the calendar exclusion constraint refuses overlapping bookings too;
+- the slot is taken with a conditional UPDATE (no live booking holds it), so at most once.
+Expired holds need no sweeper: every read ignores them (expires_at <= now), and every write
+that holds deletes the expired hold blocks of its schedules first (marking those holds expired
+and emitting `scheduling.slot.released`).
+
+A client holds at most SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT live holds (held, not
+expired): HoldSlot locks the client's known-client row before counting them (PostgreSQL; a
+plain count is racy under READ COMMITTED), SQLite's BEGIN IMMEDIATE serializes the count.
+
+A booking's id may be given by the caller (`session_id`, `appointment_id`, AIP-133), so that
+it can be named, e.g. invoiced, before the booking is confirmed. It must not be the id of any
+session or appointment (of any company: the ids are the tables' keys, and the two kinds share
+the columns above); on PostgreSQL a transaction-scoped advisory lock on the id serializes two
+bookings claiming it, SQLite's BEGIN IMMEDIATE already does.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import (
+    Aborted,
+    FailedPrecondition,
+    NotFound,
+    Violations,
+)
+from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application.common import id_of, ts
+from shutterbook_scheduling.application.entries import (
+    buffers,
+)
+from shutterbook_scheduling.application.planning import known_client
+from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.application.slot_state import (
+    booking_ref,
+    free_of_bookings,
+    is_appointment_slot,
+    load_slot,
+    load_slot_type,
+    not_open_error,
+    removed_ids,
+    schedules_of,
+    slot_message,
+    why_not_open,
+)
+from shutterbook_scheduling.domain.rules import Interval
+from shutterbook_scheduling.storage.models import KnownClientRow, ScheduleRow
+from shutterbook_scheduling.storage.online_models import (
+    HoldBlockRow,
+    SlotHoldRow,
+    SlotRemovalRow,
+    TimeSlotRow,
+    TimeSlotScheduleRow,
+)
+
+SOURCE = "scheduling"
+
+
+HOLD_MINUTES_ENV = "SHUTTERBOOK_SCHEDULING_HOLD_MINUTES"
+
+
+DEFAULT_HOLD_MINUTES = 10.0
+
+
+MAX_HOLDS_ENV = "SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT"
+
+
+DEFAULT_MAX_HOLDS = 3
+
+
+R = TypeVar("R", bound=Message)
+
+
+def hold_minutes() -> float:
+    """How long a hold lasts: SHUTTERBOOK_SCHEDULING_HOLD_MINUTES (default 10; a value that is
+    not a positive number of minutes, at most a day, falls back to the default)."""
+    try:
+        minutes = float(os.environ.get(HOLD_MINUTES_ENV, str(DEFAULT_HOLD_MINUTES)))
+    except ValueError:
+        return DEFAULT_HOLD_MINUTES
+    return minutes if 0 < minutes <= 24 * 60 else DEFAULT_HOLD_MINUTES
+
+
+def max_holds_per_client() -> int:
+    """How many live holds one client may have: SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT
+    (default 3; a value that is not a whole number from 1 to 1000 falls back to the default)."""
+    try:
+        limit = int(os.environ.get(MAX_HOLDS_ENV, str(DEFAULT_MAX_HOLDS)))
+    except ValueError:
+        return DEFAULT_MAX_HOLDS
+    return limit if 1 <= limit <= 1000 else DEFAULT_MAX_HOLDS
+
+
+class SlotTaken(FailedPrecondition):
+    """A concurrent hold or booking won the slot (or a slot sharing a schedule)."""
+
+
+def taken(name: str) -> SlotTaken:
+    return SlotTaken(
+        f"{name} is not open: another booking or hold took it (or a slot sharing its schedules)",
+        reason="SLOT_NOT_OPEN",
+        metadata={"slot": name},
+    )
+
+
+def is_hold_overlap(exc: IntegrityError) -> bool:
+    text = str(exc.orig)
+    return "ex_online_hold_blocks_no_overlap" in text or "ex_calendar_blocks_no_overlap" in text or "23P01" in text
+
+
+async def run_online(
+    db: Database,
+    company_id: str,
+    scope: str,
+    request: Message,
+    request_id: str,
+    response_type: type[R],
+    work: Callable[[UnitOfWork], Awaitable[R]],
+    slot_name: Callable[[], str],
+) -> R:
+    """run_idempotent, with the database's overlap refusals answered as SLOT_NOT_OPEN."""
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope=scope,
+        request=request,
+        request_id=request_id,
+        response_type=response_type,
+        work=work,
+        source=SOURCE,
+        refusal=slot_refusal(slot_name),
+    )
+
+
+def slot_refusal(slot_name: Callable[[], str]) -> Refusal:
+    """An overlapping hold or booking refused by the database is SLOT_NOT_OPEN; a deadlock
+    between concurrent bookings is ABORTED (retry)."""
+
+    async def refuse(exc: Exception) -> Exception | None:
+        if isinstance(exc, IntegrityError):
+            return taken(slot_name()) if is_hold_overlap(exc) else None
+        if isinstance(exc, DBAPIError) and "deadlock" in str(exc.orig).lower():
+            return Aborted("a concurrent booking collided with this one; retry", reason="CONCURRENT_BOOKING")
+        return None
+
+    return refuse
+
+
+def hold_message(row: SlotHoldRow, now: datetime, *, appointment: bool = False) -> opb.SlotHold:
+    """`appointment`: the held slot sells an appointment type (its booking is an appointment)."""
+    state = row.state
+    if state == opb.SLOT_HOLD_STATE_HELD and row.expires_at <= now:
+        state = opb.SLOT_HOLD_STATE_EXPIRED
+    msg = opb.SlotHold(
+        name=f"slotHolds/{row.id}",
+        time_slot=f"timeSlots/{row.slot_id}",
+        client=f"clients/{row.client_id}",
+        state=opb.SlotHoldState.ValueType(state),
+        session=f"sessions/{row.session_id}" if row.session_id and not appointment else "",
+        appointment=f"appointments/{row.session_id}" if row.session_id and appointment else "",
+    )
+    msg.expire_time.CopyFrom(ts(row.expires_at))
+    msg.create_time.CopyFrom(ts(row.created_at))
+    return msg
+
+
+async def clean_expired(uow: UnitOfWork, company_id: str, schedule_ids: list[str], now: datetime) -> None:
+    """Delete the expired hold blocks of these schedules; their holds end as expired."""
+    if not schedule_ids:
+        return
+    hold_ids = set(
+        (
+            await uow.session.scalars(
+                select(HoldBlockRow.hold_id).where(
+                    HoldBlockRow.company_id == company_id,
+                    HoldBlockRow.schedule_id.in_(schedule_ids),
+                    HoldBlockRow.expires_at <= now,
+                )
+            )
+        ).all()
+    )
+    if not hold_ids:
+        return
+    await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id.in_(hold_ids)))
+    holds = (
+        await uow.session.scalars(
+            select(SlotHoldRow).where(SlotHoldRow.id.in_(hold_ids), SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD)
+        )
+    ).all()
+    for hold in holds:
+        hold.state = opb.SLOT_HOLD_STATE_EXPIRED
+        uow.emit(events.SLOT_RELEASED, company_id, opb.SlotReleasedEvent(hold=hold_message(hold, now)))
+
+
+async def type_of(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> Any:
+    """The slot's SessionType, or AppointmentType for a slot of an appointment type."""
+    type_msg = await load_slot_type(uow, company_id, slot)
+    if type_msg is None:
+        raise FailedPrecondition(
+            f"timeSlots/{slot.id} has no session or appointment type any more", reason="SLOT_NOT_OPEN"
+        )
+    return type_msg
+
+
+async def take_hold(
+    uow: UnitOfWork,
+    company_id: str,
+    slot: TimeSlotRow,
+    client_id: str,
+    now: datetime,
+    *,
+    state: int = opb.SLOT_HOLD_STATE_HELD,
+    own_entry: str = "",
+) -> SlotHoldRow:
+    """Hold blocks first (so a concurrent holder on PostgreSQL waits here and then sees the
+    winner's blocks), then the open-slot decision."""
+    name = f"timeSlots/{slot.id}"
+    schedule_ids = sorted((await schedules_of(uow, [slot.id]))[slot.id])
+    # Online writers of a schedule queue on its row (PostgreSQL; in id order, so never in a
+    # cycle): concurrent inserts of overlapping blocks under an exclusion constraint can
+    # otherwise deadlock. SQLite's BEGIN IMMEDIATE already serializes writers.
+    await uow.session.execute(
+        select(ScheduleRow.id)
+        .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(schedule_ids))
+        .order_by(ScheduleRow.id)
+        .with_for_update()
+    )
+    await clean_expired(uow, company_id, schedule_ids, now)
+    type_msg = await type_of(uow, company_id, slot)
+    expires = now + timedelta(minutes=hold_minutes())
+    hold = SlotHoldRow(
+        id=str(uuid.uuid4()),
+        company_id=company_id,
+        slot_id=slot.id,
+        client_id=client_id,
+        state=state,
+        expires_at=expires,
+        session_id="",
+        created_at=now,
+    )
+    occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(type_msg))
+    for schedule_id in schedule_ids:
+        uow.session.add(
+            HoldBlockRow(
+                hold_id=hold.id,
+                company_id=company_id,
+                schedule_id=schedule_id,
+                occupied_start=occupied.start,
+                occupied_end=occupied.end,
+                expires_at=expires,
+            )
+        )
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        if is_hold_overlap(exc):
+            raise taken(name) from None
+        raise
+    reason = (await why_not_open(uow, company_id, [slot], now, own_hold=hold.id, own_entry=own_entry))[slot.id]
+    if reason:
+        raise not_open_error(name, reason)
+    uow.session.add(hold)
+    return hold
+
+
+async def require_known_client(uow: UnitOfWork, company_id: str, name: str, path: str) -> str:
+    v = Violations()
+    client_id = await known_client(uow, company_id, name, path, v)
+    v.raise_if_any()
+    assert client_id is not None
+    return client_id
+
+
+def require_request_id(request_id: str, v: Violations) -> None:
+    if not request_id:
+        v.add("request_id", "is required")
+    validate_request_id(request_id, v)
+
+
+async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime) -> None:
+    """Refuse a hold beyond the client's limit of live holds. The client's row is locked first
+    (PostgreSQL), so concurrent holders of one client count one after another."""
+    await uow.session.execute(
+        select(KnownClientRow.client_id)
+        .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
+        .with_for_update()
+    )
+    live = await uow.session.scalar(
+        select(func.count())
+        .select_from(SlotHoldRow)
+        .where(
+            SlotHoldRow.company_id == company_id,
+            SlotHoldRow.client_id == client_id,
+            SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD,
+            SlotHoldRow.expires_at > now,
+        )
+    )
+    limit = max_holds_per_client()
+    if (live or 0) >= limit:
+        raise FailedPrecondition(
+            f"clients/{client_id} already holds {live} slots, the most a client may hold at once;"
+            " book or release one first",
+            reason="TOO_MANY_HOLDS",
+            metadata={"client": f"clients/{client_id}", "limit": str(limit)},
+        )
+
+
+async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest) -> opb.SlotHold:
+    v = Violations()
+    require_request_id(request.request_id, v)
+    id_of(request.time_slot, "timeSlots", "time_slot", v)
+    id_of(request.client, "clients", "client", v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> opb.SlotHold:
+        now = utcnow()
+        client_id = await require_known_client(uow, company_id, request.client, "client")
+        await _check_hold_limit(uow, company_id, client_id, now)
+        slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
+        hold = await take_hold(uow, company_id, slot, client_id, now)
+        msg = hold_message(hold, now)
+        uow.emit(events.SLOT_HELD, company_id, opb.SlotHeldEvent(hold=msg))
+        return msg
+
+    return await run_online(
+        db, company_id, "HoldSlot", request, request.request_id, opb.SlotHold, work, lambda: request.time_slot
+    )
+
+
+async def load_hold(uow: UnitOfWork, company_id: str, name: str, field: str) -> SlotHoldRow:
+    hold_id = parse_name(name, "slotHolds", field=field)
+    # a hold is where its slot is: one at a location outside the caller's scope is not found
+    visible_slots = scoped(select(TimeSlotRow.id).where(TimeSlotRow.company_id == company_id), TimeSlotRow.location_id)
+    row = await uow.session.scalar(
+        select(SlotHoldRow)
+        .where(SlotHoldRow.id == hold_id, SlotHoldRow.company_id == company_id, SlotHoldRow.slot_id.in_(visible_slots))
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return row
+
+
+async def release_hold(db: Database, company_id: str, request: opb.ReleaseHoldRequest) -> opb.SlotHold:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> opb.SlotHold:
+        now = utcnow()
+        hold = await load_hold(uow, company_id, request.name, "name")
+        if hold.state != opb.SLOT_HOLD_STATE_HELD or hold.expires_at <= now:
+            slot = await uow.session.get(TimeSlotRow, hold.slot_id)
+            return hold_message(hold, now, appointment=slot is not None and is_appointment_slot(slot))
+        hold.state = opb.SLOT_HOLD_STATE_RELEASED
+        await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
+        msg = hold_message(hold, now)
+        uow.emit(events.SLOT_RELEASED, company_id, opb.SlotReleasedEvent(hold=msg))
+        return msg
+
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope="ReleaseHold",
+        request=request,
+        request_id=request.request_id,
+        response_type=opb.SlotHold,
+        work=work,
+        source=SOURCE,
+    )
+
+
+async def take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> None:
+    """The conditional UPDATE that books a slot at most once."""
+    result = await uow.session.execute(
+        update(TimeSlotRow)
+        .where(TimeSlotRow.id == slot.id, free_of_bookings())
+        .values(booked_session_id=session_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise taken(f"timeSlots/{slot.id}")
+    slot.booked_session_id = session_id
+
+
+async def auto_remove(uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_msg: Any, session_name: str) -> None:
+    """ "Auto-Remove conflicting time slots upon booking": every slot (not booked) overlapping
+    the booking on a shared schedule is removed, recorded against the booking (a session or an
+    appointment, `session_name` is its resource name; slots of both kinds are removed)."""
+    if not type_msg.online.auto_remove_conflicting_slots:
+        return
+    session_id = session_name.split("/", 1)[1]
+    schedule_ids = (await schedules_of(uow, [slot.id]))[slot.id]
+    occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(type_msg))
+    overlapping = (
+        await uow.session.scalars(
+            select(TimeSlotRow)
+            .join(TimeSlotScheduleRow, TimeSlotScheduleRow.slot_id == TimeSlotRow.id)
+            .where(
+                TimeSlotScheduleRow.company_id == company_id,
+                TimeSlotScheduleRow.schedule_id.in_(schedule_ids),
+                TimeSlotScheduleRow.start_at < occupied.end,
+                TimeSlotScheduleRow.end_at > occupied.start,
+                TimeSlotRow.id != slot.id,
+                free_of_bookings(),
+            )
+            .distinct()
+            .order_by(TimeSlotRow.start_at, TimeSlotRow.id)
+        )
+    ).all()
+    already = await removed_ids(uow, [r.id for r in overlapping])
+    for row in overlapping:
+        uow.session.add(SlotRemovalRow(session_id=session_id, slot_id=row.id, company_id=company_id))
+        if row.id not in already:
+            uow.emit(
+                events.SLOT_REMOVED,
+                company_id,
+                opb.SlotRemovedEvent(time_slot=slot_message(row, removed=True), **booking_ref(session_name)),
+            )

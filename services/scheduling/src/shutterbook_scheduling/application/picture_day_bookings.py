@@ -1,0 +1,393 @@
+"""A family's bookings of a picture day (issue 21): book a free slot for some of its member
+children, move the booking to another free slot, cancel it; only while self-booking is open.
+
+Each booking is an ordinary session (the family its client, the children its participants),
+booked, rescheduled and cancelled through the steps every booking path shares
+(`entries.book_session`, `entries.change_session_entry`) in the same transaction as the
+picture day's own rows. Two conditional UPDATEs keep the day's promises under concurrent
+families, on SQLite (writers serialized by BEGIN IMMEDIATE) and PostgreSQL (the second writer
+waits for the first's row lock, then finds the row taken): a slot is taken only while free,
+a child only while not booked. The loser's transaction rolls back whole.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from shutterbook.scheduling.v1 import events_pb2 as ev
+from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import FailedPrecondition, NotFound, Violations
+from shutterbook_kit.resource_names import name_ids, parse_name, parse_reference
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application import bulk_jobs
+from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.application.entries import (
+    Attempt,
+    book_session,
+    change_session_entry,
+    load_session,
+    run_booking,
+    session_from_row,
+    session_snapshot,
+)
+from shutterbook_scheduling.application.picture_day_release import release
+from shutterbook_scheduling.application.picture_days import COLLECTION, booking_name, child_key, load_day, slot_name
+from shutterbook_scheduling.application.planning import planned_session
+from shutterbook_scheduling.domain import picture_days as rules
+from shutterbook_scheduling.domain.rules import occupies
+from shutterbook_scheduling.storage.picture_day_models import (
+    PictureDayBookingRow,
+    PictureDayChildRow,
+    PictureDayRow,
+    PictureDaySlotRow,
+)
+
+
+class SlotTaken(FailedPrecondition):
+    pass
+
+
+def _slot_id(name: str, day_id: str, field: str, v: Violations) -> str | None:
+    ids = name_ids(name, COLLECTION, "slots")
+    if not name:
+        v.add(field, "is required")
+    elif ids is None or ids[0] != day_id:
+        v.add(field, f"must be a slot of {COLLECTION}/{day_id}, {COLLECTION}/{{id}}/slots/{{id}}")
+    return ids[1] if ids is not None and ids[0] == day_id else None
+
+
+def _booking_ids(name: str) -> tuple[str, str]:
+    """(day id, booking id) of `pictureDays/{id}/bookings/{id}`."""
+    parse_name(name, COLLECTION, "bookings")  # INVALID_ARGUMENT or NOT_FOUND when malformed
+    ids = name_ids(name, COLLECTION, "bookings")
+    assert ids is not None
+    return ids[0], ids[1]
+
+
+def check_open(day: PictureDayRow, now: datetime) -> None:
+    problem = rules.window_problem(now, day.open_at, day.close_at)
+    if problem is not None:
+        raise FailedPrecondition(problem, reason="PICTURE_DAY_NOT_OPEN")
+
+
+async def _slot(uow: UnitOfWork, day_id: str, slot_id: str, name: str) -> PictureDaySlotRow:
+    row = await uow.session.scalar(
+        select(PictureDaySlotRow).where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.picture_day_id == day_id)
+    )
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return row
+
+
+async def take_slot(uow: UnitOfWork, slot: PictureDaySlotRow, booking_id: str, name: str) -> None:
+    """The conditional UPDATE that gives a slot to one booking."""
+    result = await uow.session.execute(
+        update(PictureDaySlotRow)
+        .where(PictureDaySlotRow.id == slot.id, PictureDaySlotRow.booking_id.is_(None))
+        .values(booking_id=booking_id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise SlotTaken(f"{name} was just taken; choose another time", reason="SLOT_TAKEN")
+    slot.booking_id = booking_id
+
+
+async def _free_slot(uow: UnitOfWork, slot_id: str, booking_id: str) -> None:
+    await uow.session.execute(
+        update(PictureDaySlotRow)
+        .where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.booking_id == booking_id)
+        .values(booking_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def take_children(
+    uow: UnitOfWork, day_id: str, client_id: str, member_ids: Sequence[str], booking_id: str
+) -> None:
+    """The conditional UPDATE that books each child once: all of them, or the booking fails."""
+    result = await uow.session.execute(
+        update(PictureDayChildRow)
+        .where(
+            PictureDayChildRow.picture_day_id == day_id,
+            PictureDayChildRow.client_id == client_id,
+            PictureDayChildRow.member_id.in_(member_ids),
+            PictureDayChildRow.booking_id.is_(None),
+        )
+        .values(booking_id=booking_id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(member_ids):  # type: ignore[attr-defined]
+        raise FailedPrecondition("a child was just booked in another booking", reason="CHILD_ALREADY_BOOKED")
+
+
+def booking_message(row: PictureDayBookingRow, slot: PictureDaySlotRow) -> pdpb.PictureDayBooking:
+    return pdpb.PictureDayBooking(
+        name=booking_name(row.picture_day_id, row.id),
+        client=f"clients/{row.client_id}",
+        slot=slot_name(row.picture_day_id, row.slot_id),
+        children=row.children.split(),
+        session=f"sessions/{row.session_id}",
+        start_time=ts(slot.start_at),
+        end_time=ts(slot.end_at),
+        cancelled=row.cancelled,
+        create_time=ts(row.created_at),
+    )
+
+
+def _slot_times(msg: pb.Session, slot: PictureDaySlotRow, zone: ZoneInfo) -> None:
+    day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
+    msg.session_date.CopyFrom(to_date(day))
+    msg.start.CopyFrom(pb.TimeOfDay(hours=start.hour, minutes=start.minute))
+    msg.end.CopyFrom(pb.TimeOfDay(hours=end.hour, minutes=end.minute))
+
+
+async def book(
+    uow: UnitOfWork,
+    attempt: Attempt,
+    company_id: str,
+    day: PictureDayRow,
+    client_id: str,
+    slot: PictureDaySlotRow,
+    children: Sequence[str],
+) -> pdpb.PictureDayBooking:
+    """Book `children` (keys, already checked) of a family into a slot: the slot, the children,
+    the session. Also the close's assignment."""
+    booking_id = str(uuid.uuid4())
+    await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
+    member_ids = [_member_id(c) for c in children]
+    await take_children(uow, day.id, client_id, member_ids, booking_id)
+    template = pdpb.PictureDay.FromString(day.data).template
+    zone = ZoneInfo(day.time_zone)
+    local_day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
+    msg = bulk_jobs.session_for(template, f"clients/{client_id}", local_day, start, end)
+    msg.participants.extend(c for c in children if "/familyMembers/" in c)
+    plan = await planned_session(uow, company_id, msg, creating=True, participants=True)
+    session_id = str(uuid.uuid4())
+    attempt.planned(plan, session_id)
+    await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=False)
+    row = PictureDayBookingRow(
+        id=booking_id,
+        picture_day_id=day.id,
+        company_id=company_id,
+        client_id=client_id,
+        slot_id=slot.id,
+        children=" ".join(children),
+        session_id=session_id,
+        cancelled=False,
+        created_at=utcnow(),
+    )
+    uow.session.add(row)
+    await uow.session.flush()
+    return booking_message(row, slot)
+
+
+def _member_id(key: str) -> str:
+    return key.rsplit("/", 1)[-1] if "/familyMembers/" in key else rules.SELF
+
+
+async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[PictureDayChildRow]:
+    return list(
+        (
+            await uow.session.scalars(
+                select(PictureDayChildRow)
+                .where(PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.client_id == client_id)
+                .order_by(PictureDayChildRow.position)
+            )
+        ).all()
+    )
+
+
+async def book_checked(
+    uow: UnitOfWork,
+    attempt: Attempt,
+    company_id: str,
+    day: PictureDayRow,
+    client_id: str,
+    slot: str,
+    children: Sequence[str],
+    *,
+    prefix: str,
+) -> pdpb.PictureDayBooking:
+    """Book `children` of a family into the slot named `slot`, after the day's rules (bad
+    fields named `{prefix}slot`, `{prefix}children[i]`)."""
+    v = Violations()
+    slot_id = _slot_id(slot, day.id, f"{prefix}slot", v)
+    v.raise_if_any()
+    assert slot_id is not None
+    check_open(day, utcnow())
+    members = await family_children(uow, day.id, client_id)
+    if not members:
+        raise NotFound(f"clients/{client_id} is not a family of {COLLECTION}/{day.id}")
+    keys = [child_key(m.client_id, m.member_id) for m in members]
+    elsewhere = [child_key(m.client_id, m.member_id) for m in members if m.booking_id]
+    for index, problem in rules.booking_problems(children, keys, elsewhere, day.siblings_per_slot):
+        v.add(f"{prefix}children" if index is None else f"{prefix}children[{index}]", problem)
+    v.raise_if_any()
+    row = await _slot(uow, day.id, slot_id, slot)
+    return await book(uow, attempt, company_id, day, client_id, row, children)
+
+
+async def create_booking(
+    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest
+) -> pdpb.PictureDayBooking:
+    day_id = parse_name(request.parent, COLLECTION, field="parent")
+    v = Violations()
+    client_id = parse_reference(request.booking.client, "clients", field="booking.client", violations=v)
+    _slot_id(request.booking.slot, day_id, "booking.slot", v)
+    v.raise_if_any()
+    assert client_id is not None
+
+    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
+        day = await load_day(uow, company_id, day_id, request.parent)
+        return await book_checked(
+            uow,
+            attempt,
+            company_id,
+            day,
+            client_id,
+            request.booking.slot,
+            list(request.booking.children),
+            prefix="booking.",
+        )
+
+    return await run_booking(
+        db,
+        company_id,
+        pdpb.PictureDayBooking,
+        work,
+        scope="CreatePictureDayBooking",
+        request=request,
+        request_id=request.request_id,
+    )
+
+
+async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[PictureDayRow, PictureDayBookingRow]:
+    day_id, booking_id = _booking_ids(name)
+    day = await load_day(uow, company_id, day_id, name)
+    row = await uow.session.scalar(
+        select(PictureDayBookingRow)
+        .where(PictureDayBookingRow.id == booking_id, PictureDayBookingRow.picture_day_id == day.id)
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return day, row
+
+
+async def _change_session(
+    uow: UnitOfWork, attempt: Attempt, company_id: str, session_id: str, slot: PictureDaySlotRow | None, zone: ZoneInfo
+) -> None:
+    """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None)."""
+    row = await load_session(uow, company_id, f"sessions/{session_id}", lock=True)
+    before = session_from_row(row)
+    if before.cancelled:
+        return
+    msg = pb.Session()
+    msg.CopyFrom(before)
+    if slot is None:
+        msg.cancelled = True
+    else:
+        _slot_times(msg, slot, zone)
+    plan = await planned_session(uow, company_id, msg, creating=False, participants=False)
+    attempt.planned(plan, row.id)
+    status = await change_session_entry(
+        uow,
+        company_id,
+        row,
+        msg,
+        plan,
+        blocks=True,
+        occupies=occupies(on_hold=msg.on_hold, cancelled=msg.cancelled),
+        allow_conflicts=slot is None,
+        action="cancelled" if slot is None else "rescheduled",
+    )
+    snapshot = session_snapshot(msg, plan.type_msg, status)
+    if slot is None:
+        uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
+        return
+    event = ev.SessionRescheduledEvent(session=snapshot)
+    event.previous_start_time.CopyFrom(before.start_time)
+    event.previous_end_time.CopyFrom(before.end_time)
+    uow.emit(events.SESSION_RESCHEDULED, company_id, event)
+
+
+async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> pdpb.PictureDayBooking:
+    """Move the booking `name` to the free slot named `slot` (bad: a violation of `slot`)."""
+    day, row = await load_booking(uow, company_id, name)
+    v = Violations()
+    slot_id = _slot_id(slot, day.id, "slot", v)
+    v.raise_if_any()
+    assert slot_id is not None
+    check_open(day, utcnow())
+    if row.cancelled:
+        raise FailedPrecondition(f"{name} is cancelled", reason="BOOKING_CANCELLED")
+    target = await _slot(uow, day.id, slot_id, slot)
+    if row.slot_id == target.id:
+        return booking_message(row, target)
+    await take_slot(uow, target, row.id, slot)
+    await _free_slot(uow, row.slot_id, row.id)
+    row.slot_id = target.id
+    await _change_session(uow, attempt, company_id, row.session_id, target, ZoneInfo(day.time_zone))
+    return booking_message(row, target)
+
+
+async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) -> pdpb.PictureDayBooking:
+    """Cancel the booking `name`: its session cancelled, its slot and children free (again: no-op)."""
+    day, row = await load_booking(uow, company_id, name)
+    slot = await _slot(uow, day.id, row.slot_id, slot_name(day.id, row.slot_id))
+    if row.cancelled:
+        return booking_message(row, slot)
+    check_open(day, utcnow())
+    await release(uow, row)
+    await _change_session(uow, attempt, company_id, row.session_id, None, ZoneInfo(day.time_zone))
+    return booking_message(row, slot)
+
+
+async def reschedule_booking(
+    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingRequest
+) -> pdpb.PictureDayBooking:
+    day_id, _ = _booking_ids(request.name)
+    v = Violations()
+    _slot_id(request.slot, day_id, "slot", v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
+        return await move(uow, attempt, company_id, request.name, request.slot)
+
+    return await run_booking(
+        db,
+        company_id,
+        pdpb.PictureDayBooking,
+        work,
+        scope="ReschedulePictureDayBooking",
+        request=request,
+        request_id=request.request_id,
+    )
+
+
+async def cancel_booking(
+    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest
+) -> pdpb.PictureDayBooking:
+    _booking_ids(request.name)
+
+    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
+        return await cancel(uow, attempt, company_id, request.name)
+
+    return await run_booking(
+        db,
+        company_id,
+        pdpb.PictureDayBooking,
+        work,
+        scope="CancelPictureDayBooking",
+        request=request,
+        request_id=request.request_id,
+    )

@@ -1,0 +1,318 @@
+"""Staff use cases of sessions: book, read, list, update, reschedule, cancel, hold."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from google.protobuf.message import Message
+
+from shutterbook.scheduling.v1 import events_pb2 as ev
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit import tenancy
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, Violations
+from shutterbook_kit.idempotency import validate_request_id
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application import setup
+from shutterbook_scheduling.application.common import apply_mask, read_date, to_date
+from shutterbook_scheduling.application.entries import (
+    Attempt,
+    book_session,
+    change_session_entry,
+    load_session,
+    number_taken,
+    run_booking,
+    session_from_row,
+    session_snapshot,
+)
+from shutterbook_scheduling.application.picture_day_release import refuse_if_booked_on_a_picture_day, release_session
+from shutterbook_scheduling.application.planning import Plan, planned_session
+from shutterbook_scheduling.application.slot_state import release_booking
+from shutterbook_scheduling.domain import rules
+
+
+async def create_session(db: Database, company_id: str, request: pb.CreateSessionRequest) -> pb.Session:
+    async def work(uow: UnitOfWork, attempt: Attempt) -> pb.Session:
+        msg = pb.Session()
+        msg.CopyFrom(request.session)
+        for output_only in ("name", "start_time", "end_time", "booked_by", "booked_on", "on_hold", "cancelled"):
+            msg.ClearField(output_only)
+        for output_only in ("reminder_emit_time", "create_time", "update_time", "time_zone", "booked_online"):
+            msg.ClearField(output_only)  # type: ignore[arg-type]
+        plan = await planned_session(uow, company_id, msg, creating=True, participants=True)
+        session_id = str(uuid.uuid4())
+        attempt.planned(plan, session_id)
+        await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=request.allow_conflicts)
+        return msg
+
+    return await run_booking(
+        db, company_id, pb.Session, work, scope="CreateSession", request=request, request_id=request.request_id
+    )
+
+
+async def get_session(db: Database, company_id: str, name: str) -> pb.Session:
+    async with UnitOfWork(db, readonly=True) as uow:
+        return session_from_row(await load_session(uow, company_id, name))
+
+
+SESSION_UPDATABLE = {
+    "description",
+    "session_type",
+    "photographer",
+    "assistant",
+    "camera_room",
+    "camera_room_text",
+    "session_number",
+    "status",
+    "status_due_date",
+    "file_number",
+    "reminder_minutes",
+    "confirmed",
+    "no_show",
+    "redo",
+    "participants",
+    "notes",
+}
+
+
+_REPLANS = {"session_type", "photographer", "assistant", "camera_room"}
+
+
+async def _change_session(
+    db: Database,
+    company_id: str,
+    name: str,
+    change: Callable[[UnitOfWork, pb.Session], Awaitable[tuple[bool, bool]]],
+    emit: Callable[[UnitOfWork, pb.Session, pb.Session, Plan, pb.SessionStatus], None],
+    *,
+    action: str,
+    allow_conflicts: bool,
+    request_id: str = "",
+    request: Message | None = None,
+    scope: str = "",
+) -> pb.Session:
+    """Load, change (returns: re-plan and re-check blocks?, changed at all?), store with its
+    audit entry (`action`), emit."""
+
+    async def work(uow: UnitOfWork, attempt: Attempt) -> pb.Session:
+        row = await load_session(uow, company_id, name, lock=True)
+        before = session_from_row(row)
+        msg = pb.Session()
+        msg.CopyFrom(before)
+        replan, changed = await change(uow, msg)
+        if not changed:
+            return before
+        participants = list(before.participants) != list(msg.participants)
+        plan = await planned_session(uow, company_id, msg, creating=False, participants=participants)
+        attempt.planned(plan, row.id)
+        status = await change_session_entry(
+            uow,
+            company_id,
+            row,
+            msg,
+            plan,
+            blocks=replan,
+            occupies=rules.occupies(on_hold=msg.on_hold, cancelled=msg.cancelled),
+            allow_conflicts=allow_conflicts,
+            action=action,
+        )
+        emit(uow, before, msg, plan, status)
+        return msg
+
+    return await run_booking(db, company_id, pb.Session, work, scope=scope, request=request, request_id=request_id)
+
+
+async def update_session(db: Database, company_id: str, request: pb.UpdateSessionRequest) -> pb.Session:
+    v = Violations()
+    if not request.update_mask.paths:
+        v.add("update_mask", "name the fields to change")
+    parse_name(request.session.name, "sessions", field="session.name")
+    v.raise_if_any()
+    paths: list[str] = []
+
+    async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
+        paths.extend(apply_mask(msg, request.session, request.update_mask, field="session", writable=SESSION_UPDATABLE))
+        if msg.use_advanced_calendar and {"photographer", "assistant", "camera_room"} & set(paths):
+            bad = Violations()
+            bad.add("update_mask", "an advanced session's schedules change with RescheduleSession time_blocks")
+            bad.raise_if_any()
+        if msg.session_number != "" and "session_number" in paths:
+            own = msg.name.removeprefix("sessions/")
+            if await number_taken(uow, tenancy.current().company_id, msg.session_number, own):
+                raise AlreadyExists(
+                    f"session number {msg.session_number} is already taken",
+                    metadata={"field": "session.session_number"},
+                )
+        if "session_number" in paths and not msg.session_number:
+            bad = Violations()
+            bad.add("session.session_number", "must not be empty")
+            bad.raise_if_any()
+        if "status" in paths and "status_due_date" not in paths:
+            msg.ClearField("status_due_date")
+        return bool(_REPLANS & set(paths)), True
+
+    def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
+        snap = session_snapshot(after, plan.type_msg, status)
+        if before.status != after.status:
+            previous = before.status
+            uow.emit(
+                events.SESSION_STATUS_CHANGED,
+                company_id,
+                ev.SessionStatusChangedEvent(session=snap, previous_status=previous),
+            )
+        other = [p for p in paths if p != "status"]
+        if other:
+            uow.emit(
+                events.SESSION_UPDATED,
+                company_id,
+                ev.SessionUpdatedEvent(session=snap, changed_paths=other, on_hold=after.on_hold),
+            )
+
+    async def change_and_due(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
+        result = await change(uow, msg)
+        if not msg.HasField("status_due_date"):
+            status_id = msg.status.removeprefix("sessionStatuses/")
+            status = await setup.load_message(uow, setup.STATUSES, company_id, status_id) if status_id else None
+            if status is None and msg.status:
+                bad = Violations()
+                bad.add("session.status", f"{msg.status} does not exist")
+                bad.raise_if_any()
+            day = read_date(msg.session_date, "session.session_date", Violations())
+            if status is not None and day is not None:
+                msg.status_due_date.CopyFrom(to_date(rules.status_due_date(day, status.due_in_days)))
+        return result
+
+    return await _change_session(
+        db,
+        company_id,
+        request.session.name,
+        change_and_due,
+        emit,
+        action="updated",
+        allow_conflicts=request.allow_conflicts,
+    )
+
+
+async def reschedule_session(db: Database, company_id: str, request: pb.RescheduleSessionRequest) -> pb.Session:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    v.raise_if_any()
+
+    async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
+        if msg.cancelled:
+            raise FailedPrecondition(f"{msg.name} is cancelled", reason="SESSION_CANCELLED")
+        await refuse_if_booked_on_a_picture_day(uow, company_id, msg.name.removeprefix("sessions/"))
+        if msg.booked_online:
+            # Staff moving an online session off its slot: the slot is no longer booked, and the
+            # slots its booking removed come back (with `scheduling.slot.restored`).
+            await release_booking(uow, company_id, msg.name.removeprefix("sessions/"), msg.name)
+        if msg.use_advanced_calendar:
+            if not request.time_blocks:
+                bad = Violations()
+                bad.add("time_blocks", "an advanced session is rescheduled with new time_blocks")
+                bad.raise_if_any()
+            del msg.time_blocks[:]
+            msg.time_blocks.extend(request.time_blocks)
+        else:
+            msg.session_date.CopyFrom(request.session_date)
+            msg.start.CopyFrom(request.start)
+            if request.HasField("end"):
+                msg.end.CopyFrom(request.end)
+            else:
+                msg.ClearField("end")
+        return True, True
+
+    def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
+        event = ev.SessionRescheduledEvent(session=session_snapshot(after, plan.type_msg, status))
+        event.previous_start_time.CopyFrom(before.start_time)
+        event.previous_end_time.CopyFrom(before.end_time)
+        uow.emit(events.SESSION_RESCHEDULED, company_id, event)
+
+    return await _change_session(
+        db,
+        company_id,
+        request.name,
+        change,
+        emit,
+        action="rescheduled",
+        allow_conflicts=request.allow_conflicts,
+        request_id=request.request_id,
+        request=request,
+        scope="RescheduleSession",
+    )
+
+
+async def cancel_session(db: Database, company_id: str, request: pb.CancelSessionRequest) -> pb.Session:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    v.raise_if_any()
+
+    async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
+        if msg.cancelled:
+            return False, False
+        msg.cancelled = True
+        if msg.booked_online:
+            # A staff cancellation frees an online session's slot and restores what it removed.
+            await release_booking(uow, company_id, msg.name.removeprefix("sessions/"), msg.name)
+        # ... and a picture day session's slot and children (issue 21)
+        await release_session(uow, company_id, msg.name.removeprefix("sessions/"))
+        return True, True
+
+    def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
+        uow.emit(
+            events.SESSION_CANCELLED,
+            company_id,
+            ev.SessionCancelledEvent(session=session_snapshot(after, plan.type_msg, status)),
+        )
+
+    return await _change_session(
+        db,
+        company_id,
+        request.name,
+        change,
+        emit,
+        action="cancelled",
+        allow_conflicts=True,
+        request_id=request.request_id,
+        request=request,
+        scope="CancelSession",
+    )
+
+
+async def hold_session(db: Database, company_id: str, request: pb.HoldSessionRequest) -> pb.Session:
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    v.raise_if_any()
+
+    async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
+        if msg.cancelled:
+            raise FailedPrecondition(f"{msg.name} is cancelled", reason="SESSION_CANCELLED")
+        if msg.on_hold == request.on_hold:
+            return False, False
+        msg.on_hold = request.on_hold
+        return True, True
+
+    def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
+        uow.emit(
+            events.SESSION_UPDATED,
+            company_id,
+            ev.SessionUpdatedEvent(
+                session=session_snapshot(after, plan.type_msg, status), changed_paths=["on_hold"], on_hold=after.on_hold
+            ),
+        )
+
+    return await _change_session(
+        db,
+        company_id,
+        request.name,
+        change,
+        emit,
+        action="held" if request.on_hold else "released",
+        allow_conflicts=request.allow_conflicts,
+        request_id=request.request_id,
+        request=request,
+        scope="HoldSession",
+    )

@@ -1,0 +1,221 @@
+"""What state online time slots are in: their rows read, booked or removed, and the open-slot
+decision shared by listing, holding and booking; releasing a booking's slot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_kit.errors import FailedPrecondition, NotFound
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application import setup
+from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.domain import online_slots as rules
+from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, SessionRow
+from shutterbook_scheduling.storage.online_models import (
+    HoldBlockRow,
+    SlotRemovalRow,
+    TimeSlotRow,
+    TimeSlotScheduleRow,
+)
+from shutterbook_scheduling.storage.open_slots import free_of_bookings as free_of_bookings  # holds take slots with it
+
+
+def slot_message(
+    row: Any, *, removed: bool, booked: bool | None = None, schedule_ids: tuple[str, ...] | None = None
+) -> opb.TimeSlot:
+    """A `TimeSlotRow`, or the stored columns of one and its `schedule_ids` in order."""
+    msg = records.slot_base_message(row) if schedule_ids is None else records.slot_fields_message(row, schedule_ids)
+    if booked is None:
+        booked = bool(row.booked_session_id)
+    # `booked_session_id` holds the booking's id: a session's, or an appointment's for a slot of
+    # an appointment type (ids are UUIDs, so the two never collide).
+    entry = row.booked_session_id if booked else ""
+    msg.booked_session = f"sessions/{entry}" if entry and not msg.appointment_type else ""
+    msg.booked_appointment = f"appointments/{entry}" if entry and msg.appointment_type else ""
+    msg.removed = removed
+    return msg
+
+
+def is_appointment_slot(row: TimeSlotRow) -> bool:
+    """True when the slot sells an appointment type (else a session type)."""
+    return row.is_appointment
+
+
+def booking_name(row: TimeSlotRow, entry_id: str) -> str:
+    """The resource name of a booking (session or appointment) of this slot's kind."""
+    return f"appointments/{entry_id}" if is_appointment_slot(row) else f"sessions/{entry_id}"
+
+
+async def load_slot_type(uow: UnitOfWork, company_id: str, row: TimeSlotRow) -> Any:
+    """The slot's SessionType or AppointmentType (None when it no longer exists)."""
+    collection = setup.APPOINTMENT_TYPES if is_appointment_slot(row) else setup.SESSION_TYPES
+    return await setup.load_message(uow, collection, company_id, row.type_id)
+
+
+async def removed_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
+    """The slots among these that a live booking removed."""
+    if not slot_ids:
+        return set()
+    found = await uow.session.scalars(
+        select(SlotRemovalRow.slot_id)
+        .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
+        .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled)
+    )
+    by_appointment = await uow.session.scalars(
+        select(SlotRemovalRow.slot_id)
+        .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
+        .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled)
+    )
+    return set(found.all()) | set(by_appointment.all())
+
+
+async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
+    """The slots among these that a live booking holds."""
+    by_session = {s.booked_session_id: s.id for s in slots if s.booked_session_id}
+    if not by_session:
+        return set()
+    live = await uow.session.scalars(
+        select(SessionRow.id).where(SessionRow.id.in_(list(by_session)), ~SessionRow.cancelled)
+    )
+    live_appointments = await uow.session.scalars(
+        select(AppointmentRow.id).where(AppointmentRow.id.in_(list(by_session)), ~AppointmentRow.cancelled)
+    )
+    return {by_session[entry_id] for entry_id in [*live.all(), *live_appointments.all()]}
+
+
+async def load_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str = "name") -> TimeSlotRow:
+    slot_id = parse_name(name, "timeSlots", field=field)
+    query = select(TimeSlotRow).where(TimeSlotRow.id == slot_id, TimeSlotRow.company_id == company_id)
+    row = await uow.session.scalar(scoped(query, TimeSlotRow.location_id))
+    if row is None:
+        raise NotFound(f"{name} not found")
+    return row
+
+
+async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {s: [] for s in slot_ids}
+    if slot_ids:
+        rows = await uow.session.execute(
+            select(TimeSlotScheduleRow.slot_id, TimeSlotScheduleRow.schedule_id)
+            .where(TimeSlotScheduleRow.slot_id.in_(slot_ids))
+            .order_by(TimeSlotScheduleRow.slot_id, TimeSlotScheduleRow.position)
+        )
+        for slot_id, schedule_id in rows:
+            out[slot_id].append(schedule_id)
+    return out
+
+
+def booking_ref(booking: str) -> dict[str, str]:
+    """The event field naming a booking: `session` or `appointment`."""
+    return {"appointment": booking} if booking.startswith("appointments/") else {"session": booking}
+
+
+async def release_booking(uow: UnitOfWork, company_id: str, session_id: str, session_name: str = "") -> None:
+    """Undo a booking's slots (cancelled or moved, online or by staff): its slot is free again,
+    and the slots it removed come back unless another booking's removal still hides them.
+    `session_id` is the booking's id; `session_name` its resource name (default
+    `sessions/{session_id}`; `appointments/...` for an appointment)."""
+    session_name = session_name or f"sessions/{session_id}"
+    booked = (
+        await uow.session.scalars(
+            select(TimeSlotRow).where(TimeSlotRow.company_id == company_id, TimeSlotRow.booked_session_id == session_id)
+        )
+    ).all()
+    removed_slot_ids = list(
+        (await uow.session.scalars(select(SlotRemovalRow.slot_id).where(SlotRemovalRow.session_id == session_id))).all()
+    )
+    await uow.session.execute(delete(SlotRemovalRow).where(SlotRemovalRow.session_id == session_id))
+    for row in booked:
+        row.booked_session_id = ""
+        row.updated_at = utcnow()
+    await uow.session.flush()
+    candidates = list(booked)
+    if removed_slot_ids:
+        candidates += (await uow.session.scalars(select(TimeSlotRow).where(TimeSlotRow.id.in_(removed_slot_ids)))).all()
+    still_removed = await removed_ids(uow, [r.id for r in candidates])
+    for row in sorted(candidates, key=lambda r: (r.start_at, r.id)):
+        if row.id not in still_removed and not row.booked_session_id:
+            uow.emit(
+                events.SLOT_RESTORED,
+                company_id,
+                opb.SlotRestoredEvent(time_slot=slot_message(row, removed=False), **booking_ref(session_name)),
+            )
+
+
+async def why_not_open(
+    uow: UnitOfWork,
+    company_id: str,
+    slots: list[TimeSlotRow],
+    now: datetime,
+    *,
+    own_hold: str = "",
+    own_entry: str = "",
+) -> dict[str, str]:
+    """For each slot id: "" when open now, else why not. `own_hold` (a hold being booked) and
+    `own_entry` (a session being moved) do not count as busy."""
+    if not slots:
+        return {}
+    ids = [s.id for s in slots]
+    schedules = await schedules_of(uow, ids)
+    removed = await removed_ids(uow, ids)
+    booked = await booked_ids(uow, slots)
+    types: dict[str, Any] = {}
+    for slot in slots:
+        if slot.type_id not in types:
+            types[slot.type_id] = await load_slot_type(uow, company_id, slot)
+    all_schedules = sorted({sid for group in schedules.values() for sid in group})
+    widest = max((t.buffer_before_minutes + t.buffer_after_minutes for t in types.values() if t), default=0)
+    lo = min(s.start_at for s in slots) - timedelta(minutes=widest)
+    hi = max(s.end_at for s in slots) + timedelta(minutes=widest)
+    busy_rows = await uow.session.execute(
+        select(CalendarBlockRow.schedule_id, CalendarBlockRow.occupied_start, CalendarBlockRow.occupied_end).where(
+            CalendarBlockRow.company_id == company_id,
+            CalendarBlockRow.schedule_id.in_(all_schedules),
+            CalendarBlockRow.occupies,
+            CalendarBlockRow.occupied_start < hi,
+            CalendarBlockRow.occupied_end > lo,
+            CalendarBlockRow.entry_id != own_entry,
+        )
+    )
+    held_rows = await uow.session.execute(
+        select(HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end).where(
+            HoldBlockRow.company_id == company_id,
+            HoldBlockRow.schedule_id.in_(all_schedules),
+            HoldBlockRow.expires_at > now,  # an expired hold frees its slot by itself
+            HoldBlockRow.occupied_start < hi,
+            HoldBlockRow.occupied_end > lo,
+            HoldBlockRow.hold_id != own_hold,
+        )
+    )
+    busy = rules.BusyIndex.of((r[0], r[1], r[2]) for r in busy_rows)
+    held = rules.BusyIndex.of((r[0], r[1], r[2]) for r in held_rows)
+    out: dict[str, str] = {}
+    for slot in slots:
+        type_msg = types.get(slot.type_id)
+        facts = rules.SlotFacts(
+            start=slot.start_at,
+            end=slot.end_at,
+            schedule_ids=tuple(schedules[slot.id]),
+            published=slot.published,
+            booked=slot.id in booked,
+            removed=slot.id in removed,
+            available_online=bool(type_msg is not None and type_msg.online.available_online),
+            buffers=(type_msg.buffer_before_minutes, type_msg.buffer_after_minutes) if type_msg else (0, 0),
+            minimum_notice_minutes=slot.minimum_notice_minutes,
+            maximum_advance_days=slot.maximum_advance_days,
+        )
+        out[slot.id] = rules.why_not_open(facts, now, busy, held)
+    return out
+
+
+def not_open_error(name: str, reason: str) -> FailedPrecondition:
+    return FailedPrecondition(f"{name} is not open: {reason}", reason="SLOT_NOT_OPEN", metadata={"slot": name})

@@ -1,0 +1,146 @@
+"""Picture days (issue 21), the rules: which children of a family are photographed, whether
+self-booking is open, what a family may book into one slot, progress, and the close's
+assignment of the remaining families. Pure: no I/O, no protobuf.
+
+A slot belongs to one family at a time and holds at most `siblings_per_slot` of its
+children; every child is booked at most once (the storage's conditional updates keep both
+true under concurrent families; these functions say what is allowed).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+MAX_SIBLINGS_PER_SLOT = 20
+SELF = ""  # the member id of a child who is the client itself
+
+
+class Window(enum.Enum):
+    NOT_OPEN = "not_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CloseAction(enum.Enum):
+    LEAVE_UNBOOKED = "leave_unbooked"
+    ASSIGN_REMAINING = "assign_remaining"
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    member_id: str
+    display_name: str
+    is_child: bool
+
+
+@dataclass(frozen=True)
+class Child:
+    member_id: str  # SELF for a client who is the child
+    display_name: str
+
+
+def member_children(client_display_name: str, members: Sequence[FamilyMember]) -> list[Child]:
+    """The children photographed for a family: its members whose relationship is child, in the
+    family's order; a client without any (a student booked as a client) is itself the one child."""
+    children = [Child(m.member_id, m.display_name) for m in members if m.is_child]
+    return children or [Child(SELF, client_display_name)]
+
+
+def window(now: datetime, open_at: datetime, close_at: datetime) -> Window:
+    if now < open_at:
+        return Window.NOT_OPEN
+    if now < close_at:
+        return Window.OPEN
+    return Window.CLOSED
+
+
+def window_problem(now: datetime, open_at: datetime, close_at: datetime) -> str | None:
+    """Why a family may not book, reschedule or cancel now; None while self-booking is open."""
+    state = window(now, open_at, close_at)
+    if state is Window.NOT_OPEN:
+        return "self-booking has not opened yet"
+    if state is Window.CLOSED:
+        return "self-booking has closed; please call the studio"
+    return None
+
+
+def settings_problems(siblings_per_slot: int, open_at: datetime | None, close_at: datetime | None) -> dict[str, str]:
+    """The picture day's own settings: field -> what is wrong."""
+    found: dict[str, str] = {}
+    if not 1 <= siblings_per_slot <= MAX_SIBLINGS_PER_SLOT:
+        found["siblings_per_slot"] = f"must be 1 to {MAX_SIBLINGS_PER_SLOT}"
+    if open_at is not None and close_at is not None and close_at <= open_at:
+        found["close_time"] = "must be after open_time"
+    return found
+
+
+def booking_problems(
+    requested: Sequence[str], members: Sequence[str], booked_elsewhere: Sequence[str], siblings_per_slot: int
+) -> list[tuple[int | None, str]]:
+    """What is wrong with booking `requested` children (keys) into one slot: (index of the child or
+    None for the whole list, why). `members` are the family's member children, `booked_elsewhere`
+    those already in another booking."""
+    found: list[tuple[int | None, str]] = []
+    if not requested:
+        found.append((None, "name at least one child"))
+    elif len(requested) > siblings_per_slot:
+        found.append((None, f"at most {siblings_per_slot} children share a slot; book another slot for the others"))
+    seen: set[str] = set()
+    for i, child in enumerate(requested):
+        if child not in members:
+            found.append((i, f"{child} is not a child of this family on this picture day"))
+        elif child in seen:
+            found.append((i, f"{child} is listed twice"))
+        elif child in booked_elsewhere:
+            found.append((i, f"{child} is already booked; reschedule or cancel that booking"))
+        seen.add(child)
+    return found
+
+
+@dataclass(frozen=True)
+class Progress:
+    families_booked: int
+    families_total: int
+    children_booked: int
+    children_total: int
+
+    @property
+    def families_not_booked(self) -> int:
+        return self.families_total - self.families_booked
+
+
+def progress(children_booked_per_family: Sequence[tuple[int, int]]) -> Progress:
+    """From (children booked, children in all) per family: a family is booked when all are."""
+    return Progress(
+        families_booked=sum(1 for booked, total in children_booked_per_family if booked >= total),
+        families_total=len(children_booked_per_family),
+        children_booked=sum(booked for booked, _ in children_booked_per_family),
+        children_total=sum(total for _, total in children_booked_per_family),
+    )
+
+
+@dataclass(frozen=True)
+class Assignment:
+    client_id: str
+    slot_id: str
+    children: tuple[str, ...]
+
+
+def assign_remaining(
+    families: Sequence[tuple[str, Sequence[str]]], free_slots: Sequence[str], siblings_per_slot: int
+) -> list[Assignment]:
+    """The close's assignment: families (client id, unbooked children, in name order) take the
+    free slots in time order, `siblings_per_slot` children a slot; what does not fit stays
+    unbooked (a family is never half-assigned)."""
+    out: list[Assignment] = []
+    slots = list(free_slots)
+    for client_id, children in families:
+        groups = [tuple(children[i : i + siblings_per_slot]) for i in range(0, len(children), siblings_per_slot)]
+        if not groups or len(groups) > len(slots):
+            continue
+        for group in groups:
+            out.append(Assignment(client_id, slots.pop(0), group))
+    return out

@@ -1,0 +1,46 @@
+"""Every event scheduling publishes (on the SCHEDULING stream) and every event it consumes:
+subject and payload type, once.
+
+Events another service consumes are declared in `shutterbook_kit.shared_events` (both sides
+read them from there) and re-exported here; the rest are scheduling's alone.
+"""
+
+from __future__ import annotations
+
+from shutterbook.scheduling.v1 import bulk_pb2
+from shutterbook_kit import shared_events
+from shutterbook_kit.events import EventType
+
+# published, and consumed elsewhere
+SESSION_BOOKED = shared_events.SESSION_BOOKED
+SESSION_RESCHEDULED = shared_events.SESSION_RESCHEDULED
+SESSION_CANCELLED = shared_events.SESSION_CANCELLED
+SESSION_UPDATED = shared_events.SESSION_UPDATED
+SESSION_STATUS_CHANGED = shared_events.SESSION_STATUS_CHANGED
+SESSION_REMINDER_DUE = shared_events.SESSION_REMINDER_DUE
+APPOINTMENT_BOOKED = shared_events.APPOINTMENT_BOOKED
+APPOINTMENT_RESCHEDULED = shared_events.APPOINTMENT_RESCHEDULED
+APPOINTMENT_CANCELLED = shared_events.APPOINTMENT_CANCELLED
+APPOINTMENT_UPDATED = shared_events.APPOINTMENT_UPDATED
+SLOT_HELD = shared_events.SLOT_HELD
+SLOT_RELEASED = shared_events.SLOT_RELEASED
+SLOT_BOOKED = shared_events.SLOT_BOOKED
+SLOT_REMOVED = shared_events.SLOT_REMOVED
+SLOT_RESTORED = shared_events.SLOT_RESTORED
+TIME_SLOT_CREATED = shared_events.TIME_SLOT_CREATED
+TIME_SLOT_UPDATED = shared_events.TIME_SLOT_UPDATED
+TIME_SLOT_DELETED = shared_events.TIME_SLOT_DELETED
+TIME_SLOTS_GENERATED = shared_events.TIME_SLOTS_GENERATED
+LOCATION_CHANGED = shared_events.LOCATION_CHANGED
+SCHEDULE_CHANGED = shared_events.SCHEDULE_CHANGED
+SESSION_TYPE_CHANGED = shared_events.SESSION_TYPE_CHANGED
+APPOINTMENT_TYPE_CHANGED = shared_events.APPOINTMENT_TYPE_CHANGED
+
+# published, scheduling's alone
+BULK_JOB_COMPLETED = EventType("scheduling.bulk_job.completed", bulk_pb2.BulkJobCompletedEvent)
+
+# consumed (clients' changes, for the known-clients directory)
+CLIENT_CREATED = shared_events.CLIENT_CREATED
+CLIENT_UPDATED = shared_events.CLIENT_UPDATED
+CLIENT_DELETED = shared_events.CLIENT_DELETED
+CLIENT_MERGED = shared_events.CLIENT_MERGED
