@@ -8,7 +8,9 @@ from pathlib import Path
 import uvicorn
 
 from shutterbook_gateway.app import create_app
+from shutterbook_gateway.http_server import header_timeout_protocol
 from shutterbook_gateway.keys_cli import keys_cli
+from shutterbook_gateway.settings import GatewaySettings
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.settings import ServiceSettings
 
@@ -16,12 +18,17 @@ SERVICE = "gateway"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
 
 
-def server(settings: ServiceSettings) -> uvicorn.Server:
+def server(settings: ServiceSettings, gateway: GatewaySettings | None = None) -> uvicorn.Server:
+    """The gateway's HTTP server; its own settings are read once from the environment unless given."""
+    gateway = gateway if gateway is not None else GatewaySettings.from_env(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, gateway),
         host=settings.host,
         port=settings.port,
         log_config=None,
+        http=header_timeout_protocol(gateway.header_timeout_seconds),
+        timeout_keep_alive=gateway.keep_alive_seconds,
+        limit_concurrency=gateway.max_connections,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         lifespan="on",
     )

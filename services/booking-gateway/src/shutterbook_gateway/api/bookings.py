@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import HeaderParameter
@@ -13,16 +14,28 @@ from litestar.params import HeaderParameter
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook_gateway.api import schemas
 from shutterbook_gateway.api.catalog import base_url
-from shutterbook_gateway.api.deps import IdempotencyKey, provide_db, provide_partner, provide_upstreams, request_id_for
-from shutterbook_gateway.api.problems import WRITE_PROBLEMS
-from shutterbook_gateway.application import booking_saga, catalog
+from shutterbook_gateway.api.deps import (
+    API_KEY_SECURITY,
+    IdempotencyKey,
+    PathId,
+    provide_db,
+    provide_partner,
+    provide_upstreams,
+    request_id_for,
+)
+from shutterbook_gateway.api.problems import READ_PROBLEMS, WRITE_PROBLEMS
+from shutterbook_gateway.application import booking_saga
 from shutterbook_gateway.application.admission import AdmissionGate
 from shutterbook_gateway.application.api_keys import Partner
+from shutterbook_gateway.application.booking_events import BookingParts, read_parts
 from shutterbook_gateway.application.booking_saga import BookingRequest, Participant
+from shutterbook_gateway.application.open_slot_model import OpenSlotModel
+from shutterbook_gateway.domain.calendar_file import CalendarEntry, booking_ics
+from shutterbook_gateway.settings import GatewaySettings
 from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import NotFound
+from shutterbook_kit.schema import utcnow
 
 BookingToken = Annotated[
     str, HeaderParameter(name="X-Booking-Token", min_length=1, max_length=200, description="The manage token.")
@@ -54,19 +67,24 @@ def _request(data: schemas.BookingCreate) -> BookingRequest:
     )
 
 
-async def _view(up: Upstreams, partner: Partner, row: OnlineBookingRow) -> schemas.Booking:
-    details = await booking_saga.booking_details(up, partner, row)
-    loc = await catalog.location(up, partner, details.location)
-    try:
-        btype = await catalog.online_type(up, partner, row.kind, row.type_id)
-        type_name = btype.online.online_description or btype.display_name
-        address = await catalog.address_text(up, partner, btype, loc)
-    except NotFound:  # the type was taken offline since: the booking still shows
-        type_name, address = "", catalog.address_text_of(loc)
-    return schemas.booking(row, details, type_name, loc, address)
+def _manage_url(request: Request[Any, Any, State], booking_id: str, token: str) -> str:
+    return f"{base_url(request)}/book/manage/{booking_id}#token={token}"
+
+
+def _view(row: OnlineBookingRow, parts: BookingParts) -> schemas.Booking:
+    policy = schemas.cancellation_policy(parts.online)
+    return schemas.booking(row, parts.details, parts.type_name, parts.location, parts.address, policy)
+
+
+def _slot_changed(request: Request[Any, Any, State], partner: Partner, *slot_ids: str) -> None:
+    model: OpenSlotModel = request.app.state.open_slot_model
+    for slot_id in slot_ids:
+        model.invalidate_slot(partner.company_id, f"timeSlots/{slot_id}")
 
 
 class BookingsController(Controller):
+    opt = {"publishable": True}  # publishable keys may call these (api/publishable.py)
+    security = API_KEY_SECURITY
     path = "/v1/bookings"
     tags = ["bookings"]
     dependencies = {
@@ -81,9 +99,12 @@ class BookingsController(Controller):
         responses=WRITE_PROBLEMS,
         summary="Book an open slot: hold, pay as the type asks, confirm",
         description=(
-            "409 SLOT_NOT_OPEN when the slot was taken; 402 PAYMENT_DECLINED; 503 when a service did not "
-            "answer (nothing stays booked, any charge is refunded automatically). The manage token is in "
-            "this response only."
+            "409 SLOT_NOT_OPEN when the slot was taken; 402 PAYMENT_DECLINED; 503 BOOKING_NOT_COMPLETED when "
+            "a service did not answer (nothing stays booked, any charge is refunded automatically). Retrying "
+            "with the same Idempotency-Key answers the request's outcome: 201 with the booking (and a new "
+            "manage token) if it was confirmed after all, 409 BOOKING_FAILED if nothing was booked, or 503 "
+            "BOOKING_NOT_COMPLETED again while it is still being settled. The manage token is in this "
+            "response only (and its replays)."
         ),
     )
     async def create_booking(
@@ -93,15 +114,27 @@ class BookingsController(Controller):
         partner: Partner,
         upstreams: Upstreams,
         db: Database,
-        idempotency_key: IdempotencyKey = "",
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.BookingCreated:
         gate: AdmissionGate = request.app.state.admission
-        async with gate.admitted():
-            booked = await booking_saga.book(
-                db, upstreams, partner, _request(data), request_id_for(partner, idempotency_key)
-            )
-        view = await _view(upstreams, partner, booked.row)
-        url = f"{base_url(request)}/book/manage/{booked.row.id}#token={booked.manage_token}"
+        settings: GatewaySettings = request.app.state.gateway_settings
+        try:
+            async with gate.admitted():
+                booked = await booking_saga.book(
+                    db,
+                    upstreams,
+                    partner,
+                    _request(data),
+                    request_id_for(partner, idempotency_key),
+                    lease=settings.saga_lease,
+                    manage_link=lambda booking_id, token: _manage_url(request, booking_id, token),
+                )
+        finally:
+            # booked here, or taken in the read model's lag (409): either way this process reads
+            # the slot's day afresh, without waiting for the event (read your own writes)
+            _slot_changed(request, partner, data.slot_id)
+        view = _view(booked.row, booked.parts)
+        url = _manage_url(request, booked.row.id, booked.manage_token)
         return schemas.BookingCreated(**msgspec.structs.asdict(view), manage_token=booked.manage_token, manage_url=url)
 
     @get(
@@ -111,10 +144,40 @@ class BookingsController(Controller):
         summary="A booking, through its manage token",
     )
     async def get_booking(
-        self, booking_id: str, token: BookingToken, partner: Partner, upstreams: Upstreams, db: Database
+        self, booking_id: PathId, token: BookingToken, partner: Partner, upstreams: Upstreams, db: Database
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)
-        return await _view(upstreams, partner, row)
+        return _view(row, await read_parts(upstreams, partner, row))
+
+    @get(
+        "/{booking_id:str}/calendar.ics",
+        operation_id="getBookingCalendarFile",
+        responses=READ_PROBLEMS,
+        summary="The booking as an iCalendar (.ics) file for the customer's calendar",
+        media_type="text/calendar",
+    )
+    async def get_booking_ics(
+        self, booking_id: PathId, token: BookingToken, partner: Partner, upstreams: Upstreams, db: Database
+    ) -> Response[bytes]:
+        row = await booking_saga.find(db, partner, booking_id, token)
+        view = _view(row, await read_parts(upstreams, partner, row))
+        entry = CalendarEntry(
+            booking_id=view.id,
+            summary=view.type.name or "Booking",
+            start=datetime.fromisoformat(view.start_time),
+            end=datetime.fromisoformat(view.end_time),
+            time_zone=view.time_zone,
+            location=view.location.address_text,
+            description=f"Booked online at {view.location.name}. "
+            "To reschedule or cancel, use the link in your confirmation email.",
+            cancelled=view.status == "cancelled",
+            stamp=utcnow(),
+        )
+        return Response(
+            booking_ics(entry),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="booking.ics"', "Cache-Control": "no-store"},
+        )
 
     @post(
         "/{booking_id:str}/cancel",
@@ -125,17 +188,21 @@ class BookingsController(Controller):
     )
     async def cancel_booking(
         self,
-        booking_id: str,
+        request: Request[Any, Any, State],
+        booking_id: PathId,
         token: BookingToken,
         partner: Partner,
         upstreams: Upstreams,
         db: Database,
         data: schemas.CancelRequest | None = None,
-        idempotency_key: IdempotencyKey = "",
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)
-        await booking_saga.cancel(db, upstreams, partner, row, request_id_for(partner, idempotency_key))
-        return await _view(upstreams, partner, row)
+        try:
+            parts = await booking_saga.cancel(db, upstreams, partner, row, request_id_for(partner, idempotency_key))
+        finally:
+            _slot_changed(request, partner, row.slot_id)
+        return _view(row, parts)
 
     @post(
         "/{booking_id:str}/reschedule",
@@ -146,16 +213,27 @@ class BookingsController(Controller):
     )
     async def reschedule_booking(
         self,
-        booking_id: str,
+        request: Request[Any, Any, State],
+        booking_id: PathId,
         token: BookingToken,
         data: schemas.Reschedule,
         partner: Partner,
         upstreams: Upstreams,
         db: Database,
-        idempotency_key: IdempotencyKey = "",
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)
-        await booking_saga.reschedule(
-            db, upstreams, partner, row, data.slot_id.lower(), request_id_for(partner, idempotency_key)
-        )
-        return await _view(upstreams, partner, row)
+        before = row.slot_id
+        try:
+            parts = await booking_saga.reschedule(
+                db,
+                upstreams,
+                partner,
+                row,
+                data.slot_id.lower(),
+                request_id_for(partner, idempotency_key),
+                _manage_url(request, row.id, token),
+            )
+        finally:
+            _slot_changed(request, partner, before, data.slot_id.lower())
+        return _view(row, parts)

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, cast
 
-from litestar import Controller, Request, get
+import msgspec
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import MediaType
 from litestar.params import Parameter
 
 from shutterbook_gateway.api import schemas
-from shutterbook_gateway.api.deps import provide_partner, provide_upstreams
+from shutterbook_gateway.api.deps import (
+    API_KEY_SECURITY,
+    PathId,
+    provide_partner,
+    provide_upstreams,
+)
 from shutterbook_gateway.api.problems import READ_PROBLEMS
 from shutterbook_gateway.application import catalog
 from shutterbook_gateway.application.api_keys import Partner
-from shutterbook_gateway.domain.booking import MAX_SLOT_RANGE_DAYS, zone
+from shutterbook_gateway.application.open_slot_model import OpenSlotModel
+from shutterbook_gateway.domain.booking import MAX_SLOT_ADVANCE_DAYS, MAX_SLOT_RANGE_DAYS, zone
+from shutterbook_gateway.settings import GatewaySettings
 from shutterbook_gateway.upstreams import Upstreams
-from shutterbook_kit.errors import FieldViolation, InvalidArgument, Violations
-from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.errors import Violations
+from shutterbook_kit.pagination import check_page, page_size_of, sequence_page
 from shutterbook_kit.schema import utcnow
 
 AnyRequest = Request[Any, Any, State]
@@ -27,10 +36,15 @@ PageToken = Annotated[str, Parameter(max_length=2000, description="next_page_tok
 
 
 def base_url(request: AnyRequest) -> str:
-    return str(request.base_url).rstrip("/")
+    """The gateway's configured public address (SHUTTERBOOK_GATEWAY_PUBLIC_BASE_URL): links a
+    caller hands to its customers are never built from the request's Host header."""
+    settings: GatewaySettings = request.app.state.gateway_settings
+    return settings.public_base_url
 
 
 class CatalogController(Controller):
+    opt = {"publishable": True}  # publishable keys may call these (api/publishable.py)
+    security = API_KEY_SECURITY
     path = "/v1"
     tags = ["catalog"]
     dependencies = {
@@ -48,11 +62,13 @@ class CatalogController(Controller):
         self, partner: Partner, upstreams: Upstreams, page_size: PageSize = 0, page_token: PageToken = ""
     ) -> schemas.LocationList:
         found = await catalog.locations(upstreams, partner)
-        chunk, token = paginate(found, page_size, page_token, {"r": "locations"})
-        return schemas.LocationList(locations=[schemas.location(loc) for loc in chunk], next_page_token=token)
+        page = sequence_page(found, page_size, page_token, {"r": "locations"})
+        return schemas.LocationList(
+            locations=[schemas.location(loc) for loc in page.items], next_page_token=page.next_page_token
+        )
 
     @get("/locations/{location_id:str}", operation_id="getLocation", responses=READ_PROBLEMS, summary="One location")
-    async def get_location(self, location_id: str, partner: Partner, upstreams: Upstreams) -> schemas.Location:
+    async def get_location(self, location_id: PathId, partner: Partner, upstreams: Upstreams) -> schemas.Location:
         return schemas.location(await catalog.location(upstreams, partner, f"locations/{location_id}"))
 
     @get(
@@ -96,7 +112,7 @@ class CatalogController(Controller):
     async def get_session_type(
         self,
         request: AnyRequest,
-        type_id: str,
+        type_id: PathId,
         partner: Partner,
         upstreams: Upstreams,
     ) -> schemas.BookableType:
@@ -111,7 +127,7 @@ class CatalogController(Controller):
     async def get_appointment_type(
         self,
         request: AnyRequest,
-        type_id: str,
+        type_id: PathId,
         partner: Partner,
         upstreams: Upstreams,
     ) -> schemas.BookableType:
@@ -125,18 +141,21 @@ class CatalogController(Controller):
     )
     async def session_slots(
         self,
-        type_id: str,
+        type_id: PathId,
+        request: AnyRequest,
         partner: Partner,
-        upstreams: Upstreams,
         start_date: date,
         end_date: date,
         time_zone: Annotated[str, Parameter(max_length=64, description="The client's IANA zone.")] = "",
         location: Annotated[str, Parameter(max_length=64, description="Only this location's slots.")] = "",
         page_size: PageSize = 0,
         page_token: PageToken = "",
-    ) -> schemas.SlotList:
+    ) -> Response[schemas.SlotList]:
         q = _slot_query("session", type_id, start_date, end_date, time_zone, location)
-        return await _slots(upstreams, partner, q, time_zone, page_size, page_token)
+        # upstreams and the model from the state, not as dependencies: the partner is then the
+        # only one, which Litestar resolves without a task group (a third of this route's cost)
+        state = request.app.state
+        return await _slots(state.upstreams, partner, state.open_slot_model, q, time_zone, page_size, page_token)
 
     @get(
         "/appointment-types/{type_id:str}/open-slots",
@@ -146,44 +165,42 @@ class CatalogController(Controller):
     )
     async def appointment_slots(
         self,
-        type_id: str,
+        type_id: PathId,
+        request: AnyRequest,
         partner: Partner,
-        upstreams: Upstreams,
         start_date: date,
         end_date: date,
         time_zone: Annotated[str, Parameter(max_length=64, description="The client's IANA zone.")] = "",
         location: Annotated[str, Parameter(max_length=64, description="Only this location's slots.")] = "",
         page_size: PageSize = 0,
         page_token: PageToken = "",
-    ) -> schemas.SlotList:
+    ) -> Response[schemas.SlotList]:
         q = _slot_query("appointment", type_id, start_date, end_date, time_zone, location)
-        return await _slots(upstreams, partner, q, time_zone, page_size, page_token)
-
-
-T = TypeVar("T")
-
-
-def paginate(items: list[T], page_size: int, page_token: str, query: dict[str, object]) -> tuple[list[T], str]:
-    """One page of a list the gateway holds whole (bounded upstream), and the next page's token."""
-    page = parse_page(page_size, page_token, query)
-    offset = (page.cursor or {}).get("offset", 0)
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidArgument("bad page token", violations=[FieldViolation("page_token", "is not valid")])
-    more = offset + page.size < len(items)
-    return items[offset : offset + page.size], next_token({"offset": offset + page.size} if more else None, query)
+        # upstreams and the model from the state, not as dependencies: the partner is then the
+        # only one, which Litestar resolves without a task group (a third of this route's cost)
+        state = request.app.state
+        return await _slots(state.upstreams, partner, state.open_slot_model, q, time_zone, page_size, page_token)
 
 
 async def _types(
     request: AnyRequest, partner: Partner, upstreams: Upstreams, kind: str, page_size: int, page_token: str
 ) -> schemas.TypeList:
     found = await catalog.online_types(upstreams, partner, kind)
-    chunk, token = paginate(found, page_size, page_token, {"r": kind})
+    page = sequence_page(found, page_size, page_token, {"r": kind})
     url = base_url(request)
     return schemas.TypeList(
         types=[
-            schemas.bookable_type(t, kind, url, await catalog.address_text(upstreams, partner, t, None)) for t in chunk
+            schemas.bookable_type(
+                t,
+                kind,
+                url,
+                await catalog.address_text(upstreams, partner, t, None),
+                await catalog.invoice_prices(upstreams, partner, kind, t),
+                company_id=partner.company_id,
+            )
+            for t in page.items
         ],
-        next_page_token=token,
+        next_page_token=page.next_page_token,
     )
 
 
@@ -192,7 +209,8 @@ async def _type(
 ) -> schemas.BookableType:
     found = await catalog.online_type(upstreams, partner, kind, type_id)
     address = await catalog.address_text(upstreams, partner, found, None)
-    return schemas.bookable_type(found, kind, base_url(request), address)
+    prices = await catalog.invoice_prices(upstreams, partner, kind, found)
+    return schemas.bookable_type(found, kind, base_url(request), address, prices, company_id=partner.company_id)
 
 
 def _slot_query(kind: str, type_id: str, first: date, last: date, tz_name: str, location: str) -> catalog.SlotQuery:
@@ -204,15 +222,24 @@ def _slot_query(kind: str, type_id: str, first: date, last: date, tz_name: str, 
         v.add("end_date", "must not be before start_date")
     elif (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
         v.add("end_date", f"the range is at most {MAX_SLOT_RANGE_DAYS} days")
-    if first < utcnow().date() - timedelta(days=1):
+    today = utcnow().date()
+    if first < today - timedelta(days=1):
         v.add("start_date", "must not be in the past")
+    elif (first - today).days > MAX_SLOT_ADVANCE_DAYS:
+        v.add("start_date", f"must be at most {MAX_SLOT_ADVANCE_DAYS} days ahead")
     v.raise_if_any("the slot query has invalid parameters")
     return catalog.SlotQuery(kind, type_id, first, last, tz, location)
 
 
 async def _slots(
-    up: Upstreams, partner: Partner, q: catalog.SlotQuery, tz_name: str, page_size: int, page_token: str
-) -> schemas.SlotList:
+    up: Upstreams,
+    partner: Partner,
+    model: OpenSlotModel,
+    q: catalog.SlotQuery,
+    tz_name: str,
+    page_size: int,
+    page_token: str,
+) -> Response[schemas.SlotList]:
     query: dict[str, object] = {
         "k": q.kind,
         "t": q.type_id,
@@ -221,9 +248,27 @@ async def _slots(
         "z": tz_name,
         "loc": q.location_id,
     }
-    parse_page(page_size, page_token, query)  # a bad token fails before any upstream call
-    found = await catalog.open_slots(up, partner, q)
-    chunk, token = paginate(found, page_size, page_token, query)
-    return schemas.SlotList(
-        time_zone=tz_name or "", slots=[schemas.slot(s, q.tz) for s in chunk], next_page_token=token
-    )
+    check_page(page_size, page_token, query=query)  # a bad token fails before any upstream call
+    found = await catalog.open_slots(up, partner, q, model)
+    if q.tz is None and not page_token and len(found) <= page_size_of(page_size):
+        encoded, token = [s.encoded for s in found], ""  # the whole answer: no token to make
+    elif q.tz is None:
+        page = sequence_page(found, page_size, page_token, query)
+        encoded, token = [s.encoded for s in page.items], page.next_page_token
+    else:  # the client's zone: local times made for this answer
+        page = sequence_page(found, page_size, page_token, query)
+        return Response(
+            schemas.SlotList(
+                time_zone=tz_name,
+                slots=[schemas.slot(s.message, q.tz) for s in page.items],
+                next_page_token=page.next_page_token,
+            )
+        )
+    # in each slot's own zone: the slots' JSON as encoded when the model read them (the same
+    # bytes schemas.SlotList would give)
+    body = b"".join((b'{"time_zone":"","slots":[', b",".join(encoded), b'],"next_page_token":', json_text(token), b"}"))
+    return cast("Response[schemas.SlotList]", Response(body, media_type=MediaType.JSON))
+
+
+def json_text(text: str) -> bytes:
+    return msgspec.json.encode(text)

@@ -9,10 +9,17 @@ from litestar import Controller, post
 from litestar.di import Provide
 
 from shutterbook.clients.v1 import clients_pb2
-from shutterbook_gateway.api.deps import IdempotencyKey, provide_partner, provide_upstreams, request_id_for
+from shutterbook_gateway.api.deps import (
+    API_KEY_SECURITY,
+    IdempotencyKey,
+    provide_partner,
+    provide_upstreams,
+    request_id_for,
+)
 from shutterbook_gateway.api.problems import WRITE_PROBLEMS
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.upstreams import Upstreams
+from shutterbook_kit.resource_names import resource_id
 
 UPSTREAM_TIMEOUT = 5.0
 
@@ -23,8 +30,8 @@ class ClientCreate(msgspec.Struct, forbid_unknown_fields=True):
     given_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
     family_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
     household_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    emails: Annotated[list[str], msgspec.Meta(max_length=10)] = []
-    phones: Annotated[list[str], msgspec.Meta(max_length=10)] = []
+    emails: Annotated[list[Annotated[str, msgspec.Meta(max_length=254)]], msgspec.Meta(max_length=10)] = []
+    phones: Annotated[list[Annotated[str, msgspec.Meta(max_length=32)]], msgspec.Meta(max_length=10)] = []
 
 
 class Client(msgspec.Struct):
@@ -39,7 +46,7 @@ class Client(msgspec.Struct):
 
 def client_from_proto(msg: clients_pb2.Client) -> Client:
     return Client(
-        id=msg.name.removeprefix("clients/"),
+        id=resource_id(msg.name, "clients"),
         given_name=msg.given_name,
         family_name=msg.family_name,
         household_name=msg.household_name,
@@ -50,6 +57,7 @@ def client_from_proto(msg: clients_pb2.Client) -> Client:
 
 
 class ClientsController(Controller):
+    security = API_KEY_SECURITY
     path = "/v1/clients"
     tags = ["clients"]
     dependencies = {
@@ -65,7 +73,7 @@ class ClientsController(Controller):
         data: ClientCreate,
         partner: Partner,
         upstreams: Upstreams,
-        idempotency_key: IdempotencyKey = "",
+        idempotency_key: IdempotencyKey = None,
     ) -> Client:
         request = clients_pb2.CreateClientRequest(
             client=clients_pb2.Client(

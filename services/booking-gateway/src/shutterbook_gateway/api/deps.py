@@ -8,21 +8,31 @@ from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.params import HeaderParameter
+from litestar.params import HeaderParameter, Parameter
 
-from shutterbook_gateway.application.api_keys import Partner, authenticate
+from shutterbook_gateway.api.callers import verified_partner
+from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
 
 API_KEY_HEADER = "X-Api-Key"
+# The routes that need a partner key (health, docs and the booking page's files do not).
+API_KEY_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}]
+# Path ids are UUIDs; anything longer than this is refused before it reaches a service.
+PathId = Annotated[str, Parameter(min_length=1, max_length=64, description="An id (UUID).")]
 IdempotencyKey = Annotated[
-    str,
+    str | None,
     HeaderParameter(
         name="Idempotency-Key",
+        min_length=1,
         max_length=200,
-        pattern=r"^[ -~]*$",  # an empty key is refused by the idempotency middleware (400)
+        pattern=r"^[ -~]+$",  # the idempotency middleware refuses anything else (400 INVALID_IDEMPOTENCY_KEY)
         required=False,
-        description="Same key and body: the first response. Same key, other body: 422. While the first runs: 409.",
+        description=(
+            "1 to 200 printable ASCII characters. Same key and body (compared as parsed JSON): the first "
+            "response again, with Idempotent-Replayed: true. Same key, other body: 422. While the first "
+            "runs: 409 with Retry-After. After a 5xx the key is free: a retry runs again."
+        ),
     ),
 ]
 
@@ -30,8 +40,7 @@ IdempotencyKey = Annotated[
 async def provide_partner(request: Request[Any, Any, State]) -> Partner:
     from shutterbook_gateway.api.problems import problem
 
-    raw = request.headers.get(API_KEY_HEADER, "")
-    partner = await authenticate(request.app.state.db, raw) if raw else None
+    partner = await verified_partner(request.scope, request.app.state.db)
     if partner is None:
         raise problem(
             401,

@@ -21,9 +21,9 @@ from litestar.types import (
     Send,
 )
 
+from shutterbook_gateway.api.callers import verified_partner
 from shutterbook_gateway.api.problems import PROBLEM_BASE
 from shutterbook_gateway.application import idempotency_keys as keys
-from shutterbook_gateway.application.api_keys import authenticate
 from shutterbook_kit.db import Database
 
 HEADER = "idempotency-key"
@@ -74,17 +74,17 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         if key is None:
             await app(scope, receive, send)
             return
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if not key or len(key) > MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in key):
             await _problem(
                 send,
                 400,
                 "Bad Request",
                 "INVALID_IDEMPOTENCY_KEY",
-                f"must be 1 to {MAX_KEY_LENGTH} printable characters",
+                f"must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
             )
             return
         db: Database = scope["litestar_app"].state.db
-        partner = await authenticate(db, headers.get("x-api-key", ""))
+        partner = await verified_partner(scope, db)
         if partner is None:  # the handler answers 401; nothing to remember for an unknown caller
             await app(scope, receive, send)
             return
@@ -120,7 +120,10 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
 async def _run_and_remember(
     app: ASGIApp, scope: Scope, send: Send, db: Database, owner: str, key: str, body: bytes
 ) -> None:
-    """Run the request with its buffered body, pass the response on, and keep it."""
+    """Run the request with its buffered body, keep its response, then pass it on.
+
+    The response is kept before the caller sees it: a caller that retries the moment it
+    has the first answer gets that answer again, never a 409 for a request already done."""
     delivered = False
 
     async def replay_body() -> ReceiveMessage:
@@ -134,7 +137,7 @@ async def _run_and_remember(
 
     status = 500
     content_type = ""
-    chunks: list[bytes] = []
+    held: list[Message] = []
 
     async def capture(message: Message) -> None:
         nonlocal status, content_type
@@ -143,11 +146,12 @@ async def _run_and_remember(
             for name, value in message.get("headers", []):
                 if name.lower() == b"content-type":
                     content_type = value.decode("latin-1")
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-        await send(message)
+        held.append(message)
 
     try:
         await app(scope, replay_body, capture)
     finally:
+        chunks = [m.get("body", b"") for m in held if m["type"] == "http.response.body"]
         await keys.finish(db, owner, key, status, content_type, b"".join(chunks))
+    for message in held:
+        await send(message)

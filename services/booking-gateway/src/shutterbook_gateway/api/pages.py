@@ -8,9 +8,11 @@
                                            which browsers never send to a server or in a Referer)
     /book/embed.js                         a partner's <script> tag inserts the page as an iframe
     /book/static/...                       the page's assets
+    /picture-day#code=...                  the picture day portal (issue 21; the code stays in the fragment)
 
-The partner key comes from `?key=` and is sent by the page as `X-Api-Key`; it is a publishable key
-(it is in the partner's HTML anyway), scoped and rate limited by the API.
+The key comes from `?key=` and is sent by the page as `X-Api-Key`; it is a publishable key
+(`pbk_`, api/publishable.py: catalog and booking routes only, from listed origins), scoped and
+rate limited by the API. A secret key (`sbk_`) in a page link is refused with a page saying so.
 
 Embedding: the page is meant to be framed by any partner site, so there is no X-Frame-Options and
 the Content-Security-Policy says `frame-ancestors *`. Clickjacking is not a concern worth refusing
@@ -27,13 +29,16 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import MediaType, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import Parameter
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
+
+from shutterbook_gateway.application.api_keys import is_secret_key
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -69,28 +74,53 @@ def _read(name: str) -> bytes:
     return (WEB / name).read_bytes()
 
 
-def _page() -> Response[bytes]:
+# A page link with a secret key in it: refused, so the key is not used (and the studio learns
+# to issue a publishable one). The page's stylesheet only: the CSP allows no inline style.
+SECRET_KEY_PAGE = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Booking unavailable</title><link rel="stylesheet" href="/book/static/app.css"></head>
+<body><header class="site-header"><h1>This booking link cannot be used</h1></header><main class="app">
+<p>The link carries a secret API key, which must never appear in a web address.
+Please ask the studio for its booking page link.</p>
+<p>Studios: issue a publishable key for booking pages
+(<code>keys issue --publishable --origin https://your-site.example</code>),
+use it in the link, and revoke the secret key that was shared.</p></main></body></html>
+"""
+PageKey = Annotated[str, Parameter(query="key", max_length=300)]
+
+
+def _page(key: str) -> Response[bytes]:
+    if is_secret_key(key):
+        return Response(SECRET_KEY_PAGE, status_code=400, media_type=MediaType.HTML, headers=PAGE_HEADERS)
     return Response(_read("index.html"), media_type=MediaType.HTML, headers=PAGE_HEADERS)
 
 
 @get("/book", include_in_schema=False, name="book-page")
-async def book_page() -> Response[bytes]:
-    return _page()
+async def book_page(key: PageKey = "") -> Response[bytes]:
+    return _page(key)
 
 
 @get("/book/session-types/{type_id:str}", include_in_schema=False, name="book-session-type-page")
-async def book_session_type_page() -> Response[bytes]:
-    return _page()
+async def book_session_type_page(key: PageKey = "") -> Response[bytes]:
+    return _page(key)
 
 
 @get("/book/appointment-types/{type_id:str}", include_in_schema=False, name="book-appointment-type-page")
-async def book_appointment_type_page() -> Response[bytes]:
-    return _page()
+async def book_appointment_type_page(key: PageKey = "") -> Response[bytes]:
+    return _page(key)
 
 
 @get("/book/manage/{booking_id:str}", include_in_schema=False, name="book-manage-page")
-async def book_manage_page() -> Response[bytes]:
-    return _page()
+async def book_manage_page(key: PageKey = "") -> Response[bytes]:
+    return _page(key)
+
+
+@get("/picture-day", include_in_schema=False, name="picture-day-page")
+async def picture_day_page(key: PageKey = "") -> Response[bytes]:
+    """The picture day portal (issue 21): the family's code stays in the fragment, `#code=...`."""
+    if is_secret_key(key):
+        return Response(SECRET_KEY_PAGE, status_code=400, media_type=MediaType.HTML, headers=PAGE_HEADERS)
+    return Response(_read("picture-day.html"), media_type=MediaType.HTML, headers=PAGE_HEADERS)
 
 
 @get("/book/embed.js", include_in_schema=False, name="book-embed-script")
@@ -120,5 +150,6 @@ PAGE_HANDLERS: list[HTTPRouteHandler | Router] = [
     book_appointment_type_page,
     book_manage_page,
     book_embed_script,
+    picture_day_page,
     _static_router(),
 ]

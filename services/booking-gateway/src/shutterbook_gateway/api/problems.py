@@ -20,8 +20,8 @@ from litestar.openapi import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
 from litestar.types import ExceptionHandlersMap
 
-from shutterbook_gateway.upstreams import rpc_error_details
-from shutterbook_kit.errors import DomainError
+from shutterbook_gateway.upstreams import rpc_error_info
+from shutterbook_kit.errors import DomainError, bounded
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +62,26 @@ _DESCRIPTIONS = {
     400: "The request is malformed (unknown or badly typed fields, bad headers).",
     401: "No valid partner API key.",
     402: "The payment was declined.",
+    403: (
+        "A publishable key on a route that needs a secret key (SECRET_KEY_REQUIRED), or from a site "
+        "not listed for it (ORIGIN_NOT_ALLOWED)."
+    ),
     404: "No such resource for this key (absent, another company's, or outside the key's locations).",
-    409: "A conflict: the slot is no longer open, the booking is cancelled, or the Idempotency-Key is in use.",
+    405: "The path does not take this method (see Allow).",
+    409: (
+        "A conflict: the slot is no longer open (SLOT_NOT_OPEN), the booking request ended without a booking "
+        "(BOOKING_FAILED), or the Idempotency-Key is in use (IDEMPOTENCY_KEY_IN_USE, see Retry-After)."
+    ),
+    413: "The request body is larger than the gateway takes (BODY_TOO_LARGE), or a value is too large.",
     422: "The request is well formed but not valid (see errors), or the Idempotency-Key was used with another body.",
-    429: "Rate limit (per key) or hold limit (per client) reached; see Retry-After.",
-    503: "A service did not answer; retry later (see Retry-After).",
+    429: (
+        "RATE_LIMITED: the key's rate limit, or too many requests without a valid key from this address; "
+        "TOO_MANY_HOLDS: the client's hold limit. See Retry-After."
+    ),
+    503: (
+        "A service did not answer; retry later (see Retry-After). BOOKING_NOT_COMPLETED: the booking is being "
+        "settled; retry with the same Idempotency-Key for its outcome."
+    ),
 }
 
 
@@ -83,8 +98,11 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-READ_PROBLEMS = problem_responses(400, 401, 404, 422, 429, 503)
-WRITE_PROBLEMS = problem_responses(400, 401, 402, 404, 409, 422, 429, 503)
+READ_PROBLEMS = problem_responses(400, 401, 403, 404, 405, 422, 429, 503)
+WRITE_PROBLEMS = problem_responses(400, 401, 402, 403, 404, 405, 409, 413, 422, 429, 503)
+
+
+MAX_FIELD_ERRORS = 20
 
 
 def problem(
@@ -98,11 +116,13 @@ def problem(
 ) -> ProblemDetailsException:
     extra: dict[str, Any] = {"code": code}
     if errors:
-        extra["errors"] = errors
+        extra["errors"] = [
+            {"field": bounded(e["field"]), "detail": bounded(e["detail"])} for e in errors[:MAX_FIELD_ERRORS]
+        ]
     return ProblemDetailsException(
         status_code=status,
         title=title,
-        detail=detail,
+        detail=bounded(detail),
         type_=PROBLEM_BASE + code.lower().replace("_", "-"),
         extra=extra,
         headers=headers,
@@ -115,7 +135,12 @@ _STATUS_BY_REASON = {"PAYMENT_DECLINED": 402, "CARD_DECLINED": 402, "TOO_MANY_HO
 
 def from_rpc_error(err: grpc.aio.AioRpcError) -> ProblemDetailsException:
     status = _HTTP_STATUS.get(err.code(), 502)
-    reason, errors = rpc_error_details(err)
+    reason, errors, ours = rpc_error_info(err)
+    if not ours and err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        # gRPC's own size limits (a message or its metadata too large), not a rate limit
+        return problem(413, "request too large", code="REQUEST_TOO_LARGE", detail="a value in the request is too large")
+    if not ours and status < 500:  # the gRPC library's words are internals: say only the status
+        return problem(status, HTTPStatus(status).phrase, code=reason, detail=HTTPStatus(status).description)
     if status >= 500:
         return problem(
             status,
@@ -162,11 +187,17 @@ def _validation_problem(exc: ValidationException) -> ProblemDetailsException:
         for item in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(item, dict)
     ]
-    return problem(400, "the request is not valid", code="INVALID_REQUEST", detail=str(exc.detail), errors=errors)
+    # Litestar's detail names the method and the whole path, which may be anything the caller sent
+    detail = "the request has invalid fields" if errors else "the request is not valid"
+    return problem(400, "the request is not valid", code="INVALID_REQUEST", detail=detail, errors=errors)
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE", 429: "RATE_LIMITED"}
 
 
 def _http_problem(exc: HTTPException) -> ProblemDetailsException:
-    return problem(exc.status_code, str(exc.detail), code=f"HTTP_{exc.status_code}", headers=exc.headers)
+    code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+    return problem(exc.status_code, str(exc.detail), code=code, headers=exc.headers)
 
 
 def _unexpected_problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -14,9 +14,12 @@ import msgspec
 from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_gateway.application.catalog import TypeMessage
-from shutterbook_gateway.domain.booking import PaymentKind, payment_plan
+from shutterbook_gateway.api.images import image_url
+from shutterbook_gateway.application.catalog import Prices, TypeMessage
+from shutterbook_gateway.domain.booking import PaymentPlan, accepts_promo_codes, payment_plan
+from shutterbook_gateway.domain.pricing import CANCELLATION_POLICY_NAMES, quote
 from shutterbook_gateway.storage.models import OnlineBookingRow
+from shutterbook_kit.resource_names import resource_id
 
 Uuid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F-]{36}$", description="An id (UUID).")]
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
@@ -57,7 +60,7 @@ class Location(msgspec.Struct):
 
 
 def location(loc: pb.Location) -> Location:
-    return Location(loc.name.removeprefix("locations/"), loc.display_name, loc.time_zone, address(loc.address))
+    return Location(resource_id(loc.name, "locations"), loc.display_name, loc.time_zone, address(loc.address))
 
 
 class LocationList(msgspec.Struct):
@@ -72,6 +75,32 @@ class Payment(msgspec.Struct):
     accepts_promo_code: bool
 
 
+class PriceQuote(msgspec.Struct):
+    """The session fee invoice a booking gets, before any promo code: tax, total, what is taken
+    at booking (`due_now`) and what is left to pay the studio (`balance`)."""
+
+    subtotal: Money
+    tax: Money
+    total: Money
+    due_now: Money
+    balance: Money
+
+
+class CancellationPolicy(msgspec.Struct):
+    """What a customer who cancels online gets back of what was paid online:
+    `refund_in_full`, `keep_deposit` (nothing back), `keep_fee` (all but `fee`), or
+    `studio_decides` (nothing back online; the studio refunds by hand, if at all).
+    Rescheduling online costs nothing."""
+
+    kind: str
+    fee: Money | None
+
+
+def cancellation_policy(online: pb.OnlineBookingSettings) -> CancellationPolicy:
+    fee = money(online.cancellation_fee) if online.cancellation_policy == pb.CANCELLATION_POLICY_KEEP_FEE else None
+    return CancellationPolicy(CANCELLATION_POLICY_NAMES.get(online.cancellation_policy, "studio_decides"), fee)
+
+
 class BookableType(msgspec.Struct):
     id: str
     kind: str  # session | appointment
@@ -83,9 +112,21 @@ class BookableType(msgspec.Struct):
     location_address: str
     payment: Payment
     booking_url: str
+    price: PriceQuote | None  # null when bookings of the type get no invoice
+    cancellation_policy: CancellationPolicy
 
 
-def bookable_type(msg: TypeMessage, kind: str, base_url: str, location_address: str) -> BookableType:
+def bookable_type(
+    msg: TypeMessage,
+    kind: str,
+    base_url: str,
+    location_address: str,
+    prices: Prices | None = None,
+    *,
+    company_id: str = "",
+) -> BookableType:
+    """The type as the API shows it; its uploaded marketing image (when it has one and
+    `company_id` is given) is served by the gateway (`api/images.py`), else its image URL."""
     online = msg.online
     plan = payment_plan(online, has_invoice=kind == "session" and msg.auto_create_invoice)
     collection = "session-types" if kind == "session" else "appointment-types"
@@ -98,7 +139,11 @@ def bookable_type(msg: TypeMessage, kind: str, base_url: str, location_address: 
         kind=kind,
         name=online.online_description or msg.display_name,
         marketing_description=online.marketing_description,
-        marketing_image_url=online.marketing_image_uri,
+        marketing_image_url=(
+            image_url(base_url, company_id, collection, type_id, online.marketing_image_etag)
+            if online.marketing_image_etag and company_id
+            else online.marketing_image_uri
+        ),
         duration_minutes=msg.default_duration_minutes,
         display_price=money(online.display_price) if online.display_price.amount_minor else None,
         location_address=location_address,
@@ -106,9 +151,25 @@ def bookable_type(msg: TypeMessage, kind: str, base_url: str, location_address: 
             required=plan.required,
             option=plan.option,
             amount=amount,
-            accepts_promo_code=plan.kind is PaymentKind.INVOICE and plan.amount_minor is None,
+            accepts_promo_code=accepts_promo_codes(plan, online),
         ),
         booking_url=f"{base_url}/book/{collection}/{type_id}",
+        price=_quote(prices, plan),
+        cancellation_policy=cancellation_policy(online),
+    )
+
+
+def _quote(prices: Prices | None, plan: PaymentPlan) -> PriceQuote | None:
+    if prices is None:
+        return None
+    q = quote(prices.items, prices.currency_code, plan)
+    c = q.currency_code
+    return PriceQuote(
+        Money(q.subtotal_minor, c),
+        Money(q.tax_minor, c),
+        Money(q.total_minor, c),
+        Money(q.due_now_minor, c),
+        Money(q.balance_minor, c),
     )
 
 
@@ -140,15 +201,20 @@ def slot(msg: opb.TimeSlot, tz: ZoneInfo | None) -> Slot:
     zone = tz or ZoneInfo(msg.time_zone)
     start, end = _utc(msg.start_time.seconds), _utc(msg.end_time.seconds)
     return Slot(
-        id=msg.name.removeprefix("timeSlots/"),
+        id=resource_id(msg.name, "timeSlots"),
         start_time=_z(start),
         end_time=_z(end),
         local_start=start.astimezone(zone).isoformat(),
         local_end=end.astimezone(zone).isoformat(),
         local_date=start.astimezone(zone).date().isoformat(),
-        location_id=msg.location.removeprefix("locations/"),
+        location_id=resource_id(msg.location, "locations"),
         location_time_zone=msg.time_zone,
     )
+
+
+def encode_slot(msg: opb.TimeSlot) -> bytes:
+    """A slot's JSON in its own location's zone (how the open-slot read model keeps it)."""
+    return msgspec.json.encode(slot(msg, None))
 
 
 class SlotList(msgspec.Struct):
@@ -206,6 +272,7 @@ class BookingLocation(msgspec.Struct):
 class BookingPayment(msgspec.Struct):
     option: str
     charged: Money | None
+    refunded: Money | None  # by the cancellation policy, once cancelled online
     invoice_id: str
     payment_id: str
     deposit_id: str
@@ -215,6 +282,7 @@ class BookingPayment(msgspec.Struct):
 class Booking(msgspec.Struct):
     id: str
     kind: str
+    number: str  # the session number the studio knows it by ("" for appointments)
     status: str  # confirmed | cancelled
     type: TypeRef
     start_time: str
@@ -226,6 +294,7 @@ class Booking(msgspec.Struct):
     client_id: str
     payment: BookingPayment
     created_at: str
+    cancellation_policy: CancellationPolicy
 
 
 class BookingCreated(Booking):
@@ -243,12 +312,14 @@ def booking(
     type_name: str,
     loc: pb.Location,
     address_text: str,
+    policy: CancellationPolicy,
 ) -> Booking:
     start, end = _utc(details.start_time.seconds), _utc(details.end_time.seconds)
     zone = ZoneInfo(details.time_zone or loc.time_zone)
     return Booking(
         id=row.id,
         kind=row.kind,
+        number=details.session_number if isinstance(details, pb.Session) else "",
         status="cancelled" if details.cancelled or row.state == "cancelled" else "confirmed",
         type=TypeRef(row.type_id, type_name),
         start_time=_z(start),
@@ -261,10 +332,12 @@ def booking(
         payment=BookingPayment(
             option=row.payment_option,
             charged=Money(row.charged_minor, row.currency_code) if row.charged_minor else None,
+            refunded=Money(row.cancel_refund_minor, row.currency_code) if row.cancel_refund_minor else None,
             invoice_id=_bare(row.invoice),
             payment_id=_bare(row.payment),
             deposit_id=_bare(row.deposit),
             promo_code=row.promo_code,
         ),
         created_at=_z(row.created_at),
+        cancellation_policy=policy,
     )

@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from shutterbook_kit.errors import Unavailable
-from shutterbook_kit.settings import env_int
 
 
 class AdmissionGate:
-    def __init__(self, limit: int | None = None, wait_seconds: float | None = None) -> None:
-        self.limit = limit or env_int("GATEWAY_MAX_CONCURRENT_BOOKINGS", 16)
-        self.wait_seconds = wait_seconds or float(env_int("GATEWAY_BOOKING_QUEUE_SECONDS", 60))
+    def __init__(self, limit: int, wait_seconds: float) -> None:
+        self.limit = limit
+        self.wait_seconds = wait_seconds
         self._slots = asyncio.Semaphore(self.limit)
 
     @asynccontextmanager

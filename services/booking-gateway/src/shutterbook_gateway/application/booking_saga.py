@@ -6,7 +6,9 @@
 3. record the booking here (state HELD) before anything can take money, so recovery finds it;
 4. pay (billing): the session's fee invoice is created for the booking's pre-assigned session
    id, the promo code applied, and the payment taken on it; or a customer deposit is taken;
-5. confirm (scheduling books the held slot under that session id).
+5. confirm (scheduling books the held slot under that session id); the booking record turns
+   CONFIRMED in the same commit that puts `gateway.booking.confirmed` (with the manage link)
+   in the outbox (cancel and reschedule likewise write their event with their change).
 
 A refusal (card declined, promo code unknown, hold expired) undoes what was done: the hold is
 released, the invoice voided, a payment refunded, visibly in billing. When a service does not
@@ -35,10 +37,20 @@ from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_gateway.application import catalog
+from shutterbook_gateway.application import cancellation, catalog
 from shutterbook_gateway.application.api_keys import Partner, sha256_hex
-from shutterbook_gateway.application.recovery import CALL_TIMEOUT, deposit_note, save, settle
-from shutterbook_gateway.domain.booking import PaymentKind, PaymentPlan, SagaState, payment_plan, step_id
+from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, pending, read_parts
+from shutterbook_gateway.application.recovery import deposit_note, save, settle
+from shutterbook_gateway.domain.booking import (
+    PROMOTION_PREFIX,
+    PaymentKind,
+    PaymentPlan,
+    SagaState,
+    accepts_promo_codes,
+    payment_plan,
+    promo_code_offered,
+    step_id,
+)
 from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams, rpc_reason
 from shutterbook_kit.db import Database
@@ -51,17 +63,12 @@ from shutterbook_kit.errors import (
     Violations,
 )
 from shutterbook_kit.failpoints import failpoint
+from shutterbook_kit.resource_names import resource_id
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.settings import env_int
 from shutterbook_kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# A payment may wait on the card network: its own, longer deadline.
-PAYMENT_TIMEOUT = float(env_int("GATEWAY_PAYMENT_TIMEOUT_SECONDS", 20))
-# How long the request that runs a saga owns it before recovery may take over: longer than
-# every deadline of one run together.
-SAGA_LEASE = timedelta(seconds=env_int("GATEWAY_SAGA_LEASE_SECONDS", 90))
 # Refusals a step can meet that mean "no, and it will stay no" (as opposed to "no answer").
 DEFINITE = frozenset(
     {
@@ -99,6 +106,7 @@ class BookingRequest:
 class Booked:
     row: OnlineBookingRow
     manage_token: str  # only right after booking: never stored, only its hash
+    parts: BookingParts  # what the answer shows, as the confirmation event has it
 
 
 def _money(amount: int, currency: str) -> money_pb2.Money:
@@ -113,7 +121,7 @@ async def _client(up: Upstreams, partner: Partner, req: BookingRequest) -> clien
     if req.phone:
         wanted.phones.append(req.phone)
     found = await up.clients.FindOrCreateClient(
-        clients_pb2.FindOrCreateClientRequest(client=wanted), metadata=partner.metadata(), timeout=CALL_TIMEOUT
+        clients_pb2.FindOrCreateClientRequest(client=wanted), metadata=partner.metadata(), timeout=up.deadlines.call
     )
     client = found.client
     missing = [p for p in req.participants if _family_member(client, p) is None]
@@ -128,11 +136,11 @@ async def _client(up: Upstreams, partner: Partner, req: BookingRequest) -> clien
                 client=update, update_mask=field_mask_pb2.FieldMask(paths=["family_members"])
             ),
             metadata=partner.metadata(),
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
     # scheduling learns clients from events; tell it now rather than wait for them
     await up.scheduling.EnsureKnownClient(
-        pb.EnsureKnownClientRequest(client=client), metadata=partner.metadata(), timeout=CALL_TIMEOUT
+        pb.EnsureKnownClientRequest(client=client), metadata=partner.metadata(), timeout=up.deadlines.call
     )
     return client
 
@@ -148,12 +156,33 @@ def _family_member(client: clients_pb2.Client, p: Participant) -> str | None:
     return None
 
 
-def _check_request(kind: str, plan: PaymentPlan, req: BookingRequest) -> None:
+async def _offered_codes(up: Upstreams, partner: Partner, online: pb.OnlineBookingSettings) -> set[str]:
+    """The promo codes a type offers online: its `online_promotions` are codes, or billing's
+    promotions (`promotions/{id}`) whose codes are asked of billing."""
+    codes = {p.strip().upper() for p in online.online_promotions if not p.startswith(PROMOTION_PREFIX)}
+    for name in (p for p in online.online_promotions if p.startswith(PROMOTION_PREFIX)):
+        try:
+            promotion = await up.billing.GetPromotion(
+                billing_pb2.GetPromotionRequest(name=name), metadata=partner.metadata(), timeout=up.deadlines.read
+            )
+        except grpc.aio.AioRpcError as err:
+            if err.code() in {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT}:
+                continue  # a promotion since deleted is no longer offered
+            raise
+        codes.add(promotion.code.upper())
+    return codes
+
+
+def _check_request(
+    kind: str, plan: PaymentPlan, online: pb.OnlineBookingSettings, req: BookingRequest, offered: set[str]
+) -> None:
     v = Violations()
     if plan.required and not req.payment_token:
         v.add("payment_token", f"is required: this type asks for payment ({plan.option})")
-    if req.promo_code and not (plan.kind is PaymentKind.INVOICE and plan.amount_minor is None):
+    if req.promo_code and not accepts_promo_codes(plan, online):
         v.add("promo_code", "this type takes no promo code online")
+    elif req.promo_code and not promo_code_offered(req.promo_code, offered):
+        v.add("promo_code", "this promo code is not offered online for this type")
     if req.participants and kind != "session":
         v.add("participants", "only session bookings have participants")
     v.raise_if_any("the booking request has invalid fields")
@@ -164,7 +193,7 @@ async def _hold(up: Upstreams, partner: Partner, slot: opb.TimeSlot, client: str
         hold: opb.SlotHold = await up.online.HoldSlot(
             opb.HoldSlotRequest(time_slot=slot.name, client=client, request_id=step_id(request_id, "hold")),
             metadata=partner.metadata(),
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
         return hold
     except grpc.aio.AioRpcError as err:
@@ -180,7 +209,7 @@ async def _hold(up: Upstreams, partner: Partner, slot: opb.TimeSlot, client: str
 
 
 def _snapshot(
-    row: OnlineBookingRow, slot: opb.TimeSlot, stype: pb.SessionType, notes: str
+    row: OnlineBookingRow, slot: opb.TimeSlot, stype: pb.SessionType, notes: str, loc: pb.Location
 ) -> scheduling_events.SessionSnapshot:
     return scheduling_events.SessionSnapshot(
         session=f"sessions/{row.id}",
@@ -195,6 +224,8 @@ def _snapshot(
         price_list_items=list(stype.price_list_items),
         auto_create_invoice=True,
         booked_online=True,
+        location_display_name=loc.display_name,
+        location_address=catalog.postal_text(loc),
     )
 
 
@@ -207,6 +238,7 @@ async def _pay(
     req: BookingRequest,
     slot: opb.TimeSlot,
     btype: catalog.TypeMessage,
+    client: clients_pb2.Client,
 ) -> None:
     md = partner.metadata()
     if plan.kind is PaymentKind.DEPOSIT:
@@ -224,15 +256,20 @@ async def _pay(
                 request_id=step_id(row.request_id, "deposit"),
             ),
             metadata=md,
-            timeout=PAYMENT_TIMEOUT,
+            timeout=up.deadlines.payment,
         )
         await save(db, row, deposit=deposit.name, charged_minor=amount)
         return
     assert isinstance(btype, pb.SessionType)
+    # billing invoices only clients it knows in the company: tell it now rather than wait for the event
+    await up.billing.EnsureKnownClient(
+        billing_pb2.EnsureKnownClientRequest(client=client), metadata=md, timeout=up.deadlines.call
+    )
+    loc = await catalog.location(up, partner, slot.location)  # the invoice's documents name the studio
     invoice = await up.billing.EnsureSessionInvoice(
-        billing_pb2.EnsureSessionInvoiceRequest(session=_snapshot(row, slot, btype, req.notes)),
+        billing_pb2.EnsureSessionInvoiceRequest(session=_snapshot(row, slot, btype, req.notes, loc)),
         metadata=md,
-        timeout=CALL_TIMEOUT,
+        timeout=up.deadlines.call,
     )
     await save(db, row, invoice=invoice.name, currency_code=invoice.currency_code)
     if req.promo_code:
@@ -241,7 +278,7 @@ async def _pay(
                 invoice=invoice.name, promo_code=req.promo_code, request_id=step_id(row.request_id, "promo")
             ),
             metadata=md,
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
     amount = plan.amount_minor if plan.amount_minor is not None else invoice.balance.amount_minor
     if amount <= 0:
@@ -259,7 +296,7 @@ async def _pay(
             request_id=step_id(row.request_id, "payment"),
         ),
         metadata=md,
-        timeout=PAYMENT_TIMEOUT,
+        timeout=up.deadlines.payment,
     )
     await save(db, row, payment=payment.name, charged_minor=amount)
 
@@ -279,7 +316,7 @@ async def _confirm(
                 session_id=row.id,
             ),
             metadata=partner.metadata(),
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
     else:
         await up.online.BookAppointmentOnline(
@@ -287,7 +324,7 @@ async def _confirm(
                 hold=row.hold, client=row.client, description=req.notes, request_id=rid, appointment_id=row.id
             ),
             metadata=partner.metadata(),
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
 
 
@@ -304,18 +341,30 @@ async def _existing(db: Database, company_id: str, request_id: str) -> OnlineBoo
         return row
 
 
-async def book(db: Database, up: Upstreams, partner: Partner, req: BookingRequest, request_id: str) -> Booked:
-    """Run the saga; raises a kit DomainError (or the upstream's error) when nothing was booked."""
+async def book(
+    db: Database,
+    up: Upstreams,
+    partner: Partner,
+    req: BookingRequest,
+    request_id: str,
+    *,
+    lease: timedelta,
+    manage_link: ManageLink,
+) -> Booked:
+    """Run the saga; raises a kit DomainError (or the upstream's error) when nothing was booked.
+    `lease`: how long this request owns the booking before recovery may take over (longer
+    than every deadline of one run together); `manage_link`: the link the confirmation carries."""
     manage_token = secrets.token_urlsafe(32)
     earlier = await _existing(db, partner.company_id, request_id)
     if earlier is not None:  # a retry after a lost response or a crash: settle, then answer
-        return await _resume(db, up, partner, earlier, manage_token)
+        return await _resume(db, up, partner, earlier, manage_token, manage_link)
     slot = await catalog.time_slot(up, partner, req.slot_id)
     kind = "session" if slot.session_type else "appointment"
     type_id = (slot.session_type or slot.appointment_type).split("/", 1)[1]
     btype = await catalog.online_type(up, partner, kind, type_id)
     plan = payment_plan(btype.online, has_invoice=kind == "session" and btype.auto_create_invoice)
-    _check_request(kind, plan, req)
+    offered = await _offered_codes(up, partner, btype.online) if req.promo_code else set()
+    _check_request(kind, plan, btype.online, req, offered)
     client = await _client(up, partner, req)
     participants = [m for p in req.participants if (m := _family_member(client, p)) is not None]
     hold = await _hold(up, partner, slot, client.name, request_id)
@@ -329,7 +378,7 @@ async def book(db: Database, up: Upstreams, partner: Partner, req: BookingReques
         state=SagaState.HELD,
         type_id=type_id,
         slot_id=req.slot_id,
-        location_id=slot.location.removeprefix("locations/"),
+        location_id=resource_id(slot.location, "locations"),
         client=client.name,
         hold=hold.name,
         payment_option=plan.option,
@@ -342,7 +391,7 @@ async def book(db: Database, up: Upstreams, partner: Partner, req: BookingReques
         deposit="",
         manage_token_sha256=sha256_hex(manage_token),
         last_error="",
-        lease_until=now + SAGA_LEASE,
+        lease_until=now + lease,
         created_at=now,
         updated_at=now,
     )
@@ -350,13 +399,19 @@ async def book(db: Database, up: Upstreams, partner: Partner, req: BookingReques
         uow.session.add(row)
         await uow.commit()
     if plan.required:
-        await _step(db, up, partner, row, _pay(db, up, partner, row, plan, req, slot, btype), "payment")
+        await _step(db, up, partner, row, _pay(db, up, partner, row, plan, req, slot, btype, client), "payment")
         failpoint("gateway.saga.after_payment")  # tests kill the gateway here: recovery must refund
     await save(db, row, state=SagaState.PAID)
     await _step(db, up, partner, row, _confirm(up, partner, row, req, participants), "confirmation")
-    if row.state != SagaState.CONFIRMED:
-        await save(db, row, state=SagaState.CONFIRMED, last_error="")
-    return Booked(row=row, manage_token=manage_token)
+    parts = await read_parts(up, partner, row)
+    names = (req.given_name, req.family_name, req.email)
+    event = pending("confirmed", row, parts, manage_link(row.id, manage_token), names)
+    failpoint("gateway.saga.before_confirmed")  # tests kill the gateway here: recovery settles it
+    # CONFIRMED and its event in one commit (a confirmation settled in `_step` writes it again:
+    # the same state, and the event it did not have)
+    await save(db, row, state=SagaState.CONFIRMED, last_error="", event=event)
+    failpoint("gateway.saga.after_confirmed")  # tests kill the gateway here: the event is kept
+    return Booked(row=row, manage_token=manage_token, parts=parts)
 
 
 async def _step(
@@ -399,14 +454,34 @@ def _refusal(err: grpc.aio.AioRpcError, what: str, row: OnlineBookingRow) -> Exc
     return FailedPrecondition(f"the slot could not be confirmed.{refunded}", reason="SLOT_NOT_OPEN")
 
 
-async def _resume(db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, manage_token: str) -> Booked:
+async def _resume(
+    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, manage_token: str, manage_link: ManageLink
+) -> Booked:
+    """A retry of a booking request (same Idempotency-Key): its outcome once settled - the
+    booking, or BOOKING_FAILED (nothing booked, any charge refunded) - or, while a service
+    still does not answer, BOOKING_NOT_COMPLETED again (recovery keeps settling it)."""
     if row.state in (SagaState.HELD, SagaState.PAID):
-        row = await settle(db, up, partner, row)
+        row = await settle(db, up, partner, row, best_effort=True)
+    if row.state in (SagaState.HELD, SagaState.PAID):
+        raise Unavailable(
+            "this booking is still being settled; retry later with the same Idempotency-Key",
+            reason="BOOKING_NOT_COMPLETED",
+        )
     if row.state not in (SagaState.CONFIRMED, SagaState.CANCELLED):
-        raise FailedPrecondition("this booking request did not complete; nothing is booked", reason="BOOKING_FAILED")
-    # the first answer (with its manage token) was lost: issue a new token, the old one was never seen
-    await save(db, row, manage_token_sha256=sha256_hex(manage_token))
-    return Booked(row=row, manage_token=manage_token)
+        refunded = " What was charged is refunded." if row.state == SagaState.REFUNDED else ""
+        raise FailedPrecondition(
+            f"this booking request did not complete; nothing is booked.{refunded}", reason="BOOKING_FAILED"
+        )
+    # the first answer (with its manage token) was lost: issue a new token, the old one was never
+    # seen; the confirmation goes out again with the link that works now, in the same commit
+    parts = await read_parts(up, partner, row)
+    event = (
+        pending("confirmed", row, parts, manage_link(row.id, manage_token))
+        if row.state == SagaState.CONFIRMED
+        else None
+    )
+    await save(db, row, manage_token_sha256=sha256_hex(manage_token), event=event)
+    return Booked(row=row, manage_token=manage_token, parts=parts)
 
 
 # --- managing a booking --------------------------------------------------------------------------
@@ -428,42 +503,51 @@ async def find(db: Database, partner: Partner, booking_id: str, token: str) -> O
     return row
 
 
-async def cancel(
-    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, request_id: str
-) -> OnlineBookingRow:
-    """Cancel online. Payments stay as they are: refunds follow the studio's policy, by staff."""
+async def cancel(db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, request_id: str) -> BookingParts:
+    """Cancel online (CANCELLED and `gateway.booking.cancelled` in one commit), then refund as
+    the type's cancellation policy says (application/cancellation.py)."""
     if row.state == SagaState.CANCELLED:
-        return row
+        await cancellation.refund_by_policy(db, up, partner, row)
+        return await read_parts(up, partner, row)
     rid = step_id(request_id, "cancel")
     if row.kind == "session":
         await up.online.CancelOnlineBooking(
             opb.CancelOnlineBookingRequest(session=f"sessions/{row.id}", request_id=rid),
             metadata=partner.metadata(),
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
     else:
         await up.online.CancelOnlineAppointment(
             opb.CancelOnlineAppointmentRequest(appointment=f"appointments/{row.id}", request_id=rid),
             metadata=partner.metadata(),
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
-    await save(db, row, state=SagaState.CANCELLED)
-    return row
+    parts = await read_parts(up, partner, row)
+    await save(db, row, state=SagaState.CANCELLED, event=pending("cancelled", row, parts, ""))
+    await cancellation.refund_by_policy(db, up, partner, row)
+    return parts
 
 
 async def reschedule(
-    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, slot_id: str, request_id: str
-) -> OnlineBookingRow:
+    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, slot_id: str, request_id: str, manage_url: str
+) -> BookingParts:
+    """Move the booking to another open slot at its location (the new slot and
+    `gateway.booking.rescheduled` in one commit)."""
     if row.state == SagaState.CANCELLED:
         raise FailedPrecondition("a cancelled booking cannot be rescheduled", reason="BOOKING_CANCELLED")
     slot = await catalog.time_slot(up, partner, slot_id)
+    if resource_id(slot.location, "locations") != row.location_id:
+        # online, a booking stays at its studio: moving it to another location is a staff decision
+        raise FailedPrecondition(
+            "the booking can only move to another time at its own location", reason="OTHER_LOCATION"
+        )
     rid = step_id(request_id, "reschedule")
     try:
         if row.kind == "session":
             await up.online.RescheduleOnlineBooking(
                 opb.RescheduleOnlineBookingRequest(session=f"sessions/{row.id}", time_slot=slot.name, request_id=rid),
                 metadata=partner.metadata(),
-                timeout=CALL_TIMEOUT,
+                timeout=up.deadlines.call,
             )
         else:
             await up.online.RescheduleOnlineAppointment(
@@ -471,7 +555,7 @@ async def reschedule(
                     appointment=f"appointments/{row.id}", time_slot=slot.name, request_id=rid
                 ),
                 metadata=partner.metadata(),
-                timeout=CALL_TIMEOUT,
+                timeout=up.deadlines.call,
             )
     except grpc.aio.AioRpcError as err:
         if err.code() == grpc.StatusCode.FAILED_PRECONDITION and rpc_reason(err) in (
@@ -480,17 +564,7 @@ async def reschedule(
         ):
             raise FailedPrecondition("the slot is no longer open", reason="SLOT_NOT_OPEN") from err
         raise
-    await save(db, row, slot_id=slot_id, location_id=slot.location.removeprefix("locations/"))
-    return row
-
-
-async def booking_details(up: Upstreams, partner: Partner, row: OnlineBookingRow) -> pb.Session | pb.Appointment:
-    if row.kind == "session":
-        session: pb.Session = await up.scheduling.GetSession(
-            pb.GetSessionRequest(name=f"sessions/{row.id}"), metadata=partner.metadata(), timeout=CALL_TIMEOUT
-        )
-        return session
-    appointment: pb.Appointment = await up.scheduling.GetAppointment(
-        pb.GetAppointmentRequest(name=f"appointments/{row.id}"), metadata=partner.metadata(), timeout=CALL_TIMEOUT
-    )
-    return appointment
+    row.slot_id, row.location_id = slot_id, resource_id(slot.location, "locations")
+    parts = await read_parts(up, partner, row)
+    await save(db, row, event=pending("rescheduled", row, parts, manage_url))
+    return parts

@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+import msgspec
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
@@ -41,9 +42,18 @@ class Decision:
     body: bytes = b""
 
 
+def canonical_body(body: bytes) -> bytes:
+    """The body as parsed JSON (keys sorted, no whitespace), so the same document written
+    otherwise is the same request; a body that is not JSON counts byte for byte."""
+    try:
+        return msgspec.json.encode(msgspec.json.decode(body), order="sorted")
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError, ValueError):
+        return b"\x00raw:" + body
+
+
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query.encode(), body):
+    for part in (method.encode(), path.encode(), query.encode(), canonical_body(body)):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

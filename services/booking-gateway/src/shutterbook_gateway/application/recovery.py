@@ -21,50 +21,58 @@ from shutterbook.billing.v1 import billing_pb2
 from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_gateway.application.api_keys import Partner
+from shutterbook_gateway.application.booking_events import SOURCE, Pending, pending, read_parts
 from shutterbook_gateway.domain.booking import OPEN_STATES, PaymentKind, SagaState, step_id
+from shutterbook_gateway.settings import RecoverySettings
 from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.settings import env_int
 from shutterbook_kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# Deadline of one call to a service; generous, since on the embedded SQLite default every write
-# of a service queues behind the others.
-# Deadline of one call to a service (the saga's too); generous, since on the embedded SQLite
-# default every write of a service queues behind the others.
-CALL_TIMEOUT = float(env_int("GATEWAY_CALL_TIMEOUT_SECONDS", 15))
-RETRY_AFTER = timedelta(seconds=env_int("GATEWAY_RECOVERY_RETRY_SECONDS", 15))
-RECOVERY_INTERVAL_SECONDS = float(env_int("GATEWAY_RECOVERY_INTERVAL_SECONDS", 5))
 REFUND_REASON = "online booking not completed"
 
 
-async def save(db: Database, row: OnlineBookingRow, **changes: object) -> None:
-    """Write a booking's progress (and keep the in-memory row in step)."""
+async def save(db: Database, row: OnlineBookingRow, *, event: Pending | None = None, **changes: object) -> None:
+    """Write a booking's progress (and keep the in-memory row in step); `event` goes to the
+    outbox in the same commit."""
     for key, value in changes.items():
         setattr(row, key, value)
     row.updated_at = utcnow()
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, source=SOURCE) as uow:
         await uow.session.merge(row)
+        if event is not None:
+            event.write(uow)
         await uow.commit()
 
 
 async def settle(
-    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, *, best_effort: bool = False
+    db: Database,
+    up: Upstreams,
+    partner: Partner,
+    row: OnlineBookingRow,
+    *,
+    best_effort: bool = False,
+    announce: bool = False,
 ) -> OnlineBookingRow:
     """Bring an unfinished booking to CONFIRMED, FAILED or REFUNDED. With `best_effort`, a
-    service that does not answer leaves it as it is (for recovery) instead of raising."""
-    md = partner.metadata()
+    service that does not answer leaves it as it is (for recovery) instead of raising. The
+    gateway settles as itself, not as the key (a booking page's key may not refund).
+    `announce` (the recovery loop: the request that ran the saga is gone): a booking found
+    confirmed gets its `gateway.booking.confirmed` in the same commit, without a manage link
+    (only that request knew the token); a saga still running writes its own."""
+    md = partner.settling().metadata()
     try:
         hold = await up.online.ReleaseHold(
             opb.ReleaseHoldRequest(name=row.hold, request_id=step_id(row.request_id, "release")),
             metadata=md,
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
         if hold.state == opb.SLOT_HOLD_STATE_BOOKED:
-            await save(db, row, state=SagaState.CONFIRMED, last_error="")
+            event = pending("confirmed", row, await read_parts(up, partner, row), "") if announce else None
+            await save(db, row, state=SagaState.CONFIRMED, last_error="", event=event)
             return row
         refunded = await _refund_all(up, md, row)
     except grpc.aio.AioRpcError as err:
@@ -91,13 +99,13 @@ async def _refund_invoice(up: Upstreams, md: tuple[tuple[str, str], ...], row: O
         found = await up.billing.ListInvoices(
             billing_pb2.ListInvoicesRequest(session=f"sessions/{row.id}", page_size=10),
             metadata=md,
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
         if not found.invoices:
             return False
         invoice = found.invoices[0].name
     payments = await up.billing.ListPayments(
-        billing_pb2.ListPaymentsRequest(invoice=invoice, page_size=1000), metadata=md, timeout=CALL_TIMEOUT
+        billing_pb2.ListPaymentsRequest(invoice=invoice, page_size=1000), metadata=md, timeout=up.deadlines.call
     )
     refunded = False
     for payment in payments.payments:
@@ -113,14 +121,14 @@ async def _refund_invoice(up: Upstreams, md: tuple[tuple[str, str], ...], row: O
                 request_id=step_id(row.request_id, f"refund {payment.name}"),
             ),
             metadata=md,
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
         refunded = True
     try:
         await up.billing.VoidInvoice(
             billing_pb2.VoidInvoiceRequest(name=invoice, request_id=step_id(row.request_id, "void")),
             metadata=md,
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
     except grpc.aio.AioRpcError as err:
         if err.code() != grpc.StatusCode.FAILED_PRECONDITION:  # already void
@@ -135,7 +143,7 @@ async def _refund_deposits(up: Upstreams, md: tuple[tuple[str, str], ...], row: 
         page = await up.billing.ListDeposits(
             billing_pb2.ListDepositsRequest(client=row.client, page_size=1000, page_token=token),
             metadata=md,
-            timeout=CALL_TIMEOUT,
+            timeout=up.deadlines.call,
         )
         for deposit in page.deposits:
             ours = deposit.note == deposit_note(row.id)
@@ -149,7 +157,7 @@ async def _refund_deposits(up: Upstreams, md: tuple[tuple[str, str], ...], row: 
                     request_id=step_id(row.request_id, f"refund {deposit.name}"),
                 ),
                 metadata=md,
-                timeout=CALL_TIMEOUT,
+                timeout=up.deadlines.call,
             )
             refunded = True
         token = page.next_page_token
@@ -166,20 +174,21 @@ def deposit_note(booking_id: str) -> str:
 # --- the loop ----------------------------------------------------------------------------------
 
 
-async def _claim(db: Database, row: OnlineBookingRow) -> bool:
+async def _claim(db: Database, row: OnlineBookingRow, retry_after: timedelta) -> bool:
     """Take the booking for one settle attempt; false when another replica took it first."""
     async with UnitOfWork(db) as uow:
         result = await uow.session.execute(
             update(OnlineBookingRow)
             .where(OnlineBookingRow.id == row.id, OnlineBookingRow.lease_until == row.lease_until)
-            .values(lease_until=utcnow() + RETRY_AFTER)
+            .values(lease_until=utcnow() + retry_after)
         )
         await uow.commit()
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def recover_due(db: Database, up: Upstreams, limit: int = 50) -> int:
+async def recover_due(db: Database, up: Upstreams, settings: RecoverySettings | None = None, limit: int = 50) -> int:
     """Settle the unfinished bookings whose lease ran out; returns how many were settled."""
+    retry_after = (settings or RecoverySettings()).retry_after
     async with UnitOfWork(db, readonly=True) as uow:
         rows = (
             await uow.session.scalars(
@@ -193,22 +202,22 @@ async def recover_due(db: Database, up: Upstreams, limit: int = 50) -> int:
         ).all()
     settled = 0
     for row in rows:
-        if not await _claim(db, row):
+        if not await _claim(db, row, retry_after):
             continue
-        partner = Partner(key_id=row.key_id, company_id=row.company_id, location_ids=())
+        partner = Partner(key_id=row.key_id, company_id=row.company_id, location_ids=(), service="gateway-recovery")
         try:
-            await settle(db, up, partner, row)
+            await settle(db, up, partner, row, announce=True)
             settled += 1
         except grpc.aio.AioRpcError as err:
             log.warning("booking %s not settled yet: %s", row.id, err.code().name)
     return settled
 
 
-async def run_recovery(db: Database, up: Upstreams, interval: float = RECOVERY_INTERVAL_SECONDS) -> None:
+async def run_recovery(db: Database, up: Upstreams, settings: RecoverySettings) -> None:
     """The gateway's background loop (every replica runs one; claims keep them apart)."""
     while True:
         try:
-            await recover_due(db, up)
+            await recover_due(db, up, settings)
         except Exception:  # the loop must outlive a database blip; the next round retries
             log.exception("booking recovery round failed")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(settings.interval_seconds)

@@ -13,6 +13,9 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 
 # The longest open-slot query the public API answers, in days (inclusive range).
 MAX_SLOT_RANGE_DAYS = 31
+# How far ahead an open-slot query may start, in days (no studio opens slots further out; it
+# also keeps every date arithmetic far from date.max).
+MAX_SLOT_ADVANCE_DAYS = 3 * 366
 
 # Names the API uses for the type's payment option (reference page 05, "Payment Options").
 PAYMENT_OPTION_NAMES = {
@@ -62,6 +65,20 @@ def payment_plan(online: pb.OnlineBookingSettings, *, has_invoice: bool) -> Paym
     if option == "invoice_listed_price":
         return PaymentPlan(option, PaymentKind.INVOICE, amount, currency)
     return PaymentPlan(option, PaymentKind.INVOICE, None, currency)
+
+
+PROMOTION_PREFIX = "promotions/"
+
+
+def accepts_promo_codes(plan: PaymentPlan, online: pb.OnlineBookingSettings) -> bool:
+    """A promo code can change what is paid online only for the full-amount invoice option,
+    and only a type offering promotions online ("promotional items offered online") takes one."""
+    return plan.kind is PaymentKind.INVOICE and plan.amount_minor is None and bool(online.online_promotions)
+
+
+def promo_code_offered(code: str, offered_codes: set[str]) -> bool:
+    """Codes are case-insensitive (billing stores them upper case)."""
+    return code.strip().upper() in offered_codes
 
 
 def step_id(request_id: str, step: str) -> str:

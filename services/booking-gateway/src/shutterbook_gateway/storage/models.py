@@ -28,6 +28,10 @@ class PartnerApiKeyRow(Base):
     label: Mapped[str] = mapped_column(sa.String(200))
     secret_sha256: Mapped[str] = mapped_column(sa.String(64))
     location_ids: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # "secret" (sbk_: partner servers, every route) or "publishable" (pbk_: booking pages, the
+    # booking routes only, from `allowed_origins`)
+    kind: Mapped[str] = mapped_column(sa.String(16), default="secret", server_default="secret")
+    allowed_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
@@ -72,6 +76,8 @@ class OnlineBookingRow(Base):
     promo_code: Mapped[str] = mapped_column(sa.String(64), default="")
     currency_code: Mapped[str] = mapped_column(sa.String(3), default="USD")
     charged_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # refunded by the cancellation policy when cancelled online; None: not cancelled (or not yet settled)
+    cancel_refund_minor: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True, default=None)
     invoice: Mapped[str] = mapped_column(sa.String(80), default="")
     payment: Mapped[str] = mapped_column(sa.String(80), default="")
     deposit: Mapped[str] = mapped_column(sa.String(80), default="")
@@ -85,3 +91,20 @@ class OnlineBookingRow(Base):
         sa.UniqueConstraint("company_id", "request_id", name="uq_online_bookings_request"),
         sa.Index("ix_online_bookings_open", "state", "lease_until"),
     )
+
+
+class CalendarFeedRow(Base):
+    """A secret subscription URL of one schedule's calendar, or of a staff member's across every
+    schedule they are on (`/calendars/{id}/{secret}.ics`), polled by calendar apps; only the
+    SHA-256 of the secret is kept; revocable."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    schedule_id: Mapped[str] = mapped_column(sa.String(36), default="")  # "" for a staff member's feed
+    staff_member_id: Mapped[str] = mapped_column(sa.String(36), default="")  # "" for a schedule's feed
+    label: Mapped[str] = mapped_column(sa.String(200), default="")
+    secret_sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -24,7 +24,7 @@ export class Api {
   /**
    * @param {string} method
    * @param {string} path e.g. "/v1/session-types"
-   * @param {{query?: Record<string, string|number|undefined>, body?: unknown, idempotencyKey?: string, manage?: boolean}} [options]
+   * @param {{query?: Record<string, string|number|undefined>, body?: unknown, idempotencyKey?: string, manage?: boolean, headers?: Record<string, string>}} [options]
    */
   async request(method, path, options = {}) {
     const url = new URL(path, window.location.origin);
@@ -35,6 +35,7 @@ export class Api {
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
     if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
     if (options.manage) headers["X-Booking-Token"] = this.bookingToken;
+    Object.assign(headers, options.headers || {});
     let response;
     try {
       response = await fetch(url, {
@@ -96,12 +97,25 @@ export class Api {
   }
 
   /** Open slots of a type between two dates (inclusive) in the visitor's time zone. */
-  openSlots(kind, id, startDate, endDate, timeZone) {
+  openSlots(kind, id, startDate, endDate, timeZone, location = "") {
     return this.listAll(`/v1/${kind}/${encodeURIComponent(id)}/open-slots`, "slots", {
       start_date: startDate,
       end_date: endDate,
       time_zone: timeZone,
+      location,
     }).then((r) => r.items);
+  }
+
+  /** The booking as an .ics file (a Blob), read with the manage token. */
+  async calendarFile(id) {
+    const url = new URL(`/v1/bookings/${encodeURIComponent(id)}/calendar.ics`, window.location.origin);
+    const response = await fetch(url, {
+      headers: { "X-Api-Key": this.key, "X-Booking-Token": this.bookingToken },
+      credentials: "omit",
+      cache: "no-store",
+    });
+    if (!response.ok) throw new ApiError(response.status, { title: "The calendar file could not be made" });
+    return response.blob();
   }
 
   book(body, idempotencyKey) {

@@ -21,6 +21,7 @@ import {
   zoneAbbreviation,
   zoneLabel,
 } from "./dom.js";
+import { calendarLinks, cancellationOutcome, policyNote, priceBreakdown } from "./info.js";
 
 const WINDOW_DAYS = 28; // open slots are asked for 28 days at a time (the API allows up to 32)
 const KINDS = { session: "session-types", appointment: "appointment-types" };
@@ -38,6 +39,7 @@ const state = {
   types: /** @type {any[]} */ ([]),
   type: /** @type {any} */ (null),
   locations: /** @type {Map<string, any>} */ (new Map()),
+  location: "", // the chosen location's id ("" while not chosen; the only one when there is one)
   windowStart: "",
   slots: /** @type {any[]} */ ([]),
   day: "",
@@ -261,6 +263,7 @@ function typeKind(type) {
 }
 
 function priceText(type) {
+  if (type.price) return `${formatMoney(type.price.total)} incl. tax`;
   return type.display_price ? formatMoney(type.display_price) : "";
 }
 
@@ -390,7 +393,8 @@ async function loadSlots(kind, id) {
   if (!state.windowStart) state.windowStart = today();
   const end = addDays(state.windowStart, WINDOW_DAYS - 1);
   setStatus("Loading open times…");
-  state.slots = await state.api.openSlots(kind, id, state.windowStart, end, state.timeZone);
+  const location = state.booking ? state.booking.location.id : state.location;
+  state.slots = await state.api.openSlots(kind, id, state.windowStart, end, state.timeZone, location);
   state.slots.sort((a, b) => a.start_time.localeCompare(b.start_time));
 }
 
@@ -420,9 +424,68 @@ function typeSummary(type) {
   );
 }
 
+/** Location step, when the studio has several: the customer picks one before any times show. */
+function showLocations(options = {}) {
+  const form = h("form", { class: "stack", novalidate: true });
+  form.append(
+    h(
+      "fieldset",
+      { class: "choices" },
+      h("legend", {}, "Studio locations"),
+      Array.from(state.locations.values()).map((loc) =>
+        h(
+          "label",
+          { class: "card choice compact" },
+          h("input", { type: "radio", name: "location", value: loc.id, checked: loc.id === state.location, required: true }),
+          h(
+            "span",
+            { class: "card-body" },
+            h("span", { class: "card-title" }, loc.name),
+            loc.address?.text ? h("span", { class: "card-meta" }, loc.address.text) : null,
+          ),
+        ),
+      ),
+    ),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "button primary" }, "Continue")),
+  );
+  const back = state.fixedType ? null : button("Back", () => showTypes());
+  if (back) form.append(h("div", { class: "actions secondary" }, back));
+  const section = step("locations", "Choose a location", typeSummary(state.type), form);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = /** @type {HTMLInputElement|null} */ (form.querySelector("input[name=location]:checked"));
+    if (!chosen) {
+      showProblem(section, new ApiError(0, { title: "Choose a location first." }));
+      return;
+    }
+    if (state.location !== chosen.value) {
+      state.windowStart = "";
+      state.day = "";
+      state.slot = null;
+    }
+    state.location = chosen.value;
+    await showDays();
+  });
+  show(section, options);
+  setStatus(`${state.locations.size} locations.`);
+}
+
+function needsLocation() {
+  if (state.booking || state.location) return false;
+  if (state.locations.size === 1) {
+    state.location = Array.from(state.locations.keys())[0];
+    return false;
+  }
+  return state.locations.size > 1;
+}
+
 /** Day step. In manage mode (`reschedule`) the type is the booking's and the slot moves the booking. */
 async function showDays(options = {}, alert = null) {
   const type = state.type;
+  if (needsLocation()) {
+    showLocations(options);
+    return;
+  }
   await loadSlots(typeKind(type), type.id);
   const days = slotsByDay();
   const end = addDays(state.windowStart, WINDOW_DAYS - 1);
@@ -431,6 +494,9 @@ async function showDays(options = {}, alert = null) {
     "days",
     state.booking ? "Choose a new day" : "Choose a day",
     typeSummary(type),
+    state.location && state.locations.size > 1 && !state.booking
+      ? h("p", { class: "chosen-location" }, `At ${locationName(state.location)}`)
+      : null,
     type.marketing_description && !state.booking ? h("p", { class: "description" }, type.marketing_description) : null,
     type.marketing_image_url && !state.booking
       ? h("img", { class: "hero-image", src: type.marketing_image_url, alt: `${type.name}` })
@@ -508,6 +574,12 @@ async function showDays(options = {}, alert = null) {
 
 function backButton() {
   if (state.booking) return button("Back to my booking", () => showManage());
+  if (state.locations.size > 1) {
+    return button("Other locations", () => {
+      state.location = "";
+      showDays();
+    });
+  }
   if (state.fixedType) return null;
   return button("Back", () => showTypes());
 }
@@ -643,7 +715,8 @@ function selectedSummary() {
       `, ${slotLabel(slot)} ${zoneAbbreviation(slot.start_time, state.timeZone)}`,
     ),
     locationName(slot.location_id) ? h("p", {}, locationName(slot.location_id)) : null,
-    priceText(state.type) ? h("p", {}, `Price: ${priceText(state.type)}`) : null,
+    priceBreakdown(state.type),
+    policyNote(state.type.cancellation_policy),
   );
 }
 
@@ -1038,18 +1111,21 @@ function bookingDetails(booking, type) {
         : null,
       address ? h("span", { class: "address", "data-detail": "address" }, address) : null,
     ),
-    charged ? h("dt", {}, "Paid") : null,
+    charged ? h("dt", {}, "Paid online") : null,
     charged ? h("dd", { "data-detail": "paid" }, charged) : null,
+    booking.payment?.refunded ? h("dt", {}, "Refunded") : null,
+    booking.payment?.refunded ? h("dd", { "data-detail": "refunded" }, formatMoney(booking.payment.refunded)) : null,
     booking.payment?.promo_code ? h("dt", {}, "Promo code") : null,
     booking.payment?.promo_code ? h("dd", {}, booking.payment.promo_code) : null,
     h("dt", {}, "Status"),
     h("dd", { "data-detail": "status" }, booking.status === "cancelled" ? "Cancelled" : "Confirmed"),
-    h("dt", {}, "Reference"),
-    h("dd", { "data-detail": "reference" }, booking.id),
+    booking.number ? h("dt", {}, "Booking number") : null,
+    booking.number ? h("dd", { "data-detail": "number" }, booking.number) : null,
   );
 }
 
 function showConfirmation(booking) {
+  state.api.bookingToken = booking.manage_token || "";
   const link = manageLink(booking, booking.manage_url);
   const again = state.fixedType ? `/book/${state.fixedType.kind}/${encodeURIComponent(state.fixedType.id)}` : "/book";
   const againUrl = `${again}?key=${encodeURIComponent(state.key)}`;
@@ -1058,12 +1134,15 @@ function showConfirmation(booking) {
     "You're booked",
     h("p", {}, `A confirmation is on its way to ${state.details.email}.`),
     bookingDetails(booking, state.type),
+    state.type?.price ? h("div", { class: "card" }, h("p", { class: "card-title" }, "Payment"), priceBreakdown(state.type, booking.payment?.charged || null)) : null,
     h(
       "div",
       { class: "card manage" },
       h("p", {}, h("a", { href: link, class: "manage-link", "data-manage-link": "true" }, "View, reschedule or cancel this booking")),
       h("p", { class: "hint" }, "Keep this link: it is how you change this booking online."),
     ),
+    calendarLinks(booking, state.api),
+    policyNote(booking.cancellation_policy),
     h("p", {}, h("a", { href: againUrl }, "Book something else")),
   );
   show(section);
@@ -1108,6 +1187,9 @@ function showManage(options = {}, notice = "") {
     confirmed ? "Your booking" : "Your booking is cancelled",
     notice ? h("p", { class: "notice" }, notice) : null, // announced by the #status live region
     bookingDetails(booking, state.type),
+    confirmed ? null : cancellationOutcome(booking),
+    confirmed ? calendarLinks(booking, state.api) : null,
+    confirmed ? policyNote(booking.cancellation_policy) : null,
     confirmed
       ? h(
           "div",
@@ -1154,6 +1236,7 @@ function showCancelConfirm() {
         state.timeZone,
       )} will be cancelled and the time given up.`,
     ),
+    policyNote(booking.cancellation_policy),
     h("div", { class: "actions" }, yes, button("No, keep my booking", () => showManage())),
   );
   show(section);
