@@ -1,0 +1,117 @@
+"""A type's marketing image in the console (reference page 05, "Online Booking 2"): uploaded
+from the Online Booking tab, stored by scheduling (which refuses anything but a JPEG, PNG or
+WebP of at most 2 MiB, its bytes checked), shown back to the manager, and removable. The
+booking page gets it from the gateway (`/book/images/...`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_console.api.letter_pages import NO_STORE
+from shutterbook_console.api.type_pages import (
+    TYPE_ID,
+    LoadedType,
+    editor_page,
+    loaded_type,
+    manager_session,
+    refused,
+    upstreams_of,
+)
+from shutterbook_console.application.sessions import CurrentSession
+from shutterbook_console.domain.type_form import KINDS, form_values
+from shutterbook_console.upstreams import UpstreamError
+
+MAX_UPLOAD = 2 * 1024 * 1024
+TYPES = ("image/jpeg", "image/png", "image/webp")
+# a little over the image limit: the form's other parts and the multipart framing
+BODY_LIMIT = MAX_UPLOAD + 64 * 1024
+
+
+def _image_name(collection: str, type_id: str) -> str:
+    return f"{KINDS[collection]}/{type_id}/marketingImage"
+
+
+@get("/types/{collection:str}/{type_id:str}/image", include_in_schema=False)
+async def type_image(
+    request: Request[Any, Any, State], collection: FromPath[str], type_id: FromPath[str]
+) -> Response[bytes] | Redirect | Template:
+    session = await manager_session(request)
+    if not isinstance(session, CurrentSession):
+        return session
+    if collection not in KINDS or not TYPE_ID.match(type_id):
+        return Response(b"not found", status_code=404, media_type="text/plain")
+    up = upstreams_of(request)
+    try:
+        image = await up.call(
+            up.scheduling.GetMarketingImage,
+            pb.GetMarketingImageRequest(name=_image_name(collection, type_id)),
+            session.staff.caller(),
+        )
+    except UpstreamError as exc:
+        status, _ = refused(exc)
+        return Response(b"no image", status_code=status, media_type="text/plain")
+    headers = {**NO_STORE, "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'"}
+    return Response(image.data, media_type=image.content_type, headers=headers)
+
+
+async def _upload(form: Any) -> tuple[str, bytes, str]:
+    """(content type, bytes, what is wrong) of the file the form carries."""
+    upload = form.get("marketing_image")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return "", b"", "Choose an image file to upload."
+    if upload.content_type not in TYPES:
+        return "", b"", "Choose a JPEG, PNG or WebP image."
+    data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return "", b"", "The image is larger than 2 MB: choose a smaller one."
+    return upload.content_type, data, ""
+
+
+@post("/types/{collection:str}/{type_id:str}/image", include_in_schema=False, request_max_body_size=BODY_LIMIT)
+async def type_image_submit(
+    request: Request[Any, Any, State], collection: FromPath[str], type_id: FromPath[str]
+) -> Template | Redirect:
+    loaded = await loaded_type(request, collection, type_id)
+    if not isinstance(loaded, LoadedType):
+        return loaded
+    session, t, choices = loaded.session, loaded.t, loaded.choices
+    up, caller, name = upstreams_of(request), session.staff.caller(), _image_name(collection, type_id)
+    form = await request.form()
+    problem = ""
+    try:
+        if form.get("remove"):
+            await up.call(up.scheduling.DeleteMarketingImage, pb.DeleteMarketingImageRequest(name=name), caller)
+            return Redirect(f"/types/{collection}/{type_id}?tab=online&done=image_removed", headers=NO_STORE)
+        content_type, data, problem = await _upload(form)
+        if not problem:
+            image = pb.MarketingImage(name=name, content_type=content_type, data=data)
+            request_message = pb.UpdateMarketingImageRequest(marketing_image=image)
+            await up.call(up.scheduling.UpdateMarketingImage, request_message, caller)
+            return Redirect(f"/types/{collection}/{type_id}?tab=online&done=image", headers=NO_STORE)
+    except UpstreamError as exc:
+        if not exc.violations:
+            status, message = refused(exc)
+            return editor_page(request, session, status, collection, t=None, error=message)
+        problem = exc.violations[0].description
+        problem = f"The image {problem}." if not problem.startswith("The") else problem
+    return editor_page(
+        request,
+        session,
+        422,
+        collection,
+        t=t,
+        c=choices,
+        tab="online",
+        v=form_values(t, choices.currency),
+        errors={"marketing_image": problem},
+        error="Not saved: please correct the field marked below.",
+    )
+
+
+TYPE_IMAGE_HANDLERS = [type_image, type_image_submit]
