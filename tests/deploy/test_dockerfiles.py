@@ -29,6 +29,8 @@ SERVICES: dict[str, tuple[str, int]] = {
     "scheduling": ("shutterbook-scheduling", 50052),
     "billing": ("shutterbook-billing", 50053),
     "booking-gateway": ("shutterbook-booking-gateway", 8000),
+    "console": ("shutterbook-console", 8100),
+    "notifications": ("shutterbook-notifications", 50054),
 }
 DEV_ONLY_MEMBERS = {"shutterbook-devstack"}
 NON_ROOT_UID = 10001

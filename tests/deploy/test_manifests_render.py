@@ -28,17 +28,19 @@ K8S_VERSIONS = tuple(dict.fromkeys((OLDEST_SUPPORTED, kubernetes_validate.latest
 # At least this many of each kind, in every overlay.
 EXPECTED_KINDS: dict[str, int] = {
     "Namespace": 1,
-    "ServiceAccount": 4,
-    "ConfigMap": 5,
-    "Service": 4,
-    "Deployment": 4,
-    "Job": 4,
-    "HorizontalPodAutoscaler": 4,
-    "PodDisruptionBudget": 4,
-    "NetworkPolicy": 5,
-    "Ingress": 1,
+    "ServiceAccount": 6,
+    "ConfigMap": 6,
+    "Service": 6,
+    "Deployment": 6,
+    "Job": 6,
+    "HorizontalPodAutoscaler": 6,
+    "PodDisruptionBudget": 6,
+    "NetworkPolicy": 7,
+    "Ingress": 2,
 }
-DATABASE_SECRETS = {"clients-db", "scheduling-db", "billing-db", "gateway-db"}
+DATABASE_SECRETS = {"clients-db", "scheduling-db", "billing-db", "gateway-db", "console-db", "notifications-db"}
+# Created in the cluster for production, like the database Secrets.
+EXTERNAL_SECRETS = {*DATABASE_SECRETS, "notifications-smtp"}
 
 
 @functools.cache
@@ -125,10 +127,14 @@ def test_references_resolve(overlay: str) -> None:
         present.setdefault(str(obj["kind"]), set()).add(str(obj["metadata"]["name"]))
 
     external_secrets: set[str] = set()
+    mounted_secrets: set[str] = set()  # Secrets mounted as volumes (the caller-token keys)
     for obj in documents:
         if obj["kind"] not in ("Deployment", "Job"):
             continue
         pod = obj["spec"]["template"]["spec"]
+        for volume in pod.get("volumes", []):
+            if "secret" in volume and volume["secret"]["secretName"] not in present.get("Secret", set()):
+                mounted_secrets.add(volume["secret"]["secretName"])
         account = pod.get("serviceAccountName")
         assert account in present.get("ServiceAccount", set()), f"{_key(obj)}: no ServiceAccount {account}"
         for container in pod["containers"]:
@@ -147,6 +153,32 @@ def test_references_resolve(overlay: str) -> None:
 
     if overlay == "dev":
         assert not external_secrets, f"dev references Secrets it does not generate: {external_secrets}"
+        assert not mounted_secrets, f"dev mounts Secrets it does not generate: {mounted_secrets}"
     else:
         assert "Secret" not in present, "prod must not carry credentials; Secrets are created in the cluster"
-        assert external_secrets == DATABASE_SECRETS
+        assert external_secrets == EXTERNAL_SECRETS
+        assert mounted_secrets == {"caller-token-keys"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_service_mounts_the_caller_token_keys(overlay: str) -> None:
+    """Each service's pods mount the Secret caller-token-keys read-only where the common
+    settings name the signing key and the verification keys."""
+    documents = render(overlay)
+    common = next(
+        obj["data"]
+        for obj in documents
+        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].startswith("shutterbook-common")
+    )
+    keys_dir = common["SHUTTERBOOK_CALLER_TOKEN_VERIFY_KEYS_DIR"]
+    assert common["SHUTTERBOOK_CALLER_TOKEN_SIGNING_KEY_FILE"] == f"{keys_dir}/signing.key.pem"
+    deployments = [obj for obj in documents if obj["kind"] == "Deployment"]
+    assert len(deployments) == 6
+    for obj in deployments:
+        pod = obj["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        mounts = [m for m in pod["containers"][0].get("volumeMounts", []) if m["mountPath"] == keys_dir]
+        assert len(mounts) == 1, f"{_key(obj)}: caller-token keys not mounted at {keys_dir}"
+        assert mounts[0].get("readOnly") is True, _key(obj)
+        secret = volumes[mounts[0]["name"]].get("secret", {}).get("secretName", "")
+        assert secret.startswith("caller-token-keys"), f"{_key(obj)}: mounts {secret!r}"

@@ -25,6 +25,8 @@ CLUSTERS = {
     "scheduling-db": ("scheduling", "scheduling"),
     "billing-db": ("billing", "billing"),
     "gateway-db": ("gateway", "gateway"),
+    "console-db": ("console", "console"),
+    "notifications-db": ("notifications", "notifications"),
 }
 
 Obj = dict[str, Any]

@@ -26,25 +26,43 @@ KUBECTL = Path(sys.executable).parent / "kubectl"
 OVERLAYS = ("dev", "prod")
 NAMESPACE = "shutterbook"
 
-GRPC_PORTS = {"clients": 50051, "scheduling": 50052, "billing": 50053}
-HTTP_PORTS = {"booking-gateway": 8000}
+GRPC_PORTS = {"clients": 50051, "scheduling": 50052, "billing": 50053, "notifications": 50054}
+HTTP_PORTS = {"booking-gateway": 8000, "console": 8100}
 PORTS = {**GRPC_PORTS, **HTTP_PORTS}
 GATEWAY = "booking-gateway"
+CONSOLE = "console"
+# the public HTTP services: each has its own Ingress host
+PUBLIC = {GATEWAY, CONSOLE}
 # app -> the prefix of its SHUTTERBOOK_<PREFIX>_* settings, and its CloudNativePG cluster / Secret
-ENV_PREFIX = {"clients": "CLIENTS", "scheduling": "SCHEDULING", "billing": "BILLING", GATEWAY: "GATEWAY"}
+ENV_PREFIX = {
+    "clients": "CLIENTS",
+    "scheduling": "SCHEDULING",
+    "billing": "BILLING",
+    GATEWAY: "GATEWAY",
+    CONSOLE: "CONSOLE",
+    "notifications": "NOTIFICATIONS",
+}
 DATABASE = {
     "clients": "clients-db",
     "scheduling": "scheduling-db",
     "billing": "billing-db",
     GATEWAY: "gateway-db",
+    CONSOLE: "console-db",
+    "notifications": "notifications-db",
 }
 # The call graph (caller, callee); nothing else may connect service to service.
 CALLS = {
     (GATEWAY, "clients"),
     (GATEWAY, "scheduling"),
     (GATEWAY, "billing"),
+    (CONSOLE, "scheduling"),  # the calendar, sessions, locations, the wizards
+    (CONSOLE, "clients"),  # the client record, the clients hub, the Scheduling Wizard
+    (CONSOLE, "billing"),  # invoices, payments, deposits and balances
+    (CONSOLE, "notifications"),  # communication log, form letters, triggers
     ("scheduling", "clients"),
     ("billing", "scheduling"),
+    ("notifications", "scheduling"),
+    ("notifications", "billing"),
 }
 NON_ROOT_UID = 10001
 # Defaults of SHUTTERBOOK_SHUTDOWN_GRACE_SECONDS / SHUTTERBOOK_SHUTDOWN_DRAIN_SECONDS in the kit.
@@ -190,7 +208,7 @@ def assert_none(failures: Iterable[str]) -> None:
 def test_requests_and_limits(overlay: str) -> None:
     failures: list[str] = []
     workloads = of_kind(overlay, "Deployment", "Job")
-    assert len(workloads) == 8
+    assert len(workloads) == 2 * len(PORTS)
     for workload in workloads:
         for container in containers(workload):
             where = f"{overlay} {key(workload)} {container['name']}"
@@ -485,13 +503,11 @@ def test_grpc_addresses_follow_the_call_graph(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_ingress_routes_only_to_the_gateway(overlay: str) -> None:
+def test_ingresses_route_only_to_the_public_services(overlay: str) -> None:
     ingresses = of_kind(overlay, "Ingress")
     assert ingresses, f"{overlay}: no Ingress"
-    gateway_service = named(overlay, "Service", GATEWAY)
-    port_names = {p.get("name") for p in gateway_service["spec"]["ports"]}
-    port_numbers = {p["port"] for p in gateway_service["spec"]["ports"]}
     failures: list[str] = []
+    routed: set[str] = set()
     for ingress in ingresses:
         backends = [path["backend"] for rule in ingress["spec"].get("rules", []) for path in rule["http"]["paths"]]
         if "defaultBackend" in ingress["spec"]:
@@ -499,17 +515,25 @@ def test_ingress_routes_only_to_the_gateway(overlay: str) -> None:
         check(failures, bool(backends), f"{overlay} {key(ingress)}: no backends")
         for backend in backends:
             service = backend.get("service", {})
-            check(failures, service.get("name") == GATEWAY, f"{overlay} {key(ingress)}: routes to {backend}")
+            name = service.get("name")
+            check(failures, name in PUBLIC, f"{overlay} {key(ingress)}: routes to {backend}")
+            if name not in PUBLIC:
+                continue
+            routed.add(name)
+            public_service = named(overlay, "Service", name)
+            port_names = {p.get("name") for p in public_service["spec"]["ports"]}
+            port_numbers = {p["port"] for p in public_service["spec"]["ports"]}
             port = service.get("port", {})
             check(
                 failures,
                 port.get("name") in port_names or port.get("number") in port_numbers,
-                f"{overlay} {key(ingress)}: port {port} is not a port of Service {GATEWAY}",
+                f"{overlay} {key(ingress)}: port {port} is not a port of Service {name}",
             )
         if overlay == "prod":
             hosts = {rule.get("host") for rule in ingress["spec"].get("rules", [])}
             tls_hosts = {h for tls in ingress["spec"].get("tls", []) for h in tls.get("hosts", [])}
             check(failures, hosts <= tls_hosts, f"prod {key(ingress)}: hosts {hosts - tls_hosts} without TLS")
+    check(failures, routed == PUBLIC, f"{overlay}: no Ingress routes to {PUBLIC - routed}")
     assert_none(failures)
 
 
@@ -716,7 +740,7 @@ def test_network_policies_enforce_the_call_graph(overlay: str) -> None:
     assert set(DATABASE.values()) <= clusters, "every service database is a CloudNativePG Cluster"
     databases = {name: _database(name) for name in clusters}
 
-    expected: set[tuple[str, str, int]] = {(INGRESS_CONTROLLER.name, GATEWAY, PORTS[GATEWAY])}
+    expected: set[tuple[str, str, int]] = {(INGRESS_CONTROLLER.name, app, PORTS[app]) for app in PUBLIC}
     expected |= {(caller, callee, PORTS[callee]) for caller, callee in CALLS}
     expected |= {(app, NATS.name, 4222) for app in servers}
     expected |= {(NATS.name, NATS.name, 6222)}
