@@ -14,6 +14,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
+from shutterbook.clients.v1 import clients_pb2
 from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook_billing import main as billing_main
@@ -95,6 +96,16 @@ def usd(amount_minor: int) -> money_pb2.Money:
 
 def new_client() -> str:
     return f"clients/{uuid.uuid4()}"
+
+
+async def known_client(
+    stub: billing_pb2_grpc.BillingServiceAsyncStub, company: str = COMPANY_A, name: str = "", given_name: str = "Ada"
+) -> str:
+    """A client billing knows (as if its clients.client.created event had arrived); its name."""
+    client = clients_pb2.Client(name=name or new_client(), given_name=given_name, family_name="Lovelace")
+    client.update_time.GetCurrentTime()
+    await stub.EnsureKnownClient(billing_pb2.EnsureKnownClientRequest(client=client), metadata=md(company))
+    return client.name
 
 
 async def create_item(
@@ -194,6 +205,16 @@ def snapshot(
         end_time=end,
         location=f"locations/{uuid.uuid4()}",
         time_zone="America/New_York",
+        location_display_name="Downtown Studio",
+        location_address="120 Main Street, New York, NY 10001",
         price_list_items=items,
         auto_create_invoice=auto,
     )
+
+
+async def create_deposit(
+    stub: billing_pb2_grpc.BillingServiceAsyncStub, client: str, amount: int, company: str = COMPANY_A
+) -> billing_pb2.Deposit:
+    """A deposit paid in cash, held on `client`."""
+    deposit = billing_pb2.Deposit(client=client, amount=usd(amount), method=billing_pb2.PAYMENT_METHOD_CASH)
+    return await stub.CreateDeposit(billing_pb2.CreateDepositRequest(deposit=deposit), metadata=md(company))

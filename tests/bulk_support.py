@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select
 from shutterbook.clients.v1 import clients_pb2_grpc
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
-from shutterbook.scheduling.v1 import bulk_pb2_grpc, scheduling_pb2_grpc
+from shutterbook.scheduling.v1 import bulk_pb2_grpc, picture_day_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.testing import DatabaseFactory, eventually, running, service_settings
@@ -44,6 +44,8 @@ class BulkSlice:
     clients: clients_pb2_grpc.ClientsServiceAsyncStub
     bulk: bulk_pb2_grpc.BulkSchedulingServiceAsyncStub
     scheduling: SchedulingService
+    clients_target: str = ""  # the clients service's address (for a console in front)
+    picture_days: picture_day_pb2_grpc.PictureDayServiceAsyncStub | None = None
 
 
 @asynccontextmanager
@@ -71,6 +73,8 @@ async def bulk_slice(
                     nats_url,
                     host,
                 ),
+                clients_target=upstreams["clients"],
+                picture_days=picture_day_pb2_grpc.PictureDayServiceStub(s_ch),
             )
 
 

@@ -84,10 +84,13 @@ async def known_client(
 
 
 @asynccontextmanager
-async def gateway(database_url: str, upstreams: dict[str, str]) -> AsyncIterator[str]:
-    """The gateway served by uvicorn in this process on a free loopback port; yields its base URL."""
+async def gateway(
+    database_url: str, upstreams: dict[str, str], nats_url: str = "nats://127.0.0.1:1"
+) -> AsyncIterator[str]:
+    """The gateway served by uvicorn in this process on a free loopback port; yields its base URL.
+    Its gateway.booking.* events stay in its outbox unless `nats_url` names a real server."""
     port = free_port()
-    settings = service_settings("gateway", database_url, "nats://127.0.0.1:1", port=port, upstreams=upstreams)
+    settings = service_settings("gateway", database_url, nats_url, port=port, upstreams=upstreams)
     server = gateway_main.server(settings)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import grpc
 import nats
@@ -233,3 +235,27 @@ def session_request(
         else:
             setattr(session, key, value)
     return session
+
+
+def zone_with_room() -> str:
+    """A zone where a session 40 to 50 minutes from now starts and ends on the same local day."""
+    for name in ("UTC", "Asia/Tokyo", "America/Los_Angeles", "Australia/Sydney", "Europe/Berlin"):
+        if 1 <= datetime.now(UTC).astimezone(ZoneInfo(name)).hour <= 21:
+            return name
+    raise AssertionError("no zone with room")
+
+
+async def announce_client(svc: SchedulingService, given: str, family: str, email: str) -> clients_pb2.Client:
+    """A client of COMPANY_A with an email, as the clients service announces it, once scheduling
+    knows it."""
+    client = client_message(given, family=family)
+    client.emails.append(email)
+    await publish_client_event(
+        svc.nats_url, COMPANY_A, "clients.client.created", client_events.ClientCreatedEvent(client=client)
+    )
+
+    async def seen() -> bool:
+        return await known(svc, COMPANY_A, client) is not None
+
+    await eventually(seen, what=f"client {given} known to scheduling")
+    return client

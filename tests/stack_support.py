@@ -5,7 +5,7 @@ key per test company, and optionally the `make run` demo data with its demo key.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,12 +19,20 @@ from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_console import main as console_main
 from shutterbook_devstack.demo import seed_demo
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata
 from shutterbook_gateway import main as gateway_main
 from shutterbook_gateway.application.api_keys import issue_key
 from shutterbook_kit.db import Database
-from shutterbook_kit.demo import DEMO_API_KEY, DEMO_API_KEY_ID, DEMO_API_KEY_SECRET, DEMO_COMPANY_ID
+from shutterbook_kit.demo import (
+    DEMO_API_KEY,
+    DEMO_API_KEY_ID,
+    DEMO_API_KEY_SECRET,
+    DEMO_COMPANY_ID,
+    DEMO_PUBLISHABLE_KEY_ID,
+    DEMO_PUBLISHABLE_KEY_SECRET,
+)
 from shutterbook_kit.grpc_server import ServiceHost
 from tests.billing_support import Billing, billing_service, create_item
 from tests.helpers import COMPANY_A, COMPANY_B, Slice, clients_and_scheduling, gateway
@@ -78,11 +86,14 @@ async def booking_stack(
             await proxy.start()
             stack.push_async_callback(proxy.close)
             upstreams["billing"] = proxy.address
-        base_url = await stack.enter_async_context(gateway(gateway_db, upstreams))
+        base_url = await stack.enter_async_context(gateway(gateway_db, upstreams, nats_url))
         keys = await _issue_keys(gateway_db, demo=demo)
         if demo:
+            # the console's demo staff go into a console database of the test's own
+            console_db = await databases.new("console", migrate_with=console_main.MIGRATIONS)
             await seed_demo(
-                {"clients": services.clients_port, "scheduling": services.scheduling_port, "billing": billing.port}
+                {"clients": services.clients_port, "scheduling": services.scheduling_port, "billing": billing.port},
+                console_database_url=console_db,
             )
         channel = await stack.enter_async_context(grpc.aio.insecure_channel(f"127.0.0.1:{services.scheduling_port}"))
         yield Stack(
@@ -105,6 +116,14 @@ async def _issue_keys(gateway_db: str, *, demo: bool) -> dict[str, str]:
         if demo:
             await issue_key(db, DEMO_COMPANY_ID, "demo partner", key_id=DEMO_API_KEY_ID, secret=DEMO_API_KEY_SECRET)
             keys[DEMO_COMPANY_ID] = DEMO_API_KEY
+            await issue_key(  # the booking page's key, as `make run` seeds it
+                db,
+                DEMO_COMPANY_ID,
+                "demo booking page",
+                key_id=DEMO_PUBLISHABLE_KEY_ID,
+                secret=DEMO_PUBLISHABLE_KEY_SECRET,
+                publishable=True,
+            )
         return keys
     finally:
         await db.dispose()
@@ -134,12 +153,16 @@ async def offer_online(
     payment_option: pb.PaymentOption.ValueType = pb.PAYMENT_OPTION_NONE,
     payment_amount: int = 0,
     item_price: int = 0,
+    tax_bps: int = 0,
+    cancellation: tuple[pb.CancellationPolicy.ValueType, int] = (pb.CANCELLATION_POLICY_UNSPECIFIED, 0),
     slots: int = 4,
     time_zone: str = "America/New_York",
     days_ahead: int = 7,
+    online_promotions: Sequence[str] = (),
 ) -> OnlineStudio:
     """Offer a session type online, optionally with payment (a price list item of `item_price`
-    on its auto-created invoice), with `slots` one-hour slots from 09:00 on one local day."""
+    on its auto-created invoice) and promotions offered online (codes or `promotions/{id}`),
+    with `slots` one-hour slots from 09:00 on one local day."""
     meta = company_metadata(company)
     svc = SchedulingService(
         stub=stack.services.scheduling,
@@ -150,17 +173,23 @@ async def offer_online(
     studio = await make_online_studio(svc, meta, time_zone=time_zone)
     item = None
     if item_price:
-        item = await create_item(stack.billing.stub, f"fee-{uuid.uuid4().hex[:6]}", item_price, company=company)
+        item = await create_item(
+            stack.billing.stub, f"fee-{uuid.uuid4().hex[:6]}", item_price, tax_bps=tax_bps, company=company
+        )
     online = pb.OnlineBookingSettings()
     online.CopyFrom(studio.session_type.online)
     online.online_description = "Family Portrait Online"
     online.marketing_description = "An hour in the studio for the whole family."
     online.location_text = "Downtown Studio, 1 Main St"
+    online.online_promotions.extend(online_promotions)
     if payment_option != pb.PAYMENT_OPTION_NONE:
         online.online_payment = True
         online.payment_option = payment_option
         if payment_amount:
             online.payment_amount.CopyFrom(money_pb2.Money(currency_code="USD", amount_minor=payment_amount))
+    online.cancellation_policy = cancellation[0]
+    if cancellation[1]:
+        online.cancellation_fee.CopyFrom(money_pb2.Money(currency_code="USD", amount_minor=cancellation[1]))
     change = pb.SessionType(name=studio.session_type.name, online=online, auto_create_invoice=item is not None)
     paths = ["online", "auto_create_invoice"]
     if item is not None:

@@ -6,13 +6,13 @@ Screenshots of each step go to test-artifacts/booking-page/<size>/ (CI keeps tha
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
-import os
 import re
 import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,18 +23,18 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from google.protobuf import field_mask_pb2
-from playwright.async_api import Browser, BrowserContext, Frame, Page, Request, async_playwright, expect
+from icalendar import Calendar
+from playwright.async_api import Browser, BrowserContext, Download, Frame, Page, Request, expect
 
 from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
-from shutterbook_devstack.testing import DatabaseFactory, company_metadata, eventually
-from shutterbook_kit.demo import DEMO_API_KEY, DEMO_COMPANY_ID
+from shutterbook_devstack.testing import DatabaseFactory, backends, company_metadata, eventually
+from shutterbook_kit.demo import DEMO_API_KEY, DEMO_COMPANY_ID, DEMO_PUBLISHABLE_KEY
 from tests.stack_support import Stack, booking_stack
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "booking-page"
-CHROMIUM = Path("/usr/bin/chromium")
 # the visitor's zone: neither demo location's (New York, Los Angeles), so a zone mix-up shows
 VISITOR_ZONE = "America/Chicago"
 PHONE = (375, 667)
@@ -42,36 +42,18 @@ DESKTOP = (1280, 800)
 PAID_TYPE = "Family Portrait"
 UNPAID_TYPE = "Mini Session"
 PAID_AMOUNT_MINOR = 5000
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
-# every test runs on SQLite, and on PostgreSQL too where SHUTTERBOOK_TEST_POSTGRES_URL is set
-pytestmark = pytest.mark.postgres
+# The module's tests share one demo stack per backend (started once: CI time is budgeted), each
+# booking times of its own. The flows that write the most (booking with payment, reschedule,
+# cancel; a time taken meanwhile) run on PostgreSQL too where SHUTTERBOOK_TEST_POSTGRES_URL is
+# set; the page's keyboard and embedding behaviour does not depend on the storage: SQLite only.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("booking_page")]
+BOTH_BACKENDS = pytest.mark.parametrize("backend", backends())
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 # --- the browser ---------------------------------------------------------------------------------
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = "Debian chromium not installed: apt-get install chromium"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    _require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def _context(browser: Browser, size: tuple[int, int], base_url: str) -> BrowserContext:
@@ -171,6 +153,48 @@ async def _demo_api(stack: Stack) -> AsyncIterator[Api]:
         yield api
 
 
+@dataclass
+class Demo:
+    """A demo stack the module's tests share, and the API as its partner sees it."""
+
+    backend: str
+    stack: Stack
+    api: Api
+
+
+class DemoStacks:
+    """The module's demo stacks, one per backend, each started when a test first asks for it."""
+
+    def __init__(self, tmp: Path, nats_url: str, exits: AsyncExitStack) -> None:
+        self.tmp = tmp
+        self.nats_url = nats_url
+        self.exits = exits
+        self.started: dict[str, Demo] = {}
+
+    async def get(self, backend: str) -> Demo:
+        if backend not in self.started:
+            databases = DatabaseFactory(backend=backend, tmp=self.tmp / backend, created=[])
+            (self.tmp / backend).mkdir()
+            self.exits.push_async_callback(databases.drop_all)
+            stack = await self.exits.enter_async_context(booking_stack(databases, self.nats_url, demo=True))
+            api = await self.exits.enter_async_context(_demo_api(stack))
+            self.started[backend] = Demo(backend, stack, api)
+        return self.started[backend]
+
+
+@pytest.fixture(scope="module")
+async def demo_stacks(
+    tmp_path_factory: pytest.TempPathFactory, module_nats_server: EmbeddedNats
+) -> AsyncIterator[DemoStacks]:
+    async with AsyncExitStack() as exits:
+        yield DemoStacks(tmp_path_factory.mktemp("booking-page"), module_nats_server.url, exits)
+
+
+@pytest.fixture
+async def demo(backend: str, demo_stacks: DemoStacks) -> Demo:
+    return await demo_stacks.get(backend)
+
+
 async def _ensure_paid_type(stack: Stack) -> None:
     """The demo's Family Portrait asks for a payment online (the listed price on its invoice),
     whatever the demo data says, so the payment step is always exercised."""
@@ -195,7 +219,7 @@ def _manage_token_of(href: str) -> tuple[str, str]:
     assert match, href
     token = parse_qs(parts.fragment).get("token", [""])[0]
     assert token, href
-    assert parse_qs(parts.query).get("key") == [DEMO_API_KEY], href
+    assert parse_qs(parts.query).get("key") == [DEMO_PUBLISHABLE_KEY], href
     return match.group(1), token
 
 
@@ -205,8 +229,46 @@ def _clock(instant: str, zone: str) -> str:
     return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 
 
+def _usd(money: dict[str, Any]) -> str:
+    return f"${money['amount_minor'] // 100:,}.{money['amount_minor'] % 100:02d}"
+
+
+def _policy_words(policy: dict[str, Any]) -> str:
+    if policy["kind"] == "keep_fee":
+        return f"{_usd(policy['fee'])} cancellation fee"
+    return {"refund_in_full": "Free cancellation", "keep_deposit": "kept by the studio"}.get(
+        policy["kind"], "the studio decides"
+    )
+
+
 def _normalized(text: str | None) -> str:
     return re.sub(r"\s+", " ", (text or "").replace("\u202f", " ").replace("\u2009", " ")).strip()
+
+
+async def _choose_location(page: Page | Frame, shots: Shots | None = None) -> str:
+    """The demo studio has two locations: the customer picks one before any times show."""
+    heading = page.get_by_role("heading", level=2, name="Choose a location")
+    await expect(heading).to_be_visible()
+    await expect(page.locator("input[name=location]")).to_have_count(2)
+    if shots is not None and isinstance(page, Page):
+        await shots.take(page, "locations")
+    await page.locator("input[name=location]").first.check()
+    name = _normalized(await page.locator("input[name=location]:checked ~ .card-body .card-title").text_content())
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_role("heading", level=2, name=re.compile("^Choose a day"))).to_be_visible()
+    await expect(page.locator(".chosen-location")).to_have_text(f"At {name}")
+    return name
+
+
+async def _read_download(download: Download) -> bytes:
+    path = await download.path()
+    return await asyncio.to_thread(Path(path).read_bytes)
+
+
+async def _no_internal_ids(page: Page | Frame) -> None:
+    """What the customer reads shows names and numbers, never an id."""
+    text = await page.locator("body").inner_text()
+    assert not UUID.search(text), text
 
 
 async def _chosen_value(page: Page, name: str) -> str:
@@ -226,7 +288,7 @@ async def _book_with_payment(page: Page, api: Api, shots: Shots, *, first_failur
     posted: list[Request] = []
     page.on("request", lambda r: posted.append(r) if r.method == "POST" and r.url.endswith("/v1/bookings") else None)
 
-    await page.goto(f"/book?key={DEMO_API_KEY}")
+    await page.goto(f"/book?key={DEMO_PUBLISHABLE_KEY}")
     await expect(page.get_by_role("heading", level=2, name="Choose what to book")).to_be_visible()
     assert await page.get_attribute("html", "lang") == "en"
     await expect(page.get_by_text(paid["marketing_description"])).to_be_visible()
@@ -234,6 +296,8 @@ async def _book_with_payment(page: Page, api: Api, shots: Shots, *, first_failur
     await page.get_by_role("radio", name=re.compile(PAID_TYPE)).check()
     await page.get_by_role("button", name="Continue").click()
 
+    await _heading_is_focused(page, "Choose a location")
+    location = await _choose_location(page, shots)
     await _heading_is_focused(page, "Choose a day")
     await shots.take(page, "days")
     await page.get_by_role("radio").first.check()
@@ -241,6 +305,9 @@ async def _book_with_payment(page: Page, api: Api, shots: Shots, *, first_failur
 
     await expect(page.get_by_role("heading", level=2, name=re.compile("^Choose a time on"))).to_be_focused()
     await expect(page.get_by_text(f"your time zone, {VISITOR_ZONE}")).to_be_visible()
+    # only the chosen location's times
+    await expect(page.locator("fieldset.slots legend")).to_have_count(1)
+    await expect(page.locator("fieldset.slots legend")).to_contain_text(location)
     await shots.take(page, "slots")
     await page.get_by_role("radio").first.check()
     slot_id = await _chosen_value(page, "slot")
@@ -291,6 +358,17 @@ async def _book_with_payment(page: Page, api: Api, shots: Shots, *, first_failur
         await phone.fill("+1 312 555 0100")
         await page.get_by_role("button", name="Continue to payment").click()
         await _heading_is_focused(page, "Payment")
+    # before paying: the tax, the total, what is taken now and what is left, and the policy
+    quote = paid["price"]
+    assert quote["tax"]["amount_minor"] > 0
+    for amount, money in (
+        ("tax", quote["tax"]),
+        ("total", quote["total"]),
+        ("due", quote["due_now"]),
+        ("balance", quote["balance"]),
+    ):
+        await expect(page.locator(f"[data-amount={amount}]")).to_have_text(_usd(money))
+    await expect(page.locator("[data-policy]")).to_contain_text(_policy_words(paid["cancellation_policy"]))
     await shots.take(page, "pay")
     # a double click books once: the button is disabled while the request is in flight
     await page.get_by_role("button", name="Pay and book").dblclick()
@@ -337,6 +415,25 @@ async def _check_confirmation(page: Page, api: Api, booking: dict[str, Any]) -> 
         charged is not None and charged["amount_minor"] > 0
     )
     await expect(page.locator("[data-detail=paid]")).to_have_text(re.compile(r"\$\d"))
+    quote = api.types[PAID_TYPE]["price"]
+    await expect(page.locator("[data-amount=total]")).to_have_text(_usd(quote["total"]))
+    await expect(page.locator("[data-amount=balance]")).to_have_text(
+        _usd({"amount_minor": quote["total"]["amount_minor"] - charged["amount_minor"]})
+    )
+    await expect(page.locator("[data-detail=number]")).to_have_text(booking["number"])
+    await _no_internal_ids(page)
+    # add to calendar: the .ics the customer downloads is this booking, at the studio's wall clock
+    async with page.expect_download() as download_info:
+        await page.locator("button[data-ics]").click()
+    download = await download_info.value
+    assert download.suggested_filename == "booking.ics"
+    event: Any = Calendar.from_ical(await _read_download(download)).walk("VEVENT")[0]
+    assert str(event["uid"]) == f"{booking['id']}@shutterbook"
+    assert event["dtstart"].dt == datetime.fromisoformat(booking["start_time"])
+    assert event["dtstart"].params["TZID"] == booking["time_zone"]
+    google = await page.get_by_role("link", name="Google Calendar").get_attribute("href")
+    assert google
+    assert google.startswith("https://calendar.google.com/calendar/render?action=TEMPLATE")
 
 
 async def _reschedule_and_cancel(
@@ -344,7 +441,8 @@ async def _reschedule_and_cancel(
 ) -> None:
     await page.locator("a[data-manage-link]").click()
     await expect(page.get_by_role("heading", level=2, name="Your booking")).to_be_visible()
-    await expect(page.locator("[data-detail=reference]")).to_have_text(booking_id)
+    await expect(page.locator("[data-detail=number]")).to_have_text((await api.booking(booking_id, token))["number"])
+    await _no_internal_ids(page)
     await shots.take(page, "manage")
 
     await page.get_by_role("button", name="Reschedule").click()
@@ -373,6 +471,8 @@ async def _reschedule_and_cancel(
 
     await page.get_by_role("button", name="Cancel booking").click()
     await _heading_is_focused(page, "Cancel this booking?")
+    policy = api.types[PAID_TYPE]["cancellation_policy"]
+    await expect(page.locator("[data-policy]")).to_contain_text(_policy_words(policy))
     await shots.take(page, "cancel-confirm")
     assert (await api.booking(booking_id, token))["status"] == "confirmed"  # asking is not cancelling
     await page.get_by_role("button", name="Yes, cancel my booking").click()
@@ -383,38 +483,51 @@ async def _reschedule_and_cancel(
 
     cancelled = await api.booking(booking_id, token)
     assert cancelled["status"] == "cancelled"
+    if cancelled["payment"]["refunded"]:  # the outcome the policy gave, on the screen
+        await expect(page.locator("[data-outcome=refunded]")).to_contain_text(_usd(cancelled["payment"]["refunded"]))
+    else:
+        await expect(page.locator("[data-outcome]")).to_be_visible()
     assert new_slot in await api.open_slot_ids(api.types[PAID_TYPE])
 
 
-@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize(
+    ("backend", "size"),
+    [
+        pytest.param("sqlite", PHONE, id="sqlite-phone"),
+        pytest.param("sqlite", DESKTOP, id="sqlite-desktop"),
+        *[pytest.param(backend, DESKTOP, id=f"{backend}-desktop") for backend in backends() if backend != "sqlite"],
+    ],
+)
 async def test_book_with_payment_then_reschedule_and_cancel(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, browser: Browser, size: tuple[int, int]
+    demo: Demo, browser: Browser, size: tuple[int, int]
 ) -> None:
-    shots = _shots(size, f"{databases.backend}-book")
-    async with booking_stack(databases, nats_server.url, demo=True) as stack, _demo_api(stack) as api:
-        context = await _context(browser, size, stack.base_url)
-        page = await context.new_page()
-        open_before = await api.open_slot_ids(api.types[PAID_TYPE])
+    shots = _shots(size, f"{demo.backend}-book")
+    stack, api = demo.stack, demo.api
+    context = await _context(browser, size, stack.base_url)
+    page = await context.new_page()
+    open_before = await api.open_slot_ids(api.types[PAID_TYPE])
 
-        booking_id, token, slot_id = await _book_with_payment(
-            page, api, shots, first_failure="declined" if size == DESKTOP else "bad_phone"
-        )
+    booking_id, token, slot_id = await _book_with_payment(
+        page, api, shots, first_failure="declined" if size == DESKTOP else "bad_phone"
+    )
 
-        assert slot_id in open_before
-        booking = await api.booking(booking_id, token)
-        assert booking["status"] == "confirmed"
-        assert booking["type"]["id"] == api.types[PAID_TYPE]["id"]
-        assert slot_id not in await api.open_slot_ids(api.types[PAID_TYPE])
-        await _check_confirmation(page, api, booking)
-        # nothing overflows sideways at this size
-        assert await page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    assert slot_id in open_before
+    booking = await api.booking(booking_id, token)
+    assert booking["status"] == "confirmed"
+    assert booking["type"]["id"] == api.types[PAID_TYPE]["id"]
+    assert slot_id not in await api.open_slot_ids(api.types[PAID_TYPE])
+    await _check_confirmation(page, api, booking)
+    # nothing overflows sideways at this size
+    assert await page.evaluate("document.documentElement.scrollWidth") <= size[0]
 
-        await _reschedule_and_cancel(page, api, shots, booking_id, token, slot_id)
-        await context.close()
+    await _reschedule_and_cancel(page, api, shots, booking_id, token, slot_id)
+    await context.close()
 
 
 async def _book_first_open_slot(page: Page | Frame, bookable: dict[str, Any], shots: Shots | None = None) -> str:
-    """On the day step: the first day, its first time, a client's details, (payment,) booked; returns the slot id."""
+    """From the location step: the first location, day and time, a client's details, (payment,)
+    booked; returns the slot id."""
+    await _choose_location(page)
     await page.get_by_role("radio").first.check()
     await page.get_by_role("button", name="Continue").click()
     await expect(page.get_by_role("heading", level=2, name=re.compile("^Choose a time on"))).to_be_visible()
@@ -437,73 +550,70 @@ async def _book_first_open_slot(page: Page | Frame, bookable: dict[str, Any], sh
     return slot_id
 
 
-async def test_per_type_url_skips_the_type_choice(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, browser: Browser
-) -> None:
-    shots = _shots(PHONE, f"{databases.backend}-per-type")
-    async with booking_stack(databases, nats_server.url, demo=True) as stack, _demo_api(stack) as api:
-        mini = api.types[UNPAID_TYPE]
-        # "Copy Online Booking URL" gives the page's per-type address
-        assert urlsplit(mini["booking_url"]).path == f"/book/session-types/{mini['id']}"
-        context = await _context(browser, PHONE, stack.base_url)
-        page = await context.new_page()
+@BOTH_BACKENDS
+async def test_per_type_url_skips_the_type_choice(demo: Demo, browser: Browser) -> None:
+    shots = _shots(PHONE, f"{demo.backend}-per-type")
+    stack, api = demo.stack, demo.api
+    mini = api.types[UNPAID_TYPE]
+    # "Copy Online Booking URL" gives the page's per-type address
+    assert urlsplit(mini["booking_url"]).path == f"/book/session-types/{mini['id']}"
+    context = await _context(browser, PHONE, stack.base_url)
+    page = await context.new_page()
 
-        await page.goto(f"/book/session-types/{mini['id']}?key={DEMO_API_KEY}")
-        await expect(page.get_by_role("heading", level=2, name="Choose a day")).to_be_visible()
-        await expect(page.locator("input[name=type]")).to_have_count(0)
-        await expect(page.get_by_role("button", name="Back", exact=True)).to_have_count(0)
-        await expect(page.locator(".summary strong")).to_have_text(mini["name"])
-        await shots.take(page, "days")
+    await page.goto(f"/book/session-types/{mini['id']}?key={DEMO_PUBLISHABLE_KEY}")
+    await _choose_location(page, shots)
+    await expect(page.locator("input[name=type]")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Back", exact=True)).to_have_count(0)
+    await expect(page.locator(".summary strong")).to_have_text(mini["name"])
+    await shots.take(page, "days")
 
-        # someone else books the chosen time while this visitor types: the page says so and
-        # offers the times still open
+    # someone else books the chosen time while this visitor types: the page says so and
+    # offers the times still open
+    await page.get_by_role("radio").first.check()
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("radio").first.check()
+    taken = await _chosen_value(page, "slot")
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_label("First name").first.fill("Grace")
+    await page.get_by_label("Email").fill("grace@example.com")
+    other = await api.http.post(
+        "/v1/bookings",
+        headers=api.headers(**{"Idempotency-Key": "someone-else"}),
+        json={"slot_id": taken, "client": {"given_name": "Other", "email": "other@example.com"}},
+    )
+    assert other.status_code == 201, other.text
+    assert not mini["payment"]["required"]
+    await page.get_by_role("button", name="Book now").click()
+    await expect(page.get_by_role("alert")).to_contain_text("that time was just taken")
+    await expect(page.get_by_role("heading", level=2, name=re.compile("^Choose a (time on|day)"))).to_be_focused()
+    await expect(page.locator(f"input[value='{taken}']")).to_have_count(0)
+    await shots.take(page, "slot-taken")
+    if await page.get_by_role("heading", level=2, name="Choose a day").count():
         await page.get_by_role("radio").first.check()
         await page.get_by_role("button", name="Continue").click()
-        await page.get_by_role("radio").first.check()
-        taken = await _chosen_value(page, "slot")
-        await page.get_by_role("button", name="Continue").click()
-        await page.get_by_label("First name").first.fill("Grace")
-        await page.get_by_label("Email").fill("grace@example.com")
-        other = await api.http.post(
-            "/v1/bookings",
-            headers=api.headers(**{"Idempotency-Key": "someone-else"}),
-            json={"slot_id": taken, "client": {"given_name": "Other", "email": "other@example.com"}},
-        )
-        assert other.status_code == 201, other.text
-        assert not mini["payment"]["required"]
-        await page.get_by_role("button", name="Book now").click()
-        await expect(page.get_by_role("alert")).to_contain_text("that time was just taken")
-        await expect(page.get_by_role("heading", level=2, name=re.compile("^Choose a (time on|day)"))).to_be_focused()
-        await expect(page.locator(f"input[value='{taken}']")).to_have_count(0)
-        await shots.take(page, "slot-taken")
-        if await page.get_by_role("heading", level=2, name="Choose a day").count():
-            await page.get_by_role("radio").first.check()
-            await page.get_by_role("button", name="Continue").click()
-        await page.get_by_role("radio").first.check()
-        slot_id = await _chosen_value(page, "slot")
-        await page.get_by_role("button", name="Continue").click()
-        await expect(page.get_by_label("First name").first).to_have_value("Grace")  # the details are kept
-        await page.get_by_role("button", name="Book now").click()
-        await _heading_is_focused(page, "You're booked")
-        await shots.take(page, "confirmation")
+    await page.get_by_role("radio").first.check()
+    slot_id = await _chosen_value(page, "slot")
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_label("First name").first).to_have_value("Grace")  # the details are kept
+    await page.get_by_role("button", name="Book now").click()
+    await _heading_is_focused(page, "You're booked")
+    await shots.take(page, "confirmation")
 
-        href = await page.locator("a[data-manage-link]").get_attribute("href")
-        assert href
-        booking_id, token = _manage_token_of(href)
-        booking = await api.booking(booking_id, token)
-        assert booking["type"]["id"] == mini["id"]
-        assert booking["status"] == "confirmed"
-        assert slot_id not in await api.open_slot_ids(mini)
+    href = await page.locator("a[data-manage-link]").get_attribute("href")
+    assert href
+    booking_id, token = _manage_token_of(href)
+    booking = await api.booking(booking_id, token)
+    assert booking["type"]["id"] == mini["id"]
+    assert booking["status"] == "confirmed"
+    assert slot_id not in await api.open_slot_ids(mini)
 
-        # a per-type link of a type that is not (or no longer) online says so
-        await page.goto(f"/book/session-types/00000000-0000-4000-8000-000000000000?key={DEMO_API_KEY}")
-        await expect(
-            page.get_by_role("heading", level=2, name="This booking link is no longer available")
-        ).to_be_visible()
-        # and a page without a partner key says what is missing
-        await page.goto("/book")
-        await expect(page.get_by_role("heading", level=2, name="This booking page is not set up")).to_be_visible()
-        await context.close()
+    # a per-type link of a type that is not (or no longer) online says so
+    await page.goto(f"/book/session-types/00000000-0000-4000-8000-000000000000?key={DEMO_PUBLISHABLE_KEY}")
+    await expect(page.get_by_role("heading", level=2, name="This booking link is no longer available")).to_be_visible()
+    # and a page without a partner key says what is missing
+    await page.goto("/book")
+    await expect(page.get_by_role("heading", level=2, name="This booking page is not set up")).to_be_visible()
+    await context.close()
 
 
 async def _tab_to(page: Page, selector: str, *, limit: int = 80) -> None:
@@ -525,61 +635,68 @@ async def _focus_is_visible(page: Page) -> None:
     assert style[2], style
 
 
-async def test_keyboard_only_booking(databases: DatabaseFactory, nats_server: EmbeddedNats, browser: Browser) -> None:
-    shots = _shots(DESKTOP, f"{databases.backend}-keyboard")
-    async with booking_stack(databases, nats_server.url, demo=True) as stack, _demo_api(stack) as api:
-        context = await _context(browser, DESKTOP, stack.base_url)
-        page = await context.new_page()
-        await page.goto(f"/book?key={DEMO_API_KEY}")
-        await expect(page.get_by_role("heading", level=2, name="Choose what to book")).to_be_visible()
+@SQLITE_ONLY
+async def test_keyboard_only_booking(demo: Demo, browser: Browser) -> None:
+    shots = _shots(DESKTOP, f"{demo.backend}-keyboard")
+    stack, api = demo.stack, demo.api
+    context = await _context(browser, DESKTOP, stack.base_url)
+    page = await context.new_page()
+    await page.goto(f"/book?key={DEMO_PUBLISHABLE_KEY}")
+    await expect(page.get_by_role("heading", level=2, name="Choose what to book")).to_be_visible()
 
-        await _tab_to(page, "input[name=type]")
+    await _tab_to(page, "input[name=type]")
+    await page.keyboard.press("Space")
+    chosen_type = await page.locator("input[name=type]:checked").get_attribute("value")
+    assert chosen_type
+    bookable = next(t for t in api.types.values() if chosen_type.endswith("/" + t["id"]))
+    await _tab_to(page, "button[type=submit]")
+    await _focus_is_visible(page)
+    await shots.take(page, "types")
+    await page.keyboard.press("Enter")
+
+    await _heading_is_focused(page, "Choose a location")
+    await _tab_to(page, "input[name=location]")
+    await page.keyboard.press("Space")
+    await _tab_to(page, "button[type=submit]")
+    await page.keyboard.press("Enter")
+
+    await _heading_is_focused(page, "Choose a day")
+    await _tab_to(page, "input[name=day]")
+    await page.keyboard.press("Space")
+    await _tab_to(page, "button[type=submit]")
+    await page.keyboard.press("Enter")
+
+    await expect(page.get_by_role("heading", level=2, name=re.compile("^Choose a time on"))).to_be_focused()
+    await _tab_to(page, "input[name=slot]")
+    await page.keyboard.press("Space")
+    slot_id = await page.locator("input[name=slot]:checked").get_attribute("value")
+    assert slot_id
+    await shots.take(page, "slots")
+    await _tab_to(page, "button[type=submit]")
+    await page.keyboard.press("Enter")
+
+    await _heading_is_focused(page, "Your details")
+    for selector, text in (("#given-name", "Alan"), ("#family-name", "Turing"), ("#email", "alan@example.com")):
+        await _tab_to(page, selector)
+        await page.keyboard.type(text)
+    await shots.take(page, "details")
+    await _tab_to(page, "button[type=submit]")
+    await page.keyboard.press("Enter")
+    if bookable["payment"]["required"]:
+        await _heading_is_focused(page, "Payment")
+        await _tab_to(page, "button[type=submit]")
         await page.keyboard.press("Space")
-        chosen_type = await page.locator("input[name=type]:checked").get_attribute("value")
-        assert chosen_type
-        bookable = next(t for t in api.types.values() if chosen_type.endswith("/" + t["id"]))
-        await _tab_to(page, "button[type=submit]")
-        await _focus_is_visible(page)
-        await shots.take(page, "types")
-        await page.keyboard.press("Enter")
 
-        await _heading_is_focused(page, "Choose a day")
-        await _tab_to(page, "input[name=day]")
-        await page.keyboard.press("Space")
-        await _tab_to(page, "button[type=submit]")
-        await page.keyboard.press("Enter")
-
-        await expect(page.get_by_role("heading", level=2, name=re.compile("^Choose a time on"))).to_be_focused()
-        await _tab_to(page, "input[name=slot]")
-        await page.keyboard.press("Space")
-        slot_id = await page.locator("input[name=slot]:checked").get_attribute("value")
-        assert slot_id
-        await shots.take(page, "slots")
-        await _tab_to(page, "button[type=submit]")
-        await page.keyboard.press("Enter")
-
-        await _heading_is_focused(page, "Your details")
-        for selector, text in (("#given-name", "Alan"), ("#family-name", "Turing"), ("#email", "alan@example.com")):
-            await _tab_to(page, selector)
-            await page.keyboard.type(text)
-        await shots.take(page, "details")
-        await _tab_to(page, "button[type=submit]")
-        await page.keyboard.press("Enter")
-        if bookable["payment"]["required"]:
-            await _heading_is_focused(page, "Payment")
-            await _tab_to(page, "button[type=submit]")
-            await page.keyboard.press("Space")
-
-        await _heading_is_focused(page, "You're booked")
-        await shots.take(page, "confirmation")
-        href = await page.locator("a[data-manage-link]").get_attribute("href")
-        assert href
-        booking_id, token = _manage_token_of(href)
-        booking = await api.booking(booking_id, token)
-        assert booking["status"] == "confirmed"
-        assert booking["type"]["id"] == bookable["id"]
-        assert slot_id not in await api.open_slot_ids(bookable)
-        await context.close()
+    await _heading_is_focused(page, "You're booked")
+    await shots.take(page, "confirmation")
+    href = await page.locator("a[data-manage-link]").get_attribute("href")
+    assert href
+    booking_id, token = _manage_token_of(href)
+    booking = await api.booking(booking_id, token)
+    assert booking["status"] == "confirmed"
+    assert booking["type"]["id"] == bookable["id"]
+    assert slot_id not in await api.open_slot_ids(bookable)
+    await context.close()
 
 
 @contextmanager
@@ -621,72 +738,71 @@ async def _frame_fits(page: Page, selector: str) -> None:
     await eventually(fits, what="the iframe to take its content's height")
 
 
-async def test_embed_script_inserts_the_page_as_an_iframe(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, browser: Browser, tmp_path: Path
-) -> None:
-    shots = _shots(PHONE, f"{databases.backend}-embed")
-    async with booking_stack(databases, nats_server.url, demo=True) as stack, _demo_api(stack) as api:
-        mini = api.types[UNPAID_TYPE]
-        page_reply = await api.http.get(f"/book/session-types/{mini['id']}")
-        assert page_reply.status_code == 200
-        assert "x-frame-options" not in page_reply.headers
-        policy = page_reply.headers["content-security-policy"]
-        assert "frame-ancestors *" in policy
-        assert "default-src 'self'" in policy
-        schema = await api.http.get("/docs/openapi.json")
-        assert schema.status_code == 200
-        assert not [path for path in schema.json()["paths"] if path.startswith("/book")]  # pages are not API
-        script_reply = await api.http.get("/book/embed.js")
-        assert script_reply.status_code == 200
-        assert "javascript" in script_reply.headers["content-type"]
+@SQLITE_ONLY
+async def test_embed_script_inserts_the_page_as_an_iframe(demo: Demo, browser: Browser, tmp_path: Path) -> None:
+    shots = _shots(PHONE, f"{demo.backend}-embed")
+    stack, api = demo.stack, demo.api
+    mini = api.types[UNPAID_TYPE]
+    page_reply = await api.http.get(f"/book/session-types/{mini['id']}")
+    assert page_reply.status_code == 200
+    assert "x-frame-options" not in page_reply.headers
+    policy = page_reply.headers["content-security-policy"]
+    assert "frame-ancestors *" in policy
+    assert "default-src 'self'" in policy
+    schema = await api.http.get("/docs/openapi.json")
+    assert schema.status_code == 200
+    assert not [path for path in schema.json()["paths"] if path.startswith("/book")]  # pages are not API
+    script_reply = await api.http.get("/book/embed.js")
+    assert script_reply.status_code == 200
+    assert "javascript" in script_reply.headers["content-type"]
 
-        html = f"""<!doctype html>
+    html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Partner studio</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><h1>Partner studio</h1><p>Book your mini session below.</p>
-<script src="{stack.base_url}/book/embed.js" data-key="{DEMO_API_KEY}" data-type="session-types/{mini["id"]}"
+<script src="{stack.base_url}/book/embed.js" data-key="{DEMO_PUBLISHABLE_KEY}" data-type="session-types/{mini["id"]}"
   async></script>
 <p id="after">Footer of the partner's page.</p>
-<iframe id="plain" src="{stack.base_url}/book?key={DEMO_API_KEY}" title="Book with us"
+<iframe id="plain" src="{stack.base_url}/book?key={DEMO_PUBLISHABLE_KEY}" title="Book with us"
   width="100%" height="600"></iframe>
 </body></html>"""
-        with _partner_site(tmp_path / "partner", html) as partner_url:
-            context = await _context(browser, PHONE, stack.base_url)
-            page = await context.new_page()
-            await page.goto(partner_url)
-            embedded = page.locator("iframe[data-shutterbook-booking]")
-            await expect(embedded).to_have_count(1)
-            await expect(embedded).to_have_attribute("title", "Book online")
-            assert await embedded.get_attribute("src") == (
-                f"{stack.base_url}/book/session-types/{mini['id']}?key={DEMO_API_KEY}"
+    with _partner_site(tmp_path / "partner", html) as partner_url:
+        context = await _context(browser, PHONE, stack.base_url)
+        page = await context.new_page()
+        await page.goto(partner_url)
+        embedded = page.locator("iframe[data-shutterbook-booking]")
+        await expect(embedded).to_have_count(1)
+        await expect(embedded).to_have_attribute("title", "Book online")
+        assert await embedded.get_attribute("src") == (
+            f"{stack.base_url}/book/session-types/{mini['id']}?key={DEMO_PUBLISHABLE_KEY}"
+        )
+        # inserted where the script tag is, before the rest of the partner's page
+        assert (
+            await page.evaluate(
+                "() => document.querySelector('iframe[data-shutterbook-booking]').nextElementSibling.id"
             )
-            # inserted where the script tag is, before the rest of the partner's page
-            assert (
-                await page.evaluate(
-                    "() => document.querySelector('iframe[data-shutterbook-booking]').nextElementSibling.id"
-                )
-                == "after"
-            )
-            inner = page.frame_locator("iframe[data-shutterbook-booking]")
-            await expect(inner.get_by_role("heading", level=2, name="Choose a day")).to_be_visible()
-            await expect(inner.locator(".summary strong")).to_have_text(mini["name"])
-            await expect(inner.get_by_role("heading", level=1)).to_be_hidden()  # the partner has its own
-            await _frame_fits(page, "iframe[data-shutterbook-booking]")
-            await shots.take(page, "partner-days")
+            == "after"
+        )
+        inner = page.frame_locator("iframe[data-shutterbook-booking]")
+        await expect(inner.get_by_role("heading", level=2, name="Choose a location")).to_be_visible()
+        await expect(inner.locator(".summary strong")).to_have_text(mini["name"])
+        await expect(inner.get_by_role("heading", level=1)).to_be_hidden()  # the partner has its own
+        await _frame_fits(page, "iframe[data-shutterbook-booking]")
+        await shots.take(page, "partner-days")
 
-            handle = await embedded.element_handle()
-            assert handle is not None
-            frame = await handle.content_frame()
-            assert frame is not None
-            slot_id = await _book_first_open_slot(frame, mini)
-            await _frame_fits(page, "iframe[data-shutterbook-booking]")
-            await shots.take(page, "partner-confirmation")
-            href = await frame.locator("a[data-manage-link]").get_attribute("href")
-            assert href
-            booking_id, token = _manage_token_of(href)
-            assert (await api.booking(booking_id, token))["status"] == "confirmed"
-            assert slot_id not in await api.open_slot_ids(mini)
+        handle = await embedded.element_handle()
+        assert handle is not None
+        frame = await handle.content_frame()
+        assert frame is not None
+        slot_id = await _book_first_open_slot(frame, mini)
+        await _frame_fits(page, "iframe[data-shutterbook-booking]")
+        await shots.take(page, "partner-confirmation")
+        href = await frame.locator("a[data-manage-link]").get_attribute("href")
+        assert href
+        booking_id, token = _manage_token_of(href)
+        assert (await api.booking(booking_id, token))["status"] == "confirmed"
+        assert slot_id not in await api.open_slot_ids(mini)
 
-            plain = page.frame_locator("#plain")
-            await expect(plain.get_by_role("heading", level=2, name="Choose what to book")).to_be_visible()
-            await context.close()
+        plain = page.frame_locator("#plain")
+        await expect(plain.get_by_role("heading", level=2, name="Choose what to book")).to_be_visible()
+        await context.close()

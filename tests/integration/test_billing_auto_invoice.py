@@ -13,15 +13,27 @@ import pytest
 from sqlalchemy import select
 
 from shutterbook.billing.v1 import billing_pb2
+from shutterbook.common.v1 import audit_pb2
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually, rpc_violations
+from shutterbook_kit import shared_events
 from shutterbook_kit.schema import OutboxMessage
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import main as scheduling_main
-from tests.billing_support import COMPANY_A, COMPANY_B, billing_service, create_item, md, new_client, producer, snapshot
+from tests.billing_support import (
+    COMPANY_A,
+    COMPANY_B,
+    billing_service,
+    create_item,
+    known_client,
+    md,
+    new_client,
+    producer,
+    snapshot,
+)
 
-BOOKED = "scheduling.session.booked"
+BOOKED = shared_events.SESSION_BOOKED
 
 
 async def test_booked_session_gets_one_invoice(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
@@ -54,6 +66,8 @@ async def test_booked_session_gets_one_invoice(databases: DatabaseFactory, nats_
         assert invoice.client == client
         assert invoice.session_fee_invoice
         assert invoice.session_details.session_type_display_name == "Deluxe Portrait"
+        assert invoice.session_details.location_display_name == "Downtown Studio"  # kept for its documents
+        assert invoice.session_details.location_address == "120 Main Street, New York, NY 10001"
         # 25000 + 8.25 % (2062.5 -> 2063) + 2000
         assert invoice.total.amount_minor == 29063
         [zero] = await invoices_of(no_items.session)
@@ -70,12 +84,15 @@ async def test_booked_session_gets_one_invoice(databases: DatabaseFactory, nats_
         raw = await nats.connect(nats_server.url)
         try:
             js = raw.jetstream()
-            ack = await js.publish(BOOKED, first.payload, headers={"Nats-Msg-Id": str(uuid.uuid4())})
+            ack = await js.publish(BOOKED.subject, first.payload, headers={"Nats-Msg-Id": str(uuid.uuid4())})
             assert not ack.duplicate
         finally:
             await raw.close()
         await eventually(lambda: handled(4), what="the redelivered event handled")
         assert b.consumer.skipped_duplicates >= 1
+        # its history: created once, by billing's consumer (no caller: the service's own work)
+        trail = await b.stub.ListAuditEntries(audit_pb2.ListAuditEntriesRequest(parent=invoice.name), metadata=md())
+        assert [(e.action, e.caller) for e in trail.audit_entries] == [("created", f"service:{b.consumer.consumer}")]
 
         # and a second booked event for the same session (a new event id): still one invoice
         async with UnitOfWork(scheduling_db, source="scheduling") as uow:
@@ -109,7 +126,7 @@ async def test_booked_session_gets_one_invoice(databases: DatabaseFactory, nats_
 async def test_ensure_session_invoice_is_idempotent(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
     async with billing_service(databases, nats_server.url) as b:
         fee = await create_item(b.stub, "SESSION-FEE-MINI", 7500, 825)
-        session = snapshot(new_client(), [fee.name])
+        session = snapshot(await known_client(b.stub), [fee.name])
         made = await asyncio.gather(
             *(
                 b.stub.EnsureSessionInvoice(billing_pb2.EnsureSessionInvoiceRequest(session=session), metadata=md())
@@ -118,10 +135,27 @@ async def test_ensure_session_invoice_is_idempotent(databases: DatabaseFactory, 
         )
         assert len({m.name for m in made}) == 1
         assert made[0].total.amount_minor == 7500 + 619  # 618.75 rounds half up to 619
+        # another company: a client it does not know is refused, and nothing is written ...
         other_company = snapshot(session.client, [fee.name])
-        with pytest.raises(grpc.aio.AioRpcError) as foreign_item:
+        with pytest.raises(grpc.aio.AioRpcError) as foreign_client:
             await b.stub.EnsureSessionInvoice(
                 billing_pb2.EnsureSessionInvoiceRequest(session=other_company), metadata=md(COMPANY_B)
             )
+        assert foreign_client.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "CLIENT_NOT_KNOWN" in str(foreign_client.value.trailing_metadata())
+        assert (await b.stub.ListInvoices(billing_pb2.ListInvoicesRequest(), metadata=md(COMPANY_B))).invoices == []
+        # ... so is a client nobody knows in the caller's own company ...
+        with pytest.raises(grpc.aio.AioRpcError) as unknown_client:
+            await b.stub.EnsureSessionInvoice(
+                billing_pb2.EnsureSessionInvoiceRequest(session=snapshot(new_client(), [fee.name])), metadata=md()
+            )
+        assert unknown_client.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        # ... and a client it knows still cannot use the other company's price list items
+        other_client = snapshot(await known_client(b.stub, COMPANY_B), [fee.name])
+        with pytest.raises(grpc.aio.AioRpcError) as foreign_item:
+            await b.stub.EnsureSessionInvoice(
+                billing_pb2.EnsureSessionInvoiceRequest(session=other_client), metadata=md(COMPANY_B)
+            )
         assert foreign_item.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert list(rpc_violations(foreign_item.value)) == ["session.price_list_items[0]"]
+        assert (await b.stub.ListInvoices(billing_pb2.ListInvoicesRequest(), metadata=md())).invoices == made[:1]

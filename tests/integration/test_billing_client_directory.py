@@ -14,6 +14,7 @@ from shutterbook.clients.v1 import events_pb2 as clients_events
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_kit import shared_events
 from shutterbook_kit.uow import UnitOfWork
 from tests.billing_support import (
     COMPANY_A,
@@ -42,8 +43,8 @@ async def test_names_and_merges(databases: DatabaseFactory, nats_server: Embedde
         ada = client("Ada", "Lovelace", 0)
         ada_again = client("Ada", "Byron", 0)  # a duplicate record, merged into ada below
         async with UnitOfWork(clients_db, source="clients") as uow:
-            uow.emit("clients.client.created", COMPANY_A, clients_events.ClientCreatedEvent(client=ada))
-            uow.emit("clients.client.created", COMPANY_A, clients_events.ClientCreatedEvent(client=ada_again))
+            uow.emit(shared_events.CLIENT_CREATED, COMPANY_A, clients_events.ClientCreatedEvent(client=ada))
+            uow.emit(shared_events.CLIENT_CREATED, COMPANY_A, clients_events.ClientCreatedEvent(client=ada_again))
             await uow.commit()
 
         async def handled(n: int) -> bool:
@@ -62,7 +63,8 @@ async def test_names_and_merges(databases: DatabaseFactory, nats_server: Embedde
                 )
             ).content
         )
-        assert f"Ada Lovelace ({ada.name})" in text
+        assert "Client Ada Lovelace" in text
+        assert ada.name not in text  # a customer's document names the client, never the id
 
         duplicate_invoice = await create_invoice(b.stub, ada_again.name, [free_line("Print", 2000)])
         payment = await pay(b.stub, duplicate_invoice.name, 500)
@@ -79,9 +81,9 @@ async def test_names_and_merges(databases: DatabaseFactory, nats_server: Embedde
         survivor = client("Ada", "King", 60)
         survivor.name = ada.name
         async with UnitOfWork(clients_db, source="clients") as uow:
-            uow.emit("clients.client.updated", COMPANY_A, clients_events.ClientUpdatedEvent(client=stale))
+            uow.emit(shared_events.CLIENT_UPDATED, COMPANY_A, clients_events.ClientUpdatedEvent(client=stale))
             uow.emit(
-                "clients.client.merged",
+                shared_events.CLIENT_MERGED,
                 COMPANY_A,
                 clients_events.ClientMergedEvent(surviving_client=survivor, merged_client=ada_again.name),
             )
@@ -107,5 +109,5 @@ async def test_names_and_merges(databases: DatabaseFactory, nats_server: Embedde
                 )
             ).content
         )
-        assert f"Ada King ({ada.name})" in renamed
+        assert "Client Ada King" in renamed
         assert b.clients_consumer.dead_lettered == 0

@@ -460,3 +460,71 @@ async def test_numbers_retries_and_pages(databases: DatabaseFactory, nats_server
             )
         assert foreign_token.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert list(rpc_violations(foreign_token.value)) == ["page_token"]
+
+
+async def test_a_cancelled_bookings_invoice_is_reduced_to_its_fee(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    async with billing_service(databases, nats_server.url) as b:
+        fee = await create_item(b.stub, "SESSION-FEE-KEEP", 15000, 825)
+        client = new_client()
+        invoice = await create_invoice(b.stub, client, [billing_pb2.InvoiceLine(price_list_item=fee.name)])
+        assert invoice.total.amount_minor == 16238
+        paid = await pay(b.stub, invoice.name, 5000, billing_pb2.PAYMENT_METHOD_CARD)
+
+        def reduce(name: str, amount: int, currency: str = "USD", **more: str) -> Awaitable[billing_pb2.Invoice]:
+            kept = usd(amount)
+            kept.currency_code = currency
+            request = billing_pb2.ReduceInvoiceToFeeRequest(name=name, fee=kept, **more)
+            return b.stub.ReduceInvoiceToFee(request, metadata=md())
+
+        # what it holds above the fee is refunded first: never an invoice holding more than its total
+        with pytest.raises(grpc.aio.AioRpcError) as holds:
+            await reduce(invoice.name, 2000)
+        assert holds.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert error_field(holds.value) == ("INVOICE_HOLDS_MORE_THAN_FEE", "fee")
+        await b.stub.RefundPayment(billing_pb2.RefundPaymentRequest(name=paid.name, amount=usd(3000)), metadata=md())
+        reduced = await reduce(invoice.name, 2000, reason="Cancelled online", request_id=str(uuid.uuid4()))
+        assert (reduced.cancellation_credit.amount_minor, reduced.total.amount_minor) == (14238, 2000)
+        assert reduced.cancellation_reason == "Cancelled online"
+        assert (reduced.amount_paid.amount_minor, reduced.balance.amount_minor) == (2000, 0)
+        assert reduced.status == billing_pb2.INVOICE_STATUS_PAID  # settled by what was kept
+        assert (reduced.subtotal.amount_minor, reduced.tax.amount_minor) == (15000, 1238)  # the lines stay
+        assert_ledger(reduced)
+
+        # nothing paid: the fee is due
+        unpaid = await create_invoice(b.stub, client, [billing_pb2.InvoiceLine(price_list_item=fee.name)])
+        due = await reduce(unpaid.name, 2500)
+        assert (due.total.amount_minor, due.balance.amount_minor, due.status) == (
+            2500,
+            2500,
+            billing_pb2.INVOICE_STATUS_OPEN,
+        )
+        assert due.cancellation_reason == "Booking cancelled"
+        # a fee above the total keeps the total
+        small = await create_invoice(b.stub, client, [free_line("Mini", 1000, 0)])
+        kept = await reduce(small.name, 2500)
+        assert (kept.cancellation_credit.amount_minor, kept.total.amount_minor) == (0, 1000)
+
+        # bad input names the field, and changes nothing
+        for amount, currency, more, field in [
+            (0, "USD", {}, "fee.amount_minor"),
+            (-5, "USD", {}, "fee.amount_minor"),
+            (100, "usd", {}, "fee.currency_code"),
+            (100, "EUR", {}, "fee.currency_code"),
+            (100, "USD", {"reason": "x" * 201}, "reason"),
+            (100, "USD", {"request_id": "short"}, "request_id"),
+        ]:
+            with pytest.raises(grpc.aio.AioRpcError) as bad:
+                await reduce(due.name, amount, currency, **more)
+            assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT, field
+            assert field in rpc_violations(bad.value), field
+        with pytest.raises(grpc.aio.AioRpcError) as no_fee:
+            await b.stub.ReduceInvoiceToFee(billing_pb2.ReduceInvoiceToFeeRequest(name=due.name), metadata=md())
+        assert list(rpc_violations(no_fee.value)) == ["fee"]
+        again = await b.stub.GetInvoice(billing_pb2.GetInvoiceRequest(name=due.name), metadata=md())
+        assert again.total.amount_minor == 2500
+        voided = await b.stub.VoidInvoice(billing_pb2.VoidInvoiceRequest(name=again.name), metadata=md())
+        with pytest.raises(grpc.aio.AioRpcError) as void:
+            await reduce(voided.name, 100)
+        assert error_field(void.value)[0] == "INVOICE_VOID"

@@ -81,11 +81,18 @@ async def test_cli_runs_the_wizard_end_to_end(databases: DatabaseFactory, nats_s
             team.name,
             "--unselect",
             people[1].name,
+            "--unselect",
+            "clients/not-in-the-group",
             *template,
             "--row",
             short + ",skip=sat+sun",
         )
         assert code == 0, text
+        # the unselected client is listed as such, never among the selected ones
+        selected = [line.split("\t")[1] for line in text.splitlines() if line.startswith("selected\t")]
+        assert selected == [people[0].name, people[2].name, people[3].name]
+        assert f"unselected\t{people[1].name}\t" in text
+        assert "not in the selection (--unselect ignored)\tclients/not-in-the-group" in text
         assert "job bulkJobs/" in text
         assert "succeeded: done 3, failures 0, total 3" in text
         assert sorted(await session_numbers(s.scheduling.database_url, COMPANY_A)) == ["1000", "1001", "1002"]

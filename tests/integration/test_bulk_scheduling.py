@@ -259,6 +259,31 @@ async def test_verify_then_a_job_books_every_client_in_slot_order(
             await s.bulk.GetBulkJob(bpb.GetBulkJobRequest(name=job.name), metadata=B)
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
+        # the past jobs, newest first, a page at a time, with their counts; none for another company
+        later_row = bpb.TimeSlotRow(
+            start_date=day(2030, 3, 6),
+            end_date=day(2030, 3, 6),
+            start_time=clock(9),
+            end_time=clock(10),
+            session_duration_minutes=30,
+        )
+        later = await s.bulk.CreateBulkJob(
+            bpb.CreateBulkJobRequest(
+                bulk_job=bpb.BulkJob(template=template(studio), time_slot_rows=[later_row]), clients=clients[11:]
+            ),
+            metadata=A,
+        )
+        await wait_finished(s.bulk, later.name, A, timeout=60)
+        first = await s.bulk.ListBulkJobs(bpb.ListBulkJobsRequest(page_size=1), metadata=A)
+        assert [j.name for j in first.bulk_jobs] == [later.name]
+        older = await s.bulk.ListBulkJobs(
+            bpb.ListBulkJobsRequest(page_size=1, page_token=first.next_page_token), metadata=A
+        )
+        assert [(j.name, j.total, j.done, j.failures) for j in older.bulk_jobs] == [(job.name, 11, 9, 2)]
+        assert older.bulk_jobs[0].template.description == "School portraits"
+        assert older.next_page_token == ""
+        assert list((await s.bulk.ListBulkJobs(bpb.ListBulkJobsRequest(), metadata=B)).bulk_jobs) == []
+
 
 async def test_bad_input_names_the_row_and_the_field(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
     async with bulk_slice(databases, nats_server.url, with_clients=False) as s:

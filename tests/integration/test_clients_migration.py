@@ -13,7 +13,7 @@ from shutterbook_devstack.testing import DatabaseFactory, running, service_setti
 from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.schema import utcnow
-from tests.clients_support import A, rpc_error
+from tests.clients_support import COMPANY_A, A, rpc_error
 
 OLD = "0b7e6f3a-1111-4a4a-8a8a-000000000001"
 
@@ -31,7 +31,7 @@ async def test_upgrade_backfills_search_keys(databases: DatabaseFactory) -> None
                 ),
                 {
                     "id": OLD,
-                    "c": A[0][1],
+                    "c": COMPANY_A,
                     "e": '["Jose@Example.com"]',
                     "p": '["+12125550123"]',
                     "t": utcnow().replace(tzinfo=None),

@@ -55,6 +55,20 @@ async def test_organizations_years_groups_and_filters_select_clients(databases: 
         assert error_info(dup)["field"] == "organization.display_name"
         kids = [await new_client(stub, given_name=f"Kid{i}", family_name="Smith", tags=["student"]) for i in range(5)]
         parent = await new_client(stub, given_name="Pat", family_name="Smith", referral_source="Referral")
+        # the orders ListClients offers, paged by twos: oldest first (default), newest first, by name
+        everyone = [k.name for k in kids] + [parent.name]
+        assert await names(stub) == everyone
+        assert await names(stub, order_by="create_time desc") == everyone[::-1]
+        zed = await new_client(stub, given_name="Ann", family_name="Adams")
+        assert await names(stub, order_by="family_name") == [zed.name, *everyone]
+        students = clients_pb2.ClientCriteria(tags=["student"])
+        assert await names(stub, order_by="create_time desc", criteria=students) == everyone[:5][::-1]
+        first = await stub.ListClients(clients_pb2.ListClientsRequest(page_size=2, order_by="family_name"), metadata=A)
+        other_order = clients_pb2.ListClientsRequest(page_size=2, page_token=first.next_page_token)
+        assert "page_token" in violations(await rpc_error(stub.ListClients(other_order, metadata=A)))
+        unknown_order = clients_pb2.ListClientsRequest(order_by="balance desc")
+        assert "order_by" in violations(await rpc_error(stub.ListClients(unknown_order, metadata=A)))
+        await stub.DeleteClient(clients_pb2.DeleteClientRequest(name=zed.name), metadata=A)
         for i, kid in enumerate(kids):
             for year in (2025, 2026) if i < 3 else (2026,):
                 await stub.CreateMembership(
@@ -111,6 +125,20 @@ async def test_organizations_years_groups_and_filters_select_clients(databases: 
         )
         assert shrunk.member_count == 1
         assert await names(stub, group=group.name) == [kids[4].name]
+        # the groups a client is in (the console's client record), and a bad client named
+        other = await stub.CreateClientGroup(
+            clients_pb2.CreateClientGroupRequest(client_group=clients_pb2.ClientGroup(display_name="Alumni")),
+            metadata=A,
+        )
+        await stub.AddClientGroupMembers(
+            clients_pb2.AddClientGroupMembersRequest(client_group=other.name, clients=[kids[4].name]), metadata=A
+        )
+        of_kid = await stub.ListClientGroups(clients_pb2.ListClientGroupsRequest(client=kids[4].name), metadata=A)
+        assert [g.display_name for g in of_kid.client_groups] == ["Alumni", "Yearbook retakes"]
+        of_parent = await stub.ListClientGroups(clients_pb2.ListClientGroupsRequest(client=parent.name), metadata=A)
+        assert list(of_parent.client_groups) == []
+        bad = await rpc_error(stub.ListClientGroups(clients_pb2.ListClientGroupsRequest(client="kids/4"), metadata=A))
+        assert "client" in violations(bad)
 
         # a saved filter: tag + organization + year + created range + name fragment
         start = timestamp_pb2.Timestamp()
@@ -171,7 +199,7 @@ async def test_organizations_years_groups_and_filters_select_clients(databases: 
         subjects = [e.subject for e in await svc.outbox()]
         assert subjects.count("clients.membership.changed") == 8 + 8  # 8 added, 8 removed with the organization
         assert "clients.group.created" in subjects
-        assert subjects.count("clients.group_membership.changed") == 2
+        assert subjects.count("clients.group_membership.changed") == 3  # added, removed, added to Alumni
         assert "clients.saved_filter.updated" in subjects
         assert "clients.organization.deleted" in subjects
 

@@ -9,6 +9,8 @@ a 400 naming them, and nothing is booked or changed."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -22,7 +24,7 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata
-from shutterbook_gateway.application.api_keys import issue_key, revoke_key, split_key
+from shutterbook_gateway.application.api_keys import REVOCATION_SECONDS, issue_key, revoke_key, split_key
 from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from tests.helpers import COMPANY_A, COMPANY_B
@@ -71,12 +73,15 @@ class Caller:
         params: dict[str, str] | None = None,
         body: Any = None,
         token: str | None = None,
+        access_code: str | None = None,
         **path: str,
     ) -> httpx.Response:
         self.covered.add(f"{method} {template}")
         headers = {"X-Api-Key": self.key}
         if token is not None:
             headers["X-Booking-Token"] = token
+        if access_code is not None:
+            headers["X-Access-Code"] = access_code
         return await self.http.request(
             method, template.format(**path), params=params, json=body, headers=headers, timeout=30
         )
@@ -227,6 +232,10 @@ async def test_a_key_of_company_a_reaches_nothing_of_company_b(
             await a.call("GET", "/v1/bookings/{booking_id}", token=token_b, booking_id=_random_id()),
         )
         assert_hidden(
+            await a.call("GET", "/v1/bookings/{booking_id}/calendar.ics", token=token_b, booking_id=booking_b["id"]),
+            await a.call("GET", "/v1/bookings/{booking_id}/calendar.ics", token=token_b, booking_id=_random_id()),
+        )
+        assert_hidden(
             await a.call(
                 "POST",
                 "/v1/bookings/{booking_id}/reschedule",
@@ -278,6 +287,18 @@ async def test_a_key_of_company_a_reaches_nothing_of_company_b(
         await stack.services.clients.GetClient(
             clients_pb2.GetClientRequest(name=client_name), metadata=company_metadata(COMPANY_A)
         )
+
+        # --- the picture day portal: a code opens only its own family's day, in its own company;
+        # any other code (B's, tests/integration/test_picture_days.py, or none at all) reaches nothing
+        not_a_code = "a-code-of-nobody-at-all"
+        for method, template, body in (
+            ("GET", "/v1/picture-day", None),
+            ("POST", "/v1/picture-day/bookings", {"slot_id": _random_id(), "children": ["clients/x"]}),
+            ("POST", "/v1/picture-day/bookings/{booking_id}/reschedule", {"slot_id": _random_id()}),
+            ("POST", "/v1/picture-day/bookings/{booking_id}/cancel", None),
+        ):
+            refused = await a.call(method, template, body=body, access_code=not_a_code, booking_id=_random_id())
+            assert_problem(refused, 404, "ACCESS_CODE_NOT_FOUND")
 
         assert a.covered >= await v1_operations(http), "a /v1 route has no cross-company case"
 
@@ -368,6 +389,7 @@ async def test_a_location_scoped_key_reaches_only_its_locations(
         # a booking at the other location, with its token: 404 on every manage route, unchanged
         for method, template, body in (
             ("GET", "/v1/bookings/{booking_id}", None),
+            ("GET", "/v1/bookings/{booking_id}/calendar.ics", None),
             ("POST", "/v1/bookings/{booking_id}/reschedule", {"slot_id": there.slot_id(2)}),
             ("POST", "/v1/bookings/{booking_id}/cancel", {}),
         ):
@@ -401,8 +423,12 @@ def _call_for(
     path = template.format(location_id=_random_id(), type_id=type_id, booking_id=_random_id())
     query = params if template.endswith("/open-slots") else {}
     headers = {"X-Booking-Token": "some-token"} if "{booking_id}" in template else {}
+    if template.startswith("/v1/picture-day"):
+        headers["X-Access-Code"] = "some-code"
     body: Any = None
-    if template == "/v1/bookings":
+    if template == "/v1/picture-day/bookings":
+        body = {"slot_id": _random_id(), "children": ["clients/x"]}
+    elif template == "/v1/bookings":
         body = booking_body(_random_id())
     elif template.endswith("/reschedule"):
         body = {"slot_id": _random_id()}
@@ -415,8 +441,11 @@ def _call_for(
 
 @pytest.mark.postgres
 async def test_a_revoked_unknown_or_forged_key_is_refused_on_every_route(
-    databases: DatabaseFactory, nats_server: EmbeddedNats
+    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # ~90 refused calls from one address: above the per-address budget for calls without a
+    # valid key, which answers 429 after it (tests/integration/test_gateway_hostile.py)
+    monkeypatch.setenv("SHUTTERBOOK_GATEWAY_AUTH_FAILURES_PER_MINUTE", "1000")
     async with (
         booking_stack(databases, nats_server.url) as stack,
         httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http,
@@ -433,6 +462,11 @@ async def test_a_revoked_unknown_or_forged_key_is_refused_on_every_route(
             assert await revoke_key(db, key_id)
         finally:
             await db.dispose()
+        # the gateway had the key in its cache: its revocation event takes it out (within the bound)
+        deadline = time.monotonic() + REVOCATION_SECONDS
+        while (await http.get("/v1/locations", headers={"X-Api-Key": key})).status_code != 401:
+            assert time.monotonic() < deadline, "the revoked key is still accepted"
+            await asyncio.sleep(0.05)
         booked = await book(Caller(http, stack.keys[COMPANY_A]), offer.slot_id(0))
 
         refused = {

@@ -53,6 +53,7 @@ async def test_book_view_reschedule_and_cancel_without_payment(
             pb.GetSessionRequest(name=f"sessions/{booking['id']}"), metadata=company_metadata(COMPANY_A)
         )
         assert session.booked_online
+        assert session.confirmed  # online, booked is confirmed: staff see what the customer was told
         assert session.client == f"clients/{booking['client_id']}"
 
         after = (
@@ -135,7 +136,9 @@ async def test_full_amount_is_the_invoice_total_after_the_promo_code(
         booking_stack(sqlite_databases, nats_server.url) as stack,
         httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http,
     ):
-        offer = await offer_online(stack, payment_option=pb.PAYMENT_OPTION_INVOICE_FULL_AMOUNT, item_price=20000)
+        offer = await offer_online(
+            stack, payment_option=pb.PAYMENT_OPTION_INVOICE_FULL_AMOUNT, item_price=20000, online_promotions=["TEN"]
+        )
         await stack.billing.stub.CreatePromotion(
             billing_pb2.CreatePromotionRequest(
                 promotion=billing_pb2.Promotion(display_name="Ten off", code="TEN", percent_off_bps=1000)

@@ -151,23 +151,41 @@ async def test_rate_limit_per_key_answers_429_with_retry_after(
             assert await _client_count(s.clients_db) == 6
 
 
-def test_keys_are_issued_listed_and_revoked_from_the_command_line(tmp_path: Path) -> None:
-    env = {**os.environ, "SHUTTERBOOK_GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}"}
+def test_keys_are_issued_listed_and_revoked_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = f"sqlite:///{tmp_path / 'gateway.db'}"
+    env = {**os.environ, "SHUTTERBOOK_GATEWAY_DATABASE_URL": database}
     command = str(Path(sys.executable).parent / "shutterbook-booking-gateway")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
+        """The installed command, in a process of its own."""
         return subprocess.run([command, *args], env=env, capture_output=True, text=True, timeout=60)
 
+    def cli(*args: str) -> tuple[int, str]:
+        """What the command runs (its `cli()`, with these arguments), in this process: each
+        process would spend seconds importing the gateway; (exit code, what it printed)."""
+        monkeypatch.setenv("SHUTTERBOOK_GATEWAY_DATABASE_URL", database)
+        monkeypatch.setattr(sys, "argv", [command, *args])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            gateway_main.cli()
+        return int(exited.value.code or 0), capsys.readouterr().out
+
     assert run("migrate").returncode == 0
-    issued = run("keys", "issue", "--company", COMPANY_A, "--label", "acme")
-    assert issued.returncode == 0, issued.stderr
-    key = issued.stdout.strip()
+    code, key = cli("keys", "issue", "--company", COMPANY_A, "--label", "acme")
+    assert code == 0
+    key = key.strip()
     key_id = key.split("_")[1]
-    listed = run("keys", "list")
-    assert key_id in listed.stdout
-    assert "active" in listed.stdout
-    assert key.split("_", 2)[2] not in listed.stdout  # the secret is never shown again
-    assert run("keys", "issue", "--company", "not-a-uuid", "--label", "x").returncode == 2
-    assert run("keys", "revoke", key_id).returncode == 0
-    assert "revoked" in run("keys", "list").stdout
-    assert run("keys", "revoke", key_id).returncode == 1
+    code, listed = cli("keys", "list")
+    assert code == 0
+    assert key_id in listed
+    assert "active" in listed
+    assert key.split("_", 2)[2] not in listed  # the secret is never shown again
+    assert cli("keys", "issue", "--company", "not-a-uuid", "--label", "x")[0] == 2
+    assert cli("keys", "revoke", key_id)[0] == 0
+    assert cli("keys", "revoke", key_id)[0] == 1
+    listed_by_the_command = run("keys", "list")
+    assert listed_by_the_command.returncode == 0, listed_by_the_command.stderr
+    assert f"{key_id}\t" in listed_by_the_command.stdout
+    assert "revoked" in listed_by_the_command.stdout

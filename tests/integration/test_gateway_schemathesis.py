@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -182,8 +183,12 @@ async def _seeded(stack: Stack, http: httpx.AsyncClient) -> tuple[schemathesis.B
 
 
 async def test_no_server_error_and_bodies_match_the_document(
-    sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats
+    sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the fuzzer sends far more than a partner's 600 requests a minute (and many with bad
+    # credentials): the rate limits have tests of their own (test_gateway_hostile.py)
+    monkeypatch.setenv("SHUTTERBOOK_GATEWAY_RATE_LIMIT_PER_MINUTE", "1000000")
+    monkeypatch.setenv("SHUTTERBOOK_GATEWAY_AUTH_FAILURES_PER_MINUTE", "1000000")
     async with (
         booking_stack(sqlite_databases, nats_server.url) as stack,
         httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http,

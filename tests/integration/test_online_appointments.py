@@ -80,6 +80,7 @@ async def test_appointment_slot_books_removes_and_restores(
         assert appointment.appointment_type == studio.appointment_type.name
         assert appointment.schedules == [studio.photographer.name]
         assert appointment.description == "Planning the shoot"
+        assert appointment.confirmed  # booked online is confirmed
         assert (appointment.start_time, appointment.end_time) == (consult.start_time, consult.end_time)
         assert await o.svc.stub.GetAppointment(pb.GetAppointmentRequest(name=appointment.name), metadata=A) == (
             appointment

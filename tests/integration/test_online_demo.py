@@ -9,13 +9,13 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory
+from shutterbook_devstack.testing import DatabaseFactory, company_metadata
 from shutterbook_kit.demo import DEMO_COMPANY_ID
 from shutterbook_scheduling.demo import seed_demo
 from shutterbook_scheduling.online_demo import seed_demo_slots
 from tests.scheduling_support import scheduling_service
 
-META = (("x-shutterbook-company", DEMO_COMPANY_ID), ("x-shutterbook-caller", "test"))
+META = company_metadata(DEMO_COMPANY_ID)
 
 
 async def test_demo_slots(sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:

@@ -133,6 +133,7 @@ async def test_bad_input_names_the_field(databases: DatabaseFactory, nats_server
                             payment_option=pb.PAYMENT_OPTION_INVOICE_LISTED_PRICE,
                             payment_amount=money_pb2.Money(currency_code="USD", amount_minor=5000),
                             booked_online_status="sessionStatuses/nope",
+                            cancellation_policy=pb.CANCELLATION_POLICY_KEEP_FEE,  # without its fee
                         ),
                     )
                 ),
@@ -143,6 +144,7 @@ async def test_bad_input_names_the_field(databases: DatabaseFactory, nats_server
             "session_type.default_duration_minutes",
             "session_type.online.payment_option",
             "session_type.online.booked_online_status",
+            "session_type.online.cancellation_fee",
         }
         with pytest.raises(grpc.aio.AioRpcError) as same_name:
             await s.CreateSessionType(

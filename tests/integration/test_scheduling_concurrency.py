@@ -116,4 +116,4 @@ async def test_request_id_makes_booking_idempotent(databases: DatabaseFactory, n
         assert reused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         listed = await svc.stub.ListSessions(pb.ListSessionsRequest(), metadata=A)
         assert [s.name for s in listed.sessions] == [results[0].name]
-        assert [e.subject for e in await svc.outbox()] == ["scheduling.session.booked"]
+        assert [e.subject for e in await svc.outbox("scheduling.session.")] == ["scheduling.session.booked"]

@@ -8,12 +8,12 @@ import grpc
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory
+from shutterbook_devstack.testing import DatabaseFactory, company_metadata
 from shutterbook_kit.demo import DEMO_COMPANY_ID
 from shutterbook_scheduling.demo import seed_demo
 from tests.scheduling_support import SchedulingService, make_known_client, scheduling_service
 
-META = (("x-shutterbook-company", DEMO_COMPANY_ID), ("x-shutterbook-caller", "test"))
+META = company_metadata(DEMO_COMPANY_ID)
 
 
 async def _counts(svc: SchedulingService) -> dict[str, int]:

@@ -192,7 +192,7 @@ async def test_book_conflict_cancel_hold_reschedule(databases: DatabaseFactory, 
         assert [x.name for x in [*page.sessions, *rest.sessions]] == [x.name for x in tab.sessions]
         assert rest.next_page_token == ""
 
-        events = await svc.outbox()
+        events = await svc.outbox("scheduling.session.")
         subjects = [e.subject for e in events]
         assert subjects.count("scheduling.session.booked") == 4
         assert subjects.count("scheduling.session.cancelled") == 1
@@ -205,6 +205,7 @@ async def test_book_conflict_cancel_hold_reschedule(databases: DatabaseFactory, 
         assert list(first.session.price_list_items) == list(studio.session_type.price_list_items)
         assert first.session.time_zone == "America/New_York"
         assert first.session.status_display_name == "Session Pending"
+        assert first.session.location_display_name == studio.location.display_name  # for documents
         updates = []
         for envelope in events:
             if envelope.subject == "scheduling.session.updated":
@@ -295,11 +296,22 @@ async def test_appointments_linked_and_unlinked(databases: DatabaseFactory, nats
         assert ics.content_type.startswith("text/calendar")
         parsed = icalendar.Calendar.from_ical(ics.data)
         events = [c for c in parsed.walk("VEVENT")]
-        assert sorted(str(e["summary"]) for e in events) == [
-            "Family portrait",
-            "Family portrait",
-            "Pre-session consult",
-        ]
+        # who and what (the client's name and the type), not the description a client may have typed
+        who = await s.GetKnownClient(
+            pb.GetKnownClientRequest(name=f"knownClients/{client.name.split('/')[1]}"), metadata=A
+        )
+        session_type = await s.GetSessionType(pb.GetSessionTypeRequest(name=session.session_type), metadata=A)
+        consult_type = await s.GetAppointmentType(
+            pb.GetAppointmentTypeRequest(name=consult.appointment_type), metadata=A
+        )
+        assert sorted(str(e["summary"]) for e in events) == sorted(
+            [
+                f"{who.display_name} - {session_type.display_name}",
+                f"{who.display_name} - {session_type.display_name}",
+                f"{who.display_name} - {consult_type.display_name}",
+            ]
+        )
+        assert len({str(e["uid"]) for e in events}) == 3
 
 
 async def test_time_off_occupies_the_schedule(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:

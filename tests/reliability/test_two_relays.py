@@ -13,6 +13,7 @@ from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_kit import shared_events
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.relay import OutboxRelay
@@ -28,7 +29,7 @@ async def _write_events(db: Database) -> set[str]:
     async with UnitOfWork(db) as uow:
         for i in range(EVENTS):
             event = events_pb2.ClientCreatedEvent(client=clients_pb2.Client(name=f"clients/{i}", given_name=str(i)))
-            ids.add(uow.emit("clients.client.created", "company", event))
+            ids.add(uow.emit(shared_events.CLIENT_CREATED, "company", event))
         await uow.commit()
     return ids
 
