@@ -22,9 +22,9 @@ from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import bulk_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_devstack.caller_keys import company_metadata
 from shutterbook_devstack.loopback import service_settings
 from shutterbook_kit.migrations import upgrade
-from shutterbook_kit.tenancy import CallContext
 from shutterbook_scheduling import main as scheduling_main
 from tests.bulk_support import seed_known_clients, weekday_rows
 from tests.scheduling_support import make_studio
@@ -33,7 +33,7 @@ JOB_CLIENTS = 500
 SINGLE_CALLS = 300
 MAX_SECONDS = 120.0
 COMPANY = "b0000000-0000-4000-8000-000000000008"
-META = CallContext(company_id=COMPANY, caller="bench").metadata()
+META = company_metadata(COMPANY)
 
 
 class _Service:

@@ -24,11 +24,11 @@ from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook_clients import main as clients_main
 from shutterbook_clients.domain.clients import ClientFields, MemberFields, search_keys
 from shutterbook_clients.storage.models import ClientRow, FamilyMemberRow
+from shutterbook_devstack.caller_keys import company_metadata
 from shutterbook_devstack.loopback import service_settings
 from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.tenancy import CallContext
 
 CLIENTS = 100_000
 BATCH = 5_000
@@ -90,7 +90,7 @@ FAMILY = [
     "Zielinski",
 ]
 QUERIES = ["ada", "garcia", "zoe tanaka", "nakam", "ines", "555 01", "@example.com", "petrov", "o'brien", "uma x"]
-META = CallContext(company_id=COMPANY, caller="bench").metadata()
+META = company_metadata(COMPANY)
 
 
 def _row(i: int, now: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -57,6 +57,7 @@ from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_billing import main as billing_main
 from shutterbook_clients import main as clients_main
+from shutterbook_devstack.caller_keys import company_metadata
 from shutterbook_devstack.loopback import service_settings
 from shutterbook_devstack.nats_server import free_port
 from shutterbook_devstack.postgres import throwaway_database
@@ -65,12 +66,11 @@ from shutterbook_gateway.application.api_keys import issue_key
 from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.migrations import upgrade
-from shutterbook_kit.tenancy import CallContext
 from shutterbook_scheduling import main as scheduling_main
 from shutterbook_scheduling.application.common import to_date, ts
 
 ROOT = Path(__file__).resolve().parent.parent
-META = CallContext(company_id=COMPANY, caller="bench").metadata()
+META = company_metadata(COMPANY)
 PAID_SCHEDULES = 2  # the paid type's own photographers: its slots never meet the seeded sessions
 DEPOSIT = money_pb2.Money(currency_code="USD", amount_minor=5_000)
 QUERY_CLIENTS = 8  # concurrent keep-alive connections of the query load

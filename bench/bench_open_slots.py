@@ -4,6 +4,11 @@ a bare `grpc.aio` echo RPC served the same way (a grpc.aio server on loopback) i
 run. SQLite always; PostgreSQL too where SHUTTERBOOK_TEST_POSTGRES_URL is set (a throwaway
 database, dropped afterwards).
 
+Then a scaling table on a second studio (4 schedules, 800 slots over four weeks, as in
+`bench_busy_history`): the month's query with 0, 100 and 40,000 past sessions, then 10,000
+and 40,000 sessions after the month, and the query over one, two and four weeks (slots per
+query); each row's p50 as a ratio to the first row's, and per slot returned.
+
 Setup (location, staff, schedules, an online type, the slots from pattern rows) goes through
 the API; the sessions and their calendar blocks are inserted with SQLAlchemy core in batches.
 Every loop is bounded in count and time; loopback only.
@@ -20,21 +25,30 @@ from datetime import time as clock
 from typing import Any
 
 import grpc
-from sqlalchemy import insert, text
 
-from bench.common import four_weeks_of_slots, measure, on_each_backend, photographer_schedules, report
+from bench.bench_busy_history import META as BUSY_META
+from bench.bench_busy_history import busy_studio, past_rows
+from bench.common import (
+    Timing,
+    four_weeks_of_slots,
+    insert_sessions,
+    measure,
+    on_each_backend,
+    photographer_schedules,
+    report,
+    session_block,
+    session_row,
+)
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_devstack.caller_keys import company_metadata
 from shutterbook_devstack.loopback import service_settings
-from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.tenancy import CallContext
 from shutterbook_scheduling import main as scheduling_main
 from shutterbook_scheduling.application.common import to_date, ts
 from shutterbook_scheduling.domain import times
-from shutterbook_scheduling.storage.models import CalendarBlockRow, SessionRow
 
 SCHEDULES = 10
 SESSIONS = 10_000
@@ -43,7 +57,7 @@ HOURS = range(8, 18)  # 10 one-hour slots a day
 BATCH = 1_000
 COMPANY = "b0000000-0000-4000-8000-000000000006"
 ZONE = "America/New_York"
-META = CallContext(company_id=COMPANY, caller="bench").metadata()
+META = company_metadata(COMPANY)
 ECHO = "/bench.Echo/Echo"
 
 
@@ -89,7 +103,6 @@ def _session_rows(
     rng = random.Random(17)
     tz = times.zone(ZONE)
     cells = [(w * 7 + d, s, h) for w in range(WEEKS) for d in range(5) for s in range(SCHEDULES) for h in HOURS]
-    now = utcnow()
     sessions: list[dict[str, Any]] = []
     blocks: list[dict[str, Any]] = []
     for n, (offset, s, hour) in enumerate(rng.sample(cells, SESSIONS)):
@@ -113,57 +126,13 @@ def _session_rows(
         )
         msg.start_time.CopyFrom(ts(start))
         msg.end_time.CopyFrom(ts(end))
-        sessions.append(
-            {
-                "id": session_id,
-                "company_id": COMPANY,
-                "client_id": client.removeprefix("clients/"),
-                "session_number": msg.session_number,
-                "type_id": session_type.removeprefix("sessionTypes/"),
-                "location_id": location.name.removeprefix("locations/"),
-                "status_id": status.removeprefix("sessionStatuses/"),
-                "start_at": start,
-                "end_at": end,
-                "on_hold": False,
-                "cancelled": False,
-                "reminder_at": None,
-                "reminder_emitted_at": None,
-                "data": msg.SerializeToString(),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        blocks.append(
-            {
-                "company_id": COMPANY,
-                "schedule_id": schedules[s].removeprefix("schedules/"),
-                "location_id": location.name.removeprefix("locations/"),
-                "entry_kind": "session",
-                "entry_id": session_id,
-                "block_index": 0,
-                "start_at": start,
-                "end_at": end,
-                "occupied_start": start,
-                "occupied_end": end,
-                "occupies": True,
-                "allow_conflict": False,
-            }
-        )
+        sessions.append(session_row(COMPANY, session_id, msg, start, end))
+        blocks.append(session_block(COMPANY, session_id, schedules[s], location.name, start, end))
     return sessions, blocks
 
 
 async def seed(url: str, rows: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
-    sessions, blocks = rows
-    db = Database(url)
-    try:
-        for start in range(0, len(sessions), BATCH):
-            async with db.engine.begin() as conn:
-                await conn.execute(insert(SessionRow), sessions[start : start + BATCH])
-                await conn.execute(insert(CalendarBlockRow), blocks[start : start + BATCH])
-        async with db.engine.begin() as conn:
-            await conn.execute(text("ANALYZE"))  # a bulk load leaves the planner without statistics
-    finally:
-        await db.dispose()
+    await insert_sessions(url, *rows, batch=BATCH)
 
 
 async def _echo_server() -> tuple[grpc.aio.Server, int]:
@@ -178,6 +147,56 @@ async def _echo_server() -> tuple[grpc.aio.Server, int]:
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     return server, port
+
+
+async def scaling(label: str, url: str, channel: grpc.aio.Channel) -> None:
+    """The month's query as history and future grow, and as the range grows (see the docstring)."""
+    online: online_pb2_grpc.OnlineBookingServiceAsyncStub = online_pb2_grpc.OnlineBookingServiceStub(channel)
+    studio = await busy_studio(channel, url)
+    rows: list[tuple[str, int, Timing]] = []
+
+    async def timed(what: str, request: opb.ListOpenSlotsRequest) -> None:
+        counts: list[int] = []
+
+        async def call() -> object:
+            found = await online.ListOpenSlots(request, metadata=BUSY_META, timeout=60)
+            counts.append(len(found.time_slots))
+            return found
+
+        timing = await measure(what, call, count=40, max_seconds=15, warmup=2)
+        rows.append((what, counts[-1], timing))
+
+    def weeks(n: int) -> opb.ListOpenSlotsRequest:
+        request = opb.ListOpenSlotsRequest()
+        request.CopyFrom(studio.month)
+        request.end_date.CopyFrom(to_date(studio.first + timedelta(days=7 * n - 1)))
+        return request
+
+    await timed("month, no history", studio.month)
+    past = 0
+    for size in (100, 40_000):
+        await insert_sessions(url, *past_rows(size - past, past, studio.first, studio.ids), batch=BATCH * 2)
+        past = size
+        await timed(f"month, {size} past", studio.month)
+    after = studio.first + timedelta(days=28)
+    ahead = 0
+    for size in (10_000, 40_000):
+        await insert_sessions(url, *past_rows(size - ahead, ahead, after, studio.ids, ahead=True), batch=BATCH * 2)
+        ahead = size
+        await timed(f"month, 40000 past, {size} after it", studio.month)
+    for n in (1, 2):
+        await timed(f"{n} week{'s' if n > 1 else ''}, 40000 past, 40000 after", weeks(n))
+    base = rows[0][2].p50
+    print(f"== [{label}] scaling of ListOpenSlots ({studio.made} slots on {len(studio.schedules)} schedules)")
+    cpu_base = rows[0][2].cpu_per_call
+    print(f"  {'query':<44} {'open':>5} {'p50 ms':>8} {'x first':>8} {'cpu ms':>8} {'x first':>8} {'cpu us/slot':>11}")
+    for what, count, timing in rows:
+        cpu = timing.cpu_per_call
+        per_slot = cpu / count * 1e6 if count else 0.0
+        print(
+            f"  {what:<44} {count:>5} {timing.p50 * 1e3:>8.2f} {timing.p50 / base:>8.2f} "
+            f"{cpu * 1e3:>8.2f} {cpu / cpu_base:>8.2f} {per_slot:>11.1f}"
+        )
 
 
 async def run_on(label: str, url: str, nats_url: str) -> None:
@@ -226,6 +245,7 @@ async def run_on(label: str, url: str, nats_url: str) -> None:
                 ceiling,
             )
             print(f"[{label}] open slots in the month: {counts[-1]} of {made}", flush=True)
+            await scaling(label, url, channel)
     finally:
         await echo_server.stop(None)
         await host.stop()

@@ -19,20 +19,24 @@ from datetime import time as clock
 from typing import Any
 
 import grpc
-from sqlalchemy import insert, text
 
-from bench.common import measure, on_each_backend, photographer_schedules, report
+from bench.common import (
+    insert_sessions,
+    measure,
+    on_each_backend,
+    photographer_schedules,
+    report,
+    session_block,
+    session_row,
+)
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
+from shutterbook_devstack.caller_keys import company_metadata
 from shutterbook_devstack.loopback import service_settings
-from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
-from shutterbook_kit.schema import utcnow
-from shutterbook_kit.tenancy import CallContext
 from shutterbook_scheduling import main as scheduling_main
 from shutterbook_scheduling.application.common import to_date, ts
 from shutterbook_scheduling.domain import times
-from shutterbook_scheduling.storage.models import CalendarBlockRow, SessionRow
 
 SCHEDULES = 20
 SESSIONS = 5_000
@@ -41,7 +45,7 @@ BATCH = 1_000
 COMPANY = "b0000000-0000-4000-8000-000000000002"
 ZONE = "America/New_York"
 FIRST_DAY = date(2027, 1, 4)  # a Monday
-META = CallContext(company_id=COMPANY, caller="bench").metadata()
+META = company_metadata(COMPANY)
 
 
 async def setup_studio(stub: scheduling_pb2_grpc.SchedulingServiceAsyncStub) -> tuple[pb.Location, list[str], str]:
@@ -66,7 +70,6 @@ def _session_rows(
     tz = times.zone(ZONE)
     slots = [(w * 7 + d, s, h) for w in range(WEEKS) for d in range(5) for s in range(SCHEDULES) for h in range(9, 17)]
     chosen = rng.sample(slots, SESSIONS)
-    now = utcnow()
     sessions: list[dict[str, Any]] = []
     blocks: list[dict[str, Any]] = []
     for n, (offset, s, hour) in enumerate(chosen):
@@ -92,57 +95,14 @@ def _session_rows(
         )
         msg.start_time.CopyFrom(ts(start))
         msg.end_time.CopyFrom(ts(end))
-        sessions.append(
-            {
-                "id": session_id,
-                "company_id": COMPANY,
-                "client_id": client.removeprefix("clients/"),
-                "session_number": msg.session_number,
-                "type_id": session_type.removeprefix("sessionTypes/"),
-                "location_id": location.name.removeprefix("locations/"),
-                "status_id": status.removeprefix("sessionStatuses/"),
-                "start_at": start,
-                "end_at": end,
-                "on_hold": False,
-                "cancelled": False,
-                "reminder_at": None,
-                "reminder_emitted_at": None,
-                "data": msg.SerializeToString(),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        blocks.append(
-            {
-                "company_id": COMPANY,
-                "schedule_id": schedules[s].removeprefix("schedules/"),
-                "location_id": location.name.removeprefix("locations/"),
-                "entry_kind": "session",
-                "entry_id": session_id,
-                "block_index": 0,
-                "start_at": start,
-                "end_at": end,
-                "occupied_start": start,
-                "occupied_end": end,
-                "occupies": True,
-                "allow_conflict": False,
-            }
-        )
+        sessions.append(session_row(COMPANY, session_id, msg, start, end))
+        blocks.append(session_block(COMPANY, session_id, schedules[s], location.name, start, end))
     return sessions, blocks
 
 
 async def seed(url: str, location: pb.Location, schedules: list[str], session_type: str, status: str) -> list[str]:
     sessions, blocks = _session_rows(location, schedules, session_type, status)
-    db = Database(url)
-    try:
-        for start in range(0, SESSIONS, BATCH):
-            async with db.engine.begin() as conn:
-                await conn.execute(insert(SessionRow), sessions[start : start + BATCH])
-                await conn.execute(insert(CalendarBlockRow), blocks[start : start + BATCH])
-        async with db.engine.begin() as conn:
-            await conn.execute(text("ANALYZE"))  # a bulk load leaves the planner without statistics
-    finally:
-        await db.dispose()
+    await insert_sessions(url, sessions, blocks, batch=BATCH)
     return [f"sessions/{s['id']}" for s in sessions]
 
 

@@ -9,8 +9,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
 
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -18,6 +21,9 @@ from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.postgres import throwaway_database
+from shutterbook_kit.db import Database
+from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage.models import CalendarBlockRow, SessionRow
 
 RunOn = Callable[[str, str, str], Awaitable[None]]
 
@@ -29,6 +35,7 @@ class Timing:
     name: str
     samples: list[float]
     wall: float
+    cpu: float = 0.0  # CPU seconds of this process (server and client, when both run here) in all
 
     @property
     def p50(self) -> float:
@@ -38,6 +45,10 @@ class Timing:
     def p95(self) -> float:
         ordered = sorted(self.samples)
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+    @property
+    def cpu_per_call(self) -> float:
+        return self.cpu / len(self.samples) if self.samples else 0.0
 
     @property
     def per_second(self) -> float:
@@ -52,11 +63,12 @@ async def measure(
         await call()
     samples: list[float] = []
     start = time.perf_counter()
+    cpu = time.process_time()
     while len(samples) < count and time.perf_counter() - start < max_seconds:
         t0 = time.perf_counter()
         await call()
         samples.append(time.perf_counter() - t0)
-    return Timing(name, samples, time.perf_counter() - start)
+    return Timing(name, samples, time.perf_counter() - start, time.process_time() - cpu)
 
 
 def report(title: str, subject: Timing, ceiling: Timing) -> str:
@@ -70,6 +82,11 @@ def report(title: str, subject: Timing, ceiling: Timing) -> str:
         f"  ratio    p50 x{subject.p50 / ceiling.p50:.2f}, p95 x{subject.p95 / ceiling.p95:.2f}, "
         f"throughput x{subject.per_second / ceiling.per_second:.3f} of the ceiling",
     ]
+    if subject.cpu and ceiling.cpu:
+        lines.append(
+            f"  cpu      {subject.cpu_per_call * 1e3:.2f} ms vs {ceiling.cpu_per_call * 1e3:.2f} ms a call in this "
+            f"process: x{ceiling.cpu_per_call / subject.cpu_per_call:.3f} of the ceiling's calls per CPU second"
+        )
     text = "\n".join(lines)
     print(text, flush=True)
     return text
@@ -77,14 +94,17 @@ def report(title: str, subject: Timing, ceiling: Timing) -> str:
 
 async def on_each_backend(name: str, run_on: RunOn) -> None:
     """Run `run_on(label, database_url, nats_url)` on SQLite, then on a throwaway PostgreSQL
-    database where SHUTTERBOOK_TEST_POSTGRES_URL is set, with one embedded nats-server."""
+    database where SHUTTERBOOK_TEST_POSTGRES_URL is set, with one embedded nats-server.
+    `BENCH_BACKENDS` (optional, comma-separated: `sqlite`, `postgresql`) runs only those."""
+    wanted = {b.strip() for b in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")}
     with tempfile.TemporaryDirectory() as tmp:
         nats = EmbeddedNats(free_port(), Path(tmp) / "nats")
         nats.start()
         try:
-            await run_on("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / f'bench-{name}.db'}", nats.url)
+            if "sqlite" in wanted:
+                await run_on("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / f'bench-{name}.db'}", nats.url)
             admin = os.environ.get("SHUTTERBOOK_TEST_POSTGRES_URL")
-            if admin:
+            if admin and "postgresql" in wanted:
                 async with throwaway_database(admin, f"sbbench_{name}") as url:
                     await run_on("postgresql", url, nats.url)
         finally:
@@ -162,3 +182,63 @@ async def four_weeks_of_slots(
 
 def _pdate(d: date) -> date_pb2.Date:
     return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def session_columns(msg: pb.Session) -> dict[str, Any]:
+    """The columns of a sessions row written from `msg` (for bulk inserts; no child rows)."""
+    row = SessionRow()
+    records.write_session(row, msg)
+    return {c.key: getattr(row, c.key) for c in SessionRow.__table__.columns if c.key in vars(row)}
+
+
+def session_row(company: str, session_id: str, msg: pb.Session, start: datetime, end: datetime) -> dict[str, Any]:
+    """A live sessions row of `msg` (its UTC `start` and `end`; no reminder), for bulk inserts."""
+    now = datetime.now(start.tzinfo)
+    return {
+        **session_columns(msg),
+        "id": session_id,
+        "company_id": company,
+        "start_at": start,
+        "end_at": end,
+        "on_hold": False,
+        "cancelled": False,
+        "reminder_at": None,
+        "reminder_emitted_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def session_block(
+    company: str, session_id: str, schedule: str, location: str, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """The calendar block of a one-block session (`schedule`, `location`: resource names)."""
+    return {
+        "company_id": company,
+        "schedule_id": schedule.removeprefix("schedules/"),
+        "location_id": location.removeprefix("locations/"),
+        "entry_kind": "session",
+        "entry_id": session_id,
+        "block_index": 0,
+        "start_at": start,
+        "end_at": end,
+        "occupied_start": start,
+        "occupied_end": end,
+        "occupies": True,
+        "allow_conflict": False,
+    }
+
+
+async def insert_sessions(url: str, sessions: list[dict[str, Any]], blocks: list[dict[str, Any]], batch: int) -> None:
+    """Sessions and their blocks with SQLAlchemy core in batches, then ANALYZE (a bulk load
+    leaves the planner without statistics)."""
+    db = Database(url)
+    try:
+        for start in range(0, len(sessions), batch):
+            async with db.engine.begin() as conn:
+                await conn.execute(insert(SessionRow), sessions[start : start + batch])
+                await conn.execute(insert(CalendarBlockRow), blocks[start : start + batch])
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+    finally:
+        await db.dispose()
