@@ -4,9 +4,9 @@ directories, booked sessions -> auto-created invoices). Each service's demo func
 idempotent, so a second `make run` creates nothing new.
 
 What does not depend on each other runs side by side: the clients, and the price list then
-the studio's catalogue (locations, staff, rooms, types). Then the invoices and the bookings
+the studio's catalogue (locations, staff, rooms, types). Then the invoices, the bookings
 (whose clients are handed to scheduling with EnsureKnownClient, not awaited through their
-events), then the online time slots (after the bookings, whose rooms they must not take).
+events; a few location-days at once) and the console's staff accounts, then the online time slots (after the bookings, whose rooms they must not take).
 The events the demo caused go on flowing for a few seconds after this returns (the
 directories learning the clients, the demo sessions' invoices); nothing the booking page
 shows waits on them.
@@ -46,12 +46,12 @@ async def seed_demo(
             clients_demo.seed_demo_clients(channels["clients"], company), catalogue()
         )
         names = [c.name for c in clients]
-        await asyncio.gather(
+        _, _, staff = await asyncio.gather(
             billing_demo.seed_demo_invoices(channels["billing"], company, names, items),
             scheduling_demo.seed_demo_bookings(channels["scheduling"], company, studio, clients),
+            console_demo.seed_demo_staff(channels["scheduling"], company, console_database_url),
         )
         slots = await online_demo.seed_demo_slots(channels["scheduling"], company)
-        staff = await console_demo.seed_demo_staff(channels["scheduling"], company, console_database_url)
     finally:
         for channel in channels.values():
             await channel.close()
