@@ -12,10 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from shutterbook_devstack.nats_server import free_port, port_open
+from shutterbook_devstack.forked import ForkedProcess, ForkServer
+from shutterbook_devstack.nats_server import EmbeddedNats, free_port, port_open
 from shutterbook_devstack.run import banner
-from shutterbook_devstack.services import NATS_DEFAULT_PORT, SERVICES, TCP_HEALTH, http_health, port_settings
+from shutterbook_devstack.services import (
+    GRPC_HEALTH,
+    NATS_DEFAULT_PORT,
+    SERVICES,
+    TCP_HEALTH,
+    http_health,
+    port_settings,
+)
 from shutterbook_devstack.supervisor import BACKOFF_FIRST_SECONDS, START_ATTEMPTS, Child, Supervisor, resolve_command
+from shutterbook_devstack.testing import DatabaseFactory
 
 
 def _http_server(port: int, tmp_path: Path) -> Child:
@@ -134,3 +143,60 @@ def test_the_service_table_is_consistent(tmp_path: Path) -> None:
             fill = {"var": tmp_path, "port": ports[spec.name], "ports": {**ports, "nats": NATS_DEFAULT_PORT}}
             value.format(**fill, mailbox="http://127.0.0.1:8026/messages")
     assert text.strip().endswith("Press Ctrl-C to stop.")
+
+
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="make run forks its services on Linux only")
+async def test_a_service_forked_from_the_fork_server_serves_restarts_and_stops(
+    tmp_path: Path, sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """`make run`'s way: the clients service forked from the fork server (which imported the
+    shared libraries once), with its own environment, log and process group, restarted
+    through the fork server after a SIGKILL, stopped by SIGTERM."""
+    said: list[str] = []
+    supervisor = Supervisor(said.append)
+    port = free_port()
+    env = {
+        **os.environ,
+        "SHUTTERBOOK_CLIENTS_DATABASE_URL": await sqlite_databases.new("clients"),
+        "SHUTTERBOOK_NATS_URL": nats_server.url,
+        "SHUTTERBOOK_CLIENTS_PORT": str(port),  # only the child's environment says where to listen
+    }
+    log = tmp_path / "logs" / "clients.log"
+    child = supervisor.add(
+        Child(
+            "clients",
+            ["shutterbook-clients", "serve", "--migrate"],
+            port=port,
+            health=GRPC_HEALTH,
+            env=env,
+            log_path=log,
+            fork_server=ForkServer(),
+        )
+    )
+    never = asyncio.Event()
+    supervisor.start([child])
+    await supervisor.wait_up([child], timeout=60, stop=never)
+    first = child.process
+    assert isinstance(first, ForkedProcess)
+    assert _parent_of(first.pid) != os.getpid()  # the fork server's child, not ours
+    assert os.getpgid(first.pid) == first.pid  # a process group of its own: Ctrl-C is not its
+    assert log.read_text().strip(), "the service writes to its own log"
+
+    os.kill(first.pid, signal.SIGKILL)
+    for _ in range(1200):  # bounded: 60 s
+        await supervisor.tend()
+        if child.up and child.process is not None and child.process.pid != first.pid:
+            break
+        await asyncio.sleep(0.05)
+    assert child.up, said
+    assert isinstance(child.process, ForkedProcess)
+    assert said[0].startswith("clients exited (signal SIGKILL); restarting it")
+
+    problems = await supervisor.stop([child], timeout=20, force=never)
+    assert problems == []
+    assert not port_open("127.0.0.1", port)
+    assert "stopped" in log.read_text()

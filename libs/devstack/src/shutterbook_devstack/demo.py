@@ -6,7 +6,8 @@ idempotent, so a second `make run` creates nothing new.
 What does not depend on each other runs side by side: the clients, and the price list then
 the studio's catalogue (locations, staff, rooms, types). Then the invoices, the bookings
 (whose clients are handed to scheduling with EnsureKnownClient, not awaited through their
-events; a few location-days at once) and the console's staff accounts, then the online time slots (after the bookings, whose rooms they must not take).
+events; a few location-days at once) and the console's staff accounts, then the online time
+slots (after the bookings, whose rooms they must not take).
 The events the demo caused go on flowing for a few seconds after this returns (the
 directories learning the clients, the demo sessions' invoices); nothing the booking page
 shows waits on them.

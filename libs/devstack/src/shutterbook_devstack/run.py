@@ -4,8 +4,8 @@
    unless SHUTTERBOOK_NATS_URL names one to use), JetStream data under var/nats.
 2. The `PREPARE` steps (files under var/ that every process needs; they return environment).
 3. Every process of `services.SERVICES` at once; each applies its own migrations before it
-   serves (one Python per service: they import the same libraries, so starting them side by
-   side is what makes the first start fast).
+   serves. One process per service, forked from a server that imported the libraries they
+   share once (`forked.py`; started while NATS starts), so each imports only its own code.
 4. Once each answers its health check: the demo data, through the services' own APIs.
 5. Only then the banner (and the gateway's readiness gate file: `/readyz` is 503 until the
    demo data it serves exists).
@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from shutterbook_devstack.demo import seed_demo
+from shutterbook_devstack.forked import ForkServer
 from shutterbook_devstack.mail_sink import MailboxHttp, MailSink
 from shutterbook_devstack.nats_server import nats_server_binary
 from shutterbook_devstack.services import NATS_DEFAULT_PORT, NATS_PORT_SETTING, SERVICES, TCP_HEALTH, ServiceSpec
@@ -139,6 +140,7 @@ class DevStack:
         self.mailbox: MailboxHttp | None = None
         self.mail_banner = ""
         self.services: list[Child] = []
+        self.fork_server = ForkServer() if ForkServer.enabled(os.environ) else None
 
     def request_stop(self) -> None:
         if self.stop_requested.is_set():
@@ -174,6 +176,8 @@ class DevStack:
                 Child("nats", argv, port=self.nats_port, health=TCP_HEALTH, env=os.environ, log_path=log, pid_path=pid)
             )
             self.supervisor.start([self.nats])
+            if self.fork_server is not None:
+                self.fork_server.warm()  # it imports the shared libraries while NATS starts
             await self.supervisor.wait_up([self.nats], ready_timeout, self.stop_requested)
         extra: dict[str, str] = self.start_mail_sink()
         for step in PREPARE:
@@ -194,6 +198,7 @@ class DevStack:
                         env={**shared, **own},
                         log_path=self.logs / f"{spec.name}.log",
                         pid_path=self.var / "run" / f"{spec.name}.pid",
+                        fork_server=self.fork_server,
                     )
                 )
             )

@@ -19,11 +19,12 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from shutterbook_devstack.forked import ForkServer
 from shutterbook_devstack.services import Health
 
 BACKOFF_FIRST_SECONDS = 0.5
@@ -121,8 +122,22 @@ async def _tcp_open(host: str, port: int) -> bool:
     return True
 
 
+class Process(Protocol):
+    """What the supervisor uses of a running process (`subprocess.Popen` or `ForkedProcess`)."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def returncode(self) -> int | None: ...
+    def poll(self) -> int | None: ...
+    def wait(self) -> int: ...
+    def send_signal(self, signum: int) -> None: ...
+    def kill(self) -> None: ...
+
+
 class Child:
-    """One supervised process: started, checked, restarted, stopped."""
+    """One supervised process: started, checked, restarted, stopped. Given a `fork_server`, a
+    console script of this venv is forked from it instead of exec'd (see `forked.py`)."""
 
     def __init__(
         self,
@@ -135,8 +150,10 @@ class Child:
         log_path: Path,
         pid_path: Path | None = None,
         host: str = "127.0.0.1",
+        fork_server: ForkServer | None = None,
     ) -> None:
         self.name = name
+        self.fork_server = fork_server
         self.argv = resolve_command(argv)
         self.port = port
         self.health = health
@@ -144,7 +161,7 @@ class Child:
         self.log_path = log_path
         self.pid_path = pid_path
         self.host = host
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: Process | None = None
         self.up = False
         self.ever_up = False
         self.exits_before_up = 0
@@ -156,16 +173,22 @@ class Child:
 
     def spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        if self._log is None:
-            self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in close()
-        self.process = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=self._log,
-            preexec_fn=detached_child_setup,  # only ever forked from the event loop's thread
-        )
+        forked = None
+        if self.fork_server is not None:
+            forked = self.fork_server.spawn(self.name, self.argv, self.env, self.log_path)
+        if forked is not None:
+            self.process = forked
+        else:
+            if self._log is None:
+                self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in close()
+            self.process = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=self._log,
+                preexec_fn=detached_child_setup,  # only ever forked from the event loop's thread
+            )
         self.started_at = time.monotonic()
         self.up = False
         if self.pid_path is not None:
@@ -213,7 +236,8 @@ class Supervisor:
         pending: list[Child] = []
         for child in self.children:
             process = child.process
-            if process is not None and process.poll() is not None:
+            exit_code = process.poll() if process is not None else None
+            if process is not None and exit_code is not None:
                 child.process, child.up = None, False
                 if self.stopping:
                     continue
@@ -223,7 +247,7 @@ class Supervisor:
                     child.backoff = BACKOFF_FIRST_SECONDS
                 child.restart_at = now + child.backoff
                 self.say(
-                    f"{child.name} exited ({describe_exit(process.returncode)}); restarting it in "
+                    f"{child.name} exited ({describe_exit(exit_code)}); restarting it in "
                     f"{child.backoff:.1f} s (restart {child.restarts + 1}; log: {child.log_path})"
                 )
                 child.backoff = min(child.backoff * 2, BACKOFF_MAX_SECONDS)
@@ -279,8 +303,9 @@ class Supervisor:
                     problems.append(f"{child.name} did not stop in time; killed")
                 else:
                     await asyncio.sleep(0.05)
-            if process is not None and not killed and process.returncode not in (0, -signal.SIGTERM):
-                problems.append(f"{child.name} stopped with {describe_exit(process.returncode)}")
+            code = process.poll() if process is not None else None
+            if code is not None and not killed and code not in (0, -signal.SIGTERM):
+                problems.append(f"{child.name} stopped with {describe_exit(code)}")
             child.process = None
             await child.close()
         return problems

@@ -7,11 +7,17 @@ Unset in every deployment; reaching an unarmed failpoint costs a set lookup.
 
 from __future__ import annotations
 
+import functools
 import os
 
-_ARMED = frozenset(n.strip() for n in os.environ.get("SHUTTERBOOK_FAILPOINTS", "").split(",") if n.strip())
+
+@functools.cache
+def armed() -> frozenset[str]:
+    """The armed names, read once, when first asked (not at import: `make run` forks services
+    from a process that imported the kit under another environment)."""
+    return frozenset(n.strip() for n in os.environ.get("SHUTTERBOOK_FAILPOINTS", "").split(",") if n.strip())
 
 
 def failpoint(name: str) -> None:
-    if name in _ARMED:
+    if name in armed():
         os._exit(137)
