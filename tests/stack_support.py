@@ -34,6 +34,7 @@ from shutterbook_kit.demo import (
     DEMO_PUBLISHABLE_KEY_SECRET,
 )
 from shutterbook_kit.grpc_server import ServiceHost
+from shutterbook_scheduling.settings import SchedulingSettings
 from tests.billing_support import Billing, billing_service, create_item
 from tests.helpers import COMPANY_A, COMPANY_B, Slice, clients_and_scheduling, gateway
 from tests.online_support import future_day, make_online_studio, slot
@@ -63,13 +64,15 @@ async def booking_stack(
     *,
     demo: bool = False,
     scheduling_overrides: dict[str, object] | None = None,
+    scheduling: SchedulingSettings | None = None,
     billing_slow_seconds: float = 0.2,
     billing_proxy: bool = False,
 ) -> AsyncIterator[Stack]:
-    """Start everything; `demo=True` seeds the demo company as `make run` does."""
+    """Start everything; `demo=True` seeds the demo company as `make run` does; `scheduling`:
+    the scheduling service's own settings (holds, worker timing; default: the defaults)."""
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(
-            clients_and_scheduling(databases, nats_url, **(scheduling_overrides or {}))
+            clients_and_scheduling(databases, nats_url, own=scheduling, **(scheduling_overrides or {}))
         )
         billing = await stack.enter_async_context(
             billing_service(databases, nats_url, slow_seconds=billing_slow_seconds)

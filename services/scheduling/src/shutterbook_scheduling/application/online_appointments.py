@@ -50,6 +50,7 @@ from shutterbook_scheduling.application.slot_state import (
     schedules_of,
 )
 from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.models import AppointmentRow
 from shutterbook_scheduling.storage.online_models import (
@@ -112,7 +113,7 @@ async def _book_appointment(
 
 
 async def book_appointment_online(
-    db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest
+    db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest, holds: HoldSettings
 ) -> pb.Appointment:
     async def book(
         uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime
@@ -127,6 +128,7 @@ async def book_appointment_online(
         (request.appointment_id, "appointment_id"),
         pb.Appointment,
         book,
+        holds,
         appointment=True,
     )
 
@@ -197,7 +199,7 @@ async def cancel_online_appointment(
 
 
 async def reschedule_online_appointment(
-    db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest
+    db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest, holds: HoldSettings
 ) -> pb.Appointment:
     check_move_request(request.request_id, request.appointment, "appointments", "appointment", request.time_slot)
 
@@ -217,7 +219,7 @@ async def reschedule_online_appointment(
             bad.raise_if_any()
         # As for sessions: free the old slot first, the appointment's own blocks do not make the
         # new slot busy, and the hold serializes with concurrent holders.
-        hold = await move_to_slot(uow, company_id, row.id, row.client_id, slot, now, msg.name)
+        hold = await move_to_slot(uow, company_id, row.id, row.client_id, slot, now, msg.name, holds)
         plan = await _plan_appointment_in_slot(uow, company_id, msg, slot, creating=False)
         await change_appointment_entry(
             uow,
