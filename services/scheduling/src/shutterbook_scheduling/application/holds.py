@@ -46,11 +46,11 @@ from shutterbook_kit.errors import (
     Violations,
 )
 from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import id_of, ts
+from shutterbook_scheduling.application.common import ts
 from shutterbook_scheduling.application.entries import (
     buffers,
 )
@@ -302,8 +302,8 @@ async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, no
 async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest, holds: HoldSettings) -> opb.SlotHold:
     v = Violations()
     require_request_id(request.request_id, v)
-    id_of(request.time_slot, "timeSlots", "time_slot", v)
-    id_of(request.client, "clients", "client", v)
+    parse_reference(request.time_slot, "timeSlots", field="time_slot", violations=v)
+    parse_reference(request.client, "clients", field="client", violations=v)
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> opb.SlotHold:

@@ -20,11 +20,12 @@ from shutterbook_kit.errors import (
     InvalidArgument,
     Violations,
 )
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import id_of, to_date
+from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.entries import (
     appointment_snapshot,
     book_appointment,
@@ -157,7 +158,7 @@ async def cancel_online_appointment(
 ) -> pb.Appointment:
     v = Violations()
     require_request_id(request.request_id, v)
-    id_of(request.appointment, "appointments", "appointment", v)
+    parse_reference(request.appointment, "appointments", field="appointment", violations=v)
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> pb.Appointment:

@@ -23,11 +23,12 @@ from shutterbook_kit.errors import (
     InvalidArgument,
     Violations,
 )
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import id_of, to_date
+from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.entries import (
     book_session,
     change_session_entry,
@@ -201,7 +202,7 @@ async def _store_change(
 async def cancel_online_booking(db: Database, company_id: str, request: opb.CancelOnlineBookingRequest) -> pb.Session:
     v = Violations()
     require_request_id(request.request_id, v)
-    id_of(request.session, "sessions", "session", v)
+    parse_reference(request.session, "sessions", field="session", violations=v)
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> pb.Session:

@@ -18,11 +18,10 @@ from shutterbook_kit.errors import (
     FailedPrecondition,
     Violations,
 )
-from shutterbook_kit.resource_names import is_canonical_uuid
+from shutterbook_kit.resource_names import is_canonical_uuid, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import id_of
 from shutterbook_scheduling.application.holds import (
     R,
     auto_remove,
@@ -60,10 +59,10 @@ def check_book_request(hold: str, time_slot: str, client: str, request_id: str, 
     if bool(hold) == bool(time_slot):
         v.add("hold", "give a hold or a time_slot (one of them)")
     elif hold:
-        id_of(hold, "slotHolds", "hold", v)
+        parse_reference(hold, "slotHolds", field="hold", violations=v)
     else:
-        id_of(time_slot, "timeSlots", "time_slot", v)
-    id_of(client, "clients", "client", v)
+        parse_reference(time_slot, "timeSlots", field="time_slot", violations=v)
+    parse_reference(client, "clients", field="client", violations=v)
     v.raise_if_any()
 
 
@@ -171,8 +170,8 @@ def check_move_request(request_id: str, entry: str, collection: str, field: str,
     """The fields of a request moving a booking (`entry`, in `collection`) to `time_slot`."""
     v = Violations()
     require_request_id(request_id, v)
-    id_of(entry, collection, field, v)
-    id_of(time_slot, "timeSlots", "time_slot", v)
+    parse_reference(entry, collection, field=field, violations=v)
+    parse_reference(time_slot, "timeSlots", field="time_slot", violations=v)
     v.raise_if_any()
 
 
