@@ -7,6 +7,8 @@ refuses the scheduling service's calls (its reads) while online booking's change
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -48,6 +50,14 @@ async def session_of(stack: Stack, booking_id: str) -> pb.Session:
     return await stack.services.scheduling.GetSession(pb.GetSessionRequest(name=f"sessions/{booking_id}"), metadata=A)
 
 
+async def book(http: httpx.AsyncClient, stack: Stack, slot_id: str, payment_token: str = "") -> dict[str, Any]:
+    paying = {"payment_token": payment_token} if payment_token else {}
+    created = await http.post("/v1/bookings", json=booking_body(slot_id, **paying), headers=stack.headers())
+    assert created.status_code == 201, created.text
+    booking: dict[str, Any] = created.json()
+    return booking
+
+
 async def test_a_cancel_whose_reads_fail_changes_nothing_and_its_retry_cancels_and_refunds(
     databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
@@ -62,11 +72,7 @@ async def test_a_cancel_whose_reads_fail_changes_nothing_and_its_retry_cancels_a
             item_price=15000,
             cancellation=(pb.CANCELLATION_POLICY_REFUND_IN_FULL, 0),
         )
-        created = await http.post(
-            "/v1/bookings", json=booking_body(offer.slot_id(0), payment_token="tok_sandbox_ok"), headers=stack.headers()
-        )
-        assert created.status_code == 201, created.text
-        booking = created.json()
+        booking = await book(http, stack, offer.slot_id(0), payment_token="tok_sandbox_ok")
         manage = stack.headers(**{"X-Booking-Token": booking["manage_token"], "Idempotency-Key": "cancel-1"})
         gate = gate_of(stack)
 
@@ -107,9 +113,7 @@ async def test_a_reschedule_whose_reads_fail_changes_nothing_and_its_retry_moves
         httpx.AsyncClient(base_url=stack.base_url, timeout=60) as http,
     ):
         offer = await offer_online(stack)
-        created = await http.post("/v1/bookings", json=booking_body(offer.slot_id(0)), headers=stack.headers())
-        assert created.status_code == 201, created.text
-        booking = created.json()
+        booking = await book(http, stack, offer.slot_id(0))
         manage = stack.headers(**{"X-Booking-Token": booking["manage_token"], "Idempotency-Key": "move-1"})
         before = await session_of(stack, booking["id"])
         gate = gate_of(stack)
