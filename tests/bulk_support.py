@@ -24,6 +24,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling import main as scheduling_main
+from shutterbook_scheduling.settings import SchedulingSettings
 from shutterbook_scheduling.storage.models import KnownClientRow, SessionRow
 from tests.scheduling_support import SchedulingService, Studio
 
@@ -50,14 +51,18 @@ class BulkSlice:
 
 @asynccontextmanager
 async def bulk_slice(
-    databases: DatabaseFactory, nats_url: str, *, with_clients: bool = True
+    databases: DatabaseFactory, nats_url: str, *, with_clients: bool = True, own: SchedulingSettings | None = None
 ) -> AsyncIterator[BulkSlice]:
-    """Scheduling (and, unless `with_clients` is false, the clients service it selects through)."""
+    """Scheduling (and, unless `with_clients` is false, the clients service it selects through),
+    started with its own settings `own` (default: the defaults)."""
     clients_db = await databases.new("clients", migrate_with=clients_main.MIGRATIONS) if with_clients else ""
     scheduling_db = await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS)
     async with _maybe_clients(clients_db, nats_url) as clients_port:
         upstreams = {"clients": f"127.0.0.1:{clients_port}"}
-        host = scheduling_main.build(service_settings("scheduling", scheduling_db, nats_url, upstreams=upstreams))
+        host = scheduling_main.build(
+            service_settings("scheduling", scheduling_db, nats_url, upstreams=upstreams),
+            own if own is not None else SchedulingSettings(),
+        )
         _close_nats_quickly(host)
         async with (
             running(host),

@@ -21,6 +21,7 @@ from shutterbook_devstack.nats_server import free_port, port_open
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata, running, service_settings
 from shutterbook_gateway import main as gateway_main
 from shutterbook_scheduling import main as scheduling_main
+from shutterbook_scheduling.settings import SchedulingSettings
 
 COMPANY_A = "0b7e6f3a-1111-4a4a-8a8a-00000000000a"
 COMPANY_B = "0b7e6f3a-2222-4b4b-8b8b-00000000000b"
@@ -38,13 +39,18 @@ class Slice:
 
 @asynccontextmanager
 async def clients_and_scheduling(
-    databases: DatabaseFactory, nats_url: str, **overrides: object
+    databases: DatabaseFactory, nats_url: str, *, own: SchedulingSettings | None = None, **overrides: object
 ) -> AsyncIterator[Slice]:
-    """The clients and scheduling services in this process, on loopback ports, fresh databases."""
+    """The clients and scheduling services in this process, on loopback ports, fresh databases;
+    `overrides` replace scheduling's ServiceSettings, `own` its own settings (default: the
+    defaults, nothing read from the environment)."""
     clients_db = await databases.new("clients", migrate_with=clients_main.MIGRATIONS)
     scheduling_db = await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS)
     clients_host = clients_main.build(service_settings("clients", clients_db, nats_url))
-    scheduling_host = scheduling_main.build(service_settings("scheduling", scheduling_db, nats_url, **overrides))
+    scheduling_host = scheduling_main.build(
+        service_settings("scheduling", scheduling_db, nats_url, **overrides),
+        own if own is not None else SchedulingSettings(),
+    )
     # each item of the `with` is entered before the next is evaluated, so the ports are known
     async with (
         running(clients_host),

@@ -18,6 +18,7 @@ from shutterbook.scheduling.v1 import online_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.schema import utcnow
+from shutterbook_scheduling.settings import SchedulingSettings
 from tests.scheduling_support import A, SchedulingService, Studio, make_studio, scheduling_service
 
 
@@ -28,9 +29,16 @@ class OnlineService:
 
 
 @asynccontextmanager
-async def online_service(databases: DatabaseFactory, nats_url: str) -> AsyncIterator[OnlineService]:
+async def online_service(
+    databases: DatabaseFactory,
+    nats_url: str,
+    *,
+    database_url: str | None = None,
+    own: SchedulingSettings | None = None,
+) -> AsyncIterator[OnlineService]:
+    """The scheduling service (see `scheduling_service`) with a stub of its online booking."""
     async with (
-        scheduling_service(databases, nats_url) as svc,
+        scheduling_service(databases, nats_url, database_url=database_url, own=own) as svc,
         grpc.aio.insecure_channel(f"127.0.0.1:{svc.host.port}") as channel,
     ):
         yield OnlineService(svc, online_pb2_grpc.OnlineBookingServiceStub(channel))

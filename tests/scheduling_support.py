@@ -28,6 +28,7 @@ from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.messaging import StreamSpec
 from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling import main as scheduling_main
+from shutterbook_scheduling.settings import SchedulingSettings
 
 COMPANY_A = "0b7e6f3a-1111-4a4a-8a8a-00000000000a"
 COMPANY_B = "0b7e6f3a-2222-4b4b-8b8b-00000000000b"
@@ -49,11 +50,19 @@ class SchedulingService:
 
 @asynccontextmanager
 async def scheduling_service(
-    databases: DatabaseFactory, nats_url: str, *, database_url: str | None = None, reminder_interval: float = 5.0
+    databases: DatabaseFactory,
+    nats_url: str,
+    *,
+    database_url: str | None = None,
+    reminder_interval: float = 5.0,
+    own: SchedulingSettings | None = None,
 ) -> AsyncIterator[SchedulingService]:
-    """The scheduling service on a fresh migrated database (or the given one: a replica)."""
+    """The scheduling service on a fresh migrated database (or the given one: a replica),
+    started with its own settings `own` (default: the defaults, reminders every
+    `reminder_interval` seconds); nothing is read from the environment."""
     url = database_url or await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS)
-    host = scheduling_main.build(service_settings("scheduling", url, nats_url), reminder_interval=reminder_interval)
+    settings = own if own is not None else SchedulingSettings(reminder_interval_seconds=reminder_interval)
+    host = scheduling_main.build(service_settings("scheduling", url, nats_url), settings)
 
     async with running(host), grpc.aio.insecure_channel(f"127.0.0.1:{host.port}") as channel:
         yield SchedulingService(scheduling_pb2_grpc.SchedulingServiceStub(channel), url, nats_url, host)

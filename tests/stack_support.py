@@ -34,7 +34,9 @@ from shutterbook_kit.demo import (
     DEMO_PUBLISHABLE_KEY_SECRET,
 )
 from shutterbook_kit.grpc_server import ServiceHost
+from shutterbook_scheduling.settings import SchedulingSettings
 from tests.billing_support import Billing, billing_service, create_item
+from tests.grpc_gate import GrpcGate
 from tests.helpers import COMPANY_A, COMPANY_B, Slice, clients_and_scheduling, gateway
 from tests.online_support import future_day, make_online_studio, slot
 from tests.scheduling_support import SchedulingService, Studio
@@ -51,6 +53,7 @@ class Stack:
     # company id -> that company's partner key (COMPANY_A, COMPANY_B, and the demo company when seeded)
     keys: dict[str, str] = field(default_factory=dict)
     billing_proxy: TcpProxy | None = None
+    scheduling_gate: GrpcGate | None = None
 
     def headers(self, company: str = COMPANY_A, **extra: str) -> dict[str, str]:
         return {"X-Api-Key": self.keys[company], **extra}
@@ -63,13 +66,18 @@ async def booking_stack(
     *,
     demo: bool = False,
     scheduling_overrides: dict[str, object] | None = None,
+    scheduling: SchedulingSettings | None = None,
     billing_slow_seconds: float = 0.2,
     billing_proxy: bool = False,
+    scheduling_gate: bool = False,
 ) -> AsyncIterator[Stack]:
-    """Start everything; `demo=True` seeds the demo company as `make run` does."""
+    """Start everything; `demo=True` seeds the demo company as `make run` does; `scheduling`:
+    the scheduling service's own settings (holds, worker timing; default: the defaults);
+    `billing_proxy`, `scheduling_gate`: the gateway reaches billing through a proxy the test can
+    cut, scheduling through a gate that can refuse chosen methods."""
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(
-            clients_and_scheduling(databases, nats_url, **(scheduling_overrides or {}))
+            clients_and_scheduling(databases, nats_url, own=scheduling, **(scheduling_overrides or {}))
         )
         billing = await stack.enter_async_context(
             billing_service(databases, nats_url, slow_seconds=billing_slow_seconds)
@@ -86,6 +94,12 @@ async def booking_stack(
             await proxy.start()
             stack.push_async_callback(proxy.close)
             upstreams["billing"] = proxy.address
+        gate = None
+        if scheduling_gate:
+            gate = GrpcGate(upstreams["scheduling"])
+            await gate.start()
+            stack.push_async_callback(gate.close)
+            upstreams["scheduling"] = gate.address
         base_url = await stack.enter_async_context(gateway(gateway_db, upstreams, nats_url))
         keys = await _issue_keys(gateway_db, demo=demo)
         if demo:
@@ -104,6 +118,7 @@ async def booking_stack(
             gateway_db=gateway_db,
             keys=keys,
             billing_proxy=proxy,
+            scheduling_gate=gate,
         )
 
 

@@ -1,4 +1,5 @@
-"""The cap on a client's live holds (SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT, default 3):
+"""The cap on a client's live holds (SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT, default 3,
+read once at start):
 HoldSlot beyond it is FAILED_PRECONDITION `TOO_MANY_HOLDS`; released, booked and expired holds
 do not count; concurrent HoldSlot calls of one client never exceed it; on SQLite and
 PostgreSQL."""
@@ -16,15 +17,12 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.schema import utcnow
-from shutterbook_scheduling.application.online_bookings import (
-    DEFAULT_MAX_HOLDS,
-    HOLD_MINUTES_ENV,
-    MAX_HOLDS_ENV,
-    max_holds_per_client,
-)
+from shutterbook_scheduling.settings import DEFAULT_MAX_HOLDS, HoldSettings, SchedulingSettings
 from tests.clients_support import error_info
 from tests.online_support import OnlineService, create_slot, future_day, make_online_studio, online_service, slot
 from tests.scheduling_support import COMPANY_A, A, Studio, make_known_client
+
+MAX_HOLDS_ENV = "SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT"
 
 CONCURRENT = 20
 
@@ -50,19 +48,16 @@ async def _hold(o: OnlineService, time_slot: str, client: str, request_id: str =
 
 def test_limit_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MAX_HOLDS_ENV, raising=False)
-    assert max_holds_per_client() == DEFAULT_MAX_HOLDS == 3
+    assert SchedulingSettings.from_env().holds.max_per_client == DEFAULT_MAX_HOLDS == 3
     monkeypatch.setenv(MAX_HOLDS_ENV, "5")
-    assert max_holds_per_client() == 5
+    assert SchedulingSettings.from_env().holds.max_per_client == 5
     for bad in ("", "two", "0", "-1", "2.5", "100000"):
         monkeypatch.setenv(MAX_HOLDS_ENV, bad)
-        assert max_holds_per_client() == DEFAULT_MAX_HOLDS
+        assert SchedulingSettings.from_env().holds.max_per_client == DEFAULT_MAX_HOLDS
 
 
-async def test_live_holds_are_capped(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(MAX_HOLDS_ENV, raising=False)  # the default: 3
-    async with online_service(databases, nats_server.url) as o:
+async def test_live_holds_are_capped(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
+    async with online_service(databases, nats_server.url) as o:  # the default: 3
         studio = await make_online_studio(o.svc, auto_remove=False)
         ann = await make_known_client(o.svc, COMPANY_A, "Ann")
         bob = await make_known_client(o.svc, COMPANY_A, "Bob")
@@ -101,25 +96,22 @@ async def test_live_holds_are_capped(
             await _hold(o, slots[7].name, ann.name)
         assert error_info(err.value)["reason"] == "TOO_MANY_HOLDS"
 
-        # the limit comes from the environment
-        monkeypatch.setenv(MAX_HOLDS_ENV, "4")
-        await _hold(o, slots[7].name, ann.name)
-        with pytest.raises(grpc.aio.AioRpcError) as err:
-            await _hold(o, slots[8].name, ann.name)
-        assert error_info(err.value) == {"reason": "TOO_MANY_HOLDS", "client": ann.name, "limit": "4"}
+        # the limit is the service's setting: a replica started with 4 takes a fourth
+        more = SchedulingSettings(holds=HoldSettings(max_per_client=4))
+        async with online_service(databases, nats_server.url, database_url=o.svc.database_url, own=more) as four:
+            await _hold(four, slots[7].name, ann.name)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await _hold(four, slots[8].name, ann.name)
+            assert error_info(err.value) == {"reason": "TOO_MANY_HOLDS", "client": ann.name, "limit": "4"}
 
 
-async def test_expired_holds_do_not_count(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(MAX_HOLDS_ENV, "1")
-    async with online_service(databases, nats_server.url) as o:
+async def test_expired_holds_do_not_count(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
+    one_short_hold = SchedulingSettings(holds=HoldSettings(minutes=2.0 / 60, max_per_client=1))  # two seconds
+    async with online_service(databases, nats_server.url, own=one_short_hold) as o:
         studio = await make_online_studio(o.svc, auto_remove=False)
         ann = await make_known_client(o.svc, COMPANY_A, "Ann")
         slots = await _slots(o, studio, 2)
-        monkeypatch.setenv(HOLD_MINUTES_ENV, str(2.0 / 60))  # a two-second hold
         short = await _hold(o, slots[0].name, ann.name)
-        monkeypatch.setenv(HOLD_MINUTES_ENV, "10")
         expires = short.expire_time.ToDatetime(tzinfo=UTC)
         reason = ""
         try:
@@ -136,10 +128,7 @@ async def test_expired_holds_do_not_count(
             assert hold.state == opb.SLOT_HOLD_STATE_HELD
 
 
-async def test_concurrent_holds_of_one_client(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(MAX_HOLDS_ENV, raising=False)
+async def test_concurrent_holds_of_one_client(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
     async with online_service(databases, nats_server.url) as o:
         studio = await make_online_studio(o.svc, auto_remove=False)
         ann = await make_known_client(o.svc, COMPANY_A, "Ann")

@@ -16,7 +16,7 @@ from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling.api import online_booking
-from shutterbook_scheduling.application.online_bookings import HOLD_MINUTES_ENV
+from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
 from tests.online_support import create_slot, future_day, make_online_studio, online_service, open_names, slot
 from tests.scheduling_support import COMPANY_A, A, make_known_client
 
@@ -27,12 +27,11 @@ def rid() -> str:
     return str(uuid.uuid4())
 
 
-async def test_hold_expires_by_itself(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(HOLD_MINUTES_ENV, str(HOLD_SECONDS / 60))
-    async with online_service(databases, nats_server.url) as o:
-        assert online_booking.workers(o.svc.host.parts.db, o.svc.host.parts.nats, o.svc.host.settings) == []
+async def test_hold_expires_by_itself(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
+    short = SchedulingSettings(holds=HoldSettings(minutes=HOLD_SECONDS / 60))
+    async with online_service(databases, nats_server.url, own=short) as o:
+        parts = o.svc.host.parts
+        assert online_booking.workers(parts.db, parts.nats, o.svc.host.settings, short) == []
         studio = await make_online_studio(o.svc)
         ann = await make_known_client(o.svc, COMPANY_A, "Ann")
         bob = await make_known_client(o.svc, COMPANY_A, "Bob")
@@ -64,14 +63,15 @@ async def test_hold_expires_by_itself(
         assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert "EXPIRED" in (err.value.details() or "")
 
-        # the other client holds the overlapping 30 (cleaning the expired hold) and books it
-        monkeypatch.setenv(HOLD_MINUTES_ENV, "10")
-        bob_hold = await o.online.HoldSlot(
-            opb.HoldSlotRequest(time_slot=thirty.name, client=bob.name, request_id=rid()), metadata=A
-        )
-        session = await o.online.BookOnline(
-            opb.BookOnlineRequest(hold=bob_hold.name, client=bob.name, request_id=rid()), metadata=A
-        )
+        # the other client holds the overlapping 30 (cleaning the expired hold) and books it,
+        # through a replica whose holds last the default ten minutes
+        async with online_service(databases, nats_server.url, database_url=o.svc.database_url) as replica:
+            bob_hold = await replica.online.HoldSlot(
+                opb.HoldSlotRequest(time_slot=thirty.name, client=bob.name, request_id=rid()), metadata=A
+            )
+            session = await replica.online.BookOnline(
+                opb.BookOnlineRequest(hold=bob_hold.name, client=bob.name, request_id=rid()), metadata=A
+            )
         assert session.client == bob.name
         released = await o.svc.outbox("scheduling.slot.released")
         payload = opb.SlotReleasedEvent()

@@ -24,6 +24,7 @@ from shutterbook_devstack.testing import DatabaseFactory, eventually, rpc_violat
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling.api.slot_patterns import PatternWorker
+from shutterbook_scheduling.settings import SchedulingSettings, WorkerTiming
 from shutterbook_scheduling.storage.pattern_models import TimeSlotPatternRow
 from tests.online_support import make_online_studio, pdate
 from tests.scheduling_support import A, SchedulingService, Studio, scheduling_service
@@ -96,15 +97,14 @@ async def generated_through(database_url: str) -> date | None:
 
 
 async def test_a_standing_pattern_keeps_the_coming_weeks_once_across_runs_and_replicas(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
+    databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
     # both replicas' workers poll often, and a lease expires at once: they run the same
     # pattern at the same time, so only the per-slot key keeps slots single
-    monkeypatch.setenv("SHUTTERBOOK_SCHEDULING_PATTERN_INTERVAL_SECONDS", "0.05")
-    monkeypatch.setenv("SHUTTERBOOK_SCHEDULING_PATTERN_LEASE_SECONDS", "0")
-    async with scheduling_service(databases, nats_server.url) as one:  # noqa: SIM117  (two needs one's database)
+    racing = SchedulingSettings(patterns=WorkerTiming(interval_seconds=0.05, lease_seconds=0))
+    async with scheduling_service(databases, nats_server.url, own=racing) as one:  # noqa: SIM117  (two needs one's database)
         async with (
-            scheduling_service(databases, nats_server.url, database_url=one.database_url) as two,
+            scheduling_service(databases, nats_server.url, database_url=one.database_url, own=racing) as two,
             grpc.aio.insecure_channel(f"127.0.0.1:{one.host.port}") as ch_one,
             grpc.aio.insecure_channel(f"127.0.0.1:{two.host.port}") as ch_two,
         ):

@@ -22,6 +22,7 @@ from shutterbook_devstack.testing import DatabaseFactory, caller_metadata, event
 from shutterbook_kit.db import Database
 from shutterbook_kit.identity import Caller, CallerKind
 from shutterbook_kit.schema import utcnow
+from shutterbook_scheduling.settings import SchedulingSettings, WorkerTiming
 from shutterbook_scheduling.storage.models import SessionRow
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayBookingRow,
@@ -373,14 +374,13 @@ async def _close_now(database_url: str, day_name: str) -> None:
 
 
 async def test_the_close_assigns_the_remaining_families_once_across_replicas(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
+    databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
     # both replicas' workers poll often and a lease expires at once: they close the same day at
     # the same time, so only the per-slot and per-child conditional updates keep bookings single
-    monkeypatch.setenv("SHUTTERBOOK_SCHEDULING_PICTURE_DAY_CLOSE_INTERVAL_SECONDS", "0.05")
-    monkeypatch.setenv("SHUTTERBOOK_SCHEDULING_PICTURE_DAY_LEASE_SECONDS", "0")
-    async with bulk_slice(databases, nats_server.url) as s:  # noqa: SIM117  (two needs one's database)
-        async with scheduling_service(databases, nats_server.url, database_url=s.scheduling.database_url):
+    racing = SchedulingSettings(picture_day_close=WorkerTiming(interval_seconds=0.05, lease_seconds=0))
+    async with bulk_slice(databases, nats_server.url, own=racing) as s:  # noqa: SIM117  (two needs one's database)
+        async with scheduling_service(databases, nats_server.url, database_url=s.scheduling.database_url, own=racing):
             days = picture_day_stub(s)
             studio = await make_studio(s.scheduling)
             school = await organization(s, "Close School")

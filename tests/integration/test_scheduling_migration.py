@@ -34,6 +34,7 @@ from shutterbook_devstack.testing import DatabaseFactory, company_metadata, runn
 from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
 from shutterbook_scheduling import main as scheduling_main
+from shutterbook_scheduling.settings import SchedulingSettings
 
 FIXTURE = Path(__file__).parents[2] / "services" / "scheduling" / "tests" / "migration_fixture"
 SERVICES = {
@@ -152,7 +153,9 @@ async def test_every_read_answers_as_before_the_upgrade(databases: DatabaseFacto
     await _load_rows(url, rows["tables"])
     await asyncio.to_thread(upgrade, scheduling_main.MIGRATIONS, url)
 
-    host = scheduling_main.build(service_settings("scheduling", url, "nats://127.0.0.1:1"), reminder_interval=3600)
+    host = scheduling_main.build(
+        service_settings("scheduling", url, "nats://127.0.0.1:1"), SchedulingSettings(reminder_interval_seconds=3600)
+    )
     async with running(host), grpc.aio.insecure_channel(f"127.0.0.1:{host.port}") as channel:
         stubs = {
             "s": scheduling_pb2_grpc.SchedulingServiceStub(channel),

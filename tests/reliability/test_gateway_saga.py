@@ -20,6 +20,7 @@ from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
+from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
 from shutterbook_scheduling.storage.online_models import SlotHoldRow
 from tests.helpers import COMPANY_A
 from tests.stack_support import OnlineStudio, Stack, booking_body, booking_stack, offer_online
@@ -207,11 +208,11 @@ async def test_a_provider_failing_during_payment_charges_nothing_and_frees_the_s
 
 
 async def test_a_confirmation_that_fails_after_payment_is_refunded_visibly(
-    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
+    databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
     # the hold lasts 0.6 s and the card network takes 1.5 s: the hold expires while paying
-    monkeypatch.setenv("SHUTTERBOOK_SCHEDULING_HOLD_MINUTES", "0.01")
-    async with booking_stack(databases, nats_server.url, billing_slow_seconds=1.5) as stack:
+    short_holds = SchedulingSettings(holds=HoldSettings(minutes=0.01))
+    async with booking_stack(databases, nats_server.url, billing_slow_seconds=1.5, scheduling=short_holds) as stack:
         offer = await offer_listed_price(stack)
         async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as http:
             body = booking_body(offer.slot_id(0), payment_token="tok_sandbox_slow")

@@ -11,26 +11,28 @@ from shutterbook_billing.api.servicer import BillingServicer
 from shutterbook_billing.application import client_directory, invoices
 from shutterbook_billing.domain.payments import PaymentProvider
 from shutterbook_billing.providers.sandbox import SandboxProvider
+from shutterbook_billing.settings import BillingSettings
 from shutterbook_kit.cli import service_cli
 from shutterbook_kit.consumer import ConsumerPolicy, EventConsumer
 from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
-from shutterbook_kit.settings import ServiceSettings, env_int
+from shutterbook_kit.settings import ServiceSettings
 
 SERVICE = "billing"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
-# the most front desk staff may refund at once, in minor units of the payment's currency
-REFUND_LIMIT_ENV = "BILLING_STAFF_REFUND_LIMIT_MINOR"
 SERVICE_NAME = billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name
 
 
-def build(settings: ServiceSettings, *, provider: PaymentProvider | None = None) -> ServiceHost:
+def build(
+    settings: ServiceSettings, *, provider: PaymentProvider | None = None, own: BillingSettings | None = None
+) -> ServiceHost:
     """The billing service. `provider` is the payment provider (default: the built-in sandbox;
-    a real provider adapter is passed here)."""
+    a real provider adapter is passed here); `own`: its own settings, read from the environment
+    now unless given."""
     payment_provider: PaymentProvider = provider if provider is not None else SandboxProvider()
     consumer_policy = ConsumerPolicy.from_settings(settings)
-    refund_limit_minor = env_int(REFUND_LIMIT_ENV, 10_000)
+    refund_limit_minor = (own if own is not None else BillingSettings.from_env()).staff_refund_limit_minor
 
     def consumers(db: Database, nats: NatsConnection) -> list[EventConsumer]:
         return [
@@ -64,7 +66,7 @@ def build(settings: ServiceSettings, *, provider: PaymentProvider | None = None)
 
 
 async def serve(settings: ServiceSettings) -> None:
-    await build(settings).run_until_signalled()
+    await build(settings, own=BillingSettings.from_env()).run_until_signalled()
 
 
 cli = service_cli(service=SERVICE, serve=serve, migrations=MIGRATIONS)

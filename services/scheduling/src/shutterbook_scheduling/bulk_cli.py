@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.caller_token import Signer
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.tenancy import CallContext
+from shutterbook_scheduling.settings import service_address
 
 USAGE_ERROR = 64
 MAX_WAIT_SECONDS = 6 * 3600
@@ -106,7 +106,7 @@ def parse_row(text: str) -> bpb.TimeSlotRow:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shutterbook-bulk", description="Bulk scheduling of sessions.")
-    parser.add_argument("--target", default=os.environ.get("SHUTTERBOOK_SCHEDULING_ADDR", "127.0.0.1:50052"))
+    parser.add_argument("--target", default=service_address())
     parser.add_argument("--company", required=True, help="the studio's company id")
     parser.add_argument("--caller", default="bulk-cli", help="who is booking (recorded as booked_by)")
     sub = parser.add_subparsers(dest="command", required=True)

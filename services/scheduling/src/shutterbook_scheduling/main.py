@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import grpc
@@ -19,6 +18,7 @@ from shutterbook_scheduling.api.permissions import PERMISSIONS
 from shutterbook_scheduling.api.servicer import SchedulingServicer
 from shutterbook_scheduling.application import client_directory
 from shutterbook_scheduling.application.reminders import ReminderWorker
+from shutterbook_scheduling.settings import SchedulingSettings
 
 SERVICE = "scheduling"
 MIGRATIONS = Path(__file__).parent / "storage" / "migrations"
@@ -27,15 +27,10 @@ SERVICE_NAME = scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"].f
 FEATURES = (online_booking, bulk_scheduling, slot_patterns, picture_days)
 
 
-REMINDER_INTERVAL_ENV = "SHUTTERBOOK_SCHEDULING_REMINDER_INTERVAL_SECONDS"
-
-
-def build(settings: ServiceSettings, *, reminder_interval: float | None = None) -> ServiceHost:
-    """The scheduling service; reminders are claimed every `reminder_interval` seconds
-    (default from SHUTTERBOOK_SCHEDULING_REMINDER_INTERVAL_SECONDS, else 5)."""
-    if reminder_interval is None:
-        reminder_interval = float(os.environ.get(REMINDER_INTERVAL_ENV, "5"))
-    interval = reminder_interval
+def build(settings: ServiceSettings, own: SchedulingSettings | None = None) -> ServiceHost:
+    """The scheduling service; `own`: its own settings (holds, worker timing), read from the
+    environment now unless given."""
+    mine = own if own is not None else SchedulingSettings.from_env()
     consumer_policy = ConsumerPolicy.from_settings(settings)
 
     def consumers(db: Database, nats: NatsConnection) -> list[EventConsumer]:
@@ -53,12 +48,12 @@ def build(settings: ServiceSettings, *, reminder_interval: float | None = None) 
     def add_servicers(server: grpc.aio.Server, db: Database) -> None:
         scheduling_pb2_grpc.add_SchedulingServiceServicer_to_server(SchedulingServicer(db), server)
         for feature in FEATURES:
-            feature.register(server, db, settings)
+            feature.register(server, db, settings, mine)
 
     def workers(db: Database, nats: NatsConnection) -> list[Worker]:
-        found: list[Worker] = [ReminderWorker(db, interval=interval)]
+        found: list[Worker] = [ReminderWorker(db, interval=mine.reminder_interval_seconds)]
         for feature in FEATURES:
-            found += feature.workers(db, nats, settings)
+            found += feature.workers(db, nats, settings, mine)
         return found
 
     return ServiceHost.create(
@@ -72,7 +67,7 @@ def build(settings: ServiceSettings, *, reminder_interval: float | None = None) 
 
 
 async def serve(settings: ServiceSettings) -> None:
-    await build(settings).run_until_signalled()
+    await build(settings, SchedulingSettings.from_env()).run_until_signalled()
 
 
 cli = service_cli(service=SERVICE, serve=serve, migrations=MIGRATIONS)

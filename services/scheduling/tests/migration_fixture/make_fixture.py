@@ -41,6 +41,7 @@ from shutterbook_devstack.testing import company_metadata, running, service_sett
 from shutterbook_kit.db import Database
 from shutterbook_kit.migrations import upgrade
 from shutterbook_scheduling import main as scheduling_main
+from shutterbook_scheduling.settings import SchedulingSettings
 
 REVISION = "0005"
 HERE = Path(__file__).parent
@@ -939,12 +940,16 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'scheduling.db'}"
         await asyncio.to_thread(upgrade, scheduling_main.MIGRATIONS, url, REVISION)
-        host = scheduling_main.build(service_settings("scheduling", url, NOT_LISTENING), reminder_interval=0.2)
+        host = scheduling_main.build(
+            service_settings("scheduling", url, NOT_LISTENING), SchedulingSettings(reminder_interval_seconds=0.2)
+        )
         async with running(host), grpc.aio.insecure_channel(f"127.0.0.1:{host.port}") as channel:
             stubs = stubs_on(channel)
             names = await fill(stubs["s"], stubs["o"], stubs["b"])
         await hold_times(url, names["live_hold"], names["expired_hold"])
-        host = scheduling_main.build(service_settings("scheduling", url, NOT_LISTENING), reminder_interval=3600)
+        host = scheduling_main.build(
+            service_settings("scheduling", url, NOT_LISTENING), SchedulingSettings(reminder_interval_seconds=3600)
+        )
         async with running(host), grpc.aio.insecure_channel(f"127.0.0.1:{host.port}") as channel:
             golden = await read_all(stubs_on(channel), names)
         rows = await dump_rows(url)

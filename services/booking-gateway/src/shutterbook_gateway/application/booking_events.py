@@ -9,13 +9,15 @@ event in the outbox, a crash between the two cannot lose it."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from google.protobuf import timestamp_pb2
 
 from shutterbook.gateway.v1 import events_pb2
+from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_gateway import events
 from shutterbook_gateway.application import catalog
@@ -84,6 +86,16 @@ async def read_parts(up: Upstreams, partner: Partner, row: OnlineBookingRow) -> 
         return BookingParts(details, loc, "", catalog.address_text_of(loc), pb.OnlineBookingSettings())
     address = await catalog.address_text(up, partner, btype, loc)
     return BookingParts(details, loc, btype.online.online_description or btype.display_name, address, btype.online)
+
+
+def moved_to(parts: BookingParts, slot: opb.TimeSlot) -> BookingParts:
+    """The parts of a booking once moved to `slot` (at its location, of its type): the same,
+    with the slot's times, as scheduling books them."""
+    details = copy.deepcopy(parts.details)
+    details.start_time.CopyFrom(slot.start_time)
+    details.end_time.CopyFrom(slot.end_time)
+    details.time_zone = slot.time_zone or details.time_zone
+    return replace(parts, details=details)
 
 
 @dataclass(frozen=True)

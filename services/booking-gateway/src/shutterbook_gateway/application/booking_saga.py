@@ -39,7 +39,7 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_gateway.application import cancellation, catalog
 from shutterbook_gateway.application.api_keys import Partner, sha256_hex
-from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, pending, read_parts
+from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, moved_to, pending, read_parts
 from shutterbook_gateway.application.recovery import deposit_note, save, settle
 from shutterbook_gateway.domain.booking import (
     PROMOTION_PREFIX,
@@ -505,10 +505,13 @@ async def find(db: Database, partner: Partner, booking_id: str, token: str) -> O
 
 async def cancel(db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, request_id: str) -> BookingParts:
     """Cancel online (CANCELLED and `gateway.booking.cancelled` in one commit), then refund as
-    the type's cancellation policy says (application/cancellation.py)."""
+    the type's cancellation policy says (application/cancellation.py). What the event shows is
+    read before scheduling cancels: a read that fails leaves both sides as they were (a retry
+    cancels), and nothing but the commit stands between the cancel and its record."""
     if row.state == SagaState.CANCELLED:
         await cancellation.refund_by_policy(db, up, partner, row)
         return await read_parts(up, partner, row)
+    parts = await read_parts(up, partner, row)
     rid = step_id(request_id, "cancel")
     if row.kind == "session":
         await up.online.CancelOnlineBooking(
@@ -522,7 +525,6 @@ async def cancel(db: Database, up: Upstreams, partner: Partner, row: OnlineBooki
             metadata=partner.metadata(),
             timeout=up.deadlines.call,
         )
-    parts = await read_parts(up, partner, row)
     await save(db, row, state=SagaState.CANCELLED, event=pending("cancelled", row, parts, ""))
     await cancellation.refund_by_policy(db, up, partner, row)
     return parts
@@ -532,7 +534,8 @@ async def reschedule(
     db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, slot_id: str, request_id: str, manage_url: str
 ) -> BookingParts:
     """Move the booking to another open slot at its location (the new slot and
-    `gateway.booking.rescheduled` in one commit)."""
+    `gateway.booking.rescheduled` in one commit). As for `cancel`, what the event shows is read
+    before scheduling moves the booking (its new times are the slot's)."""
     if row.state == SagaState.CANCELLED:
         raise FailedPrecondition("a cancelled booking cannot be rescheduled", reason="BOOKING_CANCELLED")
     slot = await catalog.time_slot(up, partner, slot_id)
@@ -541,6 +544,7 @@ async def reschedule(
         raise FailedPrecondition(
             "the booking can only move to another time at its own location", reason="OTHER_LOCATION"
         )
+    before = await read_parts(up, partner, row)
     rid = step_id(request_id, "reschedule")
     try:
         if row.kind == "session":
@@ -565,6 +569,6 @@ async def reschedule(
             raise FailedPrecondition("the slot is no longer open", reason="SLOT_NOT_OPEN") from err
         raise
     row.slot_id, row.location_id = slot_id, resource_id(slot.location, "locations")
-    parts = await read_parts(up, partner, row)
+    parts = moved_to(before, slot)
     await save(db, row, event=pending("rescheduled", row, parts, manage_url))
     return parts

@@ -18,7 +18,8 @@ from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.application import bulk_job_list, bulk_jobs
-from shutterbook_scheduling.application.bulk_runner import BulkJobRunner, lease_seconds_from_env
+from shutterbook_scheduling.application.bulk_runner import BulkJobRunner
+from shutterbook_scheduling.settings import SchedulingSettings
 
 SERVICE_NAMES: list[str] = [bpb.DESCRIPTOR.services_by_name["BulkSchedulingService"].full_name]
 Context = Any  # grpc.aio.ServicerContext
@@ -58,13 +59,13 @@ class BulkSchedulingServicer(bulk_pb2_grpc.BulkSchedulingServiceServicer):
         return await bulk_job_list.list_jobs(self.db, _company(), request)
 
 
-def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:
+def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:
     """Add the bulk scheduling servicer; client selection goes to `settings.upstreams["clients"]`."""
     bulk_pb2_grpc.add_BulkSchedulingServiceServicer_to_server(
         BulkSchedulingServicer(db, settings.upstreams.get("clients", "")), server
     )
 
 
-def workers(db: Database, nats: NatsConnection, settings: ServiceSettings) -> list[Worker]:
-    """The job runner (lease from SHUTTERBOOK_SCHEDULING_BULK_LEASE_SECONDS, default 30)."""
-    return [BulkJobRunner(db, lease_seconds=lease_seconds_from_env())]
+def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: SchedulingSettings) -> list[Worker]:
+    """The job runner (its lease: SHUTTERBOOK_SCHEDULING_BULK_LEASE_SECONDS, default 30)."""
+    return [BulkJobRunner(db, lease_seconds=own.bulk_lease_seconds)]

@@ -21,6 +21,7 @@ from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.application import holds, online_appointments, online_bookings, online_slots
+from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
 
 SERVICE_NAMES: list[str] = [opb.DESCRIPTOR.services_by_name["OnlineBookingService"].full_name]
 
@@ -32,8 +33,9 @@ def _company() -> str:
 
 
 class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, holds: HoldSettings) -> None:
         self.db = db
+        self.holds = holds
 
     async def CreateTimeSlot(self, request: opb.CreateTimeSlotRequest, context: Context) -> opb.TimeSlot:
         return await online_slots.create_time_slot(self.db, _company(), request)
@@ -60,13 +62,13 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         return await online_slots.list_open_slots(self.db, _company(), request)
 
     async def HoldSlot(self, request: opb.HoldSlotRequest, context: Context) -> opb.SlotHold:
-        return await holds.hold_slot(self.db, _company(), request)
+        return await holds.hold_slot(self.db, _company(), request, self.holds)
 
     async def ReleaseHold(self, request: opb.ReleaseHoldRequest, context: Context) -> opb.SlotHold:
         return await holds.release_hold(self.db, _company(), request)
 
     async def BookOnline(self, request: opb.BookOnlineRequest, context: Context) -> pb.Session:
-        return await online_bookings.book_online(self.db, _company(), request)
+        return await online_bookings.book_online(self.db, _company(), request, self.holds)
 
     async def CancelOnlineBooking(self, request: opb.CancelOnlineBookingRequest, context: Context) -> pb.Session:
         return await online_bookings.cancel_online_booking(self.db, _company(), request)
@@ -74,12 +76,12 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
     async def RescheduleOnlineBooking(
         self, request: opb.RescheduleOnlineBookingRequest, context: Context
     ) -> pb.Session:
-        return await online_bookings.reschedule_online_booking(self.db, _company(), request)
+        return await online_bookings.reschedule_online_booking(self.db, _company(), request, self.holds)
 
     async def BookAppointmentOnline(
         self, request: opb.BookAppointmentOnlineRequest, context: Context
     ) -> pb.Appointment:
-        return await online_appointments.book_appointment_online(self.db, _company(), request)
+        return await online_appointments.book_appointment_online(self.db, _company(), request, self.holds)
 
     async def CancelOnlineAppointment(
         self, request: opb.CancelOnlineAppointmentRequest, context: Context
@@ -89,14 +91,14 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
     async def RescheduleOnlineAppointment(
         self, request: opb.RescheduleOnlineAppointmentRequest, context: Context
     ) -> pb.Appointment:
-        return await online_appointments.reschedule_online_appointment(self.db, _company(), request)
+        return await online_appointments.reschedule_online_appointment(self.db, _company(), request, self.holds)
 
 
-def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:
+def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:
     """Add the OnlineBookingService servicer to the server."""
-    online_pb2_grpc.add_OnlineBookingServiceServicer_to_server(OnlineBookingServicer(db), server)
+    online_pb2_grpc.add_OnlineBookingServiceServicer_to_server(OnlineBookingServicer(db, own.holds), server)
 
 
-def workers(db: Database, nats: NatsConnection, settings: ServiceSettings) -> list[Worker]:
+def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: SchedulingSettings) -> list[Worker]:
     """None: an expired hold frees its slot by itself (reads ignore it, writes clean it up)."""
     return []

@@ -18,13 +18,12 @@ from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.settings import ServiceSettings, env_float
+from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.application import picture_day_bookings, picture_day_close, picture_day_codes, picture_days
+from shutterbook_scheduling.settings import SchedulingSettings
 
 SERVICE_NAMES: list[str] = [pdpb.DESCRIPTOR.services_by_name["PictureDayService"].full_name]
 Context = Any  # grpc.aio.ServicerContext
-INTERVAL_ENV = "SCHEDULING_PICTURE_DAY_CLOSE_INTERVAL_SECONDS"  # SHUTTERBOOK_ + this
-LEASE_ENV = "SCHEDULING_PICTURE_DAY_LEASE_SECONDS"
 log = logging.getLogger(__name__)
 
 
@@ -104,7 +103,7 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
         return await picture_day_codes.cancel_by_code(self.db, _company(), request)
 
 
-def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:
+def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:
     picture_day_pb2_grpc.add_PictureDayServiceServicer_to_server(
         PictureDayServicer(db, settings.upstreams.get("clients", "")), server
     )
@@ -135,7 +134,8 @@ class CloseWorker(PeriodicWorker):
         return False
 
 
-def workers(db: Database, nats: NatsConnection, settings: ServiceSettings) -> list[Worker]:
+def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: SchedulingSettings) -> list[Worker]:
     """The close worker: a round every SHUTTERBOOK_SCHEDULING_PICTURE_DAY_CLOSE_INTERVAL_SECONDS
     (default 30); a day's lease lasts SHUTTERBOOK_SCHEDULING_PICTURE_DAY_LEASE_SECONDS (default 120)."""
-    return [CloseWorker(db, interval=env_float(INTERVAL_ENV, 30.0), lease_seconds=env_float(LEASE_ENV, 120.0))]
+    timing = own.picture_day_close
+    return [CloseWorker(db, interval=timing.interval_seconds, lease_seconds=timing.lease_seconds)]

@@ -24,12 +24,11 @@ from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.settings import ServiceSettings, env_float
+from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.application import slot_patterns
+from shutterbook_scheduling.settings import SchedulingSettings
 
 SERVICE_NAMES: list[str] = [spb.DESCRIPTOR.services_by_name["TimeSlotPatternService"].full_name]
-INTERVAL_ENV = "SCHEDULING_PATTERN_INTERVAL_SECONDS"  # SHUTTERBOOK_ + this
-LEASE_ENV = "SCHEDULING_PATTERN_LEASE_SECONDS"
 Context = Any  # grpc.aio.ServicerContext
 log = logging.getLogger(__name__)
 
@@ -84,9 +83,9 @@ class PatternWorker(PeriodicWorker):
         return False
 
 
-def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings) -> None:
+def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:
     slot_patterns_pb2_grpc.add_TimeSlotPatternServiceServicer_to_server(TimeSlotPatternServicer(db), server)
 
 
-def workers(db: Database, nats: NatsConnection, settings: ServiceSettings) -> list[Worker]:
-    return [PatternWorker(db, interval=env_float(INTERVAL_ENV, 300.0), lease_seconds=env_float(LEASE_ENV, 60.0))]
+def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: SchedulingSettings) -> list[Worker]:
+    return [PatternWorker(db, interval=own.patterns.interval_seconds, lease_seconds=own.patterns.lease_seconds)]

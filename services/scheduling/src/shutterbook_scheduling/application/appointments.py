@@ -13,9 +13,10 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import apply_mask, id_of
+from shutterbook_scheduling.application.common import apply_mask
 from shutterbook_scheduling.application.entries import (
     Attempt,
     appointment_snapshot,
@@ -62,9 +63,9 @@ async def list_appointments(
     db: Database, company_id: str, request: pb.ListAppointmentsRequest
 ) -> pb.ListAppointmentsResponse:
     v = Violations()
-    client_id = id_of(request.client, "clients", "client", v, required=False)
-    session_id = id_of(request.session, "sessions", "session", v, required=False)
-    location_id = id_of(request.location, "locations", "location", v, required=False)
+    client_id = parse_reference(request.client, "clients", field="client", violations=v, required=False)
+    session_id = parse_reference(request.session, "sessions", field="session", violations=v, required=False)
+    location_id = parse_reference(request.location, "locations", field="location", violations=v, required=False)
     v.raise_if_any()
     key = {"client": client_id, "session": session_id, "location": location_id}
     page = parse_page(request.page_size, request.page_token, key)

@@ -37,11 +37,11 @@ from shutterbook_kit.errors import (
 from shutterbook_kit.grpc_client import open_channel
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.pagination import next_token, parse_page
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bookings
-from shutterbook_scheduling.application.common import id_of, read_date, read_time, to_date, ts
+from shutterbook_scheduling.application.common import read_date, read_time, to_date, ts
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
@@ -81,9 +81,9 @@ def selector_request(selector: bpb.BulkClientSelector) -> clients_pb2.ListClient
         v.add("selector.year", "is only given with an organization")
     if selector.year < 0 or selector.year > 9999:
         v.add("selector.year", "must be a year, or 0 for any year")
-    id_of(selector.group, "clientGroups", "selector.group", v, required=False)
-    id_of(selector.saved_filter, "savedFilters", "selector.saved_filter", v, required=False)
-    id_of(selector.organization, "organizations", "selector.organization", v, required=False)
+    parse_reference(selector.group, "clientGroups", field="selector.group", violations=v, required=False)
+    parse_reference(selector.saved_filter, "savedFilters", field="selector.saved_filter", violations=v, required=False)
+    parse_reference(selector.organization, "organizations", field="selector.organization", violations=v, required=False)
     v.raise_if_any()
     return clients_pb2.ListClientsRequest(
         page_size=1000,
@@ -279,7 +279,7 @@ def _read_clients(names: Sequence[str], v: Violations, *, required: bool) -> lis
         v.add("clients", f"at most {MAX_CLIENTS} clients")
         return ids
     for i, name in enumerate(names):
-        client_id = id_of(name, "clients", f"clients[{i}]", v)
+        client_id = parse_reference(name, "clients", field=f"clients[{i}]", violations=v)
         if client_id is None:
             continue
         if client_id in seen:

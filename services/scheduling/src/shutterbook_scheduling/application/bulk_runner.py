@@ -36,7 +36,6 @@ from shutterbook_kit.errors import DomainError
 from shutterbook_kit.identity import Caller, CallerKind
 from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.settings import env_float
 from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
@@ -55,13 +54,8 @@ from shutterbook_scheduling.storage.bulk_models import (
 
 log = logging.getLogger(__name__)
 
-LEASE_ENV = "SCHEDULING_BULK_LEASE_SECONDS"  # SHUTTERBOOK_ + this
 BATCH = 20
 MAX_FAILURE_TEXT = 2000
-
-
-def lease_seconds_from_env() -> float:
-    return env_float(LEASE_ENV, 30.0)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.bookings import entry_name
-from shutterbook_scheduling.application.common import from_ts, id_of, read_date, to_date, ts
+from shutterbook_scheduling.application.common import from_ts, read_date, to_date, ts
 from shutterbook_scheduling.application.setup_usage import TIME_OFF
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.storage import records
@@ -153,7 +153,7 @@ async def _entries(
 
 async def query_calendar(db: Database, company_id: str, request: pb.QueryCalendarRequest) -> pb.QueryCalendarResponse:
     v = Violations()
-    location_id = id_of(request.location, "locations", "location", v)
+    location_id = parse_reference(request.location, "locations", field="location", violations=v)
     first = read_date(request.start_date, "start_date", v)
     last = read_date(request.end_date, "end_date", v)
     if first is not None and last is not None:
@@ -163,7 +163,7 @@ async def query_calendar(db: Database, company_id: str, request: pb.QueryCalenda
             v.add("end_date", f"must be at most {MAX_CALENDAR_DAYS} days after start_date")
     wanted: list[str] = []
     for i, ref in enumerate(request.schedules):
-        schedule_id = id_of(ref, "schedules", f"schedules[{i}]", v)
+        schedule_id = parse_reference(ref, "schedules", field=f"schedules[{i}]", violations=v)
         if schedule_id is not None:
             wanted.append(schedule_id)
     v.raise_if_any()

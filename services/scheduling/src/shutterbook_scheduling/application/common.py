@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, date, datetime, time
 
 from google.protobuf import field_mask_pb2, timestamp_pb2
@@ -48,24 +47,6 @@ def read_time(value: scheduling_pb2.TimeOfDay, field: str, violations: Violation
         violations.add(field, "must be hours 0-23 and minutes 0-59")
         return None
     return time(value.hours, value.minutes)
-
-
-def id_of(name: str, collection: str, field: str, violations: Violations, *, required: bool = True) -> str | None:
-    """The id in `collection/{id}` for a reference field; a bad reference is a violation of `field`."""
-    if not name:
-        if required:
-            violations.add(field, "is required")
-        return None
-    prefix = f"{collection}/"
-    raw = name.removeprefix(prefix)
-    if not name.startswith(prefix):
-        violations.add(field, f"must look like {collection}/{{id}}")
-        return None
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        violations.add(field, f"{name} does not exist")
-        return None
 
 
 def check_weekly_hours(hours: list[scheduling_pb2.WeeklyHours], field: str, violations: Violations) -> None:

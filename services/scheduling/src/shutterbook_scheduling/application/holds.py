@@ -15,7 +15,7 @@ Expired holds need no sweeper: every read ignores them (expires_at <= now), and 
 that holds deletes the expired hold blocks of its schedules first (marking those holds expired
 and emitting `scheduling.slot.released`).
 
-A client holds at most SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT live holds (held, not
+A client holds at most `HoldSettings.max_per_client` live holds (held, not
 expired): HoldSlot locks the client's known-client row before counting them (PostgreSQL; a
 plain count is racy under READ COMMITTED), SQLite's BEGIN IMMEDIATE serializes the count.
 
@@ -28,10 +28,9 @@ bookings claiming it, SQLite's BEGIN IMMEDIATE already does.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
@@ -47,11 +46,11 @@ from shutterbook_kit.errors import (
     Violations,
 )
 from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import id_of, ts
+from shutterbook_scheduling.application.common import ts
 from shutterbook_scheduling.application.entries import (
     buffers,
 )
@@ -70,6 +69,7 @@ from shutterbook_scheduling.application.slot_state import (
     why_not_open,
 )
 from shutterbook_scheduling.domain.rules import Interval
+from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage.models import KnownClientRow, ScheduleRow
 from shutterbook_scheduling.storage.online_models import (
     HoldBlockRow,
@@ -82,39 +82,7 @@ from shutterbook_scheduling.storage.online_models import (
 SOURCE = "scheduling"
 
 
-HOLD_MINUTES_ENV = "SHUTTERBOOK_SCHEDULING_HOLD_MINUTES"
-
-
-DEFAULT_HOLD_MINUTES = 10.0
-
-
-MAX_HOLDS_ENV = "SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT"
-
-
-DEFAULT_MAX_HOLDS = 3
-
-
 R = TypeVar("R", bound=Message)
-
-
-def hold_minutes() -> float:
-    """How long a hold lasts: SHUTTERBOOK_SCHEDULING_HOLD_MINUTES (default 10; a value that is
-    not a positive number of minutes, at most a day, falls back to the default)."""
-    try:
-        minutes = float(os.environ.get(HOLD_MINUTES_ENV, str(DEFAULT_HOLD_MINUTES)))
-    except ValueError:
-        return DEFAULT_HOLD_MINUTES
-    return minutes if 0 < minutes <= 24 * 60 else DEFAULT_HOLD_MINUTES
-
-
-def max_holds_per_client() -> int:
-    """How many live holds one client may have: SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT
-    (default 3; a value that is not a whole number from 1 to 1000 falls back to the default)."""
-    try:
-        limit = int(os.environ.get(MAX_HOLDS_ENV, str(DEFAULT_MAX_HOLDS)))
-    except ValueError:
-        return DEFAULT_MAX_HOLDS
-    return limit if 1 <= limit <= 1000 else DEFAULT_MAX_HOLDS
 
 
 class SlotTaken(FailedPrecondition):
@@ -234,12 +202,13 @@ async def take_hold(
     slot: TimeSlotRow,
     client_id: str,
     now: datetime,
+    holds: HoldSettings,
     *,
     state: int = opb.SLOT_HOLD_STATE_HELD,
     own_entry: str = "",
 ) -> SlotHoldRow:
     """Hold blocks first (so a concurrent holder on PostgreSQL waits here and then sees the
-    winner's blocks), then the open-slot decision."""
+    winner's blocks), then the open-slot decision; the hold lasts `holds.duration`."""
     name = f"timeSlots/{slot.id}"
     schedule_ids = sorted((await schedules_of(uow, [slot.id]))[slot.id])
     # Online writers of a schedule queue on its row (PostgreSQL; in id order, so never in a
@@ -253,7 +222,7 @@ async def take_hold(
     )
     await clean_expired(uow, company_id, schedule_ids, now)
     type_msg = await type_of(uow, company_id, slot)
-    expires = now + timedelta(minutes=hold_minutes())
+    expires = now + holds.duration
     hold = SlotHoldRow(
         id=str(uuid.uuid4()),
         company_id=company_id,
@@ -303,7 +272,7 @@ def require_request_id(request_id: str, v: Violations) -> None:
     validate_request_id(request_id, v)
 
 
-async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime) -> None:
+async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime, limit: int) -> None:
     """Refuse a hold beyond the client's limit of live holds. The client's row is locked first
     (PostgreSQL), so concurrent holders of one client count one after another."""
     await uow.session.execute(
@@ -321,7 +290,6 @@ async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, no
             SlotHoldRow.expires_at > now,
         )
     )
-    limit = max_holds_per_client()
     if (live or 0) >= limit:
         raise FailedPrecondition(
             f"clients/{client_id} already holds {live} slots, the most a client may hold at once;"
@@ -331,19 +299,19 @@ async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, no
         )
 
 
-async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest) -> opb.SlotHold:
+async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest, holds: HoldSettings) -> opb.SlotHold:
     v = Violations()
     require_request_id(request.request_id, v)
-    id_of(request.time_slot, "timeSlots", "time_slot", v)
-    id_of(request.client, "clients", "client", v)
+    parse_reference(request.time_slot, "timeSlots", field="time_slot", violations=v)
+    parse_reference(request.client, "clients", field="client", violations=v)
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> opb.SlotHold:
         now = utcnow()
         client_id = await require_known_client(uow, company_id, request.client, "client")
-        await _check_hold_limit(uow, company_id, client_id, now)
+        await _check_hold_limit(uow, company_id, client_id, now, holds.max_per_client)
         slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
-        hold = await take_hold(uow, company_id, slot, client_id, now)
+        hold = await take_hold(uow, company_id, slot, client_id, now, holds)
         msg = hold_message(hold, now)
         uow.emit(events.SLOT_HELD, company_id, opb.SlotHeldEvent(hold=msg))
         return msg

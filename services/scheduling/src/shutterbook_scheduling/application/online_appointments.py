@@ -20,11 +20,12 @@ from shutterbook_kit.errors import (
     InvalidArgument,
     Violations,
 )
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import id_of, to_date
+from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.entries import (
     appointment_snapshot,
     book_appointment,
@@ -50,6 +51,7 @@ from shutterbook_scheduling.application.slot_state import (
     schedules_of,
 )
 from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.models import AppointmentRow
 from shutterbook_scheduling.storage.online_models import (
@@ -112,7 +114,7 @@ async def _book_appointment(
 
 
 async def book_appointment_online(
-    db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest
+    db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest, holds: HoldSettings
 ) -> pb.Appointment:
     async def book(
         uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime
@@ -127,6 +129,7 @@ async def book_appointment_online(
         (request.appointment_id, "appointment_id"),
         pb.Appointment,
         book,
+        holds,
         appointment=True,
     )
 
@@ -155,7 +158,7 @@ async def cancel_online_appointment(
 ) -> pb.Appointment:
     v = Violations()
     require_request_id(request.request_id, v)
-    id_of(request.appointment, "appointments", "appointment", v)
+    parse_reference(request.appointment, "appointments", field="appointment", violations=v)
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> pb.Appointment:
@@ -197,7 +200,7 @@ async def cancel_online_appointment(
 
 
 async def reschedule_online_appointment(
-    db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest
+    db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest, holds: HoldSettings
 ) -> pb.Appointment:
     check_move_request(request.request_id, request.appointment, "appointments", "appointment", request.time_slot)
 
@@ -217,7 +220,7 @@ async def reschedule_online_appointment(
             bad.raise_if_any()
         # As for sessions: free the old slot first, the appointment's own blocks do not make the
         # new slot busy, and the hold serializes with concurrent holders.
-        hold = await move_to_slot(uow, company_id, row.id, row.client_id, slot, now, msg.name)
+        hold = await move_to_slot(uow, company_id, row.id, row.client_id, slot, now, msg.name, holds)
         plan = await _plan_appointment_in_slot(uow, company_id, msg, slot, creating=False)
         await change_appointment_entry(
             uow,

@@ -23,11 +23,12 @@ from shutterbook_kit.errors import (
     InvalidArgument,
     Violations,
 )
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import id_of, to_date
+from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.entries import (
     book_session,
     change_session_entry,
@@ -36,13 +37,7 @@ from shutterbook_scheduling.application.entries import (
     session_snapshot,
 )
 from shutterbook_scheduling.application.holds import (
-    DEFAULT_HOLD_MINUTES,
-    DEFAULT_MAX_HOLDS,
-    HOLD_MINUTES_ENV,
-    MAX_HOLDS_ENV,
-    hold_minutes,
     hold_slot,
-    max_holds_per_client,
     release_hold,
     require_request_id,
     run_online,
@@ -61,6 +56,7 @@ from shutterbook_scheduling.application.slot_state import (
     schedules_of,
 )
 from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage.models import SessionRow
 from shutterbook_scheduling.storage.online_models import (
     SlotHoldRow,
@@ -150,12 +146,20 @@ async def _book(
     return msg
 
 
-async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest) -> pb.Session:
+async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest, holds: HoldSettings) -> pb.Session:
     async def book(uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime) -> pb.Session:
         return await _book(uow, company_id, slot, hold, client_id, request, now)
 
     return await run_online_booking(
-        db, company_id, "BookOnline", request, (request.session_id, "session_id"), pb.Session, book, appointment=False
+        db,
+        company_id,
+        "BookOnline",
+        request,
+        (request.session_id, "session_id"),
+        pb.Session,
+        book,
+        holds,
+        appointment=False,
     )
 
 
@@ -198,7 +202,7 @@ async def _store_change(
 async def cancel_online_booking(db: Database, company_id: str, request: opb.CancelOnlineBookingRequest) -> pb.Session:
     v = Violations()
     require_request_id(request.request_id, v)
-    id_of(request.session, "sessions", "session", v)
+    parse_reference(request.session, "sessions", field="session", violations=v)
     v.raise_if_any()
 
     async def work(uow: UnitOfWork) -> pb.Session:
@@ -225,7 +229,7 @@ async def cancel_online_booking(db: Database, company_id: str, request: opb.Canc
 
 
 async def reschedule_online_booking(
-    db: Database, company_id: str, request: opb.RescheduleOnlineBookingRequest
+    db: Database, company_id: str, request: opb.RescheduleOnlineBookingRequest, holds: HoldSettings
 ) -> pb.Session:
     check_move_request(request.request_id, request.session, "sessions", "session", request.time_slot)
 
@@ -245,7 +249,7 @@ async def reschedule_online_booking(
             bad.raise_if_any()
         # Free the old slot and what it removed first (the new slot may be one of them); the
         # session's own blocks do not make the new slot busy; the hold serializes with others.
-        hold = await move_to_slot(uow, company_id, row.id, row.client_id, slot, now, "")
+        hold = await move_to_slot(uow, company_id, row.id, row.client_id, slot, now, "", holds)
         location: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
         assert location is not None
         await _apply_slot(uow, company_id, msg, slot, location)
@@ -280,15 +284,9 @@ async def reschedule_online_booking(
 
 
 __all__ = [
-    "DEFAULT_HOLD_MINUTES",
-    "DEFAULT_MAX_HOLDS",
-    "HOLD_MINUTES_ENV",
-    "MAX_HOLDS_ENV",
     "book_online",
     "cancel_online_booking",
-    "hold_minutes",
     "hold_slot",
-    "max_holds_per_client",
     "release_hold",
     "reschedule_online_booking",
 ]

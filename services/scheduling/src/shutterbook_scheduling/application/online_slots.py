@@ -17,12 +17,12 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.pagination import next_token, parse_page
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import announcements, setup
-from shutterbook_scheduling.application.common import apply_mask, from_ts, id_of, read_date, read_time, to_date, ts
+from shutterbook_scheduling.application.common import apply_mask, from_ts, read_date, read_time, to_date, ts
 from shutterbook_scheduling.application.encoded_slots import EncodedSlots
 from shutterbook_scheduling.application.scope import scoped
 from shutterbook_scheduling.application.slot_state import (
@@ -59,10 +59,10 @@ async def list_open_slots(
     if bool(request.session_type) == bool(request.appointment_type):
         v.add("session_type", "give a session_type or an appointment_type (one of them)")
     elif request.session_type:
-        type_id = id_of(request.session_type, "sessionTypes", "session_type", v)
+        type_id = parse_reference(request.session_type, "sessionTypes", field="session_type", violations=v)
     else:
-        type_id = id_of(request.appointment_type, "appointmentTypes", "appointment_type", v)
-    location_id = id_of(request.location, "locations", "location", v)
+        type_id = parse_reference(request.appointment_type, "appointmentTypes", field="appointment_type", violations=v)
+    location_id = parse_reference(request.location, "locations", field="location", violations=v)
     first = read_date(request.start_date, "start_date", v)
     last = read_date(request.end_date, "end_date", v)
     if first is not None and last is not None:
@@ -139,7 +139,7 @@ async def read_template(
     uow: UnitOfWork, company_id: str, msg: opb.TimeSlot, path: str, v: Violations
 ) -> Template | None:
     location: pb.Location | None = None
-    location_id = id_of(msg.location, "locations", f"{path}.location", v)
+    location_id = parse_reference(msg.location, "locations", field=f"{path}.location", violations=v)
     if location_id is not None:
         location = await setup.load_message(uow, setup.LOCATIONS, company_id, location_id)
         if location is None:
@@ -150,11 +150,13 @@ async def read_template(
     if bool(msg.session_type) == bool(msg.appointment_type):
         v.add(f"{path}.session_type", "give a session_type or an appointment_type (one of them)")
     elif msg.session_type:
-        type_id = id_of(msg.session_type, "sessionTypes", f"{path}.session_type", v)
+        type_id = parse_reference(msg.session_type, "sessionTypes", field=f"{path}.session_type", violations=v)
         if type_id is not None and await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id) is None:
             v.add(f"{path}.session_type", f"{msg.session_type} does not exist")
     else:
-        type_id = id_of(msg.appointment_type, "appointmentTypes", f"{path}.appointment_type", v)
+        type_id = parse_reference(
+            msg.appointment_type, "appointmentTypes", field=f"{path}.appointment_type", violations=v
+        )
         if type_id is not None and await setup.load_message(uow, setup.APPOINTMENT_TYPES, company_id, type_id) is None:
             v.add(f"{path}.appointment_type", f"{msg.appointment_type} does not exist")
     if not msg.schedules:
@@ -162,7 +164,7 @@ async def read_template(
     schedule_ids: list[str] = []
     for i, ref in enumerate(msg.schedules):
         at = f"{path}.schedules[{i}]"
-        schedule_id = id_of(ref, "schedules", at, v)
+        schedule_id = parse_reference(ref, "schedules", field=at, violations=v)
         if schedule_id is None:
             continue
         schedule: pb.Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
@@ -371,9 +373,11 @@ async def list_time_slots(
     db: Database, company_id: str, request: opb.ListTimeSlotsRequest
 ) -> opb.ListTimeSlotsResponse:
     v = Violations()
-    location_id = id_of(request.location, "locations", "location", v, required=False)
-    type_id = id_of(request.session_type, "sessionTypes", "session_type", v, required=False)
-    appointment_type_id = id_of(request.appointment_type, "appointmentTypes", "appointment_type", v, required=False)
+    location_id = parse_reference(request.location, "locations", field="location", violations=v, required=False)
+    type_id = parse_reference(request.session_type, "sessionTypes", field="session_type", violations=v, required=False)
+    appointment_type_id = parse_reference(
+        request.appointment_type, "appointmentTypes", field="appointment_type", violations=v, required=False
+    )
     v.raise_if_any()
     key = {
         "location": location_id,

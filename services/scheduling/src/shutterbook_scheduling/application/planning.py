@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import id_of, read_date, read_time
+from shutterbook_scheduling.application.common import read_date, read_time
 from shutterbook_scheduling.application.setup_usage import TIME_OFF
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.storage.models import (
@@ -87,7 +88,7 @@ async def _plan_block(
     schedule_ids: list[str] = []
     location_id = location.name.removeprefix("locations/")
     for ref, ref_path, kind in schedule_refs:
-        schedule_id = id_of(ref, "schedules", ref_path, v)
+        schedule_id = parse_reference(ref, "schedules", field=ref_path, violations=v)
         if schedule_id is None:
             continue
         schedule = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
@@ -114,7 +115,7 @@ async def _plan_block(
 
 
 async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> pb.Location | None:
-    location_id = id_of(name, "locations", path, v)
+    location_id = parse_reference(name, "locations", field=path, violations=v)
     if location_id is None:
         return None
     found: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, location_id)
@@ -124,7 +125,7 @@ async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: V
 
 
 async def known_client(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> str | None:
-    client_id = id_of(name, "clients", path, v)
+    client_id = parse_reference(name, "clients", field=path, violations=v)
     if client_id is None:
         return None
     row = await uow.session.get(KnownClientRow, (company_id, client_id))
@@ -162,7 +163,7 @@ async def plan_session(
     else:
         client_id = msg.client.removeprefix("clients/")
     type_msg: pb.SessionType | None = None
-    type_id = id_of(msg.session_type, "sessionTypes", f"{p}.session_type", v)
+    type_id = parse_reference(msg.session_type, "sessionTypes", field=f"{p}.session_type", violations=v)
     if type_id is not None:
         type_msg = await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id)
         if type_msg is None:
@@ -188,7 +189,7 @@ async def plan_session(
         v.add(f"{p}.camera_room_text", "give a camera room schedule or free text, not both")
     status: pb.SessionStatus | None = None
     if msg.status:
-        status_id = id_of(msg.status, "sessionStatuses", f"{p}.status", v)
+        status_id = parse_reference(msg.status, "sessionStatuses", field=f"{p}.status", violations=v)
         if status_id is not None:
             status = await setup.load_message(uow, setup.STATUSES, company_id, status_id)
             if status is None:
@@ -262,14 +263,14 @@ async def plan_appointment(
 ) -> Plan | None:
     p = "appointment"
     type_msg: pb.AppointmentType | None = None
-    type_id = id_of(msg.appointment_type, "appointmentTypes", f"{p}.appointment_type", v)
+    type_id = parse_reference(msg.appointment_type, "appointmentTypes", field=f"{p}.appointment_type", violations=v)
     if type_id is not None:
         type_msg = await setup.load_message(uow, setup.APPOINTMENT_TYPES, company_id, type_id)
         if type_msg is None:
             v.add(f"{p}.appointment_type", f"{msg.appointment_type} does not exist")
     client_id = msg.client.removeprefix("clients/")
     if msg.session and creating:
-        session_id = id_of(msg.session, "sessions", f"{p}.session", v)
+        session_id = parse_reference(msg.session, "sessions", field=f"{p}.session", violations=v)
         if session_id is not None:
             linked = await uow.session.scalar(
                 select(SessionRow).where(SessionRow.id == session_id, SessionRow.company_id == company_id)

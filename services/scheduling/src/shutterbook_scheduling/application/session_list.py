@@ -13,8 +13,9 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.application.common import from_ts, id_of, read_date
+from shutterbook_scheduling.application.common import from_ts, read_date
 from shutterbook_scheduling.application.entries import session_from_row
 from shutterbook_scheduling.application.scope import scoped
 from shutterbook_scheduling.storage.models import SessionRow
@@ -42,14 +43,16 @@ def _filters(request: pb.ListSessionsRequest, v: Violations) -> tuple[list[Any],
         ("photographer", "schedules", SessionRow.photographer_id),
     )
     for field, collection, column in refs:
-        found = id_of(getattr(request, field), collection, field, v, required=False)
+        found = parse_reference(getattr(request, field), collection, field=field, violations=v, required=False)
         if field in key or found:
             key[field] = found
         if found:
             where.append(column == found)
     if len(request.locations) > MAX_LOCATIONS:
         v.add("locations", f"at most {MAX_LOCATIONS} locations")
-    places = [id_of(x, "locations", f"locations[{i}]", v) for i, x in enumerate(request.locations)]
+    places = [
+        parse_reference(x, "locations", field=f"locations[{i}]", violations=v) for i, x in enumerate(request.locations)
+    ]
     if request.locations:
         key["locations"] = sorted(p or "" for p in places)
         where.append(SessionRow.location_id.in_([p for p in places if p]))

@@ -25,7 +25,7 @@ from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, 
 from shutterbook_kit.events import EventType
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.pagination import next_token, parse_page
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
@@ -35,7 +35,6 @@ from shutterbook_scheduling.application.common import (
     apply_mask,
     check_weekly_hours,
     from_ts,
-    id_of,
     ts,
 )
 from shutterbook_scheduling.application.scope import scoped_config
@@ -94,7 +93,7 @@ async def load_message(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: 
 async def _ref_exists(
     uow: UnitOfWork, spec: DocSpec, company_id: str, name: str, path: str, violations: Violations, required: bool
 ) -> Any:
-    doc_id = id_of(name, spec.collection, path, violations, required=required)
+    doc_id = parse_reference(name, spec.collection, field=path, violations=violations, required=required)
     if doc_id is None:
         return None
     found = await load_message(uow, spec, company_id, doc_id)

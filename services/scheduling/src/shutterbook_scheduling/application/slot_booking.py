@@ -18,11 +18,10 @@ from shutterbook_kit.errors import (
     FailedPrecondition,
     Violations,
 )
-from shutterbook_kit.resource_names import is_canonical_uuid
+from shutterbook_kit.resource_names import is_canonical_uuid, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import id_of
 from shutterbook_scheduling.application.holds import (
     R,
     auto_remove,
@@ -43,6 +42,7 @@ from shutterbook_scheduling.application.slot_state import (
     slot_message,
     why_not_open,
 )
+from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage.models import AppointmentRow, SessionRow
 from shutterbook_scheduling.storage.online_models import (
     HoldBlockRow,
@@ -59,10 +59,10 @@ def check_book_request(hold: str, time_slot: str, client: str, request_id: str, 
     if bool(hold) == bool(time_slot):
         v.add("hold", "give a hold or a time_slot (one of them)")
     elif hold:
-        id_of(hold, "slotHolds", "hold", v)
+        parse_reference(hold, "slotHolds", field="hold", violations=v)
     else:
-        id_of(time_slot, "timeSlots", "time_slot", v)
-    id_of(client, "clients", "client", v)
+        parse_reference(time_slot, "timeSlots", field="time_slot", violations=v)
+    parse_reference(client, "clients", field="client", violations=v)
     v.raise_if_any()
 
 
@@ -103,6 +103,7 @@ async def slot_to_book(
     client_id: str,
     now: datetime,
     names: dict[str, str],
+    holds: HoldSettings,
     *,
     appointment: bool,
 ) -> tuple[TimeSlotRow, SlotHoldRow]:
@@ -128,7 +129,7 @@ async def slot_to_book(
         return slot, hold
     slot = await load_slot(uow, company_id, slot_name, field="time_slot")
     _check_kind(slot, appointment=appointment, field="time_slot", name=slot_name)
-    hold = await take_hold(uow, company_id, slot, client_id, now, state=opb.SLOT_HOLD_STATE_BOOKED)
+    hold = await take_hold(uow, company_id, slot, client_id, now, holds, state=opb.SLOT_HOLD_STATE_BOOKED)
     return slot, hold
 
 
@@ -140,6 +141,7 @@ async def run_online_booking(
     new_id: tuple[str, str],
     response_type: type[R],
     book: Callable[[UnitOfWork, TimeSlotRow, SlotHoldRow, str, datetime], Awaitable[R]],
+    holds: HoldSettings,
     *,
     appointment: bool,
 ) -> R:
@@ -155,7 +157,7 @@ async def run_online_booking(
         await claim_new_id(uow, entry_id, id_field)
         client_id = await require_known_client(uow, company_id, request.client, "client")
         slot, hold = await slot_to_book(
-            uow, company_id, request.hold, request.time_slot, client_id, now, names, appointment=appointment
+            uow, company_id, request.hold, request.time_slot, client_id, now, names, holds, appointment=appointment
         )
         return await book(uow, slot, hold, client_id, now)
 
@@ -168,8 +170,8 @@ def check_move_request(request_id: str, entry: str, collection: str, field: str,
     """The fields of a request moving a booking (`entry`, in `collection`) to `time_slot`."""
     v = Violations()
     require_request_id(request_id, v)
-    id_of(entry, collection, field, v)
-    id_of(time_slot, "timeSlots", "time_slot", v)
+    parse_reference(entry, collection, field=field, violations=v)
+    parse_reference(time_slot, "timeSlots", field="time_slot", violations=v)
     v.raise_if_any()
 
 
@@ -180,14 +182,23 @@ async def slot_to_move_to(uow: UnitOfWork, company_id: str, time_slot: str, entr
 
 
 async def move_to_slot(
-    uow: UnitOfWork, company_id: str, entry_id: str, client_id: str, slot: TimeSlotRow, now: datetime, released: str
+    uow: UnitOfWork,
+    company_id: str,
+    entry_id: str,
+    client_id: str,
+    slot: TimeSlotRow,
+    now: datetime,
+    released: str,
+    holds: HoldSettings,
 ) -> SlotHoldRow:
     """A booked entry moving to another slot: its old slot is freed first and what its booking
     removed comes back (the new slot may be one of them; `released` names the entry in those
     events, or is empty), then a hold is taken on the new slot (the entry's own blocks do not
     make it busy; the hold serializes with concurrent holders)."""
     await release_booking(uow, company_id, entry_id, released)
-    return await take_hold(uow, company_id, slot, client_id, now, state=opb.SLOT_HOLD_STATE_BOOKED, own_entry=entry_id)
+    return await take_hold(
+        uow, company_id, slot, client_id, now, holds, state=opb.SLOT_HOLD_STATE_BOOKED, own_entry=entry_id
+    )
 
 
 async def settle_in_slot(
