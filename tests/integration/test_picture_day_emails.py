@@ -7,9 +7,10 @@ a cancellation a cancelling calendar file. Each once, in the family's message lo
 from __future__ import annotations
 
 from datetime import datetime
+from email.message import EmailMessage
 
 import httpx
-from icalendar import Calendar
+from icalendar import Calendar, Component
 
 from shutterbook.notifications.v1 import notifications_pb2 as npb
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
@@ -37,8 +38,8 @@ async def _mail_count(sink: MailSink, count: int) -> bool | None:
     return True if len(mails(sink, ADDRESS)) >= count else None
 
 
-def _event(mail: object) -> tuple[Calendar, object]:
-    calendar = Calendar.from_ical(attachment(mail, "booking.ics"))  # type: ignore[arg-type]
+def _event(mail: EmailMessage) -> tuple[Calendar, Component]:
+    calendar = Calendar.from_ical(attachment(mail, "booking.ics"))
     [event] = calendar.walk("VEVENT")
     return calendar, event
 
@@ -83,13 +84,13 @@ async def test_portal_bookings_email_the_family_with_a_calendar_file(
             assert "for Mia Rivera and Leo Rivera" in html_of(confirmation)
             calendar, event = _event(confirmation)
             uid = f"{booking['id']}@shutterbook"
-            assert str(event["uid"]) == uid  # type: ignore[index]
-            assert event.decoded("dtstart") == datetime.fromisoformat(first["start_time"])  # type: ignore[attr-defined]
-            assert event["dtstart"].params["TZID"] == "America/New_York"  # type: ignore[index]
-            assert "Mia Rivera and Leo Rivera" in str(event["summary"])  # type: ignore[index]
-            assert "Downtown Studio" in str(event["location"])  # type: ignore[index]
+            assert str(event["uid"]) == uid
+            assert event.decoded("dtstart") == datetime.fromisoformat(first["start_time"])
+            assert event["dtstart"].params["TZID"] == "America/New_York"
+            assert "Mia Rivera and Leo Rivera" in str(event["summary"])
+            assert "Downtown Studio" in str(event["location"])
             assert str(calendar["method"]) == "PUBLISH"
-            first_sequence = int(event["sequence"])  # type: ignore[index]
+            first_sequence = int(str(event["sequence"]))
 
             # a reschedule: the new time, the same event moved
             moved = await http.post(
@@ -101,9 +102,9 @@ async def test_portal_bookings_email_the_family_with_a_calendar_file(
             assert "9:00 AM to 9:10 AM (EDT)" in text_of(rescheduled)
             assert "has moved" in str(rescheduled["Subject"])
             _, event = _event(rescheduled)
-            assert str(event["uid"]) == uid  # type: ignore[index]
-            assert event.decoded("dtstart") == datetime.fromisoformat(later["start_time"])  # type: ignore[attr-defined]
-            assert int(event["sequence"]) > first_sequence  # type: ignore[index]
+            assert str(event["uid"]) == uid
+            assert event.decoded("dtstart") == datetime.fromisoformat(later["start_time"])
+            assert int(str(event["sequence"])) > first_sequence
 
             # a cancellation: the event removed
             cancelled = await http.post(f"/v1/picture-day/bookings/{booking['id']}/cancel")
@@ -113,7 +114,7 @@ async def test_portal_bookings_email_the_family_with_a_calendar_file(
             assert "cancelled" in str(cancellation["Subject"])
             calendar, event = _event(cancellation)
             assert str(calendar["method"]) == "CANCEL"
-            assert str(event["uid"]) == uid  # type: ignore[index]
+            assert str(event["uid"]) == uid
 
         # each once, in the family's log, under the booking's session
         logged = await notifications.messages(COMPANY_A, client=rivera.name)
