@@ -97,9 +97,11 @@ async def wait_known(s: BulkSlice, clients: list[clients_pb2.Client], meta: tupl
     await eventually(all_known, timeout=60, interval=0.2, what="families known to scheduling")
 
 
-async def families(s: BulkSlice, org: clients_pb2.Organization, count: int, children: int) -> list[clients_pb2.Client]:
-    """`count` families of `children` children each, made 12 at a time."""
-    gate = asyncio.Semaphore(12)
+async def families(
+    s: BulkSlice, org: clients_pb2.Organization, count: int, children: int, *, at_once: int = 12
+) -> list[clients_pb2.Client]:
+    """`count` families of `children` children each, made `at_once` at a time."""
+    gate = asyncio.Semaphore(at_once)
 
     async def one(i: int) -> clients_pb2.Client:
         async with gate:

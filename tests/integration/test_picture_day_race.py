@@ -71,7 +71,7 @@ async def test_300_families_race_through_the_portal_for_the_same_slots(
         days = picture_day_stub(s)
         studio = await make_studio(s.scheduling)
         school = await organization(s, "Race School")
-        made = await families(s, school, FAMILIES, 2)
+        made = await families(s, school, FAMILIES, 2, at_once=32)
         day = await days.CreatePictureDay(
             pdpb.CreatePictureDayRequest(
                 picture_day=picture_day(
