@@ -5,6 +5,8 @@ known to scheduling by its events), and a picture day over them."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,9 +16,13 @@ from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import picture_day_pb2_grpc
-from shutterbook_devstack.testing import eventually
+from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_gateway import main as gateway_main
+from shutterbook_gateway.application.api_keys import issue_key
+from shutterbook_kit.db import Database
 from tests.bulk_support import BulkSlice, clock, day, template
-from tests.scheduling_support import A, Studio
+from tests.helpers import gateway
+from tests.scheduling_support import COMPANY_A, A, Studio
 
 FAR_DAY = day(2030, 5, 6)
 
@@ -91,9 +97,11 @@ async def wait_known(s: BulkSlice, clients: list[clients_pb2.Client], meta: tupl
     await eventually(all_known, timeout=60, interval=0.2, what="families known to scheduling")
 
 
-async def families(s: BulkSlice, org: clients_pb2.Organization, count: int, children: int) -> list[clients_pb2.Client]:
-    """`count` families of `children` children each, made 12 at a time."""
-    gate = asyncio.Semaphore(12)
+async def families(
+    s: BulkSlice, org: clients_pb2.Organization, count: int, children: int, *, at_once: int = 12
+) -> list[clients_pb2.Client]:
+    """`count` families of `children` children each, made `at_once` at a time."""
+    gate = asyncio.Semaphore(at_once)
 
     async def one(i: int) -> clients_pb2.Client:
         async with gate:
@@ -142,3 +150,36 @@ def picture_day(
 class Race:
     booked: int = 0
     refused: int = 0
+
+
+@dataclass(frozen=True)
+class Portal:
+    base_url: str
+    key: str  # the studio's publishable key (the portal page's `?key=`)
+
+
+@asynccontextmanager
+async def portal(databases: DatabaseFactory, s: BulkSlice, nats_url: str) -> AsyncIterator[Portal]:
+    """The gateway in front of the slice's clients and scheduling, with a publishable key of
+    company A (billing is not called by the portal: nothing listens at its address)."""
+    gateway_db = await databases.new("gateway", migrate_with=gateway_main.MIGRATIONS)
+    db = Database(gateway_db)
+    try:
+        key = await issue_key(db, COMPANY_A, "picture day page", publishable=True)
+    finally:
+        await db.dispose()
+    upstreams = {
+        "clients": s.clients_target,
+        "scheduling": f"127.0.0.1:{s.scheduling.host.port}",
+        "billing": "127.0.0.1:1",
+    }
+    async with gateway(gateway_db, upstreams, nats_url) as base_url:
+        yield Portal(base_url, key)
+
+
+async def issue_codes(s: BulkSlice, day_name: str) -> dict[str, str]:
+    """A fresh access code for each family of the day, by client name."""
+    issued = await picture_day_stub(s).IssuePictureDayAccessCodes(
+        pdpb.IssuePictureDayAccessCodesRequest(parent=day_name), metadata=A
+    )
+    return {c.client: c.access_code for c in issued.access_codes}

@@ -1,12 +1,12 @@
 """Picture days (issue 21) end to end, on SQLite and PostgreSQL: a day made from an
 organization's year through the real clients service, families with their member children,
 booking, rescheduling and cancelling ordinary sessions, live progress, bad input, the
-booking window, tenancy; and families racing for the same slots."""
+booking window, tenancy; the close. Families racing for the same slots through the portal:
+test_picture_day_race.py."""
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import Counter
 from datetime import timedelta
 
@@ -26,13 +26,11 @@ from shutterbook_scheduling.settings import SchedulingSettings, WorkerTiming
 from shutterbook_scheduling.storage.models import SessionRow
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayBookingRow,
-    PictureDayChildRow,
     PictureDayRow,
-    PictureDaySlotRow,
 )
 from tests.bulk_support import bulk_slice
 from tests.clients_support import error_info
-from tests.picture_day_support import families, family, organization, picture_day, picture_day_stub, wait_known
+from tests.picture_day_support import family, organization, picture_day, picture_day_stub, wait_known
 from tests.scheduling_support import COMPANY_A, A, B, make_studio, scheduling_service
 
 
@@ -278,87 +276,6 @@ async def test_a_family_books_reschedules_and_cancels(databases: DatabaseFactory
         assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
-async def test_families_racing_for_the_same_slots(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
-    """24 families of 2 children (1 a slot), 12 at a time, each also double-clicking: every one
-    tries the earliest free slots until booked or none is left. No slot is given twice, no child
-    booked twice, one live session per booking."""
-    async with bulk_slice(databases, nats_server.url) as s:
-        days = picture_day_stub(s)
-        studio = await make_studio(s.scheduling)
-        school = await organization(s, "Race School")
-        made = await families(s, school, 24, 2)
-        created = await days.CreatePictureDay(
-            pdpb.CreatePictureDayRequest(
-                picture_day=picture_day(studio, school, slots_from=(8, 0), slots_until=(10, 40), minutes=5, siblings=1)
-            ),
-            metadata=A,
-        )
-        assert created.progress.slots_total == 32  # fewer than the 48 children
-        listed = await days.ListPictureDayFamilies(
-            pdpb.ListPictureDayFamiliesRequest(parent=created.name, page_size=1000), metadata=A
-        )
-        assert len(listed.families) == len(made)
-        gate = asyncio.Semaphore(12)
-        rng = random.Random(21)
-
-        async def attempt(client: str, child: str) -> bool:
-            free = await days.ListPictureDaySlots(
-                pdpb.ListPictureDaySlotsRequest(parent=created.name, only_free=True, page_size=12), metadata=A
-            )
-            if not free.slots:
-                return True
-            slot = rng.choice(list(free.slots))
-            try:
-                await days.CreatePictureDayBooking(
-                    pdpb.CreatePictureDayBookingRequest(
-                        parent=created.name,
-                        booking=pdpb.PictureDayBooking(client=client, slot=slot.name, children=[child]),
-                    ),
-                    metadata=A,
-                )
-            except grpc.aio.AioRpcError as err:
-                if err.code() == grpc.StatusCode.INVALID_ARGUMENT:  # the twin click booked the child
-                    return True
-                if err.code() not in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED):
-                    raise
-                return False
-            return True
-
-        async def book_child(client: str, child: str) -> None:
-            for _ in range(200):
-                if await attempt(client, child):
-                    return
-
-        async def one_family(f: pdpb.PictureDayFamily) -> None:
-            async with gate:
-                for child in f.children:
-                    await asyncio.gather(book_child(f.client, child.child), book_child(f.client, child.child))
-
-        await asyncio.gather(*(one_family(f) for f in listed.families))
-
-        db = Database(s.scheduling.database_url)
-        try:
-            async with db.engine.connect() as conn:
-                bookings = (await conn.execute(select(PictureDayBookingRow))).all()
-                slots = (await conn.execute(select(PictureDaySlotRow))).all()
-                children = (await conn.execute(select(PictureDayChildRow))).all()
-                sessions = (await conn.execute(select(SessionRow.id, SessionRow.cancelled, SessionRow.start_at))).all()
-        finally:
-            await db.dispose()
-        live = [b for b in bookings if not b.cancelled]
-        assert len(live) == 32  # every slot taken, once
-        assert len({b.slot_id for b in live}) == len(live)
-        assert {s.booking_id for s in slots} == {b.id for b in live}
-        per_child = Counter((b.client_id, c) for b in live for c in b.children.split())
-        assert max(per_child.values()) == 1
-        assert all(len(b.children.split()) == 1 for b in live)
-        assert sum(1 for c in children if c.booking_id) == 32
-        assert len([x for x in sessions if not x.cancelled]) == 32
-        assert len({x.start_at for x in sessions}) == 32  # one session per slot time
-        progress = (await days.GetPictureDay(pdpb.GetPictureDayRequest(name=created.name), metadata=A)).progress
-        assert (progress.children_booked, progress.slots_free) == (32, 0)
-
-
 async def _close_now(database_url: str, day_name: str) -> None:
     """Move a day's close into the past (as time would)."""
     db = Database(database_url)
@@ -479,3 +396,44 @@ async def test_the_close_assigns_the_remaining_families_once_across_replicas(
             left = await days.GetPictureDay(pdpb.GetPictureDayRequest(name=leave.name), metadata=A)
             assert left.progress.children_booked == 0
             assert left.window == pdpb.PICTURE_DAY_WINDOW_CLOSED
+
+
+async def test_a_location_or_type_of_an_open_picture_day_cannot_be_deleted(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """Its families book, and its close assigns, sessions of the template's type at its
+    location: until the day is closed, deleting either is FAILED_PRECONDITION saying why."""
+    async with bulk_slice(databases, nats_server.url) as s:
+        days = picture_day_stub(s)
+        studio = await make_studio(s.scheduling)
+        school = await organization(s, "Delete School")
+        made = await family(s, school, "Anderson", ["Ben"])
+        await wait_known(s, [made])
+        day = await days.CreatePictureDay(
+            pdpb.CreatePictureDayRequest(picture_day=picture_day(studio, school)), metadata=A
+        )
+        stub = s.scheduling.stub
+        for call in (
+            stub.DeleteLocation(pb.DeleteLocationRequest(name=studio.location.name), metadata=A),
+            stub.DeleteSessionType(pb.DeleteSessionTypeRequest(name=studio.session_type.name), metadata=A),
+        ):
+            err = await _refused(call)
+            assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+            assert error_info(err)["reason"] == "RESOURCE_IN_USE"
+            assert f'the picture day "Lincoln Elementary 2026" ({day.name}) uses it until it closes' in (
+                err.details() or ""
+            )
+        assert (await stub.GetSessionType(pb.GetSessionTypeRequest(name=studio.session_type.name), metadata=A)).name
+
+        # closed (nothing booked): the type is free to go
+        db = Database(s.scheduling.database_url)
+        try:
+            async with db.engine.begin() as conn:
+                await conn.execute(
+                    update(PictureDayRow)
+                    .where(PictureDayRow.id == day.name.removeprefix("pictureDays/"))
+                    .values(closed_at=utcnow())
+                )
+        finally:
+            await db.dispose()
+        await stub.DeleteSessionType(pb.DeleteSessionTypeRequest(name=studio.session_type.name), metadata=A)

@@ -3,7 +3,10 @@
 SQLite (the embedded default): WAL, a busy timeout, foreign keys, and every write
 transaction opened with `BEGIN IMMEDIATE`, so writers are serialized by the database
 itself across processes: the guarantee PostgreSQL gives us with row locks and
-constraints holds on SQLite too.
+constraints holds on SQLite too. Within a process, units of work that write also queue
+first-come first-served on `write_gate`: SQLite's busy handler retries a waiting writer
+after sleeps and is not fair, so under a burst of writers (a picture day's families
+racing) one could wait past its caller's deadline while later ones went first.
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         # Set after a commit that wrote outbox rows, so the relay publishes without polling delay.
         self.outbox_written = asyncio.Event()
+        # SQLite: the process's writing units of work, one at a time, in arrival order.
+        self.write_gate: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
     async def ping(self) -> bool:
         try:

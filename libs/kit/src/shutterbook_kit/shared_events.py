@@ -39,6 +39,17 @@ SLOT_RESTORED = EventType("scheduling.slot.restored", online_pb2.SlotRestoredEve
 # scheduling -> notifications (reminders, form letters)
 SESSION_REMINDER_DUE = EventType("scheduling.session.reminder_due", scheduling_events.SessionReminderDueEvent)
 
+# scheduling -> notifications (a picture day family's confirmation, reschedule and cancellation)
+PICTURE_DAY_BOOKING_BOOKED = EventType(
+    "scheduling.picture_day_booking.booked", scheduling_events.PictureDayBookingBookedEvent
+)
+PICTURE_DAY_BOOKING_RESCHEDULED = EventType(
+    "scheduling.picture_day_booking.rescheduled", scheduling_events.PictureDayBookingRescheduledEvent
+)
+PICTURE_DAY_BOOKING_CANCELLED = EventType(
+    "scheduling.picture_day_booking.cancelled", scheduling_events.PictureDayBookingCancelledEvent
+)
+
 # gateway -> notifications (the customer's confirmation, reschedule and cancellation emails)
 BOOKING_CONFIRMED = EventType("gateway.booking.confirmed", gateway_events.OnlineBookingConfirmedEvent)
 BOOKING_RESCHEDULED = EventType("gateway.booking.rescheduled", gateway_events.OnlineBookingRescheduledEvent)

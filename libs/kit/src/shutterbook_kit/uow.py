@@ -3,6 +3,7 @@ events describing it (the outbox) and its audit entries are written together."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from types import TracebackType
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.readonly = readonly
         self._session: AsyncSession | None = None
         self._wrote_events = False
+        self._gate: asyncio.Lock | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -44,17 +46,34 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self.db.sessions()
-        await self._session.connection(execution_options={READONLY: self.readonly})
+        gate = None if self.readonly else self.db.write_gate
+        if gate is not None:  # SQLite: writers of this process in arrival order (see db.py)
+            await gate.acquire()
+            self._gate = gate
+        try:
+            self._session = self.db.sessions()
+            await self._session.connection(execution_options={READONLY: self.readonly})
+        except BaseException:
+            await self._leave()
+            raise
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await self._leave()
+
+    async def _leave(self) -> None:
         # close() rolls back whatever was not committed, and (unlike rollback()) leaves the
         # rows already loaded readable, so a read-only unit of work can return them.
-        await self.session.close()
-        self._session = None
+        try:
+            if self._session is not None:
+                await self._session.close()
+        finally:
+            self._session = None
+            if self._gate is not None:
+                self._gate.release()
+                self._gate = None
 
     def emit(self, event_type: EventType[M], company_id: str, event: M) -> str:
         """Record an event to publish once this unit of work commits. Returns its event id.

@@ -19,6 +19,11 @@ SESSION_CANCELLED = shared_events.SESSION_CANCELLED
 SESSION_UPDATED = shared_events.SESSION_UPDATED
 SESSION_REMINDER_DUE = shared_events.SESSION_REMINDER_DUE
 
+# scheduling: a picture day family's own booking (issue 21), with its calendar file
+PICTURE_DAY_BOOKING_BOOKED = shared_events.PICTURE_DAY_BOOKING_BOOKED
+PICTURE_DAY_BOOKING_RESCHEDULED = shared_events.PICTURE_DAY_BOOKING_RESCHEDULED
+PICTURE_DAY_BOOKING_CANCELLED = shared_events.PICTURE_DAY_BOOKING_CANCELLED
+
 # gateway: the online bookings' letters (the event carries the manage link)
 BOOKING_CONFIRMED = shared_events.BOOKING_CONFIRMED
 BOOKING_RESCHEDULED = shared_events.BOOKING_RESCHEDULED

@@ -30,10 +30,10 @@ from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.application.booking_events import BookingParts, read_parts
 from shutterbook_gateway.application.booking_saga import BookingRequest, Participant
 from shutterbook_gateway.application.open_slot_model import OpenSlotModel
-from shutterbook_gateway.domain.calendar_file import CalendarEntry, booking_ics
 from shutterbook_gateway.settings import GatewaySettings
 from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams
+from shutterbook_kit.calendar_file import CalendarEntry, booking_ics
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
 

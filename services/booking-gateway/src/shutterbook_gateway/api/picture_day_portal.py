@@ -37,7 +37,7 @@ from shutterbook_gateway.api.problems import READ_PROBLEMS, WRITE_PROBLEMS, prob
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.domain.token_bucket import TokenBuckets
 from shutterbook_gateway.settings import GatewaySettings
-from shutterbook_gateway.upstreams import Upstreams, rpc_reason
+from shutterbook_gateway.upstreams import Upstreams, rpc_error_info, rpc_reason
 
 AnyRequest = Request[Any, Any, State]
 AccessCode = Annotated[
@@ -137,13 +137,59 @@ class Access(msgspec.Struct):
     slots: list[Slot]
 
 
+SlotId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ChildId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
 class NewBooking(msgspec.Struct, forbid_unknown_fields=True):
-    slot_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    children: Annotated[list[Annotated[str, msgspec.Meta(max_length=200)]], msgspec.Meta(min_length=1, max_length=20)]
+    slot_id: SlotId  # a slot's `id` from GET /v1/picture-day
+    children: Annotated[list[ChildId], msgspec.Meta(min_length=1, max_length=20)]  # children's `id`
 
 
 class Move(msgspec.Struct, forbid_unknown_fields=True):
-    slot_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    slot_id: SlotId
+
+
+# scheduling's field names in its refusals -> the portal's own (its bodies and path)
+_FIELDS = {"slot": "slot_id", "booking": "booking_id", "children": "children"}
+
+
+def _portal_field(field: str) -> str:
+    head, bracket, rest = field.partition("[")
+    return f"{_FIELDS.get(head, head)}{bracket}{rest}"
+
+
+async def _change(call: Any, *, slot_checked: bool = False) -> pdpb.PictureDayBooking:
+    """A booking change through scheduling: a refusal of its input is a 422 naming the
+    portal's fields (`slot_id`, `children[1]`), never scheduling's resource names.
+    `slot_checked`: the code's day and family and the booking are known to exist, so a
+    NOT_FOUND can only be the slot named (an id that is no time of this day)."""
+    try:
+        result: pdpb.PictureDayBooking = await call
+    except grpc.aio.AioRpcError as err:
+        if slot_checked and err.code() == grpc.StatusCode.NOT_FOUND:
+            raise problem(
+                422,
+                "Unprocessable Content",
+                code="SLOT_NOT_FOUND",
+                detail="the request has invalid fields",
+                errors=[{"field": "slot_id", "detail": "is not a time of this picture day"}],
+            ) from None
+        if err.code() != grpc.StatusCode.INVALID_ARGUMENT:
+            raise
+        reason, errors, _ = rpc_error_info(err)
+        fields = [{"field": _portal_field(e["field"]), "detail": e["detail"]} for e in errors]
+        for e in fields:
+            if e["field"] == "slot_id":  # scheduling's words name its slot resources
+                e["detail"] = "is not a time of this picture day"
+        raise problem(
+            422,
+            "Unprocessable Content",
+            code=reason,
+            detail="the request has invalid fields" if fields else "the request is not valid",
+            errors=fields,
+        ) from None
+    return result
 
 
 def _last(name: str) -> str:
@@ -206,6 +252,11 @@ def _access(found: pdpb.PictureDayAccess) -> Access:
     )
 
 
+def _own(found: pdpb.PictureDayAccess, booking_id: str) -> None:
+    if not any(_last(b.name) == booking_id for b in found.bookings):
+        raise problem(404, "Not Found", code="BOOKING_NOT_FOUND", detail="this family has no such booking")
+
+
 def _booking(b: pdpb.PictureDayBooking) -> dict[str, Any]:
     return {"id": _last(b.name), "slot_id": _last(b.slot), "children": list(b.children), "cancelled": b.cancelled}
 
@@ -248,14 +299,17 @@ class PictureDayPortalController(Controller):
         self, request: AnyRequest, partner: Partner, upstreams: Upstreams, access_code: AccessCode, data: NewBooking
     ) -> dict[str, Any]:
         found = await self._lookup(request, partner, upstreams, access_code)
-        made = await upstreams.picture_days.BookPictureDayByCode(
-            pdpb.BookPictureDayByCodeRequest(
-                access_code=access_code,
-                slot=f"{found.picture_day.name}/slots/{data.slot_id}",
-                children=data.children,
-                request_id=str(uuid.uuid4()),
+        made = await _change(
+            upstreams.picture_days.BookPictureDayByCode(
+                pdpb.BookPictureDayByCodeRequest(
+                    access_code=access_code,
+                    slot=f"{found.picture_day.name}/slots/{data.slot_id}",
+                    children=data.children,
+                    request_id=str(uuid.uuid4()),
+                ),
+                metadata=partner.metadata(),
             ),
-            metadata=partner.metadata(),
+            slot_checked=True,
         )
         return _booking(made)
 
@@ -276,14 +330,18 @@ class PictureDayPortalController(Controller):
         data: Move,
     ) -> dict[str, Any]:
         found = await self._lookup(request, partner, upstreams, access_code)
-        moved = await upstreams.picture_days.ReschedulePictureDayBookingByCode(
-            pdpb.ReschedulePictureDayBookingByCodeRequest(
-                access_code=access_code,
-                booking=f"{found.picture_day.name}/bookings/{booking_id}",
-                slot=f"{found.picture_day.name}/slots/{data.slot_id}",
-                request_id=str(uuid.uuid4()),
+        _own(found, booking_id)
+        moved = await _change(
+            upstreams.picture_days.ReschedulePictureDayBookingByCode(
+                pdpb.ReschedulePictureDayBookingByCodeRequest(
+                    access_code=access_code,
+                    booking=f"{found.picture_day.name}/bookings/{booking_id}",
+                    slot=f"{found.picture_day.name}/slots/{data.slot_id}",
+                    request_id=str(uuid.uuid4()),
+                ),
+                metadata=partner.metadata(),
             ),
-            metadata=partner.metadata(),
+            slot_checked=True,
         )
         return _booking(moved)
 
@@ -298,12 +356,14 @@ class PictureDayPortalController(Controller):
         self, request: AnyRequest, booking_id: PathId, partner: Partner, upstreams: Upstreams, access_code: AccessCode
     ) -> dict[str, Any]:
         found = await self._lookup(request, partner, upstreams, access_code)
-        cancelled = await upstreams.picture_days.CancelPictureDayBookingByCode(
-            pdpb.CancelPictureDayBookingByCodeRequest(
-                access_code=access_code,
-                booking=f"{found.picture_day.name}/bookings/{booking_id}",
-                request_id=str(uuid.uuid4()),
-            ),
-            metadata=partner.metadata(),
+        cancelled = await _change(
+            upstreams.picture_days.CancelPictureDayBookingByCode(
+                pdpb.CancelPictureDayBookingByCodeRequest(
+                    access_code=access_code,
+                    booking=f"{found.picture_day.name}/bookings/{booking_id}",
+                    request_id=str(uuid.uuid4()),
+                ),
+                metadata=partner.metadata(),
+            )
         )
         return _booking(cancelled)

@@ -1,56 +1,11 @@
-"""A booking as an .ics file the customer adds to their own calendar (RFC 5545, icalendar).
-
-Times carry the location's TZID (with its VTIMEZONE), so a calendar in another zone shows the
-right instant and the studio's wall clock; the UID is the one the confirmation email's
-attachment uses (`{booking id}@shutterbook`), so importing both gives one event, moved by a
-reschedule and cancelled by a cancellation."""
+"""Several schedules' .ics exports as one calendar (a staff member's feed); a single booking's
+file is `shutterbook_kit.calendar_file`, shared with the booking emails."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Component, Event
-
-
-@dataclass(frozen=True)
-class CalendarEntry:
-    booking_id: str
-    summary: str
-    start: datetime  # aware
-    end: datetime
-    time_zone: str
-    location: str
-    description: str
-    cancelled: bool
-    stamp: datetime
-
-
-def booking_uid(booking_id: str) -> str:
-    return f"{booking_id}@shutterbook"
-
-
-def booking_ics(entry: CalendarEntry) -> bytes:
-    zone = ZoneInfo(entry.time_zone)
-    cal = Calendar()
-    cal.add("prodid", "-//Shutterbook//Booking page//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "CANCEL" if entry.cancelled else "PUBLISH")
-    event = Event()
-    event.add("uid", booking_uid(entry.booking_id))
-    event.add("dtstamp", entry.stamp)
-    event.add("dtstart", entry.start.astimezone(zone))
-    event.add("dtend", entry.end.astimezone(zone))
-    event.add("summary", entry.summary)
-    if entry.location:
-        event.add("location", entry.location)
-    if entry.description:
-        event.add("description", entry.description)
-    event.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
-    cal.add_component(event)
-    cal.add_missing_timezones()
-    return bytes(cal.to_ical())
+from icalendar import Calendar, Component
 
 
 def merged_calendar(parts: list[bytes], name: str) -> bytes:

@@ -13,7 +13,7 @@ from shutterbook.gateway.v1 import events_pb2 as gateway_events
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook_kit.consumer import Delivery, Subscription, subscribe
 from shutterbook_notifications import events
-from shutterbook_notifications.application import directory, online, sessions
+from shutterbook_notifications.application import directory, online, picture_days, sessions
 from shutterbook_notifications.domain.letters import Purpose
 
 
@@ -92,6 +92,24 @@ def _online(delivery: Delivery, b: gateway_events.OnlineBookingSnapshot) -> onli
     )
 
 
+def _picture_day(delivery: Delivery, b: scheduling_events.PictureDayBookingSnapshot) -> picture_days.PictureDayBooking:
+    s = b.session
+    return picture_days.PictureDayBooking(
+        company_id=delivery.envelope.company_id,
+        event_id=delivery.envelope.event_id,
+        occurred=_occurred(delivery),
+        booking_id=b.booking.rsplit("/", 1)[-1],
+        session_id=_id(s.session),
+        client_id=_id(b.client),
+        children=list(b.children_display_names),
+        type_name=s.session_type_display_name,
+        start=_time(s.start_time),
+        end=_time(s.end_time),
+        location_id=_id(s.location),
+        time_zone=s.time_zone,
+    )
+
+
 class EventHandlers:
     def __init__(self, locations: sessions.UpstreamReads, company_name: str = "") -> None:
         self.locations = locations
@@ -139,6 +157,20 @@ class EventHandlers:
         assert isinstance(d.payload, scheduling_events.SessionReminderDueEvent)
         await sessions.on_reminder_due(d.uow, self.locations, _session(d, d.payload.session), self.company_name)
 
+    async def picture_day_booking_changed(self, d: Delivery) -> None:
+        """A family's picture day booking booked (or assigned at the close: the session
+        confirmation, not "thank you for booking"), moved or cancelled."""
+        p = d.payload
+        if isinstance(p, scheduling_events.PictureDayBookingBookedEvent):
+            purpose = Purpose.SESSION_CONFIRMATION if p.assigned_at_close else Purpose.ONLINE_BOOKING_CONFIRMATION
+        elif isinstance(p, scheduling_events.PictureDayBookingRescheduledEvent):
+            purpose = Purpose.RESCHEDULE
+        else:
+            assert isinstance(p, scheduling_events.PictureDayBookingCancelledEvent)
+            purpose = Purpose.CANCELLATION
+        booking = _picture_day(d, p.booking)
+        await picture_days.booking_changed_on_picture_day(d.uow, self.locations, booking, purpose, self.company_name)
+
     # --- gateway ---------------------------------------------------------------------------
 
     async def booking_confirmed(self, d: Delivery) -> None:
@@ -175,6 +207,9 @@ class EventHandlers:
             subscribe(events.SESSION_CANCELLED, self.session_cancelled),
             subscribe(events.SESSION_UPDATED, self.session_updated),
             subscribe(events.SESSION_REMINDER_DUE, self.reminder_due),
+            subscribe(events.PICTURE_DAY_BOOKING_BOOKED, self.picture_day_booking_changed),
+            subscribe(events.PICTURE_DAY_BOOKING_RESCHEDULED, self.picture_day_booking_changed),
+            subscribe(events.PICTURE_DAY_BOOKING_CANCELLED, self.picture_day_booking_changed),
         ]
 
     def gateway(self) -> list[Subscription]:

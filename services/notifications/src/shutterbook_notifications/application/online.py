@@ -1,5 +1,7 @@
-"""Online bookings, reschedules and cancellations (the gateway's events) -> the client, with
-an .ics attachment and the manage link."""
+"""Bookings the client made themself, their reschedules and cancellations -> the client, with
+an .ics attachment (the kit's one calendar file, the UID the gateway's download uses) and
+the manage link: online bookings (the gateway's events) and picture day bookings
+(scheduling's, `picture_days`)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from shutterbook_kit.calendar_file import CalendarEntry, booking_ics
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_notifications.application import directory
 from shutterbook_notifications.application.outgoing import Outgoing, Recipient, queue_purpose
 from shutterbook_notifications.application.sessions import UpstreamReads
-from shutterbook_notifications.domain.calendar_file import booking_ics
 from shutterbook_notifications.domain.context import ClientFacts, LocationFacts, SessionFacts, letter_context
 from shutterbook_notifications.domain.letters import Purpose
 from shutterbook_notifications.transports.smtp import Attachment
@@ -35,6 +37,7 @@ class OnlineBooking:
     location_address: str
     time_zone: str
     manage_url: str
+    participants: str = ""  # who is photographed, when not the client (a picture day's children)
 
 
 async def booking_changed(
@@ -43,24 +46,30 @@ async def booking_changed(
     cancelled = purpose is Purpose.CANCELLATION
     place = LocationFacts.of(b.location_name, b.location_address)
     where = ", ".join(p for p in (place.name, place.address) if p)
+    summary = b.type_name or "Booking"
     ics = booking_ics(
-        uid=f"{b.booking_id}@shutterbook",
-        summary=b.type_name or "Booking",
-        start=b.start,
-        end=b.end,
-        location=where,
-        description=f"Manage your booking: {b.manage_url}" if b.manage_url and not cancelled else "",
-        # later changes must carry a higher sequence for calendars to apply them
-        sequence=0 if purpose is Purpose.ONLINE_BOOKING_CONFIRMATION else int(b.occurred.timestamp()) // 60,
-        stamp=b.occurred,
-        cancelled=cancelled,
+        CalendarEntry(
+            booking_id=b.booking_id,
+            summary=f"{summary} for {b.participants}" if b.participants else summary,
+            start=b.start,
+            end=b.end,
+            time_zone=b.time_zone,
+            location=where,
+            description=f"Manage your booking: {b.manage_url}" if b.manage_url and not cancelled else "",
+            cancelled=cancelled,
+            stamp=b.occurred,
+            # later changes must carry a higher sequence for calendars to apply them
+            sequence=0 if purpose is Purpose.ONLINE_BOOKING_CONFIRMATION else int(b.occurred.timestamp()) // 60,
+        )
     )
     client = ClientFacts(given_name=b.given_name, family_name=b.family_name, email=b.email)
     if not b.email:  # a change made through the manage link: the client's primary email
         client = directory.facts(await directory.client(uow, b.company_id, b.client_id))
     context = letter_context(
         client,
-        SessionFacts(start=b.start, end=b.end, time_zone=b.time_zone, type_name=b.type_name),
+        SessionFacts(
+            start=b.start, end=b.end, time_zone=b.time_zone, type_name=b.type_name, participants=b.participants
+        ),
         place,
         manage_url="" if cancelled else b.manage_url,
         company_name=company_name,

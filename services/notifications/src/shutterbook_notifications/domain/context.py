@@ -25,6 +25,7 @@ class SessionFacts:
     type_name: str = ""
     description: str = ""
     status: str = ""
+    participants: str = ""  # who is photographed, when not the client (a picture day's children)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def letter_context(
             "type": session.type_name,
             "description": session.description,
             "status": session.status,
+            "participants": session.participants,
             "start_date": local_date(start),
             "start_time": local_time(start),
             "end_time": local_time(end),

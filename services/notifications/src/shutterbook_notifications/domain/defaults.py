@@ -8,10 +8,12 @@ _WHEN = (
     "{{ session.start_date }}, {{ session.start_time }} to {{ session.end_time }}"
     " ({{ session.time_zone_abbreviation }})"
 )
+_FOR = "{% if session.participants %} for {{ session.participants }}{% endif %}"
 _WHERE = "{{ location.name }}{% if location.address %}, {{ location.address }}{% endif %}"
 _MANAGE = "{% if manage_url %}\nView, reschedule or cancel: {{ manage_url }}\n{% endif %}"
 _HTML_WHEN = (
-    "<p><strong>{{ session.type }}</strong><br>{{ session.start_date }}, {{ session.start_time }} to "
+    f"<p><strong>{{{{ session.type }}}}{_FOR}</strong><br>"
+    "{{ session.start_date }}, {{ session.start_time }} to "
     "{{ session.end_time }} ({{ session.time_zone_abbreviation }})<br>{{ location.name }}"
     "{% if location.address %}, {{ location.address }}{% endif %}</p>"
 )
@@ -22,7 +24,7 @@ _GREETING = "Dear {{ client.given_name or client.display_name }},"
 def _letter(
     display: str, subject: str, intro: str, extra: str = "", html_extra: str = ""
 ) -> tuple[str, LetterTemplates]:
-    text = f"{_GREETING}\n\n{intro}\n\n{{{{ session.type }}}}\n{_WHEN}\n{_WHERE}\n{extra}\n"
+    text = f"{_GREETING}\n\n{intro}\n\n{{{{ session.type }}}}{_FOR}\n{_WHEN}\n{_WHERE}\n{extra}\n"
     html = f"<p>{_GREETING}</p><p>{intro}</p>{_HTML_WHEN}{html_extra}"
     return display, LetterTemplates(subject=subject, body_text=text, body_html=html)
 

@@ -43,6 +43,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "type": "session or appointment type",
         "description": "description",
         "status": "status name",
+        "participants": "who is photographed, when not the client: a picture day's children, e.g. Mia and Leo",
         "start_date": "local start date, e.g. Tuesday, December 8, 2026",
         "start_time": "local start time, e.g. 9:00 AM",
         "end_time": "local end time",
@@ -175,6 +176,7 @@ def sample_context() -> dict[str, Any]:
             "type": "Family Portrait",
             "description": "Family portrait, four people",
             "status": "Booked",
+            "participants": "",  # a picture day's children; none for a family portrait
             "start_date": "Tuesday, December 8, 2026",
             "start_time": "9:00 AM",
             "end_time": "10:00 AM",

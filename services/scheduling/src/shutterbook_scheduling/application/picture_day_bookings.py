@@ -28,7 +28,7 @@ from shutterbook_kit.resource_names import name_ids, parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application import bulk_jobs
+from shutterbook_scheduling.application import bulk_jobs, picture_day_events
 from shutterbook_scheduling.application.common import to_date, ts
 from shutterbook_scheduling.application.entries import (
     Attempt,
@@ -158,12 +158,14 @@ async def book(
     client_id: str,
     slot: PictureDaySlotRow,
     children: Sequence[str],
+    *,
+    assigned_at_close: bool = False,
 ) -> pdpb.PictureDayBooking:
     """Book `children` (keys, already checked) of a family into a slot: the slot, the children,
-    the session. Also the close's assignment."""
+    the session, the event. Also the close's assignment."""
     booking_id = str(uuid.uuid4())
     await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
-    member_ids = [_member_id(c) for c in children]
+    member_ids = [rules.member_id(c) for c in children]
     await take_children(uow, day.id, client_id, member_ids, booking_id)
     template = pdpb.PictureDay.FromString(day.data).template
     zone = ZoneInfo(day.time_zone)
@@ -173,7 +175,7 @@ async def book(
     plan = await planned_session(uow, company_id, msg, creating=True, participants=True)
     session_id = str(uuid.uuid4())
     attempt.planned(plan, session_id)
-    await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=False)
+    status = await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=False)
     row = PictureDayBookingRow(
         id=booking_id,
         picture_day_id=day.id,
@@ -187,11 +189,9 @@ async def book(
     )
     uow.session.add(row)
     await uow.session.flush()
+    session = session_snapshot(msg, plan.type_msg, status, plan.location)
+    await picture_day_events.booked(uow, company_id, day, row, session, assigned_at_close=assigned_at_close)
     return booking_message(row, slot)
-
-
-def _member_id(key: str) -> str:
-    return key.rsplit("/", 1)[-1] if "/familyMembers/" in key else rules.SELF
 
 
 async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[PictureDayChildRow]:
@@ -284,13 +284,20 @@ async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[Pic
 
 
 async def _change_session(
-    uow: UnitOfWork, attempt: Attempt, company_id: str, session_id: str, slot: PictureDaySlotRow | None, zone: ZoneInfo
+    uow: UnitOfWork,
+    attempt: Attempt,
+    company_id: str,
+    day: PictureDayRow,
+    booking: PictureDayBookingRow,
+    slot: PictureDaySlotRow | None,
 ) -> None:
-    """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None)."""
-    row = await load_session(uow, company_id, f"sessions/{session_id}", lock=True)
+    """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None); the
+    session's event and the booking's."""
+    row = await load_session(uow, company_id, f"sessions/{booking.session_id}", lock=True)
     before = session_from_row(row)
     if before.cancelled:
         return
+    zone = ZoneInfo(day.time_zone)
     msg = pb.Session()
     msg.CopyFrom(before)
     if slot is None:
@@ -313,11 +320,13 @@ async def _change_session(
     snapshot = session_snapshot(msg, plan.type_msg, status)
     if slot is None:
         uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
+        await picture_day_events.cancelled(uow, company_id, day, booking, snapshot)
         return
     event = ev.SessionRescheduledEvent(session=snapshot)
     event.previous_start_time.CopyFrom(before.start_time)
     event.previous_end_time.CopyFrom(before.end_time)
     uow.emit(events.SESSION_RESCHEDULED, company_id, event)
+    await picture_day_events.rescheduled(uow, company_id, day, booking, event)
 
 
 async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> pdpb.PictureDayBooking:
@@ -336,7 +345,7 @@ async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, sl
     await take_slot(uow, target, row.id, slot)
     await _free_slot(uow, row.slot_id, row.id)
     row.slot_id = target.id
-    await _change_session(uow, attempt, company_id, row.session_id, target, ZoneInfo(day.time_zone))
+    await _change_session(uow, attempt, company_id, day, row, target)
     return booking_message(row, target)
 
 
@@ -348,7 +357,7 @@ async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) 
         return booking_message(row, slot)
     check_open(day, utcnow())
     await release(uow, row)
-    await _change_session(uow, attempt, company_id, row.session_id, None, ZoneInfo(day.time_zone))
+    await _change_session(uow, attempt, company_id, day, row, None)
     return booking_message(row, slot)
 
 

@@ -135,7 +135,16 @@ async def _assign(db: Database, day: PictureDayRow, assignment: rules.Assignment
             slot = await uow.session.scalar(select(PictureDaySlotRow).where(PictureDaySlotRow.id == assignment.slot_id))
             if slot is None:
                 return 0
-            await book(uow, Attempt(), day.company_id, day, assignment.client_id, slot, assignment.children)
+            await book(
+                uow,
+                Attempt(),
+                day.company_id,
+                day,
+                assignment.client_id,
+                slot,
+                assignment.children,
+                assigned_at_close=True,
+            )
             await uow.commit()
             return 1
     except (DomainError, IntegrityError) as exc:

@@ -18,6 +18,11 @@ MAX_SIBLINGS_PER_SLOT = 20
 SELF = ""  # the member id of a child who is the client itself
 
 
+def member_id(child: str) -> str:
+    """The member id of a child's key (`clients/{id}/familyMembers/{id}`, or `clients/{id}`: SELF)."""
+    return child.rsplit("/", 1)[-1] if "/familyMembers/" in child else SELF
+
+
 class Window(enum.Enum):
     NOT_OPEN = "not_open"
     OPEN = "open"

@@ -544,3 +544,139 @@ class ConfigurationChangedEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConfigurationChangedEvent: _TypeAlias = ConfigurationChangedEvent  # noqa: Y015
+
+@_typing.final
+class PictureDayBookingSnapshot(_message.Message):
+    """What a picture day booking event carries (issue 21): the family's confirmation,
+    reschedule and cancellation emails show the children, the time and the place.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    PICTURE_DAY_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    CHILDREN_DISPLAY_NAMES_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    booking: _builtins.str
+    """The booking, `pictureDays/{picture_day_id}/bookings/{booking_id}` (the same across a
+    reschedule: the emails' calendar files share its UID).
+    """
+    picture_day_display_name: _builtins.str
+    """The picture day's name, for example "Lincoln Elementary 2026"."""
+    client: _builtins.str
+    """The family, `clients/{client_id}`."""
+    @_builtins.property
+    def children_display_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The names of the children photographed, in the family's order."""
+
+    @_builtins.property
+    def session(self) -> Global___SessionSnapshot:
+        """The booking's session (an ordinary session) as it is now."""
+
+    def __init__(
+        self,
+        *,
+        booking: _builtins.str = ...,
+        picture_day_display_name: _builtins.str = ...,
+        client: _builtins.str = ...,
+        children_display_names: _abc.Iterable[_builtins.str] | None = ...,
+        session: Global___SessionSnapshot | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "children_display_names", b"children_display_names", "client", b"client", "picture_day_display_name", b"picture_day_display_name", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PictureDayBookingSnapshot: _TypeAlias = PictureDayBookingSnapshot  # noqa: Y015
+
+@_typing.final
+class PictureDayBookingBookedEvent(_message.Message):
+    """Payload of `scheduling.picture_day_booking.booked`: a family booked a slot (or the
+    close assigned it one).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    ASSIGNED_AT_CLOSE_FIELD_NUMBER: _builtins.int
+    assigned_at_close: _builtins.bool
+    """True when the close assigned the slot to a family that had not booked."""
+    @_builtins.property
+    def booking(self) -> Global___PictureDayBookingSnapshot:
+        """The booking as made."""
+
+    def __init__(
+        self,
+        *,
+        booking: Global___PictureDayBookingSnapshot | None = ...,
+        assigned_at_close: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_at_close", b"assigned_at_close", "booking", b"booking"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PictureDayBookingBookedEvent: _TypeAlias = PictureDayBookingBookedEvent  # noqa: Y015
+
+@_typing.final
+class PictureDayBookingRescheduledEvent(_message.Message):
+    """Payload of `scheduling.picture_day_booking.rescheduled`: the booking moved to another slot."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    PREVIOUS_START_TIME_FIELD_NUMBER: _builtins.int
+    PREVIOUS_END_TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def booking(self) -> Global___PictureDayBookingSnapshot:
+        """The booking at its new time."""
+
+    @_builtins.property
+    def previous_start_time(self) -> _timestamp_pb2.Timestamp:
+        """Where it started before."""
+
+    @_builtins.property
+    def previous_end_time(self) -> _timestamp_pb2.Timestamp:
+        """Where it ended before."""
+
+    def __init__(
+        self,
+        *,
+        booking: Global___PictureDayBookingSnapshot | None = ...,
+        previous_start_time: _timestamp_pb2.Timestamp | None = ...,
+        previous_end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "previous_end_time", b"previous_end_time", "previous_start_time", b"previous_start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "previous_end_time", b"previous_end_time", "previous_start_time", b"previous_start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PictureDayBookingRescheduledEvent: _TypeAlias = PictureDayBookingRescheduledEvent  # noqa: Y015
+
+@_typing.final
+class PictureDayBookingCancelledEvent(_message.Message):
+    """Payload of `scheduling.picture_day_booking.cancelled`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def booking(self) -> Global___PictureDayBookingSnapshot:
+        """The booking as cancelled."""
+
+    def __init__(
+        self,
+        *,
+        booking: Global___PictureDayBookingSnapshot | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PictureDayBookingCancelledEvent: _TypeAlias = PictureDayBookingCancelledEvent  # noqa: Y015

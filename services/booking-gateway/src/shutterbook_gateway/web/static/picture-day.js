@@ -75,6 +75,18 @@ function bookingLabel(booking) {
   return `${dayLabel(booking.date)}, ${timeLabel(booking.start)}`;
 }
 
+function nameOf(childId) {
+  const child = state.children.find((c) => c.id === childId);
+  return child ? child.name : "";
+}
+
+function namesText(names) {
+  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+// who a booking is for: siblings share one time, so a change or a cancel moves them all
+function bookingNames(booking) { return namesText(booking.children.map(nameOf).filter(Boolean)); }
+
 function render(message) {
   const day = state.picture_day;
   document.getElementById("page-title").textContent = day.title;
@@ -92,6 +104,9 @@ function render(message) {
     const booking = state.bookings.find((b) => b.id === child.booking_id);
     const right = booking
       ? el("div", { class: "stack" }, el("span", { class: "pd-when" }, bookingLabel(booking)),
+        booking.children.length > 1
+          ? el("span", { class: "pd-with hint" }, `Together with ${namesText(booking.children.filter((id) => id !== child.id).map(nameOf).filter(Boolean))}`)
+          : null,
         open ? el("div", { class: "pd-row-actions" },
           el("button", { class: "button", type: "button", onclick: () => { choosing = { booking }; render(""); } }, "Change time"),
           el("button", { class: "button danger", type: "button", onclick: () => cancel(booking) }, "Cancel")) : null)
@@ -100,7 +115,7 @@ function render(message) {
   }
   parts.push(el("h2", {}, "Your children"), list);
 
-  if (open && choosing && choosing.booking) parts.push(...timePicker(`New time for ${bookingLabel(choosing.booking)}`, (slot) => move(choosing.booking, slot)));
+  if (open && choosing && choosing.booking) parts.push(...timePicker(`New time for ${bookingNames(choosing.booking)}`, (slot) => move(choosing.booking, slot), `Now: ${bookingLabel(choosing.booking)}`));
   else if (open && unbooked.length) parts.push(...bookingForm(unbooked));
   app.replaceChildren(...parts);
 }
@@ -116,10 +131,11 @@ function bookingForm(unbooked) {
   return [el("h2", {}, "Book a time"), field, ...timePicker("Choose a time", (slot) => book(chosen(), slot))];
 }
 
-function timePicker(title, onPick) {
+function timePicker(title, onPick, note = "") {
   const free = state.slots.filter((s) => !s.mine);
   if (!free.length) return [el("p", { class: "empty" }, "No times are left. Please call the studio.")];
   const out = [el("h3", {}, title)];
+  if (note) out.push(el("p", { class: "hint" }, note));
   let lastDate = "";
   let grid = null;
   for (const slot of free) {
@@ -159,7 +175,7 @@ function move(booking, slot) {
 }
 
 function cancel(booking) {
-  if (!window.confirm(`Cancel ${bookingLabel(booking)}?`)) return;
+  if (!window.confirm(`Cancel ${bookingLabel(booking)} for ${bookingNames(booking)}?`)) return;
   act(() => call("POST", `/v1/picture-day/bookings/${booking.id}/cancel`), "Cancelled. You can book another time.");
 }
 
