@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from google.protobuf import field_mask_pb2
 
 from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.billing.v1 import billing_pb2_grpc
@@ -197,6 +198,60 @@ async def test_wizard_api_books_free_times_and_leaves_nothing_behind_a_refusal(
                 cpb.FAMILY_RELATIONSHIP_CHILD,
             )  # the same member
             assert members[1][1:] == ("Sam", cpb.FAMILY_RELATIONSHIP_SPOUSE)
+
+            # an appointment type with "Auto-Create Invoice" booked in the wizard with its invoice
+            # now: billing's booked-event handler finds the wizard's invoice (one, not two)
+            items = await billing.ListPriceListItems(bpb.ListPriceListItemsRequest(), metadata=META)
+            item = items.price_list_items[0].name
+            atype = await sched.UpdateAppointmentType(
+                pb.UpdateAppointmentTypeRequest(
+                    appointment_type=pb.AppointmentType(
+                        name=offer["appointment_types"][0]["name"], auto_create_invoice=True, price_list_items=[item]
+                    ),
+                    update_mask=field_mask_pb2.FieldMask(paths=["auto_create_invoice", "price_list_items"]),
+                ),
+                metadata=META,
+            )
+            appointment_body = {
+                "attempt": str(uuid.uuid4()),
+                "kind": "appointment",
+                "location": offer["location"]["name"],
+                "type": atype.name,
+                "start": later["start"],
+                "schedules": [john["name"]],
+                "book_anyway": True,
+                "client": booked.json()["client"],
+                "invoice_now": True,
+            }
+            in_wizard = await http.post("/api/v1/wizard/bookings", json=appointment_body, headers=headers)
+            assert in_wizard.status_code == 201, in_wizard.text
+            # then one booked outside the wizard: once its invoice is there, the wizard's event was handled
+            outside = await sched.CreateAppointment(
+                pb.CreateAppointmentRequest(
+                    appointment=pb.Appointment(
+                        appointment_type=atype.name,
+                        client=booked.json()["client"],
+                        location=offer["location"]["name"],
+                        appointment_date=session.session_date,
+                        start=session.start,
+                        schedules=[john["name"]],
+                    ),
+                    allow_conflicts=True,
+                ),
+                metadata=META,
+            )
+
+            async def appointment_invoices() -> list[str] | None:
+                listed = await billing.ListInvoices(
+                    bpb.ListInvoicesRequest(client=booked.json()["client"]), metadata=META
+                )
+                found = sorted(i.appointment for i in listed.invoices if i.appointment)
+                return found if outside.name in found else None
+
+            assert await eventually(appointment_invoices, what="the appointments' invoices") == sorted(
+                [in_wizard.json()["appointment"], outside.name]
+            )
+            assert in_wizard.json()["invoice"]
 
             # bad input names the field
             async def refused_field(body: dict[str, Any]) -> list[str]:

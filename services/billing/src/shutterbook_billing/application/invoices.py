@@ -94,6 +94,7 @@ def to_proto(row: InvoiceRow, lines: Sequence[InvoiceLineRow]) -> billing_pb2.In
         update_time=timestamp(row.updated_at),
         cancellation_credit=money(c, row.credit_minor),
         cancellation_reason=row.credit_reason,
+        appointment=f"appointments/{row.appointment_id}" if row.appointment_id else "",
     )
     if row.session_id:
         invoice.session_details.CopyFrom(
@@ -224,7 +225,7 @@ def set_status(row: InvoiceRow) -> bool:
     return was != PAID and row.status == PAID
 
 
-async def _insert_invoice(
+async def insert_invoice(
     uow: UnitOfWork,
     company_id: str,
     *,
@@ -235,7 +236,10 @@ async def _insert_invoice(
     session: scheduling_events.SessionSnapshot | None,
     session_id: str | None,
     session_fee: bool,
+    appointment: scheduling_events.AppointmentSnapshot | None = None,
 ) -> billing_pb2.Invoice:
+    """A new open invoice with its lines, its event and its audit entry. With `session` its
+    details are kept for documents; with `appointment` it is that appointment's one invoice."""
     now = utcnow()
     repository = InvoiceRepository(uow.session)
     if not client_display_name:
@@ -283,6 +287,10 @@ async def _insert_invoice(
         row.time_zone = session.time_zone
         row.location_display_name = session.location_display_name[:200]
         row.location_address = session.location_address[:400]
+    if appointment is not None:
+        row.appointment_id = resource_id(appointment.appointment, "appointments")
+        row.location_id = resource_id(appointment.location, "locations") if appointment.location else ""
+        row.time_zone = appointment.time_zone
     lines = [line_row(row, i, d) for i, d in enumerate(drafts)]
     reprice(row, lines, None)
     await repository.add(row, lines)
@@ -332,7 +340,7 @@ async def create_invoice(
                 v.add(path, f"currency {code} differs from the invoice's {currency}")
         v.raise_if_any()
         assert client_id is not None
-        return await _insert_invoice(
+        return await insert_invoice(
             uow,
             company_id,
             client_id=client_id,
@@ -368,6 +376,31 @@ def _check_snapshot(snapshot: scheduling_events.SessionSnapshot, prefix: str, v:
         parse_reference(name, "priceListItems", field=f"{prefix}.price_list_items[{i}]", violations=v)
 
 
+async def item_drafts(
+    uow: UnitOfWork, company_id: str, names: Sequence[str], field: str, currency_code: str
+) -> tuple[list[DraftLine], str]:
+    """A booking type's price list items as lines (one each, in order) and the invoice's
+    currency (`currency_code`, else the items', else the default). Unknown items and mixed
+    currencies: InvalidArgument naming `field[i]`."""
+    v = Violations()
+    ids = [resource_id(name, "priceListItems") for name in names]
+    items = await items_by_id(uow, company_id, ids)
+    drafts: list[DraftLine] = []
+    currency = currency_code
+    for i, item_id in enumerate(ids):
+        item = items.get(item_id)
+        path = f"{field}[{i}]"
+        if item is None:
+            v.add(path, "no such price list item")
+            continue
+        currency = currency or item.currency_code
+        if item.currency_code != currency:
+            v.add(path, f"currency {item.currency_code} differs from the invoice's {currency}")
+        drafts.append(DraftLine(item.id, item.display_name, 1, item.unit_price_minor, item.tax_rate_bps))
+    v.raise_if_any()
+    return drafts, currency or DEFAULT_CURRENCY
+
+
 async def ensure_session_invoice_in(
     uow: UnitOfWork,
     company_id: str,
@@ -395,27 +428,15 @@ async def ensure_session_invoice_in(
         raise FailedPrecondition(
             "billing does not know the session's client in this company", reason="CLIENT_NOT_KNOWN"
         )
-    ids = [resource_id(name, "priceListItems") for name in snapshot.price_list_items]
-    items = await items_by_id(uow, company_id, ids)
-    drafts: list[DraftLine] = []
-    currency = currency_code
-    for i, item_id in enumerate(ids):
-        item = items.get(item_id)
-        path = f"session.price_list_items[{i}]"
-        if item is None:
-            v.add(path, "no such price list item")
-            continue
-        currency = currency or item.currency_code
-        if item.currency_code != currency:
-            v.add(path, f"currency {item.currency_code} differs from the invoice's {currency}")
-        drafts.append(DraftLine(item.id, item.display_name, 1, item.unit_price_minor, item.tax_rate_bps))
-    v.raise_if_any()
-    invoice = await _insert_invoice(
+    drafts, currency = await item_drafts(
+        uow, company_id, snapshot.price_list_items, "session.price_list_items", currency_code
+    )
+    invoice = await insert_invoice(
         uow,
         company_id,
         client_id=client_id,
         client_display_name="",
-        currency_code=currency or DEFAULT_CURRENCY,
+        currency_code=currency,
         drafts=drafts,
         session=snapshot,
         session_id=session_id,
