@@ -13,6 +13,7 @@ sandbox provider; the demo studio), logged in as the front desk:
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import grpc
@@ -177,7 +178,12 @@ async def test_wizard_api_books_free_times_and_leaves_nothing_behind_a_refusal(
                         "address": {"address_lines": ["14 Harbor Road"], "locality": "San Diego"},
                         "notes": "Prefers mornings",
                         "family_members": [
-                            {"name": made.family_members[0].name, "given_name": "Tommy", "relationship": "CHILD"},
+                            {
+                                "name": made.family_members[0].name,
+                                "given_name": "Tommy",
+                                "relationship": "CHILD",
+                                "birth_date": "2019-05-04",
+                            },
                             {"given_name": "Sam", "family_name": "Free", "relationship": "SPOUSE"},
                         ],
                     },
@@ -198,6 +204,11 @@ async def test_wizard_api_books_free_times_and_leaves_nothing_behind_a_refusal(
                 cpb.FAMILY_RELATIONSHIP_CHILD,
             )  # the same member
             assert members[1][1:] == ("Sam", cpb.FAMILY_RELATIONSHIP_SPOUSE)
+            born = client.family_members[0].birth_date
+            assert (born.year, born.month, born.day) == (2019, 5, 4)  # typed on the wizard's client screen
+            assert not client.family_members[1].HasField("birth_date")
+            found_again = (await http.get("/api/v1/wizard/clients", params={"q": "Freda Free"})).json()
+            assert [m["birth_date"] for m in found_again[0]["family_members"]] == ["2019-05-04", ""]
 
             # an appointment type with "Auto-Create Invoice" booked in the wizard with its invoice
             # now: billing's booked-event handler finds the wizard's invoice (one, not two)
@@ -269,6 +280,17 @@ async def test_wizard_api_books_free_times_and_leaves_nothing_behind_a_refusal(
                     later["start"],
                     john["name"],
                     new_client={"given_name": "X", "family_members": [{"given_name": "Y", "relationship": "COUSIN"}]},
+                )
+            )
+            assert "family_members[0].birth_date" in await refused_field(
+                _body(
+                    offer,
+                    later["start"],
+                    john["name"],
+                    new_client={
+                        "given_name": "X",
+                        "family_members": [{"given_name": "Y", "birth_date": f"{date.today().year + 1}-01-01"}],
+                    },
                 )
             )
             assert "payment.card_token" in await refused_field(
