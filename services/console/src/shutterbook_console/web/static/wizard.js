@@ -294,7 +294,7 @@ function check(step) {
     $$("[data-birth-date]").forEach((input, i) => {
       const wrong = Boolean(input.value) && input.value > latest;
       input.setAttribute("aria-invalid", String(wrong));
-      if (wrong) problems.push({ field: `family_members[${i}].birth_date`, detail: "a birth date, not in the future" });
+      if (wrong) problems.push({ field: `Family member ${i + 1}, birth date`, detail: "a birth date, not in the future" });
     });
   }
   if (step === 3) {
