@@ -6,19 +6,22 @@ Unlinked appointments (staff meetings, personal time) have no client and get non
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook_billing import events
-from shutterbook_billing.application import client_directory
-from shutterbook_billing.application.common import SOURCE
-from shutterbook_billing.application.invoices import insert_invoice, item_drafts, load_invoice, to_proto
+from shutterbook_billing.application.invoices import (
+    check_known_client,
+    ensure_once,
+    existing_invoice,
+    insert_invoice,
+    item_drafts,
+    poison_on_bad_input,
+)
 from shutterbook_billing.domain.money import check_currency
 from shutterbook_billing.storage.invoices import InvoiceRepository
-from shutterbook_kit.consumer import Delivery, PoisonEvent, subscribe
+from shutterbook_kit.consumer import Delivery, subscribe
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import FailedPrecondition, InvalidArgument, Violations
+from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_reference, resource_id
 from shutterbook_kit.uow import UnitOfWork
 
@@ -48,15 +51,13 @@ async def ensure_appointment_invoice_in(
     InvalidArgument. `require_known_client`: as for a session's invoice (CLIENT_NOT_KNOWN)."""
     _check(snapshot, currency_code)
     appointment_id = resource_id(snapshot.appointment, "appointments")
-    existing = await InvoiceRepository(uow.session).appointment_invoice_id(company_id, appointment_id)
-    if existing is not None:
-        row, lines = await load_invoice(uow, company_id, existing)
-        return to_proto(row, lines), False
+    repository = InvoiceRepository(uow.session)
+    found = await existing_invoice(uow, company_id, await repository.appointment_invoice_id(company_id, appointment_id))
+    if found is not None:
+        return found, False
     client_id = resource_id(snapshot.client, "clients")
-    if require_known_client and not await client_directory.is_known(uow, company_id, client_id):
-        raise FailedPrecondition(
-            "billing does not know the appointment's client in this company", reason="CLIENT_NOT_KNOWN"
-        )
+    if require_known_client:
+        await check_known_client(uow, company_id, client_id, "appointment")
     drafts, currency = await item_drafts(
         uow, company_id, snapshot.price_list_items, "appointment.price_list_items", currency_code
     )
@@ -79,18 +80,14 @@ async def ensure_appointment_invoice(
     db: Database, company_id: str, request: billing_pb2.EnsureAppointmentInvoiceRequest
 ) -> billing_pb2.Invoice:
     """Idempotent by appointment: a retry, or a race with the event handler, gets the one invoice."""
-    for attempt in range(2):
-        try:
-            async with UnitOfWork(db, source=SOURCE) as uow:
-                invoice, _ = await ensure_appointment_invoice_in(
-                    uow, company_id, request.appointment, request.currency_code, require_known_client=True
-                )
-                await uow.commit()
-                return invoice
-        except IntegrityError:
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")
+
+    async def work(uow: UnitOfWork) -> billing_pb2.Invoice:
+        invoice, _ = await ensure_appointment_invoice_in(
+            uow, company_id, request.appointment, request.currency_code, require_known_client=True
+        )
+        return invoice
+
+    return await ensure_once(db, work)
 
 
 async def on_appointment_booked(delivery: Delivery) -> None:
@@ -98,11 +95,10 @@ async def on_appointment_booked(delivery: Delivery) -> None:
     assert isinstance(event, scheduling_events.AppointmentBookedEvent)
     if not event.appointment.auto_create_invoice or not event.appointment.client:
         return
-    try:
-        # a redelivered event, or the wizard's EnsureAppointmentInvoice first, finds the invoice
-        await ensure_appointment_invoice_in(delivery.uow, delivery.envelope.company_id, event.appointment)
-    except InvalidArgument as exc:  # unknown items, mixed currencies: never succeeds, keep it visible
-        raise PoisonEvent(f"{exc.message}: {[(v.field, v.description) for v in exc.violations]}") from exc
+    # a redelivered event, or the wizard's EnsureAppointmentInvoice first, finds the invoice
+    await poison_on_bad_input(
+        ensure_appointment_invoice_in(delivery.uow, delivery.envelope.company_id, event.appointment)
+    )
 
 
 SUBSCRIPTIONS = [

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -401,6 +401,48 @@ async def item_drafts(
     return drafts, currency or DEFAULT_CURRENCY
 
 
+async def existing_invoice(uow: UnitOfWork, company_id: str, invoice_id: str | None) -> billing_pb2.Invoice | None:
+    """The booking's invoice when it has one (a redelivered event, a retried call)."""
+    if invoice_id is None:
+        return None
+    row, lines = await load_invoice(uow, company_id, invoice_id)
+    return to_proto(row, lines)
+
+
+async def check_known_client(uow: UnitOfWork, company_id: str, client_id: str, what: str) -> None:
+    """FAILED_PRECONDITION (CLIENT_NOT_KNOWN) for a client billing does not know in this company."""
+    if not await client_directory.is_known(uow, company_id, client_id):
+        raise FailedPrecondition(
+            f"billing does not know the {what}'s client in this company", reason="CLIENT_NOT_KNOWN"
+        )
+
+
+async def ensure_once(
+    db: Database, work: Callable[[UnitOfWork], Awaitable[billing_pb2.Invoice]]
+) -> billing_pb2.Invoice:
+    """One booking's invoice made or found in a transaction; a race lost to another caller or
+    to the event handler (the unique constraint) is run again and finds the winner's."""
+    for attempt in range(2):
+        try:
+            async with UnitOfWork(db, source=SOURCE) as uow:
+                invoice = await work(uow)
+                await uow.commit()
+                return invoice
+        except IntegrityError:
+            if attempt == 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def poison_on_bad_input(work: Awaitable[object]) -> None:
+    """An event's invoice that can never be made (unknown items, mixed currencies): dead-lettered
+    with the reasons, kept visible, instead of retried."""
+    try:
+        await work
+    except InvalidArgument as exc:
+        raise PoisonEvent(f"{exc.message}: {[(v.field, v.description) for v in exc.violations]}") from exc
+
+
 async def ensure_session_invoice_in(
     uow: UnitOfWork,
     company_id: str,
@@ -419,15 +461,13 @@ async def ensure_session_invoice_in(
         check_currency(currency_code, "currency_code", v)
     v.raise_if_any()
     session_id = resource_id(snapshot.session, "sessions")
-    existing = await InvoiceRepository(uow.session).session_fee_invoice_id(company_id, session_id)
-    if existing is not None:
-        row, lines = await load_invoice(uow, company_id, existing)
-        return to_proto(row, lines), False
+    repository = InvoiceRepository(uow.session)
+    found = await existing_invoice(uow, company_id, await repository.session_fee_invoice_id(company_id, session_id))
+    if found is not None:
+        return found, False
     client_id = resource_id(snapshot.client, "clients")
-    if require_known_client and not await client_directory.is_known(uow, company_id, client_id):
-        raise FailedPrecondition(
-            "billing does not know the session's client in this company", reason="CLIENT_NOT_KNOWN"
-        )
+    if require_known_client:
+        await check_known_client(uow, company_id, client_id, "session")
     drafts, currency = await item_drafts(
         uow, company_id, snapshot.price_list_items, "session.price_list_items", currency_code
     )
@@ -449,18 +489,14 @@ async def ensure_session_invoice(
     db: Database, company_id: str, request: billing_pb2.EnsureSessionInvoiceRequest
 ) -> billing_pb2.Invoice:
     """Idempotent by session: a retry, or a race with the event handler, gets the one invoice."""
-    for attempt in range(2):
-        try:
-            async with UnitOfWork(db, source=SOURCE) as uow:
-                invoice, _ = await ensure_session_invoice_in(
-                    uow, company_id, request.session, request.currency_code, require_known_client=True
-                )
-                await uow.commit()
-                return invoice
-        except IntegrityError:
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")
+
+    async def work(uow: UnitOfWork) -> billing_pb2.Invoice:
+        invoice, _ = await ensure_session_invoice_in(
+            uow, company_id, request.session, request.currency_code, require_known_client=True
+        )
+        return invoice
+
+    return await ensure_once(db, work)
 
 
 async def on_session_booked(delivery: Delivery) -> None:
@@ -468,11 +504,8 @@ async def on_session_booked(delivery: Delivery) -> None:
     assert isinstance(event, scheduling_events.SessionBookedEvent)
     if not event.session.auto_create_invoice:
         return
-    try:
-        # a redelivered event (or one scheduling emitted twice) finds the invoice and adds nothing
-        await ensure_session_invoice_in(delivery.uow, delivery.envelope.company_id, event.session)
-    except InvalidArgument as exc:  # unknown items, mixed currencies: never succeeds, keep it visible
-        raise PoisonEvent(f"{exc.message}: {[(v.field, v.description) for v in exc.violations]}") from exc
+    # a redelivered event (or one scheduling emitted twice) finds the invoice and adds nothing
+    await poison_on_bad_input(ensure_session_invoice_in(delivery.uow, delivery.envelope.company_id, event.session))
 
 
 SUBSCRIPTIONS = [
