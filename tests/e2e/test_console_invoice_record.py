@@ -16,7 +16,7 @@ import io
 import uuid
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 from pypdf import PdfReader
 
 from shutterbook.billing.v1 import billing_pb2
@@ -254,3 +254,97 @@ async def _desk_walk(browser: Browser, stack: ConsoleStack) -> None:
     stored = await stack.billing.stub.GetInvoice(billing_pb2.GetInvoiceRequest(name=invoice.name), metadata=DEMO_META)
     assert stored.amount_paid.amount_minor == 2 * (4000 - 1500)
     assert len(stored.lines) == len(invoice.lines)
+
+
+async def _pdf_text(page: Page, href: str) -> str:
+    pdf = await page.request.get(href)
+    assert pdf.headers["content-type"] == "application/pdf"
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(await pdf.body())).pages)
+
+
+async def test_the_desk_applies_and_refunds_a_deposit_on_the_client_record(
+    browser: Browser, stack: ConsoleStack
+) -> None:
+    """A front desk applies part of a customer deposit to the client's open invoice and refunds
+    part of the rest, each with its receipt; a bad amount and a refund above the front desk's
+    limit are refused beside their fields, and nothing moves."""
+    b = stack.billing.stub
+    for size in SIZES:
+        invoice = await _paid_invoice(stack, paid=False)  # 111.40 due
+        sessions = await stack.services.scheduling.ListSessions(
+            pb.ListSessionsRequest(client=invoice.client, page_size=1000), metadata=DEMO_META
+        )
+        zones = {s.time_zone for s in sessions.sessions}
+        assert zones
+        assert "UTC" not in zones
+        deposit = await b.CreateDeposit(
+            billing_pb2.CreateDepositRequest(
+                deposit=billing_pb2.Deposit(
+                    client=invoice.client, amount=_usd(15000), method=billing_pb2.PAYMENT_METHOD_CASH
+                )
+            ),
+            metadata=DEMO_META,
+        )
+        uid = deposit.name.removeprefix("deposits/")
+        context = await browser.new_context(
+            base_url=stack.console.url, viewport={"width": size[0], "height": size[1]}, locale="en-US"
+        )
+        context.set_default_timeout(30_000)
+        page = await context.new_page()
+        await _log_in(page, DESK)
+        await page.goto(f"/{invoice.client}#invoices")
+        await page.get_by_role("tab", name="Invoices and payments").click()
+        held = page.locator(f'[data-deposit="{deposit.name}"]')
+
+        # applied: an amount that is no amount is refused beside it; then 30.00 to the invoice
+        await held.get_by_text("Apply to an invoice").click()
+        await held.get_by_label("Invoice").select_option(invoice.name)
+        await held.get_by_label("Amount to apply").fill("thirty")
+        await held.get_by_role("button", name="Apply deposit").click()
+        await page.get_by_role("tab", name="Invoices and payments").click()
+        await expect(page.locator(f"#amount-{uid}-error")).to_contain_text("Enter an amount")
+        await expect(page.locator(f"#amount-{uid}")).to_have_attribute("aria-invalid", "true")
+        await page.locator(f"#amount-{uid}").scroll_into_view_if_needed()
+        await _shot(page, size, "client-deposit-apply-error")
+        await page.locator(f"#amount-{uid}").fill("30.00")
+        await held.get_by_role("button", name="Apply deposit").click()
+        await expect(page.get_by_role("status")).to_contain_text("Deposit applied to the invoice.")
+        href = await page.locator("[data-receipt]").get_attribute("href")
+        assert href
+        assert href.startswith("/payments/")
+        text = await _pdf_text(page, href)
+        assert "Payment receipt" in text
+        assert "Customer deposit applied" in text
+        assert invoice.invoice_number in text
+        assert "30.00 USD" in text
+
+        # refunded: above the front desk's limit (100.00) is refused beside the amount; 20.00 is not
+        await page.get_by_role("tab", name="Invoices and payments").click()
+        await held.get_by_text("Refund what it holds").click()
+        await held.get_by_label("Amount to refund").fill("110.00")
+        await held.get_by_label("Reason").fill("session cancelled")
+        await held.get_by_role("button", name="Refund deposit").click()
+        await page.get_by_role("tab", name="Invoices and payments").click()
+        await expect(page.locator(f"#refund_amount-{uid}-error")).to_contain_text("refund limit")
+        await expect(page.locator(f"#reason-{uid}")).to_have_value("session cancelled")  # kept as typed
+        await page.locator(f"#refund_amount-{uid}").scroll_into_view_if_needed()
+        await _shot(page, size, "client-deposit-refund-limit")
+        await page.locator(f"#refund_amount-{uid}").fill("20.00")
+        await held.get_by_role("button", name="Refund deposit").click()
+        await expect(page.get_by_role("status")).to_contain_text("Deposit refunded.")
+        href = await page.locator("[data-receipt]").get_attribute("href")
+        assert href == f"/{deposit.name}/receipt.pdf"
+        text = await _pdf_text(page, href)
+        assert "Customer deposit receipt" in text
+        assert "20.00 USD" in text  # refunded
+        assert "100.00 USD" in text  # held: 150.00 - 30.00 applied - 20.00 refunded
+        assert any(f"({zone})" in text for zone in zones)  # the client's session's zone, named
+        assert "(UTC)" not in text
+        await page.get_by_role("tab", name="Invoices and payments").click()
+        await expect(page.locator("[data-deposits]")).to_contain_text("USD 100.00")
+        await _shot(page, size, "client-deposit-refunded")
+        await context.close()
+        stored = await b.GetDeposit(billing_pb2.GetDepositRequest(name=deposit.name), metadata=DEMO_META)
+        assert (stored.amount_applied.amount_minor, stored.amount_refunded.amount_minor) == (3000, 2000)
+        paid = await b.GetInvoice(billing_pb2.GetInvoiceRequest(name=invoice.name), metadata=DEMO_META)
+        assert paid.amount_paid.amount_minor == 3000

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,13 @@ async def _book_session_for_new_client(page: Page, size: tuple[int, int], family
     member = page.locator("[data-member]").last
     await member.get_by_label("First name").fill("Tom")
     await member.get_by_label("Relationship").select_option(label="Child")
+    # a birth date in the future is refused on the screen; a past one is kept
+    await member.get_by_label("Birth date").fill(f"{date.today().year + 1}-01-01")
+    await page.get_by_role("button", name="Next").click()
+    await expect(page.locator("[data-error]")).to_contain_text("not in the future")
+    await expect(member.get_by_label("Birth date")).to_have_attribute("aria-invalid", "true")
+    await _shot(page, size, "2-client-birth-date-error")
+    await member.get_by_label("Birth date").fill("2019-05-04")
     await _shot(page, size, "2-client")
     await _next(page, "Session information")
     await _first_free_time(page, "Family Portrait")
@@ -169,6 +177,8 @@ async def test_the_wizard_books_a_session_a_linked_appointment_and_a_staff_meeti
                 assert [(m.given_name, m.relationship) for m in stored_client.family_members] == [
                     ("Tom", cpb.FAMILY_RELATIONSHIP_CHILD)
                 ]
+                born = stored_client.family_members[0].birth_date
+                assert (born.year, born.month, born.day) == (2019, 5, 4)
                 invoice = await billing.GetInvoice(bpb.GetInvoiceRequest(name=booked["invoice"]), metadata=META)
                 skus = [line.description for line in invoice.lines]
                 assert skus == ["Family Session Fee", "8x10 Print"]

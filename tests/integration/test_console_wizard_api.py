@@ -13,11 +13,13 @@ sandbox provider; the demo studio), logged in as the front desk:
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import grpc
 import httpx
 import pytest
+from google.protobuf import field_mask_pb2
 
 from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.billing.v1 import billing_pb2_grpc
@@ -176,7 +178,12 @@ async def test_wizard_api_books_free_times_and_leaves_nothing_behind_a_refusal(
                         "address": {"address_lines": ["14 Harbor Road"], "locality": "San Diego"},
                         "notes": "Prefers mornings",
                         "family_members": [
-                            {"name": made.family_members[0].name, "given_name": "Tommy", "relationship": "CHILD"},
+                            {
+                                "name": made.family_members[0].name,
+                                "given_name": "Tommy",
+                                "relationship": "CHILD",
+                                "birth_date": "2019-05-04",
+                            },
                             {"given_name": "Sam", "family_name": "Free", "relationship": "SPOUSE"},
                         ],
                     },
@@ -197,6 +204,65 @@ async def test_wizard_api_books_free_times_and_leaves_nothing_behind_a_refusal(
                 cpb.FAMILY_RELATIONSHIP_CHILD,
             )  # the same member
             assert members[1][1:] == ("Sam", cpb.FAMILY_RELATIONSHIP_SPOUSE)
+            born = client.family_members[0].birth_date
+            assert (born.year, born.month, born.day) == (2019, 5, 4)  # typed on the wizard's client screen
+            assert not client.family_members[1].HasField("birth_date")
+            found_again = (await http.get("/api/v1/wizard/clients", params={"q": "Freda Free"})).json()
+            assert [m["birth_date"] for m in found_again[0]["family_members"]] == ["2019-05-04", ""]
+
+            # an appointment type with "Auto-Create Invoice" booked in the wizard with its invoice
+            # now: billing's booked-event handler finds the wizard's invoice (one, not two)
+            items = await billing.ListPriceListItems(bpb.ListPriceListItemsRequest(), metadata=META)
+            item = items.price_list_items[0].name
+            atype = await sched.UpdateAppointmentType(
+                pb.UpdateAppointmentTypeRequest(
+                    appointment_type=pb.AppointmentType(
+                        name=offer["appointment_types"][0]["name"], auto_create_invoice=True, price_list_items=[item]
+                    ),
+                    update_mask=field_mask_pb2.FieldMask(paths=["auto_create_invoice", "price_list_items"]),
+                ),
+                metadata=META,
+            )
+            appointment_body = {
+                "attempt": str(uuid.uuid4()),
+                "kind": "appointment",
+                "location": offer["location"]["name"],
+                "type": atype.name,
+                "start": later["start"],
+                "schedules": [john["name"]],
+                "book_anyway": True,
+                "client": booked.json()["client"],
+                "invoice_now": True,
+            }
+            in_wizard = await http.post("/api/v1/wizard/bookings", json=appointment_body, headers=headers)
+            assert in_wizard.status_code == 201, in_wizard.text
+            # then one booked outside the wizard: once its invoice is there, the wizard's event was handled
+            outside = await sched.CreateAppointment(
+                pb.CreateAppointmentRequest(
+                    appointment=pb.Appointment(
+                        appointment_type=atype.name,
+                        client=booked.json()["client"],
+                        location=offer["location"]["name"],
+                        appointment_date=session.session_date,
+                        start=session.start,
+                        schedules=[john["name"]],
+                    ),
+                    allow_conflicts=True,
+                ),
+                metadata=META,
+            )
+
+            async def appointment_invoices() -> list[str] | None:
+                listed = await billing.ListInvoices(
+                    bpb.ListInvoicesRequest(client=booked.json()["client"]), metadata=META
+                )
+                found = sorted(i.appointment for i in listed.invoices if i.appointment)
+                return found if outside.name in found else None
+
+            assert await eventually(appointment_invoices, what="the appointments' invoices") == sorted(
+                [in_wizard.json()["appointment"], outside.name]
+            )
+            assert in_wizard.json()["invoice"]
 
             # bad input names the field
             async def refused_field(body: dict[str, Any]) -> list[str]:
@@ -214,6 +280,17 @@ async def test_wizard_api_books_free_times_and_leaves_nothing_behind_a_refusal(
                     later["start"],
                     john["name"],
                     new_client={"given_name": "X", "family_members": [{"given_name": "Y", "relationship": "COUSIN"}]},
+                )
+            )
+            assert "family_members[0].birth_date" in await refused_field(
+                _body(
+                    offer,
+                    later["start"],
+                    john["name"],
+                    new_client={
+                        "given_name": "X",
+                        "family_members": [{"given_name": "Y", "birth_date": f"{date.today().year + 1}-01-01"}],
+                    },
                 )
             )
             assert "payment.card_token" in await refused_field(

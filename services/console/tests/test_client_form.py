@@ -3,11 +3,23 @@ kept by name, removed and blank rows left out, and the clients service's paths a
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from shutterbook.clients.v1 import clients_pb2
-from shutterbook_console.domain.client_form import form_field, form_values, member_count, read_form
-from shutterbook_kit.errors import InvalidArgument
+from shutterbook.common.v1 import date_pb2
+from shutterbook_console.domain.client_form import (
+    NewClient,
+    Relative,
+    client_details,
+    form_field,
+    form_values,
+    member_count,
+    read_birth_date,
+    read_form,
+)
+from shutterbook_kit.errors import FieldViolation, InvalidArgument
 
 MEMBER = "clients/c1/familyMembers/m1"
 
@@ -66,3 +78,32 @@ def test_a_birth_date_that_is_no_date_is_refused_naming_its_row() -> None:
     with pytest.raises(InvalidArgument) as refused:
         read_form(values, _stored())
     assert [v.field for v in refused.value.violations] == ["fm-0-birth_date"]
+
+
+def test_a_birth_date_is_a_date_and_not_in_the_future_anywhere() -> None:
+    # 30 November 2026, 11:00 UTC: already 1 December at UTC+14, not yet 2 December anywhere
+    now = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+    wrong: list[FieldViolation] = []
+    assert read_birth_date("2019-05-04", "f", wrong, now) == date(2019, 5, 4)
+    assert read_birth_date("2026-12-01", "f", wrong, now) == date(2026, 12, 1)  # born today in Kiribati
+    assert read_birth_date("", "f", wrong, now) is None
+    assert wrong == []
+    assert read_birth_date("2026-12-02", "family_members[0].birth_date", wrong, now) is None
+    assert read_birth_date("4 May", "fm-1-birth_date", wrong, now) is None
+    assert [(w.field, w.description) for w in wrong] == [
+        ("family_members[0].birth_date", "a birth date, not in the future"),
+        ("fm-1-birth_date", "a date, YYYY-MM-DD"),
+    ]
+
+
+def test_the_wizard_screen_sets_clears_or_keeps_a_members_birth_date() -> None:
+    stored = _stored()
+    stored.family_members[0].birth_date.CopyFrom(date_pb2.Date(year=2018, month=3, day=1))
+    name = stored.family_members[0].name
+    kept = client_details(NewClient(family=(Relative("Tom", name=name),)), stored)
+    assert kept.family_members[0].birth_date == stored.family_members[0].birth_date  # an older page: kept
+    cleared = client_details(NewClient(family=(Relative("Tom", name=name, birth_date_sent=True),)), stored)
+    assert not cleared.family_members[0].HasField("birth_date")
+    typed = Relative("Tom", name=name, birth_date=date(2020, 2, 29), birth_date_sent=True)
+    changed = client_details(NewClient(family=(typed,)), stored).family_members[0].birth_date
+    assert (changed.year, changed.month, changed.day) == (2020, 2, 29)

@@ -40,7 +40,8 @@ def calendars(draw: st.DrawFn) -> tuple[Need, list[Hours], list[Hours], list[lis
     for i in range(draw(st.integers(1, 3))):
         busy = []
         for _ in range(draw(st.integers(0, 12))):
-            day = draw(st.sampled_from(DAYS))
+            # the day before the search too: its late bookings' buffers run into the first day
+            day = draw(st.sampled_from([MONDAY - timedelta(days=1), *DAYS]))
             start = datetime.combine(day, time()) + timedelta(minutes=5 * draw(st.integers(0, 287)))
             busy.append((start, start + timedelta(minutes=5 * draw(st.integers(1, 36)))))
         working = _hours(draw, lo=7, hi=20) if draw(st.booleans()) else []
@@ -122,6 +123,14 @@ def test_a_busy_morning_and_buffers_push_the_first_answer() -> None:
     # 11:00 is taken by the buffer before; 11:15-12:15 touches lunch; after lunch 13:00 is first
     assert [a.start.time() for a in answers[:3]] == [time(13), time(13, 15), time(13, 30)]
     assert answers[-1].end.time() <= time(17)
+
+
+def test_the_buffer_after_of_the_evening_before_holds_the_first_minutes() -> None:
+    sunday_late = datetime.combine(MONDAY - timedelta(days=1), time(23))
+    # a booking Sunday 23:00-23:45 with 30 minutes after: occupied until Monday 00:15
+    column = Column("schedules/a", (), [(sunday_late, sunday_late + timedelta(minutes=75))])
+    answers = free_times([MONDAY], Need(timedelta(minutes=30)), [], [], [[column]], earliest=datetime(2026, 12, 6))
+    assert answers[0].start == datetime.combine(MONDAY, time(0, 15))
 
 
 def test_with_any_staff_the_answers_spread_over_more_starts() -> None:

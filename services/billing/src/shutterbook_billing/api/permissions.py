@@ -26,6 +26,7 @@ _METHODS: dict[str, Permission] = {
     "AddInvoiceLine": _CHARGE,
     "RemoveInvoiceLine": _CHARGE,
     "EnsureSessionInvoice": _CHARGE,
+    "EnsureAppointmentInvoice": _CHARGE,
     "EnsureKnownClient": Permission.CLIENTS_WRITE,
     "ApplyPromotion": _CHARGE,
     "CreatePayment": _CHARGE,

@@ -9,6 +9,7 @@ import grpc
 from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook.common.v1 import audit_pb2, money_pb2
 from shutterbook_billing.application import (
+    booking_invoices,
     cancellations,
     client_directory,
     deposits,
@@ -101,7 +102,12 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     async def EnsureSessionInvoice(
         self, request: billing_pb2.EnsureSessionInvoiceRequest, context: Ctx
     ) -> billing_pb2.Invoice:
-        return await invoices.ensure_session_invoice(self.db, _company(), request)
+        return await booking_invoices.ensure_session_invoice(self.db, _company(), request)
+
+    async def EnsureAppointmentInvoice(
+        self, request: billing_pb2.EnsureAppointmentInvoiceRequest, context: Ctx
+    ) -> billing_pb2.Invoice:
+        return await booking_invoices.ensure_appointment_invoice(self.db, _company(), request)
 
     async def EnsureKnownClient(
         self, request: billing_pb2.EnsureKnownClientRequest, context: Ctx

@@ -1,13 +1,11 @@
-"""Use cases: invoices. Created by hand, or per session (EnsureSessionInvoice and the
-`scheduling.session.booked` handler share one path, so a session has one fee invoice)."""
+"""Use cases: invoices. Created by hand here; per session or appointment in `booking_invoices`
+(EnsureSessionInvoice, EnsureAppointmentInvoice and scheduling's booked-event handlers)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy.exc import IntegrityError
 
 from shutterbook.billing.v1 import billing_pb2, events_pb2
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
@@ -36,9 +34,8 @@ from shutterbook_billing.domain.money import (
 from shutterbook_billing.storage.invoices import InvoiceRepository
 from shutterbook_billing.storage.models import InvoiceLineRow, InvoiceRow, PriceListItemRow
 from shutterbook_billing.storage.price_list import PriceListRepository
-from shutterbook_kit.consumer import Delivery, PoisonEvent, subscribe
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
+from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.resource_names import parse_name, parse_reference, resource_id
 from shutterbook_kit.schema import utcnow
@@ -94,6 +91,7 @@ def to_proto(row: InvoiceRow, lines: Sequence[InvoiceLineRow]) -> billing_pb2.In
         update_time=timestamp(row.updated_at),
         cancellation_credit=money(c, row.credit_minor),
         cancellation_reason=row.credit_reason,
+        appointment=f"appointments/{row.appointment_id}" if row.appointment_id else "",
     )
     if row.session_id:
         invoice.session_details.CopyFrom(
@@ -224,7 +222,7 @@ def set_status(row: InvoiceRow) -> bool:
     return was != PAID and row.status == PAID
 
 
-async def _insert_invoice(
+async def insert_invoice(
     uow: UnitOfWork,
     company_id: str,
     *,
@@ -235,7 +233,10 @@ async def _insert_invoice(
     session: scheduling_events.SessionSnapshot | None,
     session_id: str | None,
     session_fee: bool,
+    appointment: scheduling_events.AppointmentSnapshot | None = None,
 ) -> billing_pb2.Invoice:
+    """A new open invoice with its lines, its event and its audit entry. With `session` its
+    details are kept for documents; with `appointment` it is that appointment's one invoice."""
     now = utcnow()
     repository = InvoiceRepository(uow.session)
     if not client_display_name:
@@ -283,6 +284,10 @@ async def _insert_invoice(
         row.time_zone = session.time_zone
         row.location_display_name = session.location_display_name[:200]
         row.location_address = session.location_address[:400]
+    if appointment is not None:
+        row.appointment_id = resource_id(appointment.appointment, "appointments")
+        row.location_id = resource_id(appointment.location, "locations") if appointment.location else ""
+        row.time_zone = appointment.time_zone
     lines = [line_row(row, i, d) for i, d in enumerate(drafts)]
     reprice(row, lines, None)
     await repository.add(row, lines)
@@ -332,7 +337,7 @@ async def create_invoice(
                 v.add(path, f"currency {code} differs from the invoice's {currency}")
         v.raise_if_any()
         assert client_id is not None
-        return await _insert_invoice(
+        return await insert_invoice(
             uow,
             company_id,
             client_id=client_id,
@@ -354,109 +359,6 @@ async def create_invoice(
         work=work,
         source=SOURCE,
     )
-
-
-# --- session invoices (EnsureSessionInvoice and the booked-event handler) ------------------
-
-
-def _check_snapshot(snapshot: scheduling_events.SessionSnapshot, prefix: str, v: Violations) -> None:
-    parse_reference(snapshot.session, "sessions", field=f"{prefix}.session", violations=v)
-    parse_reference(snapshot.client, "clients", field=f"{prefix}.client", violations=v)
-    parse_reference(snapshot.session_type, "sessionTypes", field=f"{prefix}.session_type", violations=v, required=False)
-    parse_reference(snapshot.location, "locations", field=f"{prefix}.location", violations=v, required=False)
-    for i, name in enumerate(snapshot.price_list_items):
-        parse_reference(name, "priceListItems", field=f"{prefix}.price_list_items[{i}]", violations=v)
-
-
-async def ensure_session_invoice_in(
-    uow: UnitOfWork,
-    company_id: str,
-    snapshot: scheduling_events.SessionSnapshot,
-    currency_code: str = "",
-    *,
-    require_known_client: bool = False,
-) -> tuple[billing_pb2.Invoice, bool]:
-    """The session's fee invoice, created (lines from its price list items, in order; none: a
-    zero invoice) unless it exists. Returns (invoice, created). Bad input: InvalidArgument.
-    `require_known_client` (callers, not scheduling's events): a client billing does not know
-    in this company is FAILED_PRECONDITION (CLIENT_NOT_KNOWN), and nothing is written."""
-    v = Violations()
-    _check_snapshot(snapshot, "session", v)
-    if currency_code:
-        check_currency(currency_code, "currency_code", v)
-    v.raise_if_any()
-    session_id = resource_id(snapshot.session, "sessions")
-    existing = await InvoiceRepository(uow.session).session_fee_invoice_id(company_id, session_id)
-    if existing is not None:
-        row, lines = await load_invoice(uow, company_id, existing)
-        return to_proto(row, lines), False
-    client_id = resource_id(snapshot.client, "clients")
-    if require_known_client and not await client_directory.is_known(uow, company_id, client_id):
-        raise FailedPrecondition(
-            "billing does not know the session's client in this company", reason="CLIENT_NOT_KNOWN"
-        )
-    ids = [resource_id(name, "priceListItems") for name in snapshot.price_list_items]
-    items = await items_by_id(uow, company_id, ids)
-    drafts: list[DraftLine] = []
-    currency = currency_code
-    for i, item_id in enumerate(ids):
-        item = items.get(item_id)
-        path = f"session.price_list_items[{i}]"
-        if item is None:
-            v.add(path, "no such price list item")
-            continue
-        currency = currency or item.currency_code
-        if item.currency_code != currency:
-            v.add(path, f"currency {item.currency_code} differs from the invoice's {currency}")
-        drafts.append(DraftLine(item.id, item.display_name, 1, item.unit_price_minor, item.tax_rate_bps))
-    v.raise_if_any()
-    invoice = await _insert_invoice(
-        uow,
-        company_id,
-        client_id=client_id,
-        client_display_name="",
-        currency_code=currency or DEFAULT_CURRENCY,
-        drafts=drafts,
-        session=snapshot,
-        session_id=session_id,
-        session_fee=True,
-    )
-    return invoice, True
-
-
-async def ensure_session_invoice(
-    db: Database, company_id: str, request: billing_pb2.EnsureSessionInvoiceRequest
-) -> billing_pb2.Invoice:
-    """Idempotent by session: a retry, or a race with the event handler, gets the one invoice."""
-    for attempt in range(2):
-        try:
-            async with UnitOfWork(db, source=SOURCE) as uow:
-                invoice, _ = await ensure_session_invoice_in(
-                    uow, company_id, request.session, request.currency_code, require_known_client=True
-                )
-                await uow.commit()
-                return invoice
-        except IntegrityError:
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-async def on_session_booked(delivery: Delivery) -> None:
-    event = delivery.payload
-    assert isinstance(event, scheduling_events.SessionBookedEvent)
-    if not event.session.auto_create_invoice:
-        return
-    try:
-        # a redelivered event (or one scheduling emitted twice) finds the invoice and adds nothing
-        await ensure_session_invoice_in(delivery.uow, delivery.envelope.company_id, event.session)
-    except InvalidArgument as exc:  # unknown items, mixed currencies: never succeeds, keep it visible
-        raise PoisonEvent(f"{exc.message}: {[(v.field, v.description) for v in exc.violations]}") from exc
-
-
-SUBSCRIPTIONS = [
-    subscribe(events.SESSION_BOOKED, on_session_booked),
-]
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -54,6 +54,14 @@ class InvoiceRepository(Repository):
         )
         return found
 
+    async def appointment_invoice_id(self, company_id: str, appointment_id: str) -> str | None:
+        found: str | None = await self.session.scalar(
+            select(InvoiceRow.id).where(
+                InvoiceRow.company_id == company_id, InvoiceRow.appointment_id == appointment_id
+            )
+        )
+        return found
+
     async def page(
         self,
         company_id: str,

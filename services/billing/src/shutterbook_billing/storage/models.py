@@ -43,6 +43,8 @@ class InvoiceRow(Base):
         sa.UniqueConstraint("company_id", "number", name="uq_invoices_company_number"),
         # one session fee invoice per session: a redelivered booking event finds it
         sa.UniqueConstraint("company_id", "session_fee_session_id", name="uq_invoices_company_session_fee"),
+        # one invoice per appointment: a redelivered booking event, or the wizard, finds it
+        sa.UniqueConstraint("company_id", "appointment_id", name="uq_invoices_company_appointment"),
         sa.Index("ix_invoices_company_client", "company_id", "client_id"),
         sa.Index("ix_invoices_company_session", "company_id", "session_id"),
         sa.CheckConstraint("paid_minor >= 0 AND paid_minor <= total_minor", name="ck_invoices_paid_within_total"),
@@ -55,6 +57,7 @@ class InvoiceRow(Base):
     client_display_name: Mapped[str] = mapped_column(sa.String(200), default="")
     session_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     session_fee_session_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    appointment_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     session_number: Mapped[str] = mapped_column(sa.String(64), default="")
     session_type_id: Mapped[str] = mapped_column(sa.String(36), default="")
     session_type_display_name: Mapped[str] = mapped_column(sa.String(200), default="")

@@ -26,9 +26,9 @@ from shutterbook_console.application.client_records import (
     save_client,
 )
 from shutterbook_console.domain.client_form import RELATIONSHIPS, form_values, member_count, read_form
-from shutterbook_console.domain.desk_forms import read_deposit
+from shutterbook_console.domain.desk_forms import read_apply, read_deposit, read_refund
 from shutterbook_console.upstreams import UpstreamError, Upstreams
-from shutterbook_kit.errors import DomainError
+from shutterbook_kit.errors import DomainError, NotFound
 
 NO_STORE = {"Cache-Control": "no-store"}
 PAYMENT_METHODS = {
@@ -105,6 +105,7 @@ def _context(staff: Any, values: dict[str, str], **context: Any) -> dict[str, An
         "errors": context.pop("errors", {}),
         "dv": context.pop("dv", {}),
         "deposit_errors": context.pop("deposit_errors", {}),
+        "deposit_form": context.pop("deposit_form", "take"),
         "rights": invoice_desk.rights(staff.caller()),
         "request_id": str(uuid.uuid4()),
         "value_text": value_text,
@@ -149,10 +150,17 @@ async def _form(request: Request[Any, Any, State]) -> dict[str, str]:
 async def client_page(request: Request[Any, Any, State], client_id: FromPath[uuid.UUID]) -> Template | Redirect:
     if await current_session(request) is None:
         return Redirect("/login")
-    notices = {"1": "Saved.", "created": "Client created.", "merged": "Merged.", "deposit": "Deposit taken."}
+    notices = {
+        "1": "Saved.",
+        "created": "Client created.",
+        "merged": "Merged.",
+        "deposit": "Deposit taken.",
+        "deposit_refunded": "Deposit refunded.",
+        "deposit_applied": "Deposit applied to the invoice.",
+    }
     saved = notices.get(request.query_params.get("saved", ""), "")
     receipt = request.query_params.get("receipt", "")
-    receipt = receipt if receipt.startswith("deposits/") and uuid_tail(receipt) else ""
+    receipt = receipt if receipt.startswith(("deposits/", "payments/")) and uuid_tail(receipt) else ""
     return await _record(request, client_id, None, notice=saved, receipt=receipt)
 
 
@@ -190,6 +198,54 @@ async def deposit_submit(request: Request[Any, Any, State], client_id: FromPath[
             request, client_id, None, deposit_errors=errors, dv=values, error=error, status=status_of(exc)
         )
     return Redirect(f"/{name}?saved=deposit&receipt={deposit.name}#invoices", headers=NO_STORE)
+
+
+async def _deposit_of(up: Upstreams, caller: Any, client: str, deposit_id: uuid.UUID) -> billing_pb2.Deposit:
+    """The client's deposit; another client's is NOT_FOUND, as one billing does not know."""
+    deposit = await up.call(up.billing.GetDeposit, billing_pb2.GetDepositRequest(name=f"deposits/{deposit_id}"), caller)
+    if deposit.client != client:
+        raise NotFound("no such deposit on this client")
+    return deposit
+
+
+@post("/clients/{client_id:uuid}/deposits/{deposit_id:uuid}/{action:str}", include_in_schema=False)
+async def deposit_action_submit(
+    request: Request[Any, Any, State], client_id: FromPath[uuid.UUID], deposit_id: FromPath[uuid.UUID], action: str
+) -> Template | Redirect:
+    """What a deposit still holds refunded (`refund`: within the front desk's refund limit,
+    billing's to enforce) or applied to one of the client's open invoices (`apply`), each with
+    its receipt; a refusal shows the record with the error beside the deposit form's field."""
+    current = await current_session(request)
+    if current is None:
+        return Redirect("/login")
+    if action not in ("refund", "apply"):
+        return notice_page("Client", "No such page.", 404)
+    values = await _form(request)
+    name = f"clients/{client_id}"
+    up, caller = upstreams(request), current.staff.caller()
+    try:
+        deposit = await _deposit_of(up, caller, name, deposit_id)
+        if action == "refund":
+            refunded = await invoice_desk.refund_deposit(up, caller, deposit, read_refund(values))
+            return Redirect(f"/{name}?saved=deposit_refunded&receipt={refunded.name}#invoices", headers=NO_STORE)
+        payment = await invoice_desk.apply_deposit(up, caller, deposit, read_apply(values))
+    except DomainError as exc:
+        if status_of(exc) == 404:
+            return message_page(exc, "Client")
+        errors = field_errors(exc)
+        verb = "Not refunded" if action == "refund" else "Not applied"
+        error = f"{verb}: please correct the field marked below." if errors else f"{verb}: {exc.message}."
+        return await _record(
+            request,
+            client_id,
+            None,
+            deposit_errors=errors,
+            deposit_form=f"{action}:deposits/{deposit_id}",
+            dv=values,
+            error=error,
+            status=status_of(exc),
+        )
+    return Redirect(f"/{name}?saved=deposit_applied&receipt={payment.name}#invoices", headers=NO_STORE)
 
 
 @post("/clients/{client_id:uuid}", include_in_schema=False)
@@ -251,4 +307,11 @@ async def new_client_submit(request: Request[Any, Any, State]) -> Template | Red
     return Redirect(f"/{created.name}?saved=created", headers=NO_STORE)
 
 
-CLIENT_PAGE_HANDLERS = [new_client_page, new_client_submit, client_page, client_submit, deposit_submit]
+CLIENT_PAGE_HANDLERS = [
+    new_client_page,
+    new_client_submit,
+    client_page,
+    client_submit,
+    deposit_submit,
+    deposit_action_submit,
+]

@@ -38,9 +38,10 @@ from shutterbook_console.application.wizard import (
     open_deposits,
     search_clients,
 )
-from shutterbook_console.domain.client_form import NewClient, Relative
+from shutterbook_console.domain.client_form import NewClient, Relative, read_birth_date
 from shutterbook_console.settings import ConsoleSettings
 from shutterbook_console.upstreams import UpstreamError, Upstreams
+from shutterbook_kit.errors import FieldViolation
 from shutterbook_kit.identity import Caller
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -64,6 +65,7 @@ class RelativeBody(msgspec.Struct, forbid_unknown_fields=True):
     family_name: Name = ""
     relationship: Annotated[str, msgspec.Meta(pattern=r"^[A-Z_]{0,40}$")] = ""
     name: Annotated[str, msgspec.Meta(pattern=r"^(clients/[0-9a-f-]{36}/familyMembers/[0-9a-f-]{36})?$")] = ""
+    birth_date: Annotated[str, msgspec.Meta(max_length=10, description="YYYY-MM-DD, empty: none")] | None = None
 
 
 class AddressBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,7 +102,18 @@ def _client_info(body: NewClientBody | None) -> NewClient | None:
                 code="INVALID_ARGUMENT",
                 errors=[{"field": f"family_members[{i}].relationship", "detail": "one of SPOUSE, CHILD, PARENT, ..."}],
             )
-        relatives.append(Relative(r.given_name, r.family_name, value.number, r.name))
+        wrong: list[FieldViolation] = []
+        born = read_birth_date(r.birth_date or "", f"family_members[{i}].birth_date", wrong)
+        if wrong:
+            raise problem(
+                422,
+                "check the birth date",
+                code="INVALID_ARGUMENT",
+                errors=[{"field": w.field, "detail": w.description} for w in wrong],
+            )
+        relatives.append(
+            Relative(r.given_name, r.family_name, value.number, r.name, born, birth_date_sent=r.birth_date is not None)
+        )
     return NewClient(
         body.given_name,
         body.family_name,
@@ -302,6 +315,9 @@ class WizardController(Controller):
                         "family_name": m.family_name,
                         "relationship": cpb.FamilyRelationship.Name(m.relationship).removeprefix("FAMILY_RELATIONSHIP_")
                         if m.relationship
+                        else "",
+                        "birth_date": f"{m.birth_date.year:04d}-{m.birth_date.month:02d}-{m.birth_date.day:02d}"
+                        if m.birth_date.year
                         else "",
                     }
                     for m in c.family_members

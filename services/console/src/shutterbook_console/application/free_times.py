@@ -61,7 +61,11 @@ async def find_free_times(up: Upstreams, caller: Caller, query: FreeTimeQuery) -
         up.call(up.scheduling.ListSchedules, pb.ListSchedulesRequest(page_size=PAGE, location=query.location), caller),
         up.call(
             up.scheduling.QueryCalendar,
-            pb.QueryCalendarRequest(location=query.location, start_date=pb_date(first), end_date=pb_date(last)),
+            # from the day before: a booking of that day whose buffer after runs past midnight
+            # still occupies the first day searched
+            pb.QueryCalendarRequest(
+                location=query.location, start_date=pb_date(first - timedelta(days=1)), end_date=pb_date(last)
+            ),
             caller,
         ),
     )

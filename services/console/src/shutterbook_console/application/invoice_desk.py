@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.common.v1 import money_pb2
-from shutterbook_console.domain.desk_forms import LineForm, PaymentForm, RefundForm, form_field
+from shutterbook_console.domain.desk_forms import ApplyForm, LineForm, PaymentForm, RefundForm, form_field
 from shutterbook_console.upstreams import UpstreamError, Upstreams
 from shutterbook_kit.errors import DomainError, FieldViolation, NotFound
 from shutterbook_kit.identity import Caller
@@ -156,5 +156,34 @@ async def take_deposit(up: Upstreams, caller: Caller, client: str, form: Payment
     )
     try:
         return await up.call(up.billing.CreateDeposit, request, caller, timeout=25.0)
+    except DomainError as exc:
+        raise as_form_errors(exc) from exc
+
+
+async def refund_deposit(up: Upstreams, caller: Caller, deposit: bpb.Deposit, form: RefundForm) -> bpb.Deposit:
+    """Part or all of what a deposit still holds given back; the front desk's limit (on the
+    deposit's refunds together) is billing's to enforce, said beside the amount."""
+    request = bpb.RefundDepositRequest(
+        name=deposit.name,
+        amount=_money(form.amount_minor, deposit.amount.currency_code),
+        reason=form.reason,
+        request_id=form.request_id,
+    )
+    try:
+        return await up.call(up.billing.RefundDeposit, request, caller, timeout=25.0)
+    except DomainError as exc:
+        raise as_form_errors(exc, refund=True, default="refund_amount") from exc
+
+
+async def apply_deposit(up: Upstreams, caller: Caller, deposit: bpb.Deposit, form: ApplyForm) -> bpb.Payment:
+    """(Part of) a deposit applied to one of its client's invoices, as a payment on it."""
+    request = bpb.ApplyDepositRequest(
+        name=deposit.name,
+        invoice=form.invoice,
+        amount=_money(form.amount_minor, deposit.amount.currency_code),
+        request_id=form.request_id,
+    )
+    try:
+        return await up.call(up.billing.ApplyDeposit, request, caller)
     except DomainError as exc:
         raise as_form_errors(exc) from exc

@@ -17,10 +17,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.common.v1 import audit_pb2
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_console.application.confirmation import Printable, latin1, line_table, money, pdf_row, start_pdf
 from shutterbook_console.application.hubs import display_name
 from shutterbook_console.application.invoice_records import visible_invoice
-from shutterbook_console.upstreams import Upstreams
+from shutterbook_console.domain.receipt_zone import UTC_ZONE, deposit_receipt_zone
+from shutterbook_console.upstreams import UpstreamError, Upstreams
 from shutterbook_kit.identity import Caller
 
 if TYPE_CHECKING:
@@ -132,12 +134,12 @@ async def payment_receipt(up: Upstreams, caller: Caller, name: str, studio: str)
     return Printable(f"{kind}-{invoice.invoice_number}-{len(refunds) + 1}.pdf", content)
 
 
-def render_deposit_receipt(studio: str, deposit: bpb.Deposit, client_name: str) -> bytes:
+def render_deposit_receipt(studio: str, deposit: bpb.Deposit, client_name: str, zone: str = UTC_ZONE) -> bytes:
     c = deposit.amount.currency_code
     pdf = start_pdf(studio, "Deposit receipt")
     _heading(pdf, studio, None, "Customer deposit receipt")
     pdf_row(pdf, "Client", client_name or "-")
-    pdf_row(pdf, "Received", _at(deposit.create_time, "UTC"))
+    pdf_row(pdf, "Received", _at(deposit.create_time, zone))
     pdf_row(pdf, "Method", METHODS.get(deposit.method, "Payment"))
     pdf_row(pdf, "Amount received", money(deposit.amount.amount_minor, c))
     if deposit.note:
@@ -150,9 +152,34 @@ def render_deposit_receipt(studio: str, deposit: bpb.Deposit, client_name: str) 
     return bytes(pdf.output())
 
 
+async def _deposit_zone(up: Upstreams, caller: Caller, deposit: bpb.Deposit) -> str:
+    """The zone of the deposit's receipt (`domain.receipt_zone`: the client's session nearest in
+    time, else the staff member's one location, else UTC)."""
+    try:
+        sessions = await up.call(
+            up.scheduling.ListSessions, pb.ListSessionsRequest(client=deposit.client, page_size=1000), caller
+        )
+    except UpstreamError:  # scheduling not answering: the receipt still prints, in UTC, said so
+        return UTC_ZONE
+    seen = [
+        (s.start_time.ToDatetime(UTC), s.time_zone)
+        for s in sessions.sessions
+        if s.HasField("start_time") and caller.may_see_location(s.location.removeprefix("locations/"))
+    ]
+    staff_zone = ""
+    if not seen and caller.location_ids is not None and len(caller.location_ids) == 1:
+        [only] = caller.location_ids
+        location = await up.call(up.scheduling.GetLocation, pb.GetLocationRequest(name=f"locations/{only}"), caller)
+        staff_zone = location.time_zone
+    return deposit_receipt_zone(deposit.create_time.ToDatetime(UTC), seen, staff_zone)
+
+
 async def deposit_receipt(up: Upstreams, caller: Caller, name: str, studio: str) -> Printable:
     deposit = await up.call(up.billing.GetDeposit, bpb.GetDepositRequest(name=name), caller)
-    client = await up.call(up.clients.GetClient, clients_pb2.GetClientRequest(name=deposit.client), caller)
-    content = render_deposit_receipt(studio, deposit, display_name(client))
+    client, zone = await asyncio.gather(
+        up.call(up.clients.GetClient, clients_pb2.GetClientRequest(name=deposit.client), caller),
+        _deposit_zone(up, caller, deposit),
+    )
+    content = render_deposit_receipt(studio, deposit, display_name(client), zone)
     stamp = datetime.fromtimestamp(deposit.create_time.seconds, UTC)
     return Printable(f"deposit-{stamp:%Y%m%d-%H%M}.pdf", content)

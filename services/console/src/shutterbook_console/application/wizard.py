@@ -380,20 +380,26 @@ async def _invoice(
         atype = await up.call(
             up.scheduling.GetAppointmentType, pb.GetAppointmentTypeRequest(name=booked.appointment_type), caller
         )
-        lines = [bpb.InvoiceLine(price_list_item=i, quantity=1) for i in atype.price_list_items]
-        lines += [bpb.InvoiceLine(price_list_item=x.price_list_item, quantity=x.quantity) for x in order.lines]
-        if not lines:
+        if not atype.price_list_items and not order.lines:
             return None
+        # the one invoice of the appointment: billing's booked-event handler (for types with
+        # "Auto-Create Invoice") finds this one, or this call finds the handler's: never two
+        appointment = sev.AppointmentSnapshot(
+            appointment=booked.name,
+            appointment_type=atype.name,
+            appointment_type_display_name=atype.display_name,
+            client=booked.client,
+            session=booked.session,
+            location=booked.location,
+            time_zone=booked.time_zone,
+            price_list_items=list(atype.price_list_items),
+            auto_create_invoice=atype.auto_create_invoice,
+        )
         invoice = await up.call(
-            up.billing.CreateInvoice,
-            bpb.CreateInvoiceRequest(
-                invoice=bpb.Invoice(client=client.name, lines=lines, client_display_name=_display(client)),
-                request_id=step_id(order.attempt, "invoice"),
-            ),
+            up.billing.EnsureAppointmentInvoice,
+            bpb.EnsureAppointmentInvoiceRequest(appointment=appointment),
             caller,
         )
-        undo.invoice = invoice.name
-        return await _promo(up, caller, order, invoice)
     undo.invoice = invoice.name
     for i, extra in enumerate(order.lines):
         invoice = await up.call(

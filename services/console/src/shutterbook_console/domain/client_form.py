@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.common.v1 import date_pb2
@@ -84,14 +84,34 @@ def _member(row: MemberRow, violations: list[FieldViolation]) -> clients_pb2.Fam
     relationship = int(row.relationship) if row.relationship.isdigit() else 0
     if relationship in RELATIONSHIPS:
         member.relationship = relationship  # type: ignore[assignment]
-    if row.birth_date:
-        try:
-            born = date.fromisoformat(row.birth_date)
-        except ValueError:
-            violations.append(FieldViolation(f"fm-{row.row}-birth_date", "a date, YYYY-MM-DD"))
-        else:
-            member.birth_date.CopyFrom(date_pb2.Date(year=born.year, month=born.month, day=born.day))
+    born = read_birth_date(row.birth_date, f"fm-{row.row}-birth_date", violations)
+    if born is not None:
+        member.birth_date.CopyFrom(date_pb2.Date(year=born.year, month=born.month, day=born.day))
     return member
+
+
+def latest_birth_date(now: datetime) -> date:
+    """The latest date that is no future birth date anywhere: today where the day begins
+    first (UTC+14). A studio cannot know where a child was born; this refuses every date
+    that is tomorrow everywhere and accepts a baby born today in any zone."""
+    return (now.astimezone(UTC) + timedelta(hours=14)).date()
+
+
+def read_birth_date(
+    text: str, field: str, violations: list[FieldViolation], now: datetime | None = None
+) -> date | None:
+    """A family member's birth date as typed (YYYY-MM-DD; empty: none), not in the future."""
+    if not text.strip():
+        return None
+    try:
+        born = date.fromisoformat(text.strip())
+    except ValueError:
+        violations.append(FieldViolation(field, "a date, YYYY-MM-DD"))
+        return None
+    if born > latest_birth_date(now or datetime.now(UTC)):
+        violations.append(FieldViolation(field, "a birth date, not in the future"))
+        return None
+    return born
 
 
 def read_form(form: Mapping[str, str], current: clients_pb2.Client | None) -> ClientForm:
@@ -191,6 +211,9 @@ class Relative:
     family_name: str = ""
     relationship: int = 0  # clients.v1 FamilyRelationship
     name: str = ""
+    # None: the screen did not send it (keep the stored member's); else the date or none
+    birth_date: date | None = None
+    birth_date_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,7 +234,7 @@ class NewClient:
 
 def client_details(info: NewClient, keep: clients_pb2.Client | None = None) -> clients_pb2.Client:
     """The address, notes and family members of the client screen as a clients.v1 Client
-    (`keep`: the stored client, whose members' birth dates the screen does not show)."""
+    (`keep`: the stored client, whose members' birth dates stay when the screen sent none)."""
     born = {m.name: m.birth_date for m in keep.family_members} if keep else {}
     client = clients_pb2.Client(notes=info.notes.strip())
     address = client.postal_address
@@ -227,6 +250,10 @@ def client_details(info: NewClient, keep: clients_pb2.Client | None = None) -> c
             name=r.name, given_name=r.given_name.strip(), family_name=r.family_name.strip()
         )
         member.relationship = r.relationship  # type: ignore[assignment]
-        if r.name in born:
+        if r.birth_date_sent:
+            if r.birth_date is not None:
+                b = r.birth_date
+                member.birth_date.CopyFrom(date_pb2.Date(year=b.year, month=b.month, day=b.day))
+        elif r.name in born:
             member.birth_date.CopyFrom(born[r.name])
     return client

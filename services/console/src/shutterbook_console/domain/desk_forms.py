@@ -39,6 +39,15 @@ class PaymentForm:
 
 
 @dataclass(frozen=True)
+class ApplyForm:
+    """A customer deposit applied to one of the client's open invoices, from the client record."""
+
+    invoice: str  # invoices/{id}
+    amount_minor: int
+    request_id: str
+
+
+@dataclass(frozen=True)
 class RefundForm:
     amount_minor: int
     reason: str
@@ -146,6 +155,17 @@ def read_deposit(form: Mapping[str, str]) -> PaymentForm:
     return PaymentForm(method, amount, token, form.get("note", "").strip(), "", request_id(form))
 
 
+def read_apply(form: Mapping[str, str]) -> ApplyForm:
+    """A deposit applied on the client record: the invoice chosen and how much."""
+    v: list[FieldViolation] = []
+    invoice = form.get("invoice", "").strip()
+    if not invoice.startswith("invoices/"):
+        v.append(FieldViolation("invoice", "Choose one of the client's open invoices"))
+    amount = _amount(form, "amount", v)
+    _check(v)
+    return ApplyForm(invoice, amount, request_id(form))
+
+
 # billing's field paths, as the desk's forms name them
 _FIELDS = {
     "line.price_list_item": "item",
@@ -161,6 +181,7 @@ _FIELDS = {
     "deposit.method": "method",
     "deposit.note": "note",
     "amount": "amount",
+    "invoice": "invoice",
     "name": "deposit",
     "reason": "reason",
 }

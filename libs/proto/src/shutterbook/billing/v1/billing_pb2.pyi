@@ -397,6 +397,7 @@ class Invoice(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     CANCELLATION_CREDIT_FIELD_NUMBER: _builtins.int
     CANCELLATION_REASON_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `invoices/{invoice_id}`. Output only."""
     invoice_number: _builtins.str
@@ -419,6 +420,10 @@ class Invoice(_message.Message):
     """True when made for a session by EnsureSessionInvoice or the auto-create handler. Output only."""
     cancellation_reason: _builtins.str
     """Why the cancellation credit was given, shown on the invoice. Output only."""
+    appointment: _builtins.str
+    """The appointment billed, `appointments/{appointment_id}`, on the one invoice an appointment
+    gets (EnsureAppointmentInvoice or the auto-create handler); empty otherwise. Output only.
+    """
     @_builtins.property
     def session_details(self) -> Global___InvoiceSession:
         """What the invoice knows of its session. Output only."""
@@ -490,10 +495,11 @@ class Invoice(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         cancellation_credit: _money_pb2.Money | None = ...,
         cancellation_reason: _builtins.str = ...,
+        appointment: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "balance", b"balance", "cancellation_credit", b"cancellation_credit", "create_time", b"create_time", "discount", b"discount", "session_details", b"session_details", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "balance", b"balance", "cancellation_credit", b"cancellation_credit", "cancellation_reason", b"cancellation_reason", "client", b"client", "client_display_name", b"client_display_name", "create_time", b"create_time", "currency_code", b"currency_code", "discount", b"discount", "invoice_number", b"invoice_number", "lines", b"lines", "name", b"name", "promo_code", b"promo_code", "promotion", b"promotion", "session", b"session", "session_details", b"session_details", "session_fee_invoice", b"session_fee_invoice", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_paid", b"amount_paid", "appointment", b"appointment", "balance", b"balance", "cancellation_credit", b"cancellation_credit", "cancellation_reason", b"cancellation_reason", "client", b"client", "client_display_name", b"client_display_name", "create_time", b"create_time", "currency_code", b"currency_code", "discount", b"discount", "invoice_number", b"invoice_number", "lines", b"lines", "name", b"name", "promo_code", b"promo_code", "promotion", b"promotion", "session", b"session", "session_details", b"session_details", "session_fee_invoice", b"session_fee_invoice", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -816,6 +822,36 @@ class EnsureSessionInvoiceRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EnsureSessionInvoiceRequest: _TypeAlias = EnsureSessionInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class EnsureAppointmentInvoiceRequest(_message.Message):
+    """Request of EnsureAppointmentInvoice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPOINTMENT_FIELD_NUMBER: _builtins.int
+    CURRENCY_CODE_FIELD_NUMBER: _builtins.int
+    currency_code: _builtins.str
+    """Currency of a zero invoice (no items). Empty: the service's default currency."""
+    @_builtins.property
+    def appointment(self) -> _events_pb2.AppointmentSnapshot:
+        """The appointment as scheduling describes it; it must name a client. Its price list items
+        become the lines (none: a zero invoice). Its `auto_create_invoice` flag is not consulted.
+        """
+
+    def __init__(
+        self,
+        *,
+        appointment: _events_pb2.AppointmentSnapshot | None = ...,
+        currency_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment", b"appointment", "currency_code", b"currency_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnsureAppointmentInvoiceRequest: _TypeAlias = EnsureAppointmentInvoiceRequest  # noqa: Y015
 
 @_typing.final
 class ApplyPromotionRequest(_message.Message):

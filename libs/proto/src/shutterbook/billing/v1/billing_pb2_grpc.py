@@ -95,6 +95,11 @@ class BillingServiceStub:
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
                 _registered_method=True)
+        self.EnsureAppointmentInvoice = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/EnsureAppointmentInvoice',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureAppointmentInvoiceRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
         self.EnsureKnownClient = channel.unary_unary(
                 '/shutterbook.billing.v1.BillingService/EnsureKnownClient',
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureKnownClientRequest.SerializeToString,
@@ -268,6 +273,17 @@ class BillingServiceServicer:
         with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
         The session's client must be known to billing (from the clients events, or through
         EnsureKnownClient): an unknown client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnsureAppointmentInvoice(self, request, context):
+        """Creates the invoice of an appointment linked to a client (lines from its type's price list
+        items), or returns it when it exists (one per appointment): the invoice the
+        `scheduling.appointment.booked` handler creates for appointment types with "Auto-Create
+        Invoice". The console's wizard calls it, so a wizard booking is invoiced once. An unknown
+        client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -452,6 +468,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
             'EnsureSessionInvoice': grpc.unary_unary_rpc_method_handler(
                     servicer.EnsureSessionInvoice,
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'EnsureAppointmentInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnsureAppointmentInvoice,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureAppointmentInvoiceRequest.FromString,
                     response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
             ),
             'EnsureKnownClient': grpc.unary_unary_rpc_method_handler(
@@ -836,6 +857,33 @@ class BillingService:
             target,
             '/shutterbook.billing.v1.BillingService/EnsureSessionInvoice',
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureSessionInvoiceRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnsureAppointmentInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/EnsureAppointmentInvoice',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.EnsureAppointmentInvoiceRequest.SerializeToString,
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.Invoice.FromString,
             options,
             channel_credentials,

@@ -76,6 +76,13 @@ class BillingServiceStub:
     The session's client must be known to billing (from the clients events, or through
     EnsureKnownClient): an unknown client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
     """
+    EnsureAppointmentInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.EnsureAppointmentInvoiceRequest, _billing_pb2.Invoice]
+    """Creates the invoice of an appointment linked to a client (lines from its type's price list
+    items), or returns it when it exists (one per appointment): the invoice the
+    `scheduling.appointment.booked` handler creates for appointment types with "Auto-Create
+    Invoice". The console's wizard calls it, so a wizard booking is invoiced once. An unknown
+    client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
+    """
     EnsureKnownClient: _grpc.UnaryUnaryMultiCallable[_billing_pb2.EnsureKnownClientRequest, _billing_pb2.EnsureKnownClientResponse]
     """Applies a client version to billing's client directory at once, as its `clients.client.*`
     event will, so a caller that just created the client can invoice it without waiting.
@@ -170,6 +177,13 @@ class BillingServiceAsyncStub(BillingServiceStub):
     with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
     The session's client must be known to billing (from the clients events, or through
     EnsureKnownClient): an unknown client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
+    """
+    EnsureAppointmentInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.EnsureAppointmentInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
+    """Creates the invoice of an appointment linked to a client (lines from its type's price list
+    items), or returns it when it exists (one per appointment): the invoice the
+    `scheduling.appointment.booked` handler creates for appointment types with "Auto-Create
+    Invoice". The console's wizard calls it, so a wizard booking is invoiced once. An unknown
+    client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
     """
     EnsureKnownClient: _aio.UnaryUnaryMultiCallable[_billing_pb2.EnsureKnownClientRequest, _billing_pb2.EnsureKnownClientResponse]  # type: ignore[assignment]
     """Applies a client version to billing's client directory at once, as its `clients.client.*`
@@ -328,6 +342,19 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         with "Auto-Create Invoice". The booking gateway calls it to pay a session synchronously.
         The session's client must be known to billing (from the clients events, or through
         EnsureKnownClient): an unknown client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
+        """
+
+    @_abc_1.abstractmethod
+    def EnsureAppointmentInvoice(
+        self,
+        request: _billing_pb2.EnsureAppointmentInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.Invoice, _abc.Awaitable[_billing_pb2.Invoice]]:
+        """Creates the invoice of an appointment linked to a client (lines from its type's price list
+        items), or returns it when it exists (one per appointment): the invoice the
+        `scheduling.appointment.booked` handler creates for appointment types with "Auto-Create
+        Invoice". The console's wizard calls it, so a wizard booking is invoiced once. An unknown
+        client is FAILED_PRECONDITION (`CLIENT_NOT_KNOWN`).
         """
 
     @_abc_1.abstractmethod

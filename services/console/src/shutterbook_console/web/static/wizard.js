@@ -210,7 +210,7 @@ function clientInfo() {
   info.address = { address_lines: line ? [line] : [], locality: field("locality").value, administrative_area: field("administrative_area").value, postal_code: field("postal_code").value };
   info.family_members = $$("[data-member]").map((row) => {
     const get = (name) => row.querySelector(`[data-member-field="${name}"]`).value;
-    return { name: row.dataset.member, given_name: get("given_name"), family_name: get("family_name"), relationship: get("relationship") };
+    return { name: row.dataset.member, given_name: get("given_name"), family_name: get("family_name"), relationship: get("relationship"), birth_date: get("birth_date") };
   }).filter((m) => m.given_name.trim() || m.family_name.trim());
   return info;
 }
@@ -288,6 +288,15 @@ function check(step) {
   const problems = [];
   if (step === 2 && !(state.client || state.newClient || state.unlinked)) problems.push({ field: "client", detail: "find the client, or add a new one" });
   if (step === 2 && state.newClient && !field("given_name").value.trim() && !field("family_name").value.trim()) problems.push({ field: "given_name", detail: "a first or last name" });
+  if (step === 2) {
+    // a birth date in the future is refused here, as the console refuses it (any zone's today)
+    const latest = new Date(Date.now() + 14 * 3600 * 1000).toISOString().slice(0, 10);
+    $$("[data-birth-date]").forEach((input, i) => {
+      const wrong = Boolean(input.value) && input.value > latest;
+      input.setAttribute("aria-invalid", String(wrong));
+      if (wrong) problems.push({ field: `Family member ${i + 1}, birth date`, detail: "a birth date, not in the future" });
+    });
+  }
   if (step === 3) {
     if (!field("type").value) problems.push({ field: "type", detail: "choose a type" });
     if (!field("date").value) problems.push({ field: "date", detail: "choose the date" });
