@@ -47,6 +47,7 @@ def _query(response: httpx.Response) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query).items()}
 
 
+@pytest.mark.timeout(600)  # the demo studio's own mail is sent before the day's
 async def test_picture_days_in_the_console(
     sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch, smtp_sink: MailSink
 ) -> None:
@@ -191,9 +192,16 @@ async def test_picture_days_in_the_console(
             progress = (await http.get(f"/api/v1/picture-days/{day_id}/progress")).json()
             assert (progress["families_booked"], progress["families_not_booked"]) == (1, 14)
 
-            # email codes: only the families without one (the revoked family), with a working code
-            emailed = _query(await http.post(f"/picture-days/{day_id}/emails", headers=headers))
-            assert (emailed["done"], emailed["sent"], emailed.get("failed", "0")) == ("emailed", "1", "0")
+            # email codes: only the families without one (the revoked family), with a working code.
+            # Notifications may not have caught up with the demo's clients yet: a refused mail is
+            # counted as failed and its code revoked again, so the click is simply repeated.
+            async def email_codes() -> dict[str, str] | None:
+                found = _query(await http.post(f"/picture-days/{day_id}/emails", headers=headers))
+                assert found["done"] == "emailed"
+                return found if found["sent"] == "1" else None
+
+            emailed = await eventually(email_codes, timeout=120, interval=2, what="the code emailed")
+            assert emailed.get("failed", "0") == "0"
 
             async def code_mail() -> str | None:
                 found = [m for m in mails(smtp_sink) if "choose your picture time" in str(m["Subject"])]
@@ -206,10 +214,16 @@ async def test_picture_days_in_the_console(
 
             # the reminder: the 14 families not booked, once per page
             batch = str(uuid.uuid4())
-            reminded = _query(
-                await http.post(f"/picture-days/{day_id}/reminders", data={"batch": batch}, headers=headers)
-            )
-            assert (reminded["done"], reminded["sent"]) == ("reminded", "14")
+
+            async def remind() -> dict[str, str] | None:  # a repeat sends only what was not queued yet
+                found = _query(
+                    await http.post(f"/picture-days/{day_id}/reminders", data={"batch": batch}, headers=headers)
+                )
+                assert found["done"] == "reminded"
+                return found if found.get("failed", "0") == "0" else None
+
+            reminded = await eventually(remind, timeout=120, interval=2, what="the reminders queued")
+            assert int(reminded["sent"]) == 14
             _query(await http.post(f"/picture-days/{day_id}/reminders", data={"batch": batch}, headers=headers))
 
             async def reminders() -> list[str] | None:

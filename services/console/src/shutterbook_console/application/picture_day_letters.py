@@ -17,7 +17,7 @@ the code travels in the URL fragment, which browsers never send to a server."""
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,7 +33,7 @@ from shutterbook_console.notifications_client import NotificationsClient
 from shutterbook_kit.errors import FailedPrecondition
 from shutterbook_kit.identity import Caller
 
-SEND_AT_ONCE = 8  # emails queued in parallel
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -167,19 +167,16 @@ class Mailing:
 async def _send_all(
     notifications: NotificationsClient, caller: Caller, messages: list[tuple[str, str, str, str, str]]
 ) -> list[tuple[str, str]]:
-    """(client id, name, subject, body, request id) each sent; returns (client id, name) of failures."""
-    gate = asyncio.Semaphore(SEND_AT_ONCE)
-
-    async def one(client_id: str, name: str, subject: str, body: str, request_id: str) -> tuple[str, str] | None:
-        async with gate:
-            try:
-                await notifications.send_client_message(caller, f"clients/{client_id}", subject, body, request_id)
-            except grpc.aio.AioRpcError:
-                return (client_id, name)
-            return None
-
-    results = await asyncio.gather(*(one(*m) for m in messages))
-    return [r for r in results if r is not None]
+    """(client id, name, subject, body, request id) each sent, one after the other (each is a
+    write to notifications' database); returns (client id, name) of those refused."""
+    failed = []
+    for client_id, name, subject, body, request_id in messages:
+        try:
+            await notifications.send_client_message(caller, f"clients/{client_id}", subject, body, request_id)
+        except grpc.aio.AioRpcError as exc:
+            log.warning("picture day mail not queued: %s", exc.code().name, extra={"client": client_id})
+            failed.append((client_id, name))
+    return failed
 
 
 async def email_codes(
