@@ -27,7 +27,7 @@ CODE = re.compile(r"^[A-Za-z0-9_-]{20}$")
 
 
 async def demo_names(
-    scheduling: scheduling_pb2_grpc.SchedulingServiceStub, clients: clients_pb2_grpc.ClientsServiceStub
+    scheduling: scheduling_pb2_grpc.SchedulingServiceAsyncStub, clients: clients_pb2_grpc.ClientsServiceAsyncStub
 ) -> dict[str, Any]:
     """Downtown Studio with its zone, School Portrait, and Lincoln High."""
     locations = (await scheduling.ListLocations(pb.ListLocationsRequest(), metadata=META)).locations

@@ -36,22 +36,22 @@ MANAGER = "manager@example.com"
 
 
 async def _fill_day(page: Page) -> None:
-    await page.get_by_label("Name families see").fill("Lincoln High 2026")
-    await page.get_by_label("Organization").select_option(label=SCHOOL)
-    await page.get_by_label("Year").fill("2026")
-    await page.get_by_label("Location").select_option(label="Downtown Studio")
-    await page.get_by_label("Session type").select_option(label="School Portrait")
-    await page.get_by_label("Photographer").select_option(index=1)
-    await page.get_by_label("Siblings per slot").fill("2")
-    await page.get_by_label("Start date").fill(DAY)
-    await page.get_by_label("End date").fill(DAY)
-    await page.get_by_label("Start time").fill("08:00")
-    await page.get_by_label("End time").fill("12:00")
-    await page.get_by_label("Duration (minutes)").fill("15")
+    await page.get_by_label("Name families see", exact=True).fill("Lincoln High 2026")
+    await page.get_by_label("Organization", exact=True).select_option(label=SCHOOL)
+    await page.get_by_label("Year", exact=True).fill("2026")
+    await page.get_by_label("Location", exact=True).select_option(label="Downtown Studio")
+    await page.get_by_label("Session type", exact=True).select_option(label="School Portrait")
+    await page.get_by_label("Photographer", exact=True).select_option(index=1)
+    await page.get_by_label("Siblings per slot", exact=True).fill("2")
+    await page.get_by_label("Start date", exact=True).fill(DAY)
+    await page.get_by_label("End date", exact=True).fill(DAY)
+    await page.get_by_label("Start time", exact=True).fill("08:00")
+    await page.get_by_label("End time", exact=True).fill("12:00")
+    await page.get_by_label("Duration (minutes)", exact=True).fill("15")
     zone = "America/New_York"  # Downtown Studio's
-    await page.get_by_label("Opens").fill(local_minutes(zone, timedelta(hours=-1)))
-    await page.get_by_label("Closes").fill(local_minutes(zone, timedelta(days=7)))
-    await page.get_by_label("Get the remaining times, in name order").check()
+    await page.get_by_label("Opens", exact=True).fill(local_minutes(zone, timedelta(hours=-1)))
+    await page.get_by_label("Closes", exact=True).fill(local_minutes(zone, timedelta(days=7)))
+    await page.get_by_label("Get the remaining times, in name order", exact=True).check()
 
 
 @pytest.mark.timeout(600)

@@ -23,21 +23,21 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
-from shutterbook_console.api.deps import current_session, provide_session
+from shutterbook_console.api.deps import current_session, provide_session, provide_settings
 from shutterbook_console.api.letter_pages import NO_STORE, staff_page
 from shutterbook_console.api.problems import problem, problem_responses
+from shutterbook_console.api.type_pages import upstreams_of
 from shutterbook_console.application import picture_days as days
 from shutterbook_console.application.bulk_wizard import may_run, wizard_choices
 from shutterbook_console.application.picture_day_letters import (
-    Letterhead,
     Portal,
     code_letters,
     email_codes,
     email_reminders,
+    letterhead,
 )
 from shutterbook_console.application.sessions import CurrentSession
 from shutterbook_console.notifications_client import NotificationsClient
-from shutterbook_console.settings import ConsoleSettings
 from shutterbook_console.upstreams import UpstreamError, Upstreams
 from shutterbook_kit.errors import DomainError
 
@@ -47,18 +47,8 @@ FORBIDDEN = "Picture days are created, and their codes issued, by managers and o
 TITLE = "Picture days"
 
 
-def _up(request: Request[Any, Any, State]) -> Upstreams:
-    up: Upstreams = request.app.state.upstreams
-    return up
-
-
-def _settings(request: Request[Any, Any, State]) -> ConsoleSettings:
-    settings: ConsoleSettings = request.app.state.settings
-    return settings
-
-
 def _portal(request: Request[Any, Any, State]) -> Portal:
-    settings = _settings(request)
+    settings = provide_settings(request)
     return Portal(settings.booking_page_url, settings.booking_page_key)
 
 
@@ -117,7 +107,7 @@ def _day_body(view: days.DayView) -> DayBody:
 class PictureDayController(Controller):
     path = "/api/v1/picture-days"
     tags = ["picture days"]
-    dependencies = {"up": Provide(_up, sync_to_thread=False)}
+    dependencies = {"up": Provide(upstreams_of, sync_to_thread=False)}
 
     @post(
         "",
@@ -179,7 +169,7 @@ async def picture_days_page(request: Request[Any, Any, State]) -> Template | Red
     page_token = str(request.query_params.get("page", ""))
     page_token = page_token if TOKEN.match(page_token) else ""
     try:
-        found, next_page = await days.list_days(_up(request), session.staff.caller(), page_token)
+        found, next_page = await days.list_days(upstreams_of(request), session.staff.caller(), page_token)
     except UpstreamError as exc:
         return _message(session, _status(exc), _sentence(exc.message))
     return staff_page(
@@ -201,7 +191,7 @@ async def new_picture_day_page(request: Request[Any, Any, State]) -> Template | 
     if not may_run(session.staff.roles):
         return _message(session, 403, FORBIDDEN)
     try:
-        offered = await wizard_choices(_up(request), session.staff.caller())
+        offered = await wizard_choices(upstreams_of(request), session.staff.caller())
     except UpstreamError as exc:
         return _message(session, _status(exc), _sentence(exc.message))
     return staff_page(
@@ -239,7 +229,7 @@ def _notice(query: Any) -> str:
 async def _day_page(
     request: Request[Any, Any, State], session: CurrentSession, day_id: str, status: int = 200, error: str = ""
 ) -> Template:
-    up, caller = _up(request), session.staff.caller()
+    up, caller = upstreams_of(request), session.staff.caller()
     show_all = request.query_params.get("show") == "all"
     page_token = str(request.query_params.get("page", ""))
     page_token = page_token if TOKEN.match(page_token) else ""
@@ -300,18 +290,16 @@ async def print_letters(request: Request[Any, Any, State], day_id: FromPath[uuid
     session = await _manager(request, str(day_id))
     if not isinstance(session, CurrentSession):
         return session
-    up, caller, portal = _up(request), session.staff.caller(), _portal(request)
+    up, caller, portal = upstreams_of(request), session.staff.caller(), _portal(request)
     named = await _family(request)
     try:
-        portal.check()
-        day = await days.get_day(up, caller, str(day_id))
-        location = await days.day_location(up, caller, day)
+        head = await letterhead(up, caller, str(day_id), provide_settings(request).studio_name, portal)
         codes = await days.issue_codes(up, caller, str(day_id), named)
     except DomainError as exc:
         return await _day_page(request, session, str(day_id), _status(exc), _sentence(exc.message))
     if not codes:
         return _back(str(day_id), done="none")
-    pdf = code_letters(Letterhead.of(_settings(request).studio_name, location, day), portal, codes)
+    pdf = code_letters(head, portal, codes)
     filename = "picture-day-codes.pdf" if named is None else "picture-day-code.pdf"
     return Response(
         pdf,
@@ -327,12 +315,10 @@ async def email_code_letters(request: Request[Any, Any, State], day_id: FromPath
     session = await _manager(request, str(day_id))
     if not isinstance(session, CurrentSession):
         return session
-    up, caller, portal = _up(request), session.staff.caller(), _portal(request)
+    up, caller, portal = upstreams_of(request), session.staff.caller(), _portal(request)
     named = await _family(request)
     try:
-        portal.check()
-        day = await days.get_day(up, caller, str(day_id))
-        location = await days.day_location(up, caller, day)
+        head = await letterhead(up, caller, str(day_id), provide_settings(request).studio_name, portal)
         if named is None:
             lacking = [f for f in await days.all_families(up, caller, str(day_id), False) if not f.has_code]
             wanted = [f.client_id for f in lacking if f.email]
@@ -348,7 +334,6 @@ async def email_code_letters(request: Request[Any, Any, State], day_id: FromPath
     async def revoke(client_ids: list[str]) -> None:
         await days.revoke_codes(up, caller, str(day_id), client_ids)
 
-    head = Letterhead.of(_settings(request).studio_name, location, day)
     mailing = await email_codes(_notifications(request), caller, head, portal, codes, revoke)
     return _back(str(day_id), done="emailed", sent=mailing.sent, no_email=no_email, failed=len(mailing.failed))
 
@@ -359,17 +344,14 @@ async def email_reminder(request: Request[Any, Any, State], day_id: FromPath[uui
     session = await _manager(request, str(day_id))
     if not isinstance(session, CurrentSession):
         return session
-    up, caller, portal = _up(request), session.staff.caller(), _portal(request)
+    up, caller, portal = upstreams_of(request), session.staff.caller(), _portal(request)
     batch = str((await request.form()).get("batch", ""))
     batch = batch if ID.match(batch) else str(uuid.uuid4())
     try:
-        portal.check()
-        day = await days.get_day(up, caller, str(day_id))
-        location = await days.day_location(up, caller, day)
+        head = await letterhead(up, caller, str(day_id), provide_settings(request).studio_name, portal)
         waiting = await days.all_families(up, caller, str(day_id), True)
     except DomainError as exc:
         return await _day_page(request, session, str(day_id), _status(exc), _sentence(exc.message))
-    head = Letterhead.of(_settings(request).studio_name, location, day)
     mailing = await email_reminders(_notifications(request), caller, head, portal, waiting, batch)
     return _back(
         str(day_id), done="reminded", sent=mailing.sent, no_email=mailing.without_email, failed=len(mailing.failed)
@@ -384,7 +366,7 @@ async def revoke_code(
     if not isinstance(session, CurrentSession):
         return session
     try:
-        await days.revoke_code(_up(request), session.staff.caller(), str(day_id), str(client_id))
+        await days.revoke_code(upstreams_of(request), session.staff.caller(), str(day_id), str(client_id))
     except UpstreamError as exc:
         return await _day_page(request, session, str(day_id), _status(exc), _sentence(exc.message))
     return _back(str(day_id), done="revoked")

@@ -28,8 +28,9 @@ import grpc
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_console.application.confirmation import latin1, postal_address, start_pdf
-from shutterbook_console.application.picture_days import FamilyView, local_text
+from shutterbook_console.application.picture_days import FamilyView, day_location, get_day, local_text
 from shutterbook_console.notifications_client import NotificationsClient
+from shutterbook_console.upstreams import Upstreams
 from shutterbook_kit.errors import FailedPrecondition
 from shutterbook_kit.identity import Caller
 
@@ -78,6 +79,14 @@ class Letterhead:
             local_text(day.open_time, zone),
             local_text(day.close_time, zone),
         )
+
+
+async def letterhead(up: Upstreams, caller: Caller, day_id: str, studio: str, portal: Portal) -> Letterhead:
+    """What every letter and email of the day says of the studio and the day; refused
+    (PORTAL_NOT_CONFIGURED) before anything is issued when the portal's address is not set."""
+    portal.check()
+    day = await get_day(up, caller, day_id)
+    return Letterhead.of(studio, await day_location(up, caller, day), day)
 
 
 def code_letters(head: Letterhead, portal: Portal, codes: list[pdpb.PictureDayAccessCode]) -> bytes:

@@ -66,6 +66,9 @@ class PictureDayInput(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _local(text: str, zone: ZoneInfo, name: str, violations: list[FieldViolation]) -> Timestamp | None:
+    if not text:
+        violations.append(FieldViolation(name, "set the date and time"))
+        return None
     try:
         moment = datetime.strptime(text, "%Y-%m-%dT%H:%M")
     except ValueError:

@@ -2,7 +2,7 @@
 // The wizard keeps its steps in the page; Finish starts the job in scheduling and opens its
 // progress page, which polls the job, so closing the page stops nothing.
 
-import { api, clearErrors as clearAll, el, showError as showAll, slotRows } from "./slot-rows.js";
+import { api, clearErrors as clearAll, el, showError as showAll, sessionTemplate, slotRows } from "./slot-rows.js";
 
 const LAST_JOB = "sb_bulk_last_job";
 const POLL_MS = 1000;
@@ -99,15 +99,7 @@ function wizard(root) {
 
   function plan() {
     return {
-      template: {
-        location: value("location"),
-        description: value("description"),
-        session_type: value("session_type"),
-        status: value("status"),
-        photographer: value("photographer"),
-        assistant: value("assistant"),
-        camera_room: value("camera_room"),
-      },
+      template: sessionTemplate(value),
       time_slot_rows: rows(),
       clients: chosen(),
     };

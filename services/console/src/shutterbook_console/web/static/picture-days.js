@@ -1,7 +1,7 @@
 // Picture days: the "New picture day" form (/picture-days/new) and a day's page
 // (/picture-days/{id}), whose progress is read again every few seconds without reloading.
 
-import { api, clearErrors, el, showError, slotRows } from "./slot-rows.js";
+import { api, clearErrors, el, showError, sessionTemplate, slotRows } from "./slot-rows.js";
 
 const POLL_MS = 3000;
 
@@ -36,15 +36,7 @@ function form(root) {
     return {
       display_name: value("display_name"),
       families,
-      template: {
-        location: value("location"),
-        description: value("description"),
-        session_type: value("session_type"),
-        status: value("status"),
-        photographer: value("photographer"),
-        assistant: value("assistant"),
-        camera_room: value("camera_room"),
-      },
+      template: sessionTemplate(value),
       time_slot_rows: rows(),
       siblings_per_slot: Number(value("siblings_per_slot") || 0),
       open_time: value("open_time"),
@@ -54,9 +46,9 @@ function form(root) {
     };
   }
 
-  root.querySelector("[data-form]").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = root.querySelector("[data-create]");
+  // a button, not a form's submit: console.js would disable a form's buttons for good
+  const button = root.querySelector("[data-create]");
+  button.addEventListener("click", async () => {
     clearErrors(root, errorBox);
     button.disabled = true;
     try {

@@ -1,5 +1,5 @@
 // Shared by the Bulk Session Wizard (bulk.js) and the picture day form (picture-days.js): the
-// console's JSON calls, the time-slot rows (add, remove, read), and field errors placed by
+// console's JSON calls, the time-slot rows (add, remove, read), the session template, and field errors placed by
 // their field (`time_slot_rows[1].end_date` on its row, the rest by `data-error-for`).
 
 export function csrfHeader() {
@@ -71,6 +71,19 @@ export function slotRows(root) {
     });
   }
   return { rowsBox, rows };
+}
+
+// What every session of the wizard or the day gets, from the form's fields (by id).
+export function sessionTemplate(value) {
+  return {
+    location: value("location"),
+    description: value("description"),
+    session_type: value("session_type"),
+    status: value("status"),
+    photographer: value("photographer"),
+    assistant: value("assistant"),
+    camera_room: value("camera_room"),
+  };
 }
 
 export function clearErrors(root, errorBox) {
