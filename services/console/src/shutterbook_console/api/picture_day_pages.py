@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +31,7 @@ from shutterbook_console.api.type_pages import upstreams_of
 from shutterbook_console.application import picture_days as days
 from shutterbook_console.application.bulk_wizard import may_run, wizard_choices
 from shutterbook_console.application.picture_day_letters import (
+    Letterhead,
     Portal,
     code_letters,
     email_codes,
@@ -40,6 +42,7 @@ from shutterbook_console.application.sessions import CurrentSession
 from shutterbook_console.notifications_client import NotificationsClient
 from shutterbook_console.upstreams import UpstreamError, Upstreams
 from shutterbook_kit.errors import DomainError
+from shutterbook_kit.identity import Caller
 
 TOKEN = re.compile(r"^[0-9A-Za-z_=-]{0,500}$")
 ID = re.compile(r"^[0-9a-fA-F-]{36}$")
@@ -277,6 +280,28 @@ def _back(day_id: str, **query: Any) -> Redirect:
     return Redirect(f"/picture-days/{day_id}?" + urlencode(query), headers=NO_STORE)
 
 
+@dataclass(frozen=True)
+class _Codes:
+    """What a manager's code action works with: who, the upstreams, the portal, the letterhead."""
+
+    session: CurrentSession
+    up: Upstreams
+    caller: Caller
+    portal: Portal
+    day_id: str
+
+    async def head(self, request: Request[Any, Any, State]) -> Letterhead:
+        studio = provide_settings(request).studio_name
+        return await letterhead(self.up, self.caller, self.day_id, studio, self.portal)
+
+
+async def _codes(request: Request[Any, Any, State], day_id: str) -> _Codes | Template | Redirect:
+    session = await _manager(request, day_id)
+    if not isinstance(session, CurrentSession):
+        return session
+    return _Codes(session, upstreams_of(request), session.staff.caller(), _portal(request), day_id)
+
+
 async def _family(request: Request[Any, Any, State]) -> list[str] | None:
     """The family a form names (`family`: a client id) for a new code; None: every family without one."""
     family = str((await request.form()).get("family", ""))
@@ -287,13 +312,13 @@ async def _family(request: Request[Any, Any, State]) -> list[str] | None:
 async def print_letters(request: Request[Any, Any, State], day_id: FromPath[uuid.UUID]) -> Response[bytes] | Any:
     """Issues codes (every family without one, or the family named) and answers with their
     letters, one page per family: the only time the codes can be printed."""
-    session = await _manager(request, str(day_id))
-    if not isinstance(session, CurrentSession):
-        return session
-    up, caller, portal = upstreams_of(request), session.staff.caller(), _portal(request)
+    work = await _codes(request, str(day_id))
+    if not isinstance(work, _Codes):
+        return work
+    session, up, caller, portal = work.session, work.up, work.caller, work.portal
     named = await _family(request)
     try:
-        head = await letterhead(up, caller, str(day_id), provide_settings(request).studio_name, portal)
+        head = await work.head(request)
         codes = await days.issue_codes(up, caller, str(day_id), named)
     except DomainError as exc:
         return await _day_page(request, session, str(day_id), _status(exc), _sentence(exc.message))
@@ -312,13 +337,13 @@ async def print_letters(request: Request[Any, Any, State], day_id: FromPath[uuid
 async def email_code_letters(request: Request[Any, Any, State], day_id: FromPath[uuid.UUID]) -> Any:
     """Issues codes to the families without one that have an email address (or the family
     named) and emails each its code through notifications."""
-    session = await _manager(request, str(day_id))
-    if not isinstance(session, CurrentSession):
-        return session
-    up, caller, portal = upstreams_of(request), session.staff.caller(), _portal(request)
+    work = await _codes(request, str(day_id))
+    if not isinstance(work, _Codes):
+        return work
+    session, up, caller, portal = work.session, work.up, work.caller, work.portal
     named = await _family(request)
     try:
-        head = await letterhead(up, caller, str(day_id), provide_settings(request).studio_name, portal)
+        head = await work.head(request)
         if named is None:
             lacking = [f for f in await days.all_families(up, caller, str(day_id), False) if not f.has_code]
             wanted = [f.client_id for f in lacking if f.email]
@@ -341,14 +366,14 @@ async def email_code_letters(request: Request[Any, Any, State], day_id: FromPath
 @post("/picture-days/{day_id:uuid}/reminders", include_in_schema=False)
 async def email_reminder(request: Request[Any, Any, State], day_id: FromPath[uuid.UUID]) -> Any:
     """A reminder to every family not booked yet that has an email address."""
-    session = await _manager(request, str(day_id))
-    if not isinstance(session, CurrentSession):
-        return session
-    up, caller, portal = upstreams_of(request), session.staff.caller(), _portal(request)
+    work = await _codes(request, str(day_id))
+    if not isinstance(work, _Codes):
+        return work
+    session, up, caller, portal = work.session, work.up, work.caller, work.portal
     batch = str((await request.form()).get("batch", ""))
     batch = batch if ID.match(batch) else str(uuid.uuid4())
     try:
-        head = await letterhead(up, caller, str(day_id), provide_settings(request).studio_name, portal)
+        head = await work.head(request)
         waiting = await days.all_families(up, caller, str(day_id), True)
     except DomainError as exc:
         return await _day_page(request, session, str(day_id), _status(exc), _sentence(exc.message))
