@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import grpc
@@ -47,25 +47,20 @@ async def clients_and_scheduling(
     clients_db = await databases.new("clients", migrate_with=clients_main.MIGRATIONS)
     scheduling_db = await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS)
     clients_host = clients_main.build(service_settings("clients", clients_db, nats_url))
-    scheduling_host = scheduling_main.build(
-        service_settings("scheduling", scheduling_db, nats_url, **overrides),
-        own if own is not None else SchedulingSettings(),
-    )
-    # each item of the `with` is entered before the next is evaluated, so the ports are known
-    async with (
-        running(clients_host),
-        running(scheduling_host),
-        grpc.aio.insecure_channel(f"127.0.0.1:{clients_host.port}") as c_ch,
-        grpc.aio.insecure_channel(f"127.0.0.1:{scheduling_host.port}") as s_ch,
-    ):
-        yield Slice(
-            clients=clients_pb2_grpc.ClientsServiceStub(c_ch),
-            scheduling=scheduling_pb2_grpc.SchedulingServiceStub(s_ch),
-            clients_port=clients_host.port,
-            scheduling_port=scheduling_host.port,
-            clients_db=clients_db,
-            scheduling_db=scheduling_db,
-        )
+    async with running(clients_host), grpc.aio.insecure_channel(f"127.0.0.1:{clients_host.port}") as c_ch:
+        settings = service_settings("scheduling", scheduling_db, nats_url, **overrides)
+        if "upstreams" not in overrides:  # picture days read their families from this clients service
+            settings = replace(settings, upstreams={**settings.upstreams, "clients": f"127.0.0.1:{clients_host.port}"})
+        scheduling_host = scheduling_main.build(settings, own if own is not None else SchedulingSettings())
+        async with running(scheduling_host), grpc.aio.insecure_channel(f"127.0.0.1:{scheduling_host.port}") as s_ch:
+            yield Slice(
+                clients=clients_pb2_grpc.ClientsServiceStub(c_ch),
+                scheduling=scheduling_pb2_grpc.SchedulingServiceStub(s_ch),
+                clients_port=clients_host.port,
+                scheduling_port=scheduling_host.port,
+                clients_db=clients_db,
+                scheduling_db=scheduling_db,
+            )
 
 
 async def create_client(

@@ -15,7 +15,7 @@ from shutterbook_console import main as console_main
 from shutterbook_console.demo import seed_demo_staff
 from shutterbook_devstack.mail_sink import MailSink
 from shutterbook_devstack.testing import DatabaseFactory
-from shutterbook_kit.demo import DEMO_COMPANY_ID
+from shutterbook_kit.demo import DEMO_COMPANY_ID, DEMO_PUBLISHABLE_KEY
 from tests.console_support import Console, console
 from tests.notifications_support import notifications_service
 from tests.stack_support import Stack, booking_stack
@@ -29,8 +29,11 @@ async def wizard_stack(
     *,
     studio_name: str = "",
     smtp: MailSink | None = None,
+    portal: bool = False,
 ) -> AsyncIterator[tuple[Stack, Console]]:
-    """`smtp`: notifications runs too (mailing through that sink), and the console calls it."""
+    """`smtp`: notifications runs too (mailing through that sink), and the console calls it.
+    `portal`: the console's booking page address is the gateway's, with the demo publishable key
+    (the picture day letters link there)."""
     console_db = await databases.new("console", migrate_with=console_main.MIGRATIONS)
     monkeypatch.setenv("SHUTTERBOOK_CONSOLE_DATABASE_URL", console_db)  # where the demo seeding puts staff
     async with booking_stack(databases, nats_url, demo=True) as stack:
@@ -39,6 +42,8 @@ async def wizard_stack(
             await seed_demo_staff(channel, DEMO_COMPANY_ID, console_db)
         async with AsyncExitStack() as more:
             extra: dict[str, Any] = {}
+            if portal:
+                extra.update(booking_page_url=stack.base_url, booking_page_key=DEMO_PUBLISHABLE_KEY)
             if smtp is not None:
                 n = await more.enter_async_context(
                     notifications_service(

@@ -30,6 +30,7 @@ from shutterbook_console.api.invoice_pages import INVOICE_HANDLERS
 from shutterbook_console.api.letter_pages import LETTER_HANDLERS
 from shutterbook_console.api.mailbox_pages import MAILBOX_HANDLERS
 from shutterbook_console.api.pages import PAGE_HANDLERS
+from shutterbook_console.api.picture_day_pages import PICTURE_DAY_HANDLERS
 from shutterbook_console.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
 from shutterbook_console.api.session_pages import SESSION_PAGE_HANDLERS
 from shutterbook_console.api.staff import IdentityProviderController, StaffController
@@ -114,6 +115,7 @@ def create_app(settings: ConsoleSettings, *, secret_key: str, mailer: Mailer | N
             calendar_page,
             *SESSION_PAGE_HANDLERS,
             *BULK_HANDLERS,
+            *PICTURE_DAY_HANDLERS,
             *WIZARD_HANDLERS,
             WizardLetterController,
             *CLIENT_PAGE_HANDLERS,

@@ -191,6 +191,17 @@ class NotificationsClient:
         reply = await self.stub.SendSessionLetter(request, metadata=call_metadata(caller), timeout=CALL_TIMEOUT)
         return LoggedMessage.of(reply)
 
+    async def send_client_message(
+        self, caller: Caller, client: str, subject: str, body_text: str, request_id: str
+    ) -> LoggedMessage:
+        """A plain-text email of the studio's words to a client (`clients/{id}`) now; a retry
+        with `request_id` is the same message. Raises `grpc.aio.AioRpcError`."""
+        request = pb.SendClientMessageRequest(
+            client=client, subject=subject, body_text=body_text, request_id=request_id
+        )
+        reply = await self.stub.SendClientMessage(request, metadata=call_metadata(caller), timeout=CALL_TIMEOUT)
+        return LoggedMessage.of(reply)
+
     async def letters(self, caller: Caller) -> list[Letter]:
         reply = await self.stub.ListFormLetters(
             pb.ListFormLettersRequest(page_size=1000), metadata=call_metadata(caller), timeout=CALL_TIMEOUT

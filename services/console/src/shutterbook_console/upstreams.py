@@ -20,6 +20,8 @@ from shutterbook.scheduling.v1 import (
     bulk_pb2_grpc,
     online_pb2,
     online_pb2_grpc,
+    picture_day_pb2,
+    picture_day_pb2_grpc,
     scheduling_pb2_grpc,
     slot_patterns_pb2,
     slot_patterns_pb2_grpc,
@@ -119,6 +121,7 @@ class Upstreams:
             "bulk": _channel(targets["scheduling"], bulk_pb2.DESCRIPTOR, "BulkSchedulingService"),
             "online": _channel(targets["scheduling"], online_pb2.DESCRIPTOR, "OnlineBookingService"),
             "patterns": _channel(targets["scheduling"], slot_patterns_pb2.DESCRIPTOR, "TimeSlotPatternService"),
+            "picture_days": _channel(targets["scheduling"], picture_day_pb2.DESCRIPTOR, "PictureDayService"),
         }
         self.scheduling = scheduling_pb2_grpc.SchedulingServiceStub(self.channels["scheduling"])
         self.clients = clients_pb2_grpc.ClientsServiceStub(self.channels["clients"])
@@ -126,6 +129,7 @@ class Upstreams:
         self.bulk = bulk_pb2_grpc.BulkSchedulingServiceStub(self.channels["bulk"])
         self.online = online_pb2_grpc.OnlineBookingServiceStub(self.channels["online"])
         self.patterns = slot_patterns_pb2_grpc.TimeSlotPatternServiceStub(self.channels["patterns"])
+        self.picture_days = picture_day_pb2_grpc.PictureDayServiceStub(self.channels["picture_days"])
 
     async def call(
         self, method: Callable[..., Awaitable[R]], request: Any, caller: Caller, *, timeout: float = CALL_TIMEOUT

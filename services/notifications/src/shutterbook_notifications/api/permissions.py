@@ -1,7 +1,8 @@
 """The permission each RPC of the notifications service needs (checked by the kit's interceptor).
 
 Form letters and triggers are studio setup; the communication log and a client's preferences
-are part of the client's record; sending a letter for a session is a front-desk action.
+are part of the client's record; sending a letter for a session, or a message to a client (a
+picture day's code or reminder), is a front-desk action.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _METHODS: dict[str, Permission] = {
     "ListMessages": Permission.CLIENTS_READ,
     "GetMessage": Permission.CLIENTS_READ,
     "SendSessionLetter": Permission.SESSIONS_BOOK,
+    "SendClientMessage": Permission.SESSIONS_BOOK,
     "GetClientPreferences": Permission.CLIENTS_READ,
     "UpdateClientPreferences": Permission.CLIENTS_WRITE,
 }

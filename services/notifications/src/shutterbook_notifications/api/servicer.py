@@ -279,6 +279,26 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
 
         return await _once(self.db, company, "SendSessionLetter", request, pb.Message, work)
 
+    async def SendClientMessage(self, request: pb.SendClientMessageRequest, context: Ctx) -> pb.Message:
+        v = Violations()
+        if not (8 <= len(request.request_id) <= 100):
+            v.add("request_id", "is required: 8 to 100 characters, for example a UUID")
+        if not request.subject.strip() or len(request.subject) > 300 or "\n" in request.subject:
+            v.add("subject", "is required: one line of at most 300 characters")
+        if not request.body_text.strip() or len(request.body_text) > 20000:
+            v.add("body_text", "is required: at most 20000 characters")
+        v.raise_if_any()
+        client_id = _id(request.client, "clients", "client")
+        company = _company()
+
+        async def work(uow: UnitOfWork) -> pb.Message:
+            row = await on_demand.send_client_message(
+                uow, company, client_id, request.subject.strip(), request.body_text, request.request_id
+            )
+            return message_pb(row)
+
+        return await _once(self.db, company, "SendClientMessage", request, pb.Message, work)
+
     async def GetClientPreferences(self, request: pb.GetClientPreferencesRequest, context: Ctx) -> pb.ClientPreferences:
         client_id = _id(request.name, "clientPreferences", "name")
         opt_out = await directory.get_preferences(self.db, _company(), client_id)

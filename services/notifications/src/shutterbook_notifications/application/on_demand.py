@@ -10,7 +10,13 @@ from shutterbook_kit.errors import FailedPrecondition, NotFound
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_notifications.application import directory
 from shutterbook_notifications.application.letters import letter_by_id
-from shutterbook_notifications.application.outgoing import Outgoing, queue_letter, queue_purpose
+from shutterbook_notifications.application.outgoing import (
+    Outgoing,
+    Recipient,
+    queue_letter,
+    queue_purpose,
+    queue_rendered,
+)
 from shutterbook_notifications.application.sessions import UpstreamReads, outgoing_for
 from shutterbook_notifications.domain.confirmation_pdf import confirmation_filename, confirmation_pdf
 from shutterbook_notifications.domain.letters import LetterTemplates, Purpose, Rendered, render, sample_context
@@ -69,3 +75,23 @@ async def preview(
             except directory.ClientNotKnownYet as exc:
                 raise FailedPrecondition("the session's client is not known yet") from exc
     return render(templates, context)
+
+
+async def send_client_message(
+    uow: UnitOfWork, company_id: str, client_id: str, subject: str, body_text: str, request_id: str
+) -> MessageRow:
+    """Queue the studio's own words (no template: sent as typed) to the client's email address
+    in the caller's unit of work (which commits, with its request_id). A client the directory
+    does not hold yet is FAILED_PRECONDITION; one without an address gets a FAILED message."""
+    try:
+        client = await directory.client(uow, company_id, client_id)
+    except directory.ClientNotKnownYet as exc:
+        raise FailedPrecondition("the client is not known to notifications yet; try again shortly") from exc
+    out = Outgoing(
+        company_id=company_id,
+        dedupe_key=f"request:{request_id}",
+        recipient=Recipient(client_id=client.client_id, email=client.email),
+        context={},
+        channel="email",
+    )
+    return await queue_rendered(uow, out, Purpose.CUSTOM, "", Rendered(subject, body_text, ""))

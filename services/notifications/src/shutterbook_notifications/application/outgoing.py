@@ -17,7 +17,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_notifications.application.letters import letter_by_id, letter_for_purpose
 from shutterbook_notifications.domain.account import SessionAccount
 from shutterbook_notifications.domain.delivery import ChannelKind, State
-from shutterbook_notifications.domain.letters import LetterTemplates, Purpose, RenderError, render, uses_field
+from shutterbook_notifications.domain.letters import LetterTemplates, Purpose, Rendered, RenderError, render, uses_field
 from shutterbook_notifications.storage.models import MessageRow
 from shutterbook_notifications.storage.repository import MessageRepository
 from shutterbook_notifications.transports.smtp import Attachment
@@ -67,6 +67,25 @@ async def queue(
     uow: UnitOfWork, out: Outgoing, purpose: Purpose, letter_id: str, templates: LetterTemplates | None
 ) -> MessageRow:
     """Write the message once per (company, dedupe_key); a repeat returns the first."""
+    earlier = await MessageRepository(uow.session).by_dedupe_key(out.company_id, out.dedupe_key)
+    if earlier is not None:
+        return earlier
+    rendered, error = None, ""
+    if templates is None:
+        error = f"form letter {letter_id} no longer exists"
+    else:
+        try:
+            rendered = render(templates, await out.context_for(templates))
+        except RenderError as exc:
+            error = f"form letter {letter_id} could not be rendered: {exc}"[:500]
+    return await queue_rendered(uow, out, purpose, letter_id, rendered, error)
+
+
+async def queue_rendered(
+    uow: UnitOfWork, out: Outgoing, purpose: Purpose, letter_id: str, rendered: Rendered | None, error: str = ""
+) -> MessageRow:
+    """Write a message already rendered (None: a FAILED one saying `error`), once per
+    (company, dedupe_key); a repeat returns the first."""
     messages = MessageRepository(uow.session)
     earlier = await messages.by_dedupe_key(out.company_id, out.dedupe_key)
     if earlier is not None:
@@ -77,15 +96,9 @@ async def queue(
     else:
         channel = ChannelKind.EMAIL if out.recipient.email or not out.recipient.phone else ChannelKind.SMS
     subject = text = html = ""
-    state, error = State.QUEUED, ""
-    if templates is None:
-        state, error = State.FAILED, f"form letter {letter_id} no longer exists"
-    else:
-        try:
-            rendered = render(templates, await out.context_for(templates))
-            subject, text, html = rendered.subject, rendered.body_text, rendered.body_html
-        except RenderError as exc:
-            state, error = State.FAILED, f"form letter {letter_id} could not be rendered: {exc}"[:500]
+    state = State.QUEUED if rendered is not None else State.FAILED
+    if rendered is not None:
+        subject, text, html = rendered.subject, rendered.body_text, rendered.body_html
     recipient = {ChannelKind.EMAIL: out.recipient.email, ChannelKind.SMS: out.recipient.phone}.get(channel, "staff")
     if state is State.QUEUED and not recipient:
         missing = {"email": "email address", "sms": "phone number"}.get(out.channel, "email address or phone number")

@@ -178,6 +178,8 @@ def family_message(
         client=f"clients/{family.client_id}",
         display_name=family.display_name,
         booked=all(c.booking_id for c in children),
+        has_access_code=family.code_hash is not None,
+        email=family.email,
     )
     for child in children:
         msg.children.append(

@@ -824,6 +824,40 @@ class SendSessionLetterRequest(_message.Message):
 Global___SendSessionLetterRequest: _TypeAlias = SendSessionLetterRequest  # noqa: Y015
 
 @_typing.final
+class SendClientMessageRequest(_message.Message):
+    """Request of SendClientMessage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    BODY_TEXT_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    client: _builtins.str
+    """The client, `clients/{id}`; the message goes to the address notifications knows for it."""
+    subject: _builtins.str
+    """Subject, 1 to 300 characters."""
+    body_text: _builtins.str
+    """Plain-text body, 1 to 20000 characters."""
+    request_id: _builtins.str
+    """Idempotency key (a UUID): a retry returns the first message. Required."""
+    def __init__(
+        self,
+        *,
+        client: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        body_text: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body_text", b"body_text", "client", b"client", "request_id", b"request_id", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendClientMessageRequest: _TypeAlias = SendClientMessageRequest  # noqa: Y015
+
+@_typing.final
 class ClientPreferences(_message.Message):
     """A client's notification preferences."""
 

@@ -96,6 +96,11 @@ class NotificationsServiceStub:
                 request_serializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.SendSessionLetterRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.Message.FromString,
                 _registered_method=True)
+        self.SendClientMessage = channel.unary_unary(
+                '/shutterbook.notifications.v1.NotificationsService/SendClientMessage',
+                request_serializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.SendClientMessageRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.Message.FromString,
+                _registered_method=True)
         self.GetClientPreferences = channel.unary_unary(
                 '/shutterbook.notifications.v1.NotificationsService/GetClientPreferences',
                 request_serializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.GetClientPreferencesRequest.SerializeToString,
@@ -201,6 +206,16 @@ class NotificationsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendClientMessage(self, request, context):
+        """Sends a message of the studio's own words (a subject and a plain-text body) to a
+        client's email address now, recorded in the communication log like any message: a
+        picture day's access code or reminder. A client without an email address gets a FAILED
+        message saying so.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetClientPreferences(self, request, context):
         """A client's notification preferences (reminder opt-out).
         """
@@ -276,6 +291,11 @@ def add_NotificationsServiceServicer_to_server(servicer, server):
             'SendSessionLetter': grpc.unary_unary_rpc_method_handler(
                     servicer.SendSessionLetter,
                     request_deserializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.SendSessionLetterRequest.FromString,
+                    response_serializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.Message.SerializeToString,
+            ),
+            'SendClientMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendClientMessage,
+                    request_deserializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.SendClientMessageRequest.FromString,
                     response_serializer=shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.Message.SerializeToString,
             ),
             'GetClientPreferences': grpc.unary_unary_rpc_method_handler(
@@ -614,6 +634,33 @@ class NotificationsService:
             target,
             '/shutterbook.notifications.v1.NotificationsService/SendSessionLetter',
             shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.SendSessionLetterRequest.SerializeToString,
+            shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.Message.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendClientMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.notifications.v1.NotificationsService/SendClientMessage',
+            shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.SendClientMessageRequest.SerializeToString,
             shutterbook_dot_notifications_dot_v1_dot_notifications__pb2.Message.FromString,
             options,
             channel_credentials,

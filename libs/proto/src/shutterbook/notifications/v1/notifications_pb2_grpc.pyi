@@ -67,6 +67,12 @@ class NotificationsServiceStub:
     """Gets a message of the log."""
     SendSessionLetter: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SendSessionLetterRequest, _notifications_pb2.Message]
     """Sends a form letter for a session to its client now ("email session confirmation")."""
+    SendClientMessage: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SendClientMessageRequest, _notifications_pb2.Message]
+    """Sends a message of the studio's own words (a subject and a plain-text body) to a
+    client's email address now, recorded in the communication log like any message: a
+    picture day's access code or reminder. A client without an email address gets a FAILED
+    message saying so.
+    """
     GetClientPreferences: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.GetClientPreferencesRequest, _notifications_pb2.ClientPreferences]
     """A client's notification preferences (reminder opt-out)."""
     UpdateClientPreferences: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.UpdateClientPreferencesRequest, _notifications_pb2.ClientPreferences]
@@ -111,6 +117,12 @@ class NotificationsServiceAsyncStub(NotificationsServiceStub):
     """Gets a message of the log."""
     SendSessionLetter: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SendSessionLetterRequest, _notifications_pb2.Message]  # type: ignore[assignment]
     """Sends a form letter for a session to its client now ("email session confirmation")."""
+    SendClientMessage: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SendClientMessageRequest, _notifications_pb2.Message]  # type: ignore[assignment]
+    """Sends a message of the studio's own words (a subject and a plain-text body) to a
+    client's email address now, recorded in the communication log like any message: a
+    picture day's access code or reminder. A client without an email address gets a FAILED
+    message saying so.
+    """
     GetClientPreferences: _aio.UnaryUnaryMultiCallable[_notifications_pb2.GetClientPreferencesRequest, _notifications_pb2.ClientPreferences]  # type: ignore[assignment]
     """A client's notification preferences (reminder opt-out)."""
     UpdateClientPreferences: _aio.UnaryUnaryMultiCallable[_notifications_pb2.UpdateClientPreferencesRequest, _notifications_pb2.ClientPreferences]  # type: ignore[assignment]
@@ -224,6 +236,18 @@ class NotificationsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifications_pb2.Message, _abc.Awaitable[_notifications_pb2.Message]]:
         """Sends a form letter for a session to its client now ("email session confirmation")."""
+
+    @_abc_1.abstractmethod
+    def SendClientMessage(
+        self,
+        request: _notifications_pb2.SendClientMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.Message, _abc.Awaitable[_notifications_pb2.Message]]:
+        """Sends a message of the studio's own words (a subject and a plain-text body) to a
+        client's email address now, recorded in the communication log like any message: a
+        picture day's access code or reminder. A client without an email address gets a FAILED
+        message saying so.
+        """
 
     @_abc_1.abstractmethod
     def GetClientPreferences(

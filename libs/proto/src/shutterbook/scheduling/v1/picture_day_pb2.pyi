@@ -358,6 +358,8 @@ class PictureDayFamily(_message.Message):
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     CHILDREN_FIELD_NUMBER: _builtins.int
     BOOKED_FIELD_NUMBER: _builtins.int
+    HAS_ACCESS_CODE_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `pictureDays/{picture_day_id}/families/{client_id}`. Output only."""
     client: _builtins.str
@@ -366,6 +368,10 @@ class PictureDayFamily(_message.Message):
     """Name to show (families are listed by it)."""
     booked: _builtins.bool
     """Whether every member child is booked."""
+    has_access_code: _builtins.bool
+    """Whether the family holds a live access code. Output only."""
+    email: _builtins.str
+    """The family's primary email as read at creation, if any. Output only."""
     @_builtins.property
     def children(self) -> _containers.RepeatedCompositeFieldContainer[Global___PictureDayChild]:
         """Member children: the family's members whose relationship is child; a client without
@@ -380,10 +386,12 @@ class PictureDayFamily(_message.Message):
         display_name: _builtins.str = ...,
         children: _abc.Iterable[Global___PictureDayChild] | None = ...,
         booked: _builtins.bool = ...,
+        has_access_code: _builtins.bool = ...,
+        email: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booked", b"booked", "children", b"children", "client", b"client", "display_name", b"display_name", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booked", b"booked", "children", b"children", "client", b"client", "display_name", b"display_name", "email", b"email", "has_access_code", b"has_access_code", "name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
