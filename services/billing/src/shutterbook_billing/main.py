@@ -8,7 +8,7 @@ from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook_billing import events
 from shutterbook_billing.api.permissions import PERMISSIONS
 from shutterbook_billing.api.servicer import BillingServicer
-from shutterbook_billing.application import client_directory, invoices
+from shutterbook_billing.application import client_directory, invoices, studio_profile
 from shutterbook_billing.domain.payments import PaymentProvider
 from shutterbook_billing.providers.sandbox import SandboxProvider
 from shutterbook_kit.cli import service_cli
@@ -39,7 +39,7 @@ def build(settings: ServiceSettings, *, provider: PaymentProvider | None = None)
                 nats,
                 consumer=SERVICE,
                 stream=StreamSpec(events.SESSION_BOOKED.domain),
-                subscriptions=invoices.SUBSCRIPTIONS,
+                subscriptions=[*invoices.SUBSCRIPTIONS, *studio_profile.SUBSCRIPTIONS],
                 policy=consumer_policy,
             ),
             EventConsumer(

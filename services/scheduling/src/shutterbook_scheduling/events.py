@@ -35,6 +35,7 @@ LOCATION_CHANGED = shared_events.LOCATION_CHANGED
 SCHEDULE_CHANGED = shared_events.SCHEDULE_CHANGED
 SESSION_TYPE_CHANGED = shared_events.SESSION_TYPE_CHANGED
 APPOINTMENT_TYPE_CHANGED = shared_events.APPOINTMENT_TYPE_CHANGED
+COMPANY_CHANGED = shared_events.COMPANY_CHANGED
 
 # published, scheduling's alone
 BULK_JOB_COMPLETED = EventType("scheduling.bulk_job.completed", bulk_pb2.BulkJobCompletedEvent)

@@ -17,9 +17,17 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.common.v1 import audit_pb2
-from shutterbook_console.application.confirmation import Printable, latin1, line_table, money, pdf_row, start_pdf
+from shutterbook_console.application.confirmation import (
+    Printable,
+    line_table,
+    money,
+    pdf_row,
+    start_pdf,
+    studio_heading,
+)
 from shutterbook_console.application.hubs import display_name
 from shutterbook_console.application.invoice_records import visible_invoice
+from shutterbook_console.application.studio import Studio
 from shutterbook_console.upstreams import Upstreams
 from shutterbook_kit.identity import Caller
 
@@ -40,18 +48,14 @@ def _at(ts: Timestamp, zone: str) -> str:
     return f"{moment:%B %d, %Y %I:%M %p} ({zone})"
 
 
-def _heading(pdf: FPDF, studio: str, invoice: bpb.Invoice | None, title: str) -> None:
+def _heading(pdf: FPDF, studio: Studio, invoice: bpb.Invoice | None, title: str) -> None:
     where = invoice.session_details if invoice is not None else None
-    pdf.set_font("helvetica", "B", 20)
-    name = studio or (where.location_display_name if where else "") or "Receipt"
-    pdf.cell(0, 11, latin1(name), new_x="LMARGIN", new_y="NEXT")
-    if where and (where.location_display_name or where.location_address):
-        place = " - ".join(p for p in (where.location_display_name, where.location_address) if p)
-        pdf.set_font("helvetica", size=10)
-        pdf.cell(0, 6, latin1(place), new_x="LMARGIN", new_y="NEXT")
+    location = where.location_display_name if where else ""
+    place = " - ".join(p for p in (location, where.location_address if where else "") if p)
+    studio_heading(pdf, studio, location or "Receipt", place)
     pdf.ln(6)
     pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
 
 
 def _refunds(history: list[audit_pb2.AuditEntry]) -> list[tuple[Timestamp, int, str]]:
@@ -85,7 +89,7 @@ def _lines(pdf: FPDF, invoice: bpb.Invoice) -> None:
 
 
 def render_payment_receipt(
-    studio: str,
+    studio: Studio,
     payment: bpb.Payment,
     invoice: bpb.Invoice,
     zone: str,
@@ -117,7 +121,7 @@ def render_payment_receipt(
     return bytes(pdf.output())
 
 
-async def payment_receipt(up: Upstreams, caller: Caller, name: str, studio: str) -> Printable:
+async def payment_receipt(up: Upstreams, caller: Caller, name: str, studio: Studio) -> Printable:
     """The receipt of a payment (with its refunds); one of an invoice the staff member may not
     see is NOT_FOUND, a role without billing.read is refused by billing."""
     b = up.billing
@@ -132,7 +136,7 @@ async def payment_receipt(up: Upstreams, caller: Caller, name: str, studio: str)
     return Printable(f"{kind}-{invoice.invoice_number}-{len(refunds) + 1}.pdf", content)
 
 
-def render_deposit_receipt(studio: str, deposit: bpb.Deposit, client_name: str) -> bytes:
+def render_deposit_receipt(studio: Studio, deposit: bpb.Deposit, client_name: str) -> bytes:
     c = deposit.amount.currency_code
     pdf = start_pdf(studio, "Deposit receipt")
     _heading(pdf, studio, None, "Customer deposit receipt")
@@ -150,7 +154,7 @@ def render_deposit_receipt(studio: str, deposit: bpb.Deposit, client_name: str) 
     return bytes(pdf.output())
 
 
-async def deposit_receipt(up: Upstreams, caller: Caller, name: str, studio: str) -> Printable:
+async def deposit_receipt(up: Upstreams, caller: Caller, name: str, studio: Studio) -> Printable:
     deposit = await up.call(up.billing.GetDeposit, bpb.GetDepositRequest(name=name), caller)
     client = await up.call(up.clients.GetClient, clients_pb2.GetClientRequest(name=deposit.client), caller)
     content = render_deposit_receipt(studio, deposit, display_name(client))
