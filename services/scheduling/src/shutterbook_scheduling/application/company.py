@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy.orm import undefer
+
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
@@ -124,14 +126,16 @@ def _announce(uow: UnitOfWork, company_id: str, row: CompanyProfileRow) -> None:
     uow.emit(events.COMPANY_CHANGED, company_id, event)
 
 
-async def _load(uow: UnitOfWork, company_id: str, *, lock: bool) -> CompanyProfileRow | None:
-    return await uow.session.get(CompanyProfileRow, company_id, with_for_update=lock)
+async def _load(uow: UnitOfWork, company_id: str, *, lock: bool, logo: bool = True) -> CompanyProfileRow | None:
+    """The row; its logo's bytes too unless `logo` is False (every change announces them)."""
+    options = [undefer(CompanyProfileRow.logo_data)] if logo else []
+    return await uow.session.get(CompanyProfileRow, company_id, with_for_update=lock, options=options)
 
 
 async def get_profile(db: Database, company_id: str, name: str) -> pb.CompanyProfile:
     _check_name(name, PROFILE_NAME, "name")
     async with UnitOfWork(db, readonly=True) as uow:
-        return profile_proto(await _load(uow, company_id, lock=False))
+        return profile_proto(await _load(uow, company_id, lock=False, logo=False))
 
 
 async def update_profile(db: Database, company_id: str, request: pb.UpdateCompanyProfileRequest) -> pb.CompanyProfile:
