@@ -60,6 +60,7 @@ const state = {
   bookingId: "",
   booking: /** @type {any} */ (null),
   manageUrl: "",
+  studioName: "", // the studio's name once GET /v1/studio answered (page titles)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ function setStatus(text) {
  */
 function show(section, options = {}) {
   app.replaceChildren(section);
-  document.title = `${options.title || section.querySelector("h2")?.textContent || "Book"} – Book online`;
+  document.title = `${options.title || section.querySelector("h2")?.textContent || "Book"} – ${state.studioName || "Book online"}`;
   if (options.focus !== false) {
     const heading = section.querySelector("h2");
     if (heading) heading.focus();
@@ -1291,7 +1292,8 @@ async function showStudio() {
   const title = document.getElementById("page-title");
   if (studio.name && title) {
     title.textContent = studio.name;
-    document.title = `Book online - ${studio.name}`;
+    state.studioName = studio.name;
+    document.title = document.title.replace(/– Book online$/, `– ${studio.name}`);
   }
   if (studio.logo_url && header) {
     const logo = h("img", { class: "studio-logo", src: studio.logo_url, alt: studio.name ? `${studio.name} logo` : "Studio logo" });
