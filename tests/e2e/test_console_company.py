@@ -63,6 +63,7 @@ async def test_a_manager_sets_up_the_company_and_a_front_desk_may_not(browser: B
         await page.get_by_role("link", name="Studio setup").click()
         await expect(page.get_by_role("heading", level=1, name="Studio setup: company")).to_be_visible()
         await expect(page.get_by_label("Studio name")).to_have_value(shown)
+        await page.wait_for_function("[...document.images].every(img => img.complete && img.naturalWidth > 0)")
         await screenshot(page, "console", size, "company-01-view")
 
         # the console's own check, then scheduling's, each beside its field, what was typed kept
@@ -83,6 +84,7 @@ async def test_a_manager_sets_up_the_company_and_a_front_desk_may_not(browser: B
         await expect(page.get_by_role("alert")).to_contain_text("Not saved")
         await expect(page.get_by_label("Brand colour")).to_have_value("sea green")
         await expect(page.get_by_label("Brand colour")).to_have_attribute("aria-invalid", "true")
+        await page.wait_for_function("[...document.images].every(img => img.complete)")
         await screenshot(page, "console", size, "company-02-refused")
         await page.get_by_label("Brand colour").fill("#2e7d32")
         await page.get_by_role("button", name="Save company").click()
