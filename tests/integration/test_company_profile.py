@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
 
 import grpc
 import httpx
@@ -55,16 +56,16 @@ def profile(**overrides: object) -> pb.CompanyProfile:
     return pb.CompanyProfile(**fields)  # type: ignore[arg-type]
 
 
-async def _refused(call: object, field: str) -> None:
+async def _refused(call: Awaitable[object], field: str) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await call  # type: ignore[misc]
+        await call
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert _violations(refused.value) == [field]
 
 
-async def _wait_for(condition: object) -> None:
+async def _wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
     for _ in range(ATTEMPTS):
-        if await condition():  # type: ignore[operator]
+        if await condition():
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the change did not arrive")
@@ -144,12 +145,13 @@ async def test_the_profile_is_kept_validated_and_announced(
         # the logo: PNG or JPEG of at most 256 KiB, of the format it claims
         logo = png(8, 8)
         logo_name = "companyProfile/logo"
-        for field, wrong in {
+        for field, wrong_logo in {
             "company_logo.data": pb.CompanyLogo(name=logo_name, content_type="image/jpeg", data=logo),
             "company_logo.content_type": pb.CompanyLogo(name=logo_name, content_type="image/webp", data=logo),
         }.items():
             await _refused(
-                scheduling.UpdateCompanyLogo(pb.UpdateCompanyLogoRequest(company_logo=wrong), metadata=MANAGER), field
+                scheduling.UpdateCompanyLogo(pb.UpdateCompanyLogoRequest(company_logo=wrong_logo), metadata=MANAGER),
+                field,
             )
         too_big = pb.CompanyLogo(name=logo_name, content_type="image/png", data=logo + b"\0" * (256 * 1024))
         await _refused(
@@ -247,7 +249,8 @@ async def test_the_profile_is_kept_validated_and_announced(
         )
 
         async def renamed() -> bool:
-            return (await http.get("/v1/studio", headers=stack.headers())).json()["name"] == "Lakeside Studios"
+            studio = (await http.get("/v1/studio", headers=stack.headers())).json()
+            return bool(studio["name"] == "Lakeside Studios")
 
         await _wait_for(renamed)
 
