@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_console.api.deps import current_session
 from shutterbook_console.api.letter_pages import NO_STORE, staff_page
-from shutterbook_console.api.type_pages import may_set_up, refused, upstreams_of
+from shutterbook_console.api.type_image_pages import image_response, read_upload
+from shutterbook_console.api.type_pages import beside_fields, may_set_up, not_saved, refused, upstreams_of
 from shutterbook_console.application import company_setup
 from shutterbook_console.application.sessions import CurrentSession
 from shutterbook_console.domain.company_form import form_field, parse_company
@@ -73,16 +74,8 @@ async def company_submit(request: Request[Any, Any, State]) -> Template | Redire
             await company_setup.save_profile(up, caller, parsed.values)
             return Redirect("/setup/company?done=saved", headers=NO_STORE)
         except UpstreamError as exc:
-            for violation in exc.violations:
-                name = form_field(violation.field) or "form"
-                errors.setdefault(name, violation.description[:1].upper() + violation.description[1:] + ".")
-            if not exc.violations:
-                status, error = refused(exc)
-    if errors:
-        count = len(errors)
-        error = f"Not saved: please correct the {'field' if count == 1 else f'{count} fields'} marked below."
-        if "form" in errors:
-            error += " " + errors["form"]
+            status, error = beside_fields(exc, form_field, errors)
+    error = not_saved(errors) or error
     try:
         profile = await company_setup.get_profile(up, caller)
     except UpstreamError:
@@ -100,21 +93,7 @@ async def company_logo(request: Request[Any, Any, State]) -> Response[bytes] | R
     except UpstreamError as exc:
         status, _ = refused(exc)
         return Response(b"no logo", status_code=status, media_type="text/plain")
-    headers = {**NO_STORE, "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'"}
-    return Response(logo.data, media_type=logo.content_type, headers=headers)
-
-
-async def _upload(form: Any) -> tuple[str, bytes, str]:
-    """(content type, bytes, what is wrong) of the logo file the form carries."""
-    upload = form.get("logo")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return "", b"", "Choose a PNG or JPEG file to upload."
-    if upload.content_type not in LOGO_TYPES:
-        return "", b"", "Choose a PNG or JPEG image."
-    data = await upload.read(MAX_LOGO + 1)
-    if len(data) > MAX_LOGO:
-        return "", b"", "The logo is larger than 256 KB: choose a smaller one."
-    return upload.content_type, data, ""
+    return image_response(logo.data, logo.content_type)
 
 
 @post("/setup/company/logo", include_in_schema=False, request_max_body_size=BODY_LIMIT)
@@ -129,7 +108,7 @@ async def company_logo_submit(request: Request[Any, Any, State]) -> Template | R
         if form.get("remove"):
             await company_setup.delete_logo(up, caller)
             return Redirect("/setup/company?done=logo_removed", headers=NO_STORE)
-        content_type, data, problem = await _upload(form)
+        content_type, data, problem = await read_upload(form, "logo", LOGO_TYPES, MAX_LOGO, "logo")
         if not problem:
             await company_setup.save_logo(up, caller, content_type, data)
             return Redirect("/setup/company?done=logo", headers=NO_STORE)

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_console.application.session_records import visible_session
-from shutterbook_console.application.studio import Studio
+from shutterbook_console.application.studio import Studio, one_line
 from shutterbook_console.upstreams import Upstreams
 
 if TYPE_CHECKING:
@@ -51,9 +51,7 @@ def _when(start: datetime, end: datetime) -> str:
 
 
 def postal_address(location: pb.Location) -> str:
-    a = location.address
-    city = " ".join(p for p in (a.locality, a.administrative_area, a.postal_code) if p)
-    return ", ".join(p for p in (*a.address_lines, city) if p)
+    return one_line(location.address)
 
 
 def pdf_row(pdf: FPDF, label: str, value: str) -> None:
