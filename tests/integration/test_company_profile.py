@@ -71,11 +71,12 @@ async def _wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
     raise AssertionError("the change did not arrive")
 
 
+@pytest.mark.postgres
 async def test_the_profile_is_kept_validated_and_announced(
-    sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats
+    databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
     async with (
-        booking_stack(sqlite_databases, nats_server.url) as stack,
+        booking_stack(databases, nats_server.url) as stack,
         httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http,
     ):
         scheduling = stack.services.scheduling
