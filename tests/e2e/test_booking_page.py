@@ -828,7 +828,7 @@ async def test_the_page_shows_the_studio_name_logo_and_colour(demo: Demo, browse
         await expect(logo).to_have_attribute(
             "src", re.compile(f"/book/images/{DEMO_COMPANY_ID}/logo/{profile.logo_etag}$")
         )
-        assert await logo.evaluate("img => img.complete && img.naturalWidth") > 0  # the image decoded
+        assert await logo.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0  # it decodes
         accent = await page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")
         assert accent.lower() == profile.brand_color.lower()
         await expect(page.get_by_role("heading", level=2, name="Choose what to book")).to_be_visible()

@@ -106,7 +106,7 @@ async def test_a_manager_sets_up_the_company_and_a_front_desk_may_not(browser: B
         await expect(page.locator("p.notice")).to_have_text("Logo saved.")
         preview = page.locator("[data-preview] img[data-logo]")
         await expect(preview).to_be_visible()
-        assert await preview.evaluate("img => img.naturalWidth") == 40 + size[0] % 7
+        assert await preview.evaluate("img => img.decode().then(() => img.naturalWidth)") == 40 + size[0] % 7
         await screenshot(page, "console", size, "company-03-saved")
 
         # the confirmation the desk prints carries the studio as now set up
