@@ -20,12 +20,12 @@ from shutterbook.billing.v1 import billing_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.caller_keys import caller_metadata
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, company_metadata
+from shutterbook_devstack.testing import DatabaseFactory, company_metadata, rpc_violations
 from shutterbook_kit.identity import Caller, CallerKind, Role
 from tests.billing_support import create_item, known_client, pay, snapshot
 from tests.helpers import COMPANY_A, COMPANY_B
 from tests.integration.test_billing_documents import assert_no_ids, pdf_text
-from tests.integration.test_marketing_images import _violations, png
+from tests.integration.test_marketing_images import png
 from tests.stack_support import booking_stack
 
 A = company_metadata(COMPANY_A)
@@ -60,7 +60,7 @@ async def _refused(call: Awaitable[object], field: str) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await call
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert _violations(refused.value) == [field]
+    assert list(rpc_violations(refused.value)) == [field]
 
 
 async def _wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
