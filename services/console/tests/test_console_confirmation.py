@@ -148,3 +148,11 @@ def test_without_a_profile_the_console_name_or_the_location_heads_it() -> None:
     assert text.splitlines()[0] == "Console Name"
     text = _text(render(studio_of(pb.CompanyProfile(), ""), SESSION, LOCATION, "Ada", "Family", None))
     assert text.splitlines()[0] == LOCATION.display_name
+
+
+def test_a_logo_that_does_not_decode_is_left_out_not_fatal() -> None:
+    # scheduling checks a logo's signature, not every byte: a truncated PNG can be stored
+    broken = Studio("Lakeside Portrait Co.", logo=b"\x89PNG\r\n\x1a\n" + b"truncated")
+    reader = PdfReader(io.BytesIO(render(broken, SESSION, LOCATION, "Ada", "Family", None)))
+    assert reader.pages[0].extract_text().startswith("Lakeside Portrait Co.")
+    assert len(reader.pages[0].images) == 0
