@@ -806,3 +806,32 @@ async def test_embed_script_inserts_the_page_as_an_iframe(demo: Demo, browser: B
         plain = page.frame_locator("#plain")
         await expect(plain.get_by_role("heading", level=2, name="Choose what to book")).to_be_visible()
         await context.close()
+
+
+@SQLITE_ONLY
+async def test_the_page_shows_the_studio_name_logo_and_colour(demo: Demo, browser: Browser) -> None:
+    """The demo studio's company profile (name, logo, brand colour; set up on the console's
+    Company screen, seeded by `make run`) heads the page on a phone and on a desktop."""
+    profile = await demo.stack.services.scheduling.GetCompanyProfile(
+        pb.GetCompanyProfileRequest(name="companyProfile"), metadata=company_metadata(DEMO_COMPANY_ID)
+    )
+    assert profile.display_name
+    assert profile.logo_etag
+    for size in (PHONE, DESKTOP):
+        shots = _shots(size, f"{demo.backend}-studio")
+        context = await _context(browser, size, demo.stack.base_url)
+        page = await context.new_page()
+        await page.goto(f"/book?key={DEMO_PUBLISHABLE_KEY}")
+        await expect(page.locator("#page-title")).to_have_text(profile.display_name)
+        logo = page.get_by_role("img", name=f"{profile.display_name} logo")
+        await expect(logo).to_be_visible()
+        await expect(logo).to_have_attribute(
+            "src", re.compile(f"/book/images/{DEMO_COMPANY_ID}/logo/{profile.logo_etag}$")
+        )
+        assert await logo.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0  # it decodes
+        accent = await page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")
+        assert accent.lower() == profile.brand_color.lower()
+        await expect(page.get_by_role("heading", level=2, name="Choose what to book")).to_be_visible()
+        await expect(page).to_have_title(f"Choose what to book – {profile.display_name}")
+        await shots.take(page, "header")
+        await context.close()

@@ -129,7 +129,7 @@ async def test_a_manager_sets_up_a_type_online_and_a_front_desk_may_not(browser:
         await expect(page.locator("p.notice")).to_have_text("Marketing image saved.")
         shown = page.get_by_role("img", name="The marketing image of Family Portrait")
         await expect(shown).to_be_visible()
-        assert await shown.evaluate("img => img.naturalWidth") == 64
+        assert await shown.evaluate("img => img.decode().then(() => img.naturalWidth)") == 64  # once loaded
         await screenshot(page, "console", size, "types-03-online")
 
         # Price List Items: the print added to the session fee

@@ -184,6 +184,15 @@ async def test_a_key_of_company_a_reaches_nothing_of_company_b(
             await a.call("GET", "/v1/locations/{location_id}", location_id=loc_b),
             await a.call("GET", "/v1/locations/{location_id}", location_id=_random_id()),
         )
+        # the studio: each key sees its own company's profile, never another's
+        await stack.services.scheduling.UpdateCompanyProfile(
+            pb.UpdateCompanyProfileRequest(company_profile=pb.CompanyProfile(display_name="Studio B")),
+            metadata=company_metadata(COMPANY_B),
+        )
+        assert (await b.call("GET", "/v1/studio")).json()["name"] == "Studio B"
+        own = await a.call("GET", "/v1/studio")
+        assert own.status_code == 200, own.text
+        assert own.json()["name"] == ""
         types = await a.call("GET", "/v1/session-types")
         assert [t["id"] for t in types.json()["types"]] == [offer_a.type_id]
         appointment_types = await a.call("GET", "/v1/appointment-types")

@@ -14,6 +14,7 @@ from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_console.application.confirmation import render, render_photographer
+from shutterbook_console.application.studio import Studio, studio_of
 
 
 def _ts(when: datetime) -> Timestamp:
@@ -62,7 +63,7 @@ def test_the_confirmation_reads_as_a_customer_needs_it() -> None:
         amount_paid=_usd(5000),
         balance=_usd(11238),
     )
-    text = _text(render("Sunny Studios", SESSION, LOCATION, "Ada Lovelace", "Family Portrait", invoice))
+    text = _text(render(Studio("Sunny Studios"), SESSION, LOCATION, "Ada Lovelace", "Family Portrait", invoice))
     for expected in (
         "Sunny Studios",
         "Bayside Studio",
@@ -83,7 +84,7 @@ def test_the_confirmation_reads_as_a_customer_needs_it() -> None:
 
 
 def test_it_prints_without_an_invoice() -> None:
-    text = _text(render("Sunny Studios", SESSION, LOCATION, "Ada Lovelace", "Family Portrait", None))
+    text = _text(render(Studio("Sunny Studios"), SESSION, LOCATION, "Ada Lovelace", "Family Portrait", None))
     assert "1042" in text
     assert "No invoice yet." in text
     assert "Balance due" not in text
@@ -92,7 +93,7 @@ def test_it_prints_without_an_invoice() -> None:
 def test_the_photographer_confirmation_names_the_crew_and_no_money() -> None:
     client = pb.KnownClient(display_name="Ada Lovelace", primary_email="ada@example.com")
     crew = {"Photographer": "John Doe (Bayside)", "Camera room": "Camera room (Bayside)"}
-    text = _text(render_photographer("Sunny Studios", SESSION, LOCATION, client, "Family Portrait", crew))
+    text = _text(render_photographer(Studio("Sunny Studios"), SESSION, LOCATION, client, "Family Portrait", crew))
     for expected in (
         "Photographer confirmation",
         "1042",
@@ -104,3 +105,54 @@ def test_the_photographer_confirmation_names_the_crew_and_no_money() -> None:
     assert "9:00 AM to 10:00 AM" in text
     assert "USD" not in text
     assert "clients/" not in text
+
+
+def _png() -> bytes:
+    """A real 4x4 PNG (a blue square)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x1f\x6f\xeb" * 4 for _ in range(4))
+    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_the_company_profile_heads_the_confirmation() -> None:
+    profile = pb.CompanyProfile(
+        display_name="Lakeside Portrait Co.",
+        address=pb.PostalAddress(
+            address_lines=["9 Harbor Road"], locality="Portland", administrative_area="ME", postal_code="04101"
+        ),
+        phone_number="+1 207 555 0100",
+        email="hello@lakeside.example",
+    )
+    content = render(studio_of(profile, "Console Name", _png()), SESSION, LOCATION, "Ada Lovelace", "Family", None)
+    reader = PdfReader(io.BytesIO(content))
+    text = reader.pages[0].extract_text()
+    for expected in (
+        "Lakeside Portrait Co.",
+        "9 Harbor Road, Portland ME 04101",
+        "+1 207 555 0100 - hello@lakeside.example",
+        LOCATION.display_name,  # the location still says where the session is
+    ):
+        assert expected in text, expected
+    assert "Console Name" not in text  # the profile's name wins over the console's setting
+    assert len(reader.pages[0].images) == 1  # the logo
+
+
+def test_without_a_profile_the_console_name_or_the_location_heads_it() -> None:
+    text = _text(render(studio_of(pb.CompanyProfile(), "Console Name"), SESSION, LOCATION, "Ada", "Family", None))
+    assert text.splitlines()[0] == "Console Name"
+    text = _text(render(studio_of(pb.CompanyProfile(), ""), SESSION, LOCATION, "Ada", "Family", None))
+    assert text.splitlines()[0] == LOCATION.display_name
+
+
+def test_a_logo_that_does_not_decode_is_left_out_not_fatal() -> None:
+    # scheduling checks a logo's signature, not every byte: a truncated PNG can be stored
+    broken = Studio("Lakeside Portrait Co.", logo=b"\x89PNG\r\n\x1a\n" + b"truncated")
+    reader = PdfReader(io.BytesIO(render(broken, SESSION, LOCATION, "Ada", "Family", None)))
+    assert reader.pages[0].extract_text().startswith("Lakeside Portrait Co.")
+    assert len(reader.pages[0].images) == 0

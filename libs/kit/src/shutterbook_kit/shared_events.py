@@ -9,7 +9,7 @@ from __future__ import annotations
 from shutterbook.clients.v1 import events_pb2 as clients_events
 from shutterbook.gateway.v1 import events_pb2 as gateway_events
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
-from shutterbook.scheduling.v1 import online_pb2
+from shutterbook.scheduling.v1 import online_pb2, scheduling_pb2
 from shutterbook_kit.events import EventType
 
 # clients -> scheduling and billing (their client directories)
@@ -65,3 +65,7 @@ SCHEDULE_CHANGED = EventType("scheduling.schedule.changed", scheduling_events.Co
 SESSION_TYPE_CHANGED = EventType("scheduling.session_type.changed", scheduling_events.ConfigurationChangedEvent)
 APPOINTMENT_TYPE_CHANGED = EventType("scheduling.appointment_type.changed", scheduling_events.ConfigurationChangedEvent)
 CONFIGURATION_EVENTS = (LOCATION_CHANGED, SCHEDULE_CHANGED, SESSION_TYPE_CHANGED, APPOINTMENT_TYPE_CHANGED)
+
+# scheduling -> billing (its copy of the studio's profile, printed on documents) and the gateway
+# (the booking page's studio name, logo and colour)
+COMPANY_CHANGED = EventType("scheduling.company.changed", scheduling_pb2.CompanyProfileChangedEvent)

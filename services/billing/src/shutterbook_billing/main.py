@@ -8,7 +8,7 @@ from shutterbook.billing.v1 import billing_pb2, billing_pb2_grpc
 from shutterbook_billing import events
 from shutterbook_billing.api.permissions import PERMISSIONS
 from shutterbook_billing.api.servicer import BillingServicer
-from shutterbook_billing.application import booking_invoices, client_directory
+from shutterbook_billing.application import booking_invoices, client_directory, studio_profile
 from shutterbook_billing.domain.payments import PaymentProvider
 from shutterbook_billing.providers.sandbox import SandboxProvider
 from shutterbook_billing.settings import BillingSettings
@@ -41,7 +41,7 @@ def build(
                 nats,
                 consumer=SERVICE,
                 stream=StreamSpec(events.SESSION_BOOKED.domain),
-                subscriptions=booking_invoices.SUBSCRIPTIONS,
+                subscriptions=[*booking_invoices.SUBSCRIPTIONS, *studio_profile.SUBSCRIPTIONS],
                 policy=consumer_policy,
             ),
             EventConsumer(

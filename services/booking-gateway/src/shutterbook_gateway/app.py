@@ -23,7 +23,7 @@ from shutterbook_gateway.api.docs import docs_assets_router, render_plugins
 from shutterbook_gateway.api.feeds import CalendarFeedController
 from shutterbook_gateway.api.health import HealthController
 from shutterbook_gateway.api.idempotency import idempotency_middleware
-from shutterbook_gateway.api.images import marketing_image
+from shutterbook_gateway.api.images import company_logo, marketing_image
 from shutterbook_gateway.api.pages import PAGE_HANDLERS
 from shutterbook_gateway.api.picture_day_portal import PictureDayPortalController
 from shutterbook_gateway.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
@@ -46,7 +46,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.relay import OutboxRelay
 from shutterbook_kit.settings import ServiceSettings
-from shutterbook_kit.shared_events import CONFIGURATION_EVENTS
+from shutterbook_kit.shared_events import COMPANY_CHANGED, CONFIGURATION_EVENTS
 from shutterbook_kit.telemetry import tracing_enabled
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,8 @@ def create_app(settings: ServiceSettings, gateway: GatewaySettings) -> Litestar:
         # what other processes change under this one's caches (a revoked key, ...)
         listener = BroadcastListener(nats, name="gateway-caches")
         listener.on(API_KEY_REVOKED, lambda _envelope, event: key_cache.forget(event.key_id))
-        # a location, schedule or type changed: its company's cached types and locations go
-        for configuration_type in CONFIGURATION_EVENTS:
+        # a location, schedule, type or the company profile changed: the company's cached data goes
+        for configuration_type in (*CONFIGURATION_EVENTS, COMPANY_CHANGED):
             listener.on(
                 configuration_type,
                 lambda envelope, _event: app.state.upstreams.reference.forget_company(envelope.company_id),
@@ -113,6 +113,7 @@ def create_app(settings: ServiceSettings, gateway: GatewaySettings) -> Litestar:
             PictureDayPortalController,
             *PAGE_HANDLERS,
             marketing_image,
+            company_logo,
             docs_assets_router(),
         ],
         # the body limit first, so nothing reads more than it; then the rate limit, so a

@@ -23,6 +23,7 @@ from shutterbook_console.api.calendar import CalendarController, calendar_page
 from shutterbook_console.api.client_merge import MERGE_HANDLERS
 from shutterbook_console.api.client_pages import CLIENT_PAGE_HANDLERS
 from shutterbook_console.api.communication import CommunicationController
+from shutterbook_console.api.company_pages import COMPANY_HANDLERS
 from shutterbook_console.api.deps import SESSION_COOKIE
 from shutterbook_console.api.health import HealthController
 from shutterbook_console.api.hub_pages import HUB_HANDLERS
@@ -110,6 +111,7 @@ def create_app(settings: ConsoleSettings, *, secret_key: str, mailer: Mailer | N
             *TRIGGER_HANDLERS,
             *TYPE_HANDLERS,
             *TYPE_IMAGE_HANDLERS,
+            *COMPANY_HANDLERS,
             *TIME_SLOT_HANDLERS,
             CalendarController,
             calendar_page,

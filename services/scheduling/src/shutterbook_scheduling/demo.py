@@ -23,6 +23,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit.grpc_client import call_metadata
 from shutterbook_kit.tenancy import CallContext
+from shutterbook_scheduling.company_demo import seed_demo_company
 
 T = TypeVar("T")
 CALLER = "demo-seed"
@@ -139,9 +140,11 @@ async def seed_demo_bookings(
 async def seed_demo_catalogue(
     channel: grpc.aio.Channel, company_id: str, price_list_items: dict[str, str]
 ) -> DemoCatalogue:
-    """Statuses, locations, staff, schedules, session and appointment types (no clients needed)."""
+    """The company profile, statuses, locations, staff, schedules, session and appointment types
+    (no clients needed)."""
     stub = scheduling_pb2_grpc.SchedulingServiceStub(channel)
     meta = _meta(company_id)
+    await seed_demo_company(channel, meta)
 
     statuses = {
         s.display_name: s

@@ -3,12 +3,15 @@ session confirmation; print a receipt). Rendered with fpdf2's core fonts (Latin-
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook_billing.application import client_directory, invoices
 from shutterbook_billing.application.payments import payment_to_proto
+from shutterbook_billing.application.studio_profile import Studio, studio_of
 from shutterbook_billing.domain.money import format_money
 from shutterbook_billing.storage.models import InvoiceLineRow, InvoiceRow
 from shutterbook_billing.storage.payments import PaymentRepository
@@ -19,6 +22,8 @@ from shutterbook_kit.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from fpdf import FPDF
+
+log = logging.getLogger(__name__)
 
 _METHOD_LABEL = {
     billing_pb2.PAYMENT_METHOD_CASH: "Cash",
@@ -34,18 +39,38 @@ def _latin1(text: str) -> str:
 
 
 class _Doc:
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, studio: Studio, row: InvoiceRow) -> None:
         # imported on the first document, not at start: fpdf2 (with fontTools and Pillow) is the
         # slowest import of billing and most processes never render a PDF
         from fpdf import FPDF
 
         self.pdf: FPDF = FPDF(format="Letter")
         self.pdf.set_title(title)
-        self.pdf.set_creator("Shutterbook")
+        self.pdf.set_creator(studio.display_name or "Shutterbook")
         self.pdf.add_page()
+        self.heading(studio, row)
         self.pdf.set_font("helvetica", "B", 18)
         self.pdf.cell(0, 12, _latin1(title), new_x="LMARGIN", new_y="NEXT")
         self.pdf.set_font("helvetica", size=11)
+
+    def heading(self, studio: Studio, row: InvoiceRow) -> None:
+        """The studio at the top: its logo, name, address and contact (the company profile);
+        without a profile, the location's name and address as before."""
+        if studio.logo:
+            try:
+                self.pdf.image(io.BytesIO(studio.logo), h=18)
+            except (ValueError, RuntimeError, OSError):  # an undecodable logo is left out, not fatal
+                log.warning("company logo not printable", extra={"company": row.company_id})
+        name = studio.display_name or row.location_display_name
+        address = studio.address if studio.display_name else row.location_address
+        if name:
+            self.pdf.set_font("helvetica", "B", 16)
+            self.pdf.cell(0, 9, _latin1(name), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font("helvetica", size=10)
+        for line in (*address.split("\n"), studio.contact if studio.display_name else ""):
+            if line:
+                self.pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.ln(4)
 
     def row(self, label: str, value: str) -> None:
         self.pdf.set_font("helvetica", "B", 11)
@@ -126,7 +151,8 @@ async def render_session_confirmation(db: Database, company_id: str, name: str) 
     async with UnitOfWork(db, readonly=True) as uow:
         row, lines = await invoices.load_invoice(uow, company_id, invoice_id, name=name)
         known_name = await client_directory.name_of(uow, company_id, row.client_id)
-    doc = _Doc("Session Confirmation")
+        studio = await studio_of(uow, company_id)
+    doc = _Doc("Session Confirmation", studio, row)
     doc.row("Invoice", invoices.invoice_number(row.number))
     _session_rows(doc, row, known_name)
     doc.gap()
@@ -146,8 +172,9 @@ async def render_payment_receipt(db: Database, company_id: str, name: str) -> bi
             raise NotFound(f"{name} not found")
         row, lines = await invoices.load_invoice(uow, company_id, payment.invoice_id)
         known_name = await client_directory.name_of(uow, company_id, row.client_id)
+        studio = await studio_of(uow, company_id)
     message = payment_to_proto(payment)
-    doc = _Doc("Payment Receipt")
+    doc = _Doc("Payment Receipt", studio, row)
     doc.row("Date", payment.created_at.strftime("%B %d, %Y %H:%M UTC"))
     doc.row("Amount received", format_money(payment.currency_code, payment.amount_minor))
     if payment.refunded_minor:

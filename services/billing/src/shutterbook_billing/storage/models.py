@@ -210,3 +210,18 @@ class KnownClientRow(Base):
     client_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     display_name: Mapped[str] = mapped_column(sa.String(200))
     source_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StudioProfileRow(Base):
+    """Billing's copy of the company's profile (scheduling owns it), printed at the top of its
+    documents; fed by `scheduling.company.changed`, which carries the whole profile and logo."""
+
+    __tablename__ = "studio_profiles"
+
+    company_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    address: Mapped[str] = mapped_column(sa.Text)  # printable lines, "\n" between them
+    contact: Mapped[str] = mapped_column(sa.Text)  # phone, email, web site, " - " between them
+    logo_content_type: Mapped[str] = mapped_column(sa.String(40))
+    logo_data: Mapped[bytes | None] = mapped_column(sa.LargeBinary, nullable=True)
+    source_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

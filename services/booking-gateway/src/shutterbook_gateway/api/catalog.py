@@ -19,6 +19,7 @@ from shutterbook_gateway.api.deps import (
     provide_partner,
     provide_upstreams,
 )
+from shutterbook_gateway.api.images import logo_url
 from shutterbook_gateway.api.problems import READ_PROBLEMS
 from shutterbook_gateway.application import catalog
 from shutterbook_gateway.application.api_keys import Partner
@@ -66,6 +67,17 @@ class CatalogController(Controller):
         return schemas.LocationList(
             locations=[schemas.location(loc) for loc in page.items], next_page_token=page.next_page_token
         )
+
+    @get(
+        "/studio",
+        operation_id="getStudio",
+        responses=READ_PROBLEMS,
+        summary="The studio: name, address, contact, brand colour and logo (for a booking page's header)",
+    )
+    async def get_studio(self, request: AnyRequest, partner: Partner, upstreams: Upstreams) -> schemas.Studio:
+        profile = await catalog.studio(upstreams, partner)
+        logo = logo_url(base_url(request), partner.company_id, profile.logo_etag) if profile.logo_etag else ""
+        return schemas.studio(profile, logo)
 
     @get("/locations/{location_id:str}", operation_id="getLocation", responses=READ_PROBLEMS, summary="One location")
     async def get_location(self, location_id: PathId, partner: Partner, upstreams: Upstreams) -> schemas.Location:

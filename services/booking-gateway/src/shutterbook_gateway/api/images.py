@@ -1,8 +1,9 @@
-"""The marketing images studios upload for their types (kept by scheduling), served to the
-booking page from the gateway's own origin:
+"""The marketing images studios upload for their types, and the studio's logo (kept by
+scheduling), served to the booking page from the gateway's own origin:
 
     /book/images/{company_id}/session-types/{type_id}/{etag}
     /book/images/{company_id}/appointment-types/{type_id}/{etag}
+    /book/images/{company_id}/logo/{etag}
 
 `etag` is the SHA-256 of the image (the type's `online.marketing_image_etag`): a new image has a
 new address, so an image is cached for good by browsers and, a few dozen of them (32 MiB), here (a page
@@ -37,6 +38,7 @@ IMAGE_HEADERS = {
     "Cross-Origin-Resource-Policy": "cross-origin",
 }
 SERVICE = "gateway-images"
+LOGO = "companyProfile/logo"
 
 
 class ImageCache:
@@ -70,17 +72,34 @@ def _missing() -> Response[bytes]:
     return Response(b"not found", status_code=404, media_type="text/plain", headers={"Cache-Control": "no-store"})
 
 
-async def _fetch(up: Upstreams, company_id: str, name: str) -> pb.MarketingImage | None:
-    caller = Caller(company_id, CallerKind.SERVICE, SERVICE)
+async def _fetch(up: Upstreams, company_id: str, name: str) -> pb.MarketingImage | pb.CompanyLogo | None:
+    """A type's marketing image, or (`name` "companyProfile/logo") the company's logo."""
+    metadata = call_metadata(Caller(company_id, CallerKind.SERVICE, SERVICE))
     try:
+        if name == LOGO:
+            return await up.scheduling.GetCompanyLogo(
+                pb.GetCompanyLogoRequest(name=name), metadata=metadata, timeout=up.deadlines.read
+            )
         image: pb.MarketingImage = await up.scheduling.GetMarketingImage(
-            pb.GetMarketingImageRequest(name=name), metadata=call_metadata(caller), timeout=up.deadlines.read
+            pb.GetMarketingImageRequest(name=name), metadata=metadata, timeout=up.deadlines.read
         )
     except grpc.aio.AioRpcError as exc:
         if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
             return None
         raise
     return image
+
+
+async def _serve(request: Request[Any, Any, State], key: tuple[str, ...], name: str, etag: str) -> Response[bytes]:
+    found = CACHE.get(key)
+    if found is None:
+        up: Upstreams = request.app.state.upstreams
+        image = await _fetch(up, key[0], name)
+        if image is None or image.etag != etag:
+            return _missing()
+        found = (image.content_type, image.data)
+        CACHE.put(key, found)
+    return Response(found[1], media_type=found[0], headers=IMAGE_HEADERS)
 
 
 @get("/book/images/{company_id:str}/{collection:str}/{type_id:str}/{etag:str}", include_in_schema=False)
@@ -93,17 +112,22 @@ async def marketing_image(
 ) -> Response[bytes]:
     if not (UUID.match(company_id) and UUID.match(type_id) and ETAG.match(etag) and collection in COLLECTIONS):
         return _missing()
-    key = (company_id, collection, type_id, etag)
-    found = CACHE.get(key)
-    if found is None:
-        up: Upstreams = request.app.state.upstreams
-        image = await _fetch(up, company_id, f"{COLLECTIONS[collection]}/{type_id}/marketingImage")
-        if image is None or image.etag != etag:
-            return _missing()
-        found = (image.content_type, image.data)
-        CACHE.put(key, found)
-    return Response(found[1], media_type=found[0], headers=IMAGE_HEADERS)
+    name = f"{COLLECTIONS[collection]}/{type_id}/marketingImage"
+    return await _serve(request, (company_id, collection, type_id, etag), name, etag)
+
+
+@get("/book/images/{company_id:str}/logo/{etag:str}", include_in_schema=False)
+async def company_logo(
+    request: Request[Any, Any, State], company_id: FromPath[str], etag: FromPath[str]
+) -> Response[bytes]:
+    if not (UUID.match(company_id) and ETAG.match(etag)):
+        return _missing()
+    return await _serve(request, (company_id, "logo", etag), LOGO, etag)
 
 
 def image_url(base_url: str, company_id: str, collection: str, type_id: str, etag: str) -> str:
     return f"{base_url}/book/images/{company_id}/{collection}/{type_id}/{etag}"
+
+
+def logo_url(base_url: str, company_id: str, etag: str) -> str:
+    return f"{base_url}/book/images/{company_id}/logo/{etag}"

@@ -63,6 +63,30 @@ def location(loc: pb.Location) -> Location:
     return Location(resource_id(loc.name, "locations"), loc.display_name, loc.time_zone, address(loc.address))
 
 
+class Studio(msgspec.Struct):
+    """The studio as the booking page shows it (the company profile, set up on the console)."""
+
+    name: str  # "" when the studio has set none (the page keeps its generic title)
+    address: Address
+    phone: str
+    email: str
+    website: str
+    brand_color: str  # "#RRGGBB" or ""
+    logo_url: str  # "" when there is no logo
+
+
+def studio(profile: pb.CompanyProfile, logo_url: str) -> Studio:
+    return Studio(
+        name=profile.display_name,
+        address=address(profile.address),
+        phone=profile.phone_number,
+        email=profile.email,
+        website=profile.website_uri,
+        brand_color=profile.brand_color,
+        logo_url=logo_url,
+    )
+
+
 class LocationList(msgspec.Struct):
     locations: list[Location]
     next_page_token: str = ""

@@ -63,6 +63,20 @@ async def locations(up: Upstreams, partner: Partner) -> list[pb.Location]:
     return found
 
 
+async def studio(up: Upstreams, partner: Partner) -> pb.CompanyProfile:
+    """The company's profile (name, address, brand colour, logo's etag), cached like the
+    locations and forgotten on `scheduling.company.changed`."""
+
+    async def load() -> pb.CompanyProfile:
+        profile: pb.CompanyProfile = await up.scheduling.GetCompanyProfile(
+            pb.GetCompanyProfileRequest(name="companyProfile"), metadata=partner.metadata(), timeout=up.deadlines.read
+        )
+        return profile
+
+    found: pb.CompanyProfile = await up.reference.get(partner.company_id, ("studio",), load)
+    return found
+
+
 async def _list_locations(up: Upstreams, partner: Partner) -> list[pb.Location]:
     found: list[pb.Location] = []
     token = ""

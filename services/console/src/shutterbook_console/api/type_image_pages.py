@@ -28,7 +28,7 @@ from shutterbook_console.domain.type_form import KINDS, form_values
 from shutterbook_console.upstreams import UpstreamError
 
 MAX_UPLOAD = 2 * 1024 * 1024
-TYPES = ("image/jpeg", "image/png", "image/webp")
+TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
 # a little over the image limit: the form's other parts and the multipart framing
 BODY_LIMIT = MAX_UPLOAD + 64 * 1024
 
@@ -56,20 +56,29 @@ async def type_image(
     except UpstreamError as exc:
         status, _ = refused(exc)
         return Response(b"no image", status_code=status, media_type="text/plain")
+    return image_response(image.data, image.content_type)
+
+
+def image_response(data: bytes, content_type: str) -> Response[bytes]:
+    """An uploaded image shown back to staff: never cached, never sniffed, never a document."""
     headers = {**NO_STORE, "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'"}
-    return Response(image.data, media_type=image.content_type, headers=headers)
+    return Response(data, media_type=content_type, headers=headers)
 
 
-async def _upload(form: Any) -> tuple[str, bytes, str]:
-    """(content type, bytes, what is wrong) of the file the form carries."""
-    upload = form.get("marketing_image")
+async def read_upload(form: Any, field: str, kinds: dict[str, str], limit: int, what: str) -> tuple[str, bytes, str]:
+    """(content type, bytes, what is wrong) of the file the form carries in `field`; `kinds`:
+    the content types accepted and their names ("image/png": "PNG"), `what`: "image", "logo"."""
+    names = list(kinds.values())
+    spoken = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    upload = form.get(field)
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return "", b"", "Choose an image file to upload."
-    if upload.content_type not in TYPES:
-        return "", b"", "Choose a JPEG, PNG or WebP image."
-    data = await upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        return "", b"", "The image is larger than 2 MB: choose a smaller one."
+        return "", b"", f"Choose a {spoken} file to upload."
+    if upload.content_type not in kinds:
+        return "", b"", f"Choose a {spoken} image."
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+        return "", b"", f"The {what} is larger than {size}: choose a smaller one."
     return upload.content_type, data, ""
 
 
@@ -88,7 +97,7 @@ async def type_image_submit(
         if form.get("remove"):
             await up.call(up.scheduling.DeleteMarketingImage, pb.DeleteMarketingImageRequest(name=name), caller)
             return Redirect(f"/types/{collection}/{type_id}?tab=online&done=image_removed", headers=NO_STORE)
-        content_type, data, problem = await _upload(form)
+        content_type, data, problem = await read_upload(form, "marketing_image", TYPES, MAX_UPLOAD, "image")
         if not problem:
             image = pb.MarketingImage(name=name, content_type=content_type, data=data)
             request_message = pb.UpdateMarketingImageRequest(marketing_image=image)

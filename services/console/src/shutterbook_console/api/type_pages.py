@@ -7,6 +7,7 @@ beside the field they name."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,25 @@ def may_set_up(session: CurrentSession) -> bool:
 def refused(exc: UpstreamError) -> tuple[int, str]:
     status = {"NOT_FOUND": 404, "PERMISSION_DENIED": 403}.get(exc.code.name, 503)
     return status, exc.message[:1].upper() + exc.message[1:] + "."
+
+
+def beside_fields(exc: UpstreamError, to_field: Callable[[str], str], errors: dict[str, str]) -> tuple[int, str]:
+    """An upstream's refusal put beside the form's fields (`to_field`: its field path -> the
+    form's field, "" for none: then under "form"); (status, message) for a refusal naming no
+    field (422 and "" when it named some)."""
+    for violation in exc.violations:
+        name = to_field(violation.field) or "form"
+        errors.setdefault(name, violation.description[:1].upper() + violation.description[1:] + ".")
+    return (422, "") if exc.violations else refused(exc)
+
+
+def not_saved(errors: dict[str, str]) -> str:
+    """The summary above a form with `errors` ("" when there are none)."""
+    if not errors:
+        return ""
+    count = len(errors)
+    error = f"Not saved: please correct the {'field' if count == 1 else f'{count} fields'} marked below."
+    return error + " " + errors["form"] if "form" in errors else error
 
 
 async def manager_session(request: Request[Any, Any, State]) -> CurrentSession | Redirect | Template:
@@ -181,16 +201,8 @@ async def type_submit(
             await save_tab(upstreams_of(request), session.staff.caller(), typed)
             return Redirect(f"/types/{collection}/{type_id}?tab={tab}&done=saved", headers=NO_STORE)
         except UpstreamError as exc:
-            for violation in exc.violations:
-                name = form_field(violation.field) or "form"
-                errors.setdefault(name, violation.description[:1].upper() + violation.description[1:] + ".")
-            if not exc.violations:
-                status, error = refused(exc)
-    if errors:
-        count = len(errors)
-        error = f"Not saved: please correct the {'field' if count == 1 else f'{count} fields'} marked below."
-        if "form" in errors:
-            error += " " + errors["form"]
+            status, error = beside_fields(exc, form_field, errors)
+    error = not_saved(errors) or error
     values = {**form_values(t, choices.currency), **typed.typed}
     return editor_page(
         request, session, status, collection, t=t, c=choices, tab=tab, v=values, errors=errors, error=error

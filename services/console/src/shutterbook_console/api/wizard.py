@@ -28,6 +28,7 @@ from shutterbook_console.application.confirmation import (
 )
 from shutterbook_console.application.free_times import FreeTimeQuery, find_free_times
 from shutterbook_console.application.sessions import CurrentSession
+from shutterbook_console.application.studio import Studio, studio_for_documents
 from shutterbook_console.application.wizard import (
     Line,
     Order,
@@ -420,14 +421,16 @@ class WizardController(Controller):
 async def pdf_response(
     request: Request[Any, Any, State],
     name: str,
-    render: Callable[[Upstreams, Caller, str, str], Awaitable[Printable]],
+    render: Callable[[Upstreams, Caller, str, Studio], Awaitable[Printable]],
 ) -> Response[bytes]:
     """The document `render` makes of the record `name`, inline, for the logged-in staff member."""
     current = await current_session(request)
     if current is None:
         raise problem(401, "not logged in", code="UNAUTHENTICATED")
     settings: ConsoleSettings = request.app.state.settings
-    printable = await render(_up(request), current.staff.caller(), name, settings.studio_name)
+    up, caller = _up(request), current.staff.caller()
+    studio = await studio_for_documents(up, caller, settings.studio_name)
+    printable = await render(up, caller, name, studio)
     return Response(
         printable.content,
         media_type="application/pdf",

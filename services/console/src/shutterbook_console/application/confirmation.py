@@ -9,6 +9,8 @@ fonts (Latin-1)."""
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,11 +19,14 @@ from zoneinfo import ZoneInfo
 from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_console.application.session_records import visible_session
+from shutterbook_console.application.studio import Studio, one_line
 from shutterbook_console.upstreams import Upstreams
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 from shutterbook_kit.identity import Caller
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,7 @@ def _when(start: datetime, end: datetime) -> str:
 
 
 def postal_address(location: pb.Location) -> str:
-    a = location.address
-    city = " ".join(p for p in (a.locality, a.administrative_area, a.postal_code) if p)
-    return ", ".join(p for p in (*a.address_lines, city) if p)
+    return one_line(location.address)
 
 
 def pdf_row(pdf: FPDF, label: str, value: str) -> None:
@@ -58,14 +61,31 @@ def pdf_row(pdf: FPDF, label: str, value: str) -> None:
     pdf.multi_cell(0, 7, latin1(value or "-"), new_x="LMARGIN", new_y="NEXT")
 
 
-def start_pdf(studio: str, title: str) -> FPDF:
+def start_pdf(studio: Studio, title: str) -> FPDF:
     from fpdf import FPDF  # fpdf2 (with fontTools and Pillow) loads with the first PDF, not at start
 
     pdf = FPDF(format="Letter")
     pdf.set_title(title)
-    pdf.set_creator(studio or "Shutterbook")
+    pdf.set_creator(studio.name or "Shutterbook")
     pdf.add_page()
     return pdf
+
+
+def studio_heading(pdf: FPDF, studio: Studio, fallback_name: str, place: str) -> None:
+    """The top of a document: the studio's logo, name, address and contact (its company
+    profile), then `place` (the location's name and address). Without a profile: the location's
+    name. A logo fpdf2 cannot read is left out rather than failing the document."""
+    if studio.logo:
+        try:
+            pdf.image(io.BytesIO(studio.logo), h=18)
+        except (ValueError, RuntimeError, OSError):
+            log.warning("company logo not printable")
+    pdf.set_font("helvetica", "B", 20)
+    pdf.cell(0, 11, latin1(studio.name or fallback_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=10)
+    for line in (studio.address, studio.contact, place):
+        if line:
+            pdf.cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
 
 
 def line_table(pdf: FPDF, invoice: bpb.Invoice) -> None:
@@ -86,7 +106,7 @@ def line_table(pdf: FPDF, invoice: bpb.Invoice) -> None:
 
 
 def render(
-    studio: str,
+    studio: Studio,
     session: pb.Session,
     location: pb.Location,
     client_name: str,
@@ -97,10 +117,7 @@ def render(
     start = session.start_time.ToDatetime(zone)
     end = session.end_time.ToDatetime(zone)
     pdf = start_pdf(studio, f"Session confirmation {session.session_number}")
-    pdf.set_font("helvetica", "B", 20)
-    pdf.cell(0, 11, latin1(studio or location.display_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=10)
-    pdf.cell(0, 6, latin1(f"{location.display_name} - {postal_address(location)}"), new_x="LMARGIN", new_y="NEXT")
+    studio_heading(pdf, studio, location.display_name, f"{location.display_name} - {postal_address(location)}")
     pdf.ln(6)
     pdf.set_font("helvetica", "B", 16)
     pdf.cell(0, 10, "Session confirmation", new_x="LMARGIN", new_y="NEXT")
@@ -136,7 +153,7 @@ def render(
     return bytes(pdf.output())
 
 
-async def session_confirmation(up: Upstreams, caller: Caller, name: str, studio: str) -> Printable:
+async def session_confirmation(up: Upstreams, caller: Caller, name: str, studio: Studio) -> Printable:
     session = await visible_session(up, caller, name)
     known = session.client.replace("clients/", "knownClients/", 1)
     location, client, stype, invoices = await asyncio.gather(
@@ -151,7 +168,7 @@ async def session_confirmation(up: Upstreams, caller: Caller, name: str, studio:
 
 
 def render_photographer(
-    studio: str,
+    studio: Studio,
     session: pb.Session,
     location: pb.Location,
     client: pb.KnownClient,
@@ -162,8 +179,8 @@ def render_photographer(
     zone = ZoneInfo(location.time_zone or session.time_zone or "UTC")
     start, end = session.start_time.ToDatetime(zone), session.end_time.ToDatetime(zone)
     pdf = start_pdf(studio, f"Photographer confirmation {session.session_number}")
-    pdf.set_font("helvetica", "B", 20)
-    pdf.cell(0, 11, latin1(studio or location.display_name), new_x="LMARGIN", new_y="NEXT")
+    studio_heading(pdf, studio, location.display_name, "")
+    pdf.ln(4)
     pdf.set_font("helvetica", "B", 16)
     pdf.cell(0, 10, "Photographer confirmation", new_x="LMARGIN", new_y="NEXT")
 
@@ -184,7 +201,7 @@ def render_photographer(
     return bytes(pdf.output())
 
 
-async def photographer_confirmation(up: Upstreams, caller: Caller, name: str, studio: str) -> Printable:
+async def photographer_confirmation(up: Upstreams, caller: Caller, name: str, studio: Studio) -> Printable:
     session = await visible_session(up, caller, name)
     known = session.client.replace("clients/", "knownClients/", 1)
     roles = {"Photographer": session.photographer, "Assistant": session.assistant, "Camera room": session.camera_room}

@@ -29,6 +29,7 @@ from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_console.application.confirmation import latin1, postal_address, start_pdf
 from shutterbook_console.application.picture_days import FamilyView, day_location, get_day, local_text
+from shutterbook_console.application.studio import Studio, studio_for_documents
 from shutterbook_console.notifications_client import NotificationsClient
 from shutterbook_console.upstreams import Upstreams
 from shutterbook_kit.errors import FailedPrecondition
@@ -86,12 +87,13 @@ async def letterhead(up: Upstreams, caller: Caller, day_id: str, studio: str, po
     (PORTAL_NOT_CONFIGURED) before anything is issued when the portal's address is not set."""
     portal.check()
     day = await get_day(up, caller, day_id)
-    return Letterhead.of(studio, await day_location(up, caller, day), day)
+    company = await studio_for_documents(up, caller, studio)  # the company profile's name, if set
+    return Letterhead.of(company.name or studio, await day_location(up, caller, day), day)
 
 
 def code_letters(head: Letterhead, portal: Portal, codes: list[pdpb.PictureDayAccessCode]) -> bytes:
     """One page per family: the studio, the family's name, the code and the portal's address."""
-    pdf = start_pdf(head.studio, f"Picture day codes: {head.day}")
+    pdf = start_pdf(Studio(name=head.studio), f"Picture day codes: {head.day}")
     for i, code in enumerate(codes):
         if i:
             pdf.add_page()

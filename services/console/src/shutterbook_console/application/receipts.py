@@ -18,9 +18,17 @@ from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.common.v1 import audit_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_console.application.confirmation import Printable, latin1, line_table, money, pdf_row, start_pdf
+from shutterbook_console.application.confirmation import (
+    Printable,
+    line_table,
+    money,
+    pdf_row,
+    start_pdf,
+    studio_heading,
+)
 from shutterbook_console.application.hubs import display_name
 from shutterbook_console.application.invoice_records import visible_invoice
+from shutterbook_console.application.studio import Studio
 from shutterbook_console.domain.receipt_zone import UTC_ZONE, deposit_receipt_zone
 from shutterbook_console.upstreams import UpstreamError, Upstreams
 from shutterbook_kit.identity import Caller
@@ -42,18 +50,14 @@ def _at(ts: Timestamp, zone: str) -> str:
     return f"{moment:%B %d, %Y %I:%M %p} ({zone})"
 
 
-def _heading(pdf: FPDF, studio: str, invoice: bpb.Invoice | None, title: str) -> None:
+def _heading(pdf: FPDF, studio: Studio, invoice: bpb.Invoice | None, title: str) -> None:
     where = invoice.session_details if invoice is not None else None
-    pdf.set_font("helvetica", "B", 20)
-    name = studio or (where.location_display_name if where else "") or "Receipt"
-    pdf.cell(0, 11, latin1(name), new_x="LMARGIN", new_y="NEXT")
-    if where and (where.location_display_name or where.location_address):
-        place = " - ".join(p for p in (where.location_display_name, where.location_address) if p)
-        pdf.set_font("helvetica", size=10)
-        pdf.cell(0, 6, latin1(place), new_x="LMARGIN", new_y="NEXT")
+    location = where.location_display_name if where else ""
+    place = " - ".join(p for p in (location, where.location_address if where else "") if p)
+    studio_heading(pdf, studio, location or "Receipt", place)
     pdf.ln(6)
     pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
 
 
 def _refunds(history: list[audit_pb2.AuditEntry]) -> list[tuple[Timestamp, int, str]]:
@@ -87,7 +91,7 @@ def _lines(pdf: FPDF, invoice: bpb.Invoice) -> None:
 
 
 def render_payment_receipt(
-    studio: str,
+    studio: Studio,
     payment: bpb.Payment,
     invoice: bpb.Invoice,
     zone: str,
@@ -119,7 +123,7 @@ def render_payment_receipt(
     return bytes(pdf.output())
 
 
-async def payment_receipt(up: Upstreams, caller: Caller, name: str, studio: str) -> Printable:
+async def payment_receipt(up: Upstreams, caller: Caller, name: str, studio: Studio) -> Printable:
     """The receipt of a payment (with its refunds); one of an invoice the staff member may not
     see is NOT_FOUND, a role without billing.read is refused by billing."""
     b = up.billing
@@ -134,7 +138,7 @@ async def payment_receipt(up: Upstreams, caller: Caller, name: str, studio: str)
     return Printable(f"{kind}-{invoice.invoice_number}-{len(refunds) + 1}.pdf", content)
 
 
-def render_deposit_receipt(studio: str, deposit: bpb.Deposit, client_name: str, zone: str = UTC_ZONE) -> bytes:
+def render_deposit_receipt(studio: Studio, deposit: bpb.Deposit, client_name: str, zone: str = UTC_ZONE) -> bytes:
     c = deposit.amount.currency_code
     pdf = start_pdf(studio, "Deposit receipt")
     _heading(pdf, studio, None, "Customer deposit receipt")
@@ -174,7 +178,7 @@ async def _deposit_zone(up: Upstreams, caller: Caller, deposit: bpb.Deposit) -> 
     return deposit_receipt_zone(deposit.create_time.ToDatetime(UTC), seen, staff_zone)
 
 
-async def deposit_receipt(up: Upstreams, caller: Caller, name: str, studio: str) -> Printable:
+async def deposit_receipt(up: Upstreams, caller: Caller, name: str, studio: Studio) -> Printable:
     deposit = await up.call(up.billing.GetDeposit, bpb.GetDepositRequest(name=name), caller)
     client, zone = await asyncio.gather(
         up.call(up.clients.GetClient, clients_pb2.GetClientRequest(name=deposit.client), caller),

@@ -45,6 +45,11 @@ _SCHEDULING: dict[str, Permission] = {
     "ListAppointmentTypes": _READ,
     "UpdateAppointmentType": _SETUP,
     "DeleteAppointmentType": _SETUP,
+    "GetCompanyProfile": _READ,
+    "UpdateCompanyProfile": _SETUP,  # owners and managers (studio setup)
+    "UpdateCompanyLogo": _SETUP,
+    "GetCompanyLogo": _READ,
+    "DeleteCompanyLogo": _SETUP,
     "UpdateMarketingImage": _SETUP,
     "GetMarketingImage": _READ,
     "DeleteMarketingImage": _SETUP,

@@ -18,6 +18,7 @@ from shutterbook_scheduling.application import (
     bookings,
     calendar,
     client_directory,
+    company,
     history,
     marketing_images,
     preferences,
@@ -181,6 +182,26 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
         self, request: pb.DeleteAppointmentTypeRequest, context: Context
     ) -> empty_pb2.Empty:
         await setup.delete_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request.name)
+        return empty_pb2.Empty()
+
+    # --- the company's profile and logo ---
+
+    async def GetCompanyProfile(self, request: pb.GetCompanyProfileRequest, context: Context) -> pb.CompanyProfile:
+        return await company.get_profile(self.db, _company(), request.name)
+
+    async def UpdateCompanyProfile(
+        self, request: pb.UpdateCompanyProfileRequest, context: Context
+    ) -> pb.CompanyProfile:
+        return await company.update_profile(self.db, _company(), request)
+
+    async def UpdateCompanyLogo(self, request: pb.UpdateCompanyLogoRequest, context: Context) -> pb.CompanyLogo:
+        return await company.update_logo(self.db, _company(), request)
+
+    async def GetCompanyLogo(self, request: pb.GetCompanyLogoRequest, context: Context) -> pb.CompanyLogo:
+        return await company.get_logo(self.db, _company(), request.name)
+
+    async def DeleteCompanyLogo(self, request: pb.DeleteCompanyLogoRequest, context: Context) -> empty_pb2.Empty:
+        await company.delete_logo(self.db, _company(), request.name)
         return empty_pb2.Empty()
 
     # --- marketing images of types ---

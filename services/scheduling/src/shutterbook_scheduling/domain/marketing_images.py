@@ -18,14 +18,22 @@ def _matches(content_type: str, data: bytes) -> bool:
     return data.startswith(SIGNATURES[content_type])
 
 
-def image_problems(content_type: str, data: bytes) -> dict[str, str]:
-    """Field ("content_type", "data") -> what is wrong; empty when the image may be stored."""
-    if content_type not in SIGNATURES:
-        return {"content_type": "must be image/jpeg, image/png or image/webp"}
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def image_problems(
+    content_type: str, data: bytes, *, allowed: tuple[str, ...] = tuple(SIGNATURES), max_bytes: int = MAX_BYTES
+) -> dict[str, str]:
+    """Field ("content_type", "data") -> what is wrong; empty when the image may be stored.
+    `allowed` (of SIGNATURES' types) and `max_bytes` narrow what is accepted."""
+    if content_type not in allowed:
+        kinds = ", ".join(allowed[:-1]) + " or " + allowed[-1] if len(allowed) > 1 else allowed[0]
+        return {"content_type": f"must be {kinds}"}
     if not data:
         return {"data": "is required"}
-    if len(data) > MAX_BYTES:
-        return {"data": f"must be at most {MAX_BYTES // (1024 * 1024)} MiB"}
+    if len(data) > max_bytes:
+        return {"data": f"must be at most {_size(max_bytes)}"}
     if not _matches(content_type, data):
         return {"data": f"is not a {content_type.removeprefix('image/').upper()} image"}
     return {}

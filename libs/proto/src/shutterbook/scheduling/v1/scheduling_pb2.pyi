@@ -3361,3 +3361,271 @@ class DeleteMarketingImageRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteMarketingImageRequest: _TypeAlias = DeleteMarketingImageRequest  # noqa: Y015
+
+@_typing.final
+class CompanyProfile(_message.Message):
+    """The company's profile: the studio chain as its customers know it (reference page 05 and
+    issue 17, "Studio setup: company"). A singleton of the company.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    PHONE_NUMBER_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    WEBSITE_URI_FIELD_NUMBER: _builtins.int
+    BRAND_COLOR_FIELD_NUMBER: _builtins.int
+    CURRENCY_CODE_FIELD_NUMBER: _builtins.int
+    DEFAULT_TAX_RATE_BPS_FIELD_NUMBER: _builtins.int
+    LOGO_ETAG_FIELD_NUMBER: _builtins.int
+    LOGO_CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `companyProfile`. Output only."""
+    display_name: _builtins.str
+    """The studio's name, for example "Lakeside Portrait Studios"; at most 120 characters."""
+    phone_number: _builtins.str
+    """Phone number, at most 40 characters of digits, spaces and `+()-.`."""
+    email: _builtins.str
+    """Contact email address."""
+    website_uri: _builtins.str
+    """Web site, an `https://` or `http://` URL."""
+    brand_color: _builtins.str
+    """Brand colour, `#RRGGBB` (the booking page's accent colour)."""
+    currency_code: _builtins.str
+    """ISO 4217 currency code of new invoices, for example `USD`."""
+    default_tax_rate_bps: _builtins.int
+    """Default tax rate in basis points (825 = 8.25%), 0 to 10000."""
+    logo_etag: _builtins.str
+    """SHA-256 of the logo's bytes, hex; empty when there is none. Output only."""
+    logo_content_type: _builtins.str
+    """The logo's content type; empty when there is none. Output only."""
+    @_builtins.property
+    def address(self) -> Global___PostalAddress:
+        """The studio's postal address (head office; each location keeps its own)."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last update time (of the profile or its logo); unset when never set. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        address: Global___PostalAddress | None = ...,
+        phone_number: _builtins.str = ...,
+        email: _builtins.str = ...,
+        website_uri: _builtins.str = ...,
+        brand_color: _builtins.str = ...,
+        currency_code: _builtins.str = ...,
+        default_tax_rate_bps: _builtins.int = ...,
+        logo_etag: _builtins.str = ...,
+        logo_content_type: _builtins.str = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "brand_color", b"brand_color", "currency_code", b"currency_code", "default_tax_rate_bps", b"default_tax_rate_bps", "display_name", b"display_name", "email", b"email", "logo_content_type", b"logo_content_type", "logo_etag", b"logo_etag", "name", b"name", "phone_number", b"phone_number", "update_time", b"update_time", "website_uri", b"website_uri"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompanyProfile: _TypeAlias = CompanyProfile  # noqa: Y015
+
+@_typing.final
+class GetCompanyProfileRequest(_message.Message):
+    """Request of GetCompanyProfile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `companyProfile`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCompanyProfileRequest: _TypeAlias = GetCompanyProfileRequest  # noqa: Y015
+
+@_typing.final
+class UpdateCompanyProfileRequest(_message.Message):
+    """Request of UpdateCompanyProfile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMPANY_PROFILE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def company_profile(self) -> Global___CompanyProfile:
+        """The profile with the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change; empty means every writable field."""
+
+    def __init__(
+        self,
+        *,
+        company_profile: Global___CompanyProfile | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["company_profile", b"company_profile", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_profile", b"company_profile", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateCompanyProfileRequest: _TypeAlias = UpdateCompanyProfileRequest  # noqa: Y015
+
+@_typing.final
+class CompanyLogo(_message.Message):
+    """The company's logo: a singleton of the profile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    ETAG_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `companyProfile/logo`."""
+    content_type: _builtins.str
+    """`image/png` or `image/jpeg`; the bytes must be of that format."""
+    data: _builtins.bytes
+    """The image, at most 256 KiB."""
+    etag: _builtins.str
+    """SHA-256 of `data`, hex. Output only."""
+    size_bytes: _builtins.int
+    """Size of `data` in bytes. Output only."""
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was stored. Output only."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        data: _builtins.bytes = ...,
+        etag: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "data", b"data", "etag", b"etag", "name", b"name", "size_bytes", b"size_bytes", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompanyLogo: _TypeAlias = CompanyLogo  # noqa: Y015
+
+@_typing.final
+class UpdateCompanyLogoRequest(_message.Message):
+    """Request of UpdateCompanyLogo."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMPANY_LOGO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def company_logo(self) -> Global___CompanyLogo:
+        """The logo, with its `name`, `content_type` and `data`."""
+
+    def __init__(
+        self,
+        *,
+        company_logo: Global___CompanyLogo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["company_logo", b"company_logo"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_logo", b"company_logo"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateCompanyLogoRequest: _TypeAlias = UpdateCompanyLogoRequest  # noqa: Y015
+
+@_typing.final
+class GetCompanyLogoRequest(_message.Message):
+    """Request of GetCompanyLogo."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `companyProfile/logo`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCompanyLogoRequest: _TypeAlias = GetCompanyLogoRequest  # noqa: Y015
+
+@_typing.final
+class DeleteCompanyLogoRequest(_message.Message):
+    """Request of DeleteCompanyLogo."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `companyProfile/logo`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteCompanyLogoRequest: _TypeAlias = DeleteCompanyLogoRequest  # noqa: Y015
+
+@_typing.final
+class CompanyProfileChangedEvent(_message.Message):
+    """Payload of `scheduling.company.changed`: the whole profile after the change, and the logo
+    with its bytes (small by rule), so billing's documents and other copies need no call back.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMPANY_PROFILE_FIELD_NUMBER: _builtins.int
+    LOGO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def company_profile(self) -> Global___CompanyProfile:
+        """The profile as it is now."""
+
+    @_builtins.property
+    def logo(self) -> Global___CompanyLogo:
+        """The logo with its data; unset when there is none."""
+
+    def __init__(
+        self,
+        *,
+        company_profile: Global___CompanyProfile | None = ...,
+        logo: Global___CompanyLogo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["company_profile", b"company_profile", "logo", b"logo"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_profile", b"company_profile", "logo", b"logo"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompanyProfileChangedEvent: _TypeAlias = CompanyProfileChangedEvent  # noqa: Y015

@@ -230,6 +230,31 @@ class SchedulingServiceStub:
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSchedulingPreferencesRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.FromString,
                 _registered_method=True)
+        self.GetCompanyProfile = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetCompanyProfile',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetCompanyProfileRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyProfile.FromString,
+                _registered_method=True)
+        self.UpdateCompanyProfile = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateCompanyProfile',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateCompanyProfileRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyProfile.FromString,
+                _registered_method=True)
+        self.UpdateCompanyLogo = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/UpdateCompanyLogo',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateCompanyLogoRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyLogo.FromString,
+                _registered_method=True)
+        self.GetCompanyLogo = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/GetCompanyLogo',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetCompanyLogoRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyLogo.FromString,
+                _registered_method=True)
+        self.DeleteCompanyLogo = channel.unary_unary(
+                '/shutterbook.scheduling.v1.SchedulingService/DeleteCompanyLogo',
+                request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteCompanyLogoRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
         self.CreateSession = channel.unary_unary(
                 '/shutterbook.scheduling.v1.SchedulingService/CreateSession',
                 request_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CreateSessionRequest.SerializeToString,
@@ -591,6 +616,45 @@ class SchedulingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCompanyProfile(self, request, context):
+        """Gets the company's profile (studio setup, company): the studio's name, address, contact,
+        brand colour, currency and default tax rate, printed on documents and shown on the booking
+        page. A company that never set one gets an empty profile (callers fall back to the
+        location's name).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCompanyProfile(self, request, context):
+        """Updates the company's profile; announced as `scheduling.company.changed`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCompanyLogo(self, request, context):
+        """Stores the company's logo (PNG or JPEG, at most 256 KiB), replacing the one it had;
+        announced as `scheduling.company.changed`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCompanyLogo(self, request, context):
+        """The company's logo, bytes included. NOT_FOUND when it has none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCompanyLogo(self, request, context):
+        """Removes the company's logo; announced as `scheduling.company.changed`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateSession(self, request, context):
         """Books a session. Overlapping another block on any involved schedule (buffers included)
         is FAILED_PRECONDITION listing the conflicts, unless `allow_conflicts` is set.
@@ -903,6 +967,31 @@ def add_SchedulingServiceServicer_to_server(servicer, server):
                     servicer.UpdateSchedulingPreferences,
                     request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSchedulingPreferencesRequest.FromString,
                     response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.SerializeToString,
+            ),
+            'GetCompanyProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCompanyProfile,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetCompanyProfileRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyProfile.SerializeToString,
+            ),
+            'UpdateCompanyProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCompanyProfile,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateCompanyProfileRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyProfile.SerializeToString,
+            ),
+            'UpdateCompanyLogo': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCompanyLogo,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateCompanyLogoRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyLogo.SerializeToString,
+            ),
+            'GetCompanyLogo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCompanyLogo,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetCompanyLogoRequest.FromString,
+                    response_serializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyLogo.SerializeToString,
+            ),
+            'DeleteCompanyLogo': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCompanyLogo,
+                    request_deserializer=shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteCompanyLogoRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
             'CreateSession': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSession,
@@ -2015,6 +2104,141 @@ class SchedulingService:
             '/shutterbook.scheduling.v1.SchedulingService/UpdateSchedulingPreferences',
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateSchedulingPreferencesRequest.SerializeToString,
             shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.SchedulingPreferences.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCompanyProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetCompanyProfile',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetCompanyProfileRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCompanyProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateCompanyProfile',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateCompanyProfileRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCompanyLogo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/UpdateCompanyLogo',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.UpdateCompanyLogoRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyLogo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCompanyLogo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/GetCompanyLogo',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.GetCompanyLogoRequest.SerializeToString,
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.CompanyLogo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCompanyLogo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.scheduling.v1.SchedulingService/DeleteCompanyLogo',
+            shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2.DeleteCompanyLogoRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

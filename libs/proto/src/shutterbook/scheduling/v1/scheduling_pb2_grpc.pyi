@@ -125,6 +125,22 @@ class SchedulingServiceStub:
     """Gets the company's scheduling preferences (session numbering)."""
     UpdateSchedulingPreferences: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSchedulingPreferencesRequest, _scheduling_pb2.SchedulingPreferences]
     """Updates the company's scheduling preferences."""
+    GetCompanyProfile: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetCompanyProfileRequest, _scheduling_pb2.CompanyProfile]
+    """Gets the company's profile (studio setup, company): the studio's name, address, contact,
+    brand colour, currency and default tax rate, printed on documents and shown on the booking
+    page. A company that never set one gets an empty profile (callers fall back to the
+    location's name).
+    """
+    UpdateCompanyProfile: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateCompanyProfileRequest, _scheduling_pb2.CompanyProfile]
+    """Updates the company's profile; announced as `scheduling.company.changed`."""
+    UpdateCompanyLogo: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateCompanyLogoRequest, _scheduling_pb2.CompanyLogo]
+    """Stores the company's logo (PNG or JPEG, at most 256 KiB), replacing the one it had;
+    announced as `scheduling.company.changed`.
+    """
+    GetCompanyLogo: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.GetCompanyLogoRequest, _scheduling_pb2.CompanyLogo]
+    """The company's logo, bytes included. NOT_FOUND when it has none."""
+    DeleteCompanyLogo: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteCompanyLogoRequest, _empty_pb2.Empty]
+    """Removes the company's logo; announced as `scheduling.company.changed`."""
     CreateSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionRequest, _scheduling_pb2.Session]
     """Books a session. Overlapping another block on any involved schedule (buffers included)
     is FAILED_PRECONDITION listing the conflicts, unless `allow_conflicts` is set.
@@ -265,6 +281,22 @@ class SchedulingServiceAsyncStub(SchedulingServiceStub):
     """Gets the company's scheduling preferences (session numbering)."""
     UpdateSchedulingPreferences: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSchedulingPreferencesRequest, _scheduling_pb2.SchedulingPreferences]  # type: ignore[assignment]
     """Updates the company's scheduling preferences."""
+    GetCompanyProfile: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetCompanyProfileRequest, _scheduling_pb2.CompanyProfile]  # type: ignore[assignment]
+    """Gets the company's profile (studio setup, company): the studio's name, address, contact,
+    brand colour, currency and default tax rate, printed on documents and shown on the booking
+    page. A company that never set one gets an empty profile (callers fall back to the
+    location's name).
+    """
+    UpdateCompanyProfile: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateCompanyProfileRequest, _scheduling_pb2.CompanyProfile]  # type: ignore[assignment]
+    """Updates the company's profile; announced as `scheduling.company.changed`."""
+    UpdateCompanyLogo: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateCompanyLogoRequest, _scheduling_pb2.CompanyLogo]  # type: ignore[assignment]
+    """Stores the company's logo (PNG or JPEG, at most 256 KiB), replacing the one it had;
+    announced as `scheduling.company.changed`.
+    """
+    GetCompanyLogo: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.GetCompanyLogoRequest, _scheduling_pb2.CompanyLogo]  # type: ignore[assignment]
+    """The company's logo, bytes included. NOT_FOUND when it has none."""
+    DeleteCompanyLogo: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.DeleteCompanyLogoRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Removes the company's logo; announced as `scheduling.company.changed`."""
     CreateSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.CreateSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
     """Books a session. Overlapping another block on any involved schedule (buffers included)
     is FAILED_PRECONDITION listing the conflicts, unless `allow_conflicts` is set.
@@ -630,6 +662,52 @@ class SchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_scheduling_pb2.SchedulingPreferences, _abc.Awaitable[_scheduling_pb2.SchedulingPreferences]]:
         """Updates the company's scheduling preferences."""
+
+    @_abc_1.abstractmethod
+    def GetCompanyProfile(
+        self,
+        request: _scheduling_pb2.GetCompanyProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.CompanyProfile, _abc.Awaitable[_scheduling_pb2.CompanyProfile]]:
+        """Gets the company's profile (studio setup, company): the studio's name, address, contact,
+        brand colour, currency and default tax rate, printed on documents and shown on the booking
+        page. A company that never set one gets an empty profile (callers fall back to the
+        location's name).
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateCompanyProfile(
+        self,
+        request: _scheduling_pb2.UpdateCompanyProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.CompanyProfile, _abc.Awaitable[_scheduling_pb2.CompanyProfile]]:
+        """Updates the company's profile; announced as `scheduling.company.changed`."""
+
+    @_abc_1.abstractmethod
+    def UpdateCompanyLogo(
+        self,
+        request: _scheduling_pb2.UpdateCompanyLogoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.CompanyLogo, _abc.Awaitable[_scheduling_pb2.CompanyLogo]]:
+        """Stores the company's logo (PNG or JPEG, at most 256 KiB), replacing the one it had;
+        announced as `scheduling.company.changed`.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCompanyLogo(
+        self,
+        request: _scheduling_pb2.GetCompanyLogoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduling_pb2.CompanyLogo, _abc.Awaitable[_scheduling_pb2.CompanyLogo]]:
+        """The company's logo, bytes included. NOT_FOUND when it has none."""
+
+    @_abc_1.abstractmethod
+    def DeleteCompanyLogo(
+        self,
+        request: _scheduling_pb2.DeleteCompanyLogoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Removes the company's logo; announced as `scheduling.company.changed`."""
 
     @_abc_1.abstractmethod
     def CreateSession(

@@ -92,6 +92,11 @@ export class Api {
     return this.request("GET", `/v1/${kind}/${encodeURIComponent(id)}`);
   }
 
+  /** The studio: name, address, brand colour and logo (GET /v1/studio). */
+  studio() {
+    return this.request("GET", "/v1/studio");
+  }
+
   locations() {
     return this.listAll("/v1/locations", "locations").then((r) => r.items);
   }

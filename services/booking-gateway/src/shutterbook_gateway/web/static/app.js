@@ -60,6 +60,7 @@ const state = {
   bookingId: "",
   booking: /** @type {any} */ (null),
   manageUrl: "",
+  studioName: "", // the studio's name once GET /v1/studio answered (page titles)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ function setStatus(text) {
  */
 function show(section, options = {}) {
   app.replaceChildren(section);
-  document.title = `${options.title || section.querySelector("h2")?.textContent || "Book"} – Book online`;
+  document.title = `${options.title || section.querySelector("h2")?.textContent || "Book"} – ${state.studioName || "Book online"}`;
   if (options.focus !== false) {
     const heading = section.querySelector("h2");
     if (heading) heading.focus();
@@ -1268,6 +1269,45 @@ async function reschedule(section) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The studio's name, logo and colour (its company profile, set up on the console)
+
+/** "#RRGGBB" -> whether white text reads on it (WCAG relative luminance). */
+function darkEnough(hex) {
+  const channel = (i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+  return 1.05 / (luminance + 0.05) >= 4.5;
+}
+
+async function showStudio() {
+  let studio;
+  try {
+    studio = await state.api.studio();
+  } catch {
+    return; // the studio's look is a nicety; booking works without it
+  }
+  const header = document.querySelector(".site-header");
+  const title = document.getElementById("page-title");
+  if (studio.name && title) {
+    title.textContent = studio.name;
+    state.studioName = studio.name;
+    document.title = document.title.replace(/– Book online$/, `– ${studio.name}`);
+  }
+  if (studio.logo_url && header) {
+    const logo = h("img", { class: "studio-logo", src: studio.logo_url, alt: studio.name ? `${studio.name} logo` : "Studio logo" });
+    header.insertBefore(logo, header.firstChild);
+  }
+  if (/^#[0-9a-fA-F]{6}$/.test(studio.brand_color || "")) {
+    // CSSOM, not an inline style attribute: allowed by the page's style-src 'self'
+    const root = document.documentElement.style;
+    root.setProperty("--accent", studio.brand_color);
+    root.setProperty("--accent-ink", darkEnough(studio.brand_color) ? "#ffffff" : "#1d2433");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Start
 
 async function main() {
@@ -1279,6 +1319,7 @@ async function main() {
     return;
   }
   state.api = new Api(state.key);
+  showStudio();
   const manage = window.location.pathname.match(/^\/book\/manage\/([^/]+)\/?$/);
   try {
     if (manage) await startManage(decodeURIComponent(manage[1]));
