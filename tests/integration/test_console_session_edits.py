@@ -14,32 +14,26 @@ in front of the real clients, scheduling and billing services with the demo stud
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 import httpx
 import pytest
 
-from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.demo import DEMO_STAFF_PASSWORD
-from tests.console_stack_support import DEMO_META, ConsoleStack, module_console_stack  # noqa: F401 (`stack`)
+from tests.console_stack_support import (  # noqa: F401 (`stack`)
+    DEMO_META,
+    ConsoleStack,
+    EditStudio,
+    date_text,
+    module_console_stack,
+    weekday,
+)
 from tests.console_support import csrf, log_in
 
 pytestmark = pytest.mark.xdist_group("console_session_edits")
 
 DESK = "frontdesk@example.com"
 PHOTOGRAPHER = "john@example.com"  # linked to John Doe's schedule at the first location
-
-
-def _day(days_ahead: int) -> date_pb2.Date:
-    d = date.today() + timedelta(days=days_ahead)
-    while d.weekday() >= 5:  # weekdays: inside the demo studio's hours
-        d += timedelta(days=1)
-    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
-
-
-def _text(d: date_pb2.Date) -> str:
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
 
 
 def _field_error(page: str, name: str) -> str:
@@ -52,66 +46,23 @@ def _value(page: str, name: str) -> str:
     return found.group(1) if found else ""
 
 
-class Studio:
-    def __init__(self, stack: ConsoleStack) -> None:
-        self.s = stack.services.scheduling
-
-    async def load(self) -> None:
-        locations = await self.s.ListLocations(pb.ListLocationsRequest(page_size=10), metadata=DEMO_META)
-        self.location = locations.locations[0]  # where the demo links John's account to his schedule
-        schedules = await self.s.ListSchedules(
-            pb.ListSchedulesRequest(page_size=100, location=self.location.name), metadata=DEMO_META
-        )
-        staff = [x for x in schedules.schedules if x.kind == pb.SCHEDULE_KIND_STAFF]
-        self.john = next(x for x in staff if x.display_name.startswith("John Doe"))
-        self.others = [x for x in staff if x.name != self.john.name]
-        self.room = next(x for x in schedules.schedules if x.kind == pb.SCHEDULE_KIND_RESOURCE)
-        types = await self.s.ListSessionTypes(pb.ListSessionTypesRequest(page_size=100), metadata=DEMO_META)
-        self.session_type = types.session_types[0]
-        known = await self.s.ListKnownClients(pb.ListKnownClientsRequest(page_size=10), metadata=DEMO_META)
-        self.client = known.known_clients[0].client
-
-    async def book(self, when: date_pb2.Date, hour: int, photographer: pb.Schedule, **fields: object) -> pb.Session:
-        session = pb.Session(
-            client=self.client,
-            session_type=self.session_type.name,
-            location=self.location.name,
-            session_date=when,
-            start=pb.TimeOfDay(hours=hour),
-            end=pb.TimeOfDay(hours=hour + 1),
-            photographer=photographer.name,
-            description="Edit test",
-            **fields,  # type: ignore[arg-type]
-        )
-        return await self.s.CreateSession(pb.CreateSessionRequest(session=session), metadata=DEMO_META)
-
-    async def get(self, name: str) -> pb.Session:
-        return await self.s.GetSession(pb.GetSessionRequest(name=name), metadata=DEMO_META)
-
-
-async def _studio(stack: ConsoleStack) -> Studio:
-    studio = Studio(stack)
-    await studio.load()
-    return studio
-
-
-async def _form(http: httpx.AsyncClient, session: pb.Session) -> dict[str, str]:
+async def _form(http: httpx.AsyncClient, session: pb.Session) -> dict[str, str | list[str]]:
     """What the record's form posts as it stands (the fields this test changes; the rest kept)."""
     token = next(iter((await csrf(http)).values()))
-    form = {
+    form: dict[str, str | list[str]] = {
         "_csrf_token": token,
         "description": session.description,
         "session_type": session.session_type,
         "session_number": session.session_number,
         "status": session.status,
         "file_number": session.file_number,
-        "status_due_date": _text(session.status_due_date),
+        "status_due_date": date_text(session.status_due_date),
         "reminder_minutes": str(session.reminder_minutes) if session.HasField("reminder_minutes") else "",
         "notes": session.notes,
     }
     if not session.use_advanced_calendar:
         form |= {
-            "session_date": _text(session.session_date),
+            "session_date": date_text(session.session_date),
             "start": f"{session.start.hours:02d}:{session.start.minutes:02d}",
             "end": f"{session.end.hours:02d}:{session.end.minutes:02d}",
             "photographer": session.photographer,
@@ -125,7 +76,7 @@ def _blocks(session: pb.Session) -> dict[str, str | list[str]]:
     out: dict[str, str | list[str]] = {}
     for i, b in enumerate(session.time_blocks):
         out |= {
-            f"blocks-{i}-date": _text(b.date),
+            f"blocks-{i}-date": date_text(b.date),
             f"blocks-{i}-start": f"{b.start.hours:02d}:{b.start.minutes:02d}",
             f"blocks-{i}-end": f"{b.end.hours:02d}:{b.end.minutes:02d}",
             f"blocks-{i}-schedules": list(b.schedules),
@@ -134,15 +85,15 @@ def _blocks(session: pb.Session) -> dict[str, str | list[str]]:
 
 
 async def test_the_front_desk_moves_a_session_and_changes_its_people(stack: ConsoleStack) -> None:
-    studio = await _studio(stack)
-    when = _day(40)
+    studio = await EditStudio.of(stack)
+    when = weekday(40)
     session = await studio.book(when, 9, studio.john)
     busy = await studio.book(when, 14, studio.others[0])  # the other photographer, 14:00-15:00
-    later = _day(41)
+    later = weekday(41)
     async with stack.console.client(timeout=60) as http:
         assert (await log_in(http, DESK, DEMO_STAFF_PASSWORD)).status_code == 200
         page = await http.get(f"/{session.name}")
-        assert _value(page.text, "session_date") == _text(when)
+        assert _value(page.text, "session_date") == date_text(when)
         assert _value(page.text, "start") == "09:00"
 
         # onto the other photographer at 14:30: they are busy then; nothing changes
@@ -165,7 +116,7 @@ async def test_the_front_desk_moves_a_session_and_changes_its_people(stack: Cons
 
         # the next day at 11:15-12:45 with an assistant and the room: one save
         form |= {
-            "session_date": _text(later),
+            "session_date": date_text(later),
             "start": "11:15",
             "end": "12:45",
             "photographer": studio.john.name,
@@ -182,15 +133,15 @@ async def test_the_front_desk_moves_a_session_and_changes_its_people(stack: Cons
         assert f"Assistant</span>: — → {studio.others[0].display_name}" in record
 
         # "Book anyway" over the busy photographer
-        form |= {"session_date": _text(when), "start": "14:00", "end": "15:00", "book_anyway": "on"}
+        form |= {"session_date": date_text(when), "start": "14:00", "end": "15:00", "book_anyway": "on"}
         anyway = await http.post(f"/{session.name}", data=form)
         assert anyway.status_code == 302
         assert (await studio.get(session.name)).start.hours == 14
 
 
 async def test_bad_times_are_refused_beside_their_fields(stack: ConsoleStack) -> None:
-    studio = await _studio(stack)
-    session = await studio.book(_day(42), 9, studio.john)
+    studio = await EditStudio.of(stack)
+    session = await studio.book(weekday(42), 9, studio.john)
     async with stack.console.client(timeout=60) as http:
         assert (await log_in(http, DESK, DEMO_STAFF_PASSWORD)).status_code == 200
         form = await _form(http, session) | {"session_date": "2026-02-30", "start": "25:00", "end": ""}
@@ -199,7 +150,7 @@ async def test_bad_times_are_refused_beside_their_fields(stack: ConsoleStack) ->
         assert _field_error(refused.text, "session_date") == "A date, YYYY-MM-DD"
         assert _field_error(refused.text, "start") == "A time, HH:MM"
         assert _value(refused.text, "session_date") == "2026-02-30"
-        form |= {"session_date": _text(session.session_date), "start": "10:00", "end": "09:30"}
+        form |= {"session_date": date_text(session.session_date), "start": "10:00", "end": "09:30"}
         backwards = await http.post(f"/{session.name}", data=form)
         assert backwards.status_code == 422
         assert "after the start" in _field_error(backwards.text, "end")
@@ -212,8 +163,8 @@ async def test_bad_times_are_refused_beside_their_fields(stack: ConsoleStack) ->
 
 
 async def test_an_advanced_sessions_blocks_are_added_changed_and_removed(stack: ConsoleStack) -> None:
-    studio = await _studio(stack)
-    first, second = _day(45), _day(46)
+    studio = await EditStudio.of(stack)
+    first, second = weekday(45), weekday(46)
     wedding = await studio.s.CreateSession(
         pb.CreateSessionRequest(
             session=pb.Session(
@@ -268,7 +219,7 @@ async def test_an_advanced_sessions_blocks_are_added_changed_and_removed(stack: 
         form |= {
             "blocks-0-start": "08:30",
             "blocks-1-remove": "on",
-            "blocks-2-date": _text(second),
+            "blocks-2-date": date_text(second),
             "blocks-2-start": "17:00",
             "blocks-2-end": "18:00",
             "blocks-2-schedules": [studio.john.name, studio.room.name],
@@ -284,16 +235,19 @@ async def test_an_advanced_sessions_blocks_are_added_changed_and_removed(stack: 
 
 
 async def test_a_photographer_edits_only_their_own_sessions_photo_day_fields(stack: ConsoleStack) -> None:
-    studio = await _studio(stack)
-    own = await studio.book(_day(48), 9, studio.john)
-    theirs = await studio.book(_day(48), 9, studio.others[0])
+    studio = await EditStudio.of(stack)
+    own = await studio.book(weekday(48), 9, studio.john)
+    theirs = await studio.book(weekday(48), 9, studio.others[0])
     async with stack.console.client(timeout=60) as http:
         assert (await log_in(http, PHOTOGRAPHER, DEMO_STAFF_PASSWORD)).status_code == 200
         page = await http.get(f"/{own.name}")
         assert "you may change its status" in page.text
-        assert re.search(r'name="confirmed"[^>]*>', page.text) and "disabled" not in re.search(
-            r'name="confirmed"[^>]*>', page.text
-        ).group(0)  # type: ignore[union-attr]
+        confirmed = re.search(r'name="confirmed"[^>]*>', page.text)
+        description = re.search(r'name="description"[^>]*>', page.text)
+        assert confirmed is not None
+        assert description is not None
+        assert "disabled" not in confirmed.group(0)  # a photo-day field: theirs to change
+        assert "disabled" in description.group(0)
         assert 'name="session_date"' not in page.text  # the time is the front desk's
 
         # the photo-day fields are saved; a description sent along is not the photographer's to change

@@ -265,9 +265,9 @@ def changes(
     """The new values and the update_mask: only what differs from `current` (and of that, only
     the `allowed` fields when given: a photographer's photo-day fields)."""
     if allowed is not None:
-        changed, mask = changes(current, form, participants)
-        kept = [m for m in mask if m in allowed]
-        return pb.Session(name=current.name, **{m: getattr(changed, m) for m in kept}), kept
+        every, every_path = changes(current, form, participants)
+        kept = [m for m in every_path if m in allowed]
+        return pb.Session(name=current.name, **{m: getattr(every, m) for m in kept}), kept
     changed = pb.Session(name=current.name)
     mask: list[str] = []
     for name in ("description", "session_type", "session_number", "status", "file_number"):
