@@ -266,3 +266,22 @@ async def test_a_photographer_edits_only_their_own_sessions_photo_day_fields(sta
         assert refused.status_code == 403
         assert "only change your own sessions" in refused.text
         assert not (await studio.get(theirs.name)).confirmed
+
+
+async def test_the_clients_hub_sorts_by_latest_session(stack: ConsoleStack) -> None:
+    """The hub asks clients for `last_session_time desc` (the order across pages is clients'
+    own: tests/integration/test_clients_last_session.py) and shows each client's last session."""
+    async with stack.console.client(timeout=60) as http:
+        assert (await log_in(http, DESK, DEMO_STAFF_PASSWORD)).status_code == 200
+        page = await http.get("/clients", params={"sort": "last_session"})
+        assert page.status_code == 200
+        assert "(latest session first)" in page.text
+        assert '<th scope="col">Last session</th>' in page.text
+        shown = re.findall(
+            r'<td class="nowrap">(\d{4}-\d{2}-\d{2}|<span class="muted">—</span>)</td>\s*</tr>', page.text
+        )
+        assert shown
+        dates = [d for d in shown if d[0].isdigit()]
+        assert dates  # the demo's clients have sessions, learned from scheduling's events
+        assert dates == sorted(dates, reverse=True)
+        assert shown[: len(dates)] == dates  # the clients without a session come last
