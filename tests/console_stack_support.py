@@ -121,5 +121,20 @@ class EditStudio:
         )
         return await self.s.CreateSession(pb.CreateSessionRequest(session=session), metadata=DEMO_META)
 
+    async def book_wedding(self, *blocks: tuple[date_pb2.Date, int, int, pb.Schedule]) -> pb.Session:
+        """An advanced session ("Wedding") with a block per (date, start hour, end hour, schedule)."""
+        session = pb.Session(
+            client=self.client,
+            session_type=self.session_type.name,
+            location=self.location.name,
+            description="Wedding",
+            use_advanced_calendar=True,
+            time_blocks=[
+                pb.TimeBlock(date=d, start=pb.TimeOfDay(hours=a), end=pb.TimeOfDay(hours=b), schedules=[x.name])
+                for d, a, b, x in blocks
+            ],
+        )
+        return await self.s.CreateSession(pb.CreateSessionRequest(session=session), metadata=DEMO_META)
+
     async def get(self, name: str) -> pb.Session:
         return await self.s.GetSession(pb.GetSessionRequest(name=name), metadata=DEMO_META)

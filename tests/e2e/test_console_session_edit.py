@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from tests.console_stack_support import (  # noqa: F401 (`stack`)
     DEMO_META,
     ConsoleStack,
@@ -31,26 +30,7 @@ async def test_front_desk_edits_the_time_and_a_block(browser: Browser, stack: Co
         when, then = weekday(50 + 3 * n), weekday(51 + 3 * n)
         session = await studio.book(when, 9, studio.john)
         await studio.book(when, 14, studio.others[0])  # the other photographer is busy 14:00-15:00
-        wedding = await studio.s.CreateSession(
-            pb.CreateSessionRequest(
-                session=pb.Session(
-                    client=studio.client,
-                    session_type=studio.session_type.name,
-                    location=studio.location.name,
-                    description="Wedding",
-                    use_advanced_calendar=True,
-                    time_blocks=[
-                        pb.TimeBlock(
-                            date=then,
-                            start=pb.TimeOfDay(hours=9),
-                            end=pb.TimeOfDay(hours=11),
-                            schedules=[studio.john.name],
-                        )
-                    ],
-                )
-            ),
-            metadata=DEMO_META,
-        )
+        wedding = await studio.book_wedding((then, 9, 11, studio.john))
         context = await browser.new_context(
             base_url=stack.console.url, viewport={"width": size[0], "height": size[1]}, locale="en-US"
         )

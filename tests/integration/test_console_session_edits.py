@@ -165,32 +165,7 @@ async def test_bad_times_are_refused_beside_their_fields(stack: ConsoleStack) ->
 async def test_an_advanced_sessions_blocks_are_added_changed_and_removed(stack: ConsoleStack) -> None:
     studio = await EditStudio.of(stack)
     first, second = weekday(45), weekday(46)
-    wedding = await studio.s.CreateSession(
-        pb.CreateSessionRequest(
-            session=pb.Session(
-                client=studio.client,
-                session_type=studio.session_type.name,
-                location=studio.location.name,
-                description="Wedding",
-                use_advanced_calendar=True,
-                time_blocks=[
-                    pb.TimeBlock(
-                        date=first,
-                        start=pb.TimeOfDay(hours=9),
-                        end=pb.TimeOfDay(hours=11),
-                        schedules=[studio.john.name],
-                    ),
-                    pb.TimeBlock(
-                        date=second,
-                        start=pb.TimeOfDay(hours=13),
-                        end=pb.TimeOfDay(hours=14),
-                        schedules=[studio.room.name],
-                    ),
-                ],
-            )
-        ),
-        metadata=DEMO_META,
-    )
+    wedding = await studio.book_wedding((first, 9, 11, studio.john), (second, 13, 14, studio.room))
     busy = await studio.book(second, 15, studio.others[0])
     async with stack.console.client(timeout=60) as http:
         assert (await log_in(http, DESK, DEMO_STAFF_PASSWORD)).status_code == 200
