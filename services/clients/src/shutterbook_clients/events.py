@@ -1,4 +1,5 @@
-"""Every event the clients service publishes (on the CLIENTS stream): subject and payload.
+"""Every event the clients service publishes (on the CLIENTS stream), and the scheduling events
+it consumes: subject and payload.
 
 The `clients.client.*` events are consumed by scheduling and billing, so they are declared
 in `shutterbook_kit.shared_events` and re-exported here.
@@ -29,3 +30,8 @@ CLIENT_CREATED = shared_events.CLIENT_CREATED
 CLIENT_UPDATED = shared_events.CLIENT_UPDATED
 CLIENT_DELETED = shared_events.CLIENT_DELETED
 CLIENT_MERGED = shared_events.CLIENT_MERGED
+
+# consumed from scheduling (application/last_sessions.py): a client's last session
+SESSION_BOOKED = shared_events.SESSION_BOOKED
+SESSION_RESCHEDULED = shared_events.SESSION_RESCHEDULED
+SESSION_CANCELLED = shared_events.SESSION_CANCELLED

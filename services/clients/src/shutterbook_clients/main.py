@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
+from shutterbook_clients import events
 from shutterbook_clients.api.permissions import PERMISSIONS
 from shutterbook_clients.api.servicer import ClientsServicer
+from shutterbook_clients.application import last_sessions
 from shutterbook_kit.cli import service_cli
+from shutterbook_kit.consumer import ConsumerPolicy, EventConsumer
+from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
+from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
 
 SERVICE = "clients"
@@ -17,6 +22,21 @@ SERVICE_NAME = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_na
 
 
 def build(settings: ServiceSettings) -> ServiceHost:
+    consumer_policy = ConsumerPolicy.from_settings(settings)
+
+    def consumers(db: Database, nats: NatsConnection) -> list[EventConsumer]:
+        # scheduling's session events: each client's last session (the Clients hub's sort)
+        return [
+            EventConsumer(
+                db,
+                nats,
+                consumer=SERVICE,
+                stream=StreamSpec(events.SESSION_BOOKED.domain),
+                subscriptions=last_sessions.SUBSCRIPTIONS,
+                policy=consumer_policy,
+            )
+        ]
+
     return ServiceHost.create(
         settings,
         service_names=[SERVICE_NAME],
@@ -24,6 +44,7 @@ def build(settings: ServiceSettings) -> ServiceHost:
         add_servicers=lambda server, db: clients_pb2_grpc.add_ClientsServiceServicer_to_server(
             ClientsServicer(db), server
         ),
+        consumers=consumers,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import events
 from shutterbook_clients.application.convert import client_name, client_to_proto
+from shutterbook_clients.application.last_sessions import repoint_sessions
 from shutterbook_clients.application.selection import resolve_selection
 from shutterbook_clients.domain.clients import (
     CLIENT_MUTABLE_PATHS,
@@ -391,6 +392,8 @@ async def merge_clients(db: Database, company_id: str, request: clients_pb2.Merg
             member.client_id = survivor.id
         await _repoint_memberships(uow, company_id, survivor.id, merged.id)
         await _repoint_groups(uow, company_id, survivor.id, merged.id)
+        await repoint_sessions(uow, company_id, merged.id, survivor.id)
+        survivor.last_session_at = max(survivor.last_session_at, merged.last_session_at)
         apply_fields(survivor, fields_of(survivor))
         survivor.updated_at = now
         await uow.session.flush()

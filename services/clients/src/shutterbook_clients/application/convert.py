@@ -7,6 +7,7 @@ from typing import TypeVar
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.common.v1 import date_pb2
 from shutterbook_clients.storage.models import (
+    NO_SESSION,
     ClientGroupRow,
     ClientRow,
     FamilyMemberRow,
@@ -55,6 +56,8 @@ def client_to_proto(row: ClientRow) -> clients_pb2.Client:
     msg.update_time.FromDatetime(row.updated_at)
     if row.deleted_at is not None:
         msg.delete_time.FromDatetime(row.deleted_at)
+    if row.last_session_at is not None and row.last_session_at > NO_SESSION:
+        msg.last_session_time.FromDatetime(row.last_session_at)
     return msg
 
 

@@ -45,7 +45,7 @@ CLIENT_MUTABLE_PATHS = (
 )
 
 # The orders ListClients offers (the first is the default): oldest first, newest first, by name.
-LIST_ORDERS = ("create_time", "create_time desc", "family_name")
+LIST_ORDERS = ("create_time", "create_time desc", "family_name", "last_session_time desc")
 
 
 @dataclass(frozen=True)

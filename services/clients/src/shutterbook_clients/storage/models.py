@@ -7,7 +7,7 @@ them gives the same answers on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from shutterbook_kit.schema import UtcDateTime
 
 LIVE = sa.text("deleted_at IS NULL")
+# A client's last session time when it has none: before any real one, so "latest session
+# first" puts such clients last (pagination keys are never NULL).
+NO_SESSION = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -27,6 +30,7 @@ class ClientRow(Base):
     __table_args__ = (
         sa.Index("ix_clients_company_created", "company_id", "created_at", "id"),
         sa.Index("ix_clients_company_sort", "company_id", "sort_key", "id"),
+        sa.Index("ix_clients_company_last_session", "company_id", "last_session_at", "id"),
         # One live client per primary email: what makes find-or-create race-free.
         sa.Index(
             "uq_clients_live_primary_email",
@@ -53,6 +57,8 @@ class ClientRow(Base):
     referral_source: Mapped[str] = mapped_column(sa.String(200), default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     merged_into_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    # start of the latest session not cancelled (kept from scheduling's events); NO_SESSION: none
+    last_session_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: NO_SESSION)
     # derived keys (see domain.search)
     name_key: Mapped[str] = mapped_column(sa.String(1000), default="")
     sort_key: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -146,3 +152,20 @@ class SavedFilterRow(Base):
     criteria: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ClientSessionRow(Base):
+    """A session of a client as scheduling's events last told it: what a client's last session
+    time is computed from (a cancelled or moved session changes it)."""
+
+    __tablename__ = "client_sessions"
+    __table_args__ = (sa.Index("ix_client_sessions_client", "company_id", "client_id", "start_at"),)
+
+    session_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(sa.String(64))
+    client_id: Mapped[str] = mapped_column(sa.String(36))
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    cancelled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # when scheduling made the change the row holds (its event's occur_time): an older event
+    # delivered late does not overwrite a newer one
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)

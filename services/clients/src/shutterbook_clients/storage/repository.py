@@ -139,13 +139,16 @@ class ClientRepository:
         self, company_id: str, sel: ClientSelection, page_size: int, page_token: str, *, order: str = "create_time"
     ) -> Page[ClientRow]:
         """In `order` (domain.clients.LIST_ORDERS), keyset-paginated with the id last: oldest
-        first on (created_at, id), newest first on both descending, by name on (sort_key, id)."""
+        first on (created_at, id), newest first on both descending, by name on (sort_key, id), latest
+        session first on (last_session_at, id) descending."""
         stmt = select(ClientRow).where(*self.selection_filters(company_id, sel))
         keys: list[Key] = [ClientRow.created_at, ClientRow.id]
         if order == "create_time desc":
             keys = [ClientRow.created_at.desc(), ClientRow.id.desc()]
         elif order == "family_name":
             keys = [ClientRow.sort_key, ClientRow.id]
+        elif order == "last_session_time desc":  # clients without a session (NO_SESSION) last
+            keys = [ClientRow.last_session_at.desc(), ClientRow.id.desc()]
         return await keyset_page(self.session, stmt, keys, page_size, page_token)
 
     async def search_page(

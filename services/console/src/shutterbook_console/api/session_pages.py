@@ -20,6 +20,7 @@ from shutterbook_console.api.deps import current_session
 from shutterbook_console.api.problems import status_of
 from shutterbook_console.application.calendar import visible_locations
 from shutterbook_console.application.cancellation import settle_cancelled
+from shutterbook_console.application.session_edits import editable
 from shutterbook_console.application.session_records import book, choices, load_record, new_session, save
 from shutterbook_console.application.session_tabs import session_tabs
 from shutterbook_console.notifications_client import LoggedMessage, NotificationsClient
@@ -43,8 +44,13 @@ def _field_errors(exc: DomainError) -> dict[str, str]:
 
 
 def _summary(exc: DomainError, errors: dict[str, str]) -> str:
-    if isinstance(exc, UpstreamError) and exc.code.name == "PERMISSION_DENIED":
+    if exc.reason == "PERMISSION_DENIED" or (isinstance(exc, UpstreamError) and exc.code.name == "PERMISSION_DENIED"):
         return "Not saved: you may only change your own sessions (ask the front desk or a manager)."
+    if isinstance(exc, UpstreamError) and exc.conflicts:
+        return (
+            "Not saved: the new time or people conflict with another booking (marked below); nothing was changed."
+            ' Choose another time or person, or tick "Book anyway" to keep both.'
+        )
     if errors:
         return (
             "Not saved: please correct the field marked below."
@@ -57,6 +63,8 @@ def _summary(exc: DomainError, errors: dict[str, str]) -> str:
 async def _form(request: Request[Any, Any, State]) -> tuple[dict[str, str], list[str]]:
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    for key in {k for k in form if k.endswith("-schedules")}:  # a block's ticked schedules
+        values[key] = ",".join(str(x) for x in form.getall(key))
     participants = [str(v) for v in form.getall("participants")] if "participants" in form else []
     return values, participants
 
@@ -133,6 +141,7 @@ async def new_session_submit(request: Request[Any, Any, State]) -> Template | Re
 
 
 def _record_page(record: Any, staff: Any, values: dict[str, str] | None = None, **context: Any) -> Template:
+    allowed = editable(staff.caller(), record.session)
     return Template(
         "session.html",
         context={
@@ -143,6 +152,12 @@ def _record_page(record: Any, staff: Any, values: dict[str, str] | None = None, 
             "s": record.session,
             "v": values,
             "pb": pb,
+            "may": {
+                "all": allowed is None and not record.session.cancelled,
+                "any": allowed is None or bool(allowed),
+                "photo_day": allowed is None or bool(allowed),
+                "book": allowed is None,
+            },
             "errors": context.pop("errors", {}),
             **billing_view(),
             **context,
@@ -214,13 +229,21 @@ async def session_submit(request: Request[Any, Any, State], session_id: FromPath
             status_code=status_of(exc),
         )
     try:
-        await save(up, caller, record.session, values, participants)
+        await save(up, caller, record, values, participants)
     except DomainError as exc:
         errors = _field_errors(exc)
         values["participants"] = ",".join(participants)
         tabs = await session_tabs(up, caller, name)
+        conflicts = exc.conflicts if isinstance(exc, UpstreamError) else []
         return _record_page(
-            record, current.staff, values, errors=errors, error=_summary(exc, errors), status=status_of(exc), tabs=tabs
+            record,
+            current.staff,
+            values,
+            errors=errors,
+            error=_summary(exc, errors),
+            conflicts=conflicts,
+            status=status_of(exc),
+            tabs=tabs,
         )
     if values.get("cancelled") == "on" and not record.session.cancelled:
         return await cancelled_page(up, caller, record, current.staff, values.get("money", "keep"))

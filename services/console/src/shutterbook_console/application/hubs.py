@@ -127,6 +127,7 @@ CLIENT_SORTS = {
     "": ("Oldest first", "create_time"),
     "newest": ("Newest first", "create_time desc"),
     "name": ("By name", "family_name"),
+    "last_session": ("Latest session first", "last_session_time desc"),
 }
 
 

@@ -7,14 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from google.protobuf import json_format
 
 from shutterbook.common.v1 import audit_pb2, date_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_console.upstreams import Upstreams
+from shutterbook_console.application.session_edits import (
+    WhenAndWho,
+    busy_messages,
+    form_field,
+    refuse_unless_editable,
+    when_and_who,
+)
+from shutterbook_console.upstreams import UpstreamError, Upstreams
 from shutterbook_kit.errors import FieldViolation, InvalidArgument, NotFound
 from shutterbook_kit.identity import Caller
 
@@ -221,6 +228,7 @@ class SessionRecord:
     location: pb.Location
     choices: Choices
     history: list[HistoryEntry] = field(default_factory=list)
+    names: Mapping[str, str] = field(default_factory=dict)  # display names of what the session names
 
 
 async def visible_session(up: Upstreams, caller: Caller, name: str) -> pb.Session:
@@ -248,11 +256,18 @@ async def load_record(up: Upstreams, caller: Caller, name: str) -> SessionRecord
     names |= {x.name: x.display_name for x in offered.statuses}
     names |= {x.name: x.display_name for x in [*offered.staff, *offered.rooms]}
     names |= {m.name: m.display_name for m in client.family_members}
-    return SessionRecord(session, client, location, offered, history_of(entries.audit_entries, names))
+    return SessionRecord(session, client, location, offered, history_of(entries.audit_entries, names), names)
 
 
-def changes(current: pb.Session, form: dict[str, str], participants: list[str]) -> tuple[pb.Session, list[str]]:
-    """The new values and the update_mask: only what differs from `current`."""
+def changes(
+    current: pb.Session, form: dict[str, str], participants: list[str], allowed: frozenset[str] | None = None
+) -> tuple[pb.Session, list[str]]:
+    """The new values and the update_mask: only what differs from `current` (and of that, only
+    the `allowed` fields when given: a photographer's photo-day fields)."""
+    if allowed is not None:
+        every, every_path = changes(current, form, participants)
+        kept = [m for m in every_path if m in allowed]
+        return pb.Session(name=current.name, **{m: getattr(every, m) for m in kept}), kept
     changed = pb.Session(name=current.name)
     mask: list[str] = []
     for name in ("description", "session_type", "session_number", "status", "file_number"):
@@ -297,20 +312,40 @@ def changes(current: pb.Session, form: dict[str, str], participants: list[str]) 
 
 
 async def save(
-    up: Upstreams, caller: Caller, current: pb.Session, form: dict[str, str], participants: list[str]
+    up: Upstreams, caller: Caller, record: SessionRecord, form: dict[str, str], participants: list[str]
 ) -> pb.Session:
-    """UpdateSession with the changed fields; then hold/release and cancel, which scheduling
-    changes through their own RPCs."""
+    """UpdateSession with the changed fields, times and people included (one change: a conflict
+    refuses all of it, unless "book anyway" is ticked); then hold/release and cancel, which
+    scheduling changes through their own RPCs. A photographer saves only the photo-day fields
+    of their own sessions; anyone else's is refused here, before scheduling is asked."""
     s = up.scheduling
-    changed, mask = changes(current, form, participants)
+    current = record.session
+    allowed = refuse_unless_editable(caller, current)
+    changed, mask = changes(current, form, participants, allowed)
+    moved = when_and_who(current, form) if allowed is None and not current.cancelled else WhenAndWho()
+    changed.MergeFrom(moved.session)
+    mask += moved.paths
     session = current
     if mask:
-        request = pb.UpdateSessionRequest(session=changed)
+        request = pb.UpdateSessionRequest(session=changed, allow_conflicts=form.get("book_anyway") == "on")
         request.update_mask.paths.extend(mask)
-        session = await up.call(s.UpdateSession, request, caller)
+        try:
+            session = await up.call(s.UpdateSession, request, caller)
+        except UpstreamError as exc:
+            raise _on_the_form(exc, moved, current, record.names) from None
+    if allowed is not None:
+        return session
     on_hold = form.get("on_hold") == "on"
     if on_hold != current.on_hold and not current.cancelled:
         session = await up.call(s.HoldSession, pb.HoldSessionRequest(name=current.name, on_hold=on_hold), caller)
     if form.get("cancelled") == "on" and not current.cancelled:
         session = await up.call(s.CancelSession, pb.CancelSessionRequest(name=current.name), caller)
     return session
+
+
+def _on_the_form(exc: UpstreamError, moved: WhenAndWho, current: pb.Session, names: Mapping[str, str]) -> UpstreamError:
+    """Scheduling's refusal with its fields named as the form's, and each conflict as a
+    message beside the busy person, room or block."""
+    violations = [FieldViolation(form_field(v.field, moved.rows), v.description) for v in exc.violations]
+    violations += busy_messages(exc.conflicts, moved, current, dict(names))
+    return replace(exc, violations=violations)

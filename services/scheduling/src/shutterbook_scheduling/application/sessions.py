@@ -58,6 +58,7 @@ async def get_session(db: Database, company_id: str, name: str) -> pb.Session:
         return session_from_row(await load_session(uow, company_id, name))
 
 
+TIMES = frozenset({"session_date", "start", "end"})
 SESSION_UPDATABLE = {
     "description",
     "session_type",
@@ -75,10 +76,38 @@ SESSION_UPDATABLE = {
     "redo",
     "participants",
     "notes",
+    *TIMES,
+    "time_blocks",
 }
+"""`TIMES` move a simple session and `time_blocks` an advanced one, in the same change as the
+other fields (the session record saves time and people at once: all or nothing)."""
 
 
-_REPLANS = {"session_type", "photographer", "assistant", "camera_room"}
+_REPLANS = {"session_type", "photographer", "assistant", "camera_room", *TIMES, "time_blocks"}
+
+
+async def _before_move(uow: UnitOfWork, company_id: str, msg: pb.Session) -> None:
+    """What moving a session's time needs first: not cancelled, not a picture day's booking;
+    an online booking gives its slot back."""
+    if msg.cancelled:
+        raise FailedPrecondition(f"{msg.name} is cancelled", reason="SESSION_CANCELLED")
+    await refuse_if_booked_on_a_picture_day(uow, company_id, msg.name.removeprefix("sessions/"))
+    if msg.booked_online:
+        # Staff moving an online session off its slot: the slot is no longer booked, and the
+        # slots its booking removed come back (with `scheduling.slot.restored`).
+        await release_booking(uow, company_id, msg.name.removeprefix("sessions/"), msg.name)
+
+
+def _times(session: pb.Session) -> list[tuple[int, int]]:
+    """When a session's blocks are, as UTC seconds (a simple session has one block)."""
+    return [(b.start_time.seconds, b.end_time.seconds) for b in session.time_blocks]
+
+
+def _emit_rescheduled(uow: UnitOfWork, company_id: str, before: pb.Session, snap: ev.SessionSnapshot) -> None:
+    event = ev.SessionRescheduledEvent(session=snap)
+    event.previous_start_time.CopyFrom(before.start_time)
+    event.previous_end_time.CopyFrom(before.end_time)
+    uow.emit(events.SESSION_RESCHEDULED, company_id, event)
 
 
 async def _change_session(
@@ -134,11 +163,18 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
     paths: list[str] = []
 
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
+        advanced = msg.use_advanced_calendar
         paths.extend(apply_mask(msg, request.session, request.update_mask, field="session", writable=SESSION_UPDATABLE))
-        if msg.use_advanced_calendar and {"photographer", "assistant", "camera_room"} & set(paths):
-            bad = Violations()
-            bad.add("update_mask", "an advanced session's schedules change with RescheduleSession time_blocks")
-            bad.raise_if_any()
+        bad = Violations()
+        if advanced and {"photographer", "assistant", "camera_room", *TIMES} & set(paths):
+            bad.add("update_mask", "an advanced session's times and schedules change with its time_blocks")
+        if not advanced and "time_blocks" in paths:
+            bad.add("update_mask", "time_blocks change only on an advanced session (use session_date, start, end)")
+        if advanced and "time_blocks" in paths and not msg.time_blocks:
+            bad.add("session.time_blocks", "an advanced session keeps at least one time block")
+        bad.raise_if_any()
+        if {*TIMES, "time_blocks"} & set(paths):
+            await _before_move(uow, company_id, msg)
         if msg.session_number != "" and "session_number" in paths:
             own = msg.name.removeprefix("sessions/")
             if await number_taken(uow, tenancy.current().company_id, msg.session_number, own):
@@ -163,7 +199,9 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
                 company_id,
                 ev.SessionStatusChangedEvent(session=snap, previous_status=previous),
             )
-        other = [p for p in paths if p != "status"]
+        if _times(before) != _times(after):
+            _emit_rescheduled(uow, company_id, before, snap)
+        other = [p for p in paths if p != "status" and p not in TIMES and p != "time_blocks"]
         if other:
             uow.emit(
                 events.SESSION_UPDATED,
@@ -202,13 +240,7 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
     v.raise_if_any()
 
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
-        if msg.cancelled:
-            raise FailedPrecondition(f"{msg.name} is cancelled", reason="SESSION_CANCELLED")
-        await refuse_if_booked_on_a_picture_day(uow, company_id, msg.name.removeprefix("sessions/"))
-        if msg.booked_online:
-            # Staff moving an online session off its slot: the slot is no longer booked, and the
-            # slots its booking removed come back (with `scheduling.slot.restored`).
-            await release_booking(uow, company_id, msg.name.removeprefix("sessions/"), msg.name)
+        await _before_move(uow, company_id, msg)
         if msg.use_advanced_calendar:
             if not request.time_blocks:
                 bad = Violations()
@@ -226,10 +258,7 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
         return True, True
 
     def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
-        event = ev.SessionRescheduledEvent(session=session_snapshot(after, plan.type_msg, status))
-        event.previous_start_time.CopyFrom(before.start_time)
-        event.previous_end_time.CopyFrom(before.end_time)
-        uow.emit(events.SESSION_RESCHEDULED, company_id, event)
+        _emit_rescheduled(uow, company_id, before, session_snapshot(after, plan.type_msg, status))
 
     return await _change_session(
         db,

@@ -191,6 +191,7 @@ class Client(_message.Message):
     REFERRAL_SOURCE_FIELD_NUMBER: _builtins.int
     DELETE_TIME_FIELD_NUMBER: _builtins.int
     MERGED_INTO_FIELD_NUMBER: _builtins.int
+    LAST_SESSION_TIME_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `clients/{client_id}`. Output only."""
     given_name: _builtins.str
@@ -241,6 +242,12 @@ class Client(_message.Message):
     def delete_time(self) -> _timestamp_pb2.Timestamp:
         """When the client was deleted (or merged away). Output only; unset while live."""
 
+    @_builtins.property
+    def last_session_time(self) -> _timestamp_pb2.Timestamp:
+        """Start of the client's latest session that is not cancelled, as scheduling's session
+        events tell it (booked, rescheduled, cancelled); unset: none. Output only.
+        """
+
     def __init__(
         self,
         *,
@@ -259,10 +266,11 @@ class Client(_message.Message):
         referral_source: _builtins.str = ...,
         delete_time: _timestamp_pb2.Timestamp | None = ...,
         merged_into: _builtins.str = ...,
+        last_session_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "delete_time", b"delete_time", "postal_address", b"postal_address", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "delete_time", b"delete_time", "last_session_time", b"last_session_time", "postal_address", b"postal_address", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "delete_time", b"delete_time", "emails", b"emails", "family_members", b"family_members", "family_name", b"family_name", "given_name", b"given_name", "household_name", b"household_name", "merged_into", b"merged_into", "name", b"name", "notes", b"notes", "phones", b"phones", "postal_address", b"postal_address", "referral_source", b"referral_source", "tags", b"tags", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "delete_time", b"delete_time", "emails", b"emails", "family_members", b"family_members", "family_name", b"family_name", "given_name", b"given_name", "household_name", b"household_name", "last_session_time", b"last_session_time", "merged_into", b"merged_into", "name", b"name", "notes", b"notes", "phones", b"phones", "postal_address", b"postal_address", "referral_source", b"referral_source", "tags", b"tags", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -390,8 +398,9 @@ class ListClientsRequest(_message.Message):
     """With `organization`: only memberships of this year (0: any year)."""
     order_by: _builtins.str
     """The order: `create_time` (oldest first, the default when empty), `create_time desc`
-    (newest first) or `family_name` (by name: family name, given name, else household name).
-    Ties are broken by id, so pages are stable; a page token is only good for its order.
+    (newest first), `family_name` (by name: family name, given name, else household name) or
+    `last_session_time desc` (latest session first, clients without one last). Ties are
+    broken by id, so pages are stable; a page token is only good for its order.
     """
     @_builtins.property
     def criteria(self) -> Global___ClientCriteria:

@@ -2372,7 +2372,10 @@ class UpdateSessionRequest(_message.Message):
         """The session with its `name` and the new values of the masked fields. Updatable:
         description, session_type, photographer, assistant, camera_room, camera_room_text,
         session_number, status, status_due_date, file_number, reminder_minutes, confirmed,
-        no_show, redo, participants, notes.
+        no_show, redo, participants, notes; and the times: session_date, start, end (a simple
+        session; end unset: the type's default duration) or time_blocks (an advanced session,
+        replacing all its blocks). A change of times is checked for conflicts like a reschedule
+        and emits `scheduling.session.rescheduled`.
         """
 
     @_builtins.property

@@ -678,8 +678,9 @@ class SchedulingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateSession(self, request, context):
-        """Updates a session's fields (not its times: use RescheduleSession), including
-        status, flags (confirmed, no show, redo), participants and session number.
+        """Updates a session's fields, including status, flags (confirmed, no show, redo),
+        participants, session number, and its times with its people in one change (the
+        session record; the calendar's drag uses RescheduleSession).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -150,8 +150,9 @@ class SchedulingServiceStub:
     ListSessions: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.ListSessionsRequest, _scheduling_pb2.ListSessionsResponse]
     """Lists sessions: of a client (the client's Sessions tab), a location, a time range."""
     UpdateSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSessionRequest, _scheduling_pb2.Session]
-    """Updates a session's fields (not its times: use RescheduleSession), including
-    status, flags (confirmed, no show, redo), participants and session number.
+    """Updates a session's fields, including status, flags (confirmed, no show, redo),
+    participants, session number, and its times with its people in one change (the
+    session record; the calendar's drag uses RescheduleSession).
     """
     RescheduleSession: _grpc.UnaryUnaryMultiCallable[_scheduling_pb2.RescheduleSessionRequest, _scheduling_pb2.Session]
     """Moves a session to new times (and optionally new schedules)."""
@@ -306,8 +307,9 @@ class SchedulingServiceAsyncStub(SchedulingServiceStub):
     ListSessions: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.ListSessionsRequest, _scheduling_pb2.ListSessionsResponse]  # type: ignore[assignment]
     """Lists sessions: of a client (the client's Sessions tab), a location, a time range."""
     UpdateSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.UpdateSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
-    """Updates a session's fields (not its times: use RescheduleSession), including
-    status, flags (confirmed, no show, redo), participants and session number.
+    """Updates a session's fields, including status, flags (confirmed, no show, redo),
+    participants, session number, and its times with its people in one change (the
+    session record; the calendar's drag uses RescheduleSession).
     """
     RescheduleSession: _aio.UnaryUnaryMultiCallable[_scheduling_pb2.RescheduleSessionRequest, _scheduling_pb2.Session]  # type: ignore[assignment]
     """Moves a session to new times (and optionally new schedules)."""
@@ -741,8 +743,9 @@ class SchedulingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _scheduling_pb2.UpdateSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_scheduling_pb2.Session, _abc.Awaitable[_scheduling_pb2.Session]]:
-        """Updates a session's fields (not its times: use RescheduleSession), including
-        status, flags (confirmed, no show, redo), participants and session number.
+        """Updates a session's fields, including status, flags (confirmed, no show, redo),
+        participants, session number, and its times with its people in one change (the
+        session record; the calendar's drag uses RescheduleSession).
         """
 
     @_abc_1.abstractmethod

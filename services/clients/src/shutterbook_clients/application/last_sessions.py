@@ -1,0 +1,102 @@
+"""A client's last session, learned from scheduling's session events (the Clients hub sorts by
+it across pages, so clients keeps it beside the client rather than the console asking
+scheduling for one page at a time).
+
+Each event's session is kept in `client_sessions` (start, cancelled, when scheduling changed
+it); the client's `last_session_at` is then the latest start of its sessions not cancelled.
+The consumer's inbox makes each event's effect happen once; an event older than what a row
+already holds (delivered late) changes nothing. A session of a client clients does not know
+is kept too, and counts once the client exists (a merge moves its sessions to the survivor).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
+from shutterbook_clients import events
+from shutterbook_clients.storage.models import NO_SESSION, ClientRow, ClientSessionRow
+from shutterbook_kit.consumer import Delivery, PoisonEvent, subscribe
+from shutterbook_kit.uow import UnitOfWork
+
+
+def _id(name: str, collection: str) -> str:
+    return name.removeprefix(f"{collection}/")
+
+
+async def refresh_last_session(uow: UnitOfWork, company_id: str, client_id: str) -> None:
+    """Set the client's last session time from its sessions not cancelled (none: NO_SESSION)."""
+    latest = await uow.session.scalar(
+        sa.select(sa.func.max(ClientSessionRow.start_at)).where(
+            ClientSessionRow.company_id == company_id,
+            ClientSessionRow.client_id == client_id,
+            ClientSessionRow.cancelled.is_(False),
+        )
+    )
+    value = latest.replace(tzinfo=UTC) if isinstance(latest, datetime) and latest.tzinfo is None else latest
+    await uow.session.execute(
+        sa.update(ClientRow)
+        .where(ClientRow.company_id == company_id, ClientRow.id == client_id)
+        .values(last_session_at=value or NO_SESSION)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def repoint_sessions(uow: UnitOfWork, company_id: str, from_client: str, to_client: str) -> None:
+    """A merge: the merged client's sessions are the survivor's now (the caller sets the
+    survivor's last session time: the later of the two)."""
+    await uow.session.execute(
+        sa.update(ClientSessionRow)
+        .where(ClientSessionRow.company_id == company_id, ClientSessionRow.client_id == from_client)
+        .values(client_id=to_client)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _record(delivery: Delivery, snapshot: scheduling_events.SessionSnapshot, *, cancelled: bool) -> None:
+    if not snapshot.session or not snapshot.client or not snapshot.HasField("start_time"):
+        raise PoisonEvent(f"a session event without its session, client or start: {delivery.envelope.event_id}")
+    uow, company_id = delivery.uow, delivery.envelope.company_id
+    session_id, client_id = _id(snapshot.session, "sessions"), _id(snapshot.client, "clients")
+    changed_at = delivery.envelope.occur_time.ToDatetime(tzinfo=UTC)
+    row = await uow.session.get(ClientSessionRow, session_id)
+    if row is not None and row.company_id != company_id:
+        raise PoisonEvent(f"session {session_id} is another company's")
+    if row is not None and row.changed_at > changed_at:
+        return  # a newer change is already kept
+    if row is None:
+        row = ClientSessionRow(session_id=session_id, company_id=company_id)
+        uow.session.add(row)
+    previous_client = row.client_id
+    row.client_id = client_id
+    row.start_at = snapshot.start_time.ToDatetime(tzinfo=UTC)
+    row.cancelled = cancelled
+    row.changed_at = changed_at
+    await uow.session.flush()
+    await refresh_last_session(uow, company_id, client_id)
+    if previous_client and previous_client != client_id:
+        await refresh_last_session(uow, company_id, previous_client)
+
+
+async def on_session_booked(delivery: Delivery) -> None:
+    assert isinstance(delivery.payload, scheduling_events.SessionBookedEvent)
+    await _record(delivery, delivery.payload.session, cancelled=False)
+
+
+async def on_session_rescheduled(delivery: Delivery) -> None:
+    assert isinstance(delivery.payload, scheduling_events.SessionRescheduledEvent)
+    await _record(delivery, delivery.payload.session, cancelled=False)
+
+
+async def on_session_cancelled(delivery: Delivery) -> None:
+    assert isinstance(delivery.payload, scheduling_events.SessionCancelledEvent)
+    await _record(delivery, delivery.payload.session, cancelled=True)
+
+
+SUBSCRIPTIONS = [
+    subscribe(events.SESSION_BOOKED, on_session_booked),
+    subscribe(events.SESSION_RESCHEDULED, on_session_rescheduled),
+    subscribe(events.SESSION_CANCELLED, on_session_cancelled),
+]

@@ -1,0 +1,108 @@
+"""Clients sorted by their last session (the Clients hub's "Latest session first"): the clients
+service learns each client's last session from scheduling's session events (booked,
+rescheduled, cancelled) through its inbox consumer, so `order_by: "last_session_time desc"`
+is one order across every page. Real clients and scheduling services and NATS."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shutterbook.clients.v1 import clients_pb2
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_devstack.nats_server import EmbeddedNats
+from shutterbook_devstack.testing import DatabaseFactory
+from tests.helpers import Slice, clients_and_scheduling, create_client
+from tests.scheduling_support import COMPANY_A, A, at, day
+
+WAIT_SECONDS = 30.0
+
+
+async def _ordered(services: Slice, page_size: int) -> tuple[list[str], int]:
+    """Every client's given name, latest session first, and how many pages that took."""
+    names: list[str] = []
+    token, pages = "", 0
+    for _ in range(50):  # bounded: far more pages than the test has clients
+        reply = await services.clients.ListClients(
+            clients_pb2.ListClientsRequest(page_size=page_size, page_token=token, order_by="last_session_time desc"),
+            metadata=A,
+        )
+        names += [c.given_name for c in reply.clients]
+        pages += 1
+        token = reply.next_page_token
+        if not token:
+            break
+    return names, pages
+
+
+async def _until(services: Slice, expected: list[str]) -> list[str]:
+    """The order once the events are consumed (bounded wait), or the last one seen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while True:
+        names, _ = await _ordered(services, 2)
+        if names == expected or loop.time() > deadline:
+            return names
+        await asyncio.sleep(0.2)
+
+
+async def test_clients_sort_by_their_last_session_across_pages(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    async with clients_and_scheduling(databases, nats_server.url) as services:
+        s = services.scheduling
+        location = await s.CreateLocation(
+            pb.CreateLocationRequest(location=pb.Location(display_name="Downtown", time_zone="America/New_York")),
+            metadata=A,
+        )
+        kind = await s.CreateSessionType(
+            pb.CreateSessionTypeRequest(
+                session_type=pb.SessionType(display_name="Portrait", color="#4A90D9", default_duration_minutes=60)
+            ),
+            metadata=A,
+        )
+        given = ["Ann", "Ben", "Cy", "Dee", "Eve"]
+        clients = {g: await create_client(services.clients, COMPANY_A, g) for g in given}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_SECONDS
+        while loop.time() < deadline:  # scheduling learns the clients from their events
+            known = await s.ListKnownClients(pb.ListKnownClientsRequest(page_size=100), metadata=A)
+            if len(known.known_clients) == len(given):
+                break
+            await asyncio.sleep(0.2)
+
+        async def book(who: str, d: int) -> pb.Session:
+            session = pb.Session(
+                client=clients[who].name,
+                session_type=kind.name,
+                location=location.name,
+                session_date=day(2026, 6, d),
+                start=at(10),
+            )
+            return await s.CreateSession(pb.CreateSessionRequest(session=session, allow_conflicts=True), metadata=A)
+
+        await book("Ann", 10)
+        await book("Ben", 1)
+        bens_latest = await book("Ben", 20)
+        cys = await book("Cy", 5)
+        await book("Eve", 15)  # Dee has no session: last
+
+        expected = ["Ben", "Eve", "Ann", "Cy", "Dee"]
+        assert await _until(services, expected) == expected
+        assert (await _ordered(services, 2))[1] == 3  # across three pages of two
+        ben = await services.clients.GetClient(clients_pb2.GetClientRequest(name=clients["Ben"].name), metadata=A)
+        assert ben.last_session_time == bens_latest.start_time
+        dee = await services.clients.GetClient(clients_pb2.GetClientRequest(name=clients["Dee"].name), metadata=A)
+        assert not dee.HasField("last_session_time")
+
+        # Ben's latest cancelled: his June 1 session is his last now
+        await s.CancelSession(pb.CancelSessionRequest(name=bens_latest.name), metadata=A)
+        expected = ["Eve", "Ann", "Cy", "Ben", "Dee"]
+        assert await _until(services, expected) == expected
+
+        # Cy's moved to June 25: first
+        await s.RescheduleSession(
+            pb.RescheduleSessionRequest(name=cys.name, session_date=day(2026, 6, 25), start=at(9)), metadata=A
+        )
+        expected = ["Cy", "Eve", "Ann", "Ben", "Dee"]
+        assert await _until(services, expected) == expected
+        assert (await _ordered(services, 3))[0] == expected  # the same order in pages of three
