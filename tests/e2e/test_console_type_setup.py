@@ -207,6 +207,25 @@ async def test_a_manager_creates_and_deletes_time_slots_and_a_standing_pattern(
         await expect(row).to_have_count(1)
         await expect(row).to_contain_text("Open")
 
+        # change it: a length that would run past midnight is refused beside the field; then
+        # 10:15 for an hour; unpublished (still listed, marked), published again
+        await row.get_by_role("link", name="Change").click()
+        await expect(page.get_by_label("Length (minutes)")).to_have_value("90")
+        await page.get_by_label("Start").fill("23:30")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.locator("#minutes-error")).to_contain_text("before midnight")
+        await page.get_by_label("Start").fill("10:15")
+        await page.get_by_label("Length (minutes)").fill("60")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.locator("p.notice")).to_have_text("Time slot changed.")
+        row = page.locator("[data-slots] tbody tr", has_text=day).filter(has_text="10:15–11:15")
+        await expect(row).to_have_count(1)
+        await row.get_by_role("button", name="Unpublish").click()
+        await expect(page.locator("p.notice")).to_contain_text("Time slot unpublished")
+        await expect(row).to_contain_text("Unpublished")
+        await row.get_by_role("button", name="Publish").click()
+        await expect(row).to_contain_text("Open")
+
         # a standing pattern: every weekday morning, 45-minute slots, two weeks ahead
         pattern_form = page.locator("form", has=page.get_by_role("button", name="Create pattern"))
         for weekday in ("Mon", "Tue", "Wed", "Thu", "Fri"):
@@ -225,7 +244,7 @@ async def test_a_manager_creates_and_deletes_time_slots_and_a_standing_pattern(
         # delete the one slot, then the pattern (its slots stay)
         await row.get_by_role("button", name="Delete").click()
         await expect(page.locator("p.notice")).to_have_text("Time slot deleted.")
-        await expect(page.locator("[data-slots] tbody tr", has_text=day).filter(has_text="10:00–11:30")).to_have_count(
+        await expect(page.locator("[data-slots] tbody tr", has_text=day).filter(has_text="10:15–11:15")).to_have_count(
             0
         )
         await page.locator("[data-patterns] tbody tr").first.get_by_role("button", name="Delete").click()
@@ -237,5 +256,5 @@ async def test_a_manager_creates_and_deletes_time_slots_and_a_standing_pattern(
             opb.ListTimeSlotsRequest(session_type=deluxe.name, location=where.name, page_size=1000), metadata=DEMO_META
         )
     times = {(s.start.hours, s.start.minutes) for s in listed.time_slots}
-    assert (10, 0) not in times  # both single slots deleted
+    assert (10, 15) not in times  # both single slots deleted
     assert (9, 0) in times  # the patterns' slots stay

@@ -32,6 +32,7 @@ from shutterbook_console.api.mailbox_pages import MAILBOX_HANDLERS
 from shutterbook_console.api.pages import PAGE_HANDLERS
 from shutterbook_console.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
 from shutterbook_console.api.session_pages import SESSION_PAGE_HANDLERS
+from shutterbook_console.api.slot_generate_pages import SLOT_GENERATE_HANDLERS
 from shutterbook_console.api.staff import IdentityProviderController, StaffController
 from shutterbook_console.api.time_slot_pages import TIME_SLOT_HANDLERS
 from shutterbook_console.api.trigger_pages import TRIGGER_HANDLERS
@@ -109,6 +110,7 @@ def create_app(settings: ConsoleSettings, *, secret_key: str, mailer: Mailer | N
             *TRIGGER_HANDLERS,
             *TYPE_HANDLERS,
             *TYPE_IMAGE_HANDLERS,
+            *SLOT_GENERATE_HANDLERS,
             *TIME_SLOT_HANDLERS,
             CalendarController,
             calendar_page,
