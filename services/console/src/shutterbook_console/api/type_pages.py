@@ -19,7 +19,14 @@ from shutterbook_console.api.deps import current_session
 from shutterbook_console.api.letter_pages import NO_STORE, staff_page
 from shutterbook_console.application.bulk_wizard import MANAGING
 from shutterbook_console.application.sessions import CurrentSession
-from shutterbook_console.application.type_setup import booking_url, get_type, list_types, save_tab, tab_choices
+from shutterbook_console.application.type_setup import (
+    TabChoices,
+    booking_url,
+    get_type,
+    list_types,
+    save_tab,
+    tab_choices,
+)
 from shutterbook_console.domain.type_form import (
     KINDS,
     TABS,
@@ -131,7 +138,9 @@ async def loaded_type(
     up, caller = upstreams_of(request), session.staff.caller()
     try:
         return LoadedType(
-            session, await get_type(up, caller, KINDS[collection], type_id), await tab_choices(up, caller)
+            session,
+            await get_type(up, caller, KINDS[collection], type_id),
+            await tab_choices(up, caller, f"{KINDS[collection]}/{type_id}"),
         )
     except UpstreamError as exc:
         status, message = refused(exc)
@@ -153,11 +162,16 @@ async def type_page(
     return editor_page(request, session, 200, collection, t=t, c=choices, tab=tab, v=values, notice=notice)
 
 
-def _parsed(tab: str, kind: str, name: str, form: Any, known: list[str]) -> TypeForm:
+def _parsed(tab: str, kind: str, t: Any, form: Any, choices: TabChoices) -> TypeForm:
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    name = t.name
     if tab == "online":
-        return online_form(kind, name, fields)
+        # billing's promotions for the type, and those it offers already (kept when billing's
+        # list no longer names them, until unticked)
+        codes = [p.code for p in choices.promotions] + list(t.online.online_promotions)
+        return online_form(kind, name, fields, [str(x) for x in form.getall("online_promotions", [])], codes)
     if tab == "prices":
+        known = [i.name for i in choices.price_items]
         return prices_form(kind, name, [str(x) for x in form.getall("price_list_items", [])], known)
     return general_form(kind, name, fields)
 
@@ -173,7 +187,7 @@ async def type_submit(
     form = await request.form()
     tab = str(form.get("tab", "general"))
     tab = tab if tab in TABS else "general"
-    typed = _parsed(tab, KINDS[collection], t.name, form, [i.name for i in choices.price_items])
+    typed = _parsed(tab, KINDS[collection], t, form, choices)
     errors = dict(typed.errors)
     status, error = 422, ""
     if not errors:
