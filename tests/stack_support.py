@@ -51,6 +51,7 @@ class Stack:
     # company id -> that company's partner key (COMPANY_A, COMPANY_B, and the demo company when seeded)
     keys: dict[str, str] = field(default_factory=dict)
     billing_proxy: TcpProxy | None = None
+    console_db: str = ""  # with demo=True: a console database holding the demo staff
 
     def headers(self, company: str = COMPANY_A, **extra: str) -> dict[str, str]:
         return {"X-Api-Key": self.keys[company], **extra}
@@ -88,6 +89,7 @@ async def booking_stack(
             upstreams["billing"] = proxy.address
         base_url = await stack.enter_async_context(gateway(gateway_db, upstreams, nats_url))
         keys = await _issue_keys(gateway_db, demo=demo)
+        console_db = ""
         if demo:
             # the console's demo staff go into a console database of the test's own
             console_db = await databases.new("console", migrate_with=console_main.MIGRATIONS)
@@ -104,6 +106,7 @@ async def booking_stack(
             gateway_db=gateway_db,
             keys=keys,
             billing_proxy=proxy,
+            console_db=console_db,
         )
 
 

@@ -27,6 +27,7 @@ from shutterbook_console.api.deps import SESSION_COOKIE
 from shutterbook_console.api.health import HealthController
 from shutterbook_console.api.hub_pages import HUB_HANDLERS
 from shutterbook_console.api.invoice_pages import INVOICE_HANDLERS
+from shutterbook_console.api.key_pages import KEY_HANDLERS
 from shutterbook_console.api.letter_pages import LETTER_HANDLERS
 from shutterbook_console.api.mailbox_pages import MAILBOX_HANDLERS
 from shutterbook_console.api.pages import PAGE_HANDLERS
@@ -111,6 +112,7 @@ def create_app(settings: ConsoleSettings, *, secret_key: str, mailer: Mailer | N
             *TYPE_HANDLERS,
             *TYPE_IMAGE_HANDLERS,
             *SLOT_GENERATE_HANDLERS,
+            *KEY_HANDLERS,
             *TIME_SLOT_HANDLERS,
             CalendarController,
             calendar_page,

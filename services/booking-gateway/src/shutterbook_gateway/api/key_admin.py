@@ -27,7 +27,7 @@ from shutterbook_kit.errors import NotFound, PermissionDenied, Unauthenticated, 
 from shutterbook_kit.identity import Caller, CallerKind
 from shutterbook_kit.permissions import Permission, grants
 
-KEY_ID = re.compile(r"^[0-9a-f]{1,32}$")
+KEY_ID = re.compile(r"^[0-9A-Za-z-]{1,32}$")  # as issued: hex, or an id given to the CLI
 KINDS = ("secret", "publishable")
 
 
