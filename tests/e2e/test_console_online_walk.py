@@ -199,6 +199,9 @@ async def test_manager_puts_a_type_online_and_a_customer_books_the_copied_url(
     await expect(page.locator("main")).to_contain_text("Lovelace")
     await shots(page, "04-calendar")
     await page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
+    refused = await page.goto("/keys")  # keys are the owners'
+    assert refused is not None
+    assert refused.status == 403
     await context.close()
 
     # the owner revokes the key on the Keys screen: the copied URL stops working
@@ -209,7 +212,19 @@ async def test_manager_puts_a_type_online_and_a_customer_books_the_copied_url(
     row = owner.locator("[data-keys] tbody tr", has_text=key)  # the studio's active publishable key
     await expect(row).to_contain_text("Publishable")
     await expect(row).to_contain_text("Active")
+    # issuing: a nameless key is refused beside the field; a named one is shown once
+    await owner.get_by_role("button", name="Issue key").click()
+    await expect(owner.locator("#label-error")).to_contain_text("Name the key")
+    await owner.get_by_label("Name").fill("Yearbook partner")
+    await owner.get_by_role("button", name="Issue key").click()
+    issued_key = await owner.locator("#issued-key").input_value()
+    assert issued_key.startswith("sbk_")
+    await expect(owner.locator("[data-issued]")).to_contain_text("shown only this once")
+    partner_row = owner.locator("[data-keys] tbody tr", has_text="Yearbook partner")
+    await expect(partner_row).to_contain_text("Active")
     await shots(owner, "05-keys")
+    await owner.goto("/keys")
+    assert issued_key.split("_", 2)[2] not in await owner.content()  # the secret never again
     await row.get_by_role("button", name="Revoke").click()
     await expect(owner.locator("p.notice")).to_contain_text("Key revoked")
     await expect(owner.locator("[data-keys] tbody tr", has_text=key)).to_contain_text("Revoked")
