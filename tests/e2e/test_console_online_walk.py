@@ -231,8 +231,9 @@ async def test_manager_puts_a_type_online_and_a_customer_books_the_copied_url(
     deadline = time.monotonic() + REVOCATION_SECONDS
     for _ in range(200):  # bounded: the gateway refuses the key within its revocation bound
         await shop.goto(url)
-        refused = shop.get_by_role("heading", level=2, name=re.compile("not set up|no longer available"))
-        if await refused.count():
+        await expect(shop.get_by_role("heading", level=2).first).to_be_visible()  # the page has answered
+        stopped = shop.get_by_role("heading", level=2, name=re.compile("not set up|no longer available"))
+        if await stopped.count():
             break
         assert time.monotonic() < deadline, "the revoked key still opens the booking page"
         await asyncio.sleep(0.1)
