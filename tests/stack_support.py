@@ -54,6 +54,7 @@ class Stack:
     keys: dict[str, str] = field(default_factory=dict)
     billing_proxy: TcpProxy | None = None
     scheduling_gate: GrpcGate | None = None
+    console_db: str = ""  # with demo=True: a console database holding the demo staff
 
     def headers(self, company: str = COMPANY_A, **extra: str) -> dict[str, str]:
         return {"X-Api-Key": self.keys[company], **extra}
@@ -102,6 +103,7 @@ async def booking_stack(
             upstreams["scheduling"] = gate.address
         base_url = await stack.enter_async_context(gateway(gateway_db, upstreams, nats_url))
         keys = await _issue_keys(gateway_db, demo=demo)
+        console_db = ""
         if demo:
             # the console's demo staff go into a console database of the test's own
             console_db = await databases.new("console", migrate_with=console_main.MIGRATIONS)
@@ -119,6 +121,7 @@ async def booking_stack(
             keys=keys,
             billing_proxy=proxy,
             scheduling_gate=gate,
+            console_db=console_db,
         )
 
 

@@ -67,6 +67,17 @@ async def test_a_manager_sets_up_a_type_online_and_a_front_desk_may_not(browser:
         billing_pb2.ListPriceListItemsRequest(page_size=100), metadata=DEMO_META
     )
     print_item = next(i for i in items.price_list_items if i.sku == "PRINT-8X10")
+    others = await stack.services.scheduling.ListSessionTypes(pb.ListSessionTypesRequest(), metadata=DEMO_META)
+    other = next(t for t in others.session_types if t.name != family.name)
+    for code, eligible in (("FALL5", family.name), ("OTHER20", other.name)):  # besides the demo's SPRING10 (any)
+        await stack.billing.stub.CreatePromotion(
+            billing_pb2.CreatePromotionRequest(
+                promotion=billing_pb2.Promotion(
+                    display_name=f"{code} special", code=code, percent_off_bps=500, eligible_session_types=[eligible]
+                )
+            ),
+            metadata=DEMO_META,
+        )
     for size in SIZES:
         context = await browser.new_context(
             base_url=stack.console.url, viewport={"width": size[0], "height": size[1]}, locale="en-US"
@@ -107,7 +118,11 @@ async def test_a_manager_sets_up_a_type_online_and_a_front_desk_may_not(browser:
         await screenshot(page, "console", size, "types-02-online-refused")
         await page.get_by_label("Require customer deposit").check()
         await page.get_by_label("Payment amount (listed price or deposit)").fill("25.00")
-        await page.get_by_label("Promotion codes accepted online").fill("SPRING10\nSPRING10, FALL5")
+        promotions = page.locator("[data-promotions]")
+        await expect(promotions.get_by_role("checkbox")).to_have_count(2)  # OTHER20 is for another type
+        await expect(promotions).to_contain_text("5 % off")
+        await promotions.get_by_label("SPRING10").check()
+        await promotions.get_by_label("FALL5").check()
         await page.get_by_role("button", name="Save Online Booking").click()
         await expect(page.locator("p.notice")).to_have_text("Saved.")
         await expect(page.get_by_label("Payment amount (listed price or deposit)")).to_have_value("25.00")
@@ -129,7 +144,8 @@ async def test_a_manager_sets_up_a_type_online_and_a_front_desk_may_not(browser:
         await expect(page.locator("p.notice")).to_have_text("Marketing image saved.")
         shown = page.get_by_role("img", name="The marketing image of Family Portrait")
         await expect(shown).to_be_visible()
-        assert await shown.evaluate("img => img.decode().then(() => img.naturalWidth)") == 64  # once loaded
+        await shown.evaluate("img => img.decode()")  # loaded (a broken image rejects, failing here)
+        assert await shown.evaluate("img => img.naturalWidth") == 64
         await screenshot(page, "console", size, "types-03-online")
 
         # Price List Items: the print added to the session fee
@@ -148,7 +164,7 @@ async def test_a_manager_sets_up_a_type_online_and_a_front_desk_may_not(browser:
     assert saved.online.online_description == "Family session (1 hour)"
     assert saved.online.payment_option == pb.PAYMENT_OPTION_CUSTOMER_DEPOSIT
     assert (saved.online.payment_amount.amount_minor, saved.online.payment_amount.currency_code) == (2500, "USD")
-    assert list(saved.online.online_promotions) == ["SPRING10", "FALL5"]
+    assert sorted(saved.online.online_promotions) == ["FALL5", "SPRING10"]
     assert not saved.auto_create_invoice
     assert print_item.name in saved.price_list_items
     assert saved.online.marketing_image_etag == hashlib.sha256(png(64, 40)).hexdigest()
@@ -207,6 +223,25 @@ async def test_a_manager_creates_and_deletes_time_slots_and_a_standing_pattern(
         await expect(row).to_have_count(1)
         await expect(row).to_contain_text("Open")
 
+        # change it: a length that would run past midnight is refused beside the field; then
+        # 10:15 for an hour; unpublished (still listed, marked), published again
+        await row.get_by_role("link", name="Change").click()
+        await expect(page.get_by_label("Length (minutes)")).to_have_value("90")
+        await page.get_by_label("Start").fill("23:30")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.locator("#minutes-error")).to_contain_text("before midnight")
+        await page.get_by_label("Start").fill("10:15")
+        await page.get_by_label("Length (minutes)").fill("60")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.locator("p.notice")).to_have_text("Time slot changed.")
+        row = page.locator("[data-slots] tbody tr", has_text=day).filter(has_text="10:15–11:15")
+        await expect(row).to_have_count(1)
+        await row.get_by_role("button", name="Unpublish").click()
+        await expect(page.locator("p.notice")).to_contain_text("Time slot unpublished")
+        await expect(row).to_contain_text("Unpublished")
+        await row.get_by_role("button", name="Publish").click()
+        await expect(row).to_contain_text("Open")
+
         # a standing pattern: every weekday morning, 45-minute slots, two weeks ahead
         pattern_form = page.locator("form", has=page.get_by_role("button", name="Create pattern"))
         for weekday in ("Mon", "Tue", "Wed", "Thu", "Fri"):
@@ -225,7 +260,7 @@ async def test_a_manager_creates_and_deletes_time_slots_and_a_standing_pattern(
         # delete the one slot, then the pattern (its slots stay)
         await row.get_by_role("button", name="Delete").click()
         await expect(page.locator("p.notice")).to_have_text("Time slot deleted.")
-        await expect(page.locator("[data-slots] tbody tr", has_text=day).filter(has_text="10:00–11:30")).to_have_count(
+        await expect(page.locator("[data-slots] tbody tr", has_text=day).filter(has_text="10:15–11:15")).to_have_count(
             0
         )
         await page.locator("[data-patterns] tbody tr").first.get_by_role("button", name="Delete").click()
@@ -237,5 +272,5 @@ async def test_a_manager_creates_and_deletes_time_slots_and_a_standing_pattern(
             opb.ListTimeSlotsRequest(session_type=deluxe.name, location=where.name, page_size=1000), metadata=DEMO_META
         )
     times = {(s.start.hours, s.start.minutes) for s in listed.time_slots}
-    assert (10, 0) not in times  # both single slots deleted
+    assert (10, 15) not in times  # both single slots deleted
     assert (9, 0) in times  # the patterns' slots stay

@@ -4,12 +4,14 @@ limit (a conditional UPDATE in the redeeming transaction), on SQLite and Postgre
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import grpc
+import pytest
 
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory
+from shutterbook_devstack.testing import DatabaseFactory, rpc_violations
 from tests.billing_support import billing_service, create_invoice, error_field, free_line, md, new_client
 
 
@@ -45,3 +47,48 @@ async def test_concurrent_redemptions_respect_the_limit(databases: DatabaseFacto
         assert after.usage_count == 3
         listed = await b.stub.ListInvoices(billing_pb2.ListInvoicesRequest(), metadata=md())
         assert sum(1 for i in listed.invoices if i.promo_code == "THREE") == 3
+
+
+async def test_list_promotions_pages_and_filters_by_session_type(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    portraits, weddings = f"sessionTypes/{uuid.uuid4()}", f"sessionTypes/{uuid.uuid4()}"
+    async with billing_service(databases, nats_server.url) as b:
+        for code, types in (
+            ("SPRING", [portraits]),
+            ("ANY10", []),
+            ("WED", [weddings]),
+            ("BOTH", [portraits, weddings]),
+        ):
+            await b.stub.CreatePromotion(
+                billing_pb2.CreatePromotionRequest(
+                    promotion=billing_pb2.Promotion(
+                        display_name=code.title(), code=code, percent_off_bps=1000, eligible_session_types=types
+                    )
+                ),
+                metadata=md(),
+            )
+        codes: list[str] = []
+        token = ""
+        for _ in range(5):  # bounded: 4 promotions, 2 a page
+            page = await b.stub.ListPromotions(
+                billing_pb2.ListPromotionsRequest(page_size=2, page_token=token), metadata=md()
+            )
+            codes += [p.code for p in page.promotions]
+            token = page.next_page_token
+            if not token:
+                break
+        assert codes == ["ANY10", "BOTH", "SPRING", "WED"]
+        for_portraits = await b.stub.ListPromotions(
+            billing_pb2.ListPromotionsRequest(eligible_session_type=portraits), metadata=md()
+        )
+        assert [p.code for p in for_portraits.promotions] == ["ANY10", "BOTH", "SPRING"]
+        assert list(for_portraits.promotions[2].eligible_session_types) == [portraits]
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await b.stub.ListPromotions(
+                billing_pb2.ListPromotionsRequest(eligible_session_type="portraits", page_size=-1), metadata=md()
+            )
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert set(rpc_violations(err.value)) == {"eligible_session_type", "page_size"}
+        other = await b.stub.ListPromotions(billing_pb2.ListPromotionsRequest(), metadata=md(str(uuid.uuid4())))
+        assert list(other.promotions) == []  # another company sees none of them

@@ -17,15 +17,15 @@ def test_the_online_tab_sends_its_fields_only_and_the_amount_its_option_needs() 
         "currency": "usd",
         "payment_option": "full_amount",
         "payment_amount": "12.00",  # not used by this option: not sent (scheduling would refuse it)
-        "online_promotions": "A\nB, A",
         "cancellation_policy": "keep_fee",
         "cancellation_fee": "oops",
     }
-    typed = online_form("sessionTypes", "sessionTypes/x", form)
+    typed = online_form("sessionTypes", "sessionTypes/x", form, ["A", "B", "A"], ["A", "B", "C"])
     assert isinstance(typed.message, pb.SessionType)
     assert not typed.message.online.HasField("payment_amount")
     assert list(typed.message.online.online_promotions) == ["A", "B"]
     assert typed.errors == {"cancellation_fee": "Enter an amount such as 25 or 25.00."}
+    assert typed.typed["online_promotions"] == ["A", "B", "A"]
     assert "display_name" not in typed.mask
     assert "online.marketing_image_uri" not in typed.mask  # the image is not this form's
 
@@ -43,3 +43,9 @@ def test_violation_paths_name_the_form_fields() -> None:
     assert form_field("appointment_type.price_list_items[2]") == "price_list_items"
     assert form_field("session_type.online.online_promotions[0]") == "online_promotions"
     assert form_field("session_type.default_duration_minutes") == "default_duration_minutes"
+
+
+def test_promotions_must_come_from_the_list() -> None:
+    typed = online_form("sessionTypes", "sessionTypes/x", {"currency": "USD"}, ["A", "TYPED"], ["A", "B"])
+    assert list(typed.message.online.online_promotions) == ["A"]
+    assert typed.errors == {"online_promotions": "Choose promotions from the list."}

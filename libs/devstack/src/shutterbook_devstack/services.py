@@ -106,6 +106,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
             "SHUTTERBOOK_CONSOLE_DEV_MAILBOX_URL": "{mailbox}",
             "SHUTTERBOOK_CONSOLE_BOOKING_PAGE_URL": "http://127.0.0.1:{ports[gateway]}",
             "SHUTTERBOOK_CONSOLE_BOOKING_PAGE_KEY": DEMO_PUBLISHABLE_KEY,
+            "SHUTTERBOOK_CONSOLE_GATEWAY_ADMIN_URL": "http://127.0.0.1:{ports[gateway]}",
         },
         banner=(
             "staff console      http://{host}:{port}/",

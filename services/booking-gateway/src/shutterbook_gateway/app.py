@@ -24,6 +24,7 @@ from shutterbook_gateway.api.feeds import CalendarFeedController
 from shutterbook_gateway.api.health import HealthController
 from shutterbook_gateway.api.idempotency import idempotency_middleware
 from shutterbook_gateway.api.images import company_logo, marketing_image
+from shutterbook_gateway.api.key_admin import KeyAdminController
 from shutterbook_gateway.api.pages import PAGE_HANDLERS
 from shutterbook_gateway.api.picture_day_portal import PictureDayPortalController
 from shutterbook_gateway.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
@@ -41,7 +42,7 @@ from shutterbook_gateway.events import API_KEY_REVOKED
 from shutterbook_gateway.settings import GatewaySettings
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.broadcast import BroadcastListener
-from shutterbook_kit.caller_token import install_signer
+from shutterbook_kit.caller_token import Verifier, install_signer
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.relay import OutboxRelay
@@ -55,7 +56,9 @@ log = logging.getLogger(__name__)
 def create_app(settings: ServiceSettings, gateway: GatewaySettings) -> Litestar:
     # the gateway signs a caller token for every call it makes (for the partner key, or as
     # itself when recovery settles a booking)
-    install_signer(settings.caller_keys())
+    ring = settings.caller_keys()
+    install_signer(ring)
+    staff_verifier = Verifier(ring)  # the console's caller tokens, on the key administration routes
     ready_file = gateway.ready_file
     key_cache = KeyCache(gateway.key_cache_seconds)
 
@@ -69,6 +72,7 @@ def create_app(settings: ServiceSettings, gateway: GatewaySettings) -> Litestar:
         app.state.admission = AdmissionGate(gateway.max_concurrent_bookings, gateway.booking_queue_seconds)
         app.state.gateway_settings = gateway
         app.state.key_cache = key_cache
+        app.state.staff_verifier = staff_verifier
         # settles bookings a crash or an unreachable service left half done (holds expire by
         # themselves; charges do not)
         recovery = asyncio.create_task(run_recovery(app.state.db, app.state.upstreams, gateway.recovery))
@@ -110,6 +114,7 @@ def create_app(settings: ServiceSettings, gateway: GatewaySettings) -> Litestar:
             CatalogController,
             BookingsController,
             CalendarFeedController,
+            KeyAdminController,
             PictureDayPortalController,
             *PAGE_HANDLERS,
             marketing_image,

@@ -65,6 +65,10 @@ class ConsoleSettings:
     notifications_addr: str = ""  # notifications' gRPC address (the communication log)
     booking_page_url: str = ""  # the gateway's public address: "Copy Online Booking URL" links there
     booking_page_key: str = ""  # the publishable key (pbk_) those links carry (public by design)
+    # the gateway's address as the console reaches it, for key administration (the Keys screen,
+    # and the company's own publishable key in booking links); empty: no Keys screen, and the
+    # links carry booking_page_key
+    gateway_admin_url: str = ""
 
     @classmethod
     def from_env(cls, service: ServiceSettings) -> ConsoleSettings:
@@ -86,6 +90,7 @@ class ConsoleSettings:
             ),
             booking_page_url=env("CONSOLE_BOOKING_PAGE_URL", "").strip().rstrip("/"),
             booking_page_key=env("CONSOLE_BOOKING_PAGE_KEY", "").strip(),
+            gateway_admin_url=env("CONSOLE_GATEWAY_ADMIN_URL", "").strip().rstrip("/"),
         )
 
     @property

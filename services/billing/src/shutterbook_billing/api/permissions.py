@@ -40,6 +40,7 @@ _METHODS: dict[str, Permission] = {
     "RefundDeposit": Permission.BILLING_REFUND,
     "CreatePromotion": Permission.BILLING_SETUP,
     "GetPromotion": _READ,
+    "ListPromotions": _READ,
     "RenderSessionConfirmation": _READ,
     "RenderPaymentReceipt": _READ,
     "ListAuditEntries": _READ,

@@ -156,6 +156,11 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     async def GetPromotion(self, request: billing_pb2.GetPromotionRequest, context: Ctx) -> billing_pb2.Promotion:
         return await promotions.get_promotion(self.db, _company(), request.name)
 
+    async def ListPromotions(
+        self, request: billing_pb2.ListPromotionsRequest, context: Ctx
+    ) -> billing_pb2.ListPromotionsResponse:
+        return await promotions.list_promotions(self.db, _company(), request)
+
     async def RenderSessionConfirmation(
         self, request: billing_pb2.RenderSessionConfirmationRequest, context: Ctx
     ) -> billing_pb2.Document:

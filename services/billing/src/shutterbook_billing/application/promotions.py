@@ -190,3 +190,22 @@ async def apply_promotion(
         work=work,
         source=SOURCE,
     )
+
+
+async def list_promotions(
+    db: Database, company_id: str, request: billing_pb2.ListPromotionsRequest
+) -> billing_pb2.ListPromotionsResponse:
+    v = Violations()
+    type_id = parse_reference(
+        request.eligible_session_type, "sessionTypes", field="eligible_session_type", violations=v, required=False
+    )
+    if not 0 <= request.page_size <= 1000:
+        v.add("page_size", "must be 0 (100) to 1000")
+    v.raise_if_any()
+    async with UnitOfWork(db, readonly=True) as uow:
+        page = await PromotionRepository(uow.session).page(
+            company_id, request.page_size, request.page_token, type_id or ""
+        )
+    return billing_pb2.ListPromotionsResponse(
+        promotions=[to_proto(r) for r in page.items], next_page_token=page.next_page_token
+    )

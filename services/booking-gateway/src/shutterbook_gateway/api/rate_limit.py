@@ -32,8 +32,9 @@ from shutterbook_gateway.settings import GatewaySettings
 from shutterbook_kit.db import Database
 
 # the booking and picture day pages' files, the docs and the health checks carry no key and are
-# not limited
-UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/docs", "/book", "/picture-day")
+# not limited; nor is the console's key administration (api/key_admin.py: its credential is a
+# signed caller token, nothing to guess, and one console address serves every studio's staff)
+UNLIMITED_PREFIXES = ("/healthz", "/readyz", "/docs", "/book", "/picture-day", "/admin/")
 
 
 class RateLimits:

@@ -97,6 +97,7 @@ async def issue_key(
     """Create a key and return it in full: the only time the secret is seen."""
     key_id = key_id or secrets.token_hex(8)
     secret = secret or secrets.token_urlsafe(32)
+    full = f"{PUBLISHABLE_PREFIX if publishable else PREFIX}_{key_id}_{secret}"
     async with UnitOfWork(db) as uow:
         uow.session.add(
             PartnerApiKeyRow(
@@ -108,10 +109,11 @@ async def issue_key(
                 kind="publishable" if publishable else "secret",
                 allowed_origins=allowed_origins or [],
                 created_at=utcnow(),
+                publishable_key=full if publishable else "",
             )
         )
         await uow.commit()
-    return f"{PUBLISHABLE_PREFIX if publishable else PREFIX}_{key_id}_{secret}"
+    return full
 
 
 @dataclass(frozen=True)
@@ -222,10 +224,11 @@ async def list_keys(db: Database, company_id: str | None = None) -> list[Partner
         return list((await uow.session.scalars(query)).all())
 
 
-async def revoke_key(db: Database, key_id: str) -> bool:
+async def revoke_key(db: Database, key_id: str, company_id: str | None = None) -> bool:
+    """Revoke an active key (only of `company_id` when given); False when there is none."""
     async with UnitOfWork(db, source="gateway") as uow:
         row = await uow.session.get(PartnerApiKeyRow, key_id)
-        if row is None or row.revoked_at is not None:
+        if row is None or row.revoked_at is not None or (company_id is not None and row.company_id != company_id):
             return False
         row.revoked_at = utcnow()
         # every gateway process drops the key from its cache when this arrives
@@ -234,3 +237,27 @@ async def revoke_key(db: Database, key_id: str) -> bool:
         uow.emit(API_KEY_REVOKED, row.company_id, revoked)
         await uow.commit()
     return True
+
+
+BOOKING_PAGE_LABEL = "Online booking page"
+
+
+async def booking_page_key(db: Database, company_id: str) -> str:
+    """The company's publishable key for its booking URLs: the newest active one kept in full,
+    or a new one issued now (the console's "Copy Online Booking URL" on first use)."""
+    query = (
+        select(PartnerApiKeyRow)
+        .where(
+            PartnerApiKeyRow.company_id == company_id,
+            PartnerApiKeyRow.kind == "publishable",
+            PartnerApiKeyRow.revoked_at.is_(None),
+            PartnerApiKeyRow.publishable_key != "",
+        )
+        .order_by(PartnerApiKeyRow.created_at.desc())
+    )
+    async with UnitOfWork(db, readonly=True) as uow:
+        rows = (await uow.session.scalars(query)).all()
+    for row in rows:  # a key for some locations only would not book the others
+        if not row.location_ids:
+            return row.publishable_key
+    return await issue_key(db, company_id, BOOKING_PAGE_LABEL, publishable=True)

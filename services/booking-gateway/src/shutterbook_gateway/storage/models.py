@@ -34,6 +34,9 @@ class PartnerApiKeyRow(Base):
     allowed_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # a publishable key in full (public by design: booking URLs carry it); "" for secret keys
+    # and for publishable keys issued before it was kept
+    publishable_key: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
 
 class IdempotencyKeyRow(Base):

@@ -28,6 +28,9 @@ TITLE = "Online time slots"
 DONE = {
     "slot": "Time slot created.",
     "slot_deleted": "Time slot deleted.",
+    "slot_changed": "Time slot changed.",
+    "published": "Time slot published: it is offered online.",
+    "unpublished": "Time slot unpublished: it is no longer offered online.",
     "pattern": "Standing pattern created; its first weeks of slots are generated.",
     "pattern_deleted": "Standing pattern deleted (the slots it made stay).",
 }
@@ -94,6 +97,9 @@ async def time_slots_page(request: Request[Any, Any, State]) -> Template | Redir
         return session
     type_name, location = _picked(request.query_params)
     notice = DONE.get(str(request.query_params.get("done", "")), "")
+    count = str(request.query_params.get("count", ""))
+    if request.query_params.get("done") == "generated" and count.isdigit():
+        notice = f"{count} time slot{'' if count == '1' else 's'} created."
     return await _page(request, session, type_name, location, notice=notice)
 
 

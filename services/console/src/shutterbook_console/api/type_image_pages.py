@@ -106,10 +106,10 @@ async def type_image_submit(
     except UpstreamError as exc:
         if not exc.violations:
             status, message = refused(exc)
-            return editor_page(request, session, status, collection, t=None, error=message)
+            return await editor_page(request, session, status, collection, t=None, error=message)
         problem = exc.violations[0].description
         problem = f"The image {problem}." if not problem.startswith("The") else problem
-    return editor_page(
+    return await editor_page(
         request,
         session,
         422,

@@ -19,8 +19,16 @@ from litestar.response import Redirect, Template
 from shutterbook_console.api.deps import current_session
 from shutterbook_console.api.letter_pages import NO_STORE, staff_page
 from shutterbook_console.application.bulk_wizard import MANAGING
+from shutterbook_console.application.keys import KeyAdmin, KeyAdminError
 from shutterbook_console.application.sessions import CurrentSession
-from shutterbook_console.application.type_setup import booking_url, get_type, list_types, save_tab, tab_choices
+from shutterbook_console.application.type_setup import (
+    TabChoices,
+    booking_url,
+    get_type,
+    list_types,
+    save_tab,
+    tab_choices,
+)
 from shutterbook_console.domain.type_form import (
     KINDS,
     TABS,
@@ -110,7 +118,19 @@ async def types_page(request: Request[Any, Any, State]) -> Template | Redirect:
     )
 
 
-def editor_page(
+async def page_key(settings: ConsoleSettings, session: CurrentSession) -> tuple[str, str]:
+    """The publishable key booking links carry: the company's own (the gateway issues one on
+    first use) when the console reaches the gateway's key administration, else the configured
+    one; and why the company's own is missing, if it is."""
+    if not (settings.gateway_admin_url and settings.booking_page_url):
+        return settings.booking_page_key, ""
+    try:
+        return await KeyAdmin(settings.gateway_admin_url).booking_page_key(session.staff.caller()), ""
+    except KeyAdminError as exc:
+        return settings.booking_page_key, exc.message
+
+
+async def editor_page(
     request: Request[Any, Any, State], session: CurrentSession, status: int, collection: str, **context: Any
 ) -> Template:
     settings: ConsoleSettings = request.app.state.settings
@@ -118,6 +138,7 @@ def editor_page(
     t = context.get("t")
     type_id = t.name.split("/", 1)[1] if t is not None else ""
     context.setdefault("title", t.display_name if t is not None else "Type")
+    key, key_problem = await page_key(settings, session) if t is not None else ("", "")
     return staff_page(
         "type.html",
         session,
@@ -125,7 +146,8 @@ def editor_page(
         collection=collection,
         kind=kind,
         tabs=TAB_LABELS,
-        booking_url=booking_url(settings.booking_page_url, settings.booking_page_key, kind, type_id),
+        booking_url=booking_url(settings.booking_page_url, key, kind, type_id),
+        key_problem=key_problem,
         **context,
     )
 
@@ -147,15 +169,17 @@ async def loaded_type(
     if not isinstance(session, CurrentSession):
         return session
     if collection not in KINDS or not TYPE_ID.match(type_id):
-        return editor_page(request, session, 404, "session-types", t=None, error="There is no such type.")
+        return await editor_page(request, session, 404, "session-types", t=None, error="There is no such type.")
     up, caller = upstreams_of(request), session.staff.caller()
     try:
         return LoadedType(
-            session, await get_type(up, caller, KINDS[collection], type_id), await tab_choices(up, caller)
+            session,
+            await get_type(up, caller, KINDS[collection], type_id),
+            await tab_choices(up, caller, f"{KINDS[collection]}/{type_id}"),
         )
     except UpstreamError as exc:
         status, message = refused(exc)
-        return editor_page(request, session, status, collection, t=None, error=message)
+        return await editor_page(request, session, status, collection, t=None, error=message)
 
 
 @get("/types/{collection:str}/{type_id:str}", include_in_schema=False)
@@ -170,14 +194,19 @@ async def type_page(
     tab = tab if tab in TABS else "general"
     notice = DONE.get(request.query_params.get("done", ""), "")
     values = form_values(t, choices.currency)
-    return editor_page(request, session, 200, collection, t=t, c=choices, tab=tab, v=values, notice=notice)
+    return await editor_page(request, session, 200, collection, t=t, c=choices, tab=tab, v=values, notice=notice)
 
 
-def _parsed(tab: str, kind: str, name: str, form: Any, known: list[str]) -> TypeForm:
+def _parsed(tab: str, kind: str, t: Any, form: Any, choices: TabChoices) -> TypeForm:
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    name = t.name
     if tab == "online":
-        return online_form(kind, name, fields)
+        # billing's promotions for the type, and those it offers already (kept when billing's
+        # list no longer names them, until unticked)
+        codes = [p.code for p in choices.promotions] + list(t.online.online_promotions)
+        return online_form(kind, name, fields, [str(x) for x in form.getall("online_promotions", [])], codes)
     if tab == "prices":
+        known = [i.name for i in choices.price_items]
         return prices_form(kind, name, [str(x) for x in form.getall("price_list_items", [])], known)
     return general_form(kind, name, fields)
 
@@ -193,7 +222,7 @@ async def type_submit(
     form = await request.form()
     tab = str(form.get("tab", "general"))
     tab = tab if tab in TABS else "general"
-    typed = _parsed(tab, KINDS[collection], t.name, form, [i.name for i in choices.price_items])
+    typed = _parsed(tab, KINDS[collection], t, form, choices)
     errors = dict(typed.errors)
     status, error = 422, ""
     if not errors:
@@ -204,7 +233,7 @@ async def type_submit(
             status, error = beside_fields(exc, form_field, errors)
     error = not_saved(errors) or error
     values = {**form_values(t, choices.currency), **typed.typed}
-    return editor_page(
+    return await editor_page(
         request, session, status, collection, t=t, c=choices, tab=tab, v=values, errors=errors, error=error
     )
 

@@ -8,10 +8,13 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from google.protobuf import field_mask_pb2
+
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import slot_patterns_pb2 as ppb
 from shutterbook_console.domain.slot_form import clock_text, weekday_names
+from shutterbook_console.domain.slot_rows import conflict_text
 from shutterbook_console.upstreams import Upstreams
 from shutterbook_kit.identity import Caller
 
@@ -34,6 +37,8 @@ class SlotRow:
     schedules: str
     state: str
     deletable: bool
+    published: bool = True
+    movable: bool = True  # neither booked nor held: its times may change
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ async def choices(up: Upstreams, caller: Caller, location: str) -> Choices:
 def _state(slot: opb.TimeSlot) -> str:
     if slot.booked_session or slot.booked_appointment:
         return "Booked"
+    if slot.held:
+        return "Held (a booking in progress)"
     if slot.removed:
         return "Removed (a booking nearby)"
     return "Open" if slot.published else "Unpublished"
@@ -91,6 +98,8 @@ async def slots(
             ", ".join(names.get(x, "?") for x in s.schedules),
             _state(s),
             not (s.booked_session or s.booked_appointment),
+            s.published,
+            not (s.booked_session or s.booked_appointment or s.held),
         )
         for s in found.time_slots
     ]
@@ -136,3 +145,50 @@ async def delete_slot(up: Upstreams, caller: Caller, slot_id: str) -> None:
 async def delete_pattern(up: Upstreams, caller: Caller, pattern_id: str) -> None:
     request = ppb.DeleteTimeSlotPatternRequest(name=f"timeSlotPatterns/{pattern_id}")
     await up.call(up.patterns.DeleteTimeSlotPattern, request, caller)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    day: str
+    times: str
+    conflict: str  # empty: none
+
+
+async def generate(
+    up: Upstreams,
+    caller: Caller,
+    template: opb.TimeSlot,
+    rows: list[opb.TimeSlotPatternRow],
+    request_id: str,
+    *,
+    validate_only: bool,
+) -> opb.GenerateTimeSlotsResponse:
+    """The slots of the rows: created, or (validate_only) only previewed with their conflicts."""
+    request = opb.GenerateTimeSlotsRequest(
+        template=template, rows=rows, request_id=request_id, validate_only=validate_only
+    )
+    return await up.call(up.online.GenerateTimeSlots, request, caller)
+
+
+def preview_rows(found: opb.GenerateTimeSlotsResponse, names: dict[str, str]) -> list[PreviewRow]:
+    """The preview's slots by date and time, each with what it overlaps (if anything)."""
+    clashes: dict[int, list[str]] = {}
+    for c in found.conflicts:
+        clashes.setdefault(c.slot_index, []).append(f"{conflict_text(c.entry)} ({names.get(c.schedule, '?')})")
+    return [
+        PreviewRow(
+            f"{s.date.year:04d}-{s.date.month:02d}-{s.date.day:02d}",
+            f"{clock_text(s.start)}–{clock_text(s.end)}",
+            "Overlaps " + ", ".join(clashes[i]) if i in clashes else "",
+        )
+        for i, s in enumerate(found.time_slots)
+    ]
+
+
+async def get_slot(up: Upstreams, caller: Caller, slot_id: str) -> opb.TimeSlot:
+    return await up.call(up.online.GetTimeSlot, opb.GetTimeSlotRequest(name=f"timeSlots/{slot_id}"), caller)
+
+
+async def update_slot(up: Upstreams, caller: Caller, slot: opb.TimeSlot, paths: list[str]) -> opb.TimeSlot:
+    request = opb.UpdateTimeSlotRequest(time_slot=slot, update_mask=field_mask_pb2.FieldMask(paths=paths))
+    return await up.call(up.online.UpdateTimeSlot, request, caller)

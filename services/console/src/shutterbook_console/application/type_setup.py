@@ -5,7 +5,7 @@ URL. Scheduling owns the types and checks the caller's `setup.write`; billing th
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -30,11 +30,27 @@ class PriceItem:
 
 
 @dataclass(frozen=True)
+class PromotionChoice:
+    code: str
+    display_name: str
+    discount: str  # "10 % off", "5.00 USD off"
+
+
+@dataclass(frozen=True)
 class TabChoices:
     statuses: list[tuple[str, str]]
     locations: list[tuple[str, str]]
     price_items: list[PriceItem]
     currency: str  # the price list's, the default for amounts typed on the Online Booking tab
+    promotions: list[PromotionChoice] = field(default_factory=list)  # billing's, that apply to the type
+
+
+def _discount(p: bpb.Promotion) -> str:
+    if p.WhichOneof("discount") == "percent_off_bps":
+        whole, part = divmod(p.percent_off_bps, 100)
+        return f"{whole}{f'.{part:02d}'.rstrip('0') if part else ''} % off"
+    minor = p.amount_off.amount_minor
+    return f"{minor // 100:,}.{minor % 100:02d} {p.amount_off.currency_code} off"
 
 
 def _price(item: bpb.PriceListItem) -> str:
@@ -63,12 +79,18 @@ async def get_type(up: Upstreams, caller: Caller, kind: str, type_id: str) -> pb
     return await up.call(up.scheduling.GetAppointmentType, pb.GetAppointmentTypeRequest(name=name), caller)
 
 
-async def tab_choices(up: Upstreams, caller: Caller) -> TabChoices:
+async def tab_choices(up: Upstreams, caller: Caller, type_name: str = "") -> TabChoices:
+    """What the tabs offer; `type_name`: the promotions are those billing applies to that
+    session type (an appointment type: every promotion)."""
     s = up.scheduling
-    statuses, locations, items = await asyncio.gather(
+    promotions = bpb.ListPromotionsRequest(page_size=CHOICES)
+    if type_name.startswith("sessionTypes/"):
+        promotions.eligible_session_type = type_name
+    statuses, locations, items, promos = await asyncio.gather(
         up.call(s.ListSessionStatuses, pb.ListSessionStatusesRequest(page_size=CHOICES), caller),
         up.call(s.ListLocations, pb.ListLocationsRequest(page_size=CHOICES), caller),
         up.call(up.billing.ListPriceListItems, bpb.ListPriceListItemsRequest(page_size=CHOICES), caller),
+        up.call(up.billing.ListPromotions, promotions, caller),
     )
     price_items = [PriceItem(i.name, i.display_name, i.sku, _price(i)) for i in items.price_list_items]
     currencies = [i.unit_price.currency_code for i in items.price_list_items if i.unit_price.currency_code]
@@ -77,6 +99,7 @@ async def tab_choices(up: Upstreams, caller: Caller) -> TabChoices:
         [(x.name, x.display_name) for x in locations.locations],
         price_items,
         currencies[0] if currencies else "USD",
+        [PromotionChoice(p.code, p.display_name, _discount(p)) for p in promos.promotions],
     )
 
 

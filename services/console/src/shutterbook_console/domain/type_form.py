@@ -78,14 +78,18 @@ def amount_text(minor: int) -> str:
     return f"{minor // 100}.{minor % 100:02d}"
 
 
-def promotion_codes(text: str) -> list[str]:
-    """One promotion code a line (commas also separate), blanks and repeats left out."""
-    seen: list[str] = []
-    for code in re.split(r"[\n,]", text):
-        code = code.strip()
-        if code and code not in seen:
-            seen.append(code)
-    return seen
+def promotion_codes(chosen: Sequence[str], known: Sequence[str]) -> tuple[list[str], str]:
+    """The chosen promotion codes among the known ones (billing's, and those the type already
+    offers), repeats left out; and what is wrong, if anything."""
+    codes: list[str] = []
+    for code in chosen:
+        if code in known and code not in codes:
+            codes.append(code)
+    if len(codes) != len(set(chosen)):
+        return codes, "Choose promotions from the list."
+    if len(codes) > MAX_PROMOTIONS:
+        return codes[:MAX_PROMOTIONS], f"At most {MAX_PROMOTIONS} promotions."
+    return codes, ""
 
 
 def _blank(kind: str) -> pb.SessionType | pb.AppointmentType:
@@ -136,7 +140,9 @@ def _money(
     return money_pb2.Money(amount_minor=minor, currency_code=currency)
 
 
-def online_form(kind: str, name: str, form: Mapping[str, str]) -> TypeForm:
+def online_form(
+    kind: str, name: str, form: Mapping[str, str], chosen: Sequence[str] = (), known: Sequence[str] = ()
+) -> TypeForm:
     msg = _blank(kind)
     msg.name = name
     errors: dict[str, str] = {}
@@ -161,10 +167,10 @@ def online_form(kind: str, name: str, form: Mapping[str, str]) -> TypeForm:
         amount = _money(form, "payment_amount", currency, errors, required=True)
         if amount is not None:
             online.payment_amount.CopyFrom(amount)
-    codes = promotion_codes(form.get("online_promotions", ""))
-    if len(codes) > MAX_PROMOTIONS:
-        errors["online_promotions"] = f"At most {MAX_PROMOTIONS} promotion codes."
-    online.online_promotions.extend(codes[:MAX_PROMOTIONS])
+    codes, wrong = promotion_codes(chosen, known)
+    if wrong:
+        errors["online_promotions"] = wrong
+    online.online_promotions.extend(codes)
     policy = form.get("cancellation_policy", "")
     if policy not in CANCELLATION_POLICIES:
         errors["cancellation_policy"] = "Choose one of the policies."
@@ -174,7 +180,7 @@ def online_form(kind: str, name: str, form: Mapping[str, str]) -> TypeForm:
         if fee is not None:
             online.cancellation_fee.CopyFrom(fee)
     boxes = {box: form.get(box, "") for box in (*ONLINE_CHECKS, "auto_create_invoice", "display_price_on")}
-    return TypeForm(msg, list(ONLINE_MASK), {**form, **boxes}, errors)
+    return TypeForm(msg, list(ONLINE_MASK), {**form, **boxes, "online_promotions": list(chosen)}, errors)
 
 
 def prices_form(kind: str, name: str, items: Sequence[str], known: Sequence[str]) -> TypeForm:
@@ -224,7 +230,7 @@ def form_values(msg: pb.SessionType | pb.AppointmentType, default_currency: str)
         "display_price": amount_text(online.display_price.amount_minor) if online.HasField("display_price") else "",
         "payment_option": _option_key(online.payment_option, PAYMENT_OPTIONS),
         "payment_amount": amount_text(online.payment_amount.amount_minor) if online.HasField("payment_amount") else "",
-        "online_promotions": "\n".join(online.online_promotions),
+        "online_promotions": list(online.online_promotions),
         "cancellation_policy": _option_key(online.cancellation_policy, CANCELLATION_POLICIES),
         "cancellation_fee": (
             amount_text(online.cancellation_fee.amount_minor) if online.HasField("cancellation_fee") else ""

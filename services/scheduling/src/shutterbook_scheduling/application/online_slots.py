@@ -21,7 +21,7 @@ from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application import announcements, setup
+from shutterbook_scheduling.application import announcements, setup, slot_preview
 from shutterbook_scheduling.application.common import apply_mask, from_ts, read_date, read_time, to_date, ts
 from shutterbook_scheduling.application.encoded_slots import EncodedSlots
 from shutterbook_scheduling.application.scope import scoped
@@ -342,14 +342,33 @@ async def generate_time_slots(
         assert template is not None
         expansion = time_patterns.expand(rows, template.tz, NAMES)
         out = opb.GenerateTimeSlotsResponse(skipped_nonexistent=expansion.skipped_nonexistent)
+        out.conflicts.extend(
+            await slot_preview.conflicts(
+                uow,
+                company_id,
+                type_id=template.type_id,
+                appointment=template.appointment,
+                schedule_ids=template.schedule_ids,
+                spans=[(slot.start, slot.end) for slot in expansion.slots],
+            )
+        )
         for slot in expansion.slots:
             new = new_slot_row(company_id, template, request.template, slot.start, slot.end)
+            if request.validate_only:  # AIP-163: the slot as it would be, nameless, never added
+                new.schedules = records.slot_schedules(new, template.schedule_ids)
+                out.time_slots.append(slot_message(new, removed=False))
+                out.time_slots[-1].ClearField("name")
+                continue
             add_slot_row(uow, new, template.schedule_ids)
             out.time_slots.append(slot_message(new, removed=False))
             uow.audit(company_id, out.time_slots[-1].name, "created", after=out.time_slots[-1])
-        announcements.time_slots_generated(uow, company_id, out.time_slots)
+        if not request.validate_only:
+            announcements.time_slots_generated(uow, company_id, out.time_slots)
         return out
 
+    if request.validate_only:
+        async with UnitOfWork(db, readonly=True) as uow:
+            return await work(uow)
     return await run_idempotent(
         db,
         company_id=company_id,
@@ -366,7 +385,9 @@ async def get_time_slot(db: Database, company_id: str, name: str) -> opb.TimeSlo
     async with UnitOfWork(db, readonly=True) as uow:
         row = await load_slot(uow, company_id, name)
         removed = bool(await removed_ids(uow, [row.id]))
-        return slot_message(row, removed=removed, booked=bool(await booked_ids(uow, [row])))
+        found = slot_message(row, removed=removed, booked=bool(await booked_ids(uow, [row])))
+        found.held = bool(await slot_preview.held_ids(uow, [row.id]))
+        return found
 
 
 async def list_time_slots(
@@ -408,14 +429,18 @@ async def list_time_slots(
         rows = rows[: page.size]
         removed = await removed_ids(uow, [r.id for r in rows])
         booked = await booked_ids(uow, rows)
+        held = await slot_preview.held_ids(uow, [r.id for r in rows])
     cursor = {"t": rows[-1].start_at.isoformat(), "id": rows[-1].id} if more else None
-    return opb.ListTimeSlotsResponse(
+    out = opb.ListTimeSlotsResponse(
         time_slots=[slot_message(r, removed=r.id in removed, booked=r.id in booked) for r in rows],
         next_page_token=next_token(cursor, key),
     )
+    for msg, r in zip(out.time_slots, rows, strict=True):
+        msg.held = r.id in held
+    return out
 
 
-UPDATABLE = {"schedules", "published", "minimum_notice_minutes", "maximum_advance_days"}
+UPDATABLE = {"schedules", "published", "minimum_notice_minutes", "maximum_advance_days", *slot_preview.TIME_FIELDS}
 
 
 async def update_time_slot(db: Database, company_id: str, request: opb.UpdateTimeSlotRequest) -> opb.TimeSlot:
@@ -434,6 +459,8 @@ async def update_time_slot(db: Database, company_id: str, request: opb.UpdateTim
         template = await read_template(uow, company_id, msg, "time_slot", violations)
         violations.raise_if_any()
         assert template is not None
+        if slot_preview.TIME_FIELDS.intersection(paths):
+            await slot_preview.move_slot(uow, row, msg)
         now = utcnow()
         msg.schedules[:] = [f"schedules/{s}" for s in template.schedule_ids]
         msg.update_time.CopyFrom(ts(now))

@@ -1487,6 +1487,66 @@ class GetPromotionRequest(_message.Message):
 Global___GetPromotionRequest: _TypeAlias = GetPromotionRequest  # noqa: Y015
 
 @_typing.final
+class ListPromotionsRequest(_message.Message):
+    """Request of ListPromotions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ELIGIBLE_SESSION_TYPE_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many promotions (0 = 100, at most 1000)."""
+    page_token: _builtins.str
+    """A `next_page_token` of a previous call."""
+    eligible_session_type: _builtins.str
+    """Only promotions that apply to this session type, `sessionTypes/{id}`: those naming it and
+    those for any invoice (optional).
+    """
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        eligible_session_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["eligible_session_type", b"eligible_session_type", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPromotionsRequest: _TypeAlias = ListPromotionsRequest  # noqa: Y015
+
+@_typing.final
+class ListPromotionsResponse(_message.Message):
+    """Response of ListPromotions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROMOTIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty at the end."""
+    @_builtins.property
+    def promotions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Promotion]:
+        """The promotions, by code."""
+
+    def __init__(
+        self,
+        *,
+        promotions: _abc.Iterable[Global___Promotion] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "promotions", b"promotions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPromotionsResponse: _TypeAlias = ListPromotionsResponse  # noqa: Y015
+
+@_typing.final
 class RenderSessionConfirmationRequest(_message.Message):
     """Request of RenderSessionConfirmation."""
 

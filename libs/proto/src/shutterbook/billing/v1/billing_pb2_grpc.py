@@ -165,6 +165,11 @@ class BillingServiceStub:
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPromotionRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.FromString,
                 _registered_method=True)
+        self.ListPromotions = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/ListPromotions',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPromotionsRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPromotionsResponse.FromString,
+                _registered_method=True)
         self.RenderSessionConfirmation = channel.unary_unary(
                 '/shutterbook.billing.v1.BillingService/RenderSessionConfirmation',
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.RenderSessionConfirmationRequest.SerializeToString,
@@ -387,6 +392,13 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPromotions(self, request, context):
+        """Lists promotions, by code.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RenderSessionConfirmation(self, request, context):
         """Renders the session confirmation of a session's invoice as a PDF.
         """
@@ -539,6 +551,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.GetPromotion,
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPromotionRequest.FromString,
                     response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.SerializeToString,
+            ),
+            'ListPromotions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPromotions,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPromotionsRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPromotionsResponse.SerializeToString,
             ),
             'RenderSessionConfirmation': grpc.unary_unary_rpc_method_handler(
                     servicer.RenderSessionConfirmation,
@@ -1236,6 +1253,33 @@ class BillingService:
             '/shutterbook.billing.v1.BillingService/GetPromotion',
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.GetPromotionRequest.SerializeToString,
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.Promotion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPromotions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/ListPromotions',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPromotionsRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPromotionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -119,6 +119,8 @@ class BillingServiceStub:
     """Creates a promotion with its promo code."""
     GetPromotion: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetPromotionRequest, _billing_pb2.Promotion]
     """Gets one promotion."""
+    ListPromotions: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListPromotionsRequest, _billing_pb2.ListPromotionsResponse]
+    """Lists promotions, by code."""
     RenderSessionConfirmation: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RenderSessionConfirmationRequest, _billing_pb2.Document]
     """Renders the session confirmation of a session's invoice as a PDF."""
     RenderPaymentReceipt: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RenderPaymentReceiptRequest, _billing_pb2.Document]
@@ -221,6 +223,8 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """Creates a promotion with its promo code."""
     GetPromotion: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetPromotionRequest, _billing_pb2.Promotion]  # type: ignore[assignment]
     """Gets one promotion."""
+    ListPromotions: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListPromotionsRequest, _billing_pb2.ListPromotionsResponse]  # type: ignore[assignment]
+    """Lists promotions, by code."""
     RenderSessionConfirmation: _aio.UnaryUnaryMultiCallable[_billing_pb2.RenderSessionConfirmationRequest, _billing_pb2.Document]  # type: ignore[assignment]
     """Renders the session confirmation of a session's invoice as a PDF."""
     RenderPaymentReceipt: _aio.UnaryUnaryMultiCallable[_billing_pb2.RenderPaymentReceiptRequest, _billing_pb2.Document]  # type: ignore[assignment]
@@ -470,6 +474,14 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_billing_pb2.Promotion, _abc.Awaitable[_billing_pb2.Promotion]]:
         """Gets one promotion."""
+
+    @_abc_1.abstractmethod
+    def ListPromotions(
+        self,
+        request: _billing_pb2.ListPromotionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListPromotionsResponse, _abc.Awaitable[_billing_pb2.ListPromotionsResponse]]:
+        """Lists promotions, by code."""
 
     @_abc_1.abstractmethod
     def RenderSessionConfirmation(

@@ -80,6 +80,7 @@ class TimeSlot(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     APPOINTMENT_TYPE_FIELD_NUMBER: _builtins.int
     BOOKED_APPOINTMENT_FIELD_NUMBER: _builtins.int
+    HELD_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `timeSlots/{time_slot_id}`. Output only."""
     location: _builtins.str
@@ -110,6 +111,8 @@ class TimeSlot(_message.Message):
     """The appointment booked in this slot, `appointments/{appointment_id}`; empty when not
     booked by an appointment. Output only.
     """
+    held: _builtins.bool
+    """True while an unexpired hold (a booking in progress) takes the slot. Output only."""
     @_builtins.property
     def schedules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The schedules the slot occupies (photographer, room, ...), `schedules/{schedule_id}`,
@@ -166,10 +169,11 @@ class TimeSlot(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         appointment_type: _builtins.str = ...,
         booked_appointment: _builtins.str = ...,
+        held: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "date", b"date", "end", b"end", "end_time", b"end_time", "start", b"start", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "booked_appointment", b"booked_appointment", "booked_session", b"booked_session", "create_time", b"create_time", "date", b"date", "end", b"end", "end_time", b"end_time", "location", b"location", "maximum_advance_days", b"maximum_advance_days", "minimum_notice_minutes", b"minimum_notice_minutes", "name", b"name", "published", b"published", "removed", b"removed", "schedules", b"schedules", "session_type", b"session_type", "start", b"start", "start_time", b"start_time", "time_zone", b"time_zone", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_type", b"appointment_type", "booked_appointment", b"booked_appointment", "booked_session", b"booked_session", "create_time", b"create_time", "date", b"date", "end", b"end", "end_time", b"end_time", "held", b"held", "location", b"location", "maximum_advance_days", b"maximum_advance_days", "minimum_notice_minutes", b"minimum_notice_minutes", "name", b"name", "published", b"published", "removed", b"removed", "schedules", b"schedules", "session_type", b"session_type", "start", b"start", "start_time", b"start_time", "time_zone", b"time_zone", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -306,8 +310,13 @@ class GenerateTimeSlotsRequest(_message.Message):
     TEMPLATE_FIELD_NUMBER: _builtins.int
     ROWS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    VALIDATE_ONLY_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Optional idempotency key."""
+    validate_only: _builtins.bool
+    """Only check the request and answer what would be created (AIP-163): the slots (without
+    names) and their conflicts; nothing is written.
+    """
     @_builtins.property
     def template(self) -> Global___TimeSlot:
         """What every generated slot shares: location, session_type, schedules, published,
@@ -324,14 +333,47 @@ class GenerateTimeSlotsRequest(_message.Message):
         template: Global___TimeSlot | None = ...,
         rows: _abc.Iterable[Global___TimeSlotPatternRow] | None = ...,
         request_id: _builtins.str = ...,
+        validate_only: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["template", b"template"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "rows", b"rows", "template", b"template"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "rows", b"rows", "template", b"template", "validate_only", b"validate_only"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GenerateTimeSlotsRequest: _TypeAlias = GenerateTimeSlotsRequest  # noqa: Y015
+
+@_typing.final
+class TimeSlotConflict(_message.Message):
+    """A generated slot that overlaps what its schedules already hold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLOT_INDEX_FIELD_NUMBER: _builtins.int
+    ENTRY_FIELD_NUMBER: _builtins.int
+    SCHEDULE_FIELD_NUMBER: _builtins.int
+    slot_index: _builtins.int
+    """Index of the slot in the response's time_slots."""
+    entry: _builtins.str
+    """What it overlaps: `sessions/{id}`, `appointments/{id}`, `timeSlots/{id}` or a schedule's
+    time off (`schedules/{id}`).
+    """
+    schedule: _builtins.str
+    """The schedule both occupy, `schedules/{schedule_id}`."""
+    def __init__(
+        self,
+        *,
+        slot_index: _builtins.int = ...,
+        entry: _builtins.str = ...,
+        schedule: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entry", b"entry", "schedule", b"schedule", "slot_index", b"slot_index"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeSlotConflict: _TypeAlias = TimeSlotConflict  # noqa: Y015
 
 @_typing.final
 class GenerateTimeSlotsResponse(_message.Message):
@@ -341,21 +383,31 @@ class GenerateTimeSlotsResponse(_message.Message):
 
     TIME_SLOTS_FIELD_NUMBER: _builtins.int
     SKIPPED_NONEXISTENT_FIELD_NUMBER: _builtins.int
+    CONFLICTS_FIELD_NUMBER: _builtins.int
     skipped_nonexistent: _builtins.int
     """Slots left out because a local time did not exist (a DST change skipped it)."""
     @_builtins.property
     def time_slots(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeSlot]:
-        """The created slots, in row order, then time order."""
+        """The created slots (with validate_only: the slots that would be created, without names),
+        in row order, then time order.
+        """
+
+    @_builtins.property
+    def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeSlotConflict]:
+        """The slots that overlap sessions, appointments, time off or other slots of their schedules
+        (the type's buffers included); they are created all the same.
+        """
 
     def __init__(
         self,
         *,
         time_slots: _abc.Iterable[Global___TimeSlot] | None = ...,
         skipped_nonexistent: _builtins.int = ...,
+        conflicts: _abc.Iterable[Global___TimeSlotConflict] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["skipped_nonexistent", b"skipped_nonexistent", "time_slots", b"time_slots"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts", "skipped_nonexistent", b"skipped_nonexistent", "time_slots", b"time_slots"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -475,7 +527,9 @@ class UpdateTimeSlotRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """The fields to change: schedules, published, minimum_notice_minutes, maximum_advance_days."""
+        """The fields to change: schedules, published, minimum_notice_minutes, maximum_advance_days,
+        and (not on a booked slot) date, start and end.
+        """
 
     def __init__(
         self,

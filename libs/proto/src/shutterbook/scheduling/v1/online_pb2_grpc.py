@@ -134,7 +134,8 @@ class OnlineBookingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GenerateTimeSlots(self, request, context):
-        """Creates the time slots of pattern rows (date range, daily hours, length, gap, breaks).
+        """Creates the time slots of pattern rows (date range, daily hours, length, gap, breaks), or
+        with validate_only previews them and their conflicts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -155,7 +156,8 @@ class OnlineBookingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateTimeSlot(self, request, context):
-        """Changes a slot's schedules, publication or booking window (not a booked slot's schedules).
+        """Changes a slot's times, schedules, publication or booking window (not a booked slot's
+        times or schedules).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -43,13 +43,17 @@ class OnlineBookingServiceStub:
     CreateTimeSlot: _grpc.UnaryUnaryMultiCallable[_online_pb2.CreateTimeSlotRequest, _online_pb2.TimeSlot]
     """Creates one time slot."""
     GenerateTimeSlots: _grpc.UnaryUnaryMultiCallable[_online_pb2.GenerateTimeSlotsRequest, _online_pb2.GenerateTimeSlotsResponse]
-    """Creates the time slots of pattern rows (date range, daily hours, length, gap, breaks)."""
+    """Creates the time slots of pattern rows (date range, daily hours, length, gap, breaks), or
+    with validate_only previews them and their conflicts.
+    """
     GetTimeSlot: _grpc.UnaryUnaryMultiCallable[_online_pb2.GetTimeSlotRequest, _online_pb2.TimeSlot]
     """Gets a time slot."""
     ListTimeSlots: _grpc.UnaryUnaryMultiCallable[_online_pb2.ListTimeSlotsRequest, _online_pb2.ListTimeSlotsResponse]
     """Lists time slots for staff (booked and removed ones included), by start time."""
     UpdateTimeSlot: _grpc.UnaryUnaryMultiCallable[_online_pb2.UpdateTimeSlotRequest, _online_pb2.TimeSlot]
-    """Changes a slot's schedules, publication or booking window (not a booked slot's schedules)."""
+    """Changes a slot's times, schedules, publication or booking window (not a booked slot's
+    times or schedules).
+    """
     DeleteTimeSlot: _grpc.UnaryUnaryMultiCallable[_online_pb2.DeleteTimeSlotRequest, _empty_pb2.Empty]
     """Deletes a slot that is not booked."""
     ListOpenSlots: _grpc.UnaryUnaryMultiCallable[_online_pb2.ListOpenSlotsRequest, _online_pb2.ListOpenSlotsResponse]
@@ -84,13 +88,17 @@ class OnlineBookingServiceAsyncStub(OnlineBookingServiceStub):
     CreateTimeSlot: _aio.UnaryUnaryMultiCallable[_online_pb2.CreateTimeSlotRequest, _online_pb2.TimeSlot]  # type: ignore[assignment]
     """Creates one time slot."""
     GenerateTimeSlots: _aio.UnaryUnaryMultiCallable[_online_pb2.GenerateTimeSlotsRequest, _online_pb2.GenerateTimeSlotsResponse]  # type: ignore[assignment]
-    """Creates the time slots of pattern rows (date range, daily hours, length, gap, breaks)."""
+    """Creates the time slots of pattern rows (date range, daily hours, length, gap, breaks), or
+    with validate_only previews them and their conflicts.
+    """
     GetTimeSlot: _aio.UnaryUnaryMultiCallable[_online_pb2.GetTimeSlotRequest, _online_pb2.TimeSlot]  # type: ignore[assignment]
     """Gets a time slot."""
     ListTimeSlots: _aio.UnaryUnaryMultiCallable[_online_pb2.ListTimeSlotsRequest, _online_pb2.ListTimeSlotsResponse]  # type: ignore[assignment]
     """Lists time slots for staff (booked and removed ones included), by start time."""
     UpdateTimeSlot: _aio.UnaryUnaryMultiCallable[_online_pb2.UpdateTimeSlotRequest, _online_pb2.TimeSlot]  # type: ignore[assignment]
-    """Changes a slot's schedules, publication or booking window (not a booked slot's schedules)."""
+    """Changes a slot's times, schedules, publication or booking window (not a booked slot's
+    times or schedules).
+    """
     DeleteTimeSlot: _aio.UnaryUnaryMultiCallable[_online_pb2.DeleteTimeSlotRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes a slot that is not booked."""
     ListOpenSlots: _aio.UnaryUnaryMultiCallable[_online_pb2.ListOpenSlotsRequest, _online_pb2.ListOpenSlotsResponse]  # type: ignore[assignment]
@@ -134,7 +142,9 @@ class OnlineBookingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _online_pb2.GenerateTimeSlotsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_online_pb2.GenerateTimeSlotsResponse, _abc.Awaitable[_online_pb2.GenerateTimeSlotsResponse]]:
-        """Creates the time slots of pattern rows (date range, daily hours, length, gap, breaks)."""
+        """Creates the time slots of pattern rows (date range, daily hours, length, gap, breaks), or
+        with validate_only previews them and their conflicts.
+        """
 
     @_abc_1.abstractmethod
     def GetTimeSlot(
@@ -158,7 +168,9 @@ class OnlineBookingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _online_pb2.UpdateTimeSlotRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_online_pb2.TimeSlot, _abc.Awaitable[_online_pb2.TimeSlot]]:
-        """Changes a slot's schedules, publication or booking window (not a booked slot's schedules)."""
+        """Changes a slot's times, schedules, publication or booking window (not a booked slot's
+        times or schedules).
+        """
 
     @_abc_1.abstractmethod
     def DeleteTimeSlot(

@@ -1,0 +1,140 @@
+"""What a slot runs into: the conflicts of slots about to be generated (GenerateTimeSlots, with
+or without `validate_only`), which slots a hold takes, and moving a slot to other times
+(UpdateTimeSlot's `date`, `start`, `end`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_kit.errors import FailedPrecondition, Violations
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application import setup
+from shutterbook_scheduling.application.common import read_date, read_time
+from shutterbook_scheduling.application.planning import entry_name
+from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.storage.models import CalendarBlockRow
+from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow, TimeSlotScheduleRow
+
+TIME_FIELDS = frozenset({"date", "start", "end"})
+
+
+async def held_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
+    """The slots among these that an unexpired hold takes (a booking in progress)."""
+    if not slot_ids:
+        return set()
+    found = await uow.session.scalars(
+        select(SlotHoldRow.slot_id).where(
+            SlotHoldRow.slot_id.in_(slot_ids),
+            SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD,
+            SlotHoldRow.expires_at > utcnow(),
+        )
+    )
+    return set(found.all())
+
+
+async def _buffers(uow: UnitOfWork, company_id: str, type_id: str, appointment: bool) -> tuple[int, int]:
+    collection = setup.APPOINTMENT_TYPES if appointment else setup.SESSION_TYPES
+    found: Any = await setup.load_message(uow, collection, company_id, type_id)
+    return (found.buffer_before_minutes, found.buffer_after_minutes) if found is not None else (0, 0)
+
+
+async def conflicts(
+    uow: UnitOfWork,
+    company_id: str,
+    *,
+    type_id: str,
+    appointment: bool,
+    schedule_ids: Sequence[str],
+    spans: Sequence[tuple[datetime, datetime]],
+) -> list[opb.TimeSlotConflict]:
+    """For each span (a slot about to exist), what its schedules already hold there: occupying
+    calendar blocks (sessions, appointments, time off; the type's buffers around the span) and
+    other time slots. One query of each, over the spans' whole range."""
+    if not spans or not schedule_ids:
+        return []
+    before, after = await _buffers(uow, company_id, type_id, appointment)
+    widened = [(s - timedelta(minutes=before), e + timedelta(minutes=after)) for s, e in spans]
+    low, high = min(w[0] for w in widened), max(w[1] for w in widened)
+    blocks = (
+        await uow.session.scalars(
+            select(CalendarBlockRow).where(
+                CalendarBlockRow.company_id == company_id,
+                CalendarBlockRow.schedule_id.in_(list(schedule_ids)),
+                CalendarBlockRow.occupies,
+                CalendarBlockRow.occupied_start < high,
+                CalendarBlockRow.occupied_end > low,
+            )
+        )
+    ).all()
+    slots = (
+        await uow.session.scalars(
+            select(TimeSlotScheduleRow).where(
+                TimeSlotScheduleRow.company_id == company_id,
+                TimeSlotScheduleRow.schedule_id.in_(list(schedule_ids)),
+                TimeSlotScheduleRow.start_at < high,
+                TimeSlotScheduleRow.end_at > low,
+            )
+        )
+    ).all()
+    out: list[opb.TimeSlotConflict] = []
+    for index, ((start, end), (wide_start, wide_end)) in enumerate(zip(spans, widened, strict=True)):
+        seen: set[str] = set()
+        for block in blocks:
+            entry = entry_name(block.entry_kind, block.entry_id)
+            if block.occupied_start < wide_end and block.occupied_end > wide_start and entry not in seen:
+                seen.add(entry)
+                out.append(
+                    opb.TimeSlotConflict(slot_index=index, entry=entry, schedule=f"schedules/{block.schedule_id}")
+                )
+        for other in slots:
+            entry = f"timeSlots/{other.slot_id}"
+            if other.start_at < end and other.end_at > start and entry not in seen:
+                seen.add(entry)
+                out.append(
+                    opb.TimeSlotConflict(slot_index=index, entry=entry, schedule=f"schedules/{other.schedule_id}")
+                )
+    return out
+
+
+async def move_slot(uow: UnitOfWork, row: TimeSlotRow, msg: opb.TimeSlot) -> None:
+    """Give the slot the local date and times of `msg` (some of them changed): refused on a
+    booked or held slot, a nonexistent local time, an end not after the start, a start in the
+    past. Its schedule rows follow."""
+    if row.booked_session_id:
+        raise FailedPrecondition(f"{msg.name} is booked: move the booking instead", reason="SLOT_BOOKED")
+    if await held_ids(uow, [row.id]):
+        raise FailedPrecondition(f"{msg.name} is held by a booking in progress; try again later", reason="SLOT_HELD")
+    v = Violations()
+    day = read_date(msg.date, "time_slot.date", v)
+    start_clock = read_time(msg.start, "time_slot.start", v)
+    end_clock = read_time(msg.end, "time_slot.end", v)
+    v.raise_if_any()
+    assert day is not None
+    assert start_clock is not None
+    assert end_clock is not None
+    tz = times.zone(row.time_zone)
+    start = end = None
+    try:
+        start = times.local_to_utc(day, start_clock, tz)
+    except times.NonexistentLocalTime as exc:
+        v.add("time_slot.start", str(exc))
+    try:
+        end = times.local_to_utc(day, end_clock, tz)
+    except times.NonexistentLocalTime as exc:
+        v.add("time_slot.end", str(exc))
+    if start is not None and end is not None and end <= start:
+        v.add("time_slot.end", "must be after start")
+    elif start is not None and start <= utcnow():
+        v.add("time_slot.start", "the slot is in the past")
+    v.raise_if_any()
+    assert start is not None
+    assert end is not None
+    row.start_at, row.end_at = start, end
+    for schedule in row.schedules:
+        schedule.start_at, schedule.end_at = start, end
