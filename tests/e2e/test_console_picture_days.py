@@ -3,13 +3,16 @@ the demo studio (clients, scheduling, billing, the gateway's portal, notificatio
 opens "Picture days" from the navigation, is shown what is missing on the "New picture day"
 form, creates a day for "Lincoln High" 2026, issues the codes and prints the letters (the PDF
 read back: one page per family with the family's name, its code and the portal's address, and
-no internal id); a family books through the gateway's portal API with the code from its letter,
-and the day's page shows the progress change without being reloaded.
+no internal id); a parent opens the letter's portal link on a phone (375x667) with the code,
+books a time, gets the confirmation email at the local SMTP sink and changes the time; the day's
+page in the studio shows the progress change without being reloaded.
 
-Screenshots at 1280x800 and 1024x768 in test-artifacts/console/<size>/picture-day-*.png."""
+Screenshots at 1280x800 and 1024x768 in test-artifacts/console/<size>/picture-day-*.png, the
+parent's at test-artifacts/console/375x667/picture-day-parent-*.png."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -19,7 +22,9 @@ from shutterbook_devstack.mail_sink import MailSink
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.demo import DEMO_PUBLISHABLE_KEY, DEMO_STAFF_PASSWORD
+from tests.browser_support import screenshot
 from tests.console_browser import logged_in
+from tests.notifications_support import mails
 from tests.picture_day_console_support import (
     DAY,
     SCHOOL,
@@ -27,11 +32,10 @@ from tests.picture_day_console_support import (
     code_on,
     letter_pages,
     local_minutes,
-    portal_book_first_time,
 )
 from tests.wizard_support import wizard_stack
 
-WIDE, NARROW = (1280, 800), (1024, 768)
+WIDE, NARROW, PHONE = (1280, 800), (1024, 768), (375, 667)
 MANAGER = "manager@example.com"
 
 
@@ -109,14 +113,46 @@ async def test_a_manager_creates_a_picture_day_prints_codes_and_sees_a_booking_a
             assert sorted(next(r for r in rows if f"Dear {r}," in text) for text in pages) == sorted(rows)
             code = code_on(pages[0])
 
-            # a family books through the portal: the page's progress moves without a reload
+            # a parent books on the portal with the letter's code, on a phone: the studio's page
+            # shows the progress move without a reload, and the parent gets the confirmation
             await page.evaluate("window.__notReloaded = true")
-            await portal_book_first_time(stack.base_url, code)
+            before = len(mails(smtp_sink))
+            phone = await browser.new_context(viewport={"width": PHONE[0], "height": PHONE[1]})
+            parent = await phone.new_page()
+            await parent.goto(f"{portal_page}#code={code}")
+            await expect(parent.get_by_role("heading", name="Lincoln High 2026")).to_be_visible()
+            await parent.locator(".pd-times .button").first.click()
+            await expect(parent.get_by_role("status").first).to_contain_text("Booked:")
+            await screenshot(parent, "console", PHONE, "picture-day-parent-01-booked")
             await expect(counts).to_contain_text("1 booked", timeout=30_000)
             await expect(counts).to_contain_text("14 not yet booked")
             assert await page.evaluate("window.__notReloaded === true")
             assert page.url == day_url
             await page.screenshot(path=str(folder / "picture-day-04-progress.png"), full_page=True)
+
+            for _ in range(300):  # the confirmation email at the sink; bounded: 30 s
+                booked = [m for m in mails(smtp_sink)[before:] if "Booked:" in str(m["Subject"])]
+                if booked:
+                    break
+                await asyncio.sleep(0.1)
+            assert booked, "no confirmation email reached the SMTP sink"
+            [confirmation] = booked
+            assert any(part.get_filename() == "booking.ics" for part in confirmation.iter_attachments())
+
+            # the parent changes the time: still one family booked, and a second email
+            await parent.get_by_role("button", name="Change time").first.click()
+            await parent.locator(".pd-times .button").nth(2).click()
+            await expect(parent.get_by_text("Changed to")).to_be_visible()
+            await screenshot(parent, "console", PHONE, "picture-day-parent-02-changed")
+            for _ in range(300):  # bounded: 30 s
+                moved = [m for m in mails(smtp_sink)[before:] if "has moved" in str(m["Subject"])]
+                if moved:
+                    break
+                await asyncio.sleep(0.1)
+            assert moved, "no reschedule email reached the SMTP sink"
+            assert moved[0]["To"] == confirmation["To"]
+            await expect(counts).to_contain_text("1 booked")
+            await phone.close()
 
         async with logged_in(browser, c.url, NARROW, MANAGER, DEMO_STAFF_PASSWORD) as (page, folder):
             await page.goto(day_url)
