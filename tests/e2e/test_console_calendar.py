@@ -434,6 +434,7 @@ BIG_SCHEDULES = 20
 BIG_SESSIONS = int(os.environ.get("SHUTTERBOOK_BIG_WEEK_SESSIONS", "1000"))
 
 
+@pytest.mark.timeout(max(300, BIG_SESSIONS // 5))  # the full size seeds for about five minutes
 async def test_a_busy_week_loads_with_one_api_call_per_view_change(
     browser: Browser, sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
