@@ -21,6 +21,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 READONLY = "shutterbook_readonly"
+# SQLite's busy timeout, and how long a writer waits for this process's write gate.
+WRITE_GATE_TIMEOUT_SECONDS = 30.0
 
 # Plain URLs (as CloudNativePG's app secret holds them) get the async driver we use.
 _ASYNC_DRIVERS = {
@@ -51,7 +53,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(WRITE_GATE_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -90,6 +92,7 @@ class Database:
         self.outbox_written = asyncio.Event()
         # SQLite: the process's writing units of work, one at a time, in arrival order.
         self.write_gate: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self.write_gate_owner: asyncio.Task[Any] | None = None  # the task holding it
 
     async def ping(self) -> bool:
         try:

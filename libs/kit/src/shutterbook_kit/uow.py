@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook.common.v1 import events_pb2
 from shutterbook_kit import audit as audit_trail
-from shutterbook_kit.db import READONLY, Database
+from shutterbook_kit.db import READONLY, WRITE_GATE_TIMEOUT_SECONDS, Database
 from shutterbook_kit.events import EventType
 from shutterbook_kit.schema import OutboxMessage, utcnow
 from shutterbook_kit.telemetry import inject_headers
@@ -48,8 +48,13 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         gate = None if self.readonly else self.db.write_gate
         if gate is not None:  # SQLite: writers of this process in arrival order (see db.py)
-            await gate.acquire()
+            me = asyncio.current_task()
+            if gate.locked() and self.db.write_gate_owner is me:  # it would wait on itself for ever
+                raise RuntimeError("a writing unit of work opened inside another one of the same task")
+            # no longer than SQLite's own busy timeout would have let it wait for the lock
+            await asyncio.wait_for(gate.acquire(), WRITE_GATE_TIMEOUT_SECONDS)
             self._gate = gate
+            self.db.write_gate_owner = me
         try:
             self._session = self.db.sessions()
             await self._session.connection(execution_options={READONLY: self.readonly})
@@ -72,6 +77,7 @@ class UnitOfWork:
         finally:
             self._session = None
             if self._gate is not None:
+                self.db.write_gate_owner = None
                 self._gate.release()
                 self._gate = None
 

@@ -27,7 +27,12 @@ def _id(name: str, collection: str) -> str:
 
 
 async def refresh_last_session(uow: UnitOfWork, company_id: str, client_id: str) -> None:
-    """Set the client's last session time from its sessions not cancelled (none: NO_SESSION)."""
+    """Set the client's last session time from its sessions not cancelled (none: NO_SESSION).
+    The client's row is locked first (PostgreSQL), so two replicas recording two sessions of one
+    client take turns, and the second one's maximum sees the first one's session."""
+    await uow.session.execute(
+        sa.select(ClientRow.id).where(ClientRow.company_id == company_id, ClientRow.id == client_id).with_for_update()
+    )
     latest = await uow.session.scalar(
         sa.select(sa.func.max(ClientSessionRow.start_at)).where(
             ClientSessionRow.company_id == company_id,

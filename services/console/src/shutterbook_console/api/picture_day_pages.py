@@ -27,7 +27,7 @@ from litestar.types import ControllerRouterHandler
 from shutterbook_console.api.deps import current_session, provide_session, provide_settings
 from shutterbook_console.api.letter_pages import NO_STORE, staff_page
 from shutterbook_console.api.problems import problem, problem_responses
-from shutterbook_console.api.type_pages import upstreams_of
+from shutterbook_console.api.type_pages import page_key, upstreams_of
 from shutterbook_console.application import picture_days as days
 from shutterbook_console.application.bulk_wizard import may_run, wizard_choices
 from shutterbook_console.application.picture_day_letters import (
@@ -41,7 +41,7 @@ from shutterbook_console.application.picture_day_letters import (
 from shutterbook_console.application.sessions import CurrentSession
 from shutterbook_console.notifications_client import NotificationsClient
 from shutterbook_console.upstreams import UpstreamError, Upstreams
-from shutterbook_kit.errors import DomainError
+from shutterbook_kit.errors import DomainError, FieldViolation, InvalidArgument
 from shutterbook_kit.identity import Caller
 
 TOKEN = re.compile(r"^[0-9A-Za-z_=-]{0,500}$")
@@ -50,9 +50,13 @@ FORBIDDEN = "Picture days are created, and their codes issued, by managers and o
 TITLE = "Picture days"
 
 
-def _portal(request: Request[Any, Any, State]) -> Portal:
+async def _portal(request: Request[Any, Any, State], session: CurrentSession) -> Portal:
+    """The portal's address with the company's own publishable key (as "Copy Online Booking
+    URL" has it); no key when the gateway cannot give it: codes are then refused, not sent with
+    a key that may be another company's."""
     settings = provide_settings(request)
-    return Portal(settings.booking_page_url, settings.booking_page_key)
+    key, _ = await page_key(settings, session)
+    return Portal(settings.booking_page_url, key)
 
 
 def _notifications(request: Request[Any, Any, State]) -> NotificationsClient:
@@ -225,7 +229,7 @@ def _notice(query: Any) -> str:
         text += f" {counts['no_email']} families have no email address"
         text += ": print their letters." if done == "emailed" else "."
     if counts.get("failed"):
-        text += f" {counts['failed']} could not be sent (they keep no new code); try again shortly."
+        text += f" {counts['failed']} could not be sent; try again shortly (a new code replaces the old one)."
     return text
 
 
@@ -252,7 +256,7 @@ async def _day_page(
         page_token=page_token,
         show_all=show_all,
         may_manage=may_run(session.staff.roles),
-        portal=_portal(request),
+        portal=await _portal(request, session),
         batch=str(uuid.uuid4()),
         notice=_notice(request.query_params),
         error=error,
@@ -299,13 +303,19 @@ async def _codes(request: Request[Any, Any, State], day_id: str) -> _Codes | Tem
     session = await _manager(request, day_id)
     if not isinstance(session, CurrentSession):
         return session
-    return _Codes(session, upstreams_of(request), session.staff.caller(), _portal(request), day_id)
+    return _Codes(session, upstreams_of(request), session.staff.caller(), await _portal(request, session), day_id)
 
 
 async def _family(request: Request[Any, Any, State]) -> list[str] | None:
-    """The family a form names (`family`: a client id) for a new code; None: every family without one."""
+    """The family a form names (`family`: a client id) for a new code; None (no `family`):
+    every family without one. A `family` that is not a client id is refused, never read as
+    "every family"."""
     family = str((await request.form()).get("family", ""))
-    return [family] if ID.match(family) else None
+    if not family:
+        return None
+    if not ID.match(family):
+        raise InvalidArgument("the request has invalid fields", violations=[FieldViolation("family", "not a client")])
+    return [family]
 
 
 @post("/picture-days/{day_id:uuid}/letters", include_in_schema=False, status_code=200)
@@ -316,8 +326,8 @@ async def print_letters(request: Request[Any, Any, State], day_id: FromPath[uuid
     if not isinstance(work, _Codes):
         return work
     session, up, caller, portal = work.session, work.up, work.caller, work.portal
-    named = await _family(request)
     try:
+        named = await _family(request)
         head = await work.head(request)
         codes = await days.issue_codes(up, caller, str(day_id), named)
     except DomainError as exc:
@@ -341,8 +351,8 @@ async def email_code_letters(request: Request[Any, Any, State], day_id: FromPath
     if not isinstance(work, _Codes):
         return work
     session, up, caller, portal = work.session, work.up, work.caller, work.portal
-    named = await _family(request)
     try:
+        named = await _family(request)
         head = await work.head(request)
         if named is None:
             lacking = [f for f in await days.all_families(up, caller, str(day_id), False) if not f.has_code]

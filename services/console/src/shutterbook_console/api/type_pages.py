@@ -121,13 +121,15 @@ async def types_page(request: Request[Any, Any, State]) -> Template | Redirect:
 async def page_key(settings: ConsoleSettings, session: CurrentSession) -> tuple[str, str]:
     """The publishable key booking links carry: the company's own (the gateway issues one on
     first use) when the console reaches the gateway's key administration, else the configured
-    one; and why the company's own is missing, if it is."""
+    one (a console without the gateway's address serves one studio); and why the company's own
+    is missing, if it is: then no key at all, never the configured one, which may be another
+    company's."""
     if not (settings.gateway_admin_url and settings.booking_page_url):
         return settings.booking_page_key, ""
     try:
         return await KeyAdmin(settings.gateway_admin_url).booking_page_key(session.staff.caller()), ""
     except KeyAdminError as exc:
-        return settings.booking_page_key, exc.message
+        return "", exc.message
 
 
 async def editor_page(
@@ -146,7 +148,7 @@ async def editor_page(
         collection=collection,
         kind=kind,
         tabs=TAB_LABELS,
-        booking_url=booking_url(settings.booking_page_url, key, kind, type_id),
+        booking_url=booking_url(settings.booking_page_url, key, kind, type_id) if key or not key_problem else "",
         key_problem=key_problem,
         **context,
     )

@@ -31,7 +31,7 @@ from shutterbook_console.application.confirmation import latin1, postal_address,
 from shutterbook_console.application.picture_days import FamilyView, day_location, get_day, local_text
 from shutterbook_console.application.studio import Studio, studio_for_documents
 from shutterbook_console.notifications_client import NotificationsClient
-from shutterbook_console.upstreams import Upstreams
+from shutterbook_console.upstreams import UpstreamError, Upstreams
 from shutterbook_kit.errors import FailedPrecondition
 from shutterbook_kit.identity import Caller
 
@@ -166,6 +166,20 @@ def reminder_email(head: Letterhead, portal: Portal, family: FamilyView) -> tupl
     return subject, body
 
 
+# Codes a refused mail cannot have reached; anything else (a timeout, an outage) is retried.
+REFUSALS = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.ALREADY_EXISTS,
+    }
+)
+SEND_ATTEMPTS = 3
+
+
 @dataclass
 class Mailing:
     """What a mailing did: families emailed, families without an address, failures by name."""
@@ -177,16 +191,23 @@ class Mailing:
 
 async def _send_all(
     notifications: NotificationsClient, caller: Caller, messages: list[tuple[str, str, str, str, str]]
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str, bool]]:
     """(client id, name, subject, body, request id) each sent, one after the other (each is a
-    write to notifications' database); returns (client id, name) of those refused."""
-    failed = []
+    write to notifications' database); returns (client id, name, refused) of those not sent:
+    refused True when notifications said no, False when it never answered."""
+    failed: list[tuple[str, str, bool]] = []
     for client_id, name, subject, body, request_id in messages:
-        try:
-            await notifications.send_client_message(caller, f"clients/{client_id}", subject, body, request_id)
-        except grpc.aio.AioRpcError as exc:
-            log.warning("picture day mail not queued: %s", exc.code().name, extra={"client": client_id})
-            failed.append((client_id, name))
+        for attempt in range(SEND_ATTEMPTS):
+            try:
+                await notifications.send_client_message(caller, f"clients/{client_id}", subject, body, request_id)
+                break
+            except grpc.aio.AioRpcError as exc:
+                # a refusal is final; a timeout or an outage may have queued it: the retry (same
+                # request id, answered once by notifications) finds out
+                if exc.code() in REFUSALS or attempt == SEND_ATTEMPTS - 1:
+                    log.warning("picture day mail not queued: %s", exc.code().name, extra={"client": client_id})
+                    failed.append((client_id, name, exc.code() in REFUSALS))
+                    break
     return failed
 
 
@@ -206,10 +227,14 @@ async def email_codes(
         subject, body = code_email(head, portal, code)
         messages.append((client_id, code.display_name, subject, body, str(uuid.uuid4())))
     failed = await _send_all(notifications, caller, messages)
-    if failed:
-        await revoke([client_id for client_id, _ in failed])
+    refused = [client_id for client_id, _, final in failed if final]  # surely not sent: the code goes again
+    if refused:
+        try:
+            await revoke(refused)
+        except UpstreamError as exc:  # the mailing is reported anyway; such codes can be renewed per family
+            log.warning("picture day codes not revoked after refused mail: %s", exc, extra={"clients": refused})
     result.sent = len(messages) - len(failed)
-    result.failed = [name for _, name in failed]
+    result.failed = [name for _, name, _ in failed]
     return result
 
 
@@ -232,5 +257,5 @@ async def email_reminders(
             messages.append((family.client_id, family.display_name, subject, body, request_id))
     failed = await _send_all(notifications, caller, messages)
     result.sent = len(messages) - len(failed)
-    result.failed = [name for _, name in failed]
+    result.failed = [name for _, name, _ in failed]
     return result

@@ -62,6 +62,7 @@ from shutterbook_scheduling.application.slot_state import (
     is_appointment_slot,
     load_slot,
     load_slot_type,
+    lock_slot_schedules,
     not_open_error,
     removed_ids,
     schedules_of,
@@ -70,7 +71,7 @@ from shutterbook_scheduling.application.slot_state import (
 )
 from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.settings import HoldSettings
-from shutterbook_scheduling.storage.models import KnownClientRow, ScheduleRow
+from shutterbook_scheduling.storage.models import KnownClientRow
 from shutterbook_scheduling.storage.online_models import (
     HoldBlockRow,
     SlotHoldRow,
@@ -210,16 +211,10 @@ async def take_hold(
     """Hold blocks first (so a concurrent holder on PostgreSQL waits here and then sees the
     winner's blocks), then the open-slot decision; the hold lasts `holds.duration`."""
     name = f"timeSlots/{slot.id}"
-    schedule_ids = sorted((await schedules_of(uow, [slot.id]))[slot.id])
-    # Online writers of a schedule queue on its row (PostgreSQL; in id order, so never in a
-    # cycle): concurrent inserts of overlapping blocks under an exclusion constraint can
-    # otherwise deadlock. SQLite's BEGIN IMMEDIATE already serializes writers.
-    await uow.session.execute(
-        select(ScheduleRow.id)
-        .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(schedule_ids))
-        .order_by(ScheduleRow.id)
-        .with_for_update()
-    )
+    # Online writers of a schedule queue on its row: concurrent inserts of overlapping blocks
+    # under an exclusion constraint can otherwise deadlock, and a slot moved meanwhile is held
+    # at its new times.
+    schedule_ids = await lock_slot_schedules(uow, company_id, slot)
     await clean_expired(uow, company_id, schedule_ids, now)
     type_msg = await type_of(uow, company_id, slot)
     expires = now + holds.duration

@@ -28,6 +28,7 @@ from shutterbook_scheduling.application.scope import scoped
 from shutterbook_scheduling.application.slot_state import (
     booked_ids,
     load_slot,
+    lock_slot_schedules,
     removed_ids,
     slot_message,
 )
@@ -451,6 +452,7 @@ async def update_time_slot(db: Database, company_id: str, request: opb.UpdateTim
     v.raise_if_any()
     async with UnitOfWork(db, source=SOURCE) as uow:
         row = await load_slot(uow, company_id, request.time_slot.name, field="time_slot.name")
+        await lock_slot_schedules(uow, company_id, row)  # a hold or booking of it waits, or went first
         before, msg = records.slot_base_message(row), records.slot_base_message(row)
         paths = apply_mask(msg, request.time_slot, request.update_mask, field="time_slot", writable=UPDATABLE)
         if "schedules" in paths and row.booked_session_id:

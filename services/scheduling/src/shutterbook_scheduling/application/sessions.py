@@ -103,6 +103,20 @@ def _times(session: pb.Session) -> list[tuple[int, int]]:
     return [(b.start_time.seconds, b.end_time.seconds) for b in session.time_blocks]
 
 
+def _wall_clock(session: pb.Session) -> tuple[bytes, ...]:
+    """What a caller says of a session's times: date, start and end, and each block's date,
+    times, schedules and location (not the instants computed from them)."""
+    blocks = []
+    for block in session.time_blocks:
+        given = pb.TimeBlock()
+        given.CopyFrom(block)
+        given.ClearField("start_time")
+        given.ClearField("end_time")
+        blocks.append(given.SerializeToString(deterministic=True))
+    times = (session.session_date, session.start, session.end)
+    return (*(t.SerializeToString(deterministic=True) for t in times), *blocks)
+
+
 def _emit_rescheduled(uow: UnitOfWork, company_id: str, before: pb.Session, snap: ev.SessionSnapshot) -> None:
     event = ev.SessionRescheduledEvent(session=snap)
     event.previous_start_time.CopyFrom(before.start_time)
@@ -164,6 +178,7 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
 
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         advanced = msg.use_advanced_calendar
+        was = _wall_clock(msg)
         paths.extend(apply_mask(msg, request.session, request.update_mask, field="session", writable=SESSION_UPDATABLE))
         bad = Violations()
         if advanced and {"photographer", "assistant", "camera_room", *TIMES} & set(paths):
@@ -173,7 +188,7 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
         if advanced and "time_blocks" in paths and not msg.time_blocks:
             bad.add("session.time_blocks", "an advanced session keeps at least one time block")
         bad.raise_if_any()
-        if {*TIMES, "time_blocks"} & set(paths):
+        if {*TIMES, "time_blocks"} & set(paths) and _wall_clock(msg) != was:  # the same times again: no move
             await _before_move(uow, company_id, msg)
         if msg.session_number != "" and "session_number" in paths:
             own = msg.name.removeprefix("sessions/")

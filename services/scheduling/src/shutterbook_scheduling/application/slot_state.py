@@ -19,7 +19,7 @@ from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.scope import scoped
 from shutterbook_scheduling.domain import online_slots as rules
 from shutterbook_scheduling.storage import records
-from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, SessionRow
+from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, ScheduleRow, SessionRow
 from shutterbook_scheduling.storage.online_models import (
     HoldBlockRow,
     SlotRemovalRow,
@@ -99,6 +99,22 @@ async def load_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str =
     if row is None:
         raise NotFound(f"{name} not found")
     return row
+
+
+async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> list[str]:
+    """Queue on the slot's schedule rows (PostgreSQL; in id order, so never in a cycle), as every
+    online writer of those schedules does (holds, bookings, a slot's move), then read the slot
+    again: what a writer that went first committed (a move, a hold) is what this one sees.
+    SQLite's BEGIN IMMEDIATE already serializes writers. Returns the schedule ids, sorted."""
+    schedule_ids = sorted((await schedules_of(uow, [slot.id]))[slot.id])
+    await uow.session.execute(
+        select(ScheduleRow.id)
+        .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(schedule_ids))
+        .order_by(ScheduleRow.id)
+        .with_for_update()
+    )
+    await uow.session.refresh(slot)
+    return schedule_ids
 
 
 async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[str]]:
