@@ -7,32 +7,15 @@ the pages said. Screenshots at 1280x800 and 1024x768 (test-artifacts/console/<si
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from playwright.async_api import Browser, expect
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_devstack.nats_server import EmbeddedNats, free_port
-from shutterbook_devstack.testing import DatabaseFactory
 from tests.browser_support import screenshot
-from tests.console_stack_support import DEMO_META, ConsoleStack, console_stack
+from tests.console_stack_support import DEMO_META, ConsoleStack, module_console_stack  # noqa: F401 (`stack`)
 from tests.e2e.test_console_calendar import SIZES
 from tests.e2e.test_console_type_setup import log_in
 
 OWNER = "owner@example.com"
-
-
-@pytest.fixture(scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ConsoleStack]:
-    databases = DatabaseFactory(backend="sqlite", tmp=tmp_path_factory.mktemp("setup"), created=[])
-    nats = EmbeddedNats(free_port(), tmp_path_factory.mktemp("nats"))
-    nats.start()
-    try:
-        async with console_stack(databases, nats.url) as s:
-            yield s
-    finally:
-        nats.stop()
 
 
 async def test_an_owner_sets_up_a_location_a_room_and_a_status(browser: Browser, stack: ConsoleStack) -> None:

@@ -16,8 +16,6 @@ and billing services with the demo studio:
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
@@ -30,23 +28,13 @@ from tests.console_stack_support import (  # noqa: F401 (`stack`)
     module_console_stack,
     weekday,
 )
-from tests.console_support import csrf, log_in
+from tests.console_support import csrf, field_error, field_value, log_in
 
 pytestmark = pytest.mark.xdist_group("console_studio_setup")
 
 OWNER = "owner@example.com"
 MANAGER = "manager@example.com"
 DESK = "frontdesk@example.com"
-
-
-def _field_error(page: str, name: str) -> str:
-    found = re.search(rf'id="{re.escape(name)}-error">(.*?)</p>', page, re.S)
-    return re.sub(r"<[^>]+>|⚠", "", found.group(1)).strip() if found else ""
-
-
-def _value(page: str, name: str) -> str:
-    found = re.search(rf'id="{re.escape(name)}" name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
-    return found.group(1) if found else ""
 
 
 async def _token(http: httpx.AsyncClient) -> str:
@@ -117,12 +105,12 @@ async def test_an_owner_adds_and_changes_a_location_and_bad_input_is_refused_per
         }
         refused = await http.post("/setup/locations/new", data=bad)
         assert refused.status_code == 422
-        assert "time zone" in _field_error(refused.text, "time_zone")
-        assert _field_error(refused.text, "hours-0-end") == "Must be after the from time."
-        assert _field_error(refused.text, "lunch-0-start") == "Must be inside the studio hours of Tuesday."
+        assert "time zone" in field_error(refused.text, "time_zone")
+        assert field_error(refused.text, "hours-0-end") == "Must be after the from time."
+        assert field_error(refused.text, "lunch-0-start") == "Must be inside the studio hours of Tuesday."
         assert "Not saved" in refused.text
-        assert _value(refused.text, "display_name") == "Riverside Studio"  # what was typed is kept
-        assert _value(refused.text, "hours-0-end") == "08:00"
+        assert field_value(refused.text, "display_name") == "Riverside Studio"  # what was typed is kept
+        assert field_value(refused.text, "hours-0-end") == "08:00"
         assert len(await _locations(stack)) == before  # nothing written
 
         added = await http.post("/setup/locations/new", data=_location_form(token, "Riverside Studio"))
@@ -137,8 +125,8 @@ async def test_an_owner_adds_and_changes_a_location_and_bad_input_is_refused_per
         location_id = location.name.split("/")[1]
         page = await http.get(f"/setup/locations/{location_id}")
         assert page.status_code == 200
-        assert _value(page.text, "hours-1-start") == "10:00"  # the saved rows, the empty one gone
-        assert _value(page.text, "hours-2-start") == ""  # and empty rows to add more
+        assert field_value(page.text, "hours-1-start") == "10:00"  # the saved rows, the empty one gone
+        assert field_value(page.text, "hours-2-start") == ""  # and empty rows to add more
         changed = _location_form(token, "Riverside Studio North") | {
             "time_zone": "America/New_York",
             "hours-0-end": "18:00",
@@ -177,8 +165,8 @@ async def test_a_manager_adds_renames_and_deletes_a_room(stack: ConsoleStack) ->
         count = len(await _rooms(stack))
         blank = await http.post("/setup/rooms", data={"_csrf_token": token, "display_name": " ", "location": ""})
         assert blank.status_code == 422
-        assert _field_error(blank.text, "display_name") == "Enter the room's name."
-        assert _field_error(blank.text, "location") == "Choose the room's location."
+        assert field_error(blank.text, "display_name") == "Enter the room's name."
+        assert field_error(blank.text, "location") == "Choose the room's location."
         assert len(await _rooms(stack)) == count  # nothing written
 
         form = {"_csrf_token": token, "display_name": "Camera room 7", "location": studio.location.name}
@@ -191,7 +179,7 @@ async def test_a_manager_adds_renames_and_deletes_a_room(stack: ConsoleStack) ->
 
         empty = await http.post(f"/setup/rooms/{room_id}", data={"_csrf_token": token, "display_name": ""})
         assert empty.status_code == 422
-        assert _field_error(empty.text, "display_name") == "Enter the room's name."
+        assert field_error(empty.text, "display_name") == "Enter the room's name."
         renamed = await http.post(f"/setup/rooms/{room_id}", data={"_csrf_token": token, "display_name": "Studio B"})
         assert renamed.status_code == 302
         got = await stack.services.scheduling.GetSchedule(pb.GetScheduleRequest(name=room.name), metadata=DEMO_META)
@@ -221,9 +209,9 @@ async def test_statuses_and_numbering_are_set_up_with_refusals_beside_their_fiel
         token = await _token(http)
         bad = await http.post("/setup/statuses", data={"_csrf_token": token, "display_name": "", "due_in_days": "-3"})
         assert bad.status_code == 422
-        assert _field_error(bad.text, "display_name") == "Enter the status's name."
-        assert "whole number of days" in _field_error(bad.text, "due_in_days")
-        assert _value(bad.text, "due_in_days") == "-3"
+        assert field_error(bad.text, "display_name") == "Enter the status's name."
+        assert "whole number of days" in field_error(bad.text, "due_in_days")
+        assert field_value(bad.text, "due_in_days") == "-3"
         before = await _statuses(stack)
 
         form = {"_csrf_token": token, "display_name": "Album Ordered", "due_in_days": "21", "is_default": "1"}
@@ -238,7 +226,7 @@ async def test_statuses_and_numbering_are_set_up_with_refusals_beside_their_fiel
 
         duplicate = await http.post("/setup/statuses", data=form)
         assert duplicate.status_code == 422
-        assert "already has this name" in _field_error(duplicate.text, "display_name")
+        assert "already has this name" in field_error(duplicate.text, "display_name")
         assert len(await _statuses(stack)) == len(before) + 1
 
         edited = await http.post(
@@ -261,9 +249,9 @@ async def test_statuses_and_numbering_are_set_up_with_refusals_beside_their_fiel
             data={"_csrf_token": token, "next_session_number": "ten", "session_number_prefix": "S <b>"},
         )
         assert wrong.status_code == 422
-        assert "whole number" in _field_error(wrong.text, "next_session_number")
-        assert "letters, digits" in _field_error(wrong.text, "session_number_prefix")
-        assert _value(wrong.text, "next_session_number") == "ten"
+        assert "whole number" in field_error(wrong.text, "next_session_number")
+        assert "letters, digits" in field_error(wrong.text, "session_number_prefix")
+        assert field_value(wrong.text, "next_session_number") == "ten"
         assert await stack.services.scheduling.GetSchedulingPreferences(prefs, metadata=DEMO_META) == was
         saved = await http.post(
             "/setup/numbering",
@@ -272,7 +260,7 @@ async def test_statuses_and_numbering_are_set_up_with_refusals_beside_their_fiel
         assert saved.status_code == 302
         now = await stack.services.scheduling.GetSchedulingPreferences(prefs, metadata=DEMO_META)
         assert (now.next_session_number, now.session_number_prefix) == (5001, "S-")
-        assert _value((await http.get("/setup/numbering")).text, "next_session_number") == "5001"
+        assert field_value((await http.get("/setup/numbering")).text, "next_session_number") == "5001"
 
 
 async def test_a_manager_limited_to_one_location_sees_only_its_rooms(stack: ConsoleStack) -> None:
@@ -299,7 +287,7 @@ async def test_a_manager_limited_to_one_location_sees_only_its_rooms(stack: Cons
         form = {"_csrf_token": token, "display_name": "Elsewhere", "location": second.name}
         refused = await http.post("/setup/rooms", data=form)
         assert refused.status_code == 422
-        assert _field_error(refused.text, "location") == "Choose the room's location."
+        assert field_error(refused.text, "location") == "Choose the room's location."
         assert "Elsewhere" not in {x.display_name for x in await _rooms(stack)}
 
 

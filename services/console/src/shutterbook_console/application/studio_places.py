@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import field_mask_pb2
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_console.application.company_setup import address_values, postal_address
 from shutterbook_console.domain.location_form import Period
 from shutterbook_console.upstreams import Upstreams
 from shutterbook_kit.identity import Caller
@@ -44,13 +45,7 @@ def _location(values: dict[str, Any], name: str = "") -> pb.Location:
         name=name,
         display_name=values["display_name"],
         time_zone=values["time_zone"],
-        address=pb.PostalAddress(
-            address_lines=values["address_lines"],
-            locality=values["locality"],
-            administrative_area=values["administrative_area"],
-            postal_code=values["postal_code"],
-            region_code=values["region_code"],
-        ),
+        address=postal_address(values),
         studio_hours=_hours(values["studio_hours"]),
         lunch_periods=_hours(values["lunch_periods"]),
     )
@@ -75,21 +70,13 @@ def _time_text(t: pb.TimeOfDay) -> str:
 
 def location_values(location: pb.Location) -> dict[str, Any]:
     """The location as the form shows it."""
-    a = location.address
-    lines = [*a.address_lines, "", ""]
-
     def rows(hours: Any) -> list[dict[str, str]]:
         return [{"day": str(h.day), "start": _time_text(h.start), "end": _time_text(h.end)} for h in hours]
 
     return {
         "display_name": location.display_name,
         "time_zone": location.time_zone,
-        "address_line_1": lines[0],
-        "address_line_2": lines[1],
-        "locality": a.locality,
-        "administrative_area": a.administrative_area,
-        "postal_code": a.postal_code,
-        "region_code": a.region_code,
+        **address_values(location.address),
         "hours": rows(location.studio_hours),
         "lunch": rows(location.lunch_periods),
     }
