@@ -8,7 +8,8 @@ delete (in use) says why."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, get, post
@@ -66,6 +67,31 @@ def refusal_beside(exc: UpstreamError, to_field: Callable[[str], str], errors: d
         errors.setdefault(name, "Another one already has this name: choose another.")
         return 422, ""
     return beside_fields(exc, to_field, errors)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a form's save went: saved, or the status, the errors by field and the summary."""
+
+    saved: bool
+    status: int = 200
+    errors: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+
+async def save_checked(
+    found: dict[str, str], save: Callable[[], Awaitable[object]], to_field: Callable[[str], str]
+) -> Outcome:
+    """`save()` when the console `found` no problem, scheduling's refusal put beside the fields."""
+    errors = dict(found)
+    status, error = 422, ""
+    if not errors:
+        try:
+            await save()
+            return Outcome(True)
+        except UpstreamError as exc:
+            status, error = refusal_beside(exc, to_field, errors)
+    return Outcome(False, status, errors, not_saved(errors) or error)
 
 
 def _may_change_locations(session: CurrentSession) -> bool:
@@ -144,19 +170,17 @@ async def _save_location(request: Request[Any, Any, State], location_id: str) ->
     up, caller = upstreams_of(request), session.staff.caller()
     form = await request.form()
     parsed = parse_location({k: str(v) for k, v in form.items() if isinstance(v, str)})
-    errors = dict(parsed.errors)
-    status, error = 422, ""
-    if not errors:
-        try:
-            if location_id:
-                await places.update_location(up, caller, location_id, parsed.values)
-                return Redirect(f"/setup/locations/{location_id}?done=saved", headers=NO_STORE)
-            await places.create_location(up, caller, parsed.values)
-            return Redirect("/setup/locations?done=added", headers=NO_STORE)
-        except UpstreamError as exc:
-            status, error = refusal_beside(exc, lambda path: form_field(path, parsed.rows), errors)
-    error = not_saved(errors) or error
-    return _location_page(session, status, location_id, parsed.typed, errors=errors, error=error)
+
+    async def save() -> pb.Location:
+        if location_id:
+            return await places.update_location(up, caller, location_id, parsed.values)
+        return await places.create_location(up, caller, parsed.values)
+
+    done = await save_checked(parsed.errors, save, lambda path: form_field(path, parsed.rows))
+    if done.saved:
+        where = f"/setup/locations/{location_id}?done=saved" if location_id else "/setup/locations?done=added"
+        return Redirect(where, headers=NO_STORE)
+    return _location_page(session, done.status, location_id, parsed.typed, errors=done.errors, error=done.error)
 
 
 @post("/setup/locations/new", include_in_schema=False)
@@ -220,15 +244,14 @@ async def room_create(request: Request[Any, Any, State]) -> Template | Redirect:
     except UpstreamError:
         locations = set()
     parsed = parse_room({k: str(v) for k, v in form.items() if isinstance(v, str)}, locations)
-    errors = dict(parsed.errors)
-    status, error = 422, ""
-    if not errors:
-        try:
-            await places.create_room(up, caller, parsed.values["display_name"], parsed.values["location"])
-            return Redirect("/setup/rooms?done=added", headers=NO_STORE)
-        except UpstreamError as exc:
-            status, error = refusal_beside(exc, lambda p: item_field(p, ("display_name", "location")), errors)
-    return await _rooms_page(request, session, status, v=parsed.typed, errors=errors, error=not_saved(errors) or error)
+    done = await save_checked(
+        parsed.errors,
+        lambda: places.create_room(up, caller, parsed.values["display_name"], parsed.values["location"]),
+        lambda p: item_field(p, ("display_name", "location")),
+    )
+    if done.saved:
+        return Redirect("/setup/rooms?done=added", headers=NO_STORE)
+    return await _rooms_page(request, session, done.status, v=parsed.typed, errors=done.errors, error=done.error)
 
 
 def _room_page(
@@ -271,19 +294,18 @@ async def room_rename(request: Request[Any, Any, State], room_id: FromPath[str])
         return session
     form = await request.form()
     parsed = parse_room(
-        {"location": room.location, **{k: str(v) for k, v in form.items() if isinstance(v, str)}}, {room.location}
+        {**{k: str(v) for k, v in form.items() if isinstance(v, str)}, "location": room.location}, {room.location}
     )
-    errors = dict(parsed.errors)
-    status, error = 422, ""
-    if not errors:
-        try:
-            await places.rename_room(
-                upstreams_of(request), session.staff.caller(), room_id, parsed.values["display_name"]
-            )
-            return Redirect(f"/setup/rooms/{room_id}?done=saved", headers=NO_STORE)
-        except UpstreamError as exc:
-            status, error = refusal_beside(exc, lambda p: item_field(p, ("display_name",)), errors)
-    return _room_page(session, status, room_id, room, v=parsed.typed, errors=errors, error=not_saved(errors) or error)
+    done = await save_checked(
+        parsed.errors,
+        lambda: places.rename_room(
+            upstreams_of(request), session.staff.caller(), room_id, parsed.values["display_name"]
+        ),
+        lambda p: item_field(p, ("display_name",)),
+    )
+    if done.saved:
+        return Redirect(f"/setup/rooms/{room_id}?done=saved", headers=NO_STORE)
+    return _room_page(session, done.status, room_id, room, v=parsed.typed, errors=done.errors, error=done.error)
 
 
 @post("/setup/rooms/{room_id:str}/delete", include_in_schema=False)

@@ -14,8 +14,8 @@ from litestar.response import Redirect, Template
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_console.api.letter_pages import NO_STORE, staff_page
-from shutterbook_console.api.location_pages import in_use, notice, refusal_beside, setup_session
-from shutterbook_console.api.type_pages import TYPE_ID, not_saved, refused, upstreams_of
+from shutterbook_console.api.location_pages import in_use, notice, save_checked, setup_session
+from shutterbook_console.api.type_pages import TYPE_ID, refused, upstreams_of
 from shutterbook_console.application import studio_lists as lists
 from shutterbook_console.application.sessions import CurrentSession
 from shutterbook_console.domain.setup_items import item_field, parse_numbering, parse_status
@@ -57,17 +57,14 @@ async def status_create(request: Request[Any, Any, State]) -> Template | Redirec
     if not isinstance(session, CurrentSession):
         return session
     parsed = parse_status(_fields(await request.form()))
-    errors = dict(parsed.errors)
-    status, error = 422, ""
-    if not errors:
-        try:
-            await lists.create_status(upstreams_of(request), session.staff.caller(), parsed.values)
-            return Redirect("/setup/statuses?done=added", headers=NO_STORE)
-        except UpstreamError as exc:
-            status, error = refusal_beside(exc, lambda p: item_field(p, STATUS_FIELDS), errors)
-    return await _statuses_page(
-        request, session, status, v=parsed.typed, errors=errors, error=not_saved(errors) or error
+    done = await save_checked(
+        parsed.errors,
+        lambda: lists.create_status(upstreams_of(request), session.staff.caller(), parsed.values),
+        lambda p: item_field(p, STATUS_FIELDS),
     )
+    if done.saved:
+        return Redirect("/setup/statuses?done=added", headers=NO_STORE)
+    return await _statuses_page(request, session, done.status, v=parsed.typed, errors=done.errors, error=done.error)
 
 
 def _status_page(
@@ -110,17 +107,14 @@ async def status_submit(request: Request[Any, Any, State], status_id: FromPath[s
     if not isinstance(session, CurrentSession):
         return session
     parsed = parse_status(_fields(await request.form()))
-    errors = dict(parsed.errors)
-    status, error = 422, ""
-    if not errors:
-        try:
-            await lists.update_status(upstreams_of(request), session.staff.caller(), status_id, parsed.values)
-            return Redirect(f"/setup/statuses/{status_id}?done=saved", headers=NO_STORE)
-        except UpstreamError as exc:
-            status, error = refusal_beside(exc, lambda p: item_field(p, STATUS_FIELDS), errors)
-    return _status_page(
-        session, status, status_id, record, v=parsed.typed, errors=errors, error=not_saved(errors) or error
+    done = await save_checked(
+        parsed.errors,
+        lambda: lists.update_status(upstreams_of(request), session.staff.caller(), status_id, parsed.values),
+        lambda p: item_field(p, STATUS_FIELDS),
     )
+    if done.saved:
+        return Redirect(f"/setup/statuses/{status_id}?done=saved", headers=NO_STORE)
+    return _status_page(session, done.status, status_id, record, v=parsed.typed, errors=done.errors, error=done.error)
 
 
 @post("/setup/statuses/{status_id:str}/delete", include_in_schema=False)
@@ -156,19 +150,15 @@ async def numbering_submit(request: Request[Any, Any, State]) -> Template | Redi
     if not isinstance(session, CurrentSession):
         return session
     parsed = parse_numbering(_fields(await request.form()))
-    errors = dict(parsed.errors)
-    status, error = 422, ""
-    if not errors:
-        try:
-            await lists.save_numbering(upstreams_of(request), session.staff.caller(), parsed.values)
-            return Redirect("/setup/numbering?done=saved", headers=NO_STORE)
-        except UpstreamError as exc:
-            fields = ("next_session_number", "session_number_prefix")
-            status, error = refusal_beside(exc, lambda p: item_field(p, fields), errors)
-    error = not_saved(errors) or error
-    return staff_page(
-        "numbering.html", session, status, title=NUMBERING_TITLE, v=parsed.typed, errors=errors, error=error
+    done = await save_checked(
+        parsed.errors,
+        lambda: lists.save_numbering(upstreams_of(request), session.staff.caller(), parsed.values),
+        lambda p: item_field(p, ("next_session_number", "session_number_prefix")),
     )
+    if done.saved:
+        return Redirect("/setup/numbering?done=saved", headers=NO_STORE)
+    context = {"title": NUMBERING_TITLE, "v": parsed.typed, "errors": done.errors, "error": done.error}
+    return staff_page("numbering.html", session, done.status, **context)
 
 
 STATUS_HANDLERS = [
