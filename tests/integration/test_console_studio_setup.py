@@ -16,6 +16,8 @@ and billing services with the demo studio:
 
 from __future__ import annotations
 
+import html
+
 import httpx
 import pytest
 
@@ -194,7 +196,7 @@ async def test_a_manager_adds_renames_and_deletes_a_room(stack: ConsoleStack) ->
         await studio.book(weekday(160), 10, studio.john, camera_room=room.name)
         in_use = await http.post(f"/setup/rooms/{room_id}/delete", data={"_csrf_token": token})
         assert in_use.status_code == 409
-        assert 'The room "Studio B" cannot be deleted: sessions or appointments use it.' in in_use.text
+        assert 'The room "Studio B" cannot be deleted: sessions or appointments use it.' in html.unescape(in_use.text)
         assert room.name in {x.name for x in await _rooms(stack)}
 
         spare = await http.post("/setup/rooms", data=form | {"display_name": "Spare room"})
@@ -223,7 +225,7 @@ async def test_statuses_and_numbering_are_set_up_with_refusals_beside_their_fiel
         status_id = status.name.split("/")[1]
         default = await http.post(f"/setup/statuses/{status_id}/delete", data={"_csrf_token": token})
         assert default.status_code == 409
-        assert 'The status "Album Ordered" cannot be deleted: it is the default status.' in default.text
+        assert 'The status "Album Ordered" cannot be deleted: it is the default status.' in html.unescape(default.text)
 
         duplicate = await http.post("/setup/statuses", data=form)
         assert duplicate.status_code == 422
