@@ -4,6 +4,7 @@ caught, and helpers to log in the way a browser does (CSRF cookie first, then th
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,9 +66,9 @@ async def csrf(http: httpx.AsyncClient) -> dict[str, str]:
 
 
 def field_error(page: str, name: str) -> str:
-    """The message a console page shows beside field `name` ("" for none), as text."""
+    """The message a console page shows beside field `name` ("" for none), as plain text."""
     found = re.search(rf'id="{re.escape(name)}-error">(.*?)</p>', page, re.S)
-    return re.sub(r"<[^>]+>|⚠", "", found.group(1)).strip() if found else ""
+    return html.unescape(re.sub(r"<[^>]+>|⚠", "", found.group(1))).strip() if found else ""
 
 
 def field_value(page: str, name: str) -> str:

@@ -17,6 +17,8 @@ and billing services with the demo studio:
 from __future__ import annotations
 
 import html
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -43,10 +45,13 @@ async def _token(http: httpx.AsyncClient) -> str:
     return next(iter((await csrf(http)).values()))
 
 
-async def _signed_in(stack: ConsoleStack, email: str, password: str = DEMO_STAFF_PASSWORD) -> httpx.AsyncClient:
-    http = stack.console.client(timeout=60)
-    assert (await log_in(http, email, password)).status_code == 200
-    return http
+@asynccontextmanager
+async def _signed_in(
+    stack: ConsoleStack, email: str, password: str = DEMO_STAFF_PASSWORD
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with stack.console.client(timeout=60) as http:
+        assert (await log_in(http, email, password)).status_code == 200
+        yield http
 
 
 async def _locations(stack: ConsoleStack) -> list[pb.Location]:
@@ -98,7 +103,7 @@ def _location_form(token: str, name: str) -> dict[str, str]:
 
 async def test_an_owner_adds_and_changes_a_location_and_bad_input_is_refused_per_field(stack: ConsoleStack) -> None:
     before = len(await _locations(stack))
-    async with await _signed_in(stack, OWNER) as http:
+    async with _signed_in(stack, OWNER) as http:
         token = await _token(http)
         bad = _location_form(token, "Riverside Studio") | {
             "time_zone": "Mars/Olympus",
@@ -149,7 +154,7 @@ async def test_an_owner_adds_and_changes_a_location_and_bad_input_is_refused_per
         unknown = await http.post("/setup/locations/not-a-location", data=changed)
         assert unknown.status_code == 404
 
-    async with await _signed_in(stack, MANAGER) as http:
+    async with _signed_in(stack, MANAGER) as http:
         listed = await http.get("/setup/locations")
         assert listed.status_code == 200
         assert (await EditStudio.of(stack)).location.display_name in listed.text
@@ -163,7 +168,7 @@ async def test_an_owner_adds_and_changes_a_location_and_bad_input_is_refused_per
 
 async def test_a_manager_adds_renames_and_deletes_a_room(stack: ConsoleStack) -> None:
     studio = await EditStudio.of(stack)
-    async with await _signed_in(stack, MANAGER) as http:
+    async with _signed_in(stack, MANAGER) as http:
         token = await _token(http)
         count = len(await _rooms(stack))
         blank = await http.post("/setup/rooms", data={"_csrf_token": token, "display_name": " ", "location": ""})
@@ -208,7 +213,7 @@ async def test_a_manager_adds_renames_and_deletes_a_room(stack: ConsoleStack) ->
 
 
 async def test_statuses_and_numbering_are_set_up_with_refusals_beside_their_fields(stack: ConsoleStack) -> None:
-    async with await _signed_in(stack, MANAGER) as http:
+    async with _signed_in(stack, MANAGER) as http:
         token = await _token(http)
         bad = await http.post("/setup/statuses", data={"_csrf_token": token, "display_name": "", "due_in_days": "-3"})
         assert bad.status_code == 422
@@ -277,7 +282,7 @@ async def test_a_manager_limited_to_one_location_sees_only_its_rooms(stack: Cons
     await stack.console.staff(
         "limited.manager@example.com", ["manager"], company=DEMO_COMPANY_ID, locations=[first.name.split("/")[1]]
     )
-    async with await _signed_in(stack, "limited.manager@example.com", "a long enough password") as http:
+    async with _signed_in(stack, "limited.manager@example.com", "a long enough password") as http:
         page = (await http.get("/setup/rooms")).text
         assert all(name in page for name in theirs)
         assert not any(name in page for name in others)
@@ -297,7 +302,7 @@ async def test_a_manager_limited_to_one_location_sees_only_its_rooms(stack: Cons
 async def test_a_front_desk_is_refused_studio_setup(stack: ConsoleStack) -> None:
     rooms = await _rooms(stack)
     statuses = await _statuses(stack)
-    async with await _signed_in(stack, DESK) as http:
+    async with _signed_in(stack, DESK) as http:
         for path in ("/setup/locations", "/setup/locations/new", "/setup/rooms", "/setup/statuses", "/setup/numbering"):
             page = await http.get(path)
             assert page.status_code == 403, path
