@@ -70,6 +70,7 @@ def _time_text(t: pb.TimeOfDay) -> str:
 
 def location_values(location: pb.Location) -> dict[str, Any]:
     """The location as the form shows it."""
+
     def rows(hours: Any) -> list[dict[str, str]]:
         return [{"day": str(h.day), "start": _time_text(h.start), "end": _time_text(h.end)} for h in hours]
 
