@@ -4,6 +4,8 @@ caught, and helpers to log in the way a browser does (CSRF cookie first, then th
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -61,6 +63,18 @@ async def csrf(http: httpx.AsyncClient) -> dict[str, str]:
     if CSRF_COOKIE not in http.cookies:
         (await http.get("/login")).raise_for_status()
     return {CSRF_HEADER: http.cookies[CSRF_COOKIE]}
+
+
+def field_error(page: str, name: str) -> str:
+    """The message a console page shows beside field `name` ("" for none), as plain text."""
+    found = re.search(rf'id="{re.escape(name)}-error">(.*?)</p>', page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>|⚠", "", found.group(1))).strip() if found else ""
+
+
+def field_value(page: str, name: str) -> str:
+    """The value a console page's text field `name` shows ("" for none)."""
+    found = re.search(rf'id="{re.escape(name)}" name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
+    return found.group(1) if found else ""
 
 
 async def log_in(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:

@@ -28,22 +28,12 @@ from tests.console_stack_support import (  # noqa: F401 (`stack`)
     module_console_stack,
     weekday,
 )
-from tests.console_support import csrf, log_in
+from tests.console_support import csrf, field_error, field_value, log_in
 
 pytestmark = pytest.mark.xdist_group("console_session_edits")
 
 DESK = "frontdesk@example.com"
 PHOTOGRAPHER = "john@example.com"  # linked to John Doe's schedule at the first location
-
-
-def _field_error(page: str, name: str) -> str:
-    found = re.search(rf'id="{re.escape(name)}-error">(.*?)</p>', page, re.S)
-    return re.sub(r"<[^>]+>|⚠", "", found.group(1)).strip() if found else ""
-
-
-def _value(page: str, name: str) -> str:
-    found = re.search(rf'id="{re.escape(name)}" name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
-    return found.group(1) if found else ""
 
 
 async def _form(http: httpx.AsyncClient, session: pb.Session) -> dict[str, str | list[str]]:
@@ -93,8 +83,8 @@ async def test_the_front_desk_moves_a_session_and_changes_its_people(stack: Cons
     async with stack.console.client(timeout=60) as http:
         assert (await log_in(http, DESK, DEMO_STAFF_PASSWORD)).status_code == 200
         page = await http.get(f"/{session.name}")
-        assert _value(page.text, "session_date") == date_text(when)
-        assert _value(page.text, "start") == "09:00"
+        assert field_value(page.text, "session_date") == date_text(when)
+        assert field_value(page.text, "start") == "09:00"
 
         # onto the other photographer at 14:30: they are busy then; nothing changes
         form = await _form(http, session)
@@ -106,9 +96,9 @@ async def test_the_front_desk_moves_a_session_and_changes_its_people(stack: Cons
         }
         refused = await http.post(f"/{session.name}", data=form)
         assert refused.status_code == 409
-        assert f"{studio.others[0].display_name} is busy then" in _field_error(refused.text, "photographer")
+        assert f"{studio.others[0].display_name} is busy then" in field_error(refused.text, "photographer")
         assert "nothing was changed" in refused.text
-        assert _value(refused.text, "start") == "14:30"  # what was typed is kept
+        assert field_value(refused.text, "start") == "14:30"  # what was typed is kept
         assert "Book anyway" in refused.text
         kept = await studio.get(session.name)
         assert (kept.start.hours, kept.photographer, kept.camera_room) == (9, studio.john.name, "")
@@ -147,17 +137,17 @@ async def test_bad_times_are_refused_beside_their_fields(stack: ConsoleStack) ->
         form = await _form(http, session) | {"session_date": "2026-02-30", "start": "25:00", "end": ""}
         refused = await http.post(f"/{session.name}", data=form)
         assert refused.status_code == 422
-        assert _field_error(refused.text, "session_date") == "A date, YYYY-MM-DD"
-        assert _field_error(refused.text, "start") == "A time, HH:MM"
-        assert _value(refused.text, "session_date") == "2026-02-30"
+        assert field_error(refused.text, "session_date") == "A date, YYYY-MM-DD"
+        assert field_error(refused.text, "start") == "A time, HH:MM"
+        assert field_value(refused.text, "session_date") == "2026-02-30"
         form |= {"session_date": date_text(session.session_date), "start": "10:00", "end": "09:30"}
         backwards = await http.post(f"/{session.name}", data=form)
         assert backwards.status_code == 422
-        assert "after the start" in _field_error(backwards.text, "end")
+        assert "after the start" in field_error(backwards.text, "end")
         form |= {"end": "10:30", "photographer": "schedules/not-a-schedule"}
         unknown = await http.post(f"/{session.name}", data=form)
         assert unknown.status_code == 422
-        assert _field_error(unknown.text, "photographer")
+        assert field_error(unknown.text, "photographer")
     kept = await studio.get(session.name)
     assert (kept.start.hours, kept.end.hours, kept.photographer) == (9, 10, studio.john.name)
 
@@ -170,7 +160,7 @@ async def test_an_advanced_sessions_blocks_are_added_changed_and_removed(stack: 
     async with stack.console.client(timeout=60) as http:
         assert (await log_in(http, DESK, DEMO_STAFF_PASSWORD)).status_code == 200
         page = await http.get(f"/{wedding.name}")
-        assert _value(page.text, "blocks-1-start") == "13:00"
+        assert field_value(page.text, "blocks-1-start") == "13:00"
         assert 'id="blocks-2-date"' in page.text  # the row to add a block
 
         # the second block onto the busy photographer: refused beside that block, nothing changed
@@ -178,7 +168,7 @@ async def test_an_advanced_sessions_blocks_are_added_changed_and_removed(stack: 
         form |= {"blocks-1-start": "15:00", "blocks-1-end": "16:00", "blocks-1-schedules": [studio.others[0].name]}
         refused = await http.post(f"/{wedding.name}", data=form)
         assert refused.status_code == 409
-        assert "is busy then" in _field_error(refused.text, "blocks-1-schedules")
+        assert "is busy then" in field_error(refused.text, "blocks-1-schedules")
         kept = await studio.get(wedding.name)
         assert [(b.date, b.start.hours) for b in kept.time_blocks] == [(first, 9), (second, 13)]
 
@@ -186,8 +176,8 @@ async def test_an_advanced_sessions_blocks_are_added_changed_and_removed(stack: 
         form |= {"blocks-1-start": "", "blocks-1-schedules": []}
         invalid = await http.post(f"/{wedding.name}", data=form)
         assert invalid.status_code == 422
-        assert _field_error(invalid.text, "blocks-1-start") == "Enter the time"
-        assert _field_error(invalid.text, "blocks-1-schedules")
+        assert field_error(invalid.text, "blocks-1-start") == "Enter the time"
+        assert field_error(invalid.text, "blocks-1-schedules")
 
         # the first changed, the second removed, a third added
         form = await _form(http, wedding) | _blocks(wedding)

@@ -30,6 +30,7 @@ from shutterbook_console.api.hub_pages import HUB_HANDLERS
 from shutterbook_console.api.invoice_pages import INVOICE_HANDLERS
 from shutterbook_console.api.key_pages import KEY_HANDLERS
 from shutterbook_console.api.letter_pages import LETTER_HANDLERS
+from shutterbook_console.api.location_pages import LOCATION_HANDLERS
 from shutterbook_console.api.mailbox_pages import MAILBOX_HANDLERS
 from shutterbook_console.api.pages import PAGE_HANDLERS
 from shutterbook_console.api.picture_day_pages import PICTURE_DAY_HANDLERS
@@ -37,6 +38,7 @@ from shutterbook_console.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
 from shutterbook_console.api.session_pages import SESSION_PAGE_HANDLERS
 from shutterbook_console.api.slot_generate_pages import SLOT_GENERATE_HANDLERS
 from shutterbook_console.api.staff import IdentityProviderController, StaffController
+from shutterbook_console.api.status_pages import STATUS_HANDLERS
 from shutterbook_console.api.time_slot_pages import TIME_SLOT_HANDLERS
 from shutterbook_console.api.trigger_pages import TRIGGER_HANDLERS
 from shutterbook_console.api.type_image_pages import TYPE_IMAGE_HANDLERS
@@ -114,6 +116,8 @@ def create_app(settings: ConsoleSettings, *, secret_key: str, mailer: Mailer | N
             *TYPE_HANDLERS,
             *TYPE_IMAGE_HANDLERS,
             *COMPANY_HANDLERS,
+            *LOCATION_HANDLERS,
+            *STATUS_HANDLERS,
             *SLOT_GENERATE_HANDLERS,
             *KEY_HANDLERS,
             *TIME_SLOT_HANDLERS,

@@ -16,18 +16,35 @@ async def get_profile(up: Upstreams, caller: Caller) -> pb.CompanyProfile:
     return await up.call(up.scheduling.GetCompanyProfile, pb.GetCompanyProfileRequest(name=PROFILE), caller)
 
 
-def form_values(profile: pb.CompanyProfile) -> dict[str, str]:
-    """The profile as the form shows it."""
-    a = profile.address
+def address_values(a: pb.PostalAddress) -> dict[str, str]:
+    """An address as the setup forms show it (two street lines)."""
     lines = [*a.address_lines, "", ""]
     return {
-        "display_name": profile.display_name,
         "address_line_1": lines[0],
         "address_line_2": lines[1],
         "locality": a.locality,
         "administrative_area": a.administrative_area,
         "postal_code": a.postal_code,
         "region_code": a.region_code,
+    }
+
+
+def postal_address(values: dict[str, Any]) -> pb.PostalAddress:
+    """The address of a setup form's parsed `values`."""
+    return pb.PostalAddress(
+        address_lines=values["address_lines"],
+        locality=values["locality"],
+        administrative_area=values["administrative_area"],
+        postal_code=values["postal_code"],
+        region_code=values["region_code"],
+    )
+
+
+def form_values(profile: pb.CompanyProfile) -> dict[str, str]:
+    """The profile as the form shows it."""
+    return {
+        "display_name": profile.display_name,
+        **address_values(profile.address),
         "phone_number": profile.phone_number,
         "email": profile.email,
         "website_uri": profile.website_uri,
@@ -41,13 +58,7 @@ async def save_profile(up: Upstreams, caller: Caller, values: dict[str, Any]) ->
     """Every field of the form at once (an empty mask: every writable field)."""
     profile = pb.CompanyProfile(
         display_name=values["display_name"],
-        address=pb.PostalAddress(
-            address_lines=values["address_lines"],
-            locality=values["locality"],
-            administrative_area=values["administrative_area"],
-            postal_code=values["postal_code"],
-            region_code=values["region_code"],
-        ),
+        address=postal_address(values),
         phone_number=values["phone_number"],
         email=values["email"],
         website_uri=values["website_uri"],
