@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -260,7 +261,7 @@ async def test_a_manager_creates_promotions(stack: ConsoleStack) -> None:
             http,
             "/setup/promotions",
             {
-                "code": "x",
+                "code": "no spaces!",
                 "display_name": "Spring",
                 "discount": "percent",
                 "percent_off": "150",
@@ -291,8 +292,12 @@ async def test_a_manager_creates_promotions(stack: ConsoleStack) -> None:
         spring = next(p for p in await _promotions(stack) if p.code == "SPRING10")
         assert (spring.percent_off_bps, spring.usage_limit) == (1000, 50)
         assert sorted(spring.eligible_session_types) == sorted(chosen)
-        assert spring.start_time.ToDatetime(tzinfo=UTC) == datetime(2027, 3, 1, 5, 0, tzinfo=UTC)  # New York
-        assert spring.end_time.ToDatetime(tzinfo=UTC) == datetime(2027, 6, 1, 4, 0, tzinfo=UTC)
+        # the dates are days of the studio's first location: its first midnight to the midnight after its last
+        first = await stack.services.scheduling.ListLocations(pb.ListLocationsRequest(page_size=1), metadata=DEMO_META)
+        zone = ZoneInfo(first.locations[0].time_zone)
+        assert _utc(spring.start_time) == datetime(2027, 3, 1, tzinfo=zone).astimezone(UTC)
+        assert _utc(spring.end_time) == datetime(2027, 6, 1, tzinfo=zone).astimezone(UTC)
+        assert _utc(spring.start_time).hour in (5, 8)  # New York or Los Angeles, not UTC
 
         again = await _post(http, "/setup/promotions", form)
         assert again.status_code in (409, 422)  # the code is taken (a new request id: not a retry)

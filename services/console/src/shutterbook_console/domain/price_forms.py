@@ -21,7 +21,7 @@ from shutterbook_console.domain.type_form import amount_text, minor_units
 
 ITEM_FIELDS = ("display_name", "sku", "unit_price", "tax_rate")
 PROMOTION_FIELDS = ("code", "display_name", "discount", "percent_off", "amount_off", "starts", "ends", "usage_limit")
-CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MONEY_HINT = "Enter an amount like 12.50."
 _ITEM_PATHS = {
     "unit_price.amount_minor": "unit_price",
@@ -119,7 +119,7 @@ def promotion_form(
     errors: dict[str, str] = {}
     promotion = bpb.Promotion(code=typed["code"].upper(), display_name=typed["display_name"])
     if not CODE.match(typed["code"]):
-        errors["code"] = "Enter 2 to 32 letters, digits, - or _, for example SPRING10."
+        errors["code"] = "Enter up to 64 letters, digits, - or _ (no spaces), for example SPRING10."
     if not typed["display_name"]:
         errors["display_name"] = "Enter a name staff will recognise, for example Spring Family Special."
     if typed["discount"] == "percent":
