@@ -16,11 +16,11 @@ from litestar.response import Redirect, Template
 from shutterbook.billing.v1 import billing_pb2 as bpb
 from shutterbook_console.api.letter_pages import NO_STORE, staff_page
 from shutterbook_console.api.setup_pages import (
-    PAGE_TOKEN,
     RECORD_ID,
     beside_setup_fields,
     form_texts,
     new_request_id,
+    page_token_of,
     request_id_of,
     setup_session,
 )
@@ -49,8 +49,7 @@ async def _prices(
     request: Request[Any, Any, State], session: CurrentSession, status: int = 200, **context: Any
 ) -> Template:
     up, caller = upstreams_of(request), session.staff.caller()
-    token = request.query_params.get("page", "")
-    token = token if PAGE_TOKEN.match(token) else ""
+    token = page_token_of(request)
     try:
         found = await price_setup.items(up, caller, token)
         studio = await price_setup.studio(up, caller)
@@ -170,8 +169,7 @@ async def _promotions(
     request: Request[Any, Any, State], session: CurrentSession, status: int = 200, **context: Any
 ) -> Template:
     up, caller = upstreams_of(request), session.staff.caller()
-    token = request.query_params.get("page", "")
-    token = token if PAGE_TOKEN.match(token) else ""
+    token = page_token_of(request)
     try:
         found = await price_setup.promotions(up, caller, token)
         studio = await price_setup.studio(up, caller)

@@ -41,6 +41,12 @@ async def form_texts(request: Request[Any, Any, State]) -> tuple[dict[str, str],
     return {k: str(v) for k, v in raw.items() if isinstance(v, str)}, raw
 
 
+def page_token_of(request: Request[Any, Any, State]) -> str:
+    """The `page` query parameter when it looks like a page token, else the first page's ""."""
+    token = request.query_params.get("page", "")
+    return token if PAGE_TOKEN.match(token) else ""
+
+
 def request_id_of(form: dict[str, str]) -> str:
     """The create form's idempotency key (a retried submit creates one record), or a new one."""
     given = form.get("request_id", "")
