@@ -16,7 +16,8 @@ console in front of the real scheduling, clients and billing services with the d
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -40,10 +41,11 @@ def field_error(page: str, name: str) -> str:
     return re.sub(r"<[^>]+>|⚠", "", found.group(1)).strip() if found else ""
 
 
-async def _signed_in(stack: ConsoleStack, email: str) -> httpx.AsyncClient:
-    http = stack.console.client()
-    assert (await log_in(http, email, DEMO_STAFF_PASSWORD)).status_code == 200
-    return http
+@asynccontextmanager
+async def _signed_in(stack: ConsoleStack, email: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with stack.console.client() as http:
+        assert (await log_in(http, email, DEMO_STAFF_PASSWORD)).status_code == 200
+        yield http
 
 
 async def _token(http: httpx.AsyncClient) -> str:
@@ -87,7 +89,7 @@ async def test_a_manager_sets_a_staff_schedules_hours_and_time_off(stack: Consol
     downtown = next(x for x in locations if x.time_zone == "America/New_York")
     staff = (await scheduling.ListStaffMembers(pb.ListStaffMembersRequest(), metadata=DEMO_META)).staff_members
     mary = next(x for x in staff if x.display_name == "Mary Smith")
-    async with await _signed_in(stack, MANAGER) as http:
+    async with _signed_in(stack, MANAGER) as http:
         listed = await http.get("/setup/schedules", params={"location": downtown.name})
         assert listed.status_code == 200
         assert "John Doe (Downtown)" in listed.text
@@ -115,13 +117,13 @@ async def test_a_manager_sets_a_staff_schedules_hours_and_time_off(stack: Consol
         name = f"schedules/{schedule_id}"
         fresh = await scheduling.GetSchedule(pb.GetScheduleRequest(name=name), metadata=DEMO_META)
         assert (fresh.kind, fresh.staff_member, fresh.location) == (pb.SCHEDULE_KIND_STAFF, mary.name, downtown.name)
-        assert "now set its working hours" in (await http.get(f"/setup/schedules/{schedule_id}")).text
+        assert "now set its working hours" in (await http.get(_redirected(created))).text
 
         form = {"display_name": "Mary (weekends)", "staff_member": mary.name} | _hours_form(
             [("mon", "09:00", "12:00"), ("mon", "13:00", "17:00"), ("sat", "10:00", "14:00"), ("", "", "")],
             [("2026-12-24T09:00", "2026-12-26T18:00", "Holidays", False), ("", "", "", False)],
         )
-        _redirected(await _post(http, f"/setup/schedules/{schedule_id}", form))
+        done = _redirected(await _post(http, f"/setup/schedules/{schedule_id}", form))
         saved = await scheduling.GetSchedule(pb.GetScheduleRequest(name=name), metadata=DEMO_META)
         assert _hours(saved) == [
             (pb.DAY_OF_WEEK_MONDAY, "09:00", "12:00"),
@@ -133,7 +135,7 @@ async def test_a_manager_sets_a_staff_schedules_hours_and_time_off(stack: Consol
         # typed in New York's winter time (UTC-5)
         assert _utc(saved.time_off[0].start_time) == datetime(2026, 12, 24, 14, 0, tzinfo=UTC)
         assert _utc(saved.time_off[0].end_time) == datetime(2026, 12, 26, 23, 0, tzinfo=UTC)
-        page = (await http.get(f"/setup/schedules/{schedule_id}")).text
+        page = (await http.get(done)).text
         assert 'value="2026-12-24T09:00"' in page
         assert "Saved." in page
 
@@ -185,7 +187,7 @@ async def _items(stack: ConsoleStack) -> list[bpb.PriceListItem]:
 
 
 async def test_a_manager_adds_and_changes_a_price_list_item(stack: ConsoleStack) -> None:
-    async with await _signed_in(stack, MANAGER) as http:
+    async with _signed_in(stack, MANAGER) as http:
         before = await _items(stack)
         listed = await http.get("/setup/price-list")
         assert listed.status_code == 200
@@ -255,7 +257,7 @@ async def test_a_manager_creates_promotions(stack: ConsoleStack) -> None:
         await stack.services.scheduling.ListSessionTypes(pb.ListSessionTypesRequest(), metadata=DEMO_META)
     ).session_types
     chosen = [types[0].name, types[1].name]
-    async with await _signed_in(stack, MANAGER) as http:
+    async with _signed_in(stack, MANAGER) as http:
         before = await _promotions(stack)
         bad = await _post(
             http,
@@ -279,7 +281,7 @@ async def test_a_manager_creates_promotions(stack: ConsoleStack) -> None:
         assert await _promotions(stack) == before
 
         form: dict[str, str | list[str]] = {
-            "code": "spring10",
+            "code": "bloom27",
             "display_name": "Spring Family Special",
             "discount": "percent",
             "percent_off": "10",
@@ -289,7 +291,7 @@ async def test_a_manager_creates_promotions(stack: ConsoleStack) -> None:
             "eligible_session_types": chosen,
         }
         _redirected(await _post(http, "/setup/promotions", form))
-        spring = next(p for p in await _promotions(stack) if p.code == "SPRING10")
+        spring = next(p for p in await _promotions(stack) if p.code == "BLOOM27")
         assert (spring.percent_off_bps, spring.usage_limit) == (1000, 50)
         assert sorted(spring.eligible_session_types) == sorted(chosen)
         # the dates are days of the studio's first location: its first midnight to the midnight after its last
@@ -309,7 +311,7 @@ async def test_a_manager_creates_promotions(stack: ConsoleStack) -> None:
         assert (fall.amount_off.amount_minor, fall.amount_off.currency_code, fall.usage_limit) == (2500, "USD", 0)
         assert list(fall.eligible_session_types) == []
         listed = (await http.get("/setup/promotions")).text
-        assert "SPRING10" in listed
+        assert "BLOOM27" in listed
         assert "10 % off" in listed
         assert "2027-03-01 – 2027-05-31" in listed
         assert "25.00 USD off" in listed
@@ -317,7 +319,7 @@ async def test_a_manager_creates_promotions(stack: ConsoleStack) -> None:
 
 async def test_the_front_desk_may_not_set_these_up(stack: ConsoleStack) -> None:
     items, promotions = await _items(stack), await _promotions(stack)
-    async with await _signed_in(stack, DESK) as http:
+    async with _signed_in(stack, DESK) as http:
         for url in (
             "/setup/schedules",
             "/setup/price-list",
