@@ -93,7 +93,7 @@ async def test_a_manager_sets_a_staff_schedules_hours_and_time_off(stack: Consol
         listed = await http.get("/setup/schedules", params={"location": downtown.name})
         assert listed.status_code == 200
         assert "John Doe (Downtown)" in listed.text
-        assert "Mon 09:00–17:00" in listed.text
+        assert "Mon–Fri 09:00–17:00" in listed.text
 
         # an unknown staff member is refused beside the field, nothing created
         before = len((await scheduling.ListSchedules(pb.ListSchedulesRequest(), metadata=DEMO_META)).schedules)

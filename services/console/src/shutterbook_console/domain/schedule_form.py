@@ -218,11 +218,20 @@ def with_blanks(
 
 
 def hours_summary(hours: Sequence[pb.WeeklyHours]) -> str:
-    """ "Mon 09:00–17:00, Tue 09:00–12:00" (Monday first); "No working hours" when empty."""
-    ordered = sorted(hours, key=lambda h: (h.day, h.start.hours, h.start.minutes))
-    parts = [
-        f"{WEEKDAYS[DAY_KEYS[h.day]][1]} {clock_text(h.start)}–{clock_text(h.end)}"
-        for h in ordered
-        if h.day in DAY_KEYS
-    ]
+    """ "Mon–Fri 09:00–17:00, Sat 10:00–12:00 13:00–15:00": runs of days with the same hours
+    together, Monday first; "No working hours" when empty."""
+    by_day: dict[int, list[str]] = {}
+    for h in sorted(hours, key=lambda h: (h.day, h.start.hours, h.start.minutes)):
+        if h.day in DAY_KEYS:
+            by_day.setdefault(h.day, []).append(f"{clock_text(h.start)}–{clock_text(h.end)}")
+    parts: list[str] = []
+    days = sorted(by_day)
+    run_start = 0
+    for i, day in enumerate(days):
+        last = i + 1 == len(days) or days[i + 1] != day + 1 or by_day[days[i + 1]] != by_day[day]
+        if last:
+            first = days[run_start]
+            names = WEEKDAYS[DAY_KEYS[first]][1] + ("" if first == day else f"–{WEEKDAYS[DAY_KEYS[day]][1]}")
+            parts.append(f"{names} {' '.join(by_day[day])}")
+            run_start = i + 1
     return ", ".join(parts) or "No working hours"
