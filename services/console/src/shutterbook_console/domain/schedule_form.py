@@ -220,6 +220,7 @@ def with_blanks(
 def hours_summary(hours: Sequence[pb.WeeklyHours]) -> str:
     """ "Mon–Fri 09:00–17:00, Sat 10:00–12:00 13:00–15:00": runs of days with the same hours
     together, Monday first; "No working hours" when empty."""
+    short = {int(day): WEEKDAYS[key][1] for day, key in DAY_KEYS.items()}
     by_day: dict[int, list[str]] = {}
     for h in sorted(hours, key=lambda h: (h.day, h.start.hours, h.start.minutes)):
         if h.day in DAY_KEYS:
@@ -231,7 +232,7 @@ def hours_summary(hours: Sequence[pb.WeeklyHours]) -> str:
         last = i + 1 == len(days) or days[i + 1] != day + 1 or by_day[days[i + 1]] != by_day[day]
         if last:
             first = days[run_start]
-            names = WEEKDAYS[DAY_KEYS[first]][1] + ("" if first == day else f"–{WEEKDAYS[DAY_KEYS[day]][1]}")
+            names = short[first] + ("" if first == day else f"–{short[day]}")
             parts.append(f"{names} {' '.join(by_day[day])}")
             run_start = i + 1
     return ", ".join(parts) or "No working hours"
