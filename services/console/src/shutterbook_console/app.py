@@ -34,7 +34,9 @@ from shutterbook_console.api.location_pages import LOCATION_HANDLERS
 from shutterbook_console.api.mailbox_pages import MAILBOX_HANDLERS
 from shutterbook_console.api.pages import PAGE_HANDLERS
 from shutterbook_console.api.picture_day_pages import PICTURE_DAY_HANDLERS
+from shutterbook_console.api.price_pages import PRICE_HANDLERS
 from shutterbook_console.api.problems import EXCEPTION_HANDLERS, PROBLEM_CONFIG
+from shutterbook_console.api.schedule_pages import SCHEDULE_HANDLERS
 from shutterbook_console.api.session_pages import SESSION_PAGE_HANDLERS
 from shutterbook_console.api.slot_generate_pages import SLOT_GENERATE_HANDLERS
 from shutterbook_console.api.staff import IdentityProviderController, StaffController
@@ -118,6 +120,8 @@ def create_app(settings: ConsoleSettings, *, secret_key: str, mailer: Mailer | N
             *COMPANY_HANDLERS,
             *LOCATION_HANDLERS,
             *STATUS_HANDLERS,
+            *SCHEDULE_HANDLERS,
+            *PRICE_HANDLERS,
             *SLOT_GENERATE_HANDLERS,
             *KEY_HANDLERS,
             *TIME_SLOT_HANDLERS,

@@ -18,6 +18,7 @@ _METHODS: dict[str, Permission] = {
     "CreatePriceListItem": Permission.BILLING_SETUP,
     "GetPriceListItem": _READ,
     "ListPriceListItems": _READ,
+    "UpdatePriceListItem": Permission.BILLING_SETUP,
     "CreateInvoice": _CHARGE,
     "GetInvoice": _READ,
     "ListInvoices": _READ,

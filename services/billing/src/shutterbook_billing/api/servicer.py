@@ -80,6 +80,11 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.ListPriceListItemsResponse:
         return await price_list.list_price_list_items(self.db, _company(), request)
 
+    async def UpdatePriceListItem(
+        self, request: billing_pb2.UpdatePriceListItemRequest, context: Ctx
+    ) -> billing_pb2.PriceListItem:
+        return await price_list.update_price_list_item(self.db, _company(), request)
+
     async def CreateInvoice(self, request: billing_pb2.CreateInvoiceRequest, context: Ctx) -> billing_pb2.Invoice:
         return await invoices.create_invoice(self.db, _company(), request)
 

@@ -25,6 +25,7 @@ FIELDS = (
     "currency_code",
     "tax_rate",
 )
+PERCENT_HINT = "Enter a percentage from 0 to 100 with at most two decimals, for example 8.25."
 _LINE = re.compile(r"^address\.address_lines(?:\[(\d+)\])?$")
 
 
@@ -44,19 +45,25 @@ def percent_of(bps: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def bps_of(text: str) -> int | None:
+    """A percentage as typed ("8.25", "8.25 %") -> basis points (825); None unless it is 0 to
+    100 with at most two decimals."""
+    try:
+        exact = Decimal(text.removesuffix("%").strip()) * 100
+    except InvalidOperation:
+        return None
+    if not exact.is_finite() or exact != exact.to_integral_value() or not 0 <= exact <= 10_000:
+        return None
+    return int(exact)
+
+
 def parse_company(fields: dict[str, str]) -> CompanyForm:
     typed = {name: fields.get(name, "").strip() for name in FIELDS}
     errors: dict[str, str] = {}
-    bps = 0
-    rate = typed["tax_rate"].removesuffix("%").strip()
-    if rate:
-        try:
-            exact = Decimal(rate) * 100
-            if exact != exact.to_integral_value() or not 0 <= exact <= 10_000:
-                raise InvalidOperation
-            bps = int(exact)
-        except InvalidOperation:
-            errors["tax_rate"] = "Enter a percentage from 0 to 100 with at most two decimals, for example 8.25."
+    bps = bps_of(typed["tax_rate"]) if typed["tax_rate"] else 0
+    if bps is None:
+        errors["tax_rate"] = PERCENT_HINT
+        bps = 0
     values: dict[str, Any] = {
         "display_name": typed["display_name"],
         "address_lines": [line for line in (typed["address_line_1"], typed["address_line_2"]) if line],

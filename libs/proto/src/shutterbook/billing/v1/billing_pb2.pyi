@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -230,6 +231,38 @@ class ListPriceListItemsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListPriceListItemsResponse: _TypeAlias = ListPriceListItemsResponse  # noqa: Y015
+
+@_typing.final
+class UpdatePriceListItemRequest(_message.Message):
+    """Request of UpdatePriceListItem."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRICE_LIST_ITEM_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def price_list_item(self) -> Global___PriceListItem:
+        """The item with its `name` and the new values of the masked fields."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The fields to change (`display_name`, `sku`, `unit_price`, `tax_rate_bps`); empty means
+        every writable field.
+        """
+
+    def __init__(
+        self,
+        *,
+        price_list_item: Global___PriceListItem | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["price_list_item", b"price_list_item", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["price_list_item", b"price_list_item", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdatePriceListItemRequest: _TypeAlias = UpdatePriceListItemRequest  # noqa: Y015
 
 @_typing.final
 class InvoiceLine(_message.Message):

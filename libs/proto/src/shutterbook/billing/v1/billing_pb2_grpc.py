@@ -55,6 +55,11 @@ class BillingServiceStub:
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsRequest.SerializeToString,
                 response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsResponse.FromString,
                 _registered_method=True)
+        self.UpdatePriceListItem = channel.unary_unary(
+                '/shutterbook.billing.v1.BillingService/UpdatePriceListItem',
+                request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.UpdatePriceListItemRequest.SerializeToString,
+                response_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.PriceListItem.FromString,
+                _registered_method=True)
         self.CreateInvoice = channel.unary_unary(
                 '/shutterbook.billing.v1.BillingService/CreateInvoice',
                 request_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreateInvoiceRequest.SerializeToString,
@@ -211,6 +216,14 @@ class BillingServiceServicer:
 
     def ListPriceListItems(self, request, context):
         """Lists the company's price list items, ordered by SKU.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePriceListItem(self, request, context):
+        """Updates a price list item's name, SKU, unit price or tax rate (the masked fields). Invoices
+        already made keep the price they were made with.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -442,6 +455,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsRequest.FromString,
                     response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsResponse.SerializeToString,
             ),
+            'UpdatePriceListItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePriceListItem,
+                    request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.UpdatePriceListItemRequest.FromString,
+                    response_serializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.PriceListItem.SerializeToString,
+            ),
             'CreateInvoice': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateInvoice,
                     request_deserializer=shutterbook_dot_billing_dot_v1_dot_billing__pb2.CreateInvoiceRequest.FromString,
@@ -659,6 +677,33 @@ class BillingService:
             '/shutterbook.billing.v1.BillingService/ListPriceListItems',
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsRequest.SerializeToString,
             shutterbook_dot_billing_dot_v1_dot_billing__pb2.ListPriceListItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePriceListItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shutterbook.billing.v1.BillingService/UpdatePriceListItem',
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.UpdatePriceListItemRequest.SerializeToString,
+            shutterbook_dot_billing_dot_v1_dot_billing__pb2.PriceListItem.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,10 @@ class BillingServiceStub:
     """Gets one price list item."""
     ListPriceListItems: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListPriceListItemsRequest, _billing_pb2.ListPriceListItemsResponse]
     """Lists the company's price list items, ordered by SKU."""
+    UpdatePriceListItem: _grpc.UnaryUnaryMultiCallable[_billing_pb2.UpdatePriceListItemRequest, _billing_pb2.PriceListItem]
+    """Updates a price list item's name, SKU, unit price or tax rate (the masked fields). Invoices
+    already made keep the price they were made with.
+    """
     CreateInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.CreateInvoiceRequest, _billing_pb2.Invoice]
     """Creates an invoice by hand. With `request_id`, a retry returns the first result."""
     GetInvoice: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetInvoiceRequest, _billing_pb2.Invoice]
@@ -149,6 +153,10 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """Gets one price list item."""
     ListPriceListItems: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListPriceListItemsRequest, _billing_pb2.ListPriceListItemsResponse]  # type: ignore[assignment]
     """Lists the company's price list items, ordered by SKU."""
+    UpdatePriceListItem: _aio.UnaryUnaryMultiCallable[_billing_pb2.UpdatePriceListItemRequest, _billing_pb2.PriceListItem]  # type: ignore[assignment]
+    """Updates a price list item's name, SKU, unit price or tax rate (the masked fields). Invoices
+    already made keep the price they were made with.
+    """
     CreateInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.CreateInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
     """Creates an invoice by hand. With `request_id`, a retry returns the first result."""
     GetInvoice: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetInvoiceRequest, _billing_pb2.Invoice]  # type: ignore[assignment]
@@ -268,6 +276,16 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_billing_pb2.ListPriceListItemsResponse, _abc.Awaitable[_billing_pb2.ListPriceListItemsResponse]]:
         """Lists the company's price list items, ordered by SKU."""
+
+    @_abc_1.abstractmethod
+    def UpdatePriceListItem(
+        self,
+        request: _billing_pb2.UpdatePriceListItemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.PriceListItem, _abc.Awaitable[_billing_pb2.PriceListItem]]:
+        """Updates a price list item's name, SKU, unit price or tax rate (the masked fields). Invoices
+        already made keep the price they were made with.
+        """
 
     @_abc_1.abstractmethod
     def CreateInvoice(
