@@ -425,8 +425,9 @@ async def test_a_photographer_sees_only_their_locations(browser: Browser, studio
 
 
 BIG_SCHEDULES = 20
-# 5,000 (the number) take about five minutes to seed through CreateSession on the shared
-# test machine, so the suite seeds 1,000; SHUTTERBOOK_BIG_WEEK_SESSIONS=5000 runs the full size.
+# 5,000 (the number) took 149 s to seed and render through CreateSession on the 2-core
+# machine (30 November, a quiet moment; about five minutes under load), so the suite seeds
+# 1,000 to stay in CI's time budget; SHUTTERBOOK_BIG_WEEK_SESSIONS=5000 runs the full size.
 # More concurrency does not help: each booking is ~50-60 ms of the service's own work (planning,
 # conflict check, audit, outbox) in one write transaction, and SQLite takes one writer at a time
 # (measured on the 2-core machine: 1,000 bookings in 62 s with 16 calls in flight, 500 in 33 s
