@@ -69,7 +69,7 @@ proto-check: env
 	$(VENV)/bin/python scripts/gen_protos.py --check
 
 bench: env
-	$(VENV)/bin/python -m bench
+	$(VENV)/bin/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var
