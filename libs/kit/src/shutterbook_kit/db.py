@@ -12,6 +12,7 @@ racing) one could wait past its caller's deadline while later ones went first.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,9 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         # Set after a commit that wrote outbox rows, so the relay publishes without polling delay.
         self.outbox_written = asyncio.Event()
+        # Called after each committed writing unit of work of this process with the companies
+        # it named (`UnitOfWork.commit`): how an in-process read model hears its own writes.
+        self.commit_listeners: list[Callable[[frozenset[str]], None]] = []
         # SQLite: the process's writing units of work, one at a time, in arrival order.
         self.write_gate: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self.write_gate_owner: asyncio.Task[Any] | None = None  # the task holding it

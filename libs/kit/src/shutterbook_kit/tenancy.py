@@ -61,6 +61,13 @@ def current_caller() -> Caller | None:
     return None if ctx is None else ctx.principal
 
 
+def current_company() -> str | None:
+    """The company of the call being served (or of the background work that set a context);
+    None outside any."""
+    ctx = _current.get()
+    return None if ctx is None else ctx.company_id
+
+
 def set_current(ctx: CallContext | None) -> object:
     return _current.set(ctx)
 

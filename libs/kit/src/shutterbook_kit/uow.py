@@ -4,6 +4,7 @@ events describing it (the outbox) and its audit entries are written together."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Mapping
 from types import TracebackType
@@ -15,12 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook.common.v1 import events_pb2
 from shutterbook_kit import audit as audit_trail
+from shutterbook_kit import tenancy
 from shutterbook_kit.db import READONLY, WRITE_GATE_TIMEOUT_SECONDS, Database
 from shutterbook_kit.events import EventType
 from shutterbook_kit.schema import OutboxMessage, utcnow
 from shutterbook_kit.telemetry import inject_headers
 
 M = TypeVar("M", bound=Message)
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -29,6 +33,12 @@ class UnitOfWork:
     Leaving the block without `commit()` (an exception, an early return) rolls back, so a
     failed request never leaves a half-written record. On SQLite the transaction is opened
     with BEGIN IMMEDIATE unless `readonly`, which serializes writers.
+
+    After a writing unit of work commits, `db.commit_listeners` hear the companies it named:
+    those of its events (`emit`), of its audit entries (`audit`), of `touches`, and the company
+    of the call (or background job) it ran in (`tenancy.current_company()`). A unit of work that
+    names none (the relay marking what it published, a worker taking a lease) is heard with an
+    empty set.
     """
 
     def __init__(self, db: Database, *, source: str = "", readonly: bool = False) -> None:
@@ -38,6 +48,7 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._wrote_events = False
         self._gate: asyncio.Lock | None = None
+        self._companies: set[str] = set()
 
     @property
     def session(self) -> AsyncSession:
@@ -115,6 +126,7 @@ class UnitOfWork:
             )
         )
         self._wrote_events = True
+        self._companies.add(company_id)
         return event_id
 
     def audit(
@@ -134,11 +146,29 @@ class UnitOfWork:
         (`{"payment": {"after": "payments/..."}}`: what the snapshots do not show)."""
         if self.readonly:
             raise RuntimeError("a read-only unit of work cannot change records")
+        self._companies.add(company_id)
         fields = {**audit_trail.diff(before, after), **(changes or {})}
         self.session.add(audit_trail.new_entry(company_id, record, action, fields, service=self.source))
+
+    def touches(self, company_id: str) -> None:
+        """Name a company this unit of work changes, for the commit listeners, when neither an
+        event, an audit entry nor the call's context names it (a background job's write)."""
+        self._companies.add(company_id)
 
     async def commit(self) -> None:
         await self.session.commit()
         if self._wrote_events:
             self.db.outbox_written.set()
             self._wrote_events = False
+        if self.readonly or not self.db.commit_listeners:
+            return
+        company = tenancy.current_company()
+        if company:
+            self._companies.add(company)
+        companies = frozenset(self._companies)
+        self._companies.clear()
+        for listener in self.db.commit_listeners:
+            try:
+                listener(companies)
+            except Exception:  # the change is committed: a listener's failure must not undo the answer
+                log.exception("commit listener failed")
