@@ -7,6 +7,8 @@ read them from there) and re-exported here; the rest are scheduling's alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 from shutterbook.scheduling.v1 import bulk_pb2
 from shutterbook_kit import shared_events
 from shutterbook_kit.events import EventType
@@ -48,3 +50,10 @@ CLIENT_CREATED = shared_events.CLIENT_CREATED
 CLIENT_UPDATED = shared_events.CLIENT_UPDATED
 CLIENT_DELETED = shared_events.CLIENT_DELETED
 CLIENT_MERGED = shared_events.CLIENT_MERGED
+
+# every event scheduling publishes (what a process hears to keep its read model of open slots current)
+PUBLISHED: tuple[EventType[Any], ...] = tuple(
+    value
+    for value in list(globals().values())
+    if isinstance(value, EventType) and value.subject.startswith("scheduling.")
+)

@@ -54,7 +54,7 @@ def build(settings: ServiceSettings, own: SchedulingSettings | None = None) -> S
         found: list[Worker] = [ReminderWorker(db, interval=mine.reminder_interval_seconds)]
         for feature in FEATURES:
             found += feature.workers(db, nats, settings, mine)
-        return found
+        return found + online_booking.listeners(db, nats, mine)
 
     return ServiceHost.create(
         settings,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from shutterbook_kit.settings import env, env_float
+from shutterbook_kit.settings import env, env_float, env_int
 
 DEFAULT_HOLD_MINUTES = 10.0
 DEFAULT_MAX_HOLDS = 3
@@ -53,15 +53,27 @@ class WorkerTiming:
 
 
 @dataclass(frozen=True)
+class OpenSlotAnswerSettings:
+    """Scheduling's read model of ListOpenSlots answers (`application.open_slot_answers`): how
+    long an answer is kept at most (0: none is, every call computes) and how many, and how many
+    bytes of them, one process keeps."""
+
+    ttl_seconds: float = 5.0
+    max_entries: int = 2_000
+    max_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class SchedulingSettings:
-    """Holds, and the timing of the reminder, bulk job, standing pattern and picture day close
-    workers (README, "Configuration")."""
+    """Holds, the timing of the reminder, bulk job, standing pattern and picture day close
+    workers, and the open-slot answers kept (README, "Configuration")."""
 
     holds: HoldSettings = field(default_factory=HoldSettings)
     reminder_interval_seconds: float = 5.0
     bulk_lease_seconds: float = 30.0
     patterns: WorkerTiming = field(default_factory=lambda: WorkerTiming(300.0, 60.0))
     picture_day_close: WorkerTiming = field(default_factory=lambda: WorkerTiming(30.0, 120.0))
+    open_slots: OpenSlotAnswerSettings = field(default_factory=OpenSlotAnswerSettings)
 
     @classmethod
     def from_env(cls) -> SchedulingSettings:
@@ -79,6 +91,11 @@ class SchedulingSettings:
             picture_day_close=WorkerTiming(
                 interval_seconds=env_float("SCHEDULING_PICTURE_DAY_CLOSE_INTERVAL_SECONDS", 30.0),
                 lease_seconds=env_float("SCHEDULING_PICTURE_DAY_LEASE_SECONDS", 120.0),
+            ),
+            open_slots=OpenSlotAnswerSettings(
+                ttl_seconds=max(env_float("SCHEDULING_OPEN_SLOTS_TTL_SECONDS", 5.0), 0.0),
+                max_entries=max(env_int("SCHEDULING_OPEN_SLOTS_MAX_ENTRIES", 2_000), 1),
+                max_bytes=max(env_int("SCHEDULING_OPEN_SLOTS_MAX_MEGABYTES", 64), 1) * 1024 * 1024,
             ),
         )
 

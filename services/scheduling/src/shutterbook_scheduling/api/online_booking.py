@@ -1,13 +1,21 @@
 """Online time slots, holds and online booking (issue 6): the gRPC service and its workers.
 
 Wired into the scheduling service by main.py: `SERVICE_NAMES` (health and reflection),
-`register` (adds the servicer to the server) and `workers` (background tasks: none, holds
-expire by themselves).
+`register` (adds the servicer to the server), `workers` (background tasks: none, holds
+expire by themselves) and `listeners` (the open-slot answers' event feed).
+
+ListOpenSlots answers from the process's read model of its answers
+(`application.open_slot_answers`), kept as the response's bytes: its handler is registered
+with no response serializer, so grpc sends the bytes as they are instead of a message parsed
+back from them and serialized again (the interceptors, permission check and tracing wrap it as
+they wrap every other method).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import grpc
 from google.protobuf import empty_pb2
@@ -21,9 +29,11 @@ from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.application import holds, online_appointments, online_bookings, online_slots
+from shutterbook_scheduling.application.open_slot_answers import EventFeed, OpenSlotAnswers
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
 
-SERVICE_NAMES: list[str] = [opb.DESCRIPTOR.services_by_name["OnlineBookingService"].full_name]
+SERVICE = opb.DESCRIPTOR.services_by_name["OnlineBookingService"].full_name
+SERVICE_NAMES: list[str] = [SERVICE]
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -33,9 +43,10 @@ def _company() -> str:
 
 
 class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
-    def __init__(self, db: Database, holds: HoldSettings) -> None:
+    def __init__(self, db: Database, holds: HoldSettings, answers: OpenSlotAnswers) -> None:
         self.db = db
         self.holds = holds
+        self.answers = answers
 
     async def CreateTimeSlot(self, request: opb.CreateTimeSlotRequest, context: Context) -> opb.TimeSlot:
         return await online_slots.create_time_slot(self.db, _company(), request)
@@ -58,8 +69,15 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         await online_slots.delete_time_slot(self.db, _company(), request.name)
         return empty_pb2.Empty()
 
-    async def ListOpenSlots(self, request: opb.ListOpenSlotsRequest, context: Context) -> opb.ListOpenSlotsResponse:
-        return await online_slots.list_open_slots(self.db, _company(), request)
+    async def ListOpenSlots(self, request: opb.ListOpenSlotsRequest, context: Context) -> bytes:  # type: ignore[override]
+        """The serialized ListOpenSlotsResponse (sent as it is: see `register`)."""
+        company_id = _company()
+        enabled = self.answers.enabled
+
+        async def compute() -> online_slots.OpenSlotsAnswer:
+            return await online_slots.open_slots_answer(self.db, company_id, request, with_changes=enabled)
+
+        return await self.answers.answer(company_id, request.SerializeToString(deterministic=True), compute)
 
     async def HoldSlot(self, request: opb.HoldSlotRequest, context: Context) -> opb.SlotHold:
         return await holds.hold_slot(self.db, _company(), request, self.holds)
@@ -94,11 +112,55 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         return await online_appointments.reschedule_online_appointment(self.db, _company(), request, self.holds)
 
 
+# One read model per database of this process (a test may run two replicas in one process).
+_ANSWERS: weakref.WeakKeyDictionary[Database, OpenSlotAnswers] = weakref.WeakKeyDictionary()
+
+
+def answers_for(db: Database, own: SchedulingSettings) -> OpenSlotAnswers:
+    """The process's open-slot answers over `db`, hearing `db`'s commits (made once)."""
+    answers = _ANSWERS.get(db)
+    if answers is None:
+        answers = _ANSWERS[db] = OpenSlotAnswers(own.open_slots)
+        db.commit_listeners.append(answers.committed)
+    return answers
+
+
+class _Capture:
+    """Stands in for the server while the generated code builds the service's handlers."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+
+    def add_generic_rpc_handlers(self, _handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        pass
+
+    def add_registered_method_handlers(self, _service: str, handlers: Mapping[str, Any]) -> None:
+        self.handlers.update(handlers)
+
+
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:
-    """Add the OnlineBookingService servicer to the server."""
-    online_pb2_grpc.add_OnlineBookingServiceServicer_to_server(OnlineBookingServicer(db, own.holds), server)
+    """Add the OnlineBookingService servicer to the server: the generated handlers, but
+    ListOpenSlots' without a response serializer (its servicer method returns the bytes)."""
+    servicer = OnlineBookingServicer(db, own.holds, answers_for(db, own))
+    capture = _Capture()
+    online_pb2_grpc.add_OnlineBookingServiceServicer_to_server(servicer, cast(grpc.aio.Server, capture))
+    generated = capture.handlers["ListOpenSlots"]
+    handlers = {
+        **capture.handlers,
+        "ListOpenSlots": grpc.unary_unary_rpc_method_handler(
+            servicer.ListOpenSlots, request_deserializer=generated.request_deserializer, response_serializer=None
+        ),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+    server.add_registered_method_handlers(SERVICE, handlers)
 
 
 def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: SchedulingSettings) -> list[Worker]:
     """None: an expired hold frees its slot by itself (reads ignore it, writes clean it up)."""
     return []
+
+
+def listeners(db: Database, nats: NatsConnection, own: SchedulingSettings) -> list[Worker]:
+    """The open-slot answers' feed of scheduling's events (none when the model is off)."""
+    answers = answers_for(db, own)
+    return [EventFeed(nats, answers)] if answers.enabled else []

@@ -13,6 +13,7 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_scheduling.storage.open_slots import SlotValues
 
 SLOTS_FIELD_TAG = b"\x0a"  # ListOpenSlotsResponse.time_slots: field 1, length-delimited
+TOKEN_FIELD_TAG = b"\x12"  # ListOpenSlotsResponse.next_page_token: field 2, length-delimited
 
 
 def varint(n: int) -> bytes:
@@ -34,6 +35,11 @@ class EncodedSlots:
         self._framed: dict[SlotValues, bytes] = {}  # values -> the slot as a `time_slots` entry
 
     def response(self, found: Sequence[SlotValues], next_page_token: str = "") -> opb.ListOpenSlotsResponse:
+        return opb.ListOpenSlotsResponse.FromString(self.encode(found, next_page_token))
+
+    def encode(self, found: Sequence[SlotValues], next_page_token: str = "") -> bytes:
+        """The ListOpenSlotsResponse of these slots and token, serialized (fields in number
+        order, as the message's own serialization writes them)."""
         parts = []
         for values in found:
             framed = self._framed.get(values)
@@ -44,6 +50,7 @@ class EncodedSlots:
                     self._framed.clear()
                 self._framed[values] = framed
             parts.append(framed)
-        response = opb.ListOpenSlotsResponse.FromString(b"".join(parts))
-        response.next_page_token = next_page_token
-        return response
+        if next_page_token:
+            token = next_page_token.encode()
+            parts.append(TOKEN_FIELD_TAG + varint(len(token)) + token)
+        return b"".join(parts)

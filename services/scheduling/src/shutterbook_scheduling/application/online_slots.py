@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_
@@ -51,10 +51,33 @@ MAX_NOTICE_MINUTES = 365 * 24 * 60
 MAX_ADVANCE_DAYS = 3 * 366
 
 
+@dataclass(frozen=True)
+class OpenSlotsAnswer:
+    """A ListOpenSlots response, encoded, and the earliest instant at which time alone (no
+    write) may change it (None: not asked for, or nothing in it depends on the clock)."""
+
+    encoded: bytes
+    changes_at: datetime | None = None
+
+
 async def list_open_slots(
     db: Database, company_id: str, request: opb.ListOpenSlotsRequest, *, now: datetime | None = None
 ) -> opb.ListOpenSlotsResponse:
     """The type's open slots (`now`: the current instant, given only by tests of the rule)."""
+    return opb.ListOpenSlotsResponse.FromString((await open_slots_answer(db, company_id, request, now=now)).encoded)
+
+
+async def open_slots_answer(
+    db: Database,
+    company_id: str,
+    request: opb.ListOpenSlotsRequest,
+    *,
+    now: datetime | None = None,
+    with_changes: bool = False,
+) -> OpenSlotsAnswer:
+    """ListOpenSlots' response as bytes; `with_changes`: with the instant time may change it
+    (`OpenSlotsAnswer.changes_at`, one more statement in the same transaction), for a read model
+    that keeps the bytes."""
     v = Violations()
     type_id: str | None = None
     if bool(request.session_type) == bool(request.appointment_type):
@@ -96,7 +119,7 @@ async def list_open_slots(
         assert setting.buffers is not None
         days = times.local_days(first, last, times.zone(setting.time_zone))
         if not setting.available_online:
-            return opb.ListOpenSlotsResponse()
+            return OpenSlotsAnswer(b"")
         # One statement decides (storage.open_slots); limit + 1 tells whether a page follows.
         query = open_slots.OpenSlotQuery(
             company_id=company_id,
@@ -110,12 +133,19 @@ async def list_open_slots(
             limit=None if limit is None else limit + 1,
         )
         found = await open_slots.candidate_open_slots(uow.session, query, sqlite=db.is_sqlite)
+        changes_at = None
+        if with_changes:
+            # a listed slot (the one after the page too) closes by time at its minimum notice;
+            # a hold's expiry or a slot's maximum advance opens one (`open_slots.next_opening`)
+            closing = [values.start_at - timedelta(minutes=values.minimum_notice_minutes) for values in found]
+            opening = await open_slots.next_opening(uow.session, query, sqlite=db.is_sqlite)
+            changes_at = min([*closing, *([opening] if opening is not None else [])], default=None)
     if limit is None:
-        return ENCODED.response(found)
+        return OpenSlotsAnswer(ENCODED.encode(found), changes_at)
     more = len(found) > limit
     found = found[:limit]
     cursor = {"t": found[-1].start_at.isoformat(), "id": found[-1].id} if more else None
-    return ENCODED.response(found, next_token(cursor, key))
+    return OpenSlotsAnswer(ENCODED.encode(found, next_token(cursor, key)), changes_at)
 
 
 def open_slot_message(values: open_slots.SlotValues) -> opb.TimeSlot:

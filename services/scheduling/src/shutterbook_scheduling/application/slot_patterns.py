@@ -228,6 +228,7 @@ async def _insert_slot(
         if not inserted.rowcount:  # type: ignore[attr-defined]
             return None
         online_slots.add_slot_row(uow, new, template.schedule_ids)
+        uow.touches(row.company_id)  # no event yet (the run announces its slots at the end)
         await uow.commit()
     return records.slot_base_message(new)
 

@@ -343,3 +343,57 @@ async def candidate_open_slots(session: AsyncSession, q: OpenSlotQuery, *, sqlit
         schedules.append(values[-1])
     close()
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def next_opening_statement(*, sqlite: bool) -> sa.Select[Any]:
+    """The earliest instant after `now` at which time alone may open a slot of the query that
+    the listing left out: a live hold block of the company ends (its expiry; holds expire
+    without a write), or a published slot of the type, location and range comes within its
+    maximum advance. Either column may be NULL. Conservative: any hold of the company ending
+    after the range starts, and any slot beyond its advance, booked or not, counts (an earlier
+    instant only makes a kept answer expire sooner)."""
+    now = sa.bindparam("now", type_=UtcDateTime())
+    company_id = sa.bindparam("company_id", type_=sa.String())
+    hold_ends = (
+        select(sa.func.min(HoldBlockRow.expires_at))
+        .where(
+            HoldBlockRow.company_id == company_id,
+            HoldBlockRow.expires_at > now,
+            HoldBlockRow.occupied_end > sa.bindparam("holds_from", type_=UtcDateTime()),
+        )
+        .scalar_subquery()
+    )
+    within_advance = earlier_by(TimeSlotRow.start_at, TimeSlotRow.maximum_advance_days, "days", sqlite=sqlite)
+    advance_opens = (
+        select(sa.func.min(within_advance))
+        .where(
+            TimeSlotRow.company_id == company_id,
+            TimeSlotRow.location_id == sa.bindparam("location_id", type_=sa.String()),
+            TimeSlotRow.type_id == sa.bindparam("type_id", type_=sa.String()),
+            TimeSlotRow.start_at >= sa.bindparam("first", type_=UtcDateTime()),
+            TimeSlotRow.start_at < sa.bindparam("last", type_=UtcDateTime()),
+            TimeSlotRow.published,
+            TimeSlotRow.maximum_advance_days > 0,
+            within_advance > now,
+        )
+        .scalar_subquery()
+    )
+    return select(sa.type_coerce(hold_ends, UtcDateTime()), sa.type_coerce(advance_opens, UtcDateTime()))
+
+
+async def next_opening(session: AsyncSession, q: OpenSlotQuery, *, sqlite: bool) -> datetime | None:
+    """When time alone may next open a slot `q`'s listing left out (`next_opening_statement`);
+    None: nothing but a write can."""
+    values = {
+        "company_id": q.company_id,
+        "location_id": q.location_id,
+        "type_id": q.type_id,
+        "first": q.first,
+        "last": q.last,
+        "now": q.now,
+        "holds_from": q.first - LONG_BLOCK,  # wider than any buffer before a slot
+    }
+    row = (await session.execute(next_opening_statement(sqlite=sqlite), values)).one()
+    found = [instant for instant in row if instant is not None]
+    return min(found) if found else None
