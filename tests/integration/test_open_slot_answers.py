@@ -9,6 +9,8 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import grpc
+import pytest
 from google.protobuf import field_mask_pb2
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -30,7 +32,7 @@ from tests.online_support import (
     pdate,
     slot,
 )
-from tests.scheduling_support import COMPANY_A, A, Studio, make_known_client
+from tests.scheduling_support import COMPANY_A, A, B, Studio, make_known_client
 
 LONG = SchedulingSettings(open_slots=OpenSlotAnswerSettings(ttl_seconds=600.0))  # only a write or time ends an answer
 HOLD_SECONDS = 4.0
@@ -173,6 +175,15 @@ async def test_pages_are_kept_apart(databases: DatabaseFactory, nats_server: Emb
             assert second.next_page_token == ""
             names = [s.name for s in [*first.time_slots, *second.time_slots]]
             assert names == [s.name for s in made]
+        # the interceptors still stand before the kept answer: no token, no answer; another
+        # company's caller gets its own answer (here: no such location, a bad field), not company A's
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await o.online.ListOpenSlots(request)
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await o.online.ListOpenSlots(request, metadata=B)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
         await o.online.DeleteTimeSlot(opb.DeleteTimeSlotRequest(name=made[0].name), metadata=A)
         first = await o.online.ListOpenSlots(request, metadata=A)
         assert [s.name for s in first.time_slots] == [made[1].name, made[2].name]
