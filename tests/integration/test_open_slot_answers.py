@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf import field_mask_pb2
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -314,3 +315,22 @@ async def _until(instant: datetime) -> None:
             return
         await asyncio.sleep(min(left + 0.05, 1.0))
     raise AssertionError("the clock did not pass the hold's expiry")
+
+
+async def test_no_cache_computes_what_the_model_has_not_heard(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """`cache-control: no-cache` (what the gateway sends when it reads a day again after an
+    event): the answer is computed now, even when this process keeps an answer that a change it
+    never heard of made stale; the plain call keeps answering from memory until then."""
+    async with online_service(databases, nats_server.url, own=LONG) as o:
+        studio = await make_online_studio(o.svc)
+        when = future_day(studio, 5)
+        one = await create_slot(o, slot(studio, when, (10, 0), (11, 0)))
+        assert await kept(o, LONG, studio, when) == [one.name]
+        async with o.svc.host.parts.db.engine.begin() as conn:  # behind the model's back: no bump, no event
+            await conn.execute(sa.text("UPDATE online_time_slots SET published = :no"), {"no": False})
+        assert await open_names(o, studio, when) == [one.name]  # kept, as designed
+        found = await o.online.ListOpenSlots(query(studio, when), metadata=(*A, ("cache-control", "no-cache")))
+        assert [s.name for s in found.time_slots] == []
+        assert await open_names(o, studio, when) == []  # the fresh answer is kept for the next

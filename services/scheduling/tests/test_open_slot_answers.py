@@ -160,3 +160,16 @@ async def test_bounded_by_entries_and_bytes_oldest_first() -> None:
     assert len(answers) == 1
     await answers.answer(COMPANY, b"huge", Source(b"12345678901"))  # larger than the bound: never kept
     assert len(answers) == 1
+
+
+async def test_a_fresh_call_computes_and_its_answer_serves_the_next() -> None:
+    """`fresh` (the gateway after an event this replica may not have heard): never a kept
+    answer, but what it computed is kept for the calls after it."""
+    answers = model(Clocks())
+    source = Source(b"old")
+    assert await answers.answer(COMPANY, b"q", source) == b"old"
+    source.value = b"new"  # another replica's write, its event not heard here yet
+    assert await answers.answer(COMPANY, b"q", source) == b"old"
+    assert await answers.answer(COMPANY, b"q", source, fresh=True) == b"new"
+    assert await answers.answer(COMPANY, b"q", source) == b"new"
+    assert source.calls == 2

@@ -207,8 +207,11 @@ async def _read_open(
         request.session_type = f"sessionTypes/{q.type_id}"
     else:
         request.appointment_type = f"appointmentTypes/{q.type_id}"
-    # page_size 0: every open slot of the bounded range in one reply
-    reply = await up.online.ListOpenSlots(request, metadata=partner.metadata(), timeout=up.deadlines.read)
+    # page_size 0: every open slot of the bounded range in one reply. `no-cache`: scheduling
+    # computes it rather than answer from its own model; with several scheduling replicas, the
+    # one asked may not have heard yet the event that made this model read the day again.
+    metadata = (*partner.metadata(), ("cache-control", "no-cache"))
+    reply = await up.online.ListOpenSlots(request, metadata=metadata, timeout=up.deadlines.read)
     return list(reply.time_slots)
 
 

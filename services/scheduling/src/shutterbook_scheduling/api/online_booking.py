@@ -77,7 +77,11 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         async def compute() -> online_slots.OpenSlotsAnswer:
             return await online_slots.open_slots_answer(self.db, company_id, request, with_changes=enabled)
 
-        return await self.answers.answer(company_id, request.SerializeToString(deterministic=True), compute)
+        # `cache-control: no-cache` (HTTP's meaning): compute now, whatever this process keeps
+        fresh = any(k == "cache-control" and v == "no-cache" for k, v in context.invocation_metadata() or ())
+        return await self.answers.answer(
+            company_id, request.SerializeToString(deterministic=True), compute, fresh=fresh
+        )
 
     async def HoldSlot(self, request: opb.HoldSlotRequest, context: Context) -> opb.SlotHold:
         return await holds.hold_slot(self.db, _company(), request, self.holds)

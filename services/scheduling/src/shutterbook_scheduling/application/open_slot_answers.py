@@ -105,13 +105,18 @@ class OpenSlotAnswers:
         scope = caller_scope()
         return company_id, None if scope is None else tuple(sorted(scope)), request_bytes
 
-    async def answer(self, company_id: str, request_bytes: bytes, compute: Compute) -> bytes:
+    async def answer(self, company_id: str, request_bytes: bytes, compute: Compute, *, fresh: bool = False) -> bytes:
         """The answer's bytes: kept ones while current, else `compute()`'s (kept when nothing
-        bumped the company meanwhile). `request_bytes`: the request, serialized deterministically."""
+        bumped the company meanwhile). `request_bytes`: the request, serialized deterministically.
+        `fresh`: the caller heard of a change this process may not have heard of yet (the
+        gateway refilling a day after an event, when several replicas serve): computed now,
+        never a kept answer nor a computation started before this call, and kept for others."""
         if not self.enabled:
             return (await compute()).encoded
         key = self.key(company_id, request_bytes)
         generation = self.generation(company_id)
+        if fresh:
+            return (await self._compute(key, generation, compute)).encoded
         entry = self._entries.get(key)
         if entry is not None:
             if entry.generation == generation and self.clock() < entry.expires and self.wall_clock() < entry.changes_at:
