@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.pagination import read_keyset
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -24,7 +24,7 @@ from shutterbook_scheduling import events
 from shutterbook_scheduling.application import announcements, setup, slot_preview
 from shutterbook_scheduling.application.common import apply_mask, from_ts, read_date, read_time, to_date, ts
 from shutterbook_scheduling.application.encoded_slots import EncodedSlots
-from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
     booked_ids,
     load_slot,
@@ -33,7 +33,7 @@ from shutterbook_scheduling.application.slot_state import (
     slot_message,
 )
 from shutterbook_scheduling.domain import time_patterns, times
-from shutterbook_scheduling.storage import open_slots, records
+from shutterbook_scheduling.storage import lists, open_slots, records
 from shutterbook_scheduling.storage.online_models import (
     SlotRemovalRow,
     TimeSlotRow,
@@ -78,10 +78,11 @@ async def list_open_slots(
     assert last
     # AIP-158 on top of the bounded range; page_size 0 without a token keeps the whole range in
     # one response (what callers of the unpaged API get).
-    key = {"type": type_id, "location": location_id, "first": first.isoformat(), "last": last.isoformat()}
-    page = parse_page(request.page_size, request.page_token, key)
+    # The statement limits its inner select of slots (then joins their schedules), so it is run
+    # here by its owner and the kit reads and writes its tokens (`read_keyset`).
+    key = {"company": company_id, "type": type_id, "location": location_id, "first": first, "last": last}
+    page = read_keyset(request.page_size, request.page_token, open_slots.OPEN_SLOT_ORDER, key)
     limit = page.size if request.page_size or request.page_token else None
-    after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"]) if page.cursor is not None else None
     async with UnitOfWork(db, readonly=True) as uow:
         type_field = "session_type" if request.session_type else "appointment_type"
         setting = await open_slots.listing_setting(
@@ -106,7 +107,7 @@ async def list_open_slots(
             last=days[-1].end,
             now=now or utcnow(),
             buffers=setting.buffers,
-            after=after,
+            after=None if page.after is None else (page.after[0], page.after[1]),
             limit=None if limit is None else limit + 1,
         )
         found = await open_slots.candidate_open_slots(uow.session, query, sqlite=db.is_sqlite)
@@ -114,8 +115,7 @@ async def list_open_slots(
         return ENCODED.response(found)
     more = len(found) > limit
     found = found[:limit]
-    cursor = {"t": found[-1].start_at.isoformat(), "id": found[-1].id} if more else None
-    return ENCODED.response(found, next_token(cursor, key))
+    return ENCODED.response(found, page.token((found[-1].start_at, found[-1].id)) if more else "")
 
 
 def open_slot_message(values: open_slots.SlotValues) -> opb.TimeSlot:
@@ -401,40 +401,26 @@ async def list_time_slots(
         request.appointment_type, "appointmentTypes", field="appointment_type", violations=v, required=False
     )
     v.raise_if_any()
-    key = {
-        "location": location_id,
-        "type": type_id,
-        "appointment_type": appointment_type_id,
-        "from": request.start_time.ToJsonString() if request.HasField("start_time") else "",
-        "to": request.end_time.ToJsonString() if request.HasField("end_time") else "",
-    }
-    page = parse_page(request.page_size, request.page_token, key)
-    query = scoped(select(TimeSlotRow).where(TimeSlotRow.company_id == company_id), TimeSlotRow.location_id)
-    if location_id:
-        query = query.where(TimeSlotRow.location_id == location_id)
-    if type_id:
-        query = query.where(TimeSlotRow.type_id == type_id)
-    if appointment_type_id:
-        query = query.where(TimeSlotRow.type_id == appointment_type_id)
-    if request.HasField("start_time"):
-        query = query.where(TimeSlotRow.start_at >= from_ts(request.start_time))
-    if request.HasField("end_time"):
-        query = query.where(TimeSlotRow.start_at < from_ts(request.end_time))
-    if page.cursor is not None:
-        after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"])
-        query = query.where(tuple_(TimeSlotRow.start_at, TimeSlotRow.id) > after)
-    query = query.order_by(TimeSlotRow.start_at, TimeSlotRow.id).limit(page.size + 1)
+    # a session type and an appointment type are both the slot's type (one row, two names)
+    given = (("location_id", location_id), ("type_id", type_id), ("type_id", appointment_type_id))
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = list((await uow.session.scalars(query)).all())
-        more = len(rows) > page.size
-        rows = rows[: page.size]
+        page = await lists.time_slots_page(
+            uow.session,
+            company_id,
+            [(column, value) for column, value in given if value],
+            request.page_size,
+            request.page_token,
+            scope=caller_scope(),
+            start_from=from_ts(request.start_time) if request.HasField("start_time") else None,
+            start_before=from_ts(request.end_time) if request.HasField("end_time") else None,
+        )
+        rows = page.items
         removed = await removed_ids(uow, [r.id for r in rows])
         booked = await booked_ids(uow, rows)
         held = await slot_preview.held_ids(uow, [r.id for r in rows])
-    cursor = {"t": rows[-1].start_at.isoformat(), "id": rows[-1].id} if more else None
     out = opb.ListTimeSlotsResponse(
         time_slots=[slot_message(r, removed=r.id in removed, booked=r.id in booked) for r in rows],
-        next_page_token=next_token(cursor, key),
+        next_page_token=page.next_page_token,
     )
     for msg, r in zip(out.time_slots, rows, strict=True):
         msg.held = r.id in held
