@@ -9,10 +9,9 @@ from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
-from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import apply_mask
+from shutterbook_scheduling.application.common import apply_mask, optional_references
 from shutterbook_scheduling.application.entries import (
     Attempt,
     appointment_snapshot,
@@ -55,13 +54,8 @@ async def get_appointment(db: Database, company_id: str, name: str) -> pb.Appoin
 async def list_appointments(
     db: Database, company_id: str, request: pb.ListAppointmentsRequest
 ) -> pb.ListAppointmentsResponse:
-    v = Violations()
-    client_id = parse_reference(request.client, "clients", field="client", violations=v, required=False)
-    session_id = parse_reference(request.session, "sessions", field="session", violations=v, required=False)
-    location_id = parse_reference(request.location, "locations", field="location", violations=v, required=False)
-    v.raise_if_any()
-    given = {"client_id": client_id, "session_id": session_id, "location_id": location_id}
-    equal = {column: value for column, value in given.items() if value}
+    refs = (("client", "clients", "client_id"), ("session", "sessions", "session_id"))
+    equal = optional_references(request, (*refs, ("location", "locations", "location_id")))
     async with UnitOfWork(db, readonly=True) as uow:
         page = await lists.appointments_page(
             uow.session, company_id, equal, request.page_size, request.page_token, scope=caller_scope()

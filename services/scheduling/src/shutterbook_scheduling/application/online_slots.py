@@ -22,7 +22,15 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import announcements, setup, slot_preview
-from shutterbook_scheduling.application.common import apply_mask, from_ts, read_date, read_time, to_date, ts
+from shutterbook_scheduling.application.common import (
+    apply_mask,
+    from_ts,
+    optional_references,
+    read_date,
+    read_time,
+    to_date,
+    ts,
+)
 from shutterbook_scheduling.application.encoded_slots import EncodedSlots
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
@@ -394,25 +402,16 @@ async def get_time_slot(db: Database, company_id: str, name: str) -> opb.TimeSlo
 async def list_time_slots(
     db: Database, company_id: str, request: opb.ListTimeSlotsRequest
 ) -> opb.ListTimeSlotsResponse:
-    v = Violations()
-    location_id = parse_reference(request.location, "locations", field="location", violations=v, required=False)
-    type_id = parse_reference(request.session_type, "sessionTypes", field="session_type", violations=v, required=False)
-    appointment_type_id = parse_reference(
-        request.appointment_type, "appointmentTypes", field="appointment_type", violations=v, required=False
+    # a session type and an appointment type are both the slot's type (one column, two names)
+    refs = (("location", "locations", "location_id"), ("session_type", "sessionTypes", "type_id"))
+    equal = optional_references(request, (*refs, ("appointment_type", "appointmentTypes", "type_id")))
+    starts = (
+        from_ts(request.start_time) if request.HasField("start_time") else None,
+        from_ts(request.end_time) if request.HasField("end_time") else None,
     )
-    v.raise_if_any()
-    # a session type and an appointment type are both the slot's type (one row, two names)
-    given = (("location_id", location_id), ("type_id", type_id), ("type_id", appointment_type_id))
     async with UnitOfWork(db, readonly=True) as uow:
         page = await lists.time_slots_page(
-            uow.session,
-            company_id,
-            [(column, value) for column, value in given if value],
-            request.page_size,
-            request.page_token,
-            scope=caller_scope(),
-            start_from=from_ts(request.start_time) if request.HasField("start_time") else None,
-            start_before=from_ts(request.end_time) if request.HasField("end_time") else None,
+            uow.session, company_id, equal, request.page_size, request.page_token, caller_scope(), starts
         )
         rows = page.items
         removed = await removed_ids(uow, [r.id for r in rows])

@@ -10,12 +10,15 @@ the location's zone, in time order. Bookings are in `picture_day_bookings`.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
@@ -24,7 +27,7 @@ from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import check_page
+from shutterbook_kit.pagination import Page, check_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -44,6 +47,8 @@ from shutterbook_scheduling.storage.picture_day_models import (
 
 SOURCE = "scheduling"
 COLLECTION = "pictureDays"
+R = TypeVar("R")
+T = TypeVar("T")
 CLOSE_ACTIONS = {
     pdpb.PICTURE_DAY_CLOSE_ACTION_LEAVE_UNBOOKED: rules.CloseAction.LEAVE_UNBOOKED,
     pdpb.PICTURE_DAY_CLOSE_ACTION_ASSIGN_REMAINING: rules.CloseAction.ASSIGN_REMAINING,
@@ -191,20 +196,33 @@ async def children_of(uow: UnitOfWork, day_id: str, client_ids: Sequence[str]) -
     return out
 
 
-async def list_families(
-    db: Database, company_id: str, request: pdpb.ListPictureDayFamiliesRequest
-) -> pdpb.ListPictureDayFamiliesResponse:
+async def in_day(
+    db: Database,
+    company_id: str,
+    request: pdpb.ListPictureDayFamiliesRequest | pdpb.ListPictureDaySlotsRequest,
+    pager: Callable[[AsyncSession, str, int, str], Awaitable[Page[T]]],
+    build: Callable[[UnitOfWork, PictureDayRow, Page[T]], Awaitable[R]],
+) -> R:
+    """A page of a list within the picture day `request.parent` names (its page fields checked
+    before the day is looked up): `pager` reads it, `build` answers, in one read-only unit of work."""
     check_page(request.page_size, request.page_token)
     async with UnitOfWork(db, readonly=True) as uow:
         day = await load_day_by_name(uow, company_id, request.parent, field="parent")
-        page = await lists.families_page(
-            uow.session, day.id, request.page_size, request.page_token, only_not_booked=request.only_not_booked
-        )
+        return await build(uow, day, await pager(uow.session, day.id, request.page_size, request.page_token))
+
+
+async def list_families(
+    db: Database, company_id: str, request: pdpb.ListPictureDayFamiliesRequest
+) -> pdpb.ListPictureDayFamiliesResponse:
+    async def build(
+        uow: UnitOfWork, day: PictureDayRow, page: Page[PictureDayFamilyRow]
+    ) -> pdpb.ListPictureDayFamiliesResponse:
         children = await children_of(uow, day.id, [f.client_id for f in page.items])
-    return pdpb.ListPictureDayFamiliesResponse(
-        families=[family_message(day.id, f, children[f.client_id]) for f in page.items],
-        next_page_token=page.next_page_token,
-    )
+        families = [family_message(day.id, f, children[f.client_id]) for f in page.items]
+        return pdpb.ListPictureDayFamiliesResponse(families=families, next_page_token=page.next_page_token)
+
+    pager = functools.partial(lists.families_page, only_not_booked=request.only_not_booked)
+    return await in_day(db, company_id, request, pager, build)
 
 
 def slot_message(day_id: str, row: PictureDaySlotRow, zone: ZoneInfo) -> pdpb.PictureDaySlot:
@@ -223,23 +241,20 @@ def slot_message(day_id: str, row: PictureDaySlotRow, zone: ZoneInfo) -> pdpb.Pi
 async def list_slots(
     db: Database, company_id: str, request: pdpb.ListPictureDaySlotsRequest
 ) -> pdpb.ListPictureDaySlotsResponse:
-    check_page(request.page_size, request.page_token)
-    async with UnitOfWork(db, readonly=True) as uow:
-        day = await load_day_by_name(uow, company_id, request.parent, field="parent")
-        page = await lists.day_slots_page(
-            uow.session, day.id, request.page_size, request.page_token, only_free=request.only_free
-        )
-    zone = ZoneInfo(day.time_zone)
-    return pdpb.ListPictureDaySlotsResponse(
-        slots=[slot_message(day.id, s, zone) for s in page.items], next_page_token=page.next_page_token
-    )
+    async def build(
+        _: UnitOfWork, day: PictureDayRow, page: Page[PictureDaySlotRow]
+    ) -> pdpb.ListPictureDaySlotsResponse:
+        zone = ZoneInfo(day.time_zone)
+        slots = [slot_message(day.id, s, zone) for s in page.items]
+        return pdpb.ListPictureDaySlotsResponse(slots=slots, next_page_token=page.next_page_token)
+
+    pager = functools.partial(lists.day_slots_page, only_free=request.only_free)
+    return await in_day(db, company_id, request, pager, build)
 
 
 async def day_slots(uow: UnitOfWork, day_id: str, *, only_free: bool) -> list[PictureDaySlotRow]:
     """A day's slots in time order (only the free ones: `only_free`)."""
-    query = lists.day_slots_query(day_id, only_free=only_free)
-    query = query.order_by(PictureDaySlotRow.start_at, PictureDaySlotRow.id)
-    return list((await uow.session.scalars(query)).all())
+    return await lists.day_slots(uow.session, day_id, only_free=only_free)
 
 
 # --- creating a day --------------------------------------------------------------------------------

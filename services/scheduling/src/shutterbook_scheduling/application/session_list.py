@@ -9,7 +9,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.application.common import from_ts, read_date
+from shutterbook_scheduling.application.common import from_ts, optional_references, read_date
 from shutterbook_scheduling.application.entries import session_from_row
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.storage import lists
@@ -29,11 +29,7 @@ def _filter(request: pb.ListSessionsRequest, v: Violations) -> SessionFilter:
         ("session_type", "sessionTypes", "type_id"),
         ("photographer", "schedules", "photographer_id"),
     )
-    equal: dict[str, str] = {}
-    for field, collection, column in refs:
-        found = parse_reference(getattr(request, field), collection, field=field, violations=v, required=False)
-        if found:
-            equal[column] = found
+    equal = optional_references(request, refs, v)
     if len(request.locations) > MAX_LOCATIONS:
         v.add("locations", f"at most {MAX_LOCATIONS} locations")
     places = [

@@ -85,7 +85,7 @@ async def config_page(
 class SessionFilter:
     """What ListSessions may filter on (each empty or None: any)."""
 
-    equal: dict[str, str] = field(default_factory=dict)  # column name -> id
+    equal: Sequence[tuple[str, str]] = ()  # (column name, id) pairs
     location_ids: list[str] | None = None
     flags: dict[str, bool] = field(default_factory=dict)
     file_number: str = ""
@@ -106,7 +106,7 @@ async def sessions_page(
 ) -> Page[SessionRow]:
     """Sessions by start time and id, earliest first or (`descending`) latest first."""
     query = within(select(SessionRow).where(SessionRow.company_id == company_id), SessionRow.location_id, scope)
-    for column, value in found.equal.items():
+    for column, value in found.equal:
         query = query.where(getattr(SessionRow, column) == value)
     if found.location_ids is not None:
         query = query.where(SessionRow.location_id.in_(found.location_ids))
@@ -129,17 +129,17 @@ async def sessions_page(
 async def appointments_page(
     session: AsyncSession,
     company_id: str,
-    equal: dict[str, str],
+    equal: Sequence[tuple[str, str]],
     page_size: int,
     page_token: str,
     *,
     scope: Scope,
 ) -> Page[AppointmentRow]:
-    """Appointments by start time and id; `equal` maps column names to ids they must hold."""
+    """Appointments by start time and id; `equal`: (column name, id it must hold) pairs."""
     query = within(
         select(AppointmentRow).where(AppointmentRow.company_id == company_id), AppointmentRow.location_id, scope
     )
-    for column, value in equal.items():
+    for column, value in equal:
         query = query.where(getattr(AppointmentRow, column) == value)
     return await keyset_page(session, query, [AppointmentRow.start_at, AppointmentRow.id], page_size, page_token)
 
@@ -150,12 +150,12 @@ async def time_slots_page(
     equal: Sequence[tuple[str, str]],
     page_size: int,
     page_token: str,
-    *,
     scope: Scope,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
+    starts: tuple[datetime | None, datetime | None] = (None, None),
 ) -> Page[TimeSlotRow]:
-    """Time slots by start time and id; `equal`: (column name, id it must hold) pairs."""
+    """Time slots by start time and id; `equal`: (column name, id it must hold) pairs;
+    `starts`: [from, before) the slots start in (None: unbounded)."""
+    start_from, start_before = starts
     query = within(select(TimeSlotRow).where(TimeSlotRow.company_id == company_id), TimeSlotRow.location_id, scope)
     for column, value in equal:
         query = query.where(getattr(TimeSlotRow, column) == value)
@@ -201,7 +201,10 @@ async def families_page(
     return await keyset_page(session, query, keys, page_size, page_token)
 
 
-def day_slots_query(day_id: str, *, only_free: bool) -> Select[tuple[PictureDaySlotRow]]:
+DAY_SLOT_ORDER: list[Key] = [PictureDaySlotRow.start_at, PictureDaySlotRow.id]
+
+
+def _day_slots_query(day_id: str, *, only_free: bool) -> Select[tuple[PictureDaySlotRow]]:
     """A picture day's slots (only the free ones: `only_free`), in no order."""
     query = select(PictureDaySlotRow).where(PictureDaySlotRow.picture_day_id == day_id)
     if only_free:
@@ -209,12 +212,18 @@ def day_slots_query(day_id: str, *, only_free: bool) -> Select[tuple[PictureDayS
     return query
 
 
+async def day_slots(session: AsyncSession, day_id: str, *, only_free: bool) -> list[PictureDaySlotRow]:
+    """A picture day's slots in time order (then id), all of them."""
+    query = _day_slots_query(day_id, only_free=only_free).order_by(*DAY_SLOT_ORDER)
+    return list((await session.scalars(query)).all())
+
+
 async def day_slots_page(
     session: AsyncSession, day_id: str, page_size: int, page_token: str, *, only_free: bool
 ) -> Page[PictureDaySlotRow]:
-    """A picture day's slots in time order (then id)."""
-    keys: list[Key] = [PictureDaySlotRow.start_at, PictureDaySlotRow.id]
-    return await keyset_page(session, day_slots_query(day_id, only_free=only_free), keys, page_size, page_token)
+    """A picture day's slots in time order (then id), a page of them."""
+    query = _day_slots_query(day_id, only_free=only_free)
+    return await keyset_page(session, query, DAY_SLOT_ORDER, page_size, page_token)
 
 
 async def bulk_jobs_page(session: AsyncSession, company_id: str, page_size: int, page_token: str) -> Page[BulkJobRow]:
