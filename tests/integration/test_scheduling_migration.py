@@ -125,9 +125,10 @@ def _normalize(method: str, answer: dict[str, Any]) -> dict[str, Any]:
 
 def _unordered(method: str, answer: dict[str, Any]) -> dict[str, Any]:
     """VerifyBulkSchedule does not order the conflicts of one slot (SQLite and PostgreSQL differ).
-    Page tokens are opaque: compared by what they hold, not by how the kit spells it."""
-    if answer.get("next_page_token"):
-        answer = {**answer, "next_page_token": json.loads(base64.urlsafe_b64decode(answer["next_page_token"]))}
+    A page token is opaque (its spelling changed when scheduling's lists moved to the kit's
+    `keyset_page`): whether there is one is compared here, where it leads by `_pages_after`."""
+    if "next_page_token" in answer:
+        answer = {**answer, "next_page_token": bool(answer["next_page_token"])}
     if method == "VerifyBulkSchedule" and "conflicts" in answer:
         answer = {**answer, "conflicts": sorted(answer["conflicts"], key=lambda c: json.dumps(c, sort_keys=True))}
     return answer
@@ -151,6 +152,46 @@ async def _ask(stubs: dict[str, Any], read: dict[str, Any]) -> dict[str, Any]:
     return _normalize(read["method"], MessageToDict(reply, preserving_proto_field_name=True))
 
 
+def _without_token(answer: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answer.items() if k != "next_page_token"}
+
+
+async def _followed(stubs: dict[str, Any], read: dict[str, Any], token: str) -> list[dict[str, Any]]:
+    """The pages the service answers after a page whose token is `token`, to the last one."""
+    pages: list[dict[str, Any]] = []
+    while token and len(pages) < 100:
+        answer = await _ask(stubs, {**read, "request": {**read["request"], "page_token": token}})
+        pages.append(_unordered(read["method"], _without_token(answer)))
+        token = answer.get("next_page_token", "")
+    return pages
+
+
+def _golden_pages_after(reads: list[dict[str, Any]], read: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pages the golden token of `read` led to before the upgrade: the rest of the same list
+    read whole (the fixture reads each paged list whole too), in pages of the same size. The
+    golden token held the position of its page's last item; that this is where it pointed is
+    checked, so the pages are what following it answered."""
+    request = {k: v for k, v in read["request"].items() if k != "page_size"}
+    whole = [
+        r
+        for r in reads
+        if (r["service"], r["method"], r["company"]) == (read["service"], read["method"], read["company"])
+        and {k: v for k, v in r["request"].items() if k != "page_size"} == request
+        and "next_page_token" not in r["answer"]
+    ]
+    assert len(whole) == 1, f"{read['method']} {read['request']}: no whole list in the golden to page through"
+    (field,) = (k for k, v in read["answer"].items() if isinstance(v, list))
+    first, every = read["answer"][field], whole[0]["answer"][field]
+    assert every[: len(first)] == first, f"{read['method']}: the golden page does not start the whole list"
+    held = json.loads(base64.urlsafe_b64decode(read["answer"]["next_page_token"]))["c"]
+    if "id" in held:
+        assert held["id"] in json.dumps(first[-1]), f"{read['method']}: the golden token points elsewhere"
+    if "position" in held:
+        assert first[-1].get("position", 0) == held["position"], f"{read['method']}: the golden token points elsewhere"
+    size, rest = read["request"]["page_size"], every[len(first) :]
+    return [_unordered(read["method"], {field: rest[i : i + size]}) for i in range(0, len(rest), size)]
+
+
 async def test_every_read_answers_as_before_the_upgrade(databases: DatabaseFactory) -> None:
     rows = json.loads((FIXTURE / "rows.json").read_text())
     golden = json.loads((FIXTURE / "golden.json").read_text())
@@ -168,15 +209,27 @@ async def test_every_read_answers_as_before_the_upgrade(databases: DatabaseFacto
             "o": online_pb2_grpc.OnlineBookingServiceStub(channel),
             "b": bulk_pb2_grpc.BulkSchedulingServiceStub(channel),
         }
-        differences = []
+        differences: list[tuple[str, Any, Any, Any]] = []
+        followed = 0
         for read in golden["reads"]:
-            got = _unordered(read["method"], await _ask(stubs, read))
+            answer = await _ask(stubs, read)
+            got = _unordered(read["method"], answer)
             want = read["answer"]
             if isinstance(want.get("data"), list):  # an export, normalized when the golden was taken
                 want = {**want, "data": comparable_ics(want["data"])}
             if got != _unordered(read["method"], want):
                 differences.append((read["method"], read["request"], read["answer"], got))
+            elif want.get("next_page_token"):
+                # tokens compared by the pages they lead to: followed here, the golden's by its whole list
+                after = await _followed(stubs, read, answer["next_page_token"])
+                expected = _golden_pages_after(golden["reads"], read)
+                if after != expected:
+                    differences.append(
+                        (read["method"], {**read["request"], "following": "next pages"}, expected, after)
+                    )
+                followed += 1
     assert len(golden["reads"]) >= 100
+    assert followed >= 9, "every paged list's token is followed"
     if differences:
         method, request, want, got = differences[0]
         pytest.fail(

@@ -26,6 +26,7 @@ from shutterbook_kit.pagination import (
     keyset_page,
     next_token,
     parse_page,
+    read_keyset,
     sequence_page,
 )
 from shutterbook_kit.schema import UtcDateTime
@@ -178,6 +179,48 @@ async def test_a_token_we_never_wrote_is_invalid_argument_not_a_failed_query(db:
             with pytest.raises(InvalidArgument) as bad:
                 await keyset_page(session, stmt, keys, 2, junk)
             assert [v.field for v in bad.value.violations] == ["page_token"]
+
+
+async def test_read_keyset_pages_a_statement_its_owner_runs(db: Database) -> None:
+    """A statement keyset_page cannot run whole (its limit belongs on an inner select): the kit
+    reads the position and writes the tokens, bound to the query's description and its order."""
+    keys = [Thing.created_at, Thing.id]
+
+    async def page_of(size: int, token: str, query: dict[str, Any]) -> tuple[list[str], str]:
+        keyset = read_keyset(size, token, keys, query)
+        inner = sa.select(Thing.id, Thing.created_at).where(Thing.company_id == query["company"])
+        if keyset.after is not None:
+            inner = inner.where(sa.tuple_(Thing.created_at, Thing.id) > sa.tuple_(*keyset.after))
+        chosen = inner.order_by(*keys).limit(keyset.size + 1).subquery()
+        async with db.sessions() as session:
+            rows = list(await session.execute(sa.select(chosen).order_by(chosen.c.created_at, chosen.c.id)))
+        more, rows = len(rows) > keyset.size, rows[: keyset.size]
+        return [r.id for r in rows], keyset.token((rows[-1].created_at, rows[-1].id)) if more else ""
+
+    seen: list[str] = []
+    token = ""
+    for _ in range(10):
+        found, token = await page_of(10, token, {"company": "a"})
+        seen += found
+        if not token:
+            break
+    async with db.sessions() as session:
+        whole = list(await session.scalars(sa.select(Thing.id).where(Thing.company_id == "a").order_by(*keys)))
+    assert seen == whole
+    assert read_keyset(0, "", keys, {}).size == DEFAULT_PAGE_SIZE
+    assert read_keyset(MAX_PAGE_SIZE + 1, "", keys, {}).after is None
+    _, token = await page_of(2, "", {"company": "a"})
+    for size, bad_token, query, field in (
+        (-1, "", {"company": "a"}, "page_size"),
+        (2, token, {"company": "b"}, "page_token"),  # another query's
+        (2, forge(token, [5, "id-001"]), {"company": "a"}, "page_token"),  # a position we never wrote
+        (2, "not-a-token", {"company": "a"}, "page_token"),
+    ):
+        with pytest.raises(InvalidArgument) as bad:
+            read_keyset(size, bad_token, keys, query)
+        assert [v.field for v in bad.value.violations] == [field]
+    with pytest.raises(InvalidArgument):
+        read_keyset(2, token, [Thing.created_at.desc(), Thing.id.desc()], {"company": "a"})  # another order's
 
 
 def test_check_page_collects_with_the_other_fields() -> None:

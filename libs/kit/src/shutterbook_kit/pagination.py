@@ -15,8 +15,12 @@ wrote is INVALID_ARGUMENT on `page_token`.
 - `check_page(page_size, page_token, violations)` validates the two fields up front, so a
   request reports them together with its other bad fields.
 
+- `read_keyset(page_size, page_token, keys, query)` is `keyset_page`'s token handling for a
+  statement its owner runs (one that must limit an inner select): the position to continue
+  from, the page size, and the next page's token from the last row's keys.
+
 `parse_page` / `next_token` are the older dict-cursor form of the same tokens, for lists
-that build their own keyset condition (scheduling, until it moves to `keyset_page`).
+that build their own keyset condition (notifications, the console's accounts).
 """
 
 from __future__ import annotations
@@ -192,6 +196,18 @@ def _load(raw: Any, key: _Key) -> Any:
     return value
 
 
+def _position(cursor: Any, keys: list[_Key]) -> tuple[Any, ...] | None:
+    """The key values a token's cursor holds (None without a token), checked against `keys`."""
+    if cursor is None:
+        return None
+    try:
+        if not isinstance(cursor, list) or len(cursor) != len(keys):
+            raise _BadToken()
+        return tuple(_load(raw, key) for raw, key in zip(cursor, keys, strict=True))
+    except (_BadToken, ValueError, TypeError):
+        _raise_token(_NOT_OURS)
+
+
 def _after(keys: list[_Key], values: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after `values` in the keys' order."""
     params = [sa.bindparam(None, v, type_=k.column.type) for k, v in zip(keys, values, strict=True)]
@@ -249,17 +265,11 @@ async def keyset_page(
     """
     ordering = _keys(keys)
     query_key = _statement_key(session, stmt, ordering)
-    cursor = _cursor_of(page_size, page_token, query_key)
+    values = _position(_cursor_of(page_size, page_token, query_key), ordering)
     size = _size(page_size)
     paged = stmt
-    if cursor is not None:
-        try:
-            if not isinstance(cursor, list) or len(cursor) != len(ordering):
-                raise _BadToken()
-            values = [_load(raw, key) for raw, key in zip(cursor, ordering, strict=True)]
-        except (_BadToken, ValueError, TypeError):
-            _raise_token(_NOT_OURS)
-        paged = paged.where(_after(ordering, values))
+    if values is not None:
+        paged = paged.where(_after(ordering, list(values)))
     width = len(ordering)
     paged = paged.add_columns(*(k.column.label(f"page_key_{i}") for i, k in enumerate(ordering)))
     paged = paged.order_by(*(k.column.desc() if k.descending else k.column for k in ordering)).limit(size + 1)
@@ -269,6 +279,35 @@ async def keyset_page(
     items: list[Any] = [row[0] if len(row) == width + 1 else tuple(row[:-width]) for row in rows]
     token = _encode(query_key, [_dump(v) for v in rows[-1][-width:]]) if more and rows else ""
     return Page(items=items, next_page_token=token)
+
+
+# --- keyset pages of a statement run by its owner ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A keyset page asked for, for a statement `keyset_page` cannot run whole (one that
+    limits an inner select, say): `size` rows after `after` (the key values of the last row
+    listed, None on the first page); `token(last)` is the next page's token given the key
+    values of this page's last row (when a row beyond `size` showed that one follows)."""
+
+    size: int
+    after: tuple[Any, ...] | None
+    query_key: str
+
+    def token(self, last: Sequence[Any]) -> str:
+        return _encode(self.query_key, [_dump(v) for v in last])
+
+
+def read_keyset(page_size: int, page_token: str, keys: Sequence[Key], query: Mapping[str, Any]) -> Keyset:
+    """Validate `page_size` and `page_token` (INVALID_ARGUMENT as `keyset_page` reports them)
+    for a list in the order of `keys` whose rows `query` chooses (every filter and the
+    company: a token of another query is refused), and read the position it continues from."""
+    ordering = _keys(keys)
+    order = [f"{k.column}{' desc' if k.descending else ''}" for k in ordering]
+    query_key = _query_key({"query": dict(query), "order": order})
+    values = _position(_cursor_of(page_size, page_token, query_key), ordering)
+    return Keyset(size=_size(page_size), after=values, query_key=query_key)
 
 
 # --- pages of a list in memory -------------------------------------------------------------

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy import select, tuple_
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
-from shutterbook_kit.pagination import next_token, parse_page
-from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import apply_mask
+from shutterbook_scheduling.application.common import apply_mask, optional_references
 from shutterbook_scheduling.application.entries import (
     Attempt,
     appointment_snapshot,
@@ -26,12 +21,9 @@ from shutterbook_scheduling.application.entries import (
     run_booking,
 )
 from shutterbook_scheduling.application.planning import Plan, planned_appointment
-from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import release_booking
-from shutterbook_scheduling.storage import records
-from shutterbook_scheduling.storage.models import (
-    AppointmentRow,
-)
+from shutterbook_scheduling.storage import lists, records
 
 
 async def create_appointment(db: Database, company_id: str, request: pb.CreateAppointmentRequest) -> pb.Appointment:
@@ -62,31 +54,14 @@ async def get_appointment(db: Database, company_id: str, name: str) -> pb.Appoin
 async def list_appointments(
     db: Database, company_id: str, request: pb.ListAppointmentsRequest
 ) -> pb.ListAppointmentsResponse:
-    v = Violations()
-    client_id = parse_reference(request.client, "clients", field="client", violations=v, required=False)
-    session_id = parse_reference(request.session, "sessions", field="session", violations=v, required=False)
-    location_id = parse_reference(request.location, "locations", field="location", violations=v, required=False)
-    v.raise_if_any()
-    key = {"client": client_id, "session": session_id, "location": location_id}
-    page = parse_page(request.page_size, request.page_token, key)
-    query = scoped(select(AppointmentRow).where(AppointmentRow.company_id == company_id), AppointmentRow.location_id)
-    if client_id:
-        query = query.where(AppointmentRow.client_id == client_id)
-    if session_id:
-        query = query.where(AppointmentRow.session_id == session_id)
-    if location_id:
-        query = query.where(AppointmentRow.location_id == location_id)
-    if page.cursor is not None:
-        after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"])
-        query = query.where(tuple_(AppointmentRow.start_at, AppointmentRow.id) > after)
-    query = query.order_by(AppointmentRow.start_at, AppointmentRow.id).limit(page.size + 1)
+    refs = (("client", "clients", "client_id"), ("session", "sessions", "session_id"))
+    equal = optional_references(request, (*refs, ("location", "locations", "location_id")))
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = list((await uow.session.scalars(query)).all())
-    more = len(rows) > page.size
-    rows = rows[: page.size]
-    cursor = {"t": rows[-1].start_at.isoformat(), "id": rows[-1].id} if more else None
+        page = await lists.appointments_page(
+            uow.session, company_id, equal, request.page_size, request.page_token, scope=caller_scope()
+        )
     return pb.ListAppointmentsResponse(
-        appointments=[records.appointment_message(r) for r in rows], next_page_token=next_token(cursor, key)
+        appointments=[records.appointment_message(r) for r in page.items], next_page_token=page.next_page_token
     )
 
 

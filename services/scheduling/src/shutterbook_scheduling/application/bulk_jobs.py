@@ -36,7 +36,7 @@ from shutterbook_kit.errors import (
 )
 from shutterbook_kit.grpc_client import open_channel
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.pagination import check_page
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -45,7 +45,7 @@ from shutterbook_scheduling.application.common import read_date, read_time, to_d
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
-from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage import lists, records
 from shutterbook_scheduling.storage.bulk_models import (
     ITEM_DONE,
     ITEM_FAILED,
@@ -488,23 +488,12 @@ def item_message(row: BulkJobItemRow) -> bpb.BulkJobItem:
 async def list_items(
     db: Database, company_id: str, request: bpb.ListBulkJobItemsRequest
 ) -> bpb.ListBulkJobItemsResponse:
-    page = parse_page(request.page_size, request.page_token, {"parent": request.parent})
-    after = int(page.cursor["position"]) if page.cursor else -1
+    check_page(request.page_size, request.page_token)
     async with UnitOfWork(db, readonly=True) as uow:
         job = await _load_job(uow, company_id, request.parent, field="parent")
-        rows = (
-            await uow.session.scalars(
-                select(BulkJobItemRow)
-                .where(BulkJobItemRow.job_id == job.id, BulkJobItemRow.position > after)
-                .order_by(BulkJobItemRow.position)
-                .limit(page.size + 1)
-            )
-        ).all()
-    more = len(rows) > page.size
-    rows = rows[: page.size]
-    cursor = {"position": rows[-1].position} if more and rows else None
+        page = await lists.bulk_job_items_page(uow.session, job.id, request.page_size, request.page_token)
     return bpb.ListBulkJobItemsResponse(
-        items=[item_message(r) for r in rows], next_page_token=next_token(cursor, {"parent": request.parent})
+        items=[item_message(r) for r in page.items], next_page_token=page.next_page_token
     )
 
 

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
@@ -25,11 +25,11 @@ from shutterbook.scheduling.v1 import scheduling_pb2
 from shutterbook_kit.consumer import Delivery, subscribe
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
-from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
+from shutterbook_scheduling.storage import lists
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
     KnownClientRow,
@@ -281,16 +281,7 @@ async def get_known_client(db: Database, company_id: str, name: str) -> scheduli
 async def list_known_clients(
     db: Database, company_id: str, request: scheduling_pb2.ListKnownClientsRequest
 ) -> scheduling_pb2.ListKnownClientsResponse:
-    page = parse_page(request.page_size, request.page_token)
-    query = select(KnownClientRow).where(KnownClientRow.company_id == company_id, KnownClientRow.display_name != "")
-    if page.cursor is not None:
-        after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"])
-        query = query.where(tuple_(KnownClientRow.learned_at, KnownClientRow.client_id) < after)
-    query = query.order_by(KnownClientRow.learned_at.desc(), KnownClientRow.client_id.desc()).limit(page.size + 1)
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = list((await uow.session.scalars(query)).all())
-        more = len(rows) > page.size
-        rows = rows[: page.size]
-        out = [await _to_proto(uow, r) for r in rows]
-    cursor = {"t": rows[-1].learned_at.isoformat(), "id": rows[-1].client_id} if more else None
-    return scheduling_pb2.ListKnownClientsResponse(known_clients=out, next_page_token=next_token(cursor))
+        page = await lists.known_clients_page(uow.session, company_id, request.page_size, request.page_token)
+        out = [await _to_proto(uow, r) for r in page.items]
+    return scheduling_pb2.ListKnownClientsResponse(known_clients=out, next_page_token=page.next_page_token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
 from google.protobuf import field_mask_pb2, timestamp_pb2
@@ -11,6 +12,7 @@ from google.protobuf.message import Message
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
 from shutterbook_kit.errors import Violations
+from shutterbook_kit.resource_names import parse_reference
 
 PRICE_LIST_ITEM = re.compile(r"^priceListItems/[0-9a-fA-F-]{36}$")
 
@@ -92,3 +94,20 @@ def apply_mask(
         incoming, current, replace_message_field=True, replace_repeated_field=True
     )
     return paths
+
+
+def optional_references(
+    request: Message, refs: Sequence[tuple[str, str, str]], violations: Violations | None = None
+) -> list[tuple[str, str]]:
+    """The filters a list request gives by reference: each of `refs` is (field, collection,
+    column); a field given adds (column, id), one left empty adds nothing, a malformed one goes
+    to `violations` (when given; else they are raised here)."""
+    v = violations if violations is not None else Violations()
+    out: list[tuple[str, str]] = []
+    for field, collection, column in refs:
+        found = parse_reference(getattr(request, field), collection, field=field, violations=v, required=False)
+        if found:
+            out.append((column, found))
+    if violations is None:
+        v.raise_if_any()
+    return out

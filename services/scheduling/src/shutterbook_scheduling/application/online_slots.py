@@ -9,22 +9,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
+from shutterbook_kit.pagination import read_keyset
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import announcements, setup, slot_preview
-from shutterbook_scheduling.application.common import apply_mask, from_ts, read_date, read_time, to_date, ts
+from shutterbook_scheduling.application.common import (
+    apply_mask,
+    from_ts,
+    optional_references,
+    read_date,
+    read_time,
+    to_date,
+    ts,
+)
 from shutterbook_scheduling.application.encoded_slots import EncodedSlots
-from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
     booked_ids,
     load_slot,
@@ -33,7 +41,7 @@ from shutterbook_scheduling.application.slot_state import (
     slot_message,
 )
 from shutterbook_scheduling.domain import time_patterns, times
-from shutterbook_scheduling.storage import open_slots, records
+from shutterbook_scheduling.storage import lists, open_slots, records
 from shutterbook_scheduling.storage.online_models import (
     SlotRemovalRow,
     TimeSlotRow,
@@ -101,10 +109,11 @@ async def open_slots_answer(
     assert last
     # AIP-158 on top of the bounded range; page_size 0 without a token keeps the whole range in
     # one response (what callers of the unpaged API get).
-    key = {"type": type_id, "location": location_id, "first": first.isoformat(), "last": last.isoformat()}
-    page = parse_page(request.page_size, request.page_token, key)
+    # The statement limits its inner select of slots (then joins their schedules), so it is run
+    # here by its owner and the kit reads and writes its tokens (`read_keyset`).
+    key = {"company": company_id, "type": type_id, "location": location_id, "first": first, "last": last}
+    page = read_keyset(request.page_size, request.page_token, open_slots.OPEN_SLOT_ORDER, key)
     limit = page.size if request.page_size or request.page_token else None
-    after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"]) if page.cursor is not None else None
     async with UnitOfWork(db, readonly=True) as uow:
         type_field = "session_type" if request.session_type else "appointment_type"
         setting = await open_slots.listing_setting(
@@ -129,7 +138,7 @@ async def open_slots_answer(
             last=days[-1].end,
             now=now or utcnow(),
             buffers=setting.buffers,
-            after=after,
+            after=None if page.after is None else (page.after[0], page.after[1]),
             limit=None if limit is None else limit + 1,
         )
         found = await open_slots.candidate_open_slots(uow.session, query, sqlite=db.is_sqlite)
@@ -144,8 +153,9 @@ async def open_slots_answer(
         return OpenSlotsAnswer(ENCODED.encode(found), changes_at)
     more = len(found) > limit
     found = found[:limit]
-    cursor = {"t": found[-1].start_at.isoformat(), "id": found[-1].id} if more else None
-    return OpenSlotsAnswer(ENCODED.encode(found, next_token(cursor, key)), changes_at)
+    return OpenSlotsAnswer(
+        ENCODED.encode(found, page.token((found[-1].start_at, found[-1].id)) if more else ""), changes_at
+    )
 
 
 def open_slot_message(values: open_slots.SlotValues) -> opb.TimeSlot:
@@ -424,47 +434,24 @@ async def get_time_slot(db: Database, company_id: str, name: str) -> opb.TimeSlo
 async def list_time_slots(
     db: Database, company_id: str, request: opb.ListTimeSlotsRequest
 ) -> opb.ListTimeSlotsResponse:
-    v = Violations()
-    location_id = parse_reference(request.location, "locations", field="location", violations=v, required=False)
-    type_id = parse_reference(request.session_type, "sessionTypes", field="session_type", violations=v, required=False)
-    appointment_type_id = parse_reference(
-        request.appointment_type, "appointmentTypes", field="appointment_type", violations=v, required=False
+    # a session type and an appointment type are both the slot's type (one column, two names)
+    refs = (("location", "locations", "location_id"), ("session_type", "sessionTypes", "type_id"))
+    equal = optional_references(request, (*refs, ("appointment_type", "appointmentTypes", "type_id")))
+    starts = (
+        from_ts(request.start_time) if request.HasField("start_time") else None,
+        from_ts(request.end_time) if request.HasField("end_time") else None,
     )
-    v.raise_if_any()
-    key = {
-        "location": location_id,
-        "type": type_id,
-        "appointment_type": appointment_type_id,
-        "from": request.start_time.ToJsonString() if request.HasField("start_time") else "",
-        "to": request.end_time.ToJsonString() if request.HasField("end_time") else "",
-    }
-    page = parse_page(request.page_size, request.page_token, key)
-    query = scoped(select(TimeSlotRow).where(TimeSlotRow.company_id == company_id), TimeSlotRow.location_id)
-    if location_id:
-        query = query.where(TimeSlotRow.location_id == location_id)
-    if type_id:
-        query = query.where(TimeSlotRow.type_id == type_id)
-    if appointment_type_id:
-        query = query.where(TimeSlotRow.type_id == appointment_type_id)
-    if request.HasField("start_time"):
-        query = query.where(TimeSlotRow.start_at >= from_ts(request.start_time))
-    if request.HasField("end_time"):
-        query = query.where(TimeSlotRow.start_at < from_ts(request.end_time))
-    if page.cursor is not None:
-        after = (datetime.fromisoformat(page.cursor["t"]), page.cursor["id"])
-        query = query.where(tuple_(TimeSlotRow.start_at, TimeSlotRow.id) > after)
-    query = query.order_by(TimeSlotRow.start_at, TimeSlotRow.id).limit(page.size + 1)
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = list((await uow.session.scalars(query)).all())
-        more = len(rows) > page.size
-        rows = rows[: page.size]
+        page = await lists.time_slots_page(
+            uow.session, company_id, equal, request.page_size, request.page_token, caller_scope(), starts
+        )
+        rows = page.items
         removed = await removed_ids(uow, [r.id for r in rows])
         booked = await booked_ids(uow, rows)
         held = await slot_preview.held_ids(uow, [r.id for r in rows])
-    cursor = {"t": rows[-1].start_at.isoformat(), "id": rows[-1].id} if more else None
     out = opb.ListTimeSlotsResponse(
         time_slots=[slot_message(r, removed=r.id in removed, booked=r.id in booked) for r in rows],
-        next_page_token=next_token(cursor, key),
+        next_page_token=page.next_page_token,
     )
     for msg, r in zip(out.time_slots, rows, strict=True):
         msg.held = r.id in held

@@ -10,12 +10,15 @@ the location's zone, in time order. Bookings are in `picture_day_bookings`.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
@@ -24,7 +27,7 @@ from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import cursor_instant, cursor_text, next_token, parse_page
+from shutterbook_kit.pagination import Page, check_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -33,6 +36,7 @@ from shutterbook_scheduling.application.common import from_ts, to_date, ts
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain import picture_days as rules
+from shutterbook_scheduling.storage import lists
 from shutterbook_scheduling.storage.models import KnownClientRow
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayChildRow,
@@ -43,6 +47,8 @@ from shutterbook_scheduling.storage.picture_day_models import (
 
 SOURCE = "scheduling"
 COLLECTION = "pictureDays"
+R = TypeVar("R")
+T = TypeVar("T")
 CLOSE_ACTIONS = {
     pdpb.PICTURE_DAY_CLOSE_ACTION_LEAVE_UNBOOKED: rules.CloseAction.LEAVE_UNBOOKED,
     pdpb.PICTURE_DAY_CLOSE_ACTION_ASSIGN_REMAINING: rules.CloseAction.ASSIGN_REMAINING,
@@ -141,29 +147,13 @@ async def get_picture_day(db: Database, company_id: str, request: pdpb.GetPictur
 async def list_picture_days(
     db: Database, company_id: str, request: pdpb.ListPictureDaysRequest
 ) -> pdpb.ListPictureDaysResponse:
-    page = parse_page(request.page_size, request.page_token)
     now = utcnow()
-    query = select(PictureDayRow).where(PictureDayRow.company_id == company_id)
-    if page.cursor:
-        at = cursor_instant(page.cursor, "at")
-        query = query.where(
-            (PictureDayRow.created_at < at)
-            | ((PictureDayRow.created_at == at) & (PictureDayRow.id < cursor_text(page.cursor, "id")))
-        )
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = (
-            await uow.session.scalars(
-                query.order_by(PictureDayRow.created_at.desc(), PictureDayRow.id.desc()).limit(page.size + 1)
-            )
-        ).all()
-        more = len(rows) > page.size
-        rows = rows[: page.size]
-        out = pdpb.ListPictureDaysResponse()
-        for row in rows:
+        page = await lists.picture_days_page(uow.session, company_id, request.page_size, request.page_token)
+        out = pdpb.ListPictureDaysResponse(next_page_token=page.next_page_token)
+        for row in page.items:
             if caller_sees(row.location_id):
                 out.picture_days.append(await day_message(uow, row, now))
-    if more and rows:
-        out.next_page_token = next_token({"at": rows[-1].created_at.isoformat(), "id": rows[-1].id})
     return out
 
 
@@ -206,39 +196,33 @@ async def children_of(uow: UnitOfWork, day_id: str, client_ids: Sequence[str]) -
     return out
 
 
+async def in_day(
+    db: Database,
+    company_id: str,
+    request: pdpb.ListPictureDayFamiliesRequest | pdpb.ListPictureDaySlotsRequest,
+    pager: Callable[[AsyncSession, str, int, str], Awaitable[Page[T]]],
+    build: Callable[[UnitOfWork, PictureDayRow, Page[T]], Awaitable[R]],
+) -> R:
+    """A page of a list within the picture day `request.parent` names (its page fields checked
+    before the day is looked up): `pager` reads it, `build` answers, in one read-only unit of work."""
+    check_page(request.page_size, request.page_token)
+    async with UnitOfWork(db, readonly=True) as uow:
+        day = await load_day_by_name(uow, company_id, request.parent, field="parent")
+        return await build(uow, day, await pager(uow.session, day.id, request.page_size, request.page_token))
+
+
 async def list_families(
     db: Database, company_id: str, request: pdpb.ListPictureDayFamiliesRequest
 ) -> pdpb.ListPictureDayFamiliesResponse:
-    query_key = {"parent": request.parent, "only_not_booked": request.only_not_booked}
-    page = parse_page(request.page_size, request.page_token, query_key)
-    out = pdpb.ListPictureDayFamiliesResponse()
-    async with UnitOfWork(db, readonly=True) as uow:
-        day = await load_day_by_name(uow, company_id, request.parent, field="parent")
-        query = select(PictureDayFamilyRow).where(PictureDayFamilyRow.picture_day_id == day.id)
-        if request.only_not_booked:
-            unbooked = select(PictureDayChildRow.client_id).where(
-                PictureDayChildRow.picture_day_id == day.id, PictureDayChildRow.booking_id.is_(None)
-            )
-            query = query.where(PictureDayFamilyRow.client_id.in_(unbooked))
-        if page.cursor:
-            sort, client = cursor_text(page.cursor, "sort"), cursor_text(page.cursor, "client")
-            query = query.where(
-                (PictureDayFamilyRow.sort_name > sort)
-                | ((PictureDayFamilyRow.sort_name == sort) & (PictureDayFamilyRow.client_id > client))
-            )
-        families = (
-            await uow.session.scalars(
-                query.order_by(PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id).limit(page.size + 1)
-            )
-        ).all()
-        more = len(families) > page.size
-        families = families[: page.size]
-        children = await children_of(uow, day.id, [f.client_id for f in families])
-    out.families.extend(family_message(day.id, f, children[f.client_id]) for f in families)
-    if more and families:
-        cursor = {"sort": families[-1].sort_name, "client": families[-1].client_id}
-        out.next_page_token = next_token(cursor, query_key)
-    return out
+    async def build(
+        uow: UnitOfWork, day: PictureDayRow, page: Page[PictureDayFamilyRow]
+    ) -> pdpb.ListPictureDayFamiliesResponse:
+        children = await children_of(uow, day.id, [f.client_id for f in page.items])
+        families = [family_message(day.id, f, children[f.client_id]) for f in page.items]
+        return pdpb.ListPictureDayFamiliesResponse(families=families, next_page_token=page.next_page_token)
+
+    pager = functools.partial(lists.families_page, only_not_booked=request.only_not_booked)
+    return await in_day(db, company_id, request, pager, build)
 
 
 def slot_message(day_id: str, row: PictureDaySlotRow, zone: ZoneInfo) -> pdpb.PictureDaySlot:
@@ -257,37 +241,20 @@ def slot_message(day_id: str, row: PictureDaySlotRow, zone: ZoneInfo) -> pdpb.Pi
 async def list_slots(
     db: Database, company_id: str, request: pdpb.ListPictureDaySlotsRequest
 ) -> pdpb.ListPictureDaySlotsResponse:
-    query_key = {"parent": request.parent, "only_free": request.only_free}
-    page = parse_page(request.page_size, request.page_token, query_key)
-    async with UnitOfWork(db, readonly=True) as uow:
-        day = await load_day_by_name(uow, company_id, request.parent, field="parent")
-        slots = await day_slots(uow, day.id, only_free=request.only_free, cursor=page.cursor, limit=page.size + 1)
-    more = len(slots) > page.size
-    slots = slots[: page.size]
-    zone = ZoneInfo(day.time_zone)
-    out = pdpb.ListPictureDaySlotsResponse(slots=[slot_message(day.id, s, zone) for s in slots])
-    if more and slots:
-        out.next_page_token = next_token({"at": slots[-1].start_at.isoformat(), "id": slots[-1].id}, query_key)
-    return out
+    async def build(
+        _: UnitOfWork, day: PictureDayRow, page: Page[PictureDaySlotRow]
+    ) -> pdpb.ListPictureDaySlotsResponse:
+        zone = ZoneInfo(day.time_zone)
+        slots = [slot_message(day.id, s, zone) for s in page.items]
+        return pdpb.ListPictureDaySlotsResponse(slots=slots, next_page_token=page.next_page_token)
+
+    pager = functools.partial(lists.day_slots_page, only_free=request.only_free)
+    return await in_day(db, company_id, request, pager, build)
 
 
-async def day_slots(
-    uow: UnitOfWork, day_id: str, *, only_free: bool, cursor: dict[str, object] | None = None, limit: int | None = None
-) -> list[PictureDaySlotRow]:
-    """A day's slots in time order (only the free ones: `only_free`), after `cursor`."""
-    query = select(PictureDaySlotRow).where(PictureDaySlotRow.picture_day_id == day_id)
-    if only_free:
-        query = query.where(PictureDaySlotRow.booking_id.is_(None))
-    if cursor:
-        at = cursor_instant(cursor, "at")
-        query = query.where(
-            (PictureDaySlotRow.start_at > at)
-            | ((PictureDaySlotRow.start_at == at) & (PictureDaySlotRow.id > cursor_text(cursor, "id")))
-        )
-    query = query.order_by(PictureDaySlotRow.start_at, PictureDaySlotRow.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return list((await uow.session.scalars(query)).all())
+async def day_slots(uow: UnitOfWork, day_id: str, *, only_free: bool) -> list[PictureDaySlotRow]:
+    """A day's slots in time order (only the free ones: `only_free`)."""
+    return await lists.day_slots(uow.session, day_id, only_free=only_free)
 
 
 # --- creating a day --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import Select
 
 from shutterbook_kit import tenancy
 from shutterbook_scheduling.domain.locations import Scope, visible
-from shutterbook_scheduling.storage.models import LocationRow, ScheduleRow
+from shutterbook_scheduling.storage.lists import within, within_config
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -23,10 +23,7 @@ def caller_scope() -> Scope:
 
 def scoped(query: Select[T], location_column: Any) -> Select[T]:
     """`query` limited to rows whose `location_column` is within the caller's scope."""
-    scope = caller_scope()
-    if scope is None:
-        return query
-    return query.where(location_column.in_(sorted(scope)))
+    return within(query, location_column, caller_scope())
 
 
 def caller_sees(location_id: str) -> bool:
@@ -36,8 +33,4 @@ def caller_sees(location_id: str) -> bool:
 def scoped_config(query: Select[T], model: type[Any]) -> Select[T]:
     """A setup query within the caller's scope: locations and schedules (each at one location)
     limited, the company-wide documents (types, statuses, staff) as they are."""
-    if model is LocationRow:
-        return scoped(query, LocationRow.id)
-    if model is ScheduleRow:
-        return scoped(query, ScheduleRow.location_id)
-    return query
+    return within_config(query, model, caller_scope())

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from google.protobuf.message import Message
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -24,7 +24,6 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
 from shutterbook_kit.events import EventType
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -37,10 +36,10 @@ from shutterbook_scheduling.application.common import (
     from_ts,
     ts,
 )
-from shutterbook_scheduling.application.scope import scoped_config
+from shutterbook_scheduling.application.scope import caller_scope, scoped_config
 from shutterbook_scheduling.application.setup_usage import TIME_OFF, in_use
 from shutterbook_scheduling.domain import rules, times
-from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage import lists, records
 from shutterbook_scheduling.storage.models import (
     BookingTypeRow,
     CalendarBlockRow,
@@ -436,24 +435,20 @@ async def get_doc(db: Database, spec: DocSpec, company_id: str, name: str) -> An
 async def list_docs(
     db: Database, spec: DocSpec, company_id: str, page_size: int, page_token: str, filters: dict[str, str] | None = None
 ) -> tuple[list[Any], str]:
-    filters = {k: val for k, val in (filters or {}).items() if val}
-    page = parse_page(page_size, page_token, {"c": spec.collection, **filters})
-    query = scoped_config(select(spec.model).where(spec.model.company_id == company_id), spec.model)
-    if spec.kind is not None:
-        query = query.where(BookingTypeRow.kind == spec.kind)
-    for key, value in filters.items():
-        column = spec.filters[key]
-        ref_id = parse_name(value, "locations", field=key)
-        query = query.where(getattr(spec.model, column) == ref_id)
-    if page.cursor is not None:
-        query = query.where(tuple_(spec.model.display_name, spec.model.id) > (page.cursor["n"], page.cursor["id"]))
-    query = query.order_by(spec.model.display_name, spec.model.id).limit(page.size + 1)
+    given = (filters or {}).items()
+    equal = {spec.filters[key]: parse_name(value, "locations", field=key) for key, value in given if value}
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = list((await uow.session.scalars(query)).all())
-    more = len(rows) > page.size
-    rows = rows[: page.size]
-    cursor = {"n": rows[-1].display_name, "id": rows[-1].id} if more else None
-    return [spec.read(r) for r in rows], next_token(cursor, {"c": spec.collection, **filters})
+        page = await lists.config_page(
+            uow.session,
+            spec.model,
+            company_id,
+            page_size,
+            page_token,
+            scope=caller_scope(),
+            kind=spec.kind,
+            equal=equal,
+        )
+    return [spec.read(r) for r in page.items], page.next_page_token
 
 
 async def update_doc(db: Database, spec: DocSpec, company_id: str, request: Any) -> Any:

@@ -24,14 +24,13 @@ from shutterbook.scheduling.v1 import slot_patterns_pb2 as spb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
-from shutterbook_kit.pagination import next_token, parse_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import announcements, online_slots
 from shutterbook_scheduling.application.common import read_date, read_time, to_date, ts
 from shutterbook_scheduling.domain import standing_patterns, time_patterns, times
-from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage import lists, records
 from shutterbook_scheduling.storage.pattern_models import PatternSlotRow, TimeSlotPatternRow
 
 SOURCE = "scheduling"
@@ -146,27 +145,10 @@ async def get_pattern(db: Database, company_id: str, name: str) -> spb.TimeSlotP
 async def list_patterns(
     db: Database, company_id: str, request: spb.ListTimeSlotPatternsRequest
 ) -> spb.ListTimeSlotPatternsResponse:
-    key: dict[str, str] = {}
-    page = parse_page(request.page_size, request.page_token, key)
-    query = select(TimeSlotPatternRow).where(
-        TimeSlotPatternRow.company_id == company_id, TimeSlotPatternRow.deleted.is_(False)
-    )
-    if page.cursor is not None:
-        query = query.where(
-            or_(
-                TimeSlotPatternRow.created_at > datetime.fromisoformat(page.cursor["t"]),
-                (TimeSlotPatternRow.created_at == datetime.fromisoformat(page.cursor["t"]))
-                & (TimeSlotPatternRow.id > page.cursor["id"]),
-            )
-        )
-    query = query.order_by(TimeSlotPatternRow.created_at, TimeSlotPatternRow.id).limit(page.size + 1)
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = list((await uow.session.scalars(query)).all())
-    more = len(rows) > page.size
-    rows = rows[: page.size]
-    cursor = {"t": rows[-1].created_at.isoformat(), "id": rows[-1].id} if more else None
+        page = await lists.slot_patterns_page(uow.session, company_id, request.page_size, request.page_token)
     return spb.ListTimeSlotPatternsResponse(
-        time_slot_patterns=[_message(r) for r in rows], next_page_token=next_token(cursor, key)
+        time_slot_patterns=[_message(r) for r in page.items], next_page_token=page.next_page_token
     )
 
 

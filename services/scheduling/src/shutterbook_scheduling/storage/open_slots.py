@@ -256,6 +256,10 @@ def statement_parameters(q: OpenSlotQuery) -> dict[str, Any]:
     return values
 
 
+# the order of open slots (a page's token holds the last slot's values of these keys)
+OPEN_SLOT_ORDER = (TimeSlotRow.start_at, TimeSlotRow.id)
+
+
 @functools.lru_cache(maxsize=256)
 def open_slots_statement(
     buffers: tuple[int, int], *, sqlite: bool, after: bool = False, limit: bool = False
@@ -291,11 +295,11 @@ def open_slots_statement(
                 held(company_id, buffers, now, sqlite=sqlite),
             ),
         )
-        .order_by(TimeSlotRow.start_at, TimeSlotRow.id)
+        .order_by(*OPEN_SLOT_ORDER)
     )
     if after:
         cursor = (sa.bindparam("after_start", type_=UtcDateTime()), sa.bindparam("after_id", type_=sa.String()))
-        chosen = chosen.where(tuple_(TimeSlotRow.start_at, TimeSlotRow.id) > tuple_(*cursor))
+        chosen = chosen.where(tuple_(*OPEN_SLOT_ORDER) > tuple_(*cursor))
     if limit:
         chosen = chosen.limit(sa.bindparam("limit", type_=sa.Integer()))
     picked = chosen.subquery("picked")
