@@ -19,10 +19,11 @@ from shutterbook_scheduling import events
 from shutterbook_scheduling.application.common import apply_mask
 from shutterbook_scheduling.application.entries import (
     Attempt,
+    EntryChange,
     appointment_snapshot,
     book_appointment,
-    change_appointment_entry,
     load_appointment,
+    replan_appointment,
     run_booking,
 )
 from shutterbook_scheduling.application.planning import Plan, planned_appointment
@@ -115,19 +116,8 @@ async def _change_appointment(
         replan, changed = change(msg)
         if not changed:
             return before
-        plan = await planned_appointment(uow, company_id, msg, creating=False)
-        attempt.planned(plan, row.id)
-        await change_appointment_entry(
-            uow,
-            company_id,
-            row,
-            msg,
-            plan,
-            blocks=replan,
-            occupies=not msg.cancelled,
-            allow_conflicts=allow_conflicts,
-            action=action,
-        )
+        stored = EntryChange(action, occupies=not msg.cancelled, allow_conflicts=allow_conflicts, blocks=replan)
+        plan = await replan_appointment(uow, company_id, row, msg, stored, attempt=attempt)
         if release_slot:
             await release_booking(uow, company_id, row.id, msg.name)
         emit(uow, before, msg, plan)

@@ -42,6 +42,21 @@ def read_date(value: date_pb2.Date, field: str, violations: Violations, *, requi
         return None
 
 
+def read_date_range(
+    start: date_pb2.Date, end: date_pb2.Date, violations: Violations, *, max_days: int
+) -> tuple[date | None, date | None]:
+    """A request's `start_date` and `end_date` (both required): end not before start, and at
+    most `max_days` after it."""
+    first = read_date(start, "start_date", violations)
+    last = read_date(end, "end_date", violations)
+    if first is not None and last is not None:
+        if last < first:
+            violations.add("end_date", "must not be before start_date")
+        elif (last - first).days > max_days:
+            violations.add("end_date", f"must be at most {max_days} days after start_date")
+    return first, last
+
+
 def read_time(value: scheduling_pb2.TimeOfDay, field: str, violations: Violations) -> time | None:
     if not (0 <= value.hours <= 23 and 0 <= value.minutes <= 59):
         violations.add(field, "must be hours 0-23 and minutes 0-59")

@@ -32,9 +32,10 @@ from shutterbook_scheduling.application import bulk_jobs, picture_day_events
 from shutterbook_scheduling.application.common import to_date, ts
 from shutterbook_scheduling.application.entries import (
     Attempt,
+    EntryChange,
     book_session,
-    change_session_entry,
     load_session,
+    replan_session,
     run_booking,
     session_from_row,
     session_snapshot,
@@ -304,19 +305,11 @@ async def _change_session(
         msg.cancelled = True
     else:
         _slot_times(msg, slot, zone)
-    plan = await planned_session(uow, company_id, msg, creating=False, participants=False)
-    attempt.planned(plan, row.id)
-    status = await change_session_entry(
-        uow,
-        company_id,
-        row,
-        msg,
-        plan,
-        blocks=True,
-        occupies=occupies(on_hold=msg.on_hold, cancelled=msg.cancelled),
-        allow_conflicts=slot is None,
-        action="cancelled" if slot is None else "rescheduled",
+    action = "cancelled" if slot is None else "rescheduled"
+    change = EntryChange(
+        action, occupies=occupies(on_hold=msg.on_hold, cancelled=msg.cancelled), allow_conflicts=slot is None
     )
+    plan, status = await replan_session(uow, company_id, row, msg, change, attempt=attempt)
     snapshot = session_snapshot(msg, plan.type_msg, status)
     if slot is None:
         uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))

@@ -115,12 +115,7 @@ async def _plan_block(
 
 
 async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> pb.Location | None:
-    location_id = parse_reference(name, "locations", field=path, violations=v)
-    if location_id is None:
-        return None
-    found: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, location_id)
-    if found is None:
-        v.add(path, f"{name} does not exist")
+    found: pb.Location | None = await setup.load_reference(uow, setup.LOCATIONS, company_id, name, path, v)
     return found
 
 
@@ -162,12 +157,9 @@ async def plan_session(
         client_id = await known_client(uow, company_id, msg.client, f"{p}.client", v)
     else:
         client_id = msg.client.removeprefix("clients/")
-    type_msg: pb.SessionType | None = None
-    type_id = parse_reference(msg.session_type, "sessionTypes", field=f"{p}.session_type", violations=v)
-    if type_id is not None:
-        type_msg = await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id)
-        if type_msg is None:
-            v.add(f"{p}.session_type", f"{msg.session_type} does not exist")
+    type_msg: pb.SessionType | None = await setup.load_reference(
+        uow, setup.SESSION_TYPES, company_id, msg.session_type, f"{p}.session_type", v
+    )
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
     if client_id is not None and participants:
         await _check_participants(uow, company_id, client_id, list(msg.participants), f"{p}.participants", v)
@@ -189,11 +181,7 @@ async def plan_session(
         v.add(f"{p}.camera_room_text", "give a camera room schedule or free text, not both")
     status: pb.SessionStatus | None = None
     if msg.status:
-        status_id = parse_reference(msg.status, "sessionStatuses", field=f"{p}.status", violations=v)
-        if status_id is not None:
-            status = await setup.load_message(uow, setup.STATUSES, company_id, status_id)
-            if status is None:
-                v.add(f"{p}.status", f"{msg.status} does not exist")
+        status = await setup.load_reference(uow, setup.STATUSES, company_id, msg.status, f"{p}.status", v)
     if msg.HasField("status_due_date"):
         read_date(msg.status_due_date, f"{p}.status_due_date", v, required=False)
     if location is None or type_msg is None:
@@ -262,12 +250,9 @@ async def plan_appointment(
     uow: UnitOfWork, company_id: str, msg: pb.Appointment, v: Violations, *, creating: bool
 ) -> Plan | None:
     p = "appointment"
-    type_msg: pb.AppointmentType | None = None
-    type_id = parse_reference(msg.appointment_type, "appointmentTypes", field=f"{p}.appointment_type", violations=v)
-    if type_id is not None:
-        type_msg = await setup.load_message(uow, setup.APPOINTMENT_TYPES, company_id, type_id)
-        if type_msg is None:
-            v.add(f"{p}.appointment_type", f"{msg.appointment_type} does not exist")
+    type_msg: pb.AppointmentType | None = await setup.load_reference(
+        uow, setup.APPOINTMENT_TYPES, company_id, msg.appointment_type, f"{p}.appointment_type", v
+    )
     client_id = msg.client.removeprefix("clients/")
     if msg.session and creating:
         session_id = parse_reference(msg.session, "sessions", field=f"{p}.session", violations=v)

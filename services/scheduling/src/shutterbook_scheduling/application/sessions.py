@@ -20,10 +20,11 @@ from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import apply_mask, read_date, to_date
 from shutterbook_scheduling.application.entries import (
     Attempt,
+    EntryChange,
     book_session,
-    change_session_entry,
     load_session,
     number_taken,
+    replan_session,
     run_booking,
     session_from_row,
     session_snapshot,
@@ -149,18 +150,10 @@ async def _change_session(
         if not changed:
             return before
         participants = list(before.participants) != list(msg.participants)
-        plan = await planned_session(uow, company_id, msg, creating=False, participants=participants)
-        attempt.planned(plan, row.id)
-        status = await change_session_entry(
-            uow,
-            company_id,
-            row,
-            msg,
-            plan,
-            blocks=replan,
-            occupies=rules.occupies(on_hold=msg.on_hold, cancelled=msg.cancelled),
-            allow_conflicts=allow_conflicts,
-            action=action,
+        occupies = rules.occupies(on_hold=msg.on_hold, cancelled=msg.cancelled)
+        stored = EntryChange(action, occupies=occupies, allow_conflicts=allow_conflicts, blocks=replan)
+        plan, status = await replan_session(
+            uow, company_id, row, msg, stored, participants=participants, attempt=attempt
         )
         emit(uow, before, msg, plan, status)
         return msg
