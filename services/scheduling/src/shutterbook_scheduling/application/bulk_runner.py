@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook_kit import tenancy
@@ -51,6 +51,7 @@ from shutterbook_scheduling.storage.bulk_models import (
     BulkJobItemRow,
     BulkJobRow,
 )
+from shutterbook_scheduling.storage.leases import lease_free
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class BulkJobRunner(PeriodicWorker):
         now = utcnow()
         runnable = (
             BulkJobRow.state == JOB_RUNNING,
-            or_(BulkJobRow.lease_until.is_(None), BulkJobRow.lease_until < now),
+            lease_free(BulkJobRow, now),
         )
         # a read first, so an idle runner never takes SQLite's write lock
         async with UnitOfWork(self.db, readonly=True) as uow:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 from google.protobuf import field_mask_pb2, timestamp_pb2
@@ -73,6 +75,24 @@ def check_weekly_hours(hours: list[scheduling_pb2.WeeklyHours], field: str, viol
         end = read_time(entry.end, f"{path}.end", violations)
         if start is not None and end is not None and end <= start:
             violations.add(f"{path}.end", "must be after start")
+
+
+def checked_upload(content_type: str, data: bytes, problems: Callable[[str, bytes], dict[str, str]], field: str) -> str:
+    """An uploaded image's etag (its bytes' SHA-256), once `problems` finds none (they are
+    INVALID_ARGUMENT, named under `field`)."""
+    v = Violations()
+    for name, problem in problems(content_type, data).items():
+        v.add(f"{field}.{name}", problem)
+    v.raise_if_any()
+    return hashlib.sha256(data).hexdigest()
+
+
+def require_mask(mask: field_mask_pb2.FieldMask) -> None:
+    """An update request names the fields it changes (INVALID_ARGUMENT otherwise)."""
+    v = Violations()
+    if not mask.paths:
+        v.add("update_mask", "name the fields to change")
+    v.raise_if_any()
 
 
 def apply_mask(

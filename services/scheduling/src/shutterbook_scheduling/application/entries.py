@@ -12,6 +12,7 @@ check at the same moment, and its violation is answered like the check's.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
+from shutterbook_kit.events import EventType
 from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
@@ -211,6 +213,13 @@ def appointment_snapshot(msg: pb.Appointment, type_msg: Any) -> ev.AppointmentSn
     snap.start_time.CopyFrom(msg.start_time)
     snap.end_time.CopyFrom(msg.end_time)
     return snap
+
+
+def emit_rescheduled(uow: UnitOfWork, company_id: str, subject: EventType[Any], event: Any, before: Any) -> None:
+    """Emit a session's or appointment's rescheduled event with its times before the move."""
+    event.previous_start_time.CopyFrom(before.start_time)
+    event.previous_end_time.CopyFrom(before.end_time)
+    uow.emit(subject, company_id, event)
 
 
 def buffers(type_msg: Any) -> tuple[int, int]:
@@ -481,4 +490,40 @@ async def run_booking(
         work=lambda uow: work(uow, attempt),
         source=SOURCE,
         refusal=conflict_refusal(db, company_id, attempt),
+    )
+
+
+# Fields of a Session / Appointment only the service sets: a create request's are ignored.
+SESSION_OUTPUT_ONLY = (
+    *("name", "start_time", "end_time", "booked_by", "booked_on", "on_hold", "cancelled"),
+    *("reminder_emit_time", "create_time", "update_time", "time_zone", "booked_online"),
+)
+APPOINTMENT_OUTPUT_ONLY = ("name", "start_time", "end_time", "cancelled", "booked_by", "create_time", "update_time")
+
+
+async def create_entry(
+    db: Database, company_id: str, request: Any, given: pb.Session | pb.Appointment, scope: str
+) -> Any:
+    """Staff book a session or an appointment (`given`, from `request`: once per its
+    request_id, conflicts checked unless it allows them): the entry without its output-only
+    fields, planned as new (a session's client and participants checked), booked under a new id."""
+
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Any:
+        entry = type(given).FromString(given.SerializeToString())
+        for name in SESSION_OUTPUT_ONLY if isinstance(entry, pb.Session) else APPOINTMENT_OUTPUT_ONLY:
+            entry.ClearField(name)  # type: ignore[arg-type]
+        entry_id = str(uuid.uuid4())
+        allow = bool(request.allow_conflicts)
+        if isinstance(entry, pb.Session):
+            plan = await planned_session(uow, company_id, entry, creating=True, participants=True)
+            attempt.planned(plan, entry_id)
+            await book_session(uow, company_id, entry, plan, session_id=entry_id, allow_conflicts=allow)
+        else:
+            plan = await planned_appointment(uow, company_id, entry, creating=True)
+            attempt.planned(plan, entry_id)
+            await book_appointment(uow, company_id, entry, plan, appointment_id=entry_id, allow_conflicts=allow)
+        return entry
+
+    return await run_booking(
+        db, company_id, type(given), work, scope=scope, request=request, request_id=request.request_id
     )

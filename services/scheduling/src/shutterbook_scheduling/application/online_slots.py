@@ -28,6 +28,7 @@ from shutterbook_scheduling.application.common import (
     read_date,
     read_date_range,
     read_time,
+    require_mask,
     to_date,
     ts,
 )
@@ -446,11 +447,8 @@ UPDATABLE = {"schedules", "published", "minimum_notice_minutes", "maximum_advanc
 
 
 async def update_time_slot(db: Database, company_id: str, request: opb.UpdateTimeSlotRequest) -> opb.TimeSlot:
-    v = Violations()
-    if not request.update_mask.paths:
-        v.add("update_mask", "name the fields to change")
     parse_name(request.time_slot.name, "timeSlots", field="time_slot.name")
-    v.raise_if_any()
+    require_mask(request.update_mask)
     async with UnitOfWork(db, source=SOURCE) as uow:
         row = await load_slot(uow, company_id, request.time_slot.name, field="time_slot.name")
         await lock_slot_schedules(uow, company_id, row)  # a hold or booking of it waits, or went first

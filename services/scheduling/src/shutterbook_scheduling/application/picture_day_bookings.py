@@ -34,6 +34,7 @@ from shutterbook_scheduling.application.entries import (
     Attempt,
     EntryChange,
     book_session,
+    emit_rescheduled,
     load_session,
     replan_session,
     run_booking,
@@ -316,9 +317,7 @@ async def _change_session(
         await picture_day_events.cancelled(uow, company_id, day, booking, snapshot)
         return
     event = ev.SessionRescheduledEvent(session=snapshot)
-    event.previous_start_time.CopyFrom(before.start_time)
-    event.previous_end_time.CopyFrom(before.end_time)
-    uow.emit(events.SESSION_RESCHEDULED, company_id, event)
+    emit_rescheduled(uow, company_id, events.SESSION_RESCHEDULED, event, before)
     await picture_day_events.rescheduled(uow, company_id, day, booking, event)
 
 

@@ -296,6 +296,17 @@ async def plan_appointment(
     return Plan(location=location, type_msg=type_msg, blocks=[planned], client_id=client_id)
 
 
+def take_new_times(msg: Any, request: Any, date_field: str) -> None:
+    """A reschedule request's wall-clock times on the entry: the date (`date_field` in both),
+    start, and end (cleared when the request gives none: the type's duration decides)."""
+    getattr(msg, date_field).CopyFrom(getattr(request, date_field))
+    msg.start.CopyFrom(request.start)
+    if request.HasField("end"):
+        msg.end.CopyFrom(request.end)
+    else:
+        msg.ClearField("end")
+
+
 def entry_name(kind: str, entry_id: str) -> str:
     """The resource a block belongs to: a session, an appointment, or (time off) its schedule."""
     return f"schedules/{entry_id}" if kind == TIME_OFF else f"{kind}s/{entry_id}"

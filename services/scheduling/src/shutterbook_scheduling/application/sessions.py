@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 
 from google.protobuf.message import Message
@@ -17,11 +16,12 @@ from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import apply_mask, read_date, to_date
+from shutterbook_scheduling.application.common import apply_mask, read_date, require_mask, to_date
 from shutterbook_scheduling.application.entries import (
     Attempt,
     EntryChange,
-    book_session,
+    create_entry,
+    emit_rescheduled,
     load_session,
     number_taken,
     replan_session,
@@ -30,28 +30,14 @@ from shutterbook_scheduling.application.entries import (
     session_snapshot,
 )
 from shutterbook_scheduling.application.picture_day_release import refuse_if_booked_on_a_picture_day, release_session
-from shutterbook_scheduling.application.planning import Plan, planned_session
+from shutterbook_scheduling.application.planning import Plan, take_new_times
 from shutterbook_scheduling.application.slot_state import release_booking
 from shutterbook_scheduling.domain import rules
 
 
 async def create_session(db: Database, company_id: str, request: pb.CreateSessionRequest) -> pb.Session:
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pb.Session:
-        msg = pb.Session()
-        msg.CopyFrom(request.session)
-        for output_only in ("name", "start_time", "end_time", "booked_by", "booked_on", "on_hold", "cancelled"):
-            msg.ClearField(output_only)
-        for output_only in ("reminder_emit_time", "create_time", "update_time", "time_zone", "booked_online"):
-            msg.ClearField(output_only)  # type: ignore[arg-type]
-        plan = await planned_session(uow, company_id, msg, creating=True, participants=True)
-        session_id = str(uuid.uuid4())
-        attempt.planned(plan, session_id)
-        await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=request.allow_conflicts)
-        return msg
-
-    return await run_booking(
-        db, company_id, pb.Session, work, scope="CreateSession", request=request, request_id=request.request_id
-    )
+    created: pb.Session = await create_entry(db, company_id, request, request.session, "CreateSession")
+    return created
 
 
 async def get_session(db: Database, company_id: str, name: str) -> pb.Session:
@@ -119,10 +105,7 @@ def _wall_clock(session: pb.Session) -> tuple[bytes, ...]:
 
 
 def _emit_rescheduled(uow: UnitOfWork, company_id: str, before: pb.Session, snap: ev.SessionSnapshot) -> None:
-    event = ev.SessionRescheduledEvent(session=snap)
-    event.previous_start_time.CopyFrom(before.start_time)
-    event.previous_end_time.CopyFrom(before.end_time)
-    uow.emit(events.SESSION_RESCHEDULED, company_id, event)
+    emit_rescheduled(uow, company_id, events.SESSION_RESCHEDULED, ev.SessionRescheduledEvent(session=snap), before)
 
 
 async def _change_session(
@@ -162,11 +145,8 @@ async def _change_session(
 
 
 async def update_session(db: Database, company_id: str, request: pb.UpdateSessionRequest) -> pb.Session:
-    v = Violations()
-    if not request.update_mask.paths:
-        v.add("update_mask", "name the fields to change")
     parse_name(request.session.name, "sessions", field="session.name")
-    v.raise_if_any()
+    require_mask(request.update_mask)
     paths: list[str] = []
 
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
@@ -257,12 +237,7 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
             del msg.time_blocks[:]
             msg.time_blocks.extend(request.time_blocks)
         else:
-            msg.session_date.CopyFrom(request.session_date)
-            msg.start.CopyFrom(request.start)
-            if request.HasField("end"):
-                msg.end.CopyFrom(request.end)
-            else:
-                msg.ClearField("end")
+            take_new_times(msg, request, "session_date")
         return True, True
 
     def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:

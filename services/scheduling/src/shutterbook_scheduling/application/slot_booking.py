@@ -30,6 +30,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import to_date
+from shutterbook_scheduling.application.entries import emit_rescheduled
 from shutterbook_scheduling.application.holds import (
     R,
     auto_remove,
@@ -367,9 +368,7 @@ async def move_online(
         hold = await move_to_slot(uow, company_id, row_id, booked_row.client_id, slot, now, booked.name, holds)
         type_msg, subject, event = await store(uow, row, msg, slot)
         await settle_in_slot(uow, company_id, slot, hold, booked.name, type_msg)
-        event.previous_start_time.CopyFrom(before.start_time)
-        event.previous_end_time.CopyFrom(before.end_time)
-        uow.emit(subject, company_id, event)
+        emit_rescheduled(uow, company_id, subject, event, before)
         return msg
 
     return await run_online(
