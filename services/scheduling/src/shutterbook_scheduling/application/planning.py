@@ -114,6 +114,35 @@ async def _plan_block(
     return PlannedBlock(index, location_id, schedule_ids, start, end, day, start_clock, end_clock)
 
 
+async def _plan_one_block(
+    uow: UnitOfWork,
+    company_id: str,
+    msg: pb.Session | pb.Appointment,
+    p: str,
+    date_field: str,
+    duration_minutes: int,
+    location: pb.Location,
+    refs: list[tuple[str, str, int | None]],
+    v: Violations,
+) -> PlannedBlock | None:
+    """The one block of a simple session or an appointment: its `date_field`, start and end
+    (the type's duration when no end is given), on the schedules `refs` name."""
+    return await _plan_block(
+        uow,
+        company_id,
+        path=f"{p}.",
+        day_msg=getattr(msg, date_field),
+        start_msg=msg.start,
+        end_msg=msg.end if msg.HasField("end") else None,
+        duration_minutes=duration_minutes,
+        location=location,
+        schedule_refs=refs,
+        index=0,
+        v=v,
+        date_field=date_field,
+    )
+
+
 async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> pb.Location | None:
     found: pb.Location | None = await setup.load_reference(uow, setup.LOCATIONS, company_id, name, path, v)
     return found
@@ -225,20 +254,7 @@ async def plan_session(
             refs.append((msg.assistant, f"{p}.assistant", pb.SCHEDULE_KIND_STAFF))
         if msg.camera_room:
             refs.append((msg.camera_room, f"{p}.camera_room", pb.SCHEDULE_KIND_RESOURCE))
-        planned = await _plan_block(
-            uow,
-            company_id,
-            path=f"{p}.",
-            day_msg=msg.session_date,
-            start_msg=msg.start,
-            end_msg=msg.end if msg.HasField("end") else None,
-            duration_minutes=duration,
-            location=location,
-            schedule_refs=refs,
-            index=0,
-            v=v,
-            date_field="session_date",
-        )
+        planned = await _plan_one_block(uow, company_id, msg, p, "session_date", duration, location, refs, v)
         if planned is not None:
             blocks.append(planned)
     if not blocks:
@@ -277,20 +293,11 @@ async def plan_appointment(
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
     if location is None or type_msg is None:
         return None
-    planned = await _plan_block(
-        uow,
-        company_id,
-        path=f"{p}.",
-        day_msg=msg.appointment_date,
-        start_msg=msg.start,
-        end_msg=msg.end if msg.HasField("end") else None,
-        duration_minutes=type_msg.default_duration_minutes,
-        location=location,
-        schedule_refs=[(ref, f"{p}.schedules[{i}]", None) for i, ref in enumerate(msg.schedules)],
-        index=0,
-        v=v,
-        date_field="appointment_date",
-    )
+    refs: list[tuple[str, str, int | None]] = [
+        (ref, f"{p}.schedules[{i}]", None) for i, ref in enumerate(msg.schedules)
+    ]
+    duration = type_msg.default_duration_minutes
+    planned = await _plan_one_block(uow, company_id, msg, p, "appointment_date", duration, location, refs, v)
     if planned is None:
         return None
     return Plan(location=location, type_msg=type_msg, blocks=[planned], client_id=client_id)

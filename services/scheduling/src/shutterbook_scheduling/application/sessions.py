@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from google.protobuf.message import Message
-
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, Violations
-from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
@@ -117,12 +114,11 @@ async def _change_session(
     *,
     action: str,
     allow_conflicts: bool,
-    request_id: str = "",
-    request: Message | None = None,
-    scope: str = "",
+    request: pb.RescheduleSessionRequest | pb.CancelSessionRequest | pb.HoldSessionRequest | None = None,
 ) -> pb.Session:
     """Load, change (returns: re-plan and re-check blocks?, changed at all?), store with its
-    audit entry (`action`), emit."""
+    audit entry (`action`), emit. With a `request`, once per its request_id (the scope: the
+    request's method, e.g. `CancelSession`)."""
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pb.Session:
         row = await load_session(uow, company_id, name, lock=True)
@@ -141,7 +137,12 @@ async def _change_session(
         emit(uow, before, msg, plan, status)
         return msg
 
-    return await run_booking(db, company_id, pb.Session, work, scope=scope, request=request, request_id=request_id)
+    if request is None:
+        return await run_booking(db, company_id, pb.Session, work)
+    scope = type(request).__name__.removesuffix("Request")
+    return await run_booking(
+        db, company_id, pb.Session, work, scope=scope, request=request, request_id=request.request_id
+    )
 
 
 async def update_session(db: Database, company_id: str, request: pb.UpdateSessionRequest) -> pb.Session:
@@ -223,10 +224,6 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
 
 
 async def reschedule_session(db: Database, company_id: str, request: pb.RescheduleSessionRequest) -> pb.Session:
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    v.raise_if_any()
-
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         await _before_move(uow, company_id, msg)
         if msg.use_advanced_calendar:
@@ -243,25 +240,13 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
     def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
         _emit_rescheduled(uow, company_id, before, session_snapshot(after, plan.type_msg, status))
 
+    allow = request.allow_conflicts
     return await _change_session(
-        db,
-        company_id,
-        request.name,
-        change,
-        emit,
-        action="rescheduled",
-        allow_conflicts=request.allow_conflicts,
-        request_id=request.request_id,
-        request=request,
-        scope="RescheduleSession",
+        db, company_id, request.name, change, emit, action="rescheduled", allow_conflicts=allow, request=request
     )
 
 
 async def cancel_session(db: Database, company_id: str, request: pb.CancelSessionRequest) -> pb.Session:
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    v.raise_if_any()
-
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         if msg.cancelled:
             return False, False
@@ -281,24 +266,11 @@ async def cancel_session(db: Database, company_id: str, request: pb.CancelSessio
         )
 
     return await _change_session(
-        db,
-        company_id,
-        request.name,
-        change,
-        emit,
-        action="cancelled",
-        allow_conflicts=True,
-        request_id=request.request_id,
-        request=request,
-        scope="CancelSession",
+        db, company_id, request.name, change, emit, action="cancelled", allow_conflicts=True, request=request
     )
 
 
 async def hold_session(db: Database, company_id: str, request: pb.HoldSessionRequest) -> pb.Session:
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    v.raise_if_any()
-
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         if msg.cancelled:
             raise FailedPrecondition(f"{msg.name} is cancelled", reason="SESSION_CANCELLED")
@@ -316,15 +288,7 @@ async def hold_session(db: Database, company_id: str, request: pb.HoldSessionReq
             ),
         )
 
+    action, allow = "held" if request.on_hold else "released", request.allow_conflicts
     return await _change_session(
-        db,
-        company_id,
-        request.name,
-        change,
-        emit,
-        action="held" if request.on_hold else "released",
-        allow_conflicts=request.allow_conflicts,
-        request_id=request.request_id,
-        request=request,
-        scope="HoldSession",
+        db, company_id, request.name, change, emit, action=action, allow_conflicts=allow, request=request
     )
