@@ -7,7 +7,8 @@ included) is refused with FAILED_PRECONDITION listing the conflicting entries, u
 request sets `allow_conflicts`. The check runs in the write transaction: on SQLite that
 transaction is BEGIN IMMEDIATE, so checks and inserts are serialized; on PostgreSQL an
 exclusion constraint on `calendar_blocks` refuses the overlap even when two transactions
-check at the same moment, and its violation is answered like the check's.
+check at the same moment, and its violation is answered like the check's. The check itself:
+`conflicts`; the block rows: `storage.calendar_blocks`.
 """
 
 from __future__ import annotations
