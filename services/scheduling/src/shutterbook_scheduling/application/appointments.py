@@ -2,53 +2,32 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import FailedPrecondition, Violations
+from shutterbook_kit.errors import FailedPrecondition
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import apply_mask, optional_references
-from shutterbook_scheduling.application.entries import (
-    Attempt,
-    appointment_snapshot,
-    book_appointment,
-    change_appointment_entry,
-    load_appointment,
-    run_booking,
-)
-from shutterbook_scheduling.application.planning import Plan, planned_appointment
+from shutterbook_scheduling.application import entries
+from shutterbook_scheduling.application.common import apply_mask, optional_references, require_mask
+from shutterbook_scheduling.application.planning import Plan, take_new_times
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import release_booking
 from shutterbook_scheduling.storage import lists, records
 
 
 async def create_appointment(db: Database, company_id: str, request: pb.CreateAppointmentRequest) -> pb.Appointment:
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pb.Appointment:
-        msg = pb.Appointment()
-        msg.CopyFrom(request.appointment)
-        for output_only in ("name", "start_time", "end_time", "cancelled", "booked_by", "create_time"):
-            msg.ClearField(output_only)
-        msg.ClearField("update_time")
-        plan = await planned_appointment(uow, company_id, msg, creating=True)
-        appointment_id = str(uuid.uuid4())
-        attempt.planned(plan, appointment_id)
-        await book_appointment(
-            uow, company_id, msg, plan, appointment_id=appointment_id, allow_conflicts=request.allow_conflicts
-        )
-        return msg
-
-    return await run_booking(
-        db, company_id, pb.Appointment, work, scope="CreateAppointment", request=request, request_id=request.request_id
+    created: pb.Appointment = await entries.create_entry(
+        db, company_id, request, request.appointment, "CreateAppointment"
     )
+    return created
 
 
 async def get_appointment(db: Database, company_id: str, name: str) -> pb.Appointment:
     async with UnitOfWork(db, readonly=True) as uow:
-        return records.appointment_message(await load_appointment(uow, company_id, name))
+        return records.appointment_message(await entries.load_appointment(uow, company_id, name))
 
 
 async def list_appointments(
@@ -82,40 +61,26 @@ async def _change_appointment(
     """`release_slot`: the change takes the appointment off an online slot it was booked in
     (the slot is free again, the slots its booking removed come back)."""
 
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pb.Appointment:
-        row = await load_appointment(uow, company_id, name, lock=True)
+    async def work(uow: UnitOfWork, attempt: entries.Attempt) -> pb.Appointment:
+        row = await entries.load_appointment(uow, company_id, name, lock=True)
         before = records.appointment_message(row)
         msg = pb.Appointment()
         msg.CopyFrom(before)
         replan, changed = change(msg)
         if not changed:
             return before
-        plan = await planned_appointment(uow, company_id, msg, creating=False)
-        attempt.planned(plan, row.id)
-        await change_appointment_entry(
-            uow,
-            company_id,
-            row,
-            msg,
-            plan,
-            blocks=replan,
-            occupies=not msg.cancelled,
-            allow_conflicts=allow_conflicts,
-            action=action,
-        )
+        stored = entries.EntryChange(action, occupies=not msg.cancelled, allow_conflicts=allow_conflicts, blocks=replan)
+        plan = await entries.replan_appointment(uow, company_id, row, msg, stored, attempt=attempt)
         if release_slot:
             await release_booking(uow, company_id, row.id, msg.name)
         emit(uow, before, msg, plan)
         return msg
 
-    return await run_booking(db, company_id, pb.Appointment, work)
+    return await entries.run_booking(db, company_id, pb.Appointment, work)
 
 
 async def update_appointment(db: Database, company_id: str, request: pb.UpdateAppointmentRequest) -> pb.Appointment:
-    v = Violations()
-    if not request.update_mask.paths:
-        v.add("update_mask", "name the fields to change")
-    v.raise_if_any()
+    require_mask(request.update_mask)
     paths: list[str] = []
 
     def change(msg: pb.Appointment) -> tuple[bool, bool]:
@@ -130,7 +95,9 @@ async def update_appointment(db: Database, company_id: str, request: pb.UpdateAp
         uow.emit(
             events.APPOINTMENT_UPDATED,
             company_id,
-            ev.AppointmentUpdatedEvent(appointment=appointment_snapshot(after, plan.type_msg), changed_paths=paths),
+            ev.AppointmentUpdatedEvent(
+                appointment=entries.appointment_snapshot(after, plan.type_msg), changed_paths=paths
+            ),
         )
 
     return await _change_appointment(
@@ -150,19 +117,12 @@ async def reschedule_appointment(
     def change(msg: pb.Appointment) -> tuple[bool, bool]:
         if msg.cancelled:
             raise FailedPrecondition(f"{msg.name} is cancelled", reason="APPOINTMENT_CANCELLED")
-        msg.appointment_date.CopyFrom(request.appointment_date)
-        msg.start.CopyFrom(request.start)
-        if request.HasField("end"):
-            msg.end.CopyFrom(request.end)
-        else:
-            msg.ClearField("end")
+        take_new_times(msg, request, "appointment_date")
         return True, True
 
     def emit(uow: UnitOfWork, before: pb.Appointment, after: pb.Appointment, plan: Plan) -> None:
-        event = ev.AppointmentRescheduledEvent(appointment=appointment_snapshot(after, plan.type_msg))
-        event.previous_start_time.CopyFrom(before.start_time)
-        event.previous_end_time.CopyFrom(before.end_time)
-        uow.emit(events.APPOINTMENT_RESCHEDULED, company_id, event)
+        event = ev.AppointmentRescheduledEvent(appointment=entries.appointment_snapshot(after, plan.type_msg))
+        entries.emit_rescheduled(uow, company_id, events.APPOINTMENT_RESCHEDULED, event, before)
 
     return await _change_appointment(
         db,
@@ -187,7 +147,7 @@ async def cancel_appointment(db: Database, company_id: str, request: pb.CancelAp
         uow.emit(
             events.APPOINTMENT_CANCELLED,
             company_id,
-            ev.AppointmentCancelledEvent(appointment=appointment_snapshot(after, plan.type_msg)),
+            ev.AppointmentCancelledEvent(appointment=entries.appointment_snapshot(after, plan.type_msg)),
         )
 
     return await _change_appointment(

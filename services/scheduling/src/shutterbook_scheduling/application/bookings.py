@@ -12,12 +12,10 @@ from shutterbook_scheduling.application.appointments import (
     reschedule_appointment,
     update_appointment,
 )
+from shutterbook_scheduling.application.conflicts import Conflict, ScheduleConflict, find_conflicts
 from shutterbook_scheduling.application.entries import (
     SOURCE,
-    Conflict,
-    ScheduleConflict,
     appointment_snapshot,
-    find_conflicts,
     next_session_number,
     session_snapshot,
 )

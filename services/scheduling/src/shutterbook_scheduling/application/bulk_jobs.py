@@ -234,16 +234,14 @@ def read_rows(rows: Sequence[bpb.TimeSlotRow], v: Violations) -> list[bulk_rows.
     return out if ok else None
 
 
+# What a bulk template gives every session it books, field by field (the same names on both).
+TEMPLATE_FIELDS = ("location", "description", "session_type", "status", "photographer", "assistant", "camera_room")
+
+
 def session_for(template: bpb.BulkSessionTemplate, client: str, day: date, start: time, end: time) -> pb.Session:
     return pb.Session(
         client=client,
-        location=template.location,
-        description=template.description,
-        session_type=template.session_type,
-        status=template.status,
-        photographer=template.photographer,
-        assistant=template.assistant,
-        camera_room=template.camera_room,
+        **{name: getattr(template, name) for name in TEMPLATE_FIELDS},
         session_date=to_date(day),
         start=pb.TimeOfDay(hours=start.hour, minutes=start.minute),
         end=pb.TimeOfDay(hours=end.hour, minutes=end.minute),

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook_kit import tenancy
@@ -40,17 +40,10 @@ from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import bookings, setup
-from shutterbook_scheduling.application.bulk_jobs import SOURCE, item_counts, session_request
-from shutterbook_scheduling.storage import records
-from shutterbook_scheduling.storage.bulk_models import (
-    ITEM_DONE,
-    ITEM_FAILED,
-    ITEM_PENDING,
-    JOB_RUNNING,
-    JOB_SUCCEEDED,
-    BulkJobItemRow,
-    BulkJobRow,
-)
+from shutterbook_scheduling.application.bulk_jobs import SOURCE, item_counts, job_message, session_request
+from shutterbook_scheduling.storage import bulk_models, records
+from shutterbook_scheduling.storage.bulk_models import BulkJobItemRow, BulkJobRow
+from shutterbook_scheduling.storage.leases import lease_free
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +88,8 @@ class BulkJobRunner(PeriodicWorker):
     async def claim(self) -> _Claim | None:
         now = utcnow()
         runnable = (
-            BulkJobRow.state == JOB_RUNNING,
-            or_(BulkJobRow.lease_until.is_(None), BulkJobRow.lease_until < now),
+            BulkJobRow.state == bulk_models.JOB_RUNNING,
+            lease_free(BulkJobRow, now),
         )
         # a read first, so an idle runner never takes SQLite's write lock
         async with UnitOfWork(self.db, readonly=True) as uow:
@@ -128,7 +121,9 @@ class BulkJobRunner(PeriodicWorker):
                     items = (
                         await uow.session.scalars(
                             select(BulkJobItemRow)
-                            .where(BulkJobItemRow.job_id == claim.job_id, BulkJobItemRow.state == ITEM_PENDING)
+                            .where(
+                                BulkJobItemRow.job_id == claim.job_id, BulkJobItemRow.state == bulk_models.ITEM_PENDING
+                            )
                             .order_by(BulkJobItemRow.position)
                             .limit(BATCH)
                         )
@@ -176,7 +171,7 @@ class BulkJobRunner(PeriodicWorker):
             ).all()
             for item in items:
                 outcome = by_position[item.position]
-                item.state = ITEM_DONE if outcome.session_id else ITEM_FAILED
+                item.state = bulk_models.ITEM_DONE if outcome.session_id else bulk_models.ITEM_FAILED
                 item.session_id = outcome.session_id
                 item.failure = outcome.failure
             await uow.commit()
@@ -185,20 +180,14 @@ class BulkJobRunner(PeriodicWorker):
     async def _finish(self, claim: _Claim) -> None:
         async with UnitOfWork(self.db, source=SOURCE) as uow:
             job = await uow.session.scalar(select(BulkJobRow).where(BulkJobRow.id == claim.job_id).with_for_update())
-            if job is None or job.lease_owner != self.owner or job.state != JOB_RUNNING:
+            if job is None or job.lease_owner != self.owner or job.state != bulk_models.JOB_RUNNING:
                 return
             now = utcnow()
-            job.state = JOB_SUCCEEDED
+            job.state = bulk_models.JOB_SUCCEEDED
             job.completed_at = now
             job.lease_owner = None
             job.lease_until = None
-            counts = await item_counts(uow, job.id)
-            msg = records.job_base_message(job)
-            msg.state = bpb.BULK_JOB_STATE_SUCCEEDED
-            msg.total = job.total
-            msg.done = counts.get(ITEM_DONE, 0)
-            msg.failures = counts.get(ITEM_FAILED, 0)
-            msg.complete_time.FromDatetime(now)
+            msg = job_message(job, await item_counts(uow, job.id))
             uow.emit(events.BULK_JOB_COMPLETED, job.company_id, bpb.BulkJobCompletedEvent(bulk_job=msg))
             await uow.commit()
 

@@ -15,7 +15,7 @@ from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.bookings import entry_name
-from shutterbook_scheduling.application.common import from_ts, read_date, to_date, ts
+from shutterbook_scheduling.application.common import from_ts, read_date_range, to_date, ts
 from shutterbook_scheduling.application.setup_usage import TIME_OFF
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.storage import records
@@ -154,13 +154,7 @@ async def _entries(
 async def query_calendar(db: Database, company_id: str, request: pb.QueryCalendarRequest) -> pb.QueryCalendarResponse:
     v = Violations()
     location_id = parse_reference(request.location, "locations", field="location", violations=v)
-    first = read_date(request.start_date, "start_date", v)
-    last = read_date(request.end_date, "end_date", v)
-    if first is not None and last is not None:
-        if last < first:
-            v.add("end_date", "must not be before start_date")
-        elif (last - first).days > MAX_CALENDAR_DAYS:
-            v.add("end_date", f"must be at most {MAX_CALENDAR_DAYS} days after start_date")
+    first, last = read_date_range(request.start_date, request.end_date, v, max_days=MAX_CALENDAR_DAYS)
     wanted: list[str] = []
     for i, ref in enumerate(request.schedules):
         schedule_id = parse_reference(ref, "schedules", field=f"schedules[{i}]", violations=v)

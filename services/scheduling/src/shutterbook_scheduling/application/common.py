@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 
 from google.protobuf import field_mask_pb2, timestamp_pb2
@@ -44,6 +45,21 @@ def read_date(value: date_pb2.Date, field: str, violations: Violations, *, requi
         return None
 
 
+def read_date_range(
+    start: date_pb2.Date, end: date_pb2.Date, violations: Violations, *, max_days: int
+) -> tuple[date | None, date | None]:
+    """A request's `start_date` and `end_date` (both required): end not before start, and at
+    most `max_days` after it."""
+    first = read_date(start, "start_date", violations)
+    last = read_date(end, "end_date", violations)
+    if first is not None and last is not None:
+        if last < first:
+            violations.add("end_date", "must not be before start_date")
+        elif (last - first).days > max_days:
+            violations.add("end_date", f"must be at most {max_days} days after start_date")
+    return first, last
+
+
 def read_time(value: scheduling_pb2.TimeOfDay, field: str, violations: Violations) -> time | None:
     if not (0 <= value.hours <= 23 and 0 <= value.minutes <= 59):
         violations.add(field, "must be hours 0-23 and minutes 0-59")
@@ -60,6 +76,24 @@ def check_weekly_hours(hours: list[scheduling_pb2.WeeklyHours], field: str, viol
         end = read_time(entry.end, f"{path}.end", violations)
         if start is not None and end is not None and end <= start:
             violations.add(f"{path}.end", "must be after start")
+
+
+def checked_upload(content_type: str, data: bytes, problems: Callable[[str, bytes], dict[str, str]], field: str) -> str:
+    """An uploaded image's etag (its bytes' SHA-256), once `problems` finds none (they are
+    INVALID_ARGUMENT, named under `field`)."""
+    v = Violations()
+    for name, problem in problems(content_type, data).items():
+        v.add(f"{field}.{name}", problem)
+    v.raise_if_any()
+    return hashlib.sha256(data).hexdigest()
+
+
+def require_mask(mask: field_mask_pb2.FieldMask) -> None:
+    """An update request names the fields it changes (INVALID_ARGUMENT otherwise)."""
+    v = Violations()
+    if not mask.paths:
+        v.add("update_mask", "name the fields to change")
+    v.raise_if_any()
 
 
 def apply_mask(

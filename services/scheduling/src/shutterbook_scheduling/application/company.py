@@ -5,8 +5,6 @@ the gateway refreshes the booking page's studio name, logo and colour)."""
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy.orm import undefer
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -15,7 +13,7 @@ from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import apply_mask, ts
+from shutterbook_scheduling.application.common import apply_mask, checked_upload, ts
 from shutterbook_scheduling.application.setup import SOURCE
 from shutterbook_scheduling.domain.company import CompanyFields, logo_problems, normalized_color, profile_problems
 from shutterbook_scheduling.storage.company_models import CompanyProfileRow
@@ -167,11 +165,7 @@ async def update_profile(db: Database, company_id: str, request: pb.UpdateCompan
 async def update_logo(db: Database, company_id: str, request: pb.UpdateCompanyLogoRequest) -> pb.CompanyLogo:
     incoming = request.company_logo
     _check_name(incoming.name, LOGO_NAME, "company_logo.name")
-    v = Violations()
-    for field, problem in logo_problems(incoming.content_type, incoming.data).items():
-        v.add(f"company_logo.{field}", problem)
-    v.raise_if_any()
-    etag = hashlib.sha256(incoming.data).hexdigest()
+    etag = checked_upload(incoming.content_type, incoming.data, logo_problems, "company_logo")
     async with UnitOfWork(db, source=SOURCE) as uow:
         row = await _load(uow, company_id, lock=True)
         if row is None:

@@ -7,20 +7,19 @@ included) is refused with FAILED_PRECONDITION listing the conflicting entries, u
 request sets `allow_conflicts`. The check runs in the write transaction: on SQLite that
 transaction is BEGIN IMMEDIATE, so checks and inserts are serialized; on PostgreSQL an
 exclusion constraint on `calendar_blocks` refuses the overlap even when two transactions
-check at the same moment, and its violation is answered like the check's.
+check at the same moment, and its violation is answered like the check's. The check itself:
+`conflicts`; the block rows: `storage.calendar_blocks`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from google.protobuf import any_pb2
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +28,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
+from shutterbook_kit.events import EventType
 from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
@@ -36,13 +36,25 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import to_date, ts
-from shutterbook_scheduling.application.planning import APPOINTMENT, SESSION, Plan, entry_name, tod
+from shutterbook_scheduling.application.conflicts import (
+    conflict_error,
+    explain_exclusion,
+    find_conflicts,
+    integrity_kind,
+)
+from shutterbook_scheduling.application.planning import (
+    APPOINTMENT,
+    SESSION,
+    Plan,
+    planned_appointment,
+    planned_session,
+    tod,
+)
 from shutterbook_scheduling.application.scope import scoped
 from shutterbook_scheduling.domain import rules
-from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage import calendar_blocks, records
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
-    CalendarBlockRow,
     CompanyPreferencesRow,
     SessionRow,
 )
@@ -52,118 +64,38 @@ SOURCE = "scheduling"
 
 
 @dataclass(frozen=True)
-class Conflict:
-    entry: str
-    schedule: str
-    start: datetime
-    end: datetime
+class EntryChange:
+    """How a changed entry is stored: its audit `action` (updated, rescheduled, cancelled, ...),
+    whether it occupies its time, whether conflicts are allowed, whether its blocks are written
+    anew (conflicts checked unless allowed) and, for a session, whether the status and due date
+    the plan resolves replace its own."""
 
-
-@dataclass
-class ScheduleConflict(FailedPrecondition):
-    """FAILED_PRECONDITION with the conflicting entries: in ErrorInfo metadata (`conflicts`,
-    comma-separated names) and as a PreconditionFailure violation per conflicting block."""
-
-    conflicts: list[Conflict] = field(default_factory=list)
-    reason: str = "SCHEDULE_CONFLICT"
-
-    def details(self) -> list[any_pb2.Any]:
-        failure = error_details_pb2.PreconditionFailure(
-            violations=[
-                error_details_pb2.PreconditionFailure.Violation(
-                    type="SCHEDULE_CONFLICT",
-                    subject=c.entry,
-                    description=f"{c.schedule} is occupied {c.start.isoformat()} to {c.end.isoformat()}",
-                )
-                for c in self.conflicts
-            ]
-        )
-        packed = any_pb2.Any()
-        packed.Pack(failure)
-        return [*super().details(), packed]
-
-
-def conflict_error(conflicts: list[Conflict]) -> ScheduleConflict:
-    entries = sorted({c.entry for c in conflicts})
-    return ScheduleConflict(
-        f"the booking conflicts with {', '.join(entries)}; set allow_conflicts to book anyway",
-        metadata={"conflicts": ",".join(entries)},
-        conflicts=conflicts,
-    )
-
-
-def integrity_kind(exc: IntegrityError) -> str:
-    text = str(exc.orig)
-    if "ex_calendar_blocks_no_overlap" in text or "23P01" in text:
-        return "overlap"
-    if "uq_sessions_number" in text or "sessions.session_number" in text:
-        return "number"
-    return "other"
-
-
-async def find_conflicts(
-    uow: UnitOfWork, company_id: str, plan: Plan, buffers: tuple[int, int], own_entry: str
-) -> list[Conflict]:
-    found: list[Conflict] = []
-    for block in plan.blocks:
-        if not block.schedule_ids:
-            continue
-        wanted = rules.Interval(block.start, block.end).widened(*buffers)
-        rows = (
-            await uow.session.scalars(
-                select(CalendarBlockRow).where(
-                    CalendarBlockRow.company_id == company_id,
-                    CalendarBlockRow.schedule_id.in_(block.schedule_ids),
-                    CalendarBlockRow.occupies,
-                    CalendarBlockRow.occupied_start < wanted.end,
-                    CalendarBlockRow.occupied_end > wanted.start,
-                    CalendarBlockRow.entry_id != own_entry,
-                )
-            )
-        ).all()
-        found.extend(
-            Conflict(entry_name(r.entry_kind, r.entry_id), f"schedules/{r.schedule_id}", r.start_at, r.end_at)
-            for r in rows
-        )
-    return found
+    action: str
+    occupies: bool
+    allow_conflicts: bool
+    blocks: bool = True
+    restatus: bool = False
 
 
 async def write_blocks(
-    uow: UnitOfWork,
-    company_id: str,
-    *,
-    kind: str,
-    entry_id: str,
-    plan: Plan,
-    buffers: tuple[int, int],
-    occupies: bool,
-    allow_conflicts: bool,
+    uow: UnitOfWork, company_id: str, kind: str, entry_id: str, plan: Plan, change: EntryChange
 ) -> None:
     """Replace the entry's blocks; checks conflicts first when the entry occupies time."""
-    if occupies and not allow_conflicts:
-        conflicts = await find_conflicts(uow, company_id, plan, buffers, entry_id)
+    pads = buffers(plan.type_msg)
+    if change.occupies and not change.allow_conflicts:
+        conflicts = await find_conflicts(uow, company_id, plan, pads, entry_id)
         if conflicts:
             raise conflict_error(conflicts)
-    await uow.session.execute(delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == entry_id))
-    for block in plan.blocks:
-        occupied = rules.Interval(block.start, block.end).widened(*buffers)
-        for schedule_id in block.schedule_ids:
-            uow.session.add(
-                CalendarBlockRow(
-                    company_id=company_id,
-                    schedule_id=schedule_id,
-                    location_id=block.location_id,
-                    entry_kind=kind,
-                    entry_id=entry_id,
-                    block_index=block.index,
-                    start_at=block.start,
-                    end_at=block.end,
-                    occupied_start=occupied.start,
-                    occupied_end=occupied.end,
-                    occupies=occupies,
-                    allow_conflict=allow_conflicts,
-                )
-            )
+    await calendar_blocks.replace_blocks(
+        uow.session,
+        company_id,
+        kind=kind,
+        entry_id=entry_id,
+        spans=plan.blocks,
+        buffers=pads,
+        occupies=change.occupies,
+        allow_conflict=change.allow_conflicts,
+    )
 
 
 async def flush(uow: UnitOfWork) -> None:
@@ -176,16 +108,6 @@ async def flush(uow: UnitOfWork) -> None:
                 "the session number is already taken", metadata={"field": "session.session_number"}
             ) from None
         raise
-
-
-async def explain_exclusion(
-    db: Database, company_id: str, plan: Plan | None, buffers: tuple[int, int], own: str
-) -> ScheduleConflict:
-    conflicts: list[Conflict] = []
-    if plan is not None:
-        async with UnitOfWork(db, readonly=True) as uow:
-            conflicts = await find_conflicts(uow, company_id, plan, buffers, own)
-    return conflict_error(conflicts)
 
 
 @dataclass
@@ -294,6 +216,13 @@ def appointment_snapshot(msg: pb.Appointment, type_msg: Any) -> ev.AppointmentSn
     return snap
 
 
+def emit_rescheduled(uow: UnitOfWork, company_id: str, subject: EventType[Any], event: Any, before: Any) -> None:
+    """Emit a session's or appointment's rescheduled event with its times before the move."""
+    event.previous_start_time.CopyFrom(before.start_time)
+    event.previous_end_time.CopyFrom(before.end_time)
+    uow.emit(subject, company_id, event)
+
+
 def buffers(type_msg: Any) -> tuple[int, int]:
     return (type_msg.buffer_before_minutes, type_msg.buffer_after_minutes)
 
@@ -359,17 +288,20 @@ async def resolve_status(uow: UnitOfWork, company_id: str, msg: pb.Session, plan
     return records.status_message(row)
 
 
-async def load_session(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> SessionRow:
-    session_id = parse_name(name, "sessions")
-    query = scoped(
-        select(SessionRow).where(SessionRow.id == session_id, SessionRow.company_id == company_id),
-        SessionRow.location_id,
-    )
+async def _load_entry(uow: UnitOfWork, model: Any, collection: str, company_id: str, name: str, lock: bool) -> Any:
+    """A session or appointment of the company by name, within the caller's locations."""
+    entry_id = parse_name(name, collection)
+    query = scoped(select(model).where(model.id == entry_id, model.company_id == company_id), model.location_id)
     if lock:
         query = query.with_for_update()
     row = await uow.session.scalar(query)
     if row is None:
         raise NotFound(f"{name} not found")
+    return row
+
+
+async def load_session(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> SessionRow:
+    row: SessionRow = await _load_entry(uow, SessionRow, "sessions", company_id, name, lock)
     return row
 
 
@@ -395,16 +327,7 @@ def store_appointment(row: AppointmentRow, msg: pb.Appointment, plan: Plan) -> N
 
 
 async def load_appointment(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> AppointmentRow:
-    appointment_id = parse_name(name, "appointments")
-    query = scoped(
-        select(AppointmentRow).where(AppointmentRow.id == appointment_id, AppointmentRow.company_id == company_id),
-        AppointmentRow.location_id,
-    )
-    if lock:
-        query = query.with_for_update()
-    row = await uow.session.scalar(query)
-    if row is None:
-        raise NotFound(f"{name} not found")
+    row: AppointmentRow = await _load_entry(uow, AppointmentRow, "appointments", company_id, name, lock)
     return row
 
 
@@ -426,16 +349,8 @@ async def book_session(
     msg.booked_on.CopyFrom(ts(now))
     msg.create_time.CopyFrom(ts(now))
     apply_plan_to_session(msg, plan)
-    await write_blocks(
-        uow,
-        company_id,
-        kind=SESSION,
-        entry_id=session_id,
-        plan=plan,
-        buffers=buffers(plan.type_msg),
-        occupies=True,
-        allow_conflicts=allow_conflicts,
-    )
+    booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts)
+    await write_blocks(uow, company_id, SESSION, session_id, plan, booked)
     if msg.session_number:
         if await number_taken(uow, company_id, msg.session_number, session_id):
             raise AlreadyExists(
@@ -458,42 +373,40 @@ async def book_session(
 
 
 async def change_session_entry(
+    uow: UnitOfWork, company_id: str, row: SessionRow, msg: pb.Session, plan: Plan, change: EntryChange
+) -> pb.SessionStatus:
+    """Store a changed session as `change` says: the plan's times, its blocks, its status, its
+    audit entry from the row as it was."""
+    before = records.session_message(row)
+    status = await resolve_status(uow, company_id, msg, plan)
+    if change.restatus:
+        msg.status = status.name
+        msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
+    apply_plan_to_session(msg, plan)
+    if change.blocks:
+        await write_blocks(uow, company_id, SESSION, row.id, plan, change)
+    store_session(row, msg, plan)
+    await flush(uow)
+    uow.audit(company_id, msg.name, change.action, before=before, after=msg)
+    return status
+
+
+async def replan_session(
     uow: UnitOfWork,
     company_id: str,
     row: SessionRow,
     msg: pb.Session,
-    plan: Plan,
+    change: EntryChange,
     *,
-    blocks: bool,
-    occupies: bool,
-    allow_conflicts: bool,
-    action: str,
-    restatus: bool = False,
-) -> pb.SessionStatus:
-    """Store a changed session: the plan's times, its blocks anew when `blocks` (conflicts
-    checked unless allowed), and with `restatus` the status and due date the plan resolves;
-    its audit entry (`action`: updated, rescheduled, cancelled, ...) from the row as it was."""
-    before = records.session_message(row)
-    status = await resolve_status(uow, company_id, msg, plan)
-    if restatus:
-        msg.status = status.name
-        msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
-    apply_plan_to_session(msg, plan)
-    if blocks:
-        await write_blocks(
-            uow,
-            company_id,
-            kind=SESSION,
-            entry_id=row.id,
-            plan=plan,
-            buffers=buffers(plan.type_msg),
-            occupies=occupies,
-            allow_conflicts=allow_conflicts,
-        )
-    store_session(row, msg, plan)
-    await flush(uow)
-    uow.audit(company_id, msg.name, action, before=before, after=msg)
-    return status
+    participants: bool = False,
+    attempt: Attempt | None = None,
+) -> tuple[Plan, pb.SessionStatus]:
+    """The one step storing a changed session (staff, online and picture day alike): planned
+    anew (its participants checked when `participants`), the plan told to `attempt`, stored."""
+    plan = await planned_session(uow, company_id, msg, creating=False, participants=participants)
+    if attempt is not None:
+        attempt.planned(plan, row.id)
+    return plan, await change_session_entry(uow, company_id, row, msg, plan, change)
 
 
 async def book_appointment(
@@ -506,9 +419,8 @@ async def book_appointment(
     msg.booked_by = tenancy.current().caller
     msg.create_time.CopyFrom(ts(now))
     row = AppointmentRow(id=appointment_id, company_id=company_id, created_at=now)
-    await change_appointment_entry(
-        uow, company_id, row, msg, plan, blocks=True, occupies=True, allow_conflicts=allow_conflicts, action="booked"
-    )
+    booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts)
+    await change_appointment_entry(uow, company_id, row, msg, plan, booked)
     uow.emit(
         events.APPOINTMENT_BOOKED,
         company_id,
@@ -517,38 +429,38 @@ async def book_appointment(
 
 
 async def change_appointment_entry(
-    uow: UnitOfWork,
-    company_id: str,
-    row: AppointmentRow,
-    msg: pb.Appointment,
-    plan: Plan,
-    *,
-    blocks: bool,
-    occupies: bool,
-    allow_conflicts: bool,
-    action: str,
+    uow: UnitOfWork, company_id: str, row: AppointmentRow, msg: pb.Appointment, plan: Plan, change: EntryChange
 ) -> None:
-    """Store an appointment (`action` "booked": a row to add): the plan's times, its blocks
-    anew when `blocks` (conflicts checked unless allowed), its audit entry."""
-    new = action == "booked"
+    """Store an appointment as `change` says (action "booked": a row to add): the plan's
+    times, its blocks, its audit entry."""
+    new = change.action == "booked"
     before = None if new else records.appointment_message(row)
     apply_plan_to_appointment(msg, plan)
-    if blocks:
-        await write_blocks(
-            uow,
-            company_id,
-            kind=APPOINTMENT,
-            entry_id=row.id,
-            plan=plan,
-            buffers=buffers(plan.type_msg),
-            occupies=occupies,
-            allow_conflicts=allow_conflicts,
-        )
+    if change.blocks:
+        await write_blocks(uow, company_id, APPOINTMENT, row.id, plan, change)
     store_appointment(row, msg, plan)
     if new:
         uow.session.add(row)
     await flush(uow)
-    uow.audit(company_id, msg.name, action, before=before, after=msg)
+    uow.audit(company_id, msg.name, change.action, before=before, after=msg)
+
+
+async def replan_appointment(
+    uow: UnitOfWork,
+    company_id: str,
+    row: AppointmentRow,
+    msg: pb.Appointment,
+    change: EntryChange,
+    *,
+    attempt: Attempt | None = None,
+) -> Plan:
+    """The one step storing a changed appointment: planned anew, the plan told to `attempt`,
+    stored."""
+    plan = await planned_appointment(uow, company_id, msg, creating=False)
+    if attempt is not None:
+        attempt.planned(plan, row.id)
+    await change_appointment_entry(uow, company_id, row, msg, plan, change)
+    return plan
 
 
 async def run_booking(
@@ -579,4 +491,40 @@ async def run_booking(
         work=lambda uow: work(uow, attempt),
         source=SOURCE,
         refusal=conflict_refusal(db, company_id, attempt),
+    )
+
+
+# Fields of a Session / Appointment only the service sets: a create request's are ignored.
+SESSION_OUTPUT_ONLY = (
+    *("name", "start_time", "end_time", "booked_by", "booked_on", "on_hold", "cancelled"),
+    *("reminder_emit_time", "create_time", "update_time", "time_zone", "booked_online"),
+)
+APPOINTMENT_OUTPUT_ONLY = ("name", "start_time", "end_time", "cancelled", "booked_by", "create_time", "update_time")
+
+
+async def create_entry(
+    db: Database, company_id: str, request: Any, given: pb.Session | pb.Appointment, scope: str
+) -> Any:
+    """Staff book a session or an appointment (`given`, from `request`: once per its
+    request_id, conflicts checked unless it allows them): the entry without its output-only
+    fields, planned as new (a session's client and participants checked), booked under a new id."""
+
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Any:
+        entry = type(given).FromString(given.SerializeToString())
+        for name in SESSION_OUTPUT_ONLY if isinstance(entry, pb.Session) else APPOINTMENT_OUTPUT_ONLY:
+            entry.ClearField(name)  # type: ignore[arg-type]
+        entry_id = str(uuid.uuid4())
+        allow = bool(request.allow_conflicts)
+        if isinstance(entry, pb.Session):
+            plan = await planned_session(uow, company_id, entry, creating=True, participants=True)
+            attempt.planned(plan, entry_id)
+            await book_session(uow, company_id, entry, plan, session_id=entry_id, allow_conflicts=allow)
+        else:
+            plan = await planned_appointment(uow, company_id, entry, creating=True)
+            attempt.planned(plan, entry_id)
+            await book_appointment(uow, company_id, entry, plan, appointment_id=entry_id, allow_conflicts=allow)
+        return entry
+
+    return await run_booking(
+        db, company_id, type(given), work, scope=scope, request=request, request_id=request.request_id
     )

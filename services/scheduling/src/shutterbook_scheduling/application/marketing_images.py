@@ -5,17 +5,15 @@ booking gateway."""
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import select
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import NotFound, Violations
+from shutterbook_kit.errors import NotFound
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.application.common import ts
+from shutterbook_scheduling.application.common import checked_upload, ts
 from shutterbook_scheduling.application.setup import APPOINTMENT_TYPES, SESSION_TYPES, SOURCE, DocSpec, load_doc
 from shutterbook_scheduling.domain.marketing_images import image_problems
 from shutterbook_scheduling.storage.image_models import MarketingImageRow
@@ -55,11 +53,7 @@ async def _load_type(uow: UnitOfWork, spec: DocSpec, company_id: str, type_id: s
 async def update_image(db: Database, company_id: str, request: pb.UpdateMarketingImageRequest) -> pb.MarketingImage:
     incoming = request.marketing_image
     spec, type_id, parent = _type_of(incoming.name, "marketing_image.name")
-    v = Violations()
-    for name, problem in image_problems(incoming.content_type, incoming.data).items():
-        v.add(f"marketing_image.{name}", problem)
-    v.raise_if_any()
-    etag = hashlib.sha256(incoming.data).hexdigest()
+    etag = checked_upload(incoming.content_type, incoming.data, image_problems, "marketing_image")
     async with UnitOfWork(db, source=SOURCE) as uow:
         type_row = await _load_type(uow, spec, company_id, type_id, parent)
         row = await uow.session.get(MarketingImageRow, type_id)

@@ -1,12 +1,14 @@
 """Online booking of appointments (slots of appointment types): book, cancel online, reschedule
 online. An appointment has no status: its online booking is recorded by the slot (and the
-hold) naming it. The booking itself is the one booking path's (`entries`); see `holds`.
+hold) naming it. The booking itself is the one booking path's (`entries`), planned in its slot
+as sessions are (`slot_booking.plan_in_slot`); see `holds`.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -18,39 +20,21 @@ from shutterbook_kit.errors import (
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
-    Violations,
 )
-from shutterbook_kit.resource_names import parse_reference
-from shutterbook_kit.schema import utcnow
+from shutterbook_kit.events import EventType
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import to_date
+from shutterbook_scheduling.application import slot_booking
 from shutterbook_scheduling.application.entries import (
+    EntryChange,
     appointment_snapshot,
     book_appointment,
     change_appointment_entry,
     load_appointment,
+    replan_appointment,
 )
-from shutterbook_scheduling.application.holds import (
-    require_request_id,
-    run_online,
-    type_of,
-)
+from shutterbook_scheduling.application.holds import type_of
 from shutterbook_scheduling.application.planning import Plan, planned_appointment
-from shutterbook_scheduling.application.slot_booking import (
-    check_move_request,
-    move_to_slot,
-    run_online_booking,
-    settle_in_slot,
-    slot_to_move_to,
-)
-from shutterbook_scheduling.application.slot_state import (
-    is_appointment_slot,
-    release_booking,
-    schedules_of,
-)
-from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.models import AppointmentRow
@@ -60,32 +44,19 @@ from shutterbook_scheduling.storage.online_models import (
 )
 
 
-def _appointment_at(msg: pb.Appointment, slot: TimeSlotRow, location: pb.Location, schedule_ids: list[str]) -> None:
-    """Put the slot's local date, times and schedules on the appointment."""
-    tz = times.zone(location.time_zone)
-    local_start, local_end = slot.start_at.astimezone(tz), slot.end_at.astimezone(tz)
-    msg.appointment_date.CopyFrom(to_date(local_start.date()))
-    msg.start.CopyFrom(pb.TimeOfDay(hours=local_start.hour, minutes=local_start.minute))
-    msg.end.CopyFrom(pb.TimeOfDay(hours=local_end.hour, minutes=local_end.minute))
-    msg.location = location.name
-    msg.schedules[:] = [f"schedules/{s}" for s in schedule_ids]
-
-
 async def _plan_appointment_in_slot(
     uow: UnitOfWork, company_id: str, msg: pb.Appointment, slot: TimeSlotRow, *, creating: bool
 ) -> Plan:
-    location: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
-    if location is None:
-        raise FailedPrecondition(f"timeSlots/{slot.id} has no location any more", reason="SLOT_NOT_OPEN")
-    _appointment_at(msg, slot, location, sorted((await schedules_of(uow, [slot.id]))[slot.id]))
-    try:
-        plan = await planned_appointment(uow, company_id, msg, creating=creating)
-    except InvalidArgument as err:
-        err.violations = [FieldViolation(v.field.removeprefix("appointment."), v.description) for v in err.violations]
-        raise err from None
-    if plan.start != slot.start_at or plan.end != slot.end_at:
-        raise FailedPrecondition(f"timeSlots/{slot.id} cannot be expressed in local time", reason="SLOT_NOT_OPEN")
-    return plan
+    """Put the slot's local date, times and schedules on the appointment and plan it there."""
+    at = await slot_booking.slot_times(uow, company_id, slot)
+    msg.appointment_date.CopyFrom(at.day)
+    msg.start.CopyFrom(at.start)
+    msg.end.CopyFrom(at.end)
+    msg.location = at.location.name
+    msg.schedules[:] = [f"schedules/{s}" for s in sorted(at.schedule_ids)]
+    return await slot_booking.plan_in_slot(
+        slot, planned_appointment(uow, company_id, msg, creating=creating), "appointment"
+    )
 
 
 async def _book_appointment(
@@ -109,7 +80,7 @@ async def _book_appointment(
     plan = await _plan_appointment_in_slot(uow, company_id, msg, slot, creating=True)
     appointment_id = request.appointment_id or str(uuid.uuid4())
     await book_appointment(uow, company_id, msg, plan, appointment_id=appointment_id, allow_conflicts=False)
-    await settle_in_slot(uow, company_id, slot, hold, msg.name, type_msg)
+    await slot_booking.settle_in_slot(uow, company_id, slot, hold, msg.name, type_msg)
     return msg
 
 
@@ -121,16 +92,9 @@ async def book_appointment_online(
     ) -> pb.Appointment:
         return await _book_appointment(uow, company_id, slot, hold, client_id, request, now)
 
-    return await run_online_booking(
-        db,
-        company_id,
-        "BookAppointmentOnline",
-        request,
-        (request.appointment_id, "appointment_id"),
-        pb.Appointment,
-        book,
-        holds,
-        appointment=True,
+    new_id = (request.appointment_id, "appointment_id")
+    return await slot_booking.run_online_booking(
+        db, company_id, "BookAppointmentOnline", request, new_id, pb.Appointment, book, holds, appointment=True
     )
 
 
@@ -153,100 +117,40 @@ async def _online_appointment(uow: UnitOfWork, company_id: str, name: str) -> tu
     return row, records.appointment_message(row)
 
 
+APPOINTMENTS = slot_booking.OnlineKind("appointment", pb.Appointment, _online_appointment)
+
+
+CANCELLED_ONLINE = EntryChange("cancelled_online", occupies=False, allow_conflicts=True)
+RESCHEDULED_ONLINE = EntryChange("rescheduled_online", occupies=True, allow_conflicts=False)
+
+
+async def _cancelled(uow: UnitOfWork, row: AppointmentRow, msg: pb.Appointment) -> tuple[EventType[Any], Any]:
+    msg.cancelled = True
+    plan = await replan_appointment(uow, row.company_id, row, msg, CANCELLED_ONLINE)
+    return events.APPOINTMENT_CANCELLED, ev.AppointmentCancelledEvent(
+        appointment=appointment_snapshot(msg, plan.type_msg)
+    )
+
+
+async def _moved(
+    uow: UnitOfWork, row: AppointmentRow, msg: pb.Appointment, slot: TimeSlotRow
+) -> tuple[Any, EventType[Any], Any]:
+    plan = await _plan_appointment_in_slot(uow, row.company_id, msg, slot, creating=False)
+    await change_appointment_entry(uow, row.company_id, row, msg, plan, RESCHEDULED_ONLINE)
+    event = ev.AppointmentRescheduledEvent(appointment=appointment_snapshot(msg, plan.type_msg))
+    return plan.type_msg, events.APPOINTMENT_RESCHEDULED, event
+
+
 async def cancel_online_appointment(
     db: Database, company_id: str, request: opb.CancelOnlineAppointmentRequest
 ) -> pb.Appointment:
-    v = Violations()
-    require_request_id(request.request_id, v)
-    parse_reference(request.appointment, "appointments", field="appointment", violations=v)
-    v.raise_if_any()
-
-    async def work(uow: UnitOfWork) -> pb.Appointment:
-        row, msg = await _online_appointment(uow, company_id, request.appointment)
-        if msg.cancelled:
-            return msg
-        msg.cancelled = True
-        plan = await planned_appointment(uow, company_id, msg, creating=False)
-        await change_appointment_entry(
-            uow,
-            company_id,
-            row,
-            msg,
-            plan,
-            blocks=True,
-            occupies=False,
-            allow_conflicts=True,
-            action="cancelled_online",
-        )
-        await release_booking(uow, company_id, row.id, msg.name)
-        await release_booking(uow, company_id, row.id, msg.name)
-        uow.emit(
-            events.APPOINTMENT_CANCELLED,
-            company_id,
-            ev.AppointmentCancelledEvent(appointment=appointment_snapshot(msg, plan.type_msg)),
-        )
-        return msg
-
-    return await run_online(
-        db,
-        company_id,
-        "CancelOnlineAppointment",
-        request,
-        request.request_id,
-        pb.Appointment,
-        work,
-        lambda: request.appointment,
+    return await slot_booking.cancel_online(
+        db, company_id, APPOINTMENTS, "CancelOnlineAppointment", request, _cancelled
     )
 
 
 async def reschedule_online_appointment(
     db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest, holds: HoldSettings
 ) -> pb.Appointment:
-    check_move_request(request.request_id, request.appointment, "appointments", "appointment", request.time_slot)
-
-    async def work(uow: UnitOfWork) -> pb.Appointment:
-        now = utcnow()
-        row, msg = await _online_appointment(uow, company_id, request.appointment)
-        if msg.cancelled:
-            raise FailedPrecondition(f"{request.appointment} is cancelled", reason="APPOINTMENT_CANCELLED")
-        before = pb.Appointment()
-        before.CopyFrom(msg)
-        slot = await slot_to_move_to(uow, company_id, request.time_slot, row.id)
-        if slot is None:
-            return msg
-        if not is_appointment_slot(slot) or slot.type_id != row.type_id:
-            bad = Violations()
-            bad.add("time_slot", f"{request.time_slot} sells another type")
-            bad.raise_if_any()
-        # As for sessions: free the old slot first, the appointment's own blocks do not make the
-        # new slot busy, and the hold serializes with concurrent holders.
-        hold = await move_to_slot(uow, company_id, row.id, row.client_id, slot, now, msg.name, holds)
-        plan = await _plan_appointment_in_slot(uow, company_id, msg, slot, creating=False)
-        await change_appointment_entry(
-            uow,
-            company_id,
-            row,
-            msg,
-            plan,
-            blocks=True,
-            occupies=True,
-            allow_conflicts=False,
-            action="rescheduled_online",
-        )
-        await settle_in_slot(uow, company_id, slot, hold, msg.name, plan.type_msg)
-        event = ev.AppointmentRescheduledEvent(appointment=appointment_snapshot(msg, plan.type_msg))
-        event.previous_start_time.CopyFrom(before.start_time)
-        event.previous_end_time.CopyFrom(before.end_time)
-        uow.emit(events.APPOINTMENT_RESCHEDULED, company_id, event)
-        return msg
-
-    return await run_online(
-        db,
-        company_id,
-        "RescheduleOnlineAppointment",
-        request,
-        request.request_id,
-        pb.Appointment,
-        work,
-        lambda: request.time_slot,
-    )
+    scope = "RescheduleOnlineAppointment"
+    return await slot_booking.move_online(db, company_id, APPOINTMENTS, scope, request, holds, _moved)

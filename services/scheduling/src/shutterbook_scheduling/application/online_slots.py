@@ -27,7 +27,9 @@ from shutterbook_scheduling.application.common import (
     from_ts,
     optional_references,
     read_date,
+    read_date_range,
     read_time,
+    require_mask,
     to_date,
     ts,
 )
@@ -95,13 +97,7 @@ async def open_slots_answer(
     else:
         type_id = parse_reference(request.appointment_type, "appointmentTypes", field="appointment_type", violations=v)
     location_id = parse_reference(request.location, "locations", field="location", violations=v)
-    first = read_date(request.start_date, "start_date", v)
-    last = read_date(request.end_date, "end_date", v)
-    if first is not None and last is not None:
-        if last < first:
-            v.add("end_date", "must not be before start_date")
-        elif (last - first).days > MAX_OPEN_RANGE_DAYS:
-            v.add("end_date", f"the range spans at most {MAX_OPEN_RANGE_DAYS} days")
+    first, last = read_date_range(request.start_date, request.end_date, v, max_days=MAX_OPEN_RANGE_DAYS)
     v.raise_if_any()
     assert type_id
     assert location_id
@@ -179,27 +175,19 @@ class Template:
 async def read_template(
     uow: UnitOfWork, company_id: str, msg: opb.TimeSlot, path: str, v: Violations
 ) -> Template | None:
-    location: pb.Location | None = None
-    location_id = parse_reference(msg.location, "locations", field=f"{path}.location", violations=v)
-    if location_id is not None:
-        location = await setup.load_message(uow, setup.LOCATIONS, company_id, location_id)
-        if location is None:
-            v.add(f"{path}.location", f"{msg.location} does not exist")
+    location: pb.Location | None = await setup.load_reference(
+        uow, setup.LOCATIONS, company_id, msg.location, f"{path}.location", v
+    )
     # A slot sells exactly one of a session type and an appointment type.
     type_id: str | None = None
     appointment = bool(msg.appointment_type) and not msg.session_type
     if bool(msg.session_type) == bool(msg.appointment_type):
         v.add(f"{path}.session_type", "give a session_type or an appointment_type (one of them)")
-    elif msg.session_type:
-        type_id = parse_reference(msg.session_type, "sessionTypes", field=f"{path}.session_type", violations=v)
-        if type_id is not None and await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id) is None:
-            v.add(f"{path}.session_type", f"{msg.session_type} does not exist")
     else:
-        type_id = parse_reference(
-            msg.appointment_type, "appointmentTypes", field=f"{path}.appointment_type", violations=v
-        )
-        if type_id is not None and await setup.load_message(uow, setup.APPOINTMENT_TYPES, company_id, type_id) is None:
-            v.add(f"{path}.appointment_type", f"{msg.appointment_type} does not exist")
+        field = "session_type" if msg.session_type else "appointment_type"
+        spec = setup.SESSION_TYPES if msg.session_type else setup.APPOINTMENT_TYPES
+        found = await setup.load_reference(uow, spec, company_id, getattr(msg, field), f"{path}.{field}", v)
+        type_id = found.name.split("/", 1)[1] if found is not None else None
     if not msg.schedules:
         v.add(f"{path}.schedules", "at least one schedule is required")
     schedule_ids: list[str] = []
@@ -221,9 +209,16 @@ async def read_template(
         v.add(f"{path}.minimum_notice_minutes", f"must be 0 to {MAX_NOTICE_MINUTES}")
     if not 0 <= msg.maximum_advance_days <= MAX_ADVANCE_DAYS:
         v.add(f"{path}.maximum_advance_days", f"must be 0 (no limit) to {MAX_ADVANCE_DAYS}")
-    if location is None or location_id is None or type_id is None:
+    if location is None or type_id is None:
         return None
-    return Template(location, location_id, type_id, schedule_ids, times.zone(location.time_zone), appointment)
+    return Template(
+        location,
+        location.name.removeprefix("locations/"),
+        type_id,
+        schedule_ids,
+        times.zone(location.time_zone),
+        appointment,
+    )
 
 
 def new_slot_row(
@@ -462,11 +457,8 @@ UPDATABLE = {"schedules", "published", "minimum_notice_minutes", "maximum_advanc
 
 
 async def update_time_slot(db: Database, company_id: str, request: opb.UpdateTimeSlotRequest) -> opb.TimeSlot:
-    v = Violations()
-    if not request.update_mask.paths:
-        v.add("update_mask", "name the fields to change")
     parse_name(request.time_slot.name, "timeSlots", field="time_slot.name")
-    v.raise_if_any()
+    require_mask(request.update_mask)
     async with UnitOfWork(db, source=SOURCE) as uow:
         row = await load_slot(uow, company_id, request.time_slot.name, field="time_slot.name")
         await lock_slot_schedules(uow, company_id, row)  # a hold or booking of it waits, or went first

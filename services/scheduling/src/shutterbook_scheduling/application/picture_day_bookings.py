@@ -32,9 +32,11 @@ from shutterbook_scheduling.application import bulk_jobs, picture_day_events
 from shutterbook_scheduling.application.common import to_date, ts
 from shutterbook_scheduling.application.entries import (
     Attempt,
+    EntryChange,
     book_session,
-    change_session_entry,
+    emit_rescheduled,
     load_session,
+    replan_session,
     run_booking,
     session_from_row,
     session_snapshot,
@@ -304,28 +306,18 @@ async def _change_session(
         msg.cancelled = True
     else:
         _slot_times(msg, slot, zone)
-    plan = await planned_session(uow, company_id, msg, creating=False, participants=False)
-    attempt.planned(plan, row.id)
-    status = await change_session_entry(
-        uow,
-        company_id,
-        row,
-        msg,
-        plan,
-        blocks=True,
-        occupies=occupies(on_hold=msg.on_hold, cancelled=msg.cancelled),
-        allow_conflicts=slot is None,
-        action="cancelled" if slot is None else "rescheduled",
+    action = "cancelled" if slot is None else "rescheduled"
+    change = EntryChange(
+        action, occupies=occupies(on_hold=msg.on_hold, cancelled=msg.cancelled), allow_conflicts=slot is None
     )
+    plan, status = await replan_session(uow, company_id, row, msg, change, attempt=attempt)
     snapshot = session_snapshot(msg, plan.type_msg, status)
     if slot is None:
         uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
         await picture_day_events.cancelled(uow, company_id, day, booking, snapshot)
         return
     event = ev.SessionRescheduledEvent(session=snapshot)
-    event.previous_start_time.CopyFrom(before.start_time)
-    event.previous_end_time.CopyFrom(before.end_time)
-    uow.emit(events.SESSION_RESCHEDULED, company_id, event)
+    emit_rescheduled(uow, company_id, events.SESSION_RESCHEDULED, event, before)
     await picture_day_events.rescheduled(uow, company_id, day, booking, event)
 
 

@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook_kit import tenancy
@@ -30,6 +30,7 @@ from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_bookings import book
 from shutterbook_scheduling.application.picture_days import child_key, day_slots
 from shutterbook_scheduling.domain import picture_days as rules
+from shutterbook_scheduling.storage.leases import lease_free, take_lease
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayChildRow,
     PictureDayFamilyRow,
@@ -50,7 +51,7 @@ async def due_day_ids(db: Database, now: datetime) -> list[str]:
             .where(
                 PictureDayRow.closed_at.is_(None),
                 PictureDayRow.close_at <= now,
-                or_(PictureDayRow.lease_until.is_(None), PictureDayRow.lease_until <= now),
+                lease_free(PictureDayRow, now),
             )
             .order_by(PictureDayRow.close_at)
             .limit(100)
@@ -61,18 +62,8 @@ async def due_day_ids(db: Database, now: datetime) -> list[str]:
 async def _take_lease(db: Database, day_id: str, owner: str, lease: timedelta) -> PictureDayRow | None:
     now = utcnow()
     async with UnitOfWork(db, source=SOURCE) as uow:
-        result = await uow.session.execute(
-            update(PictureDayRow)
-            .where(
-                PictureDayRow.id == day_id,
-                PictureDayRow.closed_at.is_(None),
-                PictureDayRow.close_at <= now,
-                or_(PictureDayRow.lease_until.is_(None), PictureDayRow.lease_until <= now),
-            )
-            .values(lease_owner=owner, lease_until=now + lease)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        due = (PictureDayRow.closed_at.is_(None), PictureDayRow.close_at <= now)
+        if not await take_lease(uow.session, PictureDayRow, day_id, owner, now + lease, now, *due):
             return None
         day = await uow.session.scalar(select(PictureDayRow).where(PictureDayRow.id == day_id))
         await uow.commit()

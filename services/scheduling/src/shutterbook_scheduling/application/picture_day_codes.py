@@ -201,20 +201,23 @@ async def get_access(db: Database, company_id: str, request: pdpb.GetPictureDayA
 async def _as_family(
     db: Database,
     company_id: str,
-    code: str,
-    scope: str,
-    request: Message,
-    request_id: str,
-    work: Callable[[UnitOfWork, Attempt, PictureDayRow, PictureDayFamilyRow], Awaitable[R]],
-    response_type: type[R],
-) -> R:
-    _check_code(code)
+    request: pdpb.BookPictureDayByCodeRequest
+    | pdpb.ReschedulePictureDayBookingByCodeRequest
+    | pdpb.CancelPictureDayBookingByCodeRequest,
+    work: Callable[[UnitOfWork, Attempt, PictureDayRow, PictureDayFamilyRow], Awaitable[pdpb.PictureDayBooking]],
+) -> pdpb.PictureDayBooking:
+    """`work` as the family the request's access code names, once per its request_id (the
+    scope: the request's method, e.g. `BookPictureDayByCode`)."""
+    _check_code(request.access_code)
 
-    async def run(uow: UnitOfWork, attempt: Attempt) -> R:
-        day, family = await by_code(uow, company_id, code)
+    async def run(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
+        day, family = await by_code(uow, company_id, request.access_code)
         return await work(uow, attempt, day, family)
 
-    return await run_booking(db, company_id, response_type, run, scope=scope, request=request, request_id=request_id)
+    scope = type(request).__name__.removesuffix("Request")
+    return await run_booking(
+        db, company_id, pdpb.PictureDayBooking, run, scope=scope, request=request, request_id=request.request_id
+    )
 
 
 async def _own_booking(uow: UnitOfWork, day: PictureDayRow, family: PictureDayFamilyRow, name: str) -> str:
@@ -244,16 +247,7 @@ async def book_by_code(
             uow, attempt, company_id, day, family.client_id, request.slot, list(request.children), prefix=""
         )
 
-    return await _as_family(
-        db,
-        company_id,
-        request.access_code,
-        "BookPictureDayByCode",
-        request,
-        request.request_id,
-        work,
-        pdpb.PictureDayBooking,
-    )
+    return await _as_family(db, company_id, request, work)
 
 
 async def reschedule_by_code(
@@ -265,16 +259,7 @@ async def reschedule_by_code(
         name = await _own_booking(uow, day, family, request.booking)
         return await bookings.move(uow, attempt, company_id, name, request.slot)
 
-    return await _as_family(
-        db,
-        company_id,
-        request.access_code,
-        "ReschedulePictureDayBookingByCode",
-        request,
-        request.request_id,
-        work,
-        pdpb.PictureDayBooking,
-    )
+    return await _as_family(db, company_id, request, work)
 
 
 async def cancel_by_code(
@@ -286,13 +271,4 @@ async def cancel_by_code(
         name = await _own_booking(uow, day, family, request.booking)
         return await bookings.cancel(uow, attempt, company_id, name)
 
-    return await _as_family(
-        db,
-        company_id,
-        request.access_code,
-        "CancelPictureDayBookingByCode",
-        request,
-        request.request_id,
-        work,
-        pdpb.PictureDayBooking,
-    )
+    return await _as_family(db, company_id, request, work)

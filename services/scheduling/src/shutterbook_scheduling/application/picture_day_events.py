@@ -6,17 +6,14 @@ session; these add what the family's email shows: the children and the picture d
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.picture_days import booking_name
+from shutterbook_scheduling.application.picture_days import booking_name, children_of
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayBookingRow,
-    PictureDayChildRow,
     PictureDayRow,
 )
 
@@ -24,19 +21,9 @@ from shutterbook_scheduling.storage.picture_day_models import (
 async def _snapshot(
     uow: UnitOfWork, day: PictureDayRow, row: PictureDayBookingRow, session: ev.SessionSnapshot
 ) -> ev.PictureDayBookingSnapshot:
-    keys = row.children.split()
-    member_ids = [rules.member_id(k) for k in keys]
-    children = (
-        await uow.session.scalars(
-            select(PictureDayChildRow)
-            .where(
-                PictureDayChildRow.picture_day_id == day.id,
-                PictureDayChildRow.client_id == row.client_id,
-                PictureDayChildRow.member_id.in_(member_ids),
-            )
-            .order_by(PictureDayChildRow.position)
-        )
-    ).all()
+    member_ids = {rules.member_id(k) for k in row.children.split()}
+    family = (await children_of(uow, day.id, [row.client_id]))[row.client_id]
+    children = [c for c in family if c.member_id in member_ids]
     return ev.PictureDayBookingSnapshot(
         booking=booking_name(day.id, row.id),
         picture_day_display_name=pdpb.PictureDay.FromString(day.data).display_name,

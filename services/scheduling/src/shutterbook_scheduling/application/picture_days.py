@@ -10,6 +10,7 @@ the location's zone, in time order. Bookings are in `picture_day_bookings`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -126,11 +127,8 @@ async def day_message(uow: UnitOfWork, row: PictureDayRow, now: datetime) -> pdp
     taken, total = slots.tuples().one()
     msg.progress.CopyFrom(
         pdpb.PictureDayProgress(
-            families_booked=found.families_booked,
+            **dataclasses.asdict(found),
             families_not_booked=found.families_not_booked,
-            families_total=found.families_total,
-            children_booked=found.children_booked,
-            children_total=found.children_total,
             slots_free=int(total) - int(taken),
             slots_total=int(total),
         )

@@ -114,13 +114,37 @@ async def _plan_block(
     return PlannedBlock(index, location_id, schedule_ids, start, end, day, start_clock, end_clock)
 
 
+async def _plan_one_block(
+    uow: UnitOfWork,
+    company_id: str,
+    msg: pb.Session | pb.Appointment,
+    p: str,
+    date_field: str,
+    duration_minutes: int,
+    location: pb.Location,
+    refs: list[tuple[str, str, int | None]],
+    v: Violations,
+) -> PlannedBlock | None:
+    """The one block of a simple session or an appointment: its `date_field`, start and end
+    (the type's duration when no end is given), on the schedules `refs` name."""
+    return await _plan_block(
+        uow,
+        company_id,
+        path=f"{p}.",
+        day_msg=getattr(msg, date_field),
+        start_msg=msg.start,
+        end_msg=msg.end if msg.HasField("end") else None,
+        duration_minutes=duration_minutes,
+        location=location,
+        schedule_refs=refs,
+        index=0,
+        v=v,
+        date_field=date_field,
+    )
+
+
 async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> pb.Location | None:
-    location_id = parse_reference(name, "locations", field=path, violations=v)
-    if location_id is None:
-        return None
-    found: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, location_id)
-    if found is None:
-        v.add(path, f"{name} does not exist")
+    found: pb.Location | None = await setup.load_reference(uow, setup.LOCATIONS, company_id, name, path, v)
     return found
 
 
@@ -162,12 +186,9 @@ async def plan_session(
         client_id = await known_client(uow, company_id, msg.client, f"{p}.client", v)
     else:
         client_id = msg.client.removeprefix("clients/")
-    type_msg: pb.SessionType | None = None
-    type_id = parse_reference(msg.session_type, "sessionTypes", field=f"{p}.session_type", violations=v)
-    if type_id is not None:
-        type_msg = await setup.load_message(uow, setup.SESSION_TYPES, company_id, type_id)
-        if type_msg is None:
-            v.add(f"{p}.session_type", f"{msg.session_type} does not exist")
+    type_msg: pb.SessionType | None = await setup.load_reference(
+        uow, setup.SESSION_TYPES, company_id, msg.session_type, f"{p}.session_type", v
+    )
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
     if client_id is not None and participants:
         await _check_participants(uow, company_id, client_id, list(msg.participants), f"{p}.participants", v)
@@ -189,11 +210,7 @@ async def plan_session(
         v.add(f"{p}.camera_room_text", "give a camera room schedule or free text, not both")
     status: pb.SessionStatus | None = None
     if msg.status:
-        status_id = parse_reference(msg.status, "sessionStatuses", field=f"{p}.status", violations=v)
-        if status_id is not None:
-            status = await setup.load_message(uow, setup.STATUSES, company_id, status_id)
-            if status is None:
-                v.add(f"{p}.status", f"{msg.status} does not exist")
+        status = await setup.load_reference(uow, setup.STATUSES, company_id, msg.status, f"{p}.status", v)
     if msg.HasField("status_due_date"):
         read_date(msg.status_due_date, f"{p}.status_due_date", v, required=False)
     if location is None or type_msg is None:
@@ -237,20 +254,7 @@ async def plan_session(
             refs.append((msg.assistant, f"{p}.assistant", pb.SCHEDULE_KIND_STAFF))
         if msg.camera_room:
             refs.append((msg.camera_room, f"{p}.camera_room", pb.SCHEDULE_KIND_RESOURCE))
-        planned = await _plan_block(
-            uow,
-            company_id,
-            path=f"{p}.",
-            day_msg=msg.session_date,
-            start_msg=msg.start,
-            end_msg=msg.end if msg.HasField("end") else None,
-            duration_minutes=duration,
-            location=location,
-            schedule_refs=refs,
-            index=0,
-            v=v,
-            date_field="session_date",
-        )
+        planned = await _plan_one_block(uow, company_id, msg, p, "session_date", duration, location, refs, v)
         if planned is not None:
             blocks.append(planned)
     if not blocks:
@@ -262,12 +266,9 @@ async def plan_appointment(
     uow: UnitOfWork, company_id: str, msg: pb.Appointment, v: Violations, *, creating: bool
 ) -> Plan | None:
     p = "appointment"
-    type_msg: pb.AppointmentType | None = None
-    type_id = parse_reference(msg.appointment_type, "appointmentTypes", field=f"{p}.appointment_type", violations=v)
-    if type_id is not None:
-        type_msg = await setup.load_message(uow, setup.APPOINTMENT_TYPES, company_id, type_id)
-        if type_msg is None:
-            v.add(f"{p}.appointment_type", f"{msg.appointment_type} does not exist")
+    type_msg: pb.AppointmentType | None = await setup.load_reference(
+        uow, setup.APPOINTMENT_TYPES, company_id, msg.appointment_type, f"{p}.appointment_type", v
+    )
     client_id = msg.client.removeprefix("clients/")
     if msg.session and creating:
         session_id = parse_reference(msg.session, "sessions", field=f"{p}.session", violations=v)
@@ -292,23 +293,25 @@ async def plan_appointment(
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
     if location is None or type_msg is None:
         return None
-    planned = await _plan_block(
-        uow,
-        company_id,
-        path=f"{p}.",
-        day_msg=msg.appointment_date,
-        start_msg=msg.start,
-        end_msg=msg.end if msg.HasField("end") else None,
-        duration_minutes=type_msg.default_duration_minutes,
-        location=location,
-        schedule_refs=[(ref, f"{p}.schedules[{i}]", None) for i, ref in enumerate(msg.schedules)],
-        index=0,
-        v=v,
-        date_field="appointment_date",
-    )
+    refs: list[tuple[str, str, int | None]] = [
+        (ref, f"{p}.schedules[{i}]", None) for i, ref in enumerate(msg.schedules)
+    ]
+    duration = type_msg.default_duration_minutes
+    planned = await _plan_one_block(uow, company_id, msg, p, "appointment_date", duration, location, refs, v)
     if planned is None:
         return None
     return Plan(location=location, type_msg=type_msg, blocks=[planned], client_id=client_id)
+
+
+def take_new_times(msg: Any, request: Any, date_field: str) -> None:
+    """A reschedule request's wall-clock times on the entry: the date (`date_field` in both),
+    start, and end (cleared when the request gives none: the type's duration decides)."""
+    getattr(msg, date_field).CopyFrom(getattr(request, date_field))
+    msg.start.CopyFrom(request.start)
+    if request.HasField("end"):
+        msg.end.CopyFrom(request.end)
+    else:
+        msg.ClearField("end")
 
 
 def entry_name(kind: str, entry_id: str) -> str:

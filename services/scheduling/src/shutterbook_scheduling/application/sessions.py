@@ -2,55 +2,39 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-
-from google.protobuf.message import Message
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, Violations
-from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import apply_mask, read_date, to_date
+from shutterbook_scheduling.application.common import apply_mask, read_date, require_mask, to_date
 from shutterbook_scheduling.application.entries import (
     Attempt,
-    book_session,
-    change_session_entry,
+    EntryChange,
+    create_entry,
+    emit_rescheduled,
     load_session,
     number_taken,
+    replan_session,
     run_booking,
     session_from_row,
     session_snapshot,
 )
 from shutterbook_scheduling.application.picture_day_release import refuse_if_booked_on_a_picture_day, release_session
-from shutterbook_scheduling.application.planning import Plan, planned_session
+from shutterbook_scheduling.application.planning import Plan, take_new_times
 from shutterbook_scheduling.application.slot_state import release_booking
 from shutterbook_scheduling.domain import rules
 
 
 async def create_session(db: Database, company_id: str, request: pb.CreateSessionRequest) -> pb.Session:
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pb.Session:
-        msg = pb.Session()
-        msg.CopyFrom(request.session)
-        for output_only in ("name", "start_time", "end_time", "booked_by", "booked_on", "on_hold", "cancelled"):
-            msg.ClearField(output_only)
-        for output_only in ("reminder_emit_time", "create_time", "update_time", "time_zone", "booked_online"):
-            msg.ClearField(output_only)  # type: ignore[arg-type]
-        plan = await planned_session(uow, company_id, msg, creating=True, participants=True)
-        session_id = str(uuid.uuid4())
-        attempt.planned(plan, session_id)
-        await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=request.allow_conflicts)
-        return msg
-
-    return await run_booking(
-        db, company_id, pb.Session, work, scope="CreateSession", request=request, request_id=request.request_id
-    )
+    created: pb.Session = await create_entry(db, company_id, request, request.session, "CreateSession")
+    return created
 
 
 async def get_session(db: Database, company_id: str, name: str) -> pb.Session:
@@ -118,10 +102,7 @@ def _wall_clock(session: pb.Session) -> tuple[bytes, ...]:
 
 
 def _emit_rescheduled(uow: UnitOfWork, company_id: str, before: pb.Session, snap: ev.SessionSnapshot) -> None:
-    event = ev.SessionRescheduledEvent(session=snap)
-    event.previous_start_time.CopyFrom(before.start_time)
-    event.previous_end_time.CopyFrom(before.end_time)
-    uow.emit(events.SESSION_RESCHEDULED, company_id, event)
+    emit_rescheduled(uow, company_id, events.SESSION_RESCHEDULED, ev.SessionRescheduledEvent(session=snap), before)
 
 
 async def _change_session(
@@ -133,12 +114,11 @@ async def _change_session(
     *,
     action: str,
     allow_conflicts: bool,
-    request_id: str = "",
-    request: Message | None = None,
-    scope: str = "",
+    request: pb.RescheduleSessionRequest | pb.CancelSessionRequest | pb.HoldSessionRequest | None = None,
 ) -> pb.Session:
     """Load, change (returns: re-plan and re-check blocks?, changed at all?), store with its
-    audit entry (`action`), emit."""
+    audit entry (`action`), emit. With a `request`, once per its request_id (the scope: the
+    request's method, e.g. `CancelSession`)."""
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pb.Session:
         row = await load_session(uow, company_id, name, lock=True)
@@ -149,31 +129,25 @@ async def _change_session(
         if not changed:
             return before
         participants = list(before.participants) != list(msg.participants)
-        plan = await planned_session(uow, company_id, msg, creating=False, participants=participants)
-        attempt.planned(plan, row.id)
-        status = await change_session_entry(
-            uow,
-            company_id,
-            row,
-            msg,
-            plan,
-            blocks=replan,
-            occupies=rules.occupies(on_hold=msg.on_hold, cancelled=msg.cancelled),
-            allow_conflicts=allow_conflicts,
-            action=action,
+        occupies = rules.occupies(on_hold=msg.on_hold, cancelled=msg.cancelled)
+        stored = EntryChange(action, occupies=occupies, allow_conflicts=allow_conflicts, blocks=replan)
+        plan, status = await replan_session(
+            uow, company_id, row, msg, stored, participants=participants, attempt=attempt
         )
         emit(uow, before, msg, plan, status)
         return msg
 
-    return await run_booking(db, company_id, pb.Session, work, scope=scope, request=request, request_id=request_id)
+    if request is None:
+        return await run_booking(db, company_id, pb.Session, work)
+    scope = type(request).__name__.removesuffix("Request")
+    return await run_booking(
+        db, company_id, pb.Session, work, scope=scope, request=request, request_id=request.request_id
+    )
 
 
 async def update_session(db: Database, company_id: str, request: pb.UpdateSessionRequest) -> pb.Session:
-    v = Violations()
-    if not request.update_mask.paths:
-        v.add("update_mask", "name the fields to change")
     parse_name(request.session.name, "sessions", field="session.name")
-    v.raise_if_any()
+    require_mask(request.update_mask)
     paths: list[str] = []
 
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
@@ -250,10 +224,6 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
 
 
 async def reschedule_session(db: Database, company_id: str, request: pb.RescheduleSessionRequest) -> pb.Session:
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    v.raise_if_any()
-
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         await _before_move(uow, company_id, msg)
         if msg.use_advanced_calendar:
@@ -264,36 +234,19 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
             del msg.time_blocks[:]
             msg.time_blocks.extend(request.time_blocks)
         else:
-            msg.session_date.CopyFrom(request.session_date)
-            msg.start.CopyFrom(request.start)
-            if request.HasField("end"):
-                msg.end.CopyFrom(request.end)
-            else:
-                msg.ClearField("end")
+            take_new_times(msg, request, "session_date")
         return True, True
 
     def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
         _emit_rescheduled(uow, company_id, before, session_snapshot(after, plan.type_msg, status))
 
+    allow = request.allow_conflicts
     return await _change_session(
-        db,
-        company_id,
-        request.name,
-        change,
-        emit,
-        action="rescheduled",
-        allow_conflicts=request.allow_conflicts,
-        request_id=request.request_id,
-        request=request,
-        scope="RescheduleSession",
+        db, company_id, request.name, change, emit, action="rescheduled", allow_conflicts=allow, request=request
     )
 
 
 async def cancel_session(db: Database, company_id: str, request: pb.CancelSessionRequest) -> pb.Session:
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    v.raise_if_any()
-
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         if msg.cancelled:
             return False, False
@@ -313,24 +266,11 @@ async def cancel_session(db: Database, company_id: str, request: pb.CancelSessio
         )
 
     return await _change_session(
-        db,
-        company_id,
-        request.name,
-        change,
-        emit,
-        action="cancelled",
-        allow_conflicts=True,
-        request_id=request.request_id,
-        request=request,
-        scope="CancelSession",
+        db, company_id, request.name, change, emit, action="cancelled", allow_conflicts=True, request=request
     )
 
 
 async def hold_session(db: Database, company_id: str, request: pb.HoldSessionRequest) -> pb.Session:
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    v.raise_if_any()
-
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         if msg.cancelled:
             raise FailedPrecondition(f"{msg.name} is cancelled", reason="SESSION_CANCELLED")
@@ -348,15 +288,7 @@ async def hold_session(db: Database, company_id: str, request: pb.HoldSessionReq
             ),
         )
 
+    action, allow = "held" if request.on_hold else "released", request.allow_conflicts
     return await _change_session(
-        db,
-        company_id,
-        request.name,
-        change,
-        emit,
-        action="held" if request.on_hold else "released",
-        allow_conflicts=request.allow_conflicts,
-        request_id=request.request_id,
-        request=request,
-        scope="HoldSession",
+        db, company_id, request.name, change, emit, action=action, allow_conflicts=allow, request=request
     )

@@ -39,7 +39,7 @@ from shutterbook_scheduling.application.common import (
 from shutterbook_scheduling.application.scope import caller_scope, scoped_config
 from shutterbook_scheduling.application.setup_usage import TIME_OFF, in_use
 from shutterbook_scheduling.domain import rules, times
-from shutterbook_scheduling.storage import lists, records
+from shutterbook_scheduling.storage import calendar_blocks, lists, records
 from shutterbook_scheduling.storage.models import (
     BookingTypeRow,
     CalendarBlockRow,
@@ -89,9 +89,17 @@ async def load_message(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: 
     return None if row is None else spec.read(row)
 
 
-async def _ref_exists(
-    uow: UnitOfWork, spec: DocSpec, company_id: str, name: str, path: str, violations: Violations, required: bool
+async def load_reference(
+    uow: UnitOfWork,
+    spec: DocSpec,
+    company_id: str,
+    name: str,
+    path: str,
+    violations: Violations,
+    required: bool = True,
 ) -> Any:
+    """The document a request names at `path` (a reference into `spec`), or None with the
+    violation: a bad or missing name, or one that does not exist."""
     doc_id = parse_reference(name, spec.collection, field=path, violations=violations, required=required)
     if doc_id is None:
         return None
@@ -134,10 +142,10 @@ async def _validate_schedule(uow: UnitOfWork, company_id: str, msg: pb.Schedule,
     if msg.kind not in (pb.SCHEDULE_KIND_STAFF, pb.SCHEDULE_KIND_RESOURCE):
         v.add(f"{path}.kind", "must be SCHEDULE_KIND_STAFF or SCHEDULE_KIND_RESOURCE")
     if msg.kind == pb.SCHEDULE_KIND_STAFF:
-        await _ref_exists(uow, STAFF, company_id, msg.staff_member, f"{path}.staff_member", v, True)
+        await load_reference(uow, STAFF, company_id, msg.staff_member, f"{path}.staff_member", v, True)
     elif msg.staff_member:
         v.add(f"{path}.staff_member", "only a staff schedule has a staff member")
-    await _ref_exists(uow, LOCATIONS, company_id, msg.location, f"{path}.location", v, True)
+    await load_reference(uow, LOCATIONS, company_id, msg.location, f"{path}.location", v, True)
     check_weekly_hours(list(msg.working_hours), f"{path}.working_hours", v)
     for i, off in enumerate(msg.time_off):
         if not off.HasField("start_time") or not off.HasField("end_time"):
@@ -184,11 +192,11 @@ async def _validate_online(
     for status_field in ("booked_online_status", "cancelled_online_status", "rescheduled_online_status"):
         value = getattr(online, status_field)
         if value:
-            await _ref_exists(uow, STATUSES, company_id, value, f"{o}.{status_field}", v, False)
+            await load_reference(uow, STATUSES, company_id, value, f"{o}.{status_field}", v, False)
     if online.location and online.location_text:
         v.add(f"{o}.location_text", "give a location or free text, not both")
     elif online.location:
-        await _ref_exists(uow, LOCATIONS, company_id, online.location, f"{o}.location", v, False)
+        await load_reference(uow, LOCATIONS, company_id, online.location, f"{o}.location", v, False)
     if online.marketing_image_uri:
         parsed = urlparse(online.marketing_image_uri)
         if parsed.scheme not in ("https", "http") or not parsed.netloc:
@@ -221,7 +229,7 @@ async def _validate_session_type(
 ) -> None:
     await _validate_type_common(uow, company_id, msg, path, v)
     if msg.default_status:
-        await _ref_exists(uow, STATUSES, company_id, msg.default_status, f"{path}.default_status", v, False)
+        await load_reference(uow, STATUSES, company_id, msg.default_status, f"{path}.default_status", v, False)
     await _validate_online(uow, company_id, msg, path, v, session_type=True)
 
 
@@ -342,29 +350,14 @@ async def _write_time_off(uow: UnitOfWork, company_id: str, schedule_id: str, ms
     """A schedule's time off occupies it: one calendar block per period. Marked
     allow_conflict, so entering time off over existing bookings is possible (they show as
     conflicts to resolve) while new bookings over it are refused by the booking check."""
-    await uow.session.execute(
-        delete(CalendarBlockRow).where(
-            CalendarBlockRow.entry_id == schedule_id, CalendarBlockRow.entry_kind == TIME_OFF
-        )
+    location_id = msg.location.removeprefix("locations/")
+    spans = [
+        calendar_blocks.Span(i, location_id, [schedule_id], from_ts(off.start_time), from_ts(off.end_time))
+        for i, off in enumerate(msg.time_off)
+    ]
+    await calendar_blocks.replace_blocks(
+        uow.session, company_id, kind=TIME_OFF, entry_id=schedule_id, spans=spans, occupies=True, allow_conflict=True
     )
-    for i, off in enumerate(msg.time_off):
-        start, end = from_ts(off.start_time), from_ts(off.end_time)
-        uow.session.add(
-            CalendarBlockRow(
-                company_id=company_id,
-                schedule_id=schedule_id,
-                location_id=msg.location.removeprefix("locations/"),
-                entry_kind=TIME_OFF,
-                entry_id=schedule_id,
-                block_index=i,
-                start_at=start,
-                end_at=end,
-                occupied_start=start,
-                occupied_end=end,
-                occupies=True,
-                allow_conflict=True,
-            )
-        )
     await uow.session.flush()
 
 

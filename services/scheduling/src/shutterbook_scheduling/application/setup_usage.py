@@ -43,6 +43,20 @@ async def _picture_day_using(uow: UnitOfWork, collection: str, company_id: str, 
     return ""
 
 
+# What of the company refers to a resource by a column, and the reason it then gives (in order).
+_REFERRED_BY: dict[str, tuple[tuple[Any, str], ...]] = {
+    "locations": (
+        (ScheduleRow.location_id, "schedules belong to it"),
+        (SessionRow.location_id, "sessions are booked at it"),
+        (AppointmentRow.location_id, "appointments are booked at it"),
+    ),
+    "staffMembers": ((ScheduleRow.staff_member_id, "a schedule belongs to this staff member"),),
+    "sessionTypes": ((SessionRow.type_id, "sessions use it"),),
+    "appointmentTypes": ((AppointmentRow.type_id, "appointments use it"),),
+    "sessionStatuses": ((SessionRow.status_id, "sessions have it"),),
+}
+
+
 async def in_use(uow: UnitOfWork, collection: str, company_id: str, row: ConfigurationMixin) -> str:
     """Why the resource cannot be deleted, or "" when nothing refers to it."""
     picture_day = await _picture_day_using(uow, collection, company_id, row.id)
@@ -52,49 +66,22 @@ async def in_use(uow: UnitOfWork, collection: str, company_id: str, row: Configu
     def exists(query: Any) -> Any:
         return uow.session.scalar(query.limit(1))
 
-    if collection == "locations":
-        if await exists(
-            select(ScheduleRow.id).where(ScheduleRow.company_id == company_id, ScheduleRow.location_id == row.id)
-        ):
-            return "schedules belong to it"
-        if await exists(
-            select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.location_id == row.id)
-        ):
-            return "sessions are booked at it"
-        if await exists(
-            select(AppointmentRow.id).where(
-                AppointmentRow.company_id == company_id, AppointmentRow.location_id == row.id
-            )
-        ):
-            return "appointments are booked at it"
-    elif collection == "staffMembers":
-        if await exists(
-            select(ScheduleRow.id).where(ScheduleRow.company_id == company_id, ScheduleRow.staff_member_id == row.id)
-        ):
-            return "a schedule belongs to this staff member"
-    elif collection == "schedules":
+    if collection == "sessionStatuses":
+        assert isinstance(row, SessionStatusRow)
+        if row.is_default:
+            return "it is the default status"
+    for column, reason in _REFERRED_BY.get(collection, ()):
+        model = column.class_
+        if await exists(select(model.id).where(model.company_id == company_id, column == row.id)):
+            return reason
+    if collection == "schedules":
         if await exists(
             select(CalendarBlockRow.id).where(
                 CalendarBlockRow.schedule_id == row.id, CalendarBlockRow.entry_kind != TIME_OFF
             )
         ):
             return "sessions or appointments use it"
-    elif collection == "sessionTypes":
-        if await exists(select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.type_id == row.id)):
-            return "sessions use it"
-    elif collection == "appointmentTypes":
-        if await exists(
-            select(AppointmentRow.id).where(AppointmentRow.company_id == company_id, AppointmentRow.type_id == row.id)
-        ):
-            return "appointments use it"
     elif collection == "sessionStatuses":
-        assert isinstance(row, SessionStatusRow)
-        if row.is_default:
-            return "it is the default status"
-        if await exists(
-            select(SessionRow.id).where(SessionRow.company_id == company_id, SessionRow.status_id == row.id)
-        ):
-            return "sessions have it"
         using = await uow.session.scalar(
             select(BookingTypeRow.id)
             .where(

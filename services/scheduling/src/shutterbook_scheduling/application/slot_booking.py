@@ -6,22 +6,31 @@ moving a booking to another slot. Holds themselves: see `holds`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from google.protobuf.message import Message
 from sqlalchemy import delete, select, text
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import (
     AlreadyExists,
     FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
     Violations,
 )
+from shutterbook_kit.events import EventType
 from shutterbook_kit.resource_names import is_canonical_uuid, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
+from shutterbook_scheduling.application import setup
+from shutterbook_scheduling.application.common import to_date
+from shutterbook_scheduling.application.entries import emit_rescheduled
 from shutterbook_scheduling.application.holds import (
     R,
     auto_remove,
@@ -33,15 +42,18 @@ from shutterbook_scheduling.application.holds import (
     take_hold,
     take_slot,
 )
+from shutterbook_scheduling.application.planning import Plan
 from shutterbook_scheduling.application.slot_state import (
     booking_ref,
     is_appointment_slot,
     load_slot,
     not_open_error,
     release_booking,
+    schedules_of,
     slot_message,
     why_not_open,
 )
+from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage.models import AppointmentRow, SessionRow
 from shutterbook_scheduling.storage.online_models import (
@@ -217,4 +229,148 @@ async def settle_in_slot(
         events.SLOT_BOOKED,
         company_id,
         opb.SlotBookedEvent(time_slot=slot_message(slot, removed=False), **booking_ref(entry)),
+    )
+
+
+# --- the steps booking in a slot, cancelling and moving share (sessions and appointments) -----
+
+
+@dataclass(frozen=True)
+class SlotTimes:
+    """A slot's local date and wall-clock times in its location's zone, and its schedules (in
+    the slot's order)."""
+
+    location: pb.Location
+    day: Any  # google.type.Date
+    start: pb.TimeOfDay
+    end: pb.TimeOfDay
+    same_day: bool
+    schedule_ids: list[str]
+
+
+async def slot_times(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> SlotTimes:
+    """Where and when a slot is, as a booking in it states it (FAILED_PRECONDITION when its
+    location is gone)."""
+    location: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
+    if location is None:
+        raise FailedPrecondition(f"timeSlots/{slot.id} has no location any more", reason="SLOT_NOT_OPEN")
+    tz = times.zone(location.time_zone)
+    local_start, local_end = slot.start_at.astimezone(tz), slot.end_at.astimezone(tz)
+    return SlotTimes(
+        location=location,
+        day=to_date(local_start.date()),
+        start=pb.TimeOfDay(hours=local_start.hour, minutes=local_start.minute),
+        end=pb.TimeOfDay(hours=local_end.hour, minutes=local_end.minute),
+        same_day=local_start.date() == local_end.date(),
+        schedule_ids=(await schedules_of(uow, [slot.id]))[slot.id],
+    )
+
+
+async def plan_in_slot(slot: TimeSlotRow, planning: Awaitable[Plan], field: str) -> Plan:
+    """The one planning step of a booking in a slot (sessions and appointments): the entry's
+    plan (`planning`), its violations named in this API's fields (`session.participants[0]` ->
+    `participants[0]`), and the slot's instants kept (else FAILED_PRECONDITION)."""
+    try:
+        plan = await planning
+    except InvalidArgument as err:
+        err.violations = [FieldViolation(v.field.removeprefix(f"{field}."), v.description) for v in err.violations]
+        raise err from None
+    if plan.start != slot.start_at or plan.end != slot.end_at:
+        raise FailedPrecondition(f"timeSlots/{slot.id} cannot be expressed in local time", reason="SLOT_NOT_OPEN")
+    return plan
+
+
+RowT = TypeVar("RowT")
+M = TypeVar("M", bound=Message)
+
+
+@dataclass(frozen=True)
+class OnlineKind(Generic[RowT, M]):
+    """A session or an appointment booked online, for the shared cancel and move steps: the
+    request field naming it (`session`, `appointment`), its message type, and how it is loaded
+    (locked, FAILED_PRECONDITION unless booked online)."""
+
+    field: str
+    response_type: type[M]
+    load: Callable[[UnitOfWork, str, str], Awaitable[tuple[RowT, M]]]
+
+    @property
+    def collection(self) -> str:
+        return f"{self.field}s"
+
+
+async def cancel_online(
+    db: Database,
+    company_id: str,
+    kind: OnlineKind[RowT, M],
+    scope: str,
+    request: Any,
+    cancel: Callable[[UnitOfWork, RowT, M], Awaitable[tuple[EventType[Any], Any]]],
+) -> M:
+    """Cancel a booking made online (`request`: request_id and the entry's field): a cancelled
+    one is answered as it is; else `cancel` stores it cancelled (returns the cancelled event's
+    subject and the event), its slot is freed and the event emitted."""
+    entry: str = getattr(request, kind.field)
+    v = Violations()
+    require_request_id(request.request_id, v)
+    parse_reference(entry, kind.collection, field=kind.field, violations=v)
+    v.raise_if_any()
+
+    async def work(uow: UnitOfWork) -> M:
+        row, msg = await kind.load(uow, company_id, entry)
+        booked: Any = msg  # a Session or an Appointment
+        if booked.cancelled:
+            return msg
+        subject, event = await cancel(uow, row, msg)
+        booked_row: Any = row  # a SessionRow or an AppointmentRow
+        await release_booking(uow, company_id, booked_row.id, booked.name)
+        uow.emit(subject, company_id, event)
+        return msg
+
+    return await run_online(db, company_id, scope, request, request.request_id, kind.response_type, work, lambda: entry)
+
+
+async def move_online(
+    db: Database,
+    company_id: str,
+    kind: OnlineKind[RowT, M],
+    scope: str,
+    request: Any,
+    holds: HoldSettings,
+    store: Callable[[UnitOfWork, RowT, M, TimeSlotRow], Awaitable[tuple[Any, EventType[Any], Any]]],
+) -> M:
+    """Move a booking made online to another slot (`request`: request_id, the entry's field,
+    time_slot): the old slot is freed first, a hold taken on the new one, `store` places and
+    stores the entry there (returns its type, the rescheduled event's subject and the event),
+    the slot is settled and the event emitted with the previous times."""
+    entry: str = getattr(request, kind.field)
+    check_move_request(request.request_id, entry, kind.collection, kind.field, request.time_slot)
+
+    async def work(uow: UnitOfWork) -> M:
+        now = utcnow()
+        row, msg = await kind.load(uow, company_id, entry)
+        booked: Any = msg  # a Session or an Appointment
+        booked_row: Any = row  # a SessionRow or an AppointmentRow
+        if booked.cancelled:
+            raise FailedPrecondition(f"{entry} is cancelled", reason=f"{kind.field.upper()}_CANCELLED")
+        before: Any = kind.response_type()
+        before.CopyFrom(msg)
+        row_id: str = booked_row.id
+        slot = await slot_to_move_to(uow, company_id, request.time_slot, row_id)
+        if slot is None:
+            return msg
+        if slot.type_id != booked_row.type_id:  # type ids are UUIDs: one type, one kind
+            bad = Violations()
+            bad.add("time_slot", f"{request.time_slot} sells another {kind.field} type")
+            bad.raise_if_any()
+        # Free the old slot and what it removed first (the new slot may be one of them); the
+        # entry's own blocks do not make the new slot busy; the hold serializes with others.
+        hold = await move_to_slot(uow, company_id, row_id, booked_row.client_id, slot, now, booked.name, holds)
+        type_msg, subject, event = await store(uow, row, msg, slot)
+        await settle_in_slot(uow, company_id, slot, hold, booked.name, type_msg)
+        emit_rescheduled(uow, company_id, subject, event, before)
+        return msg
+
+    return await run_online(
+        db, company_id, scope, request, request.request_id, kind.response_type, work, lambda: request.time_slot
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -31,6 +31,7 @@ from shutterbook_scheduling.application import announcements, online_slots
 from shutterbook_scheduling.application.common import read_date, read_time, to_date, ts
 from shutterbook_scheduling.domain import standing_patterns, time_patterns, times
 from shutterbook_scheduling.storage import lists, records
+from shutterbook_scheduling.storage.leases import lease_free, take_lease
 from shutterbook_scheduling.storage.pattern_models import PatternSlotRow, TimeSlotPatternRow
 
 SOURCE = "scheduling"
@@ -168,7 +169,7 @@ async def due_pattern_ids(db: Database, now: datetime) -> list[str]:
         rows = await uow.session.scalars(
             select(TimeSlotPatternRow.id).where(
                 TimeSlotPatternRow.deleted.is_(False),
-                or_(TimeSlotPatternRow.lease_until.is_(None), TimeSlotPatternRow.lease_until < now),
+                lease_free(TimeSlotPatternRow, now),
             )
         )
         return list(rows.all())
@@ -177,17 +178,10 @@ async def due_pattern_ids(db: Database, now: datetime) -> list[str]:
 async def _take_lease(db: Database, pattern_id: str, owner: str, lease: timedelta) -> bool:
     now = utcnow()
     async with UnitOfWork(db, source=SOURCE) as uow:
-        taken = await uow.session.execute(
-            update(TimeSlotPatternRow)
-            .where(
-                TimeSlotPatternRow.id == pattern_id,
-                TimeSlotPatternRow.deleted.is_(False),
-                or_(TimeSlotPatternRow.lease_until.is_(None), TimeSlotPatternRow.lease_until < now),
-            )
-            .values(lease_owner=owner, lease_until=now + lease)
-        )
+        live = TimeSlotPatternRow.deleted.is_(False)
+        taken = await take_lease(uow.session, TimeSlotPatternRow, pattern_id, owner, now + lease, now, live)
         await uow.commit()
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
+    return taken
 
 
 async def _insert_slot(

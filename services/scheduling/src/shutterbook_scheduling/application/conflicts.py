@@ -1,0 +1,107 @@
+"""The booking conflict check: a booking overlapping an occupying block on any of its
+schedules (buffers included) is refused with FAILED_PRECONDITION naming the entries in the way
+(see `entries` for when it runs and how the database backs it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import FailedPrecondition
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application.planning import Plan, entry_name
+from shutterbook_scheduling.domain import rules
+from shutterbook_scheduling.storage.models import CalendarBlockRow
+
+
+@dataclass(frozen=True)
+class Conflict:
+    entry: str
+    schedule: str
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class ScheduleConflict(FailedPrecondition):
+    """FAILED_PRECONDITION with the conflicting entries: in ErrorInfo metadata (`conflicts`,
+    comma-separated names) and as a PreconditionFailure violation per conflicting block."""
+
+    conflicts: list[Conflict] = field(default_factory=list)
+    reason: str = "SCHEDULE_CONFLICT"
+
+    def details(self) -> list[any_pb2.Any]:
+        failure = error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type="SCHEDULE_CONFLICT",
+                    subject=c.entry,
+                    description=f"{c.schedule} is occupied {c.start.isoformat()} to {c.end.isoformat()}",
+                )
+                for c in self.conflicts
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(failure)
+        return [*super().details(), packed]
+
+
+def conflict_error(conflicts: list[Conflict]) -> ScheduleConflict:
+    entries = sorted({c.entry for c in conflicts})
+    return ScheduleConflict(
+        f"the booking conflicts with {', '.join(entries)}; set allow_conflicts to book anyway",
+        metadata={"conflicts": ",".join(entries)},
+        conflicts=conflicts,
+    )
+
+
+def integrity_kind(exc: IntegrityError) -> str:
+    text = str(exc.orig)
+    if "ex_calendar_blocks_no_overlap" in text or "23P01" in text:
+        return "overlap"
+    if "uq_sessions_number" in text or "sessions.session_number" in text:
+        return "number"
+    return "other"
+
+
+async def find_conflicts(
+    uow: UnitOfWork, company_id: str, plan: Plan, buffers: tuple[int, int], own_entry: str
+) -> list[Conflict]:
+    found: list[Conflict] = []
+    for block in plan.blocks:
+        if not block.schedule_ids:
+            continue
+        wanted = rules.Interval(block.start, block.end).widened(*buffers)
+        rows = (
+            await uow.session.scalars(
+                select(CalendarBlockRow).where(
+                    CalendarBlockRow.company_id == company_id,
+                    CalendarBlockRow.schedule_id.in_(block.schedule_ids),
+                    CalendarBlockRow.occupies,
+                    CalendarBlockRow.occupied_start < wanted.end,
+                    CalendarBlockRow.occupied_end > wanted.start,
+                    CalendarBlockRow.entry_id != own_entry,
+                )
+            )
+        ).all()
+        found.extend(
+            Conflict(entry_name(r.entry_kind, r.entry_id), f"schedules/{r.schedule_id}", r.start_at, r.end_at)
+            for r in rows
+        )
+    return found
+
+
+async def explain_exclusion(
+    db: Database, company_id: str, plan: Plan | None, buffers: tuple[int, int], own: str
+) -> ScheduleConflict:
+    conflicts: list[Conflict] = []
+    if plan is not None:
+        async with UnitOfWork(db, readonly=True) as uow:
+            conflicts = await find_conflicts(uow, company_id, plan, buffers, own)
+    return conflict_error(conflicts)

@@ -1,0 +1,81 @@
+"""Writing an entry's calendar blocks (a session's, an appointment's, a schedule's time off):
+one `calendar_blocks` row per block per schedule, the block's time widened by the buffers as
+the time it occupies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shutterbook_scheduling.domain.rules import Interval
+from shutterbook_scheduling.storage.models import CalendarBlockRow
+
+
+class BlockSpan(Protocol):
+    """One block of an entry: its position, where and when, and the schedules it is on."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def location_id(self) -> str: ...
+
+    @property
+    def schedule_ids(self) -> Sequence[str]: ...
+
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def end(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Span:
+    index: int
+    location_id: str
+    schedule_ids: Sequence[str]
+    start: datetime
+    end: datetime
+
+
+async def replace_blocks(
+    session: AsyncSession,
+    company_id: str,
+    *,
+    kind: str,
+    entry_id: str,
+    spans: Iterable[BlockSpan],
+    buffers: tuple[int, int] = (0, 0),
+    occupies: bool,
+    allow_conflict: bool,
+) -> None:
+    """The entry's blocks anew (its old ones deleted); `allow_conflict` marks them as entered
+    over whatever they overlap (the booking check is the caller's)."""
+    await session.execute(
+        delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == entry_id, CalendarBlockRow.entry_kind == kind)
+    )
+    for span in spans:
+        occupied = Interval(span.start, span.end).widened(*buffers)
+        session.add_all(
+            CalendarBlockRow(
+                company_id=company_id,
+                schedule_id=schedule_id,
+                location_id=span.location_id,
+                entry_kind=kind,
+                entry_id=entry_id,
+                block_index=span.index,
+                start_at=span.start,
+                end_at=span.end,
+                occupied_start=occupied.start,
+                occupied_end=occupied.end,
+                occupies=occupies,
+                allow_conflict=allow_conflict,
+            )
+            for schedule_id in span.schedule_ids
+        )
