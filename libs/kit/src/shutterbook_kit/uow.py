@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -38,6 +38,10 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._wrote_events = False
         self._gate: asyncio.Lock | None = None
+        # Reference reads memoized for this transaction (a type, a location read three times
+        # by one booking), when the caller turns it on with a dict: only for work that does
+        # not change what it memoizes.
+        self.memo: dict[Hashable, Any] | None = None
 
     @property
     def session(self) -> AsyncSession:
