@@ -122,7 +122,9 @@ class OutboxRelay:
 
     async def _claim(self) -> list[OutboxMessage]:
         now = utcnow()
-        if not await self._anything_to_claim(now):
+        # PostgreSQL: the claim itself is the look (SKIP LOCKED never waits, and a claim that
+        # finds nothing commits nothing); SQLite: a read first, so as not to take the write lock
+        if self.db.is_sqlite and not await self._anything_to_claim(now):
             return []
         claimable = (
             select(OutboxMessage.seq)
@@ -138,7 +140,7 @@ class OutboxRelay:
             seqs = list((await uow.session.scalars(claimable)).all())
             if not seqs:
                 return []
-            await uow.session.execute(
+            claimed = await uow.session.scalars(
                 update(OutboxMessage)
                 .where(OutboxMessage.seq.in_(seqs))
                 .values(
@@ -146,14 +148,10 @@ class OutboxRelay:
                     claimed_until=now + self.lease,
                     attempts=OutboxMessage.attempts + 1,
                 )
+                .returning(OutboxMessage),  # the claimed rows, in the same statement
+                execution_options={"synchronize_session": False},
             )
-            rows = list(
-                (
-                    await uow.session.scalars(
-                        select(OutboxMessage).where(OutboxMessage.seq.in_(seqs)).order_by(OutboxMessage.seq)
-                    )
-                ).all()
-            )
+            rows = sorted(claimed.all(), key=lambda row: row.seq)
             await uow.commit()
             return rows
 

@@ -114,6 +114,8 @@ async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRo
         .with_for_update()
     )
     await uow.session.refresh(slot)
+    if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
+        uow.memo.pop(("schedules_of", slot.id), None)
     return schedule_ids
 
 
