@@ -83,9 +83,12 @@ class OutboxRelay:
                         return
                     await self.nats.ensure_stream(self.stream)
                     stream_ready = True
+                # cleared before the claim: a commit from now on (even one during the publish)
+                # wakes the next round at once
+                self.db.outbox_written.clear()
                 published = await self.publish_batch()
                 backoff = 0.2
-                if published == 0:
+                if published < self.batch_size:  # all there was: no empty claim to find that out
                     await self._idle()
             except asyncio.CancelledError:
                 raise
@@ -103,7 +106,6 @@ class OutboxRelay:
             task.cancel()
 
     async def _idle(self) -> None:
-        self.db.outbox_written.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.db.outbox_written.wait(), timeout=self.idle_poll)
 
