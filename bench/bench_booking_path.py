@@ -357,7 +357,7 @@ Detail = tuple[Counter[str], Counter[str], Counter[tuple[str, str]]]
 def breakdown(n: int, elapsed: float, idle: Detail, before: Detail, after: Detail) -> list[str]:
     """Per service: commits and statements per booking (and the idle rate's share); then the
     statement texts run most per booking."""
-    commits, statements, texts = (after[i] - before[i] for i in range(3))  # type: ignore[operator]
+    commits, statements, texts = after[0] - before[0], after[1] - before[1], after[2] - before[2]
     lines = ["  per service (per booking; background at the idle rate in brackets):"]
     for service in sorted(set(commits) | set(statements)):
         lines.append(
