@@ -42,7 +42,7 @@ import grpc
 import httpx
 import nats
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from bench.bench_gateway import REQUEST_TIMEOUT, Connection, connections, load
 from bench.bench_gateway_open_slots import META, Bench, bench_stack
@@ -62,6 +62,9 @@ VISIBLE_SECONDS = 10.0  # one change not seen within this: reported as a miss
 NATS_COUNT = 200
 COUNTED_BOOKINGS = 20
 BOOKING_CLIENTS, BOOKING_COUNT, BOOKING_SECONDS = 4, 120, 30.0
+STATEMENT_CHARS, TOP_STATEMENTS = 110, 25
+# BENCH_BOOKING_PARTS (optional, comma-separated: lag, cost, rate) runs only those parts
+PARTS = {p.strip() for p in os.environ.get("BENCH_BOOKING_PARTS", "lag,cost,rate").split(",")}
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -86,22 +89,44 @@ class Counts:
     commits: int = 0
     statements: int = 0
     rpcs: Counter[str] = field(default_factory=Counter)
+    # per service (the database's name) and per (service, statement text)
+    service_commits: Counter[str] = field(default_factory=Counter)
+    service_statements: Counter[str] = field(default_factory=Counter)
+    texts: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def snapshot(self) -> tuple[int, int, Counter[str]]:
         return self.commits, self.statements, Counter(self.rpcs)
 
+    def detail(self) -> tuple[Counter[str], Counter[str], Counter[tuple[str, str]]]:
+        return Counter(self.service_commits), Counter(self.service_statements), Counter(self.texts)
+
+
+def statement_text(statement: str) -> str:
+    """A statement's text shortened to what tells it apart (its verb and table)."""
+    words = " ".join(statement.split())
+    return words if len(words) <= STATEMENT_CHARS else words[: STATEMENT_CHARS - 3] + "..."
+
 
 @asynccontextmanager
-async def counting() -> AsyncIterator[Counts]:
+async def counting(services: dict[str, str] | None = None) -> AsyncIterator[Counts]:
     """Every commit and statement of any engine in this process, and every shutterbook gRPC
-    call served here, while inside (instruments, changes nothing)."""
+    call served here, while inside (instruments, changes nothing). `services`: database URL
+    -> service name, for the per-service breakdown."""
     counts = Counts()
+    by_database = {make_url(url).database or "": name for name, url in (services or {}).items()}
 
-    def on_commit(_conn: Any) -> None:
+    def service_of(conn: Any) -> str:
+        return by_database.get(conn.engine.url.database or "", "other")
+
+    def on_commit(conn: Any) -> None:
         counts.commits += 1
+        counts.service_commits[service_of(conn)] += 1
 
-    def on_statement(*_args: Any) -> None:
+    def on_statement(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         counts.statements += 1
+        service = service_of(conn)
+        counts.service_statements[service] += 1
+        counts.texts[(service, statement_text(statement))] += 1
 
     original = KitServerInterceptor.intercept_service
 
@@ -291,10 +316,12 @@ async def booking_cost(label: str, b: Bench, nats_url: str, slots: list[str]) ->
         if warm.status_code != 201:
             raise RuntimeError(f"[{label}] warm-up booking: HTTP {warm.status_code} {warm.text[:300]}")
         await asyncio.sleep(1.0)  # its events published
-        async with counting() as counts:
+        async with counting(b.urls) as counts:
             await asyncio.sleep(2.0)
             idle = counts.snapshot()  # background work over 2 s (relays, workers)
+            idle_detail = counts.detail()
             before = counts.snapshot()
+            before_detail = counts.detail()
             t0 = time.perf_counter()
             for n, slot_id in enumerate(slots[1 : COUNTED_BOOKINGS + 1], start=1):
                 answer = await http.post(
@@ -305,6 +332,7 @@ async def booking_cost(label: str, b: Bench, nats_url: str, slots: list[str]) ->
             await asyncio.sleep(1.0)  # the bookings' events published (the relays' commits count)
             elapsed = time.perf_counter() - t0
             after = counts.snapshot()
+            after_detail = counts.detail()
     n = COUNTED_BOOKINGS
     idle_commits = idle[0] * elapsed / 2.0
     rpcs = after[2] - before[2]
@@ -316,10 +344,30 @@ async def booking_cost(label: str, b: Bench, nats_url: str, slots: list[str]) ->
                 f"  commits per booking {(after[0] - before[0]) / n:.1f} (of which background at the idle rate "
                 f"{idle_commits / n:.1f}), statements {(after[1] - before[1]) / n:.1f}",
                 f"  gRPC calls served per booking {sum(rpcs.values()) / n:.1f}: {top}",
+                *breakdown(n, elapsed, idle_detail, before_detail, after_detail),
             ]
         ),
         flush=True,
     )
+
+
+Detail = tuple[Counter[str], Counter[str], Counter[tuple[str, str]]]
+
+
+def breakdown(n: int, elapsed: float, idle: Detail, before: Detail, after: Detail) -> list[str]:
+    """Per service: commits and statements per booking (and the idle rate's share); then the
+    statement texts run most per booking."""
+    commits, statements, texts = after[0] - before[0], after[1] - before[1], after[2] - before[2]
+    lines = ["  per service (per booking; background at the idle rate in brackets):"]
+    for service in sorted(set(commits) | set(statements)):
+        lines.append(
+            f"    {service:<10} commits {commits[service] / n:5.1f} ({idle[0][service] * elapsed / 2.0 / n:.1f}), "
+            f"statements {statements[service] / n:6.1f} ({idle[1][service] * elapsed / 2.0 / n:.1f})"
+        )
+    lines.append(f"  statements run most (per booking, top {TOP_STATEMENTS}):")
+    for (service, text), count in texts.most_common(TOP_STATEMENTS):
+        lines.append(f"    {count / n:5.2f} {service:<10} {text}")
+    return lines
 
 
 async def booking_rate(label: str, b: Bench, slots: list[str]) -> None:
@@ -381,7 +429,8 @@ async def run_on(label: str, url: str, nats_url: str) -> None:
     async with AsyncExitStack() as stack:
         b = await bench_stack(stack, url, nats_url)
         print(f"[{label}] {b.made} slots over four weeks", flush=True)
-        await lag(label, b, nats_url)
+        if "lag" in PARTS:
+            await lag(label, b, nats_url)
         params = {
             "start_date": (b.first + timedelta(days=7)).isoformat(),
             "end_date": (b.first + timedelta(days=27)).isoformat(),
@@ -391,8 +440,10 @@ async def run_on(label: str, url: str, nats_url: str) -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{b.gateway_port}", timeout=REQUEST_TIMEOUT) as http:
             answer = await http.get(f"/v1/session-types/{b.type_id}/open-slots?{urlencode(params)}", headers=b.auth)
         ids = slot_ids(answer.content)
-        await booking_cost(label, b, nats_url, ids[: COUNTED_BOOKINGS + 1])
-        await booking_rate(label, b, ids[COUNTED_BOOKINGS + 1 : COUNTED_BOOKINGS + 1 + 2 * BOOKING_COUNT])
+        if "cost" in PARTS:
+            await booking_cost(label, b, nats_url, ids[: COUNTED_BOOKINGS + 1])
+        if "rate" in PARTS:
+            await booking_rate(label, b, ids[COUNTED_BOOKINGS + 1 : COUNTED_BOOKINGS + 1 + 2 * BOOKING_COUNT])
 
 
 async def main() -> None:

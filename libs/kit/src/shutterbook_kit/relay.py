@@ -83,9 +83,12 @@ class OutboxRelay:
                         return
                     await self.nats.ensure_stream(self.stream)
                     stream_ready = True
+                # cleared before the claim: a commit from now on (even one during the publish)
+                # wakes the next round at once
+                self.db.outbox_written.clear()
                 published = await self.publish_batch()
                 backoff = 0.2
-                if published == 0:
+                if published < self.batch_size:  # all there was: no empty claim to find that out
                     await self._idle()
             except asyncio.CancelledError:
                 raise
@@ -103,7 +106,6 @@ class OutboxRelay:
             task.cancel()
 
     async def _idle(self) -> None:
-        self.db.outbox_written.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.db.outbox_written.wait(), timeout=self.idle_poll)
 
@@ -122,7 +124,9 @@ class OutboxRelay:
 
     async def _claim(self) -> list[OutboxMessage]:
         now = utcnow()
-        if not await self._anything_to_claim(now):
+        # PostgreSQL: the claim itself is the look (SKIP LOCKED never waits, and a claim that
+        # finds nothing commits nothing); SQLite: a read first, so as not to take the write lock
+        if self.db.is_sqlite and not await self._anything_to_claim(now):
             return []
         claimable = (
             select(OutboxMessage.seq)
@@ -138,7 +142,7 @@ class OutboxRelay:
             seqs = list((await uow.session.scalars(claimable)).all())
             if not seqs:
                 return []
-            await uow.session.execute(
+            claimed = await uow.session.scalars(
                 update(OutboxMessage)
                 .where(OutboxMessage.seq.in_(seqs))
                 .values(
@@ -146,14 +150,10 @@ class OutboxRelay:
                     claimed_until=now + self.lease,
                     attempts=OutboxMessage.attempts + 1,
                 )
+                .returning(OutboxMessage),  # the claimed rows, in the same statement
+                execution_options={"synchronize_session": False},
             )
-            rows = list(
-                (
-                    await uow.session.scalars(
-                        select(OutboxMessage).where(OutboxMessage.seq.in_(seqs)).order_by(OutboxMessage.seq)
-                    )
-                ).all()
-            )
+            rows = sorted(claimed.all(), key=lambda row: row.seq)
             await uow.commit()
             return rows
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -49,6 +49,10 @@ class UnitOfWork:
         self._wrote_events = False
         self._gate: asyncio.Lock | None = None
         self._companies: set[str] = set()
+        # Reference reads memoized for this transaction (a type, a location read three times
+        # by one booking), when the caller turns it on with a dict: only for work that does
+        # not change what it memoizes.
+        self.memo: dict[Hashable, Any] | None = None
 
     @property
     def session(self) -> AsyncSession:

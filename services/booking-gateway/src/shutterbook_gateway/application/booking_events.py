@@ -77,8 +77,13 @@ async def booking_details(up: Upstreams, partner: Partner, row: OnlineBookingRow
     return appointment
 
 
-async def read_parts(up: Upstreams, partner: Partner, row: OnlineBookingRow) -> BookingParts:
-    details = await booking_details(up, partner, row)
+async def read_parts(
+    up: Upstreams, partner: Partner, row: OnlineBookingRow, details: pb.Session | pb.Appointment | None = None
+) -> BookingParts:
+    """The booking's parts: `details` as scheduling just answered them (read from it when not
+    given), the location and the type from the reference cache."""
+    if details is None:
+        details = await booking_details(up, partner, row)
     loc = await catalog.location(up, partner, details.location)
     try:
         btype = await catalog.online_type(up, partner, row.kind, row.type_id)

@@ -1,14 +1,18 @@
 """The booking saga: hold -> pay -> confirm, across clients, scheduling and billing.
 
-1. find-or-create the client (clients) and tell scheduling about it at once;
-2. hold the slot (scheduling): the only step racing bookings meet; losers stop here with
-   nothing done but an expired hold;
+1. find-or-create the client (clients);
+2. hold the slot (scheduling): the request carries the client, which scheduling makes known
+   in the hold's own commit (no EnsureKnownClient call first); the only step racing bookings
+   meet; losers stop here with nothing done but an expired hold;
 3. record the booking here (state HELD) before anything can take money, so recovery finds it;
-4. pay (billing): the session's fee invoice is created for the booking's pre-assigned session
-   id, the promo code applied, and the payment taken on it; or a customer deposit is taken;
+4. pay (billing), when the type asks for payment: the session's fee invoice is created for the
+   booking's pre-assigned session id, the promo code applied, and the payment taken on it; or
+   a customer deposit is taken; then the record turns PAID (nothing to pay: it stays HELD);
 5. confirm (scheduling books the held slot under that session id); the booking record turns
    CONFIRMED in the same commit that puts `gateway.booking.confirmed` (with the manage link)
-   in the outbox (cancel and reschedule likewise write their event with their change).
+   in the outbox (cancel and reschedule likewise write their event with their change). The
+   event and the answer are built from the session BookOnline returns and the cached type and
+   location: no read back.
 
 A refusal (card declined, promo code unknown, hold expired) undoes what was done: the hold is
 released, the invoice voided, a payment refunded, visibly in billing. When a service does not
@@ -138,10 +142,7 @@ async def _client(up: Upstreams, partner: Partner, req: BookingRequest) -> clien
             metadata=partner.metadata(),
             timeout=up.deadlines.call,
         )
-    # scheduling learns clients from events; tell it now rather than wait for them
-    await up.scheduling.EnsureKnownClient(
-        pb.EnsureKnownClientRequest(client=client), metadata=partner.metadata(), timeout=up.deadlines.call
-    )
+    # scheduling learns clients from events: the hold carries the client to it (`_hold`)
     return client
 
 
@@ -188,10 +189,19 @@ def _check_request(
     v.raise_if_any("the booking request has invalid fields")
 
 
-async def _hold(up: Upstreams, partner: Partner, slot: opb.TimeSlot, client: str, request_id: str) -> opb.SlotHold:
+async def _hold(
+    up: Upstreams, partner: Partner, slot: opb.TimeSlot, client: clients_pb2.Client, request_id: str
+) -> opb.SlotHold:
+    """Hold the slot; the request carries the client found or created, which scheduling makes
+    known in the hold's own commit (no EnsureKnownClient round trip before it)."""
     try:
         hold: opb.SlotHold = await up.online.HoldSlot(
-            opb.HoldSlotRequest(time_slot=slot.name, client=client, request_id=step_id(request_id, "hold")),
+            opb.HoldSlotRequest(
+                time_slot=slot.name,
+                client=client.name,
+                request_id=step_id(request_id, "hold"),
+                client_details=client,
+            ),
             metadata=partner.metadata(),
             timeout=up.deadlines.call,
         )
@@ -302,11 +312,18 @@ async def _pay(
 
 
 async def _confirm(
-    up: Upstreams, partner: Partner, row: OnlineBookingRow, req: BookingRequest, participants: list[str]
+    up: Upstreams,
+    partner: Partner,
+    row: OnlineBookingRow,
+    req: BookingRequest,
+    participants: list[str],
+    booked: list[pb.Session | pb.Appointment],
 ) -> None:
+    """Book the held slot; what scheduling answers (the session or appointment) goes to
+    `booked`, so that the confirmation is built from it without reading it back."""
     rid = step_id(row.request_id, "confirm")
     if row.kind == "session":
-        await up.online.BookOnline(
+        session: pb.Session = await up.online.BookOnline(
             opb.BookOnlineRequest(
                 hold=row.hold,
                 client=row.client,
@@ -318,14 +335,16 @@ async def _confirm(
             metadata=partner.metadata(),
             timeout=up.deadlines.call,
         )
+        booked.append(session)
     else:
-        await up.online.BookAppointmentOnline(
+        appointment: pb.Appointment = await up.online.BookAppointmentOnline(
             opb.BookAppointmentOnlineRequest(
                 hold=row.hold, client=row.client, description=req.notes, request_id=rid, appointment_id=row.id
             ),
             metadata=partner.metadata(),
             timeout=up.deadlines.call,
         )
+        booked.append(appointment)
 
 
 # --- the saga ----------------------------------------------------------------------------------
@@ -367,7 +386,7 @@ async def book(
     _check_request(kind, plan, btype.online, req, offered)
     client = await _client(up, partner, req)
     participants = [m for p in req.participants if (m := _family_member(client, p)) is not None]
-    hold = await _hold(up, partner, slot, client.name, request_id)
+    hold = await _hold(up, partner, slot, client, request_id)
     now = utcnow()
     row = OnlineBookingRow(
         id=step_id(request_id, "booking"),
@@ -401,9 +420,14 @@ async def book(
     if plan.required:
         await _step(db, up, partner, row, _pay(db, up, partner, row, plan, req, slot, btype, client), "payment")
         failpoint("gateway.saga.after_payment")  # tests kill the gateway here: recovery must refund
-    await save(db, row, state=SagaState.PAID)
-    await _step(db, up, partner, row, _confirm(up, partner, row, req, participants), "confirmation")
-    parts = await read_parts(up, partner, row)
+        await save(db, row, state=SagaState.PAID)
+    # nothing to pay: the booking stays HELD until CONFIRMED (recovery settles HELD and PAID
+    # alike: the hold decides, and there is nothing to refund)
+    booked: list[pb.Session | pb.Appointment] = []
+    failpoint("gateway.saga.before_confirm")  # tests kill the gateway here: recovery releases the hold
+    await _step(db, up, partner, row, _confirm(up, partner, row, req, participants, booked), "confirmation")
+    # the confirmation from what scheduling answered; read back only when a settle confirmed it
+    parts = await read_parts(up, partner, row, booked[0] if booked else None)
     names = (req.given_name, req.family_name, req.email)
     event = pending("confirmed", row, parts, manage_link(row.id, manage_token), names)
     failpoint("gateway.saga.before_confirmed")  # tests kill the gateway here: recovery settles it

@@ -25,8 +25,10 @@ from shutterbook.scheduling.v1 import online_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
+from shutterbook_kit.errors import PermissionDenied
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
+from shutterbook_kit.permissions import Permission, grants
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.application import holds, online_appointments, online_bookings, online_slots
 from shutterbook_scheduling.application.open_slot_answers import EventFeed, OpenSlotAnswers
@@ -40,6 +42,13 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 def _company() -> str:
     return tenancy.current().company_id
+
+
+def _require(permission: Permission) -> None:
+    """PERMISSION_DENIED unless the caller has `permission` besides the method's own."""
+    caller = tenancy.current_caller()
+    if caller is not None and permission not in grants(caller):
+        raise PermissionDenied(f"this request needs {permission.value}", metadata={"permission": permission.value})
 
 
 class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
@@ -84,6 +93,8 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         )
 
     async def HoldSlot(self, request: opb.HoldSlotRequest, context: Context) -> opb.SlotHold:
+        if request.HasField("client_details"):
+            _require(Permission.CLIENTS_WRITE)  # the hold then records the client, as EnsureKnownClient does
         return await holds.hold_slot(self.db, _company(), request, self.holds)
 
     async def ReleaseHold(self, request: opb.ReleaseHoldRequest, context: Context) -> opb.SlotHold:

@@ -216,54 +216,66 @@ def _is_canonical_uuid(value: str) -> bool:
         return False
 
 
-def _check_client(request: scheduling_pb2.EnsureKnownClientRequest) -> str:
-    """The client's id; INVALID_ARGUMENT for a client without a `clients/{uuid}` name or an
-    update time, or with a family member not named under it."""
-    v = Violations()
-    client = request.client
-    if not request.HasField("client"):
-        v.add("client", "is required")
-        v.raise_if_any()
+def check_client(client: clients_pb2.Client, field: str, violations: Violations) -> str:
+    """The client's id; violations (named under `field`) for a client without a
+    `clients/{uuid}` name or an update time, or with a family member not named under it."""
+    v = violations
     client_id = client.name.removeprefix("clients/")
     if not client.name:
-        v.add("client.name", "is required")
+        v.add(f"{field}.name", "is required")
     elif not client.name.startswith("clients/") or not _is_canonical_uuid(client_id):
-        v.add("client.name", "must look like clients/{id}, the id a UUID as the clients service gives it")
+        v.add(f"{field}.name", "must look like clients/{id}, the id a UUID as the clients service gives it")
     if not client.HasField("update_time"):
-        v.add("client.update_time", "is required")
+        v.add(f"{field}.update_time", "is required")
     elif not 0 <= client.update_time.nanos < 1_000_000_000 or client.update_time.seconds <= 0:
-        v.add("client.update_time", "is not a valid time")
+        v.add(f"{field}.update_time", "is not a valid time")
     if len(_display_name(client)) > 400:
-        v.add("client.given_name", "the client's name must be at most 400 characters")
+        v.add(f"{field}.given_name", "the client's name must be at most 400 characters")
     if client.emails and len(client.emails[0]) > 320:
-        v.add("client.emails[0]", "must be at most 320 characters")
+        v.add(f"{field}.emails[0]", "must be at most 320 characters")
     for i, member in enumerate(client.family_members):
         prefix = f"{client.name}/familyMembers/"
         if not member.name.startswith(prefix) or not _is_canonical_uuid(member.name.removeprefix(prefix)):
-            v.add(f"client.family_members[{i}].name", f"must look like {prefix}{{id}}")
+            v.add(f"{field}.family_members[{i}].name", f"must look like {prefix}{{id}}")
         elif len(_member_name(member, client)) > 400:
-            v.add(f"client.family_members[{i}].given_name", "the member's name must be at most 400 characters")
+            v.add(f"{field}.family_members[{i}].given_name", "the member's name must be at most 400 characters")
+    return client_id
+
+
+def _check_request(request: scheduling_pb2.EnsureKnownClientRequest) -> str:
+    """The client's id; INVALID_ARGUMENT for a client `check_client` refuses."""
+    v = Violations()
+    if not request.HasField("client"):
+        v.add("client", "is required")
+        v.raise_if_any()
+    client_id = check_client(request.client, "client", v)
     v.raise_if_any()
     return client_id
+
+
+async def ensure_in(uow: UnitOfWork, company_id: str, client_id: str, client: clients_pb2.Client) -> KnownClientRow:
+    """Apply the client version (checked by `check_client`) in this unit of work, as
+    `clients.client.created`/`updated` does (a version with a delete time as
+    `clients.client.deleted` does), unless the version held is the same or newer: then nothing
+    changes. The client's row stays locked (PostgreSQL) until the unit of work ends."""
+    row = await _locked_row(uow, company_id, client_id, _source_time(client))
+    # decided on the locked row: a concurrent event or call applying this version first
+    # leaves nothing to do here
+    if not row.display_name or _source_time(client) > row.source_updated_at:
+        await _apply_version(uow, row, client)
+        if client.HasField("delete_time"):
+            row.deleted = True
+        await uow.session.flush()
+    return row
 
 
 async def ensure_known_client(
     db: Database, company_id: str, request: scheduling_pb2.EnsureKnownClientRequest
 ) -> scheduling_pb2.KnownClient:
-    """Apply the client version as `clients.client.created`/`updated` does (a version with a
-    delete time as `clients.client.deleted` does), unless the version held is the same or newer:
-    then nothing changes. Returns the client as known now."""
-    client_id = _check_client(request)
-    client = request.client
+    """`ensure_in` in a unit of work of its own. Returns the client as known now."""
+    client_id = _check_request(request)
     async with UnitOfWork(db, source="scheduling") as uow:
-        row = await _locked_row(uow, company_id, client_id, _source_time(client))
-        # decided on the locked row: a concurrent event or call applying this version first
-        # leaves nothing to do here
-        if not row.display_name or _source_time(client) > row.source_updated_at:
-            await _apply_version(uow, row, client)
-            if client.HasField("delete_time"):
-                row.deleted = True
-            await uow.session.flush()
+        row = await ensure_in(uow, company_id, client_id, request.client)
         result = await _to_proto(uow, row)
         await uow.commit()
         return result

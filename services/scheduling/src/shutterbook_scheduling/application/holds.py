@@ -37,6 +37,7 @@ from google.protobuf.message import Message
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import (
@@ -50,6 +51,7 @@ from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
+from shutterbook_scheduling.application.client_directory import check_client, ensure_in
 from shutterbook_scheduling.application.common import ts
 from shutterbook_scheduling.application.entries import (
     buffers,
@@ -113,7 +115,14 @@ async def run_online(
     work: Callable[[UnitOfWork], Awaitable[R]],
     slot_name: Callable[[], str],
 ) -> R:
-    """run_idempotent, with the database's overlap refusals answered as SLOT_NOT_OPEN."""
+    """run_idempotent, with the database's overlap refusals answered as SLOT_NOT_OPEN. The
+    types, locations and schedules `work` reads are read once (`uow.memo`): it books, it does
+    not change them."""
+
+    async def memoized(uow: UnitOfWork) -> R:
+        uow.memo = {}
+        return await work(uow)
+
     return await run_idempotent(
         db,
         company_id=company_id,
@@ -121,7 +130,7 @@ async def run_online(
         request=request,
         request_id=request_id,
         response_type=response_type,
-        work=work,
+        work=memoized,
         source=SOURCE,
         refusal=slot_refusal(slot_name),
     )
@@ -267,14 +276,30 @@ def require_request_id(request_id: str, v: Violations) -> None:
     validate_request_id(request_id, v)
 
 
-async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime, limit: int) -> None:
-    """Refuse a hold beyond the client's limit of live holds. The client's row is locked first
-    (PostgreSQL), so concurrent holders of one client count one after another."""
-    await uow.session.execute(
-        select(KnownClientRow.client_id)
+async def _locked_known_client(uow: UnitOfWork, company_id: str, name: str, path: str) -> str:
+    """The known client's id, its row locked (PostgreSQL) so that concurrent holders of one
+    client count their holds one after another; INVALID_ARGUMENT for a client not known here
+    (or deleted, or merged away)."""
+    client_id = name.removeprefix("clients/")
+    row = await uow.session.scalar(
+        select(KnownClientRow)
         .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
         .with_for_update()
     )
+    return _usable(row, name, path)
+
+
+def _usable(row: KnownClientRow | None, name: str, path: str) -> str:
+    if row is None or row.deleted or row.merged_into:
+        v = Violations()
+        v.add(path, f"{name} is not a known client of this company")
+        v.raise_if_any()
+    assert row is not None
+    return row.client_id
+
+
+async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime, limit: int) -> None:
+    """Refuse a hold beyond the client's limit of live holds (the client's row locked first)."""
     live = await uow.session.scalar(
         select(func.count())
         .select_from(SlotHoldRow)
@@ -294,16 +319,33 @@ async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, no
         )
 
 
-async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest, holds: HoldSettings) -> opb.SlotHold:
+def check_hold_request(request: opb.HoldSlotRequest) -> clients_pb2.Client | None:
+    """INVALID_ARGUMENT for a malformed request; the client's details when it carries them."""
     v = Violations()
     require_request_id(request.request_id, v)
     parse_reference(request.time_slot, "timeSlots", field="time_slot", violations=v)
     parse_reference(request.client, "clients", field="client", violations=v)
+    details = request.client_details if request.HasField("client_details") else None
+    if details is not None:
+        check_client(details, "client_details", v)
+        if details.name and request.client and details.name != request.client:
+            v.add("client_details.name", f"must be the client held for, {request.client}")
     v.raise_if_any()
+    return details
+
+
+async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest, holds: HoldSettings) -> opb.SlotHold:
+    """Hold the slot for the client. With `client_details`, the client is made known here
+    first (as EnsureKnownClient does) in the same transaction: one commit for both."""
+    details = check_hold_request(request)
 
     async def work(uow: UnitOfWork) -> opb.SlotHold:
         now = utcnow()
-        client_id = await require_known_client(uow, company_id, request.client, "client")
+        if details is not None:
+            row = await ensure_in(uow, company_id, request.client.removeprefix("clients/"), details)
+            client_id = _usable(row, request.client, "client")
+        else:
+            client_id = await _locked_known_client(uow, company_id, request.client, "client")
         await _check_hold_limit(uow, company_id, client_id, now, holds.max_per_client)
         slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
         hold = await take_hold(uow, company_id, slot, client_id, now, holds)
@@ -311,8 +353,11 @@ async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest,
         uow.emit(events.SLOT_HELD, company_id, opb.SlotHeldEvent(hold=msg))
         return msg
 
+    # a retry is the same hold whatever version of the client it carries (the client may have
+    # changed between the attempts): the details take no part in the request's fingerprint
+    same = opb.HoldSlotRequest(time_slot=request.time_slot, client=request.client, request_id=request.request_id)
     return await run_online(
-        db, company_id, "HoldSlot", request, request.request_id, opb.SlotHold, work, lambda: request.time_slot
+        db, company_id, "HoldSlot", same, request.request_id, opb.SlotHold, work, lambda: request.time_slot
     )
 
 

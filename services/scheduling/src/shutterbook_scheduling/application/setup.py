@@ -85,7 +85,15 @@ async def load_doc(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str)
 
 
 async def load_message(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> Any:
-    row = await load_doc(uow, spec, company_id, doc_id)
+    """The resource as a message (a fresh one: callers may change it); read once per unit of
+    work where the unit of work memoizes (`uow.memo`: the online booking paths)."""
+    if uow.memo is None:
+        row = await load_doc(uow, spec, company_id, doc_id)
+    else:
+        key = ("setup", spec.collection, company_id, doc_id)
+        if key not in uow.memo:
+            uow.memo[key] = await load_doc(uow, spec, company_id, doc_id)
+        row = uow.memo[key]
     return None if row is None else spec.read(row)
 
 

@@ -114,19 +114,28 @@ async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRo
         .with_for_update()
     )
     await uow.session.refresh(slot)
+    if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
+        uow.memo.pop(("schedules_of", slot.id), None)
     return schedule_ids
 
 
 async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {s: [] for s in slot_ids}
-    if slot_ids:
+    """Each slot's schedule ids, in order (read once per unit of work where it memoizes:
+    `uow.memo`, the online booking paths, which do not move slots)."""
+    memo = uow.memo if uow.memo is not None else {}
+    out: dict[str, list[str]] = {s: list(memo.get(("schedules_of", s), [])) for s in slot_ids}
+    missing = [s for s in slot_ids if ("schedules_of", s) not in memo]
+    if missing:
         rows = await uow.session.execute(
             select(TimeSlotScheduleRow.slot_id, TimeSlotScheduleRow.schedule_id)
-            .where(TimeSlotScheduleRow.slot_id.in_(slot_ids))
+            .where(TimeSlotScheduleRow.slot_id.in_(missing))
             .order_by(TimeSlotScheduleRow.slot_id, TimeSlotScheduleRow.position)
         )
         for slot_id, schedule_id in rows:
             out[slot_id].append(schedule_id)
+        if uow.memo is not None:
+            for slot_id in missing:
+                uow.memo[("schedules_of", slot_id)] = tuple(out[slot_id])
     return out
 
 

@@ -25,79 +25,80 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from shutterbook.clients.v1 import clients_pb2 as shutterbook_dot_clients_dot_v1_dot_clients__pb2
 from shutterbook.common.v1 import date_pb2 as shutterbook_dot_common_dot_v1_dot_date__pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as shutterbook_dot_scheduling_dot_v1_dot_scheduling__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&shutterbook/scheduling/v1/online.proto\x12\x19shutterbook.scheduling.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a shutterbook/common/v1/date.proto\x1a*shutterbook/scheduling/v1/scheduling.proto\"\xf7\x04\n\x08TimeSlot\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08location\x18\x02 \x01(\t\x12\x14\n\x0csession_type\x18\x03 \x01(\t\x12\x11\n\tschedules\x18\x04 \x03(\t\x12)\n\x04\x64\x61te\x18\x05 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12\x33\n\x05start\x18\x06 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12\x31\n\x03\x65nd\x18\x07 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12.\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\n \x01(\t\x12\x11\n\tpublished\x18\x0b \x01(\x08\x12\x1e\n\x16minimum_notice_minutes\x18\x0c \x01(\x05\x12\x1c\n\x14maximum_advance_days\x18\r \x01(\x05\x12\x16\n\x0e\x62ooked_session\x18\x0e \x01(\t\x12\x0f\n\x07removed\x18\x0f \x01(\x08\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61ppointment_type\x18\x12 \x01(\t\x12\x1a\n\x12\x62ooked_appointment\x18\x13 \x01(\t\x12\x0c\n\x04held\x18\x14 \x01(\x08\"c\n\x15\x43reateTimeSlotRequest\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"w\n\rTimeSlotBreak\x12\x33\n\x05start\x18\x01 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12\x31\n\x03\x65nd\x18\x02 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\"\x8c\x03\n\x12TimeSlotPatternRow\x12/\n\nstart_date\x18\x01 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12-\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12\x38\n\nstart_time\x18\x03 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12\x36\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12\x14\n\x0cslot_minutes\x18\x05 \x01(\x05\x12\x13\n\x0bgap_minutes\x18\x06 \x01(\x05\x12?\n\x11\x65xcluded_weekdays\x18\x07 \x03(\x0e\x32$.shutterbook.scheduling.v1.DayOfWeek\x12\x38\n\x06\x62reaks\x18\x08 \x03(\x0b\x32(.shutterbook.scheduling.v1.TimeSlotBreak\"\xb9\x01\n\x18GenerateTimeSlotsRequest\x12\x35\n\x08template\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12;\n\x04rows\x18\x02 \x03(\x0b\x32-.shutterbook.scheduling.v1.TimeSlotPatternRow\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x15\n\rvalidate_only\x18\x04 \x01(\x08\"G\n\x10TimeSlotConflict\x12\x12\n\nslot_index\x18\x01 \x01(\x05\x12\r\n\x05\x65ntry\x18\x02 \x01(\t\x12\x10\n\x08schedule\x18\x03 \x01(\t\"\xb1\x01\n\x19GenerateTimeSlotsResponse\x12\x37\n\ntime_slots\x18\x01 \x03(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x1b\n\x13skipped_nonexistent\x18\x02 \x01(\x05\x12>\n\tconflicts\x18\x03 \x03(\x0b\x32+.shutterbook.scheduling.v1.TimeSlotConflict\"\"\n\x12GetTimeSlotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xdd\x01\n\x14ListTimeSlotsRequest\x12\x10\n\x08location\x18\x01 \x01(\t\x12\x14\n\x0csession_type\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x18\n\x10\x61ppointment_type\x18\x07 \x01(\t\"i\n\x15ListTimeSlotsResponse\x12\x37\n\ntime_slots\x18\x01 \x03(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x80\x01\n\x15UpdateTimeSlotRequest\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"%\n\x15\x44\x65leteTimeSlotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xdf\x01\n\x14ListOpenSlotsRequest\x12\x14\n\x0csession_type\x18\x01 \x01(\t\x12\x10\n\x08location\x18\x02 \x01(\t\x12/\n\nstart_date\x18\x03 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12-\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12\x18\n\x10\x61ppointment_type\x18\x05 \x01(\t\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"i\n\x15ListOpenSlotsResponse\x12\x37\n\ntime_slots\x18\x01 \x03(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xfc\x01\n\x08SlotHold\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x37\n\x05state\x18\x04 \x01(\x0e\x32(.shutterbook.scheduling.v1.SlotHoldState\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07session\x18\x06 \x01(\t\x12\x13\n\x0b\x61ppointment\x18\x08 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x0fHoldSlotRequest\x12\x11\n\ttime_slot\x18\x01 \x01(\t\x12\x0e\n\x06\x63lient\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"6\n\x12ReleaseHoldRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x97\x01\n\x11\x42ookOnlineRequest\x12\x0c\n\x04hold\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x14\n\x0cparticipants\x18\x04 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x12\n\nsession_id\x18\x07 \x01(\t\"A\n\x1a\x43\x61ncelOnlineBookingRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"X\n\x1eRescheduleOnlineBookingRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x90\x01\n\x1c\x42ookAppointmentOnlineRequest\x12\x0c\n\x04hold\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x16\n\x0e\x61ppointment_id\x18\x06 \x01(\t\"I\n\x1e\x43\x61ncelOnlineAppointmentRequest\x12\x13\n\x0b\x61ppointment\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"`\n\"RescheduleOnlineAppointmentRequest\x12\x13\n\x0b\x61ppointment\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"B\n\rSlotHeldEvent\x12\x31\n\x04hold\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.SlotHold\"F\n\x11SlotReleasedEvent\x12\x31\n\x04hold\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.SlotHold\"o\n\x0fSlotBookedEvent\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x0f\n\x07session\x18\x02 \x01(\t\x12\x13\n\x0b\x61ppointment\x18\x03 \x01(\t\"p\n\x10SlotRemovedEvent\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x0f\n\x07session\x18\x02 \x01(\t\x12\x13\n\x0b\x61ppointment\x18\x03 \x01(\t\"q\n\x11SlotRestoredEvent\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x0f\n\x07session\x18\x02 \x01(\t\x12\x13\n\x0b\x61ppointment\x18\x03 \x01(\t\"e\n\x14TimeSlotChangedEvent\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x15\n\rchanged_paths\x18\x02 \x03(\t\"\xcd\x01\n\x17TimeSlotsGeneratedEvent\x12\x10\n\x08location\x18\x01 \x01(\t\x12\x14\n\x0csession_type\x18\x02 \x01(\t\x12\x18\n\x10\x61ppointment_type\x18\x03 \x01(\t\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nslot_count\x18\x06 \x01(\x05*\xa1\x01\n\rSlotHoldState\x12\x1f\n\x1bSLOT_HOLD_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14SLOT_HOLD_STATE_HELD\x10\x01\x12\x1c\n\x18SLOT_HOLD_STATE_RELEASED\x10\x02\x12\x1a\n\x16SLOT_HOLD_STATE_BOOKED\x10\x03\x12\x1b\n\x17SLOT_HOLD_STATE_EXPIRED\x10\x04\x32\x9a\r\n\x14OnlineBookingService\x12g\n\x0e\x43reateTimeSlot\x12\x30.shutterbook.scheduling.v1.CreateTimeSlotRequest\x1a#.shutterbook.scheduling.v1.TimeSlot\x12~\n\x11GenerateTimeSlots\x12\x33.shutterbook.scheduling.v1.GenerateTimeSlotsRequest\x1a\x34.shutterbook.scheduling.v1.GenerateTimeSlotsResponse\x12\x61\n\x0bGetTimeSlot\x12-.shutterbook.scheduling.v1.GetTimeSlotRequest\x1a#.shutterbook.scheduling.v1.TimeSlot\x12r\n\rListTimeSlots\x12/.shutterbook.scheduling.v1.ListTimeSlotsRequest\x1a\x30.shutterbook.scheduling.v1.ListTimeSlotsResponse\x12g\n\x0eUpdateTimeSlot\x12\x30.shutterbook.scheduling.v1.UpdateTimeSlotRequest\x1a#.shutterbook.scheduling.v1.TimeSlot\x12Z\n\x0e\x44\x65leteTimeSlot\x12\x30.shutterbook.scheduling.v1.DeleteTimeSlotRequest\x1a\x16.google.protobuf.Empty\x12r\n\rListOpenSlots\x12/.shutterbook.scheduling.v1.ListOpenSlotsRequest\x1a\x30.shutterbook.scheduling.v1.ListOpenSlotsResponse\x12[\n\x08HoldSlot\x12*.shutterbook.scheduling.v1.HoldSlotRequest\x1a#.shutterbook.scheduling.v1.SlotHold\x12\x61\n\x0bReleaseHold\x12-.shutterbook.scheduling.v1.ReleaseHoldRequest\x1a#.shutterbook.scheduling.v1.SlotHold\x12^\n\nBookOnline\x12,.shutterbook.scheduling.v1.BookOnlineRequest\x1a\".shutterbook.scheduling.v1.Session\x12p\n\x13\x43\x61ncelOnlineBooking\x12\x35.shutterbook.scheduling.v1.CancelOnlineBookingRequest\x1a\".shutterbook.scheduling.v1.Session\x12x\n\x17RescheduleOnlineBooking\x12\x39.shutterbook.scheduling.v1.RescheduleOnlineBookingRequest\x1a\".shutterbook.scheduling.v1.Session\x12x\n\x15\x42ookAppointmentOnline\x12\x37.shutterbook.scheduling.v1.BookAppointmentOnlineRequest\x1a&.shutterbook.scheduling.v1.Appointment\x12|\n\x17\x43\x61ncelOnlineAppointment\x12\x39.shutterbook.scheduling.v1.CancelOnlineAppointmentRequest\x1a&.shutterbook.scheduling.v1.Appointment\x12\x84\x01\n\x1bRescheduleOnlineAppointment\x12=.shutterbook.scheduling.v1.RescheduleOnlineAppointmentRequest\x1a&.shutterbook.scheduling.v1.Appointmentb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&shutterbook/scheduling/v1/online.proto\x12\x19shutterbook.scheduling.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$shutterbook/clients/v1/clients.proto\x1a shutterbook/common/v1/date.proto\x1a*shutterbook/scheduling/v1/scheduling.proto\"\xf7\x04\n\x08TimeSlot\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08location\x18\x02 \x01(\t\x12\x14\n\x0csession_type\x18\x03 \x01(\t\x12\x11\n\tschedules\x18\x04 \x03(\t\x12)\n\x04\x64\x61te\x18\x05 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12\x33\n\x05start\x18\x06 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12\x31\n\x03\x65nd\x18\x07 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12.\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\n \x01(\t\x12\x11\n\tpublished\x18\x0b \x01(\x08\x12\x1e\n\x16minimum_notice_minutes\x18\x0c \x01(\x05\x12\x1c\n\x14maximum_advance_days\x18\r \x01(\x05\x12\x16\n\x0e\x62ooked_session\x18\x0e \x01(\t\x12\x0f\n\x07removed\x18\x0f \x01(\x08\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61ppointment_type\x18\x12 \x01(\t\x12\x1a\n\x12\x62ooked_appointment\x18\x13 \x01(\t\x12\x0c\n\x04held\x18\x14 \x01(\x08\"c\n\x15\x43reateTimeSlotRequest\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"w\n\rTimeSlotBreak\x12\x33\n\x05start\x18\x01 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12\x31\n\x03\x65nd\x18\x02 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\"\x8c\x03\n\x12TimeSlotPatternRow\x12/\n\nstart_date\x18\x01 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12-\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12\x38\n\nstart_time\x18\x03 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12\x36\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32$.shutterbook.scheduling.v1.TimeOfDay\x12\x14\n\x0cslot_minutes\x18\x05 \x01(\x05\x12\x13\n\x0bgap_minutes\x18\x06 \x01(\x05\x12?\n\x11\x65xcluded_weekdays\x18\x07 \x03(\x0e\x32$.shutterbook.scheduling.v1.DayOfWeek\x12\x38\n\x06\x62reaks\x18\x08 \x03(\x0b\x32(.shutterbook.scheduling.v1.TimeSlotBreak\"\xb9\x01\n\x18GenerateTimeSlotsRequest\x12\x35\n\x08template\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12;\n\x04rows\x18\x02 \x03(\x0b\x32-.shutterbook.scheduling.v1.TimeSlotPatternRow\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x15\n\rvalidate_only\x18\x04 \x01(\x08\"G\n\x10TimeSlotConflict\x12\x12\n\nslot_index\x18\x01 \x01(\x05\x12\r\n\x05\x65ntry\x18\x02 \x01(\t\x12\x10\n\x08schedule\x18\x03 \x01(\t\"\xb1\x01\n\x19GenerateTimeSlotsResponse\x12\x37\n\ntime_slots\x18\x01 \x03(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x1b\n\x13skipped_nonexistent\x18\x02 \x01(\x05\x12>\n\tconflicts\x18\x03 \x03(\x0b\x32+.shutterbook.scheduling.v1.TimeSlotConflict\"\"\n\x12GetTimeSlotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xdd\x01\n\x14ListTimeSlotsRequest\x12\x10\n\x08location\x18\x01 \x01(\t\x12\x14\n\x0csession_type\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x18\n\x10\x61ppointment_type\x18\x07 \x01(\t\"i\n\x15ListTimeSlotsResponse\x12\x37\n\ntime_slots\x18\x01 \x03(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x80\x01\n\x15UpdateTimeSlotRequest\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"%\n\x15\x44\x65leteTimeSlotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xdf\x01\n\x14ListOpenSlotsRequest\x12\x14\n\x0csession_type\x18\x01 \x01(\t\x12\x10\n\x08location\x18\x02 \x01(\t\x12/\n\nstart_date\x18\x03 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12-\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1b.shutterbook.common.v1.Date\x12\x18\n\x10\x61ppointment_type\x18\x05 \x01(\t\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"i\n\x15ListOpenSlotsResponse\x12\x37\n\ntime_slots\x18\x01 \x03(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xfc\x01\n\x08SlotHold\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x37\n\x05state\x18\x04 \x01(\x0e\x32(.shutterbook.scheduling.v1.SlotHoldState\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07session\x18\x06 \x01(\t\x12\x13\n\x0b\x61ppointment\x18\x08 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x0fHoldSlotRequest\x12\x11\n\ttime_slot\x18\x01 \x01(\t\x12\x0e\n\x06\x63lient\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x36\n\x0e\x63lient_details\x18\x04 \x01(\x0b\x32\x1e.shutterbook.clients.v1.Client\"6\n\x12ReleaseHoldRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x97\x01\n\x11\x42ookOnlineRequest\x12\x0c\n\x04hold\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x14\n\x0cparticipants\x18\x04 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x12\n\nsession_id\x18\x07 \x01(\t\"A\n\x1a\x43\x61ncelOnlineBookingRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"X\n\x1eRescheduleOnlineBookingRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x90\x01\n\x1c\x42ookAppointmentOnlineRequest\x12\x0c\n\x04hold\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x0e\n\x06\x63lient\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x16\n\x0e\x61ppointment_id\x18\x06 \x01(\t\"I\n\x1e\x43\x61ncelOnlineAppointmentRequest\x12\x13\n\x0b\x61ppointment\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"`\n\"RescheduleOnlineAppointmentRequest\x12\x13\n\x0b\x61ppointment\x18\x01 \x01(\t\x12\x11\n\ttime_slot\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"B\n\rSlotHeldEvent\x12\x31\n\x04hold\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.SlotHold\"F\n\x11SlotReleasedEvent\x12\x31\n\x04hold\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.SlotHold\"o\n\x0fSlotBookedEvent\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x0f\n\x07session\x18\x02 \x01(\t\x12\x13\n\x0b\x61ppointment\x18\x03 \x01(\t\"p\n\x10SlotRemovedEvent\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x0f\n\x07session\x18\x02 \x01(\t\x12\x13\n\x0b\x61ppointment\x18\x03 \x01(\t\"q\n\x11SlotRestoredEvent\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x0f\n\x07session\x18\x02 \x01(\t\x12\x13\n\x0b\x61ppointment\x18\x03 \x01(\t\"e\n\x14TimeSlotChangedEvent\x12\x36\n\ttime_slot\x18\x01 \x01(\x0b\x32#.shutterbook.scheduling.v1.TimeSlot\x12\x15\n\rchanged_paths\x18\x02 \x03(\t\"\xcd\x01\n\x17TimeSlotsGeneratedEvent\x12\x10\n\x08location\x18\x01 \x01(\t\x12\x14\n\x0csession_type\x18\x02 \x01(\t\x12\x18\n\x10\x61ppointment_type\x18\x03 \x01(\t\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nslot_count\x18\x06 \x01(\x05*\xa1\x01\n\rSlotHoldState\x12\x1f\n\x1bSLOT_HOLD_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14SLOT_HOLD_STATE_HELD\x10\x01\x12\x1c\n\x18SLOT_HOLD_STATE_RELEASED\x10\x02\x12\x1a\n\x16SLOT_HOLD_STATE_BOOKED\x10\x03\x12\x1b\n\x17SLOT_HOLD_STATE_EXPIRED\x10\x04\x32\x9a\r\n\x14OnlineBookingService\x12g\n\x0e\x43reateTimeSlot\x12\x30.shutterbook.scheduling.v1.CreateTimeSlotRequest\x1a#.shutterbook.scheduling.v1.TimeSlot\x12~\n\x11GenerateTimeSlots\x12\x33.shutterbook.scheduling.v1.GenerateTimeSlotsRequest\x1a\x34.shutterbook.scheduling.v1.GenerateTimeSlotsResponse\x12\x61\n\x0bGetTimeSlot\x12-.shutterbook.scheduling.v1.GetTimeSlotRequest\x1a#.shutterbook.scheduling.v1.TimeSlot\x12r\n\rListTimeSlots\x12/.shutterbook.scheduling.v1.ListTimeSlotsRequest\x1a\x30.shutterbook.scheduling.v1.ListTimeSlotsResponse\x12g\n\x0eUpdateTimeSlot\x12\x30.shutterbook.scheduling.v1.UpdateTimeSlotRequest\x1a#.shutterbook.scheduling.v1.TimeSlot\x12Z\n\x0e\x44\x65leteTimeSlot\x12\x30.shutterbook.scheduling.v1.DeleteTimeSlotRequest\x1a\x16.google.protobuf.Empty\x12r\n\rListOpenSlots\x12/.shutterbook.scheduling.v1.ListOpenSlotsRequest\x1a\x30.shutterbook.scheduling.v1.ListOpenSlotsResponse\x12[\n\x08HoldSlot\x12*.shutterbook.scheduling.v1.HoldSlotRequest\x1a#.shutterbook.scheduling.v1.SlotHold\x12\x61\n\x0bReleaseHold\x12-.shutterbook.scheduling.v1.ReleaseHoldRequest\x1a#.shutterbook.scheduling.v1.SlotHold\x12^\n\nBookOnline\x12,.shutterbook.scheduling.v1.BookOnlineRequest\x1a\".shutterbook.scheduling.v1.Session\x12p\n\x13\x43\x61ncelOnlineBooking\x12\x35.shutterbook.scheduling.v1.CancelOnlineBookingRequest\x1a\".shutterbook.scheduling.v1.Session\x12x\n\x17RescheduleOnlineBooking\x12\x39.shutterbook.scheduling.v1.RescheduleOnlineBookingRequest\x1a\".shutterbook.scheduling.v1.Session\x12x\n\x15\x42ookAppointmentOnline\x12\x37.shutterbook.scheduling.v1.BookAppointmentOnlineRequest\x1a&.shutterbook.scheduling.v1.Appointment\x12|\n\x17\x43\x61ncelOnlineAppointment\x12\x39.shutterbook.scheduling.v1.CancelOnlineAppointmentRequest\x1a&.shutterbook.scheduling.v1.Appointment\x12\x84\x01\n\x1bRescheduleOnlineAppointment\x12=.shutterbook.scheduling.v1.RescheduleOnlineAppointmentRequest\x1a&.shutterbook.scheduling.v1.Appointmentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shutterbook.scheduling.v1.online_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SLOTHOLDSTATE']._serialized_start=4619
-  _globals['_SLOTHOLDSTATE']._serialized_end=4780
-  _globals['_TIMESLOT']._serialized_start=244
-  _globals['_TIMESLOT']._serialized_end=875
-  _globals['_CREATETIMESLOTREQUEST']._serialized_start=877
-  _globals['_CREATETIMESLOTREQUEST']._serialized_end=976
-  _globals['_TIMESLOTBREAK']._serialized_start=978
-  _globals['_TIMESLOTBREAK']._serialized_end=1097
-  _globals['_TIMESLOTPATTERNROW']._serialized_start=1100
-  _globals['_TIMESLOTPATTERNROW']._serialized_end=1496
-  _globals['_GENERATETIMESLOTSREQUEST']._serialized_start=1499
-  _globals['_GENERATETIMESLOTSREQUEST']._serialized_end=1684
-  _globals['_TIMESLOTCONFLICT']._serialized_start=1686
-  _globals['_TIMESLOTCONFLICT']._serialized_end=1757
-  _globals['_GENERATETIMESLOTSRESPONSE']._serialized_start=1760
-  _globals['_GENERATETIMESLOTSRESPONSE']._serialized_end=1937
-  _globals['_GETTIMESLOTREQUEST']._serialized_start=1939
-  _globals['_GETTIMESLOTREQUEST']._serialized_end=1973
-  _globals['_LISTTIMESLOTSREQUEST']._serialized_start=1976
-  _globals['_LISTTIMESLOTSREQUEST']._serialized_end=2197
-  _globals['_LISTTIMESLOTSRESPONSE']._serialized_start=2199
-  _globals['_LISTTIMESLOTSRESPONSE']._serialized_end=2304
-  _globals['_UPDATETIMESLOTREQUEST']._serialized_start=2307
-  _globals['_UPDATETIMESLOTREQUEST']._serialized_end=2435
-  _globals['_DELETETIMESLOTREQUEST']._serialized_start=2437
-  _globals['_DELETETIMESLOTREQUEST']._serialized_end=2474
-  _globals['_LISTOPENSLOTSREQUEST']._serialized_start=2477
-  _globals['_LISTOPENSLOTSREQUEST']._serialized_end=2700
-  _globals['_LISTOPENSLOTSRESPONSE']._serialized_start=2702
-  _globals['_LISTOPENSLOTSRESPONSE']._serialized_end=2807
-  _globals['_SLOTHOLD']._serialized_start=2810
-  _globals['_SLOTHOLD']._serialized_end=3062
-  _globals['_HOLDSLOTREQUEST']._serialized_start=3064
-  _globals['_HOLDSLOTREQUEST']._serialized_end=3136
-  _globals['_RELEASEHOLDREQUEST']._serialized_start=3138
-  _globals['_RELEASEHOLDREQUEST']._serialized_end=3192
-  _globals['_BOOKONLINEREQUEST']._serialized_start=3195
-  _globals['_BOOKONLINEREQUEST']._serialized_end=3346
-  _globals['_CANCELONLINEBOOKINGREQUEST']._serialized_start=3348
-  _globals['_CANCELONLINEBOOKINGREQUEST']._serialized_end=3413
-  _globals['_RESCHEDULEONLINEBOOKINGREQUEST']._serialized_start=3415
-  _globals['_RESCHEDULEONLINEBOOKINGREQUEST']._serialized_end=3503
-  _globals['_BOOKAPPOINTMENTONLINEREQUEST']._serialized_start=3506
-  _globals['_BOOKAPPOINTMENTONLINEREQUEST']._serialized_end=3650
-  _globals['_CANCELONLINEAPPOINTMENTREQUEST']._serialized_start=3652
-  _globals['_CANCELONLINEAPPOINTMENTREQUEST']._serialized_end=3725
-  _globals['_RESCHEDULEONLINEAPPOINTMENTREQUEST']._serialized_start=3727
-  _globals['_RESCHEDULEONLINEAPPOINTMENTREQUEST']._serialized_end=3823
-  _globals['_SLOTHELDEVENT']._serialized_start=3825
-  _globals['_SLOTHELDEVENT']._serialized_end=3891
-  _globals['_SLOTRELEASEDEVENT']._serialized_start=3893
-  _globals['_SLOTRELEASEDEVENT']._serialized_end=3963
-  _globals['_SLOTBOOKEDEVENT']._serialized_start=3965
-  _globals['_SLOTBOOKEDEVENT']._serialized_end=4076
-  _globals['_SLOTREMOVEDEVENT']._serialized_start=4078
-  _globals['_SLOTREMOVEDEVENT']._serialized_end=4190
-  _globals['_SLOTRESTOREDEVENT']._serialized_start=4192
-  _globals['_SLOTRESTOREDEVENT']._serialized_end=4305
-  _globals['_TIMESLOTCHANGEDEVENT']._serialized_start=4307
-  _globals['_TIMESLOTCHANGEDEVENT']._serialized_end=4408
-  _globals['_TIMESLOTSGENERATEDEVENT']._serialized_start=4411
-  _globals['_TIMESLOTSGENERATEDEVENT']._serialized_end=4616
-  _globals['_ONLINEBOOKINGSERVICE']._serialized_start=4783
-  _globals['_ONLINEBOOKINGSERVICE']._serialized_end=6473
+  _globals['_SLOTHOLDSTATE']._serialized_start=4714
+  _globals['_SLOTHOLDSTATE']._serialized_end=4875
+  _globals['_TIMESLOT']._serialized_start=282
+  _globals['_TIMESLOT']._serialized_end=913
+  _globals['_CREATETIMESLOTREQUEST']._serialized_start=915
+  _globals['_CREATETIMESLOTREQUEST']._serialized_end=1014
+  _globals['_TIMESLOTBREAK']._serialized_start=1016
+  _globals['_TIMESLOTBREAK']._serialized_end=1135
+  _globals['_TIMESLOTPATTERNROW']._serialized_start=1138
+  _globals['_TIMESLOTPATTERNROW']._serialized_end=1534
+  _globals['_GENERATETIMESLOTSREQUEST']._serialized_start=1537
+  _globals['_GENERATETIMESLOTSREQUEST']._serialized_end=1722
+  _globals['_TIMESLOTCONFLICT']._serialized_start=1724
+  _globals['_TIMESLOTCONFLICT']._serialized_end=1795
+  _globals['_GENERATETIMESLOTSRESPONSE']._serialized_start=1798
+  _globals['_GENERATETIMESLOTSRESPONSE']._serialized_end=1975
+  _globals['_GETTIMESLOTREQUEST']._serialized_start=1977
+  _globals['_GETTIMESLOTREQUEST']._serialized_end=2011
+  _globals['_LISTTIMESLOTSREQUEST']._serialized_start=2014
+  _globals['_LISTTIMESLOTSREQUEST']._serialized_end=2235
+  _globals['_LISTTIMESLOTSRESPONSE']._serialized_start=2237
+  _globals['_LISTTIMESLOTSRESPONSE']._serialized_end=2342
+  _globals['_UPDATETIMESLOTREQUEST']._serialized_start=2345
+  _globals['_UPDATETIMESLOTREQUEST']._serialized_end=2473
+  _globals['_DELETETIMESLOTREQUEST']._serialized_start=2475
+  _globals['_DELETETIMESLOTREQUEST']._serialized_end=2512
+  _globals['_LISTOPENSLOTSREQUEST']._serialized_start=2515
+  _globals['_LISTOPENSLOTSREQUEST']._serialized_end=2738
+  _globals['_LISTOPENSLOTSRESPONSE']._serialized_start=2740
+  _globals['_LISTOPENSLOTSRESPONSE']._serialized_end=2845
+  _globals['_SLOTHOLD']._serialized_start=2848
+  _globals['_SLOTHOLD']._serialized_end=3100
+  _globals['_HOLDSLOTREQUEST']._serialized_start=3103
+  _globals['_HOLDSLOTREQUEST']._serialized_end=3231
+  _globals['_RELEASEHOLDREQUEST']._serialized_start=3233
+  _globals['_RELEASEHOLDREQUEST']._serialized_end=3287
+  _globals['_BOOKONLINEREQUEST']._serialized_start=3290
+  _globals['_BOOKONLINEREQUEST']._serialized_end=3441
+  _globals['_CANCELONLINEBOOKINGREQUEST']._serialized_start=3443
+  _globals['_CANCELONLINEBOOKINGREQUEST']._serialized_end=3508
+  _globals['_RESCHEDULEONLINEBOOKINGREQUEST']._serialized_start=3510
+  _globals['_RESCHEDULEONLINEBOOKINGREQUEST']._serialized_end=3598
+  _globals['_BOOKAPPOINTMENTONLINEREQUEST']._serialized_start=3601
+  _globals['_BOOKAPPOINTMENTONLINEREQUEST']._serialized_end=3745
+  _globals['_CANCELONLINEAPPOINTMENTREQUEST']._serialized_start=3747
+  _globals['_CANCELONLINEAPPOINTMENTREQUEST']._serialized_end=3820
+  _globals['_RESCHEDULEONLINEAPPOINTMENTREQUEST']._serialized_start=3822
+  _globals['_RESCHEDULEONLINEAPPOINTMENTREQUEST']._serialized_end=3918
+  _globals['_SLOTHELDEVENT']._serialized_start=3920
+  _globals['_SLOTHELDEVENT']._serialized_end=3986
+  _globals['_SLOTRELEASEDEVENT']._serialized_start=3988
+  _globals['_SLOTRELEASEDEVENT']._serialized_end=4058
+  _globals['_SLOTBOOKEDEVENT']._serialized_start=4060
+  _globals['_SLOTBOOKEDEVENT']._serialized_end=4171
+  _globals['_SLOTREMOVEDEVENT']._serialized_start=4173
+  _globals['_SLOTREMOVEDEVENT']._serialized_end=4285
+  _globals['_SLOTRESTOREDEVENT']._serialized_start=4287
+  _globals['_SLOTRESTOREDEVENT']._serialized_end=4400
+  _globals['_TIMESLOTCHANGEDEVENT']._serialized_start=4402
+  _globals['_TIMESLOTCHANGEDEVENT']._serialized_end=4503
+  _globals['_TIMESLOTSGENERATEDEVENT']._serialized_start=4506
+  _globals['_TIMESLOTSGENERATEDEVENT']._serialized_end=4711
+  _globals['_ONLINEBOOKINGSERVICE']._serialized_start=4878
+  _globals['_ONLINEBOOKINGSERVICE']._serialized_end=6568
 # @@protoc_insertion_point(module_scope)

@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from shutterbook.clients.v1 import clients_pb2 as _clients_pb2
 from shutterbook.common.v1 import date_pb2 as _date_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as _scheduling_pb2
 import builtins as _builtins
@@ -710,22 +711,33 @@ class HoldSlotRequest(_message.Message):
     TIME_SLOT_FIELD_NUMBER: _builtins.int
     CLIENT_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_DETAILS_FIELD_NUMBER: _builtins.int
     time_slot: _builtins.str
     """The slot to hold, `timeSlots/{time_slot_id}`. Required."""
     client: _builtins.str
-    """The client booking, `clients/{client_id}` (a client known to scheduling). Required."""
+    """The client booking, `clients/{client_id}` (a client known to scheduling, or one whose
+    details come along in `client_details`). Required.
+    """
     request_id: _builtins.str
     """Idempotency key. Required."""
+    @_builtins.property
+    def client_details(self) -> _clients_pb2.Client:
+        """The client as the clients service returned it (optional). When given, scheduling applies
+        this version as EnsureKnownClient does, in the hold's transaction, so a client just found
+        or created can hold at once: its `name` must equal `client`, and `update_time` is required.
+        """
+
     def __init__(
         self,
         *,
         time_slot: _builtins.str = ...,
         client: _builtins.str = ...,
         request_id: _builtins.str = ...,
+        client_details: _clients_pb2.Client | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_details", b"client_details"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "client_details", b"client_details", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
