@@ -12,9 +12,9 @@ from shutterbook_scheduling.application.appointments import (
     reschedule_appointment,
     update_appointment,
 )
+from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.conflicts import Conflict, ScheduleConflict, find_conflicts
 from shutterbook_scheduling.application.entries import (
-    SOURCE,
     appointment_snapshot,
     next_session_number,
     session_snapshot,

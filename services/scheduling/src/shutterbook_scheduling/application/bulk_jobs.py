@@ -35,13 +35,13 @@ from shutterbook_kit.errors import (
     Violations,
 )
 from shutterbook_kit.grpc_client import open_channel
-from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import check_page
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bookings
-from shutterbook_scheduling.application.common import read_date, read_time, to_date, ts
+from shutterbook_scheduling.application.common import read_date, read_time, run_once, to_date, ts
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
@@ -57,7 +57,6 @@ from shutterbook_scheduling.storage.bulk_models import (
 )
 from shutterbook_scheduling.storage.models import CalendarBlockRow, KnownClientRow, SessionRow
 
-SOURCE = "scheduling"
 MAX_CLIENTS = 10_000
 MAX_SELECTION_PAGES = 100  # 100 pages of 1,000 clients: a bound on the clients service loop
 CHUNK = 500  # ids per IN (...) query
@@ -440,16 +439,7 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
         )
         return job_message(row, {})
 
-    return await run_idempotent(
-        db,
-        company_id=company_id,
-        scope="CreateBulkJob",
-        request=request,
-        request_id=request.request_id,
-        response_type=bpb.BulkJob,
-        work=work,
-        source=SOURCE,
-    )
+    return await run_once(db, company_id, "CreateBulkJob", request, bpb.BulkJob, work)
 
 
 async def _load_job(uow: UnitOfWork, company_id: str, name: str, field: str = "name") -> BulkJobRow:

@@ -40,7 +40,8 @@ from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import bookings, setup
-from shutterbook_scheduling.application.bulk_jobs import SOURCE, item_counts, job_message, session_request
+from shutterbook_scheduling.application.bulk_jobs import item_counts, job_message, session_request
+from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.storage import bulk_models, records
 from shutterbook_scheduling.storage.bulk_models import BulkJobItemRow, BulkJobRow
 from shutterbook_scheduling.storage.leases import lease_free

@@ -4,16 +4,48 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time
+from typing import TypeVar
 
 from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.protobuf.message import Message
 
 from shutterbook.common.v1 import date_pb2
-from shutterbook.scheduling.v1 import scheduling_pb2
+from shutterbook.scheduling.v1 import online_pb2, scheduling_pb2
+from shutterbook_kit.db import Database
 from shutterbook_kit.errors import Violations
+from shutterbook_kit.idempotency import run_idempotent
 from shutterbook_kit.resource_names import parse_reference
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain import time_patterns
+
+R = TypeVar("R", bound=Message)
+
+SOURCE = "scheduling"  # the events' and idempotency records' source
+
+
+async def run_once(
+    db: Database,
+    company_id: str,
+    scope: str,
+    request: Message,
+    response_type: type[R],
+    work: Callable[[UnitOfWork], Awaitable[R]],
+) -> R:
+    """A writing use case run once per the request's own `request_id` (the kit's
+    `run_idempotent`: a retry, or a duplicate racing the first, gets the first's response)."""
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope=scope,
+        request=request,
+        request_id=str(getattr(request, "request_id", "")),
+        response_type=response_type,
+        work=work,
+        source=SOURCE,
+    )
+
 
 PRICE_LIST_ITEM = re.compile(r"^priceListItems/[0-9a-fA-F-]{36}$")
 
@@ -65,6 +97,31 @@ def read_time(value: scheduling_pb2.TimeOfDay, field: str, violations: Violation
         violations.add(field, "must be hours 0-23 and minutes 0-59")
         return None
     return time(value.hours, value.minutes)
+
+
+def read_weekdays(days: Sequence[int], field: str, violations: Violations) -> frozenset[int]:
+    """`DayOfWeek` values as `date.weekday()` numbers (DAY_OF_WEEK_MONDAY is 1, Monday is 0);
+    an unset or unknown one is a violation of `field[j]`."""
+    weekdays: set[int] = set()
+    for j, d in enumerate(days):
+        if d == scheduling_pb2.DAY_OF_WEEK_UNSPECIFIED or d not in scheduling_pb2.DayOfWeek.values():
+            violations.add(f"{field}[{j}]", "is not a weekday")
+        else:
+            weekdays.add(int(d) - 1)
+    return frozenset(weekdays)
+
+
+def read_breaks(
+    breaks: Sequence[online_pb2.TimeSlotBreak], field: str, violations: Violations
+) -> tuple[time_patterns.Break, ...] | None:
+    """A pattern's breaks (`field[j].start`, `.end`), or None when one is unreadable."""
+    read: list[time_patterns.Break] = []
+    for j, b in enumerate(breaks):
+        start = read_time(b.start, f"{field}[{j}].start", violations)
+        end = read_time(b.end, f"{field}[{j}].end", violations)
+        if start is not None and end is not None:
+            read.append(time_patterns.Break(start, end))
+    return tuple(read) if len(read) == len(breaks) else None
 
 
 def check_weekly_hours(hours: list[scheduling_pb2.WeeklyHours], field: str, violations: Violations) -> None:

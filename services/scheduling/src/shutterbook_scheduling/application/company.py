@@ -13,8 +13,7 @@ from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import apply_mask, checked_upload, ts
-from shutterbook_scheduling.application.setup import SOURCE
+from shutterbook_scheduling.application.common import SOURCE, apply_mask, checked_upload, ts
 from shutterbook_scheduling.domain.company import CompanyFields, logo_problems, normalized_color, profile_problems
 from shutterbook_scheduling.storage.company_models import CompanyProfileRow
 

@@ -35,7 +35,7 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.application.common import SOURCE, to_date, ts
 from shutterbook_scheduling.application.conflicts import (
     conflict_error,
     explain_exclusion,
@@ -60,7 +60,6 @@ from shutterbook_scheduling.storage.models import (
 )
 
 R = TypeVar("R", bound=Message)
-SOURCE = "scheduling"
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application.client_directory import check_client, ensure_in
-from shutterbook_scheduling.application.common import ts
+from shutterbook_scheduling.application.common import SOURCE, run_once, ts
 from shutterbook_scheduling.application.entries import (
     buffers,
 )
@@ -81,9 +81,6 @@ from shutterbook_scheduling.storage.online_models import (
     TimeSlotRow,
     TimeSlotScheduleRow,
 )
-
-SOURCE = "scheduling"
-
 
 R = TypeVar("R", bound=Message)
 
@@ -392,16 +389,7 @@ async def release_hold(db: Database, company_id: str, request: opb.ReleaseHoldRe
         uow.emit(events.SLOT_RELEASED, company_id, opb.SlotReleasedEvent(hold=msg))
         return msg
 
-    return await run_idempotent(
-        db,
-        company_id=company_id,
-        scope="ReleaseHold",
-        request=request,
-        request_id=request.request_id,
-        response_type=opb.SlotHold,
-        work=work,
-        source=SOURCE,
-    )
+    return await run_once(db, company_id, "ReleaseHold", request, opb.SlotHold, work)
 
 
 async def take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> None:

@@ -13,8 +13,8 @@ from shutterbook_kit.errors import NotFound
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.application.common import checked_upload, ts
-from shutterbook_scheduling.application.setup import APPOINTMENT_TYPES, SESSION_TYPES, SOURCE, DocSpec, load_doc
+from shutterbook_scheduling.application.common import SOURCE, checked_upload, ts
+from shutterbook_scheduling.application.setup import APPOINTMENT_TYPES, SESSION_TYPES, DocSpec, load_doc
 from shutterbook_scheduling.domain.marketing_images import image_problems
 from shutterbook_scheduling.storage.image_models import MarketingImageRow
 from shutterbook_scheduling.storage.models import BookingTypeRow

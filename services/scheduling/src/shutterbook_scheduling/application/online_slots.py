@@ -15,7 +15,7 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
-from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import read_keyset
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
@@ -23,13 +23,17 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import announcements, setup, slot_preview
 from shutterbook_scheduling.application.common import (
+    SOURCE,
     apply_mask,
     from_ts,
     optional_references,
+    read_breaks,
     read_date,
     read_date_range,
     read_time,
+    read_weekdays,
     require_mask,
+    run_once,
     to_date,
     ts,
 )
@@ -48,9 +52,6 @@ from shutterbook_scheduling.storage.online_models import (
     SlotRemovalRow,
     TimeSlotRow,
 )
-
-SOURCE = "scheduling"
-
 
 MAX_OPEN_RANGE_DAYS = 92
 
@@ -302,16 +303,7 @@ async def create_time_slot(db: Database, company_id: str, request: opb.CreateTim
         announcements.time_slot_changed(uow, events.TIME_SLOT_CREATED, company_id, created)
         return created
 
-    return await run_idempotent(
-        db,
-        company_id=company_id,
-        scope="CreateTimeSlot",
-        request=request,
-        request_id=request.request_id,
-        response_type=opb.TimeSlot,
-        work=work,
-        source=SOURCE,
-    )
+    return await run_once(db, company_id, "CreateTimeSlot", request, opb.TimeSlot, work)
 
 
 NAMES = time_patterns.FieldNames()
@@ -327,19 +319,9 @@ def _pattern_rows(request: opb.GenerateTimeSlotsRequest, v: Violations) -> list[
         last = read_date(row.end_date, f"{at}.end_date", v)
         start = read_time(row.start_time, f"{at}.start_time", v)
         end = read_time(row.end_time, f"{at}.end_time", v)
-        breaks: list[time_patterns.Break] = []
-        for j, b in enumerate(row.breaks):
-            b_start = read_time(b.start, f"{at}.breaks[{j}].start", v)
-            b_end = read_time(b.end, f"{at}.breaks[{j}].end", v)
-            if b_start is not None and b_end is not None:
-                breaks.append(time_patterns.Break(b_start, b_end))
-        weekdays: set[int] = set()
-        for j, d in enumerate(row.excluded_weekdays):
-            if d == pb.DAY_OF_WEEK_UNSPECIFIED:
-                v.add(f"{at}.excluded_weekdays[{j}]", "is not a weekday")
-            else:
-                weekdays.add(int(d) - 1)  # DAY_OF_WEEK_MONDAY is 1; date.weekday() Monday is 0
-        if first is None or last is None or start is None or end is None:
+        breaks = read_breaks(row.breaks, f"{at}.breaks", v)
+        weekdays = read_weekdays(row.excluded_weekdays, f"{at}.excluded_weekdays", v)
+        if first is None or last is None or start is None or end is None or breaks is None:
             continue
         rows.append(
             time_patterns.PatternRow(
@@ -349,8 +331,8 @@ def _pattern_rows(request: opb.GenerateTimeSlotsRequest, v: Violations) -> list[
                 end_time=end,
                 slot_minutes=row.slot_minutes,
                 gap_minutes=row.gap_minutes,
-                excluded_weekdays=frozenset(weekdays),
-                breaks=tuple(breaks),
+                excluded_weekdays=weekdays,
+                breaks=breaks,
             )
         )
     return rows
@@ -405,16 +387,7 @@ async def generate_time_slots(
     if request.validate_only:
         async with UnitOfWork(db, readonly=True) as uow:
             return await work(uow)
-    return await run_idempotent(
-        db,
-        company_id=company_id,
-        scope="GenerateTimeSlots",
-        request=request,
-        request_id=request.request_id,
-        response_type=opb.GenerateTimeSlotsResponse,
-        work=work,
-        source=SOURCE,
-    )
+    return await run_once(db, company_id, "GenerateTimeSlots", request, opb.GenerateTimeSlotsResponse, work)
 
 
 async def get_time_slot(db: Database, company_id: str, name: str) -> opb.TimeSlot:

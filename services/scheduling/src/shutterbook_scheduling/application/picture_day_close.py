@@ -26,6 +26,7 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.bulk_runner import job_caller
+from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_bookings import book
 from shutterbook_scheduling.application.picture_days import child_key, day_slots
@@ -37,8 +38,6 @@ from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayRow,
     PictureDaySlotRow,
 )
-
-SOURCE = "scheduling"
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
-from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import Page, check_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bulk_jobs
-from shutterbook_scheduling.application.common import from_ts, to_date, ts
+from shutterbook_scheduling.application.common import from_ts, run_once, to_date, ts
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain import picture_days as rules
@@ -46,7 +46,6 @@ from shutterbook_scheduling.storage.picture_day_models import (
     PictureDaySlotRow,
 )
 
-SOURCE = "scheduling"
 COLLECTION = "pictureDays"
 R = TypeVar("R")
 T = TypeVar("T")
@@ -398,16 +397,7 @@ async def create_picture_day(
         uow.audit(company_id, msg.name, "created", after=msg)
         return await day_message(uow, row, now)
 
-    return await run_idempotent(
-        db,
-        company_id=company_id,
-        scope="CreatePictureDay",
-        request=request,
-        request_id=request.request_id,
-        response_type=pdpb.PictureDay,
-        work=work,
-        source=SOURCE,
-    )
+    return await run_once(db, company_id, "CreatePictureDay", request, pdpb.PictureDay, work)
 
 
 async def _known(uow: UnitOfWork, company_id: str, client_ids: Sequence[str]) -> dict[str, str]:

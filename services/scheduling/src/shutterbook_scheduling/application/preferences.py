@@ -7,9 +7,10 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.common import (
+    SOURCE,
     apply_mask,
 )
-from shutterbook_scheduling.application.setup import PREFERENCES_NAME, SOURCE
+from shutterbook_scheduling.application.setup import PREFERENCES_NAME
 from shutterbook_scheduling.storage.models import (
     CompanyPreferencesRow,
 )

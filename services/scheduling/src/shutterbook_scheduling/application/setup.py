@@ -23,7 +23,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
 from shutterbook_kit.events import EventType
-from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -31,9 +31,11 @@ from shutterbook_scheduling import events
 from shutterbook_scheduling.application import announcements
 from shutterbook_scheduling.application.common import (
     PRICE_LIST_ITEM,
+    SOURCE,
     apply_mask,
     check_weekly_hours,
     from_ts,
+    run_once,
     ts,
 )
 from shutterbook_scheduling.application.scope import caller_scope, scoped_config
@@ -49,9 +51,6 @@ from shutterbook_scheduling.storage.models import (
     SessionStatusRow,
     StaffMemberRow,
 )
-
-SOURCE = "scheduling"
-
 
 DEFAULT_STATUS_NAME = "Session Pending"
 
@@ -412,16 +411,7 @@ async def create_doc(db: Database, spec: DocSpec, company_id: str, request: Any)
         announcements.configuration_changed(uow, spec.event, company_id, msg.name, announcements.CREATED)
         return msg
 
-    return await run_idempotent(
-        db,
-        company_id=company_id,
-        scope=f"Create:{spec.collection}",
-        request=request,
-        request_id=request.request_id,
-        response_type=spec.message,
-        work=work,
-        source=SOURCE,
-    )
+    return await run_once(db, company_id, f"Create:{spec.collection}", request, spec.message, work)
 
 
 async def get_doc(db: Database, spec: DocSpec, company_id: str, name: str) -> Any:

@@ -19,51 +19,48 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import slot_patterns_pb2 as spb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
-from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import announcements, online_slots
-from shutterbook_scheduling.application.common import read_date, read_time, to_date, ts
+from shutterbook_scheduling.application.common import (
+    SOURCE,
+    read_breaks,
+    read_date,
+    read_time,
+    read_weekdays,
+    run_once,
+    to_date,
+    ts,
+)
 from shutterbook_scheduling.domain import standing_patterns, time_patterns, times
 from shutterbook_scheduling.storage import lists, records
 from shutterbook_scheduling.storage.leases import lease_free, take_lease
 from shutterbook_scheduling.storage.pattern_models import PatternSlotRow, TimeSlotPatternRow
 
-SOURCE = "scheduling"
 COLLECTION = "timeSlotPatterns"
 PATH = "time_slot_pattern"
 
 
 def _read(msg: spb.TimeSlotPattern, v: Violations) -> standing_patterns.StandingPattern | None:
-    weekdays: set[int] = set()
-    for j, d in enumerate(msg.weekdays):
-        if d == pb.DAY_OF_WEEK_UNSPECIFIED or d not in pb.DayOfWeek.values():
-            v.add(f"{PATH}.weekdays[{j}]", "is not a weekday")
-        else:
-            weekdays.add(int(d) - 1)  # DAY_OF_WEEK_MONDAY is 1; date.weekday() Monday is 0
+    weekdays = read_weekdays(msg.weekdays, f"{PATH}.weekdays", v)
     start = read_time(msg.start_time, f"{PATH}.start_time", v)
     end = read_time(msg.end_time, f"{PATH}.end_time", v)
-    breaks: list[time_patterns.Break] = []
-    for j, b in enumerate(msg.breaks):
-        b_start = read_time(b.start, f"{PATH}.breaks[{j}].start", v)
-        b_end = read_time(b.end, f"{PATH}.breaks[{j}].end", v)
-        if b_start is not None and b_end is not None:
-            breaks.append(time_patterns.Break(b_start, b_end))
+    breaks = read_breaks(msg.breaks, f"{PATH}.breaks", v)
     first = read_date(msg.start_date, f"{PATH}.start_date", v, required=False)
-    if start is None or end is None or len(breaks) != len(msg.breaks):
+    if start is None or end is None or breaks is None:
         return None
     pattern = standing_patterns.StandingPattern(
-        weekdays=frozenset(weekdays),
+        weekdays=weekdays,
         start_time=start,
         end_time=end,
         slot_minutes=msg.slot_minutes,
         gap_minutes=msg.gap_minutes,
-        breaks=tuple(breaks),
+        breaks=breaks,
         weeks_ahead=msg.weeks_ahead,
         start_date=first,
     )
@@ -123,16 +120,7 @@ async def create_pattern(
         )
         return stored
 
-    created = await run_idempotent(
-        db,
-        company_id=company_id,
-        scope="CreateTimeSlotPattern",
-        request=request,
-        request_id=request.request_id,
-        response_type=spb.TimeSlotPattern,
-        work=work,
-        source=SOURCE,
-    )
+    created = await run_once(db, company_id, "CreateTimeSlotPattern", request, spb.TimeSlotPattern, work)
     # the first weeks at once (a worker would soon do it; the studio sees its slots now)
     await generate(db, created.name.removeprefix(f"{COLLECTION}/"), owner=f"create-{uuid.uuid4()}")
     return await get_pattern(db, company_id, created.name)
