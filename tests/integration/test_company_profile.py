@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 
 import grpc
@@ -23,7 +24,7 @@ from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata, rpc_violations
 from shutterbook_kit.identity import Caller, CallerKind, Role
 from tests.billing_support import create_item, known_client, pay, snapshot
-from tests.helpers import COMPANY_A, COMPANY_B
+from tests.helpers import COMPANY_A, COMPANY_B, clients_and_scheduling
 from tests.integration.test_billing_documents import assert_no_ids, pdf_text
 from tests.integration.test_marketing_images import png
 from tests.stack_support import booking_stack
@@ -263,3 +264,40 @@ async def test_the_profile_is_kept_validated_and_announced(
             return not await billing_has_the_logo()
 
         await _wait_for(billing_lost_the_logo)
+
+
+@pytest.mark.postgres
+async def test_two_first_saves_at_once_both_succeed(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
+    """A studio's first profile save and logo upload (two tabs, or a double click) land together:
+    both are kept, neither answers INTERNAL on the new row's key (on PostgreSQL the second
+    insert used to fail; the row is now made if missing and locked before either change)."""
+    async with clients_and_scheduling(databases, nats_server.url) as stack:
+        scheduling = stack.scheduling
+        logo = png(64, 64)
+        for _ in range(3):  # three fresh companies: the race is for the first save
+            company = str(uuid.uuid4())
+            manager = caller_metadata(Caller(company, CallerKind.STAFF, "m1", roles=frozenset({Role.MANAGER})))
+            saved, uploaded, renamed = await asyncio.gather(
+                scheduling.UpdateCompanyProfile(
+                    pb.UpdateCompanyProfileRequest(company_profile=profile()), metadata=manager
+                ),
+                scheduling.UpdateCompanyLogo(
+                    pb.UpdateCompanyLogoRequest(
+                        company_logo=pb.CompanyLogo(name="companyProfile/logo", content_type="image/png", data=logo)
+                    ),
+                    metadata=manager,
+                ),
+                scheduling.UpdateCompanyProfile(
+                    pb.UpdateCompanyProfileRequest(
+                        company_profile=pb.CompanyProfile(brand_color="#2E7D32"),
+                        update_mask=field_mask_pb2.FieldMask(paths=["brand_color"]),
+                    ),
+                    metadata=manager,
+                ),
+            )
+            stored = await scheduling.GetCompanyProfile(
+                pb.GetCompanyProfileRequest(name="companyProfile"), metadata=company_metadata(company)
+            )
+            assert stored.display_name == "Lakeside Portrait Co."
+            assert stored.brand_color in {saved.brand_color, renamed.brand_color}
+            assert stored.logo_etag == uploaded.etag == hashlib.sha256(logo).hexdigest()

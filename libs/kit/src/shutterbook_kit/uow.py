@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook.common.v1 import events_pb2
@@ -153,6 +154,14 @@ class UnitOfWork:
         self._companies.add(company_id)
         fields = {**audit_trail.diff(before, after), **(changes or {})}
         self.session.add(audit_trail.new_entry(company_id, record, action, fields, service=self.source))
+
+    async def insert_missing(self, model: type[Any], values: Mapping[str, Any]) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING: the row keyed by `values` exists afterwards, made by
+        this unit of work or by a concurrent one (which this waits for on PostgreSQL). Lock it
+        next to change it: two first writers then queue on the row instead of one of them
+        failing on the primary key."""
+        dialect: Any = sqlite if self.db.is_sqlite else postgresql
+        await self.session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
 
     def touches(self, company_id: str) -> None:
         """Name a company this unit of work changes, for the commit listeners, when neither an

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2
@@ -112,21 +110,19 @@ async def _locked_row(uow: UnitOfWork, company_id: str, client_id: str, source_t
     transaction is inserting: PostgreSQL waits for it) alone, then SELECT ... FOR UPDATE
     serializes whoever compares and applies versions (on SQLite, BEGIN IMMEDIATE already has).
     Reading and then adding the row let an event and EnsureKnownClient both insert it."""
-    dialect: Any = sqlite if uow.db.is_sqlite else postgresql
-    await uow.session.execute(
-        dialect.insert(KnownClientRow)
-        .values(
-            company_id=company_id,
-            client_id=client_id,
-            display_name="",
-            primary_email="",
-            source_updated_at=source_time,
-            learned_at=utcnow(),
-            revision=0,
-            deleted=False,
-            merged_into="",
-        )
-        .on_conflict_do_nothing(index_elements=["company_id", "client_id"])
+    await uow.insert_missing(
+        KnownClientRow,
+        {
+            "company_id": company_id,
+            "client_id": client_id,
+            "display_name": "",
+            "primary_email": "",
+            "source_updated_at": source_time,
+            "learned_at": utcnow(),
+            "revision": 0,
+            "deleted": False,
+            "merged_into": "",
+        },
     )
     row = await uow.session.scalar(
         select(KnownClientRow)

@@ -29,26 +29,32 @@ def _check_name(name: str, expected: str, field: str) -> None:
         v.raise_if_any()
 
 
-def _empty(company_id: str) -> CompanyProfileRow:
-    return CompanyProfileRow(
-        company_id=company_id,
-        display_name="",
-        address_lines="",
-        locality="",
-        administrative_area="",
-        postal_code="",
-        region_code="",
-        phone_number="",
-        email="",
-        website_uri="",
-        brand_color="",
-        currency_code="",
-        default_tax_rate_bps=0,
-        logo_content_type="",
-        logo_etag="",
-        logo_data=None,
-        updated_at=utcnow(),
-    )
+def _empty(company_id: str) -> dict[str, object]:
+    """A profile nobody has saved yet (what GetCompanyProfile answers before the first save)."""
+    return {
+        "company_id": company_id,
+        **{
+            column: ""
+            for column in (
+                "display_name",
+                "address_lines",
+                "locality",
+                "administrative_area",
+                "postal_code",
+                "region_code",
+                "phone_number",
+                "email",
+                "website_uri",
+                "brand_color",
+                "currency_code",
+                "logo_content_type",
+                "logo_etag",
+            )
+        },
+        "default_tax_rate_bps": 0,
+        "logo_data": None,
+        "updated_at": utcnow(),
+    }
 
 
 def profile_proto(row: CompanyProfileRow | None) -> pb.CompanyProfile:
@@ -129,6 +135,15 @@ async def _load(uow: UnitOfWork, company_id: str, *, lock: bool, logo: bool = Tr
     return await uow.session.get(CompanyProfileRow, company_id, with_for_update=lock, options=options)
 
 
+async def _locked_for_change(uow: UnitOfWork, company_id: str) -> CompanyProfileRow:
+    """The row, made empty first if the company has none, locked: two first saves of one
+    company (the profile and the logo from two tabs) queue on it; neither fails on the key."""
+    await uow.insert_missing(CompanyProfileRow, _empty(company_id))
+    row = await _load(uow, company_id, lock=True)
+    assert row is not None
+    return row
+
+
 async def get_profile(db: Database, company_id: str, name: str) -> pb.CompanyProfile:
     _check_name(name, PROFILE_NAME, "name")
     async with UnitOfWork(db, readonly=True) as uow:
@@ -137,16 +152,13 @@ async def get_profile(db: Database, company_id: str, name: str) -> pb.CompanyPro
 
 async def update_profile(db: Database, company_id: str, request: pb.UpdateCompanyProfileRequest) -> pb.CompanyProfile:
     async with UnitOfWork(db, source=SOURCE) as uow:
-        row = await _load(uow, company_id, lock=True)
+        row = await _locked_for_change(uow, company_id)
         msg = profile_proto(row)
         apply_mask(msg, request.company_profile, request.update_mask, field="company_profile", output_only=OUTPUT_ONLY)
         v = Violations()
         for path, problem in profile_problems(_fields(msg)).items():
             v.add(f"company_profile.{path}", problem)
         v.raise_if_any()
-        if row is None:
-            row = _empty(company_id)
-            uow.session.add(row)
         before = profile_proto(row)
         _store(row, _fields(msg))
         row.updated_at = utcnow()
@@ -166,10 +178,7 @@ async def update_logo(db: Database, company_id: str, request: pb.UpdateCompanyLo
     _check_name(incoming.name, LOGO_NAME, "company_logo.name")
     etag = checked_upload(incoming.content_type, incoming.data, logo_problems, "company_logo")
     async with UnitOfWork(db, source=SOURCE) as uow:
-        row = await _load(uow, company_id, lock=True)
-        if row is None:
-            row = _empty(company_id)
-            uow.session.add(row)
+        row = await _locked_for_change(uow, company_id)
         before = row.logo_etag
         row.logo_content_type, row.logo_data, row.logo_etag = incoming.content_type, incoming.data, etag
         row.logo_updated_at = row.updated_at = utcnow()

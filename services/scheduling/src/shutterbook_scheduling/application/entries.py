@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
@@ -147,11 +146,8 @@ async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
 
     The preferences row is locked (PostgreSQL: FOR UPDATE; SQLite: the write transaction), so
     concurrent bookings take consecutive numbers; numbers taken by hand are skipped."""
-    dialect = postgresql if not uow.db.is_sqlite else sqlite
-    await uow.session.execute(
-        dialect.insert(CompanyPreferencesRow)
-        .values(company_id=company_id, next_session_number=1000, session_number_prefix="")
-        .on_conflict_do_nothing(index_elements=["company_id"])
+    await uow.insert_missing(
+        CompanyPreferencesRow, {"company_id": company_id, "next_session_number": 1000, "session_number_prefix": ""}
     )
     prefs = await uow.session.scalar(
         select(CompanyPreferencesRow).where(CompanyPreferencesRow.company_id == company_id).with_for_update()
