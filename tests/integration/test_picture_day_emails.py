@@ -130,3 +130,52 @@ async def test_portal_bookings_email_the_family_with_a_calendar_file(
         found = await s.scheduling.stub.GetSession(pb.GetSessionRequest(name=session), metadata=A)
         assert found.client == rivera.name
         assert found.cancelled
+
+
+async def test_a_staff_cancel_of_the_session_emails_the_family(
+    databases: DatabaseFactory, nats_server: EmbeddedNats, smtp_sink: MailSink
+) -> None:
+    """The studio cancels a family's picture day session from the calendar (CancelSession): the
+    family gets the same cancellation email as when they cancel themselves, and the slot is
+    free again on the portal."""
+    async with (
+        bulk_slice(databases, nats_server.url) as s,
+        notifications_service(databases, nats_server.url, smtp_sink, s.scheduling.host.port) as notifications,
+    ):
+        studio = await make_studio(s.scheduling)
+        school = await organization(s, "Lincoln Elementary")
+        rivera = await family(s, school, "Rivera", ["Mia"], email=ADDRESS)
+        await wait_known(s, [rivera])
+        day = await picture_day_stub(s).CreatePictureDay(
+            pdpb.CreatePictureDayRequest(picture_day=picture_day(studio, school, slots_from=(8, 30), minutes=10)),
+            metadata=A,
+        )
+        code = (await issue_codes(s, day.name))[rivera.name]
+        async with (
+            portal(databases, s, nats_server.url) as p,
+            httpx.AsyncClient(
+                base_url=p.base_url, headers={"X-Api-Key": p.key, "X-Access-Code": code}, timeout=30
+            ) as http,
+        ):
+            seen = (await http.get("/v1/picture-day")).json()
+            slot = seen["slots"][0]
+            made = await http.post(
+                "/v1/picture-day/bookings", json={"slot_id": slot["id"], "children": [seen["children"][0]["id"]]}
+            )
+            assert made.status_code == 201, made.text
+            await eventually(lambda: _mail_count(smtp_sink, 1), what="the confirmation email")
+            uid = f"{made.json()['id']}@shutterbook"
+            [confirmed] = await notifications.messages(COMPANY_A, client=rivera.name)
+            session = confirmed.session
+
+            await s.scheduling.stub.CancelSession(pb.CancelSessionRequest(name=session), metadata=A)
+
+            await eventually(lambda: _mail_count(smtp_sink, 2), what="the cancellation email")
+            cancellation = mails(smtp_sink, ADDRESS)[1]
+            assert "cancelled" in str(cancellation["Subject"])
+            assert "Monday, May 6, 2030" in text_of(cancellation)
+            calendar, event = _event(cancellation)
+            assert (str(calendar["method"]), str(event["uid"])) == ("CANCEL", uid)
+            again = (await http.get("/v1/picture-day")).json()
+            assert [b["cancelled"] for b in again["bookings"]] in ([], [True])
+            assert [c["booking_id"] for c in again["children"]] == [""]

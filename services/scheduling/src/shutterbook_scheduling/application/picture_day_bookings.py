@@ -41,8 +41,9 @@ from shutterbook_scheduling.application.entries import (
     session_from_row,
     session_snapshot,
 )
+from shutterbook_scheduling.application.picture_day_refs import COLLECTION, booking_name, child_key, slot_name
 from shutterbook_scheduling.application.picture_day_release import release
-from shutterbook_scheduling.application.picture_days import COLLECTION, booking_name, child_key, load_day, slot_name
+from shutterbook_scheduling.application.picture_days import load_day
 from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.domain.rules import occupies

@@ -29,7 +29,8 @@ from shutterbook_scheduling.application.bulk_runner import job_caller
 from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_bookings import book
-from shutterbook_scheduling.application.picture_days import child_key, day_slots
+from shutterbook_scheduling.application.picture_day_refs import child_key
+from shutterbook_scheduling.application.picture_days import day_slots
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.leases import lease_free, take_lease
 from shutterbook_scheduling.storage.picture_day_models import (

@@ -29,7 +29,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import picture_day_bookings as bookings
 from shutterbook_scheduling.application import picture_days
 from shutterbook_scheduling.application.entries import Attempt, run_booking
-from shutterbook_scheduling.application.picture_days import COLLECTION
+from shutterbook_scheduling.application.picture_day_refs import COLLECTION, children_of, day_name
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.picture_day_models import (
@@ -147,7 +147,7 @@ async def revoke_code(
             raise NotFound(f"{request.name} not found")
         family.code_hash = None
         uow.audit(company_id, request.name, "access_code_revoked")
-        children = await picture_days.children_of(uow, day.id, [family.client_id])
+        children = await children_of(uow, day.id, [family.client_id])
         out = picture_days.family_message(day.id, family, children[family.client_id])
         await uow.commit()
     return out
@@ -162,7 +162,7 @@ async def get_access(db: Database, company_id: str, request: pdpb.GetPictureDayA
     async with UnitOfWork(db, readonly=True) as uow:
         day, family = await by_code(uow, company_id, request.access_code)
         message = pdpb.PictureDay.FromString(day.data)
-        children = await picture_days.children_of(uow, day.id, [family.client_id])
+        children = await children_of(uow, day.id, [family.client_id])
         rows = (
             await uow.session.scalars(
                 select(PictureDayBookingRow)
@@ -180,7 +180,7 @@ async def get_access(db: Database, company_id: str, request: pdpb.GetPictureDayA
     by_id = {s.id: s for s in slots}
     out = pdpb.PictureDayAccess(
         picture_day=pdpb.PictureDay(
-            name=picture_days.day_name(day.id),
+            name=day_name(day.id),
             display_name=message.display_name,
             siblings_per_slot=day.siblings_per_slot,
             open_time=message.open_time,

@@ -10,7 +10,7 @@ from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.picture_days import booking_name, children_of
+from shutterbook_scheduling.application.picture_day_refs import booking_name, children_of
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayBookingRow,

@@ -12,6 +12,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayBookingRow,
     PictureDayChildRow,
+    PictureDayRow,
     PictureDaySlotRow,
 )
 
@@ -46,11 +47,18 @@ async def _booking_of(uow: UnitOfWork, company_id: str, session_id: str) -> Pict
     return row
 
 
-async def release_session(uow: UnitOfWork, company_id: str, session_id: str) -> None:
-    """The picture day booking of a session being cancelled by staff, if any, let go."""
+async def release_session(
+    uow: UnitOfWork, company_id: str, session_id: str
+) -> list[tuple[PictureDayRow, PictureDayBookingRow]]:
+    """The picture day booking of a session being cancelled by staff, if any, let go; returned
+    with its day (the caller tells the family, as when they cancel it themselves)."""
     row = await _booking_of(uow, company_id, session_id)
-    if row is not None:
-        await release(uow, row)
+    if row is None:
+        return []
+    await release(uow, row)
+    day = await uow.session.get(PictureDayRow, row.picture_day_id)
+    assert day is not None  # the booking's foreign key
+    return [(day, row)]
 
 
 async def refuse_if_booked_on_a_picture_day(uow: UnitOfWork, company_id: str, session_id: str) -> None:

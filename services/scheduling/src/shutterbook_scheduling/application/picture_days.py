@@ -34,6 +34,14 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bulk_jobs
 from shutterbook_scheduling.application.common import from_ts, run_once, to_date, ts
+from shutterbook_scheduling.application.picture_day_refs import (
+    COLLECTION,
+    booking_name,
+    child_key,
+    children_of,
+    day_name,
+    slot_name,
+)
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain import picture_days as rules
@@ -46,7 +54,6 @@ from shutterbook_scheduling.storage.picture_day_models import (
     PictureDaySlotRow,
 )
 
-COLLECTION = "pictureDays"
 R = TypeVar("R")
 T = TypeVar("T")
 CLOSE_ACTIONS = {
@@ -58,26 +65,6 @@ WINDOWS = {
     rules.Window.OPEN: pdpb.PICTURE_DAY_WINDOW_OPEN,
     rules.Window.CLOSED: pdpb.PICTURE_DAY_WINDOW_CLOSED,
 }
-
-
-# --- names -------------------------------------------------------------------------------------
-
-
-def day_name(day_id: str) -> str:
-    return f"{COLLECTION}/{day_id}"
-
-
-def slot_name(day_id: str, slot_id: str) -> str:
-    return f"{COLLECTION}/{day_id}/slots/{slot_id}"
-
-
-def booking_name(day_id: str, booking_id: str) -> str:
-    return f"{COLLECTION}/{day_id}/bookings/{booking_id}"
-
-
-def child_key(client_id: str, member_id: str) -> str:
-    """A child as sessions name it: a family member, or the client who is the child."""
-    return f"clients/{client_id}" if member_id == rules.SELF else f"clients/{client_id}/familyMembers/{member_id}"
 
 
 def _renamed(err: InvalidArgument, old: str, new: str) -> InvalidArgument:
@@ -177,20 +164,6 @@ def family_message(
             )
         )
     return msg
-
-
-async def children_of(uow: UnitOfWork, day_id: str, client_ids: Sequence[str]) -> dict[str, list[PictureDayChildRow]]:
-    rows = (
-        await uow.session.scalars(
-            select(PictureDayChildRow)
-            .where(PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.client_id.in_(client_ids))
-            .order_by(PictureDayChildRow.client_id, PictureDayChildRow.position)
-        )
-    ).all()
-    out: dict[str, list[PictureDayChildRow]] = {c: [] for c in client_ids}
-    for row in rows:
-        out[row.client_id].append(row)
-    return out
 
 
 async def in_day(

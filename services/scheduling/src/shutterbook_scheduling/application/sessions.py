@@ -12,7 +12,7 @@ from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, Violations
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application import setup
+from shutterbook_scheduling.application import picture_day_events, setup
 from shutterbook_scheduling.application.common import apply_mask, read_date, require_mask, to_date
 from shutterbook_scheduling.application.entries import (
     Attempt,
@@ -30,6 +30,7 @@ from shutterbook_scheduling.application.picture_day_release import refuse_if_boo
 from shutterbook_scheduling.application.planning import Plan, take_new_times
 from shutterbook_scheduling.application.slot_state import release_booking
 from shutterbook_scheduling.domain import rules
+from shutterbook_scheduling.storage.picture_day_models import PictureDayBookingRow, PictureDayRow
 
 
 async def create_session(db: Database, company_id: str, request: pb.CreateSessionRequest) -> pb.Session:
@@ -110,7 +111,7 @@ async def _change_session(
     company_id: str,
     name: str,
     change: Callable[[UnitOfWork, pb.Session], Awaitable[tuple[bool, bool]]],
-    emit: Callable[[UnitOfWork, pb.Session, pb.Session, Plan, pb.SessionStatus], None],
+    emit: Callable[[UnitOfWork, pb.Session, pb.Session, Plan, pb.SessionStatus], Awaitable[None]],
     *,
     action: str,
     allow_conflicts: bool,
@@ -134,7 +135,7 @@ async def _change_session(
         plan, status = await replan_session(
             uow, company_id, row, msg, stored, participants=participants, attempt=attempt
         )
-        emit(uow, before, msg, plan, status)
+        await emit(uow, before, msg, plan, status)
         return msg
 
     if request is None:
@@ -179,7 +180,9 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
             msg.ClearField("status_due_date")
         return bool(_REPLANS & set(paths)), True
 
-    def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
+    async def emit(
+        uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus
+    ) -> None:
         snap = session_snapshot(after, plan.type_msg, status)
         if before.status != after.status:
             previous = before.status
@@ -237,7 +240,9 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
             take_new_times(msg, request, "session_date")
         return True, True
 
-    def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
+    async def emit(
+        uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus
+    ) -> None:
         _emit_rescheduled(uow, company_id, before, session_snapshot(after, plan.type_msg, status))
 
     allow = request.allow_conflicts
@@ -247,6 +252,8 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
 
 
 async def cancel_session(db: Database, company_id: str, request: pb.CancelSessionRequest) -> pb.Session:
+    released: list[tuple[PictureDayRow, PictureDayBookingRow]] = []
+
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         if msg.cancelled:
             return False, False
@@ -254,16 +261,17 @@ async def cancel_session(db: Database, company_id: str, request: pb.CancelSessio
         if msg.booked_online:
             # A staff cancellation frees an online session's slot and restores what it removed.
             await release_booking(uow, company_id, msg.name.removeprefix("sessions/"), msg.name)
-        # ... and a picture day session's slot and children (issue 21)
-        await release_session(uow, company_id, msg.name.removeprefix("sessions/"))
+        # ... and a picture day session's slot and children (issue 21), the family told
+        released[:] = await release_session(uow, company_id, msg.name.removeprefix("sessions/"))
         return True, True
 
-    def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
-        uow.emit(
-            events.SESSION_CANCELLED,
-            company_id,
-            ev.SessionCancelledEvent(session=session_snapshot(after, plan.type_msg, status)),
-        )
+    async def emit(
+        uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus
+    ) -> None:
+        snapshot = session_snapshot(after, plan.type_msg, status)
+        uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
+        for day, booking in released:
+            await picture_day_events.cancelled(uow, company_id, day, booking, snapshot)
 
     return await _change_session(
         db, company_id, request.name, change, emit, action="cancelled", allow_conflicts=True, request=request
@@ -279,7 +287,9 @@ async def hold_session(db: Database, company_id: str, request: pb.HoldSessionReq
         msg.on_hold = request.on_hold
         return True, True
 
-    def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus) -> None:
+    async def emit(
+        uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus
+    ) -> None:
         uow.emit(
             events.SESSION_UPDATED,
             company_id,
