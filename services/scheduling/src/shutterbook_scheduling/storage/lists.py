@@ -5,7 +5,7 @@ messages; the SQL of what a list holds and in which order is here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -60,6 +60,13 @@ def within_config(query: Select[T], model: type[Any], scope: Scope) -> Select[T]
     return query if column is None else within(query, column, scope)
 
 
+def where_equal(query: Select[T], model: type[Any], equal: Iterable[tuple[str, str]]) -> Select[T]:
+    """`query` narrowed to rows whose named columns hold the given ids."""
+    for column, value in equal:
+        query = query.where(getattr(model, column) == value)
+    return query
+
+
 async def config_page(
     session: AsyncSession,
     model: type[C],
@@ -76,8 +83,7 @@ async def config_page(
     query = within_config(select(model).where(model.company_id == company_id), model, scope)
     if kind is not None:
         query = query.where(BookingTypeRow.kind == kind)
-    for column, value in (equal or {}).items():
-        query = query.where(getattr(model, column) == value)
+    query = where_equal(query, model, (equal or {}).items())
     return await keyset_page(session, query, [model.display_name, model.id], page_size, page_token)
 
 
@@ -106,8 +112,7 @@ async def sessions_page(
 ) -> Page[SessionRow]:
     """Sessions by start time and id, earliest first or (`descending`) latest first."""
     query = within(select(SessionRow).where(SessionRow.company_id == company_id), SessionRow.location_id, scope)
-    for column, value in found.equal:
-        query = query.where(getattr(SessionRow, column) == value)
+    query = where_equal(query, SessionRow, found.equal)
     if found.location_ids is not None:
         query = query.where(SessionRow.location_id.in_(found.location_ids))
     for flag, setting in found.flags.items():
@@ -139,8 +144,7 @@ async def appointments_page(
     query = within(
         select(AppointmentRow).where(AppointmentRow.company_id == company_id), AppointmentRow.location_id, scope
     )
-    for column, value in equal:
-        query = query.where(getattr(AppointmentRow, column) == value)
+    query = where_equal(query, AppointmentRow, equal)
     return await keyset_page(session, query, [AppointmentRow.start_at, AppointmentRow.id], page_size, page_token)
 
 
@@ -157,8 +161,7 @@ async def time_slots_page(
     `starts`: [from, before) the slots start in (None: unbounded)."""
     start_from, start_before = starts
     query = within(select(TimeSlotRow).where(TimeSlotRow.company_id == company_id), TimeSlotRow.location_id, scope)
-    for column, value in equal:
-        query = query.where(getattr(TimeSlotRow, column) == value)
+    query = where_equal(query, TimeSlotRow, equal)
     if start_from is not None:
         query = query.where(TimeSlotRow.start_at >= start_from)
     if start_before is not None:
