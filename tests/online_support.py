@@ -3,10 +3,11 @@ stub on the same port, a studio whose session type is offered online, and slot b
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -157,3 +158,13 @@ async def open_appointment_names(o: OnlineService, studio: Studio, first: date) 
         metadata=A,
     )
     return [s.name for s in found.time_slots]
+
+
+async def until(instant: datetime) -> None:
+    """Wait (bounded) until the clock has passed `instant` (a hold's expiry, say)."""
+    for _ in range(100):
+        left = (instant - utcnow()).total_seconds()
+        if left < 0:
+            return
+        await asyncio.sleep(min(left + 0.05, 1.0))
+    raise AssertionError("the clock did not pass the hold's expiry")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 
 import grpc
 import pytest
@@ -19,7 +19,7 @@ from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling.settings import DEFAULT_MAX_HOLDS, HoldSettings, SchedulingSettings
 from tests.clients_support import error_info
-from tests.online_support import OnlineService, create_slot, future_day, make_online_studio, online_service, slot
+from tests.online_support import OnlineService, create_slot, future_day, make_online_studio, online_service, slot, until
 from tests.scheduling_support import COMPANY_A, A, Studio, make_known_client
 
 MAX_HOLDS_ENV = "SHUTTERBOOK_SCHEDULING_MAX_HOLDS_PER_CLIENT"
@@ -123,7 +123,7 @@ async def test_expired_holds_do_not_count(databases: DatabaseFactory, nats_serve
         # (the refusal only while the hold lasts: a slow machine may already be past it)
         assert refused or utcnow() >= expires
         if refused:
-            await _until(expires)
+            await until(expires)
             hold = await _hold(o, slots[1].name, ann.name)
             assert hold.state == opb.SLOT_HOLD_STATE_HELD
 
@@ -149,12 +149,3 @@ async def test_concurrent_holds_of_one_client(databases: DatabaseFactory, nats_s
             CONCURRENT - DEFAULT_MAX_HOLDS
         )
         assert len(await o.svc.outbox("scheduling.slot.held")) == DEFAULT_MAX_HOLDS
-
-
-async def _until(instant: datetime) -> None:
-    for _ in range(100):
-        left = (instant - utcnow()).total_seconds()
-        if left < 0:
-            return
-        await asyncio.sleep(min(left + 0.05, 1.0))
-    raise AssertionError("the clock did not pass the hold's expiry")

@@ -4,9 +4,8 @@ cleanly; a released hold frees the slot at once."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 
 import grpc
 import pytest
@@ -17,7 +16,7 @@ from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling.api import online_booking
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
-from tests.online_support import create_slot, future_day, make_online_studio, online_service, open_names, slot
+from tests.online_support import create_slot, future_day, make_online_studio, online_service, open_names, slot, until
 from tests.scheduling_support import COMPANY_A, A, make_known_client
 
 HOLD_SECONDS = 3.0
@@ -54,7 +53,7 @@ async def test_hold_expires_by_itself(databases: DatabaseFactory, nats_server: E
             if utcnow() < expires:
                 assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
-        await _until(expires)
+        await until(expires)
         assert sorted(await open_names(o, studio, when)) == sorted([sixty.name, thirty.name])
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await o.online.BookOnline(
@@ -108,12 +107,3 @@ async def test_release_frees_at_once(databases: DatabaseFactory, nats_server: Em
             opb.BookOnlineRequest(time_slot=one.name, client=bob.name, request_id=rid()), metadata=A
         )
         assert session.client == bob.name
-
-
-async def _until(instant: datetime) -> None:
-    for _ in range(100):
-        left = (instant - utcnow()).total_seconds()
-        if left < 0:
-            return
-        await asyncio.sleep(min(left + 0.05, 1.0))
-    raise AssertionError("the clock did not pass the hold's expiry")

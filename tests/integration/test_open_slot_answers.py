@@ -5,7 +5,6 @@ Each answer served is also compared with one computed afresh from the database."
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -32,6 +31,7 @@ from tests.online_support import (
     open_names,
     pdate,
     slot,
+    until,
 )
 from tests.scheduling_support import COMPANY_A, A, B, Studio, make_known_client
 
@@ -248,7 +248,7 @@ async def test_an_expired_holds_slot_reappears(databases: DatabaseFactory, nats_
         held = await kept(o, own, studio, when)  # an answer kept while the hold lasts...
         if utcnow() < expires:  # (only meaningful while the hold lasts; the machine may be slow)
             assert held == [two.name]
-        await _until(expires)  # ... is not served once it expired, though no write or event came
+        await until(expires)  # ... is not served once it expired, though no write or event came
         assert await served(o, studio, when) == [one.name, two.name]
 
 
@@ -306,15 +306,6 @@ async def test_ttl_zero_keeps_nothing(databases: DatabaseFactory, nats_server: E
         await o.online.ReleaseHold(opb.ReleaseHoldRequest(name=hold.name), metadata=A)
         assert await served(o, studio, when) == [one.name]
         assert (answers.hits, answers.computed, len(answers)) == (0, 0, 0)
-
-
-async def _until(instant: datetime) -> None:
-    for _ in range(100):
-        left = (instant - utcnow()).total_seconds()
-        if left < 0:
-            return
-        await asyncio.sleep(min(left + 0.05, 1.0))
-    raise AssertionError("the clock did not pass the hold's expiry")
 
 
 async def test_no_cache_computes_what_the_model_has_not_heard(
