@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import grpc
+import httpx
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
@@ -156,6 +157,12 @@ class Race:
 class Portal:
     base_url: str
     key: str  # the studio's publishable key (the portal page's `?key=`)
+
+    def family(self, code: str) -> httpx.AsyncClient:
+        """An HTTP client of the portal signed in as the family of the access `code`."""
+        return httpx.AsyncClient(
+            base_url=self.base_url, headers={"X-Api-Key": self.key, "X-Access-Code": code}, timeout=30
+        )
 
 
 @asynccontextmanager

@@ -46,9 +46,7 @@ async def test_bad_portal_input_is_a_problem_naming_the_portals_own_field(
         code = (await issue_codes(s, day.name))[rivera.name]
         async with (
             portal(databases, s, nats_server.url) as p,
-            httpx.AsyncClient(
-                base_url=p.base_url, headers={"X-Api-Key": p.key, "X-Access-Code": code}, timeout=30
-            ) as http,
+            p.family(code) as http,
         ):
             seen = (await http.get("/v1/picture-day")).json()
             mia, leo = (c["id"] for c in seen["children"])
