@@ -54,6 +54,9 @@ async def test_reminder_emitted_once_across_replicas_and_restart(
 ) -> None:
     zone = _zone_with_room()
     start = (datetime.now(UTC) + timedelta(minutes=40)).astimezone(ZoneInfo(zone))
+    # room for 10 minutes before the hour ends (at :59 the session had no length): 30 to 40
+    # minutes from now, so a 60-minute reminder is due and a 10-minute one is not
+    start = start.replace(minute=min(start.minute, 49))
     async with scheduling_service(databases, nats_server.url, reminder_interval=3600) as first:
         studio = await make_studio(first, time_zone=zone)
         client = await make_known_client(first, COMPANY_A, "Hal")
@@ -64,7 +67,7 @@ async def test_reminder_emitted_once_across_replicas_and_restart(
                 client,
                 day(start.year, start.month, start.day),
                 at(start.hour, start.minute),
-                at(start.hour, start.minute + 10) if start.minute < 49 else at(start.hour, 59),
+                at(start.hour, start.minute + 10),
             )
             if reminder is not None:
                 session.reminder_minutes = reminder
@@ -73,7 +76,7 @@ async def test_reminder_emitted_once_across_replicas_and_restart(
             )
 
         due = [await book(60) for _ in range(5)]  # reminders 20 minutes ago: due
-        later = await book(10)  # due in 30 minutes
+        later = await book(10)  # due in 20 to 30 minutes
         await book(None)  # no reminder
         cancelled = await book(90)
         await first.stub.CancelSession(pb.CancelSessionRequest(name=cancelled.name), metadata=A)
