@@ -55,6 +55,10 @@ class Console:
         return await create_staff(self.db, company, new)
 
     def client(self, **kw: object) -> httpx.AsyncClient:
+        # Idle connections are let go after 2 s, before the server's 5 s keep-alive closes
+        # them: a request sent on a connection the server is closing fails with ReadError
+        # (seen after a test waited about 5 s between two requests).
+        kw.setdefault("limits", httpx.Limits(keepalive_expiry=2.0))
         return httpx.AsyncClient(base_url=self.url, **kw)  # type: ignore[arg-type]
 
 
