@@ -183,18 +183,21 @@ class CompanyRepository:
         return SchedulingPreferences() if row is None else _preferences(row)
 
     async def locked_preferences(self, company_id: str) -> SchedulingPreferences:
-        """The preferences locked for a change, stored with the defaults first when none were
-        saved."""
-        row = await self.uow.session.get(CompanyPreferencesRow, company_id, with_for_update=True)
-        if row is None:
-            defaults = SchedulingPreferences()
-            row = CompanyPreferencesRow(
-                company_id=company_id,
-                next_session_number=defaults.next_session_number,
-                session_number_prefix=defaults.session_number_prefix,
-            )
-            self.uow.session.add(row)
-            await self.uow.session.flush()
+        """The preferences locked for a change (PostgreSQL: FOR UPDATE; SQLite: the write
+        transaction), stored with the defaults first when none were saved: concurrent bookings
+        take consecutive session numbers, and two first saves queue instead of one failing on
+        the key."""
+        defaults = SchedulingPreferences()
+        values = {
+            "company_id": company_id,
+            "next_session_number": defaults.next_session_number,
+            "session_number_prefix": defaults.session_number_prefix,
+        }
+        await self.uow.insert_missing(CompanyPreferencesRow, values)
+        row = await self.uow.session.scalar(
+            select(CompanyPreferencesRow).where(CompanyPreferencesRow.company_id == company_id).with_for_update()
+        )
+        assert row is not None
         self._preferences[company_id] = row
         return _preferences(row)
 
