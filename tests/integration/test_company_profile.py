@@ -301,3 +301,33 @@ async def test_two_first_saves_at_once_both_succeed(databases: DatabaseFactory, 
             assert stored.display_name == "Lakeside Portrait Co."
             assert stored.brand_color in {saved.brand_color, renamed.brand_color}
             assert stored.logo_etag == uploaded.etag == hashlib.sha256(logo).hexdigest()
+
+
+@pytest.mark.postgres
+async def test_two_first_preference_saves_at_once_both_succeed(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """A company's first scheduling preferences saved twice at once: both answer, the stored
+    preferences are one of them (the row is made if missing and locked before either change)."""
+    async with clients_and_scheduling(databases, nats_server.url) as stack:
+        scheduling = stack.scheduling
+        for _ in range(3):  # three fresh companies: the race is for the first save
+            company = str(uuid.uuid4())
+            manager = caller_metadata(Caller(company, CallerKind.STAFF, "m1", roles=frozenset({Role.MANAGER})))
+            saved = await asyncio.gather(
+                *(
+                    scheduling.UpdateSchedulingPreferences(
+                        pb.UpdateSchedulingPreferencesRequest(
+                            scheduling_preferences=pb.SchedulingPreferences(
+                                next_session_number=number, session_number_prefix=prefix
+                            )
+                        ),
+                        metadata=manager,
+                    )
+                    for number, prefix in ((500, "A-"), (700, "B-"))
+                )
+            )
+            stored = await scheduling.GetSchedulingPreferences(
+                pb.GetSchedulingPreferencesRequest(name="schedulingPreferences"), metadata=company_metadata(company)
+            )
+            assert stored in saved

@@ -13,6 +13,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
+from shutterbook_scheduling.api import company_convert as convert
 from shutterbook_scheduling.api.photo_day import check_photo_day_update
 from shutterbook_scheduling.application import (
     bookings,
@@ -24,6 +25,7 @@ from shutterbook_scheduling.application import (
     preferences,
     setup,
 )
+from shutterbook_scheduling.domain.company import LOGO_NAME, PREFERENCES_NAME, PROFILE_NAME
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -187,21 +189,28 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     # --- the company's profile and logo ---
 
     async def GetCompanyProfile(self, request: pb.GetCompanyProfileRequest, context: Context) -> pb.CompanyProfile:
-        return await company.get_profile(self.db, _company(), request.name)
+        convert.check_name(request.name, PROFILE_NAME, "name")
+        return convert.profile_message(await company.get_profile(self.db, _company()))
 
     async def UpdateCompanyProfile(
         self, request: pb.UpdateCompanyProfileRequest, context: Context
     ) -> pb.CompanyProfile:
-        return await company.update_profile(self.db, _company(), request)
+        fields, paths = convert.profile_update(request)
+        profile = await company.update_profile(self.db, _company(), fields, paths, convert.announce_change)
+        return convert.profile_message(profile)
 
     async def UpdateCompanyLogo(self, request: pb.UpdateCompanyLogoRequest, context: Context) -> pb.CompanyLogo:
-        return await company.update_logo(self.db, _company(), request)
+        content_type, data = convert.logo_upload(request)
+        logo = await company.update_logo(self.db, _company(), content_type, data, convert.announce_change)
+        return convert.logo_message(logo, with_data=False)
 
     async def GetCompanyLogo(self, request: pb.GetCompanyLogoRequest, context: Context) -> pb.CompanyLogo:
-        return await company.get_logo(self.db, _company(), request.name)
+        convert.check_name(request.name, LOGO_NAME, "name")
+        return convert.logo_message(await company.get_logo(self.db, _company()), with_data=True)
 
     async def DeleteCompanyLogo(self, request: pb.DeleteCompanyLogoRequest, context: Context) -> empty_pb2.Empty:
-        await company.delete_logo(self.db, _company(), request.name)
+        convert.check_name(request.name, LOGO_NAME, "name")
+        await company.delete_logo(self.db, _company(), convert.announce_change)
         return empty_pb2.Empty()
 
     # --- marketing images of types ---
@@ -209,13 +218,17 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     async def UpdateMarketingImage(
         self, request: pb.UpdateMarketingImageRequest, context: Context
     ) -> pb.MarketingImage:
-        return await marketing_images.update_image(self.db, _company(), request)
+        booking_type, content_type, data = convert.image_upload(request)
+        image = await marketing_images.update_image(self.db, _company(), booking_type, content_type, data)
+        return convert.image_message(booking_type, image, with_data=False)
 
     async def GetMarketingImage(self, request: pb.GetMarketingImageRequest, context: Context) -> pb.MarketingImage:
-        return await marketing_images.get_image(self.db, _company(), request.name)
+        booking_type = convert.image_type(request.name, "name")
+        image = await marketing_images.get_image(self.db, _company(), booking_type)
+        return convert.image_message(booking_type, image, with_data=True)
 
     async def DeleteMarketingImage(self, request: pb.DeleteMarketingImageRequest, context: Context) -> empty_pb2.Empty:
-        await marketing_images.delete_image(self.db, _company(), request.name)
+        await marketing_images.delete_image(self.db, _company(), convert.image_type(request.name, "name"))
         return empty_pb2.Empty()
 
     # --- session statuses and preferences ---
@@ -245,12 +258,14 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     async def GetSchedulingPreferences(
         self, request: pb.GetSchedulingPreferencesRequest, context: Context
     ) -> pb.SchedulingPreferences:
-        return await preferences.get_preferences(self.db, _company(), request.name)
+        convert.check_name(request.name, PREFERENCES_NAME, "name")
+        return convert.preferences_message(await preferences.get_preferences(self.db, _company()))
 
     async def UpdateSchedulingPreferences(
         self, request: pb.UpdateSchedulingPreferencesRequest, context: Context
     ) -> pb.SchedulingPreferences:
-        return await preferences.update_preferences(self.db, _company(), request)
+        incoming, paths = convert.preferences_update(request)
+        return convert.preferences_message(await preferences.update_preferences(self.db, _company(), incoming, paths))
 
     # --- sessions ---
 

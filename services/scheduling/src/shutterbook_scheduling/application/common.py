@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TypeVar
 
@@ -135,13 +135,19 @@ def check_weekly_hours(hours: list[scheduling_pb2.WeeklyHours], field: str, viol
             violations.add(f"{path}.end", "must be after start")
 
 
+def raise_problems(problems: Mapping[str, str], field: str) -> None:
+    """A domain rule's problems ({path: problem}) as INVALID_ARGUMENT, each named under the
+    request's `field` (`company_profile.email`); nothing when there are none."""
+    v = Violations()
+    for path, problem in problems.items():
+        v.add(f"{field}.{path}", problem)
+    v.raise_if_any()
+
+
 def checked_upload(content_type: str, data: bytes, problems: Callable[[str, bytes], dict[str, str]], field: str) -> str:
     """An uploaded image's etag (its bytes' SHA-256), once `problems` finds none (they are
     INVALID_ARGUMENT, named under `field`)."""
-    v = Violations()
-    for name, problem in problems(content_type, data).items():
-        v.add(f"{field}.{name}", problem)
-    v.raise_if_any()
+    raise_problems(problems(content_type, data), field)
     return hashlib.sha256(data).hexdigest()
 
 

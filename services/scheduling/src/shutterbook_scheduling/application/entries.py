@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
@@ -52,9 +52,9 @@ from shutterbook_scheduling.application.planning import (
 from shutterbook_scheduling.application.scope import scoped
 from shutterbook_scheduling.domain import rules
 from shutterbook_scheduling.storage import calendar_blocks, records
+from shutterbook_scheduling.storage.company_repository import CompanyRepository
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
-    CompanyPreferencesRow,
     SessionRow,
 )
 
@@ -144,21 +144,16 @@ async def number_taken(uow: UnitOfWork, company_id: str, number: str, own_id: st
 async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
     """The next free number from the company's preference (prefix + next number), advancing it.
 
-    The preferences row is locked (PostgreSQL: FOR UPDATE; SQLite: the write transaction), so
-    concurrent bookings take consecutive numbers; numbers taken by hand are skipped."""
-    await uow.insert_missing(
-        CompanyPreferencesRow, {"company_id": company_id, "next_session_number": 1000, "session_number_prefix": ""}
-    )
-    prefs = await uow.session.scalar(
-        select(CompanyPreferencesRow).where(CompanyPreferencesRow.company_id == company_id).with_for_update()
-    )
-    assert prefs is not None
+    The preferences are locked (the company repository's `locked_preferences`), so concurrent
+    bookings take consecutive numbers; numbers taken by hand are skipped."""
+    repo = CompanyRepository(uow)
+    prefs = await repo.locked_preferences(company_id)
     number = prefs.next_session_number
     for _ in range(10_000):
         candidate = rules.format_session_number(number, prefs.session_number_prefix)
         number += 1
         if not await number_taken(uow, company_id, candidate, ""):
-            prefs.next_session_number = number
+            repo.save_preferences(company_id, replace(prefs, next_session_number=number))
             return candidate
     raise FailedPrecondition("no free session number near the next number; raise it in the preferences")
 

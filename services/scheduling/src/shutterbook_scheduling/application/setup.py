@@ -501,9 +501,6 @@ async def list_statuses(db: Database, company_id: str, request: pb.ListSessionSt
     return pb.ListSessionStatusesResponse(session_statuses=items, next_page_token=token)
 
 
-PREFERENCES_NAME = "schedulingPreferences"
-
-
 async def delete_doc(db: Database, spec: DocSpec, company_id: str, name: str) -> None:
     doc_id = parse_name(name, spec.collection)
     async with UnitOfWork(db, source=SOURCE) as uow:

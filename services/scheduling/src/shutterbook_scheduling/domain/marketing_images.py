@@ -1,10 +1,15 @@
 """What a marketing image may be: a JPEG, PNG or WebP of at most 2 MiB whose bytes are of the
 format it claims (the booking page serves it with that type; bytes of another kind are refused
-rather than served under a false name)."""
+rather than served under a false name), and the plain objects of one: the image and the type
+it belongs to."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 MAX_BYTES = 2 * 1024 * 1024
+IMAGE_SUFFIX = "/marketingImage"  # a type's image is the singleton `{type}/marketingImage`
 SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -37,3 +42,29 @@ def image_problems(
     if not _matches(content_type, data):
         return {"data": f"is not a {content_type.removeprefix('image/').upper()} image"}
     return {}
+
+
+@dataclass(frozen=True)
+class BookingTypeRef:
+    """The session or appointment type an image belongs to: its kind ("session",
+    "appointment"), id and resource name (`sessionTypes/{id}`: the audit trail's record)."""
+
+    kind: str
+    type_id: str
+    name: str
+
+    @property
+    def image_name(self) -> str:
+        """The image's resource name (`sessionTypes/{id}/marketingImage`)."""
+        return self.name + IMAGE_SUFFIX
+
+
+@dataclass(frozen=True)
+class MarketingImage:
+    """A type's image: its bytes are named by their SHA-256 (`etag`, also kept on the type as
+    `online.marketing_image_etag`)."""
+
+    content_type: str
+    data: bytes
+    etag: str
+    update_time: datetime
