@@ -7,11 +7,18 @@ constraints holds on SQLite too. Within a process, units of work that write also
 first-come first-served on `write_gate`: SQLite's busy handler retries a waiting writer
 after sleeps and is not fair, so under a burst of writers (a picture day's families
 racing) one could wait past its caller's deadline while later ones went first.
+
+What a statement costs (issue 19, `bench/bench_statement_floor.py`): the engine carries only
+what pays for itself. A span per statement (OpenTelemetry's SQLAlchemy instrumentation) only
+when this process records spans at all; a pooled PostgreSQL connection is pinged before use
+only after it sat idle (SQLAlchemy's `pool_pre_ping` spent three round trips, BEGIN, `;` and
+ROLLBACK, on every unit of work); SQLite, a file, is never pinged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,11 +26,17 @@ from typing import Any
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from shutterbook_kit.telemetry import tracing_enabled
 
 READONLY = "shutterbook_readonly"
 # SQLite's busy timeout, and how long a writer waits for this process's write gate.
 WRITE_GATE_TIMEOUT_SECONDS = 30.0
+# A pooled PostgreSQL connection idle this long is pinged (one round trip) before it is used again.
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "shutterbook_idle_since"
 
 # Plain URLs (as CloudNativePG's app secret holds them) get the async driver we use.
 _ASYNC_DRIVERS = {
@@ -65,13 +78,46 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
-class Database:
-    """One service's database: engine, session factory, and the outbox wake-up signal."""
+def _install_connection_checks(engine: AsyncEngine) -> None:
+    """What `pool_pre_ping` guards against (a connection the server ended: a restart, a failover,
+    an idle timeout), without its three round trips on every checkout: a connection whose socket
+    the server closed is replaced outright, and one idle in the pool for a while is pinged first.
+    A connection used a moment ago is handed out as it is."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        is_closed = getattr(driver, "is_closed", None)
+        if is_closed is not None and is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # just connected, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("a pooled connection failed its ping") from exc
+        if not alive:
+            raise DisconnectionError("a pooled connection failed its ping")
+
+
+class Database:
+    """One service's database: engine, session factory, and the outbox wake-up signal.
+
+    `trace_statements`: a client span per statement and connection (OpenTelemetry's SQLAlchemy
+    instrumentation, which instruments the first engine of a process it is given). By default
+    only when this process records spans (`telemetry.tracing_enabled()`, read here, once: the
+    tracer provider is installed before the service makes its database). Each statement
+    costs about 0.04 ms more of CPU with it, even for a span nobody records."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, trace_statements: bool | None = None) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             path = _sqlite_file(self.url)
             if path is not None:
@@ -87,7 +133,11 @@ class Database:
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
-        SQLAlchemyInstrumentor().instrument(engine=self.engine.sync_engine)
+        else:
+            _install_connection_checks(self.engine)
+        self.traces_statements = tracing_enabled() if trace_statements is None else trace_statements
+        if self.traces_statements:
+            SQLAlchemyInstrumentor().instrument(engine=self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         # Set after a commit that wrote outbox rows, so the relay publishes without polling delay.
         self.outbox_written = asyncio.Event()
