@@ -13,6 +13,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
+from shutterbook_scheduling.api import calendar_convert
 from shutterbook_scheduling.api import company_convert as convert
 from shutterbook_scheduling.api.photo_day import check_photo_day_update
 from shutterbook_scheduling.application import (
@@ -316,12 +317,16 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     # --- calendar ---
 
     async def QueryCalendar(self, request: pb.QueryCalendarRequest, context: Context) -> pb.QueryCalendarResponse:
-        return await calendar.query_calendar(self.db, _company(), request)
+        q = calendar_convert.calendar_query(request)
+        found = await calendar.query_calendar(self.db, _company(), q.location_id, q.first, q.last, q.schedule_ids)
+        return calendar_convert.calendar_response(found)
 
     async def ExportScheduleCalendar(
         self, request: pb.ExportScheduleCalendarRequest, context: Context
     ) -> pb.ExportScheduleCalendarResponse:
-        return await calendar.export_schedule_ics(self.db, _company(), request)
+        schedule_id, start, end = calendar_convert.export_range(request)
+        data = await calendar.export_schedule_ics(self.db, _company(), schedule_id, start, end)
+        return calendar_convert.calendar_file(data)
 
     # --- audit trail ---
 
