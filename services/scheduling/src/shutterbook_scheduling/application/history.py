@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from shutterbook.common.v1 import audit_pb2
 from shutterbook_kit import audit
 from shutterbook_kit.db import Database
@@ -15,6 +13,7 @@ from shutterbook_kit.errors import NotFound
 from shutterbook_kit.resource_names import is_canonical_uuid
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.scope import caller_scope, caller_sees
+from shutterbook_scheduling.storage.lists import location_of
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
     BookingTypeRow,
@@ -57,9 +56,7 @@ async def list_audit_entries(
     if column is not None and caller_scope() is not None and is_canonical_uuid(record_id):
         model = RECORDS[collection]
         async with UnitOfWork(db, readonly=True) as uow:
-            location_id = await uow.session.scalar(
-                select(column).where(model.id == record_id, model.company_id == company_id)
-            )
+            location_id = await location_of(uow, model, column, company_id, record_id)
         if location_id is not None and not caller_sees(location_id):
             raise NotFound(f"{request.parent} not found")
     return await audit.list_audit_entries(db, company_id, request, RECORDS)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook_kit.db import Database
 from shutterbook_kit.periodic import PeriodicWorker
@@ -21,7 +19,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application.bookings import session_snapshot
 from shutterbook_scheduling.storage import records
-from shutterbook_scheduling.storage.models import BookingTypeRow, SessionRow, SessionStatusRow
+from shutterbook_scheduling.storage.reminder_claims import due_reminders, type_and_status
 
 log = logging.getLogger(__name__)
 
@@ -30,29 +28,11 @@ async def emit_due_reminders(db: Database, *, batch_size: int = 100) -> int:
     """Claim due reminders and emit their events; returns how many were emitted."""
     now = utcnow()
     async with UnitOfWork(db, source="scheduling") as uow:
-        rows = list(
-            (
-                await uow.session.scalars(
-                    select(SessionRow)
-                    .where(
-                        SessionRow.reminder_emitted_at.is_(None),
-                        SessionRow.reminder_at.is_not(None),
-                        SessionRow.reminder_at <= now,
-                        SessionRow.end_at > now,  # a session already over needs no reminder
-                        SessionRow.cancelled.is_(False),
-                        SessionRow.on_hold.is_(False),
-                    )
-                    .order_by(SessionRow.reminder_at)
-                    .limit(batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-        )
+        rows = await due_reminders(uow, now, batch_size)
         for row in rows:
             row.reminder_emitted_at = now
             msg = records.session_message(row)
-            type_row = await uow.session.get(BookingTypeRow, row.type_id)
-            status_row = await uow.session.get(SessionStatusRow, row.status_id)
+            type_row, status_row = await type_and_status(uow, row)
             type_msg = records.type_message(type_row) if type_row is not None else None
             status = records.status_message(status_row) if status_row is not None else None
             uow.emit(

@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook_kit.pagination import Key, Page, keyset_page
+from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.locations import Scope
 from shutterbook_scheduling.storage.bulk_models import BulkJobItemRow, BulkJobRow
 from shutterbook_scheduling.storage.models import (
@@ -43,6 +44,14 @@ def within(query: Select[T], location_column: Any, scope: Scope) -> Select[T]:
     if scope is None:
         return query
     return query.where(location_column.in_(sorted(scope)))
+
+
+async def location_of(uow: UnitOfWork, model: type[Any], column: Any, company_id: str, record_id: str) -> str | None:
+    """The location (`column`) of the company's record `record_id` of `model`; None if none."""
+    found: str | None = await uow.session.scalar(
+        select(column).where(model.id == record_id, model.company_id == company_id)
+    )
+    return found
 
 
 def config_location(model: type[Any]) -> Any:
