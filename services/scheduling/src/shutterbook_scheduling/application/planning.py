@@ -16,13 +16,13 @@ from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import read_date, read_time
-from shutterbook_scheduling.application.setup_usage import TIME_OFF
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.storage.models import (
     KnownClientRow,
     KnownFamilyMemberRow,
     SessionRow,
 )
+from shutterbook_scheduling.storage.setup_usage import TIME_OFF
 
 SESSION = "session"
 

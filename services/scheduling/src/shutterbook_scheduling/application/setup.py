@@ -39,7 +39,6 @@ from shutterbook_scheduling.application.common import (
     ts,
 )
 from shutterbook_scheduling.application.scope import caller_scope, scoped_config
-from shutterbook_scheduling.application.setup_usage import TIME_OFF, in_use
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.storage import calendar_blocks, lists, records
 from shutterbook_scheduling.storage.models import (
@@ -51,6 +50,7 @@ from shutterbook_scheduling.storage.models import (
     SessionStatusRow,
     StaffMemberRow,
 )
+from shutterbook_scheduling.storage.setup_usage import TIME_OFF, in_use
 
 DEFAULT_STATUS_NAME = "Session Pending"
 

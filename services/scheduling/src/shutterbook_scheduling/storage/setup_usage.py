@@ -1,7 +1,7 @@
 """Why a setup resource (a location, staff member, schedule, type or status) cannot be
 deleted: what of the company still refers to it (a picture day not yet closed counts: its
 families book, and its close assigns, sessions of its template's type, location and
-schedules)."""
+schedules). Queries only: the storage side of DeleteX's RESOURCE_IN_USE (application/setup.py)."""
 
 from __future__ import annotations
 
