@@ -16,8 +16,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 from google.protobuf.message import Message
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
@@ -38,19 +36,19 @@ from shutterbook_scheduling.application.common import (
     run_once,
     ts,
 )
-from shutterbook_scheduling.application.scope import caller_scope, scoped_config
+from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.storage import calendar_blocks, lists, records
 from shutterbook_scheduling.storage.models import (
     BookingTypeRow,
-    CalendarBlockRow,
     ConfigurationMixin,
     LocationRow,
     ScheduleRow,
     SessionStatusRow,
     StaffMemberRow,
 )
-from shutterbook_scheduling.storage.setup_usage import TIME_OFF, in_use
+from shutterbook_scheduling.storage.setup_repository import DuplicateName, SetupRepository
+from shutterbook_scheduling.storage.setup_usage import in_use
 
 DEFAULT_STATUS_NAME = "Session Pending"
 
@@ -76,11 +74,8 @@ class DocSpec:
 
 
 async def load_doc(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> ConfigurationMixin | None:
-    query = select(spec.model).where(spec.model.id == doc_id, spec.model.company_id == company_id)
-    if spec.kind is not None:
-        query = query.where(BookingTypeRow.kind == spec.kind)
-    row: ConfigurationMixin | None = await uow.session.scalar(scoped_config(query, spec.model))
-    return row
+    """The resource's row, if the caller's locations include it."""
+    return await SetupRepository(uow).load(spec.model, spec.kind, company_id, doc_id, caller_scope())
 
 
 async def load_message(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> Any:
@@ -331,56 +326,42 @@ STATUSES = DocSpec(
 
 async def _write(uow: UnitOfWork, spec: DocSpec, company_id: str, row: ConfigurationMixin, msg: Any) -> None:
     """Write `msg` into `row` (columns and child rows) and flush; a duplicate name is ALREADY_EXISTS."""
+    repo = SetupRepository(uow)
     now = utcnow()
     msg.update_time.CopyFrom(ts(now))
     spec.write(row, msg)
     row.updated_at = now
     if spec is STATUSES and msg.is_default:
-        # One default per company: marking this one clears the others.
-        await uow.session.execute(
-            update(SessionStatusRow)
-            .where(SessionStatusRow.company_id == company_id, SessionStatusRow.id != row.id)
-            .values(is_default=False)
-        )
+        await repo.clear_other_defaults(company_id, row.id)  # one default per company
     try:
-        await uow.session.flush()
+        await repo.flush()
         if spec is SCHEDULES:
-            await _write_time_off(uow, company_id, row.id, msg)
-    except IntegrityError:
-        raise AlreadyExists(
-            f"a {spec.field.replace('_', ' ')} named {msg.display_name!r} already exists",
-            metadata={"field": f"{spec.field}.display_name"},
-        ) from None
+            await repo.replace_time_off(company_id, row.id, _time_off_spans(row.id, msg))
+    except DuplicateName:
+        raise _name_exists(spec, msg) from None
 
 
-async def _write_time_off(uow: UnitOfWork, company_id: str, schedule_id: str, msg: pb.Schedule) -> None:
-    """A schedule's time off occupies it: one calendar block per period. Marked
-    allow_conflict, so entering time off over existing bookings is possible (they show as
-    conflicts to resolve) while new bookings over it are refused by the booking check."""
+def _name_exists(spec: DocSpec, msg: Any) -> AlreadyExists:
+    return AlreadyExists(
+        f"a {spec.field.replace('_', ' ')} named {msg.display_name!r} already exists",
+        metadata={"field": f"{spec.field}.display_name"},
+    )
+
+
+def _time_off_spans(schedule_id: str, msg: pb.Schedule) -> list[calendar_blocks.Span]:
+    """A schedule's time off occupies it: one calendar block per period."""
     location_id = msg.location.removeprefix("locations/")
-    spans = [
+    return [
         calendar_blocks.Span(i, location_id, [schedule_id], from_ts(off.start_time), from_ts(off.end_time))
         for i, off in enumerate(msg.time_off)
     ]
-    await calendar_blocks.replace_blocks(
-        uow.session, company_id, kind=TIME_OFF, entry_id=schedule_id, spans=spans, occupies=True, allow_conflict=True
-    )
-    await uow.session.flush()
 
 
 async def _check_unique_name(uow: UnitOfWork, spec: DocSpec, company_id: str, msg: Any, own_id: str) -> None:
-    if not spec.unique_name:
-        return
-    query = select(spec.model.id).where(
-        spec.model.company_id == company_id, spec.model.display_name == msg.display_name, spec.model.id != own_id
-    )
-    if spec.kind is not None:
-        query = query.where(BookingTypeRow.kind == spec.kind)
-    if await uow.session.scalar(query) is not None:
-        raise AlreadyExists(
-            f"a {spec.field.replace('_', ' ')} named {msg.display_name!r} already exists",
-            metadata={"field": f"{spec.field}.display_name"},
-        )
+    if spec.unique_name and await SetupRepository(uow).name_taken(
+        spec.model, spec.kind, company_id, msg.display_name, own_id
+    ):
+        raise _name_exists(spec, msg)
 
 
 async def create_doc(db: Database, spec: DocSpec, company_id: str, request: Any) -> Any:
@@ -405,7 +386,7 @@ async def create_doc(db: Database, spec: DocSpec, company_id: str, request: Any)
         row: Any = spec.model(id=doc_id, company_id=company_id, created_at=now)  # type: ignore[call-arg]
         if spec.kind is not None:
             row.kind = spec.kind
-        uow.session.add(row)
+        SetupRepository(uow).add(row)
         await _write(uow, spec, company_id, row, msg)
         uow.audit(company_id, msg.name, "created", after=msg)
         announcements.configuration_changed(uow, spec.event, company_id, msg.name, announcements.CREATED)
@@ -468,18 +449,10 @@ async def update_doc(db: Database, spec: DocSpec, company_id: str, request: Any)
 
 async def ensure_default_status(uow: UnitOfWork, company_id: str) -> SessionStatusRow:
     """The company's default status, creating "Session Pending" the first time it is needed."""
-    found = await uow.session.scalar(
-        select(SessionStatusRow).where(SessionStatusRow.company_id == company_id, SessionStatusRow.is_default)
-    )
+    repo = SetupRepository(uow)
+    found = await repo.default_status(company_id, DEFAULT_STATUS_NAME)
     if found is not None:
         return found
-    pending = await uow.session.scalar(
-        select(SessionStatusRow).where(
-            SessionStatusRow.company_id == company_id, SessionStatusRow.display_name == DEFAULT_STATUS_NAME
-        )
-    )
-    if pending is not None:
-        return pending
     doc_id = str(uuid.uuid4())
     now = utcnow()
     msg = pb.SessionStatus(
@@ -487,7 +460,7 @@ async def ensure_default_status(uow: UnitOfWork, company_id: str) -> SessionStat
     )
     msg.create_time.CopyFrom(ts(now))
     row = SessionStatusRow(id=doc_id, company_id=company_id, created_at=now)
-    uow.session.add(row)
+    repo.add(row)
     await _write(uow, STATUSES, company_id, row, msg)
     return row
 
@@ -512,9 +485,7 @@ async def delete_doc(db: Database, spec: DocSpec, company_id: str, name: str) ->
             raise FailedPrecondition(
                 f"{name} cannot be deleted: {reason}", reason="RESOURCE_IN_USE", metadata={"resource": name}
             )
-        if spec is SCHEDULES:
-            await uow.session.execute(delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == row.id))
-        await uow.session.delete(row)
+        await SetupRepository(uow).delete(row, with_blocks=spec is SCHEDULES)
         uow.audit(company_id, name, "deleted", before=spec.read(row))
         announcements.configuration_changed(uow, spec.event, company_id, name, announcements.DELETED)
         await uow.commit()

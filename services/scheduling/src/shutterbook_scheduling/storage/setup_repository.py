@@ -1,0 +1,106 @@
+"""The setup resources' rows (locations, staff, schedules, session and appointment types,
+session statuses; application/setup.py): read within the caller's locations, names checked
+unique, the one default status, a schedule's time-off blocks, deletes. Every query of the
+setup use cases is here; the rows' columns and child rows are written by storage/records.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.locations import Scope
+from shutterbook_scheduling.storage import calendar_blocks
+from shutterbook_scheduling.storage.lists import within_config
+from shutterbook_scheduling.storage.models import (
+    BookingTypeRow,
+    CalendarBlockRow,
+    ConfigurationMixin,
+    SessionStatusRow,
+)
+from shutterbook_scheduling.storage.setup_usage import TIME_OFF
+
+
+class DuplicateName(Exception):
+    """A unique display name was taken (by a concurrent writer: the checked case is `name_taken`)."""
+
+
+class SetupRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.session = uow.session
+
+    async def load(
+        self, model: type[ConfigurationMixin], kind: str | None, company_id: str, doc_id: str, scope: Scope
+    ) -> ConfigurationMixin | None:
+        """The company's resource `doc_id` (of `kind`, for types), if the scope sees it."""
+        query = select(model).where(model.id == doc_id, model.company_id == company_id)
+        if kind is not None:
+            query = query.where(BookingTypeRow.kind == kind)
+        row: ConfigurationMixin | None = await self.session.scalar(within_config(query, model, scope))
+        return row
+
+    async def name_taken(
+        self, model: type[ConfigurationMixin], kind: str | None, company_id: str, display_name: str, own_id: str
+    ) -> bool:
+        query = select(model.id).where(
+            model.company_id == company_id, model.display_name == display_name, model.id != own_id
+        )
+        if kind is not None:
+            query = query.where(BookingTypeRow.kind == kind)
+        return await self.session.scalar(query) is not None
+
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+    async def flush(self) -> None:
+        """Write what changed; DuplicateName when a unique name was taken meanwhile."""
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            raise DuplicateName from None
+
+    async def clear_other_defaults(self, company_id: str, default_id: str) -> None:
+        """One default status per company: every other one is no longer the default."""
+        await self.session.execute(
+            update(SessionStatusRow)
+            .where(SessionStatusRow.company_id == company_id, SessionStatusRow.id != default_id)
+            .values(is_default=False)
+        )
+
+    async def replace_time_off(self, company_id: str, schedule_id: str, spans: Sequence[calendar_blocks.Span]) -> None:
+        """A schedule's time off as its blocks anew. Marked allow_conflict, so time off can be
+        entered over existing bookings (they show as conflicts to resolve) while new bookings
+        over it are refused by the booking check."""
+        await calendar_blocks.replace_blocks(
+            self.session,
+            company_id,
+            kind=TIME_OFF,
+            entry_id=schedule_id,
+            spans=spans,
+            occupies=True,
+            allow_conflict=True,
+        )
+        await self.flush()
+
+    async def default_status(self, company_id: str, fallback_name: str) -> SessionStatusRow | None:
+        """The company's default status, else its status named `fallback_name`, else None."""
+        found = await self.session.scalar(
+            select(SessionStatusRow).where(SessionStatusRow.company_id == company_id, SessionStatusRow.is_default)
+        )
+        if found is not None:
+            return found
+        named: SessionStatusRow | None = await self.session.scalar(
+            select(SessionStatusRow).where(
+                SessionStatusRow.company_id == company_id, SessionStatusRow.display_name == fallback_name
+            )
+        )
+        return named
+
+    async def delete(self, row: ConfigurationMixin, *, with_blocks: bool) -> None:
+        """The resource gone; with its calendar blocks (a schedule's time off) when asked."""
+        if with_blocks:
+            await self.session.execute(delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == row.id))
+        await self.session.delete(row)
