@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import timedelta
 
+import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from shutterbook.clients.v1 import clients_pb2 as cpb
+from shutterbook.clients.v1 import events_pb2 as client_events
 from shutterbook.notifications.v1 import notifications_pb2 as npb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.mail_sink import MailSink
@@ -31,6 +35,7 @@ from tests.scheduling_support import (
     at,
     day,
     make_studio,
+    publish_client_event,
     scheduling_service,
     session_request,
 )
@@ -141,3 +146,63 @@ async def test_the_session_confirmation_carries_the_pdf_and_the_balance(
         logged = await n.messages(COMPANY_A, client=ada.name)
         assert [m.name for m in logged] == [sent.name]
         assert list(logged[0].attachment_names) == [f"session-confirmation-{session.session_number}.pdf"]
+
+
+async def test_the_letter_waits_for_the_client_as_the_caller_saw_it(
+    sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats, smtp_sink: MailSink
+) -> None:
+    """A name corrected a moment before "email session confirmation" is the name the letter
+    carries: with the client's `update_time` as the caller saw it, notifications refuses
+    (FAILED_PRECONDITION, nothing queued) while its copy is older, and sends once the change's
+    event has arrived (the wizard saves its client screen after booking; the update's event
+    may reach notifications after the session's)."""
+    async with (
+        scheduling_service(sqlite_databases, nats_server.url, reminder_interval=3600) as svc,
+        billing_service(sqlite_databases, nats_server.url) as billing,
+        notifications_service(
+            sqlite_databases, nats_server.url, smtp_sink, svc.host.port, billing_port=billing.port
+        ) as n,
+    ):
+        studio = await make_studio(svc)
+        ada = await announce_client(svc, "Ada", "Quill", "ada@example.com")
+        session = await svc.stub.CreateSession(
+            pb.CreateSessionRequest(
+                session=session_request(studio, ada, day(2031, 3, 4), at(10), at(11)), allow_conflicts=True
+            ),
+            metadata=A,
+        )
+        await eventually(lambda: _applied(n, svc), what="the session known to notifications")
+
+        corrected = cpb.Client()
+        corrected.CopyFrom(ada)
+        corrected.given_name = "Adaline"
+        corrected.update_time.FromDatetime(ada.update_time.ToDatetime() + timedelta(seconds=1))
+        request = npb.SendSessionLetterRequest(
+            session=session.name, request_id=str(uuid.uuid4()), client_update_time=corrected.update_time
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await n.stub.SendSessionLetter(request, metadata=A)
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert await n.messages(COMPANY_A, client=ada.name) == []  # nothing queued
+
+        await publish_client_event(
+            svc.nats_url, COMPANY_A, "clients.client.updated", client_events.ClientUpdatedEvent(client=corrected)
+        )
+
+        async def sent() -> npb.Message | None:
+            try:
+                return await n.stub.SendSessionLetter(request, metadata=A)  # the desk's click again
+            except grpc.aio.AioRpcError as err:
+                if err.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                    raise
+                return None
+
+        await eventually(sent, what="the letter sent once the correction is known")
+
+        async def delivered() -> bool | None:
+            await n.host.parts.workers[0].send_batch()  # type: ignore[attr-defined]
+            return True if mails(smtp_sink, "ada@example.com") else None
+
+        await eventually(delivered, what="the confirmation at the SMTP sink")
+        [email] = mails(smtp_sink, "ada@example.com")
+        assert "Adaline" in text_of(email)

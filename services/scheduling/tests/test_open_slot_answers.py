@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from shutterbook_scheduling.application.online_slots import OpenSlotsAnswer
-from shutterbook_scheduling.application.open_slot_answers import OpenSlotAnswers
+from shutterbook_scheduling.application.open_slot_answers import Compute, OpenSlotAnswers
 from shutterbook_scheduling.settings import OpenSlotAnswerSettings
 
 COMPANY = "company-a"
@@ -148,7 +148,7 @@ async def test_nothing_is_kept_before_events_are_heard() -> None:
 
 
 async def test_bounded_by_entries_and_bytes_oldest_first() -> None:
-    answers = model(Clocks(), max_entries=3, max_bytes=10)
+    answers = model(Clocks(), max_entries=3, max_bytes=12)  # an entry: its key's bytes and its answer's
     for n in range(5):
         await answers.answer(COMPANY, f"q{n}".encode(), Source(b"ab"))
     assert len(answers) == 3
@@ -156,7 +156,7 @@ async def test_bounded_by_entries_and_bytes_oldest_first() -> None:
     await answers.answer(COMPANY, b"q4", source)
     await answers.answer(COMPANY, b"q0", source)
     assert source.calls == 1  # q4 kept, q0 dropped
-    await answers.answer(COMPANY, b"big", Source(b"123456789"))  # 9 bytes: only it fits
+    await answers.answer(COMPANY, b"big", Source(b"123456789"))  # 3 + 9 bytes: only it fits
     assert len(answers) == 1
     await answers.answer(COMPANY, b"huge", Source(b"12345678901"))  # larger than the bound: never kept
     assert len(answers) == 1
@@ -173,3 +173,61 @@ async def test_a_fresh_call_computes_and_its_answer_serves_the_next() -> None:
     assert await answers.answer(COMPANY, b"q", source, fresh=True) == b"new"
     assert await answers.answer(COMPANY, b"q", source) == b"new"
     assert source.calls == 2
+
+
+async def test_a_large_request_counts_against_the_bound() -> None:
+    """A request padded to be large costs its size: it cannot pin memory beyond the bound."""
+    answers = model(Clocks(), max_bytes=100)
+    await answers.answer(COMPANY, b"q", Source(b"small"))
+    await answers.answer(COMPANY, b"x" * 96, Source(b"ab"))  # 98 bytes: the small one makes way
+    assert len(answers) == 1
+    await answers.answer(COMPANY, b"y" * 200, Source(b"ab"))  # over the bound: never kept
+    assert len(answers) == 1
+
+
+async def test_an_older_computation_never_replaces_a_fresh_answer() -> None:
+    """A computation started before a `fresh` call and finishing after it does not overwrite
+    the fresh answer, and callers after the fresh call join it, not the older one."""
+    answers = model(Clocks())
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow() -> OpenSlotsAnswer:
+        started.set()
+        await release.wait()
+        return OpenSlotsAnswer(b"before")
+
+    older = asyncio.create_task(answers.answer(COMPANY, b"q", slow))
+    await started.wait()
+    assert await answers.answer(COMPANY, b"q", Source(b"after"), fresh=True) == b"after"
+    release.set()
+    assert await older == b"before"  # its own caller gets what it read
+    assert await answers.answer(COMPANY, b"q", Source(b"never")) == b"after"
+
+
+async def test_an_older_computation_finishing_first_is_not_kept_over_a_running_fresh_one() -> None:
+    """Older finishes while the `fresh` computation still runs: it is not kept, so no caller in
+    between is served what was read before the fresh call; they join the fresh computation."""
+    answers = model(Clocks())
+    gates = {name: (asyncio.Event(), asyncio.Event()) for name in ("before", "after")}
+
+    def gated(name: str) -> Compute:
+        started, release = gates[name]
+
+        async def compute() -> OpenSlotsAnswer:
+            started.set()
+            await release.wait()
+            return OpenSlotsAnswer(name.encode())
+
+        return compute
+
+    older = asyncio.create_task(answers.answer(COMPANY, b"q", gated("before")))
+    await gates["before"][0].wait()
+    fresh = asyncio.create_task(answers.answer(COMPANY, b"q", gated("after"), fresh=True))
+    await gates["after"][0].wait()
+    gates["before"][1].set()
+    assert await older == b"before"
+    later = asyncio.create_task(answers.answer(COMPANY, b"q", Source(b"never")))
+    gates["after"][1].set()
+    assert (await fresh, await later) == (b"after", b"after")
+    assert await answers.answer(COMPANY, b"q", Source(b"never")) == b"after"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 from google.protobuf import field_mask_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2, status_pb2
 
 from shutterbook.notifications.v1 import notifications_pb2 as pb
@@ -182,12 +183,20 @@ class NotificationsClient:
         return [m for m in found if m.queued_at is not None and m.queued_at >= since]
 
     async def send_session_letter(
-        self, caller: Caller, session: str, form_letter: str, request_id: str
+        self,
+        caller: Caller,
+        session: str,
+        form_letter: str,
+        request_id: str,
+        client_update_time: Timestamp | None = None,
     ) -> LoggedMessage:
         """The session's letter (`formLetters/{id}`; empty: the session confirmation) emailed
-        to its client now; `request_id` makes a second click one message. Raises
-        `grpc.aio.AioRpcError`."""
+        to its client now; `request_id` makes a second click one message. `client_update_time`:
+        the client as clients has it now (notifications refuses, FAILED_PRECONDITION, until its
+        copy is that new). Raises `grpc.aio.AioRpcError`."""
         request = pb.SendSessionLetterRequest(session=session, form_letter=form_letter, request_id=request_id)
+        if client_update_time is not None:
+            request.client_update_time.CopyFrom(client_update_time)
         reply = await self.stub.SendSessionLetter(request, metadata=call_metadata(caller), timeout=CALL_TIMEOUT)
         return LoggedMessage.of(reply)
 

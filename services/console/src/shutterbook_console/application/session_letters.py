@@ -9,6 +9,7 @@ import uuid
 
 import grpc
 
+from shutterbook.clients.v1 import clients_pb2 as cpb
 from shutterbook_console.application.session_records import visible_session
 from shutterbook_console.notifications_client import Letter, LoggedMessage, NotificationsClient
 from shutterbook_console.upstreams import Upstreams, upstream_error
@@ -38,10 +39,16 @@ async def email_session_letter(
         raise InvalidArgument(
             "the request has invalid fields", violations=[FieldViolation("request_id", "a UUID")]
         ) from None
-    await visible_session(up, caller, session)
+    booked = await visible_session(up, caller, session)
+    # the client as clients has it now: a name corrected a moment ago (the wizard saves its
+    # client screen after booking) is the name the letter carries, not notifications' copy of
+    # before the correction (its event may still be on its way)
+    seen = None
+    if booked.client:
+        seen = (await up.call(up.clients.GetClient, cpb.GetClientRequest(name=booked.client), caller)).update_time
     letter = f"formLetters/{letter_id}" if letter_id else ""
     try:
-        return await notifications.send_session_letter(caller, session, letter, request_id)
+        return await notifications.send_session_letter(caller, session, letter, request_id, seen)
     except grpc.aio.AioRpcError as err:
         refused = upstream_error(err)
         if refused.status in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):

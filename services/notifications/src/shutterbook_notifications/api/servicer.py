@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
@@ -271,9 +271,11 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         letter_id = _id(request.form_letter, "formLetters", "form_letter", required=False)
         company = _company()
 
+        seen = request.client_update_time.ToDatetime(tzinfo=UTC) if request.HasField("client_update_time") else None
+
         async def work(uow: UnitOfWork) -> pb.Message:
             row = await on_demand.send_session_letter(
-                uow, self.locations, company, session_id, letter_id, request.request_id, self.company_name
+                uow, self.locations, company, session_id, letter_id, request.request_id, self.company_name, seen
             )
             return message_pb(row)
 

@@ -76,6 +76,16 @@ async def client(uow: UnitOfWork, company_id: str, client_id: str) -> KnownClien
     return row
 
 
+async def client_as_of(uow: UnitOfWork, company_id: str, client_id: str, seen: datetime | None) -> KnownClientRow:
+    """The client, no older than `seen` (its `update_time` as a caller last saw it): a change
+    saved before the caller acted but whose event has not arrived is ClientNotKnownYet, not
+    the copy from before it."""
+    row = await client(uow, company_id, client_id)
+    if seen is not None and row.source_updated_at < seen:
+        raise ClientNotKnownYet(f"client {client_id}'s change of {seen.isoformat()} not known yet")
+    return row
+
+
 def facts(row: KnownClientRow) -> ClientFacts:
     return ClientFacts(row.given_name, row.family_name, row.display_name, row.email)
 

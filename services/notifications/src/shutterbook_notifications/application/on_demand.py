@@ -5,6 +5,8 @@ billing says the session owes; billing not answering fails the request (nothing 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, NotFound
 from shutterbook_kit.uow import UnitOfWork
@@ -42,12 +44,17 @@ async def send_session_letter(
     form_letter_id: str,
     request_id: str,
     company_name: str = "",
+    client_seen: datetime | None = None,
 ) -> MessageRow:
-    """Queue the letter in the caller's unit of work (which commits, with its request_id)."""
+    """Queue the letter in the caller's unit of work (which commits, with its request_id).
+    `client_seen`: the client's `update_time` as the caller saw it; the letter waits (the
+    request is refused, to be retried) until notifications' copy of the client is that new,
+    so a name corrected just before the click is the name the letter carries."""
     row = await SessionRepository(uow.session).get(company_id, session_id)
     if row is None:
         raise NotFound("no such session (or its event has not reached notifications yet)")
     try:
+        await directory.client_as_of(uow, company_id, row.client_id, client_seen)
         out = await outgoing_for(uow, locations, row, f"request:{request_id}", company_name)
     except directory.ClientNotKnownYet as exc:
         raise FailedPrecondition("the session's client is not known yet; try again shortly") from exc

@@ -88,9 +88,10 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
 
         # `cache-control: no-cache` (HTTP's meaning): compute now, whatever this process keeps
         fresh = any(k == "cache-control" and v == "no-cache" for k, v in context.invocation_metadata() or ())
-        return await self.answers.answer(
-            company_id, request.SerializeToString(deterministic=True), compute, fresh=fresh
-        )
+        known = opb.ListOpenSlotsRequest()
+        known.CopyFrom(request)
+        known.DiscardUnknownFields()  # the key: what the answer depends on, nothing a caller pads it with
+        return await self.answers.answer(company_id, known.SerializeToString(deterministic=True), compute, fresh=fresh)
 
     async def HoldSlot(self, request: opb.HoldSlotRequest, context: Context) -> opb.SlotHold:
         if request.HasField("client_details"):

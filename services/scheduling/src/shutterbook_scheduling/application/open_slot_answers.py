@@ -52,6 +52,7 @@ Compute = Callable[[], Awaitable[OpenSlotsAnswer]]
 class Entry:
     encoded: bytes
     generation: int
+    started: int  # the computation's order of start: an older one never replaces a newer
     expires: float  # monotonic clock: now + the TTL
     changes_at: float  # wall clock, epoch seconds: time alone may change the answer (inf: never)
 
@@ -73,6 +74,7 @@ class OpenSlotAnswers:
         self._bytes = 0
         self._generations: dict[str, int] = {}
         self._inflight: dict[tuple[Key, int], asyncio.Task[OpenSlotsAnswer]] = {}
+        self._started = 0
         self.hits = 0  # answers served from memory, and computed (for tests and the bench)
         self.computed = 0
 
@@ -115,36 +117,47 @@ class OpenSlotAnswers:
             return (await compute()).encoded
         key = self.key(company_id, request_bytes)
         generation = self.generation(company_id)
-        if fresh:
-            return (await self._compute(key, generation, compute)).encoded
         entry = self._entries.get(key)
+        if fresh:  # and what later callers of this generation join, not an older computation
+            return (await asyncio.shield(self._start(key, generation, compute))).encoded
         if entry is not None:
             if entry.generation == generation and self.clock() < entry.expires and self.wall_clock() < entry.changes_at:
                 self.hits += 1
                 return entry.encoded
             self._drop(key)
-        running = self._inflight.get((key, generation))
-        if running is None:
-            running = asyncio.ensure_future(self._compute(key, generation, compute))
-            self._inflight[(key, generation)] = running
-            running.add_done_callback(lambda task: self._finished(key, generation, task))
+        running = self._inflight.get((key, generation)) or self._start(key, generation, compute)
         return (await asyncio.shield(running)).encoded
 
+    def _start(self, key: Key, generation: int, compute: Compute) -> asyncio.Task[OpenSlotsAnswer]:
+        self._started += 1
+        running = asyncio.ensure_future(self._compute(key, generation, self._started, compute))
+        self._inflight[(key, generation)] = running
+        running.add_done_callback(lambda task: self._finished(key, generation, task))
+        return running
+
     def _finished(self, key: Key, generation: int, task: asyncio.Task[OpenSlotsAnswer]) -> None:
-        self._inflight.pop((key, generation), None)
+        if self._inflight.get((key, generation)) is task:
+            del self._inflight[(key, generation)]
         if not task.cancelled():
             task.exception()  # retrieved: its awaiting callers (if any are left) raised it
 
-    async def _compute(self, key: Key, generation: int, compute: Compute) -> OpenSlotsAnswer:
+    async def _compute(self, key: Key, generation: int, started: int, compute: Compute) -> OpenSlotsAnswer:
         self.computed += 1
         answer = await compute()
+        newer = self._inflight.get((key, generation))
+        if newer is not None and newer is not asyncio.current_task():
+            return answer  # a computation started later (a `fresh` one) is running: what callers join and keep
         if self.hearing and self.generation(key[0]) == generation:
             changes_at = answer.changes_at.timestamp() if answer.changes_at is not None else float("inf")
-            self._store(key, Entry(answer.encoded, generation, self.clock() + self.ttl_seconds, changes_at))
+            entry = Entry(answer.encoded, generation, started, self.clock() + self.ttl_seconds, changes_at)
+            self._store(key, entry)
         return answer
 
     def _store(self, key: Key, entry: Entry) -> None:
-        size = len(entry.encoded)
+        kept = self._entries.get(key)
+        if kept is not None and kept.started > entry.started:
+            return  # a computation started later (a `fresh` one, say) was kept first
+        size = _size(key, entry)
         if size > self.max_bytes:
             return
         self._drop(key)
@@ -156,10 +169,15 @@ class OpenSlotAnswers:
     def _drop(self, key: Key) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
-            self._bytes -= len(entry.encoded)
+            self._bytes -= _size(key, entry)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _size(key: Key, entry: Entry) -> int:
+    """What an entry costs: its answer and its key (a request may be large)."""
+    return len(entry.encoded) + len(key[2]) + sum(len(s) for s in key[1] or ())
 
 
 class EventFeed:

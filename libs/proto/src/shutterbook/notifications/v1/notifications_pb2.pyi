@@ -802,22 +802,32 @@ class SendSessionLetterRequest(_message.Message):
     SESSION_FIELD_NUMBER: _builtins.int
     FORM_LETTER_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_UPDATE_TIME_FIELD_NUMBER: _builtins.int
     session: _builtins.str
     """The session, `sessions/{id}`."""
     form_letter: _builtins.str
     """The letter, `formLetters/{id}`; empty: the session confirmation letter."""
     request_id: _builtins.str
     """Idempotency key (a UUID): a retry returns the first message. Required."""
+    @_builtins.property
+    def client_update_time(self) -> _timestamp_pb2.Timestamp:
+        """The session's client as the caller last saw it (clients' `Client.update_time`). Optional.
+        Notifications knows clients from clients' events: while its copy of the client is older
+        than this (a change saved a moment ago has not reached it), FAILED_PRECONDITION and
+        nothing is queued; a retry with the same request_id sends once the change has arrived.
+        """
+
     def __init__(
         self,
         *,
         session: _builtins.str = ...,
         form_letter: _builtins.str = ...,
         request_id: _builtins.str = ...,
+        client_update_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_update_time", b"client_update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["form_letter", b"form_letter", "request_id", b"request_id", "session", b"session"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_update_time", b"client_update_time", "form_letter", b"form_letter", "request_id", b"request_id", "session", b"session"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
