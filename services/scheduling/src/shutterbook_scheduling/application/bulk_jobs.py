@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
-from sqlalchemy import func, select
 
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
@@ -45,7 +44,7 @@ from shutterbook_scheduling.application.common import read_date, read_time, run_
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
-from shutterbook_scheduling.storage import lists, records
+from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.bulk_models import (
     ITEM_DONE,
     ITEM_FAILED,
@@ -55,20 +54,15 @@ from shutterbook_scheduling.storage.bulk_models import (
     BulkJobItemRow,
     BulkJobRow,
 )
-from shutterbook_scheduling.storage.models import CalendarBlockRow, KnownClientRow, SessionRow
+from shutterbook_scheduling.storage.bulk_repository import CHUNK, BulkJobRepository
 
 MAX_CLIENTS = 10_000
 MAX_SELECTION_PAGES = 100  # 100 pages of 1,000 clients: a bound on the clients service loop
-CHUNK = 500  # ids per IN (...) query
 CLIENTS_SERVICE = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name
 _TEMPLATE_CHECK_DAY = date(2001, 1, 2)  # any plain day: the template is checked apart from the slots
 
 
 # --- client selection --------------------------------------------------------------------------
-
-
-def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
-    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 def selector_request(selector: bpb.BulkClientSelector) -> clients_pb2.ListClientsRequest:
@@ -146,27 +140,13 @@ async def select_clients(
 ) -> bpb.SelectBulkClientsResponse:
     listed = await list_selected(clients_target, selector_request(request.selector))
     ids = [c.name.removeprefix("clients/") for c in listed]
-    known: set[str] = set()
     with_future: set[str] = set()
     now = utcnow()
     async with UnitOfWork(db, readonly=True) as uow:
-        for chunk in _chunks(ids):
-            rows = await uow.session.execute(
-                select(KnownClientRow.client_id, KnownClientRow.deleted, KnownClientRow.merged_into).where(
-                    KnownClientRow.company_id == company_id, KnownClientRow.client_id.in_(chunk)
-                )
-            )
-            known.update(r.client_id for r in rows if not r.deleted and not r.merged_into)
-            if request.only_without_future_session:
-                future = await uow.session.scalars(
-                    select(SessionRow.client_id).where(
-                        SessionRow.company_id == company_id,
-                        SessionRow.client_id.in_(chunk),
-                        SessionRow.start_at > now,
-                        SessionRow.cancelled.is_(False),
-                    )
-                )
-                with_future.update(future)
+        repo = BulkJobRepository(uow)
+        known = await repo.bookable_clients(company_id, ids)
+        if request.only_without_future_session:
+            with_future = await repo.clients_with_future_session(company_id, ids, now)
     out = bpb.SelectBulkClientsResponse()
     for client, client_id in zip(listed, ids, strict=True):
         entry = bpb.BulkClient(client=client.name, display_name=client_display_name(client))
@@ -304,19 +284,7 @@ async def _conflicts(
     widened = [(s.start - timedelta(minutes=before), s.end + timedelta(minutes=after)) for s in slots]
     low = min(w[0] for w in widened)
     high = max(w[1] for w in widened)
-    blocks = (
-        await uow.session.scalars(
-            select(CalendarBlockRow)
-            .where(
-                CalendarBlockRow.company_id == company_id,
-                CalendarBlockRow.schedule_id.in_(schedule_ids),
-                CalendarBlockRow.occupies,
-                CalendarBlockRow.occupied_start < high,
-                CalendarBlockRow.occupied_end > low,
-            )
-            .order_by(CalendarBlockRow.occupied_start)
-        )
-    ).all()
+    blocks = await BulkJobRepository(uow).occupying_blocks(company_id, schedule_ids, low, high)
     out: list[bpb.BulkConflict] = []
     for index, (slot, (start, end)) in enumerate(zip(slots, widened, strict=True)):
         for block in blocks:
@@ -372,13 +340,6 @@ def job_message(row: BulkJobRow, counts: dict[str, int]) -> bpb.BulkJob:
     return msg
 
 
-async def item_counts(uow: UnitOfWork, job_id: str) -> dict[str, int]:
-    rows = await uow.session.execute(
-        select(BulkJobItemRow.state, func.count()).where(BulkJobItemRow.job_id == job_id).group_by(BulkJobItemRow.state)
-    )
-    return {state: int(count) for state, count in rows.tuples()}
-
-
 async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRequest) -> bpb.BulkJob:
     v = Violations()
     validate_request_id(request.request_id, v)
@@ -421,9 +382,7 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
             completed_at=None,
         )
         records.write_job(row, msg)
-        uow.session.add(row)
-        await uow.session.flush()
-        uow.session.add_all(
+        items = (
             BulkJobItemRow(
                 job_id=job_id,
                 position=position,
@@ -437,6 +396,7 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
             )
             for position, (client_id, slot) in enumerate(zip(client_ids, slots, strict=False))
         )
+        await BulkJobRepository(uow).add_job(row, items)
         return job_message(row, {})
 
     return await run_once(db, company_id, "CreateBulkJob", request, bpb.BulkJob, work)
@@ -444,9 +404,7 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
 
 async def _load_job(uow: UnitOfWork, company_id: str, name: str, field: str = "name") -> BulkJobRow:
     job_id = parse_name(name, "bulkJobs", field=field)
-    row = await uow.session.scalar(
-        select(BulkJobRow).where(BulkJobRow.id == job_id, BulkJobRow.company_id == company_id)
-    )
+    row = await BulkJobRepository(uow).job(company_id, job_id)
     if row is None or not caller_sees(row.template_location.removeprefix("locations/")):
         raise NotFound(f"{name} not found")
     return row
@@ -455,7 +413,7 @@ async def _load_job(uow: UnitOfWork, company_id: str, name: str, field: str = "n
 async def get_job(db: Database, company_id: str, request: bpb.GetBulkJobRequest) -> bpb.BulkJob:
     async with UnitOfWork(db, readonly=True) as uow:
         row = await _load_job(uow, company_id, request.name)
-        return job_message(row, await item_counts(uow, row.id))
+        return job_message(row, await BulkJobRepository(uow).item_counts(row.id))
 
 
 _ITEM_STATES = {ITEM_PENDING: bpb.BULK_JOB_ITEM_STATE_PENDING, ITEM_DONE: bpb.BULK_JOB_ITEM_STATE_DONE}
@@ -479,7 +437,7 @@ async def list_items(
     check_page(request.page_size, request.page_token)
     async with UnitOfWork(db, readonly=True) as uow:
         job = await _load_job(uow, company_id, request.parent, field="parent")
-        page = await lists.bulk_job_items_page(uow.session, job.id, request.page_size, request.page_token)
+        page = await BulkJobRepository(uow).items_page(job.id, request.page_size, request.page_token)
     return bpb.ListBulkJobItemsResponse(
         items=[item_message(r) for r in page.items], next_page_token=page.next_page_token
     )
@@ -505,6 +463,7 @@ def session_request(job: bpb.BulkJob, job_id: str, item: BulkJobItemRow, zone: Z
 
 
 __all__ = [
+    "CHUNK",
     "ITEM_DONE",
     "ITEM_FAILED",
     "ITEM_PENDING",
@@ -512,7 +471,6 @@ __all__ = [
     "JOB_SUCCEEDED",
     "create_job",
     "get_job",
-    "item_counts",
     "list_items",
     "select_clients",
     "session_request",

@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
@@ -40,11 +38,11 @@ from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import bookings, setup
-from shutterbook_scheduling.application.bulk_jobs import item_counts, job_message, session_request
+from shutterbook_scheduling.application.bulk_jobs import job_message, session_request
 from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.storage import bulk_models, records
-from shutterbook_scheduling.storage.bulk_models import BulkJobItemRow, BulkJobRow
-from shutterbook_scheduling.storage.leases import lease_free
+from shutterbook_scheduling.storage.bulk_models import BulkJobItemRow
+from shutterbook_scheduling.storage.bulk_repository import BulkJobRepository
 
 log = logging.getLogger(__name__)
 
@@ -88,26 +86,14 @@ class BulkJobRunner(PeriodicWorker):
 
     async def claim(self) -> _Claim | None:
         now = utcnow()
-        runnable = (
-            BulkJobRow.state == bulk_models.JOB_RUNNING,
-            lease_free(BulkJobRow, now),
-        )
         # a read first, so an idle runner never takes SQLite's write lock
         async with UnitOfWork(self.db, readonly=True) as uow:
-            if await uow.session.scalar(select(BulkJobRow.id).where(*runnable).limit(1)) is None:
+            if not await BulkJobRepository(uow).has_runnable(now):
                 return None
         async with UnitOfWork(self.db, source=SOURCE) as uow:
-            row = await uow.session.scalar(
-                select(BulkJobRow)
-                .where(*runnable)
-                .order_by(BulkJobRow.created_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
+            row = await BulkJobRepository(uow).claim(self.owner, now + self.lease, now)
             if row is None:
                 return None
-            row.lease_owner = self.owner
-            row.lease_until = now + self.lease
             claim = _Claim(row.id, row.company_id, row.created_by, records.job_base_message(row))
             await uow.commit()
         return claim
@@ -119,16 +105,7 @@ class BulkJobRunner(PeriodicWorker):
         try:
             while not self.stopping:
                 async with UnitOfWork(self.db, readonly=True) as uow:
-                    items = (
-                        await uow.session.scalars(
-                            select(BulkJobItemRow)
-                            .where(
-                                BulkJobItemRow.job_id == claim.job_id, BulkJobItemRow.state == bulk_models.ITEM_PENDING
-                            )
-                            .order_by(BulkJobItemRow.position)
-                            .limit(BATCH)
-                        )
-                    ).all()
+                    items = await BulkJobRepository(uow).pending_items(claim.job_id, BATCH)
                 if not items:
                     await self._finish(claim)
                     return
@@ -158,18 +135,13 @@ class BulkJobRunner(PeriodicWorker):
     async def _record(self, claim: _Claim, outcomes: list[_Outcome]) -> bool:
         """Write the outcomes and renew the lease, if this runner still holds it."""
         async with UnitOfWork(self.db, source=SOURCE) as uow:
-            job = await uow.session.scalar(select(BulkJobRow).where(BulkJobRow.id == claim.job_id).with_for_update())
+            repo = BulkJobRepository(uow)
+            job = await repo.locked_job(claim.job_id)
             if job is None or job.lease_owner != self.owner:
                 return False
             job.lease_until = utcnow() + self.lease
             by_position = {o.position: o for o in outcomes}
-            items = (
-                await uow.session.scalars(
-                    select(BulkJobItemRow).where(
-                        BulkJobItemRow.job_id == claim.job_id, BulkJobItemRow.position.in_(list(by_position))
-                    )
-                )
-            ).all()
+            items = await repo.items_at(claim.job_id, list(by_position))
             for item in items:
                 outcome = by_position[item.position]
                 item.state = bulk_models.ITEM_DONE if outcome.session_id else bulk_models.ITEM_FAILED
@@ -180,7 +152,8 @@ class BulkJobRunner(PeriodicWorker):
 
     async def _finish(self, claim: _Claim) -> None:
         async with UnitOfWork(self.db, source=SOURCE) as uow:
-            job = await uow.session.scalar(select(BulkJobRow).where(BulkJobRow.id == claim.job_id).with_for_update())
+            repo = BulkJobRepository(uow)
+            job = await repo.locked_job(claim.job_id)
             if job is None or job.lease_owner != self.owner or job.state != bulk_models.JOB_RUNNING:
                 return
             now = utcnow()
@@ -188,7 +161,7 @@ class BulkJobRunner(PeriodicWorker):
             job.completed_at = now
             job.lease_owner = None
             job.lease_until = None
-            msg = job_message(job, await item_counts(uow, job.id))
+            msg = job_message(job, await repo.item_counts(job.id))
             uow.emit(events.BULK_JOB_COMPLETED, job.company_id, bpb.BulkJobCompletedEvent(bulk_job=msg))
             await uow.commit()
 
