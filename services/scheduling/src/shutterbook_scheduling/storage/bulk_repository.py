@@ -5,8 +5,9 @@ reports as conflicts).
 
 A use case (application/bulk_jobs.py, bulk_job_list.py, bulk_runner.py) makes
 `BulkJobRepository(uow)` inside its unit of work and never touches `uow.session` or writes a
-statement itself. A change reads its job locked first (`claim`, `locked_job`), then changes the
-rows it got back, in the same transaction.
+statement itself. Rows in, domain objects out (domain/bulk_jobs.py); the runner's changes
+(`claim`, `record`, `complete`) each lock the job first and check the runner still holds its
+lease. Creating a job (`add_job`) still takes rows built by application/bulk_jobs.py.
 """
 
 from __future__ import annotations
@@ -18,8 +19,23 @@ from sqlalchemy import func, select
 
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.bulk_jobs import (
+    TEMPLATE_FIELDS,
+    BulkJob,
+    BulkJobItem,
+    BulkTemplate,
+    ItemOutcome,
+    JobRow,
+    counted,
+)
 from shutterbook_scheduling.storage import lists
-from shutterbook_scheduling.storage.bulk_models import ITEM_PENDING, JOB_RUNNING, BulkJobItemRow, BulkJobRow
+from shutterbook_scheduling.storage.bulk_models import (
+    ITEM_PENDING,
+    JOB_RUNNING,
+    JOB_SUCCEEDED,
+    BulkJobItemRow,
+    BulkJobRow,
+)
 from shutterbook_scheduling.storage.leases import lease_free
 from shutterbook_scheduling.storage.models import CalendarBlockRow, KnownClientRow, SessionRow
 
@@ -28,6 +44,41 @@ CHUNK = 500  # ids per IN (...) query
 
 def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def bulk_job(row: BulkJobRow) -> BulkJob:
+    """The job as stored (its items not counted: `domain.bulk_jobs.counted`)."""
+    template = BulkTemplate(**{f: getattr(row, f"template_{f}") for f in TEMPLATE_FIELDS}) if row.has_template else None
+    rows = tuple(
+        JobRow(
+            start_date=r.start_date,
+            end_date=r.end_date,
+            start_minute=r.start_minute,
+            end_minute=r.end_minute,
+            session_duration_minutes=r.session_duration_minutes,
+            exclude_saturdays=r.exclude_saturdays,
+            exclude_sundays=r.exclude_sundays,
+            break_start_minute=r.break_start_minute,
+            break_end_minute=r.break_end_minute,
+            minutes_between_sessions=r.minutes_between_sessions,
+        )
+        for r in row.rows
+    )
+    return BulkJob(
+        id=row.id,
+        template=template,
+        rows=rows,
+        allow_conflicts=row.allow_conflicts,
+        created_by=row.created_by,
+        create_time=row.created_at,
+        state=row.state,
+        total=row.total,
+        complete_time=row.completed_at,
+    )
+
+
+def bulk_job_item(row: BulkJobItemRow) -> BulkJobItem:
+    return BulkJobItem(row.position, row.client_id, row.start_at, row.end_at, row.state, row.session_id, row.failure)
 
 
 class BulkJobRepository:
@@ -84,25 +135,29 @@ class BulkJobRepository:
 
     # --- jobs ---
 
-    async def add_job(self, job: BulkJobRow, items: Iterable[BulkJobItemRow]) -> None:
-        """Store a new job, then its items."""
+    async def add_job(self, job: BulkJobRow, items: Iterable[BulkJobItemRow]) -> BulkJob:
+        """Store a new job, then its items; the job as stored (none of its items done yet)."""
         self.uow.session.add(job)
         await self.uow.session.flush()
         self.uow.session.add_all(items)
+        return bulk_job(job)
 
-    async def job(self, company_id: str, job_id: str) -> BulkJobRow | None:
-        row: BulkJobRow | None = await self.uow.session.scalar(
+    async def job(self, company_id: str, job_id: str) -> BulkJob | None:
+        """The company's job (its items not counted), None when there is none."""
+        row = await self.uow.session.scalar(
             select(BulkJobRow).where(BulkJobRow.id == job_id, BulkJobRow.company_id == company_id)
         )
-        return row
+        return None if row is None else bulk_job(row)
 
-    async def jobs_page(self, company_id: str, page_size: int, page_token: str) -> Page[BulkJobRow]:
-        """The company's jobs, newest first."""
-        return await lists.bulk_jobs_page(self.uow.session, company_id, page_size, page_token)
+    async def jobs_page(self, company_id: str, page_size: int, page_token: str) -> Page[BulkJob]:
+        """The company's jobs (their items not counted), newest first."""
+        page = await lists.bulk_jobs_page(self.uow.session, company_id, page_size, page_token)
+        return Page([bulk_job(r) for r in page.items], page.next_page_token)
 
-    async def items_page(self, job_id: str, page_size: int, page_token: str) -> Page[BulkJobItemRow]:
+    async def items_page(self, job_id: str, page_size: int, page_token: str) -> Page[BulkJobItem]:
         """A job's items in their order."""
-        return await lists.bulk_job_items_page(self.uow.session, job_id, page_size, page_token)
+        page = await lists.bulk_job_items_page(self.uow.session, job_id, page_size, page_token)
+        return Page([bulk_job_item(r) for r in page.items], page.next_page_token)
 
     async def item_counts(self, job_id: str) -> dict[str, int]:
         """The job's items by state: {state: how many}."""
@@ -134,10 +189,10 @@ class BulkJobRepository:
         runnable = (BulkJobRow.state == JOB_RUNNING, lease_free(BulkJobRow, now))
         return await self.uow.session.scalar(select(BulkJobRow.id).where(*runnable).limit(1)) is not None
 
-    async def claim(self, owner: str, until: datetime, now: datetime) -> BulkJobRow | None:
-        """The oldest running job with a free lease, leased to `owner` until `until`; None when
-        there is none. PostgreSQL: FOR UPDATE SKIP LOCKED (replicas take different jobs);
-        SQLite: the write transaction serializes claims."""
+    async def claim(self, owner: str, until: datetime, now: datetime) -> tuple[str, BulkJob] | None:
+        """The oldest running job with a free lease (and its company), leased to `owner` until
+        `until`; None when there is none. PostgreSQL: FOR UPDATE SKIP LOCKED (replicas take
+        different jobs); SQLite: the write transaction serializes claims."""
         row = await self.uow.session.scalar(
             select(BulkJobRow)
             .where(BulkJobRow.state == JOB_RUNNING, lease_free(BulkJobRow, now))
@@ -145,12 +200,13 @@ class BulkJobRepository:
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        if row is not None:
-            row.lease_owner = owner
-            row.lease_until = until
-        return row
+        if row is None:
+            return None
+        row.lease_owner = owner
+        row.lease_until = until
+        return row.company_id, bulk_job(row)
 
-    async def pending_items(self, job_id: str, limit: int) -> list[BulkJobItemRow]:
+    async def pending_items(self, job_id: str, limit: int) -> list[BulkJobItem]:
         """The job's first `limit` items still pending, in their order."""
         rows = await self.uow.session.scalars(
             select(BulkJobItemRow)
@@ -158,18 +214,41 @@ class BulkJobRepository:
             .order_by(BulkJobItemRow.position)
             .limit(limit)
         )
-        return list(rows.all())
+        return [bulk_job_item(r) for r in rows.all()]
 
-    async def locked_job(self, job_id: str) -> BulkJobRow | None:
-        """The job, locked for a change (FOR UPDATE)."""
-        row: BulkJobRow | None = await self.uow.session.scalar(
-            select(BulkJobRow).where(BulkJobRow.id == job_id).with_for_update()
-        )
-        return row
+    async def _leased_row(self, job_id: str, owner: str) -> BulkJobRow | None:
+        """The job locked (FOR UPDATE), if `owner` still holds its lease."""
+        row = await self.uow.session.scalar(select(BulkJobRow).where(BulkJobRow.id == job_id).with_for_update())
+        return row if row is not None and row.lease_owner == owner else None
 
-    async def items_at(self, job_id: str, positions: Sequence[int]) -> list[BulkJobItemRow]:
-        """The job's items at `positions`."""
-        rows = await self.uow.session.scalars(
-            select(BulkJobItemRow).where(BulkJobItemRow.job_id == job_id, BulkJobItemRow.position.in_(list(positions)))
+    async def record(self, job_id: str, owner: str, until: datetime, outcomes: Sequence[ItemOutcome]) -> bool:
+        """Write the items' outcomes and renew the lease until `until`, if `owner` still holds
+        it; whether it did."""
+        job = await self._leased_row(job_id, owner)
+        if job is None:
+            return False
+        job.lease_until = until
+        by_position = {o.position: o for o in outcomes}
+        items = await self.uow.session.scalars(
+            select(BulkJobItemRow).where(
+                BulkJobItemRow.job_id == job_id, BulkJobItemRow.position.in_(list(by_position))
+            )
         )
-        return list(rows.all())
+        for item in items.all():
+            outcome = by_position[item.position]
+            item.state = outcome.state
+            item.session_id = outcome.session_id
+            item.failure = outcome.failure
+        return True
+
+    async def complete(self, job_id: str, owner: str, now: datetime) -> BulkJob | None:
+        """Mark the running job `owner` holds succeeded `now` and free its lease; the job as
+        completed (its items counted), None when it is not `owner`'s or not running."""
+        job = await self._leased_row(job_id, owner)
+        if job is None or job.state != JOB_RUNNING:
+            return None
+        job.state = JOB_SUCCEEDED
+        job.completed_at = now
+        job.lease_owner = None
+        job.lease_until = None
+        return counted(bulk_job(job), await self.item_counts(job.id))
