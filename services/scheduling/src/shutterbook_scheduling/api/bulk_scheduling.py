@@ -1,7 +1,10 @@
 """Bulk scheduling of sessions for a group of clients (issue 8): the gRPC service and its job runner.
 
 Wired into the scheduling service by main.py: `SERVICE_NAMES` (health and reflection),
-`register` (adds the servicer to the server) and `workers` (background tasks).
+`register` (adds the servicer to the server) and `workers` (background tasks). Reading jobs
+and their items (get, list) converts at the edge (api/bulk_job_convert.py) around use cases
+that take and return domain objects; the wizard's steps (select, verify, create) still take
+and answer messages in application/bulk_jobs.py.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.api import bulk_job_convert as convert
 from shutterbook_scheduling.application import bulk_job_list, bulk_jobs
 from shutterbook_scheduling.application.bulk_runner import BulkJobRunner
 from shutterbook_scheduling.settings import SchedulingSettings
@@ -45,18 +49,21 @@ class BulkSchedulingServicer(bulk_pb2_grpc.BulkSchedulingServiceServicer):
         return await bulk_jobs.verify(self.db, _company(), request)
 
     async def CreateBulkJob(self, request: bpb.CreateBulkJobRequest, context: Context) -> bpb.BulkJob:
-        return await bulk_jobs.create_job(self.db, _company(), request)
+        return await bulk_jobs.create_job(self.db, _company(), request, convert.job_message)
 
     async def GetBulkJob(self, request: bpb.GetBulkJobRequest, context: Context) -> bpb.BulkJob:
-        return await bulk_jobs.get_job(self.db, _company(), request)
+        return convert.job_message(await bulk_jobs.get_job(self.db, _company(), convert.job_id(request.name)))
 
     async def ListBulkJobItems(
         self, request: bpb.ListBulkJobItemsRequest, context: Context
     ) -> bpb.ListBulkJobItemsResponse:
-        return await bulk_jobs.list_items(self.db, _company(), request)
+        job_id, page_size, page_token = convert.items_request(request)
+        page = await bulk_jobs.list_items(self.db, _company(), job_id, page_size, page_token)
+        return convert.items_response(page)
 
     async def ListBulkJobs(self, request: bpb.ListBulkJobsRequest, context: Context) -> bpb.ListBulkJobsResponse:
-        return await bulk_job_list.list_jobs(self.db, _company(), request)
+        page = await bulk_job_list.list_jobs(self.db, _company(), request.page_size, request.page_token)
+        return convert.jobs_response(page)
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:
@@ -68,4 +75,4 @@ def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, o
 
 def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: SchedulingSettings) -> list[Worker]:
     """The job runner (its lease: SHUTTERBOOK_SCHEDULING_BULK_LEASE_SECONDS, default 30)."""
-    return [BulkJobRunner(db, lease_seconds=own.bulk_lease_seconds)]
+    return [BulkJobRunner(db, announce=convert.announce_completed, lease_seconds=own.bulk_lease_seconds)]

@@ -2,7 +2,8 @@
 pattern's coming weeks generated.
 
 Wired into the scheduling service by main.py like the other features: `SERVICE_NAMES`,
-`register` and `workers`. The worker's round runs every
+`register` and `workers`. The servicer converts a request (api/slot_pattern_convert.py), calls
+the use case (application/slot_patterns.py) and converts its answer. The worker's round runs every
 SHUTTERBOOK_SCHEDULING_PATTERN_INTERVAL_SECONDS (default 300); a pattern's lease lasts
 SHUTTERBOOK_SCHEDULING_PATTERN_LEASE_SECONDS (default 60).
 """
@@ -25,6 +26,7 @@ from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.api import slot_pattern_convert as convert
 from shutterbook_scheduling.application import slot_patterns
 from shutterbook_scheduling.settings import SchedulingSettings
 
@@ -41,20 +43,30 @@ class TimeSlotPatternServicer(slot_patterns_pb2_grpc.TimeSlotPatternServiceServi
         self, request: spb.CreateTimeSlotPatternRequest, context: Context
     ) -> spb.TimeSlotPattern:
         call = tenancy.current()
-        return await slot_patterns.create_pattern(self.db, call.company_id, call.caller, request)
+        fields = convert.pattern_fields(request.time_slot_pattern)
+        once = convert.create_once(self.db, call.company_id, request)
+        created = await slot_patterns.create_pattern(
+            self.db, call.company_id, call.caller, fields, request.request_id, once, convert.announce_generated
+        )
+        return convert.pattern_message(created)
 
     async def GetTimeSlotPattern(self, request: spb.GetTimeSlotPatternRequest, context: Context) -> spb.TimeSlotPattern:
-        return await slot_patterns.get_pattern(self.db, tenancy.current().company_id, request.name)
+        company_id = tenancy.current().company_id
+        pattern = await slot_patterns.get_pattern(self.db, company_id, convert.pattern_id(request.name))
+        return convert.pattern_message(pattern)
 
     async def ListTimeSlotPatterns(
         self, request: spb.ListTimeSlotPatternsRequest, context: Context
     ) -> spb.ListTimeSlotPatternsResponse:
-        return await slot_patterns.list_patterns(self.db, tenancy.current().company_id, request)
+        page = await slot_patterns.list_patterns(
+            self.db, tenancy.current().company_id, request.page_size, request.page_token
+        )
+        return convert.list_response(page)
 
     async def DeleteTimeSlotPattern(
         self, request: spb.DeleteTimeSlotPatternRequest, context: Context
     ) -> empty_pb2.Empty:
-        await slot_patterns.delete_pattern(self.db, tenancy.current().company_id, request.name)
+        await slot_patterns.delete_pattern(self.db, tenancy.current().company_id, convert.pattern_id(request.name))
         return empty_pb2.Empty()
 
 
@@ -75,7 +87,13 @@ class PatternWorker(PeriodicWorker):
         for pattern_id in await slot_patterns.due_pattern_ids(self.db, utcnow()):
             if self.stopping:
                 break
-            made = await slot_patterns.generate(self.db, pattern_id, owner=self.owner, lease_seconds=self.lease_seconds)
+            made = await slot_patterns.generate(
+                self.db,
+                pattern_id,
+                owner=self.owner,
+                announce=convert.announce_generated,
+                lease_seconds=self.lease_seconds,
+            )
             if made is not None:
                 self.runs += 1
                 created += made

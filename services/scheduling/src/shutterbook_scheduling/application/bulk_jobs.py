@@ -12,14 +12,13 @@ The sessions are then created by `bulk_runner`, item by item, through `create_se
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
-from sqlalchemy import func, select
 
 from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
@@ -36,39 +35,34 @@ from shutterbook_kit.errors import (
 )
 from shutterbook_kit.grpc_client import open_channel
 from shutterbook_kit.idempotency import validate_request_id
-from shutterbook_kit.pagination import check_page
-from shutterbook_kit.resource_names import parse_name, parse_reference
+from shutterbook_kit.pagination import Page
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bookings
 from shutterbook_scheduling.application.common import read_date, read_time, run_once, to_date, ts
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
-from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
-from shutterbook_scheduling.storage import lists, records
-from shutterbook_scheduling.storage.bulk_models import (
-    ITEM_DONE,
-    ITEM_FAILED,
-    ITEM_PENDING,
-    JOB_RUNNING,
-    JOB_SUCCEEDED,
-    BulkJobItemRow,
-    BulkJobRow,
+from shutterbook_scheduling.domain.bulk_jobs import (
+    COLLECTION,
+    TEMPLATE_FIELDS,
+    BulkJob,
+    BulkJobItem,
+    BulkTemplate,
+    counted,
 )
-from shutterbook_scheduling.storage.models import CalendarBlockRow, KnownClientRow, SessionRow
+from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
+from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage.bulk_models import ITEM_PENDING, JOB_RUNNING, BulkJobItemRow, BulkJobRow
+from shutterbook_scheduling.storage.bulk_repository import CHUNK, BulkJobRepository
 
 MAX_CLIENTS = 10_000
 MAX_SELECTION_PAGES = 100  # 100 pages of 1,000 clients: a bound on the clients service loop
-CHUNK = 500  # ids per IN (...) query
 CLIENTS_SERVICE = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name
 _TEMPLATE_CHECK_DAY = date(2001, 1, 2)  # any plain day: the template is checked apart from the slots
 
 
 # --- client selection --------------------------------------------------------------------------
-
-
-def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
-    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 def selector_request(selector: bpb.BulkClientSelector) -> clients_pb2.ListClientsRequest:
@@ -146,27 +140,13 @@ async def select_clients(
 ) -> bpb.SelectBulkClientsResponse:
     listed = await list_selected(clients_target, selector_request(request.selector))
     ids = [c.name.removeprefix("clients/") for c in listed]
-    known: set[str] = set()
     with_future: set[str] = set()
     now = utcnow()
     async with UnitOfWork(db, readonly=True) as uow:
-        for chunk in _chunks(ids):
-            rows = await uow.session.execute(
-                select(KnownClientRow.client_id, KnownClientRow.deleted, KnownClientRow.merged_into).where(
-                    KnownClientRow.company_id == company_id, KnownClientRow.client_id.in_(chunk)
-                )
-            )
-            known.update(r.client_id for r in rows if not r.deleted and not r.merged_into)
-            if request.only_without_future_session:
-                future = await uow.session.scalars(
-                    select(SessionRow.client_id).where(
-                        SessionRow.company_id == company_id,
-                        SessionRow.client_id.in_(chunk),
-                        SessionRow.start_at > now,
-                        SessionRow.cancelled.is_(False),
-                    )
-                )
-                with_future.update(future)
+        repo = BulkJobRepository(uow)
+        known = await repo.bookable_clients(company_id, ids)
+        if request.only_without_future_session:
+            with_future = await repo.clients_with_future_session(company_id, ids, now)
     out = bpb.SelectBulkClientsResponse()
     for client, client_id in zip(listed, ids, strict=True):
         entry = bpb.BulkClient(client=client.name, display_name=client_display_name(client))
@@ -233,11 +213,9 @@ def read_rows(rows: Sequence[bpb.TimeSlotRow], v: Violations) -> list[bulk_rows.
     return out if ok else None
 
 
-# What a bulk template gives every session it books, field by field (the same names on both).
-TEMPLATE_FIELDS = ("location", "description", "session_type", "status", "photographer", "assistant", "camera_room")
-
-
-def session_for(template: bpb.BulkSessionTemplate, client: str, day: date, start: time, end: time) -> pb.Session:
+def session_for(
+    template: bpb.BulkSessionTemplate | BulkTemplate, client: str, day: date, start: time, end: time
+) -> pb.Session:
     return pb.Session(
         client=client,
         **{name: getattr(template, name) for name in TEMPLATE_FIELDS},
@@ -304,19 +282,7 @@ async def _conflicts(
     widened = [(s.start - timedelta(minutes=before), s.end + timedelta(minutes=after)) for s in slots]
     low = min(w[0] for w in widened)
     high = max(w[1] for w in widened)
-    blocks = (
-        await uow.session.scalars(
-            select(CalendarBlockRow)
-            .where(
-                CalendarBlockRow.company_id == company_id,
-                CalendarBlockRow.schedule_id.in_(schedule_ids),
-                CalendarBlockRow.occupies,
-                CalendarBlockRow.occupied_start < high,
-                CalendarBlockRow.occupied_end > low,
-            )
-            .order_by(CalendarBlockRow.occupied_start)
-        )
-    ).all()
+    blocks = await BulkJobRepository(uow).occupying_blocks(company_id, schedule_ids, low, high)
     out: list[bpb.BulkConflict] = []
     for index, (slot, (start, end)) in enumerate(zip(slots, widened, strict=True)):
         for block in blocks:
@@ -361,25 +327,11 @@ async def verify(
 # --- jobs ----------------------------------------------------------------------------------------
 
 
-def job_message(row: BulkJobRow, counts: dict[str, int]) -> bpb.BulkJob:
-    msg = records.job_base_message(row)
-    msg.state = bpb.BULK_JOB_STATE_SUCCEEDED if row.state == JOB_SUCCEEDED else bpb.BULK_JOB_STATE_RUNNING
-    msg.total = row.total
-    msg.done = counts.get(ITEM_DONE, 0)
-    msg.failures = counts.get(ITEM_FAILED, 0)
-    if row.completed_at is not None:
-        msg.complete_time.CopyFrom(ts(row.completed_at))
-    return msg
-
-
-async def item_counts(uow: UnitOfWork, job_id: str) -> dict[str, int]:
-    rows = await uow.session.execute(
-        select(BulkJobItemRow.state, func.count()).where(BulkJobItemRow.job_id == job_id).group_by(BulkJobItemRow.state)
-    )
-    return {state: int(count) for state, count in rows.tuples()}
-
-
-async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRequest) -> bpb.BulkJob:
+async def create_job(
+    db: Database, company_id: str, request: bpb.CreateBulkJobRequest, message: Callable[[BulkJob], bpb.BulkJob]
+) -> bpb.BulkJob:
+    """The job and one pending item per client, stored once per the request's `request_id`;
+    answered as `message` makes the job (the edge's converter, as get and list answer it)."""
     v = Violations()
     validate_request_id(request.request_id, v)
     client_ids = _read_clients(list(request.clients), v, required=True)
@@ -421,9 +373,7 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
             completed_at=None,
         )
         records.write_job(row, msg)
-        uow.session.add(row)
-        await uow.session.flush()
-        uow.session.add_all(
+        items = (
             BulkJobItemRow(
                 job_id=job_id,
                 position=position,
@@ -437,52 +387,31 @@ async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRe
             )
             for position, (client_id, slot) in enumerate(zip(client_ids, slots, strict=False))
         )
-        return job_message(row, {})
+        return message(await BulkJobRepository(uow).add_job(row, items))
 
     return await run_once(db, company_id, "CreateBulkJob", request, bpb.BulkJob, work)
 
 
-async def _load_job(uow: UnitOfWork, company_id: str, name: str, field: str = "name") -> BulkJobRow:
-    job_id = parse_name(name, "bulkJobs", field=field)
-    row = await uow.session.scalar(
-        select(BulkJobRow).where(BulkJobRow.id == job_id, BulkJobRow.company_id == company_id)
-    )
-    if row is None or not caller_sees(row.template_location.removeprefix("locations/")):
-        raise NotFound(f"{name} not found")
-    return row
+async def _visible_job(uow: UnitOfWork, company_id: str, job_id: str) -> BulkJob:
+    """The company's job if the caller sees its location (else NOT_FOUND), items not counted."""
+    job = await BulkJobRepository(uow).job(company_id, job_id)
+    if job is None or not caller_sees(job.location_id):
+        raise NotFound(f"{COLLECTION}/{job_id} not found")
+    return job
 
 
-async def get_job(db: Database, company_id: str, request: bpb.GetBulkJobRequest) -> bpb.BulkJob:
+async def get_job(db: Database, company_id: str, job_id: str) -> BulkJob:
+    """The job with its items counted."""
     async with UnitOfWork(db, readonly=True) as uow:
-        row = await _load_job(uow, company_id, request.name)
-        return job_message(row, await item_counts(uow, row.id))
+        job = await _visible_job(uow, company_id, job_id)
+        return counted(job, await BulkJobRepository(uow).item_counts(job.id))
 
 
-_ITEM_STATES = {ITEM_PENDING: bpb.BULK_JOB_ITEM_STATE_PENDING, ITEM_DONE: bpb.BULK_JOB_ITEM_STATE_DONE}
-
-
-def item_message(row: BulkJobItemRow) -> bpb.BulkJobItem:
-    return bpb.BulkJobItem(
-        position=row.position,
-        client=f"clients/{row.client_id}",
-        start_time=ts(row.start_at.astimezone(UTC)),
-        end_time=ts(row.end_at.astimezone(UTC)),
-        state=_ITEM_STATES.get(row.state, bpb.BULK_JOB_ITEM_STATE_FAILED),
-        session=f"sessions/{row.session_id}" if row.session_id else "",
-        failure=row.failure,
-    )
-
-
-async def list_items(
-    db: Database, company_id: str, request: bpb.ListBulkJobItemsRequest
-) -> bpb.ListBulkJobItemsResponse:
-    check_page(request.page_size, request.page_token)
+async def list_items(db: Database, company_id: str, job_id: str, page_size: int, page_token: str) -> Page[BulkJobItem]:
+    """A page of the job's items, in their order."""
     async with UnitOfWork(db, readonly=True) as uow:
-        job = await _load_job(uow, company_id, request.parent, field="parent")
-        page = await lists.bulk_job_items_page(uow.session, job.id, request.page_size, request.page_token)
-    return bpb.ListBulkJobItemsResponse(
-        items=[item_message(r) for r in page.items], next_page_token=page.next_page_token
-    )
+        job = await _visible_job(uow, company_id, job_id)
+        return await BulkJobRepository(uow).items_page(job.id, page_size, page_token)
 
 
 def local_slot(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, time, time]:
@@ -492,27 +421,23 @@ def local_slot(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, ti
     return local_start.date(), local_start.time().replace(tzinfo=None), local_end.time().replace(tzinfo=None)
 
 
-def session_request(job: bpb.BulkJob, job_id: str, item: BulkJobItemRow, zone: ZoneInfo) -> pb.CreateSessionRequest:
+def session_request(job: BulkJob, item: BulkJobItem, zone: ZoneInfo) -> pb.CreateSessionRequest:
     """The CreateSession request of an item: the same bytes on every replay (its request_id is
     the job and the client), so a crash between the session's commit and the item's update is
     answered by the idempotency record with the same session, never a second one."""
-    day, start, end = local_slot(item.start_at, item.end_at, zone)
+    day, start, end = local_slot(item.start, item.end, zone)
+    template = job.template or BulkTemplate()
     return pb.CreateSessionRequest(
-        session=session_for(job.template, f"clients/{item.client_id}", day, start, end),
-        request_id=f"bulk-{job_id}-{item.client_id}",
+        session=session_for(template, f"clients/{item.client_id}", day, start, end),
+        request_id=f"bulk-{job.id}-{item.client_id}",
         allow_conflicts=job.allow_conflicts,
     )
 
 
 __all__ = [
-    "ITEM_DONE",
-    "ITEM_FAILED",
-    "ITEM_PENDING",
-    "JOB_RUNNING",
-    "JOB_SUCCEEDED",
+    "CHUNK",
     "create_job",
     "get_job",
-    "item_counts",
     "list_items",
     "select_clients",
     "session_request",

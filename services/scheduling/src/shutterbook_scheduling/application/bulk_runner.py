@@ -12,7 +12,11 @@ their sessions item by item through `create_session`.
   whose session was committed before the crash gets that same session back from the
   idempotency record, so there is never a second session, number or event.
 - Failures (a conflict, a client no longer bookable) are recorded per item; the job still
-  finishes, and its end emits `scheduling.bulk_job.completed`.
+  finishes, and its end emits `scheduling.bulk_job.completed` (built at the API edge and passed
+  in as `announce`: api/bulk_job_convert.py).
+- The job, its items and their outcomes are domain objects (domain/bulk_jobs.py), read and
+  written through storage/bulk_repository.py; each item's session is booked through
+  `bookings.create_session` (a CreateSession request, as any caller's).
 - Who: the runner acts as a JOB caller (`job:<job id>`) named after the staff member who
   started the job (`created_by`, taken from the starter's verified token by CreateBulkJob), so
   "Booked By" of its sessions is the starter and their audit entries name the job; a call it
@@ -23,13 +27,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
-from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import DomainError
@@ -38,13 +40,11 @@ from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
 from shutterbook_scheduling.application import bookings, setup
-from shutterbook_scheduling.application.bulk_jobs import item_counts, job_message, session_request
+from shutterbook_scheduling.application.bulk_jobs import session_request
 from shutterbook_scheduling.application.common import SOURCE
-from shutterbook_scheduling.storage import bulk_models, records
-from shutterbook_scheduling.storage.bulk_models import BulkJobItemRow, BulkJobRow
-from shutterbook_scheduling.storage.leases import lease_free
+from shutterbook_scheduling.domain.bulk_jobs import BulkJob, BulkJobItem, ItemOutcome
+from shutterbook_scheduling.storage.bulk_repository import BulkJobRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,27 +52,23 @@ BATCH = 20
 MAX_FAILURE_TEXT = 2000
 
 
+# Emits `scheduling.bulk_job.completed` for the finished job, in the unit of work given.
+Announce = Callable[[UnitOfWork, str, BulkJob], None]
+
+
 @dataclass(frozen=True)
 class _Claim:
-    job_id: str
     company_id: str
-    caller: str
-    job: bpb.BulkJob
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    position: int
-    session_id: str | None
-    failure: str
+    job: BulkJob
 
 
 class BulkJobRunner(PeriodicWorker):
     """A host Worker: polls every `interval` seconds for runnable jobs until stopped."""
 
-    def __init__(self, db: Database, *, lease_seconds: float = 30.0, interval: float = 0.5) -> None:
+    def __init__(self, db: Database, *, announce: Announce, lease_seconds: float = 30.0, interval: float = 0.5) -> None:
         super().__init__(name="bulk-job-runner", interval=interval)
         self.db = db
+        self.announce = announce
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = str(uuid.uuid4())
         self.created = 0  # sessions created (or replayed) by this runner
@@ -88,108 +84,64 @@ class BulkJobRunner(PeriodicWorker):
 
     async def claim(self) -> _Claim | None:
         now = utcnow()
-        runnable = (
-            BulkJobRow.state == bulk_models.JOB_RUNNING,
-            lease_free(BulkJobRow, now),
-        )
         # a read first, so an idle runner never takes SQLite's write lock
         async with UnitOfWork(self.db, readonly=True) as uow:
-            if await uow.session.scalar(select(BulkJobRow.id).where(*runnable).limit(1)) is None:
+            if not await BulkJobRepository(uow).has_runnable(now):
                 return None
         async with UnitOfWork(self.db, source=SOURCE) as uow:
-            row = await uow.session.scalar(
-                select(BulkJobRow)
-                .where(*runnable)
-                .order_by(BulkJobRow.created_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if row is None:
+            claimed = await BulkJobRepository(uow).claim(self.owner, now + self.lease, now)
+            if claimed is None:
                 return None
-            row.lease_owner = self.owner
-            row.lease_until = now + self.lease
-            claim = _Claim(row.id, row.company_id, row.created_by, records.job_base_message(row))
             await uow.commit()
-        return claim
+        return _Claim(*claimed)
 
     async def run(self, claim: _Claim) -> None:
         zone = ZoneInfo(await self._time_zone(claim))
+        job = claim.job
         # this task's own context: the use cases read the company and caller from it
-        tenancy.set_current(CallContext.of(job_caller(claim.company_id, claim.job_id, claim.caller)))
+        tenancy.set_current(CallContext.of(job_caller(claim.company_id, job.id, job.created_by)))
         try:
             while not self.stopping:
                 async with UnitOfWork(self.db, readonly=True) as uow:
-                    items = (
-                        await uow.session.scalars(
-                            select(BulkJobItemRow)
-                            .where(
-                                BulkJobItemRow.job_id == claim.job_id, BulkJobItemRow.state == bulk_models.ITEM_PENDING
-                            )
-                            .order_by(BulkJobItemRow.position)
-                            .limit(BATCH)
-                        )
-                    ).all()
+                    items = await BulkJobRepository(uow).pending_items(job.id, BATCH)
                 if not items:
                     await self._finish(claim)
                     return
                 outcomes = [await self._create(claim, item, zone) for item in items]
                 if not await self._record(claim, outcomes):
-                    log.warning("bulk job %s: lease lost, leaving it to its new runner", claim.job_id)
+                    log.warning("bulk job %s: lease lost, leaving it to its new runner", job.id)
                     return
         finally:
             tenancy.set_current(None)
 
     async def _time_zone(self, claim: _Claim) -> str:
         async with UnitOfWork(self.db, readonly=True) as uow:
-            location = await setup.load_message(
-                uow, setup.LOCATIONS, claim.company_id, claim.job.template.location.removeprefix("locations/")
-            )
+            location = await setup.load_message(uow, setup.LOCATIONS, claim.company_id, claim.job.location_id)
         return str(location.time_zone) if location is not None else "UTC"
 
-    async def _create(self, claim: _Claim, item: BulkJobItemRow, zone: ZoneInfo) -> _Outcome:
-        request = session_request(claim.job, claim.job_id, item, zone)
+    async def _create(self, claim: _Claim, item: BulkJobItem, zone: ZoneInfo) -> ItemOutcome:
+        request = session_request(claim.job, item, zone)
         try:
             session = await bookings.create_session(self.db, claim.company_id, request)
         except DomainError as err:
-            return _Outcome(item.position, None, _describe(err)[:MAX_FAILURE_TEXT])
+            return ItemOutcome(item.position, None, _describe(err)[:MAX_FAILURE_TEXT])
         self.created += 1
-        return _Outcome(item.position, session.name.removeprefix("sessions/"), "")
+        return ItemOutcome(item.position, session.name.removeprefix("sessions/"), "")
 
-    async def _record(self, claim: _Claim, outcomes: list[_Outcome]) -> bool:
+    async def _record(self, claim: _Claim, outcomes: list[ItemOutcome]) -> bool:
         """Write the outcomes and renew the lease, if this runner still holds it."""
         async with UnitOfWork(self.db, source=SOURCE) as uow:
-            job = await uow.session.scalar(select(BulkJobRow).where(BulkJobRow.id == claim.job_id).with_for_update())
-            if job is None or job.lease_owner != self.owner:
+            if not await BulkJobRepository(uow).record(claim.job.id, self.owner, utcnow() + self.lease, outcomes):
                 return False
-            job.lease_until = utcnow() + self.lease
-            by_position = {o.position: o for o in outcomes}
-            items = (
-                await uow.session.scalars(
-                    select(BulkJobItemRow).where(
-                        BulkJobItemRow.job_id == claim.job_id, BulkJobItemRow.position.in_(list(by_position))
-                    )
-                )
-            ).all()
-            for item in items:
-                outcome = by_position[item.position]
-                item.state = bulk_models.ITEM_DONE if outcome.session_id else bulk_models.ITEM_FAILED
-                item.session_id = outcome.session_id
-                item.failure = outcome.failure
             await uow.commit()
         return True
 
     async def _finish(self, claim: _Claim) -> None:
         async with UnitOfWork(self.db, source=SOURCE) as uow:
-            job = await uow.session.scalar(select(BulkJobRow).where(BulkJobRow.id == claim.job_id).with_for_update())
-            if job is None or job.lease_owner != self.owner or job.state != bulk_models.JOB_RUNNING:
+            job = await BulkJobRepository(uow).complete(claim.job.id, self.owner, utcnow())
+            if job is None:
                 return
-            now = utcnow()
-            job.state = bulk_models.JOB_SUCCEEDED
-            job.completed_at = now
-            job.lease_owner = None
-            job.lease_until = None
-            msg = job_message(job, await item_counts(uow, job.id))
-            uow.emit(events.BULK_JOB_COMPLETED, job.company_id, bpb.BulkJobCompletedEvent(bulk_job=msg))
+            self.announce(uow, claim.company_id, job)
             await uow.commit()
 
 

@@ -5,9 +5,10 @@ list, update, delete. What state a slot is in: see `slot_state`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete
 
@@ -163,6 +164,26 @@ def open_slot_message(values: open_slots.SlotValues) -> opb.TimeSlot:
 ENCODED = EncodedSlots(open_slot_message)  # this process's listed slots, encoded once per version
 
 
+class TemplateFields(Protocol):
+    """What a slot template gives: a `TimeSlot` message, or a standing pattern's
+    `SlotTemplate` (domain/standing_patterns.py)."""
+
+    @property
+    def location(self) -> str: ...
+    @property
+    def session_type(self) -> str: ...
+    @property
+    def appointment_type(self) -> str: ...
+    @property
+    def schedules(self) -> Sequence[str]: ...
+    @property
+    def published(self) -> bool: ...
+    @property
+    def minimum_notice_minutes(self) -> int: ...
+    @property
+    def maximum_advance_days(self) -> int: ...
+
+
 @dataclass
 class Template:
     location: pb.Location
@@ -174,7 +195,7 @@ class Template:
 
 
 async def read_template(
-    uow: UnitOfWork, company_id: str, msg: opb.TimeSlot, path: str, v: Violations
+    uow: UnitOfWork, company_id: str, msg: TemplateFields, path: str, v: Violations
 ) -> Template | None:
     location: pb.Location | None = await setup.load_reference(
         uow, setup.LOCATIONS, company_id, msg.location, f"{path}.location", v
@@ -223,7 +244,7 @@ async def read_template(
 
 
 def new_slot_row(
-    company_id: str, template: Template, base: opb.TimeSlot, start: datetime, end: datetime
+    company_id: str, template: Template, base: TemplateFields, start: datetime, end: datetime
 ) -> TimeSlotRow:
     now = utcnow()
     slot_id = str(uuid.uuid4())

@@ -1,6 +1,13 @@
 """Use cases of standing time-slot patterns: create (its first weeks generated at once), get,
 list, delete; and `generate`, the step the worker runs for each pattern.
 
+They take and return domain objects (domain/standing_patterns.py), read and write them through
+the aggregate's repository (storage/pattern_repository.py), and keep no protobuf and no SQL:
+the API edge (api/slot_pattern_convert.py) converts messages, runs a create once per its
+`request_id` (`Once`), and builds the `scheduling.time_slots.generated` event (`Announce`).
+The slots themselves are the online-slot use cases' (`online_slots.read_template`,
+`new_slot_row`, `add_slot_row`).
+
 Never a duplicate slot, across runs or replicas:
 - a lease: `generate` first takes the pattern with a conditional UPDATE (free or expired
   lease only), so one replica works on a pattern at a time;
@@ -13,138 +20,90 @@ Never a duplicate slot, across runs or replicas:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-
-from shutterbook.scheduling.v1 import online_pb2 as opb
-from shutterbook.scheduling.v1 import slot_patterns_pb2 as spb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.idempotency import validate_request_id
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.pagination import Page
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.application import announcements, online_slots
-from shutterbook_scheduling.application.common import (
-    SOURCE,
-    read_breaks,
-    read_date,
-    read_time,
-    read_weekdays,
-    run_once,
-    to_date,
-    ts,
-)
+from shutterbook_scheduling.application import online_slots
+from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.domain import standing_patterns, time_patterns, times
-from shutterbook_scheduling.storage import lists, records
-from shutterbook_scheduling.storage.leases import lease_free, take_lease
-from shutterbook_scheduling.storage.pattern_models import PatternSlotRow, TimeSlotPatternRow
+from shutterbook_scheduling.domain.standing_patterns import (
+    COLLECTION,
+    GeneratedSlots,
+    PatternFields,
+    TimeSlotPattern,
+)
+from shutterbook_scheduling.storage.pattern_repository import TimeSlotPatternRepository
 
-COLLECTION = "timeSlotPatterns"
 PATH = "time_slot_pattern"
 
-
-def _read(msg: spb.TimeSlotPattern, v: Violations) -> standing_patterns.StandingPattern | None:
-    weekdays = read_weekdays(msg.weekdays, f"{PATH}.weekdays", v)
-    start = read_time(msg.start_time, f"{PATH}.start_time", v)
-    end = read_time(msg.end_time, f"{PATH}.end_time", v)
-    breaks = read_breaks(msg.breaks, f"{PATH}.breaks", v)
-    first = read_date(msg.start_date, f"{PATH}.start_date", v, required=False)
-    if start is None or end is None or breaks is None:
-        return None
-    pattern = standing_patterns.StandingPattern(
-        weekdays=weekdays,
-        start_time=start,
-        end_time=end,
-        slot_minutes=msg.slot_minutes,
-        gap_minutes=msg.gap_minutes,
-        breaks=breaks,
-        weeks_ahead=msg.weeks_ahead,
-        start_date=first,
-    )
-    standing_patterns.validate(pattern, PATH, v)
-    return pattern
+# Emits `scheduling.time_slots.generated` for what a run created, in the unit of work given.
+Announce = Callable[[UnitOfWork, str, GeneratedSlots], None]
+# Runs the create's work (in a unit of work it opens) once per the request's request_id: a
+# retry gets the first's pattern; the pattern's id either way.
+Once = Callable[[Callable[[UnitOfWork], Awaitable[TimeSlotPattern]]], Awaitable[str]]
 
 
-def _message(row: TimeSlotPatternRow) -> spb.TimeSlotPattern:
-    msg = spb.TimeSlotPattern.FromString(row.data)
-    if row.generated_through is not None:
-        msg.generated_through.CopyFrom(to_date(row.generated_through))
-    return msg
-
-
-async def _load(uow: UnitOfWork, company_id: str, name: str) -> TimeSlotPatternRow:
-    pattern_id = parse_name(name, COLLECTION)
-    row = await uow.session.get(TimeSlotPatternRow, pattern_id)
-    if row is None or row.company_id != company_id or row.deleted:
-        raise NotFound(f"{name} not found")
-    return row
+def _not_found(pattern_id: str) -> NotFound:
+    return NotFound(f"{COLLECTION}/{pattern_id} not found")
 
 
 async def create_pattern(
-    db: Database, company_id: str, caller: str, request: spb.CreateTimeSlotPatternRequest
-) -> spb.TimeSlotPattern:
+    db: Database,
+    company_id: str,
+    caller: str,
+    fields: PatternFields,
+    request_id: str,
+    once: Once,
+    announce: Announce,
+) -> TimeSlotPattern:
+    """The pattern stored (every problem is INVALID_ARGUMENT under `time_slot_pattern`) and its
+    first weeks generated."""
     v = Violations()
-    validate_request_id(request.request_id, v)
+    validate_request_id(request_id, v)
     v.raise_if_any()
 
-    async def work(uow: UnitOfWork) -> spb.TimeSlotPattern:
+    async def work(uow: UnitOfWork) -> TimeSlotPattern:
         violations = Violations()
-        msg = request.time_slot_pattern
-        template = await online_slots.read_template(uow, company_id, msg.template, f"{PATH}.template", violations)
-        _read(msg, violations)
+        template = await online_slots.read_template(uow, company_id, fields.template, f"{PATH}.template", violations)
+        for path, problem in standing_patterns.problems(fields).items():
+            violations.add(f"{PATH}.{path}", problem)
         violations.raise_if_any()
         assert template is not None
-        now = utcnow()
-        pattern_id = str(uuid.uuid4())
-        stored = spb.TimeSlotPattern()
-        stored.CopyFrom(msg)
-        stored.name = f"{COLLECTION}/{pattern_id}"
-        stored.ClearField("generated_through")
-        stored.create_time.CopyFrom(ts(now))
-        for key in ("date", "start", "end", "start_time", "end_time", "booked_session", "name"):
-            stored.template.ClearField(key)
-        uow.session.add(
-            TimeSlotPatternRow(
-                id=pattern_id,
-                company_id=company_id,
-                created_by=caller[:200],
-                data=stored.SerializeToString(),
-                time_zone=template.location.time_zone,
-                generated_through=None,
-                deleted=False,
-                created_at=now,
-            )
-        )
-        return stored
+        pattern = TimeSlotPattern(str(uuid.uuid4()), fields, template.location.time_zone, None, utcnow())
+        TimeSlotPatternRepository(uow).add(company_id, caller, pattern)
+        return pattern
 
-    created = await run_once(db, company_id, "CreateTimeSlotPattern", request, spb.TimeSlotPattern, work)
+    pattern_id = await once(work)
     # the first weeks at once (a worker would soon do it; the studio sees its slots now)
-    await generate(db, created.name.removeprefix(f"{COLLECTION}/"), owner=f"create-{uuid.uuid4()}")
-    return await get_pattern(db, company_id, created.name)
+    await generate(db, pattern_id, owner=f"create-{uuid.uuid4()}", announce=announce)
+    return await get_pattern(db, company_id, pattern_id)
 
 
-async def get_pattern(db: Database, company_id: str, name: str) -> spb.TimeSlotPattern:
+async def get_pattern(db: Database, company_id: str, pattern_id: str) -> TimeSlotPattern:
     async with UnitOfWork(db, readonly=True) as uow:
-        return _message(await _load(uow, company_id, name))
+        pattern = await TimeSlotPatternRepository(uow).pattern(company_id, pattern_id)
+    if pattern is None:
+        raise _not_found(pattern_id)
+    return pattern
 
 
-async def list_patterns(
-    db: Database, company_id: str, request: spb.ListTimeSlotPatternsRequest
-) -> spb.ListTimeSlotPatternsResponse:
+async def list_patterns(db: Database, company_id: str, page_size: int, page_token: str) -> Page[TimeSlotPattern]:
     async with UnitOfWork(db, readonly=True) as uow:
-        page = await lists.slot_patterns_page(uow.session, company_id, request.page_size, request.page_token)
-    return spb.ListTimeSlotPatternsResponse(
-        time_slot_patterns=[_message(r) for r in page.items], next_page_token=page.next_page_token
-    )
+        return await TimeSlotPatternRepository(uow).page(company_id, page_size, page_token)
 
 
-async def delete_pattern(db: Database, company_id: str, name: str) -> None:
+async def delete_pattern(db: Database, company_id: str, pattern_id: str) -> None:
     async with UnitOfWork(db, source=SOURCE) as uow:
-        row = await _load(uow, company_id, name)
-        row.deleted = True
+        repo = TimeSlotPatternRepository(uow)
+        if await repo.pattern(company_id, pattern_id) is None:
+            raise _not_found(pattern_id)
+        repo.delete(pattern_id)
         await uow.commit()
 
 
@@ -154,84 +113,76 @@ async def delete_pattern(db: Database, company_id: str, name: str) -> None:
 async def due_pattern_ids(db: Database, now: datetime) -> list[str]:
     """Patterns not deleted whose lease is free (a read: an idle worker takes no write lock)."""
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = await uow.session.scalars(
-            select(TimeSlotPatternRow.id).where(
-                TimeSlotPatternRow.deleted.is_(False),
-                lease_free(TimeSlotPatternRow, now),
-            )
-        )
-        return list(rows.all())
+        return await TimeSlotPatternRepository(uow).due_ids(now)
 
 
 async def _take_lease(db: Database, pattern_id: str, owner: str, lease: timedelta) -> bool:
     now = utcnow()
     async with UnitOfWork(db, source=SOURCE) as uow:
-        live = TimeSlotPatternRow.deleted.is_(False)
-        taken = await take_lease(uow.session, TimeSlotPatternRow, pattern_id, owner, now + lease, now, live)
+        taken = await TimeSlotPatternRepository(uow).take_lease(pattern_id, owner, now + lease, now)
         await uow.commit()
     return taken
 
 
 async def _insert_slot(
     db: Database,
-    row: TimeSlotPatternRow,
+    company_id: str,
+    pattern: TimeSlotPattern,
     template: online_slots.Template,
-    base: spb.TimeSlotPattern,
     slot: time_patterns.Slot,
-) -> opb.TimeSlot | None:
-    """The slot and its key in one transaction; None (nothing written) when the key exists."""
-    new = online_slots.new_slot_row(row.company_id, template, base.template, slot.start, slot.end)
-    dialect = sqlite if db.is_sqlite else postgresql
-    key = (
-        dialect.insert(PatternSlotRow)
-        .values(pattern_id=row.id, start_at=slot.start, time_slot_id=new.id)
-        .on_conflict_do_nothing()
-    )
+) -> bool:
+    """The slot and its key in one transaction; False (nothing written) when the key exists."""
+    new = online_slots.new_slot_row(company_id, template, pattern.fields.template, slot.start, slot.end)
     async with UnitOfWork(db, source=SOURCE) as uow:
-        inserted = await uow.session.execute(key)
-        if not inserted.rowcount:  # type: ignore[attr-defined]
-            return None
+        if not await TimeSlotPatternRepository(uow).add_slot_key(pattern.id, slot.start, new.id):
+            return False
         online_slots.add_slot_row(uow, new, template.schedule_ids)
-        uow.touches(row.company_id)  # no event yet (the run announces its slots at the end)
+        uow.touches(company_id)  # no event yet (the run announces its slots at the end)
         await uow.commit()
-    return records.slot_base_message(new)
+    return True
 
 
-async def generate(db: Database, pattern_id: str, *, owner: str, lease_seconds: float = 60.0) -> int | None:
+def _generated(template: online_slots.Template, created: list[time_patterns.Slot]) -> GeneratedSlots:
+    type_name = ("appointmentTypes" if template.appointment else "sessionTypes") + f"/{template.type_id}"
+    return GeneratedSlots(
+        location=template.location.name,
+        session_type="" if template.appointment else type_name,
+        appointment_type=type_name if template.appointment else "",
+        start=min(s.start for s in created),
+        end=max(s.end for s in created),
+        count=len(created),
+    )
+
+
+async def generate(
+    db: Database, pattern_id: str, *, owner: str, announce: Announce, lease_seconds: float = 60.0
+) -> int | None:
     """Generates the pattern's due days under a lease: the slots created (0 when nothing was
     due), or None when another replica holds the pattern."""
     if not await _take_lease(db, pattern_id, owner, timedelta(seconds=lease_seconds)):
         return None
     async with UnitOfWork(db, readonly=True) as uow:
-        row = await uow.session.get(TimeSlotPatternRow, pattern_id)
-        assert row is not None
-        msg = spb.TimeSlotPattern.FromString(row.data)
-        v = Violations()
-        template = await online_slots.read_template(uow, row.company_id, msg.template, PATH, v)
-    pattern = _read(msg, Violations())
-    created: list[opb.TimeSlot] = []
+        company_id, pattern = await TimeSlotPatternRepository(uow).leased(pattern_id)
+        template = await online_slots.read_template(uow, company_id, pattern.fields.template, PATH, Violations())
+    rules = standing_patterns.standing_pattern(pattern.fields)
+    created: list[time_patterns.Slot] = []
     through: date | None = None
-    if template is not None and pattern is not None:  # its location, type or a schedule may be gone
+    if template is not None and rules is not None:  # its location, type or a schedule may be gone
         now = utcnow()
-        today = now.astimezone(times.zone(row.time_zone)).date()
-        due = standing_patterns.due_days(pattern, today, row.generated_through)
+        today = now.astimezone(times.zone(pattern.time_zone)).date()
+        due = standing_patterns.due_days(rules, today, pattern.generated_through)
         if due is not None:
-            expansion = time_patterns.expand([standing_patterns.due_row(pattern, *due)], template.tz)
+            expansion = time_patterns.expand([standing_patterns.due_row(rules, *due)], template.tz)
             for slot in expansion.slots:
-                if slot.start > now and (inserted := await _insert_slot(db, row, template, msg, slot)):
-                    created.append(inserted)
+                if slot.start > now and await _insert_slot(db, company_id, pattern, template, slot):
+                    created.append(slot)
             through = due[1]
     async with UnitOfWork(db, source=SOURCE) as uow:
-        values: dict[str, object] = {"lease_owner": None, "lease_until": None}
-        if through is not None:
-            values["generated_through"] = through
-        await uow.session.execute(
-            update(TimeSlotPatternRow)
-            .where(TimeSlotPatternRow.id == pattern_id, TimeSlotPatternRow.lease_owner == owner)
-            .values(**values)
-        )
+        await TimeSlotPatternRepository(uow).release(pattern_id, owner, through)
         # one event for the run's slots (a crash before this commit leaves them to the
         # gateway's TTL; the next run announces only its own)
-        announcements.time_slots_generated(uow, row.company_id, created)
+        if created:
+            assert template is not None
+            announce(uow, company_id, _generated(template, created))
         await uow.commit()
     return len(created)

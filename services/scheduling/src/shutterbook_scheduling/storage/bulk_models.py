@@ -8,13 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shutterbook_kit.schema import BigIntId, UtcDateTime
+from shutterbook_scheduling.domain.bulk_jobs import ITEM_DONE as ITEM_DONE
+from shutterbook_scheduling.domain.bulk_jobs import ITEM_FAILED as ITEM_FAILED
+from shutterbook_scheduling.domain.bulk_jobs import ITEM_PENDING as ITEM_PENDING
+from shutterbook_scheduling.domain.bulk_jobs import JOB_RUNNING as JOB_RUNNING
+from shutterbook_scheduling.domain.bulk_jobs import JOB_SUCCEEDED as JOB_SUCCEEDED
 from shutterbook_scheduling.storage.models import Base
-
-JOB_RUNNING = "running"
-JOB_SUCCEEDED = "succeeded"
-ITEM_PENDING = "pending"
-ITEM_DONE = "done"
-ITEM_FAILED = "failed"
 
 
 class BulkJobRow(Base):

@@ -1,0 +1,116 @@
+"""The bulk job aggregate at the API edge: names to ids, domain objects (domain/bulk_jobs.py) to
+response messages, and the `scheduling.bulk_job.completed` event (`announce_completed`, passed
+to the job runner as its `Announce`). The wizard's steps (select, verify, create) still take and
+give messages in application/bulk_jobs.py."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from shutterbook.common.v1 import date_pb2
+from shutterbook.scheduling.v1 import bulk_pb2 as bpb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.pagination import Page, check_page
+from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application.common import ts
+from shutterbook_scheduling.domain.bulk_jobs import (
+    COLLECTION,
+    ITEM_DONE,
+    ITEM_PENDING,
+    JOB_SUCCEEDED,
+    BulkJob,
+    BulkJobItem,
+)
+
+
+def job_id(name: str, field: str = "name") -> str:
+    """`bulkJobs/{id}` -> the id (another shape INVALID_ARGUMENT on `field`, an id that is no
+    UUID NOT_FOUND)."""
+    return parse_name(name, COLLECTION, field=field)
+
+
+def items_request(request: bpb.ListBulkJobItemsRequest) -> tuple[str, int, str]:
+    """The job's id, the page size and token (a bad page first, then a bad parent)."""
+    check_page(request.page_size, request.page_token)
+    return job_id(request.parent, field="parent"), request.page_size, request.page_token
+
+
+def job_message(job: BulkJob) -> bpb.BulkJob:
+    msg = bpb.BulkJob(
+        name=job.name,
+        allow_conflicts=job.allow_conflicts,
+        created_by=job.created_by,
+        create_time=ts(job.create_time),
+    )
+    if job.template is not None:
+        t = job.template
+        msg.template.CopyFrom(
+            bpb.BulkSessionTemplate(
+                location=t.location,
+                description=t.description,
+                session_type=t.session_type,
+                status=t.status,
+                photographer=t.photographer,
+                assistant=t.assistant,
+                camera_room=t.camera_room,
+            )
+        )
+    for r in job.rows:
+        out = msg.time_slot_rows.add(
+            session_duration_minutes=r.session_duration_minutes,
+            exclude_saturdays=r.exclude_saturdays,
+            exclude_sundays=r.exclude_sundays,
+            minutes_between_sessions=r.minutes_between_sessions,
+        )
+        for field, day in (("start_date", r.start_date), ("end_date", r.end_date)):
+            if day is not None:
+                getattr(out, field).CopyFrom(date_pb2.Date(year=day.year, month=day.month, day=day.day))
+        for field, minute in (
+            ("start_time", r.start_minute),
+            ("end_time", r.end_minute),
+            ("break_start", r.break_start_minute),
+            ("break_end", r.break_end_minute),
+        ):
+            if minute is not None:
+                getattr(out, field).CopyFrom(pb.TimeOfDay(hours=minute // 60, minutes=minute % 60))
+    msg.state = bpb.BULK_JOB_STATE_SUCCEEDED if job.state == JOB_SUCCEEDED else bpb.BULK_JOB_STATE_RUNNING
+    msg.total = job.total
+    msg.done = job.done
+    msg.failures = job.failures
+    if job.complete_time is not None:
+        msg.complete_time.CopyFrom(ts(job.complete_time))
+    return msg
+
+
+def jobs_response(page: Page[BulkJob]) -> bpb.ListBulkJobsResponse:
+    return bpb.ListBulkJobsResponse(
+        bulk_jobs=[job_message(j) for j in page.items], next_page_token=page.next_page_token
+    )
+
+
+_ITEM_STATES = {ITEM_PENDING: bpb.BULK_JOB_ITEM_STATE_PENDING, ITEM_DONE: bpb.BULK_JOB_ITEM_STATE_DONE}
+
+
+def item_message(item: BulkJobItem) -> bpb.BulkJobItem:
+    return bpb.BulkJobItem(
+        position=item.position,
+        client=f"clients/{item.client_id}",
+        start_time=ts(item.start.astimezone(UTC)),
+        end_time=ts(item.end.astimezone(UTC)),
+        state=_ITEM_STATES.get(item.state, bpb.BULK_JOB_ITEM_STATE_FAILED),
+        session=f"sessions/{item.session_id}" if item.session_id else "",
+        failure=item.failure,
+    )
+
+
+def items_response(page: Page[BulkJobItem]) -> bpb.ListBulkJobItemsResponse:
+    return bpb.ListBulkJobItemsResponse(
+        items=[item_message(i) for i in page.items], next_page_token=page.next_page_token
+    )
+
+
+def announce_completed(uow: UnitOfWork, company_id: str, job: BulkJob) -> None:
+    """Emit `scheduling.bulk_job.completed` with the finished job, in `uow`."""
+    uow.emit(events.BULK_JOB_COMPLETED, company_id, bpb.BulkJobCompletedEvent(bulk_job=job_message(job)))
