@@ -13,8 +13,8 @@ from google.protobuf import field_mask_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import audit
 from shutterbook_kit.errors import InvalidArgument, NotFound
+from shutterbook_kit.masks import mask_paths
 from shutterbook_scheduling.api import company_convert
-from shutterbook_scheduling.api.masks import mask_paths
 from shutterbook_scheduling.domain import company
 from shutterbook_scheduling.domain.company import CompanyFields, CompanyProfile, SchedulingPreferences
 from shutterbook_scheduling.domain.marketing_images import image_problems

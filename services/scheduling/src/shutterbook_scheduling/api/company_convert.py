@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
+from shutterbook_kit.masks import mask_paths
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.api.masks import mask_paths
 from shutterbook_scheduling.application.common import ts
 from shutterbook_scheduling.application.setup import APPOINTMENT_TYPES, SESSION_TYPES
 from shutterbook_scheduling.domain.company import (

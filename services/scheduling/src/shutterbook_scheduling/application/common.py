@@ -16,6 +16,7 @@ from shutterbook.scheduling.v1 import online_pb2, scheduling_pb2
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.idempotency import run_idempotent
+from shutterbook_kit.masks import mask_paths
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain import time_patterns
@@ -173,20 +174,12 @@ def apply_mask(
     An empty mask means every writable field. Unknown or output-only paths are violations
     of `update_mask`.
     """
-    descriptor = current.DESCRIPTOR
-    paths = list(mask.paths)
-    if not paths:
-        paths = [f.name for f in descriptor.fields if f.name not in output_only]
-        if writable is not None:
-            paths = [p for p in paths if p in writable]
-    violations = Violations()
-    for path in paths:
-        top = path.split(".")[0]
-        if not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(descriptor):  # type: ignore[arg-type]
-            violations.add("update_mask", f"{path} is not a field of {descriptor.name}")
-        elif top in output_only or (writable is not None and top not in writable):
-            violations.add("update_mask", f"{path} cannot be updated")
-    violations.raise_if_any()
+    paths = mask_paths(
+        current.DESCRIPTOR,  # type: ignore[arg-type]
+        mask,
+        output_only=output_only,
+        writable=None if writable is None else frozenset(writable),
+    )
     field_mask_pb2.FieldMask(paths=paths).MergeMessage(
         incoming, current, replace_message_field=True, replace_repeated_field=True
     )

@@ -1,5 +1,8 @@
-"""Update masks read at the API edge: the paths a request's `update_mask` names, checked against
-the resource's message, as the plain list of paths a use case applies to its domain object."""
+"""Update masks (AIP-134): the paths a request's `update_mask` names, checked against the
+resource's message (unknown and output-only paths are violations of `update_mask`; an empty mask
+is every writable field). An API edge hands the plain list of paths to a use case that applies
+it to its domain object; a use case still working on messages merges them (scheduling's
+`application/common.apply_mask`)."""
 
 from __future__ import annotations
 
