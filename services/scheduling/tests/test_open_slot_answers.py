@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from shutterbook_scheduling.application.online_slots import OpenSlotsAnswer
-from shutterbook_scheduling.application.open_slot_answers import Compute, OpenSlotAnswers
+from shutterbook_scheduling.application.open_slot_answers import OpenSlotAnswers
 from shutterbook_scheduling.settings import OpenSlotAnswerSettings
 
 COMPANY = "company-a"
@@ -43,6 +43,23 @@ class Source:
         return OpenSlotsAnswer(self.value, self.changes_at)
 
 
+class Gated:
+    """A computation that says it started, then waits to be released, answering `value`;
+    counts its calls."""
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.calls = 0
+
+    async def __call__(self) -> OpenSlotsAnswer:
+        self.calls += 1
+        self.started.set()
+        await self.release.wait()
+        return OpenSlotsAnswer(self.value)
+
+
 async def test_kept_until_the_company_is_bumped() -> None:
     answers = model(Clocks())
     source = Source(b"one")
@@ -68,18 +85,11 @@ async def test_every_request_field_and_company_is_its_own_key() -> None:
 
 async def test_a_read_overtaken_by_a_write_is_not_kept() -> None:
     answers = model(Clocks())
-    started = asyncio.Event()
-    release = asyncio.Event()
-
-    async def slow() -> OpenSlotsAnswer:
-        started.set()
-        await release.wait()
-        return OpenSlotsAnswer(b"before the write")
-
+    slow = Gated(b"before the write")
     reader = asyncio.create_task(answers.answer(COMPANY, b"q", slow))
-    await started.wait()
+    await slow.started.wait()
     answers.bump(COMPANY)  # a write commits while the read runs
-    release.set()
+    slow.release.set()
     assert await reader == b"before the write"  # this caller asked before the write ended
     after = Source(b"after the write")
     assert await answers.answer(COMPANY, b"q", after) == b"after the write"
@@ -89,23 +99,15 @@ async def test_a_read_overtaken_by_a_write_is_not_kept() -> None:
 
 async def test_concurrent_misses_share_one_computation_of_their_generation() -> None:
     answers = model(Clocks())
-    release = asyncio.Event()
-    calls = 0
-
-    async def slow() -> OpenSlotsAnswer:
-        nonlocal calls
-        calls += 1
-        await release.wait()
-        return OpenSlotsAnswer(b"shared")
-
+    slow = Gated(b"shared")
     readers = [asyncio.create_task(answers.answer(COMPANY, b"q", slow)) for _ in range(5)]
     await asyncio.sleep(0)
     answers.bump(COMPANY)
     late = asyncio.create_task(answers.answer(COMPANY, b"q", slow))  # after the write: not joined
     await asyncio.sleep(0)
-    release.set()
+    slow.release.set()
     assert await asyncio.gather(*readers, late) == [b"shared"] * 6
-    assert calls == 2
+    assert slow.calls == 2
 
 
 async def test_expires_after_the_ttl_and_when_time_changes_the_answer() -> None:
@@ -189,18 +191,11 @@ async def test_an_older_computation_never_replaces_a_fresh_answer() -> None:
     """A computation started before a `fresh` call and finishing after it does not overwrite
     the fresh answer, and callers after the fresh call join it, not the older one."""
     answers = model(Clocks())
-    started = asyncio.Event()
-    release = asyncio.Event()
-
-    async def slow() -> OpenSlotsAnswer:
-        started.set()
-        await release.wait()
-        return OpenSlotsAnswer(b"before")
-
+    slow = Gated(b"before")
     older = asyncio.create_task(answers.answer(COMPANY, b"q", slow))
-    await started.wait()
+    await slow.started.wait()
     assert await answers.answer(COMPANY, b"q", Source(b"after"), fresh=True) == b"after"
-    release.set()
+    slow.release.set()
     assert await older == b"before"  # its own caller gets what it read
     assert await answers.answer(COMPANY, b"q", Source(b"never")) == b"after"
 
@@ -209,25 +204,14 @@ async def test_an_older_computation_finishing_first_is_not_kept_over_a_running_f
     """Older finishes while the `fresh` computation still runs: it is not kept, so no caller in
     between is served what was read before the fresh call; they join the fresh computation."""
     answers = model(Clocks())
-    gates = {name: (asyncio.Event(), asyncio.Event()) for name in ("before", "after")}
-
-    def gated(name: str) -> Compute:
-        started, release = gates[name]
-
-        async def compute() -> OpenSlotsAnswer:
-            started.set()
-            await release.wait()
-            return OpenSlotsAnswer(name.encode())
-
-        return compute
-
-    older = asyncio.create_task(answers.answer(COMPANY, b"q", gated("before")))
-    await gates["before"][0].wait()
-    fresh = asyncio.create_task(answers.answer(COMPANY, b"q", gated("after"), fresh=True))
-    await gates["after"][0].wait()
-    gates["before"][1].set()
+    before, after = Gated(b"before"), Gated(b"after")
+    older = asyncio.create_task(answers.answer(COMPANY, b"q", before))
+    await before.started.wait()
+    fresh = asyncio.create_task(answers.answer(COMPANY, b"q", after, fresh=True))
+    await after.started.wait()
+    before.release.set()
     assert await older == b"before"
     later = asyncio.create_task(answers.answer(COMPANY, b"q", Source(b"never")))
-    gates["after"][1].set()
+    after.release.set()
     assert (await fresh, await later) == (b"after", b"after")
     assert await answers.answer(COMPANY, b"q", Source(b"never")) == b"after"
