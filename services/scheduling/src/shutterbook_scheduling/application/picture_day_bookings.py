@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -53,6 +51,7 @@ from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayRow,
     PictureDaySlotRow,
 )
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 
 class SlotTaken(FailedPrecondition):
@@ -83,9 +82,7 @@ def check_open(day: PictureDayRow, now: datetime) -> None:
 
 
 async def _slot(uow: UnitOfWork, day_id: str, slot_id: str, name: str) -> PictureDaySlotRow:
-    row = await uow.session.scalar(
-        select(PictureDaySlotRow).where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.picture_day_id == day_id)
-    )
+    row = await PictureDayRepository(uow).slot(day_id, slot_id)
     if row is None:
         raise NotFound(f"{name} not found")
     return row
@@ -93,42 +90,15 @@ async def _slot(uow: UnitOfWork, day_id: str, slot_id: str, name: str) -> Pictur
 
 async def take_slot(uow: UnitOfWork, slot: PictureDaySlotRow, booking_id: str, name: str) -> None:
     """The conditional UPDATE that gives a slot to one booking."""
-    result = await uow.session.execute(
-        update(PictureDaySlotRow)
-        .where(PictureDaySlotRow.id == slot.id, PictureDaySlotRow.booking_id.is_(None))
-        .values(booking_id=booking_id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not await PictureDayRepository(uow).take_slot(slot, booking_id):
         raise SlotTaken(f"{name} was just taken; choose another time", reason="SLOT_TAKEN")
-    slot.booking_id = booking_id
-
-
-async def _free_slot(uow: UnitOfWork, slot_id: str, booking_id: str) -> None:
-    await uow.session.execute(
-        update(PictureDaySlotRow)
-        .where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.booking_id == booking_id)
-        .values(booking_id=None)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def take_children(
     uow: UnitOfWork, day_id: str, client_id: str, member_ids: Sequence[str], booking_id: str
 ) -> None:
     """The conditional UPDATE that books each child once: all of them, or the booking fails."""
-    result = await uow.session.execute(
-        update(PictureDayChildRow)
-        .where(
-            PictureDayChildRow.picture_day_id == day_id,
-            PictureDayChildRow.client_id == client_id,
-            PictureDayChildRow.member_id.in_(member_ids),
-            PictureDayChildRow.booking_id.is_(None),
-        )
-        .values(booking_id=booking_id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != len(member_ids):  # type: ignore[attr-defined]
+    if await PictureDayRepository(uow).take_children(day_id, client_id, member_ids, booking_id) != len(member_ids):
         raise FailedPrecondition("a child was just booked in another booking", reason="CHILD_ALREADY_BOOKED")
 
 
@@ -190,23 +160,14 @@ async def book(
         cancelled=False,
         created_at=utcnow(),
     )
-    uow.session.add(row)
-    await uow.session.flush()
+    await PictureDayRepository(uow).add_booking(row)
     session = session_snapshot(msg, plan.type_msg, status, plan.location)
     await picture_day_events.booked(uow, company_id, day, row, session, assigned_at_close=assigned_at_close)
     return booking_message(row, slot)
 
 
 async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[PictureDayChildRow]:
-    return list(
-        (
-            await uow.session.scalars(
-                select(PictureDayChildRow)
-                .where(PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.client_id == client_id)
-                .order_by(PictureDayChildRow.position)
-            )
-        ).all()
-    )
+    return await PictureDayRepository(uow).family_children(day_id, client_id)
 
 
 async def book_checked(
@@ -276,11 +237,7 @@ async def create_booking(
 async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[PictureDayRow, PictureDayBookingRow]:
     day_id, booking_id = _booking_ids(name)
     day = await load_day(uow, company_id, day_id, name)
-    row = await uow.session.scalar(
-        select(PictureDayBookingRow)
-        .where(PictureDayBookingRow.id == booking_id, PictureDayBookingRow.picture_day_id == day.id)
-        .with_for_update()
-    )
+    row = await PictureDayRepository(uow).locked_booking(day.id, booking_id)
     if row is None:
         raise NotFound(f"{name} not found")
     return day, row
@@ -336,7 +293,7 @@ async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, sl
     if row.slot_id == target.id:
         return booking_message(row, target)
     await take_slot(uow, target, row.id, slot)
-    await _free_slot(uow, row.slot_id, row.id)
+    await PictureDayRepository(uow).free_slot(row.slot_id, row.id)
     row.slot_id = target.id
     await _change_session(uow, attempt, company_id, day, row, target)
     return booking_message(row, target)

@@ -18,7 +18,6 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
-from sqlalchemy import select
 
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.db import Database
@@ -29,14 +28,11 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import picture_day_bookings as bookings
 from shutterbook_scheduling.application import picture_days
 from shutterbook_scheduling.application.entries import Attempt, run_booking
-from shutterbook_scheduling.application.picture_day_refs import COLLECTION, children_of, day_name
+from shutterbook_scheduling.application.picture_day_refs import COLLECTION, day_name
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.storage.picture_day_models import (
-    PictureDayBookingRow,
-    PictureDayFamilyRow,
-    PictureDayRow,
-)
+from shutterbook_scheduling.storage.picture_day_models import PictureDayFamilyRow, PictureDayRow
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 R = TypeVar("R", bound=Message)
 CODE_BYTES = 15
@@ -65,18 +61,12 @@ async def by_code(
     uow: UnitOfWork, company_id: str, code: str, *, lock: bool = False
 ) -> tuple[PictureDayRow, PictureDayFamilyRow]:
     """The picture day and family an access code leads to; NOT_FOUND for any other code."""
-    query = (
-        select(PictureDayFamilyRow, PictureDayRow)
-        .join(PictureDayRow, PictureDayRow.id == PictureDayFamilyRow.picture_day_id)
-        .where(PictureDayFamilyRow.code_hash == code_hash(code), PictureDayRow.company_id == company_id)
-    )
-    found = (await uow.session.execute(query)).first()
+    found = await PictureDayRepository(uow).family_by_code(company_id, code_hash(code))
     # a key limited to some locations opens only their days (as the staff reads do), and answers
     # a day elsewhere exactly as a wrong code
-    if found is None or not caller_sees(found[1].location_id):
+    if found is None or not caller_sees(found[0].location_id):
         raise NotFound(NO_SUCH_CODE, reason="ACCESS_CODE_NOT_FOUND")
-    family, day = found[0], found[1]
-    return day, family
+    return found
 
 
 # --- the studio: issue and revoke -----------------------------------------------------------------
@@ -100,15 +90,7 @@ async def issue_codes(
     out = pdpb.IssuePictureDayAccessCodesResponse()
     async with UnitOfWork(db) as uow:
         day = await picture_days.load_day(uow, company_id, day_id, request.parent)
-        query = select(PictureDayFamilyRow).where(PictureDayFamilyRow.picture_day_id == day.id)
-        query = (
-            query.where(PictureDayFamilyRow.client_id.in_(wanted))
-            if wanted
-            else query.where(PictureDayFamilyRow.code_hash.is_(None))
-        )
-        families = (
-            await uow.session.scalars(query.order_by(PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id))
-        ).all()
+        families = await PictureDayRepository(uow).families_for_codes(day.id, wanted)
         if len(families) != len(set(wanted)) and wanted:
             raise NotFound("a family named is not a family of this picture day")
         now = utcnow()
@@ -138,16 +120,13 @@ async def revoke_code(
     assert ids is not None
     async with UnitOfWork(db) as uow:
         day = await picture_days.load_day(uow, company_id, ids[0], request.name)
-        family = await uow.session.scalar(
-            select(PictureDayFamilyRow).where(
-                PictureDayFamilyRow.picture_day_id == day.id, PictureDayFamilyRow.client_id == ids[1]
-            )
-        )
+        repo = PictureDayRepository(uow)
+        family = await repo.family(day.id, ids[1])
         if family is None:
             raise NotFound(f"{request.name} not found")
         family.code_hash = None
         uow.audit(company_id, request.name, "access_code_revoked")
-        children = await children_of(uow, day.id, [family.client_id])
+        children = await repo.children_of(day.id, [family.client_id])
         out = picture_days.family_message(day.id, family, children[family.client_id])
         await uow.commit()
     return out
@@ -162,20 +141,11 @@ async def get_access(db: Database, company_id: str, request: pdpb.GetPictureDayA
     async with UnitOfWork(db, readonly=True) as uow:
         day, family = await by_code(uow, company_id, request.access_code)
         message = pdpb.PictureDay.FromString(day.data)
-        children = await children_of(uow, day.id, [family.client_id])
-        rows = (
-            await uow.session.scalars(
-                select(PictureDayBookingRow)
-                .where(
-                    PictureDayBookingRow.picture_day_id == day.id,
-                    PictureDayBookingRow.client_id == family.client_id,
-                    PictureDayBookingRow.cancelled.is_(False),
-                )
-                .order_by(PictureDayBookingRow.created_at)
-            )
-        ).all()
+        repo = PictureDayRepository(uow)
+        children = await repo.children_of(day.id, [family.client_id])
+        rows = await repo.family_bookings(day.id, family.client_id)
         own_slots = {r.slot_id for r in rows}
-        slots = await picture_days.day_slots(uow, day.id, only_free=False)
+        slots = await repo.slots(day.id, only_free=False)
     zone = ZoneInfo(day.time_zone)
     by_id = {s.id: s for s in slots}
     out = pdpb.PictureDayAccess(
@@ -225,14 +195,7 @@ async def _own_booking(uow: UnitOfWork, day: PictureDayRow, family: PictureDayFa
     ids = name_ids(name, COLLECTION, "bookings")
     if ids is None or ids[0] != day.id:
         raise NotFound(f"{name} not found")
-    own = await uow.session.scalar(
-        select(PictureDayBookingRow.id).where(
-            PictureDayBookingRow.id == ids[1],
-            PictureDayBookingRow.picture_day_id == day.id,
-            PictureDayBookingRow.client_id == family.client_id,
-        )
-    )
-    if own is None:
+    if not await PictureDayRepository(uow).is_family_booking(day.id, ids[1], family.client_id):
         raise NotFound(f"{name} not found")
     return name
 

@@ -10,19 +10,20 @@ from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.picture_day_refs import booking_name, children_of
+from shutterbook_scheduling.application.picture_day_refs import booking_name
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayBookingRow,
     PictureDayRow,
 )
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 
 async def _snapshot(
     uow: UnitOfWork, day: PictureDayRow, row: PictureDayBookingRow, session: ev.SessionSnapshot
 ) -> ev.PictureDayBookingSnapshot:
     member_ids = {rules.member_id(k) for k in row.children.split()}
-    family = (await children_of(uow, day.id, [row.client_id]))[row.client_id]
+    family = (await PictureDayRepository(uow).children_of(day.id, [row.client_id]))[row.client_id]
     children = [c for c in family if c.member_id in member_ids]
     return ev.PictureDayBookingSnapshot(
         booking=booking_name(day.id, row.id),

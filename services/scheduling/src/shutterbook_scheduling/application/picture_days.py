@@ -18,9 +18,6 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -38,21 +35,19 @@ from shutterbook_scheduling.application.picture_day_refs import (
     COLLECTION,
     booking_name,
     child_key,
-    children_of,
     day_name,
     slot_name,
 )
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.storage import lists
-from shutterbook_scheduling.storage.models import KnownClientRow
 from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayChildRow,
     PictureDayFamilyRow,
     PictureDayRow,
     PictureDaySlotRow,
 )
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -79,8 +74,7 @@ def _renamed(err: InvalidArgument, old: str, new: str) -> InvalidArgument:
 
 
 async def load_day(uow: UnitOfWork, company_id: str, day_id: str, name: str, *, lock: bool = False) -> PictureDayRow:
-    query = select(PictureDayRow).where(PictureDayRow.id == day_id, PictureDayRow.company_id == company_id)
-    row = await uow.session.scalar(query.with_for_update() if lock else query)
+    row = await PictureDayRepository(uow).day(company_id, day_id, lock=lock)
     if row is None or not caller_sees(row.location_id):
         raise NotFound(f"{name} not found")
     return row
@@ -90,33 +84,18 @@ async def load_day_by_name(uow: UnitOfWork, company_id: str, name: str, field: s
     return await load_day(uow, company_id, parse_name(name, COLLECTION, field=field), name)
 
 
-async def family_counts(uow: UnitOfWork, day_id: str) -> list[tuple[int, int]]:
-    """(children booked, children in all) of every family of a day."""
-    rows = await uow.session.execute(
-        select(
-            func.count(PictureDayChildRow.booking_id),
-            func.count(),
-        )
-        .where(PictureDayChildRow.picture_day_id == day_id)
-        .group_by(PictureDayChildRow.client_id)
-    )
-    return [(int(booked), int(total)) for booked, total in rows.tuples()]
-
-
 async def day_message(uow: UnitOfWork, row: PictureDayRow, now: datetime) -> pdpb.PictureDay:
     msg = pdpb.PictureDay.FromString(row.data)
     msg.window = WINDOWS[rules.window(now, row.open_at, row.close_at)]
-    found = rules.progress(await family_counts(uow, row.id))
-    slots = await uow.session.execute(
-        select(func.count(PictureDaySlotRow.booking_id), func.count()).where(PictureDaySlotRow.picture_day_id == row.id)
-    )
-    taken, total = slots.tuples().one()
+    repo = PictureDayRepository(uow)
+    found = rules.progress(await repo.family_counts(row.id))
+    taken, total = await repo.slot_counts(row.id)
     msg.progress.CopyFrom(
         pdpb.PictureDayProgress(
             **dataclasses.asdict(found),
             families_not_booked=found.families_not_booked,
-            slots_free=int(total) - int(taken),
-            slots_total=int(total),
+            slots_free=total - taken,
+            slots_total=total,
         )
     )
     return msg
@@ -133,7 +112,7 @@ async def list_picture_days(
 ) -> pdpb.ListPictureDaysResponse:
     now = utcnow()
     async with UnitOfWork(db, readonly=True) as uow:
-        page = await lists.picture_days_page(uow.session, company_id, request.page_size, request.page_token)
+        page = await PictureDayRepository(uow).days_page(company_id, request.page_size, request.page_token)
         out = pdpb.ListPictureDaysResponse(next_page_token=page.next_page_token)
         for row in page.items:
             if caller_sees(row.location_id):
@@ -170,7 +149,7 @@ async def in_day(
     db: Database,
     company_id: str,
     request: pdpb.ListPictureDayFamiliesRequest | pdpb.ListPictureDaySlotsRequest,
-    pager: Callable[[AsyncSession, str, int, str], Awaitable[Page[T]]],
+    pager: Callable[[PictureDayRepository, str, int, str], Awaitable[Page[T]]],
     build: Callable[[UnitOfWork, PictureDayRow, Page[T]], Awaitable[R]],
 ) -> R:
     """A page of a list within the picture day `request.parent` names (its page fields checked
@@ -178,7 +157,8 @@ async def in_day(
     check_page(request.page_size, request.page_token)
     async with UnitOfWork(db, readonly=True) as uow:
         day = await load_day_by_name(uow, company_id, request.parent, field="parent")
-        return await build(uow, day, await pager(uow.session, day.id, request.page_size, request.page_token))
+        page = await pager(PictureDayRepository(uow), day.id, request.page_size, request.page_token)
+        return await build(uow, day, page)
 
 
 async def list_families(
@@ -187,11 +167,11 @@ async def list_families(
     async def build(
         uow: UnitOfWork, day: PictureDayRow, page: Page[PictureDayFamilyRow]
     ) -> pdpb.ListPictureDayFamiliesResponse:
-        children = await children_of(uow, day.id, [f.client_id for f in page.items])
+        children = await PictureDayRepository(uow).children_of(day.id, [f.client_id for f in page.items])
         families = [family_message(day.id, f, children[f.client_id]) for f in page.items]
         return pdpb.ListPictureDayFamiliesResponse(families=families, next_page_token=page.next_page_token)
 
-    pager = functools.partial(lists.families_page, only_not_booked=request.only_not_booked)
+    pager = functools.partial(PictureDayRepository.families_page, only_not_booked=request.only_not_booked)
     return await in_day(db, company_id, request, pager, build)
 
 
@@ -218,13 +198,8 @@ async def list_slots(
         slots = [slot_message(day.id, s, zone) for s in page.items]
         return pdpb.ListPictureDaySlotsResponse(slots=slots, next_page_token=page.next_page_token)
 
-    pager = functools.partial(lists.day_slots_page, only_free=request.only_free)
+    pager = functools.partial(PictureDayRepository.slots_page, only_free=request.only_free)
     return await in_day(db, company_id, request, pager, build)
-
-
-async def day_slots(uow: UnitOfWork, day_id: str, *, only_free: bool) -> list[PictureDaySlotRow]:
-    """A day's slots in time order (only the free ones: `only_free`)."""
-    return await lists.day_slots(uow.session, day_id, only_free=only_free)
 
 
 # --- creating a day --------------------------------------------------------------------------------
@@ -308,7 +283,8 @@ async def create_picture_day(
             raise FailedPrecondition(
                 "the time-slot rows hold no slot", metadata={"field": "picture_day.time_slot_rows"}
             )
-        known = await _known(uow, company_id, [f[0] for f in families])
+        repo = PictureDayRepository(uow)
+        known = await repo.known_clients(company_id, [f[0] for f in families])
         day_id = str(uuid.uuid4())
         now = utcnow()
         msg = pdpb.PictureDay()
@@ -335,55 +311,38 @@ async def create_picture_day(
             created_by=caller,
             created_at=now,
         )
-        uow.session.add(row)
-        await uow.session.flush()
-        uow.session.add_all(
+        slot_rows = [
             PictureDaySlotRow(
                 id=str(uuid.uuid4()), picture_day_id=day_id, start_at=s.start, end_at=s.end, booking_id=None
             )
             for s in slots
-        )
-        for client_id, display, children in families:
-            if client_id not in known:
-                continue
-            uow.session.add(
+        ]
+        family_rows = [
+            (
                 PictureDayFamilyRow(
                     picture_day_id=day_id,
                     client_id=client_id,
                     display_name=display,
                     sort_name=display.casefold(),
                     email=known[client_id],
-                )
+                ),
+                [
+                    PictureDayChildRow(
+                        picture_day_id=day_id,
+                        client_id=client_id,
+                        member_id=child.member_id,
+                        position=position,
+                        display_name=child.display_name,
+                        booking_id=None,
+                    )
+                    for position, child in enumerate(children)
+                ],
             )
-            uow.session.add_all(
-                PictureDayChildRow(
-                    picture_day_id=day_id,
-                    client_id=client_id,
-                    member_id=child.member_id,
-                    position=position,
-                    display_name=child.display_name,
-                    booking_id=None,
-                )
-                for position, child in enumerate(children)
-            )
-        await uow.session.flush()
+            for client_id, display, children in families
+            if client_id in known
+        ]
+        await repo.add_day(row, slot_rows, family_rows)
         uow.audit(company_id, msg.name, "created", after=msg)
         return await day_message(uow, row, now)
 
     return await run_once(db, company_id, "CreatePictureDay", request, pdpb.PictureDay, work)
-
-
-async def _known(uow: UnitOfWork, company_id: str, client_ids: Sequence[str]) -> dict[str, str]:
-    """The live known clients among `client_ids`: id -> primary email."""
-    out: dict[str, str] = {}
-    for i in range(0, len(client_ids), bulk_jobs.CHUNK):
-        rows = await uow.session.execute(
-            select(KnownClientRow.client_id, KnownClientRow.primary_email).where(
-                KnownClientRow.company_id == company_id,
-                KnownClientRow.client_id.in_(client_ids[i : i + bulk_jobs.CHUNK]),
-                KnownClientRow.deleted.is_(False),
-                KnownClientRow.merged_into == "",
-            )
-        )
-        out.update({r.client_id: r.primary_email for r in rows})
-    return out

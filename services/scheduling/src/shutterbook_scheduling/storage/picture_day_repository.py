@@ -1,0 +1,372 @@
+"""The picture day aggregate's repository (issue 21): every read, insert, lock and conditional
+write of its rows (the day with the close's lease, its slots, families, member children and the
+families' bookings; storage/picture_day_models.py), and the known clients a new day's families
+are checked against.
+
+One repository module per aggregate: a use case makes `PictureDayRepository(uow)` inside its
+unit of work and never touches `uow.session` or writes a statement itself. What keeps the day's
+promises under concurrent families is here too: a slot is taken only while free
+(`take_slot`), a child only while not booked (`take_children`), a day closed only by the
+lease's owner (`take_lease`, `mark_closed`); each says whether it won, the use case decides
+what a loss means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, select, update
+
+from shutterbook_kit.pagination import Key, Page, keyset_page
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.storage.leases import lease_free, take_lease
+from shutterbook_scheduling.storage.models import KnownClientRow
+from shutterbook_scheduling.storage.picture_day_models import (
+    PictureDayBookingRow,
+    PictureDayChildRow,
+    PictureDayFamilyRow,
+    PictureDayRow,
+    PictureDaySlotRow,
+)
+
+DAY_SLOT_ORDER: list[Key] = [PictureDaySlotRow.start_at, PictureDaySlotRow.id]
+KNOWN_CHUNK = 500  # client ids per IN list
+
+
+def _day_slots_query(day_id: str, *, only_free: bool) -> Select[tuple[PictureDaySlotRow]]:
+    """A picture day's slots (only the free ones: `only_free`), in no order."""
+    query = select(PictureDaySlotRow).where(PictureDaySlotRow.picture_day_id == day_id)
+    if only_free:
+        query = query.where(PictureDaySlotRow.booking_id.is_(None))
+    return query
+
+
+class PictureDayRepository:
+    """The picture day aggregate's rows within one unit of work."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    # --- days ---
+
+    async def day(self, company_id: str, day_id: str, *, lock: bool = False) -> PictureDayRow | None:
+        """The company's day (locked for a change: `lock`), None when it has no such day."""
+        query = select(PictureDayRow).where(PictureDayRow.id == day_id, PictureDayRow.company_id == company_id)
+        row: PictureDayRow | None = await self.uow.session.scalar(query.with_for_update() if lock else query)
+        return row
+
+    async def day_of_booking(self, booking: PictureDayBookingRow) -> PictureDayRow:
+        day = await self.uow.session.get(PictureDayRow, booking.picture_day_id)
+        assert day is not None  # the booking's foreign key
+        return day
+
+    async def days_page(self, company_id: str, page_size: int, page_token: str) -> Page[PictureDayRow]:
+        """The company's picture days, newest first."""
+        query = select(PictureDayRow).where(PictureDayRow.company_id == company_id)
+        keys: list[Key] = [PictureDayRow.created_at.desc(), PictureDayRow.id.desc()]
+        return await keyset_page(self.uow.session, query, keys, page_size, page_token)
+
+    async def family_counts(self, day_id: str) -> list[tuple[int, int]]:
+        """(children booked, children in all) of every family of a day."""
+        rows = await self.uow.session.execute(
+            select(
+                func.count(PictureDayChildRow.booking_id),
+                func.count(),
+            )
+            .where(PictureDayChildRow.picture_day_id == day_id)
+            .group_by(PictureDayChildRow.client_id)
+        )
+        return [(int(booked), int(total)) for booked, total in rows.tuples()]
+
+    async def slot_counts(self, day_id: str) -> tuple[int, int]:
+        """(slots taken, slots in all) of a day."""
+        slots = await self.uow.session.execute(
+            select(func.count(PictureDaySlotRow.booking_id), func.count()).where(
+                PictureDaySlotRow.picture_day_id == day_id
+            )
+        )
+        taken, total = slots.tuples().one()
+        return int(taken), int(total)
+
+    async def add_day(
+        self,
+        day: PictureDayRow,
+        slots: Sequence[PictureDaySlotRow],
+        families: Sequence[tuple[PictureDayFamilyRow, Sequence[PictureDayChildRow]]],
+    ) -> None:
+        """Store a new day with its slots, families and their children."""
+        self.uow.session.add(day)
+        await self.uow.session.flush()
+        self.uow.session.add_all(slots)
+        for family, children in families:
+            self.uow.session.add(family)
+            self.uow.session.add_all(children)
+        await self.uow.session.flush()
+
+    async def known_clients(self, company_id: str, client_ids: Sequence[str]) -> dict[str, str]:
+        """The live known clients among `client_ids`: id -> primary email."""
+        out: dict[str, str] = {}
+        for i in range(0, len(client_ids), KNOWN_CHUNK):
+            rows = await self.uow.session.execute(
+                select(KnownClientRow.client_id, KnownClientRow.primary_email).where(
+                    KnownClientRow.company_id == company_id,
+                    KnownClientRow.client_id.in_(client_ids[i : i + KNOWN_CHUNK]),
+                    KnownClientRow.deleted.is_(False),
+                    KnownClientRow.merged_into == "",
+                )
+            )
+            out.update({r.client_id: r.primary_email for r in rows})
+        return out
+
+    # --- the close: due days and their lease ---
+
+    async def due_day_ids(self, now: datetime) -> list[str]:
+        """Days past their close, not yet closed, whose lease is free (at most 100, the
+        earliest close first)."""
+        rows = await self.uow.session.scalars(
+            select(PictureDayRow.id)
+            .where(
+                PictureDayRow.closed_at.is_(None),
+                PictureDayRow.close_at <= now,
+                lease_free(PictureDayRow, now),
+            )
+            .order_by(PictureDayRow.close_at)
+            .limit(100)
+        )
+        return list(rows)
+
+    async def take_lease(self, day_id: str, owner: str, until: datetime, now: datetime) -> PictureDayRow | None:
+        """The due day leased to `owner` until `until`; None when it is not due or another
+        owner holds it."""
+        due = (PictureDayRow.closed_at.is_(None), PictureDayRow.close_at <= now)
+        if not await take_lease(self.uow.session, PictureDayRow, day_id, owner, until, now, *due):
+            return None
+        day: PictureDayRow | None = await self.uow.session.scalar(
+            select(PictureDayRow).where(PictureDayRow.id == day_id)
+        )
+        return day
+
+    async def mark_closed(self, day_id: str, owner: str, now: datetime) -> bool:
+        """The day closed `now` and its lease let go, if `owner` still holds it (not when
+        another replica took the lease over)."""
+        closed = await self.uow.session.execute(
+            update(PictureDayRow)
+            .where(PictureDayRow.id == day_id, PictureDayRow.lease_owner == owner, PictureDayRow.closed_at.is_(None))
+            .values(closed_at=now, lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(closed.rowcount == 1)  # type: ignore[attr-defined]
+
+    # --- families and their children ---
+
+    async def families_page(
+        self, day_id: str, page_size: int, page_token: str, *, only_not_booked: bool
+    ) -> Page[PictureDayFamilyRow]:
+        """A picture day's families by sort name (then client id); `only_not_booked`: those with
+        a child still to book."""
+        query = select(PictureDayFamilyRow).where(PictureDayFamilyRow.picture_day_id == day_id)
+        if only_not_booked:
+            unbooked = select(PictureDayChildRow.client_id).where(
+                PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.booking_id.is_(None)
+            )
+            query = query.where(PictureDayFamilyRow.client_id.in_(unbooked))
+        keys: list[Key] = [PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id]
+        return await keyset_page(self.uow.session, query, keys, page_size, page_token)
+
+    async def family(self, day_id: str, client_id: str) -> PictureDayFamilyRow | None:
+        row: PictureDayFamilyRow | None = await self.uow.session.scalar(
+            select(PictureDayFamilyRow).where(
+                PictureDayFamilyRow.picture_day_id == day_id, PictureDayFamilyRow.client_id == client_id
+            )
+        )
+        return row
+
+    async def families_for_codes(self, day_id: str, client_ids: Sequence[str]) -> list[PictureDayFamilyRow]:
+        """The families `client_ids` names (none named: those without a code), by sort name."""
+        query = select(PictureDayFamilyRow).where(PictureDayFamilyRow.picture_day_id == day_id)
+        query = (
+            query.where(PictureDayFamilyRow.client_id.in_(client_ids))
+            if client_ids
+            else query.where(PictureDayFamilyRow.code_hash.is_(None))
+        )
+        rows = await self.uow.session.scalars(
+            query.order_by(PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id)
+        )
+        return list(rows.all())
+
+    async def family_by_code(self, company_id: str, code_hash: str) -> tuple[PictureDayRow, PictureDayFamilyRow] | None:
+        """The company's day and family whose access code has this hash."""
+        query = (
+            select(PictureDayFamilyRow, PictureDayRow)
+            .join(PictureDayRow, PictureDayRow.id == PictureDayFamilyRow.picture_day_id)
+            .where(PictureDayFamilyRow.code_hash == code_hash, PictureDayRow.company_id == company_id)
+        )
+        found = (await self.uow.session.execute(query)).first()
+        return None if found is None else (found[1], found[0])
+
+    async def children_of(self, day_id: str, client_ids: Sequence[str]) -> dict[str, list[PictureDayChildRow]]:
+        """The member children of each family named, in the family's order."""
+        rows = (
+            await self.uow.session.scalars(
+                select(PictureDayChildRow)
+                .where(PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.client_id.in_(client_ids))
+                .order_by(PictureDayChildRow.client_id, PictureDayChildRow.position)
+            )
+        ).all()
+        out: dict[str, list[PictureDayChildRow]] = {c: [] for c in client_ids}
+        for row in rows:
+            out[row.client_id].append(row)
+        return out
+
+    async def family_children(self, day_id: str, client_id: str) -> list[PictureDayChildRow]:
+        """One family's member children, in its order."""
+        rows = await self.uow.session.scalars(
+            select(PictureDayChildRow)
+            .where(PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.client_id == client_id)
+            .order_by(PictureDayChildRow.position)
+        )
+        return list(rows.all())
+
+    async def unbooked_children(self, day_id: str) -> list[tuple[str, str]]:
+        """(client id, member id) of every child not booked, families in name order."""
+        rows = await self.uow.session.execute(
+            select(PictureDayChildRow.client_id, PictureDayChildRow.member_id)
+            .join(
+                PictureDayFamilyRow,
+                (PictureDayFamilyRow.picture_day_id == PictureDayChildRow.picture_day_id)
+                & (PictureDayFamilyRow.client_id == PictureDayChildRow.client_id),
+            )
+            .where(PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.booking_id.is_(None))
+            .order_by(PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id, PictureDayChildRow.position)
+        )
+        return [(client_id, member_id) for client_id, member_id in rows.tuples()]
+
+    async def take_children(self, day_id: str, client_id: str, member_ids: Sequence[str], booking_id: str) -> int:
+        """The conditional UPDATE that books each child once: how many were still free (and
+        are now the booking's)."""
+        result = await self.uow.session.execute(
+            update(PictureDayChildRow)
+            .where(
+                PictureDayChildRow.picture_day_id == day_id,
+                PictureDayChildRow.client_id == client_id,
+                PictureDayChildRow.member_id.in_(member_ids),
+                PictureDayChildRow.booking_id.is_(None),
+            )
+            .values(booking_id=booking_id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- slots ---
+
+    async def slots(self, day_id: str, *, only_free: bool) -> list[PictureDaySlotRow]:
+        """A picture day's slots in time order (then id), all of them."""
+        query = _day_slots_query(day_id, only_free=only_free).order_by(*DAY_SLOT_ORDER)
+        return list((await self.uow.session.scalars(query)).all())
+
+    async def slots_page(
+        self, day_id: str, page_size: int, page_token: str, *, only_free: bool
+    ) -> Page[PictureDaySlotRow]:
+        """A picture day's slots in time order (then id), a page of them."""
+        query = _day_slots_query(day_id, only_free=only_free)
+        return await keyset_page(self.uow.session, query, DAY_SLOT_ORDER, page_size, page_token)
+
+    async def slot(self, day_id: str, slot_id: str) -> PictureDaySlotRow | None:
+        row: PictureDaySlotRow | None = await self.uow.session.scalar(
+            select(PictureDaySlotRow).where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.picture_day_id == day_id)
+        )
+        return row
+
+    async def slot_by_id(self, slot_id: str) -> PictureDaySlotRow | None:
+        row: PictureDaySlotRow | None = await self.uow.session.scalar(
+            select(PictureDaySlotRow).where(PictureDaySlotRow.id == slot_id)
+        )
+        return row
+
+    async def take_slot(self, slot: PictureDaySlotRow, booking_id: str) -> bool:
+        """The conditional UPDATE that gives a slot to one booking: whether it was still free."""
+        result = await self.uow.session.execute(
+            update(PictureDaySlotRow)
+            .where(PictureDaySlotRow.id == slot.id, PictureDaySlotRow.booking_id.is_(None))
+            .values(booking_id=booking_id)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        slot.booking_id = booking_id
+        return True
+
+    async def free_slot(self, slot_id: str, booking_id: str) -> None:
+        """The slot free again, if the booking has it."""
+        await self.uow.session.execute(
+            update(PictureDaySlotRow)
+            .where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.booking_id == booking_id)
+            .values(booking_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    # --- bookings ---
+
+    async def add_booking(self, row: PictureDayBookingRow) -> None:
+        self.uow.session.add(row)
+        await self.uow.session.flush()
+
+    async def locked_booking(self, day_id: str, booking_id: str) -> PictureDayBookingRow | None:
+        row: PictureDayBookingRow | None = await self.uow.session.scalar(
+            select(PictureDayBookingRow)
+            .where(PictureDayBookingRow.id == booking_id, PictureDayBookingRow.picture_day_id == day_id)
+            .with_for_update()
+        )
+        return row
+
+    async def locked_booking_of_session(self, company_id: str, session_id: str) -> PictureDayBookingRow | None:
+        """The live (not cancelled) booking whose session this is, locked."""
+        row: PictureDayBookingRow | None = await self.uow.session.scalar(
+            select(PictureDayBookingRow)
+            .where(
+                PictureDayBookingRow.company_id == company_id,
+                PictureDayBookingRow.session_id == session_id,
+                PictureDayBookingRow.cancelled.is_(False),
+            )
+            .with_for_update()
+        )
+        return row
+
+    async def family_bookings(self, day_id: str, client_id: str) -> list[PictureDayBookingRow]:
+        """A family's live (not cancelled) bookings of a day, oldest first."""
+        rows = await self.uow.session.scalars(
+            select(PictureDayBookingRow)
+            .where(
+                PictureDayBookingRow.picture_day_id == day_id,
+                PictureDayBookingRow.client_id == client_id,
+                PictureDayBookingRow.cancelled.is_(False),
+            )
+            .order_by(PictureDayBookingRow.created_at)
+        )
+        return list(rows.all())
+
+    async def is_family_booking(self, day_id: str, booking_id: str, client_id: str) -> bool:
+        """Whether the booking (cancelled or not) is this family's."""
+        own = await self.uow.session.scalar(
+            select(PictureDayBookingRow.id).where(
+                PictureDayBookingRow.id == booking_id,
+                PictureDayBookingRow.picture_day_id == day_id,
+                PictureDayBookingRow.client_id == client_id,
+            )
+        )
+        return own is not None
+
+    async def release(self, booking: PictureDayBookingRow) -> None:
+        """The booking's slot and children free again, the booking marked cancelled."""
+        await self.free_slot(booking.slot_id, booking.id)
+        await self.uow.session.execute(
+            update(PictureDayChildRow)
+            .where(
+                PictureDayChildRow.picture_day_id == booking.picture_day_id,
+                PictureDayChildRow.booking_id == booking.id,
+            )
+            .values(booking_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        booking.cancelled = True
