@@ -45,12 +45,7 @@ from shutterbook_scheduling.application.picture_days import load_day
 from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.domain.rules import occupies
-from shutterbook_scheduling.storage.picture_day_models import (
-    PictureDayBookingRow,
-    PictureDayChildRow,
-    PictureDayRow,
-    PictureDaySlotRow,
-)
+from shutterbook_scheduling.storage.picture_day_models import PictureDayBookingRow
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 
@@ -75,22 +70,22 @@ def _booking_ids(name: str) -> tuple[str, str]:
     return ids[0], ids[1]
 
 
-def check_open(day: PictureDayRow, now: datetime) -> None:
-    problem = rules.window_problem(now, day.open_at, day.close_at)
+def check_open(day: rules.PictureDay, now: datetime) -> None:
+    problem = day.window_problem(now)
     if problem is not None:
         raise FailedPrecondition(problem, reason="PICTURE_DAY_NOT_OPEN")
 
 
-async def _slot(uow: UnitOfWork, day_id: str, slot_id: str, name: str) -> PictureDaySlotRow:
+async def _slot(uow: UnitOfWork, day_id: str, slot_id: str, name: str) -> rules.Slot:
     row = await PictureDayRepository(uow).slot(day_id, slot_id)
     if row is None:
         raise NotFound(f"{name} not found")
     return row
 
 
-async def take_slot(uow: UnitOfWork, slot: PictureDaySlotRow, booking_id: str, name: str) -> None:
+async def take_slot(uow: UnitOfWork, slot: rules.Slot, booking_id: str, name: str) -> None:
     """The conditional UPDATE that gives a slot to one booking."""
-    if not await PictureDayRepository(uow).take_slot(slot, booking_id):
+    if not await PictureDayRepository(uow).take_slot(slot.id, booking_id):
         raise SlotTaken(f"{name} was just taken; choose another time", reason="SLOT_TAKEN")
 
 
@@ -102,7 +97,7 @@ async def take_children(
         raise FailedPrecondition("a child was just booked in another booking", reason="CHILD_ALREADY_BOOKED")
 
 
-def booking_message(row: PictureDayBookingRow, slot: PictureDaySlotRow) -> pdpb.PictureDayBooking:
+def booking_message(row: PictureDayBookingRow, slot: rules.Slot) -> pdpb.PictureDayBooking:
     return pdpb.PictureDayBooking(
         name=booking_name(row.picture_day_id, row.id),
         client=f"clients/{row.client_id}",
@@ -116,7 +111,7 @@ def booking_message(row: PictureDayBookingRow, slot: PictureDaySlotRow) -> pdpb.
     )
 
 
-def _slot_times(msg: pb.Session, slot: PictureDaySlotRow, zone: ZoneInfo) -> None:
+def _slot_times(msg: pb.Session, slot: rules.Slot, zone: ZoneInfo) -> None:
     day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
     msg.session_date.CopyFrom(to_date(day))
     msg.start.CopyFrom(pb.TimeOfDay(hours=start.hour, minutes=start.minute))
@@ -127,9 +122,9 @@ async def book(
     uow: UnitOfWork,
     attempt: Attempt,
     company_id: str,
-    day: PictureDayRow,
+    day: rules.PictureDay,
     client_id: str,
-    slot: PictureDaySlotRow,
+    slot: rules.Slot,
     children: Sequence[str],
     *,
     assigned_at_close: bool = False,
@@ -140,7 +135,7 @@ async def book(
     await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
     member_ids = [rules.member_id(c) for c in children]
     await take_children(uow, day.id, client_id, member_ids, booking_id)
-    template = pdpb.PictureDay.FromString(day.data).template
+    template = pdpb.PictureDay.FromString(day.created).template
     zone = ZoneInfo(day.time_zone)
     local_day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
     msg = bulk_jobs.session_for(template, f"clients/{client_id}", local_day, start, end)
@@ -166,7 +161,7 @@ async def book(
     return booking_message(row, slot)
 
 
-async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[PictureDayChildRow]:
+async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[rules.FamilyChild]:
     return await PictureDayRepository(uow).family_children(day_id, client_id)
 
 
@@ -174,7 +169,7 @@ async def book_checked(
     uow: UnitOfWork,
     attempt: Attempt,
     company_id: str,
-    day: PictureDayRow,
+    day: rules.PictureDay,
     client_id: str,
     slot: str,
     children: Sequence[str],
@@ -234,7 +229,7 @@ async def create_booking(
     )
 
 
-async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[PictureDayRow, PictureDayBookingRow]:
+async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rules.PictureDay, PictureDayBookingRow]:
     day_id, booking_id = _booking_ids(name)
     day = await load_day(uow, company_id, day_id, name)
     row = await PictureDayRepository(uow).locked_booking(day.id, booking_id)
@@ -247,9 +242,9 @@ async def _change_session(
     uow: UnitOfWork,
     attempt: Attempt,
     company_id: str,
-    day: PictureDayRow,
+    day: rules.PictureDay,
     booking: PictureDayBookingRow,
-    slot: PictureDaySlotRow | None,
+    slot: rules.Slot | None,
 ) -> None:
     """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None); the
     session's event and the booking's."""

@@ -30,7 +30,6 @@ from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_bookings import book
 from shutterbook_scheduling.application.picture_day_refs import child_key
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.storage.picture_day_models import PictureDayRow
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ async def due_day_ids(db: Database, now: datetime) -> list[str]:
         return await PictureDayRepository(uow).due_day_ids(now)
 
 
-async def _take_lease(db: Database, day_id: str, owner: str, lease: timedelta) -> PictureDayRow | None:
+async def _take_lease(db: Database, day_id: str, owner: str, lease: timedelta) -> rules.PictureDay | None:
     now = utcnow()
     async with UnitOfWork(db, source=SOURCE) as uow:
         day = await PictureDayRepository(uow).take_lease(day_id, owner, now + lease, now)
@@ -52,7 +51,7 @@ async def _take_lease(db: Database, day_id: str, owner: str, lease: timedelta) -
         return day
 
 
-async def _remaining(db: Database, day: PictureDayRow) -> list[rules.Assignment]:
+async def _remaining(db: Database, day: rules.PictureDay) -> list[rules.Assignment]:
     async with UnitOfWork(db, readonly=True) as uow:
         repo = PictureDayRepository(uow)
         children = await repo.unbooked_children(day.id)
@@ -70,7 +69,7 @@ async def close_day(db: Database, day_id: str, *, owner: str, lease_seconds: flo
     if day is None:
         return None
     made = 0
-    if day.close_action == rules.CloseAction.ASSIGN_REMAINING.value:
+    if day.close_action is rules.CloseAction.ASSIGN_REMAINING:
         tenancy.set_current(CallContext.of(job_caller(day.company_id, day.id, day.created_by)))
         try:
             for assignment in await _remaining(db, day):
@@ -84,7 +83,7 @@ async def close_day(db: Database, day_id: str, *, owner: str, lease_seconds: flo
     return made
 
 
-async def _assign(db: Database, day: PictureDayRow, assignment: rules.Assignment) -> int:
+async def _assign(db: Database, day: rules.PictureDay, assignment: rules.Assignment) -> int:
     """One family's slot, in its own transaction; 0 when the slot or a child was taken meanwhile
     (a booking made at the very close) or the session cannot be booked (a conflict)."""
     try:

@@ -7,15 +7,18 @@ code, revoking removes it. Every portal call names the code, never a picture day
 the code's row is the one family of the one picture day it leads to, in the caller's company
 (another company's code, a guessed one and a revoked one are all NOT_FOUND alike). Throttling
 of guesses is the gateway's (its token buckets), in front of this.
+
+Revoking and what a code shows return domain objects (domain/picture_days.py), converted at the
+edge (api/picture_day_convert.py); issuing answers the codes as messages (they exist only there).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
 
@@ -28,10 +31,9 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import picture_day_bookings as bookings
 from shutterbook_scheduling.application import picture_days
 from shutterbook_scheduling.application.entries import Attempt, run_booking
-from shutterbook_scheduling.application.picture_day_refs import COLLECTION, day_name
+from shutterbook_scheduling.application.picture_day_refs import COLLECTION
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.storage.picture_day_models import PictureDayFamilyRow, PictureDayRow
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 R = TypeVar("R", bound=Message)
@@ -57,9 +59,7 @@ def _check_code(code: str) -> None:
     v.raise_if_any()
 
 
-async def by_code(
-    uow: UnitOfWork, company_id: str, code: str, *, lock: bool = False
-) -> tuple[PictureDayRow, PictureDayFamilyRow]:
+async def by_code(uow: UnitOfWork, company_id: str, code: str) -> tuple[rules.PictureDay, rules.Family]:
     """The picture day and family an access code leads to; NOT_FOUND for any other code."""
     found = await PictureDayRepository(uow).family_by_code(company_id, code_hash(code))
     # a key limited to some locations opens only their days (as the staff reads do), and answers
@@ -90,14 +90,14 @@ async def issue_codes(
     out = pdpb.IssuePictureDayAccessCodesResponse()
     async with UnitOfWork(db) as uow:
         day = await picture_days.load_day(uow, company_id, day_id, request.parent)
-        families = await PictureDayRepository(uow).families_for_codes(day.id, wanted)
+        repo = PictureDayRepository(uow)
+        families = await repo.families_for_codes(day.id, wanted)
         if len(families) != len(set(wanted)) and wanted:
             raise NotFound("a family named is not a family of this picture day")
         now = utcnow()
         for family in families:
             code = new_code()
-            family.code_hash = code_hash(code)
-            family.code_issued_at = now
+            repo.issue_code(family, code_hash(code), now)
             out.access_codes.append(
                 pdpb.PictureDayAccessCode(
                     family=f"{COLLECTION}/{day.id}/families/{family.client_id}",
@@ -112,60 +112,35 @@ async def issue_codes(
     return out
 
 
-async def revoke_code(
-    db: Database, company_id: str, request: pdpb.RevokePictureDayAccessCodeRequest
-) -> pdpb.PictureDayFamily:
-    parse_name(request.name, COLLECTION, "families")
-    ids = name_ids(request.name, COLLECTION, "families")
+async def revoke_code(db: Database, company_id: str, name: str) -> rules.Family:
+    """The family `name` (`pictureDays/{id}/families/{id}`) without its code."""
+    parse_name(name, COLLECTION, "families")
+    ids = name_ids(name, COLLECTION, "families")
     assert ids is not None
     async with UnitOfWork(db) as uow:
-        day = await picture_days.load_day(uow, company_id, ids[0], request.name)
+        day = await picture_days.load_day(uow, company_id, ids[0], name)
         repo = PictureDayRepository(uow)
         family = await repo.family(day.id, ids[1])
         if family is None:
-            raise NotFound(f"{request.name} not found")
-        family.code_hash = None
-        uow.audit(company_id, request.name, "access_code_revoked")
-        children = await repo.children_of(day.id, [family.client_id])
-        out = picture_days.family_message(day.id, family, children[family.client_id])
+            raise NotFound(f"{name} not found")
+        repo.revoke_code(family)
+        uow.audit(company_id, name, "access_code_revoked")
         await uow.commit()
-    return out
+    return dataclasses.replace(family, has_access_code=False)
 
 
 # --- the family: what the code shows, and its bookings ---------------------------------------------
 
 
-async def get_access(db: Database, company_id: str, request: pdpb.GetPictureDayAccessRequest) -> pdpb.PictureDayAccess:
-    _check_code(request.access_code)
+async def get_access(db: Database, company_id: str, access_code: str) -> rules.FamilyAccess:
+    _check_code(access_code)
     now = utcnow()
     async with UnitOfWork(db, readonly=True) as uow:
-        day, family = await by_code(uow, company_id, request.access_code)
-        message = pdpb.PictureDay.FromString(day.data)
+        day, family = await by_code(uow, company_id, access_code)
         repo = PictureDayRepository(uow)
-        children = await repo.children_of(day.id, [family.client_id])
-        rows = await repo.family_bookings(day.id, family.client_id)
-        own_slots = {r.slot_id for r in rows}
+        bookings = await repo.family_bookings(day.id, family.client_id)
         slots = await repo.slots(day.id, only_free=False)
-    zone = ZoneInfo(day.time_zone)
-    by_id = {s.id: s for s in slots}
-    out = pdpb.PictureDayAccess(
-        picture_day=pdpb.PictureDay(
-            name=day_name(day.id),
-            display_name=message.display_name,
-            siblings_per_slot=day.siblings_per_slot,
-            open_time=message.open_time,
-            close_time=message.close_time,
-            window=picture_days.WINDOWS[rules.window(now, day.open_at, day.close_at)],
-            time_zone=day.time_zone,
-        ),
-        family=picture_days.family_message(day.id, family, children[family.client_id]),
-        bookings=[bookings.booking_message(r, by_id[r.slot_id]) for r in rows],
-        free_slots=[
-            picture_days.slot_message(day.id, s, zone) for s in slots if s.booking_id is None or s.id in own_slots
-        ],
-        location=message.template.location,
-    )
-    return out
+    return rules.family_access(day, now, family, bookings, slots)
 
 
 async def _as_family(
@@ -174,7 +149,7 @@ async def _as_family(
     request: pdpb.BookPictureDayByCodeRequest
     | pdpb.ReschedulePictureDayBookingByCodeRequest
     | pdpb.CancelPictureDayBookingByCodeRequest,
-    work: Callable[[UnitOfWork, Attempt, PictureDayRow, PictureDayFamilyRow], Awaitable[pdpb.PictureDayBooking]],
+    work: Callable[[UnitOfWork, Attempt, rules.PictureDay, rules.Family], Awaitable[pdpb.PictureDayBooking]],
 ) -> pdpb.PictureDayBooking:
     """`work` as the family the request's access code names, once per its request_id (the
     scope: the request's method, e.g. `BookPictureDayByCode`)."""
@@ -190,7 +165,7 @@ async def _as_family(
     )
 
 
-async def _own_booking(uow: UnitOfWork, day: PictureDayRow, family: PictureDayFamilyRow, name: str) -> str:
+async def _own_booking(uow: UnitOfWork, day: rules.PictureDay, family: rules.Family, name: str) -> str:
     """The booking `name`, if it is this family's own (another's is NOT_FOUND, as a guess)."""
     ids = name_ids(name, COLLECTION, "bookings")
     if ids is None or ids[0] != day.id:
@@ -204,7 +179,7 @@ async def book_by_code(
     db: Database, company_id: str, request: pdpb.BookPictureDayByCodeRequest
 ) -> pdpb.PictureDayBooking:
     async def work(
-        uow: UnitOfWork, attempt: Attempt, day: PictureDayRow, family: PictureDayFamilyRow
+        uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family
     ) -> pdpb.PictureDayBooking:
         return await bookings.book_checked(
             uow, attempt, company_id, day, family.client_id, request.slot, list(request.children), prefix=""
@@ -217,7 +192,7 @@ async def reschedule_by_code(
     db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingByCodeRequest
 ) -> pdpb.PictureDayBooking:
     async def work(
-        uow: UnitOfWork, attempt: Attempt, day: PictureDayRow, family: PictureDayFamilyRow
+        uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family
     ) -> pdpb.PictureDayBooking:
         name = await _own_booking(uow, day, family, request.booking)
         return await bookings.move(uow, attempt, company_id, name, request.slot)
@@ -229,7 +204,7 @@ async def cancel_by_code(
     db: Database, company_id: str, request: pdpb.CancelPictureDayBookingByCodeRequest
 ) -> pdpb.PictureDayBooking:
     async def work(
-        uow: UnitOfWork, attempt: Attempt, day: PictureDayRow, family: PictureDayFamilyRow
+        uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family
     ) -> pdpb.PictureDayBooking:
         name = await _own_booking(uow, day, family, request.booking)
         return await bookings.cancel(uow, attempt, company_id, name)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from shutterbook_kit.errors import FailedPrecondition
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.storage.picture_day_models import PictureDayBookingRow, PictureDayRow
+from shutterbook_scheduling.domain.picture_days import PictureDay
+from shutterbook_scheduling.storage.picture_day_models import PictureDayBookingRow
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 
@@ -18,7 +19,7 @@ async def release(uow: UnitOfWork, row: PictureDayBookingRow) -> None:
 
 async def release_session(
     uow: UnitOfWork, company_id: str, session_id: str
-) -> list[tuple[PictureDayRow, PictureDayBookingRow]]:
+) -> list[tuple[PictureDay, PictureDayBookingRow]]:
     """The picture day booking of a session being cancelled by staff, if any, let go; returned
     with its day (the caller tells the family, as when they cancel it themselves)."""
     repo = PictureDayRepository(uow)

@@ -1,7 +1,8 @@
 """The picture day aggregate's repository (issue 21): every read, insert, lock and conditional
 write of its rows (the day with the close's lease, its slots, families, member children and the
 families' bookings; storage/picture_day_models.py), and the known clients a new day's families
-are checked against.
+are checked against. Rows in, domain objects out (domain/picture_days.py); the bookings are
+still handed out as rows to the booking use cases, which change them (`booking_of` maps one).
 
 One repository module per aggregate: a use case makes `PictureDayRepository(uow)` inside its
 unit of work and never touches `uow.session` or writes a statement itself. What keeps the day's
@@ -20,6 +21,14 @@ from sqlalchemy import Select, func, select, update
 
 from shutterbook_kit.pagination import Key, Page, keyset_page
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.picture_days import (
+    Booking,
+    CloseAction,
+    Family,
+    FamilyChild,
+    PictureDay,
+    Slot,
+)
 from shutterbook_scheduling.storage.leases import lease_free, take_lease
 from shutterbook_scheduling.storage.models import KnownClientRow
 from shutterbook_scheduling.storage.picture_day_models import (
@@ -42,30 +51,99 @@ def _day_slots_query(day_id: str, *, only_free: bool) -> Select[tuple[PictureDay
     return query
 
 
+def _day(row: PictureDayRow) -> PictureDay:
+    return PictureDay(
+        id=row.id,
+        company_id=row.company_id,
+        location_id=row.location_id,
+        time_zone=row.time_zone,
+        siblings_per_slot=row.siblings_per_slot,
+        open_at=row.open_at,
+        close_at=row.close_at,
+        close_action=CloseAction(row.close_action),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        created=row.data,
+    )
+
+
+def _day_row(day: PictureDay) -> PictureDayRow:
+    return PictureDayRow(
+        id=day.id,
+        company_id=day.company_id,
+        data=day.created,
+        location_id=day.location_id,
+        time_zone=day.time_zone,
+        siblings_per_slot=day.siblings_per_slot,
+        open_at=day.open_at,
+        close_at=day.close_at,
+        close_action=day.close_action.value,
+        closed_at=None,
+        lease_owner=None,
+        lease_until=None,
+        created_by=day.created_by,
+        created_at=day.created_at,
+    )
+
+
+def _slot(row: PictureDaySlotRow) -> Slot:
+    return Slot(row.id, row.picture_day_id, row.start_at, row.end_at, row.booking_id)
+
+
+def _child(row: PictureDayChildRow) -> FamilyChild:
+    return FamilyChild(row.client_id, row.member_id, row.display_name, row.booking_id)
+
+
+def _family(row: PictureDayFamilyRow, children: Sequence[PictureDayChildRow]) -> Family:
+    return Family(
+        day_id=row.picture_day_id,
+        client_id=row.client_id,
+        display_name=row.display_name,
+        email=row.email,
+        has_access_code=row.code_hash is not None,
+        children=tuple(_child(c) for c in children),
+    )
+
+
+def booking_of(row: PictureDayBookingRow) -> Booking:
+    return Booking(
+        id=row.id,
+        day_id=row.picture_day_id,
+        client_id=row.client_id,
+        slot_id=row.slot_id,
+        children=tuple(row.children.split()),
+        session_id=row.session_id,
+        cancelled=row.cancelled,
+        created_at=row.created_at,
+    )
+
+
 class PictureDayRepository:
     """The picture day aggregate's rows within one unit of work."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
+        self._families: dict[tuple[str, str], PictureDayFamilyRow] = {}
 
     # --- days ---
 
-    async def day(self, company_id: str, day_id: str, *, lock: bool = False) -> PictureDayRow | None:
+    async def day(self, company_id: str, day_id: str, *, lock: bool = False) -> PictureDay | None:
         """The company's day (locked for a change: `lock`), None when it has no such day."""
         query = select(PictureDayRow).where(PictureDayRow.id == day_id, PictureDayRow.company_id == company_id)
-        row: PictureDayRow | None = await self.uow.session.scalar(query.with_for_update() if lock else query)
-        return row
+        row = await self.uow.session.scalar(query.with_for_update() if lock else query)
+        return None if row is None else _day(row)
 
-    async def day_of_booking(self, booking: PictureDayBookingRow) -> PictureDayRow:
+    async def day_of_booking(self, booking: PictureDayBookingRow) -> PictureDay:
         day = await self.uow.session.get(PictureDayRow, booking.picture_day_id)
         assert day is not None  # the booking's foreign key
-        return day
+        return _day(day)
 
-    async def days_page(self, company_id: str, page_size: int, page_token: str) -> Page[PictureDayRow]:
+    async def days_page(self, company_id: str, page_size: int, page_token: str) -> Page[PictureDay]:
         """The company's picture days, newest first."""
         query = select(PictureDayRow).where(PictureDayRow.company_id == company_id)
         keys: list[Key] = [PictureDayRow.created_at.desc(), PictureDayRow.id.desc()]
-        return await keyset_page(self.uow.session, query, keys, page_size, page_token)
+        page = await keyset_page(self.uow.session, query, keys, page_size, page_token)
+        return Page([_day(r) for r in page.items], page.next_page_token)
 
     async def family_counts(self, day_id: str) -> list[tuple[int, int]]:
         """(children booked, children in all) of every family of a day."""
@@ -89,19 +167,35 @@ class PictureDayRepository:
         taken, total = slots.tuples().one()
         return int(taken), int(total)
 
-    async def add_day(
-        self,
-        day: PictureDayRow,
-        slots: Sequence[PictureDaySlotRow],
-        families: Sequence[tuple[PictureDayFamilyRow, Sequence[PictureDayChildRow]]],
-    ) -> None:
-        """Store a new day with its slots, families and their children."""
-        self.uow.session.add(day)
+    async def add_day(self, day: PictureDay, slots: Sequence[Slot], families: Sequence[Family]) -> None:
+        """Store a new day with its slots, families and their children (in the family's order)."""
+        self.uow.session.add(_day_row(day))
         await self.uow.session.flush()
-        self.uow.session.add_all(slots)
-        for family, children in families:
-            self.uow.session.add(family)
-            self.uow.session.add_all(children)
+        self.uow.session.add_all(
+            PictureDaySlotRow(id=s.id, picture_day_id=day.id, start_at=s.start_at, end_at=s.end_at, booking_id=None)
+            for s in slots
+        )
+        for family in families:
+            self.uow.session.add(
+                PictureDayFamilyRow(
+                    picture_day_id=day.id,
+                    client_id=family.client_id,
+                    display_name=family.display_name,
+                    sort_name=family.display_name.casefold(),
+                    email=family.email,
+                )
+            )
+            self.uow.session.add_all(
+                PictureDayChildRow(
+                    picture_day_id=day.id,
+                    client_id=family.client_id,
+                    member_id=child.member_id,
+                    position=position,
+                    display_name=child.display_name,
+                    booking_id=None,
+                )
+                for position, child in enumerate(family.children)
+            )
         await self.uow.session.flush()
 
     async def known_clients(self, company_id: str, client_ids: Sequence[str]) -> dict[str, str]:
@@ -136,16 +230,14 @@ class PictureDayRepository:
         )
         return list(rows)
 
-    async def take_lease(self, day_id: str, owner: str, until: datetime, now: datetime) -> PictureDayRow | None:
+    async def take_lease(self, day_id: str, owner: str, until: datetime, now: datetime) -> PictureDay | None:
         """The due day leased to `owner` until `until`; None when it is not due or another
         owner holds it."""
         due = (PictureDayRow.closed_at.is_(None), PictureDayRow.close_at <= now)
         if not await take_lease(self.uow.session, PictureDayRow, day_id, owner, until, now, *due):
             return None
-        day: PictureDayRow | None = await self.uow.session.scalar(
-            select(PictureDayRow).where(PictureDayRow.id == day_id)
-        )
-        return day
+        day = await self.uow.session.scalar(select(PictureDayRow).where(PictureDayRow.id == day_id))
+        return None if day is None else _day(day)
 
     async def mark_closed(self, day_id: str, owner: str, now: datetime) -> bool:
         """The day closed `now` and its lease let go, if `owner` still holds it (not when
@@ -162,7 +254,7 @@ class PictureDayRepository:
 
     async def families_page(
         self, day_id: str, page_size: int, page_token: str, *, only_not_booked: bool
-    ) -> Page[PictureDayFamilyRow]:
+    ) -> Page[Family]:
         """A picture day's families by sort name (then client id); `only_not_booked`: those with
         a child still to book."""
         query = select(PictureDayFamilyRow).where(PictureDayFamilyRow.picture_day_id == day_id)
@@ -172,18 +264,32 @@ class PictureDayRepository:
             )
             query = query.where(PictureDayFamilyRow.client_id.in_(unbooked))
         keys: list[Key] = [PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id]
-        return await keyset_page(self.uow.session, query, keys, page_size, page_token)
+        page = await keyset_page(self.uow.session, query, keys, page_size, page_token)
+        children = await self._children_rows(day_id, [f.client_id for f in page.items])
+        return Page([_family(f, children[f.client_id]) for f in page.items], page.next_page_token)
 
-    async def family(self, day_id: str, client_id: str) -> PictureDayFamilyRow | None:
-        row: PictureDayFamilyRow | None = await self.uow.session.scalar(
+    async def _kept(self, rows: Sequence[PictureDayFamilyRow]) -> list[Family]:
+        """The families of rows read for a change of their codes (kept for `issue_code`,
+        `revoke_code`), with their children."""
+        if not rows:
+            return []
+        children = await self._children_rows(rows[0].picture_day_id, [r.client_id for r in rows])
+        for row in rows:
+            self._families[row.picture_day_id, row.client_id] = row
+        return [_family(r, children[r.client_id]) for r in rows]
+
+    async def family(self, day_id: str, client_id: str) -> Family | None:
+        """The family, read for a change of its code."""
+        row = await self.uow.session.scalar(
             select(PictureDayFamilyRow).where(
                 PictureDayFamilyRow.picture_day_id == day_id, PictureDayFamilyRow.client_id == client_id
             )
         )
-        return row
+        return None if row is None else (await self._kept([row]))[0]
 
-    async def families_for_codes(self, day_id: str, client_ids: Sequence[str]) -> list[PictureDayFamilyRow]:
-        """The families `client_ids` names (none named: those without a code), by sort name."""
+    async def families_for_codes(self, day_id: str, client_ids: Sequence[str]) -> list[Family]:
+        """The families `client_ids` names (none named: those without a code), by sort name,
+        read for a change of their codes."""
         query = select(PictureDayFamilyRow).where(PictureDayFamilyRow.picture_day_id == day_id)
         query = (
             query.where(PictureDayFamilyRow.client_id.in_(client_ids))
@@ -193,9 +299,22 @@ class PictureDayRepository:
         rows = await self.uow.session.scalars(
             query.order_by(PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id)
         )
-        return list(rows.all())
+        return await self._kept(list(rows.all()))
 
-    async def family_by_code(self, company_id: str, code_hash: str) -> tuple[PictureDayRow, PictureDayFamilyRow] | None:
+    def _family_row(self, family: Family) -> PictureDayFamilyRow:
+        if (family.day_id, family.client_id) not in self._families:
+            raise RuntimeError("read the family before changing its code")
+        return self._families[family.day_id, family.client_id]
+
+    def issue_code(self, family: Family, code_hash: str, now: datetime) -> None:
+        """The family's code is now the one with this hash, issued `now`."""
+        row = self._family_row(family)
+        row.code_hash, row.code_issued_at = code_hash, now
+
+    def revoke_code(self, family: Family) -> None:
+        self._family_row(family).code_hash = None
+
+    async def family_by_code(self, company_id: str, code_hash: str) -> tuple[PictureDay, Family] | None:
         """The company's day and family whose access code has this hash."""
         query = (
             select(PictureDayFamilyRow, PictureDayRow)
@@ -203,10 +322,18 @@ class PictureDayRepository:
             .where(PictureDayFamilyRow.code_hash == code_hash, PictureDayRow.company_id == company_id)
         )
         found = (await self.uow.session.execute(query)).first()
-        return None if found is None else (found[1], found[0])
+        if found is None:
+            return None
+        family, day = found[0], found[1]
+        children = await self._children_rows(day.id, [family.client_id])
+        return _day(day), _family(family, children[family.client_id])
 
-    async def children_of(self, day_id: str, client_ids: Sequence[str]) -> dict[str, list[PictureDayChildRow]]:
+    async def children_of(self, day_id: str, client_ids: Sequence[str]) -> dict[str, list[FamilyChild]]:
         """The member children of each family named, in the family's order."""
+        rows = await self._children_rows(day_id, client_ids)
+        return {client_id: [_child(c) for c in children] for client_id, children in rows.items()}
+
+    async def _children_rows(self, day_id: str, client_ids: Sequence[str]) -> dict[str, list[PictureDayChildRow]]:
         rows = (
             await self.uow.session.scalars(
                 select(PictureDayChildRow)
@@ -219,14 +346,14 @@ class PictureDayRepository:
             out[row.client_id].append(row)
         return out
 
-    async def family_children(self, day_id: str, client_id: str) -> list[PictureDayChildRow]:
+    async def family_children(self, day_id: str, client_id: str) -> list[FamilyChild]:
         """One family's member children, in its order."""
         rows = await self.uow.session.scalars(
             select(PictureDayChildRow)
             .where(PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.client_id == client_id)
             .order_by(PictureDayChildRow.position)
         )
-        return list(rows.all())
+        return [_child(r) for r in rows.all()]
 
     async def unbooked_children(self, day_id: str) -> list[tuple[str, str]]:
         """(client id, member id) of every child not booked, families in name order."""
@@ -260,42 +387,36 @@ class PictureDayRepository:
 
     # --- slots ---
 
-    async def slots(self, day_id: str, *, only_free: bool) -> list[PictureDaySlotRow]:
+    async def slots(self, day_id: str, *, only_free: bool) -> list[Slot]:
         """A picture day's slots in time order (then id), all of them."""
         query = _day_slots_query(day_id, only_free=only_free).order_by(*DAY_SLOT_ORDER)
-        return list((await self.uow.session.scalars(query)).all())
+        return [_slot(r) for r in (await self.uow.session.scalars(query)).all()]
 
-    async def slots_page(
-        self, day_id: str, page_size: int, page_token: str, *, only_free: bool
-    ) -> Page[PictureDaySlotRow]:
+    async def slots_page(self, day_id: str, page_size: int, page_token: str, *, only_free: bool) -> Page[Slot]:
         """A picture day's slots in time order (then id), a page of them."""
         query = _day_slots_query(day_id, only_free=only_free)
-        return await keyset_page(self.uow.session, query, DAY_SLOT_ORDER, page_size, page_token)
+        page = await keyset_page(self.uow.session, query, DAY_SLOT_ORDER, page_size, page_token)
+        return Page([_slot(r) for r in page.items], page.next_page_token)
 
-    async def slot(self, day_id: str, slot_id: str) -> PictureDaySlotRow | None:
-        row: PictureDaySlotRow | None = await self.uow.session.scalar(
+    async def slot(self, day_id: str, slot_id: str) -> Slot | None:
+        row = await self.uow.session.scalar(
             select(PictureDaySlotRow).where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.picture_day_id == day_id)
         )
-        return row
+        return None if row is None else _slot(row)
 
-    async def slot_by_id(self, slot_id: str) -> PictureDaySlotRow | None:
-        row: PictureDaySlotRow | None = await self.uow.session.scalar(
-            select(PictureDaySlotRow).where(PictureDaySlotRow.id == slot_id)
-        )
-        return row
+    async def slot_by_id(self, slot_id: str) -> Slot | None:
+        row = await self.uow.session.scalar(select(PictureDaySlotRow).where(PictureDaySlotRow.id == slot_id))
+        return None if row is None else _slot(row)
 
-    async def take_slot(self, slot: PictureDaySlotRow, booking_id: str) -> bool:
+    async def take_slot(self, slot_id: str, booking_id: str) -> bool:
         """The conditional UPDATE that gives a slot to one booking: whether it was still free."""
         result = await self.uow.session.execute(
             update(PictureDaySlotRow)
-            .where(PictureDaySlotRow.id == slot.id, PictureDaySlotRow.booking_id.is_(None))
+            .where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.booking_id.is_(None))
             .values(booking_id=booking_id)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-        slot.booking_id = booking_id
-        return True
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def free_slot(self, slot_id: str, booking_id: str) -> None:
         """The slot free again, if the booking has it."""
@@ -333,7 +454,7 @@ class PictureDayRepository:
         )
         return row
 
-    async def family_bookings(self, day_id: str, client_id: str) -> list[PictureDayBookingRow]:
+    async def family_bookings(self, day_id: str, client_id: str) -> list[Booking]:
         """A family's live (not cancelled) bookings of a day, oldest first."""
         rows = await self.uow.session.scalars(
             select(PictureDayBookingRow)
@@ -344,7 +465,7 @@ class PictureDayRepository:
             )
             .order_by(PictureDayBookingRow.created_at)
         )
-        return list(rows.all())
+        return [booking_of(r) for r in rows.all()]
 
     async def is_family_booking(self, day_id: str, booking_id: str, client_id: str) -> bool:
         """Whether the booking (cancelled or not) is this family's."""
