@@ -75,17 +75,17 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def CreatePictureDayBooking(
         self, request: pdpb.CreatePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.create_booking(self.db, _company(), request)
+        return await picture_day_bookings.create_booking(self.db, _company(), request, convert.booking_message)
 
     async def ReschedulePictureDayBooking(
         self, request: pdpb.ReschedulePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.reschedule_booking(self.db, _company(), request)
+        return await picture_day_bookings.reschedule_booking(self.db, _company(), request, convert.booking_message)
 
     async def CancelPictureDayBooking(
         self, request: pdpb.CancelPictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.cancel_booking(self.db, _company(), request)
+        return await picture_day_bookings.cancel_booking(self.db, _company(), request, convert.booking_message)
 
     async def IssuePictureDayAccessCodes(
         self, request: pdpb.IssuePictureDayAccessCodesRequest, context: Context
@@ -105,17 +105,17 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def BookPictureDayByCode(
         self, request: pdpb.BookPictureDayByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.book_by_code(self.db, _company(), request)
+        return await picture_day_codes.book_by_code(self.db, _company(), request, convert.booking_message)
 
     async def ReschedulePictureDayBookingByCode(
         self, request: pdpb.ReschedulePictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.reschedule_by_code(self.db, _company(), request)
+        return await picture_day_codes.reschedule_by_code(self.db, _company(), request, convert.booking_message)
 
     async def CancelPictureDayBookingByCode(
         self, request: pdpb.CancelPictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.cancel_by_code(self.db, _company(), request)
+        return await picture_day_codes.cancel_by_code(self.db, _company(), request, convert.booking_message)
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:

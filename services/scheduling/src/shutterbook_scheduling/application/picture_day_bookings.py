@@ -8,12 +8,17 @@ picture day's own rows. Two conditional UPDATEs keep the day's promises under co
 families, on SQLite (writers serialized by BEGIN IMMEDIATE) and PostgreSQL (the second writer
 waits for the first's row lock, then finds the row taken): a slot is taken only while free,
 a child only while not booked. The loser's transaction rolls back whole.
+
+The steps return the booking and its slot as domain objects (domain/picture_days.py); the use
+cases still read their request messages (each runs once per request_id, its answer stored as a
+message) and answer through the edge's converter (`Answer`, api/picture_day_convert.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +32,7 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import bulk_jobs, picture_day_events
-from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.entries import (
     Attempt,
     EntryChange,
@@ -39,14 +44,18 @@ from shutterbook_scheduling.application.entries import (
     session_from_row,
     session_snapshot,
 )
-from shutterbook_scheduling.application.picture_day_refs import COLLECTION, booking_name, child_key, slot_name
+from shutterbook_scheduling.application.picture_day_refs import COLLECTION, child_key, slot_name
 from shutterbook_scheduling.application.picture_day_release import release
 from shutterbook_scheduling.application.picture_days import load_day
 from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.domain.rules import occupies
 from shutterbook_scheduling.storage.picture_day_models import PictureDayBookingRow
-from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository, booking_of
+
+# The booking's answer: the edge's message of a booking and its slot.
+Answer = Callable[[rules.Booking, rules.Slot], pdpb.PictureDayBooking]
+Booked = tuple[rules.Booking, rules.Slot]
 
 
 class SlotTaken(FailedPrecondition):
@@ -83,10 +92,11 @@ async def _slot(uow: UnitOfWork, day_id: str, slot_id: str, name: str) -> rules.
     return row
 
 
-async def take_slot(uow: UnitOfWork, slot: rules.Slot, booking_id: str, name: str) -> None:
-    """The conditional UPDATE that gives a slot to one booking."""
+async def take_slot(uow: UnitOfWork, slot: rules.Slot, booking_id: str, name: str) -> rules.Slot:
+    """The conditional UPDATE that gives a slot to one booking: the slot, now the booking's."""
     if not await PictureDayRepository(uow).take_slot(slot.id, booking_id):
         raise SlotTaken(f"{name} was just taken; choose another time", reason="SLOT_TAKEN")
+    return dataclasses.replace(slot, booking_id=booking_id)
 
 
 async def take_children(
@@ -95,20 +105,6 @@ async def take_children(
     """The conditional UPDATE that books each child once: all of them, or the booking fails."""
     if await PictureDayRepository(uow).take_children(day_id, client_id, member_ids, booking_id) != len(member_ids):
         raise FailedPrecondition("a child was just booked in another booking", reason="CHILD_ALREADY_BOOKED")
-
-
-def booking_message(row: PictureDayBookingRow, slot: rules.Slot) -> pdpb.PictureDayBooking:
-    return pdpb.PictureDayBooking(
-        name=booking_name(row.picture_day_id, row.id),
-        client=f"clients/{row.client_id}",
-        slot=slot_name(row.picture_day_id, row.slot_id),
-        children=row.children.split(),
-        session=f"sessions/{row.session_id}",
-        start_time=ts(slot.start_at),
-        end_time=ts(slot.end_at),
-        cancelled=row.cancelled,
-        create_time=ts(row.created_at),
-    )
 
 
 def _slot_times(msg: pb.Session, slot: rules.Slot, zone: ZoneInfo) -> None:
@@ -128,11 +124,11 @@ async def book(
     children: Sequence[str],
     *,
     assigned_at_close: bool = False,
-) -> pdpb.PictureDayBooking:
+) -> Booked:
     """Book `children` (keys, already checked) of a family into a slot: the slot, the children,
     the session, the event. Also the close's assignment."""
     booking_id = str(uuid.uuid4())
-    await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
+    slot = await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
     member_ids = [rules.member_id(c) for c in children]
     await take_children(uow, day.id, client_id, member_ids, booking_id)
     template = pdpb.PictureDay.FromString(day.created).template
@@ -158,7 +154,7 @@ async def book(
     await PictureDayRepository(uow).add_booking(row)
     session = session_snapshot(msg, plan.type_msg, status, plan.location)
     await picture_day_events.booked(uow, company_id, day, row, session, assigned_at_close=assigned_at_close)
-    return booking_message(row, slot)
+    return booking_of(row), slot
 
 
 async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[rules.FamilyChild]:
@@ -175,7 +171,7 @@ async def book_checked(
     children: Sequence[str],
     *,
     prefix: str,
-) -> pdpb.PictureDayBooking:
+) -> Booked:
     """Book `children` of a family into the slot named `slot`, after the day's rules (bad
     fields named `{prefix}slot`, `{prefix}children[i]`)."""
     v = Violations()
@@ -196,7 +192,7 @@ async def book_checked(
 
 
 async def create_booking(
-    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest
+    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest, answer: Answer
 ) -> pdpb.PictureDayBooking:
     day_id = parse_name(request.parent, COLLECTION, field="parent")
     v = Violations()
@@ -207,7 +203,7 @@ async def create_booking(
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
         day = await load_day(uow, company_id, day_id, request.parent)
-        return await book_checked(
+        booked = await book_checked(
             uow,
             attempt,
             company_id,
@@ -217,6 +213,7 @@ async def create_booking(
             list(request.booking.children),
             prefix="booking.",
         )
+        return answer(*booked)
 
     return await run_booking(
         db,
@@ -274,7 +271,7 @@ async def _change_session(
     await picture_day_events.rescheduled(uow, company_id, day, booking, event)
 
 
-async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> pdpb.PictureDayBooking:
+async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> Booked:
     """Move the booking `name` to the free slot named `slot` (bad: a violation of `slot`)."""
     day, row = await load_booking(uow, company_id, name)
     v = Violations()
@@ -286,28 +283,27 @@ async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, sl
         raise FailedPrecondition(f"{name} is cancelled", reason="BOOKING_CANCELLED")
     target = await _slot(uow, day.id, slot_id, slot)
     if row.slot_id == target.id:
-        return booking_message(row, target)
-    await take_slot(uow, target, row.id, slot)
-    await PictureDayRepository(uow).free_slot(row.slot_id, row.id)
-    row.slot_id = target.id
+        return booking_of(row), target
+    target = await take_slot(uow, target, row.id, slot)
+    await PictureDayRepository(uow).move_booking(row, target.id)
     await _change_session(uow, attempt, company_id, day, row, target)
-    return booking_message(row, target)
+    return booking_of(row), target
 
 
-async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) -> pdpb.PictureDayBooking:
+async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) -> Booked:
     """Cancel the booking `name`: its session cancelled, its slot and children free (again: no-op)."""
     day, row = await load_booking(uow, company_id, name)
     slot = await _slot(uow, day.id, row.slot_id, slot_name(day.id, row.slot_id))
     if row.cancelled:
-        return booking_message(row, slot)
+        return booking_of(row), slot
     check_open(day, utcnow())
     await release(uow, row)
     await _change_session(uow, attempt, company_id, day, row, None)
-    return booking_message(row, slot)
+    return booking_of(row), slot
 
 
 async def reschedule_booking(
-    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingRequest
+    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingRequest, answer: Answer
 ) -> pdpb.PictureDayBooking:
     day_id, _ = _booking_ids(request.name)
     v = Violations()
@@ -315,7 +311,7 @@ async def reschedule_booking(
     v.raise_if_any()
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return await move(uow, attempt, company_id, request.name, request.slot)
+        return answer(*await move(uow, attempt, company_id, request.name, request.slot))
 
     return await run_booking(
         db,
@@ -329,12 +325,12 @@ async def reschedule_booking(
 
 
 async def cancel_booking(
-    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest
+    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest, answer: Answer
 ) -> pdpb.PictureDayBooking:
     _booking_ids(request.name)
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return await cancel(uow, attempt, company_id, request.name)
+        return answer(*await cancel(uow, attempt, company_id, request.name))
 
     return await run_booking(
         db,

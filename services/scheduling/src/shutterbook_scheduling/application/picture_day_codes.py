@@ -149,7 +149,8 @@ async def _as_family(
     request: pdpb.BookPictureDayByCodeRequest
     | pdpb.ReschedulePictureDayBookingByCodeRequest
     | pdpb.CancelPictureDayBookingByCodeRequest,
-    work: Callable[[UnitOfWork, Attempt, rules.PictureDay, rules.Family], Awaitable[pdpb.PictureDayBooking]],
+    work: Callable[[UnitOfWork, Attempt, rules.PictureDay, rules.Family], Awaitable[bookings.Booked]],
+    answer: bookings.Answer,
 ) -> pdpb.PictureDayBooking:
     """`work` as the family the request's access code names, once per its request_id (the
     scope: the request's method, e.g. `BookPictureDayByCode`)."""
@@ -157,7 +158,7 @@ async def _as_family(
 
     async def run(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
         day, family = await by_code(uow, company_id, request.access_code)
-        return await work(uow, attempt, day, family)
+        return answer(*await work(uow, attempt, day, family))
 
     scope = type(request).__name__.removesuffix("Request")
     return await run_booking(
@@ -176,37 +177,31 @@ async def _own_booking(uow: UnitOfWork, day: rules.PictureDay, family: rules.Fam
 
 
 async def book_by_code(
-    db: Database, company_id: str, request: pdpb.BookPictureDayByCodeRequest
+    db: Database, company_id: str, request: pdpb.BookPictureDayByCodeRequest, answer: bookings.Answer
 ) -> pdpb.PictureDayBooking:
-    async def work(
-        uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family
-    ) -> pdpb.PictureDayBooking:
+    async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
         return await bookings.book_checked(
             uow, attempt, company_id, day, family.client_id, request.slot, list(request.children), prefix=""
         )
 
-    return await _as_family(db, company_id, request, work)
+    return await _as_family(db, company_id, request, work, answer)
 
 
 async def reschedule_by_code(
-    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingByCodeRequest
+    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingByCodeRequest, answer: bookings.Answer
 ) -> pdpb.PictureDayBooking:
-    async def work(
-        uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family
-    ) -> pdpb.PictureDayBooking:
+    async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
         name = await _own_booking(uow, day, family, request.booking)
         return await bookings.move(uow, attempt, company_id, name, request.slot)
 
-    return await _as_family(db, company_id, request, work)
+    return await _as_family(db, company_id, request, work, answer)
 
 
 async def cancel_by_code(
-    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingByCodeRequest
+    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingByCodeRequest, answer: bookings.Answer
 ) -> pdpb.PictureDayBooking:
-    async def work(
-        uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family
-    ) -> pdpb.PictureDayBooking:
+    async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
         name = await _own_booking(uow, day, family, request.booking)
         return await bookings.cancel(uow, attempt, company_id, name)
 
-    return await _as_family(db, company_id, request, work)
+    return await _as_family(db, company_id, request, work, answer)

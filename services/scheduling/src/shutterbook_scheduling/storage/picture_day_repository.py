@@ -478,6 +478,11 @@ class PictureDayRepository:
         )
         return own is not None
 
+    async def move_booking(self, booking: PictureDayBookingRow, slot_id: str) -> None:
+        """The booking's old slot free again, the booking on `slot_id` (taken first: `take_slot`)."""
+        await self.free_slot(booking.slot_id, booking.id)
+        booking.slot_id = slot_id
+
     async def release(self, booking: PictureDayBookingRow) -> None:
         """The booking's slot and children free again, the booking marked cancelled."""
         await self.free_slot(booking.slot_id, booking.id)
