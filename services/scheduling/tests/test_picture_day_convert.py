@@ -50,3 +50,11 @@ def test_a_slot_has_its_local_times_in_the_days_zone() -> None:
     assert msg.free
     assert (msg.local_start.hours, msg.local_start.minutes, msg.local_end.minutes) == (9, 30, 45)
     assert not convert.slot_message(replace(slot, booking_id="b1"), ZoneInfo(DAY.time_zone)).free
+
+
+def test_issued_codes_name_each_family_with_its_code() -> None:
+    family = rules.Family("d1", "c", "The Carters", "c@example.com", True, ())
+    msg = convert.access_codes_response([(family, "secret-code")])
+    assert [(c.family, c.client, c.display_name, c.email, c.access_code) for c in msg.access_codes] == [
+        ("pictureDays/d1/families/c", "clients/c", "The Carters", "c@example.com", "secret-code")
+    ]

@@ -8,6 +8,7 @@ by application/picture_days.create_picture_day); its window and progress are set
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
@@ -124,6 +125,22 @@ def booking_message(booking: Booking, slot: Slot) -> pdpb.PictureDayBooking:
         end_time=ts(slot.end_at),
         cancelled=booking.cancelled,
         create_time=ts(booking.created_at),
+    )
+
+
+def access_codes_response(issued: Sequence[tuple[Family, str]]) -> pdpb.IssuePictureDayAccessCodesResponse:
+    """Each family with its new code (shown this once)."""
+    return pdpb.IssuePictureDayAccessCodesResponse(
+        access_codes=[
+            pdpb.PictureDayAccessCode(
+                family=family_name(f),
+                client=f"clients/{f.client_id}",
+                display_name=f.display_name,
+                email=f.email,
+                access_code=code,
+            )
+            for f, code in issued
+        ]
     )
 
 

@@ -90,7 +90,8 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def IssuePictureDayAccessCodes(
         self, request: pdpb.IssuePictureDayAccessCodesRequest, context: Context
     ) -> pdpb.IssuePictureDayAccessCodesResponse:
-        return await picture_day_codes.issue_codes(self.db, _company(), request)
+        issued = await picture_day_codes.issue_codes(self.db, _company(), request.parent, request.families)
+        return convert.access_codes_response(issued)
 
     async def RevokePictureDayAccessCode(
         self, request: pdpb.RevokePictureDayAccessCodeRequest, context: Context

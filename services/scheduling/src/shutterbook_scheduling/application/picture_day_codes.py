@@ -8,8 +8,9 @@ the code's row is the one family of the one picture day it leads to, in the call
 (another company's code, a guessed one and a revoked one are all NOT_FOUND alike). Throttling
 of guesses is the gateway's (its token buckets), in front of this.
 
-Revoking and what a code shows return domain objects (domain/picture_days.py), converted at the
-edge (api/picture_day_convert.py); issuing answers the codes as messages (they exist only there).
+Issuing, revoking and what a code shows return domain objects (domain/picture_days.py),
+converted at the edge (api/picture_day_convert.py); the family's bookings by code answer through
+the edge's converter (`picture_day_bookings.Answer`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from google.protobuf.message import Message
@@ -73,23 +74,24 @@ async def by_code(uow: UnitOfWork, company_id: str, code: str) -> tuple[rules.Pi
 
 
 async def issue_codes(
-    db: Database, company_id: str, request: pdpb.IssuePictureDayAccessCodesRequest
-) -> pdpb.IssuePictureDayAccessCodesResponse:
-    """A new code for each family named (none named: each family without a code); the codes
-    are in the response only."""
-    day_id = parse_name(request.parent, COLLECTION, field="parent")
+    db: Database, company_id: str, parent: str, names: Sequence[str]
+) -> list[tuple[rules.Family, str]]:
+    """A new code for each family named (`pictureDays/{id}/families/{id}` of the day `parent`;
+    none named: each family without a code): each family with its code, the only time the code
+    is shown."""
+    day_id = parse_name(parent, COLLECTION, field="parent")
     v = Violations()
     wanted: list[str] = []
-    for i, name in enumerate(request.families):
+    for i, name in enumerate(names):
         ids = name_ids(name, COLLECTION, "families")
         if ids is None or ids[0] != day_id:
-            v.add(f"families[{i}]", f"must be a family of {request.parent}, {COLLECTION}/{{id}}/families/{{id}}")
+            v.add(f"families[{i}]", f"must be a family of {parent}, {COLLECTION}/{{id}}/families/{{id}}")
         else:
             wanted.append(ids[1])
     v.raise_if_any()
-    out = pdpb.IssuePictureDayAccessCodesResponse()
+    out: list[tuple[rules.Family, str]] = []
     async with UnitOfWork(db) as uow:
-        day = await picture_days.load_day(uow, company_id, day_id, request.parent)
+        day = await picture_days.load_day(uow, company_id, day_id, parent)
         repo = PictureDayRepository(uow)
         families = await repo.families_for_codes(day.id, wanted)
         if len(families) != len(set(wanted)) and wanted:
@@ -98,15 +100,7 @@ async def issue_codes(
         for family in families:
             code = new_code()
             repo.issue_code(family, code_hash(code), now)
-            out.access_codes.append(
-                pdpb.PictureDayAccessCode(
-                    family=f"{COLLECTION}/{day.id}/families/{family.client_id}",
-                    client=f"clients/{family.client_id}",
-                    display_name=family.display_name,
-                    email=family.email,
-                    access_code=code,
-                )
-            )
+            out.append((dataclasses.replace(family, has_access_code=True), code))
             uow.audit(company_id, f"{COLLECTION}/{day.id}/families/{family.client_id}", "access_code_issued")
         await uow.commit()
     return out
