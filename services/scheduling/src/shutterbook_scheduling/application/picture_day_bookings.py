@@ -50,8 +50,7 @@ from shutterbook_scheduling.application.picture_days import load_day
 from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.domain.rules import occupies
-from shutterbook_scheduling.storage.picture_day_models import PictureDayBookingRow
-from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository, booking_of
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 # The booking's answer: the edge's message of a booking and its slot.
 Answer = Callable[[rules.Booking, rules.Slot], pdpb.PictureDayBooking]
@@ -140,21 +139,11 @@ async def book(
     session_id = str(uuid.uuid4())
     attempt.planned(plan, session_id)
     status = await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=False)
-    row = PictureDayBookingRow(
-        id=booking_id,
-        picture_day_id=day.id,
-        company_id=company_id,
-        client_id=client_id,
-        slot_id=slot.id,
-        children=" ".join(children),
-        session_id=session_id,
-        cancelled=False,
-        created_at=utcnow(),
-    )
-    await PictureDayRepository(uow).add_booking(row)
+    booking = rules.Booking(booking_id, day.id, client_id, slot.id, tuple(children), session_id, False, utcnow())
+    await PictureDayRepository(uow).add_booking(company_id, booking)
     session = session_snapshot(msg, plan.type_msg, status, plan.location)
-    await picture_day_events.booked(uow, company_id, day, row, session, assigned_at_close=assigned_at_close)
-    return booking_of(row), slot
+    await picture_day_events.booked(uow, company_id, day, booking, session, assigned_at_close=assigned_at_close)
+    return booking, slot
 
 
 async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[rules.FamilyChild]:
@@ -226,7 +215,7 @@ async def create_booking(
     )
 
 
-async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rules.PictureDay, PictureDayBookingRow]:
+async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rules.PictureDay, rules.Booking]:
     day_id, booking_id = _booking_ids(name)
     day = await load_day(uow, company_id, day_id, name)
     row = await PictureDayRepository(uow).locked_booking(day.id, booking_id)
@@ -240,7 +229,7 @@ async def _change_session(
     attempt: Attempt,
     company_id: str,
     day: rules.PictureDay,
-    booking: PictureDayBookingRow,
+    booking: rules.Booking,
     slot: rules.Slot | None,
 ) -> None:
     """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None); the
@@ -273,33 +262,33 @@ async def _change_session(
 
 async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> Booked:
     """Move the booking `name` to the free slot named `slot` (bad: a violation of `slot`)."""
-    day, row = await load_booking(uow, company_id, name)
+    day, booking = await load_booking(uow, company_id, name)
     v = Violations()
     slot_id = _slot_id(slot, day.id, "slot", v)
     v.raise_if_any()
     assert slot_id is not None
     check_open(day, utcnow())
-    if row.cancelled:
+    if booking.cancelled:
         raise FailedPrecondition(f"{name} is cancelled", reason="BOOKING_CANCELLED")
     target = await _slot(uow, day.id, slot_id, slot)
-    if row.slot_id == target.id:
-        return booking_of(row), target
-    target = await take_slot(uow, target, row.id, slot)
-    await PictureDayRepository(uow).move_booking(row, target.id)
-    await _change_session(uow, attempt, company_id, day, row, target)
-    return booking_of(row), target
+    if booking.slot_id == target.id:
+        return booking, target
+    target = await take_slot(uow, target, booking.id, slot)
+    booking = await PictureDayRepository(uow).move_booking(booking, target.id)
+    await _change_session(uow, attempt, company_id, day, booking, target)
+    return booking, target
 
 
 async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) -> Booked:
     """Cancel the booking `name`: its session cancelled, its slot and children free (again: no-op)."""
-    day, row = await load_booking(uow, company_id, name)
-    slot = await _slot(uow, day.id, row.slot_id, slot_name(day.id, row.slot_id))
-    if row.cancelled:
-        return booking_of(row), slot
+    day, booking = await load_booking(uow, company_id, name)
+    slot = await _slot(uow, day.id, booking.slot_id, slot_name(day.id, booking.slot_id))
+    if booking.cancelled:
+        return booking, slot
     check_open(day, utcnow())
-    await release(uow, row)
-    await _change_session(uow, attempt, company_id, day, row, None)
-    return booking_of(row), slot
+    booking = await release(uow, booking)
+    await _change_session(uow, attempt, company_id, day, booking, None)
+    return booking, slot
 
 
 async def reschedule_booking(

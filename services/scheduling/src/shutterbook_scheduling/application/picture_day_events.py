@@ -12,14 +12,13 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application.picture_day_refs import booking_name
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.storage.picture_day_models import PictureDayBookingRow
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 
 async def _snapshot(
-    uow: UnitOfWork, day: rules.PictureDay, row: PictureDayBookingRow, session: ev.SessionSnapshot
+    uow: UnitOfWork, day: rules.PictureDay, row: rules.Booking, session: ev.SessionSnapshot
 ) -> ev.PictureDayBookingSnapshot:
-    member_ids = {rules.member_id(k) for k in row.children.split()}
+    member_ids = {rules.member_id(k) for k in row.children}
     family = (await PictureDayRepository(uow).children_of(day.id, [row.client_id]))[row.client_id]
     children = [c for c in family if c.member_id in member_ids]
     return ev.PictureDayBookingSnapshot(
@@ -35,7 +34,7 @@ async def booked(
     uow: UnitOfWork,
     company_id: str,
     day: rules.PictureDay,
-    row: PictureDayBookingRow,
+    row: rules.Booking,
     session: ev.SessionSnapshot,
     *,
     assigned_at_close: bool,
@@ -49,7 +48,7 @@ async def rescheduled(
     uow: UnitOfWork,
     company_id: str,
     day: rules.PictureDay,
-    row: PictureDayBookingRow,
+    row: rules.Booking,
     moved: ev.SessionRescheduledEvent,
 ) -> None:
     snap = await _snapshot(uow, day, row, moved.session)
@@ -60,7 +59,7 @@ async def rescheduled(
 
 
 async def cancelled(
-    uow: UnitOfWork, company_id: str, day: rules.PictureDay, row: PictureDayBookingRow, session: ev.SessionSnapshot
+    uow: UnitOfWork, company_id: str, day: rules.PictureDay, row: rules.Booking, session: ev.SessionSnapshot
 ) -> None:
     snap = await _snapshot(uow, day, row, session)
     uow.emit(events.PICTURE_DAY_BOOKING_CANCELLED, company_id, ev.PictureDayBookingCancelledEvent(booking=snap))

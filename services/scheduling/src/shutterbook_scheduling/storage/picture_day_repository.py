@@ -1,8 +1,7 @@
 """The picture day aggregate's repository (issue 21): every read, insert, lock and conditional
 write of its rows (the day with the close's lease, its slots, families, member children and the
 families' bookings; storage/picture_day_models.py), and the known clients a new day's families
-are checked against. Rows in, domain objects out (domain/picture_days.py); the bookings are
-still handed out as rows to the booking use cases, which change them (`booking_of` maps one).
+are checked against. Rows in, domain objects out (domain/picture_days.py).
 
 One repository module per aggregate: a use case makes `PictureDayRepository(uow)` inside its
 unit of work and never touches `uow.session` or writes a statement itself. What keeps the day's
@@ -14,6 +13,7 @@ what a loss means.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -105,7 +105,7 @@ def _family(row: PictureDayFamilyRow, children: Sequence[PictureDayChildRow]) ->
     )
 
 
-def booking_of(row: PictureDayBookingRow) -> Booking:
+def _booking(row: PictureDayBookingRow) -> Booking:
     return Booking(
         id=row.id,
         day_id=row.picture_day_id,
@@ -133,8 +133,8 @@ class PictureDayRepository:
         row = await self.uow.session.scalar(query.with_for_update() if lock else query)
         return None if row is None else _day(row)
 
-    async def day_of_booking(self, booking: PictureDayBookingRow) -> PictureDay:
-        day = await self.uow.session.get(PictureDayRow, booking.picture_day_id)
+    async def day_of_booking(self, booking: Booking) -> PictureDay:
+        day = await self.uow.session.get(PictureDayRow, booking.day_id)
         assert day is not None  # the booking's foreign key
         return _day(day)
 
@@ -429,21 +429,32 @@ class PictureDayRepository:
 
     # --- bookings ---
 
-    async def add_booking(self, row: PictureDayBookingRow) -> None:
+    async def add_booking(self, company_id: str, booking: Booking) -> None:
+        row = PictureDayBookingRow(
+            id=booking.id,
+            picture_day_id=booking.day_id,
+            company_id=company_id,
+            client_id=booking.client_id,
+            slot_id=booking.slot_id,
+            children=" ".join(booking.children),
+            session_id=booking.session_id,
+            cancelled=booking.cancelled,
+            created_at=booking.created_at,
+        )
         self.uow.session.add(row)
         await self.uow.session.flush()
 
-    async def locked_booking(self, day_id: str, booking_id: str) -> PictureDayBookingRow | None:
-        row: PictureDayBookingRow | None = await self.uow.session.scalar(
+    async def locked_booking(self, day_id: str, booking_id: str) -> Booking | None:
+        row = await self.uow.session.scalar(
             select(PictureDayBookingRow)
             .where(PictureDayBookingRow.id == booking_id, PictureDayBookingRow.picture_day_id == day_id)
             .with_for_update()
         )
-        return row
+        return None if row is None else _booking(row)
 
-    async def locked_booking_of_session(self, company_id: str, session_id: str) -> PictureDayBookingRow | None:
+    async def locked_booking_of_session(self, company_id: str, session_id: str) -> Booking | None:
         """The live (not cancelled) booking whose session this is, locked."""
-        row: PictureDayBookingRow | None = await self.uow.session.scalar(
+        row = await self.uow.session.scalar(
             select(PictureDayBookingRow)
             .where(
                 PictureDayBookingRow.company_id == company_id,
@@ -452,7 +463,7 @@ class PictureDayRepository:
             )
             .with_for_update()
         )
-        return row
+        return None if row is None else _booking(row)
 
     async def family_bookings(self, day_id: str, client_id: str) -> list[Booking]:
         """A family's live (not cancelled) bookings of a day, oldest first."""
@@ -465,7 +476,7 @@ class PictureDayRepository:
             )
             .order_by(PictureDayBookingRow.created_at)
         )
-        return [booking_of(r) for r in rows.all()]
+        return [_booking(r) for r in rows.all()]
 
     async def is_family_booking(self, day_id: str, booking_id: str, client_id: str) -> bool:
         """Whether the booking (cancelled or not) is this family's."""
@@ -478,21 +489,29 @@ class PictureDayRepository:
         )
         return own is not None
 
-    async def move_booking(self, booking: PictureDayBookingRow, slot_id: str) -> None:
+    async def _locked_row(self, booking: Booking) -> PictureDayBookingRow:
+        """The row of a booking read locked in this unit of work (the session's, without a query)."""
+        row = await self.uow.session.get(PictureDayBookingRow, booking.id)
+        assert row is not None
+        return row
+
+    async def move_booking(self, booking: Booking, slot_id: str) -> Booking:
         """The booking's old slot free again, the booking on `slot_id` (taken first: `take_slot`)."""
         await self.free_slot(booking.slot_id, booking.id)
-        booking.slot_id = slot_id
+        (await self._locked_row(booking)).slot_id = slot_id
+        return dataclasses.replace(booking, slot_id=slot_id)
 
-    async def release(self, booking: PictureDayBookingRow) -> None:
-        """The booking's slot and children free again, the booking marked cancelled."""
+    async def release(self, booking: Booking) -> Booking:
+        """The booking's slot and children free again, the booking cancelled."""
         await self.free_slot(booking.slot_id, booking.id)
         await self.uow.session.execute(
             update(PictureDayChildRow)
             .where(
-                PictureDayChildRow.picture_day_id == booking.picture_day_id,
+                PictureDayChildRow.picture_day_id == booking.day_id,
                 PictureDayChildRow.booking_id == booking.id,
             )
             .values(booking_id=None)
             .execution_options(synchronize_session=False)
         )
-        booking.cancelled = True
+        (await self._locked_row(booking)).cancelled = True
+        return dataclasses.replace(booking, cancelled=True)
