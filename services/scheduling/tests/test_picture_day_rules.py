@@ -55,3 +55,55 @@ def test_the_close_assigns_whole_families_in_order() -> None:
         ("f1", "s2", ("c",)),
         ("f2", "s3", ("d",)),
     ]
+
+
+# --- the aggregate's objects ---
+
+DAY = rules.PictureDay(
+    id="d1",
+    company_id="c1",
+    location_id="l1",
+    time_zone="America/Chicago",
+    siblings_per_slot=2,
+    open_at=NOW,
+    close_at=NOW + timedelta(days=7),
+    close_action=rules.CloseAction.ASSIGN_REMAINING,
+    created_by="users/u1",
+    created_at=NOW - timedelta(days=1),
+    created=b"",
+)
+
+
+def _slot(slot_id: str, hour: int, booking_id: str | None = None) -> rules.Slot:
+    start = NOW + timedelta(days=10, hours=hour)
+    return rules.Slot(slot_id, DAY.id, start, start + timedelta(minutes=15), booking_id)
+
+
+def test_a_day_state_has_the_window_now_and_the_progress() -> None:
+    state = rules.day_state(DAY, NOW - timedelta(seconds=1), [(2, 2), (0, 1), (1, 3)], (3, 10))
+    assert state.window is rules.Window.NOT_OPEN
+    assert state.progress == rules.Progress(families_booked=1, families_total=3, children_booked=3, children_total=6)
+    assert (state.slots_free, state.slots_total) == (7, 10)
+    assert rules.day_state(DAY, NOW, [], (0, 0)).window is rules.Window.OPEN
+    assert DAY.window_problem(NOW + timedelta(days=7)) == "self-booking has closed; please call the studio"
+    assert DAY.window_problem(NOW) is None
+
+
+def test_a_family_is_booked_when_every_child_is() -> None:
+    ann = rules.FamilyChild("c", "a", "Ann", "b1")
+    ben = rules.FamilyChild("c", "b", "Ben", None)
+    family = rules.Family(DAY.id, "c", "The Andersons", "a@example.com", True, (ann, ben))
+    assert not family.booked
+    assert rules.Family(DAY.id, "c", "The Andersons", "", False, (ann,)).booked
+
+
+def test_an_access_shows_the_familys_bookings_and_the_slots_it_may_take() -> None:
+    family = rules.Family(DAY.id, "c", "The Andersons", "", True, (rules.FamilyChild("c", "a", "Ann", "b1"),))
+    own, free, others = _slot("s1", 1, "b1"), _slot("s2", 2), _slot("s3", 3, "b9")
+    booking = rules.Booking("b1", DAY.id, "c", "s1", ("clients/c/familyMembers/a",), "x", False, NOW)
+    access = rules.family_access(DAY, NOW, family, [booking], [own, free, others])
+    assert access.window is rules.Window.OPEN
+    assert access.bookings == ((booking, own),)
+    assert access.slots == (own, free)  # another family's slot is not offered
+    assert free.free
+    assert not own.free

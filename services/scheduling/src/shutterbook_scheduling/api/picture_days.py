@@ -19,6 +19,7 @@ from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.api import picture_day_convert as convert
 from shutterbook_scheduling.application import picture_day_bookings, picture_day_close, picture_day_codes, picture_days
 from shutterbook_scheduling.settings import SchedulingSettings
 
@@ -37,70 +38,85 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
         self.clients_target = clients_target
 
     async def CreatePictureDay(self, request: pdpb.CreatePictureDayRequest, context: Context) -> pdpb.PictureDay:
-        return await picture_days.create_picture_day(self.db, _company(), request, self.clients_target)
+        return await picture_days.create_picture_day(
+            self.db, _company(), request, self.clients_target, convert.day_message
+        )
 
     async def GetPictureDay(self, request: pdpb.GetPictureDayRequest, context: Context) -> pdpb.PictureDay:
-        return await picture_days.get_picture_day(self.db, _company(), request)
+        return convert.day_message(await picture_days.get_picture_day(self.db, _company(), request.name))
 
     async def ListPictureDays(
         self, request: pdpb.ListPictureDaysRequest, context: Context
     ) -> pdpb.ListPictureDaysResponse:
-        return await picture_days.list_picture_days(self.db, _company(), request)
+        page = await picture_days.list_picture_days(self.db, _company(), request.page_size, request.page_token)
+        return convert.days_response(page)
 
     async def ListPictureDayFamilies(
         self, request: pdpb.ListPictureDayFamiliesRequest, context: Context
     ) -> pdpb.ListPictureDayFamiliesResponse:
-        return await picture_days.list_families(self.db, _company(), request)
+        page = await picture_days.list_families(
+            self.db,
+            _company(),
+            request.parent,
+            request.page_size,
+            request.page_token,
+            only_not_booked=request.only_not_booked,
+        )
+        return convert.families_response(page)
 
     async def ListPictureDaySlots(
         self, request: pdpb.ListPictureDaySlotsRequest, context: Context
     ) -> pdpb.ListPictureDaySlotsResponse:
-        return await picture_days.list_slots(self.db, _company(), request)
+        day, page = await picture_days.list_slots(
+            self.db, _company(), request.parent, request.page_size, request.page_token, only_free=request.only_free
+        )
+        return convert.slots_response(day, page)
 
     async def CreatePictureDayBooking(
         self, request: pdpb.CreatePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.create_booking(self.db, _company(), request)
+        return await picture_day_bookings.create_booking(self.db, _company(), request, convert.booking_message)
 
     async def ReschedulePictureDayBooking(
         self, request: pdpb.ReschedulePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.reschedule_booking(self.db, _company(), request)
+        return await picture_day_bookings.reschedule_booking(self.db, _company(), request, convert.booking_message)
 
     async def CancelPictureDayBooking(
         self, request: pdpb.CancelPictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.cancel_booking(self.db, _company(), request)
+        return await picture_day_bookings.cancel_booking(self.db, _company(), request, convert.booking_message)
 
     async def IssuePictureDayAccessCodes(
         self, request: pdpb.IssuePictureDayAccessCodesRequest, context: Context
     ) -> pdpb.IssuePictureDayAccessCodesResponse:
-        return await picture_day_codes.issue_codes(self.db, _company(), request)
+        issued = await picture_day_codes.issue_codes(self.db, _company(), request.parent, request.families)
+        return convert.access_codes_response(issued)
 
     async def RevokePictureDayAccessCode(
         self, request: pdpb.RevokePictureDayAccessCodeRequest, context: Context
     ) -> pdpb.PictureDayFamily:
-        return await picture_day_codes.revoke_code(self.db, _company(), request)
+        return convert.family_message(await picture_day_codes.revoke_code(self.db, _company(), request.name))
 
     async def GetPictureDayAccess(
         self, request: pdpb.GetPictureDayAccessRequest, context: Context
     ) -> pdpb.PictureDayAccess:
-        return await picture_day_codes.get_access(self.db, _company(), request)
+        return convert.access_message(await picture_day_codes.get_access(self.db, _company(), request.access_code))
 
     async def BookPictureDayByCode(
         self, request: pdpb.BookPictureDayByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.book_by_code(self.db, _company(), request)
+        return await picture_day_codes.book_by_code(self.db, _company(), request, convert.booking_message)
 
     async def ReschedulePictureDayBookingByCode(
         self, request: pdpb.ReschedulePictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.reschedule_by_code(self.db, _company(), request)
+        return await picture_day_codes.reschedule_by_code(self.db, _company(), request, convert.booking_message)
 
     async def CancelPictureDayBookingByCode(
         self, request: pdpb.CancelPictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.cancel_by_code(self.db, _company(), request)
+        return await picture_day_codes.cancel_by_code(self.db, _company(), request, convert.booking_message)
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:

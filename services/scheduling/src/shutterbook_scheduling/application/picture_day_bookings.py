@@ -8,16 +8,19 @@ picture day's own rows. Two conditional UPDATEs keep the day's promises under co
 families, on SQLite (writers serialized by BEGIN IMMEDIATE) and PostgreSQL (the second writer
 waits for the first's row lock, then finds the row taken): a slot is taken only while free,
 a child only while not booked. The loser's transaction rolls back whole.
+
+The steps return the booking and its slot as domain objects (domain/picture_days.py); the use
+cases still read their request messages (each runs once per request_id, its answer stored as a
+message) and answer through the edge's converter (`Answer`, api/picture_day_convert.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select, update
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
@@ -29,7 +32,7 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import bulk_jobs, picture_day_events
-from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.entries import (
     Attempt,
     EntryChange,
@@ -41,18 +44,17 @@ from shutterbook_scheduling.application.entries import (
     session_from_row,
     session_snapshot,
 )
-from shutterbook_scheduling.application.picture_day_refs import COLLECTION, booking_name, child_key, slot_name
+from shutterbook_scheduling.application.picture_day_refs import COLLECTION, child_key, slot_name
 from shutterbook_scheduling.application.picture_day_release import release
 from shutterbook_scheduling.application.picture_days import load_day
 from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.domain.rules import occupies
-from shutterbook_scheduling.storage.picture_day_models import (
-    PictureDayBookingRow,
-    PictureDayChildRow,
-    PictureDayRow,
-    PictureDaySlotRow,
-)
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
+
+# The booking's answer: the edge's message of a booking and its slot.
+Answer = Callable[[rules.Booking, rules.Slot], pdpb.PictureDayBooking]
+Booked = tuple[rules.Booking, rules.Slot]
 
 
 class SlotTaken(FailedPrecondition):
@@ -76,77 +78,35 @@ def _booking_ids(name: str) -> tuple[str, str]:
     return ids[0], ids[1]
 
 
-def check_open(day: PictureDayRow, now: datetime) -> None:
-    problem = rules.window_problem(now, day.open_at, day.close_at)
+def check_open(day: rules.PictureDay, now: datetime) -> None:
+    problem = day.window_problem(now)
     if problem is not None:
         raise FailedPrecondition(problem, reason="PICTURE_DAY_NOT_OPEN")
 
 
-async def _slot(uow: UnitOfWork, day_id: str, slot_id: str, name: str) -> PictureDaySlotRow:
-    row = await uow.session.scalar(
-        select(PictureDaySlotRow).where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.picture_day_id == day_id)
-    )
+async def _slot(uow: UnitOfWork, day_id: str, slot_id: str, name: str) -> rules.Slot:
+    row = await PictureDayRepository(uow).slot(day_id, slot_id)
     if row is None:
         raise NotFound(f"{name} not found")
     return row
 
 
-async def take_slot(uow: UnitOfWork, slot: PictureDaySlotRow, booking_id: str, name: str) -> None:
-    """The conditional UPDATE that gives a slot to one booking."""
-    result = await uow.session.execute(
-        update(PictureDaySlotRow)
-        .where(PictureDaySlotRow.id == slot.id, PictureDaySlotRow.booking_id.is_(None))
-        .values(booking_id=booking_id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+async def take_slot(uow: UnitOfWork, slot: rules.Slot, booking_id: str, name: str) -> rules.Slot:
+    """The conditional UPDATE that gives a slot to one booking: the slot, now the booking's."""
+    if not await PictureDayRepository(uow).take_slot(slot.id, booking_id):
         raise SlotTaken(f"{name} was just taken; choose another time", reason="SLOT_TAKEN")
-    slot.booking_id = booking_id
-
-
-async def _free_slot(uow: UnitOfWork, slot_id: str, booking_id: str) -> None:
-    await uow.session.execute(
-        update(PictureDaySlotRow)
-        .where(PictureDaySlotRow.id == slot_id, PictureDaySlotRow.booking_id == booking_id)
-        .values(booking_id=None)
-        .execution_options(synchronize_session=False)
-    )
+    return dataclasses.replace(slot, booking_id=booking_id)
 
 
 async def take_children(
     uow: UnitOfWork, day_id: str, client_id: str, member_ids: Sequence[str], booking_id: str
 ) -> None:
     """The conditional UPDATE that books each child once: all of them, or the booking fails."""
-    result = await uow.session.execute(
-        update(PictureDayChildRow)
-        .where(
-            PictureDayChildRow.picture_day_id == day_id,
-            PictureDayChildRow.client_id == client_id,
-            PictureDayChildRow.member_id.in_(member_ids),
-            PictureDayChildRow.booking_id.is_(None),
-        )
-        .values(booking_id=booking_id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != len(member_ids):  # type: ignore[attr-defined]
+    if await PictureDayRepository(uow).take_children(day_id, client_id, member_ids, booking_id) != len(member_ids):
         raise FailedPrecondition("a child was just booked in another booking", reason="CHILD_ALREADY_BOOKED")
 
 
-def booking_message(row: PictureDayBookingRow, slot: PictureDaySlotRow) -> pdpb.PictureDayBooking:
-    return pdpb.PictureDayBooking(
-        name=booking_name(row.picture_day_id, row.id),
-        client=f"clients/{row.client_id}",
-        slot=slot_name(row.picture_day_id, row.slot_id),
-        children=row.children.split(),
-        session=f"sessions/{row.session_id}",
-        start_time=ts(slot.start_at),
-        end_time=ts(slot.end_at),
-        cancelled=row.cancelled,
-        create_time=ts(row.created_at),
-    )
-
-
-def _slot_times(msg: pb.Session, slot: PictureDaySlotRow, zone: ZoneInfo) -> None:
+def _slot_times(msg: pb.Session, slot: rules.Slot, zone: ZoneInfo) -> None:
     day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
     msg.session_date.CopyFrom(to_date(day))
     msg.start.CopyFrom(pb.TimeOfDay(hours=start.hour, minutes=start.minute))
@@ -157,20 +117,20 @@ async def book(
     uow: UnitOfWork,
     attempt: Attempt,
     company_id: str,
-    day: PictureDayRow,
+    day: rules.PictureDay,
     client_id: str,
-    slot: PictureDaySlotRow,
+    slot: rules.Slot,
     children: Sequence[str],
     *,
     assigned_at_close: bool = False,
-) -> pdpb.PictureDayBooking:
+) -> Booked:
     """Book `children` (keys, already checked) of a family into a slot: the slot, the children,
     the session, the event. Also the close's assignment."""
     booking_id = str(uuid.uuid4())
-    await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
+    slot = await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
     member_ids = [rules.member_id(c) for c in children]
     await take_children(uow, day.id, client_id, member_ids, booking_id)
-    template = pdpb.PictureDay.FromString(day.data).template
+    template = pdpb.PictureDay.FromString(day.created).template
     zone = ZoneInfo(day.time_zone)
     local_day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
     msg = bulk_jobs.session_for(template, f"clients/{client_id}", local_day, start, end)
@@ -179,47 +139,28 @@ async def book(
     session_id = str(uuid.uuid4())
     attempt.planned(plan, session_id)
     status = await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=False)
-    row = PictureDayBookingRow(
-        id=booking_id,
-        picture_day_id=day.id,
-        company_id=company_id,
-        client_id=client_id,
-        slot_id=slot.id,
-        children=" ".join(children),
-        session_id=session_id,
-        cancelled=False,
-        created_at=utcnow(),
-    )
-    uow.session.add(row)
-    await uow.session.flush()
+    booking = rules.Booking(booking_id, day.id, client_id, slot.id, tuple(children), session_id, False, utcnow())
+    await PictureDayRepository(uow).add_booking(company_id, booking)
     session = session_snapshot(msg, plan.type_msg, status, plan.location)
-    await picture_day_events.booked(uow, company_id, day, row, session, assigned_at_close=assigned_at_close)
-    return booking_message(row, slot)
+    await picture_day_events.booked(uow, company_id, day, booking, session, assigned_at_close=assigned_at_close)
+    return booking, slot
 
 
-async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[PictureDayChildRow]:
-    return list(
-        (
-            await uow.session.scalars(
-                select(PictureDayChildRow)
-                .where(PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.client_id == client_id)
-                .order_by(PictureDayChildRow.position)
-            )
-        ).all()
-    )
+async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[rules.FamilyChild]:
+    return await PictureDayRepository(uow).family_children(day_id, client_id)
 
 
 async def book_checked(
     uow: UnitOfWork,
     attempt: Attempt,
     company_id: str,
-    day: PictureDayRow,
+    day: rules.PictureDay,
     client_id: str,
     slot: str,
     children: Sequence[str],
     *,
     prefix: str,
-) -> pdpb.PictureDayBooking:
+) -> Booked:
     """Book `children` of a family into the slot named `slot`, after the day's rules (bad
     fields named `{prefix}slot`, `{prefix}children[i]`)."""
     v = Violations()
@@ -240,7 +181,7 @@ async def book_checked(
 
 
 async def create_booking(
-    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest
+    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest, answer: Answer
 ) -> pdpb.PictureDayBooking:
     day_id = parse_name(request.parent, COLLECTION, field="parent")
     v = Violations()
@@ -251,7 +192,7 @@ async def create_booking(
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
         day = await load_day(uow, company_id, day_id, request.parent)
-        return await book_checked(
+        booked = await book_checked(
             uow,
             attempt,
             company_id,
@@ -261,6 +202,7 @@ async def create_booking(
             list(request.booking.children),
             prefix="booking.",
         )
+        return answer(*booked)
 
     return await run_booking(
         db,
@@ -273,14 +215,10 @@ async def create_booking(
     )
 
 
-async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[PictureDayRow, PictureDayBookingRow]:
+async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rules.PictureDay, rules.Booking]:
     day_id, booking_id = _booking_ids(name)
     day = await load_day(uow, company_id, day_id, name)
-    row = await uow.session.scalar(
-        select(PictureDayBookingRow)
-        .where(PictureDayBookingRow.id == booking_id, PictureDayBookingRow.picture_day_id == day.id)
-        .with_for_update()
-    )
+    row = await PictureDayRepository(uow).locked_booking(day.id, booking_id)
     if row is None:
         raise NotFound(f"{name} not found")
     return day, row
@@ -290,9 +228,9 @@ async def _change_session(
     uow: UnitOfWork,
     attempt: Attempt,
     company_id: str,
-    day: PictureDayRow,
-    booking: PictureDayBookingRow,
-    slot: PictureDaySlotRow | None,
+    day: rules.PictureDay,
+    booking: rules.Booking,
+    slot: rules.Slot | None,
 ) -> None:
     """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None); the
     session's event and the booking's."""
@@ -322,40 +260,39 @@ async def _change_session(
     await picture_day_events.rescheduled(uow, company_id, day, booking, event)
 
 
-async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> pdpb.PictureDayBooking:
+async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> Booked:
     """Move the booking `name` to the free slot named `slot` (bad: a violation of `slot`)."""
-    day, row = await load_booking(uow, company_id, name)
+    day, booking = await load_booking(uow, company_id, name)
     v = Violations()
     slot_id = _slot_id(slot, day.id, "slot", v)
     v.raise_if_any()
     assert slot_id is not None
     check_open(day, utcnow())
-    if row.cancelled:
+    if booking.cancelled:
         raise FailedPrecondition(f"{name} is cancelled", reason="BOOKING_CANCELLED")
     target = await _slot(uow, day.id, slot_id, slot)
-    if row.slot_id == target.id:
-        return booking_message(row, target)
-    await take_slot(uow, target, row.id, slot)
-    await _free_slot(uow, row.slot_id, row.id)
-    row.slot_id = target.id
-    await _change_session(uow, attempt, company_id, day, row, target)
-    return booking_message(row, target)
+    if booking.slot_id == target.id:
+        return booking, target
+    target = await take_slot(uow, target, booking.id, slot)
+    booking = await PictureDayRepository(uow).move_booking(booking, target.id)
+    await _change_session(uow, attempt, company_id, day, booking, target)
+    return booking, target
 
 
-async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) -> pdpb.PictureDayBooking:
+async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) -> Booked:
     """Cancel the booking `name`: its session cancelled, its slot and children free (again: no-op)."""
-    day, row = await load_booking(uow, company_id, name)
-    slot = await _slot(uow, day.id, row.slot_id, slot_name(day.id, row.slot_id))
-    if row.cancelled:
-        return booking_message(row, slot)
+    day, booking = await load_booking(uow, company_id, name)
+    slot = await _slot(uow, day.id, booking.slot_id, slot_name(day.id, booking.slot_id))
+    if booking.cancelled:
+        return booking, slot
     check_open(day, utcnow())
-    await release(uow, row)
-    await _change_session(uow, attempt, company_id, day, row, None)
-    return booking_message(row, slot)
+    booking = await release(uow, booking)
+    await _change_session(uow, attempt, company_id, day, booking, None)
+    return booking, slot
 
 
 async def reschedule_booking(
-    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingRequest
+    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingRequest, answer: Answer
 ) -> pdpb.PictureDayBooking:
     day_id, _ = _booking_ids(request.name)
     v = Violations()
@@ -363,7 +300,7 @@ async def reschedule_booking(
     v.raise_if_any()
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return await move(uow, attempt, company_id, request.name, request.slot)
+        return answer(*await move(uow, attempt, company_id, request.name, request.slot))
 
     return await run_booking(
         db,
@@ -377,12 +314,12 @@ async def reschedule_booking(
 
 
 async def cancel_booking(
-    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest
+    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest, answer: Answer
 ) -> pdpb.PictureDayBooking:
     _booking_ids(request.name)
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return await cancel(uow, attempt, company_id, request.name)
+        return answer(*await cancel(uow, attempt, company_id, request.name))
 
     return await run_booking(
         db,

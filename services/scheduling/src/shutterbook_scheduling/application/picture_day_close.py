@@ -16,7 +16,6 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook_kit import tenancy
@@ -30,15 +29,8 @@ from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_bookings import book
 from shutterbook_scheduling.application.picture_day_refs import child_key
-from shutterbook_scheduling.application.picture_days import day_slots
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.storage.leases import lease_free, take_lease
-from shutterbook_scheduling.storage.picture_day_models import (
-    PictureDayChildRow,
-    PictureDayFamilyRow,
-    PictureDayRow,
-    PictureDaySlotRow,
-)
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 log = logging.getLogger(__name__)
 
@@ -46,45 +38,24 @@ log = logging.getLogger(__name__)
 async def due_day_ids(db: Database, now: datetime) -> list[str]:
     """Days past their close, not yet closed, whose lease is free."""
     async with UnitOfWork(db, readonly=True) as uow:
-        rows = await uow.session.scalars(
-            select(PictureDayRow.id)
-            .where(
-                PictureDayRow.closed_at.is_(None),
-                PictureDayRow.close_at <= now,
-                lease_free(PictureDayRow, now),
-            )
-            .order_by(PictureDayRow.close_at)
-            .limit(100)
-        )
-        return list(rows)
+        return await PictureDayRepository(uow).due_day_ids(now)
 
 
-async def _take_lease(db: Database, day_id: str, owner: str, lease: timedelta) -> PictureDayRow | None:
+async def _take_lease(db: Database, day_id: str, owner: str, lease: timedelta) -> rules.PictureDay | None:
     now = utcnow()
     async with UnitOfWork(db, source=SOURCE) as uow:
-        due = (PictureDayRow.closed_at.is_(None), PictureDayRow.close_at <= now)
-        if not await take_lease(uow.session, PictureDayRow, day_id, owner, now + lease, now, *due):
+        day = await PictureDayRepository(uow).take_lease(day_id, owner, now + lease, now)
+        if day is None:
             return None
-        day = await uow.session.scalar(select(PictureDayRow).where(PictureDayRow.id == day_id))
         await uow.commit()
         return day
 
 
-async def _remaining(db: Database, day: PictureDayRow) -> list[rules.Assignment]:
+async def _remaining(db: Database, day: rules.PictureDay) -> list[rules.Assignment]:
     async with UnitOfWork(db, readonly=True) as uow:
-        children = (
-            await uow.session.execute(
-                select(PictureDayChildRow.client_id, PictureDayChildRow.member_id)
-                .join(
-                    PictureDayFamilyRow,
-                    (PictureDayFamilyRow.picture_day_id == PictureDayChildRow.picture_day_id)
-                    & (PictureDayFamilyRow.client_id == PictureDayChildRow.client_id),
-                )
-                .where(PictureDayChildRow.picture_day_id == day.id, PictureDayChildRow.booking_id.is_(None))
-                .order_by(PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id, PictureDayChildRow.position)
-            )
-        ).all()
-        free = [s.id for s in await day_slots(uow, day.id, only_free=True)]
+        repo = PictureDayRepository(uow)
+        children = await repo.unbooked_children(day.id)
+        free = [s.id for s in await repo.slots(day.id, only_free=True)]
     unbooked: dict[str, list[str]] = defaultdict(list)
     for client_id, member_id in children:
         unbooked[client_id].append(child_key(client_id, member_id))
@@ -98,7 +69,7 @@ async def close_day(db: Database, day_id: str, *, owner: str, lease_seconds: flo
     if day is None:
         return None
     made = 0
-    if day.close_action == rules.CloseAction.ASSIGN_REMAINING.value:
+    if day.close_action is rules.CloseAction.ASSIGN_REMAINING:
         tenancy.set_current(CallContext.of(job_caller(day.company_id, day.id, day.created_by)))
         try:
             for assignment in await _remaining(db, day):
@@ -106,24 +77,18 @@ async def close_day(db: Database, day_id: str, *, owner: str, lease_seconds: flo
         finally:
             tenancy.set_current(None)
     async with UnitOfWork(db, source=SOURCE) as uow:
-        closed = await uow.session.execute(
-            update(PictureDayRow)
-            .where(PictureDayRow.id == day.id, PictureDayRow.lease_owner == owner, PictureDayRow.closed_at.is_(None))
-            .values(closed_at=utcnow(), lease_owner=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-        if closed.rowcount == 1:  # type: ignore[attr-defined]  # not when another replica took the lease over
+        if await PictureDayRepository(uow).mark_closed(day.id, owner, utcnow()):
             uow.audit(day.company_id, f"pictureDays/{day.id}", "closed")
         await uow.commit()
     return made
 
 
-async def _assign(db: Database, day: PictureDayRow, assignment: rules.Assignment) -> int:
+async def _assign(db: Database, day: rules.PictureDay, assignment: rules.Assignment) -> int:
     """One family's slot, in its own transaction; 0 when the slot or a child was taken meanwhile
     (a booking made at the very close) or the session cannot be booked (a conflict)."""
     try:
         async with UnitOfWork(db, source=SOURCE) as uow:
-            slot = await uow.session.scalar(select(PictureDaySlotRow).where(PictureDaySlotRow.id == assignment.slot_id))
+            slot = await PictureDayRepository(uow).slot_by_id(assignment.slot_id)
             if slot is None:
                 return 0
             await book(

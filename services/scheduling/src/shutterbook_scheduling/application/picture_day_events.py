@@ -10,23 +10,20 @@ from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.picture_day_refs import booking_name, children_of
+from shutterbook_scheduling.application.picture_day_refs import booking_name
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.storage.picture_day_models import (
-    PictureDayBookingRow,
-    PictureDayRow,
-)
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 
 async def _snapshot(
-    uow: UnitOfWork, day: PictureDayRow, row: PictureDayBookingRow, session: ev.SessionSnapshot
+    uow: UnitOfWork, day: rules.PictureDay, row: rules.Booking, session: ev.SessionSnapshot
 ) -> ev.PictureDayBookingSnapshot:
-    member_ids = {rules.member_id(k) for k in row.children.split()}
-    family = (await children_of(uow, day.id, [row.client_id]))[row.client_id]
+    member_ids = {rules.member_id(k) for k in row.children}
+    family = (await PictureDayRepository(uow).children_of(day.id, [row.client_id]))[row.client_id]
     children = [c for c in family if c.member_id in member_ids]
     return ev.PictureDayBookingSnapshot(
         booking=booking_name(day.id, row.id),
-        picture_day_display_name=pdpb.PictureDay.FromString(day.data).display_name,
+        picture_day_display_name=pdpb.PictureDay.FromString(day.created).display_name,
         client=f"clients/{row.client_id}",
         children_display_names=[c.display_name for c in children],
         session=session,
@@ -36,8 +33,8 @@ async def _snapshot(
 async def booked(
     uow: UnitOfWork,
     company_id: str,
-    day: PictureDayRow,
-    row: PictureDayBookingRow,
+    day: rules.PictureDay,
+    row: rules.Booking,
     session: ev.SessionSnapshot,
     *,
     assigned_at_close: bool,
@@ -50,8 +47,8 @@ async def booked(
 async def rescheduled(
     uow: UnitOfWork,
     company_id: str,
-    day: PictureDayRow,
-    row: PictureDayBookingRow,
+    day: rules.PictureDay,
+    row: rules.Booking,
     moved: ev.SessionRescheduledEvent,
 ) -> None:
     snap = await _snapshot(uow, day, row, moved.session)
@@ -62,7 +59,7 @@ async def rescheduled(
 
 
 async def cancelled(
-    uow: UnitOfWork, company_id: str, day: PictureDayRow, row: PictureDayBookingRow, session: ev.SessionSnapshot
+    uow: UnitOfWork, company_id: str, day: rules.PictureDay, row: rules.Booking, session: ev.SessionSnapshot
 ) -> None:
     snap = await _snapshot(uow, day, row, session)
     uow.emit(events.PICTURE_DAY_BOOKING_CANCELLED, company_id, ev.PictureDayBookingCancelledEvent(booking=snap))

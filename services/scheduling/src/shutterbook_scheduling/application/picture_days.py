@@ -6,24 +6,23 @@ from the clients service through the same selection (a group, a saved filter, an
 and year); those scheduling does not know yet are left out and counted. Each family's member
 children are fixed then (`domain.picture_days.member_children`). Slots are the rows expanded in
 the location's zone, in time order. Bookings are in `picture_day_bookings`.
+
+The reads take plain arguments and return domain objects (domain/picture_days.py), read through
+the aggregate's repository (storage/picture_day_repository.py); messages are the API edge's
+(api/picture_day_convert.py). Creating still reads its request message (it is run once per
+request_id, its answer stored as a message), and answers through the edge's `answer`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
@@ -33,37 +32,17 @@ from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bulk_jobs
-from shutterbook_scheduling.application.common import from_ts, run_once, to_date, ts
-from shutterbook_scheduling.application.picture_day_refs import (
-    COLLECTION,
-    booking_name,
-    child_key,
-    children_of,
-    day_name,
-    slot_name,
-)
+from shutterbook_scheduling.application.common import from_ts, run_once, ts
+from shutterbook_scheduling.application.picture_day_refs import COLLECTION, day_name
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.storage import lists
-from shutterbook_scheduling.storage.models import KnownClientRow
-from shutterbook_scheduling.storage.picture_day_models import (
-    PictureDayChildRow,
-    PictureDayFamilyRow,
-    PictureDayRow,
-    PictureDaySlotRow,
-)
+from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
-R = TypeVar("R")
 T = TypeVar("T")
 CLOSE_ACTIONS = {
     pdpb.PICTURE_DAY_CLOSE_ACTION_LEAVE_UNBOOKED: rules.CloseAction.LEAVE_UNBOOKED,
     pdpb.PICTURE_DAY_CLOSE_ACTION_ASSIGN_REMAINING: rules.CloseAction.ASSIGN_REMAINING,
-}
-WINDOWS = {
-    rules.Window.NOT_OPEN: pdpb.PICTURE_DAY_WINDOW_NOT_OPEN,
-    rules.Window.OPEN: pdpb.PICTURE_DAY_WINDOW_OPEN,
-    rules.Window.CLOSED: pdpb.PICTURE_DAY_WINDOW_CLOSED,
 }
 
 
@@ -78,153 +57,72 @@ def _renamed(err: InvalidArgument, old: str, new: str) -> InvalidArgument:
 # --- reading a day ---------------------------------------------------------------------------------
 
 
-async def load_day(uow: UnitOfWork, company_id: str, day_id: str, name: str, *, lock: bool = False) -> PictureDayRow:
-    query = select(PictureDayRow).where(PictureDayRow.id == day_id, PictureDayRow.company_id == company_id)
-    row = await uow.session.scalar(query.with_for_update() if lock else query)
-    if row is None or not caller_sees(row.location_id):
+async def load_day(uow: UnitOfWork, company_id: str, day_id: str, name: str, *, lock: bool = False) -> rules.PictureDay:
+    day = await PictureDayRepository(uow).day(company_id, day_id, lock=lock)
+    if day is None or not caller_sees(day.location_id):
         raise NotFound(f"{name} not found")
-    return row
+    return day
 
 
-async def load_day_by_name(uow: UnitOfWork, company_id: str, name: str, field: str = "name") -> PictureDayRow:
+async def load_day_by_name(uow: UnitOfWork, company_id: str, name: str, field: str = "name") -> rules.PictureDay:
     return await load_day(uow, company_id, parse_name(name, COLLECTION, field=field), name)
 
 
-async def family_counts(uow: UnitOfWork, day_id: str) -> list[tuple[int, int]]:
-    """(children booked, children in all) of every family of a day."""
-    rows = await uow.session.execute(
-        select(
-            func.count(PictureDayChildRow.booking_id),
-            func.count(),
-        )
-        .where(PictureDayChildRow.picture_day_id == day_id)
-        .group_by(PictureDayChildRow.client_id)
-    )
-    return [(int(booked), int(total)) for booked, total in rows.tuples()]
+async def day_state(uow: UnitOfWork, day: rules.PictureDay, now: datetime) -> rules.DayState:
+    """The day with its window at `now` and its live progress."""
+    repo = PictureDayRepository(uow)
+    return rules.day_state(day, now, await repo.family_counts(day.id), await repo.slot_counts(day.id))
 
 
-async def day_message(uow: UnitOfWork, row: PictureDayRow, now: datetime) -> pdpb.PictureDay:
-    msg = pdpb.PictureDay.FromString(row.data)
-    msg.window = WINDOWS[rules.window(now, row.open_at, row.close_at)]
-    found = rules.progress(await family_counts(uow, row.id))
-    slots = await uow.session.execute(
-        select(func.count(PictureDaySlotRow.booking_id), func.count()).where(PictureDaySlotRow.picture_day_id == row.id)
-    )
-    taken, total = slots.tuples().one()
-    msg.progress.CopyFrom(
-        pdpb.PictureDayProgress(
-            **dataclasses.asdict(found),
-            families_not_booked=found.families_not_booked,
-            slots_free=int(total) - int(taken),
-            slots_total=int(total),
-        )
-    )
-    return msg
-
-
-async def get_picture_day(db: Database, company_id: str, request: pdpb.GetPictureDayRequest) -> pdpb.PictureDay:
+async def get_picture_day(db: Database, company_id: str, name: str) -> rules.DayState:
     async with UnitOfWork(db, readonly=True) as uow:
-        row = await load_day_by_name(uow, company_id, request.name)
-        return await day_message(uow, row, utcnow())
+        day = await load_day_by_name(uow, company_id, name)
+        return await day_state(uow, day, utcnow())
 
 
-async def list_picture_days(
-    db: Database, company_id: str, request: pdpb.ListPictureDaysRequest
-) -> pdpb.ListPictureDaysResponse:
+async def list_picture_days(db: Database, company_id: str, page_size: int, page_token: str) -> Page[rules.DayState]:
+    """The company's days the caller sees, newest first."""
     now = utcnow()
     async with UnitOfWork(db, readonly=True) as uow:
-        page = await lists.picture_days_page(uow.session, company_id, request.page_size, request.page_token)
-        out = pdpb.ListPictureDaysResponse(next_page_token=page.next_page_token)
-        for row in page.items:
-            if caller_sees(row.location_id):
-                out.picture_days.append(await day_message(uow, row, now))
-    return out
+        page = await PictureDayRepository(uow).days_page(company_id, page_size, page_token)
+        days = [await day_state(uow, day, now) for day in page.items if caller_sees(day.location_id)]
+    return Page(days, page.next_page_token)
 
 
 # --- families and slots ----------------------------------------------------------------------------
 
 
-def family_message(
-    day_id: str, family: PictureDayFamilyRow, children: Sequence[PictureDayChildRow]
-) -> pdpb.PictureDayFamily:
-    msg = pdpb.PictureDayFamily(
-        name=f"{COLLECTION}/{day_id}/families/{family.client_id}",
-        client=f"clients/{family.client_id}",
-        display_name=family.display_name,
-        booked=all(c.booking_id for c in children),
-        has_access_code=family.code_hash is not None,
-        email=family.email,
-    )
-    for child in children:
-        msg.children.append(
-            pdpb.PictureDayChild(
-                child=child_key(child.client_id, child.member_id),
-                display_name=child.display_name,
-                booking=booking_name(day_id, child.booking_id) if child.booking_id else "",
-            )
-        )
-    return msg
-
-
-async def in_day(
+async def _in_day(
     db: Database,
     company_id: str,
-    request: pdpb.ListPictureDayFamiliesRequest | pdpb.ListPictureDaySlotsRequest,
-    pager: Callable[[AsyncSession, str, int, str], Awaitable[Page[T]]],
-    build: Callable[[UnitOfWork, PictureDayRow, Page[T]], Awaitable[R]],
-) -> R:
-    """A page of a list within the picture day `request.parent` names (its page fields checked
-    before the day is looked up): `pager` reads it, `build` answers, in one read-only unit of work."""
-    check_page(request.page_size, request.page_token)
+    parent: str,
+    page_size: int,
+    page_token: str,
+    pager: Callable[[PictureDayRepository, str, int, str], Awaitable[Page[T]]],
+) -> tuple[rules.PictureDay, Page[T]]:
+    """A page of a list within the picture day `parent` names (its page fields checked before
+    the day is looked up), read by `pager` in one read-only unit of work."""
+    check_page(page_size, page_token)
     async with UnitOfWork(db, readonly=True) as uow:
-        day = await load_day_by_name(uow, company_id, request.parent, field="parent")
-        return await build(uow, day, await pager(uow.session, day.id, request.page_size, request.page_token))
+        day = await load_day_by_name(uow, company_id, parent, field="parent")
+        return day, await pager(PictureDayRepository(uow), day.id, page_size, page_token)
 
 
 async def list_families(
-    db: Database, company_id: str, request: pdpb.ListPictureDayFamiliesRequest
-) -> pdpb.ListPictureDayFamiliesResponse:
-    async def build(
-        uow: UnitOfWork, day: PictureDayRow, page: Page[PictureDayFamilyRow]
-    ) -> pdpb.ListPictureDayFamiliesResponse:
-        children = await children_of(uow, day.id, [f.client_id for f in page.items])
-        families = [family_message(day.id, f, children[f.client_id]) for f in page.items]
-        return pdpb.ListPictureDayFamiliesResponse(families=families, next_page_token=page.next_page_token)
-
-    pager = functools.partial(lists.families_page, only_not_booked=request.only_not_booked)
-    return await in_day(db, company_id, request, pager, build)
-
-
-def slot_message(day_id: str, row: PictureDaySlotRow, zone: ZoneInfo) -> pdpb.PictureDaySlot:
-    day, start, end = bulk_jobs.local_slot(row.start_at, row.end_at, zone)
-    return pdpb.PictureDaySlot(
-        name=slot_name(day_id, row.id),
-        start_time=ts(row.start_at),
-        end_time=ts(row.end_at),
-        local_date=to_date(day),
-        local_start=pb.TimeOfDay(hours=start.hour, minutes=start.minute),
-        local_end=pb.TimeOfDay(hours=end.hour, minutes=end.minute),
-        free=row.booking_id is None,
-    )
+    db: Database, company_id: str, parent: str, page_size: int, page_token: str, *, only_not_booked: bool
+) -> Page[rules.Family]:
+    """The day's families by name (`only_not_booked`: those with a child still to book)."""
+    pager = functools.partial(PictureDayRepository.families_page, only_not_booked=only_not_booked)
+    _, page = await _in_day(db, company_id, parent, page_size, page_token, pager)
+    return page
 
 
 async def list_slots(
-    db: Database, company_id: str, request: pdpb.ListPictureDaySlotsRequest
-) -> pdpb.ListPictureDaySlotsResponse:
-    async def build(
-        _: UnitOfWork, day: PictureDayRow, page: Page[PictureDaySlotRow]
-    ) -> pdpb.ListPictureDaySlotsResponse:
-        zone = ZoneInfo(day.time_zone)
-        slots = [slot_message(day.id, s, zone) for s in page.items]
-        return pdpb.ListPictureDaySlotsResponse(slots=slots, next_page_token=page.next_page_token)
-
-    pager = functools.partial(lists.day_slots_page, only_free=request.only_free)
-    return await in_day(db, company_id, request, pager, build)
-
-
-async def day_slots(uow: UnitOfWork, day_id: str, *, only_free: bool) -> list[PictureDaySlotRow]:
-    """A day's slots in time order (only the free ones: `only_free`)."""
-    return await lists.day_slots(uow.session, day_id, only_free=only_free)
+    db: Database, company_id: str, parent: str, page_size: int, page_token: str, *, only_free: bool
+) -> tuple[rules.PictureDay, Page[rules.Slot]]:
+    """The day (its zone names the slots' local times) and a page of its slots in time order."""
+    pager = functools.partial(PictureDayRepository.slots_page, only_free=only_free)
+    return await _in_day(db, company_id, parent, page_size, page_token, pager)
 
 
 # --- creating a day --------------------------------------------------------------------------------
@@ -276,8 +174,14 @@ def _families(listed: Sequence[clients_pb2.Client]) -> list[tuple[str, str, list
 
 
 async def create_picture_day(
-    db: Database, company_id: str, request: pdpb.CreatePictureDayRequest, clients_target: str
+    db: Database,
+    company_id: str,
+    request: pdpb.CreatePictureDayRequest,
+    clients_target: str,
+    answer: Callable[[rules.DayState], pdpb.PictureDay],
 ) -> pdpb.PictureDay:
+    """The day made from the request's parts, answered (as it is stored, with its window and
+    progress) by `answer`, the edge's converter, once per request_id."""
     v = Violations()
     rows = _check_day(request, v)
     try:
@@ -308,7 +212,8 @@ async def create_picture_day(
             raise FailedPrecondition(
                 "the time-slot rows hold no slot", metadata={"field": "picture_day.time_slot_rows"}
             )
-        known = await _known(uow, company_id, [f[0] for f in families])
+        repo = PictureDayRepository(uow)
+        known = await repo.known_clients(company_id, [f[0] for f in families])
         day_id = str(uuid.uuid4())
         now = utcnow()
         msg = pdpb.PictureDay()
@@ -319,71 +224,34 @@ async def create_picture_day(
         msg.time_zone = checked.plan.location.time_zone
         msg.create_time.CopyFrom(ts(now))
         msg.skipped_families = len(families) - sum(1 for f in families if f[0] in known)
-        row = PictureDayRow(
+        new = rules.PictureDay(
             id=day_id,
             company_id=company_id,
-            data=msg.SerializeToString(),
             location_id=checked.plan.location.name.removeprefix("locations/"),
             time_zone=msg.time_zone,
             siblings_per_slot=day.siblings_per_slot,
             open_at=from_ts(day.open_time),
             close_at=from_ts(day.close_time),
-            close_action=CLOSE_ACTIONS[day.close_action].value,
-            closed_at=None,
-            lease_owner=None,
-            lease_until=None,
+            close_action=CLOSE_ACTIONS[day.close_action],
             created_by=caller,
             created_at=now,
+            created=msg.SerializeToString(),
         )
-        uow.session.add(row)
-        await uow.session.flush()
-        uow.session.add_all(
-            PictureDaySlotRow(
-                id=str(uuid.uuid4()), picture_day_id=day_id, start_at=s.start, end_at=s.end, booking_id=None
+        new_slots = [rules.Slot(str(uuid.uuid4()), day_id, s.start, s.end, None) for s in slots]
+        new_families = [
+            rules.Family(
+                day_id=day_id,
+                client_id=client_id,
+                display_name=display,
+                email=known[client_id],
+                has_access_code=False,
+                children=tuple(rules.FamilyChild(client_id, c.member_id, c.display_name, None) for c in children),
             )
-            for s in slots
-        )
-        for client_id, display, children in families:
-            if client_id not in known:
-                continue
-            uow.session.add(
-                PictureDayFamilyRow(
-                    picture_day_id=day_id,
-                    client_id=client_id,
-                    display_name=display,
-                    sort_name=display.casefold(),
-                    email=known[client_id],
-                )
-            )
-            uow.session.add_all(
-                PictureDayChildRow(
-                    picture_day_id=day_id,
-                    client_id=client_id,
-                    member_id=child.member_id,
-                    position=position,
-                    display_name=child.display_name,
-                    booking_id=None,
-                )
-                for position, child in enumerate(children)
-            )
-        await uow.session.flush()
+            for client_id, display, children in families
+            if client_id in known
+        ]
+        await repo.add_day(new, new_slots, new_families)
         uow.audit(company_id, msg.name, "created", after=msg)
-        return await day_message(uow, row, now)
+        return answer(await day_state(uow, new, now))
 
     return await run_once(db, company_id, "CreatePictureDay", request, pdpb.PictureDay, work)
-
-
-async def _known(uow: UnitOfWork, company_id: str, client_ids: Sequence[str]) -> dict[str, str]:
-    """The live known clients among `client_ids`: id -> primary email."""
-    out: dict[str, str] = {}
-    for i in range(0, len(client_ids), bulk_jobs.CHUNK):
-        rows = await uow.session.execute(
-            select(KnownClientRow.client_id, KnownClientRow.primary_email).where(
-                KnownClientRow.company_id == company_id,
-                KnownClientRow.client_id.in_(client_ids[i : i + bulk_jobs.CHUNK]),
-                KnownClientRow.deleted.is_(False),
-                KnownClientRow.merged_into == "",
-            )
-        )
-        out.update({r.client_id: r.primary_email for r in rows})
-    return out

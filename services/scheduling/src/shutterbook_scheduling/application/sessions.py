@@ -30,7 +30,7 @@ from shutterbook_scheduling.application.picture_day_release import refuse_if_boo
 from shutterbook_scheduling.application.planning import Plan, take_new_times
 from shutterbook_scheduling.application.slot_state import release_booking
 from shutterbook_scheduling.domain import rules
-from shutterbook_scheduling.storage.picture_day_models import PictureDayBookingRow, PictureDayRow
+from shutterbook_scheduling.domain.picture_days import Booking, PictureDay
 
 
 async def create_session(db: Database, company_id: str, request: pb.CreateSessionRequest) -> pb.Session:
@@ -252,7 +252,7 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
 
 
 async def cancel_session(db: Database, company_id: str, request: pb.CancelSessionRequest) -> pb.Session:
-    released: list[tuple[PictureDayRow, PictureDayBookingRow]] = []
+    released: list[tuple[PictureDay, Booking]] = []
 
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
         if msg.cancelled:

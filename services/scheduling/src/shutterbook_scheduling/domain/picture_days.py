@@ -149,3 +149,131 @@ def assign_remaining(
         for group in groups:
             out.append(Assignment(client_id, slots.pop(0), group))
     return out
+
+
+# --- the aggregate's objects (storage/picture_day_repository.py maps rows to them) ---
+
+
+@dataclass(frozen=True)
+class PictureDay:
+    """A picture day as created. `created` is the day's message as created, serialized at the
+    API edge (the template, the families' selector, the slot rows, the display name): opaque
+    here, the edge reads it back."""
+
+    id: str
+    company_id: str
+    location_id: str
+    time_zone: str
+    siblings_per_slot: int
+    open_at: datetime
+    close_at: datetime
+    close_action: CloseAction
+    created_by: str
+    created_at: datetime
+    created: bytes
+
+    def window(self, now: datetime) -> Window:
+        return window(now, self.open_at, self.close_at)
+
+    def window_problem(self, now: datetime) -> str | None:
+        return window_problem(now, self.open_at, self.close_at)
+
+
+@dataclass(frozen=True)
+class DayState:
+    """A day as read: its self-booking window now, and its live progress."""
+
+    day: PictureDay
+    window: Window
+    progress: Progress
+    slots_free: int
+    slots_total: int
+
+
+def day_state(
+    day: PictureDay, now: datetime, children_per_family: Sequence[tuple[int, int]], slots: tuple[int, int]
+) -> DayState:
+    """The day at `now`, from (children booked, children in all) per family and (slots taken,
+    slots in all)."""
+    taken, total = slots
+    return DayState(day, day.window(now), progress(children_per_family), total - taken, total)
+
+
+@dataclass(frozen=True)
+class FamilyChild:
+    """A member child of a family (member_id SELF: the client is the child); `booking_id`
+    names the child's one booking (None: not booked)."""
+
+    client_id: str
+    member_id: str
+    display_name: str
+    booking_id: str | None
+
+
+@dataclass(frozen=True)
+class Family:
+    day_id: str
+    client_id: str
+    display_name: str
+    email: str
+    has_access_code: bool
+    children: tuple[FamilyChild, ...]
+
+    @property
+    def booked(self) -> bool:
+        """Every child is booked."""
+        return all(c.booking_id for c in self.children)
+
+
+@dataclass(frozen=True)
+class Slot:
+    id: str
+    day_id: str
+    start_at: datetime
+    end_at: datetime
+    booking_id: str | None  # the one booking that has it (None: free)
+
+    @property
+    def free(self) -> bool:
+        return self.booking_id is None
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A family's booking of a slot; `children` are the children's keys. A cancelled booking
+    has let go of its slot and children."""
+
+    id: str
+    day_id: str
+    client_id: str
+    slot_id: str
+    children: tuple[str, ...]
+    session_id: str
+    cancelled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FamilyAccess:
+    """What a family's access code shows: the day, the family, its live bookings (each with
+    its slot), and the slots it may book or move to (the free ones and its own), in time order."""
+
+    day: PictureDay
+    window: Window
+    family: Family
+    bookings: tuple[tuple[Booking, Slot], ...]
+    slots: tuple[Slot, ...]
+
+
+def family_access(
+    day: PictureDay, now: datetime, family: Family, bookings: Sequence[Booking], slots: Sequence[Slot]
+) -> FamilyAccess:
+    own = {b.slot_id for b in bookings}
+    by_id = {s.id: s for s in slots}
+    return FamilyAccess(
+        day,
+        day.window(now),
+        family,
+        tuple((b, by_id[b.slot_id]) for b in bookings),
+        tuple(s for s in slots if s.free or s.id in own),
+    )

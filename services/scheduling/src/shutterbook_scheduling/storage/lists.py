@@ -28,12 +28,6 @@ from shutterbook_scheduling.storage.models import (
 )
 from shutterbook_scheduling.storage.online_models import TimeSlotRow
 from shutterbook_scheduling.storage.pattern_models import TimeSlotPatternRow
-from shutterbook_scheduling.storage.picture_day_models import (
-    PictureDayChildRow,
-    PictureDayFamilyRow,
-    PictureDayRow,
-    PictureDaySlotRow,
-)
 
 T = TypeVar("T", bound=tuple[Any, ...])
 C = TypeVar("C", bound=ConfigurationMixin)
@@ -187,55 +181,6 @@ async def slot_patterns_page(
     )
     keys: list[Key] = [TimeSlotPatternRow.created_at, TimeSlotPatternRow.id]
     return await keyset_page(session, query, keys, page_size, page_token)
-
-
-async def picture_days_page(
-    session: AsyncSession, company_id: str, page_size: int, page_token: str
-) -> Page[PictureDayRow]:
-    """The company's picture days, newest first."""
-    query = select(PictureDayRow).where(PictureDayRow.company_id == company_id)
-    keys: list[Key] = [PictureDayRow.created_at.desc(), PictureDayRow.id.desc()]
-    return await keyset_page(session, query, keys, page_size, page_token)
-
-
-async def families_page(
-    session: AsyncSession, day_id: str, page_size: int, page_token: str, *, only_not_booked: bool
-) -> Page[PictureDayFamilyRow]:
-    """A picture day's families by sort name (then client id); `only_not_booked`: those with
-    a child still to book."""
-    query = select(PictureDayFamilyRow).where(PictureDayFamilyRow.picture_day_id == day_id)
-    if only_not_booked:
-        unbooked = select(PictureDayChildRow.client_id).where(
-            PictureDayChildRow.picture_day_id == day_id, PictureDayChildRow.booking_id.is_(None)
-        )
-        query = query.where(PictureDayFamilyRow.client_id.in_(unbooked))
-    keys: list[Key] = [PictureDayFamilyRow.sort_name, PictureDayFamilyRow.client_id]
-    return await keyset_page(session, query, keys, page_size, page_token)
-
-
-DAY_SLOT_ORDER: list[Key] = [PictureDaySlotRow.start_at, PictureDaySlotRow.id]
-
-
-def _day_slots_query(day_id: str, *, only_free: bool) -> Select[tuple[PictureDaySlotRow]]:
-    """A picture day's slots (only the free ones: `only_free`), in no order."""
-    query = select(PictureDaySlotRow).where(PictureDaySlotRow.picture_day_id == day_id)
-    if only_free:
-        query = query.where(PictureDaySlotRow.booking_id.is_(None))
-    return query
-
-
-async def day_slots(session: AsyncSession, day_id: str, *, only_free: bool) -> list[PictureDaySlotRow]:
-    """A picture day's slots in time order (then id), all of them."""
-    query = _day_slots_query(day_id, only_free=only_free).order_by(*DAY_SLOT_ORDER)
-    return list((await session.scalars(query)).all())
-
-
-async def day_slots_page(
-    session: AsyncSession, day_id: str, page_size: int, page_token: str, *, only_free: bool
-) -> Page[PictureDaySlotRow]:
-    """A picture day's slots in time order (then id), a page of them."""
-    query = _day_slots_query(day_id, only_free=only_free)
-    return await keyset_page(session, query, DAY_SLOT_ORDER, page_size, page_token)
 
 
 async def bulk_jobs_page(session: AsyncSession, company_id: str, page_size: int, page_token: str) -> Page[BulkJobRow]:

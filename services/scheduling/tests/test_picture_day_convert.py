@@ -1,0 +1,60 @@
+"""The picture day aggregate at the API edge (api/picture_day_convert.py), pure: domain objects
+to messages, without a database or a server."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
+from shutterbook_scheduling.api import picture_day_convert as convert
+from shutterbook_scheduling.domain import picture_days as rules
+
+NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
+CREATED = pdpb.PictureDay(name="pictureDays/d1", display_name="Fall portraits", siblings_per_slot=2)
+DAY = rules.PictureDay(
+    "d1", "c1", "l1", "America/Chicago", 2, NOW, NOW + timedelta(days=7),
+    rules.CloseAction.LEAVE_UNBOOKED, "users/u1", NOW, CREATED.SerializeToString(),
+)  # fmt: skip
+
+
+def test_a_day_is_its_created_message_with_its_window_and_progress() -> None:
+    msg = convert.day_message(rules.day_state(DAY, NOW, [(1, 1), (0, 2)], (1, 4)))
+    assert msg.display_name == "Fall portraits"
+    assert msg.window == pdpb.PICTURE_DAY_WINDOW_OPEN
+    assert msg.progress == pdpb.PictureDayProgress(
+        families_booked=1, families_total=2, children_booked=1, children_total=3,
+        families_not_booked=1, slots_free=3, slots_total=4,
+    )  # fmt: skip
+
+
+def test_a_family_names_its_children_and_their_bookings() -> None:
+    children = (rules.FamilyChild("c", "m", "Ann", "b1"), rules.FamilyChild("c", rules.SELF, "Cal", None))
+    msg = convert.family_message(rules.Family("d1", "c", "The Carters", "c@example.com", False, children))
+    assert msg.name == "pictureDays/d1/families/c"
+    assert [(c.child, c.booking) for c in msg.children] == [
+        ("clients/c/familyMembers/m", "pictureDays/d1/bookings/b1"),
+        ("clients/c", ""),
+    ]
+    assert not msg.booked
+    assert not msg.has_access_code
+
+
+def test_a_slot_has_its_local_times_in_the_days_zone() -> None:
+    slot = rules.Slot(
+        "s1", "d1", datetime(2026, 9, 10, 14, 30, tzinfo=UTC), datetime(2026, 9, 10, 14, 45, tzinfo=UTC), None
+    )
+    msg = convert.slot_message(slot, ZoneInfo(DAY.time_zone))
+    assert msg.name == "pictureDays/d1/slots/s1"
+    assert msg.free
+    assert (msg.local_start.hours, msg.local_start.minutes, msg.local_end.minutes) == (9, 30, 45)
+    assert not convert.slot_message(replace(slot, booking_id="b1"), ZoneInfo(DAY.time_zone)).free
+
+
+def test_issued_codes_name_each_family_with_its_code() -> None:
+    family = rules.Family("d1", "c", "The Carters", "c@example.com", True, ())
+    msg = convert.access_codes_response([(family, "secret-code")])
+    assert [(c.family, c.client, c.display_name, c.email, c.access_code) for c in msg.access_codes] == [
+        ("pictureDays/d1/families/c", "clients/c", "The Carters", "c@example.com", "secret-code")
+    ]
