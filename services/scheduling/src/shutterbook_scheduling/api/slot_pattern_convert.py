@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import slot_patterns_pb2 as spb
@@ -28,6 +27,7 @@ from shutterbook_scheduling.domain.standing_patterns import (
     SlotTemplate,
     TimeSlotPattern,
 )
+from shutterbook_scheduling.storage.pattern_repository import pattern_record
 
 
 def pattern_id(name: str) -> str:
@@ -68,33 +68,8 @@ def pattern_fields(msg: spb.TimeSlotPattern) -> PatternFields:
     )
 
 
-def _time_of_day(value: Clock) -> pb.TimeOfDay:
-    return pb.TimeOfDay(hours=value[0], minutes=value[1])
-
-
 def pattern_message(pattern: TimeSlotPattern) -> spb.TimeSlotPattern:
-    f, t = pattern.fields, pattern.fields.template
-    msg = spb.TimeSlotPattern(
-        name=pattern.name,
-        template=opb.TimeSlot(
-            location=t.location,
-            session_type=t.session_type,
-            appointment_type=t.appointment_type,
-            schedules=list(t.schedules),
-            published=t.published,
-            minimum_notice_minutes=t.minimum_notice_minutes,
-            maximum_advance_days=t.maximum_advance_days,
-        ),
-        weekdays=list(f.weekdays),  # type: ignore[arg-type]  # DayOfWeek numbers, checked
-        start_time=_time_of_day(f.start_time),
-        end_time=_time_of_day(f.end_time),
-        slot_minutes=f.slot_minutes,
-        gap_minutes=f.gap_minutes,
-        breaks=[opb.TimeSlotBreak(start=_time_of_day(b.start), end=_time_of_day(b.end)) for b in f.breaks],
-        weeks_ahead=f.weeks_ahead,
-    )
-    if f.start_date != (0, 0, 0):
-        msg.start_date.CopyFrom(date_pb2.Date(year=f.start_date[0], month=f.start_date[1], day=f.start_date[2]))
+    msg = pattern_record(pattern.name, pattern.fields, pattern.create_time)
     if pattern.generated_through is not None:
         msg.generated_through.CopyFrom(to_date(pattern.generated_through))
     msg.create_time.CopyFrom(ts(pattern.create_time))

@@ -45,10 +45,11 @@ def _clock(value: Clock) -> pb.TimeOfDay:
     return pb.TimeOfDay(hours=value[0], minutes=value[1])
 
 
-def encoded(pattern_id: str, f: PatternFields, create_time: datetime) -> bytes:
+def pattern_record(name: str, f: PatternFields, create_time: datetime) -> spb.TimeSlotPattern:
+    """The pattern as its `data` column keeps it (what the API shows, but `generated_through`)."""
     t = f.template
     msg = spb.TimeSlotPattern(
-        name=f"{COLLECTION}/{pattern_id}",
+        name=name,
         template=opb.TimeSlot(
             location=t.location,
             session_type=t.session_type,
@@ -69,7 +70,11 @@ def encoded(pattern_id: str, f: PatternFields, create_time: datetime) -> bytes:
     if f.start_date != (0, 0, 0):
         msg.start_date.CopyFrom(date_pb2.Date(year=f.start_date[0], month=f.start_date[1], day=f.start_date[2]))
     msg.create_time.FromDatetime(create_time)
-    return msg.SerializeToString()
+    return msg
+
+
+def encoded(pattern_id: str, f: PatternFields, create_time: datetime) -> bytes:
+    return pattern_record(f"{COLLECTION}/{pattern_id}", f, create_time).SerializeToString()
 
 
 def decoded(data: bytes) -> PatternFields:
