@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from google.protobuf.message import Message
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -402,7 +403,8 @@ async def take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> None
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise taken(f"timeSlots/{slot.id}")
-    slot.booked_session_id = session_id
+    # the row holds it already (the UPDATE above): the loaded slot says so without a second write
+    set_committed_value(slot, "booked_session_id", session_id)
 
 
 async def auto_remove(uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_msg: Any, session_name: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select, union_all
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import FailedPrecondition, NotFound
@@ -65,17 +65,18 @@ async def removed_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
     """The slots among these that a live booking removed."""
     if not slot_ids:
         return set()
+    # one statement: removals by live sessions, and by live appointments
     found = await uow.session.scalars(
-        select(SlotRemovalRow.slot_id)
-        .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
-        .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled)
+        union_all(
+            select(SlotRemovalRow.slot_id)
+            .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
+            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled),
+            select(SlotRemovalRow.slot_id)
+            .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
+            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled),
+        )
     )
-    by_appointment = await uow.session.scalars(
-        select(SlotRemovalRow.slot_id)
-        .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
-        .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled)
-    )
-    return set(found.all()) | set(by_appointment.all())
+    return set(found.all())
 
 
 async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
@@ -83,13 +84,14 @@ async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
     by_session = {s.booked_session_id: s.id for s in slots if s.booked_session_id}
     if not by_session:
         return set()
+    entry_ids = list(by_session)
     live = await uow.session.scalars(
-        select(SessionRow.id).where(SessionRow.id.in_(list(by_session)), ~SessionRow.cancelled)
+        union_all(
+            select(SessionRow.id).where(SessionRow.id.in_(entry_ids), ~SessionRow.cancelled),
+            select(AppointmentRow.id).where(AppointmentRow.id.in_(entry_ids), ~AppointmentRow.cancelled),
+        )
     )
-    live_appointments = await uow.session.scalars(
-        select(AppointmentRow.id).where(AppointmentRow.id.in_(list(by_session)), ~AppointmentRow.cancelled)
-    )
-    return {by_session[entry_id] for entry_id in [*live.all(), *live_appointments.all()]}
+    return {by_session[entry_id] for entry_id in live.all()}
 
 
 async def load_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str = "name") -> TimeSlotRow:
@@ -98,7 +100,17 @@ async def load_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str =
     row = await uow.session.scalar(scoped(query, TimeSlotRow.location_id))
     if row is None:
         raise NotFound(f"{name} not found")
+    remember_schedules(uow, row)
     return row
+
+
+def remember_schedules(uow: UnitOfWork, slot: TimeSlotRow) -> None:
+    """Where the unit of work memoizes (`uow.memo`), the slot's schedule ids as its row was
+    just read with them (`TimeSlotRow.schedules` loads with the row): `schedules_of` then
+    reads them no more."""
+    if uow.memo is not None and "schedules" not in inspect(slot).unloaded:
+        ordered = sorted(slot.schedules, key=lambda s: s.position)
+        uow.memo[("schedules_of", slot.id)] = tuple(s.schedule_id for s in ordered)
 
 
 async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> list[str]:
@@ -116,6 +128,7 @@ async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRo
     await uow.session.refresh(slot)
     if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
         uow.memo.pop(("schedules_of", slot.id), None)
+        remember_schedules(uow, slot)  # read again with the refreshed row
     return schedule_ids
 
 
