@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from google.protobuf.message import Message
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import class_mapper, joinedload
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
@@ -75,11 +76,20 @@ class DocSpec:
     event: EventType[Any] | None = None  # announced on every change (announcements.py)
 
 
+def _joined_children(model: type[ConfigurationMixin]) -> list[Any]:
+    """Loader options joining a resource's child rows into its own statement: one statement for
+    one resource instead of one per child table (a type's price items and promotions, a
+    location's address lines and hours, a schedule's working hours and time off)."""
+    return [joinedload(rel.class_attribute) for rel in class_mapper(model).relationships if rel.lazy == "selectin"]
+
+
 async def load_doc(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> ConfigurationMixin | None:
     query = select(spec.model).where(spec.model.id == doc_id, spec.model.company_id == company_id)
     if spec.kind is not None:
         query = query.where(BookingTypeRow.kind == spec.kind)
-    row: ConfigurationMixin | None = await uow.session.scalar(scoped_config(query, spec.model))
+    query = scoped_config(query, spec.model).options(*_joined_children(spec.model))
+    # every row read (the children come one per row), then the one resource
+    row: ConfigurationMixin | None = (await uow.session.execute(query)).unique().scalar_one_or_none()
     return row
 
 
