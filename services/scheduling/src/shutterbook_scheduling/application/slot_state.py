@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, inspect, select, union_all
+from sqlalchemy import delete, inspect, literal, select, union_all
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import FailedPrecondition, NotFound
@@ -214,28 +214,38 @@ async def why_not_open(
     widest = max((t.buffer_before_minutes + t.buffer_after_minutes for t in types.values() if t), default=0)
     lo = min(s.start_at for s in slots) - timedelta(minutes=widest)
     hi = max(s.end_at for s in slots) + timedelta(minutes=widest)
-    busy_rows = await uow.session.execute(
-        select(CalendarBlockRow.schedule_id, CalendarBlockRow.occupied_start, CalendarBlockRow.occupied_end).where(
-            CalendarBlockRow.company_id == company_id,
-            CalendarBlockRow.schedule_id.in_(all_schedules),
-            CalendarBlockRow.occupies,
-            CalendarBlockRow.occupied_start < hi,
-            CalendarBlockRow.occupied_end > lo,
-            CalendarBlockRow.entry_id != own_entry,
+    # one statement: the booked blocks (held = 0) and the live hold blocks (held = 1) in reach
+    rows = (
+        await uow.session.execute(
+            union_all(
+                select(
+                    literal(0).label("held"),
+                    CalendarBlockRow.schedule_id,
+                    CalendarBlockRow.occupied_start,
+                    CalendarBlockRow.occupied_end,
+                ).where(
+                    CalendarBlockRow.company_id == company_id,
+                    CalendarBlockRow.schedule_id.in_(all_schedules),
+                    CalendarBlockRow.occupies,
+                    CalendarBlockRow.occupied_start < hi,
+                    CalendarBlockRow.occupied_end > lo,
+                    CalendarBlockRow.entry_id != own_entry,
+                ),
+                select(
+                    literal(1), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end
+                ).where(
+                    HoldBlockRow.company_id == company_id,
+                    HoldBlockRow.schedule_id.in_(all_schedules),
+                    HoldBlockRow.expires_at > now,  # an expired hold frees its slot by itself
+                    HoldBlockRow.occupied_start < hi,
+                    HoldBlockRow.occupied_end > lo,
+                    HoldBlockRow.hold_id != own_hold,
+                ),
+            )
         )
-    )
-    held_rows = await uow.session.execute(
-        select(HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end).where(
-            HoldBlockRow.company_id == company_id,
-            HoldBlockRow.schedule_id.in_(all_schedules),
-            HoldBlockRow.expires_at > now,  # an expired hold frees its slot by itself
-            HoldBlockRow.occupied_start < hi,
-            HoldBlockRow.occupied_end > lo,
-            HoldBlockRow.hold_id != own_hold,
-        )
-    )
-    busy = rules.BusyIndex.of((r[0], r[1], r[2]) for r in busy_rows)
-    held = rules.BusyIndex.of((r[0], r[1], r[2]) for r in held_rows)
+    ).all()
+    busy = rules.BusyIndex.of((r[1], r[2], r[3]) for r in rows if not r[0])
+    held = rules.BusyIndex.of((r[1], r[2], r[3]) for r in rows if r[0])
     out: dict[str, str] = {}
     for slot in slots:
         type_msg = types.get(slot.type_id)
