@@ -74,11 +74,19 @@ class Subscription:
     subject: str
     payload_type: type[Message]
     handler: Handler
+    wanted: Callable[[Any], bool] | None = None
 
 
-def subscribe(event_type: EventType[Any], handler: Handler) -> Subscription:
-    """Handle `event_type` (from the producer's events, or `shared_events`) with `handler`."""
-    return Subscription(event_type.subject, event_type.payload_type, handler)
+def subscribe(
+    event_type: EventType[Any], handler: Handler, *, wanted: Callable[[Any], bool] | None = None
+) -> Subscription:
+    """Handle `event_type` (from the producer's events, or `shared_events`) with `handler`.
+
+    `wanted(payload)`: whether the handler has anything to do for this event, decided from the
+    payload alone (so every delivery of it decides alike). An event not wanted is acked and
+    counted as applied without a transaction or an inbox entry (its effect, none, cannot
+    happen twice)."""
+    return Subscription(event_type.subject, event_type.payload_type, handler, wanted)
 
 
 @dataclass(frozen=True)
@@ -241,7 +249,10 @@ class EventConsumer:
             },
         ):
             try:
-                applied = await self._apply(envelope, payload, subscription.handler)
+                if subscription.wanted is not None and not subscription.wanted(payload):
+                    applied = True  # nothing to do: no unit of work, no inbox entry
+                else:
+                    applied = await self._apply(envelope, payload, subscription.handler)
             except PoisonEvent as exc:
                 await self._dead_letter(msg, envelope.event_id, repr(exc), delivered)
                 await msg.term()
