@@ -118,17 +118,24 @@ async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRo
     online writer of those schedules does (holds, bookings, a slot's move), then read the slot
     again: what a writer that went first committed (a move, a hold) is what this one sees.
     SQLite's BEGIN IMMEDIATE already serializes writers. Returns the schedule ids, sorted."""
-    schedule_ids = sorted((await schedules_of(uow, [slot.id]))[slot.id])
+    schedule_ids = await lock_schedules_of(uow, company_id, slot.id)
+    await uow.session.refresh(slot)
+    if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
+        uow.memo.pop(("schedules_of", slot.id), None)
+        remember_schedules(uow, slot)  # read again with the refreshed row
+    return schedule_ids
+
+
+async def lock_schedules_of(uow: UnitOfWork, company_id: str, slot_id: str) -> list[str]:
+    """The queue of `lock_slot_schedules` by the slot's id, for a caller that reads the slot's
+    row only after it (once, as it is then). Returns the schedule ids, sorted."""
+    schedule_ids = sorted((await schedules_of(uow, [slot_id]))[slot_id])
     await uow.session.execute(
         select(ScheduleRow.id)
         .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(schedule_ids))
         .order_by(ScheduleRow.id)
         .with_for_update()
     )
-    await uow.session.refresh(slot)
-    if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
-        uow.memo.pop(("schedules_of", slot.id), None)
-        remember_schedules(uow, slot)  # read again with the refreshed row
     return schedule_ids
 
 
