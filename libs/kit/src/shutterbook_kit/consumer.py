@@ -28,7 +28,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import select
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -37,12 +37,19 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.events import EventType
 from shutterbook_kit.failpoints import failpoint
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
-from shutterbook_kit.schema import DeadLetter, InboxEntry, utcnow
+from shutterbook_kit.schema import DeadLetter, InboxEntry, UtcDateTime, utcnow
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.telemetry import extract_context
 from shutterbook_kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# The inbox entry, or nothing when the event is recorded already. Text, so that SQLAlchemy
+# caches it (its dialects' `INSERT ... ON CONFLICT` constructs are compiled anew each time).
+INBOX_INSERT = text(
+    f"INSERT INTO {InboxEntry.__tablename__} (consumer, event_id, subject, received_at)"
+    " VALUES (:consumer, :event_id, :subject, :received_at) ON CONFLICT DO NOTHING"
+).bindparams(bindparam("received_at", type_=UtcDateTime))
 _tracer = trace.get_tracer(__name__)
 
 
@@ -67,11 +74,19 @@ class Subscription:
     subject: str
     payload_type: type[Message]
     handler: Handler
+    wanted: Callable[[Any], bool] | None = None
 
 
-def subscribe(event_type: EventType[Any], handler: Handler) -> Subscription:
-    """Handle `event_type` (from the producer's events, or `shared_events`) with `handler`."""
-    return Subscription(event_type.subject, event_type.payload_type, handler)
+def subscribe(
+    event_type: EventType[Any], handler: Handler, *, wanted: Callable[[Any], bool] | None = None
+) -> Subscription:
+    """Handle `event_type` (from the producer's events, or `shared_events`) with `handler`.
+
+    `wanted(payload)`: whether the handler has anything to do for this event, decided from the
+    payload alone (so every delivery of it decides alike). An event not wanted is acked and
+    counted as applied without a transaction or an inbox entry (its effect, none, cannot
+    happen twice)."""
+    return Subscription(event_type.subject, event_type.payload_type, handler, wanted)
 
 
 @dataclass(frozen=True)
@@ -234,7 +249,10 @@ class EventConsumer:
             },
         ):
             try:
-                applied = await self._apply(envelope, payload, subscription.handler)
+                if subscription.wanted is not None and not subscription.wanted(payload):
+                    applied = True  # nothing to do: no unit of work, no inbox entry
+                else:
+                    applied = await self._apply(envelope, payload, subscription.handler)
             except PoisonEvent as exc:
                 await self._dead_letter(msg, envelope.event_id, repr(exc), delivered)
                 await msg.term()
@@ -260,22 +278,19 @@ class EventConsumer:
     async def _apply(self, envelope: events_pb2.EventEnvelope, payload: Message, handler: Handler) -> bool:
         """Record the event in the inbox and run its effect in one transaction. False if already applied."""
         async with UnitOfWork(self.db, source=self.consumer) as uow:
-            seen = await uow.session.scalar(
-                select(InboxEntry.event_id).where(
-                    InboxEntry.consumer == self.consumer, InboxEntry.event_id == envelope.event_id
-                )
+            # one statement records the event or finds it recorded (a concurrent duplicate
+            # waits here on PostgreSQL until the first commits, then finds it), before the effect
+            recorded = await uow.session.execute(
+                INBOX_INSERT,
+                {
+                    "consumer": self.consumer,
+                    "event_id": envelope.event_id,
+                    "subject": envelope.subject,
+                    "received_at": utcnow(),
+                },
             )
-            if seen is not None:
+            if recorded.rowcount != 1:  # type: ignore[attr-defined]
                 return False
-            uow.session.add(
-                InboxEntry(
-                    consumer=self.consumer,
-                    event_id=envelope.event_id,
-                    subject=envelope.subject,
-                    received_at=utcnow(),
-                )
-            )
-            await uow.session.flush()  # a concurrent duplicate fails here, before the effect
             await handler(Delivery(envelope=envelope, payload=payload, uow=uow))
             try:
                 await uow.commit()

@@ -45,13 +45,20 @@ async def stored_response(
     """The stored response of (company, scope, request_id), if any: None when the request
     id is new; INVALID_ARGUMENT when it was used with a different request."""
     async with UnitOfWork(db, readonly=True) as uow:
-        record = await uow.session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.company_id == company_id,
-                IdempotencyRecord.scope == scope,
-                IdempotencyRecord.request_id == request_id,
-            )
+        return await stored_in(uow, company_id, scope, request_id, fingerprint, response_type)
+
+
+async def stored_in(
+    uow: UnitOfWork, company_id: str, scope: str, request_id: str, fingerprint: str, response_type: type[R]
+) -> R | None:
+    """`stored_response`, read in a unit of work already open."""
+    record = await uow.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.company_id == company_id,
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.request_id == request_id,
         )
+    )
     if record is None:
         return None
     if record.request_hash != fingerprint:
@@ -84,12 +91,14 @@ async def run_idempotent(
     as a domain refusal, say); returning None keeps the failure as it is.
     """
     fingerprint = request_fingerprint(request) if request_id else ""
-    if request_id:
-        replay = await stored_response(db, company_id, scope, request_id, fingerprint, response_type)
-        if replay is not None:
-            return replay
+    attempted = False  # past the look for a stored response: a failure now may be a twin's race
     try:
         async with UnitOfWork(db, source=source) as uow:
+            if request_id:  # a retry: looked for in the attempt's own transaction (one, not two)
+                replay = await stored_in(uow, company_id, scope, request_id, fingerprint, response_type)
+                if replay is not None:
+                    return replay
+            attempted = True
             result = await work(uow)
             if request_id:
                 uow.session.add(
@@ -105,6 +114,8 @@ async def run_idempotent(
             await uow.commit()
             return result
     except Exception as exc:
+        if not attempted:
+            raise
         answer = await refusal(exc) if refusal is not None else None
         if request_id and (answer is not None or isinstance(exc, RACE_FAILURES)):
             # A concurrent twin with the same request_id may have committed first, so that our

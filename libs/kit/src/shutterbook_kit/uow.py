@@ -48,6 +48,8 @@ class UnitOfWork:
         self.readonly = readonly
         self._session: AsyncSession | None = None
         self._wrote_events = False
+        # the events' outbox rows, added to the session at commit: one INSERT for all of them
+        self._outbox: list[OutboxMessage] = []
         self._gate: asyncio.Lock | None = None
         self._companies: set[str] = set()
         # Reference reads memoized for this transaction (a type, a location read three times
@@ -92,6 +94,7 @@ class UnitOfWork:
                 await self._session.close()
         finally:
             self._session = None
+            self._outbox = []
             if self._gate is not None:
                 self.db.write_gate_owner = None
                 self._gate.release()
@@ -104,6 +107,8 @@ class UnitOfWork:
         once); a payload of another type is refused."""
         if self.readonly:
             raise RuntimeError("a read-only unit of work cannot emit events")
+        if self._session is None:
+            raise RuntimeError("unit of work not entered")
         if not isinstance(event, event_type.payload_type):
             raise TypeError(f"{event_type.subject} carries {event_type.payload_type.__name__}")
         subject = event_type.subject
@@ -119,7 +124,7 @@ class UnitOfWork:
         envelope.payload.Pack(event)
         headers: dict[str, str] = {}
         inject_headers(headers)  # the producing request's trace continues in the relay and consumers
-        self.session.add(
+        self._outbox.append(
             OutboxMessage(
                 event_id=event_id,
                 subject=subject,
@@ -169,6 +174,9 @@ class UnitOfWork:
         self._companies.add(company_id)
 
     async def commit(self) -> None:
+        if self._outbox:  # in the order emitted (the relay publishes by `seq`)
+            self.session.add_all(self._outbox)
+            self._outbox = []
         await self.session.commit()
         if self._wrote_events:
             self.db.outbox_written.set()

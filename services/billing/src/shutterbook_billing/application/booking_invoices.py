@@ -261,6 +261,11 @@ async def on_appointment_booked(delivery: Delivery) -> None:
 
 
 SUBSCRIPTIONS = [
-    subscribe(events.SESSION_BOOKED, on_session_booked),
-    subscribe(events.APPOINTMENT_BOOKED, on_appointment_booked),
+    # a session whose type creates no invoice costs billing no transaction
+    subscribe(events.SESSION_BOOKED, on_session_booked, wanted=lambda event: event.session.auto_create_invoice),
+    subscribe(
+        events.APPOINTMENT_BOOKED,
+        on_appointment_booked,
+        wanted=lambda event: event.appointment.auto_create_invoice and bool(event.appointment.client),
+    ),
 ]

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy import delete, update
+from sqlalchemy import LargeBinary, bindparam, delete, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook_gateway.storage.models import IdempotencyKeyRow
 from shutterbook_kit.db import Database
-from shutterbook_kit.schema import utcnow
+from shutterbook_kit.schema import UtcDateTime, utcnow
 from shutterbook_kit.uow import UnitOfWork
 
 LEASE = timedelta(seconds=60)
@@ -59,13 +59,34 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+# Text, so that SQLAlchemy caches it (its dialects' ON CONFLICT inserts are compiled anew each time).
+_CLAIM = text(
+    f"INSERT INTO {IdempotencyKeyRow.__tablename__} (owner, idempotency_key, request_hash, state, locked_until,"
+    " status_code, content_type, body, created_at)"
+    " VALUES (:owner, :key, :hash, 'in_progress', :until, 0, '', :body, :now) ON CONFLICT DO NOTHING"
+).bindparams(
+    bindparam("until", type_=UtcDateTime),
+    bindparam("now", type_=UtcDateTime),
+    bindparam("body", value=b"", type_=LargeBinary),
+)
+
+
 async def begin(db: Database, owner: str, key: str, request_hash: str) -> Decision:
     """Claim the key for this request, or say why not."""
     now = utcnow()
     try:
         async with UnitOfWork(db) as uow:
+            # a new key (the common case) is claimed in one statement; a concurrent first
+            # attempt's row is waited for (PostgreSQL) and then read like any existing one
+            claimed = await uow.session.execute(
+                _CLAIM,
+                {"owner": owner, "key": key, "hash": request_hash, "until": now + LEASE, "now": now},
+            )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                await uow.commit()
+                return Decision(Outcome.RUN)
             row = await uow.session.get(IdempotencyKeyRow, (owner, key))
-            if row is None:
+            if row is None:  # deleted since (a server error freed it): claimed as before
                 uow.session.add(
                     IdempotencyKeyRow(
                         owner=owner,

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import grpc
 from sqlalchemy import select, update
+from sqlalchemy.orm import class_mapper
 
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.common.v1 import money_pb2
@@ -42,10 +43,22 @@ async def save(db: Database, row: OnlineBookingRow, *, event: Pending | None = N
         setattr(row, key, value)
     row.updated_at = utcnow()
     async with UnitOfWork(db, source=SOURCE) as uow:
-        await uow.session.merge(row)
+        # the stored row made the in-memory one, column for column (what merge() did, without
+        # its SELECT first); merge() only for a row not stored yet
+        written = await uow.session.execute(
+            update(OnlineBookingRow)
+            .where(OnlineBookingRow.id == row.id)
+            .values({key: getattr(row, key) for key in _COLUMNS})
+            .execution_options(synchronize_session=False)
+        )
+        if written.rowcount != 1:  # type: ignore[attr-defined]
+            await uow.session.merge(row)
         if event is not None:
             event.write(uow)
         await uow.commit()
+
+
+_COLUMNS = [attr.key for attr in class_mapper(OnlineBookingRow).column_attrs if attr.key != "id"]
 
 
 async def settle(

@@ -180,9 +180,12 @@ async def find_or_create_client(
             row = await ClientRepository(uow.session).by_primary_email(company_id, key)
             return client_to_proto(row) if row is not None else None
 
-    found = await find()
-    if found is not None:
-        return clients_pb2.FindOrCreateClientResponse(client=found, created=False)
+    # SQLite: a read-only look first, so that finding takes no write lock; PostgreSQL's writing
+    # unit of work below looks as cheaply (one transaction, not two)
+    if db.is_sqlite:
+        found = await find()
+        if found is not None:
+            return clients_pb2.FindOrCreateClientResponse(client=found, created=False)
     try:
         async with UnitOfWork(db, source=SOURCE) as uow:
             repo = ClientRepository(uow.session)

@@ -11,7 +11,7 @@ is kept too, and counts once the client exists (a merge moves its sessions to th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 import sqlalchemy as sa
 
@@ -19,6 +19,7 @@ from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook_clients import events
 from shutterbook_clients.storage.models import NO_SESSION, ClientRow, ClientSessionRow
 from shutterbook_kit.consumer import Delivery, PoisonEvent, subscribe
+from shutterbook_kit.schema import UtcDateTime
 from shutterbook_kit.uow import UnitOfWork
 
 
@@ -33,18 +34,21 @@ async def refresh_last_session(uow: UnitOfWork, company_id: str, client_id: str)
     await uow.session.execute(
         sa.select(ClientRow.id).where(ClientRow.company_id == company_id, ClientRow.id == client_id).with_for_update()
     )
-    latest = await uow.session.scalar(
-        sa.select(sa.func.max(ClientSessionRow.start_at)).where(
+    # the maximum taken by the UPDATE itself (a statement after the lock: it sees what the
+    # lock waited for)
+    latest = (
+        sa.select(sa.func.max(ClientSessionRow.start_at))
+        .where(
             ClientSessionRow.company_id == company_id,
             ClientSessionRow.client_id == client_id,
             ClientSessionRow.cancelled.is_(False),
         )
+        .scalar_subquery()
     )
-    value = latest.replace(tzinfo=UTC) if isinstance(latest, datetime) and latest.tzinfo is None else latest
     await uow.session.execute(
         sa.update(ClientRow)
         .where(ClientRow.company_id == company_id, ClientRow.id == client_id)
-        .values(last_session_at=value or NO_SESSION)
+        .values(last_session_at=sa.func.coalesce(latest, sa.literal(NO_SESSION, type_=UtcDateTime)))
         .execution_options(synchronize_session=False)
     )
 

@@ -146,6 +146,9 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, client: clients_
 async def _apply_version(uow: UnitOfWork, row: KnownClientRow, client: clients_pb2.Client) -> None:
     """Count one revision on the (locked) row, and take the version unless an older one than held."""
     source_time = _source_time(client)
+    # family rows are written here only, each time after a revision counted: a row at revision 0
+    # (just made empty by `_locked_row`) has none to delete
+    had_family = row.revision > 0
     row.revision += 1
     if source_time >= row.source_updated_at or not row.display_name:
         row.display_name = _display_name(client)
@@ -153,11 +156,13 @@ async def _apply_version(uow: UnitOfWork, row: KnownClientRow, client: clients_p
         row.source_updated_at = source_time
         row.learned_at = utcnow()
         await uow.session.flush()
-        await uow.session.execute(
-            delete(KnownFamilyMemberRow).where(
-                KnownFamilyMemberRow.company_id == row.company_id, KnownFamilyMemberRow.client_id == row.client_id
+        if had_family:
+            await uow.session.execute(
+                delete(KnownFamilyMemberRow).where(
+                    KnownFamilyMemberRow.company_id == row.company_id,
+                    KnownFamilyMemberRow.client_id == row.client_id,
+                )
             )
-        )
         for member in client.family_members:
             member_id = member.name.rsplit("/", 1)[-1]
             if member_id:

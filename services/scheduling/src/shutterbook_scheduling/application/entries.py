@@ -66,13 +66,15 @@ class EntryChange:
     """How a changed entry is stored: its audit `action` (updated, rescheduled, cancelled, ...),
     whether it occupies its time, whether conflicts are allowed, whether its blocks are written
     anew (conflicts checked unless allowed) and, for a session, whether the status and due date
-    the plan resolves replace its own."""
+    the plan resolves replace its own. `new`: the entry is being booked (its id has no blocks
+    yet, so none are deleted first)."""
 
     action: str
     occupies: bool
     allow_conflicts: bool
     blocks: bool = True
     restatus: bool = False
+    new: bool = False
 
 
 async def write_blocks(
@@ -93,6 +95,7 @@ async def write_blocks(
         buffers=pads,
         occupies=change.occupies,
         allow_conflict=change.allow_conflicts,
+        new=change.new,
     )
 
 
@@ -339,7 +342,7 @@ async def book_session(
     msg.booked_on.CopyFrom(ts(now))
     msg.create_time.CopyFrom(ts(now))
     apply_plan_to_session(msg, plan)
-    booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts)
+    booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts, new=True)
     await write_blocks(uow, company_id, SESSION, session_id, plan, booked)
     if msg.session_number:
         if await number_taken(uow, company_id, msg.session_number, session_id):
@@ -409,7 +412,7 @@ async def book_appointment(
     msg.booked_by = tenancy.current().caller
     msg.create_time.CopyFrom(ts(now))
     row = AppointmentRow(id=appointment_id, company_id=company_id, created_at=now)
-    booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts)
+    booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts, new=True)
     await change_appointment_entry(uow, company_id, row, msg, plan, booked)
     uow.emit(
         events.APPOINTMENT_BOOKED,

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from google.protobuf.message import Message
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -64,6 +65,7 @@ from shutterbook_scheduling.application.slot_state import (
     is_appointment_slot,
     load_slot,
     load_slot_type,
+    lock_schedules_of,
     lock_slot_schedules,
     not_open_error,
     removed_ids,
@@ -213,14 +215,17 @@ async def take_hold(
     *,
     state: int = opb.SLOT_HOLD_STATE_HELD,
     own_entry: str = "",
+    locked: list[str] | None = None,
 ) -> SlotHoldRow:
     """Hold blocks first (so a concurrent holder on PostgreSQL waits here and then sees the
-    winner's blocks), then the open-slot decision; the hold lasts `holds.duration`."""
+    winner's blocks), then the open-slot decision; the hold lasts `holds.duration`. `locked`:
+    the slot's schedules, already locked by the caller (`lock_schedules_of`) before it read
+    the slot."""
     name = f"timeSlots/{slot.id}"
     # Online writers of a schedule queue on its row: concurrent inserts of overlapping blocks
     # under an exclusion constraint can otherwise deadlock, and a slot moved meanwhile is held
     # at its new times.
-    schedule_ids = await lock_slot_schedules(uow, company_id, slot)
+    schedule_ids = locked if locked is not None else await lock_slot_schedules(uow, company_id, slot)
     await clean_expired(uow, company_id, schedule_ids, now)
     type_msg = await type_of(uow, company_id, slot)
     expires = now + holds.duration
@@ -344,8 +349,11 @@ async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest,
         else:
             client_id = await _locked_known_client(uow, company_id, request.client, "client")
         await _check_hold_limit(uow, company_id, client_id, now, holds.max_per_client)
+        # the slot's schedules locked first, then its row read once, as a writer before us left it
+        slot_id = parse_name(request.time_slot, "timeSlots", field="time_slot")
+        locked = await lock_schedules_of(uow, company_id, slot_id)
         slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
-        hold = await take_hold(uow, company_id, slot, client_id, now, holds)
+        hold = await take_hold(uow, company_id, slot, client_id, now, holds, locked=locked)
         msg = hold_message(hold, now)
         uow.emit(events.SLOT_HELD, company_id, opb.SlotHeldEvent(hold=msg))
         return msg
@@ -402,7 +410,8 @@ async def take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> None
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise taken(f"timeSlots/{slot.id}")
-    slot.booked_session_id = session_id
+    # the row holds it already (the UPDATE above): the loaded slot says so without a second write
+    set_committed_value(slot, "booked_session_id", session_id)
 
 
 async def auto_remove(uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_msg: Any, session_name: str) -> None:

@@ -153,6 +153,10 @@ async def known_client(uow: UnitOfWork, company_id: str, name: str, path: str, v
     if client_id is None:
         return None
     row = await uow.session.get(KnownClientRow, (company_id, client_id))
+    if uow.memo is not None:
+        # the session's identity map holds rows only while referenced: kept, the booking's
+        # second look at its client (its plan's) is answered without a statement
+        uow.memo[("known_client_row", company_id, client_id)] = row
     if row is None or row.deleted or row.merged_into:
         v.add(path, f"{name} is not a known client of this company")
         return None

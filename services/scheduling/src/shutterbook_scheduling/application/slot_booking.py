@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, union_all
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -89,9 +89,12 @@ async def claim_new_id(uow: UnitOfWork, entry_id: str, field: str) -> None:
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
             {"key": f"scheduling.booking_id:{entry_id}"},
         )
-    used = await uow.session.scalar(select(SessionRow.id).where(SessionRow.id == entry_id))
-    if used is None:
-        used = await uow.session.scalar(select(AppointmentRow.id).where(AppointmentRow.id == entry_id))
+    used = await uow.session.scalar(
+        union_all(
+            select(SessionRow.id).where(SessionRow.id == entry_id),
+            select(AppointmentRow.id).where(AppointmentRow.id == entry_id),
+        ).limit(1)
+    )
     if used is not None:
         raise AlreadyExists(f"{field} {entry_id} is already used by another booking", metadata={"field": field})
 

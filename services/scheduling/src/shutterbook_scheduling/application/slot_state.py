@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, literal, select, union_all
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import FailedPrecondition, NotFound
@@ -65,17 +65,18 @@ async def removed_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
     """The slots among these that a live booking removed."""
     if not slot_ids:
         return set()
+    # one statement: removals by live sessions, and by live appointments
     found = await uow.session.scalars(
-        select(SlotRemovalRow.slot_id)
-        .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
-        .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled)
+        union_all(
+            select(SlotRemovalRow.slot_id)
+            .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
+            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled),
+            select(SlotRemovalRow.slot_id)
+            .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
+            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled),
+        )
     )
-    by_appointment = await uow.session.scalars(
-        select(SlotRemovalRow.slot_id)
-        .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
-        .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled)
-    )
-    return set(found.all()) | set(by_appointment.all())
+    return set(found.all())
 
 
 async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
@@ -83,13 +84,14 @@ async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
     by_session = {s.booked_session_id: s.id for s in slots if s.booked_session_id}
     if not by_session:
         return set()
+    entry_ids = list(by_session)
     live = await uow.session.scalars(
-        select(SessionRow.id).where(SessionRow.id.in_(list(by_session)), ~SessionRow.cancelled)
+        union_all(
+            select(SessionRow.id).where(SessionRow.id.in_(entry_ids), ~SessionRow.cancelled),
+            select(AppointmentRow.id).where(AppointmentRow.id.in_(entry_ids), ~AppointmentRow.cancelled),
+        )
     )
-    live_appointments = await uow.session.scalars(
-        select(AppointmentRow.id).where(AppointmentRow.id.in_(list(by_session)), ~AppointmentRow.cancelled)
-    )
-    return {by_session[entry_id] for entry_id in [*live.all(), *live_appointments.all()]}
+    return {by_session[entry_id] for entry_id in live.all()}
 
 
 async def load_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str = "name") -> TimeSlotRow:
@@ -98,7 +100,17 @@ async def load_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str =
     row = await uow.session.scalar(scoped(query, TimeSlotRow.location_id))
     if row is None:
         raise NotFound(f"{name} not found")
+    remember_schedules(uow, row)
     return row
+
+
+def remember_schedules(uow: UnitOfWork, slot: TimeSlotRow) -> None:
+    """Where the unit of work memoizes (`uow.memo`), the slot's schedule ids as its row was
+    just read with them (`TimeSlotRow.schedules` loads with the row): `schedules_of` then
+    reads them no more."""
+    if uow.memo is not None and "schedules" not in inspect(slot).unloaded:
+        ordered = sorted(slot.schedules, key=lambda s: s.position)
+        uow.memo[("schedules_of", slot.id)] = tuple(s.schedule_id for s in ordered)
 
 
 async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> list[str]:
@@ -106,16 +118,24 @@ async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRo
     online writer of those schedules does (holds, bookings, a slot's move), then read the slot
     again: what a writer that went first committed (a move, a hold) is what this one sees.
     SQLite's BEGIN IMMEDIATE already serializes writers. Returns the schedule ids, sorted."""
-    schedule_ids = sorted((await schedules_of(uow, [slot.id]))[slot.id])
+    schedule_ids = await lock_schedules_of(uow, company_id, slot.id)
+    await uow.session.refresh(slot)
+    if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
+        uow.memo.pop(("schedules_of", slot.id), None)
+        remember_schedules(uow, slot)  # read again with the refreshed row
+    return schedule_ids
+
+
+async def lock_schedules_of(uow: UnitOfWork, company_id: str, slot_id: str) -> list[str]:
+    """The queue of `lock_slot_schedules` by the slot's id, for a caller that reads the slot's
+    row only after it (once, as it is then). Returns the schedule ids, sorted."""
+    schedule_ids = sorted((await schedules_of(uow, [slot_id]))[slot_id])
     await uow.session.execute(
         select(ScheduleRow.id)
         .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(schedule_ids))
         .order_by(ScheduleRow.id)
         .with_for_update()
     )
-    await uow.session.refresh(slot)
-    if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
-        uow.memo.pop(("schedules_of", slot.id), None)
     return schedule_ids
 
 
@@ -201,28 +221,38 @@ async def why_not_open(
     widest = max((t.buffer_before_minutes + t.buffer_after_minutes for t in types.values() if t), default=0)
     lo = min(s.start_at for s in slots) - timedelta(minutes=widest)
     hi = max(s.end_at for s in slots) + timedelta(minutes=widest)
-    busy_rows = await uow.session.execute(
-        select(CalendarBlockRow.schedule_id, CalendarBlockRow.occupied_start, CalendarBlockRow.occupied_end).where(
-            CalendarBlockRow.company_id == company_id,
-            CalendarBlockRow.schedule_id.in_(all_schedules),
-            CalendarBlockRow.occupies,
-            CalendarBlockRow.occupied_start < hi,
-            CalendarBlockRow.occupied_end > lo,
-            CalendarBlockRow.entry_id != own_entry,
+    # one statement: the booked blocks (held = 0) and the live hold blocks (held = 1) in reach
+    rows = (
+        await uow.session.execute(
+            union_all(
+                select(
+                    literal(0).label("held"),
+                    CalendarBlockRow.schedule_id,
+                    CalendarBlockRow.occupied_start,
+                    CalendarBlockRow.occupied_end,
+                ).where(
+                    CalendarBlockRow.company_id == company_id,
+                    CalendarBlockRow.schedule_id.in_(all_schedules),
+                    CalendarBlockRow.occupies,
+                    CalendarBlockRow.occupied_start < hi,
+                    CalendarBlockRow.occupied_end > lo,
+                    CalendarBlockRow.entry_id != own_entry,
+                ),
+                select(
+                    literal(1), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end
+                ).where(
+                    HoldBlockRow.company_id == company_id,
+                    HoldBlockRow.schedule_id.in_(all_schedules),
+                    HoldBlockRow.expires_at > now,  # an expired hold frees its slot by itself
+                    HoldBlockRow.occupied_start < hi,
+                    HoldBlockRow.occupied_end > lo,
+                    HoldBlockRow.hold_id != own_hold,
+                ),
+            )
         )
-    )
-    held_rows = await uow.session.execute(
-        select(HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end).where(
-            HoldBlockRow.company_id == company_id,
-            HoldBlockRow.schedule_id.in_(all_schedules),
-            HoldBlockRow.expires_at > now,  # an expired hold frees its slot by itself
-            HoldBlockRow.occupied_start < hi,
-            HoldBlockRow.occupied_end > lo,
-            HoldBlockRow.hold_id != own_hold,
-        )
-    )
-    busy = rules.BusyIndex.of((r[0], r[1], r[2]) for r in busy_rows)
-    held = rules.BusyIndex.of((r[0], r[1], r[2]) for r in held_rows)
+    ).all()
+    busy = rules.BusyIndex.of((r[1], r[2], r[3]) for r in rows if not r[0])
+    held = rules.BusyIndex.of((r[1], r[2], r[3]) for r in rows if r[0])
     out: dict[str, str] = {}
     for slot in slots:
         type_msg = types.get(slot.type_id)

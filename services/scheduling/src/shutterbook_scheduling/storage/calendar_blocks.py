@@ -54,12 +54,15 @@ async def replace_blocks(
     buffers: tuple[int, int] = (0, 0),
     occupies: bool,
     allow_conflict: bool,
+    new: bool = False,
 ) -> None:
-    """The entry's blocks anew (its old ones deleted); `allow_conflict` marks them as entered
-    over whatever they overlap (the booking check is the caller's)."""
-    await session.execute(
-        delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == entry_id, CalendarBlockRow.entry_kind == kind)
-    )
+    """The entry's blocks anew (its old ones deleted, unless `new`: an entry being booked has
+    none); `allow_conflict` marks them as entered over whatever they overlap (the booking check
+    is the caller's)."""
+    if not new:
+        await session.execute(
+            delete(CalendarBlockRow).where(CalendarBlockRow.entry_id == entry_id, CalendarBlockRow.entry_kind == kind)
+        )
     for span in spans:
         occupied = Interval(span.start, span.end).widened(*buffers)
         session.add_all(

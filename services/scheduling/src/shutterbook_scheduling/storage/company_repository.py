@@ -187,16 +187,17 @@ class CompanyRepository:
         transaction), stored with the defaults first when none were saved: concurrent bookings
         take consecutive session numbers, and two first saves queue instead of one failing on
         the key."""
-        defaults = SchedulingPreferences()
-        values = {
-            "company_id": company_id,
-            "next_session_number": defaults.next_session_number,
-            "session_number_prefix": defaults.session_number_prefix,
-        }
-        await self.uow.insert_missing(CompanyPreferencesRow, values)
-        row = await self.uow.session.scalar(
-            select(CompanyPreferencesRow).where(CompanyPreferencesRow.company_id == company_id).with_for_update()
-        )
+        locked = select(CompanyPreferencesRow).where(CompanyPreferencesRow.company_id == company_id).with_for_update()
+        row = await self.uow.session.scalar(locked)
+        if row is None:  # none saved yet (only then the INSERT, which SQLAlchemy compiles anew each time)
+            defaults = SchedulingPreferences()
+            values = {
+                "company_id": company_id,
+                "next_session_number": defaults.next_session_number,
+                "session_number_prefix": defaults.session_number_prefix,
+            }
+            await self.uow.insert_missing(CompanyPreferencesRow, values)
+            row = await self.uow.session.scalar(locked)
         assert row is not None
         self._preferences[company_id] = row
         return _preferences(row)

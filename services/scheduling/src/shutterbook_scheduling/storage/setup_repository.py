@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import class_mapper, joinedload
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.locations import Scope
@@ -22,6 +23,13 @@ from shutterbook_scheduling.storage.models import (
     SessionStatusRow,
 )
 from shutterbook_scheduling.storage.setup_usage import TIME_OFF
+
+
+def _joined_children(model: type[ConfigurationMixin]) -> list[Any]:
+    """Loader options joining a resource's child rows into its own statement: one statement for
+    one resource instead of one per child table (a type's price items and promotions, a
+    location's address lines and hours, a schedule's working hours and time off)."""
+    return [joinedload(rel.class_attribute) for rel in class_mapper(model).relationships if rel.lazy == "selectin"]
 
 
 class DuplicateName(Exception):
@@ -39,7 +47,9 @@ class SetupRepository:
         query = select(model).where(model.id == doc_id, model.company_id == company_id)
         if kind is not None:
             query = query.where(BookingTypeRow.kind == kind)
-        row: ConfigurationMixin | None = await self.session.scalar(within_config(query, model, scope))
+        query = within_config(query, model, scope).options(*_joined_children(model))
+        # every row read (the children come one per row), then the one resource
+        row: ConfigurationMixin | None = (await self.session.execute(query)).unique().scalar_one_or_none()
         return row
 
     async def name_taken(
