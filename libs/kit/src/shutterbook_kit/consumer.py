@@ -30,7 +30,6 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from shutterbook.common.v1 import events_pb2
 from shutterbook_kit.db import Database
@@ -292,10 +291,10 @@ class EventConsumer:
             if recorded.rowcount != 1:  # type: ignore[attr-defined]
                 return False
             await handler(Delivery(envelope=envelope, payload=payload, uow=uow))
-            try:
-                await uow.commit()
-            except IntegrityError:
-                return False  # a replica applied the same event first; ours rolled back whole
+            # A duplicate was found above, so a constraint failing here is the effect's own:
+            # it propagates (nak'ed and retried, dead-lettered at the last delivery), never
+            # acked as if applied.
+            await uow.commit()
             return True
 
     async def _dead_letter(
