@@ -56,7 +56,9 @@ class GatewaySettings:
     auth_failures_per_minute: int = 30
     trusted_proxies: tuple[Network, ...] = ()
     max_body_bytes: int = 1_000_000
-    keep_alive_seconds: int = 5
+    # longer than a client's or load balancer's own idle timeout (httpx 5 s, AWS ALB 60 s): a
+    # server closing an idle connection just as a client reuses it makes that request fail
+    keep_alive_seconds: int = 65
     header_timeout_seconds: float = 10.0
     max_connections: int = 1000
     deadlines: Deadlines = field(default_factory=Deadlines)

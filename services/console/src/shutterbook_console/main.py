@@ -43,6 +43,9 @@ async def signing_secret(settings: ConsoleSettings) -> str:
         await db.dispose()
 
 
+KEEP_ALIVE_SECONDS = 65
+
+
 async def server(settings: ConsoleSettings, *, mailer: Mailer | None = None) -> uvicorn.Server:
     app = create_app(settings, secret_key=await signing_secret(settings), mailer=mailer)
     config = uvicorn.Config(
@@ -52,6 +55,9 @@ async def server(settings: ConsoleSettings, *, mailer: Mailer | None = None) -> 
         log_config=None,
         timeout_graceful_shutdown=int(settings.service.shutdown_grace_seconds),
         lifespan="on",
+        # idle connections kept longer than a browser's, an ingress's (60 s) or httpx's (5 s)
+        # own idle timeout: closing one just as a client reuses it fails that request
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # the client address behind the ingress, for the per-address login throttle
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
