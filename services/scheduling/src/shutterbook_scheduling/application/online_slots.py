@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete
-
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
@@ -48,9 +46,8 @@ from shutterbook_scheduling.application.slot_state import (
     slot_message,
 )
 from shutterbook_scheduling.domain import time_patterns, times
-from shutterbook_scheduling.storage import lists, open_slots, records
+from shutterbook_scheduling.storage import lists, open_slots, records, time_slots
 from shutterbook_scheduling.storage.online_models import (
-    SlotRemovalRow,
     TimeSlotRow,
 )
 
@@ -281,8 +278,7 @@ def new_slot_row(
 
 
 def add_slot_row(uow: UnitOfWork, row: TimeSlotRow, schedule_ids: list[str]) -> None:
-    row.schedules = records.slot_schedules(row, schedule_ids)
-    uow.session.add(row)
+    time_slots.add_slot(uow, row, schedule_ids)
 
 
 async def create_time_slot(db: Database, company_id: str, request: opb.CreateTimeSlotRequest) -> opb.TimeSlot:
@@ -472,8 +468,7 @@ async def update_time_slot(db: Database, company_id: str, request: opb.UpdateTim
         records.write_slot(row, msg)
         row.updated_at = now
         if "schedules" in paths:
-            row.schedules = records.slot_schedules(row, list(template.schedule_ids))
-            await uow.session.flush()
+            await time_slots.replace_schedules(uow, row, list(template.schedule_ids))
         removed = bool(await removed_ids(uow, [row.id]))
         booked = bool(await booked_ids(uow, [row]))
         uow.audit(company_id, msg.name, "updated", before=before, after=msg)
@@ -488,9 +483,8 @@ async def delete_time_slot(db: Database, company_id: str, name: str) -> None:
         row = await load_slot(uow, company_id, name)
         if await booked_ids(uow, [row]):
             raise FailedPrecondition(f"{name} is booked; cancel the booking first", reason="SLOT_BOOKED")
-        await uow.session.execute(delete(SlotRemovalRow).where(SlotRemovalRow.slot_id == row.id))
         before = records.slot_base_message(row)
         uow.audit(company_id, name, "deleted", before=before)
         announcements.time_slot_changed(uow, events.TIME_SLOT_DELETED, company_id, before)
-        await uow.session.delete(row)
+        await time_slots.delete_slot(uow, row)
         await uow.commit()

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.schema import utcnow
@@ -18,8 +16,8 @@ from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import read_date, read_time
 from shutterbook_scheduling.application.planning import entry_name
 from shutterbook_scheduling.domain import times
-from shutterbook_scheduling.storage.models import CalendarBlockRow
-from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow, TimeSlotScheduleRow
+from shutterbook_scheduling.storage.online_models import TimeSlotRow
+from shutterbook_scheduling.storage.slot_neighbours import held_slot_ids, occupying_blocks, slots_on
 
 TIME_FIELDS = frozenset({"date", "start", "end"})
 
@@ -28,14 +26,7 @@ async def held_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
     """The slots among these that an unexpired hold takes (a booking in progress)."""
     if not slot_ids:
         return set()
-    found = await uow.session.scalars(
-        select(SlotHoldRow.slot_id).where(
-            SlotHoldRow.slot_id.in_(slot_ids),
-            SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD,
-            SlotHoldRow.expires_at > utcnow(),
-        )
-    )
-    return set(found.all())
+    return await held_slot_ids(uow, slot_ids, utcnow())
 
 
 async def _buffers(uow: UnitOfWork, company_id: str, type_id: str, appointment: bool) -> tuple[int, int]:
@@ -61,27 +52,8 @@ async def conflicts(
     before, after = await _buffers(uow, company_id, type_id, appointment)
     widened = [(s - timedelta(minutes=before), e + timedelta(minutes=after)) for s, e in spans]
     low, high = min(w[0] for w in widened), max(w[1] for w in widened)
-    blocks = (
-        await uow.session.scalars(
-            select(CalendarBlockRow).where(
-                CalendarBlockRow.company_id == company_id,
-                CalendarBlockRow.schedule_id.in_(list(schedule_ids)),
-                CalendarBlockRow.occupies,
-                CalendarBlockRow.occupied_start < high,
-                CalendarBlockRow.occupied_end > low,
-            )
-        )
-    ).all()
-    slots = (
-        await uow.session.scalars(
-            select(TimeSlotScheduleRow).where(
-                TimeSlotScheduleRow.company_id == company_id,
-                TimeSlotScheduleRow.schedule_id.in_(list(schedule_ids)),
-                TimeSlotScheduleRow.start_at < high,
-                TimeSlotScheduleRow.end_at > low,
-            )
-        )
-    ).all()
+    blocks = await occupying_blocks(uow, company_id, schedule_ids, low, high)
+    slots = await slots_on(uow, company_id, schedule_ids, low, high)
     out: list[opb.TimeSlotConflict] = []
     for index, ((start, end), (wide_start, wide_end)) in enumerate(zip(spans, widened, strict=True)):
         seen: set[str] = set()
