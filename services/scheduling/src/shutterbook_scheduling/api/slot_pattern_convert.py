@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import slot_patterns_pb2 as spb
 from shutterbook_kit.db import Database
 from shutterbook_kit.pagination import Page
@@ -20,14 +19,11 @@ from shutterbook_scheduling.application.common import run_once, to_date, ts
 from shutterbook_scheduling.application.slot_patterns import Once
 from shutterbook_scheduling.domain.standing_patterns import (
     COLLECTION,
-    Clock,
     GeneratedSlots,
-    PatternBreak,
     PatternFields,
-    SlotTemplate,
     TimeSlotPattern,
 )
-from shutterbook_scheduling.storage.pattern_repository import pattern_record
+from shutterbook_scheduling.storage.pattern_repository import pattern_record, record_fields
 
 
 def pattern_id(name: str) -> str:
@@ -36,36 +32,8 @@ def pattern_id(name: str) -> str:
     return parse_name(name, COLLECTION)
 
 
-def _clock(value: pb.TimeOfDay) -> Clock:
-    return (value.hours, value.minutes)
-
-
-def template_fields(msg: opb.TimeSlot) -> SlotTemplate:
-    """What a pattern's slots share (the template's date, times and output-only fields are
-    not a pattern's)."""
-    return SlotTemplate(
-        location=msg.location,
-        session_type=msg.session_type,
-        appointment_type=msg.appointment_type,
-        schedules=tuple(msg.schedules),
-        published=msg.published,
-        minimum_notice_minutes=msg.minimum_notice_minutes,
-        maximum_advance_days=msg.maximum_advance_days,
-    )
-
-
 def pattern_fields(msg: spb.TimeSlotPattern) -> PatternFields:
-    return PatternFields(
-        template=template_fields(msg.template),
-        weekdays=tuple(int(d) for d in msg.weekdays),
-        start_time=_clock(msg.start_time),
-        end_time=_clock(msg.end_time),
-        slot_minutes=msg.slot_minutes,
-        gap_minutes=msg.gap_minutes,
-        breaks=tuple(PatternBreak(_clock(b.start), _clock(b.end)) for b in msg.breaks),
-        weeks_ahead=msg.weeks_ahead,
-        start_date=(msg.start_date.year, msg.start_date.month, msg.start_date.day),
-    )
+    return record_fields(msg)
 
 
 def pattern_message(pattern: TimeSlotPattern) -> spb.TimeSlotPattern:

@@ -77,8 +77,9 @@ def encoded(pattern_id: str, f: PatternFields, create_time: datetime) -> bytes:
     return pattern_record(f"{COLLECTION}/{pattern_id}", f, create_time).SerializeToString()
 
 
-def decoded(data: bytes) -> PatternFields:
-    msg = spb.TimeSlotPattern.FromString(data)
+def record_fields(msg: spb.TimeSlotPattern) -> PatternFields:
+    """A pattern message's fields (the mirror of `pattern_record`; the API edge reads a request
+    with it too): the template's date, times and output-only fields are not a pattern's."""
     t = msg.template
     return PatternFields(
         template=SlotTemplate(
@@ -99,6 +100,10 @@ def decoded(data: bytes) -> PatternFields:
         weeks_ahead=msg.weeks_ahead,
         start_date=(msg.start_date.year, msg.start_date.month, msg.start_date.day),
     )
+
+
+def decoded(data: bytes) -> PatternFields:
+    return record_fields(spb.TimeSlotPattern.FromString(data))
 
 
 def _pattern(row: TimeSlotPatternRow) -> TimeSlotPattern:
