@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from shutterbook_notifications.domain.context import ClientFacts, LocationFacts, SessionFacts, letter_context
+from shutterbook_notifications.domain.context import (
+    CLIENT_CATCH_UP,
+    ClientFacts,
+    LocationFacts,
+    SessionFacts,
+    client_copy_behind,
+    letter_context,
+)
 from shutterbook_notifications.domain.defaults import DEFAULTS
 from shutterbook_notifications.domain.letters import STANDARD_PURPOSES, LetterTemplates, check, render
 
@@ -96,3 +103,15 @@ def test_a_location_name_is_printed_once_before_its_address() -> None:
     assert LocationFacts.of("Bay", "Bayside Road 3").address == "Bayside Road 3"
     assert LocationFacts.of("Bayside Studio", "8 Harbor Way").address == "8 Harbor Way"
     assert LocationFacts.of("", "8 Harbor Way").address == "8 Harbor Way"
+
+
+def test_a_letter_waits_for_a_recent_client_change_only() -> None:
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    copy = now - timedelta(minutes=10)
+    assert client_copy_behind(copy, now - timedelta(seconds=5), now)  # the change is on its way
+    assert not client_copy_behind(copy, copy, now)  # the copy is that change
+    assert not client_copy_behind(copy, copy - timedelta(seconds=1), now)  # the copy is newer
+    assert not client_copy_behind(copy, None, now)  # the caller saw nothing
+    # a change the copy still lacks after the catch-up window is stuck: the letter goes
+    assert not client_copy_behind(copy, now - CLIENT_CATCH_UP, now)
+    assert client_copy_behind(copy, now - CLIENT_CATCH_UP + timedelta(seconds=1), now)

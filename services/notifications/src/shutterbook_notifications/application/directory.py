@@ -6,15 +6,18 @@ field."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_notifications.domain.context import ClientFacts
+from shutterbook_notifications.domain.context import ClientFacts, client_copy_behind
 from shutterbook_notifications.storage.models import ClientPreferenceRow, KnownClientRow
 from shutterbook_notifications.storage.repository import ClientDirectoryRepository
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,18 @@ async def client(uow: UnitOfWork, company_id: str, client_id: str) -> KnownClien
 async def client_as_of(uow: UnitOfWork, company_id: str, client_id: str, seen: datetime | None) -> KnownClientRow:
     """The client, no older than `seen` (its `update_time` as a caller last saw it): a change
     saved before the caller acted but whose event has not arrived is ClientNotKnownYet, not
-    the copy from before it."""
+    the copy from before it, for `CLIENT_CATCH_UP` (then the copy is used, with a warning: a
+    change that late is stuck, and the desk's letter must not wait for ever)."""
     row = await client(uow, company_id, client_id)
+    if client_copy_behind(row.source_updated_at, seen, utcnow()):
+        raise ClientNotKnownYet(f"client {client_id}'s change of {seen} not known yet")
     if seen is not None and row.source_updated_at < seen:
-        raise ClientNotKnownYet(f"client {client_id}'s change of {seen.isoformat()} not known yet")
+        log.warning(
+            "client %s: change of %s never arrived; the letter uses the copy of %s",
+            client_id,
+            seen.isoformat(),
+            row.source_updated_at.isoformat(),
+        )
     return row
 
 

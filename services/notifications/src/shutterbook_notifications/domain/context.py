@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +14,19 @@ class ClientFacts:
     family_name: str = ""
     display_name: str = ""
     email: str = ""
+
+
+# How long a letter waits for notifications' copy of a client to catch up with a change the
+# caller saw (`SendSessionLetterRequest.client_update_time`). Events arrive within seconds;
+# a change still missing after this long is stuck (its event dead-lettered): waiting longer
+# would refuse the desk's letter for ever, so it goes with the copy notifications has.
+CLIENT_CATCH_UP = timedelta(minutes=2)
+
+
+def client_copy_behind(copy_time: datetime, seen: datetime | None, now: datetime) -> bool:
+    """Whether a letter must wait for the client's copy: the caller saw a newer change
+    (`seen`) than the copy holds, and that change is recent enough to be on its way."""
+    return seen is not None and copy_time < seen and now - seen < CLIENT_CATCH_UP
 
 
 @dataclass(frozen=True)
