@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
@@ -142,16 +142,17 @@ async def number_taken(uow: UnitOfWork, company_id: str, number: str, own_id: st
 async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
     """The next free number from the company's preference (prefix + next number), advancing it.
 
-    The preferences are locked (the company repository's `locked_preferences`), so concurrent
-    bookings take consecutive numbers; numbers taken by hand are skipped."""
+    The company repository's `take_session_number` advances the counter and locks it in one
+    statement, so concurrent bookings take consecutive numbers; numbers taken by hand are
+    skipped (the counter then set past them)."""
     repo = CompanyRepository(uow)
-    prefs = await repo.locked_preferences(company_id)
-    number = prefs.next_session_number
-    for _ in range(10_000):
-        candidate = rules.format_session_number(number, prefs.session_number_prefix)
-        number += 1
+    numbering = await repo.take_session_number(company_id)
+    for number, candidate in rules.session_number_candidates(
+        numbering.next_session_number, numbering.session_number_prefix
+    ):
         if not await number_taken(uow, company_id, candidate, ""):
-            repo.save_preferences(company_id, replace(prefs, next_session_number=number))
+            if number != numbering.next_session_number:
+                await repo.continue_session_numbers(company_id, number + 1)
             return candidate
     raise FailedPrecondition("no free session number near the next number; raise it in the preferences")
 
