@@ -9,7 +9,6 @@ from datetime import datetime
 
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook_kit.db import Database
@@ -17,7 +16,7 @@ from shutterbook_kit.errors import FailedPrecondition
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.planning import Plan, entry_name
 from shutterbook_scheduling.domain import rules
-from shutterbook_scheduling.storage.models import CalendarBlockRow
+from shutterbook_scheduling.storage.entry_repository import EntryRepository
 
 
 @dataclass(frozen=True)
@@ -73,23 +72,13 @@ def integrity_kind(exc: IntegrityError) -> str:
 async def find_conflicts(
     uow: UnitOfWork, company_id: str, plan: Plan, buffers: tuple[int, int], own_entry: str
 ) -> list[Conflict]:
+    repo = EntryRepository(uow)
     found: list[Conflict] = []
     for block in plan.blocks:
         if not block.schedule_ids:
             continue
         wanted = rules.Interval(block.start, block.end).widened(*buffers)
-        rows = (
-            await uow.session.scalars(
-                select(CalendarBlockRow).where(
-                    CalendarBlockRow.company_id == company_id,
-                    CalendarBlockRow.schedule_id.in_(block.schedule_ids),
-                    CalendarBlockRow.occupies,
-                    CalendarBlockRow.occupied_start < wanted.end,
-                    CalendarBlockRow.occupied_end > wanted.start,
-                    CalendarBlockRow.entry_id != own_entry,
-                )
-            )
-        ).all()
+        rows = await repo.overlapping_blocks(company_id, block.schedule_ids, wanted, own_entry)
         found.extend(
             Conflict(entry_name(r.entry_kind, r.entry_id), f"schedules/{r.schedule_id}", r.start_at, r.end_at)
             for r in rows

@@ -8,18 +8,18 @@ request sets `allow_conflicts`. The check runs in the write transaction: on SQLi
 transaction is BEGIN IMMEDIATE, so checks and inserts are serialized; on PostgreSQL an
 exclusion constraint on `calendar_blocks` refuses the overlap even when two transactions
 check at the same moment, and its violation is answered like the check's. The check itself:
-`conflicts`; the block rows: `storage.calendar_blocks`.
+`conflicts`; the block rows: `storage.calendar_blocks`. Every statement is the entry
+repository's (`storage.entry_repository`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
@@ -49,10 +49,11 @@ from shutterbook_scheduling.application.planning import (
     planned_session,
     tod,
 )
-from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import rules
-from shutterbook_scheduling.storage import calendar_blocks, records
+from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.company_repository import CompanyRepository
+from shutterbook_scheduling.storage.entry_repository import EntryRepository
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
     SessionRow,
@@ -86,8 +87,7 @@ async def write_blocks(
         conflicts = await find_conflicts(uow, company_id, plan, pads, entry_id)
         if conflicts:
             raise conflict_error(conflicts)
-    await calendar_blocks.replace_blocks(
-        uow.session,
+    await EntryRepository(uow).replace_blocks(
         company_id,
         kind=kind,
         entry_id=entry_id,
@@ -101,7 +101,7 @@ async def write_blocks(
 
 async def flush(uow: UnitOfWork) -> None:
     try:
-        await uow.session.flush()
+        await EntryRepository(uow).flush()
     except IntegrityError as exc:
         kind = integrity_kind(exc)
         if kind == "number":
@@ -136,27 +136,23 @@ def conflict_refusal(db: Database, company_id: str, attempt: Attempt) -> Refusal
 
 
 async def number_taken(uow: UnitOfWork, company_id: str, number: str, own_id: str) -> bool:
-    found = await uow.session.scalar(
-        select(SessionRow.id).where(
-            SessionRow.company_id == company_id, SessionRow.session_number == number, SessionRow.id != own_id
-        )
-    )
-    return found is not None
+    return await EntryRepository(uow).number_taken(company_id, number, own_id)
 
 
 async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
     """The next free number from the company's preference (prefix + next number), advancing it.
 
-    The preferences are locked (the company repository's `locked_preferences`), so concurrent
-    bookings take consecutive numbers; numbers taken by hand are skipped."""
+    The company repository's `take_session_number` advances the counter and locks it in one
+    statement, so concurrent bookings take consecutive numbers; numbers taken by hand are
+    skipped (the counter then set past them)."""
     repo = CompanyRepository(uow)
-    prefs = await repo.locked_preferences(company_id)
-    number = prefs.next_session_number
-    for _ in range(10_000):
-        candidate = rules.format_session_number(number, prefs.session_number_prefix)
-        number += 1
+    numbering = await repo.take_session_number(company_id)
+    for number, candidate in rules.session_number_candidates(
+        numbering.next_session_number, numbering.session_number_prefix
+    ):
         if not await number_taken(uow, company_id, candidate, ""):
-            repo.save_preferences(company_id, replace(prefs, next_session_number=number))
+            if number != numbering.next_session_number:
+                await repo.continue_session_numbers(company_id, number + 1)
             return candidate
     raise FailedPrecondition("no free session number near the next number; raise it in the preferences")
 
@@ -281,20 +277,11 @@ async def resolve_status(uow: UnitOfWork, company_id: str, msg: pb.Session, plan
     return records.status_message(row)
 
 
-async def _load_entry(uow: UnitOfWork, model: Any, collection: str, company_id: str, name: str, lock: bool) -> Any:
-    """A session or appointment of the company by name, within the caller's locations."""
-    entry_id = parse_name(name, collection)
-    query = scoped(select(model).where(model.id == entry_id, model.company_id == company_id), model.location_id)
-    if lock:
-        query = query.with_for_update()
-    row = await uow.session.scalar(query)
+async def load_session(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> SessionRow:
+    """A session of the company by name, within the caller's locations (locked when `lock`)."""
+    row = await EntryRepository(uow).session(company_id, parse_name(name, "sessions"), caller_scope(), lock=lock)
     if row is None:
         raise NotFound(f"{name} not found")
-    return row
-
-
-async def load_session(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> SessionRow:
-    row: SessionRow = await _load_entry(uow, SessionRow, "sessions", company_id, name, lock)
     return row
 
 
@@ -320,7 +307,11 @@ def store_appointment(row: AppointmentRow, msg: pb.Appointment, plan: Plan) -> N
 
 
 async def load_appointment(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> AppointmentRow:
-    row: AppointmentRow = await _load_entry(uow, AppointmentRow, "appointments", company_id, name, lock)
+    """An appointment of the company by name, within the caller's locations (locked when `lock`)."""
+    repo = EntryRepository(uow)
+    row = await repo.appointment(company_id, parse_name(name, "appointments"), caller_scope(), lock=lock)
+    if row is None:
+        raise NotFound(f"{name} not found")
     return row
 
 
@@ -354,7 +345,7 @@ async def book_session(
         msg.session_number = await next_session_number(uow, company_id)
     row = SessionRow(id=session_id, company_id=company_id, created_at=now, reminder_at=None)
     store_session(row, msg, plan)
-    uow.session.add(row)
+    EntryRepository(uow).add(row)
     await flush(uow)
     uow.audit(company_id, msg.name, "booked", after=msg)
     uow.emit(
@@ -433,7 +424,7 @@ async def change_appointment_entry(
         await write_blocks(uow, company_id, APPOINTMENT, row.id, plan, change)
     store_appointment(row, msg, plan)
     if new:
-        uow.session.add(row)
+        EntryRepository(uow).add(row)
     await flush(uow)
     uow.audit(company_id, msg.name, change.action, before=before, after=msg)
 

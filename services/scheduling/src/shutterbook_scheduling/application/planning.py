@@ -17,10 +17,10 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import read_date, read_time
 from shutterbook_scheduling.domain import rules, times
+from shutterbook_scheduling.storage.entry_repository import EntryRepository
 from shutterbook_scheduling.storage.models import (
     KnownClientRow,
     KnownFamilyMemberRow,
-    SessionRow,
 )
 from shutterbook_scheduling.storage.setup_usage import TIME_OFF
 
@@ -277,9 +277,7 @@ async def plan_appointment(
     if msg.session and creating:
         session_id = parse_reference(msg.session, "sessions", field=f"{p}.session", violations=v)
         if session_id is not None:
-            linked = await uow.session.scalar(
-                select(SessionRow).where(SessionRow.id == session_id, SessionRow.company_id == company_id)
-            )
+            linked = await EntryRepository(uow).linked_session(company_id, session_id)
             if linked is None:
                 v.add(f"{p}.session", f"{msg.session} does not exist")
             elif msg.client and msg.client != f"clients/{linked.client_id}":

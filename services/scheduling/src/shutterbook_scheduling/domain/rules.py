@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -36,6 +37,16 @@ def status_due_date(session_day: date, due_in_days: int) -> date:
 
 def format_session_number(number: int, prefix: str) -> str:
     return f"{prefix}{number}"
+
+
+SESSION_NUMBER_SEARCH = 10_000  # numbers tried past the next one before giving up
+
+
+def session_number_candidates(first: int, prefix: str) -> Iterator[tuple[int, str]]:
+    """The numbers a booking tries in order, from the company's next one (numbers taken by hand
+    are skipped): each with its formatted session number, `SESSION_NUMBER_SEARCH` of them."""
+    for number in range(first, first + SESSION_NUMBER_SEARCH):
+        yield number, format_session_number(number, prefix)
 
 
 def reminder_instant(start: datetime, reminder_minutes: int | None) -> datetime | None:

@@ -1,6 +1,6 @@
 """Writing an entry's calendar blocks (a session's, an appointment's, a schedule's time off):
 one `calendar_blocks` row per block per schedule, the block's time widened by the buffers as
-the time it occupies."""
+the time it occupies; and the occupying blocks a booking would overlap (its conflict check)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook_scheduling.domain.rules import Interval
@@ -82,3 +82,21 @@ async def replace_blocks(
             )
             for schedule_id in span.schedule_ids
         )
+
+
+async def overlapping(
+    session: AsyncSession, company_id: str, schedule_ids: Sequence[str], wanted: Interval, own_entry: str
+) -> Sequence[CalendarBlockRow]:
+    """The occupying blocks on the schedules whose occupied time overlaps `wanted` (a booked
+    block widened by its buffers), other than `own_entry`'s."""
+    rows = await session.scalars(
+        select(CalendarBlockRow).where(
+            CalendarBlockRow.company_id == company_id,
+            CalendarBlockRow.schedule_id.in_(schedule_ids),
+            CalendarBlockRow.occupies,
+            CalendarBlockRow.occupied_start < wanted.end,
+            CalendarBlockRow.occupied_end > wanted.start,
+            CalendarBlockRow.entry_id != own_entry,
+        )
+    )
+    return rows.all()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
 
 from shutterbook_kit.schema import utcnow
@@ -184,9 +184,9 @@ class CompanyRepository:
 
     async def locked_preferences(self, company_id: str) -> SchedulingPreferences:
         """The preferences locked for a change (PostgreSQL: FOR UPDATE; SQLite: the write
-        transaction), stored with the defaults first when none were saved: concurrent bookings
-        take consecutive session numbers, and two first saves queue instead of one failing on
-        the key."""
+        transaction), stored with the defaults first when none were saved: a change queues
+        behind bookings taking numbers (`take_session_number`), and two first saves queue
+        instead of one failing on the key."""
         locked = select(CompanyPreferencesRow).where(CompanyPreferencesRow.company_id == company_id).with_for_update()
         row = await self.uow.session.scalar(locked)
         if row is None:  # none saved yet (only then the INSERT, which SQLAlchemy compiles anew each time)
@@ -201,6 +201,39 @@ class CompanyRepository:
         assert row is not None
         self._preferences[company_id] = row
         return _preferences(row)
+
+    async def take_session_number(self, company_id: str) -> SchedulingPreferences:
+        """The numbering as it was, its next number taken: one UPDATE ... RETURNING advancing it
+        by one, which locks the row to the end of the transaction (PostgreSQL: a concurrent
+        booking's UPDATE waits, then advances the committed value; SQLite: the write
+        transaction), so concurrent bookings take consecutive numbers. Stored with the defaults
+        first when none were saved (only then the INSERT and a second UPDATE)."""
+        advance = (
+            update(CompanyPreferencesRow)
+            .where(CompanyPreferencesRow.company_id == company_id)
+            .values(next_session_number=CompanyPreferencesRow.next_session_number + 1)
+            .returning(CompanyPreferencesRow.next_session_number, CompanyPreferencesRow.session_number_prefix)
+        )
+        taken = (await self.uow.session.execute(advance)).one_or_none()
+        if taken is None:
+            defaults = SchedulingPreferences()
+            values = {
+                "company_id": company_id,
+                "next_session_number": defaults.next_session_number,
+                "session_number_prefix": defaults.session_number_prefix,
+            }
+            await self.uow.insert_missing(CompanyPreferencesRow, values)
+            taken = (await self.uow.session.execute(advance)).one()
+        return SchedulingPreferences(taken.next_session_number - 1, taken.session_number_prefix)
+
+    async def continue_session_numbers(self, company_id: str, next_number: int) -> None:
+        """The next number after skipping taken ones (the row is locked: `take_session_number`
+        ran first in this unit of work)."""
+        await self.uow.session.execute(
+            update(CompanyPreferencesRow)
+            .where(CompanyPreferencesRow.company_id == company_id)
+            .values(next_session_number=next_number)
+        )
 
     def save_preferences(self, company_id: str, preferences: SchedulingPreferences) -> None:
         if company_id not in self._preferences:
