@@ -27,6 +27,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.schema import InboxEntry
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import main as scheduling_main
+from shutterbook_scheduling.api import known_client_convert
 from shutterbook_scheduling.application import client_directory
 from shutterbook_scheduling.storage.models import KnownClientRow, KnownFamilyMemberRow
 from tests.scheduling_support import COMPANY_A, A, client_message, publish_client_event, scheduling_service
@@ -55,7 +56,9 @@ async def _deliver(db: Database, subject: str, event: client_events.ClientCreate
 
 
 async def _ensure(db: Database, client: clients_pb2.Client) -> pb.KnownClient:
-    return await client_directory.ensure_known_client(db, COMPANY_A, pb.EnsureKnownClientRequest(client=client))
+    """EnsureKnownClient as the servicer runs it: the request read at the edge, the use case, the message."""
+    version = known_client_convert.ensure_request_version(pb.EnsureKnownClientRequest(client=client))
+    return known_client_convert.known_client_message(await client_directory.ensure_known_client(db, COMPANY_A, version))
 
 
 async def _revisions(db: Database, client: clients_pb2.Client) -> list[int]:
@@ -72,7 +75,7 @@ async def _revisions(db: Database, client: clients_pb2.Client) -> list[int]:
 
 async def _known(db: Database, client: clients_pb2.Client) -> pb.KnownClient:
     name = client.name.replace("clients/", "knownClients/")
-    return await client_directory.get_known_client(db, COMPANY_A, name)
+    return known_client_convert.known_client_message(await client_directory.get_known_client(db, COMPANY_A, name))
 
 
 async def test_ensures_and_events_race_for_a_new_client(databases: DatabaseFactory) -> None:

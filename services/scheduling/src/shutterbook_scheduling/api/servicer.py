@@ -13,7 +13,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-from shutterbook_scheduling.api import calendar_convert
+from shutterbook_scheduling.api import calendar_convert, known_client_convert
 from shutterbook_scheduling.api import company_convert as convert
 from shutterbook_scheduling.api.photo_day import check_photo_day_update
 from shutterbook_scheduling.application import (
@@ -42,15 +42,20 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     # --- known clients ---
 
     async def GetKnownClient(self, request: pb.GetKnownClientRequest, context: Context) -> pb.KnownClient:
-        return await client_directory.get_known_client(self.db, _company(), request.name)
+        return known_client_convert.known_client_message(
+            await client_directory.get_known_client(self.db, _company(), request.name)
+        )
 
     async def ListKnownClients(
         self, request: pb.ListKnownClientsRequest, context: Context
     ) -> pb.ListKnownClientsResponse:
-        return await client_directory.list_known_clients(self.db, _company(), request)
+        page = await client_directory.list_known_clients(self.db, _company(), request.page_size, request.page_token)
+        return known_client_convert.list_response(page)
 
     async def EnsureKnownClient(self, request: pb.EnsureKnownClientRequest, context: Context) -> pb.KnownClient:
-        return await client_directory.ensure_known_client(self.db, _company(), request)
+        version = known_client_convert.ensure_request_version(request)
+        known = await client_directory.ensure_known_client(self.db, _company(), version)
+        return known_client_convert.known_client_message(known)
 
     # --- locations ---
 

@@ -73,9 +73,10 @@ from shutterbook_scheduling.application.slot_state import (
     slot_message,
     why_not_open,
 )
+from shutterbook_scheduling.domain.known_clients import KnownClient
 from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.settings import HoldSettings
-from shutterbook_scheduling.storage.models import KnownClientRow
+from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.online_models import (
     HoldBlockRow,
     SlotHoldRow,
@@ -283,21 +284,16 @@ async def _locked_known_client(uow: UnitOfWork, company_id: str, name: str, path
     client count their holds one after another; INVALID_ARGUMENT for a client not known here
     (or deleted, or merged away)."""
     client_id = name.removeprefix("clients/")
-    row = await uow.session.scalar(
-        select(KnownClientRow)
-        .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
-        .with_for_update()
-    )
-    return _usable(row, name, path)
+    return _usable(await KnownClientRepository(uow).locked(company_id, client_id), name, path)
 
 
-def _usable(row: KnownClientRow | None, name: str, path: str) -> str:
-    if row is None or row.deleted or row.merged_into:
+def _usable(known: KnownClient | None, name: str, path: str) -> str:
+    if known is None or not known.usable:
         v = Violations()
         v.add(path, f"{name} is not a known client of this company")
         v.raise_if_any()
-    assert row is not None
-    return row.client_id
+    assert known is not None
+    return known.client_id
 
 
 async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime, limit: int) -> None:

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
-
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_reference
@@ -18,10 +16,7 @@ from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import read_date, read_time
 from shutterbook_scheduling.domain import rules, times
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
-from shutterbook_scheduling.storage.models import (
-    KnownClientRow,
-    KnownFamilyMemberRow,
-)
+from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.setup_usage import TIME_OFF
 
 SESSION = "session"
@@ -152,12 +147,9 @@ async def known_client(uow: UnitOfWork, company_id: str, name: str, path: str, v
     client_id = parse_reference(name, "clients", field=path, violations=v)
     if client_id is None:
         return None
-    row = await uow.session.get(KnownClientRow, (company_id, client_id))
-    if uow.memo is not None:
-        # the session's identity map holds rows only while referenced: kept, the booking's
-        # second look at its client (its plan's) is answered without a statement
-        uow.memo[("known_client_row", company_id, client_id)] = row
-    if row is None or row.deleted or row.merged_into:
+    # a booking's second look at its client (its plan's) is answered without a statement
+    known = await KnownClientRepository(uow).get(company_id, client_id)
+    if known is None or not known.usable:
         v.add(path, f"{name} is not a known client of this company")
         return None
     return client_id
@@ -168,12 +160,8 @@ async def _check_participants(
 ) -> None:
     if not participants:
         return
-    family = await uow.session.scalars(
-        select(KnownFamilyMemberRow.member_id).where(
-            KnownFamilyMemberRow.company_id == company_id, KnownFamilyMemberRow.client_id == client_id
-        )
-    )
-    for i, problem in rules.participant_problems(participants, client_id, set(family.all())).items():
+    family = await KnownClientRepository(uow).member_ids(company_id, client_id)
+    for i, problem in rules.participant_problems(participants, client_id, family).items():
         v.add(f"{path}[{i}]", problem)
 
 

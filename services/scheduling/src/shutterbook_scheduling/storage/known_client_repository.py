@@ -1,0 +1,197 @@
+"""The known-client aggregate's repository (issue 13): every read, insert, lock and write of its
+rows (`known_clients`, `known_family_members`; storage/models.py). Rows in, domain objects out
+(domain/known_clients.py).
+
+One repository module per aggregate: a use case makes `KnownClientRepository(uow)` inside its
+unit of work and never touches `uow.session` or writes a statement itself. A change reads the
+client's row locked first (`locked_for_change`), then applies versions and marks to it: the
+repository writes the very row it read, in the same transaction (it keeps it by key), so a
+change without the locked read before it is a programming error. `revision` counts every version
+and mark applied (the reliability tests check that no event is applied twice); it is not part of
+the domain object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from shutterbook_kit.pagination import Page
+from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.known_clients import ClientVersion, KnownClient, KnownMember
+from shutterbook_scheduling.storage import lists
+from shutterbook_scheduling.storage.models import KnownClientRow, KnownFamilyMemberRow
+
+Key = tuple[str, str]  # (company id, client id)
+
+
+def _known(row: KnownClientRow) -> KnownClient:
+    return KnownClient(
+        client_id=row.client_id,
+        display_name=row.display_name,
+        primary_email=row.primary_email,
+        source_time=row.source_updated_at,
+        learned_at=row.learned_at,
+        deleted=row.deleted,
+        merged_into=row.merged_into,
+    )
+
+
+class KnownClientRepository:
+    """The known-client aggregate's rows within one unit of work."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self._locked: dict[Key, KnownClientRow] = {}
+
+    # --- reads ---
+
+    async def get(self, company_id: str, client_id: str) -> KnownClient | None:
+        """The client as held (None: never heard of), from the session's identity map when loaded.
+
+        Where the unit of work memoizes (`uow.memo`: the online booking paths) the row is kept
+        referenced: the session's identity map holds rows only while referenced, so a booking's
+        second look at its client (its plan's) is answered without a statement."""
+        row = await self.uow.session.get(KnownClientRow, (company_id, client_id))
+        if self.uow.memo is not None:
+            self.uow.memo[("known_client_row", company_id, client_id)] = row
+        return None if row is None else _known(row)
+
+    async def locked(self, company_id: str, client_id: str) -> KnownClient | None:
+        """The client as held, its row locked until the unit of work ends (PostgreSQL: FOR
+        UPDATE; SQLite: the write transaction) so that callers acting for one client (counting
+        its holds) queue; None (nothing locked) for a client never heard of."""
+        row = await self.uow.session.scalar(
+            select(KnownClientRow)
+            .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
+            .with_for_update()
+        )
+        return None if row is None else _known(row)
+
+    async def member_ids(self, company_id: str, client_id: str) -> set[str]:
+        """The ids of the client's family members (who its sessions may list as participants)."""
+        found = await self.uow.session.scalars(
+            select(KnownFamilyMemberRow.member_id).where(
+                KnownFamilyMemberRow.company_id == company_id, KnownFamilyMemberRow.client_id == client_id
+            )
+        )
+        return set(found.all())
+
+    async def members(self, company_id: str, client_id: str) -> tuple[KnownMember, ...]:
+        """The client's family members, by name (then id)."""
+        rows = await self.uow.session.scalars(
+            select(KnownFamilyMemberRow)
+            .where(KnownFamilyMemberRow.company_id == company_id, KnownFamilyMemberRow.client_id == client_id)
+            .order_by(KnownFamilyMemberRow.display_name, KnownFamilyMemberRow.member_id)
+        )
+        return tuple(KnownMember(m.member_id, m.display_name) for m in rows.all())
+
+    async def with_members(self, company_id: str, known: KnownClient) -> KnownClient:
+        """`known` with its family members read."""
+        members = await self.members(company_id, known.client_id)
+        return replace(known, members=members)
+
+    async def page(self, company_id: str, page_size: int, page_token: str) -> Page[KnownClient]:
+        """A page of the company's known clients (learned ones), the most recently learned first,
+        each with its family members."""
+        rows = await lists.known_clients_page(self.uow.session, company_id, page_size, page_token)
+        items = [await self.with_members(company_id, _known(r)) for r in rows.items]
+        return Page(items, rows.next_page_token)
+
+    # --- changes (on the row read by `locked_for_change`) ---
+
+    async def locked_for_change(self, company_id: str, client_id: str, source_time: datetime) -> KnownClient:
+        """The client as held, its row made empty first (no name, revision 0, `source_time`) if
+        missing, and locked until the unit of work ends.
+
+        Race-free: INSERT ... ON CONFLICT DO NOTHING leaves an existing row (or one a concurrent
+        transaction is inserting: PostgreSQL waits for it) alone, then SELECT ... FOR UPDATE
+        serializes whoever compares and applies versions (on SQLite, BEGIN IMMEDIATE already
+        has). Reading and then adding the row let an event and EnsureKnownClient both insert it."""
+        await self.uow.insert_missing(
+            KnownClientRow,
+            {
+                "company_id": company_id,
+                "client_id": client_id,
+                "display_name": "",
+                "primary_email": "",
+                "source_updated_at": source_time,
+                "learned_at": utcnow(),
+                "revision": 0,
+                "deleted": False,
+                "merged_into": "",
+            },
+        )
+        row = await self.uow.session.scalar(
+            select(KnownClientRow)
+            .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
+            .with_for_update()
+            # a copy loaded earlier in this session may be stale: read the locked row
+            .execution_options(populate_existing=True)
+        )
+        assert row is not None
+        self._locked[(company_id, client_id)] = row
+        return _known(row)
+
+    def _row(self, company_id: str, client_id: str) -> KnownClientRow:
+        if (company_id, client_id) not in self._locked:
+            raise RuntimeError("read the known client locked (locked_for_change) before changing it")
+        return self._locked[(company_id, client_id)]
+
+    async def apply_version(self, company_id: str, version: ClientVersion, *, take: bool) -> KnownClient:
+        """Count one revision on the locked row; with `take`, store the version: its name, email
+        and time, learned now, and its family members in place of the ones held."""
+        row = self._row(company_id, version.client_id)
+        # family rows are written here only, each time after a revision counted: a row at
+        # revision 0 (just made empty by `locked_for_change`) has none to delete
+        had_family = row.revision > 0
+        row.revision += 1
+        if take:
+            row.display_name = version.display_name
+            row.primary_email = version.primary_email
+            row.source_updated_at = version.update_time
+            row.learned_at = utcnow()
+            await self.uow.session.flush()
+            if had_family:
+                await self.uow.session.execute(
+                    delete(KnownFamilyMemberRow).where(
+                        KnownFamilyMemberRow.company_id == row.company_id,
+                        KnownFamilyMemberRow.client_id == row.client_id,
+                    )
+                )
+            for member in version.members:
+                self.uow.session.add(
+                    KnownFamilyMemberRow(
+                        company_id=row.company_id,
+                        client_id=row.client_id,
+                        member_id=member.member_id,
+                        display_name=member.display_name,
+                    )
+                )
+        return _known(row)
+
+    async def take_version(self, company_id: str, version: ClientVersion) -> KnownClient:
+        """`apply_version` taking the version, the client marked deleted if the version is, all
+        written out now (a constraint fails here, not at commit)."""
+        await self.apply_version(company_id, version, take=True)
+        row = self._row(company_id, version.client_id)
+        if version.deleted:
+            row.deleted = True
+        await self.uow.session.flush()
+        return _known(row)
+
+    def mark_deleted(self, company_id: str, client_id: str) -> KnownClient:
+        """The locked client marked deleted (kept: its sessions still name it)."""
+        row = self._row(company_id, client_id)
+        row.deleted = True
+        return _known(row)
+
+    def mark_merged(self, company_id: str, client_id: str, into: str) -> KnownClient:
+        """One revision counted on the locked client, merged into the client `into`."""
+        row = self._row(company_id, client_id)
+        row.revision += 1
+        row.merged_into = into
+        return _known(row)
