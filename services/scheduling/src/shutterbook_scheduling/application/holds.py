@@ -23,7 +23,10 @@ A booking's id may be given by the caller (`session_id`, `appointment_id`, AIP-1
 it can be named, e.g. invoiced, before the booking is confirmed. It must not be the id of any
 session or appointment (of any company: the ids are the tables' keys, and the two kinds share
 the columns above); on PostgreSQL a transaction-scoped advisory lock on the id serializes two
-bookings claiming it, SQLite's BEGIN IMMEDIATE already does.
+bookings claiming it, SQLite's BEGIN IMMEDIATE already does (storage/booking_ids.py).
+
+Holds' rows and blocks are read and written through storage/hold_repository.py, slots' through
+storage/slot_repository.py, with the statements and locks described above, in this order.
 """
 
 from __future__ import annotations

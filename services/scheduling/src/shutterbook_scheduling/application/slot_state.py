@@ -1,5 +1,7 @@
 """What state online time slots are in: their rows read, booked or removed, and the open-slot
-decision shared by listing, holding and booking; releasing a booking's slot.
+decision shared by listing, holding and booking; releasing a booking's slot. The rows are read
+and written through storage/slot_repository.py, the blocks the decision weighs through
+storage/slot_neighbours.py; the decision itself is domain/online_slots.py's.
 """
 
 from __future__ import annotations
