@@ -23,20 +23,20 @@ A booking's id may be given by the caller (`session_id`, `appointment_id`, AIP-1
 it can be named, e.g. invoiced, before the booking is confirmed. It must not be the id of any
 session or appointment (of any company: the ids are the tables' keys, and the two kinds share
 the columns above); on PostgreSQL a transaction-scoped advisory lock on the id serializes two
-bookings claiming it, SQLite's BEGIN IMMEDIATE already does.
+bookings claiming it, SQLite's BEGIN IMMEDIATE already does (storage/booking_ids.py).
+
+Holds' rows and blocks are read and written through storage/hold_repository.py, slots' through
+storage/slot_repository.py, with the statements and locks described above, in this order.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -58,10 +58,9 @@ from shutterbook_scheduling.application.entries import (
     buffers,
 )
 from shutterbook_scheduling.application.planning import known_client
-from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
     booking_ref,
-    free_of_bookings,
     is_appointment_slot,
     load_slot,
     load_slot_type,
@@ -74,16 +73,13 @@ from shutterbook_scheduling.application.slot_state import (
     why_not_open,
 )
 from shutterbook_scheduling.domain.known_clients import KnownClient
+from shutterbook_scheduling.domain.online_slots import hold_is_live, too_many_holds
 from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.settings import HoldSettings
+from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
-from shutterbook_scheduling.storage.online_models import (
-    HoldBlockRow,
-    SlotHoldRow,
-    SlotRemovalRow,
-    TimeSlotRow,
-    TimeSlotScheduleRow,
-)
+from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
+from shutterbook_scheduling.storage.slot_repository import SlotRepository
 
 R = TypeVar("R", bound=Message)
 
@@ -153,7 +149,7 @@ def slot_refusal(slot_name: Callable[[], str]) -> Refusal:
 def hold_message(row: SlotHoldRow, now: datetime, *, appointment: bool = False) -> opb.SlotHold:
     """`appointment`: the held slot sells an appointment type (its booking is an appointment)."""
     state = row.state
-    if state == opb.SLOT_HOLD_STATE_HELD and row.expires_at <= now:
+    if state == opb.SLOT_HOLD_STATE_HELD and not hold_is_live(True, row.expires_at, now):
         state = opb.SLOT_HOLD_STATE_EXPIRED
     msg = opb.SlotHold(
         name=f"slotHolds/{row.id}",
@@ -172,25 +168,7 @@ async def clean_expired(uow: UnitOfWork, company_id: str, schedule_ids: list[str
     """Delete the expired hold blocks of these schedules; their holds end as expired."""
     if not schedule_ids:
         return
-    hold_ids = set(
-        (
-            await uow.session.scalars(
-                select(HoldBlockRow.hold_id).where(
-                    HoldBlockRow.company_id == company_id,
-                    HoldBlockRow.schedule_id.in_(schedule_ids),
-                    HoldBlockRow.expires_at <= now,
-                )
-            )
-        ).all()
-    )
-    if not hold_ids:
-        return
-    await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id.in_(hold_ids)))
-    holds = (
-        await uow.session.scalars(
-            select(SlotHoldRow).where(SlotHoldRow.id.in_(hold_ids), SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD)
-        )
-    ).all()
+    holds = await HoldRepository(uow).expired_holds(company_id, schedule_ids, now)
     for hold in holds:
         hold.state = opb.SLOT_HOLD_STATE_EXPIRED
         uow.emit(events.SLOT_RELEASED, company_id, opb.SlotReleasedEvent(hold=hold_message(hold, now)))
@@ -230,30 +208,11 @@ async def take_hold(
     await clean_expired(uow, company_id, schedule_ids, now)
     type_msg = await type_of(uow, company_id, slot)
     expires = now + holds.duration
-    hold = SlotHoldRow(
-        id=str(uuid.uuid4()),
-        company_id=company_id,
-        slot_id=slot.id,
-        client_id=client_id,
-        state=state,
-        expires_at=expires,
-        session_id="",
-        created_at=now,
-    )
+    repo = HoldRepository(uow)
+    hold = repo.new_hold(company_id, slot.id, client_id, state, expires, now)
     occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(type_msg))
-    for schedule_id in schedule_ids:
-        uow.session.add(
-            HoldBlockRow(
-                hold_id=hold.id,
-                company_id=company_id,
-                schedule_id=schedule_id,
-                occupied_start=occupied.start,
-                occupied_end=occupied.end,
-                expires_at=expires,
-            )
-        )
     try:
-        await uow.session.flush()
+        await repo.write_blocks(hold, schedule_ids, occupied, expires)
     except IntegrityError as exc:
         if is_hold_overlap(exc):
             raise taken(name) from None
@@ -261,7 +220,7 @@ async def take_hold(
     reason = (await why_not_open(uow, company_id, [slot], now, own_hold=hold.id, own_entry=own_entry))[slot.id]
     if reason:
         raise not_open_error(name, reason)
-    uow.session.add(hold)
+    repo.add(hold)
     return hold
 
 
@@ -298,17 +257,8 @@ def _usable(known: KnownClient | None, name: str, path: str) -> str:
 
 async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime, limit: int) -> None:
     """Refuse a hold beyond the client's limit of live holds (the client's row locked first)."""
-    live = await uow.session.scalar(
-        select(func.count())
-        .select_from(SlotHoldRow)
-        .where(
-            SlotHoldRow.company_id == company_id,
-            SlotHoldRow.client_id == client_id,
-            SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD,
-            SlotHoldRow.expires_at > now,
-        )
-    )
-    if (live or 0) >= limit:
+    live = await HoldRepository(uow).live_count(company_id, client_id, now)
+    if too_many_holds(live, limit):
         raise FailedPrecondition(
             f"clients/{client_id} already holds {live} slots, the most a client may hold at once;"
             " book or release one first",
@@ -365,12 +315,7 @@ async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest,
 async def load_hold(uow: UnitOfWork, company_id: str, name: str, field: str) -> SlotHoldRow:
     hold_id = parse_name(name, "slotHolds", field=field)
     # a hold is where its slot is: one at a location outside the caller's scope is not found
-    visible_slots = scoped(select(TimeSlotRow.id).where(TimeSlotRow.company_id == company_id), TimeSlotRow.location_id)
-    row = await uow.session.scalar(
-        select(SlotHoldRow)
-        .where(SlotHoldRow.id == hold_id, SlotHoldRow.company_id == company_id, SlotHoldRow.slot_id.in_(visible_slots))
-        .with_for_update()
-    )
+    row = await HoldRepository(uow).locked(company_id, hold_id, caller_scope())
     if row is None:
         raise NotFound(f"{name} not found")
     return row
@@ -384,11 +329,11 @@ async def release_hold(db: Database, company_id: str, request: opb.ReleaseHoldRe
     async def work(uow: UnitOfWork) -> opb.SlotHold:
         now = utcnow()
         hold = await load_hold(uow, company_id, request.name, "name")
-        if hold.state != opb.SLOT_HOLD_STATE_HELD or hold.expires_at <= now:
-            slot = await uow.session.get(TimeSlotRow, hold.slot_id)
+        if not hold_is_live(hold.state == opb.SLOT_HOLD_STATE_HELD, hold.expires_at, now):
+            slot = await SlotRepository(uow).get(hold.slot_id)
             return hold_message(hold, now, appointment=slot is not None and is_appointment_slot(slot))
         hold.state = opb.SLOT_HOLD_STATE_RELEASED
-        await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
+        await HoldRepository(uow).delete_blocks(hold.id)
         msg = hold_message(hold, now)
         uow.emit(events.SLOT_RELEASED, company_id, opb.SlotReleasedEvent(hold=msg))
         return msg
@@ -398,16 +343,8 @@ async def release_hold(db: Database, company_id: str, request: opb.ReleaseHoldRe
 
 async def take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> None:
     """The conditional UPDATE that books a slot at most once."""
-    result = await uow.session.execute(
-        update(TimeSlotRow)
-        .where(TimeSlotRow.id == slot.id, free_of_bookings())
-        .values(booked_session_id=session_id, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not await SlotRepository(uow).take(slot, session_id, utcnow()):
         raise taken(f"timeSlots/{slot.id}")
-    # the row holds it already (the UPDATE above): the loaded slot says so without a second write
-    set_committed_value(slot, "booked_session_id", session_id)
 
 
 async def auto_remove(uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_msg: Any, session_name: str) -> None:
@@ -419,25 +356,11 @@ async def auto_remove(uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_
     session_id = session_name.split("/", 1)[1]
     schedule_ids = (await schedules_of(uow, [slot.id]))[slot.id]
     occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(type_msg))
-    overlapping = (
-        await uow.session.scalars(
-            select(TimeSlotRow)
-            .join(TimeSlotScheduleRow, TimeSlotScheduleRow.slot_id == TimeSlotRow.id)
-            .where(
-                TimeSlotScheduleRow.company_id == company_id,
-                TimeSlotScheduleRow.schedule_id.in_(schedule_ids),
-                TimeSlotScheduleRow.start_at < occupied.end,
-                TimeSlotScheduleRow.end_at > occupied.start,
-                TimeSlotRow.id != slot.id,
-                free_of_bookings(),
-            )
-            .distinct()
-            .order_by(TimeSlotRow.start_at, TimeSlotRow.id)
-        )
-    ).all()
+    slots = SlotRepository(uow)
+    overlapping = await slots.free_overlapping(company_id, schedule_ids, occupied.start, occupied.end, slot.id)
     already = await removed_ids(uow, [r.id for r in overlapping])
     for row in overlapping:
-        uow.session.add(SlotRemovalRow(session_id=session_id, slot_id=row.id, company_id=company_id))
+        slots.add_removal(company_id, session_id, row.id)
         if row.id not in already:
             uow.emit(
                 events.SLOT_REMOVED,

@@ -10,8 +10,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -37,6 +35,7 @@ from shutterbook_scheduling.application.holds import type_of
 from shutterbook_scheduling.application.planning import Plan, planned_appointment
 from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.models import AppointmentRow
 from shutterbook_scheduling.storage.online_models import (
     SlotHoldRow,
@@ -105,13 +104,7 @@ async def _online_appointment(uow: UnitOfWork, company_id: str, name: str) -> tu
     except InvalidArgument as err:
         err.violations = [FieldViolation("appointment", v.description) for v in err.violations]
         raise
-    booked = await uow.session.scalar(
-        select(SlotHoldRow.id).where(
-            SlotHoldRow.company_id == company_id,
-            SlotHoldRow.session_id == row.id,
-            SlotHoldRow.state == opb.SLOT_HOLD_STATE_BOOKED,
-        )
-    )
+    booked = await HoldRepository(uow).booked_through(company_id, row.id)
     if booked is None:
         raise FailedPrecondition(f"{name} was not booked online", reason="NOT_BOOKED_ONLINE")
     return row, records.appointment_message(row)

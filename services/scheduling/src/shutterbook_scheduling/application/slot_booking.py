@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import delete, select, text, union_all
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -54,13 +53,11 @@ from shutterbook_scheduling.application.slot_state import (
     why_not_open,
 )
 from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.domain.online_slots import hold_is_live
 from shutterbook_scheduling.settings import HoldSettings
-from shutterbook_scheduling.storage.models import AppointmentRow, SessionRow
-from shutterbook_scheduling.storage.online_models import (
-    HoldBlockRow,
-    SlotHoldRow,
-    TimeSlotRow,
-)
+from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
+from shutterbook_scheduling.storage.hold_repository import HoldRepository
+from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
 
 
 def check_book_request(hold: str, time_slot: str, client: str, request_id: str, new_id: str, new_id_field: str) -> None:
@@ -84,18 +81,8 @@ async def claim_new_id(uow: UnitOfWork, entry_id: str, field: str) -> None:
     end of the transaction, makes a concurrent claim of the same id wait and then see ours."""
     if not entry_id:
         return
-    if not uow.db.is_sqlite:
-        await uow.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"scheduling.booking_id:{entry_id}"},
-        )
-    used = await uow.session.scalar(
-        union_all(
-            select(SessionRow.id).where(SessionRow.id == entry_id),
-            select(AppointmentRow.id).where(AppointmentRow.id == entry_id),
-        ).limit(1)
-    )
-    if used is not None:
+    await lock_booking_id(uow, entry_id)
+    if await booking_id_used(uow, entry_id):
         raise AlreadyExists(f"{field} {entry_id} is already used by another booking", metadata={"field": field})
 
 
@@ -130,7 +117,7 @@ async def slot_to_book(
             bad = Violations()
             bad.add("client", f"{hold_name} is held for another client")
             bad.raise_if_any()
-        if hold.state != opb.SLOT_HOLD_STATE_HELD or hold.expires_at <= now:
+        if not hold_is_live(hold.state == opb.SLOT_HOLD_STATE_HELD, hold.expires_at, now):
             state = opb.SlotHoldState.Name(hold_message(hold, now).state)
             raise FailedPrecondition(
                 f"{hold_name} is no longer held ({state})", reason="HOLD_NOT_HELD", metadata={"state": state}
@@ -224,7 +211,7 @@ async def settle_in_slot(
     booked, conflicting slots are removed and `scheduling.slot.booked` is emitted."""
     entry_id = entry.split("/", 1)[1]
     await take_slot(uow, slot, entry_id)
-    await uow.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id))
+    await HoldRepository(uow).delete_blocks(hold.id)
     hold.state = opb.SLOT_HOLD_STATE_BOOKED
     hold.session_id = entry_id
     await auto_remove(uow, company_id, slot, type_msg, entry)

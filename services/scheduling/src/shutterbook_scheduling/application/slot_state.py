@@ -1,32 +1,26 @@
 """What state online time slots are in: their rows read, booked or removed, and the open-slot
-decision shared by listing, holding and booking; releasing a booking's slot.
+decision shared by listing, holding and booking; releasing a booking's slot. The rows are read
+and written through storage/slot_repository.py, the blocks the decision weighs through
+storage/slot_neighbours.py; the decision itself is domain/online_slots.py's.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import delete, inspect, literal, select, union_all
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import FailedPrecondition, NotFound
 from shutterbook_kit.resource_names import parse_name
-from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.scope import scoped
+from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import online_slots as rules
 from shutterbook_scheduling.storage import records
-from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, ScheduleRow, SessionRow
-from shutterbook_scheduling.storage.online_models import (
-    HoldBlockRow,
-    SlotRemovalRow,
-    TimeSlotRow,
-    TimeSlotScheduleRow,
-)
-from shutterbook_scheduling.storage.open_slots import free_of_bookings as free_of_bookings  # holds take slots with it
+from shutterbook_scheduling.storage.online_models import TimeSlotRow
+from shutterbook_scheduling.storage.slot_neighbours import busy_and_held_blocks
+from shutterbook_scheduling.storage.slot_repository import SlotRepository, loaded_schedule_ids
 
 
 def slot_message(
@@ -65,18 +59,7 @@ async def removed_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
     """The slots among these that a live booking removed."""
     if not slot_ids:
         return set()
-    # one statement: removals by live sessions, and by live appointments
-    found = await uow.session.scalars(
-        union_all(
-            select(SlotRemovalRow.slot_id)
-            .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
-            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled),
-            select(SlotRemovalRow.slot_id)
-            .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
-            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled),
-        )
-    )
-    return set(found.all())
+    return await SlotRepository(uow).removed_ids(slot_ids)
 
 
 async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
@@ -84,20 +67,13 @@ async def booked_ids(uow: UnitOfWork, slots: list[TimeSlotRow]) -> set[str]:
     by_session = {s.booked_session_id: s.id for s in slots if s.booked_session_id}
     if not by_session:
         return set()
-    entry_ids = list(by_session)
-    live = await uow.session.scalars(
-        union_all(
-            select(SessionRow.id).where(SessionRow.id.in_(entry_ids), ~SessionRow.cancelled),
-            select(AppointmentRow.id).where(AppointmentRow.id.in_(entry_ids), ~AppointmentRow.cancelled),
-        )
-    )
-    return {by_session[entry_id] for entry_id in live.all()}
+    live = await SlotRepository(uow).live_entry_ids(list(by_session))
+    return {by_session[entry_id] for entry_id in live}
 
 
 async def load_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str = "name") -> TimeSlotRow:
     slot_id = parse_name(name, "timeSlots", field=field)
-    query = select(TimeSlotRow).where(TimeSlotRow.id == slot_id, TimeSlotRow.company_id == company_id)
-    row = await uow.session.scalar(scoped(query, TimeSlotRow.location_id))
+    row = await SlotRepository(uow).in_scope(company_id, slot_id, caller_scope())
     if row is None:
         raise NotFound(f"{name} not found")
     remember_schedules(uow, row)
@@ -108,9 +84,11 @@ def remember_schedules(uow: UnitOfWork, slot: TimeSlotRow) -> None:
     """Where the unit of work memoizes (`uow.memo`), the slot's schedule ids as its row was
     just read with them (`TimeSlotRow.schedules` loads with the row): `schedules_of` then
     reads them no more."""
-    if uow.memo is not None and "schedules" not in inspect(slot).unloaded:
-        ordered = sorted(slot.schedules, key=lambda s: s.position)
-        uow.memo[("schedules_of", slot.id)] = tuple(s.schedule_id for s in ordered)
+    if uow.memo is None:
+        return
+    schedule_ids = loaded_schedule_ids(slot)
+    if schedule_ids is not None:
+        uow.memo[("schedules_of", slot.id)] = schedule_ids
 
 
 async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> list[str]:
@@ -119,7 +97,7 @@ async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRo
     again: what a writer that went first committed (a move, a hold) is what this one sees.
     SQLite's BEGIN IMMEDIATE already serializes writers. Returns the schedule ids, sorted."""
     schedule_ids = await lock_schedules_of(uow, company_id, slot.id)
-    await uow.session.refresh(slot)
+    await SlotRepository(uow).read_again(slot)
     if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
         uow.memo.pop(("schedules_of", slot.id), None)
         remember_schedules(uow, slot)  # read again with the refreshed row
@@ -130,12 +108,7 @@ async def lock_schedules_of(uow: UnitOfWork, company_id: str, slot_id: str) -> l
     """The queue of `lock_slot_schedules` by the slot's id, for a caller that reads the slot's
     row only after it (once, as it is then). Returns the schedule ids, sorted."""
     schedule_ids = sorted((await schedules_of(uow, [slot_id]))[slot_id])
-    await uow.session.execute(
-        select(ScheduleRow.id)
-        .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(schedule_ids))
-        .order_by(ScheduleRow.id)
-        .with_for_update()
-    )
+    await SlotRepository(uow).lock_schedules(company_id, schedule_ids)
     return schedule_ids
 
 
@@ -146,12 +119,7 @@ async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[s
     out: dict[str, list[str]] = {s: list(memo.get(("schedules_of", s), [])) for s in slot_ids}
     missing = [s for s in slot_ids if ("schedules_of", s) not in memo]
     if missing:
-        rows = await uow.session.execute(
-            select(TimeSlotScheduleRow.slot_id, TimeSlotScheduleRow.schedule_id)
-            .where(TimeSlotScheduleRow.slot_id.in_(missing))
-            .order_by(TimeSlotScheduleRow.slot_id, TimeSlotScheduleRow.position)
-        )
-        for slot_id, schedule_id in rows:
+        for slot_id, schedule_id in await SlotRepository(uow).schedule_pairs(missing):
             out[slot_id].append(schedule_id)
         if uow.memo is not None:
             for slot_id in missing:
@@ -170,22 +138,14 @@ async def release_booking(uow: UnitOfWork, company_id: str, session_id: str, ses
     `session_id` is the booking's id; `session_name` its resource name (default
     `sessions/{session_id}`; `appointments/...` for an appointment)."""
     session_name = session_name or f"sessions/{session_id}"
-    booked = (
-        await uow.session.scalars(
-            select(TimeSlotRow).where(TimeSlotRow.company_id == company_id, TimeSlotRow.booked_session_id == session_id)
-        )
-    ).all()
-    removed_slot_ids = list(
-        (await uow.session.scalars(select(SlotRemovalRow.slot_id).where(SlotRemovalRow.session_id == session_id))).all()
-    )
-    await uow.session.execute(delete(SlotRemovalRow).where(SlotRemovalRow.session_id == session_id))
-    for row in booked:
-        row.booked_session_id = ""
-        row.updated_at = utcnow()
-    await uow.session.flush()
+    slots = SlotRepository(uow)
+    booked = await slots.booked_by(company_id, session_id)
+    removed_slot_ids = await slots.removed_by(session_id)
+    await slots.delete_removals_of(session_id)
+    await slots.free(booked)
     candidates = list(booked)
     if removed_slot_ids:
-        candidates += (await uow.session.scalars(select(TimeSlotRow).where(TimeSlotRow.id.in_(removed_slot_ids)))).all()
+        candidates += await slots.of_ids(removed_slot_ids)
     still_removed = await removed_ids(uow, [r.id for r in candidates])
     for row in sorted(candidates, key=lambda r: (r.start_at, r.id)):
         if row.id not in still_removed and not row.booked_session_id:
@@ -219,40 +179,12 @@ async def why_not_open(
             types[slot.type_id] = await load_slot_type(uow, company_id, slot)
     all_schedules = sorted({sid for group in schedules.values() for sid in group})
     widest = max((t.buffer_before_minutes + t.buffer_after_minutes for t in types.values() if t), default=0)
-    lo = min(s.start_at for s in slots) - timedelta(minutes=widest)
-    hi = max(s.end_at for s in slots) + timedelta(minutes=widest)
-    # one statement: the booked blocks (held = 0) and the live hold blocks (held = 1) in reach
-    rows = (
-        await uow.session.execute(
-            union_all(
-                select(
-                    literal(0).label("held"),
-                    CalendarBlockRow.schedule_id,
-                    CalendarBlockRow.occupied_start,
-                    CalendarBlockRow.occupied_end,
-                ).where(
-                    CalendarBlockRow.company_id == company_id,
-                    CalendarBlockRow.schedule_id.in_(all_schedules),
-                    CalendarBlockRow.occupies,
-                    CalendarBlockRow.occupied_start < hi,
-                    CalendarBlockRow.occupied_end > lo,
-                    CalendarBlockRow.entry_id != own_entry,
-                ),
-                select(
-                    literal(1), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end
-                ).where(
-                    HoldBlockRow.company_id == company_id,
-                    HoldBlockRow.schedule_id.in_(all_schedules),
-                    HoldBlockRow.expires_at > now,  # an expired hold frees its slot by itself
-                    HoldBlockRow.occupied_start < hi,
-                    HoldBlockRow.occupied_end > lo,
-                    HoldBlockRow.hold_id != own_hold,
-                ),
-            )
-        )
-    ).all()
-    busy = rules.BusyIndex.of((r[1], r[2], r[3]) for r in rows if not r[0])
-    held = rules.BusyIndex.of((r[1], r[2], r[3]) for r in rows if r[0])
+    reach = rules.reach(((s.start_at, s.end_at) for s in slots), widest)
+    busy_blocks, held_blocks = await busy_and_held_blocks(
+        uow, company_id, all_schedules, reach, now, own_entry=own_entry, own_hold=own_hold
+    )
+    busy = rules.BusyIndex.of(busy_blocks)
+    held = rules.BusyIndex.of(held_blocks)
     out: dict[str, str] = {}
     for slot in slots:
         type_msg = types.get(slot.type_id)

@@ -98,3 +98,23 @@ def why_not_open(slot: SlotFacts, now: datetime, busy: BusyIndex, held: BusyInde
     if any(held.overlaps(s, occupied) for s in slot.schedule_ids):
         return HELD
     return ""
+
+
+def reach(spans: Iterable[tuple[datetime, datetime]], widest_buffers_minutes: int) -> Interval:
+    """Where anything that can make these slots (start, end) busy lies: from the earliest start
+    to the latest end, widened on both sides by the widest buffers (before + after) of their
+    types. `spans` must not be empty."""
+    items = list(spans)
+    widest = timedelta(minutes=widest_buffers_minutes)
+    return Interval(min(s for s, _ in items) - widest, max(e for _, e in items) + widest)
+
+
+def hold_is_live(held: bool, expires_at: datetime, now: datetime) -> bool:
+    """A hold still holds its slot: held, and not expired (an expired hold frees its slot by
+    itself, no sweeper needed)."""
+    return held and expires_at > now
+
+
+def too_many_holds(live: int, limit: int) -> bool:
+    """A client with `live` live holds may not take another one beyond `limit`."""
+    return live >= limit

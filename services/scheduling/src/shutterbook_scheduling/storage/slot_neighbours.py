@@ -1,18 +1,20 @@
 """What lies around online time slots (application/slot_preview.py): the slots an unexpired
-hold takes, and the occupying calendar blocks and other slots on some schedules over a range
-(a generation's conflicts). Queries only."""
+hold takes, the occupying calendar blocks and other slots on some schedules over a range
+(a generation's conflicts), and the booked and held blocks that make slots busy or held (the
+open-slot decision of holding and booking, application/slot_state.py). Queries only."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.storage.models import CalendarBlockRow
-from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotScheduleRow
+from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow, TimeSlotScheduleRow
 
 
 async def held_slot_ids(uow: UnitOfWork, slot_ids: list[str], now: datetime) -> set[str]:
@@ -58,3 +60,50 @@ async def slots_on(
             )
         )
     ).all()
+
+
+async def busy_and_held_blocks(
+    uow: UnitOfWork,
+    company_id: str,
+    schedule_ids: list[str],
+    reach: Interval,
+    now: datetime,
+    *,
+    own_entry: str,
+    own_hold: str,
+) -> tuple[list[tuple[str, datetime, datetime]], list[tuple[str, datetime, datetime]]]:
+    """On these schedules within `reach`: the occupying calendar blocks (not `own_entry`'s), and
+    the unexpired hold blocks (not `own_hold`'s), each as (schedule id, start, end). One
+    statement: the booked blocks (held = 0) and the live hold blocks (held = 1)."""
+    rows = (
+        await uow.session.execute(
+            union_all(
+                select(
+                    literal(0).label("held"),
+                    CalendarBlockRow.schedule_id,
+                    CalendarBlockRow.occupied_start,
+                    CalendarBlockRow.occupied_end,
+                ).where(
+                    CalendarBlockRow.company_id == company_id,
+                    CalendarBlockRow.schedule_id.in_(schedule_ids),
+                    CalendarBlockRow.occupies,
+                    CalendarBlockRow.occupied_start < reach.end,
+                    CalendarBlockRow.occupied_end > reach.start,
+                    CalendarBlockRow.entry_id != own_entry,
+                ),
+                select(
+                    literal(1), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end
+                ).where(
+                    HoldBlockRow.company_id == company_id,
+                    HoldBlockRow.schedule_id.in_(schedule_ids),
+                    HoldBlockRow.expires_at > now,  # an expired hold frees its slot by itself
+                    HoldBlockRow.occupied_start < reach.end,
+                    HoldBlockRow.occupied_end > reach.start,
+                    HoldBlockRow.hold_id != own_hold,
+                ),
+            )
+        )
+    ).all()
+    busy = [(r[1], r[2], r[3]) for r in rows if not r[0]]
+    held = [(r[1], r[2], r[3]) for r in rows if r[0]]
+    return busy, held

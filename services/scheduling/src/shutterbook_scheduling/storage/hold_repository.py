@@ -1,0 +1,137 @@
+"""The slot hold aggregate's repository (application/holds.py, slot_booking.py,
+online_appointments.py): a hold's row and its hold blocks written, a hold read locked (where
+its slot is in the caller's scope), the expired hold blocks of some schedules cleaned, a
+client's live holds counted, the hold a booking was made through. Rows in and out
+(`SlotHoldRow`); the decisions are the use cases' and domain/online_slots.py's.
+
+The statements are the ones the booking path was tuned with (issue 19): one per method, in the
+order the use case calls them. A hold's blocks are flushed when written, so that PostgreSQL's
+exclusion constraint on `online_hold_blocks` refuses an overlapping hold there (the
+IntegrityError reaches the use case, which answers SLOT_NOT_OPEN).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.locations import Scope
+from shutterbook_scheduling.domain.rules import Interval
+from shutterbook_scheduling.storage.lists import within
+from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow, TimeSlotRow
+
+
+class HoldRepository:
+    """Slot holds' rows and hold blocks in one unit of work."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.session = uow.session
+
+    @staticmethod
+    def new_hold(
+        company_id: str, slot_id: str, client_id: str, state: int, expires: datetime, now: datetime
+    ) -> SlotHoldRow:
+        """A new hold's row, not written yet (`add`)."""
+        return SlotHoldRow(
+            id=str(uuid.uuid4()),
+            company_id=company_id,
+            slot_id=slot_id,
+            client_id=client_id,
+            state=state,
+            expires_at=expires,
+            session_id="",
+            created_at=now,
+        )
+
+    def add(self, hold: SlotHoldRow) -> None:
+        """The hold's row, written with the unit of work's next flush."""
+        self.session.add(hold)
+
+    async def write_blocks(
+        self, hold: SlotHoldRow, schedule_ids: list[str], occupied: Interval, expires: datetime
+    ) -> None:
+        """The hold's blocks on these schedules, flushed now (an overlapping hold's blocks
+        refuse them: IntegrityError)."""
+        for schedule_id in schedule_ids:
+            self.session.add(
+                HoldBlockRow(
+                    hold_id=hold.id,
+                    company_id=hold.company_id,
+                    schedule_id=schedule_id,
+                    occupied_start=occupied.start,
+                    occupied_end=occupied.end,
+                    expires_at=expires,
+                )
+            )
+        await self.session.flush()
+
+    async def delete_blocks(self, hold_id: str) -> None:
+        await self.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold_id))
+
+    async def expired_holds(self, company_id: str, schedule_ids: list[str], now: datetime) -> Sequence[SlotHoldRow]:
+        """The expired hold blocks of these schedules deleted; the holds they were of that are
+        still held (the caller ends them as expired). Nothing is written when none expired."""
+        hold_ids = set(
+            (
+                await self.session.scalars(
+                    select(HoldBlockRow.hold_id).where(
+                        HoldBlockRow.company_id == company_id,
+                        HoldBlockRow.schedule_id.in_(schedule_ids),
+                        HoldBlockRow.expires_at <= now,
+                    )
+                )
+            ).all()
+        )
+        if not hold_ids:
+            return []
+        await self.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id.in_(hold_ids)))
+        return (
+            await self.session.scalars(
+                select(SlotHoldRow).where(SlotHoldRow.id.in_(hold_ids), SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD)
+            )
+        ).all()
+
+    async def live_count(self, company_id: str, client_id: str, now: datetime) -> int:
+        """The client's holds held and not expired."""
+        live = await self.session.scalar(
+            select(func.count())
+            .select_from(SlotHoldRow)
+            .where(
+                SlotHoldRow.company_id == company_id,
+                SlotHoldRow.client_id == client_id,
+                SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD,
+                SlotHoldRow.expires_at > now,
+            )
+        )
+        return live or 0
+
+    async def locked(self, company_id: str, hold_id: str, scope: Scope) -> SlotHoldRow | None:
+        """The hold, locked (FOR UPDATE); None when there is none or its slot's location is
+        outside `scope` (a hold is where its slot is)."""
+        visible_slots = within(
+            select(TimeSlotRow.id).where(TimeSlotRow.company_id == company_id), TimeSlotRow.location_id, scope
+        )
+        found: SlotHoldRow | None = await self.session.scalar(
+            select(SlotHoldRow)
+            .where(
+                SlotHoldRow.id == hold_id, SlotHoldRow.company_id == company_id, SlotHoldRow.slot_id.in_(visible_slots)
+            )
+            .with_for_update()
+        )
+        return found
+
+    async def booked_through(self, company_id: str, entry_id: str) -> str | None:
+        """The id of the hold the booking `entry_id` was made through, if any."""
+        found: str | None = await self.session.scalar(
+            select(SlotHoldRow.id).where(
+                SlotHoldRow.company_id == company_id,
+                SlotHoldRow.session_id == entry_id,
+                SlotHoldRow.state == opb.SLOT_HOLD_STATE_BOOKED,
+            )
+        )
+        return found
