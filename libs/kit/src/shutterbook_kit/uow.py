@@ -28,6 +28,41 @@ M = TypeVar("M", bound=Message)
 log = logging.getLogger(__name__)
 
 
+class _PostgresDoNothing(postgresql.dml.OnConflictDoNothing):
+    """`ON CONFLICT DO NOTHING` without a target: one text, so its class alone is its cache key."""
+
+    inherit_cache = True
+    _traverse_internals: list[Any] = []  # nothing in it varies
+
+
+class _SqliteDoNothing(sqlite.dml.OnConflictDoNothing):
+    inherit_cache = True
+    _traverse_internals: list[Any] = []
+
+
+class _PostgresInsertMissing(postgresql.Insert):
+    """The dialect's `INSERT` as `insert_missing` uses it, in SQLAlchemy's compiled cache (the
+    dialect's own classes stay out of it, `inherit_cache = False`: a conflict clause with a
+    target or a SET is not in their cache key). Here the clause is always `_PostgresDoNothing`,
+    so the table and the columns given tell two statements apart, as the key does."""
+
+    inherit_cache = True
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self._post_values_clause = _PostgresDoNothing()
+
+
+class _SqliteInsertMissing(sqlite.Insert):
+    """`_PostgresInsertMissing` for SQLite."""
+
+    inherit_cache = True
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self._post_values_clause = _SqliteDoNothing()
+
+
 class UnitOfWork:
     """`async with UnitOfWork(db) as uow: ...; await uow.commit()`.
 
@@ -165,8 +200,8 @@ class UnitOfWork:
         this unit of work or by a concurrent one (which this waits for on PostgreSQL). Lock it
         next to change it: two first writers then queue on the row instead of one of them
         failing on the primary key."""
-        dialect: Any = sqlite if self.db.is_sqlite else postgresql
-        await self.session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+        insert = _SqliteInsertMissing if self.db.is_sqlite else _PostgresInsertMissing
+        await self.session.execute(insert(model).values(**values))
 
     def touches(self, company_id: str) -> None:
         """Name a company this unit of work changes, for the commit listeners, when neither an
