@@ -27,16 +27,55 @@ from datetime import datetime, timedelta
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import Update, or_, select, update
+from sqlalchemy import Update, bindparam, or_, select, update
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
-from shutterbook_kit.schema import OutboxMessage, utcnow
+from shutterbook_kit.schema import OutboxMessage, UtcDateTime, utcnow
 from shutterbook_kit.telemetry import extract_context, inject_headers
 from shutterbook_kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
+
+
+# The relay's statements, built once (a statement built per round cost as much CPU as its run).
+# No session holds these rows: nothing to synchronize.
+_AS_IS = {"synchronize_session": False}
+_NOW = bindparam("now", type_=UtcDateTime)
+# published: only rows this relay still holds (another may have taken one whose lease ran out)
+_MARK = (
+    update(OutboxMessage)
+    .where(OutboxMessage.seq.in_(bindparam("seqs", expanding=True)), OutboxMessage.claimed_by == bindparam("relay_id"))
+    .values(published_at=_NOW, claimed_by=None, claimed_until=None)
+)
+
+
+def _claim_statement(batch_size: int) -> Update:
+    """Claim up to `batch_size` rows nobody holds, returning them: one statement."""
+    claimable = (
+        select(OutboxMessage.seq)
+        .where(
+            OutboxMessage.published_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < _NOW),
+        )
+        .order_by(OutboxMessage.seq)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serializes via BEGIN IMMEDIATE
+        .cte("claimable")
+        # evaluated once (a locking subquery the planner rescanned could lock other rows)
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        update(OutboxMessage)
+        .where(OutboxMessage.seq == claimable.c.seq)
+        .values(
+            claimed_by=bindparam("relay_id"),
+            claimed_until=bindparam("lease_until", type_=UtcDateTime),
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage)  # the claimed rows, in the same statement
+    )
 
 
 @dataclass
@@ -70,6 +109,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         # seqs published and acknowledged, not marked yet: the next claim's transaction marks them
         self._published: list[int] = []
+        self._claim_rows = _claim_statement(batch_size)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.relay_id)
@@ -146,32 +186,15 @@ class OutboxRelay:
         marks = list(self._published)
         if not marks and self.db.is_sqlite and not await self._anything_to_claim(now):
             return []
-        claimable = (
-            select(OutboxMessage.seq)
-            .where(
-                OutboxMessage.published_at.is_(None),
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-            )
-            .order_by(OutboxMessage.seq)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serializes via BEGIN IMMEDIATE
-            .cte("claimable")
-            # evaluated once (a locking subquery the planner rescanned could lock other rows)
-            .prefix_with("MATERIALIZED", dialect="postgresql")
-        )
         async with UnitOfWork(self.db) as uow:
             if marks:  # first, so that none of them is claimed again below
-                await uow.session.execute(self._mark(marks, now))
-            claimed = await uow.session.scalars(
-                update(OutboxMessage)
-                .where(OutboxMessage.seq == claimable.c.seq)
-                .values(
-                    claimed_by=self.relay_id,
-                    claimed_until=now + self.lease,
-                    attempts=OutboxMessage.attempts + 1,
+                await uow.session.execute(
+                    _MARK, {"seqs": marks, "relay_id": self.relay_id, "now": now}, execution_options=_AS_IS
                 )
-                .returning(OutboxMessage),  # the claimed rows, in the same statement
-                execution_options={"synchronize_session": False},
+            claimed = await uow.session.scalars(
+                self._claim_rows,
+                {"now": now, "relay_id": self.relay_id, "lease_until": now + self.lease},
+                execution_options=_AS_IS,
             )
             rows = sorted(claimed.all(), key=lambda row: row.seq)
             if rows or marks:
@@ -210,20 +233,14 @@ class OutboxRelay:
             published += 1
         return published
 
-    def _mark(self, seqs: list[int], now: datetime) -> Update:
-        """Published: only rows this relay still holds (another may have taken one whose lease ran out)."""
-        return (
-            update(OutboxMessage)
-            .where(OutboxMessage.seq.in_(seqs), OutboxMessage.claimed_by == self.relay_id)
-            .values(published_at=now, claimed_by=None, claimed_until=None)
-        )
-
     async def _mark_published(self) -> None:
         """Mark what was published and not marked yet, on its own (at stop)."""
         marks = list(self._published)
         if not marks:
             return
         async with UnitOfWork(self.db) as uow:
-            await uow.session.execute(self._mark(marks, utcnow()))
+            await uow.session.execute(
+                _MARK, {"seqs": marks, "relay_id": self.relay_id, "now": utcnow()}, execution_options=_AS_IS
+            )
             await uow.commit()
         del self._published[: len(marks)]
