@@ -56,6 +56,7 @@ from shutterbook_devstack.nats_server import free_port
 from shutterbook_gateway import main as gateway_main
 from shutterbook_kit.grpc_server import KitServerInterceptor
 from shutterbook_kit.schema import utcnow
+from shutterbook_kit.telemetry import configure_telemetry
 
 LAG_COUNT, LAG_SECONDS = 50, 120.0  # hold/release pairs
 VISIBLE_SECONDS = 10.0  # one change not seen within this: reported as a miss
@@ -447,6 +448,9 @@ async def run_on(label: str, url: str, nats_url: str) -> None:
 
 
 async def main() -> None:
+    # the services here as their command line runs them (kit cli.py): the tracer provider from
+    # OTEL_* (no exporter: no span recorded), so their interceptors and engines are a service's
+    configure_telemetry("bench")
     await on_each_backend("booking_path", run_on)
 
 

@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import DomainError, InvalidArgument, Violations
-from shutterbook_kit.schema import IdempotencyRecord, utcnow
+from shutterbook_kit.schema import IdempotencyRecord, KitBase, utcnow
 from shutterbook_kit.uow import UnitOfWork
 
 R = TypeVar("R", bound=Message)
@@ -23,6 +23,7 @@ R = TypeVar("R", bound=Message)
 # twin's own booking, a slot the twin took).
 RACE_FAILURES = (DBAPIError, DomainError)
 Refusal = Callable[[Exception], Awaitable[Exception | None]]
+_RECORD_INSERT = insert(KitBase.metadata.tables[IdempotencyRecord.__tablename__])
 
 
 def request_fingerprint(request: Message) -> str:
@@ -100,16 +101,17 @@ async def run_idempotent(
                     return replay
             attempted = True
             result = await work(uow)
-            if request_id:
-                uow.session.add(
-                    IdempotencyRecord(
-                        company_id=company_id,
-                        scope=scope,
-                        request_id=request_id,
-                        request_hash=fingerprint,
-                        response=result.SerializeToString(deterministic=True),
-                        created_at=utcnow(),
-                    )
+            if request_id:  # a Core INSERT: no ORM object to track and flush, nothing reads it back
+                await uow.session.execute(
+                    _RECORD_INSERT,
+                    {
+                        "company_id": company_id,
+                        "scope": scope,
+                        "request_id": request_id,
+                        "request_hash": fingerprint,
+                        "response": result.SerializeToString(deterministic=True),
+                        "created_at": utcnow(),
+                    },
                 )
             await uow.commit()
             return result

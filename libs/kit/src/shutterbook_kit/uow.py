@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,12 +21,50 @@ from shutterbook_kit import audit as audit_trail
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import READONLY, WRITE_GATE_TIMEOUT_SECONDS, Database
 from shutterbook_kit.events import EventType
-from shutterbook_kit.schema import OutboxMessage, utcnow
+from shutterbook_kit.schema import KitBase, OutboxMessage, utcnow
 from shutterbook_kit.telemetry import inject_headers
 
 M = TypeVar("M", bound=Message)
 
 log = logging.getLogger(__name__)
+
+
+class _PostgresDoNothing(postgresql.dml.OnConflictDoNothing):
+    """`ON CONFLICT DO NOTHING` without a target: one text, so its class alone is its cache key."""
+
+    inherit_cache = True
+    _traverse_internals: list[Any] = []  # nothing in it varies
+
+
+class _SqliteDoNothing(sqlite.dml.OnConflictDoNothing):
+    inherit_cache = True
+    _traverse_internals: list[Any] = []
+
+
+class _PostgresInsertMissing(postgresql.Insert):
+    """The dialect's `INSERT` as `insert_missing` uses it, in SQLAlchemy's compiled cache (the
+    dialect's own classes stay out of it, `inherit_cache = False`: a conflict clause with a
+    target or a SET is not in their cache key). Here the clause is always `_PostgresDoNothing`,
+    so the table and the columns given tell two statements apart, as the key does."""
+
+    inherit_cache = True
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self._post_values_clause = _PostgresDoNothing()
+
+
+class _SqliteInsertMissing(sqlite.Insert):
+    """`_PostgresInsertMissing` for SQLite."""
+
+    inherit_cache = True
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self._post_values_clause = _SqliteDoNothing()
+
+
+_OUTBOX_INSERT = insert(KitBase.metadata.tables[OutboxMessage.__tablename__])
 
 
 class UnitOfWork:
@@ -48,8 +87,9 @@ class UnitOfWork:
         self.readonly = readonly
         self._session: AsyncSession | None = None
         self._wrote_events = False
-        # the events' outbox rows, added to the session at commit: one INSERT for all of them
-        self._outbox: list[OutboxMessage] = []
+        # the events' outbox rows, inserted at commit: one INSERT for all of them, a Core one
+        # (no ORM objects to track and flush, no RETURNING of their keys: nothing reads them back)
+        self._outbox: list[dict[str, Any]] = []
         self._gate: asyncio.Lock | None = None
         self._companies: set[str] = set()
         # Reference reads memoized for this transaction (a type, a location read three times
@@ -125,15 +165,15 @@ class UnitOfWork:
         headers: dict[str, str] = {}
         inject_headers(headers)  # the producing request's trace continues in the relay and consumers
         self._outbox.append(
-            OutboxMessage(
-                event_id=event_id,
-                subject=subject,
-                company_id=company_id,
-                payload=envelope.SerializeToString(deterministic=True),
-                headers=headers,
-                created_at=utcnow(),
-                attempts=0,
-            )
+            {
+                "event_id": event_id,
+                "subject": subject,
+                "company_id": company_id,
+                "payload": envelope.SerializeToString(deterministic=True),
+                "headers": headers,
+                "created_at": utcnow(),
+                "attempts": 0,
+            }
         )
         self._wrote_events = True
         self._companies.add(company_id)
@@ -165,8 +205,8 @@ class UnitOfWork:
         this unit of work or by a concurrent one (which this waits for on PostgreSQL). Lock it
         next to change it: two first writers then queue on the row instead of one of them
         failing on the primary key."""
-        dialect: Any = sqlite if self.db.is_sqlite else postgresql
-        await self.session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+        insert = _SqliteInsertMissing if self.db.is_sqlite else _PostgresInsertMissing
+        await self.session.execute(insert(model).values(**values))
 
     def touches(self, company_id: str) -> None:
         """Name a company this unit of work changes, for the commit listeners, when neither an
@@ -175,8 +215,8 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._outbox:  # in the order emitted (the relay publishes by `seq`)
-            self.session.add_all(self._outbox)
-            self._outbox = []
+            rows, self._outbox = self._outbox, []
+            await self.session.execute(_OUTBOX_INSERT, rows)
         await self.session.commit()
         if self._wrote_events:
             self.db.outbox_written.set()
