@@ -7,8 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
+from shutterbook_scheduling import events
 from shutterbook_scheduling.api import picture_day_convert as convert
+from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.domain import picture_days as rules
 
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
@@ -58,3 +61,38 @@ def test_issued_codes_name_each_family_with_its_code() -> None:
     assert [(c.family, c.client, c.display_name, c.email, c.access_code) for c in msg.access_codes] == [
         ("pictureDays/d1/families/c", "clients/c", "The Carters", "c@example.com", "secret-code")
     ]
+
+
+BOOKING = rules.Booking("b1", "d1", "c", "s1", ("clients/c/familyMembers/m",), "x1", False, NOW)
+SESSION = ev.SessionSnapshot(session="sessions/x1", client="clients/c")
+
+
+def test_a_booked_event_names_the_booking_the_day_and_the_children() -> None:
+    event = BookingEvent(Change.BOOKED, DAY, BOOKING, ("Ann",), SESSION, assigned_at_close=True)
+    subject, msg = convert.booking_event(event)
+    assert subject is events.PICTURE_DAY_BOOKING_BOOKED
+    assert msg == ev.PictureDayBookingBookedEvent(
+        booking=ev.PictureDayBookingSnapshot(
+            booking="pictureDays/d1/bookings/b1", picture_day_display_name="Fall portraits",
+            client="clients/c", children_display_names=["Ann"], session=SESSION,
+        ),
+        assigned_at_close=True,
+    )  # fmt: skip
+
+
+def test_a_rescheduled_event_carries_the_times_before_the_move() -> None:
+    before = (NOW - timedelta(hours=2), NOW - timedelta(hours=1))
+    subject, msg = convert.booking_event(
+        BookingEvent(Change.RESCHEDULED, DAY, BOOKING, ("Ann",), SESSION, previous=before)
+    )
+    assert subject is events.PICTURE_DAY_BOOKING_RESCHEDULED
+    assert isinstance(msg, ev.PictureDayBookingRescheduledEvent)
+    assert (msg.previous_start_time.ToDatetime(UTC), msg.previous_end_time.ToDatetime(UTC)) == before
+    assert msg.booking.session == SESSION
+
+
+def test_a_cancelled_event_is_the_booking_alone() -> None:
+    subject, msg = convert.booking_event(BookingEvent(Change.CANCELLED, DAY, BOOKING, ("Ann",), SESSION))
+    assert subject is events.PICTURE_DAY_BOOKING_CANCELLED
+    assert isinstance(msg, ev.PictureDayBookingCancelledEvent)
+    assert msg.booking.children_display_names == ["Ann"]

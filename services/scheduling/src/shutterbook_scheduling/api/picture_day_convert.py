@@ -1,6 +1,7 @@
 """The picture day aggregate at the API edge: domain objects (domain/picture_days.py) to response
 messages (a day with its window and progress, families, slots in the location's zone, bookings,
-what an access code shows). One converter module for the aggregate.
+what an access code shows), and the bookings' events (`announce_booking`, passed down to the
+use cases as their `picture_day_events.Announce`). One converter module for the aggregate.
 
 A day's own settings travel as the message it was created with (`PictureDay.created`, written
 by application/picture_days.create_picture_day); its window and progress are set on it here."""
@@ -9,13 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.events import EventType
 from shutterbook_kit.pagination import Page
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
 from shutterbook_scheduling.application.bulk_jobs import local_slot
 from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.application.picture_day_refs import (
     COLLECTION,
     booking_name,
@@ -165,3 +172,40 @@ def access_message(access: FamilyAccess) -> pdpb.PictureDayAccess:
         free_slots=[slot_message(s, zone) for s in access.slots],
         location=created.template.location,
     )
+
+
+def booking_snapshot(event: BookingEvent[ev.SessionSnapshot]) -> ev.PictureDayBookingSnapshot:
+    return ev.PictureDayBookingSnapshot(
+        booking=booking_name(event.day.id, event.booking.id),
+        picture_day_display_name=created_message(event.day).display_name,
+        client=f"clients/{event.booking.client_id}",
+        children_display_names=event.children_display_names,
+        session=event.session,
+    )
+
+
+def booking_event(
+    event: BookingEvent[ev.SessionSnapshot],
+) -> tuple[
+    EventType[Any],
+    ev.PictureDayBookingBookedEvent | ev.PictureDayBookingRescheduledEvent | ev.PictureDayBookingCancelledEvent,
+]:
+    """A booking's event: its subject and its message."""
+    snap = booking_snapshot(event)
+    if event.change is Change.BOOKED:
+        return events.PICTURE_DAY_BOOKING_BOOKED, ev.PictureDayBookingBookedEvent(
+            booking=snap, assigned_at_close=event.assigned_at_close
+        )
+    if event.change is Change.RESCHEDULED:
+        assert event.previous is not None
+        start, end = event.previous
+        return events.PICTURE_DAY_BOOKING_RESCHEDULED, ev.PictureDayBookingRescheduledEvent(
+            booking=snap, previous_start_time=ts(start), previous_end_time=ts(end)
+        )
+    return events.PICTURE_DAY_BOOKING_CANCELLED, ev.PictureDayBookingCancelledEvent(booking=snap)
+
+
+def announce_booking(uow: UnitOfWork, company_id: str, event: BookingEvent[ev.SessionSnapshot]) -> None:
+    """Emit a booking's event in `uow` (the use cases' `picture_day_events.Announce`)."""
+    subject, message = booking_event(event)
+    uow.emit(subject, company_id, message)

@@ -75,17 +75,23 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def CreatePictureDayBooking(
         self, request: pdpb.CreatePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.create_booking(self.db, _company(), request, convert.booking_message)
+        return await picture_day_bookings.create_booking(
+            self.db, _company(), request, convert.booking_message, convert.announce_booking
+        )
 
     async def ReschedulePictureDayBooking(
         self, request: pdpb.ReschedulePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.reschedule_booking(self.db, _company(), request, convert.booking_message)
+        return await picture_day_bookings.reschedule_booking(
+            self.db, _company(), request, convert.booking_message, convert.announce_booking
+        )
 
     async def CancelPictureDayBooking(
         self, request: pdpb.CancelPictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.cancel_booking(self.db, _company(), request, convert.booking_message)
+        return await picture_day_bookings.cancel_booking(
+            self.db, _company(), request, convert.booking_message, convert.announce_booking
+        )
 
     async def IssuePictureDayAccessCodes(
         self, request: pdpb.IssuePictureDayAccessCodesRequest, context: Context
@@ -106,17 +112,23 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def BookPictureDayByCode(
         self, request: pdpb.BookPictureDayByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.book_by_code(self.db, _company(), request, convert.booking_message)
+        return await picture_day_codes.book_by_code(
+            self.db, _company(), request, convert.booking_message, convert.announce_booking
+        )
 
     async def ReschedulePictureDayBookingByCode(
         self, request: pdpb.ReschedulePictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.reschedule_by_code(self.db, _company(), request, convert.booking_message)
+        return await picture_day_codes.reschedule_by_code(
+            self.db, _company(), request, convert.booking_message, convert.announce_booking
+        )
 
     async def CancelPictureDayBookingByCode(
         self, request: pdpb.CancelPictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.cancel_by_code(self.db, _company(), request, convert.booking_message)
+        return await picture_day_codes.cancel_by_code(
+            self.db, _company(), request, convert.booking_message, convert.announce_booking
+        )
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:
@@ -142,7 +154,11 @@ class CloseWorker(PeriodicWorker):
             if self.stopping:
                 break
             made = await picture_day_close.close_day(
-                self.db, day_id, owner=self.owner, lease_seconds=self.lease_seconds
+                self.db,
+                day_id,
+                owner=self.owner,
+                lease_seconds=self.lease_seconds,
+                announce=convert.announce_booking,
             )
             if made is not None:
                 self.closed += 1

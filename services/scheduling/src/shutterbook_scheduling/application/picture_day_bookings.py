@@ -32,7 +32,7 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application import bulk_jobs, picture_day_events
-from shutterbook_scheduling.application.common import to_date
+from shutterbook_scheduling.application.common import from_ts, to_date
 from shutterbook_scheduling.application.entries import (
     Attempt,
     EntryChange,
@@ -44,6 +44,7 @@ from shutterbook_scheduling.application.entries import (
     session_from_row,
     session_snapshot,
 )
+from shutterbook_scheduling.application.picture_day_events import Announce
 from shutterbook_scheduling.application.picture_day_refs import COLLECTION, child_key, slot_name
 from shutterbook_scheduling.application.picture_day_release import release
 from shutterbook_scheduling.application.picture_days import load_day
@@ -116,6 +117,7 @@ def _slot_times(msg: pb.Session, slot: rules.Slot, zone: ZoneInfo) -> None:
 async def book(
     uow: UnitOfWork,
     attempt: Attempt,
+    announce: Announce,
     company_id: str,
     day: rules.PictureDay,
     client_id: str,
@@ -142,7 +144,9 @@ async def book(
     booking = rules.Booking(booking_id, day.id, client_id, slot.id, tuple(children), session_id, False, utcnow())
     await PictureDayRepository(uow).add_booking(company_id, booking)
     session = session_snapshot(msg, plan.type_msg, status, plan.location)
-    await picture_day_events.booked(uow, company_id, day, booking, session, assigned_at_close=assigned_at_close)
+    await picture_day_events.booked(
+        uow, announce, company_id, day, booking, session, assigned_at_close=assigned_at_close
+    )
     return booking, slot
 
 
@@ -153,6 +157,7 @@ async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[
 async def book_checked(
     uow: UnitOfWork,
     attempt: Attempt,
+    announce: Announce,
     company_id: str,
     day: rules.PictureDay,
     client_id: str,
@@ -177,11 +182,11 @@ async def book_checked(
         v.add(f"{prefix}children" if index is None else f"{prefix}children[{index}]", problem)
     v.raise_if_any()
     row = await _slot(uow, day.id, slot_id, slot)
-    return await book(uow, attempt, company_id, day, client_id, row, children)
+    return await book(uow, attempt, announce, company_id, day, client_id, row, children)
 
 
 async def create_booking(
-    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest, answer: Answer
+    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest, answer: Answer, announce: Announce
 ) -> pdpb.PictureDayBooking:
     day_id = parse_name(request.parent, COLLECTION, field="parent")
     v = Violations()
@@ -195,6 +200,7 @@ async def create_booking(
         booked = await book_checked(
             uow,
             attempt,
+            announce,
             company_id,
             day,
             client_id,
@@ -227,6 +233,7 @@ async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rul
 async def _change_session(
     uow: UnitOfWork,
     attempt: Attempt,
+    announce: Announce,
     company_id: str,
     day: rules.PictureDay,
     booking: rules.Booking,
@@ -253,14 +260,15 @@ async def _change_session(
     snapshot = session_snapshot(msg, plan.type_msg, status)
     if slot is None:
         uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
-        await picture_day_events.cancelled(uow, company_id, day, booking, snapshot)
+        await picture_day_events.cancelled(uow, announce, company_id, day, booking, snapshot)
         return
     event = ev.SessionRescheduledEvent(session=snapshot)
     emit_rescheduled(uow, company_id, events.SESSION_RESCHEDULED, event, before)
-    await picture_day_events.rescheduled(uow, company_id, day, booking, event)
+    previous = from_ts(before.start_time), from_ts(before.end_time)
+    await picture_day_events.rescheduled(uow, announce, company_id, day, booking, snapshot, previous)
 
 
-async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> Booked:
+async def move(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_id: str, name: str, slot: str) -> Booked:
     """Move the booking `name` to the free slot named `slot` (bad: a violation of `slot`)."""
     day, booking = await load_booking(uow, company_id, name)
     v = Violations()
@@ -275,11 +283,11 @@ async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, sl
         return booking, target
     target = await take_slot(uow, target, booking.id, slot)
     booking = await PictureDayRepository(uow).move_booking(booking, target.id)
-    await _change_session(uow, attempt, company_id, day, booking, target)
+    await _change_session(uow, attempt, announce, company_id, day, booking, target)
     return booking, target
 
 
-async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) -> Booked:
+async def cancel(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_id: str, name: str) -> Booked:
     """Cancel the booking `name`: its session cancelled, its slot and children free (again: no-op)."""
     day, booking = await load_booking(uow, company_id, name)
     slot = await _slot(uow, day.id, booking.slot_id, slot_name(day.id, booking.slot_id))
@@ -287,12 +295,16 @@ async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) 
         return booking, slot
     check_open(day, utcnow())
     booking = await release(uow, booking)
-    await _change_session(uow, attempt, company_id, day, booking, None)
+    await _change_session(uow, attempt, announce, company_id, day, booking, None)
     return booking, slot
 
 
 async def reschedule_booking(
-    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingRequest, answer: Answer
+    db: Database,
+    company_id: str,
+    request: pdpb.ReschedulePictureDayBookingRequest,
+    answer: Answer,
+    announce: Announce,
 ) -> pdpb.PictureDayBooking:
     day_id, _ = _booking_ids(request.name)
     v = Violations()
@@ -300,7 +312,7 @@ async def reschedule_booking(
     v.raise_if_any()
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return answer(*await move(uow, attempt, company_id, request.name, request.slot))
+        return answer(*await move(uow, attempt, announce, company_id, request.name, request.slot))
 
     return await run_booking(
         db,
@@ -314,12 +326,12 @@ async def reschedule_booking(
 
 
 async def cancel_booking(
-    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest, answer: Answer
+    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest, answer: Answer, announce: Announce
 ) -> pdpb.PictureDayBooking:
     _booking_ids(request.name)
 
     async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return answer(*await cancel(uow, attempt, company_id, request.name))
+        return answer(*await cancel(uow, attempt, announce, company_id, request.name))
 
     return await run_booking(
         db,

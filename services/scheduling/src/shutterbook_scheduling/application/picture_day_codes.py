@@ -32,6 +32,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import picture_day_bookings as bookings
 from shutterbook_scheduling.application import picture_days
 from shutterbook_scheduling.application.entries import Attempt, run_booking
+from shutterbook_scheduling.application.picture_day_events import Announce
 from shutterbook_scheduling.application.picture_day_refs import COLLECTION
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import picture_days as rules
@@ -171,31 +172,43 @@ async def _own_booking(uow: UnitOfWork, day: rules.PictureDay, family: rules.Fam
 
 
 async def book_by_code(
-    db: Database, company_id: str, request: pdpb.BookPictureDayByCodeRequest, answer: bookings.Answer
+    db: Database,
+    company_id: str,
+    request: pdpb.BookPictureDayByCodeRequest,
+    answer: bookings.Answer,
+    announce: Announce,
 ) -> pdpb.PictureDayBooking:
     async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
         return await bookings.book_checked(
-            uow, attempt, company_id, day, family.client_id, request.slot, list(request.children), prefix=""
+            uow, attempt, announce, company_id, day, family.client_id, request.slot, list(request.children), prefix=""
         )
 
     return await _as_family(db, company_id, request, work, answer)
 
 
 async def reschedule_by_code(
-    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingByCodeRequest, answer: bookings.Answer
+    db: Database,
+    company_id: str,
+    request: pdpb.ReschedulePictureDayBookingByCodeRequest,
+    answer: bookings.Answer,
+    announce: Announce,
 ) -> pdpb.PictureDayBooking:
     async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
         name = await _own_booking(uow, day, family, request.booking)
-        return await bookings.move(uow, attempt, company_id, name, request.slot)
+        return await bookings.move(uow, attempt, announce, company_id, name, request.slot)
 
     return await _as_family(db, company_id, request, work, answer)
 
 
 async def cancel_by_code(
-    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingByCodeRequest, answer: bookings.Answer
+    db: Database,
+    company_id: str,
+    request: pdpb.CancelPictureDayBookingByCodeRequest,
+    answer: bookings.Answer,
+    announce: Announce,
 ) -> pdpb.PictureDayBooking:
     async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
         name = await _own_booking(uow, day, family, request.booking)
-        return await bookings.cancel(uow, attempt, company_id, name)
+        return await bookings.cancel(uow, attempt, announce, company_id, name)
 
     return await _as_family(db, company_id, request, work, answer)
