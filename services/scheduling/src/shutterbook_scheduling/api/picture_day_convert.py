@@ -1,7 +1,8 @@
 """The picture day aggregate at the API edge: domain objects (domain/picture_days.py) to response
 messages (a day with its window and progress, families, slots in the location's zone, bookings,
-what an access code shows), and the bookings' events (`announce_booking`, passed down to the
-use cases as their `picture_day_events.Announce`). One converter module for the aggregate.
+what an access code shows), a booking request run once per its `request_id` (`booking_once`, the
+idempotency record keeps the answer's message) and the bookings' events (`announce_booking`,
+passed down to the use cases as their `picture_day_events.Announce`). One converter module for the aggregate.
 
 A day's own settings travel as the message it was created with (`PictureDay.created`, written
 by application/picture_days.create_picture_day); its window and progress are set on it here."""
@@ -16,12 +17,15 @@ from zoneinfo import ZoneInfo
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.db import Database
 from shutterbook_kit.events import EventType
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application.bulk_jobs import local_slot
 from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.application.entries import Attempt, run_booking
+from shutterbook_scheduling.application.picture_day_bookings import Once, Work
 from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.application.picture_day_refs import (
     COLLECTION,
@@ -133,6 +137,39 @@ def booking_message(booking: Booking, slot: Slot) -> pdpb.PictureDayBooking:
         cancelled=booking.cancelled,
         create_time=ts(booking.created_at),
     )
+
+
+BookingRequest = (
+    pdpb.CreatePictureDayBookingRequest
+    | pdpb.ReschedulePictureDayBookingRequest
+    | pdpb.CancelPictureDayBookingRequest
+    | pdpb.BookPictureDayByCodeRequest
+    | pdpb.ReschedulePictureDayBookingByCodeRequest
+    | pdpb.CancelPictureDayBookingByCodeRequest
+)
+
+
+def booking_once(db: Database, company_id: str, request: BookingRequest) -> Once[pdpb.PictureDayBooking]:
+    """A booking use case's `Once`: its work run once per the request's `request_id` (the
+    scope: the request's method, e.g. `BookPictureDayByCode`), the booking's message the
+    answer a retry gets."""
+
+    async def run(work: Work) -> pdpb.PictureDayBooking:
+        async def as_message(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
+            return booking_message(*await work(uow, attempt))
+
+        scope = type(request).__name__.removesuffix("Request")
+        return await run_booking(
+            db,
+            company_id,
+            pdpb.PictureDayBooking,
+            as_message,
+            scope=scope,
+            request=request,
+            request_id=request.request_id,
+        )
+
+    return run
 
 
 def access_codes_response(issued: Sequence[tuple[Family, str]]) -> pdpb.IssuePictureDayAccessCodesResponse:

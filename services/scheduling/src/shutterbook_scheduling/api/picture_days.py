@@ -75,23 +75,33 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def CreatePictureDayBooking(
         self, request: pdpb.CreatePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
+        company_id = _company()
+        b = request.booking
         return await picture_day_bookings.create_booking(
-            self.db, _company(), request, convert.booking_message, convert.announce_booking
+            company_id,
+            request.parent,
+            b.client,
+            b.slot,
+            list(b.children),
+            convert.booking_once(self.db, company_id, request),
+            convert.announce_booking,
         )
 
     async def ReschedulePictureDayBooking(
         self, request: pdpb.ReschedulePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
         return await picture_day_bookings.reschedule_booking(
-            self.db, _company(), request, convert.booking_message, convert.announce_booking
+            company_id, request.name, request.slot, once, convert.announce_booking
         )
 
     async def CancelPictureDayBooking(
         self, request: pdpb.CancelPictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.cancel_booking(
-            self.db, _company(), request, convert.booking_message, convert.announce_booking
-        )
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
+        return await picture_day_bookings.cancel_booking(company_id, request.name, once, convert.announce_booking)
 
     async def IssuePictureDayAccessCodes(
         self, request: pdpb.IssuePictureDayAccessCodesRequest, context: Context
@@ -112,22 +122,28 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def BookPictureDayByCode(
         self, request: pdpb.BookPictureDayByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
         return await picture_day_codes.book_by_code(
-            self.db, _company(), request, convert.booking_message, convert.announce_booking
+            company_id, request.access_code, request.slot, list(request.children), once, convert.announce_booking
         )
 
     async def ReschedulePictureDayBookingByCode(
         self, request: pdpb.ReschedulePictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
         return await picture_day_codes.reschedule_by_code(
-            self.db, _company(), request, convert.booking_message, convert.announce_booking
+            company_id, request.access_code, request.booking, request.slot, once, convert.announce_booking
         )
 
     async def CancelPictureDayBookingByCode(
         self, request: pdpb.CancelPictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
         return await picture_day_codes.cancel_by_code(
-            self.db, _company(), request, convert.booking_message, convert.announce_booking
+            company_id, request.access_code, request.booking, once, convert.announce_booking
         )
 
 

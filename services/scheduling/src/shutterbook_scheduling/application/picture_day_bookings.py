@@ -10,22 +10,23 @@ waits for the first's row lock, then finds the row taken): a slot is taken only 
 a child only while not booked. The loser's transaction rolls back whole.
 
 The steps return the booking and its slot as domain objects (domain/picture_days.py); the use
-cases still read their request messages (each runs once per request_id, its answer stored as a
-message) and answer through the edge's converter (`Answer`, api/picture_day_convert.py).
+cases take the request's fields as plain values and run once per its request_id through the
+edge's `Once` (api/picture_day_convert.booking_once: the answer is the edge's message, kept by
+the idempotency record), their events announced through the edge's `Announce`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, NotFound, Violations
 from shutterbook_kit.resource_names import name_ids, parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
@@ -40,7 +41,6 @@ from shutterbook_scheduling.application.entries import (
     emit_rescheduled,
     load_session,
     replan_session,
-    run_booking,
     session_from_row,
     session_snapshot,
 )
@@ -53,9 +53,13 @@ from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.domain.rules import occupies
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
-# The booking's answer: the edge's message of a booking and its slot.
-Answer = Callable[[rules.Booking, rules.Slot], pdpb.PictureDayBooking]
+R = TypeVar("R")
 Booked = tuple[rules.Booking, rules.Slot]
+# A booking use case's work, in the unit of work and attempt the edge's `Once` runs it in.
+Work = Callable[[UnitOfWork, Attempt], Awaitable[Booked]]
+# Runs the work once per the request's request_id (a retry, or a twin racing it, gets the first
+# answer): the edge's answer.
+Once = Callable[[Work], Awaitable[R]]
 
 
 class SlotTaken(FailedPrecondition):
@@ -186,39 +190,28 @@ async def book_checked(
 
 
 async def create_booking(
-    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest, answer: Answer, announce: Announce
-) -> pdpb.PictureDayBooking:
-    day_id = parse_name(request.parent, COLLECTION, field="parent")
+    company_id: str,
+    parent: str,
+    client: str,
+    slot: str,
+    children: Sequence[str],
+    once: Once[R],
+    announce: Announce,
+) -> R:
+    """Staff book `children` of the family `client` into the slot named `slot` of the day
+    `parent` (bad fields named `booking.*`)."""
+    day_id = parse_name(parent, COLLECTION, field="parent")
     v = Violations()
-    client_id = parse_reference(request.booking.client, "clients", field="booking.client", violations=v)
-    _slot_id(request.booking.slot, day_id, "booking.slot", v)
+    client_id = parse_reference(client, "clients", field="booking.client", violations=v)
+    _slot_id(slot, day_id, "booking.slot", v)
     v.raise_if_any()
     assert client_id is not None
 
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        day = await load_day(uow, company_id, day_id, request.parent)
-        booked = await book_checked(
-            uow,
-            attempt,
-            announce,
-            company_id,
-            day,
-            client_id,
-            request.booking.slot,
-            list(request.booking.children),
-            prefix="booking.",
-        )
-        return answer(*booked)
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Booked:
+        day = await load_day(uow, company_id, day_id, parent)
+        return await book_checked(uow, attempt, announce, company_id, day, client_id, slot, children, prefix="booking.")
 
-    return await run_booking(
-        db,
-        company_id,
-        pdpb.PictureDayBooking,
-        work,
-        scope="CreatePictureDayBooking",
-        request=request,
-        request_id=request.request_id,
-    )
+    return await once(work)
 
 
 async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rules.PictureDay, rules.Booking]:
@@ -299,46 +292,24 @@ async def cancel(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_
     return booking, slot
 
 
-async def reschedule_booking(
-    db: Database,
-    company_id: str,
-    request: pdpb.ReschedulePictureDayBookingRequest,
-    answer: Answer,
-    announce: Announce,
-) -> pdpb.PictureDayBooking:
-    day_id, _ = _booking_ids(request.name)
+async def reschedule_booking(company_id: str, name: str, slot: str, once: Once[R], announce: Announce) -> R:
+    """Staff move the booking `name` to the free slot named `slot`."""
+    day_id, _ = _booking_ids(name)
     v = Violations()
-    _slot_id(request.slot, day_id, "slot", v)
+    _slot_id(slot, day_id, "slot", v)
     v.raise_if_any()
 
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return answer(*await move(uow, attempt, announce, company_id, request.name, request.slot))
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Booked:
+        return await move(uow, attempt, announce, company_id, name, slot)
 
-    return await run_booking(
-        db,
-        company_id,
-        pdpb.PictureDayBooking,
-        work,
-        scope="ReschedulePictureDayBooking",
-        request=request,
-        request_id=request.request_id,
-    )
+    return await once(work)
 
 
-async def cancel_booking(
-    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest, answer: Answer, announce: Announce
-) -> pdpb.PictureDayBooking:
-    _booking_ids(request.name)
+async def cancel_booking(company_id: str, name: str, once: Once[R], announce: Announce) -> R:
+    """Staff cancel the booking `name`."""
+    _booking_ids(name)
 
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return answer(*await cancel(uow, attempt, announce, company_id, request.name))
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Booked:
+        return await cancel(uow, attempt, announce, company_id, name)
 
-    return await run_booking(
-        db,
-        company_id,
-        pdpb.PictureDayBooking,
-        work,
-        scope="CancelPictureDayBooking",
-        request=request,
-        request_id=request.request_id,
-    )
+    return await once(work)
