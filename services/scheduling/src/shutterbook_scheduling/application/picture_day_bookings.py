@@ -3,8 +3,8 @@ children, move the booking to another free slot, cancel it; only while self-book
 
 Each booking is an ordinary session (the family its client, the children its participants),
 booked, rescheduled and cancelled through the steps every booking path shares
-(`entries.book_session`, `entries.change_session_entry`) in the same transaction as the
-picture day's own rows. Two conditional UPDATEs keep the day's promises under concurrent
+(`picture_day_sessions`: `entries.book_session`, `entries.replan_session`) in the same
+transaction as the picture day's own rows. Two conditional UPDATEs keep the day's promises under concurrent
 families, on SQLite (writers serialized by BEGIN IMMEDIATE) and PostgreSQL (the second writer
 waits for the first's row lock, then finds the row taken): a slot is taken only while free,
 a child only while not booked. The loser's transaction rolls back whole.
@@ -22,35 +22,18 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
-from shutterbook.scheduling.v1 import events_pb2 as ev
-from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import FailedPrecondition, NotFound, Violations
 from shutterbook_kit.resource_names import name_ids, parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
-from shutterbook_scheduling.application import bulk_jobs, picture_day_events
-from shutterbook_scheduling.application.common import from_ts, to_date
-from shutterbook_scheduling.application.entries import (
-    Attempt,
-    EntryChange,
-    book_session,
-    emit_rescheduled,
-    load_session,
-    replan_session,
-    session_from_row,
-    session_snapshot,
-)
+from shutterbook_scheduling.application import picture_day_events, picture_day_sessions
+from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_events import Announce
 from shutterbook_scheduling.application.picture_day_refs import COLLECTION, child_key, slot_name
 from shutterbook_scheduling.application.picture_day_release import release
 from shutterbook_scheduling.application.picture_days import load_day
-from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.domain.rules import occupies
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 R = TypeVar("R")
@@ -111,13 +94,6 @@ async def take_children(
         raise FailedPrecondition("a child was just booked in another booking", reason="CHILD_ALREADY_BOOKED")
 
 
-def _slot_times(msg: pb.Session, slot: rules.Slot, zone: ZoneInfo) -> None:
-    day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
-    msg.session_date.CopyFrom(to_date(day))
-    msg.start.CopyFrom(pb.TimeOfDay(hours=start.hour, minutes=start.minute))
-    msg.end.CopyFrom(pb.TimeOfDay(hours=end.hour, minutes=end.minute))
-
-
 async def book(
     uow: UnitOfWork,
     attempt: Attempt,
@@ -136,18 +112,11 @@ async def book(
     slot = await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
     member_ids = [rules.member_id(c) for c in children]
     await take_children(uow, day.id, client_id, member_ids, booking_id)
-    template = pdpb.PictureDay.FromString(day.created).template
-    zone = ZoneInfo(day.time_zone)
-    local_day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
-    msg = bulk_jobs.session_for(template, f"clients/{client_id}", local_day, start, end)
-    msg.participants.extend(c for c in children if "/familyMembers/" in c)
-    plan = await planned_session(uow, company_id, msg, creating=True, participants=True)
-    session_id = str(uuid.uuid4())
-    attempt.planned(plan, session_id)
-    status = await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=False)
+    session_id, session = await picture_day_sessions.book_session_for(
+        uow, attempt, company_id, day, client_id, slot, children
+    )
     booking = rules.Booking(booking_id, day.id, client_id, slot.id, tuple(children), session_id, False, utcnow())
     await PictureDayRepository(uow).add_booking(company_id, booking)
-    session = session_snapshot(msg, plan.type_msg, status, plan.location)
     await picture_day_events.booked(
         uow, announce, company_id, day, booking, session, assigned_at_close=assigned_at_close
     )
@@ -223,44 +192,6 @@ async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rul
     return day, row
 
 
-async def _change_session(
-    uow: UnitOfWork,
-    attempt: Attempt,
-    announce: Announce,
-    company_id: str,
-    day: rules.PictureDay,
-    booking: rules.Booking,
-    slot: rules.Slot | None,
-) -> None:
-    """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None); the
-    session's event and the booking's."""
-    row = await load_session(uow, company_id, f"sessions/{booking.session_id}", lock=True)
-    before = session_from_row(row)
-    if before.cancelled:
-        return
-    zone = ZoneInfo(day.time_zone)
-    msg = pb.Session()
-    msg.CopyFrom(before)
-    if slot is None:
-        msg.cancelled = True
-    else:
-        _slot_times(msg, slot, zone)
-    action = "cancelled" if slot is None else "rescheduled"
-    change = EntryChange(
-        action, occupies=occupies(on_hold=msg.on_hold, cancelled=msg.cancelled), allow_conflicts=slot is None
-    )
-    plan, status = await replan_session(uow, company_id, row, msg, change, attempt=attempt)
-    snapshot = session_snapshot(msg, plan.type_msg, status)
-    if slot is None:
-        uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
-        await picture_day_events.cancelled(uow, announce, company_id, day, booking, snapshot)
-        return
-    event = ev.SessionRescheduledEvent(session=snapshot)
-    emit_rescheduled(uow, company_id, events.SESSION_RESCHEDULED, event, before)
-    previous = from_ts(before.start_time), from_ts(before.end_time)
-    await picture_day_events.rescheduled(uow, announce, company_id, day, booking, snapshot, previous)
-
-
 async def move(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_id: str, name: str, slot: str) -> Booked:
     """Move the booking `name` to the free slot named `slot` (bad: a violation of `slot`)."""
     day, booking = await load_booking(uow, company_id, name)
@@ -276,7 +207,7 @@ async def move(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_id
         return booking, target
     target = await take_slot(uow, target, booking.id, slot)
     booking = await PictureDayRepository(uow).move_booking(booking, target.id)
-    await _change_session(uow, attempt, announce, company_id, day, booking, target)
+    await picture_day_sessions.change_session_for(uow, attempt, announce, company_id, day, booking, target)
     return booking, target
 
 
@@ -288,7 +219,7 @@ async def cancel(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_
         return booking, slot
     check_open(day, utcnow())
     booking = await release(uow, booking)
-    await _change_session(uow, attempt, announce, company_id, day, booking, None)
+    await picture_day_sessions.change_session_for(uow, attempt, announce, company_id, day, booking, None)
     return booking, slot
 
 
