@@ -14,13 +14,20 @@ from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import picture_day_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
+from shutterbook_kit.errors import InvalidArgument
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.api import picture_day_convert as convert
-from shutterbook_scheduling.application import picture_day_bookings, picture_day_close, picture_day_codes, picture_days
+from shutterbook_scheduling.application import (
+    bulk_jobs,
+    picture_day_bookings,
+    picture_day_close,
+    picture_day_codes,
+    picture_days,
+)
 from shutterbook_scheduling.settings import SchedulingSettings
 
 SERVICE_NAMES: list[str] = [pdpb.DESCRIPTOR.services_by_name["PictureDayService"].full_name]
@@ -38,8 +45,20 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
         self.clients_target = clients_target
 
     async def CreatePictureDay(self, request: pdpb.CreatePictureDayRequest, context: Context) -> pdpb.PictureDay:
+        company_id = _company()
+        settings, rows, selection = convert.new_day(request)
+        try:
+            listed = await bulk_jobs.list_selected(self.clients_target, selection)
+        except InvalidArgument as err:
+            raise convert.renamed(err, "selector", convert.FAMILIES) from None
         return await picture_days.create_picture_day(
-            self.db, _company(), request, self.clients_target, convert.day_message
+            company_id,
+            settings,
+            rows,
+            convert.new_families(listed),
+            convert.template_check(company_id, request),
+            convert.created_day(request),
+            convert.create_day_once(self.db, company_id, request),
         )
 
     async def GetPictureDay(self, request: pdpb.GetPictureDayRequest, context: Context) -> pdpb.PictureDay:
