@@ -7,8 +7,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from shutterbook.clients.v1 import clients_pb2
+from shutterbook.common.v1 import date_pb2
+from shutterbook.scheduling.v1 import bulk_pb2 as bpb
+from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.errors import InvalidArgument
+from shutterbook_scheduling import events
 from shutterbook_scheduling.api import picture_day_convert as convert
+from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.domain import picture_days as rules
 
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
@@ -58,3 +68,110 @@ def test_issued_codes_name_each_family_with_its_code() -> None:
     assert [(c.family, c.client, c.display_name, c.email, c.access_code) for c in msg.access_codes] == [
         ("pictureDays/d1/families/c", "clients/c", "The Carters", "c@example.com", "secret-code")
     ]
+
+
+BOOKING = rules.Booking("b1", "d1", "c", "s1", ("clients/c/familyMembers/m",), "x1", False, NOW)
+SESSION = ev.SessionSnapshot(session="sessions/x1", client="clients/c")
+
+
+def test_a_booked_event_names_the_booking_the_day_and_the_children() -> None:
+    event = BookingEvent(Change.BOOKED, DAY, BOOKING, ("Ann",), SESSION, assigned_at_close=True)
+    subject, msg = convert.booking_event(event)
+    assert subject is events.PICTURE_DAY_BOOKING_BOOKED
+    assert msg == ev.PictureDayBookingBookedEvent(
+        booking=ev.PictureDayBookingSnapshot(
+            booking="pictureDays/d1/bookings/b1", picture_day_display_name="Fall portraits",
+            client="clients/c", children_display_names=["Ann"], session=SESSION,
+        ),
+        assigned_at_close=True,
+    )  # fmt: skip
+
+
+def test_a_rescheduled_event_carries_the_times_before_the_move() -> None:
+    before = (NOW - timedelta(hours=2), NOW - timedelta(hours=1))
+    subject, msg = convert.booking_event(
+        BookingEvent(Change.RESCHEDULED, DAY, BOOKING, ("Ann",), SESSION, previous=before)
+    )
+    assert subject is events.PICTURE_DAY_BOOKING_RESCHEDULED
+    assert isinstance(msg, ev.PictureDayBookingRescheduledEvent)
+    assert (msg.previous_start_time.ToDatetime(UTC), msg.previous_end_time.ToDatetime(UTC)) == before
+    assert msg.booking.session == SESSION
+
+
+def test_a_cancelled_event_is_the_booking_alone() -> None:
+    subject, msg = convert.booking_event(BookingEvent(Change.CANCELLED, DAY, BOOKING, ("Ann",), SESSION))
+    assert subject is events.PICTURE_DAY_BOOKING_CANCELLED
+    assert isinstance(msg, ev.PictureDayBookingCancelledEvent)
+    assert msg.booking.children_display_names == ["Ann"]
+
+
+def _request(**changes: object) -> pdpb.CreatePictureDayRequest:
+    day = pdpb.PictureDay(
+        display_name="Fall portraits",
+        families=bpb.BulkClientSelector(organization="organizations/6b1e4d1c-3f7a-4c55-9a0e-2d6c1b9f8e21", year=2026),
+        time_slot_rows=[
+            bpb.TimeSlotRow(
+                start_date=date_pb2.Date(year=2026, month=10, day=1),
+                end_date=date_pb2.Date(year=2026, month=10, day=1),
+                start_time=pb.TimeOfDay(hours=9),
+                end_time=pb.TimeOfDay(hours=10),
+                session_duration_minutes=15,
+            )
+        ],
+        siblings_per_slot=2,
+        close_action=pdpb.PICTURE_DAY_CLOSE_ACTION_ASSIGN_REMAINING,
+        window=pdpb.PICTURE_DAY_WINDOW_OPEN,
+    )
+    day.open_time.FromDatetime(NOW)
+    day.close_time.FromDatetime(NOW + timedelta(days=7))
+    for name, value in changes.items():
+        setattr(day, name, value)
+    return pdpb.CreatePictureDayRequest(picture_day=day, request_id="5f0c8a52-8a4e-4f2b-9a53-0c2e7f1d2a10")
+
+
+def test_a_create_request_reads_as_the_days_settings_rows_and_families_selection() -> None:
+    settings, rows, selection = convert.new_day(_request())
+    assert settings == rules.NewDay(2, NOW, NOW + timedelta(days=7), rules.CloseAction.ASSIGN_REMAINING)
+    assert len(rows) == 1
+    assert selection.organization == "organizations/6b1e4d1c-3f7a-4c55-9a0e-2d6c1b9f8e21"
+
+
+def test_a_bad_create_request_names_every_bad_field_under_picture_day() -> None:
+    request = _request(siblings_per_slot=0, close_action=pdpb.PICTURE_DAY_CLOSE_ACTION_UNSPECIFIED, display_name=" ")
+    request.picture_day.close_time.CopyFrom(request.picture_day.open_time)
+    request.picture_day.families.CopyFrom(
+        bpb.BulkClientSelector(group="clientGroups/g", organization="organizations/o")
+    )
+    with pytest.raises(InvalidArgument) as err:
+        convert.new_day(request)
+    assert {v.field for v in err.value.violations} >= {
+        "picture_day.display_name", "picture_day.siblings_per_slot", "picture_day.close_time",
+        "picture_day.close_action", "picture_day.families",
+    }  # fmt: skip
+
+
+def test_families_are_each_client_once_with_its_member_children() -> None:
+    carter = clients_pb2.Client(
+        name="clients/c", given_name="Cy", family_name="Carter",
+        family_members=[
+            clients_pb2.FamilyMember(name="clients/c/familyMembers/m1", given_name="Ann",
+                                     relationship=clients_pb2.FAMILY_RELATIONSHIP_CHILD),
+            clients_pb2.FamilyMember(name="clients/c/familyMembers/m2", given_name="Pat",
+                                     relationship=clients_pb2.FAMILY_RELATIONSHIP_SPOUSE),
+        ],
+    )  # fmt: skip
+    baker = clients_pb2.Client(name="clients/b", given_name="Bo", family_name="Baker")
+    assert convert.new_families([carter, baker, carter]) == [
+        rules.NewFamily("c", "Cy Carter", (rules.Child("m1", "Ann Carter"),)),
+        rules.NewFamily("b", "Bo Baker", (rules.Child(rules.SELF, "Bo Baker"),)),
+    ]
+
+
+def test_the_day_as_created_is_the_request_named_in_its_zone_without_output_only_fields() -> None:
+    data, snapshot = convert.created_day(_request())("d9", "America/Chicago", NOW, 3)
+    msg = pdpb.PictureDay.FromString(data)
+    assert snapshot == msg
+    assert (msg.name, msg.time_zone, msg.skipped_families) == ("pictureDays/d9", "America/Chicago", 3)
+    assert msg.create_time.ToDatetime(UTC) == NOW
+    assert msg.window == pdpb.PICTURE_DAY_WINDOW_UNSPECIFIED
+    assert msg.display_name == "Fall portraits"

@@ -1,21 +1,40 @@
 """The picture day aggregate at the API edge: domain objects (domain/picture_days.py) to response
 messages (a day with its window and progress, families, slots in the location's zone, bookings,
-what an access code shows). One converter module for the aggregate.
+what an access code shows), a booking request run once per its `request_id` (`booking_once`, the
+idempotency record keeps the answer's message) and the bookings' events (`announce_booking`,
+passed down to the use cases as their `picture_day_events.Announce`). One converter module for the aggregate.
 
 A day's own settings travel as the message it was created with (`PictureDay.created`, written
-by application/picture_days.create_picture_day); its window and progress are set on it here."""
+here from the create request, `created_day`); its window and progress are set on it here. The
+create request is read here too (`new_day`, `new_families`), its template checked and the
+create run once per request_id by the edge's steps the use case is given."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from shutterbook.clients.v1 import clients_pb2
+from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.audit import Snapshot
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import InvalidArgument, Violations
+from shutterbook_kit.events import EventType
+from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import Page
-from shutterbook_scheduling.application.bulk_jobs import local_slot
-from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application import bulk_jobs
+from shutterbook_scheduling.application.bulk_jobs import CheckedTemplate, local_slot
+from shutterbook_scheduling.application.common import from_ts, run_once, to_date, ts
+from shutterbook_scheduling.application.entries import Attempt, run_booking
+from shutterbook_scheduling.application.picture_day_bookings import Once, Work
+from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.application.picture_day_refs import (
     COLLECTION,
     booking_name,
@@ -23,14 +42,22 @@ from shutterbook_scheduling.application.picture_day_refs import (
     day_name,
     slot_name,
 )
+from shutterbook_scheduling.application.picture_days import Created, DayOnce, TemplateCheck
+from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.picture_days import (
     Booking,
+    CloseAction,
     DayState,
     Family,
     FamilyAccess,
+    FamilyMember,
+    NewDay,
+    NewFamily,
     PictureDay,
     Slot,
     Window,
+    member_children,
+    settings_problems,
 )
 
 WINDOWS = {
@@ -38,6 +65,13 @@ WINDOWS = {
     Window.OPEN: pdpb.PICTURE_DAY_WINDOW_OPEN,
     Window.CLOSED: pdpb.PICTURE_DAY_WINDOW_CLOSED,
 }
+
+
+CLOSE_ACTIONS = {
+    pdpb.PICTURE_DAY_CLOSE_ACTION_LEAVE_UNBOOKED: CloseAction.LEAVE_UNBOOKED,
+    pdpb.PICTURE_DAY_CLOSE_ACTION_ASSIGN_REMAINING: CloseAction.ASSIGN_REMAINING,
+}
+FAMILIES = "picture_day.families"
 
 
 def created_message(day: PictureDay) -> pdpb.PictureDay:
@@ -128,6 +162,39 @@ def booking_message(booking: Booking, slot: Slot) -> pdpb.PictureDayBooking:
     )
 
 
+BookingRequest = (
+    pdpb.CreatePictureDayBookingRequest
+    | pdpb.ReschedulePictureDayBookingRequest
+    | pdpb.CancelPictureDayBookingRequest
+    | pdpb.BookPictureDayByCodeRequest
+    | pdpb.ReschedulePictureDayBookingByCodeRequest
+    | pdpb.CancelPictureDayBookingByCodeRequest
+)
+
+
+def booking_once(db: Database, company_id: str, request: BookingRequest) -> Once[pdpb.PictureDayBooking]:
+    """A booking use case's `Once`: its work run once per the request's `request_id` (the
+    scope: the request's method, e.g. `BookPictureDayByCode`), the booking's message the
+    answer a retry gets."""
+
+    async def run(work: Work) -> pdpb.PictureDayBooking:
+        async def as_message(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
+            return booking_message(*await work(uow, attempt))
+
+        scope = type(request).__name__.removesuffix("Request")
+        return await run_booking(
+            db,
+            company_id,
+            pdpb.PictureDayBooking,
+            as_message,
+            scope=scope,
+            request=request,
+            request_id=request.request_id,
+        )
+
+    return run
+
+
 def access_codes_response(issued: Sequence[tuple[Family, str]]) -> pdpb.IssuePictureDayAccessCodesResponse:
     """Each family with its new code (shown this once)."""
     return pdpb.IssuePictureDayAccessCodesResponse(
@@ -165,3 +232,151 @@ def access_message(access: FamilyAccess) -> pdpb.PictureDayAccess:
         free_slots=[slot_message(s, zone) for s in access.slots],
         location=created.template.location,
     )
+
+
+def booking_snapshot(event: BookingEvent[ev.SessionSnapshot]) -> ev.PictureDayBookingSnapshot:
+    return ev.PictureDayBookingSnapshot(
+        booking=booking_name(event.day.id, event.booking.id),
+        picture_day_display_name=created_message(event.day).display_name,
+        client=f"clients/{event.booking.client_id}",
+        children_display_names=event.children_display_names,
+        session=event.session,
+    )
+
+
+def booking_event(
+    event: BookingEvent[ev.SessionSnapshot],
+) -> tuple[
+    EventType[Any],
+    ev.PictureDayBookingBookedEvent | ev.PictureDayBookingRescheduledEvent | ev.PictureDayBookingCancelledEvent,
+]:
+    """A booking's event: its subject and its message."""
+    snap = booking_snapshot(event)
+    if event.change is Change.BOOKED:
+        return events.PICTURE_DAY_BOOKING_BOOKED, ev.PictureDayBookingBookedEvent(
+            booking=snap, assigned_at_close=event.assigned_at_close
+        )
+    if event.change is Change.RESCHEDULED:
+        assert event.previous is not None
+        start, end = event.previous
+        return events.PICTURE_DAY_BOOKING_RESCHEDULED, ev.PictureDayBookingRescheduledEvent(
+            booking=snap, previous_start_time=ts(start), previous_end_time=ts(end)
+        )
+    return events.PICTURE_DAY_BOOKING_CANCELLED, ev.PictureDayBookingCancelledEvent(booking=snap)
+
+
+def announce_booking(uow: UnitOfWork, company_id: str, event: BookingEvent[ev.SessionSnapshot]) -> None:
+    """Emit a booking's event in `uow` (the use cases' `picture_day_events.Announce`)."""
+    subject, message = booking_event(event)
+    uow.emit(subject, company_id, message)
+
+
+# --- creating a day ---
+
+
+def renamed(err: InvalidArgument, old: str, new: str) -> InvalidArgument:
+    """The same violations under another field prefix (`selector.year` -> `picture_day.families.year`)."""
+    v = Violations()
+    for item in err.violations:
+        v.add(new + item.field.removeprefix(old), item.description)
+    return InvalidArgument(err.message, violations=v.items)
+
+
+def new_day(
+    request: pdpb.CreatePictureDayRequest,
+) -> tuple[NewDay, list[bulk_rows.BulkRow], clients_pb2.ListClientsRequest]:
+    """The day's settings, its time-slot rows and the clients service's request for its
+    families; INVALID_ARGUMENT with every problem (`picture_day.*`, `request_id`)."""
+    v = Violations()
+    day = request.picture_day
+    validate_request_id(request.request_id, v)
+    if not day.display_name.strip():
+        v.add("picture_day.display_name", "is required")
+    elif len(day.display_name) > 200:
+        v.add("picture_day.display_name", "at most 200 characters")
+    for field in ("open_time", "close_time"):
+        if not day.HasField(field):
+            v.add(f"picture_day.{field}", "is required")
+    if day.close_action not in CLOSE_ACTIONS:
+        v.add("picture_day.close_action", "choose LEAVE_UNBOOKED or ASSIGN_REMAINING")
+    opens = from_ts(day.open_time) if day.HasField("open_time") else None
+    closes = from_ts(day.close_time) if day.HasField("close_time") else None
+    for field, problem in settings_problems(day.siblings_per_slot, opens, closes).items():
+        v.add(f"picture_day.{field}", problem)
+    rows_found = Violations()
+    rows = bulk_jobs.read_rows(list(day.time_slot_rows), rows_found)
+    for item in rows_found.items:
+        v.add(f"picture_day.{item.field}", item.description)
+    try:
+        selection: clients_pb2.ListClientsRequest | None = bulk_jobs.selector_request(day.families)
+    except InvalidArgument as err:
+        v.items.extend(renamed(err, "selector", FAMILIES).violations)
+        selection = None
+    v.raise_if_any()
+    assert rows is not None
+    assert selection is not None
+    assert opens is not None
+    assert closes is not None
+    return NewDay(day.siblings_per_slot, opens, closes, CLOSE_ACTIONS[day.close_action]), rows, selection
+
+
+def new_families(listed: Sequence[clients_pb2.Client]) -> list[NewFamily]:
+    """Each client listed once, with its member children."""
+    out: list[NewFamily] = []
+    seen: set[str] = set()
+    for client in listed:
+        client_id = client.name.removeprefix("clients/")
+        if client_id in seen:
+            continue
+        seen.add(client_id)
+        display = bulk_jobs.client_display_name(client)
+        members = [
+            FamilyMember(
+                member_id=m.name.rsplit("/", 1)[-1],
+                display_name=" ".join(p for p in (m.given_name, m.family_name or client.family_name) if p),
+                is_child=m.relationship == clients_pb2.FAMILY_RELATIONSHIP_CHILD,
+            )
+            for m in client.family_members
+        ]
+        out.append(NewFamily(client_id, display, tuple(member_children(display, members))))
+    return out
+
+
+def template_check(company_id: str, request: pdpb.CreatePictureDayRequest) -> TemplateCheck:
+    """The use case's `TemplateCheck`: the request's template checked as a session would be."""
+
+    async def check(uow: UnitOfWork, v: Violations) -> CheckedTemplate | None:
+        return await bulk_jobs.check_template(uow, company_id, request.picture_day.template, v)
+
+    return check
+
+
+def created_day(request: pdpb.CreatePictureDayRequest) -> Created:
+    """The use case's `Created`: the request's day without its output-only fields, named, in
+    its location's zone, with its create time and the families left out."""
+
+    def created(day_id: str, time_zone: str, now: datetime, skipped: int) -> tuple[bytes, Snapshot]:
+        msg = pdpb.PictureDay()
+        msg.CopyFrom(request.picture_day)
+        for output_only in ("window", "progress"):
+            msg.ClearField(output_only)
+        msg.name = day_name(day_id)
+        msg.time_zone = time_zone
+        msg.create_time.CopyFrom(ts(now))
+        msg.skipped_families = skipped
+        return msg.SerializeToString(), msg
+
+    return created
+
+
+def create_day_once(db: Database, company_id: str, request: pdpb.CreatePictureDayRequest) -> DayOnce[pdpb.PictureDay]:
+    """The create's `DayOnce`: its work run once per the request's `request_id`, the day's
+    message the answer a retry gets."""
+
+    async def run(work: Callable[[UnitOfWork], Awaitable[DayState]]) -> pdpb.PictureDay:
+        async def as_message(uow: UnitOfWork) -> pdpb.PictureDay:
+            return day_message(await work(uow))
+
+        return await run_once(db, company_id, "CreatePictureDay", request, pdpb.PictureDay, as_message)
+
+    return run

@@ -14,13 +14,20 @@ from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import picture_day_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
+from shutterbook_kit.errors import InvalidArgument
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.api import picture_day_convert as convert
-from shutterbook_scheduling.application import picture_day_bookings, picture_day_close, picture_day_codes, picture_days
+from shutterbook_scheduling.application import (
+    bulk_jobs,
+    picture_day_bookings,
+    picture_day_close,
+    picture_day_codes,
+    picture_days,
+)
 from shutterbook_scheduling.settings import SchedulingSettings
 
 SERVICE_NAMES: list[str] = [pdpb.DESCRIPTOR.services_by_name["PictureDayService"].full_name]
@@ -38,8 +45,20 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
         self.clients_target = clients_target
 
     async def CreatePictureDay(self, request: pdpb.CreatePictureDayRequest, context: Context) -> pdpb.PictureDay:
+        company_id = _company()
+        settings, rows, selection = convert.new_day(request)
+        try:
+            listed = await bulk_jobs.list_selected(self.clients_target, selection)
+        except InvalidArgument as err:
+            raise convert.renamed(err, "selector", convert.FAMILIES) from None
         return await picture_days.create_picture_day(
-            self.db, _company(), request, self.clients_target, convert.day_message
+            company_id,
+            settings,
+            rows,
+            convert.new_families(listed),
+            convert.template_check(company_id, request),
+            convert.created_day(request),
+            convert.create_day_once(self.db, company_id, request),
         )
 
     async def GetPictureDay(self, request: pdpb.GetPictureDayRequest, context: Context) -> pdpb.PictureDay:
@@ -75,17 +94,33 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def CreatePictureDayBooking(
         self, request: pdpb.CreatePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.create_booking(self.db, _company(), request, convert.booking_message)
+        company_id = _company()
+        b = request.booking
+        return await picture_day_bookings.create_booking(
+            company_id,
+            request.parent,
+            b.client,
+            b.slot,
+            list(b.children),
+            convert.booking_once(self.db, company_id, request),
+            convert.announce_booking,
+        )
 
     async def ReschedulePictureDayBooking(
         self, request: pdpb.ReschedulePictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.reschedule_booking(self.db, _company(), request, convert.booking_message)
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
+        return await picture_day_bookings.reschedule_booking(
+            company_id, request.name, request.slot, once, convert.announce_booking
+        )
 
     async def CancelPictureDayBooking(
         self, request: pdpb.CancelPictureDayBookingRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_bookings.cancel_booking(self.db, _company(), request, convert.booking_message)
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
+        return await picture_day_bookings.cancel_booking(company_id, request.name, once, convert.announce_booking)
 
     async def IssuePictureDayAccessCodes(
         self, request: pdpb.IssuePictureDayAccessCodesRequest, context: Context
@@ -106,17 +141,29 @@ class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     async def BookPictureDayByCode(
         self, request: pdpb.BookPictureDayByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.book_by_code(self.db, _company(), request, convert.booking_message)
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
+        return await picture_day_codes.book_by_code(
+            company_id, request.access_code, request.slot, list(request.children), once, convert.announce_booking
+        )
 
     async def ReschedulePictureDayBookingByCode(
         self, request: pdpb.ReschedulePictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.reschedule_by_code(self.db, _company(), request, convert.booking_message)
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
+        return await picture_day_codes.reschedule_by_code(
+            company_id, request.access_code, request.booking, request.slot, once, convert.announce_booking
+        )
 
     async def CancelPictureDayBookingByCode(
         self, request: pdpb.CancelPictureDayBookingByCodeRequest, context: Context
     ) -> pdpb.PictureDayBooking:
-        return await picture_day_codes.cancel_by_code(self.db, _company(), request, convert.booking_message)
+        company_id = _company()
+        once = convert.booking_once(self.db, company_id, request)
+        return await picture_day_codes.cancel_by_code(
+            company_id, request.access_code, request.booking, once, convert.announce_booking
+        )
 
 
 def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, own: SchedulingSettings) -> None:
@@ -142,7 +189,11 @@ class CloseWorker(PeriodicWorker):
             if self.stopping:
                 break
             made = await picture_day_close.close_day(
-                self.db, day_id, owner=self.owner, lease_seconds=self.lease_seconds
+                self.db,
+                day_id,
+                owner=self.owner,
+                lease_seconds=self.lease_seconds,
+                announce=convert.announce_booking,
             )
             if made is not None:
                 self.closed += 1

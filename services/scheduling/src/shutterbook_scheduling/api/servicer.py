@@ -13,7 +13,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-from shutterbook_scheduling.api import calendar_convert, known_client_convert
+from shutterbook_scheduling.api import calendar_convert, known_client_convert, picture_day_convert
 from shutterbook_scheduling.api import company_convert as convert
 from shutterbook_scheduling.api.photo_day import check_photo_day_update
 from shutterbook_scheduling.application import (
@@ -292,7 +292,7 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
         return await bookings.reschedule_session(self.db, _company(), request)
 
     async def CancelSession(self, request: pb.CancelSessionRequest, context: Context) -> pb.Session:
-        return await bookings.cancel_session(self.db, _company(), request)
+        return await bookings.cancel_session(self.db, _company(), request, picture_day_convert.announce_booking)
 
     async def HoldSession(self, request: pb.HoldSessionRequest, context: Context) -> pb.Session:
         return await bookings.hold_session(self.db, _company(), request)

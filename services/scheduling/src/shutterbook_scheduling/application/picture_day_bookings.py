@@ -3,58 +3,46 @@ children, move the booking to another free slot, cancel it; only while self-book
 
 Each booking is an ordinary session (the family its client, the children its participants),
 booked, rescheduled and cancelled through the steps every booking path shares
-(`entries.book_session`, `entries.change_session_entry`) in the same transaction as the
-picture day's own rows. Two conditional UPDATEs keep the day's promises under concurrent
+(`picture_day_sessions`: `entries.book_session`, `entries.replan_session`) in the same
+transaction as the picture day's own rows. Two conditional UPDATEs keep the day's promises under concurrent
 families, on SQLite (writers serialized by BEGIN IMMEDIATE) and PostgreSQL (the second writer
 waits for the first's row lock, then finds the row taken): a slot is taken only while free,
 a child only while not booked. The loser's transaction rolls back whole.
 
 The steps return the booking and its slot as domain objects (domain/picture_days.py); the use
-cases still read their request messages (each runs once per request_id, its answer stored as a
-message) and answer through the edge's converter (`Answer`, api/picture_day_convert.py).
+cases take the request's fields as plain values and run once per its request_id through the
+edge's `Once` (api/picture_day_convert.booking_once: the answer is the edge's message, kept by
+the idempotency record), their events announced through the edge's `Announce`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import TypeVar
 
-from shutterbook.scheduling.v1 import events_pb2 as ev
-from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, NotFound, Violations
 from shutterbook_kit.resource_names import name_ids, parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
-from shutterbook_scheduling.application import bulk_jobs, picture_day_events
-from shutterbook_scheduling.application.common import to_date
-from shutterbook_scheduling.application.entries import (
-    Attempt,
-    EntryChange,
-    book_session,
-    emit_rescheduled,
-    load_session,
-    replan_session,
-    run_booking,
-    session_from_row,
-    session_snapshot,
-)
+from shutterbook_scheduling.application import picture_day_events, picture_day_sessions
+from shutterbook_scheduling.application.entries import Attempt
+from shutterbook_scheduling.application.picture_day_events import Announce
 from shutterbook_scheduling.application.picture_day_refs import COLLECTION, child_key, slot_name
 from shutterbook_scheduling.application.picture_day_release import release
 from shutterbook_scheduling.application.picture_days import load_day
-from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.domain.rules import occupies
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
-# The booking's answer: the edge's message of a booking and its slot.
-Answer = Callable[[rules.Booking, rules.Slot], pdpb.PictureDayBooking]
+R = TypeVar("R")
 Booked = tuple[rules.Booking, rules.Slot]
+# A booking use case's work, in the unit of work and attempt the edge's `Once` runs it in.
+Work = Callable[[UnitOfWork, Attempt], Awaitable[Booked]]
+# Runs the work once per the request's request_id (a retry, or a twin racing it, gets the first
+# answer): the edge's answer.
+Once = Callable[[Work], Awaitable[R]]
 
 
 class SlotTaken(FailedPrecondition):
@@ -106,16 +94,10 @@ async def take_children(
         raise FailedPrecondition("a child was just booked in another booking", reason="CHILD_ALREADY_BOOKED")
 
 
-def _slot_times(msg: pb.Session, slot: rules.Slot, zone: ZoneInfo) -> None:
-    day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
-    msg.session_date.CopyFrom(to_date(day))
-    msg.start.CopyFrom(pb.TimeOfDay(hours=start.hour, minutes=start.minute))
-    msg.end.CopyFrom(pb.TimeOfDay(hours=end.hour, minutes=end.minute))
-
-
 async def book(
     uow: UnitOfWork,
     attempt: Attempt,
+    announce: Announce,
     company_id: str,
     day: rules.PictureDay,
     client_id: str,
@@ -130,19 +112,14 @@ async def book(
     slot = await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
     member_ids = [rules.member_id(c) for c in children]
     await take_children(uow, day.id, client_id, member_ids, booking_id)
-    template = pdpb.PictureDay.FromString(day.created).template
-    zone = ZoneInfo(day.time_zone)
-    local_day, start, end = bulk_jobs.local_slot(slot.start_at, slot.end_at, zone)
-    msg = bulk_jobs.session_for(template, f"clients/{client_id}", local_day, start, end)
-    msg.participants.extend(c for c in children if "/familyMembers/" in c)
-    plan = await planned_session(uow, company_id, msg, creating=True, participants=True)
-    session_id = str(uuid.uuid4())
-    attempt.planned(plan, session_id)
-    status = await book_session(uow, company_id, msg, plan, session_id=session_id, allow_conflicts=False)
+    session_id, session = await picture_day_sessions.book_session_for(
+        uow, attempt, company_id, day, client_id, slot, children
+    )
     booking = rules.Booking(booking_id, day.id, client_id, slot.id, tuple(children), session_id, False, utcnow())
     await PictureDayRepository(uow).add_booking(company_id, booking)
-    session = session_snapshot(msg, plan.type_msg, status, plan.location)
-    await picture_day_events.booked(uow, company_id, day, booking, session, assigned_at_close=assigned_at_close)
+    await picture_day_events.booked(
+        uow, announce, company_id, day, booking, session, assigned_at_close=assigned_at_close
+    )
     return booking, slot
 
 
@@ -153,6 +130,7 @@ async def family_children(uow: UnitOfWork, day_id: str, client_id: str) -> list[
 async def book_checked(
     uow: UnitOfWork,
     attempt: Attempt,
+    announce: Announce,
     company_id: str,
     day: rules.PictureDay,
     client_id: str,
@@ -177,42 +155,32 @@ async def book_checked(
         v.add(f"{prefix}children" if index is None else f"{prefix}children[{index}]", problem)
     v.raise_if_any()
     row = await _slot(uow, day.id, slot_id, slot)
-    return await book(uow, attempt, company_id, day, client_id, row, children)
+    return await book(uow, attempt, announce, company_id, day, client_id, row, children)
 
 
 async def create_booking(
-    db: Database, company_id: str, request: pdpb.CreatePictureDayBookingRequest, answer: Answer
-) -> pdpb.PictureDayBooking:
-    day_id = parse_name(request.parent, COLLECTION, field="parent")
+    company_id: str,
+    parent: str,
+    client: str,
+    slot: str,
+    children: Sequence[str],
+    once: Once[R],
+    announce: Announce,
+) -> R:
+    """Staff book `children` of the family `client` into the slot named `slot` of the day
+    `parent` (bad fields named `booking.*`)."""
+    day_id = parse_name(parent, COLLECTION, field="parent")
     v = Violations()
-    client_id = parse_reference(request.booking.client, "clients", field="booking.client", violations=v)
-    _slot_id(request.booking.slot, day_id, "booking.slot", v)
+    client_id = parse_reference(client, "clients", field="booking.client", violations=v)
+    _slot_id(slot, day_id, "booking.slot", v)
     v.raise_if_any()
     assert client_id is not None
 
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        day = await load_day(uow, company_id, day_id, request.parent)
-        booked = await book_checked(
-            uow,
-            attempt,
-            company_id,
-            day,
-            client_id,
-            request.booking.slot,
-            list(request.booking.children),
-            prefix="booking.",
-        )
-        return answer(*booked)
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Booked:
+        day = await load_day(uow, company_id, day_id, parent)
+        return await book_checked(uow, attempt, announce, company_id, day, client_id, slot, children, prefix="booking.")
 
-    return await run_booking(
-        db,
-        company_id,
-        pdpb.PictureDayBooking,
-        work,
-        scope="CreatePictureDayBooking",
-        request=request,
-        request_id=request.request_id,
-    )
+    return await once(work)
 
 
 async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rules.PictureDay, rules.Booking]:
@@ -224,43 +192,7 @@ async def load_booking(uow: UnitOfWork, company_id: str, name: str) -> tuple[rul
     return day, row
 
 
-async def _change_session(
-    uow: UnitOfWork,
-    attempt: Attempt,
-    company_id: str,
-    day: rules.PictureDay,
-    booking: rules.Booking,
-    slot: rules.Slot | None,
-) -> None:
-    """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None); the
-    session's event and the booking's."""
-    row = await load_session(uow, company_id, f"sessions/{booking.session_id}", lock=True)
-    before = session_from_row(row)
-    if before.cancelled:
-        return
-    zone = ZoneInfo(day.time_zone)
-    msg = pb.Session()
-    msg.CopyFrom(before)
-    if slot is None:
-        msg.cancelled = True
-    else:
-        _slot_times(msg, slot, zone)
-    action = "cancelled" if slot is None else "rescheduled"
-    change = EntryChange(
-        action, occupies=occupies(on_hold=msg.on_hold, cancelled=msg.cancelled), allow_conflicts=slot is None
-    )
-    plan, status = await replan_session(uow, company_id, row, msg, change, attempt=attempt)
-    snapshot = session_snapshot(msg, plan.type_msg, status)
-    if slot is None:
-        uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
-        await picture_day_events.cancelled(uow, company_id, day, booking, snapshot)
-        return
-    event = ev.SessionRescheduledEvent(session=snapshot)
-    emit_rescheduled(uow, company_id, events.SESSION_RESCHEDULED, event, before)
-    await picture_day_events.rescheduled(uow, company_id, day, booking, event)
-
-
-async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, slot: str) -> Booked:
+async def move(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_id: str, name: str, slot: str) -> Booked:
     """Move the booking `name` to the free slot named `slot` (bad: a violation of `slot`)."""
     day, booking = await load_booking(uow, company_id, name)
     v = Violations()
@@ -275,11 +207,11 @@ async def move(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str, sl
         return booking, target
     target = await take_slot(uow, target, booking.id, slot)
     booking = await PictureDayRepository(uow).move_booking(booking, target.id)
-    await _change_session(uow, attempt, company_id, day, booking, target)
+    await picture_day_sessions.change_session_for(uow, attempt, announce, company_id, day, booking, target)
     return booking, target
 
 
-async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) -> Booked:
+async def cancel(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_id: str, name: str) -> Booked:
     """Cancel the booking `name`: its session cancelled, its slot and children free (again: no-op)."""
     day, booking = await load_booking(uow, company_id, name)
     slot = await _slot(uow, day.id, booking.slot_id, slot_name(day.id, booking.slot_id))
@@ -287,46 +219,28 @@ async def cancel(uow: UnitOfWork, attempt: Attempt, company_id: str, name: str) 
         return booking, slot
     check_open(day, utcnow())
     booking = await release(uow, booking)
-    await _change_session(uow, attempt, company_id, day, booking, None)
+    await picture_day_sessions.change_session_for(uow, attempt, announce, company_id, day, booking, None)
     return booking, slot
 
 
-async def reschedule_booking(
-    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingRequest, answer: Answer
-) -> pdpb.PictureDayBooking:
-    day_id, _ = _booking_ids(request.name)
+async def reschedule_booking(company_id: str, name: str, slot: str, once: Once[R], announce: Announce) -> R:
+    """Staff move the booking `name` to the free slot named `slot`."""
+    day_id, _ = _booking_ids(name)
     v = Violations()
-    _slot_id(request.slot, day_id, "slot", v)
+    _slot_id(slot, day_id, "slot", v)
     v.raise_if_any()
 
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return answer(*await move(uow, attempt, company_id, request.name, request.slot))
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Booked:
+        return await move(uow, attempt, announce, company_id, name, slot)
 
-    return await run_booking(
-        db,
-        company_id,
-        pdpb.PictureDayBooking,
-        work,
-        scope="ReschedulePictureDayBooking",
-        request=request,
-        request_id=request.request_id,
-    )
+    return await once(work)
 
 
-async def cancel_booking(
-    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingRequest, answer: Answer
-) -> pdpb.PictureDayBooking:
-    _booking_ids(request.name)
+async def cancel_booking(company_id: str, name: str, once: Once[R], announce: Announce) -> R:
+    """Staff cancel the booking `name`."""
+    _booking_ids(name)
 
-    async def work(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        return answer(*await cancel(uow, attempt, company_id, request.name))
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Booked:
+        return await cancel(uow, attempt, announce, company_id, name)
 
-    return await run_booking(
-        db,
-        company_id,
-        pdpb.PictureDayBooking,
-        work,
-        scope="CancelPictureDayBooking",
-        request=request,
-        request_id=request.request_id,
-    )
+    return await once(work)

@@ -28,6 +28,7 @@ from shutterbook_scheduling.application.bulk_runner import job_caller
 from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_bookings import book
+from shutterbook_scheduling.application.picture_day_events import Announce
 from shutterbook_scheduling.application.picture_day_refs import child_key
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
@@ -62,9 +63,9 @@ async def _remaining(db: Database, day: rules.PictureDay) -> list[rules.Assignme
     return rules.assign_remaining(list(unbooked.items()), free, day.siblings_per_slot)
 
 
-async def close_day(db: Database, day_id: str, *, owner: str, lease_seconds: float) -> int | None:
+async def close_day(db: Database, day_id: str, *, owner: str, lease_seconds: float, announce: Announce) -> int | None:
     """Close a due day under a lease: the bookings made for the remaining families (None when
-    another replica holds the day, or it is not due)."""
+    another replica holds the day, or it is not due), each announced by `announce`."""
     day = await _take_lease(db, day_id, owner, timedelta(seconds=lease_seconds))
     if day is None:
         return None
@@ -73,7 +74,7 @@ async def close_day(db: Database, day_id: str, *, owner: str, lease_seconds: flo
         tenancy.set_current(CallContext.of(job_caller(day.company_id, day.id, day.created_by)))
         try:
             for assignment in await _remaining(db, day):
-                made += await _assign(db, day, assignment)
+                made += await _assign(db, day, assignment, announce)
         finally:
             tenancy.set_current(None)
     async with UnitOfWork(db, source=SOURCE) as uow:
@@ -83,7 +84,7 @@ async def close_day(db: Database, day_id: str, *, owner: str, lease_seconds: flo
     return made
 
 
-async def _assign(db: Database, day: rules.PictureDay, assignment: rules.Assignment) -> int:
+async def _assign(db: Database, day: rules.PictureDay, assignment: rules.Assignment, announce: Announce) -> int:
     """One family's slot, in its own transaction; 0 when the slot or a child was taken meanwhile
     (a booking made at the very close) or the session cannot be booked (a conflict)."""
     try:
@@ -94,6 +95,7 @@ async def _assign(db: Database, day: rules.PictureDay, assignment: rules.Assignm
             await book(
                 uow,
                 Attempt(),
+                announce,
                 day.company_id,
                 day,
                 assignment.client_id,

@@ -9,8 +9,9 @@ the code's row is the one family of the one picture day it leads to, in the call
 of guesses is the gateway's (its token buckets), in front of this.
 
 Issuing, revoking and what a code shows return domain objects (domain/picture_days.py),
-converted at the edge (api/picture_day_convert.py); the family's bookings by code answer through
-the edge's converter (`picture_day_bookings.Answer`).
+converted at the edge (api/picture_day_convert.py); the family's bookings by code take the
+request's fields as plain values and run once per its request_id through the edge's
+`picture_day_bookings.Once`, which answers.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from google.protobuf.message import Message
-
-from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound, Violations
 from shutterbook_kit.resource_names import name_ids, parse_name
@@ -31,13 +29,14 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import picture_day_bookings as bookings
 from shutterbook_scheduling.application import picture_days
-from shutterbook_scheduling.application.entries import Attempt, run_booking
+from shutterbook_scheduling.application.entries import Attempt
+from shutterbook_scheduling.application.picture_day_events import Announce
 from shutterbook_scheduling.application.picture_day_refs import COLLECTION
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
-R = TypeVar("R", bound=Message)
+R = TypeVar("R")
 CODE_BYTES = 15
 MAX_CODE_LENGTH = 64
 NO_SUCH_CODE = "no picture day has this access code"
@@ -138,26 +137,20 @@ async def get_access(db: Database, company_id: str, access_code: str) -> rules.F
 
 
 async def _as_family(
-    db: Database,
     company_id: str,
-    request: pdpb.BookPictureDayByCodeRequest
-    | pdpb.ReschedulePictureDayBookingByCodeRequest
-    | pdpb.CancelPictureDayBookingByCodeRequest,
+    access_code: str,
     work: Callable[[UnitOfWork, Attempt, rules.PictureDay, rules.Family], Awaitable[bookings.Booked]],
-    answer: bookings.Answer,
-) -> pdpb.PictureDayBooking:
-    """`work` as the family the request's access code names, once per its request_id (the
-    scope: the request's method, e.g. `BookPictureDayByCode`)."""
-    _check_code(request.access_code)
+    once: bookings.Once[R],
+) -> R:
+    """`work` as the family the access code names, through the edge's `once` (once per the
+    request's request_id)."""
+    _check_code(access_code)
 
-    async def run(uow: UnitOfWork, attempt: Attempt) -> pdpb.PictureDayBooking:
-        day, family = await by_code(uow, company_id, request.access_code)
-        return answer(*await work(uow, attempt, day, family))
+    async def run(uow: UnitOfWork, attempt: Attempt) -> bookings.Booked:
+        day, family = await by_code(uow, company_id, access_code)
+        return await work(uow, attempt, day, family)
 
-    scope = type(request).__name__.removesuffix("Request")
-    return await run_booking(
-        db, company_id, pdpb.PictureDayBooking, run, scope=scope, request=request, request_id=request.request_id
-    )
+    return await once(run)
 
 
 async def _own_booking(uow: UnitOfWork, day: rules.PictureDay, family: rules.Family, name: str) -> str:
@@ -171,31 +164,31 @@ async def _own_booking(uow: UnitOfWork, day: rules.PictureDay, family: rules.Fam
 
 
 async def book_by_code(
-    db: Database, company_id: str, request: pdpb.BookPictureDayByCodeRequest, answer: bookings.Answer
-) -> pdpb.PictureDayBooking:
+    company_id: str, access_code: str, slot: str, children: Sequence[str], once: bookings.Once[R], announce: Announce
+) -> R:
     async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
         return await bookings.book_checked(
-            uow, attempt, company_id, day, family.client_id, request.slot, list(request.children), prefix=""
+            uow, attempt, announce, company_id, day, family.client_id, slot, children, prefix=""
         )
 
-    return await _as_family(db, company_id, request, work, answer)
+    return await _as_family(company_id, access_code, work, once)
 
 
 async def reschedule_by_code(
-    db: Database, company_id: str, request: pdpb.ReschedulePictureDayBookingByCodeRequest, answer: bookings.Answer
-) -> pdpb.PictureDayBooking:
+    company_id: str, access_code: str, booking: str, slot: str, once: bookings.Once[R], announce: Announce
+) -> R:
     async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
-        name = await _own_booking(uow, day, family, request.booking)
-        return await bookings.move(uow, attempt, company_id, name, request.slot)
+        name = await _own_booking(uow, day, family, booking)
+        return await bookings.move(uow, attempt, announce, company_id, name, slot)
 
-    return await _as_family(db, company_id, request, work, answer)
+    return await _as_family(company_id, access_code, work, once)
 
 
 async def cancel_by_code(
-    db: Database, company_id: str, request: pdpb.CancelPictureDayBookingByCodeRequest, answer: bookings.Answer
-) -> pdpb.PictureDayBooking:
+    company_id: str, access_code: str, booking: str, once: bookings.Once[R], announce: Announce
+) -> R:
     async def work(uow: UnitOfWork, attempt: Attempt, day: rules.PictureDay, family: rules.Family) -> bookings.Booked:
-        name = await _own_booking(uow, day, family, request.booking)
-        return await bookings.cancel(uow, attempt, company_id, name)
+        name = await _own_booking(uow, day, family, booking)
+        return await bookings.cancel(uow, attempt, announce, company_id, name)
 
-    return await _as_family(db, company_id, request, work, answer)
+    return await _as_family(company_id, access_code, work, once)

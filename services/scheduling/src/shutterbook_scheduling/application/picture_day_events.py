@@ -2,64 +2,89 @@
 transaction: `scheduling.picture_day_booking.booked`, `.rescheduled` and `.cancelled`, which
 notifications turns into the family's confirmation, reschedule and cancellation emails (with
 the calendar file). The session's own `scheduling.session.*` events go out as for any
-session; these add what the family's email shows: the children and the picture day."""
+session; these add what the family's email shows: the children and the picture day.
+
+The use cases gather what the event says as a `BookingEvent` (plain Python); the event's
+message is the API edge's: it passes `announce` down (`picture_day_convert.announce_booking`)
+and the steps call it in their unit of work, as the company's use cases do. The session's
+snapshot is the one the session's own events carry (`entries.session_snapshot`), passed
+through untouched."""
 
 from __future__ import annotations
 
-from shutterbook.scheduling.v1 import events_pb2 as ev
-from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
-from shutterbook_scheduling.application.picture_day_refs import booking_name
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
+S = TypeVar("S")
 
-async def _snapshot(
-    uow: UnitOfWork, day: rules.PictureDay, row: rules.Booking, session: ev.SessionSnapshot
-) -> ev.PictureDayBookingSnapshot:
+
+class Change(enum.Enum):
+    BOOKED = "booked"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class BookingEvent(Generic[S]):
+    """A booking booked, rescheduled or cancelled: the day, the booking, its children's names
+    (in the family's order), the session's snapshot; a reschedule's times before the move."""
+
+    change: Change
+    day: rules.PictureDay
+    booking: rules.Booking
+    children_display_names: tuple[str, ...]
+    session: S
+    assigned_at_close: bool = False
+    previous: tuple[datetime, datetime] | None = None  # (start, end)
+
+
+# Emits the booking's event (built at the edge) for the company, in the unit of work given.
+Announce = Callable[[UnitOfWork, str, BookingEvent[Any]], None]
+
+
+async def _children(uow: UnitOfWork, day: rules.PictureDay, row: rules.Booking) -> tuple[str, ...]:
     member_ids = {rules.member_id(k) for k in row.children}
     family = (await PictureDayRepository(uow).children_of(day.id, [row.client_id]))[row.client_id]
-    children = [c for c in family if c.member_id in member_ids]
-    return ev.PictureDayBookingSnapshot(
-        booking=booking_name(day.id, row.id),
-        picture_day_display_name=pdpb.PictureDay.FromString(day.created).display_name,
-        client=f"clients/{row.client_id}",
-        children_display_names=[c.display_name for c in children],
-        session=session,
-    )
+    return tuple(c.display_name for c in family if c.member_id in member_ids)
 
 
 async def booked(
     uow: UnitOfWork,
+    announce: Announce,
     company_id: str,
     day: rules.PictureDay,
     row: rules.Booking,
-    session: ev.SessionSnapshot,
+    session: S,
     *,
     assigned_at_close: bool,
 ) -> None:
-    snap = await _snapshot(uow, day, row, session)
-    event = ev.PictureDayBookingBookedEvent(booking=snap, assigned_at_close=assigned_at_close)
-    uow.emit(events.PICTURE_DAY_BOOKING_BOOKED, company_id, event)
+    names = await _children(uow, day, row)
+    announce(uow, company_id, BookingEvent(Change.BOOKED, day, row, names, session, assigned_at_close))
 
 
 async def rescheduled(
     uow: UnitOfWork,
+    announce: Announce,
     company_id: str,
     day: rules.PictureDay,
     row: rules.Booking,
-    moved: ev.SessionRescheduledEvent,
+    session: S,
+    previous: tuple[datetime, datetime],
 ) -> None:
-    snap = await _snapshot(uow, day, row, moved.session)
-    event = ev.PictureDayBookingRescheduledEvent(booking=snap)
-    event.previous_start_time.CopyFrom(moved.previous_start_time)
-    event.previous_end_time.CopyFrom(moved.previous_end_time)
-    uow.emit(events.PICTURE_DAY_BOOKING_RESCHEDULED, company_id, event)
+    names = await _children(uow, day, row)
+    event = BookingEvent(Change.RESCHEDULED, day, row, names, session, previous=previous)
+    announce(uow, company_id, event)
 
 
 async def cancelled(
-    uow: UnitOfWork, company_id: str, day: rules.PictureDay, row: rules.Booking, session: ev.SessionSnapshot
+    uow: UnitOfWork, announce: Announce, company_id: str, day: rules.PictureDay, row: rules.Booking, session: S
 ) -> None:
-    snap = await _snapshot(uow, day, row, session)
-    uow.emit(events.PICTURE_DAY_BOOKING_CANCELLED, company_id, ev.PictureDayBookingCancelledEvent(booking=snap))
+    names = await _children(uow, day, row)
+    announce(uow, company_id, BookingEvent(Change.CANCELLED, day, row, names, session))

@@ -9,8 +9,10 @@ the location's zone, in time order. Bookings are in `picture_day_bookings`.
 
 The reads take plain arguments and return domain objects (domain/picture_days.py), read through
 the aggregate's repository (storage/picture_day_repository.py); messages are the API edge's
-(api/picture_day_convert.py). Creating still reads its request message (it is run once per
-request_id, its answer stored as a message), and answers through the edge's `answer`.
+(api/picture_day_convert.py). Creating takes the request as the edge read and checked it (the
+day's settings, its time-slot rows, the families the clients service listed) and the edge's
+steps for what stays a message: the template's check, the day as created, the run once per
+request_id.
 """
 
 from __future__ import annotations
@@ -21,18 +23,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from shutterbook.clients.v1 import clients_pb2
-from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit import tenancy
+from shutterbook_kit.audit import Snapshot
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
-from shutterbook_kit.idempotency import validate_request_id
+from shutterbook_kit.errors import FailedPrecondition, NotFound, Violations
 from shutterbook_kit.pagination import Page, check_page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bulk_jobs
-from shutterbook_scheduling.application.common import from_ts, run_once, ts
 from shutterbook_scheduling.application.picture_day_refs import COLLECTION, day_name
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
@@ -40,18 +39,6 @@ from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 T = TypeVar("T")
-CLOSE_ACTIONS = {
-    pdpb.PICTURE_DAY_CLOSE_ACTION_LEAVE_UNBOOKED: rules.CloseAction.LEAVE_UNBOOKED,
-    pdpb.PICTURE_DAY_CLOSE_ACTION_ASSIGN_REMAINING: rules.CloseAction.ASSIGN_REMAINING,
-}
-
-
-def _renamed(err: InvalidArgument, old: str, new: str) -> InvalidArgument:
-    """The same violations under another field prefix (`selector.year` -> `picture_day.families.year`)."""
-    v = Violations()
-    for item in err.violations:
-        v.add(new + item.field.removeprefix(old), item.description)
-    return InvalidArgument(err.message, violations=v.items)
 
 
 # --- reading a day ---------------------------------------------------------------------------------
@@ -127,82 +114,35 @@ async def list_slots(
 
 # --- creating a day --------------------------------------------------------------------------------
 
-
-def _check_day(request: pdpb.CreatePictureDayRequest, v: Violations) -> list[bulk_rows.BulkRow] | None:
-    day = request.picture_day
-    validate_request_id(request.request_id, v)
-    if not day.display_name.strip():
-        v.add("picture_day.display_name", "is required")
-    elif len(day.display_name) > 200:
-        v.add("picture_day.display_name", "at most 200 characters")
-    for field in ("open_time", "close_time"):
-        if not day.HasField(field):
-            v.add(f"picture_day.{field}", "is required")
-    if day.close_action not in CLOSE_ACTIONS:
-        v.add("picture_day.close_action", "choose LEAVE_UNBOOKED or ASSIGN_REMAINING")
-    opens = from_ts(day.open_time) if day.HasField("open_time") else None
-    closes = from_ts(day.close_time) if day.HasField("close_time") else None
-    for field, problem in rules.settings_problems(day.siblings_per_slot, opens, closes).items():
-        v.add(f"picture_day.{field}", problem)
-    rows_found = Violations()
-    rows = bulk_jobs.read_rows(list(day.time_slot_rows), rows_found)
-    for item in rows_found.items:
-        v.add(f"picture_day.{item.field}", item.description)
-    return rows
-
-
-def _families(listed: Sequence[clients_pb2.Client]) -> list[tuple[str, str, list[rules.Child]]]:
-    """(client id, display name, member children) of each client listed, each once."""
-    out: list[tuple[str, str, list[rules.Child]]] = []
-    seen: set[str] = set()
-    for client in listed:
-        client_id = client.name.removeprefix("clients/")
-        if client_id in seen:
-            continue
-        seen.add(client_id)
-        display = bulk_jobs.client_display_name(client)
-        members = [
-            rules.FamilyMember(
-                member_id=m.name.rsplit("/", 1)[-1],
-                display_name=" ".join(p for p in (m.given_name, m.family_name or client.family_name) if p),
-                is_child=m.relationship == clients_pb2.FAMILY_RELATIONSHIP_CHILD,
-            )
-            for m in client.family_members
-        ]
-        out.append((client_id, display, rules.member_children(display, members)))
-    return out
+# The edge's check of the request's session template, in the unit of work given (violations
+# named `template.*`).
+TemplateCheck = Callable[[UnitOfWork, Violations], Awaitable[bulk_jobs.CheckedTemplate | None]]
+# The day as created, from its id, its zone, when, and how many families were left out: the
+# edge's message serialized (kept as `PictureDay.created`) and the audit's snapshot of it.
+Created = Callable[[str, str, datetime, int], tuple[bytes, Snapshot]]
+# Runs the create's work once per the request's request_id: the edge's answer.
+DayOnce = Callable[[Callable[[UnitOfWork], Awaitable[rules.DayState]]], Awaitable[T]]
 
 
 async def create_picture_day(
-    db: Database,
     company_id: str,
-    request: pdpb.CreatePictureDayRequest,
-    clients_target: str,
-    answer: Callable[[rules.DayState], pdpb.PictureDay],
-) -> pdpb.PictureDay:
-    """The day made from the request's parts, answered (as it is stored, with its window and
-    progress) by `answer`, the edge's converter, once per request_id."""
-    v = Violations()
-    rows = _check_day(request, v)
-    try:
-        selection = bulk_jobs.selector_request(request.picture_day.families)
-    except InvalidArgument as err:
-        v.items.extend(_renamed(err, "selector", "picture_day.families").violations)
-        selection = None
-    v.raise_if_any()
-    assert rows is not None
-    assert selection is not None
-    try:
-        listed = await bulk_jobs.list_selected(clients_target, selection)
-    except InvalidArgument as err:
-        raise _renamed(err, "selector", "picture_day.families") from None
-    families = _families(listed)
+    settings: rules.NewDay,
+    rows: list[bulk_rows.BulkRow],
+    families: Sequence[rules.NewFamily],
+    check_template: TemplateCheck,
+    created: Created,
+    once: DayOnce[T],
+) -> T:
+    """The day made from the request's parts (read and checked at the edge; the families listed
+    from the clients service), stored with its slots and the families scheduling knows (the
+    others left out and counted), as it is stored with its window and progress, once per
+    request_id."""
     caller = tenancy.current().caller
-    day = request.picture_day
 
-    async def work(uow: UnitOfWork) -> pdpb.PictureDay:
+    async def work(uow: UnitOfWork) -> rules.DayState:
         found = Violations()
-        checked = await bulk_jobs.check_template(uow, company_id, day.template, found)
+        checked = await check_template(uow, found)
+        v = Violations()
         for item in found.items:
             v.add(f"picture_day.{item.field}", item.description)
         v.raise_if_any()
@@ -213,45 +153,40 @@ async def create_picture_day(
                 "the time-slot rows hold no slot", metadata={"field": "picture_day.time_slot_rows"}
             )
         repo = PictureDayRepository(uow)
-        known = await repo.known_clients(company_id, [f[0] for f in families])
+        known = await repo.known_clients(company_id, [f.client_id for f in families])
         day_id = str(uuid.uuid4())
         now = utcnow()
-        msg = pdpb.PictureDay()
-        msg.CopyFrom(day)
-        for output_only in ("window", "progress"):
-            msg.ClearField(output_only)
-        msg.name = day_name(day_id)
-        msg.time_zone = checked.plan.location.time_zone
-        msg.create_time.CopyFrom(ts(now))
-        msg.skipped_families = len(families) - sum(1 for f in families if f[0] in known)
+        time_zone = checked.plan.location.time_zone
+        skipped = len(families) - sum(1 for f in families if f.client_id in known)
+        message, snapshot = created(day_id, time_zone, now, skipped)
         new = rules.PictureDay(
             id=day_id,
             company_id=company_id,
             location_id=checked.plan.location.name.removeprefix("locations/"),
-            time_zone=msg.time_zone,
-            siblings_per_slot=day.siblings_per_slot,
-            open_at=from_ts(day.open_time),
-            close_at=from_ts(day.close_time),
-            close_action=CLOSE_ACTIONS[day.close_action],
+            time_zone=time_zone,
+            siblings_per_slot=settings.siblings_per_slot,
+            open_at=settings.open_at,
+            close_at=settings.close_at,
+            close_action=settings.close_action,
             created_by=caller,
             created_at=now,
-            created=msg.SerializeToString(),
+            created=message,
         )
         new_slots = [rules.Slot(str(uuid.uuid4()), day_id, s.start, s.end, None) for s in slots]
         new_families = [
             rules.Family(
                 day_id=day_id,
-                client_id=client_id,
-                display_name=display,
-                email=known[client_id],
+                client_id=f.client_id,
+                display_name=f.display_name,
+                email=known[f.client_id],
                 has_access_code=False,
-                children=tuple(rules.FamilyChild(client_id, c.member_id, c.display_name, None) for c in children),
+                children=tuple(rules.FamilyChild(f.client_id, c.member_id, c.display_name, None) for c in f.children),
             )
-            for client_id, display, children in families
-            if client_id in known
+            for f in families
+            if f.client_id in known
         ]
         await repo.add_day(new, new_slots, new_families)
-        uow.audit(company_id, msg.name, "created", after=msg)
-        return answer(await day_state(uow, new, now))
+        uow.audit(company_id, day_name(day_id), "created", after=snapshot)
+        return await day_state(uow, new, now)
 
-    return await run_once(db, company_id, "CreatePictureDay", request, pdpb.PictureDay, work)
+    return await once(work)

@@ -26,6 +26,7 @@ from shutterbook_scheduling.application.entries import (
     session_from_row,
     session_snapshot,
 )
+from shutterbook_scheduling.application.picture_day_events import Announce
 from shutterbook_scheduling.application.picture_day_release import refuse_if_booked_on_a_picture_day, release_session
 from shutterbook_scheduling.application.planning import Plan, take_new_times
 from shutterbook_scheduling.application.slot_state import release_booking
@@ -251,7 +252,11 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
     )
 
 
-async def cancel_session(db: Database, company_id: str, request: pb.CancelSessionRequest) -> pb.Session:
+async def cancel_session(
+    db: Database, company_id: str, request: pb.CancelSessionRequest, announce: Announce
+) -> pb.Session:
+    """The session cancelled; a picture day booking's slot and children let go, the family told
+    through `announce` (the edge's `picture_day_convert.announce_booking`)."""
     released: list[tuple[PictureDay, Booking]] = []
 
     async def change(uow: UnitOfWork, msg: pb.Session) -> tuple[bool, bool]:
@@ -271,7 +276,7 @@ async def cancel_session(db: Database, company_id: str, request: pb.CancelSessio
         snapshot = session_snapshot(after, plan.type_msg, status)
         uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
         for day, booking in released:
-            await picture_day_events.cancelled(uow, company_id, day, booking, snapshot)
+            await picture_day_events.cancelled(uow, announce, company_id, day, booking, snapshot)
 
     return await _change_session(
         db, company_id, request.name, change, emit, action="cancelled", allow_conflicts=True, request=request

@@ -151,6 +151,25 @@ def assign_remaining(
     return out
 
 
+@dataclass(frozen=True)
+class NewDay:
+    """A day's own settings as a create request gives them (checked by the edge)."""
+
+    siblings_per_slot: int
+    open_at: datetime
+    close_at: datetime
+    close_action: CloseAction
+
+
+@dataclass(frozen=True)
+class NewFamily:
+    """A family as the clients service lists it: its member children (`member_children`)."""
+
+    client_id: str
+    display_name: str
+    children: tuple[Child, ...]
+
+
 # --- the aggregate's objects (storage/picture_day_repository.py maps rows to them) ---
 
 
