@@ -1,14 +1,50 @@
 """The known-client aggregate at the API edge (issue 13's shape, see api/company_convert.py):
-EnsureKnownClient's request to a checked client version, known clients (domain/known_clients.py)
-to KnownClient messages."""
+EnsureKnownClient's request to a checked client version (`check_client` checks the clients
+service's `Client` message, there and in a hold's client details), known clients
+(domain/known_clients.py) to KnownClient messages."""
 
 from __future__ import annotations
 
+from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.pagination import Page
-from shutterbook_scheduling.application.client_directory import check_client, client_version
-from shutterbook_scheduling.domain.known_clients import ClientVersion, KnownClient
+from shutterbook_scheduling.application.client_directory import client_version
+from shutterbook_scheduling.domain.known_clients import (
+    MAX_EMAIL,
+    MAX_NAME,
+    ClientVersion,
+    KnownClient,
+    client_display_name,
+    is_canonical_uuid,
+    member_display_name,
+)
+
+
+def check_client(client: clients_pb2.Client, field: str, violations: Violations) -> str:
+    """The client's id; violations (named under `field`) for a client without a
+    `clients/{uuid}` name or an update time, or with a family member not named under it."""
+    v = violations
+    client_id = client.name.removeprefix("clients/")
+    if not client.name:
+        v.add(f"{field}.name", "is required")
+    elif not client.name.startswith("clients/") or not is_canonical_uuid(client_id):
+        v.add(f"{field}.name", "must look like clients/{id}, the id a UUID as the clients service gives it")
+    if not client.HasField("update_time"):
+        v.add(f"{field}.update_time", "is required")
+    elif not 0 <= client.update_time.nanos < 1_000_000_000 or client.update_time.seconds <= 0:
+        v.add(f"{field}.update_time", "is not a valid time")
+    if len(client_display_name(client.given_name, client.family_name, client.household_name)) > MAX_NAME:
+        v.add(f"{field}.given_name", f"the client's name must be at most {MAX_NAME} characters")
+    if client.emails and len(client.emails[0]) > MAX_EMAIL:
+        v.add(f"{field}.emails[0]", f"must be at most {MAX_EMAIL} characters")
+    for i, member in enumerate(client.family_members):
+        prefix = f"{client.name}/familyMembers/"
+        if not member.name.startswith(prefix) or not is_canonical_uuid(member.name.removeprefix(prefix)):
+            v.add(f"{field}.family_members[{i}].name", f"must look like {prefix}{{id}}")
+        elif len(member_display_name(member.given_name, member.family_name, client.family_name)) > MAX_NAME:
+            v.add(f"{field}.family_members[{i}].given_name", f"the member's name must be at most {MAX_NAME} characters")
+    return client_id
 
 
 def ensure_request_version(request: pb.EnsureKnownClientRequest) -> ClientVersion:

@@ -30,6 +30,7 @@ from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.permissions import Permission, grants
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.api import hold_convert
 from shutterbook_scheduling.application import holds, online_appointments, online_bookings, online_slots
 from shutterbook_scheduling.application.open_slot_answers import EventFeed, OpenSlotAnswers
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
@@ -54,7 +55,7 @@ def _require(permission: Permission) -> None:
 class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
     def __init__(self, db: Database, holds: HoldSettings, answers: OpenSlotAnswers) -> None:
         self.db = db
-        self.holds = holds
+        self.holding = hold_convert.holding(holds)
         self.answers = answers
 
     async def CreateTimeSlot(self, request: opb.CreateTimeSlotRequest, context: Context) -> opb.TimeSlot:
@@ -96,13 +97,17 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
     async def HoldSlot(self, request: opb.HoldSlotRequest, context: Context) -> opb.SlotHold:
         if request.HasField("client_details"):
             _require(Permission.CLIENTS_WRITE)  # the hold then records the client, as EnsureKnownClient does
-        return await holds.hold_slot(self.db, _company(), request, self.holds)
+        hold = hold_convert.hold_request(request)
+        once = hold_convert.hold_once(self.db, _company(), request)
+        return await holds.hold_slot(_company(), hold, self.holding, once)
 
     async def ReleaseHold(self, request: opb.ReleaseHoldRequest, context: Context) -> opb.SlotHold:
-        return await holds.release_hold(self.db, _company(), request)
+        once = hold_convert.release_once(self.db, _company(), request)
+        released = self.holding.released
+        return await holds.release_hold(_company(), request.name, request.request_id, released, once)
 
     async def BookOnline(self, request: opb.BookOnlineRequest, context: Context) -> pb.Session:
-        return await online_bookings.book_online(self.db, _company(), request, self.holds)
+        return await online_bookings.book_online(self.db, _company(), request, self.holding)
 
     async def CancelOnlineBooking(self, request: opb.CancelOnlineBookingRequest, context: Context) -> pb.Session:
         return await online_bookings.cancel_online_booking(self.db, _company(), request)
@@ -110,12 +115,12 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
     async def RescheduleOnlineBooking(
         self, request: opb.RescheduleOnlineBookingRequest, context: Context
     ) -> pb.Session:
-        return await online_bookings.reschedule_online_booking(self.db, _company(), request, self.holds)
+        return await online_bookings.reschedule_online_booking(self.db, _company(), request, self.holding)
 
     async def BookAppointmentOnline(
         self, request: opb.BookAppointmentOnlineRequest, context: Context
     ) -> pb.Appointment:
-        return await online_appointments.book_appointment_online(self.db, _company(), request, self.holds)
+        return await online_appointments.book_appointment_online(self.db, _company(), request, self.holding)
 
     async def CancelOnlineAppointment(
         self, request: opb.CancelOnlineAppointmentRequest, context: Context
@@ -125,7 +130,7 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
     async def RescheduleOnlineAppointment(
         self, request: opb.RescheduleOnlineAppointmentRequest, context: Context
     ) -> pb.Appointment:
-        return await online_appointments.reschedule_online_appointment(self.db, _company(), request, self.holds)
+        return await online_appointments.reschedule_online_appointment(self.db, _company(), request, self.holding)
 
 
 # One read model per database of this process (a test may run two replicas in one process).

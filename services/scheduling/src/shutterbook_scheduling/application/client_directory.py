@@ -13,34 +13,31 @@ newer than the one held changes nothing, not even the revision count.
 The shape of application/company.py: the use cases read and write through the aggregate's
 repository (storage/known_client_repository.py; what names a client elsewhere through
 storage/client_refs.py) and keep no SQL; KnownClient messages are made at the API edge
-(api/known_client_convert.py). The clients service's own `Client` message arrives here, in its
-events and in a hold's client details: `check_client` and `client_version` read it.
+(api/known_client_convert.py). The clients service's own `Client` message arrives here in its
+events (`client_version` reads it); EnsureKnownClient's and a hold's client are checked and read
+at the API edge (`known_client_convert.check_client`) and arrive as a `ClientVersion`.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_kit.consumer import Delivery, subscribe
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import NotFound, Violations
+from shutterbook_kit.errors import NotFound
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.domain.known_clients import (
-    MAX_EMAIL,
-    MAX_NAME,
     ClientVersion,
     KnownClient,
     KnownMember,
     client_display_name,
     ensure_takes,
     event_takes,
-    is_canonical_uuid,
     member_display_name,
 )
 from shutterbook_scheduling.storage.client_refs import ClientRefs
@@ -130,32 +127,6 @@ SUBSCRIPTIONS = [
 ]
 
 
-def check_client(client: clients_pb2.Client, field: str, violations: Violations) -> str:
-    """The client's id; violations (named under `field`) for a client without a
-    `clients/{uuid}` name or an update time, or with a family member not named under it."""
-    v = violations
-    client_id = client.name.removeprefix("clients/")
-    if not client.name:
-        v.add(f"{field}.name", "is required")
-    elif not client.name.startswith("clients/") or not is_canonical_uuid(client_id):
-        v.add(f"{field}.name", "must look like clients/{id}, the id a UUID as the clients service gives it")
-    if not client.HasField("update_time"):
-        v.add(f"{field}.update_time", "is required")
-    elif not 0 <= client.update_time.nanos < 1_000_000_000 or client.update_time.seconds <= 0:
-        v.add(f"{field}.update_time", "is not a valid time")
-    if len(_display_name(client)) > MAX_NAME:
-        v.add(f"{field}.given_name", f"the client's name must be at most {MAX_NAME} characters")
-    if client.emails and len(client.emails[0]) > MAX_EMAIL:
-        v.add(f"{field}.emails[0]", f"must be at most {MAX_EMAIL} characters")
-    for i, member in enumerate(client.family_members):
-        prefix = f"{client.name}/familyMembers/"
-        if not member.name.startswith(prefix) or not is_canonical_uuid(member.name.removeprefix(prefix)):
-            v.add(f"{field}.family_members[{i}].name", f"must look like {prefix}{{id}}")
-        elif len(_member_name(member, client)) > MAX_NAME:
-            v.add(f"{field}.family_members[{i}].given_name", f"the member's name must be at most {MAX_NAME} characters")
-    return client_id
-
-
 async def ensure_version_in(uow: UnitOfWork, company_id: str, version: ClientVersion) -> KnownClient:
     """Apply the client version in this unit of work, as `clients.client.created`/`updated` does
     (a version with a delete time as `clients.client.deleted` does), unless the version held is
@@ -168,12 +139,6 @@ async def ensure_version_in(uow: UnitOfWork, company_id: str, version: ClientVer
     if ensure_takes(held, version):
         return await repo.take_version(company_id, version)
     return held
-
-
-async def ensure_in(uow: UnitOfWork, company_id: str, client_id: str, client: clients_pb2.Client) -> KnownClient:
-    """`ensure_version_in` for a client message checked by `check_client` (a hold's client
-    details), as the client `client_id`."""
-    return await ensure_version_in(uow, company_id, replace(client_version(client), client_id=client_id))
 
 
 async def ensure_known_client(db: Database, company_id: str, version: ClientVersion) -> KnownClient:

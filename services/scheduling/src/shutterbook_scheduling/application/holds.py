@@ -27,18 +27,24 @@ bookings claiming it, SQLite's BEGIN IMMEDIATE already does (storage/booking_ids
 
 Holds' rows and blocks are read and written through storage/hold_repository.py, slots' through
 storage/slot_repository.py, with the statements and locks described above, in this order.
+
+HoldSlot and ReleaseHold take plain values (a HoldSlot request arrives as a checked
+`domain.holds.HoldRequest`) and hand holds (`domain.holds.SlotHold`) to the API edge, which makes
+their messages (api/hold_convert.py): the edge runs the work once per request id (`HoldOnce`,
+the answer's message is what a retry gets) and builds the hold events (`Holding.held`,
+`Holding.released`, called in the hold's unit of work, also for holds found expired).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import (
@@ -48,12 +54,12 @@ from shutterbook_kit.errors import (
     Violations,
 )
 from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
-from shutterbook_kit.resource_names import parse_name, parse_reference
+from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.client_directory import check_client, ensure_in
-from shutterbook_scheduling.application.common import SOURCE, run_once, ts
+from shutterbook_scheduling.application.client_directory import ensure_version_in
+from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.entries import (
     buffers,
 )
@@ -72,16 +78,36 @@ from shutterbook_scheduling.application.slot_state import (
     slot_message,
     why_not_open,
 )
+from shutterbook_scheduling.domain.holds import HoldRequest, HoldState, SlotHold
 from shutterbook_scheduling.domain.known_clients import KnownClient
 from shutterbook_scheduling.domain.online_slots import hold_is_live, too_many_holds
 from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.settings import HoldSettings
-from shutterbook_scheduling.storage.hold_repository import HoldRepository
+from shutterbook_scheduling.storage.hold_repository import HoldRepository, hold_at
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
 from shutterbook_scheduling.storage.slot_repository import SlotRepository
 
 R = TypeVar("R", bound=Message)
+A = TypeVar("A")
+
+# Emits a hold's event (`scheduling.slot.held` or `scheduling.slot.released`) for the hold as
+# shown, in the unit of work given.
+Announce = Callable[[UnitOfWork, str, SlotHold], None]
+# Runs a hold's work (in a unit of work it opens) once per the request's request_id; the edge's
+# answer (a retry gets the first's).
+HoldWork = Callable[[UnitOfWork], Awaitable[SlotHold]]
+HoldOnce = Callable[[HoldWork], Awaitable[A]]
+
+
+@dataclass(frozen=True)
+class Holding:
+    """How holds are taken (`settings`: how long they last, how many a client may have) and
+    announced (the API edge's event builders)."""
+
+    settings: HoldSettings
+    held: Announce
+    released: Announce
 
 
 class SlotTaken(FailedPrecondition):
@@ -146,32 +172,16 @@ def slot_refusal(slot_name: Callable[[], str]) -> Refusal:
     return refuse
 
 
-def hold_message(row: SlotHoldRow, now: datetime, *, appointment: bool = False) -> opb.SlotHold:
-    """`appointment`: the held slot sells an appointment type (its booking is an appointment)."""
-    state = row.state
-    if state == opb.SLOT_HOLD_STATE_HELD and not hold_is_live(True, row.expires_at, now):
-        state = opb.SLOT_HOLD_STATE_EXPIRED
-    msg = opb.SlotHold(
-        name=f"slotHolds/{row.id}",
-        time_slot=f"timeSlots/{row.slot_id}",
-        client=f"clients/{row.client_id}",
-        state=opb.SlotHoldState.ValueType(state),
-        session=f"sessions/{row.session_id}" if row.session_id and not appointment else "",
-        appointment=f"appointments/{row.session_id}" if row.session_id and appointment else "",
-    )
-    msg.expire_time.CopyFrom(ts(row.expires_at))
-    msg.create_time.CopyFrom(ts(row.created_at))
-    return msg
-
-
-async def clean_expired(uow: UnitOfWork, company_id: str, schedule_ids: list[str], now: datetime) -> None:
+async def clean_expired(
+    uow: UnitOfWork, company_id: str, schedule_ids: list[str], now: datetime, released: Announce
+) -> None:
     """Delete the expired hold blocks of these schedules; their holds end as expired."""
     if not schedule_ids:
         return
     holds = await HoldRepository(uow).expired_holds(company_id, schedule_ids, now)
     for hold in holds:
-        hold.state = opb.SLOT_HOLD_STATE_EXPIRED
-        uow.emit(events.SLOT_RELEASED, company_id, opb.SlotReleasedEvent(hold=hold_message(hold, now)))
+        hold.state = int(HoldState.EXPIRED)
+        released(uow, company_id, hold_at(hold, now))
 
 
 async def type_of(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> Any:
@@ -190,14 +200,15 @@ async def take_hold(
     slot: TimeSlotRow,
     client_id: str,
     now: datetime,
-    holds: HoldSettings,
+    holding: Holding,
     *,
-    state: int = opb.SLOT_HOLD_STATE_HELD,
+    state: int = int(HoldState.HELD),
     own_entry: str = "",
     locked: list[str] | None = None,
 ) -> SlotHoldRow:
     """Hold blocks first (so a concurrent holder on PostgreSQL waits here and then sees the
-    winner's blocks), then the open-slot decision; the hold lasts `holds.duration`. `locked`:
+    winner's blocks), then the open-slot decision; the hold lasts `holding.settings.duration`
+    (the holds found expired are announced released). `locked`:
     the slot's schedules, already locked by the caller (`lock_schedules_of`) before it read
     the slot."""
     name = f"timeSlots/{slot.id}"
@@ -205,9 +216,9 @@ async def take_hold(
     # under an exclusion constraint can otherwise deadlock, and a slot moved meanwhile is held
     # at its new times.
     schedule_ids = locked if locked is not None else await lock_slot_schedules(uow, company_id, slot)
-    await clean_expired(uow, company_id, schedule_ids, now)
+    await clean_expired(uow, company_id, schedule_ids, now, holding.released)
     type_msg = await type_of(uow, company_id, slot)
-    expires = now + holds.duration
+    expires = now + holding.settings.duration
     repo = HoldRepository(uow)
     hold = repo.new_hold(company_id, slot.id, client_id, state, expires, now)
     occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(type_msg))
@@ -267,49 +278,29 @@ async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, no
         )
 
 
-def check_hold_request(request: opb.HoldSlotRequest) -> clients_pb2.Client | None:
-    """INVALID_ARGUMENT for a malformed request; the client's details when it carries them."""
-    v = Violations()
-    require_request_id(request.request_id, v)
-    parse_reference(request.time_slot, "timeSlots", field="time_slot", violations=v)
-    parse_reference(request.client, "clients", field="client", violations=v)
-    details = request.client_details if request.HasField("client_details") else None
-    if details is not None:
-        check_client(details, "client_details", v)
-        if details.name and request.client and details.name != request.client:
-            v.add("client_details.name", f"must be the client held for, {request.client}")
-    v.raise_if_any()
-    return details
-
-
-async def hold_slot(db: Database, company_id: str, request: opb.HoldSlotRequest, holds: HoldSettings) -> opb.SlotHold:
-    """Hold the slot for the client. With `client_details`, the client is made known here
+async def hold_slot(company_id: str, request: HoldRequest, holding: Holding, once: HoldOnce[A]) -> A:
+    """Hold the slot for the client. With the client's details, the client is made known here
     first (as EnsureKnownClient does) in the same transaction: one commit for both."""
-    details = check_hold_request(request)
+    details = request.details
 
-    async def work(uow: UnitOfWork) -> opb.SlotHold:
+    async def work(uow: UnitOfWork) -> SlotHold:
         now = utcnow()
         if details is not None:
-            row = await ensure_in(uow, company_id, request.client.removeprefix("clients/"), details)
-            client_id = _usable(row, request.client, "client")
+            known = await ensure_version_in(uow, company_id, details)
+            client_id = _usable(known, request.client, "client")
         else:
             client_id = await _locked_known_client(uow, company_id, request.client, "client")
-        await _check_hold_limit(uow, company_id, client_id, now, holds.max_per_client)
+        await _check_hold_limit(uow, company_id, client_id, now, holding.settings.max_per_client)
         # the slot's schedules locked first, then its row read once, as a writer before us left it
         slot_id = parse_name(request.time_slot, "timeSlots", field="time_slot")
         locked = await lock_schedules_of(uow, company_id, slot_id)
         slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
-        hold = await take_hold(uow, company_id, slot, client_id, now, holds, locked=locked)
-        msg = hold_message(hold, now)
-        uow.emit(events.SLOT_HELD, company_id, opb.SlotHeldEvent(hold=msg))
-        return msg
+        row = await take_hold(uow, company_id, slot, client_id, now, holding, locked=locked)
+        hold = hold_at(row, now)
+        holding.held(uow, company_id, hold)
+        return hold
 
-    # a retry is the same hold whatever version of the client it carries (the client may have
-    # changed between the attempts): the details take no part in the request's fingerprint
-    same = opb.HoldSlotRequest(time_slot=request.time_slot, client=request.client, request_id=request.request_id)
-    return await run_online(
-        db, company_id, "HoldSlot", same, request.request_id, opb.SlotHold, work, lambda: request.time_slot
-    )
+    return await once(work)
 
 
 async def load_hold(uow: UnitOfWork, company_id: str, name: str, field: str) -> SlotHoldRow:
@@ -321,24 +312,25 @@ async def load_hold(uow: UnitOfWork, company_id: str, name: str, field: str) -> 
     return row
 
 
-async def release_hold(db: Database, company_id: str, request: opb.ReleaseHoldRequest) -> opb.SlotHold:
+async def release_hold(company_id: str, name: str, request_id: str, released: Announce, once: HoldOnce[A]) -> A:
+    """Release the hold `name`; a hold no longer held is answered as it is."""
     v = Violations()
-    validate_request_id(request.request_id, v)
+    validate_request_id(request_id, v)
     v.raise_if_any()
 
-    async def work(uow: UnitOfWork) -> opb.SlotHold:
+    async def work(uow: UnitOfWork) -> SlotHold:
         now = utcnow()
-        hold = await load_hold(uow, company_id, request.name, "name")
-        if not hold_is_live(hold.state == opb.SLOT_HOLD_STATE_HELD, hold.expires_at, now):
-            slot = await SlotRepository(uow).get(hold.slot_id)
-            return hold_message(hold, now, appointment=slot is not None and is_appointment_slot(slot))
-        hold.state = opb.SLOT_HOLD_STATE_RELEASED
-        await HoldRepository(uow).delete_blocks(hold.id)
-        msg = hold_message(hold, now)
-        uow.emit(events.SLOT_RELEASED, company_id, opb.SlotReleasedEvent(hold=msg))
-        return msg
+        row = await load_hold(uow, company_id, name, "name")
+        if not hold_is_live(row.state == HoldState.HELD, row.expires_at, now):
+            slot = await SlotRepository(uow).get(row.slot_id)
+            return hold_at(row, now, appointment=slot is not None and is_appointment_slot(slot))
+        row.state = int(HoldState.RELEASED)
+        await HoldRepository(uow).delete_blocks(row.id)
+        hold = hold_at(row, now)
+        released(uow, company_id, hold)
+        return hold
 
-    return await run_once(db, company_id, "ReleaseHold", request, opb.SlotHold, work)
+    return await once(work)
 
 
 async def take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> None:

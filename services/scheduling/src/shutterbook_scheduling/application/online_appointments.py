@@ -31,9 +31,8 @@ from shutterbook_scheduling.application.entries import (
     load_appointment,
     replan_appointment,
 )
-from shutterbook_scheduling.application.holds import type_of
+from shutterbook_scheduling.application.holds import Holding, type_of
 from shutterbook_scheduling.application.planning import Plan, planned_appointment
-from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.models import AppointmentRow
@@ -84,7 +83,7 @@ async def _book_appointment(
 
 
 async def book_appointment_online(
-    db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest, holds: HoldSettings
+    db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest, holds: Holding
 ) -> pb.Appointment:
     async def book(
         uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime
@@ -143,7 +142,7 @@ async def cancel_online_appointment(
 
 
 async def reschedule_online_appointment(
-    db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest, holds: HoldSettings
+    db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest, holds: Holding
 ) -> pb.Appointment:
     scope = "RescheduleOnlineAppointment"
     return await slot_booking.move_online(db, company_id, APPOINTMENTS, scope, request, holds, _moved)

@@ -33,12 +33,12 @@ from shutterbook_scheduling.application.entries import (
     session_snapshot,
 )
 from shutterbook_scheduling.application.holds import (
+    Holding,
     hold_slot,
     release_hold,
     type_of,
 )
 from shutterbook_scheduling.application.planning import planned_session
-from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage.models import SessionRow
 from shutterbook_scheduling.storage.online_models import (
     SlotHoldRow,
@@ -109,7 +109,7 @@ async def _book(
     return msg
 
 
-async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest, holds: HoldSettings) -> pb.Session:
+async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest, holds: Holding) -> pb.Session:
     async def book(uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime) -> pb.Session:
         return await _book(uow, company_id, slot, hold, client_id, request, now)
 
@@ -166,7 +166,7 @@ async def cancel_online_booking(db: Database, company_id: str, request: opb.Canc
 
 
 async def reschedule_online_booking(
-    db: Database, company_id: str, request: opb.RescheduleOnlineBookingRequest, holds: HoldSettings
+    db: Database, company_id: str, request: opb.RescheduleOnlineBookingRequest, holds: Holding
 ) -> pb.Session:
     return await slot_booking.move_online(db, company_id, SESSIONS, "RescheduleOnlineBooking", request, holds, _moved)
 

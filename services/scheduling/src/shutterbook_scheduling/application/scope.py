@@ -1,17 +1,11 @@
-"""Location scoping applied: the caller's scope (from the verified token) and the filter every
-query of a located record goes through (`domain/locations.py` holds the rule)."""
+"""Location scoping applied: the caller's scope (from the verified token), as plain data
+(`domain/locations.py` holds the rule). The use cases pass it to the repositories, whose queries
+apply it (`storage/lists.py`: `within`, `within_config`); nothing here builds a query."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from sqlalchemy import Select
-
 from shutterbook_kit import tenancy
 from shutterbook_scheduling.domain.locations import Scope, visible
-from shutterbook_scheduling.storage.lists import within, within_config
-
-T = TypeVar("T", bound=tuple[Any, ...])
 
 
 def caller_scope() -> Scope:
@@ -21,16 +15,5 @@ def caller_scope() -> Scope:
     return None if caller is None else caller.location_ids
 
 
-def scoped(query: Select[T], location_column: Any) -> Select[T]:
-    """`query` limited to rows whose `location_column` is within the caller's scope."""
-    return within(query, location_column, caller_scope())
-
-
 def caller_sees(location_id: str) -> bool:
     return visible(caller_scope(), location_id)
-
-
-def scoped_config(query: Select[T], model: type[Any]) -> Select[T]:
-    """A setup query within the caller's scope: locations and schedules (each at one location)
-    limited, the company-wide documents (types, statuses, staff) as they are."""
-    return within_config(query, model, caller_scope())

@@ -31,9 +31,9 @@ from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.entries import emit_rescheduled
 from shutterbook_scheduling.application.holds import (
+    Holding,
     R,
     auto_remove,
-    hold_message,
     load_hold,
     require_known_client,
     require_request_id,
@@ -53,8 +53,8 @@ from shutterbook_scheduling.application.slot_state import (
     why_not_open,
 )
 from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.domain.holds import shown_state
 from shutterbook_scheduling.domain.online_slots import hold_is_live
-from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
@@ -105,7 +105,7 @@ async def slot_to_book(
     client_id: str,
     now: datetime,
     names: dict[str, str],
-    holds: HoldSettings,
+    holds: Holding,
     *,
     appointment: bool,
 ) -> tuple[TimeSlotRow, SlotHoldRow]:
@@ -118,7 +118,7 @@ async def slot_to_book(
             bad.add("client", f"{hold_name} is held for another client")
             bad.raise_if_any()
         if not hold_is_live(hold.state == opb.SLOT_HOLD_STATE_HELD, hold.expires_at, now):
-            state = opb.SlotHoldState.Name(hold_message(hold, now).state)
+            state = opb.SlotHoldState.Name(opb.SlotHoldState.ValueType(shown_state(hold.state, hold.expires_at, now)))
             raise FailedPrecondition(
                 f"{hold_name} is no longer held ({state})", reason="HOLD_NOT_HELD", metadata={"state": state}
             )
@@ -143,7 +143,7 @@ async def run_online_booking(
     new_id: tuple[str, str],
     response_type: type[R],
     book: Callable[[UnitOfWork, TimeSlotRow, SlotHoldRow, str, datetime], Awaitable[R]],
-    holds: HoldSettings,
+    holds: Holding,
     *,
     appointment: bool,
 ) -> R:
@@ -191,7 +191,7 @@ async def move_to_slot(
     slot: TimeSlotRow,
     now: datetime,
     released: str,
-    holds: HoldSettings,
+    holds: Holding,
 ) -> SlotHoldRow:
     """A booked entry moving to another slot: its old slot is freed first and what its booking
     removed comes back (the new slot may be one of them; `released` names the entry in those
@@ -326,7 +326,7 @@ async def move_online(
     kind: OnlineKind[RowT, M],
     scope: str,
     request: Any,
-    holds: HoldSettings,
+    holds: Holding,
     store: Callable[[UnitOfWork, RowT, M, TimeSlotRow], Awaitable[tuple[Any, EventType[Any], Any]]],
 ) -> M:
     """Move a booking made online to another slot (`request`: request_id, the entry's field,

@@ -2,7 +2,8 @@
 online_appointments.py): a hold's row and its hold blocks written, a hold read locked (where
 its slot is in the caller's scope), the expired hold blocks of some schedules cleaned, a
 client's live holds counted, the hold a booking was made through. Rows in and out
-(`SlotHoldRow`); the decisions are the use cases' and domain/online_slots.py's.
+(`SlotHoldRow`; `hold_at` shows one as a domain/holds.py hold at an instant); the decisions are
+the use cases' and domain/online_slots.py's.
 
 The statements are the ones the booking path was tuned with (issue 19): one per method, in the
 order the use case calls them. A hold's blocks are flushed when written, so that PostgreSQL's
@@ -20,10 +21,26 @@ from sqlalchemy import delete, func, select
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.holds import SlotHold, shown_state
 from shutterbook_scheduling.domain.locations import Scope
 from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.storage.lists import within
 from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow, TimeSlotRow
+
+
+def hold_at(row: SlotHoldRow, now: datetime, *, appointment: bool = False) -> SlotHold:
+    """The hold `row` as shown at `now` (domain/holds.py); `appointment`: its slot sells an
+    appointment type (the booking made through it is an appointment)."""
+    return SlotHold(
+        hold_id=row.id,
+        slot_id=row.slot_id,
+        client_id=row.client_id,
+        state=shown_state(row.state, row.expires_at, now),
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        booking_id=row.session_id or "",
+        appointment=appointment,
+    )
 
 
 class HoldRepository:

@@ -1,0 +1,99 @@
+"""The slot hold at the API edge (issue 13's shape, see api/company_convert.py): HoldSlot's
+request to a checked `domain.holds.HoldRequest` (the client's details to a client version),
+holds (domain/holds.py) to SlotHold messages; HoldSlot and ReleaseHold run once per their
+`request_id` (`hold_once`, `release_once`: the idempotency record keeps the answer's message);
+and the hold events (`scheduling.slot.held`, `scheduling.slot.released`), protobuf messages
+too, built here and passed down to the use cases (`holding`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import Violations
+from shutterbook_kit.resource_names import parse_reference
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.api.known_client_convert import check_client
+from shutterbook_scheduling.application.client_directory import client_version
+from shutterbook_scheduling.application.common import run_once, ts
+from shutterbook_scheduling.application.holds import Holding, HoldOnce, HoldWork, require_request_id, run_online
+from shutterbook_scheduling.domain.holds import HoldRequest, SlotHold
+from shutterbook_scheduling.settings import HoldSettings
+
+
+def hold_request(request: opb.HoldSlotRequest) -> HoldRequest:
+    """INVALID_ARGUMENT for a malformed request; the client's version when it carries the
+    client's details (as the client held for)."""
+    v = Violations()
+    require_request_id(request.request_id, v)
+    parse_reference(request.time_slot, "timeSlots", field="time_slot", violations=v)
+    parse_reference(request.client, "clients", field="client", violations=v)
+    details = request.client_details if request.HasField("client_details") else None
+    if details is not None:
+        check_client(details, "client_details", v)
+        if details.name and request.client and details.name != request.client:
+            v.add("client_details.name", f"must be the client held for, {request.client}")
+    v.raise_if_any()
+    version = None
+    if details is not None:
+        version = replace(client_version(details), client_id=request.client.removeprefix("clients/"))
+    return HoldRequest(request.time_slot, request.client, request.request_id, version)
+
+
+def hold_message(hold: SlotHold) -> opb.SlotHold:
+    booking = hold.booking_id
+    msg = opb.SlotHold(
+        name=f"slotHolds/{hold.hold_id}",
+        time_slot=f"timeSlots/{hold.slot_id}",
+        client=f"clients/{hold.client_id}",
+        state=opb.SlotHoldState.ValueType(int(hold.state)),
+        session=f"sessions/{booking}" if booking and not hold.appointment else "",
+        appointment=f"appointments/{booking}" if booking and hold.appointment else "",
+    )
+    msg.expire_time.CopyFrom(ts(hold.expires_at))
+    msg.create_time.CopyFrom(ts(hold.created_at))
+    return msg
+
+
+def announce_held(uow: UnitOfWork, company_id: str, hold: SlotHold) -> None:
+    uow.emit(events.SLOT_HELD, company_id, opb.SlotHeldEvent(hold=hold_message(hold)))
+
+
+def announce_released(uow: UnitOfWork, company_id: str, hold: SlotHold) -> None:
+    uow.emit(events.SLOT_RELEASED, company_id, opb.SlotReleasedEvent(hold=hold_message(hold)))
+
+
+def holding(settings: HoldSettings) -> Holding:
+    """The use cases' `Holding`: the settings, and the hold events built here."""
+    return Holding(settings, held=announce_held, released=announce_released)
+
+
+def hold_once(db: Database, company_id: str, request: opb.HoldSlotRequest) -> HoldOnce[opb.SlotHold]:
+    """HoldSlot's work run once per its request_id, the hold's message the answer. A retry is the
+    same hold whatever version of the client it carries (the client may have changed between
+    the attempts): the details take no part in the request's fingerprint."""
+    same = opb.HoldSlotRequest(time_slot=request.time_slot, client=request.client, request_id=request.request_id)
+
+    async def run(work: HoldWork) -> opb.SlotHold:
+        async def as_message(uow: UnitOfWork) -> opb.SlotHold:
+            return hold_message(await work(uow))
+
+        return await run_online(
+            db, company_id, "HoldSlot", same, request.request_id, opb.SlotHold, as_message, lambda: request.time_slot
+        )
+
+    return run
+
+
+def release_once(db: Database, company_id: str, request: opb.ReleaseHoldRequest) -> HoldOnce[opb.SlotHold]:
+    """ReleaseHold's work run once per its request_id, the hold's message the answer."""
+
+    async def run(work: HoldWork) -> opb.SlotHold:
+        async def as_message(uow: UnitOfWork) -> opb.SlotHold:
+            return hold_message(await work(uow))
+
+        return await run_once(db, company_id, "ReleaseHold", request, opb.SlotHold, as_message)
+
+    return run
