@@ -9,7 +9,8 @@ from datetime import time
 
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook_kit.errors import Violations
-from shutterbook_scheduling.application.common import read_date, read_time
+from shutterbook_scheduling.api.row_span_convert import read_span
+from shutterbook_scheduling.application.common import read_time
 from shutterbook_scheduling.domain import bulk_rows
 
 
@@ -22,14 +23,7 @@ def read_rows(rows: Sequence[bpb.TimeSlotRow], v: Violations) -> list[bulk_rows.
         v.add("time_slot_rows", "at least one row is required")
     for i, row in enumerate(rows):
         at = f"time_slot_rows[{i}]"
-        start_date = read_date(row.start_date, f"{at}.start_date", v)
-        end_date = read_date(row.end_date, f"{at}.end_date", v)
-        start_time = read_time(row.start_time, f"{at}.start_time", v) if row.HasField("start_time") else None
-        if not row.HasField("start_time"):
-            v.add(f"{at}.start_time", "is required")
-        end_time = read_time(row.end_time, f"{at}.end_time", v) if row.HasField("end_time") else None
-        if not row.HasField("end_time"):
-            v.add(f"{at}.end_time", "is required")
+        span = read_span(row, at, v, times_required=True)
         break_start: time | None = None
         break_end: time | None = None
         if row.HasField("break_start") != row.HasField("break_end"):
@@ -40,14 +34,11 @@ def read_rows(rows: Sequence[bpb.TimeSlotRow], v: Violations) -> list[bulk_rows.
             break_start = read_time(row.break_start, f"{at}.break_start", v)
             break_end = read_time(row.break_end, f"{at}.break_end", v)
             ok = ok and break_start is not None and break_end is not None
-        if start_date is None or end_date is None or start_time is None or end_time is None:
+        if span is None:
             ok = False
             continue
         read = bulk_rows.BulkRow(
-            start_date=start_date,
-            end_date=end_date,
-            start_time=start_time,
-            end_time=end_time,
+            *span,
             session_duration_minutes=row.session_duration_minutes,
             exclude_saturdays=row.exclude_saturdays,
             exclude_sundays=row.exclude_sundays,
