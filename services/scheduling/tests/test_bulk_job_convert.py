@@ -11,7 +11,15 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
 from shutterbook_scheduling.api import bulk_job_convert as convert
 from shutterbook_scheduling.domain import bulk_rows
-from shutterbook_scheduling.domain.bulk_jobs import BulkConflict, BulkTemplate, JobRow, Verification, job_row
+from shutterbook_scheduling.domain.bulk_jobs import (
+    BulkConflict,
+    BulkTemplate,
+    JobRow,
+    SelectedClient,
+    Selection,
+    Verification,
+    job_row,
+)
 
 CLIENT_A = "clients/3f0c1f1e-8c1e-4a53-9a53-0a3c7e1d2b11"
 CLIENT_B = "clients/5b6a9c2e-1d4f-4e8a-8f1b-2c3d4e5f6a7b"
@@ -134,3 +142,15 @@ def test_verify_response() -> None:
     assert (conflict.slot_index, conflict.entry, conflict.schedule) == (1, "sessions/s1", "schedules/p1")
     assert conflict.slot_start_time.ToDatetime(tzinfo=UTC) == start
     assert convert.verify_response(Verification(2, 2, (2,), (2,), (), 0)).enough_slots
+
+
+def test_selection_response() -> None:
+    found = Selection(
+        clients=(SelectedClient(CLIENT_A, "Ada Lovelace"),),
+        not_known_clients=(SelectedClient(CLIENT_B, "The Babbages"),),
+        excluded_with_future_session=2,
+    )
+    msg = convert.selection_response(found)
+    assert [(c.client, c.display_name) for c in msg.clients] == [(CLIENT_A, "Ada Lovelace")]
+    assert [(c.client, c.display_name) for c in msg.not_known_clients] == [(CLIENT_B, "The Babbages")]
+    assert msg.excluded_with_future_session == 2

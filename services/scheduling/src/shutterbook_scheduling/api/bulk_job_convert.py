@@ -2,8 +2,8 @@
 time-slot rows) to domain objects (`read_rows`, `wanted`), domain objects (domain/bulk_jobs.py)
 to response messages, a create run once per its `request_id` (`create_job`), and the
 `scheduling.bulk_job.completed` event (`announce_completed`, passed to the job runner as its
-`Announce`). Client selection (SelectBulkClients) still takes and gives messages in
-application/bulk_jobs.py."""
+`Announce`). Client selection asks the clients service with its messages
+(application/bulk_jobs.py); what it answers is a domain `Selection` here too."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from shutterbook_scheduling.domain.bulk_jobs import (
     BulkJobItem,
     BulkTemplate,
     NewBulkJob,
+    Selection,
     Verification,
 )
 
@@ -92,6 +93,25 @@ def wanted(
         template=None if given is None else template(given),
         allow_conflicts=allow_conflicts,
     )
+
+
+def selection_response(found: Selection) -> bpb.SelectBulkClientsResponse:
+    return bpb.SelectBulkClientsResponse(
+        clients=[bpb.BulkClient(client=c.client, display_name=c.display_name) for c in found.clients],
+        not_known_clients=[
+            bpb.BulkClient(client=c.client, display_name=c.display_name) for c in found.not_known_clients
+        ],
+        excluded_with_future_session=found.excluded_with_future_session,
+    )
+
+
+async def select_clients(
+    db: Database, company_id: str, request: bpb.SelectBulkClientsRequest, clients_target: str
+) -> bpb.SelectBulkClientsResponse:
+    found = await bulk_jobs.select_clients(
+        db, company_id, request.selector, request.only_without_future_session, clients_target
+    )
+    return selection_response(found)
 
 
 def verify_response(found: Verification) -> bpb.VerifyBulkScheduleResponse:

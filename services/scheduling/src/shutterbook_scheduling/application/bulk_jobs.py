@@ -52,6 +52,8 @@ from shutterbook_scheduling.domain.bulk_jobs import (
     BulkJobItem,
     BulkTemplate,
     NewBulkJob,
+    SelectedClient,
+    Selection,
     Verification,
     counted,
     job_row,
@@ -139,27 +141,32 @@ def client_display_name(client: clients_pb2.Client) -> str:
 
 
 async def select_clients(
-    db: Database, company_id: str, request: bpb.SelectBulkClientsRequest, clients_target: str
-) -> bpb.SelectBulkClientsResponse:
-    listed = await list_selected(clients_target, selector_request(request.selector))
+    db: Database, company_id: str, selector: bpb.BulkClientSelector, only_without_future_session: bool, target: str
+) -> Selection:
+    """The selector's clients from the clients service (`target`), split into those scheduling
+    knows and those it does not; with `only_without_future_session`, those with a future
+    session left out (counted)."""
+    listed = await list_selected(target, selector_request(selector))
     ids = [c.name.removeprefix("clients/") for c in listed]
     with_future: set[str] = set()
     now = utcnow()
     async with UnitOfWork(db, readonly=True) as uow:
         repo = BulkJobRepository(uow)
         known = await repo.bookable_clients(company_id, ids)
-        if request.only_without_future_session:
+        if only_without_future_session:
             with_future = await repo.clients_with_future_session(company_id, ids, now)
-    out = bpb.SelectBulkClientsResponse()
+    chosen: list[SelectedClient] = []
+    not_known: list[SelectedClient] = []
+    excluded = 0
     for client, client_id in zip(listed, ids, strict=True):
-        entry = bpb.BulkClient(client=client.name, display_name=client_display_name(client))
+        entry = SelectedClient(client.name, client_display_name(client))
         if client_id in with_future:
-            out.excluded_with_future_session += 1
+            excluded += 1
         elif client_id in known:
-            out.clients.append(entry)
+            chosen.append(entry)
         else:
-            out.not_known_clients.append(entry)
-    return out
+            not_known.append(entry)
+    return Selection(tuple(chosen), tuple(not_known), excluded)
 
 
 # --- rows, template, clients ---------------------------------------------------------------------

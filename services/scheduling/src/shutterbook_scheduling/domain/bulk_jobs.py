@@ -171,3 +171,21 @@ class Verification:
     @property
     def enough_slots(self) -> bool:
         return self.slot_count >= self.client_count
+
+
+@dataclass(frozen=True)
+class SelectedClient:
+    """A client of a selection: its name (`clients/{id}`) and how staff see it."""
+
+    client: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What SelectBulkClients answers: the clients scheduling may book, those it does not know,
+    and how many were left out for having a future session."""
+
+    clients: tuple[SelectedClient, ...]
+    not_known_clients: tuple[SelectedClient, ...]
+    excluded_with_future_session: int
