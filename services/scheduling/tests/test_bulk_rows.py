@@ -12,7 +12,7 @@ from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import InvalidArgument, Violations
-from shutterbook_scheduling.application.bulk_jobs import read_rows
+from shutterbook_scheduling.api.bulk_row_convert import read_rows
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.time_patterns import expand
 

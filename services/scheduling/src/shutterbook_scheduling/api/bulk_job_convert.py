@@ -1,27 +1,40 @@
-"""The bulk job aggregate at the API edge: names to ids, domain objects (domain/bulk_jobs.py) to
-response messages, and the `scheduling.bulk_job.completed` event (`announce_completed`, passed
-to the job runner as its `Announce`). The wizard's steps (select, verify, create) still take and
-give messages in application/bulk_jobs.py."""
+"""The bulk job aggregate at the API edge: names to ids, the wizard's requests (clients, template,
+time-slot rows) to domain objects (`read_rows`, `wanted`), domain objects (domain/bulk_jobs.py)
+to response messages, a create run once per its `request_id` (`create_job`), and the
+`scheduling.bulk_job.completed` event (`announce_completed`, passed to the job runner as its
+`Announce`). Client selection asks the clients service with its messages
+(application/bulk_jobs.py); what it answers is a domain `Selection` here too."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import Violations
+from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import Page, check_page
-from shutterbook_kit.resource_names import parse_name
+from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import ts
+from shutterbook_scheduling.api.bulk_row_convert import read_rows
+from shutterbook_scheduling.application import bulk_jobs
+from shutterbook_scheduling.application.common import run_once, ts
 from shutterbook_scheduling.domain.bulk_jobs import (
     COLLECTION,
     ITEM_DONE,
     ITEM_PENDING,
     JOB_SUCCEEDED,
+    TEMPLATE_FIELDS,
     BulkJob,
     BulkJobItem,
+    BulkTemplate,
+    NewBulkJob,
+    Selection,
+    Verification,
 )
 
 
@@ -35,6 +48,112 @@ def items_request(request: bpb.ListBulkJobItemsRequest) -> tuple[str, int, str]:
     """The job's id, the page size and token (a bad page first, then a bad parent)."""
     check_page(request.page_size, request.page_token)
     return job_id(request.parent, field="parent"), request.page_size, request.page_token
+
+
+def client_ids(names: Sequence[str], v: Violations, *, required: bool) -> tuple[str, ...]:
+    """`clients/{id}` names to ids, each once (violations `clients`, `clients[i]`)."""
+    ids: list[str] = []
+    seen: set[str] = set()
+    if required and not names:
+        v.add("clients", "at least one client is required")
+    if len(names) > bulk_jobs.MAX_CLIENTS:
+        v.add("clients", f"at most {bulk_jobs.MAX_CLIENTS} clients")
+        return ()
+    for i, name in enumerate(names):
+        client_id = parse_reference(name, "clients", field=f"clients[{i}]", violations=v)
+        if client_id is None:
+            continue
+        if client_id in seen:
+            v.add(f"clients[{i}]", f"{name} is listed twice")
+        seen.add(client_id)
+        ids.append(client_id)
+    return tuple(ids)
+
+
+def template(msg: bpb.BulkSessionTemplate) -> BulkTemplate:
+    return BulkTemplate(**{f: getattr(msg, f) for f in TEMPLATE_FIELDS})
+
+
+def wanted(
+    clients: Sequence[str],
+    given: bpb.BulkSessionTemplate | None,
+    rows: Sequence[bpb.TimeSlotRow],
+    v: Violations,
+    *,
+    clients_required: bool,
+    allow_conflicts: bool = False,
+) -> NewBulkJob:
+    """A verify's or create's clients, template (None: not given) and rows as domain objects;
+    what is wrong with them added to `v` (the use case raises them with the template's)."""
+    ids = client_ids(clients, v, required=clients_required)
+    read = read_rows(rows, v)
+    return NewBulkJob(
+        client_ids=ids,
+        rows=None if read is None else tuple(read),
+        template=None if given is None else template(given),
+        allow_conflicts=allow_conflicts,
+    )
+
+
+def selection_response(found: Selection) -> bpb.SelectBulkClientsResponse:
+    return bpb.SelectBulkClientsResponse(
+        clients=[bpb.BulkClient(client=c.client, display_name=c.display_name) for c in found.clients],
+        not_known_clients=[
+            bpb.BulkClient(client=c.client, display_name=c.display_name) for c in found.not_known_clients
+        ],
+        excluded_with_future_session=found.excluded_with_future_session,
+    )
+
+
+async def select_clients(
+    db: Database, company_id: str, request: bpb.SelectBulkClientsRequest, clients_target: str
+) -> bpb.SelectBulkClientsResponse:
+    found = await bulk_jobs.select_clients(
+        db, company_id, request.selector, request.only_without_future_session, clients_target
+    )
+    return selection_response(found)
+
+
+def verify_response(found: Verification) -> bpb.VerifyBulkScheduleResponse:
+    return bpb.VerifyBulkScheduleResponse(
+        slot_count=found.slot_count,
+        client_count=found.client_count,
+        enough_slots=found.enough_slots,
+        slots_per_row=found.slots_per_row,
+        clients_per_row=found.clients_per_row,
+        conflicts=[
+            bpb.BulkConflict(
+                slot_index=c.slot_index, slot_start_time=ts(c.slot_start), entry=c.entry, schedule=c.schedule
+            )
+            for c in found.conflicts
+        ],
+        skipped_nonexistent_slots=found.skipped_nonexistent_slots,
+    )
+
+
+async def verify(
+    db: Database, company_id: str, request: bpb.VerifyBulkScheduleRequest
+) -> bpb.VerifyBulkScheduleResponse:
+    v = Violations()
+    new = wanted(request.clients, request.template, request.time_slot_rows, v, clients_required=False)
+    return verify_response(await bulk_jobs.verify(db, company_id, new, v))
+
+
+async def create_job(db: Database, company_id: str, request: bpb.CreateBulkJobRequest) -> bpb.BulkJob:
+    """The job, stored once per the request's `request_id` (a retry is answered the first
+    answer, as get and list answer it)."""
+    v = Violations()
+    validate_request_id(request.request_id, v)
+    job = request.bulk_job
+    given = job.template if job.HasField("template") else None
+    new = wanted(
+        request.clients, given, job.time_slot_rows, v, clients_required=True, allow_conflicts=job.allow_conflicts
+    )
+
+    async def work(uow: UnitOfWork) -> bpb.BulkJob:
+        return job_message(await bulk_jobs.add_job(uow, company_id, new, v))
+
+    return await run_once(db, company_id, "CreateBulkJob", request, bpb.BulkJob, work)
 
 
 def job_message(job: BulkJob) -> bpb.BulkJob:

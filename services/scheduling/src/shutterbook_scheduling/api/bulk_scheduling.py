@@ -2,9 +2,9 @@
 
 Wired into the scheduling service by main.py: `SERVICE_NAMES` (health and reflection),
 `register` (adds the servicer to the server) and `workers` (background tasks). Reading jobs
-and their items (get, list) converts at the edge (api/bulk_job_convert.py) around use cases
-that take and return domain objects; the wizard's steps (select, verify, create) still take
-and answer messages in application/bulk_jobs.py.
+and their items (get, list), selecting clients, verifying and creating a job convert at the
+edge (api/bulk_job_convert.py) around use cases that take and return domain objects (a
+selection still asks the clients service with its messages, in application/bulk_jobs.py).
 """
 
 from __future__ import annotations
@@ -41,15 +41,15 @@ class BulkSchedulingServicer(bulk_pb2_grpc.BulkSchedulingServiceServicer):
     async def SelectBulkClients(
         self, request: bpb.SelectBulkClientsRequest, context: Context
     ) -> bpb.SelectBulkClientsResponse:
-        return await bulk_jobs.select_clients(self.db, _company(), request, self.clients_target)
+        return await convert.select_clients(self.db, _company(), request, self.clients_target)
 
     async def VerifyBulkSchedule(
         self, request: bpb.VerifyBulkScheduleRequest, context: Context
     ) -> bpb.VerifyBulkScheduleResponse:
-        return await bulk_jobs.verify(self.db, _company(), request)
+        return await convert.verify(self.db, _company(), request)
 
     async def CreateBulkJob(self, request: bpb.CreateBulkJobRequest, context: Context) -> bpb.BulkJob:
-        return await bulk_jobs.create_job(self.db, _company(), request, convert.job_message)
+        return await convert.create_job(self.db, _company(), request)
 
     async def GetBulkJob(self, request: bpb.GetBulkJobRequest, context: Context) -> bpb.BulkJob:
         return convert.job_message(await bulk_jobs.get_job(self.db, _company(), convert.job_id(request.name)))

@@ -30,7 +30,7 @@ from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.permissions import Permission, grants
 from shutterbook_kit.settings import ServiceSettings
-from shutterbook_scheduling.api import hold_convert
+from shutterbook_scheduling.api import hold_convert, slot_convert
 from shutterbook_scheduling.application import holds, online_appointments, online_bookings, online_slots
 from shutterbook_scheduling.application.open_slot_answers import EventFeed, OpenSlotAnswers
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
@@ -59,12 +59,12 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         self.answers = answers
 
     async def CreateTimeSlot(self, request: opb.CreateTimeSlotRequest, context: Context) -> opb.TimeSlot:
-        return await online_slots.create_time_slot(self.db, _company(), request)
+        return await slot_convert.create_time_slot(self.db, _company(), request)
 
     async def GenerateTimeSlots(
         self, request: opb.GenerateTimeSlotsRequest, context: Context
     ) -> opb.GenerateTimeSlotsResponse:
-        return await online_slots.generate_time_slots(self.db, _company(), request)
+        return await slot_convert.generate_time_slots(self.db, _company(), request)
 
     async def GetTimeSlot(self, request: opb.GetTimeSlotRequest, context: Context) -> opb.TimeSlot:
         return await online_slots.get_time_slot(self.db, _company(), request.name)

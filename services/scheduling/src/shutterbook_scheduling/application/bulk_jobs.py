@@ -12,7 +12,7 @@ The sessions are then created by `bulk_runner`, item by item, through `create_se
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -34,26 +34,31 @@ from shutterbook_kit.errors import (
     Violations,
 )
 from shutterbook_kit.grpc_client import open_channel
-from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.api.bulk_row_convert import read_rows as read_rows  # picture_days.py's, for now
 from shutterbook_scheduling.application import bookings
-from shutterbook_scheduling.application.common import read_date, read_time, run_once, to_date, ts
+from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.bulk_jobs import (
     COLLECTION,
+    ITEM_PENDING,
     TEMPLATE_FIELDS,
+    BulkConflict,
     BulkJob,
     BulkJobItem,
     BulkTemplate,
+    NewBulkJob,
+    SelectedClient,
+    Selection,
+    Verification,
     counted,
+    job_row,
 )
-from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand, validate_rows
-from shutterbook_scheduling.storage import records
-from shutterbook_scheduling.storage.bulk_models import ITEM_PENDING, JOB_RUNNING, BulkJobItemRow, BulkJobRow
+from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand
 from shutterbook_scheduling.storage.bulk_repository import CHUNK, BulkJobRepository
 
 MAX_CLIENTS = 10_000
@@ -136,81 +141,35 @@ def client_display_name(client: clients_pb2.Client) -> str:
 
 
 async def select_clients(
-    db: Database, company_id: str, request: bpb.SelectBulkClientsRequest, clients_target: str
-) -> bpb.SelectBulkClientsResponse:
-    listed = await list_selected(clients_target, selector_request(request.selector))
+    db: Database, company_id: str, selector: bpb.BulkClientSelector, only_without_future_session: bool, target: str
+) -> Selection:
+    """The selector's clients from the clients service (`target`), split into those scheduling
+    knows and those it does not; with `only_without_future_session`, those with a future
+    session left out (counted)."""
+    listed = await list_selected(target, selector_request(selector))
     ids = [c.name.removeprefix("clients/") for c in listed]
     with_future: set[str] = set()
     now = utcnow()
     async with UnitOfWork(db, readonly=True) as uow:
         repo = BulkJobRepository(uow)
         known = await repo.bookable_clients(company_id, ids)
-        if request.only_without_future_session:
+        if only_without_future_session:
             with_future = await repo.clients_with_future_session(company_id, ids, now)
-    out = bpb.SelectBulkClientsResponse()
+    chosen: list[SelectedClient] = []
+    not_known: list[SelectedClient] = []
+    excluded = 0
     for client, client_id in zip(listed, ids, strict=True):
-        entry = bpb.BulkClient(client=client.name, display_name=client_display_name(client))
+        entry = SelectedClient(client.name, client_display_name(client))
         if client_id in with_future:
-            out.excluded_with_future_session += 1
+            excluded += 1
         elif client_id in known:
-            out.clients.append(entry)
+            chosen.append(entry)
         else:
-            out.not_known_clients.append(entry)
-    return out
+            not_known.append(entry)
+    return Selection(tuple(chosen), tuple(not_known), excluded)
 
 
 # --- rows, template, clients ---------------------------------------------------------------------
-
-
-def read_rows(rows: Sequence[bpb.TimeSlotRow], v: Violations) -> list[bulk_rows.BulkRow] | None:
-    """The wizard rows as domain rows; every bad field is a violation `time_slot_rows[i].field`."""
-    out: list[bulk_rows.BulkRow] = []
-    ok = True
-    if not rows:
-        v.add("time_slot_rows", "at least one row is required")
-    for i, row in enumerate(rows):
-        at = f"time_slot_rows[{i}]"
-        start_date = read_date(row.start_date, f"{at}.start_date", v)
-        end_date = read_date(row.end_date, f"{at}.end_date", v)
-        start_time = read_time(row.start_time, f"{at}.start_time", v) if row.HasField("start_time") else None
-        if not row.HasField("start_time"):
-            v.add(f"{at}.start_time", "is required")
-        end_time = read_time(row.end_time, f"{at}.end_time", v) if row.HasField("end_time") else None
-        if not row.HasField("end_time"):
-            v.add(f"{at}.end_time", "is required")
-        break_start: time | None = None
-        break_end: time | None = None
-        if row.HasField("break_start") != row.HasField("break_end"):
-            missing = "break_end" if row.HasField("break_start") else "break_start"
-            v.add(f"{at}.{missing}", "give both break start and break end, or neither")
-            ok = False
-        elif row.HasField("break_start"):
-            break_start = read_time(row.break_start, f"{at}.break_start", v)
-            break_end = read_time(row.break_end, f"{at}.break_end", v)
-            ok = ok and break_start is not None and break_end is not None
-        if start_date is None or end_date is None or start_time is None or end_time is None:
-            ok = False
-            continue
-        read = bulk_rows.BulkRow(
-            start_date=start_date,
-            end_date=end_date,
-            start_time=start_time,
-            end_time=end_time,
-            session_duration_minutes=row.session_duration_minutes,
-            exclude_saturdays=row.exclude_saturdays,
-            exclude_sundays=row.exclude_sundays,
-            break_start=break_start,
-            break_end=break_end,
-            minutes_between_sessions=row.minutes_between_sessions,
-        )
-        # each row alone, so its violations carry its own index even when another row is unreadable
-        alone = Violations()
-        validate_rows([bulk_rows.pattern_row(read)], bulk_rows.FIELD_NAMES, alone)
-        for item in alone.items:
-            v.add(at + item.field.removeprefix("time_slot_rows[0]"), item.description)
-        ok = ok and not alone.items
-        out.append(read)
-    return out if ok else None
 
 
 def session_for(
@@ -232,7 +191,7 @@ class CheckedTemplate:
 
 
 async def check_template(
-    uow: UnitOfWork, company_id: str, template: bpb.BulkSessionTemplate, v: Violations
+    uow: UnitOfWork, company_id: str, template: BulkTemplate | bpb.BulkSessionTemplate, v: Violations
 ) -> CheckedTemplate | None:
     """Validate the template as create_session would (its violations named `template.*`)."""
     probe = session_for(template, "", _TEMPLATE_CHECK_DAY, time(12, 0), time(12, 1))
@@ -245,25 +204,6 @@ async def check_template(
     return CheckedTemplate(plan=plan, zone=ZoneInfo(plan.location.time_zone))
 
 
-def _read_clients(names: Sequence[str], v: Violations, *, required: bool) -> list[str]:
-    ids: list[str] = []
-    seen: set[str] = set()
-    if required and not names:
-        v.add("clients", "at least one client is required")
-    if len(names) > MAX_CLIENTS:
-        v.add("clients", f"at most {MAX_CLIENTS} clients")
-        return ids
-    for i, name in enumerate(names):
-        client_id = parse_reference(name, "clients", field=f"clients[{i}]", violations=v)
-        if client_id is None:
-            continue
-        if client_id in seen:
-            v.add(f"clients[{i}]", f"{name} is listed twice")
-        seen.add(client_id)
-        ids.append(client_id)
-    return ids
-
-
 def expand_rows(rows: list[bulk_rows.BulkRow], zone: ZoneInfo) -> Expansion:
     return expand([bulk_rows.pattern_row(r) for r in rows], zone, bulk_rows.FIELD_NAMES)
 
@@ -273,7 +213,7 @@ def expand_rows(rows: list[bulk_rows.BulkRow], zone: ZoneInfo) -> Expansion:
 
 async def _conflicts(
     uow: UnitOfWork, company_id: str, plan: bookings.Plan, slots: Sequence[Slot]
-) -> list[bpb.BulkConflict]:
+) -> list[BulkConflict]:
     """Occupying blocks of the template's schedules that overlap a slot (with the type's buffers)."""
     schedule_ids = plan.blocks[0].schedule_ids
     if not slots or not schedule_ids:
@@ -283,43 +223,36 @@ async def _conflicts(
     low = min(w[0] for w in widened)
     high = max(w[1] for w in widened)
     blocks = await BulkJobRepository(uow).occupying_blocks(company_id, schedule_ids, low, high)
-    out: list[bpb.BulkConflict] = []
-    for index, (slot, (start, end)) in enumerate(zip(slots, widened, strict=True)):
-        for block in blocks:
-            if block.occupied_start < end and block.occupied_end > start:
-                out.append(
-                    bpb.BulkConflict(
-                        slot_index=index,
-                        slot_start_time=ts(slot.start),
-                        entry=bookings.entry_name(block.entry_kind, block.entry_id),
-                        schedule=f"schedules/{block.schedule_id}",
-                    )
-                )
-    return out
+    return [
+        BulkConflict(
+            index, slot.start, bookings.entry_name(block.entry_kind, block.entry_id), f"schedules/{block.schedule_id}"
+        )
+        for index, (slot, (start, end)) in enumerate(zip(slots, widened, strict=True))
+        for block in blocks
+        if block.occupied_start < end and block.occupied_end > start
+    ]
 
 
-async def verify(
-    db: Database, company_id: str, request: bpb.VerifyBulkScheduleRequest
-) -> bpb.VerifyBulkScheduleResponse:
-    v = Violations()
-    client_ids = _read_clients(list(request.clients), v, required=False)
-    rows = read_rows(list(request.time_slot_rows), v)
+async def verify(db: Database, company_id: str, wanted: NewBulkJob, v: Violations) -> Verification:
+    """Slots against clients and the conflicts with existing bookings; `v`: the violations the
+    edge found reading the request (raised together with the template's)."""
+    client_ids = list(wanted.client_ids)
     async with UnitOfWork(db, readonly=True) as uow:
-        checked = await check_template(uow, company_id, request.template, v)
+        checked = await check_template(uow, company_id, wanted.template or BulkTemplate(), v)
         v.raise_if_any()
         assert checked is not None
-        assert rows is not None
+        assert wanted.rows is not None
+        rows = list(wanted.rows)
         expansion = expand_rows(rows, checked.zone)
         ordered = bulk_rows.slot_order(expansion.slots)
         used = ordered[: len(client_ids)] if client_ids else ordered
         conflicts = await _conflicts(uow, company_id, checked.plan, used)
-    return bpb.VerifyBulkScheduleResponse(
+    return Verification(
         slot_count=len(ordered),
         client_count=len(client_ids),
-        enough_slots=len(ordered) >= len(client_ids),
-        slots_per_row=bulk_rows.slots_per_row(ordered, len(rows)),
-        clients_per_row=bulk_rows.slots_per_row(ordered[: len(client_ids)], len(rows)),
-        conflicts=conflicts,
+        slots_per_row=tuple(bulk_rows.slots_per_row(ordered, len(rows))),
+        clients_per_row=tuple(bulk_rows.slots_per_row(ordered[: len(client_ids)], len(rows))),
+        conflicts=tuple(conflicts),
         skipped_nonexistent_slots=expansion.skipped_nonexistent,
     )
 
@@ -327,69 +260,36 @@ async def verify(
 # --- jobs ----------------------------------------------------------------------------------------
 
 
-async def create_job(
-    db: Database, company_id: str, request: bpb.CreateBulkJobRequest, message: Callable[[BulkJob], bpb.BulkJob]
-) -> bpb.BulkJob:
-    """The job and one pending item per client, stored once per the request's `request_id`;
-    answered as `message` makes the job (the edge's converter, as get and list answer it)."""
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    client_ids = _read_clients(list(request.clients), v, required=True)
-    rows = read_rows(list(request.bulk_job.time_slot_rows), v)
-    caller = tenancy.current().caller
-
-    async def work(uow: UnitOfWork) -> bpb.BulkJob:
-        checked = await check_template(uow, company_id, request.bulk_job.template, v)
-        v.raise_if_any()
-        assert checked is not None
-        assert rows is not None
-        slots = bulk_rows.slot_order(expand_rows(rows, checked.zone).slots)
-        if len(slots) < len(client_ids):
-            raise FailedPrecondition(
-                f"the time-slot rows hold {len(slots)} sessions for {len(client_ids)} clients;"
-                " add rows or unselect clients",
-                metadata={"field": "time_slot_rows"},
-            )
-        job_id = str(uuid.uuid4())
-        now = utcnow()
-        msg = bpb.BulkJob(
-            name=f"bulkJobs/{job_id}",
-            template=request.bulk_job.template,
-            time_slot_rows=request.bulk_job.time_slot_rows,
-            allow_conflicts=request.bulk_job.allow_conflicts,
-            created_by=caller,
-            create_time=ts(now),
+async def add_job(uow: UnitOfWork, company_id: str, wanted: NewBulkJob, v: Violations) -> BulkJob:
+    """CreateBulkJob's work, in `uow`: the job and one pending item per client (the edge runs it
+    once per the request's `request_id`); `v`: the violations the edge found reading the request
+    (raised together with the template's)."""
+    checked = await check_template(uow, company_id, wanted.template or BulkTemplate(), v)
+    v.raise_if_any()
+    assert checked is not None
+    assert wanted.rows is not None
+    client_ids = wanted.client_ids
+    slots = bulk_rows.slot_order(expand_rows(list(wanted.rows), checked.zone).slots)
+    if len(slots) < len(client_ids):
+        raise FailedPrecondition(
+            f"the time-slot rows hold {len(slots)} sessions for {len(client_ids)} clients;"
+            " add rows or unselect clients",
+            metadata={"field": "time_slot_rows"},
         )
-        row = BulkJobRow(
-            id=job_id,
-            company_id=company_id,
-            state=JOB_RUNNING,
-            created_by=caller,
-            allow_conflicts=request.bulk_job.allow_conflicts,
-            total=len(client_ids),
-            lease_owner=None,
-            lease_until=None,
-            created_at=now,
-            completed_at=None,
-        )
-        records.write_job(row, msg)
-        items = (
-            BulkJobItemRow(
-                job_id=job_id,
-                position=position,
-                company_id=company_id,
-                client_id=client_id,
-                start_at=slot.start,
-                end_at=slot.end,
-                state=ITEM_PENDING,
-                session_id=None,
-                failure="",
-            )
-            for position, (client_id, slot) in enumerate(zip(client_ids, slots, strict=False))
-        )
-        return message(await BulkJobRepository(uow).add_job(row, items))
-
-    return await run_once(db, company_id, "CreateBulkJob", request, bpb.BulkJob, work)
+    job = BulkJob(
+        id=str(uuid.uuid4()),
+        template=wanted.template,
+        rows=tuple(job_row(r) for r in wanted.rows),
+        allow_conflicts=wanted.allow_conflicts,
+        created_by=tenancy.current().caller,
+        create_time=utcnow(),
+        total=len(client_ids),
+    )
+    items = (
+        BulkJobItem(position, client_id, slot.start, slot.end, ITEM_PENDING, None, "")
+        for position, (client_id, slot) in enumerate(zip(client_ids, slots, strict=False))
+    )
+    return await BulkJobRepository(uow).add_job(company_id, job, items)
 
 
 async def _visible_job(uow: UnitOfWork, company_id: str, job_id: str) -> BulkJob:
@@ -436,7 +336,7 @@ def session_request(job: BulkJob, item: BulkJobItem, zone: ZoneInfo) -> pb.Creat
 
 __all__ = [
     "CHUNK",
-    "create_job",
+    "add_job",
     "get_job",
     "list_items",
     "select_clients",

@@ -1,5 +1,9 @@
 """Use cases of online time slots: list the open ones, create (one, or from pattern rows), read,
 list, update, delete. What state a slot is in: see `slot_state`.
+
+A create's day and times and a generation's rows come read by the API edge (api/slot_convert.py,
+domain/slot_requests.py), which also runs their work (`add_time_slot`, `generate_time_slots`)
+once per the request's `request_id`; the slots are still answered as messages.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
-from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import read_keyset
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
@@ -26,13 +29,8 @@ from shutterbook_scheduling.application.common import (
     apply_mask,
     from_ts,
     optional_references,
-    read_breaks,
-    read_date,
     read_date_range,
-    read_time,
-    read_weekdays,
     require_mask,
-    run_once,
     to_date,
     ts,
 )
@@ -46,6 +44,7 @@ from shutterbook_scheduling.application.slot_state import (
     slot_message,
 )
 from shutterbook_scheduling.domain import time_patterns, times
+from shutterbook_scheduling.domain.slot_requests import PatternRows, SlotTimes
 from shutterbook_scheduling.storage import lists, open_slots, records, time_slots
 from shutterbook_scheduling.storage.online_models import (
     TimeSlotRow,
@@ -281,130 +280,87 @@ def add_slot_row(uow: UnitOfWork, row: TimeSlotRow, schedule_ids: list[str]) -> 
     time_slots.add_slot(uow, row, schedule_ids)
 
 
-async def create_time_slot(db: Database, company_id: str, request: opb.CreateTimeSlotRequest) -> opb.TimeSlot:
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    v.raise_if_any()
-
-    async def work(uow: UnitOfWork) -> opb.TimeSlot:
-        p = "time_slot"
-        msg = request.time_slot
-        violations = Violations()
-        template = await read_template(uow, company_id, msg, p, violations)
-        day = read_date(msg.date, f"{p}.date", violations)
-        start_clock = read_time(msg.start, f"{p}.start", violations)
-        end_clock = read_time(msg.end, f"{p}.end", violations)
-        start = end = None
-        if template is not None and day is not None and start_clock is not None and end_clock is not None:
-            # An ambiguous local time (the repeated hour when clocks fall back) means its first occurrence.
-            try:
-                start = times.local_to_utc(day, start_clock, template.tz)
-            except times.NonexistentLocalTime as exc:
-                violations.add(f"{p}.start", str(exc))
-            try:
-                end = times.local_to_utc(day, end_clock, template.tz)
-            except times.NonexistentLocalTime as exc:
-                violations.add(f"{p}.end", str(exc))
-            if start is not None and end is not None and end <= start:
-                violations.add(f"{p}.end", "must be after start")
-            elif start is not None and start <= utcnow():
-                violations.add(f"{p}.start", "the slot is in the past")
-        violations.raise_if_any()
-        assert template is not None
-        assert start is not None
-        assert end is not None
-        row = new_slot_row(company_id, template, msg, start, end)
-        add_slot_row(uow, row, template.schedule_ids)
-        created = slot_message(row, removed=False)
-        uow.audit(company_id, created.name, "created", after=created)
-        announcements.time_slot_changed(uow, events.TIME_SLOT_CREATED, company_id, created)
-        return created
-
-    return await run_once(db, company_id, "CreateTimeSlot", request, opb.TimeSlot, work)
+async def add_time_slot(uow: UnitOfWork, company_id: str, msg: TemplateFields, when: SlotTimes) -> opb.TimeSlot:
+    """CreateTimeSlot's work, in `uow` (the edge runs it once per the request's `request_id`):
+    the slot of template `msg` at `when`, the location's wall-clock day and times."""
+    p = "time_slot"
+    violations = Violations()
+    template = await read_template(uow, company_id, msg, p, violations)
+    violations.items.extend(when.found.items)
+    start = end = None
+    if template is not None and when.day is not None and when.start is not None and when.end is not None:
+        # An ambiguous local time (the repeated hour when clocks fall back) means its first occurrence.
+        try:
+            start = times.local_to_utc(when.day, when.start, template.tz)
+        except times.NonexistentLocalTime as exc:
+            violations.add(f"{p}.start", str(exc))
+        try:
+            end = times.local_to_utc(when.day, when.end, template.tz)
+        except times.NonexistentLocalTime as exc:
+            violations.add(f"{p}.end", str(exc))
+        if start is not None and end is not None and end <= start:
+            violations.add(f"{p}.end", "must be after start")
+        elif start is not None and start <= utcnow():
+            violations.add(f"{p}.start", "the slot is in the past")
+    violations.raise_if_any()
+    assert template is not None
+    assert start is not None
+    assert end is not None
+    row = new_slot_row(company_id, template, msg, start, end)
+    add_slot_row(uow, row, template.schedule_ids)
+    created = slot_message(row, removed=False)
+    uow.audit(company_id, created.name, "created", after=created)
+    announcements.time_slot_changed(uow, events.TIME_SLOT_CREATED, company_id, created)
+    return created
 
 
 NAMES = time_patterns.FieldNames()
 
 
-def _pattern_rows(request: opb.GenerateTimeSlotsRequest, v: Violations) -> list[time_patterns.PatternRow]:
-    rows: list[time_patterns.PatternRow] = []
-    if not request.rows:
-        v.add("rows", "at least one row is required")
-    for i, row in enumerate(request.rows):
-        at = f"rows[{i}]"
-        first = read_date(row.start_date, f"{at}.start_date", v)
-        last = read_date(row.end_date, f"{at}.end_date", v)
-        start = read_time(row.start_time, f"{at}.start_time", v)
-        end = read_time(row.end_time, f"{at}.end_time", v)
-        breaks = read_breaks(row.breaks, f"{at}.breaks", v)
-        weekdays = read_weekdays(row.excluded_weekdays, f"{at}.excluded_weekdays", v)
-        if first is None or last is None or start is None or end is None or breaks is None:
-            continue
-        rows.append(
-            time_patterns.PatternRow(
-                start_date=first,
-                end_date=last,
-                start_time=start,
-                end_time=end,
-                slot_minutes=row.slot_minutes,
-                gap_minutes=row.gap_minutes,
-                excluded_weekdays=weekdays,
-                breaks=breaks,
-            )
-        )
-    return rows
-
-
 async def generate_time_slots(
-    db: Database, company_id: str, request: opb.GenerateTimeSlotsRequest
+    uow: UnitOfWork, company_id: str, base: TemplateFields, read: PatternRows, *, validate_only: bool
 ) -> opb.GenerateTimeSlotsResponse:
-    v = Violations()
-    validate_request_id(request.request_id, v)
-    v.raise_if_any()
-
-    async def work(uow: UnitOfWork) -> opb.GenerateTimeSlotsResponse:
-        violations = Violations()
-        template = await read_template(uow, company_id, request.template, "template", violations)
-        rows = _pattern_rows(request, violations)
-        if rows and len(rows) == len(request.rows):
-            time_patterns.validate_rows(rows, NAMES, violations)
-        if template is not None and rows:
-            today = utcnow().astimezone(template.tz).date()
-            for i, row in enumerate(rows):
-                if row.start_date < today:
-                    violations.add(f"rows[{i}].start_date", "the pattern starts in the past")
-        violations.raise_if_any()
-        assert template is not None
-        expansion = time_patterns.expand(rows, template.tz, NAMES)
-        out = opb.GenerateTimeSlotsResponse(skipped_nonexistent=expansion.skipped_nonexistent)
-        out.conflicts.extend(
-            await slot_preview.conflicts(
-                uow,
-                company_id,
-                type_id=template.type_id,
-                appointment=template.appointment,
-                schedule_ids=template.schedule_ids,
-                spans=[(slot.start, slot.end) for slot in expansion.slots],
-            )
+    """GenerateTimeSlots' work, in `uow` (the edge runs it once per the request's `request_id`,
+    or in a read-only unit of work when it only validates): the slots of template `base` the
+    rows give, with the conflicts they would have."""
+    violations = Violations()
+    template = await read_template(uow, company_id, base, "template", violations)
+    violations.items.extend(read.found.items)
+    rows = list(read.rows)
+    if read.complete:
+        time_patterns.validate_rows(rows, NAMES, violations)
+    if template is not None and rows:
+        today = utcnow().astimezone(template.tz).date()
+        for i, row in enumerate(rows):
+            if row.start_date < today:
+                violations.add(f"rows[{i}].start_date", "the pattern starts in the past")
+    violations.raise_if_any()
+    assert template is not None
+    expansion = time_patterns.expand(rows, template.tz, NAMES)
+    out = opb.GenerateTimeSlotsResponse(skipped_nonexistent=expansion.skipped_nonexistent)
+    out.conflicts.extend(
+        await slot_preview.conflicts(
+            uow,
+            company_id,
+            type_id=template.type_id,
+            appointment=template.appointment,
+            schedule_ids=template.schedule_ids,
+            spans=[(slot.start, slot.end) for slot in expansion.slots],
         )
-        for slot in expansion.slots:
-            new = new_slot_row(company_id, template, request.template, slot.start, slot.end)
-            if request.validate_only:  # AIP-163: the slot as it would be, nameless, never added
-                new.schedules = records.slot_schedules(new, template.schedule_ids)
-                out.time_slots.append(slot_message(new, removed=False))
-                out.time_slots[-1].ClearField("name")
-                continue
-            add_slot_row(uow, new, template.schedule_ids)
+    )
+    for slot in expansion.slots:
+        new = new_slot_row(company_id, template, base, slot.start, slot.end)
+        if validate_only:  # AIP-163: the slot as it would be, nameless, never added
+            new.schedules = records.slot_schedules(new, template.schedule_ids)
             out.time_slots.append(slot_message(new, removed=False))
-            uow.audit(company_id, out.time_slots[-1].name, "created", after=out.time_slots[-1])
-        if not request.validate_only:
-            announcements.time_slots_generated(uow, company_id, out.time_slots)
-        return out
-
-    if request.validate_only:
-        async with UnitOfWork(db, readonly=True) as uow:
-            return await work(uow)
-    return await run_once(db, company_id, "GenerateTimeSlots", request, opb.GenerateTimeSlotsResponse, work)
+            out.time_slots[-1].ClearField("name")
+            continue
+        add_slot_row(uow, new, template.schedule_ids)
+        out.time_slots.append(slot_message(new, removed=False))
+        uow.audit(company_id, out.time_slots[-1].name, "created", after=out.time_slots[-1])
+    if not validate_only:
+        announcements.time_slots_generated(uow, company_id, out.time_slots)
+    return out
 
 
 async def get_time_slot(db: Database, company_id: str, name: str) -> opb.TimeSlot:

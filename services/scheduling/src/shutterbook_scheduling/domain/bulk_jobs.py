@@ -9,7 +9,9 @@ sees the jobs of those locations only (`location_id`, checked against the caller
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
+
+from shutterbook_scheduling.domain.bulk_rows import BulkRow
 
 COLLECTION = "bulkJobs"
 
@@ -51,6 +53,26 @@ class JobRow:
     break_start_minute: int | None = None
     break_end_minute: int | None = None
     minutes_between_sessions: int = 0
+
+
+def _minute(value: time | None) -> int | None:
+    return None if value is None else value.hour * 60 + value.minute
+
+
+def job_row(row: BulkRow) -> JobRow:
+    """A read wizard row as the job keeps it."""
+    return JobRow(
+        start_date=row.start_date,
+        end_date=row.end_date,
+        start_minute=_minute(row.start_time),
+        end_minute=_minute(row.end_time),
+        session_duration_minutes=row.session_duration_minutes,
+        exclude_saturdays=row.exclude_saturdays,
+        exclude_sundays=row.exclude_sundays,
+        break_start_minute=_minute(row.break_start),
+        break_end_minute=_minute(row.break_end),
+        minutes_between_sessions=row.minutes_between_sessions,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,3 +132,60 @@ class ItemOutcome:
     @property
     def state(self) -> str:
         return ITEM_DONE if self.session_id else ITEM_FAILED
+
+
+@dataclass(frozen=True)
+class NewBulkJob:
+    """A create or verify request as read at the edge: the clients' ids, the rows (None when one
+    was unreadable: its violations are already found), the template (None: not given), and
+    whether conflicts may be booked over."""
+
+    client_ids: tuple[str, ...]
+    rows: tuple[BulkRow, ...] | None
+    template: BulkTemplate | None
+    allow_conflicts: bool = False
+
+
+@dataclass(frozen=True)
+class BulkConflict:
+    """An existing booking (`sessions/{id}` or `appointments/{id}`) on one of the template's
+    schedules (`schedules/{id}`) that a slot (by its index in client order) overlaps."""
+
+    slot_index: int
+    slot_start: datetime
+    entry: str
+    schedule: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What VerifyBulkSchedule answers: slots against clients, per row, and the conflicts."""
+
+    slot_count: int
+    client_count: int
+    slots_per_row: tuple[int, ...]
+    clients_per_row: tuple[int, ...]
+    conflicts: tuple[BulkConflict, ...]
+    skipped_nonexistent_slots: int
+
+    @property
+    def enough_slots(self) -> bool:
+        return self.slot_count >= self.client_count
+
+
+@dataclass(frozen=True)
+class SelectedClient:
+    """A client of a selection: its name (`clients/{id}`) and how staff see it."""
+
+    client: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What SelectBulkClients answers: the clients scheduling may book, those it does not know,
+    and how many were left out for having a future session."""
+
+    clients: tuple[SelectedClient, ...]
+    not_known_clients: tuple[SelectedClient, ...]
+    excluded_with_future_session: int

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
-from shutterbook_scheduling.domain.time_patterns import Break, FieldNames, PatternRow, Slot
+from shutterbook_kit.errors import Violations
+from shutterbook_scheduling.domain.time_patterns import Break, FieldNames, PatternRow, Slot, validate_rows
 
 FIELD_NAMES = FieldNames(
     rows="time_slot_rows",
@@ -60,6 +61,16 @@ def pattern_row(row: BulkRow) -> PatternRow:
         excluded_weekdays=frozenset(excluded),
         breaks=breaks,
     )
+
+
+def check_row(row: BulkRow, at: str, v: Violations) -> bool:
+    """Validate one row alone, its violations named `{at}.field` (so each carries its own index
+    even when another row is unreadable); whether it passed."""
+    alone = Violations()
+    validate_rows([pattern_row(row)], FIELD_NAMES, alone)
+    for item in alone.items:
+        v.add(at + item.field.removeprefix(f"{FIELD_NAMES.rows}[0]"), item.description)
+    return not alone.items
 
 
 def slots_per_row(slots: Sequence[Slot], row_count: int) -> list[int]:

@@ -7,12 +7,13 @@ A use case (application/bulk_jobs.py, bulk_job_list.py, bulk_runner.py) makes
 `BulkJobRepository(uow)` inside its unit of work and never touches `uow.session` or writes a
 statement itself. Rows in, domain objects out (domain/bulk_jobs.py); the runner's changes
 (`claim`, `record`, `complete`) each lock the job first and check the runner still holds its
-lease. Creating a job (`add_job`) still takes rows built by application/bulk_jobs.py.
+lease. Creating a job (`add_job`) takes the job and its items as domain objects too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -35,6 +36,7 @@ from shutterbook_scheduling.storage.bulk_models import (
     JOB_SUCCEEDED,
     BulkJobItemRow,
     BulkJobRow,
+    BulkJobRowRow,
 )
 from shutterbook_scheduling.storage.leases import lease_free
 from shutterbook_scheduling.storage.models import CalendarBlockRow, KnownClientRow, SessionRow
@@ -135,12 +137,38 @@ class BulkJobRepository:
 
     # --- jobs ---
 
-    async def add_job(self, job: BulkJobRow, items: Iterable[BulkJobItemRow]) -> BulkJob:
-        """Store a new job, then its items; the job as stored (none of its items done yet)."""
-        self.uow.session.add(job)
+    async def add_job(self, company_id: str, job: BulkJob, items: Iterable[BulkJobItem]) -> BulkJob:
+        """Store a new job (its template and rows as given), then its items; the job as stored
+        (none of its items done yet)."""
+        template = job.template or BulkTemplate()
+        row = BulkJobRow(
+            id=job.id,
+            company_id=company_id,
+            state=job.state,
+            created_by=job.created_by,
+            allow_conflicts=job.allow_conflicts,
+            total=job.total,
+            lease_owner=None,
+            lease_until=None,
+            created_at=job.create_time,
+            completed_at=job.complete_time,
+            has_template=job.template is not None,
+            **{f"template_{f}": getattr(template, f) for f in TEMPLATE_FIELDS},
+        )
+        row.rows = [BulkJobRowRow(position=i, **asdict(r)) for i, r in enumerate(job.rows)]
+        self.uow.session.add(row)
         await self.uow.session.flush()
-        self.uow.session.add_all(items)
-        return bulk_job(job)
+        self.uow.session.add_all(
+            BulkJobItemRow(
+                job_id=job.id,
+                company_id=company_id,
+                start_at=item.start,
+                end_at=item.end,
+                **{f: getattr(item, f) for f in ("position", "client_id", "state", "session_id", "failure")},
+            )
+            for item in items
+        )
+        return bulk_job(row)
 
     async def job(self, company_id: str, job_id: str) -> BulkJob | None:
         """The company's job (its items not counted), None when there is none."""
