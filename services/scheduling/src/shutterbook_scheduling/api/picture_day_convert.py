@@ -29,6 +29,7 @@ from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
+from shutterbook_scheduling.api import bulk_row_convert
 from shutterbook_scheduling.application import bulk_jobs
 from shutterbook_scheduling.application.bulk_jobs import CheckedTemplate, local_slot
 from shutterbook_scheduling.application.common import from_ts, run_once, to_date, ts
@@ -304,7 +305,7 @@ def new_day(
     for field, problem in settings_problems(day.siblings_per_slot, opens, closes).items():
         v.add(f"picture_day.{field}", problem)
     rows_found = Violations()
-    rows = bulk_jobs.read_rows(list(day.time_slot_rows), rows_found)
+    rows = bulk_row_convert.read_rows(list(day.time_slot_rows), rows_found)
     for item in rows_found.items:
         v.add(f"picture_day.{item.field}", item.description)
     try:

@@ -38,7 +38,6 @@ from shutterbook_kit.pagination import Page
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.api.bulk_row_convert import read_rows as read_rows  # picture_days.py's, for now
 from shutterbook_scheduling.application import bookings
 from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.scope import caller_sees
