@@ -9,6 +9,7 @@ problem bodies the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -84,10 +85,20 @@ class InvalidArgument(DomainError):
         return [*super().details(), _pack(bad)]
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class NotFound(DomainError):
     reason: str = "NOT_FOUND"
     code = grpc.StatusCode.NOT_FOUND
+
+
+def found(value: T | None, name: str) -> T:
+    """`value`, or NOT_FOUND "`name` not found" when a lookup found nothing."""
+    if value is None:
+        raise NotFound(f"{name} not found")
+    return value
 
 
 @dataclass

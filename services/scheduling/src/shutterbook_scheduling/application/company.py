@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import NotFound
+from shutterbook_kit.errors import NotFound, found
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.common import SOURCE, checked_upload, raise_problems
@@ -81,10 +81,7 @@ async def update_logo(db: Database, company_id: str, content_type: str, data: by
 
 async def get_logo(db: Database, company_id: str) -> CompanyLogo:
     async with UnitOfWork(db, readonly=True) as uow:
-        logo = await CompanyRepository(uow).logo(company_id)
-        if logo is None:
-            raise NotFound(f"{LOGO_NAME} not found")
-        return logo
+        return found(await CompanyRepository(uow).logo(company_id), LOGO_NAME)
 
 
 async def delete_logo(db: Database, company_id: str, announce: Announce) -> None:

@@ -7,7 +7,7 @@ described in application/company.py)."""
 from __future__ import annotations
 
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import NotFound
+from shutterbook_kit.errors import NotFound, found
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.common import SOURCE, checked_upload
@@ -16,10 +16,7 @@ from shutterbook_scheduling.storage.company_repository import CompanyRepository
 
 
 async def _etag_of_type(repo: CompanyRepository, company_id: str, booking_type: BookingTypeRef) -> str:
-    etag = await repo.image_etag_of_type(company_id, booking_type)
-    if etag is None:
-        raise NotFound(f"{booking_type.name} not found")
-    return etag
+    return found(await repo.image_etag_of_type(company_id, booking_type), booking_type.name)
 
 
 async def update_image(
@@ -42,10 +39,7 @@ async def get_image(db: Database, company_id: str, booking_type: BookingTypeRef)
     async with UnitOfWork(db, readonly=True) as uow:
         repo = CompanyRepository(uow)
         await _etag_of_type(repo, company_id, booking_type)
-        image = await repo.image(booking_type)
-        if image is None:
-            raise NotFound(f"{booking_type.image_name} not found")
-        return image
+        return found(await repo.image(booking_type), booking_type.image_name)
 
 
 async def delete_image(db: Database, company_id: str, booking_type: BookingTypeRef) -> None:
