@@ -47,7 +47,9 @@ function form(root) {
   }
 
   // a button, not a form's submit: console.js would disable a form's buttons for good
+  // rendered disabled: a click before this script runs would do nothing at all
   const button = root.querySelector("[data-create]");
+  button.disabled = false;
   button.addEventListener("click", async () => {
     clearErrors(root, errorBox);
     button.disabled = true;
