@@ -30,6 +30,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
+from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.instrumentation.grpc import filters as grpc_filters
 
@@ -43,7 +44,7 @@ from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.permissions import Permission, grants, method_name
 from shutterbook_kit.relay import OutboxRelay
 from shutterbook_kit.settings import ServiceSettings
-from shutterbook_kit.telemetry import tracing_enabled
+from shutterbook_kit.telemetry import carried_context, tracing_enabled
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,13 @@ class KitServerInterceptor(grpc.aio.ServerInterceptor):
         default_deadline_seconds: float,
         verifier: Callable[[], caller_token.Verifier],
         permissions: Mapping[str, Permission],
+        *,
+        traced: bool = True,
     ) -> None:
         self.default_deadline = default_deadline_seconds
+        # False where no tracing interceptor runs before this one: the caller's trace context
+        # is then carried into the handler here (its logs' and events' trace ids)
+        self.traced = traced
         self.verifier = verifier
         self.permissions = permissions
 
@@ -111,11 +117,16 @@ class KitServerInterceptor(grpc.aio.ServerInterceptor):
                 caller = self.authenticate(context)
                 self.authorize(details.method, caller)
                 token = tenancy.set_current(tenancy.CallContext.of(caller))
+                traced = (
+                    None if self.traced else otel_context.attach(carried_context(context.invocation_metadata() or ()))
+                )
                 try:
                     remaining = context.time_remaining()
                     timeout = self.default_deadline if remaining is None else max(remaining, 0.0)
                     return await asyncio.wait_for(inner(request, context), timeout=timeout)
                 finally:
+                    if traced is not None:
+                        otel_context.detach(traced)
                     tenancy.reset(token)
             except DomainError as exc:
                 await context.abort_with_status(rpc_status.to_status(exc.to_status()))
@@ -221,11 +232,15 @@ class ServiceHost:
     async def start(self) -> int:
         """Start serving; returns the bound port (useful with port 0 in tests)."""
         self.parts.nats.start()
+        traced = tracing_enabled()
         server = grpc.aio.server(
             interceptors=[
-                *([aio_server_interceptor(filter_=_TRACED)] if tracing_enabled() else []),  # type: ignore[no-untyped-call]
+                *([aio_server_interceptor(filter_=_TRACED)] if traced else []),  # type: ignore[no-untyped-call]
                 KitServerInterceptor(
-                    self.settings.default_deadline_seconds, lambda: self.verifier, self.parts.permissions
+                    self.settings.default_deadline_seconds,
+                    lambda: self.verifier,
+                    self.parts.permissions,
+                    traced=traced,
                 ),
             ],
             options=[

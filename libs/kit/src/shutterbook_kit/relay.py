@@ -11,7 +11,9 @@ duplicate (its duplicate window is longer than the lease).
 One commit per batch (issue 19): the rows a batch published are marked by the next round's
 transaction, the one that claims the next batch (or, when nothing comes, at the next idle
 poll, and at stop). A relay that dies before that leaves them claimed and unmarked, and they
-are republished after the lease like rows it died publishing: at least once, as before. No
+are republished after the lease like rows it died publishing: at least once, as before (a
+relay killed in that moment and back only after JetStream's duplicate window, 300 s, publishes
+them a second time: consumers drop such a duplicate by their inbox). No
 transaction is open across the publish, so SQLite's write lock is never held over the network
 and on PostgreSQL a claim stays visible (a lease that ran out lets another relay take the rows).
 """
@@ -43,10 +45,13 @@ _tracer = trace.get_tracer(__name__)
 # No session holds these rows: nothing to synchronize.
 _AS_IS = {"synchronize_session": False}
 _NOW = bindparam("now", type_=UtcDateTime)
-# published: only rows this relay still holds (another may have taken one whose lease ran out)
+# published: every row this relay had JetStream acknowledge, even one another relay took
+# since (its lease ran out): the row is in the stream, the other relay's copy is dropped as a
+# duplicate and its own mark finds the row marked. (Marking only rows still held let two
+# relays whose rounds outlast the lease take the same rows from each other for ever.)
 _MARK = (
     update(OutboxMessage)
-    .where(OutboxMessage.seq.in_(bindparam("seqs", expanding=True)), OutboxMessage.claimed_by == bindparam("relay_id"))
+    .where(OutboxMessage.seq.in_(bindparam("seqs", expanding=True)), OutboxMessage.published_at.is_(None))
     .values(published_at=_NOW, claimed_by=None, claimed_until=None)
 )
 
@@ -188,9 +193,7 @@ class OutboxRelay:
             return []
         async with UnitOfWork(self.db) as uow:
             if marks:  # first, so that none of them is claimed again below
-                await uow.session.execute(
-                    _MARK, {"seqs": marks, "relay_id": self.relay_id, "now": now}, execution_options=_AS_IS
-                )
+                await uow.session.execute(_MARK, {"seqs": marks, "now": now}, execution_options=_AS_IS)
             claimed = await uow.session.scalars(
                 self._claim_rows,
                 {"now": now, "relay_id": self.relay_id, "lease_until": now + self.lease},
@@ -239,8 +242,6 @@ class OutboxRelay:
         if not marks:
             return
         async with UnitOfWork(self.db) as uow:
-            await uow.session.execute(
-                _MARK, {"seqs": marks, "relay_id": self.relay_id, "now": utcnow()}, execution_options=_AS_IS
-            )
+            await uow.session.execute(_MARK, {"seqs": marks, "now": utcnow()}, execution_options=_AS_IS)
             await uow.commit()
         del self._published[: len(marks)]

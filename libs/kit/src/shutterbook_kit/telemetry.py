@@ -10,19 +10,22 @@ exporters only when the standard `OTEL_*` variables ask for them.
   nothing is: a span nobody exports is not worth its cost. Unsampled spans still carry trace
   ids, so trace context keeps propagating and logs keep their trace ids.
 
-W3C trace context crosses gRPC (instrumentation interceptors), HTTP (Litestar's plugin) and
+W3C trace context crosses gRPC (instrumentation interceptors; where the process records
+nothing, the kit's interceptor carries the caller's context instead, `carried_context`), HTTP (Litestar's plugin) and
 NATS (headers injected by the relay, extracted by the consumer).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     ALWAYS_ON,
@@ -32,6 +35,7 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     TraceIdRatioBased,
 )
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 DEFAULT_SAMPLE_RATIO = 0.1
 
@@ -118,3 +122,19 @@ def inject_headers(headers: MutableMapping[str, str]) -> None:
 
 def extract_context(headers: Mapping[str, str]) -> object:
     return propagate.extract(dict(headers))
+
+
+_IDS = RandomIdGenerator()
+
+
+def carried_context(metadata: Iterable[tuple[str, str | bytes]]) -> Context:
+    """The trace context a call arrived with, without a span of this process: where no
+    tracing interceptor runs (the process records nothing), a handler's logs and the events
+    it emits still carry the caller's trace id (the caller's `traceparent`, or a fresh,
+    unsampled id when it sent none), at the cost of reading one header."""
+    carrier = {k: v for k, v in metadata if isinstance(v, str)}
+    ctx = propagate.extract(carrier)
+    if trace.get_current_span(ctx).get_span_context().is_valid:
+        return ctx
+    fresh = SpanContext(_IDS.generate_trace_id(), _IDS.generate_span_id(), is_remote=False, trace_flags=TraceFlags(0))
+    return trace.set_span_in_context(NonRecordingSpan(fresh), ctx)

@@ -216,6 +216,10 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self._outbox:  # in the order emitted (the relay publishes by `seq`)
             rows, self._outbox = self._outbox, []
+            # the change's own rows first (no statement more: commit would flush them anyway),
+            # so the outbox `seq` is drawn after the change's row locks are held, and two
+            # transactions changing one aggregate publish in the order they commit
+            await self.session.flush()
             await self.session.execute(_OUTBOX_INSERT, rows)
         await self.session.commit()
         if self._wrote_events:
