@@ -190,17 +190,21 @@ class CompanyRepository:
         locked = select(CompanyPreferencesRow).where(CompanyPreferencesRow.company_id == company_id).with_for_update()
         row = await self.uow.session.scalar(locked)
         if row is None:  # none saved yet (only then the INSERT, which SQLAlchemy compiles anew each time)
-            defaults = SchedulingPreferences()
-            values = {
-                "company_id": company_id,
-                "next_session_number": defaults.next_session_number,
-                "session_number_prefix": defaults.session_number_prefix,
-            }
-            await self.uow.insert_missing(CompanyPreferencesRow, values)
+            await self._insert_default_preferences(company_id)
             row = await self.uow.session.scalar(locked)
         assert row is not None
         self._preferences[company_id] = row
         return _preferences(row)
+
+    async def _insert_default_preferences(self, company_id: str) -> None:
+        """The default preferences stored (nothing when a concurrent first save stored them)."""
+        defaults = SchedulingPreferences()
+        values = {
+            "company_id": company_id,
+            "next_session_number": defaults.next_session_number,
+            "session_number_prefix": defaults.session_number_prefix,
+        }
+        await self.uow.insert_missing(CompanyPreferencesRow, values)
 
     async def take_session_number(self, company_id: str) -> SchedulingPreferences:
         """The numbering as it was, its next number taken: one UPDATE ... RETURNING advancing it
@@ -216,13 +220,7 @@ class CompanyRepository:
         )
         taken = (await self.uow.session.execute(advance)).one_or_none()
         if taken is None:
-            defaults = SchedulingPreferences()
-            values = {
-                "company_id": company_id,
-                "next_session_number": defaults.next_session_number,
-                "session_number_prefix": defaults.session_number_prefix,
-            }
-            await self.uow.insert_missing(CompanyPreferencesRow, values)
+            await self._insert_default_preferences(company_id)
             taken = (await self.uow.session.execute(advance)).one()
         return SchedulingPreferences(taken.next_session_number - 1, taken.session_number_prefix)
 
