@@ -67,11 +67,14 @@ async def module_console_stack(
         yield s
 
 
-def weekday(days_ahead: int) -> date_pb2.Date:
-    """A weekday `days_ahead` from today or the next one (inside the demo studio's hours)."""
-    d = date.today() + timedelta(days=days_ahead)
-    while d.weekday() >= 5:  # weekdays: inside the demo studio's hours
+def weekday(n: int) -> date_pb2.Date:
+    """The `n`-th weekday after today (weekdays: inside the demo studio's hours). Distinct `n`
+    give distinct days, in order: `n` calendar days moved off a weekend made 53 and 54 the
+    same Monday when today was a Tuesday, and two tests' bookings met there."""
+    d, left = date.today(), n
+    while left > 0:
         d += timedelta(days=1)
+        left -= d.weekday() < 5
     return date_pb2.Date(year=d.year, month=d.month, day=d.day)
 
 
