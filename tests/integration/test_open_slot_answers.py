@@ -18,8 +18,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually
 from shutterbook_kit.schema import utcnow
-from shutterbook_scheduling.api import online_booking
-from shutterbook_scheduling.application import online_slots
+from shutterbook_scheduling.api import online_booking, slot_convert
 from shutterbook_scheduling.application.open_slot_answers import OpenSlotAnswers
 from shutterbook_scheduling.settings import HoldSettings, OpenSlotAnswerSettings, SchedulingSettings
 from tests.online_support import (
@@ -58,7 +57,7 @@ def query(studio: Studio, when: date) -> opb.ListOpenSlotsRequest:
 
 async def fresh(o: OnlineService, studio: Studio, when: date) -> list[str]:
     """The answer computed from the database now, bypassing the model."""
-    found = await online_slots.list_open_slots(o.svc.host.parts.db, COMPANY_A, query(studio, when))
+    found = await slot_convert.list_open_slots(o.svc.host.parts.db, COMPANY_A, query(studio, when))
     return [s.name for s in found.time_slots]
 
 
@@ -262,7 +261,7 @@ async def test_when_time_changes_an_answer(databases: DatabaseFactory, nats_serv
         db = o.svc.host.parts.db
 
         async def changes_at() -> datetime | None:
-            found = await online_slots.open_slots_answer(db, COMPANY_A, query(studio, when), with_changes=True)
+            found = await slot_convert.open_slots_answer(db, COMPANY_A, query(studio, when), with_changes=True)
             return found.changes_at
 
         assert await changes_at() is None  # no slot, no hold

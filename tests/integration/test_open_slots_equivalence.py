@@ -28,7 +28,9 @@ from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.application import online_slots, slot_state
+from shutterbook_scheduling.api import slot_convert
+from shutterbook_scheduling.api.slot_messages import time_slot_message
+from shutterbook_scheduling.application import slot_state
 from shutterbook_scheduling.domain import online_slots as rules
 from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, SessionRow
@@ -38,6 +40,7 @@ from shutterbook_scheduling.storage.online_models import (
     TimeSlotRow,
     TimeSlotScheduleRow,
 )
+from shutterbook_scheduling.storage.slot_rows import slot_of
 from tests.online_support import make_online_studio, online_service, pdate
 from tests.scheduling_support import COMPANY_A, A
 
@@ -198,7 +201,7 @@ async def per_slot_answer(
             reason = (await slot_state.why_not_open(uow, COMPANY_A, [row], now))[row.id]
             reasons.add(reason)
             if reason == "":
-                out.append(slot_state.slot_message(row, removed=False))
+                out.append(time_slot_message(slot_of(row)))
         return out
 
 
@@ -210,7 +213,7 @@ async def paged(db: Database, request: opb.ListOpenSlotsRequest, size: int, now:
         page.CopyFrom(request)
         page.page_size = size
         page.page_token = token
-        answer = await online_slots.list_open_slots(db, COMPANY_A, page, now=now)
+        answer = await slot_convert.list_open_slots(db, COMPANY_A, page, now=now)
         found += answer.time_slots
         token = answer.next_page_token
         if not token:
@@ -267,7 +270,7 @@ async def test_open_slots_equal_the_per_slot_rule_over_random_calendars(
                     end_date=pdate(last),
                 )
                 expected = await per_slot_answer(db, times.local_days(first, last, tz), now, reasons)
-                whole = await online_slots.list_open_slots(db, COMPANY_A, request, now=now)
+                whole = await slot_convert.list_open_slots(db, COMPANY_A, request, now=now)
                 assert list(whole.time_slots) == expected, f"seed {seed}, buffers {buffers}, now {now}"
                 size = rng.randint(1, 7)
                 assert await paged(db, request, size, now) == expected, f"seed {seed}, page size {size}"

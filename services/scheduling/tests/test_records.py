@@ -13,7 +13,6 @@ from google.protobuf import timestamp_pb2
 
 from shutterbook.common.v1 import date_pb2, money_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
-from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.bulk_models import BulkJobRow
@@ -26,7 +25,6 @@ from shutterbook_scheduling.storage.models import (
     SessionStatusRow,
     StaffMemberRow,
 )
-from shutterbook_scheduling.storage.online_models import TimeSlotRow
 
 M = TypeVar("M", bound=Any)
 R = TypeVar("R", bound=Any)
@@ -260,34 +258,6 @@ def test_appointments_linked_and_unlinked_round_trip() -> None:
         row.start_at, row.end_at = START, END
         records.write_appointment(row, msg)
         assert records.appointment_message(row) == msg
-
-
-@pytest.mark.parametrize("appointment", [False, True])
-def test_time_slots_keep_their_schedules_in_order(appointment: bool) -> None:
-    type_name = f"appointmentTypes/{uid()}" if appointment else f"sessionTypes/{uid()}"
-    msg = times(
-        opb.TimeSlot(
-            name=f"timeSlots/{uid()}",
-            location=f"locations/{uid()}",
-            session_type="" if appointment else type_name,
-            appointment_type=type_name if appointment else "",
-            schedules=[f"schedules/{s}" for s in sorted((uid(), uid(), uid()), reverse=True)],
-            date=day(2030, 4, 8),
-            start=clock(10),
-            end=clock(11),
-            start_time=stamp(START),
-            end_time=stamp(END),
-            time_zone="America/New_York",
-            published=True,
-            minimum_notice_minutes=60,
-            maximum_advance_days=30,
-        )
-    )
-    row = configured(TimeSlotRow(), msg)
-    row.start_at, row.end_at = START, END
-    records.write_slot(row, msg)
-    row.schedules = records.slot_schedules(row, [s.removeprefix("schedules/") for s in msg.schedules])
-    assert records.slot_base_message(row) == msg
 
 
 def test_a_bulk_job_round_trips() -> None:

@@ -67,16 +67,16 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         return await slot_convert.generate_time_slots(self.db, _company(), request)
 
     async def GetTimeSlot(self, request: opb.GetTimeSlotRequest, context: Context) -> opb.TimeSlot:
-        return await online_slots.get_time_slot(self.db, _company(), request.name)
+        return await slot_convert.get_time_slot(self.db, _company(), request.name)
 
     async def ListTimeSlots(self, request: opb.ListTimeSlotsRequest, context: Context) -> opb.ListTimeSlotsResponse:
-        return await online_slots.list_time_slots(self.db, _company(), request)
+        return await slot_convert.list_time_slots(self.db, _company(), request)
 
     async def UpdateTimeSlot(self, request: opb.UpdateTimeSlotRequest, context: Context) -> opb.TimeSlot:
-        return await online_slots.update_time_slot(self.db, _company(), request)
+        return await slot_convert.update_time_slot(self.db, _company(), request)
 
     async def DeleteTimeSlot(self, request: opb.DeleteTimeSlotRequest, context: Context) -> empty_pb2.Empty:
-        await online_slots.delete_time_slot(self.db, _company(), request.name)
+        await slot_convert.delete_time_slot(self.db, _company(), request.name)
         return empty_pb2.Empty()
 
     async def ListOpenSlots(self, request: opb.ListOpenSlotsRequest, context: Context) -> bytes:  # type: ignore[override]
@@ -85,7 +85,7 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         enabled = self.answers.enabled
 
         async def compute() -> online_slots.OpenSlotsAnswer:
-            return await online_slots.open_slots_answer(self.db, company_id, request, with_changes=enabled)
+            return await slot_convert.open_slots_answer(self.db, company_id, request, with_changes=enabled)
 
         # `cache-control: no-cache` (HTTP's meaning): compute now, whatever this process keeps
         fresh = any(k == "cache-control" and v == "no-cache" for k, v in context.invocation_metadata() or ())

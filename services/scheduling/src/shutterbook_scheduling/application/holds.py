@@ -45,7 +45,6 @@ from typing import Any, TypeVar
 from google.protobuf.message import Message
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import (
     Aborted,
@@ -57,7 +56,6 @@ from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_reques
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
 from shutterbook_scheduling.application.client_directory import ensure_version_in
 from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.entries import (
@@ -66,7 +64,8 @@ from shutterbook_scheduling.application.entries import (
 from shutterbook_scheduling.application.planning import known_client
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
-    booking_ref,
+    SlotAnnounce,
+    edge_events,
     is_appointment_slot,
     load_slot,
     load_slot_type,
@@ -75,7 +74,6 @@ from shutterbook_scheduling.application.slot_state import (
     not_open_error,
     removed_ids,
     schedules_of,
-    slot_message,
     why_not_open,
 )
 from shutterbook_scheduling.domain.holds import HoldRequest, HoldState, SlotHold
@@ -87,6 +85,7 @@ from shutterbook_scheduling.storage.hold_repository import HoldRepository, hold_
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
 from shutterbook_scheduling.storage.slot_repository import SlotRepository
+from shutterbook_scheduling.storage.slot_rows import slot_of
 
 R = TypeVar("R", bound=Message)
 A = TypeVar("A")
@@ -339,10 +338,18 @@ async def take_slot(uow: UnitOfWork, slot: TimeSlotRow, session_id: str) -> None
         raise taken(f"timeSlots/{slot.id}")
 
 
-async def auto_remove(uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_msg: Any, session_name: str) -> None:
+async def auto_remove(
+    uow: UnitOfWork,
+    company_id: str,
+    slot: TimeSlotRow,
+    type_msg: Any,
+    session_name: str,
+    removed: SlotAnnounce | None = None,
+) -> None:
     """ "Auto-Remove conflicting time slots upon booking": every slot (not booked) overlapping
     the booking on a shared schedule is removed, recorded against the booking (a session or an
-    appointment, `session_name` is its resource name; slots of both kinds are removed)."""
+    appointment, `session_name` is its resource name; slots of both kinds are removed), and
+    announced by `removed` (default: the edge's `SlotEvents.removed`)."""
     if not type_msg.online.auto_remove_conflicting_slots:
         return
     session_id = session_name.split("/", 1)[1]
@@ -354,8 +361,4 @@ async def auto_remove(uow: UnitOfWork, company_id: str, slot: TimeSlotRow, type_
     for row in overlapping:
         slots.add_removal(company_id, session_id, row.id)
         if row.id not in already:
-            uow.emit(
-                events.SLOT_REMOVED,
-                company_id,
-                opb.SlotRemovedEvent(time_slot=slot_message(row, removed=True), **booking_ref(session_name)),
-            )
+            (removed or edge_events().removed)(uow, company_id, slot_of(row, removed=True), session_name)

@@ -1,54 +1,44 @@
 """Use cases of online time slots: list the open ones, create (one, or from pattern rows), read,
 list, update, delete. What state a slot is in: see `slot_state`.
 
-A create's day and times and a generation's rows come read by the API edge (api/slot_convert.py,
-domain/slot_requests.py), which also runs their work (`add_time_slot`, `generate_time_slots`)
-once per the request's `request_id`; the slots are still answered as messages.
+The shape of issue 13: the use cases take and hand back domain slots (domain/time_slots.py) and
+keep no protobuf and no SQL. The API edge (api/slot_convert.py) reads the requests (a create's
+day and times, a generation's rows, an update's mask applied to the slot, a listing's filters),
+runs a create's and a generation's work once per `request_id`, makes the messages, and passes
+the slot events down (`slot_state.SlotEvents`, api/slot_events.py). The open-slot listing
+answers bytes: the edge's encoder (`Encode`, api/encoded_slots.py) is passed down too.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from shutterbook.scheduling.v1 import online_pb2 as opb
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.pagination import read_keyset
-from shutterbook_kit.resource_names import parse_name, parse_reference
+from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
-from shutterbook_scheduling.application import announcements, setup, slot_preview
-from shutterbook_scheduling.application.common import (
-    SOURCE,
-    apply_mask,
-    from_ts,
-    optional_references,
-    read_date_range,
-    require_mask,
-    to_date,
-    ts,
-)
-from shutterbook_scheduling.application.encoded_slots import EncodedSlots
+from shutterbook_scheduling.application import setup, slot_preview
+from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
+    SlotEvents,
     booked_ids,
     load_slot,
     lock_slot_schedules,
     removed_ids,
-    slot_message,
 )
 from shutterbook_scheduling.domain import time_patterns, times
 from shutterbook_scheduling.domain.slot_requests import PatternRows, SlotTimes
-from shutterbook_scheduling.storage import lists, open_slots, records, time_slots
-from shutterbook_scheduling.storage.online_models import (
-    TimeSlotRow,
-)
+from shutterbook_scheduling.domain.time_slots import SlotConflict, SlotEdit, TimeSlot, edited, slot_snapshot
+from shutterbook_scheduling.storage import lists, open_slots, time_slots
+from shutterbook_scheduling.storage.online_models import TimeSlotRow
+from shutterbook_scheduling.storage.slot_rows import new_row, slot_of, write_slot
 
 MAX_OPEN_RANGE_DAYS = 92
 
@@ -68,55 +58,57 @@ class OpenSlotsAnswer:
     changes_at: datetime | None = None
 
 
-async def list_open_slots(
-    db: Database, company_id: str, request: opb.ListOpenSlotsRequest, *, now: datetime | None = None
-) -> opb.ListOpenSlotsResponse:
-    """The type's open slots (`now`: the current instant, given only by tests of the rule)."""
-    return opb.ListOpenSlotsResponse.FromString((await open_slots_answer(db, company_id, request, now=now)).encoded)
+# The edge's encoder of a listing: the listed slots' stored values and the next page's token
+# to the response's bytes (api/encoded_slots.py).
+Encode = Callable[[Sequence[open_slots.SlotValues], str], bytes]
+
+
+@dataclass(frozen=True)
+class OpenSlotsWanted:
+    """A ListOpenSlots request as read at the edge: the type (by id; `appointment` when it is an
+    appointment type) and location as given by reference, the local days, the page asked for."""
+
+    type_id: str
+    type_ref: str
+    appointment: bool
+    location_id: str
+    location_ref: str
+    first: date
+    last: date
+    page_size: int = 0
+    page_token: str = ""
 
 
 async def open_slots_answer(
     db: Database,
     company_id: str,
-    request: opb.ListOpenSlotsRequest,
+    wanted: OpenSlotsWanted,
+    encode: Encode,
     *,
     now: datetime | None = None,
     with_changes: bool = False,
 ) -> OpenSlotsAnswer:
-    """ListOpenSlots' response as bytes; `with_changes`: with the instant time may change it
-    (`OpenSlotsAnswer.changes_at`, one more statement in the same transaction), for a read model
-    that keeps the bytes."""
-    v = Violations()
-    type_id: str | None = None
-    if bool(request.session_type) == bool(request.appointment_type):
-        v.add("session_type", "give a session_type or an appointment_type (one of them)")
-    elif request.session_type:
-        type_id = parse_reference(request.session_type, "sessionTypes", field="session_type", violations=v)
-    else:
-        type_id = parse_reference(request.appointment_type, "appointmentTypes", field="appointment_type", violations=v)
-    location_id = parse_reference(request.location, "locations", field="location", violations=v)
-    first, last = read_date_range(request.start_date, request.end_date, v, max_days=MAX_OPEN_RANGE_DAYS)
-    v.raise_if_any()
-    assert type_id
-    assert location_id
-    assert first
-    assert last
+    """ListOpenSlots' response as bytes (`now`: the current instant, given only by tests of the
+    rule); `with_changes`: with the instant time may change it (`OpenSlotsAnswer.changes_at`, one
+    more statement in the same transaction), for a read model that keeps the bytes."""
+    type_id, location_id, first, last = wanted.type_id, wanted.location_id, wanted.first, wanted.last
     # AIP-158 on top of the bounded range; page_size 0 without a token keeps the whole range in
     # one response (what callers of the unpaged API get).
     # The statement limits its inner select of slots (then joins their schedules), so it is run
     # here by its owner and the kit reads and writes its tokens (`read_keyset`).
     key = {"company": company_id, "type": type_id, "location": location_id, "first": first, "last": last}
-    page = read_keyset(request.page_size, request.page_token, open_slots.OPEN_SLOT_ORDER, key)
-    limit = page.size if request.page_size or request.page_token else None
+    page = read_keyset(wanted.page_size, wanted.page_token, open_slots.OPEN_SLOT_ORDER, key)
+    limit = page.size if wanted.page_size or wanted.page_token else None
+    v = Violations()
     async with UnitOfWork(db, readonly=True) as uow:
-        type_field = "session_type" if request.session_type else "appointment_type"
+        type_field = "appointment_type" if wanted.appointment else "session_type"
         setting = await open_slots.listing_setting(
-            uow.session, company_id, location_id, type_id, "session" if request.session_type else "appointment"
+            uow.session, company_id, location_id, type_id, "appointment" if wanted.appointment else "session"
         )
         if setting.time_zone is None:
-            v.add("location", f"{request.location} does not exist")
+            v.add("location", f"{wanted.location_ref} does not exist")
         if setting.buffers is None:
-            v.add(type_field, f"{getattr(request, type_field)} does not exist")
+            v.add(type_field, f"{wanted.type_ref} does not exist")
         v.raise_if_any()
         assert setting.time_zone is not None
         assert setting.buffers is not None
@@ -144,25 +136,20 @@ async def open_slots_answer(
             opening = await open_slots.next_opening(uow.session, query, sqlite=db.is_sqlite)
             changes_at = min([*closing, *([opening] if opening is not None else [])], default=None)
     if limit is None:
-        return OpenSlotsAnswer(ENCODED.encode(found), changes_at)
+        return OpenSlotsAnswer(encode(found, ""), changes_at)
     more = len(found) > limit
     found = found[:limit]
-    return OpenSlotsAnswer(
-        ENCODED.encode(found, page.token((found[-1].start_at, found[-1].id)) if more else ""), changes_at
-    )
+    return OpenSlotsAnswer(encode(found, page.token((found[-1].start_at, found[-1].id)) if more else ""), changes_at)
 
 
-def open_slot_message(values: open_slots.SlotValues) -> opb.TimeSlot:
-    """An open slot as listed (not removed; `booked_*` still names a cancelled booking)."""
-    return slot_message(values, removed=False, schedule_ids=values.schedule_ids)
-
-
-ENCODED = EncodedSlots(open_slot_message)  # this process's listed slots, encoded once per version
+def open_slot(values: open_slots.SlotValues) -> TimeSlot:
+    """An open slot as listed (not removed; its booking still names a cancelled booking)."""
+    return slot_of(values, values.schedule_ids)
 
 
 class TemplateFields(Protocol):
-    """What a slot template gives: a `TimeSlot` message, or a standing pattern's
-    `SlotTemplate` (domain/standing_patterns.py)."""
+    """What a slot template gives: a standing pattern's or a request's `SlotTemplate`
+    (domain/standing_patterns.py), or a slot's (`TimeSlot.template`)."""
 
     @property
     def location(self) -> str: ...
@@ -182,7 +169,7 @@ class TemplateFields(Protocol):
 
 @dataclass
 class Template:
-    location: pb.Location
+    location: Any  # the location as setup reads it (`name`, `time_zone`)
     location_id: str
     type_id: str
     schedule_ids: list[str]
@@ -193,9 +180,7 @@ class Template:
 async def read_template(
     uow: UnitOfWork, company_id: str, msg: TemplateFields, path: str, v: Violations
 ) -> Template | None:
-    location: pb.Location | None = await setup.load_reference(
-        uow, setup.LOCATIONS, company_id, msg.location, f"{path}.location", v
-    )
+    location: Any = await setup.load_reference(uow, setup.LOCATIONS, company_id, msg.location, f"{path}.location", v)
     # A slot sells exactly one of a session type and an appointment type.
     type_id: str | None = None
     appointment = bool(msg.appointment_type) and not msg.session_type
@@ -214,7 +199,7 @@ async def read_template(
         schedule_id = parse_reference(ref, "schedules", field=at, violations=v)
         if schedule_id is None:
             continue
-        schedule: pb.Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
+        schedule: Any = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
         if schedule is None:
             v.add(at, f"{ref} does not exist")
         elif location is not None and schedule.location != location.name:
@@ -239,48 +224,43 @@ async def read_template(
     )
 
 
-def new_slot_row(
-    company_id: str, template: Template, base: TemplateFields, start: datetime, end: datetime
-) -> TimeSlotRow:
+def new_slot(template: Template, base: TemplateFields, start: datetime, end: datetime) -> TimeSlot:
+    """A new slot of the template at these instants (its day and clock times in the location's zone)."""
     now = utcnow()
-    slot_id = str(uuid.uuid4())
-    msg = opb.TimeSlot(
-        name=f"timeSlots/{slot_id}",
-        location=template.location.name,
-        session_type="" if template.appointment else f"sessionTypes/{template.type_id}",
-        appointment_type=f"appointmentTypes/{template.type_id}" if template.appointment else "",
-        schedules=[f"schedules/{s}" for s in template.schedule_ids],
+    local_start, local_end = start.astimezone(template.tz), end.astimezone(template.tz)
+    return TimeSlot(
+        slot_id=str(uuid.uuid4()),
+        location_id=template.location_id,
+        type_id=template.type_id,
+        appointment=template.appointment,
         time_zone=template.location.time_zone,
+        local_date=local_start.date(),
+        start_minute=local_start.hour * 60 + local_start.minute,
+        end_minute=local_end.hour * 60 + local_end.minute,
+        start_at=start,
+        end_at=end,
         published=base.published,
         minimum_notice_minutes=base.minimum_notice_minutes,
         maximum_advance_days=base.maximum_advance_days,
-    )
-    local_start, local_end = start.astimezone(template.tz), end.astimezone(template.tz)
-    msg.date.CopyFrom(to_date(local_start.date()))
-    msg.start.CopyFrom(pb.TimeOfDay(hours=local_start.hour, minutes=local_start.minute))
-    msg.end.CopyFrom(pb.TimeOfDay(hours=local_end.hour, minutes=local_end.minute))
-    msg.start_time.CopyFrom(ts(start))
-    msg.end_time.CopyFrom(ts(end))
-    msg.create_time.CopyFrom(ts(now))
-    msg.update_time.CopyFrom(ts(now))
-    row = TimeSlotRow(
-        id=slot_id,
-        company_id=company_id,
-        start_at=start,
-        end_at=end,
-        booked_session_id="",
+        schedule_ids=tuple(template.schedule_ids),
         created_at=now,
         updated_at=now,
     )
-    records.write_slot(row, msg)
-    return row
+
+
+def new_slot_row(
+    company_id: str, template: Template, base: TemplateFields, start: datetime, end: datetime
+) -> TimeSlotRow:
+    return new_row(company_id, new_slot(template, base, start, end))
 
 
 def add_slot_row(uow: UnitOfWork, row: TimeSlotRow, schedule_ids: list[str]) -> None:
     time_slots.add_slot(uow, row, schedule_ids)
 
 
-async def add_time_slot(uow: UnitOfWork, company_id: str, msg: TemplateFields, when: SlotTimes) -> opb.TimeSlot:
+async def add_time_slot(
+    uow: UnitOfWork, company_id: str, msg: TemplateFields, when: SlotTimes, announce: SlotEvents
+) -> TimeSlot:
     """CreateTimeSlot's work, in `uow` (the edge runs it once per the request's `request_id`):
     the slot of template `msg` at `when`, the location's wall-clock day and times."""
     p = "time_slot"
@@ -308,18 +288,35 @@ async def add_time_slot(uow: UnitOfWork, company_id: str, msg: TemplateFields, w
     assert end is not None
     row = new_slot_row(company_id, template, msg, start, end)
     add_slot_row(uow, row, template.schedule_ids)
-    created = slot_message(row, removed=False)
-    uow.audit(company_id, created.name, "created", after=created)
-    announcements.time_slot_changed(uow, events.TIME_SLOT_CREATED, company_id, created)
+    created = slot_of(row)
+    uow.audit(company_id, created.name, "created", after=slot_snapshot(created))
+    announce.created(uow, company_id, created)
     return created
 
 
 NAMES = time_patterns.FieldNames()
 
 
+@dataclass(frozen=True)
+class GeneratedTimeSlots:
+    """A generation's answer: its slots (not added, and to be shown nameless, when it only
+    validated), the conflicts they have, and how many local times did not exist."""
+
+    slots: list[TimeSlot]
+    conflicts: list[SlotConflict]
+    skipped_nonexistent: int
+    validate_only: bool
+
+
 async def generate_time_slots(
-    uow: UnitOfWork, company_id: str, base: TemplateFields, read: PatternRows, *, validate_only: bool
-) -> opb.GenerateTimeSlotsResponse:
+    uow: UnitOfWork,
+    company_id: str,
+    base: TemplateFields,
+    read: PatternRows,
+    announce: SlotEvents,
+    *,
+    validate_only: bool,
+) -> GeneratedTimeSlots:
     """GenerateTimeSlots' work, in `uow` (the edge runs it once per the request's `request_id`,
     or in a read-only unit of work when it only validates): the slots of template `base` the
     rows give, with the conflicts they would have."""
@@ -337,110 +334,104 @@ async def generate_time_slots(
     violations.raise_if_any()
     assert template is not None
     expansion = time_patterns.expand(rows, template.tz, NAMES)
-    out = opb.GenerateTimeSlotsResponse(skipped_nonexistent=expansion.skipped_nonexistent)
-    out.conflicts.extend(
-        await slot_preview.conflicts(
-            uow,
-            company_id,
-            type_id=template.type_id,
-            appointment=template.appointment,
-            schedule_ids=template.schedule_ids,
-            spans=[(slot.start, slot.end) for slot in expansion.slots],
-        )
+    conflicts = await slot_preview.conflicts(
+        uow,
+        company_id,
+        type_id=template.type_id,
+        appointment=template.appointment,
+        schedule_ids=template.schedule_ids,
+        spans=[(slot.start, slot.end) for slot in expansion.slots],
     )
+    out: list[TimeSlot] = []
     for slot in expansion.slots:
-        new = new_slot_row(company_id, template, base, slot.start, slot.end)
-        if validate_only:  # AIP-163: the slot as it would be, nameless, never added
-            new.schedules = records.slot_schedules(new, template.schedule_ids)
-            out.time_slots.append(slot_message(new, removed=False))
-            out.time_slots[-1].ClearField("name")
+        new = new_slot(template, base, slot.start, slot.end)
+        out.append(new)
+        if validate_only:  # AIP-163: the slot as it would be, never added
             continue
-        add_slot_row(uow, new, template.schedule_ids)
-        out.time_slots.append(slot_message(new, removed=False))
-        uow.audit(company_id, out.time_slots[-1].name, "created", after=out.time_slots[-1])
+        add_slot_row(uow, new_row(company_id, new), template.schedule_ids)
+        uow.audit(company_id, new.name, "created", after=slot_snapshot(new))
     if not validate_only:
-        announcements.time_slots_generated(uow, company_id, out.time_slots)
-    return out
+        announce.generated(uow, company_id, out)
+    return GeneratedTimeSlots(out, conflicts, expansion.skipped_nonexistent, validate_only)
 
 
-async def get_time_slot(db: Database, company_id: str, name: str) -> opb.TimeSlot:
+async def get_time_slot(db: Database, company_id: str, name: str) -> TimeSlot:
     async with UnitOfWork(db, readonly=True) as uow:
         row = await load_slot(uow, company_id, name)
         removed = bool(await removed_ids(uow, [row.id]))
-        found = slot_message(row, removed=removed, booked=bool(await booked_ids(uow, [row])))
-        found.held = bool(await slot_preview.held_ids(uow, [row.id]))
-        return found
+        booked = bool(await booked_ids(uow, [row]))
+        held = bool(await slot_preview.held_ids(uow, [row.id]))
+        return slot_of(row, removed=removed, booked=booked, held=held)
 
 
-async def list_time_slots(
-    db: Database, company_id: str, request: opb.ListTimeSlotsRequest
-) -> opb.ListTimeSlotsResponse:
-    # a session type and an appointment type are both the slot's type (one column, two names)
-    refs = (("location", "locations", "location_id"), ("session_type", "sessionTypes", "type_id"))
-    equal = optional_references(request, (*refs, ("appointment_type", "appointmentTypes", "type_id")))
-    starts = (
-        from_ts(request.start_time) if request.HasField("start_time") else None,
-        from_ts(request.end_time) if request.HasField("end_time") else None,
-    )
+@dataclass(frozen=True)
+class TimeSlotFilter:
+    """ListTimeSlots' filters as read at the edge: (column, id) equalities, the range of starts
+    (either end None: open), and the page asked for."""
+
+    equal: list[tuple[str, str]]
+    starts: tuple[datetime | None, datetime | None]
+    page_size: int = 0
+    page_token: str = ""
+
+
+async def list_time_slots(db: Database, company_id: str, wanted: TimeSlotFilter) -> tuple[list[TimeSlot], str]:
+    """The slots the filter chooses, and the next page's token ("" on the last page)."""
     async with UnitOfWork(db, readonly=True) as uow:
         page = await lists.time_slots_page(
-            uow.session, company_id, equal, request.page_size, request.page_token, caller_scope(), starts
+            uow.session, company_id, wanted.equal, wanted.page_size, wanted.page_token, caller_scope(), wanted.starts
         )
         rows = page.items
         removed = await removed_ids(uow, [r.id for r in rows])
         booked = await booked_ids(uow, rows)
         held = await slot_preview.held_ids(uow, [r.id for r in rows])
-    out = opb.ListTimeSlotsResponse(
-        time_slots=[slot_message(r, removed=r.id in removed, booked=r.id in booked) for r in rows],
-        next_page_token=page.next_page_token,
-    )
-    for msg, r in zip(out.time_slots, rows, strict=True):
-        msg.held = r.id in held
-    return out
+    found = [slot_of(r, removed=r.id in removed, booked=r.id in booked, held=r.id in held) for r in rows]
+    return found, page.next_page_token
 
 
-UPDATABLE = {"schedules", "published", "minimum_notice_minutes", "maximum_advance_days", *slot_preview.TIME_FIELDS}
+# An UpdateTimeSlot's mask applied to the slot as stored (at the edge: the mask's problems are
+# raised there, after the slot was found).
+Edit = Callable[[TimeSlot], SlotEdit]
 
 
-async def update_time_slot(db: Database, company_id: str, request: opb.UpdateTimeSlotRequest) -> opb.TimeSlot:
-    parse_name(request.time_slot.name, "timeSlots", field="time_slot.name")
-    require_mask(request.update_mask)
+async def update_time_slot(db: Database, company_id: str, name: str, edit: Edit, announce: SlotEvents) -> TimeSlot:
     async with UnitOfWork(db, source=SOURCE) as uow:
-        row = await load_slot(uow, company_id, request.time_slot.name, field="time_slot.name")
+        row = await load_slot(uow, company_id, name, field="time_slot.name")
         await lock_slot_schedules(uow, company_id, row)  # a hold or booking of it waits, or went first
-        before, msg = records.slot_base_message(row), records.slot_base_message(row)
-        paths = apply_mask(msg, request.time_slot, request.update_mask, field="time_slot", writable=UPDATABLE)
-        if "schedules" in paths and row.booked_session_id:
-            raise FailedPrecondition(f"{msg.name} is booked: its schedules are the session's", reason="SLOT_BOOKED")
+        before = slot_of(row, booked=False)
+        change = edit(before)
+        if change.changes_schedules and row.booked_session_id:
+            raise FailedPrecondition(f"{before.name} is booked: its schedules are the session's", reason="SLOT_BOOKED")
         violations = Violations()
-        template = await read_template(uow, company_id, msg, "time_slot", violations)
+        template = await read_template(uow, company_id, change.template, "time_slot", violations)
         violations.raise_if_any()
         assert template is not None
-        if slot_preview.TIME_FIELDS.intersection(paths):
-            await slot_preview.move_slot(uow, row, msg)
+        if change.moves:
+            await slot_preview.move_slot(uow, row, change.times)
         now = utcnow()
-        msg.schedules[:] = [f"schedules/{s}" for s in template.schedule_ids]
-        msg.update_time.CopyFrom(ts(now))
-        records.write_slot(row, msg)
+        after = replace(edited(before, change, template.schedule_ids, now), start_at=row.start_at, end_at=row.end_at)
+        write_slot(row, after)
         row.updated_at = now
-        if "schedules" in paths:
+        if change.changes_schedules:
             await time_slots.replace_schedules(uow, row, list(template.schedule_ids))
         removed = bool(await removed_ids(uow, [row.id]))
         booked = bool(await booked_ids(uow, [row]))
-        uow.audit(company_id, msg.name, "updated", before=before, after=msg)
-        updated = slot_message(row, removed=removed, booked=booked)
-        announcements.time_slot_changed(uow, events.TIME_SLOT_UPDATED, company_id, updated, sorted(paths))
+        # the trail keeps the slot's instants as they were (its day and clock times are the new ones)
+        audited = replace(after, start_at=before.start_at, end_at=before.end_at)
+        uow.audit(company_id, before.name, "updated", before=slot_snapshot(before), after=slot_snapshot(audited))
+        updated = slot_of(row, removed=removed, booked=booked)
+        announce.updated(uow, company_id, updated, sorted(change.paths))
         await uow.commit()
         return updated
 
 
-async def delete_time_slot(db: Database, company_id: str, name: str) -> None:
+async def delete_time_slot(db: Database, company_id: str, name: str, announce: SlotEvents) -> None:
     async with UnitOfWork(db, source=SOURCE) as uow:
         row = await load_slot(uow, company_id, name)
         if await booked_ids(uow, [row]):
             raise FailedPrecondition(f"{name} is booked; cancel the booking first", reason="SLOT_BOOKED")
-        before = records.slot_base_message(row)
-        uow.audit(company_id, name, "deleted", before=before)
-        announcements.time_slot_changed(uow, events.TIME_SLOT_DELETED, company_id, before)
+        before = slot_of(row, booked=False)
+        uow.audit(company_id, name, "deleted", before=slot_snapshot(before))
+        announce.deleted(uow, company_id, before)
         await time_slots.delete_slot(uow, row)
         await uow.commit()

@@ -26,7 +26,6 @@ from shutterbook_kit.events import EventType
 from shutterbook_kit.resource_names import is_canonical_uuid, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.entries import emit_rescheduled
@@ -43,13 +42,12 @@ from shutterbook_scheduling.application.holds import (
 )
 from shutterbook_scheduling.application.planning import Plan
 from shutterbook_scheduling.application.slot_state import (
-    booking_ref,
+    edge_events,
     is_appointment_slot,
     load_slot,
     not_open_error,
     release_booking,
     schedules_of,
-    slot_message,
     why_not_open,
 )
 from shutterbook_scheduling.domain import times
@@ -58,6 +56,7 @@ from shutterbook_scheduling.domain.online_slots import hold_is_live
 from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
+from shutterbook_scheduling.storage.slot_rows import slot_of
 
 
 def check_book_request(hold: str, time_slot: str, client: str, request_id: str, new_id: str, new_id_field: str) -> None:
@@ -215,11 +214,7 @@ async def settle_in_slot(
     hold.state = opb.SLOT_HOLD_STATE_BOOKED
     hold.session_id = entry_id
     await auto_remove(uow, company_id, slot, type_msg, entry)
-    uow.emit(
-        events.SLOT_BOOKED,
-        company_id,
-        opb.SlotBookedEvent(time_slot=slot_message(slot, removed=False), **booking_ref(entry)),
-    )
+    edge_events().booked(uow, company_id, slot_of(slot), entry)
 
 
 # --- the steps booking in a slot, cancelling and moving share (sessions and appointments) -----

@@ -8,18 +8,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import read_date, read_time
 from shutterbook_scheduling.application.planning import entry_name
 from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.domain.slot_requests import SlotTimes
+from shutterbook_scheduling.domain.time_slots import SlotConflict
 from shutterbook_scheduling.storage.online_models import TimeSlotRow
 from shutterbook_scheduling.storage.slot_neighbours import held_slot_ids, occupying_blocks, slots_on
-
-TIME_FIELDS = frozenset({"date", "start", "end"})
 
 
 async def held_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
@@ -43,7 +41,7 @@ async def conflicts(
     appointment: bool,
     schedule_ids: Sequence[str],
     spans: Sequence[tuple[datetime, datetime]],
-) -> list[opb.TimeSlotConflict]:
+) -> list[SlotConflict]:
     """For each span (a slot about to exist), what its schedules already hold there: occupying
     calendar blocks (sessions, appointments, time off; the type's buffers around the span) and
     other time slots. One query of each, over the spans' whole range."""
@@ -54,39 +52,34 @@ async def conflicts(
     low, high = min(w[0] for w in widened), max(w[1] for w in widened)
     blocks = await occupying_blocks(uow, company_id, schedule_ids, low, high)
     slots = await slots_on(uow, company_id, schedule_ids, low, high)
-    out: list[opb.TimeSlotConflict] = []
+    out: list[SlotConflict] = []
     for index, ((start, end), (wide_start, wide_end)) in enumerate(zip(spans, widened, strict=True)):
         seen: set[str] = set()
         for block in blocks:
             entry = entry_name(block.entry_kind, block.entry_id)
             if block.occupied_start < wide_end and block.occupied_end > wide_start and entry not in seen:
                 seen.add(entry)
-                out.append(
-                    opb.TimeSlotConflict(slot_index=index, entry=entry, schedule=f"schedules/{block.schedule_id}")
-                )
+                out.append(SlotConflict(index, entry, block.schedule_id))
         for other in slots:
             entry = f"timeSlots/{other.slot_id}"
             if other.start_at < end and other.end_at > start and entry not in seen:
                 seen.add(entry)
-                out.append(
-                    opb.TimeSlotConflict(slot_index=index, entry=entry, schedule=f"schedules/{other.schedule_id}")
-                )
+                out.append(SlotConflict(index, entry, other.schedule_id))
     return out
 
 
-async def move_slot(uow: UnitOfWork, row: TimeSlotRow, msg: opb.TimeSlot) -> None:
-    """Give the slot the local date and times of `msg` (some of them changed): refused on a
-    booked or held slot, a nonexistent local time, an end not after the start, a start in the
-    past. Its schedule rows follow."""
+async def move_slot(uow: UnitOfWork, row: TimeSlotRow, when: SlotTimes) -> None:
+    """Give the slot the local date and times `when` (some of them changed; what could not be
+    read of them, `when.found`, is refused here): refused on a booked or held slot, a nonexistent
+    local time, an end not after the start, a start in the past. Its schedule rows follow."""
+    name = f"timeSlots/{row.id}"
     if row.booked_session_id:
-        raise FailedPrecondition(f"{msg.name} is booked: move the booking instead", reason="SLOT_BOOKED")
+        raise FailedPrecondition(f"{name} is booked: move the booking instead", reason="SLOT_BOOKED")
     if await held_ids(uow, [row.id]):
-        raise FailedPrecondition(f"{msg.name} is held by a booking in progress; try again later", reason="SLOT_HELD")
+        raise FailedPrecondition(f"{name} is held by a booking in progress; try again later", reason="SLOT_HELD")
+    when.found.raise_if_any()
+    day, start_clock, end_clock = when.day, when.start, when.end
     v = Violations()
-    day = read_date(msg.date, "time_slot.date", v)
-    start_clock = read_time(msg.start, "time_slot.start", v)
-    end_clock = read_time(msg.end, "time_slot.end", v)
-    v.raise_if_any()
     assert day is not None
     assert start_clock is not None
     assert end_clock is not None

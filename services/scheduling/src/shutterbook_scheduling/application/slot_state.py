@@ -6,37 +6,49 @@ storage/slot_neighbours.py; the decision itself is domain/online_slots.py's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import FailedPrecondition, NotFound
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import online_slots as rules
-from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.domain.time_slots import TimeSlot
 from shutterbook_scheduling.storage.online_models import TimeSlotRow
 from shutterbook_scheduling.storage.slot_neighbours import busy_and_held_blocks
 from shutterbook_scheduling.storage.slot_repository import SlotRepository, loaded_schedule_ids
+from shutterbook_scheduling.storage.slot_rows import slot_of
+
+# Emits a slot's event for the slot as it is, in the unit of work given (`booking`: the resource
+# name of the booking that booked, removed or restored it).
+SlotAnnounce = Callable[[UnitOfWork, str, TimeSlot, str], None]
 
 
-def slot_message(
-    row: Any, *, removed: bool, booked: bool | None = None, schedule_ids: tuple[str, ...] | None = None
-) -> opb.TimeSlot:
-    """A `TimeSlotRow`, or the stored columns of one and its `schedule_ids` in order."""
-    msg = records.slot_base_message(row) if schedule_ids is None else records.slot_fields_message(row, schedule_ids)
-    if booked is None:
-        booked = bool(row.booked_session_id)
-    # `booked_session_id` holds the booking's id: a session's, or an appointment's for a slot of
-    # an appointment type (ids are UUIDs, so the two never collide).
-    entry = row.booked_session_id if booked else ""
-    msg.booked_session = f"sessions/{entry}" if entry and not msg.appointment_type else ""
-    msg.booked_appointment = f"appointments/{entry}" if entry and msg.appointment_type else ""
-    msg.removed = removed
-    return msg
+@dataclass(frozen=True)
+class SlotEvents:
+    """How slots' changes are announced: the API edge's event builders (api/slot_events.py),
+    called by the use cases in the change's unit of work."""
+
+    created: Callable[[UnitOfWork, str, TimeSlot], None]
+    updated: Callable[[UnitOfWork, str, TimeSlot, Sequence[str]], None]
+    deleted: Callable[[UnitOfWork, str, TimeSlot], None]
+    generated: Callable[[UnitOfWork, str, Sequence[TimeSlot]], None]
+    booked: SlotAnnounce
+    removed: SlotAnnounce
+    restored: SlotAnnounce
+
+
+def edge_events() -> SlotEvents:
+    """The API edge's slot events, for the callers that do not pass them down yet (a session's or
+    appointment's cancel and move in sessions.py, appointments.py, slot_booking.py): read from
+    the edge when first needed, so this layer imports no protobuf."""
+    from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
+
+    return SLOT_EVENTS
 
 
 def is_appointment_slot(row: TimeSlotRow) -> bool:
@@ -127,16 +139,15 @@ async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[s
     return out
 
 
-def booking_ref(booking: str) -> dict[str, str]:
-    """The event field naming a booking: `session` or `appointment`."""
-    return {"appointment": booking} if booking.startswith("appointments/") else {"session": booking}
-
-
-async def release_booking(uow: UnitOfWork, company_id: str, session_id: str, session_name: str = "") -> None:
+async def release_booking(
+    uow: UnitOfWork, company_id: str, session_id: str, session_name: str = "", restored: SlotAnnounce | None = None
+) -> None:
     """Undo a booking's slots (cancelled or moved, online or by staff): its slot is free again,
     and the slots it removed come back unless another booking's removal still hides them.
     `session_id` is the booking's id; `session_name` its resource name (default
-    `sessions/{session_id}`; `appointments/...` for an appointment)."""
+    `sessions/{session_id}`; `appointments/...` for an appointment); `restored` announces each
+    slot back (default: the edge's `SlotEvents.restored`)."""
+    announce = restored or edge_events().restored
     session_name = session_name or f"sessions/{session_id}"
     slots = SlotRepository(uow)
     booked = await slots.booked_by(company_id, session_id)
@@ -149,11 +160,7 @@ async def release_booking(uow: UnitOfWork, company_id: str, session_id: str, ses
     still_removed = await removed_ids(uow, [r.id for r in candidates])
     for row in sorted(candidates, key=lambda r: (r.start_at, r.id)):
         if row.id not in still_removed and not row.booked_session_id:
-            uow.emit(
-                events.SLOT_RESTORED,
-                company_id,
-                opb.SlotRestoredEvent(time_slot=slot_message(row, removed=False), **booking_ref(session_name)),
-            )
+            announce(uow, company_id, slot_of(row), session_name)
 
 
 async def why_not_open(

@@ -7,17 +7,17 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.online_models import SlotRemovalRow, TimeSlotRow
+from shutterbook_scheduling.storage.slot_rows import slot_schedules
 
 
 def add_slot(uow: UnitOfWork, row: TimeSlotRow, schedule_ids: list[str]) -> None:
-    row.schedules = records.slot_schedules(row, schedule_ids)
+    row.schedules = slot_schedules(row, schedule_ids)
     uow.session.add(row)
 
 
 async def replace_schedules(uow: UnitOfWork, row: TimeSlotRow, schedule_ids: list[str]) -> None:
-    row.schedules = records.slot_schedules(row, schedule_ids)
+    row.schedules = slot_schedules(row, schedule_ids)
     await uow.session.flush()
 
 

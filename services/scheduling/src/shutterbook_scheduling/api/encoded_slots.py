@@ -1,5 +1,6 @@
-"""Listed open slots, each encoded once: a listed slot's `TimeSlot` is a pure function of its
-stored columns and schedules (`open_slots.SlotValues`), so the bytes of equal values are
+"""Listed open slots, each encoded once (the open-slot listing's encoder, passed down to the use
+case as its `online_slots.Encode`: issue 19's fast path): a listed slot's `TimeSlot` is a pure
+function of its stored columns and schedules (`open_slots.SlotValues`), so the bytes of equal values are
 kept (per process, bounded) and a listing joins them into its response instead of building
 hundreds of messages field by field. A slot changed in any column has other values, hence
 other bytes; nothing is invalidated, and entries of old versions leave when the table is full.
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_scheduling.api.slot_messages import time_slot_message
+from shutterbook_scheduling.application.online_slots import open_slot
 from shutterbook_scheduling.storage.open_slots import SlotValues
 
 SLOTS_FIELD_TAG = b"\x0a"  # ListOpenSlotsResponse.time_slots: field 1, length-delimited
@@ -54,3 +57,11 @@ class EncodedSlots:
             token = next_page_token.encode()
             parts.append(TOKEN_FIELD_TAG + varint(len(token)) + token)
         return b"".join(parts)
+
+
+def open_slot_message(values: SlotValues) -> opb.TimeSlot:
+    """An open slot as listed (not removed; `booked_*` still names a cancelled booking)."""
+    return time_slot_message(open_slot(values))
+
+
+ENCODED = EncodedSlots(open_slot_message)  # this process's listed slots, encoded once per version
