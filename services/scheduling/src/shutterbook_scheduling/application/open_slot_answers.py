@@ -34,15 +34,22 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from shutterbook.common.v1.events_pb2 import EventEnvelope
 from shutterbook_kit.broadcast import BroadcastListener
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application.online_slots import OpenSlotsAnswer
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.settings import OpenSlotAnswerSettings
+
+
+class Envelope(Protocol):
+    """What a heard event's envelope tells the read model: its company."""
+
+    @property
+    def company_id(self) -> str: ...
+
 
 Key = tuple[str, tuple[str, ...] | None, bytes]  # company, scope (None: every location), request bytes
 Compute = Callable[[], Awaitable[OpenSlotsAnswer]]
@@ -96,7 +103,7 @@ class OpenSlotAnswers:
         for company_id in companies:
             self.bump(company_id)
 
-    def heard(self, envelope: EventEnvelope, _event: Any) -> None:
+    def heard(self, envelope: Envelope, _event: Any) -> None:
         """A broadcast listener: an event of scheduling (this replica's or another's) bumps its company."""
         if envelope.company_id:
             self.bump(envelope.company_id)
