@@ -31,26 +31,26 @@ def slot_of(
     ids = row_schedule_ids(row) if schedule_ids is None else tuple(schedule_ids)
     if booked is None:
         booked = bool(row.booked_session_id)
-    return TimeSlot(
-        slot_id=row.id,
-        location_id=row.location_id,
-        type_id=row.type_id,
-        appointment=row.is_appointment,
-        time_zone=row.time_zone,
-        local_date=row.local_date,
-        start_minute=row.start_minute,
-        end_minute=row.end_minute,
-        start_at=row.start_at,
-        end_at=row.end_at,
-        published=row.published,
-        minimum_notice_minutes=row.minimum_notice_minutes,
-        maximum_advance_days=row.maximum_advance_days,
-        schedule_ids=ids,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        booking_id=row.booked_session_id if booked else "",
-        removed=removed,
-        held=held,
+    return TimeSlot(  # by position (a listing converts many slots): the fields in their order
+        row.id,
+        row.location_id,
+        row.type_id,
+        row.is_appointment,
+        row.time_zone,
+        row.local_date,
+        row.start_minute,
+        row.end_minute,
+        row.start_at,
+        row.end_at,
+        row.published,
+        row.minimum_notice_minutes,
+        row.maximum_advance_days,
+        ids,
+        row.created_at,
+        row.updated_at,
+        row.booked_session_id if booked else "",
+        removed,
+        held,
     )
 
 
