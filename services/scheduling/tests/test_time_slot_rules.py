@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,7 @@ from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import audit
+from shutterbook_kit.errors import Violations
 from shutterbook_scheduling.api.slot_messages import time_slot_message
 from shutterbook_scheduling.domain.slot_requests import SlotTimes
 from shutterbook_scheduling.domain.standing_patterns import SlotTemplate
@@ -23,6 +25,8 @@ from shutterbook_scheduling.domain.time_slots import (
     TimeSlot,
     edited,
     instant_text,
+    placed,
+    schedules_locked,
     slot_snapshot,
     slot_span,
     stored,
@@ -138,3 +142,43 @@ def test_a_message_of_the_stored_slot_equals_the_event_message_without_state() -
     assert time_slot_message(stored(slot)) == opb.TimeSlot.FromString(
         time_slot_message(replace(slot, booking_id="", removed=False)).SerializeToString()
     )
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+BEFORE = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def test_a_slot_is_placed_at_its_wall_clock_times_in_its_zone() -> None:
+    found = Violations()
+    span = placed(date(2030, 4, 8), time(10), time(11, 30), NEW_YORK, BEFORE, "time_slot", found)
+    assert span == (START.replace(hour=14), END)
+    assert not found.items
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "now", "problems"),
+    [
+        (time(11), time(10), BEFORE, [("time_slot.end", "must be after start")]),
+        (time(10), time(10), BEFORE, [("time_slot.end", "must be after start")]),
+        (time(10), time(11), datetime(2031, 1, 1, tzinfo=UTC), [("time_slot.start", "the slot is in the past")]),
+    ],
+)
+def test_a_slot_is_not_placed_backwards_or_in_the_past(
+    start: time, end: time, now: datetime, problems: list[tuple[str, str]]
+) -> None:
+    found = Violations()
+    assert placed(date(2030, 4, 8), start, end, NEW_YORK, now, "time_slot", found) is None
+    assert [(v.field, v.description) for v in found.items] == problems
+
+
+def test_a_local_time_the_zone_skips_places_no_slot() -> None:
+    found = Violations()  # 2030-03-10 02:30 does not exist in New York (clocks spring forward)
+    assert placed(date(2030, 3, 10), time(2, 30), time(4), NEW_YORK, BEFORE, "template", found) is None
+    assert [v.field for v in found.items] == ["template.start"]
+
+
+def test_a_booked_slot_keeps_its_schedules() -> None:
+    template = a_slot().template()
+    assert schedules_locked(True, SlotEdit(("schedules",), template))
+    assert not schedules_locked(False, SlotEdit(("schedules",), template))
+    assert not schedules_locked(True, SlotEdit(("published", "date"), template))

@@ -35,7 +35,15 @@ from shutterbook_scheduling.application.slot_state import (
 )
 from shutterbook_scheduling.domain import time_patterns, times
 from shutterbook_scheduling.domain.slot_requests import PatternRows, SlotTimes
-from shutterbook_scheduling.domain.time_slots import SlotConflict, SlotEdit, TimeSlot, edited, slot_snapshot
+from shutterbook_scheduling.domain.time_slots import (
+    SlotConflict,
+    SlotEdit,
+    TimeSlot,
+    edited,
+    placed,
+    schedules_locked,
+    slot_snapshot,
+)
 from shutterbook_scheduling.storage import lists, open_slots, time_slots
 from shutterbook_scheduling.storage.online_models import TimeSlotRow
 from shutterbook_scheduling.storage.slot_rows import new_row, slot_of, write_slot
@@ -267,25 +275,13 @@ async def add_time_slot(
     violations = Violations()
     template = await read_template(uow, company_id, msg, p, violations)
     violations.items.extend(when.found.items)
-    start = end = None
+    span = None
     if template is not None and when.day is not None and when.start is not None and when.end is not None:
-        # An ambiguous local time (the repeated hour when clocks fall back) means its first occurrence.
-        try:
-            start = times.local_to_utc(when.day, when.start, template.tz)
-        except times.NonexistentLocalTime as exc:
-            violations.add(f"{p}.start", str(exc))
-        try:
-            end = times.local_to_utc(when.day, when.end, template.tz)
-        except times.NonexistentLocalTime as exc:
-            violations.add(f"{p}.end", str(exc))
-        if start is not None and end is not None and end <= start:
-            violations.add(f"{p}.end", "must be after start")
-        elif start is not None and start <= utcnow():
-            violations.add(f"{p}.start", "the slot is in the past")
+        span = placed(when.day, when.start, when.end, template.tz, utcnow(), p, violations)
     violations.raise_if_any()
     assert template is not None
-    assert start is not None
-    assert end is not None
+    assert span is not None
+    start, end = span
     row = new_slot_row(company_id, template, msg, start, end)
     add_slot_row(uow, row, template.schedule_ids)
     created = slot_of(row)
@@ -400,7 +396,7 @@ async def update_time_slot(db: Database, company_id: str, name: str, edit: Edit,
         await lock_slot_schedules(uow, company_id, row)  # a hold or booking of it waits, or went first
         before = slot_of(row, booked=False)
         change = edit(before)
-        if change.changes_schedules and row.booked_session_id:
+        if schedules_locked(bool(row.booked_session_id), change):
             raise FailedPrecondition(f"{before.name} is booked: its schedules are the session's", reason="SLOT_BOOKED")
         violations = Violations()
         template = await read_template(uow, company_id, change.template, "time_slot", violations)

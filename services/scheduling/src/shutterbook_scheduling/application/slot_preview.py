@@ -15,7 +15,7 @@ from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.planning import entry_name
 from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.domain.slot_requests import SlotTimes
-from shutterbook_scheduling.domain.time_slots import SlotConflict
+from shutterbook_scheduling.domain.time_slots import SlotConflict, placed
 from shutterbook_scheduling.storage.online_models import TimeSlotRow
 from shutterbook_scheduling.storage.slot_neighbours import held_slot_ids, occupying_blocks, slots_on
 
@@ -78,28 +78,14 @@ async def move_slot(uow: UnitOfWork, row: TimeSlotRow, when: SlotTimes) -> None:
     if await held_ids(uow, [row.id]):
         raise FailedPrecondition(f"{name} is held by a booking in progress; try again later", reason="SLOT_HELD")
     when.found.raise_if_any()
-    day, start_clock, end_clock = when.day, when.start, when.end
+    assert when.day is not None
+    assert when.start is not None
+    assert when.end is not None
     v = Violations()
-    assert day is not None
-    assert start_clock is not None
-    assert end_clock is not None
-    tz = times.zone(row.time_zone)
-    start = end = None
-    try:
-        start = times.local_to_utc(day, start_clock, tz)
-    except times.NonexistentLocalTime as exc:
-        v.add("time_slot.start", str(exc))
-    try:
-        end = times.local_to_utc(day, end_clock, tz)
-    except times.NonexistentLocalTime as exc:
-        v.add("time_slot.end", str(exc))
-    if start is not None and end is not None and end <= start:
-        v.add("time_slot.end", "must be after start")
-    elif start is not None and start <= utcnow():
-        v.add("time_slot.start", "the slot is in the past")
+    span = placed(when.day, when.start, when.end, times.zone(row.time_zone), utcnow(), "time_slot", v)
     v.raise_if_any()
-    assert start is not None
-    assert end is not None
+    assert span is not None
+    start, end = span
     row.start_at, row.end_at = start, end
     for schedule in row.schedules:
         schedule.start_at, schedule.end_at = start, end

@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from shutterbook_kit.errors import Violations
+from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.domain.slot_requests import SlotTimes
 from shutterbook_scheduling.domain.standing_patterns import SlotTemplate
 
@@ -141,6 +144,36 @@ def minute_of(clock: time | None) -> int | None:
 def stored(slot: TimeSlot) -> TimeSlot:
     """The slot as stored: without the state it is in (booked, removed, held)."""
     return replace(slot, booking_id="", removed=False, held=False)
+
+
+def placed(
+    day: date, start: time, end: time, tz: ZoneInfo, now: datetime, path: str, found: Violations
+) -> tuple[datetime, datetime] | None:
+    """A slot's instants from its day and wall-clock times in `tz` (an ambiguous local time, the
+    repeated hour when clocks fall back, means its first occurrence), or None with what is wrong
+    added to `found` under `path` (`{path}.start`, `{path}.end`): a local time the zone skips,
+    an end not after the start, a start not after `now`."""
+    first = last = None
+    try:
+        first = times.local_to_utc(day, start, tz)
+    except times.NonexistentLocalTime as exc:
+        found.add(f"{path}.start", str(exc))
+    try:
+        last = times.local_to_utc(day, end, tz)
+    except times.NonexistentLocalTime as exc:
+        found.add(f"{path}.end", str(exc))
+    if first is not None and last is not None and last <= first:
+        found.add(f"{path}.end", "must be after start")
+        return None
+    if first is not None and first <= now:
+        found.add(f"{path}.start", "the slot is in the past")
+        return None
+    return None if first is None or last is None else (first, last)
+
+
+def schedules_locked(slot_booked: bool, edit: SlotEdit) -> bool:
+    """A booked slot's schedules are its booking's: an edit may not change them."""
+    return slot_booked and edit.changes_schedules
 
 
 def instant_text(value: datetime) -> str:
