@@ -15,10 +15,8 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 
 from shutterbook.common.v1 import date_pb2, money_pb2
-from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_scheduling.storage.bulk_models import BulkJobRow, BulkJobRowRow
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
     AppointmentScheduleRow,
@@ -539,55 +537,4 @@ def slot_schedules(row: TimeSlotRow, schedule_ids: list[str]) -> list[TimeSlotSc
             end_at=row.end_at,
         )
         for i, schedule_id in enumerate(schedule_ids)
-    ]
-
-
-_TEMPLATE_FIELDS = ("location", "description", "session_type", "status", "photographer", "assistant", "camera_room")
-
-
-def job_base_message(row: BulkJobRow) -> bpb.BulkJob:
-    """The job as created (state, counts and completion: the caller fills them in)."""
-    msg = bpb.BulkJob(
-        name=f"bulkJobs/{row.id}",
-        allow_conflicts=row.allow_conflicts,
-        created_by=row.created_by,
-        create_time=_ts(row.created_at),
-    )
-    if row.has_template:
-        msg.template.CopyFrom(bpb.BulkSessionTemplate(**{f: getattr(row, f"template_{f}") for f in _TEMPLATE_FIELDS}))
-    for r in row.rows:
-        out = msg.time_slot_rows.add(
-            session_duration_minutes=r.session_duration_minutes,
-            exclude_saturdays=r.exclude_saturdays,
-            exclude_sundays=r.exclude_sundays,
-            minutes_between_sessions=r.minutes_between_sessions,
-        )
-        set_date(out, "start_date", r.start_date)
-        set_date(out, "end_date", r.end_date)
-        set_clock(out, "start_time", r.start_minute)
-        set_clock(out, "end_time", r.end_minute)
-        set_clock(out, "break_start", r.break_start_minute)
-        set_clock(out, "break_end", r.break_end_minute)
-    return msg
-
-
-def write_job(row: BulkJobRow, msg: bpb.BulkJob) -> None:
-    row.has_template = msg.HasField("template")
-    for f in _TEMPLATE_FIELDS:
-        setattr(row, f"template_{f}", getattr(msg.template, f))
-    row.rows = [
-        BulkJobRowRow(
-            position=i,
-            start_date=date_of(r, "start_date"),
-            end_date=date_of(r, "end_date"),
-            start_minute=minute_of(r, "start_time"),
-            end_minute=minute_of(r, "end_time"),
-            session_duration_minutes=r.session_duration_minutes,
-            exclude_saturdays=r.exclude_saturdays,
-            exclude_sundays=r.exclude_sundays,
-            break_start_minute=minute_of(r, "break_start"),
-            break_end_minute=minute_of(r, "break_end"),
-            minutes_between_sessions=r.minutes_between_sessions,
-        )
-        for i, r in enumerate(msg.time_slot_rows)
     ]
