@@ -8,9 +8,16 @@ from __future__ import annotations
 import pytest
 
 from shutterbook.clients.v1 import clients_pb2
-from shutterbook_kit.errors import InvalidArgument
+from shutterbook_kit.errors import FailedPrecondition, InvalidArgument
 from shutterbook_scheduling.adapters.clients_service import list_request, listed_client
-from shutterbook_scheduling.domain.client_selection import ClientSelector, ListedClient, ListedMember, check_selector
+from shutterbook_scheduling.application import bulk_jobs
+from shutterbook_scheduling.domain.client_selection import (
+    MAX_CLIENTS,
+    ClientSelector,
+    ListedClient,
+    ListedMember,
+    check_selector,
+)
 
 GROUP = "clientGroups/6b1e4d1c-3f7a-4c55-9a0e-2d6c1b9f8e21"
 ORGANIZATION = "organizations/6b1e4d1c-3f7a-4c55-9a0e-2d6c1b9f8e22"
@@ -79,3 +86,23 @@ def test_the_adapter_reads_the_clients_message_and_asks_by_the_selector() -> Non
     )
     request = list_request(ClientSelector(organization=ORGANIZATION, year=2030))
     assert request == clients_pb2.ListClientsRequest(page_size=1000, organization=ORGANIZATION, year=2030)
+
+
+class _Listed:
+    """A clients source answering `count` clients, recording the bound it was asked with."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.asked: list[int] = []
+
+    async def list_clients(self, selector: ClientSelector, at_most: int) -> list[ListedClient]:
+        self.asked.append(at_most)
+        return [ListedClient(f"clients/{i}") for i in range(min(self.count, at_most + 1))]
+
+
+async def test_a_selection_of_more_than_max_clients_is_refused() -> None:
+    source = _Listed(MAX_CLIENTS + 5)
+    with pytest.raises(FailedPrecondition):
+        await bulk_jobs.list_selected(source, ClientSelector(group=GROUP))
+    assert source.asked == [MAX_CLIENTS]
+    assert len(await bulk_jobs.list_selected(_Listed(MAX_CLIENTS), ClientSelector(group=GROUP))) == MAX_CLIENTS
