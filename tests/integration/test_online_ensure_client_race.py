@@ -27,6 +27,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.schema import InboxEntry
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import main as scheduling_main
+from shutterbook_scheduling.api import client_events as scheduling_client_events
 from shutterbook_scheduling.api import known_client_convert
 from shutterbook_scheduling.application import client_directory
 from shutterbook_scheduling.storage.models import KnownClientRow, KnownFamilyMemberRow
@@ -51,7 +52,7 @@ async def _deliver(db: Database, subject: str, event: client_events.ClientCreate
     """Run scheduling's handler of a clients event in its own transaction, as its consumer does."""
     envelope = common_events.EventEnvelope(event_id=str(uuid.uuid4()), subject=subject, company_id=COMPANY_A)
     async with UnitOfWork(db, source="scheduling") as uow:
-        await client_directory.on_client_created(Delivery(envelope=envelope, payload=event, uow=uow))
+        await scheduling_client_events.on_client_created(Delivery(envelope=envelope, payload=event, uow=uow))
         await uow.commit()
 
 

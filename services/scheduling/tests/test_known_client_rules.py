@@ -12,7 +12,7 @@ from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import InvalidArgument
 from shutterbook_scheduling.api import known_client_convert
-from shutterbook_scheduling.application.client_directory import client_version
+from shutterbook_scheduling.api.known_client_convert import client_version
 from shutterbook_scheduling.domain.known_clients import (
     ClientVersion,
     KnownClient,

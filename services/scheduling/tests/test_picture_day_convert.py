@@ -17,6 +17,7 @@ from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import InvalidArgument
 from shutterbook_scheduling import events
+from shutterbook_scheduling.adapters.clients_service import listed_client
 from shutterbook_scheduling.api import picture_day_convert as convert
 from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.domain import picture_days as rules
@@ -161,7 +162,8 @@ def test_families_are_each_client_once_with_its_member_children() -> None:
         ],
     )  # fmt: skip
     baker = clients_pb2.Client(name="clients/b", given_name="Bo", family_name="Baker")
-    assert convert.new_families([carter, baker, carter]) == [
+    listed = [listed_client(c) for c in (carter, baker, carter)]  # as the clients service adapter reads them
+    assert convert.new_families(listed) == [
         rules.NewFamily("c", "Cy Carter", (rules.Child("m1", "Ann Carter"),)),
         rules.NewFamily("b", "Bo Baker", (rules.Child(rules.SELF, "Bo Baker"),)),
     ]

@@ -12,10 +12,8 @@ import pytest
 from google.protobuf import timestamp_pb2
 
 from shutterbook.common.v1 import date_pb2, money_pb2
-from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_scheduling.storage import records
-from shutterbook_scheduling.storage.bulk_models import BulkJobRow
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
     BookingTypeRow,
@@ -258,26 +256,3 @@ def test_appointments_linked_and_unlinked_round_trip() -> None:
         row.start_at, row.end_at = START, END
         records.write_appointment(row, msg)
         assert records.appointment_message(row) == msg
-
-
-def test_a_bulk_job_round_trips() -> None:
-    msg = bpb.BulkJob(
-        name=f"bulkJobs/{uid()}",
-        template=bpb.BulkSessionTemplate(location=f"locations/{uid()}", description="School day"),
-        allow_conflicts=True,
-        created_by="staff",
-        create_time=stamp(CREATED),
-    )
-    msg.time_slot_rows.add(
-        start_date=day(2030, 5, 6),
-        end_date=day(2030, 5, 7),
-        start_time=clock(9),
-        end_time=clock(10),
-        session_duration_minutes=10,
-        exclude_saturdays=True,
-        break_start=clock(0),
-        minutes_between_sessions=2,
-    )
-    row = BulkJobRow(id=msg.name.split("/")[1], created_by="staff", allow_conflicts=True, created_at=CREATED)
-    records.write_job(row, msg)
-    assert records.job_base_message(row) == msg

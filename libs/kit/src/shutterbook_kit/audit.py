@@ -9,7 +9,8 @@
 - Read: `list_audit_entries(db, company_id, request, records)` answers a service's
   `ListAuditEntries` (`list_entries` on a session of your own): one record's entries newest
   first, a `keyset_page`; the record must exist in the caller's company (else NOT_FOUND, the
-  same answer as a record of another company).
+  same answer as a record of another company). A service keeping protobuf at its API edge
+  reads plain `Entry`s (`read_entries`) and answers with `entries_response` there.
 """
 
 from __future__ import annotations
@@ -192,20 +193,42 @@ def new_entry(
 # --- reading ------------------------------------------------------------------------------------
 
 
-async def list_entries(
+@dataclass(frozen=True)
+class Entry:
+    """One audit entry as read: who (`caller`, `caller_display_name`) changed `record` how
+    (`action`) and when, and the fields that changed (path -> `before` and/or `after`)."""
+
+    id: str
+    record: str
+    action: str
+    caller: str
+    caller_display_name: str
+    create_time: datetime
+    changes: Mapping[str, Mapping[str, Any]]
+
+
+def entry_of(row: AuditEntryRow) -> Entry:
+    return Entry(
+        id=row.id,
+        record=row.record,
+        action=row.action,
+        caller=row.caller,
+        caller_display_name=row.caller_name,
+        create_time=row.occurred_at,
+        changes=row.changes,
+    )
+
+
+async def entries_page(
     session: AsyncSession,
     company_id: str,
     parent: str,
     page_size: int,
     page_token: str,
     records: Mapping[str, Any],
-) -> Page[audit_pb2.AuditEntry]:
-    """One page of the audit entries of `parent` (`collection/{id}`), newest first.
-
-    `records` maps each collection whose history this service keeps to its ORM model (with
-    `id` and `company_id` columns): a parent of another collection is INVALID_ARGUMENT on
-    `parent`; one that does not exist in `company_id` (deleted records still exist) is
-    NOT_FOUND."""
+) -> Page[Entry]:
+    """One page of the audit entries of `parent` (`collection/{id}`), newest first, as `Entry`s
+    (`list_entries` answers them as messages; the same checks)."""
     v = Violations()
     check_page(page_size, page_token, v)
     parts = parent.split("/")
@@ -223,37 +246,68 @@ async def list_entries(
     stmt = sa.select(AuditEntryRow).where(AuditEntryRow.company_id == company_id, AuditEntryRow.record == parent)
     newest_first: list[Key] = [AuditEntryRow.occurred_at.desc(), AuditEntryRow.seq.desc()]
     page = await keyset_page(session, stmt, newest_first, page_size, page_token)
-    return Page(items=[entry_to_proto(row) for row in page.items], next_page_token=page.next_page_token)
+    return Page(items=[entry_of(row) for row in page.items], next_page_token=page.next_page_token)
+
+
+async def read_entries(
+    db: Database, company_id: str, parent: str, page_size: int, page_token: str, records: Mapping[str, Any]
+) -> Page[Entry]:
+    """`entries_page` in a read-only transaction of its own."""
+    session = db.sessions()
+    try:
+        await session.connection(execution_options={READONLY: True})
+        return await entries_page(session, company_id, parent, page_size, page_token, records)
+    finally:
+        await session.close()
+
+
+async def list_entries(
+    session: AsyncSession,
+    company_id: str,
+    parent: str,
+    page_size: int,
+    page_token: str,
+    records: Mapping[str, Any],
+) -> Page[audit_pb2.AuditEntry]:
+    """One page of the audit entries of `parent` (`collection/{id}`), newest first.
+
+    `records` maps each collection whose history this service keeps to its ORM model (with
+    `id` and `company_id` columns): a parent of another collection is INVALID_ARGUMENT on
+    `parent`; one that does not exist in `company_id` (deleted records still exist) is
+    NOT_FOUND."""
+    page = await entries_page(session, company_id, parent, page_size, page_token, records)
+    return Page(items=[entry_message(e) for e in page.items], next_page_token=page.next_page_token)
 
 
 async def list_audit_entries(
     db: Database, company_id: str, request: audit_pb2.ListAuditEntriesRequest, records: Mapping[str, Any]
 ) -> audit_pb2.ListAuditEntriesResponse:
     """A service's `ListAuditEntries`: `list_entries` in a read-only transaction of its own."""
-    session = db.sessions()
-    try:
-        await session.connection(execution_options={READONLY: True})
-        page = await list_entries(session, company_id, request.parent, request.page_size, request.page_token, records)
-    finally:
-        await session.close()
-    return audit_pb2.ListAuditEntriesResponse(audit_entries=page.items, next_page_token=page.next_page_token)
+    page = await read_entries(db, company_id, request.parent, request.page_size, request.page_token, records)
+    return entries_response(page)
+
+
+def entries_response(page: Page[Entry]) -> audit_pb2.ListAuditEntriesResponse:
+    return audit_pb2.ListAuditEntriesResponse(
+        audit_entries=[entry_message(e) for e in page.items], next_page_token=page.next_page_token
+    )
 
 
 def _value(raw: Any) -> struct_pb2.Value:
     return json_format.ParseDict(raw, struct_pb2.Value())
 
 
-def entry_to_proto(row: AuditEntryRow) -> audit_pb2.AuditEntry:
+def entry_message(found: Entry) -> audit_pb2.AuditEntry:
     entry = audit_pb2.AuditEntry(
-        id=row.id,
-        record=row.record,
-        action=row.action,
-        caller=row.caller,
-        caller_display_name=row.caller_name,
+        id=found.id,
+        record=found.record,
+        action=found.action,
+        caller=found.caller,
+        caller_display_name=found.caller_display_name,
     )
-    entry.create_time.FromDatetime(row.occurred_at)
-    for path in sorted(row.changes):
-        change = row.changes[path]
+    entry.create_time.FromDatetime(found.create_time)
+    for path in sorted(found.changes):
+        change = found.changes[path]
         field = entry.changes.add(field=path)
         if "before" in change:
             field.before.CopyFrom(_value(change["before"]))

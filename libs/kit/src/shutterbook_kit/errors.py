@@ -2,8 +2,10 @@
 
 Application code raises these; the gRPC interceptor turns each into a status with one
 `ErrorInfo` (UPPER_SNAKE reason, domain `shutterbook.dev`) and, for bad input, a
-`BadRequest` with one field violation per bad field. The gateway maps them to RFC 9457
-problem bodies the same way.
+`BadRequest` with one field violation per bad field; a refused precondition may name what is
+in the way (`PreconditionViolation`s, a `PreconditionFailure`). The gateway maps them to RFC
+9457 problem bodies the same way. The errors carry plain data: the details are built here, at
+the edge, never by the code that raises them.
 """
 
 from __future__ import annotations
@@ -107,10 +109,38 @@ class AlreadyExists(DomainError):
     code = grpc.StatusCode.ALREADY_EXISTS
 
 
+@dataclass(frozen=True)
+class PreconditionViolation:
+    """One thing in the way of an operation (`google.rpc.PreconditionFailure.Violation`): its
+    `type` (UPPER_SNAKE), the `subject` it is about (a resource name) and why."""
+
+    type: str
+    subject: str
+    description: str
+
+
 @dataclass
 class FailedPrecondition(DomainError):
+    """The operation is refused in the system's present state; `preconditions` name what is in
+    the way: given (even empty: a check that looked and found nothing it can name), a
+    `PreconditionFailure` detail follows the ErrorInfo; None, the ErrorInfo alone."""
+
     reason: str = "FAILED_PRECONDITION"
+    preconditions: list[PreconditionViolation] | None = None
     code = grpc.StatusCode.FAILED_PRECONDITION
+
+    def details(self) -> list[any_pb2.Any]:
+        if self.preconditions is None:
+            return super().details()
+        failure = error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type=p.type, subject=p.subject, description=p.description
+                )
+                for p in self.preconditions
+            ]
+        )
+        return [*super().details(), _pack(failure)]
 
 
 @dataclass

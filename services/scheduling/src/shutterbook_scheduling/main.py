@@ -13,10 +13,9 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost, Worker
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
-from shutterbook_scheduling.api import bulk_scheduling, online_booking, picture_days, slot_patterns
+from shutterbook_scheduling.api import bulk_scheduling, client_events, online_booking, picture_days, slot_patterns
 from shutterbook_scheduling.api.permissions import PERMISSIONS
 from shutterbook_scheduling.api.servicer import SchedulingServicer
-from shutterbook_scheduling.application import client_directory
 from shutterbook_scheduling.application.reminders import ReminderWorker
 from shutterbook_scheduling.settings import SchedulingSettings
 
@@ -40,7 +39,7 @@ def build(settings: ServiceSettings, own: SchedulingSettings | None = None) -> S
                 nats,
                 consumer=SERVICE,
                 stream=StreamSpec("clients"),
-                subscriptions=client_directory.SUBSCRIPTIONS,
+                subscriptions=client_events.SUBSCRIPTIONS,
                 policy=consumer_policy,
             ),
         ]

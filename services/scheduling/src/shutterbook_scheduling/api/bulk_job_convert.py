@@ -2,8 +2,9 @@
 time-slot rows) to domain objects (`read_rows`, `wanted`), domain objects (domain/bulk_jobs.py)
 to response messages, a create run once per its `request_id` (`create_job`), and the
 `scheduling.bulk_job.completed` event (`announce_completed`, passed to the job runner as its
-`Announce`). Client selection asks the clients service with its messages
-(application/bulk_jobs.py); what it answers is a domain `Selection` here too."""
+`Announce`). A selection's selector is read here (`selector`) and the clients service asked
+through the adapter the servicer holds (adapters/clients_service.py); what it answers is a
+domain `Selection` here too."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api.bulk_row_convert import read_rows
 from shutterbook_scheduling.application import bulk_jobs
+from shutterbook_scheduling.application.bulk_jobs import ClientsSource
 from shutterbook_scheduling.application.common import run_once, ts
 from shutterbook_scheduling.domain.bulk_jobs import (
     COLLECTION,
@@ -36,6 +38,7 @@ from shutterbook_scheduling.domain.bulk_jobs import (
     Selection,
     Verification,
 )
+from shutterbook_scheduling.domain.client_selection import MAX_CLIENTS, ClientSelector
 
 
 def job_id(name: str, field: str = "name") -> str:
@@ -56,8 +59,8 @@ def client_ids(names: Sequence[str], v: Violations, *, required: bool) -> tuple[
     seen: set[str] = set()
     if required and not names:
         v.add("clients", "at least one client is required")
-    if len(names) > bulk_jobs.MAX_CLIENTS:
-        v.add("clients", f"at most {bulk_jobs.MAX_CLIENTS} clients")
+    if len(names) > MAX_CLIENTS:
+        v.add("clients", f"at most {MAX_CLIENTS} clients")
         return ()
     for i, name in enumerate(names):
         client_id = parse_reference(name, "clients", field=f"clients[{i}]", violations=v)
@@ -105,11 +108,16 @@ def selection_response(found: Selection) -> bpb.SelectBulkClientsResponse:
     )
 
 
+def selector(msg: bpb.BulkClientSelector) -> ClientSelector:
+    """The selector as given (checked by the use case, `client_selection.check_selector`)."""
+    return ClientSelector(group=msg.group, saved_filter=msg.saved_filter, organization=msg.organization, year=msg.year)
+
+
 async def select_clients(
-    db: Database, company_id: str, request: bpb.SelectBulkClientsRequest, clients_target: str
+    db: Database, company_id: str, request: bpb.SelectBulkClientsRequest, clients: ClientsSource
 ) -> bpb.SelectBulkClientsResponse:
     found = await bulk_jobs.select_clients(
-        db, company_id, request.selector, request.only_without_future_session, clients_target
+        db, company_id, selector(request.selector), request.only_without_future_session, clients
     )
     return selection_response(found)
 

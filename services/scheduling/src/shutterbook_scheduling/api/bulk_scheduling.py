@@ -4,7 +4,7 @@ Wired into the scheduling service by main.py: `SERVICE_NAMES` (health and reflec
 `register` (adds the servicer to the server) and `workers` (background tasks). Reading jobs
 and their items (get, list), selecting clients, verifying and creating a job convert at the
 edge (api/bulk_job_convert.py) around use cases that take and return domain objects (a
-selection still asks the clients service with its messages, in application/bulk_jobs.py).
+selection asks the clients service through adapters/clients_service.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.adapters.clients_service import ClientsService
 from shutterbook_scheduling.api import bulk_job_convert as convert
 from shutterbook_scheduling.application import bulk_job_list, bulk_jobs
 from shutterbook_scheduling.application.bulk_runner import BulkJobRunner
@@ -36,12 +37,12 @@ def _company() -> str:
 class BulkSchedulingServicer(bulk_pb2_grpc.BulkSchedulingServiceServicer):
     def __init__(self, db: Database, clients_target: str) -> None:
         self.db = db
-        self.clients_target = clients_target
+        self.clients = ClientsService(clients_target)
 
     async def SelectBulkClients(
         self, request: bpb.SelectBulkClientsRequest, context: Context
     ) -> bpb.SelectBulkClientsResponse:
-        return await convert.select_clients(self.db, _company(), request, self.clients_target)
+        return await convert.select_clients(self.db, _company(), request, self.clients)
 
     async def VerifyBulkSchedule(
         self, request: bpb.VerifyBulkScheduleRequest, context: Context

@@ -15,8 +15,7 @@ from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.api.known_client_convert import check_client
-from shutterbook_scheduling.application.client_directory import client_version
+from shutterbook_scheduling.api.known_client_convert import check_client, client_version
 from shutterbook_scheduling.application.common import run_once, ts
 from shutterbook_scheduling.application.holds import Holding, HoldOnce, HoldWork, require_request_id, run_online
 from shutterbook_scheduling.domain.holds import HoldRequest, SlotHold

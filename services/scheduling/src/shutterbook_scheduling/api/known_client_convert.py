@@ -1,24 +1,45 @@
 """The known-client aggregate at the API edge (issue 13's shape, see api/company_convert.py):
-EnsureKnownClient's request to a checked client version (`check_client` checks the clients
-service's `Client` message, there and in a hold's client details), known clients
-(domain/known_clients.py) to KnownClient messages."""
+the clients service's `Client` message to a client version (`client_version`: in its events,
+api/client_events.py, EnsureKnownClient and a hold's client details), EnsureKnownClient's
+request to a checked client version (`check_client` checks the `Client` message, there and in a
+hold's client details), known clients (domain/known_clients.py) to KnownClient messages."""
 
 from __future__ import annotations
+
+from datetime import UTC
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.pagination import Page
-from shutterbook_scheduling.application.client_directory import client_version
 from shutterbook_scheduling.domain.known_clients import (
     MAX_EMAIL,
     MAX_NAME,
     ClientVersion,
     KnownClient,
+    KnownMember,
     client_display_name,
     is_canonical_uuid,
     member_display_name,
 )
+
+
+def client_version(client: clients_pb2.Client) -> ClientVersion:
+    """The version of the client the clients service's message carries (members without an id
+    are left out)."""
+    members = tuple(
+        KnownMember(member_id, member_display_name(member.given_name, member.family_name, client.family_name))
+        for member in client.family_members
+        if (member_id := member.name.rsplit("/", 1)[-1])
+    )
+    return ClientVersion(
+        client_id=client.name.removeprefix("clients/"),
+        display_name=client_display_name(client.given_name, client.family_name, client.household_name),
+        primary_email=client.emails[0] if client.emails else "",
+        update_time=client.update_time.ToDatetime().replace(tzinfo=UTC),
+        members=members,
+        deleted=client.HasField("delete_time"),
+    )
 
 
 def check_client(client: clients_pb2.Client, field: str, violations: Violations) -> str:

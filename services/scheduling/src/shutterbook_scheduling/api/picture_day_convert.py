@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -29,7 +28,7 @@ from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.api import bulk_row_convert
+from shutterbook_scheduling.api import bulk_job_convert, bulk_row_convert
 from shutterbook_scheduling.application import bulk_jobs
 from shutterbook_scheduling.application.bulk_jobs import CheckedTemplate, local_slot
 from shutterbook_scheduling.application.common import from_ts, run_once, to_date, ts
@@ -45,6 +44,7 @@ from shutterbook_scheduling.application.picture_day_refs import (
 )
 from shutterbook_scheduling.application.picture_days import Created, DayOnce, TemplateCheck
 from shutterbook_scheduling.domain import bulk_rows
+from shutterbook_scheduling.domain.client_selection import ClientSelector, ListedClient, check_selector
 from shutterbook_scheduling.domain.picture_days import (
     Booking,
     CloseAction,
@@ -285,9 +285,9 @@ def renamed(err: InvalidArgument, old: str, new: str) -> InvalidArgument:
 
 def new_day(
     request: pdpb.CreatePictureDayRequest,
-) -> tuple[NewDay, list[bulk_rows.BulkRow], clients_pb2.ListClientsRequest]:
-    """The day's settings, its time-slot rows and the clients service's request for its
-    families; INVALID_ARGUMENT with every problem (`picture_day.*`, `request_id`)."""
+) -> tuple[NewDay, list[bulk_rows.BulkRow], ClientSelector]:
+    """The day's settings, its time-slot rows and the selector of its families (checked);
+    INVALID_ARGUMENT with every problem (`picture_day.*`, `request_id`)."""
     v = Violations()
     day = request.picture_day
     validate_request_id(request.request_id, v)
@@ -308,36 +308,31 @@ def new_day(
     rows = bulk_row_convert.read_rows(list(day.time_slot_rows), rows_found)
     for item in rows_found.items:
         v.add(f"picture_day.{item.field}", item.description)
+    selection = bulk_job_convert.selector(day.families)
     try:
-        selection: clients_pb2.ListClientsRequest | None = bulk_jobs.selector_request(day.families)
+        check_selector(selection)
     except InvalidArgument as err:
         v.items.extend(renamed(err, "selector", FAMILIES).violations)
-        selection = None
     v.raise_if_any()
     assert rows is not None
-    assert selection is not None
     assert opens is not None
     assert closes is not None
     return NewDay(day.siblings_per_slot, opens, closes, CLOSE_ACTIONS[day.close_action]), rows, selection
 
 
-def new_families(listed: Sequence[clients_pb2.Client]) -> list[NewFamily]:
+def new_families(listed: Sequence[ListedClient]) -> list[NewFamily]:
     """Each client listed once, with its member children."""
     out: list[NewFamily] = []
     seen: set[str] = set()
     for client in listed:
-        client_id = client.name.removeprefix("clients/")
+        client_id = client.client_id
         if client_id in seen:
             continue
         seen.add(client_id)
-        display = bulk_jobs.client_display_name(client)
+        display = client.display_name
         members = [
-            FamilyMember(
-                member_id=m.name.rsplit("/", 1)[-1],
-                display_name=" ".join(p for p in (m.given_name, m.family_name or client.family_name) if p),
-                is_child=m.relationship == clients_pb2.FAMILY_RELATIONSHIP_CHILD,
-            )
-            for m in client.family_members
+            FamilyMember(member_id=m.member_id, display_name=client.member_display_name(m), is_child=m.is_child)
+            for m in client.members
         ]
         out.append(NewFamily(client_id, display, tuple(member_children(display, members))))
     return out
@@ -347,7 +342,8 @@ def template_check(company_id: str, request: pdpb.CreatePictureDayRequest) -> Te
     """The use case's `TemplateCheck`: the request's template checked as a session would be."""
 
     async def check(uow: UnitOfWork, v: Violations) -> CheckedTemplate | None:
-        return await bulk_jobs.check_template(uow, company_id, request.picture_day.template, v)
+        template = bulk_job_convert.template(request.picture_day.template)
+        return await bulk_jobs.check_template(uow, company_id, template, v)
 
     return check
 

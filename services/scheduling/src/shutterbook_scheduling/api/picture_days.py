@@ -20,6 +20,7 @@ from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling.adapters.clients_service import ClientsService
 from shutterbook_scheduling.api import picture_day_convert as convert
 from shutterbook_scheduling.application import (
     bulk_jobs,
@@ -42,13 +43,13 @@ def _company() -> str:
 class PictureDayServicer(picture_day_pb2_grpc.PictureDayServiceServicer):
     def __init__(self, db: Database, clients_target: str) -> None:
         self.db = db
-        self.clients_target = clients_target
+        self.clients = ClientsService(clients_target)
 
     async def CreatePictureDay(self, request: pdpb.CreatePictureDayRequest, context: Context) -> pdpb.PictureDay:
         company_id = _company()
         settings, rows, selection = convert.new_day(request)
         try:
-            listed = await bulk_jobs.list_selected(self.clients_target, selection)
+            listed = await bulk_jobs.list_selected(self.clients, selection)
         except InvalidArgument as err:
             raise convert.renamed(err, "selector", convert.FAMILIES) from None
         return await picture_days.create_picture_day(

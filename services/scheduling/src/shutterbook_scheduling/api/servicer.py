@@ -11,7 +11,7 @@ from google.protobuf import empty_pb2
 from shutterbook.common.v1 import audit_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
-from shutterbook_kit import tenancy
+from shutterbook_kit import audit, tenancy
 from shutterbook_kit.db import Database
 from shutterbook_scheduling.api import calendar_convert, known_client_convert, picture_day_convert
 from shutterbook_scheduling.api import company_convert as convert
@@ -338,4 +338,7 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     async def ListAuditEntries(
         self, request: audit_pb2.ListAuditEntriesRequest, context: Context
     ) -> audit_pb2.ListAuditEntriesResponse:
-        return await history.list_audit_entries(self.db, _company(), request)
+        page = await history.list_audit_entries(
+            self.db, _company(), request.parent, request.page_size, request.page_token
+        )
+        return audit.entries_response(page)

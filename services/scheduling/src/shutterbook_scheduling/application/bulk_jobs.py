@@ -7,6 +7,12 @@ slots of the time-slot rows against the clients and reports existing bookings of
 template's photographer, assistant and room (studio hours and lunch periods are ignored,
 as the page says); CreateBulkJob persists a job and one item per client with its slot.
 The sessions are then created by `bulk_runner`, item by item, through `create_session`.
+
+The clients service is asked through a `ClientsSource` (adapters/clients_service.py answers
+it over gRPC): a `ClientSelector` in, `ListedClient`s out (domain/client_selection.py); the
+rules (the selector's check, at most MAX_CLIENTS, which clients scheduling knows) stay here.
+The sessions a template makes are still `scheduling.v1.Session` messages (`session_for`,
+`session_request`): the sessions' use cases (planning, create_session) take them.
 """
 
 from __future__ import annotations
@@ -15,27 +21,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-import grpc
-from google.rpc import error_details_pb2, status_pb2
-
-from shutterbook.clients.v1 import clients_pb2, clients_pb2_grpc
-from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import (
-    FailedPrecondition,
-    FieldViolation,
-    InvalidArgument,
-    NotFound,
-    Unavailable,
-    Violations,
-)
-from shutterbook_kit.grpc_client import open_channel
+from shutterbook_kit.errors import FailedPrecondition, NotFound, Violations
 from shutterbook_kit.pagination import Page
-from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bookings
@@ -57,96 +50,45 @@ from shutterbook_scheduling.domain.bulk_jobs import (
     counted,
     job_row,
 )
+from shutterbook_scheduling.domain.client_selection import MAX_CLIENTS, ClientSelector, ListedClient, check_selector
 from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand
 from shutterbook_scheduling.storage.bulk_repository import CHUNK, BulkJobRepository
 
-MAX_CLIENTS = 10_000
-MAX_SELECTION_PAGES = 100  # 100 pages of 1,000 clients: a bound on the clients service loop
-CLIENTS_SERVICE = clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name
 _TEMPLATE_CHECK_DAY = date(2001, 1, 2)  # any plain day: the template is checked apart from the slots
 
 
 # --- client selection --------------------------------------------------------------------------
 
 
-def selector_request(selector: bpb.BulkClientSelector) -> clients_pb2.ListClientsRequest:
-    v = Violations()
-    given = [f for f in ("group", "saved_filter", "organization") if getattr(selector, f)]
-    if len(given) != 1:
-        v.add("selector", "give exactly one of group, saved_filter or organization")
-    if selector.year and not selector.organization:
-        v.add("selector.year", "is only given with an organization")
-    if selector.year < 0 or selector.year > 9999:
-        v.add("selector.year", "must be a year, or 0 for any year")
-    parse_reference(selector.group, "clientGroups", field="selector.group", violations=v, required=False)
-    parse_reference(selector.saved_filter, "savedFilters", field="selector.saved_filter", violations=v, required=False)
-    parse_reference(selector.organization, "organizations", field="selector.organization", violations=v, required=False)
-    v.raise_if_any()
-    return clients_pb2.ListClientsRequest(
-        page_size=1000,
-        group=selector.group,
-        saved_filter=selector.saved_filter,
-        organization=selector.organization,
-        year=selector.year,
-    )
+class ClientsSource(Protocol):
+    """The clients service as a selection asks it (adapters/clients_service.ClientsService)."""
+
+    async def list_clients(self, selector: ClientSelector, at_most: int) -> list[ListedClient]:
+        """The selector's clients, read until all are or more than `at_most` are."""
+        ...
 
 
-def _upstream_violations(err: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for key, value in err.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                    bad = error_details_pb2.BadRequest()
-                    detail.Unpack(bad)
-                    found.extend((v.field, v.description) for v in bad.field_violations)
-    return found
-
-
-def _upstream_error(err: grpc.aio.AioRpcError) -> Exception:
-    detail = err.details() or "the clients service refused the selection"
-    if err.code() == grpc.StatusCode.NOT_FOUND:
-        return NotFound(detail)
-    if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
-        # the clients service's field violations (`group`, `year`...) named as our `selector.*`
-        found = [FieldViolation(f"selector.{field}", text) for field, text in _upstream_violations(err)]
-        return InvalidArgument(detail, violations=found or [FieldViolation("selector", detail)])
-    return Unavailable(f"the clients service did not answer: {err.code().name}")
-
-
-async def list_selected(target: str, request: clients_pb2.ListClientsRequest) -> list[clients_pb2.Client]:
-    if not target:
-        raise Unavailable("no clients service is configured (SHUTTERBOOK_CLIENTS_ADDR)")
-    found: list[clients_pb2.Client] = []
-    async with open_channel(target, CLIENTS_SERVICE, ["ListClients"]) as channel:
-        stub: clients_pb2_grpc.ClientsServiceAsyncStub = clients_pb2_grpc.ClientsServiceStub(channel)
-        for _ in range(MAX_SELECTION_PAGES):
-            try:
-                page = await stub.ListClients(request, metadata=tenancy.current().metadata())
-            except grpc.aio.AioRpcError as err:
-                raise _upstream_error(err) from None
-            found.extend(page.clients)
-            if not page.next_page_token or len(found) > MAX_CLIENTS:
-                break
-            request.page_token = page.next_page_token
+async def list_selected(clients: ClientsSource, selector: ClientSelector) -> list[ListedClient]:
+    """The selector's clients; FAILED_PRECONDITION for more than MAX_CLIENTS."""
+    found = await clients.list_clients(selector, MAX_CLIENTS)
     if len(found) > MAX_CLIENTS:
         raise FailedPrecondition(f"the selection has more than {MAX_CLIENTS} clients; choose a smaller one")
     return found
 
 
-def client_display_name(client: clients_pb2.Client) -> str:
-    person = " ".join(p for p in (client.given_name, client.family_name) if p)
-    return person or client.household_name
-
-
 async def select_clients(
-    db: Database, company_id: str, selector: bpb.BulkClientSelector, only_without_future_session: bool, target: str
+    db: Database,
+    company_id: str,
+    selector: ClientSelector,
+    only_without_future_session: bool,
+    clients: ClientsSource,
 ) -> Selection:
-    """The selector's clients from the clients service (`target`), split into those scheduling
-    knows and those it does not; with `only_without_future_session`, those with a future
-    session left out (counted)."""
-    listed = await list_selected(target, selector_request(selector))
-    ids = [c.name.removeprefix("clients/") for c in listed]
+    """The selector's clients from the clients service, split into those scheduling knows and
+    those it does not; with `only_without_future_session`, those with a future session left out
+    (counted)."""
+    check_selector(selector)
+    listed = await list_selected(clients, selector)
+    ids = [c.client_id for c in listed]
     with_future: set[str] = set()
     now = utcnow()
     async with UnitOfWork(db, readonly=True) as uow:
@@ -158,7 +100,7 @@ async def select_clients(
     not_known: list[SelectedClient] = []
     excluded = 0
     for client, client_id in zip(listed, ids, strict=True):
-        entry = SelectedClient(client.name, client_display_name(client))
+        entry = SelectedClient(client.name, client.display_name)
         if client_id in with_future:
             excluded += 1
         elif client_id in known:
@@ -171,9 +113,27 @@ async def select_clients(
 # --- rows, template, clients ---------------------------------------------------------------------
 
 
-def session_for(
-    template: bpb.BulkSessionTemplate | BulkTemplate, client: str, day: date, start: time, end: time
-) -> pb.Session:
+class TemplateFields(Protocol):
+    """A session template's fields (TEMPLATE_FIELDS): a `BulkTemplate`, or a picture day's
+    template message as picture_day_sessions reads it."""
+
+    @property
+    def location(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def session_type(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def photographer(self) -> str: ...
+    @property
+    def assistant(self) -> str: ...
+    @property
+    def camera_room(self) -> str: ...
+
+
+def session_for(template: TemplateFields, client: str, day: date, start: time, end: time) -> pb.Session:
     return pb.Session(
         client=client,
         **{name: getattr(template, name) for name in TEMPLATE_FIELDS},
@@ -190,7 +150,7 @@ class CheckedTemplate:
 
 
 async def check_template(
-    uow: UnitOfWork, company_id: str, template: BulkTemplate | bpb.BulkSessionTemplate, v: Violations
+    uow: UnitOfWork, company_id: str, template: BulkTemplate, v: Violations
 ) -> CheckedTemplate | None:
     """Validate the template as create_session would (its violations named `template.*`)."""
     probe = session_for(template, "", _TEMPLATE_CHECK_DAY, time(12, 0), time(12, 1))

@@ -13,99 +13,24 @@ newer than the one held changes nothing, not even the revision count.
 The shape of application/company.py: the use cases read and write through the aggregate's
 repository (storage/known_client_repository.py; what names a client elsewhere through
 storage/client_refs.py) and keep no SQL; KnownClient messages are made at the API edge
-(api/known_client_convert.py). The clients service's own `Client` message arrives here in its
-events (`client_version` reads it); EnsureKnownClient's and a hold's client are checked and read
-at the API edge (`known_client_convert.check_client`) and arrive as a `ClientVersion`.
+(api/known_client_convert.py). The clients service's events are read at the edge too
+(api/client_events.py, which subscribes to them): the handlers here take the company, the
+client's version (`ClientVersion`) and, for a merge, the merged client's id. EnsureKnownClient's
+and a hold's client are checked and read at the API edge (`known_client_convert.check_client`)
+and arrive as a `ClientVersion` as well.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from shutterbook.clients.v1 import clients_pb2, events_pb2
-from shutterbook_kit.consumer import Delivery, subscribe
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
-from shutterbook_scheduling.domain.known_clients import (
-    ClientVersion,
-    KnownClient,
-    KnownMember,
-    client_display_name,
-    ensure_takes,
-    event_takes,
-    member_display_name,
-)
+from shutterbook_scheduling.domain.known_clients import ClientVersion, KnownClient, ensure_takes, event_takes
 from shutterbook_scheduling.storage.client_refs import ClientRefs
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
-
-
-def _display_name(client: clients_pb2.Client) -> str:
-    return client_display_name(client.given_name, client.family_name, client.household_name)
-
-
-def _member_name(member: clients_pb2.FamilyMember, client: clients_pb2.Client) -> str:
-    return member_display_name(member.given_name, member.family_name, client.family_name)
-
-
-def _source_time(client: clients_pb2.Client) -> datetime:
-    return client.update_time.ToDatetime().replace(tzinfo=utcnow().tzinfo)
-
-
-def client_version(client: clients_pb2.Client) -> ClientVersion:
-    """The version of the client the clients service's message carries (members without an id
-    are left out)."""
-    members = tuple(
-        KnownMember(member_id, _member_name(member, client))
-        for member in client.family_members
-        if (member_id := member.name.rsplit("/", 1)[-1])
-    )
-    return ClientVersion(
-        client_id=client.name.removeprefix("clients/"),
-        display_name=_display_name(client),
-        primary_email=client.emails[0] if client.emails else "",
-        update_time=_source_time(client),
-        members=members,
-        deleted=client.HasField("delete_time"),
-    )
-
-
-async def on_client_created(delivery: Delivery) -> None:
-    event = delivery.payload
-    assert isinstance(event, events_pb2.ClientCreatedEvent)
-    await upsert_known_client(delivery.uow, delivery.envelope.company_id, client_version(event.client))
-
-
-async def on_client_updated(delivery: Delivery) -> None:
-    event = delivery.payload
-    assert isinstance(event, events_pb2.ClientUpdatedEvent)
-    await upsert_known_client(delivery.uow, delivery.envelope.company_id, client_version(event.client))
-
-
-async def on_client_deleted(delivery: Delivery) -> None:
-    event = delivery.payload
-    assert isinstance(event, events_pb2.ClientDeletedEvent)
-    company_id = delivery.envelope.company_id
-    repo = KnownClientRepository(delivery.uow)
-    known = await _upsert(repo, company_id, client_version(event.client))
-    repo.mark_deleted(company_id, known.client_id)
-
-
-async def on_client_merged(delivery: Delivery) -> None:
-    event = delivery.payload
-    assert isinstance(event, events_pb2.ClientMergedEvent)
-    company_id = delivery.envelope.company_id
-    uow = delivery.uow
-    repo = KnownClientRepository(uow)
-    survivor = await _upsert(repo, company_id, client_version(event.surviving_client))
-    merged_id = event.merged_client.removeprefix("clients/")
-    await repo.locked_for_change(company_id, merged_id, utcnow())
-    repo.mark_merged(company_id, merged_id, survivor.client_id)
-    await ClientRefs(uow).repoint(company_id, merged_id, survivor.client_id)
 
 
 async def upsert_known_client(uow: UnitOfWork, company_id: str, version: ClientVersion) -> KnownClient:
@@ -114,17 +39,26 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, version: ClientV
     return await _upsert(KnownClientRepository(uow), company_id, version)
 
 
+async def client_deleted(uow: UnitOfWork, company_id: str, version: ClientVersion) -> None:
+    """`clients.client.deleted`: the client's last version applied, then the client marked deleted."""
+    repo = KnownClientRepository(uow)
+    known = await _upsert(repo, company_id, version)
+    repo.mark_deleted(company_id, known.client_id)
+
+
+async def client_merged(uow: UnitOfWork, company_id: str, survivor_version: ClientVersion, merged_id: str) -> None:
+    """`clients.client.merged`: the survivor's version applied, the merged client marked merged
+    into it and its sessions and appointments re-pointed to it, in this unit of work."""
+    repo = KnownClientRepository(uow)
+    survivor = await _upsert(repo, company_id, survivor_version)
+    await repo.locked_for_change(company_id, merged_id, utcnow())
+    repo.mark_merged(company_id, merged_id, survivor.client_id)
+    await ClientRefs(uow).repoint(company_id, merged_id, survivor.client_id)
+
+
 async def _upsert(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
     held = await repo.locked_for_change(company_id, version.client_id, version.update_time)
     return await repo.apply_version(company_id, version, take=event_takes(held, version))
-
-
-SUBSCRIPTIONS = [
-    subscribe(events.CLIENT_CREATED, on_client_created),
-    subscribe(events.CLIENT_UPDATED, on_client_updated),
-    subscribe(events.CLIENT_DELETED, on_client_deleted),
-    subscribe(events.CLIENT_MERGED, on_client_merged),
-]
 
 
 async def ensure_version_in(uow: UnitOfWork, company_id: str, version: ClientVersion) -> KnownClient:

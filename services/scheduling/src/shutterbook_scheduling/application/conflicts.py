@@ -7,12 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from google.protobuf import any_pb2
-from google.rpc import error_details_pb2
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import FailedPrecondition
+from shutterbook_kit.errors import FailedPrecondition, PreconditionViolation
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.planning import Plan, entry_name
 from shutterbook_scheduling.domain import rules
@@ -30,25 +28,11 @@ class Conflict:
 @dataclass
 class ScheduleConflict(FailedPrecondition):
     """FAILED_PRECONDITION with the conflicting entries: in ErrorInfo metadata (`conflicts`,
-    comma-separated names) and as a PreconditionFailure violation per conflicting block."""
+    comma-separated names) and one precondition violation per conflicting block (the kit's
+    errors module makes them a PreconditionFailure detail at the edge)."""
 
     conflicts: list[Conflict] = field(default_factory=list)
     reason: str = "SCHEDULE_CONFLICT"
-
-    def details(self) -> list[any_pb2.Any]:
-        failure = error_details_pb2.PreconditionFailure(
-            violations=[
-                error_details_pb2.PreconditionFailure.Violation(
-                    type="SCHEDULE_CONFLICT",
-                    subject=c.entry,
-                    description=f"{c.schedule} is occupied {c.start.isoformat()} to {c.end.isoformat()}",
-                )
-                for c in self.conflicts
-            ]
-        )
-        packed = any_pb2.Any()
-        packed.Pack(failure)
-        return [*super().details(), packed]
 
 
 def conflict_error(conflicts: list[Conflict]) -> ScheduleConflict:
@@ -56,6 +40,12 @@ def conflict_error(conflicts: list[Conflict]) -> ScheduleConflict:
     return ScheduleConflict(
         f"the booking conflicts with {', '.join(entries)}; set allow_conflicts to book anyway",
         metadata={"conflicts": ",".join(entries)},
+        preconditions=[
+            PreconditionViolation(
+                "SCHEDULE_CONFLICT", c.entry, f"{c.schedule} is occupied {c.start.isoformat()} to {c.end.isoformat()}"
+            )
+            for c in conflicts
+        ],
         conflicts=conflicts,
     )
 

@@ -1,15 +1,16 @@
 """The audit trail of scheduling's records, read per record (`shutterbook_kit.audit`) by the
 collections named here; a record at a location the caller is not given is NOT_FOUND, as one of
-another company is (`domain/locations.py`)."""
+another company is (`domain/locations.py`). Entries are read as plain `audit.Entry`s; the
+response message is made at the API edge (`audit.entries_response`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shutterbook.common.v1 import audit_pb2
 from shutterbook_kit import audit
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import NotFound
+from shutterbook_kit.pagination import Page
 from shutterbook_kit.resource_names import is_canonical_uuid
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.scope import caller_scope, caller_sees
@@ -49,14 +50,15 @@ LOCATED: dict[str, Any] = {
 
 
 async def list_audit_entries(
-    db: Database, company_id: str, request: audit_pb2.ListAuditEntriesRequest
-) -> audit_pb2.ListAuditEntriesResponse:
-    collection, _, record_id = request.parent.partition("/")
+    db: Database, company_id: str, parent: str, page_size: int, page_token: str
+) -> Page[audit.Entry]:
+    """A page of the entries of the record `parent` (`collection/{id}`), newest first."""
+    collection, _, record_id = parent.partition("/")
     column = LOCATED.get(collection)
     if column is not None and caller_scope() is not None and is_canonical_uuid(record_id):
         model = RECORDS[collection]
         async with UnitOfWork(db, readonly=True) as uow:
             location_id = await location_of(uow, model, column, company_id, record_id)
         if location_id is not None and not caller_sees(location_id):
-            raise NotFound(f"{request.parent} not found")
-    return await audit.list_audit_entries(db, company_id, request, RECORDS)
+            raise NotFound(f"{parent} not found")
+    return await audit.read_entries(db, company_id, parent, page_size, page_token, RECORDS)

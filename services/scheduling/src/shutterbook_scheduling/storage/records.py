@@ -14,9 +14,12 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 
 from shutterbook.common.v1 import date_pb2, money_pb2
+<<<<<<< HEAD
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
+=======
+from shutterbook.scheduling.v1 import online_pb2 as opb
+>>>>>>> edges
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_scheduling.storage.bulk_models import BulkJobRow, BulkJobRowRow
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
     AppointmentScheduleRow,
@@ -478,6 +481,7 @@ def write_appointment(row: AppointmentRow, msg: pb.Appointment) -> None:
     row.time_zone = msg.time_zone
 
 
+<<<<<<< HEAD
 # --- bulk jobs ----------------------------------------------------------------
 
 
@@ -529,4 +533,64 @@ def write_job(row: BulkJobRow, msg: bpb.BulkJob) -> None:
             minutes_between_sessions=r.minutes_between_sessions,
         )
         for i, r in enumerate(msg.time_slot_rows)
+=======
+# --- online time slots and bulk jobs ----------------------------------------------------------------
+
+
+def slot_base_message(row: TimeSlotRow) -> opb.TimeSlot:
+    """The slot as stored (without `booked_*` and `removed`, which the caller works out)."""
+    return slot_fields_message(row, [s.schedule_id for s in sorted(row.schedules, key=lambda s: s.position)])
+
+
+def slot_fields_message(row: Any, schedule_ids: Sequence[str]) -> opb.TimeSlot:
+    """The slot from its stored columns (a `TimeSlotRow` or any object with its column
+    attributes, such as `open_slots.SlotValues`) and its schedule ids in order."""
+    type_name = f"appointmentTypes/{row.type_id}" if row.is_appointment else f"sessionTypes/{row.type_id}"
+    msg = opb.TimeSlot(
+        name=f"timeSlots/{row.id}",
+        location=ref("locations", row.location_id),
+        session_type="" if row.is_appointment else type_name,
+        appointment_type=type_name if row.is_appointment else "",
+        schedules=[f"schedules/{s}" for s in schedule_ids],
+        start_time=_ts(row.start_at),
+        end_time=_ts(row.end_at),
+        time_zone=row.time_zone,
+        published=row.published,
+        minimum_notice_minutes=row.minimum_notice_minutes,
+        maximum_advance_days=row.maximum_advance_days,
+        create_time=_ts(row.created_at),
+        update_time=_ts(row.updated_at),
+    )
+    set_date(msg, "date", row.local_date)
+    set_clock(msg, "start", row.start_minute)
+    set_clock(msg, "end", row.end_minute)
+    return msg
+
+
+def write_slot(row: TimeSlotRow, msg: opb.TimeSlot) -> None:
+    """The slot's own fields (its schedules: `slot_schedules`)."""
+    row.location_id = ref_id(msg.location, "locations")
+    row.is_appointment = bool(msg.appointment_type)
+    row.type_id = ref_id(msg.appointment_type, "appointmentTypes") or ref_id(msg.session_type, "sessionTypes")
+    row.time_zone = msg.time_zone
+    row.local_date = date_of(msg, "date")
+    row.start_minute = minute_of(msg, "start")
+    row.end_minute = minute_of(msg, "end")
+    row.published = msg.published
+    row.minimum_notice_minutes = msg.minimum_notice_minutes
+    row.maximum_advance_days = msg.maximum_advance_days
+
+
+def slot_schedules(row: TimeSlotRow, schedule_ids: list[str]) -> list[TimeSlotScheduleRow]:
+    return [
+        TimeSlotScheduleRow(
+            slot_id=row.id,
+            schedule_id=schedule_id,
+            company_id=row.company_id,
+            position=i,
+            start_at=row.start_at,
+            end_at=row.end_at,
+        )
+        for i, schedule_id in enumerate(schedule_ids)
+>>>>>>> edges
     ]
