@@ -15,6 +15,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import read_date, read_time
 from shutterbook_scheduling.domain import rules, times
+from shutterbook_scheduling.domain.setup import SessionStatus
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.setup_usage import TIME_OFF
@@ -42,7 +43,7 @@ class Plan:
     location: pb.Location
     type_msg: Any
     blocks: list[PlannedBlock]
-    status: pb.SessionStatus | None = None
+    status: SessionStatus | None = None
     client_id: str = ""
 
     @property
@@ -200,7 +201,7 @@ async def plan_session(
         v.add(f"{p}.session_number", "must be 1 to 40 printable characters without surrounding spaces")
     if msg.camera_room and msg.camera_room_text:
         v.add(f"{p}.camera_room_text", "give a camera room schedule or free text, not both")
-    status: pb.SessionStatus | None = None
+    status: SessionStatus | None = None
     if msg.status:
         status = await setup.load_reference(uow, setup.STATUSES, company_id, msg.status, f"{p}.status", v)
     if msg.HasField("status_due_date"):
