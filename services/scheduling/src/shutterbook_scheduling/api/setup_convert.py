@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from google.protobuf import timestamp_pb2
+from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.protobuf.message import Message
 
 from shutterbook.common.v1 import money_pb2
@@ -422,14 +422,23 @@ async def update(db: Database, spec: setup.DocSpec, company_id: str, request: An
     """The stored resource with the fields the request's update mask names taken from it (an
     empty mask: every writable field)."""
     incoming = getattr(request, spec.field)
-    writable = None if spec.writable is None else set(spec.writable)
 
     def merge(before: SetupResource) -> SetupResource:
-        msg = message(before)
-        apply_mask(msg, incoming, request.update_mask, field=spec.field, writable=writable)
-        return resource(msg)
+        return merged(spec, before, incoming, request.update_mask)
 
     return message(await setup.update(db, spec, company_id, incoming.name, merge, edge(spec)))
+
+
+def merged(
+    spec: setup.DocSpec, before: SetupResource, incoming: Message, mask: field_mask_pb2.FieldMask
+) -> SetupResource:
+    """`before` with the fields `mask` names taken from `incoming` (a message field named whole
+    is replaced, a list replaced); an unknown, output-only or (schedules) unwritable path is
+    INVALID_ARGUMENT on `update_mask`."""
+    msg = message(before)
+    writable = None if spec.writable is None else set(spec.writable)
+    apply_mask(msg, incoming, mask, field=spec.field, writable=writable)
+    return resource(msg)
 
 
 async def delete(db: Database, spec: setup.DocSpec, company_id: str, name: str) -> None:
