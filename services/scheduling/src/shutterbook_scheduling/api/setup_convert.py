@@ -382,7 +382,7 @@ def snapshot(value: SetupResource) -> Mapping[str, Any]:
     return plain(message(value))
 
 
-def edge(spec: setup.DocSpec) -> setup.Edge:
+def edge(spec: setup.DocSpec[Any]) -> setup.Edge:
     def announce(uow: UnitOfWork, company_id: str, name: str, change: str) -> None:
         event = EVENTS.get(spec.collection)
         announcements.configuration_changed(uow, event, company_id, name, _CHANGES[change])
@@ -393,7 +393,7 @@ def edge(spec: setup.DocSpec) -> setup.Edge:
 # --- the use cases, message in, message out ---
 
 
-async def create(db: Database, spec: setup.DocSpec, company_id: str, request: Any) -> Any:
+async def create(db: Database, spec: setup.DocSpec[Any], company_id: str, request: Any) -> Any:
     """The resource the request gives, stored once per its `request_id` (a retry gets the first
     answer)."""
     v = Violations()
@@ -407,18 +407,18 @@ async def create(db: Database, spec: setup.DocSpec, company_id: str, request: An
     return await run_once(db, company_id, f"Create:{spec.collection}", request, MESSAGES[spec.collection], work)
 
 
-async def get(db: Database, spec: setup.DocSpec, company_id: str, name: str) -> Any:
+async def get(db: Database, spec: setup.DocSpec[Any], company_id: str, name: str) -> Any:
     return message(await setup.get(db, spec, company_id, name))
 
 
 async def list_page(
-    db: Database, spec: setup.DocSpec, company_id: str, request: Any, filters: dict[str, str] | None = None
+    db: Database, spec: setup.DocSpec[Any], company_id: str, request: Any, filters: dict[str, str] | None = None
 ) -> tuple[list[Any], str]:
     items, token = await setup.list_page(db, spec, company_id, request.page_size, request.page_token, filters)
     return [message(item) for item in items], token
 
 
-async def update(db: Database, spec: setup.DocSpec, company_id: str, request: Any) -> Any:
+async def update(db: Database, spec: setup.DocSpec[Any], company_id: str, request: Any) -> Any:
     """The stored resource with the fields the request's update mask names taken from it (an
     empty mask: every writable field)."""
     incoming = getattr(request, spec.field)
@@ -430,7 +430,7 @@ async def update(db: Database, spec: setup.DocSpec, company_id: str, request: An
 
 
 def merged(
-    spec: setup.DocSpec, before: SetupResource, incoming: Message, mask: field_mask_pb2.FieldMask
+    spec: setup.DocSpec[Any], before: SetupResource, incoming: Message, mask: field_mask_pb2.FieldMask
 ) -> SetupResource:
     """`before` with the fields `mask` names taken from `incoming` (a message field named whole
     is replaced, a list replaced); an unknown, output-only or (schedules) unwritable path is
@@ -441,7 +441,7 @@ def merged(
     return resource(msg)
 
 
-async def delete(db: Database, spec: setup.DocSpec, company_id: str, name: str) -> None:
+async def delete(db: Database, spec: setup.DocSpec[Any], company_id: str, name: str) -> None:
     await setup.delete(db, spec, company_id, name, edge(spec))
 
 

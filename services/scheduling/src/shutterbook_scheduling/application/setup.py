@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
@@ -24,9 +24,13 @@ from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import setup_rules
 from shutterbook_scheduling.domain.setup import (
     DEFAULT_STATUS_NAME,
+    AppointmentType,
+    Location,
     Schedule,
     SessionStatus,
+    SessionType,
     SetupResource,
+    StaffMember,
     default_status,
     resource_id,
 )
@@ -48,9 +52,10 @@ CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 
 
 @dataclass(frozen=True)
-class DocSpec:
-    """How one setup resource is named and stored."""
+class DocSpec(Generic[R]):
+    """How one setup resource (`resource`, its domain class) is named and stored."""
 
+    resource: type[R]
     collection: str
     field: str
     model: type[ConfigurationMixin]
@@ -70,9 +75,10 @@ class Edge:
     announce: Callable[[UnitOfWork, str, str, str], None]
 
 
-LOCATIONS = DocSpec("locations", "location", LocationRow)
-STAFF = DocSpec("staffMembers", "staff_member", StaffMemberRow)
+LOCATIONS = DocSpec(Location, "locations", "location", LocationRow)
+STAFF = DocSpec(StaffMember, "staffMembers", "staff_member", StaffMemberRow)
 SCHEDULES = DocSpec(
+    Schedule,
     "schedules",
     "schedule",
     ScheduleRow,
@@ -80,15 +86,17 @@ SCHEDULES = DocSpec(
     # a schedule's kind and location stay what they were: its blocks were checked against them
     writable=frozenset({"display_name", "working_hours", "time_off", "staff_member"}),
 )
-SESSION_TYPES = DocSpec("sessionTypes", "session_type", BookingTypeRow, kind="session", unique_name=True)
+SESSION_TYPES = DocSpec(SessionType, "sessionTypes", "session_type", BookingTypeRow, kind="session", unique_name=True)
 APPOINTMENT_TYPES = DocSpec(
-    "appointmentTypes", "appointment_type", BookingTypeRow, kind="appointment", unique_name=True
+    AppointmentType, "appointmentTypes", "appointment_type", BookingTypeRow, kind="appointment", unique_name=True
 )
-STATUSES = DocSpec("sessionStatuses", "session_status", SessionStatusRow, unique_name=True)
-SPECS = {spec.collection: spec for spec in (LOCATIONS, STAFF, SCHEDULES, SESSION_TYPES, APPOINTMENT_TYPES, STATUSES)}
+STATUSES = DocSpec(SessionStatus, "sessionStatuses", "session_status", SessionStatusRow, unique_name=True)
+SPECS: dict[str, DocSpec[Any]] = {
+    spec.collection: spec for spec in (LOCATIONS, STAFF, SCHEDULES, SESSION_TYPES, APPOINTMENT_TYPES, STATUSES)
+}
 
 
-async def load_row(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> ConfigurationMixin | None:
+async def load_row(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, doc_id: str) -> ConfigurationMixin | None:
     """The resource's row, if the caller's locations include it; read once per unit of work
     where the unit of work memoizes (`uow.memo`: the online booking paths)."""
     if uow.memo is None:
@@ -100,18 +108,26 @@ async def load_row(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str)
     return row
 
 
-async def load_resource(uow: UnitOfWork, spec: DocSpec, company_id: str, doc_id: str) -> Any:
+async def load_resource(uow: UnitOfWork, spec: DocSpec[R], company_id: str, doc_id: str) -> R | None:
     """The resource as its domain object (domain/setup.py), None when the caller cannot see it."""
     row = await load_row(uow, spec, company_id, doc_id)
-    return None if row is None else setup_records.read(row)
+    return None if row is None else _read(spec, row)
 
 
-load_message = load_resource  # its former name (it answered a message), kept for its readers
+def _read(spec: DocSpec[R], row: ConfigurationMixin) -> R:
+    found = setup_records.read(row)
+    assert isinstance(found, spec.resource)
+    return found
+
+
+async def load_message(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, doc_id: str) -> Any:
+    """`load_resource` under its former name (it answered a message), for its readers."""
+    return await load_resource(uow, spec, company_id, doc_id)
 
 
 async def load_reference(
     uow: UnitOfWork,
-    spec: DocSpec,
+    spec: DocSpec[Any],
     company_id: str,
     name: str,
     path: str,
@@ -129,7 +145,7 @@ async def load_reference(
     return found
 
 
-async def _check(uow: UnitOfWork, spec: DocSpec, company_id: str, resource: SetupResource) -> None:
+async def _check(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, resource: SetupResource) -> None:
     """Every problem of `resource` (INVALID_ARGUMENT under the request's field), the resources
     it names looked up."""
     found: dict[str, str] = {}
@@ -146,7 +162,7 @@ async def _check(uow: UnitOfWork, spec: DocSpec, company_id: str, resource: Setu
         raise _name_exists(spec, resource)
 
 
-def _name_exists(spec: DocSpec, resource: SetupResource) -> AlreadyExists:
+def _name_exists(spec: DocSpec[Any], resource: SetupResource) -> AlreadyExists:
     return AlreadyExists(
         f"a {spec.field.replace('_', ' ')} named {resource.display_name!r} already exists",
         metadata={"field": f"{spec.field}.display_name"},
@@ -164,7 +180,7 @@ def _time_off_spans(schedule_id: str, schedule: Schedule) -> list[calendar_block
     return spans
 
 
-async def _write(uow: UnitOfWork, spec: DocSpec, company_id: str, row: ConfigurationMixin, resource: R) -> R:
+async def _write(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, row: ConfigurationMixin, resource: R) -> R:
     """`resource` into `row` (columns and child rows), flushed; a duplicate name is ALREADY_EXISTS."""
     repo = SetupRepository(uow)
     now = utcnow()
@@ -182,7 +198,7 @@ async def _write(uow: UnitOfWork, spec: DocSpec, company_id: str, row: Configura
     return saved
 
 
-async def create(uow: UnitOfWork, spec: DocSpec, company_id: str, incoming: R, edge: Edge) -> R:
+async def create(uow: UnitOfWork, spec: DocSpec[R], company_id: str, incoming: R, edge: Edge) -> R:
     """A new resource (its name and times given here), checked, stored, audited and announced."""
     if spec is STATUSES or spec is SESSION_TYPES:
         await ensure_default_status(uow, company_id)
@@ -198,7 +214,7 @@ async def create(uow: UnitOfWork, spec: DocSpec, company_id: str, incoming: R, e
     return saved
 
 
-async def get(db: Database, spec: DocSpec, company_id: str, name: str) -> Any:
+async def get(db: Database, spec: DocSpec[R], company_id: str, name: str) -> R:
     doc_id = parse_name(name, spec.collection)
     async with UnitOfWork(db, readonly=True) as uow:
         found = await load_resource(uow, spec, company_id, doc_id)
@@ -208,7 +224,12 @@ async def get(db: Database, spec: DocSpec, company_id: str, name: str) -> Any:
 
 
 async def list_page(
-    db: Database, spec: DocSpec, company_id: str, page_size: int, page_token: str, filters: dict[str, str] | None = None
+    db: Database,
+    spec: DocSpec[Any],
+    company_id: str,
+    page_size: int,
+    page_token: str,
+    filters: dict[str, str] | None = None,
 ) -> tuple[list[Any], str]:
     """A page of the resources the caller sees; `filters` by reference ({"location": name})."""
     given = (filters or {}).items()
@@ -224,12 +245,10 @@ async def list_page(
             kind=spec.kind,
             equal=equal,
         )
-    return [setup_records.read(r) for r in page.items], page.next_page_token
+    return [_read(spec, r) for r in page.items], page.next_page_token
 
 
-async def update(
-    db: Database, spec: DocSpec, company_id: str, name: str, merge: Callable[[Any], Any], edge: Edge
-) -> Any:
+async def update(db: Database, spec: DocSpec[R], company_id: str, name: str, merge: Callable[[R], R], edge: Edge) -> R:
     """The resource `name` as `merge` makes it from the stored one (the request's fields taken
     by its update mask), checked, stored, audited and announced."""
     doc_id = parse_name(name, spec.collection, field=f"{spec.field}.name")
@@ -237,7 +256,7 @@ async def update(
         row = await load_row(uow, spec, company_id, doc_id)
         if row is None:
             raise NotFound(f"{name} not found")
-        before = setup_records.read(row)
+        before = _read(spec, row)
         after = merge(before)
         await _check(uow, spec, company_id, after)
         saved = await _write(uow, spec, company_id, row, after)
@@ -260,7 +279,9 @@ async def ensure_default_status(uow: UnitOfWork, company_id: str) -> SessionStat
     return await _write(uow, STATUSES, company_id, row, replace(default_status(doc_id), create_time=now))
 
 
-async def list_statuses(db: Database, company_id: str, page_size: int, page_token: str) -> tuple[list[Any], str]:
+async def list_statuses(
+    db: Database, company_id: str, page_size: int, page_token: str
+) -> tuple[list[SessionStatus], str]:
     """A page of the statuses; the first page makes the default status when there is none."""
     if not page_token:
         async with UnitOfWork(db, source=SOURCE) as uow:
@@ -269,7 +290,7 @@ async def list_statuses(db: Database, company_id: str, page_size: int, page_toke
     return await list_page(db, STATUSES, company_id, page_size, page_token)
 
 
-async def delete(db: Database, spec: DocSpec, company_id: str, name: str, edge: Edge) -> None:
+async def delete(db: Database, spec: DocSpec[Any], company_id: str, name: str, edge: Edge) -> None:
     """The resource gone, unless something still uses it (FAILED_PRECONDITION)."""
     doc_id = parse_name(name, spec.collection)
     async with UnitOfWork(db, source=SOURCE) as uow:
