@@ -51,7 +51,7 @@ from shutterbook_scheduling.application.planning import (
 )
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import rules
-from shutterbook_scheduling.domain.setup import SessionStatus
+from shutterbook_scheduling.domain.setup import Location, SessionStatus
 from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.company_repository import CompanyRepository
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
@@ -159,7 +159,7 @@ async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
 
 
 def session_snapshot(
-    msg: pb.Session, type_msg: Any, status: SessionStatus | None, location: pb.Location | None = None
+    msg: pb.Session, type_msg: Any, status: SessionStatus | None, location: Location | None = None
 ) -> ev.SessionSnapshot:
     snap = ev.SessionSnapshot(
         session=msg.name,

@@ -44,6 +44,7 @@ from shutterbook_scheduling.application.slot_state import (
     slot_message,
 )
 from shutterbook_scheduling.domain import time_patterns, times
+from shutterbook_scheduling.domain.setup import Location, Schedule
 from shutterbook_scheduling.domain.slot_requests import PatternRows, SlotTimes
 from shutterbook_scheduling.storage import lists, open_slots, records, time_slots
 from shutterbook_scheduling.storage.online_models import (
@@ -182,7 +183,7 @@ class TemplateFields(Protocol):
 
 @dataclass
 class Template:
-    location: pb.Location
+    location: Location
     location_id: str
     type_id: str
     schedule_ids: list[str]
@@ -193,7 +194,7 @@ class Template:
 async def read_template(
     uow: UnitOfWork, company_id: str, msg: TemplateFields, path: str, v: Violations
 ) -> Template | None:
-    location: pb.Location | None = await setup.load_reference(
+    location: Location | None = await setup.load_reference(
         uow, setup.LOCATIONS, company_id, msg.location, f"{path}.location", v
     )
     # A slot sells exactly one of a session type and an appointment type.
@@ -203,7 +204,7 @@ async def read_template(
         v.add(f"{path}.session_type", "give a session_type or an appointment_type (one of them)")
     else:
         field = "session_type" if msg.session_type else "appointment_type"
-        spec = setup.SESSION_TYPES if msg.session_type else setup.APPOINTMENT_TYPES
+        spec: setup.DocSpec[Any] = setup.SESSION_TYPES if msg.session_type else setup.APPOINTMENT_TYPES
         found = await setup.load_reference(uow, spec, company_id, getattr(msg, field), f"{path}.{field}", v)
         type_id = found.name.split("/", 1)[1] if found is not None else None
     if not msg.schedules:
@@ -214,7 +215,7 @@ async def read_template(
         schedule_id = parse_reference(ref, "schedules", field=at, violations=v)
         if schedule_id is None:
             continue
-        schedule: pb.Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
+        schedule: Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
         if schedule is None:
             v.add(at, f"{ref} does not exist")
         elif location is not None and schedule.location != location.name:

@@ -71,7 +71,7 @@ class Edge:
     it; `announce(uow, company_id, name, change)`, the change's event (CREATED, UPDATED, DELETED)
     emitted in its transaction."""
 
-    snapshot: Callable[[Any], Mapping[str, Any]]
+    snapshot: Callable[[SetupResource], Mapping[str, Any]]
     announce: Callable[[UnitOfWork, str, str, str], None]
 
 
@@ -127,13 +127,13 @@ async def load_message(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, doc
 
 async def load_reference(
     uow: UnitOfWork,
-    spec: DocSpec[Any],
+    spec: DocSpec[R],
     company_id: str,
     name: str,
     path: str,
     violations: Violations,
     required: bool = True,
-) -> Any:
+) -> R | None:
     """The resource a request names at `path` (a reference into `spec`), or None with the
     violation: a bad or missing name, or one that does not exist."""
     doc_id = parse_reference(name, spec.collection, field=path, violations=violations, required=required)
