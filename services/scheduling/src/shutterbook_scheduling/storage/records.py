@@ -1,4 +1,5 @@
-"""Rows <-> the contract's messages, field by field, for every scheduling resource.
+"""Rows <-> the contract's messages, field by field, for the scheduling resources still read as messages
+(the setup's resources are domain objects: storage/setup_records.py).
 
 Every field is a column or a child row (see `models.py`): a message written here and read
 back is the same message. Reference fields keep the id after their collection prefix
