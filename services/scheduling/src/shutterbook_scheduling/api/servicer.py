@@ -13,7 +13,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit import audit, tenancy
 from shutterbook_kit.db import Database
-from shutterbook_scheduling.api import calendar_convert, known_client_convert, picture_day_convert
+from shutterbook_scheduling.api import calendar_convert, known_client_convert, picture_day_convert, setup_convert
 from shutterbook_scheduling.api import company_convert as convert
 from shutterbook_scheduling.api.photo_day import check_photo_day_update
 from shutterbook_scheduling.application import (
@@ -60,104 +60,95 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     # --- locations ---
 
     async def CreateLocation(self, request: pb.CreateLocationRequest, context: Context) -> pb.Location:
-        result: pb.Location = await setup.create_doc(self.db, setup.LOCATIONS, _company(), request)
+        result: pb.Location = await setup_convert.create(self.db, setup.LOCATIONS, _company(), request)
         return result
 
     async def GetLocation(self, request: pb.GetLocationRequest, context: Context) -> pb.Location:
-        result: pb.Location = await setup.get_doc(self.db, setup.LOCATIONS, _company(), request.name)
+        result: pb.Location = await setup_convert.get(self.db, setup.LOCATIONS, _company(), request.name)
         return result
 
     async def ListLocations(self, request: pb.ListLocationsRequest, context: Context) -> pb.ListLocationsResponse:
-        items, token = await setup.list_docs(
-            self.db, setup.LOCATIONS, _company(), request.page_size, request.page_token
-        )
+        items, token = await setup_convert.list_page(self.db, setup.LOCATIONS, _company(), request)
         return pb.ListLocationsResponse(locations=items, next_page_token=token)
 
     async def UpdateLocation(self, request: pb.UpdateLocationRequest, context: Context) -> pb.Location:
-        result: pb.Location = await setup.update_doc(self.db, setup.LOCATIONS, _company(), request)
+        result: pb.Location = await setup_convert.update(self.db, setup.LOCATIONS, _company(), request)
         return result
 
     async def DeleteLocation(self, request: pb.DeleteLocationRequest, context: Context) -> empty_pb2.Empty:
-        await setup.delete_doc(self.db, setup.LOCATIONS, _company(), request.name)
+        await setup_convert.delete(self.db, setup.LOCATIONS, _company(), request.name)
         return empty_pb2.Empty()
 
     # --- staff members ---
 
     async def CreateStaffMember(self, request: pb.CreateStaffMemberRequest, context: Context) -> pb.StaffMember:
-        result: pb.StaffMember = await setup.create_doc(self.db, setup.STAFF, _company(), request)
+        result: pb.StaffMember = await setup_convert.create(self.db, setup.STAFF, _company(), request)
         return result
 
     async def GetStaffMember(self, request: pb.GetStaffMemberRequest, context: Context) -> pb.StaffMember:
-        result: pb.StaffMember = await setup.get_doc(self.db, setup.STAFF, _company(), request.name)
+        result: pb.StaffMember = await setup_convert.get(self.db, setup.STAFF, _company(), request.name)
         return result
 
     async def ListStaffMembers(
         self, request: pb.ListStaffMembersRequest, context: Context
     ) -> pb.ListStaffMembersResponse:
-        items, token = await setup.list_docs(self.db, setup.STAFF, _company(), request.page_size, request.page_token)
+        items, token = await setup_convert.list_page(self.db, setup.STAFF, _company(), request)
         return pb.ListStaffMembersResponse(staff_members=items, next_page_token=token)
 
     async def UpdateStaffMember(self, request: pb.UpdateStaffMemberRequest, context: Context) -> pb.StaffMember:
-        result: pb.StaffMember = await setup.update_doc(self.db, setup.STAFF, _company(), request)
+        result: pb.StaffMember = await setup_convert.update(self.db, setup.STAFF, _company(), request)
         return result
 
     async def DeleteStaffMember(self, request: pb.DeleteStaffMemberRequest, context: Context) -> empty_pb2.Empty:
-        await setup.delete_doc(self.db, setup.STAFF, _company(), request.name)
+        await setup_convert.delete(self.db, setup.STAFF, _company(), request.name)
         return empty_pb2.Empty()
 
     # --- schedules ---
 
     async def CreateSchedule(self, request: pb.CreateScheduleRequest, context: Context) -> pb.Schedule:
-        result: pb.Schedule = await setup.create_doc(self.db, setup.SCHEDULES, _company(), request)
+        result: pb.Schedule = await setup_convert.create(self.db, setup.SCHEDULES, _company(), request)
         return result
 
     async def GetSchedule(self, request: pb.GetScheduleRequest, context: Context) -> pb.Schedule:
-        result: pb.Schedule = await setup.get_doc(self.db, setup.SCHEDULES, _company(), request.name)
+        result: pb.Schedule = await setup_convert.get(self.db, setup.SCHEDULES, _company(), request.name)
         return result
 
     async def ListSchedules(self, request: pb.ListSchedulesRequest, context: Context) -> pb.ListSchedulesResponse:
-        items, token = await setup.list_docs(
-            self.db,
-            setup.SCHEDULES,
-            _company(),
-            request.page_size,
-            request.page_token,
-            {"location": request.location},
+        items, token = await setup_convert.list_page(
+            self.db, setup.SCHEDULES, _company(), request, {"location": request.location}
         )
         return pb.ListSchedulesResponse(schedules=items, next_page_token=token)
 
     async def UpdateSchedule(self, request: pb.UpdateScheduleRequest, context: Context) -> pb.Schedule:
-        result: pb.Schedule = await setup.update_doc(self.db, setup.SCHEDULES, _company(), request)
+        result: pb.Schedule = await setup_convert.update(self.db, setup.SCHEDULES, _company(), request)
         return result
 
     async def DeleteSchedule(self, request: pb.DeleteScheduleRequest, context: Context) -> empty_pb2.Empty:
-        await setup.delete_doc(self.db, setup.SCHEDULES, _company(), request.name)
+        await setup_convert.delete(self.db, setup.SCHEDULES, _company(), request.name)
         return empty_pb2.Empty()
 
     # --- session types ---
 
     async def CreateSessionType(self, request: pb.CreateSessionTypeRequest, context: Context) -> pb.SessionType:
-        result: pb.SessionType = await setup.create_doc(self.db, setup.SESSION_TYPES, _company(), request)
+        result: pb.SessionType = await setup_convert.create(self.db, setup.SESSION_TYPES, _company(), request)
         return result
 
     async def GetSessionType(self, request: pb.GetSessionTypeRequest, context: Context) -> pb.SessionType:
-        result: pb.SessionType = await setup.get_doc(self.db, setup.SESSION_TYPES, _company(), request.name)
+        result: pb.SessionType = await setup_convert.get(self.db, setup.SESSION_TYPES, _company(), request.name)
         return result
 
     async def ListSessionTypes(
         self, request: pb.ListSessionTypesRequest, context: Context
     ) -> pb.ListSessionTypesResponse:
-        items, token = await setup.list_docs(
-            self.db, setup.SESSION_TYPES, _company(), request.page_size, request.page_token
-        )
+        items, token = await setup_convert.list_page(self.db, setup.SESSION_TYPES, _company(), request)
         return pb.ListSessionTypesResponse(session_types=items, next_page_token=token)
 
     async def UpdateSessionType(self, request: pb.UpdateSessionTypeRequest, context: Context) -> pb.SessionType:
-        result: pb.SessionType = await setup.update_doc(self.db, setup.SESSION_TYPES, _company(), request)
+        result: pb.SessionType = await setup_convert.update(self.db, setup.SESSION_TYPES, _company(), request)
         return result
 
     async def DeleteSessionType(self, request: pb.DeleteSessionTypeRequest, context: Context) -> empty_pb2.Empty:
-        await setup.delete_doc(self.db, setup.SESSION_TYPES, _company(), request.name)
+        await setup_convert.delete(self.db, setup.SESSION_TYPES, _company(), request.name)
         return empty_pb2.Empty()
 
     # --- appointment types ---
@@ -165,31 +156,29 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     async def CreateAppointmentType(
         self, request: pb.CreateAppointmentTypeRequest, context: Context
     ) -> pb.AppointmentType:
-        result: pb.AppointmentType = await setup.create_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request)
+        result: pb.AppointmentType = await setup_convert.create(self.db, setup.APPOINTMENT_TYPES, _company(), request)
         return result
 
     async def GetAppointmentType(self, request: pb.GetAppointmentTypeRequest, context: Context) -> pb.AppointmentType:
-        result: pb.AppointmentType = await setup.get_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request.name)
+        result: pb.AppointmentType = await setup_convert.get(self.db, setup.APPOINTMENT_TYPES, _company(), request.name)
         return result
 
     async def ListAppointmentTypes(
         self, request: pb.ListAppointmentTypesRequest, context: Context
     ) -> pb.ListAppointmentTypesResponse:
-        items, token = await setup.list_docs(
-            self.db, setup.APPOINTMENT_TYPES, _company(), request.page_size, request.page_token
-        )
+        items, token = await setup_convert.list_page(self.db, setup.APPOINTMENT_TYPES, _company(), request)
         return pb.ListAppointmentTypesResponse(appointment_types=items, next_page_token=token)
 
     async def UpdateAppointmentType(
         self, request: pb.UpdateAppointmentTypeRequest, context: Context
     ) -> pb.AppointmentType:
-        result: pb.AppointmentType = await setup.update_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request)
+        result: pb.AppointmentType = await setup_convert.update(self.db, setup.APPOINTMENT_TYPES, _company(), request)
         return result
 
     async def DeleteAppointmentType(
         self, request: pb.DeleteAppointmentTypeRequest, context: Context
     ) -> empty_pb2.Empty:
-        await setup.delete_doc(self.db, setup.APPOINTMENT_TYPES, _company(), request.name)
+        await setup_convert.delete(self.db, setup.APPOINTMENT_TYPES, _company(), request.name)
         return empty_pb2.Empty()
 
     # --- the company's profile and logo ---
@@ -240,25 +229,25 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     # --- session statuses and preferences ---
 
     async def CreateSessionStatus(self, request: pb.CreateSessionStatusRequest, context: Context) -> pb.SessionStatus:
-        result: pb.SessionStatus = await setup.create_doc(self.db, setup.STATUSES, _company(), request)
+        result: pb.SessionStatus = await setup_convert.create(self.db, setup.STATUSES, _company(), request)
         return result
 
     async def GetSessionStatus(self, request: pb.GetSessionStatusRequest, context: Context) -> pb.SessionStatus:
-        result: pb.SessionStatus = await setup.get_doc(self.db, setup.STATUSES, _company(), request.name)
+        result: pb.SessionStatus = await setup_convert.get(self.db, setup.STATUSES, _company(), request.name)
         return result
 
     async def ListSessionStatuses(
         self, request: pb.ListSessionStatusesRequest, context: Context
     ) -> pb.ListSessionStatusesResponse:
-        result: pb.ListSessionStatusesResponse = await setup.list_statuses(self.db, _company(), request)
+        result: pb.ListSessionStatusesResponse = await setup_convert.list_statuses(self.db, _company(), request)
         return result
 
     async def UpdateSessionStatus(self, request: pb.UpdateSessionStatusRequest, context: Context) -> pb.SessionStatus:
-        result: pb.SessionStatus = await setup.update_doc(self.db, setup.STATUSES, _company(), request)
+        result: pb.SessionStatus = await setup_convert.update(self.db, setup.STATUSES, _company(), request)
         return result
 
     async def DeleteSessionStatus(self, request: pb.DeleteSessionStatusRequest, context: Context) -> empty_pb2.Empty:
-        await setup.delete_doc(self.db, setup.STATUSES, _company(), request.name)
+        await setup_convert.delete(self.db, setup.STATUSES, _company(), request.name)
         return empty_pb2.Empty()
 
     async def GetSchedulingPreferences(

@@ -51,6 +51,7 @@ from shutterbook_scheduling.application.planning import (
 )
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import rules
+from shutterbook_scheduling.domain.setup import Location, SessionStatus
 from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.company_repository import CompanyRepository
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
@@ -158,7 +159,7 @@ async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
 
 
 def session_snapshot(
-    msg: pb.Session, type_msg: Any, status: pb.SessionStatus | None, location: pb.Location | None = None
+    msg: pb.Session, type_msg: Any, status: SessionStatus | None, location: Location | None = None
 ) -> ev.SessionSnapshot:
     snap = ev.SessionSnapshot(
         session=msg.name,
@@ -263,7 +264,7 @@ def store_session(row: SessionRow, msg: pb.Session, plan: Plan) -> None:
     row.updated_at = now
 
 
-async def resolve_status(uow: UnitOfWork, company_id: str, msg: pb.Session, plan: Plan) -> pb.SessionStatus:
+async def resolve_status(uow: UnitOfWork, company_id: str, msg: pb.Session, plan: Plan) -> SessionStatus:
     if plan.status is not None:
         return plan.status
     if plan.type_msg.default_status:
@@ -271,10 +272,9 @@ async def resolve_status(uow: UnitOfWork, company_id: str, msg: pb.Session, plan
             uow, setup.STATUSES, company_id, plan.type_msg.default_status.removeprefix("sessionStatuses/")
         )
         if found is not None:
-            status: pb.SessionStatus = found
+            status: SessionStatus = found
             return status
-    row = await setup.ensure_default_status(uow, company_id)
-    return records.status_message(row)
+    return await setup.ensure_default_status(uow, company_id)
 
 
 async def load_session(uow: UnitOfWork, company_id: str, name: str, *, lock: bool = False) -> SessionRow:
@@ -320,7 +320,7 @@ async def load_appointment(uow: UnitOfWork, company_id: str, name: str, *, lock:
 
 async def book_session(
     uow: UnitOfWork, company_id: str, msg: pb.Session, plan: Plan, *, session_id: str, allow_conflicts: bool
-) -> pb.SessionStatus:
+) -> SessionStatus:
     """Book a planned session: its status and due date, who and when, its blocks (conflicts
     checked unless allowed), its number (given and free, or the next one), the row, the event."""
     now = utcnow()
@@ -358,7 +358,7 @@ async def book_session(
 
 async def change_session_entry(
     uow: UnitOfWork, company_id: str, row: SessionRow, msg: pb.Session, plan: Plan, change: EntryChange
-) -> pb.SessionStatus:
+) -> SessionStatus:
     """Store a changed session as `change` says: the plan's times, its blocks, its status, its
     audit entry from the row as it was."""
     before = records.session_message(row)
@@ -384,7 +384,7 @@ async def replan_session(
     *,
     participants: bool = False,
     attempt: Attempt | None = None,
-) -> tuple[Plan, pb.SessionStatus]:
+) -> tuple[Plan, SessionStatus]:
     """The one step storing a changed session (staff, online and picture day alike): planned
     anew (its participants checked when `participants`), the plan told to `attempt`, stored."""
     plan = await planned_session(uow, company_id, msg, creating=False, participants=participants)

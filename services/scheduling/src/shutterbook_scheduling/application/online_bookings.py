@@ -39,6 +39,7 @@ from shutterbook_scheduling.application.holds import (
     type_of,
 )
 from shutterbook_scheduling.application.planning import planned_session
+from shutterbook_scheduling.domain.setup import Location, Schedule
 from shutterbook_scheduling.storage.models import SessionRow
 from shutterbook_scheduling.storage.online_models import (
     SlotHoldRow,
@@ -46,7 +47,7 @@ from shutterbook_scheduling.storage.online_models import (
 )
 
 
-async def _apply_slot(uow: UnitOfWork, company_id: str, msg: pb.Session, slot: TimeSlotRow) -> pb.Location:
+async def _apply_slot(uow: UnitOfWork, company_id: str, msg: pb.Session, slot: TimeSlotRow) -> Location:
     """Put the slot's local date, times, location and schedules on the session: up to two staff
     schedules become photographer and assistant and one resource the camera room; any other
     mix is booked with one advanced-calendar block holding all the schedules."""
@@ -54,7 +55,7 @@ async def _apply_slot(uow: UnitOfWork, company_id: str, msg: pb.Session, slot: T
     staff: list[str] = []
     resources: list[str] = []
     for schedule_id in at.schedule_ids:
-        schedule: pb.Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
+        schedule: Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
         if schedule is None:
             raise FailedPrecondition(f"a schedule of timeSlots/{slot.id} no longer exists", reason="SLOT_NOT_OPEN")
         (staff if schedule.kind == pb.SCHEDULE_KIND_STAFF else resources).append(schedule.name)

@@ -34,6 +34,7 @@ from shutterbook_scheduling.application.slot_state import (
     removed_ids,
 )
 from shutterbook_scheduling.domain import time_patterns, times
+from shutterbook_scheduling.domain.setup import Location, Schedule
 from shutterbook_scheduling.domain.slot_requests import PatternRows, SlotTimes
 from shutterbook_scheduling.domain.time_slots import (
     SlotConflict,
@@ -177,7 +178,7 @@ class TemplateFields(Protocol):
 
 @dataclass
 class Template:
-    location: Any  # the location as setup reads it (`name`, `time_zone`)
+    location: Location
     location_id: str
     type_id: str
     schedule_ids: list[str]
@@ -188,7 +189,9 @@ class Template:
 async def read_template(
     uow: UnitOfWork, company_id: str, msg: TemplateFields, path: str, v: Violations
 ) -> Template | None:
-    location: Any = await setup.load_reference(uow, setup.LOCATIONS, company_id, msg.location, f"{path}.location", v)
+    location: Location | None = await setup.load_reference(
+        uow, setup.LOCATIONS, company_id, msg.location, f"{path}.location", v
+    )
     # A slot sells exactly one of a session type and an appointment type.
     type_id: str | None = None
     appointment = bool(msg.appointment_type) and not msg.session_type
@@ -196,7 +199,7 @@ async def read_template(
         v.add(f"{path}.session_type", "give a session_type or an appointment_type (one of them)")
     else:
         field = "session_type" if msg.session_type else "appointment_type"
-        spec = setup.SESSION_TYPES if msg.session_type else setup.APPOINTMENT_TYPES
+        spec: setup.DocSpec[Any] = setup.SESSION_TYPES if msg.session_type else setup.APPOINTMENT_TYPES
         found = await setup.load_reference(uow, spec, company_id, getattr(msg, field), f"{path}.{field}", v)
         type_id = found.name.split("/", 1)[1] if found is not None else None
     if not msg.schedules:
@@ -207,7 +210,7 @@ async def read_template(
         schedule_id = parse_reference(ref, "schedules", field=at, violations=v)
         if schedule_id is None:
             continue
-        schedule: Any = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
+        schedule: Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
         if schedule is None:
             v.add(at, f"{ref} does not exist")
         elif location is not None and schedule.location != location.name:

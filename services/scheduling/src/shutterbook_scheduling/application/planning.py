@@ -15,6 +15,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.common import read_date, read_time
 from shutterbook_scheduling.domain import rules, times
+from shutterbook_scheduling.domain.setup import AppointmentType, Location, SessionStatus, SessionType
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.setup_usage import TIME_OFF
@@ -39,10 +40,10 @@ class PlannedBlock:
 
 @dataclass
 class Plan:
-    location: pb.Location
+    location: Location
     type_msg: Any
     blocks: list[PlannedBlock]
-    status: pb.SessionStatus | None = None
+    status: SessionStatus | None = None
     client_id: str = ""
 
     @property
@@ -67,7 +68,7 @@ async def _plan_block(
     start_msg: pb.TimeOfDay,
     end_msg: pb.TimeOfDay | None,
     duration_minutes: int,
-    location: pb.Location,
+    location: Location,
     schedule_refs: list[tuple[str, str, int | None]],
     index: int,
     v: Violations,
@@ -116,7 +117,7 @@ async def _plan_one_block(
     p: str,
     date_field: str,
     duration_minutes: int,
-    location: pb.Location,
+    location: Location,
     refs: list[tuple[str, str, int | None]],
     v: Violations,
 ) -> PlannedBlock | None:
@@ -138,8 +139,8 @@ async def _plan_one_block(
     )
 
 
-async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> pb.Location | None:
-    found: pb.Location | None = await setup.load_reference(uow, setup.LOCATIONS, company_id, name, path, v)
+async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> Location | None:
+    found: Location | None = await setup.load_reference(uow, setup.LOCATIONS, company_id, name, path, v)
     return found
 
 
@@ -178,7 +179,7 @@ async def plan_session(
         client_id = await known_client(uow, company_id, msg.client, f"{p}.client", v)
     else:
         client_id = msg.client.removeprefix("clients/")
-    type_msg: pb.SessionType | None = await setup.load_reference(
+    type_msg: SessionType | None = await setup.load_reference(
         uow, setup.SESSION_TYPES, company_id, msg.session_type, f"{p}.session_type", v
     )
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
@@ -200,7 +201,7 @@ async def plan_session(
         v.add(f"{p}.session_number", "must be 1 to 40 printable characters without surrounding spaces")
     if msg.camera_room and msg.camera_room_text:
         v.add(f"{p}.camera_room_text", "give a camera room schedule or free text, not both")
-    status: pb.SessionStatus | None = None
+    status: SessionStatus | None = None
     if msg.status:
         status = await setup.load_reference(uow, setup.STATUSES, company_id, msg.status, f"{p}.status", v)
     if msg.HasField("status_due_date"):
@@ -214,7 +215,7 @@ async def plan_session(
             v.add(f"{p}.time_blocks", "at least one block is required with advanced calendar options")
         for i, block in enumerate(msg.time_blocks):
             bp = f"{p}.time_blocks[{i}]."
-            block_location: pb.Location | None = location
+            block_location: Location | None = location
             if block.location and block.location != location.name:
                 block_location = await _location(uow, company_id, block.location, f"{bp}location", v)
                 if block_location is None:
@@ -258,7 +259,7 @@ async def plan_appointment(
     uow: UnitOfWork, company_id: str, msg: pb.Appointment, v: Violations, *, creating: bool
 ) -> Plan | None:
     p = "appointment"
-    type_msg: pb.AppointmentType | None = await setup.load_reference(
+    type_msg: AppointmentType | None = await setup.load_reference(
         uow, setup.APPOINTMENT_TYPES, company_id, msg.appointment_type, f"{p}.appointment_type", v
     )
     client_id = msg.client.removeprefix("clients/")

@@ -18,7 +18,7 @@ from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.application.bookings import session_snapshot
-from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.storage import records, setup_records
 from shutterbook_scheduling.storage.reminder_claims import due_reminders, type_and_status
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ async def emit_due_reminders(db: Database, *, batch_size: int = 100) -> int:
             row.reminder_emitted_at = now
             msg = records.session_message(row)
             type_row, status_row = await type_and_status(uow, row)
-            type_msg = records.type_message(type_row) if type_row is not None else None
-            status = records.status_message(status_row) if status_row is not None else None
+            type_msg = setup_records.read_type(type_row) if type_row is not None else None
+            status = setup_records.read_status(status_row) if status_row is not None else None
             uow.emit(
                 events.SESSION_REMINDER_DUE,
                 row.company_id,

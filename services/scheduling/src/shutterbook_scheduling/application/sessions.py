@@ -32,6 +32,7 @@ from shutterbook_scheduling.application.planning import Plan, take_new_times
 from shutterbook_scheduling.application.slot_state import release_booking
 from shutterbook_scheduling.domain import rules
 from shutterbook_scheduling.domain.picture_days import Booking, PictureDay
+from shutterbook_scheduling.domain.setup import SessionStatus
 
 
 async def create_session(db: Database, company_id: str, request: pb.CreateSessionRequest) -> pb.Session:
@@ -112,7 +113,7 @@ async def _change_session(
     company_id: str,
     name: str,
     change: Callable[[UnitOfWork, pb.Session], Awaitable[tuple[bool, bool]]],
-    emit: Callable[[UnitOfWork, pb.Session, pb.Session, Plan, pb.SessionStatus], Awaitable[None]],
+    emit: Callable[[UnitOfWork, pb.Session, pb.Session, Plan, SessionStatus], Awaitable[None]],
     *,
     action: str,
     allow_conflicts: bool,
@@ -181,9 +182,7 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
             msg.ClearField("status_due_date")
         return bool(_REPLANS & set(paths)), True
 
-    async def emit(
-        uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus
-    ) -> None:
+    async def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: SessionStatus) -> None:
         snap = session_snapshot(after, plan.type_msg, status)
         if before.status != after.status:
             previous = before.status
@@ -241,9 +240,7 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
             take_new_times(msg, request, "session_date")
         return True, True
 
-    async def emit(
-        uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus
-    ) -> None:
+    async def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: SessionStatus) -> None:
         _emit_rescheduled(uow, company_id, before, session_snapshot(after, plan.type_msg, status))
 
     allow = request.allow_conflicts
@@ -270,9 +267,7 @@ async def cancel_session(
         released[:] = await release_session(uow, company_id, msg.name.removeprefix("sessions/"))
         return True, True
 
-    async def emit(
-        uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus
-    ) -> None:
+    async def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: SessionStatus) -> None:
         snapshot = session_snapshot(after, plan.type_msg, status)
         uow.emit(events.SESSION_CANCELLED, company_id, ev.SessionCancelledEvent(session=snapshot))
         for day, booking in released:
@@ -292,9 +287,7 @@ async def hold_session(db: Database, company_id: str, request: pb.HoldSessionReq
         msg.on_hold = request.on_hold
         return True, True
 
-    async def emit(
-        uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: pb.SessionStatus
-    ) -> None:
+    async def emit(uow: UnitOfWork, before: pb.Session, after: pb.Session, plan: Plan, status: SessionStatus) -> None:
         uow.emit(
             events.SESSION_UPDATED,
             company_id,

@@ -53,6 +53,7 @@ from shutterbook_scheduling.application.slot_state import (
 from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.domain.holds import shown_state
 from shutterbook_scheduling.domain.online_slots import hold_is_live
+from shutterbook_scheduling.domain.setup import Location
 from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
@@ -225,7 +226,7 @@ class SlotTimes:
     """A slot's local date and wall-clock times in its location's zone, and its schedules (in
     the slot's order)."""
 
-    location: pb.Location
+    location: Location
     day: Any  # google.type.Date
     start: pb.TimeOfDay
     end: pb.TimeOfDay
@@ -236,7 +237,7 @@ class SlotTimes:
 async def slot_times(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> SlotTimes:
     """Where and when a slot is, as a booking in it states it (FAILED_PRECONDITION when its
     location is gone)."""
-    location: pb.Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
+    location: Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
     if location is None:
         raise FailedPrecondition(f"timeSlots/{slot.id} has no location any more", reason="SLOT_NOT_OPEN")
     tz = times.zone(location.time_zone)

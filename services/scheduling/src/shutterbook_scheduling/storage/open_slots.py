@@ -122,7 +122,7 @@ async def listing_setting(
     session: AsyncSession, company_id: str, location_id: str, type_id: str, kind: str
 ) -> ListingSetting:
     """The location's zone and the type's online facts, read as columns (`kind`: "session" or
-    "appointment"; what `records.location_message` and `type_message` would give)."""
+    "appointment"; what `setup_records.read_location` and `read_type` would give)."""
     time_zone = await session.scalar(
         select(LocationRow.time_zone).where(LocationRow.id == location_id, LocationRow.company_id == company_id)
     )

@@ -1,7 +1,7 @@
 """The setup resources' rows (locations, staff, schedules, session and appointment types,
 session statuses; application/setup.py): read within the caller's locations, names checked
 unique, the one default status, a schedule's time-off blocks, deletes. Every query of the
-setup use cases is here; the rows' columns and child rows are written by storage/records.py."""
+setup use cases is here; the rows' columns and child rows are written by storage/setup_records.py."""
 
 from __future__ import annotations
 

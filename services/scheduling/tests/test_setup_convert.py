@@ -1,0 +1,67 @@
+"""Unit tests of the setup's API edge (no database): update masks on the domain objects."""
+
+from __future__ import annotations
+
+import pytest
+from google.protobuf import field_mask_pb2
+
+from shutterbook.common.v1 import money_pb2
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.errors import InvalidArgument
+from shutterbook_scheduling.api import setup_convert
+from shutterbook_scheduling.application import setup
+from shutterbook_scheduling.domain.setup import Money, OnlineBookingSettings, PaymentOption, Schedule, SessionType
+
+
+def mask(*paths: str) -> field_mask_pb2.FieldMask:
+    return field_mask_pb2.FieldMask(paths=list(paths))
+
+
+def test_a_sub_field_of_the_online_settings_changes_alone() -> None:
+    online = OnlineBookingSettings(online_description="Hi", payment_option=PaymentOption.NONE)
+    before = SessionType(name="sessionTypes/t", display_name="T", online=online, has_online=True)
+    incoming = pb.SessionType(
+        display_name="ignored",
+        online=pb.OnlineBookingSettings(
+            payment_option=pb.PAYMENT_OPTION_CUSTOMER_DEPOSIT,
+            payment_amount=money_pb2.Money(amount_minor=500, currency_code="USD"),
+        ),
+    )
+    after = setup_convert.merged(
+        setup.SESSION_TYPES, before, incoming, mask("online.payment_option", "online.payment_amount")
+    )
+    assert isinstance(after, SessionType)
+    assert after.display_name == "T"
+    assert after.online.online_description == "Hi"
+    assert after.online.payment_option == PaymentOption.CUSTOMER_DEPOSIT
+    assert after.online.payment_amount == Money(500, "USD")
+
+
+def test_settings_never_given_are_given_once_a_path_in_them_is_updated() -> None:
+    before = SessionType(name="sessionTypes/t", display_name="T")
+    incoming = pb.SessionType(online=pb.OnlineBookingSettings(available_online=True))
+    after = setup_convert.merged(setup.SESSION_TYPES, before, incoming, mask("online.available_online"))
+    assert after == SessionType(
+        name="sessionTypes/t", display_name="T", online=OnlineBookingSettings(available_online=True), has_online=True
+    )
+
+
+def test_a_schedules_kind_and_location_stay() -> None:
+    before = Schedule(name="schedules/s", display_name="A", kind=1, location="locations/l")
+    with pytest.raises(InvalidArgument):
+        setup_convert.merged(setup.SCHEDULES, before, pb.Schedule(location="locations/m"), mask("location"))
+    after = setup_convert.merged(setup.SCHEDULES, before, pb.Schedule(display_name="B"), mask("display_name"))
+    assert after == Schedule(name="schedules/s", display_name="B", kind=1, location="locations/l")
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        pb.Location(name="locations/l", display_name="L", time_zone="UTC", address=pb.PostalAddress()),
+        pb.StaffMember(name="staffMembers/s", roles=[pb.STAFF_ROLE_SALES, 42]),  # type: ignore[list-item]
+        pb.AppointmentType(name="appointmentTypes/a", linked=True, online=pb.OnlineBookingSettings()),
+        pb.SessionStatus(name="sessionStatuses/s", display_name="S", due_in_days=3, is_default=True),
+    ],
+)
+def test_messages_round_trip_through_their_domain_objects(msg: object) -> None:
+    assert setup_convert.message(setup_convert.resource(msg)) == msg  # type: ignore[arg-type]
