@@ -18,11 +18,9 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.bulk_models import BulkJobRow
 from shutterbook_scheduling.storage.models import (
-    AppointmentRow,
     BookingTypeRow,
     LocationRow,
     ScheduleRow,
-    SessionRow,
     SessionStatusRow,
     StaffMemberRow,
 )
@@ -164,102 +162,6 @@ def test_a_status_round_trips() -> None:
     row = configured(SessionStatusRow(), msg)
     records.write_status(row, msg)
     assert records.status_message(row) == msg
-
-
-def _session(**fields: Any) -> pb.Session:
-    client = uid()
-    msg = pb.Session(
-        name=f"sessions/{uid()}",
-        client=f"clients/{client}",
-        description="Family",
-        session_type=f"sessionTypes/{uid()}",
-        location=f"locations/{uid()}",
-        session_date=day(2030, 3, 4),
-        start=clock(10),
-        end=clock(11, 30),
-        start_time=stamp(START),
-        end_time=stamp(END),
-        photographer=f"schedules/{uid()}",
-        assistant=f"schedules/{uid()}",
-        camera_room=f"schedules/{uid()}",
-        camera_room_text="",
-        session_number="S-1000",
-        status=f"sessionStatuses/{uid()}",
-        status_due_date=day(2030, 5, 1),
-        booked_by="staff",
-        booked_on=stamp(CREATED),
-        file_number="F-1",
-        reminder_minutes=0,  # set, though zero
-        confirmed=True,
-        no_show=True,
-        redo=True,
-        participants=[f"clients/{client}/familyMembers/{uid()}", f"clients/{client}/familyMembers/{uid()}"],
-        time_zone="America/New_York",
-        booked_online=True,
-        reminder_emit_time=stamp(UPDATED),
-        **fields,
-    )
-    msg.time_blocks.add(
-        date=day(2030, 3, 4),
-        start=clock(10),
-        end=clock(11, 30),
-        schedules=[msg.photographer, msg.camera_room],
-        location=msg.location,
-        start_time=stamp(START),
-        end_time=stamp(END),
-    )
-    msg.time_blocks.add(date=day(2030, 3, 5), start=clock(0), schedules=[])  # no end, no instants
-    return times(msg)
-
-
-def _session_row(msg: pb.Session) -> SessionRow:
-    row = configured(SessionRow(), msg)
-    row.start_at, row.end_at = START, END
-    emitted = msg.HasField("reminder_emit_time")
-    row.reminder_emitted_at = msg.reminder_emit_time.ToDatetime(tzinfo=UTC) if emitted else None
-    records.write_session(row, msg)
-    return row
-
-
-def test_a_session_with_every_field_round_trips() -> None:
-    msg = _session()
-    assert records.session_message(_session_row(msg)) == msg
-    for absent in ("end", "status_due_date", "reminder_minutes", "booked_on", "reminder_emit_time"):
-        msg.ClearField(absent)
-    assert records.session_message(_session_row(msg)) == msg
-
-
-def test_appointments_linked_and_unlinked_round_trip() -> None:
-    linked = times(
-        pb.Appointment(
-            name=f"appointments/{uid()}",
-            appointment_type=f"appointmentTypes/{uid()}",
-            client=f"clients/{uid()}",
-            session=f"sessions/{uid()}",
-            description="Consult",
-            location=f"locations/{uid()}",
-            appointment_date=day(2030, 3, 1),
-            start=clock(16),
-            end=clock(16, 30),
-            schedules=[f"schedules/{uid()}", f"schedules/{uid()}"],
-            start_time=stamp(START),
-            end_time=stamp(END),
-            confirmed=True,
-            cancelled=True,
-            reminder_minutes=30,
-            booked_by="staff",
-            time_zone="UTC",
-        )
-    )
-    unlinked = pb.Appointment()
-    unlinked.CopyFrom(linked)
-    unlinked.client = unlinked.session = ""
-    unlinked.ClearField("reminder_minutes")
-    for msg in (linked, unlinked):
-        row = configured(AppointmentRow(), msg)
-        row.start_at, row.end_at = START, END
-        records.write_appointment(row, msg)
-        assert records.appointment_message(row) == msg
 
 
 @pytest.mark.parametrize("appointment", [False, True])

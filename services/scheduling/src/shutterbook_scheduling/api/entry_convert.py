@@ -1,22 +1,48 @@
 """Sessions and appointments at the API edge: `Session` and `Appointment` messages <->
-domain/entries.py's objects, field by field, both ways, and the entries' event snapshots
-(`SessionSnapshot`, `AppointmentSnapshot`) built from domain objects.
+domain/entries.py's objects, field by field, both ways; the entries' events (their snapshots,
+`SessionSnapshot` and `AppointmentSnapshot`, and the booked, updated, status changed,
+rescheduled, cancelled and reminder due events) built from domain events and emitted
+(`announce_entry`, the use cases' `entries.Announce`); a booking step run once per its
+request's request_id, the answer's message kept (`run_booking`, `entry_once`).
 
 A message read here and written back is the same message: a field not given (a TimeOfDay, a
 Date, a Timestamp, the optional reminder) is None in the domain object and absent again."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.db import Database
+from shutterbook_kit.errors import Violations
+from shutterbook_kit.events import EventType
+from shutterbook_kit.idempotency import run_idempotent, validate_request_id
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
+from shutterbook_scheduling.application.common import SOURCE
+from shutterbook_scheduling.application.entries import Attempt, Once, Work, conflict_refusal
 from shutterbook_scheduling.domain import rules
-from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, Session, TimeBlock
+from shutterbook_scheduling.domain.entries import (
+    Appointment,
+    AppointmentEvent,
+    Clock,
+    Day,
+    EntryEvent,
+    Session,
+    SessionEvent,
+    SessionShown,
+    TimeBlock,
+)
+
+R = TypeVar("R", bound=Message)
+E = TypeVar("E")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -57,6 +83,14 @@ def _set_day(msg: Any, field: str, value: Day | None) -> None:
 def _set_clock(msg: Any, field: str, value: Clock | None) -> None:
     if value is not None:
         getattr(msg, field).CopyFrom(pb.TimeOfDay(hours=value.hours, minutes=value.minutes))
+
+
+def new_times(request: Any, date_field: str) -> tuple[Day, Clock, Clock | None]:
+    """A reschedule request's date (`date_field`), start, and end (None when not given: the
+    type's duration decides), as given."""
+    day = getattr(request, date_field)
+    end = _clock(request, "end")
+    return Day(day.year, day.month, day.day), Clock(request.start.hours, request.start.minutes), end
 
 
 # --- sessions ---
@@ -222,9 +256,10 @@ def appointment_message(entry: Appointment) -> pb.Appointment:
 # --- the entries' event snapshots ---
 
 
-def session_snapshot(entry: Session, type_msg: Any, status: Any, location: Any = None) -> ev.SessionSnapshot:
+def session_snapshot(shown: SessionShown) -> ev.SessionSnapshot:
     """What the session events carry: the session, its type's name, prices and invoicing, its
-    status's name; with `location` (the booked event), the studio's name and address."""
+    status's name; with a location (the booked event), the studio's name and address."""
+    entry, type_msg, status, location = shown.session, shown.type, shown.status, shown.location
     snap = ev.SessionSnapshot(
         session=entry.name,
         session_number=entry.session_number,
@@ -269,3 +304,121 @@ def appointment_snapshot(entry: Appointment, type_msg: Any) -> ev.AppointmentSna
     _set_instant(snap, "start_time", entry.start_time)
     _set_instant(snap, "end_time", entry.end_time)
     return snap
+
+
+def _previous(event: Any, previous: tuple[datetime | None, datetime | None] | None) -> None:
+    assert previous is not None
+    _set_instant(event, "previous_start_time", previous[0])
+    _set_instant(event, "previous_end_time", previous[1])
+
+
+def session_event(event: SessionEvent) -> tuple[EventType[Any], Any]:
+    """A session's event: its subject and its message."""
+    snap = session_snapshot(event.shown)
+    change = event.change
+    if change == "booked":
+        return events.SESSION_BOOKED, ev.SessionBookedEvent(session=snap)
+    if change == "status_changed":
+        return events.SESSION_STATUS_CHANGED, ev.SessionStatusChangedEvent(
+            session=snap, previous_status=event.previous_status
+        )
+    if change == "rescheduled":
+        rescheduled = ev.SessionRescheduledEvent(session=snap)
+        _previous(rescheduled, event.previous)
+        return events.SESSION_RESCHEDULED, rescheduled
+    if change == "updated":
+        updated = ev.SessionUpdatedEvent(
+            session=snap, changed_paths=list(event.changed_paths), on_hold=event.shown.session.on_hold
+        )
+        return events.SESSION_UPDATED, updated
+    if change == "cancelled":
+        return events.SESSION_CANCELLED, ev.SessionCancelledEvent(session=snap)
+    if change == "reminder_due":
+        minutes = event.shown.session.reminder_minutes or 0
+        return events.SESSION_REMINDER_DUE, ev.SessionReminderDueEvent(session=snap, reminder_minutes=minutes)
+    raise ValueError(f"no session event {change!r}")
+
+
+def appointment_event(event: AppointmentEvent) -> tuple[EventType[Any], Any]:
+    """An appointment's event: its subject and its message."""
+    snap = appointment_snapshot(event.appointment, event.type)
+    change = event.change
+    if change == "booked":
+        return events.APPOINTMENT_BOOKED, ev.AppointmentBookedEvent(appointment=snap)
+    if change == "updated":
+        updated = ev.AppointmentUpdatedEvent(appointment=snap, changed_paths=list(event.changed_paths))
+        return events.APPOINTMENT_UPDATED, updated
+    if change == "rescheduled":
+        rescheduled = ev.AppointmentRescheduledEvent(appointment=snap)
+        _previous(rescheduled, event.previous)
+        return events.APPOINTMENT_RESCHEDULED, rescheduled
+    if change == "cancelled":
+        return events.APPOINTMENT_CANCELLED, ev.AppointmentCancelledEvent(appointment=snap)
+    raise ValueError(f"no appointment event {change!r}")
+
+
+def announce_entry(uow: UnitOfWork, company_id: str, event: EntryEvent) -> None:
+    """Emit an entry's event in `uow` (the use cases' `entries.Announce`)."""
+    subject, message = session_event(event) if isinstance(event, SessionEvent) else appointment_event(event)
+    uow.emit(subject, company_id, message)
+
+
+# --- a booking step run once -------------------------------------------------------------------
+
+
+async def run_booking(
+    db: Database,
+    company_id: str,
+    response_type: type[R],
+    work: Callable[[UnitOfWork, Attempt], Awaitable[R]],
+    *,
+    scope: str = "",
+    request: Message | None = None,
+    request_id: str = "",
+) -> R:
+    """Run a booking step in a unit of work: once per request_id when a request gives one
+    (AIP-155, a twin racing it gets its result), and a database refusal of the blocks the step
+    planned (see `Attempt`) answered like the conflict check."""
+    if request is not None:
+        v = Violations()
+        validate_request_id(request_id, v)
+        v.raise_if_any()
+    attempt = Attempt()
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope=scope,
+        request=request if request is not None else response_type(),
+        request_id=request_id if request is not None else "",
+        response_type=response_type,
+        work=lambda uow: work(uow, attempt),
+        source=SOURCE,
+        refusal=conflict_refusal(db, company_id, attempt),
+    )
+
+
+def entry_once(
+    db: Database,
+    company_id: str,
+    response_type: type[R],
+    as_message: Callable[[E], R],
+    request: Any = None,
+    *,
+    scope: str = "",
+) -> Once[E, R]:
+    """A staff use case's `Once`: its work run once per the `request`'s request_id (when one is
+    given; the scope: the request's method, e.g. `CancelSession`, unless `scope` names it), the
+    entry's message (`as_message`) the answer a retry gets."""
+
+    async def run(work: Work[E]) -> R:
+        async def answer(uow: UnitOfWork, attempt: Attempt) -> R:
+            return as_message(await work(uow, attempt))
+
+        if request is None:
+            return await run_booking(db, company_id, response_type, answer)
+        name = scope or type(request).__name__.removesuffix("Request")
+        return await run_booking(
+            db, company_id, response_type, answer, scope=name, request=request, request_id=request.request_id
+        )
+
+    return run

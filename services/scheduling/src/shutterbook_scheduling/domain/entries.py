@@ -105,8 +105,9 @@ class TimeBlock:
     end_time: datetime | None = None
 
     def given(self) -> tuple[object, ...]:
-        """What a caller says of the block (not the instants computed from it)."""
-        return (self.date, self.start, self.end, tuple(self.schedules), self.location)
+        """What a caller says of the block (not the instants computed from it); a date or time
+        not given is the same as one given all zero."""
+        return (self.date or NO_DAY, self.start or MIDNIGHT, self.end or MIDNIGHT, tuple(self.schedules), self.location)
 
 
 @dataclass
@@ -160,7 +161,8 @@ class Session:
     def wall_clock(self) -> tuple[object, ...]:
         """What a caller says of the session's times: date, start and end, and each block's
         date, times, schedules and location (not the instants computed from them)."""
-        return (self.session_date, self.start, self.end, *(b.given() for b in self.time_blocks))
+        times = (self.session_date or NO_DAY, self.start or MIDNIGHT, self.end or MIDNIGHT)
+        return (*times, *(b.given() for b in self.time_blocks))
 
     def block_times(self) -> list[tuple[datetime | None, datetime | None]]:
         """When the session's blocks are (a simple session has one block)."""
@@ -342,3 +344,50 @@ def appointment_record(appointment: Appointment) -> dict[str, Any]:
     if appointment.reminder_minutes is not None:
         out["reminder_minutes"] = appointment.reminder_minutes
     return out
+
+
+# --- what an entry's events say ---------------------------------------------------------------
+
+# ScheduleKind values (scheduling.proto): a staff member's schedule, a resource's (a camera room)
+STAFF_SCHEDULE = 1
+RESOURCE_SCHEDULE = 2
+
+
+@dataclass(frozen=True)
+class SessionShown:
+    """A session as its events show it: the session, its type and its status (the studio's
+    setup resources, as read); for the booked event, its location (the studio's name and
+    address)."""
+
+    session: Session
+    type: Any
+    status: Any
+    location: Any = None
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """A session's event: `change` is booked, updated, status_changed, rescheduled, cancelled or
+    reminder_due; a reschedule's times before the move (`previous`), a status change's previous
+    status, an update's changed paths."""
+
+    change: str
+    shown: SessionShown
+    previous: tuple[datetime | None, datetime | None] | None = None
+    previous_status: str = ""
+    changed_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppointmentEvent:
+    """An appointment's event: `change` is booked, updated, rescheduled or cancelled; the
+    appointment and its type; a reschedule's times before the move, an update's changed paths."""
+
+    change: str
+    appointment: Appointment
+    type: Any
+    previous: tuple[datetime | None, datetime | None] | None = None
+    changed_paths: tuple[str, ...] = ()
+
+
+EntryEvent = SessionEvent | AppointmentEvent

@@ -1,4 +1,5 @@
-"""Rows <-> the contract's messages, field by field, for every scheduling resource.
+"""Rows <-> the contract's messages, field by field, for the scheduling resources not yet domain
+objects (sessions and appointments: `entry_records`).
 
 Every field is a column or a child row (see `models.py`): a message written here and read
 back is the same message. Reference fields keep the id after their collection prefix
@@ -20,23 +21,17 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_scheduling.storage.bulk_models import BulkJobRow, BulkJobRowRow
 from shutterbook_scheduling.storage.models import (
-    AppointmentRow,
-    AppointmentScheduleRow,
     BookingTypeRow,
     LocationAddressLineRow,
     LocationHoursRow,
     LocationRow,
     OnlinePromotionRow,
-    ParticipantRow,
     PriceListItemRow,
     ScheduleHoursRow,
     ScheduleRow,
-    SessionRow,
     SessionStatusRow,
     StaffMemberRow,
     StaffRoleRow,
-    TimeBlockRow,
-    TimeBlockScheduleRow,
     TimeOffRow,
 )
 from shutterbook_scheduling.storage.online_models import TimeSlotRow, TimeSlotScheduleRow
@@ -315,170 +310,6 @@ def write_status(row: SessionStatusRow, msg: pb.SessionStatus) -> None:
     row.display_name = msg.display_name
     row.due_in_days = msg.due_in_days
     row.is_default = msg.is_default
-
-
-# --- sessions and appointments ------------------------------------------------------------------
-
-
-def session_message(row: SessionRow) -> pb.Session:
-    msg = pb.Session(
-        name=f"sessions/{row.id}",
-        client=ref("clients", row.client_id),
-        description=row.description,
-        notes=row.notes,
-        session_type=ref("sessionTypes", row.type_id),
-        location=ref("locations", row.location_id),
-        start_time=_ts(row.start_at),
-        end_time=_ts(row.end_at),
-        photographer=ref("schedules", row.photographer_id),
-        assistant=ref("schedules", row.assistant_id),
-        camera_room=ref("schedules", row.camera_room_id),
-        camera_room_text=row.camera_room_text,
-        session_number=row.session_number,
-        status=ref("sessionStatuses", row.status_id),
-        booked_by=row.booked_by,
-        file_number=row.file_number,
-        confirmed=row.confirmed,
-        no_show=row.no_show,
-        redo=row.redo,
-        on_hold=row.on_hold,
-        cancelled=row.cancelled,
-        participants=[f"clients/{p.client_id}/familyMembers/{p.member_id}" for p in row.participants],
-        use_advanced_calendar=row.use_advanced_calendar,
-        booked_online=row.booked_online,
-        create_time=_ts(row.created_at),
-        update_time=_ts(row.updated_at),
-        time_zone=row.time_zone,
-    )
-    set_date(msg, "session_date", row.local_date)
-    set_clock(msg, "start", row.start_minute)
-    set_clock(msg, "end", row.end_minute)
-    set_date(msg, "status_due_date", row.status_due_date)
-    if row.booked_on is not None:
-        msg.booked_on.CopyFrom(_ts(row.booked_on))
-    if row.reminder_minutes is not None:
-        msg.reminder_minutes = row.reminder_minutes
-    if row.reminder_emitted_at is not None:
-        msg.reminder_emit_time.CopyFrom(_ts(row.reminder_emitted_at))
-    for block in row.time_blocks:
-        out = msg.time_blocks.add(
-            schedules=[f"schedules/{s.schedule_id}" for s in block.schedules],
-            location=ref("locations", block.location_id),
-        )
-        set_date(out, "date", block.local_date)
-        set_clock(out, "start", block.start_minute)
-        set_clock(out, "end", block.end_minute)
-        if block.start_at is not None:
-            out.start_time.CopyFrom(_ts(block.start_at))
-        if block.end_at is not None:
-            out.end_time.CopyFrom(_ts(block.end_at))
-    return msg
-
-
-def _participant(name: str) -> ParticipantRow:
-    client_part, _, member = name.removeprefix("clients/").partition("/familyMembers/")
-    return ParticipantRow(client_id=client_part, member_id=member)
-
-
-def write_session(row: SessionRow, msg: pb.Session) -> None:
-    """Every field of the message except the ones the row keeps itself (id, company, reminder
-    instants, times of creation and update, UTC start and end: the caller sets those)."""
-    row.client_id = ref_id(msg.client, "clients")
-    row.description = msg.description
-    row.notes = msg.notes
-    row.type_id = ref_id(msg.session_type, "sessionTypes")
-    row.location_id = ref_id(msg.location, "locations")
-    row.local_date = date_of(msg, "session_date")
-    row.start_minute = minute_of(msg, "start")
-    row.end_minute = minute_of(msg, "end")
-    row.photographer_id = ref_id(msg.photographer, "schedules")
-    row.assistant_id = ref_id(msg.assistant, "schedules")
-    row.camera_room_id = ref_id(msg.camera_room, "schedules")
-    row.camera_room_text = msg.camera_room_text
-    row.session_number = msg.session_number
-    row.status_id = ref_id(msg.status, "sessionStatuses")
-    row.status_due_date = date_of(msg, "status_due_date")
-    row.booked_by = msg.booked_by
-    row.booked_on = _instant(msg.booked_on) if msg.HasField("booked_on") else None
-    row.file_number = msg.file_number
-    row.reminder_minutes = msg.reminder_minutes if msg.HasField("reminder_minutes") else None
-    row.confirmed = msg.confirmed
-    row.no_show = msg.no_show
-    row.redo = msg.redo
-    row.on_hold = msg.on_hold
-    row.cancelled = msg.cancelled
-    row.use_advanced_calendar = msg.use_advanced_calendar
-    row.booked_online = msg.booked_online
-    row.time_zone = msg.time_zone
-    participants = []
-    for i, name in enumerate(msg.participants):
-        participant = _participant(name)
-        participant.position = i
-        participants.append(participant)
-    row.participants = participants
-    blocks = []
-    for i, block in enumerate(msg.time_blocks):
-        blocks.append(
-            TimeBlockRow(
-                position=i,
-                local_date=date_of(block, "date"),
-                start_minute=minute_of(block, "start"),
-                end_minute=minute_of(block, "end"),
-                location_id=ref_id(block.location, "locations"),
-                start_at=_instant(block.start_time) if block.HasField("start_time") else None,
-                end_at=_instant(block.end_time) if block.HasField("end_time") else None,
-                schedules=[
-                    TimeBlockScheduleRow(position=j, schedule_id=ref_id(s, "schedules"))
-                    for j, s in enumerate(block.schedules)
-                ],
-            )
-        )
-    row.time_blocks = blocks
-
-
-def appointment_message(row: AppointmentRow) -> pb.Appointment:
-    msg = pb.Appointment(
-        name=f"appointments/{row.id}",
-        appointment_type=ref("appointmentTypes", row.type_id),
-        client=ref("clients", row.client_id),
-        session=ref("sessions", row.session_id),
-        description=row.description,
-        location=ref("locations", row.location_id),
-        schedules=[f"schedules/{s.schedule_id}" for s in row.schedules],
-        start_time=_ts(row.start_at),
-        end_time=_ts(row.end_at),
-        confirmed=row.confirmed,
-        cancelled=row.cancelled,
-        booked_by=row.booked_by,
-        create_time=_ts(row.created_at),
-        update_time=_ts(row.updated_at),
-        time_zone=row.time_zone,
-    )
-    set_date(msg, "appointment_date", row.local_date)
-    set_clock(msg, "start", row.start_minute)
-    set_clock(msg, "end", row.end_minute)
-    if row.reminder_minutes is not None:
-        msg.reminder_minutes = row.reminder_minutes
-    return msg
-
-
-def write_appointment(row: AppointmentRow, msg: pb.Appointment) -> None:
-    row.type_id = ref_id(msg.appointment_type, "appointmentTypes")
-    row.client_id = ref_id(msg.client, "clients")
-    row.session_id = ref_id(msg.session, "sessions")
-    row.description = msg.description
-    row.location_id = ref_id(msg.location, "locations")
-    row.local_date = date_of(msg, "appointment_date")
-    row.start_minute = minute_of(msg, "start")
-    row.end_minute = minute_of(msg, "end")
-    row.schedules = [
-        AppointmentScheduleRow(position=i, schedule_id=ref_id(s, "schedules")) for i, s in enumerate(msg.schedules)
-    ]
-    row.confirmed = msg.confirmed
-    row.cancelled = msg.cancelled
-    row.reminder_minutes = msg.reminder_minutes if msg.HasField("reminder_minutes") else None
-    row.booked_by = msg.booked_by
-    row.time_zone = msg.time_zone
 
 
 # --- online time slots and bulk jobs ----------------------------------------------------------------
