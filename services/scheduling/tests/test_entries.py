@@ -6,7 +6,7 @@ message; the entries' own field rules."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from google.protobuf import timestamp_pb2
@@ -16,7 +16,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import audit
 from shutterbook_scheduling.api import entry_convert
 from shutterbook_scheduling.domain import entries
-from shutterbook_scheduling.domain.entries import Clock, Day, Session
+from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, PlannedBlock, Session, TimeBlock
 from shutterbook_scheduling.storage import entry_records
 from shutterbook_scheduling.storage.models import AppointmentRow, SessionRow
 
@@ -223,3 +223,76 @@ def test_what_a_caller_says_of_a_sessions_times() -> None:
     assert not entry.occupies()  # on hold
     assert Session().occupies()
     assert entries.json_instant(CREATED) == "2026-11-30T09:15:01.123456Z"
+
+
+def _block(index: int, day: int, start: int, end: int, schedules: list[str], location: str = "l1") -> PlannedBlock:
+    return PlannedBlock(
+        index,
+        location,
+        schedules,
+        datetime(2030, 3, day, start + 5, tzinfo=UTC),
+        datetime(2030, 3, day, end + 5, tzinfo=UTC),
+        date(2030, 3, day),
+        time(start),
+        time(end),
+    )
+
+
+def test_a_simple_session_is_placed_in_its_one_block() -> None:
+    session = Session(location="locations/l1", session_date=Day(2030, 3, 4), start=Clock(10, 0))
+    entries.place_session(session, "America/New_York", [_block(0, 4, 10, 11, ["s1", "s2"])])
+    assert session.time_zone == "America/New_York"
+    assert (session.start_time, session.end_time) == (
+        datetime(2030, 3, 4, 15, tzinfo=UTC),
+        datetime(2030, 3, 4, 16, tzinfo=UTC),
+    )
+    assert session.end == Clock(11, 0)  # defaulted from the plan
+    assert session.time_blocks == [
+        TimeBlock(
+            date=Day(2030, 3, 4),
+            start=Clock(10, 0),
+            end=Clock(11, 0),
+            schedules=["schedules/s1", "schedules/s2"],
+            location="locations/l1",
+            start_time=datetime(2030, 3, 4, 15, tzinfo=UTC),
+            end_time=datetime(2030, 3, 4, 16, tzinfo=UTC),
+        )
+    ]
+
+
+def test_an_advanced_session_takes_its_first_and_last_blocks_times() -> None:
+    given = [
+        TimeBlock(date=Day(2030, 3, 4), start=Clock(9, 0), schedules=["schedules/s1"]),
+        TimeBlock(date=Day(2030, 3, 6), start=Clock(13, 0), end=Clock(14, 0), location="locations/l2"),
+    ]
+    session = Session(location="locations/l1", use_advanced_calendar=True, time_blocks=given)
+    entries.place_session(session, "UTC", [_block(0, 4, 9, 10, ["s1"]), _block(1, 6, 13, 14, [], "l2")])
+    assert (session.session_date, session.start, session.end) == (Day(2030, 3, 4), Clock(9, 0), Clock(14, 0))
+    assert [b.end for b in session.time_blocks] == [Clock(10, 0), Clock(14, 0)]
+    assert [b.location for b in session.time_blocks] == ["locations/l1", "locations/l2"]
+    assert session.time_blocks[0].schedules == ["schedules/s1"]  # as given
+    assert session.start_time == datetime(2030, 3, 4, 14, tzinfo=UTC)
+    assert session.end_time == datetime(2030, 3, 6, 19, tzinfo=UTC)
+
+
+def test_an_appointment_is_placed_and_moved() -> None:
+    appointment = Appointment(appointment_date=Day(2030, 3, 4), start=Clock(10, 0), end=Clock(10, 30))
+    entries.take_new_times(appointment, Day(2030, 3, 5), Clock(12, 0), None)
+    assert (appointment.appointment_date, appointment.start, appointment.end) == (Day(2030, 3, 5), Clock(12, 0), None)
+    entries.place_appointment(appointment, "UTC", _block(0, 5, 12, 13, []))
+    assert appointment.end == Clock(13, 0)
+    assert appointment.start_time == datetime(2030, 3, 5, 17, tzinfo=UTC)
+
+
+def test_what_an_update_may_not_do() -> None:
+    advanced = Session(use_advanced_calendar=True)
+    assert entries.update_problems(True, ["start", "description"], advanced) == [
+        ("update_mask", "an advanced session's times and schedules change with its time_blocks"),
+    ]
+    assert entries.update_problems(True, ["time_blocks"], advanced) == [
+        ("session.time_blocks", "an advanced session keeps at least one time block"),
+    ]
+    assert entries.update_problems(False, ["time_blocks"], Session()) == [
+        ("update_mask", "time_blocks change only on an advanced session (use session_date, start, end)"),
+    ]
+    assert entries.update_problems(False, ["start", "photographer"], Session()) == []

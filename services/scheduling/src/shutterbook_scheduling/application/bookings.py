@@ -31,7 +31,6 @@ from shutterbook_scheduling.application.planning import (
     APPOINTMENT,
     SESSION,
     Plan,
-    PlannedBlock,
     entry_name,
     plan_appointment,
 )
@@ -43,7 +42,7 @@ from shutterbook_scheduling.application.sessions import (
     reschedule_session,
     update_session,
 )
-from shutterbook_scheduling.domain.entries import Session
+from shutterbook_scheduling.domain.entries import PlannedBlock, Session
 
 
 async def create_session(db: Database, company_id: str, request: Any) -> Any:

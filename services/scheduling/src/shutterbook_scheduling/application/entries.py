@@ -48,13 +48,10 @@ from shutterbook_scheduling.domain import entries, rules
 from shutterbook_scheduling.domain.entries import (
     Appointment,
     AppointmentEvent,
-    Clock,
-    Day,
     EntryEvent,
     Session,
     SessionEvent,
     SessionShown,
-    TimeBlock,
 )
 from shutterbook_scheduling.storage import entry_records, records
 from shutterbook_scheduling.storage.company_repository import CompanyRepository
@@ -177,30 +174,7 @@ def buffers(type_msg: Any) -> tuple[int, int]:
 
 def apply_plan_to_session(session: Session, plan: Plan) -> None:
     """Fill the output fields the plan decides: UTC times, the blocks, defaulted ends."""
-    session.time_zone = plan.location.time_zone
-    session.start_time, session.end_time = plan.start, plan.end
-    if not session.use_advanced_calendar:
-        block = plan.blocks[0]
-        session.end = Clock.of(block.local_end)
-        session.time_blocks = [
-            TimeBlock(
-                date=Day.of(block.local_date),
-                start=Clock.of(block.local_start),
-                end=Clock.of(block.local_end),
-                schedules=[f"schedules/{s}" for s in block.schedule_ids],
-                location=session.location,
-                start_time=block.start,
-                end_time=block.end,
-            )
-        ]
-    else:
-        for block, out in zip(plan.blocks, session.time_blocks, strict=True):
-            out.end = Clock.of(block.local_end)
-            out.location = f"locations/{block.location_id}"
-            out.start_time, out.end_time = block.start, block.end
-        session.session_date = Day.of(plan.blocks[0].local_date)
-        session.start = Clock.of(plan.blocks[0].local_start)
-        session.end = Clock.of(plan.blocks[-1].local_end)
+    entries.place_session(session, plan.location.time_zone, plan.blocks)
 
 
 def store_session(row: SessionRow, session: Session, plan: Plan) -> None:
@@ -250,10 +224,7 @@ def appointment_from_row(row: AppointmentRow) -> Appointment:
 
 
 def apply_plan_to_appointment(appointment: Appointment, plan: Plan) -> None:
-    block = plan.blocks[0]
-    appointment.time_zone = plan.location.time_zone
-    appointment.start_time, appointment.end_time = block.start, block.end
-    appointment.end = Clock.of(block.local_end)
+    entries.place_appointment(appointment, plan.location.time_zone, plan.blocks[0])
 
 
 def store_appointment(row: AppointmentRow, appointment: Appointment, plan: Plan) -> None:

@@ -15,7 +15,7 @@ from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.domain import entries, rules, times
-from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, Session
+from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, PlannedBlock, Session
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.setup_usage import TIME_OFF
@@ -24,18 +24,6 @@ SESSION = "session"
 
 
 APPOINTMENT = "appointment"
-
-
-@dataclass(frozen=True)
-class PlannedBlock:
-    index: int
-    location_id: str
-    schedule_ids: list[str]
-    start: datetime
-    end: datetime
-    local_date: date
-    local_start: time
-    local_end: time
 
 
 @dataclass

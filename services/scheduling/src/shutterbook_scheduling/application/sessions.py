@@ -48,7 +48,7 @@ async def get_session(db: Database, company_id: str, name: str) -> Session:
         return session_from_row(await load_session(uow, company_id, name))
 
 
-TIMES = frozenset({"session_date", "start", "end"})
+TIMES = entries.SESSION_TIMES
 SESSION_UPDATABLE = {
     "description",
     "session_type",
@@ -144,12 +144,8 @@ async def update_session(
         session, applied = merge(session)
         paths.extend(applied)
         bad = Violations()
-        if advanced and {"photographer", "assistant", "camera_room", *TIMES} & set(paths):
-            bad.add("update_mask", "an advanced session's times and schedules change with its time_blocks")
-        if not advanced and "time_blocks" in paths:
-            bad.add("update_mask", "time_blocks change only on an advanced session (use session_date, start, end)")
-        if advanced and "time_blocks" in paths and not session.time_blocks:
-            bad.add("session.time_blocks", "an advanced session keeps at least one time block")
+        for field, problem in entries.update_problems(advanced, paths, session):
+            bad.add(field, problem)
         bad.raise_if_any()
         if {*TIMES, "time_blocks"} & set(paths) and session.wall_clock() != was:  # the same times again: no move
             await _before_move(uow, company_id, session)

@@ -255,6 +255,81 @@ def take_new_times(entry: Session | Appointment, day: Day | None, start: Clock |
     entry.end = end
 
 
+@dataclass(frozen=True)
+class PlannedBlock:
+    """A block an entry occupies, as planned: its position, location and schedules (ids), its
+    UTC instants and its local date and wall-clock times."""
+
+    index: int
+    location_id: str
+    schedule_ids: list[str]
+    start: datetime
+    end: datetime
+    local_date: date
+    local_start: time
+    local_end: time
+
+
+def place_session(session: Session, time_zone: str, blocks: list[PlannedBlock]) -> None:
+    """The output fields a session's plan decides: its zone, UTC start and end, and its blocks.
+    A simple session gets its one block (its end defaulted when not given); an advanced one's
+    blocks get their ends, locations and instants, and the session the first block's date and
+    start and the last block's end."""
+    session.time_zone = time_zone
+    session.start_time = min(b.start for b in blocks)
+    session.end_time = max(b.end for b in blocks)
+    if not session.use_advanced_calendar:
+        block = blocks[0]
+        session.end = Clock.of(block.local_end)
+        session.time_blocks = [
+            TimeBlock(
+                date=Day.of(block.local_date),
+                start=Clock.of(block.local_start),
+                end=Clock.of(block.local_end),
+                schedules=[f"schedules/{s}" for s in block.schedule_ids],
+                location=session.location,
+                start_time=block.start,
+                end_time=block.end,
+            )
+        ]
+        return
+    for block, out in zip(blocks, session.time_blocks, strict=True):
+        out.end = Clock.of(block.local_end)
+        out.location = f"locations/{block.location_id}"
+        out.start_time, out.end_time = block.start, block.end
+    session.session_date = Day.of(blocks[0].local_date)
+    session.start = Clock.of(blocks[0].local_start)
+    session.end = Clock.of(blocks[-1].local_end)
+
+
+def place_appointment(appointment: Appointment, time_zone: str, block: PlannedBlock) -> None:
+    """The output fields an appointment's plan decides: its zone, UTC start and end, its end
+    (defaulted when not given)."""
+    appointment.time_zone = time_zone
+    appointment.start_time, appointment.end_time = block.start, block.end
+    appointment.end = Clock.of(block.local_end)
+
+
+SESSION_TIMES = frozenset({"session_date", "start", "end"})
+
+
+def update_problems(advanced: bool, paths: list[str], updated: Session) -> list[tuple[str, str]]:
+    """What an update (its mask's `paths`) may not do to a session (`advanced`: it was one):
+    an advanced session's times and schedules change with its blocks, and it keeps one; a
+    simple session has no blocks to change. (field, problem) pairs, in order."""
+    problems: list[tuple[str, str]] = []
+    named = set(paths)
+    if advanced and {"photographer", "assistant", "camera_room", *SESSION_TIMES} & named:
+        problems.append(("update_mask", "an advanced session's times and schedules change with its time_blocks"))
+    if not advanced and "time_blocks" in named:
+        problems.append(
+            ("update_mask", "time_blocks change only on an advanced session (use session_date, start, end)")
+        )
+    if advanced and "time_blocks" in named and not updated.time_blocks:
+        problems.append(("session.time_blocks", "an advanced session keeps at least one time block"))
+    return problems
+
+
 def due_date(session_day: date, due_in_days: int) -> Day:
     """A status's due date for a session on `session_day`."""
     return Day.of(rules.status_due_date(session_day, due_in_days))
