@@ -18,8 +18,7 @@ from shutterbook_scheduling.application.entries import A, Announce, Once, create
 from shutterbook_scheduling.application.planning import Plan
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import release_booking
-from shutterbook_scheduling.domain.entries import Appointment, AppointmentEvent, Clock, Day
-from shutterbook_scheduling.domain.entries import take_new_times as _take_new_times
+from shutterbook_scheduling.domain.entries import Appointment, AppointmentEvent, Clock, Day, take_new_times
 from shutterbook_scheduling.storage import entry_records, lists
 
 # Merges an update's masked fields into the appointment as stored (the edge's: it checks the
@@ -116,7 +115,7 @@ async def reschedule_appointment(
     def change(appointment: Appointment) -> tuple[Appointment, bool, bool]:
         if appointment.cancelled:
             raise FailedPrecondition(f"{appointment.name} is cancelled", reason="APPOINTMENT_CANCELLED")
-        _take_new_times(appointment, *times)
+        take_new_times(appointment, *times)
         return appointment, True, True
 
     def emit(uow: UnitOfWork, before: Appointment, after: Appointment, plan: Plan) -> None:

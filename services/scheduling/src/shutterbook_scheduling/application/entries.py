@@ -1,5 +1,9 @@
 """The steps every booking path shares (staff, online and bulk; sessions and appointments): book
-an entry, change an entry, and what they are made of (conflicts, blocks, numbers, snapshots).
+an entry, change an entry, and what they are made of (conflicts, blocks, numbers, the audit
+records and events). Entries are domain objects (domain/entries.py); rows are made of them and
+read into them by storage/entry_records.py; the events are built at the API edge from the
+domain events the steps pass to `announce` (api/entry_convert.announce_entry), and a staff use
+case's work is run once per its request by the edge's `Once` (api/entry_convert.entry_once).
 
 Both kinds occupy schedules through `calendar_blocks` (one row per block per schedule). A
 booking that overlaps an occupying block on any involved schedule (the types' buffers
