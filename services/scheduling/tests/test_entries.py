@@ -14,9 +14,20 @@ from google.protobuf import timestamp_pb2
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import audit
+from shutterbook_scheduling import events
 from shutterbook_scheduling.api import entry_convert
 from shutterbook_scheduling.domain import entries
-from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, PlannedBlock, Session, TimeBlock
+from shutterbook_scheduling.domain.entries import (
+    Appointment,
+    AppointmentEvent,
+    Clock,
+    Day,
+    PlannedBlock,
+    Session,
+    SessionEvent,
+    SessionShown,
+    TimeBlock,
+)
 from shutterbook_scheduling.storage import entry_records
 from shutterbook_scheduling.storage.models import AppointmentRow, SessionRow
 
@@ -296,3 +307,35 @@ def test_what_an_update_may_not_do() -> None:
         ("update_mask", "time_blocks change only on an advanced session (use session_date, start, end)"),
     ]
     assert entries.update_problems(False, ["start", "photographer"], Session()) == []
+
+
+def test_the_events_are_built_from_domain_events_at_the_edge() -> None:
+    session = entry_convert.session(_session())
+    kind = pb.SessionType(display_name="Family", price_list_items=["priceListItems/p"], auto_create_invoice=True)
+    status = pb.SessionStatus(name=session.status, display_name="Booked")
+    place = pb.Location(display_name="Downtown", address=pb.PostalAddress(address_lines=["1 Main St"], locality="NYC"))
+    shown = SessionShown(session, kind, status, place)
+    subject, booked = entry_convert.session_event(SessionEvent("booked", shown))
+    assert subject is events.SESSION_BOOKED
+    snap = booked.session
+    assert (snap.session, snap.session_type_display_name, snap.status_display_name) == (
+        session.name,
+        "Family",
+        "Booked",
+    )
+    assert (snap.location_display_name, snap.location_address) == ("Downtown", "1 Main St, NYC")
+    assert list(snap.price_list_items) == ["priceListItems/p"]
+    assert snap.start_time == stamp(START)
+    before = (datetime(2030, 3, 1, 9, tzinfo=UTC), datetime(2030, 3, 1, 10, tzinfo=UTC))
+    subject, moved = entry_convert.session_event(SessionEvent("rescheduled", shown, previous=before))
+    assert subject is events.SESSION_RESCHEDULED
+    assert (moved.previous_start_time, moved.previous_end_time) == (stamp(before[0]), stamp(before[1]))
+    subject, updated = entry_convert.session_event(SessionEvent("updated", shown, changed_paths=("notes",)))
+    assert (subject, list(updated.changed_paths), updated.on_hold) == (events.SESSION_UPDATED, ["notes"], True)
+    subject, due = entry_convert.session_event(SessionEvent("reminder_due", shown))
+    assert (subject, due.reminder_minutes) == (events.SESSION_REMINDER_DUE, 0)
+    appointment = entry_convert.appointment(_appointment())
+    subject, cancelled = entry_convert.appointment_event(AppointmentEvent("cancelled", appointment, None))
+    assert subject is events.APPOINTMENT_CANCELLED
+    assert cancelled.appointment.appointment == appointment.name
+    assert cancelled.appointment.appointment_type_display_name == ""
