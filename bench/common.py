@@ -22,7 +22,8 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.postgres import throwaway_database
 from shutterbook_kit.db import Database
-from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.api import entry_convert
+from shutterbook_scheduling.storage import entry_records
 from shutterbook_scheduling.storage.models import CalendarBlockRow, SessionRow
 
 RunOn = Callable[[str, str, str], Awaitable[None]]
@@ -187,7 +188,7 @@ def _pdate(d: date) -> date_pb2.Date:
 def session_columns(msg: pb.Session) -> dict[str, Any]:
     """The columns of a sessions row written from `msg` (for bulk inserts; no child rows)."""
     row = SessionRow()
-    records.write_session(row, msg)
+    entry_records.write_session(row, entry_convert.session(msg))
     return {c.key: getattr(row, c.key) for c in SessionRow.__table__.columns if c.key in vars(row)}
 
 

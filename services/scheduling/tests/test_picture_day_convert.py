@@ -21,6 +21,7 @@ from shutterbook_scheduling.adapters.clients_service import listed_client
 from shutterbook_scheduling.api import picture_day_convert as convert
 from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.domain import picture_days as rules
+from shutterbook_scheduling.domain.entries import Session, SessionShown
 
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
 CREATED = pdpb.PictureDay(name="pictureDays/d1", display_name="Fall portraits", siblings_per_slot=2)
@@ -73,10 +74,11 @@ def test_issued_codes_name_each_family_with_its_code() -> None:
 
 BOOKING = rules.Booking("b1", "d1", "c", "s1", ("clients/c/familyMembers/m",), "x1", False, NOW)
 SESSION = ev.SessionSnapshot(session="sessions/x1", client="clients/c")
+SHOWN = SessionShown(Session(name="sessions/x1", client="clients/c"), None, None)  # what SESSION shows
 
 
 def test_a_booked_event_names_the_booking_the_day_and_the_children() -> None:
-    event = BookingEvent(Change.BOOKED, DAY, BOOKING, ("Ann",), SESSION, assigned_at_close=True)
+    event = BookingEvent(Change.BOOKED, DAY, BOOKING, ("Ann",), SHOWN, assigned_at_close=True)
     subject, msg = convert.booking_event(event)
     assert subject is events.PICTURE_DAY_BOOKING_BOOKED
     assert msg == ev.PictureDayBookingBookedEvent(
@@ -91,7 +93,7 @@ def test_a_booked_event_names_the_booking_the_day_and_the_children() -> None:
 def test_a_rescheduled_event_carries_the_times_before_the_move() -> None:
     before = (NOW - timedelta(hours=2), NOW - timedelta(hours=1))
     subject, msg = convert.booking_event(
-        BookingEvent(Change.RESCHEDULED, DAY, BOOKING, ("Ann",), SESSION, previous=before)
+        BookingEvent(Change.RESCHEDULED, DAY, BOOKING, ("Ann",), SHOWN, previous=before)
     )
     assert subject is events.PICTURE_DAY_BOOKING_RESCHEDULED
     assert isinstance(msg, ev.PictureDayBookingRescheduledEvent)
@@ -100,7 +102,7 @@ def test_a_rescheduled_event_carries_the_times_before_the_move() -> None:
 
 
 def test_a_cancelled_event_is_the_booking_alone() -> None:
-    subject, msg = convert.booking_event(BookingEvent(Change.CANCELLED, DAY, BOOKING, ("Ann",), SESSION))
+    subject, msg = convert.booking_event(BookingEvent(Change.CANCELLED, DAY, BOOKING, ("Ann",), SHOWN))
     assert subject is events.PICTURE_DAY_BOOKING_CANCELLED
     assert isinstance(msg, ev.PictureDayBookingCancelledEvent)
     assert msg.booking.children_display_names == ["Ann"]

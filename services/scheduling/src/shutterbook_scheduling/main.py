@@ -14,6 +14,7 @@ from shutterbook_kit.grpc_server import ServiceHost, Worker
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.api import bulk_scheduling, client_events, online_booking, picture_days, slot_patterns
+from shutterbook_scheduling.api.entry_convert import announce_entry
 from shutterbook_scheduling.api.permissions import PERMISSIONS
 from shutterbook_scheduling.api.servicer import SchedulingServicer
 from shutterbook_scheduling.application.reminders import ReminderWorker
@@ -50,7 +51,7 @@ def build(settings: ServiceSettings, own: SchedulingSettings | None = None) -> S
             feature.register(server, db, settings, mine)
 
     def workers(db: Database, nats: NatsConnection) -> list[Worker]:
-        found: list[Worker] = [ReminderWorker(db, interval=mine.reminder_interval_seconds)]
+        found: list[Worker] = [ReminderWorker(db, announce_entry, interval=mine.reminder_interval_seconds)]
         for feature in FEATURES:
             found += feature.workers(db, nats, settings, mine)
         return found + online_booking.listeners(db, nats, mine)

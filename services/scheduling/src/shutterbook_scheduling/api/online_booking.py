@@ -30,8 +30,8 @@ from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.permissions import Permission, grants
 from shutterbook_kit.settings import ServiceSettings
-from shutterbook_scheduling.api import hold_convert, slot_convert
-from shutterbook_scheduling.application import holds, online_appointments, online_bookings, online_slots
+from shutterbook_scheduling.api import hold_convert, online_entry_convert, slot_convert
+from shutterbook_scheduling.application import holds, online_slots
 from shutterbook_scheduling.application.open_slot_answers import EventFeed, OpenSlotAnswers
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
 
@@ -107,30 +107,30 @@ class OnlineBookingServicer(online_pb2_grpc.OnlineBookingServiceServicer):
         return await holds.release_hold(_company(), request.name, request.request_id, released, once)
 
     async def BookOnline(self, request: opb.BookOnlineRequest, context: Context) -> pb.Session:
-        return await online_bookings.book_online(self.db, _company(), request, self.holding)
+        return await online_entry_convert.book_online(self.db, _company(), request, self.holding)
 
     async def CancelOnlineBooking(self, request: opb.CancelOnlineBookingRequest, context: Context) -> pb.Session:
-        return await online_bookings.cancel_online_booking(self.db, _company(), request)
+        return await online_entry_convert.cancel_online_booking(self.db, _company(), request)
 
     async def RescheduleOnlineBooking(
         self, request: opb.RescheduleOnlineBookingRequest, context: Context
     ) -> pb.Session:
-        return await online_bookings.reschedule_online_booking(self.db, _company(), request, self.holding)
+        return await online_entry_convert.reschedule_online_booking(self.db, _company(), request, self.holding)
 
     async def BookAppointmentOnline(
         self, request: opb.BookAppointmentOnlineRequest, context: Context
     ) -> pb.Appointment:
-        return await online_appointments.book_appointment_online(self.db, _company(), request, self.holding)
+        return await online_entry_convert.book_appointment_online(self.db, _company(), request, self.holding)
 
     async def CancelOnlineAppointment(
         self, request: opb.CancelOnlineAppointmentRequest, context: Context
     ) -> pb.Appointment:
-        return await online_appointments.cancel_online_appointment(self.db, _company(), request)
+        return await online_entry_convert.cancel_online_appointment(self.db, _company(), request)
 
     async def RescheduleOnlineAppointment(
         self, request: opb.RescheduleOnlineAppointmentRequest, context: Context
     ) -> pb.Appointment:
-        return await online_appointments.reschedule_online_appointment(self.db, _company(), request, self.holding)
+        return await online_entry_convert.reschedule_online_appointment(self.db, _company(), request, self.holding)
 
 
 # One read model per database of this process (a test may run two replicas in one process).

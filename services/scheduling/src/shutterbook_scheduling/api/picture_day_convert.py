@@ -29,10 +29,11 @@ from shutterbook_kit.pagination import Page
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api import bulk_job_convert, bulk_row_convert
+from shutterbook_scheduling.api.entry_convert import announce_entry, run_booking, session_snapshot
 from shutterbook_scheduling.application import bulk_jobs
 from shutterbook_scheduling.application.bulk_jobs import CheckedTemplate, local_slot
 from shutterbook_scheduling.application.common import from_ts, run_once, to_date, ts
-from shutterbook_scheduling.application.entries import Attempt, run_booking
+from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_bookings import Once, Work
 from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.application.picture_day_refs import (
@@ -45,6 +46,7 @@ from shutterbook_scheduling.application.picture_day_refs import (
 from shutterbook_scheduling.application.picture_days import Created, DayOnce, TemplateCheck
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.client_selection import ClientSelector, ListedClient, check_selector
+from shutterbook_scheduling.domain.entries import EntryEvent, SessionShown
 from shutterbook_scheduling.domain.picture_days import (
     Booking,
     CloseAction,
@@ -235,18 +237,18 @@ def access_message(access: FamilyAccess) -> pdpb.PictureDayAccess:
     )
 
 
-def booking_snapshot(event: BookingEvent[ev.SessionSnapshot]) -> ev.PictureDayBookingSnapshot:
+def booking_snapshot(event: BookingEvent[SessionShown]) -> ev.PictureDayBookingSnapshot:
     return ev.PictureDayBookingSnapshot(
         booking=booking_name(event.day.id, event.booking.id),
         picture_day_display_name=created_message(event.day).display_name,
         client=f"clients/{event.booking.client_id}",
         children_display_names=event.children_display_names,
-        session=event.session,
+        session=session_snapshot(event.session),
     )
 
 
 def booking_event(
-    event: BookingEvent[ev.SessionSnapshot],
+    event: BookingEvent[SessionShown],
 ) -> tuple[
     EventType[Any],
     ev.PictureDayBookingBookedEvent | ev.PictureDayBookingRescheduledEvent | ev.PictureDayBookingCancelledEvent,
@@ -266,8 +268,12 @@ def booking_event(
     return events.PICTURE_DAY_BOOKING_CANCELLED, ev.PictureDayBookingCancelledEvent(booking=snap)
 
 
-def announce_booking(uow: UnitOfWork, company_id: str, event: BookingEvent[ev.SessionSnapshot]) -> None:
-    """Emit a booking's event in `uow` (the use cases' `picture_day_events.Announce`)."""
+def announce_booking(uow: UnitOfWork, company_id: str, event: BookingEvent[SessionShown] | EntryEvent) -> None:
+    """Emit a booking's event, or its session's own, in `uow` (the use cases'
+    `picture_day_events.Announce`)."""
+    if not isinstance(event, BookingEvent):
+        announce_entry(uow, company_id, event)
+        return
     subject, message = booking_event(event)
     uow.emit(subject, company_id, message)
 

@@ -13,11 +13,16 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import scheduling_pb2_grpc
 from shutterbook_kit import audit, tenancy
 from shutterbook_kit.db import Database
-from shutterbook_scheduling.api import calendar_convert, known_client_convert, picture_day_convert, setup_convert
+from shutterbook_scheduling.api import (
+    appointment_convert,
+    calendar_convert,
+    known_client_convert,
+    session_convert,
+    setup_convert,
+)
 from shutterbook_scheduling.api import company_convert as convert
 from shutterbook_scheduling.api.photo_day import check_photo_day_update
 from shutterbook_scheduling.application import (
-    bookings,
     calendar,
     client_directory,
     company,
@@ -265,48 +270,48 @@ class SchedulingServicer(scheduling_pb2_grpc.SchedulingServiceServicer):
     # --- sessions ---
 
     async def CreateSession(self, request: pb.CreateSessionRequest, context: Context) -> pb.Session:
-        return await bookings.create_session(self.db, _company(), request)
+        return await session_convert.create_session(self.db, _company(), request)
 
     async def GetSession(self, request: pb.GetSessionRequest, context: Context) -> pb.Session:
-        return await bookings.get_session(self.db, _company(), request.name)
+        return await session_convert.get_session(self.db, _company(), request.name)
 
     async def ListSessions(self, request: pb.ListSessionsRequest, context: Context) -> pb.ListSessionsResponse:
-        return await bookings.list_sessions(self.db, _company(), request)
+        return await session_convert.list_sessions(self.db, _company(), request)
 
     async def UpdateSession(self, request: pb.UpdateSessionRequest, context: Context) -> pb.Session:
         await check_photo_day_update(self.db, _company(), request)
-        return await bookings.update_session(self.db, _company(), request)
+        return await session_convert.update_session(self.db, _company(), request)
 
     async def RescheduleSession(self, request: pb.RescheduleSessionRequest, context: Context) -> pb.Session:
-        return await bookings.reschedule_session(self.db, _company(), request)
+        return await session_convert.reschedule_session(self.db, _company(), request)
 
     async def CancelSession(self, request: pb.CancelSessionRequest, context: Context) -> pb.Session:
-        return await bookings.cancel_session(self.db, _company(), request, picture_day_convert.announce_booking)
+        return await session_convert.cancel_session(self.db, _company(), request)
 
     async def HoldSession(self, request: pb.HoldSessionRequest, context: Context) -> pb.Session:
-        return await bookings.hold_session(self.db, _company(), request)
+        return await session_convert.hold_session(self.db, _company(), request)
 
     # --- appointments ---
 
     async def CreateAppointment(self, request: pb.CreateAppointmentRequest, context: Context) -> pb.Appointment:
-        return await bookings.create_appointment(self.db, _company(), request)
+        return await appointment_convert.create_appointment(self.db, _company(), request)
 
     async def GetAppointment(self, request: pb.GetAppointmentRequest, context: Context) -> pb.Appointment:
-        return await bookings.get_appointment(self.db, _company(), request.name)
+        return await appointment_convert.get_appointment(self.db, _company(), request.name)
 
     async def ListAppointments(
         self, request: pb.ListAppointmentsRequest, context: Context
     ) -> pb.ListAppointmentsResponse:
-        return await bookings.list_appointments(self.db, _company(), request)
+        return await appointment_convert.list_appointments(self.db, _company(), request)
 
     async def UpdateAppointment(self, request: pb.UpdateAppointmentRequest, context: Context) -> pb.Appointment:
-        return await bookings.update_appointment(self.db, _company(), request)
+        return await appointment_convert.update_appointment(self.db, _company(), request)
 
     async def RescheduleAppointment(self, request: pb.RescheduleAppointmentRequest, context: Context) -> pb.Appointment:
-        return await bookings.reschedule_appointment(self.db, _company(), request)
+        return await appointment_convert.reschedule_appointment(self.db, _company(), request)
 
     async def CancelAppointment(self, request: pb.CancelAppointmentRequest, context: Context) -> pb.Appointment:
-        return await bookings.cancel_appointment(self.db, _company(), request)
+        return await appointment_convert.cancel_appointment(self.db, _company(), request)
 
     # --- calendar ---
 

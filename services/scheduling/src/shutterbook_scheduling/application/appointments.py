@@ -1,155 +1,148 @@
-"""Staff use cases of appointments: book, read, list, update, reschedule, cancel."""
+"""Staff use cases of appointments: book, read, list, update, reschedule, cancel.
+
+Appointments are domain objects (domain/entries.py); the API edge (api/appointment_convert.py)
+reads the requests, runs each change once (`Once`), merges an update's mask (`Merge`) and
+builds the events (`announce`)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
-from shutterbook.scheduling.v1 import events_pb2 as ev
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition
+from shutterbook_kit.pagination import Page
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
 from shutterbook_scheduling.application import entries
-from shutterbook_scheduling.application.common import apply_mask, optional_references, require_mask
-from shutterbook_scheduling.application.planning import Plan, take_new_times
+from shutterbook_scheduling.application.entries import A, Announce, Once, create_appointment
+from shutterbook_scheduling.application.planning import Plan
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import release_booking
-from shutterbook_scheduling.storage import lists, records
+from shutterbook_scheduling.domain.entries import Appointment, AppointmentEvent, Clock, Day, take_new_times
+from shutterbook_scheduling.storage import entry_records, lists
+
+# Merges an update's masked fields into the appointment as stored (the edge's: it checks the
+# mask); returns the merged appointment and the paths applied.
+Merge = Callable[[Appointment], tuple[Appointment, list[str]]]
+
+__all__ = ["create_appointment"]
 
 
-async def create_appointment(db: Database, company_id: str, request: pb.CreateAppointmentRequest) -> pb.Appointment:
-    created: pb.Appointment = await entries.create_entry(
-        db, company_id, request, request.appointment, "CreateAppointment"
-    )
-    return created
-
-
-async def get_appointment(db: Database, company_id: str, name: str) -> pb.Appointment:
+async def get_appointment(db: Database, company_id: str, name: str) -> Appointment:
     async with UnitOfWork(db, readonly=True) as uow:
-        return records.appointment_message(await entries.load_appointment(uow, company_id, name))
+        return entries.appointment_from_row(await entries.load_appointment(uow, company_id, name))
 
 
 async def list_appointments(
-    db: Database, company_id: str, request: pb.ListAppointmentsRequest
-) -> pb.ListAppointmentsResponse:
-    refs = (("client", "clients", "client_id"), ("session", "sessions", "session_id"))
-    equal = optional_references(request, (*refs, ("location", "locations", "location_id")))
+    db: Database, company_id: str, equal: list[tuple[str, str]], page_size: int, page_token: str
+) -> Page[Appointment]:
+    """A page of the company's appointments in the caller's locations, filtered by `equal`
+    ((column, id) pairs: client, session, location)."""
     async with UnitOfWork(db, readonly=True) as uow:
         page = await lists.appointments_page(
-            uow.session, company_id, equal, request.page_size, request.page_token, scope=caller_scope()
+            uow.session, company_id, equal, page_size, page_token, scope=caller_scope()
         )
-    return pb.ListAppointmentsResponse(
-        appointments=[records.appointment_message(r) for r in page.items], next_page_token=page.next_page_token
-    )
+    return Page([entry_records.appointment_of(r) for r in page.items], page.next_page_token)
 
 
 APPOINTMENT_UPDATABLE = {"description", "confirmed", "reminder_minutes", "schedules"}
 
 
 async def _change_appointment(
-    db: Database,
     company_id: str,
     name: str,
-    change: Callable[[pb.Appointment], tuple[bool, bool]],
-    emit: Callable[[UnitOfWork, pb.Appointment, pb.Appointment, Plan], None],
+    change: Callable[[Appointment], tuple[Appointment, bool, bool]],
+    emit: Callable[[UnitOfWork, Appointment, Appointment, Plan], None],
+    once: Once[Appointment, A],
     *,
     action: str,
     allow_conflicts: bool,
     release_slot: bool = False,
-) -> pb.Appointment:
+) -> A:
     """`release_slot`: the change takes the appointment off an online slot it was booked in
     (the slot is free again, the slots its booking removed come back)."""
 
-    async def work(uow: UnitOfWork, attempt: entries.Attempt) -> pb.Appointment:
+    async def work(uow: UnitOfWork, attempt: entries.Attempt) -> Appointment:
         row = await entries.load_appointment(uow, company_id, name, lock=True)
-        before = records.appointment_message(row)
-        msg = pb.Appointment()
-        msg.CopyFrom(before)
-        replan, changed = change(msg)
+        before = entries.appointment_from_row(row)
+        appointment, replan, changed = change(copy.deepcopy(before))
         if not changed:
             return before
-        stored = entries.EntryChange(action, occupies=not msg.cancelled, allow_conflicts=allow_conflicts, blocks=replan)
-        plan = await entries.replan_appointment(uow, company_id, row, msg, stored, attempt=attempt)
+        occupies = not appointment.cancelled
+        stored = entries.EntryChange(action, occupies=occupies, allow_conflicts=allow_conflicts, blocks=replan)
+        plan = await entries.replan_appointment(uow, company_id, row, appointment, stored, attempt=attempt)
         if release_slot:
-            await release_booking(uow, company_id, row.id, msg.name)
-        emit(uow, before, msg, plan)
-        return msg
+            await release_booking(uow, company_id, row.id, appointment.name)
+        emit(uow, before, appointment, plan)
+        return appointment
 
-    return await entries.run_booking(db, company_id, pb.Appointment, work)
+    return await once(work)
 
 
-async def update_appointment(db: Database, company_id: str, request: pb.UpdateAppointmentRequest) -> pb.Appointment:
-    require_mask(request.update_mask)
+def _event(change: str, after: Appointment, plan: Plan, **more: object) -> AppointmentEvent:
+    return AppointmentEvent(change, copy.deepcopy(after), plan.type_msg, **more)  # type: ignore[arg-type]
+
+
+async def update_appointment(
+    company_id: str, name: str, merge: Merge, allow_conflicts: bool, announce: Announce, once: Once[Appointment, A]
+) -> A:
     paths: list[str] = []
 
-    def change(msg: pb.Appointment) -> tuple[bool, bool]:
-        paths.extend(
-            apply_mask(
-                msg, request.appointment, request.update_mask, field="appointment", writable=APPOINTMENT_UPDATABLE
-            )
-        )
-        return "schedules" in paths, True
+    def change(appointment: Appointment) -> tuple[Appointment, bool, bool]:
+        appointment, applied = merge(appointment)
+        paths.extend(applied)
+        return appointment, "schedules" in paths, True
 
-    def emit(uow: UnitOfWork, before: pb.Appointment, after: pb.Appointment, plan: Plan) -> None:
-        uow.emit(
-            events.APPOINTMENT_UPDATED,
-            company_id,
-            ev.AppointmentUpdatedEvent(
-                appointment=entries.appointment_snapshot(after, plan.type_msg), changed_paths=paths
-            ),
-        )
+    def emit(uow: UnitOfWork, before: Appointment, after: Appointment, plan: Plan) -> None:
+        announce(uow, company_id, _event("updated", after, plan, changed_paths=tuple(paths)))
 
     return await _change_appointment(
-        db,
-        company_id,
-        request.appointment.name,
-        change,
-        emit,
-        action="updated",
-        allow_conflicts=request.allow_conflicts,
+        company_id, name, change, emit, once, action="updated", allow_conflicts=allow_conflicts
     )
 
 
 async def reschedule_appointment(
-    db: Database, company_id: str, request: pb.RescheduleAppointmentRequest
-) -> pb.Appointment:
-    def change(msg: pb.Appointment) -> tuple[bool, bool]:
-        if msg.cancelled:
-            raise FailedPrecondition(f"{msg.name} is cancelled", reason="APPOINTMENT_CANCELLED")
-        take_new_times(msg, request, "appointment_date")
-        return True, True
+    company_id: str,
+    name: str,
+    times: tuple[Day | None, Clock | None, Clock | None],
+    allow_conflicts: bool,
+    announce: Announce,
+    once: Once[Appointment, A],
+) -> A:
+    """The appointment moved to the date and times given (`times`: date, start, end; no end:
+    the type's duration); an online booking's slot given back."""
 
-    def emit(uow: UnitOfWork, before: pb.Appointment, after: pb.Appointment, plan: Plan) -> None:
-        event = ev.AppointmentRescheduledEvent(appointment=entries.appointment_snapshot(after, plan.type_msg))
-        entries.emit_rescheduled(uow, company_id, events.APPOINTMENT_RESCHEDULED, event, before)
+    def change(appointment: Appointment) -> tuple[Appointment, bool, bool]:
+        if appointment.cancelled:
+            raise FailedPrecondition(f"{appointment.name} is cancelled", reason="APPOINTMENT_CANCELLED")
+        take_new_times(appointment, *times)
+        return appointment, True, True
+
+    def emit(uow: UnitOfWork, before: Appointment, after: Appointment, plan: Plan) -> None:
+        announce(uow, company_id, _event("rescheduled", after, plan, previous=entries.previous_times(before)))
 
     return await _change_appointment(
-        db,
         company_id,
-        request.name,
+        name,
         change,
         emit,
+        once,
         action="rescheduled",
-        allow_conflicts=request.allow_conflicts,
+        allow_conflicts=allow_conflicts,
         release_slot=True,
     )
 
 
-async def cancel_appointment(db: Database, company_id: str, request: pb.CancelAppointmentRequest) -> pb.Appointment:
-    def change(msg: pb.Appointment) -> tuple[bool, bool]:
-        if msg.cancelled:
-            return False, False
-        msg.cancelled = True
-        return True, True
+async def cancel_appointment(company_id: str, name: str, announce: Announce, once: Once[Appointment, A]) -> A:
+    def change(appointment: Appointment) -> tuple[Appointment, bool, bool]:
+        if appointment.cancelled:
+            return appointment, False, False
+        appointment.cancelled = True
+        return appointment, True, True
 
-    def emit(uow: UnitOfWork, before: pb.Appointment, after: pb.Appointment, plan: Plan) -> None:
-        uow.emit(
-            events.APPOINTMENT_CANCELLED,
-            company_id,
-            ev.AppointmentCancelledEvent(appointment=entries.appointment_snapshot(after, plan.type_msg)),
-        )
+    def emit(uow: UnitOfWork, before: Appointment, after: Appointment, plan: Plan) -> None:
+        announce(uow, company_id, _event("cancelled", after, plan))
 
     return await _change_appointment(
-        db, company_id, request.name, change, emit, action="cancelled", allow_conflicts=True, release_slot=True
+        company_id, name, change, emit, once, action="cancelled", allow_conflicts=True, release_slot=True
     )

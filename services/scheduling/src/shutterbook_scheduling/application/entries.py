@@ -1,5 +1,9 @@
 """The steps every booking path shares (staff, online and bulk; sessions and appointments): book
-an entry, change an entry, and what they are made of (conflicts, blocks, numbers, snapshots).
+an entry, change an entry, and what they are made of (conflicts, blocks, numbers, the audit
+records and events). Entries are domain objects (domain/entries.py); rows are made of them and
+read into them by storage/entry_records.py; the events are built at the API edge from the
+domain events the steps pass to `announce` (api/entry_convert.announce_entry), and a staff use
+case's work is run once per its request by the edge's `Once` (api/entry_convert.entry_once).
 
 Both kinds occupy schedules through `calendar_blocks` (one row per block per schedule). A
 booking that overlaps an occupying block on any involved schedule (the types' buffers
@@ -14,27 +18,22 @@ repository's (`storage.entry_repository`).
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from google.protobuf.message import Message
 from sqlalchemy.exc import IntegrityError
 
-from shutterbook.scheduling.v1 import events_pb2 as ev
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations
-from shutterbook_kit.events import EventType
-from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
+from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound
+from shutterbook_kit.idempotency import Refusal
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling import events
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import SOURCE, to_date, ts
 from shutterbook_scheduling.application.conflicts import (
     conflict_error,
     explain_exclusion,
@@ -47,12 +46,18 @@ from shutterbook_scheduling.application.planning import (
     Plan,
     planned_appointment,
     planned_session,
-    tod,
 )
 from shutterbook_scheduling.application.scope import caller_scope
-from shutterbook_scheduling.domain import rules
-from shutterbook_scheduling.domain.setup import Location, SessionStatus
-from shutterbook_scheduling.storage import records
+from shutterbook_scheduling.domain import entries, rules
+from shutterbook_scheduling.domain.entries import (
+    Appointment,
+    AppointmentEvent,
+    EntryEvent,
+    Session,
+    SessionEvent,
+    SessionShown,
+)
+from shutterbook_scheduling.storage import entry_records
 from shutterbook_scheduling.storage.company_repository import CompanyRepository
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
 from shutterbook_scheduling.storage.models import (
@@ -60,7 +65,16 @@ from shutterbook_scheduling.storage.models import (
     SessionRow,
 )
 
-R = TypeVar("R", bound=Message)
+A = TypeVar("A")
+E = TypeVar("E")
+
+# Emits an entry's event (built at the API edge, api/entry_convert.py) for the company, in the
+# unit of work given.
+Announce = Callable[[UnitOfWork, str, EntryEvent], None]
+# A booking step's work, in the unit of work and attempt the edge's `Once` runs it in (once per
+# the request's request_id when it gives one; the answer: the edge's message of the entry).
+Work = Callable[[UnitOfWork, "Attempt"], Awaitable[E]]
+Once = Callable[[Work[E]], Awaitable[A]]
 
 
 @dataclass(frozen=True)
@@ -158,113 +172,33 @@ async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
     raise FailedPrecondition("no free session number near the next number; raise it in the preferences")
 
 
-def session_snapshot(
-    msg: pb.Session, type_msg: Any, status: SessionStatus | None, location: Location | None = None
-) -> ev.SessionSnapshot:
-    snap = ev.SessionSnapshot(
-        session=msg.name,
-        session_number=msg.session_number,
-        client=msg.client,
-        session_type=msg.session_type,
-        session_type_display_name=type_msg.display_name if type_msg is not None else "",
-        description=msg.description,
-        location=msg.location,
-        time_zone=msg.time_zone,
-        price_list_items=list(type_msg.price_list_items) if type_msg is not None else [],
-        auto_create_invoice=bool(type_msg.auto_create_invoice) if type_msg is not None else False,
-        status=msg.status,
-        status_display_name=status.display_name if status is not None else "",
-        booked_online=msg.booked_online,
-    )
-    if location is not None:  # the booked event carries it: billing's documents name the studio
-        snap.location_display_name = location.display_name
-        a = location.address
-        snap.location_address = rules.one_line_address(
-            list(a.address_lines), a.locality, a.administrative_area, a.postal_code
-        )
-    snap.start_time.CopyFrom(msg.start_time)
-    snap.end_time.CopyFrom(msg.end_time)
-    return snap
-
-
-def appointment_snapshot(msg: pb.Appointment, type_msg: Any) -> ev.AppointmentSnapshot:
-    snap = ev.AppointmentSnapshot(
-        appointment=msg.name,
-        appointment_type=msg.appointment_type,
-        appointment_type_display_name=type_msg.display_name if type_msg is not None else "",
-        client=msg.client,
-        session=msg.session,
-        description=msg.description,
-        location=msg.location,
-        time_zone=msg.time_zone,
-        schedules=list(msg.schedules),
-        price_list_items=list(type_msg.price_list_items) if type_msg is not None else [],
-        auto_create_invoice=bool(type_msg.auto_create_invoice) if type_msg is not None else False,
-    )
-    snap.start_time.CopyFrom(msg.start_time)
-    snap.end_time.CopyFrom(msg.end_time)
-    return snap
-
-
-def emit_rescheduled(uow: UnitOfWork, company_id: str, subject: EventType[Any], event: Any, before: Any) -> None:
-    """Emit a session's or appointment's rescheduled event with its times before the move."""
-    event.previous_start_time.CopyFrom(before.start_time)
-    event.previous_end_time.CopyFrom(before.end_time)
-    uow.emit(subject, company_id, event)
-
-
 def buffers(type_msg: Any) -> tuple[int, int]:
     return (type_msg.buffer_before_minutes, type_msg.buffer_after_minutes)
 
 
-def apply_plan_to_session(msg: pb.Session, plan: Plan) -> None:
+def apply_plan_to_session(session: Session, plan: Plan) -> None:
     """Fill the output fields the plan decides: UTC times, the blocks, defaulted ends."""
-    msg.time_zone = plan.location.time_zone
-    msg.start_time.CopyFrom(ts(plan.start))
-    msg.end_time.CopyFrom(ts(plan.end))
-    if not msg.use_advanced_calendar:
-        block = plan.blocks[0]
-        msg.end.CopyFrom(tod(block.local_end))
-        del msg.time_blocks[:]
-        msg.time_blocks.append(
-            pb.TimeBlock(
-                date=to_date(block.local_date),
-                start=tod(block.local_start),
-                end=tod(block.local_end),
-                schedules=[f"schedules/{s}" for s in block.schedule_ids],
-                location=msg.location,
-                start_time=ts(block.start),
-                end_time=ts(block.end),
-            )
-        )
-    else:
-        for block, out in zip(plan.blocks, msg.time_blocks, strict=True):
-            out.end.CopyFrom(tod(block.local_end))
-            out.location = f"locations/{block.location_id}"
-            out.start_time.CopyFrom(ts(block.start))
-            out.end_time.CopyFrom(ts(block.end))
-        msg.session_date.CopyFrom(to_date(plan.blocks[0].local_date))
-        msg.start.CopyFrom(tod(plan.blocks[0].local_start))
-        msg.end.CopyFrom(tod(plan.blocks[-1].local_end))
+    entries.place_session(session, plan.location.time_zone, plan.blocks)
 
 
-def store_session(row: SessionRow, msg: pb.Session, plan: Plan) -> None:
+def store_session(row: SessionRow, session: Session, plan: Plan) -> None:
     now = utcnow()
-    msg.update_time.CopyFrom(ts(now))
-    records.write_session(row, msg)
+    session.update_time = now
+    entry_records.write_session(row, session)
     row.start_at = plan.start
     row.end_at = plan.end
     # A new reminder instant (other minutes, another start) is a new reminder, emitted anew;
     # hold and cancel only keep it from being claimed (the claim skips them).
-    reminder = rules.reminder_instant(plan.start, msg.reminder_minutes if msg.HasField("reminder_minutes") else None)
+    reminder = entries.reminder_at(plan.start, session)
     if reminder != row.reminder_at:
         row.reminder_at = reminder
         row.reminder_emitted_at = None
-        msg.ClearField("reminder_emit_time")
+        session.reminder_emit_time = None
     row.updated_at = now
 
 
-async def resolve_status(uow: UnitOfWork, company_id: str, msg: pb.Session, plan: Plan) -> SessionStatus:
+async def resolve_status(uow: UnitOfWork, company_id: str, session: Session, plan: Plan) -> Any:
+    """The session's status: the one it names (planned), its type's default, or the company's."""
     if plan.status is not None:
         return plan.status
     if plan.type_msg.default_status:
@@ -272,8 +206,7 @@ async def resolve_status(uow: UnitOfWork, company_id: str, msg: pb.Session, plan
             uow, setup.STATUSES, company_id, plan.type_msg.default_status.removeprefix("sessionStatuses/")
         )
         if found is not None:
-            status: SessionStatus = found
-            return status
+            return found
     return await setup.ensure_default_status(uow, company_id)
 
 
@@ -285,22 +218,22 @@ async def load_session(uow: UnitOfWork, company_id: str, name: str, *, lock: boo
     return row
 
 
-def session_from_row(row: SessionRow) -> pb.Session:
-    return records.session_message(row)
+def session_from_row(row: SessionRow) -> Session:
+    return entry_records.session_of(row)
 
 
-def apply_plan_to_appointment(msg: pb.Appointment, plan: Plan) -> None:
-    block = plan.blocks[0]
-    msg.time_zone = plan.location.time_zone
-    msg.start_time.CopyFrom(ts(block.start))
-    msg.end_time.CopyFrom(ts(block.end))
-    msg.end.CopyFrom(tod(block.local_end))
+def appointment_from_row(row: AppointmentRow) -> Appointment:
+    return entry_records.appointment_of(row)
 
 
-def store_appointment(row: AppointmentRow, msg: pb.Appointment, plan: Plan) -> None:
+def apply_plan_to_appointment(appointment: Appointment, plan: Plan) -> None:
+    entries.place_appointment(appointment, plan.location.time_zone, plan.blocks[0])
+
+
+def store_appointment(row: AppointmentRow, appointment: Appointment, plan: Plan) -> None:
     now = utcnow()
-    msg.update_time.CopyFrom(ts(now))
-    records.write_appointment(row, msg)
+    appointment.update_time = now
+    entry_records.write_appointment(row, appointment)
     row.start_at = plan.start
     row.end_at = plan.end
     row.updated_at = now
@@ -318,60 +251,80 @@ async def load_appointment(uow: UnitOfWork, company_id: str, name: str, *, lock:
 # --- book an entry, change an entry (staff, online and bulk alike) ---------------------------
 
 
+def shown(session: Session, plan: Plan, status: Any, *, location: bool = False) -> SessionShown:
+    """The session as its events show it (a copy: the event is the session as it is now)."""
+    return SessionShown(copy.deepcopy(session), plan.type_msg, status, plan.location if location else None)
+
+
+def previous_times(before: Session | Appointment) -> tuple[Any, Any]:
+    """A rescheduled event's times before the move."""
+    return (before.start_time, before.end_time)
+
+
 async def book_session(
-    uow: UnitOfWork, company_id: str, msg: pb.Session, plan: Plan, *, session_id: str, allow_conflicts: bool
-) -> SessionStatus:
+    uow: UnitOfWork,
+    company_id: str,
+    session: Session,
+    plan: Plan,
+    announce: Announce,
+    *,
+    session_id: str,
+    allow_conflicts: bool,
+) -> Any:
     """Book a planned session: its status and due date, who and when, its blocks (conflicts
-    checked unless allowed), its number (given and free, or the next one), the row, the event."""
+    checked unless allowed), its number (given and free, or the next one), the row, the event
+    (`announce`d). Returns its status."""
     now = utcnow()
-    status = await resolve_status(uow, company_id, msg, plan)
-    msg.status = status.name
-    if not msg.HasField("status_due_date"):
-        msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
-    msg.name = f"sessions/{session_id}"
-    msg.booked_by = tenancy.current().caller
-    msg.booked_on.CopyFrom(ts(now))
-    msg.create_time.CopyFrom(ts(now))
-    apply_plan_to_session(msg, plan)
+    status = await resolve_status(uow, company_id, session, plan)
+    session.status = status.name
+    if session.status_due_date is None:
+        session.status_due_date = entries.due_date(plan.blocks[0].local_date, status.due_in_days)
+    session.name = f"sessions/{session_id}"
+    session.booked_by = tenancy.current().caller
+    session.booked_on = now
+    session.create_time = now
+    apply_plan_to_session(session, plan)
     booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts, new=True)
     await write_blocks(uow, company_id, SESSION, session_id, plan, booked)
-    if msg.session_number:
-        if await number_taken(uow, company_id, msg.session_number, session_id):
+    if session.session_number:
+        if await number_taken(uow, company_id, session.session_number, session_id):
             raise AlreadyExists(
-                f"session number {msg.session_number} is already taken",
+                f"session number {session.session_number} is already taken",
                 metadata={"field": "session.session_number"},
             )
     else:
-        msg.session_number = await next_session_number(uow, company_id)
+        session.session_number = await next_session_number(uow, company_id)
     row = SessionRow(id=session_id, company_id=company_id, created_at=now, reminder_at=None)
-    store_session(row, msg, plan)
+    store_session(row, session, plan)
     EntryRepository(uow).add(row)
     await flush(uow)
-    uow.audit(company_id, msg.name, "booked", after=msg)
-    uow.emit(
-        events.SESSION_BOOKED,
-        company_id,
-        ev.SessionBookedEvent(session=session_snapshot(msg, plan.type_msg, status, plan.location)),
-    )
+    uow.audit(company_id, session.name, "booked", after=entries.session_record(session))
+    announce(uow, company_id, SessionEvent("booked", shown(session, plan, status, location=True)))
     return status
 
 
 async def change_session_entry(
-    uow: UnitOfWork, company_id: str, row: SessionRow, msg: pb.Session, plan: Plan, change: EntryChange
-) -> SessionStatus:
+    uow: UnitOfWork, company_id: str, row: SessionRow, session: Session, plan: Plan, change: EntryChange
+) -> Any:
     """Store a changed session as `change` says: the plan's times, its blocks, its status, its
-    audit entry from the row as it was."""
-    before = records.session_message(row)
-    status = await resolve_status(uow, company_id, msg, plan)
+    audit entry from the row as it was. Returns its status."""
+    before = entry_records.session_of(row)
+    status = await resolve_status(uow, company_id, session, plan)
     if change.restatus:
-        msg.status = status.name
-        msg.status_due_date.CopyFrom(to_date(rules.status_due_date(plan.blocks[0].local_date, status.due_in_days)))
-    apply_plan_to_session(msg, plan)
+        session.status = status.name
+        session.status_due_date = entries.due_date(plan.blocks[0].local_date, status.due_in_days)
+    apply_plan_to_session(session, plan)
     if change.blocks:
         await write_blocks(uow, company_id, SESSION, row.id, plan, change)
-    store_session(row, msg, plan)
+    store_session(row, session, plan)
     await flush(uow)
-    uow.audit(company_id, msg.name, change.action, before=before, after=msg)
+    uow.audit(
+        company_id,
+        session.name,
+        change.action,
+        before=entries.session_record(before),
+        after=entries.session_record(session),
+    )
     return status
 
 
@@ -379,136 +332,109 @@ async def replan_session(
     uow: UnitOfWork,
     company_id: str,
     row: SessionRow,
-    msg: pb.Session,
+    session: Session,
     change: EntryChange,
     *,
     participants: bool = False,
     attempt: Attempt | None = None,
-) -> tuple[Plan, SessionStatus]:
+) -> tuple[Plan, Any]:
     """The one step storing a changed session (staff, online and picture day alike): planned
-    anew (its participants checked when `participants`), the plan told to `attempt`, stored."""
-    plan = await planned_session(uow, company_id, msg, creating=False, participants=participants)
+    anew (its participants checked when `participants`), the plan told to `attempt`, stored.
+    Returns the plan and the session's status."""
+    plan = await planned_session(uow, company_id, session, creating=False, participants=participants)
     if attempt is not None:
         attempt.planned(plan, row.id)
-    return plan, await change_session_entry(uow, company_id, row, msg, plan, change)
+    return plan, await change_session_entry(uow, company_id, row, session, plan, change)
 
 
 async def book_appointment(
-    uow: UnitOfWork, company_id: str, msg: pb.Appointment, plan: Plan, *, appointment_id: str, allow_conflicts: bool
+    uow: UnitOfWork,
+    company_id: str,
+    appointment: Appointment,
+    plan: Plan,
+    announce: Announce,
+    *,
+    appointment_id: str,
+    allow_conflicts: bool,
 ) -> None:
     """Book a planned appointment: who and when, its blocks (conflicts checked unless
-    allowed), the row, the event."""
+    allowed), the row, the event (`announce`d)."""
     now = utcnow()
-    msg.name = f"appointments/{appointment_id}"
-    msg.booked_by = tenancy.current().caller
-    msg.create_time.CopyFrom(ts(now))
+    appointment.name = f"appointments/{appointment_id}"
+    appointment.booked_by = tenancy.current().caller
+    appointment.create_time = now
     row = AppointmentRow(id=appointment_id, company_id=company_id, created_at=now)
     booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts, new=True)
-    await change_appointment_entry(uow, company_id, row, msg, plan, booked)
-    uow.emit(
-        events.APPOINTMENT_BOOKED,
-        company_id,
-        ev.AppointmentBookedEvent(appointment=appointment_snapshot(msg, plan.type_msg)),
-    )
+    await change_appointment_entry(uow, company_id, row, appointment, plan, booked)
+    announce(uow, company_id, AppointmentEvent("booked", copy.deepcopy(appointment), plan.type_msg))
 
 
 async def change_appointment_entry(
-    uow: UnitOfWork, company_id: str, row: AppointmentRow, msg: pb.Appointment, plan: Plan, change: EntryChange
+    uow: UnitOfWork, company_id: str, row: AppointmentRow, appointment: Appointment, plan: Plan, change: EntryChange
 ) -> None:
     """Store an appointment as `change` says (action "booked": a row to add): the plan's
     times, its blocks, its audit entry."""
     new = change.action == "booked"
-    before = None if new else records.appointment_message(row)
-    apply_plan_to_appointment(msg, plan)
+    before = None if new else entries.appointment_record(entry_records.appointment_of(row))
+    apply_plan_to_appointment(appointment, plan)
     if change.blocks:
         await write_blocks(uow, company_id, APPOINTMENT, row.id, plan, change)
-    store_appointment(row, msg, plan)
+    store_appointment(row, appointment, plan)
     if new:
         EntryRepository(uow).add(row)
     await flush(uow)
-    uow.audit(company_id, msg.name, change.action, before=before, after=msg)
+    uow.audit(company_id, appointment.name, change.action, before=before, after=entries.appointment_record(appointment))
 
 
 async def replan_appointment(
     uow: UnitOfWork,
     company_id: str,
     row: AppointmentRow,
-    msg: pb.Appointment,
+    appointment: Appointment,
     change: EntryChange,
     *,
     attempt: Attempt | None = None,
 ) -> Plan:
     """The one step storing a changed appointment: planned anew, the plan told to `attempt`,
     stored."""
-    plan = await planned_appointment(uow, company_id, msg, creating=False)
+    plan = await planned_appointment(uow, company_id, appointment, creating=False)
     if attempt is not None:
         attempt.planned(plan, row.id)
-    await change_appointment_entry(uow, company_id, row, msg, plan, change)
+    await change_appointment_entry(uow, company_id, row, appointment, plan, change)
     return plan
 
 
-async def run_booking(
-    db: Database,
-    company_id: str,
-    response_type: type[R],
-    work: Callable[[UnitOfWork, Attempt], Awaitable[R]],
-    *,
-    scope: str = "",
-    request: Message | None = None,
-    request_id: str = "",
-) -> R:
-    """Run a booking step in a unit of work: once per request_id when a request gives one
-    (AIP-155, a twin racing it gets its result), and a database refusal of the blocks the step
-    planned (see `Attempt`) answered like the conflict check."""
-    if request is not None:
-        v = Violations()
-        validate_request_id(request_id, v)
-        v.raise_if_any()
-    attempt = Attempt()
-    return await run_idempotent(
-        db,
-        company_id=company_id,
-        scope=scope,
-        request=request if request is not None else response_type(),
-        request_id=request_id if request is not None else "",
-        response_type=response_type,
-        work=lambda uow: work(uow, attempt),
-        source=SOURCE,
-        refusal=conflict_refusal(db, company_id, attempt),
-    )
+async def create_session(
+    company_id: str, session: Session, allow_conflicts: bool, announce: Announce, once: Once[Session, A]
+) -> A:
+    """Staff book a session (its output-only fields already left out at the edge; once per the
+    request's request_id, conflicts checked unless allowed): planned as new (its client and
+    participants checked), booked under a new id."""
 
-
-# Fields of a Session / Appointment only the service sets: a create request's are ignored.
-SESSION_OUTPUT_ONLY = (
-    *("name", "start_time", "end_time", "booked_by", "booked_on", "on_hold", "cancelled"),
-    *("reminder_emit_time", "create_time", "update_time", "time_zone", "booked_online"),
-)
-APPOINTMENT_OUTPUT_ONLY = ("name", "start_time", "end_time", "cancelled", "booked_by", "create_time", "update_time")
-
-
-async def create_entry(
-    db: Database, company_id: str, request: Any, given: pb.Session | pb.Appointment, scope: str
-) -> Any:
-    """Staff book a session or an appointment (`given`, from `request`: once per its
-    request_id, conflicts checked unless it allows them): the entry without its output-only
-    fields, planned as new (a session's client and participants checked), booked under a new id."""
-
-    async def work(uow: UnitOfWork, attempt: Attempt) -> Any:
-        entry = type(given).FromString(given.SerializeToString())
-        for name in SESSION_OUTPUT_ONLY if isinstance(entry, pb.Session) else APPOINTMENT_OUTPUT_ONLY:
-            entry.ClearField(name)  # type: ignore[arg-type]
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Session:
+        entry = copy.deepcopy(session)
         entry_id = str(uuid.uuid4())
-        allow = bool(request.allow_conflicts)
-        if isinstance(entry, pb.Session):
-            plan = await planned_session(uow, company_id, entry, creating=True, participants=True)
-            attempt.planned(plan, entry_id)
-            await book_session(uow, company_id, entry, plan, session_id=entry_id, allow_conflicts=allow)
-        else:
-            plan = await planned_appointment(uow, company_id, entry, creating=True)
-            attempt.planned(plan, entry_id)
-            await book_appointment(uow, company_id, entry, plan, appointment_id=entry_id, allow_conflicts=allow)
+        plan = await planned_session(uow, company_id, entry, creating=True, participants=True)
+        attempt.planned(plan, entry_id)
+        await book_session(uow, company_id, entry, plan, announce, session_id=entry_id, allow_conflicts=allow_conflicts)
         return entry
 
-    return await run_booking(
-        db, company_id, type(given), work, scope=scope, request=request, request_id=request.request_id
-    )
+    return await once(work)
+
+
+async def create_appointment(
+    company_id: str, appointment: Appointment, allow_conflicts: bool, announce: Announce, once: Once[Appointment, A]
+) -> A:
+    """Staff book an appointment (as `create_session`): planned as new, booked under a new id."""
+
+    async def work(uow: UnitOfWork, attempt: Attempt) -> Appointment:
+        entry = copy.deepcopy(appointment)
+        entry_id = str(uuid.uuid4())
+        plan = await planned_appointment(uow, company_id, entry, creating=True)
+        attempt.planned(plan, entry_id)
+        await book_appointment(
+            uow, company_id, entry, plan, announce, appointment_id=entry_id, allow_conflicts=allow_conflicts
+        )
+        return entry
+
+    return await once(work)

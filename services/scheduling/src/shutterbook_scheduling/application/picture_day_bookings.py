@@ -113,7 +113,7 @@ async def book(
     member_ids = [rules.member_id(c) for c in children]
     await take_children(uow, day.id, client_id, member_ids, booking_id)
     session_id, session = await picture_day_sessions.book_session_for(
-        uow, attempt, company_id, day, client_id, slot, children
+        uow, attempt, announce, company_id, day, client_id, slot, children
     )
     booking = rules.Booking(booking_id, day.id, client_id, slot.id, tuple(children), session_id, False, utcnow())
     await PictureDayRepository(uow).add_booking(company_id, booking)

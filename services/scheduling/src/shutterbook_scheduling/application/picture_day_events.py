@@ -7,8 +7,8 @@ session; these add what the family's email shows: the children and the picture d
 The use cases gather what the event says as a `BookingEvent` (plain Python); the event's
 message is the API edge's: it passes `announce` down (`picture_day_convert.announce_booking`)
 and the steps call it in their unit of work, as the company's use cases do. The session's
-snapshot is the one the session's own events carry (`entries.session_snapshot`), passed
-through untouched."""
+shown as the session's own events show it (`entries.shown`), passed through untouched. The
+same `announce` emits the session's own events on a picture day's steps (an `EntryEvent`)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain import picture_days as rules
+from shutterbook_scheduling.domain.entries import EntryEvent
 from shutterbook_scheduling.storage.picture_day_repository import PictureDayRepository
 
 S = TypeVar("S")
@@ -45,8 +46,9 @@ class BookingEvent(Generic[S]):
     previous: tuple[datetime, datetime] | None = None  # (start, end)
 
 
-# Emits the booking's event (built at the edge) for the company, in the unit of work given.
-Announce = Callable[[UnitOfWork, str, BookingEvent[Any]], None]
+# Emits the booking's event, or its session's own (built at the edge), for the company, in the
+# unit of work given.
+Announce = Callable[[UnitOfWork, str, "BookingEvent[Any] | EntryEvent"], None]
 
 
 async def _children(uow: UnitOfWork, day: rules.PictureDay, row: rules.Booking) -> tuple[str, ...]:

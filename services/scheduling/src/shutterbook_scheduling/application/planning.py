@@ -1,5 +1,7 @@
-"""Planning a session or appointment: from its message (wall-clock input in the location's zone) to
-the blocks it occupies, with every bad field named.
+"""Planning a session or appointment: from the entry (domain/entries.py: wall-clock input in the
+location's zone, references as given) to the blocks it occupies, with every bad field named.
+
+The studio's setup (locations, schedules, types, statuses) is read through `setup` as it is.
 """
 
 from __future__ import annotations
@@ -8,14 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import read_date, read_time
-from shutterbook_scheduling.domain import rules, times
-from shutterbook_scheduling.domain.setup import AppointmentType, Location, SessionStatus, SessionType
+from shutterbook_scheduling.domain import entries, rules, times
+from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, PlannedBlock, Session
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.setup_usage import TIME_OFF
@@ -26,24 +26,15 @@ SESSION = "session"
 APPOINTMENT = "appointment"
 
 
-@dataclass(frozen=True)
-class PlannedBlock:
-    index: int
-    location_id: str
-    schedule_ids: list[str]
-    start: datetime
-    end: datetime
-    local_date: date
-    local_start: time
-    local_end: time
-
-
 @dataclass
 class Plan:
-    location: Location
+    """Where the entry is (its location, as read), its type and (a session's, when it names one)
+    status, the blocks it occupies, its client's id."""
+
+    location: Any
     type_msg: Any
     blocks: list[PlannedBlock]
-    status: SessionStatus | None = None
+    status: Any = None
     client_id: str = ""
 
     @property
@@ -55,8 +46,22 @@ class Plan:
         return max(b.end for b in self.blocks)
 
 
-def tod(value: time) -> pb.TimeOfDay:
-    return pb.TimeOfDay(hours=value.hour, minutes=value.minute)
+def read_day(value: Day | None, path: str, v: Violations, *, required: bool = True) -> date | None:
+    """A given date (`entries.read_day`), its problem added to `v`."""
+    problems: dict[str, str] = {}
+    found = entries.read_day(value, path, problems, required=required)
+    for field, problem in problems.items():
+        v.add(field, problem)
+    return found
+
+
+def read_clock(value: Clock | None, path: str, v: Violations) -> time | None:
+    """A given time of day (`entries.read_clock`), its problem added to `v`."""
+    problems: dict[str, str] = {}
+    found = entries.read_clock(value, path, problems)
+    for field, problem in problems.items():
+        v.add(field, problem)
+    return found
 
 
 async def _plan_block(
@@ -64,11 +69,11 @@ async def _plan_block(
     company_id: str,
     *,
     path: str,
-    day_msg: Any,
-    start_msg: pb.TimeOfDay,
-    end_msg: pb.TimeOfDay | None,
+    day: Day | None,
+    start: Clock | None,
+    end: Clock | None,
     duration_minutes: int,
-    location: Location,
+    location: Any,
     schedule_refs: list[tuple[str, str, int | None]],
     index: int,
     v: Violations,
@@ -76,11 +81,11 @@ async def _plan_block(
 ) -> PlannedBlock | None:
     """One block: local date and wall-clock times read in the location's zone."""
     tz = times.zone(location.time_zone)
-    day = read_date(day_msg, f"{path}{date_field}", v)
-    start_clock = read_time(start_msg, f"{path}start", v)
+    local_day = read_day(day, f"{path}{date_field}", v)
+    start_clock = read_clock(start, f"{path}start", v)
     end_clock: time | None = None
-    if end_msg is not None:
-        end_clock = read_time(end_msg, f"{path}end", v)
+    if end is not None:
+        end_clock = read_clock(end, f"{path}end", v)
     schedule_ids: list[str] = []
     location_id = location.name.removeprefix("locations/")
     for ref, ref_path, kind in schedule_refs:
@@ -93,31 +98,31 @@ async def _plan_block(
         elif schedule.location != location.name:
             v.add(ref_path, f"{ref} is a schedule of another location")
         elif kind is not None and schedule.kind != kind:
-            wanted = "a staff" if kind == pb.SCHEDULE_KIND_STAFF else "a resource"
+            wanted = "a staff" if kind == entries.STAFF_SCHEDULE else "a resource"
             v.add(ref_path, f"{ref} is not {wanted} schedule")
         elif schedule_id in schedule_ids:
             v.add(ref_path, f"{ref} is listed twice")
         else:
             schedule_ids.append(schedule_id)
-    if day is None or start_clock is None or (end_msg is not None and end_clock is None):
+    if local_day is None or start_clock is None or (end is not None and end_clock is None):
         return None
     try:
-        planned = times.plan_times(day, start_clock, end_clock, duration_minutes, tz)
+        planned = times.plan_times(local_day, start_clock, end_clock, duration_minutes, tz)
     except times.WallClockProblem as problem:
         v.add(f"{path}{problem.field}", str(problem))
         return None
-    start, end, end_clock = planned.start, planned.end, planned.end_clock
-    return PlannedBlock(index, location_id, schedule_ids, start, end, day, start_clock, end_clock)
+    start_at, end_at, end_clock = planned.start, planned.end, planned.end_clock
+    return PlannedBlock(index, location_id, schedule_ids, start_at, end_at, local_day, start_clock, end_clock)
 
 
 async def _plan_one_block(
     uow: UnitOfWork,
     company_id: str,
-    msg: pb.Session | pb.Appointment,
+    entry: Session | Appointment,
     p: str,
     date_field: str,
     duration_minutes: int,
-    location: Location,
+    location: Any,
     refs: list[tuple[str, str, int | None]],
     v: Violations,
 ) -> PlannedBlock | None:
@@ -127,9 +132,9 @@ async def _plan_one_block(
         uow,
         company_id,
         path=f"{p}.",
-        day_msg=getattr(msg, date_field),
-        start_msg=msg.start,
-        end_msg=msg.end if msg.HasField("end") else None,
+        day=entry.session_date if isinstance(entry, Session) else entry.appointment_date,
+        start=entry.start,
+        end=entry.end,
         duration_minutes=duration_minutes,
         location=location,
         schedule_refs=refs,
@@ -139,9 +144,8 @@ async def _plan_one_block(
     )
 
 
-async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> Location | None:
-    found: Location | None = await setup.load_reference(uow, setup.LOCATIONS, company_id, name, path, v)
-    return found
+async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> Any:
+    return await setup.load_reference(uow, setup.LOCATIONS, company_id, name, path, v)
 
 
 async def known_client(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> str | None:
@@ -167,9 +171,9 @@ async def _check_participants(
 
 
 async def plan_session(
-    uow: UnitOfWork, company_id: str, msg: pb.Session, v: Violations, *, creating: bool, participants: bool
+    uow: UnitOfWork, company_id: str, msg: Session, v: Violations, *, creating: bool, participants: bool
 ) -> Plan | None:
-    """Resolve and validate a complete Session message; violations are named `session.*`.
+    """Resolve and validate a complete session; violations are named `session.*`.
 
     The client is checked when creating (it must be known, not deleted or merged away);
     participants when creating or when they change (a merge may have re-pointed the client).
@@ -179,33 +183,19 @@ async def plan_session(
         client_id = await known_client(uow, company_id, msg.client, f"{p}.client", v)
     else:
         client_id = msg.client.removeprefix("clients/")
-    type_msg: SessionType | None = await setup.load_reference(
+    type_msg = await setup.load_reference(
         uow, setup.SESSION_TYPES, company_id, msg.session_type, f"{p}.session_type", v
     )
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
     if client_id is not None and participants:
         await _check_participants(uow, company_id, client_id, list(msg.participants), f"{p}.participants", v)
-    if msg.HasField("reminder_minutes") and not 0 <= msg.reminder_minutes <= rules.MAX_REMINDER_MINUTES:
-        v.add(f"{p}.reminder_minutes", f"must be 0 to {rules.MAX_REMINDER_MINUTES} minutes")
-    if len(msg.description) > 2000:
-        v.add(f"{p}.description", "must be at most 2000 characters")
-    if len(msg.file_number) > 100:
-        v.add(f"{p}.file_number", "must be at most 100 characters")
-    if len(msg.notes) > 10_000:
-        v.add(f"{p}.notes", "must be at most 10,000 characters")
-    if msg.session_number and (
-        len(msg.session_number) > rules.MAX_SESSION_NUMBER_LENGTH
-        or not msg.session_number.isprintable()
-        or msg.session_number != msg.session_number.strip()
-    ):
-        v.add(f"{p}.session_number", "must be 1 to 40 printable characters without surrounding spaces")
-    if msg.camera_room and msg.camera_room_text:
-        v.add(f"{p}.camera_room_text", "give a camera room schedule or free text, not both")
-    status: SessionStatus | None = None
+    for field, problem in entries.session_field_problems(msg).items():
+        v.add(f"{p}.{field}", problem)
+    status: Any = None
     if msg.status:
         status = await setup.load_reference(uow, setup.STATUSES, company_id, msg.status, f"{p}.status", v)
-    if msg.HasField("status_due_date"):
-        read_date(msg.status_due_date, f"{p}.status_due_date", v, required=False)
+    if msg.status_due_date is not None:
+        read_day(msg.status_due_date, f"{p}.status_due_date", v, required=False)
     if location is None or type_msg is None:
         return None
     duration = type_msg.default_duration_minutes
@@ -215,7 +205,7 @@ async def plan_session(
             v.add(f"{p}.time_blocks", "at least one block is required with advanced calendar options")
         for i, block in enumerate(msg.time_blocks):
             bp = f"{p}.time_blocks[{i}]."
-            block_location: Location | None = location
+            block_location: Any = location
             if block.location and block.location != location.name:
                 block_location = await _location(uow, company_id, block.location, f"{bp}location", v)
                 if block_location is None:
@@ -225,9 +215,9 @@ async def plan_session(
                 uow,
                 company_id,
                 path=bp,
-                day_msg=block.date,
-                start_msg=block.start,
-                end_msg=block.end if block.HasField("end") else None,
+                day=block.date,
+                start=block.start,
+                end=block.end,
                 duration_minutes=duration,
                 location=block_location,
                 schedule_refs=[(ref, f"{bp}schedules[{j}]", None) for j, ref in enumerate(block.schedules)],
@@ -238,15 +228,15 @@ async def plan_session(
             if planned is not None:
                 blocks.append(planned)
     else:
-        if msg.time_blocks and not all(b.HasField("start_time") for b in msg.time_blocks):
+        if msg.time_blocks and not all(b.start_time is not None for b in msg.time_blocks):
             v.add(f"{p}.time_blocks", "are only given with use_advanced_calendar")
         refs: list[tuple[str, str, int | None]] = []
         if msg.photographer:
-            refs.append((msg.photographer, f"{p}.photographer", pb.SCHEDULE_KIND_STAFF))
+            refs.append((msg.photographer, f"{p}.photographer", entries.STAFF_SCHEDULE))
         if msg.assistant:
-            refs.append((msg.assistant, f"{p}.assistant", pb.SCHEDULE_KIND_STAFF))
+            refs.append((msg.assistant, f"{p}.assistant", entries.STAFF_SCHEDULE))
         if msg.camera_room:
-            refs.append((msg.camera_room, f"{p}.camera_room", pb.SCHEDULE_KIND_RESOURCE))
+            refs.append((msg.camera_room, f"{p}.camera_room", entries.RESOURCE_SCHEDULE))
         planned = await _plan_one_block(uow, company_id, msg, p, "session_date", duration, location, refs, v)
         if planned is not None:
             blocks.append(planned)
@@ -256,10 +246,12 @@ async def plan_session(
 
 
 async def plan_appointment(
-    uow: UnitOfWork, company_id: str, msg: pb.Appointment, v: Violations, *, creating: bool
+    uow: UnitOfWork, company_id: str, msg: Appointment, v: Violations, *, creating: bool
 ) -> Plan | None:
+    """Resolve and validate a complete appointment; violations are named `appointment.*`. A
+    new appointment linked to a session takes the session's client."""
     p = "appointment"
-    type_msg: AppointmentType | None = await setup.load_reference(
+    type_msg = await setup.load_reference(
         uow, setup.APPOINTMENT_TYPES, company_id, msg.appointment_type, f"{p}.appointment_type", v
     )
     client_id = msg.client.removeprefix("clients/")
@@ -277,10 +269,8 @@ async def plan_appointment(
         client_id = await known_client(uow, company_id, msg.client, f"{p}.client", v) or ""
     elif not msg.client and type_msg is not None and type_msg.linked:
         v.add(f"{p}.client", "this appointment type is linked to a client")
-    if msg.HasField("reminder_minutes") and not 0 <= msg.reminder_minutes <= rules.MAX_REMINDER_MINUTES:
-        v.add(f"{p}.reminder_minutes", f"must be 0 to {rules.MAX_REMINDER_MINUTES} minutes")
-    if len(msg.description) > 2000:
-        v.add(f"{p}.description", "must be at most 2000 characters")
+    for field, problem in entries.appointment_field_problems(msg).items():
+        v.add(f"{p}.{field}", problem)
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
     if location is None or type_msg is None:
         return None
@@ -294,24 +284,13 @@ async def plan_appointment(
     return Plan(location=location, type_msg=type_msg, blocks=[planned], client_id=client_id)
 
 
-def take_new_times(msg: Any, request: Any, date_field: str) -> None:
-    """A reschedule request's wall-clock times on the entry: the date (`date_field` in both),
-    start, and end (cleared when the request gives none: the type's duration decides)."""
-    getattr(msg, date_field).CopyFrom(getattr(request, date_field))
-    msg.start.CopyFrom(request.start)
-    if request.HasField("end"):
-        msg.end.CopyFrom(request.end)
-    else:
-        msg.ClearField("end")
-
-
 def entry_name(kind: str, entry_id: str) -> str:
     """The resource a block belongs to: a session, an appointment, or (time off) its schedule."""
     return f"schedules/{entry_id}" if kind == TIME_OFF else f"{kind}s/{entry_id}"
 
 
 async def planned_session(
-    uow: UnitOfWork, company_id: str, msg: pb.Session, *, creating: bool, participants: bool
+    uow: UnitOfWork, company_id: str, msg: Session, *, creating: bool, participants: bool
 ) -> Plan:
     """plan_session, raising INVALID_ARGUMENT with every bad field."""
     violations = Violations()
@@ -321,7 +300,7 @@ async def planned_session(
     return plan
 
 
-async def planned_appointment(uow: UnitOfWork, company_id: str, msg: pb.Appointment, *, creating: bool) -> Plan:
+async def planned_appointment(uow: UnitOfWork, company_id: str, msg: Appointment, *, creating: bool) -> Plan:
     """plan_appointment, raising INVALID_ARGUMENT with every bad field."""
     violations = Violations()
     plan = await plan_appointment(uow, company_id, msg, violations, creating=creating)

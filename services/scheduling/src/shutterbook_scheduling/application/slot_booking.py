@@ -6,15 +6,11 @@ moving a booking to another slot. Holds themselves: see `holds`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from google.protobuf.message import Message
-
 from shutterbook.scheduling.v1 import online_pb2 as opb
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_kit.db import Database
 from shutterbook_kit.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -22,21 +18,17 @@ from shutterbook_kit.errors import (
     InvalidArgument,
     Violations,
 )
-from shutterbook_kit.events import EventType
 from shutterbook_kit.resource_names import is_canonical_uuid, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
-from shutterbook_scheduling.application.common import to_date
-from shutterbook_scheduling.application.entries import emit_rescheduled
+from shutterbook_scheduling.application.entries import A, Announce
 from shutterbook_scheduling.application.holds import (
     Holding,
-    R,
     auto_remove,
     load_hold,
     require_known_client,
     require_request_id,
-    run_online,
     take_hold,
     take_slot,
 )
@@ -51,9 +43,9 @@ from shutterbook_scheduling.application.slot_state import (
     why_not_open,
 )
 from shutterbook_scheduling.domain import times
+from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, EntryEvent, Session
 from shutterbook_scheduling.domain.holds import shown_state
 from shutterbook_scheduling.domain.online_slots import hold_is_live
-from shutterbook_scheduling.domain.setup import Location
 from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
@@ -135,26 +127,47 @@ async def slot_to_book(
     return slot, hold
 
 
+E = TypeVar("E")
+# An online step's work, in the unit of work the edge's `OnlineOnce` runs it in (once per the
+# request's request_id; the answer: the edge's message of what the work returns), with the
+# name of the slot a database refusal is answered for.
+OnlineWork = Callable[[UnitOfWork], Awaitable[E]]
+OnlineOnce = Callable[[OnlineWork[E], Callable[[], str]], Awaitable[A]]
+
+
+@dataclass(frozen=True)
+class OnlineBooking:
+    """A BookOnline or BookAppointmentOnline request, read: the hold or the time slot booked,
+    the client, the caller's request id, the id it gives the new session or appointment (and
+    that id's field), the description and (a session's) participants."""
+
+    hold: str
+    time_slot: str
+    client: str
+    request_id: str
+    entry_id: str
+    entry_id_field: str
+    description: str
+    participants: tuple[str, ...] = ()
+
+
 async def run_online_booking(
-    db: Database,
     company_id: str,
-    scope: str,
-    request: opb.BookOnlineRequest | opb.BookAppointmentOnlineRequest,
-    new_id: tuple[str, str],
-    response_type: type[R],
-    book: Callable[[UnitOfWork, TimeSlotRow, SlotHoldRow, str, datetime], Awaitable[R]],
+    request: OnlineBooking,
+    book: Callable[[UnitOfWork, TimeSlotRow, SlotHoldRow, str, datetime], Awaitable[E]],
     holds: Holding,
+    once: OnlineOnce[E, A],
     *,
     appointment: bool,
-) -> R:
+) -> A:
     """An online booking through a hold: the request checked, the caller's id for the booking
-    (`new_id`: the id and its field) claimed, the client known, the slot and the hold it books
-    through found (or a hold taken now), then `book(uow, slot, hold, client_id, now)`."""
-    entry_id, id_field = new_id
+    claimed, the client known, the slot and the hold it books through found (or a hold taken
+    now), then `book(uow, slot, hold, client_id, now)`."""
+    entry_id, id_field = request.entry_id, request.entry_id_field
     check_book_request(request.hold, request.time_slot, request.client, request.request_id, entry_id, id_field)
     names = {"slot": request.time_slot or request.hold}
 
-    async def work(uow: UnitOfWork) -> R:
+    async def work(uow: UnitOfWork) -> E:
         now = utcnow()
         await claim_new_id(uow, entry_id, id_field)
         client_id = await require_known_client(uow, company_id, request.client, "client")
@@ -163,9 +176,7 @@ async def run_online_booking(
         )
         return await book(uow, slot, hold, client_id, now)
 
-    return await run_online(
-        db, company_id, scope, request, request.request_id, response_type, work, lambda: names["slot"]
-    )
+    return await once(work, lambda: names["slot"])
 
 
 def check_move_request(request_id: str, entry: str, collection: str, field: str, time_slot: str) -> None:
@@ -226,10 +237,10 @@ class SlotTimes:
     """A slot's local date and wall-clock times in its location's zone, and its schedules (in
     the slot's order)."""
 
-    location: Location
-    day: Any  # google.type.Date
-    start: pb.TimeOfDay
-    end: pb.TimeOfDay
+    location: Any
+    day: Day
+    start: Clock
+    end: Clock
     same_day: bool
     schedule_ids: list[str]
 
@@ -237,16 +248,16 @@ class SlotTimes:
 async def slot_times(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> SlotTimes:
     """Where and when a slot is, as a booking in it states it (FAILED_PRECONDITION when its
     location is gone)."""
-    location: Location | None = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
+    location = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
     if location is None:
         raise FailedPrecondition(f"timeSlots/{slot.id} has no location any more", reason="SLOT_NOT_OPEN")
     tz = times.zone(location.time_zone)
     local_start, local_end = slot.start_at.astimezone(tz), slot.end_at.astimezone(tz)
     return SlotTimes(
         location=location,
-        day=to_date(local_start.date()),
-        start=pb.TimeOfDay(hours=local_start.hour, minutes=local_start.minute),
-        end=pb.TimeOfDay(hours=local_end.hour, minutes=local_end.minute),
+        day=Day.of(local_start.date()),
+        start=Clock(local_start.hour, local_start.minute),
+        end=Clock(local_end.hour, local_end.minute),
         same_day=local_start.date() == local_end.date(),
         schedule_ids=(await schedules_of(uow, [slot.id]))[slot.id],
     )
@@ -267,18 +278,17 @@ async def plan_in_slot(slot: TimeSlotRow, planning: Awaitable[Plan], field: str)
 
 
 RowT = TypeVar("RowT")
-M = TypeVar("M", bound=Message)
+EntryT = TypeVar("EntryT", Session, Appointment)
 
 
 @dataclass(frozen=True)
-class OnlineKind(Generic[RowT, M]):
+class OnlineKind(Generic[RowT, EntryT]):
     """A session or an appointment booked online, for the shared cancel and move steps: the
-    request field naming it (`session`, `appointment`), its message type, and how it is loaded
-    (locked, FAILED_PRECONDITION unless booked online)."""
+    request field naming it (`session`, `appointment`), and how it is loaded (locked,
+    FAILED_PRECONDITION unless booked online)."""
 
     field: str
-    response_type: type[M]
-    load: Callable[[UnitOfWork, str, str], Awaitable[tuple[RowT, M]]]
+    load: Callable[[UnitOfWork, str, str], Awaitable[tuple[RowT, EntryT]]]
 
     @property
     def collection(self) -> str:
@@ -286,77 +296,73 @@ class OnlineKind(Generic[RowT, M]):
 
 
 async def cancel_online(
-    db: Database,
     company_id: str,
-    kind: OnlineKind[RowT, M],
-    scope: str,
-    request: Any,
-    cancel: Callable[[UnitOfWork, RowT, M], Awaitable[tuple[EventType[Any], Any]]],
-) -> M:
-    """Cancel a booking made online (`request`: request_id and the entry's field): a cancelled
-    one is answered as it is; else `cancel` stores it cancelled (returns the cancelled event's
-    subject and the event), its slot is freed and the event emitted."""
-    entry: str = getattr(request, kind.field)
+    kind: OnlineKind[RowT, EntryT],
+    entry: str,
+    request_id: str,
+    cancel: Callable[[UnitOfWork, RowT, EntryT], Awaitable[EntryEvent]],
+    announce: Announce,
+    once: OnlineOnce[EntryT, A],
+) -> A:
+    """Cancel a booking made online (`entry`, its name; the request's request_id): a cancelled
+    one is answered as it is; else `cancel` stores it cancelled (returns the cancelled event),
+    its slot is freed and the event `announce`d."""
     v = Violations()
-    require_request_id(request.request_id, v)
+    require_request_id(request_id, v)
     parse_reference(entry, kind.collection, field=kind.field, violations=v)
     v.raise_if_any()
 
-    async def work(uow: UnitOfWork) -> M:
-        row, msg = await kind.load(uow, company_id, entry)
-        booked: Any = msg  # a Session or an Appointment
+    async def work(uow: UnitOfWork) -> EntryT:
+        row, booked = await kind.load(uow, company_id, entry)
         if booked.cancelled:
-            return msg
-        subject, event = await cancel(uow, row, msg)
+            return booked
+        event = await cancel(uow, row, booked)
         booked_row: Any = row  # a SessionRow or an AppointmentRow
         await release_booking(uow, company_id, booked_row.id, booked.name)
-        uow.emit(subject, company_id, event)
-        return msg
+        announce(uow, company_id, event)
+        return booked
 
-    return await run_online(db, company_id, scope, request, request.request_id, kind.response_type, work, lambda: entry)
+    return await once(work, lambda: entry)
 
 
 async def move_online(
-    db: Database,
     company_id: str,
-    kind: OnlineKind[RowT, M],
-    scope: str,
-    request: Any,
+    kind: OnlineKind[RowT, EntryT],
+    entry: str,
+    time_slot: str,
+    request_id: str,
     holds: Holding,
-    store: Callable[[UnitOfWork, RowT, M, TimeSlotRow], Awaitable[tuple[Any, EventType[Any], Any]]],
-) -> M:
-    """Move a booking made online to another slot (`request`: request_id, the entry's field,
-    time_slot): the old slot is freed first, a hold taken on the new one, `store` places and
-    stores the entry there (returns its type, the rescheduled event's subject and the event),
-    the slot is settled and the event emitted with the previous times."""
-    entry: str = getattr(request, kind.field)
-    check_move_request(request.request_id, entry, kind.collection, kind.field, request.time_slot)
+    store: Callable[[UnitOfWork, RowT, EntryT, TimeSlotRow], Awaitable[tuple[Any, EntryEvent]]],
+    announce: Announce,
+    once: OnlineOnce[EntryT, A],
+) -> A:
+    """Move a booking made online (`entry`) to another slot (`time_slot`): the old slot is
+    freed first, a hold taken on the new one, `store` places and stores the entry there
+    (returns its type and the rescheduled event), the slot is settled and the event
+    `announce`d with the previous times."""
+    check_move_request(request_id, entry, kind.collection, kind.field, time_slot)
 
-    async def work(uow: UnitOfWork) -> M:
+    async def work(uow: UnitOfWork) -> EntryT:
         now = utcnow()
-        row, msg = await kind.load(uow, company_id, entry)
-        booked: Any = msg  # a Session or an Appointment
+        row, booked = await kind.load(uow, company_id, entry)
         booked_row: Any = row  # a SessionRow or an AppointmentRow
         if booked.cancelled:
             raise FailedPrecondition(f"{entry} is cancelled", reason=f"{kind.field.upper()}_CANCELLED")
-        before: Any = kind.response_type()
-        before.CopyFrom(msg)
+        before = (booked.start_time, booked.end_time)
         row_id: str = booked_row.id
-        slot = await slot_to_move_to(uow, company_id, request.time_slot, row_id)
+        slot = await slot_to_move_to(uow, company_id, time_slot, row_id)
         if slot is None:
-            return msg
+            return booked
         if slot.type_id != booked_row.type_id:  # type ids are UUIDs: one type, one kind
             bad = Violations()
-            bad.add("time_slot", f"{request.time_slot} sells another {kind.field} type")
+            bad.add("time_slot", f"{time_slot} sells another {kind.field} type")
             bad.raise_if_any()
         # Free the old slot and what it removed first (the new slot may be one of them); the
         # entry's own blocks do not make the new slot busy; the hold serializes with others.
         hold = await move_to_slot(uow, company_id, row_id, booked_row.client_id, slot, now, booked.name, holds)
-        type_msg, subject, event = await store(uow, row, msg, slot)
+        type_msg, event = await store(uow, row, booked, slot)
         await settle_in_slot(uow, company_id, slot, hold, booked.name, type_msg)
-        emit_rescheduled(uow, company_id, subject, event, before)
-        return msg
+        announce(uow, company_id, replace(event, previous=before))
+        return booked
 
-    return await run_online(
-        db, company_id, scope, request, request.request_id, kind.response_type, work, lambda: request.time_slot
-    )
+    return await once(work, lambda: time_slot)

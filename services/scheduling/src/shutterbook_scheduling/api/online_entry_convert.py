@@ -1,0 +1,105 @@
+"""Online bookings of sessions and appointments at the API edge: BookOnline and
+BookAppointmentOnline read into `slot_booking.OnlineBooking`; each online step run once per its
+request's request_id (`online_once`: the idempotency record keeps the answer's message, a
+database refusal answered as SLOT_NOT_OPEN), the answer's message made of the domain entry;
+the entries' events built by `entry_convert.announce_entry`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_kit.db import Database
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.api.entry_convert import announce_entry, appointment_message, session_message
+from shutterbook_scheduling.application import online_appointments, online_bookings
+from shutterbook_scheduling.application.holds import Holding, run_online
+from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce, OnlineWork
+
+R = TypeVar("R", bound=Message)
+E = TypeVar("E")
+
+
+def online_once(
+    db: Database, company_id: str, request: Any, response_type: type[R], as_message: Callable[[E], R]
+) -> OnlineOnce[E, R]:
+    """An online step's `OnlineOnce`: run once per the request's request_id (the scope: the
+    request's method, e.g. `BookOnline`), the entry's message the answer a retry gets."""
+    scope = type(request).__name__.removesuffix("Request")
+
+    async def run(work: OnlineWork[E], slot_name: Callable[[], str]) -> R:
+        async def answer(uow: UnitOfWork) -> R:
+            return as_message(await work(uow))
+
+        return await run_online(db, company_id, scope, request, request.request_id, response_type, answer, slot_name)
+
+    return run
+
+
+async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest, holds: Holding) -> pb.Session:
+    booking = OnlineBooking(
+        request.hold,
+        request.time_slot,
+        request.client,
+        request.request_id,
+        request.session_id,
+        "session_id",
+        request.description,
+        tuple(request.participants),
+    )
+    once = online_once(db, company_id, request, pb.Session, session_message)
+    return await online_bookings.book_online(company_id, booking, holds, announce_entry, once)
+
+
+async def cancel_online_booking(db: Database, company_id: str, request: opb.CancelOnlineBookingRequest) -> pb.Session:
+    once = online_once(db, company_id, request, pb.Session, session_message)
+    return await online_bookings.cancel_online_booking(
+        company_id, request.session, request.request_id, announce_entry, once
+    )
+
+
+async def reschedule_online_booking(
+    db: Database, company_id: str, request: opb.RescheduleOnlineBookingRequest, holds: Holding
+) -> pb.Session:
+    once = online_once(db, company_id, request, pb.Session, session_message)
+    return await online_bookings.reschedule_online_booking(
+        company_id, request.session, request.time_slot, request.request_id, holds, announce_entry, once
+    )
+
+
+async def book_appointment_online(
+    db: Database, company_id: str, request: opb.BookAppointmentOnlineRequest, holds: Holding
+) -> pb.Appointment:
+    booking = OnlineBooking(
+        request.hold,
+        request.time_slot,
+        request.client,
+        request.request_id,
+        request.appointment_id,
+        "appointment_id",
+        request.description,
+    )
+    once = online_once(db, company_id, request, pb.Appointment, appointment_message)
+    return await online_appointments.book_appointment_online(company_id, booking, holds, announce_entry, once)
+
+
+async def cancel_online_appointment(
+    db: Database, company_id: str, request: opb.CancelOnlineAppointmentRequest
+) -> pb.Appointment:
+    once = online_once(db, company_id, request, pb.Appointment, appointment_message)
+    return await online_appointments.cancel_online_appointment(
+        company_id, request.appointment, request.request_id, announce_entry, once
+    )
+
+
+async def reschedule_online_appointment(
+    db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest, holds: Holding
+) -> pb.Appointment:
+    once = online_once(db, company_id, request, pb.Appointment, appointment_message)
+    return await online_appointments.reschedule_online_appointment(
+        company_id, request.appointment, request.time_slot, request.request_id, holds, announce_entry, once
+    )
