@@ -67,7 +67,7 @@ from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.migrations import upgrade
 from shutterbook_scheduling import main as scheduling_main
-from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.api.proto_values import to_date, ts
 
 ROOT = Path(__file__).resolve().parent.parent
 META = company_metadata(COMPANY)

@@ -55,7 +55,7 @@ from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling import main as scheduling_main
 from shutterbook_scheduling.api import online_booking
-from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.api.proto_values import to_date, ts
 from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.settings import OpenSlotAnswerSettings, SchedulingSettings
 

@@ -35,7 +35,7 @@ from shutterbook_devstack.caller_keys import company_metadata
 from shutterbook_devstack.loopback import service_settings
 from shutterbook_kit.migrations import upgrade
 from shutterbook_scheduling import main as scheduling_main
-from shutterbook_scheduling.application.common import to_date, ts
+from shutterbook_scheduling.api.proto_values import to_date, ts
 from shutterbook_scheduling.domain import times
 
 SCHEDULES = 20

@@ -14,7 +14,7 @@ from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_scheduling.api import bulk_job_convert as convert
-from shutterbook_scheduling.application.common import ts
+from shutterbook_scheduling.api.proto_values import ts
 from shutterbook_scheduling.domain import bulk_jobs
 from shutterbook_scheduling.domain.bulk_jobs import BulkJob, BulkTemplate, ItemOutcome
 from shutterbook_scheduling.storage import records

@@ -15,7 +15,7 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import slot_patterns_pb2 as spb
 from shutterbook_scheduling.api import slot_pattern_convert as convert
-from shutterbook_scheduling.application.common import ts
+from shutterbook_scheduling.api.proto_values import ts
 from shutterbook_scheduling.domain import standing_patterns
 from shutterbook_scheduling.domain.standing_patterns import PatternBreak, PatternFields, SlotTemplate, TimeSlotPattern
 from shutterbook_scheduling.domain.time_patterns import Break

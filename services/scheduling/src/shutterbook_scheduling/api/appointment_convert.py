@@ -9,9 +9,9 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_scheduling.api import entry_convert
 from shutterbook_scheduling.api.entry_convert import announce_entry, appointment_message, entry_once
+from shutterbook_scheduling.api.proto_values import apply_mask, optional_references, require_mask
 from shutterbook_scheduling.application import appointments
 from shutterbook_scheduling.application.appointments import APPOINTMENT_UPDATABLE, Merge
-from shutterbook_scheduling.application.common import apply_mask, optional_references, require_mask
 from shutterbook_scheduling.domain.entries import Appointment
 
 # Fields of an Appointment only the service sets: a create request's are ignored.

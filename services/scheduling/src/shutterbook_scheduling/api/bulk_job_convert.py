@@ -22,9 +22,9 @@ from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api.bulk_row_convert import read_rows
+from shutterbook_scheduling.api.proto_values import run_once, ts
 from shutterbook_scheduling.application import bulk_jobs
 from shutterbook_scheduling.application.bulk_jobs import ClientsSource
-from shutterbook_scheduling.application.common import run_once, ts
 from shutterbook_scheduling.domain.bulk_jobs import (
     COLLECTION,
     ITEM_DONE,

@@ -9,8 +9,8 @@ from datetime import time
 
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook_kit.errors import Violations
+from shutterbook_scheduling.api.proto_values import read_time
 from shutterbook_scheduling.api.row_span_convert import read_span
-from shutterbook_scheduling.application.common import read_time
 from shutterbook_scheduling.domain import bulk_rows
 
 

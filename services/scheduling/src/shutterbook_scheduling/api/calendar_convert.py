@@ -10,7 +10,7 @@ from datetime import date, datetime
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_name, parse_reference
-from shutterbook_scheduling.application.common import from_ts, read_date_range, to_date, ts
+from shutterbook_scheduling.api.proto_values import from_ts, read_date_range, to_date, ts
 from shutterbook_scheduling.domain.calendar import MAX_CALENDAR_DAYS, Calendar, CalendarEntry, EntryKind
 
 KINDS = {

@@ -16,7 +16,7 @@ from shutterbook_kit.masks import mask_paths
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import ts
+from shutterbook_scheduling.api.proto_values import ts
 from shutterbook_scheduling.application.setup import APPOINTMENT_TYPES, SESSION_TYPES
 from shutterbook_scheduling.domain.company import (
     LOGO_NAME,

@@ -16,7 +16,7 @@ from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api.known_client_convert import check_client, client_version
-from shutterbook_scheduling.application.common import run_once, ts
+from shutterbook_scheduling.api.proto_values import run_once, ts
 from shutterbook_scheduling.application.holds import Holding, HoldOnce, HoldWork, require_request_id, run_online
 from shutterbook_scheduling.domain.holds import HoldRequest, SlotHold
 from shutterbook_scheduling.settings import HoldSettings

@@ -30,9 +30,9 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api import bulk_job_convert, bulk_row_convert
 from shutterbook_scheduling.api.entry_convert import announce_entry, run_booking, session_snapshot
+from shutterbook_scheduling.api.proto_values import from_ts, run_once, to_date, ts
 from shutterbook_scheduling.application import bulk_jobs
 from shutterbook_scheduling.application.bulk_jobs import CheckedTemplate, local_slot
-from shutterbook_scheduling.application.common import from_ts, run_once, to_date, ts
 from shutterbook_scheduling.application.entries import Attempt
 from shutterbook_scheduling.application.picture_day_bookings import Once, Work
 from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change

@@ -9,7 +9,7 @@ from datetime import date, time
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import Violations
-from shutterbook_scheduling.application.common import read_date, read_time
+from shutterbook_scheduling.api.proto_values import read_date, read_time
 
 # (start_date, end_date, start_time, end_time): the first four fields of a BulkRow and a PatternRow
 Span = tuple[date, date, time, time]

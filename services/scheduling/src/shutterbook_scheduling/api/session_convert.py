@@ -12,8 +12,8 @@ from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_scheduling.api import entry_convert, picture_day_convert
 from shutterbook_scheduling.api.entry_convert import announce_entry, entry_once, session_message
+from shutterbook_scheduling.api.proto_values import apply_mask, from_ts, optional_references, read_date, require_mask
 from shutterbook_scheduling.application import session_list, sessions
-from shutterbook_scheduling.application.common import apply_mask, from_ts, optional_references, read_date, require_mask
 from shutterbook_scheduling.application.session_list import FLAGS, MAX_LOCATIONS, ORDERS
 from shutterbook_scheduling.application.sessions import SESSION_UPDATABLE, Merge
 from shutterbook_scheduling.domain.entries import Session

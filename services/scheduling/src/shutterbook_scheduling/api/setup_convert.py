@@ -24,8 +24,8 @@ from shutterbook_kit.errors import Violations
 from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
+from shutterbook_scheduling.api.proto_values import apply_mask, run_once, ts
 from shutterbook_scheduling.application import announcements, setup
-from shutterbook_scheduling.application.common import apply_mask, run_once, ts
 from shutterbook_scheduling.domain.setup import (
     AppointmentType,
     ClockTime,

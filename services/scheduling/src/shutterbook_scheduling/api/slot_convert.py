@@ -21,11 +21,7 @@ from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.api.encoded_slots import ENCODED
-from shutterbook_scheduling.api.row_span_convert import read_span
-from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
-from shutterbook_scheduling.api.slot_messages import conflict_message, time_slot_message
-from shutterbook_scheduling.application import online_slots
-from shutterbook_scheduling.application.common import (
+from shutterbook_scheduling.api.proto_values import (
     apply_mask,
     from_ts,
     optional_references,
@@ -37,6 +33,10 @@ from shutterbook_scheduling.application.common import (
     require_mask,
     run_once,
 )
+from shutterbook_scheduling.api.row_span_convert import read_span
+from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
+from shutterbook_scheduling.api.slot_messages import conflict_message, time_slot_message
+from shutterbook_scheduling.application import online_slots
 from shutterbook_scheduling.domain.slot_requests import PatternRows, SlotTimes
 from shutterbook_scheduling.domain.standing_patterns import SlotTemplate
 from shutterbook_scheduling.domain.time_patterns import PatternRow

@@ -15,7 +15,7 @@ from shutterbook_kit.pagination import Page
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.application.common import run_once, to_date, ts
+from shutterbook_scheduling.api.proto_values import run_once, to_date, ts
 from shutterbook_scheduling.application.slot_patterns import Once
 from shutterbook_scheduling.domain.standing_patterns import (
     COLLECTION,

@@ -31,8 +31,8 @@ from shutterbook_kit.errors import FailedPrecondition, NotFound, Violations
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.api.proto_values import to_date
 from shutterbook_scheduling.application import bookings
-from shutterbook_scheduling.application.common import to_date
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.bulk_jobs import (
