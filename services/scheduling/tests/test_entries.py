@@ -231,6 +231,12 @@ def test_what_a_caller_says_of_a_sessions_times() -> None:
     assert entry.wall_clock() == moved.wall_clock()  # the instants are not what a caller says
     moved.time_blocks[1].end = Clock(1, 0)
     assert entry.wall_clock() != moved.wall_clock()
+    # a block's time not given is not the same as one given as 00:00 (the stored block keeps
+    # which it was), while the session's own date and times compare as their values
+    unstarted = Session(time_blocks=[TimeBlock(date=Day(2030, 3, 4), end=Clock(1, 0))])
+    midnight = Session(time_blocks=[TimeBlock(date=Day(2030, 3, 4), start=Clock(0, 0), end=Clock(1, 0))])
+    assert unstarted.wall_clock() != midnight.wall_clock()
+    assert Session(start=None).wall_clock() == Session(start=Clock(0, 0)).wall_clock()
     assert not entry.occupies()  # on hold
     assert Session().occupies()
     assert entries.json_instant(CREATED) == "2026-11-30T09:15:01.123456Z"

@@ -105,9 +105,10 @@ class TimeBlock:
     end_time: datetime | None = None
 
     def given(self) -> tuple[object, ...]:
-        """What a caller says of the block (not the instants computed from it); a date or time
-        not given is the same as one given all zero."""
-        return (self.date or NO_DAY, self.start or MIDNIGHT, self.end or MIDNIGHT, tuple(self.schedules), self.location)
+        """What a caller says of the block (not the instants computed from it). A block's date
+        or time not given differs from one given all zero (a block keeps whether its start was
+        given: a stored midnight block resent with `start` 00:00 is a change)."""
+        return (self.date, self.start, self.end, tuple(self.schedules), self.location)
 
 
 @dataclass
