@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 
 import grpc
 import pytest
-from google.protobuf import field_mask_pb2
+from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from shutterbook.common.v1 import money_pb2
@@ -60,6 +60,26 @@ async def test_bad_input_names_the_field(databases: DatabaseFactory, nats_server
             studio, client, when, at(10), session_type=f"sessionTypes/{'0' * 8}-0000-4000-8000-{'0' * 12}"
         )
         assert list(await violations(unknown_type)) == ["session.session_type"]
+        # a Timestamp outside its range, even in a field the server computes, is refused by
+        # name (converting it would raise: it was INTERNAL), and nothing is booked
+        out_of_range = session_request(studio, client, when, at(10))
+        out_of_range.create_time.seconds = 10_000_000_000_000
+        assert list(await violations(out_of_range)) == ["session.create_time"]
+        with pytest.raises(grpc.aio.AioRpcError) as bad_off:
+            await s.CreateSchedule(
+                pb.CreateScheduleRequest(
+                    schedule=pb.Schedule(
+                        display_name="Off",
+                        kind=pb.SCHEDULE_KIND_RESOURCE,
+                        location=studio.location.name,
+                        time_off=[pb.TimeOff(start_time=timestamp_pb2.Timestamp(nanos=-5))],
+                    )
+                ),
+                metadata=A,
+            )
+        assert rpc_violations(bad_off.value) == {
+            "schedule.time_off[0].start_time": "is not a valid timestamp (years 0001 to 9999, nanos 0 to 999999999)"
+        }
         elsewhere = session_request(studio, client, when, at(10), photographer=uptown.photographer.name)
         assert "another location" in (await violations(elsewhere))["session.photographer"]
         foreign = session_request(studio, client, when, at(10), assistant=other_company.assistant.name)

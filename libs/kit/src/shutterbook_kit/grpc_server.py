@@ -45,6 +45,7 @@ from shutterbook_kit.permissions import Permission, grants, method_name
 from shutterbook_kit.relay import OutboxRelay
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_kit.telemetry import carried_context, tracing_enabled
+from shutterbook_kit.timestamps import check_timestamps
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class KitServerInterceptor(grpc.aio.ServerInterceptor):
             try:
                 caller = self.authenticate(context)
                 self.authorize(details.method, caller)
+                check_timestamps(request)
                 token = tenancy.set_current(tenancy.CallContext.of(caller))
                 traced = (
                     None if self.traced else otel_context.attach(carried_context(context.invocation_metadata() or ()))
