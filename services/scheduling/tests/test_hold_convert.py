@@ -139,4 +139,5 @@ def test_a_hold_row_is_shown_at_an_instant() -> None:
 
 def test_the_hold_states_are_the_apis() -> None:
     for state in HoldState:
-        assert opb.SlotHoldState.Name(opb.SlotHoldState.ValueType(state)) == f"SLOT_HOLD_STATE_{state.name}"
+        assert opb.SlotHoldState.Name(convert.hold_state(state)) == f"SLOT_HOLD_STATE_{state.name}"
+        assert state.api_name == opb.SlotHoldState.Name(convert.hold_state(state))  # as errors name it

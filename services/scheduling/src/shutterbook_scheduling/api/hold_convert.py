@@ -18,7 +18,7 @@ from shutterbook_scheduling import events
 from shutterbook_scheduling.api.known_client_convert import check_client, client_version
 from shutterbook_scheduling.api.proto_values import run_once, ts
 from shutterbook_scheduling.application.holds import Holding, HoldOnce, HoldWork, require_request_id, run_online
-from shutterbook_scheduling.domain.holds import HoldRequest, SlotHold
+from shutterbook_scheduling.domain.holds import HoldRequest, HoldState, SlotHold
 from shutterbook_scheduling.settings import HoldSettings
 
 
@@ -41,13 +41,18 @@ def hold_request(request: opb.HoldSlotRequest) -> HoldRequest:
     return HoldRequest(request.time_slot, request.client, request.request_id, version)
 
 
+def hold_state(state: HoldState) -> opb.SlotHoldState.ValueType:
+    """The hold's state in the API: `SlotHoldState` has domain/holds.py's numbers."""
+    return opb.SlotHoldState.ValueType(int(state))
+
+
 def hold_message(hold: SlotHold) -> opb.SlotHold:
     booking = hold.booking_id
     msg = opb.SlotHold(
         name=f"slotHolds/{hold.hold_id}",
         time_slot=f"timeSlots/{hold.slot_id}",
         client=f"clients/{hold.client_id}",
-        state=opb.SlotHoldState.ValueType(int(hold.state)),
+        state=hold_state(hold.state),
         session=f"sessions/{booking}" if booking and not hold.appointment else "",
         appointment=f"appointments/{booking}" if booking and hold.appointment else "",
     )

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -44,7 +43,7 @@ from shutterbook_scheduling.application.slot_state import (
 )
 from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, EntryEvent, Session
-from shutterbook_scheduling.domain.holds import shown_state
+from shutterbook_scheduling.domain.holds import HoldState, shown_state
 from shutterbook_scheduling.domain.online_slots import hold_is_live
 from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
@@ -109,8 +108,8 @@ async def slot_to_book(
             bad = Violations()
             bad.add("client", f"{hold_name} is held for another client")
             bad.raise_if_any()
-        if not hold_is_live(hold.state == opb.SLOT_HOLD_STATE_HELD, hold.expires_at, now):
-            state = opb.SlotHoldState.Name(opb.SlotHoldState.ValueType(shown_state(hold.state, hold.expires_at, now)))
+        if not hold_is_live(hold.state == HoldState.HELD, hold.expires_at, now):
+            state = shown_state(hold.state, hold.expires_at, now).api_name
             raise FailedPrecondition(
                 f"{hold_name} is no longer held ({state})", reason="HOLD_NOT_HELD", metadata={"state": state}
             )
@@ -123,7 +122,7 @@ async def slot_to_book(
         return slot, hold
     slot = await load_slot(uow, company_id, slot_name, field="time_slot")
     _check_kind(slot, appointment=appointment, field="time_slot", name=slot_name)
-    hold = await take_hold(uow, company_id, slot, client_id, now, holds, state=opb.SLOT_HOLD_STATE_BOOKED)
+    hold = await take_hold(uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED))
     return slot, hold
 
 
@@ -210,7 +209,7 @@ async def move_to_slot(
     make it busy; the hold serializes with concurrent holders)."""
     await release_booking(uow, company_id, entry_id, released)
     return await take_hold(
-        uow, company_id, slot, client_id, now, holds, state=opb.SLOT_HOLD_STATE_BOOKED, own_entry=entry_id
+        uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED), own_entry=entry_id
     )
 
 
@@ -223,7 +222,7 @@ async def settle_in_slot(
     entry_id = entry.split("/", 1)[1]
     await take_slot(uow, slot, entry_id)
     await HoldRepository(uow).delete_blocks(hold.id)
-    hold.state = opb.SLOT_HOLD_STATE_BOOKED
+    hold.state = int(HoldState.BOOKED)
     hold.session_id = entry_id
     await auto_remove(uow, company_id, slot, type_msg, entry)
     edge_events().booked(uow, company_id, slot_of(slot), entry)
