@@ -16,8 +16,9 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.api.entry_convert import announce_entry, appointment_message, session_message
+from shutterbook_scheduling.api.hold_convert import run_online
 from shutterbook_scheduling.application import online_appointments, online_bookings
-from shutterbook_scheduling.application.holds import Holding, run_online
+from shutterbook_scheduling.application.holds import Holding
 from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce, OnlineWork
 
 R = TypeVar("R", bound=Message)
