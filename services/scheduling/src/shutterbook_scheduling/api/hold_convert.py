@@ -4,7 +4,7 @@ holds (domain/holds.py) to SlotHold messages; HoldSlot and ReleaseHold run once 
 `request_id` (`hold_once`, `release_once`: the idempotency record keeps the answer's message;
 `run_online`, shared with the online bookings, answers the database's overlap refusals);
 and the hold events (`scheduling.slot.held`, `scheduling.slot.released`), protobuf messages
-too, built here and passed down to the use cases (`holding`)."""
+too, built here and passed down to the use cases (`holding`, with the slot events)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api.known_client_convert import check_client, client_version
 from shutterbook_scheduling.api.proto_values import run_once, ts
+from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.holds import (
     Holding,
@@ -86,8 +87,9 @@ def announce_released(uow: UnitOfWork, company_id: str, hold: SlotHold) -> None:
 
 
 def holding(settings: HoldSettings) -> Holding:
-    """The use cases' `Holding`: the settings, and the hold events built here."""
-    return Holding(settings, held=announce_held, released=announce_released)
+    """The use cases' `Holding`: the settings, the hold events built here, and the slot events
+    of the bookings made through holds (api/slot_events.py)."""
+    return Holding(settings, held=announce_held, released=announce_released, slots=SLOT_EVENTS)
 
 
 async def run_online(

@@ -63,7 +63,7 @@ from shutterbook_scheduling.application.planning import known_client
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
     SlotAnnounce,
-    edge_events,
+    SlotEvents,
     is_appointment_slot,
     load_slot,
     load_slot_type,
@@ -99,11 +99,13 @@ HoldOnce = Callable[[HoldWork], Awaitable[A]]
 @dataclass(frozen=True)
 class Holding:
     """How holds are taken (`settings`: how long they last, how many a client may have) and
-    announced (the API edge's event builders)."""
+    announced (the API edge's event builders), and how the slots booked through them are
+    (`slots`: booked, removed by the booking, restored when it moves)."""
 
     settings: HoldSettings
     held: Announce
     released: Announce
+    slots: SlotEvents
 
 
 class SlotTaken(FailedPrecondition):
@@ -321,12 +323,12 @@ async def auto_remove(
     slot: TimeSlotRow,
     type_msg: Any,
     session_name: str,
-    removed: SlotAnnounce | None = None,
+    removed: SlotAnnounce,
 ) -> None:
     """ "Auto-Remove conflicting time slots upon booking": every slot (not booked) overlapping
     the booking on a shared schedule is removed, recorded against the booking (a session or an
     appointment, `session_name` is its resource name; slots of both kinds are removed), and
-    announced by `removed` (default: the edge's `SlotEvents.removed`)."""
+    announced by `removed` (the edge's `SlotEvents.removed`)."""
     if not type_msg.online.auto_remove_conflicting_slots:
         return
     session_id = session_name.split("/", 1)[1]
@@ -338,4 +340,4 @@ async def auto_remove(
     for row in overlapping:
         slots.add_removal(company_id, session_id, row.id)
         if row.id not in already:
-            (removed or edge_events().removed)(uow, company_id, slot_of(row, removed=True), session_name)
+            removed(uow, company_id, slot_of(row, removed=True), session_name)

@@ -33,7 +33,7 @@ from shutterbook_scheduling.application.holds import (
 )
 from shutterbook_scheduling.application.planning import Plan
 from shutterbook_scheduling.application.slot_state import (
-    edge_events,
+    SlotEvents,
     is_appointment_slot,
     load_slot,
     not_open_error,
@@ -205,27 +205,34 @@ async def move_to_slot(
 ) -> SlotHoldRow:
     """A booked entry moving to another slot: its old slot is freed first and what its booking
     removed comes back (the new slot may be one of them; `released` names the entry in those
-    events, or is empty), then a hold is taken on the new slot (the entry's own blocks do not
-    make it busy; the hold serializes with concurrent holders)."""
-    await release_booking(uow, company_id, entry_id, released)
+    events, `holds.slots.restored` announces them), then a hold is taken on the new slot (the
+    entry's own blocks do not make it busy; the hold serializes with concurrent holders)."""
+    await release_booking(uow, company_id, entry_id, released, holds.slots.restored)
     return await take_hold(
         uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED), own_entry=entry_id
     )
 
 
 async def settle_in_slot(
-    uow: UnitOfWork, company_id: str, slot: TimeSlotRow, hold: SlotHoldRow, entry: str, type_msg: Any
+    uow: UnitOfWork,
+    company_id: str,
+    slot: TimeSlotRow,
+    hold: SlotHoldRow,
+    entry: str,
+    type_msg: Any,
+    slots: SlotEvents,
 ) -> None:
     """The booking `entry` (a session's or an appointment's name) takes the slot through its
     hold: the slot is taken, the hold's blocks give way to the booking's own, the hold is
-    booked, conflicting slots are removed and `scheduling.slot.booked` is emitted."""
+    booked, conflicting slots are removed (`slots.removed`) and the slot announced booked
+    (`slots.booked`)."""
     entry_id = entry.split("/", 1)[1]
     await take_slot(uow, slot, entry_id)
     await HoldRepository(uow).delete_blocks(hold.id)
     hold.state = int(HoldState.BOOKED)
     hold.session_id = entry_id
-    await auto_remove(uow, company_id, slot, type_msg, entry)
-    edge_events().booked(uow, company_id, slot_of(slot), entry)
+    await auto_remove(uow, company_id, slot, type_msg, entry, slots.removed)
+    slots.booked(uow, company_id, slot_of(slot), entry)
 
 
 # --- the steps booking in a slot, cancelling and moving share (sessions and appointments) -----
@@ -301,11 +308,12 @@ async def cancel_online(
     request_id: str,
     cancel: Callable[[UnitOfWork, RowT, EntryT], Awaitable[EntryEvent]],
     announce: Announce,
+    slots: SlotEvents,
     once: OnlineOnce[EntryT, A],
 ) -> A:
     """Cancel a booking made online (`entry`, its name; the request's request_id): a cancelled
     one is answered as it is; else `cancel` stores it cancelled (returns the cancelled event),
-    its slot is freed and the event `announce`d."""
+    its slot is freed (what it removed restored, `slots.restored`) and the event `announce`d."""
     v = Violations()
     require_request_id(request_id, v)
     parse_reference(entry, kind.collection, field=kind.field, violations=v)
@@ -317,7 +325,7 @@ async def cancel_online(
             return booked
         event = await cancel(uow, row, booked)
         booked_row: Any = row  # a SessionRow or an AppointmentRow
-        await release_booking(uow, company_id, booked_row.id, booked.name)
+        await release_booking(uow, company_id, booked_row.id, booked.name, slots.restored)
         announce(uow, company_id, event)
         return booked
 
@@ -360,7 +368,7 @@ async def move_online(
         # entry's own blocks do not make the new slot busy; the hold serializes with others.
         hold = await move_to_slot(uow, company_id, row_id, booked_row.client_id, slot, now, booked.name, holds)
         type_msg, event = await store(uow, row, booked, slot)
-        await settle_in_slot(uow, company_id, slot, hold, booked.name, type_msg)
+        await settle_in_slot(uow, company_id, slot, hold, booked.name, type_msg, holds.slots)
         announce(uow, company_id, replace(event, previous=before))
         return booked
 
