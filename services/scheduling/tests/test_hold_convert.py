@@ -13,7 +13,9 @@ from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import InvalidArgument
 from shutterbook_scheduling.api import hold_convert as convert
+from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.domain.holds import HoldState, SlotHold, shown_state
+from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage.hold_repository import hold_at
 from shutterbook_scheduling.storage.online_models import SlotHoldRow
 
@@ -139,4 +141,13 @@ def test_a_hold_row_is_shown_at_an_instant() -> None:
 
 def test_the_hold_states_are_the_apis() -> None:
     for state in HoldState:
-        assert opb.SlotHoldState.Name(opb.SlotHoldState.ValueType(state)) == f"SLOT_HOLD_STATE_{state.name}"
+        assert opb.SlotHoldState.Name(convert.hold_state(state)) == f"SLOT_HOLD_STATE_{state.name}"
+        assert state.api_name == opb.SlotHoldState.Name(convert.hold_state(state))  # as errors name it
+
+
+def test_the_edges_holding_announces_holds_and_the_slots_booked_through_them() -> None:
+    settings = HoldSettings(minutes=5, max_per_client=2)
+    holding = convert.holding(settings)
+    assert holding.settings == settings
+    assert (holding.held, holding.released) == (convert.announce_held, convert.announce_released)
+    assert holding.slots is SLOT_EVENTS

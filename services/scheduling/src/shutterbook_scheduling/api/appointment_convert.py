@@ -1,7 +1,8 @@
 """Appointments' requests at the API edge: each staff request read into the use case's plain
 input (application/appointments.py), the update's mask merged here (`merge`), the create run
 once per its request_id (`entry_convert.entry_once`), and the answer's message made of the
-domain appointment."""
+domain appointment; the events passed down (`announce_entry`, and `SLOT_EVENTS` for an online
+booking's slot given back)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from shutterbook_kit.db import Database
 from shutterbook_scheduling.api import entry_convert
 from shutterbook_scheduling.api.entry_convert import announce_entry, appointment_message, entry_once
 from shutterbook_scheduling.api.proto_values import apply_mask, optional_references, require_mask
+from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.application import appointments
 from shutterbook_scheduling.application.appointments import APPOINTMENT_UPDATABLE, Merge
 from shutterbook_scheduling.domain.entries import Appointment
@@ -75,9 +77,11 @@ async def reschedule_appointment(
     once = entry_once(db, company_id, pb.Appointment, appointment_message)
     times = entry_convert.new_times(request, "appointment_date")
     allow = request.allow_conflicts
-    return await appointments.reschedule_appointment(company_id, request.name, times, allow, announce_entry, once)
+    return await appointments.reschedule_appointment(
+        company_id, request.name, times, allow, announce_entry, SLOT_EVENTS, once
+    )
 
 
 async def cancel_appointment(db: Database, company_id: str, request: pb.CancelAppointmentRequest) -> pb.Appointment:
     once = entry_once(db, company_id, pb.Appointment, appointment_message)
-    return await appointments.cancel_appointment(company_id, request.name, announce_entry, once)
+    return await appointments.cancel_appointment(company_id, request.name, announce_entry, SLOT_EVENTS, once)

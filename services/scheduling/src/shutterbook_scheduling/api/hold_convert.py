@@ -1,25 +1,42 @@
 """The slot hold at the API edge (issue 13's shape, see api/company_convert.py): HoldSlot's
 request to a checked `domain.holds.HoldRequest` (the client's details to a client version),
 holds (domain/holds.py) to SlotHold messages; HoldSlot and ReleaseHold run once per their
-`request_id` (`hold_once`, `release_once`: the idempotency record keeps the answer's message);
+`request_id` (`hold_once`, `release_once`: the idempotency record keeps the answer's message;
+`run_online`, shared with the online bookings, answers the database's overlap refusals);
 and the hold events (`scheduling.slot.held`, `scheduling.slot.released`), protobuf messages
-too, built here and passed down to the use cases (`holding`)."""
+too, built here and passed down to the use cases (`holding`, with the slot events)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import TypeVar
+
+from google.protobuf.message import Message
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import Violations
+from shutterbook_kit.idempotency import run_idempotent
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api.known_client_convert import check_client, client_version
 from shutterbook_scheduling.api.proto_values import run_once, ts
-from shutterbook_scheduling.application.holds import Holding, HoldOnce, HoldWork, require_request_id, run_online
-from shutterbook_scheduling.domain.holds import HoldRequest, SlotHold
+from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
+from shutterbook_scheduling.application.common import SOURCE
+from shutterbook_scheduling.application.holds import (
+    Holding,
+    HoldOnce,
+    HoldWork,
+    memoized,
+    require_request_id,
+    slot_refusal,
+)
+from shutterbook_scheduling.domain.holds import HoldRequest, HoldState, SlotHold
 from shutterbook_scheduling.settings import HoldSettings
+
+R = TypeVar("R", bound=Message)
 
 
 def hold_request(request: opb.HoldSlotRequest) -> HoldRequest:
@@ -41,13 +58,18 @@ def hold_request(request: opb.HoldSlotRequest) -> HoldRequest:
     return HoldRequest(request.time_slot, request.client, request.request_id, version)
 
 
+def hold_state(state: HoldState) -> opb.SlotHoldState.ValueType:
+    """The hold's state in the API: `SlotHoldState` has domain/holds.py's numbers."""
+    return opb.SlotHoldState.ValueType(int(state))
+
+
 def hold_message(hold: SlotHold) -> opb.SlotHold:
     booking = hold.booking_id
     msg = opb.SlotHold(
         name=f"slotHolds/{hold.hold_id}",
         time_slot=f"timeSlots/{hold.slot_id}",
         client=f"clients/{hold.client_id}",
-        state=opb.SlotHoldState.ValueType(int(hold.state)),
+        state=hold_state(hold.state),
         session=f"sessions/{booking}" if booking and not hold.appointment else "",
         appointment=f"appointments/{booking}" if booking and hold.appointment else "",
     )
@@ -65,8 +87,36 @@ def announce_released(uow: UnitOfWork, company_id: str, hold: SlotHold) -> None:
 
 
 def holding(settings: HoldSettings) -> Holding:
-    """The use cases' `Holding`: the settings, and the hold events built here."""
-    return Holding(settings, held=announce_held, released=announce_released)
+    """The use cases' `Holding`: the settings, the hold events built here, and the slot events
+    of the bookings made through holds (api/slot_events.py)."""
+    return Holding(settings, held=announce_held, released=announce_released, slots=SLOT_EVENTS)
+
+
+async def run_online(
+    db: Database,
+    company_id: str,
+    scope: str,
+    request: Message,
+    request_id: str,
+    response_type: type[R],
+    work: Callable[[UnitOfWork], Awaitable[R]],
+    slot_name: Callable[[], str],
+) -> R:
+    """An online step (a hold, an online booking) run once per `request_id` (the kit's
+    `run_idempotent`: a retry gets the first's answer), its reads memoized
+    (`holds.memoized`), the database's overlap refusals answered as SLOT_NOT_OPEN for
+    `slot_name()` (`holds.slot_refusal`)."""
+    return await run_idempotent(
+        db,
+        company_id=company_id,
+        scope=scope,
+        request=request,
+        request_id=request_id,
+        response_type=response_type,
+        work=memoized(work),
+        source=SOURCE,
+        refusal=slot_refusal(slot_name),
+    )
 
 
 def hold_once(db: Database, company_id: str, request: opb.HoldSlotRequest) -> HoldOnce[opb.SlotHold]:

@@ -2,7 +2,8 @@
 BookAppointmentOnline read into `slot_booking.OnlineBooking`; each online step run once per its
 request's request_id (`online_once`: the idempotency record keeps the answer's message, a
 database refusal answered as SLOT_NOT_OPEN), the answer's message made of the domain entry;
-the entries' events built by `entry_convert.announce_entry`."""
+the entries' events built by `entry_convert.announce_entry`, the slots' by api/slot_events.py
+(`SLOT_EVENTS`, passed down, or carried by the `Holding` where a booking holds a slot)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.api.entry_convert import announce_entry, appointment_message, session_message
+from shutterbook_scheduling.api.hold_convert import run_online
+from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.application import online_appointments, online_bookings
-from shutterbook_scheduling.application.holds import Holding, run_online
+from shutterbook_scheduling.application.holds import Holding
 from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce, OnlineWork
 
 R = TypeVar("R", bound=Message)
@@ -58,7 +61,7 @@ async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequ
 async def cancel_online_booking(db: Database, company_id: str, request: opb.CancelOnlineBookingRequest) -> pb.Session:
     once = online_once(db, company_id, request, pb.Session, session_message)
     return await online_bookings.cancel_online_booking(
-        company_id, request.session, request.request_id, announce_entry, once
+        company_id, request.session, request.request_id, announce_entry, SLOT_EVENTS, once
     )
 
 
@@ -92,7 +95,7 @@ async def cancel_online_appointment(
 ) -> pb.Appointment:
     once = online_once(db, company_id, request, pb.Appointment, appointment_message)
     return await online_appointments.cancel_online_appointment(
-        company_id, request.appointment, request.request_id, announce_entry, once
+        company_id, request.appointment, request.request_id, announce_entry, SLOT_EVENTS, once
     )
 
 

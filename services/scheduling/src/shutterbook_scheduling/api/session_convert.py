@@ -2,7 +2,8 @@
 (application/sessions.py, session_list.py), run once per its request_id where it gives one
 (`entry_convert.entry_once`: the idempotency record keeps the answer's message), the update's
 mask merged here (`merge`: the stored session as a message, the request's fields copied onto
-it as the mask says), and the answer's message made of the domain session."""
+it as the mask says), and the answer's message made of the domain session; the events passed
+down (`announce_entry`, and `SLOT_EVENTS` for an online booking's slot given back)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_scheduling.api import entry_convert, picture_day_convert
 from shutterbook_scheduling.api.entry_convert import announce_entry, entry_once, session_message
 from shutterbook_scheduling.api.proto_values import apply_mask, from_ts, optional_references, read_date, require_mask
+from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.application import session_list, sessions
 from shutterbook_scheduling.application.session_list import FLAGS, MAX_LOCATIONS, ORDERS
 from shutterbook_scheduling.application.sessions import SESSION_UPDATABLE, Merge
@@ -103,7 +105,9 @@ async def update_session(db: Database, company_id: str, request: pb.UpdateSessio
     require_mask(request.update_mask)
     once = entry_once(db, company_id, pb.Session, session_message)
     allow = request.allow_conflicts
-    return await sessions.update_session(company_id, request.session.name, merge(request), allow, announce_entry, once)
+    return await sessions.update_session(
+        company_id, request.session.name, merge(request), allow, announce_entry, SLOT_EVENTS, once
+    )
 
 
 async def reschedule_session(db: Database, company_id: str, request: pb.RescheduleSessionRequest) -> pb.Session:
@@ -116,6 +120,7 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
         blocks,
         request.allow_conflicts,
         announce_entry,
+        SLOT_EVENTS,
         once,
     )
 
@@ -123,7 +128,7 @@ async def reschedule_session(db: Database, company_id: str, request: pb.Reschedu
 async def cancel_session(db: Database, company_id: str, request: pb.CancelSessionRequest) -> pb.Session:
     once = entry_once(db, company_id, pb.Session, session_message, request)
     return await sessions.cancel_session(
-        company_id, request.name, announce_entry, picture_day_convert.announce_booking, once
+        company_id, request.name, announce_entry, picture_day_convert.announce_booking, SLOT_EVENTS, once
     )
 
 

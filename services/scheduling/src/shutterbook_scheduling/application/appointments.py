@@ -17,7 +17,7 @@ from shutterbook_scheduling.application import entries
 from shutterbook_scheduling.application.entries import A, Announce, Once, create_appointment
 from shutterbook_scheduling.application.planning import Plan
 from shutterbook_scheduling.application.scope import caller_scope
-from shutterbook_scheduling.application.slot_state import release_booking
+from shutterbook_scheduling.application.slot_state import SlotAnnounce, SlotEvents, release_booking
 from shutterbook_scheduling.domain.entries import Appointment, AppointmentEvent, Clock, Day, take_new_times
 from shutterbook_scheduling.storage import entry_records, lists
 
@@ -57,10 +57,11 @@ async def _change_appointment(
     *,
     action: str,
     allow_conflicts: bool,
-    release_slot: bool = False,
+    release_slot: SlotAnnounce | None = None,
 ) -> A:
     """`release_slot`: the change takes the appointment off an online slot it was booked in
-    (the slot is free again, the slots its booking removed come back)."""
+    (the slot is free again, the slots its booking removed come back, announced by it: the
+    edge's `SlotEvents.restored`)."""
 
     async def work(uow: UnitOfWork, attempt: entries.Attempt) -> Appointment:
         row = await entries.load_appointment(uow, company_id, name, lock=True)
@@ -71,8 +72,8 @@ async def _change_appointment(
         occupies = not appointment.cancelled
         stored = entries.EntryChange(action, occupies=occupies, allow_conflicts=allow_conflicts, blocks=replan)
         plan = await entries.replan_appointment(uow, company_id, row, appointment, stored, attempt=attempt)
-        if release_slot:
-            await release_booking(uow, company_id, row.id, appointment.name)
+        if release_slot is not None:
+            await release_booking(uow, company_id, row.id, appointment.name, release_slot)
         emit(uow, before, appointment, plan)
         return appointment
 
@@ -107,10 +108,12 @@ async def reschedule_appointment(
     times: tuple[Day | None, Clock | None, Clock | None],
     allow_conflicts: bool,
     announce: Announce,
+    slots: SlotEvents,
     once: Once[Appointment, A],
 ) -> A:
     """The appointment moved to the date and times given (`times`: date, start, end; no end:
-    the type's duration); an online booking's slot given back."""
+    the type's duration); an online booking's slot given back (`slots`: the edge's slot
+    events)."""
 
     def change(appointment: Appointment) -> tuple[Appointment, bool, bool]:
         if appointment.cancelled:
@@ -129,11 +132,16 @@ async def reschedule_appointment(
         once,
         action="rescheduled",
         allow_conflicts=allow_conflicts,
-        release_slot=True,
+        release_slot=slots.restored,
     )
 
 
-async def cancel_appointment(company_id: str, name: str, announce: Announce, once: Once[Appointment, A]) -> A:
+async def cancel_appointment(
+    company_id: str, name: str, announce: Announce, slots: SlotEvents, once: Once[Appointment, A]
+) -> A:
+    """The appointment cancelled; an online booking's slot given back (`slots`: the edge's slot
+    events)."""
+
     def change(appointment: Appointment) -> tuple[Appointment, bool, bool]:
         if appointment.cancelled:
             return appointment, False, False
@@ -144,5 +152,5 @@ async def cancel_appointment(company_id: str, name: str, announce: Announce, onc
         announce(uow, company_id, _event("cancelled", after, plan))
 
     return await _change_appointment(
-        company_id, name, change, emit, once, action="cancelled", allow_conflicts=True, release_slot=True
+        company_id, name, change, emit, once, action="cancelled", allow_conflicts=True, release_slot=slots.restored
     )

@@ -31,7 +31,8 @@ storage/slot_repository.py, with the statements and locks described above, in th
 HoldSlot and ReleaseHold take plain values (a HoldSlot request arrives as a checked
 `domain.holds.HoldRequest`) and hand holds (`domain.holds.SlotHold`) to the API edge, which makes
 their messages (api/hold_convert.py): the edge runs the work once per request id (`HoldOnce`,
-the answer's message is what a retry gets) and builds the hold events (`Holding.held`,
+the answer's message is what a retry gets; its `run_online`, with this module's `memoized`
+reads and `slot_refusal`) and builds the hold events (`Holding.held`,
 `Holding.released`, called in the hold's unit of work, also for holds found expired).
 """
 
@@ -42,22 +43,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from google.protobuf.message import Message
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from shutterbook_kit.db import Database
 from shutterbook_kit.errors import (
     Aborted,
     FailedPrecondition,
     NotFound,
     Violations,
 )
-from shutterbook_kit.idempotency import Refusal, run_idempotent, validate_request_id
+from shutterbook_kit.idempotency import Refusal, validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application.client_directory import ensure_version_in
-from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.entries import (
     buffers,
 )
@@ -65,7 +63,7 @@ from shutterbook_scheduling.application.planning import known_client
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
     SlotAnnounce,
-    edge_events,
+    SlotEvents,
     is_appointment_slot,
     load_slot,
     load_slot_type,
@@ -87,7 +85,6 @@ from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRo
 from shutterbook_scheduling.storage.slot_repository import SlotRepository
 from shutterbook_scheduling.storage.slot_rows import slot_of
 
-R = TypeVar("R", bound=Message)
 A = TypeVar("A")
 
 # Emits a hold's event (`scheduling.slot.held` or `scheduling.slot.released`) for the hold as
@@ -102,11 +99,13 @@ HoldOnce = Callable[[HoldWork], Awaitable[A]]
 @dataclass(frozen=True)
 class Holding:
     """How holds are taken (`settings`: how long they last, how many a client may have) and
-    announced (the API edge's event builders)."""
+    announced (the API edge's event builders), and how the slots booked through them are
+    (`slots`: booked, removed by the booking, restored when it moves)."""
 
     settings: HoldSettings
     held: Announce
     released: Announce
+    slots: SlotEvents
 
 
 class SlotTaken(FailedPrecondition):
@@ -126,35 +125,15 @@ def is_hold_overlap(exc: IntegrityError) -> bool:
     return "ex_online_hold_blocks_no_overlap" in text or "ex_calendar_blocks_no_overlap" in text or "23P01" in text
 
 
-async def run_online(
-    db: Database,
-    company_id: str,
-    scope: str,
-    request: Message,
-    request_id: str,
-    response_type: type[R],
-    work: Callable[[UnitOfWork], Awaitable[R]],
-    slot_name: Callable[[], str],
-) -> R:
-    """run_idempotent, with the database's overlap refusals answered as SLOT_NOT_OPEN. The
-    types, locations and schedules `work` reads are read once (`uow.memo`): it books, it does
-    not change them."""
+def memoized(work: Callable[[UnitOfWork], Awaitable[A]]) -> Callable[[UnitOfWork], Awaitable[A]]:
+    """An online step's `work`, reading the types, locations and schedules once per its unit of
+    work (`uow.memo`): it books, it does not change them."""
 
-    async def memoized(uow: UnitOfWork) -> R:
+    async def run(uow: UnitOfWork) -> A:
         uow.memo = {}
         return await work(uow)
 
-    return await run_idempotent(
-        db,
-        company_id=company_id,
-        scope=scope,
-        request=request,
-        request_id=request_id,
-        response_type=response_type,
-        work=memoized,
-        source=SOURCE,
-        refusal=slot_refusal(slot_name),
-    )
+    return run
 
 
 def slot_refusal(slot_name: Callable[[], str]) -> Refusal:
@@ -344,12 +323,12 @@ async def auto_remove(
     slot: TimeSlotRow,
     type_msg: Any,
     session_name: str,
-    removed: SlotAnnounce | None = None,
+    removed: SlotAnnounce,
 ) -> None:
     """ "Auto-Remove conflicting time slots upon booking": every slot (not booked) overlapping
     the booking on a shared schedule is removed, recorded against the booking (a session or an
     appointment, `session_name` is its resource name; slots of both kinds are removed), and
-    announced by `removed` (default: the edge's `SlotEvents.removed`)."""
+    announced by `removed` (the edge's `SlotEvents.removed`)."""
     if not type_msg.online.auto_remove_conflicting_slots:
         return
     session_id = session_name.split("/", 1)[1]
@@ -361,4 +340,4 @@ async def auto_remove(
     for row in overlapping:
         slots.add_removal(company_id, session_id, row.id)
         if row.id not in already:
-            (removed or edge_events().removed)(uow, company_id, slot_of(row, removed=True), session_name)
+            removed(uow, company_id, slot_of(row, removed=True), session_name)

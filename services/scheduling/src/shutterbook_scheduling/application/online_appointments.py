@@ -32,6 +32,7 @@ from shutterbook_scheduling.application.entries import (
 from shutterbook_scheduling.application.holds import Holding, type_of
 from shutterbook_scheduling.application.planning import Plan, planned_appointment
 from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce
+from shutterbook_scheduling.application.slot_state import SlotEvents
 from shutterbook_scheduling.domain.entries import Appointment, AppointmentEvent
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.models import AppointmentRow
@@ -62,6 +63,7 @@ async def _book_appointment(
     client_id: str,
     request: OnlineBooking,
     announce: Announce,
+    slots: SlotEvents,
 ) -> Appointment:
     """Create the appointment of an appointment-type slot for the client. An appointment has no
     status: its online booking is recorded by the slot (and the hold) naming it."""
@@ -77,7 +79,7 @@ async def _book_appointment(
     await book_appointment(
         uow, company_id, appointment, plan, announce, appointment_id=appointment_id, allow_conflicts=False
     )
-    await slot_booking.settle_in_slot(uow, company_id, slot, hold, appointment.name, type_msg)
+    await slot_booking.settle_in_slot(uow, company_id, slot, hold, appointment.name, type_msg, slots)
     return appointment
 
 
@@ -85,7 +87,7 @@ async def book_appointment_online(
     company_id: str, request: OnlineBooking, holds: Holding, announce: Announce, once: OnlineOnce[Appointment, A]
 ) -> A:
     async def book(uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime) -> Appointment:
-        return await _book_appointment(uow, company_id, slot, hold, client_id, request, announce)
+        return await _book_appointment(uow, company_id, slot, hold, client_id, request, announce, holds.slots)
 
     return await slot_booking.run_online_booking(company_id, request, book, holds, once, appointment=True)
 
@@ -125,10 +127,15 @@ async def _moved(
 
 
 async def cancel_online_appointment(
-    company_id: str, appointment: str, request_id: str, announce: Announce, once: OnlineOnce[Appointment, A]
+    company_id: str,
+    appointment: str,
+    request_id: str,
+    announce: Announce,
+    slots: SlotEvents,
+    once: OnlineOnce[Appointment, A],
 ) -> A:
     return await slot_booking.cancel_online(
-        company_id, APPOINTMENTS, appointment, request_id, _cancelled, announce, once
+        company_id, APPOINTMENTS, appointment, request_id, _cancelled, announce, slots, once
     )
 
 

@@ -35,6 +35,7 @@ from shutterbook_scheduling.application.holds import (
 )
 from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce
+from shutterbook_scheduling.application.slot_state import SlotEvents
 from shutterbook_scheduling.domain import entries
 from shutterbook_scheduling.domain.entries import Session, SessionEvent, TimeBlock
 from shutterbook_scheduling.storage.models import SessionRow
@@ -82,6 +83,7 @@ async def _book(
     client_id: str,
     request: OnlineBooking,
     announce: Announce,
+    slots: SlotEvents,
 ) -> Session:
     type_msg = await type_of(uow, company_id, slot)
     session = Session(
@@ -100,7 +102,7 @@ async def _book(
     session_id = request.entry_id or str(uuid.uuid4())
     session.booked_online = True
     await book_session(uow, company_id, session, plan, announce, session_id=session_id, allow_conflicts=False)
-    await slot_booking.settle_in_slot(uow, company_id, slot, hold, session.name, type_msg)
+    await slot_booking.settle_in_slot(uow, company_id, slot, hold, session.name, type_msg, slots)
     return session
 
 
@@ -108,7 +110,7 @@ async def book_online(
     company_id: str, request: OnlineBooking, holds: Holding, announce: Announce, once: OnlineOnce[Session, A]
 ) -> A:
     async def book(uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime) -> Session:
-        return await _book(uow, company_id, slot, hold, client_id, request, announce)
+        return await _book(uow, company_id, slot, hold, client_id, request, announce, holds.slots)
 
     return await slot_booking.run_online_booking(company_id, request, book, holds, once, appointment=False)
 
@@ -153,9 +155,11 @@ async def _moved(uow: UnitOfWork, row: SessionRow, session: Session, slot: TimeS
 
 
 async def cancel_online_booking(
-    company_id: str, session: str, request_id: str, announce: Announce, once: OnlineOnce[Session, A]
+    company_id: str, session: str, request_id: str, announce: Announce, slots: SlotEvents, once: OnlineOnce[Session, A]
 ) -> A:
-    return await slot_booking.cancel_online(company_id, SESSIONS, session, request_id, _cancelled, announce, once)
+    return await slot_booking.cancel_online(
+        company_id, SESSIONS, session, request_id, _cancelled, announce, slots, once
+    )
 
 
 async def reschedule_online_booking(

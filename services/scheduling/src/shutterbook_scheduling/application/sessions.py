@@ -31,7 +31,7 @@ from shutterbook_scheduling.application.entries import (
 )
 from shutterbook_scheduling.application.picture_day_release import refuse_if_booked_on_a_picture_day, release_session
 from shutterbook_scheduling.application.planning import Plan
-from shutterbook_scheduling.application.slot_state import release_booking
+from shutterbook_scheduling.application.slot_state import SlotAnnounce, SlotEvents, release_booking
 from shutterbook_scheduling.domain import entries
 from shutterbook_scheduling.domain.entries import Clock, Day, Session, SessionEvent, TimeBlock
 from shutterbook_scheduling.domain.picture_days import Booking, PictureDay
@@ -76,16 +76,16 @@ other fields (the session record saves time and people at once: all or nothing).
 _REPLANS = {"session_type", "photographer", "assistant", "camera_room", *TIMES, "time_blocks"}
 
 
-async def _before_move(uow: UnitOfWork, company_id: str, session: Session) -> None:
+async def _before_move(uow: UnitOfWork, company_id: str, session: Session, restored: SlotAnnounce) -> None:
     """What moving a session's time needs first: not cancelled, not a picture day's booking;
-    an online booking gives its slot back."""
+    an online booking gives its slot back (`restored`: the edge's `SlotEvents.restored`)."""
     if session.cancelled:
         raise FailedPrecondition(f"{session.name} is cancelled", reason="SESSION_CANCELLED")
     await refuse_if_booked_on_a_picture_day(uow, company_id, session.session_id)
     if session.booked_online:
         # Staff moving an online session off its slot: the slot is no longer booked, and the
         # slots its booking removed come back (with `scheduling.slot.restored`).
-        await release_booking(uow, company_id, session.session_id, session.name)
+        await release_booking(uow, company_id, session.session_id, session.name, restored)
 
 
 Emit = Callable[[UnitOfWork, Session, Session, Plan, object], Awaitable[None]]
@@ -132,10 +132,17 @@ def _bad(field: str, problem: str) -> None:
 
 
 async def update_session(
-    company_id: str, name: str, merge: Merge, allow_conflicts: bool, announce: Announce, once: Once[Session, A]
+    company_id: str,
+    name: str,
+    merge: Merge,
+    allow_conflicts: bool,
+    announce: Announce,
+    slots: SlotEvents,
+    once: Once[Session, A],
 ) -> A:
     """The masked fields changed (`merge`, the edge's), with the checks an update needs; the
-    status's due date worked out anew when the status changes without one."""
+    status's due date worked out anew when the status changes without one. A move of an online
+    booking gives its slot back (`slots`: the edge's slot events)."""
     paths: list[str] = []
 
     async def change(uow: UnitOfWork, session: Session) -> tuple[Session, bool, bool]:
@@ -148,7 +155,7 @@ async def update_session(
             bad.add(field, problem)
         bad.raise_if_any()
         if {*TIMES, "time_blocks"} & set(paths) and session.wall_clock() != was:  # the same times again: no move
-            await _before_move(uow, company_id, session)
+            await _before_move(uow, company_id, session, slots.restored)
         number = session.session_number
         if (
             number != ""
@@ -199,13 +206,15 @@ async def reschedule_session(
     time_blocks: list[TimeBlock],
     allow_conflicts: bool,
     announce: Announce,
+    slots: SlotEvents,
     once: Once[Session, A],
 ) -> A:
     """A simple session moved to the date and times given (`times`: date, start, end; no end:
-    the type's duration), an advanced one to the `time_blocks` given."""
+    the type's duration), an advanced one to the `time_blocks` given; an online booking's slot
+    given back (`slots`: the edge's slot events)."""
 
     async def change(uow: UnitOfWork, session: Session) -> tuple[Session, bool, bool]:
-        await _before_move(uow, company_id, session)
+        await _before_move(uow, company_id, session, slots.restored)
         if session.use_advanced_calendar:
             if not time_blocks:
                 _bad("time_blocks", "an advanced session is rescheduled with new time_blocks")
@@ -227,10 +236,12 @@ async def cancel_session(
     name: str,
     announce: Announce,
     announce_booking: picture_day_events.Announce,
+    slots: SlotEvents,
     once: Once[Session, A],
 ) -> A:
-    """The session cancelled; a picture day booking's slot and children let go, the family told
-    through `announce_booking` (the edge's `picture_day_convert.announce_booking`)."""
+    """The session cancelled; an online booking's slot given back (`slots`: the edge's slot
+    events); a picture day booking's slot and children let go, the family told through
+    `announce_booking` (the edge's `picture_day_convert.announce_booking`)."""
     released: list[tuple[PictureDay, Booking]] = []
 
     async def change(uow: UnitOfWork, session: Session) -> tuple[Session, bool, bool]:
@@ -239,7 +250,7 @@ async def cancel_session(
         session.cancelled = True
         if session.booked_online:
             # A staff cancellation frees an online session's slot and restores what it removed.
-            await release_booking(uow, company_id, session.session_id, session.name)
+            await release_booking(uow, company_id, session.session_id, session.name, slots.restored)
         # ... and a picture day session's slot and children (issue 21), the family told
         released[:] = await release_session(uow, company_id, session.session_id)
         return session, True, True

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -34,7 +33,7 @@ from shutterbook_scheduling.application.holds import (
 )
 from shutterbook_scheduling.application.planning import Plan
 from shutterbook_scheduling.application.slot_state import (
-    edge_events,
+    SlotEvents,
     is_appointment_slot,
     load_slot,
     not_open_error,
@@ -44,7 +43,7 @@ from shutterbook_scheduling.application.slot_state import (
 )
 from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, EntryEvent, Session
-from shutterbook_scheduling.domain.holds import shown_state
+from shutterbook_scheduling.domain.holds import HoldState, shown_state
 from shutterbook_scheduling.domain.online_slots import hold_is_live
 from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
@@ -109,8 +108,8 @@ async def slot_to_book(
             bad = Violations()
             bad.add("client", f"{hold_name} is held for another client")
             bad.raise_if_any()
-        if not hold_is_live(hold.state == opb.SLOT_HOLD_STATE_HELD, hold.expires_at, now):
-            state = opb.SlotHoldState.Name(opb.SlotHoldState.ValueType(shown_state(hold.state, hold.expires_at, now)))
+        if not hold_is_live(hold.state == HoldState.HELD, hold.expires_at, now):
+            state = shown_state(hold.state, hold.expires_at, now).api_name
             raise FailedPrecondition(
                 f"{hold_name} is no longer held ({state})", reason="HOLD_NOT_HELD", metadata={"state": state}
             )
@@ -123,7 +122,7 @@ async def slot_to_book(
         return slot, hold
     slot = await load_slot(uow, company_id, slot_name, field="time_slot")
     _check_kind(slot, appointment=appointment, field="time_slot", name=slot_name)
-    hold = await take_hold(uow, company_id, slot, client_id, now, holds, state=opb.SLOT_HOLD_STATE_BOOKED)
+    hold = await take_hold(uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED))
     return slot, hold
 
 
@@ -206,27 +205,34 @@ async def move_to_slot(
 ) -> SlotHoldRow:
     """A booked entry moving to another slot: its old slot is freed first and what its booking
     removed comes back (the new slot may be one of them; `released` names the entry in those
-    events, or is empty), then a hold is taken on the new slot (the entry's own blocks do not
-    make it busy; the hold serializes with concurrent holders)."""
-    await release_booking(uow, company_id, entry_id, released)
+    events, `holds.slots.restored` announces them), then a hold is taken on the new slot (the
+    entry's own blocks do not make it busy; the hold serializes with concurrent holders)."""
+    await release_booking(uow, company_id, entry_id, released, holds.slots.restored)
     return await take_hold(
-        uow, company_id, slot, client_id, now, holds, state=opb.SLOT_HOLD_STATE_BOOKED, own_entry=entry_id
+        uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED), own_entry=entry_id
     )
 
 
 async def settle_in_slot(
-    uow: UnitOfWork, company_id: str, slot: TimeSlotRow, hold: SlotHoldRow, entry: str, type_msg: Any
+    uow: UnitOfWork,
+    company_id: str,
+    slot: TimeSlotRow,
+    hold: SlotHoldRow,
+    entry: str,
+    type_msg: Any,
+    slots: SlotEvents,
 ) -> None:
     """The booking `entry` (a session's or an appointment's name) takes the slot through its
     hold: the slot is taken, the hold's blocks give way to the booking's own, the hold is
-    booked, conflicting slots are removed and `scheduling.slot.booked` is emitted."""
+    booked, conflicting slots are removed (`slots.removed`) and the slot announced booked
+    (`slots.booked`)."""
     entry_id = entry.split("/", 1)[1]
     await take_slot(uow, slot, entry_id)
     await HoldRepository(uow).delete_blocks(hold.id)
-    hold.state = opb.SLOT_HOLD_STATE_BOOKED
+    hold.state = int(HoldState.BOOKED)
     hold.session_id = entry_id
-    await auto_remove(uow, company_id, slot, type_msg, entry)
-    edge_events().booked(uow, company_id, slot_of(slot), entry)
+    await auto_remove(uow, company_id, slot, type_msg, entry, slots.removed)
+    slots.booked(uow, company_id, slot_of(slot), entry)
 
 
 # --- the steps booking in a slot, cancelling and moving share (sessions and appointments) -----
@@ -302,11 +308,12 @@ async def cancel_online(
     request_id: str,
     cancel: Callable[[UnitOfWork, RowT, EntryT], Awaitable[EntryEvent]],
     announce: Announce,
+    slots: SlotEvents,
     once: OnlineOnce[EntryT, A],
 ) -> A:
     """Cancel a booking made online (`entry`, its name; the request's request_id): a cancelled
     one is answered as it is; else `cancel` stores it cancelled (returns the cancelled event),
-    its slot is freed and the event `announce`d."""
+    its slot is freed (what it removed restored, `slots.restored`) and the event `announce`d."""
     v = Violations()
     require_request_id(request_id, v)
     parse_reference(entry, kind.collection, field=kind.field, violations=v)
@@ -318,7 +325,7 @@ async def cancel_online(
             return booked
         event = await cancel(uow, row, booked)
         booked_row: Any = row  # a SessionRow or an AppointmentRow
-        await release_booking(uow, company_id, booked_row.id, booked.name)
+        await release_booking(uow, company_id, booked_row.id, booked.name, slots.restored)
         announce(uow, company_id, event)
         return booked
 
@@ -361,7 +368,7 @@ async def move_online(
         # entry's own blocks do not make the new slot busy; the hold serializes with others.
         hold = await move_to_slot(uow, company_id, row_id, booked_row.client_id, slot, now, booked.name, holds)
         type_msg, event = await store(uow, row, booked, slot)
-        await settle_in_slot(uow, company_id, slot, hold, booked.name, type_msg)
+        await settle_in_slot(uow, company_id, slot, hold, booked.name, type_msg, holds.slots)
         announce(uow, company_id, replace(event, previous=before))
         return booked
 

@@ -42,15 +42,6 @@ class SlotEvents:
     restored: SlotAnnounce
 
 
-def edge_events() -> SlotEvents:
-    """The API edge's slot events, for the callers that do not pass them down yet (a session's or
-    appointment's cancel and move in sessions.py, appointments.py, slot_booking.py): read from
-    the edge when first needed, so this layer imports no protobuf."""
-    from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
-
-    return SLOT_EVENTS
-
-
 def is_appointment_slot(row: TimeSlotRow) -> bool:
     """True when the slot sells an appointment type (else a session type)."""
     return row.is_appointment
@@ -140,14 +131,13 @@ async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[s
 
 
 async def release_booking(
-    uow: UnitOfWork, company_id: str, session_id: str, session_name: str = "", restored: SlotAnnounce | None = None
+    uow: UnitOfWork, company_id: str, session_id: str, session_name: str, restored: SlotAnnounce
 ) -> None:
     """Undo a booking's slots (cancelled or moved, online or by staff): its slot is free again,
     and the slots it removed come back unless another booking's removal still hides them.
-    `session_id` is the booking's id; `session_name` its resource name (default
+    `session_id` is the booking's id; `session_name` its resource name (when empty
     `sessions/{session_id}`; `appointments/...` for an appointment); `restored` announces each
-    slot back (default: the edge's `SlotEvents.restored`)."""
-    announce = restored or edge_events().restored
+    slot back (the edge's `SlotEvents.restored`)."""
     session_name = session_name or f"sessions/{session_id}"
     slots = SlotRepository(uow)
     booked = await slots.booked_by(company_id, session_id)
@@ -160,7 +150,7 @@ async def release_booking(
     still_removed = await removed_ids(uow, [r.id for r in candidates])
     for row in sorted(candidates, key=lambda r: (r.start_at, r.id)):
         if row.id not in still_removed and not row.booked_session_id:
-            announce(uow, company_id, slot_of(row), session_name)
+            restored(uow, company_id, slot_of(row), session_name)
 
 
 async def why_not_open(

@@ -25,6 +25,12 @@ class HoldState(IntEnum):
     BOOKED = 3
     EXPIRED = 4
 
+    @property
+    def api_name(self) -> str:
+        """The state's name in the API's `SlotHoldState`, as an error states it
+        (`SLOT_HOLD_STATE_EXPIRED`); tests/test_hold_convert.py pins it to the contract."""
+        return f"SLOT_HOLD_STATE_{self.name}"
+
 
 def shown_state(state: int, expires_at: datetime, now: datetime) -> HoldState:
     """The state a hold shows at `now`: a held hold past its expiry is expired."""

@@ -19,9 +19,8 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.domain.holds import SlotHold, shown_state
+from shutterbook_scheduling.domain.holds import HoldState, SlotHold, shown_state
 from shutterbook_scheduling.domain.locations import Scope
 from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.storage.lists import within
@@ -109,7 +108,7 @@ class HoldRepository:
         await self.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id.in_(hold_ids)))
         return (
             await self.session.scalars(
-                select(SlotHoldRow).where(SlotHoldRow.id.in_(hold_ids), SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD)
+                select(SlotHoldRow).where(SlotHoldRow.id.in_(hold_ids), SlotHoldRow.state == int(HoldState.HELD))
             )
         ).all()
 
@@ -121,7 +120,7 @@ class HoldRepository:
             .where(
                 SlotHoldRow.company_id == company_id,
                 SlotHoldRow.client_id == client_id,
-                SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD,
+                SlotHoldRow.state == int(HoldState.HELD),
                 SlotHoldRow.expires_at > now,
             )
         )
@@ -148,7 +147,7 @@ class HoldRepository:
             select(SlotHoldRow.id).where(
                 SlotHoldRow.company_id == company_id,
                 SlotHoldRow.session_id == entry_id,
-                SlotHoldRow.state == opb.SLOT_HOLD_STATE_BOOKED,
+                SlotHoldRow.state == int(HoldState.BOOKED),
             )
         )
         return found

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy import literal, select, union_all
 
-from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.holds import HoldState
 from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.storage.models import CalendarBlockRow
 from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow, TimeSlotScheduleRow
@@ -22,7 +22,7 @@ async def held_slot_ids(uow: UnitOfWork, slot_ids: list[str], now: datetime) -> 
     found = await uow.session.scalars(
         select(SlotHoldRow.slot_id).where(
             SlotHoldRow.slot_id.in_(slot_ids),
-            SlotHoldRow.state == opb.SLOT_HOLD_STATE_HELD,
+            SlotHoldRow.state == int(HoldState.HELD),
             SlotHoldRow.expires_at > now,
         )
     )
