@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
 from shutterbook_scheduling.api import bulk_job_convert as convert
+from shutterbook_scheduling.application import bulk_jobs
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.bulk_jobs import (
+    ITEM_PENDING,
     BulkConflict,
+    BulkJob,
+    BulkJobItem,
     BulkTemplate,
     JobRow,
     SelectedClient,
@@ -154,3 +159,67 @@ def test_selection_response() -> None:
     assert [(c.client, c.display_name) for c in msg.clients] == [(CLIENT_A, "Ada Lovelace")]
     assert [(c.client, c.display_name) for c in msg.not_known_clients] == [(CLIENT_B, "The Babbages")]
     assert msg.excluded_with_future_session == 2
+
+
+def item_request_before(job: BulkJob, item: BulkJobItem, zone: ZoneInfo) -> pb.CreateSessionRequest:
+    """An item's CreateSession request as bulk scheduling built it before it booked domain
+    sessions (application/bulk_jobs.session_request of the time): the reference its replays'
+    idempotency records were kept under."""
+    start, end = item.start.astimezone(zone), item.end.astimezone(zone)
+    template = job.template or BulkTemplate()
+    fields = ("location", "description", "session_type", "status", "photographer", "assistant", "camera_room")
+    session = pb.Session(
+        client=f"clients/{item.client_id}",
+        **{name: getattr(template, name) for name in fields},
+        session_date=date_pb2.Date(year=start.year, month=start.month, day=start.day),
+        start=pb.TimeOfDay(hours=start.hour, minutes=start.minute),
+        end=pb.TimeOfDay(hours=end.hour, minutes=end.minute),
+    )
+    return pb.CreateSessionRequest(
+        session=session, request_id=f"bulk-{job.id}-{item.client_id}", allow_conflicts=job.allow_conflicts
+    )
+
+
+def test_an_items_booking_request_is_the_same_bytes_as_before() -> None:
+    """A job started before a restart replays its items under the same idempotency records: the
+    request an item's booking is kept under has not changed by a byte."""
+    zone = ZoneInfo("America/Toronto")
+    full = BulkTemplate(
+        location="locations/l1",
+        description="Grad",
+        session_type="sessionTypes/t1",
+        status="sessionStatuses/s1",
+        photographer="schedules/p1",
+        assistant="schedules/a1",
+        camera_room="schedules/r1",
+    )
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    items = (
+        BulkJobItem(
+            0,
+            "c1",
+            datetime(2026, 3, 2, 14, 30, tzinfo=UTC),
+            datetime(2026, 3, 2, 15, tzinfo=UTC),
+            ITEM_PENDING,
+            None,
+            "",
+        ),
+        # midnight local (a TimeOfDay all zero, still given)
+        BulkJobItem(
+            1,
+            "c2",
+            datetime(2026, 3, 3, 5, tzinfo=UTC),
+            datetime(2026, 3, 3, 5, 20, tzinfo=UTC),
+            ITEM_PENDING,
+            None,
+            "",
+        ),
+    )
+    for template, allow in ((full, False), (BulkTemplate(location="locations/l1"), True), (None, False)):
+        job = BulkJob("j1", template, (), allow, "users/u1", created)
+        for item in items:
+            session = bulk_jobs.item_session(job, item, zone)
+            request = convert.item_request(session, bulk_jobs.item_request_id(job, item), job.allow_conflicts)
+            before = item_request_before(job, item, zone)
+            assert request == before
+            assert request.SerializeToString(deterministic=True) == before.SerializeToString(deterministic=True)

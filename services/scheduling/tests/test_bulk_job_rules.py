@@ -1,12 +1,13 @@
 """The bulk job aggregate, pure (no database, no server): a job's counts, who may see it, an
 item's outcome; and the API edge answering a job and its items with the very messages the
-rows gave before domain objects (`job_base_message`, storage/records.py's converter of the time,
-kept here as the reference with its `write_job`, and the state, counts and completion laid on
-it)."""
+rows gave before domain objects (`job_base_message`, the storage converter of the time, kept
+here as the reference with its `write_job` and the field helpers they used, and the state,
+counts and completion laid on it)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -17,16 +18,46 @@ from shutterbook_scheduling.api import bulk_job_convert as convert
 from shutterbook_scheduling.api.proto_values import ts
 from shutterbook_scheduling.domain import bulk_jobs
 from shutterbook_scheduling.domain.bulk_jobs import BulkJob, BulkTemplate, ItemOutcome
-from shutterbook_scheduling.storage import records
 from shutterbook_scheduling.storage.bulk_models import BulkJobItemRow, BulkJobRow, BulkJobRowRow
 from shutterbook_scheduling.storage.bulk_repository import bulk_job, bulk_job_item
 
 _TEMPLATE_FIELDS = ("location", "description", "session_type", "status", "photographer", "assistant", "camera_room")
 
 
+# The field helpers the converters below used (storage's of the time).
+
+
+def minute_of(msg: Any, field: str) -> int | None:
+    """A TimeOfDay field as minutes after midnight; None when not given."""
+    if not msg.HasField(field):
+        return None
+    value = getattr(msg, field)
+    return int(value.hours) * 60 + int(value.minutes)
+
+
+def set_clock(msg: Any, field: str, minute: int | None) -> None:
+    if minute is not None:
+        getattr(msg, field).CopyFrom(pb.TimeOfDay(hours=minute // 60, minutes=minute % 60))
+
+
+def date_of(msg: Any, field: str) -> date | None:
+    """A Date field as a date; None when not given (or given all zero, which reads as not given)."""
+    if not msg.HasField(field):
+        return None
+    value = getattr(msg, field)
+    if value.year == 0 and value.month == 0 and value.day == 0:
+        return None
+    return date(value.year, value.month, value.day)
+
+
+def set_date(msg: Any, field: str, value: date | None) -> None:
+    if value is not None:
+        getattr(msg, field).CopyFrom(date_pb2.Date(year=value.year, month=value.month, day=value.day))
+
+
 def job_base_message(row: BulkJobRow) -> bpb.BulkJob:
     """The job as created (state, counts and completion: the caller fills them in), as
-    storage/records.py read it before the job was a domain object."""
+    storage read it before the job was a domain object."""
     msg = bpb.BulkJob(
         name=f"bulkJobs/{row.id}",
         allow_conflicts=row.allow_conflicts,
@@ -42,32 +73,32 @@ def job_base_message(row: BulkJobRow) -> bpb.BulkJob:
             exclude_sundays=r.exclude_sundays,
             minutes_between_sessions=r.minutes_between_sessions,
         )
-        records.set_date(out, "start_date", r.start_date)
-        records.set_date(out, "end_date", r.end_date)
-        records.set_clock(out, "start_time", r.start_minute)
-        records.set_clock(out, "end_time", r.end_minute)
-        records.set_clock(out, "break_start", r.break_start_minute)
-        records.set_clock(out, "break_end", r.break_end_minute)
+        set_date(out, "start_date", r.start_date)
+        set_date(out, "end_date", r.end_date)
+        set_clock(out, "start_time", r.start_minute)
+        set_clock(out, "end_time", r.end_minute)
+        set_clock(out, "break_start", r.break_start_minute)
+        set_clock(out, "break_end", r.break_end_minute)
     return msg
 
 
 def write_job(row: BulkJobRow, msg: bpb.BulkJob) -> None:
-    """The job message's fields on its row, as storage/records.py wrote them before."""
+    """The job message's fields on its row, as storage wrote them before."""
     row.has_template = msg.HasField("template")
     for f in _TEMPLATE_FIELDS:
         setattr(row, f"template_{f}", getattr(msg.template, f))
     row.rows = [
         BulkJobRowRow(
             position=i,
-            start_date=records.date_of(r, "start_date"),
-            end_date=records.date_of(r, "end_date"),
-            start_minute=records.minute_of(r, "start_time"),
-            end_minute=records.minute_of(r, "end_time"),
+            start_date=date_of(r, "start_date"),
+            end_date=date_of(r, "end_date"),
+            start_minute=minute_of(r, "start_time"),
+            end_minute=minute_of(r, "end_time"),
             session_duration_minutes=r.session_duration_minutes,
             exclude_saturdays=r.exclude_saturdays,
             exclude_sundays=r.exclude_sundays,
-            break_start_minute=records.minute_of(r, "break_start"),
-            break_end_minute=records.minute_of(r, "break_end"),
+            break_start_minute=minute_of(r, "break_start"),
+            break_end_minute=minute_of(r, "break_end"),
             minutes_between_sessions=r.minutes_between_sessions,
         )
         for i, r in enumerate(msg.time_slot_rows)
@@ -197,7 +228,7 @@ def test_a_job_name_is_read_at_the_edge() -> None:
 
 
 def test_a_bulk_job_round_trips() -> None:
-    """(Moved from test_records.py with the converters.) Every field written to the row is read back."""
+    """Every field written to the row is read back."""
     msg = given_job(template=True)
     row = BulkJobRow(id=JOB_ID, created_by="Ann Staff", allow_conflicts=True, created_at=CREATED)
     write_job(row, msg)

@@ -21,7 +21,9 @@ from shutterbook_scheduling.adapters.clients_service import listed_client
 from shutterbook_scheduling.api import picture_day_convert as convert
 from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.domain import picture_days as rules
+from shutterbook_scheduling.domain.bulk_jobs import BulkTemplate
 from shutterbook_scheduling.domain.entries import Session, SessionShown
+from shutterbook_scheduling.storage.picture_day_repository import session_template
 
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
 CREATED = pdpb.PictureDay(name="pictureDays/d1", display_name="Fall portraits", siblings_per_slot=2)
@@ -39,6 +41,25 @@ def test_a_day_is_its_created_message_with_its_window_and_progress() -> None:
         families_booked=1, families_total=2, children_booked=1, children_total=3,
         families_not_booked=1, slots_free=3, slots_total=4,
     )  # fmt: skip
+
+
+def test_a_days_session_template_is_read_from_its_message_as_created() -> None:
+    given = bpb.BulkSessionTemplate(
+        location="locations/l1",
+        description="Fall portraits",
+        session_type="sessionTypes/t1",
+        status="sessionStatuses/s1",
+        photographer="schedules/p1",
+        assistant="schedules/a1",
+        camera_room="schedules/r1",
+    )
+    created = pdpb.PictureDay(name="pictureDays/d1", template=given)
+    day = replace(DAY, created=created.SerializeToString())
+    assert session_template(day) == BulkTemplate(
+        "locations/l1", "Fall portraits", "sessionTypes/t1", "sessionStatuses/s1", "schedules/p1", "schedules/a1",
+        "schedules/r1",
+    )  # fmt: skip
+    assert session_template(DAY) == BulkTemplate()
 
 
 def test_a_family_names_its_children_and_their_bookings() -> None:

@@ -1,4 +1,5 @@
-"""Unit tests of the setup's API edge (no database): update masks on the domain objects."""
+"""Unit tests of the setup's API edge (no database): update masks on the domain objects, and the
+configuration events a change announces."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from shutterbook.common.v1 import money_pb2
+from shutterbook.scheduling.v1 import events_pb2 as sev
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import InvalidArgument
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling import events
 from shutterbook_scheduling.api import setup_convert
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.domain.setup import Money, OnlineBookingSettings, PaymentOption, Schedule, SessionType
@@ -65,3 +69,41 @@ def test_a_schedules_kind_and_location_stay() -> None:
 )
 def test_messages_round_trip_through_their_domain_objects(msg: object) -> None:
     assert setup_convert.message(setup_convert.resource(msg)) == msg  # type: ignore[arg-type]
+
+
+class Outbox:
+    """What a unit of work is asked to emit."""
+
+    def __init__(self) -> None:
+        self.emitted: list[tuple[object, str, object]] = []
+
+    def emit(self, event_type: object, company_id: str, event: object) -> str:
+        self.emitted.append((event_type, company_id, event))
+        return "e1"
+
+
+def changed(name: str, change: sev.ConfigurationChange.ValueType) -> sev.ConfigurationChangedEvent:
+    return sev.ConfigurationChangedEvent(name=name, change=change)
+
+
+def test_a_change_announces_its_configuration_event() -> None:
+    outbox = Outbox()
+    uow: UnitOfWork = outbox  # type: ignore[assignment]
+    setup_convert.edge(setup.LOCATIONS).announce(uow, "c1", "locations/l1", setup.CREATED)
+    setup_convert.edge(setup.SESSION_TYPES).announce(uow, "c1", "sessionTypes/t1", setup.UPDATED)
+    setup_convert.edge(setup.SCHEDULES).announce(uow, "c1", "schedules/s1", setup.DELETED)
+    setup_convert.edge(setup.APPOINTMENT_TYPES).announce(uow, "c1", "appointmentTypes/a1", setup.CREATED)
+    assert outbox.emitted == [
+        (events.LOCATION_CHANGED, "c1", changed("locations/l1", sev.CONFIGURATION_CHANGE_CREATED)),
+        (events.SESSION_TYPE_CHANGED, "c1", changed("sessionTypes/t1", sev.CONFIGURATION_CHANGE_UPDATED)),
+        (events.SCHEDULE_CHANGED, "c1", changed("schedules/s1", sev.CONFIGURATION_CHANGE_DELETED)),
+        (events.APPOINTMENT_TYPE_CHANGED, "c1", changed("appointmentTypes/a1", sev.CONFIGURATION_CHANGE_CREATED)),
+    ]
+
+
+def test_statuses_and_staff_announce_nothing() -> None:
+    outbox = Outbox()
+    uow: UnitOfWork = outbox  # type: ignore[assignment]
+    setup_convert.edge(setup.STATUSES).announce(uow, "c1", "sessionStatuses/s1", setup.CREATED)
+    setup_convert.edge(setup.STAFF).announce(uow, "c1", "staff/m1", setup.UPDATED)
+    assert outbox.emitted == []

@@ -1,10 +1,12 @@
 """The bulk job aggregate at the API edge: names to ids, the wizard's requests (clients, template,
 time-slot rows) to domain objects (`read_rows`, `wanted`), domain objects (domain/bulk_jobs.py)
-to response messages, a create run once per its `request_id` (`create_job`), and the
+to response messages, a create run once per its `request_id` (`create_job`), the
 `scheduling.bulk_job.completed` event (`announce_completed`, passed to the job runner as its
-`Announce`). A selection's selector is read here (`selector`) and the clients service asked
-through the adapter the servicer holds (adapters/clients_service.py); what it answers is a
-domain `Selection` here too."""
+`Announce`), and an item's booking run once per its request_id (`item_once`, the runner's
+`ItemOnce`: the idempotency record keeps the CreateSession answer, as for a staff booking).
+A selection's selector is read here (`selector`) and the clients service asked through the
+adapter the servicer holds (adapters/clients_service.py); what it answers is a domain
+`Selection` here too."""
 
 from __future__ import annotations
 
@@ -22,9 +24,12 @@ from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api.bulk_row_convert import read_rows
+from shutterbook_scheduling.api.entry_convert import entry_once, session_message
 from shutterbook_scheduling.api.proto_values import run_once, ts
 from shutterbook_scheduling.application import bulk_jobs
 from shutterbook_scheduling.application.bulk_jobs import ClientsSource
+from shutterbook_scheduling.application.bulk_runner import ItemOnce
+from shutterbook_scheduling.application.entries import Once, Work
 from shutterbook_scheduling.domain.bulk_jobs import (
     COLLECTION,
     ITEM_DONE,
@@ -39,6 +44,7 @@ from shutterbook_scheduling.domain.bulk_jobs import (
     Verification,
 )
 from shutterbook_scheduling.domain.client_selection import MAX_CLIENTS, ClientSelector
+from shutterbook_scheduling.domain.entries import Session
 
 
 def job_id(name: str, field: str = "name") -> str:
@@ -241,3 +247,27 @@ def items_response(page: Page[BulkJobItem]) -> bpb.ListBulkJobItemsResponse:
 def announce_completed(uow: UnitOfWork, company_id: str, job: BulkJob) -> None:
     """Emit `scheduling.bulk_job.completed` with the finished job, in `uow`."""
     uow.emit(events.BULK_JOB_COMPLETED, company_id, bpb.BulkJobCompletedEvent(bulk_job=job_message(job)))
+
+
+def item_request(session: Session, request_id: str, allow_conflicts: bool) -> pb.CreateSessionRequest:
+    """The CreateSession request an item's booking is kept under: the same bytes on every replay
+    (the item's session and request_id are), so its idempotency record answers a replay."""
+    return pb.CreateSessionRequest(
+        session=session_message(session), request_id=request_id, allow_conflicts=allow_conflicts
+    )
+
+
+def item_once(db: Database) -> ItemOnce:
+    """The job runner's `ItemOnce`: an item's booking run once per its request_id (scope
+    `CreateSession`, as a staff CreateSession), answered with the booked session's name."""
+
+    def once(company_id: str, session: Session, request_id: str, allow_conflicts: bool) -> Once[Session, str]:
+        request = item_request(session, request_id, allow_conflicts)
+        run = entry_once(db, company_id, pb.Session, session_message, request)
+
+        async def named(work: Work[Session]) -> str:
+            return (await run(work)).name
+
+        return named
+
+    return once

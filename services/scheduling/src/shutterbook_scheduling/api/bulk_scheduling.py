@@ -22,6 +22,7 @@ from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.adapters.clients_service import ClientsService
 from shutterbook_scheduling.api import bulk_job_convert as convert
+from shutterbook_scheduling.api.entry_convert import announce_entry
 from shutterbook_scheduling.application import bulk_job_list, bulk_jobs
 from shutterbook_scheduling.application.bulk_runner import BulkJobRunner
 from shutterbook_scheduling.settings import SchedulingSettings
@@ -75,5 +76,13 @@ def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, o
 
 
 def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: SchedulingSettings) -> list[Worker]:
-    """The job runner (its lease: SHUTTERBOOK_SCHEDULING_BULK_LEASE_SECONDS, default 30)."""
-    return [BulkJobRunner(db, announce=convert.announce_completed, lease_seconds=own.bulk_lease_seconds)]
+    """The job runner (its lease: SHUTTERBOOK_SCHEDULING_BULK_LEASE_SECONDS, default 30), given
+    the edge's events (the job's, the sessions') and its items' once-per-request_id run."""
+    runner = BulkJobRunner(
+        db,
+        announce=convert.announce_completed,
+        announce_entry=announce_entry,
+        item_once=convert.item_once(db),
+        lease_seconds=own.bulk_lease_seconds,
+    )
+    return [runner]

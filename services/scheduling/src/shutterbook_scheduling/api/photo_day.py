@@ -14,7 +14,7 @@ from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import PermissionDenied
 from shutterbook_kit.permissions import Permission, grants
-from shutterbook_scheduling.application import bookings
+from shutterbook_scheduling.application import sessions
 
 PHOTO_DAY_FIELDS = frozenset({"status", "confirmed", "no_show", "redo"})
 
@@ -33,7 +33,7 @@ async def check_photo_day_update(db: Database, company_id: str, request: pb.Upda
             f"only {', '.join(sorted(PHOTO_DAY_FIELDS))} may be changed without {Permission.SESSIONS_BOOK.value}",
             metadata={"permission": Permission.SESSIONS_BOOK.value},
         )
-    session = await bookings.get_session(db, company_id, request.session.name)  # NOT_FOUND if not ours
+    session = await sessions.get_session(db, company_id, request.session.name)  # NOT_FOUND if not ours
     own = _schedule_id(caller.staff_schedule_id)
     if not own or own not in {_schedule_id(session.photographer), _schedule_id(session.assistant)}:
         raise PermissionDenied("only the session's own photographer or assistant may change it")

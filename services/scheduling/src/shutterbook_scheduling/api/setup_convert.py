@@ -25,7 +25,7 @@ from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api.proto_values import apply_mask, run_once, ts
-from shutterbook_scheduling.application import announcements, setup
+from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.domain.setup import (
     AppointmentType,
     ClockTime,
@@ -365,7 +365,10 @@ MESSAGES: dict[str, type[Message]] = {
     setup.STATUSES.collection: pb.SessionStatus,
 }
 
-# what each change announces (statuses and staff: nothing outside scheduling keeps them)
+# What each change announces: `scheduling.*.changed` (ConfigurationChangedEvent), written to the
+# outbox in the change's own transaction; the gateway's open-slot read model and its caches of
+# types and locations refresh on them (README, "Open slots: the read model, caches and
+# staleness"). Statuses and staff: nothing, nothing outside scheduling keeps them.
 EVENTS = {
     setup.LOCATIONS.collection: events.LOCATION_CHANGED,
     setup.SCHEDULES.collection: events.SCHEDULE_CHANGED,
@@ -384,8 +387,10 @@ def snapshot(value: SetupResource) -> Mapping[str, Any]:
 
 def edge(spec: setup.DocSpec[Any]) -> setup.Edge:
     def announce(uow: UnitOfWork, company_id: str, name: str, change: str) -> None:
+        """The resource `name` was created, updated or deleted (`change`)."""
         event = EVENTS.get(spec.collection)
-        announcements.configuration_changed(uow, event, company_id, name, _CHANGES[change])
+        if event is not None:
+            uow.emit(event, company_id, sev.ConfigurationChangedEvent(name=name, change=_CHANGES[change]))
 
     return setup.Edge(snapshot=snapshot, announce=announce)
 

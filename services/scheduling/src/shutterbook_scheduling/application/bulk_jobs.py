@@ -6,13 +6,15 @@ without a future session; the caller reviews and unselects; VerifyBulkSchedule c
 slots of the time-slot rows against the clients and reports existing bookings of the
 template's photographer, assistant and room (studio hours and lunch periods are ignored,
 as the page says); CreateBulkJob persists a job and one item per client with its slot.
-The sessions are then created by `bulk_runner`, item by item, through `create_session`.
+The sessions are then created by `bulk_runner`, item by item, through the sessions' use case
+(`sessions.create_session`).
 
 The clients service is asked through a `ClientsSource` (adapters/clients_service.py answers
 it over gRPC): a `ClientSelector` in, `ListedClient`s out (domain/client_selection.py); the
 rules (the selector's check, at most MAX_CLIENTS, which clients scheduling knows) stay here.
-The sessions a template makes are still `scheduling.v1.Session` messages (`session_for`,
-`session_request`): the sessions' use cases (planning, create_session) take them.
+The sessions a template makes are domain sessions (`session_for`, `item_session`; the item's
+request_id: `item_request_id`), checked by planning (`check_template`) and booked by the
+sessions' use case as any staff booking.
 """
 
 from __future__ import annotations
@@ -24,15 +26,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, NotFound, Violations
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.api.proto_values import to_date
-from shutterbook_scheduling.application import bookings
+from shutterbook_scheduling.application import planning
 from shutterbook_scheduling.application.scope import caller_sees
 from shutterbook_scheduling.domain import bulk_rows
 from shutterbook_scheduling.domain.bulk_jobs import (
@@ -51,6 +51,7 @@ from shutterbook_scheduling.domain.bulk_jobs import (
     job_row,
 )
 from shutterbook_scheduling.domain.client_selection import MAX_CLIENTS, ClientSelector, ListedClient, check_selector
+from shutterbook_scheduling.domain.entries import Clock, Day, Session
 from shutterbook_scheduling.domain.time_patterns import Expansion, Slot, expand
 from shutterbook_scheduling.storage.bulk_repository import CHUNK, BulkJobRepository
 
@@ -113,39 +114,20 @@ async def select_clients(
 # --- rows, template, clients ---------------------------------------------------------------------
 
 
-class TemplateFields(Protocol):
-    """A session template's fields (TEMPLATE_FIELDS): a `BulkTemplate`, or a picture day's
-    template message as picture_day_sessions reads it."""
-
-    @property
-    def location(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def session_type(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def photographer(self) -> str: ...
-    @property
-    def assistant(self) -> str: ...
-    @property
-    def camera_room(self) -> str: ...
-
-
-def session_for(template: TemplateFields, client: str, day: date, start: time, end: time) -> pb.Session:
-    return pb.Session(
+def session_for(template: BulkTemplate, client: str, day: date, start: time, end: time) -> Session:
+    """The session a template books for `client` on `day` from `start` to `end` (wall clock)."""
+    return Session(
         client=client,
         **{name: getattr(template, name) for name in TEMPLATE_FIELDS},
-        session_date=to_date(day),
-        start=pb.TimeOfDay(hours=start.hour, minutes=start.minute),
-        end=pb.TimeOfDay(hours=end.hour, minutes=end.minute),
+        session_date=Day.of(day),
+        start=Clock.of(start),
+        end=Clock.of(end),
     )
 
 
 @dataclass
 class CheckedTemplate:
-    plan: bookings.Plan
+    plan: planning.Plan
     zone: ZoneInfo
 
 
@@ -155,7 +137,7 @@ async def check_template(
     """Validate the template as create_session would (its violations named `template.*`)."""
     probe = session_for(template, "", _TEMPLATE_CHECK_DAY, time(12, 0), time(12, 1))
     found = Violations()
-    plan = await bookings.plan_session(uow, company_id, probe, found, creating=False, participants=False)
+    plan = await planning.plan_session(uow, company_id, probe, found, creating=False, participants=False)
     for item in found.items:
         v.add("template." + item.field.removeprefix("session."), item.description)
     if plan is None or found.items:
@@ -171,7 +153,7 @@ def expand_rows(rows: list[bulk_rows.BulkRow], zone: ZoneInfo) -> Expansion:
 
 
 async def _conflicts(
-    uow: UnitOfWork, company_id: str, plan: bookings.Plan, slots: Sequence[Slot]
+    uow: UnitOfWork, company_id: str, plan: planning.Plan, slots: Sequence[Slot]
 ) -> list[BulkConflict]:
     """Occupying blocks of the template's schedules that overlap a slot (with the type's buffers)."""
     schedule_ids = plan.blocks[0].schedule_ids
@@ -184,7 +166,7 @@ async def _conflicts(
     blocks = await BulkJobRepository(uow).occupying_blocks(company_id, schedule_ids, low, high)
     return [
         BulkConflict(
-            index, slot.start, bookings.entry_name(block.entry_kind, block.entry_id), f"schedules/{block.schedule_id}"
+            index, slot.start, planning.entry_name(block.entry_kind, block.entry_id), f"schedules/{block.schedule_id}"
         )
         for index, (slot, (start, end)) in enumerate(zip(slots, widened, strict=True))
         for block in blocks
@@ -280,25 +262,27 @@ def local_slot(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, ti
     return local_start.date(), local_start.time().replace(tzinfo=None), local_end.time().replace(tzinfo=None)
 
 
-def session_request(job: BulkJob, item: BulkJobItem, zone: ZoneInfo) -> pb.CreateSessionRequest:
-    """The CreateSession request of an item: the same bytes on every replay (its request_id is
-    the job and the client), so a crash between the session's commit and the item's update is
-    answered by the idempotency record with the same session, never a second one."""
+def item_request_id(job: BulkJob, item: BulkJobItem) -> str:
+    """An item's booking's request_id: the job and the client, the same on every replay, so a
+    crash between the session's commit and the item's update is answered by the idempotency
+    record with the same session, never a second one."""
+    return f"bulk-{job.id}-{item.client_id}"
+
+
+def item_session(job: BulkJob, item: BulkJobItem, zone: ZoneInfo) -> Session:
+    """The session an item books: the job's template for its client in its slot (the location's
+    wall clock), the same on every replay."""
     day, start, end = local_slot(item.start, item.end, zone)
-    template = job.template or BulkTemplate()
-    return pb.CreateSessionRequest(
-        session=session_for(template, f"clients/{item.client_id}", day, start, end),
-        request_id=f"bulk-{job.id}-{item.client_id}",
-        allow_conflicts=job.allow_conflicts,
-    )
+    return session_for(job.template or BulkTemplate(), f"clients/{item.client_id}", day, start, end)
 
 
 __all__ = [
     "CHUNK",
     "add_job",
     "get_job",
+    "item_request_id",
+    "item_session",
     "list_items",
     "select_clients",
-    "session_request",
     "verify",
 ]

@@ -1,5 +1,5 @@
 """The bulk job runner: a host Worker that claims runnable jobs with a lease and creates
-their sessions item by item through `create_session`.
+their sessions item by item through the sessions' use case (`sessions.create_session`).
 
 - Claim: a job that is running and whose lease is free or expired. PostgreSQL selects it
   FOR UPDATE SKIP LOCKED, so replicas take different jobs; on SQLite the claim runs in the
@@ -15,8 +15,11 @@ their sessions item by item through `create_session`.
   finishes, and its end emits `scheduling.bulk_job.completed` (built at the API edge and passed
   in as `announce`: api/bulk_job_convert.py).
 - The job, its items and their outcomes are domain objects (domain/bulk_jobs.py), read and
-  written through storage/bulk_repository.py; each item's session is booked through
-  `bookings.create_session` (a CreateSession request, as any caller's).
+  written through storage/bulk_repository.py; each item's session is a domain session
+  (`bulk_jobs.item_session`) booked by `sessions.create_session` as a staff booking is: run
+  once per the item's request_id (`bulk_jobs.item_request_id`) by the edge's `ItemOnce`, its
+  events built by the edge's `entries.Announce` (both given by api/bulk_scheduling.py,
+  from api/bulk_job_convert.py and api/entry_convert.py).
 - Who: the runner acts as a JOB caller (`job:<job id>`) named after the staff member who
   started the job (`created_by`, taken from the starter's verified token by CreateBulkJob), so
   "Booked By" of its sessions is the starter and their audit entries name the job; a call it
@@ -40,10 +43,11 @@ from shutterbook_kit.periodic import PeriodicWorker
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.application import bookings, setup
-from shutterbook_scheduling.application.bulk_jobs import session_request
+from shutterbook_scheduling.application import entries, sessions, setup
+from shutterbook_scheduling.application.bulk_jobs import item_request_id, item_session
 from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.domain.bulk_jobs import BulkJob, BulkJobItem, ItemOutcome
+from shutterbook_scheduling.domain.entries import Session
 from shutterbook_scheduling.storage.bulk_repository import BulkJobRepository
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,10 @@ MAX_FAILURE_TEXT = 2000
 
 # Emits `scheduling.bulk_job.completed` for the finished job, in the unit of work given.
 Announce = Callable[[UnitOfWork, str, BulkJob], None]
+# Runs an item's booking once per its request_id (the edge's: api/bulk_job_convert.item_once),
+# from the company, the item's session, its request_id and whether conflicts are allowed; the
+# answer: the booked session's name (a replay: the first booking's).
+ItemOnce = Callable[[str, Session, str, bool], entries.Once[Session, str]]
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,21 @@ class _Claim:
 class BulkJobRunner(PeriodicWorker):
     """A host Worker: polls every `interval` seconds for runnable jobs until stopped."""
 
-    def __init__(self, db: Database, *, announce: Announce, lease_seconds: float = 30.0, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        announce: Announce,
+        announce_entry: entries.Announce,
+        item_once: ItemOnce,
+        lease_seconds: float = 30.0,
+        interval: float = 0.5,
+    ) -> None:
         super().__init__(name="bulk-job-runner", interval=interval)
         self.db = db
         self.announce = announce
+        self.announce_entry = announce_entry
+        self.item_once = item_once
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = str(uuid.uuid4())
         self.created = 0  # sessions created (or replayed) by this runner
@@ -120,13 +139,15 @@ class BulkJobRunner(PeriodicWorker):
         return str(location.time_zone) if location is not None else "UTC"
 
     async def _create(self, claim: _Claim, item: BulkJobItem, zone: ZoneInfo) -> ItemOutcome:
-        request = session_request(claim.job, item, zone)
+        job, company_id = claim.job, claim.company_id
+        session = item_session(job, item, zone)
         try:
-            session = await bookings.create_session(self.db, claim.company_id, request)
+            once = self.item_once(company_id, session, item_request_id(job, item), job.allow_conflicts)
+            name = await sessions.create_session(company_id, session, job.allow_conflicts, self.announce_entry, once)
         except DomainError as err:
             return ItemOutcome(item.position, None, _describe(err)[:MAX_FAILURE_TEXT])
         self.created += 1
-        return ItemOutcome(item.position, session.name.removeprefix("sessions/"), "")
+        return ItemOutcome(item.position, name.removeprefix("sessions/"), "")
 
     async def _record(self, claim: _Claim, outcomes: list[ItemOutcome]) -> bool:
         """Write the outcomes and renew the lease, if this runner still holds it."""

@@ -4,9 +4,10 @@ own events and the booking's (`picture_day_events`).
 
 The sessions are domain sessions (domain/entries.py) on the shared steps
 (`entries.book_session`, `entries.replan_session`, `planning.planned_session`); the events are
-the edge's (`announce`: the booking's events and the session's own). The day's template is
-still read from the day as created (`PictureDay.created`, the edge's message). The booking's
-own rules (`picture_day_bookings`) see a session as its id and what its events show of it."""
+the edge's (`announce`: the booking's events and the session's own). The day's session template
+is a domain `BulkTemplate`, read by storage from the day as created
+(`picture_day_repository.session_template`). The booking's own rules (`picture_day_bookings`)
+see a session as its id and what its events show of it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import uuid
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import bulk_jobs, picture_day_events
 from shutterbook_scheduling.application.entries import (
@@ -33,6 +33,7 @@ from shutterbook_scheduling.application.planning import planned_session
 from shutterbook_scheduling.domain import picture_days as rules
 from shutterbook_scheduling.domain.bulk_jobs import TEMPLATE_FIELDS
 from shutterbook_scheduling.domain.entries import Clock, Day, Session, SessionEvent, SessionShown
+from shutterbook_scheduling.storage.picture_day_repository import session_template
 
 
 def _slot_times(session: Session, slot: rules.Slot, zone: ZoneInfo) -> None:
@@ -52,7 +53,7 @@ async def book_session_for(
 ) -> tuple[str, SessionShown]:
     """The family's session in `slot`, booked from the day's template (its member children the
     participants; conflicts refused): its id and what its events show of it."""
-    template = pdpb.PictureDay.FromString(day.created).template
+    template = session_template(day)
     session = Session(client=f"clients/{client_id}", **{name: getattr(template, name) for name in TEMPLATE_FIELDS})
     _slot_times(session, slot, ZoneInfo(day.time_zone))
     session.participants.extend(c for c in children if "/familyMembers/" in c)

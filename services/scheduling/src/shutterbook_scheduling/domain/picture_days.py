@@ -177,7 +177,8 @@ class NewFamily:
 class PictureDay:
     """A picture day as created. `created` is the day's message as created, serialized at the
     API edge (the template, the families' selector, the slot rows, the display name): opaque
-    here, the edge reads it back."""
+    here, the edge reads it back (and storage the session template out of it,
+    `picture_day_repository.session_template`)."""
 
     id: str
     company_id: str

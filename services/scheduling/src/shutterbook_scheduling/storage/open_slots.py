@@ -87,7 +87,7 @@ class OpenSlotQuery:
 
 @dataclass(frozen=True)
 class SlotValues:
-    """A slot's stored columns (what `records.slot_fields_message` reads) and its schedules."""
+    """A slot's stored columns (what `slot_rows.slot_of` reads into a domain slot) and its schedules."""
 
     id: str
     location_id: str

@@ -1,7 +1,8 @@
 """The picture day aggregate's repository (issue 21): every read, insert, lock and conditional
 write of its rows (the day with the close's lease, its slots, families, member children and the
 families' bookings; storage/picture_day_models.py), and the known clients a new day's families
-are checked against. Rows in, domain objects out (domain/picture_days.py).
+are checked against. Rows in, domain objects out (domain/picture_days.py); the session template
+a day was created with is read out of its stored message here too (`session_template`).
 
 One repository module per aggregate: a use case makes `PictureDayRepository(uow)` inside its
 unit of work and never touches `uow.session` or writes a statement itself. What keeps the day's
@@ -19,8 +20,10 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
 
+from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.pagination import Key, Page, keyset_page
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.domain.bulk_jobs import TEMPLATE_FIELDS, BulkTemplate
 from shutterbook_scheduling.domain.picture_days import (
     Booking,
     CloseAction,
@@ -65,6 +68,14 @@ def _day(row: PictureDayRow) -> PictureDay:
         created_at=row.created_at,
         created=row.data,
     )
+
+
+def session_template(day: PictureDay) -> BulkTemplate:
+    """The session template the day was created with, read from its record as created
+    (`PictureDay.created`, the create's message the edge wrote: storage/setup_usage.py reads
+    the same record for what a day's template names)."""
+    template = pdpb.PictureDay.FromString(day.created).template
+    return BulkTemplate(**{name: getattr(template, name) for name in TEMPLATE_FIELDS})
 
 
 def _day_row(day: PictureDay) -> PictureDayRow:

@@ -1,6 +1,6 @@
 """Writing online time slots' rows (application/online_slots.py): a new slot with its
 schedules, a slot's schedules replaced, a slot deleted with its removals. The rows' columns
-are written by storage/records.py."""
+are written by storage/slot_rows.py (slots <-> rows)."""
 
 from __future__ import annotations
 
