@@ -106,3 +106,59 @@ async def test_clients_sort_by_their_last_session_across_pages(
         expected = ["Cy", "Eve", "Ann", "Ben", "Dee"]
         assert await _until(services, expected) == expected
         assert (await _ordered(services, 3))[0] == expected  # the same order in pages of three
+
+
+async def test_a_session_booked_before_the_last_one_keeps_the_last(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """A new session's event sets the later of the kept last session and its start (one UPDATE,
+    no reading of the client's sessions): one that starts earlier leaves the last one as it is,
+    and cancelling the last one still finds the earlier one."""
+    async with clients_and_scheduling(databases, nats_server.url) as services:
+        s = services.scheduling
+        location = await s.CreateLocation(
+            pb.CreateLocationRequest(location=pb.Location(display_name="Uptown", time_zone="America/New_York")),
+            metadata=A,
+        )
+        kind = await s.CreateSessionType(
+            pb.CreateSessionTypeRequest(
+                session_type=pb.SessionType(display_name="Family", color="#4A90D9", default_duration_minutes=60)
+            ),
+            metadata=A,
+        )
+        ann = await create_client(services.clients, COMPANY_A, "Ann")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_SECONDS
+        while loop.time() < deadline:  # scheduling learns the client from its event
+            known = await s.ListKnownClients(pb.ListKnownClientsRequest(page_size=100), metadata=A)
+            if len(known.known_clients) == 1:
+                break
+            await asyncio.sleep(0.2)
+
+        async def book(d: int) -> pb.Session:
+            session = pb.Session(
+                client=ann.name,
+                session_type=kind.name,
+                location=location.name,
+                session_date=day(2026, 7, d),
+                start=at(10),
+            )
+            return await s.CreateSession(pb.CreateSessionRequest(session=session, allow_conflicts=True), metadata=A)
+
+        async def last_session_time_is(session: pb.Session) -> bool:
+            deadline = loop.time() + WAIT_SECONDS
+            while True:
+                got = await services.clients.GetClient(clients_pb2.GetClientRequest(name=ann.name), metadata=A)
+                if got.last_session_time == session.start_time or loop.time() > deadline:
+                    return got.last_session_time == session.start_time
+                await asyncio.sleep(0.2)
+
+        later = await book(20)
+        assert await last_session_time_is(later)
+        earlier = await book(3)  # booked after, starting before
+        await book(1)
+        assert await last_session_time_is(later)
+        await asyncio.sleep(1.0)  # the earlier sessions' events are consumed by now: still the later one
+        assert await last_session_time_is(later)
+        await s.CancelSession(pb.CancelSessionRequest(name=later.name), metadata=A)
+        assert await last_session_time_is(earlier)

@@ -200,13 +200,14 @@ class UnitOfWork:
         fields = {**audit_trail.diff(before, after), **(changes or {})}
         self.session.add(audit_trail.new_entry(company_id, record, action, fields, service=self.source))
 
-    async def insert_missing(self, model: type[Any], values: Mapping[str, Any]) -> None:
+    async def insert_missing(self, model: type[Any], values: Mapping[str, Any]) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING: the row keyed by `values` exists afterwards, made by
         this unit of work or by a concurrent one (which this waits for on PostgreSQL). Lock it
         next to change it: two first writers then queue on the row instead of one of them
-        failing on the primary key."""
+        failing on the primary key. True when this statement inserted it (with `values`)."""
         insert = _SqliteInsertMissing if self.db.is_sqlite else _PostgresInsertMissing
-        await self.session.execute(insert(model).values(**values))
+        result = await self.session.execute(insert(model).values(**values))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def touches(self, company_id: str) -> None:
         """Name a company this unit of work changes, for the commit listeners, when neither an

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy.exc import IntegrityError
-
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_billing import events
 from shutterbook_billing.storage.client_directory import ClientDirectoryRepository
 from shutterbook_billing.storage.deposits import DepositRepository
 from shutterbook_billing.storage.invoices import InvoiceRepository
-from shutterbook_billing.storage.models import KnownClientRow
 from shutterbook_billing.storage.payments import PaymentRepository
 from shutterbook_kit.consumer import Delivery, subscribe
 from shutterbook_kit.db import Database
@@ -35,20 +32,7 @@ async def upsert(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -
     """Apply a client version; an older version than the one held changes nothing."""
     client_id = resource_id(client.name, "clients")
     version = client.update_time.ToDatetime(tzinfo=UTC) if client.HasField("update_time") else utcnow()
-    directory = ClientDirectoryRepository(uow.session)
-    row = await directory.get(company_id, client_id)
-    if row is None:
-        directory.add(
-            KnownClientRow(
-                company_id=company_id,
-                client_id=client_id,
-                display_name=display_name(client),
-                source_updated_at=version,
-            )
-        )
-    elif version >= row.source_updated_at:
-        row.display_name = display_name(client)
-        row.source_updated_at = version
+    await ClientDirectoryRepository(uow.session).apply(company_id, client_id, display_name(client), version)
 
 
 async def name_of(uow: UnitOfWork, company_id: str, client_id: str) -> str:
@@ -106,15 +90,9 @@ async def ensure_known_client(
         v.add("client.update_time", "is required (it orders the client's versions)")
     v.raise_if_any()
     assert client_id is not None  # a bad name raised above
-    for attempt in range(2):
-        try:
-            async with UnitOfWork(db, source="billing") as uow:
-                await upsert(uow, company_id, client)
-                await uow.session.flush()
-                name = await name_of(uow, company_id, client_id)
-                await uow.commit()
-            return billing_pb2.EnsureKnownClientResponse(client=client.name, display_name=name)
-        except IntegrityError:  # the client's event (or a concurrent call) inserted it first
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")
+    # one statement inserts or updates it, whoever (the client's event, a concurrent call) came first
+    async with UnitOfWork(db, source="billing") as uow:
+        await upsert(uow, company_id, client)
+        name = await name_of(uow, company_id, client_id)
+        await uow.commit()
+    return billing_pb2.EnsureKnownClientResponse(client=client.name, display_name=name)

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, text
 
 from shutterbook_billing.storage.models import KnownClientRow
 from shutterbook_billing.storage.repository import Repository
+from shutterbook_kit.schema import UtcDateTime
+
+# A client version applied in one statement (PostgreSQL and SQLite alike): inserted, or the row
+# held takes it unless it holds a newer one. Text, so that SQLAlchemy caches it (its dialects'
+# `ON CONFLICT` inserts are compiled anew each time).
+_APPLY = text(
+    f"INSERT INTO {KnownClientRow.__tablename__} (company_id, client_id, display_name, source_updated_at)"
+    " VALUES (:company_id, :client_id, :display_name, :version)"
+    " ON CONFLICT (company_id, client_id) DO UPDATE"
+    " SET display_name = excluded.display_name, source_updated_at = excluded.source_updated_at"
+    f" WHERE {KnownClientRow.__tablename__}.source_updated_at <= excluded.source_updated_at"
+).bindparams(bindparam("version", type_=UtcDateTime))
 
 
 class ClientDirectoryRepository(Repository):
     async def get(self, company_id: str, client_id: str) -> KnownClientRow | None:
         return await self.session.get(KnownClientRow, (company_id, client_id))
 
-    def add(self, row: KnownClientRow) -> None:
-        self.session.add(row)
+    async def apply(self, company_id: str, client_id: str, display_name: str, version: datetime) -> None:
+        """The client's name as of `version`; an older version than the one held changes nothing."""
+        await self.session.execute(
+            _APPLY,
+            {"company_id": company_id, "client_id": client_id, "display_name": display_name, "version": version},
+        )
 
     async def name_of(self, company_id: str, client_id: str) -> str:
         found = await self.session.scalar(

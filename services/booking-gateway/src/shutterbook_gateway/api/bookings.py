@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import HeaderParameter
@@ -23,12 +23,14 @@ from shutterbook_gateway.api.deps import (
     provide_upstreams,
     request_id_for,
 )
+from shutterbook_gateway.api.idempotency import claimed_key
 from shutterbook_gateway.api.problems import READ_PROBLEMS, WRITE_PROBLEMS
 from shutterbook_gateway.application import booking_saga
+from shutterbook_gateway.application import idempotency_keys as keys
 from shutterbook_gateway.application.admission import AdmissionGate
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.application.booking_events import BookingParts, read_parts
-from shutterbook_gateway.application.booking_saga import BookingRequest, Participant
+from shutterbook_gateway.application.booking_saga import Booked, BookingRequest, Participant
 from shutterbook_gateway.application.open_slot_model import OpenSlotModel
 from shutterbook_gateway.settings import GatewaySettings
 from shutterbook_gateway.storage.models import OnlineBookingRow
@@ -36,6 +38,7 @@ from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.calendar_file import CalendarEntry, booking_ics
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
+from shutterbook_kit.uow import UnitOfWork
 
 BookingToken = Annotated[
     str, HeaderParameter(name="X-Booking-Token", min_length=1, max_length=200, description="The manage token.")
@@ -74,6 +77,12 @@ def _manage_url(request: Request[Any, Any, State], booking_id: str, token: str) 
 def _view(row: OnlineBookingRow, parts: BookingParts) -> schemas.Booking:
     policy = schemas.cancellation_policy(parts.online)
     return schemas.booking(row, parts.details, parts.type_name, parts.location, parts.address, policy)
+
+
+def _created(request: Request[Any, Any, State], booked: Booked) -> schemas.BookingCreated:
+    view = _view(booked.row, booked.parts)
+    url = _manage_url(request, booked.row.id, booked.manage_token)
+    return schemas.BookingCreated(**msgspec.structs.asdict(view), manage_token=booked.manage_token, manage_url=url)
 
 
 def _slot_changed(request: Request[Any, Any, State], partner: Partner, *slot_ids: str) -> None:
@@ -118,6 +127,17 @@ class BookingsController(Controller):
     ) -> schemas.BookingCreated:
         gate: AdmissionGate = request.app.state.admission
         settings: GatewaySettings = request.app.state.gateway_settings
+        claimed = claimed_key(request.scope)
+        kept: list[keys.Answer] = []
+
+        async def keep_answer(booked: Booked, uow: UnitOfWork) -> None:
+            """The answer kept for the Idempotency-Key in the CONFIRMED commit (the key's own
+            commit after the response would be one more); the middleware finds it kept."""
+            assert claimed is not None
+            answer = keys.Answer(201, MediaType.JSON, msgspec.json.encode(_created(request, booked)))
+            await keys.keep(uow, claimed, answer)
+            kept.append(answer)
+
         try:
             async with gate.admitted():
                 booked = await booking_saga.book(
@@ -128,14 +148,15 @@ class BookingsController(Controller):
                     request_id_for(partner, idempotency_key),
                     lease=settings.saga_lease,
                     manage_link=lambda booking_id, token: _manage_url(request, booking_id, token),
+                    in_confirmed_commit=None if claimed is None else keep_answer,
                 )
         finally:
             # booked here, or taken in the read model's lag (409): either way this process reads
             # the slot's day afresh, without waiting for the event (read your own writes)
             _slot_changed(request, partner, data.slot_id)
-        view = _view(booked.row, booked.parts)
-        url = _manage_url(request, booked.row.id, booked.manage_token)
-        return schemas.BookingCreated(**msgspec.structs.asdict(view), manage_token=booked.manage_token, manage_url=url)
+        if claimed is not None and kept:  # committed: the saga returned
+            claimed.kept = kept[0]
+        return _created(request, booked)
 
     @get(
         "/{booking_id:str}",

@@ -5,6 +5,7 @@ the same behaviour without each handler repeating it."""
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from litestar.datastructures import Headers
 from litestar.enums import ScopeType
@@ -28,6 +29,15 @@ from shutterbook_kit.db import Database
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
+# the scope entry naming the key a request claimed (`keys.Claimed`), for a handler that keeps
+# its answer in its own last commit (`keys.keep`)
+CLAIMED = "shutterbook.idempotency_key"
+
+
+def claimed_key(scope: Scope) -> keys.Claimed | None:
+    """The Idempotency-Key this request runs under, when it claimed one."""
+    claimed = cast("dict[str, Any]", scope).get(CLAIMED)
+    return claimed if isinstance(claimed, keys.Claimed) else None
 
 
 async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
@@ -148,10 +158,14 @@ async def _run_and_remember(
                     content_type = value.decode("latin-1")
         held.append(message)
 
+    claimed = keys.Claimed(owner, key)
+    cast("dict[str, Any]", scope)[CLAIMED] = claimed
     try:
         await app(scope, replay_body, capture)
     finally:
         chunks = [m.get("body", b"") for m in held if m["type"] == "http.response.body"]
-        await keys.finish(db, owner, key, status, content_type, b"".join(chunks))
+        answer = keys.Answer(status, content_type, b"".join(chunks))
+        if claimed.kept != answer:  # kept already, in the handler's last commit: nothing to write
+            await keys.finish(db, owner, key, answer.status_code, answer.content_type, answer.body)
     for message in held:
         await send(message)

@@ -25,9 +25,10 @@ partner with the same Idempotency-Key) repeats it rather than doing it twice.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -352,11 +353,8 @@ async def _confirm(
 
 async def _existing(db: Database, company_id: str, request_id: str) -> OnlineBookingRow | None:
     async with UnitOfWork(db, readonly=True) as uow:
-        row: OnlineBookingRow | None = await uow.session.scalar(
-            select(OnlineBookingRow).where(
-                OnlineBookingRow.company_id == company_id, OnlineBookingRow.request_id == request_id
-            )
-        )
+        mine = (OnlineBookingRow.company_id == company_id, OnlineBookingRow.request_id == request_id)
+        row: OnlineBookingRow | None = await uow.session.scalar(select(OnlineBookingRow).where(*mine))
         return row
 
 
@@ -369,10 +367,12 @@ async def book(
     *,
     lease: timedelta,
     manage_link: ManageLink,
+    in_confirmed_commit: Callable[[Booked, UnitOfWork], Awaitable[None]] | None = None,
 ) -> Booked:
     """Run the saga; raises a kit DomainError (or the upstream's error) when nothing was booked.
-    `lease`: how long this request owns the booking before recovery may take over (longer
-    than every deadline of one run together); `manage_link`: the link the confirmation carries."""
+    `lease`: how long this request owns the booking before recovery may take over (longer than
+    every deadline of one run together); `manage_link`: the link the confirmation carries;
+    `in_confirmed_commit`: what the caller writes in the CONFIRMED commit (its answer, kept)."""
     manage_token = secrets.token_urlsafe(32)
     earlier = await _existing(db, partner.company_id, request_id)
     if earlier is not None:  # a retry after a lost response or a crash: settle, then answer
@@ -431,11 +431,13 @@ async def book(
     names = (req.given_name, req.family_name, req.email)
     event = pending("confirmed", row, parts, manage_link(row.id, manage_token), names)
     failpoint("gateway.saga.before_confirmed")  # tests kill the gateway here: recovery settles it
-    # CONFIRMED and its event in one commit (a confirmation settled in `_step` writes it again:
-    # the same state, and the event it did not have)
-    await save(db, row, state=SagaState.CONFIRMED, last_error="", event=event)
+    # CONFIRMED, its event and the caller's answer in one commit (a confirmation settled in
+    # `_step` writes it again: the same state, and the event it did not have)
+    done = Booked(row=row, manage_token=manage_token, parts=parts)
+    keep = None if in_confirmed_commit is None else functools.partial(in_confirmed_commit, done)
+    await save(db, row, state=SagaState.CONFIRMED, last_error="", event=event, also=keep)
     failpoint("gateway.saga.after_confirmed")  # tests kill the gateway here: the event is kept
-    return Booked(row=row, manage_token=manage_token, parts=parts)
+    return done
 
 
 async def _step(

@@ -115,22 +115,50 @@ async def begin(db: Database, owner: str, key: str, request_hash: str) -> Decisi
         return Decision(Outcome.IN_PROGRESS)
 
 
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    content_type: str
+    body: bytes
+
+
+@dataclass
+class Claimed:
+    """A key this request claimed (`begin` said RUN). `kept`: the answer a handler already kept
+    for it in its own last commit (`keep`), once that committed; the key is then finished
+    unless the response sent turns out to be another."""
+
+    owner: str
+    key: str
+    kept: Answer | None = None
+
+
+async def keep(uow: UnitOfWork, claimed: Claimed, answer: Answer) -> None:
+    """Keep a successful answer for replays in `uow`, the handler's own last transaction (one
+    commit fewer than `finish`'s after it). Set `claimed.kept` once `uow` committed."""
+    if answer.status_code >= 500:
+        raise ValueError("a server error frees its key: finish() it")
+    await _finish_in(uow, claimed.owner, claimed.key, answer)
+
+
 async def finish(db: Database, owner: str, key: str, status_code: int, content_type: str, body: bytes) -> None:
     """Keep the response for replays; after a server error, free the key so a retry runs again."""
     async with UnitOfWork(db) as uow:
-        if status_code >= 500:
-            await uow.session.execute(
-                delete(IdempotencyKeyRow).where(
-                    IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.idempotency_key == key
-                )
-            )
-        else:
-            await uow.session.execute(
-                update(IdempotencyKeyRow)
-                .where(
-                    IdempotencyKeyRow.owner == owner,
-                    IdempotencyKeyRow.idempotency_key == key,
-                )
-                .values(state="done", status_code=status_code, content_type=content_type, body=body)
-            )
+        await _finish_in(uow, owner, key, Answer(status_code, content_type, body))
         await uow.commit()
+
+
+async def _finish_in(uow: UnitOfWork, owner: str, key: str, answer: Answer) -> None:
+    if answer.status_code >= 500:
+        await uow.session.execute(
+            delete(IdempotencyKeyRow).where(IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.idempotency_key == key)
+        )
+    else:
+        await uow.session.execute(
+            update(IdempotencyKeyRow)
+            .where(
+                IdempotencyKeyRow.owner == owner,
+                IdempotencyKeyRow.idempotency_key == key,
+            )
+            .values(state="done", status_code=answer.status_code, content_type=answer.content_type, body=answer.body)
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import grpc
@@ -36,9 +37,17 @@ log = logging.getLogger(__name__)
 REFUND_REASON = "online booking not completed"
 
 
-async def save(db: Database, row: OnlineBookingRow, *, event: Pending | None = None, **changes: object) -> None:
+async def save(
+    db: Database,
+    row: OnlineBookingRow,
+    *,
+    event: Pending | None = None,
+    also: Callable[[UnitOfWork], Awaitable[None]] | None = None,
+    **changes: object,
+) -> None:
     """Write a booking's progress (and keep the in-memory row in step); `event` goes to the
-    outbox in the same commit."""
+    outbox in the same commit, and `also` writes there what else belongs to it (run after the
+    row took `changes`)."""
     for key, value in changes.items():
         setattr(row, key, value)
     row.updated_at = utcnow()
@@ -55,6 +64,8 @@ async def save(db: Database, row: OnlineBookingRow, *, event: Pending | None = N
             await uow.session.merge(row)
         if event is not None:
             event.write(uow)
+        if also is not None:
+            await also(uow)
         await uow.commit()
 
 

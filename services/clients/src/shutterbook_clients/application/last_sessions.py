@@ -3,7 +3,8 @@ it across pages, so clients keeps it beside the client rather than the console a
 scheduling for one page at a time).
 
 Each event's session is kept in `client_sessions` (start, cancelled, when scheduling changed
-it); the client's `last_session_at` is then the latest start of its sessions not cancelled.
+it); the client's `last_session_at` is then the latest start of its sessions not cancelled
+(a new session's: the later of the one kept and its start; any other change: computed again).
 The consumer's inbox makes each event's effect happen once; an event older than what a row
 already holds (delivered late) changes nothing. A session of a client clients does not know
 is kept too, and counts once the client exists (a merge moves its sessions to the survivor).
@@ -11,7 +12,7 @@ is kept too, and counts once the client exists (a merge moves its sessions to th
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -53,6 +54,20 @@ async def refresh_last_session(uow: UnitOfWork, company_id: str, client_id: str)
     )
 
 
+async def later_last_session(uow: UnitOfWork, company_id: str, client_id: str, start_at: datetime) -> None:
+    """A session not cancelled added to the client's: its last session time is the later of the
+    one it has (the latest of its other sessions) and `start_at`. One UPDATE: on PostgreSQL a
+    concurrent change of the row is waited for and the later of the two taken from what it
+    wrote (the row's newest version), so no lock is needed first."""
+    start = sa.literal(start_at, type_=UtcDateTime)
+    await uow.session.execute(
+        sa.update(ClientRow)
+        .where(ClientRow.company_id == company_id, ClientRow.id == client_id)
+        .values(last_session_at=sa.case((ClientRow.last_session_at < start, start), else_=ClientRow.last_session_at))
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def repoint_sessions(uow: UnitOfWork, company_id: str, from_client: str, to_client: str) -> None:
     """A merge: the merged client's sessions are the survivor's now (the caller sets the
     survivor's last session time: the later of the two)."""
@@ -70,6 +85,21 @@ async def _record(delivery: Delivery, snapshot: scheduling_events.SessionSnapsho
     uow, company_id = delivery.uow, delivery.envelope.company_id
     session_id, client_id = _id(snapshot.session, "sessions"), _id(snapshot.client, "clients")
     changed_at = delivery.envelope.occur_time.ToDatetime(tzinfo=UTC)
+    start_at = snapshot.start_time.ToDatetime(tzinfo=UTC)
+    if not cancelled:
+        # the common case, a session new to clients (its booking): inserted in one statement,
+        # and the client's last session becomes the later of the one it has and this one
+        new = {
+            "session_id": session_id,
+            "company_id": company_id,
+            "client_id": client_id,
+            "start_at": start_at,
+            "cancelled": False,
+            "changed_at": changed_at,
+        }
+        if await uow.insert_missing(ClientSessionRow, new):
+            await later_last_session(uow, company_id, client_id, start_at)
+            return
     row = await uow.session.get(ClientSessionRow, session_id)
     if row is not None and row.company_id != company_id:
         raise PoisonEvent(f"session {session_id} is another company's")
@@ -80,7 +110,7 @@ async def _record(delivery: Delivery, snapshot: scheduling_events.SessionSnapsho
         uow.session.add(row)
     previous_client = row.client_id
     row.client_id = client_id
-    row.start_at = snapshot.start_time.ToDatetime(tzinfo=UTC)
+    row.start_at = start_at
     row.cancelled = cancelled
     row.changed_at = changed_at
     await uow.session.flush()
