@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
@@ -34,7 +35,7 @@ from shutterbook_scheduling.application.slot_state import (
     removed_ids,
 )
 from shutterbook_scheduling.domain import time_patterns, times
-from shutterbook_scheduling.domain.setup import Location, Schedule
+from shutterbook_scheduling.domain.setup import Location
 from shutterbook_scheduling.domain.slot_requests import PatternRows, SlotTimes
 from shutterbook_scheduling.domain.time_slots import (
     SlotConflict,
@@ -182,7 +183,7 @@ class Template:
     location_id: str
     type_id: str
     schedule_ids: list[str]
-    tz: Any
+    tz: ZoneInfo
     appointment: bool = False  # the slot sells an appointment type (else a session type)
 
 
@@ -210,7 +211,7 @@ async def read_template(
         schedule_id = parse_reference(ref, "schedules", field=at, violations=v)
         if schedule_id is None:
             continue
-        schedule: Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
+        schedule = await setup.load_resource(uow, setup.SCHEDULES, company_id, schedule_id)
         if schedule is None:
             v.add(at, f"{ref} does not exist")
         elif location is not None and schedule.location != location.name:

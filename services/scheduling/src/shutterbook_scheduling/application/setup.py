@@ -120,9 +120,13 @@ def _read(spec: DocSpec[R], row: ConfigurationMixin) -> R:
     return found
 
 
-async def load_message(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, doc_id: str) -> Any:
-    """`load_resource` under its former name (it answered a message), for its readers."""
-    return await load_resource(uow, spec, company_id, doc_id)
+async def load_booking_type(
+    uow: UnitOfWork, company_id: str, type_id: str, *, appointment: bool
+) -> SessionType | AppointmentType | None:
+    """A session type, or an appointment type when `appointment` (a slot's, a template's type)."""
+    if appointment:
+        return await load_resource(uow, APPOINTMENT_TYPES, company_id, type_id)
+    return await load_resource(uow, SESSION_TYPES, company_id, type_id)
 
 
 async def load_reference(
