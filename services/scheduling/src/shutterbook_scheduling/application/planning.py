@@ -103,21 +103,11 @@ async def _plan_block(
     schedule_ids: list[str] = []
     location_id = location.name.removeprefix("locations/")
     for ref, ref_path, kind in schedule_refs:
-        schedule_id = parse_reference(ref, "schedules", field=ref_path, violations=v)
-        if schedule_id is None:
-            continue
-        schedule = await setup.load_resource(uow, setup.SCHEDULES, company_id, schedule_id)
-        if schedule is None:
-            v.add(ref_path, f"{ref} does not exist")
-        elif schedule.location != location.name:
-            v.add(ref_path, f"{ref} is a schedule of another location")
-        elif kind is not None and schedule.kind != kind:
-            wanted = "a staff" if kind == entries.STAFF_SCHEDULE else "a resource"
-            v.add(ref_path, f"{ref} is not {wanted} schedule")
-        elif schedule_id in schedule_ids:
-            v.add(ref_path, f"{ref} is listed twice")
-        else:
-            schedule_ids.append(schedule_id)
+        found = await setup.schedule_reference(
+            uow, company_id, ref, ref_path, v, location=location, kind=kind, taken=schedule_ids
+        )
+        if found is not None:
+            schedule_ids.append(found)
     if local_day is None or start_clock is None or (end is not None and end_clock is None):
         return None
     try:
