@@ -40,6 +40,7 @@ from shutterbook_scheduling.domain.entries import (
     SessionShown,
     TimeBlock,
 )
+from shutterbook_scheduling.domain.setup import BookingType
 
 R = TypeVar("R", bound=Message)
 E = TypeVar("E")
@@ -259,18 +260,18 @@ def appointment_message(entry: Appointment) -> pb.Appointment:
 def session_snapshot(shown: SessionShown) -> ev.SessionSnapshot:
     """What the session events carry: the session, its type's name, prices and invoicing, its
     status's name; with a location (the booked event), the studio's name and address."""
-    entry, type_msg, status, location = shown.session, shown.type, shown.status, shown.location
+    entry, booking_type, status, location = shown.session, shown.type, shown.status, shown.location
     snap = ev.SessionSnapshot(
         session=entry.name,
         session_number=entry.session_number,
         client=entry.client,
         session_type=entry.session_type,
-        session_type_display_name=type_msg.display_name if type_msg is not None else "",
+        session_type_display_name=booking_type.display_name if booking_type is not None else "",
         description=entry.description,
         location=entry.location,
         time_zone=entry.time_zone,
-        price_list_items=list(type_msg.price_list_items) if type_msg is not None else [],
-        auto_create_invoice=bool(type_msg.auto_create_invoice) if type_msg is not None else False,
+        price_list_items=list(booking_type.price_list_items) if booking_type is not None else [],
+        auto_create_invoice=bool(booking_type.auto_create_invoice) if booking_type is not None else False,
         status=entry.status,
         status_display_name=status.display_name if status is not None else "",
         booked_online=entry.booked_online,
@@ -286,20 +287,20 @@ def session_snapshot(shown: SessionShown) -> ev.SessionSnapshot:
     return snap
 
 
-def appointment_snapshot(entry: Appointment, type_msg: Any) -> ev.AppointmentSnapshot:
+def appointment_snapshot(entry: Appointment, booking_type: BookingType | None) -> ev.AppointmentSnapshot:
     """What the appointment events carry: the appointment, its type's name, prices and invoicing."""
     snap = ev.AppointmentSnapshot(
         appointment=entry.name,
         appointment_type=entry.appointment_type,
-        appointment_type_display_name=type_msg.display_name if type_msg is not None else "",
+        appointment_type_display_name=booking_type.display_name if booking_type is not None else "",
         client=entry.client,
         session=entry.session,
         description=entry.description,
         location=entry.location,
         time_zone=entry.time_zone,
         schedules=list(entry.schedules),
-        price_list_items=list(type_msg.price_list_items) if type_msg is not None else [],
-        auto_create_invoice=bool(type_msg.auto_create_invoice) if type_msg is not None else False,
+        price_list_items=list(booking_type.price_list_items) if booking_type is not None else [],
+        auto_create_invoice=bool(booking_type.auto_create_invoice) if booking_type is not None else False,
     )
     _set_instant(snap, "start_time", entry.start_time)
     _set_instant(snap, "end_time", entry.end_time)

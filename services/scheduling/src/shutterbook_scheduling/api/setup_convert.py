@@ -9,7 +9,7 @@ kept; a part that may be absent stays absent)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import field_mask_pb2, timestamp_pb2
@@ -45,7 +45,7 @@ from shutterbook_scheduling.domain.setup import (
 # --- field helpers ---
 
 
-def _instant(msg: Message, field: str) -> Any:
+def _instant(msg: Message, field: str) -> datetime | None:
     """A Timestamp field as an aware UTC datetime; None when not given."""
     if not msg.HasField(field):
         return None
@@ -53,7 +53,7 @@ def _instant(msg: Message, field: str) -> Any:
     return value.ToDatetime(tzinfo=UTC)
 
 
-def _set_instant(msg: Message, field: str, value: Any) -> None:
+def _set_instant(msg: Message, field: str, value: datetime | None) -> None:
     if value is not None:
         getattr(msg, field).CopyFrom(ts(value))
 
@@ -343,7 +343,7 @@ def resource(msg: Message) -> SetupResource:
     return session_status(msg)
 
 
-def message(value: SetupResource) -> Any:
+def message(value: SetupResource) -> Message:
     """The message of a setup resource's domain object."""
     if isinstance(value, Location):
         return location_message(value)
@@ -450,6 +450,10 @@ async def delete(db: Database, spec: setup.DocSpec[Any], company_id: str, name: 
     await setup.delete(db, spec, company_id, name, edge(spec))
 
 
-async def list_statuses(db: Database, company_id: str, request: pb.ListSessionStatusesRequest) -> Any:
+async def list_statuses(
+    db: Database, company_id: str, request: pb.ListSessionStatusesRequest
+) -> pb.ListSessionStatusesResponse:
     items, token = await setup.list_statuses(db, company_id, request.page_size, request.page_token)
-    return pb.ListSessionStatusesResponse(session_statuses=[message(s) for s in items], next_page_token=token)
+    return pb.ListSessionStatusesResponse(
+        session_statuses=[session_status_message(s) for s in items], next_page_token=token
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import datetime
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition
@@ -80,8 +81,15 @@ async def _change_appointment(
     return await once(work)
 
 
-def _event(change: str, after: Appointment, plan: Plan, **more: object) -> AppointmentEvent:
-    return AppointmentEvent(change, copy.deepcopy(after), plan.type_msg, **more)  # type: ignore[arg-type]
+def _event(
+    change: str,
+    after: Appointment,
+    plan: Plan,
+    *,
+    previous: tuple[datetime | None, datetime | None] | None = None,
+    changed_paths: tuple[str, ...] = (),
+) -> AppointmentEvent:
+    return AppointmentEvent(change, copy.deepcopy(after), plan.booking_type, previous, changed_paths)
 
 
 async def update_appointment(

@@ -159,7 +159,7 @@ async def _conflicts(
     schedule_ids = plan.blocks[0].schedule_ids
     if not slots or not schedule_ids:
         return []
-    before, after = plan.type_msg.buffer_before_minutes, plan.type_msg.buffer_after_minutes
+    before, after = plan.booking_type.buffer_before_minutes, plan.booking_type.buffer_after_minutes
     widened = [(s.start - timedelta(minutes=before), s.end + timedelta(minutes=after)) for s in slots]
     low = min(w[0] for w in widened)
     high = max(w[1] for w in widened)

@@ -135,7 +135,7 @@ class BulkJobRunner(PeriodicWorker):
 
     async def _time_zone(self, claim: _Claim) -> str:
         async with UnitOfWork(self.db, readonly=True) as uow:
-            location = await setup.load_message(uow, setup.LOCATIONS, claim.company_id, claim.job.location_id)
+            location = await setup.load_resource(uow, setup.LOCATIONS, claim.company_id, claim.job.location_id)
         return str(location.time_zone) if location is not None else "UTC"
 
     async def _create(self, claim: _Claim, item: BulkJobItem, zone: ZoneInfo) -> ItemOutcome:

@@ -22,7 +22,8 @@ import copy
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -43,7 +44,9 @@ from shutterbook_scheduling.application.conflicts import (
 from shutterbook_scheduling.application.planning import (
     APPOINTMENT,
     SESSION,
+    AppointmentPlan,
     Plan,
+    SessionPlan,
     planned_appointment,
     planned_session,
 )
@@ -57,6 +60,7 @@ from shutterbook_scheduling.domain.entries import (
     SessionEvent,
     SessionShown,
 )
+from shutterbook_scheduling.domain.setup import BookingType, SessionStatus
 from shutterbook_scheduling.storage import entry_records
 from shutterbook_scheduling.storage.company_repository import CompanyRepository
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
@@ -97,7 +101,7 @@ async def write_blocks(
     uow: UnitOfWork, company_id: str, kind: str, entry_id: str, plan: Plan, change: EntryChange
 ) -> None:
     """Replace the entry's blocks; checks conflicts first when the entry occupies time."""
-    pads = buffers(plan.type_msg)
+    pads = buffers(plan.booking_type)
     if change.occupies and not change.allow_conflicts:
         conflicts = await find_conflicts(uow, company_id, plan, pads, entry_id)
         if conflicts:
@@ -135,7 +139,7 @@ class Attempt:
     own: str = ""
 
     def planned(self, plan: Plan, own: str) -> None:
-        self.plan, self.buffers, self.own = plan, buffers(plan.type_msg), own
+        self.plan, self.buffers, self.own = plan, buffers(plan.booking_type), own
 
 
 def conflict_refusal(db: Database, company_id: str, attempt: Attempt) -> Refusal:
@@ -172,8 +176,8 @@ async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
     raise FailedPrecondition("no free session number near the next number; raise it in the preferences")
 
 
-def buffers(type_msg: Any) -> tuple[int, int]:
-    return (type_msg.buffer_before_minutes, type_msg.buffer_after_minutes)
+def buffers(booking_type: BookingType) -> tuple[int, int]:
+    return (booking_type.buffer_before_minutes, booking_type.buffer_after_minutes)
 
 
 def apply_plan_to_session(session: Session, plan: Plan) -> None:
@@ -197,13 +201,13 @@ def store_session(row: SessionRow, session: Session, plan: Plan) -> None:
     row.updated_at = now
 
 
-async def resolve_status(uow: UnitOfWork, company_id: str, session: Session, plan: Plan) -> Any:
+async def resolve_status(uow: UnitOfWork, company_id: str, session: Session, plan: SessionPlan) -> SessionStatus:
     """The session's status: the one it names (planned), its type's default, or the company's."""
     if plan.status is not None:
         return plan.status
-    if plan.type_msg.default_status:
-        found = await setup.load_message(
-            uow, setup.STATUSES, company_id, plan.type_msg.default_status.removeprefix("sessionStatuses/")
+    if plan.booking_type.default_status:
+        found = await setup.load_resource(
+            uow, setup.STATUSES, company_id, plan.booking_type.default_status.removeprefix("sessionStatuses/")
         )
         if found is not None:
             return found
@@ -251,12 +255,12 @@ async def load_appointment(uow: UnitOfWork, company_id: str, name: str, *, lock:
 # --- book an entry, change an entry (staff, online and bulk alike) ---------------------------
 
 
-def shown(session: Session, plan: Plan, status: Any, *, location: bool = False) -> SessionShown:
+def shown(session: Session, plan: Plan, status: SessionStatus | None, *, location: bool = False) -> SessionShown:
     """The session as its events show it (a copy: the event is the session as it is now)."""
-    return SessionShown(copy.deepcopy(session), plan.type_msg, status, plan.location if location else None)
+    return SessionShown(copy.deepcopy(session), plan.booking_type, status, plan.location if location else None)
 
 
-def previous_times(before: Session | Appointment) -> tuple[Any, Any]:
+def previous_times(before: Session | Appointment) -> tuple[datetime | None, datetime | None]:
     """A rescheduled event's times before the move."""
     return (before.start_time, before.end_time)
 
@@ -265,12 +269,12 @@ async def book_session(
     uow: UnitOfWork,
     company_id: str,
     session: Session,
-    plan: Plan,
+    plan: SessionPlan,
     announce: Announce,
     *,
     session_id: str,
     allow_conflicts: bool,
-) -> Any:
+) -> SessionStatus:
     """Book a planned session: its status and due date, who and when, its blocks (conflicts
     checked unless allowed), its number (given and free, or the next one), the row, the event
     (`announce`d). Returns its status."""
@@ -304,8 +308,8 @@ async def book_session(
 
 
 async def change_session_entry(
-    uow: UnitOfWork, company_id: str, row: SessionRow, session: Session, plan: Plan, change: EntryChange
-) -> Any:
+    uow: UnitOfWork, company_id: str, row: SessionRow, session: Session, plan: SessionPlan, change: EntryChange
+) -> SessionStatus:
     """Store a changed session as `change` says: the plan's times, its blocks, its status, its
     audit entry from the row as it was. Returns its status."""
     before = entry_records.session_of(row)
@@ -337,7 +341,7 @@ async def replan_session(
     *,
     participants: bool = False,
     attempt: Attempt | None = None,
-) -> tuple[Plan, Any]:
+) -> tuple[SessionPlan, SessionStatus]:
     """The one step storing a changed session (staff, online and picture day alike): planned
     anew (its participants checked when `participants`), the plan told to `attempt`, stored.
     Returns the plan and the session's status."""
@@ -366,7 +370,7 @@ async def book_appointment(
     row = AppointmentRow(id=appointment_id, company_id=company_id, created_at=now)
     booked = EntryChange("booked", occupies=True, allow_conflicts=allow_conflicts, new=True)
     await change_appointment_entry(uow, company_id, row, appointment, plan, booked)
-    announce(uow, company_id, AppointmentEvent("booked", copy.deepcopy(appointment), plan.type_msg))
+    announce(uow, company_id, AppointmentEvent("booked", copy.deepcopy(appointment), plan.booking_type))
 
 
 async def change_appointment_entry(
@@ -394,7 +398,7 @@ async def replan_appointment(
     change: EntryChange,
     *,
     attempt: Attempt | None = None,
-) -> Plan:
+) -> AppointmentPlan:
     """The one step storing a changed appointment: planned anew, the plan told to `attempt`,
     stored."""
     plan = await planned_appointment(uow, company_id, appointment, creating=False)

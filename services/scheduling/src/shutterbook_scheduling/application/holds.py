@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -78,6 +78,7 @@ from shutterbook_scheduling.domain.holds import HoldRequest, HoldState, SlotHold
 from shutterbook_scheduling.domain.known_clients import KnownClient
 from shutterbook_scheduling.domain.online_slots import hold_is_live, too_many_holds
 from shutterbook_scheduling.domain.rules import Interval
+from shutterbook_scheduling.domain.setup import AppointmentType, BookingType, SessionType
 from shutterbook_scheduling.settings import HoldSettings
 from shutterbook_scheduling.storage.hold_repository import HoldRepository, hold_at
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
@@ -162,14 +163,14 @@ async def clean_expired(
         released(uow, company_id, hold_at(hold, now))
 
 
-async def type_of(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> Any:
+async def type_of(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> SessionType | AppointmentType:
     """The slot's SessionType, or AppointmentType for a slot of an appointment type."""
-    type_msg = await load_slot_type(uow, company_id, slot)
-    if type_msg is None:
+    booking_type = await load_slot_type(uow, company_id, slot)
+    if booking_type is None:
         raise FailedPrecondition(
             f"timeSlots/{slot.id} has no session or appointment type any more", reason="SLOT_NOT_OPEN"
         )
-    return type_msg
+    return booking_type
 
 
 async def take_hold(
@@ -195,11 +196,11 @@ async def take_hold(
     # at its new times.
     schedule_ids = locked if locked is not None else await lock_slot_schedules(uow, company_id, slot)
     await clean_expired(uow, company_id, schedule_ids, now, holding.released)
-    type_msg = await type_of(uow, company_id, slot)
+    booking_type = await type_of(uow, company_id, slot)
     expires = now + holding.settings.duration
     repo = HoldRepository(uow)
     hold = repo.new_hold(company_id, slot.id, client_id, state, expires, now)
-    occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(type_msg))
+    occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(booking_type))
     try:
         await repo.write_blocks(hold, schedule_ids, occupied, expires)
     except IntegrityError as exc:
@@ -321,7 +322,7 @@ async def auto_remove(
     uow: UnitOfWork,
     company_id: str,
     slot: TimeSlotRow,
-    type_msg: Any,
+    booking_type: BookingType,
     session_name: str,
     removed: SlotAnnounce,
 ) -> None:
@@ -329,11 +330,11 @@ async def auto_remove(
     the booking on a shared schedule is removed, recorded against the booking (a session or an
     appointment, `session_name` is its resource name; slots of both kinds are removed), and
     announced by `removed` (the edge's `SlotEvents.removed`)."""
-    if not type_msg.online.auto_remove_conflicting_slots:
+    if not booking_type.online.auto_remove_conflicting_slots:
         return
     session_id = session_name.split("/", 1)[1]
     schedule_ids = (await schedules_of(uow, [slot.id]))[slot.id]
-    occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(type_msg))
+    occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(booking_type))
     slots = SlotRepository(uow)
     overlapping = await slots.free_overlapping(company_id, schedule_ids, occupied.start, occupied.end, slot.id)
     already = await removed_ids(uow, [r.id for r in overlapping])

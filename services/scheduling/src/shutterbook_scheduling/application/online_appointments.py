@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import datetime
-from typing import Any
 
 from shutterbook_kit.errors import (
     FailedPrecondition,
@@ -30,10 +29,11 @@ from shutterbook_scheduling.application.entries import (
     replan_appointment,
 )
 from shutterbook_scheduling.application.holds import Holding, type_of
-from shutterbook_scheduling.application.planning import Plan, planned_appointment
+from shutterbook_scheduling.application.planning import AppointmentPlan, planned_appointment
 from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce
 from shutterbook_scheduling.application.slot_state import SlotEvents
 from shutterbook_scheduling.domain.entries import Appointment, AppointmentEvent
+from shutterbook_scheduling.domain.setup import BookingType
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.models import AppointmentRow
 from shutterbook_scheduling.storage.online_models import (
@@ -44,7 +44,7 @@ from shutterbook_scheduling.storage.online_models import (
 
 async def _plan_appointment_in_slot(
     uow: UnitOfWork, company_id: str, appointment: Appointment, slot: TimeSlotRow, *, creating: bool
-) -> Plan:
+) -> AppointmentPlan:
     """Put the slot's local date, times and schedules on the appointment and plan it there."""
     at = await slot_booking.slot_times(uow, company_id, slot)
     appointment.appointment_date, appointment.start, appointment.end = at.day, at.start, at.end
@@ -67,7 +67,7 @@ async def _book_appointment(
 ) -> Appointment:
     """Create the appointment of an appointment-type slot for the client. An appointment has no
     status: its online booking is recorded by the slot (and the hold) naming it."""
-    type_msg = await type_of(uow, company_id, slot)
+    booking_type = await type_of(uow, company_id, slot)
     appointment = Appointment(
         appointment_type=f"appointmentTypes/{slot.type_id}",
         client=f"clients/{client_id}",
@@ -79,7 +79,7 @@ async def _book_appointment(
     await book_appointment(
         uow, company_id, appointment, plan, announce, appointment_id=appointment_id, allow_conflicts=False
     )
-    await slot_booking.settle_in_slot(uow, company_id, slot, hold, appointment.name, type_msg, slots)
+    await slot_booking.settle_in_slot(uow, company_id, slot, hold, appointment.name, booking_type, slots)
     return appointment
 
 
@@ -115,15 +115,15 @@ RESCHEDULED_ONLINE = EntryChange("rescheduled_online", occupies=True, allow_conf
 async def _cancelled(uow: UnitOfWork, row: AppointmentRow, appointment: Appointment) -> AppointmentEvent:
     appointment.cancelled = True
     plan = await replan_appointment(uow, row.company_id, row, appointment, CANCELLED_ONLINE)
-    return AppointmentEvent("cancelled", copy.deepcopy(appointment), plan.type_msg)
+    return AppointmentEvent("cancelled", copy.deepcopy(appointment), plan.booking_type)
 
 
 async def _moved(
     uow: UnitOfWork, row: AppointmentRow, appointment: Appointment, slot: TimeSlotRow
-) -> tuple[Any, AppointmentEvent]:
+) -> tuple[BookingType, AppointmentEvent]:
     plan = await _plan_appointment_in_slot(uow, row.company_id, appointment, slot, creating=False)
     await change_appointment_entry(uow, row.company_id, row, appointment, plan, RESCHEDULED_ONLINE)
-    return plan.type_msg, AppointmentEvent("rescheduled", copy.deepcopy(appointment), plan.type_msg)
+    return plan.booking_type, AppointmentEvent("rescheduled", copy.deepcopy(appointment), plan.booking_type)
 
 
 async def cancel_online_appointment(

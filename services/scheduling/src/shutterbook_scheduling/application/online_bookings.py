@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from shutterbook_kit.errors import FailedPrecondition
 from shutterbook_kit.uow import UnitOfWork
@@ -38,6 +37,7 @@ from shutterbook_scheduling.application.slot_booking import OnlineBooking, Onlin
 from shutterbook_scheduling.application.slot_state import SlotEvents
 from shutterbook_scheduling.domain import entries
 from shutterbook_scheduling.domain.entries import Session, SessionEvent, TimeBlock
+from shutterbook_scheduling.domain.setup import BookingType, Location
 from shutterbook_scheduling.storage.models import SessionRow
 from shutterbook_scheduling.storage.online_models import (
     SlotHoldRow,
@@ -45,7 +45,7 @@ from shutterbook_scheduling.storage.online_models import (
 )
 
 
-async def _apply_slot(uow: UnitOfWork, company_id: str, session: Session, slot: TimeSlotRow) -> Any:
+async def _apply_slot(uow: UnitOfWork, company_id: str, session: Session, slot: TimeSlotRow) -> Location:
     """Put the slot's local date, times, location and schedules on the session: up to two staff
     schedules become photographer and assistant and one resource the camera room; any other
     mix is booked with one advanced-calendar block holding all the schedules."""
@@ -53,7 +53,7 @@ async def _apply_slot(uow: UnitOfWork, company_id: str, session: Session, slot: 
     staff: list[str] = []
     resources: list[str] = []
     for schedule_id in at.schedule_ids:
-        schedule = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
+        schedule = await setup.load_resource(uow, setup.SCHEDULES, company_id, schedule_id)
         if schedule is None:
             raise FailedPrecondition(f"a schedule of timeSlots/{slot.id} no longer exists", reason="SLOT_NOT_OPEN")
         (staff if schedule.kind == entries.STAFF_SCHEDULE else resources).append(schedule.name)
@@ -85,13 +85,13 @@ async def _book(
     announce: Announce,
     slots: SlotEvents,
 ) -> Session:
-    type_msg = await type_of(uow, company_id, slot)
+    booking_type = await type_of(uow, company_id, slot)
     session = Session(
         client=f"clients/{client_id}",
         session_type=f"sessionTypes/{slot.type_id}",
         description=request.description,
         participants=list(request.participants),
-        status=type_msg.online.booked_online_status,
+        status=booking_type.online.booked_online_status,
         # online, "confirmed" means booked: the client chose this time and paid what the type
         # asks before this call (README "The public booking API")
         confirmed=True,
@@ -102,7 +102,7 @@ async def _book(
     session_id = request.entry_id or str(uuid.uuid4())
     session.booked_online = True
     await book_session(uow, company_id, session, plan, announce, session_id=session_id, allow_conflicts=False)
-    await slot_booking.settle_in_slot(uow, company_id, slot, hold, session.name, type_msg, slots)
+    await slot_booking.settle_in_slot(uow, company_id, slot, hold, session.name, booking_type, slots)
     return session
 
 
@@ -141,17 +141,19 @@ RESCHEDULED_ONLINE = EntryChange("rescheduled_online", occupies=True, allow_conf
 
 
 async def _cancelled(uow: UnitOfWork, row: SessionRow, session: Session) -> SessionEvent:
-    type_msg = await setup.load_message(uow, setup.SESSION_TYPES, row.company_id, row.type_id)
+    session_type = await setup.load_resource(uow, setup.SESSION_TYPES, row.company_id, row.type_id)
     session.cancelled = True
-    status_name = type_msg.online.cancelled_online_status if type_msg is not None else ""
+    status_name = session_type.online.cancelled_online_status if session_type is not None else ""
     return await _store_change(uow, row, session, status_name, CANCELLED_ONLINE, "cancelled")
 
 
-async def _moved(uow: UnitOfWork, row: SessionRow, session: Session, slot: TimeSlotRow) -> tuple[Any, SessionEvent]:
+async def _moved(
+    uow: UnitOfWork, row: SessionRow, session: Session, slot: TimeSlotRow
+) -> tuple[BookingType, SessionEvent]:
     await _apply_slot(uow, row.company_id, session, slot)
-    type_msg = await type_of(uow, row.company_id, slot)
-    status_name = type_msg.online.rescheduled_online_status
-    return type_msg, await _store_change(uow, row, session, status_name, RESCHEDULED_ONLINE, "rescheduled")
+    booking_type = await type_of(uow, row.company_id, slot)
+    status_name = booking_type.online.rescheduled_online_status
+    return booking_type, await _store_change(uow, row, session, status_name, RESCHEDULED_ONLINE, "rescheduled")
 
 
 async def cancel_online_booking(

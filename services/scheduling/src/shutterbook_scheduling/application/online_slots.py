@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.pagination import read_keyset
-from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup, slot_preview
@@ -34,7 +34,7 @@ from shutterbook_scheduling.application.slot_state import (
     removed_ids,
 )
 from shutterbook_scheduling.domain import time_patterns, times
-from shutterbook_scheduling.domain.setup import Location, Schedule
+from shutterbook_scheduling.domain.setup import Location
 from shutterbook_scheduling.domain.slot_requests import PatternRows, SlotTimes
 from shutterbook_scheduling.domain.time_slots import (
     SlotConflict,
@@ -182,7 +182,7 @@ class Template:
     location_id: str
     type_id: str
     schedule_ids: list[str]
-    tz: Any
+    tz: ZoneInfo
     appointment: bool = False  # the slot sells an appointment type (else a session type)
 
 
@@ -207,18 +207,9 @@ async def read_template(
     schedule_ids: list[str] = []
     for i, ref in enumerate(msg.schedules):
         at = f"{path}.schedules[{i}]"
-        schedule_id = parse_reference(ref, "schedules", field=at, violations=v)
-        if schedule_id is None:
-            continue
-        schedule: Schedule | None = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
-        if schedule is None:
-            v.add(at, f"{ref} does not exist")
-        elif location is not None and schedule.location != location.name:
-            v.add(at, f"{ref} is a schedule of another location")
-        elif schedule_id in schedule_ids:
-            v.add(at, f"{ref} is listed twice")
-        else:
-            schedule_ids.append(schedule_id)
+        found = await setup.schedule_reference(uow, company_id, ref, at, v, location=location, taken=schedule_ids)
+        if found is not None:
+            schedule_ids.append(found)
     if not 0 <= msg.minimum_notice_minutes <= MAX_NOTICE_MINUTES:
         v.add(f"{path}.minimum_notice_minutes", f"must be 0 to {MAX_NOTICE_MINUTES}")
     if not 0 <= msg.maximum_advance_days <= MAX_ADVANCE_DAYS:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
 
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_reference
@@ -16,6 +15,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.domain import entries, rules, times
 from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, PlannedBlock, Session
+from shutterbook_scheduling.domain.setup import AppointmentType, BookingType, Location, SessionStatus, SessionType
 from shutterbook_scheduling.storage.entry_repository import EntryRepository
 from shutterbook_scheduling.storage.known_client_repository import KnownClientRepository
 from shutterbook_scheduling.storage.setup_usage import TIME_OFF
@@ -26,15 +26,14 @@ SESSION = "session"
 APPOINTMENT = "appointment"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """Where the entry is (its location, as read), its type and (a session's, when it names one)
-    status, the blocks it occupies, its client's id."""
+    """Where the entry is (its location, as read), its type (`booking_type`), the blocks it
+    occupies, its client's id: what every entry's plan says (`SessionPlan`, `AppointmentPlan`)."""
 
-    location: Any
-    type_msg: Any
+    location: Location
+    booking_type: BookingType
     blocks: list[PlannedBlock]
-    status: Any = None
     client_id: str = ""
 
     @property
@@ -44,6 +43,21 @@ class Plan:
     @property
     def end(self) -> datetime:
         return max(b.end for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class SessionPlan(Plan):
+    """A session's plan: its session type and the status it names (None when it names none)."""
+
+    booking_type: SessionType
+    status: SessionStatus | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentPlan(Plan):
+    """An appointment's plan: its appointment type."""
+
+    booking_type: AppointmentType
 
 
 def read_day(value: Day | None, path: str, v: Violations, *, required: bool = True) -> date | None:
@@ -73,7 +87,7 @@ async def _plan_block(
     start: Clock | None,
     end: Clock | None,
     duration_minutes: int,
-    location: Any,
+    location: Location,
     schedule_refs: list[tuple[str, str, int | None]],
     index: int,
     v: Violations,
@@ -89,21 +103,11 @@ async def _plan_block(
     schedule_ids: list[str] = []
     location_id = location.name.removeprefix("locations/")
     for ref, ref_path, kind in schedule_refs:
-        schedule_id = parse_reference(ref, "schedules", field=ref_path, violations=v)
-        if schedule_id is None:
-            continue
-        schedule = await setup.load_message(uow, setup.SCHEDULES, company_id, schedule_id)
-        if schedule is None:
-            v.add(ref_path, f"{ref} does not exist")
-        elif schedule.location != location.name:
-            v.add(ref_path, f"{ref} is a schedule of another location")
-        elif kind is not None and schedule.kind != kind:
-            wanted = "a staff" if kind == entries.STAFF_SCHEDULE else "a resource"
-            v.add(ref_path, f"{ref} is not {wanted} schedule")
-        elif schedule_id in schedule_ids:
-            v.add(ref_path, f"{ref} is listed twice")
-        else:
-            schedule_ids.append(schedule_id)
+        found = await setup.schedule_reference(
+            uow, company_id, ref, ref_path, v, location=location, kind=kind, taken=schedule_ids
+        )
+        if found is not None:
+            schedule_ids.append(found)
     if local_day is None or start_clock is None or (end is not None and end_clock is None):
         return None
     try:
@@ -122,7 +126,7 @@ async def _plan_one_block(
     p: str,
     date_field: str,
     duration_minutes: int,
-    location: Any,
+    location: Location,
     refs: list[tuple[str, str, int | None]],
     v: Violations,
 ) -> PlannedBlock | None:
@@ -144,7 +148,7 @@ async def _plan_one_block(
     )
 
 
-async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> Any:
+async def _location(uow: UnitOfWork, company_id: str, name: str, path: str, v: Violations) -> Location | None:
     return await setup.load_reference(uow, setup.LOCATIONS, company_id, name, path, v)
 
 
@@ -172,7 +176,7 @@ async def _check_participants(
 
 async def plan_session(
     uow: UnitOfWork, company_id: str, msg: Session, v: Violations, *, creating: bool, participants: bool
-) -> Plan | None:
+) -> SessionPlan | None:
     """Resolve and validate a complete session; violations are named `session.*`.
 
     The client is checked when creating (it must be known, not deleted or merged away);
@@ -183,7 +187,7 @@ async def plan_session(
         client_id = await known_client(uow, company_id, msg.client, f"{p}.client", v)
     else:
         client_id = msg.client.removeprefix("clients/")
-    type_msg = await setup.load_reference(
+    session_type = await setup.load_reference(
         uow, setup.SESSION_TYPES, company_id, msg.session_type, f"{p}.session_type", v
     )
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
@@ -191,21 +195,21 @@ async def plan_session(
         await _check_participants(uow, company_id, client_id, list(msg.participants), f"{p}.participants", v)
     for field, problem in entries.session_field_problems(msg).items():
         v.add(f"{p}.{field}", problem)
-    status: Any = None
+    status: SessionStatus | None = None
     if msg.status:
         status = await setup.load_reference(uow, setup.STATUSES, company_id, msg.status, f"{p}.status", v)
     if msg.status_due_date is not None:
         read_day(msg.status_due_date, f"{p}.status_due_date", v, required=False)
-    if location is None or type_msg is None:
+    if location is None or session_type is None:
         return None
-    duration = type_msg.default_duration_minutes
+    duration = session_type.default_duration_minutes
     blocks: list[PlannedBlock] = []
     if msg.use_advanced_calendar:
         if not msg.time_blocks:
             v.add(f"{p}.time_blocks", "at least one block is required with advanced calendar options")
         for i, block in enumerate(msg.time_blocks):
             bp = f"{p}.time_blocks[{i}]."
-            block_location: Any = location
+            block_location: Location | None = location
             if block.location and block.location != location.name:
                 block_location = await _location(uow, company_id, block.location, f"{bp}location", v)
                 if block_location is None:
@@ -242,16 +246,18 @@ async def plan_session(
             blocks.append(planned)
     if not blocks:
         return None
-    return Plan(location=location, type_msg=type_msg, blocks=blocks, status=status, client_id=client_id or "")
+    return SessionPlan(
+        location=location, booking_type=session_type, blocks=blocks, status=status, client_id=client_id or ""
+    )
 
 
 async def plan_appointment(
     uow: UnitOfWork, company_id: str, msg: Appointment, v: Violations, *, creating: bool
-) -> Plan | None:
+) -> AppointmentPlan | None:
     """Resolve and validate a complete appointment; violations are named `appointment.*`. A
     new appointment linked to a session takes the session's client."""
     p = "appointment"
-    type_msg = await setup.load_reference(
+    appointment_type = await setup.load_reference(
         uow, setup.APPOINTMENT_TYPES, company_id, msg.appointment_type, f"{p}.appointment_type", v
     )
     client_id = msg.client.removeprefix("clients/")
@@ -267,21 +273,21 @@ async def plan_appointment(
                 msg.client = f"clients/{linked.client_id}"
     if msg.client and creating:
         client_id = await known_client(uow, company_id, msg.client, f"{p}.client", v) or ""
-    elif not msg.client and type_msg is not None and type_msg.linked:
+    elif not msg.client and appointment_type is not None and appointment_type.linked:
         v.add(f"{p}.client", "this appointment type is linked to a client")
     for field, problem in entries.appointment_field_problems(msg).items():
         v.add(f"{p}.{field}", problem)
     location = await _location(uow, company_id, msg.location, f"{p}.location", v)
-    if location is None or type_msg is None:
+    if location is None or appointment_type is None:
         return None
     refs: list[tuple[str, str, int | None]] = [
         (ref, f"{p}.schedules[{i}]", None) for i, ref in enumerate(msg.schedules)
     ]
-    duration = type_msg.default_duration_minutes
+    duration = appointment_type.default_duration_minutes
     planned = await _plan_one_block(uow, company_id, msg, p, "appointment_date", duration, location, refs, v)
     if planned is None:
         return None
-    return Plan(location=location, type_msg=type_msg, blocks=[planned], client_id=client_id)
+    return AppointmentPlan(location=location, booking_type=appointment_type, blocks=[planned], client_id=client_id)
 
 
 def entry_name(kind: str, entry_id: str) -> str:
@@ -291,7 +297,7 @@ def entry_name(kind: str, entry_id: str) -> str:
 
 async def planned_session(
     uow: UnitOfWork, company_id: str, msg: Session, *, creating: bool, participants: bool
-) -> Plan:
+) -> SessionPlan:
     """plan_session, raising INVALID_ARGUMENT with every bad field."""
     violations = Violations()
     plan = await plan_session(uow, company_id, msg, violations, creating=creating, participants=participants)
@@ -300,7 +306,7 @@ async def planned_session(
     return plan
 
 
-async def planned_appointment(uow: UnitOfWork, company_id: str, msg: Appointment, *, creating: bool) -> Plan:
+async def planned_appointment(uow: UnitOfWork, company_id: str, msg: Appointment, *, creating: bool) -> AppointmentPlan:
     """plan_appointment, raising INVALID_ARGUMENT with every bad field."""
     violations = Violations()
     plan = await plan_appointment(uow, company_id, msg, violations, creating=creating)

@@ -33,9 +33,9 @@ async def emit_due_reminders(db: Database, announce: Announce, *, batch_size: in
             row.reminder_emitted_at = now
             session = entry_records.session_of(row)
             type_row, status_row = await type_and_status(uow, row)
-            type_msg = setup_records.read_type(type_row) if type_row is not None else None
+            booking_type = setup_records.read_type(type_row) if type_row is not None else None
             status = setup_records.read_status(status_row) if status_row is not None else None
-            announce(uow, row.company_id, SessionEvent("reminder_due", SessionShown(session, type_msg, status)))
+            announce(uow, row.company_id, SessionEvent("reminder_due", SessionShown(session, booking_type, status)))
         await uow.commit()
     return len(rows)
 

@@ -35,6 +35,7 @@ from shutterbook_scheduling.application.slot_state import SlotAnnounce, SlotEven
 from shutterbook_scheduling.domain import entries
 from shutterbook_scheduling.domain.entries import Clock, Day, Session, SessionEvent, TimeBlock
 from shutterbook_scheduling.domain.picture_days import Booking, PictureDay
+from shutterbook_scheduling.domain.setup import SessionStatus
 
 # Merges an update's masked fields into the session as stored (the edge's: it checks the mask);
 # returns the merged session and the paths applied.
@@ -88,7 +89,7 @@ async def _before_move(uow: UnitOfWork, company_id: str, session: Session, resto
         await release_booking(uow, company_id, session.session_id, session.name, restored)
 
 
-Emit = Callable[[UnitOfWork, Session, Session, Plan, object], Awaitable[None]]
+Emit = Callable[[UnitOfWork, Session, Session, Plan, SessionStatus], Awaitable[None]]
 
 
 async def _change_session(
@@ -121,7 +122,7 @@ async def _change_session(
     return await once(work)
 
 
-def _rescheduled(before: Session, after: Session, plan: Plan, status: object) -> SessionEvent:
+def _rescheduled(before: Session, after: Session, plan: Plan, status: SessionStatus) -> SessionEvent:
     return SessionEvent("rescheduled", shown(after, plan, status), previous=previous_times(before))
 
 
@@ -172,7 +173,7 @@ async def update_session(
             session.status_due_date = None
         return session, bool(_REPLANS & set(paths)), True
 
-    async def emit(uow: UnitOfWork, before: Session, after: Session, plan: Plan, status: object) -> None:
+    async def emit(uow: UnitOfWork, before: Session, after: Session, plan: Plan, status: SessionStatus) -> None:
         now = shown(after, plan, status)
         if before.status != after.status:
             announce(uow, company_id, SessionEvent("status_changed", now, previous_status=before.status))
@@ -186,7 +187,7 @@ async def update_session(
         session, replan, changed = await change(uow, session)
         if session.status_due_date is None:
             status_id = session.status.removeprefix("sessionStatuses/")
-            status = await setup.load_message(uow, setup.STATUSES, company_id, status_id) if status_id else None
+            status = await setup.load_resource(uow, setup.STATUSES, company_id, status_id) if status_id else None
             if status is None and session.status:
                 _bad("session.status", f"{session.status} does not exist")
             day = entries.read_day(session.session_date, "session.session_date", {})
@@ -223,7 +224,7 @@ async def reschedule_session(
             entries.take_new_times(session, *times)
         return session, True, True
 
-    async def emit(uow: UnitOfWork, before: Session, after: Session, plan: Plan, status: object) -> None:
+    async def emit(uow: UnitOfWork, before: Session, after: Session, plan: Plan, status: SessionStatus) -> None:
         announce(uow, company_id, _rescheduled(before, after, plan, status))
 
     return await _change_session(
@@ -255,7 +256,7 @@ async def cancel_session(
         released[:] = await release_session(uow, company_id, session.session_id)
         return session, True, True
 
-    async def emit(uow: UnitOfWork, before: Session, after: Session, plan: Plan, status: object) -> None:
+    async def emit(uow: UnitOfWork, before: Session, after: Session, plan: Plan, status: SessionStatus) -> None:
         now = shown(after, plan, status)
         announce(uow, company_id, SessionEvent("cancelled", now))
         for day, booking in released:
@@ -275,7 +276,7 @@ async def hold_session(
         session.on_hold = on_hold
         return session, True, True
 
-    async def emit(uow: UnitOfWork, before: Session, after: Session, plan: Plan, status: object) -> None:
+    async def emit(uow: UnitOfWork, before: Session, after: Session, plan: Plan, status: SessionStatus) -> None:
         announce(uow, company_id, SessionEvent("updated", shown(after, plan, status), changed_paths=("on_hold",)))
 
     action = "held" if on_hold else "released"

@@ -9,7 +9,7 @@ a change is announced (the events are messages, built there)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any, Generic, TypeVar
@@ -27,6 +27,7 @@ from shutterbook_scheduling.domain.setup import (
     AppointmentType,
     Location,
     Schedule,
+    ScheduleKind,
     SessionStatus,
     SessionType,
     SetupResource,
@@ -120,9 +121,13 @@ def _read(spec: DocSpec[R], row: ConfigurationMixin) -> R:
     return found
 
 
-async def load_message(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, doc_id: str) -> Any:
-    """`load_resource` under its former name (it answered a message), for its readers."""
-    return await load_resource(uow, spec, company_id, doc_id)
+async def load_booking_type(
+    uow: UnitOfWork, company_id: str, type_id: str, *, appointment: bool
+) -> SessionType | AppointmentType | None:
+    """A session type, or an appointment type when `appointment` (a slot's, a template's type)."""
+    if appointment:
+        return await load_resource(uow, APPOINTMENT_TYPES, company_id, type_id)
+    return await load_resource(uow, SESSION_TYPES, company_id, type_id)
 
 
 async def load_reference(
@@ -143,6 +148,38 @@ async def load_reference(
     if found is None:
         violations.add(path, f"{name} does not exist")
     return found
+
+
+async def schedule_reference(
+    uow: UnitOfWork,
+    company_id: str,
+    ref: str,
+    path: str,
+    violations: Violations,
+    *,
+    location: Location | None,
+    kind: int | None = None,
+    taken: Collection[str] = (),
+) -> str | None:
+    """The id of the schedule a request names at `path`, or None with the violation: a bad
+    name, one that does not exist, a schedule of another location than `location` (when it is
+    known), not of `kind` (a ScheduleKind, when given), or one already `taken`."""
+    schedule_id = parse_reference(ref, SCHEDULES.collection, field=path, violations=violations)
+    if schedule_id is None:
+        return None
+    schedule = await load_resource(uow, SCHEDULES, company_id, schedule_id)
+    if schedule is None:
+        violations.add(path, f"{ref} does not exist")
+    elif location is not None and schedule.location != location.name:
+        violations.add(path, f"{ref} is a schedule of another location")
+    elif kind is not None and schedule.kind != kind:
+        wanted = "a staff" if kind == ScheduleKind.STAFF else "a resource"
+        violations.add(path, f"{ref} is not {wanted} schedule")
+    elif schedule_id in taken:
+        violations.add(path, f"{ref} is listed twice")
+    else:
+        return schedule_id
+    return None
 
 
 async def _check(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, resource: SetupResource) -> None:
@@ -225,12 +262,12 @@ async def get(db: Database, spec: DocSpec[R], company_id: str, name: str) -> R:
 
 async def list_page(
     db: Database,
-    spec: DocSpec[Any],
+    spec: DocSpec[R],
     company_id: str,
     page_size: int,
     page_token: str,
     filters: dict[str, str] | None = None,
-) -> tuple[list[Any], str]:
+) -> tuple[list[R], str]:
     """A page of the resources the caller sees; `filters` by reference ({"location": name})."""
     given = (filters or {}).items()
     equal = {spec.filters[key]: parse_name(value, "locations", field=key) for key, value in given if value}

@@ -45,6 +45,7 @@ from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, EntryEvent, Session
 from shutterbook_scheduling.domain.holds import HoldState, shown_state
 from shutterbook_scheduling.domain.online_slots import hold_is_live
+from shutterbook_scheduling.domain.setup import BookingType, Location
 from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
@@ -219,7 +220,7 @@ async def settle_in_slot(
     slot: TimeSlotRow,
     hold: SlotHoldRow,
     entry: str,
-    type_msg: Any,
+    booking_type: BookingType,
     slots: SlotEvents,
 ) -> None:
     """The booking `entry` (a session's or an appointment's name) takes the slot through its
@@ -231,7 +232,7 @@ async def settle_in_slot(
     await HoldRepository(uow).delete_blocks(hold.id)
     hold.state = int(HoldState.BOOKED)
     hold.session_id = entry_id
-    await auto_remove(uow, company_id, slot, type_msg, entry, slots.removed)
+    await auto_remove(uow, company_id, slot, booking_type, entry, slots.removed)
     slots.booked(uow, company_id, slot_of(slot), entry)
 
 
@@ -243,7 +244,7 @@ class SlotTimes:
     """A slot's local date and wall-clock times in its location's zone, and its schedules (in
     the slot's order)."""
 
-    location: Any
+    location: Location
     day: Day
     start: Clock
     end: Clock
@@ -254,7 +255,7 @@ class SlotTimes:
 async def slot_times(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> SlotTimes:
     """Where and when a slot is, as a booking in it states it (FAILED_PRECONDITION when its
     location is gone)."""
-    location = await setup.load_message(uow, setup.LOCATIONS, company_id, slot.location_id)
+    location = await setup.load_resource(uow, setup.LOCATIONS, company_id, slot.location_id)
     if location is None:
         raise FailedPrecondition(f"timeSlots/{slot.id} has no location any more", reason="SLOT_NOT_OPEN")
     tz = times.zone(location.time_zone)
@@ -269,7 +270,10 @@ async def slot_times(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> Slo
     )
 
 
-async def plan_in_slot(slot: TimeSlotRow, planning: Awaitable[Plan], field: str) -> Plan:
+P = TypeVar("P", bound=Plan)
+
+
+async def plan_in_slot(slot: TimeSlotRow, planning: Awaitable[P], field: str) -> P:
     """The one planning step of a booking in a slot (sessions and appointments): the entry's
     plan (`planning`), its violations named in this API's fields (`session.participants[0]` ->
     `participants[0]`), and the slot's instants kept (else FAILED_PRECONDITION)."""
@@ -339,7 +343,7 @@ async def move_online(
     time_slot: str,
     request_id: str,
     holds: Holding,
-    store: Callable[[UnitOfWork, RowT, EntryT, TimeSlotRow], Awaitable[tuple[Any, EntryEvent]]],
+    store: Callable[[UnitOfWork, RowT, EntryT, TimeSlotRow], Awaitable[tuple[BookingType, EntryEvent]]],
     announce: Announce,
     once: OnlineOnce[EntryT, A],
 ) -> A:
@@ -367,8 +371,8 @@ async def move_online(
         # Free the old slot and what it removed first (the new slot may be one of them); the
         # entry's own blocks do not make the new slot busy; the hold serializes with others.
         hold = await move_to_slot(uow, company_id, row_id, booked_row.client_id, slot, now, booked.name, holds)
-        type_msg, event = await store(uow, row, booked, slot)
-        await settle_in_slot(uow, company_id, slot, hold, booked.name, type_msg, holds.slots)
+        booking_type, event = await store(uow, row, booked, slot)
+        await settle_in_slot(uow, company_id, slot, hold, booked.name, booking_type, holds.slots)
         announce(uow, company_id, replace(event, previous=before))
         return booked
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from shutterbook_kit.errors import FailedPrecondition, Violations
 from shutterbook_kit.schema import utcnow
@@ -28,8 +27,7 @@ async def held_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
 
 
 async def _buffers(uow: UnitOfWork, company_id: str, type_id: str, appointment: bool) -> tuple[int, int]:
-    collection = setup.APPOINTMENT_TYPES if appointment else setup.SESSION_TYPES
-    found: Any = await setup.load_message(uow, collection, company_id, type_id)
+    found = await setup.load_booking_type(uow, company_id, type_id, appointment=appointment)
     return (found.buffer_before_minutes, found.buffer_after_minutes) if found is not None else (0, 0)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from shutterbook_kit.errors import FailedPrecondition, NotFound
 from shutterbook_kit.resource_names import parse_name
@@ -17,6 +16,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import online_slots as rules
+from shutterbook_scheduling.domain.setup import AppointmentType, SessionType
 from shutterbook_scheduling.domain.time_slots import TimeSlot
 from shutterbook_scheduling.storage.online_models import TimeSlotRow
 from shutterbook_scheduling.storage.slot_neighbours import busy_and_held_blocks
@@ -52,10 +52,9 @@ def booking_name(row: TimeSlotRow, entry_id: str) -> str:
     return f"appointments/{entry_id}" if is_appointment_slot(row) else f"sessions/{entry_id}"
 
 
-async def load_slot_type(uow: UnitOfWork, company_id: str, row: TimeSlotRow) -> Any:
+async def load_slot_type(uow: UnitOfWork, company_id: str, row: TimeSlotRow) -> SessionType | AppointmentType | None:
     """The slot's SessionType or AppointmentType (None when it no longer exists)."""
-    collection = setup.APPOINTMENT_TYPES if is_appointment_slot(row) else setup.SESSION_TYPES
-    return await setup.load_message(uow, collection, company_id, row.type_id)
+    return await setup.load_booking_type(uow, company_id, row.type_id, appointment=is_appointment_slot(row))
 
 
 async def removed_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
@@ -170,7 +169,7 @@ async def why_not_open(
     schedules = await schedules_of(uow, ids)
     removed = await removed_ids(uow, ids)
     booked = await booked_ids(uow, slots)
-    types: dict[str, Any] = {}
+    types: dict[str, SessionType | AppointmentType | None] = {}
     for slot in slots:
         if slot.type_id not in types:
             types[slot.type_id] = await load_slot_type(uow, company_id, slot)
@@ -184,7 +183,7 @@ async def why_not_open(
     held = rules.BusyIndex.of(held_blocks)
     out: dict[str, str] = {}
     for slot in slots:
-        type_msg = types.get(slot.type_id)
+        booking_type = types.get(slot.type_id)
         facts = rules.SlotFacts(
             start=slot.start_at,
             end=slot.end_at,
@@ -192,8 +191,8 @@ async def why_not_open(
             published=slot.published,
             booked=slot.id in booked,
             removed=slot.id in removed,
-            available_online=bool(type_msg is not None and type_msg.online.available_online),
-            buffers=(type_msg.buffer_before_minutes, type_msg.buffer_after_minutes) if type_msg else (0, 0),
+            available_online=bool(booking_type is not None and booking_type.online.available_online),
+            buffers=(booking_type.buffer_before_minutes, booking_type.buffer_after_minutes) if booking_type else (0, 0),
             minimum_notice_minutes=slot.minimum_notice_minutes,
             maximum_advance_days=slot.maximum_advance_days,
         )

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from shutterbook_scheduling.domain import rules
+from shutterbook_scheduling.domain.setup import BookingType, Location, SessionStatus
 
 MAX_DESCRIPTION = 2000
 MAX_FILE_NUMBER = 100
@@ -436,9 +437,9 @@ class SessionShown:
     address)."""
 
     session: Session
-    type: Any
-    status: Any
-    location: Any = None
+    type: BookingType | None
+    status: SessionStatus | None
+    location: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -461,7 +462,7 @@ class AppointmentEvent:
 
     change: str
     appointment: Appointment
-    type: Any
+    type: BookingType | None
     previous: tuple[datetime | None, datetime | None] | None = None
     changed_paths: tuple[str, ...] = ()
 
