@@ -19,7 +19,7 @@ from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.api.entry_convert import announce_entry, appointment_message, session_message
 from shutterbook_scheduling.api.hold_convert import run_online
 from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
-from shutterbook_scheduling.application import online_appointments, online_bookings
+from shutterbook_scheduling.application import online_appointments, online_bookings, slot_booking
 from shutterbook_scheduling.application.holds import Holding
 from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce, OnlineWork
 
@@ -55,13 +55,13 @@ async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequ
         tuple(request.participants),
     )
     once = online_once(db, company_id, request, pb.Session, session_message)
-    return await online_bookings.book_online(company_id, booking, holds, announce_entry, once)
+    return await slot_booking.book_online(company_id, online_bookings.SESSIONS, booking, holds, announce_entry, once)
 
 
 async def cancel_online_booking(db: Database, company_id: str, request: opb.CancelOnlineBookingRequest) -> pb.Session:
     once = online_once(db, company_id, request, pb.Session, session_message)
-    return await online_bookings.cancel_online_booking(
-        company_id, request.session, request.request_id, announce_entry, SLOT_EVENTS, once
+    return await slot_booking.cancel_online(
+        company_id, online_bookings.SESSIONS, request.session, request.request_id, announce_entry, SLOT_EVENTS, once
     )
 
 
@@ -69,8 +69,15 @@ async def reschedule_online_booking(
     db: Database, company_id: str, request: opb.RescheduleOnlineBookingRequest, holds: Holding
 ) -> pb.Session:
     once = online_once(db, company_id, request, pb.Session, session_message)
-    return await online_bookings.reschedule_online_booking(
-        company_id, request.session, request.time_slot, request.request_id, holds, announce_entry, once
+    return await slot_booking.move_online(
+        company_id,
+        online_bookings.SESSIONS,
+        request.session,
+        request.time_slot,
+        request.request_id,
+        holds,
+        announce_entry,
+        once,
     )
 
 
@@ -87,15 +94,23 @@ async def book_appointment_online(
         request.description,
     )
     once = online_once(db, company_id, request, pb.Appointment, appointment_message)
-    return await online_appointments.book_appointment_online(company_id, booking, holds, announce_entry, once)
+    return await slot_booking.book_online(
+        company_id, online_appointments.APPOINTMENTS, booking, holds, announce_entry, once
+    )
 
 
 async def cancel_online_appointment(
     db: Database, company_id: str, request: opb.CancelOnlineAppointmentRequest
 ) -> pb.Appointment:
     once = online_once(db, company_id, request, pb.Appointment, appointment_message)
-    return await online_appointments.cancel_online_appointment(
-        company_id, request.appointment, request.request_id, announce_entry, SLOT_EVENTS, once
+    return await slot_booking.cancel_online(
+        company_id,
+        online_appointments.APPOINTMENTS,
+        request.appointment,
+        request.request_id,
+        announce_entry,
+        SLOT_EVENTS,
+        once,
     )
 
 
@@ -103,6 +118,13 @@ async def reschedule_online_appointment(
     db: Database, company_id: str, request: opb.RescheduleOnlineAppointmentRequest, holds: Holding
 ) -> pb.Appointment:
     once = online_once(db, company_id, request, pb.Appointment, appointment_message)
-    return await online_appointments.reschedule_online_appointment(
-        company_id, request.appointment, request.time_slot, request.request_id, holds, announce_entry, once
+    return await slot_booking.move_online(
+        company_id,
+        online_appointments.APPOINTMENTS,
+        request.appointment,
+        request.time_slot,
+        request.request_id,
+        holds,
+        announce_entry,
+        once,
     )

@@ -8,8 +8,6 @@ answered at the API edge (api/online_entry_convert.py), which builds the events 
 from __future__ import annotations
 
 import copy
-import uuid
-from datetime import datetime
 
 from shutterbook_kit.errors import (
     FailedPrecondition,
@@ -19,7 +17,6 @@ from shutterbook_kit.errors import (
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import slot_booking
 from shutterbook_scheduling.application.entries import (
-    A,
     Announce,
     EntryChange,
     appointment_from_row,
@@ -28,16 +25,13 @@ from shutterbook_scheduling.application.entries import (
     load_appointment,
     replan_appointment,
 )
-from shutterbook_scheduling.application.holds import Holding, type_of
 from shutterbook_scheduling.application.planning import AppointmentPlan, planned_appointment
-from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce
-from shutterbook_scheduling.application.slot_state import SlotEvents
+from shutterbook_scheduling.application.slot_booking import InSlot
 from shutterbook_scheduling.domain.entries import Appointment, AppointmentEvent
 from shutterbook_scheduling.domain.setup import BookingType
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.models import AppointmentRow
 from shutterbook_scheduling.storage.online_models import (
-    SlotHoldRow,
     TimeSlotRow,
 )
 
@@ -55,41 +49,20 @@ async def _plan_appointment_in_slot(
     )
 
 
-async def _book_appointment(
-    uow: UnitOfWork,
-    company_id: str,
-    slot: TimeSlotRow,
-    hold: SlotHoldRow,
-    client_id: str,
-    request: OnlineBooking,
-    announce: Announce,
-    slots: SlotEvents,
-) -> Appointment:
-    """Create the appointment of an appointment-type slot for the client. An appointment has no
+async def _book_appointment(uow: UnitOfWork, at: InSlot, announce: Announce) -> Appointment:
+    """Book the appointment of an appointment-type slot for the client. An appointment has no
     status: its online booking is recorded by the slot (and the hold) naming it."""
-    booking_type = await type_of(uow, company_id, slot)
     appointment = Appointment(
-        appointment_type=f"appointmentTypes/{slot.type_id}",
-        client=f"clients/{client_id}",
-        description=request.description,
+        appointment_type=f"appointmentTypes/{at.slot.type_id}",
+        client=f"clients/{at.client_id}",
+        description=at.request.description,
         confirmed=True,  # booked online is confirmed, as for sessions
     )
-    plan = await _plan_appointment_in_slot(uow, company_id, appointment, slot, creating=True)
-    appointment_id = request.entry_id or str(uuid.uuid4())
+    plan = await _plan_appointment_in_slot(uow, at.company_id, appointment, at.slot, creating=True)
     await book_appointment(
-        uow, company_id, appointment, plan, announce, appointment_id=appointment_id, allow_conflicts=False
+        uow, at.company_id, appointment, plan, announce, appointment_id=at.entry_id, allow_conflicts=False
     )
-    await slot_booking.settle_in_slot(uow, company_id, slot, hold, appointment.name, booking_type, slots)
     return appointment
-
-
-async def book_appointment_online(
-    company_id: str, request: OnlineBooking, holds: Holding, announce: Announce, once: OnlineOnce[Appointment, A]
-) -> A:
-    async def book(uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime) -> Appointment:
-        return await _book_appointment(uow, company_id, slot, hold, client_id, request, announce, holds.slots)
-
-    return await slot_booking.run_online_booking(company_id, request, book, holds, once, appointment=True)
 
 
 async def _online_appointment(uow: UnitOfWork, company_id: str, name: str) -> tuple[AppointmentRow, Appointment]:
@@ -103,9 +76,6 @@ async def _online_appointment(uow: UnitOfWork, company_id: str, name: str) -> tu
     if booked is None:
         raise FailedPrecondition(f"{name} was not booked online", reason="NOT_BOOKED_ONLINE")
     return row, appointment_from_row(row)
-
-
-APPOINTMENTS = slot_booking.OnlineKind("appointment", _online_appointment)
 
 
 CANCELLED_ONLINE = EntryChange("cancelled_online", occupies=False, allow_conflicts=True)
@@ -126,28 +96,4 @@ async def _moved(
     return plan.booking_type, AppointmentEvent("rescheduled", copy.deepcopy(appointment), plan.booking_type)
 
 
-async def cancel_online_appointment(
-    company_id: str,
-    appointment: str,
-    request_id: str,
-    announce: Announce,
-    slots: SlotEvents,
-    once: OnlineOnce[Appointment, A],
-) -> A:
-    return await slot_booking.cancel_online(
-        company_id, APPOINTMENTS, appointment, request_id, _cancelled, announce, slots, once
-    )
-
-
-async def reschedule_online_appointment(
-    company_id: str,
-    appointment: str,
-    time_slot: str,
-    request_id: str,
-    holds: Holding,
-    announce: Announce,
-    once: OnlineOnce[Appointment, A],
-) -> A:
-    return await slot_booking.move_online(
-        company_id, APPOINTMENTS, appointment, time_slot, request_id, holds, _moved, announce, once
-    )
+APPOINTMENTS = slot_booking.OnlineKind("appointment", _online_appointment, _book_appointment, _cancelled, _moved)

@@ -10,14 +10,10 @@ and answered at the API edge (api/online_entry_convert.py), which builds the eve
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
 from shutterbook_kit.errors import FailedPrecondition
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup, slot_booking
 from shutterbook_scheduling.application.entries import (
-    A,
     Announce,
     EntryChange,
     book_session,
@@ -27,20 +23,15 @@ from shutterbook_scheduling.application.entries import (
     shown,
 )
 from shutterbook_scheduling.application.holds import (
-    Holding,
-    hold_slot,
-    release_hold,
     type_of,
 )
 from shutterbook_scheduling.application.planning import planned_session
-from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce
-from shutterbook_scheduling.application.slot_state import SlotEvents
+from shutterbook_scheduling.application.slot_booking import InSlot
 from shutterbook_scheduling.domain import entries
 from shutterbook_scheduling.domain.entries import Session, SessionEvent, TimeBlock
 from shutterbook_scheduling.domain.setup import BookingType, Location
 from shutterbook_scheduling.storage.models import SessionRow
 from shutterbook_scheduling.storage.online_models import (
-    SlotHoldRow,
     TimeSlotRow,
 )
 
@@ -75,44 +66,25 @@ async def _apply_slot(uow: UnitOfWork, company_id: str, session: Session, slot: 
     return at.location
 
 
-async def _book(
-    uow: UnitOfWork,
-    company_id: str,
-    slot: TimeSlotRow,
-    hold: SlotHoldRow,
-    client_id: str,
-    request: OnlineBooking,
-    announce: Announce,
-    slots: SlotEvents,
-) -> Session:
-    booking_type = await type_of(uow, company_id, slot)
+async def _book(uow: UnitOfWork, at: InSlot, announce: Announce) -> Session:
+    """Book the session of a session-type slot for the client, with the type's booked-online
+    status."""
     session = Session(
-        client=f"clients/{client_id}",
-        session_type=f"sessionTypes/{slot.type_id}",
-        description=request.description,
-        participants=list(request.participants),
-        status=booking_type.online.booked_online_status,
+        client=f"clients/{at.client_id}",
+        session_type=f"sessionTypes/{at.slot.type_id}",
+        description=at.request.description,
+        participants=list(at.request.participants),
+        status=at.booking_type.online.booked_online_status,
         # online, "confirmed" means booked: the client chose this time and paid what the type
         # asks before this call (README "The public booking API")
         confirmed=True,
     )
-    await _apply_slot(uow, company_id, session, slot)
-    planning = planned_session(uow, company_id, session, creating=True, participants=True)
-    plan = await slot_booking.plan_in_slot(slot, planning, "session")
-    session_id = request.entry_id or str(uuid.uuid4())
+    await _apply_slot(uow, at.company_id, session, at.slot)
+    planning = planned_session(uow, at.company_id, session, creating=True, participants=True)
+    plan = await slot_booking.plan_in_slot(at.slot, planning, "session")
     session.booked_online = True
-    await book_session(uow, company_id, session, plan, announce, session_id=session_id, allow_conflicts=False)
-    await slot_booking.settle_in_slot(uow, company_id, slot, hold, session.name, booking_type, slots)
+    await book_session(uow, at.company_id, session, plan, announce, session_id=at.entry_id, allow_conflicts=False)
     return session
-
-
-async def book_online(
-    company_id: str, request: OnlineBooking, holds: Holding, announce: Announce, once: OnlineOnce[Session, A]
-) -> A:
-    async def book(uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime) -> Session:
-        return await _book(uow, company_id, slot, hold, client_id, request, announce, holds.slots)
-
-    return await slot_booking.run_online_booking(company_id, request, book, holds, once, appointment=False)
 
 
 async def _online_session(uow: UnitOfWork, company_id: str, name: str) -> tuple[SessionRow, Session]:
@@ -121,9 +93,6 @@ async def _online_session(uow: UnitOfWork, company_id: str, name: str) -> tuple[
     if not session.booked_online:
         raise FailedPrecondition(f"{name} was not booked online", reason="NOT_BOOKED_ONLINE")
     return row, session
-
-
-SESSIONS = slot_booking.OnlineKind("session", _online_session)
 
 
 async def _store_change(
@@ -156,32 +125,4 @@ async def _moved(
     return booking_type, await _store_change(uow, row, session, status_name, RESCHEDULED_ONLINE, "rescheduled")
 
 
-async def cancel_online_booking(
-    company_id: str, session: str, request_id: str, announce: Announce, slots: SlotEvents, once: OnlineOnce[Session, A]
-) -> A:
-    return await slot_booking.cancel_online(
-        company_id, SESSIONS, session, request_id, _cancelled, announce, slots, once
-    )
-
-
-async def reschedule_online_booking(
-    company_id: str,
-    session: str,
-    time_slot: str,
-    request_id: str,
-    holds: Holding,
-    announce: Announce,
-    once: OnlineOnce[Session, A],
-) -> A:
-    return await slot_booking.move_online(
-        company_id, SESSIONS, session, time_slot, request_id, holds, _moved, announce, once
-    )
-
-
-__all__ = [
-    "book_online",
-    "cancel_online_booking",
-    "hold_slot",
-    "release_hold",
-    "reschedule_online_booking",
-]
+SESSIONS = slot_booking.OnlineKind("session", _online_session, _book, _cancelled, _moved)

@@ -112,9 +112,8 @@ async def book(
     slot = await take_slot(uow, slot, booking_id, slot_name(day.id, slot.id))
     member_ids = [rules.member_id(c) for c in children]
     await take_children(uow, day.id, client_id, member_ids, booking_id)
-    session_id, session = await picture_day_sessions.book_session_for(
-        uow, attempt, announce, company_id, day, client_id, slot, children
-    )
+    work = picture_day_sessions.DayWork(attempt, announce, company_id, day)
+    session_id, session = await picture_day_sessions.book_session_for(uow, work, client_id, slot, children)
     booking = rules.Booking(booking_id, day.id, client_id, slot.id, tuple(children), session_id, False, utcnow())
     await PictureDayRepository(uow).add_booking(company_id, booking)
     await picture_day_events.booked(
@@ -207,7 +206,9 @@ async def move(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_id
         return booking, target
     target = await take_slot(uow, target, booking.id, slot)
     booking = await PictureDayRepository(uow).move_booking(booking, target.id)
-    await picture_day_sessions.change_session_for(uow, attempt, announce, company_id, day, booking, target)
+    await picture_day_sessions.change_session_for(
+        uow, picture_day_sessions.DayWork(attempt, announce, company_id, day), booking, target
+    )
     return booking, target
 
 
@@ -219,7 +220,9 @@ async def cancel(uow: UnitOfWork, attempt: Attempt, announce: Announce, company_
         return booking, slot
     check_open(day, utcnow())
     booking = await release(uow, booking)
-    await picture_day_sessions.change_session_for(uow, attempt, announce, company_id, day, booking, None)
+    await picture_day_sessions.change_session_for(
+        uow, picture_day_sessions.DayWork(attempt, announce, company_id, day), booking, None
+    )
     return booking, slot
 
 

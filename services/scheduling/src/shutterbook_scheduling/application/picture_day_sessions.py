@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from shutterbook_kit.uow import UnitOfWork
@@ -41,18 +42,23 @@ def _slot_times(session: Session, slot: rules.Slot, zone: ZoneInfo) -> None:
     session.session_date, session.start, session.end = Day.of(day), Clock.of(start), Clock.of(end)
 
 
+@dataclass(frozen=True)
+class DayWork:
+    """What a picture day's session step works within: the booking attempt (its conflicts
+    reported), how events are announced, the company and the day."""
+
+    attempt: Attempt
+    announce: Announce
+    company_id: str
+    day: rules.PictureDay
+
+
 async def book_session_for(
-    uow: UnitOfWork,
-    attempt: Attempt,
-    announce: Announce,
-    company_id: str,
-    day: rules.PictureDay,
-    client_id: str,
-    slot: rules.Slot,
-    children: Sequence[str],
+    uow: UnitOfWork, work: DayWork, client_id: str, slot: rules.Slot, children: Sequence[str]
 ) -> tuple[str, SessionShown]:
     """The family's session in `slot`, booked from the day's template (its member children the
     participants; conflicts refused): its id and what its events show of it."""
+    attempt, announce, company_id, day = work.attempt, work.announce, work.company_id, work.day
     template = session_template(day)
     session = Session(client=f"clients/{client_id}", **{name: getattr(template, name) for name in TEMPLATE_FIELDS})
     _slot_times(session, slot, ZoneInfo(day.time_zone))
@@ -64,17 +70,10 @@ async def book_session_for(
     return session_id, shown(session, plan, status, location=True)
 
 
-async def change_session_for(
-    uow: UnitOfWork,
-    attempt: Attempt,
-    announce: Announce,
-    company_id: str,
-    day: rules.PictureDay,
-    booking: rules.Booking,
-    slot: rules.Slot | None,
-) -> None:
+async def change_session_for(uow: UnitOfWork, work: DayWork, booking: rules.Booking, slot: rules.Slot | None) -> None:
     """The booking's session moved to `slot` (rescheduled), or cancelled (`slot` None); the
     session's event and the booking's."""
+    attempt, announce, company_id, day = work.attempt, work.announce, work.company_id, work.day
     row = await load_session(uow, company_id, f"sessions/{booking.session_id}", lock=True)
     before = session_from_row(row)
     if before.cancelled:

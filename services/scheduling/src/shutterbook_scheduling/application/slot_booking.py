@@ -5,6 +5,7 @@ moving a booking to another slot. Holds themselves: see `holds`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -30,6 +31,7 @@ from shutterbook_scheduling.application.holds import (
     require_request_id,
     take_hold,
     take_slot,
+    type_of,
 )
 from shutterbook_scheduling.application.planning import Plan
 from shutterbook_scheduling.application.slot_state import (
@@ -287,18 +289,41 @@ async def plan_in_slot(slot: TimeSlotRow, planning: Awaitable[P], field: str) ->
     return plan
 
 
+@dataclass(frozen=True)
+class InSlot:
+    """An online booking's entry to make in its slot: the company, the slot, the client's id,
+    the request and the slot's type."""
+
+    company_id: str
+    slot: TimeSlotRow
+    client_id: str
+    request: OnlineBooking
+    booking_type: BookingType
+
+    @property
+    def entry_id(self) -> str:
+        """The id the caller chose for the entry (`session_id`, `appointment_id`), or a new one."""
+        return self.request.entry_id or str(uuid.uuid4())
+
+
 RowT = TypeVar("RowT")
 EntryT = TypeVar("EntryT", Session, Appointment)
 
 
 @dataclass(frozen=True)
 class OnlineKind(Generic[RowT, EntryT]):
-    """A session or an appointment booked online, for the shared cancel and move steps: the
-    request field naming it (`session`, `appointment`), and how it is loaded (locked,
-    FAILED_PRECONDITION unless booked online)."""
+    """A session or an appointment booked online, for the shared book, cancel and move steps:
+    the request field naming it (`session`, `appointment`); how it is loaded (locked,
+    FAILED_PRECONDITION unless booked online); `book` makes and books the entry of a slot for
+    a client (`book(uow, in_slot, announce)`; the slot is then settled by `book_online`); `cancel` stores
+    it cancelled (its cancelled event); `move` places and stores it in another slot (its type
+    and rescheduled event)."""
 
     field: str
     load: Callable[[UnitOfWork, str, str], Awaitable[tuple[RowT, EntryT]]]
+    book: Callable[[UnitOfWork, InSlot, Announce], Awaitable[EntryT]]
+    cancel: Callable[[UnitOfWork, RowT, EntryT], Awaitable[EntryEvent]]
+    move: Callable[[UnitOfWork, RowT, EntryT, TimeSlotRow], Awaitable[tuple[BookingType, EntryEvent]]]
 
     @property
     def collection(self) -> str:
@@ -310,13 +335,12 @@ async def cancel_online(
     kind: OnlineKind[RowT, EntryT],
     entry: str,
     request_id: str,
-    cancel: Callable[[UnitOfWork, RowT, EntryT], Awaitable[EntryEvent]],
     announce: Announce,
     slots: SlotEvents,
     once: OnlineOnce[EntryT, A],
 ) -> A:
     """Cancel a booking made online (`entry`, its name; the request's request_id): a cancelled
-    one is answered as it is; else `cancel` stores it cancelled (returns the cancelled event),
+    one is answered as it is; else the kind's `cancel` stores it cancelled (returns the cancelled event),
     its slot is freed (what it removed restored, `slots.restored`) and the event `announce`d."""
     v = Violations()
     require_request_id(request_id, v)
@@ -327,7 +351,7 @@ async def cancel_online(
         row, booked = await kind.load(uow, company_id, entry)
         if booked.cancelled:
             return booked
-        event = await cancel(uow, row, booked)
+        event = await kind.cancel(uow, row, booked)
         booked_row: Any = row  # a SessionRow or an AppointmentRow
         await release_booking(uow, company_id, booked_row.id, booked.name, slots.restored)
         announce(uow, company_id, event)
@@ -343,12 +367,11 @@ async def move_online(
     time_slot: str,
     request_id: str,
     holds: Holding,
-    store: Callable[[UnitOfWork, RowT, EntryT, TimeSlotRow], Awaitable[tuple[BookingType, EntryEvent]]],
     announce: Announce,
     once: OnlineOnce[EntryT, A],
 ) -> A:
     """Move a booking made online (`entry`) to another slot (`time_slot`): the old slot is
-    freed first, a hold taken on the new one, `store` places and stores the entry there
+    freed first, a hold taken on the new one, the kind's `move` places and stores the entry there
     (returns its type and the rescheduled event), the slot is settled and the event
     `announce`d with the previous times."""
     check_move_request(request_id, entry, kind.collection, kind.field, time_slot)
@@ -371,9 +394,28 @@ async def move_online(
         # Free the old slot and what it removed first (the new slot may be one of them); the
         # entry's own blocks do not make the new slot busy; the hold serializes with others.
         hold = await move_to_slot(uow, company_id, row_id, booked_row.client_id, slot, now, booked.name, holds)
-        booking_type, event = await store(uow, row, booked, slot)
+        booking_type, event = await kind.move(uow, row, booked, slot)
         await settle_in_slot(uow, company_id, slot, hold, booked.name, booking_type, holds.slots)
         announce(uow, company_id, replace(event, previous=before))
         return booked
 
     return await once(work, lambda: time_slot)
+
+
+async def book_online(
+    company_id: str,
+    kind: OnlineKind[RowT, EntryT],
+    request: OnlineBooking,
+    holds: Holding,
+    announce: Announce,
+    once: OnlineOnce[EntryT, A],
+) -> A:
+    """Book a session or an appointment online (`kind`) through a hold or straight from a slot."""
+
+    async def book(uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime) -> EntryT:
+        booking_type = await type_of(uow, company_id, slot)
+        entry = await kind.book(uow, InSlot(company_id, slot, client_id, request, booking_type), announce)
+        await settle_in_slot(uow, company_id, slot, hold, entry.name, booking_type, holds.slots)
+        return entry
+
+    return await run_online_booking(company_id, request, book, holds, once, appointment=kind.field == "appointment")
