@@ -27,6 +27,8 @@ from shutterbook.scheduling.v1 import (
     bulk_pb2_grpc,
     online_pb2,
     online_pb2_grpc,
+    picture_day_pb2,
+    picture_day_pb2_grpc,
     scheduling_pb2,
     scheduling_pb2_grpc,
     slot_patterns_pb2,
@@ -44,6 +46,7 @@ SERVICES = {
     "o": online_pb2.DESCRIPTOR.services_by_name["OnlineBookingService"],
     "b": bulk_pb2.DESCRIPTOR.services_by_name["BulkSchedulingService"],
     "p": slot_patterns_pb2.DESCRIPTOR.services_by_name["TimeSlotPatternService"],
+    "d": picture_day_pb2.DESCRIPTOR.services_by_name["PictureDayService"],
 }
 
 
@@ -219,6 +222,7 @@ async def _upgraded_answers(
             "o": online_pb2_grpc.OnlineBookingServiceStub(channel),
             "b": bulk_pb2_grpc.BulkSchedulingServiceStub(channel),
             "p": slot_patterns_pb2_grpc.TimeSlotPatternServiceStub(channel),
+            "d": picture_day_pb2_grpc.PictureDayServiceStub(channel),
         }
         differences: list[tuple[str, Any, Any, Any]] = []
         followed = 0
@@ -263,5 +267,16 @@ async def test_standing_patterns_read_as_before_their_columns(databases: Databas
     `make_patterns_fixture.py`), upgraded to head: Get and List answer exactly as before."""
     reads, differences, followed = await _upgraded_answers(databases, "patterns_rows.json", "patterns_golden.json")
     assert len(reads) >= 12
+    assert followed >= 1, "the paged list's token is followed"
+    _fail_on(differences, len(reads))
+
+
+async def test_picture_days_read_as_before_their_columns(databases: DatabaseFactory) -> None:
+    """Picture days as revision 0015 stored them (each with its encoded message as created,
+    `make_picture_days_fixture.py`), upgraded to head: Get and List answer exactly as before."""
+    reads, differences, followed = await _upgraded_answers(
+        databases, "picture_days_rows.json", "picture_days_golden.json"
+    )
+    assert len(reads) >= 11
     assert followed >= 1, "the paged list's token is followed"
     _fail_on(differences, len(reads))
