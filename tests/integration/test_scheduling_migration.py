@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,12 @@ from shutterbook.scheduling.v1 import (
     bulk_pb2_grpc,
     online_pb2,
     online_pb2_grpc,
+    picture_day_pb2,
+    picture_day_pb2_grpc,
     scheduling_pb2,
     scheduling_pb2_grpc,
+    slot_patterns_pb2,
+    slot_patterns_pb2_grpc,
 )
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata, running, service_settings
 from shutterbook_kit.db import Database
@@ -41,12 +45,16 @@ SERVICES = {
     "s": scheduling_pb2.DESCRIPTOR.services_by_name["SchedulingService"],
     "o": online_pb2.DESCRIPTOR.services_by_name["OnlineBookingService"],
     "b": bulk_pb2.DESCRIPTOR.services_by_name["BulkSchedulingService"],
+    "p": slot_patterns_pb2.DESCRIPTOR.services_by_name["TimeSlotPatternService"],
+    "d": picture_day_pb2.DESCRIPTOR.services_by_name["PictureDayService"],
 }
 
 
 def _decode(value: Any, column: sa.Column[Any]) -> Any:
     if isinstance(value, dict) and set(value) == {"b64"}:
         return base64.b64decode(value["b64"])
+    if isinstance(value, dict) and set(value) == {"d"}:
+        return date.fromisoformat(value["d"])
     if isinstance(value, dict) and set(value) == {"dt"}:
         moment = datetime.fromisoformat(value["dt"])
         if getattr(column.type, "timezone", False) and moment.tzinfo is None:
@@ -192,9 +200,14 @@ def _golden_pages_after(reads: list[dict[str, Any]], read: dict[str, Any]) -> li
     return [_unordered(read["method"], {field: rest[i : i + size]}) for i in range(0, len(rest), size)]
 
 
-async def test_every_read_answers_as_before_the_upgrade(databases: DatabaseFactory) -> None:
-    rows = json.loads((FIXTURE / "rows.json").read_text())
-    golden = json.loads((FIXTURE / "golden.json").read_text())
+async def _upgraded_answers(
+    databases: DatabaseFactory, rows_file: str, golden_file: str
+) -> tuple[list[dict[str, Any]], list[tuple[str, Any, Any, Any]], int]:
+    """The fixture's rows loaded at their revision and upgraded to head: the golden reads, the
+    reads that now answer otherwise (method, request, golden answer, answer), and how many
+    page tokens were followed."""
+    rows = json.loads((FIXTURE / rows_file).read_text())
+    golden = json.loads((FIXTURE / golden_file).read_text())
     url = await databases.new("scheduling")
     await asyncio.to_thread(upgrade, scheduling_main.MIGRATIONS, url, rows["revision"])
     await _load_rows(url, rows["tables"])
@@ -208,6 +221,8 @@ async def test_every_read_answers_as_before_the_upgrade(databases: DatabaseFacto
             "s": scheduling_pb2_grpc.SchedulingServiceStub(channel),
             "o": online_pb2_grpc.OnlineBookingServiceStub(channel),
             "b": bulk_pb2_grpc.BulkSchedulingServiceStub(channel),
+            "p": slot_patterns_pb2_grpc.TimeSlotPatternServiceStub(channel),
+            "d": picture_day_pb2_grpc.PictureDayServiceStub(channel),
         }
         differences: list[tuple[str, Any, Any, Any]] = []
         followed = 0
@@ -228,11 +243,40 @@ async def test_every_read_answers_as_before_the_upgrade(databases: DatabaseFacto
                         (read["method"], {**read["request"], "following": "next pages"}, expected, after)
                     )
                 followed += 1
-    assert len(golden["reads"]) >= 100
-    assert followed >= 9, "every paged list's token is followed"
+    return golden["reads"], differences, followed
+
+
+def _fail_on(differences: list[tuple[str, Any, Any, Any]], reads: int) -> None:
     if differences:
         method, request, want, got = differences[0]
         pytest.fail(
-            f"{len(differences)} of {len(golden['reads'])} reads differ; first: {method} {json.dumps(request)}\n"
+            f"{len(differences)} of {reads} reads differ; first: {method} {json.dumps(request)}\n"
             f"want {json.dumps(want, sort_keys=True)}\ngot  {json.dumps(got, sort_keys=True)}"
         )
+
+
+async def test_every_read_answers_as_before_the_upgrade(databases: DatabaseFactory) -> None:
+    reads, differences, followed = await _upgraded_answers(databases, "rows.json", "golden.json")
+    assert len(reads) >= 100
+    assert followed >= 9, "every paged list's token is followed"
+    _fail_on(differences, len(reads))
+
+
+async def test_standing_patterns_read_as_before_their_columns(databases: DatabaseFactory) -> None:
+    """Standing time-slot patterns made at revision 0015 (each kept as its encoded message,
+    `make_patterns_fixture.py`), upgraded to head: Get and List answer exactly as before."""
+    reads, differences, followed = await _upgraded_answers(databases, "patterns_rows.json", "patterns_golden.json")
+    assert len(reads) >= 12
+    assert followed >= 1, "the paged list's token is followed"
+    _fail_on(differences, len(reads))
+
+
+async def test_picture_days_read_as_before_their_columns(databases: DatabaseFactory) -> None:
+    """Picture days as revision 0015 stored them (each with its encoded message as created,
+    `make_picture_days_fixture.py`), upgraded to head: Get and List answer exactly as before."""
+    reads, differences, followed = await _upgraded_answers(
+        databases, "picture_days_rows.json", "picture_days_golden.json"
+    )
+    assert len(reads) >= 11
+    assert followed >= 1, "the paged list's token is followed"
+    _fail_on(differences, len(reads))

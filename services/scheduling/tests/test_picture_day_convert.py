@@ -4,7 +4,7 @@ to messages, without a database or a server."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,17 +19,19 @@ from shutterbook_kit.errors import InvalidArgument
 from shutterbook_scheduling import events
 from shutterbook_scheduling.adapters.clients_service import listed_client
 from shutterbook_scheduling.api import picture_day_convert as convert
+from shutterbook_scheduling.api.proto_values import ts
 from shutterbook_scheduling.application.picture_day_events import BookingEvent, Change
 from shutterbook_scheduling.domain import picture_days as rules
-from shutterbook_scheduling.domain.bulk_jobs import BulkTemplate
+from shutterbook_scheduling.domain.bulk_jobs import BulkTemplate, JobRow
+from shutterbook_scheduling.domain.client_selection import ClientSelector
 from shutterbook_scheduling.domain.entries import Session, SessionShown
 from shutterbook_scheduling.storage.picture_day_repository import session_template
 
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
-CREATED = pdpb.PictureDay(name="pictureDays/d1", display_name="Fall portraits", siblings_per_slot=2)
+RECORD = rules.DayRecord("Fall portraits", ClientSelector(group="clientGroups/g1"), None, (), 0)
 DAY = rules.PictureDay(
     "d1", "c1", "l1", "America/Chicago", 2, NOW, NOW + timedelta(days=7),
-    rules.CloseAction.LEAVE_UNBOOKED, "users/u1", NOW, CREATED.SerializeToString(),
+    rules.CloseAction.LEAVE_UNBOOKED, "users/u1", NOW, RECORD,
 )  # fmt: skip
 
 
@@ -43,23 +45,53 @@ def test_a_day_is_its_created_message_with_its_window_and_progress() -> None:
     )  # fmt: skip
 
 
-def test_a_days_session_template_is_read_from_its_message_as_created() -> None:
-    given = bpb.BulkSessionTemplate(
-        location="locations/l1",
-        description="Fall portraits",
-        session_type="sessionTypes/t1",
-        status="sessionStatuses/s1",
-        photographer="schedules/p1",
-        assistant="schedules/a1",
-        camera_room="schedules/r1",
-    )
-    created = pdpb.PictureDay(name="pictureDays/d1", template=given)
-    day = replace(DAY, created=created.SerializeToString())
-    assert session_template(day) == BulkTemplate(
+def test_a_days_session_template_is_the_one_it_was_created_with() -> None:
+    given = BulkTemplate(
         "locations/l1", "Fall portraits", "sessionTypes/t1", "sessionStatuses/s1", "schedules/p1", "schedules/a1",
         "schedules/r1",
     )  # fmt: skip
+    day = replace(DAY, record=replace(RECORD, template=given))
+    assert session_template(day) == given
     assert session_template(DAY) == BulkTemplate()
+
+
+def test_a_created_request_is_answered_as_given() -> None:
+    """What the create stored and answered before picture days had columns: the request's day
+    without its output-only fields, named, in its zone, with its create time and skipped count."""
+    request = pdpb.CreatePictureDayRequest(
+        picture_day=pdpb.PictureDay(
+            name="ignored",
+            display_name="Fall portraits",
+            families=bpb.BulkClientSelector(organization="organizations/o1", year=2026),
+            template=bpb.BulkSessionTemplate(location="locations/l1", session_type="sessionTypes/t1"),
+            time_slot_rows=[
+                bpb.TimeSlotRow(
+                    start_date=date_pb2.Date(year=2026, month=9, day=10),
+                    end_date=date_pb2.Date(year=2026, month=9, day=11),
+                    start_time=pb.TimeOfDay(hours=9),
+                    end_time=pb.TimeOfDay(hours=11, minutes=30),
+                    session_duration_minutes=15,
+                    exclude_sundays=True,
+                    break_start=pb.TimeOfDay(),
+                    break_end=pb.TimeOfDay(minutes=45),
+                    minutes_between_sessions=5,
+                )
+            ],
+            siblings_per_slot=2,
+            open_time=ts(NOW),
+            close_time=ts(NOW + timedelta(days=7)),
+            close_action=pdpb.PICTURE_DAY_CLOSE_ACTION_LEAVE_UNBOOKED,
+            window=pdpb.PICTURE_DAY_WINDOW_CLOSED,
+            skipped_families=9,
+        )
+    )
+    record, snapshot = convert.created_day(request)("d1", "America/Chicago", NOW, 3)
+    assert record.rows == (JobRow(date(2026, 9, 10), date(2026, 9, 11), 540, 690, 15, False, True, 0, 45, 5),)
+    day = replace(DAY, record=record)
+    assert convert.created_message(day) == snapshot
+    assert convert.created_message(day).SerializeToString(deterministic=True) == snapshot.SerializeToString(
+        deterministic=True
+    )
 
 
 def test_a_family_names_its_children_and_their_bookings() -> None:
@@ -193,8 +225,14 @@ def test_families_are_each_client_once_with_its_member_children() -> None:
 
 
 def test_the_day_as_created_is_the_request_named_in_its_zone_without_output_only_fields() -> None:
-    data, snapshot = convert.created_day(_request())("d9", "America/Chicago", NOW, 3)
-    msg = pdpb.PictureDay.FromString(data)
+    record, snapshot = convert.created_day(_request())("d9", "America/Chicago", NOW, 3)
+    settings = convert.new_day(_request())[0]
+    day = replace(
+        DAY, id="d9", time_zone="America/Chicago", created_at=NOW, record=record,
+        siblings_per_slot=settings.siblings_per_slot, open_at=settings.open_at, close_at=settings.close_at,
+        close_action=settings.close_action,
+    )  # fmt: skip
+    msg = convert.created_message(day)
     assert snapshot == msg
     assert (msg.name, msg.time_zone, msg.skipped_families) == ("pictureDays/d9", "America/Chicago", 3)
     assert msg.create_time.ToDatetime(UTC) == NOW

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shutterbook_scheduling.domain import picture_days as rules
+from shutterbook_scheduling.domain.client_selection import ClientSelector
 
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)
 
@@ -70,7 +71,7 @@ DAY = rules.PictureDay(
     close_action=rules.CloseAction.ASSIGN_REMAINING,
     created_by="users/u1",
     created_at=NOW - timedelta(days=1),
-    created=b"",
+    record=rules.DayRecord("Fall portraits", ClientSelector(group="clientGroups/g1"), None, (), 0),
 )
 
 

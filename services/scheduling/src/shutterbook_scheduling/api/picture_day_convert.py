@@ -4,8 +4,9 @@ what an access code shows), a booking request run once per its `request_id` (`bo
 idempotency record keeps the answer's message) and the bookings' events (`announce_booking`,
 passed down to the use cases as their `picture_day_events.Announce`). One converter module for the aggregate.
 
-A day's own settings travel as the message it was created with (`PictureDay.created`, written
-here from the create request, `created_day`); its window and progress are set on it here. The
+A day's message as created is built here from the day (`created_message`: its settings and
+`PictureDay.record`, what the create request gave, read here by `created_day`); its window and
+progress are set on it here. The
 create request is read here too (`new_day`, `new_families`), its template checked and the
 create run once per request_id by the edge's steps the use case is given."""
 
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from shutterbook.common.v1 import date_pb2
+from shutterbook.scheduling.v1 import bulk_pb2 as bpb
 from shutterbook.scheduling.v1 import events_pb2 as ev
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
@@ -45,11 +48,13 @@ from shutterbook_scheduling.application.picture_day_refs import (
 )
 from shutterbook_scheduling.application.picture_days import Created, DayOnce, TemplateCheck
 from shutterbook_scheduling.domain import bulk_rows
+from shutterbook_scheduling.domain.bulk_jobs import JobRow
 from shutterbook_scheduling.domain.client_selection import ClientSelector, ListedClient, check_selector
 from shutterbook_scheduling.domain.entries import EntryEvent, SessionShown
 from shutterbook_scheduling.domain.picture_days import (
     Booking,
     CloseAction,
+    DayRecord,
     DayState,
     Family,
     FamilyAccess,
@@ -74,11 +79,77 @@ CLOSE_ACTIONS = {
     pdpb.PICTURE_DAY_CLOSE_ACTION_LEAVE_UNBOOKED: CloseAction.LEAVE_UNBOOKED,
     pdpb.PICTURE_DAY_CLOSE_ACTION_ASSIGN_REMAINING: CloseAction.ASSIGN_REMAINING,
 }
+CLOSE_ACTION_VALUES = {action: value for value, action in CLOSE_ACTIONS.items()}
 FAMILIES = "picture_day.families"
 
 
+def _row_message(row: JobRow) -> bpb.TimeSlotRow:
+    out = bpb.TimeSlotRow(
+        session_duration_minutes=row.session_duration_minutes,
+        exclude_saturdays=row.exclude_saturdays,
+        exclude_sundays=row.exclude_sundays,
+        minutes_between_sessions=row.minutes_between_sessions,
+    )
+    for field, day in (("start_date", row.start_date), ("end_date", row.end_date)):
+        if day is not None:
+            getattr(out, field).CopyFrom(to_date(day))
+    for field, minute in (
+        ("start_time", row.start_minute),
+        ("end_time", row.end_minute),
+        ("break_start", row.break_start_minute),
+        ("break_end", row.break_end_minute),
+    ):
+        if minute is not None:
+            getattr(out, field).CopyFrom(pb.TimeOfDay(hours=minute // 60, minutes=minute % 60))
+    return out
+
+
 def created_message(day: PictureDay) -> pdpb.PictureDay:
-    return pdpb.PictureDay.FromString(day.created)
+    """The day's message as created (without its window and progress)."""
+    record = day.record
+    msg = pdpb.PictureDay(
+        name=day_name(day.id),
+        display_name=record.display_name,
+        families=bpb.BulkClientSelector(**dataclasses.asdict(record.families)),
+        time_slot_rows=[_row_message(r) for r in record.rows],
+        siblings_per_slot=day.siblings_per_slot,
+        open_time=ts(day.open_at),
+        close_time=ts(day.close_at),
+        close_action=CLOSE_ACTION_VALUES[day.close_action],
+        skipped_families=record.skipped_families,
+        time_zone=day.time_zone,
+        create_time=ts(day.created_at),
+    )
+    if record.template is not None:
+        msg.template.CopyFrom(bpb.BulkSessionTemplate(**dataclasses.asdict(record.template)))
+    return msg
+
+
+def _date(value: date_pb2.Date) -> date:
+    return date(value.year, value.month, value.day)
+
+
+def _minute(msg: bpb.TimeSlotRow, field: Literal["start_time", "end_time", "break_start", "break_end"]) -> int | None:
+    if not msg.HasField(field):
+        return None
+    value = getattr(msg, field)
+    return int(value.hours) * 60 + int(value.minutes)
+
+
+def _job_row(msg: bpb.TimeSlotRow) -> JobRow:
+    """A create request's row as given (read and checked: `bulk_row_convert.read_rows`)."""
+    return JobRow(
+        start_date=_date(msg.start_date) if msg.HasField("start_date") else None,
+        end_date=_date(msg.end_date) if msg.HasField("end_date") else None,
+        start_minute=_minute(msg, "start_time"),
+        end_minute=_minute(msg, "end_time"),
+        session_duration_minutes=msg.session_duration_minutes,
+        exclude_saturdays=msg.exclude_saturdays,
+        exclude_sundays=msg.exclude_sundays,
+        break_start_minute=_minute(msg, "break_start"),
+        break_end_minute=_minute(msg, "break_end"),
+        minutes_between_sessions=msg.minutes_between_sessions,
+    )
 
 
 def day_message(state: DayState) -> pdpb.PictureDay:
@@ -358,7 +429,7 @@ def created_day(request: pdpb.CreatePictureDayRequest) -> Created:
     """The use case's `Created`: the request's day without its output-only fields, named, in
     its location's zone, with its create time and the families left out."""
 
-    def created(day_id: str, time_zone: str, now: datetime, skipped: int) -> tuple[bytes, Snapshot]:
+    def created(day_id: str, time_zone: str, now: datetime, skipped: int) -> tuple[DayRecord, Snapshot]:
         msg = pdpb.PictureDay()
         msg.CopyFrom(request.picture_day)
         for output_only in ("window", "progress"):
@@ -367,7 +438,15 @@ def created_day(request: pdpb.CreatePictureDayRequest) -> Created:
         msg.time_zone = time_zone
         msg.create_time.CopyFrom(ts(now))
         msg.skipped_families = skipped
-        return msg.SerializeToString(), msg
+        day = request.picture_day
+        record = DayRecord(
+            display_name=day.display_name,
+            families=bulk_job_convert.selector(day.families),
+            template=bulk_job_convert.template(day.template) if day.HasField("template") else None,
+            rows=tuple(_job_row(r) for r in day.time_slot_rows),
+            skipped_families=skipped,
+        )
+        return record, msg
 
     return created
 

@@ -7,8 +7,11 @@ passed down to the use cases as their `Announce`)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
+from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook.scheduling.v1 import slot_patterns_pb2 as spb
 from shutterbook_kit.db import Database
 from shutterbook_kit.pagination import Page
@@ -19,11 +22,13 @@ from shutterbook_scheduling.api.proto_values import run_once, to_date, ts
 from shutterbook_scheduling.application.slot_patterns import Once
 from shutterbook_scheduling.domain.standing_patterns import (
     COLLECTION,
+    Clock,
     GeneratedSlots,
+    PatternBreak,
     PatternFields,
+    SlotTemplate,
     TimeSlotPattern,
 )
-from shutterbook_scheduling.storage.pattern_repository import pattern_record, record_fields
 
 
 def pattern_id(name: str) -> str:
@@ -32,8 +37,61 @@ def pattern_id(name: str) -> str:
     return parse_name(name, COLLECTION)
 
 
+def _clock(value: Clock) -> pb.TimeOfDay:
+    return pb.TimeOfDay(hours=value[0], minutes=value[1])
+
+
+def pattern_record(name: str, f: PatternFields, create_time: datetime) -> spb.TimeSlotPattern:
+    """The pattern's message as created (what the API shows, but `generated_through`)."""
+    t = f.template
+    msg = spb.TimeSlotPattern(
+        name=name,
+        template=opb.TimeSlot(
+            location=t.location,
+            session_type=t.session_type,
+            appointment_type=t.appointment_type,
+            schedules=list(t.schedules),
+            published=t.published,
+            minimum_notice_minutes=t.minimum_notice_minutes,
+            maximum_advance_days=t.maximum_advance_days,
+        ),
+        weekdays=list(f.weekdays),  # type: ignore[arg-type]  # DayOfWeek numbers, checked
+        start_time=_clock(f.start_time),
+        end_time=_clock(f.end_time),
+        slot_minutes=f.slot_minutes,
+        gap_minutes=f.gap_minutes,
+        breaks=[opb.TimeSlotBreak(start=_clock(b.start), end=_clock(b.end)) for b in f.breaks],
+        weeks_ahead=f.weeks_ahead,
+    )
+    if f.start_date != (0, 0, 0):
+        msg.start_date.CopyFrom(date_pb2.Date(year=f.start_date[0], month=f.start_date[1], day=f.start_date[2]))
+    msg.create_time.FromDatetime(create_time)
+    return msg
+
+
 def pattern_fields(msg: spb.TimeSlotPattern) -> PatternFields:
-    return record_fields(msg)
+    """A pattern message's fields (the mirror of `pattern_record`): the template's date, times
+    and output-only fields are not a pattern's."""
+    t = msg.template
+    return PatternFields(
+        template=SlotTemplate(
+            location=t.location,
+            session_type=t.session_type,
+            appointment_type=t.appointment_type,
+            schedules=tuple(t.schedules),
+            published=t.published,
+            minimum_notice_minutes=t.minimum_notice_minutes,
+            maximum_advance_days=t.maximum_advance_days,
+        ),
+        weekdays=tuple(int(d) for d in msg.weekdays),
+        start_time=(msg.start_time.hours, msg.start_time.minutes),
+        end_time=(msg.end_time.hours, msg.end_time.minutes),
+        slot_minutes=msg.slot_minutes,
+        gap_minutes=msg.gap_minutes,
+        breaks=tuple(PatternBreak((b.start.hours, b.start.minutes), (b.end.hours, b.end.minutes)) for b in msg.breaks),
+        weeks_ahead=msg.weeks_ahead,
+        start_date=(msg.start_date.year, msg.start_date.month, msg.start_date.day),
+    )
 
 
 def pattern_message(pattern: TimeSlotPattern) -> spb.TimeSlotPattern:

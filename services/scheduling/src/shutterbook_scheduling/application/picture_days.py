@@ -117,9 +117,9 @@ async def list_slots(
 # The edge's check of the request's session template, in the unit of work given (violations
 # named `template.*`).
 TemplateCheck = Callable[[UnitOfWork, Violations], Awaitable[bulk_jobs.CheckedTemplate | None]]
-# The day as created, from its id, its zone, when, and how many families were left out: the
-# edge's message serialized (kept as `PictureDay.created`) and the audit's snapshot of it.
-Created = Callable[[str, str, datetime, int], tuple[bytes, Snapshot]]
+# The day as created, from its id, its zone, when, and how many families were left out: what it
+# was created with beyond its settings (kept as `PictureDay.record`) and the audit's snapshot.
+Created = Callable[[str, str, datetime, int], tuple[rules.DayRecord, Snapshot]]
 # Runs the create's work once per the request's request_id: the edge's answer.
 DayOnce = Callable[[Callable[[UnitOfWork], Awaitable[rules.DayState]]], Awaitable[T]]
 
@@ -158,7 +158,7 @@ async def create_picture_day(
         now = utcnow()
         time_zone = checked.plan.location.time_zone
         skipped = len(families) - sum(1 for f in families if f.client_id in known)
-        message, snapshot = created(day_id, time_zone, now, skipped)
+        record, snapshot = created(day_id, time_zone, now, skipped)
         new = rules.PictureDay(
             id=day_id,
             company_id=company_id,
@@ -170,7 +170,7 @@ async def create_picture_day(
             close_action=settings.close_action,
             created_by=caller,
             created_at=now,
-            created=message,
+            record=record,
         )
         new_slots = [rules.Slot(str(uuid.uuid4()), day_id, s.start, s.end, None) for s in slots]
         new_families = [

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from shutterbook_scheduling.domain.bulk_jobs import BulkTemplate, JobRow
+from shutterbook_scheduling.domain.client_selection import ClientSelector
+
 MAX_SIBLINGS_PER_SLOT = 20
 SELF = ""  # the member id of a child who is the client itself
 
@@ -174,11 +177,21 @@ class NewFamily:
 
 
 @dataclass(frozen=True)
+class DayRecord:
+    """What a day was created with beyond its own settings, as given: its title, the selector of
+    its families, its session template (None: not given), its time-slot rows, and how many
+    families of the selection were left out (not known to scheduling)."""
+
+    display_name: str
+    families: ClientSelector
+    template: BulkTemplate | None
+    rows: tuple[JobRow, ...]
+    skipped_families: int
+
+
+@dataclass(frozen=True)
 class PictureDay:
-    """A picture day as created. `created` is the day's message as created, serialized at the
-    API edge (the template, the families' selector, the slot rows, the display name): opaque
-    here, the edge reads it back (and storage the session template out of it,
-    `picture_day_repository.session_template`)."""
+    """A picture day as created: its settings, and what else it was created with (`record`)."""
 
     id: str
     company_id: str
@@ -190,7 +203,12 @@ class PictureDay:
     close_action: CloseAction
     created_by: str
     created_at: datetime
-    created: bytes
+    record: DayRecord
+
+    @property
+    def session_template(self) -> BulkTemplate:
+        """The session template the day was created with (all empty when none was given)."""
+        return self.record.template or BulkTemplate()
 
     def window(self, now: datetime) -> Window:
         return window(now, self.open_at, self.close_at)

@@ -1,15 +1,17 @@
-"""Tables of standing time-slot patterns: the pattern (its message as given, with the lease of
-the worker generating it), and one key per slot a pattern generated, unique on the pattern
-and the slot's start: a second insert of the same slot fails, on any replica."""
+"""Tables of standing time-slot patterns: the pattern (its fields as given: the slot template as
+`template_*` columns, wall-clock times in minutes after midnight; its weekdays, breaks and the
+template's schedules as child rows in their order; with the lease of the worker generating it),
+and one key per slot a pattern generated, unique on the pattern and the slot's start: a second
+insert of the same slot fails, on any replica."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shutterbook_kit.schema import UtcDateTime
+from shutterbook_kit.schema import BigIntId, UtcDateTime
 from shutterbook_scheduling.storage.models import Base
 
 
@@ -20,13 +22,71 @@ class TimeSlotPatternRow(Base):
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     company_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     created_by: Mapped[str] = mapped_column(sa.String(200))
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)  # the TimeSlotPattern as created
+    template_location: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_session_type: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_appointment_type: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_published: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    template_minimum_notice_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    template_maximum_advance_days: Mapped[int] = mapped_column(sa.Integer, default=0)
+    start_minute: Mapped[int] = mapped_column(sa.Integer, default=0)
+    end_minute: Mapped[int] = mapped_column(sa.Integer, default=0)
+    slot_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    gap_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    weeks_ahead: Mapped[int] = mapped_column(sa.Integer, default=0)
+    start_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)  # NULL: from today
+    weekdays: Mapped[list[PatternWeekdayRow]] = relationship(
+        "PatternWeekdayRow", order_by="PatternWeekdayRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    breaks: Mapped[list[PatternBreakRow]] = relationship(
+        "PatternBreakRow", order_by="PatternBreakRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    schedules: Mapped[list[PatternScheduleRow]] = relationship(
+        "PatternScheduleRow", order_by="PatternScheduleRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
     time_zone: Mapped[str] = mapped_column(sa.String(64))
     generated_through: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
     deleted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     lease_owner: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def _pattern_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("time_slot_patterns.id", ondelete="CASCADE")
+
+
+class PatternWeekdayRow(Base):
+    """A weekday of a pattern as given (ISO: Monday 1 ... Sunday 7), in the order given."""
+
+    __tablename__ = "time_slot_pattern_weekdays"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    pattern_id: Mapped[str] = mapped_column(sa.String(36), _pattern_fk(), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    weekday: Mapped[int] = mapped_column(sa.Integer)
+
+
+class PatternBreakRow(Base):
+    """A daily break of a pattern (minutes after midnight), in the order given."""
+
+    __tablename__ = "time_slot_pattern_breaks"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    pattern_id: Mapped[str] = mapped_column(sa.String(36), _pattern_fk(), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    start_minute: Mapped[int] = mapped_column(sa.Integer)
+    end_minute: Mapped[int] = mapped_column(sa.Integer)
+
+
+class PatternScheduleRow(Base):
+    """A schedule of the pattern's slot template as given (`schedules/{id}`), in the order given."""
+
+    __tablename__ = "time_slot_pattern_schedules"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    pattern_id: Mapped[str] = mapped_column(sa.String(36), _pattern_fk(), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    schedule: Mapped[str] = mapped_column(sa.String(200))
 
 
 class PatternSlotRow(Base):

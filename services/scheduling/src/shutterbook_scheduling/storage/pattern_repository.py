@@ -6,10 +6,10 @@ A use case makes `TimeSlotPatternRepository(uow)` inside its unit of work and ne
 `uow.session` or writes a statement itself. A change reads its pattern first (`pattern`), then
 changes it (`delete`): the repository writes the very row it read, in the same transaction.
 
-The `data` column holds the pattern's fields in the form they were first stored in: the
-`TimeSlotPattern` message as created, encoded (rows written before there were domain objects
-need no migration). `encoded` and `decoded` are that column's format, nothing more: the API's
-own messages are built in api/slot_pattern_convert.py.
+A pattern's fields are columns and child rows (storage/pattern_models.py): its slot template as
+`template_*` columns, wall-clock times in minutes after midnight, its weekdays, breaks and the
+template's schedules as rows in the order given; the API's messages are built in
+api/slot_pattern_convert.py.
 """
 
 from __future__ import annotations
@@ -20,14 +20,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from shutterbook.common.v1 import date_pb2
-from shutterbook.scheduling.v1 import online_pb2 as opb
-from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook.scheduling.v1 import slot_patterns_pb2 as spb
 from shutterbook_kit.pagination import Page
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.standing_patterns import (
-    COLLECTION,
     Clock,
     PatternBreak,
     PatternFields,
@@ -36,78 +31,75 @@ from shutterbook_scheduling.domain.standing_patterns import (
 )
 from shutterbook_scheduling.storage import lists
 from shutterbook_scheduling.storage.leases import lease_free, take_lease
-from shutterbook_scheduling.storage.pattern_models import PatternSlotRow, TimeSlotPatternRow
+from shutterbook_scheduling.storage.pattern_models import (
+    PatternBreakRow,
+    PatternScheduleRow,
+    PatternSlotRow,
+    PatternWeekdayRow,
+    TimeSlotPatternRow,
+)
 
-# --- the `data` column ---
-
-
-def _clock(value: Clock) -> pb.TimeOfDay:
-    return pb.TimeOfDay(hours=value[0], minutes=value[1])
-
-
-def pattern_record(name: str, f: PatternFields, create_time: datetime) -> spb.TimeSlotPattern:
-    """The pattern as its `data` column keeps it (what the API shows, but `generated_through`)."""
-    t = f.template
-    msg = spb.TimeSlotPattern(
-        name=name,
-        template=opb.TimeSlot(
-            location=t.location,
-            session_type=t.session_type,
-            appointment_type=t.appointment_type,
-            schedules=list(t.schedules),
-            published=t.published,
-            minimum_notice_minutes=t.minimum_notice_minutes,
-            maximum_advance_days=t.maximum_advance_days,
-        ),
-        weekdays=list(f.weekdays),  # type: ignore[arg-type]  # DayOfWeek numbers, checked
-        start_time=_clock(f.start_time),
-        end_time=_clock(f.end_time),
-        slot_minutes=f.slot_minutes,
-        gap_minutes=f.gap_minutes,
-        breaks=[opb.TimeSlotBreak(start=_clock(b.start), end=_clock(b.end)) for b in f.breaks],
-        weeks_ahead=f.weeks_ahead,
-    )
-    if f.start_date != (0, 0, 0):
-        msg.start_date.CopyFrom(date_pb2.Date(year=f.start_date[0], month=f.start_date[1], day=f.start_date[2]))
-    msg.create_time.FromDatetime(create_time)
-    return msg
+# --- rows <-> fields ---
 
 
-def encoded(pattern_id: str, f: PatternFields, create_time: datetime) -> bytes:
-    return pattern_record(f"{COLLECTION}/{pattern_id}", f, create_time).SerializeToString()
+def _minute(value: Clock) -> int:
+    return value[0] * 60 + value[1]
 
 
-def record_fields(msg: spb.TimeSlotPattern) -> PatternFields:
-    """A pattern message's fields (the mirror of `pattern_record`; the API edge reads a request
-    with it too): the template's date, times and output-only fields are not a pattern's."""
-    t = msg.template
+def _clock(minute: int) -> Clock:
+    return (minute // 60, minute % 60)
+
+
+def _fields(row: TimeSlotPatternRow) -> PatternFields:
+    start = row.start_date
     return PatternFields(
         template=SlotTemplate(
-            location=t.location,
-            session_type=t.session_type,
-            appointment_type=t.appointment_type,
-            schedules=tuple(t.schedules),
-            published=t.published,
-            minimum_notice_minutes=t.minimum_notice_minutes,
-            maximum_advance_days=t.maximum_advance_days,
+            location=row.template_location,
+            session_type=row.template_session_type,
+            appointment_type=row.template_appointment_type,
+            schedules=tuple(s.schedule for s in row.schedules),
+            published=row.template_published,
+            minimum_notice_minutes=row.template_minimum_notice_minutes,
+            maximum_advance_days=row.template_maximum_advance_days,
         ),
-        weekdays=tuple(int(d) for d in msg.weekdays),
-        start_time=(msg.start_time.hours, msg.start_time.minutes),
-        end_time=(msg.end_time.hours, msg.end_time.minutes),
-        slot_minutes=msg.slot_minutes,
-        gap_minutes=msg.gap_minutes,
-        breaks=tuple(PatternBreak((b.start.hours, b.start.minutes), (b.end.hours, b.end.minutes)) for b in msg.breaks),
-        weeks_ahead=msg.weeks_ahead,
-        start_date=(msg.start_date.year, msg.start_date.month, msg.start_date.day),
+        weekdays=tuple(w.weekday for w in row.weekdays),
+        start_time=_clock(row.start_minute),
+        end_time=_clock(row.end_minute),
+        slot_minutes=row.slot_minutes,
+        gap_minutes=row.gap_minutes,
+        breaks=tuple(PatternBreak(_clock(b.start_minute), _clock(b.end_minute)) for b in row.breaks),
+        weeks_ahead=row.weeks_ahead,
+        start_date=(0, 0, 0) if start is None else (start.year, start.month, start.day),
     )
 
 
-def decoded(data: bytes) -> PatternFields:
-    return record_fields(spb.TimeSlotPattern.FromString(data))
+def _field_columns(f: PatternFields) -> dict[str, Any]:
+    """The columns and child rows of a pattern's fields (checked: `standing_patterns.problems`)."""
+    t = f.template
+    return {
+        "template_location": t.location,
+        "template_session_type": t.session_type,
+        "template_appointment_type": t.appointment_type,
+        "template_published": t.published,
+        "template_minimum_notice_minutes": t.minimum_notice_minutes,
+        "template_maximum_advance_days": t.maximum_advance_days,
+        "start_minute": _minute(f.start_time),
+        "end_minute": _minute(f.end_time),
+        "slot_minutes": f.slot_minutes,
+        "gap_minutes": f.gap_minutes,
+        "weeks_ahead": f.weeks_ahead,
+        "start_date": None if f.start_date == (0, 0, 0) else date(*f.start_date),
+        "weekdays": [PatternWeekdayRow(position=i, weekday=d) for i, d in enumerate(f.weekdays)],
+        "breaks": [
+            PatternBreakRow(position=i, start_minute=_minute(b.start), end_minute=_minute(b.end))
+            for i, b in enumerate(f.breaks)
+        ],
+        "schedules": [PatternScheduleRow(position=i, schedule=x) for i, x in enumerate(t.schedules)],
+    }
 
 
 def _pattern(row: TimeSlotPatternRow) -> TimeSlotPattern:
-    return TimeSlotPattern(row.id, decoded(row.data), row.time_zone, row.generated_through, row.created_at)
+    return TimeSlotPattern(row.id, _fields(row), row.time_zone, row.generated_through, row.created_at)
 
 
 class TimeSlotPatternRepository:
@@ -133,7 +125,7 @@ class TimeSlotPatternRepository:
                 id=pattern.id,
                 company_id=company_id,
                 created_by=created_by[:200],
-                data=encoded(pattern.id, pattern.fields, pattern.create_time),
+                **_field_columns(pattern.fields),
                 time_zone=pattern.time_zone,
                 generated_through=pattern.generated_through,
                 deleted=False,

@@ -1,5 +1,6 @@
-"""Tables of picture days (issue 21): the day (its message as created, with the close's lease),
-its slots, its families and their member children, and the families' bookings.
+"""Tables of picture days (issue 21): the day (its settings, title, families' selector, session
+template as `template_*` columns and time-slot rows as child rows, as created; with the close's
+lease), its slots, its families and their member children, and the families' bookings.
 
 What keeps the day's promises under concurrent families, on SQLite and PostgreSQL alike, is
 two conditional UPDATEs in the booking's transaction: a slot is taken only while its
@@ -9,12 +10,12 @@ the same family) finds the row taken and is refused, never over capacity.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shutterbook_kit.schema import UtcDateTime
+from shutterbook_kit.schema import BigIntId, UtcDateTime
 from shutterbook_scheduling.storage.models import Base
 
 
@@ -24,7 +25,23 @@ class PictureDayRow(Base):
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     company_id: Mapped[str] = mapped_column(sa.String(64))
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)  # the PictureDay as created
+    display_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    families_group: Mapped[str] = mapped_column(sa.String(200), default="")
+    families_saved_filter: Mapped[str] = mapped_column(sa.String(200), default="")
+    families_organization: Mapped[str] = mapped_column(sa.String(200), default="")
+    families_year: Mapped[int] = mapped_column(sa.Integer, default=0)
+    has_template: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    template_location: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_description: Mapped[str] = mapped_column(sa.Text, default="")
+    template_session_type: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_status: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_photographer: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_assistant: Mapped[str] = mapped_column(sa.String(200), default="")
+    template_camera_room: Mapped[str] = mapped_column(sa.String(200), default="")
+    skipped_families: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rows: Mapped[list[PictureDayTimeRow]] = relationship(
+        "PictureDayTimeRow", order_by="PictureDayTimeRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
     location_id: Mapped[str] = mapped_column(sa.String(36))
     time_zone: Mapped[str] = mapped_column(sa.String(64))
     siblings_per_slot: Mapped[int] = mapped_column(sa.Integer)
@@ -36,6 +53,28 @@ class PictureDayRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PictureDayTimeRow(Base):
+    """One time-slot row of a day as given (times in minutes after midnight; NULL: not given)."""
+
+    __tablename__ = "picture_day_rows"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    picture_day_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("picture_days.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(sa.Integer)
+    start_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    start_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    end_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    session_duration_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    exclude_saturdays: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    exclude_sundays: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    break_start_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    break_end_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    minutes_between_sessions: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class PictureDaySlotRow(Base):

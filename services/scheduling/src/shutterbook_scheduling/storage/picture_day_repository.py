@@ -1,8 +1,9 @@
 """The picture day aggregate's repository (issue 21): every read, insert, lock and conditional
 write of its rows (the day with the close's lease, its slots, families, member children and the
 families' bookings; storage/picture_day_models.py), and the known clients a new day's families
-are checked against. Rows in, domain objects out (domain/picture_days.py); the session template
-a day was created with is read out of its stored message here too (`session_template`).
+are checked against. Rows in, domain objects out (domain/picture_days.py): what a day was
+created with beyond its settings (`DayRecord`: title, families' selector, session template,
+time-slot rows) is columns and child rows of the day.
 
 One repository module per aggregate: a use case makes `PictureDayRepository(uow)` inside its
 unit of work and never touches `uow.session` or writes a statement itself. What keeps the day's
@@ -20,13 +21,14 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
 
-from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.pagination import Key, Page, keyset_page
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.domain.bulk_jobs import TEMPLATE_FIELDS, BulkTemplate
+from shutterbook_scheduling.domain.bulk_jobs import BulkTemplate, JobRow
+from shutterbook_scheduling.domain.client_selection import ClientSelector
 from shutterbook_scheduling.domain.picture_days import (
     Booking,
     CloseAction,
+    DayRecord,
     Family,
     FamilyChild,
     PictureDay,
@@ -40,6 +42,7 @@ from shutterbook_scheduling.storage.picture_day_models import (
     PictureDayFamilyRow,
     PictureDayRow,
     PictureDaySlotRow,
+    PictureDayTimeRow,
 )
 
 DAY_SLOT_ORDER: list[Key] = [PictureDaySlotRow.start_at, PictureDaySlotRow.id]
@@ -54,6 +57,67 @@ def _day_slots_query(day_id: str, *, only_free: bool) -> Select[tuple[PictureDay
     return query
 
 
+def _record(row: PictureDayRow) -> DayRecord:
+    template = None
+    if row.has_template:
+        template = BulkTemplate(
+            location=row.template_location,
+            description=row.template_description,
+            session_type=row.template_session_type,
+            status=row.template_status,
+            photographer=row.template_photographer,
+            assistant=row.template_assistant,
+            camera_room=row.template_camera_room,
+        )
+    return DayRecord(
+        display_name=row.display_name,
+        families=ClientSelector(
+            group=row.families_group,
+            saved_filter=row.families_saved_filter,
+            organization=row.families_organization,
+            year=row.families_year,
+        ),
+        template=template,
+        rows=tuple(
+            JobRow(
+                start_date=r.start_date,
+                end_date=r.end_date,
+                start_minute=r.start_minute,
+                end_minute=r.end_minute,
+                session_duration_minutes=r.session_duration_minutes,
+                exclude_saturdays=r.exclude_saturdays,
+                exclude_sundays=r.exclude_sundays,
+                break_start_minute=r.break_start_minute,
+                break_end_minute=r.break_end_minute,
+                minutes_between_sessions=r.minutes_between_sessions,
+            )
+            for r in row.rows
+        ),
+        skipped_families=row.skipped_families,
+    )
+
+
+def _record_columns(record: DayRecord) -> dict[str, object]:
+    t = record.template or BulkTemplate()
+    return {
+        "display_name": record.display_name,
+        "families_group": record.families.group,
+        "families_saved_filter": record.families.saved_filter,
+        "families_organization": record.families.organization,
+        "families_year": record.families.year,
+        "has_template": record.template is not None,
+        "template_location": t.location,
+        "template_description": t.description,
+        "template_session_type": t.session_type,
+        "template_status": t.status,
+        "template_photographer": t.photographer,
+        "template_assistant": t.assistant,
+        "template_camera_room": t.camera_room,
+        "skipped_families": record.skipped_families,
+        "rows": [PictureDayTimeRow(position=i, **dataclasses.asdict(r)) for i, r in enumerate(record.rows)],
+    }
+
+
 def _day(row: PictureDayRow) -> PictureDay:
     return PictureDay(
         id=row.id,
@@ -66,23 +130,21 @@ def _day(row: PictureDayRow) -> PictureDay:
         close_action=CloseAction(row.close_action),
         created_by=row.created_by,
         created_at=row.created_at,
-        created=row.data,
+        record=_record(row),
     )
 
 
 def session_template(day: PictureDay) -> BulkTemplate:
-    """The session template the day was created with, read from its record as created
-    (`PictureDay.created`, the create's message the edge wrote: storage/setup_usage.py reads
-    the same record for what a day's template names)."""
-    template = pdpb.PictureDay.FromString(day.created).template
-    return BulkTemplate(**{name: getattr(template, name) for name in TEMPLATE_FIELDS})
+    """The session template the day was created with (all empty when none was given;
+    storage/setup_usage.py reads the same columns for what a day's template names)."""
+    return day.session_template
 
 
 def _day_row(day: PictureDay) -> PictureDayRow:
     return PictureDayRow(
         id=day.id,
         company_id=day.company_id,
-        data=day.created,
+        **_record_columns(day.record),
         location_id=day.location_id,
         time_zone=day.time_zone,
         siblings_per_slot=day.siblings_per_slot,

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.storage.models import (
     AppointmentRow,
@@ -31,15 +30,21 @@ async def _picture_day_using(uow: UnitOfWork, collection: str, company_id: str, 
         return ""
     name = f"{collection}/{row_id}"
     days = await uow.session.execute(
-        select(PictureDayRow.id, PictureDayRow.data)
+        select(
+            PictureDayRow.id,
+            PictureDayRow.display_name,
+            PictureDayRow.template_location,
+            PictureDayRow.template_session_type,
+            PictureDayRow.template_photographer,
+            PictureDayRow.template_assistant,
+            PictureDayRow.template_camera_room,
+        )
         .where(PictureDayRow.company_id == company_id, PictureDayRow.closed_at.is_(None))
         .order_by(PictureDayRow.created_at, PictureDayRow.id)
     )
-    for day_id, data in days:
-        day = pdpb.PictureDay.FromString(data)
-        t = day.template
-        if name in (t.location, t.session_type, t.photographer, t.assistant, t.camera_room):
-            return f'the picture day "{day.display_name}" (pictureDays/{day_id}) uses it until it closes'
+    for day_id, display_name, *named in days.tuples():
+        if name in named:
+            return f'the picture day "{display_name}" (pictureDays/{day_id}) uses it until it closes'
     return ""
 
 
