@@ -110,6 +110,26 @@ async def update_appointment(
     )
 
 
+async def cancel_appointment(
+    company_id: str, name: str, announce: Announce, slots: SlotEvents, once: Once[Appointment, A]
+) -> A:
+    """The appointment cancelled; an online booking's slot given back (`slots`: the edge's slot
+    events)."""
+
+    def change(appointment: Appointment) -> tuple[Appointment, bool, bool]:
+        if appointment.cancelled:
+            return appointment, False, False
+        appointment.cancelled = True
+        return appointment, True, True
+
+    def emit(uow: UnitOfWork, before: Appointment, after: Appointment, plan: Plan) -> None:
+        announce(uow, company_id, _event("cancelled", after, plan))
+
+    return await _change_appointment(
+        company_id, name, change, emit, once, action="cancelled", allow_conflicts=True, release_slot=slots.restored
+    )
+
+
 async def reschedule_appointment(
     company_id: str,
     name: str,
@@ -141,24 +161,4 @@ async def reschedule_appointment(
         action="rescheduled",
         allow_conflicts=allow_conflicts,
         release_slot=slots.restored,
-    )
-
-
-async def cancel_appointment(
-    company_id: str, name: str, announce: Announce, slots: SlotEvents, once: Once[Appointment, A]
-) -> A:
-    """The appointment cancelled; an online booking's slot given back (`slots`: the edge's slot
-    events)."""
-
-    def change(appointment: Appointment) -> tuple[Appointment, bool, bool]:
-        if appointment.cancelled:
-            return appointment, False, False
-        appointment.cancelled = True
-        return appointment, True, True
-
-    def emit(uow: UnitOfWork, before: Appointment, after: Appointment, plan: Plan) -> None:
-        announce(uow, company_id, _event("cancelled", after, plan))
-
-    return await _change_appointment(
-        company_id, name, change, emit, once, action="cancelled", allow_conflicts=True, release_slot=slots.restored
     )
