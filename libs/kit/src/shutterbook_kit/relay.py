@@ -9,14 +9,13 @@ another relay republishes it with the same `Nats-Msg-Id`, which JetStream drops 
 duplicate (its duplicate window is longer than the lease).
 
 One commit per batch (issue 19): the rows a batch published are marked by the next round's
-transaction, the one that claims the next batch (on PostgreSQL, by the claim's own statement),
-or, when nothing comes, at the next idle poll, and at stop. A relay that dies before that
-leaves them claimed and unmarked, and they are republished after the lease like rows it died
-publishing: at least once, as before (a relay killed in that moment and back only after
-JetStream's duplicate window, 300 s, publishes them a second time: consumers drop such a
-duplicate by their inbox). No transaction is open across the publish, so SQLite's write lock
-is never held over the network and on PostgreSQL a claim stays visible (a lease that ran out
-lets another relay take the rows).
+transaction, the one that claims the next batch (or, when nothing comes, at the next idle
+poll, and at stop). A relay that dies before that leaves them claimed and unmarked, and they
+are republished after the lease like rows it died publishing: at least once, as before (a
+relay killed in that moment and back only after JetStream's duplicate window, 300 s, publishes
+them a second time: consumers drop such a duplicate by their inbox). No
+transaction is open across the publish, so SQLite's write lock is never held over the network
+and on PostgreSQL a claim stays visible (a lease that ran out lets another relay take the rows).
 """
 
 from __future__ import annotations
@@ -30,8 +29,7 @@ from datetime import datetime, timedelta
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import BigInteger, Update, all_, any_, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Update, bindparam, or_, select, update
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
@@ -58,26 +56,14 @@ _MARK = (
 )
 
 
-# PostgreSQL: the seqs to mark as one array parameter (a statement text that never changes)
-_SEQS = bindparam("seqs", type_=postgresql.ARRAY(BigInteger))
-
-
-def _claim_statement(batch_size: int, *, marking: bool = False) -> Update:
-    """Claim up to `batch_size` rows nobody holds, returning them: one statement.
-
-    `marking` (PostgreSQL): the same statement first marks the rows `seqs` published (`_MARK`
-    as a data-modifying CTE, run once and to completion whether read or not), and claims none
-    of them: its claim reads the snapshot the statement started with, where they are not marked
-    yet, so they are left out by their seqs (one statement may not change a row twice)."""
-    unclaimed = [
-        OutboxMessage.published_at.is_(None),
-        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < _NOW),
-    ]
-    if marking:
-        unclaimed.append(OutboxMessage.seq != all_(_SEQS))
+def _claim_statement(batch_size: int) -> Update:
+    """Claim up to `batch_size` rows nobody holds, returning them: one statement."""
     claimable = (
         select(OutboxMessage.seq)
-        .where(*unclaimed)
+        .where(
+            OutboxMessage.published_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < _NOW),
+        )
         .order_by(OutboxMessage.seq)
         .limit(batch_size)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serializes via BEGIN IMMEDIATE
@@ -85,7 +71,7 @@ def _claim_statement(batch_size: int, *, marking: bool = False) -> Update:
         # evaluated once (a locking subquery the planner rescanned could lock other rows)
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    claim = (
+    return (
         update(OutboxMessage)
         .where(OutboxMessage.seq == claimable.c.seq)
         .values(
@@ -95,16 +81,6 @@ def _claim_statement(batch_size: int, *, marking: bool = False) -> Update:
         )
         .returning(OutboxMessage)  # the claimed rows, in the same statement
     )
-    if not marking:
-        return claim
-    marked = (
-        update(OutboxMessage)
-        .where(OutboxMessage.seq == any_(_SEQS), OutboxMessage.published_at.is_(None))
-        .values(published_at=_NOW, claimed_by=None, claimed_until=None)
-        .returning(OutboxMessage.seq)
-        .cte("marked")
-    )
-    return claim.add_cte(marked)
 
 
 @dataclass
@@ -139,7 +115,6 @@ class OutboxRelay:
         # seqs published and acknowledged, not marked yet: the next claim's transaction marks them
         self._published: list[int] = []
         self._claim_rows = _claim_statement(batch_size)
-        self._mark_and_claim_rows = None if db.is_sqlite else _claim_statement(batch_size, marking=True)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.relay_id)
@@ -216,16 +191,14 @@ class OutboxRelay:
         marks = list(self._published)
         if not marks and self.db.is_sqlite and not await self._anything_to_claim(now):
             return []
-        params = {"now": now, "relay_id": self.relay_id, "lease_until": now + self.lease}
         async with UnitOfWork(self.db) as uow:
-            if marks and self._mark_and_claim_rows is not None:  # PostgreSQL: one statement
-                claimed = await uow.session.scalars(
-                    self._mark_and_claim_rows, {**params, "seqs": marks}, execution_options=_AS_IS
-                )
-            else:
-                if marks:  # first, so that none of them is claimed again below
-                    await uow.session.execute(_MARK, {"seqs": marks, "now": now}, execution_options=_AS_IS)
-                claimed = await uow.session.scalars(self._claim_rows, params, execution_options=_AS_IS)
+            if marks:  # first, so that none of them is claimed again below
+                await uow.session.execute(_MARK, {"seqs": marks, "now": now}, execution_options=_AS_IS)
+            claimed = await uow.session.scalars(
+                self._claim_rows,
+                {"now": now, "relay_id": self.relay_id, "lease_until": now + self.lease},
+                execution_options=_AS_IS,
+            )
             rows = sorted(claimed.all(), key=lambda row: row.seq)
             if rows or marks:
                 await uow.commit()
