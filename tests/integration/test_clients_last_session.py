@@ -6,11 +6,17 @@ is one order across every page. Real clients and scheduling services and NATS.""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_clients import main as clients_main
+from shutterbook_clients.application.last_sessions import later_last_session
+from shutterbook_clients.storage.models import ClientRow, ClientSessionRow
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory
+from shutterbook_kit.db import Database
+from shutterbook_kit.uow import UnitOfWork
 from tests.helpers import Slice, clients_and_scheduling, create_client
 from tests.scheduling_support import COMPANY_A, A, at, day
 
@@ -162,3 +168,43 @@ async def test_a_session_booked_before_the_last_one_keeps_the_last(
         assert await last_session_time_is(later)
         await s.CancelSession(pb.CancelSessionRequest(name=later.name), metadata=A)
         assert await last_session_time_is(earlier)
+
+
+async def test_sessions_kept_before_the_client_count_from_its_first_booking(databases: DatabaseFactory) -> None:
+    """A session kept while clients did not know its client (the client's row made later, with
+    no last session): the client's first booking takes the latest of every session kept for
+    it, not only its own start (`later_last_session`), so an earlier new session does not hide
+    a later one kept before."""
+    db = Database(await databases.new("clients", migrate_with=clients_main.MIGRATIONS))
+    try:
+        now = datetime(2026, 6, 1, tzinfo=UTC)
+        june, march = datetime(2026, 6, 20, 10, tzinfo=UTC), datetime(2026, 3, 3, 10, tzinfo=UTC)
+        async with UnitOfWork(db) as uow:
+            uow.session.add(ClientRow(id="c1", company_id="co", created_at=now, updated_at=now))
+            uow.session.add_all(
+                [
+                    ClientSessionRow(
+                        session_id="s-june", company_id="co", client_id="c1", start_at=june, changed_at=now
+                    ),
+                    ClientSessionRow(
+                        session_id="s-march", company_id="co", client_id="c1", start_at=march, changed_at=now
+                    ),
+                ]
+            )
+            await uow.commit()
+        async with UnitOfWork(db) as uow:
+            await later_last_session(uow, "co", "c1", march)  # the March booking, first one seen
+            await uow.commit()
+        async with UnitOfWork(db) as uow:
+            row = await uow.session.get(ClientRow, "c1")
+            assert row is not None
+            assert row.last_session_at == june
+        async with UnitOfWork(db) as uow:  # from then on, the later of the kept one and the new
+            await later_last_session(uow, "co", "c1", datetime(2026, 1, 5, tzinfo=UTC))
+            await uow.commit()
+            row = await uow.session.get(ClientRow, "c1")
+            assert row is not None
+            await uow.session.refresh(row)
+            assert row.last_session_at == june
+    finally:
+        await db.dispose()

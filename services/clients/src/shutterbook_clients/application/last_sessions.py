@@ -28,6 +28,19 @@ def _id(name: str, collection: str) -> str:
     return name.removeprefix(f"{collection}/")
 
 
+def _latest(company_id: str, client_id: str) -> sa.ScalarSelect[datetime]:
+    """The latest start of the client's sessions not cancelled (NULL when none)."""
+    return (
+        sa.select(sa.func.max(ClientSessionRow.start_at))
+        .where(
+            ClientSessionRow.company_id == company_id,
+            ClientSessionRow.client_id == client_id,
+            ClientSessionRow.cancelled.is_(False),
+        )
+        .scalar_subquery()
+    )
+
+
 async def refresh_last_session(uow: UnitOfWork, company_id: str, client_id: str) -> None:
     """Set the client's last session time from its sessions not cancelled (none: NO_SESSION).
     The client's row is locked first (PostgreSQL), so two replicas recording two sessions of one
@@ -37,19 +50,12 @@ async def refresh_last_session(uow: UnitOfWork, company_id: str, client_id: str)
     )
     # the maximum taken by the UPDATE itself (a statement after the lock: it sees what the
     # lock waited for)
-    latest = (
-        sa.select(sa.func.max(ClientSessionRow.start_at))
-        .where(
-            ClientSessionRow.company_id == company_id,
-            ClientSessionRow.client_id == client_id,
-            ClientSessionRow.cancelled.is_(False),
-        )
-        .scalar_subquery()
-    )
     await uow.session.execute(
         sa.update(ClientRow)
         .where(ClientRow.company_id == company_id, ClientRow.id == client_id)
-        .values(last_session_at=sa.func.coalesce(latest, sa.literal(NO_SESSION, type_=UtcDateTime)))
+        .values(
+            last_session_at=sa.func.coalesce(_latest(company_id, client_id), sa.literal(NO_SESSION, type_=UtcDateTime))
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -58,12 +64,21 @@ async def later_last_session(uow: UnitOfWork, company_id: str, client_id: str, s
     """A session not cancelled added to the client's: its last session time is the later of the
     one it has (the latest of its other sessions) and `start_at`. One UPDATE: on PostgreSQL a
     concurrent change of the row is waited for and the later of the two taken from what it
-    wrote (the row's newest version), so no lock is needed first."""
+    wrote (the row's newest version), so no lock is needed first. A client that has none yet
+    (NO_SESSION) takes the latest of every session kept for it: sessions kept before clients
+    knew the client count from its first booking on."""
     start = sa.literal(start_at, type_=UtcDateTime)
+    none = sa.literal(NO_SESSION, type_=UtcDateTime)
     await uow.session.execute(
         sa.update(ClientRow)
         .where(ClientRow.company_id == company_id, ClientRow.id == client_id)
-        .values(last_session_at=sa.case((ClientRow.last_session_at < start, start), else_=ClientRow.last_session_at))
+        .values(
+            last_session_at=sa.case(
+                (ClientRow.last_session_at == none, sa.func.coalesce(_latest(company_id, client_id), none)),
+                (ClientRow.last_session_at < start, start),
+                else_=ClientRow.last_session_at,
+            )
+        )
         .execution_options(synchronize_session=False)
     )
 

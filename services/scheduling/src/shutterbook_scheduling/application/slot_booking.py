@@ -292,18 +292,15 @@ async def plan_in_slot(slot: TimeSlotRow, planning: Awaitable[P], field: str) ->
 @dataclass(frozen=True)
 class InSlot:
     """An online booking's entry to make in its slot: the company, the slot, the client's id,
-    the request and the slot's type."""
+    the request, the slot's type and the entry's id (the one the caller chose, `session_id` or
+    `appointment_id`, or a new one; drawn once)."""
 
     company_id: str
     slot: TimeSlotRow
     client_id: str
     request: OnlineBooking
     booking_type: BookingType
-
-    @property
-    def entry_id(self) -> str:
-        """The id the caller chose for the entry (`session_id`, `appointment_id`), or a new one."""
-        return self.request.entry_id or str(uuid.uuid4())
+    entry_id: str
 
 
 RowT = TypeVar("RowT")
@@ -414,7 +411,8 @@ async def book_online(
 
     async def book(uow: UnitOfWork, slot: TimeSlotRow, hold: SlotHoldRow, client_id: str, now: datetime) -> EntryT:
         booking_type = await type_of(uow, company_id, slot)
-        entry = await kind.book(uow, InSlot(company_id, slot, client_id, request, booking_type), announce)
+        entry_id = request.entry_id or str(uuid.uuid4())
+        entry = await kind.book(uow, InSlot(company_id, slot, client_id, request, booking_type, entry_id), announce)
         await settle_in_slot(uow, company_id, slot, hold, entry.name, booking_type, holds.slots)
         return entry
 
