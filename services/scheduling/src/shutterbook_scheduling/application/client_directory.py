@@ -67,6 +67,9 @@ async def ensure_version_in(uow: UnitOfWork, company_id: str, version: ClientVer
     the same or newer: then nothing changes. The client's row stays locked (PostgreSQL) until
     the unit of work ends."""
     repo = KnownClientRepository(uow)
+    made = await repo.insert_taken(company_id, version)  # a client new here: one statement
+    if made is not None:
+        return made
     held = await repo.locked_for_change(company_id, version.client_id, version.update_time)
     # decided on the locked row: a concurrent event or call applying this version first
     # leaves nothing to do here
