@@ -66,7 +66,20 @@ async def ensure_version_in(uow: UnitOfWork, company_id: str, version: ClientVer
     (a version with a delete time as `clients.client.deleted` does), unless the version held is
     the same or newer: then nothing changes. The client's row stays locked (PostgreSQL) until
     the unit of work ends."""
+    return (await ensure_version_new_in(uow, company_id, version))[0]
+
+
+async def ensure_version_new_in(uow: UnitOfWork, company_id: str, version: ClientVersion) -> tuple[KnownClient, bool]:
+    """`ensure_version_in`, and whether the client is new here (made by this unit of work: no
+    hold, session or appointment can name it yet)."""
     repo = KnownClientRepository(uow)
+    made = await repo.insert_taken(company_id, version)  # a client new here: one statement
+    if made is not None:
+        return made, True
+    return await _ensure_held(repo, company_id, version), False
+
+
+async def _ensure_held(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
     held = await repo.locked_for_change(company_id, version.client_id, version.update_time)
     # decided on the locked row: a concurrent event or call applying this version first
     # leaves nothing to do here

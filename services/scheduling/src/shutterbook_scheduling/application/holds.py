@@ -17,7 +17,9 @@ and emitting `scheduling.slot.released`).
 
 A client holds at most `HoldSettings.max_per_client` live holds (held, not
 expired): HoldSlot locks the client's known-client row before counting them (PostgreSQL; a
-plain count is racy under READ COMMITTED), SQLite's BEGIN IMMEDIATE serializes the count.
+plain count is racy under READ COMMITTED), SQLite's BEGIN IMMEDIATE serializes the count. A
+client the hold itself makes known (its row inserted by this transaction, which a concurrent
+holder of the same client waits for) holds nothing yet: no count.
 
 A booking's id may be given by the caller (`session_id`, `appointment_id`, AIP-133), so that
 it can be named, e.g. invoiced, before the booking is confirmed. It must not be the id of any
@@ -55,7 +57,7 @@ from shutterbook_kit.idempotency import Refusal, validate_request_id
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.application.client_directory import ensure_version_in
+from shutterbook_scheduling.application.client_directory import ensure_version_new_in
 from shutterbook_scheduling.application.entries import (
     buffers,
 )
@@ -245,9 +247,12 @@ def _usable(known: KnownClient | None, name: str, path: str) -> str:
     return known.client_id
 
 
-async def _check_hold_limit(uow: UnitOfWork, company_id: str, client_id: str, now: datetime, limit: int) -> None:
-    """Refuse a hold beyond the client's limit of live holds (the client's row locked first)."""
-    live = await HoldRepository(uow).live_count(company_id, client_id, now)
+async def _check_hold_limit(
+    uow: UnitOfWork, company_id: str, client_id: str, now: datetime, limit: int, *, new_client: bool = False
+) -> None:
+    """Refuse a hold beyond the client's limit of live holds (the client's row locked first). A
+    client `new_client` (made known by this unit of work) holds nothing yet: not counted."""
+    live = 0 if new_client else await HoldRepository(uow).live_count(company_id, client_id, now)
     if too_many_holds(live, limit):
         raise FailedPrecondition(
             f"clients/{client_id} already holds {live} slots, the most a client may hold at once;"
@@ -264,12 +269,14 @@ async def hold_slot(company_id: str, request: HoldRequest, holding: Holding, onc
 
     async def work(uow: UnitOfWork) -> SlotHold:
         now = utcnow()
+        new_client = False
         if details is not None:
-            known = await ensure_version_in(uow, company_id, details)
+            known, new_client = await ensure_version_new_in(uow, company_id, details)
             client_id = _usable(known, request.client, "client")
         else:
             client_id = await _locked_known_client(uow, company_id, request.client, "client")
-        await _check_hold_limit(uow, company_id, client_id, now, holding.settings.max_per_client)
+        limit = holding.settings.max_per_client
+        await _check_hold_limit(uow, company_id, client_id, now, limit, new_client=new_client)
         # the slot's schedules locked first, then its row read once, as a writer before us left it
         slot_id = parse_name(request.time_slot, "timeSlots", field="time_slot")
         locked = await lock_schedules_of(uow, company_id, slot_id)

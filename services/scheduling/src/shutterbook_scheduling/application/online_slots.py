@@ -348,10 +348,9 @@ async def generate_time_slots(
 async def get_time_slot(db: Database, company_id: str, name: str) -> TimeSlot:
     async with UnitOfWork(db, readonly=True) as uow:
         row = await load_slot(uow, company_id, name)
-        removed = bool(await removed_ids(uow, [row.id]))
+        removed, held = await slot_preview.removed_and_held_ids(uow, [row.id])
         booked = bool(await booked_ids(uow, [row]))
-        held = bool(await slot_preview.held_ids(uow, [row.id]))
-        return slot_of(row, removed=removed, booked=booked, held=held)
+        return slot_of(row, removed=bool(removed), booked=booked, held=bool(held))
 
 
 @dataclass(frozen=True)
@@ -372,9 +371,8 @@ async def list_time_slots(db: Database, company_id: str, wanted: TimeSlotFilter)
             uow.session, company_id, wanted.equal, wanted.page_size, wanted.page_token, caller_scope(), wanted.starts
         )
         rows = page.items
-        removed = await removed_ids(uow, [r.id for r in rows])
+        removed, held = await slot_preview.removed_and_held_ids(uow, [r.id for r in rows])
         booked = await booked_ids(uow, rows)
-        held = await slot_preview.held_ids(uow, [r.id for r in rows])
     found = [slot_of(r, removed=r.id in removed, booked=r.id in booked, held=r.id in held) for r in rows]
     return found, page.next_page_token
 

@@ -231,9 +231,7 @@ async def settle_in_slot(
     (`slots.booked`)."""
     entry_id = entry.split("/", 1)[1]
     await take_slot(uow, slot, entry_id)
-    await HoldRepository(uow).delete_blocks(hold.id)
-    hold.state = int(HoldState.BOOKED)
-    hold.session_id = entry_id
+    await HoldRepository(uow).book(hold, entry_id)
     await auto_remove(uow, company_id, slot, booking_type, entry, slots.removed)
     slots.booked(uow, company_id, slot_of(slot), entry)
 

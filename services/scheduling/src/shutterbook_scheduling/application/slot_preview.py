@@ -16,7 +16,12 @@ from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.domain.slot_requests import SlotTimes
 from shutterbook_scheduling.domain.time_slots import SlotConflict, placed
 from shutterbook_scheduling.storage.online_models import TimeSlotRow
-from shutterbook_scheduling.storage.slot_neighbours import held_slot_ids, occupying_blocks, slots_on
+from shutterbook_scheduling.storage.slot_neighbours import (
+    held_slot_ids,
+    occupying_blocks,
+    removed_and_held_slot_ids,
+    slots_on,
+)
 
 
 async def held_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
@@ -24,6 +29,13 @@ async def held_ids(uow: UnitOfWork, slot_ids: list[str]) -> set[str]:
     if not slot_ids:
         return set()
     return await held_slot_ids(uow, slot_ids, utcnow())
+
+
+async def removed_and_held_ids(uow: UnitOfWork, slot_ids: list[str]) -> tuple[set[str], set[str]]:
+    """`slot_state.removed_ids` and `held_ids` of these slots, read in one statement."""
+    if not slot_ids:
+        return set(), set()
+    return await removed_and_held_slot_ids(uow, slot_ids, utcnow())
 
 
 async def _buffers(uow: UnitOfWork, company_id: str, type_id: str, appointment: bool) -> tuple[int, int]:

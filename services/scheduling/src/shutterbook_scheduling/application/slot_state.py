@@ -108,10 +108,18 @@ async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRo
 
 async def lock_schedules_of(uow: UnitOfWork, company_id: str, slot_id: str) -> list[str]:
     """The queue of `lock_slot_schedules` by the slot's id, for a caller that reads the slot's
-    row only after it (once, as it is then). Returns the schedule ids, sorted."""
-    schedule_ids = sorted((await schedules_of(uow, [slot_id]))[slot_id])
-    await SlotRepository(uow).lock_schedules(company_id, schedule_ids)
-    return schedule_ids
+    row only after it (once, as it is then). Returns the schedule ids, sorted. Schedules not
+    read yet in this unit of work are read and locked in one statement (and memoized as
+    `schedules_of` does)."""
+    repo = SlotRepository(uow)
+    if uow.memo is not None and ("schedules_of", slot_id) in uow.memo:
+        schedule_ids = sorted((await schedules_of(uow, [slot_id]))[slot_id])
+        await repo.lock_schedules(company_id, schedule_ids)
+        return schedule_ids
+    in_order = await repo.lock_schedules_of(company_id, slot_id)
+    if uow.memo is not None:
+        uow.memo[("schedules_of", slot_id)] = tuple(in_order)
+    return sorted(in_order)
 
 
 async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[str]]:

@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.holds import HoldState, SlotHold, shown_state
@@ -47,6 +48,7 @@ class HoldRepository:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.session = uow.session
+        self.sqlite = uow.db.is_sqlite
 
     @staticmethod
     def new_hold(
@@ -88,6 +90,27 @@ class HoldRepository:
 
     async def delete_blocks(self, hold_id: str) -> None:
         await self.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold_id))
+
+    async def book(self, hold: SlotHoldRow, entry_id: str) -> None:
+        """The hold booked by the entry `entry_id`: its blocks deleted (the booking's own take
+        their place) and its row marked BOOKED with the entry. PostgreSQL: one statement (the
+        DELETE a data-modifying CTE of the UPDATE, run to completion whether read or not);
+        SQLite, which has no such CTE: the DELETE, the row's change flushed with the rest."""
+        if self.sqlite:
+            await self.delete_blocks(hold.id)
+            hold.state = int(HoldState.BOOKED)
+            hold.session_id = entry_id
+            return
+        gone = delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id).cte("gone")
+        await self.session.execute(  # autoflush first: a hold taken in this unit of work is inserted
+            update(SlotHoldRow)
+            .where(SlotHoldRow.id == hold.id)
+            .values(state=int(HoldState.BOOKED), session_id=entry_id)
+            .add_cte(gone)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(hold, "state", int(HoldState.BOOKED))
+        set_committed_value(hold, "session_id", entry_id)
 
     async def expired_holds(self, company_id: str, schedule_ids: list[str], now: datetime) -> Sequence[SlotHoldRow]:
         """The expired hold blocks of these schedules deleted; the holds they were of that are

@@ -136,6 +136,48 @@ class KnownClientRepository:
         self._locked[(company_id, client_id)] = row
         return _known(row)
 
+    async def insert_taken(self, company_id: str, version: ClientVersion) -> KnownClient | None:
+        """The client made with `version` taken (revision 1, learned now, its family members),
+        as `locked_for_change` then `take_version` would make a missing row, in one INSERT ...
+        ON CONFLICT DO NOTHING; the row new in this transaction stays locked until it ends.
+        None, nothing written, when the row exists (or a concurrent transaction inserted it
+        first: PostgreSQL waits for it): the caller then reads it locked and decides."""
+        now = utcnow()
+        made = await self.uow.insert_missing(
+            KnownClientRow,
+            {
+                "company_id": company_id,
+                "client_id": version.client_id,
+                "display_name": version.display_name,
+                "primary_email": version.primary_email,
+                "source_updated_at": version.update_time,
+                "learned_at": now,
+                "revision": 1,
+                "deleted": version.deleted,
+                "merged_into": "",
+            },
+        )
+        if not made:
+            return None
+        self.uow.session.add_all(
+            KnownFamilyMemberRow(
+                company_id=company_id,
+                client_id=version.client_id,
+                member_id=member.member_id,
+                display_name=member.display_name,
+            )
+            for member in version.members
+        )
+        await self.uow.session.flush()  # as `take_version`: a constraint fails here, not at commit
+        return KnownClient(
+            client_id=version.client_id,
+            display_name=version.display_name,
+            primary_email=version.primary_email,
+            source_time=version.update_time,
+            learned_at=now,
+            deleted=version.deleted,
+        )
+
     def _row(self, company_id: str, client_id: str) -> KnownClientRow:
         if (company_id, client_id) not in self._locked:
             raise RuntimeError("read the known client locked (locked_for_change) before changing it")

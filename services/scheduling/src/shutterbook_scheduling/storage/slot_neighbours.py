@@ -13,8 +13,8 @@ from sqlalchemy import literal, select, union_all
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.holds import HoldState
 from shutterbook_scheduling.domain.rules import Interval
-from shutterbook_scheduling.storage.models import CalendarBlockRow
-from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow, TimeSlotScheduleRow
+from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, SessionRow
+from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow, SlotRemovalRow, TimeSlotScheduleRow
 
 
 async def held_slot_ids(uow: UnitOfWork, slot_ids: list[str], now: datetime) -> set[str]:
@@ -27,6 +27,32 @@ async def held_slot_ids(uow: UnitOfWork, slot_ids: list[str], now: datetime) -> 
         )
     )
     return set(found.all())
+
+
+async def removed_and_held_slot_ids(uow: UnitOfWork, slot_ids: list[str], now: datetime) -> tuple[set[str], set[str]]:
+    """The slots among these that a live booking removed (`SlotRepository.removed_ids`) and
+    those an unexpired hold takes (`held_slot_ids`), in one statement: the removals by live
+    sessions and by live appointments (removed = 1) and the live holds (removed = 0)."""
+    rows = await uow.session.execute(
+        union_all(
+            select(literal(1).label("removed"), SlotRemovalRow.slot_id)
+            .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
+            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled),
+            select(literal(1), SlotRemovalRow.slot_id)
+            .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
+            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled),
+            select(literal(0), SlotHoldRow.slot_id).where(
+                SlotHoldRow.slot_id.in_(slot_ids),
+                SlotHoldRow.state == int(HoldState.HELD),
+                SlotHoldRow.expires_at > now,
+            ),
+        )
+    )
+    removed: set[str] = set()
+    held: set[str] = set()
+    for is_removal, slot_id in rows:
+        (removed if is_removal else held).add(slot_id)
+    return removed, held
 
 
 async def occupying_blocks(

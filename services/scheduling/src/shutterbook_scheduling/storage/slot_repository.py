@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, inspect, select, union_all, update
+from sqlalchemy import delete, func, inspect, select, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook_kit.schema import utcnow
@@ -65,6 +65,26 @@ class SlotRepository:
             .order_by(ScheduleRow.id)
             .with_for_update()
         )
+
+    async def lock_schedules_of(self, company_id: str, slot_id: str) -> list[str]:
+        """The slot's schedule ids in its order, their rows queued on as `lock_schedules` does
+        (FOR UPDATE, in id order), in one statement: the lock a CTE that the answer's one-time
+        filter runs to completion before the slot's schedules are read (as of the statement's
+        start, as a read before the lock saw them)."""
+        of_slot = select(TimeSlotScheduleRow.schedule_id).where(TimeSlotScheduleRow.slot_id == slot_id)
+        locked = (
+            select(ScheduleRow.id)
+            .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(of_slot))
+            .order_by(ScheduleRow.id)
+            .with_for_update()
+            .cte("locked")
+        )
+        found = await self.session.scalars(
+            of_slot.where(select(func.count()).select_from(locked).scalar_subquery() >= 0).order_by(
+                TimeSlotScheduleRow.position
+            )
+        )
+        return list(found.all())
 
     async def schedule_pairs(self, slot_ids: list[str]) -> list[tuple[str, str]]:
         """(slot id, schedule id) of these slots, each slot's schedules in its order."""
