@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,7 @@ from shutterbook_scheduling.domain.bulk_jobs import ITEM_FAILED as ITEM_FAILED
 from shutterbook_scheduling.domain.bulk_jobs import ITEM_PENDING as ITEM_PENDING
 from shutterbook_scheduling.domain.bulk_jobs import JOB_RUNNING as JOB_RUNNING
 from shutterbook_scheduling.domain.bulk_jobs import JOB_SUCCEEDED as JOB_SUCCEEDED
+from shutterbook_scheduling.storage.bulk_row_columns import TimeSlotRowColumns
 from shutterbook_scheduling.storage.models import Base
 
 
@@ -46,24 +47,13 @@ class BulkJobRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
-class BulkJobRowRow(Base):
+class BulkJobRowRow(TimeSlotRowColumns, Base):
     """One time-slot row of a job as given (times in minutes after midnight; NULL: not given)."""
 
     __tablename__ = "bulk_job_rows"
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("bulk_jobs.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(sa.Integer)
-    start_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    end_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    start_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    end_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    session_duration_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
-    exclude_saturdays: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    exclude_sundays: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    break_start_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    break_end_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    minutes_between_sessions: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class BulkJobItemRow(Base):

@@ -26,7 +26,6 @@ from shutterbook_scheduling.domain.bulk_jobs import (
     BulkJobItem,
     BulkTemplate,
     ItemOutcome,
-    JobRow,
     counted,
 )
 from shutterbook_scheduling.storage import lists
@@ -38,6 +37,7 @@ from shutterbook_scheduling.storage.bulk_models import (
     BulkJobRow,
     BulkJobRowRow,
 )
+from shutterbook_scheduling.storage.bulk_row_columns import job_row_of
 from shutterbook_scheduling.storage.leases import lease_free
 from shutterbook_scheduling.storage.models import CalendarBlockRow, KnownClientRow, SessionRow
 
@@ -51,21 +51,7 @@ def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
 def bulk_job(row: BulkJobRow) -> BulkJob:
     """The job as stored (its items not counted: `domain.bulk_jobs.counted`)."""
     template = BulkTemplate(**{f: getattr(row, f"template_{f}") for f in TEMPLATE_FIELDS}) if row.has_template else None
-    rows = tuple(
-        JobRow(
-            start_date=r.start_date,
-            end_date=r.end_date,
-            start_minute=r.start_minute,
-            end_minute=r.end_minute,
-            session_duration_minutes=r.session_duration_minutes,
-            exclude_saturdays=r.exclude_saturdays,
-            exclude_sundays=r.exclude_sundays,
-            break_start_minute=r.break_start_minute,
-            break_end_minute=r.break_end_minute,
-            minutes_between_sessions=r.minutes_between_sessions,
-        )
-        for r in row.rows
-    )
+    rows = tuple(job_row_of(r) for r in row.rows)
     return BulkJob(
         id=row.id,
         template=template,

@@ -10,12 +10,13 @@ the same family) finds the row taken and is refused, never over capacity.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shutterbook_kit.schema import BigIntId, UtcDateTime
+from shutterbook_scheduling.storage.bulk_row_columns import TimeSlotRowColumns
 from shutterbook_scheduling.storage.models import Base
 
 
@@ -55,7 +56,7 @@ class PictureDayRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class PictureDayTimeRow(Base):
+class PictureDayTimeRow(TimeSlotRowColumns, Base):
     """One time-slot row of a day as given (times in minutes after midnight; NULL: not given)."""
 
     __tablename__ = "picture_day_rows"
@@ -64,17 +65,6 @@ class PictureDayTimeRow(Base):
     picture_day_id: Mapped[str] = mapped_column(
         sa.String(36), sa.ForeignKey("picture_days.id", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int] = mapped_column(sa.Integer)
-    start_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    end_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    start_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    end_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    session_duration_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
-    exclude_saturdays: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    exclude_sundays: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    break_start_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    break_end_minute: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    minutes_between_sessions: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class PictureDaySlotRow(Base):

@@ -23,7 +23,7 @@ from sqlalchemy import Select, func, select, update
 
 from shutterbook_kit.pagination import Key, Page, keyset_page
 from shutterbook_kit.uow import UnitOfWork
-from shutterbook_scheduling.domain.bulk_jobs import BulkTemplate, JobRow
+from shutterbook_scheduling.domain.bulk_jobs import BulkTemplate
 from shutterbook_scheduling.domain.client_selection import ClientSelector
 from shutterbook_scheduling.domain.picture_days import (
     Booking,
@@ -34,6 +34,7 @@ from shutterbook_scheduling.domain.picture_days import (
     PictureDay,
     Slot,
 )
+from shutterbook_scheduling.storage.bulk_row_columns import job_row_of
 from shutterbook_scheduling.storage.leases import lease_free, take_lease
 from shutterbook_scheduling.storage.models import KnownClientRow
 from shutterbook_scheduling.storage.picture_day_models import (
@@ -78,21 +79,7 @@ def _record(row: PictureDayRow) -> DayRecord:
             year=row.families_year,
         ),
         template=template,
-        rows=tuple(
-            JobRow(
-                start_date=r.start_date,
-                end_date=r.end_date,
-                start_minute=r.start_minute,
-                end_minute=r.end_minute,
-                session_duration_minutes=r.session_duration_minutes,
-                exclude_saturdays=r.exclude_saturdays,
-                exclude_sundays=r.exclude_sundays,
-                break_start_minute=r.break_start_minute,
-                break_end_minute=r.break_end_minute,
-                minutes_between_sessions=r.minutes_between_sessions,
-            )
-            for r in row.rows
-        ),
+        rows=tuple(job_row_of(r) for r in row.rows),
         skipped_families=row.skipped_families,
     )
 
