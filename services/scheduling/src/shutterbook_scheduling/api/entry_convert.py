@@ -11,10 +11,9 @@ Date, a Timestamp, the optional reminder) is None in the domain object and absen
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
-from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from shutterbook.common.v1 import date_pb2
@@ -26,6 +25,7 @@ from shutterbook_kit.events import EventType
 from shutterbook_kit.idempotency import run_idempotent, validate_request_id
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
+from shutterbook_scheduling.api.proto_values import instant_of, set_instant
 from shutterbook_scheduling.application.common import SOURCE
 from shutterbook_scheduling.application.entries import Attempt, Once, Work, conflict_refusal
 from shutterbook_scheduling.domain import rules
@@ -45,17 +45,6 @@ from shutterbook_scheduling.domain.setup import BookingType
 R = TypeVar("R", bound=Message)
 E = TypeVar("E")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _ts(value: datetime) -> timestamp_pb2.Timestamp:
-    delta = value - _EPOCH
-    return timestamp_pb2.Timestamp(seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000)
-
-
-def _instant(msg: Any, field: str) -> datetime | None:
-    return getattr(msg, field).ToDatetime(tzinfo=UTC) if msg.HasField(field) else None
-
 
 def _day(msg: Any, field: str) -> Day | None:
     if not msg.HasField(field):
@@ -69,11 +58,6 @@ def _clock(msg: Any, field: str) -> Clock | None:
         return None
     value = getattr(msg, field)
     return Clock(value.hours, value.minutes)
-
-
-def _set_instant(msg: Any, field: str, value: datetime | None) -> None:
-    if value is not None:
-        getattr(msg, field).CopyFrom(_ts(value))
 
 
 def _set_day(msg: Any, field: str, value: Day | None) -> None:
@@ -104,8 +88,8 @@ def time_block(msg: pb.TimeBlock) -> TimeBlock:
         end=_clock(msg, "end"),
         schedules=list(msg.schedules),
         location=msg.location,
-        start_time=_instant(msg, "start_time"),
-        end_time=_instant(msg, "end_time"),
+        start_time=instant_of(msg, "start_time"),
+        end_time=instant_of(msg, "end_time"),
     )
 
 
@@ -114,8 +98,8 @@ def time_block_message(block: TimeBlock) -> pb.TimeBlock:
     _set_day(out, "date", block.date)
     _set_clock(out, "start", block.start)
     _set_clock(out, "end", block.end)
-    _set_instant(out, "start_time", block.start_time)
-    _set_instant(out, "end_time", block.end_time)
+    set_instant(out, "start_time", block.start_time)
+    set_instant(out, "end_time", block.end_time)
     return out
 
 
@@ -131,8 +115,8 @@ def session(msg: pb.Session) -> Session:
         start=_clock(msg, "start"),
         end=_clock(msg, "end"),
         time_blocks=[time_block(b) for b in msg.time_blocks],
-        start_time=_instant(msg, "start_time"),
-        end_time=_instant(msg, "end_time"),
+        start_time=instant_of(msg, "start_time"),
+        end_time=instant_of(msg, "end_time"),
         photographer=msg.photographer,
         assistant=msg.assistant,
         camera_room=msg.camera_room,
@@ -141,10 +125,10 @@ def session(msg: pb.Session) -> Session:
         status=msg.status,
         status_due_date=_day(msg, "status_due_date"),
         booked_by=msg.booked_by,
-        booked_on=_instant(msg, "booked_on"),
+        booked_on=instant_of(msg, "booked_on"),
         file_number=msg.file_number,
         reminder_minutes=msg.reminder_minutes if msg.HasField("reminder_minutes") else None,
-        reminder_emit_time=_instant(msg, "reminder_emit_time"),
+        reminder_emit_time=instant_of(msg, "reminder_emit_time"),
         confirmed=msg.confirmed,
         no_show=msg.no_show,
         redo=msg.redo,
@@ -153,8 +137,8 @@ def session(msg: pb.Session) -> Session:
         participants=list(msg.participants),
         use_advanced_calendar=msg.use_advanced_calendar,
         booked_online=msg.booked_online,
-        create_time=_instant(msg, "create_time"),
-        update_time=_instant(msg, "update_time"),
+        create_time=instant_of(msg, "create_time"),
+        update_time=instant_of(msg, "update_time"),
         time_zone=msg.time_zone,
     )
 
@@ -189,15 +173,15 @@ def session_message(entry: Session) -> pb.Session:
     _set_day(msg, "session_date", entry.session_date)
     _set_clock(msg, "start", entry.start)
     _set_clock(msg, "end", entry.end)
-    _set_instant(msg, "start_time", entry.start_time)
-    _set_instant(msg, "end_time", entry.end_time)
+    set_instant(msg, "start_time", entry.start_time)
+    set_instant(msg, "end_time", entry.end_time)
     _set_day(msg, "status_due_date", entry.status_due_date)
-    _set_instant(msg, "booked_on", entry.booked_on)
+    set_instant(msg, "booked_on", entry.booked_on)
     if entry.reminder_minutes is not None:
         msg.reminder_minutes = entry.reminder_minutes
-    _set_instant(msg, "reminder_emit_time", entry.reminder_emit_time)
-    _set_instant(msg, "create_time", entry.create_time)
-    _set_instant(msg, "update_time", entry.update_time)
+    set_instant(msg, "reminder_emit_time", entry.reminder_emit_time)
+    set_instant(msg, "create_time", entry.create_time)
+    set_instant(msg, "update_time", entry.update_time)
     return msg
 
 
@@ -216,14 +200,14 @@ def appointment(msg: pb.Appointment) -> Appointment:
         start=_clock(msg, "start"),
         end=_clock(msg, "end"),
         schedules=list(msg.schedules),
-        start_time=_instant(msg, "start_time"),
-        end_time=_instant(msg, "end_time"),
+        start_time=instant_of(msg, "start_time"),
+        end_time=instant_of(msg, "end_time"),
         confirmed=msg.confirmed,
         cancelled=msg.cancelled,
         reminder_minutes=msg.reminder_minutes if msg.HasField("reminder_minutes") else None,
         booked_by=msg.booked_by,
-        create_time=_instant(msg, "create_time"),
-        update_time=_instant(msg, "update_time"),
+        create_time=instant_of(msg, "create_time"),
+        update_time=instant_of(msg, "update_time"),
         time_zone=msg.time_zone,
     )
 
@@ -245,12 +229,12 @@ def appointment_message(entry: Appointment) -> pb.Appointment:
     _set_day(msg, "appointment_date", entry.appointment_date)
     _set_clock(msg, "start", entry.start)
     _set_clock(msg, "end", entry.end)
-    _set_instant(msg, "start_time", entry.start_time)
-    _set_instant(msg, "end_time", entry.end_time)
+    set_instant(msg, "start_time", entry.start_time)
+    set_instant(msg, "end_time", entry.end_time)
     if entry.reminder_minutes is not None:
         msg.reminder_minutes = entry.reminder_minutes
-    _set_instant(msg, "create_time", entry.create_time)
-    _set_instant(msg, "update_time", entry.update_time)
+    set_instant(msg, "create_time", entry.create_time)
+    set_instant(msg, "update_time", entry.update_time)
     return msg
 
 
@@ -282,8 +266,8 @@ def session_snapshot(shown: SessionShown) -> ev.SessionSnapshot:
         snap.location_address = rules.one_line_address(
             list(a.address_lines), a.locality, a.administrative_area, a.postal_code
         )
-    _set_instant(snap, "start_time", entry.start_time)
-    _set_instant(snap, "end_time", entry.end_time)
+    set_instant(snap, "start_time", entry.start_time)
+    set_instant(snap, "end_time", entry.end_time)
     return snap
 
 
@@ -302,15 +286,15 @@ def appointment_snapshot(entry: Appointment, booking_type: BookingType | None) -
         price_list_items=list(booking_type.price_list_items) if booking_type is not None else [],
         auto_create_invoice=bool(booking_type.auto_create_invoice) if booking_type is not None else False,
     )
-    _set_instant(snap, "start_time", entry.start_time)
-    _set_instant(snap, "end_time", entry.end_time)
+    set_instant(snap, "start_time", entry.start_time)
+    set_instant(snap, "end_time", entry.end_time)
     return snap
 
 
 def _previous(event: Any, previous: tuple[datetime | None, datetime | None] | None) -> None:
     assert previous is not None
-    _set_instant(event, "previous_start_time", previous[0])
-    _set_instant(event, "previous_end_time", previous[1])
+    set_instant(event, "previous_start_time", previous[0])
+    set_instant(event, "previous_end_time", previous[1])
 
 
 def session_event(event: SessionEvent) -> tuple[EventType[Any], Any]:

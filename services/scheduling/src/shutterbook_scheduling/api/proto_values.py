@@ -47,14 +47,32 @@ async def run_once(
     )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def ts(value: datetime) -> timestamp_pb2.Timestamp:
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
+    """What `Timestamp.FromDatetime` gives for the instant (a naive value read as local time,
+    as `astimezone` reads it), without building its time tuple: listings convert four instants
+    per slot."""
+    if value.tzinfo is None:
+        value = value.astimezone(UTC)
+    delta = value - _EPOCH
+    return timestamp_pb2.Timestamp(seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 
 def from_ts(value: timestamp_pb2.Timestamp) -> datetime:
     return value.ToDatetime(tzinfo=UTC)
+
+
+def instant_of(msg: Message, field: str) -> datetime | None:
+    """A Timestamp field as an aware UTC datetime; None when not given."""
+    return from_ts(getattr(msg, field)) if msg.HasField(field) else None
+
+
+def set_instant(msg: Message, field: str, value: datetime | None) -> None:
+    """Set a Timestamp field from an instant; leave it unset for None."""
+    if value is not None:
+        getattr(msg, field).CopyFrom(ts(value))
 
 
 def to_date(value: date) -> date_pb2.Date:

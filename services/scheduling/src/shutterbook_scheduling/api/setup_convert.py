@@ -9,10 +9,9 @@ kept; a part that may be absent stays absent)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
 
 from shutterbook.common.v1 import money_pb2
@@ -24,7 +23,7 @@ from shutterbook_kit.errors import Violations
 from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.api.proto_values import apply_mask, run_once, ts
+from shutterbook_scheduling.api.proto_values import apply_mask, instant_of, run_once, set_instant
 from shutterbook_scheduling.application import setup
 from shutterbook_scheduling.domain.setup import (
     AppointmentType,
@@ -43,19 +42,6 @@ from shutterbook_scheduling.domain.setup import (
 )
 
 # --- field helpers ---
-
-
-def _instant(msg: Message, field: str) -> datetime | None:
-    """A Timestamp field as an aware UTC datetime; None when not given."""
-    if not msg.HasField(field):
-        return None
-    value: timestamp_pb2.Timestamp = getattr(msg, field)
-    return value.ToDatetime(tzinfo=UTC)
-
-
-def _set_instant(msg: Message, field: str, value: datetime | None) -> None:
-    if value is not None:
-        getattr(msg, field).CopyFrom(ts(value))
 
 
 def _clock(msg: Any, field: str) -> ClockTime | None:
@@ -108,8 +94,8 @@ def location(msg: pb.Location) -> Location:
         has_address=msg.HasField("address"),
         studio_hours=_hours(msg.studio_hours),
         lunch_periods=_hours(msg.lunch_periods),
-        create_time=_instant(msg, "create_time"),
-        update_time=_instant(msg, "update_time"),
+        create_time=instant_of(msg, "create_time"),
+        update_time=instant_of(msg, "update_time"),
     )
 
 
@@ -132,8 +118,8 @@ def location_message(value: Location) -> pb.Location:
                 region_code=a.region_code,
             )
         )
-    _set_instant(msg, "create_time", value.create_time)
-    _set_instant(msg, "update_time", value.update_time)
+    set_instant(msg, "create_time", value.create_time)
+    set_instant(msg, "update_time", value.update_time)
     return msg
 
 
@@ -143,8 +129,8 @@ def staff_member(msg: pb.StaffMember) -> StaffMember:
         display_name=msg.display_name,
         roles=tuple(int(role) for role in msg.roles),
         email=msg.email,
-        create_time=_instant(msg, "create_time"),
-        update_time=_instant(msg, "update_time"),
+        create_time=instant_of(msg, "create_time"),
+        update_time=instant_of(msg, "update_time"),
     )
 
 
@@ -155,8 +141,8 @@ def staff_member_message(value: StaffMember) -> pb.StaffMember:
         roles=list(value.roles),  # type: ignore[arg-type]
         email=value.email,
     )
-    _set_instant(msg, "create_time", value.create_time)
-    _set_instant(msg, "update_time", value.update_time)
+    set_instant(msg, "create_time", value.create_time)
+    set_instant(msg, "update_time", value.update_time)
     return msg
 
 
@@ -169,10 +155,10 @@ def schedule(msg: pb.Schedule) -> Schedule:
         location=msg.location,
         working_hours=_hours(msg.working_hours),
         time_off=tuple(
-            TimeOff(_instant(off, "start_time"), _instant(off, "end_time"), off.reason) for off in msg.time_off
+            TimeOff(instant_of(off, "start_time"), instant_of(off, "end_time"), off.reason) for off in msg.time_off
         ),
-        create_time=_instant(msg, "create_time"),
-        update_time=_instant(msg, "update_time"),
+        create_time=instant_of(msg, "create_time"),
+        update_time=instant_of(msg, "update_time"),
     )
 
 
@@ -187,10 +173,10 @@ def schedule_message(value: Schedule) -> pb.Schedule:
     )
     for off in value.time_off:
         out = msg.time_off.add(reason=off.reason)
-        _set_instant(out, "start_time", off.start_time)
-        _set_instant(out, "end_time", off.end_time)
-    _set_instant(msg, "create_time", value.create_time)
-    _set_instant(msg, "update_time", value.update_time)
+        set_instant(out, "start_time", off.start_time)
+        set_instant(out, "end_time", off.end_time)
+    set_instant(msg, "create_time", value.create_time)
+    set_instant(msg, "update_time", value.update_time)
     return msg
 
 
@@ -200,8 +186,8 @@ def session_status(msg: pb.SessionStatus) -> SessionStatus:
         display_name=msg.display_name,
         due_in_days=msg.due_in_days,
         is_default=msg.is_default,
-        create_time=_instant(msg, "create_time"),
-        update_time=_instant(msg, "update_time"),
+        create_time=instant_of(msg, "create_time"),
+        update_time=instant_of(msg, "update_time"),
     )
 
 
@@ -209,8 +195,8 @@ def session_status_message(value: SessionStatus) -> pb.SessionStatus:
     msg = pb.SessionStatus(
         name=value.name, display_name=value.display_name, due_in_days=value.due_in_days, is_default=value.is_default
     )
-    _set_instant(msg, "create_time", value.create_time)
-    _set_instant(msg, "update_time", value.update_time)
+    set_instant(msg, "create_time", value.create_time)
+    set_instant(msg, "update_time", value.update_time)
     return msg
 
 
@@ -276,8 +262,8 @@ def _type_fields(msg: pb.SessionType | pb.AppointmentType) -> dict[str, Any]:
         "auto_create_invoice": msg.auto_create_invoice,
         "online": _online(msg.online),
         "has_online": msg.HasField("online"),
-        "create_time": _instant(msg, "create_time"),
-        "update_time": _instant(msg, "update_time"),
+        "create_time": instant_of(msg, "create_time"),
+        "update_time": instant_of(msg, "update_time"),
     }
 
 
@@ -307,8 +293,8 @@ def _type_message(value: SessionType | AppointmentType) -> pb.SessionType | pb.A
         msg = pb.AppointmentType(linked=value.linked, **common)
     if value.has_online:
         msg.online.CopyFrom(_online_message(value.online))
-    _set_instant(msg, "create_time", value.create_time)
-    _set_instant(msg, "update_time", value.update_time)
+    set_instant(msg, "create_time", value.create_time)
+    set_instant(msg, "update_time", value.update_time)
     return msg
 
 

@@ -5,22 +5,11 @@ without a time tuple."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from google.protobuf import timestamp_pb2
-
 from shutterbook.common.v1 import date_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_scheduling.api.proto_values import ts
 from shutterbook_scheduling.domain.time_slots import SlotConflict, TimeSlot
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def instant(value: datetime) -> timestamp_pb2.Timestamp:
-    """What Timestamp.FromDatetime gives for an aware instant, without its time tuple."""
-    delta = value - _EPOCH
-    return timestamp_pb2.Timestamp(seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 
 def time_slot_message(slot: TimeSlot) -> opb.TimeSlot:
@@ -32,14 +21,14 @@ def time_slot_message(slot: TimeSlot) -> opb.TimeSlot:
         session_type="" if slot.appointment else type_name,
         appointment_type=type_name if slot.appointment else "",
         schedules=[f"schedules/{s}" for s in slot.schedule_ids],
-        start_time=instant(slot.start_at),
-        end_time=instant(slot.end_at),
+        start_time=ts(slot.start_at),
+        end_time=ts(slot.end_at),
         time_zone=slot.time_zone,
         published=slot.published,
         minimum_notice_minutes=slot.minimum_notice_minutes,
         maximum_advance_days=slot.maximum_advance_days,
-        create_time=instant(slot.created_at),
-        update_time=instant(slot.updated_at),
+        create_time=ts(slot.created_at),
+        update_time=ts(slot.updated_at),
         booked_session="" if slot.appointment else booking,
         booked_appointment=booking if slot.appointment else "",
         removed=slot.removed,
