@@ -25,6 +25,7 @@ SQLite; PostgreSQL too where SHUTTERBOOK_TEST_POSTGRES_URL is set. Loopback only
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import os
 import statistics
@@ -35,6 +36,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,7 +46,7 @@ import nats
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
-from bench.bench_gateway import REQUEST_TIMEOUT, Connection, connections, load
+from bench.bench_gateway import REQUEST_TIMEOUT, Connection, connections, cpu_seconds, load
 from bench.bench_gateway_open_slots import META, Bench, bench_stack
 from bench.common import Timing, on_each_backend, report
 from shutterbook.clients.v1 import clients_pb2
@@ -53,6 +55,7 @@ from shutterbook.scheduling.v1 import online_pb2_grpc, scheduling_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.loopback import service_settings
 from shutterbook_devstack.nats_server import free_port
+from shutterbook_devstack.postgres import throwaway_database
 from shutterbook_gateway import main as gateway_main
 from shutterbook_kit.grpc_server import KitServerInterceptor
 from shutterbook_kit.schema import utcnow
@@ -63,8 +66,11 @@ VISIBLE_SECONDS = 10.0  # one change not seen within this: reported as a miss
 NATS_COUNT = 200
 COUNTED_BOOKINGS = 20
 BOOKING_CLIENTS, BOOKING_COUNT, BOOKING_SECONDS = 4, 120, 30.0
-STATEMENT_CHARS, TOP_STATEMENTS = 110, 25
+STATEMENT_CHARS, TOP_STATEMENTS = int(os.environ.get("BENCH_STATEMENT_CHARS", "110")), 25
 # BENCH_BOOKING_PARTS (optional, comma-separated: lag, cost, rate) runs only those parts
+# BENCH_BOOKING_TRACE (optional, a method such as BookOnline): the cost part prints the
+# statements of that call in the last booking, in order
+TRACE_CALL = os.environ.get("BENCH_BOOKING_TRACE", "")
 PARTS = {p.strip() for p in os.environ.get("BENCH_BOOKING_PARTS", "lag,cost,rate").split(",")}
 
 
@@ -94,12 +100,18 @@ class Counts:
     service_commits: Counter[str] = field(default_factory=Counter)
     service_statements: Counter[str] = field(default_factory=Counter)
     texts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # statements by the gRPC call served when they ran ("relays, consumers, gateway" outside one)
+    by_call: Counter[str] = field(default_factory=Counter)
+    traced: list[str] = field(default_factory=list)  # the statements of TRACE_CALL calls, in order
 
     def snapshot(self) -> tuple[int, int, Counter[str]]:
         return self.commits, self.statements, Counter(self.rpcs)
 
     def detail(self) -> tuple[Counter[str], Counter[str], Counter[tuple[str, str]]]:
         return Counter(self.service_commits), Counter(self.service_statements), Counter(self.texts)
+
+
+serving: contextvars.ContextVar[str] = contextvars.ContextVar("serving", default="outside a call")
 
 
 def statement_text(statement: str) -> str:
@@ -128,13 +140,31 @@ async def counting(services: dict[str, str] | None = None) -> AsyncIterator[Coun
         service = service_of(conn)
         counts.service_statements[service] += 1
         counts.texts[(service, statement_text(statement))] += 1
+        call = serving.get()
+        counts.by_call[call] += 1
+        if call == TRACE_CALL:
+            counts.traced.append(statement_text(statement))
 
     original = KitServerInterceptor.intercept_service
 
     async def counted(self: KitServerInterceptor, continuation: Any, details: grpc.HandlerCallDetails) -> Any:
-        if details.method.startswith("/shutterbook."):
-            counts.rpcs[details.method.rsplit("/", 1)[-1]] += 1
-        return await original(self, continuation, details)
+        if not details.method.startswith("/shutterbook."):
+            return await original(self, continuation, details)
+        method = details.method.rsplit("/", 1)[-1]
+        counts.rpcs[method] += 1
+        handler: Any = await original(self, continuation, details)  # a namedtuple: _replace below
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+
+        async def unary(request: Any, context: Any) -> Any:
+            token = serving.set(method)
+            try:
+                return await inner(request, context)
+            finally:
+                serving.reset(token)
+
+        return handler._replace(unary_unary=unary)
 
     event.listen(Engine, "commit", on_commit)
     event.listen(Engine, "before_cursor_execute", on_statement)
@@ -325,6 +355,7 @@ async def booking_cost(label: str, b: Bench, nats_url: str, slots: list[str]) ->
             before_detail = counts.detail()
             t0 = time.perf_counter()
             for n, slot_id in enumerate(slots[1 : COUNTED_BOOKINGS + 1], start=1):
+                counts.traced.clear()
                 answer = await http.post(
                     "/v1/bookings", content=booking_body(slot_id, n, label), headers=booking_headers(b.auth)
                 )
@@ -337,6 +368,8 @@ async def booking_cost(label: str, b: Bench, nats_url: str, slots: list[str]) ->
     n = COUNTED_BOOKINGS
     idle_commits = idle[0] * elapsed / 2.0
     rpcs = after[2] - before[2]
+    calls = counts.by_call
+    per_call = ", ".join(f"{name} {count / n:.1f}" for name, count in calls.most_common())
     top = ", ".join(f"{method} {count / n:.1f}" for method, count in rpcs.most_common(12))
     print(
         "\n".join(
@@ -345,7 +378,10 @@ async def booking_cost(label: str, b: Bench, nats_url: str, slots: list[str]) ->
                 f"  commits per booking {(after[0] - before[0]) / n:.1f} (of which background at the idle rate "
                 f"{idle_commits / n:.1f}), statements {(after[1] - before[1]) / n:.1f}",
                 f"  gRPC calls served per booking {sum(rpcs.values()) / n:.1f}: {top}",
+                f"  statements per booking by the call they ran in (idle time included): {per_call}",
                 *breakdown(n, elapsed, idle_detail, before_detail, after_detail),
+                *([f"  statements of the last booking's {TRACE_CALL}, in order:"] if TRACE_CALL else []),
+                *(f"    {text}" for text in counts.traced),
             ]
         ),
         flush=True,
@@ -369,6 +405,26 @@ def breakdown(n: int, elapsed: float, idle: Detail, before: Detail, after: Detai
     for (service, text), count in texts.most_common(TOP_STATEMENTS):
         lines.append(f"    {count / n:5.2f} {service:<10} {text}")
     return lines
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds this machine's cores have spent busy so far (Linux /proc/stat; 0 elsewhere)."""
+    stat = Path("/proc/stat")
+    if not stat.exists():
+        return 0.0
+    ticks = [int(v) for v in stat.read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(processes: dict[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in processes.items()} | {"whole machine": machine_busy_seconds()}
+
+
+def cpu_line(before: dict[str, float], after: dict[str, float], n: int) -> str:
+    """CPU ms per call of each process and of the whole machine (PostgreSQL and NATS in it)."""
+    per = {name: (after[name] - before[name]) * 1e3 / max(n, 1) for name in before}
+    return "  CPU per call: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per.items())
 
 
 async def booking_rate(label: str, b: Bench, slots: list[str]) -> None:
@@ -408,43 +464,74 @@ async def booking_rate(label: str, b: Bench, slots: list[str]) -> None:
             return book
 
         count = min(BOOKING_COUNT, half)
+        processes = {name: p.pid for name, p in b.services.items()} | {"gateway": b.gateway.pid, "load": os.getpid()}
+        before = cpu_now(processes)
         ceiling = await load(
             f"HoldSlot directly ({BOOKING_CLIENTS} concurrent)",
             [hold] * BOOKING_CLIENTS,
             count=count,
             max_seconds=BOOKING_SECONDS,
         )
+        between = cpu_now(processes)
         subject = await load(
             f"POST /v1/bookings, distinct slots ({BOOKING_CLIENTS} connections)",
             [book_on(c) for c in to_gw],
             count=count,
             max_seconds=BOOKING_SECONDS,
         )
+        after = cpu_now(processes)
     if failures:
         raise RuntimeError(f"[{label}] {len(failures)} bookings failed, first: {failures[0]}")
     report(f"[{label}] bookings per second through the gateway vs scheduling's HoldSlot alone", subject, ceiling)
+    print(cpu_line(before, between, len(ceiling.samples)).replace("per call", "per HoldSlot"), flush=True)
+    print(cpu_line(between, after, len(subject.samples)).replace("per call", "per booking"), flush=True)
     print(f"  bookings {subject.per_second:.1f}/s (the issue's target on PostgreSQL: 40/s)", flush=True)
 
 
+async def slots_of(b: Bench) -> list[str]:
+    """The ids of the open slots of days 7 to 27 of the bench's studio (one page)."""
+    params = {
+        "start_date": (b.first + timedelta(days=7)).isoformat(),
+        "end_date": (b.first + timedelta(days=27)).isoformat(),
+        "location": b.location_id,
+        "page_size": "1000",
+    }
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{b.gateway_port}", timeout=REQUEST_TIMEOUT) as http:
+        answer = await http.get(f"/v1/session-types/{b.type_id}/open-slots?{urlencode(params)}", headers=b.auth)
+    return slot_ids(answer.content)
+
+
+@asynccontextmanager
+async def fresh_database(url: str) -> AsyncIterator[str]:
+    """A second empty scheduling database (on SQLite in a folder of its own, so the other
+    services' files beside it are new too)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database
+        folder = Path(parsed.database).parent / "rate"
+        folder.mkdir(exist_ok=True)
+        yield f"sqlite+aiosqlite:///{folder / 'bench-rate.db'}"
+        return
+    async with throwaway_database(os.environ["SHUTTERBOOK_TEST_POSTGRES_URL"], "sbbench_rate") as fresh:
+        yield fresh
+
+
 async def run_on(label: str, url: str, nats_url: str) -> None:
-    async with AsyncExitStack() as stack:
-        b = await bench_stack(stack, url, nats_url)
-        print(f"[{label}] {b.made} slots over four weeks", flush=True)
-        if "lag" in PARTS:
-            await lag(label, b, nats_url)
-        params = {
-            "start_date": (b.first + timedelta(days=7)).isoformat(),
-            "end_date": (b.first + timedelta(days=27)).isoformat(),
-            "location": b.location_id,
-            "page_size": "1000",
-        }
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{b.gateway_port}", timeout=REQUEST_TIMEOUT) as http:
-            answer = await http.get(f"/v1/session-types/{b.type_id}/open-slots?{urlencode(params)}", headers=b.auth)
-        ids = slot_ids(answer.content)
-        if "cost" in PARTS:
-            await booking_cost(label, b, nats_url, ids[: COUNTED_BOOKINGS + 1])
-        if "rate" in PARTS:
-            await booking_rate(label, b, ids[COUNTED_BOOKINGS + 1 : COUNTED_BOOKINGS + 1 + 2 * BOOKING_COUNT])
+    if PARTS & {"lag", "cost"}:
+        async with AsyncExitStack() as stack:
+            b = await bench_stack(stack, url, nats_url)
+            print(f"[{label}] {b.made} slots over four weeks", flush=True)
+            if "lag" in PARTS:
+                await lag(label, b, nats_url)
+            if "cost" in PARTS:
+                await booking_cost(label, b, nats_url, (await slots_of(b))[: COUNTED_BOOKINGS + 1])
+    if "rate" in PARTS:
+        # as deployed: each service its own process (one core each at most), the load here
+        async with AsyncExitStack() as stack:
+            fresh = await stack.enter_async_context(fresh_database(url))
+            b = await bench_stack(stack, fresh, nats_url, in_process=False)
+            print(f"[{label}] {b.made} slots over four weeks, each service its own process", flush=True)
+            await booking_rate(label, b, (await slots_of(b))[: 2 * BOOKING_COUNT])
 
 
 async def main() -> None:

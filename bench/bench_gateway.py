@@ -47,6 +47,7 @@ from urllib.parse import urlencode
 import grpc
 import httpx
 from google.protobuf import timestamp_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.engine import make_url
 
 from bench.bench_open_slots import COMPANY, HOURS, SCHEDULES, SESSIONS, ZONE, _session_rows, first_monday, seed
@@ -190,6 +191,37 @@ async def http_process(
                     raise RuntimeError(f"{name} exited early ({process.returncode}); log:\n{_tail(log)}")
                 with contextlib.suppress(httpx.TransportError):
                     if (await probe.get(ready_url)).status_code == 200:
+                        break
+                if time.perf_counter() > deadline:
+                    raise RuntimeError(f"{name} not ready after {START_SECONDS}s; log:\n{_tail(log)}")
+                await asyncio.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            await asyncio.to_thread(process.wait, 15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait, 5)
+
+
+@asynccontextmanager
+async def grpc_process(
+    name: str, command: list[str], env: dict[str, str], port: int, log: Path
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """A gRPC service process on a loopback port, as its deployment runs it; waits (bounded)
+    until its grpc.health.v1 check answers SERVING, and stops it with SIGTERM (then SIGKILL)."""
+    process = await asyncio.to_thread(_spawn, command, env, log)
+    try:
+        deadline = time.perf_counter() + START_SECONDS
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited early ({process.returncode}); log:\n{_tail(log)}")
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
                         break
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"{name} not ready after {START_SECONDS}s; log:\n{_tail(log)}")

@@ -44,6 +44,7 @@ from bench.bench_gateway import (
     connections,
     cpu_seconds,
     expect,
+    grpc_process,
     hosted,
     http_process,
     load,
@@ -163,11 +164,13 @@ class Bench:
     gateway_port: int
     tmp: Path
     common_env: dict[str, str]
+    services: dict[str, subprocess.Popen[bytes]]  # clients, scheduling, billing when not in this process
 
 
-async def bench_stack(stack: AsyncExitStack, url: str, nats_url: str) -> Bench:
-    """Migrated databases, clients, scheduling and billing served here, the studio of
-    `setup`, a partner key, and the gateway started as its own process (bounded start)."""
+async def bench_stack(stack: AsyncExitStack, url: str, nats_url: str, *, in_process: bool = True) -> Bench:
+    """Migrated databases, clients, scheduling and billing served here (or, `in_process`
+    false, each as its own process, as deployed), the studio of `setup`, a partner key, and
+    the gateway started as its own process (bounded start)."""
     urls = await stack.enter_async_context(service_databases(url))
     for service, migrations in (
         ("clients", clients_main.MIGRATIONS),
@@ -176,10 +179,31 @@ async def bench_stack(stack: AsyncExitStack, url: str, nats_url: str) -> Bench:
         ("gateway", gateway_main.MIGRATIONS),
     ):
         await asyncio.to_thread(upgrade, migrations, urls[service])
-    ports = {
-        name: await stack.enter_async_context(hosted(module.build(service_settings(name, urls[name], nats_url))))
-        for name, module in (("clients", clients_main), ("scheduling", scheduling_main), ("billing", billing_main))
-    }
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    common_env = {"SHUTTERBOOK_LOG_LEVEL": LOG_LEVEL, "OTEL_TRACES_EXPORTER": "none"}
+    services: dict[str, subprocess.Popen[bytes]] = {}
+    if in_process:
+        ports = {
+            name: await stack.enter_async_context(hosted(module.build(service_settings(name, urls[name], nats_url))))
+            for name, module in (("clients", clients_main), ("scheduling", scheduling_main), ("billing", billing_main))
+        }
+    else:
+        ports = {name: free_port() for name in ("clients", "scheduling", "billing")}
+        addresses = {f"SHUTTERBOOK_{name.upper()}_ADDR": f"127.0.0.1:{port}" for name, port in ports.items()}
+        for name, port in ports.items():
+            upper = name.upper()
+            env = {
+                **common_env,
+                **addresses,
+                f"SHUTTERBOOK_{upper}_DATABASE_URL": urls[name],
+                f"SHUTTERBOOK_{upper}_HOST": "127.0.0.1",
+                f"SHUTTERBOOK_{upper}_PORT": str(port),
+                "SHUTTERBOOK_NATS_URL": nats_url,
+                "SHUTTERBOOK_SHUTDOWN_GRACE_SECONDS": "5",
+            }
+            command = [str(Path(sys.executable).parent / f"shutterbook-{name}"), "serve"]
+            log = tmp / f"{name}.log"
+            services[name] = await stack.enter_async_context(grpc_process(name, command, env, port, log))
     channel = await stack.enter_async_context(grpc.aio.insecure_channel(f"127.0.0.1:{ports['scheduling']}"))
     first = first_monday()
     location_id, type_id, made = await setup(channel, first)
@@ -189,9 +213,7 @@ async def bench_stack(stack: AsyncExitStack, url: str, nats_url: str) -> Bench:
     finally:
         await db.dispose()
 
-    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
     gateway_port = free_port()
-    common_env = {"SHUTTERBOOK_LOG_LEVEL": LOG_LEVEL, "OTEL_TRACES_EXPORTER": "none"}
     gateway_env = {
         **common_env,
         "SHUTTERBOOK_GATEWAY_DATABASE_URL": urls["gateway"],
@@ -216,7 +238,9 @@ async def bench_stack(stack: AsyncExitStack, url: str, nats_url: str) -> Bench:
             tmp / "gateway.log",
         )
     )
-    return Bench(urls, ports, channel, first, location_id, type_id, made, auth, gateway, gateway_port, tmp, common_env)
+    return Bench(
+        urls, ports, channel, first, location_id, type_id, made, auth, gateway, gateway_port, tmp, common_env, services
+    )
 
 
 async def run_on(label: str, url: str, nats_url: str) -> None:
