@@ -2,9 +2,9 @@
 (issue 19: the lag from a booking's commit to the slot leaving the gateway's answer, p99 under
 1 s; bookings over distinct slots >= 40/s on PostgreSQL).
 
-The studio and the gateway process of `bench_gateway_open_slots` (scheduling, clients and
-billing in this process; the gateway as its own, one uvicorn worker, default settings but the
-rate limit raised). Three parts, each bounded in count and time:
+The studio and the gateway process of `bench_gateway_open_slots` (for parts 1 and 2
+scheduling, clients and billing in this process; the gateway as its own, one uvicorn worker,
+default settings but the rate limit raised). Three parts, each bounded in count and time:
 
 1. Lag: a slot of the first day is held through scheduling directly (the booking's first
    commit; the gateway takes no part, so only `scheduling.slot.held` can tell it), then the
@@ -14,10 +14,13 @@ rate limit raised). Three parts, each bounded in count and time:
    core-NATS publish to a subscriber on the same server, the transport's floor.
 2. What one booking costs: bookings one at a time through a second gateway served in this
    process (same database and upstreams), counting every database commit and statement of
-   the four services (SQLAlchemy engine events) and every gRPC call the services serve.
-3. Bookings per second: 4 concurrent clients booking distinct slots through the gateway
-   process, against the one write a booking cannot avoid: scheduling's HoldSlot called
-   directly with the same concurrency.
+   the four services (SQLAlchemy engine events) and every gRPC call the services serve, and
+   which call each statement ran in (`BENCH_BOOKING_TRACE=BookOnline` lists one call's).
+3. Bookings per second: as deployed, each service its own process (on fresh databases), the
+   load generator here; 4 concurrent clients booking distinct slots through the gateway,
+   against the one write a booking cannot avoid: scheduling's HoldSlot called directly with
+   the same concurrency. Each process's CPU per call (/proc) and the whole machine's
+   (PostgreSQL and NATS in it) are printed beside the rates.
 
 SQLite; PostgreSQL too where SHUTTERBOOK_TEST_POSTGRES_URL is set. Loopback only.
 """
