@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from shutterbook_kit.db import Database
@@ -23,7 +23,14 @@ R = TypeVar("R", bound=Message)
 # twin's own booking, a slot the twin took).
 RACE_FAILURES = (DBAPIError, DomainError)
 Refusal = Callable[[Exception], Awaitable[Exception | None]]
-_RECORD_INSERT = insert(KitBase.metadata.tables[IdempotencyRecord.__tablename__])
+_RECORDS = KitBase.metadata.tables[IdempotencyRecord.__tablename__]
+_RECORD_INSERT = insert(_RECORDS)
+# built once (statement construction costs more than its execution's Python on the hot path)
+_RECORD_LOOKUP = select(_RECORDS.c.request_hash, _RECORDS.c.response).where(
+    _RECORDS.c.company_id == bindparam("company_id"),
+    _RECORDS.c.scope == bindparam("scope"),
+    _RECORDS.c.request_id == bindparam("request_id"),
+)
 
 
 def request_fingerprint(request: Message) -> str:
@@ -53,13 +60,10 @@ async def stored_in(
     uow: UnitOfWork, company_id: str, scope: str, request_id: str, fingerprint: str, response_type: type[R]
 ) -> R | None:
     """`stored_response`, read in a unit of work already open."""
-    record = await uow.session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.company_id == company_id,
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.request_id == request_id,
-        )
+    found = await uow.session.execute(
+        _RECORD_LOOKUP, {"company_id": company_id, "scope": scope, "request_id": request_id}
     )
+    record = found.first()
     if record is None:
         return None
     if record.request_hash != fingerprint:

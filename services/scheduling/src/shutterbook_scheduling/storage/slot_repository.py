@@ -14,16 +14,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, inspect, select, union_all, update
+from sqlalchemy import bindparam, delete, func, inspect, select, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.locations import Scope
-from shutterbook_scheduling.storage.lists import within
 from shutterbook_scheduling.storage.models import AppointmentRow, ScheduleRow, SessionRow
 from shutterbook_scheduling.storage.online_models import SlotRemovalRow, TimeSlotRow, TimeSlotScheduleRow
 from shutterbook_scheduling.storage.open_slots import free_of_bookings
+
+# The hot statements built once (construction and its cache key cost more than the Python of
+# running one); parameters by name.
+_SLOT = select(TimeSlotRow).where(
+    TimeSlotRow.id == bindparam("slot_id"), TimeSlotRow.company_id == bindparam("company_id")
+)
+_SLOT_AT = _SLOT.where(TimeSlotRow.location_id.in_(bindparam("locations", expanding=True)))
 
 
 def loaded_schedule_ids(slot: TimeSlotRow) -> tuple[str, ...] | None:
@@ -42,8 +48,12 @@ class SlotRepository:
 
     async def in_scope(self, company_id: str, slot_id: str, scope: Scope) -> TimeSlotRow | None:
         """The company's slot, None when there is none or its location is outside `scope`."""
-        query = select(TimeSlotRow).where(TimeSlotRow.id == slot_id, TimeSlotRow.company_id == company_id)
-        found: TimeSlotRow | None = await self.session.scalar(within(query, TimeSlotRow.location_id, scope))
+        if scope is None:
+            found: TimeSlotRow | None = await self.session.scalar(_SLOT, {"slot_id": slot_id, "company_id": company_id})
+        else:
+            found = await self.session.scalar(
+                _SLOT_AT, {"slot_id": slot_id, "company_id": company_id, "locations": sorted(scope)}
+            )
         return found
 
     async def get(self, slot_id: str) -> TimeSlotRow | None:
