@@ -4,10 +4,16 @@ against a concurrent claim of the same id, and looked up among every session and
 
 from __future__ import annotations
 
-from sqlalchemy import select, text, union_all
+from sqlalchemy import bindparam, select, text, union_all
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.storage.models import AppointmentRow, SessionRow
+
+_ID_USED = union_all(
+    select(SessionRow.id).where(SessionRow.id == bindparam("entry_id")),
+    select(AppointmentRow.id).where(AppointmentRow.id == bindparam("entry_id")),
+).limit(1)
+_LOCK_ID = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 async def lock_booking_id(uow: UnitOfWork, entry_id: str) -> None:
@@ -17,17 +23,12 @@ async def lock_booking_id(uow: UnitOfWork, entry_id: str) -> None:
     if uow.db.is_sqlite:
         return
     await uow.session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        _LOCK_ID,
         {"key": f"scheduling.booking_id:{entry_id}"},
     )
 
 
 async def booking_id_used(uow: UnitOfWork, entry_id: str) -> bool:
     """Some session or appointment has this id (one statement)."""
-    used = await uow.session.scalar(
-        union_all(
-            select(SessionRow.id).where(SessionRow.id == entry_id),
-            select(AppointmentRow.id).where(AppointmentRow.id == entry_id),
-        ).limit(1)
-    )
+    used = await uow.session.scalar(_ID_USED, {"entry_id": entry_id})
     return used is not None

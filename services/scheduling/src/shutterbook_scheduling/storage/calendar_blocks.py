@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook_scheduling.domain.rules import Interval
@@ -84,19 +84,21 @@ async def replace_blocks(
         )
 
 
+_OVERLAPPING = select(CalendarBlockRow).where(  # built once: `overlapping`'s, parameters by name
+    CalendarBlockRow.company_id == bindparam("company_id"),
+    CalendarBlockRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
+    CalendarBlockRow.occupies,
+    CalendarBlockRow.occupied_start < bindparam("end"),
+    CalendarBlockRow.occupied_end > bindparam("start"),
+    CalendarBlockRow.entry_id != bindparam("own_entry"),
+)
+
+
 async def overlapping(
     session: AsyncSession, company_id: str, schedule_ids: Sequence[str], wanted: Interval, own_entry: str
 ) -> Sequence[CalendarBlockRow]:
     """The occupying blocks on the schedules whose occupied time overlaps `wanted` (a booked
     block widened by its buffers), other than `own_entry`'s."""
-    rows = await session.scalars(
-        select(CalendarBlockRow).where(
-            CalendarBlockRow.company_id == company_id,
-            CalendarBlockRow.schedule_id.in_(schedule_ids),
-            CalendarBlockRow.occupies,
-            CalendarBlockRow.occupied_start < wanted.end,
-            CalendarBlockRow.occupied_end > wanted.start,
-            CalendarBlockRow.entry_id != own_entry,
-        )
-    )
+    params = {"company_id": company_id, "schedule_ids": list(schedule_ids), "start": wanted.start, "end": wanted.end}
+    rows = await session.scalars(_OVERLAPPING, params | {"own_entry": own_entry})
     return rows.all()

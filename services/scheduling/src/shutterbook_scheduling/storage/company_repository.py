@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import undefer
 
 from shutterbook_kit.schema import utcnow
@@ -32,6 +32,13 @@ from shutterbook_scheduling.storage.company_models import CompanyProfileRow
 from shutterbook_scheduling.storage.image_models import MarketingImageRow
 from shutterbook_scheduling.storage.models import BookingTypeRow, CompanyPreferencesRow
 
+# `take_session_number`'s statement, built once (on every booking)
+_ADVANCE_NUMBER = (
+    update(CompanyPreferencesRow)
+    .where(CompanyPreferencesRow.company_id == bindparam("company"))  # not a column's name: an UPDATE's
+    .values(next_session_number=CompanyPreferencesRow.next_session_number + 1)
+    .returning(CompanyPreferencesRow.next_session_number, CompanyPreferencesRow.session_number_prefix)
+)
 _TEXT_COLUMNS = (
     "display_name",
     "address_lines",
@@ -212,16 +219,10 @@ class CompanyRepository:
         booking's UPDATE waits, then advances the committed value; SQLite: the write
         transaction), so concurrent bookings take consecutive numbers. Stored with the defaults
         first when none were saved (only then the INSERT and a second UPDATE)."""
-        advance = (
-            update(CompanyPreferencesRow)
-            .where(CompanyPreferencesRow.company_id == company_id)
-            .values(next_session_number=CompanyPreferencesRow.next_session_number + 1)
-            .returning(CompanyPreferencesRow.next_session_number, CompanyPreferencesRow.session_number_prefix)
-        )
-        taken = (await self.uow.session.execute(advance)).one_or_none()
+        taken = (await self.uow.session.execute(_ADVANCE_NUMBER, {"company": company_id})).one_or_none()
         if taken is None:
             await self._insert_default_preferences(company_id)
-            taken = (await self.uow.session.execute(advance)).one()
+            taken = (await self.uow.session.execute(_ADVANCE_NUMBER, {"company": company_id})).one()
         return SchedulingPreferences(taken.next_session_number - 1, taken.session_number_prefix)
 
     async def continue_session_numbers(self, company_id: str, next_number: int) -> None:

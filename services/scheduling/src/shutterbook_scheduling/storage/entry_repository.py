@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.locations import Scope
@@ -21,6 +21,11 @@ from shutterbook_scheduling.storage.lists import within
 from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, SessionRow
 
 E = TypeVar("E", SessionRow, AppointmentRow)
+_NUMBER_TAKEN = select(SessionRow.id).where(  # built once: on every booking
+    SessionRow.company_id == bindparam("company_id"),
+    SessionRow.session_number == bindparam("number"),
+    SessionRow.id != bindparam("own_id"),
+)
 
 
 class EntryRepository:
@@ -58,12 +63,8 @@ class EntryRepository:
 
     async def number_taken(self, company_id: str, number: str, own_id: str) -> bool:
         """Whether a session of the company other than `own_id` has the number."""
-        found = await self.uow.session.scalar(
-            select(SessionRow.id).where(
-                SessionRow.company_id == company_id, SessionRow.session_number == number, SessionRow.id != own_id
-            )
-        )
-        return found is not None
+        params = {"company_id": company_id, "number": number, "own_id": own_id}
+        return await self.uow.session.scalar(_NUMBER_TAKEN, params) is not None
 
     def add(self, row: SessionRow | AppointmentRow) -> None:
         """A new entry, inserted at the next flush."""

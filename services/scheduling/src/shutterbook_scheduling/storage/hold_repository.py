@@ -17,15 +17,31 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.holds import HoldState, SlotHold, shown_state
 from shutterbook_scheduling.domain.locations import Scope
 from shutterbook_scheduling.domain.rules import Interval
-from shutterbook_scheduling.storage.lists import within
 from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow, TimeSlotRow
+
+# The booking path's statements, built once (parameters by name)
+_COMPANY_SLOTS = select(TimeSlotRow.id).where(TimeSlotRow.company_id == bindparam("company_id"))
+_HOLD = select(SlotHoldRow).where(
+    SlotHoldRow.id == bindparam("hold_id"), SlotHoldRow.company_id == bindparam("company_id")
+)
+_HOLD_LOCKED = _HOLD.where(SlotHoldRow.slot_id.in_(_COMPANY_SLOTS)).with_for_update()
+_HOLD_AT_LOCKED = _HOLD.where(
+    SlotHoldRow.slot_id.in_(_COMPANY_SLOTS.where(TimeSlotRow.location_id.in_(bindparam("locations", expanding=True))))
+).with_for_update()
+_BOOK_HOLD = (
+    update(SlotHoldRow)
+    .where(SlotHoldRow.id == bindparam("hold_id"))
+    .values(state=int(HoldState.BOOKED), session_id=bindparam("entry_id"))
+    .add_cte(delete(HoldBlockRow).where(HoldBlockRow.hold_id == bindparam("hold_id")).cte("gone"))
+    .execution_options(synchronize_session=False)
+)
 
 
 def hold_at(row: SlotHoldRow, now: datetime, *, appointment: bool = False) -> SlotHold:
@@ -101,14 +117,8 @@ class HoldRepository:
             hold.state = int(HoldState.BOOKED)
             hold.session_id = entry_id
             return
-        gone = delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold.id).cte("gone")
-        await self.session.execute(  # autoflush first: a hold taken in this unit of work is inserted
-            update(SlotHoldRow)
-            .where(SlotHoldRow.id == hold.id)
-            .values(state=int(HoldState.BOOKED), session_id=entry_id)
-            .add_cte(gone)
-            .execution_options(synchronize_session=False)
-        )
+        # autoflush first: a hold taken in this unit of work is inserted
+        await self.session.execute(_BOOK_HOLD, {"hold_id": hold.id, "entry_id": entry_id})
         set_committed_value(hold, "state", int(HoldState.BOOKED))
         set_committed_value(hold, "session_id", entry_id)
 
@@ -152,16 +162,11 @@ class HoldRepository:
     async def locked(self, company_id: str, hold_id: str, scope: Scope) -> SlotHoldRow | None:
         """The hold, locked (FOR UPDATE); None when there is none or its slot's location is
         outside `scope` (a hold is where its slot is)."""
-        visible_slots = within(
-            select(TimeSlotRow.id).where(TimeSlotRow.company_id == company_id), TimeSlotRow.location_id, scope
-        )
-        found: SlotHoldRow | None = await self.session.scalar(
-            select(SlotHoldRow)
-            .where(
-                SlotHoldRow.id == hold_id, SlotHoldRow.company_id == company_id, SlotHoldRow.slot_id.in_(visible_slots)
-            )
-            .with_for_update()
-        )
+        params = {"hold_id": hold_id, "company_id": company_id}
+        if scope is None:
+            found: SlotHoldRow | None = await self.session.scalar(_HOLD_LOCKED, params)
+        else:
+            found = await self.session.scalar(_HOLD_AT_LOCKED, params | {"locations": sorted(scope)})
         return found
 
     async def booked_through(self, company_id: str, entry_id: str) -> str | None:

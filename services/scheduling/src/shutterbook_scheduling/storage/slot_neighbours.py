@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import bindparam, literal, select, union_all
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.holds import HoldState
@@ -88,6 +88,32 @@ async def slots_on(
     ).all()
 
 
+# `busy_and_held_blocks`'s statement, built once (parameters by name)
+_BUSY_AND_HELD = union_all(
+    select(
+        literal(0).label("held"),
+        CalendarBlockRow.schedule_id,
+        CalendarBlockRow.occupied_start,
+        CalendarBlockRow.occupied_end,
+    ).where(
+        CalendarBlockRow.company_id == bindparam("company_id"),
+        CalendarBlockRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
+        CalendarBlockRow.occupies,
+        CalendarBlockRow.occupied_start < bindparam("reach_end"),
+        CalendarBlockRow.occupied_end > bindparam("reach_start"),
+        CalendarBlockRow.entry_id != bindparam("own_entry"),
+    ),
+    select(literal(1), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end).where(
+        HoldBlockRow.company_id == bindparam("company_id"),
+        HoldBlockRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
+        HoldBlockRow.expires_at > bindparam("now"),  # an expired hold frees its slot by itself
+        HoldBlockRow.occupied_start < bindparam("reach_end"),
+        HoldBlockRow.occupied_end > bindparam("reach_start"),
+        HoldBlockRow.hold_id != bindparam("own_hold"),
+    ),
+)
+
+
 async def busy_and_held_blocks(
     uow: UnitOfWork,
     company_id: str,
@@ -101,35 +127,16 @@ async def busy_and_held_blocks(
     """On these schedules within `reach`: the occupying calendar blocks (not `own_entry`'s), and
     the unexpired hold blocks (not `own_hold`'s), each as (schedule id, start, end). One
     statement: the booked blocks (held = 0) and the live hold blocks (held = 1)."""
-    rows = (
-        await uow.session.execute(
-            union_all(
-                select(
-                    literal(0).label("held"),
-                    CalendarBlockRow.schedule_id,
-                    CalendarBlockRow.occupied_start,
-                    CalendarBlockRow.occupied_end,
-                ).where(
-                    CalendarBlockRow.company_id == company_id,
-                    CalendarBlockRow.schedule_id.in_(schedule_ids),
-                    CalendarBlockRow.occupies,
-                    CalendarBlockRow.occupied_start < reach.end,
-                    CalendarBlockRow.occupied_end > reach.start,
-                    CalendarBlockRow.entry_id != own_entry,
-                ),
-                select(
-                    literal(1), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end
-                ).where(
-                    HoldBlockRow.company_id == company_id,
-                    HoldBlockRow.schedule_id.in_(schedule_ids),
-                    HoldBlockRow.expires_at > now,  # an expired hold frees its slot by itself
-                    HoldBlockRow.occupied_start < reach.end,
-                    HoldBlockRow.occupied_end > reach.start,
-                    HoldBlockRow.hold_id != own_hold,
-                ),
-            )
-        )
-    ).all()
+    params = {
+        "company_id": company_id,
+        "schedule_ids": schedule_ids,
+        "reach_start": reach.start,
+        "reach_end": reach.end,
+        "own_entry": own_entry,
+        "own_hold": own_hold,
+        "now": now,
+    }
+    rows = (await uow.session.execute(_BUSY_AND_HELD, params)).all()
     busy = [(r[1], r[2], r[3]) for r in rows if not r[0]]
     held = [(r[1], r[2], r[3]) for r in rows if r[0]]
     return busy, held

@@ -31,6 +31,46 @@ _SLOT = select(TimeSlotRow).where(
 )
 _SLOT_AT = _SLOT.where(TimeSlotRow.location_id.in_(bindparam("locations", expanding=True)))
 
+_REMOVED = union_all(
+    select(SlotRemovalRow.slot_id)
+    .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
+    .where(SlotRemovalRow.slot_id.in_(bindparam("slot_ids", expanding=True)), ~SessionRow.cancelled),
+    select(SlotRemovalRow.slot_id)
+    .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
+    .where(SlotRemovalRow.slot_id.in_(bindparam("slot_ids", expanding=True)), ~AppointmentRow.cancelled),
+)
+_TAKE = (
+    update(TimeSlotRow)
+    .where(TimeSlotRow.id == bindparam("slot_id"), free_of_bookings())
+    .values(booked_session_id=bindparam("entry_id"), updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+_FREE_OVERLAPPING = (
+    select(TimeSlotRow)
+    .join(TimeSlotScheduleRow, TimeSlotScheduleRow.slot_id == TimeSlotRow.id)
+    .where(
+        TimeSlotScheduleRow.company_id == bindparam("company_id"),
+        TimeSlotScheduleRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
+        TimeSlotScheduleRow.start_at < bindparam("end"),
+        TimeSlotScheduleRow.end_at > bindparam("start"),
+        TimeSlotRow.id != bindparam("other_than"),
+        free_of_bookings(),
+    )
+    .distinct()
+    .order_by(TimeSlotRow.start_at, TimeSlotRow.id)
+)
+_OF_SLOT = select(TimeSlotScheduleRow.schedule_id).where(TimeSlotScheduleRow.slot_id == bindparam("slot_id"))
+_LOCKED = (
+    select(ScheduleRow.id)
+    .where(ScheduleRow.company_id == bindparam("company_id"), ScheduleRow.id.in_(_OF_SLOT))
+    .order_by(ScheduleRow.id)
+    .with_for_update()
+    .cte("locked")
+)
+_LOCK_SCHEDULES_OF = _OF_SLOT.where(select(func.count()).select_from(_LOCKED).scalar_subquery() >= 0).order_by(
+    TimeSlotScheduleRow.position
+)
+
 
 def loaded_schedule_ids(slot: TimeSlotRow) -> tuple[str, ...] | None:
     """The slot's schedule ids in order when its row was read with them (`TimeSlotRow.schedules`
@@ -81,19 +121,7 @@ class SlotRepository:
         (FOR UPDATE, in id order), in one statement: the lock a CTE that the answer's one-time
         filter runs to completion before the slot's schedules are read (as of the statement's
         start, as a read before the lock saw them)."""
-        of_slot = select(TimeSlotScheduleRow.schedule_id).where(TimeSlotScheduleRow.slot_id == slot_id)
-        locked = (
-            select(ScheduleRow.id)
-            .where(ScheduleRow.company_id == company_id, ScheduleRow.id.in_(of_slot))
-            .order_by(ScheduleRow.id)
-            .with_for_update()
-            .cte("locked")
-        )
-        found = await self.session.scalars(
-            of_slot.where(select(func.count()).select_from(locked).scalar_subquery() >= 0).order_by(
-                TimeSlotScheduleRow.position
-            )
-        )
+        found = await self.session.scalars(_LOCK_SCHEDULES_OF, {"slot_id": slot_id, "company_id": company_id})
         return list(found.all())
 
     async def schedule_pairs(self, slot_ids: list[str]) -> list[tuple[str, str]]:
@@ -108,16 +136,7 @@ class SlotRepository:
     async def removed_ids(self, slot_ids: list[str]) -> set[str]:
         """The slots among these that a live booking removed (one statement: removals by live
         sessions, and by live appointments)."""
-        found = await self.session.scalars(
-            union_all(
-                select(SlotRemovalRow.slot_id)
-                .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
-                .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled),
-                select(SlotRemovalRow.slot_id)
-                .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
-                .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled),
-            )
-        )
+        found = await self.session.scalars(_REMOVED, {"slot_ids": slot_ids})
         return set(found.all())
 
     async def live_entry_ids(self, entry_ids: list[str]) -> list[str]:
@@ -133,12 +152,7 @@ class SlotRepository:
     async def take(self, slot: TimeSlotRow, entry_id: str, now: datetime) -> bool:
         """The conditional UPDATE that books a slot at most once: False when a live booking
         holds it already. The loaded row then says so without a second write."""
-        result = await self.session.execute(
-            update(TimeSlotRow)
-            .where(TimeSlotRow.id == slot.id, free_of_bookings())
-            .values(booked_session_id=entry_id, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        result = await self.session.execute(_TAKE, {"slot_id": slot.id, "entry_id": entry_id, "now": now})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
         set_committed_value(slot, "booked_session_id", entry_id)
@@ -149,22 +163,8 @@ class SlotRepository:
     ) -> Sequence[TimeSlotRow]:
         """The slots (not booked, other than `other_than`) on these schedules overlapping
         [start, end), by start."""
-        return (
-            await self.session.scalars(
-                select(TimeSlotRow)
-                .join(TimeSlotScheduleRow, TimeSlotScheduleRow.slot_id == TimeSlotRow.id)
-                .where(
-                    TimeSlotScheduleRow.company_id == company_id,
-                    TimeSlotScheduleRow.schedule_id.in_(schedule_ids),
-                    TimeSlotScheduleRow.start_at < end,
-                    TimeSlotScheduleRow.end_at > start,
-                    TimeSlotRow.id != other_than,
-                    free_of_bookings(),
-                )
-                .distinct()
-                .order_by(TimeSlotRow.start_at, TimeSlotRow.id)
-            )
-        ).all()
+        params = {"company_id": company_id, "schedule_ids": schedule_ids, "start": start, "end": end}
+        return (await self.session.scalars(_FREE_OVERLAPPING, params | {"other_than": other_than})).all()
 
     def add_removal(self, company_id: str, entry_id: str, slot_id: str) -> None:
         """The booking `entry_id` removes the slot (written with the unit of work's next flush)."""
