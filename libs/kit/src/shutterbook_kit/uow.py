@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
-from sqlalchemy import insert
+from sqlalchemy import ClauseElement, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,6 +65,8 @@ class _SqliteInsertMissing(sqlite.Insert):
 
 
 _OUTBOX_INSERT = insert(KitBase.metadata.tables[OutboxMessage.__tablename__])
+# `insert_missing`'s statements by (dialect's class, model, columns), built once each
+_INSERTS_MISSING: dict[tuple[type[Any], type[Any], tuple[str, ...]], Any] = {}
 
 
 class UnitOfWork:
@@ -206,7 +208,17 @@ class UnitOfWork:
         next to change it: two first writers then queue on the row instead of one of them
         failing on the primary key. True when this statement inserted it (with `values`)."""
         insert = _SqliteInsertMissing if self.db.is_sqlite else _PostgresInsertMissing
-        result = await self.session.execute(insert(model).values(**values))
+        if any(isinstance(value, ClauseElement) for value in values.values()):
+            result = await self.session.execute(insert(model).values(**values))
+        else:  # the statement built once per table and columns, the values its parameters
+            key = (insert, model, tuple(sorted(values)))
+            statement = _INSERTS_MISSING.get(key)
+            if statement is None:
+                # on the table (a Core INSERT: the ORM would take a statement with parameters
+                # for a bulk one); parameters not named as columns (SQLAlchemy reserves those)
+                statement = insert(model.__table__).values({name: bindparam(f"v_{name}") for name in key[2]})
+                _INSERTS_MISSING[key] = statement
+            result = await self.session.execute(statement, {f"v_{name}": value for name, value in values.items()})
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def touches(self, company_id: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import BindParameter, bindparam, literal, select, union_all
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.holds import HoldState
@@ -29,25 +29,28 @@ async def held_slot_ids(uow: UnitOfWork, slot_ids: list[str], now: datetime) -> 
     return set(found.all())
 
 
+_SLOT_IDS: BindParameter[list[str]] = bindparam("slot_ids", expanding=True)
+# `removed_and_held_slot_ids`'s statement, built once (parameters by name)
+_REMOVED_AND_HELD = union_all(
+    select(literal(1).label("removed"), SlotRemovalRow.slot_id)
+    .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
+    .where(SlotRemovalRow.slot_id.in_(_SLOT_IDS), ~SessionRow.cancelled),
+    select(literal(1), SlotRemovalRow.slot_id)
+    .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
+    .where(SlotRemovalRow.slot_id.in_(_SLOT_IDS), ~AppointmentRow.cancelled),
+    select(literal(0), SlotHoldRow.slot_id).where(
+        SlotHoldRow.slot_id.in_(_SLOT_IDS),
+        SlotHoldRow.state == int(HoldState.HELD),
+        SlotHoldRow.expires_at > bindparam("now"),
+    ),
+)
+
+
 async def removed_and_held_slot_ids(uow: UnitOfWork, slot_ids: list[str], now: datetime) -> tuple[set[str], set[str]]:
     """The slots among these that a live booking removed (`SlotRepository.removed_ids`) and
     those an unexpired hold takes (`held_slot_ids`), in one statement: the removals by live
     sessions and by live appointments (removed = 1) and the live holds (removed = 0)."""
-    rows = await uow.session.execute(
-        union_all(
-            select(literal(1).label("removed"), SlotRemovalRow.slot_id)
-            .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
-            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~SessionRow.cancelled),
-            select(literal(1), SlotRemovalRow.slot_id)
-            .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
-            .where(SlotRemovalRow.slot_id.in_(slot_ids), ~AppointmentRow.cancelled),
-            select(literal(0), SlotHoldRow.slot_id).where(
-                SlotHoldRow.slot_id.in_(slot_ids),
-                SlotHoldRow.state == int(HoldState.HELD),
-                SlotHoldRow.expires_at > now,
-            ),
-        )
-    )
+    rows = await uow.session.execute(_REMOVED_AND_HELD, {"slot_ids": slot_ids, "now": now})
     removed: set[str] = set()
     held: set[str] = set()
     for is_removal, slot_id in rows:
