@@ -67,20 +67,40 @@ async def later_last_session(uow: UnitOfWork, company_id: str, client_id: str, s
     wrote (the row's newest version), so no lock is needed first. A client that has none yet
     (NO_SESSION) takes the latest of every session kept for it: sessions kept before clients
     knew the client count from its first booking on."""
-    start = sa.literal(start_at, type_=UtcDateTime)
+    await uow.session.execute(_LATER, {"b_company": company_id, "b_client": client_id, "b_start": start_at})
+
+
+def _later_statement() -> sa.Update:
+    """`later_last_session`'s UPDATE, built once (on every session booked): parameters
+    b_company, b_client, b_start (not named as columns: SQLAlchemy reserves those in an UPDATE)."""
+    company: sa.BindParameter[str] = sa.bindparam("b_company")
+    client: sa.BindParameter[str] = sa.bindparam("b_client")
+    start = sa.bindparam("b_start", type_=UtcDateTime)
     none = sa.literal(NO_SESSION, type_=UtcDateTime)
-    await uow.session.execute(
+    latest = (
+        sa.select(sa.func.max(ClientSessionRow.start_at))
+        .where(
+            ClientSessionRow.company_id == company,
+            ClientSessionRow.client_id == client,
+            ClientSessionRow.cancelled.is_(False),
+        )
+        .scalar_subquery()
+    )
+    return (
         sa.update(ClientRow)
-        .where(ClientRow.company_id == company_id, ClientRow.id == client_id)
+        .where(ClientRow.company_id == company, ClientRow.id == client)
         .values(
             last_session_at=sa.case(
-                (ClientRow.last_session_at == none, sa.func.coalesce(_latest(company_id, client_id), none)),
+                (ClientRow.last_session_at == none, sa.func.coalesce(latest, none)),
                 (ClientRow.last_session_at < start, start),
                 else_=ClientRow.last_session_at,
             )
         )
         .execution_options(synchronize_session=False)
     )
+
+
+_LATER = _later_statement()
 
 
 async def repoint_sessions(uow: UnitOfWork, company_id: str, from_client: str, to_client: str) -> None:

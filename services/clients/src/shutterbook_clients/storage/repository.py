@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shutterbook_clients.domain.search import Query, term_phone_digits
@@ -38,6 +38,14 @@ class ClientSelection:
 
 def live(company_id: str) -> list[ColumnElement[bool]]:
     return [ClientRow.company_id == company_id, ClientRow.deleted_at.is_(None)]
+
+
+# `by_primary_email`'s statement, built once (every online booking finds its client by it)
+_BY_PRIMARY_EMAIL = select(ClientRow).where(
+    ClientRow.company_id == bindparam("company_id"),
+    ClientRow.deleted_at.is_(None),
+    ClientRow.primary_email_key == bindparam("key"),
+)
 
 
 def text_match(query: Query) -> list[ColumnElement[bool]]:
@@ -98,9 +106,7 @@ class ClientRepository:
         return set(found)
 
     async def by_primary_email(self, company_id: str, key: str) -> ClientRow | None:
-        row: ClientRow | None = await self.session.scalar(
-            select(ClientRow).where(*live(company_id), ClientRow.primary_email_key == key)
-        )
+        row: ClientRow | None = await self.session.scalar(_BY_PRIMARY_EMAIL, {"company_id": company_id, "key": key})
         return row
 
     def add(self, row: ClientRow) -> None:
