@@ -71,6 +71,21 @@ _CLAIM = text(
 )
 
 
+# a key's answer kept (on every booking), built once: a Core UPDATE on the table, its
+# parameters not named as its columns (SQLAlchemy reserves those in an UPDATE)
+_KEYS = IdempotencyKeyRow.metadata.tables[IdempotencyKeyRow.__tablename__]
+_DONE = (
+    update(_KEYS)
+    .where(_KEYS.c.owner == bindparam("b_owner"), _KEYS.c.idempotency_key == bindparam("b_key"))
+    .values(
+        state="done",
+        status_code=bindparam("b_status"),
+        content_type=bindparam("b_type"),
+        body=bindparam("b_body", type_=LargeBinary),
+    )
+)
+
+
 async def begin(db: Database, owner: str, key: str, request_hash: str) -> Decision:
     """Claim the key for this request, or say why not."""
     now = utcnow()
@@ -155,10 +170,12 @@ async def _finish_in(uow: UnitOfWork, owner: str, key: str, answer: Answer) -> N
         )
     else:
         await uow.session.execute(
-            update(IdempotencyKeyRow)
-            .where(
-                IdempotencyKeyRow.owner == owner,
-                IdempotencyKeyRow.idempotency_key == key,
-            )
-            .values(state="done", status_code=answer.status_code, content_type=answer.content_type, body=answer.body)
+            _DONE,
+            {
+                "b_owner": owner,
+                "b_key": key,
+                "b_status": answer.status_code,
+                "b_type": answer.content_type,
+                "b_body": answer.body,
+            },
         )
