@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, inspect, select, union_all, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook_kit.schema import utcnow
@@ -26,8 +27,10 @@ from shutterbook_scheduling.storage.open_slots import free_of_bookings
 
 # The hot statements built once (construction and its cache key cost more than the Python of
 # running one); parameters by name.
-_SLOT = select(TimeSlotRow).where(
-    TimeSlotRow.id == bindparam("slot_id"), TimeSlotRow.company_id == bindparam("company_id")
+_SLOT = (
+    select(TimeSlotRow)
+    .where(TimeSlotRow.id == bindparam("slot_id"), TimeSlotRow.company_id == bindparam("company_id"))
+    .options(joinedload(TimeSlotRow.schedules))  # its schedules in the same statement
 )
 _SLOT_AT = _SLOT.where(TimeSlotRow.location_id.in_(bindparam("locations", expanding=True)))
 
@@ -88,13 +91,12 @@ class SlotRepository:
 
     async def in_scope(self, company_id: str, slot_id: str, scope: Scope) -> TimeSlotRow | None:
         """The company's slot, None when there is none or its location is outside `scope`."""
-        if scope is None:
-            found: TimeSlotRow | None = await self.session.scalar(_SLOT, {"slot_id": slot_id, "company_id": company_id})
-        else:
-            found = await self.session.scalar(
-                _SLOT_AT, {"slot_id": slot_id, "company_id": company_id, "locations": sorted(scope)}
-            )
-        return found
+        params: dict[str, object] = {"slot_id": slot_id, "company_id": company_id}
+        if scope is not None:
+            params["locations"] = sorted(scope)
+        found = await self.session.execute(_SLOT if scope is None else _SLOT_AT, params)
+        slot: TimeSlotRow | None = found.unique().scalar_one_or_none()
+        return slot
 
     async def get(self, slot_id: str) -> TimeSlotRow | None:
         """The slot by its key (from the unit of work's identity map when read already)."""
