@@ -221,7 +221,13 @@ class ServiceHost:
         if self.caller_keys.signing_key is not None:
             caller_token.install_signer(self.caller_keys)
         self.relay = (
-            OutboxRelay(parts.db, parts.nats, parts.publishes, lease_seconds=parts.settings.outbox_lease_seconds)
+            OutboxRelay(
+                parts.db,
+                parts.nats,
+                parts.publishes,
+                lease_seconds=parts.settings.outbox_lease_seconds,
+                linger_seconds=parts.settings.outbox_linger_seconds,
+            )
             if parts.publishes
             else None
         )

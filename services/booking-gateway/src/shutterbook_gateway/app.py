@@ -92,7 +92,13 @@ def create_app(settings: ServiceSettings, gateway: GatewaySettings) -> Litestar:
         open_slot_model.listen(listener, app.state.open_slot_model)
         listener.start()
         app.state.listener = listener
-        relay = OutboxRelay(app.state.db, nats, StreamSpec("gateway"), lease_seconds=settings.outbox_lease_seconds)
+        relay = OutboxRelay(
+            app.state.db,
+            nats,
+            StreamSpec("gateway"),
+            lease_seconds=settings.outbox_lease_seconds,
+            linger_seconds=settings.outbox_linger_seconds,
+        )
         relay.start()
         try:
             yield
