@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter
 
 from shutterbook.clients.v1 import clients_pb2
@@ -120,9 +120,9 @@ class BookingsController(Controller):
         self,
         request: Request[Any, Any, State],
         data: schemas.BookingCreate,
-        partner: Partner,
-        upstreams: Upstreams,
-        db: Database,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.BookingCreated:
         gate: AdmissionGate = request.app.state.admission
@@ -165,7 +165,12 @@ class BookingsController(Controller):
         summary="A booking, through its manage token",
     )
     async def get_booking(
-        self, booking_id: PathId, token: BookingToken, partner: Partner, upstreams: Upstreams, db: Database
+        self,
+        booking_id: PathId,
+        token: BookingToken,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)
         return _view(row, await read_parts(upstreams, partner, row))
@@ -178,7 +183,12 @@ class BookingsController(Controller):
         media_type="text/calendar",
     )
     async def get_booking_ics(
-        self, booking_id: PathId, token: BookingToken, partner: Partner, upstreams: Upstreams, db: Database
+        self,
+        booking_id: PathId,
+        token: BookingToken,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
     ) -> Response[bytes]:
         row = await booking_saga.find(db, partner, booking_id, token)
         view = _view(row, await read_parts(upstreams, partner, row))
@@ -212,9 +222,9 @@ class BookingsController(Controller):
         request: Request[Any, Any, State],
         booking_id: PathId,
         token: BookingToken,
-        partner: Partner,
-        upstreams: Upstreams,
-        db: Database,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
         data: schemas.CancelRequest | None = None,
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
@@ -238,9 +248,9 @@ class BookingsController(Controller):
         booking_id: PathId,
         token: BookingToken,
         data: schemas.Reschedule,
-        partner: Partner,
-        upstreams: Upstreams,
-        db: Database,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)
