@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import HeaderParameter
+from litestar.params import HeaderParameter, JSONBody
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook_gateway.api import schemas
@@ -119,7 +119,7 @@ class BookingsController(Controller):
     async def create_booking(
         self,
         request: Request[Any, Any, State],
-        data: schemas.BookingCreate,
+        data: JSONBody[schemas.BookingCreate],
         partner: NamedDependency[Partner],
         upstreams: NamedDependency[Upstreams],
         db: NamedDependency[Database],
@@ -225,7 +225,7 @@ class BookingsController(Controller):
         partner: NamedDependency[Partner],
         upstreams: NamedDependency[Upstreams],
         db: NamedDependency[Database],
-        data: schemas.CancelRequest | None = None,
+        data: JSONBody[schemas.CancelRequest | None] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)
@@ -247,7 +247,7 @@ class BookingsController(Controller):
         request: Request[Any, Any, State],
         booking_id: PathId,
         token: BookingToken,
-        data: schemas.Reschedule,
+        data: JSONBody[schemas.Reschedule],
         partner: NamedDependency[Partner],
         upstreams: NamedDependency[Upstreams],
         db: NamedDependency[Database],

@@ -7,6 +7,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, post
 from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook_gateway.api.deps import (
@@ -70,7 +71,7 @@ class ClientsController(Controller):
     )
     async def create_client(
         self,
-        data: ClientCreate,
+        data: JSONBody[ClientCreate],
         partner: NamedDependency[Partner],
         upstreams: NamedDependency[Upstreams],
         idempotency_key: IdempotencyKey = None,

@@ -18,6 +18,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 
 from shutterbook_gateway.api.deps import provide_db
 from shutterbook_gateway.application.api_keys import booking_page_key, issue_key, list_keys, revoke_key
@@ -104,7 +105,7 @@ class KeyAdminController(Controller):
 
     @post("/apiKeys", status_code=201)
     async def issue_api_key(
-        self, request: Request[Any, Any, State], db: NamedDependency[Database], data: NewKey
+        self, request: Request[Any, Any, State], db: NamedDependency[Database], data: JSONBody[NewKey]
     ) -> IssuedKey:
         caller = staff_caller(request, Permission.COMPANY_ADMIN)
         v = Violations()

@@ -27,7 +27,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import HeaderParameter
+from litestar.params import HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
@@ -305,7 +305,7 @@ class PictureDayPortalController(Controller):
         partner: NamedDependency[Partner],
         upstreams: NamedDependency[Upstreams],
         access_code: AccessCode,
-        data: NewBooking,
+        data: JSONBody[NewBooking],
     ) -> dict[str, Any]:
         found = await self._lookup(request, partner, upstreams, access_code)
         made = await _change(
@@ -336,7 +336,7 @@ class PictureDayPortalController(Controller):
         partner: NamedDependency[Partner],
         upstreams: NamedDependency[Upstreams],
         access_code: AccessCode,
-        data: Move,
+        data: JSONBody[Move],
     ) -> dict[str, Any]:
         found = await self._lookup(request, partner, upstreams, access_code)
         _own(found, booking_id)
