@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import MediaType
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from shutterbook_gateway.api import schemas
 from shutterbook_gateway.api.deps import (
@@ -164,8 +164,8 @@ class CatalogController(Controller):
         type_id: PathId,
         request: AnyRequest,
         partner: NamedDependency[Partner],
-        start_date: date,
-        end_date: date,
+        start_date: FromQuery[date],
+        end_date: FromQuery[date],
         time_zone: Annotated[str, Parameter(max_length=64, description="The client's IANA zone.")] = "",
         location: Annotated[str, Parameter(max_length=64, description="Only this location's slots.")] = "",
         page_size: PageSize = 0,
@@ -188,8 +188,8 @@ class CatalogController(Controller):
         type_id: PathId,
         request: AnyRequest,
         partner: NamedDependency[Partner],
-        start_date: date,
-        end_date: date,
+        start_date: FromQuery[date],
+        end_date: FromQuery[date],
         time_zone: Annotated[str, Parameter(max_length=64, description="The client's IANA zone.")] = "",
         location: Annotated[str, Parameter(max_length=64, description="Only this location's slots.")] = "",
         page_size: PageSize = 0,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from shutterbook_gateway.api.deps import provide_db, provide_upstreams
 from shutterbook_gateway.application.calendar_feeds import feed_ics
@@ -25,7 +26,11 @@ class CalendarFeedController(Controller):
 
     @get("/{feed_id:str}/{file_name:str}")
     async def feed(
-        self, feed_id: str, file_name: str, db: NamedDependency[Database], upstreams: NamedDependency[Upstreams]
+        self,
+        feed_id: FromPath[str],
+        file_name: FromPath[str],
+        db: NamedDependency[Database],
+        upstreams: NamedDependency[Upstreams],
     ) -> Response[bytes]:
         if not file_name.endswith(".ics") or len(file_name) > 200:
             raise NotFound("no such calendar", reason="NOT_FOUND")

@@ -18,7 +18,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from shutterbook_gateway.api.deps import provide_db
 from shutterbook_gateway.application.api_keys import booking_page_key, issue_key, list_keys, revoke_key
@@ -121,7 +121,7 @@ class KeyAdminController(Controller):
 
     @post("/apiKeys/{key_id:str}/revoke", status_code=200)
     async def revoke_api_key(
-        self, request: Request[Any, Any, State], db: NamedDependency[Database], key_id: str
+        self, request: Request[Any, Any, State], db: NamedDependency[Database], key_id: FromPath[str]
     ) -> dict[str, str]:
         caller = staff_caller(request, Permission.COMPANY_ADMIN)
         if not KEY_ID.match(key_id):
