@@ -10,7 +10,7 @@ from typing import Annotated
 import grpc
 import msgspec
 from litestar import Controller, Request, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import Parameter
 
 from shutterbook_console.api.deps import provide_session
@@ -59,7 +59,7 @@ class CommunicationController(Controller):
     async def messages(
         self,
         request: Request,  # type: ignore[type-arg]
-        session: CurrentSession,
+        session: NamedDependency[CurrentSession],
         client_id: uuid.UUID,
         page_size: Annotated[int, Parameter(ge=0, le=1000, required=False)] = 0,
         page_token: Annotated[str, Parameter(max_length=2000, required=False)] = "",

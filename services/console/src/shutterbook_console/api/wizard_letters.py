@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from shutterbook_console.api.client_pages import upstreams
@@ -53,7 +53,9 @@ class WizardLetterController(Controller):
         summary="Form letters a session's client may be emailed, the confirmation first",
         responses=problem_responses(401, 403, 503),
     )
-    async def get_letters(self, session: CurrentSession, notifications: NotificationsClient) -> list[dict[str, Any]]:
+    async def get_letters(
+        self, session: NamedDependency[CurrentSession], notifications: NamedDependency[NotificationsClient]
+    ) -> list[dict[str, Any]]:
         found = await session_letters(notifications, session.staff.caller())
         return [{"id": x.id, "display_name": x.display_name, "purpose": x.purpose} for x in found]
 
@@ -66,9 +68,9 @@ class WizardLetterController(Controller):
     )
     async def send_letter(
         self,
-        session: CurrentSession,
-        up: Upstreams,
-        notifications: NotificationsClient,
+        session: NamedDependency[CurrentSession],
+        up: NamedDependency[Upstreams],
+        notifications: NamedDependency[NotificationsClient],
         session_id: FromPath[uuid.UUID],
         data: LetterBody,
     ) -> SentBody:
