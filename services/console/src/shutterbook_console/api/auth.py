@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 
 from shutterbook_console.api.deps import (
     clear_session_cookie,
@@ -60,7 +61,7 @@ class SessionController(Controller):
     async def log_in(
         self,
         request: Request[Any, Any, State],
-        data: LoginBody,
+        data: JSONBody[LoginBody],
         db: NamedDependency[Database],
         settings: NamedDependency[ConsoleSettings],
     ) -> Response[Me]:
@@ -110,7 +111,10 @@ class SessionController(Controller):
         dependencies={"session": Provide(provide_session)},
     )
     async def change_password(
-        self, data: PasswordChangeBody, session: NamedDependency[CurrentSession], db: NamedDependency[Database]
+        self,
+        data: JSONBody[PasswordChangeBody],
+        session: NamedDependency[CurrentSession],
+        db: NamedDependency[Database],
     ) -> None:
         await change_password(
             db, session.staff.company_id, session.staff.id, data.current_password, data.new_password, session.id_sha256
@@ -126,7 +130,7 @@ class SessionController(Controller):
     async def request_reset(
         self,
         request: Request[Any, Any, State],
-        data: ResetRequestBody,
+        data: JSONBody[ResetRequestBody],
         db: NamedDependency[Database],
         settings: NamedDependency[ConsoleSettings],
     ) -> Accepted:
@@ -142,5 +146,5 @@ class SessionController(Controller):
         status_code=204,
         responses=problem_responses(400, 403, 409, 422),
     )
-    async def confirm_reset(self, data: ResetConfirmBody, db: NamedDependency[Database]) -> None:
+    async def confirm_reset(self, data: JSONBody[ResetConfirmBody], db: NamedDependency[Database]) -> None:
         await reset_password(db, data.token, data.new_password)

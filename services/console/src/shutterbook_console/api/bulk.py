@@ -12,7 +12,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -121,7 +121,7 @@ class BulkController(Controller):
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def select(
-        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: Selector
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[Selector]
     ) -> SelectionBody:
         reply = await select_clients(up, session.staff.caller(), data)
         return SelectionBody(
@@ -139,7 +139,7 @@ class BulkController(Controller):
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def verify(
-        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: Plan
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[Plan]
     ) -> VerifyResultBody:
         reply = await verify(up, session.staff.caller(), data)
         return VerifyResultBody(
@@ -164,7 +164,7 @@ class BulkController(Controller):
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def create(
-        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: Plan
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[Plan]
     ) -> JobBody:
         return _job_body(await start_job(up, session.staff.caller(), data))
 

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.response import Redirect, Template
 
 from shutterbook_console.api.deps import current_session, provide_session
@@ -171,7 +171,7 @@ class CalendarController(Controller):
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def move(
-        self, current: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: MoveBody
+        self, current: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[MoveBody]
     ) -> MovedBody:
         move = Move(
             data.session,

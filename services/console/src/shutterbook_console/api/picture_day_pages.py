@@ -20,7 +20,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -127,7 +127,10 @@ class PictureDayController(Controller):
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def create(
-        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: days.PictureDayInput
+        self,
+        session: NamedDependency[CurrentSession],
+        up: NamedDependency[Upstreams],
+        data: JSONBody[days.PictureDayInput],
     ) -> CreatedBody:
         day = await days.create_picture_day(up, session.staff.caller(), data)
         return CreatedBody(

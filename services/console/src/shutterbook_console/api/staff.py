@@ -7,7 +7,7 @@ from typing import Annotated, TypeVar
 import msgspec
 from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from shutterbook_console.api.deps import provide_db, provide_owner
 from shutterbook_console.api.problems import problem_responses
@@ -63,7 +63,7 @@ class StaffController(Controller):
         responses=problem_responses(400, 401, 403, 409, 422),
     )
     async def create(
-        self, data: StaffCreate, owner: NamedDependency[CurrentSession], db: NamedDependency[Database]
+        self, data: JSONBody[StaffCreate], owner: NamedDependency[CurrentSession], db: NamedDependency[Database]
     ) -> Staff:
         new = NewStaff(data.name, data.email, data.password, data.roles, data.location_ids, data.staff_schedule_id)
         return Staff.of(await create_staff(db, owner.staff.company_id, new))
@@ -88,7 +88,7 @@ class StaffController(Controller):
     async def update(
         self,
         staff_id: StaffId,
-        data: StaffUpdate,
+        data: JSONBody[StaffUpdate],
         owner: NamedDependency[CurrentSession],
         db: NamedDependency[Database],
     ) -> Staff:
@@ -128,7 +128,10 @@ class IdentityProviderController(Controller):
         responses=problem_responses(400, 401, 403, 422),
     )
     async def put_identity_provider(
-        self, data: IdentityProviderBody, owner: NamedDependency[CurrentSession], db: NamedDependency[Database]
+        self,
+        data: JSONBody[IdentityProviderBody],
+        owner: NamedDependency[CurrentSession],
+        db: NamedDependency[Database],
     ) -> None:
         settings = ProviderSettings(data.label, data.issuer, data.client_id, data.client_secret)
         await set_provider(db, owner.staff.company_id, settings)

@@ -13,7 +13,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -403,7 +403,7 @@ class WizardController(Controller):
         responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     )
     async def book(
-        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: BookingBody
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[BookingBody]
     ) -> BookedBody:
         try:
             done = await commit(up, session.staff.caller(), _order(data))

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from shutterbook_console.api.client_pages import upstreams
 from shutterbook_console.api.deps import provide_session
@@ -72,7 +72,7 @@ class WizardLetterController(Controller):
         up: NamedDependency[Upstreams],
         notifications: NamedDependency[NotificationsClient],
         session_id: FromPath[uuid.UUID],
-        data: LetterBody,
+        data: JSONBody[LetterBody],
     ) -> SentBody:
         sent = await email_session_letter(
             up, notifications, session.staff.caller(), f"sessions/{session_id}", data.form_letter, data.request_id
