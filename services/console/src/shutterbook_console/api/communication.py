@@ -11,7 +11,7 @@ import grpc
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 
 from shutterbook_console.api.deps import provide_session
 from shutterbook_console.api.problems import problem, problem_responses
@@ -60,7 +60,7 @@ class CommunicationController(Controller):
         self,
         request: Request,  # type: ignore[type-arg]
         session: NamedDependency[CurrentSession],
-        client_id: uuid.UUID,
+        client_id: FromPath[uuid.UUID],
         page_size: Annotated[int, Parameter(ge=0, le=1000, required=False)] = 0,
         page_token: Annotated[str, Parameter(max_length=2000, required=False)] = "",
     ) -> ClientMessages:

@@ -20,7 +20,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -149,7 +149,7 @@ class PictureDayController(Controller):
         responses=problem_responses(400, 401, 403),
     )
     async def index(
-        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], page_token: str = ""
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], page_token: FromQuery[str] = ""
     ) -> DaysBody:
         if not TOKEN.match(page_token):
             raise problem(400, "the page token is not valid", code="INVALID_REQUEST")

@@ -13,7 +13,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -367,7 +367,7 @@ class WizardController(Controller):
         type: Annotated[str, Parameter(max_length=120)],
         staff: Annotated[str, Parameter(max_length=120)] = "",
         room: Annotated[str, Parameter(max_length=120)] = "",
-        from_day: Annotated[str, Parameter(query="from", max_length=10)] = "",
+        from_day: Annotated[str, QueryParameter(name="from", max_length=10)] = "",
     ) -> dict[str, Any]:
         try:
             first = date.fromisoformat(from_day) if from_day else None
