@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -130,13 +131,18 @@ class BookingsController(Controller):
         claimed = claimed_key(request.scope)
         kept: list[keys.Answer] = []
 
-        async def keep_answer(booked: Booked, uow: UnitOfWork) -> None:
+        def keep_answer(booked: Booked) -> Callable[[UnitOfWork], Awaitable[None]]:
             """The answer kept for the Idempotency-Key in the CONFIRMED commit (the key's own
-            commit after the response would be one more); the middleware finds it kept."""
+            commit after the response would be one more); the middleware finds it kept. Rendered
+            here, before that commit opens: the commit only writes its bytes."""
             assert claimed is not None
             answer = keys.Answer(201, MediaType.JSON, msgspec.json.encode(_created(request, booked)))
-            await keys.keep(uow, claimed, answer)
-            kept.append(answer)
+
+            async def keep(uow: UnitOfWork) -> None:
+                await keys.keep(uow, claimed, answer)
+                kept.append(answer)
+
+            return keep
 
         try:
             async with gate.admitted():
