@@ -9,6 +9,8 @@ from shutterbook.billing.v1 import billing_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata
+from shutterbook_gateway.application import idempotency_keys as keys
+from shutterbook_kit.db import Database
 from tests.helpers import COMPANY_A
 from tests.stack_support import booking_body, booking_stack, offer_online
 
@@ -206,3 +208,34 @@ async def test_customer_deposit_is_taken_on_the_client(
         assert deposit.client == f"clients/{booking['client_id']}"
         assert deposit.amount.amount_minor == 2500
         assert deposit.session == f"sessions/{booking['id']}"
+
+
+async def test_a_keyed_booking_keeps_its_answer_in_the_confirmed_commit_byte_for_byte(
+    sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 201 rendered before the CONFIRMED commit is the one kept there (the middleware has
+    nothing left to write after the response) and the one sent: its replay is the same bytes."""
+    finished: list[tuple[str, int]] = []
+    finish = keys.finish
+
+    async def recorded_finish(db: Database, owner: str, key: str, status: int, content_type: str, body: bytes) -> None:
+        finished.append((key, status))
+        await finish(db, owner, key, status, content_type, body)
+
+    monkeypatch.setattr(keys, "finish", recorded_finish)
+    async with (
+        booking_stack(sqlite_databases, nats_server.url) as stack,
+        httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http,
+    ):
+        offer = await offer_online(stack)
+        body = booking_body(offer.slot_id(0), email="kept@example.com")
+        headers = stack.headers(**{"Idempotency-Key": "kept-1"})
+        first = await http.post("/v1/bookings", json=body, headers=headers)
+        assert first.status_code == 201, first.text
+        assert finished == []  # kept in the CONFIRMED commit: the response it sent is that answer
+        replay = await http.post("/v1/bookings", json=body, headers=headers)
+        assert replay.status_code == 201
+        assert replay.headers["idempotent-replayed"] == "true"
+        assert replay.headers["content-type"] == first.headers["content-type"] == "application/json"
+        assert replay.content == first.content
+        assert finished == []

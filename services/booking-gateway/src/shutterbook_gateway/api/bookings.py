@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import HeaderParameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import HeaderParameter, JSONBody
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook_gateway.api import schemas
@@ -119,10 +120,10 @@ class BookingsController(Controller):
     async def create_booking(
         self,
         request: Request[Any, Any, State],
-        data: schemas.BookingCreate,
-        partner: Partner,
-        upstreams: Upstreams,
-        db: Database,
+        data: JSONBody[schemas.BookingCreate],
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.BookingCreated:
         gate: AdmissionGate = request.app.state.admission
@@ -130,13 +131,18 @@ class BookingsController(Controller):
         claimed = claimed_key(request.scope)
         kept: list[keys.Answer] = []
 
-        async def keep_answer(booked: Booked, uow: UnitOfWork) -> None:
+        def keep_answer(booked: Booked) -> Callable[[UnitOfWork], Awaitable[None]]:
             """The answer kept for the Idempotency-Key in the CONFIRMED commit (the key's own
-            commit after the response would be one more); the middleware finds it kept."""
+            commit after the response would be one more); the middleware finds it kept. Rendered
+            here, before that commit opens: the commit only writes its bytes."""
             assert claimed is not None
             answer = keys.Answer(201, MediaType.JSON, msgspec.json.encode(_created(request, booked)))
-            await keys.keep(uow, claimed, answer)
-            kept.append(answer)
+
+            async def keep(uow: UnitOfWork) -> None:
+                await keys.keep(uow, claimed, answer)
+                kept.append(answer)
+
+            return keep
 
         try:
             async with gate.admitted():
@@ -165,7 +171,12 @@ class BookingsController(Controller):
         summary="A booking, through its manage token",
     )
     async def get_booking(
-        self, booking_id: PathId, token: BookingToken, partner: Partner, upstreams: Upstreams, db: Database
+        self,
+        booking_id: PathId,
+        token: BookingToken,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)
         return _view(row, await read_parts(upstreams, partner, row))
@@ -178,7 +189,12 @@ class BookingsController(Controller):
         media_type="text/calendar",
     )
     async def get_booking_ics(
-        self, booking_id: PathId, token: BookingToken, partner: Partner, upstreams: Upstreams, db: Database
+        self,
+        booking_id: PathId,
+        token: BookingToken,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
     ) -> Response[bytes]:
         row = await booking_saga.find(db, partner, booking_id, token)
         view = _view(row, await read_parts(upstreams, partner, row))
@@ -212,10 +228,10 @@ class BookingsController(Controller):
         request: Request[Any, Any, State],
         booking_id: PathId,
         token: BookingToken,
-        partner: Partner,
-        upstreams: Upstreams,
-        db: Database,
-        data: schemas.CancelRequest | None = None,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
+        data: JSONBody[schemas.CancelRequest | None] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)
@@ -237,10 +253,10 @@ class BookingsController(Controller):
         request: Request[Any, Any, State],
         booking_id: PathId,
         token: BookingToken,
-        data: schemas.Reschedule,
-        partner: Partner,
-        upstreams: Upstreams,
-        db: Database,
+        data: JSONBody[schemas.Reschedule],
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        db: NamedDependency[Database],
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
         row = await booking_saga.find(db, partner, booking_id, token)

@@ -8,9 +8,9 @@ from typing import Annotated, Any, cast
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import MediaType
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from shutterbook_gateway.api import schemas
 from shutterbook_gateway.api.deps import (
@@ -60,7 +60,11 @@ class CatalogController(Controller):
         summary="The studio's locations (within the key's scope)",
     )
     async def list_locations(
-        self, partner: Partner, upstreams: Upstreams, page_size: PageSize = 0, page_token: PageToken = ""
+        self,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        page_size: PageSize = 0,
+        page_token: PageToken = "",
     ) -> schemas.LocationList:
         found = await catalog.locations(upstreams, partner)
         page = sequence_page(found, page_size, page_token, {"r": "locations"})
@@ -74,13 +78,17 @@ class CatalogController(Controller):
         responses=READ_PROBLEMS,
         summary="The studio: name, address, contact, brand colour and logo (for a booking page's header)",
     )
-    async def get_studio(self, request: AnyRequest, partner: Partner, upstreams: Upstreams) -> schemas.Studio:
+    async def get_studio(
+        self, request: AnyRequest, partner: NamedDependency[Partner], upstreams: NamedDependency[Upstreams]
+    ) -> schemas.Studio:
         profile = await catalog.studio(upstreams, partner)
         logo = logo_url(base_url(request), partner.company_id, profile.logo_etag) if profile.logo_etag else ""
         return schemas.studio(profile, logo)
 
     @get("/locations/{location_id:str}", operation_id="getLocation", responses=READ_PROBLEMS, summary="One location")
-    async def get_location(self, location_id: PathId, partner: Partner, upstreams: Upstreams) -> schemas.Location:
+    async def get_location(
+        self, location_id: PathId, partner: NamedDependency[Partner], upstreams: NamedDependency[Upstreams]
+    ) -> schemas.Location:
         return schemas.location(await catalog.location(upstreams, partner, f"locations/{location_id}"))
 
     @get(
@@ -92,8 +100,8 @@ class CatalogController(Controller):
     async def list_session_types(
         self,
         request: AnyRequest,
-        partner: Partner,
-        upstreams: Upstreams,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
         page_size: PageSize = 0,
         page_token: PageToken = "",
     ) -> schemas.TypeList:
@@ -108,8 +116,8 @@ class CatalogController(Controller):
     async def list_appointment_types(
         self,
         request: AnyRequest,
-        partner: Partner,
-        upstreams: Upstreams,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
         page_size: PageSize = 0,
         page_token: PageToken = "",
     ) -> schemas.TypeList:
@@ -125,8 +133,8 @@ class CatalogController(Controller):
         self,
         request: AnyRequest,
         type_id: PathId,
-        partner: Partner,
-        upstreams: Upstreams,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
     ) -> schemas.BookableType:
         return await _type(request, partner, upstreams, "session", type_id)
 
@@ -140,8 +148,8 @@ class CatalogController(Controller):
         self,
         request: AnyRequest,
         type_id: PathId,
-        partner: Partner,
-        upstreams: Upstreams,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
     ) -> schemas.BookableType:
         return await _type(request, partner, upstreams, "appointment", type_id)
 
@@ -155,9 +163,9 @@ class CatalogController(Controller):
         self,
         type_id: PathId,
         request: AnyRequest,
-        partner: Partner,
-        start_date: date,
-        end_date: date,
+        partner: NamedDependency[Partner],
+        start_date: FromQuery[date],
+        end_date: FromQuery[date],
         time_zone: Annotated[str, Parameter(max_length=64, description="The client's IANA zone.")] = "",
         location: Annotated[str, Parameter(max_length=64, description="Only this location's slots.")] = "",
         page_size: PageSize = 0,
@@ -179,9 +187,9 @@ class CatalogController(Controller):
         self,
         type_id: PathId,
         request: AnyRequest,
-        partner: Partner,
-        start_date: date,
-        end_date: date,
+        partner: NamedDependency[Partner],
+        start_date: FromQuery[date],
+        end_date: FromQuery[date],
         time_zone: Annotated[str, Parameter(max_length=64, description="The client's IANA zone.")] = "",
         location: Annotated[str, Parameter(max_length=64, description="Only this location's slots.")] = "",
         page_size: PageSize = 0,

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook_gateway.api.deps import (
@@ -70,9 +71,9 @@ class ClientsController(Controller):
     )
     async def create_client(
         self,
-        data: ClientCreate,
-        partner: Partner,
-        upstreams: Upstreams,
+        data: JSONBody[ClientCreate],
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
         idempotency_key: IdempotencyKey = None,
     ) -> Client:
         request = clients_pb2.CreateClientRequest(

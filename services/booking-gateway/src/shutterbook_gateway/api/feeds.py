@@ -6,7 +6,8 @@ the secret in the URL is the credential, and an unknown, revoked or wrong one is
 from __future__ import annotations
 
 from litestar import Controller, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from shutterbook_gateway.api.deps import provide_db, provide_upstreams
 from shutterbook_gateway.application.calendar_feeds import feed_ics
@@ -24,7 +25,13 @@ class CalendarFeedController(Controller):
     }
 
     @get("/{feed_id:str}/{file_name:str}")
-    async def feed(self, feed_id: str, file_name: str, db: Database, upstreams: Upstreams) -> Response[bytes]:
+    async def feed(
+        self,
+        feed_id: FromPath[str],
+        file_name: FromPath[str],
+        db: NamedDependency[Database],
+        upstreams: NamedDependency[Upstreams],
+    ) -> Response[bytes]:
         if not file_name.endswith(".ics") or len(file_name) > 200:
             raise NotFound("no such calendar", reason="NOT_FOUND")
         data = await feed_ics(db, upstreams, feed_id, file_name.removesuffix(".ics"))

@@ -17,7 +17,8 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 
 from shutterbook_gateway.api.deps import provide_db
 from shutterbook_gateway.application.api_keys import booking_page_key, issue_key, list_keys, revoke_key
@@ -81,7 +82,9 @@ class KeyAdminController(Controller):
     dependencies = {"db": Provide(provide_db, sync_to_thread=False)}
 
     @get("/apiKeys")
-    async def list_api_keys(self, request: Request[Any, Any, State], db: Database) -> dict[str, list[KeyView]]:
+    async def list_api_keys(
+        self, request: Request[Any, Any, State], db: NamedDependency[Database]
+    ) -> dict[str, list[KeyView]]:
         caller = staff_caller(request, Permission.COMPANY_ADMIN)
         rows = await list_keys(db, caller.company_id)
         return {
@@ -101,7 +104,9 @@ class KeyAdminController(Controller):
         }
 
     @post("/apiKeys", status_code=201)
-    async def issue_api_key(self, request: Request[Any, Any, State], db: Database, data: NewKey) -> IssuedKey:
+    async def issue_api_key(
+        self, request: Request[Any, Any, State], db: NamedDependency[Database], data: JSONBody[NewKey]
+    ) -> IssuedKey:
         caller = staff_caller(request, Permission.COMPANY_ADMIN)
         v = Violations()
         label = data.label.strip()
@@ -115,7 +120,9 @@ class KeyAdminController(Controller):
         return IssuedKey(key=key, key_id=key.split("_", 2)[1], kind=data.kind)
 
     @post("/apiKeys/{key_id:str}/revoke", status_code=200)
-    async def revoke_api_key(self, request: Request[Any, Any, State], db: Database, key_id: str) -> dict[str, str]:
+    async def revoke_api_key(
+        self, request: Request[Any, Any, State], db: NamedDependency[Database], key_id: FromPath[str]
+    ) -> dict[str, str]:
         caller = staff_caller(request, Permission.COMPANY_ADMIN)
         if not KEY_ID.match(key_id):
             v = Violations()
@@ -126,6 +133,6 @@ class KeyAdminController(Controller):
         return {"keyId": key_id, "state": "revoked"}
 
     @post("/bookingPageKey", status_code=200)
-    async def booking_page(self, request: Request[Any, Any, State], db: Database) -> BookingPageKey:
+    async def booking_page(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> BookingPageKey:
         caller = staff_caller(request, Permission.SETUP_WRITE)
         return BookingPageKey(await booking_page_key(db, caller.company_id))

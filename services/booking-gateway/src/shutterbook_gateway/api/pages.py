@@ -34,7 +34,7 @@ from typing import Annotated, Any
 from litestar import MediaType, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
@@ -86,7 +86,7 @@ Please ask the studio for its booking page link.</p>
 (<code>keys issue --publishable --origin https://your-site.example</code>),
 use it in the link, and revoke the secret key that was shared.</p></main></body></html>
 """
-PageKey = Annotated[str, Parameter(query="key", max_length=300)]
+PageKey = Annotated[str, QueryParameter(name="key", max_length=300)]
 
 
 def _page(key: str) -> Response[bytes]:

@@ -26,8 +26,8 @@ import grpc
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import HeaderParameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from shutterbook.scheduling.v1 import picture_day_pb2 as pdpb
@@ -284,7 +284,11 @@ class PictureDayPortalController(Controller):
 
     @get("", operation_id="getPictureDayAccess", responses=READ_PROBLEMS, summary="What an access code opens")
     async def get_access(
-        self, request: AnyRequest, partner: Partner, upstreams: Upstreams, access_code: AccessCode
+        self,
+        request: AnyRequest,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        access_code: AccessCode,
     ) -> Access:
         return _access(await self._lookup(request, partner, upstreams, access_code))
 
@@ -296,7 +300,12 @@ class PictureDayPortalController(Controller):
         status_code=201,
     )
     async def book(
-        self, request: AnyRequest, partner: Partner, upstreams: Upstreams, access_code: AccessCode, data: NewBooking
+        self,
+        request: AnyRequest,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        access_code: AccessCode,
+        data: JSONBody[NewBooking],
     ) -> dict[str, Any]:
         found = await self._lookup(request, partner, upstreams, access_code)
         made = await _change(
@@ -324,10 +333,10 @@ class PictureDayPortalController(Controller):
         self,
         request: AnyRequest,
         booking_id: PathId,
-        partner: Partner,
-        upstreams: Upstreams,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
         access_code: AccessCode,
-        data: Move,
+        data: JSONBody[Move],
     ) -> dict[str, Any]:
         found = await self._lookup(request, partner, upstreams, access_code)
         _own(found, booking_id)
@@ -353,7 +362,12 @@ class PictureDayPortalController(Controller):
         status_code=HTTP_200_OK,
     )
     async def cancel(
-        self, request: AnyRequest, booking_id: PathId, partner: Partner, upstreams: Upstreams, access_code: AccessCode
+        self,
+        request: AnyRequest,
+        booking_id: PathId,
+        partner: NamedDependency[Partner],
+        upstreams: NamedDependency[Upstreams],
+        access_code: AccessCode,
     ) -> dict[str, Any]:
         found = await self._lookup(request, partner, upstreams, access_code)
         cancelled = await _change(

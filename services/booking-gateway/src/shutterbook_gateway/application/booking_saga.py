@@ -25,7 +25,6 @@ partner with the same Idempotency-Key) repeats it rather than doing it twice.
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -367,12 +366,13 @@ async def book(
     *,
     lease: timedelta,
     manage_link: ManageLink,
-    in_confirmed_commit: Callable[[Booked, UnitOfWork], Awaitable[None]] | None = None,
+    in_confirmed_commit: Callable[[Booked], Callable[[UnitOfWork], Awaitable[None]]] | None = None,
 ) -> Booked:
     """Run the saga; raises a kit DomainError (or the upstream's error) when nothing was booked.
     `lease`: how long this request owns the booking before recovery may take over (longer than
     every deadline of one run together); `manage_link`: the link the confirmation carries;
-    `in_confirmed_commit`: what the caller writes in the CONFIRMED commit (its answer, kept)."""
+    `in_confirmed_commit`: what the caller writes in the CONFIRMED commit (its answer, kept): called
+    with the booking before that commit opens, it returns the writer run inside it."""
     manage_token = secrets.token_urlsafe(32)
     earlier = await _existing(db, partner.company_id, request_id)
     if earlier is not None:  # a retry after a lost response or a crash: settle, then answer
@@ -434,7 +434,9 @@ async def book(
     # CONFIRMED, its event and the caller's answer in one commit (a confirmation settled in
     # `_step` writes it again: the same state, and the event it did not have)
     done = Booked(row=row, manage_token=manage_token, parts=parts)
-    keep = None if in_confirmed_commit is None else functools.partial(in_confirmed_commit, done)
+    # the caller renders its part (its answer) here, before the transaction opens, which then only
+    # writes it; the answer shows nothing save() changes (state, last_error, updated_at)
+    keep = None if in_confirmed_commit is None else in_confirmed_commit(done)
     await save(db, row, state=SagaState.CONFIRMED, last_error="", event=event, also=keep)
     failpoint("gateway.saga.after_confirmed")  # tests kill the gateway here: the event is kept
     return done

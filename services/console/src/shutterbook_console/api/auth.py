@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 
 from shutterbook_console.api.deps import (
     clear_session_cookie,
@@ -58,7 +59,11 @@ class SessionController(Controller):
         security=[{"CsrfToken": []}],
     )
     async def log_in(
-        self, request: Request[Any, Any, State], data: LoginBody, db: Database, settings: ConsoleSettings
+        self,
+        request: Request[Any, Any, State],
+        data: JSONBody[LoginBody],
+        db: NamedDependency[Database],
+        settings: NamedDependency[ConsoleSettings],
     ) -> Response[Me]:
         started = await login(
             db,
@@ -77,7 +82,9 @@ class SessionController(Controller):
         status_code=204,
         responses=problem_responses(403),
     )
-    async def log_out(self, request: Request[Any, Any, State], settings: ConsoleSettings) -> Response[None]:
+    async def log_out(
+        self, request: Request[Any, Any, State], settings: NamedDependency[ConsoleSettings]
+    ) -> Response[None]:
         session = await current_session(request)
         if session is not None:
             await end_session(request.app.state.db, session.id_sha256)
@@ -92,7 +99,7 @@ class SessionController(Controller):
         responses=problem_responses(401),
         dependencies={"session": Provide(provide_session)},
     )
-    async def me(self, session: CurrentSession) -> Me:
+    async def me(self, session: NamedDependency[CurrentSession]) -> Me:
         return Me(staff=Staff.of(session.staff), login_method=session.method)
 
     @post(
@@ -103,7 +110,12 @@ class SessionController(Controller):
         responses=problem_responses(400, 401, 403, 422),
         dependencies={"session": Provide(provide_session)},
     )
-    async def change_password(self, data: PasswordChangeBody, session: CurrentSession, db: Database) -> None:
+    async def change_password(
+        self,
+        data: JSONBody[PasswordChangeBody],
+        session: NamedDependency[CurrentSession],
+        db: NamedDependency[Database],
+    ) -> None:
         await change_password(
             db, session.staff.company_id, session.staff.id, data.current_password, data.new_password, session.id_sha256
         )
@@ -116,7 +128,11 @@ class SessionController(Controller):
         responses=problem_responses(400, 403),
     )
     async def request_reset(
-        self, request: Request[Any, Any, State], data: ResetRequestBody, db: Database, settings: ConsoleSettings
+        self,
+        request: Request[Any, Any, State],
+        data: JSONBody[ResetRequestBody],
+        db: NamedDependency[Database],
+        settings: NamedDependency[ConsoleSettings],
     ) -> Accepted:
         await request_reset(
             db, request.app.state.mailer, data.email, public_url=settings.public_url, minutes=settings.reset_minutes
@@ -130,5 +146,5 @@ class SessionController(Controller):
         status_code=204,
         responses=problem_responses(400, 403, 409, 422),
     )
-    async def confirm_reset(self, data: ResetConfirmBody, db: Database) -> None:
+    async def confirm_reset(self, data: JSONBody[ResetConfirmBody], db: NamedDependency[Database]) -> None:
         await reset_password(db, data.token, data.new_password)

@@ -11,8 +11,8 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import FromPath
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -120,7 +120,9 @@ class BulkController(Controller):
         status_code=200,
         responses=problem_responses(400, 401, 403, 404, 422),
     )
-    async def select(self, session: CurrentSession, up: Upstreams, data: Selector) -> SelectionBody:
+    async def select(
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[Selector]
+    ) -> SelectionBody:
         reply = await select_clients(up, session.staff.caller(), data)
         return SelectionBody(
             [ClientBody(c.client, c.display_name) for c in reply.clients],
@@ -136,7 +138,9 @@ class BulkController(Controller):
         status_code=200,
         responses=problem_responses(400, 401, 403, 404, 422),
     )
-    async def verify(self, session: CurrentSession, up: Upstreams, data: Plan) -> VerifyResultBody:
+    async def verify(
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[Plan]
+    ) -> VerifyResultBody:
         reply = await verify(up, session.staff.caller(), data)
         return VerifyResultBody(
             reply.slot_count,
@@ -159,7 +163,9 @@ class BulkController(Controller):
         status_code=201,
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
-    async def create(self, session: CurrentSession, up: Upstreams, data: Plan) -> JobBody:
+    async def create(
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[Plan]
+    ) -> JobBody:
         return _job_body(await start_job(up, session.staff.caller(), data))
 
     @get(
@@ -168,7 +174,9 @@ class BulkController(Controller):
         summary="A job's progress: done, failed and total",
         responses=problem_responses(401, 403, 404),
     )
-    async def progress(self, session: CurrentSession, up: Upstreams, job_id: FromPath[uuid.UUID]) -> JobBody:
+    async def progress(
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], job_id: FromPath[uuid.UUID]
+    ) -> JobBody:
         return _job_body(await get_job(up, session.staff.caller(), str(job_id)))
 
     @get(
@@ -177,7 +185,9 @@ class BulkController(Controller):
         summary="Every client of a job with its slot, its session or why it failed",
         responses=problem_responses(401, 403, 404),
     )
-    async def items(self, session: CurrentSession, up: Upstreams, job_id: FromPath[uuid.UUID]) -> ItemsBody:
+    async def items(
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], job_id: FromPath[uuid.UUID]
+    ) -> ItemsBody:
         caller = session.staff.caller()
         job = await get_job(up, caller, str(job_id))
         views = await job_items(up, caller, job)

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, Parameter
 from litestar.response import Redirect, Template
 
 from shutterbook_console.api.deps import current_session, provide_session
@@ -125,8 +125,8 @@ class CalendarController(Controller):
     )
     async def get_calendar(
         self,
-        current: CurrentSession,
-        up: Upstreams,
+        current: NamedDependency[CurrentSession],
+        up: NamedDependency[Upstreams],
         location: Annotated[str, Parameter(max_length=36, description="the location id")],
         start: Annotated[str, Parameter(max_length=25, description="first local day, YYYY-MM-DD")],
         end: Annotated[str, Parameter(max_length=25, description="the day after the last, YYYY-MM-DD")],
@@ -170,7 +170,9 @@ class CalendarController(Controller):
         status_code=200,
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
-    async def move(self, current: CurrentSession, up: Upstreams, data: MoveBody) -> MovedBody:
+    async def move(
+        self, current: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[MoveBody]
+    ) -> MovedBody:
         move = Move(
             data.session,
             data.from_schedule,

@@ -210,7 +210,10 @@ async def _deposit_of(up: Upstreams, caller: Any, client: str, deposit_id: uuid.
 
 @post("/clients/{client_id:uuid}/deposits/{deposit_id:uuid}/{action:str}", include_in_schema=False)
 async def deposit_action_submit(
-    request: Request[Any, Any, State], client_id: FromPath[uuid.UUID], deposit_id: FromPath[uuid.UUID], action: str
+    request: Request[Any, Any, State],
+    client_id: FromPath[uuid.UUID],
+    deposit_id: FromPath[uuid.UUID],
+    action: FromPath[str],
 ) -> Template | Redirect:
     """What a deposit still holds refunded (`refund`: within the front desk's refund limit,
     billing's to enforce) or applied to one of the client's open invoices (`apply`), each with

@@ -10,8 +10,8 @@ from typing import Annotated
 import grpc
 import msgspec
 from litestar import Controller, Request, get
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, Parameter
 
 from shutterbook_console.api.deps import provide_session
 from shutterbook_console.api.problems import problem, problem_responses
@@ -59,8 +59,8 @@ class CommunicationController(Controller):
     async def messages(
         self,
         request: Request,  # type: ignore[type-arg]
-        session: CurrentSession,
-        client_id: uuid.UUID,
+        session: NamedDependency[CurrentSession],
+        client_id: FromPath[uuid.UUID],
         page_size: Annotated[int, Parameter(ge=0, le=1000, required=False)] = 0,
         page_token: Annotated[str, Parameter(max_length=2000, required=False)] = "",
     ) -> ClientMessages:

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import FromPath
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -126,7 +126,12 @@ class PictureDayController(Controller):
         dependencies={"session": Provide(provide_manager)},
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
-    async def create(self, session: CurrentSession, up: Upstreams, data: days.PictureDayInput) -> CreatedBody:
+    async def create(
+        self,
+        session: NamedDependency[CurrentSession],
+        up: NamedDependency[Upstreams],
+        data: JSONBody[days.PictureDayInput],
+    ) -> CreatedBody:
         day = await days.create_picture_day(up, session.staff.caller(), data)
         return CreatedBody(
             day.name.removeprefix(days.PREFIX),
@@ -143,7 +148,9 @@ class PictureDayController(Controller):
         dependencies={"session": Provide(provide_session)},
         responses=problem_responses(400, 401, 403),
     )
-    async def index(self, session: CurrentSession, up: Upstreams, page_token: str = "") -> DaysBody:
+    async def index(
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], page_token: FromQuery[str] = ""
+    ) -> DaysBody:
         if not TOKEN.match(page_token):
             raise problem(400, "the page token is not valid", code="INVALID_REQUEST")
         found, token = await days.list_days(up, session.staff.caller(), page_token)
@@ -156,7 +163,9 @@ class PictureDayController(Controller):
         dependencies={"session": Provide(provide_session)},
         responses=problem_responses(401, 403, 404),
     )
-    async def progress(self, session: CurrentSession, up: Upstreams, day_id: FromPath[uuid.UUID]) -> days.ProgressBody:
+    async def progress(
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], day_id: FromPath[uuid.UUID]
+    ) -> days.ProgressBody:
         day = await days.get_day(up, session.staff.caller(), str(day_id))
         return days.progress_of(day)
 

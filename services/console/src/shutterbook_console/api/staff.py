@@ -6,8 +6,8 @@ from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Controller, get, patch, post, put
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, Parameter
 
 from shutterbook_console.api.deps import provide_db, provide_owner
 from shutterbook_console.api.problems import problem_responses
@@ -48,8 +48,8 @@ class StaffController(Controller):
     )
     async def list(
         self,
-        owner: CurrentSession,
-        db: Database,
+        owner: NamedDependency[CurrentSession],
+        db: NamedDependency[Database],
         page_size: Annotated[int, Parameter(ge=0, le=1000, required=False)] = 0,
         page_token: Annotated[str, Parameter(max_length=2000, required=False)] = "",
     ) -> StaffList:
@@ -62,7 +62,9 @@ class StaffController(Controller):
         summary="Create a staff account",
         responses=problem_responses(400, 401, 403, 409, 422),
     )
-    async def create(self, data: StaffCreate, owner: CurrentSession, db: Database) -> Staff:
+    async def create(
+        self, data: JSONBody[StaffCreate], owner: NamedDependency[CurrentSession], db: NamedDependency[Database]
+    ) -> Staff:
         new = NewStaff(data.name, data.email, data.password, data.roles, data.location_ids, data.staff_schedule_id)
         return Staff.of(await create_staff(db, owner.staff.company_id, new))
 
@@ -72,7 +74,9 @@ class StaffController(Controller):
         summary="A staff account",
         responses=problem_responses(401, 403, 404),
     )
-    async def get(self, staff_id: StaffId, owner: CurrentSession, db: Database) -> Staff:
+    async def get(
+        self, staff_id: StaffId, owner: NamedDependency[CurrentSession], db: NamedDependency[Database]
+    ) -> Staff:
         return Staff.of(await get_staff(db, owner.staff.company_id, staff_id))
 
     @patch(
@@ -81,7 +85,13 @@ class StaffController(Controller):
         summary="Change a staff account (absent fields stay); inactive ends its sessions",
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
-    async def update(self, staff_id: StaffId, data: StaffUpdate, owner: CurrentSession, db: Database) -> Staff:
+    async def update(
+        self,
+        staff_id: StaffId,
+        data: JSONBody[StaffUpdate],
+        owner: NamedDependency[CurrentSession],
+        db: NamedDependency[Database],
+    ) -> Staff:
         changes = StaffChanges(
             name=_given(data.name),
             email=_given(data.email),
@@ -99,7 +109,9 @@ class StaffController(Controller):
         status_code=200,
         responses=problem_responses(401, 403, 404, 409),
     )
-    async def disable(self, staff_id: StaffId, owner: CurrentSession, db: Database) -> Staff:
+    async def disable(
+        self, staff_id: StaffId, owner: NamedDependency[CurrentSession], db: NamedDependency[Database]
+    ) -> Staff:
         return Staff.of(await disable_staff(db, owner.staff.company_id, staff_id))
 
 
@@ -115,6 +127,11 @@ class IdentityProviderController(Controller):
         status_code=204,
         responses=problem_responses(400, 401, 403, 422),
     )
-    async def put_identity_provider(self, data: IdentityProviderBody, owner: CurrentSession, db: Database) -> None:
+    async def put_identity_provider(
+        self,
+        data: JSONBody[IdentityProviderBody],
+        owner: NamedDependency[CurrentSession],
+        db: NamedDependency[Database],
+    ) -> None:
         settings = ProviderSettings(data.label, data.issuer, data.client_id, data.client_secret)
         await set_provider(db, owner.staff.company_id, settings)

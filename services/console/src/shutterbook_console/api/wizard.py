@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import FromPath, Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -241,7 +241,10 @@ class WizardController(Controller):
         responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def get_offer(
-        self, session: CurrentSession, up: Upstreams, location: Annotated[str, Parameter(pattern=ID)]
+        self,
+        session: NamedDependency[CurrentSession],
+        up: NamedDependency[Upstreams],
+        location: Annotated[str, Parameter(pattern=ID)],
     ) -> dict[str, Any]:
         o = await offer(up, session.staff.caller(), f"locations/{location}")
         return {
@@ -291,7 +294,10 @@ class WizardController(Controller):
         responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def get_clients(
-        self, session: CurrentSession, up: Upstreams, q: Annotated[str, Parameter(max_length=100)] = ""
+        self,
+        session: NamedDependency[CurrentSession],
+        up: NamedDependency[Upstreams],
+        q: Annotated[str, Parameter(max_length=100)] = "",
     ) -> list[dict[str, Any]]:
         found = await search_clients(up, session.staff.caller(), q)
         return [
@@ -334,7 +340,7 @@ class WizardController(Controller):
         responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def get_deposits(
-        self, session: CurrentSession, up: Upstreams, client_id: FromPath[uuid.UUID]
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], client_id: FromPath[uuid.UUID]
     ) -> list[dict[str, Any]]:
         found = await open_deposits(up, session.staff.caller(), f"clients/{client_id}")
         return [
@@ -355,13 +361,13 @@ class WizardController(Controller):
     )
     async def get_free_times(
         self,
-        session: CurrentSession,
-        up: Upstreams,
+        session: NamedDependency[CurrentSession],
+        up: NamedDependency[Upstreams],
         location: Annotated[str, Parameter(pattern=ID)],
         type: Annotated[str, Parameter(max_length=120)],
         staff: Annotated[str, Parameter(max_length=120)] = "",
         room: Annotated[str, Parameter(max_length=120)] = "",
-        from_day: Annotated[str, Parameter(query="from", max_length=10)] = "",
+        from_day: Annotated[str, QueryParameter(name="from", max_length=10)] = "",
     ) -> dict[str, Any]:
         try:
             first = date.fromisoformat(from_day) if from_day else None
@@ -396,7 +402,9 @@ class WizardController(Controller):
         status_code=201,
         responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     )
-    async def book(self, session: CurrentSession, up: Upstreams, data: BookingBody) -> BookedBody:
+    async def book(
+        self, session: NamedDependency[CurrentSession], up: NamedDependency[Upstreams], data: JSONBody[BookingBody]
+    ) -> BookedBody:
         try:
             done = await commit(up, session.staff.caller(), _order(data))
         except UpstreamError as exc:

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import FromPath
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 
 from shutterbook_console.api.client_pages import upstreams
 from shutterbook_console.api.deps import provide_session
@@ -53,7 +53,9 @@ class WizardLetterController(Controller):
         summary="Form letters a session's client may be emailed, the confirmation first",
         responses=problem_responses(401, 403, 503),
     )
-    async def get_letters(self, session: CurrentSession, notifications: NotificationsClient) -> list[dict[str, Any]]:
+    async def get_letters(
+        self, session: NamedDependency[CurrentSession], notifications: NamedDependency[NotificationsClient]
+    ) -> list[dict[str, Any]]:
         found = await session_letters(notifications, session.staff.caller())
         return [{"id": x.id, "display_name": x.display_name, "purpose": x.purpose} for x in found]
 
@@ -66,11 +68,11 @@ class WizardLetterController(Controller):
     )
     async def send_letter(
         self,
-        session: CurrentSession,
-        up: Upstreams,
-        notifications: NotificationsClient,
+        session: NamedDependency[CurrentSession],
+        up: NamedDependency[Upstreams],
+        notifications: NamedDependency[NotificationsClient],
         session_id: FromPath[uuid.UUID],
-        data: LetterBody,
+        data: JSONBody[LetterBody],
     ) -> SentBody:
         sent = await email_session_letter(
             up, notifications, session.staff.caller(), f"sessions/{session_id}", data.form_letter, data.request_id
