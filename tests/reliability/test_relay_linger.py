@@ -35,7 +35,14 @@ async def _published(db: Database, nats_url: str, linger: float, gap: float) -> 
     relay = OutboxRelay(db, nats, STREAM, idle_poll_seconds=30.0, linger_seconds=linger)
     relay.start()
     try:
-        await asyncio.sleep(0.2)  # its first (empty) round done: it waits for a commit
+        # a first event published: the relay is connected, past its first round, and waits
+        # for the next commit (no fixed sleep to guess how long that takes)
+        warm = await _emit(db, 0)
+
+        async def warmed() -> bool:
+            return warm in relay.stats.by_event
+
+        await eventually(warmed, timeout=20, what="the first event published")
         first = await _emit(db, 1)
         await asyncio.sleep(gap)
         second = await _emit(db, 2)
@@ -55,7 +62,7 @@ async def test_commits_in_the_linger_leave_in_one_batch(databases: DatabaseFacto
     try:
         # without the linger the first event would leave alone, before the second's commit
         lingering = await _published(db, nats_server.url, linger=1.0, gap=0.05)
-        assert lingering.stats.batches == 1, lingering.stats
-        assert lingering.stats.published == 2
+        assert lingering.stats.batches == 2, lingering.stats  # the first event's, then one for both
+        assert lingering.stats.published == 3
     finally:
         await db.dispose()

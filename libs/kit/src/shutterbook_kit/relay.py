@@ -172,8 +172,8 @@ class OutboxRelay:
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.db.outbox_written.wait(), timeout=self.idle_poll)
-            if self.linger > 0 and not self._stopping.is_set():
-                await asyncio.sleep(self.linger)
+            if self.linger > 0:  # cut short by stop()
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.linger)
 
     async def _anything_to_claim(self, now: datetime) -> bool:
         """A read-only look first, so an idle relay never takes SQLite's write lock."""

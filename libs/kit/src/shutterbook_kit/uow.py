@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from sqlalchemy import ClauseElement, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import class_mapper
 
 from shutterbook.common.v1 import events_pb2
 from shutterbook_kit import audit as audit_trail
@@ -215,9 +216,13 @@ class UnitOfWork:
             statement = _INSERTS_MISSING.get(key)
             if statement is None:
                 # on the table (a Core INSERT: the ORM would take a statement with parameters
-                # for a bulk one); parameters not named as columns (SQLAlchemy reserves those)
-                statement = insert(model.__table__).values({name: bindparam(f"v_{name}") for name in key[2]})
+                # for a bulk one), attributes as their columns; parameters not named as columns
+                # (SQLAlchemy reserves those)
+                mapper = class_mapper(model)
+                columns: dict[str, Any] = {mapper.attrs[name].columns[0].key: bindparam(f"v_{name}") for name in key[2]}
+                statement = insert(model.__table__).values(columns)
                 _INSERTS_MISSING[key] = statement
+            await self.session.flush()  # as the ORM statement's autoflush did: pending rows first
             result = await self.session.execute(statement, {f"v_{name}": value for name, value in values.items()})
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 

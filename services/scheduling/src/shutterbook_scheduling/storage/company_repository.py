@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import undefer
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -38,6 +40,7 @@ _ADVANCE_NUMBER = (
     .where(CompanyPreferencesRow.company_id == bindparam("company"))  # not a column's name: an UPDATE's
     .values(next_session_number=CompanyPreferencesRow.next_session_number + 1)
     .returning(CompanyPreferencesRow.next_session_number, CompanyPreferencesRow.session_number_prefix)
+    .execution_options(synchronize_session=False)
 )
 _TEXT_COLUMNS = (
     "display_name",
@@ -223,6 +226,11 @@ class CompanyRepository:
         if taken is None:
             await self._insert_default_preferences(company_id)
             taken = (await self.uow.session.execute(_ADVANCE_NUMBER, {"company": company_id})).one()
+        # a copy of the row this unit of work loaded before takes the advanced number (the
+        # statement's parameters cannot be evaluated in Python: it does not synchronize itself)
+        loaded = self.uow.session.identity_map.get(identity_key(CompanyPreferencesRow, (company_id,)))
+        if loaded is not None:
+            set_committed_value(loaded, "next_session_number", taken.next_session_number)
         return SchedulingPreferences(taken.next_session_number - 1, taken.session_number_prefix)
 
     async def continue_session_numbers(self, company_id: str, next_number: int) -> None:
