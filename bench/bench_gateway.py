@@ -197,12 +197,7 @@ async def http_process(
                 await asyncio.sleep(0.1)
         yield process
     finally:
-        process.terminate()
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait, 5)
+        await _stop(process)
 
 
 @asynccontextmanager
@@ -228,12 +223,17 @@ async def grpc_process(
                 await asyncio.sleep(0.1)
         yield process
     finally:
-        process.terminate()
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait, 5)
+        await _stop(process)
+
+
+async def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 15 s."""
+    process.terminate()
+    try:
+        await asyncio.to_thread(process.wait, 15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        await asyncio.to_thread(process.wait, 5)
 
 
 def _tail(log: Path, lines: int = 30) -> str:

@@ -28,8 +28,12 @@ def _id(name: str, collection: str) -> str:
     return name.removeprefix(f"{collection}/")
 
 
-def _latest(company_id: str, client_id: str) -> sa.ScalarSelect[datetime]:
-    """The latest start of the client's sessions not cancelled (NULL when none)."""
+Id = str | sa.BindParameter[str]
+
+
+def _latest(company_id: Id, client_id: Id) -> sa.ScalarSelect[datetime]:
+    """The latest start of the client's sessions not cancelled (NULL when none); the ids given,
+    or parameters of a statement built once."""
     return (
         sa.select(sa.func.max(ClientSessionRow.start_at))
         .where(
@@ -77,15 +81,7 @@ def _later_statement() -> sa.Update:
     client: sa.BindParameter[str] = sa.bindparam("b_client")
     start = sa.bindparam("b_start", type_=UtcDateTime)
     none = sa.literal(NO_SESSION, type_=UtcDateTime)
-    latest = (
-        sa.select(sa.func.max(ClientSessionRow.start_at))
-        .where(
-            ClientSessionRow.company_id == company,
-            ClientSessionRow.client_id == client,
-            ClientSessionRow.cancelled.is_(False),
-        )
-        .scalar_subquery()
-    )
+    latest = _latest(company, client)
     return (
         sa.update(ClientRow)
         .where(ClientRow.company_id == company, ClientRow.id == client)
