@@ -184,17 +184,14 @@ async def http_process(
     it with SIGTERM (then SIGKILL) afterwards."""
     process = await asyncio.to_thread(_spawn, command, env, log)
     try:
-        deadline = time.perf_counter() + START_SECONDS
         async with httpx.AsyncClient(timeout=2.0) as probe:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited early ({process.returncode}); log:\n{_tail(log)}")
+
+            async def ready() -> bool:
                 with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get(ready_url)).status_code == 200:
-                        break
-                if time.perf_counter() > deadline:
-                    raise RuntimeError(f"{name} not ready after {START_SECONDS}s; log:\n{_tail(log)}")
-                await asyncio.sleep(0.1)
+                    return (await probe.get(ready_url)).status_code == 200
+                return False
+
+            await _until_ready(name, process, log, ready)
         yield process
     finally:
         await _stop(process)
@@ -208,22 +205,34 @@ async def grpc_process(
     until its grpc.health.v1 check answers SERVING, and stops it with SIGTERM (then SIGKILL)."""
     process = await asyncio.to_thread(_spawn, command, env, log)
     try:
-        deadline = time.perf_counter() + START_SECONDS
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited early ({process.returncode}); log:\n{_tail(log)}")
+
+            async def ready() -> bool:
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
-                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                        break
-                if time.perf_counter() > deadline:
-                    raise RuntimeError(f"{name} not ready after {START_SECONDS}s; log:\n{_tail(log)}")
-                await asyncio.sleep(0.1)
+                    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+                return False
+
+            await _until_ready(name, process, log, ready)
         yield process
     finally:
         await _stop(process)
+
+
+async def _until_ready(
+    name: str, process: subprocess.Popen[bytes], log: Path, ready: Callable[[], Awaitable[bool]]
+) -> None:
+    """Poll `ready` until it says so, failing when the process exits or START_SECONDS pass."""
+    deadline = time.perf_counter() + START_SECONDS
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early ({process.returncode}); log:\n{_tail(log)}")
+        if await ready():
+            return
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"{name} not ready after {START_SECONDS}s; log:\n{_tail(log)}")
+        await asyncio.sleep(0.1)
 
 
 async def _stop(process: subprocess.Popen[bytes]) -> None:

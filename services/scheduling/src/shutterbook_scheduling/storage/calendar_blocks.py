@@ -84,7 +84,9 @@ async def replace_blocks(
         )
 
 
-_OVERLAPPING = select(CalendarBlockRow).where(  # built once: `overlapping`'s, parameters by name
+# The occupying blocks on schedules `schedule_ids` of `company_id` overlapping [`start`, `end`),
+# other than `own_entry`'s: the conditions of statements built once, parameters by name
+OCCUPYING_OVERLAP = (
     CalendarBlockRow.company_id == bindparam("company_id"),
     CalendarBlockRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
     CalendarBlockRow.occupies,
@@ -92,6 +94,7 @@ _OVERLAPPING = select(CalendarBlockRow).where(  # built once: `overlapping`'s, p
     CalendarBlockRow.occupied_end > bindparam("start"),
     CalendarBlockRow.entry_id != bindparam("own_entry"),
 )
+_OVERLAPPING = select(CalendarBlockRow).where(*OCCUPYING_OVERLAP)
 
 
 async def overlapping(

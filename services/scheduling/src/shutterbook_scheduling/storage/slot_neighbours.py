@@ -13,6 +13,7 @@ from sqlalchemy import BindParameter, bindparam, literal, select, union_all
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.holds import HoldState
 from shutterbook_scheduling.domain.rules import Interval
+from shutterbook_scheduling.storage.calendar_blocks import OCCUPYING_OVERLAP
 from shutterbook_scheduling.storage.models import AppointmentRow, CalendarBlockRow, SessionRow
 from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow, SlotRemovalRow, TimeSlotScheduleRow
 
@@ -98,20 +99,13 @@ _BUSY_AND_HELD = union_all(
         CalendarBlockRow.schedule_id,
         CalendarBlockRow.occupied_start,
         CalendarBlockRow.occupied_end,
-    ).where(
-        CalendarBlockRow.company_id == bindparam("company_id"),
-        CalendarBlockRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
-        CalendarBlockRow.occupies,
-        CalendarBlockRow.occupied_start < bindparam("reach_end"),
-        CalendarBlockRow.occupied_end > bindparam("reach_start"),
-        CalendarBlockRow.entry_id != bindparam("own_entry"),
-    ),
+    ).where(*OCCUPYING_OVERLAP),
     select(literal(1), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end).where(
         HoldBlockRow.company_id == bindparam("company_id"),
         HoldBlockRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
         HoldBlockRow.expires_at > bindparam("now"),  # an expired hold frees its slot by itself
-        HoldBlockRow.occupied_start < bindparam("reach_end"),
-        HoldBlockRow.occupied_end > bindparam("reach_start"),
+        HoldBlockRow.occupied_start < bindparam("end"),
+        HoldBlockRow.occupied_end > bindparam("start"),
         HoldBlockRow.hold_id != bindparam("own_hold"),
     ),
 )
@@ -133,8 +127,8 @@ async def busy_and_held_blocks(
     params = {
         "company_id": company_id,
         "schedule_ids": schedule_ids,
-        "reach_start": reach.start,
-        "reach_end": reach.end,
+        "start": reach.start,
+        "end": reach.end,
         "own_entry": own_entry,
         "own_hold": own_hold,
         "now": now,
