@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from shutterbook_kit.event_loop import event_loop_factory
 from shutterbook_kit.logs import configure_logging
 from shutterbook_kit.migrations import upgrade
 from shutterbook_kit.settings import ServiceSettings
@@ -51,7 +52,8 @@ def service_cli(
                 asyncio.run(seed(settings))
             configure_telemetry(service)
             try:
-                asyncio.run(serve(settings))
+                with asyncio.Runner(loop_factory=event_loop_factory(settings.event_loop)) as runner:
+                    runner.run(serve(settings))
             finally:
                 shutdown_telemetry()
 

@@ -86,6 +86,7 @@ class ServiceSettings:
     consumer_max_deliver: int = 8
     outbox_lease_seconds: float = 30.0
     outbox_linger_seconds: float = 0.02
+    event_loop: str = "uvloop"
     upstreams: dict[str, str] = field(default_factory=dict)
     caller_token_signing_key_file: str = ""
     caller_token_verify_keys_dir: str = ""
@@ -118,6 +119,7 @@ class ServiceSettings:
             consumer_max_deliver=env_int("CONSUMER_MAX_DELIVER", 8),
             outbox_lease_seconds=env_float("OUTBOX_LEASE_SECONDS", 30.0),
             outbox_linger_seconds=env_float("OUTBOX_LINGER_SECONDS", 0.02),
+            event_loop=env("EVENT_LOOP", "uvloop"),
             caller_token_signing_key_file=env(
                 "CALLER_TOKEN_SIGNING_KEY_FILE", str(default_caller_keys_dir() / SIGNING_KEY_NAME)
             ),
