@@ -146,7 +146,7 @@ async def counting(services: dict[str, str] | None = None) -> AsyncIterator[Coun
         call = serving.get()
         counts.by_call[call] += 1
         if call == TRACE_CALL:
-            counts.traced.append(statement_text(statement))
+            counts.traced.append(f"{service:<10} {statement_text(statement)}")
 
     original = KitServerInterceptor.intercept_service
 
