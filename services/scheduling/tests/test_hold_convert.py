@@ -80,7 +80,7 @@ def test_a_malformed_hold_request_names_its_fields() -> None:
 def test_details_of_another_client_are_refused_on_their_name() -> None:
     other = f"clients/{uuid.uuid4()}"
     assert _violations(_request(client_details=_details(other))) == [
-        ("client_details.name", f"must be the client held for, clients/{CLIENT}")
+        ("client_details.name", f"must be the request's client, clients/{CLIENT}")
     ]
 
 

@@ -9,7 +9,6 @@ too, built here and passed down to the use cases (`holding`, with the slot event
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import TypeVar
 
 from google.protobuf.message import Message
@@ -21,7 +20,7 @@ from shutterbook_kit.idempotency import run_idempotent
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.api.known_client_convert import check_client, client_version
+from shutterbook_scheduling.api.known_client_convert import carried_version
 from shutterbook_scheduling.api.proto_values import run_once, ts
 from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.application.common import SOURCE
@@ -47,14 +46,8 @@ def hold_request(request: opb.HoldSlotRequest) -> HoldRequest:
     parse_reference(request.time_slot, "timeSlots", field="time_slot", violations=v)
     parse_reference(request.client, "clients", field="client", violations=v)
     details = request.client_details if request.HasField("client_details") else None
-    if details is not None:
-        check_client(details, "client_details", v)
-        if details.name and request.client and details.name != request.client:
-            v.add("client_details.name", f"must be the client held for, {request.client}")
+    version = carried_version(request.client, details, v)
     v.raise_if_any()
-    version = None
-    if details is not None:
-        version = replace(client_version(details), client_id=request.client.removeprefix("clients/"))
     return HoldRequest(request.time_slot, request.client, request.request_id, version)
 
 

@@ -6,6 +6,7 @@ hold's client details), known clients (domain/known_clients.py) to KnownClient m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 
 from shutterbook.clients.v1 import clients_pb2
@@ -66,6 +67,18 @@ def check_client(client: clients_pb2.Client, field: str, violations: Violations)
         elif len(member_display_name(member.given_name, member.family_name, client.family_name)) > MAX_NAME:
             v.add(f"{field}.family_members[{i}].given_name", f"the member's name must be at most {MAX_NAME} characters")
     return client_id
+
+
+def carried_version(client: str, details: clients_pb2.Client | None, violations: Violations) -> ClientVersion | None:
+    """The version of the client `client` (`clients/{id}`) a request carries in its
+    `client_details` (HoldSlot, BookOnline, BookAppointmentOnline), checked into `violations`
+    (its name must be `client`); None when it carries none."""
+    if details is None:
+        return None
+    check_client(details, "client_details", violations)
+    if details.name and client and details.name != client:
+        violations.add("client_details.name", f"must be the request's client, {client}")
+    return replace(client_version(details), client_id=client.removeprefix("clients/"))
 
 
 def ensure_request_version(request: pb.EnsureKnownClientRequest) -> ClientVersion:

@@ -15,15 +15,19 @@ from google.protobuf.message import Message
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.db import Database
+from shutterbook_kit.errors import Violations
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.api.entry_convert import announce_entry, appointment_message, session_message
 from shutterbook_scheduling.api.hold_convert import run_online
+from shutterbook_scheduling.api.known_client_convert import carried_version
 from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.application import online_appointments, online_bookings, slot_booking
 from shutterbook_scheduling.application.holds import Holding
 from shutterbook_scheduling.application.slot_booking import OnlineBooking, OnlineOnce, OnlineWork
+from shutterbook_scheduling.domain.known_clients import ClientVersion
 
 R = TypeVar("R", bound=Message)
+M = TypeVar("M", opb.BookOnlineRequest, opb.BookAppointmentOnlineRequest)
 E = TypeVar("E")
 
 
@@ -43,6 +47,25 @@ def online_once(
     return run
 
 
+def _carried(request: opb.BookOnlineRequest | opb.BookAppointmentOnlineRequest) -> ClientVersion | None:
+    """The client's version the request carries, checked (INVALID_ARGUMENT naming
+    `client_details.*`)."""
+    v = Violations()
+    details = request.client_details if request.HasField("client_details") else None
+    version = carried_version(request.client, details, v)
+    v.raise_if_any()
+    return version
+
+
+def _fingerprinted(request: M) -> M:
+    """The request as its idempotency fingerprint sees it: a retry is the same booking whatever
+    version of the client it carries (the client may have changed between the attempts)."""
+    same = type(request)()
+    same.CopyFrom(request)
+    same.ClearField("client_details")
+    return same
+
+
 async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest, holds: Holding) -> pb.Session:
     booking = OnlineBooking(
         request.hold,
@@ -53,8 +76,9 @@ async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequ
         "session_id",
         request.description,
         tuple(request.participants),
+        _carried(request),
     )
-    once = online_once(db, company_id, request, pb.Session, session_message)
+    once = online_once(db, company_id, _fingerprinted(request), pb.Session, session_message)
     return await slot_booking.book_online(company_id, online_bookings.SESSIONS, booking, holds, announce_entry, once)
 
 
@@ -92,8 +116,9 @@ async def book_appointment_online(
         request.appointment_id,
         "appointment_id",
         request.description,
+        details=_carried(request),
     )
-    once = online_once(db, company_id, request, pb.Appointment, appointment_message)
+    once = online_once(db, company_id, _fingerprinted(request), pb.Appointment, appointment_message)
     return await slot_booking.book_online(
         company_id, online_appointments.APPOINTMENTS, booking, holds, announce_entry, once
     )

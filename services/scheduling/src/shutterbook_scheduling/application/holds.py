@@ -77,7 +77,7 @@ from shutterbook_scheduling.application.slot_state import (
     why_not_open,
 )
 from shutterbook_scheduling.domain.holds import HoldRequest, HoldState, SlotHold
-from shutterbook_scheduling.domain.known_clients import KnownClient
+from shutterbook_scheduling.domain.known_clients import ClientVersion, KnownClient
 from shutterbook_scheduling.domain.online_slots import hold_is_live, too_many_holds
 from shutterbook_scheduling.domain.rules import Interval
 from shutterbook_scheduling.domain.setup import AppointmentType, BookingType, SessionType
@@ -228,6 +228,16 @@ def require_request_id(request_id: str, v: Violations) -> None:
     if not request_id:
         v.add("request_id", "is required")
     validate_request_id(request_id, v)
+
+
+async def booking_client(uow: UnitOfWork, company_id: str, name: str, details: ClientVersion | None, path: str) -> str:
+    """The id of the client a booking is for: its version (`details`, when the request carries
+    the client's details) applied first as EnsureKnownClient does, in this unit of work; else a
+    client already known here (INVALID_ARGUMENT on `path` otherwise)."""
+    if details is None:
+        return await require_known_client(uow, company_id, name, path)
+    known, _new = await ensure_version_new_in(uow, company_id, details)
+    return _usable(known, name, path)
 
 
 async def _locked_known_client(uow: UnitOfWork, company_id: str, name: str, path: str) -> str:

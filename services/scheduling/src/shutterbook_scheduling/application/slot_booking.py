@@ -18,7 +18,7 @@ from shutterbook_kit.errors import (
     InvalidArgument,
     Violations,
 )
-from shutterbook_kit.resource_names import is_canonical_uuid, parse_reference
+from shutterbook_kit.resource_names import is_canonical_uuid, parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
@@ -26,8 +26,8 @@ from shutterbook_scheduling.application.entries import A, Announce
 from shutterbook_scheduling.application.holds import (
     Holding,
     auto_remove,
+    booking_client,
     load_hold,
-    require_known_client,
     require_request_id,
     take_hold,
     take_slot,
@@ -38,6 +38,7 @@ from shutterbook_scheduling.application.slot_state import (
     SlotEvents,
     is_appointment_slot,
     load_slot,
+    lock_schedules_of,
     not_open_error,
     release_booking,
     schedules_of,
@@ -46,6 +47,7 @@ from shutterbook_scheduling.application.slot_state import (
 from shutterbook_scheduling.domain import times
 from shutterbook_scheduling.domain.entries import Appointment, Clock, Day, EntryEvent, Session
 from shutterbook_scheduling.domain.holds import HoldState, shown_state
+from shutterbook_scheduling.domain.known_clients import ClientVersion
 from shutterbook_scheduling.domain.online_slots import hold_is_live
 from shutterbook_scheduling.domain.setup import BookingType, Location
 from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
@@ -123,9 +125,12 @@ async def slot_to_book(
         if reason:
             raise not_open_error(names["slot"], reason)
         return slot, hold
+    # as HoldSlot does: the slot's schedules locked first, then its row read once, as a writer
+    # before us left it
+    locked = await lock_schedules_of(uow, company_id, parse_name(slot_name, "timeSlots", field="time_slot"))
     slot = await load_slot(uow, company_id, slot_name, field="time_slot")
     _check_kind(slot, appointment=appointment, field="time_slot", name=slot_name)
-    hold = await take_hold(uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED))
+    hold = await take_hold(uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED), locked=locked)
     return slot, hold
 
 
@@ -151,6 +156,9 @@ class OnlineBooking:
     entry_id_field: str
     description: str
     participants: tuple[str, ...] = ()
+    # the client's version the request carries (`client_details`): applied in the booking's
+    # transaction, so a client just found or created books a slot straight away in one call
+    details: ClientVersion | None = None
 
 
 async def run_online_booking(
@@ -172,7 +180,7 @@ async def run_online_booking(
     async def work(uow: UnitOfWork) -> E:
         now = utcnow()
         await claim_new_id(uow, entry_id, id_field)
-        client_id = await require_known_client(uow, company_id, request.client, "client")
+        client_id = await booking_client(uow, company_id, request.client, request.details, "client")
         slot, hold = await slot_to_book(
             uow, company_id, request.hold, request.time_slot, client_id, now, names, holds, appointment=appointment
         )

@@ -782,6 +782,7 @@ class BookOnlineRequest(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     SESSION_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_DETAILS_FIELD_NUMBER: _builtins.int
     hold: _builtins.str
     """The hold to book, `slotHolds/{slot_hold_id}`; or give `time_slot`."""
     time_slot: _builtins.str
@@ -802,6 +803,15 @@ class BookOnlineRequest(_message.Message):
     def participants(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Family members taking part, `clients/{client_id}/familyMembers/{member_id}`."""
 
+    @_builtins.property
+    def client_details(self) -> _clients_pb2.Client:
+        """The client as the clients service returned it (optional), as in HoldSlotRequest: scheduling
+        applies this version as EnsureKnownClient does, in the booking's transaction, so a client
+        just found or created can book a slot straight away (`time_slot`) in one call. Its `name`
+        must equal `client`, and `update_time` is required. Takes no part in the request's
+        idempotency fingerprint.
+        """
+
     def __init__(
         self,
         *,
@@ -812,10 +822,11 @@ class BookOnlineRequest(_message.Message):
         description: _builtins.str = ...,
         request_id: _builtins.str = ...,
         session_id: _builtins.str = ...,
+        client_details: _clients_pb2.Client | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_details", b"client_details"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "description", b"description", "hold", b"hold", "participants", b"participants", "request_id", b"request_id", "session_id", b"session_id", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "client_details", b"client_details", "description", b"description", "hold", b"hold", "participants", b"participants", "request_id", b"request_id", "session_id", b"session_id", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -891,6 +902,7 @@ class BookAppointmentOnlineRequest(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     APPOINTMENT_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_DETAILS_FIELD_NUMBER: _builtins.int
     hold: _builtins.str
     """The hold to book, `slotHolds/{slot_hold_id}`; or give `time_slot`."""
     time_slot: _builtins.str
@@ -906,6 +918,10 @@ class BookAppointmentOnlineRequest(_message.Message):
     Optional: empty, the service assigns one. ALREADY_EXISTS when a session or appointment
     already has this id (a retry with the same request_id returns the first result instead).
     """
+    @_builtins.property
+    def client_details(self) -> _clients_pb2.Client:
+        """The client as the clients service returned it (optional): as BookOnlineRequest's."""
+
     def __init__(
         self,
         *,
@@ -915,10 +931,11 @@ class BookAppointmentOnlineRequest(_message.Message):
         description: _builtins.str = ...,
         request_id: _builtins.str = ...,
         appointment_id: _builtins.str = ...,
+        client_details: _clients_pb2.Client | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_details", b"client_details"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_id", b"appointment_id", "client", b"client", "description", b"description", "hold", b"hold", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_id", b"appointment_id", "client", b"client", "client_details", b"client_details", "description", b"description", "hold", b"hold", "request_id", b"request_id", "time_slot", b"time_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
