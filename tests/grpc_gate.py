@@ -2,7 +2,8 @@
 bytes, metadata, deadline; answers and errors with their details), except the methods a test
 refuses: those answer UNAVAILABLE, as a service that did not answer would. It lets a test fail
 one kind of call (e.g. scheduling's reads) between two real processes while the others go
-through."""
+through; or forward a call and lose its answer (`lose`): the service did the work, the caller
+hears UNAVAILABLE."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class GrpcGate(grpc.GenericRpcHandler):
         self.forwarded: list[str] = []  # the methods that went through, in order
         self.refused: list[str] = []  # the methods refused, in order
         self._refuse: Callable[[str], bool] = lambda method: False
+        self._lose: Callable[[str], bool] = lambda method: False
+        self.lost: list[str] = []  # the methods forwarded whose answers were lost, in order
         self._server: grpc.aio.Server | None = None
         self._channel: grpc.aio.Channel | None = None
 
@@ -44,9 +47,14 @@ class GrpcGate(grpc.GenericRpcHandler):
         """Refuse the methods (full names, `/package.Service/Method`) `which` picks."""
         self._refuse = which
 
+    def lose(self, which: Callable[[str], bool]) -> None:
+        """Forward the methods `which` picks, then answer UNAVAILABLE instead of their answers."""
+        self._lose = which
+
     def open(self) -> None:
-        """Forward every call again."""
+        """Forward every call again, with its answer."""
         self._refuse = lambda method: False
+        self._lose = lambda method: False
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler[bytes, bytes] | None:
         method = str(handler_call_details.method)
@@ -67,6 +75,9 @@ class GrpcGate(grpc.GenericRpcHandler):
             except grpc.aio.AioRpcError as err:
                 await context.abort(err.code(), err.details() or "", tuple(err.trailing_metadata() or ()))
             self.forwarded.append(method)
+            if self._lose(method):
+                self.lost.append(method)
+                await context.abort(grpc.StatusCode.UNAVAILABLE, GATE_DETAILS)
             return answer
 
         return grpc.unary_unary_rpc_method_handler(forward)

@@ -12,6 +12,7 @@ from shutterbook_devstack.testing import DatabaseFactory, company_metadata
 from shutterbook_gateway.application import idempotency_keys as keys
 from shutterbook_kit.db import Database
 from tests.helpers import COMPANY_A
+from tests.reliability.test_gateway_saga import _bookings
 from tests.stack_support import booking_body, booking_stack, offer_online
 
 pytestmark = pytest.mark.asyncio
@@ -50,6 +51,9 @@ async def test_book_view_reschedule_and_cancel_without_payment(
         assert booking["local_start"].startswith(f"{offer.day.isoformat()}T09:00:00")
         token = booking["manage_token"]
         assert booking["manage_url"].endswith(f"/book/manage/{booking['id']}#token={token}")
+        # nothing to pay: no hold first, the slot booked in one call (BookOnline from the slot)
+        [record] = await _bookings(stack)
+        assert (record.id, record.hold, record.state) == (booking["id"], "", "confirmed")
 
         session = await stack.services.scheduling.GetSession(
             pb.GetSessionRequest(name=f"sessions/{booking['id']}"), metadata=company_metadata(COMPANY_A)
@@ -107,6 +111,8 @@ async def test_listed_price_payment_lands_on_the_auto_created_invoice(
         assert created.status_code == 201, created.text
         payment = created.json()["payment"]
         assert payment["charged"] == {"amount_minor": 5000, "currency_code": "USD"}
+        [record] = await _bookings(stack)  # a payment: the slot held first, the hold decides
+        assert record.hold.startswith("slotHolds/") and record.state == "confirmed"
         invoice = await stack.billing.stub.GetInvoice(
             billing_pb2.GetInvoiceRequest(name=f"invoices/{payment['invoice_id']}"),
             metadata=company_metadata(COMPANY_A),

@@ -1,8 +1,9 @@
 """A booking with nothing to pay is never written PAID: it goes from HELD straight to
-CONFIRMED (one commit fewer). A gateway killed in between leaves it HELD, and recovery
-settles it as the hold says: released (FAILED, the slot open again) when the gateway died
-before confirming, CONFIRMED with its `gateway.booking.confirmed` when it died after
-scheduling booked the slot."""
+CONFIRMED (one commit fewer), and holds nothing (it books its slot in one call). A gateway
+killed in between leaves it HELD, and recovery settles it, once its lease ran out, by looking
+its session up: not there (FAILED, the slot open again) when the gateway died before
+confirming, CONFIRMED with its `gateway.booking.confirmed` when it died after scheduling
+booked the slot."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ async def test_an_unpaid_booking_stays_held_until_confirmed_and_recovery_settles
     async with booking_stack(sqlite_databases, nats_server.url) as stack:
         offer = await offer_online(stack)  # nothing to pay online
 
-        # killed after the hold, before confirming: HELD (never PAID); recovery releases it
+        # killed before confirming: HELD (never PAID); recovery finds no session and fails it
         await book_and_die(
             stack, nats_server.url, tmp_path / "held.log", offer.slot_id(0), "gateway.saga.before_confirm"
         )

@@ -26,7 +26,7 @@ from shutterbook_gateway.api.deps import (
 )
 from shutterbook_gateway.api.idempotency import claimed_key
 from shutterbook_gateway.api.problems import READ_PROBLEMS, WRITE_PROBLEMS
-from shutterbook_gateway.application import booking_saga
+from shutterbook_gateway.application import booking_manage, booking_saga
 from shutterbook_gateway.application import idempotency_keys as keys
 from shutterbook_gateway.application.admission import AdmissionGate
 from shutterbook_gateway.application.api_keys import Partner
@@ -178,7 +178,7 @@ class BookingsController(Controller):
         upstreams: NamedDependency[Upstreams],
         db: NamedDependency[Database],
     ) -> schemas.Booking:
-        row = await booking_saga.find(db, partner, booking_id, token)
+        row = await booking_manage.find(db, partner, booking_id, token)
         return _view(row, await read_parts(upstreams, partner, row))
 
     @get(
@@ -196,7 +196,7 @@ class BookingsController(Controller):
         upstreams: NamedDependency[Upstreams],
         db: NamedDependency[Database],
     ) -> Response[bytes]:
-        row = await booking_saga.find(db, partner, booking_id, token)
+        row = await booking_manage.find(db, partner, booking_id, token)
         view = _view(row, await read_parts(upstreams, partner, row))
         entry = CalendarEntry(
             booking_id=view.id,
@@ -234,9 +234,9 @@ class BookingsController(Controller):
         data: JSONBody[schemas.CancelRequest | None] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
-        row = await booking_saga.find(db, partner, booking_id, token)
+        row = await booking_manage.find(db, partner, booking_id, token)
         try:
-            parts = await booking_saga.cancel(db, upstreams, partner, row, request_id_for(partner, idempotency_key))
+            parts = await booking_manage.cancel(db, upstreams, partner, row, request_id_for(partner, idempotency_key))
         finally:
             _slot_changed(request, partner, row.slot_id)
         return _view(row, parts)
@@ -259,10 +259,10 @@ class BookingsController(Controller):
         db: NamedDependency[Database],
         idempotency_key: IdempotencyKey = None,
     ) -> schemas.Booking:
-        row = await booking_saga.find(db, partner, booking_id, token)
+        row = await booking_manage.find(db, partner, booking_id, token)
         before = row.slot_id
         try:
-            parts = await booking_saga.reschedule(
+            parts = await booking_manage.reschedule(
                 db,
                 upstreams,
                 partner,

@@ -1,14 +1,16 @@
 """The booking saga: hold -> pay -> confirm, across clients, scheduling and billing.
 
 1. find-or-create the client (clients);
-2. hold the slot (scheduling): the request carries the client, which scheduling makes known
-   in the hold's own commit (no EnsureKnownClient call first); the only step racing bookings
-   meet; losers stop here with nothing done but an expired hold;
+2. when the type asks for payment, hold the slot (scheduling): the request carries the client,
+   which scheduling makes known in the hold's own commit (no EnsureKnownClient call first);
+   the only step racing bookings meet; losers stop here with nothing done but an expired hold.
+   A booking that takes no payment holds nothing: step 5 books the slot itself;
 3. record the booking here (state HELD) before anything can take money, so recovery finds it;
 4. pay (billing), when the type asks for payment: the session's fee invoice is created for the
    booking's pre-assigned session id, the promo code applied, and the payment taken on it; or
    a customer deposit is taken; then the record turns PAID (nothing to pay: it stays HELD);
-5. confirm (scheduling books the held slot under that session id); the booking record turns
+5. confirm (scheduling books the held slot under that session id; with no hold, the slot itself
+   with the client's details, in one transaction); the booking record turns
    CONFIRMED in the same commit that puts `gateway.booking.confirmed` (with the manage link)
    in the outbox (cancel and reschedule likewise write their event with their change). The
    event and the answer are built from the session BookOnline returns and the cached type and
@@ -18,7 +20,8 @@ A refusal (card declined, promo code unknown, hold expired) undoes what was done
 released, the invoice voided, a payment refunded, visibly in billing. When a service does not
 answer, the outcome of the step is unknown: the booking stays HELD/PAID with its lease run out,
 and recovery (application/recovery.py) settles it once the service is back: a booking whose slot
-was confirmed stays, anything else is released and refunded. Every step carries a deadline and
+was confirmed stays, anything else is released and refunded (a booking with no hold: found
+booked it stays, not found once its lease ran out it failed). Every step carries a deadline and
 a request_id derived from the booking's, so a retry of any step (by gRPC, by recovery, by the
 partner with the same Idempotency-Key) repeats it rather than doing it twice.
 """
@@ -41,9 +44,9 @@ from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_gateway.application import cancellation, catalog
+from shutterbook_gateway.application import catalog
 from shutterbook_gateway.application.api_keys import Partner, sha256_hex
-from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, moved_to, pending, read_parts
+from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, pending, read_parts
 from shutterbook_gateway.application.recovery import deposit_note, save, settle
 from shutterbook_gateway.domain.booking import (
     PROMOTION_PREFIX,
@@ -62,7 +65,6 @@ from shutterbook_kit.errors import (
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
-    NotFound,
     Unavailable,
     Violations,
 )
@@ -317,20 +319,27 @@ async def _confirm(
     row: OnlineBookingRow,
     req: BookingRequest,
     participants: list[str],
+    client: clients_pb2.Client,
     booked: list[pb.Session | pb.Appointment],
 ) -> None:
-    """Book the held slot; what scheduling answers (the session or appointment) goes to
-    `booked`, so that the confirmation is built from it without reading it back."""
+    """Book the held slot, or (a booking without a hold: nothing to pay) the slot itself with
+    the client's details, which scheduling makes known in the booking's own commit; what
+    scheduling answers (the session or appointment) goes to `booked`, so that the confirmation
+    is built from it without reading it back."""
     rid = step_id(row.request_id, "confirm")
+    hold, time_slot = (row.hold, "") if row.hold else ("", f"timeSlots/{row.slot_id}")
+    details = None if row.hold else client
     if row.kind == "session":
         session: pb.Session = await up.online.BookOnline(
             opb.BookOnlineRequest(
-                hold=row.hold,
+                hold=hold,
+                time_slot=time_slot,
                 client=row.client,
                 participants=participants,
                 description=req.notes,
                 request_id=rid,
                 session_id=row.id,
+                client_details=details,
             ),
             metadata=partner.metadata(),
             timeout=up.deadlines.call,
@@ -339,7 +348,13 @@ async def _confirm(
     else:
         appointment: pb.Appointment = await up.online.BookAppointmentOnline(
             opb.BookAppointmentOnlineRequest(
-                hold=row.hold, client=row.client, description=req.notes, request_id=rid, appointment_id=row.id
+                hold=hold,
+                time_slot=time_slot,
+                client=row.client,
+                description=req.notes,
+                request_id=rid,
+                appointment_id=row.id,
+                client_details=details,
             ),
             metadata=partner.metadata(),
             timeout=up.deadlines.call,
@@ -386,7 +401,9 @@ async def book(
     _check_request(kind, plan, btype.online, req, offered)
     client = await _client(up, partner, req)
     participants = [m for p in req.participants if (m := _family_member(client, p)) is not None]
-    hold = await _hold(up, partner, slot, client, request_id)
+    # a booking that takes payment holds its slot first (the hold decides whether a charge
+    # stands); one that takes none books the slot in one call at the confirmation
+    hold = await _hold(up, partner, slot, client, request_id) if plan.required else None
     now = utcnow()
     row = OnlineBookingRow(
         id=step_id(request_id, "booking"),
@@ -399,7 +416,7 @@ async def book(
         slot_id=req.slot_id,
         location_id=resource_id(slot.location, "locations"),
         client=client.name,
-        hold=hold.name,
+        hold=hold.name if hold is not None else "",
         payment_option=plan.option,
         payment_kind=plan.kind.value,
         promo_code=req.promo_code,
@@ -425,7 +442,7 @@ async def book(
     # alike: the hold decides, and there is nothing to refund)
     booked: list[pb.Session | pb.Appointment] = []
     failpoint("gateway.saga.before_confirm")  # tests kill the gateway here: recovery releases the hold
-    await _step(db, up, partner, row, _confirm(up, partner, row, req, participants, booked), "confirmation")
+    await _step(db, up, partner, row, _confirm(up, partner, row, req, participants, client, booked), "confirmation")
     # the confirmation from what scheduling answered; read back only when a settle confirmed it
     parts = await read_parts(up, partner, row, booked[0] if booked else None)
     names = (req.given_name, req.family_name, req.email)
@@ -450,7 +467,14 @@ async def _step(
     try:
         await call
     except grpc.aio.AioRpcError as err:
-        await save(db, row, last_error=f"{what}: {err.code().name} {err.details() or ''}"[:500], lease_until=utcnow())
+        # settled from now on; but a booking with no hold that got no answer may still be
+        # booked by its call until that call's deadline has passed in scheduling too: only
+        # then can not finding the booking mean it failed (recovery.py)
+        unheld_unknown = not row.hold and err.code() not in DEFINITE
+        lease_until = utcnow() + timedelta(seconds=up.deadlines.call if unheld_unknown else 0)
+        await save(
+            db, row, last_error=f"{what}: {err.code().name} {err.details() or ''}"[:500], lease_until=lease_until
+        )
         if err.code() in DEFINITE:
             await settle(db, up, partner, row)
             if row.state == SagaState.CONFIRMED:
@@ -459,6 +483,12 @@ async def _step(
         await settle(db, up, partner, row, best_effort=True)
         if row.state == SagaState.CONFIRMED:  # the confirmation went through; only its answer was lost
             return
+        if unheld_unknown and row.state in (SagaState.HELD, SagaState.PAID):
+            raise Unavailable(
+                f"the {what} step got no answer; whether the slot was booked is settled automatically"
+                " within a minute: retry with the same Idempotency-Key to learn it",
+                reason="BOOKING_NOT_COMPLETED",
+            ) from err
         raise Unavailable(
             f"the {what} step got no answer; nothing stays booked and any charge is refunded automatically",
             reason="BOOKING_NOT_COMPLETED",
@@ -510,93 +540,3 @@ async def _resume(
     )
     await save(db, row, manage_token_sha256=sha256_hex(manage_token), event=event)
     return Booked(row=row, manage_token=manage_token, parts=parts)
-
-
-# --- managing a booking --------------------------------------------------------------------------
-
-
-async def find(db: Database, partner: Partner, booking_id: str, token: str) -> OnlineBookingRow:
-    """The partner's booking with this manage token; anything else is NOT_FOUND (never "wrong token")."""
-    async with UnitOfWork(db, readonly=True) as uow:
-        row = await uow.session.get(OnlineBookingRow, booking_id)
-    ok = (
-        row is not None
-        and row.company_id == partner.company_id
-        and catalog.in_scope(partner, f"locations/{row.location_id}")
-        and row.state in (SagaState.CONFIRMED, SagaState.CANCELLED)
-        and secrets.compare_digest(row.manage_token_sha256, sha256_hex(token))
-    )
-    if not ok or row is None:
-        raise NotFound("no such booking", reason="NOT_FOUND")
-    return row
-
-
-async def cancel(db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, request_id: str) -> BookingParts:
-    """Cancel online (CANCELLED and `gateway.booking.cancelled` in one commit), then refund as
-    the type's cancellation policy says (application/cancellation.py). What the event shows is
-    read before scheduling cancels: a read that fails leaves both sides as they were (a retry
-    cancels), and nothing but the commit stands between the cancel and its record."""
-    if row.state == SagaState.CANCELLED:
-        await cancellation.refund_by_policy(db, up, partner, row)
-        return await read_parts(up, partner, row)
-    parts = await read_parts(up, partner, row)
-    rid = step_id(request_id, "cancel")
-    if row.kind == "session":
-        await up.online.CancelOnlineBooking(
-            opb.CancelOnlineBookingRequest(session=f"sessions/{row.id}", request_id=rid),
-            metadata=partner.metadata(),
-            timeout=up.deadlines.call,
-        )
-    else:
-        await up.online.CancelOnlineAppointment(
-            opb.CancelOnlineAppointmentRequest(appointment=f"appointments/{row.id}", request_id=rid),
-            metadata=partner.metadata(),
-            timeout=up.deadlines.call,
-        )
-    await save(db, row, state=SagaState.CANCELLED, event=pending("cancelled", row, parts, ""))
-    await cancellation.refund_by_policy(db, up, partner, row)
-    return parts
-
-
-async def reschedule(
-    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, slot_id: str, request_id: str, manage_url: str
-) -> BookingParts:
-    """Move the booking to another open slot at its location (the new slot and
-    `gateway.booking.rescheduled` in one commit). As for `cancel`, what the event shows is read
-    before scheduling moves the booking (its new times are the slot's)."""
-    if row.state == SagaState.CANCELLED:
-        raise FailedPrecondition("a cancelled booking cannot be rescheduled", reason="BOOKING_CANCELLED")
-    slot = await catalog.time_slot(up, partner, slot_id)
-    if resource_id(slot.location, "locations") != row.location_id:
-        # online, a booking stays at its studio: moving it to another location is a staff decision
-        raise FailedPrecondition(
-            "the booking can only move to another time at its own location", reason="OTHER_LOCATION"
-        )
-    before = await read_parts(up, partner, row)
-    rid = step_id(request_id, "reschedule")
-    try:
-        if row.kind == "session":
-            await up.online.RescheduleOnlineBooking(
-                opb.RescheduleOnlineBookingRequest(session=f"sessions/{row.id}", time_slot=slot.name, request_id=rid),
-                metadata=partner.metadata(),
-                timeout=up.deadlines.call,
-            )
-        else:
-            await up.online.RescheduleOnlineAppointment(
-                opb.RescheduleOnlineAppointmentRequest(
-                    appointment=f"appointments/{row.id}", time_slot=slot.name, request_id=rid
-                ),
-                metadata=partner.metadata(),
-                timeout=up.deadlines.call,
-            )
-    except grpc.aio.AioRpcError as err:
-        if err.code() == grpc.StatusCode.FAILED_PRECONDITION and rpc_reason(err) in (
-            "SLOT_NOT_OPEN",
-            "SCHEDULE_CONFLICT",
-        ):
-            raise FailedPrecondition("the slot is no longer open", reason="SLOT_NOT_OPEN") from err
-        raise
-    row.slot_id, row.location_id = slot_id, resource_id(slot.location, "locations")
-    parts = moved_to(before, slot)
-    await save(db, row, event=pending("rescheduled", row, parts, manage_url))
-    return parts

@@ -1,7 +1,9 @@
 """Settling bookings a saga could not finish: a refusal after money moved, a service that gave
 no answer, a gateway that died mid-saga.
 
-The hold decides. Releasing it (with the booking's own request_id, so every settle asks the same
+A booking that takes no payment has no hold: it books its slot in one call, under the id the
+gateway gave it, and is settled by looking that booking up (`_settle_unheld`). Otherwise the
+hold decides. Releasing it (with the booking's own request_id, so every settle asks the same
 question) either finds it turned into a booking - the booking stands, it was paid before it was
 confirmed - or makes sure it never will be: then every charge the booking made is refunded and
 its invoice voided, visibly in billing. A booking is settled by the request that ran it when it
@@ -23,12 +25,13 @@ from shutterbook.billing.v1 import billing_pb2
 from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_gateway.application.api_keys import Partner
-from shutterbook_gateway.application.booking_events import SOURCE, Pending, pending, read_parts
+from shutterbook_gateway.application.booking_events import SOURCE, Pending, booking_details, pending, read_parts
 from shutterbook_gateway.domain.booking import OPEN_STATES, PaymentKind, SagaState, step_id
 from shutterbook_gateway.settings import RecoverySettings
 from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
+from shutterbook_kit.errors import Unavailable
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 
@@ -90,6 +93,8 @@ async def settle(
     confirmed gets its `gateway.booking.confirmed` in the same commit, without a manage link
     (only that request knew the token); a saga still running writes its own."""
     md = partner.settling().metadata()
+    if not row.hold:
+        return await _settle_unheld(db, up, partner, row, best_effort=best_effort, announce=announce)
     try:
         hold = await up.online.ReleaseHold(
             opb.ReleaseHoldRequest(name=row.hold, request_id=step_id(row.request_id, "release")),
@@ -107,6 +112,36 @@ async def settle(
             return row
         raise
     await save(db, row, state=SagaState.REFUNDED if refunded else SagaState.FAILED)
+    return row
+
+
+async def _settle_unheld(
+    db: Database, up: Upstreams, partner: Partner, row: OnlineBookingRow, *, best_effort: bool, announce: bool
+) -> OnlineBookingRow:
+    """A booking with no hold (it takes no payment: it books its slot in one call, under its
+    own id) is confirmed when scheduling has it. Not having it means it failed only once no
+    call booking it can still commit: its lease run out, which outlasts every deadline of its
+    run, and scheduling abandons a call at its deadline (kit grpc_server). Before that, the
+    outcome is unknown: it stays as it is (for the request's retry or for recovery)."""
+    try:
+        found = await booking_details(up, partner.settling(), row)
+    except grpc.aio.AioRpcError as err:
+        if err.code() != grpc.StatusCode.NOT_FOUND:
+            await save(db, row, last_error=f"settle: {err.code().name} {err.details() or ''}"[:500])
+            if best_effort:
+                return row
+            raise
+        if row.lease_until > utcnow():
+            if best_effort:
+                return row
+            raise Unavailable(
+                "this booking is still being settled; retry later with the same Idempotency-Key",
+                reason="BOOKING_NOT_COMPLETED",
+            ) from err
+        await save(db, row, state=SagaState.FAILED)
+        return row
+    event = pending("confirmed", row, await read_parts(up, partner, row, found), "") if announce else None
+    await save(db, row, state=SagaState.CONFIRMED, last_error="", event=event)
     return row
 
 
