@@ -42,7 +42,7 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, version: ClientV
 async def client_deleted(uow: UnitOfWork, company_id: str, version: ClientVersion) -> None:
     """`clients.client.deleted`: the client's last version applied, then the client marked deleted."""
     repo = KnownClientRepository(uow)
-    known = await _upsert(repo, company_id, version)
+    known = await _upsert_locked(repo, company_id, version)  # the row read, to mark it
     repo.mark_deleted(company_id, known.client_id)
 
 
@@ -57,6 +57,13 @@ async def client_merged(uow: UnitOfWork, company_id: str, survivor_version: Clie
 
 
 async def _upsert(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
+    # a client learned already (a hold or EnsureKnownClient applied this version first, the
+    # common case): one UPDATE counts the revision and takes the version unless it is older
+    applied = await repo.apply_event_version(company_id, version)
+    return applied if applied is not None else await _upsert_locked(repo, company_id, version)
+
+
+async def _upsert_locked(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
     held = await repo.locked_for_change(company_id, version.client_id, version.update_time)
     return await repo.apply_version(company_id, version, take=event_takes(held, version))
 
