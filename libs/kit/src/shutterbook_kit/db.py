@@ -12,7 +12,8 @@ What a statement costs (issue 19, `bench/bench_statement_floor.py`): the engine 
 what pays for itself. A span per statement (OpenTelemetry's SQLAlchemy instrumentation) only
 when this process records spans at all; a pooled PostgreSQL connection is pinged before use
 only after it sat idle (SQLAlchemy's `pool_pre_ping` spent three round trips, BEGIN, `;` and
-ROLLBACK, on every unit of work); SQLite, a file, is never pinged.
+ROLLBACK, on every unit of work); SQLite, a file, is never pinged. A read-only unit of work
+on PostgreSQL runs in autocommit: no BEGIN and no ROLLBACK around its reads (`_PG_READONLY_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -28,10 +29,24 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from shutterbook_kit.telemetry import tracing_enabled
 
 READONLY = "shutterbook_readonly"
+# A read-only unit of work's connection on PostgreSQL: autocommit (asyncpg then sends neither
+# BEGIN before its first statement nor ROLLBACK at its end, two round trips of three for a unit
+# of work of one read). Its reads keep their meaning: under READ COMMITTED, PostgreSQL's and our
+# level, each statement of a transaction takes its own snapshot anyway, as each one does alone
+# in autocommit; what a transaction alone would give, row locks (FOR UPDATE), transaction-scoped
+# advisory locks, SET LOCAL, one now() for all statements, a read-only unit of work does not
+# use. The pool sets the connection's isolation level back when it returns (SQLAlchemy resets
+# what an execution option changed at checkin), so the next writing unit of work is a
+# transaction again. What it must not do is write: a write would commit at once, so the
+# session of a read-only unit of work neither autoflushes nor flushes (`KitSession`) nor
+# commits (`UnitOfWork.commit`). SQLite keeps its plain BEGIN (see `_install_sqlite_pragmas`).
+_PG_READONLY_OPTIONS: dict[str, Any] = {READONLY: True, "isolation_level": "AUTOCOMMIT"}
+_SQLITE_READONLY_OPTIONS: dict[str, Any] = {READONLY: True}
 # SQLite's busy timeout, and how long a writer waits for this process's write gate.
 WRITE_GATE_TIMEOUT_SECONDS = 30.0
 # A pooled PostgreSQL connection idle this long is pinged (one round trip) before it is used again.
@@ -105,6 +120,18 @@ def _install_connection_checks(engine: AsyncEngine) -> None:
             raise DisconnectionError("a pooled connection failed its ping")
 
 
+class KitSession(Session):
+    """The kit's ORM session: one that a read-only unit of work marked (`info[READONLY]`)
+    refuses to flush, so a change made in it fails loudly instead of being written (at once,
+    on PostgreSQL: its connection is in autocommit)."""
+
+
+@event.listens_for(KitSession, "before_flush")
+def _refuse_readonly_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READONLY):
+        raise RuntimeError("a read-only unit of work cannot write (a flush of changed or new rows)")
+
+
 class Database:
     """One service's database: engine, session factory, and the outbox wake-up signal.
 
@@ -138,7 +165,11 @@ class Database:
         self.traces_statements = tracing_enabled() if trace_statements is None else trace_statements
         if self.traces_statements:
             SQLAlchemyInstrumentor().instrument(engine=self.engine.sync_engine)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, class_=AsyncSession, sync_session_class=KitSession
+        )
+        # the connection options of a read-only unit of work (see _PG_READONLY_OPTIONS)
+        self.readonly_options = _SQLITE_READONLY_OPTIONS if self.is_sqlite else _PG_READONLY_OPTIONS
         # Set after a commit that wrote outbox rows, so the relay publishes without polling delay.
         self.outbox_written = asyncio.Event()
         # Called after each committed writing unit of work of this process with the companies
@@ -151,7 +182,8 @@ class Database:
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as conn:
-                conn = await conn.execution_options(**{READONLY: True})  # never queue behind writers
+                # never queue behind writers; on PostgreSQL no BEGIN or ROLLBACK
+                conn = await conn.execution_options(**self.readonly_options)
                 await conn.execute(text("SELECT 1"))
             return True
         except Exception:

@@ -65,6 +65,7 @@ class _SqliteInsertMissing(sqlite.Insert):
         self._post_values_clause = _SqliteDoNothing()
 
 
+_WRITING = {READONLY: False}
 _OUTBOX_INSERT = insert(KitBase.metadata.tables[OutboxMessage.__tablename__])
 # `insert_missing`'s statements by (dialect's class, model, columns), built once each
 _INSERTS_MISSING: dict[tuple[type[Any], type[Any], tuple[str, ...]], Any] = {}
@@ -75,7 +76,9 @@ class UnitOfWork:
 
     Leaving the block without `commit()` (an exception, an early return) rolls back, so a
     failed request never leaves a half-written record. On SQLite the transaction is opened
-    with BEGIN IMMEDIATE unless `readonly`, which serializes writers.
+    with BEGIN IMMEDIATE unless `readonly`, which serializes writers. A `readonly` one reads
+    only: on PostgreSQL it runs in autocommit, without BEGIN and ROLLBACK (see
+    `db._PG_READONLY_OPTIONS`), so it refuses any write (a flush, `commit`, `emit`, `audit`).
 
     After a writing unit of work commits, `db.commit_listeners` hear the companies it named:
     those of its events (`emit`), of its audit entries (`audit`), of `touches`, and the company
@@ -117,8 +120,14 @@ class UnitOfWork:
             self._gate = gate
             self.db.write_gate_owner = me
         try:
-            self._session = self.db.sessions()
-            await self._session.connection(execution_options={READONLY: self.readonly})
+            self._session = session = self.db.sessions()
+            if self.readonly:
+                sync = session.sync_session
+                sync.info[READONLY] = True  # KitSession refuses to flush it
+                sync.autoflush = False  # a query does not try to flush (and fail on) what was added
+                await session.connection(execution_options=self.db.readonly_options)
+            else:
+                await session.connection(execution_options=_WRITING)
         except BaseException:
             await self._leave()
             raise
@@ -232,6 +241,8 @@ class UnitOfWork:
         self._companies.add(company_id)
 
     async def commit(self) -> None:
+        if self.readonly:  # on PostgreSQL its statements ran in autocommit: nothing to commit
+            raise RuntimeError("a read-only unit of work cannot commit")
         if self._outbox:  # in the order emitted (the relay publishes by `seq`)
             rows, self._outbox = self._outbox, []
             # the change's own rows first (no statement more: commit would flush them anyway),
@@ -243,7 +254,7 @@ class UnitOfWork:
         if self._wrote_events:
             self.db.outbox_written.set()
             self._wrote_events = False
-        if self.readonly or not self.db.commit_listeners:
+        if not self.db.commit_listeners:
             return
         company = tenancy.current_company()
         if company:
