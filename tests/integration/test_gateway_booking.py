@@ -112,7 +112,8 @@ async def test_listed_price_payment_lands_on_the_auto_created_invoice(
         payment = created.json()["payment"]
         assert payment["charged"] == {"amount_minor": 5000, "currency_code": "USD"}
         [record] = await _bookings(stack)  # a payment: the slot held first, the hold decides
-        assert record.hold.startswith("slotHolds/") and record.state == "confirmed"
+        assert record.hold.startswith("slotHolds/")
+        assert record.state == "confirmed"
         invoice = await stack.billing.stub.GetInvoice(
             billing_pb2.GetInvoiceRequest(name=f"invoices/{payment['invoice_id']}"),
             metadata=company_metadata(COMPANY_A),

@@ -164,6 +164,31 @@ async def test_an_event_for_a_client_learned_already(databases: DatabaseFactory)
         await db.dispose()
 
 
+async def test_an_event_for_a_client_new_here(databases: DatabaseFactory) -> None:
+    """Its event before any hold or booking of it (a booking's client event can come first): the
+    UPDATE finds no row, and one INSERT makes the client with the version taken (its family
+    members beside it), as EnsureKnownClient would; a booking's details of that version after
+    it change nothing but the lock."""
+    db = Database(await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS))
+    try:
+        cy = client_message("Cy", members=["Kid"])
+        cy.emails.append("cy@example.com")
+        with _statements(db) as seen:
+            await _deliver(db, cy)
+        assert [s.split()[0] for s in seen] == ["UPDATE", "INSERT", "INSERT"]
+        assert "known_family_members" in seen[2]
+        known, revision = await _known(db, cy)
+        assert revision == 1
+        assert (known.display_name, known.primary_email) == ("Cy Tester", "cy@example.com")
+        assert _members(known) == [(cy.family_members[0].name, "Kid Tester")]
+
+        version = known_client_convert.ensure_request_version(pb.EnsureKnownClientRequest(client=cy))
+        await client_directory.ensure_known_client(db, COMPANY_A, version)  # as the booking does
+        assert await _known(db, cy) == (known, 1)
+    finally:
+        await db.dispose()
+
+
 async def test_an_event_waiting_for_a_concurrent_applier(databases: DatabaseFactory) -> None:
     """PostgreSQL: while a concurrent transaction holds the client's row, having applied a version
     of the same time with a family member, the event's UPDATE waits for it; its statement's

@@ -60,7 +60,12 @@ async def _upsert(repo: KnownClientRepository, company_id: str, version: ClientV
     # a client learned already (a hold or EnsureKnownClient applied this version first, the
     # common case): one UPDATE counts the revision and takes the version unless it is older
     applied = await repo.apply_event_version(company_id, version)
-    return applied if applied is not None else await _upsert_locked(repo, company_id, version)
+    if applied is not None:
+        return applied
+    # a client new here (its event came before any hold or booking of it): made with the
+    # version taken in one INSERT, as EnsureKnownClient makes one (revision 1, learned now)
+    made = await repo.insert_taken(company_id, version)
+    return made if made is not None else await _upsert_locked(repo, company_id, version)
 
 
 async def _upsert_locked(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
