@@ -12,7 +12,7 @@ from shutterbook_devstack.testing import DatabaseFactory, company_metadata
 from shutterbook_gateway.application import idempotency_keys as keys
 from shutterbook_kit.db import Database
 from tests.helpers import COMPANY_A
-from tests.reliability.test_gateway_saga import _bookings
+from tests.reliability.test_gateway_saga import booking_records
 from tests.stack_support import booking_body, booking_stack, offer_online
 
 pytestmark = pytest.mark.asyncio
@@ -52,7 +52,7 @@ async def test_book_view_reschedule_and_cancel_without_payment(
         token = booking["manage_token"]
         assert booking["manage_url"].endswith(f"/book/manage/{booking['id']}#token={token}")
         # nothing to pay: no hold first, the slot booked in one call (BookOnline from the slot)
-        [record] = await _bookings(stack)
+        [record] = await booking_records(stack)
         assert (record.id, record.hold, record.state) == (booking["id"], "", "confirmed")
 
         session = await stack.services.scheduling.GetSession(
@@ -111,7 +111,7 @@ async def test_listed_price_payment_lands_on_the_auto_created_invoice(
         assert created.status_code == 201, created.text
         payment = created.json()["payment"]
         assert payment["charged"] == {"amount_minor": 5000, "currency_code": "USD"}
-        [record] = await _bookings(stack)  # a payment: the slot held first, the hold decides
+        [record] = await booking_records(stack)  # a payment: the slot held first, the hold decides
         assert record.hold.startswith("slotHolds/")
         assert record.state == "confirmed"
         invoice = await stack.billing.stub.GetInvoice(

@@ -23,7 +23,7 @@ from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.testing import DatabaseFactory, eventually
 from tests.helpers import start_service_process
 from tests.reliability.test_gateway_saga import (
-    _bookings,
+    booking_records,
     live_holds,
     offer_listed_price,
     open_ids,
@@ -102,13 +102,13 @@ async def test_a_gateway_killed_after_payment_leaves_nothing_charged_once_settle
         )
 
         # it died holding the slot with the card charged
-        [row] = await _bookings(stack)
+        [row] = await booking_records(stack)
         assert row.state == "held"
         assert len(stack.billing.provider.charges) == 1
 
         # the other replica (the stack's own gateway) settles it once the dead one's lease is out
         async def settled() -> bool:
-            [current] = await _bookings(stack)
+            [current] = await booking_records(stack)
             return current.state == "refunded"
 
         await eventually(settled, timeout=40, interval=0.5, what="the booking refunded by recovery")
@@ -132,7 +132,7 @@ async def test_a_gateway_killed_around_the_confirming_commit_never_loses_the_con
         await book_and_die(
             stack, nats_server.url, tmp_path / "after.log", offer.slot_id(0), "gateway.saga.after_confirmed"
         )
-        [after] = await _bookings(stack)
+        [after] = await booking_records(stack)
         assert after.state == "confirmed"
         [event] = await confirmations(stack, after.id)
         assert f"/book/manage/{after.id}#token=" in event.booking.manage_url
@@ -143,12 +143,12 @@ async def test_a_gateway_killed_around_the_confirming_commit_never_loses_the_con
         await book_and_die(
             stack, nats_server.url, tmp_path / "before.log", offer.slot_id(1), "gateway.saga.before_confirmed"
         )
-        [before] = [r for r in await _bookings(stack) if r.id != after.id]
+        [before] = [r for r in await booking_records(stack) if r.id != after.id]
         assert before.state == "paid"
         assert await confirmations(stack, before.id) == []
 
         async def settled() -> bool:
-            return [r.state for r in await _bookings(stack) if r.id == before.id] == ["confirmed"]
+            return [r.state for r in await booking_records(stack) if r.id == before.id] == ["confirmed"]
 
         await eventually(settled, timeout=40, interval=0.5, what="the booking confirmed by recovery")
         [recovered] = await confirmations(stack, before.id)

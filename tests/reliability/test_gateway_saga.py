@@ -77,7 +77,7 @@ async def settled(stack: Stack) -> list[OnlineBookingRow]:
 
     async def all_final() -> list[OnlineBookingRow] | None:
         await settle_now(stack)
-        rows = await _bookings(stack)
+        rows = await booking_records(stack)
         return rows if all(r.state not in ("held", "paid") for r in rows) else None
 
     return await eventually(all_final, timeout=30, interval=0.5, what="bookings settled")
@@ -137,7 +137,7 @@ async def test_200_concurrent_bookings_of_one_slot_sell_it_once_and_charge_once(
 
             replies = await asyncio.gather(*(attempt(i) for i in range(200)))
             statuses = sorted(r.status_code for r in replies)
-            assert statuses.count(201) == 1, [(r.state, r.last_error) for r in await _bookings(stack)]
+            assert statuses.count(201) == 1, [(r.state, r.last_error) for r in await booking_records(stack)]
             losers = [r for r in replies if r.status_code != 201]
             assert {r.status_code for r in losers} == {409}, [r.text for r in losers if r.status_code != 409][:3]
             assert all(r.headers["content-type"].startswith("application/problem+json") for r in losers)
@@ -219,7 +219,7 @@ async def test_a_confirmation_that_fails_after_payment_is_refunded_visibly(
             reply = await http.post("/v1/bookings", json=body, headers=stack.headers())
             assert reply.status_code == 409, reply.text
             assert "refunded" in reply.json()["detail"]
-            [row] = await _bookings(stack)
+            [row] = await booking_records(stack)
             assert row.state == "refunded"
             [invoice] = await session_invoices(stack, row.id)
             [payment] = await payments_of(stack, invoice.name)
@@ -252,10 +252,10 @@ async def test_twenty_concurrent_retries_of_one_idempotency_key_book_once(
             assert replay.json()["id"] in firsts
             other = await http.post("/v1/bookings", json={**body, "notes": "other"}, headers=headers)
             assert other.status_code == 422
-            assert len(await _bookings(stack)) == 1
+            assert len(await booking_records(stack)) == 1
 
 
-async def _bookings(stack: Stack) -> list[OnlineBookingRow]:
+async def booking_records(stack: Stack) -> list[OnlineBookingRow]:
     db = Database(stack.gateway_db)
     try:
         async with db.engine.connect() as conn:

@@ -17,7 +17,7 @@ from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.schema import utcnow
 from tests.reliability.test_gateway_manage_reads import ONLINE, gate_of, record, session_of
-from tests.reliability.test_gateway_saga import _bookings, open_ids, settled
+from tests.reliability.test_gateway_saga import booking_records, open_ids, settled
 from tests.stack_support import booking_body, booking_stack, offer_online
 
 pytestmark = pytest.mark.asyncio
@@ -64,7 +64,7 @@ async def test_an_unanswered_confirmation_fails_only_once_its_call_cannot_book(
         assert problem["code"] == "BOOKING_NOT_COMPLETED"
         assert "whether the slot was booked" in problem["detail"]
         # not booked, and not failed yet: the call's deadline has not certainly passed
-        [row] = await _bookings(stack)
+        [row] = await booking_records(stack)
         assert (row.hold, row.state) == ("", "held")
         assert row.lease_until > utcnow() + timedelta(seconds=5)
         pending = await http.post("/v1/bookings", json=body, headers=keyed)

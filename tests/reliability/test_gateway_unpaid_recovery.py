@@ -15,7 +15,7 @@ import pytest
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually
 from tests.reliability.test_gateway_crash import book_and_die, confirmations
-from tests.reliability.test_gateway_saga import _bookings, live_holds, open_ids
+from tests.reliability.test_gateway_saga import booking_records, live_holds, open_ids
 from tests.stack_support import booking_stack, offer_online
 
 pytestmark = pytest.mark.asyncio
@@ -32,11 +32,11 @@ async def test_an_unpaid_booking_stays_held_until_confirmed_and_recovery_settles
         await book_and_die(
             stack, nats_server.url, tmp_path / "held.log", offer.slot_id(0), "gateway.saga.before_confirm"
         )
-        [held] = await _bookings(stack)
+        [held] = await booking_records(stack)
         assert held.state == "held"
 
         async def released() -> bool:
-            return [r.state for r in await _bookings(stack) if r.id == held.id] == ["failed"]
+            return [r.state for r in await booking_records(stack) if r.id == held.id] == ["failed"]
 
         await eventually(released, timeout=40, interval=0.5, what="the unconfirmed booking released by recovery")
         assert await live_holds(stack) == 0
@@ -49,11 +49,11 @@ async def test_an_unpaid_booking_stays_held_until_confirmed_and_recovery_settles
         await book_and_die(
             stack, nats_server.url, tmp_path / "booked.log", offer.slot_id(1), "gateway.saga.before_confirmed"
         )
-        [booked] = [r for r in await _bookings(stack) if r.id != held.id]
+        [booked] = [r for r in await booking_records(stack) if r.id != held.id]
         assert booked.state == "held"
 
         async def confirmed() -> bool:
-            return [r.state for r in await _bookings(stack) if r.id == booked.id] == ["confirmed"]
+            return [r.state for r in await booking_records(stack) if r.id == booked.id] == ["confirmed"]
 
         await eventually(confirmed, timeout=40, interval=0.5, what="the booked booking confirmed by recovery")
         [event] = await confirmations(stack, booked.id)

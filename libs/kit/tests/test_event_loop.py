@@ -33,6 +33,9 @@ def test_the_standard_loop_is_one_setting_away(monkeypatch: pytest.MonkeyPatch) 
     assert issubclass(loop_type, asyncio.BaseEventLoop)
 
 
-def test_an_unknown_loop_is_refused_naming_the_setting() -> None:
+def test_an_unknown_loop_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHUTTERBOOK_EVENT_LOOP", "trio")
+    with pytest.raises(ValueError, match="SHUTTERBOOK_EVENT_LOOP must be one of uvloop, asyncio, got 'trio'"):
+        ServiceSettings.from_env("clients")  # with the settings, before any migration or serving
     with pytest.raises(ValueError, match="SHUTTERBOOK_EVENT_LOOP must be one of uvloop, asyncio"):
         event_loop_factory("trio")

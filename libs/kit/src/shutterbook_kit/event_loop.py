@@ -1,9 +1,10 @@
 """The event loop a serving process runs on: uvloop unless `SHUTTERBOOK_EVENT_LOOP=asyncio`.
 
-uvloop (libuv, the loop asyncpg and uvicorn are built for) does a socket round trip -- a
-statement to PostgreSQL, a gRPC call, a NATS publish -- with markedly less CPU than the
-standard loop: issue 19's booking path measured in `bench/README.md`. The standard loop stays
-one setting away, for a platform without uvloop's wheels or to rule the loop out of a bug.
+uvloop (libuv, the loop asyncpg and uvicorn are built for) runs the loop's own work -- the
+wake-ups and callbacks of every socket round trip: a statement to PostgreSQL, a gRPC call, a
+NATS publish -- in C; on issue 19's booking path the difference measured was small (within
+the machine's noise, `bench/README.md`). The standard loop stays one setting away, for a
+platform without uvloop's wheels or to rule the loop out of a bug.
 """
 
 from __future__ import annotations

@@ -53,6 +53,13 @@ def env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{PREFIX}{name} must be true or false, got {raw!r}")
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env(name, default).strip().lower()
+    if raw not in choices:
+        raise ValueError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def var_dir() -> Path:
     """Where the embedded default keeps its SQLite files and JetStream storage."""
     return Path(env("VAR_DIR", str(Path.cwd() / "var"))).resolve()
@@ -119,7 +126,7 @@ class ServiceSettings:
             consumer_max_deliver=env_int("CONSUMER_MAX_DELIVER", 8),
             outbox_lease_seconds=env_float("OUTBOX_LEASE_SECONDS", 30.0),
             outbox_linger_seconds=env_float("OUTBOX_LINGER_SECONDS", 0.02),
-            event_loop=env("EVENT_LOOP", "uvloop"),
+            event_loop=env_choice("EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
             caller_token_signing_key_file=env(
                 "CALLER_TOKEN_SIGNING_KEY_FILE", str(default_caller_keys_dir() / SIGNING_KEY_NAME)
             ),

@@ -78,7 +78,10 @@ class UnitOfWork:
     failed request never leaves a half-written record. On SQLite the transaction is opened
     with BEGIN IMMEDIATE unless `readonly`, which serializes writers. A `readonly` one reads
     only: on PostgreSQL it runs in autocommit, without BEGIN and ROLLBACK (see
-    `db._PG_READONLY_OPTIONS`), so it refuses any write (a flush, `commit`, `emit`, `audit`).
+    `db._PG_READONLY_OPTIONS`), so it refuses the writes of the unit of work (a flush,
+    `commit`, `emit`, `audit`). A Core INSERT/UPDATE/DELETE executed in it is not checked
+    (checking every statement would cost every statement): on PostgreSQL it would commit at
+    once, so a read-only unit runs reads only.
 
     After a writing unit of work commits, `db.commit_listeners` hear the companies it named:
     those of its events (`emit`), of its audit entries (`audit`), of `touches`, and the company

@@ -47,7 +47,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_gateway.application import catalog
 from shutterbook_gateway.application.api_keys import Partner, sha256_hex
 from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, pending, read_parts
-from shutterbook_gateway.application.recovery import deposit_note, save, settle
+from shutterbook_gateway.application.recovery import deposit_note, extend_lease, save, settle
 from shutterbook_gateway.domain.booking import (
     PROMOTION_PREFIX,
     PaymentKind,
@@ -86,6 +86,13 @@ DEFINITE = frozenset(
         grpc.StatusCode.PERMISSION_DENIED,
     }
 )
+
+
+# A booking with no hold is settled by looking it up (recovery.py): not found, it failed only
+# once no call booking it can still commit. Its BookOnline's deadline ends this long before its
+# lease does, and a confirmation that got no answer moves the lease this long past the call's
+# deadline: room for a COMMIT in flight at the deadline and for replicas' clocks.
+UNHELD_GRACE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -314,6 +321,7 @@ async def _pay(
 
 
 async def _confirm(
+    db: Database,
     up: Upstreams,
     partner: Partner,
     row: OnlineBookingRow,
@@ -329,6 +337,17 @@ async def _confirm(
     rid = step_id(row.request_id, "confirm")
     hold, time_slot = (row.hold, "") if row.hold else ("", f"timeSlots/{row.slot_id}")
     details = None if row.hold else client
+    timeout = up.deadlines.call
+    if not row.hold:
+        # with no hold nothing fences a late booking: the call must end (its deadline, which
+        # scheduling keeps) before the booking's lease does, after which recovery may decide it
+        # failed; a lease too short for that is extended first, unless recovery took it already
+        needed = utcnow() + timedelta(seconds=timeout) + UNHELD_GRACE
+        if row.lease_until < needed and not await extend_lease(db, row, needed):
+            raise Unavailable(
+                "this booking took too long to confirm; nothing was booked", reason="BOOKING_NOT_COMPLETED"
+            )
+        timeout = min(timeout, (row.lease_until - utcnow() - UNHELD_GRACE).total_seconds())
     if row.kind == "session":
         session: pb.Session = await up.online.BookOnline(
             opb.BookOnlineRequest(
@@ -342,7 +361,7 @@ async def _confirm(
                 client_details=details,
             ),
             metadata=partner.metadata(),
-            timeout=up.deadlines.call,
+            timeout=timeout,
         )
         booked.append(session)
     else:
@@ -357,7 +376,7 @@ async def _confirm(
                 client_details=details,
             ),
             metadata=partner.metadata(),
-            timeout=up.deadlines.call,
+            timeout=timeout,
         )
         booked.append(appointment)
 
@@ -439,10 +458,10 @@ async def book(
         failpoint("gateway.saga.after_payment")  # tests kill the gateway here: recovery must refund
         await save(db, row, state=SagaState.PAID)
     # nothing to pay: the booking stays HELD until CONFIRMED (recovery settles HELD and PAID
-    # alike: the hold decides, and there is nothing to refund)
+    # alike; with nothing to pay there is no hold, its session decides, nothing to refund)
     booked: list[pb.Session | pb.Appointment] = []
-    failpoint("gateway.saga.before_confirm")  # tests kill the gateway here: recovery releases the hold
-    await _step(db, up, partner, row, _confirm(up, partner, row, req, participants, client, booked), "confirmation")
+    failpoint("gateway.saga.before_confirm")  # tests kill the gateway here: recovery fails or releases it
+    await _step(db, up, partner, row, _confirm(db, up, partner, row, req, participants, client, booked), "confirmation")
     # the confirmation from what scheduling answered; read back only when a settle confirmed it
     parts = await read_parts(up, partner, row, booked[0] if booked else None)
     names = (req.given_name, req.family_name, req.email)
@@ -471,7 +490,11 @@ async def _step(
         # booked by its call until that call's deadline has passed in scheduling too: only
         # then can not finding the booking mean it failed (recovery.py)
         unheld_unknown = not row.hold and err.code() not in DEFINITE
-        lease_until = utcnow() + timedelta(seconds=up.deadlines.call if unheld_unknown else 0)
+        # the call started before now, so its deadline in scheduling has passed by now + its
+        # deadline; the grace covers a COMMIT in flight at that moment and replicas' clocks
+        lease_until = utcnow() + (
+            timedelta(seconds=up.deadlines.call) + UNHELD_GRACE if unheld_unknown else timedelta()
+        )
         await save(
             db, row, last_error=f"{what}: {err.code().name} {err.details() or ''}"[:500], lease_until=lease_until
         )
@@ -479,6 +502,8 @@ async def _step(
             await settle(db, up, partner, row)
             if row.state == SagaState.CONFIRMED:
                 return
+            if not row.hold and err.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                raise  # the request itself (the client, a participant): answered as a hold's refusal was
             raise _refusal(err, what, row) from err
         await settle(db, up, partner, row, best_effort=True)
         if row.state == SagaState.CONFIRMED:  # the confirmation went through; only its answer was lost

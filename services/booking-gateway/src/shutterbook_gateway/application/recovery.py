@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import grpc
 from sqlalchemy import bindparam, select, update
@@ -121,8 +121,11 @@ async def _settle_unheld(
     """A booking with no hold (it takes no payment: it books its slot in one call, under its
     own id) is confirmed when scheduling has it. Not having it means it failed only once no
     call booking it can still commit: its lease run out, which outlasts every deadline of its
-    run, and scheduling abandons a call at its deadline (kit grpc_server). Before that, the
-    outcome is unknown: it stays as it is (for the request's retry or for recovery)."""
+    run, and the saga ends its BookOnline's deadline (which scheduling keeps: kit grpc_server)
+    `UNHELD_GRACE` before the lease, or moves the lease past it when that call got no answer.
+    Before that, the outcome is unknown: it stays as it is (for the request's retry or for
+    recovery). `row.lease_until` is the lease of the run that may still be booking it: the
+    recovery loop's claim moves the stored lease, not the row it settles."""
     try:
         found = await booking_details(up, partner.settling(), row)
     except grpc.aio.AioRpcError as err:
@@ -235,8 +238,26 @@ def deposit_note(booking_id: str) -> str:
 # --- the loop ----------------------------------------------------------------------------------
 
 
+async def extend_lease(db: Database, row: OnlineBookingRow, until: datetime) -> bool:
+    """Keep the booking's run going until `until` (and `row` in step); false, nothing changed,
+    when its lease ran out and recovery claimed it meanwhile (the run must then stop)."""
+    async with UnitOfWork(db) as uow:
+        result = await uow.session.execute(
+            update(OnlineBookingRow)
+            .where(OnlineBookingRow.id == row.id, OnlineBookingRow.lease_until == row.lease_until)
+            .values(lease_until=until)
+        )
+        await uow.commit()
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    row.lease_until = until
+    return True
+
+
 async def _claim(db: Database, row: OnlineBookingRow, retry_after: timedelta) -> bool:
-    """Take the booking for one settle attempt; false when another replica took it first."""
+    """Take the booking for one settle attempt; false when another replica took it first. The
+    claim moves the stored lease only: `row` keeps the lease that ran out (`_settle_unheld`
+    decides on it)."""
     async with UnitOfWork(db) as uow:
         result = await uow.session.execute(
             update(OnlineBookingRow)
