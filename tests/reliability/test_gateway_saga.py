@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -104,6 +105,48 @@ async def settle_now(stack: Stack) -> int:
         await db.dispose()
 
 
+async def race(http: httpx.AsyncClient, stack: Stack, slot_id: str, payment_token: str = "") -> list[httpx.Response]:
+    """200 customers booking `slot_id` at once, each as a partner would: one Idempotency-Key per
+    attempt, the same key again when the connection breaks (200 connections open at once on one
+    busy process); the final answers."""
+    paying = {"payment_token": payment_token} if payment_token else {}
+
+    async def attempt(i: int) -> httpx.Response:
+        body = booking_body(slot_id, email=f"racer{i}@example.com", **paying)
+        headers = stack.headers(**{"Idempotency-Key": f"race-{i}"})
+        for _ in range(30):
+            try:
+                reply = await http.post("/v1/bookings", json=body, headers=headers)
+            except httpx.TransportError:
+                await asyncio.sleep(1)
+                continue
+            if reply.status_code == 409 and reply.json()["code"] == "IDEMPOTENCY_KEY_IN_USE":
+                await asyncio.sleep(1)  # the broken attempt is still running: ask again
+                continue
+            if reply.status_code == 503 and "Retry-After" in reply.headers:
+                # on a starved machine a step can outlive its deadline: the gateway frees the
+                # key after a 5xx and a retry with it resumes the same booking (documented
+                # contract), so a partner asks again after Retry-After
+                await asyncio.sleep(1)
+                continue
+            return reply
+        raise AssertionError(f"attempt {i} got no answer")
+
+    return list(await asyncio.gather(*(attempt(i) for i in range(200))))
+
+
+async def one_winner(stack: Stack, replies: list[httpx.Response]) -> dict[str, Any]:
+    """Exactly one 201; every other answer 409 SLOT_NOT_OPEN as a problem; the winner's body."""
+    statuses = sorted(r.status_code for r in replies)
+    assert statuses.count(201) == 1, [(r.state, r.last_error) for r in await booking_records(stack)]
+    losers = [r for r in replies if r.status_code != 201]
+    assert {r.status_code for r in losers} == {409}, [r.text for r in losers if r.status_code != 409][:3]
+    assert all(r.headers["content-type"].startswith("application/problem+json") for r in losers)
+    assert {r.json()["code"] for r in losers} == {"SLOT_NOT_OPEN"}
+    winner: dict[str, Any] = next(r for r in replies if r.status_code == 201).json()
+    return winner
+
+
 async def test_200_concurrent_bookings_of_one_slot_sell_it_once_and_charge_once(
     databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
@@ -111,42 +154,35 @@ async def test_200_concurrent_bookings_of_one_slot_sell_it_once_and_charge_once(
         offer = await offer_listed_price(stack)
         limits = httpx.Limits(max_connections=200)
         async with httpx.AsyncClient(base_url=stack.base_url, timeout=120, limits=limits) as http:
-
-            async def attempt(i: int) -> httpx.Response:
-                body = booking_body(offer.slot_id(0), email=f"racer{i}@example.com", payment_token="tok_sandbox_ok")
-                # as a partner would: one Idempotency-Key per attempt, the same key again when the
-                # connection breaks (here 200 connections open at once on one busy process)
-                headers = stack.headers(**{"Idempotency-Key": f"race-{i}"})
-                for _ in range(30):
-                    try:
-                        reply = await http.post("/v1/bookings", json=body, headers=headers)
-                    except httpx.TransportError:
-                        await asyncio.sleep(1)
-                        continue
-                    if reply.status_code == 409 and reply.json()["code"] == "IDEMPOTENCY_KEY_IN_USE":
-                        await asyncio.sleep(1)  # the broken attempt is still running: ask again
-                        continue
-                    if reply.status_code == 503 and "Retry-After" in reply.headers:
-                        # on a starved machine a step can outlive its deadline: the gateway frees the
-                        # key after a 5xx and a retry with it resumes the same booking (documented
-                        # contract), so a partner asks again after Retry-After
-                        await asyncio.sleep(1)
-                        continue
-                    return reply
-                raise AssertionError(f"attempt {i} got no answer")
-
-            replies = await asyncio.gather(*(attempt(i) for i in range(200)))
-            statuses = sorted(r.status_code for r in replies)
-            assert statuses.count(201) == 1, [(r.state, r.last_error) for r in await booking_records(stack)]
-            losers = [r for r in replies if r.status_code != 201]
-            assert {r.status_code for r in losers} == {409}, [r.text for r in losers if r.status_code != 409][:3]
-            assert all(r.headers["content-type"].startswith("application/problem+json") for r in losers)
-            assert {r.json()["code"] for r in losers} == {"SLOT_NOT_OPEN"}
-            winner = next(r for r in replies if r.status_code == 201).json()
+            winner = await one_winner(stack, await race(http, stack, offer.slot_id(0), "tok_sandbox_ok"))
             assert len(stack.billing.provider.charges) == 1
             [invoice] = await session_invoices(stack, winner["id"])
             assert [p.amount.amount_minor for p in await payments_of(stack, invoice.name)] == [5000]
             assert await live_holds(stack) == 0
+            assert offer.slot_id(0) not in await open_ids(http, stack, offer)
+
+
+async def test_200_concurrent_free_bookings_of_one_slot_book_it_once(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """Nothing to pay: no hold, each attempt books the slot straight away in one call; the race
+    is decided in scheduling's one transaction (schedule locks, the slot's conditional take)."""
+    async with booking_stack(databases, nats_server.url) as stack:
+        offer = await offer_online(stack)
+        limits = httpx.Limits(max_connections=200)
+        async with httpx.AsyncClient(base_url=stack.base_url, timeout=120, limits=limits) as http:
+            winner = await one_winner(stack, await race(http, stack, offer.slot_id(0)))
+            records = await booking_records(stack)
+            assert {r.hold for r in records} == {""}
+            assert sorted(r.state for r in records) == ["confirmed"] + ["failed"] * (len(records) - 1)
+            session = await stack.services.scheduling.GetSession(
+                pb.GetSessionRequest(name=f"sessions/{winner['id']}"), metadata=company_metadata(COMPANY_A)
+            )
+            assert session.booked_online
+            booked = await stack.online.ListTimeSlots(opb.ListTimeSlotsRequest(), metadata=company_metadata(COMPANY_A))
+            assert [s.booked_session for s in booked.time_slots if s.name == f"timeSlots/{offer.slot_id(0)}"] == [
+                session.name
+            ]
             assert offer.slot_id(0) not in await open_ids(http, stack, offer)
 
 
