@@ -238,9 +238,9 @@ def deposit_note(booking_id: str) -> str:
 # --- the loop ----------------------------------------------------------------------------------
 
 
-async def extend_lease(db: Database, row: OnlineBookingRow, until: datetime) -> bool:
-    """Keep the booking's run going until `until` (and `row` in step); false, nothing changed,
-    when its lease ran out and recovery claimed it meanwhile (the run must then stop)."""
+async def _move_lease(db: Database, row: OnlineBookingRow, until: datetime) -> bool:
+    """The stored lease moved to `until` if it is still the one `row` has; false when another
+    run or replica moved it first."""
     async with UnitOfWork(db) as uow:
         result = await uow.session.execute(
             update(OnlineBookingRow)
@@ -248,7 +248,13 @@ async def extend_lease(db: Database, row: OnlineBookingRow, until: datetime) -> 
             .values(lease_until=until)
         )
         await uow.commit()
-    if getattr(result, "rowcount", 0) != 1:
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def extend_lease(db: Database, row: OnlineBookingRow, until: datetime) -> bool:
+    """Keep the booking's run going until `until` (and `row` in step); false, nothing changed,
+    when its lease ran out and recovery claimed it meanwhile (the run must then stop)."""
+    if not await _move_lease(db, row, until):
         return False
     row.lease_until = until
     return True
@@ -258,14 +264,7 @@ async def _claim(db: Database, row: OnlineBookingRow, retry_after: timedelta) ->
     """Take the booking for one settle attempt; false when another replica took it first. The
     claim moves the stored lease only: `row` keeps the lease that ran out (`_settle_unheld`
     decides on it)."""
-    async with UnitOfWork(db) as uow:
-        result = await uow.session.execute(
-            update(OnlineBookingRow)
-            .where(OnlineBookingRow.id == row.id, OnlineBookingRow.lease_until == row.lease_until)
-            .values(lease_until=utcnow() + retry_after)
-        )
-        await uow.commit()
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return await _move_lease(db, row, utcnow() + retry_after)
 
 
 async def recover_due(db: Database, up: Upstreams, settings: RecoverySettings | None = None, limit: int = 50) -> int:

@@ -214,15 +214,7 @@ class KnownClientRepository:
         )
         if not made:
             return None
-        self.uow.session.add_all(
-            KnownFamilyMemberRow(
-                company_id=company_id,
-                client_id=version.client_id,
-                member_id=member.member_id,
-                display_name=member.display_name,
-            )
-            for member in version.members
-        )
+        self._add_members(company_id, version)
         await self.uow.session.flush()  # as `take_version`: a constraint fails here, not at commit
         return KnownClient(
             client_id=version.client_id,
@@ -294,22 +286,8 @@ class KnownClientRepository:
             )
             if sorted(tuple(m) for m in found.all()) == sorted((m.member_id, m.display_name) for m in version.members):
                 return
-        if held:
-            await self.uow.session.execute(
-                delete(KnownFamilyMemberRow).where(
-                    KnownFamilyMemberRow.company_id == company_id,
-                    KnownFamilyMemberRow.client_id == version.client_id,
-                )
-            )
-        self.uow.session.add_all(
-            KnownFamilyMemberRow(
-                company_id=company_id,
-                client_id=version.client_id,
-                member_id=member.member_id,
-                display_name=member.display_name,
-            )
-            for member in version.members
-        )
+            await self._delete_members(company_id, version.client_id)
+        self._add_members(company_id, version)
         await self.uow.session.flush()  # as `take_version`: a constraint fails here, not at commit
 
     def _row(self, company_id: str, client_id: str) -> KnownClientRow:
@@ -332,22 +310,28 @@ class KnownClientRepository:
             row.learned_at = utcnow()
             await self.uow.session.flush()
             if had_family:
-                await self.uow.session.execute(
-                    delete(KnownFamilyMemberRow).where(
-                        KnownFamilyMemberRow.company_id == row.company_id,
-                        KnownFamilyMemberRow.client_id == row.client_id,
-                    )
-                )
-            for member in version.members:
-                self.uow.session.add(
-                    KnownFamilyMemberRow(
-                        company_id=row.company_id,
-                        client_id=row.client_id,
-                        member_id=member.member_id,
-                        display_name=member.display_name,
-                    )
-                )
+                await self._delete_members(company_id, version.client_id)
+            self._add_members(company_id, version)
         return _known(row)
+
+    def _add_members(self, company_id: str, version: ClientVersion) -> None:
+        """The version's family members, added to the session (written at its next flush)."""
+        self.uow.session.add_all(
+            KnownFamilyMemberRow(
+                company_id=company_id,
+                client_id=version.client_id,
+                member_id=member.member_id,
+                display_name=member.display_name,
+            )
+            for member in version.members
+        )
+
+    async def _delete_members(self, company_id: str, client_id: str) -> None:
+        await self.uow.session.execute(
+            delete(KnownFamilyMemberRow).where(
+                KnownFamilyMemberRow.company_id == company_id, KnownFamilyMemberRow.client_id == client_id
+            )
+        )
 
     async def take_version(self, company_id: str, version: ClientVersion) -> KnownClient:
         """`apply_version` taking the version, the client marked deleted if the version is, all
