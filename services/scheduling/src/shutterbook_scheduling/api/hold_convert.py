@@ -20,7 +20,7 @@ from shutterbook_kit.idempotency import run_idempotent
 from shutterbook_kit.resource_names import parse_reference
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
-from shutterbook_scheduling.api.known_client_convert import carried_version
+from shutterbook_scheduling.api.known_client_convert import carried_version, without_details
 from shutterbook_scheduling.api.proto_values import run_once, ts
 from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.application.common import SOURCE
@@ -116,7 +116,7 @@ def hold_once(db: Database, company_id: str, request: opb.HoldSlotRequest) -> Ho
     """HoldSlot's work run once per its request_id, the hold's message the answer. A retry is the
     same hold whatever version of the client it carries (the client may have changed between
     the attempts): the details take no part in the request's fingerprint."""
-    same = opb.HoldSlotRequest(time_slot=request.time_slot, client=request.client, request_id=request.request_id)
+    same = without_details(request)
 
     async def run(work: HoldWork) -> opb.SlotHold:
         async def as_message(uow: UnitOfWork) -> opb.SlotHold:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC
+from typing import TypeVar
 
 from shutterbook.clients.v1 import clients_pb2
+from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.pagination import Page
@@ -79,6 +81,19 @@ def carried_version(client: str, details: clients_pb2.Client | None, violations:
     if details.name and client and details.name != client:
         violations.add("client_details.name", f"must be the request's client, {client}")
     return replace(client_version(details), client_id=client.removeprefix("clients/"))
+
+
+Carrying = TypeVar("Carrying", opb.HoldSlotRequest, opb.BookOnlineRequest, opb.BookAppointmentOnlineRequest)
+
+
+def without_details(request: Carrying) -> Carrying:
+    """The request as its idempotency fingerprint sees it: a retry is the same hold or booking
+    whatever version of the client it carries (the client may have changed between the
+    attempts)."""
+    same = type(request)()
+    same.CopyFrom(request)
+    same.ClearField("client_details")
+    return same
 
 
 def ensure_request_version(request: pb.EnsureKnownClientRequest) -> ClientVersion:

@@ -19,7 +19,7 @@ from shutterbook_kit.errors import Violations
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.api.entry_convert import announce_entry, appointment_message, session_message
 from shutterbook_scheduling.api.hold_convert import run_online
-from shutterbook_scheduling.api.known_client_convert import carried_version
+from shutterbook_scheduling.api.known_client_convert import carried_version, without_details
 from shutterbook_scheduling.api.slot_events import SLOT_EVENTS
 from shutterbook_scheduling.application import online_appointments, online_bookings, slot_booking
 from shutterbook_scheduling.application.holds import Holding
@@ -27,7 +27,6 @@ from shutterbook_scheduling.application.slot_booking import OnlineBooking, Onlin
 from shutterbook_scheduling.domain.known_clients import ClientVersion
 
 R = TypeVar("R", bound=Message)
-M = TypeVar("M", opb.BookOnlineRequest, opb.BookAppointmentOnlineRequest)
 E = TypeVar("E")
 
 
@@ -57,15 +56,6 @@ def _carried(request: opb.BookOnlineRequest | opb.BookAppointmentOnlineRequest) 
     return version
 
 
-def _fingerprinted(request: M) -> M:
-    """The request as its idempotency fingerprint sees it: a retry is the same booking whatever
-    version of the client it carries (the client may have changed between the attempts)."""
-    same = type(request)()
-    same.CopyFrom(request)
-    same.ClearField("client_details")
-    return same
-
-
 async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequest, holds: Holding) -> pb.Session:
     booking = OnlineBooking(
         request.hold,
@@ -78,7 +68,7 @@ async def book_online(db: Database, company_id: str, request: opb.BookOnlineRequ
         tuple(request.participants),
         _carried(request),
     )
-    once = online_once(db, company_id, _fingerprinted(request), pb.Session, session_message)
+    once = online_once(db, company_id, without_details(request), pb.Session, session_message)
     return await slot_booking.book_online(company_id, online_bookings.SESSIONS, booking, holds, announce_entry, once)
 
 
@@ -118,7 +108,7 @@ async def book_appointment_online(
         request.description,
         details=_carried(request),
     )
-    once = online_once(db, company_id, _fingerprinted(request), pb.Appointment, appointment_message)
+    once = online_once(db, company_id, without_details(request), pb.Appointment, appointment_message)
     return await slot_booking.book_online(
         company_id, online_appointments.APPOINTMENTS, booking, holds, announce_entry, once
     )
