@@ -120,6 +120,19 @@ def inject_headers(headers: MutableMapping[str, str]) -> None:
     propagate.inject(headers)
 
 
+def untraced_call_metadata() -> tuple[tuple[str, str], ...]:
+    """What an outgoing gRPC call adds to its metadata to carry the current trace context where
+    no tracing interceptor runs (the process records nothing: `open_channel` leaves it out):
+    the current `traceparent` (none outside a trace), as the interceptor would inject it; the
+    callee's `carried_context` reads it. Nothing where the interceptor runs (it injects its own
+    span's context)."""
+    if tracing_enabled():
+        return ()
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return tuple(carrier.items())
+
+
 def extract_context(headers: Mapping[str, str]) -> object:
     return propagate.extract(dict(headers))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from shutterbook_kit.caller_token import process_signer
 from shutterbook_kit.identity import Caller, CallerKind
+from shutterbook_kit.telemetry import untraced_call_metadata
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,9 @@ class CallContext:
         return Caller(self.company_id, CallerKind.SERVICE, self.caller or "service", display_name=self.caller)
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        """Metadata for a call made on this caller's behalf: a token signed by this process."""
-        return process_signer().metadata(self.identity)
+        """Metadata for a call made on this caller's behalf: a token signed by this process (and
+        the trace context where no interceptor carries it)."""
+        return process_signer().metadata(self.identity) + untraced_call_metadata()
 
 
 def record_label(caller: Caller) -> str:
