@@ -18,6 +18,7 @@ class GrpcGate(grpc.GenericRpcHandler):
     def __init__(self, target: str) -> None:
         self.target = target
         self.port = 0
+        self.called: list[str] = []  # every method asked of it, whatever the answer, in order
         self.forwarded: list[str] = []  # the methods that went through, in order
         self.refused: list[str] = []  # the methods refused, in order
         self._refuse: Callable[[str], bool] = lambda method: False
@@ -60,6 +61,7 @@ class GrpcGate(grpc.GenericRpcHandler):
         method = str(handler_call_details.method)
 
         async def forward(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+            self.called.append(method)
             if self._refuse(method):
                 self.refused.append(method)
                 await context.abort(grpc.StatusCode.UNAVAILABLE, GATE_DETAILS)

@@ -71,11 +71,13 @@ async def booking_stack(
     billing_slow_seconds: float = 0.2,
     billing_proxy: bool = False,
     scheduling_gate: bool = False,
+    gateway_hears_events: bool = True,
 ) -> AsyncIterator[Stack]:
     """Start everything; `demo=True` seeds the demo company as `make run` does; `scheduling`:
     the scheduling service's own settings (holds, worker timing; default: the defaults);
     `billing_proxy`, `scheduling_gate`: the gateway reaches billing through a proxy the test can
-    cut, scheduling through a gate that can refuse chosen methods."""
+    cut, scheduling through a gate that can refuse chosen methods; `gateway_hears_events=False`:
+    the gateway reaches no NATS (its read model hears no change but its own writes)."""
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(
             clients_and_scheduling(databases, nats_url, own=scheduling, **(scheduling_overrides or {}))
@@ -101,7 +103,8 @@ async def booking_stack(
             await gate.start()
             stack.push_async_callback(gate.close)
             upstreams["scheduling"] = gate.address
-        base_url = await stack.enter_async_context(gateway(gateway_db, upstreams, nats_url))
+        gateway_nats = {"nats_url": nats_url} if gateway_hears_events else {}
+        base_url = await stack.enter_async_context(gateway(gateway_db, upstreams, **gateway_nats))
         keys = await _issue_keys(gateway_db, demo=demo)
         console_db = ""
         if demo:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any, cast
 
 from google.protobuf import timestamp_pb2
 
+from shutterbook.common.v1.events_pb2 import EventEnvelope
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook_gateway.api.schemas import encode_slot
-from shutterbook_gateway.application.open_slot_model import OpenSlotModel
+from shutterbook_gateway.application.open_slot_model import OpenSlotModel, listen
+from shutterbook_kit import shared_events as se
+from shutterbook_kit.broadcast import BroadcastListener
+from shutterbook_kit.events import EventType
 
 DAY = date(2030, 3, 4)
 
@@ -99,3 +105,62 @@ async def test_slots_too_soon_by_now_are_left_out_without_a_read() -> None:
     wall[0] = start - 90 * 60  # inside the first slot's two hours of notice
     assert await _names(model, scheduling) == ["timeSlots/later"]
     assert scheduling.calls == 1
+
+
+async def test_a_listed_slot_is_found_by_its_name_while_its_day_entry_stands() -> None:
+    clock = [0.0]
+    model = OpenSlotModel(encode_slot, ttl_seconds=60, clock=lambda: clock[0], wall_clock=lambda: 0.0)
+    assert model.listed("c", "timeSlots/a") is None  # never read
+    scheduling = Scheduling([_slot("a", 9), _slot("b", 10)])
+    await _names(model, scheduling)
+    found = model.listed("c", "timeSlots/a")
+    assert found is not None
+    assert (found.name, found.location) == ("timeSlots/a", "locations/l1")
+    assert model.listed("other company", "timeSlots/a") is None  # the company's model only
+    model.invalidate("c", [DAY])  # an event drops the day: its slots leave the index with it
+    assert model.listed("c", "timeSlots/a") is None
+    assert model.days_listing("c", "timeSlots/a") == []
+    scheduling.slots = [_slot("b", 10)]  # a taken since: the day read again no longer lists it
+    await _names(model, scheduling)
+    assert model.listed("c", "timeSlots/a") is None
+    assert model.listed("c", "timeSlots/b") is not None
+    clock[0] = 61.0  # expired: not found, though still stored until the next read
+    assert model.listed("c", "timeSlots/b") is None
+
+
+async def test_a_listed_slot_too_soon_by_now_is_not_found() -> None:
+    start = datetime(2030, 3, 4, 10, tzinfo=UTC).timestamp()
+    wall = [start - 3 * 3600]
+    model = _model(wall)
+    await _names(model, Scheduling([_slot("soon", 10, notice_minutes=120)]))
+    assert model.listed("c", "timeSlots/soon") is not None
+    wall[0] = start - 90 * 60  # inside its two hours of notice: the model would not list it
+    assert model.listed("c", "timeSlots/soon") is None
+
+
+class _Listener:
+    """A broadcast listener's registrations, called by the test."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, list[Callable[[EventEnvelope, Any], object]]] = {}
+
+    def on(self, event_type: EventType[Any], handler: Callable[[EventEnvelope, Any], object]) -> None:
+        self.handlers.setdefault(event_type.subject, []).append(handler)
+
+
+async def test_a_slot_moved_to_another_day_leaves_the_day_that_listed_it() -> None:
+    model = _model([0.0])
+    scheduling = Scheduling([_slot("a", 9), _slot("b", 10)])
+    listener = _Listener()
+    listen(cast(BroadcastListener, listener), model)
+    assert await _names(model, scheduling) == ["timeSlots/a", "timeSlots/b"]
+    moved = _slot("a", 9)
+    moved.start_time.seconds += 2 * 86_400  # two days later: its event names the new day only
+    moved.end_time.seconds += 2 * 86_400
+    scheduling.slots = [_slot("b", 10)]
+    envelope = EventEnvelope(company_id="c")
+    for handler in listener.handlers[se.TIME_SLOT_UPDATED.subject]:
+        handler(envelope, opb.TimeSlotChangedEvent(time_slot=moved, changed_paths=["date"]))
+    assert model.listed("c", "timeSlots/a") is None
+    assert await _names(model, scheduling) == ["timeSlots/b"]  # its old day read again
+    assert scheduling.calls == 2

@@ -155,6 +155,7 @@ class BookingsController(Controller):
                     lease=settings.saga_lease,
                     manage_link=lambda booking_id, token: _manage_url(request, booking_id, token),
                     in_confirmed_commit=None if claimed is None else keep_answer,
+                    slots=request.app.state.open_slot_model,
                 )
         finally:
             # booked here, or taken in the read model's lag (409): either way this process reads

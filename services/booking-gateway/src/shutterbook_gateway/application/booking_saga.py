@@ -47,6 +47,7 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_gateway.application import catalog
 from shutterbook_gateway.application.api_keys import Partner, sha256_hex
 from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, pending, read_parts
+from shutterbook_gateway.application.open_slot_model import OpenSlotModel
 from shutterbook_gateway.application.recovery import deposit_note, extend_lease, save, settle
 from shutterbook_gateway.domain.booking import (
     PROMOTION_PREFIX,
@@ -54,7 +55,6 @@ from shutterbook_gateway.domain.booking import (
     PaymentPlan,
     SagaState,
     accepts_promo_codes,
-    payment_plan,
     promo_code_offered,
     step_id,
 )
@@ -401,21 +401,21 @@ async def book(
     lease: timedelta,
     manage_link: ManageLink,
     in_confirmed_commit: Callable[[Booked], Callable[[UnitOfWork], Awaitable[None]]] | None = None,
+    slots: OpenSlotModel | None = None,
 ) -> Booked:
     """Run the saga; raises a kit DomainError (or the upstream's error) when nothing was booked.
     `lease`: how long this request owns the booking before recovery may take over (longer than
     every deadline of one run together); `manage_link`: the link the confirmation carries;
     `in_confirmed_commit`: what the caller writes in the CONFIRMED commit (its answer, kept): called
-    with the booking before that commit opens, it returns the writer run inside it."""
+    with the booking before that commit opens, it returns the writer run inside it; `slots`: the
+    process's open-slot read model, which spares a booking of a slot it lists the GetTimeSlot
+    call (`catalog.offer` says why that is safe)."""
     manage_token = secrets.token_urlsafe(32)
     earlier = await _existing(db, partner.company_id, request_id)
     if earlier is not None:  # a retry after a lost response or a crash: settle, then answer
         return await _resume(db, up, partner, earlier, manage_token, manage_link)
-    slot = await catalog.time_slot(up, partner, req.slot_id)
-    kind = "session" if slot.session_type else "appointment"
-    type_id = (slot.session_type or slot.appointment_type).split("/", 1)[1]
-    btype = await catalog.online_type(up, partner, kind, type_id)
-    plan = payment_plan(btype.online, has_invoice=kind == "session" and btype.auto_create_invoice)
+    offer = await catalog.offer(up, partner, req.slot_id, slots)
+    slot, kind, type_id, btype, plan = offer.slot, offer.kind, offer.type_id, offer.btype, offer.plan
     offered = await _offered_codes(up, partner, btype.online) if req.promo_code else set()
     _check_request(kind, plan, btype.online, req, offered)
     client = await _client(up, partner, req)

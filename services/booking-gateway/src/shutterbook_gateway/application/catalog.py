@@ -18,7 +18,7 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.application.open_slot_model import OpenSlot, OpenSlotModel
-from shutterbook_gateway.domain.booking import local_date, location_dates_for
+from shutterbook_gateway.domain.booking import PaymentPlan, local_date, location_dates_for, payment_plan
 from shutterbook_gateway.domain.pricing import PriceItem
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.errors import NotFound
@@ -180,6 +180,63 @@ async def time_slot(up: Upstreams, partner: Partner, slot_id: str) -> opb.TimeSl
     if not in_scope(partner, msg.location):
         raise not_found("time slot")
     return msg
+
+
+def listed_time_slot(model: OpenSlotModel, partner: Partner, slot_id: str) -> opb.TimeSlot | None:
+    """The slot as the company's open-slot read model lists it open now (None: not there, ask
+    `time_slot`); NOT_FOUND outside the key's locations, as `time_slot` answers. The model is
+    the company's, shared by its keys: the scope is checked here, per key."""
+    msg = model.listed(partner.company_id, f"timeSlots/{slot_id}")
+    if msg is not None and not in_scope(partner, msg.location):
+        raise not_found("time slot")
+    return msg
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A slot to book and what it sells: its kind, its type (id and message, online) and the
+    type's payment plan."""
+
+    slot: opb.TimeSlot
+    kind: str
+    type_id: str
+    btype: TypeMessage
+    plan: PaymentPlan
+
+
+async def _offer_of(up: Upstreams, partner: Partner, slot: opb.TimeSlot) -> Offer:
+    kind = "session" if slot.session_type else "appointment"
+    type_id = (slot.session_type or slot.appointment_type).split("/", 1)[1]
+    btype = await online_type(up, partner, kind, type_id)  # cached
+    plan = payment_plan(btype.online, has_invoice=kind == "session" and btype.auto_create_invoice)
+    return Offer(slot, kind, type_id, btype, plan)
+
+
+async def offer(up: Upstreams, partner: Partner, slot_id: str, model: OpenSlotModel | None) -> Offer:
+    """The slot a booking asks for and what it sells: from the open-slot read model when it
+    lists the slot open now (no GetTimeSlot call), else read from scheduling (GetTimeSlot);
+    outside the key's locations NOT_FOUND either way.
+
+    What is taken from a listed slot may be as old as the event lag (a slot taken, moved,
+    unpublished or deleted a moment ago may still be listed). That is safe because:
+    - nothing is decided on it: BookOnline decides in scheduling, against its database, whether
+      the slot is open and books it at its times as stored; a slot gone meanwhile is refused
+      there (409 SLOT_NOT_OPEN, as a slot taken between GetTimeSlot and BookOnline always was),
+      and the answer and the confirmation event are built from the booking BookOnline returns;
+    - what the gateway records and decides from the slot - its kind, its type (whose online
+      settings give the payment plan) and its location (the record's `location_id`, the scope
+      check) - never changes under a slot's id: UpdateTimeSlot may change its schedules,
+      publication, notice, advance and times only (scheduling's domain/time_slots.py,
+      `UPDATABLE`), and slot ids are fresh UUIDs, never reused;
+    - a booking that takes payment uses the slot's times too, before its confirmation (the
+      session snapshot its invoice is made from): it reads the slot from scheduling as before
+      (its billing calls cost far more than that read).
+    """
+    listed = listed_time_slot(model, partner, slot_id) if model is not None else None
+    found = await _offer_of(up, partner, listed or await time_slot(up, partner, slot_id))
+    if listed is not None and found.plan.required:
+        found = await _offer_of(up, partner, await time_slot(up, partner, slot_id))
+    return found
 
 
 @dataclass(frozen=True)

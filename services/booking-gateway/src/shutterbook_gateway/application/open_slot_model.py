@@ -11,12 +11,17 @@ asking scheduling (README, "Open slots: the read model").
   days the event touches (a day either side: entries are location-local days), and the next
   query reads them again. A read that started before such an event is not kept (a generation
   per company and day), so an answer from before a change never outlives its event.
-- Time slots created, changed or deleted drop their day (`scheduling.time_slot.*`; a generated
-  batch, `scheduling.time_slots.generated`, the days of its span); a location, schedule or type
+- Time slots created, changed or deleted drop their day (`scheduling.time_slot.*`; a slot
+  moved to another day, the day an entry still lists it on too; a generated batch,
+  `scheduling.time_slots.generated`, the days of its span); a location, schedule or type
   changed drops all of the company's days (`scheduling.*.changed`: rare, and a type's online
   settings or a location's zone touch every day). `ttl_seconds` is what is left when an event
   is missed (NATS away); slots that time made too soon or past are dropped at every answer
   (their start, minimum notice and maximum advance travel with them).
+- Indexed by slot too (`listed`): a booking of a slot the model lists open now takes its kind,
+  type and location from here instead of asking scheduling (booking_saga.py says what it
+  relies on). The index follows the entries: a slot is found only through a day entry still
+  stored and unexpired, and leaves the index with it.
 
 Nothing is decided on the model: a hold and a booking are checked by scheduling against its
 database, so a slot taken in the event's lag is refused there (409 with fresh slots).
@@ -139,6 +144,9 @@ class OpenSlotModel:
         # hold's event, which names only the slot, finds its day
         self._slot_days: dict[str, tuple[str, date]] = {}
         self._inflight: dict[tuple[str, str, str, str, date, date], asyncio.Task[list[opb.TimeSlot]]] = {}
+        # (company, slot name) -> the stored days listing it (one, but for a moved slot whose
+        # old day's entry its event has not dropped yet), kept in step by `_store` and `_drop`
+        self._by_slot: dict[tuple[str, str], dict[Day, OpenSlot]] = {}
         self.reads = 0  # ListOpenSlots calls made (for tests and the bench)
         self.invalidations = 0
 
@@ -165,6 +173,24 @@ class OpenSlotModel:
                 continue
             out.append((key[4], entry[1].open_at(wall)))
         return out
+
+    def listed(self, company: str, slot_name: str) -> opb.TimeSlot | None:
+        """The slot (`timeSlots/{id}`) as a stored, unexpired entry lists it open now, or None
+        (never read, dropped by an event, expired, or too soon or too far ahead by now). Not
+        to be changed."""
+        found = self._by_slot.get((company, slot_name))
+        if not found:
+            return None
+        now, wall = self.clock(), self.wall_clock()
+        for key, slot in found.items():
+            entry = self._days.get(key)
+            if entry is not None and entry[0] > now and slot.open_at(wall):
+                return slot.message
+        return None
+
+    def days_listing(self, company: str, slot_name: str) -> list[date]:
+        """The location-local days whose stored entries list the slot (none when none do)."""
+        return [key[4] for key in self._by_slot.get((company, slot_name), ())]
 
     async def _read_uncached(self, day: date, fetch: Fetch) -> DaySlots:
         self.reads += 1
@@ -231,10 +257,27 @@ class OpenSlotModel:
         if key not in self._days:
             while len(self._days) >= self.max_days:
                 self._drop(next(iter(self._days)))
+        else:
+            self._unindex(key)
         self._days[key] = (expires, slots)
         self._by_company_day.setdefault((key[0], key[4]), set()).add(key)
+        for slot in slots.slots:
+            self._by_slot.setdefault((key[0], slot.message.name), {})[key] = slot
+
+    def _unindex(self, key: Day) -> None:
+        """Take the slots of the day stored at `key` out of the slot index."""
+        entry = self._days.get(key)
+        if entry is None:
+            return
+        for slot in entry[1].slots:
+            days = self._by_slot.get((key[0], slot.message.name))
+            if days is not None:
+                days.pop(key, None)
+                if not days:
+                    del self._by_slot[(key[0], slot.message.name)]
 
     def _drop(self, key: Day) -> None:
+        self._unindex(key)
         self._days.pop(key, None)
         keys = self._by_company_day.get((key[0], key[4]))
         if keys is not None:
@@ -289,7 +332,11 @@ def listen(listener: BroadcastListener, model: OpenSlotModel) -> None:
     """Keep `model` current from scheduling's events, heard by this process."""
 
     def slot_event(envelope: EventEnvelope, event: SlotEvent) -> None:
-        model.invalidate(envelope.company_id, [model.note_slot(envelope.company_id, event.time_slot)])
+        # the slot's day as the event has it, and any day an entry still lists it on: a slot
+        # moved to another day (its update's event) leaves its old day's entry too
+        company = envelope.company_id
+        listing = model.days_listing(company, event.time_slot.name)
+        model.invalidate(company, [model.note_slot(company, event.time_slot), *listing])
 
     def hold_event(envelope: EventEnvelope, event: HoldEvent) -> None:
         model.invalidate_slot(envelope.company_id, event.hold.time_slot)
