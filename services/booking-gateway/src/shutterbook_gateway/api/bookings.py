@@ -156,6 +156,9 @@ class BookingsController(Controller):
                     manage_link=lambda booking_id, token: _manage_url(request, booking_id, token),
                     in_confirmed_commit=None if claimed is None else keep_answer,
                     slots=request.app.state.open_slot_model,
+                    # no earlier booking can have its request id: without a key it is fresh,
+                    # and a key claimed first had nothing run under it (idempotency_keys.py)
+                    first_run=claimed.first if claimed is not None else not idempotency_key,
                 )
         finally:
             # booked here, or taken in the read model's lag (409): either way this process reads

@@ -122,13 +122,14 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             replay_headers = [(b"content-type", decision.content_type.encode()), (b"idempotent-replayed", b"true")]
             await _respond(send, decision.status_code, replay_headers, decision.body)
         else:
-            await _run_and_remember(app, scope, send, db, partner.key_id, key, body)
+            claimed = keys.Claimed(partner.key_id, key, first=decision.first)
+            await _run_and_remember(app, scope, send, db, claimed, body)
 
     return middleware
 
 
 async def _run_and_remember(
-    app: ASGIApp, scope: Scope, send: Send, db: Database, owner: str, key: str, body: bytes
+    app: ASGIApp, scope: Scope, send: Send, db: Database, claimed: keys.Claimed, body: bytes
 ) -> None:
     """Run the request with its buffered body, keep its response, then pass it on.
 
@@ -158,7 +159,6 @@ async def _run_and_remember(
                     content_type = value.decode("latin-1")
         held.append(message)
 
-    claimed = keys.Claimed(owner, key)
     cast("dict[str, Any]", scope)[CLAIMED] = claimed
     try:
         await app(scope, replay_body, capture)
@@ -166,6 +166,6 @@ async def _run_and_remember(
         chunks = [m.get("body", b"") for m in held if m["type"] == "http.response.body"]
         answer = keys.Answer(status, content_type, b"".join(chunks))
         if claimed.kept != answer:  # kept already, in the handler's last commit: nothing to write
-            await keys.finish(db, owner, key, answer.status_code, answer.content_type, answer.body)
+            await keys.finish(db, claimed.owner, claimed.key, answer.status_code, answer.content_type, answer.body)
     for message in held:
         await send(message)

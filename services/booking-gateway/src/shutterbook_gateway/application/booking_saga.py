@@ -37,6 +37,7 @@ from datetime import timedelta
 import grpc
 from google.protobuf import field_mask_pb2
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.clients.v1 import clients_pb2
@@ -402,6 +403,7 @@ async def book(
     manage_link: ManageLink,
     in_confirmed_commit: Callable[[Booked], Callable[[UnitOfWork], Awaitable[None]]] | None = None,
     slots: OpenSlotModel | None = None,
+    first_run: bool = False,
 ) -> Booked:
     """Run the saga; raises a kit DomainError (or the upstream's error) when nothing was booked.
     `lease`: how long this request owns the booking before recovery may take over (longer than
@@ -409,9 +411,14 @@ async def book(
     `in_confirmed_commit`: what the caller writes in the CONFIRMED commit (its answer, kept): called
     with the booking before that commit opens, it returns the writer run inside it; `slots`: the
     process's open-slot read model, which spares a booking of a slot it lists the GetTimeSlot
-    call (`catalog.offer` says why that is safe)."""
+    call (`catalog.offer` says why that is safe); `first_run`: no request ran under
+    `request_id` before (its look-up for an earlier booking is skipped)."""
     manage_token = secrets.token_urlsafe(32)
-    earlier = await _existing(db, partner.company_id, request_id)
+    # An earlier booking of this request id is looked for first, unless none can exist
+    # (`first_run`: a request without an Idempotency-Key, whose request id is fresh, or the first
+    # request ever run under its key: key rows are never deleted, idempotency_keys.py). Should a
+    # row exist all the same (a key deleted by an older release), the INSERT below meets it.
+    earlier = None if first_run else await _existing(db, partner.company_id, request_id)
     if earlier is not None:  # a retry after a lost response or a crash: settle, then answer
         return await _resume(db, up, partner, earlier, manage_token, manage_link)
     offer = await catalog.offer(up, partner, req.slot_id, slots)
@@ -450,9 +457,18 @@ async def book(
         created_at=now,
         updated_at=now,
     )
-    async with UnitOfWork(db) as uow:
-        uow.session.add(row)
-        await uow.commit()
+    try:
+        async with UnitOfWork(db) as uow:
+            uow.session.add(row)
+            await uow.commit()
+    except IntegrityError:
+        # the request id's booking exists (its unique key, or the id derived from it): resumed
+        # as `_existing` would have, after steps that repeated under the same step ids (found
+        # the same client; a hold scheduling answers again by its request id)
+        earlier = await _existing(db, partner.company_id, request_id)
+        if earlier is None:
+            raise
+        return await _resume(db, up, partner, earlier, manage_token, manage_link)
     if plan.required:
         await _step(db, up, partner, row, _pay(db, up, partner, row, plan, req, slot, btype, client), "payment")
         failpoint("gateway.saga.after_payment")  # tests kill the gateway here: recovery must refund

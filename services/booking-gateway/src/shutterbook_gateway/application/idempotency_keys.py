@@ -6,6 +6,12 @@
 - same key, another request: 422;
 - same key while the first is still running: 409 (a crashed first attempt frees the key
   when its lease runs out).
+
+A key's row, once written, stays: a server error frees it in place (state `free`) rather than
+deleting it, so a claim that inserts the row is the first request ever run under that key
+(`Decision.first`): the booking saga then knows no earlier booking can have its request id
+(booking_saga.py, `book`'s `first_run`), and the next claim of a freed key is one UPDATE that
+only one claimer wins.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy import LargeBinary, bindparam, delete, text, update
+from sqlalchemy import LargeBinary, bindparam, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook_gateway.storage.models import IdempotencyKeyRow
@@ -25,6 +31,7 @@ from shutterbook_kit.schema import UtcDateTime, utcnow
 from shutterbook_kit.uow import UnitOfWork
 
 LEASE = timedelta(seconds=60)
+FREE = "free"  # a key freed by a server error: the next request with it runs
 
 
 class Outcome(enum.Enum):
@@ -40,6 +47,10 @@ class Decision:
     status_code: int = 0
     content_type: str = ""
     body: bytes = b""
+    # RUN only: the claim created the key's row, so nothing ran under this key before (rows are
+    # never deleted here: see the module's docstring). False when it took over a lease run out
+    # or a key freed by a server error, or found the row gone (deleted by an older release).
+    first: bool = False
 
 
 def canonical_body(body: bytes) -> bytes:
@@ -71,6 +82,24 @@ _CLAIM = text(
 )
 
 
+# a key claimed again (freed by a server error, or its lease run out), only by one claimer: the
+# row must still be as read (its state and lease), else another claim took it first
+_RECLAIM = (
+    update(IdempotencyKeyRow)
+    .where(
+        IdempotencyKeyRow.owner == bindparam("b_owner"),
+        IdempotencyKeyRow.idempotency_key == bindparam("b_key"),
+        IdempotencyKeyRow.state == bindparam("b_was_state"),
+        IdempotencyKeyRow.locked_until == bindparam("b_was_until", type_=UtcDateTime),
+    )
+    .values(
+        state="in_progress",
+        request_hash=bindparam("b_hash"),
+        locked_until=bindparam("b_until", type_=UtcDateTime),
+    )
+)
+
+
 # a key's answer kept (on every booking), built once: a Core UPDATE on the table, its
 # parameters not named as its columns (SQLAlchemy reserves those in an UPDATE)
 _KEYS = IdempotencyKeyRow.metadata.tables[IdempotencyKeyRow.__tablename__]
@@ -99,9 +128,9 @@ async def begin(db: Database, owner: str, key: str, request_hash: str) -> Decisi
             )
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
                 await uow.commit()
-                return Decision(Outcome.RUN)
+                return Decision(Outcome.RUN, first=True)
             row = await uow.session.get(IdempotencyKeyRow, (owner, key))
-            if row is None:  # deleted since (a server error freed it): claimed as before
+            if row is None:  # deleted since (by an older release, which deleted freed keys)
                 uow.session.add(
                     IdempotencyKeyRow(
                         owner=owner,
@@ -117,13 +146,27 @@ async def begin(db: Database, owner: str, key: str, request_hash: str) -> Decisi
                 )
                 await uow.commit()
                 return Decision(Outcome.RUN)
-            if row.request_hash != request_hash:
-                return Decision(Outcome.MISMATCH)
-            if row.state == "done":
-                return Decision(Outcome.REPLAY, row.status_code, row.content_type, row.body)
-            if row.locked_until > now:
-                return Decision(Outcome.IN_PROGRESS)
-            row.locked_until = now + LEASE  # the first attempt died: take its lease over
+            if row.state != FREE:  # a key freed by a server error runs any request again
+                if row.request_hash != request_hash:
+                    return Decision(Outcome.MISMATCH)
+                if row.state == "done":
+                    return Decision(Outcome.REPLAY, row.status_code, row.content_type, row.body)
+                if row.locked_until > now:
+                    return Decision(Outcome.IN_PROGRESS)
+            # freed, or the attempt holding it died (its lease ran out): taken over by one claimer
+            taken = await uow.session.execute(
+                _RECLAIM,
+                {
+                    "b_owner": owner,
+                    "b_key": key,
+                    "b_was_state": row.state,
+                    "b_was_until": row.locked_until,
+                    "b_hash": request_hash,
+                    "b_until": now + LEASE,
+                },
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return Decision(Outcome.IN_PROGRESS)  # another claim took it a moment earlier
             await uow.commit()
             return Decision(Outcome.RUN)
     except IntegrityError:  # a concurrent first attempt inserted the row a moment earlier
@@ -146,6 +189,7 @@ class Claimed:
     owner: str
     key: str
     kept: Answer | None = None
+    first: bool = False  # `Decision.first`: nothing ran under this key before
 
 
 async def keep(uow: UnitOfWork, claimed: Claimed, answer: Answer) -> None:
@@ -157,7 +201,8 @@ async def keep(uow: UnitOfWork, claimed: Claimed, answer: Answer) -> None:
 
 
 async def finish(db: Database, owner: str, key: str, status_code: int, content_type: str, body: bytes) -> None:
-    """Keep the response for replays; after a server error, free the key so a retry runs again."""
+    """Keep the response for replays; after a server error, free the key so a retry runs again
+    (in place: the row stays, see the module's docstring)."""
     async with UnitOfWork(db) as uow:
         await _finish_in(uow, owner, key, Answer(status_code, content_type, body))
         await uow.commit()
@@ -165,8 +210,12 @@ async def finish(db: Database, owner: str, key: str, status_code: int, content_t
 
 async def _finish_in(uow: UnitOfWork, owner: str, key: str, answer: Answer) -> None:
     if answer.status_code >= 500:
+        # freed, not deleted; its lease ended now, so that an older release still running
+        # beside this one (a rolling deploy) takes it over as a lease run out
         await uow.session.execute(
-            delete(IdempotencyKeyRow).where(IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.idempotency_key == key)
+            update(IdempotencyKeyRow)
+            .where(IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.idempotency_key == key)
+            .values(state=FREE, locked_until=utcnow(), status_code=0, content_type="", body=b"")
         )
     else:
         await uow.session.execute(

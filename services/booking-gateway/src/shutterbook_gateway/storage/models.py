@@ -48,7 +48,7 @@ class IdempotencyKeyRow(Base):
     owner: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(sa.String(64))
-    state: Mapped[str] = mapped_column(sa.String(16))  # "in_progress" | "done"
+    state: Mapped[str] = mapped_column(sa.String(16))  # "in_progress" | "done" | "free" (never deleted)
     locked_until: Mapped[datetime] = mapped_column(UtcDateTime)
     status_code: Mapped[int] = mapped_column(sa.Integer, default=0)
     content_type: Mapped[str] = mapped_column(sa.String(200), default="")
