@@ -75,9 +75,16 @@ async def test_a_listed_slot_is_booked_without_reading_it_from_scheduling(
         assert booking["local_start"].startswith(f"{offer.day.isoformat()}T09:00:00")
 
         # the booking dropped its day from this gateway's model: the next slot of that day is
-        # read from scheduling, and books all the same
+        # still known (its kind, type and location never change), and books without a read
         gate.called.clear()
         created = await http.post("/v1/bookings", json=booking_body(offer.slot_id(1)), headers=stack.headers())
+        assert created.status_code == 201, created.text
+        assert GET_TIME_SLOT not in gate.called
+
+        # a slot this gateway never read is read from scheduling, and books all the same
+        unread = await offer_online(stack)
+        gate.called.clear()
+        created = await http.post("/v1/bookings", json=booking_body(unread.slot_id(0)), headers=stack.headers())
         assert created.status_code == 201, created.text
         assert gate.called.count(GET_TIME_SLOT) == 1
 

@@ -107,35 +107,26 @@ async def test_slots_too_soon_by_now_are_left_out_without_a_read() -> None:
     assert scheduling.calls == 1
 
 
-async def test_a_listed_slot_is_found_by_its_name_while_its_day_entry_stands() -> None:
-    clock = [0.0]
-    model = OpenSlotModel(encode_slot, ttl_seconds=60, clock=lambda: clock[0], wall_clock=lambda: 0.0)
-    assert model.listed("c", "timeSlots/a") is None  # never read
+async def test_a_slot_read_is_known_by_its_name_after_its_day_is_dropped() -> None:
+    """What a booking takes from the model (kind, type, location never change under a slot's
+    id) outlives the day entries an event drops; other companies' slots are not seen."""
+    model = OpenSlotModel(encode_slot, ttl_seconds=60, clock=lambda: 0.0, wall_clock=lambda: 0.0, max_known=2)
+    assert model.known("c", "timeSlots/a") is None  # never read
     scheduling = Scheduling([_slot("a", 9), _slot("b", 10)])
     await _names(model, scheduling)
-    found = model.listed("c", "timeSlots/a")
+    found = model.known("c", "timeSlots/a")
     assert found is not None
     assert (found.name, found.location) == ("timeSlots/a", "locations/l1")
-    assert model.listed("other company", "timeSlots/a") is None  # the company's model only
-    model.invalidate("c", [DAY])  # an event drops the day: its slots leave the index with it
-    assert model.listed("c", "timeSlots/a") is None
+    assert model.known("other company", "timeSlots/a") is None  # the company's model only
+    model.invalidate("c", [DAY])  # a booking's event drops the day: the slot is still known
     assert model.days_listing("c", "timeSlots/a") == []
-    scheduling.slots = [_slot("b", 10)]  # a taken since: the day read again no longer lists it
-    await _names(model, scheduling)
-    assert model.listed("c", "timeSlots/a") is None
-    assert model.listed("c", "timeSlots/b") is not None
-    clock[0] = 61.0  # expired: not found, though still stored until the next read
-    assert model.listed("c", "timeSlots/b") is None
-
-
-async def test_a_listed_slot_too_soon_by_now_is_not_found() -> None:
-    start = datetime(2030, 3, 4, 10, tzinfo=UTC).timestamp()
-    wall = [start - 3 * 3600]
-    model = _model(wall)
-    await _names(model, Scheduling([_slot("soon", 10, notice_minutes=120)]))
-    assert model.listed("c", "timeSlots/soon") is not None
-    wall[0] = start - 90 * 60  # inside its two hours of notice: the model would not list it
-    assert model.listed("c", "timeSlots/soon") is None
+    assert model.known("c", "timeSlots/a") is found
+    model.forget("c", "timeSlots/a")  # deleted
+    assert model.known("c", "timeSlots/a") is None
+    scheduling.slots = [_slot("b", 10), _slot("x", 11), _slot("y", 12)]
+    await _names(model, scheduling)  # bounded: the oldest read is forgotten first
+    assert model.known("c", "timeSlots/b") is None
+    assert [model.known("c", f"timeSlots/{n}") is not None for n in "xy"] == [True, True]
 
 
 class _Listener:
@@ -161,6 +152,17 @@ async def test_a_slot_moved_to_another_day_leaves_the_day_that_listed_it() -> No
     envelope = EventEnvelope(company_id="c")
     for handler in listener.handlers[se.TIME_SLOT_UPDATED.subject]:
         handler(envelope, opb.TimeSlotChangedEvent(time_slot=moved, changed_paths=["date"]))
-    assert model.listed("c", "timeSlots/a") is None
+    assert model.days_listing("c", "timeSlots/a") == []
     assert await _names(model, scheduling) == ["timeSlots/b"]  # its old day read again
     assert scheduling.calls == 2
+
+
+async def test_a_deleted_slots_event_forgets_it() -> None:
+    model = _model([0.0])
+    listener = _Listener()
+    listen(cast(BroadcastListener, listener), model)
+    await _names(model, Scheduling([_slot("a", 9), _slot("b", 10)]))
+    for handler in listener.handlers[se.TIME_SLOT_DELETED.subject]:
+        handler(EventEnvelope(company_id="c"), opb.TimeSlotChangedEvent(time_slot=_slot("a", 9)))
+    assert model.known("c", "timeSlots/a") is None
+    assert model.known("c", "timeSlots/b") is not None

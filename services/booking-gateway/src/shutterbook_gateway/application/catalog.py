@@ -182,11 +182,11 @@ async def time_slot(up: Upstreams, partner: Partner, slot_id: str) -> opb.TimeSl
     return msg
 
 
-def listed_time_slot(model: OpenSlotModel, partner: Partner, slot_id: str) -> opb.TimeSlot | None:
-    """The slot as the company's open-slot read model lists it open now (None: not there, ask
+def known_time_slot(model: OpenSlotModel, partner: Partner, slot_id: str) -> opb.TimeSlot | None:
+    """The slot as the company's open-slot read model last read it (None: not there, ask
     `time_slot`); NOT_FOUND outside the key's locations, as `time_slot` answers. The model is
     the company's, shared by its keys: the scope is checked here, per key."""
-    msg = model.listed(partner.company_id, f"timeSlots/{slot_id}")
+    msg = model.known(partner.company_id, f"timeSlots/{slot_id}")
     if msg is not None and not in_scope(partner, msg.location):
         raise not_found("time slot")
     return msg
@@ -214,11 +214,12 @@ async def _offer_of(up: Upstreams, partner: Partner, slot: opb.TimeSlot) -> Offe
 
 async def offer(up: Upstreams, partner: Partner, slot_id: str, model: OpenSlotModel | None) -> Offer:
     """The slot a booking asks for and what it sells: from the open-slot read model when it
-    lists the slot open now (no GetTimeSlot call), else read from scheduling (GetTimeSlot);
-    outside the key's locations NOT_FOUND either way.
+    has read the slot (`OpenSlotModel.known`: no GetTimeSlot call), else read from scheduling
+    (GetTimeSlot); outside the key's locations NOT_FOUND either way.
 
-    What is taken from a listed slot may be as old as the event lag (a slot taken, moved,
-    unpublished or deleted a moment ago may still be listed). That is safe because:
+    What is taken from a known slot is as old as the model's last read of it (a slot taken,
+    moved or unpublished since is still known; a deleted one is forgotten when its event
+    arrives, a moment after). That is safe because:
     - nothing is decided on it: BookOnline decides in scheduling, against its database, whether
       the slot is open and books it at its times as stored; a slot gone meanwhile is refused
       there (409 SLOT_NOT_OPEN, as a slot taken between GetTimeSlot and BookOnline always was),
@@ -232,7 +233,7 @@ async def offer(up: Upstreams, partner: Partner, slot_id: str, model: OpenSlotMo
       session snapshot its invoice is made from): it reads the slot from scheduling as before
       (its billing calls cost far more than that read).
     """
-    listed = listed_time_slot(model, partner, slot_id) if model is not None else None
+    listed = known_time_slot(model, partner, slot_id) if model is not None else None
     found = await _offer_of(up, partner, listed or await time_slot(up, partner, slot_id))
     if listed is not None and found.plan.required:
         found = await _offer_of(up, partner, await time_slot(up, partner, slot_id))

@@ -18,10 +18,10 @@ asking scheduling (README, "Open slots: the read model").
   settings or a location's zone touch every day). `ttl_seconds` is what is left when an event
   is missed (NATS away); slots that time made too soon or past are dropped at every answer
   (their start, minimum notice and maximum advance travel with them).
-- Indexed by slot too (`listed`): a booking of a slot the model lists open now takes its kind,
-  type and location from here instead of asking scheduling (booking_saga.py says what it
-  relies on). The index follows the entries: a slot is found only through a day entry still
-  stored and unexpired, and leaves the index with it.
+- Every slot read is remembered by its name (`known`, bounded), past its day's drop: a booking
+  of a slot the model read takes its kind, type and location from here instead of asking
+  scheduling (catalog.offer says what it relies on: those never change under a slot's id); a
+  deleted slot is forgotten (its event).
 
 Nothing is decided on the model: a hold and a booking are checked by scheduling against its
 database, so a slot taken in the event's lag is refused there (409 with fresh slots).
@@ -128,6 +128,7 @@ class OpenSlotModel:
         encode: Callable[[opb.TimeSlot], bytes],
         ttl_seconds: float = 60.0,
         max_days: int = 100_000,
+        max_known: int = 200_000,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -147,6 +148,11 @@ class OpenSlotModel:
         # (company, slot name) -> the stored days listing it (one, but for a moved slot whose
         # old day's entry its event has not dropped yet), kept in step by `_store` and `_drop`
         self._by_slot: dict[tuple[str, str], dict[Day, OpenSlot]] = {}
+        # (company, slot name) -> the slot's last message read (`known`), kept when its day is
+        # dropped (a booking's events drop the days it touches: the next booking of a slot the
+        # model listed still finds it); the oldest forgotten first beyond `max_known`
+        self._known: dict[tuple[str, str], opb.TimeSlot] = {}
+        self.max_known = max_known
         self.reads = 0  # ListOpenSlots calls made (for tests and the bench)
         self.invalidations = 0
 
@@ -174,19 +180,12 @@ class OpenSlotModel:
             out.append((key[4], entry[1].open_at(wall)))
         return out
 
-    def listed(self, company: str, slot_name: str) -> opb.TimeSlot | None:
-        """The slot (`timeSlots/{id}`) as a stored, unexpired entry lists it open now, or None
-        (never read, dropped by an event, expired, or too soon or too far ahead by now). Not
-        to be changed."""
-        found = self._by_slot.get((company, slot_name))
-        if not found:
-            return None
-        now, wall = self.clock(), self.wall_clock()
-        for key, slot in found.items():
-            entry = self._days.get(key)
-            if entry is not None and entry[0] > now and slot.open_at(wall):
-                return slot.message
-        return None
+    def known(self, company: str, slot_name: str) -> opb.TimeSlot | None:
+        """The slot (`timeSlots/{id}`) as this model last read it from scheduling, whether or not
+        a day entry lists it now (None: never read here, deleted since, or forgotten). Its
+        kind, type and location are the slot's for good (they never change under a slot's id);
+        anything else in it may be as old as the read. Not to be changed."""
+        return self._known.get((company, slot_name))
 
     def days_listing(self, company: str, slot_name: str) -> list[date]:
         """The location-local days whose stored entries list the slot (none when none do)."""
@@ -263,6 +262,18 @@ class OpenSlotModel:
         self._by_company_day.setdefault((key[0], key[4]), set()).add(key)
         for slot in slots.slots:
             self._by_slot.setdefault((key[0], slot.message.name), {})[key] = slot
+            self._remember(key[0], slot.message)
+
+    def _remember(self, company: str, message: opb.TimeSlot) -> None:
+        known = (company, message.name)
+        self._known.pop(known, None)  # to the end: the most recently read is forgotten last
+        self._known[known] = message
+        while len(self._known) > self.max_known:
+            del self._known[next(iter(self._known))]
+
+    def forget(self, company: str, slot_name: str) -> None:
+        """A slot deleted: no longer `known` (a booking of it asks scheduling, which says so)."""
+        self._known.pop((company, slot_name), None)
 
     def _unindex(self, key: Day) -> None:
         """Take the slots of the day stored at `key` out of the slot index."""
@@ -355,6 +366,10 @@ def listen(listener: BroadcastListener, model: OpenSlotModel) -> None:
         else:
             model.invalidate_times(envelope.company_id, (start, end))
 
+    def deleted(envelope: EventEnvelope, event: opb.TimeSlotChangedEvent) -> None:
+        model.forget(envelope.company_id, event.time_slot.name)
+
+    listener.on(se.TIME_SLOT_DELETED, deleted)
     for slot_type in (
         se.SLOT_BOOKED,
         se.SLOT_REMOVED,
