@@ -343,6 +343,9 @@ async def booking_cost(label: str, b: Bench, nats_url: str, slots: list[str]) ->
         gateway_here(b, nats_url) as port,
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=REQUEST_TIMEOUT) as http,
     ):
+        # the slots listed through this gateway first, as a customer picks one (its open-slot
+        # model has read them: a booking takes the slot from there, no GetTimeSlot)
+        await slots_of(b, port)
         # warm: one booking (caches of keys, types and locations; connections)
         warm = await http.post(
             "/v1/bookings", content=booking_body(slots[0], 0, label), headers=booking_headers(b.auth)
@@ -491,15 +494,17 @@ async def booking_rate(label: str, b: Bench, slots: list[str]) -> None:
     print(f"  bookings {subject.per_second:.1f}/s (the issue's target on PostgreSQL: 40/s)", flush=True)
 
 
-async def slots_of(b: Bench) -> list[str]:
-    """The ids of the open slots of days 7 to 27 of the bench's studio (one page)."""
+async def slots_of(b: Bench, port: int | None = None) -> list[str]:
+    """The ids of the open slots of days 7 to 27 of the bench's studio (one page), as the
+    gateway on `port` (else the bench's) lists them."""
     params = {
         "start_date": (b.first + timedelta(days=7)).isoformat(),
         "end_date": (b.first + timedelta(days=27)).isoformat(),
         "location": b.location_id,
         "page_size": "1000",
     }
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{b.gateway_port}", timeout=REQUEST_TIMEOUT) as http:
+    base_url = f"http://127.0.0.1:{port or b.gateway_port}"
+    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT) as http:
         answer = await http.get(f"/v1/session-types/{b.type_id}/open-slots?{urlencode(params)}", headers=b.auth)
     return slot_ids(answer.content)
 
