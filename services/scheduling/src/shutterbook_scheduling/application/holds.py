@@ -4,16 +4,25 @@ the slots a booking conflicts with, and the refusals a concurrent winner causes.
 
 Concurrency (DESIGN.md invariant: an online slot is never booked twice, and no schedule holds
 two overlapping online bookings):
+- holding, booking straight from a slot, moving a booking to a slot and editing a slot lock
+  the slot's schedule rows first (PostgreSQL: FOR UPDATE, in id order; SQLite's BEGIN
+  IMMEDIATE serializes every writer), then read the slot and take the open-slot decision,
+  which sees other holds' blocks and the calendar: a concurrent one of them on a shared
+  schedule waits, then sees what the first wrote (and concurrent inserts of overlapping
+  blocks under an exclusion constraint cannot deadlock);
 - holding writes hold blocks on the slot's schedules; PostgreSQL's exclusion constraint on
-  `online_hold_blocks` refuses a second overlapping hold, SQLite's BEGIN IMMEDIATE serializes
-  the check; booking directly takes such a hold inside its own transaction first, so both
-  paths meet on the same blocks;
+  `online_hold_blocks` refuses a second overlapping hold as well. A booking straight from a
+  slot (or a booking moving to one) writes no hold blocks: its transaction ends with the
+  booking's own calendar blocks, and the schedules stay locked until it does; the hold row it
+  is recorded through is written once, already booked (`HoldRepository.book`). Booking
+  through a hold takes no lock: the hold's blocks keep the others out until the booking's
+  calendar blocks replace them, in the booking's transaction;
 - the booking's calendar blocks are written by the one booking path (`entries`, conflicts
   not allowed), so the calendar exclusion constraint refuses overlapping bookings too;
 - the slot is taken with a conditional UPDATE (no live booking holds it), so at most once.
 Expired holds need no sweeper: every read ignores them (expires_at <= now), and every write
-that holds deletes the expired hold blocks of its schedules first (marking those holds expired
-and emitting `scheduling.slot.released`).
+that holds or books straight from a slot deletes the expired hold blocks of its schedules
+first (marking those holds expired and emitting `scheduling.slot.released`).
 
 A client holds at most `HoldSettings.max_per_client` live holds (held, not
 expired): HoldSlot locks the client's known-client row before counting them (PostgreSQL; a
@@ -67,10 +76,8 @@ from shutterbook_scheduling.application.slot_state import (
     SlotAnnounce,
     SlotEvents,
     is_appointment_slot,
-    load_slot,
     load_slot_type,
-    lock_schedules_of,
-    lock_slot_schedules,
+    locked_slot,
     not_open_error,
     removed_ids,
     schedules_of,
@@ -183,37 +190,56 @@ async def take_hold(
     now: datetime,
     holding: Holding,
     *,
-    state: int = int(HoldState.HELD),
-    own_entry: str = "",
-    locked: list[str] | None = None,
+    locked: list[str],
 ) -> SlotHoldRow:
-    """Hold blocks first (so a concurrent holder on PostgreSQL waits here and then sees the
-    winner's blocks), then the open-slot decision; the hold lasts `holding.settings.duration`
-    (the holds found expired are announced released). `locked`:
-    the slot's schedules, already locked by the caller (`lock_schedules_of`) before it read
-    the slot."""
+    """HoldSlot's hold: hold blocks first (on PostgreSQL the exclusion constraint refuses an
+    overlapping hold's), then the open-slot decision; the hold lasts `holding.settings.duration`
+    (the holds found expired are announced released). `locked`: the slot's schedules, locked
+    by the caller before it read the slot (`locked_slot`)."""
     name = f"timeSlots/{slot.id}"
-    # Online writers of a schedule queue on its row: concurrent inserts of overlapping blocks
-    # under an exclusion constraint can otherwise deadlock, and a slot moved meanwhile is held
-    # at its new times.
-    schedule_ids = locked if locked is not None else await lock_slot_schedules(uow, company_id, slot)
-    await clean_expired(uow, company_id, schedule_ids, now, holding.released)
+    await clean_expired(uow, company_id, locked, now, holding.released)
     booking_type = await type_of(uow, company_id, slot)
     expires = now + holding.settings.duration
     repo = HoldRepository(uow)
-    hold = repo.new_hold(company_id, slot.id, client_id, state, expires, now)
+    hold = repo.new_hold(company_id, slot.id, client_id, int(HoldState.HELD), expires, now)
     occupied = Interval(slot.start_at, slot.end_at).widened(*buffers(booking_type))
     try:
-        await repo.write_blocks(hold, schedule_ids, occupied, expires)
+        await repo.write_blocks(hold, locked, occupied, expires)
     except IntegrityError as exc:
         if is_hold_overlap(exc):
             raise taken(name) from None
         raise
-    reason = (await why_not_open(uow, company_id, [slot], now, own_hold=hold.id, own_entry=own_entry))[slot.id]
+    reason = (await why_not_open(uow, company_id, [slot], now, own_hold=hold.id))[slot.id]
     if reason:
         raise not_open_error(name, reason)
     repo.add(hold)
     return hold
+
+
+async def hold_to_book(
+    uow: UnitOfWork,
+    company_id: str,
+    slot: TimeSlotRow,
+    client_id: str,
+    now: datetime,
+    holding: Holding,
+    *,
+    locked: list[str],
+    own_entry: str = "",
+) -> SlotHoldRow:
+    """A booking straight from a slot (no hold made first), or a booking moving to it
+    (`own_entry`, whose own blocks do not make the slot busy): the slot's schedules are locked
+    by the caller before it read the slot (`locked`), so no hold blocks are written (see the
+    module's docstring). The expired hold blocks of the schedules are cleaned (their holds
+    announced released), then the open-slot decision; the hold row the booking is recorded
+    through (`HoldRepository.booked_through`: booked online) is returned booked and not
+    written yet: `HoldRepository.book` writes it once, with the booking's id."""
+    await clean_expired(uow, company_id, locked, now, holding.released)
+    reason = (await why_not_open(uow, company_id, [slot], now, own_entry=own_entry))[slot.id]
+    if reason:
+        raise not_open_error(f"timeSlots/{slot.id}", reason)
+    expires = now + holding.settings.duration
+    return HoldRepository.new_hold(company_id, slot.id, client_id, int(HoldState.BOOKED), expires, now)
 
 
 async def require_known_client(uow: UnitOfWork, company_id: str, name: str, path: str) -> str:
@@ -288,9 +314,7 @@ async def hold_slot(company_id: str, request: HoldRequest, holding: Holding, onc
         limit = holding.settings.max_per_client
         await _check_hold_limit(uow, company_id, client_id, now, limit, new_client=new_client)
         # the slot's schedules locked first, then its row read once, as a writer before us left it
-        slot_id = parse_name(request.time_slot, "timeSlots", field="time_slot")
-        locked = await lock_schedules_of(uow, company_id, slot_id)
-        slot = await load_slot(uow, company_id, request.time_slot, field="time_slot")
+        slot, locked = await locked_slot(uow, company_id, request.time_slot, field="time_slot")
         row = await take_hold(uow, company_id, slot, client_id, now, holding, locked=locked)
         hold = hold_at(row, now)
         holding.held(uow, company_id, hold)

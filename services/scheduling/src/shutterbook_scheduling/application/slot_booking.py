@@ -1,6 +1,7 @@
 """Booking through a hold, shared by online sessions and appointments: the request checked, the
-caller's id claimed, the slot and hold found (or a hold taken), the slot settled by the booking;
-moving a booking to another slot. Holds themselves: see `holds`.
+caller's id claimed, the slot and hold found (or, straight from a slot, a hold row to write
+booked), the slot settled by the booking; moving a booking to another slot. Holds
+themselves: see `holds`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from shutterbook_kit.errors import (
     InvalidArgument,
     Violations,
 )
-from shutterbook_kit.resource_names import is_canonical_uuid, parse_name, parse_reference
+from shutterbook_kit.resource_names import is_canonical_uuid, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import setup
@@ -27,9 +28,9 @@ from shutterbook_scheduling.application.holds import (
     Holding,
     auto_remove,
     booking_client,
+    hold_to_book,
     load_hold,
     require_request_id,
-    take_hold,
     take_slot,
     type_of,
 )
@@ -38,7 +39,8 @@ from shutterbook_scheduling.application.slot_state import (
     SlotEvents,
     is_appointment_slot,
     load_slot,
-    lock_schedules_of,
+    lock_slot_schedules,
+    locked_slot,
     not_open_error,
     release_booking,
     schedules_of,
@@ -106,7 +108,7 @@ async def slot_to_book(
     appointment: bool,
 ) -> tuple[TimeSlotRow, SlotHoldRow]:
     """The slot being booked and the hold booking it: the given hold (still held, for this
-    client), or a hold taken now on the given open slot."""
+    client), or for the given open slot a hold row to write once booked (`hold_to_book`)."""
     if hold_name:
         hold = await load_hold(uow, company_id, hold_name, "hold")
         if hold.client_id != client_id:
@@ -127,11 +129,9 @@ async def slot_to_book(
         return slot, hold
     # as HoldSlot does: the slot's schedules locked first, then its row read once, as a writer
     # before us left it
-    locked = await lock_schedules_of(uow, company_id, parse_name(slot_name, "timeSlots", field="time_slot"))
-    slot = await load_slot(uow, company_id, slot_name, field="time_slot")
+    slot, locked = await locked_slot(uow, company_id, slot_name, field="time_slot")
     _check_kind(slot, appointment=appointment, field="time_slot", name=slot_name)
-    hold = await take_hold(uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED), locked=locked)
-    return slot, hold
+    return slot, await hold_to_book(uow, company_id, slot, client_id, now, holds, locked=locked)
 
 
 E = TypeVar("E")
@@ -171,8 +171,8 @@ async def run_online_booking(
     appointment: bool,
 ) -> A:
     """An online booking through a hold: the request checked, the caller's id for the booking
-    claimed, the client known, the slot and the hold it books through found (or a hold taken
-    now), then `book(uow, slot, hold, client_id, now)`."""
+    claimed, the client known, the slot and the hold it books through found (or, straight from
+    the slot, a hold row to write booked), then `book(uow, slot, hold, client_id, now)`."""
     entry_id, id_field = request.entry_id, request.entry_id_field
     check_book_request(request.hold, request.time_slot, request.client, request.request_id, entry_id, id_field)
     names = {"slot": request.time_slot or request.hold}
@@ -216,12 +216,12 @@ async def move_to_slot(
 ) -> SlotHoldRow:
     """A booked entry moving to another slot: its old slot is freed first and what its booking
     removed comes back (the new slot may be one of them; `released` names the entry in those
-    events, `holds.slots.restored` announces them), then a hold is taken on the new slot (the
-    entry's own blocks do not make it busy; the hold serializes with concurrent holders)."""
+    events, `holds.slots.restored` announces them), then the new slot's schedules are locked
+    (concurrent holders and bookers of them wait), the slot read again and found open (the
+    entry's own blocks do not make it busy): the hold row to write once booked."""
     await release_booking(uow, company_id, entry_id, released, holds.slots.restored)
-    return await take_hold(
-        uow, company_id, slot, client_id, now, holds, state=int(HoldState.BOOKED), own_entry=entry_id
-    )
+    locked = await lock_slot_schedules(uow, company_id, slot)
+    return await hold_to_book(uow, company_id, slot, client_id, now, holds, locked=locked, own_entry=entry_id)
 
 
 async def settle_in_slot(
@@ -234,9 +234,9 @@ async def settle_in_slot(
     slots: SlotEvents,
 ) -> None:
     """The booking `entry` (a session's or an appointment's name) takes the slot through its
-    hold: the slot is taken, the hold's blocks give way to the booking's own, the hold is
-    booked, conflicting slots are removed (`slots.removed`) and the slot announced booked
-    (`slots.booked`)."""
+    hold: the slot is taken, the hold is booked (a held one's blocks give way to the booking's
+    own; one not written yet is written booked), conflicting slots are removed
+    (`slots.removed`) and the slot announced booked (`slots.booked`)."""
     entry_id = entry.split("/", 1)[1]
     await take_slot(uow, slot, entry_id)
     await HoldRepository(uow).book(hold, entry_id)
@@ -374,9 +374,9 @@ async def move_online(
     once: OnlineOnce[EntryT, A],
 ) -> A:
     """Move a booking made online (`entry`) to another slot (`time_slot`): the old slot is
-    freed first, a hold taken on the new one, the kind's `move` places and stores the entry there
-    (returns its type and the rescheduled event), the slot is settled and the event
-    `announce`d with the previous times."""
+    freed first, the new one found open (`move_to_slot`), the kind's `move` places and stores
+    the entry there (returns its type and the rescheduled event), the slot is settled and the
+    event `announce`d with the previous times."""
     check_move_request(request_id, entry, kind.collection, kind.field, time_slot)
 
     async def work(uow: UnitOfWork) -> EntryT:

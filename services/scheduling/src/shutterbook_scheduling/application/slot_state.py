@@ -122,6 +122,20 @@ async def lock_schedules_of(uow: UnitOfWork, company_id: str, slot_id: str) -> l
     return sorted(in_order)
 
 
+async def locked_slot(uow: UnitOfWork, company_id: str, name: str, *, field: str) -> tuple[TimeSlotRow, list[str]]:
+    """The slot `name` read once its schedules are locked (`lock_schedules_of`), as a writer
+    before us left it, and its schedule ids now, sorted, every one locked: a schedule the row
+    names that the lock's statement did not see (an edit gave it to the slot while we waited)
+    is locked then too (no statement otherwise)."""
+    slot_id = parse_name(name, "timeSlots", field=field)
+    locked = await lock_schedules_of(uow, company_id, slot_id)
+    slot = await load_slot(uow, company_id, name, field=field)
+    schedule_ids = sorted((await schedules_of(uow, [slot.id]))[slot.id])
+    if not set(schedule_ids) <= set(locked):
+        await SlotRepository(uow).lock_schedules(company_id, schedule_ids)
+    return slot, schedule_ids
+
+
 async def schedules_of(uow: UnitOfWork, slot_ids: list[str]) -> dict[str, list[str]]:
     """Each slot's schedule ids, in order (read once per unit of work where it memoizes:
     `uow.memo`, the online booking paths, which do not move slots)."""

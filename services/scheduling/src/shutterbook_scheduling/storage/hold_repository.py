@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shutterbook_kit.uow import UnitOfWork
@@ -108,10 +108,18 @@ class HoldRepository:
         await self.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id == hold_id))
 
     async def book(self, hold: SlotHoldRow, entry_id: str) -> None:
-        """The hold booked by the entry `entry_id`: its blocks deleted (the booking's own take
-        their place) and its row marked BOOKED with the entry. PostgreSQL: one statement (the
-        DELETE a data-modifying CTE of the UPDATE, run to completion whether read or not);
-        SQLite, which has no such CTE: the DELETE, the row's change flushed with the rest."""
+        """The hold booked by the entry `entry_id`. A hold not written yet (`new_hold`: a
+        booking straight from a slot, which has no blocks) is written booked with the entry,
+        one INSERT at the next flush. A hold written already: its blocks deleted (the
+        booking's own take their place) and its row marked BOOKED with the entry. PostgreSQL:
+        one statement (the DELETE a data-modifying CTE of the UPDATE, run to completion
+        whether read or not); SQLite, which has no such CTE: the DELETE, the row's change
+        flushed with the rest."""
+        if inspect(hold).transient:
+            hold.state = int(HoldState.BOOKED)
+            hold.session_id = entry_id
+            self.session.add(hold)
+            return
         if self.sqlite:
             await self.delete_blocks(hold.id)
             hold.state = int(HoldState.BOOKED)

@@ -7,9 +7,10 @@
 - `online_slot_removals`: which slots a booking auto-removed (a slot is removed while any row
   names it), so cancelling restores exactly those.
 - `online_holds` and `online_hold_blocks`: a hold and the schedule time it occupies until
-  `expires_at`. On PostgreSQL an exclusion constraint (migration 0003_online) forbids two
-  overlapping hold blocks on one schedule; expired blocks are deleted in the write path
-  before new ones are inserted, and every read ignores them by comparing `expires_at` with now.
+  `expires_at` (a booking straight from a slot has a hold row, booked, and no blocks). On
+  PostgreSQL an exclusion constraint (migration 0003_online) forbids two overlapping hold
+  blocks on one schedule; expired blocks are deleted in the write path before new ones are
+  inserted, and every read ignores them by comparing `expires_at` with now.
 """
 
 from __future__ import annotations
