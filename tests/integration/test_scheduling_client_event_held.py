@@ -240,3 +240,65 @@ async def test_an_event_waiting_for_a_concurrent_applier(databases: DatabaseFact
             assert await conn.scalar(select(func.count()).select_from(KnownClientRow)) == 1
     finally:
         await db.dispose()
+
+
+async def test_an_event_waiting_for_a_booking_that_makes_the_client_known(databases: DatabaseFactory) -> None:
+    """PostgreSQL: the event arrives while a booking carrying the client's details (a concurrent
+    transaction) is inserting the client: the UPDATE sees no row, the INSERT waits for the
+    booking and then finds the row, and the UPDATE once more applies the event (no locked
+    path): counted once, the version taken as `event_takes` decides (the same version: learned
+    again; an older one: nothing else changes), as one applied after the other would."""
+    if databases.backend != "postgres":
+        pytest.skip("SQLite's writers are serialized by the write transaction")
+    db = Database(await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS))
+    try:
+
+        async def event_during_booking(booked: clients_pb2.Client, delivered: clients_pb2.Client) -> list[str]:
+            version = known_client_convert.ensure_request_version(pb.EnsureKnownClientRequest(client=booked))
+            async with UnitOfWork(db, source="scheduling") as booking:
+                await client_directory.ensure_version_in(booking, COMPANY_A, version)  # as BookOnline does
+                with _statements(db) as seen:
+                    delivery = asyncio.create_task(_deliver(db, delivered))
+
+                    async def waiting() -> bool:
+                        async with db.engine.connect() as conn:
+                            found = await conn.scalar(
+                                text(
+                                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                    " AND wait_event_type = 'Lock' AND query LIKE :table"
+                                ),
+                                {"table": "%known_clients%"},  # (not in the text: not one of the statements seen)
+                            )
+                        return bool(found)
+
+                    await eventually(waiting, what="the event waiting for the booking's client")
+                    await booking.commit()
+                    await delivery
+            return [s.split()[0] for s in seen]
+
+        dee = client_message("Dee")
+        dee.emails.append("dee@example.com")
+        assert await event_during_booking(dee, dee) == ["UPDATE", "INSERT", "UPDATE"]
+        known, revision = await _known(db, dee)
+        assert revision == 2
+        assert (known.display_name, known.primary_email, _members(known)) == ("Dee Tester", "dee@example.com", [])
+
+        # an older version than the booking's: counted, nothing else changes; with family
+        # members held, the second UPDATE takes nothing, so they are not read
+        eve = client_message("Eve", members=["Kid"])
+        older = _version(eve, given="Evelyn", later=-timedelta(minutes=5), kids=0)
+        assert await event_during_booking(eve, older) == ["UPDATE", "INSERT", "UPDATE"]
+        known, revision = await _known(db, eve)
+        assert revision == 2
+        assert (known.display_name, _members(known)) == ("Eve Tester", [(eve.family_members[0].name, "Kid Tester")])
+
+        # a newer one: taken, its family members (read, deleted, inserted) in place of the booking's
+        fay = client_message("Fay", members=["Kid"])
+        newer = _version(fay, given="Faye", later=timedelta(seconds=1), kids=1)
+        seen = await event_during_booking(fay, newer)
+        assert seen == ["UPDATE", "INSERT", "UPDATE", "SELECT", "DELETE", "INSERT"]
+        known, revision = await _known(db, fay)
+        assert (revision, known.display_name) == (2, "Faye Tester")
+        assert _members(known) == [(newer.family_members[0].name, "Kid0 Tester")]
+    finally:
+        await db.dispose()

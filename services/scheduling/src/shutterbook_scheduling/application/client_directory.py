@@ -65,7 +65,15 @@ async def _upsert(repo: KnownClientRepository, company_id: str, version: ClientV
     # a client new here (its event came before any hold or booking of it): made with the
     # version taken in one INSERT, as EnsureKnownClient makes one (revision 1, learned now)
     made = await repo.insert_taken(company_id, version)
-    return made if made is not None else await _upsert_locked(repo, company_id, version)
+    if made is not None:
+        return made
+    # the row is there after all: a concurrent transaction (a booking carrying the client's
+    # details, the common case) inserted it while the UPDATE above ran, and the INSERT waited
+    # for it to commit. A new statement sees it (PostgreSQL, READ COMMITTED): the UPDATE once
+    # more (it counts and decides as the locked path would); the locked path only when that
+    # finds the row unlearned (one statement more there) or changed meanwhile again
+    applied = await repo.apply_event_version(company_id, version)
+    return applied if applied is not None else await _upsert_locked(repo, company_id, version)
 
 
 async def _upsert_locked(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
