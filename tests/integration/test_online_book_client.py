@@ -8,10 +8,15 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import grpc
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -164,3 +169,58 @@ async def test_bad_client_details_book_nothing(databases: DatabaseFactory, nats_
         assert await open_names(o, studio, when) == [open_slot.name]
         listed = await s.ListKnownClients(pb.ListKnownClientsRequest(), metadata=A)
         assert list(listed.known_clients) == []
+
+
+@contextmanager
+def _client_statements() -> Iterator[list[str]]:
+    """The statements on known clients run meanwhile in this process (the service's included),
+    each as its first word."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "known_clients" in statement:
+            seen.append(statement.split()[0])
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+async def test_the_booking_reads_its_client_once(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
+    """The booking's plan checks the client the booking has just made known (or applied a
+    version to) without reading it again: one INSERT for a client new here; for one known
+    already that INSERT finding it, the locked read (no second INSERT making it empty first),
+    the version's UPDATE, and nothing more."""
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        when = future_day(studio)
+        first = await create_slot(o, slot(studio, when, (10, 0), (11, 0)))
+        later = await create_slot(o, slot(studio, when, (14, 0), (15, 0)))
+        ann = client_message("Ann")
+        with _client_statements() as seen:
+            await o.online.BookOnline(
+                opb.BookOnlineRequest(
+                    time_slot=first.name, client=ann.name, request_id=str(uuid.uuid4()), client_details=ann
+                ),
+                metadata=A,
+            )
+        assert seen == ["INSERT"]
+
+        newer = clients_pb2.Client()
+        newer.CopyFrom(ann)
+        newer.given_name = "Anna"
+        newer.update_time.FromDatetime(utcnow() + timedelta(seconds=1))
+        with _client_statements() as seen:
+            session = await o.online.BookOnline(
+                opb.BookOnlineRequest(
+                    time_slot=later.name, client=ann.name, request_id=str(uuid.uuid4()), client_details=newer
+                ),
+                metadata=A,
+            )
+        # (INSERT ... ON CONFLICT DO NOTHING finding the row, the locked read, the update)
+        assert seen == ["INSERT", "SELECT", "UPDATE"]
+        assert session.client == ann.name
+        known = await o.svc.stub.GetKnownClient(pb.GetKnownClientRequest(name=_known_name(ann)), metadata=A)
+        assert known.display_name == "Anna Tester"

@@ -73,11 +73,14 @@ async def _upsert(repo: KnownClientRepository, company_id: str, version: ClientV
     # more (it counts and decides as the locked path would); the locked path only when that
     # finds the row unlearned (one statement more there) or changed meanwhile again
     applied = await repo.apply_event_version(company_id, version)
-    return applied if applied is not None else await _upsert_locked(repo, company_id, version)
+    return applied if applied is not None else await _upsert_locked(repo, company_id, version, found=True)
 
 
-async def _upsert_locked(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
-    held = await repo.locked_for_change(company_id, version.client_id, version.update_time)
+async def _upsert_locked(
+    repo: KnownClientRepository, company_id: str, version: ClientVersion, *, found: bool = False
+) -> KnownClient:
+    """The locked path of an event's version (`found`: the row was just found there)."""
+    held = await repo.locked_for_change(company_id, version.client_id, version.update_time, found=found)
     return await repo.apply_version(company_id, version, take=event_takes(held, version))
 
 
@@ -100,7 +103,8 @@ async def ensure_version_new_in(uow: UnitOfWork, company_id: str, version: Clien
 
 
 async def _ensure_held(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
-    held = await repo.locked_for_change(company_id, version.client_id, version.update_time)
+    # the row is there (`insert_taken` found it): read locked, no INSERT first
+    held = await repo.locked_for_change(company_id, version.client_id, version.update_time, found=True)
     # decided on the locked row: a concurrent event or call applying this version first
     # leaves nothing to do here
     if ensure_takes(held, version):

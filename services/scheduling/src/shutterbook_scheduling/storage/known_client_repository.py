@@ -83,6 +83,10 @@ _APPLY_EVENT_VERSION = (
 _WRITTEN = ("display_name", "primary_email", "source_updated_at", "learned_at", "revision")
 
 
+def _memo_key(company_id: str, client_id: str) -> tuple[str, str, str]:
+    return ("known_client", company_id, client_id)
+
+
 def _known(row: KnownClientRow) -> KnownClient:
     return KnownClient(
         client_id=row.client_id,
@@ -107,13 +111,24 @@ class KnownClientRepository:
     async def get(self, company_id: str, client_id: str) -> KnownClient | None:
         """The client as held (None: never heard of), from the session's identity map when loaded.
 
-        Where the unit of work memoizes (`uow.memo`: the online booking paths) the row is kept
-        referenced: the session's identity map holds rows only while referenced, so a booking's
-        second look at its client (its plan's) is answered without a statement."""
-        row = await self.uow.session.get(KnownClientRow, (company_id, client_id))
+        Where the unit of work memoizes (`uow.memo`: the online booking paths) the client as this
+        unit of work last read or wrote it here is the answer (`_remember`): a booking's second
+        look at its client (its plan's) takes no statement, also after the booking made the
+        client known with one INSERT (which loads no row)."""
         if self.uow.memo is not None:
-            self.uow.memo[("known_client_row", company_id, client_id)] = row
-        return None if row is None else _known(row)
+            remembered: KnownClient | None = self.uow.memo.get(_memo_key(company_id, client_id))
+            if remembered is not None:
+                return remembered
+        row = await self.uow.session.get(KnownClientRow, (company_id, client_id))
+        return None if row is None else self._remember(company_id, _known(row))
+
+    def _remember(self, company_id: str, known: KnownClient) -> KnownClient:
+        """`known` memoized for `get` where the unit of work memoizes; every read and change of
+        a client's row here returns through it, so what `get` answers is what this unit of work
+        holds (its row stays locked by the change, or was read in it)."""
+        if self.uow.memo is not None:
+            self.uow.memo[_memo_key(company_id, known.client_id)] = known
+        return known
 
     async def locked(self, company_id: str, client_id: str) -> KnownClient | None:
         """The client as held, its row locked until the unit of work ends (PostgreSQL: FOR
@@ -124,7 +139,7 @@ class KnownClientRepository:
             .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
             .with_for_update()
         )
-        return None if row is None else _known(row)
+        return None if row is None else self._remember(company_id, _known(row))
 
     async def member_ids(self, company_id: str, client_id: str) -> set[str]:
         """The ids of the client's family members (who its sessions may list as participants)."""
@@ -158,38 +173,48 @@ class KnownClientRepository:
 
     # --- changes (on the row read by `locked_for_change`) ---
 
-    async def locked_for_change(self, company_id: str, client_id: str, source_time: datetime) -> KnownClient:
+    async def locked_for_change(
+        self, company_id: str, client_id: str, source_time: datetime, *, found: bool = False
+    ) -> KnownClient:
         """The client as held, its row made empty first (no name, revision 0, `source_time`) if
-        missing, and locked until the unit of work ends.
+        missing, and locked until the unit of work ends. `found`: this unit of work has just
+        found the row there (`insert_taken` returned None; rows are never deleted), so it is
+        read locked without the INSERT first (and made empty only if it is missing after all).
 
         Race-free: INSERT ... ON CONFLICT DO NOTHING leaves an existing row (or one a concurrent
         transaction is inserting: PostgreSQL waits for it) alone, then SELECT ... FOR UPDATE
         serializes whoever compares and applies versions (on SQLite, BEGIN IMMEDIATE already
         has). Reading and then adding the row let an event and EnsureKnownClient both insert it."""
-        await self.uow.insert_missing(
-            KnownClientRow,
-            {
-                "company_id": company_id,
-                "client_id": client_id,
-                "display_name": "",
-                "primary_email": "",
-                "source_updated_at": source_time,
-                "learned_at": utcnow(),
-                "revision": 0,
-                "deleted": False,
-                "merged_into": "",
-            },
-        )
-        row = await self.uow.session.scalar(
+        row = await self._read_locked(company_id, client_id) if found else None
+        if row is None:
+            await self.uow.insert_missing(
+                KnownClientRow,
+                {
+                    "company_id": company_id,
+                    "client_id": client_id,
+                    "display_name": "",
+                    "primary_email": "",
+                    "source_updated_at": source_time,
+                    "learned_at": utcnow(),
+                    "revision": 0,
+                    "deleted": False,
+                    "merged_into": "",
+                },
+            )
+            row = await self._read_locked(company_id, client_id)
+        assert row is not None
+        self._locked[(company_id, client_id)] = row
+        return self._remember(company_id, _known(row))
+
+    async def _read_locked(self, company_id: str, client_id: str) -> KnownClientRow | None:
+        row: KnownClientRow | None = await self.uow.session.scalar(
             select(KnownClientRow)
             .where(KnownClientRow.company_id == company_id, KnownClientRow.client_id == client_id)
             .with_for_update()
             # a copy loaded earlier in this session may be stale: read the locked row
             .execution_options(populate_existing=True)
         )
-        assert row is not None
-        self._locked[(company_id, client_id)] = row
-        return _known(row)
+        return row
 
     async def insert_taken(self, company_id: str, version: ClientVersion) -> KnownClient | None:
         """The client made with `version` taken (revision 1, learned now, its family members),
@@ -216,7 +241,7 @@ class KnownClientRepository:
             return None
         self._add_members(company_id, version)
         await self.uow.session.flush()  # as `take_version`: a constraint fails here, not at commit
-        return KnownClient(
+        known = KnownClient(
             client_id=version.client_id,
             display_name=version.display_name,
             primary_email=version.primary_email,
@@ -224,6 +249,7 @@ class KnownClientRepository:
             learned_at=now,
             deleted=version.deleted,
         )
+        return self._remember(company_id, known)
 
     async def apply_event_version(self, company_id: str, version: ClientVersion) -> KnownClient | None:
         """An event's version applied to a learned client as `locked_for_change` then
@@ -255,7 +281,7 @@ class KnownClientRepository:
         self._written(company_id, version.client_id, got)
         if got.took and (got.family or version.members):
             await self._replace_members(company_id, version, held=bool(got.family))
-        return KnownClient(
+        applied = KnownClient(
             client_id=version.client_id,
             display_name=got.display_name,
             primary_email=got.primary_email,
@@ -264,6 +290,7 @@ class KnownClientRepository:
             deleted=got.deleted,
             merged_into=got.merged_into,
         )
+        return self._remember(company_id, applied)
 
     def _written(self, company_id: str, client_id: str, got: Row[Any]) -> None:
         """A copy of the row this unit of work loaded before takes what the built-once UPDATE
@@ -312,7 +339,7 @@ class KnownClientRepository:
             if had_family:
                 await self._delete_members(company_id, version.client_id)
             self._add_members(company_id, version)
-        return _known(row)
+        return self._remember(company_id, _known(row))
 
     def _add_members(self, company_id: str, version: ClientVersion) -> None:
         """The version's family members, added to the session (written at its next flush)."""
@@ -341,17 +368,17 @@ class KnownClientRepository:
         if version.deleted:
             row.deleted = True
         await self.uow.session.flush()
-        return _known(row)
+        return self._remember(company_id, _known(row))
 
     def mark_deleted(self, company_id: str, client_id: str) -> KnownClient:
         """The locked client marked deleted (kept: its sessions still name it)."""
         row = self._row(company_id, client_id)
         row.deleted = True
-        return _known(row)
+        return self._remember(company_id, _known(row))
 
     def mark_merged(self, company_id: str, client_id: str, into: str) -> KnownClient:
         """One revision counted on the locked client, merged into the client `into`."""
         row = self._row(company_id, client_id)
         row.revision += 1
         row.merged_into = into
-        return _known(row)
+        return self._remember(company_id, _known(row))
