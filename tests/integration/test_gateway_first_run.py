@@ -20,12 +20,13 @@ from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_gateway.storage.models import IdempotencyKeyRow
 from shutterbook_kit.db import Database
 from tests.reliability.test_gateway_manage_reads import ONLINE, gate_of
-from tests.reliability.test_gateway_saga import booking_records
+from tests.reliability.test_gateway_saga import booking_records, offer_listed_price
 from tests.stack_support import Stack, booking_body, booking_stack, offer_online
 
 pytestmark = pytest.mark.asyncio
 
 BOOK_ONLINE = ONLINE + "BookOnline"
+HOLD_SLOT = ONLINE + "HoldSlot"
 
 
 @contextmanager
@@ -106,3 +107,31 @@ async def test_only_a_booking_that_can_have_an_earlier_one_looks_for_it(
         assert gate.called.count(BOOK_ONLINE) == confirmations
         rows = [r for r in await booking_records(stack) if r.slot_id == offer.slot_id(2)]
         assert [r.state for r in rows] == ["held"]
+
+
+@pytest.mark.postgres
+async def test_a_retry_refused_before_its_record_resumes_the_booking_an_older_release_made(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """A key an older release deleted after its booking was confirmed: the retry is a first
+    claim, and its steps before the booking's record are refused (here the hold); the earlier
+    booking is looked for before that refusal is answered, and the retry gets the booking."""
+    async with (
+        booking_stack(databases, nats_server.url, scheduling_gate=True) as stack,
+        httpx.AsyncClient(base_url=stack.base_url, timeout=60) as http,
+    ):
+        paid = await offer_listed_price(stack)
+        body = booking_body(paid.slot_id(0), payment_token="tok_sandbox_ok")
+        keyed = stack.headers(**{"Idempotency-Key": "made-by-an-older-release"})
+        created = await http.post("/v1/bookings", json=body, headers=keyed)
+        assert created.status_code == 201, created.text
+        await _gateway_write(
+            stack, delete(IdempotencyKeyRow).where(IdempotencyKeyRow.idempotency_key == "made-by-an-older-release")
+        )
+        gate = gate_of(stack)
+        gate.refuse(lambda method: method == HOLD_SLOT)
+        retried = await http.post("/v1/bookings", json=body, headers=keyed)
+        assert retried.status_code == 201, retried.text
+        assert retried.json()["id"] == created.json()["id"]
+        rows = [r for r in await booking_records(stack) if r.slot_id == paid.slot_id(0)]
+        assert [r.state for r in rows] == ["confirmed"]

@@ -75,3 +75,19 @@ async def test_a_key_is_claimed_first_once_freed_in_place_and_taken_over_by_one_
         assert {d.outcome for d in decisions} == {keys.Outcome.RUN, keys.Outcome.IN_PROGRESS}
     finally:
         await db.dispose()
+
+
+async def test_a_freed_key_an_older_release_took_over_is_in_progress(databases: DatabaseFactory) -> None:
+    """In a rolling deploy an older release takes a freed key over as a lease run out: it moves
+    the lease only, the state stays free; this release sees it running, not free to run."""
+    db = Database(await databases.new("gateway", migrate_with=gateway_main.MIGRATIONS))
+    try:
+        assert (await keys.begin(db, OWNER, "k", "hash-a")).outcome is keys.Outcome.RUN
+        await keys.finish(db, OWNER, "k", 503, "application/problem+json", b"{}")
+        async with UnitOfWork(db) as uow:  # what the older release's takeover writes
+            await uow.session.execute(update(IdempotencyKeyRow).values(locked_until=utcnow() + timedelta(minutes=1)))
+            await uow.commit()
+        assert (await keys.begin(db, OWNER, "k", "hash-a")).outcome is keys.Outcome.IN_PROGRESS
+        assert (await keys.begin(db, OWNER, "k", "hash-b")).outcome is keys.Outcome.IN_PROGRESS
+    finally:
+        await db.dispose()

@@ -117,6 +117,10 @@ async def test_a_slot_read_is_known_by_its_name_after_its_day_is_dropped() -> No
     found = model.known("c", "timeSlots/a")
     assert found is not None
     assert (found.name, found.location) == ("timeSlots/a", "locations/l1")
+    # a message of its own, with what never changes only (the slot as read is part of its
+    # reply, which it would keep alive whole)
+    assert not found.HasField("start_time")
+    assert all(found is not m for m in scheduling.slots)
     assert model.known("other company", "timeSlots/a") is None  # the company's model only
     model.invalidate("c", [DAY])  # a booking's event drops the day: the slot is still known
     assert model.days_listing("c", "timeSlots/a") == []

@@ -63,6 +63,7 @@ from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams, rpc_reason
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import (
+    DomainError,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -421,15 +422,23 @@ async def book(
     earlier = None if first_run else await _existing(db, partner.company_id, request_id)
     if earlier is not None:  # a retry after a lost response or a crash: settle, then answer
         return await _resume(db, up, partner, earlier, manage_token, manage_link)
-    offer = await catalog.offer(up, partner, req.slot_id, slots)
-    slot, kind, type_id, btype, plan = offer.slot, offer.kind, offer.type_id, offer.btype, offer.plan
-    offered = await _offered_codes(up, partner, btype.online) if req.promo_code else set()
-    _check_request(kind, plan, btype.online, req, offered)
-    client = await _client(up, partner, req)
-    participants = [m for p in req.participants if (m := _family_member(client, p)) is not None]
-    # a booking that takes payment holds its slot first (the hold decides whether a charge
-    # stands); one that takes none books the slot in one call at the confirmation
-    hold = await _hold(up, partner, slot, client, request_id) if plan.required else None
+    try:
+        offer = await catalog.offer(up, partner, req.slot_id, slots)
+        slot, kind, type_id, btype, plan = offer.slot, offer.kind, offer.type_id, offer.btype, offer.plan
+        offered = await _offered_codes(up, partner, btype.online) if req.promo_code else set()
+        _check_request(kind, plan, btype.online, req, offered)
+        client = await _client(up, partner, req)
+        participants = [m for p in req.participants if (m := _family_member(client, p)) is not None]
+        # a booking that takes payment holds its slot first (the hold decides whether a charge
+        # stands); one that takes none books the slot in one call at the confirmation
+        hold = await _hold(up, partner, slot, client, request_id) if plan.required else None
+    except (DomainError, grpc.aio.AioRpcError):
+        # the look-up skipped, a refusal could be a retry's whose key an older release deleted
+        # after its booking was made (its slot taken by that booking, say): looked for before
+        # the refusal is answered (and kept as the key's answer)
+        if first_run and (earlier := await _existing(db, partner.company_id, request_id)) is not None:
+            return await _resume(db, up, partner, earlier, manage_token, manage_link)
+        raise
     now = utcnow()
     row = OnlineBookingRow(
         id=step_id(request_id, "booking"),

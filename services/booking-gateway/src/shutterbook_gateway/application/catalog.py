@@ -217,9 +217,10 @@ async def offer(up: Upstreams, partner: Partner, slot_id: str, model: OpenSlotMo
     has read the slot (`OpenSlotModel.known`: no GetTimeSlot call), else read from scheduling
     (GetTimeSlot); outside the key's locations NOT_FOUND either way.
 
-    What is taken from a known slot is as old as the model's last read of it (a slot taken,
-    moved or unpublished since is still known; a deleted one is forgotten when its event
-    arrives, a moment after). That is safe because:
+    Only a known slot's kind, type and location are taken from the model (a slot taken, moved
+    or unpublished since is still known; a deleted one is forgotten when its event arrives, a
+    moment after; one whose event this process missed stays known, and its booking is refused
+    by BookOnline: 409 SLOT_NOT_OPEN where GetTimeSlot would have said 404). That is safe because:
     - nothing is decided on it: BookOnline decides in scheduling, against its database, whether
       the slot is open and books it at its times as stored; a slot gone meanwhile is refused
       there (409 SLOT_NOT_OPEN, as a slot taken between GetTimeSlot and BookOnline always was),

@@ -151,8 +151,10 @@ async def begin(db: Database, owner: str, key: str, request_hash: str) -> Decisi
                     return Decision(Outcome.MISMATCH)
                 if row.state == "done":
                     return Decision(Outcome.REPLAY, row.status_code, row.content_type, row.body)
-                if row.locked_until > now:
-                    return Decision(Outcome.IN_PROGRESS)
+            if row.locked_until > now:
+                # running: claimed, or a freed key (its lease ended when freed) taken over by
+                # an older release beside this one (a rolling deploy: it moves the lease only)
+                return Decision(Outcome.IN_PROGRESS)
             # freed, or the attempt holding it died (its lease ran out): taken over by one claimer
             taken = await uow.session.execute(
                 _RECLAIM,

@@ -181,10 +181,10 @@ class OpenSlotModel:
         return out
 
     def known(self, company: str, slot_name: str) -> opb.TimeSlot | None:
-        """The slot (`timeSlots/{id}`) as this model last read it from scheduling, whether or not
-        a day entry lists it now (None: never read here, deleted since, or forgotten). Its
-        kind, type and location are the slot's for good (they never change under a slot's id);
-        anything else in it may be as old as the read. Not to be changed."""
+        """What never changes under a slot's id (`timeSlots/{id}`) - its name, location and type
+        (session or appointment) - for a slot this model read from scheduling, whether or not
+        a day entry lists it now (None: never read here, deleted since, or forgotten). Nothing
+        else is set: its times, state and settings are scheduling's to read. Not to be changed."""
         return self._known.get((company, slot_name))
 
     def days_listing(self, company: str, slot_name: str) -> list[date]:
@@ -266,8 +266,17 @@ class OpenSlotModel:
 
     def _remember(self, company: str, message: opb.TimeSlot) -> None:
         known = (company, message.name)
-        self._known.pop(known, None)  # to the end: the most recently read is forgotten last
-        self._known[known] = message
+        facts = self._known.pop(known, None)  # to the end: the most recently read is forgotten last
+        if facts is None:
+            # a message of its own with what never changes under the slot's id: the slot as
+            # read is part of its reply, which (upb) it would keep alive whole
+            facts = opb.TimeSlot(
+                name=message.name,
+                location=message.location,
+                session_type=message.session_type,
+                appointment_type=message.appointment_type,
+            )
+        self._known[known] = facts
         while len(self._known) > self.max_known:
             del self._known[next(iter(self._known))]
 

@@ -94,16 +94,27 @@ def remember_schedules(uow: UnitOfWork, slot: TimeSlotRow) -> None:
 
 
 async def lock_slot_schedules(uow: UnitOfWork, company_id: str, slot: TimeSlotRow) -> list[str]:
-    """Queue on the slot's schedule rows (PostgreSQL; in id order, so never in a cycle), as every
+    """Queue on the slot's schedule rows (PostgreSQL; in id order, so never in a cycle but for a
+    schedule an edit added while we waited, locked after: such a cycle ends as PostgreSQL's
+    deadlock refusal, ABORTED, retry), as every
     online writer of those schedules does (holds, bookings, a slot's move), then read the slot
     again: what a writer that went first committed (a move, a hold) is what this one sees.
-    SQLite's BEGIN IMMEDIATE already serializes writers. Returns the schedule ids, sorted."""
+    SQLite's BEGIN IMMEDIATE already serializes writers. Returns the slot's schedule ids as it
+    is now, sorted, every one locked."""
     schedule_ids = await lock_schedules_of(uow, company_id, slot.id)
-    await SlotRepository(uow).read_again(slot)
+    repo = SlotRepository(uow)
+    await repo.read_again(slot)
     if uow.memo is not None:  # what the checks after the lock read is the slot as it is now
         uow.memo.pop(("schedules_of", slot.id), None)
         remember_schedules(uow, slot)  # read again with the refreshed row
-    return schedule_ids
+    now = loaded_schedule_ids(slot)
+    if now is None:
+        return schedule_ids
+    if not set(now) <= set(schedule_ids):
+        # an edit gave the slot a schedule while we waited (a reschedule's slot was read
+        # before the lock): queued on it too, as `locked_slot` does, before anything is decided
+        await repo.lock_schedules(company_id, sorted(now))
+    return sorted(now)  # the slot's schedules as it is now, every one locked
 
 
 async def lock_schedules_of(uow: UnitOfWork, company_id: str, slot_id: str) -> list[str]:
