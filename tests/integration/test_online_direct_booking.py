@@ -262,3 +262,70 @@ async def test_a_schedule_given_to_the_slot_while_its_booking_waits_is_locked_to
         assert (session.photographer, session.camera_room) == ("", studio.room.name)
         # the lock of the slot's schedules, then the room's (the edit gave it to the slot)
         assert [lock.split()[0] for lock in locks] == ["WITH", "SELECT"]
+
+
+async def test_a_schedule_given_to_the_slot_a_reschedule_waits_for_is_locked_too(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """PostgreSQL: a reschedule reads its new slot before it queues on the slot's schedules;
+    a schedule an edit gave that slot meanwhile is locked too before the decision (with no hold
+    blocks written, the lock is what keeps a concurrent holder of it out)."""
+    if databases.backend != "postgres":
+        pytest.skip("SQLite's writers are serialized by the write transaction")
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        bob = await make_known_client(o.svc, COMPANY_A, "Bob")
+        when = future_day(studio, 4)
+        first = await create_slot(o, slot(studio, when, (14, 0), (15, 0)))
+        booked = await o.online.BookOnline(
+            opb.BookOnlineRequest(time_slot=first.name, client=bob.name, request_id=rid()), metadata=A
+        )
+        room_slot = await create_slot(o, slot(studio, when, (10, 0), (11, 0)))
+        ids = {
+            "slot": room_slot.name.removeprefix("timeSlots/"),
+            "photographer": studio.photographer.name.removeprefix("schedules/"),
+            "room": studio.room.name.removeprefix("schedules/"),
+        }
+        db = Database(o.svc.database_url)
+        locked: list[str] = []
+        try:
+            async with db.engine.connect() as edit:
+                await edit.execute(text("SELECT id FROM schedules WHERE id = :photographer FOR UPDATE"), ids)
+                await edit.execute(
+                    text("UPDATE online_slot_schedules SET schedule_id = :room WHERE slot_id = :slot"), ids
+                )
+
+                def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+                    if "FOR UPDATE" in statement and "schedules" in statement:
+                        locked.append(repr(parameters))
+
+                event.listen(Engine, "before_cursor_execute", record)
+                try:
+                    moving = asyncio.ensure_future(
+                        o.online.RescheduleOnlineBooking(
+                            opb.RescheduleOnlineBookingRequest(
+                                session=booked.name, time_slot=room_slot.name, request_id=rid()
+                            ),
+                            metadata=A,
+                        )
+                    )
+
+                    async def waiting() -> bool:
+                        async with db.engine.connect() as conn:
+                            found = await conn.scalar(
+                                text(
+                                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                    " AND wait_event_type = 'Lock' AND query LIKE '%schedules%'"
+                                )
+                            )
+                        return bool(found)
+
+                    await eventually(waiting, what="the reschedule waiting for the schedule")
+                    await edit.commit()
+                    moved = await moving
+                finally:
+                    event.remove(Engine, "before_cursor_execute", record)
+        finally:
+            await db.dispose()
+        assert moved.camera_room == studio.room.name
+        assert any(ids["room"] in params for params in locked[1:])  # the room locked after the wait
