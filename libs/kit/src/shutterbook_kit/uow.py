@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -105,6 +105,15 @@ class UnitOfWork:
         # by one booking), when the caller turns it on with a dict: only for work that does
         # not change what it memoizes.
         self.memo: dict[Hashable, Any] | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has committed (not if it does not): what this
+        process keeps in memory about the rows it changed is dropped then, after the commit,
+        so that a concurrent reader cannot put the old rows back (a reader that loaded them
+        before checks its generation after, `open_slot_answers`-style). Its failure is logged,
+        the commit stands."""
+        self._after_commit.append(callback)
 
     @property
     def session(self) -> AsyncSession:
@@ -150,6 +159,7 @@ class UnitOfWork:
         finally:
             self._session = None
             self._outbox = []
+            self._after_commit = []
             if self._gate is not None:
                 self.db.write_gate_owner = None
                 self._gate.release()
@@ -257,6 +267,12 @@ class UnitOfWork:
         if self._wrote_events:
             self.db.outbox_written.set()
             self._wrote_events = False
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # the change is committed: a callback's failure must not undo the answer
+                log.exception("after-commit callback failed")
         if not self.db.commit_listeners:
             return
         company = tenancy.current_company()

@@ -74,6 +74,9 @@ class SchedulingSettings:
     patterns: WorkerTiming = field(default_factory=lambda: WorkerTiming(300.0, 60.0))
     picture_day_close: WorkerTiming = field(default_factory=lambda: WorkerTiming(30.0, 120.0))
     open_slots: OpenSlotAnswerSettings = field(default_factory=OpenSlotAnswerSettings)
+    # how long the online booking paths keep a location, schedule or type read (0: none is
+    # kept; `application.reference_cache`): the bound on staleness when an event is missed
+    reference_ttl_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> SchedulingSettings:
@@ -97,6 +100,7 @@ class SchedulingSettings:
                 max_entries=max(env_int("SCHEDULING_OPEN_SLOTS_MAX_ENTRIES", 2_000), 1),
                 max_bytes=max(env_int("SCHEDULING_OPEN_SLOTS_MAX_MEGABYTES", 64), 1) * 1024 * 1024,
             ),
+            reference_ttl_seconds=max(env_float("SCHEDULING_REFERENCE_TTL_SECONDS", 30.0), 0.0),
         )
 
 

@@ -31,8 +31,9 @@ from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.permissions import Permission, grants
 from shutterbook_kit.settings import ServiceSettings
 from shutterbook_scheduling.api import hold_convert, online_entry_convert, slot_convert
-from shutterbook_scheduling.application import holds, online_slots
+from shutterbook_scheduling.application import holds, online_slots, reference_cache
 from shutterbook_scheduling.application.open_slot_answers import EventFeed, OpenSlotAnswers
+from shutterbook_scheduling.application.reference_cache import ReferenceFeed
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
 
 SERVICE = opb.DESCRIPTOR.services_by_name["OnlineBookingService"].full_name
@@ -167,6 +168,7 @@ def register(server: grpc.aio.Server, db: Database, settings: ServiceSettings, o
     """Add the OnlineBookingService servicer to the server: the generated handlers, but
     ListOpenSlots' without a response serializer (its servicer method returns the bytes)."""
     servicer = OnlineBookingServicer(db, own.holds, answers_for(db, own))
+    reference_cache.install(db, own.reference_ttl_seconds)
     capture = _Capture()
     online_pb2_grpc.add_OnlineBookingServiceServicer_to_server(servicer, cast(grpc.aio.Server, capture))
     generated = capture.handlers["ListOpenSlots"]
@@ -186,6 +188,11 @@ def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: 
 
 
 def listeners(db: Database, nats: NatsConnection, own: SchedulingSettings) -> list[Worker]:
-    """The open-slot answers' feed of scheduling's events (none when the model is off)."""
+    """The open-slot answers' feed of scheduling's events and the reference cache's feed of
+    setup changes (none for what is off)."""
     answers = answers_for(db, own)
-    return [EventFeed(nats, answers)] if answers.enabled else []
+    references = reference_cache.install(db, own.reference_ttl_seconds)
+    return [
+        *([EventFeed(nats, answers)] if answers.enabled else []),
+        *([ReferenceFeed(nats, references)] if references.enabled else []),
+    ]

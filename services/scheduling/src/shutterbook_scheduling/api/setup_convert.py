@@ -24,7 +24,7 @@ from shutterbook_kit.idempotency import validate_request_id
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling import events
 from shutterbook_scheduling.api.proto_values import apply_mask, instant_of, run_once, set_instant
-from shutterbook_scheduling.application import setup
+from shutterbook_scheduling.application import reference_cache, setup
 from shutterbook_scheduling.domain.setup import (
     AppointmentType,
     ClockTime,
@@ -377,6 +377,10 @@ def edge(spec: setup.DocSpec[Any]) -> setup.Edge:
         event = EVENTS.get(spec.collection)
         if event is not None:
             uow.emit(event, company_id, sev.ConfigurationChangedEvent(name=name, change=_CHANGES[change]))
+        cache = reference_cache.cache_of(uow.db)
+        if cache is not None and spec.collection in reference_cache.CACHED:
+            # this process's kept copies end with the commit (other replicas' with the event)
+            uow.after_commit(lambda: cache.bump(company_id))
 
     return setup.Edge(snapshot=snapshot, announce=announce)
 

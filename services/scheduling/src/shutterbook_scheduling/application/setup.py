@@ -19,6 +19,7 @@ from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound, 
 from shutterbook_kit.resource_names import parse_name, parse_reference
 from shutterbook_kit.schema import utcnow
 from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application import reference_cache
 from shutterbook_scheduling.application.common import SOURCE, raise_problems
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import setup_rules
@@ -110,9 +111,34 @@ async def load_row(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, doc_id:
 
 
 async def load_resource(uow: UnitOfWork, spec: DocSpec[R], company_id: str, doc_id: str) -> R | None:
-    """The resource as its domain object (domain/setup.py), None when the caller cannot see it."""
+    """The resource as its domain object (domain/setup.py), None when the caller cannot see it.
+    On the online booking paths (`uow.memo`) a location, schedule or type is taken from the
+    process's reference cache when it has it (`reference_cache`: no statement)."""
+    cache = reference_cache.cache_of(uow.db) if uow.memo is not None else None
+    if cache is None or spec.collection not in reference_cache.CACHED:
+        row = await load_row(uow, spec, company_id, doc_id)
+        return None if row is None else _read(spec, row)
+    kept = cache.get(company_id, spec.collection, doc_id)
+    scope = caller_scope()
+    if kept is not None:
+        seen = scope is None or kept.location_id is None or kept.location_id in scope
+        found: R | None = kept.resource if seen else None
+        return found
+    generation = cache.generation(company_id)  # before the statement: see `ReferenceCache.keep`
     row = await load_row(uow, spec, company_id, doc_id)
-    return None if row is None else _read(spec, row)
+    if row is None:
+        return None
+    resource = _read(spec, row)
+    located = lists.config_location(spec.model)
+    cache.keep(
+        company_id,
+        spec.collection,
+        doc_id,
+        resource,
+        None if located is None else getattr(row, located.key),
+        generation,
+    )
+    return resource
 
 
 def _read(spec: DocSpec[R], row: ConfigurationMixin) -> R:

@@ -1,0 +1,133 @@
+"""Scheduling's reference cache on the online booking paths (application/reference_cache.py),
+real gRPC on SQLite and PostgreSQL: a booking after the first reads its slot's type, location
+and schedules without a statement; a type changed in this process is booked as changed at
+once; one changed by another replica is booked as changed once its event is heard."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from google.protobuf import field_mask_pb2
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_devstack.nats_server import EmbeddedNats
+from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_scheduling.application import reference_cache
+from shutterbook_scheduling.application.reference_cache import ReferenceCache
+from tests.online_support import OnlineService, create_slot, future_day, make_online_studio, online_service, slot
+from tests.scheduling_support import COMPANY_A, A, Studio, make_known_client
+
+READS = ("SELECT booking_types.", "SELECT locations.", "SELECT schedules.")
+
+
+def rid() -> str:
+    return str(uuid.uuid4())
+
+
+def cache_of(o: OnlineService) -> ReferenceCache:
+    cache = reference_cache.cache_of(o.svc.host.parts.db)
+    assert cache is not None
+    return cache
+
+
+async def hearing(cache: ReferenceCache) -> bool:
+    return cache.hearing
+
+
+async def bumped(cache: ReferenceCache, before: int) -> bool:
+    return cache.generation(COMPANY_A) > before
+
+
+@contextmanager
+def reference_reads() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith(READS):
+            seen.append(statement.split()[1].split(".", 1)[0])  # the table read
+
+    event.listen(Engine, "before_cursor_execute", on_statement)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_statement)
+
+
+async def new_slot(o: OnlineService, studio: Studio, hour: int) -> str:
+    return (await create_slot(o, slot(studio, future_day(studio, 5), (hour, 0), (hour + 1, 0)))).name
+
+
+async def book(o: OnlineService, time_slot: str, client: str) -> pb.Session:
+    return await o.online.BookOnline(
+        opb.BookOnlineRequest(time_slot=time_slot, client=client, request_id=rid()), metadata=A
+    )
+
+
+async def booked_online_as(o: OnlineService, studio: Studio, label: str) -> str:
+    """The type's booked-online status changed to a new one; its name."""
+    status = await o.svc.stub.CreateSessionStatus(
+        pb.CreateSessionStatusRequest(session_status=pb.SessionStatus(display_name=label)), metadata=A
+    )
+    online = pb.OnlineBookingSettings()
+    online.CopyFrom(studio.session_type.online)
+    online.booked_online_status = status.name
+    studio.session_type = await o.svc.stub.UpdateSessionType(
+        pb.UpdateSessionTypeRequest(
+            session_type=pb.SessionType(name=studio.session_type.name, online=online),
+            update_mask=field_mask_pb2.FieldMask(paths=["online"]),
+        ),
+        metadata=A,
+    )
+    return status.name
+
+
+async def test_a_booking_reads_its_reference_data_once_and_a_change_here_at_once(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        bob = await make_known_client(o.svc, COMPANY_A, "Bob")
+        cache = cache_of(o)
+        await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+        slots = [await new_slot(o, studio, hour) for hour in (9, 11, 13)]
+        with reference_reads() as first:
+            await book(o, slots[0], bob.name)
+        assert sorted(set(first)) == ["booking_types", "locations", "schedules"]
+        with reference_reads() as second:
+            session = await book(o, slots[1], bob.name)
+        assert second == []  # the type, the location and the schedules kept
+        assert session.status == studio.session_type.online.booked_online_status
+
+        # a change made here ends what was kept when it commits (before it answers: its event
+        # comes back later, after the relay's linger): the next booking has it
+        before = cache.generation(COMPANY_A)
+        changed = await booked_online_as(o, studio, "Booked - Web")
+        assert cache.generation(COMPANY_A) > before
+        with reference_reads() as third:
+            session = await book(o, slots[2], bob.name)
+        assert session.status == changed
+        assert "booking_types" in third  # read again
+
+
+async def test_another_replicas_change_is_booked_once_its_event_is_heard(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        bob = await make_known_client(o.svc, COMPANY_A, "Bob")
+        cache = cache_of(o)
+        await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+        slots = [await new_slot(o, studio, hour) for hour in (9, 11)]
+        await book(o, slots[0], bob.name)  # the type kept here
+        async with online_service(databases, nats_server.url, database_url=o.svc.database_url) as replica:
+            before = cache.generation(COMPANY_A)
+            changed = await booked_online_as(replica, studio, "Booked - Partner")
+            await eventually(lambda: bumped(cache, before), what="the replica's change event heard")
+        session = await book(o, slots[1], bob.name)
+        assert session.status == changed
