@@ -19,7 +19,7 @@ from shutterbook_scheduling.domain import online_slots as rules
 from shutterbook_scheduling.domain.setup import AppointmentType, SessionType
 from shutterbook_scheduling.domain.time_slots import TimeSlot
 from shutterbook_scheduling.storage.online_models import TimeSlotRow
-from shutterbook_scheduling.storage.slot_neighbours import busy_and_held_blocks
+from shutterbook_scheduling.storage.slot_neighbours import decision_rows
 from shutterbook_scheduling.storage.slot_repository import SlotRepository, loaded_schedule_ids
 from shutterbook_scheduling.storage.slot_rows import slot_of
 
@@ -200,7 +200,6 @@ async def why_not_open(
         return {}
     ids = [s.id for s in slots]
     schedules = await schedules_of(uow, ids)
-    removed = await removed_ids(uow, ids)
     booked = await booked_ids(uow, slots)
     types: dict[str, SessionType | AppointmentType | None] = {}
     for slot in slots:
@@ -209,11 +208,12 @@ async def why_not_open(
     all_schedules = sorted({sid for group in schedules.values() for sid in group})
     widest = max((t.buffer_before_minutes + t.buffer_after_minutes for t in types.values() if t), default=0)
     reach = rules.reach(((s.start_at, s.end_at) for s in slots), widest)
-    busy_blocks, held_blocks = await busy_and_held_blocks(
-        uow, company_id, all_schedules, reach, now, own_entry=own_entry, own_hold=own_hold
+    # the blocks around the slots and the slots' removals, one statement
+    around = await decision_rows(
+        uow, company_id, ids, all_schedules, reach, now, own_entry=own_entry, own_hold=own_hold
     )
-    busy = rules.BusyIndex.of(busy_blocks)
-    held = rules.BusyIndex.of(held_blocks)
+    busy = rules.BusyIndex.of(around.busy)
+    held = rules.BusyIndex.of(around.held)
     out: dict[str, str] = {}
     for slot in slots:
         booking_type = types.get(slot.type_id)
@@ -223,7 +223,7 @@ async def why_not_open(
             schedule_ids=tuple(schedules[slot.id]),
             published=slot.published,
             booked=slot.id in booked,
-            removed=slot.id in removed,
+            removed=slot.id in around.removed,
             available_online=bool(booking_type is not None and booking_type.online.available_online),
             buffers=(booking_type.buffer_before_minutes, booking_type.buffer_after_minutes) if booking_type else (0, 0),
             minimum_notice_minutes=slot.minimum_notice_minutes,

@@ -1,14 +1,18 @@
 """What lies around online time slots (application/slot_preview.py): the slots an unexpired
 hold takes, the occupying calendar blocks and other slots on some schedules over a range
-(a generation's conflicts), and the booked and held blocks that make slots busy or held (the
-open-slot decision of holding and booking, application/slot_state.py). Queries only."""
+(a generation's conflicts), and what the open-slot decision of holding and booking weighs
+(application/slot_state.py): the booked and held blocks that make slots busy or held, and the
+slots' removals. Queries only."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, literal, select, union_all
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, literal, null, select, union_all
+from sqlalchemy.orm import InstrumentedAttribute
 
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.domain.holds import HoldState
@@ -31,14 +35,25 @@ async def held_slot_ids(uow: UnitOfWork, slot_ids: list[str], now: datetime) -> 
 
 
 _SLOT_IDS: BindParameter[list[str]] = bindparam("slot_ids", expanding=True)
+
+
+def _live_removals(*columns: ColumnElement[Any] | InstrumentedAttribute[Any]) -> tuple[Select[Any], Select[Any]]:
+    """The removals of the slots `slot_ids` (a parameter) by live sessions and by live
+    appointments (`SlotRepository.removed_ids`), two selects of `columns`, the slot's id among
+    them (branches of a UNION ALL)."""
+    return (
+        select(*columns)
+        .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
+        .where(SlotRemovalRow.slot_id.in_(_SLOT_IDS), ~SessionRow.cancelled),
+        select(*columns)
+        .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
+        .where(SlotRemovalRow.slot_id.in_(_SLOT_IDS), ~AppointmentRow.cancelled),
+    )
+
+
 # `removed_and_held_slot_ids`'s statement, built once (parameters by name)
 _REMOVED_AND_HELD = union_all(
-    select(literal(1).label("removed"), SlotRemovalRow.slot_id)
-    .join(SessionRow, SessionRow.id == SlotRemovalRow.session_id)
-    .where(SlotRemovalRow.slot_id.in_(_SLOT_IDS), ~SessionRow.cancelled),
-    select(literal(1), SlotRemovalRow.slot_id)
-    .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
-    .where(SlotRemovalRow.slot_id.in_(_SLOT_IDS), ~AppointmentRow.cancelled),
+    *_live_removals(literal(1).label("removed"), SlotRemovalRow.slot_id),
     select(literal(0), SlotHoldRow.slot_id).where(
         SlotHoldRow.slot_id.in_(_SLOT_IDS),
         SlotHoldRow.state == int(HoldState.HELD),
@@ -92,40 +107,58 @@ async def slots_on(
     ).all()
 
 
-# `busy_and_held_blocks`'s statement, built once (parameters by name)
-_BUSY_AND_HELD = union_all(
-    select(
-        literal(0).label("held"),
-        CalendarBlockRow.schedule_id,
-        CalendarBlockRow.occupied_start,
-        CalendarBlockRow.occupied_end,
-    ).where(*OCCUPYING_OVERLAP),
-    select(literal(1), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end).where(
-        HoldBlockRow.company_id == bindparam("company_id"),
-        HoldBlockRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
-        HoldBlockRow.expires_at > bindparam("now"),  # an expired hold frees its slot by itself
-        HoldBlockRow.occupied_start < bindparam("end"),
-        HoldBlockRow.occupied_end > bindparam("start"),
-        HoldBlockRow.hold_id != bindparam("own_hold"),
-    ),
+# What the open-slot decision reads around slots, one statement (`decision_rows`), each row
+# tagged by its first column: what it is
+BUSY, HELD, REMOVED = 0, 1, 2
+_BUSY = select(
+    literal(BUSY).label("kind"),
+    CalendarBlockRow.schedule_id,
+    CalendarBlockRow.occupied_start,
+    CalendarBlockRow.occupied_end,
+).where(*OCCUPYING_OVERLAP)
+_HELD = select(literal(HELD), HoldBlockRow.schedule_id, HoldBlockRow.occupied_start, HoldBlockRow.occupied_end).where(
+    HoldBlockRow.company_id == bindparam("company_id"),
+    HoldBlockRow.schedule_id.in_(bindparam("schedule_ids", expanding=True)),
+    HoldBlockRow.expires_at > bindparam("now"),  # an expired hold frees its slot by itself
+    HoldBlockRow.occupied_start < bindparam("end"),
+    HoldBlockRow.occupied_end > bindparam("start"),
+    HoldBlockRow.hold_id != bindparam("own_hold"),
 )
+# the slots' live removals: the slot's id, no times
+_REMOVED = _live_removals(literal(REMOVED), SlotRemovalRow.slot_id, null(), null())
+_DECISION = union_all(_BUSY, _HELD, *_REMOVED)
+
+Block = tuple[str, datetime, datetime]
 
 
-async def busy_and_held_blocks(
+@dataclass(frozen=True)
+class DecisionRows:
+    """What the open-slot decision weighs from the database around some slots: the occupying
+    calendar blocks and the live hold blocks of their schedules (schedule id, start, end), and
+    the slots among them that a live booking removed."""
+
+    busy: list[Block]
+    held: list[Block]
+    removed: set[str]
+
+
+async def decision_rows(
     uow: UnitOfWork,
     company_id: str,
+    slot_ids: list[str],
     schedule_ids: list[str],
     reach: Interval,
     now: datetime,
     *,
     own_entry: str,
     own_hold: str,
-) -> tuple[list[tuple[str, datetime, datetime]], list[tuple[str, datetime, datetime]]]:
-    """On these schedules within `reach`: the occupying calendar blocks (not `own_entry`'s), and
-    the unexpired hold blocks (not `own_hold`'s), each as (schedule id, start, end). One
-    statement: the booked blocks (held = 0) and the live hold blocks (held = 1)."""
+) -> DecisionRows:
+    """On these schedules within `reach`: the occupying calendar blocks (not `own_entry`'s) and
+    the unexpired hold blocks (not `own_hold`'s); and the slots among `slot_ids` a live booking
+    removed. One statement: its rows tagged BUSY, HELD and REMOVED."""
     params = {
         "company_id": company_id,
+        "slot_ids": slot_ids,
         "schedule_ids": schedule_ids,
         "start": reach.start,
         "end": reach.end,
@@ -133,7 +166,14 @@ async def busy_and_held_blocks(
         "own_hold": own_hold,
         "now": now,
     }
-    rows = (await uow.session.execute(_BUSY_AND_HELD, params)).all()
-    busy = [(r[1], r[2], r[3]) for r in rows if not r[0]]
-    held = [(r[1], r[2], r[3]) for r in rows if r[0]]
-    return busy, held
+    busy: list[Block] = []
+    held: list[Block] = []
+    removed: set[str] = set()
+    for kind, key, start, end in await uow.session.execute(_DECISION, params):
+        if kind == BUSY:
+            busy.append((key, start, end))
+        elif kind == HELD:
+            held.append((key, start, end))
+        else:
+            removed.add(key)
+    return DecisionRows(busy, held, removed)

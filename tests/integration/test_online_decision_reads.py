@@ -1,0 +1,141 @@
+"""The open-slot decision of holding and booking reads what it weighs from the database in one
+statement: the calendar blocks and live hold blocks around the slot and the slot's removals by
+live bookings (`slot_neighbours.decision_rows`). A removed slot is still refused (and open
+again once its remover is cancelled), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook.scheduling.v1 import scheduling_pb2 as pb
+from shutterbook_devstack.nats_server import EmbeddedNats
+from shutterbook_devstack.testing import DatabaseFactory
+from shutterbook_scheduling.domain import online_slots as rules
+from tests.online_support import create_slot, future_day, make_online_studio, online_service, open_names, slot
+from tests.scheduling_support import COMPANY_A, A, make_known_client
+
+# the tables the decision reads around a slot
+AROUND = ("online_slot_removals", "online_hold_blocks", "calendar_blocks")
+
+
+def rid() -> str:
+    return str(uuid.uuid4())
+
+
+@contextmanager
+def _statements_on(*tables: str) -> Iterator[list[str]]:
+    """The statements naming any of these tables run meanwhile in this process (the service's
+    included; background work, the outbox relay's, names none of them), whitespace folded."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if any(table in statement for table in tables):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def _reads_of_removals(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith(("SELECT", "WITH")) and "online_slot_removals" in s]
+
+
+def _is_the_decision(statement: str) -> bool:
+    """The decision's one statement: it reads the calendar, the hold blocks and the removals."""
+    return all(table in statement for table in AROUND) and "UNION ALL" in statement
+
+
+async def test_the_decision_reads_removals_with_the_blocks(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """HoldSlot, a booking through the hold and a booking straight from a slot each read the
+    slot's removals once, in the statement that reads the blocks around it (no slot overlaps
+    the bookings here, so auto-remove reads no removals of its own)."""
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        ann = await make_known_client(o.svc, COMPANY_A, "Ann")
+        when = future_day(studio, 3)
+        first = await create_slot(o, slot(studio, when, (9, 0), (10, 0)))
+        second = await create_slot(o, slot(studio, when, (13, 0), (14, 0)))
+
+        with _statements_on(*AROUND) as seen:
+            hold = await o.online.HoldSlot(
+                opb.HoldSlotRequest(time_slot=first.name, client=ann.name, request_id=rid()), metadata=A
+            )
+        assert [_is_the_decision(s) for s in _reads_of_removals(seen)] == [True], seen
+
+        with _statements_on(*AROUND) as seen:
+            await o.online.BookOnline(
+                opb.BookOnlineRequest(hold=hold.name, client=ann.name, request_id=rid()), metadata=A
+            )
+        assert [_is_the_decision(s) for s in _reads_of_removals(seen)] == [True], seen
+
+        with _statements_on(*AROUND) as seen:
+            await o.online.BookOnline(
+                opb.BookOnlineRequest(time_slot=second.name, client=ann.name, request_id=rid()), metadata=A
+            )
+        assert [_is_the_decision(s) for s in _reads_of_removals(seen)] == [True], seen
+
+
+async def test_a_removed_slot_is_refused_until_its_remover_is_cancelled(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """A slot a live booking removed is refused as removed by HoldSlot, by a booking straight
+    from it and by a reschedule onto it; once the remover is cancelled it is open again, and a
+    slot the cancelled booking never removed was open all along."""
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        ann = await make_known_client(o.svc, COMPANY_A, "Ann")
+        bob = await make_known_client(o.svc, COMPANY_A, "Bob")
+        when = future_day(studio, 4)
+        sixty = await create_slot(o, slot(studio, when, (10, 0), (11, 0)))
+        thirty = await create_slot(o, slot(studio, when, (10, 30), (11, 0)))
+        later = await create_slot(o, slot(studio, when, (15, 0), (16, 0)))
+        remover = await o.online.BookOnline(
+            opb.BookOnlineRequest(time_slot=sixty.name, client=ann.name, request_id=rid()), metadata=A
+        )
+        assert (await o.online.GetTimeSlot(opb.GetTimeSlotRequest(name=thirty.name), metadata=A)).removed
+        other = await o.online.BookOnline(
+            opb.BookOnlineRequest(time_slot=later.name, client=bob.name, request_id=rid()), metadata=A
+        )
+
+        refusals = []
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await o.online.HoldSlot(
+                opb.HoldSlotRequest(time_slot=thirty.name, client=bob.name, request_id=rid()), metadata=A
+            )
+        refusals.append(err.value)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await o.online.BookOnline(
+                opb.BookOnlineRequest(time_slot=thirty.name, client=bob.name, request_id=rid()), metadata=A
+            )
+        refusals.append(err.value)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await o.online.RescheduleOnlineBooking(
+                opb.RescheduleOnlineBookingRequest(session=other.name, time_slot=thirty.name, request_id=rid()),
+                metadata=A,
+            )
+        refusals.append(err.value)
+        assert [(r.code(), r.details()) for r in refusals] == [
+            (grpc.StatusCode.FAILED_PRECONDITION, f"{thirty.name} is not open: {rules.REMOVED}")
+        ] * 3
+
+        # the remover cancelled by staff: its removal no longer counts, the slot books
+        await o.svc.stub.CancelSession(pb.CancelSessionRequest(name=remover.name), metadata=A)
+        assert sorted(await open_names(o, studio, when)) == sorted([sixty.name, thirty.name])
+        booked = await o.online.BookOnline(
+            opb.BookOnlineRequest(time_slot=thirty.name, client=bob.name, request_id=rid()), metadata=A
+        )
+        assert booked.start_time == thirty.start_time
