@@ -22,7 +22,10 @@ two overlapping online bookings):
 - the slot is taken with a conditional UPDATE (no live booking holds it), so at most once.
 Expired holds need no sweeper: every read ignores them (expires_at <= now), and every write
 that holds or books straight from a slot deletes the expired hold blocks of its schedules
-first (marking those holds expired and emitting `scheduling.slot.released`).
+before it writes anything else (marking those holds expired and emitting
+`scheduling.slot.released`): HoldSlot first (its own hold blocks must not meet them in the
+exclusion constraint), a booking straight from a slot right after the open-slot decision,
+whose statement finds them.
 
 A client holds at most `HoldSettings.max_per_client` live holds (held, not
 expired): HoldSlot locks the client's known-client row before counting them (PostgreSQL; a
@@ -75,6 +78,7 @@ from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.application.slot_state import (
     SlotAnnounce,
     SlotEvents,
+    decide_open,
     is_appointment_slot,
     load_slot_type,
     locked_slot,
@@ -166,8 +170,15 @@ async def clean_expired(
     """Delete the expired hold blocks of these schedules; their holds end as expired."""
     if not schedule_ids:
         return
-    holds = await HoldRepository(uow).expired_holds(company_id, schedule_ids, now)
-    for hold in holds:
+    await end_expired(
+        uow, company_id, await HoldRepository(uow).expired_hold_ids(company_id, schedule_ids, now), now, released
+    )
+
+
+async def end_expired(uow: UnitOfWork, company_id: str, hold_ids: set[str], now: datetime, released: Announce) -> None:
+    """These holds' hold blocks (expired) deleted; those still held end as expired, announced
+    released (`released`)."""
+    for hold in await HoldRepository(uow).end_expired(hold_ids):
         hold.state = int(HoldState.EXPIRED)
         released(uow, company_id, hold_at(hold, now))
 
@@ -230,12 +241,15 @@ async def hold_to_book(
     """A booking straight from a slot (no hold made first), or a booking moving to it
     (`own_entry`, whose own blocks do not make the slot busy): the slot's schedules are locked
     by the caller before it read the slot (`locked`), so no hold blocks are written (see the
-    module's docstring). The expired hold blocks of the schedules are cleaned (their holds
-    announced released), then the open-slot decision; the hold row the booking is recorded
-    through (`HoldRepository.booked_through`: booked online) is returned booked and not
-    written yet: `HoldRepository.book` writes it once, with the booking's id."""
-    await clean_expired(uow, company_id, locked, now, holding.released)
-    reason = (await why_not_open(uow, company_id, [slot], now, own_entry=own_entry))[slot.id]
+    module's docstring). The open-slot decision, whose statement also finds the holds with
+    expired hold blocks on those schedules: they are cleaned (their holds announced released)
+    before anything is written, as `clean_expired` would have first (expired blocks count for
+    no decision; a refusal rolls both back). The hold row the booking is recorded through
+    (`HoldRepository.booked_through`: booked online) is returned booked and not written yet:
+    `HoldRepository.book` writes it once, with the booking's id."""
+    decision = await decide_open(uow, company_id, [slot], now, own_entry=own_entry, expired_on=locked)
+    await end_expired(uow, company_id, decision.expired_holds, now, holding.released)
+    reason = decision.reasons[slot.id]
     if reason:
         raise not_open_error(f"timeSlots/{slot.id}", reason)
     expires = now + holding.settings.duration

@@ -196,8 +196,35 @@ async def why_not_open(
 ) -> dict[str, str]:
     """For each slot id: "" when open now, else why not. `own_hold` (a hold being booked) and
     `own_entry` (a session being moved) do not count as busy."""
+    return (await decide_open(uow, company_id, slots, now, own_hold=own_hold, own_entry=own_entry)).reasons
+
+
+@dataclass(frozen=True)
+class OpenDecision:
+    """`why_not_open`'s answer (`reasons`: for each slot id "" when open, else why not), and the
+    holds with an expired hold block on the schedules asked about (`expired_on`), found by the
+    same statement."""
+
+    reasons: dict[str, str]
+    expired_holds: set[str]
+
+
+async def decide_open(
+    uow: UnitOfWork,
+    company_id: str,
+    slots: list[TimeSlotRow],
+    now: datetime,
+    *,
+    own_hold: str = "",
+    own_entry: str = "",
+    expired_on: list[str] | None = None,
+) -> OpenDecision:
+    """`why_not_open`, which with `expired_on` (schedule ids: a booking straight from a slot,
+    its locked schedules) also finds the holds whose hold blocks there have expired, for the
+    caller to clean: expired blocks count for no decision, so reading them in the decision's
+    statement changes none."""
     if not slots:
-        return {}
+        return OpenDecision({}, set())
     ids = [s.id for s in slots]
     schedules = await schedules_of(uow, ids)
     booked = await booked_ids(uow, slots)
@@ -208,9 +235,9 @@ async def why_not_open(
     all_schedules = sorted({sid for group in schedules.values() for sid in group})
     widest = max((t.buffer_before_minutes + t.buffer_after_minutes for t in types.values() if t), default=0)
     reach = rules.reach(((s.start_at, s.end_at) for s in slots), widest)
-    # the blocks around the slots and the slots' removals, one statement
+    # the blocks around the slots and the slots' removals (and expired holds), one statement
     around = await decision_rows(
-        uow, company_id, ids, all_schedules, reach, now, own_entry=own_entry, own_hold=own_hold
+        uow, company_id, ids, all_schedules, reach, now, own_entry=own_entry, own_hold=own_hold, expired_on=expired_on
     )
     busy = rules.BusyIndex.of(around.busy)
     held = rules.BusyIndex.of(around.held)
@@ -230,7 +257,7 @@ async def why_not_open(
             maximum_advance_days=slot.maximum_advance_days,
         )
         out[slot.id] = rules.why_not_open(facts, now, busy, held)
-    return out
+    return OpenDecision(out, around.expired_holds)
 
 
 def not_open_error(name: str, reason: str) -> FailedPrecondition:

@@ -1,9 +1,9 @@
 """The slot hold aggregate's repository (application/holds.py, slot_booking.py,
 online_appointments.py): a hold's row and its hold blocks written, a hold read locked (where
-its slot is in the caller's scope), the expired hold blocks of some schedules cleaned, a
-client's live holds counted, the hold a booking was made through. Rows in and out
-(`SlotHoldRow`; `hold_at` shows one as a domain/holds.py hold at an instant); the decisions are
-the use cases' and domain/online_slots.py's.
+its slot is in the caller's scope), the holds with expired hold blocks on some schedules found
+and those blocks cleaned, a client's live holds counted, the hold a booking was made through.
+Rows in and out (`SlotHoldRow`; `hold_at` shows one as a domain/holds.py hold at an instant);
+the decisions are the use cases' and domain/online_slots.py's.
 
 The statements are the ones the booking path was tuned with (issue 19): one per method, in the
 order the use case calls them. A hold's blocks are flushed when written, so that PostgreSQL's
@@ -130,20 +130,22 @@ class HoldRepository:
         set_committed_value(hold, "state", int(HoldState.BOOKED))
         set_committed_value(hold, "session_id", entry_id)
 
-    async def expired_holds(self, company_id: str, schedule_ids: list[str], now: datetime) -> Sequence[SlotHoldRow]:
-        """The expired hold blocks of these schedules deleted; the holds they were of that are
-        still held (the caller ends them as expired). Nothing is written when none expired."""
-        hold_ids = set(
-            (
-                await self.session.scalars(
-                    select(HoldBlockRow.hold_id).where(
-                        HoldBlockRow.company_id == company_id,
-                        HoldBlockRow.schedule_id.in_(schedule_ids),
-                        HoldBlockRow.expires_at <= now,
-                    )
-                )
-            ).all()
+    async def expired_hold_ids(self, company_id: str, schedule_ids: list[str], now: datetime) -> set[str]:
+        """The holds with a hold block on these schedules expired at `now` (the open-slot
+        decision of a booking straight from a slot reads them in its own statement instead:
+        `slot_neighbours.decision_rows`)."""
+        found = await self.session.scalars(
+            select(HoldBlockRow.hold_id).where(
+                HoldBlockRow.company_id == company_id,
+                HoldBlockRow.schedule_id.in_(schedule_ids),
+                HoldBlockRow.expires_at <= now,
+            )
         )
+        return set(found.all())
+
+    async def end_expired(self, hold_ids: set[str]) -> Sequence[SlotHoldRow]:
+        """These holds' blocks (expired) deleted; those of the holds still held returned (the
+        caller ends them as expired). Nothing is read or written for none."""
         if not hold_ids:
             return []
         await self.session.execute(delete(HoldBlockRow).where(HoldBlockRow.hold_id.in_(hold_ids)))

@@ -109,7 +109,7 @@ async def slots_on(
 
 # What the open-slot decision reads around slots, one statement (`decision_rows`), each row
 # tagged by its first column: what it is
-BUSY, HELD, REMOVED = 0, 1, 2
+BUSY, HELD, REMOVED, EXPIRED = 0, 1, 2, 3
 _BUSY = select(
     literal(BUSY).label("kind"),
     CalendarBlockRow.schedule_id,
@@ -127,6 +127,14 @@ _HELD = select(literal(HELD), HoldBlockRow.schedule_id, HoldBlockRow.occupied_st
 # the slots' live removals: the slot's id, no times
 _REMOVED = _live_removals(literal(REMOVED), SlotRemovalRow.slot_id, null(), null())
 _DECISION = union_all(_BUSY, _HELD, *_REMOVED)
+# the expired hold blocks of the schedules `expired_on` (`HoldRepository.expired_hold_ids`):
+# their hold's id, no times
+_EXPIRED = select(literal(EXPIRED), HoldBlockRow.hold_id, null(), null()).where(
+    HoldBlockRow.company_id == bindparam("company_id"),
+    HoldBlockRow.schedule_id.in_(bindparam("expired_on", expanding=True)),
+    HoldBlockRow.expires_at <= bindparam("now"),
+)
+_DECISION_AND_EXPIRED = union_all(_BUSY, _HELD, *_REMOVED, _EXPIRED)
 
 Block = tuple[str, datetime, datetime]
 
@@ -135,11 +143,13 @@ Block = tuple[str, datetime, datetime]
 class DecisionRows:
     """What the open-slot decision weighs from the database around some slots: the occupying
     calendar blocks and the live hold blocks of their schedules (schedule id, start, end), and
-    the slots among them that a live booking removed."""
+    the slots among them that a live booking removed; when asked for, the holds with expired
+    hold blocks on some schedules (for the caller to clean)."""
 
     busy: list[Block]
     held: list[Block]
     removed: set[str]
+    expired_holds: set[str]
 
 
 async def decision_rows(
@@ -152,11 +162,13 @@ async def decision_rows(
     *,
     own_entry: str,
     own_hold: str,
+    expired_on: list[str] | None = None,
 ) -> DecisionRows:
     """On these schedules within `reach`: the occupying calendar blocks (not `own_entry`'s) and
     the unexpired hold blocks (not `own_hold`'s); and the slots among `slot_ids` a live booking
-    removed. One statement: its rows tagged BUSY, HELD and REMOVED."""
-    params = {
+    removed. One statement: its rows tagged BUSY, HELD and REMOVED; with `expired_on` (schedule
+    ids) also the holds with a hold block on them expired at `now` (whenever it was), EXPIRED."""
+    params: dict[str, object] = {
         "company_id": company_id,
         "slot_ids": slot_ids,
         "schedule_ids": schedule_ids,
@@ -166,14 +178,21 @@ async def decision_rows(
         "own_hold": own_hold,
         "now": now,
     }
+    statement = _DECISION
+    if expired_on is not None:
+        statement = _DECISION_AND_EXPIRED
+        params["expired_on"] = expired_on
     busy: list[Block] = []
     held: list[Block] = []
     removed: set[str] = set()
-    for kind, key, start, end in await uow.session.execute(_DECISION, params):
+    expired: set[str] = set()
+    for kind, key, start, end in await uow.session.execute(statement, params):
         if kind == BUSY:
             busy.append((key, start, end))
         elif kind == HELD:
             held.append((key, start, end))
-        else:
+        elif kind == REMOVED:
             removed.add(key)
-    return DecisionRows(busy, held, removed)
+        else:
+            expired.add(key)
+    return DecisionRows(busy, held, removed, expired)
