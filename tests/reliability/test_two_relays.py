@@ -5,6 +5,7 @@ and JetStream drops the second copy, reporting it as a duplicate."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_devstack.testing import DatabaseFactory, RoundTrips, eventually, round_trips
 from shutterbook_kit import shared_events
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
@@ -50,6 +51,7 @@ class Round:
     ids: set[str]  # the events written
     stored: int  # messages the stream gained
     relays: list[OutboxRelay]
+    seen: list[RoundTrips]  # what each relay's database connections sent, stop included
 
 
 async def _round(databases: DatabaseFactory, nats_url: str, lease_seconds: float) -> Round:
@@ -71,20 +73,24 @@ async def _round(databases: DatabaseFactory, nats_url: str, lease_seconds: float
     ]
     for n in nats:
         n.start()
-    for relay in relays:
-        relay.start()
     try:
-        await eventually(lambda: _done(writer), timeout=60, what="outbox drained")
+        async with AsyncExitStack() as watching:
+            seen = [await watching.enter_async_context(round_trips(db)) for db in dbs]
+            for relay in relays:
+                relay.start()
+            try:
+                await eventually(lambda: _done(writer), timeout=60, what="outbox drained")
+            finally:
+                for relay in relays:
+                    await relay.stop()
     finally:
-        for relay in relays:
-            await relay.stop()
         for n, db in zip(nats, dbs, strict=True):
             await n.close()
             await db.dispose()
     after = (await js.stream_info(STREAM.name)).state.messages
     await probe.close()
     await writer.dispose()
-    return Round(ids, after - before, relays)
+    return Round(ids, after - before, relays, seen)
 
 
 @pytest.mark.parametrize("lease_seconds", [30.0, 0.0], ids=["leases-hold", "leases-expire-at-once"])
@@ -105,6 +111,10 @@ async def test_two_relays_publish_each_event_once(
                 attempts[event_id] = attempts.get(event_id, 0) + count
         assert set(attempts) == run.ids
         assert duplicates == sum(attempts.values()) - EVENTS  # every extra publish was reported as dropped
+        if databases.backend == "postgres":  # each round's mark and claim in autocommit
+            assert all(seen.statements and not seen.transaction_control for seen in run.seen), [
+                seen.transaction_control for seen in run.seen
+            ]
         if lease_seconds > 0:
             assert duplicates == 0  # with leases holding, no row is even sent twice
             assert all(r.stats.published > 0 for r in run.relays), "both relays should have shared the work"

@@ -17,9 +17,9 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -27,6 +27,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from shutterbook_devstack.caller_keys import caller_metadata, company_metadata, session_key_ring
@@ -34,6 +35,7 @@ from shutterbook_devstack.loopback import read_outbox, service_settings
 from shutterbook_devstack.mail_sink import MailSink
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.postgres import admin_execute, database_url
+from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
 from shutterbook_kit.migrations import upgrade
 
@@ -257,6 +259,56 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+@dataclass
+class RoundTrips:
+    """What one database's connections sent the server while `round_trips` watched."""
+
+    statements: list[str] = field(default_factory=list)  # each statement's text, in order
+    # PostgreSQL: each BEGIN, COMMIT and ROLLBACK, in order
+    transaction_control: list[str] = field(default_factory=list)
+
+
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
+@asynccontextmanager
+async def round_trips(db: Database) -> AsyncIterator[RoundTrips]:
+    """The statements `db`'s connections run inside the block (SQLAlchemy's
+    `before_cursor_execute`) and, on PostgreSQL, the BEGIN, COMMIT and ROLLBACK they send:
+    SQLAlchemy's asyncpg driver sends those itself, past every cursor event, so they are read
+    from asyncpg's query logger of each connection checked out in the block. (That logger calls
+    back on the event loop's next turn: the block's last ones are in once it has exited.)"""
+    seen = RoundTrips()
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.statements.append(statement)
+
+    def on_query(record: Any) -> None:  # asyncpg's LoggedQuery
+        word = str(record.query).strip().rstrip(";").split(" ", 1)[0].upper()
+        if word in _TRANSACTION_CONTROL:
+            seen.transaction_control.append(word)
+
+    drivers: list[Any] = []
+
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver: Any = getattr(dbapi_connection, "driver_connection", None)
+        if hasattr(driver, "add_query_logger"):  # asyncpg's connection (none on SQLite)
+            driver.add_query_logger(on_query)  # a set: a connection checked out again logs once
+            drivers.append(driver)
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "before_cursor_execute", on_statement)
+        await asyncio.sleep(0)  # the query logger's calls of the block's last round trips
+        for driver in drivers:
+            driver.remove_query_logger(on_query)
 
 
 def rpc_violations(err: grpc.aio.AioRpcError) -> dict[str, str]:

@@ -13,14 +13,16 @@ what pays for itself. A span per statement (OpenTelemetry's SQLAlchemy instrumen
 when this process records spans at all; a pooled PostgreSQL connection is pinged before use
 only after it sat idle (SQLAlchemy's `pool_pre_ping` spent three round trips, BEGIN, `;` and
 ROLLBACK, on every unit of work); SQLite, a file, is never pinged. A read-only unit of work
-on PostgreSQL runs in autocommit: no BEGIN and no ROLLBACK around its reads (`_PG_READONLY_OPTIONS`).
+on PostgreSQL runs in autocommit: no BEGIN and no ROLLBACK around its reads (`_PG_READONLY_OPTIONS`);
+so can writes that are each correct as a transaction of their own (`Database.autocommit`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 from shutterbook_kit.telemetry import tracing_enabled
@@ -47,6 +49,10 @@ READONLY = "shutterbook_readonly"
 # commits (`UnitOfWork.commit`). SQLite keeps its plain BEGIN (see `_install_sqlite_pragmas`).
 _PG_READONLY_OPTIONS: dict[str, Any] = {READONLY: True, "isolation_level": "AUTOCOMMIT"}
 _SQLITE_READONLY_OPTIONS: dict[str, Any] = {READONLY: True}
+# `Database.autocommit`'s connection on PostgreSQL: each statement its own transaction, committed
+# by the server as it returns (no BEGIN, no COMMIT: one round trip a statement). Reset at checkin
+# like the read-only one's, so the next unit of work on the connection is a transaction again.
+_PG_AUTOCOMMIT_OPTIONS: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
 # SQLite's busy timeout, and how long a writer waits for this process's write gate.
 WRITE_GATE_TIMEOUT_SECONDS = 30.0
 # A pooled PostgreSQL connection idle this long is pinged (one round trip) before it is used again.
@@ -178,6 +184,23 @@ class Database:
         # SQLite: the process's writing units of work, one at a time, in arrival order.
         self.write_gate: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self.write_gate_owner: asyncio.Task[Any] | None = None  # the task holding it
+
+    @contextlib.asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which every statement is a transaction of its own, committed when it
+        returns (PostgreSQL only): for writes that are each correct alone, run one after the
+        other on one checkout without BEGIN and COMMIT around them (the outbox relay's mark,
+        then its claim). What a transaction would give its statements together, it does not:
+        a statement that fails leaves those before it committed, and each releases its row
+        locks as it ends; a caller whose statements must stand or fall together, or must read
+        what they lock across statements, uses a `UnitOfWork`.
+
+        SQLite has no such connection here: its writers are serialized by `BEGIN IMMEDIATE`
+        (and `write_gate`), which a statement outside that transaction would bypass."""
+        if self.is_sqlite:
+            raise RuntimeError("autocommit writes are for PostgreSQL: on SQLite write in a UnitOfWork")
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(**_PG_AUTOCOMMIT_OPTIONS)
 
     async def ping(self) -> bool:
         try:

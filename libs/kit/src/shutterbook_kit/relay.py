@@ -8,14 +8,34 @@ is published by one relay within its lease; if that relay dies, the lease runs o
 another relay republishes it with the same `Nats-Msg-Id`, which JetStream drops as a
 duplicate (its duplicate window is longer than the lease).
 
-One commit per batch (issue 19): the rows a batch published are marked by the next round's
-transaction, the one that claims the next batch (or, when nothing comes, at the next idle
-poll, and at stop). A relay that dies before that leaves them claimed and unmarked, and they
-are republished after the lease like rows it died publishing: at least once, as before (a
-relay killed in that moment and back only after JetStream's duplicate window, 300 s, publishes
-them a second time: consumers drop such a duplicate by their inbox). No
-transaction is open across the publish, so SQLite's write lock is never held over the network
-and on PostgreSQL a claim stays visible (a lease that ran out lets another relay take the rows).
+One round per batch (issue 19): the rows a batch published are marked by the next round, the
+one that claims the next batch (or, when nothing comes, at the next idle poll, and at stop). A
+relay that dies before that leaves them claimed and unmarked, and they are republished after
+the lease like rows it died publishing: at least once, as before (a relay killed in that moment
+and back only after JetStream's duplicate window, 300 s, publishes them a second time:
+consumers drop such a duplicate by their inbox). No transaction is open across the publish, so
+SQLite's write lock is never held over the network and on PostgreSQL a claim stays visible (a
+lease that ran out lets another relay take the rows).
+
+A round's statements. SQLite: the mark and the claim in one `BEGIN IMMEDIATE` transaction
+(claims serialized). PostgreSQL: the mark, then the claim, two statements in autocommit on one
+connection (`Database.autocommit`): two round trips, no BEGIN and COMMIT around them. Each is
+correct as a transaction of its own: the mark sets `published_at` only on rows not marked yet
+(run twice, or after another relay's mark, it changes nothing), the claim locks and takes its
+rows in one statement. The mark is committed before the claim starts, so a marked row is never
+claimed again; a mark that fails leaves its seqs to the next round, and a claim that fails
+after its mark leaves nothing held.
+
+Deadlocks (PostgreSQL), the reason for that shape: a claim never waits on a row lock (its
+`FOR UPDATE SKIP LOCKED` passes a locked row by, and its UPDATE changes only rows it locked
+itself), so a claim is never in a cycle of waits. A mark does wait, for a row another relay
+locks (its claim retaking the row after the lease ran out, or its mark of the same row: both
+relays published it). Each statement holds its locks only while it runs, and a mark takes its
+rows' locks in `seq` order (`_MARK`'s locking CTE), so two marks wait on each other in one
+direction only: no cycle. (Session 19 ran the mark as a data-modifying CTE of the claim's
+statement: that statement held the rows it had claimed while its mark waited, and two relays
+whose leases ran out each waited on rows the other held: a deadlock. Two statements hold no
+claimed row while a mark waits.)
 """
 
 from __future__ import annotations
@@ -26,14 +46,15 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import Update, bindparam, or_, select, update
+from sqlalchemy import Row, Update, bindparam, or_, select, update
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
-from shutterbook_kit.schema import OutboxMessage, UtcDateTime, utcnow
+from shutterbook_kit.schema import KitBase, OutboxMessage, UtcDateTime, utcnow
 from shutterbook_kit.telemetry import extract_context, inject_headers
 from shutterbook_kit.uow import UnitOfWork
 
@@ -41,30 +62,50 @@ log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 
-# The relay's statements, built once (a statement built per round cost as much CPU as its run).
-# No session holds these rows: nothing to synchronize.
-_AS_IS = {"synchronize_session": False}
+# The relay's statements, built once (a statement built per round cost as much CPU as its run),
+# Core statements on the table: the claimed rows come back as rows (no ORM objects to track).
+_OUTBOX = KitBase.metadata.tables[OutboxMessage.__tablename__]
 _NOW = bindparam("now", type_=UtcDateTime)
-# published: every row this relay had JetStream acknowledge, even one another relay took
-# since (its lease ran out): the row is in the stream, the other relay's copy is dropped as a
-# duplicate and its own mark finds the row marked. (Marking only rows still held let two
-# relays whose rounds outlast the lease take the same rows from each other for ever.)
+# Marked: every row this relay had JetStream acknowledge, even one another relay took since (its
+# lease ran out): the row is in the stream, the other relay's copy is dropped as a duplicate and
+# its own mark finds the row marked. (Marking only rows still held let two relays whose rounds
+# outlast the lease take the same rows from each other for ever.) The rows are locked in `seq`
+# order first (PostgreSQL; a plain UPDATE visits them in whatever order its plan reads them), so
+# two marks of the same rows queue in one order and never wait on each other both ways; a row
+# marked by the one waited for is passed by (its `published_at` checked again once unlocked).
+_MARKING = (
+    select(_OUTBOX.c.seq)
+    .where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)), _OUTBOX.c.published_at.is_(None))
+    .order_by(_OUTBOX.c.seq)
+    .with_for_update()  # PostgreSQL; SQLite serializes via BEGIN IMMEDIATE
+    .cte("marking")
+    .prefix_with("MATERIALIZED", dialect="postgresql")  # locked once, as the claim's below
+)
 _MARK = (
-    update(OutboxMessage)
-    .where(OutboxMessage.seq.in_(bindparam("seqs", expanding=True)), OutboxMessage.published_at.is_(None))
+    update(_OUTBOX)
+    .where(_OUTBOX.c.seq == _MARKING.c.seq)
     .values(published_at=_NOW, claimed_by=None, claimed_until=None)
+)
+# what publish_batch reads of a claimed row
+_CLAIMED = (
+    _OUTBOX.c.seq,
+    _OUTBOX.c.event_id,
+    _OUTBOX.c.subject,
+    _OUTBOX.c.company_id,
+    _OUTBOX.c.payload,
+    _OUTBOX.c.headers,
 )
 
 
 def _claim_statement(batch_size: int) -> Update:
     """Claim up to `batch_size` rows nobody holds, returning them: one statement."""
     claimable = (
-        select(OutboxMessage.seq)
+        select(_OUTBOX.c.seq)
         .where(
-            OutboxMessage.published_at.is_(None),
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < _NOW),
+            _OUTBOX.c.published_at.is_(None),
+            or_(_OUTBOX.c.claimed_until.is_(None), _OUTBOX.c.claimed_until < _NOW),
         )
-        .order_by(OutboxMessage.seq)
+        .order_by(_OUTBOX.c.seq)
         .limit(batch_size)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serializes via BEGIN IMMEDIATE
         .cte("claimable")
@@ -72,14 +113,14 @@ def _claim_statement(batch_size: int) -> Update:
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     return (
-        update(OutboxMessage)
-        .where(OutboxMessage.seq == claimable.c.seq)
+        update(_OUTBOX)
+        .where(_OUTBOX.c.seq == claimable.c.seq)
         .values(
             claimed_by=bindparam("relay_id"),
             claimed_until=bindparam("lease_until", type_=UtcDateTime),
-            attempts=OutboxMessage.attempts + 1,
+            attempts=_OUTBOX.c.attempts + 1,
         )
-        .returning(OutboxMessage)  # the claimed rows, in the same statement
+        .returning(*_CLAIMED)  # the claimed rows, in the same statement
     )
 
 
@@ -111,14 +152,14 @@ class OutboxRelay:
         self.lease = timedelta(seconds=lease_seconds)
         self.idle_poll = idle_poll_seconds
         # after a commit wakes it, the relay waits this long before it claims, so that the
-        # commits of that moment leave in one batch (one transaction and claim instead of one
+        # commits of that moment leave in one batch (one round, mark and claim, instead of one
         # each) at the price of this much more lag
         self.linger = linger_seconds
         self.relay_id = f"relay-{uuid.uuid4().hex[:12]}"
         self.stats = RelayStats()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        # seqs published and acknowledged, not marked yet: the next claim's transaction marks them
+        # seqs published and acknowledged, not marked yet: the next round marks them
         self._published: list[int] = []
         self._claim_rows = _claim_statement(batch_size)
 
@@ -188,34 +229,38 @@ class OutboxRelay:
             )
         return found is not None
 
-    async def _claim(self) -> list[OutboxMessage]:
-        """Mark what the last rounds published and claim the next batch, in one transaction.
+    async def _claim(self) -> list[Row[Any]]:
+        """Mark what the last rounds published, then claim the next batch (see the module's
+        docstring: on PostgreSQL two autocommit statements, on SQLite one transaction).
 
-        PostgreSQL: the claim itself is the look (SKIP LOCKED never waits, and a round that
-        marks and finds nothing commits nothing); SQLite: a read first, so an idle relay with
-        nothing to mark never takes the write lock. Either way the transaction ends before
+        PostgreSQL: the claim itself is the look (SKIP LOCKED never waits, and a claim that
+        finds nothing writes nothing); SQLite: a read first, so an idle relay with nothing to
+        mark never takes the write lock. Either way nothing is held once it returns, before
         anything is published: no lock is held across the network."""
         now = utcnow()
         marks = list(self._published)
-        if not marks and self.db.is_sqlite and not await self._anything_to_claim(now):
+        params = {"now": now, "relay_id": self.relay_id, "lease_until": now + self.lease}
+        if not self.db.is_sqlite:
+            async with self.db.autocommit() as conn:
+                if marks:  # first, and committed, so that none of them is claimed again below
+                    await conn.execute(_MARK, {"seqs": marks, "now": now})
+                    del self._published[: len(marks)]
+                claimed = (await conn.execute(self._claim_rows, params)).all()
+            return sorted(claimed, key=lambda row: int(row.seq))
+        if not marks and not await self._anything_to_claim(now):
             return []
         async with UnitOfWork(self.db) as uow:
             if marks:  # first, so that none of them is claimed again below
-                await uow.session.execute(_MARK, {"seqs": marks, "now": now}, execution_options=_AS_IS)
-            claimed = await uow.session.scalars(
-                self._claim_rows,
-                {"now": now, "relay_id": self.relay_id, "lease_until": now + self.lease},
-                execution_options=_AS_IS,
-            )
-            rows = sorted(claimed.all(), key=lambda row: row.seq)
-            if rows or marks:
+                await uow.session.execute(_MARK, {"seqs": marks, "now": now})
+            claimed = (await uow.session.execute(self._claim_rows, params)).all()
+            if claimed or marks:
                 await uow.commit()
             del self._published[: len(marks)]
-            return rows
+            return sorted(claimed, key=lambda row: int(row.seq))
 
     async def publish_batch(self) -> int:
         """Mark what was published before, claim one batch and publish it. Returns how many
-        rows were published; they are marked by the next round's transaction (or at stop)."""
+        rows were published; they are marked by the next round (or at stop)."""
         rows = await self._claim()
         if not rows:
             return 0
@@ -250,7 +295,12 @@ class OutboxRelay:
         marks = list(self._published)
         if not marks:
             return
-        async with UnitOfWork(self.db) as uow:
-            await uow.session.execute(_MARK, {"seqs": marks, "now": utcnow()}, execution_options=_AS_IS)
-            await uow.commit()
+        params = {"seqs": marks, "now": utcnow()}
+        if self.db.is_sqlite:
+            async with UnitOfWork(self.db) as uow:
+                await uow.session.execute(_MARK, params)
+                await uow.commit()
+        else:  # one statement: its own transaction
+            async with self.db.autocommit() as conn:
+                await conn.execute(_MARK, params)
         del self._published[: len(marks)]
