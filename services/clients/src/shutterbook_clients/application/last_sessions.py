@@ -8,17 +8,22 @@ it); the client's `last_session_at` is then the latest start of its sessions not
 The consumer's inbox makes each event's effect happen once; an event older than what a row
 already holds (delivered late) changes nothing. A session of a client clients does not know
 is kept too, and counts once the client exists (a merge moves its sessions to the survivor).
+
+A session new to clients (its booking: the common case) is kept and its client's last session
+made the later of the two in one statement on PostgreSQL (`_KEEP_NEW`: the INSERT and the
+UPDATE data-modifying CTEs of one statement); SQLite, which has no such CTEs, runs the two.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook_clients import events
-from shutterbook_clients.storage.models import NO_SESSION, ClientRow, ClientSessionRow
+from shutterbook_clients.storage.models import NO_SESSION, Base, ClientRow, ClientSessionRow
 from shutterbook_kit.consumer import Delivery, PoisonEvent, subscribe
 from shutterbook_kit.schema import UtcDateTime
 from shutterbook_kit.uow import UnitOfWork
@@ -99,6 +104,84 @@ def _later_statement() -> sa.Update:
 _LATER = _later_statement()
 
 
+_SESSIONS = Base.metadata.tables[ClientSessionRow.__tablename__]
+_CLIENTS = Base.metadata.tables[ClientRow.__tablename__]
+
+
+def _keep_new_statement() -> sa.Select[tuple[int]]:
+    """PostgreSQL: a session new to clients kept, and its client's last session made the later of
+    the one it has and the session's start, in one statement (built once: parameters b_session,
+    b_company, b_client, b_start, b_changed). Its answer: how many sessions it inserted, 1, or 0
+    when the session was kept already (the caller then takes the general path; nothing written).
+
+    The INSERT ... ON CONFLICT DO NOTHING a data-modifying CTE (text: SQLAlchemy compiles its
+    dialect's ON CONFLICT inserts anew each time, text it caches), the UPDATE one too, run only
+    when the insert made a row (FROM its RETURNING), whether the client's row exists or not.
+    `later_last_session`'s UPDATE, but for one thing: every part of one statement reads the
+    snapshot it started with, where the session just inserted is not yet, so a client without a
+    last session takes the later of its other sessions' latest and this start (GREATEST passes
+    a NULL by: no other session, this start); as the UPDATE alone, a concurrent change of the
+    client's row is waited for and its newest version taken."""
+    company = sa.bindparam("b_company", type_=sa.String)
+    client = sa.bindparam("b_client", type_=sa.String)
+    start = sa.bindparam("b_start", type_=UtcDateTime)
+    none = sa.literal(NO_SESSION, type_=UtcDateTime)
+    inserted = (
+        sa.text(
+            f"INSERT INTO {_SESSIONS.name} (session_id, company_id, client_id, start_at, cancelled, changed_at)"
+            " VALUES (:b_session, :b_company, :b_client, :b_start, false, :b_changed)"
+            " ON CONFLICT DO NOTHING RETURNING client_id"
+        )
+        .bindparams(company, client, start, sa.bindparam("b_changed", type_=UtcDateTime))
+        .columns(sa.column("client_id", sa.String))
+        .cte("inserted")
+    )
+    others = (  # the latest start of the client's other sessions not cancelled (NULL: none)
+        sa.select(sa.func.max(_SESSIONS.c.start_at))
+        .where(
+            _SESSIONS.c.company_id == company,
+            _SESSIONS.c.client_id == client,
+            _SESSIONS.c.cancelled.is_(False),
+        )
+        .scalar_subquery()
+    )
+    later = (
+        sa.update(_CLIENTS)
+        .where(_CLIENTS.c.company_id == company, _CLIENTS.c.id == client, _CLIENTS.c.id == inserted.c.client_id)
+        .values(
+            last_session_at=sa.case(
+                (_CLIENTS.c.last_session_at == none, sa.func.greatest(others, start)),
+                (_CLIENTS.c.last_session_at < start, start),
+                else_=_CLIENTS.c.last_session_at,
+            )
+        )
+        .cte("later")
+    )
+    return sa.select(sa.func.count()).select_from(inserted).add_cte(later)
+
+
+_KEEP_NEW = _keep_new_statement()
+
+
+async def _keep_new(uow: UnitOfWork, new: dict[str, Any]) -> bool:
+    """A session new to clients (`new`: its row's values) kept and its client's last session made
+    the later of the one it has and the session's start. False, and nothing written, when the
+    session was kept already."""
+    if uow.db.is_sqlite:  # no data-modifying CTEs: the two statements
+        if not await uow.insert_missing(ClientSessionRow, new):
+            return False
+        await later_last_session(uow, new["company_id"], new["client_id"], new["start_at"])
+        return True
+    params = {
+        "b_session": new["session_id"],
+        "b_company": new["company_id"],
+        "b_client": new["client_id"],
+        "b_start": new["start_at"],
+        "b_changed": new["changed_at"],
+    }
+    return bool((await uow.session.execute(_KEEP_NEW, params)).scalar_one())
+
+
 async def repoint_sessions(uow: UnitOfWork, company_id: str, from_client: str, to_client: str) -> None:
     """A merge: the merged client's sessions are the survivor's now (the caller sets the
     survivor's last session time: the later of the two)."""
@@ -118,8 +201,8 @@ async def _record(delivery: Delivery, snapshot: scheduling_events.SessionSnapsho
     changed_at = delivery.envelope.occur_time.ToDatetime(tzinfo=UTC)
     start_at = snapshot.start_time.ToDatetime(tzinfo=UTC)
     if not cancelled:
-        # the common case, a session new to clients (its booking): inserted in one statement,
-        # and the client's last session becomes the later of the one it has and this one
+        # the common case, a session new to clients (its booking): kept, and the client's last
+        # session becomes the later of the one it has and this one
         new = {
             "session_id": session_id,
             "company_id": company_id,
@@ -128,8 +211,7 @@ async def _record(delivery: Delivery, snapshot: scheduling_events.SessionSnapsho
             "cancelled": False,
             "changed_at": changed_at,
         }
-        if await uow.insert_missing(ClientSessionRow, new):
-            await later_last_session(uow, company_id, client_id, start_at)
+        if await _keep_new(uow, new):
             return
     row = await uow.session.get(ClientSessionRow, session_id)
     if row is not None and row.company_id != company_id:
