@@ -49,7 +49,7 @@ from shutterbook_gateway.application import catalog
 from shutterbook_gateway.application.api_keys import Partner, sha256_hex
 from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, pending, read_parts
 from shutterbook_gateway.application.open_slot_model import OpenSlotModel
-from shutterbook_gateway.application.recovery import deposit_note, extend_lease, save, settle
+from shutterbook_gateway.application.recovery import deposit_note, extend_lease, record, save, settle
 from shutterbook_gateway.domain.booking import (
     PROMOTION_PREFIX,
     PaymentKind,
@@ -467,9 +467,7 @@ async def book(
         updated_at=now,
     )
     try:
-        async with UnitOfWork(db) as uow:
-            uow.session.add(row)
-            await uow.commit()
+        await record(db, row)
     except IntegrityError:
         # the request id's booking exists (its unique key, or the id derived from it): resumed
         # as `_existing` would have, after steps that repeated under the same step ids (found

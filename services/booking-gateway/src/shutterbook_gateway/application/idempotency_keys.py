@@ -118,14 +118,19 @@ _DONE = (
 async def begin(db: Database, owner: str, key: str, request_hash: str) -> Decision:
     """Claim the key for this request, or say why not."""
     now = utcnow()
+    claim = {"owner": owner, "key": key, "hash": request_hash, "until": now + LEASE, "now": now}
+    if not db.is_sqlite:
+        # a new key (the common case) on PostgreSQL: its one INSERT in autocommit (no BEGIN and
+        # COMMIT around it: it stands alone; a concurrent first attempt's row is waited for,
+        # then found); a key that exists is decided in a unit of work below
+        async with db.autocommit() as conn:
+            if (await conn.execute(_CLAIM, claim)).rowcount == 1:
+                return Decision(Outcome.RUN, first=True)
     try:
         async with UnitOfWork(db) as uow:
             # a new key (the common case) is claimed in one statement; a concurrent first
             # attempt's row is waited for (PostgreSQL) and then read like any existing one
-            claimed = await uow.session.execute(
-                _CLAIM,
-                {"owner": owner, "key": key, "hash": request_hash, "until": now + LEASE, "now": now},
-            )
+            claimed = await uow.session.execute(_CLAIM, claim)
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
                 await uow.commit()
                 return Decision(Outcome.RUN, first=True)

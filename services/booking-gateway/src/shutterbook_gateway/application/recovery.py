@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import grpc
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import class_mapper
 
 from shutterbook.billing.v1 import billing_pb2
@@ -68,6 +68,19 @@ async def save(
         await uow.commit()
 
 
+async def record(db: Database, row: OnlineBookingRow) -> None:
+    """The booking's first write (its record, before anything can book or take money);
+    IntegrityError when the request id's booking exists. On PostgreSQL its one INSERT in
+    autocommit (it stands alone: no BEGIN and COMMIT around it)."""
+    if db.is_sqlite:
+        async with UnitOfWork(db, source=SOURCE) as uow:
+            uow.session.add(row)
+            await uow.commit()
+        return
+    async with db.autocommit() as conn:
+        await conn.execute(_RECORD, {"id": row.id, **{key: getattr(row, key) for key in _COLUMNS}})
+
+
 _COLUMNS = [attr.key for attr in class_mapper(OnlineBookingRow).column_attrs if attr.key != "id"]
 # `save`'s UPDATE, built once (about 25 columns: building it cost more than running it), on the
 # table (a Core UPDATE); parameters not named as columns (SQLAlchemy reserves those)
@@ -75,6 +88,7 @@ _TABLE = OnlineBookingRow.metadata.tables[OnlineBookingRow.__tablename__]
 _SAVE = (
     update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values({key: bindparam(f"v_{key}") for key in _COLUMNS})
 )
+_RECORD = insert(_TABLE)  # `record`'s INSERT: every column, given
 
 
 async def settle(
