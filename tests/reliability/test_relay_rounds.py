@@ -5,12 +5,15 @@ around them (issue 19)."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from sqlalchemy import select
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually, round_trips
+from shutterbook_kit import relay as relay_module
 from shutterbook_kit import shared_events
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
@@ -118,6 +121,47 @@ async def test_a_stop_marks_the_last_batch(databases: DatabaseFactory, nats_serv
         if databases.backend == "postgres":
             assert _kinds(seen.statements) == ["CLAIM", "MARK"]
             assert seen.transaction_control == []
+    finally:
+        await nats.close()
+        await db.dispose()
+
+
+async def test_on_postgresql_what_was_published_is_marked_when_due(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """PostgreSQL: a round right after a publish claims without marking (a statement and a
+    commit a booking fewer); once the oldest unmarked row waited `mark_every_seconds`, or a
+    batch's worth waits, the next round marks them first."""
+    if databases.backend != "postgres":
+        return  # SQLite marks in the claim's transaction, every round
+    db = Database(await databases.new("clients", migrate_with=clients_main.MIGRATIONS))
+    nats = NatsConnection(nats_server.url, name="relay")
+    nats.start()
+    try:
+        await _write_events(db)
+        await nats.ensure_stream(STREAM)
+        clock = [100.0]
+        relay = OutboxRelay(db, nats, STREAM, batch_size=2, lease_seconds=30.0, mark_every_seconds=1.0)
+        with patch.object(relay_module.time, "monotonic", lambda: clock[0]):
+            assert await relay.publish_batch() == 2  # rows 1-2, marked when due
+            clock[0] += 0.5
+            async with round_trips(db) as early:
+                assert await relay.publish_batch() == 2  # rows 3-4: 1-2 a batch's worth, marked
+            assert _kinds(early.statements) == ["MARK", "CLAIM"]
+            assert await _published_at(db) == [True] * 2 + [False] * 3
+            async with round_trips(db) as not_due:
+                assert await relay.publish_batch() == 1  # row 5; 3-4 a batch's worth again, marked
+            assert _kinds(not_due.statements) == ["MARK", "CLAIM"]
+            async with round_trips(db) as waiting:
+                assert await relay.publish_batch() == 0  # row 5 alone, published a moment ago
+            assert _kinds(waiting.statements) == ["CLAIM"]
+            assert await _published_at(db) == [True] * 4 + [False]
+            clock[0] += 1.0
+            async with round_trips(db) as due:
+                assert await relay.publish_batch() == 0
+            assert _kinds(due.statements) == ["MARK", "CLAIM"]
+            assert await _published_at(db) == [True] * EVENTS
+        assert relay.stats.duplicates == 0
     finally:
         await nats.close()
         await db.dispose()

@@ -8,8 +8,10 @@ is published by one relay within its lease; if that relay dies, the lease runs o
 another relay republishes it with the same `Nats-Msg-Id`, which JetStream drops as a
 duplicate (its duplicate window is longer than the lease).
 
-One round per batch (issue 19): the rows a batch published are marked by the next round, the
-one that claims the next batch (or, when nothing comes, at the next idle poll, and at stop). A
+One round per batch (issue 19): the rows a batch published are marked by a later round, the
+one that claims the next batch (or, when nothing comes, at the next idle poll, and at stop); on
+PostgreSQL only once they are due (`mark_every_seconds`, 1 s, or a batch's worth waiting), so
+that under steady traffic a round is one statement, the claim, not two. A
 relay that dies before that leaves them claimed and unmarked, and they are republished after
 the lease like rows it died publishing: at least once, as before (a relay killed in that moment
 and back only after JetStream's duplicate window, 300 s, publishes them a second time:
@@ -43,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -144,6 +147,7 @@ class OutboxRelay:
         lease_seconds: float = 30.0,
         idle_poll_seconds: float = 0.5,
         linger_seconds: float = 0.0,
+        mark_every_seconds: float = 1.0,
     ) -> None:
         self.db = db
         self.nats = nats
@@ -159,8 +163,15 @@ class OutboxRelay:
         self.stats = RelayStats()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        # seqs published and acknowledged, not marked yet: the next round marks them
+        # seqs published and acknowledged, not marked yet: a round marks them once they are due
         self._published: list[int] = []
+        # PostgreSQL: what was published is marked at most this often (a mark per round was a
+        # statement and a commit per booking in every service; a batch's rows stay claimed, by
+        # their lease, until marked): when a batch's worth waits, or the oldest waited this
+        # long, or at an idle poll after that, or at stop. Well inside the lease, so another
+        # relay never takes rows back that this one published and is about to mark.
+        self.mark_every = min(mark_every_seconds, lease_seconds / 2)
+        self._unmarked_since = 0.0  # monotonic: when the oldest unmarked seq was published
         self._claim_rows = _claim_statement(batch_size)
 
     def start(self) -> None:
@@ -241,6 +252,8 @@ class OutboxRelay:
         marks = list(self._published)
         params = {"now": now, "relay_id": self.relay_id, "lease_until": now + self.lease}
         if not self.db.is_sqlite:
+            if len(marks) < self.batch_size and time.monotonic() - self._unmarked_since < self.mark_every:
+                marks = []  # not due yet: marked by a later round
             async with self.db.autocommit() as conn:
                 if marks:  # first, and committed, so that none of them is claimed again below
                     await conn.execute(_MARK, {"seqs": marks, "now": now})
@@ -286,6 +299,8 @@ class OutboxRelay:
             else:
                 self.stats.published += 1
             self.stats.by_event[row.event_id] = self.stats.by_event.get(row.event_id, 0) + 1
+            if not self._published:
+                self._unmarked_since = time.monotonic()
             self._published.append(row.seq)  # kept even if a later row fails: marked next round
             published += 1
         return published
