@@ -13,7 +13,6 @@ from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually, round_trips
-from shutterbook_kit import relay as relay_module
 from shutterbook_kit import shared_events
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
@@ -142,7 +141,7 @@ async def test_on_postgresql_what_was_published_is_marked_when_due(
         await nats.ensure_stream(STREAM)
         clock = [100.0]
         relay = OutboxRelay(db, nats, STREAM, batch_size=2, lease_seconds=30.0, mark_every_seconds=1.0)
-        with patch.object(relay_module.time, "monotonic", lambda: clock[0]):
+        with patch("shutterbook_kit.relay.time.monotonic", lambda: clock[0]):
             assert await relay.publish_batch() == 2  # rows 1-2, marked when due
             clock[0] += 0.5
             async with round_trips(db) as early:
