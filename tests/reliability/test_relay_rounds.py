@@ -5,8 +5,6 @@ around them (issue 19)."""
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 from sqlalchemy import select
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
@@ -140,26 +138,27 @@ async def test_on_postgresql_what_was_published_is_marked_when_due(
         await _write_events(db)
         await nats.ensure_stream(STREAM)
         clock = [100.0]
-        relay = OutboxRelay(db, nats, STREAM, batch_size=2, lease_seconds=30.0, mark_every_seconds=1.0)
-        with patch("shutterbook_kit.relay.time.monotonic", lambda: clock[0]):
-            assert await relay.publish_batch() == 2  # rows 1-2, marked when due
-            clock[0] += 0.5
-            async with round_trips(db) as early:
-                assert await relay.publish_batch() == 2  # rows 3-4: 1-2 a batch's worth, marked
-            assert _kinds(early.statements) == ["MARK", "CLAIM"]
-            assert await _published_at(db) == [True] * 2 + [False] * 3
-            async with round_trips(db) as not_due:
-                assert await relay.publish_batch() == 1  # row 5; 3-4 a batch's worth again, marked
-            assert _kinds(not_due.statements) == ["MARK", "CLAIM"]
-            async with round_trips(db) as waiting:
-                assert await relay.publish_batch() == 0  # row 5 alone, published a moment ago
-            assert _kinds(waiting.statements) == ["CLAIM"]
-            assert await _published_at(db) == [True] * 4 + [False]
-            clock[0] += 1.0
-            async with round_trips(db) as due:
-                assert await relay.publish_batch() == 0
-            assert _kinds(due.statements) == ["MARK", "CLAIM"]
-            assert await _published_at(db) == [True] * EVENTS
+        relay = OutboxRelay(
+            db, nats, STREAM, batch_size=2, lease_seconds=30.0, mark_every_seconds=1.0, clock=lambda: clock[0]
+        )
+        assert await relay.publish_batch() == 2  # rows 1-2, marked when due
+        clock[0] += 0.5
+        async with round_trips(db) as early:
+            assert await relay.publish_batch() == 2  # rows 3-4: 1-2 a batch's worth, marked
+        assert _kinds(early.statements) == ["MARK", "CLAIM"]
+        assert await _published_at(db) == [True] * 2 + [False] * 3
+        async with round_trips(db) as not_due:
+            assert await relay.publish_batch() == 1  # row 5; 3-4 a batch's worth again, marked
+        assert _kinds(not_due.statements) == ["MARK", "CLAIM"]
+        async with round_trips(db) as waiting:
+            assert await relay.publish_batch() == 0  # row 5 alone, published a moment ago
+        assert _kinds(waiting.statements) == ["CLAIM"]
+        assert await _published_at(db) == [True] * 4 + [False]
+        clock[0] += 1.0
+        async with round_trips(db) as due:
+            assert await relay.publish_batch() == 0
+        assert _kinds(due.statements) == ["MARK", "CLAIM"]
+        assert await _published_at(db) == [True] * EVENTS
         assert relay.stats.duplicates == 0
     finally:
         await nats.close()

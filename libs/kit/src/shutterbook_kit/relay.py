@@ -47,6 +47,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,6 +149,7 @@ class OutboxRelay:
         idle_poll_seconds: float = 0.5,
         linger_seconds: float = 0.0,
         mark_every_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.nats = nats
@@ -171,7 +173,8 @@ class OutboxRelay:
         # long, or at an idle poll after that, or at stop. Well inside the lease, so another
         # relay never takes rows back that this one published and is about to mark.
         self.mark_every = min(mark_every_seconds, lease_seconds / 2)
-        self._unmarked_since = 0.0  # monotonic: when the oldest unmarked seq was published
+        self.clock = clock
+        self._unmarked_since = 0.0  # `clock`: when the oldest unmarked seq was published
         self._claim_rows = _claim_statement(batch_size)
 
     def start(self) -> None:
@@ -252,7 +255,7 @@ class OutboxRelay:
         marks = list(self._published)
         params = {"now": now, "relay_id": self.relay_id, "lease_until": now + self.lease}
         if not self.db.is_sqlite:
-            if len(marks) < self.batch_size and time.monotonic() - self._unmarked_since < self.mark_every:
+            if len(marks) < self.batch_size and self.clock() - self._unmarked_since < self.mark_every:
                 marks = []  # not due yet: marked by a later round
             async with self.db.autocommit() as conn:
                 if marks:  # first, and committed, so that none of them is claimed again below
@@ -300,7 +303,7 @@ class OutboxRelay:
                 self.stats.published += 1
             self.stats.by_event[row.event_id] = self.stats.by_event.get(row.event_id, 0) + 1
             if not self._published:
-                self._unmarked_since = time.monotonic()
+                self._unmarked_since = self.clock()
             self._published.append(row.seq)  # kept even if a later row fails: marked next round
             published += 1
         return published
