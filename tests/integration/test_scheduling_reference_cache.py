@@ -5,6 +5,7 @@ once; one changed by another replica is booked as changed once its event is hear
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,11 @@ from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually
-from shutterbook_scheduling.application import reference_cache
+from shutterbook_kit import tenancy
+from shutterbook_kit.identity import Caller, CallerKind
+from shutterbook_kit.tenancy import CallContext
+from shutterbook_kit.uow import UnitOfWork
+from shutterbook_scheduling.application import reference_cache, setup
 from shutterbook_scheduling.application.reference_cache import ReferenceCache
 from tests.online_support import OnlineService, create_slot, future_day, make_online_studio, online_service, slot
 from tests.scheduling_support import COMPANY_A, A, Studio, make_known_client
@@ -131,3 +136,51 @@ async def test_another_replicas_change_is_booked_once_its_event_is_heard(
             await eventually(lambda: bumped(cache, before), what="the replica's change event heard")
         session = await book(o, slots[1], bob.name)
         assert session.status == changed
+
+
+async def test_a_unit_of_work_decides_on_one_version_and_keeps_none_from_before_a_change(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """A resource is resolved once per unit of work (a booking decides on one version), and a
+    read from before a change committed meanwhile is never kept at the change's generation."""
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        cache = cache_of(o)
+        await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+        type_id = studio.session_type.name.removeprefix("sessionTypes/")
+        async with UnitOfWork(o.svc.host.parts.db) as uow:
+            uow.memo = {}
+            first = await setup.load_resource(uow, setup.SESSION_TYPES, COMPANY_A, type_id)
+            cache.bump(COMPANY_A)  # a change of the company committed meanwhile
+            again = await setup.load_resource(uow, setup.SESSION_TYPES, COMPANY_A, type_id)
+        assert first is not None
+        assert again is first
+        assert cache.get(COMPANY_A, "sessionTypes", type_id) is None
+
+
+async def test_a_kept_schedule_is_not_shown_to_a_caller_scoped_elsewhere(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """The caller's locations apply to what the cache has, as the statement's filter would."""
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        cache = cache_of(o)
+        await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+        schedule_id = studio.room.name.removeprefix("schedules/")
+        location_id = studio.location.name.removeprefix("locations/")
+        db = o.svc.host.parts.db
+
+        async def as_caller(locations: frozenset[str] | None) -> object:
+            async def load() -> object:  # in a task of its own: the call context set stays in it
+                caller = Caller(COMPANY_A, CallerKind.STAFF, "staff-1", location_ids=locations)
+                tenancy.set_current(CallContext.of(caller))
+                async with UnitOfWork(db) as uow:
+                    uow.memo = {}
+                    return await setup.load_resource(uow, setup.SCHEDULES, COMPANY_A, schedule_id)
+
+            return await asyncio.create_task(load())
+
+        assert await as_caller(None) is not None  # read by an unscoped caller: kept
+        assert cache.get(COMPANY_A, "schedules", schedule_id) is not None
+        assert await as_caller(frozenset({"another-location"})) is None
+        assert await as_caller(frozenset({location_id})) is not None

@@ -170,9 +170,10 @@ class OutboxRelay:
         # PostgreSQL: what was published is marked at most this often (a mark per round was a
         # statement and a commit per booking in every service; a batch's rows stay claimed, by
         # their lease, until marked): when a batch's worth waits, or the oldest waited this
-        # long, or at an idle poll after that, or at stop. Well inside the lease, so another
+        # long (at most half the lease less an idle poll: a round comes at least that often),
+        # or at an idle poll after that, or at stop. Well inside the lease, so another
         # relay never takes rows back that this one published and is about to mark.
-        self.mark_every = min(mark_every_seconds, lease_seconds / 2)
+        self.mark_every = max(min(mark_every_seconds, lease_seconds / 2 - idle_poll_seconds), 0.0)
         self.clock = clock
         self._unmarked_since = 0.0  # `clock`: when the oldest unmarked seq was published
         self._claim_rows = _claim_statement(batch_size)

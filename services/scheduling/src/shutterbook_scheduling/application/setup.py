@@ -23,6 +23,7 @@ from shutterbook_scheduling.application import reference_cache
 from shutterbook_scheduling.application.common import SOURCE, raise_problems
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.domain import setup_rules
+from shutterbook_scheduling.domain.locations import Scope
 from shutterbook_scheduling.domain.setup import (
     DEFAULT_STATUS_NAME,
     AppointmentType,
@@ -113,32 +114,40 @@ async def load_row(uow: UnitOfWork, spec: DocSpec[Any], company_id: str, doc_id:
 async def load_resource(uow: UnitOfWork, spec: DocSpec[R], company_id: str, doc_id: str) -> R | None:
     """The resource as its domain object (domain/setup.py), None when the caller cannot see it.
     On the online booking paths (`uow.memo`) a location, schedule or type is taken from the
-    process's reference cache when it has it (`reference_cache`: no statement)."""
+    process's reference cache when it has it (`reference_cache`: no statement), and resolved
+    once per unit of work (one booking decides on one version of it)."""
     cache = reference_cache.cache_of(uow.db) if uow.memo is not None else None
-    if cache is None or spec.collection not in reference_cache.CACHED:
+    if cache is None or uow.memo is None or spec.collection not in reference_cache.CACHED:
         row = await load_row(uow, spec, company_id, doc_id)
         return None if row is None else _read(spec, row)
-    kept = cache.get(company_id, spec.collection, doc_id)
     scope = caller_scope()
+    key = ("resource", spec.collection, company_id, doc_id)
+    if key not in uow.memo:
+        uow.memo[key] = await _resolve(uow, cache, spec, company_id, doc_id, scope)
+    resolved: tuple[R, str | None] | None = uow.memo[key]
+    if resolved is None:
+        return None
+    resource, location_id = resolved
+    return resource if scope is None or location_id is None or location_id in scope else None
+
+
+async def _resolve(
+    uow: UnitOfWork, cache: reference_cache.ReferenceCache, spec: DocSpec[R], company_id: str, doc_id: str, scope: Scope
+) -> tuple[R, str | None] | None:
+    """The resource and the location it is at, from the cache or read now (and kept)."""
+    kept = cache.get(company_id, spec.collection, doc_id)
     if kept is not None:
-        seen = scope is None or kept.location_id is None or kept.location_id in scope
-        found: R | None = kept.resource if seen else None
-        return found
+        return kept.resource, kept.location_id
     generation = cache.generation(company_id)  # before the statement: see `ReferenceCache.keep`
-    row = await load_row(uow, spec, company_id, doc_id)
+    # read now, never a row this unit of work loaded earlier (it may be older than the generation)
+    row = await SetupRepository(uow).load(spec.model, spec.kind, company_id, doc_id, scope)
     if row is None:
         return None
     resource = _read(spec, row)
     located = lists.config_location(spec.model)
-    cache.keep(
-        company_id,
-        spec.collection,
-        doc_id,
-        resource,
-        None if located is None else getattr(row, located.key),
-        generation,
-    )
-    return resource
+    location_id = None if located is None else getattr(row, located.key)
+    cache.keep(company_id, spec.collection, doc_id, resource, location_id, generation)
+    return resource, location_id
 
 
 def _read(spec: DocSpec[R], row: ConfigurationMixin) -> R:
