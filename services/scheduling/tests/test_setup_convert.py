@@ -71,11 +71,16 @@ def test_messages_round_trip_through_their_domain_objects(msg: object) -> None:
     assert setup_convert.message(setup_convert.resource(msg)) == msg  # type: ignore[arg-type]
 
 
+class _Database:
+    """A database no reference cache is installed for (`reference_cache.cache_of`)."""
+
+
 class Outbox:
     """What a unit of work is asked to emit."""
 
     def __init__(self) -> None:
         self.emitted: list[tuple[object, str, object]] = []
+        self.db = _Database()
 
     def emit(self, event_type: object, company_id: str, event: object) -> str:
         self.emitted.append((event_type, company_id, event))
