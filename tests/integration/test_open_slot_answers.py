@@ -19,7 +19,7 @@ from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually
 from shutterbook_kit.schema import utcnow
 from shutterbook_scheduling.api import online_booking, slot_convert
-from shutterbook_scheduling.application.open_slot_answers import EventFeed, OpenSlotAnswers
+from shutterbook_scheduling.application.open_slot_answers import OpenSlotAnswers
 from shutterbook_scheduling.settings import HoldSettings, OpenSlotAnswerSettings, SchedulingSettings
 from tests.online_support import (
     OnlineService,
@@ -292,7 +292,7 @@ async def test_ttl_zero_keeps_nothing(databases: DatabaseFactory, nats_server: E
         answers = answers_of(o, own)
         assert not answers.enabled
         feeds = online_booking.listeners(o.svc.host.parts.db, o.svc.host.parts.nats, own)
-        assert not any(isinstance(feed, EventFeed) for feed in feeds)  # (the reference cache's feed is another)
+        assert not any(feed.cache is answers for feed in feeds)  # (the reference cache's feed is another)
         studio = await make_online_studio(o.svc)
         ann = await make_known_client(o.svc, COMPANY_A, "Ann")
         when = future_day(studio, 5)

@@ -10,6 +10,9 @@ itself (a TTL) or be rebuilt on `on_reconnect`.
     listener = BroadcastListener(nats, name="gateway-caches")
     listener.on(API_KEY_REVOKED, lambda envelope, event: cache.forget(event.key_id))
     listener.start()   # ... await listener.stop()
+
+`CacheFeed` is the common case: one in-memory cache fed some event types, keeping nothing
+until its subscription is made (`cache.hearing`).
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from google.protobuf.message import DecodeError, Message
 from nats.aio.msg import Msg
@@ -90,3 +93,41 @@ class BroadcastListener:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
         self._subs.clear()
+
+
+class HeardCache(Protocol):
+    """A per-process cache kept true by events: it keeps nothing while `hearing` is false."""
+
+    hearing: bool
+
+    def heard(self, envelope: events_pb2.EventEnvelope, event: Any) -> None: ...
+
+
+class CacheFeed:
+    """`event_types` heard by this process, each handed to `cache.heard`; `cache.hearing` set
+    once the subscription is made and cleared at stop (a `Worker`: started after the server,
+    stopped before the database closes). An event missed while NATS is away is bounded by the
+    cache's own TTL."""
+
+    def __init__(
+        self, nats: NatsConnection, cache: HeardCache, event_types: Iterable[EventType[Any]], *, name: str
+    ) -> None:
+        self.cache = cache
+        self.listener = BroadcastListener(nats, name=name)
+        for event_type in event_types:
+            self.listener.on(event_type, cache.heard)
+        self._waiting: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.listener.start()
+        self._waiting = asyncio.create_task(self._hear(), name=f"{self.listener.name}-hearing")
+
+    async def _hear(self) -> None:
+        await self.listener.subscribed.wait()
+        self.cache.hearing = True
+
+    async def stop(self) -> None:
+        self.cache.hearing = False
+        if self._waiting is not None:
+            self._waiting.cancel()
+        await self.listener.stop()

@@ -23,17 +23,18 @@ from google.protobuf import empty_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_kit import tenancy
+from shutterbook_kit import shared_events, tenancy
+from shutterbook_kit.broadcast import CacheFeed
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import PermissionDenied
 from shutterbook_kit.grpc_server import Worker
 from shutterbook_kit.messaging import NatsConnection
 from shutterbook_kit.permissions import Permission, grants
 from shutterbook_kit.settings import ServiceSettings
+from shutterbook_scheduling import events
 from shutterbook_scheduling.api import hold_convert, online_entry_convert, slot_convert
 from shutterbook_scheduling.application import holds, online_slots, reference_cache
-from shutterbook_scheduling.application.open_slot_answers import EventFeed, OpenSlotAnswers
-from shutterbook_scheduling.application.reference_cache import ReferenceFeed
+from shutterbook_scheduling.application.open_slot_answers import OpenSlotAnswers
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
 
 SERVICE = opb.DESCRIPTOR.services_by_name["OnlineBookingService"].full_name
@@ -187,12 +188,16 @@ def workers(db: Database, nats: NatsConnection, settings: ServiceSettings, own: 
     return []
 
 
-def listeners(db: Database, nats: NatsConnection, own: SchedulingSettings) -> list[Worker]:
+def listeners(db: Database, nats: NatsConnection, own: SchedulingSettings) -> list[CacheFeed]:
     """The open-slot answers' feed of scheduling's events and the reference cache's feed of
     setup changes (none for what is off)."""
     answers = answers_for(db, own)
     references = reference_cache.install(db, own.reference_ttl_seconds)
     return [
-        *([EventFeed(nats, answers)] if answers.enabled else []),
-        *([ReferenceFeed(nats, references)] if references.enabled else []),
+        *([CacheFeed(nats, answers, events.PUBLISHED, name="scheduling-open-slot-answers")] if answers.enabled else []),
+        *(
+            [CacheFeed(nats, references, shared_events.CONFIGURATION_EVENTS, name="scheduling-reference-cache")]
+            if references.enabled
+            else []
+        ),
     ]

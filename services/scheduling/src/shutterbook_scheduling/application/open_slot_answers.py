@@ -16,7 +16,7 @@ read model, caches and staleness").
   (`UnitOfWork` commit listeners: its events, audit entries, call context); that is more than
   the writes that change open slots, and the simplest rule that misses none of them. Other
   replicas' writes arrive as their events: every process subscribes to scheduling's own
-  subjects (`events.PUBLISHED`, a plain per-process `BroadcastListener`: no inbox, a bump
+  subjects (`events.PUBLISHED`, a kit `CacheFeed`, a plain per-process broadcast listener: no inbox, a bump
   twice is harmless) and bumps the event's company. Until that subscription is made nothing
   is kept; an event missed later (NATS away) leaves an answer stale for at most the TTL.
 - **Races**: a reader takes the generation before computing and keeps its answer only if the
@@ -36,9 +36,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shutterbook_kit.broadcast import BroadcastListener
-from shutterbook_kit.messaging import NatsConnection
-from shutterbook_scheduling import events
 from shutterbook_scheduling.application.online_slots import OpenSlotsAnswer
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.settings import OpenSlotAnswerSettings
@@ -76,7 +73,7 @@ class OpenSlotAnswers:
         self.max_bytes = settings.max_bytes
         self.clock = clock
         self.wall_clock = wall_clock
-        self.hearing = False  # set once other replicas' events are heard (`EventFeed`); nothing is kept before
+        self.hearing = False  # set once other replicas' events are heard (its `CacheFeed`); nothing is kept before
         self._entries: dict[Key, Entry] = {}
         self._bytes = 0
         self._generations: dict[str, int] = {}
@@ -185,29 +182,3 @@ class OpenSlotAnswers:
 def _size(key: Key, entry: Entry) -> int:
     """What an entry costs: its answer and its key (a request may be large)."""
     return len(entry.encoded) + len(key[2]) + sum(len(s) for s in key[1] or ())
-
-
-class EventFeed:
-    """Scheduling's own events, heard by this process, bumping `answers` (a `Worker`: started
-    after the server, stopped before the database closes)."""
-
-    def __init__(self, nats: NatsConnection, answers: OpenSlotAnswers) -> None:
-        self.answers = answers
-        self.listener = BroadcastListener(nats, name="scheduling-open-slot-answers")
-        for event_type in events.PUBLISHED:
-            self.listener.on(event_type, answers.heard)
-        self._ready: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self.listener.start()
-        self._ready = asyncio.create_task(self._hear(), name="open-slot-answers-hearing")
-
-    async def _hear(self) -> None:
-        await self.listener.subscribed.wait()
-        self.answers.hearing = True
-
-    async def stop(self) -> None:
-        self.answers.hearing = False
-        if self._ready is not None:
-            self._ready.cancel()
-        await self.listener.stop()

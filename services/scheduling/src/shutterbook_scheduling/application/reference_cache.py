@@ -13,7 +13,7 @@ reference data"; README, "Open slots: the read model, caches and staleness").
   again) after this process commits a change of one of them (`setup_convert.edge`: the
   change's unit of work, `UnitOfWork.after_commit`), and when any replica's change event is
   heard (`scheduling.location.changed`, `.schedule.changed`, `.session_type.changed`,
-  `.appointment_type.changed`: `ReferenceFeed`, a per-process broadcast listener). A reader
+  `.appointment_type.changed`: a kit `CacheFeed`, a per-process broadcast listener). A reader
   takes the generation before its statement and keeps what it read only if the generation is
   unchanged after, so a read from before a change never outlives the change's bump.
 - **Staleness**: in this process none (the bump follows the commit); another replica's change
@@ -26,17 +26,13 @@ reference data"; README, "Open slots: the read model, caches and staleness").
 
 from __future__ import annotations
 
-import asyncio
 import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shutterbook_kit import shared_events
-from shutterbook_kit.broadcast import BroadcastListener
 from shutterbook_kit.db import Database
-from shutterbook_kit.messaging import NatsConnection
 
 # the collections kept: those whose changes every replica hears (`shared_events.CONFIGURATION_EVENTS`)
 CACHED = frozenset({"locations", "schedules", "sessionTypes", "appointmentTypes"})
@@ -64,7 +60,7 @@ class ReferenceCache:
         self.ttl_seconds = ttl_seconds
         self.max_entries = max_entries
         self.clock = clock
-        self.hearing = False  # set once change events are heard (`ReferenceFeed`); nothing is kept before
+        self.hearing = False  # set once change events are heard (its `CacheFeed`); nothing is kept before
         self._kept: dict[tuple[str, str, str], Kept] = {}
         self._generations: dict[str, int] = {}
         self.hits = 0  # for tests and the bench
@@ -133,29 +129,3 @@ def cache_of(db: Database) -> ReferenceCache | None:
     """The cache over `db`, when one is installed and keeps anything."""
     cache = _CACHES.get(db)
     return cache if cache is not None and cache.enabled else None
-
-
-class ReferenceFeed:
-    """The change events of locations, schedules and types, heard by this process, bumping
-    `cache` (a `Worker`: started after the server, stopped before the database closes)."""
-
-    def __init__(self, nats: NatsConnection, cache: ReferenceCache) -> None:
-        self.cache = cache
-        self.listener = BroadcastListener(nats, name="scheduling-reference-cache")
-        for event_type in shared_events.CONFIGURATION_EVENTS:
-            self.listener.on(event_type, cache.heard)
-        self._waiting: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self.listener.start()
-        self._waiting = asyncio.create_task(self._hear(), name="reference-cache-hearing")
-
-    async def _hear(self) -> None:
-        await self.listener.subscribed.wait()
-        self.cache.hearing = True
-
-    async def stop(self) -> None:
-        self.cache.hearing = False
-        if self._waiting is not None:
-            self._waiting.cancel()
-        await self.listener.stop()
