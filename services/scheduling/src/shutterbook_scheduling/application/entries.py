@@ -162,16 +162,17 @@ async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
     """The next free number from the company's preference (prefix + next number), advancing it.
 
     The company repository's `take_session_number` advances the counter and locks it in one
-    statement, so concurrent bookings take consecutive numbers; numbers taken by hand are
-    skipped (the counter then set past them)."""
+    statement, so concurrent bookings take consecutive numbers, and says whether the number is
+    used already; numbers taken by hand are skipped (the counter then set past them)."""
     repo = CompanyRepository(uow)
-    numbering = await repo.take_session_number(company_id)
+    numbering, used = await repo.take_session_number(company_id)
+    if not used:
+        return rules.format_session_number(numbering.next_session_number, numbering.session_number_prefix)
     for number, candidate in rules.session_number_candidates(
-        numbering.next_session_number, numbering.session_number_prefix
+        numbering.next_session_number + 1, numbering.session_number_prefix
     ):
         if not await number_taken(uow, company_id, candidate, ""):
-            if number != numbering.next_session_number:
-                await repo.continue_session_numbers(company_id, number + 1)
+            await repo.continue_session_numbers(company_id, number + 1)
             return candidate
     raise FailedPrecondition("no free session number near the next number; raise it in the preferences")
 

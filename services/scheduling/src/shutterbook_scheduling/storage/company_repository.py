@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, bindparam, cast, exists, select, update
 from sqlalchemy.orm import undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -32,14 +32,30 @@ from shutterbook_scheduling.domain.company import (
 from shutterbook_scheduling.domain.marketing_images import BookingTypeRef, MarketingImage
 from shutterbook_scheduling.storage.company_models import CompanyProfileRow
 from shutterbook_scheduling.storage.image_models import MarketingImageRow
-from shutterbook_scheduling.storage.models import BookingTypeRow, CompanyPreferencesRow
+from shutterbook_scheduling.storage.models import BookingTypeRow, CompanyPreferencesRow, SessionRow
 
-# `take_session_number`'s statement, built once (on every booking)
+# `take_session_number`'s statement, built once (on every booking): the counter advanced, and
+# whether a session has the number taken already (`rules.format_session_number`: prefix, then
+# the number; the new row's values in RETURNING are the advanced ones, so the taken one is - 1)
+_TAKEN_NUMBER_USED = (
+    exists()
+    .where(
+        SessionRow.company_id == bindparam("company"),
+        SessionRow.session_number
+        == CompanyPreferencesRow.session_number_prefix
+        + cast(CompanyPreferencesRow.next_session_number - 1, String),
+    )
+    .correlate(CompanyPreferencesRow)
+)
 _ADVANCE_NUMBER = (
     update(CompanyPreferencesRow)
     .where(CompanyPreferencesRow.company_id == bindparam("company"))  # not a column's name: an UPDATE's
     .values(next_session_number=CompanyPreferencesRow.next_session_number + 1)
-    .returning(CompanyPreferencesRow.next_session_number, CompanyPreferencesRow.session_number_prefix)
+    .returning(
+        CompanyPreferencesRow.next_session_number,
+        CompanyPreferencesRow.session_number_prefix,
+        _TAKEN_NUMBER_USED.label("used"),
+    )
     .execution_options(synchronize_session=False)
 )
 _TEXT_COLUMNS = (
@@ -216,12 +232,14 @@ class CompanyRepository:
         }
         await self.uow.insert_missing(CompanyPreferencesRow, values)
 
-    async def take_session_number(self, company_id: str) -> SchedulingPreferences:
-        """The numbering as it was, its next number taken: one UPDATE ... RETURNING advancing it
-        by one, which locks the row to the end of the transaction (PostgreSQL: a concurrent
-        booking's UPDATE waits, then advances the committed value; SQLite: the write
-        transaction), so concurrent bookings take consecutive numbers. Stored with the defaults
-        first when none were saved (only then the INSERT and a second UPDATE)."""
+    async def take_session_number(self, company_id: str) -> tuple[SchedulingPreferences, bool]:
+        """The numbering as it was, its next number taken, and whether a session has that
+        number already (one given by hand): one UPDATE ... RETURNING advancing it by one, which
+        locks the row to the end of the transaction (PostgreSQL: a concurrent booking's UPDATE
+        waits, then advances the committed value; SQLite: the write transaction), so concurrent
+        bookings take consecutive numbers. Stored with the defaults first when none were saved
+        (only then the INSERT and a second UPDATE). A number given by hand in a concurrent
+        transaction is refused by `uq_sessions_number` at the booking's INSERT."""
         taken = (await self.uow.session.execute(_ADVANCE_NUMBER, {"company": company_id})).one_or_none()
         if taken is None:
             await self._insert_default_preferences(company_id)
@@ -231,7 +249,7 @@ class CompanyRepository:
         loaded = self.uow.session.identity_map.get(identity_key(CompanyPreferencesRow, (company_id,)))
         if loaded is not None:
             set_committed_value(loaded, "next_session_number", taken.next_session_number)
-        return SchedulingPreferences(taken.next_session_number - 1, taken.session_number_prefix)
+        return SchedulingPreferences(taken.next_session_number - 1, taken.session_number_prefix), bool(taken.used)
 
     async def continue_session_numbers(self, company_id: str, next_number: int) -> None:
         """The next number after skipping taken ones (the row is locked: `take_session_number`
