@@ -173,21 +173,29 @@ def added(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {path: {"after": _plain_value(value)} for path, value in values.items() if value not in _EMPTY}
 
 
+def entry_values(
+    company_id: str, record: str, action: str, changes: Mapping[str, Mapping[str, Any]], *, service: str = ""
+) -> dict[str, Any]:
+    """The columns of one audit entry by the current caller (`UnitOfWork.audit` inserts them
+    at its commit)."""
+    actor = current_actor(service)
+    return {
+        "id": str(uuid.uuid4()),
+        "company_id": company_id,
+        "record": record,
+        "action": action,
+        "caller": actor.label[:200],
+        "caller_name": actor.display_name[:200],
+        "occurred_at": utcnow(),
+        "changes": {path: dict(change) for path, change in changes.items()},
+    }
+
+
 def new_entry(
     company_id: str, record: str, action: str, changes: Mapping[str, Mapping[str, Any]], *, service: str = ""
 ) -> AuditEntryRow:
-    """The row of one audit entry by the current caller (`UnitOfWork.audit` adds it)."""
-    actor = current_actor(service)
-    return AuditEntryRow(
-        id=str(uuid.uuid4()),
-        company_id=company_id,
-        record=record,
-        action=action,
-        caller=actor.label[:200],
-        caller_name=actor.display_name[:200],
-        occurred_at=utcnow(),
-        changes={path: dict(change) for path, change in changes.items()},
-    )
+    """The row of one audit entry by the current caller (`entry_values` as a row)."""
+    return AuditEntryRow(**entry_values(company_id, record, action, changes, service=service))
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from shutterbook_kit import audit as audit_trail
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import READONLY, WRITE_GATE_TIMEOUT_SECONDS, Database
 from shutterbook_kit.events import EventType
-from shutterbook_kit.schema import KitBase, OutboxMessage, utcnow
+from shutterbook_kit.schema import AuditEntryRow, KitBase, OutboxMessage, utcnow
 from shutterbook_kit.telemetry import inject_headers
 
 M = TypeVar("M", bound=Message)
@@ -66,7 +66,10 @@ class _SqliteInsertMissing(sqlite.Insert):
 
 
 _WRITING = {READONLY: False}
-_OUTBOX_INSERT = insert(KitBase.metadata.tables[OutboxMessage.__tablename__])
+_OUTBOX = KitBase.metadata.tables[OutboxMessage.__tablename__]
+_AUDIT = KitBase.metadata.tables[AuditEntryRow.__tablename__]
+_OUTBOX_INSERT = insert(_OUTBOX)
+_AUDIT_INSERT = insert(_AUDIT)
 # `insert_missing`'s statements by (dialect's class, model, columns), built once each
 _INSERTS_MISSING: dict[tuple[type[Any], type[Any], tuple[str, ...]], Any] = {}
 
@@ -99,6 +102,9 @@ class UnitOfWork:
         # the events' outbox rows, inserted at commit: one INSERT for all of them, a Core one
         # (no ORM objects to track and flush, no RETURNING of their keys: nothing reads them back)
         self._outbox: list[dict[str, Any]] = []
+        # the audit entries' rows, inserted at commit the same way (with the outbox rows in one
+        # statement on PostgreSQL: `_write_trail`)
+        self._audit: list[dict[str, Any]] = []
         self._gate: asyncio.Lock | None = None
         self._companies: set[str] = set()
         # Reference reads memoized for this transaction (a type, a location read three times
@@ -159,6 +165,7 @@ class UnitOfWork:
         finally:
             self._session = None
             self._outbox = []
+            self._audit = []
             self._after_commit = []
             if self._gate is not None:
                 self.db.write_gate_owner = None
@@ -223,7 +230,9 @@ class UnitOfWork:
             raise RuntimeError("a read-only unit of work cannot change records")
         self._companies.add(company_id)
         fields = {**audit_trail.diff(before, after), **(changes or {})}
-        self.session.add(audit_trail.new_entry(company_id, record, action, fields, service=self.source))
+        if self._session is None:
+            raise RuntimeError("unit of work not entered")
+        self._audit.append(audit_trail.entry_values(company_id, record, action, fields, service=self.source))
 
     async def insert_missing(self, model: type[Any], values: Mapping[str, Any]) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING: the row keyed by `values` exists afterwards, made by
@@ -248,6 +257,21 @@ class UnitOfWork:
             result = await self.session.execute(statement, {f"v_{name}": value for name, value in values.items()})
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def _write_trail(self) -> None:
+        """The audit entries and the outbox rows (in the order emitted: the relay publishes by
+        `seq`): on PostgreSQL one statement for both (the entries' INSERT a data-modifying
+        CTE of the outbox's), else one INSERT each."""
+        events, self._outbox = self._outbox, []
+        entries, self._audit = self._audit, []
+        if events and entries and not self.db.is_sqlite:
+            both = insert(_OUTBOX).values(events).add_cte(insert(_AUDIT).values(entries).cte("audit_rows"))
+            await self.session.execute(both)
+            return
+        if entries:
+            await self.session.execute(_AUDIT_INSERT, entries)
+        if events:
+            await self.session.execute(_OUTBOX_INSERT, events)
+
     def touches(self, company_id: str) -> None:
         """Name a company this unit of work changes, for the commit listeners, when neither an
         event, an audit entry nor the call's context names it (a background job's write)."""
@@ -256,13 +280,12 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self.readonly:  # on PostgreSQL its statements ran in autocommit: nothing to commit
             raise RuntimeError("a read-only unit of work cannot commit")
-        if self._outbox:  # in the order emitted (the relay publishes by `seq`)
-            rows, self._outbox = self._outbox, []
+        if self._outbox or self._audit:
             # the change's own rows first (no statement more: commit would flush them anyway),
             # so the outbox `seq` is drawn after the change's row locks are held, and two
             # transactions changing one aggregate publish in the order they commit
             await self.session.flush()
-            await self.session.execute(_OUTBOX_INSERT, rows)
+            await self._write_trail()
         await self.session.commit()
         if self._wrote_events:
             self.db.outbox_written.set()

@@ -1,0 +1,94 @@
+"""A unit of work's audit entries and outbox rows are written at its commit, together with the
+change or not at all: on PostgreSQL in one statement (the entries' INSERT a data-modifying CTE
+of the outbox's), on SQLite one INSERT each."""
+
+from __future__ import annotations
+
+from google.protobuf import struct_pb2
+from sqlalchemy import select
+
+from shutterbook_devstack.testing import DatabaseFactory, round_trips
+from shutterbook_kit.db import Database
+from shutterbook_kit.events import EventType
+from shutterbook_kit.schema import AuditEntryRow, KitBase, OutboxMessage
+from shutterbook_kit.uow import UnitOfWork
+
+NOTED = EventType("kit.note.noted", struct_pb2.Struct)
+COMPANY = "acme"
+
+
+async def _database(databases: DatabaseFactory) -> Database:
+    db = Database(await databases.new("kit"), pool_size=1)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(KitBase.metadata.create_all)
+    return db
+
+
+async def _written(db: Database) -> tuple[list[tuple[str, str, dict[str, object]]], list[str]]:
+    """The audit entries (record, action, changes) in the order written, and the outbox rows'
+    subjects in `seq` order."""
+    async with UnitOfWork(db, readonly=True) as uow:
+        entries = (
+            await uow.session.execute(
+                select(AuditEntryRow.record, AuditEntryRow.action, AuditEntryRow.changes).order_by(AuditEntryRow.seq)
+            )
+        ).all()
+        subjects = (await uow.session.scalars(select(OutboxMessage.subject).order_by(OutboxMessage.seq))).all()
+    return [(record, action, changes) for record, action, changes in entries], list(subjects)
+
+
+def _inserts(statements: list[str]) -> list[str]:
+    return [s for s in statements if "INSERT" in s.upper()]
+
+
+async def test_entries_and_events_are_written_at_commit_together(databases: DatabaseFactory) -> None:
+    db = await _database(databases)
+    try:
+        async with UnitOfWork(db, source="kit") as uow:
+            uow.audit(COMPANY, "notes/1", "created", after={"body": "hello"})
+            uow.audit(COMPANY, "notes/2", "deleted", before={"body": "bye"})
+            uow.emit(NOTED, COMPANY, struct_pb2.Struct())
+            uow.emit(NOTED, COMPANY, struct_pb2.Struct())
+            async with round_trips(db) as seen:
+                await uow.commit()
+        inserts = _inserts(seen.statements)
+        if databases.backend == "sqlite":
+            assert len(inserts) == 2
+        else:
+            assert len(inserts) == 1
+            assert "audit_entries" in inserts[0]
+            assert "outbox_messages" in inserts[0]
+        entries, subjects = await _written(db)
+        assert entries == [
+            ("notes/1", "created", {"body": {"after": "hello"}}),
+            ("notes/2", "deleted", {"body": {"before": "bye"}}),
+        ]
+        assert subjects == [NOTED.subject, NOTED.subject]
+
+        async with UnitOfWork(db, source="kit") as uow:  # entries alone: one INSERT
+            uow.audit(COMPANY, "notes/3", "updated", changes={"pinned": {"after": True}})
+            async with round_trips(db) as seen:
+                await uow.commit()
+        assert len(_inserts(seen.statements)) == 1
+        entries, subjects = await _written(db)
+        assert entries[-1] == ("notes/3", "updated", {"pinned": {"after": True}})
+        assert len(subjects) == 2
+    finally:
+        await db.dispose()
+
+
+async def test_nothing_is_written_without_the_commit(databases: DatabaseFactory) -> None:
+    db = await _database(databases)
+    try:
+        async with UnitOfWork(db, source="kit") as uow:  # left without its commit: rolled back
+            uow.audit(COMPANY, "notes/1", "created", after={"body": "hello"})
+            uow.emit(NOTED, COMPANY, struct_pb2.Struct())
+        assert await _written(db) == ([], [])
+        async with UnitOfWork(db, source="kit") as uow:  # the next one writes only its own
+            uow.audit(COMPANY, "notes/2", "created", after={"body": "again"})
+            await uow.commit()
+        entries, subjects = await _written(db)
+        assert [record for record, _action, _changes in entries] == ["notes/2"]
+        assert subjects == []
+    finally:
+        await db.dispose()
