@@ -9,20 +9,16 @@ schedules left alone; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC
-from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory
+from shutterbook_devstack.testing import DatabaseFactory, statements_on
 from shutterbook_kit.db import Database
 from shutterbook_scheduling.domain import online_slots as rules
 from shutterbook_scheduling.domain.holds import HoldState
@@ -40,29 +36,13 @@ from tests.online_support import (
 )
 from tests.scheduling_support import COMPANY_A, A, make_known_client
 
-# the tables the decision reads around a slot
+# the tables the decision reads around a slot (the service's background work, the outbox relay's,
+# names none of them: the statements on them that `statements_on` sees are the call's)
 AROUND = ("online_slot_removals", "online_hold_blocks", "calendar_blocks")
 
 
 def rid() -> str:
     return str(uuid.uuid4())
-
-
-@contextmanager
-def _statements_on(*tables: str) -> Iterator[list[str]]:
-    """The statements naming any of these tables run meanwhile in this process (the service's
-    included; background work, the outbox relay's, names none of them), whitespace folded."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if any(table in statement for table in tables):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def _reads_of_removals(seen: list[str]) -> list[str]:
@@ -115,19 +95,19 @@ async def test_the_decision_reads_removals_with_the_blocks(
         first = await create_slot(o, slot(studio, when, (9, 0), (10, 0)))
         second = await create_slot(o, slot(studio, when, (13, 0), (14, 0)))
 
-        with _statements_on(*AROUND) as seen:
+        with statements_on(*AROUND) as seen:
             hold = await o.online.HoldSlot(
                 opb.HoldSlotRequest(time_slot=first.name, client=ann.name, request_id=rid()), metadata=A
             )
         assert [_is_the_decision(s) for s in _reads_of_removals(seen)] == [True], seen
 
-        with _statements_on(*AROUND) as seen:
+        with statements_on(*AROUND) as seen:
             await o.online.BookOnline(
                 opb.BookOnlineRequest(hold=hold.name, client=ann.name, request_id=rid()), metadata=A
             )
         assert [_is_the_decision(s) for s in _reads_of_removals(seen)] == [True], seen
 
-        with _statements_on(*AROUND) as seen:
+        with statements_on(*AROUND) as seen:
             await o.online.BookOnline(
                 opb.BookOnlineRequest(time_slot=second.name, client=ann.name, request_id=rid()), metadata=A
             )
@@ -211,7 +191,7 @@ async def test_a_direct_booking_finds_expired_holds_in_its_decision(
         )
         await until(max(on_photographer.expire_time.ToDatetime(tzinfo=UTC), on_room.expire_time.ToDatetime(tzinfo=UTC)))
 
-        with _statements_on(*AROUND) as seen:
+        with statements_on(*AROUND) as seen:
             session = await o.online.BookOnline(
                 opb.BookOnlineRequest(time_slot=thirty.name, client=bob.name, request_id=rid()), metadata=A
             )
@@ -220,7 +200,7 @@ async def test_a_direct_booking_finds_expired_holds_in_its_decision(
         assert await _hold_state(o, on_room.name) == (int(HoldState.HELD), 1)  # shown expired, not cleaned
         assert await _released(o) == [(on_photographer.name, opb.SLOT_HOLD_STATE_EXPIRED)]
 
-        with _statements_on(*AROUND) as seen:
+        with statements_on(*AROUND) as seen:
             moved = await o.online.RescheduleOnlineBooking(
                 opb.RescheduleOnlineBookingRequest(session=session.name, time_slot=room_later.name, request_id=rid()),
                 metadata=A,
@@ -234,7 +214,7 @@ async def test_a_direct_booking_finds_expired_holds_in_its_decision(
         ]
 
         # nothing expired any more: the decision alone, nothing deleted or announced
-        with _statements_on(*AROUND) as seen:
+        with statements_on(*AROUND) as seen:
             await o.online.BookOnline(
                 opb.BookOnlineRequest(time_slot=sixty.name, client=ann.name, request_id=rid()), metadata=A
             )
@@ -256,7 +236,7 @@ async def test_a_live_hold_refuses_a_direct_booking(databases: DatabaseFactory, 
         hold = await o.online.HoldSlot(
             opb.HoldSlotRequest(time_slot=sixty.name, client=ann.name, request_id=rid()), metadata=A
         )
-        with _statements_on(*AROUND) as seen, pytest.raises(grpc.aio.AioRpcError) as err:
+        with statements_on(*AROUND) as seen, pytest.raises(grpc.aio.AioRpcError) as err:
             await o.online.BookOnline(
                 opb.BookOnlineRequest(time_slot=thirty.name, client=bob.name, request_id=rid()), metadata=A
             )

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
@@ -23,7 +21,7 @@ from sqlalchemy.engine import Engine
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_devstack.testing import DatabaseFactory, eventually, statements_on
 from shutterbook_kit.db import Database
 from shutterbook_scheduling.domain.holds import HoldState
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
@@ -32,27 +30,12 @@ from tests.online_support import OnlineService, create_slot, future_day, make_on
 from tests.scheduling_support import COMPANY_A, A, make_known_client
 
 HOLD_SECONDS = 3.0
+# in the names of both holds' tables (online_holds, online_hold_blocks)
+HOLD_TABLES = "online_hold"
 
 
 def rid() -> str:
     return str(uuid.uuid4())
-
-
-@contextmanager
-def _hold_statements() -> Iterator[list[str]]:
-    """The statements on holds' tables run meanwhile in this process (the service's included),
-    each as its first words up to the table."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "online_hold" in statement:
-            seen.append(" ".join(statement.split()))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def _writes(seen: list[str]) -> list[str]:
@@ -107,7 +90,7 @@ async def test_a_booking_straight_from_a_slot_writes_its_hold_once(
         evening = await create_slot(o, slot(studio, when, (17, 0), (18, 0)))
 
         # a booking straight from a slot: no hold blocks, one INSERT of its hold, booked
-        with _hold_statements() as seen:
+        with statements_on(HOLD_TABLES) as seen:
             session = await o.online.BookOnline(
                 opb.BookOnlineRequest(time_slot=later.name, client=bob.name, request_id=rid()), metadata=A
             )
@@ -117,7 +100,7 @@ async def test_a_booking_straight_from_a_slot_writes_its_hold_once(
         assert await _hold_blocks(o) == 0
 
         # moving it to another slot: the same, and the booking is still one booked online
-        with _hold_statements() as seen:
+        with statements_on(HOLD_TABLES) as seen:
             moved = await o.online.RescheduleOnlineBooking(
                 opb.RescheduleOnlineBookingRequest(session=session.name, time_slot=evening.name, request_id=rid()),
                 metadata=A,
@@ -134,7 +117,7 @@ async def test_a_booking_straight_from_a_slot_writes_its_hold_once(
         )
         assert await _hold_blocks(o) == 1
         await until(hold.expire_time.ToDatetime(tzinfo=UTC))
-        with _hold_statements() as seen:
+        with statements_on(HOLD_TABLES) as seen:
             taken = await o.online.BookOnline(
                 opb.BookOnlineRequest(time_slot=thirty.name, client=bob.name, request_id=rid()), metadata=A
             )

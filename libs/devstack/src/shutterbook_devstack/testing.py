@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from shutterbook_devstack.caller_keys import caller_metadata, company_metadata, session_key_ring
 from shutterbook_devstack.loopback import read_outbox, service_settings
@@ -261,6 +261,37 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+@contextmanager
+def cursor_executes(record: Callable[[str, Any], None], engine: Engine | type[Engine] = Engine) -> Iterator[None]:
+    """Calls `record(statement, parameters)` for each statement `engine` runs inside the block
+    (SQLAlchemy's `before_cursor_execute`); by default every engine of this process, so a
+    service's running in the test's process too."""
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        record(statement, parameters)
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+
+
+@contextmanager
+def statements_on(*tables: str, engine: Engine | type[Engine] = Engine) -> Iterator[list[str]]:
+    """The statements `engine` runs inside the block (see `cursor_executes`: by default every
+    engine of this process) that name any of `tables` (or a part of a name: "online_hold" is
+    in both "online_holds" and "online_hold_blocks"), whitespace folded, in order."""
+    seen: list[str] = []
+
+    def record(statement: str, _parameters: Any) -> None:
+        if any(table in statement for table in tables):
+            seen.append(" ".join(statement.split()))
+
+    with cursor_executes(record, engine):
+        yield seen
+
+
 @dataclass
 class RoundTrips:
     """What one database's connections sent the server while `round_trips` watched."""
@@ -275,14 +306,14 @@ _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
 @asynccontextmanager
 async def round_trips(db: Database) -> AsyncIterator[RoundTrips]:
-    """The statements `db`'s connections run inside the block (SQLAlchemy's
-    `before_cursor_execute`) and, on PostgreSQL, the BEGIN, COMMIT and ROLLBACK they send:
-    SQLAlchemy's asyncpg driver sends those itself, past every cursor event, so they are read
-    from asyncpg's query logger of each connection checked out in the block. (That logger calls
-    back on the event loop's next turn: the block's last ones are in once it has exited.)"""
+    """The statements `db`'s connections run inside the block (`cursor_executes`) and, on
+    PostgreSQL, the BEGIN, COMMIT and ROLLBACK they send: SQLAlchemy's asyncpg driver sends
+    those itself, past every cursor event, so they are read from asyncpg's query logger of each
+    connection checked out in the block. (That logger calls back on the event loop's next turn:
+    the block's last ones are in once it has exited.)"""
     seen = RoundTrips()
 
-    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def on_statement(statement: str, _parameters: Any) -> None:
         seen.statements.append(statement)
 
     def on_query(record: Any) -> None:  # asyncpg's LoggedQuery
@@ -299,13 +330,12 @@ async def round_trips(db: Database) -> AsyncIterator[RoundTrips]:
             drivers.append(driver)
 
     engine = db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", on_statement)
     event.listen(engine, "checkout", on_checkout)
     try:
-        yield seen
+        with cursor_executes(on_statement, engine):
+            yield seen
     finally:
         event.remove(engine, "checkout", on_checkout)
-        event.remove(engine, "before_cursor_execute", on_statement)
         await asyncio.sleep(0)  # the query logger's calls of the block's last round trips
         for driver in drivers:
             driver.remove_query_logger(on_query)
