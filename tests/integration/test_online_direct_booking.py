@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import pytest
-from sqlalchemy import event, func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select, text
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, eventually, statements_on
+from shutterbook_devstack.testing import DatabaseFactory, cursor_executes, eventually, statements_on
 from shutterbook_kit.db import Database
 from shutterbook_scheduling.domain.holds import HoldState
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
 from shutterbook_scheduling.storage.online_models import HoldBlockRow, SlotHoldRow
 from tests.online_support import OnlineService, create_slot, future_day, make_online_studio, online_service, slot, until
-from tests.scheduling_support import COMPANY_A, A, make_known_client
+from tests.scheduling_support import COMPANY_A, A, Studio, make_known_client
+
+T = TypeVar("T")
 
 HOLD_SECONDS = 3.0
 # in the names of both holds' tables (online_holds, online_hold_blocks)
@@ -184,6 +186,51 @@ async def test_holders_and_direct_bookers_race_one_wins(databases: DatabaseFacto
         assert len(sessions.sessions) == (1 if isinstance(won[0], pb.Session) else 0)
 
 
+async def _once_an_edit_gave_the_slot_the_room(
+    o: OnlineService, studio: Studio, room_slot: opb.TimeSlot, call: Callable[[], Awaitable[T]], what: str
+) -> tuple[T, list[tuple[str, str]]]:
+    """PostgreSQL: `call()` made while an edit holds the photographer's row, the edit having moved
+    `room_slot` from the photographer to the room; once the call waits on a lock on schedules
+    (`what` it is waiting for), the edit commits. The call's answer, and the locks of schedules
+    run meanwhile in this process (the service's included): each statement and its parameters'
+    repr, in order."""
+    ids = {
+        "slot": room_slot.name.removeprefix("timeSlots/"),
+        "photographer": studio.photographer.name.removeprefix("schedules/"),
+        "room": studio.room.name.removeprefix("schedules/"),
+    }
+    locks: list[tuple[str, str]] = []
+
+    def record(statement: str, parameters: Any) -> None:
+        if "FOR UPDATE" in statement and "schedules" in statement:
+            locks.append((statement, repr(parameters)))
+
+    db = Database(o.svc.database_url)
+    try:
+        async with db.engine.connect() as edit:
+            # the edit: the photographer's row locked, the slot moved to the room
+            await edit.execute(text("SELECT id FROM schedules WHERE id = :photographer FOR UPDATE"), ids)
+            await edit.execute(text("UPDATE online_slot_schedules SET schedule_id = :room WHERE slot_id = :slot"), ids)
+            with cursor_executes(record):
+                answer = asyncio.ensure_future(call())
+
+                async def waiting() -> bool:
+                    async with db.engine.connect() as conn:
+                        found = await conn.scalar(
+                            text(
+                                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                " AND wait_event_type = 'Lock' AND query LIKE '%schedules%'"
+                            )
+                        )
+                    return bool(found)
+
+                await eventually(waiting, what=what)
+                await edit.commit()
+                return await answer, locks
+    finally:
+        await db.dispose()
+
+
 async def test_a_schedule_given_to_the_slot_while_its_booking_waits_is_locked_too(
     databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
@@ -197,54 +244,18 @@ async def test_a_schedule_given_to_the_slot_while_its_booking_waits_is_locked_to
         bob = await make_known_client(o.svc, COMPANY_A, "Bob")
         when = future_day(studio, 4)
         room_slot = await create_slot(o, slot(studio, when, (10, 0), (11, 0)))
-        ids = {
-            "slot": room_slot.name.removeprefix("timeSlots/"),
-            "photographer": studio.photographer.name.removeprefix("schedules/"),
-            "room": studio.room.name.removeprefix("schedules/"),
-        }
-        db = Database(o.svc.database_url)
-        try:
-            async with db.engine.connect() as edit:
-                # the edit: the photographer's row locked, the slot moved to the room
-                await edit.execute(text("SELECT id FROM schedules WHERE id = :photographer FOR UPDATE"), ids)
-                await edit.execute(
-                    text("UPDATE online_slot_schedules SET schedule_id = :room WHERE slot_id = :slot"), ids
-                )
-                locks: list[str] = []
-
-                def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-                    if "FOR UPDATE" in statement and "schedules" in statement:
-                        locks.append(statement)
-
-                event.listen(Engine, "before_cursor_execute", record)
-                try:
-                    booking = asyncio.ensure_future(
-                        o.online.BookOnline(
-                            opb.BookOnlineRequest(time_slot=room_slot.name, client=bob.name, request_id=rid()),
-                            metadata=A,
-                        )
-                    )
-
-                    async def waiting() -> bool:
-                        async with db.engine.connect() as conn:
-                            found = await conn.scalar(
-                                text(
-                                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                                    " AND wait_event_type = 'Lock' AND query LIKE '%schedules%'"
-                                )
-                            )
-                        return bool(found)
-
-                    await eventually(waiting, what="the booking waiting for the schedule")
-                    await edit.commit()
-                    session = await booking
-                finally:
-                    event.remove(Engine, "before_cursor_execute", record)
-        finally:
-            await db.dispose()
+        session, locks = await _once_an_edit_gave_the_slot_the_room(
+            o,
+            studio,
+            room_slot,
+            lambda: o.online.BookOnline(
+                opb.BookOnlineRequest(time_slot=room_slot.name, client=bob.name, request_id=rid()), metadata=A
+            ),
+            "the booking waiting for the schedule",
+        )
         assert (session.photographer, session.camera_room) == ("", studio.room.name)
         # the lock of the slot's schedules, then the room's (the edit gave it to the slot)
-        assert [lock.split()[0] for lock in locks] == ["WITH", "SELECT"]
+        assert [statement.split()[0] for statement, _ in locks] == ["WITH", "SELECT"]
 
 
 async def test_a_schedule_given_to_the_slot_a_reschedule_waits_for_is_locked_too(
@@ -264,51 +275,16 @@ async def test_a_schedule_given_to_the_slot_a_reschedule_waits_for_is_locked_too
             opb.BookOnlineRequest(time_slot=first.name, client=bob.name, request_id=rid()), metadata=A
         )
         room_slot = await create_slot(o, slot(studio, when, (10, 0), (11, 0)))
-        ids = {
-            "slot": room_slot.name.removeprefix("timeSlots/"),
-            "photographer": studio.photographer.name.removeprefix("schedules/"),
-            "room": studio.room.name.removeprefix("schedules/"),
-        }
-        db = Database(o.svc.database_url)
-        locked: list[str] = []
-        try:
-            async with db.engine.connect() as edit:
-                await edit.execute(text("SELECT id FROM schedules WHERE id = :photographer FOR UPDATE"), ids)
-                await edit.execute(
-                    text("UPDATE online_slot_schedules SET schedule_id = :room WHERE slot_id = :slot"), ids
-                )
-
-                def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-                    if "FOR UPDATE" in statement and "schedules" in statement:
-                        locked.append(repr(parameters))
-
-                event.listen(Engine, "before_cursor_execute", record)
-                try:
-                    moving = asyncio.ensure_future(
-                        o.online.RescheduleOnlineBooking(
-                            opb.RescheduleOnlineBookingRequest(
-                                session=booked.name, time_slot=room_slot.name, request_id=rid()
-                            ),
-                            metadata=A,
-                        )
-                    )
-
-                    async def waiting() -> bool:
-                        async with db.engine.connect() as conn:
-                            found = await conn.scalar(
-                                text(
-                                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                                    " AND wait_event_type = 'Lock' AND query LIKE '%schedules%'"
-                                )
-                            )
-                        return bool(found)
-
-                    await eventually(waiting, what="the reschedule waiting for the schedule")
-                    await edit.commit()
-                    moved = await moving
-                finally:
-                    event.remove(Engine, "before_cursor_execute", record)
-        finally:
-            await db.dispose()
+        moved, locks = await _once_an_edit_gave_the_slot_the_room(
+            o,
+            studio,
+            room_slot,
+            lambda: o.online.RescheduleOnlineBooking(
+                opb.RescheduleOnlineBookingRequest(session=booked.name, time_slot=room_slot.name, request_id=rid()),
+                metadata=A,
+            ),
+            "the reschedule waiting for the schedule",
+        )
         assert moved.camera_room == studio.room.name
-        assert any(ids["room"] in params for params in locked[1:])  # the room locked after the wait
+        room = studio.room.name.removeprefix("schedules/")
+        assert any(room in parameters for _, parameters in locks[1:])  # the room locked after the wait
