@@ -6,49 +6,18 @@ by BEGIN IMMEDIATE."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from uow_support import Note, note_database, transaction_state
 
 from shutterbook_devstack.testing import POSTGRES_ENV, DatabaseFactory, round_trips
-from shutterbook_kit.db import Database
 from shutterbook_kit.uow import UnitOfWork
 
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class _Note(_Base):
-    __tablename__ = "note"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    body: Mapped[str]
-
-
 _INSERT = text("INSERT INTO note (id, body) VALUES (:id, :body)")
-
-
-async def _database(databases: DatabaseFactory) -> Database:
-    db = Database(await databases.new("kit"), pool_size=1)
-    async with UnitOfWork(db) as uow:
-        await uow.session.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
-        await uow.commit()
-    return db
-
-
-@pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    url = make_url(os.environ[POSTGRES_ENV]).set(drivername="postgresql")
-    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 async def test_autocommit_statements_commit_each_on_their_own(
@@ -56,17 +25,13 @@ async def test_autocommit_statements_commit_each_on_their_own(
 ) -> None:
     if databases.backend != "postgres":
         pytest.skip("PostgreSQL only (SQLite refuses it: the test below)")
-    db = await _database(databases)
+    db = await note_database(databases)
     try:
         async with round_trips(db) as seen, db.autocommit() as conn:
             pid = await conn.scalar(text("SELECT pg_backend_pid()"))
             await conn.execute(_INSERT, {"id": 1, "body": "first"})
             # committed as it returned: another connection sees it, this one holds no transaction
-            row = await admin.fetchrow(
-                "SELECT state, xact_start IS NOT NULL AS open FROM pg_stat_activity WHERE pid = $1", pid
-            )
-            assert row is not None
-            assert (row["state"], row["open"]) == ("idle", False)
+            assert await transaction_state(admin, pid) == ("idle", False)
             name = await conn.scalar(text("SELECT current_database()"))
             other = await asyncpg.connect(
                 make_url(os.environ[POSTGRES_ENV])
@@ -87,12 +52,12 @@ async def test_autocommit_statements_commit_each_on_their_own(
         # the pool's one connection, back from autocommit: a unit of work is a transaction again
         async with round_trips(db) as seen, UnitOfWork(db) as uow:
             assert await uow.session.scalar(text("SELECT pg_backend_pid()")) == pid
-            uow.session.add(_Note(id=3, body="not committed"))
+            uow.session.add(Note(id=3, body="not committed"))
             await uow.session.flush()
             # left without commit(): rolled back
         assert seen.transaction_control == ["BEGIN", "ROLLBACK"]
         async with UnitOfWork(db, readonly=True) as uow:
-            ids = (await uow.session.scalars(select(_Note.id).order_by(_Note.id))).all()
+            ids = (await uow.session.scalars(select(Note.id).order_by(Note.id))).all()
         assert ids == [1, 2]
     finally:
         await db.dispose()
@@ -101,12 +66,12 @@ async def test_autocommit_statements_commit_each_on_their_own(
 async def test_autocommit_is_refused_on_sqlite(databases: DatabaseFactory) -> None:
     if databases.backend != "sqlite":
         pytest.skip("SQLite only")
-    db = await _database(databases)
+    db = await note_database(databases)
     try:
         with pytest.raises(RuntimeError, match="autocommit writes are for PostgreSQL"):
             async with db.autocommit():
                 pass
         async with UnitOfWork(db, readonly=True) as uow:
-            assert await uow.session.scalar(select(func.count()).select_from(_Note)) == 0
+            assert await uow.session.scalar(select(func.count()).select_from(Note)) == 0
     finally:
         await db.dispose()

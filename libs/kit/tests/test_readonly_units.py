@@ -4,58 +4,19 @@ for the next writing unit of work, and any write in it fails instead of being co
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from uow_support import Note, note_database, transaction_state
 
-from shutterbook_devstack.testing import POSTGRES_ENV, DatabaseFactory
+from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.db import Database
 from shutterbook_kit.uow import UnitOfWork
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _Note(_Base):
-    __tablename__ = "note"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    body: Mapped[str]
-
-
-async def _database(databases: DatabaseFactory) -> Database:
-    db = Database(await databases.new("kit"), pool_size=1)
-    async with UnitOfWork(db) as uow:
-        await uow.session.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
-        await uow.commit()
-    return db
-
-
 async def _notes(db: Database) -> int:
     async with UnitOfWork(db, readonly=True) as uow:
-        return int(await uow.session.scalar(select(func.count()).select_from(_Note)) or 0)
-
-
-@pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    url = make_url(os.environ[POSTGRES_ENV]).set(drivername="postgresql")
-    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
-async def _transaction_state(admin: asyncpg.Connection, pid: int) -> tuple[str, bool]:
-    """The backend's state and whether it has a transaction open, as the server sees them."""
-    row = await admin.fetchrow("SELECT state, xact_start IS NOT NULL AS open FROM pg_stat_activity WHERE pid = $1", pid)
-    assert row is not None
-    return str(row["state"]), bool(row["open"])
+        return int(await uow.session.scalar(select(func.count()).select_from(Note)) or 0)
 
 
 async def test_a_read_only_unit_on_postgresql_opens_no_transaction(
@@ -63,15 +24,15 @@ async def test_a_read_only_unit_on_postgresql_opens_no_transaction(
 ) -> None:
     if databases.backend != "postgres":
         pytest.skip("SQLite keeps its plain BEGIN for a read-only unit of work")
-    db = await _database(databases)
+    db = await note_database(databases)
     try:
         async with UnitOfWork(db, readonly=True) as uow:
             pid = await uow.session.scalar(text("SELECT pg_backend_pid()"))
             assert isinstance(pid, int)
             # between its statements, the connection is idle, not idle in a transaction
-            assert await _transaction_state(admin, pid) == ("idle", False)
-            assert await uow.session.scalar(select(func.count()).select_from(_Note)) == 0
-            assert await _transaction_state(admin, pid) == ("idle", False)
+            assert await transaction_state(admin, pid) == ("idle", False)
+            assert await uow.session.scalar(select(func.count()).select_from(Note)) == 0
+            assert await transaction_state(admin, pid) == ("idle", False)
     finally:
         await db.dispose()
 
@@ -81,21 +42,21 @@ async def test_a_writing_unit_after_a_read_only_one_on_the_same_connection_is_a_
 ) -> None:
     if databases.backend != "postgres":
         pytest.skip("a read-only unit of work changes no connection setting on SQLite")
-    db = await _database(databases)
+    db = await note_database(databases)
     try:
         async with UnitOfWork(db, readonly=True) as uow:
             reader = await uow.session.scalar(text("SELECT pg_backend_pid()"))
         async with UnitOfWork(db) as uow:
             writer = await uow.session.scalar(text("SELECT pg_backend_pid()"))
             assert writer == reader  # the pool's one connection, back from the read-only unit
-            uow.session.add(_Note(id=1, body="not committed"))
+            uow.session.add(Note(id=1, body="not committed"))
             await uow.session.flush()
-            assert await _transaction_state(admin, writer) == ("idle in transaction", True)
+            assert await transaction_state(admin, writer) == ("idle in transaction", True)
             # left without commit(): rolled back
         assert await _notes(db) == 0
 
         async with UnitOfWork(db) as uow:
-            uow.session.add(_Note(id=2, body="committed"))
+            uow.session.add(Note(id=2, body="committed"))
             await uow.commit()
         assert await _notes(db) == 1
     finally:
@@ -103,12 +64,12 @@ async def test_a_writing_unit_after_a_read_only_one_on_the_same_connection_is_a_
 
 
 async def test_a_read_only_unit_refuses_to_write(databases: DatabaseFactory) -> None:
-    db = await _database(databases)
+    db = await note_database(databases)
     try:
         async with UnitOfWork(db, readonly=True) as uow:
-            uow.session.add(_Note(id=1, body="never written"))
+            uow.session.add(Note(id=1, body="never written"))
             # no autoflush before a query (on PostgreSQL it would have committed the row at once)
-            assert await uow.session.scalar(select(func.count()).select_from(_Note)) == 0
+            assert await uow.session.scalar(select(func.count()).select_from(Note)) == 0
             with pytest.raises(RuntimeError, match="read-only unit of work cannot write"):
                 await uow.session.flush()
             with pytest.raises(RuntimeError, match="read-only unit of work cannot commit"):
