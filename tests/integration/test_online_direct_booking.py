@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, cursor_executes, eventually, statements_on
+from shutterbook_devstack.testing import DatabaseFactory, cursor_executes, eventually, statements_on, waits_on_lock
 from shutterbook_kit.db import Database
 from shutterbook_scheduling.domain.holds import HoldState
 from shutterbook_scheduling.settings import HoldSettings, SchedulingSettings
@@ -213,18 +213,7 @@ async def _once_an_edit_gave_the_slot_the_room(
             await edit.execute(text("UPDATE online_slot_schedules SET schedule_id = :room WHERE slot_id = :slot"), ids)
             with cursor_executes(record):
                 answer = asyncio.ensure_future(call())
-
-                async def waiting() -> bool:
-                    async with db.engine.connect() as conn:
-                        found = await conn.scalar(
-                            text(
-                                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                                " AND wait_event_type = 'Lock' AND query LIKE '%schedules%'"
-                            )
-                        )
-                    return bool(found)
-
-                await eventually(waiting, what=what)
+                await eventually(lambda: waits_on_lock(db, "schedules"), what=what)
                 await edit.commit()
                 return await answer, locks
     finally:

@@ -22,7 +22,7 @@ from shutterbook.clients.v1 import clients_pb2
 from shutterbook.clients.v1 import events_pb2 as client_events
 from shutterbook.common.v1 import events_pb2 as common_events
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_devstack.testing import DatabaseFactory, eventually, waits_on_lock
 from shutterbook_kit.consumer import Delivery
 from shutterbook_kit.db import Database
 from shutterbook_kit.uow import UnitOfWork
@@ -220,18 +220,7 @@ async def test_an_event_waiting_for_a_concurrent_applier(databases: DatabaseFact
                 {**key, "member": str(uuid.uuid4())},
             )
             delivered = asyncio.create_task(_deliver(db, bea))
-
-            async def waiting() -> bool:
-                async with db.engine.connect() as conn:
-                    found = await conn.scalar(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                            " AND wait_event_type = 'Lock' AND query LIKE '%known_clients%'"
-                        )
-                    )
-                return bool(found)
-
-            await eventually(waiting, what="the event waiting for the row")
+            await eventually(lambda: waits_on_lock(db, "known_clients"), what="the event waiting for the row")
             await other.commit()
             await delivered
         known, revision = await _known(db, bea)
@@ -259,19 +248,10 @@ async def test_an_event_waiting_for_a_booking_that_makes_the_client_known(databa
                 await client_directory.ensure_version_in(booking, COMPANY_A, version)  # as BookOnline does
                 with _statements(db) as seen:
                     delivery = asyncio.create_task(_deliver(db, delivered))
-
-                    async def waiting() -> bool:
-                        async with db.engine.connect() as conn:
-                            found = await conn.scalar(
-                                text(
-                                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                                    " AND wait_event_type = 'Lock' AND query LIKE :table"
-                                ),
-                                {"table": "%known_clients%"},  # (not in the text: not one of the statements seen)
-                            )
-                        return bool(found)
-
-                    await eventually(waiting, what="the event waiting for the booking's client")
+                    # (waits_on_lock names no table in its text: its question is not one of the statements seen)
+                    await eventually(
+                        lambda: waits_on_lock(db, "known_clients"), what="the event waiting for the booking's client"
+                    )
                     await booking.commit()
                     await delivery
             return [s.split()[0] for s in seen]

@@ -27,7 +27,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 
 from shutterbook_devstack.caller_keys import caller_metadata, company_metadata, session_key_ring
@@ -259,6 +259,21 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+async def waits_on_lock(db: Database, table: str) -> bool:
+    """PostgreSQL: whether a connection to `db`'s database waits on a lock in a statement naming
+    `table` (pg_stat_activity). The name is a bound parameter: the question's text names no
+    table, so a listener to statements on it does not see the question."""
+    async with db.engine.connect() as conn:
+        found = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE :table"
+            ),
+            {"table": f"%{table}%"},
+        )
+    return bool(found)
 
 
 @contextmanager
