@@ -70,6 +70,8 @@ _OUTBOX = KitBase.metadata.tables[OutboxMessage.__tablename__]
 _AUDIT = KitBase.metadata.tables[AuditEntryRow.__tablename__]
 _OUTBOX_INSERT = insert(_OUTBOX)
 _AUDIT_INSERT = insert(_AUDIT)
+# `_write_trail`'s statements on PostgreSQL by their rows' counts and columns, built once each
+_TRAIL_INSERTS: dict[tuple[int, tuple[str, ...], int, tuple[str, ...]], Any] = {}
 # `insert_missing`'s statements by (dialect's class, model, columns), built once each
 _INSERTS_MISSING: dict[tuple[type[Any], type[Any], tuple[str, ...]], Any] = {}
 
@@ -264,8 +266,10 @@ class UnitOfWork:
         events, self._outbox = self._outbox, []
         entries, self._audit = self._audit, []
         if events and entries and not self.db.is_sqlite:
-            both = insert(_OUTBOX).values(events).add_cte(insert(_AUDIT).values(entries).cte("audit_rows"))
-            await self.session.execute(both)
+            params = {f"e{i}_{key}": value for i, row in enumerate(events) for key, value in row.items()}
+            params |= {f"a{i}_{key}": value for i, row in enumerate(entries) for key, value in row.items()}
+            statement = _trail_insert(len(events), tuple(events[0]), len(entries), tuple(entries[0]))
+            await self.session.execute(statement, params)
             return
         if entries:
             await self.session.execute(_AUDIT_INSERT, entries)
@@ -308,3 +312,20 @@ class UnitOfWork:
                 listener(companies)
             except Exception:  # the change is committed: a listener's failure must not undo the answer
                 log.exception("commit listener failed")
+
+
+def _trail_insert(events: int, event_columns: tuple[str, ...], entries: int, entry_columns: tuple[str, ...]) -> Any:
+    """The outbox's INSERT of `events` rows with the audit entries' INSERT of `entries` rows as
+    its data-modifying CTE, built once per shape (its values bound parameters `e{i}_{column}`,
+    `a{i}_{column}`: a statement built per call costs SQLAlchemy a cache key every time)."""
+    key = (events, event_columns, entries, entry_columns)
+    statement = _TRAIL_INSERTS.get(key)
+    if statement is None:
+
+        def rows(table: Any, prefix: str, count: int, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+            return [{c: bindparam(f"{prefix}{i}_{c}", type_=table.c[c].type) for c in columns} for i in range(count)]
+
+        audit = insert(_AUDIT).values(rows(_AUDIT, "a", entries, entry_columns)).cte("audit_rows")
+        statement = insert(_OUTBOX).values(rows(_OUTBOX, "e", events, event_columns)).add_cte(audit)
+        _TRAIL_INSERTS[key] = statement
+    return statement

@@ -37,26 +37,28 @@ from shutterbook_scheduling.storage.models import BookingTypeRow, CompanyPrefere
 # `take_session_number`'s statement, built once (on every booking): the counter advanced, and
 # whether a session has the number taken already (`rules.format_session_number`: prefix, then
 # the number; the new row's values in RETURNING are the advanced ones, so the taken one is - 1)
+# (a Core UPDATE, on the tables' columns: an ORM-enabled one is copied and re-keyed by the ORM
+# on every execution)
+_PREFERENCES = CompanyPreferencesRow.metadata.tables[CompanyPreferencesRow.__tablename__]
+_SESSIONS = SessionRow.__table__.c
 _TAKEN_NUMBER_USED = (
     exists()
     .where(
-        SessionRow.company_id == bindparam("company"),
-        SessionRow.session_number
-        == CompanyPreferencesRow.session_number_prefix
-        + cast(CompanyPreferencesRow.next_session_number - 1, String),
+        _SESSIONS.company_id == bindparam("company"),
+        _SESSIONS.session_number
+        == _PREFERENCES.c.session_number_prefix + cast(_PREFERENCES.c.next_session_number - 1, String),
     )
-    .correlate(CompanyPreferencesRow)
+    .correlate(_PREFERENCES)
 )
 _ADVANCE_NUMBER = (
-    update(CompanyPreferencesRow)
-    .where(CompanyPreferencesRow.company_id == bindparam("company"))  # not a column's name: an UPDATE's
-    .values(next_session_number=CompanyPreferencesRow.next_session_number + 1)
+    update(_PREFERENCES)
+    .where(_PREFERENCES.c.company_id == bindparam("company"))  # not a column's name: an UPDATE's
+    .values(next_session_number=_PREFERENCES.c.next_session_number + 1)
     .returning(
-        CompanyPreferencesRow.next_session_number,
-        CompanyPreferencesRow.session_number_prefix,
+        _PREFERENCES.c.next_session_number,
+        _PREFERENCES.c.session_number_prefix,
         _TAKEN_NUMBER_USED.label("used"),
     )
-    .execution_options(synchronize_session=False)
 )
 _TEXT_COLUMNS = (
     "display_name",

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, case, delete, func, select, update
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -34,51 +33,52 @@ from shutterbook_scheduling.storage.models import KnownClientRow, KnownFamilyMem
 Key = tuple[str, str]  # (company id, client id)
 
 # `apply_event_version`'s statement, built once (on every booking, when the client's event
-# arrives); parameters not named as columns (an UPDATE's would clash with its SET)
-_THE_CLIENT = (KnownClientRow.company_id == bindparam("company"), KnownClientRow.client_id == bindparam("client"))
+# arrives); parameters not named as columns (an UPDATE's would clash with its SET). A Core
+# UPDATE, on the tables' columns: an ORM-enabled one is copied and re-keyed by the ORM on
+# every execution
+_CLIENTS = KnownClientRow.metadata.tables[KnownClientRow.__tablename__]
+_K = _CLIENTS.c
+_THE_CLIENT = (_K.company_id == bindparam("company"), _K.client_id == bindparam("client"))
 _VERSION_TIME = bindparam("version_time", type_=UtcDateTime())
-_TAKES = KnownClientRow.source_updated_at <= _VERSION_TIME  # `event_takes` on a learned row
-_SEEN = aliased(KnownClientRow)
+_TAKES = _K.source_updated_at <= _VERSION_TIME  # `event_takes` on a learned row
+_SEEN = _CLIENTS.alias("seen")
+_MEMBERS = KnownFamilyMemberRow.__table__.c
 _APPLY_EVENT_VERSION = (
-    update(KnownClientRow)
+    update(_CLIENTS)
     .where(
         *_THE_CLIENT,
-        KnownClientRow.display_name != "",  # learned (an empty row takes any version: the locked path)
+        _K.display_name != "",  # learned (an empty row takes any version: the locked path)
         # unchanged since the statement's snapshot: on PostgreSQL an UPDATE that waited for a
         # concurrent writer's lock re-checks this against the row it wrote, while the
         # subqueries (here and in RETURNING) still read the snapshot; such a row is left to
         # the locked path, so the family members counted below are the locked row's
-        KnownClientRow.revision
-        == select(_SEEN.revision)
-        .where(_SEEN.company_id == bindparam("company"), _SEEN.client_id == bindparam("client"))
+        _K.revision
+        == select(_SEEN.c.revision)
+        .where(_SEEN.c.company_id == bindparam("company"), _SEEN.c.client_id == bindparam("client"))
         .scalar_subquery(),
     )
     .values(
-        revision=KnownClientRow.revision + 1,
-        display_name=case((_TAKES, bindparam("name")), else_=KnownClientRow.display_name),
-        primary_email=case((_TAKES, bindparam("email")), else_=KnownClientRow.primary_email),
-        source_updated_at=case((_TAKES, _VERSION_TIME), else_=KnownClientRow.source_updated_at),
-        learned_at=case((_TAKES, bindparam("now", type_=UtcDateTime())), else_=KnownClientRow.learned_at),
+        revision=_K.revision + 1,
+        display_name=case((_TAKES, bindparam("name")), else_=_K.display_name),
+        primary_email=case((_TAKES, bindparam("email")), else_=_K.primary_email),
+        source_updated_at=case((_TAKES, _VERSION_TIME), else_=_K.source_updated_at),
+        learned_at=case((_TAKES, bindparam("now", type_=UtcDateTime())), else_=_K.learned_at),
     )
     .returning(
-        KnownClientRow.display_name,
-        KnownClientRow.primary_email,
-        KnownClientRow.source_updated_at,
-        KnownClientRow.learned_at,
-        KnownClientRow.revision,
-        KnownClientRow.deleted,
-        KnownClientRow.merged_into,
+        _K.display_name,
+        _K.primary_email,
+        _K.source_updated_at,
+        _K.learned_at,
+        _K.revision,
+        _K.deleted,
+        _K.merged_into,
         # written as the version's time only by taking it (a version not taken is older)
-        (KnownClientRow.source_updated_at == _VERSION_TIME).label("took"),
+        (_K.source_updated_at == _VERSION_TIME).label("took"),
         select(func.count())
-        .where(
-            KnownFamilyMemberRow.company_id == bindparam("company"),
-            KnownFamilyMemberRow.client_id == bindparam("client"),
-        )
+        .where(_MEMBERS.company_id == bindparam("company"), _MEMBERS.client_id == bindparam("client"))
         .scalar_subquery()
         .label("family"),
     )
-    .execution_options(synchronize_session=False)
 )
 _WRITTEN = ("display_name", "primary_email", "source_updated_at", "learned_at", "revision")
 

@@ -173,11 +173,16 @@ def long_block(*, sqlite: bool) -> sa.TextClause:
 
 
 def free_of_bookings() -> ColumnElement[bool]:
-    """SQL: the slot is not taken by a live booking (a booking that is not cancelled)."""
+    """SQL: the slot is not taken by a live booking (a booking that is not cancelled). On the
+    tables' columns, not the mapped attributes: a Core UPDATE using it (`slot_repository._TAKE`)
+    stays out of the ORM's statement handling (which copies and re-keys an ORM-enabled UPDATE
+    on every execution)."""
+    booked = TimeSlotRow.__table__.c.booked_session_id
+    sessions, appointments = SessionRow.__table__.c, AppointmentRow.__table__.c
     return or_(
-        TimeSlotRow.booked_session_id == "",
-        exists().where(SessionRow.id == TimeSlotRow.booked_session_id, SessionRow.cancelled),
-        exists().where(AppointmentRow.id == TimeSlotRow.booked_session_id, AppointmentRow.cancelled),
+        booked == "",
+        exists().where(sessions.id == booked, sessions.cancelled),
+        exists().where(appointments.id == booked, appointments.cancelled),
     )
 
 

@@ -42,11 +42,14 @@ _REMOVED = union_all(
     .join(AppointmentRow, AppointmentRow.id == SlotRemovalRow.session_id)
     .where(SlotRemovalRow.slot_id.in_(bindparam("slot_ids", expanding=True)), ~AppointmentRow.cancelled),
 )
+# a Core UPDATE (on the table's columns): an ORM-enabled one is copied and re-keyed by the ORM
+# on every execution, and this one runs on every booking
+_SLOT_TABLE = TimeSlotRow.metadata.tables[TimeSlotRow.__tablename__]
+_SLOTS = _SLOT_TABLE.c
 _TAKE = (
-    update(TimeSlotRow)
-    .where(TimeSlotRow.id == bindparam("slot_id"), free_of_bookings())
+    update(_SLOT_TABLE)
+    .where(_SLOTS.id == bindparam("slot_id"), free_of_bookings())
     .values(booked_session_id=bindparam("entry_id"), updated_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
 )
 _FREE_OVERLAPPING = (
     select(TimeSlotRow)
