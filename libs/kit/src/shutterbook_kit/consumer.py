@@ -99,6 +99,7 @@ class ConsumerPolicy:
 
     ack_wait_seconds: float = 30.0
     max_deliver: int = 8
+    # the most messages one pull asks for, when the consumer is behind (`EventConsumer.next_batch`)
     fetch_batch: int = 32
     fetch_timeout_seconds: float = 1.0
 
@@ -193,8 +194,24 @@ class EventConsumer:
         finally:
             self._busy.discard(task)
 
+    def next_batch(self, msgs: list[Msg]) -> int:
+        """How many messages the next pull asks for: one while the consumer keeps up (the pull
+        waits on the server and answers with the next event the moment it is published), as
+        many as are pending (at most `fetch_batch`) while it is behind.
+
+        nats-py's `fetch(n)` for n > 1 is made for a backlog: a no-wait pull first and, when
+        nothing was pending, a waiting one that, once a message came, waits out the rest of the
+        timeout for n - 1 more. At the pace events come one at a time that cost two pull
+        requests and a status message a message, and held each event up to the timeout. The
+        count pending after the last message handled comes with it (JetStream's metadata)."""
+        if not msgs:
+            return 1
+        pending = msgs[-1].metadata.num_pending or 0
+        return max(1, min(self.policy.fetch_batch, pending))
+
     async def _run(self) -> None:
         sub = None
+        batch = 1
         try:
             while not self._stopping.is_set():
                 try:
@@ -203,12 +220,14 @@ class EventConsumer:
                         js = await self.nats.jetstream()
                         sub = await js.pull_subscribe_bind(durable=self.consumer, stream=self.stream.name)
                     try:
-                        msgs = await sub.fetch(self.policy.fetch_batch, timeout=self.policy.fetch_timeout_seconds)
+                        msgs = await sub.fetch(batch, timeout=self.policy.fetch_timeout_seconds)
                     except TimeoutError:
+                        batch = 1
                         continue
                     with self._handling():
                         for msg in msgs:
                             await self.handle(msg)
+                    batch = self.next_batch(msgs)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # NATS down, stream missing: keep trying, events wait in the stream
