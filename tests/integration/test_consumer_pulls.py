@@ -15,12 +15,11 @@ from sqlalchemy import text
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_devstack.testing import DatabaseFactory, eventually, relayed_consumer
 from shutterbook_kit import shared_events
 from shutterbook_kit.consumer import ConsumerPolicy, Delivery, EventConsumer, subscribe
 from shutterbook_kit.db import Database
-from shutterbook_kit.messaging import NatsConnection, StreamSpec
-from shutterbook_kit.relay import OutboxRelay
+from shutterbook_kit.messaging import StreamSpec
 from shutterbook_kit.uow import UnitOfWork
 
 STREAM = StreamSpec("clients")
@@ -53,46 +52,41 @@ async def test_a_consumer_behind_pulls_in_batches_and_one_keeping_up_pulls_one(
         pulls.append(json.loads(msg.data or b"{}"))
 
     await watcher.subscribe(f"$JS.API.CONSUMER.MSG.NEXT.{STREAM.name}.{name}", cb=pulled)
-    conn = NatsConnection(nats_server.url, name=name)
-    conn.start()
-    relay = OutboxRelay(db, conn, STREAM, idle_poll_seconds=0.05)
-    consumer = EventConsumer(
-        db,
-        conn,
-        consumer=name,
-        stream=STREAM,
-        subscriptions=[subscribe(shared_events.CLIENT_CREATED, handler)],
-        policy=ConsumerPolicy(fetch_batch=8),
-    )
-    relay.start()
+    subscriptions = [subscribe(shared_events.CLIENT_CREATED, handler)]
+    policy = ConsumerPolicy(fetch_batch=8)
     try:
-        backlog = await _emit(db, 20)  # published before the consumer exists: it starts behind
-
-        async def published() -> bool:
-            async with UnitOfWork(db, readonly=True) as uow:
-                left = await uow.session.scalar(text("SELECT count(*) FROM outbox_messages WHERE published_at IS NULL"))
-            return left == 0
-
-        await eventually(published, timeout=30, what="the backlog published")
-        consumer.start()
-        await eventually(lambda: _all(handled, backlog), timeout=30, what="the backlog handled")
-        behind = [p.get("batch", 1) for p in pulls]
-        assert max(behind) > 1, behind  # pending messages pulled together
-        assert max(behind) <= 8, behind  # never more than fetch_batch
-
-        await eventually(lambda: _caught_up(consumer), timeout=30, what="the consumer caught up")
-        pulls.clear()
-        one = await _emit(db, 1)
-        await eventually(lambda: _all(handled, one), timeout=30, what="the new event handled")
-        assert pulls, "the consumer pulled"
-        assert {p.get("batch", 1) for p in pulls} == {1}, pulls  # keeping up: one at a time
-        assert not any(p.get("no_wait") for p in pulls), pulls  # each pull waits on the server
+        async with relayed_consumer(db, nats_server.url, STREAM, name, subscriptions, policy) as consumer:
+            await _pull_behind_then_keeping_up(db, consumer, handled, pulls)
     finally:
-        await consumer.stop()
-        await relay.stop()
-        await conn.close()
         await watcher.close()
         await db.dispose()
+
+
+async def _pull_behind_then_keeping_up(
+    db: Database, consumer: EventConsumer, handled: set[str], pulls: list[dict[str, Any]]
+) -> None:
+    """The backlog first (published before the consumer starts), then one event once it caught up."""
+    backlog = await _emit(db, 20)  # published before the consumer exists: it starts behind
+
+    async def published() -> bool:
+        async with UnitOfWork(db, readonly=True) as uow:
+            left = await uow.session.scalar(text("SELECT count(*) FROM outbox_messages WHERE published_at IS NULL"))
+        return bool(left == 0)
+
+    await eventually(published, timeout=30, what="the backlog published")
+    consumer.start()
+    await eventually(lambda: _all(handled, backlog), timeout=30, what="the backlog handled")
+    behind = [p.get("batch", 1) for p in pulls]
+    assert max(behind) > 1, behind  # pending messages pulled together
+    assert max(behind) <= 8, behind  # never more than fetch_batch
+
+    await eventually(lambda: _caught_up(consumer), timeout=30, what="the consumer caught up")
+    pulls.clear()
+    one = await _emit(db, 1)
+    await eventually(lambda: _all(handled, one), timeout=30, what="the new event handled")
+    assert pulls, "the consumer pulled"
+    assert {p.get("batch", 1) for p in pulls} == {1}, pulls  # keeping up: one at a time
+    assert not any(p.get("no_wait") for p in pulls), pulls  # each pull waits on the server
 
 
 async def _all(handled: set[str], wanted: set[str]) -> bool:
@@ -103,4 +97,4 @@ async def _caught_up(consumer: EventConsumer) -> bool:
     """Nothing pending for the consumer: every event of the stream (other tests' too) handled."""
     js = await consumer.nats.jetstream()
     info = await js.consumer_info(consumer.stream.name, consumer.consumer)
-    return info.num_pending == 0 and info.num_ack_pending == 0
+    return bool(info.num_pending == 0 and info.num_ack_pending == 0)

@@ -12,12 +12,11 @@ from sqlalchemy import select
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, eventually
+from shutterbook_devstack.testing import DatabaseFactory, eventually, relayed_consumer
 from shutterbook_kit import shared_events
-from shutterbook_kit.consumer import ConsumerPolicy, Delivery, EventConsumer, subscribe
+from shutterbook_kit.consumer import ConsumerPolicy, Delivery, subscribe
 from shutterbook_kit.db import Database
-from shutterbook_kit.messaging import NatsConnection, StreamSpec
-from shutterbook_kit.relay import OutboxRelay
+from shutterbook_kit.messaging import StreamSpec
 from shutterbook_kit.schema import DeadLetter, InboxEntry, utcnow
 from shutterbook_kit.uow import UnitOfWork
 
@@ -44,20 +43,6 @@ async def test_an_effect_failing_at_commit_is_retried_then_dead_lettered(
         # transaction fails on the key when it commits
         delivery.uow.session.add(InboxEntry(consumer=name, event_id=event_id, subject="collides", received_at=utcnow()))
 
-    nats = NatsConnection(nats_server.url, name=name)
-    nats.start()
-    relay = OutboxRelay(db, nats, STREAM, idle_poll_seconds=0.05)
-    consumer = EventConsumer(
-        db,
-        nats,
-        consumer=name,
-        stream=STREAM,
-        subscriptions=[subscribe(shared_events.CLIENT_CREATED, handler)],
-        policy=ConsumerPolicy(max_deliver=2),
-    )
-    relay.start()
-    consumer.start()
-
     async def dead_lettered() -> list[DeadLetter] | None:
         async with UnitOfWork(db, readonly=True) as uow:
             rows = (
@@ -67,12 +52,11 @@ async def test_an_effect_failing_at_commit_is_retried_then_dead_lettered(
             ).all()
         return list(rows) or None
 
-    try:
+    subscriptions = [subscribe(shared_events.CLIENT_CREATED, handler)]
+    policy = ConsumerPolicy(max_deliver=2)
+    async with relayed_consumer(db, nats_server.url, STREAM, name, subscriptions, policy) as consumer:
+        consumer.start()
         [kept] = await eventually(dead_lettered, timeout=30, what="the event dead-lettered")
-    finally:
-        await consumer.stop()
-        await relay.stop()
-        await nats.close()
     assert attempts == 2  # retried once, then kept
     assert "IntegrityError" in kept.error
     assert consumer.applied == 0

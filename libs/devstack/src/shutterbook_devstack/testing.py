@@ -35,9 +35,12 @@ from shutterbook_devstack.loopback import read_outbox, service_settings
 from shutterbook_devstack.mail_sink import MailSink
 from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.postgres import admin_execute, database_url
+from shutterbook_kit.consumer import ConsumerPolicy, EventConsumer, Subscription
 from shutterbook_kit.db import Database
 from shutterbook_kit.grpc_server import ServiceHost
+from shutterbook_kit.messaging import NatsConnection, StreamSpec
 from shutterbook_kit.migrations import upgrade
+from shutterbook_kit.relay import OutboxRelay
 
 # re-exported: tests import them from here
 __all__ = ["caller_metadata", "company_metadata", "read_outbox", "service_settings"]
@@ -370,3 +373,28 @@ def rpc_violations(err: grpc.aio.AioRpcError) -> dict[str, str]:
                     detail.Unpack(bad)
                     found.update({v.field: v.description for v in bad.field_violations})
     return found
+
+
+@asynccontextmanager
+async def relayed_consumer(
+    db: Database,
+    nats_url: str,
+    stream: StreamSpec,
+    name: str,
+    subscriptions: list[Subscription],
+    policy: ConsumerPolicy | None = None,
+) -> AsyncIterator[EventConsumer]:
+    """A durable consumer `name` of `stream` (made, not started: the test starts it when it
+    wants), with `db`'s outbox relayed to the stream (started) over a NATS connection of its
+    own; all stopped, and the connection closed, at the end."""
+    conn = NatsConnection(nats_url, name=name)
+    conn.start()
+    relay = OutboxRelay(db, conn, stream, idle_poll_seconds=0.05)
+    consumer = EventConsumer(db, conn, consumer=name, stream=stream, subscriptions=subscriptions, policy=policy)
+    relay.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+        await relay.stop()
+        await conn.close()
