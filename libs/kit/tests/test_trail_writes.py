@@ -92,3 +92,21 @@ async def test_nothing_is_written_without_the_commit(databases: DatabaseFactory)
         assert subjects == []
     finally:
         await db.dispose()
+
+
+async def test_a_bulk_change_writes_thousands_of_entries_with_its_event(databases: DatabaseFactory) -> None:
+    """More entries than one statement's parameters allow (asyncpg: 32,767; 8 an entry) with an
+    event: written, all of them (the two INSERTs, in SQLAlchemy's pages)."""
+    db = await _database(databases)
+    try:
+        async with UnitOfWork(db, source="kit") as uow:
+            for n in range(4_200):
+                uow.audit(COMPANY, f"slots/{n}", "created", after={"n": n})
+            uow.emit(NOTED, COMPANY, struct_pb2.Struct())
+            await uow.commit()
+        entries, subjects = await _written(db)
+        assert len(entries) == 4_200
+        assert entries[-1] == ("slots/4199", "created", {"n": {"after": 4199}})
+        assert subjects == [NOTED.subject]
+    finally:
+        await db.dispose()

@@ -199,11 +199,12 @@ class EventConsumer:
         waits on the server and answers with the next event the moment it is published), as
         many as are pending (at most `fetch_batch`) while it is behind.
 
-        nats-py's `fetch(n)` for n > 1 is made for a backlog: a no-wait pull first and, when
-        nothing was pending, a waiting one that, once a message came, waits out the rest of the
-        timeout for n - 1 more. At the pace events come one at a time that cost two pull
-        requests and a status message a message, and held each event up to the timeout. The
-        count pending after the last message handled comes with it (JetStream's metadata)."""
+        nats-py's `fetch(n)` for n > 1 is made for a backlog: a no-wait probe first, answered
+        with a status message when nothing is pending, then a waiting pull. At the pace events
+        come one at a time that is a request and a status message more a message than
+        `fetch(1)`'s one waiting pull. The count pending after the last message handled comes
+        with it (JetStream's metadata; the durable's, shared by the replicas: an overestimate
+        only asks for more than comes, and a pull answers with what there is)."""
         if not msgs:
             return 1
         pending = msgs[-1].metadata.num_pending or 0

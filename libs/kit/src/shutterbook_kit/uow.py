@@ -70,7 +70,10 @@ _OUTBOX = KitBase.metadata.tables[OutboxMessage.__tablename__]
 _AUDIT = KitBase.metadata.tables[AuditEntryRow.__tablename__]
 _OUTBOX_INSERT = insert(_OUTBOX)
 _AUDIT_INSERT = insert(_AUDIT)
-# `_write_trail`'s statements on PostgreSQL by their rows' counts and columns, built once each
+# `_write_trail`'s statements on PostgreSQL by their rows' counts and columns, built once each;
+# only for a change of a few rows (a bulk change, thousands of audit entries, takes the two
+# INSERTs SQLAlchemy sends in pages: one statement's parameters are bounded, 32,767 in asyncpg)
+_TRAIL_ROWS_IN_ONE = 16
 _TRAIL_INSERTS: dict[tuple[int, tuple[str, ...], int, tuple[str, ...]], Any] = {}
 # `insert_missing`'s statements by (dialect's class, model, columns), built once each
 _INSERTS_MISSING: dict[tuple[type[Any], type[Any], tuple[str, ...]], Any] = {}
@@ -230,10 +233,10 @@ class UnitOfWork:
         (`{"payment": {"after": "payments/..."}}`: what the snapshots do not show)."""
         if self.readonly:
             raise RuntimeError("a read-only unit of work cannot change records")
-        self._companies.add(company_id)
-        fields = {**audit_trail.diff(before, after), **(changes or {})}
         if self._session is None:
             raise RuntimeError("unit of work not entered")
+        self._companies.add(company_id)
+        fields = {**audit_trail.diff(before, after), **(changes or {})}
         self._audit.append(audit_trail.entry_values(company_id, record, action, fields, service=self.source))
 
     async def insert_missing(self, model: type[Any], values: Mapping[str, Any]) -> bool:
@@ -262,10 +265,10 @@ class UnitOfWork:
     async def _write_trail(self) -> None:
         """The audit entries and the outbox rows (in the order emitted: the relay publishes by
         `seq`): on PostgreSQL one statement for both (the entries' INSERT a data-modifying
-        CTE of the outbox's), else one INSERT each."""
+        CTE of the outbox's) when they are a few rows, else one INSERT each."""
         events, self._outbox = self._outbox, []
         entries, self._audit = self._audit, []
-        if events and entries and not self.db.is_sqlite:
+        if events and entries and len(events) + len(entries) <= _TRAIL_ROWS_IN_ONE and not self.db.is_sqlite:
             params = {f"e{i}_{key}": value for i, row in enumerate(events) for key, value in row.items()}
             params |= {f"a{i}_{key}": value for i, row in enumerate(entries) for key, value in row.items()}
             statement = _trail_insert(len(events), tuple(events[0]), len(entries), tuple(entries[0]))

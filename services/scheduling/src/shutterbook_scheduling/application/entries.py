@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import Database
-from shutterbook_kit.errors import AlreadyExists, FailedPrecondition, NotFound
+from shutterbook_kit.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound
 from shutterbook_kit.idempotency import Refusal
 from shutterbook_kit.resource_names import parse_name
 from shutterbook_kit.schema import utcnow
@@ -118,11 +118,18 @@ async def write_blocks(
     )
 
 
+# set on a unit of work's session once it gave a session its number (`next_session_number`)
+_AUTO_NUMBER = "shutterbook.auto_session_number"
+
+
 async def flush(uow: UnitOfWork) -> None:
     try:
         await EntryRepository(uow).flush()
     except IntegrityError as exc:
         kind = integrity_kind(exc)
+        if kind == "number" and uow.session.info.get(_AUTO_NUMBER):
+            # a number this unit of work gave (`next_session_number`) given by hand meanwhile
+            raise Aborted("another session took this session's number at the same moment; try again") from None
         if kind == "number":
             raise AlreadyExists(
                 "the session number is already taken", metadata={"field": "session.session_number"}
@@ -166,6 +173,7 @@ async def next_session_number(uow: UnitOfWork, company_id: str) -> str:
     used already; numbers taken by hand are skipped (the counter then set past them)."""
     repo = CompanyRepository(uow)
     numbering, used = await repo.take_session_number(company_id)
+    uow.session.info[_AUTO_NUMBER] = True
     if not used:
         return rules.format_session_number(numbering.next_session_number, numbering.session_number_prefix)
     for number, candidate in rules.session_number_candidates(

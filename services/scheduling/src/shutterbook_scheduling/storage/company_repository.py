@@ -241,7 +241,11 @@ class CompanyRepository:
         waits, then advances the committed value; SQLite: the write transaction), so concurrent
         bookings take consecutive numbers. Stored with the defaults first when none were saved
         (only then the INSERT and a second UPDATE). A number given by hand in a concurrent
-        transaction is refused by `uq_sessions_number` at the booking's INSERT."""
+        transaction (while this one waited for the counter's lock, its snapshot older) is refused
+        by `uq_sessions_number` at the booking's INSERT: ABORTED, try again (`entries.flush`)."""
+        # the unit of work's pending rows first, as an ORM statement's autoflush would (the
+        # counter's lock is then taken after the booking's own rows are in, as before)
+        await self.uow.session.flush()
         taken = (await self.uow.session.execute(_ADVANCE_NUMBER, {"company": company_id})).one_or_none()
         if taken is None:
             await self._insert_default_preferences(company_id)

@@ -263,6 +263,7 @@ class KnownClientRepository:
         None, nothing written, for a row missing or not learned yet, or changed by a concurrent
         transaction since the statement began: the caller then takes the locked path."""
         now = utcnow()
+        await self.uow.session.flush()  # pending rows first, as an ORM statement's autoflush would
         got = (
             await self.uow.session.execute(
                 _APPLY_EVENT_VERSION,

@@ -157,6 +157,7 @@ class SlotRepository:
     async def take(self, slot: TimeSlotRow, entry_id: str, now: datetime) -> bool:
         """The conditional UPDATE that books a slot at most once: False when a live booking
         holds it already. The loaded row then says so without a second write."""
+        await self.session.flush()  # pending rows first, as an ORM statement's autoflush would
         result = await self.session.execute(_TAKE, {"slot_id": slot.id, "entry_id": entry_id, "now": now})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
