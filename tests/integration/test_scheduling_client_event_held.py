@@ -34,14 +34,18 @@ from shutterbook_scheduling.storage.models import KnownClientRow
 from tests.scheduling_support import COMPANY_A, client_message
 
 
-async def _deliver(db: Database, client: clients_pb2.Client) -> None:
-    """Scheduling's handler of `clients.client.updated` in its own transaction, as its consumer runs it."""
-    envelope = common_events.EventEnvelope(
-        event_id=str(uuid.uuid4()), subject="clients.client.updated", company_id=COMPANY_A
-    )
-    event = client_events.ClientUpdatedEvent(client=client)
+async def _deliver(db: Database, client: clients_pb2.Client, *, created: bool = False) -> None:
+    """Scheduling's handler of `clients.client.updated` (or `.created`) in its own transaction,
+    as its consumer runs it."""
+    subject = "clients.client.created" if created else "clients.client.updated"
+    envelope = common_events.EventEnvelope(event_id=str(uuid.uuid4()), subject=subject, company_id=COMPANY_A)
     async with UnitOfWork(db, source="scheduling") as uow:
-        await scheduling_client_events.on_client_updated(Delivery(envelope=envelope, payload=event, uow=uow))
+        if created:
+            made = client_events.ClientCreatedEvent(client=client)
+            await scheduling_client_events.on_client_created(Delivery(envelope=envelope, payload=made, uow=uow))
+        else:
+            event = client_events.ClientUpdatedEvent(client=client)
+            await scheduling_client_events.on_client_updated(Delivery(envelope=envelope, payload=event, uow=uow))
         await uow.commit()
 
 
@@ -185,6 +189,15 @@ async def test_an_event_for_a_client_new_here(databases: DatabaseFactory) -> Non
         version = known_client_convert.ensure_request_version(pb.EnsureKnownClientRequest(client=cy))
         await client_directory.ensure_known_client(db, COMPANY_A, version)  # as the booking does
         assert await _known(db, cy) == (known, 1)
+
+        # its `created` event: the INSERT alone (and its family members)
+        di = client_message("Di", members=["Kid"])
+        with _statements(db) as seen:
+            await _deliver(db, di, created=True)
+        assert [s.split()[0] for s in seen] == ["INSERT", "INSERT"]
+        known, revision = await _known(db, di)
+        assert (revision, known.display_name) == (1, "Di Tester")
+        assert _members(known) == [(di.family_members[0].name, "Kid Tester")]
     finally:
         await db.dispose()
 
@@ -242,12 +255,14 @@ async def test_an_event_waiting_for_a_booking_that_makes_the_client_known(databa
     db = Database(await databases.new("scheduling", migrate_with=scheduling_main.MIGRATIONS))
     try:
 
-        async def event_during_booking(booked: clients_pb2.Client, delivered: clients_pb2.Client) -> list[str]:
+        async def event_during_booking(
+            booked: clients_pb2.Client, delivered: clients_pb2.Client, *, created: bool = False
+        ) -> list[str]:
             version = known_client_convert.ensure_request_version(pb.EnsureKnownClientRequest(client=booked))
             async with UnitOfWork(db, source="scheduling") as booking:
                 await client_directory.ensure_version_in(booking, COMPANY_A, version)  # as BookOnline does
                 with _statements(db) as seen:
-                    delivery = asyncio.create_task(_deliver(db, delivered))
+                    delivery = asyncio.create_task(_deliver(db, delivered, created=created))
                     # (waits_on_lock names no table in its text: its question is not one of the statements seen)
                     await eventually(
                         lambda: waits_on_lock(db, "known_clients"), what="the event waiting for the booking's client"
@@ -280,5 +295,12 @@ async def test_an_event_waiting_for_a_booking_that_makes_the_client_known(databa
         known, revision = await _known(db, fay)
         assert (revision, known.display_name) == (2, "Faye Tester")
         assert _members(known) == [(newer.family_members[0].name, "Kid0 Tester")]
+
+        # the client's `created` event (the booking's own client, the common case): its INSERT
+        # first, which waits for the booking and finds the row, then the UPDATE
+        gus = client_message("Gus")
+        assert await event_during_booking(gus, gus, created=True) == ["INSERT", "UPDATE"]
+        known, revision = await _known(db, gus)
+        assert (revision, known.display_name) == (2, "Gus Tester")
     finally:
         await db.dispose()

@@ -16,7 +16,7 @@ from shutterbook_scheduling.application import client_directory
 async def on_client_created(delivery: Delivery) -> None:
     event = delivery.payload
     assert isinstance(event, events_pb2.ClientCreatedEvent)
-    await client_directory.upsert_known_client(delivery.uow, delivery.envelope.company_id, client_version(event.client))
+    await client_directory.client_created(delivery.uow, delivery.envelope.company_id, client_version(event.client))
 
 
 async def on_client_updated(delivery: Delivery) -> None:

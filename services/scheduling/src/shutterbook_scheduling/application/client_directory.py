@@ -39,6 +39,20 @@ async def upsert_known_client(uow: UnitOfWork, company_id: str, version: ClientV
     return await _upsert(KnownClientRepository(uow), company_id, version)
 
 
+async def client_created(uow: UnitOfWork, company_id: str, version: ClientVersion) -> KnownClient:
+    """`clients.client.created`: a client's first version, as `upsert_known_client` applies it,
+    its INSERT tried first. A created client is new here, or being made known by the booking
+    that created it (the gateway books right after): the INSERT then waits for that booking
+    and finds its row, and one UPDATE applies the event (2 statements; the UPDATE first would
+    find no row while the booking runs: 3). A client new here is one INSERT."""
+    repo = KnownClientRepository(uow)
+    made = await repo.insert_taken(company_id, version)
+    if made is not None:
+        return made
+    applied = await repo.apply_event_version(company_id, version)
+    return applied if applied is not None else await _upsert_locked(repo, company_id, version, found=True)
+
+
 async def client_deleted(uow: UnitOfWork, company_id: str, version: ClientVersion) -> None:
     """`clients.client.deleted`: the client's last version applied, then the client marked deleted."""
     repo = KnownClientRepository(uow)
