@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.message import DecodeError, Message
@@ -28,7 +29,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shutterbook.common.v1 import events_pb2
@@ -69,23 +70,67 @@ Handler = Callable[[Delivery], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class OneStatement:
+    """A handler's effect as one statement on PostgreSQL, run with the event's inbox entry as one
+    autocommit statement (no BEGIN, no COMMIT, no INSERT of its own for the inbox entry):
+
+        WITH effect AS (<sql>), inbox_new AS (INSERT INTO inbox_entries ... SELECT ...
+            WHERE EXISTS (SELECT 1 FROM effect) ON CONFLICT DO NOTHING RETURNING 1)
+        SELECT count(*) FROM inbox_new
+
+    `sql`: a data-modifying statement with RETURNING, a row returned when the effect is done;
+    it runs before the inbox is consulted, so it must be harmless when an event comes again (a
+    version-guarded upsert). `params(envelope, payload)`: its parameters, named as in `sql`,
+    none starting with `inbox_`; `types`: their SQLAlchemy types where they need one.
+
+    The event counts as applied when the inbox entry was written with it. Otherwise (the effect
+    returned no row: not done here, or the event was recorded already) the handler runs as
+    usual, in a unit of work with the inbox entry; so does every delivery on SQLite."""
+
+    sql: str
+    params: Callable[[events_pb2.EventEnvelope, Any], dict[str, Any]]
+    types: Mapping[str, Any] = field(default_factory=dict)
+
+    @functools.cached_property
+    def statement(self) -> TextClause:
+        """The effect with the inbox entry, built once."""
+        return text(
+            f"WITH effect AS ({self.sql}), inbox_new AS ("
+            f"INSERT INTO {InboxEntry.__tablename__} (consumer, event_id, subject, received_at)"
+            " SELECT CAST(:inbox_consumer AS VARCHAR), CAST(:inbox_event_id AS VARCHAR),"
+            " CAST(:inbox_subject AS VARCHAR), CAST(:inbox_received_at AS TIMESTAMP WITH TIME ZONE)"
+            " WHERE EXISTS (SELECT 1 FROM effect) ON CONFLICT DO NOTHING RETURNING 1)"
+            " SELECT count(*) FROM inbox_new"
+        ).bindparams(
+            bindparam("inbox_received_at", type_=UtcDateTime),
+            *(bindparam(name, type_=type_) for name, type_ in self.types.items()),
+        )
+
+
+@dataclass(frozen=True)
 class Subscription:
     subject: str
     payload_type: type[Message]
     handler: Handler
     wanted: Callable[[Any], bool] | None = None
+    one_statement: OneStatement | None = None
 
 
 def subscribe(
-    event_type: EventType[Any], handler: Handler, *, wanted: Callable[[Any], bool] | None = None
+    event_type: EventType[Any],
+    handler: Handler,
+    *,
+    wanted: Callable[[Any], bool] | None = None,
+    one_statement: OneStatement | None = None,
 ) -> Subscription:
     """Handle `event_type` (from the producer's events, or `shared_events`) with `handler`.
 
     `wanted(payload)`: whether the handler has anything to do for this event, decided from the
     payload alone (so every delivery of it decides alike). An event not wanted is acked and
     counted as applied without a transaction or an inbox entry (its effect, none, cannot
-    happen twice)."""
-    return Subscription(event_type.subject, event_type.payload_type, handler, wanted)
+    happen twice). `one_statement`: the handler's effect as one statement on PostgreSQL (see
+    `OneStatement`); the handler still serves SQLite and what that statement leaves to it."""
+    return Subscription(event_type.subject, event_type.payload_type, handler, wanted, one_statement)
 
 
 @dataclass(frozen=True)
@@ -271,7 +316,7 @@ class EventConsumer:
                 if subscription.wanted is not None and not subscription.wanted(payload):
                     applied = True  # nothing to do: no unit of work, no inbox entry
                 else:
-                    applied = await self._apply(envelope, payload, subscription.handler)
+                    applied = await self._apply(envelope, payload, subscription)
             except PoisonEvent as exc:
                 await self._dead_letter(msg, envelope.event_id, repr(exc), delivered)
                 await msg.term()
@@ -294,8 +339,28 @@ class EventConsumer:
             else:
                 self.skipped_duplicates += 1
 
-    async def _apply(self, envelope: events_pb2.EventEnvelope, payload: Message, handler: Handler) -> bool:
+    async def _apply_in_one(self, envelope: events_pb2.EventEnvelope, payload: Message, one: OneStatement) -> bool:
+        """The effect and the inbox entry in one autocommit statement (PostgreSQL): True when
+        both were written."""
+        params = one.params(envelope, payload) | {
+            "inbox_consumer": self.consumer,
+            "inbox_event_id": envelope.event_id,
+            "inbox_subject": envelope.subject,
+            "inbox_received_at": utcnow(),
+        }
+        async with self.db.autocommit() as conn:
+            recorded = await conn.scalar(one.statement, params)
+        if recorded != 1:
+            return False
+        self.db.committed(frozenset({envelope.company_id}))
+        return True
+
+    async def _apply(self, envelope: events_pb2.EventEnvelope, payload: Message, subscription: Subscription) -> bool:
         """Record the event in the inbox and run its effect in one transaction. False if already applied."""
+        one = subscription.one_statement
+        if one is not None and not self.db.is_sqlite and await self._apply_in_one(envelope, payload, one):
+            return True
+        handler = subscription.handler
         async with UnitOfWork(self.db, source=self.consumer) as uow:
             # one statement records the event or finds it recorded (a concurrent duplicate
             # waits here on PostgreSQL until the first commits, then finds it), before the effect

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -34,6 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import Session
 
 from shutterbook_kit.telemetry import tracing_enabled
+
+log = logging.getLogger(__name__)
 
 READONLY = "shutterbook_readonly"
 # A read-only unit of work's connection on PostgreSQL: autocommit (asyncpg then sends neither
@@ -201,6 +204,15 @@ class Database:
             raise RuntimeError("autocommit writes are for PostgreSQL: on SQLite write in a UnitOfWork")
         async with self.engine.connect() as conn:
             yield await conn.execution_options(**_PG_AUTOCOMMIT_OPTIONS)
+
+    def committed(self, companies: frozenset[str]) -> None:
+        """Tell `commit_listeners` that a write naming `companies` committed (a unit of work's
+        commit, an autocommit write that stands for one)."""
+        for listener in self.commit_listeners:
+            try:
+                listener(companies)
+            except Exception:  # the change is committed: a listener's failure must not undo the answer
+                log.exception("commit listener failed")
 
     async def ping(self) -> bool:
         try:

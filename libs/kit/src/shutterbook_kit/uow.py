@@ -310,11 +310,7 @@ class UnitOfWork:
             self._companies.add(company)
         companies = frozenset(self._companies)
         self._companies.clear()
-        for listener in self.db.commit_listeners:
-            try:
-                listener(companies)
-            except Exception:  # the change is committed: a listener's failure must not undo the answer
-                log.exception("commit listener failed")
+        self.db.committed(companies)
 
 
 def _trail_insert(events: int, event_columns: tuple[str, ...], entries: int, entry_columns: tuple[str, ...]) -> Any:

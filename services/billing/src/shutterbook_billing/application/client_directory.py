@@ -6,16 +6,23 @@ surviving client, and those invoices take the survivor's name."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.clients.v1 import clients_pb2, events_pb2
+from shutterbook.common.v1 import events_pb2 as common_events_pb2
 from shutterbook_billing import events
-from shutterbook_billing.storage.client_directory import ClientDirectoryRepository
+from shutterbook_billing.storage.client_directory import (
+    APPLY_IN_ONE_SQL,
+    APPLY_TYPES,
+    ClientDirectoryRepository,
+    apply_params,
+)
 from shutterbook_billing.storage.deposits import DepositRepository
 from shutterbook_billing.storage.invoices import InvoiceRepository
 from shutterbook_billing.storage.payments import PaymentRepository
-from shutterbook_kit.consumer import Delivery, subscribe
+from shutterbook_kit.consumer import Delivery, OneStatement, subscribe
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import Violations
 from shutterbook_kit.resource_names import parse_reference, resource_id
@@ -28,11 +35,25 @@ def display_name(client: clients_pb2.Client) -> str:
     return (client.household_name or person)[:200]
 
 
+def _version(client: clients_pb2.Client) -> datetime:
+    return client.update_time.ToDatetime(tzinfo=UTC) if client.HasField("update_time") else utcnow()
+
+
 async def upsert(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -> None:
     """Apply a client version; an older version than the one held changes nothing."""
     client_id = resource_id(client.name, "clients")
-    version = client.update_time.ToDatetime(tzinfo=UTC) if client.HasField("update_time") else utcnow()
-    await ClientDirectoryRepository(uow.session).apply(company_id, client_id, display_name(client), version)
+    await ClientDirectoryRepository(uow.session).apply(company_id, client_id, display_name(client), _version(client))
+
+
+def _event_version(envelope: common_events_pb2.EventEnvelope, event: Any) -> dict[str, Any]:
+    """A created or updated event's client version as the one statement's parameters."""
+    client = event.client
+    client_id = resource_id(client.name, "clients")
+    return apply_params(envelope.company_id, client_id, display_name(client), _version(client))
+
+
+# on PostgreSQL a created or updated client is applied with its inbox entry in one statement
+_APPLY_IN_ONE = OneStatement(APPLY_IN_ONE_SQL, _event_version, APPLY_TYPES)
 
 
 async def name_of(uow: UnitOfWork, company_id: str, client_id: str) -> str:
@@ -67,8 +88,8 @@ async def on_merged(delivery: Delivery) -> None:
 
 
 SUBSCRIPTIONS = [
-    subscribe(events.CLIENT_CREATED, on_created),
-    subscribe(events.CLIENT_UPDATED, on_updated),
+    subscribe(events.CLIENT_CREATED, on_created, one_statement=_APPLY_IN_ONE),
+    subscribe(events.CLIENT_UPDATED, on_updated, one_statement=_APPLY_IN_ONE),
     subscribe(events.CLIENT_MERGED, on_merged),
 ]
 
