@@ -127,7 +127,7 @@ async def test_a_session_new_to_clients_in_one_statement_after_the_inbox(databas
         for n, client_id in enumerate(cases):
             seen = await _book(db, f"s{n}", client_id, start)
             if postgres:  # the inbox's INSERT, then one statement: no read, no second write
-                assert _words(seen) == ["INSERT INTO inbox_entries", "WITH inserted later"], seen.statements
+                assert _words(seen) == ["INSERT INTO inbox_entries", "WITH effect later"], seen.statements
                 assert seen.transaction_control == ["BEGIN", "COMMIT"]
             else:
                 assert _words(seen) == [
@@ -149,7 +149,7 @@ async def test_a_session_of_a_client_clients_does_not_know_is_kept(databases: Da
         await _client(db, "other", MARCH)
         seen = await _book(db, "s1", "unknown", JUNE)
         if databases.backend == "postgres":  # kept by the one statement: not the general path
-            assert _words(seen) == ["INSERT INTO inbox_entries", "WITH inserted later"]
+            assert _words(seen) == ["INSERT INTO inbox_entries", "WITH effect later"]
         assert await _session(db, "s1") == (CO, "unknown", JUNE, False, NOW)
         assert await _last(db, "unknown") is None
         assert await _last(db, "other") == MARCH
@@ -179,7 +179,7 @@ async def test_a_session_kept_already_takes_the_general_path(databases: Database
             # the statement, then the general path: the row read, changed, the client locked and set
             assert _words(seen) == [
                 "INSERT INTO inbox_entries",
-                "WITH inserted later",
+                "WITH effect later",
                 "SELECT",
                 "UPDATE client_sessions",
                 "SELECT",

@@ -74,20 +74,22 @@ class OneStatement:
     """A handler's effect as one statement on PostgreSQL, run with the event's inbox entry as one
     autocommit statement (no BEGIN, no COMMIT, no INSERT of its own for the inbox entry):
 
-        WITH effect AS (<sql>), inbox_new AS (INSERT INTO inbox_entries ... SELECT ...
+        WITH <ctes>, inbox_new AS (INSERT INTO inbox_entries ... SELECT ...
             WHERE EXISTS (SELECT 1 FROM effect) ON CONFLICT DO NOTHING RETURNING 1)
         SELECT count(*) FROM inbox_new
 
-    `sql`: a data-modifying statement with RETURNING, a row returned when the effect is done;
-    it runs before the inbox is consulted, so it must be harmless when an event comes again (a
-    version-guarded upsert). `params(envelope, payload)`: its parameters, named as in `sql`,
+    `ctes`: the effect as common table expressions, one of them `effect AS (...)`, a
+    data-modifying statement with RETURNING, a row returned when the effect is done (the others
+    may use it: `later AS (UPDATE ... FROM effect ...)`); it runs before the inbox is consulted,
+    so it must be harmless when an event comes again (a version-guarded upsert, an INSERT ...
+    ON CONFLICT DO NOTHING). `params(envelope, payload)`: its parameters, named as in `ctes`,
     none starting with `inbox_`; `types`: their SQLAlchemy types where they need one.
 
     The event counts as applied when the inbox entry was written with it. Otherwise (the effect
     returned no row: not done here, or the event was recorded already) the handler runs as
     usual, in a unit of work with the inbox entry; so does every delivery on SQLite."""
 
-    sql: str
+    ctes: str
     params: Callable[[events_pb2.EventEnvelope, Any], dict[str, Any]]
     types: Mapping[str, Any] = field(default_factory=dict)
 
@@ -95,7 +97,7 @@ class OneStatement:
     def statement(self) -> TextClause:
         """The effect with the inbox entry, built once."""
         return text(
-            f"WITH effect AS ({self.sql}), inbox_new AS ("
+            f"WITH {self.ctes}, inbox_new AS ("
             f"INSERT INTO {InboxEntry.__tablename__} (consumer, event_id, subject, received_at)"
             " SELECT CAST(:inbox_consumer AS VARCHAR), CAST(:inbox_event_id AS VARCHAR),"
             " CAST(:inbox_subject AS VARCHAR), CAST(:inbox_received_at AS TIMESTAMP WITH TIME ZONE)"

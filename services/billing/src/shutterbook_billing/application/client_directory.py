@@ -14,7 +14,7 @@ from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook.common.v1 import events_pb2 as common_events_pb2
 from shutterbook_billing import events
 from shutterbook_billing.storage.client_directory import (
-    APPLY_IN_ONE_SQL,
+    APPLY_IN_ONE_CTES,
     APPLY_TYPES,
     ClientDirectoryRepository,
     apply_params,
@@ -53,7 +53,7 @@ def _event_version(envelope: common_events_pb2.EventEnvelope, event: Any) -> dic
 
 
 # on PostgreSQL a created or updated client is applied with its inbox entry in one statement
-_APPLY_IN_ONE = OneStatement(APPLY_IN_ONE_SQL, _event_version, APPLY_TYPES)
+_APPLY_IN_ONE = OneStatement(APPLY_IN_ONE_CTES, _event_version, APPLY_TYPES)
 
 
 async def name_of(uow: UnitOfWork, company_id: str, client_id: str) -> str:

@@ -25,12 +25,12 @@ _APPLY = text(_APPLY_SQL).bindparams(bindparam("version", type_=UtcDateTime))
 # the same as an event consumer's one statement (kit `OneStatement`: its parameters as `apply`'s,
 # a row returned when the version was taken or the client made; harmless when an event comes
 # again: a version not newer changes nothing)
-APPLY_IN_ONE_SQL = _APPLY_SQL + " RETURNING 1"
+APPLY_IN_ONE_CTES = f"effect AS ({_APPLY_SQL} RETURNING 1)"
 APPLY_TYPES = {"version": UtcDateTime()}
 
 
 def apply_params(company_id: str, client_id: str, display_name: str, version: datetime) -> dict[str, Any]:
-    """`apply`'s statement's parameters (`APPLY_IN_ONE_SQL`'s too)."""
+    """`apply`'s statement's parameters (`APPLY_IN_ONE_CTES`'s too)."""
     return {"company_id": company_id, "client_id": client_id, "display_name": display_name, "version": version}
 
 

@@ -10,8 +10,10 @@ already holds (delivered late) changes nothing. A session of a client clients do
 is kept too, and counts once the client exists (a merge moves its sessions to the survivor).
 
 A session new to clients (its booking: the common case) is kept and its client's last session
-made the later of the two in one statement on PostgreSQL (`_KEEP_NEW`: the INSERT and the
-UPDATE data-modifying CTEs of one statement); SQLite, which has no such CTEs, runs the two.
+made the later of the two in one statement on PostgreSQL (`_KEEP_NEW_CTES`: the INSERT and the
+UPDATE data-modifying CTEs of one statement), a booked one with its inbox entry in the same
+statement (the kit's `OneStatement`: no BEGIN and COMMIT); SQLite, which has no such CTEs, runs
+the two.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from shutterbook.common.v1 import events_pb2 as common_events
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook_clients import events
-from shutterbook_clients.storage.models import NO_SESSION, Base, ClientRow, ClientSessionRow
-from shutterbook_kit.consumer import Delivery, PoisonEvent, subscribe
+from shutterbook_clients.storage.models import NO_SESSION, ClientRow, ClientSessionRow
+from shutterbook_kit.consumer import Delivery, OneStatement, PoisonEvent, subscribe
 from shutterbook_kit.schema import UtcDateTime
 from shutterbook_kit.uow import UnitOfWork
 
@@ -104,63 +107,51 @@ def _later_statement() -> sa.Update:
 _LATER = _later_statement()
 
 
-_SESSIONS = Base.metadata.tables[ClientSessionRow.__tablename__]
-_CLIENTS = Base.metadata.tables[ClientRow.__tablename__]
+# PostgreSQL: a session new to clients kept, and its client's last session made the later of the
+# one it has and the session's start, as common table expressions (parameters b_session,
+# b_company, b_client, b_start, b_changed, b_none): `effect` the session's INSERT ... ON CONFLICT
+# DO NOTHING (a row returned: the session was new, and kept), `later` the client's UPDATE, run
+# only when the insert made a row (FROM its RETURNING), whether the client's row exists or not.
+# `later_last_session`'s UPDATE, but for one thing: every part of one statement reads the
+# snapshot it started with, where the session just inserted is not yet, so a client without a
+# last session takes the later of its other sessions' latest and this start (GREATEST passes a
+# NULL by: no other session, this start); as the UPDATE alone, a concurrent change of the
+# client's row is waited for and its newest version taken. Text: SQLAlchemy compiles its
+# dialect's ON CONFLICT inserts anew each time, text it caches. Used as one statement in a unit
+# of work (`_KEEP_NEW`) and as the consumer's one statement with the inbox entry (`_KEEP_NEW_IN_ONE`).
+_KEEP_NEW_CTES = (
+    f"effect AS (INSERT INTO {ClientSessionRow.__tablename__}"
+    " (session_id, company_id, client_id, start_at, cancelled, changed_at)"
+    " VALUES (:b_session, :b_company, :b_client, :b_start, false, :b_changed)"
+    " ON CONFLICT DO NOTHING RETURNING client_id),"
+    f" later AS (UPDATE {ClientRow.__tablename__} SET last_session_at = CASE"
+    f" WHEN {ClientRow.__tablename__}.last_session_at = :b_none THEN greatest("
+    f"(SELECT max(s.start_at) FROM {ClientSessionRow.__tablename__} s"
+    " WHERE s.company_id = :b_company AND s.client_id = :b_client AND s.cancelled IS false), :b_start)"
+    f" WHEN {ClientRow.__tablename__}.last_session_at < :b_start THEN :b_start"
+    f" ELSE {ClientRow.__tablename__}.last_session_at END"
+    f" FROM effect WHERE {ClientRow.__tablename__}.company_id = :b_company"
+    f" AND {ClientRow.__tablename__}.id = :b_client AND {ClientRow.__tablename__}.id = effect.client_id)"
+)
+_KEEP_NEW_TYPES = {"b_start": UtcDateTime(), "b_changed": UtcDateTime(), "b_none": UtcDateTime()}
+# how many sessions it inserted: 1, or 0 when the session was kept already (the caller then
+# takes the general path; nothing written)
+_KEEP_NEW = sa.text(f"WITH {_KEEP_NEW_CTES} SELECT count(*) FROM effect").bindparams(
+    *(sa.bindparam(name, type_=type_) for name, type_ in _KEEP_NEW_TYPES.items())
+)
 
 
-def _keep_new_statement() -> sa.Select[tuple[int]]:
-    """PostgreSQL: a session new to clients kept, and its client's last session made the later of
-    the one it has and the session's start, in one statement (built once: parameters b_session,
-    b_company, b_client, b_start, b_changed). Its answer: how many sessions it inserted, 1, or 0
-    when the session was kept already (the caller then takes the general path; nothing written).
-
-    The INSERT ... ON CONFLICT DO NOTHING a data-modifying CTE (text: SQLAlchemy compiles its
-    dialect's ON CONFLICT inserts anew each time, text it caches), the UPDATE one too, run only
-    when the insert made a row (FROM its RETURNING), whether the client's row exists or not.
-    `later_last_session`'s UPDATE, but for one thing: every part of one statement reads the
-    snapshot it started with, where the session just inserted is not yet, so a client without a
-    last session takes the later of its other sessions' latest and this start (GREATEST passes
-    a NULL by: no other session, this start); as the UPDATE alone, a concurrent change of the
-    client's row is waited for and its newest version taken."""
-    company = sa.bindparam("b_company", type_=sa.String)
-    client = sa.bindparam("b_client", type_=sa.String)
-    start = sa.bindparam("b_start", type_=UtcDateTime)
-    none = sa.literal(NO_SESSION, type_=UtcDateTime)
-    inserted = (
-        sa.text(
-            f"INSERT INTO {_SESSIONS.name} (session_id, company_id, client_id, start_at, cancelled, changed_at)"
-            " VALUES (:b_session, :b_company, :b_client, :b_start, false, :b_changed)"
-            " ON CONFLICT DO NOTHING RETURNING client_id"
-        )
-        .bindparams(company, client, start, sa.bindparam("b_changed", type_=UtcDateTime))
-        .columns(sa.column("client_id", sa.String))
-        .cte("inserted")
-    )
-    others = (  # the latest start of the client's other sessions not cancelled (NULL: none)
-        sa.select(sa.func.max(_SESSIONS.c.start_at))
-        .where(
-            _SESSIONS.c.company_id == company,
-            _SESSIONS.c.client_id == client,
-            _SESSIONS.c.cancelled.is_(False),
-        )
-        .scalar_subquery()
-    )
-    later = (
-        sa.update(_CLIENTS)
-        .where(_CLIENTS.c.company_id == company, _CLIENTS.c.id == client, _CLIENTS.c.id == inserted.c.client_id)
-        .values(
-            last_session_at=sa.case(
-                (_CLIENTS.c.last_session_at == none, sa.func.greatest(others, start)),
-                (_CLIENTS.c.last_session_at < start, start),
-                else_=_CLIENTS.c.last_session_at,
-            )
-        )
-        .cte("later")
-    )
-    return sa.select(sa.func.count()).select_from(inserted).add_cte(later)
-
-
-_KEEP_NEW = _keep_new_statement()
+def _keep_new_params(
+    session_id: str, company_id: str, client_id: str, start_at: datetime, changed_at: datetime
+) -> dict[str, Any]:
+    return {
+        "b_session": session_id,
+        "b_company": company_id,
+        "b_client": client_id,
+        "b_start": start_at,
+        "b_changed": changed_at,
+        "b_none": NO_SESSION,
+    }
 
 
 async def _keep_new(uow: UnitOfWork, new: dict[str, Any]) -> bool:
@@ -172,13 +163,9 @@ async def _keep_new(uow: UnitOfWork, new: dict[str, Any]) -> bool:
             return False
         await later_last_session(uow, new["company_id"], new["client_id"], new["start_at"])
         return True
-    params = {
-        "b_session": new["session_id"],
-        "b_company": new["company_id"],
-        "b_client": new["client_id"],
-        "b_start": new["start_at"],
-        "b_changed": new["changed_at"],
-    }
+    params = _keep_new_params(
+        new["session_id"], new["company_id"], new["client_id"], new["start_at"], new["changed_at"]
+    )
     return bool((await uow.session.execute(_KEEP_NEW, params)).scalar_one())
 
 
@@ -193,13 +180,29 @@ async def repoint_sessions(uow: UnitOfWork, company_id: str, from_client: str, t
     )
 
 
-async def _record(delivery: Delivery, snapshot: scheduling_events.SessionSnapshot, *, cancelled: bool) -> None:
+def _facts(
+    envelope: common_events.EventEnvelope, snapshot: scheduling_events.SessionSnapshot
+) -> tuple[str, str, datetime, datetime]:
+    """The session's id, its client's, its start and when scheduling changed it."""
     if not snapshot.session or not snapshot.client or not snapshot.HasField("start_time"):
-        raise PoisonEvent(f"a session event without its session, client or start: {delivery.envelope.event_id}")
-    uow, company_id = delivery.uow, delivery.envelope.company_id
+        raise PoisonEvent(f"a session event without its session, client or start: {envelope.event_id}")
     session_id, client_id = _id(snapshot.session, "sessions"), _id(snapshot.client, "clients")
-    changed_at = delivery.envelope.occur_time.ToDatetime(tzinfo=UTC)
-    start_at = snapshot.start_time.ToDatetime(tzinfo=UTC)
+    return session_id, client_id, snapshot.start_time.ToDatetime(tzinfo=UTC), envelope.occur_time.ToDatetime(tzinfo=UTC)
+
+
+def _booked_in_one(envelope: common_events.EventEnvelope, event: Any) -> dict[str, Any]:
+    """A booked session's facts as `_KEEP_NEW_CTES`' parameters (the consumer's one statement)."""
+    session_id, client_id, start_at, changed_at = _facts(envelope, event.session)
+    return _keep_new_params(session_id, envelope.company_id, client_id, start_at, changed_at)
+
+
+# on PostgreSQL a booked session new to clients is kept with its inbox entry in one statement
+_KEEP_NEW_IN_ONE = OneStatement(_KEEP_NEW_CTES, _booked_in_one, _KEEP_NEW_TYPES)
+
+
+async def _record(delivery: Delivery, snapshot: scheduling_events.SessionSnapshot, *, cancelled: bool) -> None:
+    uow, company_id = delivery.uow, delivery.envelope.company_id
+    session_id, client_id, start_at, changed_at = _facts(delivery.envelope, snapshot)
     if not cancelled:
         # the common case, a session new to clients (its booking): kept, and the client's last
         # session becomes the later of the one it has and this one
@@ -248,7 +251,7 @@ async def on_session_cancelled(delivery: Delivery) -> None:
 
 
 SUBSCRIPTIONS = [
-    subscribe(events.SESSION_BOOKED, on_session_booked),
+    subscribe(events.SESSION_BOOKED, on_session_booked, one_statement=_KEEP_NEW_IN_ONE),
     subscribe(events.SESSION_RESCHEDULED, on_session_rescheduled),
     subscribe(events.SESSION_CANCELLED, on_session_cancelled),
 ]
