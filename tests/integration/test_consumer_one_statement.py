@@ -111,3 +111,15 @@ async def test_an_effect_and_its_inbox_entry_in_one_statement(
         await eventually(applied_twice, what="the older version handled")
         assert await _inbox(billing_db, updated) == 1
         assert await _name(billing_db, ada) == "Ada Tester"
+
+        # a client without its version time: not the one statement (a time made up at delivery
+        # would let a redelivery overwrite a newer version), the handler's unit of work
+        bo = clients_pb2.Client(name=f"clients/{uuid.uuid4()}", given_name="Bo", family_name="Tester")
+        async with round_trips(billing_db) as seen:
+            async with UnitOfWork(clients_db, source="clients") as uow:
+                uow.emit(shared_events.CLIENT_CREATED, COMPANY_A, clients_events.ClientCreatedEvent(client=bo))
+                await uow.commit()
+            await eventually(lambda: _name(billing_db, bo), what="bo known to billing")
+        unversioned = [s for s in seen.statements if _writes(s) and ("inbox_entries" in s or "known_clients" in s)]
+        assert len(unversioned) == 2, unversioned  # the inbox entry, then the effect
+        assert consumer.applied == 3

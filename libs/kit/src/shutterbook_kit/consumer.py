@@ -4,7 +4,9 @@ One durable consumer per consuming service (its name is the service name), share
 replicas of that service, so each event is handled by one replica at a time. For each
 message the handler's effect and the inbox entry (consumer, event id) commit in one
 transaction; only then is the message acked. A redelivery of an event already in the
-inbox is acked without running the handler again.
+inbox is acked without running the handler again. (A handler with a `OneStatement` effect is
+the exception it chose: on PostgreSQL its one statement runs before the inbox is consulted, so
+a redelivery runs it again, and it is written to change nothing then.)
 
 Failures: a handler error naks with a growing delay; on the last allowed delivery, or for
 a message that cannot be decoded, or a `PoisonEvent`, the message is written to the
@@ -80,18 +82,20 @@ class OneStatement:
 
     `ctes`: the effect as common table expressions, one of them `effect AS (...)`, a
     data-modifying statement with RETURNING, a row returned when the effect is done (the others
-    may use it: `later AS (UPDATE ... FROM effect ...)`); it runs before the inbox is consulted,
-    so it must be harmless when an event comes again (a version-guarded upsert, an INSERT ...
-    ON CONFLICT DO NOTHING). `params(envelope, payload)`: its parameters, named as in `ctes`,
-    none starting with `inbox_`; `types`: their SQLAlchemy types where they need one.
+    may use it: `later AS (UPDATE ... FROM effect ...)`). It runs before the inbox is consulted,
+    so a redelivery runs it again, possibly after later events were applied: it must change
+    nothing then (an INSERT ... ON CONFLICT DO NOTHING; an upsert guarded by a version the
+    event carries, never one made up at delivery). `params(envelope, payload)`: its parameters,
+    named as in `ctes`, none starting with `inbox_` (None: this event goes to the handler);
+    `types`: their SQLAlchemy types where they need one.
 
     The event counts as applied when the inbox entry was written with it. Otherwise (the effect
-    returned no row: not done here, or the event was recorded already) the handler runs as
-    usual, in a unit of work with the inbox entry; so does every delivery on SQLite."""
+    returned no row, or the inbox entry was there already) the handler runs as usual, in a unit
+    of work with the inbox entry; so does every delivery on SQLite."""
 
     ctes: str
-    params: Callable[[events_pb2.EventEnvelope, Any], dict[str, Any]]
-    types: Mapping[str, Any] = field(default_factory=dict)
+    params: Callable[[events_pb2.EventEnvelope, Any], dict[str, Any] | None]
+    types: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @functools.cached_property
     def statement(self) -> TextClause:
@@ -132,6 +136,8 @@ def subscribe(
     counted as applied without a transaction or an inbox entry (its effect, none, cannot
     happen twice). `one_statement`: the handler's effect as one statement on PostgreSQL (see
     `OneStatement`); the handler still serves SQLite and what that statement leaves to it."""
+    if one_statement is not None:
+        _ = one_statement.statement  # built now: a mistake in it shows at start, not at an event
     return Subscription(event_type.subject, event_type.payload_type, handler, wanted, one_statement)
 
 
@@ -344,7 +350,10 @@ class EventConsumer:
     async def _apply_in_one(self, envelope: events_pb2.EventEnvelope, payload: Message, one: OneStatement) -> bool:
         """The effect and the inbox entry in one autocommit statement (PostgreSQL): True when
         both were written."""
-        params = one.params(envelope, payload) | {
+        effect = one.params(envelope, payload)
+        if effect is None:
+            return False
+        params = effect | {
             "inbox_consumer": self.consumer,
             "inbox_event_id": envelope.event_id,
             "inbox_subject": envelope.subject,
@@ -354,7 +363,7 @@ class EventConsumer:
             recorded = await conn.scalar(one.statement, params)
         if recorded != 1:
             return False
-        self.db.committed(frozenset({envelope.company_id}))
+        self.db.committed(frozenset())  # as the handler's unit of work names no company either
         return True
 
     async def _apply(self, envelope: events_pb2.EventEnvelope, payload: Message, subscription: Subscription) -> bool:
@@ -463,4 +472,4 @@ class EventConsumer:
         )
 
 
-__all__ = ["ConsumerPolicy", "Delivery", "EventConsumer", "PoisonEvent", "Subscription"]
+__all__ = ["ConsumerPolicy", "Delivery", "EventConsumer", "OneStatement", "PoisonEvent", "Subscription"]

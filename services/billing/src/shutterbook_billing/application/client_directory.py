@@ -39,17 +39,22 @@ def _version(client: clients_pb2.Client) -> datetime:
     return client.update_time.ToDatetime(tzinfo=UTC) if client.HasField("update_time") else utcnow()
 
 
+def _client_params(company_id: str, client: clients_pb2.Client) -> dict[str, Any]:
+    return apply_params(company_id, resource_id(client.name, "clients"), display_name(client), _version(client))
+
+
 async def upsert(uow: UnitOfWork, company_id: str, client: clients_pb2.Client) -> None:
     """Apply a client version; an older version than the one held changes nothing."""
-    client_id = resource_id(client.name, "clients")
-    await ClientDirectoryRepository(uow.session).apply(company_id, client_id, display_name(client), _version(client))
+    await ClientDirectoryRepository(uow.session).apply(**_client_params(company_id, client))
 
 
-def _event_version(envelope: common_events_pb2.EventEnvelope, event: Any) -> dict[str, Any]:
-    """A created or updated event's client version as the one statement's parameters."""
-    client = event.client
-    client_id = resource_id(client.name, "clients")
-    return apply_params(envelope.company_id, client_id, display_name(client), _version(client))
+def _event_version(envelope: common_events_pb2.EventEnvelope, event: Any) -> dict[str, Any] | None:
+    """A created or updated event's client version as the one statement's parameters; None for
+    a client without its version time (the handler's unit of work, with the inbox first, then:
+    a time made up now would let a redelivery overwrite a newer version)."""
+    if not event.client.HasField("update_time"):
+        return None
+    return _client_params(envelope.company_id, event.client)
 
 
 # on PostgreSQL a created or updated client is applied with its inbox entry in one statement

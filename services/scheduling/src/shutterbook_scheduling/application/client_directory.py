@@ -47,10 +47,7 @@ async def client_created(uow: UnitOfWork, company_id: str, version: ClientVersio
     find no row while the booking runs: 3). A client new here is one INSERT."""
     repo = KnownClientRepository(uow)
     made = await repo.insert_taken(company_id, version)
-    if made is not None:
-        return made
-    applied = await repo.apply_event_version(company_id, version)
-    return applied if applied is not None else await _upsert_locked(repo, company_id, version, found=True)
+    return made if made is not None else await _apply_found(repo, company_id, version)
 
 
 async def client_deleted(uow: UnitOfWork, company_id: str, version: ClientVersion) -> None:
@@ -86,6 +83,11 @@ async def _upsert(repo: KnownClientRepository, company_id: str, version: ClientV
     # for it to commit. A new statement sees it (PostgreSQL, READ COMMITTED): the UPDATE once
     # more (it counts and decides as the locked path would); the locked path only when that
     # finds the row unlearned (one statement more there) or changed meanwhile again
+    return await _apply_found(repo, company_id, version)
+
+
+async def _apply_found(repo: KnownClientRepository, company_id: str, version: ClientVersion) -> KnownClient:
+    """An event's version on a row just found there: the UPDATE, else the locked path."""
     applied = await repo.apply_event_version(company_id, version)
     return applied if applied is not None else await _upsert_locked(repo, company_id, version, found=True)
 
