@@ -17,6 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
+from shutterbook_kit.generations import Generations
+
 T = TypeVar("T")
 
 
@@ -28,7 +30,7 @@ class ReferenceCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries: dict[tuple[str, Hashable], tuple[float, Any]] = {}
-        self._generations: dict[str, int] = {}  # per company: forgets so far
+        self._generations = Generations()  # per company: forgets so far
         self.hits = 0
         self.misses = 0
 
@@ -36,7 +38,7 @@ class ReferenceCache:
         """The company's value under `key`, loaded (and kept) when absent or expired. A load
         that a `forget_company` overtook is answered but not kept (it may predate the change)."""
         key = (company_id, key)
-        generation = self._generations.get(company_id, 0)
+        generation = self._generations.of(company_id)
         entry = self._entries.get(key)
         now = self.clock()
         if entry is not None and entry[0] > now:
@@ -45,7 +47,7 @@ class ReferenceCache:
             return value
         self.misses += 1
         loaded = await load()
-        if self.ttl_seconds > 0 and self._generations.get(company_id, 0) == generation:
+        if self.ttl_seconds > 0 and self._generations.of(company_id) == generation:
             self._entries.pop(key, None)
             while len(self._entries) >= self.max_entries:
                 del self._entries[next(iter(self._entries))]
@@ -54,7 +56,7 @@ class ReferenceCache:
 
     def forget_company(self, company_id: str) -> None:
         """Drop every entry of the company (a location, schedule or type of it changed)."""
-        self._generations[company_id] = self._generations.get(company_id, 0) + 1
+        self._generations.bump(company_id)
         for key in [k for k in self._entries if k[0] == company_id]:
             del self._entries[key]
 

@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shutterbook_kit.generations import Generations
 from shutterbook_scheduling.application.online_slots import OpenSlotsAnswer
 from shutterbook_scheduling.application.scope import caller_scope
 from shutterbook_scheduling.settings import OpenSlotAnswerSettings
@@ -76,7 +77,7 @@ class OpenSlotAnswers:
         self.hearing = False  # set once other replicas' events are heard (its `CacheFeed`); nothing is kept before
         self._entries: dict[Key, Entry] = {}
         self._bytes = 0
-        self._generations: dict[str, int] = {}
+        self._generations = Generations()
         self._inflight: dict[tuple[Key, int], asyncio.Task[OpenSlotsAnswer]] = {}
         self._started = 0
         self.hits = 0  # answers served from memory, and computed (for tests and the bench)
@@ -87,13 +88,13 @@ class OpenSlotAnswers:
         return self.ttl_seconds > 0
 
     def generation(self, company_id: str) -> int:
-        return self._generations.get(company_id, 0)
+        return self._generations.of(company_id)
 
     # ------------------------------------------------------------------ invalidation
 
     def bump(self, company_id: str) -> None:
         """The company's answers kept so far are not served again."""
-        self._generations[company_id] = self._generations.get(company_id, 0) + 1
+        self._generations.bump(company_id)
 
     def committed(self, companies: frozenset[str]) -> None:
         """A commit listener (`Database.commit_listeners`): bump each company the unit of work named."""

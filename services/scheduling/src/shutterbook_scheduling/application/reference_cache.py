@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shutterbook_kit.db import Database
+from shutterbook_kit.generations import Generations
 
 # the collections kept: those whose changes every replica hears (`shared_events.CONFIGURATION_EVENTS`)
 CACHED = frozenset({"locations", "schedules", "sessionTypes", "appointmentTypes"})
@@ -62,7 +63,7 @@ class ReferenceCache:
         self.clock = clock
         self.hearing = False  # set once change events are heard (its `CacheFeed`); nothing is kept before
         self._kept: dict[tuple[str, str, str], Kept] = {}
-        self._generations: dict[str, int] = {}
+        self._generations = Generations()
         self.hits = 0  # for tests and the bench
         self.reads = 0
 
@@ -71,11 +72,11 @@ class ReferenceCache:
         return self.ttl_seconds > 0
 
     def generation(self, company_id: str) -> int:
-        return self._generations.get(company_id, 0)
+        return self._generations.of(company_id)
 
     def bump(self, company_id: str) -> None:
         """What was kept for the company is not served again."""
-        self._generations[company_id] = self.generation(company_id) + 1
+        self._generations.bump(company_id)
 
     def heard(self, envelope: Envelope, _event: Any) -> None:
         """A broadcast listener: a replica's change of a location, schedule or type."""
