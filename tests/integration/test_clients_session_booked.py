@@ -7,21 +7,33 @@ and nothing else; a session kept already takes the general path (a later change 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from google.protobuf.message import Message
 from sqlalchemy import select
 
 from shutterbook.common.v1 import events_pb2 as common_events
 from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
+from shutterbook_clients import events
 from shutterbook_clients import main as clients_main
 from shutterbook_clients.application import last_sessions
 from shutterbook_clients.storage.models import NO_SESSION, ClientRow, ClientSessionRow
-from shutterbook_devstack.testing import DatabaseFactory, RoundTrips, round_trips
+from shutterbook_devstack.nats_server import EmbeddedNats
+from shutterbook_devstack.testing import (
+    DatabaseFactory,
+    RoundTrips,
+    eventually,
+    relayed_consumer,
+    round_trips,
+    waits_on_lock,
+)
 from shutterbook_kit.consumer import INBOX_INSERT, Delivery
 from shutterbook_kit.db import Database
+from shutterbook_kit.messaging import StreamSpec
 from shutterbook_kit.uow import UnitOfWork
 
 CO = "co"
@@ -126,8 +138,18 @@ async def test_a_session_new_to_clients_in_one_statement_after_the_inbox(databas
         cases = {"later": JUNE, "earlier": start, "none-kept": start, "kept-later": JULY, "kept-cancelled": start}
         for n, client_id in enumerate(cases):
             seen = await _book(db, f"s{n}", client_id, start)
-            if postgres:  # the inbox's INSERT, then one statement: no read, no second write
-                assert _words(seen) == ["INSERT INTO inbox_entries", "WITH effect later"], seen.statements
+            if postgres and client_id == "kept-later":
+                # no last session and a later one kept: the statement keeps the session and
+                # leaves the client to the general path (the row locked, the maximum computed)
+                assert _words(seen) == [
+                    "INSERT INTO inbox_entries",
+                    "WITH kept later effect",
+                    "SELECT",
+                    "SELECT",
+                    "UPDATE clients",
+                ], seen.statements
+            elif postgres:  # the inbox's INSERT, then one statement: no read, no second write
+                assert _words(seen) == ["INSERT INTO inbox_entries", "WITH kept later effect"], seen.statements
                 assert seen.transaction_control == ["BEGIN", "COMMIT"]
             else:
                 assert _words(seen) == [
@@ -149,7 +171,7 @@ async def test_a_session_of_a_client_clients_does_not_know_is_kept(databases: Da
         await _client(db, "other", MARCH)
         seen = await _book(db, "s1", "unknown", JUNE)
         if databases.backend == "postgres":  # kept by the one statement: not the general path
-            assert _words(seen) == ["INSERT INTO inbox_entries", "WITH effect later"]
+            assert _words(seen) == ["INSERT INTO inbox_entries", "WITH kept later effect"]
         assert await _session(db, "s1") == (CO, "unknown", JUNE, False, NOW)
         assert await _last(db, "unknown") is None
         assert await _last(db, "other") == MARCH
@@ -179,7 +201,7 @@ async def test_a_session_kept_already_takes_the_general_path(databases: Database
             # the statement, then the general path: the row read, changed, the client locked and set
             assert _words(seen) == [
                 "INSERT INTO inbox_entries",
-                "WITH effect later",
+                "WITH kept later effect",
                 "SELECT",
                 "UPDATE client_sessions",
                 "SELECT",
@@ -189,5 +211,54 @@ async def test_a_session_kept_already_takes_the_general_path(databases: Database
         await _book(db, "s1", "c1", JULY)
         assert await _session(db, "s1") == (CO, "c1", MARCH, False, later)
         assert await _last(db, "c1") == MARCH
+    finally:
+        await db.dispose()
+
+
+async def test_a_booking_meeting_the_cancel_of_a_later_session_takes_its_own_start(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """PostgreSQL, the consumer as it runs: a booking's event applied while the cancel of the
+    client's only other session (a later one) holds the client's row. The booking's one
+    statement waits for the row and finds no last session there; its snapshot still shows the
+    cancelled session live, so it leaves the client to the general path, which computes the
+    maximum afresh: the client's last session is the booking's start, not the cancelled one's."""
+    if databases.backend != "postgres":
+        pytest.skip("SQLite's writers take turns: no statement meets another's uncommitted change")
+    db = Database(await databases.new("clients", migrate_with=clients_main.MIGRATIONS))
+    client_id, later_id, booked_id = (f"{what}-{uuid.uuid4().hex[:8]}" for what in ("c", "july", "march"))
+    name = f"last-session-race-{uuid.uuid4().hex[:8]}"
+    try:
+        await _client(db, client_id, JULY)
+        await _kept(db, later_id, client_id, JULY)
+        [booked] = [s for s in last_sessions.SUBSCRIPTIONS if s.subject == events.SESSION_BOOKED.subject]
+        assert booked.one_statement is not None  # the path under test
+        mine = dataclasses.replace(booked, wanted=lambda event: event.session.client == f"clients/{client_id}")
+        async with relayed_consumer(db, nats_server.url, StreamSpec("scheduling"), name, [mine]) as consumer:
+            async with UnitOfWork(db, source="clients") as cancel:  # the cancel, as its consumer applies it
+                envelope = common_events.EventEnvelope(event_id=str(uuid.uuid4()), company_id=CO)
+                envelope.occur_time.FromDatetime(NOW)
+                cancelled = scheduling_events.SessionCancelledEvent(session=_snapshot(later_id, client_id, JULY))
+                await last_sessions.on_session_cancelled(Delivery(envelope=envelope, payload=cancelled, uow=cancel))
+                # the client's row is locked and holds no last session, uncommitted
+                async with UnitOfWork(db) as uow:
+                    event = scheduling_events.SessionBookedEvent(session=_snapshot(booked_id, client_id, MARCH))
+                    uow.emit(events.SESSION_BOOKED, CO, event)
+                    await uow.commit()
+                consumer.start()
+
+                async def waiting() -> bool:
+                    return await waits_on_lock(db, "clients")
+
+                await eventually(waiting, timeout=30, what="the booking's statement waiting for the client's row")
+                await cancel.commit()
+
+            async def applied() -> bool:
+                return consumer.applied == 1
+
+            await eventually(applied, timeout=30, what="the booking's event applied")
+        assert await _last(db, client_id) == MARCH
+        assert (await _session(db, booked_id) or ())[:4] == (CO, client_id, MARCH, False)
+        assert (await _session(db, later_id) or ())[:4] == (CO, client_id, JULY, True)
     finally:
         await db.dispose()

@@ -1,12 +1,24 @@
 """Session numbers from the company's counter: the defaults when no preferences were saved,
-numbers taken by hand skipped, the counter left past them."""
+numbers taken by hand skipped, the counter left past them; with a prefix, a number taken by
+hand is the prefix and the number (the counter's UPDATE checks the two joined)."""
 
 from __future__ import annotations
+
+from google.protobuf import field_mask_pb2
 
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory
-from tests.scheduling_support import A, at, day, make_known_client, make_studio, scheduling_service, session_request
+from tests.scheduling_support import (
+    COMPANY_A,
+    A,
+    at,
+    day,
+    make_known_client,
+    make_studio,
+    scheduling_service,
+    session_request,
+)
 
 
 async def test_numbers_taken_by_hand_are_skipped(databases: DatabaseFactory, nats_server: EmbeddedNats) -> None:
@@ -28,3 +40,35 @@ async def test_numbers_taken_by_hand_are_skipped(databases: DatabaseFactory, nat
             pb.GetSchedulingPreferencesRequest(name="schedulingPreferences"), metadata=A
         )
         assert (numbering.next_session_number, numbering.session_number_prefix) == (1005, "")
+
+
+async def test_numbers_taken_by_hand_with_a_prefix_are_skipped(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    async with scheduling_service(databases, nats_server.url) as svc:
+        s = svc.stub
+        studio = await make_studio(svc)
+        client = await make_known_client(svc, COMPANY_A, "Bea")
+        await s.UpdateSchedulingPreferences(
+            pb.UpdateSchedulingPreferencesRequest(
+                scheduling_preferences=pb.SchedulingPreferences(next_session_number=70, session_number_prefix="PD-"),
+                update_mask=field_mask_pb2.FieldMask(paths=["next_session_number", "session_number_prefix"]),
+            ),
+            metadata=A,
+        )
+
+        async def book(when: int, number: str = "") -> pb.Session:
+            session = session_request(studio, client, day(2026, 6, when), at(10), session_number=number)
+            return await s.CreateSession(pb.CreateSessionRequest(session=session), metadata=A)
+
+        assert (await book(1, "PD-71")).session_number == "PD-71"
+        assert (await book(2, "71")).session_number == "71"  # not the prefixed number: no skip for it
+        assert (await book(3)).session_number == "PD-70"
+        assert (await book(4)).session_number == "PD-72"  # PD-71 skipped
+        assert (await book(5, "PD-74")).session_number == "PD-74"
+        assert (await book(8)).session_number == "PD-73"
+        assert (await book(9)).session_number == "PD-75"  # PD-74 skipped
+        numbering = await s.GetSchedulingPreferences(
+            pb.GetSchedulingPreferencesRequest(name="schedulingPreferences"), metadata=A
+        )
+        assert (numbering.next_session_number, numbering.session_number_prefix) == (76, "PD-")

@@ -74,11 +74,11 @@ async def refresh_last_session(uow: UnitOfWork, company_id: str, client_id: str)
 
 async def later_last_session(uow: UnitOfWork, company_id: str, client_id: str, start_at: datetime) -> None:
     """A session not cancelled added to the client's: its last session time is the later of the
-    one it has (the latest of its other sessions) and `start_at`. One UPDATE: on PostgreSQL a
-    concurrent change of the row is waited for and the later of the two taken from what it
-    wrote (the row's newest version), so no lock is needed first. A client that has none yet
-    (NO_SESSION) takes the latest of every session kept for it: sessions kept before clients
-    knew the client count from its first booking on."""
+    one it has (the latest of its other sessions) and `start_at`. One UPDATE, SQLite's path
+    (its writers take turns; PostgreSQL runs `_KEEP_NEW_CTES`, whose reading of a concurrent
+    change this statement's maximum would not have). A client that has none yet (NO_SESSION)
+    takes the latest of every session kept for it: sessions kept before clients knew the
+    client count from its first booking on."""
     await uow.session.execute(_LATER, {"b_company": company_id, "b_client": client_id, "b_start": start_at})
 
 
@@ -109,29 +109,38 @@ _LATER = _later_statement()
 
 # PostgreSQL: a session new to clients kept, and its client's last session made the later of the
 # one it has and the session's start, as common table expressions (parameters b_session,
-# b_company, b_client, b_start, b_changed, b_none): `effect` the session's INSERT ... ON CONFLICT
-# DO NOTHING (a row returned: the session was new, and kept), `later` the client's UPDATE, run
-# only when the insert made a row (FROM its RETURNING), whether the client's row exists or not.
-# `later_last_session`'s UPDATE, but for one thing: every part of one statement reads the
-# snapshot it started with, where the session just inserted is not yet, so a client without a
-# last session takes the later of its other sessions' latest and this start (GREATEST passes a
-# NULL by: no other session, this start); as the UPDATE alone, a concurrent change of the
-# client's row is waited for and its newest version taken. Text: SQLAlchemy compiles its
-# dialect's ON CONFLICT inserts anew each time, text it caches. Used as one statement in a unit
-# of work (`_KEEP_NEW`) and as the consumer's one statement with the inbox entry (`_KEEP_NEW_IN_ONE`).
+# b_company, b_client, b_start, b_changed, b_none): `kept` the session's INSERT ... ON CONFLICT
+# DO NOTHING (a row returned: the session was new), `later` the client's UPDATE, run only when
+# the insert made a row (FROM its RETURNING), and `effect` the kept row when the client's last
+# session is right: `later` set it, or clients does not know the client (the session counts
+# once it does). Every part of one statement reads the snapshot it started with, and the
+# UPDATE alone waits for a concurrent change of the client's row and takes its newest version,
+# so `later` takes the later of the row's newest value and this start, which is right whenever
+# the row holds a last session. A row without one (NO_SESSION) is updated only when the
+# statement's snapshot holds no live session of the client starting after this one (a session
+# kept before clients knew the client, say): a cancel of such a session committed while this
+# statement ran would not be seen by a maximum computed here (it would bring back a cancelled
+# session's start), so then `later` leaves the row, `effect` returns nothing, and the caller
+# takes the general path, which locks the row and computes the maximum afresh. Text: SQLAlchemy
+# compiles its dialect's ON CONFLICT inserts anew each time, text it caches. Used as one
+# statement in a unit of work (`_KEEP_NEW`) and as the consumer's one statement with the inbox
+# entry (`_KEEP_NEW_IN_ONE`; the session row it inserted stays when `effect` is empty, and the
+# handler's unit of work finds it kept).
+_CLIENTS, _SESSIONS = ClientRow.__tablename__, ClientSessionRow.__tablename__
 _KEEP_NEW_CTES = (
-    f"effect AS (INSERT INTO {ClientSessionRow.__tablename__}"
+    f"kept AS (INSERT INTO {_SESSIONS}"
     " (session_id, company_id, client_id, start_at, cancelled, changed_at)"
     " VALUES (:b_session, :b_company, :b_client, :b_start, false, :b_changed)"
     " ON CONFLICT DO NOTHING RETURNING client_id),"
-    f" later AS (UPDATE {ClientRow.__tablename__} SET last_session_at = CASE"
-    f" WHEN {ClientRow.__tablename__}.last_session_at = :b_none THEN greatest("
-    f"(SELECT max(s.start_at) FROM {ClientSessionRow.__tablename__} s"
-    " WHERE s.company_id = :b_company AND s.client_id = :b_client AND s.cancelled IS false), :b_start)"
-    f" WHEN {ClientRow.__tablename__}.last_session_at < :b_start THEN :b_start"
-    f" ELSE {ClientRow.__tablename__}.last_session_at END"
-    f" FROM effect WHERE {ClientRow.__tablename__}.company_id = :b_company"
-    f" AND {ClientRow.__tablename__}.id = :b_client AND {ClientRow.__tablename__}.id = effect.client_id)"
+    f" later AS (UPDATE {_CLIENTS} SET last_session_at = CASE"
+    f" WHEN {_CLIENTS}.last_session_at < :b_start THEN :b_start ELSE {_CLIENTS}.last_session_at END"
+    f" FROM kept WHERE {_CLIENTS}.company_id = :b_company AND {_CLIENTS}.id = :b_client"
+    f" AND {_CLIENTS}.id = kept.client_id AND ({_CLIENTS}.last_session_at <> :b_none"
+    f" OR NOT EXISTS (SELECT 1 FROM {_SESSIONS} s WHERE s.company_id = :b_company AND s.client_id = :b_client"
+    " AND s.cancelled IS false AND s.start_at > :b_start))"
+    f" RETURNING {_CLIENTS}.id),"
+    " effect AS (SELECT client_id FROM kept WHERE EXISTS (SELECT 1 FROM later)"
+    f" OR NOT EXISTS (SELECT 1 FROM {_CLIENTS} c WHERE c.company_id = :b_company AND c.id = :b_client))"
 )
 _KEEP_NEW_TYPES = {"b_start": UtcDateTime(), "b_changed": UtcDateTime(), "b_none": UtcDateTime()}
 # how many sessions it inserted: 1, or 0 when the session was kept already (the caller then
@@ -156,8 +165,10 @@ def _keep_new_params(
 
 async def _keep_new(uow: UnitOfWork, new: dict[str, Any]) -> bool:
     """A session new to clients (`new`: its row's values) kept and its client's last session made
-    the later of the one it has and the session's start. False, and nothing written, when the
-    session was kept already."""
+    the later of the one it has and the session's start. False when the session was kept
+    already (nothing written), or, on PostgreSQL, when the client has no last session and a
+    later one of its is kept (the session written: the general path finds it and computes the
+    client's last session under the row's lock, `_KEEP_NEW_CTES` says why)."""
     if uow.db.is_sqlite:  # no data-modifying CTEs: the two statements
         if not await uow.insert_missing(ClientSessionRow, new):
             return False
