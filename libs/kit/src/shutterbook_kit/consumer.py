@@ -81,8 +81,10 @@ class OneStatement:
         SELECT count(*) FROM inbox_new
 
     `ctes`: the effect as common table expressions, one of them `effect AS (...)`, a
-    data-modifying statement with RETURNING, a row returned when the effect is done (the others
-    may use it: `later AS (UPDATE ... FROM effect ...)`). It runs before the inbox is consulted,
+    data-modifying statement with RETURNING or a SELECT over such, a row returned when the
+    effect is done (the others may use it: `later AS (UPDATE ... FROM effect ...)`; what the
+    other CTEs wrote stays written when `effect` returns nothing, and the handler's unit of
+    work must then find it and finish the effect). It runs before the inbox is consulted,
     so a redelivery runs it again, possibly after later events were applied: it must change
     nothing then (an INSERT ... ON CONFLICT DO NOTHING; an upsert guarded by a version the
     event carries, never one made up at delivery). `params(envelope, payload)`: its parameters,
