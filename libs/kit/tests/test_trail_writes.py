@@ -4,8 +4,11 @@ of the outbox's), on SQLite one INSERT each."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from google.protobuf import struct_pb2
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from shutterbook_devstack.testing import DatabaseFactory, round_trips
 from shutterbook_kit.db import Database
@@ -109,4 +112,33 @@ async def test_a_bulk_change_writes_thousands_of_entries_with_its_event(database
         assert entries[-1] == ("slots/4199", "created", {"n": {"after": 4199}})
         assert subjects == [NOTED.subject]
     finally:
+        await db.dispose()
+
+
+async def test_the_one_statement_is_compiled_once_per_shape(databases: DatabaseFactory) -> None:
+    """PostgreSQL: the entries' and events' one statement is in SQLAlchemy's compiled cache from
+    its second use on (a multi-row `insert().values([...])` has no cache key: it was compiled at
+    every commit)."""
+    if databases.backend == "sqlite":
+        pytest.skip("SQLite writes the two INSERTs, cached like any statement")
+    db = await _database(databases)
+    cached: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        if "audit_rows" in statement:
+            cached.append(context.cache_hit.name)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", on_statement)
+    try:
+        for n in range(3):
+            async with UnitOfWork(db, source="kit") as uow:
+                uow.audit(COMPANY, f"notes/{n}", "created", after={"body": n})
+                uow.emit(NOTED, COMPANY, struct_pb2.Struct())
+                await uow.commit()
+        assert cached[1:] == ["CACHE_HIT", "CACHE_HIT"], cached
+        entries, subjects = await _written(db)
+        assert [record for record, _action, _changes in entries] == ["notes/0", "notes/1", "notes/2"]
+        assert subjects == [NOTED.subject] * 3
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", on_statement)
         await db.dispose()
