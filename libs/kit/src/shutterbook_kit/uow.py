@@ -329,13 +329,13 @@ def _trail_insert(events: int, event_columns: tuple[str, ...], entries: int, ent
         def typed(table: Any, prefix: str, count: int, columns: tuple[str, ...]) -> list[Any]:
             return [bindparam(f"{prefix}{i}_{c}", type_=table.c[c].type) for i in range(count) for c in columns]
 
-        def named(columns: tuple[str, ...]) -> str:
-            return ", ".join(f'"{c}"' for c in columns)
+        def named(table: Any, columns: tuple[str, ...]) -> str:  # the rows' keys are the columns' keys
+            return ", ".join(f'"{table.c[c].name}"' for c in columns)
 
         statement = text(
-            f'WITH audit_rows AS (INSERT INTO "{_AUDIT.name}" ({named(entry_columns)})'
+            f'WITH audit_rows AS (INSERT INTO "{_AUDIT.name}" ({named(_AUDIT, entry_columns)})'
             f" VALUES {rows('a', entries, entry_columns)})"
-            f' INSERT INTO "{_OUTBOX.name}" ({named(event_columns)}) VALUES {rows("e", events, event_columns)}'
+            f' INSERT INTO "{_OUTBOX.name}" ({named(_OUTBOX, event_columns)}) VALUES {rows("e", events, event_columns)}'
         ).bindparams(*typed(_AUDIT, "a", entries, entry_columns), *typed(_OUTBOX, "e", events, event_columns))
         _TRAIL_INSERTS[key] = statement
     return statement

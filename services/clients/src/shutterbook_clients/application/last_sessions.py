@@ -143,8 +143,8 @@ _KEEP_NEW_CTES = (
     f" OR NOT EXISTS (SELECT 1 FROM {_CLIENTS} c WHERE c.company_id = :b_company AND c.id = :b_client))"
 )
 _KEEP_NEW_TYPES = {"b_start": UtcDateTime(), "b_changed": UtcDateTime(), "b_none": UtcDateTime()}
-# how many sessions it inserted: 1, or 0 when the session was kept already (the caller then
-# takes the general path; nothing written)
+# 1 when done; 0 when the caller takes the general path: the session was kept already (nothing
+# written), or it is written now and its client left to that path (`_KEEP_NEW_CTES`)
 _KEEP_NEW = sa.text(f"WITH {_KEEP_NEW_CTES} SELECT count(*) FROM effect").bindparams(
     *(sa.bindparam(name, type_=type_) for name, type_ in _KEEP_NEW_TYPES.items())
 )
