@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shutterbook_billing.storage.models import InvoiceCounterRow, InvoiceLineRow, InvoiceRow
 from shutterbook_billing.storage.repository import Repository
 from shutterbook_kit.pagination import Page, keyset_page
+
+# `next_number`'s UPDATE, built once (on every invoice), a Core statement on the table (an
+# ORM-enabled one is copied and re-keyed on every execution); its parameter not named as a
+# column (an UPDATE's would clash with its SET)
+_COUNTERS = InvoiceCounterRow.metadata.tables[InvoiceCounterRow.__tablename__]
+_ADVANCE_NUMBER = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.company_id == bindparam("company"))
+    .values(last_number=_COUNTERS.c.last_number + 1)
+    .returning(_COUNTERS.c.last_number)
+)
 
 
 class InvoiceRepository(Repository):
@@ -83,20 +94,18 @@ class InvoiceRepository(Repository):
         return await keyset_page(self.session, query, [InvoiceRow.number.desc()], page_size, page_token)
 
     async def next_number(self, company_id: str, *, on_sqlite: bool) -> int:
-        """The company's next invoice number. The counter row is created if missing (a concurrent
-        creator waits on it, or does nothing), then incremented under its row lock: race-free."""
-        dialect: Any = sqlite if on_sqlite else postgresql
-        await self.session.execute(
-            dialect.insert(InvoiceCounterRow).values(company_id=company_id, last_number=0).on_conflict_do_nothing()
-        )
-        await self.session.execute(
-            update(InvoiceCounterRow)
-            .where(InvoiceCounterRow.company_id == company_id)
-            .values(last_number=InvoiceCounterRow.last_number + 1)
-        )
-        number = await self.session.scalar(
-            select(InvoiceCounterRow.last_number).where(InvoiceCounterRow.company_id == company_id)
-        )
+        """The company's next invoice number: the counter advanced by one UPDATE ... RETURNING,
+        which locks its row to the end of the transaction (a concurrent invoice's UPDATE waits,
+        then advances the committed value: consecutive numbers). The company's first invoice
+        makes the row first (a concurrent first creator's INSERT waits on it, then does
+        nothing), then advances it."""
+        number: int | None = await self.session.scalar(_ADVANCE_NUMBER, {"company": company_id})
+        if number is None:
+            dialect: Any = sqlite if on_sqlite else postgresql
+            await self.session.execute(
+                dialect.insert(InvoiceCounterRow).values(company_id=company_id, last_number=0).on_conflict_do_nothing()
+            )
+            number = await self.session.scalar(_ADVANCE_NUMBER, {"company": company_id})
         assert number is not None
         return number
 
