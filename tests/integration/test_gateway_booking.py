@@ -8,7 +8,7 @@ import pytest
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, company_metadata
+from shutterbook_devstack.testing import DatabaseFactory, company_metadata, statements_on
 from shutterbook_gateway.application import idempotency_keys as keys
 from shutterbook_kit.db import Database
 from tests.helpers import COMPANY_A
@@ -218,10 +218,12 @@ async def test_customer_deposit_is_taken_on_the_client(
 
 
 async def test_a_keyed_booking_keeps_its_answer_in_the_confirmed_commit_byte_for_byte(
-    sqlite_databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
+    databases: DatabaseFactory, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The 201 rendered before the CONFIRMED commit is the one kept there (the middleware has
-    nothing left to write after the response) and the one sent: its replay is the same bytes."""
+    nothing left to write after the response) and the one sent: its replay is the same bytes.
+    On PostgreSQL that commit is one statement: the record's UPDATE, the key's and the event's
+    outbox row (kit `write_in_one`)."""
     finished: list[tuple[str, int]] = []
     finish = keys.finish
 
@@ -231,15 +233,21 @@ async def test_a_keyed_booking_keeps_its_answer_in_the_confirmed_commit_byte_for
 
     monkeypatch.setattr(keys, "finish", recorded_finish)
     async with (
-        booking_stack(sqlite_databases, nats_server.url) as stack,
+        booking_stack(databases, nats_server.url) as stack,
         httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http,
     ):
         offer = await offer_online(stack)
         body = booking_body(offer.slot_id(0), email="kept@example.com")
         headers = stack.headers(**{"Idempotency-Key": "kept-1"})
-        first = await http.post("/v1/bookings", json=body, headers=headers)
+        with statements_on("online_bookings", "gateway_idempotency_keys") as seen:
+            first = await http.post("/v1/bookings", json=body, headers=headers)
         assert first.status_code == 201, first.text
         assert finished == []  # kept in the CONFIRMED commit: the response it sent is that answer
+        writes = [w.split(" (", 1)[0].split(" AS")[0] for w in seen if not w.startswith("SELECT")]
+        if databases.backend == "postgres":  # the key's claim, the record, the confirmation
+            assert writes == ["INSERT INTO gateway_idempotency_keys", "INSERT INTO online_bookings", "WITH effect"]
+            assert "key_kept AS (UPDATE gateway_idempotency_keys" in seen[-1]
+            assert "outbox_rows AS (INSERT INTO" in seen[-1]
         replay = await http.post("/v1/bookings", json=body, headers=headers)
         assert replay.status_code == 201
         assert replay.headers["idempotent-replayed"] == "true"

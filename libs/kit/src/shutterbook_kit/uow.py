@@ -75,6 +75,8 @@ _AUDIT_INSERT = insert(_AUDIT)
 # INSERTs SQLAlchemy sends in pages: one statement's parameters are bounded, 32,767 in asyncpg)
 _TRAIL_ROWS_IN_ONE = 16
 _TRAIL_INSERTS: dict[tuple[int, tuple[str, ...], int, tuple[str, ...]], Any] = {}
+# `write_in_one`'s statements by their CTEs' text, events' count and columns, typed parameters
+_IN_ONE: dict[tuple[str, int, tuple[str, ...], tuple[str, ...]], Any] = {}
 # `insert_missing`'s statements by (dialect's class, model, columns), built once each
 _INSERTS_MISSING: dict[tuple[type[Any], type[Any], tuple[str, ...]], Any] = {}
 
@@ -188,33 +190,11 @@ class UnitOfWork:
             raise RuntimeError("unit of work not entered")
         if not isinstance(event, event_type.payload_type):
             raise TypeError(f"{event_type.subject} carries {event_type.payload_type.__name__}")
-        subject = event_type.subject
-        event_id = str(uuid.uuid4())
-        envelope = events_pb2.EventEnvelope(
-            event_id=event_id,
-            subject=subject,
-            company_id=company_id,
-            occur_time=timestamp_pb2.Timestamp(),
-            source=self.source,
-        )
-        envelope.occur_time.FromDatetime(utcnow())
-        envelope.payload.Pack(event)
-        headers: dict[str, str] = {}
-        inject_headers(headers)  # the producing request's trace continues in the relay and consumers
-        self._outbox.append(
-            {
-                "event_id": event_id,
-                "subject": subject,
-                "company_id": company_id,
-                "payload": envelope.SerializeToString(deterministic=True),
-                "headers": headers,
-                "created_at": utcnow(),
-                "attempts": 0,
-            }
-        )
+        row = outbox_values(event_type, company_id, event, self.source)
+        self._outbox.append(row)
         self._wrote_events = True
         self._companies.add(company_id)
-        return event_id
+        return str(row["event_id"])
 
     def audit(
         self,
@@ -311,6 +291,83 @@ class UnitOfWork:
         companies = frozenset(self._companies)
         self._companies.clear()
         self.db.committed(companies)
+
+
+def outbox_values(event_type: EventType[M], company_id: str, event: M, source: str) -> dict[str, Any]:
+    """An event's outbox row (its envelope, the producing request's trace headers): what
+    `UnitOfWork.emit` records, and `write_in_one` inserts."""
+    event_id = str(uuid.uuid4())
+    envelope = events_pb2.EventEnvelope(
+        event_id=event_id,
+        subject=event_type.subject,
+        company_id=company_id,
+        occur_time=timestamp_pb2.Timestamp(),
+        source=source,
+    )
+    envelope.occur_time.FromDatetime(utcnow())
+    envelope.payload.Pack(event)
+    headers: dict[str, str] = {}
+    inject_headers(headers)  # the producing request's trace continues in the relay and consumers
+    return {
+        "event_id": event_id,
+        "subject": event_type.subject,
+        "company_id": company_id,
+        "payload": envelope.SerializeToString(deterministic=True),
+        "headers": headers,
+        "created_at": utcnow(),
+        "attempts": 0,
+    }
+
+
+async def write_in_one(
+    db: Database,
+    ctes: str,
+    params: Mapping[str, Any],
+    *,
+    types: Mapping[str, Any],
+    events: list[dict[str, Any]],
+    companies: frozenset[str],
+) -> bool:
+    """PostgreSQL: a change and its events' outbox rows as one autocommit statement (no BEGIN,
+    no COMMIT: one round trip where a unit of work takes one per statement and two more).
+    `ctes`: the change as common table expressions, one of them `effect AS (...)` returning a
+    row when the change is made (the others may use it); `events`: `outbox_values` rows,
+    inserted only when `effect` returned one. True when it did; then the relay is woken and
+    the commit listeners told of `companies`, as a unit of work's commit does. False: nothing
+    the statement's CTEs made conditional on `effect` was written, and the caller takes its
+    unit of work. The statement is text built once per shape (`types`: parameters needing a
+    type), so SQLAlchemy caches its compiled form."""
+    if db.is_sqlite:
+        raise RuntimeError("one-statement writes are for PostgreSQL: on SQLite write in a UnitOfWork")
+    columns = tuple(events[0]) if events else ()
+    statement = _in_one(ctes, len(events), columns, tuple(sorted(types.items(), key=lambda kv: kv[0])))
+    values = dict(params) | {f"o{i}_{key}": value for i, row in enumerate(events) for key, value in row.items()}
+    async with db.autocommit() as conn:
+        done = bool(await conn.scalar(statement, values))
+    if done:
+        if events:
+            db.outbox_written.set()
+        db.committed(companies)
+    return done
+
+
+def _in_one(ctes: str, events: int, columns: tuple[str, ...], types: tuple[tuple[str, Any], ...]) -> Any:
+    key = (ctes, events, columns, tuple(name for name, _ in types))
+    statement = _IN_ONE.get(key)
+    if statement is None:
+        typed = [bindparam(name, type_=type_) for name, type_ in types]
+        rows = ""
+        if events:
+            names = ", ".join(f'"{_OUTBOX.c[c].name}"' for c in columns)
+            selects = " UNION ALL ".join(
+                "SELECT " + ", ".join(f":o{i}_{c}" for c in columns) + " WHERE EXISTS (SELECT 1 FROM effect)"
+                for i in range(events)
+            )
+            rows = f', outbox_rows AS (INSERT INTO "{_OUTBOX.name}" ({names}) {selects} RETURNING 1)'
+            typed += [bindparam(f"o{i}_{c}", type_=_OUTBOX.c[c].type) for i in range(events) for c in columns]
+        statement = text(f"WITH {ctes}{rows} SELECT count(*) FROM effect").bindparams(*typed)
+        _IN_ONE[key] = statement
+    return statement
 
 
 def _trail_insert(events: int, event_columns: tuple[str, ...], entries: int, entry_columns: tuple[str, ...]) -> Any:

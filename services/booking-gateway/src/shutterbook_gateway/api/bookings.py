@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -39,7 +38,6 @@ from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.calendar_file import CalendarEntry, booking_ics
 from shutterbook_kit.db import Database
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.uow import UnitOfWork
 
 BookingToken = Annotated[
     str, HeaderParameter(name="X-Booking-Token", min_length=1, max_length=200, description="The manage token.")
@@ -129,20 +127,15 @@ class BookingsController(Controller):
         gate: AdmissionGate = request.app.state.admission
         settings: GatewaySettings = request.app.state.gateway_settings
         claimed = claimed_key(request.scope)
-        kept: list[keys.Answer] = []
 
-        def keep_answer(booked: Booked) -> Callable[[UnitOfWork], Awaitable[None]]:
+        def keep_answer(booked: Booked) -> keys.Keeping:
             """The answer kept for the Idempotency-Key in the CONFIRMED commit (the key's own
             commit after the response would be one more); the middleware finds it kept. Rendered
             here, before that commit opens: the commit only writes its bytes."""
             assert claimed is not None
-            answer = keys.Answer(201, MediaType.JSON, msgspec.json.encode(_created(request, booked)))
-
-            async def keep(uow: UnitOfWork) -> None:
-                await keys.keep(uow, claimed, answer)
-                kept.append(answer)
-
-            return keep
+            return keys.Keeping(
+                claimed, keys.Answer(201, MediaType.JSON, msgspec.json.encode(_created(request, booked)))
+            )
 
         try:
             async with gate.admitted():
@@ -164,8 +157,6 @@ class BookingsController(Controller):
             # booked here, or taken in the read model's lag (409): either way this process reads
             # the slot's day afresh, without waiting for the event (read your own writes)
             _slot_changed(request, partner, data.slot_id)
-        if claimed is not None and kept:  # committed: the saga returned
-            claimed.kept = kept[0]
         return _created(request, booked)
 
     @get(

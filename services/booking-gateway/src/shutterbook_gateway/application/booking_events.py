@@ -13,8 +13,10 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
 from shutterbook.gateway.v1 import events_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -25,7 +27,8 @@ from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.storage.models import OnlineBookingRow
 from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.errors import NotFound
-from shutterbook_kit.uow import UnitOfWork
+from shutterbook_kit.events import EventType
+from shutterbook_kit.uow import UnitOfWork, outbox_values
 
 # (booking id, manage token) -> the manage link the client's email carries
 ManageLink = Callable[[str, str], str]
@@ -112,14 +115,24 @@ class Pending:
     facts: BookingFacts
 
     def write(self, uow: UnitOfWork) -> None:
+        uow.emit(*self._typed())
+
+    def outbox_row(self) -> dict[str, Any]:
+        """The event's outbox row, for a one-statement write (`recovery.save_confirmed`)."""
+        event_type, company_id, event = self._typed()
+        return outbox_values(event_type, company_id, event, SOURCE)
+
+    def _typed(self) -> tuple[EventType[Any], str, Message]:
         booking = snapshot(self.facts)
         if self.change == "confirmed":
-            uow.emit(events.BOOKING_CONFIRMED, self.company_id, events_pb2.OnlineBookingConfirmedEvent(booking=booking))
-        elif self.change == "rescheduled":
-            event = events_pb2.OnlineBookingRescheduledEvent(booking=booking)
-            uow.emit(events.BOOKING_RESCHEDULED, self.company_id, event)
-        else:
-            uow.emit(events.BOOKING_CANCELLED, self.company_id, events_pb2.OnlineBookingCancelledEvent(booking=booking))
+            return events.BOOKING_CONFIRMED, self.company_id, events_pb2.OnlineBookingConfirmedEvent(booking=booking)
+        if self.change == "rescheduled":
+            return (
+                events.BOOKING_RESCHEDULED,
+                self.company_id,
+                events_pb2.OnlineBookingRescheduledEvent(booking=booking),
+            )
+        return events.BOOKING_CANCELLED, self.company_id, events_pb2.OnlineBookingCancelledEvent(booking=booking)
 
 
 def pending(

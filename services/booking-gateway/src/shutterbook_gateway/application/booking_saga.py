@@ -48,8 +48,9 @@ from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_gateway.application import catalog
 from shutterbook_gateway.application.api_keys import Partner, sha256_hex
 from shutterbook_gateway.application.booking_events import BookingParts, ManageLink, pending, read_parts
+from shutterbook_gateway.application.idempotency_keys import Keeping
 from shutterbook_gateway.application.open_slot_model import OpenSlotModel
-from shutterbook_gateway.application.recovery import deposit_note, extend_lease, record, save, settle
+from shutterbook_gateway.application.recovery import deposit_note, extend_lease, record, save, save_confirmed, settle
 from shutterbook_gateway.domain.booking import (
     PROMOTION_PREFIX,
     PaymentKind,
@@ -402,15 +403,16 @@ async def book(
     *,
     lease: timedelta,
     manage_link: ManageLink,
-    in_confirmed_commit: Callable[[Booked], Callable[[UnitOfWork], Awaitable[None]]] | None = None,
+    in_confirmed_commit: Callable[[Booked], Keeping] | None = None,
     slots: OpenSlotModel | None = None,
     first_run: bool = False,
 ) -> Booked:
     """Run the saga; raises a kit DomainError (or the upstream's error) when nothing was booked.
     `lease`: how long this request owns the booking before recovery may take over (longer than
     every deadline of one run together); `manage_link`: the link the confirmation carries;
-    `in_confirmed_commit`: what the caller writes in the CONFIRMED commit (its answer, kept): called
-    with the booking before that commit opens, it returns the writer run inside it; `slots`: the
+    `in_confirmed_commit`: the caller's answer for its Idempotency-Key, kept in the CONFIRMED
+    commit: called with the booking before that commit opens, it returns what to keep (its
+    `claimed.kept` set once that committed); `slots`: the
     process's open-slot read model, which spares a booking of a slot it lists the GetTimeSlot
     call (`catalog.offer` says why that is safe); `first_run`: no request ran under
     `request_id` before (its look-up for an earlier booking is skipped)."""
@@ -495,8 +497,8 @@ async def book(
     done = Booked(row=row, manage_token=manage_token, parts=parts)
     # the caller renders its part (its answer) here, before the transaction opens, which then only
     # writes it; the answer shows nothing save() changes (state, last_error, updated_at)
-    keep = None if in_confirmed_commit is None else in_confirmed_commit(done)
-    await save(db, row, state=SagaState.CONFIRMED, last_error="", event=event, also=keep)
+    keeping = None if in_confirmed_commit is None else in_confirmed_commit(done)
+    await save_confirmed(db, row, event, keeping)
     failpoint("gateway.saga.after_confirmed")  # tests kill the gateway here: the event is kept
     return done
 

@@ -20,9 +20,10 @@ import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import msgspec
-from sqlalchemy import LargeBinary, bindparam, text, update
+from sqlalchemy import Integer, LargeBinary, bindparam, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shutterbook_gateway.storage.models import IdempotencyKeyRow
@@ -197,6 +198,37 @@ class Claimed:
     key: str
     kept: Answer | None = None
     first: bool = False  # `Decision.first`: nothing ran under this key before
+
+
+@dataclass(frozen=True)
+class Keeping:
+    """An answer to keep for a claimed key in the handler's own last commit (`keep`, or
+    `KEEP_CTE` in a one-statement write); `claimed.kept` is set once that committed."""
+
+    claimed: Claimed
+    answer: Answer
+
+    def params(self) -> dict[str, Any]:
+        """`KEEP_CTE`'s parameters."""
+        if self.answer.status_code >= 500:
+            raise ValueError("a server error frees its key: finish() it")
+        return {
+            "k_owner": self.claimed.owner,
+            "k_key": self.claimed.key,
+            "k_status": self.answer.status_code,
+            "k_type": self.answer.content_type,
+            "k_body": self.answer.body,
+        }
+
+
+# `keep`'s UPDATE as a common table expression of a one-statement write (kit `write_in_one`),
+# made only when the statement's `effect` is (`Keeping.params`; `KEEP_TYPES`)
+KEEP_CTE = (
+    f"key_kept AS (UPDATE {IdempotencyKeyRow.__tablename__} SET state = 'done', status_code = :k_status,"
+    " content_type = :k_type, body = :k_body WHERE owner = :k_owner AND idempotency_key = :k_key"
+    " AND EXISTS (SELECT 1 FROM effect) RETURNING 1)"
+)
+KEEP_TYPES: dict[str, Any] = {"k_body": LargeBinary(), "k_status": Integer()}
 
 
 async def keep(uow: UnitOfWork, claimed: Claimed, answer: Answer) -> None:

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import grpc
 from sqlalchemy import bindparam, insert, select, update
@@ -24,8 +25,10 @@ from sqlalchemy.orm import class_mapper
 from shutterbook.billing.v1 import billing_pb2
 from shutterbook.common.v1 import money_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
+from shutterbook_gateway.application import idempotency_keys as keys
 from shutterbook_gateway.application.api_keys import Partner
 from shutterbook_gateway.application.booking_events import SOURCE, Pending, booking_details, pending, read_parts
+from shutterbook_gateway.application.idempotency_keys import Keeping
 from shutterbook_gateway.domain.booking import OPEN_STATES, PaymentKind, SagaState, step_id
 from shutterbook_gateway.settings import RecoverySettings
 from shutterbook_gateway.storage.models import OnlineBookingRow
@@ -33,7 +36,7 @@ from shutterbook_gateway.upstreams import Upstreams
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import Unavailable
 from shutterbook_kit.schema import utcnow
-from shutterbook_kit.uow import UnitOfWork
+from shutterbook_kit.uow import UnitOfWork, write_in_one
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,33 @@ async def save(
         await uow.commit()
 
 
+async def save_confirmed(db: Database, row: OnlineBookingRow, event: Pending, keeping: Keeping | None) -> None:
+    """The booking CONFIRMED, its event and (`keeping`) the caller's answer kept for its key, in
+    one commit: on PostgreSQL one autocommit statement (kit `write_in_one`: the record's UPDATE,
+    the key's, the outbox row; one round trip for five), else, and for a record not stored,
+    `save`'s unit of work. `keeping.claimed.kept` is set once it committed."""
+    if not db.is_sqlite:
+        row.state, row.last_error, row.updated_at = SagaState.CONFIRMED, "", utcnow()
+        params = {"row_id": row.id, **{f"v_{key}": getattr(row, key) for key in _COLUMNS}}
+        ctes, types = _SAVE_CTE, _SAVE_TYPES
+        if keeping is not None:
+            ctes, types = f"{ctes}, {keys.KEEP_CTE}", types | keys.KEEP_TYPES
+            params |= keeping.params()
+        events = [event.outbox_row()]
+        if await write_in_one(db, ctes, params, types=types, events=events, companies=frozenset({row.company_id})):
+            if keeping is not None:
+                keeping.claimed.kept = keeping.answer
+            return
+
+    async def keep(uow: UnitOfWork) -> None:
+        if keeping is not None:
+            await keys.keep(uow, keeping.claimed, keeping.answer)
+
+    await save(db, row, state=SagaState.CONFIRMED, last_error="", event=event, also=keep)
+    if keeping is not None:
+        keeping.claimed.kept = keeping.answer
+
+
 async def record(db: Database, row: OnlineBookingRow) -> None:
     """The booking's first write (its record, before anything can book or take money);
     IntegrityError when the request id's booking exists. On PostgreSQL its one INSERT in
@@ -89,6 +119,13 @@ _SAVE = (
     update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values({key: bindparam(f"v_{key}") for key in _COLUMNS})
 )
 _RECORD = insert(_TABLE)  # `record`'s INSERT: every column, given
+# `save`'s UPDATE as the `effect` of `save_confirmed`'s one statement (a row returned: stored)
+_SAVE_CTE = (
+    f'effect AS (UPDATE "{_TABLE.name}" SET '
+    + ", ".join(f'"{_TABLE.c[key].name}" = :v_{key}' for key in _COLUMNS)
+    + " WHERE id = :row_id RETURNING id)"
+)
+_SAVE_TYPES: dict[str, Any] = {f"v_{key}": _TABLE.c[key].type for key in _COLUMNS}
 
 
 async def settle(
