@@ -4,18 +4,11 @@ commit, and never for one that did not commit; a failing callback leaves the com
 from __future__ import annotations
 
 from sqlalchemy import text
+from uow_support import note_database
 
 from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.db import Database
 from shutterbook_kit.uow import UnitOfWork
-
-
-async def _database(databases: DatabaseFactory) -> Database:
-    db = Database(await databases.new("kit"), pool_size=1)
-    async with UnitOfWork(db) as uow:
-        await uow.session.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
-        await uow.commit()
-    return db
 
 
 async def _count(db: Database) -> int:
@@ -24,7 +17,7 @@ async def _count(db: Database) -> int:
 
 
 async def test_a_callback_runs_after_the_commit_only(databases: DatabaseFactory) -> None:
-    db = await _database(databases)
+    db = await note_database(databases)
     try:
         seen: list[int] = []
 

@@ -9,22 +9,16 @@ from typing import Any
 import pytest
 from google.protobuf import struct_pb2
 from sqlalchemy import event, select
+from uow_support import kit_database
 
 from shutterbook_devstack.testing import DatabaseFactory, round_trips
 from shutterbook_kit.db import Database
 from shutterbook_kit.events import EventType
-from shutterbook_kit.schema import AuditEntryRow, KitBase, OutboxMessage
+from shutterbook_kit.schema import AuditEntryRow, OutboxMessage
 from shutterbook_kit.uow import UnitOfWork
 
 NOTED = EventType("kit.note.noted", struct_pb2.Struct)
 COMPANY = "acme"
-
-
-async def _database(databases: DatabaseFactory) -> Database:
-    db = Database(await databases.new("kit"), pool_size=1)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(KitBase.metadata.create_all)
-    return db
 
 
 async def _written(db: Database) -> tuple[list[tuple[str, str, dict[str, object]]], list[str]]:
@@ -45,7 +39,7 @@ def _inserts(statements: list[str]) -> list[str]:
 
 
 async def test_entries_and_events_are_written_at_commit_together(databases: DatabaseFactory) -> None:
-    db = await _database(databases)
+    db = await kit_database(databases)
     try:
         async with UnitOfWork(db, source="kit") as uow:
             uow.audit(COMPANY, "notes/1", "created", after={"body": "hello"})
@@ -81,7 +75,7 @@ async def test_entries_and_events_are_written_at_commit_together(databases: Data
 
 
 async def test_nothing_is_written_without_the_commit(databases: DatabaseFactory) -> None:
-    db = await _database(databases)
+    db = await kit_database(databases)
     try:
         async with UnitOfWork(db, source="kit") as uow:  # left without its commit: rolled back
             uow.audit(COMPANY, "notes/1", "created", after={"body": "hello"})
@@ -100,7 +94,7 @@ async def test_nothing_is_written_without_the_commit(databases: DatabaseFactory)
 async def test_a_bulk_change_writes_thousands_of_entries_with_its_event(databases: DatabaseFactory) -> None:
     """More entries than one statement's parameters allow (asyncpg: 32,767; 8 an entry) with an
     event: written, all of them (the two INSERTs, in SQLAlchemy's pages)."""
-    db = await _database(databases)
+    db = await kit_database(databases)
     try:
         async with UnitOfWork(db, source="kit") as uow:
             for n in range(4_200):
@@ -121,7 +115,7 @@ async def test_the_one_statement_is_compiled_once_per_shape(databases: DatabaseF
     every commit)."""
     if databases.backend == "sqlite":
         pytest.skip("SQLite writes the two INSERTs, cached like any statement")
-    db = await _database(databases)
+    db = await kit_database(databases)
     cached: list[str] = []
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:

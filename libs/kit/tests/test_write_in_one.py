@@ -7,24 +7,18 @@ from __future__ import annotations
 import pytest
 from google.protobuf import struct_pb2
 from sqlalchemy import select
+from uow_support import kit_database
 
 from shutterbook_devstack.testing import DatabaseFactory, round_trips
 from shutterbook_kit.db import Database
 from shutterbook_kit.events import EventType
-from shutterbook_kit.schema import AuditEntryRow, KitBase, OutboxMessage
+from shutterbook_kit.schema import AuditEntryRow, OutboxMessage
 from shutterbook_kit.uow import UnitOfWork, outbox_values, write_in_one
 
 NOTED = EventType("kit.note.noted", struct_pb2.Struct)
 COMPANY = "acme"
 # the change: an audit entry's action renamed (any row of the kit's tables will do)
 RENAMED = "effect AS (UPDATE audit_entries SET action = :action WHERE record = :record RETURNING id)"
-
-
-async def _database(databases: DatabaseFactory) -> Database:
-    db = Database(await databases.new("kit"), pool_size=1)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(KitBase.metadata.create_all)
-    return db
 
 
 async def _state(db: Database) -> tuple[list[str], list[str]]:
@@ -37,7 +31,7 @@ async def _state(db: Database) -> tuple[list[str], list[str]]:
 async def test_the_change_and_its_events_in_one_statement(databases: DatabaseFactory) -> None:
     if databases.backend == "sqlite":
         pytest.skip("SQLite writes in a unit of work (its writers are serialized by BEGIN IMMEDIATE)")
-    db = await _database(databases)
+    db = await kit_database(databases)
     told: list[frozenset[str]] = []
     db.commit_listeners.append(told.append)
     try:
@@ -60,6 +54,11 @@ async def test_the_change_and_its_events_in_one_statement(databases: DatabaseFac
         assert len(seen.statements) == 1  # one statement,
         assert seen.transaction_control == []  # in autocommit
         assert await _state(db) == (["renamed"], [NOTED.subject, NOTED.subject])
+        async with UnitOfWork(db, readonly=True) as uow:  # the rows as `outbox_values` made them
+            stored = (await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.seq))).all()
+            assert [(r.event_id, r.payload, r.headers, r.attempts, r.created_at) for r in stored] == [
+                (e["event_id"], e["payload"], e["headers"], 0, e["created_at"]) for e in events
+            ]
         assert db.outbox_written.is_set()
         assert told == [frozenset({COMPANY})]
 

@@ -1,5 +1,6 @@
 """Helpers of the kit's tests of units of work and connections: a fresh database with one table
-(`note`), and a connection's transaction state as PostgreSQL sees it."""
+(`note`) or with the kit's own tables, and a connection's transaction state as PostgreSQL sees
+it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shutterbook_devstack.testing import DatabaseFactory
 from shutterbook_kit.db import Database
+from shutterbook_kit.schema import KitBase
 from shutterbook_kit.uow import UnitOfWork
 
 
@@ -29,6 +31,15 @@ async def note_database(databases: DatabaseFactory) -> Database:
     async with UnitOfWork(db) as uow:
         await uow.session.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
         await uow.commit()
+    return db
+
+
+async def kit_database(databases: DatabaseFactory) -> Database:
+    """A new database with the kit's tables (outbox, inbox, audit entries, ...), its pool one
+    connection; the test disposes of it."""
+    db = Database(await databases.new("kit"), pool_size=1)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(KitBase.metadata.create_all)
     return db
 
 

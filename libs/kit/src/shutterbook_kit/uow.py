@@ -76,7 +76,7 @@ _AUDIT_INSERT = insert(_AUDIT)
 _TRAIL_ROWS_IN_ONE = 16
 _TRAIL_INSERTS: dict[tuple[int, tuple[str, ...], int, tuple[str, ...]], Any] = {}
 # `write_in_one`'s statements by their CTEs' text, events' count and columns, typed parameters
-_IN_ONE: dict[tuple[str, int, tuple[str, ...], tuple[str, ...]], Any] = {}
+_IN_ONE: dict[tuple[str, int, tuple[str, ...], tuple[tuple[str, str], ...]], Any] = {}
 # `insert_missing`'s statements by (dialect's class, model, columns), built once each
 _INSERTS_MISSING: dict[tuple[type[Any], type[Any], tuple[str, ...]], Any] = {}
 
@@ -336,9 +336,12 @@ async def write_in_one(
     the commit listeners told of `companies`, as a unit of work's commit does. False: nothing
     the statement's CTEs made conditional on `effect` was written, and the caller takes its
     unit of work. The statement is text built once per shape (`types`: parameters needing a
-    type), so SQLAlchemy caches its compiled form."""
+    type), so SQLAlchemy caches its compiled form: `ctes` is a constant of the caller (values
+    go in `params`; a literal `:` is escaped, as in any `text()`); at most 16 events."""
     if db.is_sqlite:
         raise RuntimeError("one-statement writes are for PostgreSQL: on SQLite write in a UnitOfWork")
+    if len(events) > _TRAIL_ROWS_IN_ONE:  # one statement's parameters are bounded (32,767 in asyncpg)
+        raise ValueError(f"at most {_TRAIL_ROWS_IN_ONE} events in one statement: write more in a UnitOfWork")
     columns = tuple(events[0]) if events else ()
     statement = _in_one(ctes, len(events), columns, tuple(sorted(types.items(), key=lambda kv: kv[0])))
     values = dict(params) | {f"o{i}_{key}": value for i, row in enumerate(events) for key, value in row.items()}
@@ -347,12 +350,13 @@ async def write_in_one(
     if done:
         if events:
             db.outbox_written.set()
-        db.committed(companies)
+        company = tenancy.current_company()  # as a unit of work's commit names the call's company
+        db.committed(companies | {company} if company else companies)
     return done
 
 
 def _in_one(ctes: str, events: int, columns: tuple[str, ...], types: tuple[tuple[str, Any], ...]) -> Any:
-    key = (ctes, events, columns, tuple(name for name, _ in types))
+    key = (ctes, events, columns, tuple((name, repr(type_)) for name, type_ in types))
     statement = _IN_ONE.get(key)
     if statement is None:
         typed = [bindparam(name, type_=type_) for name, type_ in types]
