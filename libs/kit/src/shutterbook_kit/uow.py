@@ -249,8 +249,7 @@ class UnitOfWork:
         events, self._outbox = self._outbox, []
         entries, self._audit = self._audit, []
         if events and entries and len(events) + len(entries) <= _TRAIL_ROWS_IN_ONE and not self.db.is_sqlite:
-            params = {f"e{i}_{key}": value for i, row in enumerate(events) for key, value in row.items()}
-            params |= {f"a{i}_{key}": value for i, row in enumerate(entries) for key, value in row.items()}
+            params = _row_params("e", events) | _row_params("a", entries)
             statement = _trail_insert(len(events), tuple(events[0]), len(entries), tuple(entries[0]))
             await self.session.execute(statement, params)
             return
@@ -283,14 +282,8 @@ class UnitOfWork:
                 callback()
             except Exception:  # the change is committed: a callback's failure must not undo the answer
                 log.exception("after-commit callback failed")
-        if not self.db.commit_listeners:
-            return
-        company = tenancy.current_company()
-        if company:
-            self._companies.add(company)
-        companies = frozenset(self._companies)
-        self._companies.clear()
-        self.db.committed(companies)
+        companies, self._companies = frozenset(self._companies), set()
+        _tell_listeners(self.db, companies)
 
 
 def outbox_values(event_type: EventType[M], company_id: str, event: M, source: str) -> dict[str, Any]:
@@ -344,15 +337,38 @@ async def write_in_one(
         raise ValueError(f"at most {_TRAIL_ROWS_IN_ONE} events in one statement: write more in a UnitOfWork")
     columns = tuple(events[0]) if events else ()
     statement = _in_one(ctes, len(events), columns, tuple(sorted(types.items(), key=lambda kv: kv[0])))
-    values = dict(params) | {f"o{i}_{key}": value for i, row in enumerate(events) for key, value in row.items()}
+    values = dict(params) | _row_params("o", events)
     async with db.autocommit() as conn:
         done = bool(await conn.scalar(statement, values))
     if done:
         if events:
             db.outbox_written.set()
-        company = tenancy.current_company()  # as a unit of work's commit names the call's company
-        db.committed(companies | {company} if company else companies)
+        _tell_listeners(db, companies)
     return done
+
+
+def _tell_listeners(db: Database, companies: frozenset[str]) -> None:
+    """A write committed: `db.commit_listeners` hear the companies it named and the call's
+    (or background job's) own."""
+    if not db.commit_listeners:
+        return
+    company = tenancy.current_company()
+    db.committed(companies | {company} if company else companies)
+
+
+def _row_params(prefix: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rows' values as the parameters `{prefix}{i}_{column}` of a statement built per shape."""
+    return {f"{prefix}{i}_{key}": value for i, row in enumerate(rows) for key, value in row.items()}
+
+
+def _typed_rows(table: Any, prefix: str, count: int, columns: tuple[str, ...]) -> list[Any]:
+    """`_row_params`' parameters, typed by `table`'s columns."""
+    return [bindparam(f"{prefix}{i}_{c}", type_=table.c[c].type) for i in range(count) for c in columns]
+
+
+def _names(table: Any, columns: tuple[str, ...]) -> str:
+    """The columns (by key) as `table` names them, quoted: an INSERT's column list."""
+    return ", ".join(f'"{table.c[c].name}"' for c in columns)
 
 
 def _in_one(ctes: str, events: int, columns: tuple[str, ...], types: tuple[tuple[str, Any], ...]) -> Any:
@@ -362,13 +378,12 @@ def _in_one(ctes: str, events: int, columns: tuple[str, ...], types: tuple[tuple
         typed = [bindparam(name, type_=type_) for name, type_ in types]
         rows = ""
         if events:
-            names = ", ".join(f'"{_OUTBOX.c[c].name}"' for c in columns)
             selects = " UNION ALL ".join(
                 "SELECT " + ", ".join(f":o{i}_{c}" for c in columns) + " WHERE EXISTS (SELECT 1 FROM effect)"
                 for i in range(events)
             )
-            rows = f', outbox_rows AS (INSERT INTO "{_OUTBOX.name}" ({names}) {selects} RETURNING 1)'
-            typed += [bindparam(f"o{i}_{c}", type_=_OUTBOX.c[c].type) for i in range(events) for c in columns]
+            rows = f', outbox_rows AS (INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, columns)}) {selects} RETURNING 1)'
+            typed += _typed_rows(_OUTBOX, "o", events, columns)
         statement = text(f"WITH {ctes}{rows} SELECT count(*) FROM effect").bindparams(*typed)
         _IN_ONE[key] = statement
     return statement
@@ -387,16 +402,13 @@ def _trail_insert(events: int, event_columns: tuple[str, ...], entries: int, ent
         def rows(prefix: str, count: int, columns: tuple[str, ...]) -> str:
             return ", ".join("(" + ", ".join(f":{prefix}{i}_{c}" for c in columns) + ")" for i in range(count))
 
-        def typed(table: Any, prefix: str, count: int, columns: tuple[str, ...]) -> list[Any]:
-            return [bindparam(f"{prefix}{i}_{c}", type_=table.c[c].type) for i in range(count) for c in columns]
-
-        def named(table: Any, columns: tuple[str, ...]) -> str:  # the rows' keys are the columns' keys
-            return ", ".join(f'"{table.c[c].name}"' for c in columns)
-
         statement = text(
-            f'WITH audit_rows AS (INSERT INTO "{_AUDIT.name}" ({named(_AUDIT, entry_columns)})'
+            f'WITH audit_rows AS (INSERT INTO "{_AUDIT.name}" ({_names(_AUDIT, entry_columns)})'
             f" VALUES {rows('a', entries, entry_columns)})"
-            f' INSERT INTO "{_OUTBOX.name}" ({named(_OUTBOX, event_columns)}) VALUES {rows("e", events, event_columns)}'
-        ).bindparams(*typed(_AUDIT, "a", entries, entry_columns), *typed(_OUTBOX, "e", events, event_columns))
+            f' INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, event_columns)})'
+            f" VALUES {rows('e', events, event_columns)}"
+        ).bindparams(
+            *_typed_rows(_AUDIT, "a", entries, entry_columns), *_typed_rows(_OUTBOX, "e", events, event_columns)
+        )
         _TRAIL_INSERTS[key] = statement
     return statement

@@ -60,7 +60,7 @@ async def save(
     async with UnitOfWork(db, source=SOURCE) as uow:
         # the stored row made the in-memory one, column for column (what merge() did, without
         # its SELECT first); merge() only for a row not stored yet
-        values = {f"v_{key}": getattr(row, key) for key in _COLUMNS}
+        values = _values(row)
         written = await uow.session.execute(_SAVE, {"row_id": row.id, **values})
         if written.rowcount != 1:  # type: ignore[attr-defined]
             await uow.session.merge(row)
@@ -78,7 +78,7 @@ async def save_confirmed(db: Database, row: OnlineBookingRow, event: Pending, ke
     `save`'s unit of work. `keeping.claimed.kept` is set once it committed."""
     if not db.is_sqlite:
         row.state, row.last_error, row.updated_at = SagaState.CONFIRMED, "", utcnow()
-        params = {"row_id": row.id, **{f"v_{key}": getattr(row, key) for key in _COLUMNS}}
+        params = {"row_id": row.id, **_values(row)}
         ctes, types = _SAVE_CTE, _SAVE_TYPES
         if keeping is not None:
             ctes, types = f"{ctes}, {keys.KEEP_CTE}", types | keys.KEEP_TYPES
@@ -112,6 +112,13 @@ async def record(db: Database, row: OnlineBookingRow) -> None:
 
 
 _COLUMNS = [attr.key for attr in class_mapper(OnlineBookingRow).column_attrs if attr.key != "id"]
+
+
+def _values(row: OnlineBookingRow) -> dict[str, Any]:
+    """The row's columns but its id as `_SAVE`'s and `_SAVE_CTE`'s parameters (`v_{column}`)."""
+    return {f"v_{key}": getattr(row, key) for key in _COLUMNS}
+
+
 # `save`'s UPDATE, built once (about 25 columns: building it cost more than running it), on the
 # table (a Core UPDATE); parameters not named as columns (SQLAlchemy reserves those)
 _TABLE = OnlineBookingRow.metadata.tables[OnlineBookingRow.__tablename__]
