@@ -85,9 +85,12 @@ def client_message(given: str, *, members: list[str] | None = None, family: str 
     return client
 
 
-async def publish_client_event(nats_url: str, company_id: str, subject: str, event: Message) -> None:
+async def publish_client_event(
+    nats_url: str, company_id: str, subject: str, event: Message, *, event_id: str = "", again: bool = False
+) -> str:
     """Publish a clients event on the real CLIENTS stream, as the clients service's relay does
-    (the stream exists once scheduling's consumer has started)."""
+    (the stream exists once scheduling's consumer has started). Returns its event id (`event_id`,
+    else a new one); `again`: under a new message id, as a redelivery brings the event again."""
     connection = await nats.connect(nats_url, name="test-clients-publisher")
     try:
         js = connection.jetstream(timeout=5)
@@ -101,13 +104,15 @@ async def publish_client_event(nats_url: str, company_id: str, subject: str, eve
 
         await eventually(stream_ready, what="the CLIENTS stream")
         envelope = common_events.EventEnvelope(
-            event_id=str(uuid.uuid4()), subject=subject, company_id=company_id, source="clients"
+            event_id=event_id or str(uuid.uuid4()), subject=subject, company_id=company_id, source="clients"
         )
         envelope.occur_time.FromDatetime(utcnow())
         envelope.payload.Pack(event)
-        await js.publish(subject, envelope.SerializeToString(), headers={"Nats-Msg-Id": envelope.event_id})
+        msg_id = str(uuid.uuid4()) if again else envelope.event_id
+        await js.publish(subject, envelope.SerializeToString(), headers={"Nats-Msg-Id": msg_id})
     finally:
         await connection.close()
+    return envelope.event_id
 
 
 async def known(svc: SchedulingService, company_id: str, client: clients_pb2.Client) -> pb.KnownClient | None:

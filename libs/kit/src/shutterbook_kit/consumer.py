@@ -6,7 +6,8 @@ message the handler's effect and the inbox entry (consumer, event id) commit in 
 transaction; only then is the message acked. A redelivery of an event already in the
 inbox is acked without running the handler again. (A handler with a `OneStatement` effect is
 the exception it chose: on PostgreSQL its one statement runs before the inbox is consulted, so
-a redelivery runs it again, and it is written to change nothing then.)
+a redelivery runs it again, and it is written to change nothing then; unless the statement
+writes the inbox entry first, `OneStatement.ready`.)
 
 Failures: a handler error naks with a growing delay; on the last allowed delivery, or for
 a message that cannot be decoded, or a `PoisonEvent`, the message is written to the
@@ -52,6 +53,7 @@ INBOX_INSERT = text(
     f"INSERT INTO {InboxEntry.__tablename__} (consumer, event_id, subject, received_at)"
     " VALUES (:consumer, :event_id, :subject, :received_at) ON CONFLICT DO NOTHING"
 ).bindparams(bindparam("received_at", type_=UtcDateTime))
+_INBOX_DELETE = text(f"DELETE FROM {InboxEntry.__tablename__} WHERE consumer = :consumer AND event_id = :event_id")
 _tracer = trace.get_tracer(__name__)
 
 
@@ -93,23 +95,42 @@ class OneStatement:
 
     The event counts as applied when the inbox entry was written with it. Otherwise (the effect
     returned no row, or the inbox entry was there already) the handler runs as usual, in a unit
-    of work with the inbox entry; so does every delivery on SQLite."""
+    of work with the inbox entry; so does every delivery on SQLite.
+
+    `ready`, for an effect that must not run twice (it counts, say): the inbox entry first.
+    `ready` holds common table expressions, one of them `ready AS (...)`, returning a row when
+    the effect is sure to be made by this statement: it locks what the effect writes (`FOR
+    UPDATE`) and checks, on the locked rows, everything the effect's conditions read. Then
+
+        WITH <ready>, inbox_new AS (INSERT INTO inbox_entries ... SELECT ...
+            WHERE EXISTS (SELECT 1 FROM ready) ON CONFLICT DO NOTHING RETURNING 1), <ctes>
+        SELECT (SELECT count(*) FROM inbox_new), (SELECT count(*) FROM effect)
+
+    where `ctes`' effect runs only `WHERE EXISTS (SELECT 1 FROM inbox_new)`: a redelivery (or a
+    concurrent duplicate, which waits on the inbox's key) finds the entry and changes nothing.
+    An entry written without its effect (`ready` broke its promise) is deleted again, logged,
+    and the handler runs."""
 
     ctes: str
     params: Callable[[events_pb2.EventEnvelope, Any], dict[str, Any] | None]
     types: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    ready: str = ""
 
     @functools.cached_property
     def statement(self) -> TextClause:
         """The effect with the inbox entry, built once."""
-        return text(
-            f"WITH {self.ctes}, inbox_new AS ("
-            f"INSERT INTO {InboxEntry.__tablename__} (consumer, event_id, subject, received_at)"
+        inbox = (
+            f"inbox_new AS (INSERT INTO {InboxEntry.__tablename__} (consumer, event_id, subject, received_at)"
             " SELECT CAST(:inbox_consumer AS VARCHAR), CAST(:inbox_event_id AS VARCHAR),"
             " CAST(:inbox_subject AS VARCHAR), CAST(:inbox_received_at AS TIMESTAMP WITH TIME ZONE)"
-            " WHERE EXISTS (SELECT 1 FROM effect) ON CONFLICT DO NOTHING RETURNING 1)"
-            " SELECT count(*) FROM inbox_new"
-        ).bindparams(
+            " WHERE EXISTS (SELECT 1 FROM {0}) ON CONFLICT DO NOTHING RETURNING 1)"
+        )
+        counts = " SELECT (SELECT count(*) FROM inbox_new), (SELECT count(*) FROM effect)"
+        if self.ready:
+            sql = f"WITH {self.ready}, {inbox.format('ready')}, {self.ctes}{counts}"
+        else:
+            sql = f"WITH {self.ctes}, {inbox.format('effect')}{counts}"
+        return text(sql).bindparams(
             bindparam("inbox_received_at", type_=UtcDateTime),
             *(bindparam(name, type_=type_) for name, type_ in self.types.items()),
         )
@@ -362,7 +383,14 @@ class EventConsumer:
             "inbox_received_at": utcnow(),
         }
         async with self.db.autocommit() as conn:
-            recorded = await conn.scalar(one.statement, params)
+            recorded, made = (await conn.execute(one.statement, params)).one()
+            if recorded == 1 and made == 0:  # `ready` promised an effect not made: the handler makes it
+                log.error(
+                    "one-statement effect not made after its inbox entry; the handler runs",
+                    extra={"consumer": self.consumer, "subject": envelope.subject, "event_id": envelope.event_id},
+                )
+                await conn.execute(_INBOX_DELETE, {"consumer": self.consumer, "event_id": envelope.event_id})
+                return False
         if recorded != 1:
             return False
         self.db.committed(frozenset())  # as the handler's unit of work names no company either

@@ -82,6 +82,54 @@ _APPLY_EVENT_VERSION = (
 )
 _WRITTEN = ("display_name", "primary_email", "source_updated_at", "learned_at", "revision")
 
+# `_APPLY_EVENT_VERSION` as the consumer's one statement on PostgreSQL (kit `OneStatement`, its
+# inbox entry first: the revision counts, so a redelivery must not run it again), for a version
+# without family members. `ready` locks the learned client's row and finds it unchanged since
+# the statement's snapshot (its subqueries read the snapshot; a row a concurrent applier
+# changed while this waited for its lock is passed by) with no family members held, so the
+# UPDATE below is sure to apply and no family member is to be replaced. Otherwise nothing is
+# written and the handler's unit of work applies the event (a client not learned here yet, one
+# with family members, one being made known by a booking not committed yet).
+EVENT_VERSION_READY = (
+    "ready AS MATERIALIZED (SELECT k.revision FROM known_clients AS k"
+    " WHERE k.company_id = :company AND k.client_id = :client AND k.display_name <> ''"
+    " AND k.revision = (SELECT s.revision FROM known_clients AS s"
+    " WHERE s.company_id = :company AND s.client_id = :client)"
+    " AND NOT EXISTS (SELECT 1 FROM known_family_members AS m WHERE m.company_id = :company AND m.client_id = :client)"
+    " FOR UPDATE OF k)"
+)
+_TAKES_SQL = "known_clients.source_updated_at <= :version_time"
+EVENT_VERSION_EFFECT = (
+    "effect AS (UPDATE known_clients SET revision = known_clients.revision + 1,"
+    + ", ".join(
+        f" {column} = CASE WHEN {_TAKES_SQL} THEN :{value} ELSE known_clients.{column} END"
+        for column, value in (
+            ("display_name", "name"),
+            ("primary_email", "email"),
+            ("source_updated_at", "version_time"),
+            ("learned_at", "now"),
+        )
+    )
+    + " WHERE known_clients.company_id = :company AND known_clients.client_id = :client"
+    " AND EXISTS (SELECT 1 FROM inbox_new) RETURNING 1)"
+)
+EVENT_VERSION_TYPES = {"version_time": UtcDateTime(), "now": UtcDateTime()}
+
+
+def event_version_params(company_id: str, version: ClientVersion) -> dict[str, Any] | None:
+    """`EVENT_VERSION_EFFECT`'s parameters; None for a version it does not apply (family members
+    come with it, or a delete time): the handler's unit of work does."""
+    if version.members or version.deleted:
+        return None
+    return {
+        "company": company_id,
+        "client": version.client_id,
+        "version_time": version.update_time,
+        "name": version.display_name,
+        "email": version.primary_email,
+        "now": utcnow(),
+    }
+
 
 def _memo_key(company_id: str, client_id: str) -> tuple[str, str, str]:
     return ("known_client", company_id, client_id)
