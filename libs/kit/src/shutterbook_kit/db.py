@@ -34,6 +34,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
+from shutterbook_kit.outbox_handoff import OutboxHandoff
 from shutterbook_kit.telemetry import tracing_enabled
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,9 @@ class Database:
         self.readonly_options = _SQLITE_READONLY_OPTIONS if self.is_sqlite else _PG_READONLY_OPTIONS
         # Set after a commit that wrote outbox rows, so the relay publishes without polling delay.
         self.outbox_written = asyncio.Event()
+        # This process's running relay over this database (PostgreSQL), to which a commit hands
+        # the outbox rows it claimed for it (outbox_handoff.py); None: rows wait for a claim.
+        self.outbox_handoff: OutboxHandoff | None = None
         # Called after each committed writing unit of work of this process with the companies
         # it named (`UnitOfWork.commit`): how an in-process read model hears its own writes.
         self.commit_listeners: list[Callable[[frozenset[str]], None]] = []

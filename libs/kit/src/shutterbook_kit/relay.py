@@ -1,6 +1,12 @@
 """The outbox relay: publishes committed outbox rows to JetStream, marking each row only
 after JetStream acknowledged it.
 
+Handed rows (PostgreSQL, outbox_handoff.py): a commit whose events go in one statement claims
+their rows for this process's running relay in that statement and hands them over once
+committed; the relay publishes them without a claim, and claims only once an idle poll has
+passed since its last (rows written otherwise, or left by a relay that died, still go out).
+At stop the rows in hand and not published are released for the next relay's claim.
+
 Several relays may run at once (replicas of a service). Each claims a batch with a lease:
 on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so relays never wait on each other; on
 SQLite the claim runs in a `BEGIN IMMEDIATE` transaction, so claims are serialized. A row
@@ -44,9 +50,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,6 +66,7 @@ from sqlalchemy import Row, Update, bindparam, or_, select, update
 
 from shutterbook_kit.db import Database
 from shutterbook_kit.messaging import NatsConnection, StreamSpec
+from shutterbook_kit.outbox_handoff import Handed
 from shutterbook_kit.schema import KitBase, OutboxMessage, UtcDateTime, utcnow
 from shutterbook_kit.telemetry import extract_context, inject_headers
 from shutterbook_kit.uow import UnitOfWork
@@ -90,7 +99,18 @@ _MARK = (
     .where(_OUTBOX.c.seq == _MARKING.c.seq)
     .values(published_at=_NOW, claimed_by=None, claimed_until=None)
 )
-# what publish_batch reads of a claimed row
+# At stop: the rows handed to this relay and not published, claimable at once by the next relay
+# (a replica's, or this service's after its restart) instead of when their lease runs out.
+_RELEASE = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)),
+        _OUTBOX.c.claimed_by == bindparam("relay_id"),
+        _OUTBOX.c.published_at.is_(None),
+    )
+    .values(claimed_by=None, claimed_until=None)
+)
+# what publish_batch reads of a claimed row (a `Handed` row has the same attributes)
 _CLAIMED = (
     _OUTBOX.c.seq,
     _OUTBOX.c.event_id,
@@ -131,7 +151,8 @@ def _claim_statement(batch_size: int) -> Update:
 @dataclass
 class RelayStats:
     published: int = 0
-    batches: int = 0  # claims that found rows to publish
+    batches: int = 0  # rounds that found rows to publish (claimed or handed over)
+    claims: int = 0  # claim statements made (on SQLite, claims and looks)
     duplicates: int = 0
     failures: int = 0
     by_event: dict[str, int] = field(default_factory=dict)
@@ -177,16 +198,44 @@ class OutboxRelay:
         self.clock = clock
         self._unmarked_since = 0.0  # `clock`: when the oldest unmarked seq was published
         self._claim_rows = _claim_statement(batch_size)
+        # rows the commits of this process claimed for this relay and handed over (PostgreSQL,
+        # outbox_handoff.py), published in the order handed, each removed once acknowledged
+        self._handed: deque[Handed] = deque()
+        self._handing = False  # the database's handoff, from start to stop
+        # commits hand over no more rows while this many wait (theirs wait for a claim)
+        self.handoff_limit = 10 * batch_size
+        self._claimed_at = float("-inf")  # `clock`: the last claim (one at least every idle poll)
 
     def start(self) -> None:
+        if not self.db.is_sqlite and self.db.outbox_handoff is None:
+            self.db.outbox_handoff = self
+            self._handing = True
         self._task = asyncio.create_task(self._run(), name=self.relay_id)
 
     async def stop(self) -> None:
-        """Finish the batch in hand, mark what was published, then stop."""
+        """Take no more rows from commits, finish the batch in hand, leave what was handed over
+        and not published to the next relay's claim, mark what was published, then stop."""
+        self._stop_handing()
         self._stopping.set()
         self.db.outbox_written.set()
         if self._task is not None:
             await self._task
+
+    def accepting(self) -> bool:
+        """`OutboxHandoff`: running, and fewer than `handoff_limit` handed rows waiting."""
+        return self._handing and len(self._handed) < self.handoff_limit
+
+    def take(self, rows: list[Handed]) -> None:
+        """`OutboxHandoff`: committed rows claimed for this relay; the commit wakes it. A relay
+        stopping takes none (their claim runs out after the lease, and any relay claims them)."""
+        if self._handing:
+            self._handed.extend(rows)
+
+    def _stop_handing(self) -> None:
+        if self._handing:
+            self._handing = False
+            if self.db.outbox_handoff is self:
+                self.db.outbox_handoff = None
 
     async def _run(self) -> None:
         stream_ready = False
@@ -196,7 +245,7 @@ class OutboxRelay:
                 if not stream_ready:
                     await self._wait_for_nats()
                     if self._stopping.is_set():
-                        return
+                        break
                     await self.nats.ensure_stream(self.stream)
                     stream_ready = True
                 # cleared before the claim: a commit from now on (even one during the publish)
@@ -204,7 +253,7 @@ class OutboxRelay:
                 self.db.outbox_written.clear()
                 published = await self.publish_batch()
                 backoff = 0.2
-                if published < self.batch_size:  # all there was: no empty claim to find that out
+                if published < self.batch_size and not self._handed:  # all there was
                     await self._idle()
             except asyncio.CancelledError:
                 raise
@@ -213,6 +262,11 @@ class OutboxRelay:
                 log.warning("outbox relay: publish failed, will retry", extra={"error": repr(exc)})
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+        self._stop_handing()
+        try:  # a failure here only means a wait for the lease
+            await self._release_handed()
+        except Exception as exc:
+            log.warning("outbox relay: releasing handed rows at stop failed", extra={"error": repr(exc)})
         try:  # a failure here only means a republish after the lease, dropped as a duplicate
             await self._mark_published()
         except Exception as exc:
@@ -244,9 +298,10 @@ class OutboxRelay:
             )
         return found is not None
 
-    async def _claim(self) -> list[Row[Any]]:
+    async def _claim(self, *, claim: bool = True) -> list[Row[Any]]:
         """Mark what the last rounds published, then claim the next batch (see the module's
-        docstring: on PostgreSQL two autocommit statements, on SQLite one transaction).
+        docstring: on PostgreSQL two autocommit statements, on SQLite one transaction);
+        without `claim` (PostgreSQL, a round of handed rows) only mark, and only when due.
 
         PostgreSQL: the claim itself is the look (SKIP LOCKED never waits, and a claim that
         finds nothing writes nothing); SQLite: a read first, so an idle relay with nothing to
@@ -258,27 +313,39 @@ class OutboxRelay:
         if not self.db.is_sqlite:
             if len(marks) < self.batch_size and self.clock() - self._unmarked_since < self.mark_every:
                 marks = []  # not due yet: marked by a later round
+            if not marks and not claim:
+                return []
+            claimed: list[Row[Any]] = []
             async with self.db.autocommit() as conn:
                 if marks:  # first, and committed, so that none of them is claimed again below
                     await conn.execute(_MARK, {"seqs": marks, "now": now})
                     del self._published[: len(marks)]
-                claimed = (await conn.execute(self._claim_rows, params)).all()
+                if claim:
+                    claimed = list((await conn.execute(self._claim_rows, params)).all())
+                    self._claimed_at = self.clock()
+                    self.stats.claims += 1
             return sorted(claimed, key=lambda row: int(row.seq))
+        self._claimed_at = self.clock()  # (SQLite claims every round: its look is the claim's)
+        self.stats.claims += 1
         if not marks and not await self._anything_to_claim(now):
             return []
         async with UnitOfWork(self.db) as uow:
             if marks:  # first, so that none of them is claimed again below
                 await uow.session.execute(_MARK, {"seqs": marks, "now": now})
-            claimed = (await uow.session.execute(self._claim_rows, params)).all()
+            claimed = list((await uow.session.execute(self._claim_rows, params)).all())
             if claimed or marks:
                 await uow.commit()
             del self._published[: len(marks)]
             return sorted(claimed, key=lambda row: int(row.seq))
 
     async def publish_batch(self) -> int:
-        """Mark what was published before, claim one batch and publish it. Returns how many
-        rows were published; they are marked by the next round (or at stop)."""
-        rows = await self._claim()
+        """Mark what was published before, claim one batch and publish it, with (first in line)
+        up to a batch of the rows commits handed over; with handed rows the claim is made only
+        once an idle poll passed since the last (rows written otherwise still go out). Returns
+        how many rows were published; they are marked by a later round (or at stop)."""
+        handed = list(itertools.islice(self._handed, self.batch_size))
+        claimed = await self._claim(claim=not handed or self.clock() - self._claimed_at >= self.idle_poll)
+        rows: list[Row[Any] | Handed] = [*claimed, *handed]
         if not rows:
             return 0
         self.stats.batches += 1
@@ -306,8 +373,18 @@ class OutboxRelay:
             if not self._published:
                 self._unmarked_since = self.clock()
             self._published.append(row.seq)  # kept even if a later row fails: marked next round
+            if self._handed and self._handed[0] is row:
+                self._handed.popleft()
             published += 1
         return published
+
+    async def _release_handed(self) -> None:
+        """At stop: the rows handed over and not published, left to whichever relay claims next."""
+        seqs = [row.seq for row in self._handed]
+        self._handed.clear()
+        if seqs:
+            async with self.db.autocommit() as conn:
+                await conn.execute(_RELEASE, {"seqs": seqs, "relay_id": self.relay_id})
 
     async def _mark_published(self) -> None:
         """Mark what was published and not marked yet, on its own (at stop)."""

@@ -22,6 +22,7 @@ from shutterbook_kit import audit as audit_trail
 from shutterbook_kit import tenancy
 from shutterbook_kit.db import READONLY, WRITE_GATE_TIMEOUT_SECONDS, Database
 from shutterbook_kit.events import EventType
+from shutterbook_kit.outbox_handoff import Handed, OutboxHandoff
 from shutterbook_kit.schema import AuditEntryRow, KitBase, OutboxMessage, utcnow
 from shutterbook_kit.telemetry import inject_headers
 
@@ -119,6 +120,8 @@ class UnitOfWork:
         # not change what it memoizes.
         self.memo: dict[Hashable, Any] | None = None
         self._after_commit: list[Callable[[], None]] = []
+        # the outbox rows this unit of work claimed for the process's relay, handed to it at commit
+        self._handed: tuple[OutboxHandoff, list[Handed]] | None = None
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once this unit of work has committed (not if it does not): what this
@@ -174,6 +177,7 @@ class UnitOfWork:
             self._outbox = []
             self._audit = []
             self._after_commit = []
+            self._handed = None
             if self._gate is not None:
                 self.db.write_gate_owner = None
                 self._gate.release()
@@ -244,14 +248,18 @@ class UnitOfWork:
 
     async def _write_trail(self) -> None:
         """The audit entries and the outbox rows (in the order emitted: the relay publishes by
-        `seq`): on PostgreSQL one statement for both (the entries' INSERT a data-modifying
-        CTE of the outbox's) when they are a few rows, else one INSERT each."""
+        `seq`): on PostgreSQL, when they are a few rows, one statement for both (the entries'
+        INSERT a data-modifying CTE of the outbox's), the outbox rows claimed for the process's
+        relay and handed to it at commit (outbox_handoff.py); else one INSERT each."""
         events, self._outbox = self._outbox, []
         entries, self._audit = self._audit, []
-        if events and entries and len(events) + len(entries) <= _TRAIL_ROWS_IN_ONE and not self.db.is_sqlite:
+        if events and len(events) + len(entries) <= _TRAIL_ROWS_IN_ONE and not self.db.is_sqlite:
+            handoff = _claiming_for(self.db, events)
             params = _row_params("e", events) | _row_params("a", entries)
-            statement = _trail_insert(len(events), tuple(events[0]), len(entries), tuple(entries[0]))
-            await self.session.execute(statement, params)
+            statement = _trail_insert(len(events), tuple(events[0]), len(entries), tuple(entries[0]) if entries else ())
+            made = (await self.session.execute(statement, params)).all()
+            if handoff is not None:
+                self._handed = (handoff, _handed_rows(events, [(int(r.seq), str(r.event_id)) for r in made]))
             return
         if entries:
             await self.session.execute(_AUDIT_INSERT, entries)
@@ -273,6 +281,10 @@ class UnitOfWork:
             await self.session.flush()
             await self._write_trail()
         await self.session.commit()
+        if self._handed is not None:
+            handoff, rows = self._handed
+            self._handed = None
+            handoff.take(rows)
         if self._wrote_events:
             self.db.outbox_written.set()
             self._wrote_events = False
@@ -335,16 +347,49 @@ async def write_in_one(
         raise RuntimeError("one-statement writes are for PostgreSQL: on SQLite write in a UnitOfWork")
     if len(events) > _TRAIL_ROWS_IN_ONE:  # one statement's parameters are bounded (32,767 in asyncpg)
         raise ValueError(f"at most {_TRAIL_ROWS_IN_ONE} events in one statement: write more in a UnitOfWork")
+    handoff = _claiming_for(db, events)
     columns = tuple(events[0]) if events else ()
     statement = _in_one(ctes, len(events), columns, tuple(sorted(types.items(), key=lambda kv: kv[0])))
     values = dict(params) | _row_params("o", events)
     async with db.autocommit() as conn:
-        done = bool(await conn.scalar(statement, values))
+        made = (await conn.execute(statement, values)).one()
+    done = bool(made[0])
     if done:
         if events:
+            if handoff is not None:
+                handoff.take(_handed_rows(events, list(zip(made[1], made[2], strict=True))))
             db.outbox_written.set()
         _tell_listeners(db, companies)
     return done
+
+
+def _claiming_for(db: Database, events: list[dict[str, Any]]) -> OutboxHandoff | None:
+    """The process's relay, when it takes rows now, with `events` (outbox rows) claimed for it
+    as its claim would (outbox_handoff.py); None: they wait for a claim."""
+    handoff = db.outbox_handoff
+    if handoff is None or not events or not handoff.accepting():
+        return None
+    until = utcnow() + handoff.lease
+    for row in events:
+        row["claimed_by"] = handoff.relay_id
+        row["claimed_until"] = until
+    return handoff
+
+
+def _handed_rows(events: list[dict[str, Any]], made: list[tuple[int, str]]) -> list[Handed]:
+    """The rows written from `events`, by the `(seq, event_id)` their INSERT returned, in `seq` order."""
+    by_id = {str(row["event_id"]): row for row in events}
+    return [
+        Handed(
+            seq=seq,
+            event_id=event_id,
+            subject=by_id[event_id]["subject"],
+            company_id=by_id[event_id]["company_id"],
+            payload=by_id[event_id]["payload"],
+            headers=by_id[event_id]["headers"],
+        )
+        for seq, event_id in sorted(made)
+    ]
 
 
 def _tell_listeners(db: Database, companies: frozenset[str]) -> None:
@@ -382,17 +427,28 @@ def _in_one(ctes: str, events: int, columns: tuple[str, ...], types: tuple[tuple
                 "SELECT " + ", ".join(f":o{i}_{c}" for c in columns) + " WHERE EXISTS (SELECT 1 FROM effect)"
                 for i in range(events)
             )
-            rows = f', outbox_rows AS (INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, columns)}) {selects} RETURNING 1)'
+            rows = (
+                f', outbox_rows AS (INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, columns)}) {selects}'
+                " RETURNING seq, event_id)"
+            )
             typed += _typed_rows(_OUTBOX, "o", events, columns)
-        statement = text(f"WITH {ctes}{rows} SELECT count(*) FROM effect").bindparams(*typed)
+            # the rows written, for the relay they were claimed for (outbox_handoff.py)
+            made = (
+                ", ARRAY(SELECT seq FROM outbox_rows ORDER BY seq),"
+                " ARRAY(SELECT event_id FROM outbox_rows ORDER BY seq)"
+            )
+        else:
+            made = ""
+        statement = text(f"WITH {ctes}{rows} SELECT (SELECT count(*) FROM effect){made}").bindparams(*typed)
         _IN_ONE[key] = statement
     return statement
 
 
 def _trail_insert(events: int, event_columns: tuple[str, ...], entries: int, entry_columns: tuple[str, ...]) -> Any:
-    """The outbox's INSERT of `events` rows with the audit entries' INSERT of `entries` rows as
-    its data-modifying CTE, built once per shape (its values bound parameters `e{i}_{column}`,
-    `a{i}_{column}`, typed by their columns). Text: SQLAlchemy cannot cache a multi-row
+    """The outbox's INSERT of `events` rows, returning each one's `seq` and `event_id`, with the
+    audit entries' INSERT of `entries` rows (if any) as its data-modifying CTE, built once per
+    shape (its values bound parameters `e{i}_{column}`, `a{i}_{column}`, typed by their
+    columns). Text: SQLAlchemy cannot cache a multi-row
     `insert().values([...])` (no cache key: it compiled this statement on every commit, about
     half a millisecond), while a text's compiled form is cached like any statement's."""
     key = (events, event_columns, entries, entry_columns)
@@ -402,11 +458,15 @@ def _trail_insert(events: int, event_columns: tuple[str, ...], entries: int, ent
         def rows(prefix: str, count: int, columns: tuple[str, ...]) -> str:
             return ", ".join("(" + ", ".join(f":{prefix}{i}_{c}" for c in columns) + ")" for i in range(count))
 
-        statement = text(
+        audit = (
             f'WITH audit_rows AS (INSERT INTO "{_AUDIT.name}" ({_names(_AUDIT, entry_columns)})'
-            f" VALUES {rows('a', entries, entry_columns)})"
-            f' INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, event_columns)})'
-            f" VALUES {rows('e', events, event_columns)}"
+            f" VALUES {rows('a', entries, entry_columns)}) "
+            if entries
+            else ""
+        )
+        statement = text(
+            f'{audit}INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, event_columns)})'
+            f" VALUES {rows('e', events, event_columns)} RETURNING seq, event_id"
         ).bindparams(
             *_typed_rows(_AUDIT, "a", entries, entry_columns), *_typed_rows(_OUTBOX, "e", events, event_columns)
         )
