@@ -1,7 +1,8 @@
 """Scheduling's reference cache on the online booking paths (application/reference_cache.py),
-real gRPC on SQLite and PostgreSQL: a booking after the first reads its slot's type, location
-and schedules without a statement; a type changed in this process is booked as changed at
-once; one changed by another replica is booked as changed once its event is heard."""
+real gRPC on SQLite and PostgreSQL: a booking after the first reads its slot's type, location,
+schedules and status without a statement; a type or status changed in this process is booked
+as changed at once; one changed by another replica is booked as changed once its event is
+heard."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from google.protobuf import field_mask_pb2
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
 from shutterbook.scheduling.v1 import online_pb2 as opb
@@ -21,6 +23,7 @@ from shutterbook_devstack.nats_server import EmbeddedNats
 from shutterbook_devstack.testing import DatabaseFactory, eventually
 from shutterbook_kit import tenancy
 from shutterbook_kit.identity import Caller, CallerKind
+from shutterbook_kit.schema import OutboxMessage
 from shutterbook_kit.tenancy import CallContext
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.application import reference_cache, setup
@@ -28,7 +31,7 @@ from shutterbook_scheduling.application.reference_cache import ReferenceCache
 from tests.online_support import OnlineService, create_slot, future_day, make_online_studio, online_service, slot
 from tests.scheduling_support import COMPANY_A, A, Studio, make_known_client
 
-READS = ("SELECT booking_types.", "SELECT locations.", "SELECT schedules.")
+READS = ("SELECT booking_types.", "SELECT locations.", "SELECT schedules.", "SELECT session_statuses.")
 
 
 def rid() -> str:
@@ -47,6 +50,25 @@ async def hearing(cache: ReferenceCache) -> bool:
 
 async def bumped(cache: ReferenceCache, before: int) -> bool:
     return cache.generation(COMPANY_A) > before
+
+
+async def settled(o: OnlineService, cache: ReferenceCache) -> None:
+    """Every event scheduling wrote so far published (marked) and the cache's generation still
+    for a moment: no setup change's event comes later to end what the test then keeps."""
+
+    async def published() -> bool:
+        async with o.svc.host.parts.db.engine.connect() as conn:
+            unmarked = await conn.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+            )
+        return unmarked == 0
+
+    await eventually(published, what="scheduling's events published")
+    while True:
+        generation = cache.generation(COMPANY_A)
+        await asyncio.sleep(0.2)
+        if cache.generation(COMPANY_A) == generation:
+            return
 
 
 @contextmanager
@@ -103,10 +125,10 @@ async def test_a_booking_reads_its_reference_data_once_and_a_change_here_at_once
         slots = [await new_slot(o, studio, hour) for hour in (9, 11, 13)]
         with reference_reads() as first:
             await book(o, slots[0], bob.name)
-        assert sorted(set(first)) == ["booking_types", "locations", "schedules"]
+        assert sorted(set(first)) == ["booking_types", "locations", "schedules", "session_statuses"]
         with reference_reads() as second:
             session = await book(o, slots[1], bob.name)
-        assert second == []  # the type, the location and the schedules kept
+        assert second == []  # the type, the location, the schedules and the status kept
         assert session.status == studio.session_type.online.booked_online_status
 
         # a change made here ends what was kept when it commits (before it answers: its event
@@ -134,8 +156,58 @@ async def test_another_replicas_change_is_booked_once_its_event_is_heard(
             before = cache.generation(COMPANY_A)
             changed = await booked_online_as(replica, studio, "Booked - Partner")
             await eventually(lambda: bumped(cache, before), what="the replica's change event heard")
+            await settled(o, cache)  # both of its changes' events (the new status's, the type's)
         session = await book(o, slots[1], bob.name)
         assert session.status == changed
+
+
+async def due_in(o: OnlineService, status: str, days: int) -> None:
+    """The status's due days changed (what a session booked with it is due by)."""
+    await o.svc.stub.UpdateSessionStatus(
+        pb.UpdateSessionStatusRequest(
+            session_status=pb.SessionStatus(name=status, due_in_days=days),
+            update_mask=field_mask_pb2.FieldMask(paths=["due_in_days"]),
+        ),
+        metadata=A,
+    )
+
+
+def due_days(session: pb.Session) -> int:
+    """How many days after the session's day its status is due."""
+    due = date(session.status_due_date.year, session.status_due_date.month, session.status_due_date.day)
+    day = date(session.time_blocks[0].date.year, session.time_blocks[0].date.month, session.time_blocks[0].date.day)
+    return (due - day).days
+
+
+async def test_a_status_changed_here_or_by_another_replica_is_booked_as_changed(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    async with online_service(databases, nats_server.url) as o:
+        studio = await make_online_studio(o.svc)
+        bob = await make_known_client(o.svc, COMPANY_A, "Bob")
+        cache = cache_of(o)
+        await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+        status = studio.session_type.online.booked_online_status
+        await due_in(o, status, 3)
+        slots = [await new_slot(o, studio, hour) for hour in (9, 11, 13, 15)]
+        await settled(o, cache)  # the change's own event heard back, as the slots' are
+        assert due_days(await book(o, slots[0], bob.name)) == 3  # the status kept
+        with reference_reads() as kept:
+            assert due_days(await book(o, slots[1], bob.name)) == 3
+        assert kept == []
+
+        # changed here: ended at its commit
+        await due_in(o, status, 5)
+        with reference_reads() as here:
+            assert due_days(await book(o, slots[2], bob.name)) == 5
+        assert "session_statuses" in here  # (the company's other resources read again too)
+
+        # changed by another replica: ended when its event is heard
+        async with online_service(databases, nats_server.url, database_url=o.svc.database_url) as replica:
+            before = cache.generation(COMPANY_A)
+            await due_in(replica, status, 8)
+            await eventually(lambda: bumped(cache, before), what="the replica's status change heard")
+        assert due_days(await book(o, slots[3], bob.name)) == 8
 
 
 async def test_a_unit_of_work_decides_on_one_version_and_keeps_none_from_before_a_change(
@@ -169,6 +241,7 @@ async def test_a_kept_schedule_is_not_shown_to_a_caller_scoped_elsewhere(
         schedule_id = studio.room.name.removeprefix("schedules/")
         location_id = studio.location.name.removeprefix("locations/")
         db = o.svc.host.parts.db
+        await settled(o, cache)  # the studio's setup events heard: none ends what is kept below
 
         async def as_caller(locations: frozenset[str] | None) -> object:
             async def load() -> object:  # in a task of its own: the call context set stays in it

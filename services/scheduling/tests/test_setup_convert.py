@@ -106,9 +106,12 @@ def test_a_change_announces_its_configuration_event() -> None:
     ]
 
 
-def test_statuses_and_staff_announce_nothing() -> None:
+def test_a_status_announces_its_change_to_scheduling_s_replicas_and_staff_nothing() -> None:
     outbox = Outbox()
     uow: UnitOfWork = outbox  # type: ignore[assignment]
-    setup_convert.edge(setup.STATUSES).announce(uow, "c1", "sessionStatuses/s1", setup.CREATED)
+    setup_convert.edge(setup.STATUSES).announce(uow, "c1", "sessionStatuses/s1", setup.UPDATED)
     setup_convert.edge(setup.STAFF).announce(uow, "c1", "staff/m1", setup.UPDATED)
-    assert outbox.emitted == []
+    assert outbox.emitted == [
+        (events.SESSION_STATUS_SETUP_CHANGED, "c1", changed("sessionStatuses/s1", sev.CONFIGURATION_CHANGE_UPDATED)),
+    ]
+    assert events.SESSION_STATUS_SETUP_CHANGED in events.REFERENCE_EVENTS

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shutterbook.scheduling.v1 import bulk_pb2
+from shutterbook.scheduling.v1 import events_pb2 as scheduling_events
 from shutterbook_kit import shared_events
 from shutterbook_kit.events import EventType
 
@@ -44,6 +45,13 @@ COMPANY_CHANGED = shared_events.COMPANY_CHANGED
 
 # published, scheduling's alone
 BULK_JOB_COMPLETED = EventType("scheduling.bulk_job.completed", bulk_pb2.BulkJobCompletedEvent)
+# a session status created, updated or deleted: heard by every replica's reference cache
+# (application/reference_cache.py), which keeps statuses for the online booking paths
+SESSION_STATUS_SETUP_CHANGED = EventType(
+    "scheduling.session_status.changed", scheduling_events.ConfigurationChangedEvent
+)
+# what the reference cache hears: the configuration events and the statuses'
+REFERENCE_EVENTS: tuple[EventType[Any], ...] = (*shared_events.CONFIGURATION_EVENTS, SESSION_STATUS_SETUP_CHANGED)
 
 # consumed (clients' changes, for the known-clients directory)
 CLIENT_CREATED = shared_events.CLIENT_CREATED

@@ -23,7 +23,7 @@ from google.protobuf import empty_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import online_pb2_grpc
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
-from shutterbook_kit import shared_events, tenancy
+from shutterbook_kit import tenancy
 from shutterbook_kit.broadcast import CacheFeed
 from shutterbook_kit.db import Database
 from shutterbook_kit.errors import PermissionDenied
@@ -196,7 +196,7 @@ def listeners(db: Database, nats: NatsConnection, own: SchedulingSettings) -> li
     return [
         *([CacheFeed(nats, answers, events.PUBLISHED, name="scheduling-open-slot-answers")] if answers.enabled else []),
         *(
-            [CacheFeed(nats, references, shared_events.CONFIGURATION_EVENTS, name="scheduling-reference-cache")]
+            [CacheFeed(nats, references, events.REFERENCE_EVENTS, name="scheduling-reference-cache")]
             if references.enabled
             else []
         ),

@@ -354,12 +354,14 @@ MESSAGES: dict[str, type[Message]] = {
 # What each change announces: `scheduling.*.changed` (ConfigurationChangedEvent), written to the
 # outbox in the change's own transaction; the gateway's open-slot read model and its caches of
 # types and locations refresh on them (README, "Open slots: the read model, caches and
-# staleness"). Statuses and staff: nothing, nothing outside scheduling keeps them.
+# staleness"), and scheduling's replicas' reference caches on them and on the statuses' (kept
+# for the online booking paths). Staff: nothing, nothing keeps them.
 EVENTS = {
     setup.LOCATIONS.collection: events.LOCATION_CHANGED,
     setup.SCHEDULES.collection: events.SCHEDULE_CHANGED,
     setup.SESSION_TYPES.collection: events.SESSION_TYPE_CHANGED,
     setup.APPOINTMENT_TYPES.collection: events.APPOINTMENT_TYPE_CHANGED,
+    setup.STATUSES.collection: events.SESSION_STATUS_SETUP_CHANGED,
 }
 
 _CHANGES = {setup.CREATED: sev.CONFIGURATION_CHANGE_CREATED, setup.UPDATED: sev.CONFIGURATION_CHANGE_UPDATED}

@@ -1,5 +1,5 @@
 """The reference data an online booking reads, kept in this process's memory: the locations,
-schedules and session and appointment types of `setup.load_resource`, on the online booking
+schedules, session and appointment types and session statuses of `setup.load_resource`, on the online booking
 paths only (HoldSlot, BookOnline and the rest that memoize, `holds.memoized`), so a booking
 reads its slot's type, location and schedules without a statement (issue 19: "caches for
 reference data"; README, "Open slots: the read model, caches and staleness").
@@ -7,13 +7,14 @@ reference data"; README, "Open slots: the read model, caches and staleness").
 - **What**: the domain object (frozen) of a resource found, keyed by company, collection and
   id, with the location it is at (a location's own id, a schedule's location) so the caller's
   location scope is applied on every hit as the statement would. A resource not found (or
-  outside the caller's scope) is not kept. Statuses and staff are not kept (no event tells
-  other replicas of their changes).
+  outside the caller's scope) is not kept. Staff are not kept (no event tells other replicas
+  of their changes).
 - **Invalidation**: a company's generation is bumped (what was kept for it is never served
   again) after this process commits a change of one of them (`setup_convert.edge`: the
   change's unit of work, `UnitOfWork.after_commit`), and when any replica's change event is
   heard (`scheduling.location.changed`, `.schedule.changed`, `.session_type.changed`,
-  `.appointment_type.changed`: a kit `CacheFeed`, a per-process broadcast listener). A reader
+  `.appointment_type.changed`, `.session_status.changed`: `events.REFERENCE_EVENTS`, a kit
+  `CacheFeed`, a per-process broadcast listener). A reader
   takes the generation before its statement and keeps what it read only if the generation is
   unchanged after, so a read from before a change never outlives the change's bump.
 - **Staleness**: in this process none (the bump follows the commit); another replica's change
@@ -35,8 +36,8 @@ from typing import Any, Protocol
 from shutterbook_kit.db import Database
 from shutterbook_kit.generations import Generations
 
-# the collections kept: those whose changes every replica hears (`shared_events.CONFIGURATION_EVENTS`)
-CACHED = frozenset({"locations", "schedules", "sessionTypes", "appointmentTypes"})
+# the collections kept: those whose changes every replica hears (`events.REFERENCE_EVENTS`)
+CACHED = frozenset({"locations", "schedules", "sessionTypes", "appointmentTypes", "sessionStatuses"})
 
 
 class Envelope(Protocol):
@@ -79,7 +80,7 @@ class ReferenceCache:
         self._generations.bump(company_id)
 
     def heard(self, envelope: Envelope, _event: Any) -> None:
-        """A broadcast listener: a replica's change of a location, schedule or type."""
+        """A broadcast listener: a replica's change of a location, schedule, type or status."""
         if envelope.company_id:
             self.bump(envelope.company_id)
 

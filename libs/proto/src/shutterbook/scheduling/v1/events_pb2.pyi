@@ -520,7 +520,8 @@ Global___AppointmentUpdatedEvent: _TypeAlias = AppointmentUpdatedEvent  # noqa: 
 class ConfigurationChangedEvent(_message.Message):
     """Payload of `scheduling.location.changed`, `scheduling.schedule.changed`,
     `scheduling.session_type.changed` and `scheduling.appointment_type.changed`: what the
-    gateway's caches of types and locations, and its open-slot read model, refresh on.
+    gateway's caches of types and locations, and its open-slot read model, refresh on; and of
+    `scheduling.session_status.changed`, which scheduling's replicas' caches refresh on.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
