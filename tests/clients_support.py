@@ -15,6 +15,7 @@ from shutterbook.common.v1 import events_pb2 as common_events_pb2
 from shutterbook_clients import main as clients_main
 from shutterbook_devstack.loopback import read_outbox
 from shutterbook_devstack.testing import DatabaseFactory, company_metadata, rpc_violations, running, service_settings
+from shutterbook_kit.db import Database
 
 COMPANY_A = "0b7e6f3a-1111-4a4a-8a8a-00000000000a"
 COMPANY_B = "0b7e6f3a-2222-4b4b-8b8b-00000000000b"
@@ -27,6 +28,7 @@ class ClientsService:
     stub: clients_pb2_grpc.ClientsServiceAsyncStub
     database_url: str
     port: int
+    db: Database  # the service's own
 
     async def outbox(self, subject_prefix: str = "clients.") -> list[common_events_pb2.EventEnvelope]:
         """The events written so far (published or not), oldest first."""
@@ -39,7 +41,7 @@ async def clients_service(databases: DatabaseFactory, nats_url: str) -> AsyncIte
     url = await databases.new("clients", migrate_with=clients_main.MIGRATIONS)
     host = clients_main.build(service_settings("clients", url, nats_url))
     async with running(host), grpc.aio.insecure_channel(f"127.0.0.1:{host.port}") as channel:
-        yield ClientsService(clients_pb2_grpc.ClientsServiceStub(channel), url, host.port)
+        yield ClientsService(clients_pb2_grpc.ClientsServiceStub(channel), url, host.port, host.parts.db)
 
 
 async def new_client(

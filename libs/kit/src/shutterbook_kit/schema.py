@@ -39,6 +39,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def insert_values(row: Any) -> dict[str, Any]:
+    """A new ORM row's columns as its INSERT would write them, by column name: the values set,
+    and each column default (a scalar, or a callable's value) for an attribute not set, which
+    the row takes too (as after a flush). For a statement of the caller's own (kit
+    `write_in_one`) that writes the row the ORM would have."""
+    state = sa.inspect(row)
+    values: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        column = attr.columns[0]
+        if attr.key not in state.dict and column.default is not None and not column.default.is_sequence:
+            default = column.default
+            value = default.arg(None) if default.is_callable else default.arg
+            setattr(row, attr.key, value)
+        values[column.name] = getattr(row, attr.key)
+    return values
+
+
 class KitBase(DeclarativeBase):
     pass
 

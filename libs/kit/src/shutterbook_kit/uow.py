@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -77,7 +78,7 @@ _AUDIT_INSERT = insert(_AUDIT)
 _TRAIL_ROWS_IN_ONE = 16
 _TRAIL_INSERTS: dict[tuple[int, tuple[str, ...], int, tuple[str, ...]], Any] = {}
 # `write_in_one`'s statements by their CTEs' text, events' count and columns, typed parameters
-_IN_ONE: dict[tuple[str, int, tuple[str, ...], tuple[tuple[str, str], ...]], Any] = {}
+_IN_ONE: dict[tuple[str, _Shape, tuple[tuple[str, str], ...]], Any] = {}
 # `insert_missing`'s statements by (dialect's class, model, columns), built once each
 _INSERTS_MISSING: dict[tuple[type[Any], type[Any], tuple[str, ...]], Any] = {}
 
@@ -332,25 +333,28 @@ async def write_in_one(
     types: Mapping[str, Any],
     events: list[dict[str, Any]],
     companies: frozenset[str],
+    audits: list[dict[str, Any]] | None = None,
 ) -> bool:
     """PostgreSQL: a change and its events' outbox rows as one autocommit statement (no BEGIN,
     no COMMIT: one round trip where a unit of work takes one per statement and two more).
     `ctes`: the change as common table expressions, one of them `effect AS (...)` returning a
-    row when the change is made (the others may use it); `events`: `outbox_values` rows,
-    inserted only when `effect` returned one. True when it did; then the relay is woken and
-    the commit listeners told of `companies`, as a unit of work's commit does. False: nothing
-    the statement's CTEs made conditional on `effect` was written, and the caller takes its
-    unit of work. The statement is text built once per shape (`types`: parameters needing a
-    type), so SQLAlchemy caches its compiled form: `ctes` is a constant of the caller (values
-    go in `params`; a literal `:` is escaped, as in any `text()`); at most 16 events."""
+    row when the change is made (the others may use it); `events`: `outbox_values` rows, and
+    `audits`: `audit.entry_values` rows, inserted only when `effect` returned one. True when
+    it did; then the relay is woken and the commit listeners told of `companies`, as a unit of
+    work's commit does. False: nothing the statement's CTEs made conditional on `effect` was
+    written, and the caller takes its unit of work. The statement is text built once per shape
+    (`types`: parameters needing a type), so SQLAlchemy caches its compiled form: `ctes` is a
+    constant of the caller (values go in `params`; a literal `:` is escaped, as in any
+    `text()`); at most 16 events and entries."""
+    audits = audits or []
     if db.is_sqlite:
         raise RuntimeError("one-statement writes are for PostgreSQL: on SQLite write in a UnitOfWork")
-    if len(events) > _TRAIL_ROWS_IN_ONE:  # one statement's parameters are bounded (32,767 in asyncpg)
-        raise ValueError(f"at most {_TRAIL_ROWS_IN_ONE} events in one statement: write more in a UnitOfWork")
+    if len(events) + len(audits) > _TRAIL_ROWS_IN_ONE:  # a statement's parameters are bounded (32,767 in asyncpg)
+        raise ValueError(f"at most {_TRAIL_ROWS_IN_ONE} events and entries in one statement: use a UnitOfWork")
     handoff = _claiming_for(db, events)
-    columns = tuple(events[0]) if events else ()
-    statement = _in_one(ctes, len(events), columns, tuple(sorted(types.items(), key=lambda kv: kv[0])))
-    values = dict(params) | _row_params("o", events)
+    shape = _Shape(len(events), tuple(events[0]) if events else (), len(audits), tuple(audits[0]) if audits else ())
+    statement = _in_one(ctes, shape, tuple(sorted(types.items(), key=lambda kv: kv[0])))
+    values = dict(params) | _row_params("o", events) | _row_params("a", audits)
     async with db.autocommit() as conn:
         made = (await conn.execute(statement, values)).one()
     done = bool(made[0])
@@ -416,20 +420,42 @@ def _names(table: Any, columns: tuple[str, ...]) -> str:
     return ", ".join(f'"{table.c[c].name}"' for c in columns)
 
 
-def _in_one(ctes: str, events: int, columns: tuple[str, ...], types: tuple[tuple[str, Any], ...]) -> Any:
-    key = (ctes, events, columns, tuple((name, repr(type_)) for name, type_ in types))
+@dataclass(frozen=True)
+class _Shape:
+    """What `write_in_one` inserts with its effect: how many events and audit entries, their columns."""
+
+    events: int
+    event_columns: tuple[str, ...]
+    entries: int
+    entry_columns: tuple[str, ...]
+
+
+def _with_effect(prefix: str, count: int, columns: tuple[str, ...]) -> str:
+    """`count` rows of parameters `{prefix}{i}_{column}`, each selected only when `effect` returned one."""
+    return " UNION ALL ".join(
+        "SELECT " + ", ".join(f":{prefix}{i}_{c}" for c in columns) + " WHERE EXISTS (SELECT 1 FROM effect)"
+        for i in range(count)
+    )
+
+
+def _in_one(ctes: str, shape: _Shape, types: tuple[tuple[str, Any], ...]) -> Any:
+    key = (ctes, shape, tuple((name, repr(type_)) for name, type_ in types))
     statement = _IN_ONE.get(key)
     if statement is None:
         typed = [bindparam(name, type_=type_) for name, type_ in types]
         rows = ""
-        if events:
-            selects = " UNION ALL ".join(
-                "SELECT " + ", ".join(f":o{i}_{c}" for c in columns) + " WHERE EXISTS (SELECT 1 FROM effect)"
-                for i in range(events)
+        if shape.entries:
+            columns = shape.entry_columns
+            rows += (
+                f', audit_rows AS (INSERT INTO "{_AUDIT.name}" ({_names(_AUDIT, columns)})'
+                f" {_with_effect('a', shape.entries, columns)})"
             )
-            rows = (
-                f', outbox_rows AS (INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, columns)}) {selects}'
-                " RETURNING seq, event_id)"
+            typed += _typed_rows(_AUDIT, "a", shape.entries, columns)
+        events, columns = shape.events, shape.event_columns
+        if events:
+            rows += (
+                f', outbox_rows AS (INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, columns)})'
+                f" {_with_effect('o', events, columns)} RETURNING seq, event_id)"
             )
             typed += _typed_rows(_OUTBOX, "o", events, columns)
             # the rows written, for the relay they were claimed for (outbox_handoff.py)

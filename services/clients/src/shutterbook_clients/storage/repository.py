@@ -48,6 +48,26 @@ _BY_PRIMARY_EMAIL = select(ClientRow).where(
 )
 
 
+# FindOrCreateClient's new client on PostgreSQL, with its event and audit entry (kit
+# `write_in_one`): the row as the ORM would write it (`schema.insert_values`, parameters
+# `c_{column}`), unless a live client holds its primary email by then (the unique index): then
+# nothing is written and the caller finds that client. Built once from the table's columns.
+_CLIENT_COLUMNS = [column for column in ClientRow.__table__.columns]
+NEW_CLIENT_CTES = (
+    f"effect AS (INSERT INTO {ClientRow.__tablename__} ("
+    + ", ".join(f'"{column.name}"' for column in _CLIENT_COLUMNS)
+    + ") VALUES ("
+    + ", ".join(f":c_{column.name}" for column in _CLIENT_COLUMNS)
+    + ") ON CONFLICT DO NOTHING RETURNING 1)"
+)
+NEW_CLIENT_TYPES = {f"c_{column.name}": column.type for column in _CLIENT_COLUMNS}
+
+
+def new_client_params(values: dict[str, object]) -> dict[str, object]:
+    """`NEW_CLIENT_CTES`' parameters from the row's INSERT values."""
+    return {f"c_{name}": value for name, value in values.items()}
+
+
 def text_match(query: Query) -> list[ColumnElement[bool]]:
     """Every term is a fragment of a name or email key, or (phone-like terms) of a phone key."""
     conditions: list[ColumnElement[bool]] = []
