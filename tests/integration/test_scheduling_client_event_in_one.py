@@ -1,11 +1,11 @@
 """Scheduling's consumer of `clients.client.created` and `.updated` for a client it has learned
-already (a booking made it known first: the common case): on PostgreSQL the version and the
-event's inbox entry in one autocommit statement, the inbox entry first (kit
-`OneStatement.ready`; the revision counts every event applied, so a redelivery must find its
-entry and change nothing). What that statement cannot apply for sure goes to the handler's unit
-of work: a client not known yet, one with family members, a row a concurrent applier changed
-while the statement waited for its lock. On SQLite the handler applies every event. Through
-the real consumer and NATS."""
+already (a booking made it known first) or not at all (the event came first): on PostgreSQL
+the version and the event's inbox entry in one autocommit statement, the inbox entry first
+(kit `OneStatement.ready`; the revision counts every event applied, so a redelivery must find
+its entry and change nothing). What that statement cannot apply for sure goes to the handler's
+unit of work: a client with family members, a row a concurrent applier changed while the
+statement waited for its lock. On SQLite the handler applies every event. Through the real
+consumer and NATS."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from shutterbook_scheduling.storage.models import KnownClientRow
 from tests.scheduling_support import (
     COMPANY_A,
     SchedulingService,
+    client_message,
     known,
     make_known_client,
     publish_client_event,
@@ -86,8 +87,12 @@ async def test_a_learned_client_s_version_in_one_statement(
     async with scheduling_service(databases, nats_server.url) as svc:
         postgres = databases.backend == "postgres"
         consumer = _consumer(svc)
-        ada = await make_known_client(svc, COMPANY_A, "Ada")  # new here: the handler makes it
-        await _applied(consumer, 1)
+        async with round_trips(svc.host.parts.db) as seen:  # new here: made (revision 1)
+            ada = await make_known_client(svc, COMPANY_A, "Ada")
+            await _applied(consumer, 1)
+        if postgres:
+            [made] = _applying(seen.statements)
+            assert made.lstrip().startswith("WITH learned AS")
         assert await _revision(svc, ada) == 1
 
         # a newer version: taken, counted, with its inbox entry in one statement
@@ -100,7 +105,7 @@ async def test_a_learned_client_s_version_in_one_statement(
         applying = _applying(seen.statements)
         if postgres:
             assert len(applying) == 1, applying
-            assert applying[0].lstrip().startswith("WITH ready AS")
+            assert applying[0].lstrip().startswith("WITH learned AS")
             assert seen.transaction_control == []  # autocommit: no BEGIN, no COMMIT
         else:
             assert len(applying) == 2, applying  # the inbox entry, then the UPDATE
@@ -147,7 +152,7 @@ async def test_a_learned_client_s_version_in_one_statement(
             )
             await _applied(consumer, 5, duplicates=1)
         if postgres:  # the one statement wrote nothing, then the handler: inbox entry, UPDATE, members
-            assert _applying(seen.statements)[0].lstrip().startswith("WITH ready AS")
+            assert _applying(seen.statements)[0].lstrip().startswith("WITH learned AS")
             assert "COMMIT" in seen.transaction_control
         shown = await known(svc, COMPANY_A, bo)
         assert shown is not None
@@ -205,7 +210,7 @@ async def test_a_version_waiting_for_a_concurrent_applier(
                 await other.commit()
                 await _applied(consumer, 2)
         applying = _applying(seen.statements)
-        assert applying[0].lstrip().startswith("WITH ready AS")
+        assert applying[0].lstrip().startswith("WITH learned AS")
         if changed:  # then the handler's unit of work: its inbox entry and the client's UPDATE
             assert [s.split(" ", 1)[0] for s in applying[1:]] == ["INSERT", "UPDATE"], applying
         else:
@@ -216,3 +221,39 @@ async def test_a_version_waiting_for_a_concurrent_applier(
         assert (shown.display_name, list(shown.family_members)) == ("Cyrus Tester", [])
         assert await _revision(svc, cy) == (3 if changed else 2)
         assert await _inbox(svc, event_id) == 1
+
+
+async def test_a_version_waiting_for_a_booking_making_the_client_known(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """PostgreSQL: the event of a client a booking is making known (its INSERT not committed):
+    the statement's INSERT waits for the booking's, then leaves the booking's row alone and
+    writes nothing; the handler applies the event to that row after it, counted once."""
+    if databases.backend != "postgres":
+        pytest.skip("SQLite's writers are serialized by the write transaction")
+    async with scheduling_service(databases, nats_server.url) as svc:
+        consumer = _consumer(svc)
+        await make_known_client(svc, COMPANY_A, "Someone")  # the consumer's stream and durable up
+        await _applied(consumer, 1)
+        dee = client_message("Dee")
+        db = svc.host.parts.db
+        async with db.engine.connect() as booking:
+            await booking.execute(
+                text(
+                    "INSERT INTO known_clients (company_id, client_id, display_name, primary_email,"
+                    " source_updated_at, learned_at, revision, deleted, merged_into)"
+                    " VALUES (:company, :client, 'Dee Tester', '', :at, :at, 1, false, '')"
+                ),
+                {"company": COMPANY_A, "client": dee.name.removeprefix("clients/"), "at": dee.update_time.ToDatetime()},
+            )
+            async with round_trips(db) as seen:
+                event_id = await publish_client_event(
+                    svc.nats_url, COMPANY_A, "clients.client.created", client_events.ClientCreatedEvent(client=dee)
+                )
+                await eventually(lambda: waits_on_lock(db, "known_clients"), what="the event waiting for the booking")
+                await booking.commit()
+                await _applied(consumer, 2)
+        applying = _applying(seen.statements)
+        assert applying[0].lstrip().startswith("WITH learned AS")
+        assert [s.split(" ", 1)[0] for s in applying[1:]] == ["INSERT", "INSERT", "UPDATE"], applying
+        assert (await _revision(svc, dee), await _inbox(svc, event_id)) == (2, 1)

@@ -3,9 +3,10 @@ application/client_directory.py): each payload, decoded by the kit's consumer by
 payload type (events.py), is read here into domain facts (`known_client_convert.client_version`)
 and handed to the use case. `SUBSCRIPTIONS` is what main.py's consumer of the clients stream
 runs; the messages stop here, the use cases take `ClientVersion`s and ids. On PostgreSQL a
-created or updated client learned here already (a booking made it known first: the common
-case) is applied with its inbox entry in one statement (storage/known_client_repository.py,
-`EVENT_VERSION_READY`), the handler only where that statement leaves it."""
+created or updated client learned here already (a booking made it known first) or new here
+(its event came first) is applied with its inbox entry in one statement
+(storage/known_client_repository.py, `EVENT_VERSION_READY`), the handler only where that
+statement leaves it."""
 
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def _version_in_one(envelope: common_events.EventEnvelope, event: Any) -> dict[s
     return known_clients.event_version_params(envelope.company_id, client_version(event.client))
 
 
-# on PostgreSQL a version for a client learned already (a booking made it known first: the
-# common case) is applied with its inbox entry in one statement
+# on PostgreSQL a version for a client learned already or new here (a booking's client, the
+# common case, either way round) is applied with its inbox entry in one statement
 _VERSION_IN_ONE = OneStatement(
     known_clients.EVENT_VERSION_EFFECT,
     _version_in_one,

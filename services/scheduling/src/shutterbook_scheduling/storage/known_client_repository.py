@@ -82,25 +82,32 @@ _APPLY_EVENT_VERSION = (
 )
 _WRITTEN = ("display_name", "primary_email", "source_updated_at", "learned_at", "revision")
 
-# `_APPLY_EVENT_VERSION` as the consumer's one statement on PostgreSQL (kit `OneStatement`, its
+# An event's version as the consumer's one statement on PostgreSQL (kit `OneStatement`, its
 # inbox entry first: the revision counts, so a redelivery must not run it again), for a version
-# without family members. `ready` locks the learned client's row and finds it unchanged since
-# the statement's snapshot (its subqueries read the snapshot; a row a concurrent applier
-# changed while this waited for its lock is passed by) with no family members held, so the
-# UPDATE below is sure to apply and no family member is to be replaced. Otherwise nothing is
-# written and the handler's unit of work applies the event (a client not learned here yet, one
-# with family members, one being made known by a booking not committed yet).
+# without family members: `_APPLY_EVENT_VERSION` for a client learned already (a booking made
+# it known first), `insert_taken` for a client new here (its event came first). `learned` locks
+# the learned client's row and finds it unchanged since the statement's snapshot (its
+# subqueries read the snapshot; a row a concurrent applier changed while this waited for its
+# lock is passed by) with no family members held, so the UPDATE below is sure to apply and no
+# family member is to be replaced; `made` inserts a client missing here (revision 1), and
+# waits for, then leaves alone, one a concurrent booking is inserting. Otherwise nothing is
+# written and the handler's unit of work applies the event (a client with family members, one
+# just made known by a booking, one changed meanwhile).
 EVENT_VERSION_READY = (
-    "ready AS MATERIALIZED (SELECT k.revision FROM known_clients AS k"
+    "learned AS MATERIALIZED (SELECT k.revision FROM known_clients AS k"
     " WHERE k.company_id = :company AND k.client_id = :client AND k.display_name <> ''"
     " AND k.revision = (SELECT s.revision FROM known_clients AS s"
     " WHERE s.company_id = :company AND s.client_id = :client)"
     " AND NOT EXISTS (SELECT 1 FROM known_family_members AS m WHERE m.company_id = :company AND m.client_id = :client)"
-    " FOR UPDATE OF k)"
+    " FOR UPDATE OF k),"
+    " made AS (INSERT INTO known_clients (company_id, client_id, display_name, primary_email, source_updated_at,"
+    " learned_at, revision, deleted, merged_into)"
+    " VALUES (:company, :client, :name, :email, :version_time, :now, 1, false, '') ON CONFLICT DO NOTHING RETURNING 1),"
+    " ready AS (SELECT 1 FROM learned UNION ALL SELECT 1 FROM made)"
 )
 _TAKES_SQL = "known_clients.source_updated_at <= :version_time"
 EVENT_VERSION_EFFECT = (
-    "effect AS (UPDATE known_clients SET revision = known_clients.revision + 1,"
+    "updated AS (UPDATE known_clients SET revision = known_clients.revision + 1,"
     + ", ".join(
         f" {column} = CASE WHEN {_TAKES_SQL} THEN :{value} ELSE known_clients.{column} END"
         for column, value in (
@@ -111,7 +118,8 @@ EVENT_VERSION_EFFECT = (
         )
     )
     + " WHERE known_clients.company_id = :company AND known_clients.client_id = :client"
-    " AND EXISTS (SELECT 1 FROM inbox_new) RETURNING 1)"
+    " AND EXISTS (SELECT 1 FROM inbox_new) AND EXISTS (SELECT 1 FROM learned) RETURNING 1),"
+    " effect AS (SELECT 1 FROM updated UNION ALL SELECT 1 FROM made)"
 )
 EVENT_VERSION_TYPES = {"version_time": UtcDateTime(), "now": UtcDateTime()}
 
