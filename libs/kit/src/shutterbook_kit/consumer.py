@@ -109,12 +109,18 @@ class OneStatement:
     where `ctes`' effect runs only `WHERE EXISTS (SELECT 1 FROM inbox_new)`: a redelivery (or a
     concurrent duplicate, which waits on the inbox's key) finds the entry and changes nothing.
     An entry written without its effect (`ready` broke its promise) is deleted again, logged,
-    and the handler runs."""
+    and the handler runs. `attempts`: how often the statement runs while `ready` returns
+    nothing (a statement that waited for a concurrent writer read its snapshot before that
+    writer committed; the next one sees what it wrote)."""
 
     ctes: str
     params: Callable[[events_pb2.EventEnvelope, Any], dict[str, Any] | None]
     types: Mapping[str, Any] = field(default_factory=dict, compare=False)
     ready: str = ""
+    # with `ready`: how many times the statement runs while `ready` returns nothing, before the
+    # handler (a statement that waited for a concurrent writer's row read a snapshot from
+    # before that row: the next one, a new snapshot, finds it ready)
+    attempts: int = 1
 
     @functools.cached_property
     def statement(self) -> TextClause:
@@ -127,9 +133,9 @@ class OneStatement:
         )
         counts = " SELECT (SELECT count(*) FROM inbox_new), (SELECT count(*) FROM effect)"
         if self.ready:
-            sql = f"WITH {self.ready}, {inbox.format('ready')}, {self.ctes}{counts}"
+            sql = f"WITH {self.ready}, {inbox.format('ready')}, {self.ctes}{counts}, (SELECT count(*) FROM ready)"
         else:
-            sql = f"WITH {self.ctes}, {inbox.format('effect')}{counts}"
+            sql = f"WITH {self.ctes}, {inbox.format('effect')}{counts}, 1"
         return text(sql).bindparams(
             bindparam("inbox_received_at", type_=UtcDateTime),
             *(bindparam(name, type_=type_) for name, type_ in self.types.items()),
@@ -383,14 +389,17 @@ class EventConsumer:
             "inbox_received_at": utcnow(),
         }
         async with self.db.autocommit() as conn:
-            recorded, made = (await conn.execute(one.statement, params)).one()
-            if recorded == 1 and made == 0:  # `ready` promised an effect not made: the handler makes it
-                log.error(
-                    "one-statement effect not made after its inbox entry; the handler runs",
-                    extra={"consumer": self.consumer, "subject": envelope.subject, "event_id": envelope.event_id},
-                )
-                await conn.execute(_INBOX_DELETE, {"consumer": self.consumer, "event_id": envelope.event_id})
-                return False
+            for _ in range(max(one.attempts, 1)):
+                recorded, made, ready = (await conn.execute(one.statement, params)).one()
+                if recorded == 1 and made == 0:  # `ready` promised an effect not made: the handler makes it
+                    log.error(
+                        "one-statement effect not made after its inbox entry; the handler runs",
+                        extra={"consumer": self.consumer, "subject": envelope.subject, "event_id": envelope.event_id},
+                    )
+                    await conn.execute(_INBOX_DELETE, {"consumer": self.consumer, "event_id": envelope.event_id})
+                    return False
+                if recorded == 1 or ready:  # applied; or ready and recorded already (a duplicate)
+                    break
         if recorded != 1:
             return False
         self.db.committed(frozenset())  # as the handler's unit of work names no company either

@@ -65,6 +65,9 @@ _VERSION_IN_ONE = OneStatement(
     _version_in_one,
     known_clients.EVENT_VERSION_TYPES,
     ready=known_clients.EVENT_VERSION_READY,
+    # the event of a client a booking is making known waits for the booking's row, then finds
+    # it in a second statement's snapshot (the common case: the event comes during the booking)
+    attempts=2,
 )
 
 SUBSCRIPTIONS: list[Subscription] = [
