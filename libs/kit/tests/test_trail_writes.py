@@ -1,6 +1,6 @@
-"""A unit of work's audit entries and outbox rows are written at its commit, together with the
-change or not at all: on PostgreSQL in one statement (the entries' INSERT a data-modifying CTE
-of the outbox's), on SQLite one INSERT each."""
+"""A unit of work's audit entries, outbox rows and kept answers (idempotency records) are written
+at its commit, together with the change or not at all: on PostgreSQL in one statement (the
+entries' and answers' INSERTs data-modifying CTEs of the outbox's), on SQLite one INSERT each."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from uow_support import kit_database
 
 from shutterbook_devstack.testing import DatabaseFactory, round_trips
 from shutterbook_kit.db import Database
+from shutterbook_kit.errors import InvalidArgument
 from shutterbook_kit.events import EventType
+from shutterbook_kit.idempotency import run_idempotent
 from shutterbook_kit.schema import AuditEntryRow, OutboxMessage
 from shutterbook_kit.uow import UnitOfWork
 
@@ -135,4 +137,51 @@ async def test_the_one_statement_is_compiled_once_per_shape(databases: DatabaseF
         assert subjects == [NOTED.subject] * 3
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", on_statement)
+        await db.dispose()
+
+
+async def test_an_idempotent_call_s_answer_is_kept_with_its_trail(databases: DatabaseFactory) -> None:
+    """`run_idempotent`'s record (the answer a retry gets) is inserted at the commit with the
+    entries and events: on PostgreSQL in their one statement; a retry of the request is answered
+    from it, and another request under its id refused."""
+    db = await kit_database(databases)
+    try:
+        request = struct_pb2.Struct()
+        request.update({"body": "hello", "request_id": "req-00000001"})
+
+        async def work(uow: UnitOfWork) -> struct_pb2.Struct:
+            uow.audit(COMPANY, "notes/1", "created", after={"body": "hello"})
+            uow.emit(NOTED, COMPANY, struct_pb2.Struct())
+            answer = struct_pb2.Struct()
+            answer.update({"made": "notes/1"})
+            return answer
+
+        async def call(body: struct_pb2.Struct) -> struct_pb2.Struct:
+            return await run_idempotent(
+                db,
+                company_id=COMPANY,
+                scope="Note",
+                request=body,
+                request_id="req-00000001",
+                response_type=struct_pb2.Struct,
+                work=work,
+            )
+
+        async with round_trips(db) as seen:
+            first = await call(request)
+        inserts = _inserts(seen.statements)
+        if databases.backend == "sqlite":
+            assert len(inserts) == 3  # the entry, the answer, the event
+        else:
+            [one] = inserts
+            assert all(table in one for table in ("audit_entries", "idempotency_records", "outbox_messages"))
+        async with round_trips(db) as again:
+            assert await call(request) == first  # replayed: nothing written
+        assert _inserts(again.statements) == []
+        assert (await _written(db))[1] == [NOTED.subject]
+        other = struct_pb2.Struct()
+        other.update({"body": "other"})
+        with pytest.raises(InvalidArgument):
+            await call(other)
+    finally:
         await db.dispose()

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 
 from shutterbook_kit.db import Database
@@ -24,7 +24,6 @@ R = TypeVar("R", bound=Message)
 RACE_FAILURES = (DBAPIError, DomainError)
 Refusal = Callable[[Exception], Awaitable[Exception | None]]
 _RECORDS = KitBase.metadata.tables[IdempotencyRecord.__tablename__]
-_RECORD_INSERT = insert(_RECORDS)
 # built once (statement construction costs more than its execution's Python on the hot path)
 _RECORD_LOOKUP = select(_RECORDS.c.request_hash, _RECORDS.c.response).where(
     _RECORDS.c.company_id == bindparam("company_id"),
@@ -105,9 +104,8 @@ async def run_idempotent(
                     return replay
             attempted = True
             result = await work(uow)
-            if request_id:  # a Core INSERT: no ORM object to track and flush, nothing reads it back
-                await uow.session.execute(
-                    _RECORD_INSERT,
+            if request_id:  # inserted at the commit, with its audit entries and events (one statement)
+                uow.keep_answer(
                     {
                         "company_id": company_id,
                         "scope": scope,
@@ -115,7 +113,7 @@ async def run_idempotent(
                         "request_hash": fingerprint,
                         "response": result.SerializeToString(deterministic=True),
                         "created_at": utcnow(),
-                    },
+                    }
                 )
             await uow.commit()
             return result

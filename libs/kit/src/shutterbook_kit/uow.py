@@ -24,7 +24,7 @@ from shutterbook_kit import tenancy
 from shutterbook_kit.db import READONLY, WRITE_GATE_TIMEOUT_SECONDS, Database
 from shutterbook_kit.events import EventType
 from shutterbook_kit.outbox_handoff import Handed, OutboxHandoff
-from shutterbook_kit.schema import AuditEntryRow, KitBase, OutboxMessage, utcnow
+from shutterbook_kit.schema import AuditEntryRow, IdempotencyRecord, KitBase, OutboxMessage, utcnow
 from shutterbook_kit.telemetry import inject_headers
 
 M = TypeVar("M", bound=Message)
@@ -70,13 +70,15 @@ class _SqliteInsertMissing(sqlite.Insert):
 _WRITING = {READONLY: False}
 _OUTBOX = KitBase.metadata.tables[OutboxMessage.__tablename__]
 _AUDIT = KitBase.metadata.tables[AuditEntryRow.__tablename__]
+_ANSWERS = KitBase.metadata.tables[IdempotencyRecord.__tablename__]
 _OUTBOX_INSERT = insert(_OUTBOX)
 _AUDIT_INSERT = insert(_AUDIT)
+_ANSWER_INSERT = insert(_ANSWERS)
 # `_write_trail`'s statements on PostgreSQL by their rows' counts and columns, built once each;
 # only for a change of a few rows (a bulk change, thousands of audit entries, takes the two
 # INSERTs SQLAlchemy sends in pages: one statement's parameters are bounded, 32,767 in asyncpg)
 _TRAIL_ROWS_IN_ONE = 16
-_TRAIL_INSERTS: dict[tuple[int, tuple[str, ...], int, tuple[str, ...]], Any] = {}
+_TRAIL_INSERTS: dict[_Shape, Any] = {}
 # `write_in_one`'s statements by their CTEs' text, events' count and columns, typed parameters
 _IN_ONE: dict[tuple[str, _Shape, tuple[tuple[str, str], ...]], Any] = {}
 # `insert_missing`'s statements by (dialect's class, model, columns), built once each
@@ -114,6 +116,8 @@ class UnitOfWork:
         # the audit entries' rows, inserted at commit the same way (with the outbox rows in one
         # statement on PostgreSQL: `_write_trail`)
         self._audit: list[dict[str, Any]] = []
+        # the idempotency records (kit idempotency: a request's stored answer), the same way
+        self._answers: list[dict[str, Any]] = []
         self._gate: asyncio.Lock | None = None
         self._companies: set[str] = set()
         # Reference reads memoized for this transaction (a type, a location read three times
@@ -177,6 +181,7 @@ class UnitOfWork:
             self._session = None
             self._outbox = []
             self._audit = []
+            self._answers = []
             self._after_commit = []
             self._handed = None
             if self._gate is not None:
@@ -224,6 +229,14 @@ class UnitOfWork:
         fields = {**audit_trail.diff(before, after), **(changes or {})}
         self._audit.append(audit_trail.entry_values(company_id, record, action, fields, service=self.source))
 
+    def keep_answer(self, values: Mapping[str, Any]) -> None:
+        """An idempotency record's columns (kit idempotency: a request's answer, for its
+        retries), inserted at commit with the audit entries and outbox rows (on PostgreSQL in
+        their one statement); a twin's record, committed first, fails the commit on its key."""
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work cannot keep an answer")
+        self._answers.append(dict(values))
+
     async def insert_missing(self, model: type[Any], values: Mapping[str, Any]) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING: the row keyed by `values` exists afterwards, made by
         this unit of work or by a concurrent one (which this waits for on PostgreSQL). Lock it
@@ -248,22 +261,25 @@ class UnitOfWork:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def _write_trail(self) -> None:
-        """The audit entries and the outbox rows (in the order emitted: the relay publishes by
-        `seq`): on PostgreSQL, when they are a few rows, one statement for both (the entries'
-        INSERT a data-modifying CTE of the outbox's), the outbox rows claimed for the process's
-        relay and handed to it at commit (outbox_handoff.py); else one INSERT each."""
+        """The audit entries, the kept answers and the outbox rows (in the order emitted: the
+        relay publishes by `seq`): on PostgreSQL, when there are events and a few rows in all,
+        one statement (the entries' and answers' INSERTs data-modifying CTEs of the outbox's),
+        the outbox rows claimed for the process's relay and handed to it at commit
+        (outbox_handoff.py); else one INSERT each."""
         events, self._outbox = self._outbox, []
         entries, self._audit = self._audit, []
-        if events and len(events) + len(entries) <= _TRAIL_ROWS_IN_ONE and not self.db.is_sqlite:
+        answers, self._answers = self._answers, []
+        if events and len(events) + len(entries) + len(answers) <= _TRAIL_ROWS_IN_ONE and not self.db.is_sqlite:
             handoff = _claiming_for(self.db, events)
-            params = _row_params("e", events) | _row_params("a", entries)
-            statement = _trail_insert(len(events), tuple(events[0]), len(entries), tuple(entries[0]) if entries else ())
-            made = (await self.session.execute(statement, params)).all()
+            params = _row_params("e", events) | _row_params("a", entries) | _row_params("k", answers)
+            made = (await self.session.execute(_trail_insert(_Shape.of(events, entries, answers)), params)).all()
             if handoff is not None:
                 self._handed = (handoff, _handed_rows(events, [(int(r.seq), str(r.event_id)) for r in made]))
             return
         if entries:
             await self.session.execute(_AUDIT_INSERT, entries)
+        if answers:
+            await self.session.execute(_ANSWER_INSERT, answers)
         if events:
             await self.session.execute(_OUTBOX_INSERT, events)
 
@@ -275,7 +291,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self.readonly:  # on PostgreSQL its statements ran in autocommit: nothing to commit
             raise RuntimeError("a read-only unit of work cannot commit")
-        if self._outbox or self._audit:
+        if self._outbox or self._audit or self._answers:
             # the change's own rows first (no statement more: commit would flush them anyway),
             # so the outbox `seq` is drawn after the change's row locks are held, and two
             # transactions changing one aggregate publish in the order they commit
@@ -352,7 +368,7 @@ async def write_in_one(
     if len(events) + len(audits) > _TRAIL_ROWS_IN_ONE:  # a statement's parameters are bounded (32,767 in asyncpg)
         raise ValueError(f"at most {_TRAIL_ROWS_IN_ONE} events and entries in one statement: use a UnitOfWork")
     handoff = _claiming_for(db, events)
-    shape = _Shape(len(events), tuple(events[0]) if events else (), len(audits), tuple(audits[0]) if audits else ())
+    shape = _Shape.of(events, audits, [])
     statement = _in_one(ctes, shape, tuple(sorted(types.items(), key=lambda kv: kv[0])))
     values = dict(params) | _row_params("o", events) | _row_params("a", audits)
     async with db.autocommit() as conn:
@@ -422,12 +438,22 @@ def _names(table: Any, columns: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class _Shape:
-    """What `write_in_one` inserts with its effect: how many events and audit entries, their columns."""
+    """What one statement inserts (`_write_trail`'s, `write_in_one`'s): how many events, audit
+    entries and kept answers, and their columns."""
 
     events: int
     event_columns: tuple[str, ...]
     entries: int
     entry_columns: tuple[str, ...]
+    answers: int = 0
+    answer_columns: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, events: list[dict[str, Any]], entries: list[dict[str, Any]], answers: list[dict[str, Any]]) -> _Shape:
+        def columns(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+            return tuple(rows[0]) if rows else ()
+
+        return cls(len(events), columns(events), len(entries), columns(entries), len(answers), columns(answers))
 
 
 def _with_effect(prefix: str, count: int, columns: tuple[str, ...]) -> str:
@@ -470,31 +496,35 @@ def _in_one(ctes: str, shape: _Shape, types: tuple[tuple[str, Any], ...]) -> Any
     return statement
 
 
-def _trail_insert(events: int, event_columns: tuple[str, ...], entries: int, entry_columns: tuple[str, ...]) -> Any:
-    """The outbox's INSERT of `events` rows, returning each one's `seq` and `event_id`, with the
-    audit entries' INSERT of `entries` rows (if any) as its data-modifying CTE, built once per
-    shape (its values bound parameters `e{i}_{column}`, `a{i}_{column}`, typed by their
-    columns). Text: SQLAlchemy cannot cache a multi-row
+def _trail_insert(shape: _Shape) -> Any:
+    """The outbox's INSERT of `shape.events` rows, returning each one's `seq` and `event_id`, with
+    the audit entries' and the kept answers' INSERTs (if any) as its data-modifying CTEs, built
+    once per shape (its values bound parameters `e{i}_{column}`, `a{i}_{column}`,
+    `k{i}_{column}`, typed by their columns). Text: SQLAlchemy cannot cache a multi-row
     `insert().values([...])` (no cache key: it compiled this statement on every commit, about
     half a millisecond), while a text's compiled form is cached like any statement's."""
-    key = (events, event_columns, entries, entry_columns)
-    statement = _TRAIL_INSERTS.get(key)
+    statement = _TRAIL_INSERTS.get(shape)
     if statement is None:
 
         def rows(prefix: str, count: int, columns: tuple[str, ...]) -> str:
             return ", ".join("(" + ", ".join(f":{prefix}{i}_{c}" for c in columns) + ")" for i in range(count))
 
-        audit = (
-            f'WITH audit_rows AS (INSERT INTO "{_AUDIT.name}" ({_names(_AUDIT, entry_columns)})'
-            f" VALUES {rows('a', entries, entry_columns)}) "
-            if entries
-            else ""
-        )
+        ctes = [
+            f'{name} AS (INSERT INTO "{table.name}" ({_names(table, columns)}) VALUES {rows(prefix, count, columns)})'
+            for name, table, prefix, count, columns in (
+                ("audit_rows", _AUDIT, "a", shape.entries, shape.entry_columns),
+                ("answer_rows", _ANSWERS, "k", shape.answers, shape.answer_columns),
+            )
+            if count
+        ]
         statement = text(
-            f'{audit}INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, event_columns)})'
-            f" VALUES {rows('e', events, event_columns)} RETURNING seq, event_id"
+            ("WITH " + ", ".join(ctes) + " " if ctes else "")
+            + f'INSERT INTO "{_OUTBOX.name}" ({_names(_OUTBOX, shape.event_columns)})'
+            f" VALUES {rows('e', shape.events, shape.event_columns)} RETURNING seq, event_id"
         ).bindparams(
-            *_typed_rows(_AUDIT, "a", entries, entry_columns), *_typed_rows(_OUTBOX, "e", events, event_columns)
+            *_typed_rows(_AUDIT, "a", shape.entries, shape.entry_columns),
+            *_typed_rows(_ANSWERS, "k", shape.answers, shape.answer_columns),
+            *_typed_rows(_OUTBOX, "e", shape.events, shape.event_columns),
         )
-        _TRAIL_INSERTS[key] = statement
+        _TRAIL_INSERTS[shape] = statement
     return statement
