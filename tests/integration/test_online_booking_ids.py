@@ -15,7 +15,7 @@ import pytest
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
-from shutterbook_devstack.testing import DatabaseFactory, rpc_violations
+from shutterbook_devstack.testing import DatabaseFactory, round_trips, rpc_violations
 from tests.online_support import (
     appointment_slot,
     create_slot,
@@ -80,8 +80,12 @@ async def test_given_ids_name_the_booking(databases: DatabaseFactory, nats_serve
             session_id=session_id,
             request_id=rid(),
         )
-        session = await o.online.BookOnline(request, metadata=A)
+        async with round_trips(o.svc.host.parts.db) as seen:
+            session = await o.online.BookOnline(request, metadata=A)
         assert session.name == f"sessions/{session_id}"
+        if databases.backend == "postgres":  # the id's lock taken in the idempotency look-up's statement
+            [locking] = [s for s in seen.statements if "pg_advisory_xact_lock" in s]
+            assert "idempotency_records" in locking
         assert session.booked_online
         assert list(session.participants) == [ann.family_members[0].name]
         assert await o.online.BookOnline(request, metadata=A) == session  # the same request again: the first result

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
 from shutterbook_kit.db import Database
@@ -29,6 +29,16 @@ _RECORD_LOOKUP = select(_RECORDS.c.request_hash, _RECORDS.c.response).where(
     _RECORDS.c.company_id == bindparam("company_id"),
     _RECORDS.c.scope == bindparam("scope"),
     _RECORDS.c.request_id == bindparam("request_id"),
+)
+# PostgreSQL, `run_idempotent(lock=...)`: a transaction-scoped advisory lock taken in the same
+# statement as the look-up (one row: the record's columns, NULL when there is none). The look-up
+# reads the statement's snapshot, from before the lock was granted: a twin that committed while
+# this waited is not seen here, but by the work's own statements after it (it fails on what
+# the twin made, and the refusal path below finds the twin's record).
+_LOCKED_LOOKUP = text(
+    "SELECT r.request_hash, r.response FROM (SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))) AS held"
+    f" LEFT JOIN {_RECORDS.name} AS r ON r.company_id = :company_id AND r.scope = :scope"
+    " AND r.request_id = :request_id"
 )
 
 
@@ -56,14 +66,23 @@ async def stored_response(
 
 
 async def stored_in(
-    uow: UnitOfWork, company_id: str, scope: str, request_id: str, fingerprint: str, response_type: type[R]
+    uow: UnitOfWork,
+    company_id: str,
+    scope: str,
+    request_id: str,
+    fingerprint: str,
+    response_type: type[R],
+    *,
+    lock: str = "",
 ) -> R | None:
-    """`stored_response`, read in a unit of work already open."""
-    found = await uow.session.execute(
-        _RECORD_LOOKUP, {"company_id": company_id, "scope": scope, "request_id": request_id}
-    )
+    """`stored_response`, read in a unit of work already open (`lock`: see `run_idempotent`)."""
+    params = {"company_id": company_id, "scope": scope, "request_id": request_id}
+    if lock and not uow.db.is_sqlite:
+        found = await uow.session.execute(_LOCKED_LOOKUP, params | {"lock": lock})
+    else:
+        found = await uow.session.execute(_RECORD_LOOKUP, params)
     record = found.first()
-    if record is None:
+    if record is None or record.request_hash is None:
         return None
     if record.request_hash != fingerprint:
         raise InvalidArgument(
@@ -85,8 +104,13 @@ async def run_idempotent(
     work: Callable[[UnitOfWork], Awaitable[R]],
     source: str = "",
     refusal: Refusal | None = None,
+    lock: str = "",
 ) -> R:
     """Run `work` in a unit of work once per (company, scope, request_id).
+
+    `lock` (PostgreSQL, with a request_id): a transaction-scoped advisory lock on that key,
+    taken in the look-up's own statement (one round trip for both), held until the unit of work
+    ends, for work that would take it first thing (a caller-given id claimed).
 
     Without a request_id, `work` simply runs. With one, a concurrent duplicate loses on the
     idempotency record's primary key (or on whatever its twin's effect took), rolls back whole,
@@ -99,7 +123,7 @@ async def run_idempotent(
     try:
         async with UnitOfWork(db, source=source) as uow:
             if request_id:  # a retry: looked for in the attempt's own transaction (one, not two)
-                replay = await stored_in(uow, company_id, scope, request_id, fingerprint, response_type)
+                replay = await stored_in(uow, company_id, scope, request_id, fingerprint, response_type, lock=lock)
                 if replay is not None:
                     return replay
             attempted = True

@@ -94,11 +94,13 @@ async def run_online(
     response_type: type[R],
     work: Callable[[UnitOfWork], Awaitable[R]],
     slot_name: Callable[[], str],
+    *,
+    lock: str = "",
 ) -> R:
     """An online step (a hold, an online booking) run once per `request_id` (the kit's
-    `run_idempotent`: a retry gets the first's answer), its reads memoized
-    (`holds.memoized`), the database's overlap refusals answered as SLOT_NOT_OPEN for
-    `slot_name()` (`holds.slot_refusal`)."""
+    `run_idempotent`: a retry gets the first's answer; `lock`, an advisory lock it takes with
+    its look-up), its reads memoized (`holds.memoized`), the database's overlap refusals
+    answered as SLOT_NOT_OPEN for `slot_name()` (`holds.slot_refusal`)."""
     return await run_idempotent(
         db,
         company_id=company_id,
@@ -109,6 +111,7 @@ async def run_online(
         work=memoized(work),
         source=SOURCE,
         refusal=slot_refusal(slot_name),
+        lock=lock,
     )
 
 

@@ -37,11 +37,13 @@ def online_once(
     request's method, e.g. `BookOnline`), the entry's message the answer a retry gets."""
     scope = type(request).__name__.removesuffix("Request")
 
-    async def run(work: OnlineWork[E], slot_name: Callable[[], str]) -> R:
+    async def run(work: OnlineWork[E], slot_name: Callable[[], str], lock: str) -> R:
         async def answer(uow: UnitOfWork) -> R:
             return as_message(await work(uow))
 
-        return await run_online(db, company_id, scope, request, request.request_id, response_type, answer, slot_name)
+        return await run_online(
+            db, company_id, scope, request, request.request_id, response_type, answer, slot_name, lock=lock
+        )
 
     return run
 

@@ -52,7 +52,7 @@ from shutterbook_scheduling.domain.holds import HoldState, shown_state
 from shutterbook_scheduling.domain.known_clients import ClientVersion
 from shutterbook_scheduling.domain.online_slots import hold_is_live
 from shutterbook_scheduling.domain.setup import BookingType, Location
-from shutterbook_scheduling.storage.booking_ids import booking_id_used, lock_booking_id
+from shutterbook_scheduling.storage.booking_ids import booking_id_lock, booking_id_used, lock_booking_id
 from shutterbook_scheduling.storage.hold_repository import HoldRepository
 from shutterbook_scheduling.storage.online_models import SlotHoldRow, TimeSlotRow
 from shutterbook_scheduling.storage.slot_rows import slot_of
@@ -73,13 +73,15 @@ def check_book_request(hold: str, time_slot: str, client: str, request_id: str, 
     v.raise_if_any()
 
 
-async def claim_new_id(uow: UnitOfWork, entry_id: str, field: str) -> None:
+async def claim_new_id(uow: UnitOfWork, entry_id: str, field: str, *, locked: bool = False) -> None:
     """A caller-given id for a new session or appointment: ALREADY_EXISTS when any session or
     appointment (of any company) has it. On PostgreSQL an advisory lock on the id, held to the
-    end of the transaction, makes a concurrent claim of the same id wait and then see ours."""
+    end of the transaction, makes a concurrent claim of the same id wait and then see ours
+    (`locked`: taken already, with the request's idempotency look-up)."""
     if not entry_id:
         return
-    await lock_booking_id(uow, entry_id)
+    if not locked:
+        await lock_booking_id(uow, entry_id)
     if await booking_id_used(uow, entry_id):
         raise AlreadyExists(f"{field} {entry_id} is already used by another booking", metadata={"field": field})
 
@@ -137,9 +139,10 @@ async def slot_to_book(
 E = TypeVar("E")
 # An online step's work, in the unit of work the edge's `OnlineOnce` runs it in (once per the
 # request's request_id; the answer: the edge's message of what the work returns), with the
-# name of the slot a database refusal is answered for.
+# name of the slot a database refusal is answered for and the advisory lock (a caller-given
+# id's, or "") the idempotency look-up takes in its statement.
 OnlineWork = Callable[[UnitOfWork], Awaitable[E]]
-OnlineOnce = Callable[[OnlineWork[E], Callable[[], str]], Awaitable[A]]
+OnlineOnce = Callable[[OnlineWork[E], Callable[[], str], str], Awaitable[A]]
 
 
 @dataclass(frozen=True)
@@ -176,17 +179,19 @@ async def run_online_booking(
     entry_id, id_field = request.entry_id, request.entry_id_field
     check_book_request(request.hold, request.time_slot, request.client, request.request_id, entry_id, id_field)
     names = {"slot": request.time_slot or request.hold}
+    # the id's lock taken with the request's idempotency look-up (one statement for both)
+    lock = booking_id_lock(entry_id) if entry_id and request.request_id else ""
 
     async def work(uow: UnitOfWork) -> E:
         now = utcnow()
-        await claim_new_id(uow, entry_id, id_field)
+        await claim_new_id(uow, entry_id, id_field, locked=bool(lock))
         client_id = await booking_client(uow, company_id, request.client, request.details, "client")
         slot, hold = await slot_to_book(
             uow, company_id, request.hold, request.time_slot, client_id, now, names, holds, appointment=appointment
         )
         return await book(uow, slot, hold, client_id, now)
 
-    return await once(work, lambda: names["slot"])
+    return await once(work, lambda: names["slot"], lock)
 
 
 def check_move_request(request_id: str, entry: str, collection: str, field: str, time_slot: str) -> None:
@@ -360,7 +365,7 @@ async def cancel_online(
         announce(uow, company_id, event)
         return booked
 
-    return await once(work, lambda: entry)
+    return await once(work, lambda: entry, "")
 
 
 async def move_online(
@@ -402,7 +407,7 @@ async def move_online(
         announce(uow, company_id, replace(event, previous=before))
         return booked
 
-    return await once(work, lambda: time_slot)
+    return await once(work, lambda: time_slot, "")
 
 
 async def book_online(

@@ -16,16 +16,19 @@ _ID_USED = union_all(
 _LOCK_ID = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
+def booking_id_lock(entry_id: str) -> str:
+    """The advisory lock's key of a caller-given id (`lock_booking_id`; the kit's
+    `run_idempotent(lock=...)` takes it with its look-up instead)."""
+    return f"scheduling.booking_id:{entry_id}"
+
+
 async def lock_booking_id(uow: UnitOfWork, entry_id: str) -> None:
     """On PostgreSQL a transaction-scoped advisory lock on the id: a concurrent claim of it
     waits for this transaction's end, then sees what it wrote. SQLite's BEGIN IMMEDIATE already
     serializes the writers: nothing is run there."""
     if uow.db.is_sqlite:
         return
-    await uow.session.execute(
-        _LOCK_ID,
-        {"key": f"scheduling.booking_id:{entry_id}"},
-    )
+    await uow.session.execute(_LOCK_ID, {"key": booking_id_lock(entry_id)})
 
 
 async def booking_id_used(uow: UnitOfWork, entry_id: str) -> bool:
