@@ -15,6 +15,8 @@ import grpc
 import nats
 import nats.js.errors
 from google.protobuf.message import Message
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.clients.v1 import events_pb2 as client_events
@@ -113,6 +115,23 @@ async def publish_client_event(
     finally:
         await connection.close()
     return envelope.event_id
+
+
+async def apply_a_member_concurrently(conn: AsyncConnection, company_id: str, client_id: str) -> None:
+    """On `conn` (its transaction left open: the client's row stays locked until it ends), what a
+    concurrent applier of a version with a family member writes: the row counted, the member added."""
+    key = {"company": company_id, "client": client_id}
+    await conn.execute(
+        text("UPDATE known_clients SET revision = revision + 1 WHERE company_id = :company AND client_id = :client"),
+        key,
+    )
+    await conn.execute(
+        text(
+            "INSERT INTO known_family_members (company_id, client_id, member_id, display_name)"
+            " VALUES (:company, :client, :member, 'Kid Tester')"
+        ),
+        {**key, "member": str(uuid.uuid4())},
+    )
 
 
 async def known(svc: SchedulingService, company_id: str, client: clients_pb2.Client) -> pb.KnownClient | None:

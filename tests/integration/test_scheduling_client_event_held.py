@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
 from shutterbook.clients.v1 import clients_pb2
 from shutterbook.clients.v1 import events_pb2 as client_events
@@ -31,7 +31,7 @@ from shutterbook_scheduling.api import client_events as scheduling_client_events
 from shutterbook_scheduling.api import known_client_convert
 from shutterbook_scheduling.application import client_directory
 from shutterbook_scheduling.storage.models import KnownClientRow
-from tests.scheduling_support import COMPANY_A, client_message
+from tests.scheduling_support import COMPANY_A, apply_a_member_concurrently, client_message
 
 
 async def _deliver(db: Database, client: clients_pb2.Client, *, created: bool = False) -> None:
@@ -214,24 +214,9 @@ async def test_an_event_waiting_for_a_concurrent_applier(databases: DatabaseFact
         bea = client_message("Bea")
         version = known_client_convert.ensure_request_version(pb.EnsureKnownClientRequest(client=bea))
         await client_directory.ensure_known_client(db, COMPANY_A, version)
-        client_id = bea.name.removeprefix("clients/")
-        key = {"company": COMPANY_A, "client": client_id}
         async with db.engine.connect() as other:
             # the concurrent applier: the client's row counted and a family member added
-            await other.execute(
-                text(
-                    "UPDATE known_clients SET revision = revision + 1"
-                    " WHERE company_id = :company AND client_id = :client"
-                ),
-                key,
-            )
-            await other.execute(
-                text(
-                    "INSERT INTO known_family_members (company_id, client_id, member_id, display_name)"
-                    " VALUES (:company, :client, :member, 'Kid Tester')"
-                ),
-                {**key, "member": str(uuid.uuid4())},
-            )
+            await apply_a_member_concurrently(other, COMPANY_A, bea.name.removeprefix("clients/"))
             delivered = asyncio.create_task(_deliver(db, bea))
             await eventually(lambda: waits_on_lock(db, "known_clients"), what="the event waiting for the row")
             await other.commit()

@@ -10,7 +10,6 @@ consumer and NATS."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -26,6 +25,7 @@ from shutterbook_scheduling.storage.models import KnownClientRow
 from tests.scheduling_support import (
     COMPANY_A,
     SchedulingService,
+    apply_a_member_concurrently,
     client_message,
     known,
     make_known_client,
@@ -179,20 +179,7 @@ async def test_a_version_waiting_for_a_concurrent_applier(
         db = svc.host.parts.db
         async with db.engine.connect() as other:
             if changed:  # a version of the same time as Cy's with a family member applied
-                await other.execute(
-                    text(
-                        "UPDATE known_clients SET revision = revision + 1"
-                        " WHERE company_id = :company AND client_id = :client"
-                    ),
-                    key,
-                )
-                await other.execute(
-                    text(
-                        "INSERT INTO known_family_members (company_id, client_id, member_id, display_name)"
-                        " VALUES (:company, :client, :member, 'Kid Tester')"
-                    ),
-                    {**key, "member": str(uuid.uuid4())},
-                )
+                await apply_a_member_concurrently(other, COMPANY_A, key["client"])
             else:
                 await other.execute(
                     text("SELECT 1 FROM known_clients WHERE company_id = :company AND client_id = :client FOR UPDATE"),

@@ -17,6 +17,7 @@ from google.protobuf import field_mask_pb2
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
+from shutterbook.clients.v1 import clients_pb2
 from shutterbook.scheduling.v1 import online_pb2 as opb
 from shutterbook.scheduling.v1 import scheduling_pb2 as pb
 from shutterbook_devstack.nats_server import EmbeddedNats
@@ -86,6 +87,15 @@ def reference_reads() -> Iterator[list[str]]:
         event.remove(Engine, "before_cursor_execute", on_statement)
 
 
+async def booking_studio(o: OnlineService) -> tuple[Studio, clients_pb2.Client, ReferenceCache]:
+    """A studio selling its type online, a client to book, and the cache, hearing change events."""
+    studio = await make_online_studio(o.svc)
+    bob = await make_known_client(o.svc, COMPANY_A, "Bob")
+    cache = cache_of(o)
+    await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+    return studio, bob, cache
+
+
 async def new_slot(o: OnlineService, studio: Studio, hour: int) -> str:
     return (await create_slot(o, slot(studio, future_day(studio, 5), (hour, 0), (hour + 1, 0)))).name
 
@@ -118,10 +128,7 @@ async def test_a_booking_reads_its_reference_data_once_and_a_change_here_at_once
     databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
     async with online_service(databases, nats_server.url) as o:
-        studio = await make_online_studio(o.svc)
-        bob = await make_known_client(o.svc, COMPANY_A, "Bob")
-        cache = cache_of(o)
-        await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+        studio, bob, cache = await booking_studio(o)
         slots = [await new_slot(o, studio, hour) for hour in (9, 11, 13)]
         with reference_reads() as first:
             await book(o, slots[0], bob.name)
@@ -146,10 +153,7 @@ async def test_another_replicas_change_is_booked_once_its_event_is_heard(
     databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
     async with online_service(databases, nats_server.url) as o:
-        studio = await make_online_studio(o.svc)
-        bob = await make_known_client(o.svc, COMPANY_A, "Bob")
-        cache = cache_of(o)
-        await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+        studio, bob, cache = await booking_studio(o)
         slots = [await new_slot(o, studio, hour) for hour in (9, 11)]
         await book(o, slots[0], bob.name)  # the type kept here
         async with online_service(databases, nats_server.url, database_url=o.svc.database_url) as replica:
@@ -183,10 +187,7 @@ async def test_a_status_changed_here_or_by_another_replica_is_booked_as_changed(
     databases: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
     async with online_service(databases, nats_server.url) as o:
-        studio = await make_online_studio(o.svc)
-        bob = await make_known_client(o.svc, COMPANY_A, "Bob")
-        cache = cache_of(o)
-        await eventually(lambda: hearing(cache), what="the reference cache hearing change events")
+        studio, bob, cache = await booking_studio(o)
         status = studio.session_type.online.booked_online_status
         await due_in(o, status, 3)
         slots = [await new_slot(o, studio, hour) for hour in (9, 11, 13, 15)]
