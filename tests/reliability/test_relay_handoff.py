@@ -7,12 +7,15 @@ out. SQLite keeps the claim (no handoff)."""
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from shutterbook.clients.v1 import clients_pb2, events_pb2
 from shutterbook_clients import main as clients_main
-from shutterbook_devstack.nats_server import EmbeddedNats
+from shutterbook_devstack.nats_server import EmbeddedNats, free_port
 from shutterbook_devstack.testing import DatabaseFactory, eventually, round_trips
 from shutterbook_kit import shared_events
 from shutterbook_kit.db import Database
@@ -97,50 +100,95 @@ async def _ready(relay: OutboxRelay) -> bool:
     return relay.stats.claims > 0  # the first round's claim made
 
 
-async def test_rows_in_hand_at_stop_are_released_and_a_dead_relay_s_wait_for_their_lease(
-    databases: DatabaseFactory, nats_server: EmbeddedNats
+async def _in_hand(db: Database, relay: OutboxRelay, nats_server: EmbeddedNats, tag: str) -> list[str]:
+    """Events handed to `relay` (running, its rounds through) that it cannot publish: NATS goes
+    away right before their commit (the relay hears of it only when it publishes)."""
+    await eventually(lambda: _ready(relay), what="the relay's first round")
+    assert relay.accepting()
+    nats_server.stop()
+    ids = await _write_events(db, tag)
+    assert await _claims(db, ids) == [(relay.relay_id, False)] * EVENTS
+
+    async def failed() -> bool:
+        return relay.stats.failures > 0
+
+    await eventually(failed, what="the relay failing to publish")
+    assert not relay.accepting()  # no more rows handed to it while it fails
+    return ids
+
+
+@pytest.mark.parametrize("ending", ["stopped", "dead"])
+async def test_rows_in_hand_when_a_relay_ends_are_published_by_the_next(
+    databases: DatabaseFactory, nats_server: EmbeddedNats, tmp_path: Path, ending: str
 ) -> None:
+    """A relay stopped with rows in hand releases them: the next relay takes them at once. A
+    relay gone with rows in hand (no stop, its NATS away for good: as a process that died)
+    leaves them claimed until their lease (a short one here) runs out; then the next takes them."""
     if databases.backend != "postgres":
         pytest.skip("SQLite's relays claim every row: nothing is handed over")
     url = await databases.new("clients", migrate_with=clients_main.MIGRATIONS)
-    db = Database(url)
-    nats_server.stop()  # no NATS: what is handed over stays in hand
-    down = NatsConnection(nats_server.url, name="relay-without-nats")
-    down.start()
-    try:
-        # stopped with rows in hand: released (no claimer), for the next relay at once
-        stopping = OutboxRelay(db, down, STREAM, idle_poll_seconds=0.05)
-        stopping.start()
-        ids = await _write_events(db, "s")
-        assert await _claims(db, ids) == [(stopping.relay_id, False)] * EVENTS
-        await stopping.stop()
-        assert await _claims(db, ids) == [(None, False)] * EVENTS
-
-        # gone with rows in hand (no stop; its NATS connection given up, so it never publishes,
-        # as a process that died): claimed for it until the lease (a short one here) runs out,
-        # then taken by the relay of a process that comes up
-        dying = OutboxRelay(db, down, STREAM, idle_poll_seconds=0.05, lease_seconds=1.0)
-        dying.start()
-        lost = await _write_events(db, "d")
-        assert await _claims(db, lost) == [(dying.relay_id, False)] * EVENTS
-    finally:
-        await down.close()
-    nats_server.start()
+    own = EmbeddedNats(free_port(), tmp_path / "own")  # the ending relay's NATS, which goes away
+    own.start()
+    connection = NatsConnection(own.url, name="relay-ending")
+    connection.start()
+    ending_relay = OutboxRelay(Database(url), connection, STREAM, idle_poll_seconds=0.05, lease_seconds=1.0)
     nats = NatsConnection(nats_server.url, name="relay")
-    nats.start()
     taker = OutboxRelay(Database(url), nats, STREAM, idle_poll_seconds=0.05)
     try:
+        ending_relay.start()
+        ids = await _in_hand(ending_relay.db, ending_relay, own, ending)
+        if ending == "stopped":
+            await ending_relay.stop()
+            assert await _claims(ending_relay.db, ids) == [(None, False)] * EVENTS  # released
+        nats.start()
         taker.start()
 
-        async def all_published() -> bool:
-            return [marked for _, marked in await _claims(db, ids + lost)] == [True] * (2 * EVENTS)
+        async def published() -> bool:
+            return [marked for _, marked in await _claims(taker.db, ids)] == [True] * EVENTS
 
-        await eventually(all_published, timeout=20, what="the released and the lost rows published")
-        assert set(taker.stats.by_event) == set(ids + lost)
-        assert dying.stats.published == 0
+        await eventually(published, timeout=20, what="the rows published by the next relay")
+        assert set(taker.stats.by_event) == set(ids)
+        assert ending_relay.stats.published == 0
     finally:
-        await dying.stop()
+        await ending_relay.stop()
         await taker.stop()
-        await taker.db.dispose()
+        for relay in (ending_relay, taker):
+            await relay.db.dispose()
+        await nats.close()
+        with contextlib.suppress(Exception):  # (its server gone)
+            await connection.close()
+
+
+async def test_rows_not_handed_over_go_out_in_order_with_those_handed_after_them(
+    databases: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    """A commit with too many events for its one statement hands none over: the relay's next
+    round claims them (`claim_soon`, before its idle poll would) and publishes them with the
+    rows handed after them, in `seq` order."""
+    if databases.backend != "postgres":
+        pytest.skip("SQLite's relays claim every row: nothing is handed over")
+    db = Database(await databases.new("clients", migrate_with=clients_main.MIGRATIONS))
+    nats = NatsConnection(nats_server.url, name="relay")
+    nats.start()
+    relay = OutboxRelay(db, nats, STREAM, idle_poll_seconds=30.0, linger_seconds=0.2)
+    try:
+        relay.start()
+        await eventually(lambda: _ready(relay), what="the relay's first round")
+        many: list[str] = []
+        async with UnitOfWork(db) as uow:  # more rows than one statement takes: claimed
+            for i in range(20):
+                event = events_pb2.ClientCreatedEvent(client=clients_pb2.Client(name=f"clients/m{i}", given_name="m"))
+                many.append(uow.emit(shared_events.CLIENT_CREATED, "company", event))
+            await uow.commit()
+        few = await _write_events(db, "f")  # handed over, in the same linger
+        assert await _claims(db, few) == [(relay.relay_id, False)] * EVENTS
+
+        async def published() -> bool:
+            return relay.stats.published == len(many) + len(few)
+
+        await eventually(published, what="all published")
+        assert list(relay.stats.by_event) == many + few  # in `seq` order
+    finally:
+        await relay.stop()
         await nats.close()
         await db.dispose()

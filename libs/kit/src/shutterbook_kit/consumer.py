@@ -110,16 +110,18 @@ class OneStatement:
     concurrent duplicate, which waits on the inbox's key) finds the entry and changes nothing.
     An entry written without its effect (`ready` broke its promise) is deleted again, logged,
     and the handler runs. `attempts`: how often the statement runs while `ready` returns
-    nothing (a statement that waited for a concurrent writer read its snapshot before that
-    writer committed; the next one sees what it wrote)."""
+    nothing and a CTE `again` (then required among `ready`'s) returns a row: a statement that
+    waited for a concurrent writer read its snapshot before that writer committed, and the
+    next one sees what it wrote; `again` says when that can help."""
 
     ctes: str
     params: Callable[[events_pb2.EventEnvelope, Any], dict[str, Any] | None]
     types: Mapping[str, Any] = field(default_factory=dict, compare=False)
     ready: str = ""
-    # with `ready`: how many times the statement runs while `ready` returns nothing, before the
-    # handler (a statement that waited for a concurrent writer's row read a snapshot from
-    # before that row: the next one, a new snapshot, finds it ready)
+    # with `ready`: how many times the statement runs while `ready` returns nothing and
+    # `again` (a CTE of `ready`'s, needed when attempts > 1) returns a row, before the handler
+    # (a statement that waited for a concurrent writer's row read a snapshot from before that
+    # row: the next one, a new snapshot, may find it ready)
     attempts: int = 1
 
     @functools.cached_property
@@ -133,9 +135,11 @@ class OneStatement:
         )
         counts = " SELECT (SELECT count(*) FROM inbox_new), (SELECT count(*) FROM effect)"
         if self.ready:
-            sql = f"WITH {self.ready}, {inbox.format('ready')}, {self.ctes}{counts}, (SELECT count(*) FROM ready)"
+            again = "(SELECT count(*) FROM again)" if self.attempts > 1 else "0"
+            counts += f", (SELECT count(*) FROM ready), {again}"
+            sql = f"WITH {self.ready}, {inbox.format('ready')}, {self.ctes}{counts}"
         else:
-            sql = f"WITH {self.ctes}, {inbox.format('effect')}{counts}, 1"
+            sql = f"WITH {self.ctes}, {inbox.format('effect')}{counts}, 1, 0"
         return text(sql).bindparams(
             bindparam("inbox_received_at", type_=UtcDateTime),
             *(bindparam(name, type_=type_) for name, type_ in self.types.items()),
@@ -390,7 +394,7 @@ class EventConsumer:
         }
         async with self.db.autocommit() as conn:
             for _ in range(max(one.attempts, 1)):
-                recorded, made, ready = (await conn.execute(one.statement, params)).one()
+                recorded, made, ready, again = (await conn.execute(one.statement, params)).one()
                 if recorded == 1 and made == 0:  # `ready` promised an effect not made: the handler makes it
                     log.error(
                         "one-statement effect not made after its inbox entry; the handler runs",
@@ -398,7 +402,7 @@ class EventConsumer:
                     )
                     await conn.execute(_INBOX_DELETE, {"consumer": self.consumer, "event_id": envelope.event_id})
                     return False
-                if recorded == 1 or ready:  # applied; or ready and recorded already (a duplicate)
+                if recorded == 1 or ready or not again:  # applied; a duplicate; or no use trying again
                     break
         if recorded != 1:
             return False

@@ -43,3 +43,7 @@ class OutboxHandoff(Protocol):
     def take(self, rows: list[Handed]) -> None:
         """Committed rows claimed for this relay, to publish (in `seq` order)."""
         ...
+
+    def claim_soon(self) -> None:
+        """A commit wrote outbox rows it did not hand over: the relay's next round claims."""
+        ...

@@ -199,14 +199,19 @@ class OutboxRelay:
         self._unmarked_since = 0.0  # `clock`: when the oldest unmarked seq was published
         self._claim_rows = _claim_statement(batch_size)
         # rows the commits of this process claimed for this relay and handed over (PostgreSQL,
-        # outbox_handoff.py), published in the order handed, each removed once acknowledged
+        # outbox_handoff.py), in `seq` order, each removed once acknowledged
         self._handed: deque[Handed] = deque()
         self._handing = False  # the database's handoff, from start to stop
+        # the last round published (or found nothing) and NATS answered: rows handed over now
+        # go out at once (else they would wait in hand while another replica could take them)
+        self._healthy = False
         # commits hand over no more rows while this many wait (theirs wait for a claim)
         self.handoff_limit = 10 * batch_size
         self._claimed_at = float("-inf")  # `clock`: the last claim (one at least every idle poll)
 
     def start(self) -> None:
+        if self._stopping.is_set():
+            raise RuntimeError("a stopped relay is not started again: make a new one")
         if not self.db.is_sqlite and self.db.outbox_handoff is None:
             self.db.outbox_handoff = self
             self._handing = True
@@ -222,14 +227,26 @@ class OutboxRelay:
             await self._task
 
     def accepting(self) -> bool:
-        """`OutboxHandoff`: running, and fewer than `handoff_limit` handed rows waiting."""
-        return self._handing and len(self._handed) < self.handoff_limit
+        """`OutboxHandoff`: running, its last round through (NATS answering), and fewer than
+        `handoff_limit` handed rows waiting."""
+        return self._handing and self._healthy and len(self._handed) < self.handoff_limit
 
     def take(self, rows: list[Handed]) -> None:
-        """`OutboxHandoff`: committed rows claimed for this relay; the commit wakes it. A relay
-        stopping takes none (their claim runs out after the lease, and any relay claims them)."""
-        if self._handing:
-            self._handed.extend(rows)
+        """`OutboxHandoff`: committed rows claimed for this relay; the commit wakes it. Kept in
+        `seq` order (two commits' tasks may resume in either order). A relay stopping takes none
+        (their claim runs out after the lease, and any relay claims them)."""
+        if not self._handing:
+            return
+        late = bool(self._handed) and rows and rows[0].seq < self._handed[-1].seq
+        self._handed.extend(rows)
+        if late:
+            self._handed = deque(sorted(self._handed, key=lambda row: row.seq))
+
+    def claim_soon(self) -> None:
+        """`OutboxHandoff`: a commit of this process wrote outbox rows it did not hand over (too
+        many for its one statement, or the relay not accepting): the next round claims, so that
+        they go out in `seq` order with what is handed after them."""
+        self._claimed_at = float("-inf")
 
     def _stop_handing(self) -> None:
         if self._handing:
@@ -252,12 +269,14 @@ class OutboxRelay:
                 # wakes the next round at once
                 self.db.outbox_written.clear()
                 published = await self.publish_batch()
+                self._healthy = True
                 backoff = 0.2
                 if published < self.batch_size and not self._handed:  # all there was
                     await self._idle()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # NATS down or DB busy: the rows stay, try again later
+                self._healthy = False  # commits stop handing rows over: any relay may claim theirs
                 self.stats.failures += 1
                 log.warning("outbox relay: publish failed, will retry", extra={"error": repr(exc)})
                 await asyncio.sleep(backoff)
@@ -345,7 +364,9 @@ class OutboxRelay:
         how many rows were published; they are marked by a later round (or at stop)."""
         handed = list(itertools.islice(self._handed, self.batch_size))
         claimed = await self._claim(claim=not handed or self.clock() - self._claimed_at >= self.idle_poll)
-        rows: list[Row[Any] | Handed] = [*claimed, *handed]
+        # in `seq` order together (a claimed row may also be in hand, its lease run out: JetStream
+        # drops the second copy)
+        rows: list[Row[Any] | Handed] = sorted([*claimed, *handed], key=lambda row: int(row.seq))
         if not rows:
             return 0
         self.stats.batches += 1
@@ -373,8 +394,9 @@ class OutboxRelay:
             if not self._published:
                 self._unmarked_since = self.clock()
             self._published.append(row.seq)  # kept even if a later row fails: marked next round
-            if self._handed and self._handed[0] is row:
-                self._handed.popleft()
+            if isinstance(row, Handed):
+                with contextlib.suppress(ValueError):  # (released meanwhile at stop)
+                    self._handed.remove(row)
             published += 1
         return published
 

@@ -43,15 +43,20 @@ def insert_values(row: Any) -> dict[str, Any]:
     """A new ORM row's columns as its INSERT would write them, by column name: the values set,
     and each column default (a scalar, or a callable's value) for an attribute not set, which
     the row takes too (as after a flush). For a statement of the caller's own (kit
-    `write_in_one`) that writes the row the ORM would have."""
+    `write_in_one`) that writes the row the ORM would have; a column the database would fill
+    (a server default, a SQL expression or a sequence) and not set is refused (ValueError)."""
     state = sa.inspect(row)
     values: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         column = attr.columns[0]
-        if attr.key not in state.dict and column.default is not None and not column.default.is_sequence:
+        if attr.key not in state.dict:
             default = column.default
-            value = default.arg(None) if default.is_callable else default.arg
-            setattr(row, attr.key, value)
+            if column.server_default is not None or (
+                default is not None and (default.is_sequence or default.is_clause_element)
+            ):  # the database's to give: only the ORM's INSERT leaves the column out
+                raise ValueError(f"{column.name} has a default of the database's: set it, or let the ORM insert")
+            if default is not None:
+                setattr(row, attr.key, default.arg(None) if default.is_callable else default.arg)
         values[column.name] = getattr(row, attr.key)
     return values
 

@@ -127,6 +127,7 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
         # the outbox rows this unit of work claimed for the process's relay, handed to it at commit
         self._handed: tuple[OutboxHandoff, list[Handed]] | None = None
+        self._unhanded = False  # it wrote outbox rows it could not hand over (the relay claims them)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once this unit of work has committed (not if it does not): what this
@@ -184,6 +185,7 @@ class UnitOfWork:
             self._answers = []
             self._after_commit = []
             self._handed = None
+            self._unhanded = False
             if self._gate is not None:
                 self.db.write_gate_owner = None
                 self._gate.release()
@@ -275,6 +277,8 @@ class UnitOfWork:
             made = (await self.session.execute(_trail_insert(_Shape.of(events, entries, answers)), params)).all()
             if handoff is not None:
                 self._handed = (handoff, _handed_rows(events, [(int(r.seq), str(r.event_id)) for r in made]))
+            else:
+                self._unhanded = self.db.outbox_handoff is not None
             return
         if entries:
             await self.session.execute(_AUDIT_INSERT, entries)
@@ -282,6 +286,8 @@ class UnitOfWork:
             await self.session.execute(_ANSWER_INSERT, answers)
         if events:
             await self.session.execute(_OUTBOX_INSERT, events)
+            if self.db.outbox_handoff is not None:  # not handed: claimed next, in `seq` order
+                self._unhanded = True
 
     def touches(self, company_id: str) -> None:
         """Name a company this unit of work changes, for the commit listeners, when neither an
@@ -302,6 +308,10 @@ class UnitOfWork:
             handoff, rows = self._handed
             self._handed = None
             handoff.take(rows)
+        if self._unhanded:
+            self._unhanded = False
+            if self.db.outbox_handoff is not None:
+                self.db.outbox_handoff.claim_soon()
         if self._wrote_events:
             self.db.outbox_written.set()
             self._wrote_events = False
@@ -378,6 +388,8 @@ async def write_in_one(
         if events:
             if handoff is not None:
                 handoff.take(_handed_rows(events, list(zip(made[1], made[2], strict=True))))
+            elif db.outbox_handoff is not None:  # not handed: claimed next, in `seq` order
+                db.outbox_handoff.claim_soon()
             db.outbox_written.set()
         _tell_listeners(db, companies)
     return done

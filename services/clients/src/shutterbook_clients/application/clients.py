@@ -227,12 +227,12 @@ async def _found_or_made_in_one(
     one statement (kit `write_in_one`): two round trips where the unit of work takes five. A
     live client with the email made meanwhile wins the unique index: found then. None: the
     caller's unit of work (family members to insert, or the winner gone again)."""
-    found = await find()
-    if found is not None:
-        return clients_pb2.FindOrCreateClientResponse(client=found, created=False)
     row = new_row(company_id, fields, utcnow())
     if row.family_members:
         return None
+    found = await find()
+    if found is not None:
+        return clients_pb2.FindOrCreateClientResponse(client=found, created=False)
     values = insert_values(row)  # the column defaults taken by the row too
     client = client_to_proto(row)
     event = outbox_values(events.CLIENT_CREATED, company_id, events_pb2.ClientCreatedEvent(client=client), SOURCE)

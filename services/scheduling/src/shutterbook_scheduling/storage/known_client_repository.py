@@ -103,7 +103,12 @@ EVENT_VERSION_READY = (
     " made AS (INSERT INTO known_clients (company_id, client_id, display_name, primary_email, source_updated_at,"
     " learned_at, revision, deleted, merged_into)"
     " VALUES (:company, :client, :name, :email, :version_time, :now, 1, false, '') ON CONFLICT DO NOTHING RETURNING 1),"
-    " ready AS (SELECT 1 FROM learned UNION ALL SELECT 1 FROM made)"
+    " ready AS (SELECT 1 FROM learned UNION ALL SELECT 1 FROM made),"
+    # not ready, worth a second statement (kit `OneStatement.attempts`) unless the snapshot
+    # shows the client held unlearned or with family members: the handler's either way
+    " again AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM known_clients AS h"
+    " WHERE h.company_id = :company AND h.client_id = :client AND (h.display_name = ''"
+    " OR EXISTS (SELECT 1 FROM known_family_members AS f WHERE f.company_id = :company AND f.client_id = :client))))"
 )
 _TAKES_SQL = "known_clients.source_updated_at <= :version_time"
 EVENT_VERSION_EFFECT = (
