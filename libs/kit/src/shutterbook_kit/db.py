@@ -142,6 +142,12 @@ def _refuse_readonly_flush(session: Session, _context: Any, _instances: Any) -> 
         raise RuntimeError("a read-only unit of work cannot write (a flush of changed or new rows)")
 
 
+# PostgreSQL: a lock on the text key `:lock` held until the transaction ends (a statement, or a
+# FROM subquery of one: `idempotency.run_idempotent(lock=...)`); every taker of a key's lock
+# must hash it alike, so this is the one spelling of it
+ADVISORY_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"
+
+
 class Database:
     """One service's database: engine, session factory, and the outbox wake-up signal.
 

@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
-from shutterbook_kit.db import Database
+from shutterbook_kit.db import ADVISORY_LOCK, Database
 from shutterbook_kit.errors import DomainError, InvalidArgument, Violations
 from shutterbook_kit.schema import IdempotencyRecord, KitBase, utcnow
 from shutterbook_kit.uow import UnitOfWork
@@ -36,7 +36,7 @@ _RECORD_LOOKUP = select(_RECORDS.c.request_hash, _RECORDS.c.response).where(
 # this waited is not seen here, but by the work's own statements after it (it fails on what
 # the twin made, and the refusal path below finds the twin's record).
 _LOCKED_LOOKUP = text(
-    "SELECT r.request_hash, r.response FROM (SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))) AS held"
+    f"SELECT r.request_hash, r.response FROM ({ADVISORY_LOCK}) AS held"
     f" LEFT JOIN {_RECORDS.name} AS r ON r.company_id = :company_id AND r.scope = :scope"
     " AND r.request_id = :request_id"
 )

@@ -125,9 +125,9 @@ class UnitOfWork:
         # not change what it memoizes.
         self.memo: dict[Hashable, Any] | None = None
         self._after_commit: list[Callable[[], None]] = []
-        # the outbox rows this unit of work claimed for the process's relay, handed to it at commit
-        self._handed: tuple[OutboxHandoff, list[Handed]] | None = None
-        self._unhanded = False  # it wrote outbox rows it could not hand over (the relay claims them)
+        # the outbox rows written, passed on at commit (`_pass_on`): with the relay they were
+        # claimed for (None: not handed over)
+        self._written: tuple[OutboxHandoff | None, list[Handed]] | None = None
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once this unit of work has committed (not if it does not): what this
@@ -184,8 +184,7 @@ class UnitOfWork:
             self._audit = []
             self._answers = []
             self._after_commit = []
-            self._handed = None
-            self._unhanded = False
+            self._written = None
             if self._gate is not None:
                 self.db.write_gate_owner = None
                 self._gate.release()
@@ -275,10 +274,8 @@ class UnitOfWork:
             handoff = _claiming_for(self.db, events)
             params = _row_params("e", events) | _row_params("a", entries) | _row_params("k", answers)
             made = (await self.session.execute(_trail_insert(_Shape.of(events, entries, answers)), params)).all()
-            if handoff is not None:
-                self._handed = (handoff, _handed_rows(events, [(int(r.seq), str(r.event_id)) for r in made]))
-            else:
-                self._unhanded = self.db.outbox_handoff is not None
+            rows = _handed_rows(events, [(int(r.seq), str(r.event_id)) for r in made]) if handoff is not None else []
+            self._written = (handoff, rows)
             return
         if entries:
             await self.session.execute(_AUDIT_INSERT, entries)
@@ -286,8 +283,7 @@ class UnitOfWork:
             await self.session.execute(_ANSWER_INSERT, answers)
         if events:
             await self.session.execute(_OUTBOX_INSERT, events)
-            if self.db.outbox_handoff is not None:  # not handed: claimed next, in `seq` order
-                self._unhanded = True
+            self._written = (None, [])
 
     def touches(self, company_id: str) -> None:
         """Name a company this unit of work changes, for the commit listeners, when neither an
@@ -304,14 +300,9 @@ class UnitOfWork:
             await self.session.flush()
             await self._write_trail()
         await self.session.commit()
-        if self._handed is not None:
-            handoff, rows = self._handed
-            self._handed = None
-            handoff.take(rows)
-        if self._unhanded:
-            self._unhanded = False
-            if self.db.outbox_handoff is not None:
-                self.db.outbox_handoff.claim_soon()
+        if self._written is not None:
+            written, self._written = self._written, None
+            _pass_on(self.db, *written)
         if self._wrote_events:
             self.db.outbox_written.set()
             self._wrote_events = False
@@ -386,10 +377,8 @@ async def write_in_one(
     done = bool(made[0])
     if done:
         if events:
-            if handoff is not None:
-                handoff.take(_handed_rows(events, list(zip(made[1], made[2], strict=True))))
-            elif db.outbox_handoff is not None:  # not handed: claimed next, in `seq` order
-                db.outbox_handoff.claim_soon()
+            rows = _handed_rows(events, list(zip(made[1], made[2], strict=True))) if handoff is not None else []
+            _pass_on(db, handoff, rows)
             db.outbox_written.set()
         _tell_listeners(db, companies)
     return done
@@ -406,6 +395,16 @@ def _claiming_for(db: Database, events: list[dict[str, Any]]) -> OutboxHandoff |
         row["claimed_by"] = handoff.relay_id
         row["claimed_until"] = until
     return handoff
+
+
+def _pass_on(db: Database, handoff: OutboxHandoff | None, rows: list[Handed]) -> None:
+    """Committed outbox rows: handed to the relay they were claimed for; else (not handed over)
+    the process's relay claims next, so that they go out in `seq` order with what is handed
+    after them."""
+    if handoff is not None:
+        handoff.take(rows)
+    elif db.outbox_handoff is not None:
+        db.outbox_handoff.claim_soon()
 
 
 def _handed_rows(events: list[dict[str, Any]], made: list[tuple[int, str]]) -> list[Handed]:

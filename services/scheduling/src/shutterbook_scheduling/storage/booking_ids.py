@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select, text, union_all
 
+from shutterbook_kit.db import ADVISORY_LOCK
 from shutterbook_kit.uow import UnitOfWork
 from shutterbook_scheduling.storage.models import AppointmentRow, SessionRow
 
@@ -13,7 +14,7 @@ _ID_USED = union_all(
     select(SessionRow.id).where(SessionRow.id == bindparam("entry_id")),
     select(AppointmentRow.id).where(AppointmentRow.id == bindparam("entry_id")),
 ).limit(1)
-_LOCK_ID = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+_LOCK_ID = text(ADVISORY_LOCK)
 
 
 def booking_id_lock(entry_id: str) -> str:
@@ -28,7 +29,7 @@ async def lock_booking_id(uow: UnitOfWork, entry_id: str) -> None:
     serializes the writers: nothing is run there."""
     if uow.db.is_sqlite:
         return
-    await uow.session.execute(_LOCK_ID, {"key": booking_id_lock(entry_id)})
+    await uow.session.execute(_LOCK_ID, {"lock": booking_id_lock(entry_id)})
 
 
 async def booking_id_used(uow: UnitOfWork, entry_id: str) -> bool:
